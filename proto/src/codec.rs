@@ -1,0 +1,58 @@
+//! The wire codec: a schema version, then the postcard encoding of the
+//! message. postcard is not self-describing, so the version is what lets a
+//! reader refuse bytes it would misread.
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::rejection::Rejection;
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: u16 = 1;
+/// The largest message accepted (NATS' default max payload is 1 MiB).
+pub const MESSAGE_BYTES_MAX: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("message of {bytes} bytes exceeds the limit of {max}")]
+    TooLarge { bytes: usize, max: usize },
+    #[error("unsupported schema version {got} (this build reads {supported})")]
+    UnsupportedSchema { got: u16, supported: u16 },
+    #[error("malformed message: {0}")]
+    Malformed(String),
+}
+
+impl From<DecodeError> for Rejection {
+    fn from(error: DecodeError) -> Self {
+        match error {
+            DecodeError::TooLarge { bytes, max } => Rejection::TooLarge { bytes: bytes as u64, max: max as u64 },
+            DecodeError::UnsupportedSchema { got, supported } => Rejection::UnsupportedSchema { got, supported },
+            DecodeError::Malformed(reason) => Rejection::Malformed { reason },
+        }
+    }
+}
+
+/// Encodes a message with the current schema version.
+pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
+    let mut bytes = postcard::to_allocvec(&SCHEMA_VERSION).expect("a u16 always encodes");
+    // The wire types hold no maps or unsized types, so encoding cannot fail.
+    let body = postcard::to_allocvec(message).expect("a wire message always encodes");
+    bytes.extend_from_slice(&body);
+    bytes
+}
+
+/// Decodes a message; any byte string gives a value or an error, never a panic.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    if bytes.len() > MESSAGE_BYTES_MAX {
+        return Err(DecodeError::TooLarge { bytes: bytes.len(), max: MESSAGE_BYTES_MAX });
+    }
+    let (version, body) =
+        postcard::take_from_bytes::<u16>(bytes).map_err(|e| DecodeError::Malformed(format!("schema version: {e}")))?;
+    if version != SCHEMA_VERSION {
+        return Err(DecodeError::UnsupportedSchema { got: version, supported: SCHEMA_VERSION });
+    }
+    let (message, rest) = postcard::take_from_bytes::<T>(body).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(DecodeError::Malformed(format!("{} trailing bytes", rest.len())));
+    }
+    Ok(message)
+}

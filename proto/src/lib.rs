@@ -1,0 +1,31 @@
+//! The wire contract of efa-registry: what every service says to every
+//! other over NATS, and what the ledger stores. Identifiers are validated
+//! newtypes, money is integer cents, every event carries two times. This
+//! crate only grows: postcard numbers fields and variants by position, so
+//! nothing is ever reordered or removed, and golden-byte tests pin the
+//! encoding.
+
+pub mod actor;
+pub mod codec;
+pub mod command;
+pub mod event;
+pub mod ids;
+pub mod money;
+pub mod query;
+pub mod rejection;
+pub mod reply;
+pub mod service;
+pub mod subjects;
+pub mod time;
+
+pub use actor::Actor;
+pub use codec::{DecodeError, SCHEMA_VERSION, decode, encode};
+pub use command::{AnnounceService, Command, CommandEnvelope, StreamId};
+pub use event::{Event, EventRecord, Hash, SealedEvent, ServiceAnnounced};
+pub use ids::{Ags, CommandId, EventId, IdError, KreisKey, LandCode, OperatorId, ServiceId};
+pub use money::Cents;
+pub use query::{CatalogueView, Query, QueryKind, QueryReply, ServiceView};
+pub use rejection::{ForbiddenReason, Rejection};
+pub use reply::{Accepted, CommandReply, EventsPage, ReadEvents, ReadReply};
+pub use service::{Channel, CostModel, Reifegrad, ServiceStatus};
+pub use time::{Date, Timestamp};

@@ -1,0 +1,103 @@
+//! Typed rejections: why the registry said no, in a form a client can act
+//! on. Three kinds stay apart all the way to the edge: the rules said no,
+//! a conflict worth retrying, and the system being unavailable.
+
+use serde::{Deserialize, Serialize};
+
+/// Which rule about who may do what was broken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ForbiddenReason {
+    /// Only a Land may do this (e.g. announce a service).
+    LandOnly,
+    /// A Land acts only for itself (e.g. announces itself as lead).
+    NotOwnLand,
+    /// Only the service's lead Land may do this.
+    NotLeadLand,
+    /// A municipality acts only for itself.
+    NotOwnMunicipality,
+    /// An operator acts only inside its region.
+    OutsideRegion,
+    /// Only an administrator may do this.
+    AdminOnly,
+}
+
+impl ForbiddenReason {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::LandOnly => "land-only",
+            Self::NotOwnLand => "not-own-land",
+            Self::NotLeadLand => "not-lead-land",
+            Self::NotOwnMunicipality => "not-own-municipality",
+            Self::OutsideRegion => "outside-region",
+            Self::AdminOnly => "admin-only",
+        }
+    }
+
+    pub fn message_de(self) -> &'static str {
+        match self {
+            Self::LandOnly => "Nur ein Land darf diese Aktion ausführen.",
+            Self::NotOwnLand => "Ein Land handelt nur für sich selbst.",
+            Self::NotLeadLand => "Nur das federführende Land darf diese Aktion ausführen.",
+            Self::NotOwnMunicipality => "Eine Kommune handelt nur für sich selbst.",
+            Self::OutsideRegion => "Der Betreiber handelt nur innerhalb seiner Region.",
+            Self::AdminOnly => "Nur die Administration darf diese Aktion ausführen.",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Rejection {
+    /// The bytes are not a valid message.
+    #[error("malformed message: {reason}")]
+    Malformed { reason: String },
+    /// The message was written with a schema this side does not know.
+    #[error("unsupported schema version {got} (supported: {supported})")]
+    UnsupportedSchema { got: u16, supported: u16 },
+    /// The message is larger than the limit.
+    #[error("message of {bytes} bytes exceeds the limit of {max}")]
+    TooLarge { bytes: u64, max: u64 },
+    /// A field holds a value the rules do not allow.
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: String, reason: String },
+    /// The actor may not do this.
+    #[error("forbidden: {}", reason.key())]
+    Forbidden { reason: ForbiddenReason },
+    /// The addressed thing does not exist.
+    #[error("not found: {what}")]
+    NotFound { what: String },
+    /// The thing to create exists already.
+    #[error("already exists: {what}")]
+    AlreadyExists { what: String },
+    /// The stream moved on since the caller read it; re-read and retry.
+    #[error("version conflict: expected {expected}, actual {actual}")]
+    Conflict { expected: u64, actual: u64 },
+    /// The command id was used before for a different command.
+    #[error("idempotency key reused for a different command")]
+    IdempotencyKeyReused,
+    /// The system cannot answer now (storage failure, not fresh enough in
+    /// time); the same request may succeed later.
+    #[error("unavailable: {reason}")]
+    Unavailable { reason: String },
+}
+
+impl Rejection {
+    /// A stable machine-readable code, used as the problem type.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Malformed { .. } => "malformed",
+            Self::UnsupportedSchema { .. } => "unsupported-schema",
+            Self::TooLarge { .. } => "too-large",
+            Self::Invalid { .. } => "invalid",
+            Self::Forbidden { .. } => "forbidden",
+            Self::NotFound { .. } => "not-found",
+            Self::AlreadyExists { .. } => "already-exists",
+            Self::Conflict { .. } => "conflict",
+            Self::IdempotencyKeyReused => "idempotency-key-reused",
+            Self::Unavailable { .. } => "unavailable",
+        }
+    }
+
+    pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
+        Self::Invalid { field: field.to_owned(), reason: reason.into() }
+    }
+}

@@ -1,0 +1,23 @@
+//! NATS subject and stream names: the one place they are spelt.
+
+/// Commands to the ledger (request/reply, `CommandEnvelope` -> `CommandReply`).
+pub const COMMAND: &str = "efa.cmd";
+/// The ledger's read API (`ReadEvents` -> `ReadReply`).
+pub const LEDGER_READ: &str = "efa.ledger.read";
+/// Queries to the projectors (`Query` -> `QueryReply`).
+pub const QUERY: &str = "efa.q.views";
+/// Prefix of event subjects; the full subject is `efa.evt.<stream>`.
+pub const EVENT_PREFIX: &str = "efa.evt";
+/// Every event subject.
+pub const EVENT_WILDCARD: &str = "efa.evt.>";
+/// The JetStream stream that mirrors the ledger one to one.
+pub const EVENT_STREAM: &str = "EFA_EVENTS";
+
+/// Names under which the services register with the NATS service API.
+pub const LEDGER_SERVICE: &str = "efa-ledger";
+pub const PROJECTOR_SERVICE: &str = "efa-projector";
+
+/// The subject an event is published on.
+pub fn event_subject(stream: &crate::command::StreamId) -> String {
+    format!("{EVENT_PREFIX}.{}", stream.subject_suffix())
+}
