@@ -1,1 +1,15 @@
-//! placeholder
+//! Runtime glue shared by the services: connecting to NATS, typed
+//! request/reply over the `proto` codec, serving NATS service endpoints,
+//! setting up the JetStream event stream, finding and starting a
+//! nats-server, and telemetry. It knows NATS but no domain rule.
+
+pub mod connect;
+pub mod endpoint;
+pub mod jetstream;
+pub mod nats_server;
+pub mod rpc;
+pub mod telemetry;
+
+pub use connect::connect;
+pub use rpc::{RpcError, request};
+pub use tokio_util::sync::CancellationToken as Shutdown;

@@ -1,0 +1,1 @@
+//! placeholder: finding and starting nats-server

@@ -1,0 +1,48 @@
+//! Typed request/reply: encode with the `proto` codec, send, decode the
+//! answer. Transport failures and undecodable answers are told apart from
+//! the typed rejections inside a decoded answer.
+
+use std::time::Duration;
+
+use efa_proto::codec::{DecodeError, decode, encode};
+use serde::{Serialize, de::DeserializeOwned};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RpcError {
+    #[error("no service answers on {subject}")]
+    NoResponders { subject: String },
+    #[error("request on {subject} timed out after {timeout_ms} ms")]
+    TimedOut { subject: String, timeout_ms: u64 },
+    #[error("request on {subject} failed: {reason}")]
+    Transport { subject: String, reason: String },
+    #[error("answer on {subject} could not be decoded: {source}")]
+    Decode {
+        subject: String,
+        #[source]
+        source: DecodeError,
+    },
+}
+
+/// Sends `request` on `subject` and waits at most `timeout` for the answer.
+pub async fn request<Req, Rep>(
+    client: &async_nats::Client,
+    subject: &str,
+    request: &Req,
+    timeout: Duration,
+) -> Result<Rep, RpcError>
+where
+    Req: Serialize,
+    Rep: DeserializeOwned,
+{
+    let payload = encode(request);
+    let message = async_nats::Request::new().payload(payload.into()).timeout(Some(timeout));
+    let answer = client.send_request(subject.to_owned(), message).await.map_err(|e| {
+        use async_nats::RequestErrorKind as Kind;
+        match e.kind() {
+            Kind::NoResponders => RpcError::NoResponders { subject: subject.to_owned() },
+            Kind::TimedOut => RpcError::TimedOut { subject: subject.to_owned(), timeout_ms: timeout.as_millis() as u64 },
+            _ => RpcError::Transport { subject: subject.to_owned(), reason: e.to_string() },
+        }
+    })?;
+    decode(&answer.payload).map_err(|source| RpcError::Decode { subject: subject.to_owned(), source })
+}
