@@ -1,1 +1,189 @@
-//! placeholder: finding and starting nats-server
+//! Finding and starting a nats-server child process. Used by `efa up`
+//! (one machine, one process) and by the test kit (one server per test).
+//! A server older than 2.12 is refused: older servers silently drop
+//! stream metadata and multi-subject consumer filters.
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The oldest server version the registry works with.
+pub const VERSION_MIN: (u32, u32) = (2, 12);
+/// Environment variable naming the nats-server binary to use.
+pub const BINARY_ENV: &str = "EFA_NATS_SERVER";
+
+#[derive(Debug, thiserror::Error)]
+pub enum NatsServerError {
+    #[error(
+        "no nats-server {}.{} or newer found (looked at ${BINARY_ENV}, .tools/bin and PATH); run ops/install-nats.sh",
+        VERSION_MIN.0, VERSION_MIN.1
+    )]
+    NotFound,
+    #[error("{path}: version {found} is older than {}.{}", VERSION_MIN.0, VERSION_MIN.1)]
+    TooOld { path: PathBuf, found: String },
+    #[error("start {path}: {source}")]
+    Spawn {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("pick a free port: {0}")]
+    Port(#[source] std::io::Error),
+    #[error("nats-server on port {port} did not answer within {waited_ms} ms")]
+    NotReady { port: u16, waited_ms: u64 },
+    #[error("nats-server exited early with {status}")]
+    Exited { status: std::process::ExitStatus },
+}
+
+/// Reads `nats-server --version` ("nats-server: v2.12.8") as (major, minor).
+fn version_of(path: &Path) -> Option<(u32, u32, String)> {
+    let output = Command::new(path).arg("--version").stderr(Stdio::null()).output().ok()?;
+    let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    let version = text.rsplit('v').next()?;
+    let mut parts = version.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor, text))
+}
+
+fn check(path: PathBuf) -> Result<PathBuf, NatsServerError> {
+    match version_of(&path) {
+        Some((major, minor, _)) if (major, minor) >= VERSION_MIN => Ok(path),
+        Some((_, _, found)) => Err(NatsServerError::TooOld { path, found }),
+        None => Err(NatsServerError::NotFound),
+    }
+}
+
+/// Candidate locations, in order: `$EFA_NATS_SERVER`; `.tools/bin` in the
+/// current directory and in every ancestor of the current directory and of
+/// the running executable (so `target/debug/efa` finds the project's
+/// tools folder); then `PATH`.
+fn candidates() -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if let Some(path) = std::env::var_os(BINARY_ENV) {
+        found.push(PathBuf::from(path));
+    }
+    let mut roots: Vec<PathBuf> = Vec::new();
+    if let Ok(dir) = std::env::current_dir() {
+        roots.extend(dir.ancestors().map(Path::to_path_buf));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        roots.extend(exe.ancestors().skip(1).map(Path::to_path_buf));
+    }
+    found.extend(roots.iter().map(|root| root.join(".tools/bin/nats-server")));
+    if let Some(path) = std::env::var_os("PATH") {
+        found.extend(std::env::split_paths(&path).map(|dir| dir.join("nats-server")));
+    }
+    found
+}
+
+/// Finds a nats-server binary of a supported version.
+pub fn locate() -> Result<PathBuf, NatsServerError> {
+    let mut last_error = NatsServerError::NotFound;
+    for path in candidates().into_iter().filter(|p| p.is_file()) {
+        match check(path) {
+            Ok(path) => return Ok(path),
+            Err(error) => last_error = error,
+        }
+    }
+    Err(last_error)
+}
+
+/// Asks the OS for a free TCP port on loopback.
+pub fn free_port() -> Result<u16, NatsServerError> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(NatsServerError::Port)?;
+    Ok(listener.local_addr().map_err(NatsServerError::Port)?.port())
+}
+
+/// How to start a server.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Client port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// JetStream store directory.
+    pub store_dir: PathBuf,
+    /// An optional config file (`-c`); flags given here override it.
+    pub config_file: Option<PathBuf>,
+    /// Where the server's log goes; discarded when `None`.
+    pub log_file: Option<PathBuf>,
+}
+
+/// A running nats-server child. Dropping it kills the process and waits
+/// for it, so no server outlives its owner.
+#[derive(Debug)]
+pub struct NatsServerProcess {
+    child: Child,
+    port: u16,
+}
+
+impl NatsServerProcess {
+    /// Starts the server and waits until it greets clients.
+    pub fn spawn(binary: &Path, options: &ServerOptions) -> Result<Self, NatsServerError> {
+        let port = if options.port == 0 { free_port()? } else { options.port };
+        let mut command = Command::new(binary);
+        if let Some(config) = &options.config_file {
+            command.arg("-c").arg(config);
+        }
+        command.args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"]).arg(&options.store_dir);
+        match &options.log_file {
+            Some(log) => command.arg("-l").arg(log),
+            None => command.stdout(Stdio::null()).stderr(Stdio::null()),
+        };
+        let child = command
+            .stdin(Stdio::null())
+            .spawn()
+            .map_err(|source| NatsServerError::Spawn { path: binary.to_owned(), source })?;
+        let mut server = Self { child, port };
+        server.wait_ready(Duration::from_secs(15))?;
+        Ok(server)
+    }
+
+    fn wait_ready(&mut self, wait_max: Duration) -> Result<(), NatsServerError> {
+        let started = Instant::now();
+        let address = SocketAddr::from(([127, 0, 0, 1], self.port));
+        while started.elapsed() < wait_max {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(NatsServerError::Exited { status });
+            }
+            if greets(address) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(NatsServerError::NotReady { port: self.port, waited_ms: wait_max.as_millis() as u64 })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server at once (SIGKILL) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for NatsServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Whether a NATS server at `address` sends its INFO greeting.
+fn greets(address: SocketAddr) -> bool {
+    let Ok(stream) = TcpStream::connect_timeout(&address, Duration::from_millis(200)) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("INFO")
+}

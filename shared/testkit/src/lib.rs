@@ -1,1 +1,123 @@
-//! placeholder
+//! The test kit: a real nats-server for each test, on a free port, with a
+//! store directory of its own, killed and removed when the test drops it.
+//! There is no mock of NATS anywhere in the project; tests talk to this.
+//! Only ever a dev-dependency.
+
+use std::path::{Path, PathBuf};
+
+use efa_runtime::nats_server::{self, NatsServerProcess, ServerOptions};
+
+/// A nats-server owned by one test.
+#[derive(Debug)]
+pub struct TestNats {
+    // Declared before `dir` so the server dies before its files are removed.
+    server: Option<NatsServerProcess>,
+    binary: PathBuf,
+    options: ServerOptions,
+    dir: tempfile::TempDir,
+}
+
+impl TestNats {
+    /// Starts a server with JetStream on a free loopback port. Panics with
+    /// the reason when no server can be started: a test without its
+    /// server cannot say anything.
+    pub fn start() -> Self {
+        match Self::try_start() {
+            Ok(nats) => nats,
+            Err(error) => panic!("cannot start a nats-server for this test: {error}"),
+        }
+    }
+
+    pub fn try_start() -> Result<Self, nats_server::NatsServerError> {
+        let binary = nats_server::locate()?;
+        let dir = tempfile::Builder::new()
+            .prefix("efa-test-nats-")
+            .tempdir()
+            .map_err(nats_server::NatsServerError::Port)?;
+        let options = ServerOptions {
+            port: nats_server::free_port()?,
+            store_dir: dir.path().join("jetstream"),
+            config_file: None,
+            log_file: Some(dir.path().join("nats-server.log")),
+        };
+        let server = NatsServerProcess::spawn(&binary, &options)?;
+        Ok(Self { server: Some(server), binary, options, dir })
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.options.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.options.port
+    }
+
+    /// The server's JetStream store directory.
+    pub fn store_dir(&self) -> &Path {
+        &self.options.store_dir
+    }
+
+    /// A scratch directory that lives as long as this server (for sled
+    /// files of the services under test).
+    pub fn scratch_dir(&self, name: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::create_dir_all(&path).expect("create a scratch dir in the test's temp dir");
+        path
+    }
+
+    /// Kills the server (SIGKILL): the harshest stop.
+    pub fn kill(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            server.kill();
+        }
+    }
+
+    /// Starts the server again on the same port with the same store.
+    pub fn restart(&mut self) {
+        self.kill();
+        let server = NatsServerProcess::spawn(&self.binary, &self.options)
+            .unwrap_or_else(|error| panic!("cannot restart the nats-server: {error}"));
+        self.server = Some(server);
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.server.as_ref().map(NatsServerProcess::pid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_real_server_answers_and_keeps_jetstream_data_across_restart() {
+        let mut nats = TestNats::start();
+        let client = async_nats::connect(nats.url()).await.unwrap();
+        let js = async_nats::jetstream::new(client.clone());
+        js.get_or_create_stream(async_nats::jetstream::stream::Config {
+            name: "T".into(),
+            subjects: vec!["t.>".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        js.publish("t.a", "hello".into()).await.unwrap().await.unwrap();
+        drop(client);
+
+        nats.restart();
+        let client = async_nats::connect(nats.url()).await.unwrap();
+        let js = async_nats::jetstream::new(client);
+        let mut stream = js.get_stream("T").await.unwrap();
+        assert_eq!(stream.info().await.unwrap().state.messages, 1);
+    }
+
+    #[test]
+    fn dropping_the_server_ends_its_process() {
+        let nats = TestNats::start();
+        let pid = nats.pid().unwrap();
+        assert!(Path::new(&format!("/proc/{pid}")).exists());
+        drop(nats);
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        assert!(status.is_empty() || status.contains("zombie"), "server {pid} still runs");
+    }
+}
