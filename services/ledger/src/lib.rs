@@ -1,1 +1,121 @@
-//! placeholder
+//! The ledger: the only writer of the registry. It receives commands over
+//! NATS, checks idempotency and expected versions, lets the pure domain
+//! decide, appends the events to sled in one durable group commit with a
+//! hash chain, answers, and relays the events to JetStream from its own log
+//! (the outbox). It also serves the log for replay and gap filling.
+
+mod handlers;
+mod relay;
+pub mod store;
+mod verify;
+mod writer;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use efa_proto::subjects;
+use efa_runtime::Shutdown;
+use tokio::sync::{mpsc, watch};
+
+pub use verify::{ChainReport, VerifyError, verify};
+
+/// Commands waiting for the writer; beyond this, callers wait (bounded).
+const QUEUE_LEN_MAX: usize = 8192;
+/// Requests handled concurrently per endpoint.
+const IN_FLIGHT_MAX: usize = 1024;
+
+#[derive(Debug, Clone)]
+pub struct LedgerConfig {
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("register the NATS service: {0}")]
+    Service(String),
+    #[error("start the writer thread: {0}")]
+    Thread(#[source] std::io::Error),
+}
+
+/// A started ledger, ready to `run`.
+#[derive(Debug)]
+pub struct Ledger {
+    store: Arc<store::LedgerStore>,
+    nats: async_nats::Client,
+    head: watch::Receiver<u64>,
+    published: watch::Receiver<u64>,
+    published_tx: watch::Sender<u64>,
+    queue: mpsc::Sender<writer::Submission>,
+    writer: std::thread::JoinHandle<()>,
+    service: async_nats::service::Service,
+}
+
+impl Ledger {
+    /// Opens the store and registers the NATS service `efa-ledger`.
+    pub async fn start(config: LedgerConfig, nats: async_nats::Client) -> Result<Ledger, LedgerError> {
+        use async_nats::service::ServiceExt;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|source| store::StoreError::DataFile { path: config.data_dir.clone(), source })?;
+        let store = Arc::new(store::LedgerStore::open(&config.data_dir)?);
+        let (head_tx, head) = watch::channel(0);
+        let writer = writer::Writer::new(store.clone(), head_tx)?;
+        let (queue, queue_rx) = mpsc::channel(QUEUE_LEN_MAX);
+        let writer = std::thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || writer.run(queue_rx))
+            .map_err(LedgerError::Thread)?;
+        let service = nats
+            .service_builder()
+            .description("efa-registry ledger: commands and the event log")
+            .start(subjects::LEDGER_SERVICE, env!("CARGO_PKG_VERSION"))
+            .await
+            .map_err(|e| LedgerError::Service(e.to_string()))?;
+        let (published_tx, published) = watch::channel(0);
+        tracing::info!(head = *head.borrow(), dir = %config.data_dir.display(), "ledger started");
+        Ok(Ledger { store, nats, head, published, published_tx, queue, writer, service })
+    }
+
+    /// The last durable sequence.
+    pub fn head(&self) -> watch::Receiver<u64> {
+        self.head.clone()
+    }
+
+    /// The last sequence the JetStream stream confirmed.
+    pub fn published(&self) -> watch::Receiver<u64> {
+        self.published.clone()
+    }
+
+    /// Serves commands and reads and relays events until shutdown.
+    pub async fn run(self, shutdown: Shutdown) -> Result<(), LedgerError> {
+        let endpoint = |subject: &'static str| {
+            let service = &self.service;
+            async move { service.endpoint(subject).await.map_err(|e| LedgerError::Service(e.to_string())) }
+        };
+        let commands = endpoint(subjects::COMMAND).await?;
+        let reads = endpoint(subjects::LEDGER_READ).await?;
+
+        let queue = self.queue.clone();
+        let command_task = tokio::spawn(efa_runtime::endpoint::serve(commands, IN_FLIGHT_MAX, shutdown.clone(), move |p| {
+            handlers::handle_command(queue.clone(), p)
+        }));
+        let store = self.store.clone();
+        let read_task = tokio::spawn(efa_runtime::endpoint::serve(reads, 64, shutdown.clone(), move |p| {
+            handlers::handle_read(store.clone(), p)
+        }));
+        let js = async_nats::jetstream::new(self.nats.clone());
+        let relay_task =
+            tokio::spawn(relay::run(js, self.store.clone(), self.head.clone(), self.published_tx, shutdown.clone()));
+
+        shutdown.cancelled().await;
+        let _ = tokio::join!(command_task, read_task, relay_task);
+        let _ = self.service.stop().await;
+        drop(self.queue);
+        // The writer finishes the batch in hand and exits once the queue is closed.
+        let writer = self.writer;
+        let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        tracing::info!("ledger stopped");
+        Ok(())
+    }
+}

@@ -14,7 +14,12 @@ pub struct StreamSetupError {
     pub reason: String,
 }
 
+/// Replicas of the event stream: 1 on one machine; 3 on a cluster
+/// (`EFA_STREAM_REPLICAS=3`), so that losing a node loses no event.
+pub const REPLICAS_ENV: &str = "EFA_STREAM_REPLICAS";
+
 pub fn event_stream_config() -> stream::Config {
+    let replicas = std::env::var(REPLICAS_ENV).ok().and_then(|v| v.parse().ok()).unwrap_or(1);
     stream::Config {
         name: subjects::EVENT_STREAM.to_owned(),
         description: Some("efa-registry events, one message per ledger sequence".to_owned()),
@@ -25,6 +30,7 @@ pub fn event_stream_config() -> stream::Config {
         max_message_size: MESSAGE_BYTES_MAX as i32,
         duplicate_window: Duration::from_secs(120),
         allow_direct: true,
+        num_replicas: replicas,
         ..Default::default()
     }
 }

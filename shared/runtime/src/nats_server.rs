@@ -116,6 +116,7 @@ pub struct ServerOptions {
 pub struct NatsServerProcess {
     child: Child,
     port: u16,
+    binary: PathBuf,
 }
 
 impl NatsServerProcess {
@@ -135,7 +136,7 @@ impl NatsServerProcess {
             .stdin(Stdio::null())
             .spawn()
             .map_err(|source| NatsServerError::Spawn { path: binary.to_owned(), source })?;
-        let mut server = Self { child, port };
+        let mut server = Self { child, port, binary: binary.to_owned() };
         server.wait_ready(Duration::from_secs(15))?;
         Ok(server)
     }
@@ -165,6 +166,26 @@ impl NatsServerProcess {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Asks the server to shut down gracefully (its own `--signal quit`,
+    /// so no unsafe signal code here), waits up to `wait_max`, then kills.
+    pub fn terminate(&mut self, wait_max: Duration) -> Result<(), NatsServerError> {
+        let asked = Command::new(&self.binary)
+            .arg("--signal")
+            .arg(format!("quit={}", self.child.id()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let started = Instant::now();
+        while asked.as_ref().is_ok_and(|status| status.success()) && started.elapsed() < wait_max {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.kill();
+        Err(NatsServerError::NotReady { port: self.port, waited_ms: wait_max.as_millis() as u64 })
     }
 
     /// Kills the server at once (SIGKILL) and reaps it.

@@ -1,0 +1,159 @@
+//! Command-line interface: the subcommands and their flags, each flag also
+//! readable from an `EFA_*` environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use efa_runtime::Shutdown;
+
+#[derive(Debug, Parser)]
+#[command(name = "efa", version, about = "efa-registry: das Register der EfA-Onlinedienste")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Start everything on this machine: nats-server, ledger, projector, gateway.
+    Up(UpArgs),
+    /// Run only the ledger against a running NATS.
+    Ledger(ServiceArgs),
+    /// Run only the projector against a running NATS.
+    Projector(ServiceArgs),
+    /// Run only the gateway against a running NATS.
+    Gateway(GatewayArgs),
+    /// Check the ledger's hash chain offline and name the first bad sequence.
+    Verify {
+        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+    },
+    /// Manage API tokens (stored as hashes in DATA_DIR/tokens.json).
+    Token {
+        #[command(subcommand)]
+        command: crate::tokens::TokenCmd,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UpArgs {
+    #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    #[arg(long, env = "EFA_HTTP", default_value = "127.0.0.1:8080")]
+    pub http: SocketAddr,
+    /// Port of the nats-server that `up` starts; 0 picks a free one.
+    #[arg(long, env = "EFA_NATS_PORT", default_value_t = 4222)]
+    pub nats_port: u16,
+    /// Use this running NATS server instead of starting one.
+    #[arg(long, env = "EFA_NATS_URL")]
+    pub nats_url: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+struct ServiceArgs {
+    #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    nats_url: String,
+}
+
+#[derive(Debug, clap::Args)]
+struct GatewayArgs {
+    #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    nats_url: String,
+    #[arg(long, env = "EFA_HTTP", default_value = "127.0.0.1:8080")]
+    http: SocketAddr,
+}
+
+/// How long the gateway waits for the ledger or a projector.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Cmd::Up(args) => crate::up::run(args).await,
+        Cmd::Ledger(args) => {
+            let nats = efa_runtime::connect(&args.nats_url, "efa-ledger").await?;
+            let ledger = efa_ledger::Ledger::start(efa_ledger::LedgerConfig { data_dir: args.data_dir }, nats)
+                .await
+                .context("start the ledger")?;
+            let shutdown = shutdown_on_signal();
+            ledger.run(shutdown).await.context("run the ledger")
+        }
+        Cmd::Projector(args) => {
+            let nats = efa_runtime::connect(&args.nats_url, "efa-projector").await?;
+            let projector = efa_projector::Projector::start(projector_config(args.data_dir), nats)
+                .await
+                .context("start the projector")?;
+            projector.run(shutdown_on_signal()).await.context("run the projector")
+        }
+        Cmd::Gateway(args) => {
+            let nats = efa_runtime::connect(&args.nats_url, "efa-gateway").await?;
+            let gateway = efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, nats)
+                .await
+                .context("start the gateway")?;
+            println!("efa-registry: http://{}/", gateway.local_addr());
+            gateway.run(shutdown_on_signal()).await.context("run the gateway")
+        }
+        Cmd::Verify { data_dir } => verify(&data_dir),
+        Cmd::Token { command } => crate::tokens::run(command),
+    }
+}
+
+pub fn projector_config(data_dir: PathBuf) -> efa_projector::ProjectorConfig {
+    efa_projector::ProjectorConfig { data_dir, query_wait_max: Duration::from_secs(5) }
+}
+
+pub fn gateway_config(data_dir: &std::path::Path, http: SocketAddr) -> Result<efa_gateway::GatewayConfig> {
+    let tokens = efa_gateway::TokenTable::load(&crate::tokens::table_path(data_dir)).context("load the token table")?;
+    Ok(efa_gateway::GatewayConfig { http_addr: http, tokens, request_timeout: REQUEST_TIMEOUT })
+}
+
+fn verify(data_dir: &std::path::Path) -> Result<()> {
+    match efa_ledger::verify(data_dir) {
+        Ok(report) => {
+            println!("Hash-Kette intakt: {} Ereignisse, Kopf {}", report.events, hex(&report.head_hash));
+            Ok(())
+        }
+        Err(efa_ledger::VerifyError::Broken { seq, problem }) => {
+            bail!("Hash-Kette gebrochen bei Sequenz {seq}: {problem}")
+        }
+        Err(error) => Err(error).context("read the ledger"),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A shutdown token cancelled by Ctrl-C or SIGTERM.
+pub fn shutdown_on_signal() -> Shutdown {
+    let shutdown = Shutdown::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        trigger.cancel();
+    });
+    shutdown
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `efa token ...`: issue, list and revoke API tokens offline, in the token
+//! table the gateway reads at start. Only hashes are stored; a new token is
+//! printed once.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use efa_proto::Actor;
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Issue a token for a principal (land:NN, gemeinde:AGS, operator:ID, admin).
+    Create {
+        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        principal: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+pub fn table_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("tokens.json")
+}
+
+pub fn run(command: TokenCmd) -> Result<()> {
+    match command {
+        TokenCmd::Create { data_dir, principal, name } => {
+            let actor = Actor::parse(&principal).context("read --principal")?;
+            std::fs::create_dir_all(&data_dir).context("create the data directory")?;
+            let path = table_path(&data_dir);
+            let mut table = efa_gateway::TokenTable::load(&path).context("load the token table")?;
+            let token = table.issue(actor, &name);
+            table.save(&path).context("save the token table")?;
+            println!("{token}");
+            eprintln!("Token für {principal} ({name}) angelegt. Er wird nur dieses eine Mal angezeigt.");
+            Ok(())
+        }
+    }
+}
+
+/// The demo principals `efa up` creates tokens for on a fresh data dir.
+pub const DEMO_PRINCIPALS: [(&str, &str); 5] = [
+    ("land:04", "Freie Hansestadt Bremen (Demo)"),
+    ("land:16", "Freistaat Thüringen (Demo)"),
+    ("gemeinde:16051000", "Stadt Erfurt (Demo)"),
+    ("operator:kiv-thueringen", "KIV Thüringen (Demo)"),
+    ("admin", "Registeradministration (Demo)"),
+];
+
+/// On a fresh data dir: issues the demo tokens and writes them, in plain
+/// text, to `demo-zugaenge.txt` (a demo convenience; real tokens are only
+/// ever shown once). Returns the path of that file.
+pub fn ensure_demo_tokens(data_dir: &Path) -> Result<PathBuf> {
+    let table_path = table_path(data_dir);
+    let demo_path = data_dir.join("demo-zugaenge.txt");
+    if table_path.exists() {
+        return Ok(demo_path);
+    }
+    let mut table = efa_gateway::TokenTable::empty();
+    let mut text = String::from("# Demo-Zugänge (nur für die lokale Demo)\n");
+    for (principal, name) in DEMO_PRINCIPALS {
+        let actor = Actor::parse(principal).context("a demo principal parses")?;
+        let token = table.issue(actor, name);
+        text.push_str(&format!("{principal}\t{name}\t{token}\n"));
+    }
+    table.save(&table_path).context("save the token table")?;
+    std::fs::write(&demo_path, text).context("write the demo logins")?;
+    Ok(demo_path)
+}

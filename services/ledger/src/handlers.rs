@@ -1,0 +1,99 @@
+//! The ledger's NATS endpoints: commands (`efa.cmd`) and the read API
+//! (`efa.ledger.read`). Bytes in, bytes out: every request gets an answer,
+//! a malformed one a typed rejection, and nothing reaches the writer that
+//! did not decode.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use efa_proto::{
+    CommandEnvelope, CommandReply, EventsPage, ReadEvents, ReadReply, Rejection, codec,
+};
+use tokio::sync::{mpsc, oneshot};
+use tracing::Instrument;
+
+use crate::store::LedgerStore;
+use crate::writer::{Submission, fingerprint};
+
+/// The most events one read returns, and the most bytes (under NATS' 1 MiB).
+const READ_LEN_MAX: usize = 1000;
+const READ_BYTES_MAX: usize = 900 * 1024;
+/// How long a command may wait for the writer before the caller is told to retry.
+const WRITER_WAIT_MAX: Duration = Duration::from_secs(10);
+
+pub async fn handle_command(queue: mpsc::Sender<Submission>, payload: Bytes) -> Vec<u8> {
+    let envelope: CommandEnvelope = match codec::decode(&payload) {
+        Ok(envelope) => envelope,
+        Err(error) => {
+            tracing::info!(%error, "rejected an undecodable command");
+            return codec::encode(&CommandReply::Rejected(error.into()));
+        }
+    };
+    let span = tracing::info_span!(
+        "command",
+        command_id = %envelope.command_id,
+        command = envelope.command.name(),
+        actor = %envelope.actor,
+    );
+    async move {
+        let reply = submit(queue, envelope).await;
+        match &reply {
+            CommandReply::Accepted(accepted) => {
+                tracing::info!(seq = accepted.last_seq, replayed = accepted.replayed, "command accepted")
+            }
+            CommandReply::Rejected(rejection) => tracing::info!(%rejection, "command rejected"),
+        }
+        codec::encode(&reply)
+    }
+    .instrument(span)
+    .await
+}
+
+async fn submit(queue: mpsc::Sender<Submission>, envelope: CommandEnvelope) -> CommandReply {
+    let unavailable = |reason: &str| CommandReply::Rejected(Rejection::Unavailable { reason: reason.to_owned() });
+    let (reply, answer) = oneshot::channel();
+    let submission = Submission { fingerprint: fingerprint(&envelope), envelope, reply };
+    if queue.send_timeout(submission, WRITER_WAIT_MAX).await.is_err() {
+        return unavailable("Ledger ist überlastet oder fährt herunter");
+    }
+    match answer.await {
+        Ok(reply) => reply,
+        Err(_) => unavailable("Ledger fährt herunter"),
+    }
+}
+
+pub async fn handle_read(store: Arc<LedgerStore>, payload: Bytes) -> Vec<u8> {
+    let request: ReadEvents = match codec::decode(&payload) {
+        Ok(request) => request,
+        Err(error) => return codec::encode(&ReadReply::Rejected(error.into())),
+    };
+    let limit = (request.limit as usize).clamp(1, READ_LEN_MAX);
+    let read = tokio::task::spawn_blocking(move || -> Result<EventsPage, crate::store::StoreError> {
+        let head_seq = store.head()?.seq;
+        let mut events = store.events_from(request.from_seq, limit)?;
+        let mut bytes = 0;
+        let fits = events
+            .iter()
+            .take_while(|event| {
+                bytes += codec::encode(*event).len();
+                bytes <= READ_BYTES_MAX
+            })
+            .count();
+        events.truncate(fits.max(1).min(events.len()));
+        Ok(EventsPage { events, head_seq })
+    })
+    .await;
+    let reply = match read {
+        Ok(Ok(page)) => ReadReply::Events(page),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "ledger read failed");
+            ReadReply::Rejected(Rejection::Unavailable { reason: "Speicherfehler im Ledger".into() })
+        }
+        Err(error) => {
+            tracing::error!(%error, "ledger read task failed");
+            ReadReply::Rejected(Rejection::Unavailable { reason: "Ledger-Lesefehler".into() })
+        }
+    };
+    codec::encode(&reply)
+}

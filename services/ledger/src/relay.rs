@@ -1,0 +1,129 @@
+//! The outbox relay: the ledger's own log is the outbox. The relay
+//! publishes events to the JetStream stream from the position the stream
+//! confirms, each with its event id as `Nats-Msg-Id` and the expected last
+//! stream sequence, so stream sequence N is always ledger event N. When
+//! NATS is away the ledger keeps appending; the relay catches up when it
+//! is back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, context::PublishErrorKind};
+use efa_proto::{codec, subjects};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::store::LedgerStore;
+
+/// Events published per round before waiting for their acks.
+const WINDOW_LEN_MAX: usize = 256;
+const ACK_TIMEOUT: Duration = Duration::from_secs(5);
+const RETRY_DELAY_MAX: Duration = Duration::from_secs(2);
+
+#[derive(Debug, thiserror::Error)]
+enum RelayError {
+    #[error("JetStream: {0}")]
+    JetStream(String),
+    #[error("the stream is ahead of the ledger ({stream} > {ledger}); refusing to publish")]
+    StreamAhead { stream: u64, ledger: u64 },
+    #[error("read ledger: {0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// Publishes until shutdown, waking whenever the ledger head moves.
+pub async fn run(
+    js: jetstream::Context,
+    store: Arc<LedgerStore>,
+    mut head: watch::Receiver<u64>,
+    published: watch::Sender<u64>,
+    shutdown: CancellationToken,
+) {
+    let mut delay = Duration::from_millis(50);
+    let mut confirmed: Option<u64> = None;
+    loop {
+        let result = match confirmed {
+            None => stream_last_seq(&js).await.map(|seq| {
+                confirmed = Some(seq);
+            }),
+            Some(from) => {
+                let head_seq = *head.borrow();
+                publish_window(&js, &store, from, head_seq).await.map(|seq| {
+                    confirmed = Some(seq);
+                })
+            }
+        };
+        match result {
+            Ok(()) => {
+                delay = Duration::from_millis(50);
+                let done = confirmed.unwrap_or(0);
+                published.send_replace(done);
+                if done < *head.borrow_and_update() {
+                    continue;
+                }
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    changed = head.changed() => if changed.is_err() { return },
+                }
+            }
+            Err(error) => {
+                if matches!(error, RelayError::StreamAhead { .. }) {
+                    tracing::error!(%error, "outbox relay halted");
+                    shutdown.cancelled().await;
+                    return;
+                }
+                tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "outbox relay paused");
+                confirmed = None;
+                tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    _ = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(RETRY_DELAY_MAX);
+            }
+        }
+    }
+}
+
+/// The last sequence the stream holds (creating the stream if needed).
+async fn stream_last_seq(js: &jetstream::Context) -> Result<u64, RelayError> {
+    let mut stream =
+        efa_runtime::jetstream::ensure_event_stream(js).await.map_err(|e| RelayError::JetStream(e.to_string()))?;
+    let info = stream.info().await.map_err(|e| RelayError::JetStream(e.to_string()))?;
+    Ok(info.state.last_sequence)
+}
+
+/// Publishes events after `from` up to `head` (one window) and returns the
+/// last sequence the stream confirmed.
+async fn publish_window(js: &jetstream::Context, store: &LedgerStore, from: u64, head: u64) -> Result<u64, RelayError> {
+    if from > head {
+        return Err(RelayError::StreamAhead { stream: from, ledger: head });
+    }
+    if from == head {
+        return Ok(from);
+    }
+    let events = store.events_from(from + 1, WINDOW_LEN_MAX)?;
+    let mut acks = Vec::with_capacity(events.len());
+    for event in &events {
+        let message = jetstream::message::PublishMessage::build()
+            .payload(codec::encode(event).into())
+            .message_id(event.record.event_id.to_string())
+            .expected_last_sequence(event.record.seq - 1);
+        let ack = js
+            .send_publish(subjects::event_subject(&event.record.stream), message)
+            .await
+            .map_err(|e| RelayError::JetStream(e.to_string()))?;
+        acks.push((event.record.seq, ack));
+    }
+    let mut confirmed = from;
+    for (seq, ack) in acks {
+        match tokio::time::timeout(ACK_TIMEOUT, ack).await {
+            Ok(Ok(_)) => confirmed = seq,
+            Ok(Err(error)) if error.kind() == PublishErrorKind::WrongLastSequence => {
+                // Published before (an ack was lost): re-read the position.
+                return Err(RelayError::JetStream(format!("stream moved on at ledger seq {seq}: {error}")));
+            }
+            Ok(Err(error)) => return Err(RelayError::JetStream(error.to_string())),
+            Err(_) => return Err(RelayError::JetStream(format!("no ack for ledger seq {seq}"))),
+        }
+    }
+    Ok(confirmed)
+}

@@ -1,0 +1,237 @@
+//! The group-commit writer: the one thread that decides and appends. It
+//! takes every command that queued while the previous fsync ran, decides
+//! them in order, writes all their events in one atomic batch, fsyncs once,
+//! and only then answers. No timer: the batch is whatever is waiting, so a
+//! lone command is not delayed and a crowd shares one fsync.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use efa_domain::Ctx;
+use efa_proto::{
+    Accepted, CommandEnvelope, CommandId, CommandReply, EventId, EventRecord, Hash, Rejection, SCHEMA_VERSION,
+    SealedEvent, StreamId, Timestamp,
+};
+use sha2::Digest;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::store::{CommandRecord, Head, LedgerStore, StoreError, StoredStream, WriteBatch};
+
+/// The most commands one group commit takes.
+pub const BATCH_LEN_MAX: usize = 1024;
+
+/// A command on its way to the writer, with where to send the answer.
+#[derive(Debug)]
+pub struct Submission {
+    pub envelope: CommandEnvelope,
+    pub fingerprint: Hash,
+    pub reply: oneshot::Sender<CommandReply>,
+}
+
+/// The fingerprint that tells a retry (same bytes) from a reused id.
+pub fn fingerprint(envelope: &CommandEnvelope) -> Hash {
+    sha2::Sha256::digest(efa_proto::encode(envelope)).into()
+}
+
+/// Event ids derive from the command id and the event's index, so a
+/// replayed decision yields the same ids.
+fn event_id(command: &CommandId, index: usize) -> EventId {
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(command.0);
+    hasher.update((index as u64).to_be_bytes());
+    let digest: [u8; 32] = hasher.finalize().into();
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&digest[..16]);
+    EventId(id)
+}
+
+fn wall_clock() -> Timestamp {
+    let micros = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
+    Timestamp::from_micros(micros)
+}
+
+/// Changes decided in the current batch but not yet on disk.
+struct Pending {
+    batch: WriteBatch,
+    streams: HashMap<StreamId, StoredStream>,
+    commands: HashMap<CommandId, CommandRecord>,
+    answers: Vec<(oneshot::Sender<CommandReply>, CommandReply)>,
+    head: Head,
+    now: Timestamp,
+}
+
+pub struct Writer {
+    store: Arc<LedgerStore>,
+    head: Head,
+    last_recorded: Timestamp,
+    published_head: watch::Sender<u64>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").field("head", &self.head.seq).finish()
+    }
+}
+
+impl Writer {
+    pub fn new(store: Arc<LedgerStore>, head_tx: watch::Sender<u64>) -> Result<Self, StoreError> {
+        let head = store.head()?;
+        let last_recorded = match store.event(head.seq)? {
+            Some(event) => event.record.recorded_at,
+            None => Timestamp::from_micros(0),
+        };
+        head_tx.send_replace(head.seq);
+        Ok(Self { store, head, last_recorded, published_head: head_tx })
+    }
+
+    /// Runs until every sender is gone; meant for a dedicated thread.
+    pub fn run(mut self, mut queue: mpsc::Receiver<Submission>) {
+        while let Some(first) = queue.blocking_recv() {
+            let mut submissions = vec![first];
+            while submissions.len() < BATCH_LEN_MAX {
+                match queue.try_recv() {
+                    Ok(next) => submissions.push(next),
+                    Err(_) => break,
+                }
+            }
+            self.commit_group(submissions);
+        }
+        tracing::info!(head = self.head.seq, "ledger writer stopped");
+    }
+
+    fn commit_group(&mut self, submissions: Vec<Submission>) {
+        // The recorded time never goes backwards, even if the clock does.
+        let now = wall_clock().max(self.last_recorded);
+        let mut pending = Pending {
+            batch: WriteBatch::new(),
+            streams: HashMap::new(),
+            commands: HashMap::new(),
+            answers: Vec::with_capacity(submissions.len()),
+            head: self.head,
+            now,
+        };
+        for submission in submissions {
+            let answer = match self.process(&mut pending, &submission) {
+                Ok(answer) => answer,
+                Err(error) => {
+                    tracing::error!(%error, "ledger store read failed");
+                    CommandReply::Rejected(Rejection::Unavailable { reason: "Speicherfehler im Ledger".into() })
+                }
+            };
+            pending.answers.push((submission.reply, answer));
+        }
+        let durable = pending.batch.is_empty || {
+            pending.batch.put_head(&pending.head);
+            let batch = std::mem::take(&mut pending.batch);
+            match self.store.commit(batch) {
+                Ok(()) => true,
+                Err(error) => {
+                    tracing::error!(%error, "ledger group commit failed; nothing of this batch is acknowledged");
+                    false
+                }
+            }
+        };
+        if durable {
+            self.head = pending.head;
+            self.last_recorded = now;
+            self.published_head.send_replace(self.head.seq);
+        }
+        for (reply, answer) in pending.answers {
+            let answer = match answer {
+                // Nothing of a failed batch is acknowledged; the client retries.
+                CommandReply::Accepted(_) if !durable => {
+                    CommandReply::Rejected(Rejection::Unavailable { reason: "Speicherfehler im Ledger".into() })
+                }
+                other => other,
+            };
+            // The caller may have given up waiting; that loses nothing.
+            let _ = reply.send(answer);
+        }
+    }
+
+    /// Decides one command against the store and the batch so far.
+    fn process(&self, pending: &mut Pending, submission: &Submission) -> Result<CommandReply, StoreError> {
+        let envelope = &submission.envelope;
+        let seen = match pending.commands.get(&envelope.command_id) {
+            Some(record) => Some(record.clone()),
+            None => self.store.command(&envelope.command_id)?,
+        };
+        if let Some(record) = seen {
+            return Ok(replay(record, &submission.fingerprint));
+        }
+        let stream_id = envelope.command.stream();
+        let stream = match pending.streams.get(&stream_id) {
+            Some(stream) => stream.clone(),
+            None => self.store.stream(&stream_id)?,
+        };
+        if let Some(expected) = envelope.expected_version
+            && expected != stream.version
+        {
+            return Ok(CommandReply::Rejected(Rejection::Conflict { expected, actual: stream.version }));
+        }
+        let ctx = Ctx { now: pending.now };
+        let events = match efa_domain::decide(&stream.state, envelope, &ctx) {
+            Ok(events) => events,
+            Err(rejection) => return Ok(CommandReply::Rejected(rejection)),
+        };
+        Ok(self.append(pending, submission, stream_id, stream, events, &ctx))
+    }
+
+    fn append(
+        &self,
+        pending: &mut Pending,
+        submission: &Submission,
+        stream_id: StreamId,
+        mut stream: StoredStream,
+        events: Vec<efa_proto::Event>,
+        ctx: &Ctx,
+    ) -> CommandReply {
+        let envelope = &submission.envelope;
+        let first_seq = pending.head.seq + 1;
+        let effective = ctx.effective(envelope);
+        for (index, event) in events.into_iter().enumerate() {
+            stream.version += 1;
+            stream.state = efa_domain::evolve(stream.state, &event);
+            let record = EventRecord {
+                schema_version: SCHEMA_VERSION,
+                seq: pending.head.seq + 1,
+                event_id: event_id(&envelope.command_id, index),
+                stream: stream_id.clone(),
+                stream_version: stream.version,
+                recorded_at: ctx.now,
+                effective,
+                actor: envelope.actor.clone(),
+                command_id: envelope.command_id,
+                prev_hash: pending.head.hash,
+                event,
+            };
+            let sealed = SealedEvent::seal(record);
+            pending.head = Head { seq: sealed.record.seq, hash: sealed.hash };
+            pending.batch.put_event(&sealed);
+        }
+        let accepted = Accepted {
+            first_seq,
+            last_seq: pending.head.seq,
+            stream_version: stream.version,
+            replayed: false,
+        };
+        let record = CommandRecord { fingerprint: submission.fingerprint, reply: CommandReply::Accepted(accepted.clone()) };
+        pending.batch.put_stream(&stream_id, &stream);
+        pending.batch.put_command(&envelope.command_id, &record);
+        pending.streams.insert(stream_id, stream);
+        pending.commands.insert(envelope.command_id, record);
+        CommandReply::Accepted(accepted)
+    }
+}
+
+/// The stored answer for a command id seen before, or a reuse rejection.
+fn replay(record: CommandRecord, fingerprint: &Hash) -> CommandReply {
+    if record.fingerprint != *fingerprint {
+        return CommandReply::Rejected(Rejection::IdempotencyKeyReused);
+    }
+    match record.reply {
+        CommandReply::Accepted(accepted) => CommandReply::Accepted(Accepted { replayed: true, ..accepted }),
+        rejected => rejected,
+    }
+}
