@@ -1,0 +1,122 @@
+//! The ledger over a real nats-server with real sled files.
+
+mod commands;
+mod durability;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use efa_ledger::{Ledger, LedgerConfig};
+use efa_proto::*;
+use efa_runtime::Shutdown;
+use efa_testkit::TestNats;
+
+#[derive(Debug)]
+pub struct Harness {
+    pub nats: TestNats,
+    pub client: async_nats::Client,
+    pub data_dir: PathBuf,
+    running: Option<(Shutdown, tokio::task::JoinHandle<()>)>,
+}
+
+impl Harness {
+    pub async fn start() -> Self {
+        efa_runtime::telemetry::init();
+        let nats = TestNats::start();
+        let client = async_nats::connect(nats.url()).await.unwrap();
+        let data_dir = nats.scratch_dir("ledger-data");
+        let mut harness = Self { nats, client, data_dir, running: None };
+        harness.start_ledger().await;
+        harness
+    }
+
+    pub async fn start_ledger(&mut self) {
+        let client = async_nats::connect(self.nats.url()).await.unwrap();
+        let ledger = Ledger::start(LedgerConfig { data_dir: self.data_dir.clone() }, client).await.unwrap();
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move { ledger.run(shutdown).await.unwrap() }
+        });
+        self.running = Some((shutdown, task));
+        // The endpoints subscribe inside `run`; wait until they answer.
+        for _ in 0..100 {
+            if self.client.request("$SRV.PING.efa-ledger", "".into()).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("ledger did not come up");
+    }
+
+    pub async fn stop_ledger(&mut self) {
+        if let Some((shutdown, task)) = self.running.take() {
+            shutdown.cancel();
+            task.await.unwrap();
+        }
+    }
+
+    pub async fn send(&self, envelope: &CommandEnvelope) -> CommandReply {
+        efa_runtime::request(&self.client, subjects::COMMAND, envelope, Duration::from_secs(10)).await.unwrap()
+    }
+
+    pub async fn read(&self, from_seq: u64, limit: u32) -> EventsPage {
+        let reply: ReadReply = efa_runtime::request(
+            &self.client,
+            subjects::LEDGER_READ,
+            &ReadEvents { from_seq, limit },
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+        match reply {
+            ReadReply::Events(page) => page,
+            ReadReply::Rejected(r) => panic!("read rejected: {r}"),
+        }
+    }
+
+    /// Waits until the JetStream stream holds `count` messages.
+    pub async fn stream_messages(&self, count: u64) -> Vec<SealedEvent> {
+        let js = async_nats::jetstream::new(self.client.clone());
+        for _ in 0..500 {
+            if let Ok(mut stream) = js.get_stream(subjects::EVENT_STREAM).await
+                && stream.info().await.unwrap().state.messages >= count
+            {
+                let mut events = Vec::new();
+                for seq in 1..=count {
+                    let message = stream.get_raw_message(seq).await.unwrap();
+                    events.push(decode::<SealedEvent>(&message.payload).unwrap());
+                }
+                return events;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the stream never reached {count} messages");
+    }
+}
+
+pub fn announce(id: &str, lead: &str) -> AnnounceService {
+    AnnounceService {
+        service: ServiceId::parse(id).unwrap(),
+        title: format!("Dienst {id}"),
+        lead: LandCode::parse(lead).unwrap(),
+        ozg_id: None,
+        leika: vec![],
+        themenfeld: "Familie & Kind".into(),
+        provider: "Dataport".into(),
+        channel: Channel::EfaMarktplatz,
+        cost_model: CostModel::EqualShares,
+        status: ServiceStatus::Planned,
+        reifegrad: Reifegrad::new(1).unwrap(),
+    }
+}
+
+pub fn envelope(n: u8, actor: &str, cmd: AnnounceService) -> CommandEnvelope {
+    CommandEnvelope {
+        command_id: CommandId([n; 16]),
+        actor: Actor::parse(actor).unwrap(),
+        expected_version: None,
+        effective: None,
+        command: Command::AnnounceService(cmd),
+    }
+}
