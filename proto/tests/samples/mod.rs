@@ -1,7 +1,7 @@
 //! One sample of every wire message, shared by the golden and the
+//! round-trip tests.
 
 #![allow(dead_code)] // each test binary uses a different part of the samples
-//! round-trip tests.
 
 use efa_proto::*;
 
