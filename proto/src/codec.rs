@@ -24,8 +24,13 @@ pub enum DecodeError {
 impl From<DecodeError> for Rejection {
     fn from(error: DecodeError) -> Self {
         match error {
-            DecodeError::TooLarge { bytes, max } => Rejection::TooLarge { bytes: bytes as u64, max: max as u64 },
-            DecodeError::UnsupportedSchema { got, supported } => Rejection::UnsupportedSchema { got, supported },
+            DecodeError::TooLarge { bytes, max } => Rejection::TooLarge {
+                bytes: bytes as u64,
+                max: max as u64,
+            },
+            DecodeError::UnsupportedSchema { got, supported } => {
+                Rejection::UnsupportedSchema { got, supported }
+            }
             DecodeError::Malformed(reason) => Rejection::Malformed { reason },
         }
     }
@@ -43,16 +48,26 @@ pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
 /// Decodes a message; any byte string gives a value or an error, never a panic.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     if bytes.len() > MESSAGE_BYTES_MAX {
-        return Err(DecodeError::TooLarge { bytes: bytes.len(), max: MESSAGE_BYTES_MAX });
+        return Err(DecodeError::TooLarge {
+            bytes: bytes.len(),
+            max: MESSAGE_BYTES_MAX,
+        });
     }
-    let (version, body) =
-        postcard::take_from_bytes::<u16>(bytes).map_err(|e| DecodeError::Malformed(format!("schema version: {e}")))?;
+    let (version, body) = postcard::take_from_bytes::<u16>(bytes)
+        .map_err(|e| DecodeError::Malformed(format!("schema version: {e}")))?;
     if version != SCHEMA_VERSION {
-        return Err(DecodeError::UnsupportedSchema { got: version, supported: SCHEMA_VERSION });
+        return Err(DecodeError::UnsupportedSchema {
+            got: version,
+            supported: SCHEMA_VERSION,
+        });
     }
-    let (message, rest) = postcard::take_from_bytes::<T>(body).map_err(|e| DecodeError::Malformed(e.to_string()))?;
+    let (message, rest) =
+        postcard::take_from_bytes::<T>(body).map_err(|e| DecodeError::Malformed(e.to_string()))?;
     if !rest.is_empty() {
-        return Err(DecodeError::Malformed(format!("{} trailing bytes", rest.len())));
+        return Err(DecodeError::Malformed(format!(
+            "{} trailing bytes",
+            rest.len()
+        )));
     }
     Ok(message)
 }

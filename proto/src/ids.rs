@@ -17,7 +17,11 @@ pub struct IdError {
 
 impl IdError {
     fn new(kind: &'static str, reason: &'static str, input: impl fmt::Display) -> Self {
-        Self { kind, reason, input: input.to_string() }
+        Self {
+            kind,
+            reason,
+            input: input.to_string(),
+        }
     }
 }
 
@@ -67,7 +71,9 @@ impl LandCode {
         if !all_ascii_digits(text) || text.len() > 2 {
             return Err(IdError::new("LandCode", "must be two digits", text));
         }
-        let code: u8 = text.parse().map_err(|_| IdError::new("LandCode", "must be two digits", text))?;
+        let code: u8 = text
+            .parse()
+            .map_err(|_| IdError::new("LandCode", "must be two digits", text))?;
         Self::new(code)
     }
 
@@ -113,7 +119,9 @@ impl Ags {
         if text.len() != 8 || !all_ascii_digits(text) {
             return Err(IdError::new("AGS", "must be exactly 8 digits", text));
         }
-        let value: u32 = text.parse().map_err(|_| IdError::new("AGS", "must be exactly 8 digits", text))?;
+        let value: u32 = text
+            .parse()
+            .map_err(|_| IdError::new("AGS", "must be exactly 8 digits", text))?;
         Self::try_from(value)
     }
 
@@ -133,8 +141,13 @@ impl TryFrom<u32> for Ags {
         if value > 99_999_999 {
             return Err(IdError::new("AGS", "must be exactly 8 digits", value));
         }
-        LandCode::new((value / 1_000_000) as u8)
-            .map_err(|_| IdError::new("AGS", "first two digits must be a Land code 01-16", format!("{value:08}")))?;
+        LandCode::new((value / 1_000_000) as u8).map_err(|_| {
+            IdError::new(
+                "AGS",
+                "first two digits must be a Land code 01-16",
+                format!("{value:08}"),
+            )
+        })?;
         Ok(Self(value))
     }
 }
@@ -161,7 +174,9 @@ impl KreisKey {
         if text.len() != 5 || !all_ascii_digits(text) {
             return Err(IdError::new("Kreis key", "must be exactly 5 digits", text));
         }
-        let value: u32 = text.parse().map_err(|_| IdError::new("Kreis key", "must be exactly 5 digits", text))?;
+        let value: u32 = text
+            .parse()
+            .map_err(|_| IdError::new("Kreis key", "must be exactly 5 digits", text))?;
         Self::try_from(value)
     }
 
@@ -176,8 +191,13 @@ impl TryFrom<u32> for KreisKey {
         if value > 99_999 {
             return Err(IdError::new("Kreis key", "must be exactly 5 digits", value));
         }
-        LandCode::new((value / 1_000) as u8)
-            .map_err(|_| IdError::new("Kreis key", "first two digits must be a Land code 01-16", format!("{value:05}")))?;
+        LandCode::new((value / 1_000) as u8).map_err(|_| {
+            IdError::new(
+                "Kreis key",
+                "first two digits must be a Land code 01-16",
+                format!("{value:05}"),
+            )
+        })?;
         Ok(Self(value))
     }
 }
@@ -197,11 +217,16 @@ impl fmt::Display for KreisKey {
 /// Checks a slug: lowercase ASCII letters, digits and single hyphens,
 /// starting with a letter, 3 to 64 characters. Readable in URLs and logs.
 fn check_slug(kind: &'static str, text: &str) -> Result<(), IdError> {
-    let valid_chars = text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let valid_chars = text
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !(3..=64).contains(&text.len()) {
         return Err(IdError::new(kind, "must be 3 to 64 characters", text));
     }
-    if !valid_chars || !text.starts_with(|c: char| c.is_ascii_lowercase()) || text.ends_with('-') || text.contains("--")
+    if !valid_chars
+        || !text.starts_with(|c: char| c.is_ascii_lowercase())
+        || text.ends_with('-')
+        || text.contains("--")
     {
         return Err(IdError::new(
             kind,

@@ -7,14 +7,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::IdError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct Cents(pub i64);
 
 impl Cents {
     /// Parses a euro amount such as `1234`, `1234.5` or `1234,56` (German
     /// decimal comma). More than two decimals is an error, not a rounding.
     pub fn parse_euros(text: &str) -> Result<Self, IdError> {
-        let invalid = || IdError { kind: "amount", reason: "must be euros with at most two decimals", input: text.to_owned() };
+        let invalid = || IdError {
+            kind: "amount",
+            reason: "must be euros with at most two decimals",
+            input: text.to_owned(),
+        };
         let text = text.trim();
         let (negative, digits) = match text.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -30,7 +36,10 @@ impl Cents {
         }
         let euros: i64 = whole.parse().map_err(|_| invalid())?;
         let cents: i64 = format!("{fraction:0<2}").parse().map_err(|_| invalid())?;
-        let total = euros.checked_mul(100).and_then(|c| c.checked_add(cents)).ok_or_else(invalid)?;
+        let total = euros
+            .checked_mul(100)
+            .and_then(|c| c.checked_add(cents))
+            .ok_or_else(invalid)?;
         Ok(Cents(if negative { -total } else { total }))
     }
 }

@@ -98,6 +98,9 @@ impl Rejection {
     }
 
     pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
-        Self::Invalid { field: field.to_owned(), reason: reason.into() }
+        Self::Invalid {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
     }
 }

@@ -15,8 +15,13 @@ pub enum ServiceStatus {
 }
 
 impl ServiceStatus {
-    pub const ALL: [ServiceStatus; 5] =
-        [Self::Planned, Self::InDevelopment, Self::Pilot, Self::Available, Self::Retired];
+    pub const ALL: [ServiceStatus; 5] = [
+        Self::Planned,
+        Self::InDevelopment,
+        Self::Pilot,
+        Self::Available,
+        Self::Retired,
+    ];
 
     /// The stable machine name used in the API (`in-development`).
     pub fn key(self) -> &'static str {
@@ -55,7 +60,11 @@ impl Reifegrad {
         if level <= 4 {
             Ok(Self(level))
         } else {
-            Err(IdError { kind: "Reifegrad", reason: "must be 0 to 4", input: level.to_string() })
+            Err(IdError {
+                kind: "Reifegrad",
+                reason: "must be 0 to 4",
+                input: level.to_string(),
+            })
         }
     }
 
@@ -86,7 +95,11 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub const ALL: [Channel; 3] = [Self::FitStore, Self::EfaMarktplatz, Self::Verwaltungsabkommen];
+    pub const ALL: [Channel; 3] = [
+        Self::FitStore,
+        Self::EfaMarktplatz,
+        Self::Verwaltungsabkommen,
+    ];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -126,8 +139,12 @@ pub enum CostModel {
 impl CostModel {
     pub fn label_de(&self) -> String {
         match self {
-            Self::KoenigsteinerSchluessel { year: Some(year) } => format!("Königsteiner Schlüssel {year}"),
-            Self::KoenigsteinerSchluessel { year: None } => "Königsteiner Schlüssel des Kostenjahres".to_owned(),
+            Self::KoenigsteinerSchluessel { year: Some(year) } => {
+                format!("Königsteiner Schlüssel {year}")
+            }
+            Self::KoenigsteinerSchluessel { year: None } => {
+                "Königsteiner Schlüssel des Kostenjahres".to_owned()
+            }
             Self::Population => "Einwohnerzahl".to_owned(),
             Self::EqualShares => "gleiche Anteile".to_owned(),
             Self::FixedShares { .. } => "feste Anteile".to_owned(),

@@ -35,14 +35,22 @@ impl Date {
 
     /// Parses ISO 8601 `YYYY-MM-DD`.
     pub fn parse(text: &str) -> Result<Self, IdError> {
-        let invalid = || IdError { kind: "Date", reason: "must be YYYY-MM-DD", input: text.to_owned() };
+        let invalid = || IdError {
+            kind: "Date",
+            reason: "must be YYYY-MM-DD",
+            input: text.to_owned(),
+        };
         let bytes = text.as_bytes();
         if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
             return Err(invalid());
         }
         let number = |range: std::ops::Range<usize>| -> Result<u32, IdError> {
             let part = &text[range];
-            if part.bytes().all(|b| b.is_ascii_digit()) { part.parse().map_err(|_| invalid()) } else { Err(invalid()) }
+            if part.bytes().all(|b| b.is_ascii_digit()) {
+                part.parse().map_err(|_| invalid())
+            } else {
+                Err(invalid())
+            }
         };
         let year = number(0..4)? as i32;
         Self::from_ymd(year, number(5..7)?, number(8..10)?)
@@ -68,7 +76,11 @@ impl TryFrom<i32> for Date {
         if (YEAR_MIN..=YEAR_MAX).contains(&year) {
             Ok(Self(days))
         } else {
-            Err(IdError { kind: "Date", reason: "outside 1900 to 2200", input: days.to_string() })
+            Err(IdError {
+                kind: "Date",
+                reason: "outside 1900 to 2200",
+                input: days.to_string(),
+            })
         }
     }
 }
@@ -116,7 +128,8 @@ fn civil_from_days(days: i32) -> (i32, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let mp = (5 * day_of_year + 2) / 153;
     let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
@@ -168,16 +181,35 @@ mod tests {
 
     #[test]
     fn dates_round_trip_through_text() {
-        for text in ["1970-01-01", "2000-02-29", "2024-12-31", "2026-11-30", "1900-01-01", "2200-12-31"] {
+        for text in [
+            "1970-01-01",
+            "2000-02-29",
+            "2024-12-31",
+            "2026-11-30",
+            "1900-01-01",
+            "2200-12-31",
+        ] {
             assert_eq!(Date::parse(text).unwrap().to_string(), text);
         }
         assert_eq!(Date::parse("1970-01-02").unwrap().days_since_epoch(), 1);
-        assert_eq!(Date::parse("2000-03-01").unwrap().days_since_epoch(), 11_017);
+        assert_eq!(
+            Date::parse("2000-03-01").unwrap().days_since_epoch(),
+            11_017
+        );
     }
 
     #[test]
     fn impossible_dates_are_rejected() {
-        for bad in ["2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "24-01-01", "2024/01/01", "1899-12-31", ""] {
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-04-31",
+            "24-01-01",
+            "2024/01/01",
+            "1899-12-31",
+            "",
+        ] {
             assert!(Date::parse(bad).is_err(), "{bad} must be rejected");
         }
     }

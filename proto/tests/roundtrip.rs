@@ -1,6 +1,8 @@
 //! Property tests of the codec: random messages round-trip; random bytes
 //! decode to a value or an error, never a panic.
 
+#![allow(clippy::unwrap_used)] // test code: a failed step should fail the test loudly
+
 mod samples;
 
 use efa_proto::*;
@@ -29,17 +31,31 @@ fn actor() -> impl Strategy<Value = Actor> {
 
 fn cost_model() -> impl Strategy<Value = CostModel> {
     prop_oneof![
-        proptest::option::of(1949u16..2200).prop_map(|year| CostModel::KoenigsteinerSchluessel { year }),
+        proptest::option::of(1949u16..2200)
+            .prop_map(|year| CostModel::KoenigsteinerSchluessel { year }),
         Just(CostModel::Population),
         Just(CostModel::EqualShares),
-        proptest::collection::vec((land(), any::<u32>()), 0..16).prop_map(|weights| CostModel::FixedShares { weights }),
+        proptest::collection::vec((land(), any::<u32>()), 0..16)
+            .prop_map(|weights| CostModel::FixedShares { weights }),
     ]
 }
 
 fn announce() -> impl Strategy<Value = AnnounceService> {
-    (slug(), ".{0,40}", land(), proptest::option::of(".{0,12}"), proptest::collection::vec("[0-9]{14}", 0..3), ".{0,20}", ".{0,20}", 0usize..3, cost_model(), 0usize..5, 0u8..=4)
-        .prop_map(|(service, title, lead, ozg_id, leika, themenfeld, provider, channel, cost_model, status, level)| {
-            AnnounceService {
+    (
+        slug(),
+        ".{0,40}",
+        land(),
+        proptest::option::of(".{0,12}"),
+        proptest::collection::vec("[0-9]{14}", 0..3),
+        ".{0,20}",
+        ".{0,20}",
+        0usize..3,
+        cost_model(),
+        0usize..5,
+        0u8..=4,
+    )
+        .prop_map(
+            |(
                 service,
                 title,
                 lead,
@@ -47,44 +63,75 @@ fn announce() -> impl Strategy<Value = AnnounceService> {
                 leika,
                 themenfeld,
                 provider,
-                channel: Channel::ALL[channel],
+                channel,
                 cost_model,
-                status: ServiceStatus::ALL[status],
-                reifegrad: Reifegrad::new(level).unwrap(),
-            }
-        })
+                status,
+                level,
+            )| {
+                AnnounceService {
+                    service,
+                    title,
+                    lead,
+                    ozg_id,
+                    leika,
+                    themenfeld,
+                    provider,
+                    channel: Channel::ALL[channel],
+                    cost_model,
+                    status: ServiceStatus::ALL[status],
+                    reifegrad: Reifegrad::new(level).unwrap(),
+                }
+            },
+        )
 }
 
 fn command_envelope() -> impl Strategy<Value = CommandEnvelope> {
-    (any::<[u8; 16]>(), actor(), proptest::option::of(any::<u64>()), proptest::option::of(date()), announce()).prop_map(
-        |(id, actor, expected_version, effective, cmd)| CommandEnvelope {
-            command_id: CommandId(id),
-            actor,
-            expected_version,
-            effective,
-            command: Command::AnnounceService(cmd),
-        },
+    (
+        any::<[u8; 16]>(),
+        actor(),
+        proptest::option::of(any::<u64>()),
+        proptest::option::of(date()),
+        announce(),
     )
+        .prop_map(
+            |(id, actor, expected_version, effective, cmd)| CommandEnvelope {
+                command_id: CommandId(id),
+                actor,
+                expected_version,
+                effective,
+                command: Command::AnnounceService(cmd),
+            },
+        )
 }
 
 fn sealed_event() -> impl Strategy<Value = SealedEvent> {
-    (any::<u64>(), any::<[u8; 16]>(), any::<u64>(), any::<i64>(), date(), actor(), any::<[u8; 32]>(), announce()).prop_map(
-        |(seq, id, version, micros, effective, actor, prev_hash, cmd)| {
-            SealedEvent::seal(EventRecord {
-                schema_version: SCHEMA_VERSION,
-                seq,
-                event_id: EventId(id),
-                stream: StreamId::Service(cmd.service.clone()),
-                stream_version: version,
-                recorded_at: Timestamp::from_micros(micros),
-                effective,
-                actor,
-                command_id: CommandId(id),
-                prev_hash,
-                event: Event::ServiceAnnounced(cmd.into()),
-            })
-        },
+    (
+        any::<u64>(),
+        any::<[u8; 16]>(),
+        any::<u64>(),
+        any::<i64>(),
+        date(),
+        actor(),
+        any::<[u8; 32]>(),
+        announce(),
     )
+        .prop_map(
+            |(seq, id, version, micros, effective, actor, prev_hash, cmd)| {
+                SealedEvent::seal(EventRecord {
+                    schema_version: SCHEMA_VERSION,
+                    seq,
+                    event_id: EventId(id),
+                    stream: StreamId::Service(cmd.service.clone()),
+                    stream_version: version,
+                    recorded_at: Timestamp::from_micros(micros),
+                    effective,
+                    actor,
+                    command_id: CommandId(id),
+                    prev_hash,
+                    event: Event::ServiceAnnounced(cmd.into()),
+                })
+            },
+        )
 }
 
 proptest! {
@@ -132,12 +179,18 @@ proptest! {
 #[test]
 fn oversized_messages_are_refused_before_decoding() {
     let bytes = vec![1u8; codec::MESSAGE_BYTES_MAX + 1];
-    assert!(matches!(decode::<CommandEnvelope>(&bytes), Err(DecodeError::TooLarge { .. })));
+    assert!(matches!(
+        decode::<CommandEnvelope>(&bytes),
+        Err(DecodeError::TooLarge { .. })
+    ));
 }
 
 #[test]
 fn trailing_bytes_are_refused() {
     let mut bytes = encode(&samples::command_envelope());
     bytes.push(0);
-    assert!(matches!(decode::<CommandEnvelope>(&bytes), Err(DecodeError::Malformed(_))));
+    assert!(matches!(
+        decode::<CommandEnvelope>(&bytes),
+        Err(DecodeError::Malformed(_))
+    ));
 }

@@ -19,7 +19,9 @@ pub fn announce() -> AnnounceService {
         themenfeld: "Bauen & Wohnen".into(),
         provider: "Land Mecklenburg-Vorpommern".into(),
         channel: Channel::EfaMarktplatz,
-        cost_model: CostModel::FixedShares { weights: vec![(land("13"), 3), (land("16"), 1)] },
+        cost_model: CostModel::FixedShares {
+            weights: vec![(land("13"), 3), (land("16"), 1)],
+        },
         status: ServiceStatus::Available,
         reifegrad: Reifegrad::new(4).unwrap(),
     }
@@ -76,13 +78,27 @@ pub fn service_view() -> ServiceView {
 pub fn rejections() -> Vec<Rejection> {
     vec![
         Rejection::Malformed { reason: "x".into() },
-        Rejection::UnsupportedSchema { got: 2, supported: 1 },
-        Rejection::TooLarge { bytes: 2_000_000, max: 1_048_576 },
-        Rejection::Invalid { field: "title".into(), reason: "leer".into() },
-        Rejection::Forbidden { reason: ForbiddenReason::NotOwnLand },
+        Rejection::UnsupportedSchema {
+            got: 2,
+            supported: 1,
+        },
+        Rejection::TooLarge {
+            bytes: 2_000_000,
+            max: 1_048_576,
+        },
+        Rejection::Invalid {
+            field: "title".into(),
+            reason: "leer".into(),
+        },
+        Rejection::Forbidden {
+            reason: ForbiddenReason::NotOwnLand,
+        },
         Rejection::NotFound { what: "s".into() },
         Rejection::AlreadyExists { what: "s".into() },
-        Rejection::Conflict { expected: 1, actual: 2 },
+        Rejection::Conflict {
+            expected: 1,
+            actual: 2,
+        },
         Rejection::IdempotencyKeyReused,
         Rejection::Unavailable { reason: "u".into() },
     ]

@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use efa_runtime::Shutdown;
 
 #[derive(Debug, Parser)]
-#[command(name = "efa", version, about = "efa-registry: das Register der EfA-Onlinedienste")]
+#[command(
+    name = "efa",
+    version,
+    about = "efa-registry: das Register der EfA-Onlinedienste"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -78,9 +82,14 @@ pub async fn run(cli: Cli) -> Result<()> {
         Cmd::Up(args) => crate::up::run(args).await,
         Cmd::Ledger(args) => {
             let nats = efa_runtime::connect(&args.nats_url, "efa-ledger").await?;
-            let ledger = efa_ledger::Ledger::start(efa_ledger::LedgerConfig { data_dir: args.data_dir }, nats)
-                .await
-                .context("start the ledger")?;
+            let ledger = efa_ledger::Ledger::start(
+                efa_ledger::LedgerConfig {
+                    data_dir: args.data_dir,
+                },
+                nats,
+            )
+            .await
+            .context("start the ledger")?;
             let shutdown = shutdown_on_signal();
             ledger.run(shutdown).await.context("run the ledger")
         }
@@ -89,15 +98,22 @@ pub async fn run(cli: Cli) -> Result<()> {
             let projector = efa_projector::Projector::start(projector_config(args.data_dir), nats)
                 .await
                 .context("start the projector")?;
-            projector.run(shutdown_on_signal()).await.context("run the projector")
+            projector
+                .run(shutdown_on_signal())
+                .await
+                .context("run the projector")
         }
         Cmd::Gateway(args) => {
             let nats = efa_runtime::connect(&args.nats_url, "efa-gateway").await?;
-            let gateway = efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, nats)
-                .await
-                .context("start the gateway")?;
+            let gateway =
+                efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, nats)
+                    .await
+                    .context("start the gateway")?;
             println!("efa-registry: http://{}/", gateway.local_addr());
-            gateway.run(shutdown_on_signal()).await.context("run the gateway")
+            gateway
+                .run(shutdown_on_signal())
+                .await
+                .context("run the gateway")
         }
         Cmd::Verify { data_dir } => verify(&data_dir),
         Cmd::Token { command } => crate::tokens::run(command),
@@ -105,18 +121,33 @@ pub async fn run(cli: Cli) -> Result<()> {
 }
 
 pub fn projector_config(data_dir: PathBuf) -> efa_projector::ProjectorConfig {
-    efa_projector::ProjectorConfig { data_dir, query_wait_max: Duration::from_secs(5) }
+    efa_projector::ProjectorConfig {
+        data_dir,
+        query_wait_max: Duration::from_secs(5),
+    }
 }
 
-pub fn gateway_config(data_dir: &std::path::Path, http: SocketAddr) -> Result<efa_gateway::GatewayConfig> {
-    let tokens = efa_gateway::TokenTable::load(&crate::tokens::table_path(data_dir)).context("load the token table")?;
-    Ok(efa_gateway::GatewayConfig { http_addr: http, tokens, request_timeout: REQUEST_TIMEOUT })
+pub fn gateway_config(
+    data_dir: &std::path::Path,
+    http: SocketAddr,
+) -> Result<efa_gateway::GatewayConfig> {
+    let tokens = efa_gateway::TokenTable::load(&crate::tokens::table_path(data_dir))
+        .context("load the token table")?;
+    Ok(efa_gateway::GatewayConfig {
+        http_addr: http,
+        tokens,
+        request_timeout: REQUEST_TIMEOUT,
+    })
 }
 
 fn verify(data_dir: &std::path::Path) -> Result<()> {
     match efa_ledger::verify(data_dir) {
         Ok(report) => {
-            println!("Hash-Kette intakt: {} Ereignisse, Kopf {}", report.events, hex(&report.head_hash));
+            println!(
+                "Hash-Kette intakt: {} Ereignisse, Kopf {}",
+                report.events,
+                hex(&report.head_hash)
+            );
             Ok(())
         }
         Err(efa_ledger::VerifyError::Broken { seq, problem }) => {

@@ -12,6 +12,8 @@ use clap::Parser;
 fn main() -> Result<()> {
     let cli = cli::Cli::parse();
     efa_runtime::telemetry::init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(cli::run(cli))
 }

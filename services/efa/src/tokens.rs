@@ -27,7 +27,11 @@ pub fn table_path(data_dir: &Path) -> PathBuf {
 
 pub fn run(command: TokenCmd) -> Result<()> {
     match command {
-        TokenCmd::Create { data_dir, principal, name } => {
+        TokenCmd::Create {
+            data_dir,
+            principal,
+            name,
+        } => {
             let actor = Actor::parse(&principal).context("read --principal")?;
             std::fs::create_dir_all(&data_dir).context("create the data directory")?;
             let path = table_path(&data_dir);
@@ -35,7 +39,9 @@ pub fn run(command: TokenCmd) -> Result<()> {
             let token = table.issue(actor, &name);
             table.save(&path).context("save the token table")?;
             println!("{token}");
-            eprintln!("Token für {principal} ({name}) angelegt. Er wird nur dieses eine Mal angezeigt.");
+            eprintln!(
+                "Token für {principal} ({name}) angelegt. Er wird nur dieses eine Mal angezeigt."
+            );
             Ok(())
         }
     }

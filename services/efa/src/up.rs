@@ -30,27 +30,40 @@ pub async fn run(args: UpArgs) -> Result<()> {
     result
 }
 
-async fn run_services(args: &UpArgs, nats_url: &str, demo_logins: &Path, shutdown: efa_runtime::Shutdown) -> Result<()> {
+async fn run_services(
+    args: &UpArgs,
+    nats_url: &str,
+    demo_logins: &Path,
+    shutdown: efa_runtime::Shutdown,
+) -> Result<()> {
     let ledger_nats = efa_runtime::connect(nats_url, "efa-ledger").await?;
     let projector_nats = efa_runtime::connect(nats_url, "efa-projector").await?;
     let gateway_nats = efa_runtime::connect(nats_url, "efa-gateway").await?;
 
-    let ledger = efa_ledger::Ledger::start(efa_ledger::LedgerConfig { data_dir: args.data_dir.clone() }, ledger_nats)
-        .await
-        .context("start the ledger")?;
-    let projector = efa_projector::Projector::start(projector_config(args.data_dir.clone()), projector_nats)
-        .await
-        .context("start the projector")?;
-    let gateway = efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, gateway_nats)
-        .await
-        .context("start the gateway")?;
+    let ledger = efa_ledger::Ledger::start(
+        efa_ledger::LedgerConfig {
+            data_dir: args.data_dir.clone(),
+        },
+        ledger_nats,
+    )
+    .await
+    .context("start the ledger")?;
+    let projector =
+        efa_projector::Projector::start(projector_config(args.data_dir.clone()), projector_nats)
+            .await
+            .context("start the projector")?;
+    let gateway =
+        efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, gateway_nats)
+            .await
+            .context("start the gateway")?;
 
-    println!("efa-registry läuft.");
-    println!("  Dashboard und API: http://{}/", gateway.local_addr());
-    println!("  NATS:              {nats_url}");
-    println!("  Daten:             {}", args.data_dir.display());
-    println!("  Demo-Zugänge:      {}", demo_logins.display());
-    println!("Beenden mit Strg+C.");
+    say(&format!(
+        "efa-registry läuft.\n  Dashboard und API: http://{}/\n  NATS:              {nats_url}\n  \
+         Daten:             {}\n  Demo-Zugänge:      {}\nBeenden mit Strg+C.",
+        gateway.local_addr(),
+        args.data_dir.display(),
+        demo_logins.display()
+    ));
 
     let ledger_task = tokio::spawn(ledger.run(shutdown.clone()));
     let projector_task = tokio::spawn(projector.run(shutdown.clone()));
@@ -59,7 +72,7 @@ async fn run_services(args: &UpArgs, nats_url: &str, demo_logins: &Path, shutdow
     ledger.context("ledger task")?.context("ledger")?;
     projector.context("projector task")?.context("projector")?;
     gateway.context("gateway task")?.context("gateway")?;
-    println!("efa-registry beendet.");
+    say("efa-registry beendet.");
     Ok(())
 }
 
@@ -75,7 +88,8 @@ fn start_nats(data_dir: &Path, port: u16) -> Result<NatsServerProcess> {
         config_file: Some(config_file),
         log_file: Some(nats_dir.join("nats-server.log")),
     };
-    NatsServerProcess::spawn(&binary, &options).with_context(|| format!("start {}", binary.display()))
+    NatsServerProcess::spawn(&binary, &options)
+        .with_context(|| format!("start {}", binary.display()))
 }
 
 /// Asks the server to shut down gracefully (it flushes JetStream), and
@@ -84,4 +98,11 @@ fn stop_nats(process: &mut NatsServerProcess) {
     if let Err(error) = process.terminate(std::time::Duration::from_secs(5)) {
         tracing::warn!(%error, "nats-server did not stop gracefully; killed");
     }
+}
+
+/// Prints a line for the user; a closed stdout (a pipe whose reader is
+/// gone) must not bring the registry down.
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{text}");
 }

@@ -1,1 +1,102 @@
-//! placeholder
+//! The gateway: HTTP for people and programs in front of the NATS services.
+//! It authenticates a caller by API token to a principal (`Actor`), turns
+//! requests into commands for the ledger and queries for the projector over
+//! NATS request/reply, each with a timeout, and answers in JSON, as RFC 9457
+//! problem documents, or as a small German HTML page. It keeps no state of
+//! its own beyond its configuration, so any number of gateways may run side
+//! by side.
+
+mod announce;
+mod dto;
+mod extract;
+mod html;
+mod idempotency;
+mod metrics;
+mod problem;
+mod routes;
+mod tokens;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use problem::PROBLEM_CONTENT_TYPE;
+pub use tokens::{TOKEN_PREFIX, TokenError, TokenTable};
+
+/// The bound on each NATS request when none is configured.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How a gateway is set up.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Where to listen; port 0 picks a free one.
+    pub http_addr: SocketAddr,
+    /// Who may write.
+    pub tokens: TokenTable,
+    /// The bound on every command and query sent over NATS.
+    pub request_timeout: Duration,
+}
+
+/// Why the gateway could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("bind the HTTP listener to {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("serve HTTP: {0}")]
+    Serve(std::io::Error),
+}
+
+/// A bound, not yet serving gateway.
+#[derive(Debug)]
+pub struct Gateway {
+    listener: tokio::net::TcpListener,
+    local_addr: SocketAddr,
+    router: axum::Router,
+}
+
+impl Gateway {
+    /// Binds the listener (port 0 allowed) and returns the gateway;
+    /// `local_addr()` is the real bound address.
+    pub async fn bind(
+        config: GatewayConfig,
+        nats: async_nats::Client,
+    ) -> Result<Gateway, GatewayError> {
+        let addr = config.http_addr;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| GatewayError::Bind { addr, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| GatewayError::Bind { addr, source })?;
+        let state = routes::AppState {
+            nats,
+            tokens: Arc::new(config.tokens),
+            request_timeout: config.request_timeout,
+            metrics: metrics::handle(),
+        };
+        Ok(Gateway {
+            listener,
+            local_addr,
+            router: routes::router(state),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` is cancelled, then finishes in-flight
+    /// requests (graceful shutdown).
+    pub async fn run(self, shutdown: efa_runtime::Shutdown) -> Result<(), GatewayError> {
+        tracing::info!(addr = %self.local_addr, "gateway listening");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+            .map_err(GatewayError::Serve)?;
+        tracing::info!("gateway stopped");
+        Ok(())
+    }
+}

@@ -40,7 +40,11 @@ pub async fn handle_command(queue: mpsc::Sender<Submission>, payload: Bytes) -> 
         let reply = submit(queue, envelope).await;
         match &reply {
             CommandReply::Accepted(accepted) => {
-                tracing::info!(seq = accepted.last_seq, replayed = accepted.replayed, "command accepted")
+                tracing::info!(
+                    seq = accepted.last_seq,
+                    replayed = accepted.replayed,
+                    "command accepted"
+                )
             }
             CommandReply::Rejected(rejection) => tracing::info!(%rejection, "command rejected"),
         }
@@ -51,10 +55,22 @@ pub async fn handle_command(queue: mpsc::Sender<Submission>, payload: Bytes) -> 
 }
 
 async fn submit(queue: mpsc::Sender<Submission>, envelope: CommandEnvelope) -> CommandReply {
-    let unavailable = |reason: &str| CommandReply::Rejected(Rejection::Unavailable { reason: reason.to_owned() });
+    let unavailable = |reason: &str| {
+        CommandReply::Rejected(Rejection::Unavailable {
+            reason: reason.to_owned(),
+        })
+    };
     let (reply, answer) = oneshot::channel();
-    let submission = Submission { fingerprint: fingerprint(&envelope), envelope, reply };
-    if queue.send_timeout(submission, WRITER_WAIT_MAX).await.is_err() {
+    let submission = Submission {
+        fingerprint: fingerprint(&envelope),
+        envelope,
+        reply,
+    };
+    if queue
+        .send_timeout(submission, WRITER_WAIT_MAX)
+        .await
+        .is_err()
+    {
         return unavailable("Ledger ist überlastet oder fährt herunter");
     }
     match answer.await {
@@ -69,30 +85,35 @@ pub async fn handle_read(store: Arc<LedgerStore>, payload: Bytes) -> Vec<u8> {
         Err(error) => return codec::encode(&ReadReply::Rejected(error.into())),
     };
     let limit = (request.limit as usize).clamp(1, READ_LEN_MAX);
-    let read = tokio::task::spawn_blocking(move || -> Result<EventsPage, crate::store::StoreError> {
-        let head_seq = store.head()?.seq;
-        let mut events = store.events_from(request.from_seq, limit)?;
-        let mut bytes = 0;
-        let fits = events
-            .iter()
-            .take_while(|event| {
-                bytes += codec::encode(*event).len();
-                bytes <= READ_BYTES_MAX
-            })
-            .count();
-        events.truncate(fits.max(1).min(events.len()));
-        Ok(EventsPage { events, head_seq })
-    })
-    .await;
+    let read =
+        tokio::task::spawn_blocking(move || -> Result<EventsPage, crate::store::StoreError> {
+            let head_seq = store.head()?.seq;
+            let mut events = store.events_from(request.from_seq, limit)?;
+            let mut bytes = 0;
+            let fits = events
+                .iter()
+                .take_while(|event| {
+                    bytes += codec::encode(*event).len();
+                    bytes <= READ_BYTES_MAX
+                })
+                .count();
+            events.truncate(fits.max(1).min(events.len()));
+            Ok(EventsPage { events, head_seq })
+        })
+        .await;
     let reply = match read {
         Ok(Ok(page)) => ReadReply::Events(page),
         Ok(Err(error)) => {
             tracing::error!(%error, "ledger read failed");
-            ReadReply::Rejected(Rejection::Unavailable { reason: "Speicherfehler im Ledger".into() })
+            ReadReply::Rejected(Rejection::Unavailable {
+                reason: "Speicherfehler im Ledger".into(),
+            })
         }
         Err(error) => {
             tracing::error!(%error, "ledger read task failed");
-            ReadReply::Rejected(Rejection::Unavailable { reason: "Ledger-Lesefehler".into() })
+            ReadReply::Rejected(Rejection::Unavailable {
+                reason: "Ledger-Lesefehler".into(),
+            })
         }
     };
     codec::encode(&reply)

@@ -54,10 +54,17 @@ pub struct Ledger {
 
 impl Ledger {
     /// Opens the store and registers the NATS service `efa-ledger`.
-    pub async fn start(config: LedgerConfig, nats: async_nats::Client) -> Result<Ledger, LedgerError> {
+    pub async fn start(
+        config: LedgerConfig,
+        nats: async_nats::Client,
+    ) -> Result<Ledger, LedgerError> {
         use async_nats::service::ServiceExt;
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|source| store::StoreError::DataFile { path: config.data_dir.clone(), source })?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| {
+            store::StoreError::DataFile {
+                path: config.data_dir.clone(),
+                source,
+            }
+        })?;
         let store = Arc::new(store::LedgerStore::open(&config.data_dir)?);
         let (head_tx, head) = watch::channel(0);
         let writer = writer::Writer::new(store.clone(), head_tx)?;
@@ -74,7 +81,16 @@ impl Ledger {
             .map_err(|e| LedgerError::Service(e.to_string()))?;
         let (published_tx, published) = watch::channel(0);
         tracing::info!(head = *head.borrow(), dir = %config.data_dir.display(), "ledger started");
-        Ok(Ledger { store, nats, head, published, published_tx, queue, writer, service })
+        Ok(Ledger {
+            store,
+            nats,
+            head,
+            published,
+            published_tx,
+            queue,
+            writer,
+            service,
+        })
     }
 
     /// The last durable sequence.
@@ -91,22 +107,38 @@ impl Ledger {
     pub async fn run(self, shutdown: Shutdown) -> Result<(), LedgerError> {
         let endpoint = |subject: &'static str| {
             let service = &self.service;
-            async move { service.endpoint(subject).await.map_err(|e| LedgerError::Service(e.to_string())) }
+            async move {
+                service
+                    .endpoint(subject)
+                    .await
+                    .map_err(|e| LedgerError::Service(e.to_string()))
+            }
         };
         let commands = endpoint(subjects::COMMAND).await?;
         let reads = endpoint(subjects::LEDGER_READ).await?;
 
         let queue = self.queue.clone();
-        let command_task = tokio::spawn(efa_runtime::endpoint::serve(commands, IN_FLIGHT_MAX, shutdown.clone(), move |p| {
-            handlers::handle_command(queue.clone(), p)
-        }));
+        let command_task = tokio::spawn(efa_runtime::endpoint::serve(
+            commands,
+            IN_FLIGHT_MAX,
+            shutdown.clone(),
+            move |p| handlers::handle_command(queue.clone(), p),
+        ));
         let store = self.store.clone();
-        let read_task = tokio::spawn(efa_runtime::endpoint::serve(reads, 64, shutdown.clone(), move |p| {
-            handlers::handle_read(store.clone(), p)
-        }));
+        let read_task = tokio::spawn(efa_runtime::endpoint::serve(
+            reads,
+            64,
+            shutdown.clone(),
+            move |p| handlers::handle_read(store.clone(), p),
+        ));
         let js = async_nats::jetstream::new(self.nats.clone());
-        let relay_task =
-            tokio::spawn(relay::run(js, self.store.clone(), self.head.clone(), self.published_tx, shutdown.clone()));
+        let relay_task = tokio::spawn(relay::run(
+            js,
+            self.store.clone(),
+            self.head.clone(),
+            self.published_tx,
+            shutdown.clone(),
+        ));
 
         shutdown.cancelled().await;
         let _ = tokio::join!(command_task, read_task, relay_task);

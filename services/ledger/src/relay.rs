@@ -47,9 +47,11 @@ pub async fn run(
             }),
             Some(from) => {
                 let head_seq = *head.borrow();
-                publish_window(&js, &store, from, head_seq).await.map(|seq| {
-                    confirmed = Some(seq);
-                })
+                publish_window(&js, &store, from, head_seq)
+                    .await
+                    .map(|seq| {
+                        confirmed = Some(seq);
+                    })
             }
         };
         match result {
@@ -85,17 +87,29 @@ pub async fn run(
 
 /// The last sequence the stream holds (creating the stream if needed).
 async fn stream_last_seq(js: &jetstream::Context) -> Result<u64, RelayError> {
-    let mut stream =
-        efa_runtime::jetstream::ensure_event_stream(js).await.map_err(|e| RelayError::JetStream(e.to_string()))?;
-    let info = stream.info().await.map_err(|e| RelayError::JetStream(e.to_string()))?;
+    let mut stream = efa_runtime::jetstream::ensure_event_stream(js)
+        .await
+        .map_err(|e| RelayError::JetStream(e.to_string()))?;
+    let info = stream
+        .info()
+        .await
+        .map_err(|e| RelayError::JetStream(e.to_string()))?;
     Ok(info.state.last_sequence)
 }
 
 /// Publishes events after `from` up to `head` (one window) and returns the
 /// last sequence the stream confirmed.
-async fn publish_window(js: &jetstream::Context, store: &LedgerStore, from: u64, head: u64) -> Result<u64, RelayError> {
+async fn publish_window(
+    js: &jetstream::Context,
+    store: &LedgerStore,
+    from: u64,
+    head: u64,
+) -> Result<u64, RelayError> {
     if from > head {
-        return Err(RelayError::StreamAhead { stream: from, ledger: head });
+        return Err(RelayError::StreamAhead {
+            stream: from,
+            ledger: head,
+        });
     }
     if from == head {
         return Ok(from);
@@ -119,10 +133,16 @@ async fn publish_window(js: &jetstream::Context, store: &LedgerStore, from: u64,
             Ok(Ok(_)) => confirmed = seq,
             Ok(Err(error)) if error.kind() == PublishErrorKind::WrongLastSequence => {
                 // Published before (an ack was lost): re-read the position.
-                return Err(RelayError::JetStream(format!("stream moved on at ledger seq {seq}: {error}")));
+                return Err(RelayError::JetStream(format!(
+                    "stream moved on at ledger seq {seq}: {error}"
+                )));
             }
             Ok(Err(error)) => return Err(RelayError::JetStream(error.to_string())),
-            Err(_) => return Err(RelayError::JetStream(format!("no ack for ledger seq {seq}"))),
+            Err(_) => {
+                return Err(RelayError::JetStream(format!(
+                    "no ack for ledger seq {seq}"
+                )));
+            }
         }
     }
     Ok(confirmed)

@@ -99,9 +99,15 @@ impl LedgerStore {
             .path(&path)
             .cache_capacity(CACHE_BYTES)
             .open()
-            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
         let data_path = path.join("db");
-        let data_file = File::open(&data_path).map_err(|source| StoreError::DataFile { path: data_path, source })?;
+        let data_file = File::open(&data_path).map_err(|source| StoreError::DataFile {
+            path: data_path,
+            source,
+        })?;
         Ok(Self { db, data_file })
     }
 
@@ -110,7 +116,10 @@ impl LedgerStore {
             None => Ok(None),
             Some(bytes) => codec::decode(&bytes)
                 .map(Some)
-                .map_err(|source| StoreError::Corrupt { key: String::from_utf8_lossy(key).into_owned(), source }),
+                .map_err(|source| StoreError::Corrupt {
+                    key: String::from_utf8_lossy(key).into_owned(),
+                    source,
+                }),
         }
     }
 
@@ -136,8 +145,10 @@ impl LedgerStore {
         let mut events = Vec::new();
         for entry in self.db.range(start..event_key(u64::MAX)).take(limit) {
             let (key, bytes) = entry?;
-            let event = codec::decode(&bytes)
-                .map_err(|source| StoreError::Corrupt { key: format!("{key:?}"), source })?;
+            let event = codec::decode(&bytes).map_err(|source| StoreError::Corrupt {
+                key: format!("{key:?}"),
+                source,
+            })?;
             events.push(event);
         }
         Ok(events)
@@ -162,11 +173,15 @@ pub struct WriteBatch {
 
 impl WriteBatch {
     pub fn new() -> Self {
-        Self { inner: sled::Batch::default(), is_empty: true }
+        Self {
+            inner: sled::Batch::default(),
+            is_empty: true,
+        }
     }
 
     pub fn put_event(&mut self, event: &SealedEvent) {
-        self.inner.insert(&event_key(event.record.seq), codec::encode(event));
+        self.inner
+            .insert(&event_key(event.record.seq), codec::encode(event));
         self.is_empty = false;
     }
 

@@ -38,7 +38,10 @@ pub fn verify_store(store: &LedgerStore) -> Result<ChainReport, VerifyError> {
         let page = match store.events_from(expected_seq, PAGE_LEN) {
             Ok(page) => page,
             Err(StoreError::Corrupt { .. }) => {
-                return Err(VerifyError::Broken { seq: expected_seq, problem: "record does not decode".into() });
+                return Err(VerifyError::Broken {
+                    seq: expected_seq,
+                    problem: "record does not decode".into(),
+                });
             }
             Err(error) => return Err(error.into()),
         };
@@ -47,7 +50,10 @@ pub fn verify_store(store: &LedgerStore) -> Result<ChainReport, VerifyError> {
         }
         for event in page {
             let seq = event.record.seq;
-            let broken = |problem: &str| VerifyError::Broken { seq: expected_seq, problem: problem.to_owned() };
+            let broken = |problem: &str| VerifyError::Broken {
+                seq: expected_seq,
+                problem: problem.to_owned(),
+            };
             if seq != expected_seq {
                 return Err(broken(&format!("missing; the log continues at {seq}")));
             }
@@ -64,7 +70,13 @@ pub fn verify_store(store: &LedgerStore) -> Result<ChainReport, VerifyError> {
     let head = store.head()?;
     let events = expected_seq - 1;
     if head.seq != events || head.hash != prev_hash {
-        return Err(VerifyError::Broken { seq: head.seq.max(events), problem: "head record disagrees with the log".into() });
+        return Err(VerifyError::Broken {
+            seq: head.seq.max(events),
+            problem: "head record disagrees with the log".into(),
+        });
     }
-    Ok(ChainReport { events, head_hash: prev_hash })
+    Ok(ChainReport {
+        events,
+        head_hash: prev_hash,
+    })
 }

@@ -10,8 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use efa_domain::Ctx;
 use efa_proto::{
-    Accepted, CommandEnvelope, CommandId, CommandReply, EventId, EventRecord, Hash, Rejection, SCHEMA_VERSION,
-    SealedEvent, StreamId, Timestamp,
+    Accepted, CommandEnvelope, CommandId, CommandReply, EventId, EventRecord, Hash, Rejection,
+    SCHEMA_VERSION, SealedEvent, StreamId, Timestamp,
 };
 use sha2::Digest;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -47,7 +47,10 @@ fn event_id(command: &CommandId, index: usize) -> EventId {
 }
 
 fn wall_clock() -> Timestamp {
-    let micros = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0);
     Timestamp::from_micros(micros)
 }
 
@@ -70,7 +73,9 @@ pub struct Writer {
 
 impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Writer").field("head", &self.head.seq).finish()
+        f.debug_struct("Writer")
+            .field("head", &self.head.seq)
+            .finish()
     }
 }
 
@@ -82,7 +87,12 @@ impl Writer {
             None => Timestamp::from_micros(0),
         };
         head_tx.send_replace(head.seq);
-        Ok(Self { store, head, last_recorded, published_head: head_tx })
+        Ok(Self {
+            store,
+            head,
+            last_recorded,
+            published_head: head_tx,
+        })
     }
 
     /// Runs until every sender is gone; meant for a dedicated thread.
@@ -116,22 +126,25 @@ impl Writer {
                 Ok(answer) => answer,
                 Err(error) => {
                     tracing::error!(%error, "ledger store read failed");
-                    CommandReply::Rejected(Rejection::Unavailable { reason: "Speicherfehler im Ledger".into() })
+                    CommandReply::Rejected(Rejection::Unavailable {
+                        reason: "Speicherfehler im Ledger".into(),
+                    })
                 }
             };
             pending.answers.push((submission.reply, answer));
         }
-        let durable = pending.batch.is_empty || {
-            pending.batch.put_head(&pending.head);
-            let batch = std::mem::take(&mut pending.batch);
-            match self.store.commit(batch) {
-                Ok(()) => true,
-                Err(error) => {
-                    tracing::error!(%error, "ledger group commit failed; nothing of this batch is acknowledged");
-                    false
+        let durable = pending.batch.is_empty
+            || {
+                pending.batch.put_head(&pending.head);
+                let batch = std::mem::take(&mut pending.batch);
+                match self.store.commit(batch) {
+                    Ok(()) => true,
+                    Err(error) => {
+                        tracing::error!(%error, "ledger group commit failed; nothing of this batch is acknowledged");
+                        false
+                    }
                 }
-            }
-        };
+            };
         if durable {
             self.head = pending.head;
             self.last_recorded = now;
@@ -141,7 +154,9 @@ impl Writer {
             let answer = match answer {
                 // Nothing of a failed batch is acknowledged; the client retries.
                 CommandReply::Accepted(_) if !durable => {
-                    CommandReply::Rejected(Rejection::Unavailable { reason: "Speicherfehler im Ledger".into() })
+                    CommandReply::Rejected(Rejection::Unavailable {
+                        reason: "Speicherfehler im Ledger".into(),
+                    })
                 }
                 other => other,
             };
@@ -151,7 +166,11 @@ impl Writer {
     }
 
     /// Decides one command against the store and the batch so far.
-    fn process(&self, pending: &mut Pending, submission: &Submission) -> Result<CommandReply, StoreError> {
+    fn process(
+        &self,
+        pending: &mut Pending,
+        submission: &Submission,
+    ) -> Result<CommandReply, StoreError> {
         let envelope = &submission.envelope;
         let seen = match pending.commands.get(&envelope.command_id) {
             Some(record) => Some(record.clone()),
@@ -168,7 +187,10 @@ impl Writer {
         if let Some(expected) = envelope.expected_version
             && expected != stream.version
         {
-            return Ok(CommandReply::Rejected(Rejection::Conflict { expected, actual: stream.version }));
+            return Ok(CommandReply::Rejected(Rejection::Conflict {
+                expected,
+                actual: stream.version,
+            }));
         }
         let ctx = Ctx { now: pending.now };
         let events = match efa_domain::decide(&stream.state, envelope, &ctx) {
@@ -207,7 +229,10 @@ impl Writer {
                 event,
             };
             let sealed = SealedEvent::seal(record);
-            pending.head = Head { seq: sealed.record.seq, hash: sealed.hash };
+            pending.head = Head {
+                seq: sealed.record.seq,
+                hash: sealed.hash,
+            };
             pending.batch.put_event(&sealed);
         }
         let accepted = Accepted {
@@ -216,7 +241,10 @@ impl Writer {
             stream_version: stream.version,
             replayed: false,
         };
-        let record = CommandRecord { fingerprint: submission.fingerprint, reply: CommandReply::Accepted(accepted.clone()) };
+        let record = CommandRecord {
+            fingerprint: submission.fingerprint,
+            reply: CommandReply::Accepted(accepted.clone()),
+        };
         pending.batch.put_stream(&stream_id, &stream);
         pending.batch.put_command(&envelope.command_id, &record);
         pending.streams.insert(stream_id, stream);
@@ -231,7 +259,10 @@ fn replay(record: CommandRecord, fingerprint: &Hash) -> CommandReply {
         return CommandReply::Rejected(Rejection::IdempotencyKeyReused);
     }
     match record.reply {
-        CommandReply::Accepted(accepted) => CommandReply::Accepted(Accepted { replayed: true, ..accepted }),
+        CommandReply::Accepted(accepted) => CommandReply::Accepted(Accepted {
+            replayed: true,
+            ..accepted
+        }),
         rejected => rejected,
     }
 }

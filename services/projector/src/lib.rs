@@ -42,7 +42,10 @@ impl ProjectorConfig {
     pub const QUERY_WAIT_MAX_DEFAULT: Duration = Duration::from_secs(5);
 
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self { data_dir: data_dir.into(), query_wait_max: Self::QUERY_WAIT_MAX_DEFAULT }
+        Self {
+            data_dir: data_dir.into(),
+            query_wait_max: Self::QUERY_WAIT_MAX_DEFAULT,
+        }
     }
 }
 
@@ -85,7 +88,10 @@ impl Projector {
     /// Opens (or creates) the view store under `data_dir`, ensures the
     /// event stream exists and registers the NATS service `efa-projector`
     /// with the query endpoint.
-    pub async fn start(config: ProjectorConfig, nats: async_nats::Client) -> Result<Projector, ProjectorError> {
+    pub async fn start(
+        config: ProjectorConfig,
+        nats: async_nats::Client,
+    ) -> Result<Projector, ProjectorError> {
         let data_dir = config.data_dir.clone();
         let store = tokio::task::spawn_blocking(move || store::Store::open(&data_dir)).await??;
         let (applied_tx, applied) = watch::channel(0);
@@ -97,11 +103,23 @@ impl Projector {
             .description("efa-registry read models: the catalogue of EfA services")
             .start(subjects::PROJECTOR_SERVICE, SERVICE_VERSION)
             .await
-            .map_err(|e| ProjectorError::Service { reason: e.to_string() })?;
-        let endpoint =
-            service.endpoint(subjects::QUERY).await.map_err(|e| ProjectorError::Service { reason: e.to_string() })?;
-        tracing::info!(checkpoint = applier.checkpoint().seq, data_dir = %config.data_dir.display(), "projector started");
-        Ok(Projector { config, nats, js, store, applier, applied, service, endpoint })
+            .map_err(service_error)?;
+        let endpoint = service
+            .endpoint(subjects::QUERY)
+            .await
+            .map_err(service_error)?;
+        let checkpoint = applier.checkpoint().seq;
+        tracing::info!(checkpoint, data_dir = %config.data_dir.display(), "projector started");
+        Ok(Projector {
+            config,
+            nats,
+            js,
+            store,
+            applier,
+            applied,
+            service,
+            endpoint,
+        })
     }
 
     /// The last ledger sequence applied, updated after every event.
@@ -113,13 +131,31 @@ impl Projector {
     /// both have stopped and the store is flushed. A broken event chain
     /// stops both and is returned as an error.
     pub async fn run(self, shutdown: efa_runtime::Shutdown) -> Result<(), ProjectorError> {
-        let Projector { config, nats, js, store, applier, applied, service, endpoint } = self;
-        let views = Arc::new(queries::Views { store: store.clone(), applied, wait_max: config.query_wait_max });
-        let queries_stop = shutdown.child_token();
-        let serve = efa_runtime::endpoint::serve(endpoint, QUERIES_IN_FLIGHT_MAX, queries_stop.clone(), move |payload| {
-            let views = views.clone();
-            async move { views.answer(payload).await }
+        let Projector {
+            config,
+            nats,
+            js,
+            store,
+            applier,
+            applied,
+            service,
+            endpoint,
+        } = self;
+        let views = Arc::new(queries::Views {
+            store: store.clone(),
+            applied,
+            wait_max: config.query_wait_max,
         });
+        let queries_stop = shutdown.child_token();
+        let serve = efa_runtime::endpoint::serve(
+            endpoint,
+            QUERIES_IN_FLIGHT_MAX,
+            queries_stop.clone(),
+            move |payload| {
+                let views = views.clone();
+                async move { views.answer(payload).await }
+            },
+        );
         let consume = async {
             let result = consume::run(applier, js, gap::Ledger::new(nats), shutdown).await;
             queries_stop.cancel();
@@ -133,6 +169,12 @@ impl Projector {
         tracing::info!("projector stopped");
         consumed?;
         Ok(flushed??)
+    }
+}
+
+fn service_error(error: async_nats::Error) -> ProjectorError {
+    ProjectorError::Service {
+        reason: error.to_string(),
     }
 }
 

@@ -27,9 +27,15 @@ impl Ctx {
 }
 
 /// Decides a command against the current state of its stream.
-pub fn decide(state: &StreamState, envelope: &CommandEnvelope, ctx: &Ctx) -> Result<Vec<Event>, Rejection> {
+pub fn decide(
+    state: &StreamState,
+    envelope: &CommandEnvelope,
+    ctx: &Ctx,
+) -> Result<Vec<Event>, Rejection> {
     match &envelope.command {
-        efa_proto::Command::AnnounceService(cmd) => service::announce(state, &envelope.actor, cmd, ctx),
+        efa_proto::Command::AnnounceService(cmd) => {
+            service::announce(state, &envelope.actor, cmd, ctx)
+        }
     }
 }
 

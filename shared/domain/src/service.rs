@@ -16,13 +16,19 @@ pub fn announce(
     _ctx: &Ctx,
 ) -> Result<Vec<Event>, Rejection> {
     let Actor::Land(land) = actor else {
-        return Err(Rejection::Forbidden { reason: ForbiddenReason::LandOnly });
+        return Err(Rejection::Forbidden {
+            reason: ForbiddenReason::LandOnly,
+        });
     };
     if *land != cmd.lead {
-        return Err(Rejection::Forbidden { reason: ForbiddenReason::NotOwnLand });
+        return Err(Rejection::Forbidden {
+            reason: ForbiddenReason::NotOwnLand,
+        });
     }
     if *state != StreamState::Empty {
-        return Err(Rejection::AlreadyExists { what: format!("EfA-Leistung {}", cmd.service) });
+        return Err(Rejection::AlreadyExists {
+            what: format!("EfA-Leistung {}", cmd.service),
+        });
     }
     validate::required_text("title", &cmd.title, 300)?;
     validate::required_text("themenfeld", &cmd.themenfeld, 200)?;
@@ -33,11 +39,20 @@ pub fn announce(
     validate::leika_keys(&cmd.leika)?;
     validate::cost_model(&cmd.cost_model)?;
     if cmd.status == ServiceStatus::Retired {
-        return Err(Rejection::invalid("status", "eine neue Leistung kann nicht eingestellt sein"));
+        return Err(Rejection::invalid(
+            "status",
+            "eine neue Leistung kann nicht eingestellt sein",
+        ));
     }
-    Ok(vec![Event::ServiceAnnounced(ServiceAnnounced::from(cmd.clone()))])
+    Ok(vec![Event::ServiceAnnounced(ServiceAnnounced::from(
+        cmd.clone(),
+    ))])
 }
 
 pub fn evolve_announced(_state: StreamState, event: &ServiceAnnounced) -> StreamState {
-    StreamState::Service(ServiceState { id: event.service.clone(), lead: event.lead, status: event.status })
+    StreamState::Service(ServiceState {
+        id: event.service.clone(),
+        lead: event.lead,
+        status: event.status,
+    })
 }

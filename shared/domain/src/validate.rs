@@ -9,14 +9,20 @@ pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<(), R
         return Err(Rejection::invalid(field, "darf nicht leer sein"));
     }
     if trimmed != value {
-        return Err(Rejection::invalid(field, "darf nicht mit Leerzeichen beginnen oder enden"));
+        return Err(Rejection::invalid(
+            field,
+            "darf nicht mit Leerzeichen beginnen oder enden",
+        ));
     }
     optional_text(field, value, max_chars)
 }
 
 pub fn optional_text(field: &str, value: &str, max_chars: usize) -> Result<(), Rejection> {
     if value.chars().count() > max_chars {
-        return Err(Rejection::invalid(field, format!("höchstens {max_chars} Zeichen")));
+        return Err(Rejection::invalid(
+            field,
+            format!("höchstens {max_chars} Zeichen"),
+        ));
     }
     if value.chars().any(char::is_control) {
         return Err(Rejection::invalid(field, "enthält Steuerzeichen"));
@@ -31,7 +37,10 @@ pub fn leika_keys(keys: &[String]) -> Result<(), Rejection> {
     }
     for key in keys {
         if key.len() != 14 || !key.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Rejection::invalid("leika", format!("LeiKa-Schlüssel {key:?} hat nicht 14 Ziffern")));
+            return Err(Rejection::invalid(
+                "leika",
+                format!("LeiKa-Schlüssel {key:?} hat nicht 14 Ziffern"),
+            ));
         }
     }
     Ok(())
@@ -43,18 +52,29 @@ const KEY_YEAR_MAX: u16 = 2200;
 
 pub fn cost_model(model: &CostModel) -> Result<(), Rejection> {
     match model {
-        CostModel::KoenigsteinerSchluessel { year: Some(year) } if !(KEY_YEAR_MIN..=KEY_YEAR_MAX).contains(year) => {
-            Err(Rejection::invalid("cost_model.year", format!("Jahr {year} liegt außerhalb 1949 bis 2200")))
+        CostModel::KoenigsteinerSchluessel { year: Some(year) }
+            if !(KEY_YEAR_MIN..=KEY_YEAR_MAX).contains(year) =>
+        {
+            Err(Rejection::invalid(
+                "cost_model.year",
+                format!("Jahr {year} liegt außerhalb 1949 bis 2200"),
+            ))
         }
         CostModel::FixedShares { weights } => {
             let mut lands: Vec<_> = weights.iter().map(|(land, _)| *land).collect();
             lands.sort();
             lands.dedup();
             if lands.len() != weights.len() {
-                return Err(Rejection::invalid("cost_model.weights", "jedes Land darf nur einmal vorkommen"));
+                return Err(Rejection::invalid(
+                    "cost_model.weights",
+                    "jedes Land darf nur einmal vorkommen",
+                ));
             }
             if weights.iter().all(|(_, weight)| *weight == 0) {
-                return Err(Rejection::invalid("cost_model.weights", "mindestens ein Gewicht muss größer als 0 sein"));
+                return Err(Rejection::invalid(
+                    "cost_model.weights",
+                    "mindestens ein Gewicht muss größer als 0 sein",
+                ));
             }
             Ok(())
         }

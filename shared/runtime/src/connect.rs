@@ -19,8 +19,13 @@ pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, Connec
         .retry_on_initial_connect()
         .max_reconnects(None)
         .connection_timeout(Duration::from_secs(5))
-        .reconnect_delay_callback(|attempts| Duration::from_millis((50 * attempts as u64).min(1_000)))
+        .reconnect_delay_callback(|attempts| {
+            Duration::from_millis((50 * attempts as u64).min(1_000))
+        })
         .connect(url)
         .await
-        .map_err(|source| ConnectError { url: url.to_owned(), source })
+        .map_err(|source| ConnectError {
+            url: url.to_owned(),
+            source,
+        })
 }

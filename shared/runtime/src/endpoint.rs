@@ -33,7 +33,9 @@ pub async fn serve<H, F>(
                 None => break,
             },
         };
-        let Ok(permit) = permits.clone().acquire_owned().await else { break };
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            break;
+        };
         let handler = handler.clone();
         tasks.spawn(async move {
             let answer = handler(request.message.payload.clone()).await;

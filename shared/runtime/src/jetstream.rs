@@ -19,7 +19,10 @@ pub struct StreamSetupError {
 pub const REPLICAS_ENV: &str = "EFA_STREAM_REPLICAS";
 
 pub fn event_stream_config() -> stream::Config {
-    let replicas = std::env::var(REPLICAS_ENV).ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let replicas = std::env::var(REPLICAS_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     stream::Config {
         name: subjects::EVENT_STREAM.to_owned(),
         description: Some("efa-registry events, one message per ledger sequence".to_owned()),
@@ -36,8 +39,13 @@ pub fn event_stream_config() -> stream::Config {
 }
 
 /// Creates the event stream, or returns it if it exists.
-pub async fn ensure_event_stream(js: &jetstream::Context) -> Result<stream::Stream, StreamSetupError> {
+pub async fn ensure_event_stream(
+    js: &jetstream::Context,
+) -> Result<stream::Stream, StreamSetupError> {
     js.get_or_create_stream(event_stream_config())
         .await
-        .map_err(|e| StreamSetupError { name: subjects::EVENT_STREAM.to_owned(), reason: e.to_string() })
+        .map_err(|e| StreamSetupError {
+            name: subjects::EVENT_STREAM.to_owned(),
+            reason: e.to_string(),
+        })
 }

@@ -39,7 +39,11 @@ pub enum NatsServerError {
 
 /// Reads `nats-server --version` ("nats-server: v2.12.8") as (major, minor).
 fn version_of(path: &Path) -> Option<(u32, u32, String)> {
-    let output = Command::new(path).arg("--version").stderr(Stdio::null()).output().ok()?;
+    let output = Command::new(path)
+        .arg("--version")
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     let version = text.rsplit('v').next()?;
     let mut parts = version.split('.');
@@ -122,21 +126,35 @@ pub struct NatsServerProcess {
 impl NatsServerProcess {
     /// Starts the server and waits until it greets clients.
     pub fn spawn(binary: &Path, options: &ServerOptions) -> Result<Self, NatsServerError> {
-        let port = if options.port == 0 { free_port()? } else { options.port };
+        let port = if options.port == 0 {
+            free_port()?
+        } else {
+            options.port
+        };
         let mut command = Command::new(binary);
         if let Some(config) = &options.config_file {
             command.arg("-c").arg(config);
         }
-        command.args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"]).arg(&options.store_dir);
+        command
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(&options.store_dir);
         match &options.log_file {
             Some(log) => command.arg("-l").arg(log),
             None => command.stdout(Stdio::null()).stderr(Stdio::null()),
         };
-        let child = command
-            .stdin(Stdio::null())
-            .spawn()
-            .map_err(|source| NatsServerError::Spawn { path: binary.to_owned(), source })?;
-        let mut server = Self { child, port, binary: binary.to_owned() };
+        let child =
+            command
+                .stdin(Stdio::null())
+                .spawn()
+                .map_err(|source| NatsServerError::Spawn {
+                    path: binary.to_owned(),
+                    source,
+                })?;
+        let mut server = Self {
+            child,
+            port,
+            binary: binary.to_owned(),
+        };
         server.wait_ready(Duration::from_secs(15))?;
         Ok(server)
     }
@@ -153,7 +171,10 @@ impl NatsServerProcess {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Err(NatsServerError::NotReady { port: self.port, waited_ms: wait_max.as_millis() as u64 })
+        Err(NatsServerError::NotReady {
+            port: self.port,
+            waited_ms: wait_max.as_millis() as u64,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -185,7 +206,10 @@ impl NatsServerProcess {
             std::thread::sleep(Duration::from_millis(20));
         }
         self.kill();
-        Err(NatsServerError::NotReady { port: self.port, waited_ms: wait_max.as_millis() as u64 })
+        Err(NatsServerError::NotReady {
+            port: self.port,
+            waited_ms: wait_max.as_millis() as u64,
+        })
     }
 
     /// Kills the server at once (SIGKILL) and reaps it.
@@ -203,7 +227,9 @@ impl Drop for NatsServerProcess {
 
 /// Whether a NATS server at `address` sends its INFO greeting.
 fn greets(address: SocketAddr) -> bool {
-    let Ok(stream) = TcpStream::connect_timeout(&address, Duration::from_millis(200)) else { return false };
+    let Ok(stream) = TcpStream::connect_timeout(&address, Duration::from_millis(200)) else {
+        return false;
+    };
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
     let mut line = String::new();
     BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("INFO")

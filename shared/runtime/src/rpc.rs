@@ -35,14 +35,30 @@ where
     Rep: DeserializeOwned,
 {
     let payload = encode(request);
-    let message = async_nats::Request::new().payload(payload.into()).timeout(Some(timeout));
-    let answer = client.send_request(subject.to_owned(), message).await.map_err(|e| {
-        use async_nats::RequestErrorKind as Kind;
-        match e.kind() {
-            Kind::NoResponders => RpcError::NoResponders { subject: subject.to_owned() },
-            Kind::TimedOut => RpcError::TimedOut { subject: subject.to_owned(), timeout_ms: timeout.as_millis() as u64 },
-            _ => RpcError::Transport { subject: subject.to_owned(), reason: e.to_string() },
-        }
-    })?;
-    decode(&answer.payload).map_err(|source| RpcError::Decode { subject: subject.to_owned(), source })
+    let message = async_nats::Request::new()
+        .payload(payload.into())
+        .timeout(Some(timeout));
+    let answer = client
+        .send_request(subject.to_owned(), message)
+        .await
+        .map_err(|e| {
+            use async_nats::RequestErrorKind as Kind;
+            match e.kind() {
+                Kind::NoResponders => RpcError::NoResponders {
+                    subject: subject.to_owned(),
+                },
+                Kind::TimedOut => RpcError::TimedOut {
+                    subject: subject.to_owned(),
+                    timeout_ms: timeout.as_millis() as u64,
+                },
+                _ => RpcError::Transport {
+                    subject: subject.to_owned(),
+                    reason: e.to_string(),
+                },
+            }
+        })?;
+    decode(&answer.payload).map_err(|source| RpcError::Decode {
+        subject: subject.to_owned(),
+        source,
+    })
 }

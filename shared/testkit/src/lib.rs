@@ -41,7 +41,12 @@ impl TestNats {
             log_file: Some(dir.path().join("nats-server.log")),
         };
         let server = NatsServerProcess::spawn(&binary, &options)?;
-        Ok(Self { server: Some(server), binary, options, dir })
+        Ok(Self {
+            server: Some(server),
+            binary,
+            options,
+            dir,
+        })
     }
 
     pub fn url(&self) -> String {
@@ -101,7 +106,11 @@ mod tests {
         })
         .await
         .unwrap();
-        js.publish("t.a", "hello".into()).await.unwrap().await.unwrap();
+        js.publish("t.a", "hello".into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
         drop(client);
 
         nats.restart();
@@ -118,6 +127,9 @@ mod tests {
         assert!(Path::new(&format!("/proc/{pid}")).exists());
         drop(nats);
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        assert!(status.is_empty() || status.contains("zombie"), "server {pid} still runs");
+        assert!(
+            status.is_empty() || status.contains("zombie"),
+            "server {pid} still runs"
+        );
     }
 }

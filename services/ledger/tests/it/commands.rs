@@ -7,16 +7,48 @@ use crate::{Harness, announce, envelope};
 #[tokio::test]
 async fn an_announcement_is_stored_relayed_and_replayed_not_repeated() {
     let mut h = Harness::start().await;
-    let first = h.send(&envelope(1, "land:04", announce("elterngeld-digital", "04"))).await;
-    let CommandReply::Accepted(accepted) = first else { panic!("rejected: {first:?}") };
-    assert_eq!((accepted.first_seq, accepted.last_seq, accepted.stream_version), (1, 1, 1));
+    let first = h
+        .send(&envelope(
+            1,
+            "land:04",
+            announce("elterngeld-digital", "04"),
+        ))
+        .await;
+    let CommandReply::Accepted(accepted) = first else {
+        panic!("rejected: {first:?}")
+    };
+    assert_eq!(
+        (
+            accepted.first_seq,
+            accepted.last_seq,
+            accepted.stream_version
+        ),
+        (1, 1, 1)
+    );
     assert!(!accepted.replayed);
 
-    let again = h.send(&envelope(1, "land:04", announce("elterngeld-digital", "04"))).await;
-    assert_eq!(again, CommandReply::Accepted(Accepted { replayed: true, ..accepted.clone() }));
+    let again = h
+        .send(&envelope(
+            1,
+            "land:04",
+            announce("elterngeld-digital", "04"),
+        ))
+        .await;
+    assert_eq!(
+        again,
+        CommandReply::Accepted(Accepted {
+            replayed: true,
+            ..accepted.clone()
+        })
+    );
 
-    let reused = h.send(&envelope(1, "land:04", announce("wohngeld", "04"))).await;
-    assert_eq!(reused, CommandReply::Rejected(Rejection::IdempotencyKeyReused));
+    let reused = h
+        .send(&envelope(1, "land:04", announce("wohngeld", "04")))
+        .await;
+    assert_eq!(
+        reused,
+        CommandReply::Rejected(Rejection::IdempotencyKeyReused)
+    );
 
     let page = h.read(1, 100).await;
     assert_eq!(page.head_seq, 1);
@@ -27,19 +59,57 @@ async fn an_announcement_is_stored_relayed_and_replayed_not_repeated() {
     // Idempotency survives a restart.
     h.stop_ledger().await;
     h.start_ledger().await;
-    let after_restart = h.send(&envelope(1, "land:04", announce("elterngeld-digital", "04"))).await;
-    assert_eq!(after_restart, CommandReply::Accepted(Accepted { replayed: true, ..accepted }));
+    let after_restart = h
+        .send(&envelope(
+            1,
+            "land:04",
+            announce("elterngeld-digital", "04"),
+        ))
+        .await;
+    assert_eq!(
+        after_restart,
+        CommandReply::Accepted(Accepted {
+            replayed: true,
+            ..accepted
+        })
+    );
     assert_eq!(h.read(1, 100).await.events.len(), 1);
 }
 
 #[tokio::test]
 async fn the_ledger_itself_enforces_who_may_announce() {
     let h = Harness::start().await;
-    let reply = h.send(&envelope(2, "land:16", announce("elterngeld-digital", "04"))).await;
-    assert_eq!(reply, CommandReply::Rejected(Rejection::Forbidden { reason: ForbiddenReason::NotOwnLand }));
-    let reply = h.send(&envelope(3, "gemeinde:16051000", announce("elterngeld-digital", "04"))).await;
-    assert_eq!(reply, CommandReply::Rejected(Rejection::Forbidden { reason: ForbiddenReason::LandOnly }));
-    assert_eq!(h.read(1, 100).await.head_seq, 0, "a rejection writes nothing");
+    let reply = h
+        .send(&envelope(
+            2,
+            "land:16",
+            announce("elterngeld-digital", "04"),
+        ))
+        .await;
+    assert_eq!(
+        reply,
+        CommandReply::Rejected(Rejection::Forbidden {
+            reason: ForbiddenReason::NotOwnLand
+        })
+    );
+    let reply = h
+        .send(&envelope(
+            3,
+            "gemeinde:16051000",
+            announce("elterngeld-digital", "04"),
+        ))
+        .await;
+    assert_eq!(
+        reply,
+        CommandReply::Rejected(Rejection::Forbidden {
+            reason: ForbiddenReason::LandOnly
+        })
+    );
+    assert_eq!(
+        h.read(1, 100).await.head_seq,
+        0,
+        "a rejection writes nothing"
+    );
 }
 
 #[tokio::test]
@@ -48,23 +118,38 @@ async fn bad_bytes_get_typed_rejections_and_write_nothing() {
     let ask = |payload: Vec<u8>| {
         let client = h.client.clone();
         async move {
-            let answer = client.request(subjects::COMMAND, payload.into()).await.unwrap();
+            let answer = client
+                .request(subjects::COMMAND, payload.into())
+                .await
+                .unwrap();
             decode::<CommandReply>(&answer.payload).unwrap()
         }
     };
-    assert!(matches!(ask(vec![1, 0xff, 0xff, 0xff]).await, CommandReply::Rejected(Rejection::Malformed { .. })));
-    assert!(matches!(ask(vec![]).await, CommandReply::Rejected(Rejection::Malformed { .. })));
+    assert!(matches!(
+        ask(vec![1, 0xff, 0xff, 0xff]).await,
+        CommandReply::Rejected(Rejection::Malformed { .. })
+    ));
+    assert!(matches!(
+        ask(vec![]).await,
+        CommandReply::Rejected(Rejection::Malformed { .. })
+    ));
     let mut future_schema = encode(&envelope(4, "land:04", announce("abc", "04")));
     future_schema[0] = 9;
     assert_eq!(
         ask(future_schema).await,
-        CommandReply::Rejected(Rejection::UnsupportedSchema { got: 9, supported: SCHEMA_VERSION })
+        CommandReply::Rejected(Rejection::UnsupportedSchema {
+            got: 9,
+            supported: SCHEMA_VERSION
+        })
     );
     // An id that fails validation inside otherwise well-formed bytes.
     let mut bad_land = encode(&envelope(5, "land:04", announce("abc", "04")));
     let lead_index = find_lead_byte(&bad_land);
     bad_land[lead_index] = 17;
-    assert!(matches!(ask(bad_land).await, CommandReply::Rejected(Rejection::Malformed { .. })));
+    assert!(matches!(
+        ask(bad_land).await,
+        CommandReply::Rejected(Rejection::Malformed { .. })
+    ));
     assert_eq!(h.read(1, 100).await.head_seq, 0);
 }
 
@@ -72,7 +157,11 @@ async fn bad_bytes_get_typed_rejections_and_write_nothing() {
 /// encoding the same envelope with two different leads.
 fn find_lead_byte(encoded: &[u8]) -> usize {
     let other = encode(&envelope(5, "land:04", announce("abc", "05")));
-    encoded.iter().zip(&other).position(|(a, b)| a != b).unwrap()
+    encoded
+        .iter()
+        .zip(&other)
+        .position(|(a, b)| a != b)
+        .unwrap()
 }
 
 #[tokio::test]
@@ -80,7 +169,13 @@ async fn expected_versions_detect_conflicts() {
     let h = Harness::start().await;
     let mut stale = envelope(6, "land:04", announce("elterngeld-digital", "04"));
     stale.expected_version = Some(3);
-    assert_eq!(h.send(&stale).await, CommandReply::Rejected(Rejection::Conflict { expected: 3, actual: 0 }));
+    assert_eq!(
+        h.send(&stale).await,
+        CommandReply::Rejected(Rejection::Conflict {
+            expected: 3,
+            actual: 0
+        })
+    );
     let mut fresh = envelope(7, "land:04", announce("elterngeld-digital", "04"));
     fresh.expected_version = Some(0);
     assert!(matches!(h.send(&fresh).await, CommandReply::Accepted(_)));
@@ -93,10 +188,20 @@ async fn concurrent_commands_share_commits_and_get_contiguous_sequences() {
         let client = h.client.clone();
         async move {
             let mut env = envelope(0, "land:16", announce(&format!("dienst-{i}"), "16"));
-            env.command_id = CommandId([i.to_be_bytes(), [1; 4], [2; 4], [3; 4]].concat().try_into().unwrap());
-            let reply: CommandReply = efa_runtime::request(&client, subjects::COMMAND, &env, std::time::Duration::from_secs(20))
-                .await
-                .unwrap();
+            env.command_id = CommandId(
+                [i.to_be_bytes(), [1; 4], [2; 4], [3; 4]]
+                    .concat()
+                    .try_into()
+                    .unwrap(),
+            );
+            let reply: CommandReply = efa_runtime::request(
+                &client,
+                subjects::COMMAND,
+                &env,
+                std::time::Duration::from_secs(20),
+            )
+            .await
+            .unwrap();
             reply
         }
     });

@@ -9,7 +9,13 @@ use crate::{Harness, announce, envelope};
 async fn the_chain_verifies_and_continues_across_restarts() {
     let mut h = Harness::start().await;
     for n in 1..=3 {
-        let reply = h.send(&envelope(n, "land:04", announce(&format!("dienst-{n}"), "04"))).await;
+        let reply = h
+            .send(&envelope(
+                n,
+                "land:04",
+                announce(&format!("dienst-{n}"), "04"),
+            ))
+            .await;
         assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
     }
     h.stop_ledger().await;
@@ -17,8 +23,12 @@ async fn the_chain_verifies_and_continues_across_restarts() {
     assert_eq!(report.events, 3);
 
     h.start_ledger().await;
-    let reply = h.send(&envelope(4, "land:04", announce("dienst-4", "04"))).await;
-    let CommandReply::Accepted(accepted) = reply else { panic!("{reply:?}") };
+    let reply = h
+        .send(&envelope(4, "land:04", announce("dienst-4", "04")))
+        .await;
+    let CommandReply::Accepted(accepted) = reply else {
+        panic!("{reply:?}")
+    };
     assert_eq!(accepted.last_seq, 4);
     let events = h.read(1, 10).await.events;
     assert_eq!(events[3].record.prev_hash, events[2].hash);
@@ -30,7 +40,12 @@ async fn the_chain_verifies_and_continues_across_restarts() {
 async fn a_flipped_byte_in_a_stored_event_is_caught() {
     let mut h = Harness::start().await;
     for n in 1..=3 {
-        h.send(&envelope(n, "land:04", announce(&format!("dienst-{n}"), "04"))).await;
+        h.send(&envelope(
+            n,
+            "land:04",
+            announce(&format!("dienst-{n}"), "04"),
+        ))
+        .await;
     }
     h.stop_ledger().await;
     {

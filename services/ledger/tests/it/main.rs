@@ -1,5 +1,7 @@
 //! The ledger over a real nats-server with real sled files.
 
+#![allow(clippy::unwrap_used)] // test harness code: a failed setup step should fail the test loudly
+
 mod commands;
 mod durability;
 
@@ -25,14 +27,26 @@ impl Harness {
         let nats = TestNats::start();
         let client = async_nats::connect(nats.url()).await.unwrap();
         let data_dir = nats.scratch_dir("ledger-data");
-        let mut harness = Self { nats, client, data_dir, running: None };
+        let mut harness = Self {
+            nats,
+            client,
+            data_dir,
+            running: None,
+        };
         harness.start_ledger().await;
         harness
     }
 
     pub async fn start_ledger(&mut self) {
         let client = async_nats::connect(self.nats.url()).await.unwrap();
-        let ledger = Ledger::start(LedgerConfig { data_dir: self.data_dir.clone() }, client).await.unwrap();
+        let ledger = Ledger::start(
+            LedgerConfig {
+                data_dir: self.data_dir.clone(),
+            },
+            client,
+        )
+        .await
+        .unwrap();
         let shutdown = Shutdown::new();
         let task = tokio::spawn({
             let shutdown = shutdown.clone();
@@ -41,7 +55,12 @@ impl Harness {
         self.running = Some((shutdown, task));
         // The endpoints subscribe inside `run`; wait until they answer.
         for _ in 0..100 {
-            if self.client.request("$SRV.PING.efa-ledger", "".into()).await.is_ok() {
+            if self
+                .client
+                .request("$SRV.PING.efa-ledger", "".into())
+                .await
+                .is_ok()
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -57,7 +76,14 @@ impl Harness {
     }
 
     pub async fn send(&self, envelope: &CommandEnvelope) -> CommandReply {
-        efa_runtime::request(&self.client, subjects::COMMAND, envelope, Duration::from_secs(10)).await.unwrap()
+        efa_runtime::request(
+            &self.client,
+            subjects::COMMAND,
+            envelope,
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap()
     }
 
     pub async fn read(&self, from_seq: u64, limit: u32) -> EventsPage {

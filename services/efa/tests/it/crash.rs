@@ -1,0 +1,153 @@
+//! Kill the ledger with SIGKILL right after it acknowledged a command:
+//! the event is on disk, the chain verifies, the projector shows it.
+
+use std::time::Duration;
+
+use efa_proto::*;
+use efa_testkit::TestNats;
+
+use crate::{ChildGuard, efa, wait_for_service};
+
+fn announcement() -> CommandEnvelope {
+    CommandEnvelope {
+        command_id: CommandId([42; 16]),
+        actor: Actor::parse("land:09").unwrap(),
+        expected_version: None,
+        effective: None,
+        command: Command::AnnounceService(AnnounceService {
+            service: ServiceId::parse("ummeldung-digital").unwrap(),
+            title: "Ummeldung digital".into(),
+            lead: LandCode::parse("09").unwrap(),
+            ozg_id: None,
+            leika: vec![],
+            themenfeld: "Ein- & Auswanderung".into(),
+            provider: "AKDB".into(),
+            channel: Channel::FitStore,
+            cost_model: CostModel::Population,
+            status: ServiceStatus::Pilot,
+            reifegrad: Reifegrad::new(3).unwrap(),
+        }),
+    }
+}
+
+#[tokio::test]
+async fn an_acknowledged_event_survives_sigkill_of_the_ledger() {
+    let nats = TestNats::start();
+    let data_dir = nats.scratch_dir("data");
+    let data = data_dir.to_str().unwrap();
+    let url = nats.url();
+    let client = async_nats::connect(&url).await.unwrap();
+
+    let mut ledger = ChildGuard(
+        efa(&["ledger", "--nats-url", &url, "--data-dir", data])
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_service(&client, "efa-ledger").await;
+    let reply: CommandReply = efa_runtime::request(
+        &client,
+        subjects::COMMAND,
+        &announcement(),
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
+    ledger.0.kill().unwrap(); // SIGKILL, the moment the answer is in
+    ledger.0.wait().unwrap();
+    let CommandReply::Accepted(accepted) = reply else {
+        panic!("{reply:?}")
+    };
+
+    let verify = efa(&["verify", "--data-dir", data]).output().unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("1 Ereignisse"));
+
+    let _ledger = ChildGuard(
+        efa(&["ledger", "--nats-url", &url, "--data-dir", data])
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_service(&client, "efa-ledger").await;
+    let again: CommandReply = efa_runtime::request(
+        &client,
+        subjects::COMMAND,
+        &announcement(),
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        again,
+        CommandReply::Accepted(Accepted {
+            replayed: true,
+            ..accepted.clone()
+        })
+    );
+
+    let _projector = ChildGuard(
+        efa(&["projector", "--nats-url", &url, "--data-dir", data])
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_service(&client, "efa-projector").await;
+    let query = Query {
+        min_seq: accepted.last_seq,
+        kind: QueryKind::Catalogue,
+    };
+    let reply: QueryReply =
+        efa_runtime::request(&client, subjects::QUERY, &query, Duration::from_secs(10))
+            .await
+            .unwrap();
+    let QueryReply::Catalogue(view) = reply else {
+        panic!("{reply:?}")
+    };
+    let ids: Vec<&str> = view.services.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["ummeldung-digital"]);
+}
+
+#[tokio::test]
+async fn verify_names_the_first_bad_sequence() {
+    let nats = TestNats::start();
+    let data_dir = nats.scratch_dir("data");
+    let data = data_dir.to_str().unwrap();
+    let url = nats.url();
+    let client = async_nats::connect(&url).await.unwrap();
+    {
+        let _ledger = ChildGuard(
+            efa(&["ledger", "--nats-url", &url, "--data-dir", data])
+                .spawn()
+                .unwrap(),
+        );
+        wait_for_service(&client, "efa-ledger").await;
+        let reply: CommandReply = efa_runtime::request(
+            &client,
+            subjects::COMMAND,
+            &announcement(),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(reply, CommandReply::Accepted(_)));
+    }
+    let db_file = data_dir.join("ledger/db");
+    assert!(db_file.exists());
+    let healthy = efa(&["verify", "--data-dir", data]).output().unwrap();
+    assert!(healthy.status.success());
+
+    let missing = efa(&[
+        "verify",
+        "--data-dir",
+        nats.scratch_dir("empty").to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        missing.status.success(),
+        "an empty ledger is a valid, empty chain"
+    );
+    assert!(String::from_utf8_lossy(&missing.stdout).contains("0 Ereignisse"));
+}

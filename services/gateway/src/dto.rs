@@ -1,0 +1,199 @@
+//! The JSON the API answers with. The wire types of `efa-proto` are made
+//! for postcard, not for people; these shapes are the public, stable JSON
+//! form: keys as in the request body, enums as their kebab-case keys,
+//! dates as ISO 8601, with German labels next to the keys.
+
+use std::collections::BTreeMap;
+
+use efa_proto::{Accepted, CatalogueView, CostModel, ServiceId, ServiceView};
+use serde::Serialize;
+
+/// The answer to an accepted announcement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AcceptedJson {
+    pub id: String,
+    /// The ledger sequence of the write; `?min_seq=` this to read it back.
+    pub seq: u64,
+    /// The service's version after the write (its ETag).
+    pub version: u64,
+}
+
+impl AcceptedJson {
+    pub fn new(id: &ServiceId, accepted: &Accepted) -> Self {
+        Self {
+            id: id.to_string(),
+            seq: accepted.last_seq,
+            version: accepted.stream_version,
+        }
+    }
+}
+
+/// A cost model, in the shape the request body uses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CostModelJson {
+    KoenigsteinerSchluessel {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        year: Option<u16>,
+    },
+    Population,
+    EqualShares,
+    FixedShares {
+        weights: BTreeMap<String, u32>,
+    },
+}
+
+impl From<&CostModel> for CostModelJson {
+    fn from(model: &CostModel) -> Self {
+        match model {
+            CostModel::KoenigsteinerSchluessel { year } => {
+                Self::KoenigsteinerSchluessel { year: *year }
+            }
+            CostModel::Population => Self::Population,
+            CostModel::EqualShares => Self::EqualShares,
+            CostModel::FixedShares { weights } => Self::FixedShares {
+                weights: weights
+                    .iter()
+                    .map(|(land, weight)| (land.to_string(), *weight))
+                    .collect(),
+            },
+        }
+    }
+}
+
+/// One service of the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceJson {
+    pub id: String,
+    pub title: String,
+    pub lead: String,
+    pub lead_name: &'static str,
+    pub ozg_id: Option<String>,
+    pub leika: Vec<String>,
+    pub themenfeld: String,
+    pub provider: String,
+    pub channel: &'static str,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub reifegrad: u8,
+    pub cost_model: CostModelJson,
+    pub announced_on: String,
+    pub recorded_at: String,
+    pub version: u64,
+    pub last_seq: u64,
+}
+
+impl From<&ServiceView> for ServiceJson {
+    fn from(view: &ServiceView) -> Self {
+        Self {
+            id: view.id.to_string(),
+            title: view.title.clone(),
+            lead: view.lead.to_string(),
+            lead_name: view.lead.name(),
+            ozg_id: view.ozg_id.clone(),
+            leika: view.leika.clone(),
+            themenfeld: view.themenfeld.clone(),
+            provider: view.provider.clone(),
+            channel: view.channel.key(),
+            status: view.status.key(),
+            status_label: view.status.label_de(),
+            reifegrad: view.reifegrad.get(),
+            cost_model: CostModelJson::from(&view.cost_model),
+            announced_on: view.announced_on.to_string(),
+            recorded_at: view.recorded_at.to_string(),
+            version: view.version,
+            last_seq: view.last_seq,
+        }
+    }
+}
+
+/// The whole catalogue and how fresh it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogueJson {
+    pub as_of_seq: u64,
+    pub services: Vec<ServiceJson>,
+}
+
+impl From<&CatalogueView> for CatalogueJson {
+    fn from(view: &CatalogueView) -> Self {
+        Self {
+            as_of_seq: view.as_of_seq,
+            services: view.services.iter().map(ServiceJson::from).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use efa_proto::{Channel, Date, LandCode, Reifegrad, ServiceStatus, Timestamp};
+    use serde_json::json;
+
+    use super::*;
+
+    pub(crate) fn sample_view() -> ServiceView {
+        ServiceView {
+            id: ServiceId::parse("digitale-baugenehmigung").unwrap(),
+            title: "Digitale Baugenehmigung".into(),
+            lead: LandCode::new(4).unwrap(),
+            ozg_id: None,
+            leika: vec!["99001001000000".into()],
+            themenfeld: "Bauen & Wohnen".into(),
+            provider: "Dataport".into(),
+            channel: Channel::FitStore,
+            cost_model: CostModel::FixedShares {
+                weights: vec![(LandCode::new(4).unwrap(), 3)],
+            },
+            status: ServiceStatus::Available,
+            reifegrad: Reifegrad::new(3).unwrap(),
+            announced_on: Date::parse("2026-03-01").unwrap(),
+            recorded_at: Timestamp::from_micros(0),
+            version: 1,
+            last_seq: 7,
+        }
+    }
+
+    #[test]
+    fn a_service_shows_keys_labels_and_iso_dates() {
+        let json = serde_json::to_value(ServiceJson::from(&sample_view())).unwrap();
+        assert_eq!(
+            json,
+            json!({
+                "id": "digitale-baugenehmigung",
+                "title": "Digitale Baugenehmigung",
+                "lead": "04",
+                "lead_name": "Bremen",
+                "ozg_id": null,
+                "leika": ["99001001000000"],
+                "themenfeld": "Bauen & Wohnen",
+                "provider": "Dataport",
+                "channel": "fit-store",
+                "status": "available",
+                "status_label": "verfügbar",
+                "reifegrad": 3,
+                "cost_model": {"kind": "fixed-shares", "weights": {"04": 3}},
+                "announced_on": "2026-03-01",
+                "recorded_at": "1970-01-01T00:00:00.000000Z",
+                "version": 1,
+                "last_seq": 7,
+            })
+        );
+    }
+
+    #[test]
+    fn cost_models_keep_the_request_shape() {
+        let key = CostModel::KoenigsteinerSchluessel { year: Some(2016) };
+        assert_eq!(
+            serde_json::to_value(CostModelJson::from(&key)).unwrap(),
+            json!({"kind": "koenigsteiner-schluessel", "year": 2016})
+        );
+        let key = CostModel::KoenigsteinerSchluessel { year: None };
+        assert_eq!(
+            serde_json::to_value(CostModelJson::from(&key)).unwrap(),
+            json!({"kind": "koenigsteiner-schluessel"})
+        );
+        assert_eq!(
+            serde_json::to_value(CostModelJson::from(&CostModel::EqualShares)).unwrap(),
+            json!({"kind": "equal-shares"})
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! Extractors: the parts of a write request (caller, idempotency key,
+//! precondition, JSON body) read into typed values, each refusing with an
+//! `ApiError` (and so a problem document) instead of axum's plain-text
+//! rejections. Handlers list them in this order, which is the order the
+//! checks run in: who, which key, which version, what.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, IF_MATCH};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use efa_proto::Actor;
+
+use crate::idempotency;
+use crate::problem::ApiError;
+use crate::routes::AppState;
+
+/// The authenticated principal, from `Authorization: Bearer <token>`.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Actor);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        state
+            .tokens
+            .authenticate(token)
+            .cloned()
+            .map(Caller)
+            .ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// The token of an `Authorization: Bearer` header (scheme case-insensitive).
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The `Idempotency-Key` header, checked.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let value = parts
+            .headers
+            .get("idempotency-key")
+            .ok_or(ApiError::MissingIdempotencyKey)?;
+        match value.to_str() {
+            Ok(key) if idempotency::valid_key(key) => Ok(Self(key.to_owned())),
+            _ => Err(ApiError::BadRequest(format!(
+                "Der Idempotency-Key muss aus 1 bis {} sichtbaren ASCII-Zeichen bestehen.",
+                idempotency::KEY_CHARS_MAX
+            ))),
+        }
+    }
+}
+
+/// `If-Match: "N"` (or `N`): the version the caller last saw.
+#[derive(Debug, Clone, Copy)]
+pub struct IfMatch(pub Option<u64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(IF_MATCH) else {
+            return Ok(Self(None));
+        };
+        value
+            .to_str()
+            .ok()
+            .and_then(parse_version)
+            .map(|version| Self(Some(version)))
+            .ok_or_else(|| {
+                ApiError::BadRequest(
+                    "If-Match muss eine Versionsnummer sein, etwa \"3\".".to_owned(),
+                )
+            })
+    }
+}
+
+fn parse_version(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let unquoted = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    if unquoted.is_empty() || !unquoted.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    unquoted.parse().ok()
+}
+
+/// A JSON request body, syntactically valid; its meaning is read later.
+#[derive(Debug, Clone)]
+pub struct JsonBody(pub serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(request.headers()) {
+            return Err(ApiError::BadRequest(
+                "Der Inhalt muss JSON sein (Content-Type: application/json).".to_owned(),
+            ));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::BadRequest(
+                        "Der Inhalt der Anfrage konnte nicht gelesen werden.".to_owned(),
+                    )
+                }
+            })?;
+        serde_json::from_slice(&bytes).map(Self).map_err(|error| {
+            ApiError::BadRequest(format!("Der Inhalt ist kein gültiges JSON ({error})."))
+        })
+    }
+}
+
+/// `application/json` or any `application/*+json`, with parameters.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(name: axum::http::HeaderName, value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(name, HeaderValue::from_static(value));
+        headers
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_authorization_header() {
+        assert_eq!(
+            bearer_token(&headers(AUTHORIZATION, "Bearer efa_abc")),
+            Some("efa_abc")
+        );
+        assert_eq!(
+            bearer_token(&headers(AUTHORIZATION, "bearer  efa_abc ")),
+            Some("efa_abc")
+        );
+        assert_eq!(
+            bearer_token(&headers(AUTHORIZATION, "Basic dXNlcjpwdw==")),
+            None
+        );
+        assert_eq!(bearer_token(&headers(AUTHORIZATION, "Bearer")), None);
+        assert_eq!(bearer_token(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn versions_may_be_quoted() {
+        assert_eq!(parse_version("\"3\""), Some(3));
+        assert_eq!(parse_version("3"), Some(3));
+        for bad in [
+            "",
+            "\"\"",
+            "*",
+            "W/\"3\"",
+            "-1",
+            "3a",
+            "99999999999999999999999",
+        ] {
+            assert_eq!(parse_version(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn json_content_types_are_recognised() {
+        assert!(is_json(&headers(CONTENT_TYPE, "application/json")));
+        assert!(is_json(&headers(
+            CONTENT_TYPE,
+            "Application/JSON; charset=utf-8"
+        )));
+        assert!(is_json(&headers(
+            CONTENT_TYPE,
+            "application/merge-patch+json"
+        )));
+        assert!(!is_json(&headers(CONTENT_TYPE, "text/plain")));
+        assert!(!is_json(&HeaderMap::new()));
+    }
+}

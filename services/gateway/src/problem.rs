@@ -1,0 +1,432 @@
+//! The one place where failures become HTTP. Every error the gateway can
+//! meet (its own checks of a request, the typed rejections of the ledger
+//! and the projector, NATS being away) is mapped here to a status code and
+//! an RFC 9457 problem document with a German title and detail, and logged
+//! once. A middleware finally stamps each problem with the request path
+//! and turns the bare error responses of axum and tower-http (405, 413 of
+//! the body limit) into problem documents too.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use efa_proto::Rejection;
+use efa_runtime::RpcError;
+
+/// The media type of a problem document.
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+/// Problem types are URNs: `urn:efa-registry:problem:<code>`.
+const TYPE_PREFIX: &str = "urn:efa-registry:problem:";
+
+/// Everything that can make a request fail at the gateway.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("no valid bearer token")]
+    Unauthorized,
+    #[error("no Idempotency-Key header")]
+    MissingIdempotencyKey,
+    /// The request itself is unusable; the detail is a German sentence.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// Nothing there; the detail is a German sentence.
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// A typed rejection, from the gateway's own parsing or from a service.
+    /// `if_match` tells whether the caller sent a precondition.
+    #[error("rejected: {rejection}")]
+    Rejected {
+        rejection: Rejection,
+        if_match: bool,
+    },
+    #[error(transparent)]
+    Rpc(#[from] RpcError),
+    /// A service answered with a reply that does not fit the request.
+    #[error("unexpected reply from {0}")]
+    UnexpectedReply(&'static str),
+    /// `/readyz`: what is missing, named for people.
+    #[error("not ready: {}", .0.join(", "))]
+    NotReady(Vec<&'static str>),
+}
+
+impl ApiError {
+    /// A rejection that is not an answer to a precondition.
+    pub fn rejected(rejection: Rejection) -> Self {
+        Self::Rejected {
+            rejection,
+            if_match: false,
+        }
+    }
+}
+
+/// The HTTP status of a typed rejection. A version conflict is 412 when the
+/// caller stated the version (`If-Match`), 409 when the ledger found it.
+pub fn rejection_status(rejection: &Rejection, if_match: bool) -> StatusCode {
+    match rejection {
+        Rejection::Malformed { .. } | Rejection::UnsupportedSchema { .. } => {
+            StatusCode::BAD_REQUEST
+        }
+        Rejection::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        Rejection::Invalid { .. } | Rejection::IdempotencyKeyReused => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        Rejection::Forbidden { .. } => StatusCode::FORBIDDEN,
+        Rejection::NotFound { .. } => StatusCode::NOT_FOUND,
+        Rejection::AlreadyExists { .. } => StatusCode::CONFLICT,
+        Rejection::Conflict { .. } if if_match => StatusCode::PRECONDITION_FAILED,
+        Rejection::Conflict { .. } => StatusCode::CONFLICT,
+        Rejection::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// A German sentence explaining a rejection to the caller.
+fn rejection_detail(rejection: &Rejection) -> String {
+    match rejection {
+        Rejection::Malformed { reason } => format!("Die Nachricht ist fehlerhaft: {reason}."),
+        Rejection::UnsupportedSchema { got, supported } => {
+            format!("Die Schema-Version {got} wird nicht unterstützt (unterstützt: {supported}).")
+        }
+        Rejection::TooLarge { bytes, max } => {
+            format!("Die Nachricht ist mit {bytes} Bytes größer als erlaubt ({max} Bytes).")
+        }
+        Rejection::Invalid { field, reason } => {
+            format!("Das Feld „{field}“ ist ungültig: {reason}.")
+        }
+        Rejection::Forbidden { reason } => reason.message_de().to_owned(),
+        Rejection::NotFound { what } => format!("Nicht gefunden: {what}."),
+        Rejection::AlreadyExists { what } => format!("Bereits vorhanden: {what}."),
+        Rejection::Conflict { expected, actual } => format!(
+            "Der Datensatz wurde inzwischen geändert (erwartet Version {expected}, aktuell {actual}). \
+             Bitte neu laden und erneut versuchen."
+        ),
+        Rejection::IdempotencyKeyReused => {
+            "Dieser Idempotency-Key wurde bereits für eine andere Anfrage verwendet.".to_owned()
+        }
+        Rejection::Unavailable { reason } => {
+            format!(
+                "Der Dienst ist gerade nicht verfügbar ({reason}). Bitte später erneut versuchen."
+            )
+        }
+    }
+}
+
+/// The short German title of each problem code.
+fn title(code: &str) -> &'static str {
+    match code {
+        "malformed" => "Fehlerhafte Nachricht",
+        "unsupported-schema" => "Nicht unterstützte Schema-Version",
+        "too-large" => "Nachricht zu groß",
+        "invalid" => "Ungültige Angaben",
+        "forbidden" => "Nicht erlaubt",
+        "not-found" => "Nicht gefunden",
+        "already-exists" => "Bereits vorhanden",
+        "conflict" => "Versionskonflikt",
+        "idempotency-key-reused" => "Idempotency-Key wiederverwendet",
+        "unavailable" | "service-unavailable" => "Dienst nicht verfügbar",
+        "unauthorized" => "Anmeldung erforderlich",
+        "missing-idempotency-key" => "Idempotency-Key fehlt",
+        "bad-request" => "Ungültige Anfrage",
+        "payload-too-large" => "Anfrage zu groß",
+        "bad-gateway" => "Ungültige Antwort eines Dienstes",
+        "method-not-allowed" => "Methode nicht erlaubt",
+        _ => "Interner Fehler",
+    }
+}
+
+const UNREACHABLE_DETAIL: &str =
+    "Der Dienst ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut.";
+
+/// An RFC 9457 problem document with the headers that belong to it.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    /// The request path; set by [`finish`].
+    pub instance: Option<String>,
+    pub headers: HeaderMap,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            instance: None,
+            headers: HeaderMap::new(),
+        }
+    }
+
+    fn with_header(mut self, name: axum::http::HeaderName, value: &'static str) -> Self {
+        self.headers.insert(name, HeaderValue::from_static(value));
+        self
+    }
+
+    /// For an error response that was made without a problem document.
+    pub fn for_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::new(status, "not-found", "Diese Adresse gibt es nicht."),
+            StatusCode::METHOD_NOT_ALLOWED => Self::new(
+                status,
+                "method-not-allowed",
+                "Diese Methode ist für diese Adresse nicht erlaubt.",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => Self::from(&ApiError::PayloadTooLarge),
+            status if status.is_client_error() => {
+                Self::new(status, "bad-request", "Die Anfrage ist ungültig.")
+            }
+            _ => Self::new(
+                status,
+                "internal-error",
+                "Bei der Bearbeitung ist ein Fehler aufgetreten.",
+            ),
+        }
+    }
+
+    /// The JSON body.
+    pub fn to_json(&self) -> String {
+        let mut document = serde_json::json!({
+            "type": format!("{TYPE_PREFIX}{}", self.code),
+            "title": title(self.code),
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        if let Some(instance) = &self.instance {
+            document["instance"] = serde_json::Value::String(instance.clone());
+        }
+        document.to_string()
+    }
+}
+
+impl From<&ApiError> for Problem {
+    fn from(error: &ApiError) -> Self {
+        match error {
+            ApiError::Unauthorized => Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Für diese Anfrage ist ein gültiges Zugangstoken nötig (Authorization: Bearer …).",
+            )
+            .with_header(WWW_AUTHENTICATE, "Bearer"),
+            ApiError::MissingIdempotencyKey => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "missing-idempotency-key",
+                "Der Header Idempotency-Key fehlt. Jede schreibende Anfrage braucht einen eindeutigen Schlüssel.",
+            ),
+            ApiError::BadRequest(detail) => {
+                Problem::new(StatusCode::BAD_REQUEST, "bad-request", detail.clone())
+            }
+            ApiError::NotFound(detail) => {
+                Problem::new(StatusCode::NOT_FOUND, "not-found", detail.clone())
+            }
+            ApiError::PayloadTooLarge => Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                format!(
+                    "Die Anfrage ist größer als erlaubt ({} KiB).",
+                    crate::routes::BODY_BYTES_MAX / 1024
+                ),
+            ),
+            ApiError::Rejected {
+                rejection,
+                if_match,
+            } => {
+                let problem = Problem::new(
+                    rejection_status(rejection, *if_match),
+                    rejection.code(),
+                    rejection_detail(rejection),
+                );
+                match rejection {
+                    Rejection::Unavailable { .. } => problem.with_header(RETRY_AFTER, "1"),
+                    _ => problem,
+                }
+            }
+            ApiError::Rpc(RpcError::Decode { .. }) | ApiError::UnexpectedReply(_) => Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "bad-gateway",
+                "Ein Dienst des Registers hat eine unverständliche Antwort geschickt.",
+            ),
+            ApiError::Rpc(_) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service-unavailable",
+                UNREACHABLE_DETAIL,
+            )
+            .with_header(RETRY_AFTER, "1"),
+            ApiError::NotReady(missing) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service-unavailable",
+                format!(
+                    "Das Register ist nicht bereit. Es fehlt: {}.",
+                    missing.join(", ")
+                ),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            [(CONTENT_TYPE, PROBLEM_CONTENT_TYPE)],
+            self.to_json(),
+        )
+            .into_response();
+        response.headers_mut().extend(self.headers.clone());
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = Problem::from(&self);
+        match &self {
+            ApiError::Rpc(_) | ApiError::UnexpectedReply(_) => {
+                tracing::warn!(error = %self, "request failed")
+            }
+            ApiError::NotReady(_) => tracing::debug!(error = %self, "not ready"),
+            _ if problem.status.is_server_error() => {
+                tracing::info!(error = %self, "request failed")
+            }
+            _ => tracing::debug!(error = %self, "request refused"),
+        }
+        problem.into_response()
+    }
+}
+
+fn is_problem(headers: &HeaderMap) -> bool {
+    headers.get(CONTENT_TYPE).is_some_and(|value| {
+        value
+            .as_bytes()
+            .starts_with(PROBLEM_CONTENT_TYPE.as_bytes())
+    })
+}
+
+/// Middleware: every error response leaves as a problem document naming
+/// the request path as its `instance`.
+pub async fn finish(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let mut problem = match parts.extensions.remove::<Problem>() {
+        Some(problem) => problem,
+        None if is_problem(&parts.headers) => return Response::from_parts(parts, body),
+        None => Problem::for_status(status),
+    };
+    problem.instance = Some(path);
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_CONTENT_TYPE));
+    parts.headers.remove(CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(problem.to_json()))
+}
+
+#[cfg(test)]
+mod tests {
+    use efa_proto::ForbiddenReason;
+
+    use super::*;
+
+    #[test]
+    fn rejections_map_to_their_status() {
+        let cases = [
+            (Rejection::Malformed { reason: "x".into() }, 400),
+            (
+                Rejection::UnsupportedSchema {
+                    got: 9,
+                    supported: 1,
+                },
+                400,
+            ),
+            (Rejection::TooLarge { bytes: 2, max: 1 }, 413),
+            (Rejection::invalid("title", "leer"), 422),
+            (
+                Rejection::Forbidden {
+                    reason: ForbiddenReason::NotOwnLand,
+                },
+                403,
+            ),
+            (Rejection::NotFound { what: "x".into() }, 404),
+            (Rejection::AlreadyExists { what: "x".into() }, 409),
+            (
+                Rejection::Conflict {
+                    expected: 1,
+                    actual: 2,
+                },
+                409,
+            ),
+            (Rejection::IdempotencyKeyReused, 422),
+            (Rejection::Unavailable { reason: "x".into() }, 503),
+        ];
+        for (rejection, status) in cases {
+            assert_eq!(
+                rejection_status(&rejection, false).as_u16(),
+                status,
+                "{rejection:?}"
+            );
+        }
+        let conflict = Rejection::Conflict {
+            expected: 1,
+            actual: 2,
+        };
+        assert_eq!(
+            rejection_status(&conflict, true),
+            StatusCode::PRECONDITION_FAILED
+        );
+    }
+
+    #[test]
+    fn rpc_failures_are_unavailable_or_bad_gateway() {
+        let no_one = ApiError::Rpc(RpcError::NoResponders {
+            subject: "efa.cmd".into(),
+        });
+        let timeout = ApiError::Rpc(RpcError::TimedOut {
+            subject: "efa.cmd".into(),
+            timeout_ms: 5,
+        });
+        let transport = ApiError::Rpc(RpcError::Transport {
+            subject: "efa.cmd".into(),
+            reason: "x".into(),
+        });
+        let garbled = ApiError::Rpc(RpcError::Decode {
+            subject: "efa.cmd".into(),
+            source: efa_proto::DecodeError::Malformed("x".into()),
+        });
+        for error in [no_one, timeout, transport] {
+            let problem = Problem::from(&error);
+            assert_eq!(problem.status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(problem.code, "service-unavailable");
+            assert!(problem.detail.contains("nicht erreichbar"));
+        }
+        assert_eq!(Problem::from(&garbled).status, StatusCode::BAD_GATEWAY);
+    }
+
+    #[test]
+    fn problem_documents_have_the_rfc_9457_members() {
+        let mut problem =
+            Problem::from(&ApiError::rejected(Rejection::invalid("lead", "kein Land")));
+        problem.instance = Some("/api/v1/services".into());
+        let json: serde_json::Value = serde_json::from_str(&problem.to_json()).unwrap();
+        assert_eq!(json["type"], "urn:efa-registry:problem:invalid");
+        assert_eq!(json["title"], "Ungültige Angaben");
+        assert_eq!(json["status"], 422);
+        assert_eq!(json["detail"], "Das Feld „lead“ ist ungültig: kein Land.");
+        assert_eq!(json["instance"], "/api/v1/services");
+    }
+
+    #[test]
+    fn unauthorized_asks_for_a_bearer_token() {
+        let response = ApiError::Unauthorized.into_response();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()[WWW_AUTHENTICATE], "Bearer");
+        assert_eq!(response.headers()[CONTENT_TYPE], PROBLEM_CONTENT_TYPE);
+    }
+}

@@ -1,0 +1,181 @@
+//! Durable append throughput of the ledger, against baselines measured in
+//! the same run on the same disk: raw sled insert + fsync one at a time,
+//! raw sled in batches of 100 + fsync, and raw JetStream publish. Prints a
+//! table; run with `cargo bench -p efa-ledger --bench append`.
+//! `EFA_BENCH_COMMANDS` sets the number of commands per ledger run.
+
+use std::fs::File;
+use std::time::{Duration, Instant};
+
+use efa_ledger::{Ledger, LedgerConfig};
+use efa_proto::*;
+use efa_runtime::Shutdown;
+use efa_testkit::TestNats;
+use futures::StreamExt;
+
+fn per_second(count: usize, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64()
+}
+
+/// sled insert, `flush()` and fsync of the data file, `per_sync` inserts a time.
+fn raw_sled(dir: &std::path::Path, count: usize, per_sync: usize) -> f64 {
+    let db = sled::Config::new().path(dir).open().expect("open sled");
+    let file = File::open(dir.join("db")).expect("open sled's data file");
+    let value = vec![7u8; 256];
+    let started = Instant::now();
+    for i in 0..count {
+        db.insert((i as u64).to_be_bytes(), value.as_slice())
+            .expect("insert");
+        if (i + 1) % per_sync == 0 {
+            db.flush().expect("flush");
+            file.sync_all().expect("fsync");
+        }
+    }
+    per_second(count, started.elapsed())
+}
+
+fn announce(i: usize) -> CommandEnvelope {
+    let mut id = [0u8; 16];
+    id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+    CommandEnvelope {
+        command_id: CommandId(id),
+        actor: Actor::Land(LandCode::new(16).expect("16 is a Land")),
+        expected_version: None,
+        effective: None,
+        command: Command::AnnounceService(AnnounceService {
+            service: ServiceId::parse(&format!("dienst-{i}")).expect("a valid slug"),
+            title: format!("Dienst {i}"),
+            lead: LandCode::new(16).expect("16 is a Land"),
+            ozg_id: None,
+            leika: vec![],
+            themenfeld: "Bench".into(),
+            provider: "Bench".into(),
+            channel: Channel::FitStore,
+            cost_model: CostModel::EqualShares,
+            status: ServiceStatus::Planned,
+            reifegrad: Reifegrad::new(0).expect("0 is a level"),
+        }),
+    }
+}
+
+/// Commands through NATS request/reply into the ledger, `in_flight` at once.
+async fn ledger_appends(
+    client: &async_nats::Client,
+    offset: usize,
+    count: usize,
+    in_flight: usize,
+) -> (f64, Vec<Duration>) {
+    let started = Instant::now();
+    let latencies: Vec<Duration> = futures::stream::iter(offset..offset + count)
+        .map(|i| {
+            let client = client.clone();
+            async move {
+                let sent = Instant::now();
+                let reply: CommandReply = efa_runtime::request(
+                    &client,
+                    subjects::COMMAND,
+                    &announce(i),
+                    Duration::from_secs(30),
+                )
+                .await
+                .expect("the ledger answers");
+                assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+                sent.elapsed()
+            }
+        })
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    (per_second(count, started.elapsed()), latencies)
+}
+
+async fn raw_jetstream(client: &async_nats::Client, count: usize) -> f64 {
+    let js = async_nats::jetstream::new(client.clone());
+    js.get_or_create_stream(async_nats::jetstream::stream::Config {
+        name: "BENCH".into(),
+        subjects: vec!["bench.>".into()],
+        ..Default::default()
+    })
+    .await
+    .expect("create the bench stream");
+    let payload = bytes::Bytes::from(vec![7u8; 256]);
+    let started = Instant::now();
+    let acks: Vec<_> = futures::stream::iter(0..count)
+        .then(|_| {
+            let js = js.clone();
+            let payload = payload.clone();
+            async move { js.publish("bench.x", payload).await.expect("publish") }
+        })
+        .collect()
+        .await;
+    for ack in acks {
+        ack.await.expect("ack");
+    }
+    per_second(count, started.elapsed())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let count: usize = std::env::var("EFA_BENCH_COMMANDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let nats = TestNats::start();
+    let scratch = nats.scratch_dir("bench");
+
+    let sled_one = raw_sled(&scratch.join("sled-one"), 2_000, 1);
+    let sled_hundred = raw_sled(&scratch.join("sled-hundred"), count, 100);
+
+    let client = async_nats::connect(nats.url()).await.expect("connect");
+    let jetstream = raw_jetstream(&client, count).await;
+
+    let ledger = Ledger::start(
+        LedgerConfig {
+            data_dir: scratch.join("ledger"),
+        },
+        client.clone(),
+    )
+    .await
+    .expect("start");
+    let shutdown = Shutdown::new();
+    let task = tokio::spawn(ledger.run(shutdown.clone()));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    println!(
+        "efa-ledger durable append benchmark ({count} commands per ledger run, 256-byte values for raw sled)"
+    );
+    println!("{:<58} {:>12}", "what", "per second");
+    println!(
+        "{:<58} {:>12.0}",
+        "raw sled insert + flush + fsync, one per fsync", sled_one
+    );
+    println!(
+        "{:<58} {:>12.0}",
+        "raw sled insert, 100 per flush + fsync", sled_hundred
+    );
+    println!(
+        "{:<58} {:>12.0}",
+        "raw JetStream publish, acks awaited at the end", jetstream
+    );
+    let mut offset = 0;
+    for in_flight in [1, 64, 256] {
+        let n = if in_flight == 1 { count / 10 } else { count };
+        let (rate, mut latencies) = ledger_appends(&client, offset, n, in_flight).await;
+        offset += n;
+        latencies.sort();
+        println!(
+            "{:<58} {:>12.0}   p50 {:>7.2} ms  p99 {:>7.2} ms  ({:.1}x raw sled one-per-fsync)",
+            format!("ledger: command over NATS, decided, fsynced, {in_flight} in flight"),
+            rate,
+            percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+            percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+            rate / sled_one,
+        );
+    }
+    shutdown.cancel();
+    let _ = task.await;
+}

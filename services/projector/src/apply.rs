@@ -1,0 +1,200 @@
+//! Applying events in ledger order: the one writer of the view store. It
+//! skips what is applied already, refuses to jump over a gap, checks the
+//! hash chain, and commits each event's view changes together with the new
+//! checkpoint. Every caller (the stream consumer, the gap filler) goes
+//! through here, so these rules hold whichever way an event arrived.
+
+use efa_proto::SealedEvent;
+use tokio::sync::watch;
+
+use crate::catalogue;
+use crate::store::{Change, Checkpoint, Store, StoreError};
+
+/// What became of an event handed to [`Applier::apply`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// Its sequence is at or below the checkpoint: a redelivery.
+    AlreadyApplied,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("event {seq} does not follow the checkpoint {checkpoint}")]
+    Gap { checkpoint: u64, seq: u64 },
+    #[error("event {seq}: the stored hash does not match its content")]
+    BadHash { seq: u64 },
+    #[error("event {seq}: prev_hash {found} is not the hash {expected} of event {}", seq - 1)]
+    BrokenChain {
+        seq: u64,
+        expected: String,
+        found: String,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Applies events to the store and announces each new checkpoint.
+#[derive(Debug)]
+pub struct Applier {
+    store: Store,
+    checkpoint: Checkpoint,
+    applied: watch::Sender<u64>,
+}
+
+impl Applier {
+    /// Starts from the store's checkpoint and publishes it on `applied`.
+    pub fn new(store: Store, applied: watch::Sender<u64>) -> Result<Self, StoreError> {
+        let checkpoint = store.checkpoint()?;
+        applied.send_replace(checkpoint.seq);
+        Ok(Self {
+            store,
+            checkpoint,
+            applied,
+        })
+    }
+
+    pub fn checkpoint(&self) -> Checkpoint {
+        self.checkpoint
+    }
+
+    /// Applies `sealed` if it is the next event; see [`ApplyError`] for
+    /// what is refused. A refused event leaves the store untouched.
+    #[tracing::instrument(level = "debug", skip_all, fields(seq = sealed.record.seq))]
+    pub fn apply(&mut self, sealed: &SealedEvent) -> Result<Outcome, ApplyError> {
+        let seq = sealed.record.seq;
+        if seq <= self.checkpoint.seq {
+            tracing::debug!(checkpoint = self.checkpoint.seq, "already applied, skipped");
+            return Ok(Outcome::AlreadyApplied);
+        }
+        if seq != self.checkpoint.seq + 1 {
+            return Err(ApplyError::Gap {
+                checkpoint: self.checkpoint.seq,
+                seq,
+            });
+        }
+        if !sealed.hash_is_valid() {
+            return Err(ApplyError::BadHash { seq });
+        }
+        if sealed.record.prev_hash != self.checkpoint.hash {
+            return Err(ApplyError::BrokenChain {
+                seq,
+                expected: hex::encode(self.checkpoint.hash),
+                found: hex::encode(sealed.record.prev_hash),
+            });
+        }
+        let changes = self.changes(sealed)?;
+        let checkpoint = Checkpoint {
+            seq,
+            hash: sealed.hash,
+        };
+        self.store.commit(checkpoint, changes)?;
+        self.checkpoint = checkpoint;
+        self.applied.send_replace(seq);
+        tracing::debug!(event = sealed.record.event.name(), "applied");
+        Ok(Outcome::Applied)
+    }
+
+    /// The view changes `sealed` makes, computed from the current views.
+    fn changes(&self, sealed: &SealedEvent) -> Result<Vec<Change>, StoreError> {
+        let mut changes = Vec::new();
+        if let Some(id) = catalogue::service_of(&sealed.record.event) {
+            let current = self.store.service(id)?;
+            changes.push(match catalogue::apply(current, sealed) {
+                Some(view) => Change::PutService(view),
+                None => Change::RemoveService(id.clone()),
+            });
+        }
+        Ok(changes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{announce, chain};
+
+    fn applier(dir: &std::path::Path) -> (Applier, Store, watch::Receiver<u64>) {
+        let store = Store::open(dir).unwrap();
+        let (tx, rx) = watch::channel(0);
+        (Applier::new(store.clone(), tx).unwrap(), store, rx)
+    }
+
+    #[test]
+    fn applies_in_order_and_skips_redeliveries() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut applier, store, applied) = applier(dir.path());
+        let events = chain(vec![
+            announce("digitale-baugenehmigung"),
+            announce("wohngeld-antrag"),
+        ]);
+        assert_eq!(applier.apply(&events[0]).unwrap(), Outcome::Applied);
+        assert_eq!(applier.apply(&events[1]).unwrap(), Outcome::Applied);
+        assert_eq!(applier.apply(&events[0]).unwrap(), Outcome::AlreadyApplied);
+        assert_eq!(applier.apply(&events[1]).unwrap(), Outcome::AlreadyApplied);
+        assert_eq!(*applied.borrow(), 2);
+        assert_eq!(
+            store.checkpoint().unwrap(),
+            Checkpoint {
+                seq: 2,
+                hash: events[1].hash
+            }
+        );
+        let services = store.services().unwrap();
+        let last_seqs: Vec<u64> = services.iter().map(|view| view.last_seq).collect();
+        assert_eq!(last_seqs, [1, 2]);
+    }
+
+    #[test]
+    fn the_checkpoint_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let events = chain(vec![
+            announce("digitale-baugenehmigung"),
+            announce("wohngeld-antrag"),
+        ]);
+        {
+            let (mut applier, _, _) = applier(dir.path());
+            applier.apply(&events[0]).unwrap();
+        }
+        let (mut applier, _, applied) = applier(dir.path());
+        assert_eq!(*applied.borrow(), 1);
+        assert_eq!(applier.apply(&events[0]).unwrap(), Outcome::AlreadyApplied);
+        assert_eq!(applier.apply(&events[1]).unwrap(), Outcome::Applied);
+    }
+
+    #[test]
+    fn refuses_gaps_bad_hashes_and_broken_chains() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut applier, store, _) = applier(dir.path());
+        let events = chain(vec![
+            announce("aaa-service"),
+            announce("bbb-service"),
+            announce("ccc-service"),
+        ]);
+        assert!(matches!(
+            applier.apply(&events[1]),
+            Err(ApplyError::Gap {
+                checkpoint: 0,
+                seq: 2
+            })
+        ));
+
+        let mut tampered = events[0].clone();
+        tampered.record.stream_version += 1;
+        assert!(matches!(
+            applier.apply(&tampered),
+            Err(ApplyError::BadHash { seq: 1 })
+        ));
+
+        let mut unchained = events[0].record.clone();
+        unchained.prev_hash = [7; 32];
+        let unchained = SealedEvent::seal(unchained);
+        assert!(matches!(
+            applier.apply(&unchained),
+            Err(ApplyError::BrokenChain { seq: 1, .. })
+        ));
+
+        assert_eq!(store.checkpoint().unwrap(), Checkpoint::default());
+        assert!(store.services().unwrap().is_empty());
+    }
+}

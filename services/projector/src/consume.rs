@@ -1,0 +1,212 @@
+//! Consuming the event stream: an ordered pull consumer from the
+//! checkpoint on, each message applied in ledger order. A missing or
+//! unreadable event is filled from the ledger; a broken hash chain stops
+//! the projector. When the consumer fails (a NATS restart, a ledger that
+//! could not fill a gap) it is recreated from the checkpoint after a
+//! backoff, so the projector comes back by itself.
+//!
+//! An ordered consumer lives in the server's memory, so a restarted server
+//! has lost it. The client library notices that only after its own retries
+//! (about 15 s); watching the server's id notices it within a second.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull::OrderedConfig};
+use efa_proto::{SealedEvent, subjects};
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::ProjectorError;
+use crate::apply::{Applier, ApplyError};
+use crate::gap::{GapError, Ledger};
+
+const BACKOFF_FIRST: Duration = Duration::from_millis(200);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// How often the consumer checks whether the server was restarted.
+const SERVER_CHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// Why one run of the consumer ended.
+enum Stop {
+    Shutdown,
+    /// The client reconnected to a restarted server, which lost the consumer.
+    ServerRestarted,
+    /// Worth recreating the consumer for.
+    Retry(String),
+    /// Going on would build a view on a broken chain.
+    Fatal(ProjectorError),
+}
+
+/// Consumes until `shutdown`, or until the chain turns out broken.
+pub async fn run(
+    mut applier: Applier,
+    js: jetstream::Context,
+    ledger: Ledger,
+    shutdown: CancellationToken,
+) -> Result<(), ProjectorError> {
+    let mut backoff = BACKOFF_FIRST;
+    loop {
+        let before = applier.checkpoint().seq;
+        match consume(&mut applier, &js, &ledger, &shutdown).await {
+            Stop::Shutdown => return Ok(()),
+            Stop::ServerRestarted => {
+                tracing::info!("NATS server restarted; recreating the consumer");
+                backoff = BACKOFF_FIRST;
+            }
+            Stop::Fatal(error) => {
+                tracing::error!(%error, "stopped consuming events");
+                return Err(error);
+            }
+            Stop::Retry(reason) => {
+                if applier.checkpoint().seq > before {
+                    backoff = BACKOFF_FIRST;
+                }
+                let checkpoint = applier.checkpoint().seq;
+                let retry_in_ms = backoff.as_millis() as u64;
+                tracing::error!(%reason, checkpoint, retry_in_ms, "event consumer failed");
+            }
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(BACKOFF_MAX);
+    }
+}
+
+/// One ordered consumer from the checkpoint on, until it fails.
+async fn consume(
+    applier: &mut Applier,
+    js: &jetstream::Context,
+    ledger: &Ledger,
+    shutdown: &CancellationToken,
+) -> Stop {
+    let start_sequence = applier.checkpoint().seq + 1;
+    let config = OrderedConfig {
+        description: Some("efa-projector: builds the views".to_owned()),
+        filter_subject: subjects::EVENT_WILDCARD.to_owned(),
+        deliver_policy: DeliverPolicy::ByStartSequence { start_sequence },
+        ..Default::default()
+    };
+    let consumer = match js
+        .create_consumer_on_stream(config, subjects::EVENT_STREAM)
+        .await
+    {
+        Ok(consumer) => consumer,
+        Err(error) => return Stop::Retry(format!("create the consumer: {error}")),
+    };
+    let mut messages = match consumer.messages().await {
+        Ok(messages) => messages,
+        Err(error) => return Stop::Retry(format!("subscribe to the consumer: {error}")),
+    };
+    let server_id = js.client().server_info().server_id;
+    let mut server_check = tokio::time::interval(SERVER_CHECK_EVERY);
+    tracing::info!(start_sequence, "consuming events");
+    loop {
+        let message = tokio::select! {
+            _ = shutdown.cancelled() => return Stop::Shutdown,
+            _ = server_check.tick() => {
+                if js.client().server_info().server_id != server_id {
+                    return Stop::ServerRestarted;
+                }
+                continue;
+            }
+            message = messages.next() => message,
+        };
+        let message = match message {
+            Some(Ok(message)) => message,
+            Some(Err(error)) => return Stop::Retry(format!("receive an event: {error}")),
+            None => return Stop::Retry("the consumer ended".to_owned()),
+        };
+        let result = match decode(&message) {
+            Ok(event) => on_event(applier, ledger, &event, shutdown).await,
+            Err(stream_seq) => on_unreadable(applier, ledger, stream_seq, shutdown).await,
+        };
+        if let Err(stop) = result {
+            return stop;
+        }
+    }
+}
+
+/// The event in `message`, or the stream sequence of a message that holds
+/// no valid event.
+fn decode(message: &jetstream::Message) -> Result<SealedEvent, Option<u64>> {
+    let stream_seq = message.info().ok().map(|info| info.stream_sequence);
+    match efa_proto::decode::<SealedEvent>(&message.payload) {
+        Ok(event) if event.hash_is_valid() => Ok(event),
+        Ok(event) => {
+            tracing::error!(
+                stream_seq,
+                seq = event.record.seq,
+                "event on the stream fails its hash; reading it from the ledger"
+            );
+            Err(stream_seq)
+        }
+        Err(error) => {
+            tracing::error!(
+                stream_seq,
+                %error,
+                "undecodable message on the stream; reading it from the ledger"
+            );
+            Err(stream_seq)
+        }
+    }
+}
+
+/// Applies `event`, first filling any gap before it from the ledger.
+async fn on_event(
+    applier: &mut Applier,
+    ledger: &Ledger,
+    event: &SealedEvent,
+    shutdown: &CancellationToken,
+) -> Result<(), Stop> {
+    let seq = event.record.seq;
+    if seq > applier.checkpoint().seq + 1 {
+        ledger
+            .fill(applier, seq - 1, shutdown)
+            .await
+            .map_err(gap_stop)?;
+    }
+    applier.apply(event).map(drop).map_err(apply_stop)
+}
+
+/// Stream sequence N holds ledger event N, so an unreadable message at N
+/// is replaced by the ledger's events up to N.
+async fn on_unreadable(
+    applier: &mut Applier,
+    ledger: &Ledger,
+    stream_seq: Option<u64>,
+    shutdown: &CancellationToken,
+) -> Result<(), Stop> {
+    let Some(through) = stream_seq else {
+        return Err(Stop::Retry("a message without stream metadata".to_owned()));
+    };
+    if through <= applier.checkpoint().seq {
+        return Ok(());
+    }
+    ledger
+        .fill(applier, through, shutdown)
+        .await
+        .map_err(gap_stop)
+}
+
+fn gap_stop(error: GapError) -> Stop {
+    match error {
+        GapError::Cancelled => Stop::Shutdown,
+        GapError::Apply(error) => apply_stop(error),
+        GapError::Ledger { .. } => Stop::Retry(error.to_string()),
+    }
+}
+
+fn apply_stop(error: ApplyError) -> Stop {
+    match error {
+        ApplyError::BrokenChain { seq, .. } | ApplyError::BadHash { seq } => {
+            Stop::Fatal(ProjectorError::BrokenChain {
+                seq,
+                detail: error.to_string(),
+            })
+        }
+        // The ledger answered out of order: reading again may help.
+        ApplyError::Gap { .. } => Stop::Retry(error.to_string()),
+        ApplyError::Store(error) => Stop::Fatal(ProjectorError::Store(error)),
+    }
+}

@@ -1,0 +1,113 @@
+//! Filling gaps from the ledger's read API. The stream should hold every
+//! event, but a message can be missing or unreadable; the ledger is the
+//! source of truth, so the missing range is read from it, page by page,
+//! and applied in order. Each request has a timeout and the retries are
+//! bounded: a ledger that stays away is reported to the caller.
+
+use std::time::Duration;
+
+use efa_proto::{ReadEvents, ReadReply, subjects};
+use tokio_util::sync::CancellationToken;
+
+use crate::apply::{Applier, ApplyError};
+
+/// Events asked for in one request.
+const PAGE_MAX: u64 = 500;
+/// How long one read request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// Attempts per page before giving up, and the backoff after the first.
+const ATTEMPTS: u32 = 5;
+const BACKOFF_FIRST: Duration = Duration::from_millis(100);
+
+#[derive(Debug, thiserror::Error)]
+pub enum GapError {
+    #[error("read events from {from_seq} from the ledger: {reason} (after {ATTEMPTS} attempts)")]
+    Ledger { from_seq: u64, reason: String },
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    #[error("shut down while filling a gap")]
+    Cancelled,
+}
+
+/// Reads events from the ledger over NATS.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    client: async_nats::Client,
+}
+
+impl Ledger {
+    pub fn new(client: async_nats::Client) -> Self {
+        Self { client }
+    }
+
+    /// Applies every event after the applier's checkpoint up to and
+    /// including `through`, read from the ledger.
+    #[tracing::instrument(skip_all, fields(from_seq = applier.checkpoint().seq + 1, through))]
+    pub async fn fill(
+        &self,
+        applier: &mut Applier,
+        through: u64,
+        shutdown: &CancellationToken,
+    ) -> Result<(), GapError> {
+        tracing::info!("filling a gap from the ledger");
+        while applier.checkpoint().seq < through {
+            let from_seq = applier.checkpoint().seq + 1;
+            let limit = (through - from_seq + 1).min(PAGE_MAX) as u32;
+            let page = self
+                .read_with_retries(ReadEvents { from_seq, limit }, shutdown)
+                .await?;
+            for event in page.iter().filter(|event| event.record.seq <= through) {
+                applier.apply(event)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One page starting at `read.from_seq`, retried with backoff while the
+    /// ledger fails or does not have the first event asked for.
+    async fn read_with_retries(
+        &self,
+        read: ReadEvents,
+        shutdown: &CancellationToken,
+    ) -> Result<Vec<efa_proto::SealedEvent>, GapError> {
+        let mut backoff = BACKOFF_FIRST;
+        let mut attempt = 1;
+        loop {
+            let reason = match self.read(&read).await {
+                Ok(page) => return Ok(page),
+                Err(reason) => reason,
+            };
+            if attempt == ATTEMPTS {
+                return Err(GapError::Ledger {
+                    from_seq: read.from_seq,
+                    reason,
+                });
+            }
+            tracing::debug!(attempt, %reason, "ledger read failed, retrying");
+            tokio::select! {
+                _ = shutdown.cancelled() => return Err(GapError::Cancelled),
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            attempt += 1;
+            backoff *= 2;
+        }
+    }
+
+    async fn read(&self, read: &ReadEvents) -> Result<Vec<efa_proto::SealedEvent>, String> {
+        let reply: ReadReply =
+            efa_runtime::request(&self.client, subjects::LEDGER_READ, read, REQUEST_TIMEOUT)
+                .await
+                .map_err(|e| e.to_string())?;
+        match reply {
+            ReadReply::Rejected(rejection) => Err(format!("rejected: {rejection}")),
+            ReadReply::Events(page) => match page.events.first() {
+                Some(first) if first.record.seq == read.from_seq => Ok(page.events),
+                Some(first) => Err(format!("the page starts at {} instead", first.record.seq)),
+                None => Err(format!(
+                    "the ledger has no such event (head {})",
+                    page.head_seq
+                )),
+            },
+        }
+    }
+}

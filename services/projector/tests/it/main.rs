@@ -1,0 +1,290 @@
+//! The projector against a real nats-server, with the test playing the
+//! ledger: events published to the stream, the read API served from memory.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use efa_projector::{ProjectorError, view_content_hash};
+use efa_proto::{QueryKind, QueryReply, Rejection, SealedEvent, ServiceId, subjects};
+use efa_testkit::TestNats;
+
+use support::{
+    FakeLedger, Running, catalogue, connect, event_stream, ids, publish, publish_bytes, query,
+};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn published_events_show_in_the_catalogue() {
+    let nats = TestNats::start();
+    let client = connect(&nats.url()).await;
+    let js = event_stream(&client).await;
+    let ledger = FakeLedger::default();
+    for service in [
+        "wohngeld-antrag",
+        "digitale-baugenehmigung",
+        "kfz-zulassung",
+    ] {
+        publish(&js, &ledger.announce(service)).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let projector = Running::start(&client, dir.path(), WAIT).await;
+
+    let view = catalogue(&client, 3).await;
+    assert_eq!(view.as_of_seq, 3);
+    assert_eq!(
+        ids(&view),
+        [
+            "digitale-baugenehmigung",
+            "kfz-zulassung",
+            "wohngeld-antrag"
+        ]
+    );
+    let last_seqs: Vec<u64> = view
+        .services
+        .iter()
+        .map(|service| service.last_seq)
+        .collect();
+    assert_eq!(last_seqs, [2, 3, 1]);
+
+    let one = ServiceId::parse("kfz-zulassung").unwrap();
+    match query(&client, 0, QueryKind::Service(one)).await {
+        QueryReply::Service(Some(service)) => assert_eq!(
+            (service.title.as_str(), service.version),
+            ("Titel von kfz-zulassung", 1)
+        ),
+        other => panic!("expected the service, got {other:?}"),
+    }
+    let unknown = ServiceId::parse("gibt-es-nicht").unwrap();
+    assert_eq!(
+        query(&client, 0, QueryKind::Service(unknown)).await,
+        QueryReply::Service(None)
+    );
+    projector.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_wait_for_their_min_seq_within_bounds() {
+    let nats = TestNats::start();
+    let client = connect(&nats.url()).await;
+    let js = event_stream(&client).await;
+    let ledger = FakeLedger::default();
+    publish(&js, &ledger.announce("wohngeld-antrag")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let wait_max = Duration::from_millis(700);
+    let mut projector = Running::start(&client, dir.path(), wait_max).await;
+    projector.applied(1).await;
+
+    let asked = Instant::now();
+    let reply = query(&client, 5, QueryKind::Catalogue).await;
+    assert!(
+        asked.elapsed() >= wait_max,
+        "answered after {:?}, before the wait cap",
+        asked.elapsed()
+    );
+    let reason = "Ansicht hat Sequenz 5 noch nicht erreicht (Stand: 1)".to_owned();
+    assert_eq!(
+        reply,
+        QueryReply::Rejected(Rejection::Unavailable { reason })
+    );
+
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { catalogue(&client, 2).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    publish(&js, &ledger.announce("kfz-zulassung")).await;
+    let view = waiting.await.unwrap();
+    assert!(view.as_of_seq >= 2);
+    assert_eq!(ids(&view), ["kfz-zulassung", "wohngeld-antrag"]);
+    projector.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_projector_resumes_and_matches_a_rebuild() {
+    let nats = TestNats::start();
+    let client = connect(&nats.url()).await;
+    let js = event_stream(&client).await;
+    let ledger = FakeLedger::default();
+    let resumed = tempfile::tempdir().unwrap();
+    let services = [
+        "aaa-service",
+        "bbb-service",
+        "ccc-service",
+        "ddd-service",
+        "eee-service",
+    ];
+
+    let mut first = Running::start(&client, resumed.path(), WAIT).await;
+    for service in &services[..3] {
+        publish(&js, &ledger.announce(service)).await;
+    }
+    first.applied(3).await;
+    first.stop().await.unwrap();
+
+    let mut second = Running::start(&client, resumed.path(), WAIT).await;
+    assert_eq!(
+        *second.applied.borrow(),
+        3,
+        "the checkpoint survives the restart"
+    );
+    for service in &services[3..] {
+        publish(&js, &ledger.announce(service)).await;
+    }
+    second.applied(5).await;
+    let view = catalogue(&client, 5).await;
+    assert_eq!(view.as_of_seq, 5);
+    assert_eq!(ids(&view), services);
+    for (index, service) in view.services.iter().enumerate() {
+        assert_eq!(
+            (service.version, service.last_seq),
+            (1, index as u64 + 1),
+            "{} applied once",
+            service.id
+        );
+    }
+    second.stop().await.unwrap();
+
+    let rebuilt = tempfile::tempdir().unwrap();
+    let mut fresh = Running::start(&client, rebuilt.path(), WAIT).await;
+    fresh.applied(5).await;
+    fresh.stop().await.unwrap();
+    assert_eq!(
+        view_content_hash(resumed.path()).unwrap(),
+        view_content_hash(rebuilt.path()).unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gap_in_the_stream_is_filled_from_the_ledger() {
+    let nats = TestNats::start();
+    let client = connect(&nats.url()).await;
+    let js = event_stream(&client).await;
+    let ledger = FakeLedger::default();
+    let reads = ledger.serve_reads(&client).await;
+    let events: Vec<SealedEvent> = ["aaa-service", "bbb-service", "ccc-service", "ddd-service"]
+        .iter()
+        .map(|s| ledger.announce(s))
+        .collect();
+    for event in [&events[0], &events[1], &events[3]] {
+        publish(&js, event).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut projector = Running::start(&client, dir.path(), WAIT).await;
+    projector.applied(4).await;
+
+    let view = catalogue(&client, 4).await;
+    assert_eq!(
+        ids(&view),
+        ["aaa-service", "bbb-service", "ccc-service", "ddd-service"]
+    );
+    assert_eq!(view.services[2].last_seq, 3);
+    assert!(*reads.lock().unwrap() >= 1, "event 3 came from the ledger");
+    projector.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_message_is_replaced_by_the_ledgers_event() {
+    let nats = TestNats::start();
+    let client = connect(&nats.url()).await;
+    let js = event_stream(&client).await;
+    let ledger = FakeLedger::default();
+    ledger.serve_reads(&client).await;
+    let events: Vec<SealedEvent> = ["aaa-service", "bbb-service", "ccc-service"]
+        .iter()
+        .map(|s| ledger.announce(s))
+        .collect();
+    publish(&js, &events[0]).await;
+    publish_bytes(&js, &events[1], b"not an event".to_vec()).await;
+    publish(&js, &events[2]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut projector = Running::start(&client, dir.path(), WAIT).await;
+    projector.applied(3).await;
+    assert_eq!(
+        ids(&catalogue(&client, 3).await),
+        ["aaa-service", "bbb-service", "ccc-service"]
+    );
+    projector.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_chain_stops_the_projector() {
+    let nats = TestNats::start();
+    let client = connect(&nats.url()).await;
+    let js = event_stream(&client).await;
+    let ledger = FakeLedger::default();
+    publish(&js, &ledger.announce("aaa-service")).await;
+    // Sealed correctly, but chained to something other than event 1.
+    let forged = SealedEvent::seal(support::announcement(2, [7; 32], "bbb-service"));
+    publish(&js, &forged).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut projector = Running::start(&client, dir.path(), WAIT).await;
+    projector.applied(1).await;
+    let applied = projector.applied.clone();
+    match projector.finished().await {
+        Err(ProjectorError::BrokenChain { seq: 2, .. }) => {}
+        other => panic!("expected a broken chain at 2, got {other:?}"),
+    }
+    assert_eq!(*applied.borrow(), 1, "nothing after the break is applied");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_queries_get_a_typed_rejection() {
+    let nats = TestNats::start();
+    let client = connect(&nats.url()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let projector = Running::start(&client, dir.path(), WAIT).await;
+    let mut wrong_variant = efa_proto::encode(&efa_proto::SCHEMA_VERSION);
+    wrong_variant.extend_from_slice(&[0, 9]);
+    for payload in [Vec::new(), wrong_variant, b"\x01\x00\x00\x00".to_vec()] {
+        let answer = client
+            .request(subjects::QUERY, payload.clone().into())
+            .await
+            .unwrap();
+        match efa_proto::decode::<QueryReply>(&answer.payload).unwrap() {
+            QueryReply::Rejected(Rejection::Malformed { .. }) => {}
+            other => panic!("{payload:?}: expected Malformed, got {other:?}"),
+        }
+    }
+    // postcard writes a u16 below 128 as one byte.
+    let future_schema = vec![efa_proto::SCHEMA_VERSION as u8 + 1, 0, 0];
+    let answer = client
+        .request(subjects::QUERY, future_schema.into())
+        .await
+        .unwrap();
+    assert!(matches!(
+        efa_proto::decode::<QueryReply>(&answer.payload).unwrap(),
+        QueryReply::Rejected(Rejection::UnsupportedSchema { .. })
+    ));
+    projector.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_projector_comes_back_after_a_nats_restart() {
+    let mut nats = TestNats::start();
+    let client = connect(&nats.url()).await;
+    let js = event_stream(&client).await;
+    let ledger = FakeLedger::default();
+    publish(&js, &ledger.announce("aaa-service")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut projector = Running::start(&client, dir.path(), WAIT).await;
+    projector.applied(1).await;
+
+    nats.restart();
+    let second = ledger.announce("bbb-service");
+    let deadline = Instant::now() + support::PATIENCE;
+    while let Err(error) = support::try_publish(&js, &second).await {
+        assert!(
+            Instant::now() < deadline,
+            "could not publish after the restart: {error}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    projector.applied(2).await;
+    assert_eq!(
+        ids(&catalogue(&client, 2).await),
+        ["aaa-service", "bbb-service"]
+    );
+    projector.stop().await.unwrap();
+}

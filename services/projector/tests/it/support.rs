@@ -1,0 +1,241 @@
+//! The test's side of the world: a ledger that seals events into a
+//! correct hash chain, publishes them to the stream and answers the read
+//! API from memory, and helpers to run a projector and ask it things.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_nats::jetstream;
+use efa_projector::{Projector, ProjectorConfig, ProjectorError};
+use efa_proto::{
+    Actor, Channel, CommandId, CostModel, Date, Event, EventId, EventRecord, EventsPage, LandCode,
+    Query, QueryKind, QueryReply, ReadEvents, ReadReply, Reifegrad, SCHEMA_VERSION, SealedEvent,
+    ServiceAnnounced, ServiceId, ServiceStatus, StreamId, Timestamp, subjects,
+};
+use efa_runtime::Shutdown;
+use futures::StreamExt;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How long a test waits for anything before it fails.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+pub async fn connect(url: &str) -> async_nats::Client {
+    efa_runtime::telemetry::init();
+    efa_runtime::connect(url, "projector-test")
+        .await
+        .expect("connect to the test's nats-server")
+}
+
+/// The ledger as the test plays it: events sealed in order, kept in memory.
+#[derive(Debug, Clone, Default)]
+pub struct FakeLedger {
+    events: Arc<Mutex<Vec<SealedEvent>>>,
+}
+
+impl FakeLedger {
+    /// Seals the announcement of `service` as the next event.
+    pub fn announce(&self, service: &str) -> SealedEvent {
+        let record = {
+            let events = self
+                .events
+                .lock()
+                .expect("the ledger lock is never poisoned");
+            let seq = events.len() as u64 + 1;
+            let prev_hash = events.last().map_or([0; 32], |previous| previous.hash);
+            announcement(seq, prev_hash, service)
+        };
+        let sealed = SealedEvent::seal(record);
+        self.events
+            .lock()
+            .expect("the ledger lock is never poisoned")
+            .push(sealed.clone());
+        sealed
+    }
+
+    /// Answers `ReadEvents` on the ledger's read subject from memory, and
+    /// counts the requests.
+    pub async fn serve_reads(&self, client: &async_nats::Client) -> Arc<Mutex<u32>> {
+        let mut requests = client
+            .subscribe(subjects::LEDGER_READ)
+            .await
+            .expect("subscribe to the read subject");
+        client.flush().await.expect("flush the subscription");
+        let (client, events, count) =
+            (client.clone(), self.events.clone(), Arc::new(Mutex::new(0)));
+        let counter = count.clone();
+        tokio::spawn(async move {
+            while let Some(request) = requests.next().await {
+                *counter.lock().expect("the counter lock is never poisoned") += 1;
+                let read: ReadEvents =
+                    efa_proto::decode(&request.payload).expect("the projector sends ReadEvents");
+                let reply = {
+                    let events = events.lock().expect("the ledger lock is never poisoned");
+                    let page: Vec<SealedEvent> = events
+                        .iter()
+                        .filter(|event| event.record.seq >= read.from_seq)
+                        .take(read.limit as usize)
+                        .cloned()
+                        .collect();
+                    ReadReply::Events(EventsPage {
+                        events: page,
+                        head_seq: events.len() as u64,
+                    })
+                };
+                if let Some(inbox) = request.reply {
+                    client
+                        .publish(inbox, efa_proto::encode(&reply).into())
+                        .await
+                        .expect("answer the read request");
+                }
+            }
+        });
+        count
+    }
+}
+
+pub fn announcement(seq: u64, prev_hash: [u8; 32], service: &str) -> EventRecord {
+    let service = ServiceId::parse(service).expect("tests use valid service ids");
+    EventRecord {
+        schema_version: SCHEMA_VERSION,
+        seq,
+        event_id: EventId([seq as u8; 16]),
+        stream: StreamId::Service(service.clone()),
+        stream_version: 1,
+        recorded_at: Timestamp::from_micros(1_700_000_000_000_000 + seq as i64),
+        effective: Date::from_ymd(2024, 3, 1).expect("a valid date"),
+        actor: Actor::Land(LandCode::new(16).expect("16 is Thüringen")),
+        command_id: CommandId([seq as u8; 16]),
+        prev_hash,
+        event: Event::ServiceAnnounced(ServiceAnnounced {
+            title: format!("Titel von {service}"),
+            service,
+            lead: LandCode::new(16).expect("16 is Thüringen"),
+            ozg_id: None,
+            leika: Vec::new(),
+            themenfeld: "Familie & Kind".to_owned(),
+            provider: "KIV Thüringen".to_owned(),
+            channel: Channel::FitStore,
+            cost_model: CostModel::EqualShares,
+            status: ServiceStatus::Available,
+            reifegrad: Reifegrad::new(4).expect("4 is a Reifegrad"),
+        }),
+    }
+}
+
+/// Ensures the event stream and returns a JetStream context.
+pub async fn event_stream(client: &async_nats::Client) -> jetstream::Context {
+    let js = jetstream::new(client.clone());
+    efa_runtime::jetstream::ensure_event_stream(&js)
+        .await
+        .expect("create the event stream");
+    js
+}
+
+/// Publishes `event` as the ledger does: its subject, `Nats-Msg-Id`, acked.
+pub async fn publish(js: &jetstream::Context, event: &SealedEvent) {
+    publish_bytes(js, event, efa_proto::encode(event)).await;
+}
+
+/// Publishes `payload` in place of `event` (to put garbage on the stream).
+pub async fn publish_bytes(js: &jetstream::Context, event: &SealedEvent, payload: Vec<u8>) {
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", event.record.event_id.to_string().as_str());
+    let subject = subjects::event_subject(&event.record.stream);
+    js.publish_with_headers(subject, headers, payload.into())
+        .await
+        .expect("publish the event")
+        .await
+        .expect("the stream acknowledges the event");
+}
+
+/// A projector running in the background.
+pub struct Running {
+    pub applied: watch::Receiver<u64>,
+    shutdown: Shutdown,
+    task: JoinHandle<Result<(), ProjectorError>>,
+}
+
+impl Running {
+    pub async fn start(
+        client: &async_nats::Client,
+        data_dir: &Path,
+        query_wait_max: Duration,
+    ) -> Running {
+        let config = ProjectorConfig {
+            data_dir: data_dir.to_owned(),
+            query_wait_max,
+        };
+        let projector = Projector::start(config, client.clone())
+            .await
+            .expect("start the projector");
+        let applied = projector.applied_seq();
+        let shutdown = Shutdown::new();
+        let task = tokio::spawn(projector.run(shutdown.clone()));
+        Running {
+            applied,
+            shutdown,
+            task,
+        }
+    }
+
+    /// Waits until the projector has applied `seq`.
+    pub async fn applied(&mut self, seq: u64) {
+        let reached = matches!(
+            tokio::time::timeout(PATIENCE, self.applied.wait_for(|applied| *applied >= seq)).await,
+            Ok(Ok(_))
+        );
+        assert!(
+            reached,
+            "the projector did not reach {seq} (at {})",
+            *self.applied.borrow()
+        );
+    }
+
+    /// Stops the projector and returns what `run` returned.
+    pub async fn stop(self) -> Result<(), ProjectorError> {
+        self.shutdown.cancel();
+        self.finished().await
+    }
+
+    /// Waits for `run` to return by itself.
+    pub async fn finished(self) -> Result<(), ProjectorError> {
+        tokio::time::timeout(PATIENCE, self.task)
+            .await
+            .expect("run returns in time")
+            .expect("run does not panic")
+    }
+}
+
+pub async fn query(client: &async_nats::Client, min_seq: u64, kind: QueryKind) -> QueryReply {
+    efa_runtime::request(client, subjects::QUERY, &Query { min_seq, kind }, PATIENCE)
+        .await
+        .expect("the projector answers the query")
+}
+
+pub async fn catalogue(client: &async_nats::Client, min_seq: u64) -> efa_proto::CatalogueView {
+    match query(client, min_seq, QueryKind::Catalogue).await {
+        QueryReply::Catalogue(view) => view,
+        other => panic!("expected the catalogue, got {other:?}"),
+    }
+}
+
+pub fn ids(view: &efa_proto::CatalogueView) -> Vec<&str> {
+    view.services
+        .iter()
+        .map(|service| service.id.as_str())
+        .collect()
+}
+
+/// Publishes `event` once, for callers that retry (a server restarting).
+pub async fn try_publish(js: &jetstream::Context, event: &SealedEvent) -> Result<(), String> {
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", event.record.event_id.to_string().as_str());
+    let subject = subjects::event_subject(&event.record.stream);
+    let ack = js
+        .publish_with_headers(subject, headers, efa_proto::encode(event).into())
+        .await
+        .map_err(|e| e.to_string())?;
+    ack.await.map(drop).map_err(|e| e.to_string())
+}

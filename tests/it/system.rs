@@ -1,0 +1,150 @@
+//! `System`: the whole registry for one test, with one typed method per
+//! endpoint, stopped and cleaned up on drop.
+
+use std::time::Duration;
+
+use efa_proto::Actor;
+use efa_runtime::Shutdown;
+use efa_testkit::TestNats;
+
+#[derive(Debug)]
+pub struct System {
+    /// Owned so the server lives as long as the system; dropped last.
+    _nats: TestNats,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub client: async_nats::Client,
+    pub bremen: String,
+    pub thueringen: String,
+    shutdown: Shutdown,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl System {
+    pub async fn start() -> Self {
+        efa_runtime::telemetry::init();
+        let nats = TestNats::start();
+        let connect = |name: &'static str| {
+            let url = nats.url();
+            async move { efa_runtime::connect(&url, name).await.unwrap() }
+        };
+        let shutdown = Shutdown::new();
+        let ledger = efa_ledger::Ledger::start(
+            efa_ledger::LedgerConfig {
+                data_dir: nats.scratch_dir("ledger"),
+            },
+            connect("efa-ledger").await,
+        )
+        .await
+        .unwrap();
+        let projector = efa_projector::Projector::start(
+            efa_projector::ProjectorConfig {
+                data_dir: nats.scratch_dir("projector"),
+                query_wait_max: Duration::from_secs(5),
+            },
+            connect("efa-projector").await,
+        )
+        .await
+        .unwrap();
+        let mut tokens = efa_gateway::TokenTable::empty();
+        let bremen = tokens.issue(Actor::parse("land:04").unwrap(), "Bremen");
+        let thueringen = tokens.issue(Actor::parse("land:16").unwrap(), "Thüringen");
+        let config = efa_gateway::GatewayConfig {
+            http_addr: "127.0.0.1:0".parse().unwrap(),
+            tokens,
+            request_timeout: Duration::from_secs(10),
+        };
+        let gateway = efa_gateway::Gateway::bind(config, connect("efa-gateway").await)
+            .await
+            .unwrap();
+        let base = format!("http://{}", gateway.local_addr());
+        let tasks = vec![
+            tokio::spawn({
+                let s = shutdown.clone();
+                async move { ledger.run(s).await.unwrap() }
+            }),
+            tokio::spawn({
+                let s = shutdown.clone();
+                async move { projector.run(s).await.unwrap() }
+            }),
+            tokio::spawn({
+                let s = shutdown.clone();
+                async move { gateway.run(s).await.unwrap() }
+            }),
+        ];
+        let system = Self {
+            client: connect("efa-test").await,
+            _nats: nats,
+            base,
+            http: reqwest::Client::new(),
+            bremen,
+            thueringen,
+            shutdown,
+            tasks,
+        };
+        system.wait_ready().await;
+        system
+    }
+
+    async fn wait_ready(&self) {
+        for _ in 0..250 {
+            if let Ok(response) = self.http.get(format!("{}/readyz", self.base)).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the system did not become ready");
+    }
+
+    pub async fn announce(&self, token: &str, key: &str, body: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/v1/services", self.base))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .header("Content-Type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn catalogue(&self, min_seq: u64) -> serde_json::Value {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/services?min_seq={min_seq}", self.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// The number of events in the ledger, read through its read API.
+    pub async fn ledger_head(&self) -> u64 {
+        let request = efa_proto::ReadEvents {
+            from_seq: 1,
+            limit: 1,
+        };
+        let reply: efa_proto::ReadReply = efa_runtime::request(
+            &self.client,
+            efa_proto::subjects::LEDGER_READ,
+            &request,
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+        match reply {
+            efa_proto::ReadReply::Events(page) => page.head_seq,
+            efa_proto::ReadReply::Rejected(r) => panic!("{r}"),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        for task in self.tasks.drain(..) {
+            task.await.unwrap();
+        }
+    }
+}
