@@ -5,22 +5,199 @@
 use serde::{Deserialize, Serialize};
 
 use crate::actor::Actor;
-use crate::command::{AnnounceService, StreamId};
-use crate::ids::{CommandId, EventId, LandCode, ServiceId};
+use crate::command::{AnnounceService, StreamId, UpdateServiceDetails};
+use crate::ids::{Ags, CommandId, EventId, KreisKey, LandCode, OperatorId, ServiceId};
+use crate::money::Cents;
+use crate::participant::{AdoptionStage, CostCategory, Population, Region};
 use crate::service::{Channel, CostModel, Reifegrad, ServiceStatus};
 use crate::time::{Date, Timestamp};
 
+/// A recorded fact. Its effective date is the record's `effective`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     ServiceAnnounced(ServiceAnnounced),
+    ServiceDetailsUpdated(ServiceDetailsUpdated),
+    ServiceStatusChanged {
+        service: ServiceId,
+        from: ServiceStatus,
+        to: ServiceStatus,
+    },
+    ReifegradAssessed {
+        service: ServiceId,
+        reifegrad: Reifegrad,
+    },
+    ServiceRetired {
+        service: ServiceId,
+        reason: String,
+    },
+    LandJoined {
+        service: ServiceId,
+        land: LandCode,
+    },
+    LandLeft {
+        service: ServiceId,
+        land: LandCode,
+    },
+    CostReported(CostReported),
+    CostCorrected {
+        service: ServiceId,
+        cost_no: u32,
+        amount: Cents,
+        reason: String,
+    },
+    GemeindeRegistered {
+        ags: Ags,
+        name: String,
+        population: Option<Population>,
+    },
+    GemeindeRenamed {
+        ags: Ags,
+        name: String,
+    },
+    GemeindeMerged {
+        ags: Ags,
+        successor: Ags,
+    },
+    GemeindeRetired {
+        ags: Ags,
+    },
+    KreisRegistered {
+        key: KreisKey,
+        name: String,
+        population: Option<Population>,
+    },
+    OperatorRegistered {
+        operator: OperatorId,
+        name: String,
+        region: Region,
+    },
+    /// A new adoption; `adoption_no` counts the adoptions of this service
+    /// by this municipality (a request after a withdrawal starts the next).
+    AdoptionRequested {
+        service: ServiceId,
+        ags: Ags,
+        adoption_no: u32,
+        note: String,
+    },
+    AdoptionStepRecorded {
+        service: ServiceId,
+        ags: Ags,
+        adoption_no: u32,
+        stage: AdoptionStage,
+        note: String,
+    },
+    AdoptionWithdrawn {
+        service: ServiceId,
+        ags: Ags,
+        adoption_no: u32,
+        note: String,
+    },
+    AllocationKeyPublished {
+        year: u16,
+        shares: Vec<(LandCode, u32)>,
+    },
+    PopulationPublished {
+        reference_date: Date,
+        figures: Vec<(LandCode, u64)>,
+    },
 }
 
 impl Event {
+    /// The stream the event belongs to (the one its command addressed).
+    pub fn stream(&self) -> StreamId {
+        let service = |id: &ServiceId| StreamId::Service(id.clone());
+        match self {
+            Self::ServiceAnnounced(e) => service(&e.service),
+            Self::ServiceDetailsUpdated(e) => service(&e.service),
+            Self::CostReported(e) => service(&e.service),
+            Self::ServiceStatusChanged { service: id, .. }
+            | Self::ReifegradAssessed { service: id, .. }
+            | Self::ServiceRetired { service: id, .. }
+            | Self::LandJoined { service: id, .. }
+            | Self::LandLeft { service: id, .. }
+            | Self::CostCorrected { service: id, .. } => service(id),
+            Self::GemeindeRegistered { ags, .. }
+            | Self::GemeindeRenamed { ags, .. }
+            | Self::GemeindeMerged { ags, .. }
+            | Self::GemeindeRetired { ags } => StreamId::Gemeinde(*ags),
+            Self::KreisRegistered { key, .. } => StreamId::Kreis(*key),
+            Self::OperatorRegistered { operator, .. } => StreamId::Operator(operator.clone()),
+            Self::AdoptionRequested { service, ags, .. }
+            | Self::AdoptionStepRecorded { service, ags, .. }
+            | Self::AdoptionWithdrawn { service, ags, .. } => {
+                StreamId::Adoption(service.clone(), *ags)
+            }
+            Self::AllocationKeyPublished { year, .. } => StreamId::AllocationKey(*year),
+            Self::PopulationPublished { reference_date, .. } => {
+                StreamId::Population(*reference_date)
+            }
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Self::ServiceAnnounced(_) => "ServiceAnnounced",
+            Self::ServiceDetailsUpdated(_) => "ServiceDetailsUpdated",
+            Self::ServiceStatusChanged { .. } => "ServiceStatusChanged",
+            Self::ReifegradAssessed { .. } => "ReifegradAssessed",
+            Self::ServiceRetired { .. } => "ServiceRetired",
+            Self::LandJoined { .. } => "LandJoined",
+            Self::LandLeft { .. } => "LandLeft",
+            Self::CostReported(_) => "CostReported",
+            Self::CostCorrected { .. } => "CostCorrected",
+            Self::GemeindeRegistered { .. } => "GemeindeRegistered",
+            Self::GemeindeRenamed { .. } => "GemeindeRenamed",
+            Self::GemeindeMerged { .. } => "GemeindeMerged",
+            Self::GemeindeRetired { .. } => "GemeindeRetired",
+            Self::KreisRegistered { .. } => "KreisRegistered",
+            Self::OperatorRegistered { .. } => "OperatorRegistered",
+            Self::AdoptionRequested { .. } => "AdoptionRequested",
+            Self::AdoptionStepRecorded { .. } => "AdoptionStepRecorded",
+            Self::AdoptionWithdrawn { .. } => "AdoptionWithdrawn",
+            Self::AllocationKeyPublished { .. } => "AllocationKeyPublished",
+            Self::PopulationPublished { .. } => "PopulationPublished",
         }
     }
+}
+
+/// The details of a service after an update (they replace the old ones).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceDetailsUpdated {
+    pub service: ServiceId,
+    pub title: String,
+    pub ozg_id: Option<String>,
+    pub leika: Vec<String>,
+    pub themenfeld: String,
+    pub provider: String,
+    pub channel: Channel,
+    pub cost_model: CostModel,
+}
+
+impl From<UpdateServiceDetails> for ServiceDetailsUpdated {
+    fn from(cmd: UpdateServiceDetails) -> Self {
+        Self {
+            service: cmd.service,
+            title: cmd.title,
+            ozg_id: cmd.ozg_id,
+            leika: cmd.leika,
+            themenfeld: cmd.themenfeld,
+            provider: cmd.provider,
+            channel: cmd.channel,
+            cost_model: cmd.cost_model,
+        }
+    }
+}
+
+/// A cost line of a service: `cost_no` numbers the lines of the service
+/// from 1, so a correction can name the line it corrects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostReported {
+    pub service: ServiceId,
+    pub cost_no: u32,
+    pub year: u16,
+    pub category: CostCategory,
+    pub amount: Cents,
+    pub note: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@ pub mod command;
 pub mod event;
 pub mod ids;
 pub mod money;
+pub mod participant;
 pub mod query;
 pub mod rejection;
 pub mod reply;
@@ -20,10 +21,13 @@ pub mod time;
 
 pub use actor::Actor;
 pub use codec::{DecodeError, SCHEMA_VERSION, decode, encode};
-pub use command::{AnnounceService, Command, CommandEnvelope, StreamId};
-pub use event::{Event, EventRecord, Hash, SealedEvent, ServiceAnnounced};
+pub use command::*;
+pub use event::{
+    CostReported, Event, EventRecord, Hash, SealedEvent, ServiceAnnounced, ServiceDetailsUpdated,
+};
 pub use ids::{Ags, CommandId, EventId, IdError, KreisKey, LandCode, OperatorId, ServiceId};
 pub use money::Cents;
+pub use participant::{AdoptionStage, CostCategory, KEY_UNITS_TOTAL, Population, Region};
 pub use query::{CatalogueView, Query, QueryKind, QueryReply, ServiceView};
 pub use rejection::{ForbiddenReason, Rejection};
 pub use reply::{Accepted, CommandReply, EventsPage, ReadEvents, ReadReply};

@@ -78,6 +78,11 @@ pub enum Rejection {
     /// time); the same request may succeed later.
     #[error("unavailable: {reason}")]
     Unavailable { reason: String },
+    /// The command does not fit the current state (a step backwards, a
+    /// retired service, a Land that has not joined); it will not succeed
+    /// by retrying.
+    #[error("not possible now: {reason}")]
+    InvalidState { reason: String },
 }
 
 impl Rejection {
@@ -94,6 +99,13 @@ impl Rejection {
             Self::Conflict { .. } => "conflict",
             Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::Unavailable { .. } => "unavailable",
+            Self::InvalidState { .. } => "invalid-state",
+        }
+    }
+
+    pub fn invalid_state(reason: impl Into<String>) -> Self {
+        Self::InvalidState {
+            reason: reason.into(),
         }
     }
 

@@ -79,6 +79,7 @@ pub fn rejection_status(rejection: &Rejection, if_match: bool) -> StatusCode {
         Rejection::Conflict { .. } if if_match => StatusCode::PRECONDITION_FAILED,
         Rejection::Conflict { .. } => StatusCode::CONFLICT,
         Rejection::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        Rejection::InvalidState { .. } => StatusCode::CONFLICT,
     }
 }
 
@@ -104,6 +105,9 @@ fn rejection_detail(rejection: &Rejection) -> String {
         ),
         Rejection::IdempotencyKeyReused => {
             "Dieser Idempotency-Key wurde bereits für eine andere Anfrage verwendet.".to_owned()
+        }
+        Rejection::InvalidState { reason } => {
+            format!("Das ist im aktuellen Zustand nicht möglich: {reason}.")
         }
         Rejection::Unavailable { reason } => {
             format!(

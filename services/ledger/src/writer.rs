@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use efa_domain::Ctx;
+use efa_domain::{Ctx, Related};
 use efa_proto::{
     Accepted, CommandEnvelope, CommandId, CommandReply, EventId, EventRecord, Hash, Rejection,
     SCHEMA_VERSION, SealedEvent, StreamId, Timestamp,
@@ -192,8 +192,17 @@ impl Writer {
                 actual: stream.version,
             }));
         }
+        let mut related = Vec::new();
+        for id in efa_domain::related_streams(envelope) {
+            let state = match pending.streams.get(&id) {
+                Some(stream) => stream.state.clone(),
+                None => self.store.stream(&id)?.state,
+            };
+            related.push((id, state));
+        }
         let ctx = Ctx { now: pending.now };
-        let events = match efa_domain::decide(&stream.state, envelope, &ctx) {
+        let events = match efa_domain::decide(&stream.state, &Related::new(related), envelope, &ctx)
+        {
             Ok(events) => events,
             Err(rejection) => return Ok(CommandReply::Rejected(rejection)),
         };
@@ -214,7 +223,7 @@ impl Writer {
         let effective = ctx.effective(envelope);
         for (index, event) in events.into_iter().enumerate() {
             stream.version += 1;
-            stream.state = efa_domain::evolve(stream.state, &event);
+            stream.state = efa_domain::evolve(stream.state, &event, effective);
             let record = EventRecord {
                 schema_version: SCHEMA_VERSION,
                 seq: pending.head.seq + 1,

@@ -9,6 +9,13 @@ use efa_proto::{Event, SealedEvent, ServiceAnnounced, ServiceId, ServiceView};
 pub fn service_of(event: &Event) -> Option<&ServiceId> {
     match event {
         Event::ServiceAnnounced(announced) => Some(&announced.service),
+        Event::ServiceDetailsUpdated(updated) => Some(&updated.service),
+        Event::ServiceStatusChanged { service, .. }
+        | Event::ReifegradAssessed { service, .. }
+        | Event::ServiceRetired { service, .. } => Some(service),
+        // Participation, costs, participants, adoptions and reference data
+        // feed other views.
+        _ => None,
     }
 }
 
@@ -23,9 +30,38 @@ pub fn apply(current: Option<ServiceView>, sealed: &SealedEvent) -> Option<Servi
     {
         return current;
     }
-    match &sealed.record.event {
+    let record = &sealed.record;
+    let touched = |mut view: ServiceView| {
+        view.version = record.stream_version;
+        view.last_seq = record.seq;
+        Some(view)
+    };
+    match (&record.event, current) {
         // Events are facts: an announcement sets every field of the view.
-        Event::ServiceAnnounced(announced) => Some(announce(announced, sealed)),
+        (Event::ServiceAnnounced(announced), _) => Some(announce(announced, sealed)),
+        (Event::ServiceDetailsUpdated(updated), Some(mut view)) => {
+            view.title = updated.title.clone();
+            view.ozg_id = updated.ozg_id.clone();
+            view.leika = updated.leika.clone();
+            view.themenfeld = updated.themenfeld.clone();
+            view.provider = updated.provider.clone();
+            view.channel = updated.channel;
+            view.cost_model = updated.cost_model.clone();
+            touched(view)
+        }
+        (Event::ServiceStatusChanged { to, .. }, Some(mut view)) => {
+            view.status = *to;
+            touched(view)
+        }
+        (Event::ReifegradAssessed { reifegrad, .. }, Some(mut view)) => {
+            view.reifegrad = *reifegrad;
+            touched(view)
+        }
+        (Event::ServiceRetired { .. }, Some(mut view)) => {
+            view.status = efa_proto::ServiceStatus::Retired;
+            touched(view)
+        }
+        (_, current) => current,
     }
 }
 

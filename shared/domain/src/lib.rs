@@ -1,16 +1,26 @@
 //! The pure EfA domain: given the state of a stream and a command, decide
 //! which events happen or why not (`decide`); given a state and an event,
 //! compute the next state (`evolve`). No I/O, no clock, no randomness, no
-//! async: time comes in through `Ctx`, so every decision is a function of
-//! its inputs and can be replayed and tested as data.
+//! async: time comes in through `Ctx`, other streams through `Related`, so
+//! every decision is a function of its inputs and can be replayed and
+//! tested as data.
 
+mod adoption;
+mod authority;
+mod costs;
+mod participants;
+mod participation;
+mod reference;
 mod service;
 mod state;
 mod validate;
 
-pub use state::{ServiceState, StreamState};
+pub use state::{
+    AdoptionState, GemeindeState, GemeindeStatus, KreisState, OperatorState, Participation,
+    Related, ServiceState, StreamState,
+};
 
-use efa_proto::{CommandEnvelope, Date, Event, Rejection, Timestamp};
+use efa_proto::{Actor, Command, CommandEnvelope, Date, Event, Rejection, StreamId, Timestamp};
 
 /// What the domain may know about the moment of a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,22 +36,85 @@ impl Ctx {
     }
 }
 
-/// Decides a command against the current state of its stream.
+/// The other streams whose state `decide` reads for this command; the
+/// ledger loads them next to the command's own stream.
+pub fn related_streams(envelope: &CommandEnvelope) -> Vec<StreamId> {
+    let adoption = match &envelope.command {
+        Command::RequestAdoption(c) => Some((&c.service, c.ags)),
+        Command::RecordAdoptionStep(c) => Some((&c.service, c.ags)),
+        Command::WithdrawAdoption(c) => Some((&c.service, c.ags)),
+        Command::MergeGemeinde(c) => return vec![StreamId::Gemeinde(c.successor)],
+        _ => None,
+    };
+    let Some((service, ags)) = adoption else {
+        return Vec::new();
+    };
+    let mut streams = vec![StreamId::Service(service.clone()), StreamId::Gemeinde(ags)];
+    // An operator acts only inside its region, which its own stream holds.
+    if let Actor::Operator(id) = &envelope.actor {
+        streams.push(StreamId::Operator(id.clone()));
+    }
+    streams
+}
+
+/// Decides a command against the current state of its stream and the
+/// related streams it reads.
 pub fn decide(
     state: &StreamState,
+    related: &Related,
     envelope: &CommandEnvelope,
     ctx: &Ctx,
 ) -> Result<Vec<Event>, Rejection> {
+    let effective = ctx.effective(envelope);
+    validate::effective_date(effective, ctx.now)?;
+    let actor = &envelope.actor;
     match &envelope.command {
-        efa_proto::Command::AnnounceService(cmd) => {
-            service::announce(state, &envelope.actor, cmd, ctx)
-        }
+        Command::AnnounceService(c) => service::announce(state, actor, c),
+        Command::UpdateServiceDetails(c) => service::update_details(state, actor, c),
+        Command::ChangeServiceStatus(c) => service::change_status(state, actor, c),
+        Command::AssessReifegrad(c) => service::assess(state, actor, c),
+        Command::RetireService(c) => service::retire(state, actor, c),
+        Command::JoinService(c) => participation::join(state, actor, c, effective),
+        Command::LeaveService(c) => participation::leave(state, actor, c, effective),
+        Command::ReportCost(c) => costs::report(state, actor, c),
+        Command::CorrectCost(c) => costs::correct(state, actor, c),
+        Command::RegisterGemeinde(c) => participants::register_gemeinde(state, actor, c),
+        Command::RenameGemeinde(c) => participants::rename_gemeinde(state, actor, c),
+        Command::MergeGemeinde(c) => participants::merge_gemeinde(state, related, actor, c),
+        Command::RetireGemeinde(c) => participants::retire_gemeinde(state, actor, c),
+        Command::RegisterKreis(c) => participants::register_kreis(state, actor, c),
+        Command::RegisterOperator(c) => participants::register_operator(state, actor, c),
+        Command::RequestAdoption(c) => adoption::request(state, related, actor, c),
+        Command::RecordAdoptionStep(c) => adoption::step(state, related, actor, c, effective),
+        Command::WithdrawAdoption(c) => adoption::withdraw(state, related, actor, c, effective),
+        Command::PublishAllocationKey(c) => reference::publish_key(state, actor, c),
+        Command::PublishPopulation(c) => reference::publish_population(state, actor, c),
     }
 }
 
-/// Applies one event to a stream's state.
-pub fn evolve(state: StreamState, event: &Event) -> StreamState {
+/// Applies one event, effective on `effective`, to its stream's state.
+pub fn evolve(state: StreamState, event: &Event, effective: Date) -> StreamState {
     match event {
-        Event::ServiceAnnounced(announced) => service::evolve_announced(state, announced),
+        Event::ServiceAnnounced(_)
+        | Event::ServiceDetailsUpdated(_)
+        | Event::ServiceStatusChanged { .. }
+        | Event::ReifegradAssessed { .. }
+        | Event::ServiceRetired { .. }
+        | Event::LandJoined { .. }
+        | Event::LandLeft { .. }
+        | Event::CostReported(_)
+        | Event::CostCorrected { .. } => service::evolve(state, event, effective),
+        Event::GemeindeRegistered { .. }
+        | Event::GemeindeRenamed { .. }
+        | Event::GemeindeMerged { .. }
+        | Event::GemeindeRetired { .. }
+        | Event::KreisRegistered { .. }
+        | Event::OperatorRegistered { .. } => participants::evolve(state, event),
+        Event::AdoptionRequested { .. }
+        | Event::AdoptionStepRecorded { .. }
+        | Event::AdoptionWithdrawn { .. } => adoption::evolve(state, event, effective),
+        Event::AllocationKeyPublished { .. } | Event::PopulationPublished { .. } => {
+            reference::evolve(state, event)
+        }
     }
 }

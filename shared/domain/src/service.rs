@@ -1,43 +1,82 @@
-//! The rules of an EfA service's lifecycle: who announces it, and what an
-//! announcement must contain.
+//! The rules of an EfA service's lifecycle: announced by a Land as its
+//! lead, its details, status and Reifegrad changed by the lead only,
+//! retired by the lead.
 
 use efa_proto::{
-    Actor, AnnounceService, Event, ForbiddenReason, Rejection, ServiceAnnounced, ServiceStatus,
+    Actor, AnnounceService, AssessReifegrad, ChangeServiceStatus, Date, Event, Rejection,
+    RetireService, ServiceAnnounced, ServiceStatus, UpdateServiceDetails,
 };
 
-use crate::state::{ServiceState, StreamState};
-use crate::{Ctx, validate};
+use crate::state::{Participation, ServiceState, StreamState};
+use crate::{authority, validate};
+
+/// The service a command addresses, which must exist.
+pub fn existing<'a>(
+    state: &'a StreamState,
+    id: &efa_proto::ServiceId,
+) -> Result<&'a ServiceState, Rejection> {
+    match state {
+        StreamState::Service(service) => Ok(service),
+        _ => Err(Rejection::NotFound {
+            what: format!("EfA-Leistung {id}"),
+        }),
+    }
+}
+
+/// The service, which must exist and not be retired.
+pub fn active<'a>(
+    state: &'a StreamState,
+    id: &efa_proto::ServiceId,
+) -> Result<&'a ServiceState, Rejection> {
+    let service = existing(state, id)?;
+    if service.status == ServiceStatus::Retired {
+        return Err(Rejection::invalid_state(format!(
+            "EfA-Leistung {id} ist eingestellt"
+        )));
+    }
+    Ok(service)
+}
+
+struct Details<'a> {
+    title: &'a str,
+    ozg_id: Option<&'a String>,
+    leika: &'a [String],
+    themenfeld: &'a str,
+    provider: &'a str,
+    cost_model: &'a efa_proto::CostModel,
+}
+
+fn check_details(details: &Details) -> Result<(), Rejection> {
+    validate::required_text("title", details.title, 300)?;
+    validate::required_text("themenfeld", details.themenfeld, 200)?;
+    validate::required_text("provider", details.provider, 200)?;
+    if let Some(ozg_id) = details.ozg_id {
+        validate::required_text("ozg_id", ozg_id, 100)?;
+    }
+    validate::leika_keys(details.leika)?;
+    validate::cost_model(details.cost_model)
+}
 
 /// A Land announces a service it builds; it must name itself as lead.
 pub fn announce(
     state: &StreamState,
     actor: &Actor,
     cmd: &AnnounceService,
-    _ctx: &Ctx,
 ) -> Result<Vec<Event>, Rejection> {
-    let Actor::Land(land) = actor else {
-        return Err(Rejection::Forbidden {
-            reason: ForbiddenReason::LandOnly,
-        });
-    };
-    if *land != cmd.lead {
-        return Err(Rejection::Forbidden {
-            reason: ForbiddenReason::NotOwnLand,
-        });
-    }
+    authority::own_land(actor, cmd.lead)?;
     if *state != StreamState::Empty {
         return Err(Rejection::AlreadyExists {
             what: format!("EfA-Leistung {}", cmd.service),
         });
     }
-    validate::required_text("title", &cmd.title, 300)?;
-    validate::required_text("themenfeld", &cmd.themenfeld, 200)?;
-    validate::required_text("provider", &cmd.provider, 200)?;
-    if let Some(ozg_id) = &cmd.ozg_id {
-        validate::required_text("ozg_id", ozg_id, 100)?;
-    }
-    validate::leika_keys(&cmd.leika)?;
-    validate::cost_model(&cmd.cost_model)?;
+    check_details(&Details {
+        title: &cmd.title,
+        ozg_id: cmd.ozg_id.as_ref(),
+        leika: &cmd.leika,
+        themenfeld: &cmd.themenfeld,
+        provider: &cmd.provider,
+        cost_model: &cmd.cost_model,
+    })?;
     if cmd.status == ServiceStatus::Retired {
         return Err(Rejection::invalid(
             "status",
@@ -49,10 +88,127 @@ pub fn announce(
     ))])
 }
 
-pub fn evolve_announced(_state: StreamState, event: &ServiceAnnounced) -> StreamState {
-    StreamState::Service(ServiceState {
-        id: event.service.clone(),
-        lead: event.lead,
-        status: event.status,
-    })
+pub fn update_details(
+    state: &StreamState,
+    actor: &Actor,
+    cmd: &UpdateServiceDetails,
+) -> Result<Vec<Event>, Rejection> {
+    let service = active(state, &cmd.service)?;
+    authority::lead(actor, service)?;
+    check_details(&Details {
+        title: &cmd.title,
+        ozg_id: cmd.ozg_id.as_ref(),
+        leika: &cmd.leika,
+        themenfeld: &cmd.themenfeld,
+        provider: &cmd.provider,
+        cost_model: &cmd.cost_model,
+    })?;
+    Ok(vec![Event::ServiceDetailsUpdated(cmd.clone().into())])
+}
+
+pub fn change_status(
+    state: &StreamState,
+    actor: &Actor,
+    cmd: &ChangeServiceStatus,
+) -> Result<Vec<Event>, Rejection> {
+    let service = active(state, &cmd.service)?;
+    authority::lead(actor, service)?;
+    if cmd.status == ServiceStatus::Retired {
+        return Err(Rejection::invalid(
+            "status",
+            "Einstellen geht über „Leistung einstellen“, mit Begründung",
+        ));
+    }
+    if cmd.status == service.status {
+        return Err(Rejection::invalid_state(format!(
+            "Status ist bereits „{}“",
+            cmd.status.label_de()
+        )));
+    }
+    Ok(vec![Event::ServiceStatusChanged {
+        service: cmd.service.clone(),
+        from: service.status,
+        to: cmd.status,
+    }])
+}
+
+pub fn assess(
+    state: &StreamState,
+    actor: &Actor,
+    cmd: &AssessReifegrad,
+) -> Result<Vec<Event>, Rejection> {
+    let service = active(state, &cmd.service)?;
+    authority::lead(actor, service)?;
+    Ok(vec![Event::ReifegradAssessed {
+        service: cmd.service.clone(),
+        reifegrad: cmd.reifegrad,
+    }])
+}
+
+pub fn retire(
+    state: &StreamState,
+    actor: &Actor,
+    cmd: &RetireService,
+) -> Result<Vec<Event>, Rejection> {
+    let service = active(state, &cmd.service)?;
+    authority::lead(actor, service)?;
+    validate::required_text("reason", &cmd.reason, 1000)?;
+    Ok(vec![Event::ServiceRetired {
+        service: cmd.service.clone(),
+        reason: cmd.reason.clone(),
+    }])
+}
+
+/// Applies a service event to the service's state.
+pub fn evolve(state: StreamState, event: &Event, effective: Date) -> StreamState {
+    if let Event::ServiceAnnounced(announced) = event {
+        return StreamState::Service(ServiceState {
+            id: announced.service.clone(),
+            lead: announced.lead,
+            status: announced.status,
+            announced_on: effective,
+            participations: vec![Participation {
+                land: announced.lead,
+                joined: effective,
+                left: None,
+            }],
+            cost_lines: 0,
+        });
+    }
+    let StreamState::Service(mut service) = state else {
+        return state;
+    };
+    match event {
+        Event::ServiceStatusChanged { to, .. } => service.status = *to,
+        Event::ServiceRetired { .. } => {
+            service.status = ServiceStatus::Retired;
+            for participation in service
+                .participations
+                .iter_mut()
+                .filter(|p| p.left.is_none())
+            {
+                participation.left = Some(effective);
+            }
+        }
+        Event::LandJoined { land, .. } => service.participations.push(Participation {
+            land: *land,
+            joined: effective,
+            left: None,
+        }),
+        Event::LandLeft { land, .. } => {
+            if let Some(open) = service
+                .participations
+                .iter_mut()
+                .rev()
+                .find(|p| p.land == *land && p.left.is_none())
+            {
+                open.left = Some(effective);
+            }
+        }
+        Event::CostReported(reported) => {
+            service.cost_lines = service.cost_lines.max(reported.cost_no)
+        }
+        _ => {}
+    }
+    StreamState::Service(service)
 }

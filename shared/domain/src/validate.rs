@@ -1,6 +1,7 @@
-//! Field checks shared by the commands: lengths, formats, plausibility.
+//! Field checks shared by the commands: lengths, formats, plausible dates
+//! and years.
 
-use efa_proto::{CostModel, Rejection};
+use efa_proto::{CostModel, Date, Rejection, Timestamp};
 
 /// A required text: trimmed, non-empty, at most `max_chars` characters.
 pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<(), Rejection> {
@@ -17,6 +18,8 @@ pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<(), R
     optional_text(field, value, max_chars)
 }
 
+/// A text that may be empty: at most `max_chars`, no control characters
+/// (line breaks are allowed in notes).
 pub fn optional_text(field: &str, value: &str, max_chars: usize) -> Result<(), Rejection> {
     if value.chars().count() > max_chars {
         return Err(Rejection::invalid(
@@ -24,7 +27,7 @@ pub fn optional_text(field: &str, value: &str, max_chars: usize) -> Result<(), R
             format!("höchstens {max_chars} Zeichen"),
         ));
     }
-    if value.chars().any(char::is_control) {
+    if value.chars().any(|c| c.is_control() && c != '\n') {
         return Err(Rejection::invalid(field, "enthält Steuerzeichen"));
     }
     Ok(())
@@ -79,5 +82,31 @@ pub fn cost_model(model: &CostModel) -> Result<(), Rejection> {
             Ok(())
         }
         _ => Ok(()),
+    }
+}
+
+/// Effective dates the registry accepts: not before the OZG era's
+/// beginnings, and not more than two years ahead of today.
+pub fn effective_date(effective: Date, now: Timestamp) -> Result<(), Rejection> {
+    let earliest = Date::from_ymd(2000, 1, 1).expect("2000-01-01 is a date");
+    let latest = now.date().days_since_epoch() + 2 * 366;
+    if effective < earliest || effective.days_since_epoch() > latest {
+        return Err(Rejection::invalid(
+            "effective",
+            "Datum muss zwischen 2000-01-01 und zwei Jahren ab heute liegen",
+        ));
+    }
+    Ok(())
+}
+
+/// Years for costs, keys and figures.
+pub fn year(field: &str, year: u16) -> Result<(), Rejection> {
+    if (2000..=2100).contains(&year) {
+        Ok(())
+    } else {
+        Err(Rejection::invalid(
+            field,
+            format!("Jahr {year} liegt außerhalb 2000 bis 2100"),
+        ))
     }
 }

@@ -58,7 +58,17 @@ async fn a_flipped_byte_in_a_stored_event_is_caught() {
         db.insert(key, bytes).unwrap();
         db.flush().unwrap();
     }
-    match efa_ledger::verify(&h.data_dir) {
+    // sled releases its file lock from a background thread after the
+    // handle is dropped; wait for it (bounded).
+    let mut result = efa_ledger::verify(&h.data_dir);
+    for _ in 0..250 {
+        if !matches!(result, Err(efa_ledger::VerifyError::Store(efa_ledger::store::StoreError::Open { .. }))) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        result = efa_ledger::verify(&h.data_dir);
+    }
+    match result {
         Err(efa_ledger::VerifyError::Broken { seq, problem }) => {
             assert_eq!(seq, 2, "{problem}");
             assert!(problem.contains("hash"), "{problem}");
