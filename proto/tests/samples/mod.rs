@@ -103,3 +103,233 @@ pub fn rejections() -> Vec<Rejection> {
         Rejection::Unavailable { reason: "u".into() },
     ]
 }
+
+pub fn ags(text: &str) -> Ags {
+    Ags::parse(text).unwrap()
+}
+
+pub fn sid() -> ServiceId {
+    announce().service
+}
+
+fn kiv() -> OperatorId {
+    OperatorId::parse("kiv-thueringen").unwrap()
+}
+
+fn key() -> Vec<(LandCode, u32)> {
+    LandCode::all().map(|land| (land, 625_000)).collect()
+}
+
+fn population() -> Option<Population> {
+    Some(Population {
+        count: 213_699,
+        reference_date: Date::parse("2018-12-31").unwrap(),
+    })
+}
+
+/// One sample of every command, in declaration order.
+pub fn commands() -> Vec<Command> {
+    let erfurt = ags("16051000");
+    vec![
+        Command::AnnounceService(announce()),
+        Command::UpdateServiceDetails(UpdateServiceDetails {
+            service: sid(),
+            title: "Digitale Baugenehmigung 2".into(),
+            ozg_id: None,
+            leika: vec![],
+            themenfeld: "Bauen & Wohnen".into(),
+            provider: "MV".into(),
+            channel: Channel::FitStore,
+            cost_model: CostModel::Population,
+        }),
+        Command::ChangeServiceStatus(ChangeServiceStatus {
+            service: sid(),
+            status: ServiceStatus::Pilot,
+        }),
+        Command::AssessReifegrad(AssessReifegrad {
+            service: sid(),
+            reifegrad: Reifegrad::new(3).unwrap(),
+        }),
+        Command::RetireService(RetireService {
+            service: sid(),
+            reason: "abgelöst".into(),
+        }),
+        Command::JoinService(JoinService {
+            service: sid(),
+            land: land("16"),
+        }),
+        Command::LeaveService(LeaveService {
+            service: sid(),
+            land: land("16"),
+        }),
+        Command::ReportCost(ReportCost {
+            service: sid(),
+            year: 2021,
+            category: CostCategory::Development,
+            amount: Cents(12_345_678),
+            note: "Los 1".into(),
+        }),
+        Command::CorrectCost(CorrectCost {
+            service: sid(),
+            cost_no: 1,
+            amount: Cents(100),
+            reason: "Gutschrift".into(),
+        }),
+        Command::RegisterGemeinde(RegisterGemeinde {
+            ags: erfurt,
+            name: "Erfurt".into(),
+            population: population(),
+        }),
+        Command::RenameGemeinde(RenameGemeinde {
+            ags: erfurt,
+            name: "Erfurt, Landeshauptstadt".into(),
+        }),
+        Command::MergeGemeinde(MergeGemeinde {
+            ags: ags("16068001"),
+            successor: ags("16068002"),
+        }),
+        Command::RetireGemeinde(RetireGemeinde {
+            ags: ags("16068001"),
+        }),
+        Command::RegisterKreis(RegisterKreis {
+            key: KreisKey::parse("16068").unwrap(),
+            name: "Sömmerda".into(),
+            population: population(),
+        }),
+        Command::RegisterOperator(RegisterOperator {
+            operator: kiv(),
+            name: "KIV Thüringen".into(),
+            region: Region::Kreise(vec![KreisKey::parse("16051").unwrap()]),
+        }),
+        Command::RequestAdoption(RequestAdoption {
+            service: sid(),
+            ags: erfurt,
+            note: "bitte".into(),
+        }),
+        Command::RecordAdoptionStep(RecordAdoptionStep {
+            service: sid(),
+            ags: erfurt,
+            stage: AdoptionStage::Live,
+            note: String::new(),
+        }),
+        Command::WithdrawAdoption(WithdrawAdoption {
+            service: sid(),
+            ags: erfurt,
+            note: "x".into(),
+        }),
+        Command::PublishAllocationKey(PublishAllocationKey {
+            year: 2016,
+            shares: key(),
+        }),
+        Command::PublishPopulation(PublishPopulation {
+            reference_date: Date::parse("2018-12-31").unwrap(),
+            figures: LandCode::all().map(|l| (l, 1_000_000)).collect(),
+        }),
+    ]
+}
+
+/// One sample of every event, in declaration order.
+pub fn events() -> Vec<Event> {
+    let erfurt = ags("16051000");
+    vec![
+        Event::ServiceAnnounced(announce().into()),
+        Event::ServiceDetailsUpdated(ServiceDetailsUpdated {
+            service: sid(),
+            title: "Digitale Baugenehmigung 2".into(),
+            ozg_id: None,
+            leika: vec![],
+            themenfeld: "Bauen & Wohnen".into(),
+            provider: "MV".into(),
+            channel: Channel::FitStore,
+            cost_model: CostModel::Population,
+        }),
+        Event::ServiceStatusChanged {
+            service: sid(),
+            from: ServiceStatus::Planned,
+            to: ServiceStatus::Pilot,
+        },
+        Event::ReifegradAssessed {
+            service: sid(),
+            reifegrad: Reifegrad::new(3).unwrap(),
+        },
+        Event::ServiceRetired {
+            service: sid(),
+            reason: "abgelöst".into(),
+        },
+        Event::LandJoined {
+            service: sid(),
+            land: land("16"),
+        },
+        Event::LandLeft {
+            service: sid(),
+            land: land("16"),
+        },
+        Event::CostReported(CostReported {
+            service: sid(),
+            cost_no: 1,
+            year: 2021,
+            category: CostCategory::Operation,
+            amount: Cents(99),
+            note: String::new(),
+        }),
+        Event::CostCorrected {
+            service: sid(),
+            cost_no: 1,
+            amount: Cents(100),
+            reason: "Gutschrift".into(),
+        },
+        Event::GemeindeRegistered {
+            ags: erfurt,
+            name: "Erfurt".into(),
+            population: population(),
+        },
+        Event::GemeindeRenamed {
+            ags: erfurt,
+            name: "Erfurt".into(),
+        },
+        Event::GemeindeMerged {
+            ags: ags("16068001"),
+            successor: ags("16068002"),
+        },
+        Event::GemeindeRetired {
+            ags: ags("16068001"),
+        },
+        Event::KreisRegistered {
+            key: KreisKey::parse("16068").unwrap(),
+            name: "Sömmerda".into(),
+            population: None,
+        },
+        Event::OperatorRegistered {
+            operator: kiv(),
+            name: "KIV Thüringen".into(),
+            region: Region::Land(land("16")),
+        },
+        Event::AdoptionRequested {
+            service: sid(),
+            ags: erfurt,
+            adoption_no: 1,
+            note: String::new(),
+        },
+        Event::AdoptionStepRecorded {
+            service: sid(),
+            ags: erfurt,
+            adoption_no: 1,
+            stage: AdoptionStage::Onboarding,
+            note: String::new(),
+        },
+        Event::AdoptionWithdrawn {
+            service: sid(),
+            ags: erfurt,
+            adoption_no: 1,
+            note: String::new(),
+        },
+        Event::AllocationKeyPublished {
+            year: 2016,
+            shares: key(),
+        },
+        Event::PopulationPublished {
+            reference_date: Date::parse("2018-12-31").unwrap(),
+            figures: LandCode::all().map(|l| (l, 1_000_000)).collect(),
+        },
+    ]
+}
