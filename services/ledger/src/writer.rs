@@ -275,3 +275,96 @@ fn replay(record: CommandRecord, fingerprint: &Hash) -> CommandReply {
         rejected => rejected,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use efa_proto::*;
+
+    use super::*;
+
+    fn submit(
+        n: u8,
+        actor: &str,
+        command: Command,
+    ) -> (Submission, oneshot::Receiver<CommandReply>) {
+        let envelope = CommandEnvelope {
+            command_id: CommandId([n; 16]),
+            actor: Actor::parse(actor).unwrap(),
+            expected_version: None,
+            effective: None,
+            command,
+        };
+        let (reply, answer) = oneshot::channel();
+        (
+            Submission {
+                fingerprint: fingerprint(&envelope),
+                envelope,
+                reply,
+            },
+            answer,
+        )
+    }
+
+    /// Commands in one group commit see what the earlier ones decided:
+    /// the adoption request reads the municipality registered just before
+    /// it, in the same batch, not yet on disk.
+    #[test]
+    fn a_batch_decides_against_its_own_earlier_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
+        let (head_tx, head_rx) = watch::channel(0);
+        let mut writer = Writer::new(store.clone(), head_tx).unwrap();
+        let erfurt = Ags::parse("16051000").unwrap();
+        let service = ServiceId::parse("wohngeld-antrag").unwrap();
+        let announce = Command::AnnounceService(AnnounceService {
+            service: service.clone(),
+            title: "Wohngeld-Antrag".into(),
+            lead: LandCode::new(1).unwrap(),
+            ozg_id: None,
+            leika: vec![],
+            themenfeld: "Bauen & Wohnen".into(),
+            provider: "Dataport".into(),
+            channel: Channel::EfaMarktplatz,
+            cost_model: CostModel::EqualShares,
+            status: ServiceStatus::Pilot,
+            reifegrad: Reifegrad::new(3).unwrap(),
+        });
+        let register = Command::RegisterGemeinde(RegisterGemeinde {
+            ags: erfurt,
+            name: "Erfurt".into(),
+            population: None,
+        });
+        let request = Command::RequestAdoption(RequestAdoption {
+            service,
+            ags: erfurt,
+            note: String::new(),
+        });
+        let (a, a_rx) = submit(1, "land:01", announce);
+        let (b, b_rx) = submit(2, "admin", register);
+        let (c, c_rx) = submit(3, "gemeinde:16051000", request);
+        let (again, again_rx) = submit(3, "gemeinde:16051000", c.envelope.command.clone());
+        writer.commit_group(vec![a, b, c, again]);
+
+        for (n, rx) in [a_rx, b_rx, c_rx].into_iter().enumerate() {
+            let reply = rx.blocking_recv().unwrap();
+            let CommandReply::Accepted(accepted) = reply else {
+                panic!("command {n}: {reply:?}")
+            };
+            assert_eq!(accepted.last_seq, n as u64 + 1);
+        }
+        let replay = again_rx.blocking_recv().unwrap();
+        assert!(
+            matches!(
+                replay,
+                CommandReply::Accepted(Accepted {
+                    replayed: true,
+                    last_seq: 3,
+                    ..
+                })
+            ),
+            "{replay:?}"
+        );
+        assert_eq!(*head_rx.borrow(), 3);
+        assert_eq!(crate::verify::verify_store(&store).unwrap().events, 3);
+    }
+}

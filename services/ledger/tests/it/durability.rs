@@ -62,7 +62,12 @@ async fn a_flipped_byte_in_a_stored_event_is_caught() {
     // handle is dropped; wait for it (bounded).
     let mut result = efa_ledger::verify(&h.data_dir);
     for _ in 0..250 {
-        if !matches!(result, Err(efa_ledger::VerifyError::Store(efa_ledger::store::StoreError::Open { .. }))) {
+        if !matches!(
+            result,
+            Err(efa_ledger::VerifyError::Store(
+                efa_ledger::store::StoreError::Open { .. }
+            ))
+        ) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));

@@ -4,6 +4,7 @@
 
 mod commands;
 mod durability;
+mod lifecycle;
 
 use std::path::PathBuf;
 use std::time::Duration;
