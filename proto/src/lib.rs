@@ -18,6 +18,7 @@ pub mod reply;
 pub mod service;
 pub mod subjects;
 pub mod time;
+pub mod views;
 
 pub use actor::Actor;
 pub use codec::{DecodeError, SCHEMA_VERSION, decode, encode};
@@ -28,7 +29,7 @@ pub use event::{
 pub use ids::{Ags, CommandId, EventId, IdError, KreisKey, LandCode, OperatorId, ServiceId};
 pub use money::Cents;
 pub use participant::{AdoptionStage, CostCategory, KEY_UNITS_TOTAL, Population, Region};
-pub use query::{CatalogueView, Query, QueryKind, QueryReply, ServiceView};
+pub use query::{CatalogueView, GemeindeView, Query, QueryKind, QueryReply, ServiceView};
 pub use rejection::{ForbiddenReason, Rejection};
 pub use reply::{Accepted, CommandReply, EventsPage, ReadEvents, ReadReply};
 pub use service::{Channel, CostModel, Reifegrad, ServiceStatus};

@@ -2,10 +2,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{LandCode, ServiceId};
+use crate::ids::{Ags, LandCode, ServiceId};
 use crate::rejection::Rejection;
 use crate::service::{Channel, CostModel, Reifegrad, ServiceStatus};
 use crate::time::{Date, Timestamp};
+use crate::views::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Query {
@@ -21,6 +22,47 @@ pub enum QueryKind {
     Catalogue,
     /// One service.
     Service(ServiceId),
+    /// The catalogue with filters, paging and reuse figures, as of a date
+    /// (today when `None`).
+    Catalogue2 {
+        filter: CatalogueFilter,
+        as_of: Option<Date>,
+    },
+    /// Everything about one service, as of a date.
+    ServiceDetail {
+        service: ServiceId,
+        as_of: Option<Date>,
+    },
+    /// A Land's page.
+    Land { land: LandCode, as_of: Option<Date> },
+    /// Reuse across Germany.
+    Reuse { as_of: Option<Date> },
+    /// A service's costs of a year, split among the Länder, with the split
+    /// under the other models for comparison.
+    CostSharing { service: ServiceId, year: u16 },
+    /// What a Land owes in a year across all services.
+    LandCosts { land: LandCode, year: u16 },
+    /// Rollout per Kreis and municipality.
+    Rollout(RolloutScope),
+    /// Adoptions with no step for at least `days_min` days, as of a date.
+    Stalled {
+        land: LandCode,
+        days_min: u32,
+        as_of: Option<Date>,
+    },
+    Funnel {
+        service: ServiceId,
+        land: Option<LandCode>,
+        as_of: Option<Date>,
+    },
+    /// Events behind a subject, from a ledger sequence on.
+    History {
+        subject: HistorySubject,
+        from_seq: u64,
+        limit: u32,
+    },
+    /// One municipality's adoptions.
+    Gemeinde { ags: Ags, as_of: Option<Date> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +70,32 @@ pub enum QueryReply {
     Catalogue(CatalogueView),
     Service(Option<ServiceView>),
     Rejected(Rejection),
+    Catalogue2(CataloguePage),
+    ServiceDetail(Option<ServiceDetail>),
+    Land(LandView),
+    Reuse(ReuseSummary),
+    CostSharing(Option<CostSharingView>),
+    LandCosts(LandCostsView),
+    Rollout(RolloutView),
+    Stalled(StalledView),
+    Funnel(Option<FunnelView>),
+    History(HistoryView),
+    Gemeinde(Option<GemeindeView>),
+}
+
+/// One municipality and its adoptions, as of a date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GemeindeView {
+    pub ags: Ags,
+    pub name: String,
+    pub population: Option<u64>,
+    /// Merged into a successor, or retired, by the date.
+    pub status_de: String,
+    pub adoptions: Vec<MunicipalityRollout>,
+    /// Services not retired that the municipality could adopt, with
+    /// whether its Land takes part.
+    pub available: Vec<(ServiceId, String, bool)>,
+    pub as_of: Date,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -45,6 +45,9 @@ impl Views {
         let answer = match query.kind {
             QueryKind::Catalogue => self.catalogue().map(QueryReply::Catalogue),
             QueryKind::Service(id) => self.store.service(&id).map(QueryReply::Service),
+            _ => Ok(QueryReply::Rejected(Rejection::Unavailable {
+                reason: "diese Ansicht wird noch aufgebaut".to_owned(),
+            })),
         };
         answer.unwrap_or_else(|error| {
             tracing::error!(%error, "could not read the views");

@@ -103,7 +103,7 @@ pub async fn list(
     {
         QueryReply::Catalogue(view) => Ok(Json(CatalogueJson::from(&view)).into_response()),
         QueryReply::Rejected(rejection) => Err(ApiError::rejected(rejection)),
-        QueryReply::Service(_) => Err(ApiError::UnexpectedReply("the projector")),
+        _ => Err(ApiError::UnexpectedReply("the projector")),
     }
 }
 
@@ -138,6 +138,6 @@ pub async fn get_one(
             "Die Leistung „{id}“ ist nicht im Katalog."
         ))),
         QueryReply::Rejected(rejection) => Err(ApiError::rejected(rejection)),
-        QueryReply::Catalogue(_) => Err(ApiError::UnexpectedReply("the projector")),
+        _ => Err(ApiError::UnexpectedReply("the projector")),
     }
 }
