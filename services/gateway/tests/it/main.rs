@@ -498,6 +498,7 @@ async fn the_catalogue_is_read_through_the_projector() {
                 QueryReply::Service(Some(sample_view()))
             }
             QueryKind::Service(_) => QueryReply::Service(None),
+            other => panic!("this test asks no {other:?}"),
         })
         .await;
 
