@@ -6,6 +6,7 @@
 //! tested as data.
 
 mod adoption;
+pub mod allocation;
 mod authority;
 mod costs;
 mod participants;
