@@ -54,6 +54,10 @@ pub struct UpArgs {
     /// Use this running NATS server instead of starting one.
     #[arg(long, env = "EFA_NATS_URL")]
     pub nats_url: Option<String>,
+    /// On an empty data directory, load only the reference data, not the
+    /// demo scenario.
+    #[arg(long)]
+    pub no_demo: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -56,23 +56,48 @@ async fn run_services(
         efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, gateway_nats)
             .await
             .context("start the gateway")?;
-
-    say(&format!(
-        "efa-registry läuft.\n  Dashboard und API: http://{}/\n  NATS:              {nats_url}\n  \
-         Daten:             {}\n  Demo-Zugänge:      {}\nBeenden mit Strg+C.",
-        gateway.local_addr(),
-        args.data_dir.display(),
-        demo_logins.display()
-    ));
+    let fresh = *ledger.head().borrow() == 0;
+    let address = gateway.local_addr();
 
     let ledger_task = tokio::spawn(ledger.run(shutdown.clone()));
     let projector_task = tokio::spawn(projector.run(shutdown.clone()));
     let gateway_task = tokio::spawn(gateway.run(shutdown.clone()));
+    if fresh {
+        load_seeds(nats_url, !args.no_demo).await?;
+    }
+
+    say(&format!(
+        "efa-registry läuft.\n  Dashboard und API: http://{}/\n  NATS:              {nats_url}\n  \
+         Daten:             {}\n  Demo-Zugänge:      {}\nBeenden mit Strg+C.",
+        address,
+        args.data_dir.display(),
+        demo_logins.display()
+    ));
+
     let (ledger, projector, gateway) = tokio::join!(ledger_task, projector_task, gateway_task);
     ledger.context("ledger task")?.context("ledger")?;
     projector.context("projector task")?.context("projector")?;
     gateway.context("gateway task")?.context("gateway")?;
     say("efa-registry beendet.");
+    Ok(())
+}
+
+/// On a fresh data directory: the reference data and, unless declined,
+/// the demo scenario.
+async fn load_seeds(nats_url: &str, demo: bool) -> Result<()> {
+    let client = efa_runtime::connect(nats_url, "efa-seed").await?;
+    let mut seeds = efa_reference::reference_seeds().context("read the reference data")?;
+    if demo {
+        seeds.extend(efa_reference::demo::demo_seeds().context("read the demo scenario")?);
+    }
+    let loaded = crate::seed::load(&client, &seeds).await?;
+    say(&format!(
+        "Referenzdaten{} geladen: {} Ereignisse geschrieben, {} unverändert, {} abgelehnt.",
+        if demo { " und Demo" } else { "" },
+        loaded.written,
+        loaded.unchanged,
+        loaded.rejected
+    ));
     Ok(())
 }
 

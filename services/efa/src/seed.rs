@@ -1,0 +1,60 @@
+//! Loading seeds (reference data, the demo) through the ledger, like any
+//! other client: each seed is a command with a stable id, so a repeated
+//! load is answered from the ledger's memory and writes nothing.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use efa_proto::{CommandReply, Rejection, subjects};
+use efa_reference::Seed;
+
+/// What a load did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Loaded {
+    pub written: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+}
+
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+const ATTEMPTS_MAX: u32 = 50;
+
+/// Sends every seed in order, retrying while the ledger is not yet there.
+pub async fn load(client: &async_nats::Client, seeds: &[Seed]) -> Result<Loaded> {
+    let mut loaded = Loaded::default();
+    for seed in seeds {
+        match send(client, seed).await? {
+            CommandReply::Accepted(accepted) if accepted.replayed => loaded.unchanged += 1,
+            CommandReply::Accepted(_) => loaded.written += 1,
+            CommandReply::Rejected(Rejection::AlreadyExists { .. }) => loaded.unchanged += 1,
+            CommandReply::Rejected(rejection) => {
+                tracing::warn!(seed = %seed.label, %rejection, "seed rejected");
+                loaded.rejected += 1;
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+async fn send(client: &async_nats::Client, seed: &Seed) -> Result<CommandReply> {
+    let envelope = seed.envelope();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match efa_runtime::request::<_, CommandReply>(
+            client,
+            subjects::COMMAND,
+            &envelope,
+            SEND_TIMEOUT,
+        )
+        .await
+        {
+            Ok(CommandReply::Rejected(Rejection::Unavailable { .. })) | Err(_)
+                if attempt < ATTEMPTS_MAX =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            result => return result.with_context(|| format!("send seed {}", seed.label)),
+        }
+    }
+}
