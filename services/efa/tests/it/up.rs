@@ -114,7 +114,9 @@ async fn up_serves_the_announce_path_and_stops_cleanly() {
         .json()
         .await
         .unwrap();
-    assert_eq!(catalogue["services"][0]["id"], "wohngeld-antrag");
+    let ids: Vec<&str> = catalogue["services"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"wohngeld-antrag"), "{ids:?}");
+    assert!(ids.contains(&"digitale-baugenehmigung"), "the demo scenario is loaded on a fresh data dir: {ids:?}");
 
     terminate(pid);
     let status = tokio::task::spawn_blocking(move || guard.0.wait())
