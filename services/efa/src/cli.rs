@@ -35,10 +35,29 @@ enum Cmd {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
     },
+    /// Import reference data through the ledger.
+    Import {
+        #[command(subcommand)]
+        what: ImportCmd,
+    },
     /// Manage API tokens (stored as hashes in DATA_DIR/tokens.json).
     Token {
         #[command(subcommand)]
         command: crate::tokens::TokenCmd,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCmd {
+    /// The Destatis Gemeindeverzeichnis (GV100AD, fixed width, Windows-1252).
+    Gv100ad {
+        file: PathBuf,
+        /// CSV `AGS;Nachfolge-AGS` naming the successor of municipalities
+        /// that disappeared by merger; others that disappeared are retired.
+        #[arg(long)]
+        mergers: Option<PathBuf>,
+        #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
     },
 }
 
@@ -121,6 +140,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Verify { data_dir } => verify(&data_dir),
         Cmd::Token { command } => crate::tokens::run(command),
+        Cmd::Import { what: ImportCmd::Gv100ad { file, mergers, nats_url } } => {
+            crate::import::gv100ad(&nats_url, &file, mergers.as_deref()).await
+        }
     }
 }
 

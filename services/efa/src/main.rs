@@ -3,6 +3,7 @@
 //! tokens). Thin: parse flags, set up telemetry, build, run until a signal.
 
 mod cli;
+mod import;
 mod seed;
 mod tokens;
 mod up;

@@ -1,0 +1,111 @@
+//! `efa import gv100ad FILE`: loads the official Gemeindeverzeichnis into
+//! the registry through the ledger. The whole file is checked first; a file
+//! with any bad line sends nothing. What the registry knows now is read
+//! from the ledger's log, the plan is sent with a progress line, and a
+//! re-run of the same file sends the same command ids and writes nothing.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use efa_proto::{Ags, Event, KreisKey, ReadEvents, ReadReply, subjects};
+use efa_reference::gv100ad::{self, Known};
+
+/// What the registry knows about Kreise and municipalities, from the log.
+async fn known(client: &async_nats::Client) -> Result<(Vec<KreisKey>, BTreeMap<Ags, Known>)> {
+    let mut kreise = Vec::new();
+    let mut gemeinden: BTreeMap<Ags, Known> = BTreeMap::new();
+    let mut from_seq = 1;
+    loop {
+        let request = ReadEvents { from_seq, limit: 1000 };
+        let reply: ReadReply = efa_runtime::request(client, subjects::LEDGER_READ, &request, Duration::from_secs(30))
+            .await
+            .context("read the ledger's log")?;
+        let page = match reply {
+            ReadReply::Events(page) => page,
+            ReadReply::Rejected(rejection) => bail!("the ledger refused to read: {rejection}"),
+        };
+        let Some(last) = page.events.last() else { break };
+        from_seq = last.record.seq + 1;
+        for event in &page.events {
+            match &event.record.event {
+                Event::KreisRegistered { key, .. } => kreise.push(*key),
+                Event::GemeindeRegistered { ags, name, .. } => {
+                    gemeinden.insert(*ags, Known { name: name.clone(), active: true });
+                }
+                Event::GemeindeRenamed { ags, name } => {
+                    if let Some(known) = gemeinden.get_mut(ags) {
+                        known.name = name.clone();
+                    }
+                }
+                Event::GemeindeMerged { ags, .. } | Event::GemeindeRetired { ags } => {
+                    if let Some(known) = gemeinden.get_mut(ags) {
+                        known.active = false;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok((kreise, gemeinden))
+}
+
+/// Reads a mergers file: `alter AGS;Nachfolge-AGS` per line, with a header.
+fn mergers(path: Option<&Path>) -> Result<BTreeMap<Ags, Ags>> {
+    let Some(path) = path else { return Ok(BTreeMap::new()) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+    let mut map = BTreeMap::new();
+    for record in efa_reference::csv::parse(&text, ';')? {
+        let ags = |index, column| -> Result<Ags> {
+            let value = record.field(index, column)?;
+            Ags::parse(value).map_err(|e| record.error(e.to_string()).into())
+        };
+        map.insert(ags(0, "AGS")?, ags(1, "Nachfolge-AGS")?);
+    }
+    Ok(map)
+}
+
+pub async fn gv100ad(nats_url: &str, file: &Path, mergers_file: Option<&Path>) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("read {}", file.display()))?;
+    let verzeichnis = match gv100ad::parse(&gv100ad::decode_text(&bytes)) {
+        Ok(verzeichnis) => verzeichnis,
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("{}: {error}", file.display());
+            }
+            bail!("{} fehlerhafte Zeilen; nichts importiert", errors.len());
+        }
+    };
+    let mergers = mergers(mergers_file)?;
+    let client = efa_runtime::connect(nats_url, "efa-import").await?;
+    let (kreise, known) = known(&client).await?;
+    let seeds = gv100ad::plan(&verzeichnis, &kreise, &known, &mergers);
+    eprintln!(
+        "GV100AD {}: {} Kreise, {} Gemeinden; {} Änderungen",
+        verzeichnis.gebietsstand.map(|d| d.to_string()).unwrap_or_default(),
+        verzeichnis.kreise.len(),
+        verzeichnis.gemeinden.len(),
+        seeds.len()
+    );
+    let mut loaded = crate::seed::Loaded::default();
+    for (done, chunk) in seeds.chunks(100).enumerate() {
+        let part = crate::seed::load(&client, chunk).await?;
+        loaded.written += part.written;
+        loaded.unchanged += part.unchanged;
+        loaded.rejected += part.rejected;
+        let sent = (done * 100 + chunk.len()).min(seeds.len());
+        eprint!("\rImport: {sent}/{} ({} %)", seeds.len(), sent * 100 / seeds.len().max(1));
+        let _ = std::io::stderr().flush();
+    }
+    eprintln!();
+    println!(
+        "Import abgeschlossen: {} geschrieben, {} unverändert, {} abgelehnt.",
+        loaded.written, loaded.unchanged, loaded.rejected
+    );
+    if loaded.rejected > 0 {
+        bail!("{} Änderungen wurden vom Ledger abgelehnt", loaded.rejected);
+    }
+    Ok(())
+}
