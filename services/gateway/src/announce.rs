@@ -1,20 +1,24 @@
-//! The body of `POST /api/v1/services`, read field by field into an
-//! `AnnounceService` with the proto's validators. Every mistake names its
-//! field (`Rejection::Invalid`, answered with 422), so a client can fix its
-//! request without guessing. Rules about who may announce what are not
-//! checked here: that is the domain's job, behind the ledger.
+//! The bodies that describe a service: `POST /api/v1/services` (announce)
+//! and `PUT /api/v1/services/{id}` (update the details), read field by
+//! field into commands with the proto's validators. Every mistake names
+//! its field (`Rejection::Invalid`, answered with 422), so a client can
+//! fix its request without guessing. Rules about who may announce what are
+//! not checked here: that is the domain's job, behind the ledger.
 
 use efa_proto::{
     AnnounceService, Channel, CostModel, Date, LandCode, Reifegrad, Rejection, ServiceId,
-    ServiceStatus,
+    ServiceStatus, UpdateServiceDetails,
 };
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+use crate::body::{self, Fields};
 
 const TITLE_CHARS_MAX: usize = 300;
 const TEXT_CHARS_MAX: usize = 200;
 const OZG_ID_CHARS_MAX: usize = 100;
 
-/// The fields the body may have; anything else is most likely a typo.
+/// The fields the announce body may have; anything else is most likely a
+/// typo.
 const KNOWN_FIELDS: [&str; 12] = [
     "id",
     "title",
@@ -30,6 +34,19 @@ const KNOWN_FIELDS: [&str; 12] = [
     "effective",
 ];
 
+/// The fields of the details body: the announce body without the id, the
+/// lead, the status and the Reifegrad, which have their own requests.
+pub const DETAIL_FIELDS: [&str; 8] = [
+    "title",
+    "ozg_id",
+    "leika",
+    "themenfeld",
+    "provider",
+    "channel",
+    "cost_model",
+    "effective",
+];
+
 /// A parsed announcement: the command and the day it takes effect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Announcement {
@@ -39,24 +56,12 @@ pub struct Announcement {
 
 /// Reads the JSON body of an announcement.
 pub fn parse(body: &Value) -> Result<Announcement, Rejection> {
-    let Some(object) = body.as_object() else {
-        return Err(Rejection::invalid("body", "muss ein JSON-Objekt sein"));
-    };
-    if let Some(unknown) = object
-        .keys()
-        .find(|key| !KNOWN_FIELDS.contains(&key.as_str()))
-    {
-        return Err(Rejection::invalid(unknown, "ist kein bekanntes Feld"));
-    }
-    let fields = Fields(object);
+    let fields = body::object(body, &KNOWN_FIELDS)?;
     let title = fields.required_text("title", TITLE_CHARS_MAX)?;
     let service = match fields.text("id")? {
-        Some(id) => ServiceId::parse(id).map_err(|_| {
-            Rejection::invalid(
-                "id",
-                "muss aus 3 bis 64 Kleinbuchstaben, Ziffern und einzelnen Bindestrichen bestehen",
-            )
-        })?,
+        Some(id) => {
+            ServiceId::parse(id).map_err(|_| Rejection::invalid("id", body::SLUG_FORMAT))?
+        }
         None => ServiceId::slug_from_title(&title).map_err(|_| {
             Rejection::invalid(
                 "id",
@@ -64,138 +69,124 @@ pub fn parse(body: &Value) -> Result<Announcement, Rejection> {
             )
         })?,
     };
+    let details = details(&fields, service, title)?;
     let command = AnnounceService {
-        service,
-        title,
-        lead: fields.lead()?,
-        ozg_id: fields.ozg_id()?,
-        leika: fields.leika()?,
-        themenfeld: fields.required_text("themenfeld", TEXT_CHARS_MAX)?,
-        provider: fields.required_text("provider", TEXT_CHARS_MAX)?,
-        channel: fields.channel()?,
-        cost_model: cost_model(fields.0.get("cost_model"))?,
-        status: fields.status()?,
-        reifegrad: fields.reifegrad()?,
+        service: details.service,
+        title: details.title,
+        lead: fields.land("lead")?,
+        ozg_id: details.ozg_id,
+        leika: details.leika,
+        themenfeld: details.themenfeld,
+        provider: details.provider,
+        channel: details.channel,
+        cost_model: details.cost_model,
+        status: optional_status(&fields)?,
+        reifegrad: optional_reifegrad(&fields)?,
     };
-    let effective = match fields.text("effective")? {
-        Some(text) => Some(
-            Date::parse(text)
-                .map_err(|_| Rejection::invalid("effective", "muss ein Datum JJJJ-MM-TT sein"))?,
-        ),
-        None => None,
-    };
+    let effective = fields.effective()?;
     Ok(Announcement { command, effective })
 }
 
-/// The body's fields; `null` counts as absent.
-struct Fields<'a>(&'a Map<String, Value>);
+/// Reads the JSON body of `PUT /api/v1/services/{id}`: all details,
+/// replaced whole, and the day the change takes effect.
+pub fn parse_details(
+    service: ServiceId,
+    body: &Value,
+) -> Result<(UpdateServiceDetails, Option<Date>), Rejection> {
+    let fields = body::object(body, &DETAIL_FIELDS)?;
+    let title = fields.required_text("title", TITLE_CHARS_MAX)?;
+    let details = details(&fields, service, title)?;
+    Ok((details, fields.effective()?))
+}
 
-impl Fields<'_> {
-    fn get(&self, name: &str) -> Option<&Value> {
-        self.0.get(name).filter(|value| !value.is_null())
+/// The fields both bodies share, in the order a client reads them.
+fn details(
+    fields: &Fields<'_>,
+    service: ServiceId,
+    title: String,
+) -> Result<UpdateServiceDetails, Rejection> {
+    Ok(UpdateServiceDetails {
+        service,
+        title,
+        ozg_id: ozg_id(fields)?,
+        leika: leika(fields)?,
+        themenfeld: fields.required_text("themenfeld", TEXT_CHARS_MAX)?,
+        provider: fields.required_text("provider", TEXT_CHARS_MAX)?,
+        channel: channel(fields)?,
+        cost_model: cost_model(fields.get("cost_model"))?,
+    })
+}
+
+/// Optional; a blank text counts as absent.
+fn ozg_id(fields: &Fields<'_>) -> Result<Option<String>, Rejection> {
+    let Some(text) = fields
+        .text("ozg_id")?
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        return Ok(None);
+    };
+    if text.chars().count() > OZG_ID_CHARS_MAX {
+        return Err(Rejection::invalid(
+            "ozg_id",
+            format!("darf höchstens {OZG_ID_CHARS_MAX} Zeichen lang sein"),
+        ));
     }
+    Ok(Some(text.to_owned()))
+}
 
-    fn text(&self, name: &str) -> Result<Option<&str>, Rejection> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::String(text)) => Ok(Some(text)),
-            Some(_) => Err(Rejection::invalid(name, "muss ein Text sein")),
-        }
+/// A list of LeiKa keys as texts; their format is the domain's rule.
+fn leika(fields: &Fields<'_>) -> Result<Vec<String>, Rejection> {
+    let invalid = || Rejection::invalid("leika", "muss eine Liste von Texten sein");
+    match fields.get("leika") {
+        None => Ok(Vec::new()),
+        Some(Value::Array(keys)) => keys
+            .iter()
+            .map(|key| {
+                key.as_str()
+                    .map(|k| k.trim().to_owned())
+                    .ok_or_else(invalid)
+            })
+            .collect(),
+        Some(_) => Err(invalid()),
     }
+}
 
-    /// A required text, trimmed, of 1 to `max_chars` characters.
-    fn required_text(&self, name: &str, max_chars: usize) -> Result<String, Rejection> {
-        let text = self
-            .text(name)?
-            .ok_or_else(|| Rejection::invalid(name, "fehlt"))?
-            .trim();
-        if text.is_empty() || text.chars().count() > max_chars {
-            return Err(Rejection::invalid(
-                name,
-                format!("muss 1 bis {max_chars} Zeichen lang sein"),
-            ));
-        }
-        Ok(text.to_owned())
+fn channel(fields: &Fields<'_>) -> Result<Channel, Rejection> {
+    fields.choice(
+        "channel",
+        &Channel::ALL.map(Channel::key),
+        Channel::from_key,
+    )
+}
+
+/// A required status (`"pilot"`).
+pub fn status(fields: &Fields<'_>) -> Result<ServiceStatus, Rejection> {
+    let keys = ServiceStatus::ALL.map(ServiceStatus::key);
+    fields.choice("status", &keys, ServiceStatus::from_key)
+}
+
+fn optional_status(fields: &Fields<'_>) -> Result<ServiceStatus, Rejection> {
+    match fields.get("status") {
+        None => Ok(ServiceStatus::Planned),
+        Some(_) => status(fields),
     }
+}
 
-    fn lead(&self) -> Result<LandCode, Rejection> {
-        let invalid = || Rejection::invalid("lead", "muss ein Ländercode von 01 bis 16 sein");
-        match self.get("lead") {
-            None => Err(Rejection::invalid("lead", "fehlt")),
-            Some(Value::String(code)) => LandCode::parse(code).map_err(|_| invalid()),
-            Some(Value::Number(code)) => {
-                let code = code
-                    .as_u64()
-                    .and_then(|c| u8::try_from(c).ok())
-                    .ok_or_else(invalid)?;
-                LandCode::new(code).map_err(|_| invalid())
-            }
-            Some(_) => Err(invalid()),
-        }
-    }
+/// A required Reifegrad, a whole number from 0 to 4.
+pub fn reifegrad(fields: &Fields<'_>) -> Result<Reifegrad, Rejection> {
+    fields
+        .required("reifegrad")?
+        .as_u64()
+        .and_then(|level| u8::try_from(level).ok())
+        .and_then(|level| Reifegrad::new(level).ok())
+        .ok_or_else(|| Rejection::invalid("reifegrad", "muss eine ganze Zahl von 0 bis 4 sein"))
+}
 
-    /// Optional; a blank text counts as absent.
-    fn ozg_id(&self) -> Result<Option<String>, Rejection> {
-        let Some(text) = self
-            .text("ozg_id")?
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        else {
-            return Ok(None);
-        };
-        if text.chars().count() > OZG_ID_CHARS_MAX {
-            return Err(Rejection::invalid(
-                "ozg_id",
-                format!("darf höchstens {OZG_ID_CHARS_MAX} Zeichen lang sein"),
-            ));
-        }
-        Ok(Some(text.to_owned()))
-    }
-
-    /// A list of LeiKa keys as texts; their format is the domain's rule.
-    fn leika(&self) -> Result<Vec<String>, Rejection> {
-        let invalid = || Rejection::invalid("leika", "muss eine Liste von Texten sein");
-        match self.get("leika") {
-            None => Ok(Vec::new()),
-            Some(Value::Array(keys)) => keys
-                .iter()
-                .map(|key| {
-                    key.as_str()
-                        .map(|k| k.trim().to_owned())
-                        .ok_or_else(invalid)
-                })
-                .collect(),
-            Some(_) => Err(invalid()),
-        }
-    }
-
-    fn channel(&self) -> Result<Channel, Rejection> {
-        let keys = Channel::ALL.map(Channel::key).join(", ");
-        let invalid = || Rejection::invalid("channel", format!("muss einer von {keys} sein"));
-        let key = self
-            .text("channel")?
-            .ok_or_else(|| Rejection::invalid("channel", "fehlt"))?;
-        Channel::from_key(key).ok_or_else(invalid)
-    }
-
-    fn status(&self) -> Result<ServiceStatus, Rejection> {
-        let Some(key) = self.text("status")? else {
-            return Ok(ServiceStatus::Planned);
-        };
-        let keys = ServiceStatus::ALL.map(ServiceStatus::key).join(", ");
-        ServiceStatus::from_key(key)
-            .ok_or_else(|| Rejection::invalid("status", format!("muss einer von {keys} sein")))
-    }
-
-    fn reifegrad(&self) -> Result<Reifegrad, Rejection> {
-        let Some(value) = self.get("reifegrad") else {
-            return Ok(Reifegrad::new(0).expect("0 is a valid Reifegrad"));
-        };
-        value
-            .as_u64()
-            .and_then(|level| u8::try_from(level).ok())
-            .and_then(|level| Reifegrad::new(level).ok())
-            .ok_or_else(|| Rejection::invalid("reifegrad", "muss eine ganze Zahl von 0 bis 4 sein"))
+fn optional_reifegrad(fields: &Fields<'_>) -> Result<Reifegrad, Rejection> {
+    match fields.get("reifegrad") {
+        None => Reifegrad::new(0).map_err(|_| Rejection::invalid("reifegrad", "fehlt")),
+        Some(_) => reifegrad(fields),
     }
 }
 

@@ -1,17 +1,27 @@
 //! The JSON the API answers with. The wire types of `efa-proto` are made
 //! for postcard, not for people; these shapes are the public, stable JSON
 //! form: keys as in the request body, enums as their kebab-case keys,
-//! dates as ISO 8601, with German labels next to the keys.
+//! dates as ISO 8601, with German labels next to the keys. Money is
+//! integer cents next to euros as text (`"1234.56"`), exact fractions are
+//! `"numerator/denominator"`: never a float.
+
+pub mod catalogue;
+pub mod costs;
+pub mod history;
+pub mod rollout;
 
 use std::collections::BTreeMap;
 
-use efa_proto::{Accepted, CatalogueView, CostModel, ServiceId, ServiceView};
+use efa_proto::views::Exact;
+use efa_proto::{Accepted, CatalogueView, Cents, CostModel, LandCode, ServiceId, ServiceView};
 use serde::Serialize;
 
-/// The answer to an accepted announcement.
+/// The answer to an accepted write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AcceptedJson {
-    pub id: String,
+    /// The new service's id; only when announcing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// The ledger sequence of the write; `?min_seq=` this to read it back.
     pub seq: u64,
     /// The service's version after the write (its ETag).
@@ -19,11 +29,70 @@ pub struct AcceptedJson {
 }
 
 impl AcceptedJson {
-    pub fn new(id: &ServiceId, accepted: &Accepted) -> Self {
+    pub fn new(id: Option<&ServiceId>, accepted: &Accepted) -> Self {
         Self {
-            id: id.to_string(),
+            id: id.map(ToString::to_string),
             seq: accepted.last_seq,
             version: accepted.stream_version,
+        }
+    }
+}
+
+/// An amount of money: exact cents and the same as euros with a point.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MoneyJson {
+    pub cents: i64,
+    pub euros: String,
+}
+
+impl From<Cents> for MoneyJson {
+    fn from(cents: Cents) -> Self {
+        Self {
+            cents: cents.0,
+            euros: cents.to_string(),
+        }
+    }
+}
+
+/// An exact rational as `"numerator/denominator"`.
+pub fn exact(value: &Exact) -> String {
+    format!("{}/{}", value.numerator, value.denominator)
+}
+
+/// Counts per adoption stage, in stage order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StagesJson {
+    pub requested: u32,
+    pub agreed: u32,
+    pub onboarding: u32,
+    pub live: u32,
+    pub withdrawn: u32,
+}
+
+impl From<[u32; 5]> for StagesJson {
+    fn from([requested, agreed, onboarding, live, withdrawn]: [u32; 5]) -> Self {
+        Self {
+            requested,
+            agreed,
+            onboarding,
+            live,
+            withdrawn,
+        }
+    }
+}
+
+/// A Land by code and name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LandJson {
+    pub land: String,
+    pub land_name: &'static str,
+}
+
+impl From<LandCode> for LandJson {
+    fn from(land: LandCode) -> Self {
+        Self {
+            land: land.to_string(),
+            land_name: land.name(),
         }
     }
 }

@@ -1,15 +1,15 @@
-//! Extractors: the parts of a write request (caller, idempotency key,
-//! precondition, JSON body) read into typed values, each refusing with an
-//! `ApiError` (and so a problem document) instead of axum's plain-text
-//! rejections. Handlers list them in this order, which is the order the
-//! checks run in: who, which key, which version, what.
+//! Extractors: the parts of a request (caller, idempotency key,
+//! precondition, path parameters, JSON body) read into typed values, each
+//! refusing with an `ApiError` (and so a problem document) instead of
+//! axum's plain-text rejections. Handlers list them in this order, which is
+//! the order the checks run in: who, which key, which version, where, what.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, IF_MATCH};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, IF_MATCH};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use efa_proto::Actor;
+use efa_proto::{Actor, Ags, LandCode, ServiceId};
 
 use crate::idempotency;
 use crate::problem::ApiError;
@@ -127,6 +127,134 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             ApiError::BadRequest(format!("Der Inhalt ist kein gültiges JSON ({error})."))
         })
     }
+}
+
+/// A JSON body that may be left out (`DELETE`, requests whose fields are
+/// all optional): no body, or an empty one, reads as `{}`.
+#[derive(Debug, Clone)]
+pub struct OptionalJsonBody(pub serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let headers = request.headers();
+        let declared_empty = headers
+            .get(CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() == b"0");
+        if declared_empty || (!headers.contains_key(CONTENT_TYPE) && is_bodiless(headers)) {
+            return Ok(Self(serde_json::Value::Object(Default::default())));
+        }
+        JsonBody::from_request(request, state)
+            .await
+            .map(|JsonBody(body)| Self(body))
+    }
+}
+
+/// No `Content-Length` and no `Transfer-Encoding`: HTTP/1.1 has no body.
+fn is_bodiless(headers: &HeaderMap) -> bool {
+    !headers.contains_key(CONTENT_LENGTH)
+        && !headers.contains_key(axum::http::header::TRANSFER_ENCODING)
+}
+
+/// Everything a write needs besides its body: the caller, the
+/// idempotency key and the optional precondition, checked in that order.
+#[derive(Debug, Clone)]
+pub struct WriteHeaders {
+    pub actor: Actor,
+    pub key: String,
+    pub expected_version: Option<u64>,
+}
+
+impl FromRequestParts<AppState> for WriteHeaders {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Caller(actor) = Caller::from_request_parts(parts, state).await?;
+        let IdempotencyKey(key) = IdempotencyKey::from_request_parts(parts, state).await?;
+        let IfMatch(expected_version) = IfMatch::from_request_parts(parts, state).await?;
+        Ok(Self {
+            actor,
+            key,
+            expected_version,
+        })
+    }
+}
+
+/// The parameters in the path (`/services/{id}`), by name, read into
+/// identifiers on demand; a bad one is a 400 naming it.
+#[derive(Debug, Clone)]
+pub struct PathParams(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map(|Path(params)| Self(params))
+            .map_err(|_| ApiError::BadRequest("Die Adresse enthält ungültige Zeichen.".to_owned()))
+    }
+}
+
+impl PathParams {
+    fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map_or("", |(_, value)| value.as_str())
+    }
+
+    fn parse<T, E>(
+        &self,
+        name: &str,
+        format: &str,
+        parse: impl Fn(&str) -> Result<T, E>,
+    ) -> Result<T, ApiError> {
+        parse(self.get(name))
+            .map_err(|_| ApiError::BadRequest(format!("Der Pfadparameter „{name}“ {format}.")))
+    }
+
+    /// A service id (`{id}`, `{service}`).
+    pub fn service(&self, name: &str) -> Result<ServiceId, ApiError> {
+        self.parse(name, crate::body::SLUG_FORMAT, ServiceId::parse)
+    }
+
+    pub fn ags(&self, name: &str) -> Result<Ags, ApiError> {
+        self.parse(
+            name,
+            "muss ein Gemeindeschlüssel aus 8 Ziffern sein",
+            Ags::parse,
+        )
+    }
+
+    pub fn land(&self, name: &str) -> Result<LandCode, ApiError> {
+        self.parse(name, crate::body::LAND_FORMAT, LandCode::parse)
+    }
+
+    /// A year (`{year}`).
+    pub fn year(&self, name: &str) -> Result<u16, ApiError> {
+        self.parse(name, "muss eine Jahreszahl sein", |text| {
+            digits(text)
+                .and_then(|year| u16::try_from(year).ok())
+                .ok_or(())
+        })
+    }
+
+    /// A positive or zero number (`{cost_no}`).
+    pub fn number(&self, name: &str) -> Result<u32, ApiError> {
+        self.parse(name, "muss eine nicht-negative ganze Zahl sein", |text| {
+            digits(text).and_then(|n| u32::try_from(n).ok()).ok_or(())
+        })
+    }
+}
+
+/// Only ASCII digits (no sign, no space), as a number.
+pub fn digits(text: &str) -> Option<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
 /// `application/json` or any `application/*+json`, with parameters.

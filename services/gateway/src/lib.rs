@@ -2,24 +2,32 @@
 //! It authenticates a caller by API token to a principal (`Actor`), turns
 //! requests into commands for the ledger and queries for the projector over
 //! NATS request/reply, each with a timeout, and answers in JSON, as RFC 9457
-//! problem documents, or as a small German HTML page. It keeps no state of
+//! problem documents, as CSV for spreadsheets, or as a small German HTML
+//! page; `/api/v1/openapi.json` describes the API. It keeps no state of
 //! its own beyond its configuration, so any number of gateways may run side
 //! by side.
 
 mod announce;
+mod body;
+mod commands;
+mod csv;
 mod dto;
 mod extract;
 mod html;
 mod idempotency;
 mod metrics;
+mod openapi;
+mod params;
 mod problem;
 mod routes;
+mod tables;
 mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use openapi::openapi_document;
 pub use problem::PROBLEM_CONTENT_TYPE;
 pub use tokens::{TOKEN_PREFIX, TokenError, TokenTable};
 

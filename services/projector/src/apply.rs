@@ -7,8 +7,8 @@
 use efa_proto::SealedEvent;
 use tokio::sync::watch;
 
-use crate::catalogue;
 use crate::store::{Change, Checkpoint, Store, StoreError};
+use crate::{catalogue, evolve};
 
 /// What became of an event handed to [`Applier::apply`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,16 +95,40 @@ impl Applier {
         Ok(Outcome::Applied)
     }
 
-    /// The view changes `sealed` makes, computed from the current views.
+    /// The view changes `sealed` makes, computed from the current views:
+    /// the catalogue entry, the facts of its stream, the event itself and
+    /// its history index entries.
     fn changes(&self, sealed: &SealedEvent) -> Result<Vec<Change>, StoreError> {
+        let record = &sealed.record;
         let mut changes = Vec::new();
-        if let Some(id) = catalogue::service_of(&sealed.record.event) {
+        if let Some(id) = catalogue::service_of(&record.event) {
             let current = self.store.service(id)?;
             changes.push(match catalogue::apply(current, sealed) {
                 Some(view) => Change::PutService(view),
                 None => Change::RemoveService(id.clone()),
             });
         }
+        let before = self.store.facts(&record.event.stream())?;
+        if let Some(after) = evolve::evolve(before, record) {
+            changes.push(Change::PutFacts(after));
+        }
+        let links = evolve::history_links(&record.event);
+        changes.extend(
+            links
+                .services
+                .into_iter()
+                .map(|id| Change::IndexService(id, record.seq)),
+        );
+        changes.extend(
+            links
+                .gemeinden
+                .into_iter()
+                .map(|ags| Change::IndexGemeinde(ags, record.seq)),
+        );
+        if let Some((ags, service)) = links.adoption {
+            changes.push(Change::IndexAdoption(ags, service));
+        }
+        changes.push(Change::PutEvent(sealed.clone()));
         Ok(changes)
     }
 }

@@ -7,13 +7,20 @@
 //! events and serves queries until shutdown.
 
 mod apply;
+mod asof;
 mod catalogue;
 mod consume;
+mod evolve;
+mod facts;
 mod gap;
 mod queries;
+mod read;
+#[cfg(test)]
+mod rebuild;
 mod store;
 #[cfg(test)]
 mod testing;
+mod views;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -100,7 +107,7 @@ impl Projector {
         efa_runtime::jetstream::ensure_event_stream(&js).await?;
         let service = nats
             .service_builder()
-            .description("efa-registry read models: the catalogue of EfA services")
+            .description("efa-registry read models: catalogue, reuse, costs, rollout, history")
             .start(subjects::PROJECTOR_SERVICE, SERVICE_VERSION)
             .await
             .map_err(service_error)?;

@@ -1,15 +1,18 @@
 //! Answering queries from the views. A query may ask for read-your-writes
 //! (`min_seq`): it waits, bounded, until the views have applied that
 //! sequence, and is told `Unavailable` when they have not in time. Every
-//! failure is a typed rejection; a query is never left unanswered.
+//! failure is a typed rejection; a query is never left unanswered. The
+//! reading itself (`read.rs`) runs on a blocking thread, with "today"
+//! taken here once per query.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use efa_proto::{CatalogueView, Query, QueryKind, QueryReply, Rejection};
+use efa_proto::{Date, Query, QueryReply, Rejection, Timestamp};
 use tokio::sync::watch;
 
-use crate::store::{Store, StoreError};
+use crate::read;
+use crate::store::Store;
 
 /// What a query handler needs; cheap to share between requests.
 #[derive(Debug)]
@@ -42,19 +45,22 @@ impl Views {
                 ),
             });
         }
-        let answer = match query.kind {
-            QueryKind::Catalogue => self.catalogue().map(QueryReply::Catalogue),
-            QueryKind::Service(id) => self.store.service(&id).map(QueryReply::Service),
-            _ => Ok(QueryReply::Rejected(Rejection::Unavailable {
-                reason: "diese Ansicht wird noch aufgebaut".to_owned(),
-            })),
-        };
-        answer.unwrap_or_else(|error| {
-            tracing::error!(%error, "could not read the views");
-            QueryReply::Rejected(Rejection::Unavailable {
-                reason: "Ansicht nicht lesbar".to_owned(),
-            })
-        })
+        // The wall clock is read once per query: "as of" defaults to today.
+        let today = today();
+        let store = self.store.clone();
+        let answer =
+            tokio::task::spawn_blocking(move || read::answer(&store, query.kind, today)).await;
+        match answer {
+            Ok(Ok(reply)) => reply,
+            Ok(Err(error)) => {
+                tracing::error!(%error, "could not read the views");
+                unreadable()
+            }
+            Err(error) => {
+                tracing::error!(%error, "the view reader failed");
+                unreadable()
+            }
+        }
     }
 
     /// Waits until the views have applied `min_seq`; the sequence they
@@ -73,15 +79,19 @@ impl Views {
             Err(*applied.borrow())
         }
     }
+}
 
-    /// The checkpoint is read before the services, so `as_of_seq` never
-    /// claims more than the services show.
-    fn catalogue(&self) -> Result<CatalogueView, StoreError> {
-        let as_of_seq = self.store.checkpoint()?.seq;
-        let services = self.store.services()?;
-        Ok(CatalogueView {
-            services,
-            as_of_seq,
-        })
-    }
+fn unreadable() -> QueryReply {
+    QueryReply::Rejected(Rejection::Unavailable {
+        reason: "Ansicht nicht lesbar".to_owned(),
+    })
+}
+
+/// The UTC date of the wall clock.
+fn today() -> Date {
+    let since_epoch = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let micros = i64::try_from(since_epoch.as_micros()).unwrap_or(i64::MAX);
+    Timestamp::from_micros(micros).date()
 }

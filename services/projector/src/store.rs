@@ -3,11 +3,34 @@
 //! sequence and its hash). A change to the views and the checkpoint that
 //! goes with it are written in one atomic batch, so after a crash the views
 //! and the checkpoint always agree: no event is applied twice or skipped.
+//!
+//! Key layout (values are `efa_proto::encode` of the named type, `()` an
+//! empty value; `<seq>` is a big-endian u64 so keys sort in ledger order):
+//!
+//! | key | value |
+//! |---|---|
+//! | `meta/checkpoint`, `meta/last_hash` | checkpoint sequence and hash |
+//! | `catalogue/<service>` | `ServiceView` (state after the latest event) |
+//! | `svc/<service>` | `ServiceFacts` |
+//! | `gem/<ags>` | `GemeindeFacts` (`gem/16` holds Thüringen's) |
+//! | `kreis/<key>` | `KreisFacts` |
+//! | `op/<operator>` | `OperatorFacts` |
+//! | `ado/<service>/<ags>` | `AdoptionFacts` |
+//! | `key/<year>` | `KeyFacts` |
+//! | `pop/<date>` | `PopulationFacts` |
+//! | `evt/<seq>` | `SealedEvent` |
+//! | `ix/svc/<service>/<seq>`, `ix/gem/<ags>/<seq>` | `()`: history per subject |
+//! | `ix/ado/<ags>/<service>` | `()`: adoptions per municipality |
 
 use std::path::{Path, PathBuf};
 
-use efa_proto::{Hash, ServiceId, ServiceView};
+use efa_proto::{Ags, Hash, LandCode, SealedEvent, ServiceId, ServiceView, StreamId};
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
+
+use crate::facts::{
+    AdoptionFacts, Facts, GemeindeFacts, KeyFacts, KreisFacts, PopulationFacts, ServiceFacts,
+};
 
 /// The last applied ledger sequence, big-endian u64.
 const CHECKPOINT_SEQ: &[u8] = b"meta/checkpoint";
@@ -15,6 +38,17 @@ const CHECKPOINT_SEQ: &[u8] = b"meta/checkpoint";
 const CHECKPOINT_HASH: &[u8] = b"meta/last_hash";
 /// `catalogue/<service id>` -> `efa_proto::encode(&ServiceView)`.
 const CATALOGUE_PREFIX: &str = "catalogue/";
+const SERVICE_FACTS: &str = "svc/";
+const GEMEINDE_FACTS: &str = "gem/";
+const KREIS_FACTS: &str = "kreis/";
+const OPERATOR_FACTS: &str = "op/";
+const ADOPTION_FACTS: &str = "ado/";
+const KEY_FACTS: &str = "key/";
+const POPULATION_FACTS: &str = "pop/";
+const EVENTS: &str = "evt/";
+const HISTORY_SERVICE: &str = "ix/svc/";
+const HISTORY_GEMEINDE: &str = "ix/gem/";
+const ADOPTIONS_BY_AGS: &str = "ix/ado/";
 
 /// The name of the store's directory under the projector's data directory.
 const STORE_DIR: &str = "views";
@@ -47,6 +81,21 @@ pub struct Checkpoint {
 pub enum Change {
     PutService(ServiceView),
     RemoveService(ServiceId),
+    PutFacts(Facts),
+    PutEvent(SealedEvent),
+    /// The event at this sequence belongs to the service's history.
+    IndexService(ServiceId, u64),
+    IndexGemeinde(Ags, u64),
+    /// The municipality has an adoption of the service.
+    IndexAdoption(Ags, ServiceId),
+}
+
+/// Whose events to list, for the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventsOf {
+    Service(ServiceId),
+    Gemeinde(Ags),
+    All,
 }
 
 /// A handle to the view store; clones share the same database.
@@ -97,6 +146,129 @@ impl Store {
             .collect()
     }
 
+    /// The facts of `stream`, if it has any.
+    pub fn facts(&self, stream: &StreamId) -> Result<Option<Facts>, StoreError> {
+        let key = facts_key(stream);
+        self.db
+            .get(&key)?
+            .map(|bytes| decode_facts(stream, &key, &bytes))
+            .transpose()
+    }
+
+    fn get<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, StoreError> {
+        self.db
+            .get(key)?
+            .map(|bytes| decode_view(key, &bytes))
+            .transpose()
+    }
+
+    /// Every value under `prefix`, in key order.
+    fn scan<T: DeserializeOwned>(&self, prefix: &str) -> Result<Vec<T>, StoreError> {
+        self.db
+            .scan_prefix(prefix)
+            .map(|entry| {
+                let (key, bytes) = entry?;
+                decode_view(&key, &bytes)
+            })
+            .collect()
+    }
+
+    pub fn service_facts(&self, id: &ServiceId) -> Result<Option<ServiceFacts>, StoreError> {
+        self.get(&facts_key(&StreamId::Service(id.clone())))
+    }
+
+    /// Every service's facts, ordered by id.
+    pub fn all_service_facts(&self) -> Result<Vec<ServiceFacts>, StoreError> {
+        self.scan(SERVICE_FACTS)
+    }
+
+    pub fn gemeinde(&self, ags: Ags) -> Result<Option<GemeindeFacts>, StoreError> {
+        self.get(&facts_key(&StreamId::Gemeinde(ags)))
+    }
+
+    /// The municipalities of `land` (every one when `None`), by AGS.
+    pub fn gemeinden(&self, land: Option<LandCode>) -> Result<Vec<GemeindeFacts>, StoreError> {
+        self.scan(&land_prefix(GEMEINDE_FACTS, land))
+    }
+
+    /// The Kreise of `land` (every one when `None`), by key.
+    pub fn kreise(&self, land: Option<LandCode>) -> Result<Vec<KreisFacts>, StoreError> {
+        self.scan(&land_prefix(KREIS_FACTS, land))
+    }
+
+    /// The adoptions of `service` (of every service when `None`), by
+    /// service and AGS.
+    pub fn adoptions(&self, service: Option<&ServiceId>) -> Result<Vec<AdoptionFacts>, StoreError> {
+        match service {
+            Some(id) => self.scan(&format!("{ADOPTION_FACTS}{id}/")),
+            None => self.scan(ADOPTION_FACTS),
+        }
+    }
+
+    /// The adoptions by municipalities whose AGS starts with `ags_prefix`
+    /// (a Land's two digits, or a whole AGS), by AGS and service.
+    pub fn adoptions_by(&self, ags_prefix: &str) -> Result<Vec<AdoptionFacts>, StoreError> {
+        let mut adoptions = Vec::new();
+        for entry in self
+            .db
+            .scan_prefix(format!("{ADOPTIONS_BY_AGS}{ags_prefix}"))
+        {
+            let (key, _) = entry?;
+            let text = std::str::from_utf8(&key[ADOPTIONS_BY_AGS.len()..])
+                .map_err(|_| corrupt(&key, "not UTF-8"))?;
+            let (ags, service) = text
+                .split_once('/')
+                .ok_or_else(|| corrupt(&key, "no service after the AGS"))?;
+            let stored = format!("{ADOPTION_FACTS}{service}/{ags}");
+            match self.get(stored.as_bytes())? {
+                Some(adoption) => adoptions.push(adoption),
+                None => return Err(corrupt(&key, "index names a missing adoption")),
+            }
+        }
+        Ok(adoptions)
+    }
+
+    /// Every published allocation key and population figure.
+    pub fn reference(&self) -> Result<(Vec<KeyFacts>, Vec<PopulationFacts>), StoreError> {
+        Ok((self.scan(KEY_FACTS)?, self.scan(POPULATION_FACTS)?))
+    }
+
+    /// Up to `limit` events of `of` from `from_seq` on, in ledger order,
+    /// and whether more follow.
+    pub fn events(
+        &self,
+        of: &EventsOf,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<(Vec<SealedEvent>, bool), StoreError> {
+        let prefix = match of {
+            EventsOf::Service(id) => format!("{HISTORY_SERVICE}{id}/"),
+            EventsOf::Gemeinde(ags) => format!("{HISTORY_GEMEINDE}{ags}/"),
+            EventsOf::All => EVENTS.to_owned(),
+        };
+        let start = seq_key(prefix.as_bytes(), from_seq);
+        let mut events = Vec::new();
+        for entry in self.db.range(start..) {
+            let (key, bytes) = entry?;
+            if !key.starts_with(prefix.as_bytes()) {
+                break;
+            }
+            if events.len() == limit {
+                return Ok((events, true));
+            }
+            let event = match of {
+                EventsOf::All => decode_view(&key, &bytes)?,
+                _ => {
+                    let event_key = seq_key(EVENTS.as_bytes(), seq_of(&key)?);
+                    self.get(&event_key)?
+                        .ok_or_else(|| corrupt(&key, "index names a missing event"))?
+                }
+            };
+            events.push(event);
+        }
+        Ok((events, false))
+    }
+
     /// Writes `changes` and the new `checkpoint` in one atomic batch.
     pub fn commit(&self, checkpoint: Checkpoint, changes: Vec<Change>) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
@@ -106,6 +278,25 @@ impl Store {
                     batch.insert(service_key(&view.id), efa_proto::encode(&view))
                 }
                 Change::RemoveService(id) => batch.remove(service_key(&id)),
+                Change::PutFacts(facts) => {
+                    batch.insert(facts_key(&facts.stream()), encode_facts(&facts))
+                }
+                Change::PutEvent(sealed) => batch.insert(
+                    seq_key(EVENTS.as_bytes(), sealed.record.seq),
+                    efa_proto::encode(&sealed),
+                ),
+                Change::IndexService(id, seq) => batch.insert(
+                    seq_key(format!("{HISTORY_SERVICE}{id}/").as_bytes(), seq),
+                    &b""[..],
+                ),
+                Change::IndexGemeinde(ags, seq) => batch.insert(
+                    seq_key(format!("{HISTORY_GEMEINDE}{ags}/").as_bytes(), seq),
+                    &b""[..],
+                ),
+                Change::IndexAdoption(ags, id) => batch.insert(
+                    format!("{ADOPTIONS_BY_AGS}{ags}/{id}").into_bytes(),
+                    &b""[..],
+                ),
             }
         }
         batch.insert(CHECKPOINT_SEQ, &checkpoint.seq.to_be_bytes());
@@ -140,8 +331,71 @@ fn service_key(id: &ServiceId) -> Vec<u8> {
     format!("{CATALOGUE_PREFIX}{id}").into_bytes()
 }
 
-fn decode_view(key: &[u8], bytes: &[u8]) -> Result<ServiceView, StoreError> {
+fn decode_view<T: DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
     efa_proto::decode(bytes).map_err(|e| corrupt(key, &e.to_string()))
+}
+
+/// The key of a stream's facts.
+fn facts_key(stream: &StreamId) -> Vec<u8> {
+    match stream {
+        StreamId::Service(id) => format!("{SERVICE_FACTS}{id}"),
+        StreamId::Gemeinde(ags) => format!("{GEMEINDE_FACTS}{ags}"),
+        StreamId::Kreis(key) => format!("{KREIS_FACTS}{key}"),
+        StreamId::Operator(id) => format!("{OPERATOR_FACTS}{id}"),
+        StreamId::Adoption(id, ags) => format!("{ADOPTION_FACTS}{id}/{ags}"),
+        StreamId::AllocationKey(year) => format!("{KEY_FACTS}{year:05}"),
+        StreamId::Population(date) => format!("{POPULATION_FACTS}{date}"),
+    }
+    .into_bytes()
+}
+
+fn encode_facts(facts: &Facts) -> Vec<u8> {
+    match facts {
+        Facts::Service(f) => efa_proto::encode(f),
+        Facts::Gemeinde(f) => efa_proto::encode(f),
+        Facts::Kreis(f) => efa_proto::encode(f),
+        Facts::Operator(f) => efa_proto::encode(f),
+        Facts::Adoption(f) => efa_proto::encode(f),
+        Facts::Key(f) => efa_proto::encode(f),
+        Facts::Population(f) => efa_proto::encode(f),
+    }
+}
+
+fn decode_facts(stream: &StreamId, key: &[u8], bytes: &[u8]) -> Result<Facts, StoreError> {
+    Ok(match stream {
+        StreamId::Service(_) => Facts::Service(Box::new(decode_view(key, bytes)?)),
+        StreamId::Gemeinde(_) => Facts::Gemeinde(decode_view(key, bytes)?),
+        StreamId::Kreis(_) => Facts::Kreis(decode_view(key, bytes)?),
+        StreamId::Operator(_) => Facts::Operator(decode_view(key, bytes)?),
+        StreamId::Adoption(..) => Facts::Adoption(decode_view(key, bytes)?),
+        StreamId::AllocationKey(_) => Facts::Key(decode_view(key, bytes)?),
+        StreamId::Population(_) => Facts::Population(decode_view(key, bytes)?),
+    })
+}
+
+/// `prefix` followed by `seq` as big-endian bytes.
+fn seq_key(prefix: &[u8], seq: u64) -> Vec<u8> {
+    let mut key = prefix.to_vec();
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// The sequence at the end of an index key.
+fn seq_of(key: &[u8]) -> Result<u64, StoreError> {
+    let tail = key
+        .len()
+        .checked_sub(8)
+        .map(|start| &key[start..])
+        .ok_or_else(|| corrupt(key, "too short for a sequence"))?;
+    Ok(u64::from_be_bytes(fixed_bytes(key, tail)?))
+}
+
+/// `prefix`, then a Land's two digits if one is given.
+fn land_prefix(prefix: &str, land: Option<LandCode>) -> String {
+    match land {
+        Some(land) => format!("{prefix}{land}"),
+        None => prefix.to_owned(),
+    }
 }
 
 fn fixed_bytes<const N: usize>(key: &[u8], bytes: &[u8]) -> Result<[u8; N], StoreError> {

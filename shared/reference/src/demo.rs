@@ -153,68 +153,73 @@ fn services() -> Vec<DemoService> {
     ]
 }
 
-/// Costs: service id, year, category, euros.
+/// Costs: service id, year, category, cents (euros times 100).
 const COSTS: &[(&str, u16, CostCategory, i64)] = &[
     (
         "online-wohngeldantrag",
         2021,
         CostCategory::Development,
-        1_200_000_00,
+        1_200_000 * 100,
     ),
     (
         "online-wohngeldantrag",
         2022,
         CostCategory::Operation,
-        450_000_00,
+        450_000 * 100,
     ),
     (
         "online-wohngeldantrag",
         2023,
         CostCategory::Operation,
-        480_000_00,
+        480_000 * 100,
     ),
     (
         "online-wohngeldantrag",
         2024,
         CostCategory::Operation,
-        495_000_00,
+        495_000 * 100,
     ),
     (
         "digitale-baugenehmigung",
         2021,
         CostCategory::Development,
-        2_750_000_00,
+        2_750_000 * 100,
     ),
     (
         "digitale-baugenehmigung",
         2022,
         CostCategory::Operation,
-        910_000_00,
+        910_000 * 100,
     ),
     (
         "digitale-baugenehmigung",
         2023,
         CostCategory::Operation,
-        960_500_00,
+        960_500 * 100,
     ),
     (
         "bafoeg-digital",
         2021,
         CostCategory::Development,
-        1_800_000_00,
+        1_800_000 * 100,
     ),
-    ("bafoeg-digital", 2022, CostCategory::Operation, 600_000_00),
+    (
+        "bafoeg-digital",
+        2022,
+        CostCategory::Operation,
+        600_000 * 100,
+    ),
     (
         "unterhaltsvorschuss-online",
         2022,
         CostCategory::Operation,
-        320_000_00,
+        320_000 * 100,
     ),
     (
         "elektronische-wohnsitzanmeldung-ewa",
         2024,
         CostCategory::Development,
-        640_000_00,
+        640_000 * 100,
     ),
 ];
 
@@ -230,7 +235,10 @@ const EXAMPLES: &[(&str, &str, u64)] = &[
 
 /// Thuringian rollouts: service, AGS, and steps (stage, effective date).
 /// Some stop early on purpose, so the stalled list has entries.
-const ROLLOUTS: &[(&str, &str, &[(AdoptionStage, &str)])] = &[
+/// Steps of one adoption: stage and effective date.
+type Steps = &'static [(AdoptionStage, &'static str)];
+
+const ROLLOUTS: &[(&str, &str, Steps)] = &[
     (
         "online-wohngeldantrag",
         "16051000",

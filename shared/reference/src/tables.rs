@@ -59,8 +59,11 @@ pub fn laender() -> Result<Vec<LandRow>, CsvError> {
 
 /// Key shares per year in units of 1/100,000 percent, parsed exactly from
 /// the five-decimal percent strings.
-pub fn koenigsteiner() -> Result<Vec<(u16, Vec<(LandCode, u32)>)>, CsvError> {
-    let mut years: Vec<(u16, Vec<(LandCode, u32)>)> = Vec::new();
+/// The 16 shares of one year.
+pub type KeyShares = Vec<(LandCode, u32)>;
+
+pub fn koenigsteiner() -> Result<Vec<(u16, KeyShares)>, CsvError> {
+    let mut years: Vec<(u16, KeyShares)> = Vec::new();
     for record in csv::parse(KEYS, ',')? {
         let year = number(&record, 0, "year")? as u16;
         let code = land(&record, 1)?;

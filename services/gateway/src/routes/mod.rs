@@ -1,21 +1,35 @@
 //! The HTTP surface: which path goes to which handler, the layers every
 //! request passes (metrics, problem documents, body limit), and the state
 //! the handlers share, which is only a NATS client and read-only config:
-//! the gateway keeps no state of its own.
+//! the gateway keeps no state of its own. The API's routes are one list,
+//! [`api`], from which both the router and the OpenAPI document are made,
+//! so neither can miss a route.
 
+mod adoptions;
 mod health;
 mod page;
+mod participants;
+mod places;
+mod read;
+mod reference;
 mod services;
+mod views;
+mod write;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, get, on};
 use efa_proto::{CommandEnvelope, CommandReply, Query, QueryReply, subjects};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::limit::RequestBodyLimitLayer;
+
+pub use places::STALLED_DAYS_DEFAULT;
+pub use views::{HISTORY_LIMIT_MAX, PAGE_LIMIT_MAX};
 
 use crate::problem::{self, ApiError};
 use crate::tokens::TokenTable;
@@ -51,20 +65,196 @@ impl AppState {
     }
 }
 
+/// One route of the API: method, path template, handler.
+pub struct Endpoint {
+    pub method: Method,
+    pub path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+fn endpoint<H, T>(method: Method, path: &'static str, handler: H) -> Endpoint
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
+    Endpoint {
+        method,
+        path,
+        handler: on(filter, handler),
+    }
+}
+
+/// Every route under `/api/v1`, in the order the documentation lists them.
+pub fn api() -> Vec<Endpoint> {
+    let mut all = service_routes();
+    all.extend(view_routes());
+    all.extend(participant_routes());
+    all
+}
+
+fn service_routes() -> Vec<Endpoint> {
+    use Method as M;
+    vec![
+        endpoint(M::GET, "/api/v1/services", services::list),
+        endpoint(M::POST, "/api/v1/services", services::announce),
+        endpoint(M::GET, "/api/v1/services/{id}", services::get_one),
+        endpoint(M::PUT, "/api/v1/services/{id}", services::update_details),
+        endpoint(
+            M::POST,
+            "/api/v1/services/{id}/status",
+            services::change_status,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/services/{id}/reifegrad",
+            services::assess_reifegrad,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/services/{id}/retirement",
+            services::retire,
+        ),
+        endpoint(
+            M::GET,
+            "/api/v1/services/{id}/participations",
+            views::participations,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/services/{id}/participations",
+            services::join,
+        ),
+        endpoint(
+            M::DELETE,
+            "/api/v1/services/{id}/participations/{land}",
+            services::leave,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/services/{id}/costs",
+            services::report_cost,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/services/{id}/costs/{cost_no}/corrections",
+            services::correct_cost,
+        ),
+    ]
+}
+
+fn view_routes() -> Vec<Endpoint> {
+    use Method as M;
+    vec![
+        endpoint(M::GET, "/api/v1/catalogue", views::catalogue),
+        endpoint(
+            M::GET,
+            "/api/v1/services/{id}/detail",
+            views::service_detail,
+        ),
+        endpoint(
+            M::GET,
+            "/api/v1/services/{id}/costs/{year}",
+            views::cost_sharing,
+        ),
+        endpoint(M::GET, "/api/v1/services/{id}/funnel", views::funnel),
+        endpoint(
+            M::GET,
+            "/api/v1/services/{id}/history",
+            views::service_history,
+        ),
+        endpoint(M::GET, "/api/v1/lands/{land}", places::land),
+        endpoint(
+            M::GET,
+            "/api/v1/lands/{land}/costs/{year}",
+            places::land_costs,
+        ),
+        endpoint(M::GET, "/api/v1/lands/{land}/rollout", places::rollout),
+        endpoint(M::GET, "/api/v1/lands/{land}/stalled", places::stalled),
+        endpoint(M::GET, "/api/v1/reuse", places::reuse),
+        endpoint(M::GET, "/api/v1/history", views::all_history),
+        endpoint(M::GET, "/api/v1/openapi.json", openapi),
+    ]
+}
+
+fn participant_routes() -> Vec<Endpoint> {
+    use Method as M;
+    vec![
+        endpoint(
+            M::POST,
+            "/api/v1/gemeinden",
+            participants::register_gemeinde,
+        ),
+        endpoint(M::GET, "/api/v1/gemeinden/{ags}", places::gemeinde),
+        endpoint(
+            M::PUT,
+            "/api/v1/gemeinden/{ags}",
+            participants::rename_gemeinde,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/gemeinden/{ags}/merger",
+            participants::merge_gemeinde,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/gemeinden/{ags}/retirement",
+            participants::retire_gemeinde,
+        ),
+        endpoint(M::POST, "/api/v1/kreise", participants::register_kreis),
+        endpoint(
+            M::POST,
+            "/api/v1/operators",
+            participants::register_operator,
+        ),
+        endpoint(M::POST, "/api/v1/adoptions", adoptions::request),
+        endpoint(
+            M::POST,
+            "/api/v1/adoptions/{service}/{ags}/steps",
+            adoptions::step,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/adoptions/{service}/{ags}/withdrawal",
+            adoptions::withdraw,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/reference/allocation-keys",
+            reference::allocation_key,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/reference/populations",
+            reference::population,
+        ),
+    ]
+}
+
+/// `GET /api/v1/openapi.json`.
+async fn openapi() -> axum::Json<serde_json::Value> {
+    axum::Json(crate::openapi::openapi_document())
+}
+
 /// The gateway's routes with all layers. Layers added later wrap the
 /// earlier ones: the body limit is innermost, so its 413 still passes
 /// through `problem::finish` and is counted by `metrics::track`.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/", get(page::catalogue))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(crate::metrics::render))
-        .route(
-            "/api/v1/services",
-            get(services::list).post(services::announce),
-        )
-        .route("/api/v1/services/{id}", get(services::get_one))
+        .route("/metrics", get(crate::metrics::render));
+    for endpoint in api() {
+        router = router.route(endpoint.path, endpoint.handler);
+    }
+    router
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))

@@ -1,143 +1,198 @@
-//! `/api/v1/services`: announcing a service (a command to the ledger) and
-//! reading the catalogue (queries to the projector), with read-your-writes
+//! `/api/v1/services`: announcing a service and the writes to its stream
+//! (details, status, Reifegrad, retirement, Beitritt and leaving, costs
+//! and corrections), each a command to the ledger; and reading the plain
+//! catalogue and one service from the projector, with read-your-writes
 //! through `?min_seq=`.
 
 use axum::Json;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, State};
-use axum::http::header::{ETAG, LOCATION};
-use axum::http::{HeaderValue, StatusCode};
+use axum::extract::State;
+use axum::http::header::ETAG;
 use axum::response::{IntoResponse, Response};
-use efa_proto::{
-    Accepted, Command, CommandEnvelope, CommandReply, Query, QueryKind, QueryReply, ServiceId,
-};
-use serde::Deserialize;
+use efa_proto::{Command, QueryKind, QueryReply};
 
 use super::AppState;
-use crate::announce;
-use crate::dto::{AcceptedJson, CatalogueJson, ServiceJson};
-use crate::extract::{Caller, IdempotencyKey, IfMatch, JsonBody};
-use crate::idempotency;
+use super::read::{self, ask};
+use super::write::{Created, etag, submit};
+use crate::commands::{Parsed, services};
+use crate::dto::{CatalogueJson, ServiceJson};
+use crate::extract::{JsonBody, OptionalJsonBody, PathParams, WriteHeaders};
+use crate::params::ReadQuery;
 use crate::problem::ApiError;
+use crate::{announce, tables};
 
-/// `?min_seq=N`: answer from a view that has seen at least ledger event N.
-#[derive(Debug, Default, Deserialize)]
-pub struct ReadParams {
-    #[serde(default)]
-    min_seq: u64,
-}
-
-fn read_params(
-    params: Result<axum::extract::Query<ReadParams>, QueryRejection>,
-) -> Result<u64, ApiError> {
-    params.map(|params| params.0.min_seq).map_err(|_| {
-        ApiError::BadRequest(
-            "Der Parameter min_seq muss eine nicht-negative ganze Zahl sein.".to_owned(),
-        )
-    })
-}
+/// The parameters of `/api/v1/catalogue`, refused here with a pointer.
+const CATALOGUE_PARAMS: [&str; 10] = [
+    "land",
+    "themenfeld",
+    "status",
+    "reifegrad",
+    "channel",
+    "q",
+    "sort",
+    "offset",
+    "limit",
+    "as_of",
+];
 
 /// `POST /api/v1/services`.
 pub async fn announce(
     State(state): State<AppState>,
-    Caller(actor): Caller,
-    IdempotencyKey(key): IdempotencyKey,
-    IfMatch(expected_version): IfMatch,
+    headers: WriteHeaders,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let announcement = announce::parse(&body).map_err(ApiError::rejected)?;
     let service = announcement.command.service.clone();
-    let envelope = CommandEnvelope {
-        command_id: idempotency::command_id(&actor, &key),
-        actor,
-        expected_version,
-        effective: announcement.effective,
-        command: Command::AnnounceService(announcement.command),
+    let parsed = Parsed::new(
+        Command::AnnounceService(announcement.command),
+        announcement.effective,
+    );
+    let created = Created {
+        location: Some(format!("/api/v1/services/{service}")),
+        id: Some(service),
     };
-    match state.command(&envelope).await? {
-        CommandReply::Accepted(accepted) => Ok(accepted_response(&service, &accepted)),
-        CommandReply::Rejected(rejection) => Err(ApiError::Rejected {
-            rejection,
-            if_match: expected_version.is_some(),
-        }),
-    }
+    submit(&state, headers, parsed, created).await
 }
 
-/// 201 with the new service's address, or 200 when the ledger answered a
-/// repeated idempotency key from memory.
-fn accepted_response(service: &ServiceId, accepted: &Accepted) -> Response {
-    let status = if accepted.replayed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    let mut response = (status, Json(AcceptedJson::new(service, accepted))).into_response();
-    let headers = response.headers_mut();
-    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/services/{service}")) {
-        headers.insert(LOCATION, location);
+/// `GET /api/v1/services`: the whole catalogue, as JSON or CSV.
+pub async fn list(State(state): State<AppState>, query: ReadQuery) -> Result<Response, ApiError> {
+    if let Some(name) = CATALOGUE_PARAMS.iter().find(|name| query.has(name)) {
+        return Err(ApiError::BadRequest(format!(
+            "Der Parameter „{name}“ gilt hier nicht: Filter, Sortierung und Stichtag bietet \
+             /api/v1/catalogue."
+        )));
     }
-    headers.insert(ETAG, etag(accepted.stream_version));
-    if accepted.replayed {
-        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    response
-}
-
-fn etag(version: u64) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\""))
-        .expect("a quoted number is a valid header value")
-}
-
-/// `GET /api/v1/services`: the whole catalogue.
-pub async fn list(
-    State(state): State<AppState>,
-    params: Result<axum::extract::Query<ReadParams>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let min_seq = read_params(params)?;
-    match state
-        .query(&Query {
-            min_seq,
-            kind: QueryKind::Catalogue,
-        })
-        .await?
-    {
-        QueryReply::Catalogue(view) => Ok(Json(CatalogueJson::from(&view)).into_response()),
-        QueryReply::Rejected(rejection) => Err(ApiError::rejected(rejection)),
-        _ => Err(ApiError::UnexpectedReply("the projector")),
+    let format = query.allow(&["format"])?.format()?;
+    match ask(&state, query.min_seq()?, QueryKind::Catalogue).await? {
+        QueryReply::Catalogue(view) => Ok(read::list(
+            format,
+            || CatalogueJson::from(&view),
+            || tables::services(&view),
+        )),
+        _ => Err(read::unexpected()),
     }
 }
 
 /// `GET /api/v1/services/{id}`: one service, with its version as ETag.
 pub async fn get_one(
     State(state): State<AppState>,
-    id: Result<Path<String>, PathRejection>,
-    params: Result<axum::extract::Query<ReadParams>, QueryRejection>,
+    path: PathParams,
+    query: ReadQuery,
 ) -> Result<Response, ApiError> {
-    let not_an_id = || {
-        ApiError::BadRequest(
-            "Die Kennung einer Leistung besteht aus Kleinbuchstaben, Ziffern und Bindestrichen."
-                .to_owned(),
-        )
-    };
-    let Path(id) = id.map_err(|_| not_an_id())?;
-    let id = ServiceId::parse(&id).map_err(|_| not_an_id())?;
-    let min_seq = read_params(params)?;
-    match state
-        .query(&Query {
-            min_seq,
-            kind: QueryKind::Service(id.clone()),
-        })
-        .await?
-    {
-        QueryReply::Service(Some(view)) => {
+    let id = path.service("id")?;
+    let min_seq = query.allow(&[])?.min_seq()?;
+    match ask(&state, min_seq, QueryKind::Service(id.clone())).await? {
+        QueryReply::Service(view) => {
+            let view = read::found(view, || {
+                format!("Die Leistung „{id}“ ist nicht im Katalog.")
+            })?;
             let mut response = Json(ServiceJson::from(&view)).into_response();
             response.headers_mut().insert(ETAG, etag(view.version));
             Ok(response)
         }
-        QueryReply::Service(None) => Err(ApiError::NotFound(format!(
-            "Die Leistung „{id}“ ist nicht im Katalog."
-        ))),
-        QueryReply::Rejected(rejection) => Err(ApiError::rejected(rejection)),
-        _ => Err(ApiError::UnexpectedReply("the projector")),
+        _ => Err(read::unexpected()),
     }
+}
+
+/// `PUT /api/v1/services/{id}`: all details, replaced whole.
+pub async fn update_details(
+    State(state): State<AppState>,
+    headers: WriteHeaders,
+    path: PathParams,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let parsed =
+        services::update_details(path.service("id")?, &body).map_err(ApiError::rejected)?;
+    submit(&state, headers, parsed, Created::default()).await
+}
+
+/// `POST /api/v1/services/{id}/status`.
+pub async fn change_status(
+    State(state): State<AppState>,
+    headers: WriteHeaders,
+    path: PathParams,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let parsed = services::change_status(path.service("id")?, &body).map_err(ApiError::rejected)?;
+    submit(&state, headers, parsed, Created::default()).await
+}
+
+/// `POST /api/v1/services/{id}/reifegrad`.
+pub async fn assess_reifegrad(
+    State(state): State<AppState>,
+    headers: WriteHeaders,
+    path: PathParams,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let parsed =
+        services::assess_reifegrad(path.service("id")?, &body).map_err(ApiError::rejected)?;
+    submit(&state, headers, parsed, Created::default()).await
+}
+
+/// `POST /api/v1/services/{id}/retirement`.
+pub async fn retire(
+    State(state): State<AppState>,
+    headers: WriteHeaders,
+    path: PathParams,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let parsed = services::retire(path.service("id")?, &body).map_err(ApiError::rejected)?;
+    submit(&state, headers, parsed, Created::default()).await
+}
+
+/// `POST /api/v1/services/{id}/participations`: a Land joins.
+pub async fn join(
+    State(state): State<AppState>,
+    headers: WriteHeaders,
+    path: PathParams,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let service = path.service("id")?;
+    let location = format!("/api/v1/services/{service}/participations");
+    let parsed = services::join(service, &body).map_err(ApiError::rejected)?;
+    submit(&state, headers, parsed, Created::at(location)).await
+}
+
+/// `DELETE /api/v1/services/{id}/participations/{land}`: a Land leaves,
+/// effective as of the body's or the query's `effective`.
+pub async fn leave(
+    State(state): State<AppState>,
+    headers: WriteHeaders,
+    path: PathParams,
+    query: ReadQuery,
+    OptionalJsonBody(body): OptionalJsonBody,
+) -> Result<Response, ApiError> {
+    let (service, land) = (path.service("id")?, path.land("land")?);
+    let from_query = query.allow_exactly(&["effective"])?.date("effective")?;
+    let parsed = services::leave(service, land, &body, from_query).map_err(ApiError::rejected)?;
+    submit(&state, headers, parsed, Created::default()).await
+}
+
+/// `POST /api/v1/services/{id}/costs`.
+pub async fn report_cost(
+    State(state): State<AppState>,
+    headers: WriteHeaders,
+    path: PathParams,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let service = path.service("id")?;
+    let parsed = services::report_cost(service.clone(), &body).map_err(ApiError::rejected)?;
+    let created = match &parsed.command {
+        Command::ReportCost(cost) => {
+            Created::at(format!("/api/v1/services/{service}/costs/{}", cost.year))
+        }
+        _ => Created::default(),
+    };
+    submit(&state, headers, parsed, created).await
+}
+
+/// `POST /api/v1/services/{id}/costs/{cost_no}/corrections`.
+pub async fn correct_cost(
+    State(state): State<AppState>,
+    headers: WriteHeaders,
+    path: PathParams,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let (service, cost_no) = (path.service("id")?, path.number("cost_no")?);
+    let parsed = services::correct_cost(service, cost_no, &body).map_err(ApiError::rejected)?;
+    submit(&state, headers, parsed, Created::default()).await
 }

@@ -1,6 +1,10 @@
 //! The projector against a real nats-server, with the test playing the
 //! ledger: events published to the stream, the read API served from memory.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failed step should fail the test loudly
+
+mod costs;
+mod rollout;
 mod support;
 
 use std::time::{Duration, Instant};

@@ -11,7 +11,7 @@ use efa_projector::{Projector, ProjectorConfig, ProjectorError};
 use efa_proto::{
     Actor, Channel, CommandId, CostModel, Date, Event, EventId, EventRecord, EventsPage, LandCode,
     Query, QueryKind, QueryReply, ReadEvents, ReadReply, Reifegrad, SCHEMA_VERSION, SealedEvent,
-    ServiceAnnounced, ServiceId, ServiceStatus, StreamId, Timestamp, subjects,
+    ServiceAnnounced, ServiceId, ServiceStatus, Timestamp, subjects,
 };
 use efa_runtime::Shutdown;
 use futures::StreamExt;
@@ -51,6 +51,41 @@ impl FakeLedger {
             .lock()
             .expect("the ledger lock is never poisoned")
             .push(sealed.clone());
+        sealed
+    }
+
+    /// Seals `event` as the next event: effective on `effective`, recorded
+    /// `late_days` later, by `actor`, with the stream's next version.
+    pub fn record(
+        &self,
+        effective: &str,
+        late_days: i64,
+        actor: Actor,
+        event: Event,
+    ) -> SealedEvent {
+        let effective = Date::parse(effective).expect("tests use valid dates");
+        let mut events = self
+            .events
+            .lock()
+            .expect("the ledger lock is never poisoned");
+        let seq = events.len() as u64 + 1;
+        let stream = event.stream();
+        let stream_version = events.iter().filter(|e| e.record.stream == stream).count() as u64 + 1;
+        let day = i64::from(effective.days_since_epoch()) + late_days;
+        let sealed = SealedEvent::seal(EventRecord {
+            schema_version: SCHEMA_VERSION,
+            seq,
+            event_id: EventId(id_bytes(seq)),
+            stream,
+            stream_version,
+            recorded_at: Timestamp::from_micros(day * 86_400_000_000 + 36_000_000_000),
+            effective,
+            actor,
+            command_id: CommandId(id_bytes(seq)),
+            prev_hash: events.last().map_or([0; 32], |previous| previous.hash),
+            event,
+        });
+        events.push(sealed.clone());
         sealed
     }
 
@@ -95,33 +130,59 @@ impl FakeLedger {
     }
 }
 
+/// Unique 16 bytes per sequence (beyond 255 events too).
+fn id_bytes(seq: u64) -> [u8; 16] {
+    let mut bytes = [0; 16];
+    bytes[..8].copy_from_slice(&seq.to_be_bytes());
+    bytes[15] = 0xee;
+    bytes
+}
+
+/// Publishes every event in order and waits until `projector` applied
+/// the last one.
+pub async fn publish_all(js: &jetstream::Context, projector: &mut Running, events: &[SealedEvent]) {
+    for event in events {
+        publish(js, event).await;
+    }
+    if let Some(last) = events.last() {
+        projector.applied(last.record.seq).await;
+    }
+}
+
 pub fn announcement(seq: u64, prev_hash: [u8; 32], service: &str) -> EventRecord {
-    let service = ServiceId::parse(service).expect("tests use valid service ids");
+    let lead = LandCode::new(16).expect("16 is Thüringen");
+    let event = announcement_event(service, lead);
     EventRecord {
         schema_version: SCHEMA_VERSION,
         seq,
         event_id: EventId([seq as u8; 16]),
-        stream: StreamId::Service(service.clone()),
+        stream: event.stream(),
         stream_version: 1,
         recorded_at: Timestamp::from_micros(1_700_000_000_000_000 + seq as i64),
         effective: Date::from_ymd(2024, 3, 1).expect("a valid date"),
-        actor: Actor::Land(LandCode::new(16).expect("16 is Thüringen")),
+        actor: Actor::Land(lead),
         command_id: CommandId([seq as u8; 16]),
         prev_hash,
-        event: Event::ServiceAnnounced(ServiceAnnounced {
-            title: format!("Titel von {service}"),
-            service,
-            lead: LandCode::new(16).expect("16 is Thüringen"),
-            ozg_id: None,
-            leika: Vec::new(),
-            themenfeld: "Familie & Kind".to_owned(),
-            provider: "KIV Thüringen".to_owned(),
-            channel: Channel::FitStore,
-            cost_model: CostModel::EqualShares,
-            status: ServiceStatus::Available,
-            reifegrad: Reifegrad::new(4).expect("4 is a Reifegrad"),
-        }),
+        event,
     }
+}
+
+/// The announcement of `service` led by `lead`, with equal shares.
+pub fn announcement_event(service: &str, lead: LandCode) -> Event {
+    let service = ServiceId::parse(service).expect("tests use valid service ids");
+    Event::ServiceAnnounced(ServiceAnnounced {
+        title: format!("Titel von {service}"),
+        service,
+        lead,
+        ozg_id: None,
+        leika: Vec::new(),
+        themenfeld: "Familie & Kind".to_owned(),
+        provider: "KIV Thüringen".to_owned(),
+        channel: Channel::FitStore,
+        cost_model: CostModel::EqualShares,
+        status: ServiceStatus::Available,
+        reifegrad: Reifegrad::new(4).expect("4 is a Reifegrad"),
+    })
 }
 
 /// Ensures the event stream and returns a JetStream context.

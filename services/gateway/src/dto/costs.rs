@@ -1,0 +1,126 @@
+//! JSON of cost sharing: a service's costs of a year split among the
+//! Länder under its own model and the others, and what one Land owes.
+//! Every share comes with its weight, its days and its exact value.
+
+use efa_proto::views::{CostSharingView, CostSplit, LandCostLine, LandCostsView, ShareLine};
+use serde::Serialize;
+
+use super::catalogue::CostLineJson;
+use super::{CostModelJson, LandJson, MoneyJson, exact};
+
+/// One Land's share, with what it was computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ShareJson {
+    #[serde(flatten)]
+    pub land: LandJson,
+    pub weight: u64,
+    pub days: u32,
+    /// The share before rounding, in cents, exactly.
+    pub exact_cents: String,
+    pub fraction: String,
+    pub amount: MoneyJson,
+}
+
+impl From<&ShareLine> for ShareJson {
+    fn from(line: &ShareLine) -> Self {
+        Self {
+            land: LandJson::from(line.land),
+            weight: line.weight,
+            days: line.days,
+            exact_cents: exact(&line.exact_cents),
+            fraction: exact(&line.fraction),
+            amount: MoneyJson::from(line.cents),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SplitJson {
+    pub model: CostModelJson,
+    pub model_label: String,
+    pub weights_source: String,
+    pub total: MoneyJson,
+    pub allocated: MoneyJson,
+    pub unallocated: MoneyJson,
+    pub days_in_year: u32,
+    pub shares: Vec<ShareJson>,
+    pub problem: Option<String>,
+}
+
+impl From<&CostSplit> for SplitJson {
+    fn from(split: &CostSplit) -> Self {
+        Self {
+            model: CostModelJson::from(&split.model),
+            model_label: split.model.label_de(),
+            weights_source: split.weights_source.clone(),
+            total: MoneyJson::from(split.total),
+            allocated: MoneyJson::from(split.allocated),
+            unallocated: MoneyJson::from(split.unallocated),
+            days_in_year: split.days_in_year,
+            shares: split.shares.iter().map(ShareJson::from).collect(),
+            problem: split.problem.clone(),
+        }
+    }
+}
+
+/// `GET /api/v1/services/{id}/costs/{year}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CostSharingJson {
+    pub service: String,
+    pub year: u16,
+    pub costs: Vec<CostLineJson>,
+    pub split: SplitJson,
+    pub alternatives: Vec<SplitJson>,
+}
+
+impl From<&CostSharingView> for CostSharingJson {
+    fn from(view: &CostSharingView) -> Self {
+        Self {
+            service: view.service.to_string(),
+            year: view.year,
+            costs: view.costs.iter().map(CostLineJson::from).collect(),
+            split: SplitJson::from(&view.split),
+            alternatives: view.alternatives.iter().map(SplitJson::from).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LandCostLineJson {
+    pub service: String,
+    pub title: String,
+    pub service_total: MoneyJson,
+    pub share: ShareJson,
+}
+
+impl From<&LandCostLine> for LandCostLineJson {
+    fn from(line: &LandCostLine) -> Self {
+        Self {
+            service: line.service.to_string(),
+            title: line.title.clone(),
+            service_total: MoneyJson::from(line.service_total),
+            share: ShareJson::from(&line.share),
+        }
+    }
+}
+
+/// `GET /api/v1/lands/{land}/costs/{year}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LandCostsJson {
+    #[serde(flatten)]
+    pub land: LandJson,
+    pub year: u16,
+    pub total: MoneyJson,
+    pub lines: Vec<LandCostLineJson>,
+}
+
+impl From<&LandCostsView> for LandCostsJson {
+    fn from(view: &LandCostsView) -> Self {
+        Self {
+            land: LandJson::from(view.land),
+            year: view.year,
+            total: MoneyJson::from(view.total),
+            lines: view.lines.iter().map(LandCostLineJson::from).collect(),
+        }
+    }
+}

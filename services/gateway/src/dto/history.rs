@@ -1,0 +1,67 @@
+//! JSON of the audit history: events in ledger order with who, when
+//! (recorded and effective), a German one-line summary and the chain hash.
+
+use efa_proto::views::{HistoryEntry, HistorySubject, HistoryView};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryEntryJson {
+    pub seq: u64,
+    pub recorded_at: String,
+    pub effective: String,
+    pub actor: String,
+    pub event: String,
+    pub summary: String,
+    pub hash: String,
+}
+
+impl From<&HistoryEntry> for HistoryEntryJson {
+    fn from(entry: &HistoryEntry) -> Self {
+        Self {
+            seq: entry.seq,
+            recorded_at: entry.recorded_at.to_string(),
+            effective: entry.effective.to_string(),
+            actor: entry.actor.to_string(),
+            event: entry.event_name.clone(),
+            summary: entry.summary_de.clone(),
+            hash: entry.hash_hex.clone(),
+        }
+    }
+}
+
+/// `service:<id>`, `gemeinde:<ags>` or `all`.
+pub fn subject(subject: &HistorySubject) -> String {
+    match subject {
+        HistorySubject::Service(id) => format!("service:{id}"),
+        HistorySubject::Gemeinde(ags) => format!("gemeinde:{ags}"),
+        HistorySubject::All => "all".to_owned(),
+    }
+}
+
+/// `GET /api/v1/history`, `GET /api/v1/services/{id}/history`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryJson {
+    pub subject: String,
+    pub entries: Vec<HistoryEntryJson>,
+    pub more: bool,
+    /// `from_seq` for the next page, when more entries follow.
+    pub next_from_seq: Option<u64>,
+    pub chain_verified_to: u64,
+}
+
+impl From<&HistoryView> for HistoryJson {
+    fn from(view: &HistoryView) -> Self {
+        let next_from_seq = view
+            .entries
+            .last()
+            .filter(|_| view.more)
+            .map(|last| last.seq + 1);
+        Self {
+            subject: subject(&view.subject),
+            entries: view.entries.iter().map(HistoryEntryJson::from).collect(),
+            more: view.more,
+            next_from_seq,
+            chain_verified_to: view.chain_verified_to,
+        }
+    }
+}

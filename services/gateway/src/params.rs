@@ -1,0 +1,249 @@
+//! The query string of a read (`?min_seq=12&as_of=2024-01-01`), checked
+//! against the parameters the route knows: an unknown, repeated or
+//! malformed parameter is a 400 naming it, so a typo never silently
+//! answers something else. Also decides the answer's format: CSV when
+//! `?format=csv` or `Accept: text/csv`, JSON otherwise.
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::header::ACCEPT;
+use axum::http::request::Parts;
+use efa_proto::{Ags, Date, KreisKey, LandCode, ServiceId};
+
+use crate::extract::digits;
+use crate::problem::ApiError;
+
+/// The parameters every read knows.
+pub const COMMON: [&str; 1] = ["min_seq"];
+
+/// A read's query string and `Accept` header.
+#[derive(Debug, Clone)]
+pub struct ReadQuery {
+    pairs: Vec<(String, String)>,
+    accepts_csv: bool,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ReadQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(pairs) = Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| {
+                ApiError::BadRequest("Die Parameter der Adresse sind nicht lesbar.".to_owned())
+            })?;
+        let accepts_csv = parts
+            .headers
+            .get_all(ACCEPT)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .any(|range| {
+                let essence = range.split(';').next().unwrap_or_default().trim();
+                essence.eq_ignore_ascii_case("text/csv")
+            });
+        Ok(Self { pairs, accepts_csv })
+    }
+}
+
+/// How to answer a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+fn bad(name: &str, what: &str) -> ApiError {
+    ApiError::BadRequest(format!("Der Parameter „{name}“ {what}."))
+}
+
+impl ReadQuery {
+    /// Checks that every parameter is in `COMMON` or `known` and is given
+    /// at most once.
+    pub fn allow(&self, known: &[&str]) -> Result<&Self, ApiError> {
+        let names: Vec<&str> = COMMON.iter().chain(known).copied().collect();
+        self.allow_exactly(&names)
+    }
+
+    /// Checks that every parameter is in `names` (a write's query knows no
+    /// `min_seq`) and is given at most once.
+    pub fn allow_exactly(&self, names: &[&str]) -> Result<&Self, ApiError> {
+        for (i, (name, _)) in self.pairs.iter().enumerate() {
+            if !names.contains(&name.as_str()) {
+                return Err(bad(
+                    name,
+                    &format!("ist hier unbekannt (bekannt: {})", names.join(", ")),
+                ));
+            }
+            if self.pairs[..i].iter().any(|(earlier, _)| earlier == name) {
+                return Err(bad(name, "darf nur einmal vorkommen"));
+            }
+        }
+        Ok(self)
+    }
+
+    /// Whether the parameter is there at all.
+    pub fn has(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(key, _)| key == name)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn parse<T>(
+        &self,
+        name: &str,
+        what: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<T>, ApiError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(text) => parse(text.trim()).map(Some).ok_or_else(|| bad(name, what)),
+        }
+    }
+
+    /// `?min_seq=N`: answer from a view that has seen at least ledger event N.
+    pub fn min_seq(&self) -> Result<u64, ApiError> {
+        self.parse(
+            "min_seq",
+            "muss eine nicht-negative ganze Zahl sein",
+            digits,
+        )
+        .map(Option::unwrap_or_default)
+    }
+
+    /// A date (`as_of`, `effective`).
+    pub fn date(&self, name: &str) -> Result<Option<Date>, ApiError> {
+        self.parse(name, "muss ein Datum JJJJ-MM-TT sein", |text| {
+            Date::parse(text).ok()
+        })
+    }
+
+    /// A whole number in `range`, or `default` when absent.
+    pub fn number(
+        &self,
+        name: &str,
+        default: u32,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> Result<u32, ApiError> {
+        let what = format!(
+            "muss eine ganze Zahl von {} bis {} sein",
+            range.start(),
+            range.end()
+        );
+        self.parse(name, &what, |text| {
+            digits(text)
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|n| range.contains(n))
+        })
+        .map(|n| n.unwrap_or(default))
+    }
+
+    /// A ledger sequence (`from_seq`), 0 when absent.
+    pub fn seq(&self, name: &str) -> Result<u64, ApiError> {
+        self.parse(name, "muss eine nicht-negative ganze Zahl sein", digits)
+            .map(Option::unwrap_or_default)
+    }
+
+    pub fn land(&self, name: &str) -> Result<Option<LandCode>, ApiError> {
+        self.parse(name, "muss ein Ländercode von 01 bis 16 sein", |text| {
+            LandCode::parse(text).ok()
+        })
+    }
+
+    pub fn kreis(&self, name: &str) -> Result<Option<KreisKey>, ApiError> {
+        self.parse(name, "muss ein Kreisschlüssel aus 5 Ziffern sein", |text| {
+            KreisKey::parse(text).ok()
+        })
+    }
+
+    pub fn ags(&self, name: &str) -> Result<Option<Ags>, ApiError> {
+        self.parse(
+            name,
+            "muss ein Gemeindeschlüssel aus 8 Ziffern sein",
+            |text| Ags::parse(text).ok(),
+        )
+    }
+
+    pub fn service(&self, name: &str) -> Result<Option<ServiceId>, ApiError> {
+        self.parse(name, "muss die Kennung einer Leistung sein", |text| {
+            ServiceId::parse(text).ok()
+        })
+    }
+
+    /// One of `keys`, or the first when absent.
+    pub fn choice<'k>(&self, name: &str, keys: &[&'k str]) -> Result<&'k str, ApiError> {
+        let what = format!("muss einer von {} sein", keys.join(", "));
+        self.parse(name, &what, |text| {
+            keys.iter().copied().find(|k| *k == text)
+        })
+        .map(|key| key.or(keys.first().copied()).unwrap_or_default())
+    }
+
+    /// CSV when `?format=csv`, or when `Accept` names `text/csv` and no
+    /// `format` is given; JSON otherwise.
+    pub fn format(&self) -> Result<Format, ApiError> {
+        match self.choice("format", &["json", "csv"])? {
+            "csv" => Ok(Format::Csv),
+            _ if !self.has("format") && self.accepts_csv => Ok(Format::Csv),
+            _ => Ok(Format::Json),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(pairs: &[(&str, &str)], accepts_csv: bool) -> ReadQuery {
+        ReadQuery {
+            pairs: pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            accepts_csv,
+        }
+    }
+
+    fn detail(error: ApiError) -> String {
+        match error {
+            ApiError::BadRequest(detail) => detail,
+            other => panic!("expected a bad request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_repeated_and_malformed_parameters_are_named() {
+        let q = query(&[("lnad", "16")], false);
+        assert!(detail(q.allow(&["land"]).unwrap_err()).contains("„lnad“"));
+        let q = query(&[("land", "16"), ("land", "01")], false);
+        assert!(detail(q.allow(&["land"]).unwrap_err()).contains("nur einmal"));
+        let q = query(&[("min_seq", "-1"), ("as_of", "2024-02-30")], false);
+        assert!(detail(q.min_seq().unwrap_err()).contains("„min_seq“"));
+        assert!(detail(q.date("as_of").unwrap_err()).contains("„as_of“"));
+        let q = query(&[("limit", "1001")], false);
+        assert!(detail(q.number("limit", 100, 1..=1000).unwrap_err()).contains("„limit“"));
+        assert_eq!(
+            query(&[], false).number("limit", 100, 1..=1000).unwrap(),
+            100
+        );
+    }
+
+    #[test]
+    fn csv_is_chosen_by_parameter_or_accept_header() {
+        assert_eq!(query(&[], false).format().unwrap(), Format::Json);
+        assert_eq!(query(&[], true).format().unwrap(), Format::Csv);
+        assert_eq!(
+            query(&[("format", "csv")], false).format().unwrap(),
+            Format::Csv
+        );
+        assert_eq!(
+            query(&[("format", "json")], true).format().unwrap(),
+            Format::Json
+        );
+        assert!(query(&[("format", "xml")], false).format().is_err());
+    }
+}

@@ -1,0 +1,43 @@
+//! What every read does: ask the projector (with `min_seq` for
+//! read-your-writes), turn its rejections into problems, an absent
+//! subject into a 404, and answer a list as JSON or as CSV.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use efa_proto::{Query, QueryKind, QueryReply};
+use serde::Serialize;
+
+use super::AppState;
+use crate::csv::Table;
+use crate::params::Format;
+use crate::problem::ApiError;
+
+/// Asks the projector; a rejection becomes the error.
+pub async fn ask(state: &AppState, min_seq: u64, kind: QueryKind) -> Result<QueryReply, ApiError> {
+    match state.query(&Query { min_seq, kind }).await? {
+        QueryReply::Rejected(rejection) => Err(ApiError::rejected(rejection)),
+        reply => Ok(reply),
+    }
+}
+
+/// The projector answered with the wrong kind of view.
+pub fn unexpected() -> ApiError {
+    ApiError::UnexpectedReply("the projector")
+}
+
+/// A view that may be absent: `None` is a 404 with `missing` as detail.
+pub fn found<T>(view: Option<T>, missing: impl FnOnce() -> String) -> Result<T, ApiError> {
+    view.ok_or_else(|| ApiError::NotFound(missing()))
+}
+
+/// A list as JSON or as CSV; each is only built when asked for.
+pub fn list<J: Serialize>(
+    format: Format,
+    json: impl FnOnce() -> J,
+    csv: impl FnOnce() -> Table,
+) -> Response {
+    match format {
+        Format::Json => Json(json()).into_response(),
+        Format::Csv => csv().into_response(),
+    }
+}

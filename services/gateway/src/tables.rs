@@ -1,0 +1,290 @@
+//! The lists of the API as CSV tables with German headers, one function
+//! per list. Labels are the German ones (`in Betrieb`, `Pilotbetrieb`),
+//! euro amounts have a decimal comma, dates are ISO 8601. Exact fractions
+//! stay in the JSON: a spreadsheet would read `1/3` as a date; the weight
+//! and the days of each share are here to recompute them.
+
+use efa_proto::views::{
+    CataloguePage, CostLineView, CostSplit, HistoryView, KreisCoverage, LandCostsView,
+    MunicipalityRollout, ServiceDetail, StalledView,
+};
+use efa_proto::{CatalogueView, LandCode, ServiceId, ServiceView};
+
+use crate::csv::{self, Table};
+use crate::dto::history;
+
+const SERVICE_HEADER: [&str; 13] = [
+    "Kennung",
+    "Titel",
+    "Federführendes Land",
+    "OZG-ID",
+    "LeiKa-Schlüssel",
+    "Themenfeld",
+    "Anbieter",
+    "Bezugsweg",
+    "Status",
+    "Reifegrad",
+    "Kostenmodell",
+    "Angekündigt am",
+    "Version",
+];
+
+const STAGE_HEADER: [&str; 5] = [
+    "beantragt",
+    "vereinbart",
+    "Anbindung",
+    "in Betrieb",
+    "zurückgezogen",
+];
+
+fn service_row(view: &ServiceView) -> Vec<String> {
+    vec![
+        view.id.to_string(),
+        view.title.clone(),
+        view.lead.name().to_owned(),
+        csv::optional(view.ozg_id.as_ref()),
+        view.leika.join(" "),
+        view.themenfeld.clone(),
+        view.provider.clone(),
+        view.channel.label_de().to_owned(),
+        view.status.label_de().to_owned(),
+        view.reifegrad.get().to_string(),
+        view.cost_model.label_de(),
+        view.announced_on.to_string(),
+        view.version.to_string(),
+    ]
+}
+
+fn counts(stages: &[u32; 5]) -> impl Iterator<Item = String> + '_ {
+    stages.iter().map(u32::to_string)
+}
+
+/// `GET /api/v1/services`.
+pub fn services(view: &CatalogueView) -> Table {
+    let mut table = Table::new("leistungen", &SERVICE_HEADER);
+    view.services
+        .iter()
+        .for_each(|service| table.push(service_row(service)));
+    table
+}
+
+/// `GET /api/v1/catalogue`.
+pub fn catalogue(page: &CataloguePage) -> Table {
+    let header: Vec<&'static str> = SERVICE_HEADER
+        .iter()
+        .chain(&["Beteiligte Länder"])
+        .chain(&STAGE_HEADER)
+        .copied()
+        .collect();
+    let mut table = Table::new(format!("katalog-{}", page.as_of), &header);
+    for summary in &page.services {
+        let mut row = service_row(&summary.service);
+        let lands: Vec<String> = summary.lands.iter().map(LandCode::to_string).collect();
+        row.push(lands.join(" "));
+        row.extend(counts(&summary.adoptions));
+        table.push(row);
+    }
+    table
+}
+
+/// `GET /api/v1/services/{id}/participations`.
+pub fn participations(service: &ServiceId, detail: &ServiceDetail) -> Table {
+    let header = [
+        "Land",
+        "Landesname",
+        "Beigetreten am",
+        "Ausgetreten am",
+        "Federführend",
+    ];
+    let mut table = Table::new(format!("beteiligungen-{service}"), &header);
+    for participation in &detail.participations {
+        table.push(vec![
+            participation.land.to_string(),
+            participation.land.name().to_owned(),
+            participation.joined.to_string(),
+            csv::optional(participation.left),
+            csv::yes_no(participation.is_lead),
+        ]);
+    }
+    table
+}
+
+const SHARE_HEADER: [&str; 7] = [
+    "Modell",
+    "Gewichte aus",
+    "Land",
+    "Landesname",
+    "Gewicht",
+    "Tage",
+    "Anteil (Euro)",
+];
+
+fn push_shares(table: &mut Table, split: &CostSplit) {
+    for share in &split.shares {
+        table.push(vec![
+            split.model.label_de(),
+            split.weights_source.clone(),
+            share.land.to_string(),
+            share.land.name().to_owned(),
+            share.weight.to_string(),
+            share.days.to_string(),
+            csv::euros(share.cents),
+        ]);
+    }
+}
+
+/// `GET /api/v1/services/{id}/costs/{year}`: the shares under the
+/// service's model, and with `alternatives` under the other models too.
+pub fn cost_shares(
+    service: &ServiceId,
+    year: u16,
+    split: &CostSplit,
+    alternatives: &[CostSplit],
+) -> Table {
+    let mut table = Table::new(format!("kostenanteile-{service}-{year}"), &SHARE_HEADER);
+    push_shares(&mut table, split);
+    alternatives
+        .iter()
+        .for_each(|split| push_shares(&mut table, split));
+    table
+}
+
+/// `GET /api/v1/services/{id}/costs/{year}?table=costs`: the cost lines.
+pub fn cost_lines(service: &ServiceId, year: u16, lines: &[CostLineView]) -> Table {
+    let header = [
+        "Kostennummer",
+        "Jahr",
+        "Kategorie",
+        "Betrag (Euro)",
+        "Ursprünglich gemeldet (Euro)",
+        "Korrekturen",
+        "Notiz",
+    ];
+    let mut table = Table::new(format!("kosten-{service}-{year}"), &header);
+    for line in lines {
+        table.push(vec![
+            line.cost_no.to_string(),
+            line.year.to_string(),
+            line.category.label_de().to_owned(),
+            csv::euros(line.amount),
+            csv::euros(line.reported),
+            line.corrections.to_string(),
+            line.note.clone(),
+        ]);
+    }
+    table
+}
+
+/// `GET /api/v1/lands/{land}/costs/{year}`.
+pub fn land_costs(view: &LandCostsView) -> Table {
+    let header = [
+        "Leistung",
+        "Titel",
+        "Gesamtkosten (Euro)",
+        "Gewicht",
+        "Tage",
+        "Anteil (Euro)",
+    ];
+    let mut table = Table::new(format!("landeskosten-{}-{}", view.land, view.year), &header);
+    for line in &view.lines {
+        table.push(vec![
+            line.service.to_string(),
+            line.title.clone(),
+            csv::euros(line.service_total),
+            line.share.weight.to_string(),
+            line.share.days.to_string(),
+            csv::euros(line.share.cents),
+        ]);
+    }
+    table
+}
+
+/// Municipalities with their adoptions (rollout, a Gemeinde's page).
+pub fn municipalities(name: String, rows: &[MunicipalityRollout]) -> Table {
+    let header = ["AGS", "Gemeinde", "Leistung", "Stufe", "Seit"];
+    let mut table = Table::new(name, &header);
+    for row in rows {
+        table.push(vec![
+            row.ags.to_string(),
+            row.name.clone(),
+            row.service.to_string(),
+            row.stage.label_de().to_owned(),
+            row.since.to_string(),
+        ]);
+    }
+    table
+}
+
+/// `GET /api/v1/lands/{land}/rollout?table=kreise`.
+pub fn kreise(name: String, rows: &[KreisCoverage]) -> Table {
+    let header: Vec<&'static str> = ["Kreis", "Kreisname", "Leistung", "Gemeinden"]
+        .iter()
+        .chain(&STAGE_HEADER)
+        .chain(&["Einwohner", "Einwohner in Betrieb"])
+        .copied()
+        .collect();
+    let mut table = Table::new(name, &header);
+    for row in rows {
+        let mut fields = vec![
+            row.kreis.to_string(),
+            row.kreis_name.clone(),
+            row.service.to_string(),
+            row.municipalities.to_string(),
+        ];
+        fields.extend(counts(&row.stages));
+        fields.extend([row.population.to_string(), row.population_live.to_string()]);
+        table.push(fields);
+    }
+    table
+}
+
+/// `GET /api/v1/lands/{land}/stalled`.
+pub fn stalled(view: &StalledView) -> Table {
+    let header = [
+        "AGS",
+        "Gemeinde",
+        "Leistung",
+        "Stufe",
+        "Letzter Schritt",
+        "Tage",
+    ];
+    let mut table = Table::new(format!("stockend-{}-{}", view.land, view.as_of), &header);
+    for row in &view.stalled {
+        table.push(vec![
+            row.ags.to_string(),
+            row.name.clone(),
+            row.service.to_string(),
+            row.stage.label_de().to_owned(),
+            row.last_step.to_string(),
+            row.days.to_string(),
+        ]);
+    }
+    table
+}
+
+/// `GET /api/v1/history`, `GET /api/v1/services/{id}/history`.
+pub fn history(view: &HistoryView) -> Table {
+    let header = [
+        "Sequenz",
+        "Erfasst am",
+        "Wirksam ab",
+        "Akteur",
+        "Ereignis",
+        "Beschreibung",
+        "Hash",
+    ];
+    let name = format!("historie-{}", history::subject(&view.subject));
+    let mut table = Table::new(name, &header);
+    for entry in &view.entries {
+        table.push(vec![
+            entry.seq.to_string(),
+            entry.recorded_at.to_string(),
+            entry.effective.to_string(),
+            entry.actor.to_string(),
+            entry.event_name.clone(),
+            entry.summary_de.clone(),
+            entry.hash_hex.clone(),
+        ]);
+    }
+    table
+}

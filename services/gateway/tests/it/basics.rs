@@ -1,0 +1,495 @@
+//! The gateway's own mapping: health, authentication, problem documents,
+//! status codes and headers, announcing, the plain catalogue, the page,
+//! metrics and shutdown.
+
+use std::time::Duration;
+
+use async_nats::service::ServiceExt;
+use efa_proto::{
+    Accepted, Actor, CatalogueView, CommandEnvelope, CommandReply, ForbiddenReason, LandCode,
+    Query, QueryKind, QueryReply, Rejection, subjects,
+};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::harness::{Harness, problem, valid_body};
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let harness = Harness::start().await;
+    let response = harness
+        .http
+        .get(harness.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.text().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn readyz_names_the_missing_services_then_turns_ready() {
+    let harness = Harness::start().await;
+    let response = harness
+        .http
+        .get(harness.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service-unavailable",
+    )
+    .await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("efa-ledger") && detail.contains("efa-projector"),
+        "{detail}"
+    );
+
+    let _ledger = harness
+        .client
+        .service_builder()
+        .start(subjects::LEDGER_SERVICE, "0.1.0")
+        .await
+        .unwrap();
+    let response = harness
+        .http
+        .get(harness.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service-unavailable",
+    )
+    .await;
+    assert!(!body["detail"].as_str().unwrap().contains("efa-ledger"));
+
+    let _projector = harness
+        .client
+        .service_builder()
+        .start(subjects::PROJECTOR_SERVICE, "0.1.0")
+        .await
+        .unwrap();
+    let response = harness
+        .http
+        .get(harness.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_problems() {
+    let harness = Harness::start().await;
+    let response = harness
+        .http
+        .get(harness.url("/nirgendwo"))
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::NOT_FOUND, "not-found").await;
+    let response = harness
+        .http
+        .delete(harness.url("/api/v1/services"))
+        .send()
+        .await
+        .unwrap();
+    problem(
+        response,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn announcing_without_a_valid_token_is_unauthorized() {
+    let harness = Harness::start().await;
+    let url = harness.url("/api/v1/services");
+    let response = harness
+        .http
+        .post(&url)
+        .header("Idempotency-Key", "k1")
+        .json(&valid_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+
+    let wrong = harness
+        .http
+        .post(&url)
+        .bearer_auth("efa_0000")
+        .header("Idempotency-Key", "k1");
+    let response = wrong.json(&valid_body()).send().await.unwrap();
+    problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+}
+
+#[tokio::test]
+async fn malformed_requests_are_bad_requests() {
+    let harness = Harness::start().await;
+    let url = harness.url("/api/v1/services");
+    let post = || harness.http.post(&url).bearer_auth(&harness.token);
+
+    let response = post()
+        .header("Idempotency-Key", "k1")
+        .header("content-type", "application/json")
+        .body("{\"title\": ")
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::BAD_REQUEST, "bad-request").await;
+
+    let response = post()
+        .header("Idempotency-Key", "k1")
+        .body("title=x")
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::BAD_REQUEST, "bad-request").await;
+
+    let response = post().json(&valid_body()).send().await.unwrap();
+    problem(response, StatusCode::BAD_REQUEST, "missing-idempotency-key").await;
+
+    let response = post()
+        .header("Idempotency-Key", "k1")
+        .header("If-Match", "neu")
+        .json(&valid_body())
+        .send();
+    problem(
+        response.await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "bad-request",
+    )
+    .await;
+
+    let response = harness
+        .http
+        .get(harness.url("/api/v1/services?min_seq=-1"))
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::BAD_REQUEST, "bad-request").await;
+    let response = harness
+        .http
+        .get(harness.url("/api/v1/services/Kein%20Slug"))
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::BAD_REQUEST, "bad-request").await;
+}
+
+#[tokio::test]
+async fn an_invalid_field_is_unprocessable_and_named() {
+    let harness = Harness::start().await;
+    let mut body = valid_body();
+    body["lead"] = json!("17");
+    let response = harness.announce("k1", &body).send().await.unwrap();
+    let problem = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("„lead“"),
+        "{problem}"
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_payload_too_large() {
+    let harness = Harness::start().await;
+    let mut body = valid_body();
+    body["title"] = json!("x".repeat(70 * 1024));
+    let response = harness.announce("k1", &body).send().await.unwrap();
+    problem(response, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
+}
+
+#[tokio::test]
+async fn an_oversized_chunked_body_is_payload_too_large_too() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // Without Content-Length the limit can only strike while the body is
+    // read, inside the handler's extractor.
+    let harness = Harness::start().await;
+    let mut stream = tokio::net::TcpStream::connect(harness.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/services HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer {}\r\n\
+         Idempotency-Key: k1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n",
+        harness.token
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = format!("4000\r\n{}\r\n", "x".repeat(0x4000));
+    for _ in 0..5 {
+        if stream.write_all(chunk.as_bytes()).await.is_err() {
+            break; // the gateway may answer and close before the end
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("content-type: application/problem+json"),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("urn:efa-registry:problem:payload-too-large"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_ledger_a_valid_announcement_is_unavailable() {
+    let harness = Harness::start().await;
+    let response = harness.announce("k1", &valid_body()).send().await.unwrap();
+    let body = problem(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service-unavailable",
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("nicht erreichbar")
+    );
+}
+
+#[tokio::test]
+async fn an_accepted_announcement_is_created_and_a_repeat_replayed() {
+    let harness = Harness::start().await;
+    let (seen, mut envelopes) = tokio::sync::mpsc::unbounded_channel();
+    let calls = std::sync::atomic::AtomicU64::new(0);
+    harness
+        .respond(subjects::COMMAND, move |envelope: CommandEnvelope| {
+            let replayed = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0;
+            seen.send(envelope).unwrap();
+            CommandReply::Accepted(Accepted {
+                first_seq: 7,
+                last_seq: 7,
+                stream_version: 1,
+                replayed,
+            })
+        })
+        .await;
+
+    let response = harness
+        .announce("schluessel-1", &valid_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(
+        response.headers()["location"],
+        "/api/v1/services/digitale-baugenehmigung"
+    );
+    assert_eq!(response.headers()["etag"], "\"1\"");
+    assert!(response.headers().get("idempotent-replayed").is_none());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"id": "digitale-baugenehmigung", "seq": 7, "version": 1})
+    );
+
+    let response = harness
+        .announce("schluessel-1", &valid_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["idempotent-replayed"], "true");
+    assert_eq!(response.json::<Value>().await.unwrap()["seq"], 7);
+
+    let first = envelopes.recv().await.unwrap();
+    let second = envelopes.recv().await.unwrap();
+    assert_eq!(first.actor, Actor::Land(LandCode::new(4).unwrap()));
+    assert_eq!(
+        first.command_id, second.command_id,
+        "the same key must give the same command id"
+    );
+    assert_eq!(first.expected_version, None);
+}
+
+#[tokio::test]
+async fn ledger_rejections_keep_their_meaning() {
+    let harness = Harness::start().await;
+    harness
+        .respond(
+            subjects::COMMAND,
+            |envelope: CommandEnvelope| match envelope.expected_version {
+                Some(expected) => CommandReply::Rejected(Rejection::Conflict {
+                    expected,
+                    actual: expected + 1,
+                }),
+                None => CommandReply::Rejected(Rejection::Forbidden {
+                    reason: ForbiddenReason::NotOwnLand,
+                }),
+            },
+        )
+        .await;
+
+    let response = harness.announce("k1", &valid_body()).send().await.unwrap();
+    let body = problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_eq!(body["detail"], "Ein Land handelt nur für sich selbst.");
+
+    let response = harness
+        .announce("k2", &valid_body())
+        .header("If-Match", "\"3\"")
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::PRECONDITION_FAILED, "conflict").await;
+}
+
+fn sample_view() -> efa_proto::ServiceView {
+    efa_proto::ServiceView {
+        id: efa_proto::ServiceId::parse("digitale-baugenehmigung").unwrap(),
+        title: "Digitale <Baugenehmigung>".into(),
+        lead: LandCode::new(4).unwrap(),
+        ozg_id: Some("10045".into()),
+        leika: vec![],
+        themenfeld: "Bauen & Wohnen".into(),
+        provider: "Dataport".into(),
+        channel: efa_proto::Channel::FitStore,
+        cost_model: efa_proto::CostModel::Population,
+        status: efa_proto::ServiceStatus::Pilot,
+        reifegrad: efa_proto::Reifegrad::new(2).unwrap(),
+        announced_on: efa_proto::Date::parse("2026-03-01").unwrap(),
+        recorded_at: efa_proto::Timestamp::from_micros(0),
+        version: 2,
+        last_seq: 9,
+    }
+}
+
+#[tokio::test]
+async fn the_catalogue_is_read_through_the_projector() {
+    let harness = Harness::start().await;
+    harness
+        .respond(subjects::QUERY, |query: Query| match query.kind {
+            QueryKind::Catalogue => QueryReply::Catalogue(CatalogueView {
+                services: vec![sample_view()],
+                as_of_seq: query.min_seq.max(9),
+            }),
+            QueryKind::Service(id) if id.as_str() == "digitale-baugenehmigung" => {
+                QueryReply::Service(Some(sample_view()))
+            }
+            QueryKind::Service(_) => QueryReply::Service(None),
+            other => panic!("this test asks no {other:?}"),
+        })
+        .await;
+
+    let response = harness
+        .http
+        .get(harness.url("/api/v1/services?min_seq=12"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["as_of_seq"], 12);
+    assert_eq!(body["services"][0]["status"], "pilot");
+    assert_eq!(
+        body["services"][0]["cost_model"],
+        json!({"kind": "population"})
+    );
+
+    let response = harness
+        .http
+        .get(harness.url("/api/v1/services/digitale-baugenehmigung"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["etag"], "\"2\"");
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["lead_name"],
+        "Bremen"
+    );
+
+    let response = harness
+        .http
+        .get(harness.url("/api/v1/services/gibt-es-nicht"))
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::NOT_FOUND, "not-found").await;
+
+    let response = harness.http.get(harness.url("/")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Digitale &lt;Baugenehmigung&gt;") && page.contains("Pilotbetrieb"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn the_page_renders_a_notice_without_a_projector() {
+    let harness = Harness::start().await;
+    let response = harness.http.get(harness.url("/")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = response.text().await.unwrap();
+    assert!(page.contains("EfA-Register – Katalog der EfA-Leistungen"));
+    assert!(page.contains("nicht erreichbar"));
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route() {
+    let harness = Harness::start().await;
+    harness
+        .http
+        .get(harness.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    let response = harness
+        .http
+        .get(harness.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("efa_http_requests_total")
+                && line.contains("route=\"/healthz\"")
+                && line.contains("status=\"200\"")),
+        "{text}"
+    );
+    assert!(
+        text.contains("efa_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn shutdown_stops_the_server() {
+    let harness = Harness::start().await;
+    harness.shutdown.cancel();
+    let result = tokio::time::timeout(Duration::from_secs(5), harness.served).await;
+    assert!(matches!(result, Ok(Ok(Ok(())))), "{result:?}");
+    assert!(
+        harness
+            .http
+            .get(format!("{}/healthz", harness.base))
+            .send()
+            .await
+            .is_err()
+    );
+}

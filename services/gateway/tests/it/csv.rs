@@ -1,0 +1,177 @@
+//! Every list as CSV: UTF-8 with BOM, `;`, CRLF, German headers, quoting
+//! per RFC 4180, decimal commas, ISO dates, as an attachment; chosen by
+//! `?format=csv` or `Accept: text/csv`.
+
+use reqwest::StatusCode;
+
+use crate::reads::with_projector;
+
+/// Fetches a CSV answer and checks its headers; returns the text after
+/// the BOM.
+async fn csv(harness: &crate::harness::Harness, path: &str, file: &str) -> String {
+    let response = harness.get(path).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8",
+        "{path}"
+    );
+    assert_eq!(
+        response.headers()["content-disposition"],
+        format!("attachment; filename=\"{file}.csv\""),
+        "{path}"
+    );
+    let bytes = response.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "{path}: no BOM");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert!(text.ends_with("\r\n"), "{path}");
+    text
+}
+
+#[tokio::test]
+async fn the_catalogue_quotes_what_needs_quoting() {
+    let (harness, _queries) = with_projector().await;
+    let text = csv(
+        &harness,
+        "/api/v1/catalogue?format=csv",
+        "katalog-2024-06-30",
+    )
+    .await;
+    assert_eq!(
+        text,
+        "Kennung;Titel;Federführendes Land;OZG-ID;LeiKa-Schlüssel;Themenfeld;Anbieter;Bezugsweg;\
+         Status;Reifegrad;Kostenmodell;Angekündigt am;Version;Beteiligte Länder;beantragt;\
+         vereinbart;Anbindung;in Betrieb;zurückgezogen\r\n\
+         wohngeld;\"Wohngeld; \"\"digital\"\"\";Thüringen;;99001001000000;Familie & Kind;\
+         KIV Thüringen;EfA-Marktplatz;verfügbar;3;Königsteiner Schlüssel 2016;2022-01-03;5;\
+         01 16;3;2;1;7;1\r\n"
+    );
+    let plain = csv(&harness, "/api/v1/services?format=csv", "leistungen").await;
+    assert!(plain.starts_with("Kennung;Titel;"), "{plain}");
+    assert_eq!(plain.lines().count(), 2);
+}
+
+#[tokio::test]
+async fn the_accept_header_asks_for_csv_and_format_json_wins() {
+    let (harness, _queries) = with_projector().await;
+    let response = harness
+        .http
+        .get(harness.url("/api/v1/lands/16/stalled"))
+        .header("Accept", "text/html, text/csv;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/csv; charset=utf-8"
+    );
+    let text = response.text().await.unwrap();
+    assert_eq!(
+        text,
+        "\u{feff}AGS;Gemeinde;Leistung;Stufe;Letzter Schritt;Tage\r\n\
+         16051000;Erfurt;wohngeld;vereinbart;2024-01-02;180\r\n"
+    );
+    let response = harness
+        .http
+        .get(harness.url("/api/v1/lands/16/stalled?format=json"))
+        .header("Accept", "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-type"], "application/json");
+}
+
+#[tokio::test]
+async fn costs_have_decimal_commas_and_quoted_notes() {
+    let (harness, _queries) = with_projector().await;
+    let base = "/api/v1/services/wohngeld/costs/2023?format=csv";
+    let shares = csv(&harness, base, "kostenanteile-wohngeld-2023").await;
+    assert_eq!(
+        shares,
+        "Modell;Gewichte aus;Land;Landesname;Gewicht;Tage;Anteil (Euro)\r\n\
+         Königsteiner Schlüssel 2016;Königsteiner Schlüssel 2016;01;Schleswig-Holstein;339074;184;418,58\r\n\
+         Königsteiner Schlüssel 2016;Königsteiner Schlüssel 2016;16;Thüringen;339074;184;815,97\r\n"
+    );
+    let all = csv(
+        &harness,
+        &format!("{base}&table=alternatives"),
+        "kostenanteile-wohngeld-2023",
+    )
+    .await;
+    assert_eq!(all.lines().count(), 5);
+    assert!(
+        all.contains("\r\ngleiche Anteile;;01;Schleswig-Holstein;"),
+        "{all}"
+    );
+    let lines = csv(
+        &harness,
+        &format!("{base}&table=costs"),
+        "kosten-wohngeld-2023",
+    )
+    .await;
+    assert_eq!(
+        lines,
+        "Kostennummer;Jahr;Kategorie;Betrag (Euro);Ursprünglich gemeldet (Euro);Korrekturen;Notiz\r\n\
+         1;2023;Betrieb;1234,56;1200,00;1;\"Betrieb\nRechenzentrum\"\r\n"
+    );
+    let land = csv(
+        &harness,
+        "/api/v1/lands/01/costs/2023?format=csv",
+        "landeskosten-01-2023",
+    )
+    .await;
+    assert_eq!(
+        land,
+        "Leistung;Titel;Gesamtkosten (Euro);Gewicht;Tage;Anteil (Euro)\r\n\
+         wohngeld;\"Wohngeld; \"\"digital\"\"\";1234,56;339074;184;-418,58\r\n"
+    );
+}
+
+#[tokio::test]
+async fn rollout_lists_municipalities_or_kreise() {
+    let (harness, _queries) = with_projector().await;
+    let path = "/api/v1/lands/16/rollout?format=csv";
+    let gemeinden = csv(&harness, path, "rollout-gemeinden-16-2024-06-30").await;
+    assert_eq!(
+        gemeinden,
+        "AGS;Gemeinde;Leistung;Stufe;Seit\r\n16051000;Erfurt, Stadt;wohngeld;in Betrieb;2024-02-01\r\n"
+    );
+    let path = "/api/v1/lands/16/rollout?format=csv&table=kreise";
+    let kreise = csv(&harness, path, "rollout-kreise-16-2024-06-30").await;
+    assert_eq!(
+        kreise,
+        "Kreis;Kreisname;Leistung;Gemeinden;beantragt;vereinbart;Anbindung;in Betrieb;\
+         zurückgezogen;Einwohner;Einwohner in Betrieb\r\n\
+         16051;\"Erfurt; kreisfrei\";wohngeld;1;0;0;0;1;0;213699;213699\r\n"
+    );
+}
+
+#[tokio::test]
+async fn history_participations_and_a_gemeinde_as_csv() {
+    let (harness, _queries) = with_projector().await;
+    let history = csv(&harness, "/api/v1/history?format=csv", "historie-all").await;
+    let hash = "ab".repeat(32);
+    assert_eq!(
+        history,
+        format!(
+            "Sequenz;Erfasst am;Wirksam ab;Akteur;Ereignis;Beschreibung;Hash\r\n\
+             7;1970-01-01T00:00:00.000000Z;2024-01-01;admin;GemeindeRegistered;\
+             Gemeinde „Erfurt“ registriert;{hash}\r\n"
+        )
+    );
+    let path = "/api/v1/services/wohngeld/history?format=csv";
+    csv(&harness, path, "historie-service-wohngeld").await;
+    let path = "/api/v1/services/wohngeld/participations?format=csv";
+    let participations = csv(&harness, path, "beteiligungen-wohngeld").await;
+    assert_eq!(
+        participations,
+        "Land;Landesname;Beigetreten am;Ausgetreten am;Federführend\r\n\
+         16;Thüringen;2022-01-03;;ja\r\n01;Schleswig-Holstein;2023-07-01;2025-01-01;nein\r\n"
+    );
+    let path = "/api/v1/gemeinden/16051000?format=csv";
+    let gemeinde = csv(&harness, path, "uebernahmen-16051000-2024-06-30").await;
+    assert_eq!(
+        gemeinde,
+        "AGS;Gemeinde;Leistung;Stufe;Seit\r\n16051000;Erfurt, Stadt;wohngeld;Anbindung;2024-02-01\r\n"
+    );
+}

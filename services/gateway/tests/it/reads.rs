@@ -1,0 +1,417 @@
+//! Every read route against a stand-in projector: the query the gateway
+//! asks (min_seq, as_of, filters, defaults), the JSON it answers (checked
+//! against the OpenAPI document too), 404 for an absent subject and 400
+//! naming a bad parameter.
+
+use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject, RolloutScope};
+use efa_proto::{
+    Ags, CatalogueView, Channel, KreisKey, Query, QueryKind, QueryReply, Reifegrad, ServiceStatus,
+};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::harness::{Harness, land, next, problem};
+use crate::samples::{self, date, id};
+use crate::schema::check_answer;
+
+/// The stand-in projector's answers: the samples, and nothing for any
+/// service but `wohngeld` or any municipality but Erfurt.
+pub fn answer(kind: QueryKind) -> QueryReply {
+    let known = |service: &efa_proto::ServiceId| *service == id();
+    match kind {
+        QueryKind::Catalogue => QueryReply::Catalogue(CatalogueView {
+            services: vec![samples::service_view()],
+            as_of_seq: 9,
+        }),
+        QueryKind::Service(s) => QueryReply::Service(known(&s).then(samples::service_view)),
+        QueryKind::Catalogue2 { .. } => QueryReply::Catalogue2(samples::catalogue_page()),
+        QueryKind::ServiceDetail { service, .. } => {
+            QueryReply::ServiceDetail(known(&service).then(samples::service_detail))
+        }
+        QueryKind::Land { .. } => QueryReply::Land(samples::land_view()),
+        QueryKind::Reuse { .. } => QueryReply::Reuse(samples::reuse()),
+        QueryKind::CostSharing { service, .. } => {
+            QueryReply::CostSharing(known(&service).then(samples::cost_sharing))
+        }
+        QueryKind::LandCosts { .. } => QueryReply::LandCosts(samples::land_costs()),
+        QueryKind::Rollout(_) => QueryReply::Rollout(samples::rollout()),
+        QueryKind::Stalled { .. } => QueryReply::Stalled(samples::stalled()),
+        QueryKind::Funnel { service, .. } => {
+            QueryReply::Funnel(known(&service).then(samples::funnel))
+        }
+        QueryKind::History { subject, .. } => QueryReply::History(samples::history(subject)),
+        QueryKind::Gemeinde { ags, .. } => {
+            QueryReply::Gemeinde((ags == Ags::parse("16051000").unwrap()).then(samples::gemeinde))
+        }
+    }
+}
+
+/// A harness with the stand-in projector.
+pub async fn with_projector() -> (Harness, UnboundedReceiver<Query>) {
+    let harness = Harness::start().await;
+    let queries = harness.projector(answer).await;
+    (harness, queries)
+}
+
+/// Every read route with a concrete path, and its template.
+pub const READS: [(&str, &str); 18] = [
+    ("/api/v1/services", "/api/v1/services"),
+    ("/api/v1/catalogue", "/api/v1/catalogue"),
+    ("/api/v1/services/wohngeld", "/api/v1/services/{id}"),
+    (
+        "/api/v1/services/wohngeld/detail",
+        "/api/v1/services/{id}/detail",
+    ),
+    (
+        "/api/v1/services/wohngeld/participations",
+        "/api/v1/services/{id}/participations",
+    ),
+    (
+        "/api/v1/services/wohngeld/costs/2023",
+        "/api/v1/services/{id}/costs/{year}",
+    ),
+    (
+        "/api/v1/services/wohngeld/funnel",
+        "/api/v1/services/{id}/funnel",
+    ),
+    (
+        "/api/v1/services/wohngeld/history",
+        "/api/v1/services/{id}/history",
+    ),
+    ("/api/v1/lands/16", "/api/v1/lands/{land}"),
+    (
+        "/api/v1/lands/01/costs/2023",
+        "/api/v1/lands/{land}/costs/{year}",
+    ),
+    ("/api/v1/lands/16/rollout", "/api/v1/lands/{land}/rollout"),
+    ("/api/v1/lands/16/stalled", "/api/v1/lands/{land}/stalled"),
+    ("/api/v1/reuse", "/api/v1/reuse"),
+    ("/api/v1/gemeinden/16051000", "/api/v1/gemeinden/{ags}"),
+    ("/api/v1/history", "/api/v1/history"),
+    ("/api/v1/history?gemeinde=16051000", "/api/v1/history"),
+    ("/api/v1/catalogue?sort=live&limit=1", "/api/v1/catalogue"),
+    ("/api/v1/openapi.json", "/api/v1/openapi.json"),
+];
+
+#[tokio::test]
+async fn every_view_answers_json_that_fits_the_document() {
+    let (harness, _queries) = with_projector().await;
+    let document = efa_gateway::openapi_document();
+    for (path, template) in READS {
+        let body = harness.get_json(path).await;
+        check_answer(&document, template, &body);
+    }
+}
+
+#[tokio::test]
+async fn the_catalogue_passes_every_filter_on() {
+    let (harness, mut queries) = with_projector().await;
+    let path = "/api/v1/catalogue?land=16&themenfeld=Familie&status=in-development&reifegrad=3\
+        &channel=fit-store&q=%20Wohn%20&sort=reuse&offset=10&limit=20&as_of=2024-01-01&min_seq=5";
+    let body = harness.get_json(path).await;
+    let query = next(&mut queries).await;
+    assert_eq!(query.min_seq, 5);
+    let filter = CatalogueFilter {
+        land: Some(land(16)),
+        themenfeld: Some("Familie".into()),
+        status: Some(ServiceStatus::InDevelopment),
+        reifegrad: Some(Reifegrad::new(3).unwrap()),
+        channel: Some(Channel::FitStore),
+        text: Some("Wohn".into()),
+        sort: CatalogueSort::Reuse,
+        offset: 10,
+        limit: 20,
+    };
+    let as_of = Some(date("2024-01-01"));
+    assert_eq!(query.kind, QueryKind::Catalogue2 { filter, as_of });
+    assert_eq!(
+        (&body["as_of"], &body["as_of_seq"], &body["total"]),
+        (&json!("2024-06-30"), &json!(99), &json!(41))
+    );
+    let service = &body["services"][0];
+    assert_eq!(service["id"], "wohngeld");
+    assert_eq!(service["lead_name"], "Thüringen");
+    assert_eq!(service["lands"], json!(["01", "16"]));
+    let stages = json!({"requested": 3, "agreed": 2, "onboarding": 1, "live": 7, "withdrawn": 1});
+    assert_eq!(service["adoptions"], stages);
+
+    harness.get_json("/api/v1/catalogue").await;
+    let defaults = CatalogueFilter {
+        limit: 100,
+        ..CatalogueFilter::default()
+    };
+    let plain = QueryKind::Catalogue2 {
+        filter: defaults,
+        as_of: None,
+    };
+    assert_eq!(next(&mut queries).await.kind, plain);
+}
+
+#[tokio::test]
+async fn the_plain_list_stays_as_it_was() {
+    let (harness, mut queries) = with_projector().await;
+    let body = harness.get_json("/api/v1/services?min_seq=3").await;
+    assert_eq!(body["as_of_seq"], 9);
+    assert_eq!(body["services"][0]["title"], "Wohngeld; \"digital\"");
+    assert!(body["services"][0].get("lands").is_none());
+    assert_eq!(
+        next(&mut queries).await,
+        Query {
+            min_seq: 3,
+            kind: QueryKind::Catalogue
+        }
+    );
+}
+
+#[tokio::test]
+async fn cost_sharing_shows_exact_values_cents_and_euros() {
+    let (harness, mut queries) = with_projector().await;
+    let body = harness
+        .get_json("/api/v1/services/wohngeld/costs/2023")
+        .await;
+    let kind = QueryKind::CostSharing {
+        service: id(),
+        year: 2023,
+    };
+    assert_eq!(next(&mut queries).await.kind, kind);
+    let split = &body["split"];
+    assert_eq!(
+        split["model"],
+        json!({"kind": "koenigsteiner-schluessel", "year": 2016})
+    );
+    assert_eq!(
+        split["total"],
+        json!({"cents": 123_456, "euros": "1234.56"})
+    );
+    assert_eq!(split["unallocated"], json!({"cents": 1, "euros": "0.01"}));
+    let share = &split["shares"][0];
+    assert_eq!(share["land"], "01");
+    assert_eq!(share["exact_cents"], "41858304/1000");
+    assert_eq!(share["fraction"], "339074/2939074");
+    assert_eq!(share["amount"], json!({"cents": 41_858, "euros": "418.58"}));
+    assert_eq!(
+        body["alternatives"][0]["model"],
+        json!({"kind": "equal-shares"})
+    );
+    assert_eq!(body["costs"][0]["reported"]["euros"], "1200.00");
+
+    let body = harness.get_json("/api/v1/lands/01/costs/2023").await;
+    assert_eq!(body["total"], json!({"cents": -41_858, "euros": "-418.58"}));
+    assert_eq!(body["lines"][0]["share"]["land_name"], "Schleswig-Holstein");
+}
+
+#[tokio::test]
+async fn the_views_pass_their_parameters_on() {
+    let (harness, mut queries) = with_projector().await;
+    let cases = [
+        (
+            "/api/v1/services/wohngeld/detail?as_of=2024-02-29",
+            QueryKind::ServiceDetail {
+                service: id(),
+                as_of: Some(date("2024-02-29")),
+            },
+        ),
+        (
+            "/api/v1/services/wohngeld/funnel?land=16&as_of=2024-01-01",
+            QueryKind::Funnel {
+                service: id(),
+                land: Some(land(16)),
+                as_of: Some(date("2024-01-01")),
+            },
+        ),
+        (
+            "/api/v1/services/wohngeld/history?from_seq=5&limit=10",
+            QueryKind::History {
+                subject: HistorySubject::Service(id()),
+                from_seq: 5,
+                limit: 10,
+            },
+        ),
+        (
+            "/api/v1/history",
+            QueryKind::History {
+                subject: HistorySubject::All,
+                from_seq: 0,
+                limit: 100,
+            },
+        ),
+        (
+            "/api/v1/history?gemeinde=16051000&limit=1000",
+            QueryKind::History {
+                subject: HistorySubject::Gemeinde(Ags::parse("16051000").unwrap()),
+                from_seq: 0,
+                limit: 1000,
+            },
+        ),
+        (
+            "/api/v1/lands/16?as_of=2024-06-30",
+            QueryKind::Land {
+                land: land(16),
+                as_of: Some(date("2024-06-30")),
+            },
+        ),
+        (
+            "/api/v1/lands/16/rollout?kreis=16051&service=wohngeld&as_of=2024-06-30",
+            QueryKind::Rollout(RolloutScope {
+                land: land(16),
+                kreis: Some(KreisKey::parse("16051").unwrap()),
+                service: Some(id()),
+                as_of: Some(date("2024-06-30")),
+            }),
+        ),
+        (
+            "/api/v1/lands/16/stalled",
+            QueryKind::Stalled {
+                land: land(16),
+                days_min: 90,
+                as_of: None,
+            },
+        ),
+        (
+            "/api/v1/lands/16/stalled?days=30&as_of=2024-06-30",
+            QueryKind::Stalled {
+                land: land(16),
+                days_min: 30,
+                as_of: Some(date("2024-06-30")),
+            },
+        ),
+        (
+            "/api/v1/reuse?as_of=2024-06-30",
+            QueryKind::Reuse {
+                as_of: Some(date("2024-06-30")),
+            },
+        ),
+        (
+            "/api/v1/gemeinden/16051000?as_of=2024-06-30",
+            QueryKind::Gemeinde {
+                ags: Ags::parse("16051000").unwrap(),
+                as_of: Some(date("2024-06-30")),
+            },
+        ),
+        (
+            "/api/v1/services/wohngeld/participations?as_of=2024-06-30",
+            QueryKind::ServiceDetail {
+                service: id(),
+                as_of: Some(date("2024-06-30")),
+            },
+        ),
+    ];
+    for (path, kind) in cases {
+        harness.get_json(path).await;
+        assert_eq!(next(&mut queries).await.kind, kind, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_views_show_their_figures() {
+    let (harness, _queries) = with_projector().await;
+    let history = harness.get_json("/api/v1/history").await;
+    assert_eq!(
+        (
+            &history["subject"],
+            &history["more"],
+            &history["next_from_seq"]
+        ),
+        (&json!("all"), &json!(true), &json!(8))
+    );
+    assert_eq!(history["entries"][0]["actor"], "admin");
+    let reuse = harness.get_json("/api/v1/reuse").await;
+    assert_eq!(reuse["reuse_factor"], "7/3");
+    assert_eq!(
+        reuse["per_land"][0],
+        json!({"land": "16", "land_name": "Thüringen", "leads": 1, "joined": 2})
+    );
+    let funnel = harness.get_json("/api/v1/services/wohngeld/funnel").await;
+    assert_eq!(funnel["reached"]["onboarding"], 5);
+    assert_eq!(funnel["days_to_live_p90"], Value::Null);
+    let detail = harness.get_json("/api/v1/services/wohngeld/detail").await;
+    assert_eq!(detail["participations"][1]["left"], "2025-01-01");
+    assert_eq!(detail["costs"][0]["amount"]["euros"], "1234.56");
+    assert_eq!(detail["service"]["adoptions"]["live"], 7);
+    let rollout = harness.get_json("/api/v1/lands/16/rollout").await;
+    assert_eq!(rollout["municipalities"][0]["stage_label"], "in Betrieb");
+    assert_eq!(rollout["kreise"][0]["stages"]["live"], 1);
+}
+
+#[tokio::test]
+async fn an_absent_subject_is_not_found() {
+    let (harness, _queries) = with_projector().await;
+    for path in [
+        "/api/v1/services/gibt-es-nicht",
+        "/api/v1/services/gibt-es-nicht/detail",
+        "/api/v1/services/gibt-es-nicht/participations",
+        "/api/v1/services/gibt-es-nicht/costs/2023",
+        "/api/v1/services/gibt-es-nicht/funnel",
+        "/api/v1/gemeinden/01001000",
+    ] {
+        let body = problem(harness.get(path).await, StatusCode::NOT_FOUND, "not-found").await;
+        assert!(
+            !body["detail"].as_str().unwrap().contains("Adresse"),
+            "{path}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bad_parameter_is_a_bad_request_naming_it() {
+    let (harness, mut queries) = with_projector().await;
+    let cases = [
+        ("/api/v1/catalogue?limit=0", "limit"),
+        ("/api/v1/catalogue?limit=1001", "limit"),
+        ("/api/v1/catalogue?sort=size", "sort"),
+        ("/api/v1/catalogue?status=fertig", "status"),
+        ("/api/v1/catalogue?reifegrad=5", "reifegrad"),
+        ("/api/v1/catalogue?land=17", "land"),
+        ("/api/v1/catalogue?as_of=2024-13-01", "as_of"),
+        ("/api/v1/catalogue?lnad=16", "lnad"),
+        ("/api/v1/catalogue?land=16&land=01", "land"),
+        ("/api/v1/catalogue?format=xml", "format"),
+        ("/api/v1/services?land=16", "land"),
+        ("/api/v1/services/wohngeld/detail?format=csv", "format"),
+        (
+            "/api/v1/services/wohngeld/costs/2023?as_of=2024-01-01",
+            "as_of",
+        ),
+        ("/api/v1/services/wohngeld/costs/20x3", "year"),
+        ("/api/v1/services/wohngeld/costs/2023?table=alle", "table"),
+        ("/api/v1/history?limit=5000", "limit"),
+        ("/api/v1/history?from_seq=-1", "from_seq"),
+        ("/api/v1/history?gemeinde=1605", "gemeinde"),
+        ("/api/v1/lands/17", "land"),
+        ("/api/v1/lands/16/stalled?days=-1", "days"),
+        ("/api/v1/lands/16/rollout?kreis=160", "kreis"),
+        ("/api/v1/lands/16/rollout?table=laender", "table"),
+        ("/api/v1/gemeinden/123", "ags"),
+        ("/api/v1/reuse?min_seq=x", "min_seq"),
+    ];
+    for (path, name) in cases {
+        let body = problem(
+            harness.get(path).await,
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+        )
+        .await;
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains(&format!("„{name}“")), "{path}: {detail}");
+    }
+    assert!(
+        queries.try_recv().is_err(),
+        "no bad request may reach the projector"
+    );
+}
+
+#[tokio::test]
+async fn projector_rejections_keep_their_meaning() {
+    let harness = Harness::start().await;
+    let _queries = harness
+        .projector(|_| {
+            QueryReply::Rejected(efa_proto::Rejection::Unavailable {
+                reason: "Ansicht hat Sequenz 50 noch nicht erreicht".into(),
+            })
+        })
+        .await;
+    let response = harness.get("/api/v1/lands/16/rollout?min_seq=50").await;
+    assert_eq!(response.headers()["retry-after"], "1");
+    problem(response, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+}

@@ -1,0 +1,398 @@
+//! The store-reading layer of the queries: for each query, read the facts
+//! it needs (by key or prefix scan, each once) and hand them to the pure
+//! view function of `views`. Blocking (sled); the query handler runs it on
+//! a blocking thread. `today` is taken once per query by the caller.
+
+use std::collections::HashMap;
+
+use efa_proto::views::{HistorySubject, HistoryView, RolloutScope};
+use efa_proto::{Ags, CatalogueView, Date, LandCode, QueryKind, QueryReply, ServiceId};
+
+use crate::store::{EventsOf, Store, StoreError};
+use crate::views::{self, Gemeinden, counted};
+
+const HISTORY_LIMIT_DEFAULT: u32 = 100;
+const HISTORY_LIMIT_MAX: u32 = 1000;
+
+/// Answers `kind`, with `today` standing for a missing "as of" date.
+pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply, StoreError> {
+    let day = |as_of: Option<Date>| as_of.unwrap_or(today);
+    Ok(match kind {
+        QueryKind::Catalogue => QueryReply::Catalogue(catalogue(store)?),
+        QueryKind::Service(id) => QueryReply::Service(store.service(&id)?),
+        QueryKind::Catalogue2 { filter, as_of } => {
+            QueryReply::Catalogue2(catalogue_page(store, &filter, day(as_of))?)
+        }
+        QueryKind::ServiceDetail { service, as_of } => {
+            QueryReply::ServiceDetail(service_detail(store, &service, day(as_of))?)
+        }
+        QueryKind::Land { land, as_of } => QueryReply::Land(land_view(store, land, day(as_of))?),
+        QueryKind::Reuse { as_of } => {
+            QueryReply::Reuse(views::land::reuse(&store.all_service_facts()?, day(as_of)))
+        }
+        QueryKind::CostSharing { service, year } => {
+            let reference = reference(store)?;
+            QueryReply::CostSharing(
+                store
+                    .service_facts(&service)?
+                    .map(|facts| views::costs::cost_sharing(&facts, year, &reference)),
+            )
+        }
+        QueryKind::LandCosts { land, year } => QueryReply::LandCosts(views::costs::land_costs(
+            land,
+            year,
+            &store.all_service_facts()?,
+            &reference(store)?,
+        )),
+        QueryKind::Rollout(scope) => QueryReply::Rollout(rollout(store, scope, today)?),
+        QueryKind::Stalled {
+            land,
+            days_min,
+            as_of,
+        } => QueryReply::Stalled(stalled(store, land, days_min, day(as_of))?),
+        QueryKind::Funnel {
+            service,
+            land,
+            as_of,
+        } => QueryReply::Funnel(funnel(store, &service, land, day(as_of))?),
+        QueryKind::History {
+            subject,
+            from_seq,
+            limit,
+        } => QueryReply::History(history(store, subject, from_seq, limit, today)?),
+        QueryKind::Gemeinde { ags, as_of } => {
+            QueryReply::Gemeinde(gemeinde(store, ags, day(as_of))?)
+        }
+    })
+}
+
+fn catalogue_page(
+    store: &Store,
+    filter: &efa_proto::views::CatalogueFilter,
+    day: Date,
+) -> Result<efa_proto::views::CataloguePage, StoreError> {
+    // Read first, so `as_of_seq` never claims more than the facts show.
+    let as_of_seq = store.checkpoint()?.seq;
+    let services = store.all_service_facts()?;
+    let gemeinden = store.gemeinden(None)?;
+    let adoptions = store.adoptions(None)?;
+    let counted = counted(&adoptions, &Gemeinden::new(&gemeinden), day);
+    let counts = views::stage_counts(&counted);
+    Ok(views::catalogue::page(
+        &services, &counts, filter, day, as_of_seq,
+    ))
+}
+
+fn stalled(
+    store: &Store,
+    land: LandCode,
+    days_min: u32,
+    day: Date,
+) -> Result<efa_proto::views::StalledView, StoreError> {
+    let gemeinden = store.gemeinden(Some(land))?;
+    let gemeinden = Gemeinden::new(&gemeinden);
+    let adoptions = store.adoptions_by(&land.to_string())?;
+    let counted = counted(&adoptions, &gemeinden, day);
+    Ok(views::rollout::stalled(
+        land, days_min, &gemeinden, &counted, day,
+    ))
+}
+
+/// `None` for a service unknown to the registry.
+fn funnel(
+    store: &Store,
+    service: &ServiceId,
+    land: Option<LandCode>,
+    day: Date,
+) -> Result<Option<efa_proto::views::FunnelView>, StoreError> {
+    if store.service_facts(service)?.is_none() {
+        return Ok(None);
+    }
+    let adoptions = store.adoptions(Some(service))?;
+    Ok(Some(views::funnel::funnel(service, land, &adoptions, day)))
+}
+
+/// The checkpoint is read before the services, so `as_of_seq` never
+/// claims more than the services show.
+fn catalogue(store: &Store) -> Result<CatalogueView, StoreError> {
+    let as_of_seq = store.checkpoint()?.seq;
+    let services = store.services()?;
+    Ok(CatalogueView {
+        services,
+        as_of_seq,
+    })
+}
+
+fn reference(store: &Store) -> Result<efa_domain::allocation::ReferenceData, StoreError> {
+    let (keys, populations) = store.reference()?;
+    Ok(views::costs::reference_data(&keys, &populations))
+}
+
+/// `None` for a service unknown or not announced by `day`.
+fn service_detail(
+    store: &Store,
+    service: &ServiceId,
+    day: Date,
+) -> Result<Option<efa_proto::views::ServiceDetail>, StoreError> {
+    let Some(facts) = store
+        .service_facts(service)?
+        .filter(|f| f.announced_by(day))
+    else {
+        return Ok(None);
+    };
+    let gemeinden = store.gemeinden(None)?;
+    let gemeinden = Gemeinden::new(&gemeinden);
+    let adoptions = store.adoptions(Some(service))?;
+    let counted = counted(&adoptions, &gemeinden, day);
+    let (_, populations) = store.reference()?;
+    Ok(Some(views::detail::service_detail(
+        &facts,
+        &counted,
+        &gemeinden,
+        &populations,
+        day,
+    )))
+}
+
+fn land_view(
+    store: &Store,
+    land: LandCode,
+    day: Date,
+) -> Result<efa_proto::views::LandView, StoreError> {
+    let services = store.all_service_facts()?;
+    let gemeinden = store.gemeinden(Some(land))?;
+    let gemeinden = Gemeinden::new(&gemeinden);
+    let adoptions = store.adoptions_by(&land.to_string())?;
+    let counted = counted(&adoptions, &gemeinden, day);
+    Ok(views::land::land_view(
+        land, &services, &gemeinden, &counted, day,
+    ))
+}
+
+fn rollout(
+    store: &Store,
+    scope: RolloutScope,
+    today: Date,
+) -> Result<efa_proto::views::RolloutView, StoreError> {
+    let day = scope.as_of.unwrap_or(today);
+    let services = store.all_service_facts()?;
+    let gemeinden = store.gemeinden(Some(scope.land))?;
+    let gemeinden = Gemeinden::new(&gemeinden);
+    let kreise = store.kreise(Some(scope.land))?;
+    let mut adoptions = store.adoptions_by(&scope.land.to_string())?;
+    if let Some(service) = &scope.service {
+        adoptions.retain(|a| a.service == *service);
+    }
+    let counted = counted(&adoptions, &gemeinden, day);
+    Ok(views::rollout::rollout(
+        &scope, &services, &gemeinden, &kreise, &counted, day,
+    ))
+}
+
+fn history(
+    store: &Store,
+    subject: HistorySubject,
+    from_seq: u64,
+    limit: u32,
+    today: Date,
+) -> Result<HistoryView, StoreError> {
+    let limit = views::capped(limit, HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX);
+    let of = match &subject {
+        HistorySubject::Service(id) => EventsOf::Service(id.clone()),
+        HistorySubject::Gemeinde(ags) => EventsOf::Gemeinde(*ags),
+        HistorySubject::All => EventsOf::All,
+    };
+    let (events, more) = store.events(&of, from_seq, limit)?;
+    let mut names: HashMap<Ags, String> = HashMap::new();
+    for sealed in &events {
+        for ags in municipalities_named(&sealed.record.event) {
+            if !names.contains_key(&ags)
+                && let Some(gemeinde) = store.gemeinde(ags)?
+            {
+                names.insert(ags, gemeinde.name_on(today).to_owned());
+            }
+        }
+    }
+    // Every stored event was applied, so the applier verified it.
+    let verified = store.checkpoint()?.seq;
+    let lookup = |ags: Ags| names.get(&ags).cloned();
+    Ok(views::history::history(
+        subject, &events, more, &lookup, verified,
+    ))
+}
+
+/// The municipalities an event's summary names.
+fn municipalities_named(event: &efa_proto::Event) -> Vec<Ags> {
+    use efa_proto::Event;
+    match event {
+        Event::GemeindeMerged { ags, successor } => vec![*ags, *successor],
+        Event::GemeindeRenamed { ags, .. }
+        | Event::GemeindeRetired { ags }
+        | Event::AdoptionRequested { ags, .. }
+        | Event::AdoptionStepRecorded { ags, .. }
+        | Event::AdoptionWithdrawn { ags, .. } => vec![*ags],
+        _ => Vec::new(),
+    }
+}
+
+fn gemeinde(
+    store: &Store,
+    ags: Ags,
+    day: Date,
+) -> Result<Option<efa_proto::GemeindeView>, StoreError> {
+    if store.gemeinde(ags)?.is_none() {
+        return Ok(None);
+    }
+    let gemeinden = store.gemeinden(Some(ags.land()))?;
+    let gemeinden = Gemeinden::new(&gemeinden);
+    let adoptions = store.adoptions_by(&ags.land().to_string())?;
+    let counted = counted(&adoptions, &gemeinden, day);
+    let services = store.all_service_facts()?;
+    Ok(views::gemeinde::gemeinde_view(
+        ags, &gemeinden, &counted, &adoptions, &services, day,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use efa_proto::views::{CatalogueFilter, HistorySubject};
+    use efa_proto::{AdoptionStage, Event};
+    use tokio::sync::watch;
+
+    use super::*;
+    use crate::apply::Applier;
+    use crate::testing::{Ledger, ags, announce_by, date, land, service_id};
+
+    /// A store with one service, two municipalities (one merged into the
+    /// other), and an adoption of each.
+    fn store(dir: &std::path::Path) -> Store {
+        let mut ledger = Ledger::default();
+        ledger.push("2019-12-01", announce_by("aaa-service", 16));
+        for (code, name) in [("16055000", "Weimar"), ("16071001", "Kranichfeld")] {
+            ledger.push(
+                "2020-01-01",
+                Event::GemeindeRegistered {
+                    ags: ags(code),
+                    name: name.to_owned(),
+                    population: None,
+                },
+            );
+            ledger.push(
+                "2023-01-01",
+                Event::AdoptionRequested {
+                    service: service_id("aaa-service"),
+                    ags: ags(code),
+                    adoption_no: 1,
+                    note: String::new(),
+                },
+            );
+        }
+        ledger.push(
+            "2023-02-01",
+            Event::AdoptionStepRecorded {
+                service: service_id("aaa-service"),
+                ags: ags("16071001"),
+                adoption_no: 1,
+                stage: AdoptionStage::Agreed,
+                note: String::new(),
+            },
+        );
+        ledger.push(
+            "2024-06-01",
+            Event::GemeindeMerged {
+                ags: ags("16071001"),
+                successor: ags("16055000"),
+            },
+        );
+        let store = Store::open(dir).unwrap();
+        let (tx, _rx) = watch::channel(0);
+        let mut applier = Applier::new(store.clone(), tx).unwrap();
+        for event in ledger.events() {
+            applier.apply(event).unwrap();
+        }
+        store
+    }
+
+    fn history(store: &Store, subject: HistorySubject, from_seq: u64, limit: u32) -> HistoryView {
+        let kind = QueryKind::History {
+            subject,
+            from_seq,
+            limit,
+        };
+        match answer(store, kind, date("2025-01-01")).unwrap() {
+            QueryReply::History(view) => view,
+            other => panic!("expected a history, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn history_per_subject_pages_in_ledger_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let weimar = history(&store, HistorySubject::Gemeinde(ags("16055000")), 0, 0);
+        let seqs: Vec<u64> = weimar.entries.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [2, 3, 7], "registration, request, the merger into it");
+        assert_eq!(
+            weimar.entries[2].summary_de,
+            "Kranichfeld geht in Weimar (16055000) auf"
+        );
+        assert_eq!(
+            weimar.entries[1].summary_de,
+            "Weimar: beantragt (aaa-service)"
+        );
+        assert_eq!(weimar.chain_verified_to, 7);
+        let service = history(
+            &store,
+            HistorySubject::Service(service_id("aaa-service")),
+            2,
+            2,
+        );
+        let seqs: Vec<u64> = service.entries.iter().map(|e| e.seq).collect();
+        assert_eq!((seqs, service.more), (vec![3, 5], true));
+        let all = history(&store, HistorySubject::All, 6, 10);
+        assert_eq!((all.entries.len(), all.more), (2, false));
+    }
+
+    #[test]
+    fn municipal_views_read_the_lands_adoptions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let today = date("2025-01-01");
+        let kind = QueryKind::Gemeinde {
+            ags: ags("16055000"),
+            as_of: None,
+        };
+        let QueryReply::Gemeinde(Some(weimar)) = answer(&store, kind, today).unwrap() else {
+            panic!("expected Weimar");
+        };
+        assert_eq!(weimar.adoptions[0].stage, AdoptionStage::Agreed);
+        assert_eq!(weimar.as_of, today);
+        let kind = QueryKind::Stalled {
+            land: land(16),
+            days_min: 0,
+            as_of: Some(date("2024-01-01")),
+        };
+        let QueryReply::Stalled(stalled) = answer(&store, kind, today).unwrap() else {
+            panic!("expected stalled adoptions");
+        };
+        assert_eq!(stalled.stalled.len(), 2);
+        let kind = QueryKind::Catalogue2 {
+            filter: CatalogueFilter::default(),
+            as_of: None,
+        };
+        let QueryReply::Catalogue2(page) = answer(&store, kind, today).unwrap() else {
+            panic!("expected a catalogue page");
+        };
+        assert_eq!((page.total, page.as_of_seq), (1, 7));
+        assert_eq!(page.services[0].adoptions, [0, 1, 0, 0, 0]);
+        let unknown = QueryKind::Funnel {
+            service: service_id("gibt-es-nicht"),
+            land: None,
+            as_of: None,
+        };
+        assert_eq!(
+            answer(&store, unknown, today).unwrap(),
+            QueryReply::Funnel(None)
+        );
+    }
+}

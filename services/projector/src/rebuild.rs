@@ -1,0 +1,219 @@
+//! Property: the views do not depend on how the events arrived. A store
+//! fed one event at a time, with a restart (the store closed and reopened)
+//! in the middle, holds exactly what a store rebuilt from scratch holds,
+//! and its facts are the pure fold of the events.
+
+use std::path::Path;
+
+use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject, RolloutScope};
+use efa_proto::{
+    AdoptionStage, Cents, CostCategory, CostReported, Event, Population, QueryKind, SealedEvent,
+};
+use proptest::prelude::*;
+use tokio::sync::watch;
+
+use crate::apply::Applier;
+use crate::store::Store;
+use crate::testing::{Ledger, World, ags, announce_by, date, land, service_id};
+
+const SERVICES: [&str; 3] = ["aaa-service", "bbb-service", "ccc-service"];
+const MUNICIPALITIES: [&str; 4] = ["16051000", "16055000", "16071001", "01002000"];
+
+fn apply_all(dir: &Path, events: &[SealedEvent]) {
+    let store = Store::open(dir).unwrap();
+    let (tx, _rx) = watch::channel(0);
+    let mut applier = Applier::new(store, tx).unwrap();
+    for event in events {
+        applier.apply(event).unwrap();
+    }
+}
+
+fn service_events() -> impl Strategy<Value = Event> {
+    let service = (0..SERVICES.len()).prop_map(|i| service_id(SERVICES[i]));
+    let code = 1u8..=16;
+    prop_oneof![
+        (0..SERVICES.len(), code.clone()).prop_map(|(i, lead)| announce_by(SERVICES[i], lead)),
+        (service.clone(), code.clone()).prop_map(|(service, code)| Event::LandJoined {
+            service,
+            land: land(code)
+        }),
+        (service.clone(), code).prop_map(|(service, code)| Event::LandLeft {
+            service,
+            land: land(code)
+        }),
+        service.clone().prop_map(|service| Event::ServiceRetired {
+            service,
+            reason: "ersetzt".to_owned()
+        }),
+        (service.clone(), 1u32..4, 2019u16..2026, 1i64..1_000_000_000).prop_map(
+            |(service, cost_no, year, amount)| Event::CostReported(CostReported {
+                service,
+                cost_no,
+                year,
+                category: CostCategory::Development,
+                amount: Cents(amount),
+                note: String::new(),
+            })
+        ),
+        (service, 1u32..4, 0i64..1_000_000_000).prop_map(|(service, cost_no, amount)| {
+            Event::CostCorrected {
+                service,
+                cost_no,
+                amount: Cents(amount),
+                reason: "berichtigt".to_owned(),
+            }
+        }),
+        (2016u16..2024).prop_map(|year| Event::AllocationKeyPublished {
+            year,
+            shares: vec![(land(1), 339_074), (land(16), 269_470)],
+        }),
+    ]
+}
+
+fn municipal_events() -> impl Strategy<Value = Event> {
+    let service = (0..SERVICES.len()).prop_map(|i| service_id(SERVICES[i]));
+    let municipality = (0..MUNICIPALITIES.len()).prop_map(|i| ags(MUNICIPALITIES[i]));
+    let stage = prop::sample::select(AdoptionStage::ALL.to_vec());
+    prop_oneof![
+        (municipality.clone(), 0u64..100_000).prop_map(|(ags, count)| {
+            Event::GemeindeRegistered {
+                ags,
+                name: format!("Gemeinde {ags}"),
+                population: Some(Population {
+                    count,
+                    reference_date: date("2022-12-31"),
+                }),
+            }
+        }),
+        (municipality.clone(), municipality.clone())
+            .prop_map(|(ags, successor)| Event::GemeindeMerged { ags, successor }),
+        municipality
+            .clone()
+            .prop_map(|ags| Event::GemeindeRetired { ags }),
+        (service.clone(), municipality.clone(), 1u32..3).prop_map(|(service, ags, no)| {
+            Event::AdoptionRequested {
+                service,
+                ags,
+                adoption_no: no,
+                note: String::new(),
+            }
+        }),
+        (service, municipality, 1u32..3, stage).prop_map(|(service, ags, no, stage)| {
+            Event::AdoptionStepRecorded {
+                service,
+                ags,
+                adoption_no: no,
+                stage,
+                note: String::new(),
+            }
+        }),
+    ]
+}
+
+/// Events with effective dates between 2019 and 2025, each recorded up
+/// to 60 days after it takes effect, and where to restart.
+fn histories() -> impl Strategy<Value = (Vec<(Event, i32, i32)>, usize)> {
+    let event = prop_oneof![service_events(), municipal_events()];
+    prop::collection::vec((event, 0i32..2200, 0i32..60), 1..40).prop_flat_map(|events| {
+        let len = events.len();
+        (Just(events), 0..=len)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn incremental_with_a_restart_equals_a_rebuild((history, restart) in histories()) {
+        let first = date("2019-01-01").days_since_epoch();
+        let mut ledger = Ledger::default();
+        for (event, offset, delay) in history {
+            let effective = efa_proto::Date::try_from(first + offset).unwrap();
+            let recorded = efa_proto::Date::try_from(first + offset + delay).unwrap();
+            ledger.push_dated(effective, recorded, event);
+        }
+        let events = ledger.events();
+        let incremental = tempfile::tempdir().unwrap();
+        apply_all(incremental.path(), &events[..restart]);
+        apply_all(incremental.path(), &events[restart..]);
+        let rebuilt = tempfile::tempdir().unwrap();
+        apply_all(rebuilt.path(), events);
+
+        let a = Store::open(incremental.path()).unwrap();
+        let b = Store::open(rebuilt.path()).unwrap();
+        prop_assert_eq!(a.content_hash().unwrap(), b.content_hash().unwrap());
+        prop_assert_eq!(a.checkpoint().unwrap().seq, events.len() as u64);
+        let world = World::replay(&ledger);
+        prop_assert_eq!(a.all_service_facts().unwrap(), world.services);
+        prop_assert_eq!(a.gemeinden(None).unwrap(), world.gemeinden);
+        prop_assert_eq!(a.adoptions(None).unwrap(), world.adoptions);
+        for kind in every_query() {
+            let answer = crate::read::answer(&a, kind.clone(), date("2024-06-30"));
+            prop_assert!(answer.is_ok(), "{:?}: {:?}", kind, answer);
+        }
+    }
+}
+
+/// One query of every kind, on a few dates, for the property above: every
+/// view must answer whatever the history.
+fn every_query() -> Vec<QueryKind> {
+    let service = service_id(SERVICES[0]);
+    let mut kinds = Vec::new();
+    for as_of in [None, Some(date("2019-06-01")), Some(date("2023-01-01"))] {
+        kinds.extend([
+            QueryKind::Catalogue2 {
+                filter: CatalogueFilter {
+                    land: Some(land(16)),
+                    sort: CatalogueSort::Live,
+                    ..CatalogueFilter::default()
+                },
+                as_of,
+            },
+            QueryKind::ServiceDetail {
+                service: service.clone(),
+                as_of,
+            },
+            QueryKind::Land {
+                land: land(16),
+                as_of,
+            },
+            QueryKind::Reuse { as_of },
+            QueryKind::Rollout(RolloutScope {
+                land: land(16),
+                kreis: None,
+                service: None,
+                as_of,
+            }),
+            QueryKind::Stalled {
+                land: land(16),
+                days_min: 30,
+                as_of,
+            },
+            QueryKind::Funnel {
+                service: service.clone(),
+                land: None,
+                as_of,
+            },
+            QueryKind::Gemeinde {
+                ags: ags(MUNICIPALITIES[0]),
+                as_of,
+            },
+        ]);
+    }
+    for year in [2019, 2023, 2025] {
+        kinds.push(QueryKind::CostSharing {
+            service: service.clone(),
+            year,
+        });
+        kinds.push(QueryKind::LandCosts {
+            land: land(16),
+            year,
+        });
+    }
+    kinds.push(QueryKind::History {
+        subject: HistorySubject::Gemeinde(ags(MUNICIPALITIES[1])),
+        from_seq: 0,
+        limit: 5,
+    });
+    kinds
+}

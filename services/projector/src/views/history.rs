@@ -1,0 +1,179 @@
+//! The audit history: the events behind a service, a municipality or the
+//! whole registry, in ledger order, each with a German one-line summary and
+//! its chain hash.
+
+use efa_proto::views::{HistoryEntry, HistorySubject, HistoryView};
+use efa_proto::{Ags, Cents, Event, SealedEvent};
+
+/// Names of municipalities for the summaries (`None`: show the AGS).
+pub type Names<'a> = dyn Fn(Ags) -> Option<String> + 'a;
+
+/// The history page of `subject`: `events` in ledger order, `more` if
+/// further events follow, verified up to `chain_verified_to`.
+pub fn history(
+    subject: HistorySubject,
+    events: &[SealedEvent],
+    more: bool,
+    names: &Names,
+    chain_verified_to: u64,
+) -> HistoryView {
+    let with_service = !matches!(subject, HistorySubject::Service(_));
+    let entries = events
+        .iter()
+        .map(|sealed| {
+            let record = &sealed.record;
+            let mut summary = summary_de(&record.event, names);
+            if with_service && let Some(service) = adoption_service(&record.event) {
+                summary = format!("{summary} ({service})");
+            }
+            HistoryEntry {
+                seq: record.seq,
+                recorded_at: record.recorded_at,
+                effective: record.effective,
+                actor: record.actor.clone(),
+                event_name: record.event.name().to_owned(),
+                summary_de: summary,
+                hash_hex: hex::encode(sealed.hash),
+            }
+        })
+        .collect();
+    HistoryView {
+        subject,
+        entries,
+        more,
+        chain_verified_to,
+    }
+}
+
+/// The service of an adoption event, which its summary does not name.
+fn adoption_service(event: &Event) -> Option<&efa_proto::ServiceId> {
+    match event {
+        Event::AdoptionRequested { service, .. }
+        | Event::AdoptionStepRecorded { service, .. }
+        | Event::AdoptionWithdrawn { service, .. } => Some(service),
+        _ => None,
+    }
+}
+
+/// Euros the German way: `1.000.000,00 €`.
+pub fn euros_de(amount: Cents) -> String {
+    let sign = if amount.0 < 0 { "-" } else { "" };
+    let abs = amount.0.unsigned_abs();
+    let euros = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, digit) in euros.chars().enumerate() {
+        if i > 0 && (euros.len() - i).is_multiple_of(3) {
+            grouped.push('.');
+        }
+        grouped.push(digit);
+    }
+    format!("{sign}{grouped},{:02} €", abs % 100)
+}
+
+/// A German one-line description of `event`.
+pub fn summary_de(event: &Event, names: &Names) -> String {
+    let name = |ags: &Ags| names(*ags).unwrap_or_else(|| ags.to_string());
+    match event {
+        Event::ServiceAnnounced(a) => {
+            format!("„{}“ angekündigt, federführend {}", a.title, a.lead.name())
+        }
+        Event::ServiceDetailsUpdated(u) => format!("Angaben zu „{}“ geändert", u.title),
+        Event::ServiceStatusChanged { from, to, .. } => {
+            format!("Status: {} → {}", from.label_de(), to.label_de())
+        }
+        Event::ReifegradAssessed { reifegrad, .. } => format!("Reifegrad {}", reifegrad.get()),
+        Event::ServiceRetired { reason, .. } => format!("eingestellt: {reason}"),
+        Event::LandJoined { land, .. } => format!("{} tritt bei", land.name()),
+        Event::LandLeft { land, .. } => format!("{} tritt aus", land.name()),
+        Event::CostReported(c) => format!(
+            "Kosten {} ({}): {} gemeldet (Position {})",
+            c.year,
+            c.category.label_de(),
+            euros_de(c.amount),
+            c.cost_no
+        ),
+        Event::CostCorrected {
+            cost_no,
+            amount,
+            reason,
+            ..
+        } => format!(
+            "Position {cost_no} berichtigt auf {}: {reason}",
+            euros_de(*amount)
+        ),
+        Event::GemeindeRegistered { ags, name, .. } => format!("{name} ({ags}) registriert"),
+        Event::GemeindeRenamed { ags, name: new } => format!("{} heißt jetzt {new}", name(ags)),
+        Event::GemeindeMerged { ags, successor } => format!(
+            "{} geht in {} ({successor}) auf",
+            name(ags),
+            name(successor)
+        ),
+        Event::GemeindeRetired { ags } => format!("{} aufgelöst", name(ags)),
+        Event::KreisRegistered { key, name, .. } => format!("Kreis {name} ({key}) registriert"),
+        Event::OperatorRegistered { name, .. } => format!("Betreiber {name} registriert"),
+        Event::AdoptionRequested { ags, .. } => {
+            format!(
+                "{}: {}",
+                name(ags),
+                efa_proto::AdoptionStage::Requested.label_de()
+            )
+        }
+        Event::AdoptionStepRecorded { ags, stage, .. } => {
+            format!("{}: {}", name(ags), stage.label_de())
+        }
+        Event::AdoptionWithdrawn { ags, .. } => {
+            format!(
+                "{}: {}",
+                name(ags),
+                efa_proto::AdoptionStage::Withdrawn.label_de()
+            )
+        }
+        Event::AllocationKeyPublished { year, .. } => {
+            format!("Königsteiner Schlüssel {year} veröffentlicht")
+        }
+        Event::PopulationPublished { reference_date, .. } => {
+            format!("Einwohnerzahlen zum {reference_date} veröffentlicht")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use efa_proto::AdoptionStage;
+
+    use super::*;
+    use crate::testing::{Ledger, ags, land, service_id};
+
+    #[test]
+    fn summaries_in_german() {
+        let names = |ags: Ags| (ags.to_string() == "16051000").then(|| "Erfurt".to_owned());
+        let joined = Event::LandJoined {
+            service: service_id("aaa-service"),
+            land: land(16),
+        };
+        assert_eq!(summary_de(&joined, &names), "Thüringen tritt bei");
+        let live = Event::AdoptionStepRecorded {
+            service: service_id("aaa-service"),
+            ags: ags("16051000"),
+            adoption_no: 1,
+            stage: AdoptionStage::Live,
+            note: String::new(),
+        };
+        assert_eq!(summary_de(&live, &names), "Erfurt: in Betrieb");
+        assert_eq!(euros_de(Cents(100_000_000)), "1.000.000,00 €");
+        assert_eq!(euros_de(Cents(-5)), "-0,05 €");
+        assert_eq!(euros_de(Cents(12_345)), "123,45 €");
+
+        let mut ledger = Ledger::default();
+        ledger.push("2024-01-01", live);
+        let view = history(HistorySubject::All, ledger.events(), false, &names, 1);
+        assert_eq!(
+            view.entries[0].summary_de,
+            "Erfurt: in Betrieb (aaa-service)"
+        );
+        assert_eq!(
+            view.entries[0].hash_hex,
+            hex::encode(ledger.events()[0].hash)
+        );
+    }
+}

@@ -1,0 +1,361 @@
+//! The rollout monitor of a Land as of a day: per Kreis and service how
+//! many municipalities are at which stage and how many inhabitants are
+//! covered, one row per municipality and service, and the adoptions that
+//! have not moved for a while.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use efa_proto::views::{
+    KreisCoverage, MunicipalityRollout, RolloutScope, RolloutView, StalledRollout, StalledView,
+};
+use efa_proto::{AdoptionStage, Ags, Date, KreisKey, LandCode, ServiceId};
+
+use crate::asof::stage_index;
+use crate::facts::{GemeindeFacts, KreisFacts, ServiceFacts};
+use crate::views::{CountedAdoptions, Gemeinden, days_between};
+
+/// Whether `ags` lies in the scope's Land and Kreis.
+fn in_scope(scope: &RolloutScope, ags: Ags) -> bool {
+    ags.land() == scope.land && scope.kreis.is_none_or(|kreis| ags.kreis() == kreis)
+}
+
+/// The services in scope: the scoped one, or every service with a counted
+/// adoption in the Land.
+fn services_in_scope<'a>(
+    scope: &'a RolloutScope,
+    counted: &CountedAdoptions<'a>,
+) -> Vec<&'a ServiceId> {
+    match &scope.service {
+        Some(service) => vec![service],
+        None => counted
+            .keys()
+            .filter(|(_, ags)| ags.land() == scope.land)
+            .map(|(service, _)| *service)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// The rollout in `scope` on `day`. `gemeinden` and `counted` cover (at
+/// least) the Land's municipalities; `services` every service.
+pub fn rollout(
+    scope: &RolloutScope,
+    services: &[ServiceFacts],
+    gemeinden: &Gemeinden,
+    kreise: &[KreisFacts],
+    counted: &CountedAdoptions,
+    day: Date,
+) -> RolloutView {
+    let in_scope_services = services_in_scope(scope, counted);
+    let mut per_kreis: BTreeMap<KreisKey, Vec<&GemeindeFacts>> = BTreeMap::new();
+    for gemeinde in gemeinden.active(day) {
+        if in_scope(scope, gemeinde.ags) {
+            per_kreis
+                .entry(gemeinde.ags.kreis())
+                .or_default()
+                .push(gemeinde);
+        }
+    }
+    let kreis_name = |key: KreisKey| {
+        kreise
+            .iter()
+            .find(|k| k.key == key)
+            .map_or_else(|| key.to_string(), |k| k.name.clone())
+    };
+    let mut rows = Vec::new();
+    for (key, members) in &per_kreis {
+        for service in &in_scope_services {
+            rows.push(kreis_row(*key, kreis_name(*key), service, members, counted));
+        }
+    }
+    let municipalities = counted
+        .iter()
+        .filter(|((service, ags), _)| {
+            in_scope(scope, *ags) && scope.service.as_ref().is_none_or(|s| s == *service)
+        })
+        .map(|((service, ags), c)| MunicipalityRollout {
+            ags: *ags,
+            name: gemeinden.name(*ags, day),
+            service: (*service).clone(),
+            stage: c.stage,
+            since: c.since,
+        });
+    let mut municipalities: Vec<MunicipalityRollout> = municipalities.collect();
+    municipalities.sort_by(|a, b| (a.ags, &a.service).cmp(&(b.ags, &b.service)));
+    let land_participates = in_scope_services
+        .iter()
+        .map(|id| {
+            let takes_part = services
+                .iter()
+                .find(|s| s.id == **id)
+                .is_some_and(|s| s.takes_part(scope.land, day));
+            ((*id).clone(), takes_part)
+        })
+        .collect();
+    RolloutView {
+        scope: scope.clone(),
+        as_of: day,
+        kreise: rows,
+        municipalities,
+        land_participates,
+    }
+}
+
+/// One Kreis and one service: the Kreis's active municipalities by stage.
+fn kreis_row(
+    kreis: KreisKey,
+    kreis_name: String,
+    service: &ServiceId,
+    members: &[&GemeindeFacts],
+    counted: &CountedAdoptions,
+) -> KreisCoverage {
+    let mut row = KreisCoverage {
+        kreis,
+        kreis_name,
+        service: service.clone(),
+        municipalities: u32::try_from(members.len()).unwrap_or(u32::MAX),
+        stages: [0; 5],
+        population: 0,
+        population_live: 0,
+    };
+    for gemeinde in members {
+        row.population += gemeinde.population_count();
+        if let Some(adoption) = counted.get(&(service, gemeinde.ags)) {
+            row.stages[stage_index(adoption.stage)] += 1;
+            if adoption.stage == AdoptionStage::Live {
+                row.population_live += gemeinde.population_count();
+            }
+        }
+    }
+    row
+}
+
+/// Adoptions in `land` still under way (requested, agreed, onboarding)
+/// whose last step is at least `days_min` days before `day`; the longest
+/// waiting first, then by AGS and service.
+pub fn stalled(
+    land: LandCode,
+    days_min: u32,
+    gemeinden: &Gemeinden,
+    counted: &CountedAdoptions,
+    day: Date,
+) -> StalledView {
+    let mut stalled: Vec<StalledRollout> = counted
+        .iter()
+        .filter(|((_, ags), c)| {
+            ags.land() == land
+                && matches!(
+                    c.stage,
+                    AdoptionStage::Requested | AdoptionStage::Agreed | AdoptionStage::Onboarding
+                )
+                && days_between(c.since, day) >= days_min
+        })
+        .map(|((service, ags), c)| StalledRollout {
+            ags: *ags,
+            name: gemeinden.name(*ags, day),
+            service: (*service).clone(),
+            stage: c.stage,
+            last_step: c.since,
+            days: days_between(c.since, day),
+        })
+        .collect();
+    stalled.sort_by(|a, b| (b.days, a.ags, &a.service).cmp(&(a.days, b.ags, &b.service)));
+    StalledView {
+        land,
+        days_min,
+        as_of: day,
+        stalled,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use efa_proto::{Event, Population};
+
+    use super::*;
+    use crate::testing::{Ledger, World, ags, announce_by, date, land, service_id};
+    use crate::views::counted;
+
+    fn register(ledger: &mut Ledger, code: &str, name: &str, count: u64) {
+        ledger.push(
+            "2020-01-01",
+            Event::GemeindeRegistered {
+                ags: ags(code),
+                name: name.to_owned(),
+                population: Some(Population {
+                    count,
+                    reference_date: date("2022-12-31"),
+                }),
+            },
+        );
+    }
+
+    fn step(ledger: &mut Ledger, day: &str, code: &str, stage: AdoptionStage) {
+        let (service, ags) = (service_id("aaa-service"), ags(code));
+        let event = match stage {
+            AdoptionStage::Requested => Event::AdoptionRequested {
+                service,
+                ags,
+                adoption_no: 1,
+                note: String::new(),
+            },
+            stage => Event::AdoptionStepRecorded {
+                service,
+                ags,
+                adoption_no: 1,
+                stage,
+                note: String::new(),
+            },
+        };
+        ledger.push(day, event);
+    }
+
+    /// Erfurt live; Weimar requested long ago; Kranichfeld (Weimarer
+    /// Land) onboarding, then merged into Weimar on 2024-06-01.
+    fn world() -> World {
+        let mut ledger = Ledger::default();
+        ledger.push("2019-12-01", announce_by("aaa-service", 16));
+        register(&mut ledger, "16051000", "Erfurt", 213_692);
+        register(&mut ledger, "16055000", "Weimar", 65_138);
+        register(&mut ledger, "16071001", "Kranichfeld", 3_400);
+        ledger.push(
+            "2020-01-01",
+            Event::KreisRegistered {
+                key: efa_proto::KreisKey::parse("16051").unwrap(),
+                name: "Erfurt, Stadt".to_owned(),
+                population: None,
+            },
+        );
+        step(
+            &mut ledger,
+            "2023-01-10",
+            "16051000",
+            AdoptionStage::Requested,
+        );
+        step(&mut ledger, "2023-03-01", "16051000", AdoptionStage::Live);
+        step(
+            &mut ledger,
+            "2023-02-01",
+            "16055000",
+            AdoptionStage::Requested,
+        );
+        step(
+            &mut ledger,
+            "2023-02-01",
+            "16071001",
+            AdoptionStage::Requested,
+        );
+        step(
+            &mut ledger,
+            "2023-05-01",
+            "16071001",
+            AdoptionStage::Onboarding,
+        );
+        ledger.push(
+            "2024-06-01",
+            Event::GemeindeMerged {
+                ags: ags("16071001"),
+                successor: ags("16055000"),
+            },
+        );
+        World::replay(&ledger)
+    }
+
+    fn view(world: &World, day: &str) -> RolloutView {
+        let gemeinden = Gemeinden::new(&world.gemeinden);
+        let counted = counted(&world.adoptions, &gemeinden, date(day));
+        let scope = RolloutScope {
+            land: land(16),
+            kreis: None,
+            service: None,
+            as_of: None,
+        };
+        rollout(
+            &scope,
+            &world.services,
+            &gemeinden,
+            &world.kreise,
+            &counted,
+            date(day),
+        )
+    }
+
+    #[test]
+    fn kreis_rows_and_municipality_rows() {
+        let world = world();
+        let before = view(&world, "2024-05-31");
+        let kreise: Vec<(String, u32, [u32; 5], u64)> = before
+            .kreise
+            .iter()
+            .map(|k| {
+                (
+                    k.kreis_name.clone(),
+                    k.municipalities,
+                    k.stages,
+                    k.population_live,
+                )
+            })
+            .collect();
+        assert_eq!(
+            kreise,
+            [
+                ("Erfurt, Stadt".to_owned(), 1, [0, 0, 0, 1, 0], 213_692),
+                ("16055".to_owned(), 1, [1, 0, 0, 0, 0], 0),
+                ("16071".to_owned(), 1, [0, 0, 1, 0, 0], 0),
+            ]
+        );
+        assert_eq!(
+            before.land_participates,
+            [(service_id("aaa-service"), true)]
+        );
+        assert_eq!(before.municipalities.len(), 3);
+    }
+
+    #[test]
+    fn a_merger_moves_the_adoption_to_the_successor() {
+        let world = world();
+        let after = view(&world, "2024-06-01");
+        let rows: Vec<(Ags, &str, AdoptionStage)> = after
+            .municipalities
+            .iter()
+            .map(|m| (m.ags, m.name.as_str(), m.stage))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (ags("16051000"), "Erfurt", AdoptionStage::Live),
+                (ags("16055000"), "Weimar", AdoptionStage::Onboarding),
+            ]
+        );
+        assert_eq!(
+            after.kreise.len(),
+            2,
+            "Kranichfeld's Kreis has no municipality left"
+        );
+        assert_eq!(after.kreise[1].stages, [0, 0, 1, 0, 0]);
+    }
+
+    #[test]
+    fn stalled_counts_days_since_the_last_step() {
+        let world = world();
+        let gemeinden = Gemeinden::new(&world.gemeinden);
+        let day = date("2023-06-01");
+        let counted = counted(&world.adoptions, &gemeinden, day);
+        let view = stalled(land(16), 31, &gemeinden, &counted, day);
+        let rows: Vec<(&str, u32, Date)> = view
+            .stalled
+            .iter()
+            .map(|s| (s.name.as_str(), s.days, s.last_step))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("Weimar", 120, date("2023-02-01")),
+                ("Kranichfeld", 31, date("2023-05-01"))
+            ]
+        );
+        let fewer = stalled(land(16), 32, &gemeinden, &counted, day);
+        assert_eq!(fewer.stalled.len(), 1);
+    }
+}
