@@ -35,6 +35,8 @@ enum Cmd {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
     },
+    /// Print the OpenAPI document of the HTTP API (no running system needed).
+    Openapi,
     /// Import reference data through the ledger.
     Import {
         #[command(subcommand)]
@@ -132,7 +134,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, nats)
                     .await
                     .context("start the gateway")?;
-            println!("efa-registry: http://{}/", gateway.local_addr());
+            crate::out::say(&format!("efa-registry: http://{}/", gateway.local_addr()));
             gateway
                 .run(shutdown_on_signal())
                 .await
@@ -140,9 +142,21 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Verify { data_dir } => verify(&data_dir),
         Cmd::Token { command } => crate::tokens::run(command),
-        Cmd::Import { what: ImportCmd::Gv100ad { file, mergers, nats_url } } => {
-            crate::import::gv100ad(&nats_url, &file, mergers.as_deref()).await
+        Cmd::Openapi => {
+            let document = efa_gateway::openapi_document();
+            crate::out::say(
+                &serde_json::to_string_pretty(&document).context("render the OpenAPI document")?,
+            );
+            Ok(())
         }
+        Cmd::Import {
+            what:
+                ImportCmd::Gv100ad {
+                    file,
+                    mergers,
+                    nats_url,
+                },
+        } => crate::import::gv100ad(&nats_url, &file, mergers.as_deref()).await,
     }
 }
 
@@ -169,11 +183,11 @@ pub fn gateway_config(
 fn verify(data_dir: &std::path::Path) -> Result<()> {
     match efa_ledger::verify(data_dir) {
         Ok(report) => {
-            println!(
+            crate::out::say(&format!(
                 "Hash-Kette intakt: {} Ereignisse, Kopf {}",
                 report.events,
                 hex(&report.head_hash)
-            );
+            ));
             Ok(())
         }
         Err(efa_ledger::VerifyError::Broken { seq, problem }) => {

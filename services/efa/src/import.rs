@@ -19,21 +19,37 @@ async fn known(client: &async_nats::Client) -> Result<(Vec<KreisKey>, BTreeMap<A
     let mut gemeinden: BTreeMap<Ags, Known> = BTreeMap::new();
     let mut from_seq = 1;
     loop {
-        let request = ReadEvents { from_seq, limit: 1000 };
-        let reply: ReadReply = efa_runtime::request(client, subjects::LEDGER_READ, &request, Duration::from_secs(30))
-            .await
-            .context("read the ledger's log")?;
+        let request = ReadEvents {
+            from_seq,
+            limit: 1000,
+        };
+        let reply: ReadReply = efa_runtime::request(
+            client,
+            subjects::LEDGER_READ,
+            &request,
+            Duration::from_secs(30),
+        )
+        .await
+        .context("read the ledger's log")?;
         let page = match reply {
             ReadReply::Events(page) => page,
             ReadReply::Rejected(rejection) => bail!("the ledger refused to read: {rejection}"),
         };
-        let Some(last) = page.events.last() else { break };
+        let Some(last) = page.events.last() else {
+            break;
+        };
         from_seq = last.record.seq + 1;
         for event in &page.events {
             match &event.record.event {
                 Event::KreisRegistered { key, .. } => kreise.push(*key),
                 Event::GemeindeRegistered { ags, name, .. } => {
-                    gemeinden.insert(*ags, Known { name: name.clone(), active: true });
+                    gemeinden.insert(
+                        *ags,
+                        Known {
+                            name: name.clone(),
+                            active: true,
+                        },
+                    );
                 }
                 Event::GemeindeRenamed { ags, name } => {
                     if let Some(known) = gemeinden.get_mut(ags) {
@@ -54,7 +70,9 @@ async fn known(client: &async_nats::Client) -> Result<(Vec<KreisKey>, BTreeMap<A
 
 /// Reads a mergers file: `alter AGS;Nachfolge-AGS` per line, with a header.
 fn mergers(path: Option<&Path>) -> Result<BTreeMap<Ags, Ags>> {
-    let Some(path) = path else { return Ok(BTreeMap::new()) };
+    let Some(path) = path else {
+        return Ok(BTreeMap::new());
+    };
     let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
     let mut map = BTreeMap::new();
     for record in efa_reference::csv::parse(&text, ';')? {
@@ -84,7 +102,10 @@ pub async fn gv100ad(nats_url: &str, file: &Path, mergers_file: Option<&Path>) -
     let seeds = gv100ad::plan(&verzeichnis, &kreise, &known, &mergers);
     eprintln!(
         "GV100AD {}: {} Kreise, {} Gemeinden; {} Änderungen",
-        verzeichnis.gebietsstand.map(|d| d.to_string()).unwrap_or_default(),
+        verzeichnis
+            .gebietsstand
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         verzeichnis.kreise.len(),
         verzeichnis.gemeinden.len(),
         seeds.len()
@@ -96,14 +117,18 @@ pub async fn gv100ad(nats_url: &str, file: &Path, mergers_file: Option<&Path>) -
         loaded.unchanged += part.unchanged;
         loaded.rejected += part.rejected;
         let sent = (done * 100 + chunk.len()).min(seeds.len());
-        eprint!("\rImport: {sent}/{} ({} %)", seeds.len(), sent * 100 / seeds.len().max(1));
+        eprint!(
+            "\rImport: {sent}/{} ({} %)",
+            seeds.len(),
+            sent * 100 / seeds.len().max(1)
+        );
         let _ = std::io::stderr().flush();
     }
     eprintln!();
-    println!(
+    crate::out::say(&format!(
         "Import abgeschlossen: {} geschrieben, {} unverändert, {} abgelehnt.",
         loaded.written, loaded.unchanged, loaded.rejected
-    );
+    ));
     if loaded.rejected > 0 {
         bail!("{} Änderungen wurden vom Ledger abgelehnt", loaded.rejected);
     }

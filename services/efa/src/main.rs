@@ -4,6 +4,7 @@
 
 mod cli;
 mod import;
+mod out;
 mod seed;
 mod tokens;
 mod up;

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use efa_runtime::nats_server::{self, NatsServerProcess, ServerOptions};
 
 use crate::cli::{UpArgs, gateway_config, projector_config, shutdown_on_signal};
+use crate::out::say;
 
 const NATS_CONFIG: &str = include_str!("../../../ops/nats/nats.conf");
 
@@ -123,11 +124,4 @@ fn stop_nats(process: &mut NatsServerProcess) {
     if let Err(error) = process.terminate(std::time::Duration::from_secs(5)) {
         tracing::warn!(%error, "nats-server did not stop gracefully; killed");
     }
-}
-
-/// Prints a line for the user; a closed stdout (a pipe whose reader is
-/// gone) must not bring the registry down.
-fn say(text: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stdout(), "{text}");
 }

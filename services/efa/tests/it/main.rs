@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // test harness code: a failed setup step should fail the test loudly
 
 mod crash;
+mod faults;
 mod up;
 
 use std::process::{Child, Command, Stdio};

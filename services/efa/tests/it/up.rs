@@ -114,9 +114,17 @@ async fn up_serves_the_announce_path_and_stops_cleanly() {
         .json()
         .await
         .unwrap();
-    let ids: Vec<&str> = catalogue["services"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = catalogue["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
     assert!(ids.contains(&"wohngeld-antrag"), "{ids:?}");
-    assert!(ids.contains(&"digitale-baugenehmigung"), "the demo scenario is loaded on a fresh data dir: {ids:?}");
+    assert!(
+        ids.contains(&"digitale-baugenehmigung"),
+        "the demo scenario is loaded on a fresh data dir: {ids:?}"
+    );
 
     terminate(pid);
     let status = tokio::task::spawn_blocking(move || guard.0.wait())
