@@ -6,3 +6,4 @@
 
 mod announce;
 mod system;
+mod views;
