@@ -35,6 +35,19 @@ enum Cmd {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
     },
+    /// Write a synthetic Germany-scale history into an empty ledger data dir.
+    Generate {
+        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        #[arg(long, default_value_t = 11_000)]
+        municipalities: u32,
+        #[arg(long, default_value_t = 600)]
+        services: u32,
+    },
     /// Print the OpenAPI document of the HTTP API (no running system needed).
     Openapi,
     /// Import reference data through the ledger.
@@ -142,6 +155,23 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Verify { data_dir } => verify(&data_dir),
         Cmd::Token { command } => crate::tokens::run(command),
+        Cmd::Generate {
+            data_dir,
+            seed,
+            events,
+            municipalities,
+            services,
+        } => {
+            let shape = efa_reference::generate::Shape {
+                seed,
+                municipalities,
+                services,
+                events,
+            };
+            tokio::task::spawn_blocking(move || crate::generate::run(&data_dir, shape))
+                .await
+                .context("the generator task")?
+        }
         Cmd::Openapi => {
             let document = efa_gateway::openapi_document();
             crate::out::say(

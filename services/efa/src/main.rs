@@ -3,6 +3,7 @@
 //! tokens). Thin: parse flags, set up telemetry, build, run until a signal.
 
 mod cli;
+mod generate;
 mod import;
 mod out;
 mod seed;

@@ -4,11 +4,12 @@
 //! hash chain, answers, and relays the events to JetStream from its own log
 //! (the outbox). It also serves the log for replay and gap filling.
 
+pub mod bulk;
 mod handlers;
 mod relay;
 pub mod store;
 mod verify;
-mod writer;
+pub mod writer;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -46,7 +46,11 @@ fn event_id(command: &CommandId, index: usize) -> EventId {
     EventId(id)
 }
 
-fn wall_clock() -> Timestamp {
+/// Where the writer reads the time of recording from: the wall clock in
+/// service, a synthetic clock for reproducible generated histories.
+pub type Clock = Box<dyn FnMut() -> Timestamp + Send>;
+
+pub fn wall_clock() -> Timestamp {
     let micros = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_micros() as i64)
@@ -66,6 +70,7 @@ struct Pending {
 
 pub struct Writer {
     store: Arc<LedgerStore>,
+    clock: Clock,
     head: Head,
     last_recorded: Timestamp,
     published_head: watch::Sender<u64>,
@@ -81,6 +86,14 @@ impl std::fmt::Debug for Writer {
 
 impl Writer {
     pub fn new(store: Arc<LedgerStore>, head_tx: watch::Sender<u64>) -> Result<Self, StoreError> {
+        Self::with_clock(store, head_tx, Box::new(wall_clock))
+    }
+
+    pub fn with_clock(
+        store: Arc<LedgerStore>,
+        head_tx: watch::Sender<u64>,
+        clock: Clock,
+    ) -> Result<Self, StoreError> {
         let head = store.head()?;
         let last_recorded = match store.event(head.seq)? {
             Some(event) => event.record.recorded_at,
@@ -89,6 +102,7 @@ impl Writer {
         head_tx.send_replace(head.seq);
         Ok(Self {
             store,
+            clock,
             head,
             last_recorded,
             published_head: head_tx,
@@ -110,9 +124,9 @@ impl Writer {
         tracing::info!(head = self.head.seq, "ledger writer stopped");
     }
 
-    fn commit_group(&mut self, submissions: Vec<Submission>) {
+    pub fn commit_group(&mut self, submissions: Vec<Submission>) {
         // The recorded time never goes backwards, even if the clock does.
-        let now = wall_clock().max(self.last_recorded);
+        let now = (self.clock)().max(self.last_recorded);
         let mut pending = Pending {
             batch: WriteBatch::new(),
             streams: HashMap::new(),

@@ -4,6 +4,7 @@
 
 mod crash;
 mod faults;
+mod generate;
 mod up;
 
 use std::process::{Child, Command, Stdio};
