@@ -30,6 +30,12 @@ enum Cmd {
     Projector(ServiceArgs),
     /// Run only the gateway against a running NATS.
     Gateway(GatewayArgs),
+    /// Ask a running projector to rebuild its views from the ledger and
+    /// swap them in while it keeps answering queries.
+    Rebuild {
+        #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
+    },
     /// Check the ledger's hash chain offline and name the first bad sequence.
     Verify {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
@@ -71,6 +77,24 @@ enum ImportCmd {
         /// that disappeared by merger; others that disappeared are retired.
         #[arg(long)]
         mergers: Option<PathBuf>,
+        #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
+    },
+    /// Gemeinden and Kreise: `schluessel;name;einwohner;stichtag`.
+    Participants {
+        file: PathBuf,
+        #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
+    },
+    /// An allocation key (Königsteiner Schlüssel): `jahr;land;prozent`.
+    Key {
+        file: PathBuf,
+        #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+        nats_url: String,
+    },
+    /// Services: `kennung;titel;federfuehrend;themenfeld;anbieter;kanal;kostenmodell;status;reifegrad;angekuendigt`.
+    Services {
+        file: PathBuf,
         #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
         nats_url: String,
     },
@@ -153,6 +177,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .await
                 .context("run the gateway")
         }
+        Cmd::Rebuild { nats_url } => crate::rebuild::run(&nats_url).await,
         Cmd::Verify { data_dir } => verify(&data_dir),
         Cmd::Token { command } => crate::tokens::run(command),
         Cmd::Generate {
@@ -179,14 +204,27 @@ pub async fn run(cli: Cli) -> Result<()> {
             );
             Ok(())
         }
-        Cmd::Import {
-            what:
-                ImportCmd::Gv100ad {
-                    file,
-                    mergers,
-                    nats_url,
-                },
+        Cmd::Import { what } => import(what).await,
+    }
+}
+
+async fn import(what: ImportCmd) -> Result<()> {
+    use crate::import::{Tabular, tabular};
+    match what {
+        ImportCmd::Gv100ad {
+            file,
+            mergers,
+            nats_url,
         } => crate::import::gv100ad(&nats_url, &file, mergers.as_deref()).await,
+        ImportCmd::Participants { file, nats_url } => {
+            tabular(&nats_url, &file, Tabular::Participants).await
+        }
+        ImportCmd::Key { file, nats_url } => {
+            tabular(&nats_url, &file, Tabular::AllocationKey).await
+        }
+        ImportCmd::Services { file, nats_url } => {
+            tabular(&nats_url, &file, Tabular::Services).await
+        }
     }
 }
 

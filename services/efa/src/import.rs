@@ -110,9 +110,45 @@ pub async fn gv100ad(nats_url: &str, file: &Path, mergers_file: Option<&Path>) -
         verzeichnis.gemeinden.len(),
         seeds.len()
     );
+    send_plan(&client, &seeds).await
+}
+
+/// Which of the registry's own CSV formats a file is in.
+#[derive(Debug, Clone, Copy)]
+pub enum Tabular {
+    Participants,
+    AllocationKey,
+    Services,
+}
+
+/// Imports one of the registry's own CSV files; a file with any bad row
+/// sends nothing.
+pub async fn tabular(nats_url: &str, file: &Path, kind: Tabular) -> Result<()> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("read {} (UTF-8 expected)", file.display()))?;
+    let parsed = match kind {
+        Tabular::Participants => efa_reference::tabular::participants(&text),
+        Tabular::AllocationKey => efa_reference::tabular::allocation_key(&text),
+        Tabular::Services => efa_reference::tabular::services(&text),
+    };
+    let seeds = match parsed {
+        Ok(seeds) => seeds,
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("{}: {error}", file.display());
+            }
+            bail!("{} fehlerhafte Zeilen; nichts importiert", errors.len());
+        }
+    };
+    let client = efa_runtime::connect(nats_url, "efa-import").await?;
+    send_plan(&client, &seeds).await
+}
+
+/// Sends the planned commands with a progress line and a summary.
+async fn send_plan(client: &async_nats::Client, seeds: &[efa_reference::Seed]) -> Result<()> {
     let mut loaded = crate::seed::Loaded::default();
     for (done, chunk) in seeds.chunks(100).enumerate() {
-        let part = crate::seed::load(&client, chunk).await?;
+        let part = crate::seed::load(client, chunk).await?;
         loaded.written += part.written;
         loaded.unchanged += part.unchanged;
         loaded.rejected += part.rejected;

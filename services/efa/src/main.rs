@@ -6,6 +6,7 @@ mod cli;
 mod generate;
 mod import;
 mod out;
+mod rebuild;
 mod seed;
 mod tokens;
 mod up;

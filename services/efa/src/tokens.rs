@@ -19,6 +19,20 @@ pub enum TokenCmd {
         #[arg(long)]
         name: String,
     },
+    /// List the tokens: name and principal (the tokens themselves are not
+    /// stored and cannot be shown).
+    List {
+        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+    },
+    /// Revoke every token with this name. A running gateway keeps the
+    /// table it read at start: restart it to make the revocation count.
+    Revoke {
+        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 pub fn table_path(data_dir: &Path) -> PathBuf {
@@ -44,7 +58,39 @@ pub fn run(command: TokenCmd) -> Result<()> {
             );
             Ok(())
         }
+        TokenCmd::List { data_dir } => {
+            let table = efa_gateway::TokenTable::load(&table_path(&data_dir))
+                .context("load the token table")?;
+            print!("{}", listing(&table));
+            Ok(())
+        }
+        TokenCmd::Revoke { data_dir, name } => revoke(&data_dir, &name),
     }
+}
+
+/// One line per token: principal, a tab, the name; sorted.
+pub fn listing(table: &efa_gateway::TokenTable) -> String {
+    let mut lines: Vec<String> = table
+        .holders()
+        .map(|(name, actor)| format!("{actor}\t{name}\n"))
+        .collect();
+    lines.sort();
+    lines.concat()
+}
+
+fn revoke(data_dir: &Path, name: &str) -> Result<()> {
+    let path = table_path(data_dir);
+    let mut table = efa_gateway::TokenTable::load(&path).context("load the token table")?;
+    let removed = table.revoke(name);
+    if removed == 0 {
+        anyhow::bail!("Kein Token mit dem Namen „{name}“ gefunden (siehe efa token list).");
+    }
+    table.save(&path).context("save the token table")?;
+    eprintln!(
+        "{removed} Token „{name}“ widerrufen. Laufende Gateways lesen die Tabelle beim Start: \
+         bitte neu starten."
+    );
+    Ok(())
 }
 
 /// The demo principals `efa up` creates tokens for on a fresh data dir.
@@ -75,4 +121,26 @@ pub fn ensure_demo_tokens(data_dir: &Path) -> Result<PathBuf> {
     table.save(&table_path).context("save the token table")?;
     std::fs::write(&demo_path, text).context("write the demo logins")?;
     Ok(demo_path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_listed_and_revoked_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        ensure_demo_tokens(dir.path()).unwrap();
+        let path = table_path(dir.path());
+        let table = efa_gateway::TokenTable::load(&path).unwrap();
+        let text = listing(&table);
+        assert_eq!(text.lines().count(), 5);
+        assert!(text.contains("land:04\tFreie Hansestadt Bremen (Demo)\n"));
+        assert!(!text.contains("efa_"), "no token is shown");
+        revoke(dir.path(), "Stadt Erfurt (Demo)").unwrap();
+        let table = efa_gateway::TokenTable::load(&path).unwrap();
+        assert_eq!(table.len(), 4);
+        assert!(!listing(&table).contains("gemeinde:16051000"));
+        assert!(revoke(dir.path(), "Stadt Erfurt (Demo)").is_err());
+    }
 }

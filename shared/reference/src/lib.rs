@@ -10,5 +10,6 @@ pub mod generate;
 pub mod gv100ad;
 pub mod seed;
 pub mod tables;
+pub mod tabular;
 
 pub use seed::{Seed, reference_seeds};

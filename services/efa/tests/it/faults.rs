@@ -602,3 +602,61 @@ async fn nats_restart_mid_load_loses_and_doubles_nothing() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// VmRSS and VmHWM (the peak RSS) of process `pid` in KiB, from /proc.
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Not a fault test but a measurement for BENCHMARKS.md: the peak RSS of
+/// the ledger process while `CLIENTS` clients append `EFA_RSS_COMMANDS`
+/// commands and the relay publishes them. It only runs when
+/// `EFA_RSS_COMMANDS` is set (it is slow and measures, it does not check);
+/// run it with `--release`, so that the child is the release binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ledger_peak_rss_under_load() {
+    const TEST: u8 = 3;
+    let Some(commands) = std::env::var("EFA_RSS_COMMANDS")
+        .ok()
+        .and_then(|text| text.parse::<usize>().ok())
+    else {
+        eprintln!(
+            "ledger_peak_rss_under_load skipped: a measurement; set EFA_RSS_COMMANDS=100000 to run it"
+        );
+        return;
+    };
+    let deadline = Deadline::start();
+    let nats = TestNats::start();
+    let data = nats.scratch_dir("data");
+    let url = nats.url();
+    let client = efa_runtime::connect(&url, "rss-test").await.unwrap();
+    let ledger = spawn_service("ledger", &url, &data);
+    wait_for_service(&client, "efa-ledger").await;
+    let (idle_rss, _) = memory_kib(ledger.0.id());
+
+    let load = Load::new(client.clone(), (TEST, commands, COMMAND_TIMEOUT), deadline);
+    load.faults_done.store(true, Ordering::SeqCst);
+    let started = Instant::now();
+    let acks = deadline
+        .within("running the load", start_load(&load))
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    let js = jetstream::new(client.clone());
+    wait_for_stream(&js, acks.len() as u64, deadline).await;
+    let (rss, peak) = memory_kib(ledger.0.id());
+    println!(
+        "ledger process: RSS {idle_rss} KiB idle; after {} commands from {CLIENTS} clients \
+         ({:.0}/s, all published to the stream): RSS {rss} KiB, peak RSS (VmHWM) {peak} KiB",
+        acks.len(),
+        acks.len() as f64 / elapsed.as_secs_f64()
+    );
+}

@@ -1,0 +1,171 @@
+//! `efa import gv100ad` against a real ledger: a first import, a re-run
+//! that changes nothing, a newer file with a merger, and a file with a bad
+//! row that changes nothing at all.
+
+use std::time::Duration;
+
+use efa_proto::{Event, ReadEvents, ReadReply, subjects};
+use efa_testkit::TestNats;
+
+use crate::{ChildGuard, efa, wait_for_service};
+
+/// A GV100AD record: key at 11, name at 23, population at 140 (1-based).
+fn record(satzart: &str, stand: &str, key: &str, name: &str, population: Option<u64>) -> String {
+    let mut chars = vec![' '; 200];
+    let mut put = |at: usize, text: &str| {
+        text.chars()
+            .enumerate()
+            .for_each(|(i, c)| chars[at - 1 + i] = c)
+    };
+    put(1, satzart);
+    put(3, stand);
+    put(11, key);
+    put(23, name);
+    if let Some(count) = population {
+        put(140, &format!("{count:011}"));
+    }
+    chars.into_iter().collect()
+}
+
+/// Windows-1252, as Destatis ships the file.
+fn cp1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| match c {
+            'ä' => 0xe4,
+            'ö' => 0xf6,
+            'ü' => 0xfc,
+            'ß' => 0xdf,
+            c => u8::try_from(c).unwrap(),
+        })
+        .collect()
+}
+
+async fn events(client: &async_nats::Client) -> Vec<Event> {
+    let request = ReadEvents {
+        from_seq: 1,
+        limit: 1000,
+    };
+    let reply: ReadReply = efa_runtime::request(
+        client,
+        subjects::LEDGER_READ,
+        &request,
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
+    let ReadReply::Events(page) = reply else {
+        panic!("{reply:?}")
+    };
+    page.events.into_iter().map(|e| e.record.event).collect()
+}
+
+fn import(args: &[&str]) -> (bool, String, String) {
+    let output = efa(args).output().unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        output.status.success(),
+        text(&output.stdout),
+        text(&output.stderr),
+    )
+}
+
+#[tokio::test]
+async fn the_gemeindeverzeichnis_is_imported_idempotently_with_mergers() {
+    let nats = TestNats::start();
+    let dir = nats.scratch_dir("import");
+    let url = nats.url();
+    let client = async_nats::connect(&url).await.unwrap();
+    let _ledger = ChildGuard(
+        efa(&[
+            "ledger",
+            "--nats-url",
+            &url,
+            "--data-dir",
+            dir.to_str().unwrap(),
+        ])
+        .spawn()
+        .unwrap(),
+    );
+    wait_for_service(&client, "efa-ledger").await;
+
+    let first = [
+        record("40", "20241231", "16068", "Sömmerda", None),
+        record(
+            "60",
+            "20241231",
+            "16068901",
+            "Beispielgemeinde Großröhrsdorf",
+            Some(4120),
+        ),
+        record(
+            "60",
+            "20241231",
+            "16068902",
+            "Beispielgemeinde Öhrenstock",
+            Some(2870),
+        ),
+    ]
+    .join("\r\n");
+    let file = dir.join("GV100AD_31122024.txt");
+    std::fs::write(&file, cp1252(&first)).unwrap();
+    let file_arg = file.to_str().unwrap();
+    let (ok, out, err) = import(&["import", "gv100ad", file_arg, "--nats-url", &url]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("3 geschrieben"), "{out}");
+    let registered = events(&client).await;
+    assert!(registered.iter().any(|e| matches!(e, Event::GemeindeRegistered { name, .. } if name == "Beispielgemeinde Öhrenstock")));
+
+    let (ok, out, _) = import(&["import", "gv100ad", file_arg, "--nats-url", &url]);
+    assert!(
+        ok && out.contains("0 geschrieben"),
+        "a re-run changes nothing: {out}"
+    );
+    assert_eq!(events(&client).await.len(), registered.len());
+
+    let newer = [
+        record("40", "20250630", "16068", "Sömmerda", None),
+        record(
+            "60",
+            "20250630",
+            "16068901",
+            "Beispielgemeinde Großröhrsdorf-Öhrenstock",
+            Some(6990),
+        ),
+    ]
+    .join("\n");
+    let newer_file = dir.join("GV100AD_30062025.txt");
+    std::fs::write(&newer_file, cp1252(&newer)).unwrap();
+    let mergers = dir.join("fusionen.csv");
+    std::fs::write(&mergers, "AGS;Nachfolge-AGS\n16068902;16068901\n").unwrap();
+    let (ok, out, err) = import(&[
+        "import",
+        "gv100ad",
+        newer_file.to_str().unwrap(),
+        "--mergers",
+        mergers.to_str().unwrap(),
+        "--nats-url",
+        &url,
+    ]);
+    assert!(ok, "{out}{err}");
+    let after = events(&client).await;
+    assert!(after.iter().any(|e| matches!(e, Event::GemeindeRenamed { name, .. } if name == "Beispielgemeinde Großröhrsdorf-Öhrenstock")));
+    assert!(after.iter().any(|e| matches!(e, Event::GemeindeMerged { successor, .. } if successor.to_string() == "16068901")));
+
+    let bad = newer.replace("16068901", "1606890X");
+    let bad_file = dir.join("kaputt.txt");
+    std::fs::write(&bad_file, cp1252(&bad)).unwrap();
+    let (ok, _, err) = import(&[
+        "import",
+        "gv100ad",
+        bad_file.to_str().unwrap(),
+        "--nats-url",
+        &url,
+    ]);
+    assert!(!ok, "a bad file fails");
+    assert!(err.contains("Zeile 2"), "the bad line is named: {err}");
+    assert_eq!(
+        events(&client).await.len(),
+        after.len(),
+        "nothing applied from a bad file"
+    );
+}
