@@ -169,3 +169,100 @@ async fn the_gemeindeverzeichnis_is_imported_idempotently_with_mergers() {
         "nothing applied from a bad file"
     );
 }
+
+#[tokio::test]
+async fn the_registrys_own_csv_files_are_imported_all_or_nothing() {
+    let nats = TestNats::start();
+    let dir = nats.scratch_dir("csv");
+    let url = nats.url();
+    let client = async_nats::connect(&url).await.unwrap();
+    let _ledger = ChildGuard(
+        efa(&[
+            "ledger",
+            "--nats-url",
+            &url,
+            "--data-dir",
+            dir.to_str().unwrap(),
+        ])
+        .spawn()
+        .unwrap(),
+    );
+    wait_for_service(&client, "efa-ledger").await;
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+
+    let bad = write(
+        "teilnehmer-kaputt.csv",
+        "schluessel;name;einwohner;stichtag\n16068;Sömmerda;69655;2018-12-31\n1606890;Zu kurz;;\n",
+    );
+    let (ok, _, err) = import(&["import", "participants", &bad, "--nats-url", &url]);
+    assert!(!ok && err.contains("Zeile 3"), "{err}");
+    assert!(
+        events(&client).await.is_empty(),
+        "nothing applied from a file with a bad row"
+    );
+
+    let good = write(
+        "teilnehmer.csv",
+        "\u{feff}schluessel;name;einwohner;stichtag\n16068;Sömmerda;69655;2018-12-31\n16068901;Beispielgemeinde Nord;4120;2018-12-31\n",
+    );
+    let (ok, out, err) = import(&["import", "participants", &good, "--nats-url", &url]);
+    assert!(ok && out.contains("2 geschrieben"), "{out}{err}");
+    let (ok, out, _) = import(&["import", "participants", &good, "--nats-url", &url]);
+    assert!(
+        ok && out.contains("0 geschrieben"),
+        "a re-run changes nothing: {out}"
+    );
+
+    // A test key for 2017 (the 2016 values, relabelled: only the format matters here).
+    let key: String = std::iter::once("jahr;land;prozent".to_owned())
+        .chain(
+            [
+                ("01", "3,39074"),
+                ("02", "2,55752"),
+                ("03", "9,33138"),
+                ("04", "0,95331"),
+                ("05", "21,14424"),
+                ("06", "7,39885"),
+                ("07", "4,83089"),
+                ("08", "12,96662"),
+                ("09", "15,53327"),
+                ("10", "1,21111"),
+                ("11", "5,08324"),
+                ("12", "3,03655"),
+                ("13", "2,01240"),
+                ("14", "5,05577"),
+                ("15", "2,79941"),
+                ("16", "2,69470"),
+            ]
+            .iter()
+            .map(|(land, percent)| format!("2017;{land};{percent}")),
+        )
+        .collect::<Vec<_>>()
+        .join("\n");
+    let key = write("schluessel.csv", &key);
+    let (ok, out, err) = import(&["import", "key", &key, "--nats-url", &url]);
+    assert!(ok && out.contains("1 geschrieben"), "{out}{err}");
+
+    let services = write(
+        "leistungen.csv",
+        "kennung;titel;federfuehrend;themenfeld;anbieter;kanal;kostenmodell;status;reifegrad;angekuendigt\n\
+         ;Elterngeld digital;04;Familie & Kind;Dataport;efa-marktplatz;koenigsteiner-2017;pilot;3;2020-05-01\n",
+    );
+    let (ok, out, err) = import(&["import", "services", &services, "--nats-url", &url]);
+    assert!(ok && out.contains("1 geschrieben"), "{out}{err}");
+    let all = events(&client).await;
+    let names: Vec<&str> = all.iter().map(Event::name).collect();
+    assert_eq!(
+        names,
+        [
+            "KreisRegistered",
+            "GemeindeRegistered",
+            "AllocationKeyPublished",
+            "ServiceAnnounced"
+        ]
+    );
+}
