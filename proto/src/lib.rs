@@ -29,7 +29,10 @@ pub use event::{
 pub use ids::{Ags, CommandId, EventId, IdError, KreisKey, LandCode, OperatorId, ServiceId};
 pub use money::Cents;
 pub use participant::{AdoptionStage, CostCategory, KEY_UNITS_TOTAL, Population, Region};
-pub use query::{CatalogueView, GemeindeView, Query, QueryKind, QueryReply, ServiceView};
+pub use query::{
+    CatalogueView, GemeindeView, Query, QueryKind, QueryReply, RebuildReply, RebuildRequest,
+    ServiceView,
+};
 pub use rejection::{ForbiddenReason, Rejection};
 pub use reply::{Accepted, CommandReply, EventsPage, ReadEvents, ReadReply};
 pub use service::{Channel, CostModel, Reifegrad, ServiceStatus};

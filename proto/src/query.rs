@@ -125,3 +125,22 @@ pub struct ServiceView {
     pub version: u64,
     pub last_seq: u64,
 }
+
+/// Ask a projector to rebuild its views from ledger sequence 1 into a new
+/// store version and to swap it in without stopping its queries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RebuildRequest {}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RebuildReply {
+    /// The new store is in use: its version, the ledger sequence it stood
+    /// at when it was swapped in, and its content hash at that sequence.
+    Done {
+        version: u64,
+        seq: u64,
+        content_hash: String,
+    },
+    /// Not rebuilt (one is running already, the ledger could not be read,
+    /// the projector is stopping); the old views stay in use.
+    Rejected(Rejection),
+}

@@ -21,3 +21,8 @@ pub const PROJECTOR_SERVICE: &str = "efa-projector";
 pub fn event_subject(stream: &crate::command::StreamId) -> String {
     format!("{EVENT_PREFIX}.{}", stream.subject_suffix())
 }
+
+/// Rebuilding a projector's views from the ledger while it keeps serving
+/// (`RebuildRequest` -> `RebuildReply`); one replica of the queue group
+/// takes each request.
+pub const PROJECTOR_REBUILD: &str = "efa.projector.rebuild";

@@ -184,3 +184,18 @@ const GOLDEN_PAGE: &str = "01000009";
 const GOLDEN_QUERY_CATALOGUE: &str = "010500";
 const GOLDEN_QUERY_SERVICE: &str = "0100010e6261666f65672d6469676974616c";
 const GOLDEN_QUERY_REPLY: &str = "010001176469676974616c652d62617567656e65686d6967756e67174469676974616c652042617567656e65686d6967756e670d01094f5a472d3130303539010e39393132313030313030303030300e426175656e202620576f686e656e1b4c616e64204d65636b6c656e627572672d566f72706f6d6d65726e0103020d031001030488a3028080acbeedf2db05010101";
+
+#[test]
+fn rebuild_api() {
+    check(&RebuildRequest {}, "01");
+    let done = RebuildReply::Done {
+        version: 2,
+        seq: 300,
+        content_hash: "ab".to_owned(),
+    };
+    check(&done, "010002ac02026162");
+    let busy = RebuildReply::Rejected(Rejection::Unavailable {
+        reason: "x".to_owned(),
+    });
+    check(&busy, "0101090178");
+}

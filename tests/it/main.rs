@@ -5,5 +5,7 @@
 #![allow(clippy::unwrap_used)] // test harness code: a failed setup step should fail the test loudly
 
 mod announce;
+mod browser;
 mod system;
 mod views;
+mod webdriver;

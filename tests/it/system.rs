@@ -7,6 +7,15 @@ use efa_proto::Actor;
 use efa_runtime::Shutdown;
 use efa_testkit::TestNats;
 
+/// The demo logins `efa up` writes to `demo-zugaenge.txt`.
+pub const DEMO_PRINCIPALS: [(&str, &str); 5] = [
+    ("land:04", "Freie Hansestadt Bremen (Demo)"),
+    ("land:16", "Freistaat Thüringen (Demo)"),
+    ("gemeinde:16051000", "Stadt Erfurt (Demo)"),
+    ("operator:kiv-thueringen", "KIV Thüringen (Demo)"),
+    ("admin", "Registeradministration (Demo)"),
+];
+
 #[derive(Debug)]
 pub struct System {
     /// Owned so the server lives as long as the system; dropped last.
@@ -16,6 +25,9 @@ pub struct System {
     pub client: async_nats::Client,
     pub bremen: String,
     pub thueringen: String,
+    /// Tokens of the demo principals (`land:04`, `land:16`,
+    /// `gemeinde:16051000`, `operator:kiv-thueringen`, `admin`).
+    pub demo: std::collections::BTreeMap<&'static str, String>,
     shutdown: Shutdown,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -49,6 +61,15 @@ impl System {
         let mut tokens = efa_gateway::TokenTable::empty();
         let bremen = tokens.issue(Actor::parse("land:04").unwrap(), "Bremen");
         let thueringen = tokens.issue(Actor::parse("land:16").unwrap(), "Thüringen");
+        let demo = DEMO_PRINCIPALS
+            .into_iter()
+            .map(|(principal, name)| {
+                (
+                    principal,
+                    tokens.issue(Actor::parse(principal).unwrap(), name),
+                )
+            })
+            .collect();
         let config = efa_gateway::GatewayConfig {
             http_addr: "127.0.0.1:0".parse().unwrap(),
             tokens,
@@ -79,10 +100,35 @@ impl System {
             http: reqwest::Client::new(),
             bremen,
             thueringen,
+            demo,
             shutdown,
             tasks,
         };
         system.wait_ready().await;
+        system
+    }
+
+    /// The whole system with the reference data and the demo scenario
+    /// loaded, as `efa up` has it on a fresh data directory.
+    pub async fn start_with_demo() -> Self {
+        let system = Self::start().await;
+        let mut seeds = efa_reference::reference_seeds().unwrap();
+        seeds.extend(efa_reference::demo::demo_seeds().unwrap());
+        for seed in &seeds {
+            let reply: efa_proto::CommandReply = efa_runtime::request(
+                &system.client,
+                efa_proto::subjects::COMMAND,
+                &seed.envelope(),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+            assert!(
+                matches!(reply, efa_proto::CommandReply::Accepted(_)),
+                "seed {}: {reply:?}",
+                seed.label
+            );
+        }
         system
     }
 

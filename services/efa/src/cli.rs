@@ -66,6 +66,18 @@ enum Cmd {
         #[command(subcommand)]
         command: crate::tokens::TokenCmd,
     },
+    /// Scripting against a running system over its HTTP API: `efa service`,
+    /// `efa cost`, `efa adoption`, `efa key`, `efa export`.
+    #[command(flatten)]
+    Client(crate::client::ClientCmd),
+}
+
+impl Cli {
+    /// Whether this is a client command, whose stdout is for its answer
+    /// alone (no log lines).
+    pub fn is_client(&self) -> bool {
+        matches!(self.command, Cmd::Client(_))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -170,7 +182,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             let gateway =
                 efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, nats)
                     .await
-                    .context("start the gateway")?;
+                    .context("start the gateway")?
+                    .with_session_key(session_key(&args.data_dir)?);
             crate::out::say(&format!("efa-registry: http://{}/", gateway.local_addr()));
             gateway
                 .run(shutdown_on_signal())
@@ -205,6 +218,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Import { what } => import(what).await,
+        Cmd::Client(command) => Ok(crate::client::run(command).await?),
     }
 }
 
@@ -233,6 +247,13 @@ pub fn projector_config(data_dir: PathBuf) -> efa_projector::ProjectorConfig {
         data_dir,
         query_wait_max: Duration::from_secs(5),
     }
+}
+
+/// The key that signs the web app's session cookies, kept in the data
+/// directory so sessions survive a restart and replicas agree.
+pub fn session_key(data_dir: &std::path::Path) -> Result<efa_gateway::SessionKey> {
+    efa_gateway::SessionKey::load_or_create(&data_dir.join("sitzung.key"))
+        .context("load the session key")
 }
 
 pub fn gateway_config(

@@ -3,6 +3,7 @@
 //! tokens). Thin: parse flags, set up telemetry, build, run until a signal.
 
 mod cli;
+mod client;
 mod generate;
 mod import;
 mod out;
@@ -11,14 +12,41 @@ mod seed;
 mod tokens;
 mod up;
 
+use std::process::ExitCode;
+
 use anyhow::Result;
 use clap::Parser;
 
-fn main() -> Result<()> {
+fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    efa_runtime::telemetry::init();
+    if !cli.is_client() {
+        efa_runtime::telemetry::init();
+    }
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => exit_code(&error),
+    }
+}
+
+fn run(cli: cli::Cli) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(cli::run(cli))
+}
+
+/// A client command's failure has its own message and exit code (see
+/// `client::EXIT_CODES`); any other error is printed as `main` returning
+/// it would, with exit code 1.
+fn exit_code(error: &anyhow::Error) -> ExitCode {
+    match error.downcast_ref::<client::Failure>() {
+        Some(failure) => {
+            eprintln!("Fehler: {failure}");
+            ExitCode::from(failure.exit_code())
+        }
+        None => {
+            eprintln!("Error: {error:?}");
+            ExitCode::FAILURE
+        }
+    }
 }

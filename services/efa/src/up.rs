@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use efa_runtime::nats_server::{self, NatsServerProcess, ServerOptions};
 
-use crate::cli::{UpArgs, gateway_config, projector_config, shutdown_on_signal};
+use crate::cli::{UpArgs, gateway_config, projector_config, session_key, shutdown_on_signal};
 use crate::out::say;
 
 const NATS_CONFIG: &str = include_str!("../../../ops/nats/nats.conf");
@@ -56,7 +56,8 @@ async fn run_services(
     let gateway =
         efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, gateway_nats)
             .await
-            .context("start the gateway")?;
+            .context("start the gateway")?
+            .with_session_key(session_key(&args.data_dir)?);
     let fresh = *ledger.head().borrow() == 0;
     let address = gateway.local_addr();
 

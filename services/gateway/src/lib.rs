@@ -2,12 +2,16 @@
 //! It authenticates a caller by API token to a principal (`Actor`), turns
 //! requests into commands for the ledger and queries for the projector over
 //! NATS request/reply, each with a timeout, and answers in JSON, as RFC 9457
-//! problem documents, as CSV for spreadsheets, or as a small German HTML
-//! page; `/api/v1/openapi.json` describes the API. It keeps no state of
-//! its own beyond its configuration, so any number of gateways may run side
-//! by side.
+//! problem documents, as CSV for spreadsheets, or as German web pages
+//! (`web`: catalogue, service, Land, Kommune, rollout monitor, audit, with
+//! forms behind a login); `/api/v1/openapi.json` describes the API. It
+//! keeps no domain state of its own: besides its configuration only the
+//! web session key and a bounded count of failed logins per address, so
+//! any number of gateways may run side by side (given the same session
+//! key, see [`Gateway::with_session_key`]).
 
 mod announce;
+mod authz;
 mod body;
 mod commands;
 mod csv;
@@ -22,6 +26,7 @@ mod problem;
 mod routes;
 mod tables;
 mod tokens;
+mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,6 +35,7 @@ use std::time::Duration;
 pub use openapi::openapi_document;
 pub use problem::PROBLEM_CONTENT_TYPE;
 pub use tokens::{TOKEN_PREFIX, TokenError, TokenTable};
+pub use web::SessionKey;
 
 /// The bound on each NATS request when none is configured.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -63,6 +69,7 @@ pub struct Gateway {
     listener: tokio::net::TcpListener,
     local_addr: SocketAddr,
     router: axum::Router,
+    state: routes::AppState,
 }
 
 impl Gateway {
@@ -84,12 +91,23 @@ impl Gateway {
             tokens: Arc::new(config.tokens),
             request_timeout: config.request_timeout,
             metrics: metrics::handle(),
+            web: Arc::new(web::WebState::new(SessionKey::random())),
         };
         Ok(Gateway {
             listener,
             local_addr,
-            router: routes::router(state),
+            router: routes::router(state.clone()),
+            state,
         })
+    }
+
+    /// Signs web sessions with `key` instead of the random per-process key,
+    /// so sessions survive a restart and several gateways accept each
+    /// other's sessions.
+    pub fn with_session_key(mut self, key: SessionKey) -> Self {
+        self.state.web = Arc::new(web::WebState::new(key));
+        self.router = routes::router(self.state.clone());
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -100,7 +118,10 @@ impl Gateway {
     /// requests (graceful shutdown).
     pub async fn run(self, shutdown: efa_runtime::Shutdown) -> Result<(), GatewayError> {
         tracing::info!(addr = %self.local_addr, "gateway listening");
-        axum::serve(self.listener, self.router)
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await
             .map_err(GatewayError::Serve)?;

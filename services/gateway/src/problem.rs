@@ -84,7 +84,7 @@ pub fn rejection_status(rejection: &Rejection, if_match: bool) -> StatusCode {
 }
 
 /// A German sentence explaining a rejection to the caller.
-fn rejection_detail(rejection: &Rejection) -> String {
+pub fn rejection_detail(rejection: &Rejection) -> String {
     match rejection {
         Rejection::Malformed { reason } => format!("Die Nachricht ist fehlerhaft: {reason}."),
         Rejection::UnsupportedSchema { got, supported } => {
@@ -310,8 +310,15 @@ fn is_problem(headers: &HeaderMap) -> bool {
     })
 }
 
+/// A web page (its errors are pages for people, not problem documents).
+fn is_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"))
+}
+
 /// Middleware: every error response leaves as a problem document naming
-/// the request path as its `instance`.
+/// the request path as its `instance`, except the web pages' own.
 pub async fn finish(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
@@ -322,7 +329,9 @@ pub async fn finish(request: Request, next: Next) -> Response {
     let (mut parts, body) = response.into_parts();
     let mut problem = match parts.extensions.remove::<Problem>() {
         Some(problem) => problem,
-        None if is_problem(&parts.headers) => return Response::from_parts(parts, body),
+        None if is_problem(&parts.headers) || is_html(&parts.headers) => {
+            return Response::from_parts(parts, body);
+        }
         None => Problem::for_status(status),
     };
     problem.instance = Some(path);

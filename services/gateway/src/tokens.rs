@@ -179,6 +179,20 @@ impl TokenTable {
             .map(|holder| &holder.actor)
     }
 
+    /// The SHA-256 (hex) a token is kept under, if the token is valid:
+    /// what a web session remembers instead of the token.
+    pub fn hash_of_valid(&self, token: &str) -> Option<String> {
+        let hash = sha256_hex(token);
+        self.by_hash.contains_key(&hash).then_some(hash)
+    }
+
+    /// The name and principal of the token with this hash.
+    pub fn holder(&self, hash: &str) -> Option<(&str, &Actor)> {
+        self.by_hash
+            .get(hash)
+            .map(|holder| (holder.name.as_str(), &holder.actor))
+    }
+
     /// Removes every token with this name; returns how many were removed.
     pub fn revoke(&mut self, name: &str) -> usize {
         let before = self.by_hash.len();

@@ -30,9 +30,15 @@ pub enum ApplyError {
         expected: String,
         found: String,
     },
+    #[error("the store to swap in stands at {found}, not at the checkpoint {checkpoint}")]
+    NotAtCheckpoint { checkpoint: String, found: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// The one applier, shared by the consumer and the rebuild; whoever holds
+/// the lock applies (the rebuild holds it only to swap stores).
+pub type SharedApplier = std::sync::Arc<tokio::sync::Mutex<Applier>>;
 
 /// Applies events to the store and announces each new checkpoint.
 #[derive(Debug)]
@@ -56,6 +62,32 @@ impl Applier {
 
     pub fn checkpoint(&self) -> Checkpoint {
         self.checkpoint
+    }
+
+    /// Checks that `store` stands exactly at this applier's checkpoint,
+    /// so that it may take the place of the store written so far.
+    pub fn check_replacement(&self, store: &Store) -> Result<(), ApplyError> {
+        let theirs = store.checkpoint()?;
+        if theirs == self.checkpoint {
+            return Ok(());
+        }
+        let describe = |c: Checkpoint| format!("{} ({})", c.seq, hex::encode(c.hash));
+        Err(ApplyError::NotAtCheckpoint {
+            checkpoint: describe(self.checkpoint),
+            found: describe(theirs),
+        })
+    }
+
+    /// Writes to `store` from now on and returns the store written so far.
+    /// The caller has checked `store` with [`Applier::check_replacement`]
+    /// and has not applied anything since (the rebuild holds the lock).
+    pub fn replace_store(&mut self, store: Store) -> Store {
+        std::mem::replace(&mut self.store, store)
+    }
+
+    /// The store this applier writes.
+    pub fn into_store(self) -> Store {
+        self.store
     }
 
     /// Applies `sealed` if it is the next event; see [`ApplyError`] for

@@ -5,6 +5,9 @@
 //! could not fill a gap) it is recreated from the checkpoint after a
 //! backoff, so the projector comes back by itself.
 //!
+//! The applier is shared with the rebuild, which holds it for a moment
+//! to swap in a new store; the consumer takes it for each message.
+//!
 //! An ordered consumer lives in the server's memory, so a restarted server
 //! has lost it. The client library notices that only after its own retries
 //! (about 15 s); watching the server's id notices it within a second.
@@ -17,7 +20,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::ProjectorError;
-use crate::apply::{Applier, ApplyError};
+use crate::apply::{Applier, ApplyError, SharedApplier};
 use crate::gap::{GapError, Ledger};
 
 const BACKOFF_FIRST: Duration = Duration::from_millis(200);
@@ -38,15 +41,17 @@ enum Stop {
 
 /// Consumes until `shutdown`, or until the chain turns out broken.
 pub async fn run(
-    mut applier: Applier,
+    applier: SharedApplier,
     js: jetstream::Context,
     ledger: Ledger,
     shutdown: CancellationToken,
 ) -> Result<(), ProjectorError> {
     let mut backoff = BACKOFF_FIRST;
     loop {
-        let before = applier.checkpoint().seq;
-        match consume(&mut applier, &js, &ledger, &shutdown).await {
+        let Some(before) = checkpoint(&applier, &shutdown).await else {
+            return Ok(());
+        };
+        match consume(&applier, &js, &ledger, &shutdown).await {
             Stop::Shutdown => return Ok(()),
             Stop::ServerRestarted => {
                 tracing::info!("NATS server restarted; recreating the consumer");
@@ -57,10 +62,12 @@ pub async fn run(
                 return Err(error);
             }
             Stop::Retry(reason) => {
-                if applier.checkpoint().seq > before {
+                let Some(checkpoint) = checkpoint(&applier, &shutdown).await else {
+                    return Ok(());
+                };
+                if checkpoint > before {
                     backoff = BACKOFF_FIRST;
                 }
-                let checkpoint = applier.checkpoint().seq;
                 let retry_in_ms = backoff.as_millis() as u64;
                 tracing::error!(%reason, checkpoint, retry_in_ms, "event consumer failed");
             }
@@ -73,14 +80,25 @@ pub async fn run(
     }
 }
 
+/// The applier's checkpoint sequence; `None` on shutdown.
+async fn checkpoint(applier: &SharedApplier, shutdown: &CancellationToken) -> Option<u64> {
+    tokio::select! {
+        _ = shutdown.cancelled() => None,
+        applier = applier.lock() => Some(applier.checkpoint().seq),
+    }
+}
+
 /// One ordered consumer from the checkpoint on, until it fails.
 async fn consume(
-    applier: &mut Applier,
+    applier: &SharedApplier,
     js: &jetstream::Context,
     ledger: &Ledger,
     shutdown: &CancellationToken,
 ) -> Stop {
-    let start_sequence = applier.checkpoint().seq + 1;
+    let Some(checkpoint) = checkpoint(applier, shutdown).await else {
+        return Stop::Shutdown;
+    };
+    let start_sequence = checkpoint + 1;
     let config = OrderedConfig {
         description: Some("efa-projector: builds the views".to_owned()),
         filter_subject: subjects::EVENT_WILDCARD.to_owned(),
@@ -117,10 +135,15 @@ async fn consume(
             Some(Err(error)) => return Stop::Retry(format!("receive an event: {error}")),
             None => return Stop::Retry("the consumer ended".to_owned()),
         };
-        let result = match decode(&message) {
-            Ok(event) => on_event(applier, ledger, &event, shutdown).await,
-            Err(stream_seq) => on_unreadable(applier, ledger, stream_seq, shutdown).await,
+        let mut guard = tokio::select! {
+            _ = shutdown.cancelled() => return Stop::Shutdown,
+            guard = applier.lock() => guard,
         };
+        let result = match decode(&message) {
+            Ok(event) => on_event(&mut guard, ledger, &event, shutdown).await,
+            Err(stream_seq) => on_unreadable(&mut guard, ledger, stream_seq, shutdown).await,
+        };
+        drop(guard);
         if let Err(stop) = result {
             return stop;
         }
@@ -208,5 +231,7 @@ fn apply_stop(error: ApplyError) -> Stop {
         // The ledger answered out of order: reading again may help.
         ApplyError::Gap { .. } => Stop::Retry(error.to_string()),
         ApplyError::Store(error) => Stop::Fatal(ProjectorError::Store(error)),
+        // Only a rebuild swaps stores, and it checks before it swaps.
+        ApplyError::NotAtCheckpoint { .. } => Stop::Retry(error.to_string()),
     }
 }

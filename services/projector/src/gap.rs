@@ -2,11 +2,12 @@
 //! event, but a message can be missing or unreadable; the ledger is the
 //! source of truth, so the missing range is read from it, page by page,
 //! and applied in order. Each request has a timeout and the retries are
-//! bounded: a ledger that stays away is reported to the caller.
+//! bounded: a ledger that stays away is reported to the caller. A rebuild
+//! reads its pages through here too.
 
 use std::time::Duration;
 
-use efa_proto::{ReadEvents, ReadReply, subjects};
+use efa_proto::{EventsPage, ReadEvents, ReadReply, subjects};
 use tokio_util::sync::CancellationToken;
 
 use crate::apply::{Applier, ApplyError};
@@ -54,26 +55,39 @@ impl Ledger {
             let from_seq = applier.checkpoint().seq + 1;
             let limit = (through - from_seq + 1).min(PAGE_MAX) as u32;
             let page = self
-                .read_with_retries(ReadEvents { from_seq, limit }, shutdown)
+                .read_with_retries(ReadEvents { from_seq, limit }, true, shutdown)
                 .await?;
-            for event in page.iter().filter(|event| event.record.seq <= through) {
+            for event in page.events.iter().filter(|e| e.record.seq <= through) {
                 applier.apply(event)?;
             }
         }
         Ok(())
     }
 
-    /// One page starting at `read.from_seq`, retried with backoff while the
-    /// ledger fails or does not have the first event asked for.
-    async fn read_with_retries(
+    /// Up to `read.limit` events from `read.from_seq` on, with the ledger's
+    /// head; no events when the head is below `from_seq`. Retried like a
+    /// gap's pages.
+    pub async fn page(
         &self,
         read: ReadEvents,
         shutdown: &CancellationToken,
-    ) -> Result<Vec<efa_proto::SealedEvent>, GapError> {
+    ) -> Result<EventsPage, GapError> {
+        self.read_with_retries(read, false, shutdown).await
+    }
+
+    /// One page starting at `read.from_seq`, retried with backoff while the
+    /// ledger fails or (if `require_events`) does not have the first event
+    /// asked for.
+    async fn read_with_retries(
+        &self,
+        read: ReadEvents,
+        require_events: bool,
+        shutdown: &CancellationToken,
+    ) -> Result<EventsPage, GapError> {
         let mut backoff = BACKOFF_FIRST;
         let mut attempt = 1;
         loop {
-            let reason = match self.read(&read).await {
+            let reason = match self.read(&read, require_events).await {
                 Ok(page) => return Ok(page),
                 Err(reason) => reason,
             };
@@ -93,21 +107,23 @@ impl Ledger {
         }
     }
 
-    async fn read(&self, read: &ReadEvents) -> Result<Vec<efa_proto::SealedEvent>, String> {
+    async fn read(&self, read: &ReadEvents, require_events: bool) -> Result<EventsPage, String> {
         let reply: ReadReply =
             efa_runtime::request(&self.client, subjects::LEDGER_READ, read, REQUEST_TIMEOUT)
                 .await
                 .map_err(|e| e.to_string())?;
-        match reply {
-            ReadReply::Rejected(rejection) => Err(format!("rejected: {rejection}")),
-            ReadReply::Events(page) => match page.events.first() {
-                Some(first) if first.record.seq == read.from_seq => Ok(page.events),
-                Some(first) => Err(format!("the page starts at {} instead", first.record.seq)),
-                None => Err(format!(
-                    "the ledger has no such event (head {})",
-                    page.head_seq
-                )),
-            },
+        let page = match reply {
+            ReadReply::Rejected(rejection) => return Err(format!("rejected: {rejection}")),
+            ReadReply::Events(page) => page,
+        };
+        match page.events.first() {
+            Some(first) if first.record.seq == read.from_seq => Ok(page),
+            Some(first) => Err(format!("the page starts at {} instead", first.record.seq)),
+            None if require_events || page.head_seq >= read.from_seq => Err(format!(
+                "the ledger has no such event (head {})",
+                page.head_seq
+            )),
+            None => Ok(page),
         }
     }
 }

@@ -1,10 +1,12 @@
 //! The projector: builds the read models (views) from the ledger's event
 //! stream and answers queries from them. It keeps its own view store with a
 //! checkpoint, so it resumes where it stopped; several replicas can run at
-//! once and share the queries (NATS queue group).
+//! once and share the queries (NATS queue group). The store is versioned
+//! (`versions.rs`): `efa rebuild` fills a new version from the ledger and
+//! swaps it in while queries go on (`live_rebuild.rs`).
 //!
 //! `start` opens the store and registers the NATS service; `run` consumes
-//! events and serves queries until shutdown.
+//! events and serves queries and rebuild requests until shutdown.
 
 mod apply;
 mod asof;
@@ -13,6 +15,8 @@ mod consume;
 mod evolve;
 mod facts;
 mod gap;
+mod handle;
+mod live_rebuild;
 mod queries;
 mod read;
 #[cfg(test)]
@@ -20,26 +24,35 @@ mod rebuild;
 mod store;
 #[cfg(test)]
 mod testing;
+mod versions;
 mod views;
+
+#[doc(hidden)]
+pub mod bench_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::service::ServiceExt;
+use async_nats::service::endpoint::Endpoint;
 use efa_proto::subjects;
 use tokio::sync::watch;
 
 pub use store::StoreError;
+pub use versions::VersionError;
 
 /// The version the NATS service registers with.
 const SERVICE_VERSION: &str = "0.1.0";
 /// Queries answered at once per replica.
 const QUERIES_IN_FLIGHT_MAX: usize = 64;
+/// Rebuild requests handled at once: one rebuilds, the others are told so.
+const REBUILDS_IN_FLIGHT_MAX: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct ProjectorConfig {
-    /// The view store lives at `data_dir/views`.
+    /// The view store lives under `data_dir` (`views.current` names the
+    /// version in use, `views-v<N>` holds it).
     pub data_dir: PathBuf,
     /// How long a read-your-writes query waits for its `min_seq`.
     pub query_wait_max: Duration,
@@ -68,6 +81,8 @@ pub enum ProjectorError {
     BrokenChain { seq: u64, detail: String },
     #[error("a blocking store task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error(transparent)]
+    Versions(#[from] VersionError),
 }
 
 /// A started projector, ready to `run`.
@@ -75,32 +90,42 @@ pub struct Projector {
     config: ProjectorConfig,
     nats: async_nats::Client,
     js: async_nats::jetstream::Context,
-    store: store::Store,
+    versions: versions::Versions,
+    store: Arc<handle::StoreHandle>,
     applier: apply::Applier,
     applied: watch::Receiver<u64>,
     service: async_nats::service::Service,
-    endpoint: async_nats::service::endpoint::Endpoint,
+    endpoints: Endpoints,
+}
+
+/// The NATS endpoints a projector serves.
+struct Endpoints {
+    query: Endpoint,
+    rebuild: Endpoint,
 }
 
 impl std::fmt::Debug for Projector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Projector")
             .field("config", &self.config)
+            .field("version", &self.store.version())
             .field("checkpoint", &self.applier.checkpoint().seq)
             .finish_non_exhaustive()
     }
 }
 
 impl Projector {
-    /// Opens (or creates) the view store under `data_dir`, ensures the
-    /// event stream exists and registers the NATS service `efa-projector`
-    /// with the query endpoint.
+    /// Opens (or creates) the view store version in use under `data_dir`,
+    /// ensures the event stream exists and registers the NATS service
+    /// `efa-projector` with the query and rebuild endpoints.
     pub async fn start(
         config: ProjectorConfig,
         nats: async_nats::Client,
     ) -> Result<Projector, ProjectorError> {
-        let data_dir = config.data_dir.clone();
-        let store = tokio::task::spawn_blocking(move || store::Store::open(&data_dir)).await??;
+        let versions = versions::Versions::new(&config.data_dir);
+        let opening = versions.clone();
+        let (version, store) =
+            tokio::task::spawn_blocking(move || opening.open_current()).await??;
         let (applied_tx, applied) = watch::channel(0);
         let applier = apply::Applier::new(store.clone(), applied_tx)?;
         let js = async_nats::jetstream::new(nats.clone());
@@ -111,21 +136,28 @@ impl Projector {
             .start(subjects::PROJECTOR_SERVICE, SERVICE_VERSION)
             .await
             .map_err(service_error)?;
-        let endpoint = service
-            .endpoint(subjects::QUERY)
-            .await
-            .map_err(service_error)?;
+        let endpoints = Endpoints {
+            query: service
+                .endpoint(subjects::QUERY)
+                .await
+                .map_err(service_error)?,
+            rebuild: service
+                .endpoint(subjects::PROJECTOR_REBUILD)
+                .await
+                .map_err(service_error)?,
+        };
         let checkpoint = applier.checkpoint().seq;
-        tracing::info!(checkpoint, data_dir = %config.data_dir.display(), "projector started");
+        tracing::info!(checkpoint, version, data_dir = %config.data_dir.display(), "projector started");
         Ok(Projector {
             config,
             nats,
             js,
-            store,
+            versions,
+            store: Arc::new(handle::StoreHandle::new(version, store)),
             applier,
             applied,
             service,
-            endpoint,
+            endpoints,
         })
     }
 
@@ -134,49 +166,77 @@ impl Projector {
         self.applied.clone()
     }
 
-    /// Consumes events and serves queries until `shutdown`; returns after
-    /// both have stopped and the store is flushed. A broken event chain
-    /// stops both and is returned as an error.
+    /// Consumes events and serves queries and rebuilds until `shutdown`;
+    /// returns after all have stopped and the store is flushed. A broken
+    /// event chain stops everything and is returned as an error.
     pub async fn run(self, shutdown: efa_runtime::Shutdown) -> Result<(), ProjectorError> {
         let Projector {
             config,
             nats,
             js,
+            versions,
             store,
             applier,
             applied,
             service,
-            endpoint,
+            endpoints,
         } = self;
+        let applier: apply::SharedApplier = Arc::new(tokio::sync::Mutex::new(applier));
+        let serving = shutdown.child_token();
         let views = Arc::new(queries::Views {
             store: store.clone(),
-            applied,
+            applied: applied.clone(),
             wait_max: config.query_wait_max,
         });
-        let queries_stop = shutdown.child_token();
-        let serve = efa_runtime::endpoint::serve(
-            endpoint,
+        let rebuilder = Arc::new(live_rebuild::Rebuilder::new(
+            versions,
+            store.clone(),
+            applier.clone(),
+            applied,
+            gap::Ledger::new(nats.clone()),
+            serving.clone(),
+        ));
+        let serve_queries = efa_runtime::endpoint::serve(
+            endpoints.query,
             QUERIES_IN_FLIGHT_MAX,
-            queries_stop.clone(),
+            serving.clone(),
             move |payload| {
                 let views = views.clone();
                 async move { views.answer(payload).await }
             },
         );
+        let serve_rebuilds = efa_runtime::endpoint::serve(
+            endpoints.rebuild,
+            REBUILDS_IN_FLIGHT_MAX,
+            serving.clone(),
+            move |payload| {
+                let rebuilder = rebuilder.clone();
+                async move { rebuilder.answer(payload).await }
+            },
+        );
         let consume = async {
             let result = consume::run(applier, js, gap::Ledger::new(nats), shutdown).await;
-            queries_stop.cancel();
+            serving.cancel();
             result
         };
-        let (consumed, ()) = tokio::join!(consume, serve);
-        if let Err(error) = service.stop().await {
-            tracing::warn!(%error, "could not deregister the NATS service");
-        }
-        let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
-        tracing::info!("projector stopped");
-        consumed?;
-        Ok(flushed??)
+        let (consumed, (), ()) = tokio::join!(consume, serve_queries, serve_rebuilds);
+        let stopped = stop(service, &store).await;
+        consumed.and(stopped)
     }
+}
+
+/// Deregisters the NATS service and flushes the store in use.
+async fn stop(
+    service: async_nats::service::Service,
+    store: &handle::StoreHandle,
+) -> Result<(), ProjectorError> {
+    if let Err(error) = service.stop().await {
+        tracing::warn!(%error, "could not deregister the NATS service");
+    }
+    let store = store.store();
+    let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
+    tracing::info!("projector stopped");
+    Ok(flushed??)
 }
 
 fn service_error(error: async_nats::Error) -> ProjectorError {
@@ -189,5 +249,13 @@ fn service_error(error: async_nats::Error) -> ProjectorError {
 /// `data_dir`, for comparing replicas and rebuilds. Offline: the store must
 /// not be open in a running projector.
 pub fn view_content_hash(data_dir: &Path) -> Result<String, ProjectorError> {
-    Ok(store::Store::open(data_dir)?.content_hash()?)
+    let versions = versions::Versions::new(data_dir);
+    let store = store::Store::open(&versions.dir(versions.current()?))?;
+    Ok(store.content_hash()?)
+}
+
+/// The view store version in use under `data_dir` (offline, like
+/// [`view_content_hash`]).
+pub fn view_store_version(data_dir: &Path) -> Result<u64, ProjectorError> {
+    Ok(versions::Versions::new(data_dir).current()?)
 }

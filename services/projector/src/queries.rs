@@ -5,19 +5,21 @@
 //! reading itself (`read.rs`) runs on a blocking thread, with "today"
 //! taken here once per query.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use efa_proto::{Date, Query, QueryReply, Rejection, Timestamp};
 use tokio::sync::watch;
 
+use crate::handle::StoreHandle;
 use crate::read;
-use crate::store::Store;
 
 /// What a query handler needs; cheap to share between requests.
 #[derive(Debug)]
 pub struct Views {
-    pub store: Store,
+    /// The store in use; a rebuild may swap it between two queries.
+    pub store: Arc<StoreHandle>,
     pub applied: watch::Receiver<u64>,
     pub wait_max: Duration,
 }
@@ -47,7 +49,7 @@ impl Views {
         }
         // The wall clock is read once per query: "as of" defaults to today.
         let today = today();
-        let store = self.store.clone();
+        let store = self.store.store();
         let answer =
             tokio::task::spawn_blocking(move || read::answer(&store, query.kind, today)).await;
         match answer {

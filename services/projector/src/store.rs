@@ -50,8 +50,10 @@ const HISTORY_SERVICE: &str = "ix/svc/";
 const HISTORY_GEMEINDE: &str = "ix/gem/";
 const ADOPTIONS_BY_AGS: &str = "ix/ado/";
 
-/// The name of the store's directory under the projector's data directory.
-const STORE_DIR: &str = "views";
+/// Opening a store whose lock is still held: attempts, and the pause
+/// between them (two seconds in all).
+const OPEN_ATTEMPTS: u32 = 100;
+const OPEN_RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -105,14 +107,29 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (or creates) the store at `data_dir/views`.
-    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        let path = data_dir.join(STORE_DIR);
-        let db = sled::Config::new()
-            .path(&path)
-            .open()
-            .map_err(|source| StoreError::Open { path, source })?;
-        Ok(Self { db })
+    /// Opens (or creates) the store in the directory `path`; which
+    /// directory is the one in use is `versions.rs`'s business.
+    ///
+    /// sled releases its file lock a moment after the last handle is
+    /// dropped (its I/O threads finish first), so a store closed just now
+    /// in this process is retried for a bounded time.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut attempts = 1;
+        loop {
+            match sled::Config::new().path(path).open() {
+                Ok(db) => return Ok(Self { db }),
+                Err(source) if attempts < OPEN_ATTEMPTS && is_locked(&source) => {
+                    attempts += 1;
+                    std::thread::sleep(OPEN_RETRY_AFTER);
+                }
+                Err(source) => {
+                    return Err(StoreError::Open {
+                        path: path.to_owned(),
+                        source,
+                    });
+                }
+            }
+        }
     }
 
     pub fn checkpoint(&self) -> Result<Checkpoint, StoreError> {
@@ -325,6 +342,11 @@ impl Store {
         }
         Ok(hex::encode(hasher.finalize()))
     }
+}
+
+/// Whether sled could not open a store because its file is still locked.
+fn is_locked(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
 fn service_key(id: &ServiceId) -> Vec<u8> {

@@ -5,6 +5,8 @@
 mod crash;
 mod faults;
 mod generate;
+mod import;
+mod projector_crash;
 mod up;
 
 use std::process::{Child, Command, Stdio};

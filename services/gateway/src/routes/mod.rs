@@ -7,7 +7,6 @@
 
 mod adoptions;
 mod health;
-mod page;
 mod participants;
 mod places;
 mod read;
@@ -45,6 +44,8 @@ pub struct AppState {
     /// The bound on every command and query sent over NATS.
     pub request_timeout: Duration,
     pub metrics: PrometheusHandle,
+    /// The web pages' session key and login limiter.
+    pub web: Arc<crate::web::WebState>,
 }
 
 impl AppState {
@@ -246,8 +247,7 @@ async fn openapi() -> axum::Json<serde_json::Value> {
 /// earlier ones: the body limit is innermost, so its 413 still passes
 /// through `problem::finish` and is counted by `metrics::track`.
 pub fn router(state: AppState) -> Router {
-    let mut router = Router::new()
-        .route("/", get(page::catalogue))
+    let mut router = crate::web::routes()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::render));

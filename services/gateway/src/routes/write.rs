@@ -1,4 +1,5 @@
-//! What every write does once its body is read: wrap the command in an
+//! What every write does once its body is read: refuse it early when the
+//! caller's kind can never issue it (`authz`), wrap the command in an
 //! envelope (command id from the caller and the `Idempotency-Key`,
 //! expected version from `If-Match`), send it to the ledger, and answer
 //! 201 with `{"seq", "version"}` and the stream version as ETag, 200 with
@@ -44,6 +45,7 @@ pub async fn submit(
     parsed: Parsed,
     created: Created,
 ) -> Result<Response, ApiError> {
+    crate::authz::check(&headers.actor, &parsed.command).map_err(ApiError::rejected)?;
     let expected_version = headers.expected_version;
     let envelope = CommandEnvelope {
         command_id: idempotency::command_id(&headers.actor, &headers.key),

@@ -1,6 +1,6 @@
 //! The gateway's own mapping: health, authentication, problem documents,
-//! status codes and headers, announcing, the plain catalogue, the page,
-//! metrics and shutdown.
+//! status codes and headers, announcing, the plain catalogue, the
+//! catalogue page, metrics and shutdown.
 
 use std::time::Duration;
 
@@ -383,6 +383,18 @@ async fn the_catalogue_is_read_through_the_projector() {
                 QueryReply::Service(Some(sample_view()))
             }
             QueryKind::Service(_) => QueryReply::Service(None),
+            QueryKind::Catalogue2 { .. } => {
+                QueryReply::Catalogue2(efa_proto::views::CataloguePage {
+                    services: vec![efa_proto::views::ServiceSummary {
+                        service: sample_view(),
+                        lands: vec![LandCode::new(4).unwrap()],
+                        adoptions: [0, 0, 0, 2, 0],
+                    }],
+                    total: 1,
+                    as_of: efa_proto::Date::parse("2026-03-02").unwrap(),
+                    as_of_seq: 9,
+                })
+            }
             other => panic!("this test asks no {other:?}"),
         })
         .await;
@@ -444,7 +456,7 @@ async fn the_page_renders_a_notice_without_a_projector() {
             .starts_with("text/html")
     );
     let page = response.text().await.unwrap();
-    assert!(page.contains("EfA-Register – Katalog der EfA-Leistungen"));
+    assert!(page.contains("<h1>Katalog der EfA-Leistungen</h1>"));
     assert!(page.contains("nicht erreichbar"));
 }
 

@@ -19,13 +19,26 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 pub const PROBLEM: &str = "application/problem+json";
 
-/// A gateway on a free port, a token for Bremen (land:04), and NATS.
+/// The principals the tests act as, each with a token in every harness.
+pub const PRINCIPALS: [&str; 6] = [
+    "land:04",
+    "land:16",
+    "gemeinde:16051000",
+    "gemeinde:04011000",
+    "operator:kiv-thueringen",
+    "admin",
+];
+
+/// A gateway on a free port, a token for Bremen (land:04) and for each
+/// of `PRINCIPALS`, and NATS.
 pub struct Harness {
     _nats: TestNats,
     pub client: async_nats::Client,
     pub base: String,
     pub http: reqwest::Client,
     pub token: String,
+    /// Principal (`land:16`) to token.
+    pub tokens: std::collections::BTreeMap<&'static str, String>,
     pub shutdown: Shutdown,
     pub served: tokio::task::JoinHandle<Result<(), efa_gateway::GatewayError>>,
 }
@@ -38,6 +51,13 @@ impl Harness {
             .expect("connect to the test nats-server");
         let mut tokens = TokenTable::empty();
         let token = tokens.issue(Actor::Land(LandCode::new(4).unwrap()), "Bremen");
+        let by_principal = PRINCIPALS
+            .into_iter()
+            .map(|principal| {
+                let actor = Actor::parse(principal).unwrap();
+                (principal, tokens.issue(actor, &format!("Test {principal}")))
+            })
+            .collect();
         let config = GatewayConfig {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             tokens,
@@ -53,8 +73,12 @@ impl Harness {
             _nats: nats,
             client,
             base,
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             token,
+            tokens: by_principal,
             shutdown,
             served,
         }
@@ -171,13 +195,34 @@ impl Harness {
         path: &str,
         body: &Value,
     ) -> reqwest::RequestBuilder {
+        self.write_as(Some(&self.token), method, path, body)
+    }
+
+    /// A write with `token` (none: public), a fresh idempotency key and a
+    /// JSON body.
+    pub fn write_as(
+        &self,
+        token: Option<&str>,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+    ) -> reqwest::RequestBuilder {
         static KEYS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let key = KEYS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.http
+        let request = self
+            .http
             .request(method, self.url(path))
-            .bearer_auth(&self.token)
             .header("Idempotency-Key", format!("key-{key}"))
-            .json(body)
+            .json(body);
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+    }
+
+    /// The token of a principal in `PRINCIPALS`.
+    pub fn token_of(&self, principal: &str) -> &str {
+        &self.tokens[principal]
     }
 
     /// A public GET.
@@ -201,11 +246,6 @@ impl Harness {
 /// The Land code `code`.
 pub fn land(code: u8) -> LandCode {
     LandCode::new(code).unwrap()
-}
-
-/// The Bremen token's principal.
-pub fn bremen() -> Actor {
-    Actor::Land(land(4))
 }
 
 /// The body every accepted write answers with.

@@ -8,6 +8,7 @@
 // code too, where a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod authz;
 mod basics;
 mod csv;
 mod harness;
@@ -15,4 +16,5 @@ mod openapi;
 mod reads;
 mod samples;
 mod schema;
+mod web;
 mod writes;

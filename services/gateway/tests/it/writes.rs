@@ -14,7 +14,7 @@ use efa_proto::{
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::harness::{Harness, accepted_body, bremen, land, next, problem};
+use crate::harness::{Harness, accepted_body, land, next, problem};
 use crate::schema::{check_request, template_of};
 
 fn service() -> ServiceId {
@@ -38,6 +38,8 @@ struct Case {
     command: Command,
     effective: Option<&'static str>,
     location: Option<&'static str>,
+    /// Who sends it: a principal that may, so the gateway forwards it.
+    principal: &'static str,
 }
 
 fn case(method: Method, path: &'static str, body: Value, command: Command) -> Case {
@@ -48,6 +50,7 @@ fn case(method: Method, path: &'static str, body: Value, command: Command) -> Ca
         command,
         effective: None,
         location: None,
+        principal: "land:04",
     }
 }
 
@@ -59,6 +62,11 @@ impl Case {
 
     fn location(mut self, location: &'static str) -> Self {
         self.location = Some(location);
+        self
+    }
+
+    fn by(mut self, principal: &'static str) -> Self {
+        self.principal = principal;
         self
     }
 }
@@ -82,11 +90,11 @@ fn service_cases() -> Vec<Case> {
         case(Method::POST, "/api/v1/services/wohngeld/participations",
             json!({"land": "16", "effective": "2023-07-01"}),
             Command::JoinService(JoinService { service: service(), land: land(16) }))
-            .effective("2023-07-01").location("/api/v1/services/wohngeld/participations"),
+            .effective("2023-07-01").location("/api/v1/services/wohngeld/participations").by("land:16"),
         case(Method::DELETE, "/api/v1/services/wohngeld/participations/16",
             json!({"effective": "2025-01-01"}),
             Command::LeaveService(LeaveService { service: service(), land: land(16) }))
-            .effective("2025-01-01"),
+            .effective("2025-01-01").by("land:16"),
         case(Method::POST, "/api/v1/services/wohngeld/costs",
             json!({"year": 2023, "category": "development", "amount": "1234,56", "note": "Entwicklung"}),
             Command::ReportCost(ReportCost { service: service(), year: 2023, category: CostCategory::Development,
@@ -198,8 +206,14 @@ fn adoption_and_reference_cases() -> Vec<Case> {
 
 fn all_cases() -> Vec<Case> {
     let mut cases = service_cases();
-    cases.extend(participant_cases());
-    cases.extend(adoption_and_reference_cases());
+    cases.extend(participant_cases().into_iter().map(|c| c.by("admin")));
+    cases.extend(adoption_and_reference_cases().into_iter().map(|c| {
+        if c.path.starts_with("/api/v1/adoptions") {
+            c.by("gemeinde:16051000")
+        } else {
+            c.by("admin")
+        }
+    }));
     cases
 }
 
@@ -209,8 +223,9 @@ async fn every_write_sends_the_command_its_body_describes() {
     let mut envelopes = harness.ledger().await;
     for case in all_cases() {
         let what = format!("{} {}", case.method, case.path);
+        let token = harness.token_of(case.principal);
         let response = harness
-            .write(case.method.clone(), case.path, &case.body)
+            .write_as(Some(token), case.method.clone(), case.path, &case.body)
             .send()
             .await
             .unwrap();
@@ -230,7 +245,11 @@ async fn every_write_sends_the_command_its_body_describes() {
         let envelope = next(&mut envelopes).await;
         assert_eq!(envelope.command, case.command, "{what}");
         assert_eq!(envelope.effective, case.effective.map(date), "{what}");
-        assert_eq!(envelope.actor, bremen(), "{what}");
+        assert_eq!(
+            envelope.actor,
+            efa_proto::Actor::parse(case.principal).unwrap(),
+            "{what}"
+        );
         assert_eq!(envelope.expected_version, None, "{what}");
     }
 }
@@ -282,7 +301,7 @@ async fn a_precondition_and_a_repeat_reach_the_ledger() {
 async fn leaving_takes_the_date_from_the_query_and_needs_no_body() {
     let harness = Harness::start().await;
     let mut envelopes = harness.ledger().await;
-    let path = "/api/v1/services/wohngeld/participations/09?effective=2025-06-30";
+    let path = "/api/v1/services/wohngeld/participations/04?effective=2025-06-30";
     let response = harness
         .http
         .delete(harness.url(path))
@@ -296,14 +315,14 @@ async fn leaving_takes_the_date_from_the_query_and_needs_no_body() {
     assert_eq!(envelope.effective, Some(date("2025-06-30")));
     let leave = LeaveService {
         service: service(),
-        land: land(9),
+        land: land(4),
     };
     assert_eq!(envelope.command, Command::LeaveService(leave));
 
     let response = harness
         .http
         .post(harness.url("/api/v1/gemeinden/16051000/retirement"))
-        .bearer_auth(&harness.token)
+        .bearer_auth(harness.token_of("admin"))
         .header("Idempotency-Key", "retire-1")
         .send()
         .await

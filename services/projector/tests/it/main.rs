@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)] // test helpers: a failed step should fail the test loudly
 
 mod costs;
+mod rebuild;
+mod replicas;
 mod rollout;
 mod support;
 

@@ -35,6 +35,14 @@ pub struct FakeLedger {
 }
 
 impl FakeLedger {
+    /// How many events are sealed.
+    pub fn len(&self) -> usize {
+        self.events
+            .lock()
+            .expect("the ledger lock is never poisoned")
+            .len()
+    }
+
     /// Seals the announcement of `service` as the next event.
     pub fn announce(&self, service: &str) -> SealedEvent {
         let record = {
@@ -92,6 +100,16 @@ impl FakeLedger {
     /// Answers `ReadEvents` on the ledger's read subject from memory, and
     /// counts the requests.
     pub async fn serve_reads(&self, client: &async_nats::Client) -> Arc<Mutex<u32>> {
+        let (_, open) = watch::channel(true);
+        self.serve_reads_gated(client, open).await
+    }
+
+    /// Like `serve_reads`, but each answer waits until `open` is true.
+    pub async fn serve_reads_gated(
+        &self,
+        client: &async_nats::Client,
+        mut open: watch::Receiver<bool>,
+    ) -> Arc<Mutex<u32>> {
         let mut requests = client
             .subscribe(subjects::LEDGER_READ)
             .await
@@ -103,6 +121,9 @@ impl FakeLedger {
         tokio::spawn(async move {
             while let Some(request) = requests.next().await {
                 *counter.lock().expect("the counter lock is never poisoned") += 1;
+                if open.wait_for(|open| *open).await.is_err() {
+                    return;
+                }
                 let read: ReadEvents =
                     efa_proto::decode(&request.payload).expect("the projector sends ReadEvents");
                 let reply = {
@@ -127,6 +148,60 @@ impl FakeLedger {
             }
         });
         count
+    }
+}
+
+/// `count` events of several kinds, sealed as the next ones: services
+/// announced, municipalities registered, Länder joining, adoptions
+/// requested and agreed.
+pub fn varied_history(ledger: &FakeLedger, count: usize) -> Vec<SealedEvent> {
+    let land = |i: usize| LandCode::new(1 + (i % 16) as u8).expect("1 to 16 are Länder");
+    let (mut service, mut ags) = (None::<ServiceId>, None::<efa_proto::Ags>);
+    let mut events = Vec::with_capacity(count);
+    let first = ledger.len();
+    for i in first..first + count {
+        let event = match (i % 5, service.clone(), ags) {
+            (1, _, _) => {
+                let next = efa_proto::Ags::try_from(16_000_000 + i as u32).expect("an AGS");
+                ags = Some(next);
+                Event::GemeindeRegistered {
+                    ags: next,
+                    name: format!("Gemeinde {i}"),
+                    population: None,
+                }
+            }
+            (2, Some(service), _) => Event::LandJoined {
+                service,
+                land: land(i + 1),
+            },
+            (3, Some(service), Some(ags)) => Event::AdoptionRequested {
+                service,
+                ags,
+                adoption_no: 1,
+                note: String::new(),
+            },
+            (4, Some(service), Some(ags)) => Event::AdoptionStepRecorded {
+                service,
+                ags,
+                adoption_no: 1,
+                stage: efa_proto::AdoptionStage::Agreed,
+                note: String::new(),
+            },
+            _ => {
+                let id = format!("dienst-{i}");
+                service = Some(ServiceId::parse(&id).expect("a valid slug"));
+                announcement_event(&id, land(i))
+            }
+        };
+        events.push(ledger.record("2024-03-01", 0, Actor::Admin, event));
+    }
+    events
+}
+
+/// Publishes every event in order, without waiting for a projector.
+pub async fn publish_each(js: &jetstream::Context, events: &[SealedEvent]) {
+    for event in events {
+        publish(js, event).await;
     }
 }
 

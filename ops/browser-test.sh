@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs only the browser journeys (tests/it/browser.rs) in headless
+# Chromium, installing the browser and nats-server first if needed.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+ops/install-nats.sh
+ops/install-browser.sh
+if [[ -x .tools/bin/nats-server ]]; then
+  EFA_NATS_SERVER="$(pwd)/.tools/bin/nats-server"
+  export EFA_NATS_SERVER
+fi
+cargo test -p efa-tests --test it --locked browser -- --nocapture

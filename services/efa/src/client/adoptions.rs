@@ -1,0 +1,88 @@
+//! `efa adoption ...`: a municipality asks to adopt a service, records the
+//! steps that follow, or withdraws; writes to `/api/v1/adoptions`.
+
+use clap::Subcommand;
+
+use super::{Client, Failure, Write, WriteArgs, object, text};
+
+#[derive(Debug, Subcommand)]
+pub enum AdoptionCmd {
+    /// Die Übernahme einer Leistung beantragen.
+    #[command(after_help = super::EXIT_CODES)]
+    Request(Adoption),
+    /// Den nächsten Schritt einer Übernahme festhalten.
+    #[command(after_help = super::EXIT_CODES)]
+    Step {
+        #[command(flatten)]
+        adoption: Adoption,
+        /// agreed, onboarding oder live.
+        #[arg(long)]
+        stage: String,
+    },
+    /// Eine Übernahme zurückziehen.
+    #[command(after_help = super::EXIT_CODES)]
+    Withdraw(Adoption),
+}
+
+/// Which service, which municipality, and a note.
+#[derive(Debug, clap::Args)]
+pub struct Adoption {
+    #[arg(long)]
+    service: String,
+    /// Amtlicher Gemeindeschlüssel, 8 Ziffern.
+    #[arg(long)]
+    ags: String,
+    #[arg(long)]
+    note: Option<String>,
+    #[command(flatten)]
+    write: WriteArgs,
+}
+
+pub async fn run(client: &Client, command: AdoptionCmd) -> Result<(), Failure> {
+    match command {
+        AdoptionCmd::Request(adoption) => {
+            let url = client.url(&["adoptions"], &[]);
+            let body = object([
+                ("service", text(&adoption.service)),
+                ("ags", text(&adoption.ags)),
+                ("note", adoption.note.as_deref().and_then(text)),
+            ]);
+            let line = format!(
+                "Übernahme beantragt: {} in {}",
+                adoption.service, adoption.ags
+            );
+            client
+                .write(Write::post(url, body, adoption.write), |_| line)
+                .await
+        }
+        AdoptionCmd::Step { adoption, stage } => {
+            let url = client.url(
+                &["adoptions", &adoption.service, &adoption.ags, "steps"],
+                &[],
+            );
+            let body = object([
+                ("stage", text(&stage)),
+                ("note", adoption.note.as_deref().and_then(text)),
+            ]);
+            let line = format!(
+                "Übernahme {} in {}: {stage}",
+                adoption.service, adoption.ags
+            );
+            client
+                .write(Write::post(url, body, adoption.write), |_| line)
+                .await
+        }
+        AdoptionCmd::Withdraw(adoption) => {
+            let segments = ["adoptions", &adoption.service, &adoption.ags, "withdrawal"];
+            let url = client.url(&segments, &[]);
+            let body = object([("note", adoption.note.as_deref().and_then(text))]);
+            let line = format!(
+                "Übernahme zurückgezogen: {} in {}",
+                adoption.service, adoption.ags
+            );
+            client
+                .write(Write::post(url, body, adoption.write), |_| line)
+                .await
+        }
+    }
+}

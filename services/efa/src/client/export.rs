@@ -1,0 +1,394 @@
+//! `efa export <view>`: a view of the registry as CSV (as the API writes
+//! it: BOM, `;`, decimal comma) or JSON, to stdout or `--out FILE`. Long
+//! lists (catalogue, history) are fetched page by page and put together,
+//! so an export is complete however long the list is.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use serde_json::{Value, json};
+
+use super::pages::{CsvPage, CsvTable, JsonList};
+use super::{Client, Failure};
+
+/// The most items the API gives in one page of a long list.
+const PAGE_LIMIT: u64 = 1000;
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCmd {
+    /// Der Katalog mit Nachnutzung; Filter wie /api/v1/catalogue.
+    #[command(after_help = super::EXIT_CODES)]
+    Catalogue(CatalogueArgs),
+    /// Kosten einer Leistung in einem Jahr und ihre Verteilung auf die Länder.
+    #[command(after_help = super::EXIT_CODES)]
+    Costs(CostsArgs),
+    /// Was ein Land in einem Jahr für alle Leistungen trägt.
+    #[command(after_help = super::EXIT_CODES)]
+    LandCosts(LandCostsArgs),
+    /// Das Ausrollen in einem Land nach Gemeinden (oder --table kreise).
+    #[command(after_help = super::EXIT_CODES)]
+    Rollout(RolloutArgs),
+    /// Übernahmen eines Landes ohne Schritt seit --days Tagen.
+    #[command(after_help = super::EXIT_CODES)]
+    Stalled(StalledArgs),
+    /// Alle Ereignisse (alle Seiten), oder die einer Leistung oder Gemeinde.
+    #[command(after_help = super::EXIT_CODES)]
+    History(HistoryArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CatalogueArgs {
+    #[arg(long)]
+    land: Option<String>,
+    #[arg(long)]
+    themenfeld: Option<String>,
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long)]
+    reifegrad: Option<u8>,
+    #[arg(long)]
+    channel: Option<String>,
+    /// Suchtext in Titel, Kennung, OZG-ID, Anbieter.
+    #[arg(long)]
+    q: Option<String>,
+    /// title, reuse, live oder announced.
+    #[arg(long)]
+    sort: Option<String>,
+    #[arg(long)]
+    as_of: Option<String>,
+    #[command(flatten)]
+    output: Output,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CostsArgs {
+    #[arg(long)]
+    service: String,
+    #[arg(long)]
+    year: u16,
+    /// Als CSV: shares (Anteile), alternatives (mit anderen Modellen) oder costs (Meldungen).
+    #[arg(long)]
+    table: Option<String>,
+    #[command(flatten)]
+    output: Output,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LandCostsArgs {
+    #[arg(long)]
+    land: String,
+    #[arg(long)]
+    year: u16,
+    #[command(flatten)]
+    output: Output,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RolloutArgs {
+    #[arg(long)]
+    land: String,
+    #[arg(long)]
+    kreis: Option<String>,
+    #[arg(long)]
+    service: Option<String>,
+    #[arg(long)]
+    as_of: Option<String>,
+    /// Als CSV: gemeinden oder kreise.
+    #[arg(long)]
+    table: Option<String>,
+    #[command(flatten)]
+    output: Output,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StalledArgs {
+    #[arg(long)]
+    land: String,
+    /// Mindestens so viele Tage ohne Schritt (sonst 90).
+    #[arg(long)]
+    days: Option<u32>,
+    #[arg(long)]
+    as_of: Option<String>,
+    #[command(flatten)]
+    output: Output,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    #[arg(long, conflicts_with = "gemeinde")]
+    service: Option<String>,
+    /// Nur die Ereignisse dieser Gemeinde (AGS).
+    #[arg(long)]
+    gemeinde: Option<String>,
+    /// Erst ab dieser Sequenz.
+    #[arg(long)]
+    from_seq: Option<u64>,
+    #[command(flatten)]
+    output: Output,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+/// Where and how an export is written.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Output {
+    /// csv (Voreinstellung, mit --json: json) oder json.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// In diese Datei schreiben statt auf die Standardausgabe.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Erst antworten, wenn die Ansicht diese Sequenz kennt (eigene Schreibvorgänge lesen).
+    #[arg(long)]
+    min_seq: Option<u64>,
+}
+
+/// How a view's pages follow each other.
+#[derive(Debug, Clone, Copy)]
+enum Paging {
+    /// One answer holds it all.
+    Single,
+    /// `offset` and `limit`, items under `services`, `total` in JSON.
+    Offset,
+    /// `from_seq` and `limit`, items under `entries`, `more` in JSON.
+    FromSeq(u64),
+}
+
+/// One export: the view's address and parameters, and its paging.
+#[derive(Debug)]
+struct View {
+    name: &'static str,
+    segments: Vec<String>,
+    query: Vec<(&'static str, String)>,
+    paging: Paging,
+}
+
+impl View {
+    fn new(name: &'static str, segments: &[&str], paging: Paging) -> Self {
+        Self {
+            name,
+            segments: segments.iter().map(|s| (*s).to_owned()).collect(),
+            query: Vec::new(),
+            paging,
+        }
+    }
+
+    /// Adds `name=value` when there is a value.
+    fn with(mut self, name: &'static str, value: Option<impl ToString>) -> Self {
+        if let Some(value) = value {
+            self.query.push((name, value.to_string()));
+        }
+        self
+    }
+}
+
+pub async fn run(client: &Client, command: ExportCmd) -> Result<(), Failure> {
+    let (view, output) = view(command);
+    let format = output.format.unwrap_or(if client.json {
+        Format::Json
+    } else {
+        Format::Csv
+    });
+    let view = view.with("min_seq", output.min_seq);
+    let text = fetch(client, &view, format).await?;
+    write(&text, &output, &view, client.json)
+}
+
+/// The view a command asks for, and where it goes.
+fn view(command: ExportCmd) -> (View, Output) {
+    match command {
+        ExportCmd::Catalogue(args) => {
+            let view = View::new("Katalog", &["catalogue"], Paging::Offset)
+                .with("land", args.land)
+                .with("themenfeld", args.themenfeld)
+                .with("status", args.status)
+                .with("reifegrad", args.reifegrad)
+                .with("channel", args.channel)
+                .with("q", args.q)
+                .with("sort", args.sort)
+                .with("as_of", args.as_of);
+            (view, args.output)
+        }
+        ExportCmd::Costs(args) => {
+            let segments = ["services", &args.service, "costs", &args.year.to_string()];
+            let view = View::new("Kosten", &segments, Paging::Single).with("table", args.table);
+            (view, args.output)
+        }
+        ExportCmd::LandCosts(args) => {
+            let segments = ["lands", &args.land, "costs", &args.year.to_string()];
+            (
+                View::new("Kostenanteile", &segments, Paging::Single),
+                args.output,
+            )
+        }
+        ExportCmd::Rollout(args) => {
+            let view = View::new(
+                "Ausrollen",
+                &["lands", &args.land, "rollout"],
+                Paging::Single,
+            )
+            .with("kreis", args.kreis)
+            .with("service", args.service)
+            .with("as_of", args.as_of)
+            .with("table", args.table);
+            (view, args.output)
+        }
+        ExportCmd::Stalled(args) => {
+            let segments = ["lands", &args.land, "stalled"];
+            let view = View::new("Stockende Übernahmen", &segments, Paging::Single)
+                .with("days", args.days)
+                .with("as_of", args.as_of);
+            (view, args.output)
+        }
+        ExportCmd::History(args) => (history_view(&args), args.output),
+    }
+}
+
+fn history_view(args: &HistoryArgs) -> View {
+    let paging = Paging::FromSeq(args.from_seq.unwrap_or(0));
+    match &args.service {
+        Some(service) => View::new("Historie", &["services", service, "history"], paging),
+        None => {
+            View::new("Historie", &["history"], paging).with("gemeinde", args.gemeinde.as_ref())
+        }
+    }
+}
+
+impl Format {
+    fn key(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Json => "json",
+        }
+    }
+}
+
+impl Paging {
+    /// The parameter naming where a page starts.
+    fn cursor(self) -> &'static str {
+        match self {
+            Self::Offset => "offset",
+            _ => "from_seq",
+        }
+    }
+
+    /// The list in a JSON page.
+    fn field(self) -> &'static str {
+        match self {
+            Self::Offset => "services",
+            _ => "entries",
+        }
+    }
+
+    /// Where the next page starts after a CSV page: only a full page may
+    /// have one after it.
+    fn after_csv(self, cursor: u64, page: &CsvPage) -> Option<u64> {
+        if u64::try_from(page.rows).ok() != Some(PAGE_LIMIT) {
+            return None;
+        }
+        match self {
+            Self::Offset => Some(cursor + PAGE_LIMIT),
+            Self::FromSeq(_) => page
+                .last_key
+                .as_deref()?
+                .parse::<u64>()
+                .ok()
+                .map(|seq| seq + 1),
+            Self::Single => None,
+        }
+    }
+
+    /// Where the next page starts after a JSON page, as the page says.
+    fn after_json(self, cursor: u64, page: &Value) -> Option<u64> {
+        match self {
+            Self::Offset => {
+                let count = page["services"].as_array().map_or(0, Vec::len);
+                let next = cursor + u64::try_from(count).ok()?;
+                (count > 0 && next < page["total"].as_u64()?).then_some(next)
+            }
+            Self::FromSeq(_) if page["more"] == json!(true) => page["next_from_seq"].as_u64(),
+            _ => None,
+        }
+    }
+}
+
+/// The view's text: one answer, or all pages put together.
+async fn fetch(client: &Client, view: &View, format: Format) -> Result<String, Failure> {
+    let segments: Vec<&str> = view.segments.iter().map(String::as_str).collect();
+    let mut query = view.query.clone();
+    query.push(("format", format.key().to_owned()));
+    let start = match view.paging {
+        Paging::Single => return Ok(client.api.get(client.url(&segments, &query)).await?.body),
+        Paging::Offset => 0,
+        Paging::FromSeq(from) => from,
+    };
+    fetch_pages(client, view.paging, (&segments, query), format, start).await
+}
+
+async fn fetch_pages(
+    client: &Client,
+    paging: Paging,
+    (segments, query): (&[&str], Vec<(&'static str, String)>),
+    format: Format,
+    mut cursor: u64,
+) -> Result<String, Failure> {
+    let (mut csv, mut json) = (CsvTable::default(), JsonList::new(paging.field()));
+    loop {
+        let mut page_query = query.clone();
+        page_query.push(("limit", PAGE_LIMIT.to_string()));
+        page_query.push((paging.cursor(), cursor.to_string()));
+        let answer = client.api.get(client.url(segments, &page_query)).await?;
+        let next = match format {
+            Format::Csv => paging.after_csv(cursor, &csv.add(&answer.body)),
+            Format::Json => {
+                let page = answer.json()?;
+                let next = paging.after_json(cursor, &page);
+                json.add(page);
+                next
+            }
+        };
+        match next {
+            Some(next) if next > cursor => cursor = next,
+            _ => break,
+        }
+    }
+    Ok(match format {
+        Format::Csv => csv.render(),
+        Format::Json => json
+            .finish(|document| {
+                if let Some(object) = document.as_object_mut().filter(|o| o.contains_key("more")) {
+                    object.insert("more".to_owned(), json!(false));
+                    object.insert("next_from_seq".to_owned(), Value::Null);
+                }
+            })
+            .to_string(),
+    })
+}
+
+/// Writes the export to its file (and says so) or to stdout.
+fn write(text: &str, output: &Output, view: &View, json_answer: bool) -> Result<(), Failure> {
+    let mut text = text.to_owned();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    let Some(path) = &output.out else {
+        // A closed stdout (`| head`) ends the output quietly.
+        let _ = std::io::stdout().write_all(text.as_bytes());
+        return Ok(());
+    };
+    std::fs::write(path, text)
+        .map_err(|error| Failure::Other(format!("{} schreiben: {error}", path.display())))?;
+    if !json_answer {
+        crate::out::say(&format!(
+            "Exportiert: {} nach {}",
+            view.name,
+            path.display()
+        ));
+    }
+    Ok(())
+}

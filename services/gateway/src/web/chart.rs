@@ -1,0 +1,90 @@
+//! The adoption funnel of a service as an inline SVG bar chart, drawn by
+//! the server: one bar per stage (beantragt, vereinbart, Anbindung, in
+//! Betrieb, zurückgezogen) with its count written beside it. The chart
+//! has `role="img"`, a `<title>` and a `<desc>` listing every number, so a
+//! screen reader reads the same as the eye sees; every text is escaped.
+
+use efa_proto::AdoptionStage;
+
+use super::markup::escape;
+
+const WIDTH: u32 = 360;
+const LABEL_WIDTH: u32 = 110;
+const BAR_MAX: u32 = 200;
+const ROW_HEIGHT: u32 = 26;
+const BAR_HEIGHT: u32 = 18;
+/// Bar fills: blues for the way to live, green for live, grey for
+/// withdrawn; each at least 3:1 against white.
+const FILLS: [&str; 5] = ["#4a6fa5", "#2f5d95", "#1c4a80", "#1e6b34", "#6b6b6b"];
+
+/// The SVG for `reached` (counts per stage, in stage order). `id` makes
+/// the element ids unique on the page; `name` is the service's title.
+pub fn funnel_svg(id: &str, name: &str, reached: &[u32; 5]) -> String {
+    let max = reached.iter().copied().max().unwrap_or(0).max(1);
+    let height = ROW_HEIGHT * 5 + 4;
+    let id = escape(id);
+    let description: Vec<String> = AdoptionStage::ALL
+        .iter()
+        .zip(reached)
+        .map(|(stage, count)| format!("{}: {count}", stage.label_de()))
+        .collect();
+    let mut svg = format!(
+        "<svg role=\"img\" aria-labelledby=\"{id}-titel {id}-beschreibung\" \
+         viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\" \
+         xmlns=\"http://www.w3.org/2000/svg\">\n\
+         <title id=\"{id}-titel\">Einführungstrichter: {}</title>\n\
+         <desc id=\"{id}-beschreibung\">{}</desc>\n",
+        escape(name),
+        escape(&description.join(", "))
+    );
+    for (row, (stage, count)) in AdoptionStage::ALL.iter().zip(reached).enumerate() {
+        let row = u32::try_from(row).unwrap_or(0);
+        let y = row * ROW_HEIGHT + 4;
+        let width = if *count == 0 {
+            0
+        } else {
+            (u64::from(*count) * u64::from(BAR_MAX) / u64::from(max)).max(2)
+        };
+        let text_y = y + BAR_HEIGHT - 4;
+        svg.push_str(&format!(
+            "<text x=\"0\" y=\"{text_y}\">{label}</text>\n\
+             <rect x=\"{LABEL_WIDTH}\" y=\"{y}\" width=\"{width}\" height=\"{BAR_HEIGHT}\" fill=\"{fill}\"/>\n\
+             <text x=\"{count_x}\" y=\"{text_y}\">{count}</text>\n",
+            label = escape(stage.label_de()),
+            fill = FILLS[usize::try_from(row).unwrap_or(0) % FILLS.len()],
+            count_x = u64::from(LABEL_WIDTH) + width + 6,
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_names_every_number_and_scales_the_bars() {
+        let svg = funnel_svg("t1", "Wohngeld <digital> & mehr", &[4, 2, 1, 1, 0]);
+        assert!(svg.starts_with("<svg role=\"img\" aria-labelledby=\"t1-titel t1-beschreibung\""));
+        assert!(svg.contains("<title id=\"t1-titel\">Einführungstrichter: Wohngeld &lt;digital&gt; &amp; mehr</title>"));
+        assert!(svg.contains(
+            "beantragt: 4, vereinbart: 2, Anbindung: 1, in Betrieb: 1, zurückgezogen: 0"
+        ));
+        assert!(
+            svg.contains("width=\"200\" height=\"18\""),
+            "the largest bar is full"
+        );
+        assert!(svg.contains("width=\"100\" height=\"18\""), "half");
+        assert!(svg.contains("width=\"0\" height=\"18\""), "none");
+        assert!(!svg.contains("<digital>"));
+        assert_eq!(svg.matches("<rect").count(), 5);
+    }
+
+    #[test]
+    fn an_empty_funnel_draws_no_bars_and_ids_are_escaped() {
+        let svg = funnel_svg("a\"b", "x", &[0; 5]);
+        assert!(svg.contains("a&quot;b-titel"));
+        assert_eq!(svg.matches("width=\"0\" height=\"18\"").count(), 5);
+    }
+}

@@ -1,0 +1,355 @@
+//! Forms that write: reading the posted fields, the checks every post
+//! passes before anything is sent (logged in, CSRF token, the gateway's
+//! early authorisation), turning fields into the JSON the API's command
+//! builders read (so a form and the API build the same command and name
+//! the same field when it is wrong), sending the command with an
+//! idempotency key carried by the form (`vorgang`, so a form sent twice is
+//! recorded once), and what a refusal looks like when the form is shown
+//! again with the entered values.
+
+use axum::extract::{Form, FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use efa_proto::{Accepted, Actor, CommandEnvelope, CommandReply, Rejection};
+use serde_json::{Map, Value};
+
+use super::csrf;
+use super::markup::{Field, escape, hidden};
+use super::visit::Visit;
+use crate::commands::Parsed;
+use crate::routes::AppState;
+use crate::{authz, idempotency, problem};
+
+/// The fields of a posted form, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormData(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        match Form::<Vec<(String, String)>>::from_request(request, state).await {
+            Ok(Form(pairs)) => Ok(Self(pairs)),
+            Err(rejection) => Err((
+                rejection.status(),
+                Html(format!(
+                    "<!DOCTYPE html><html lang=\"de\"><title>Ungültiges Formular</title>\
+                     <h1>Das Formular konnte nicht gelesen werden</h1><p>{}</p>\
+                     <p><a href=\"/\">Zur Startseite</a></p></html>",
+                    escape(&rejection.body_text())
+                )),
+            )
+                .into_response()),
+        }
+    }
+}
+
+impl FormData {
+    /// The first value of `name`, trimmed; "" when absent.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map_or("", |(_, value)| value.trim())
+    }
+
+    /// The value of `name` as a JSON text, absent when blank.
+    pub fn text(&self, name: &str) -> Option<Value> {
+        Some(self.get(name))
+            .filter(|v| !v.is_empty())
+            .map(|v| Value::String(v.to_owned()))
+    }
+
+    /// The value of `name` as a JSON number when it is one, else as text
+    /// (so the command builder refuses it with its own words); absent
+    /// when blank.
+    pub fn number(&self, name: &str) -> Option<Value> {
+        let text = self.get(name);
+        if text.is_empty() {
+            return None;
+        }
+        Some(match text.parse::<u64>() {
+            Ok(number) => Value::from(number),
+            Err(_) => Value::String(text.to_owned()),
+        })
+    }
+
+    /// A JSON object of `(json name, value)` pairs, leaving out absent ones.
+    pub fn object(pairs: Vec<(&str, Option<Value>)>) -> Value {
+        let map: Map<String, Value> = pairs
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v)))
+            .collect();
+        Value::Object(map)
+    }
+}
+
+/// Why a form was not accepted, for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub status: StatusCode,
+    pub message: String,
+    /// The form field the message is about, if one.
+    pub field: Option<String>,
+}
+
+impl Failure {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// A rejection of the builders, the gateway or the ledger, in the
+    /// words of the API's problem documents.
+    pub fn rejected(rejection: &Rejection) -> Self {
+        let field = match rejection {
+            Rejection::Invalid { field, .. } => Some(form_field(field)),
+            _ => None,
+        };
+        let message = match rejection {
+            Rejection::Invalid { field, reason } => {
+                format!("Die Angabe „{}“ ist ungültig: {reason}.", label_of(field))
+            }
+            other => problem::rejection_detail(other),
+        };
+        Self {
+            status: problem::rejection_status(rejection, false),
+            message,
+            field,
+        }
+    }
+}
+
+/// The German label of a JSON field, as the forms show it.
+fn label_of(json_field: &str) -> &str {
+    match json_field {
+        "title" => "Titel",
+        "id" => "Kennung",
+        "themenfeld" => "Themenfeld",
+        "provider" => "Anbieter",
+        "channel" => "Bezugsweg",
+        "cost_model" | "cost_model.kind" => "Kostenmodell",
+        "cost_model.year" => "Schlüsseljahr",
+        "status" => "Status",
+        "reifegrad" => "Reifegrad",
+        "effective" => "Wirksam ab",
+        "year" => "Jahr",
+        "category" => "Kategorie",
+        "amount" => "Betrag",
+        "note" => "Bemerkung",
+        "ozg_id" => "OZG-ID",
+        "leika" => "LeiKa-Schlüssel",
+        "service" => "Leistung",
+        "ags" => "Gemeindeschlüssel",
+        "stage" => "Schritt",
+        "land" | "lead" => "Land",
+        other => other,
+    }
+}
+
+/// The form field for a JSON field name: `cost_model.year` is
+/// `cost_model_year`; the cost model itself is chosen by `cost_model_kind`.
+fn form_field(json_field: &str) -> String {
+    match json_field {
+        "cost_model" | "cost_model.kind" => "cost_model_kind".to_owned(),
+        other => other.replace('.', "_"),
+    }
+}
+
+/// A form that was sent and refused: shown again with what was entered.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// Which form on the page (forms repeated per row add the row's key,
+    /// e.g. `schritt:wohngeld`).
+    pub form: String,
+    pub data: FormData,
+    pub failure: Failure,
+}
+
+/// What one form on a page shows: entered values and errors after a
+/// refusal, defaults otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct Values<'a> {
+    attempt: Option<&'a Attempt>,
+}
+
+impl<'a> Values<'a> {
+    pub fn of(form: &str, attempt: Option<&'a Attempt>) -> Self {
+        Self {
+            attempt: attempt.filter(|a| a.form == form),
+        }
+    }
+
+    /// The entered value, or `default` if the form was not sent.
+    pub fn get(&self, name: &str, default: &str) -> String {
+        match self.attempt {
+            Some(attempt) => attempt.data.get(name).to_owned(),
+            None => default.to_owned(),
+        }
+    }
+
+    /// The error message for `name`.
+    pub fn error(&self, name: &str) -> Option<&'a str> {
+        self.attempt
+            .filter(|a| a.failure.field.as_deref() == Some(name))
+            .map(|a| a.failure.message.as_str())
+    }
+
+    /// A text field of form `form` with its entered value (or `default`)
+    /// and error; `hint` and `required` as `Field` has them.
+    pub fn text(
+        &self,
+        form: &str,
+        name: &str,
+        label: &str,
+        default: &str,
+        hint: Option<&str>,
+    ) -> String {
+        let mut field = Field::new(form, name, label).error(self.error(name));
+        if let Some(hint) = hint {
+            field = field.hint(hint);
+        }
+        field.input("text", &self.get(name, default), " maxlength=\"300\"")
+    }
+
+    /// A required text field.
+    pub fn required_text(&self, form: &str, name: &str, label: &str, default: &str) -> String {
+        Field::new(form, name, label)
+            .required()
+            .error(self.error(name))
+            .input("text", &self.get(name, default), " maxlength=\"300\"")
+    }
+
+    /// A select of form `form` with the entered choice (or `default`).
+    pub fn select(
+        &self,
+        form: &str,
+        name: &str,
+        label: &str,
+        items: &[(String, String)],
+        default: &str,
+        hint: Option<&str>,
+    ) -> String {
+        let mut field = Field::new(form, name, label).error(self.error(name));
+        if let Some(hint) = hint {
+            field = field.hint(hint);
+        }
+        field.select(items, &self.get(name, default))
+    }
+
+    /// The message above the form, if it was refused.
+    pub fn summary(&self) -> String {
+        match self.attempt {
+            Some(attempt) => format!(
+                "<p class=\"hinweis fehler\" role=\"alert\">{}</p>\n",
+                escape(&attempt.failure.message)
+            ),
+            None => String::new(),
+        }
+    }
+}
+
+/// The hidden fields every writing form carries: the CSRF token and a
+/// fresh idempotency key.
+pub fn hidden_fields(visit: &Visit) -> String {
+    format!(
+        "{}{}",
+        visit.csrf_field(),
+        hidden("vorgang", &super::crypto::random_hex())
+    )
+}
+
+const CSRF_MESSAGE: &str = "Das Formular ist abgelaufen oder stammt nicht von dieser Seite. \
+     Bitte laden Sie die Seite neu und senden Sie es noch einmal.";
+
+/// The checks before a form is read: the CSRF token, then the login.
+pub fn guard(state: &AppState, visit: &Visit, form: &FormData) -> Result<Actor, Failure> {
+    let posted = Some(form.get(csrf::FIELD)).filter(|token| !token.is_empty());
+    if !csrf::check(&state.web.key, visit.csrf_cookie.as_deref(), posted) {
+        return Err(Failure::new(StatusCode::FORBIDDEN, CSRF_MESSAGE));
+    }
+    visit
+        .actor()
+        .cloned()
+        .ok_or_else(|| Failure::new(StatusCode::UNAUTHORIZED, "Bitte melden Sie sich an."))
+}
+
+/// Sends a command built from a form, after the early authorisation.
+pub async fn send(
+    state: &AppState,
+    actor: &Actor,
+    form: &FormData,
+    parsed: Parsed,
+) -> Result<Accepted, Failure> {
+    authz::check(actor, &parsed.command).map_err(|r| Failure::rejected(&r))?;
+    let key = Some(form.get("vorgang"))
+        .filter(|key| idempotency::valid_key(key))
+        .map_or_else(super::crypto::random_hex, str::to_owned);
+    let envelope = CommandEnvelope {
+        command_id: idempotency::command_id(actor, &format!("web:{key}")),
+        actor: actor.clone(),
+        expected_version: None,
+        effective: parsed.effective,
+        command: parsed.command,
+    };
+    match state.command(&envelope).await {
+        Ok(CommandReply::Accepted(accepted)) => Ok(accepted),
+        Ok(CommandReply::Rejected(rejection)) => Err(Failure::rejected(&rejection)),
+        Err(error) => {
+            tracing::warn!(%error, "a form could not reach the ledger");
+            Err(Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Das Register ist gerade nicht erreichbar. Bitte versuchen Sie es in einigen Minuten erneut.",
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> FormData {
+        FormData(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn fields_become_json_values() {
+        let data = form(&[("year", " 2024 "), ("amount", "1.234,5"), ("blank", " ")]);
+        assert_eq!(data.number("year"), Some(Value::from(2024)));
+        assert_eq!(data.number("amount"), Some(Value::from("1.234,5")));
+        assert_eq!(data.text("blank"), None);
+        let object = FormData::object(vec![("year", data.number("year")), ("x", None)]);
+        assert_eq!(object, serde_json::json!({"year": 2024}));
+    }
+
+    #[test]
+    fn refusals_name_the_form_field() {
+        let failure = Failure::rejected(&Rejection::invalid("cost_model.year", "x"));
+        assert_eq!(failure.field.as_deref(), Some("cost_model_year"));
+        assert_eq!(failure.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let attempt = Attempt {
+            form: "kosten".to_owned(),
+            data: form(&[("amount", "12,345")]),
+            failure: Failure::rejected(&Rejection::invalid("amount", "zu genau")),
+        };
+        let values = Values::of("kosten", Some(&attempt));
+        assert_eq!(values.get("amount", "0"), "12,345");
+        assert_eq!(
+            values.error("amount"),
+            Some("Die Angabe „Betrag“ ist ungültig: zu genau.")
+        );
+        assert!(values.summary().contains("role=\"alert\""));
+        let other = Values::of("status", Some(&attempt));
+        assert_eq!(other.get("amount", "0"), "0");
+        assert_eq!(other.error("amount"), None);
+    }
+}

@@ -1,0 +1,109 @@
+//! The web pages for people: server-rendered German HTML that works
+//! without JavaScript (forms and links only), readable with a screen
+//! reader and usable with the keyboard. Reading pages are public like the
+//! API's reads; forms that write need a login with an API token, which
+//! becomes a signed session cookie, and carry a CSRF token. A form builds
+//! its command with the same builders as the API, passes the same early
+//! authorisation (`authz`), and is sent to the ledger like an API write.
+//!
+//! State: the gateway still holds no domain state. It keeps a session key
+//! (random per process unless one is given, see
+//! [`crate::Gateway::with_session_key`]) and the counters of failed logins
+//! per address (bounded), both in memory.
+
+mod chart;
+mod cookies;
+mod crypto;
+mod csrf;
+mod forms;
+mod heat;
+mod layout;
+mod limiter;
+mod markup;
+mod notice;
+mod pages;
+mod params;
+mod session;
+mod visit;
+
+use axum::Router;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use efa_proto::{Query, QueryKind, QueryReply};
+
+pub use crypto::SessionKey;
+pub use limiter::LoginLimiter;
+
+use crate::routes::AppState;
+
+/// What the web pages keep in memory.
+#[derive(Debug)]
+pub struct WebState {
+    pub key: SessionKey,
+    pub limiter: LoginLimiter,
+}
+
+impl WebState {
+    pub fn new(key: SessionKey) -> Self {
+        Self {
+            key,
+            limiter: LoginLimiter::default(),
+        }
+    }
+}
+
+/// The routes of the pages and of their forms.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(layout::STYLESHEET_PATH, get(stylesheet))
+        .route("/", get(pages::catalogue::show))
+        .route("/katalog", get(pages::catalogue::show))
+        .route(
+            "/anmelden",
+            get(pages::login::show).post(pages::login::submit),
+        )
+        .route("/abmelden", post(pages::login::logout))
+        .route("/leistungen/{id}", get(pages::service::show))
+        .route(
+            "/leistungen/{id}/bearbeiten",
+            get(pages::edit::show).post(pages::edit::submit),
+        )
+        .route("/laender", get(pages::land::list))
+        .route("/laender/{land}", get(pages::land::public))
+        .route("/land", get(pages::land::own))
+        .route("/land/{action}", post(pages::land_forms::submit))
+        .route("/kommune", get(pages::kommune::show))
+        .route("/kommune/{action}", post(pages::kommune::submit))
+        .route("/rollout", get(pages::rollout::show))
+        .route("/audit", get(pages::audit::show))
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        layout::STYLESHEET,
+    )
+}
+
+/// The German sentence for a page whose view could not be read.
+pub const UNAVAILABLE: &str =
+    "Die Daten sind gerade nicht erreichbar. Bitte versuchen Sie es in einigen Minuten erneut.";
+
+/// Asks the projector; a rejection or a failure becomes a German sentence.
+async fn view(state: &AppState, min_seq: u64, kind: QueryKind) -> Result<QueryReply, String> {
+    match state.query(&Query { min_seq, kind }).await {
+        Ok(QueryReply::Rejected(rejection)) => {
+            tracing::info!(%rejection, "a page's query was rejected");
+            Err(crate::problem::rejection_detail(&rejection))
+        }
+        Ok(reply) => Ok(reply),
+        Err(error) => {
+            tracing::warn!(%error, "a page could not ask the projector");
+            Err(UNAVAILABLE.to_owned())
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! `/leistungen/{id}/bearbeiten`: the lead Land changes a service's
+//! details (title, Themenfeld, provider, Bezugsweg, cost model, OZG-ID,
+//! LeiKa keys), replaced whole like `PUT /api/v1/services/{id}`. A service
+//! with fixed shares keeps its weights (they are changed through the API).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use efa_proto::{Actor, CostModel, QueryKind, QueryReply, ServiceId, ServiceView};
+use serde_json::{Map, Value, json};
+
+use super::super::forms::{self, Attempt, Failure, FormData, Values};
+use super::super::layout::{Nav, Notice, Page};
+use super::super::markup::{Field, escape};
+use super::super::notice;
+use super::super::view;
+use super::super::visit::Visit;
+use super::land_forms::{MODELS, channels};
+use crate::commands::services;
+use crate::routes::AppState;
+
+async fn load(state: &AppState, id: &ServiceId) -> Result<Option<ServiceView>, String> {
+    match view(state, 0, QueryKind::Service(id.clone())).await? {
+        QueryReply::Service(service) => Ok(service),
+        _ => Err(super::super::UNAVAILABLE.to_owned()),
+    }
+}
+
+/// Why the page cannot be shown to this visitor, if so.
+fn refusal(visit: &Visit, id: &str, service: Option<&ServiceView>) -> Option<Response> {
+    let page = |status, text: &str| {
+        let body = format!(
+            "<p>{}</p>\n<p><a href=\"/leistungen/{}\">Zur Leistung</a></p>\n",
+            escape(text),
+            escape(id)
+        );
+        Some(visit.page(status, Page::new("Angaben ändern", Nav::Laender, body)))
+    };
+    match (visit.actor(), service) {
+        (None, _) => Some(visit.redirect(
+            &format!("/anmelden?weiter=/leistungen/{id}/bearbeiten"),
+            Vec::new(),
+        )),
+        (_, None) => page(
+            StatusCode::NOT_FOUND,
+            "Diese Leistung ist nicht im Katalog.",
+        ),
+        (Some(Actor::Land(land)), Some(s)) if *land == s.lead => None,
+        (Some(_), Some(_)) => page(
+            StatusCode::FORBIDDEN,
+            efa_proto::ForbiddenReason::NotLeadLand.message_de(),
+        ),
+    }
+}
+
+/// `GET /leistungen/{id}/bearbeiten`.
+pub async fn show(State(state): State<AppState>, visit: Visit, Path(id): Path<String>) -> Response {
+    let service = match ServiceId::parse(&id) {
+        Ok(parsed) => load(&state, &parsed).await,
+        Err(_) => Ok(None),
+    };
+    match service {
+        Err(message) => {
+            let page = Page::new("Angaben ändern", Nav::Laender, String::new())
+                .with_notice(Some(Notice::Error(message)));
+            visit.page(StatusCode::SERVICE_UNAVAILABLE, page)
+        }
+        Ok(service) => match refusal(&visit, &id, service.as_ref()) {
+            Some(response) => response,
+            None => render(&visit, service.as_ref(), None, StatusCode::OK),
+        },
+    }
+}
+
+/// The current cost model as the form shows it: kind, key year, and the
+/// choices (fixed shares only when the service has them).
+fn model_fields(model: &CostModel) -> (&'static str, String, Vec<(String, String)>) {
+    let (kind, year) = match model {
+        CostModel::KoenigsteinerSchluessel { year } => (
+            "koenigsteiner-schluessel",
+            year.map(|y| y.to_string()).unwrap_or_default(),
+        ),
+        CostModel::Population => ("population", String::new()),
+        CostModel::EqualShares => ("equal-shares", String::new()),
+        CostModel::FixedShares { .. } => ("fixed-shares", String::new()),
+    };
+    let mut models: Vec<(String, String)> = MODELS
+        .iter()
+        .map(|(k, l)| ((*k).to_owned(), (*l).to_owned()))
+        .collect();
+    if kind == "fixed-shares" {
+        models.push((
+            "fixed-shares".to_owned(),
+            "feste Anteile (wie bisher)".to_owned(),
+        ));
+    }
+    (kind, year, models)
+}
+
+fn render(
+    visit: &Visit,
+    service: Option<&ServiceView>,
+    attempt: Option<&Attempt>,
+    status: StatusCode,
+) -> Response {
+    let Some(s) = service else {
+        let page = Page::new("Angaben ändern", Nav::Laender, String::new());
+        return visit.page(StatusCode::NOT_FOUND, page);
+    };
+    let (v, f) = (Values::of("angaben", attempt), "angaben");
+    let (kind, year, models) = model_fields(&s.cost_model);
+    let today = visit.today.to_string();
+    let parts = [
+        format!(
+            "<p><a href=\"/leistungen/{id}\">Zurück zur Leistung</a></p>\n\
+             <form class=\"block\" method=\"post\" action=\"/leistungen/{id}/bearbeiten\">\n{}{}",
+            v.summary(),
+            forms::hidden_fields(visit),
+            id = escape(s.id.as_str())
+        ),
+        v.required_text(f, "title", "Titel", &s.title),
+        v.required_text(f, "themenfeld", "Themenfeld", &s.themenfeld),
+        v.required_text(f, "provider", "Anbieter", &s.provider),
+        v.select(
+            f,
+            "channel",
+            "Bezugsweg",
+            &channels(),
+            s.channel.key(),
+            None,
+        ),
+        v.select(f, "cost_model_kind", "Kostenmodell", &models, kind, None),
+        v.text(
+            f,
+            "cost_model_year",
+            "Schlüsseljahr",
+            &year,
+            Some("nur beim Königsteiner Schlüssel; leer: Jahr der Kosten"),
+        ),
+        v.text(
+            f,
+            "ozg_id",
+            "OZG-ID",
+            s.ozg_id.as_deref().unwrap_or(""),
+            Some("optional"),
+        ),
+        v.text(
+            f,
+            "leika",
+            "LeiKa-Schlüssel",
+            &s.leika.join(", "),
+            Some("optional, durch Kommas getrennt"),
+        ),
+        Field::new(f, "effective", "Wirksam ab")
+            .hint("leer: heute")
+            .error(v.error("effective"))
+            .input("date", &v.get("effective", &today), ""),
+        "<button type=\"submit\">Angaben speichern</button>\n</form>\n".to_owned(),
+    ];
+    let title = format!("Angaben ändern: {}", s.title);
+    visit.page(status, Page::new(title, Nav::Laender, parts.concat()))
+}
+
+/// The JSON body of `PUT /api/v1/services/{id}` for the form.
+fn body(form: &FormData, current: &ServiceView) -> Value {
+    let kind = form.get("cost_model_kind");
+    let mut model = Map::new();
+    model.insert("kind".to_owned(), json!(kind));
+    if let Some(year) = form.number("cost_model_year") {
+        model.insert("year".to_owned(), year);
+    }
+    if let (true, CostModel::FixedShares { weights }) =
+        (kind == "fixed-shares", &current.cost_model)
+    {
+        let weights: Map<String, Value> = weights
+            .iter()
+            .map(|(land, w)| (land.to_string(), json!(w)))
+            .collect();
+        model.remove("year");
+        model.insert("weights".to_owned(), Value::Object(weights));
+    }
+    let leika: Vec<Value> = form
+        .get("leika")
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|k| json!(k))
+        .collect();
+    FormData::object(vec![
+        ("title", form.text("title")),
+        ("themenfeld", form.text("themenfeld")),
+        ("provider", form.text("provider")),
+        ("channel", form.text("channel")),
+        ("cost_model", Some(Value::Object(model))),
+        ("ozg_id", form.text("ozg_id")),
+        ("leika", Some(Value::Array(leika))),
+        ("effective", form.text("effective")),
+    ])
+}
+
+/// `POST /leistungen/{id}/bearbeiten`.
+pub async fn submit(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Response {
+    let service = match ServiceId::parse(&id) {
+        Ok(parsed) => load(&state, &parsed).await.ok().flatten(),
+        Err(_) => None,
+    };
+    if let Some(response) = refusal(&visit, &id, service.as_ref()) {
+        return response;
+    }
+    let Some(current) = service else {
+        return visit.page(
+            StatusCode::NOT_FOUND,
+            Page::new("Angaben ändern", Nav::Laender, String::new()),
+        );
+    };
+    let result = match forms::guard(&state, &visit, &form) {
+        Ok(actor) => match services::update_details(current.id.clone(), &body(&form, &current)) {
+            Ok(parsed) => forms::send(&state, &actor, &form, parsed).await,
+            Err(rejection) => Err(Failure::rejected(&rejection)),
+        },
+        Err(failure) => Err(failure),
+    };
+    match result {
+        Ok(accepted) => {
+            let code = notice::code("angaben", accepted.replayed);
+            visit.redirect(
+                &format!(
+                    "/leistungen/{}?erfolg={code}&seq={}",
+                    current.id, accepted.last_seq
+                ),
+                Vec::new(),
+            )
+        }
+        Err(failure) => {
+            let status = failure.status;
+            let attempt = Attempt {
+                form: "angaben".to_owned(),
+                data: form,
+                failure,
+            };
+            render(&visit, Some(&current), Some(&attempt), status)
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! `/anmelden` and `/abmelden`: logging in with an API token (the same
+//! tokens the API takes as bearer tokens) and out. A good token sets the
+//! signed session cookie and leads to the page of the principal's kind;
+//! a bad one is counted against the client address (5 a minute, then
+//! 429). Both forms carry a CSRF token.
+
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use efa_proto::Actor;
+
+use super::super::forms::FormData;
+use super::super::layout::{Nav, Notice, Page};
+use super::super::markup::{Field, hidden};
+use super::super::params::Params;
+use super::super::visit::Visit;
+use super::super::{cookies, csrf, session};
+use crate::routes::AppState;
+
+/// `GET /anmelden`.
+pub async fn show(State(_state): State<AppState>, visit: Visit, params: Params) -> Response {
+    let notice = params.success();
+    render(&visit, StatusCode::OK, &params.get("weiter"), notice)
+}
+
+fn render(visit: &Visit, status: StatusCode, next: &str, notice: Option<Notice>) -> Response {
+    let mut body = String::from(
+        "<p>Melden Sie sich mit Ihrem Zugangstoken an. Es ist dasselbe Token, mit dem Fachverfahren \
+         die API nutzen; die Registeradministration stellt es aus.</p>\n",
+    );
+    if let Some(who) = &visit.who {
+        body.push_str(&format!(
+            "<p class=\"hinweis info\">Sie sind bereits angemeldet als {} ({}).</p>\n",
+            super::super::markup::escape(&who.name),
+            super::super::markup::escape(&who.role_de())
+        ));
+    }
+    body.push_str("<form class=\"block\" method=\"post\" action=\"/anmelden\">\n");
+    body.push_str(&visit.csrf_field());
+    body.push_str(&hidden("weiter", safe_next(next).unwrap_or_default()));
+    let error = matches!(notice, Some(Notice::Error(_))).then_some("Bitte prüfen Sie das Token.");
+    body.push_str(
+        &Field::new("anmelden", "token", "Zugangstoken")
+            .hint("Beginnt mit „efa_“. Für die Demo stehen die Tokens in data/demo-zugaenge.txt.")
+            .error(error)
+            .required()
+            .input("password", "", " autocomplete=\"off\" spellcheck=\"false\""),
+    );
+    body.push_str("<button type=\"submit\">Anmelden</button>\n</form>\n");
+    let page = Page::new("Anmelden", Nav::Anmelden, body).with_notice(notice);
+    visit.page(status, page)
+}
+
+/// Only a path of this site: starts with one `/`, no scheme, no host.
+fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && next.bytes().all(|b| b.is_ascii_graphic());
+    ok.then_some(next)
+}
+
+/// Where a principal starts.
+fn home(actor: &Actor) -> &'static str {
+    match actor {
+        Actor::Land(_) => "/land",
+        Actor::Gemeinde(_) => "/kommune",
+        Actor::Operator(_) => "/rollout",
+        Actor::Admin => "/audit",
+    }
+}
+
+/// `POST /anmelden`.
+pub async fn submit(State(state): State<AppState>, visit: Visit, form: FormData) -> Response {
+    let next = form.get("weiter").to_owned();
+    let posted = Some(form.get(csrf::FIELD)).filter(|t| !t.is_empty());
+    if !csrf::check(&state.web.key, visit.csrf_cookie.as_deref(), posted) {
+        let text = "Das Formular ist abgelaufen. Bitte melden Sie sich noch einmal an.";
+        return render(
+            &visit,
+            StatusCode::FORBIDDEN,
+            &next,
+            Some(Notice::Error(text.into())),
+        );
+    }
+    let now = Instant::now();
+    if let Err(wait) = state.web.limiter.check(visit.client, now) {
+        let text = format!(
+            "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {} Sekunden und versuchen \
+             Sie es dann erneut.",
+            wait.as_secs().max(1)
+        );
+        return render(
+            &visit,
+            StatusCode::TOO_MANY_REQUESTS,
+            &next,
+            Some(Notice::Error(text)),
+        );
+    }
+    let token = form.get("token");
+    let Some((hash, actor)) = state.tokens.hash_of_valid(token).and_then(|hash| {
+        state
+            .tokens
+            .holder(&hash)
+            .map(|(_, a)| (hash.clone(), a.clone()))
+    }) else {
+        state.web.limiter.fail(visit.client, now);
+        let text = "Das Zugangstoken ist nicht gültig.";
+        return render(
+            &visit,
+            StatusCode::UNAUTHORIZED,
+            &next,
+            Some(Notice::Error(text.into())),
+        );
+    };
+    state.web.limiter.succeed(visit.client);
+    let claim = session::Claim {
+        token_hash: hash,
+        expires: session::now() + session::LIFETIME_SECONDS,
+    };
+    let cookie = cookies::set(
+        session::COOKIE,
+        &session::encode(&state.web.key, &claim),
+        Some(session::LIFETIME_SECONDS),
+        visit.secure,
+    );
+    let target = match safe_next(&next) {
+        Some(path) => path.to_owned(),
+        None => format!("{}?erfolg=angemeldet", home(&actor)),
+    };
+    tracing::info!(principal = %actor, "web login");
+    visit.redirect(&target, vec![cookie])
+}
+
+/// `POST /abmelden`: ends the session (the cookie is deleted).
+pub async fn logout(State(state): State<AppState>, visit: Visit, form: FormData) -> Response {
+    let posted = Some(form.get(csrf::FIELD)).filter(|t| !t.is_empty());
+    if !csrf::check(&state.web.key, visit.csrf_cookie.as_deref(), posted) {
+        let text = "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.";
+        return render(
+            &visit,
+            StatusCode::FORBIDDEN,
+            "",
+            Some(Notice::Error(text.into())),
+        );
+    }
+    let cookie = cookies::set(session::COOKIE, "", Some(0), visit.secure);
+    visit.redirect("/anmelden?erfolg=abgemeldet", vec![cookie])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next("/land?jahr=2024"), Some("/land?jahr=2024"));
+        for bad in [
+            "",
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "land",
+            "/a b",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! One module per page (and the forms that belong to it).
+
+pub mod audit;
+pub mod catalogue;
+pub mod edit;
+pub mod kommune;
+pub mod land;
+pub mod land_forms;
+pub mod login;
+pub mod rollout;
+pub mod service;
+
+use efa_proto::views::{CatalogueFilter, ServiceSummary};
+use efa_proto::{Date, QueryKind, QueryReply, ServiceId};
+
+use super::view;
+use crate::routes::AppState;
+
+/// Every service (up to 1000) with its reuse figures, for titles and for
+/// the choices of the forms.
+pub async fn all_services(
+    state: &AppState,
+    min_seq: u64,
+    as_of: Option<Date>,
+) -> Result<Vec<ServiceSummary>, String> {
+    let filter = CatalogueFilter {
+        limit: crate::routes::PAGE_LIMIT_MAX,
+        ..CatalogueFilter::default()
+    };
+    match view(state, min_seq, QueryKind::Catalogue2 { filter, as_of }).await? {
+        QueryReply::Catalogue2(page) => Ok(page.services),
+        _ => Err(super::UNAVAILABLE.to_owned()),
+    }
+}
+
+/// The title of a service, or its id.
+pub fn title_of(services: &[ServiceSummary], id: &ServiceId) -> String {
+    services
+        .iter()
+        .find(|s| s.service.id == *id)
+        .map_or_else(|| id.to_string(), |s| s.service.title.clone())
+}
+
+/// A link to a service's page.
+pub fn service_link(id: &ServiceId, title: &str) -> String {
+    format!(
+        "<a href=\"/leistungen/{}\">{}</a>",
+        super::markup::encode(id.as_str()),
+        super::markup::escape(title)
+    )
+}

@@ -1,0 +1,347 @@
+//! `/rollout`: the rollout monitor of a Land (the logged-in Land's own,
+//! a Gemeinde's Land, or the one chosen): coverage per Kreis and service
+//! as a colour table, the funnel of each service as a chart, the adoptions
+//! that have not moved for N days (`?tage=`, default 90), all as of a date
+//! (`?stichtag=`), and the same data as CSV from the API.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use efa_proto::views::{FunnelView, RolloutScope, RolloutView, ServiceSummary, StalledView};
+use efa_proto::{Actor, Date, LandCode, QueryKind, QueryReply, ServiceId};
+
+use super::super::chart::funnel_svg;
+use super::super::heat;
+use super::super::layout::{Nav, Notice, Page};
+use super::super::markup::{Field, date_de, escape, land_items, query};
+use super::super::params::Params;
+use super::super::view;
+use super::super::visit::Visit;
+use super::{all_services, service_link, title_of};
+use crate::routes::{AppState, STALLED_DAYS_DEFAULT};
+
+/// What the monitor was asked for.
+struct Chosen {
+    land: Option<LandCode>,
+    service: Option<ServiceId>,
+    as_of: Option<Date>,
+    days: u32,
+}
+
+impl Chosen {
+    fn from(visit: &Visit, params: &Params) -> Self {
+        let own = match visit.actor() {
+            Some(Actor::Land(land)) => Some(*land),
+            Some(Actor::Gemeinde(ags)) => Some(ags.land()),
+            _ => None,
+        };
+        Self {
+            land: params.land("land").or(own),
+            service: params.service("leistung"),
+            as_of: params.date("stichtag"),
+            days: params.number("tage", STALLED_DAYS_DEFAULT, 36_500),
+        }
+    }
+
+    fn csv(&self, land: LandCode, path: &str, extra: &[(&str, String)]) -> String {
+        let mut pairs = vec![
+            ("format", "csv".to_owned()),
+            (
+                "as_of",
+                self.as_of.map(|d| d.to_string()).unwrap_or_default(),
+            ),
+        ];
+        pairs.extend(extra.iter().cloned());
+        format!("/api/v1/lands/{land}/{path}{}", query(&pairs))
+    }
+}
+
+/// Everything the monitor shows for one Land.
+struct Monitor {
+    rollout: RolloutView,
+    stalled: Option<StalledView>,
+    funnels: Vec<FunnelView>,
+    services: Vec<ServiceSummary>,
+}
+
+/// `GET /rollout?land=&leistung=&stichtag=&tage=`.
+pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -> Response {
+    let chosen = Chosen::from(&visit, &params);
+    let notice = params
+        .ignored(&[
+            ("stichtag", chosen.as_of.is_some()),
+            ("land", chosen.land.is_some()),
+            ("leistung", chosen.service.is_some()),
+        ])
+        .or_else(|| params.success());
+    let services = all_services(&state, params.min_seq(), chosen.as_of)
+        .await
+        .unwrap_or_default();
+    let mut body = form(&chosen, &params, &services);
+    let Some(land) = chosen.land else {
+        body.push_str("<p role=\"status\">Bitte wählen Sie ein Land.</p>\n");
+        return visit.page(
+            StatusCode::OK,
+            Page::new("Rollout-Monitor", Nav::Rollout, body).with_notice(notice),
+        );
+    };
+    let monitor = match load(&state, params.min_seq(), land, &chosen, services).await {
+        Ok(monitor) => monitor,
+        Err(message) => {
+            let page = Page::new("Rollout-Monitor", Nav::Rollout, body)
+                .with_notice(Some(Notice::Error(message)));
+            return visit.page(StatusCode::SERVICE_UNAVAILABLE, page);
+        }
+    };
+    body.push_str(&format!(
+        "<p>Stand: {}.</p>\n",
+        date_de(monitor.rollout.as_of)
+    ));
+    body.push_str(&coverage_html(&monitor));
+    body.push_str(&funnels_html(&monitor));
+    body.push_str(&stalled_html(&monitor, chosen.days));
+    body.push_str(&municipalities_html(&monitor));
+    body.push_str(&csv_html(land, &chosen));
+    let title = format!("Rollout-Monitor {}", land.name());
+    visit.page(
+        StatusCode::OK,
+        Page::new(title, Nav::Rollout, body).with_notice(notice),
+    )
+}
+
+async fn load(
+    state: &AppState,
+    min_seq: u64,
+    land: LandCode,
+    chosen: &Chosen,
+    services: Vec<ServiceSummary>,
+) -> Result<Monitor, String> {
+    let scope = RolloutScope {
+        land,
+        kreis: None,
+        service: chosen.service.clone(),
+        as_of: chosen.as_of,
+    };
+    let rollout = match view(state, min_seq, QueryKind::Rollout(scope)).await? {
+        QueryReply::Rollout(rollout) => rollout,
+        _ => return Err(super::super::UNAVAILABLE.to_owned()),
+    };
+    let stalled = match view(
+        state,
+        min_seq,
+        QueryKind::Stalled {
+            land,
+            days_min: chosen.days,
+            as_of: chosen.as_of,
+        },
+    )
+    .await
+    {
+        Ok(QueryReply::Stalled(stalled)) => Some(stalled),
+        _ => None,
+    };
+    let mut funnels = Vec::new();
+    for (service, _) in &rollout.land_participates {
+        let kind = QueryKind::Funnel {
+            service: service.clone(),
+            land: Some(land),
+            as_of: chosen.as_of,
+        };
+        if let Ok(QueryReply::Funnel(Some(funnel))) = view(state, min_seq, kind).await {
+            funnels.push(funnel);
+        }
+    }
+    Ok(Monitor {
+        rollout,
+        stalled,
+        funnels,
+        services,
+    })
+}
+
+fn form(chosen: &Chosen, params: &Params, services: &[ServiceSummary]) -> String {
+    let f = "monitor";
+    let land = chosen.land.map(|l| l.to_string()).unwrap_or_default();
+    let mut choices = vec![(String::new(), "alle mit Einführungen".to_owned())];
+    choices.extend(
+        services
+            .iter()
+            .map(|s| (s.service.id.to_string(), s.service.title.clone())),
+    );
+    let mut html = String::from("<form class=\"filter\" method=\"get\" action=\"/rollout\">\n");
+    html.push_str(&Field::new(f, "land", "Land").select(&land_items("– bitte wählen –"), &land));
+    html.push_str(&Field::new(f, "leistung", "Leistung").select(&choices, &params.get("leistung")));
+    html.push_str(
+        &Field::new(f, "stichtag", "Stichtag")
+            .hint("leer: heute")
+            .input("date", &params.get("stichtag"), ""),
+    );
+    html.push_str(&Field::new(f, "tage", "Stillstand ab Tagen").input(
+        "number",
+        &chosen.days.to_string(),
+        " min=\"0\" max=\"36500\"",
+    ));
+    html.push_str("<button type=\"submit\">Anzeigen</button>\n</form>\n");
+    html
+}
+
+fn coverage_html(monitor: &Monitor) -> String {
+    let mut html = String::from(
+        "<section aria-labelledby=\"abdeckung\">\n<h2 id=\"abdeckung\">Abdeckung je Kreis</h2>\n",
+    );
+    let columns: Vec<(ServiceId, String)> = monitor
+        .rollout
+        .land_participates
+        .iter()
+        .map(|(id, _)| (id.clone(), title_of(&monitor.services, id)))
+        .collect();
+    if columns.is_empty() || monitor.rollout.kreise.is_empty() {
+        html.push_str(
+            "<p>In diesem Land gibt es zum Stichtag noch keine Einführungen.</p>\n</section>\n",
+        );
+        return html;
+    }
+    let land = monitor.rollout.scope.land;
+    let absent: Vec<String> = monitor
+        .rollout
+        .land_participates
+        .iter()
+        .filter(|(_, takes_part)| !takes_part)
+        .map(|(id, _)| escape(&title_of(&monitor.services, id)))
+        .collect();
+    if !absent.is_empty() {
+        html.push_str(&format!(
+            "<p class=\"hinweis info\">{} ist noch nicht beigetreten: {}.</p>\n",
+            escape(land.name()),
+            absent.join(", ")
+        ));
+    }
+    html.push_str("<p class=\"hilfe\">Je Zelle: Kommunen des Kreises in Betrieb von allen registrierten Kommunen des Kreises, \
+        der Anteil und die Einwohner der Kommunen in Betrieb.</p>\n");
+    html.push_str(&heat::legend());
+    let caption = format!("Kommunen in Betrieb je Kreis und Leistung, {}", land.name());
+    html.push_str(&heat::coverage_table(
+        &caption,
+        &monitor.rollout.kreise,
+        &columns,
+    ));
+    html.push_str("</section>\n");
+    html
+}
+
+fn funnels_html(monitor: &Monitor) -> String {
+    let mut html = String::from(
+        "<section aria-labelledby=\"trichter\">\n<h2 id=\"trichter\">Einführungstrichter je Leistung</h2>\n",
+    );
+    if monitor.funnels.is_empty() {
+        html.push_str("<p>Keine Einführungen.</p>\n</section>\n");
+        return html;
+    }
+    html.push_str("<p class=\"hilfe\">Wie viele Einführungen jede Stufe bis zum Stichtag erreicht haben.</p>\n<div class=\"trichter\">\n");
+    for (index, funnel) in monitor.funnels.iter().enumerate() {
+        let title = title_of(&monitor.services, &funnel.service);
+        let lead_time = match (funnel.days_to_live_median, funnel.days_to_live_p90) {
+            (Some(median), Some(p90)) => format!(
+                "Vom Antrag bis in Betrieb: Median {median} Tage, 90 % nach höchstens {p90} Tagen ({} in Betrieb).",
+                funnel.live_count
+            ),
+            _ => "Noch keine Kommune in Betrieb.".to_owned(),
+        };
+        html.push_str(&format!(
+            "<figure>\n<figcaption>{}</figcaption>\n{}\n<p class=\"hilfe\">{}</p>\n</figure>\n",
+            service_link(&funnel.service, &title),
+            funnel_svg(&format!("trichter-{index}"), &title, &funnel.reached),
+            escape(&lead_time)
+        ));
+    }
+    html.push_str("</div>\n</section>\n");
+    html
+}
+
+fn stalled_html(monitor: &Monitor, days: u32) -> String {
+    let mut html = format!(
+        "<section aria-labelledby=\"stillstand\">\n<h2 id=\"stillstand\">Stillstand: seit mindestens {days} Tagen ohne Schritt</h2>\n"
+    );
+    let Some(stalled) = &monitor.stalled else {
+        html.push_str("<p>Die Liste ist gerade nicht erreichbar.</p>\n</section>\n");
+        return html;
+    };
+    if stalled.stalled.is_empty() {
+        html.push_str(
+            "<p role=\"status\">Keine Einführung steht so lange still.</p>\n</section>\n",
+        );
+        return html;
+    }
+    html.push_str(&format!("<table>\n<caption>{} Einführungen ohne Schritt seit mindestens {days} Tagen</caption>\n<thead><tr>\
+        <th scope=\"col\">Gemeinde</th><th scope=\"col\">Leistung</th><th scope=\"col\">Stufe</th><th scope=\"col\">letzter Schritt</th>\
+        <th scope=\"col\">Stillstand</th></tr></thead>\n<tbody>\n", stalled.stalled.len()));
+    for row in &stalled.stalled {
+        html.push_str(&format!(
+            "<tr><th scope=\"row\"><a href=\"/kommune?ags={}\">{}</a> ({})</th><td>{}</td><td>{}</td><td>{}</td><td>seit {} Tagen ohne Schritt</td></tr>\n",
+            row.ags, escape(&row.name), row.ags, service_link(&row.service, &title_of(&monitor.services, &row.service)),
+            escape(row.stage.label_de()), date_de(row.last_step), row.days
+        ));
+    }
+    html.push_str("</tbody>\n</table>\n</section>\n");
+    html
+}
+
+fn municipalities_html(monitor: &Monitor) -> String {
+    let rows = &monitor.rollout.municipalities;
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut html = String::from(
+        "<section aria-labelledby=\"gemeinden\">\n<h2 id=\"gemeinden\">Einführungen je Gemeinde</h2>\n",
+    );
+    html.push_str(&format!("<details>\n<summary>{} Einführungen anzeigen</summary>\n<table>\n<caption>Einführungen je Gemeinde und Leistung</caption>\n\
+        <thead><tr><th scope=\"col\">Gemeinde</th><th scope=\"col\">Leistung</th><th scope=\"col\">Stufe</th><th scope=\"col\">seit</th></tr></thead>\n<tbody>\n", rows.len()));
+    for row in rows {
+        html.push_str(&format!(
+            "<tr><th scope=\"row\"><a href=\"/kommune?ags={}\">{}</a></th><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            row.ags, escape(&row.name), escape(&title_of(&monitor.services, &row.service)), escape(row.stage.label_de()), date_de(row.since)
+        ));
+    }
+    html.push_str("</tbody>\n</table>\n</details>\n</section>\n");
+    html
+}
+
+fn csv_html(land: LandCode, chosen: &Chosen) -> String {
+    let service = chosen
+        .service
+        .as_ref()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let links = [
+        (
+            chosen.csv(
+                land,
+                "rollout",
+                &[("table", "kreise".to_owned()), ("service", service.clone())],
+            ),
+            "Abdeckung je Kreis (CSV)",
+        ),
+        (
+            chosen.csv(
+                land,
+                "rollout",
+                &[("table", "gemeinden".to_owned()), ("service", service)],
+            ),
+            "Einführungen je Gemeinde (CSV)",
+        ),
+        (
+            chosen.csv(land, "stalled", &[("days", chosen.days.to_string())]),
+            "Stillstandsliste (CSV)",
+        ),
+    ];
+    let mut html =
+        String::from("<section aria-labelledby=\"export\">\n<h2 id=\"export\">Export</h2>\n<ul>\n");
+    for (href, label) in links {
+        html.push_str(&format!(
+            "<li><a href=\"{}\" download>{label}</a></li>\n",
+            escape(&href)
+        ));
+    }
+    html.push_str("</ul>\n</section>\n");
+    html
+}

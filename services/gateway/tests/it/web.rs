@@ -1,0 +1,434 @@
+//! The web pages over HTTP: login with a token (session cookie flags,
+//! CSRF, the limit on failed logins), forms that become the same commands
+//! as the API and redirect with a notice, refusals shown again with the
+//! entered values, the early 403, and the separation of cookie and bearer
+//! token. The stand-in projector answers with the samples.
+
+use efa_proto::{Cents, Command, CostCategory, ReportCost};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+
+use crate::harness::{Harness, land, next};
+use crate::reads::answer;
+use crate::samples::id;
+
+/// A browser's cookie jar, enough for these tests.
+#[derive(Debug, Default, Clone)]
+struct Jar(Vec<(String, String)>);
+
+impl Jar {
+    fn take(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all(SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.0.retain(|(n, _)| n != name);
+            if !text.contains("Max-Age=0") {
+                self.0.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
+
+    fn header(&self) -> String {
+        self.0
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n == name)
+    }
+}
+
+/// The value of the first hidden `csrf` field of a page.
+fn csrf_of(page: &str) -> String {
+    let start = page
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF field")
+        + 19;
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn get(harness: &Harness, jar: &mut Jar, path: &str) -> (StatusCode, String) {
+    let response = harness
+        .http
+        .get(harness.url(path))
+        .header(COOKIE, jar.header())
+        .send()
+        .await
+        .unwrap();
+    jar.take(&response);
+    (response.status(), response.text().await.unwrap())
+}
+
+async fn post(
+    harness: &Harness,
+    jar: &mut Jar,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    let response = harness
+        .http
+        .post(harness.url(path))
+        .header(COOKIE, jar.header())
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    jar.take(&response);
+    response
+}
+
+/// Logs in as `principal` and returns the jar and a CSRF token.
+async fn login(harness: &Harness, principal: &str) -> (Jar, String) {
+    let mut jar = Jar::default();
+    let (_, page) = get(harness, &mut jar, "/anmelden").await;
+    let csrf = csrf_of(&page);
+    let token = harness.token_of(principal).to_owned();
+    let response = post(
+        harness,
+        &mut jar,
+        "/anmelden",
+        &[("csrf", &csrf), ("token", &token)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(jar.has("efa_sitzung"));
+    (jar, csrf)
+}
+
+#[tokio::test]
+async fn logging_in_sets_a_safe_session_cookie_and_out_removes_it() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    let mut jar = Jar::default();
+    let (status, page) = get(&harness, &mut jar, "/anmelden").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("<html lang=\"de\">")
+            && page.contains("<label for=\"anmelden-token\">Zugangstoken")
+    );
+    let csrf = csrf_of(&page);
+    let token = harness.token_of("land:04").to_owned();
+    let response = post(
+        &harness,
+        &mut jar,
+        "/anmelden",
+        &[("csrf", &csrf), ("token", &token)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[LOCATION], "/land?erfolg=angemeldet");
+    let session = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("efa_sitzung="))
+        .unwrap();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=28800"] {
+        assert!(session.contains(flag), "{session}");
+    }
+    assert!(
+        !session.contains(&token),
+        "the token itself is not in the cookie"
+    );
+    let (status, page) = get(&harness, &mut jar, "/land?erfolg=angemeldet").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Angemeldet als <strong>Test land:04</strong> (Land Bremen)"),
+        "{page}"
+    );
+    assert!(page.contains("Sie sind angemeldet."));
+    assert!(page.contains("Leistung ankündigen") && page.contains("Kosten melden"));
+
+    let response = post(&harness, &mut jar, "/abmelden", &[("csrf", &csrf)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(!jar.has("efa_sitzung"));
+    let (_, page) = get(&harness, &mut jar, "/katalog").await;
+    assert!(page.contains(">Anmelden</a>"));
+}
+
+#[tokio::test]
+async fn a_login_needs_the_csrf_token_and_failures_are_limited() {
+    let harness = Harness::start().await;
+    let mut jar = Jar::default();
+    let (_, page) = get(&harness, &mut jar, "/anmelden").await;
+    let csrf = csrf_of(&page);
+    let response = post(
+        &harness,
+        &mut jar,
+        "/anmelden",
+        &[("token", harness.token_of("admin"))],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Das Formular ist abgelaufen")
+    );
+    for _ in 0..5 {
+        let response = post(
+            &harness,
+            &mut jar,
+            "/anmelden",
+            &[("csrf", &csrf), ("token", "efa_falsch")],
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("Das Zugangstoken ist nicht gültig.")
+        );
+    }
+    let good = harness.token_of("admin").to_owned();
+    let response = post(
+        &harness,
+        &mut jar,
+        "/anmelden",
+        &[("csrf", &csrf), ("token", &good)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Zu viele fehlgeschlagene Anmeldeversuche")
+    );
+    assert!(!jar.has("efa_sitzung"));
+}
+
+#[tokio::test]
+async fn a_cost_form_sends_the_api_command_and_redirects_with_a_notice() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    let mut envelopes = harness.ledger().await;
+    let (mut jar, csrf) = login(&harness, "land:04").await;
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("vorgang", "v1"),
+        ("service", "wohngeld"),
+        ("year", "2024"),
+        ("category", "development"),
+        ("amount", "12.500,50"),
+        ("note", "Hosting"),
+        ("effective", "2024-12-31"),
+    ];
+    let response = post(&harness, &mut jar, "/land/kosten", &form).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()[LOCATION],
+        "/leistungen/wohngeld?erfolg=kosten&seq=42&jahr=2024"
+    );
+    let envelope = next(&mut envelopes).await;
+    assert_eq!(envelope.actor, efa_proto::Actor::Land(land(4)));
+    assert_eq!(
+        envelope.command,
+        Command::ReportCost(ReportCost {
+            service: id(),
+            year: 2024,
+            category: CostCategory::Development,
+            amount: Cents(1_250_050),
+            note: "Hosting".into()
+        })
+    );
+    let (status, page) = get(
+        &harness,
+        &mut jar,
+        "/leistungen/wohngeld?erfolg=kosten&seq=42&jahr=2024",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Die Kosten wurden gemeldet."));
+
+    let response = post(&harness, &mut jar, "/land/kosten", &form[1..]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "no CSRF token");
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("service", "wohngeld"),
+        ("year", "2024"),
+        ("category", "operation"),
+        ("amount", "12,345"),
+    ];
+    let response = post(&harness, &mut jar, "/land/kosten", &bad).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("value=\"12,345\""),
+        "the entered value is shown again"
+    );
+    assert!(page.contains("Die Angabe „Betrag“ ist ungültig"), "{page}");
+    assert!(page.contains("aria-invalid=\"true\""));
+    assert!(envelopes.try_recv().is_err(), "refused forms send nothing");
+}
+
+#[tokio::test]
+async fn forms_refuse_early_what_the_principal_can_never_do() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    let mut envelopes = harness.ledger().await;
+    let (mut jar, csrf) = login(&harness, "gemeinde:04011000").await;
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("ags", "16051000"),
+        ("service", "wohngeld"),
+    ];
+    let response = post(&harness, &mut jar, "/kommune/beantragen", &form).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Eine Kommune handelt nur für sich selbst.")
+    );
+    let (mut erfurt, csrf) = login(&harness, "gemeinde:16051000").await;
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("ags", "16051000"),
+        ("service", "wohngeld"),
+        ("stage", "live"),
+        ("effective", "2024-05-01"),
+    ];
+    let response = post(&harness, &mut erfurt, "/kommune/schritt", &form).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()[LOCATION],
+        "/kommune?ags=16051000&erfolg=schritt&seq=42"
+    );
+    assert!(matches!(
+        next(&mut envelopes).await.command,
+        Command::RecordAdoptionStep(_)
+    ));
+    assert!(envelopes.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn the_cookie_is_no_api_credential_and_the_token_no_page_login() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    let (jar, csrf) = login(&harness, "land:04").await;
+    let response = harness
+        .http
+        .post(harness.url("/api/v1/services"))
+        .header(COOKIE, jar.header())
+        .header("Idempotency-Key", "k")
+        .json(&crate::harness::valid_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = harness
+        .http
+        .post(harness.url("/land/status"))
+        .bearer_auth(harness.token_of("land:04"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("service", "wohngeld"),
+            ("status", "pilot"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "no CSRF cookie, no session"
+    );
+}
+
+#[tokio::test]
+async fn every_page_renders_for_the_public() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    let mut jar = Jar::default();
+    let pages = [
+        ("/", "Katalog der EfA-Leistungen"),
+        (
+            "/katalog?land=16&status=available&sortierung=reuse",
+            "41 Leistungen",
+        ),
+        ("/leistungen/wohngeld?jahr=2023", "Kostenaufteilung 2023"),
+        ("/laender", "Thüringen"),
+        ("/laender/16", "Kostenanteile Thüringen"),
+        ("/kommune?ags=16051000", "Verfügbare Leistungen"),
+        ("/rollout?land=16", "Abdeckung je Kreis"),
+        ("/audit", "Hash-Kette geprüft bis Sequenz"),
+        ("/anmelden", "Zugangstoken"),
+    ];
+    for (path, text) in pages {
+        let (status, page) = get(&harness, &mut jar, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(page.contains(text), "{path}: {text}\n{page}");
+        assert!(
+            page.contains("<html lang=\"de\">") && page.contains("<main id=\"inhalt\">"),
+            "{path}"
+        );
+    }
+    let (status, _) = get(&harness, &mut jar, "/leistungen/gibt-es-nicht").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let response = harness.http.get(harness.url("/land")).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "the own Land page needs a login"
+    );
+    let css = harness
+        .http
+        .get(harness.url("/static/efa.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+}
+
+#[tokio::test]
+async fn only_the_lead_land_edits_the_details_and_the_form_sends_them_whole() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    let mut envelopes = harness.ledger().await;
+    let (mut bremen, _) = login(&harness, "land:04").await;
+    let (status, _) = get(&harness, &mut bremen, "/leistungen/wohngeld/bearbeiten").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "Bremen is not the lead");
+    let (mut thueringen, csrf) = login(&harness, "land:16").await;
+    let (status, page) = get(&harness, &mut thueringen, "/leistungen/wohngeld/bearbeiten").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("value=\"Wohngeld; &quot;digital&quot;\""),
+        "prefilled"
+    );
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("title", "Wohngeld digital"),
+        ("themenfeld", "Familie"),
+        ("provider", "KIV"),
+        ("channel", "fit-store"),
+        ("cost_model_kind", "equal-shares"),
+        ("leika", "99, 98"),
+        ("effective", ""),
+    ];
+    let response = post(
+        &harness,
+        &mut thueringen,
+        "/leistungen/wohngeld/bearbeiten",
+        &form,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let Command::UpdateServiceDetails(details) = next(&mut envelopes).await.command else {
+        panic!("not an update");
+    };
+    assert_eq!(details.title, "Wohngeld digital");
+    assert_eq!(details.leika, vec!["99".to_owned(), "98".to_owned()]);
+    assert_eq!(details.cost_model, efa_proto::CostModel::EqualShares);
+}

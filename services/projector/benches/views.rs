@@ -1,0 +1,269 @@
+//! Projection benchmarks, printing figures (no assertions about time):
+//!
+//! 1. Projection throughput: a synthetic, Germany-like history (16 Länder,
+//!    11,000 municipalities, 600 services, joins, costs, adoption
+//!    lifecycles; about 1,000,000 events) applied by the projector's
+//!    applier to a fresh store, in-process, i.e. a rebuild from sequence 1.
+//!    Baseline in the same run: raw sled inserts of as many small values.
+//! 2. Query latency (p50/p99) of every view kind on that store, calling
+//!    the projector's query reader directly (no NATS, no codec).
+//! 3. Projection lag under load over a real nats-server (`lag.rs`).
+//!
+//! Run with `cargo bench -p efa-projector --bench views`. Scale down with
+//! `EFA_BENCH_EVENTS` (history size), `EFA_BENCH_LAG_COMMANDS` (commands
+//! in the lag run); `EFA_BENCH_SEED` changes the history. Run as a test
+//! (`cargo test --all-targets`, no `--bench` argument) it is a quick smoke
+//! run at small sizes.
+
+#[path = "views/history.rs"]
+mod history;
+#[path = "views/lag.rs"]
+mod lag;
+
+use std::time::{Duration, Instant};
+
+use efa_projector::bench_support::Projection;
+use efa_proto::views::{CatalogueFilter, HistorySubject, RolloutScope};
+use efa_proto::{Date, QueryKind, QueryReply, SealedEvent};
+
+/// Per view kind: at most this many runs, and at most this long (but at
+/// least `QUERY_RUNS_MIN` runs).
+const QUERY_RUNS_MAX: usize = 200;
+const QUERY_RUNS_MIN: usize = 5;
+const QUERY_BUDGET: Duration = Duration::from_secs(3);
+/// The raw baseline's value size, about a small view entry's.
+const RAW_VALUE_BYTES: usize = 100;
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+fn per_second(count: usize, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.2}", duration.as_secs_f64() * 1000.0)
+}
+
+/// Raw sled: `count` inserts of small values under ascending keys, then a
+/// flush; inserts per second.
+fn raw_sled(dir: &std::path::Path, count: usize) -> f64 {
+    let db = sled::Config::new().path(dir).open().expect("open sled");
+    let value = vec![7u8; RAW_VALUE_BYTES];
+    let started = Instant::now();
+    for i in 0..count {
+        db.insert((i as u64).to_be_bytes(), value.as_slice())
+            .expect("insert");
+    }
+    db.flush().expect("flush");
+    per_second(count, started.elapsed())
+}
+
+/// Applies every event to a fresh store, then flushes; events per second.
+fn project(projection: &mut Projection, events: &[SealedEvent]) -> f64 {
+    let started = Instant::now();
+    for event in events {
+        projection
+            .apply(event)
+            .expect("the history is a valid chain");
+    }
+    projection.flush().expect("flush");
+    per_second(events.len(), started.elapsed())
+}
+
+/// One query of each view kind, named.
+fn queries(gemeinde: efa_proto::Ags) -> Vec<(&'static str, QueryKind)> {
+    let service = history::service_id(0);
+    let land = history::land;
+    vec![
+        ("Catalogue", QueryKind::Catalogue),
+        (
+            "Catalogue2",
+            QueryKind::Catalogue2 {
+                filter: CatalogueFilter {
+                    limit: 50,
+                    ..Default::default()
+                },
+                as_of: None,
+            },
+        ),
+        (
+            "ServiceDetail",
+            QueryKind::ServiceDetail {
+                service: service.clone(),
+                as_of: None,
+            },
+        ),
+        (
+            "Land (09)",
+            QueryKind::Land {
+                land: land(9),
+                as_of: None,
+            },
+        ),
+        ("Reuse", QueryKind::Reuse { as_of: None }),
+        (
+            "CostSharing",
+            QueryKind::CostSharing {
+                service: service.clone(),
+                year: 2024,
+            },
+        ),
+        (
+            "LandCosts (09)",
+            QueryKind::LandCosts {
+                land: land(9),
+                year: 2024,
+            },
+        ),
+        (
+            "Rollout (16)",
+            QueryKind::Rollout(RolloutScope {
+                land: land(16),
+                kreis: None,
+                service: None,
+                as_of: None,
+            }),
+        ),
+        (
+            "Stalled (16)",
+            QueryKind::Stalled {
+                land: land(16),
+                days_min: 180,
+                as_of: None,
+            },
+        ),
+        (
+            "Funnel",
+            QueryKind::Funnel {
+                service: service.clone(),
+                land: None,
+                as_of: None,
+            },
+        ),
+        (
+            "History (service)",
+            QueryKind::History {
+                subject: HistorySubject::Service(service),
+                from_seq: 0,
+                limit: 100,
+            },
+        ),
+        (
+            "Gemeinde",
+            QueryKind::Gemeinde {
+                ags: gemeinde,
+                as_of: None,
+            },
+        ),
+    ]
+}
+
+/// Sorted latencies of `kind`, within the runs and time budget.
+fn latencies(
+    projection: &Projection,
+    kind: &QueryKind,
+    today: Date,
+    runs_max: usize,
+) -> Vec<Duration> {
+    let mut runs = Vec::new();
+    let started = Instant::now();
+    while runs.len() < runs_max && (runs.len() < QUERY_RUNS_MIN || started.elapsed() < QUERY_BUDGET)
+    {
+        let asked = Instant::now();
+        let reply = projection
+            .answer(kind.clone(), today)
+            .expect("the store reads");
+        runs.push(asked.elapsed());
+        assert!(
+            !matches!(reply, QueryReply::Rejected(_)),
+            "{kind:?}: {reply:?}"
+        );
+    }
+    runs.sort();
+    runs
+}
+
+fn bench_queries(projection: &Projection, gemeinde: efa_proto::Ags, runs_max: usize) {
+    let today = Date::parse("2025-12-31").expect("a valid date");
+    println!("\n| view | runs | p50 ms | p99 ms |");
+    println!("|---|---:|---:|---:|");
+    for (name, kind) in queries(gemeinde) {
+        let runs = latencies(projection, &kind, today, runs_max);
+        println!(
+            "| {name} | {} | {} | {} |",
+            runs.len(),
+            ms(percentile(&runs, 0.5)),
+            ms(percentile(&runs, 0.99))
+        );
+    }
+}
+
+fn main() {
+    let full = std::env::args().any(|arg| arg == "--bench");
+    let events = env_number("EFA_BENCH_EVENTS", if full { 1_000_000 } else { 20_000 }) as usize;
+    let commands = env_number("EFA_BENCH_LAG_COMMANDS", if full { 5_000 } else { 200 }) as usize;
+    let seed = env_number("EFA_BENCH_SEED", 2024);
+    let scratch = tempfile::tempdir().expect("a scratch directory");
+
+    let generating = Instant::now();
+    let (history, gemeinden) = history::generate(events, seed);
+    println!(
+        "efa-projector views benchmark: {} events generated (seed {seed}) in {:.1} s",
+        history.len(),
+        generating.elapsed().as_secs_f64()
+    );
+
+    let raw = raw_sled(&scratch.path().join("raw"), history.len());
+    let mut projection = Projection::open(&scratch.path().join("views")).expect("open the store");
+    let projected = project(&mut projection, &history);
+    println!("\n| run | events/s |");
+    println!("|---|---:|");
+    println!("| raw sled insert ({RAW_VALUE_BYTES}-byte values), flush at the end | {raw:.0} |");
+    println!(
+        "| projector applier, fresh store (rebuild from seq 1), flush at the end | {projected:.0} |"
+    );
+    println!(
+        "ratio applier / raw sled: {:.3}; rebuild of {} events: {:.1} s",
+        projected / raw,
+        history.len(),
+        history.len() as f64 / projected
+    );
+    assert_eq!(projection.checkpoint(), history.len() as u64);
+    drop(history);
+
+    // A municipality with adoptions: the first of Thüringen's.
+    let gemeinde = gemeinden
+        .ags
+        .iter()
+        .copied()
+        .find(|ags| ags.land() == history::land(16))
+        .expect("Thüringen has municipalities");
+    let runs_max = if full { QUERY_RUNS_MAX } else { QUERY_RUNS_MIN };
+    bench_queries(&projection, gemeinde, runs_max);
+
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let report = runtime.block_on(lag::run(commands));
+    println!(
+        "\nprojection lag under load: {} commands, {} in flight, {:.0} commands/s acknowledged",
+        report.commands,
+        lag::IN_FLIGHT,
+        report.commands_per_second,
+    );
+    println!(
+        "lag from acknowledgement to applied: p50 {} ms, p99 {} ms, max {} ms; applied before the client had the ack: {} of {}",
+        ms(percentile(&report.lags, 0.5)),
+        ms(percentile(&report.lags, 0.99)),
+        ms(percentile(&report.lags, 1.0)),
+        report.ahead,
+        report.lags.len()
+    );
+}

@@ -1,0 +1,56 @@
+//! What the benchmarks (`benches/views.rs`) drive directly, without NATS:
+//! the applier on a store of their own and the query reader on it. Hidden
+//! from the documentation; not an API for anything else.
+
+use std::path::Path;
+
+use efa_proto::{Date, QueryKind, QueryReply, SealedEvent};
+use tokio::sync::watch;
+
+use crate::apply::Applier;
+pub use crate::apply::ApplyError;
+use crate::store::{Store, StoreError};
+
+/// A view store in `dir` with the projector's one writer on it.
+#[derive(Debug)]
+pub struct Projection {
+    applier: Applier,
+    store: Store,
+    _applied: watch::Receiver<u64>,
+}
+
+impl Projection {
+    /// Opens (or creates) a store directly in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let store = Store::open(dir)?;
+        let (tx, rx) = watch::channel(0);
+        Ok(Self {
+            applier: Applier::new(store.clone(), tx)?,
+            store,
+            _applied: rx,
+        })
+    }
+
+    /// Applies one event exactly as the running projector does.
+    pub fn apply(&mut self, event: &SealedEvent) -> Result<(), ApplyError> {
+        self.applier.apply(event).map(drop)
+    }
+
+    /// The last applied sequence.
+    pub fn checkpoint(&self) -> u64 {
+        self.applier.checkpoint().seq
+    }
+
+    /// Answers a query as the query endpoint does, minus NATS and codec.
+    pub fn answer(&self, kind: QueryKind, today: Date) -> Result<QueryReply, StoreError> {
+        crate::read::answer(&self.store, kind, today)
+    }
+
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.store.flush()
+    }
+
+    pub fn content_hash(&self) -> Result<String, StoreError> {
+        self.store.content_hash()
+    }
+}

@@ -1,0 +1,312 @@
+//! Rebuilding the views while the projector runs (`efa rebuild`). A new
+//! store version is filled from ledger sequence 1 through the ledger's read
+//! API while the old store keeps answering queries and taking new events.
+//! When the new store is close behind, applying pauses for a moment (the
+//! rebuild holds the applier): the new store catches up to the old
+//! checkpoint from the ledger, the pointer file switches to the new
+//! version, the applier and the queries swap to the new store, and
+//! applying resumes. The old directory is removed once no query reads it.
+//!
+//! One rebuild at a time: a second request is rejected while one runs. A
+//! failed or interrupted rebuild removes its new directory and leaves the
+//! old version in use.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use efa_proto::{ReadEvents, RebuildReply, RebuildRequest, Rejection, SealedEvent};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::apply::{Applier, ApplyError, SharedApplier};
+use crate::gap::{GapError, Ledger};
+use crate::handle::StoreHandle;
+use crate::store::{Store, StoreError};
+use crate::versions::{VersionError, Versions};
+
+/// Events asked of the ledger in one request.
+const PAGE_MAX: u64 = 1000;
+/// Applying pauses once the new store is at most this far behind.
+const PAUSE_BEHIND_MAX: u64 = 1000;
+/// Catch-up rounds before the pause, however far behind the new store is.
+const ROUNDS_MAX: u32 = 20;
+/// How long queries still reading the old store are waited for before its
+/// directory is left to the next start to remove.
+const OLD_READERS_WAIT: Duration = Duration::from_secs(30);
+const OLD_READERS_POLL: Duration = Duration::from_millis(20);
+
+#[derive(Debug, thiserror::Error)]
+enum RebuildError {
+    #[error(transparent)]
+    Gap(#[from] GapError),
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Versions(#[from] VersionError),
+    #[error("the ledger has no event {seq}, which the views have applied")]
+    LedgerBehind { seq: u64 },
+    #[error("the projector is shutting down")]
+    Cancelled,
+    #[error("a blocking task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl RebuildError {
+    fn rejection(&self) -> Rejection {
+        let reason = match self {
+            Self::Cancelled | Self::Gap(GapError::Cancelled) => {
+                "Der Projektor wird beendet; die Neuberechnung wurde abgebrochen.".to_owned()
+            }
+            other => format!("Neuberechnung fehlgeschlagen: {other}"),
+        };
+        Rejection::Unavailable { reason }
+    }
+}
+
+/// What a finished rebuild reports.
+struct Swapped {
+    version: u64,
+    seq: u64,
+    content_hash: String,
+    /// The store replaced, still open while queries read it.
+    old: Arc<Store>,
+}
+
+/// Answers rebuild requests; one per projector.
+#[derive(Debug)]
+pub struct Rebuilder {
+    versions: Versions,
+    handle: Arc<StoreHandle>,
+    applier: SharedApplier,
+    applied: watch::Receiver<u64>,
+    ledger: Ledger,
+    running: AtomicBool,
+    shutdown: CancellationToken,
+}
+
+/// Clears the "running" flag however the rebuild ends.
+struct RunningGuard<'a>(&'a AtomicBool);
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+impl Rebuilder {
+    pub fn new(
+        versions: Versions,
+        handle: Arc<StoreHandle>,
+        applier: SharedApplier,
+        applied: watch::Receiver<u64>,
+        ledger: Ledger,
+        shutdown: CancellationToken,
+    ) -> Self {
+        Self {
+            versions,
+            handle,
+            applier,
+            applied,
+            ledger,
+            running: AtomicBool::new(false),
+            shutdown,
+        }
+    }
+
+    /// Decodes a rebuild request, runs the rebuild and encodes the answer.
+    pub async fn answer(&self, payload: Bytes) -> Vec<u8> {
+        let reply = match efa_proto::decode::<RebuildRequest>(&payload) {
+            Ok(RebuildRequest {}) => self.reply().await,
+            Err(error) => RebuildReply::Rejected(Rejection::from(error)),
+        };
+        efa_proto::encode(&reply)
+    }
+
+    async fn reply(&self) -> RebuildReply {
+        let from = self.handle.version();
+        if self.running.swap(true, Ordering::AcqRel) {
+            return RebuildReply::Rejected(Rejection::Unavailable {
+                reason: format!(
+                    "Eine Neuberechnung der Ansichten läuft bereits (ausgehend von Version {from})."
+                ),
+            });
+        }
+        let _running = RunningGuard(&self.running);
+        let version = from + 1;
+        tracing::info!(from, version, "rebuilding the views from the ledger");
+        match self.rebuild(version).await {
+            Ok(swapped) => {
+                let reply = RebuildReply::Done {
+                    version: swapped.version,
+                    seq: swapped.seq,
+                    content_hash: swapped.content_hash.clone(),
+                };
+                self.retire(from, swapped).await;
+                reply
+            }
+            Err(error) => {
+                tracing::error!(%error, version, "rebuild failed; the old views stay in use");
+                self.discard(version).await;
+                RebuildReply::Rejected(error.rejection())
+            }
+        }
+    }
+
+    async fn rebuild(&self, version: u64) -> Result<Swapped, RebuildError> {
+        let versions = self.versions.clone();
+        let store = tokio::task::spawn_blocking(move || {
+            versions.remove(version)?;
+            Ok::<_, VersionError>(Store::open(&versions.dir(version))?)
+        })
+        .await??;
+        let (applied, _) = watch::channel(0);
+        let fresh = Applier::new(store, applied)?;
+        let fresh = self.catch_up(fresh).await?;
+        self.swap(fresh, version).await
+    }
+
+    /// Fills `fresh` from the ledger, without pausing anything, until it
+    /// is close behind the store in use.
+    async fn catch_up(&self, mut fresh: Applier) -> Result<Applier, RebuildError> {
+        for _ in 0..ROUNDS_MAX {
+            let target = *self.applied.borrow();
+            fresh = self.fill(fresh, target).await?;
+            let behind = self.applied.borrow().saturating_sub(fresh.checkpoint().seq);
+            if behind <= PAUSE_BEHIND_MAX {
+                break;
+            }
+        }
+        Ok(fresh)
+    }
+
+    /// Applies the ledger's events after `fresh`'s checkpoint through
+    /// `through`, a page at a time. Each page moves the checkpoint on by
+    /// at least one event or fails, so the loop ends.
+    async fn fill(&self, mut fresh: Applier, through: u64) -> Result<Applier, RebuildError> {
+        while fresh.checkpoint().seq < through {
+            if self.shutdown.is_cancelled() {
+                return Err(RebuildError::Cancelled);
+            }
+            let from_seq = fresh.checkpoint().seq + 1;
+            let limit = (through - from_seq + 1).min(PAGE_MAX) as u32;
+            let page = self
+                .ledger
+                .page(ReadEvents { from_seq, limit }, &self.shutdown)
+                .await?;
+            if page.events.is_empty() {
+                return Err(RebuildError::LedgerBehind { seq: from_seq });
+            }
+            fresh = apply_page(fresh, page.events, through).await?;
+        }
+        Ok(fresh)
+    }
+
+    /// Pauses applying, brings `fresh` to the checkpoint of the store in
+    /// use, switches the pointer and swaps the stores; applying resumes
+    /// when the applier's lock is released at the end.
+    async fn swap(&self, fresh: Applier, version: u64) -> Result<Swapped, RebuildError> {
+        let mut applier = tokio::select! {
+            _ = self.shutdown.cancelled() => return Err(RebuildError::Cancelled),
+            applier = self.applier.lock() => applier,
+        };
+        let paused = Instant::now();
+        let target = applier.checkpoint();
+        let store = self.fill(fresh, target.seq).await?.into_store();
+        applier.check_replacement(&store)?;
+        let (versions, previous) = (self.versions.clone(), self.handle.version());
+        let (store, content_hash) = tokio::task::spawn_blocking(move || {
+            store.flush()?;
+            let content_hash = store.content_hash()?;
+            if let Err(error) = versions.set_current(version) {
+                // The rename may have happened; name the old version again.
+                let _ = versions.set_current(previous);
+                return Err(error.into());
+            }
+            Ok::<_, RebuildError>((store, content_hash))
+        })
+        .await??;
+        drop(applier.replace_store(store.clone()));
+        let old = self.handle.replace(version, store);
+        drop(applier);
+        let paused_ms = paused.elapsed().as_millis() as u64;
+        tracing::info!(version, seq = target.seq, paused_ms, "rebuilt views in use");
+        Ok(Swapped {
+            version,
+            seq: target.seq,
+            content_hash,
+            old,
+        })
+    }
+
+    /// Waits (bounded) until no query reads the old store, compares its
+    /// content with the new one's, closes it and removes its directory.
+    async fn retire(&self, old_version: u64, swapped: Swapped) {
+        let Swapped {
+            old, content_hash, ..
+        } = swapped;
+        let deadline = Instant::now() + OLD_READERS_WAIT;
+        while Arc::strong_count(&old) > 1 && Instant::now() < deadline {
+            tokio::time::sleep(OLD_READERS_POLL).await;
+        }
+        let Ok(old) = Arc::try_unwrap(old) else {
+            tracing::warn!(
+                old_version,
+                "old views still read; removed at the next start"
+            );
+            return;
+        };
+        let versions = self.versions.clone();
+        let retired = tokio::task::spawn_blocking(move || {
+            let old_hash = old.content_hash()?;
+            drop(old);
+            versions.remove(old_version)?;
+            Ok::<_, RebuildError>(old_hash)
+        })
+        .await;
+        match retired {
+            Ok(Ok(old_hash)) if old_hash == content_hash => {
+                tracing::info!(old_version, "old views removed; they matched the rebuild");
+            }
+            Ok(Ok(_)) => tracing::warn!(
+                old_version,
+                "old views removed; they differed from the views rebuilt from the ledger"
+            ),
+            Ok(Err(error)) => tracing::warn!(%error, old_version, "could not remove the old views"),
+            Err(error) => tracing::warn!(%error, old_version, "could not remove the old views"),
+        }
+    }
+
+    /// Removes the directory of a failed rebuild, unless it is in use.
+    async fn discard(&self, version: u64) {
+        let versions = self.versions.clone();
+        let removed = tokio::task::spawn_blocking(move || {
+            if versions.current()? == version {
+                return Ok(());
+            }
+            versions.remove(version)
+        })
+        .await;
+        if !matches!(removed, Ok(Ok(()))) {
+            tracing::warn!(version, "could not remove the failed rebuild's directory");
+        }
+    }
+}
+
+/// Applies the events of a page through `through` on a blocking thread.
+async fn apply_page(
+    mut fresh: Applier,
+    events: Vec<SealedEvent>,
+    through: u64,
+) -> Result<Applier, RebuildError> {
+    tokio::task::spawn_blocking(move || {
+        for event in events.iter().filter(|event| event.record.seq <= through) {
+            fresh.apply(event)?;
+        }
+        Ok(fresh)
+    })
+    .await?
+}

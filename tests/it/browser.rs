@@ -1,0 +1,271 @@
+//! Three journeys in headless Chromium, driven through chromedriver, over
+//! the whole system with the demo loaded: (a) Bremen logs in, announces a
+//! service and reports its costs, and finds both on the service page;
+//! (b) Erfurt logs in, requests that service and reports it live;
+//! (c) KIV Thüringen watches the rollout monitor: the coverage of
+//! Erfurt's Kreis for the new service appears with Erfurt's step, the
+//! stalled list shows the demo's stalled rollouts, and the Kreis table
+//! downloads as CSV. Checks read what the pages show.
+//!
+//! Without Chromium the test prints why and passes, except under CI
+//! (`CI` set), where a missing browser fails it: `ops/test.sh` installs
+//! one first (`ops/install-browser.sh`).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::system::System;
+use crate::webdriver::{Browser, Driver, Session};
+
+const SERVICE_ID: &str = "digitale-hundesteuer-anmeldung";
+const SERVICE_TITLE: &str = "Digitale Hundesteuer-Anmeldung";
+
+fn browser_or_skip() -> Option<Browser> {
+    match Browser::locate() {
+        Ok(browser) => Some(browser),
+        Err(reason) if std::env::var_os("CI").is_some() => {
+            panic!("CI is set, so the browser journeys must run, but: {reason}")
+        }
+        Err(reason) => {
+            println!("SKIPPED browser journeys: {reason}");
+            None
+        }
+    }
+}
+
+/// A fresh browser window with its own profile under `dir`.
+async fn window(driver: &Driver, dir: &Path, name: &str) -> Session {
+    let profile = dir.join(format!("profil-{name}"));
+    let downloads = dir.join(format!("downloads-{name}"));
+    std::fs::create_dir_all(&downloads).unwrap();
+    driver.session(&profile, &downloads).await
+}
+
+async fn login(session: &Session, base: &str, token: &str) {
+    session.open(&format!("{base}/anmelden")).await;
+    session.fill("#anmelden-token", token).await;
+    session
+        .submit("form[action='/anmelden'] button[type=submit]")
+        .await;
+    let text = session.text().await;
+    assert!(text.contains("Sie sind angemeldet."), "{text}");
+}
+
+async fn bremen_announces_and_reports_costs(session: &Session, base: &str, token: &str) {
+    login(session, base, token).await;
+    assert!(session.url().await.ends_with("/land?erfolg=angemeldet"));
+    let text = session.text().await;
+    assert!(
+        text.contains("Angemeldet als Freie Hansestadt Bremen (Demo) (Land Bremen)"),
+        "{text}"
+    );
+    session.fill("#ankuendigen-title", SERVICE_TITLE).await;
+    session
+        .fill("#ankuendigen-themenfeld", "Steuern & Abgaben")
+        .await;
+    session.fill("#ankuendigen-provider", "Dataport").await;
+    session.choose("#ankuendigen-channel", "fit-store").await;
+    session.choose("#ankuendigen-status", "available").await;
+    session.choose("#ankuendigen-reifegrad", "3").await;
+    session
+        .submit("form[action='/land/ankuendigen'] button[type=submit]")
+        .await;
+    assert!(
+        session
+            .url()
+            .await
+            .contains(&format!("/leistungen/{SERVICE_ID}?erfolg=angekuendigt"))
+    );
+    let text = session.text().await;
+    assert!(text.contains("Die Leistung wurde angekündigt."), "{text}");
+    assert!(
+        text.contains(SERVICE_TITLE) && text.contains("Bremen (04)") && text.contains("verfügbar"),
+        "{text}"
+    );
+
+    session.open(&format!("{base}/land")).await;
+    session.choose("#kosten-service", SERVICE_ID).await;
+    session.choose("#kosten-category", "development").await;
+    session.fill("#kosten-amount", "12.500,00").await;
+    session
+        .fill("#kosten-note", "Entwicklung im Browser-Test")
+        .await;
+    session
+        .submit("form[action='/land/kosten'] button[type=submit]")
+        .await;
+    let text = session.text().await;
+    assert!(text.contains("Die Kosten wurden gemeldet."), "{text}");
+    assert!(
+        text.contains("12.500,00 €") && text.contains("Entwicklung im Browser-Test"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Kostenaufteilung") && text.contains("Anteile der Länder"),
+        "{text}"
+    );
+}
+
+async fn erfurt_requests_and_goes_live(session: &Session, base: &str, token: &str) {
+    login(session, base, token).await;
+    let text = session.text().await;
+    assert!(text.contains("Kommune Erfurt"), "{text}");
+    assert!(
+        text.contains("Ihr Land ist noch nicht beigetreten"),
+        "{text}"
+    );
+    session.choose("#beantragen-service", SERVICE_ID).await;
+    session
+        .submit("form[action='/kommune/beantragen'] button[type=submit]")
+        .await;
+    let text = session.text().await;
+    assert!(text.contains("Die Einführung wurde beantragt."), "{text}");
+    session
+        .choose(&format!("#schritt-{SERVICE_ID}-stage"), "live")
+        .await;
+    session
+        .fill(&format!("#schritt-{SERVICE_ID}-note"), "angebunden")
+        .await;
+    submit_step(session).await;
+    let text = session.text().await;
+    assert!(text.contains("Der Schritt wurde gemeldet."), "{text}");
+    let mut found = false;
+    for table in session.find_all("table").await {
+        for tr in session.find_in(&table, ".//tr").await {
+            let line = session.text_of(&tr).await;
+            found |= line.contains(SERVICE_TITLE) && line.contains("in Betrieb");
+        }
+    }
+    assert!(found, "Erfurt's adoption is live: {text}");
+}
+
+/// Submits the step form of the new service (the row's own form).
+async fn submit_step(session: &Session) {
+    let forms = session.find_all("form[action='/kommune/schritt']").await;
+    for form in forms {
+        let inputs = session
+            .find_in(
+                &form,
+                &format!(".//input[@name='service' and @value='{SERVICE_ID}']"),
+            )
+            .await;
+        if !inputs.is_empty() {
+            let buttons = session.find_in(&form, ".//button").await;
+            session.submit_element(&buttons[0]).await;
+            return;
+        }
+    }
+    panic!("no step form for {SERVICE_ID}");
+}
+
+/// The text of the coverage cell of Kreis `kreis` for the new service, if
+/// the monitor has a column for it.
+async fn coverage_cell(session: &Session, kreis: &str) -> Option<String> {
+    let headers = session.find_all("table.abdeckung thead th").await;
+    let mut column = None;
+    for (index, header) in headers.iter().enumerate() {
+        if session.text_of(header).await == SERVICE_TITLE {
+            column = Some(index);
+        }
+    }
+    let column = column?;
+    let table = session.find("table.abdeckung").await;
+    let rows = session
+        .find_in(&table, &format!(".//tbody/tr[th[contains(., '{kreis}')]]"))
+        .await;
+    let cells = session.find_in(rows.first()?, "./td").await;
+    Some(session.text_of(cells.get(column - 1)?).await)
+}
+
+async fn kiv_monitor_before(session: &Session, base: &str, token: &str) {
+    login(session, base, token).await;
+    assert!(session.url().await.contains("/rollout"));
+    assert!(session.text().await.contains("Bitte wählen Sie ein Land."));
+    session.choose("#monitor-land", "16").await;
+    session
+        .submit("form[action='/rollout'] button[type=submit]")
+        .await;
+    let text = session.text().await;
+    assert!(
+        text.contains("Rollout-Monitor Thüringen") && text.contains("Abdeckung je Kreis"),
+        "{text}"
+    );
+    assert_eq!(
+        coverage_cell(session, "16051").await,
+        None,
+        "no adoption of the new service yet"
+    );
+}
+
+async fn kiv_monitor_after(session: &Session, base: &str, downloads: &Path) {
+    session
+        .open(&format!("{base}/rollout?land=16&tage=90"))
+        .await;
+    let cell = coverage_cell(session, "16051")
+        .await
+        .expect("a column for the new service");
+    assert!(
+        cell.contains("1 von 1 in Betrieb") && cell.contains("100 %"),
+        "{cell}"
+    );
+    let text = session.text().await;
+    assert!(
+        text.contains("Stillstand: seit mindestens 90 Tagen ohne Schritt"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Beispielgemeinde Ilmtal") && text.contains("Tagen ohne Schritt"),
+        "{text}"
+    );
+    session.click("a[href*='table=kreise']").await;
+    let csv = downloaded(downloads).await;
+    assert!(csv.starts_with('\u{feff}'), "CSV with BOM");
+    assert!(csv.contains("Erfurt") && csv.contains(SERVICE_ID), "{csv}");
+}
+
+/// Waits (bounded) for a finished `.csv` download and reads it.
+async fn downloaded(dir: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let done = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "csv"));
+        if let Some(path) = done {
+            return std::fs::read_to_string(path).unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no CSV was downloaded to {}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_journeys_in_a_real_browser() {
+    let Some(browser) = browser_or_skip() else {
+        return;
+    };
+    let system = System::start_with_demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let driver = Driver::start(browser).await;
+    let base = system.base.clone();
+
+    let bremen = window(&driver, dir.path(), "bremen").await;
+    bremen_announces_and_reports_costs(&bremen, &base, &system.demo["land:04"]).await;
+    bremen.close().await;
+
+    let kiv = window(&driver, dir.path(), "kiv").await;
+    kiv_monitor_before(&kiv, &base, &system.demo["operator:kiv-thueringen"]).await;
+
+    let erfurt = window(&driver, dir.path(), "erfurt").await;
+    erfurt_requests_and_goes_live(&erfurt, &base, &system.demo["gemeinde:16051000"]).await;
+    erfurt.close().await;
+
+    kiv_monitor_after(&kiv, &base, &dir.path().join("downloads-kiv")).await;
+    kiv.close().await;
+    drop(driver);
+    system.stop().await;
+}
