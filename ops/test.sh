@@ -16,3 +16,4 @@ fi
 
 cargo build --workspace --all-targets --locked
 cargo test --workspace --locked
+ops/api-fuzz.sh

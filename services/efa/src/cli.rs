@@ -69,7 +69,7 @@ enum Cmd {
     /// Scripting against a running system over its HTTP API: `efa service`,
     /// `efa cost`, `efa adoption`, `efa key`, `efa export`.
     #[command(flatten)]
-    Client(crate::client::ClientCmd),
+    Client(Box<crate::client::ClientCmd>),
 }
 
 impl Cli {
@@ -218,7 +218,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Import { what } => import(what).await,
-        Cmd::Client(command) => Ok(crate::client::run(command).await?),
+        Cmd::Client(command) => Ok(crate::client::run(*command).await?),
     }
 }
 

@@ -18,12 +18,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REBUILD_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub async fn run(nats_url: &str) -> Result<()> {
-    let client = tokio::time::timeout(
-        CONNECT_TIMEOUT,
-        efa_runtime::connect(nats_url, "efa-rebuild"),
-    )
-    .await
-    .map_err(|_| anyhow::anyhow!("NATS unter {nats_url} nicht erreichbar"))??;
+    let client = connect(nats_url).await?;
     say("Neuberechnung der Ansichten angefordert; das kann einige Minuten dauern …");
     let reply: RebuildReply = efa_runtime::request(
         &client,
@@ -49,6 +44,20 @@ pub async fn run(nats_url: &str) -> Result<()> {
             bail!("Neuberechnung abgelehnt: {}", german(&rejection))
         }
     }
+}
+
+/// A connected client; the shared `connect` keeps retrying in the
+/// background, so the connection is awaited here, bounded.
+async fn connect(nats_url: &str) -> Result<async_nats::Client> {
+    let client = efa_runtime::connect(nats_url, "efa-rebuild").await?;
+    let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
+    while client.connection_state() != async_nats::connection::State::Connected {
+        if tokio::time::Instant::now() >= deadline {
+            bail!("NATS unter {nats_url} nicht erreichbar");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(client)
 }
 
 fn explain(error: RpcError) -> anyhow::Error {

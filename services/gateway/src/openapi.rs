@@ -422,7 +422,7 @@ fn write(id: &str, tag: &str, summary: &str, body_schema: &str) -> Op {
         {"name": "Idempotency-Key", "in": "header", "required": true,
          "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
          "description": "Eindeutiger Schlüssel des Schreibvorgangs; eine Wiederholung wird nicht doppelt ausgeführt"},
-        {"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"},
+        {"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(\"[0-9]{1,19}\"|[0-9]{1,19})$"},
          "description": "Erwartete Version (ETag), z. B. \"3\"; sonst 412"},
     ]);
     let created = json!({"description": "Erfasst",

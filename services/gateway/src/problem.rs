@@ -128,6 +128,7 @@ fn title(code: &str) -> &'static str {
         "not-found" => "Nicht gefunden",
         "already-exists" => "Bereits vorhanden",
         "conflict" => "Versionskonflikt",
+        "invalid-state" => "Im aktuellen Zustand nicht möglich",
         "idempotency-key-reused" => "Idempotency-Key wiederverwendet",
         "unavailable" | "service-unavailable" => "Dienst nicht verfügbar",
         "unauthorized" => "Anmeldung erforderlich",

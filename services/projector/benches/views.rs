@@ -79,19 +79,20 @@ fn project(projection: &mut Projection, events: &[SealedEvent]) -> f64 {
     per_second(events.len(), started.elapsed())
 }
 
-/// One query of each view kind, named.
-fn queries(gemeinde: efa_proto::Ags) -> Vec<(&'static str, QueryKind)> {
+/// One query of each view kind, named: the catalogue and service views.
+fn service_queries() -> Vec<(&'static str, QueryKind)> {
     let service = history::service_id(0);
-    let land = history::land;
+    let filter = CatalogueFilter {
+        limit: 50,
+        ..Default::default()
+    };
+    let subject = HistorySubject::Service(service.clone());
     vec![
         ("Catalogue", QueryKind::Catalogue),
         (
             "Catalogue2",
             QueryKind::Catalogue2 {
-                filter: CatalogueFilter {
-                    limit: 50,
-                    ..Default::default()
-                },
+                filter,
                 as_of: None,
             },
         ),
@@ -99,13 +100,6 @@ fn queries(gemeinde: efa_proto::Ags) -> Vec<(&'static str, QueryKind)> {
             "ServiceDetail",
             QueryKind::ServiceDetail {
                 service: service.clone(),
-                as_of: None,
-            },
-        ),
-        (
-            "Land (09)",
-            QueryKind::Land {
-                land: land(9),
                 as_of: None,
             },
         ),
@@ -118,33 +112,9 @@ fn queries(gemeinde: efa_proto::Ags) -> Vec<(&'static str, QueryKind)> {
             },
         ),
         (
-            "LandCosts (09)",
-            QueryKind::LandCosts {
-                land: land(9),
-                year: 2024,
-            },
-        ),
-        (
-            "Rollout (16)",
-            QueryKind::Rollout(RolloutScope {
-                land: land(16),
-                kreis: None,
-                service: None,
-                as_of: None,
-            }),
-        ),
-        (
-            "Stalled (16)",
-            QueryKind::Stalled {
-                land: land(16),
-                days_min: 180,
-                as_of: None,
-            },
-        ),
-        (
             "Funnel",
             QueryKind::Funnel {
-                service: service.clone(),
+                service,
                 land: None,
                 as_of: None,
             },
@@ -152,9 +122,45 @@ fn queries(gemeinde: efa_proto::Ags) -> Vec<(&'static str, QueryKind)> {
         (
             "History (service)",
             QueryKind::History {
-                subject: HistorySubject::Service(service),
+                subject,
                 from_seq: 0,
                 limit: 100,
+            },
+        ),
+    ]
+}
+
+/// The Land and municipal views.
+fn land_queries(gemeinde: efa_proto::Ags) -> Vec<(&'static str, QueryKind)> {
+    let land = history::land;
+    let scope = RolloutScope {
+        land: land(16),
+        kreis: None,
+        service: None,
+        as_of: None,
+    };
+    vec![
+        (
+            "Land (09)",
+            QueryKind::Land {
+                land: land(9),
+                as_of: None,
+            },
+        ),
+        (
+            "LandCosts (09)",
+            QueryKind::LandCosts {
+                land: land(9),
+                year: 2024,
+            },
+        ),
+        ("Rollout (16)", QueryKind::Rollout(scope)),
+        (
+            "Stalled (16)",
+            QueryKind::Stalled {
+                land: land(16),
+                days_min: 180,
+                as_of: None,
             },
         ),
         (
@@ -196,7 +202,7 @@ fn bench_queries(projection: &Projection, gemeinde: efa_proto::Ags, runs_max: us
     let today = Date::parse("2025-12-31").expect("a valid date");
     println!("\n| view | runs | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|");
-    for (name, kind) in queries(gemeinde) {
+    for (name, kind) in service_queries().into_iter().chain(land_queries(gemeinde)) {
         let runs = latencies(projection, &kind, today, runs_max);
         println!(
             "| {name} | {} | {} | {} |",

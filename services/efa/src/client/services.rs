@@ -80,6 +80,7 @@ pub struct AnnounceArgs {
     /// Anfangsreifegrad 0 bis 4 (sonst 0).
     #[arg(long)]
     reifegrad: Option<u8>,
+    /// OZG-ID der Leistung.
     #[arg(long)]
     ozg_id: Option<String>,
     /// LeiKa-Schlüssel; mehrfach angeben für mehrere.

@@ -259,6 +259,38 @@ async fn adopt(load: Arc<Load>, i: usize) {
     }
 }
 
+/// `KILLS` moments to kill the projector: after how many answered
+/// commands, the pause before the kill, the pause before the restart.
+fn moments(seed: u64, total: u64) -> Vec<(usize, Duration, Duration)> {
+    let mut rng = Rng(seed);
+    let mut moments: Vec<(usize, Duration, Duration)> = (0..KILLS)
+        .map(|_| {
+            let answered = rng.within(total / 20..total * 19 / 20) as usize;
+            let before_kill = Duration::from_millis(rng.within(0..50));
+            let before_restart = Duration::from_millis(rng.within(0..300));
+            (answered, before_kill, before_restart)
+        })
+        .collect();
+    moments.sort();
+    println!("kill moments (commands answered, delay, restart after): {moments:?}");
+    moments
+}
+
+fn ledger(url: &str, data: &Path) -> ChildGuard {
+    ChildGuard(
+        efa(&[
+            "ledger",
+            "--nats-url",
+            url,
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap(),
+    )
+}
+
 fn projector(url: &str, data: &Path) -> ChildGuard {
     ChildGuard(
         efa(&[
@@ -348,24 +380,15 @@ async fn killed_projectors_resume_and_match_a_rebuild_from_scratch() {
     let started = Instant::now();
     let seed = seed();
     println!("projector_crash seed: {seed} (EFA_CRASH_SEED={seed} repeats the kill moments)");
-    let mut rng = Rng(seed);
     let nats = TestNats::start();
     let url = nats.url();
     let data = nats.scratch_dir("data");
     let client = async_nats::connect(&url).await.unwrap();
-    let _ledger = ChildGuard(
-        efa(&[
-            "ledger",
-            "--nats-url",
-            &url,
-            "--data-dir",
-            data.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap(),
-    );
+    let _ledger = ledger(&url, &data);
     wait_for_service(&client, "efa-ledger").await;
+    let nobody = efa(&["rebuild", "--nats-url", &url]).output().unwrap();
+    assert!(!nobody.status.success(), "no projector, no rebuild");
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("kein Projektor erreichbar"));
     let first = projector(&url, &data);
 
     let load = Arc::new(Load {
@@ -375,19 +398,9 @@ async fn killed_projectors_resume_and_match_a_rebuild_from_scratch() {
     });
     let seeds = seeds();
     let total = commands_total(seeds.len()) as u64;
-    let mut moments: Vec<(usize, Duration, Duration)> = (0..KILLS)
-        .map(|_| {
-            let answered = rng.within(total / 20..total * 19 / 20) as usize;
-            let before_kill = Duration::from_millis(rng.within(0..50));
-            let before_restart = Duration::from_millis(rng.within(0..300));
-            (answered, before_kill, before_restart)
-        })
-        .collect();
-    moments.sort();
-    println!("kill moments (commands answered, delay, restart after): {moments:?}");
     let killer = tokio::spawn(kill_at(
         first,
-        moments,
+        moments(seed, total),
         load.progress.clone(),
         (client.clone(), url.clone()),
         data.clone(),

@@ -1,0 +1,284 @@
+//! The scripting CLI (`efa service|cost|export ...`) against a whole
+//! system started with `efa up`: what it prints and, above all, the exit
+//! codes scripts rely on (0 also for a replay, 2 rejected, 3 bad token,
+//! 4 unreachable).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use crate::{ChildGuard, efa, terminate};
+
+/// `efa up --no-demo` on a fresh data dir: the child and its base URL.
+async fn start_system(data: &Path) -> (ChildGuard, String) {
+    let mut child = efa(&[
+        "up",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--http",
+        "127.0.0.1:0",
+        "--nats-port",
+        "0",
+        "--no-demo",
+    ])
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let guard = ChildGuard(child);
+    let address = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                line.split_once("http://")
+                    .map(|(_, rest)| rest.trim_end_matches('/').to_owned())
+            })
+    })
+    .await
+    .unwrap()
+    .expect("efa up prints its address");
+    let base = format!("http://{address}");
+    let http = reqwest::Client::new();
+    for _ in 0..500 {
+        if http
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (guard, base)
+}
+
+/// The token of a demo principal from `demo-zugaenge.txt`.
+fn token(data: &Path, principal: &str) -> String {
+    let logins = std::fs::read_to_string(data.join("demo-zugaenge.txt")).unwrap();
+    logins
+        .lines()
+        .find(|line| line.starts_with(&format!("{principal}\t")))
+        .unwrap()
+        .rsplit('\t')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Runs the CLI against `api` as the holder of `token`.
+async fn cli(api: &str, token: &str, args: &[&str]) -> Output {
+    let mut command = efa(args);
+    command.env("EFA_API", api).env("EFA_TOKEN", token);
+    tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().expect("the CLI exits, not killed")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn seq_of(output: &Output) -> u64 {
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("--json prints JSON ({e}): {}", stdout(output)));
+    answer["seq"].as_u64().expect("the answer has a seq")
+}
+
+const ANNOUNCE: [&str; 14] = [
+    "service",
+    "announce",
+    "--title",
+    "Elterngeld digital",
+    "--themenfeld",
+    "Familie & Kind",
+    "--provider",
+    "Dataport",
+    "--channel",
+    "efa-marktplatz",
+    "--cost-model",
+    "gleich",
+    "--effective",
+    "2024-01-01",
+];
+
+fn announce(extra: &[&'static str]) -> Vec<&'static str> {
+    ANNOUNCE
+        .iter()
+        .copied()
+        .chain(extra.iter().copied())
+        .collect()
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn the_cli_scripts_a_running_system_with_reliable_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut guard, api) = start_system(&data).await;
+    let (bremen, thueringen) = (token(&data, "land:04"), token(&data, "land:16"));
+
+    let args = announce(&[
+        "--lead",
+        "04",
+        "--json",
+        "--idempotency-key",
+        "cli-elterngeld",
+    ]);
+    let first = cli(&api, &bremen, &args).await;
+    assert_eq!(code(&first), 0, "{}", stderr(&first));
+    let seq = seq_of(&first);
+    let again = cli(&api, &bremen, &args).await;
+    assert_eq!(code(&again), 0, "a replay succeeds: {}", stderr(&again));
+    assert_eq!(seq_of(&again), seq, "a replay answers the stored sequence");
+
+    let line = cli(
+        &api,
+        &bremen,
+        &announce(&["--lead", "04", "--id", "elterngeld-zwei"]),
+    )
+    .await;
+    assert_eq!(code(&line), 0, "{}", stderr(&line));
+    assert!(
+        stdout(&line).starts_with("Angekündigt: elterngeld-zwei (Sequenz "),
+        "{}",
+        stdout(&line)
+    );
+
+    let foreign = cli(&api, &bremen, &announce(&["--lead", "16", "--id", "fremd"])).await;
+    assert_eq!(code(&foreign), 2, "announcing for another Land is refused");
+    assert!(
+        stderr(&foreign).contains("Nicht erlaubt (HTTP 403)"),
+        "{}",
+        stderr(&foreign)
+    );
+    let bad_token = cli(&api, "efa_falsch", &announce(&["--lead", "04"])).await;
+    assert_eq!(code(&bad_token), 3, "{}", stderr(&bad_token));
+    let closed = format!("http://127.0.0.1:{}", closed_port());
+    let away = cli(&closed, &bremen, &announce(&["--lead", "04"])).await;
+    assert_eq!(code(&away), 4, "{}", stderr(&away));
+    let mut bad_model = announce(&["--lead", "04"]);
+    bad_model[11] = "lotterie";
+    let bad_model = cli(&api, &bremen, &bad_model).await;
+    assert_eq!(code(&bad_model), 2, "a bad --cost-model is invalid input");
+    assert!(
+        stderr(&bad_model).contains("--cost-model"),
+        "{}",
+        stderr(&bad_model)
+    );
+
+    let min_seq = seq.to_string();
+    let catalogue = cli(
+        &api,
+        "",
+        &[
+            "export",
+            "catalogue",
+            "--format",
+            "csv",
+            "--min-seq",
+            &min_seq,
+        ],
+    )
+    .await;
+    assert_eq!(code(&catalogue), 0, "{}", stderr(&catalogue));
+    assert!(
+        stdout(&catalogue).starts_with('\u{feff}'),
+        "CSV as the API writes it"
+    );
+    assert!(stdout(&catalogue).contains("elterngeld-digital;Elterngeld digital;Bremen"));
+
+    costs_are_split(&api, &bremen, &thueringen).await;
+
+    terminate(guard.0.id());
+    let status = tokio::task::spawn_blocking(move || guard.0.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        status.success(),
+        "efa up exits cleanly on SIGTERM: {status}"
+    );
+}
+
+/// Thüringen joins, Bremen reports costs, and the export shows the equal
+/// split between the two.
+async fn costs_are_split(api: &str, bremen: &str, thueringen: &str) {
+    let join = [
+        "service",
+        "join",
+        "--service",
+        "elterngeld-digital",
+        "--land",
+        "16",
+        "--effective",
+        "2024-01-01",
+    ];
+    let joined = cli(api, thueringen, &join).await;
+    assert_eq!(code(&joined), 0, "{}", stderr(&joined));
+    assert!(stdout(&joined).starts_with("Beigetreten: Land 16 zu elterngeld-digital"));
+    let report = [
+        "cost",
+        "report",
+        "--service",
+        "elterngeld-digital",
+        "--year",
+        "2024",
+        "--category",
+        "operation",
+        "--amount",
+        "1234,56",
+        "--note",
+        "Hosting",
+        "--json",
+    ];
+    let reported = cli(api, bremen, &report).await;
+    assert_eq!(code(&reported), 0, "{}", stderr(&reported));
+    let min_seq = seq_of(&reported).to_string();
+    let export = [
+        "export",
+        "costs",
+        "--service",
+        "elterngeld-digital",
+        "--year",
+        "2024",
+        "--min-seq",
+        &min_seq,
+    ];
+    let shares = stdout(&cli(api, "", &export).await);
+    let rows: Vec<&str> = shares
+        .lines()
+        .filter(|line| line.contains(";617,28"))
+        .collect();
+    assert_eq!(
+        rows.len(),
+        2,
+        "each of the two Länder carries half: {shares}"
+    );
+    assert!(
+        rows[0].contains("Bremen") && rows[1].contains("Thüringen"),
+        "{shares}"
+    );
+    let lines = [&export[..], &["--table", "costs"]].concat();
+    let costs = stdout(&cli(api, "", &lines).await);
+    assert!(
+        costs.contains("1;2024;Betrieb;1234,56;1234,56;0;Hosting"),
+        "{costs}"
+    );
+}
