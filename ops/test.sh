@@ -15,5 +15,12 @@ if [[ -x .tools/bin/nats-server ]]; then
 fi
 
 cargo build --workspace --all-targets --locked
-cargo test --workspace --locked
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$results"
 ops/api-fuzz.sh
+
+# One closing line over every cargo test binary: the fuzz run's own output
+# ends otherwise, and whoever reads the log should see the totals last.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed;?$/) p += $i; if ($(i+1) ~ /^failed;?$/) f += $i } }
+     END { printf "cargo tests: %d passed, %d failed\n", p, f }' "$results"

@@ -133,8 +133,9 @@ pub struct RebuildRequest {}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RebuildReply {
-    /// The new store is in use: its version, the ledger sequence it stood
-    /// at when it was swapped in, and its content hash at that sequence.
+    /// The new store is in use: its version, and its content hash taken
+    /// when it stood at ledger sequence `seq`, just before it caught up
+    /// with the events that came meanwhile and was swapped in.
     Done {
         version: u64,
         seq: u64,

@@ -213,6 +213,19 @@ fn bench_queries(projection: &Projection, gemeinde: efa_proto::Ags, runs_max: us
     }
 }
 
+/// How many events of each kind the history holds.
+fn print_kinds(history: &[SealedEvent]) {
+    let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
+    for event in history {
+        *kinds.entry(event.record.event.name()).or_default() += 1;
+    }
+    let kinds: Vec<String> = kinds
+        .iter()
+        .map(|(name, count)| format!("{name} {count}"))
+        .collect();
+    println!("events by kind: {}", kinds.join(", "));
+}
+
 fn main() {
     let full = std::env::args().any(|arg| arg == "--bench");
     let events = env_number("EFA_BENCH_EVENTS", if full { 1_000_000 } else { 20_000 }) as usize;
@@ -227,6 +240,8 @@ fn main() {
         history.len(),
         generating.elapsed().as_secs_f64()
     );
+
+    print_kinds(&history);
 
     let raw = raw_sled(&scratch.path().join("raw"), history.len());
     let mut projection = Projection::open(&scratch.path().join("views")).expect("open the store");

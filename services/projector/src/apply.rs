@@ -86,6 +86,11 @@ impl Applier {
     }
 
     /// The store this applier writes.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Ends the applier, handing over the store it wrote.
     pub fn into_store(self) -> Store {
         self.store
     }

@@ -1,11 +1,13 @@
 //! Rebuilding the views while the projector runs (`efa rebuild`). A new
 //! store version is filled from ledger sequence 1 through the ledger's read
 //! API while the old store keeps answering queries and taking new events.
-//! When the new store is close behind, applying pauses for a moment (the
-//! rebuild holds the applier): the new store catches up to the old
-//! checkpoint from the ledger, the pointer file switches to the new
-//! version, the applier and the queries swap to the new store, and
-//! applying resumes. The old directory is removed once no query reads it.
+//! When it is close behind, it is flushed and its content hash taken (it
+//! is not written meanwhile), and it catches up again. Then applying
+//! pauses for a moment (the rebuild holds the applier): the new store
+//! catches up to the old checkpoint from the ledger, the pointer file
+//! switches to the new version, the applier and the queries swap to the
+//! new store, and applying resumes. The old directory is removed once no
+//! query reads it.
 //!
 //! One rebuild at a time: a second request is rejected while one runs. A
 //! failed or interrupted rebuild removes its new directory and leaves the
@@ -67,11 +69,18 @@ impl RebuildError {
     }
 }
 
+/// The new store's content hash and the sequence it stood at then.
+struct Hashed {
+    seq: u64,
+    content_hash: String,
+}
+
 /// What a finished rebuild reports.
 struct Swapped {
     version: u64,
-    seq: u64,
-    content_hash: String,
+    hashed: Hashed,
+    /// The sequence at which the stores were swapped.
+    swapped_at: u64,
     /// The store replaced, still open while queries read it.
     old: Arc<Store>,
 }
@@ -142,8 +151,8 @@ impl Rebuilder {
             Ok(swapped) => {
                 let reply = RebuildReply::Done {
                     version: swapped.version,
-                    seq: swapped.seq,
-                    content_hash: swapped.content_hash.clone(),
+                    seq: swapped.hashed.seq,
+                    content_hash: swapped.hashed.content_hash.clone(),
                 };
                 self.retire(from, swapped).await;
                 reply
@@ -166,7 +175,9 @@ impl Rebuilder {
         let (applied, _) = watch::channel(0);
         let fresh = Applier::new(store, applied)?;
         let fresh = self.catch_up(fresh).await?;
-        self.swap(fresh, version).await
+        let (fresh, hashed) = hash(fresh).await?;
+        let fresh = self.catch_up(fresh).await?;
+        self.swap(fresh, version, hashed).await
     }
 
     /// Fills `fresh` from the ledger, without pausing anything, until it
@@ -208,7 +219,12 @@ impl Rebuilder {
     /// Pauses applying, brings `fresh` to the checkpoint of the store in
     /// use, switches the pointer and swaps the stores; applying resumes
     /// when the applier's lock is released at the end.
-    async fn swap(&self, fresh: Applier, version: u64) -> Result<Swapped, RebuildError> {
+    async fn swap(
+        &self,
+        fresh: Applier,
+        version: u64,
+        hashed: Hashed,
+    ) -> Result<Swapped, RebuildError> {
         let mut applier = tokio::select! {
             _ = self.shutdown.cancelled() => return Err(RebuildError::Cancelled),
             applier = self.applier.lock() => applier,
@@ -218,15 +234,14 @@ impl Rebuilder {
         let store = self.fill(fresh, target.seq).await?.into_store();
         applier.check_replacement(&store)?;
         let (versions, previous) = (self.versions.clone(), self.handle.version());
-        let (store, content_hash) = tokio::task::spawn_blocking(move || {
+        let store = tokio::task::spawn_blocking(move || {
             store.flush()?;
-            let content_hash = store.content_hash()?;
             if let Err(error) = versions.set_current(version) {
                 // The rename may have happened; name the old version again.
                 let _ = versions.set_current(previous);
                 return Err(error.into());
             }
-            Ok::<_, RebuildError>((store, content_hash))
+            Ok::<_, RebuildError>(store)
         })
         .await??;
         drop(applier.replace_store(store.clone()));
@@ -236,17 +251,21 @@ impl Rebuilder {
         tracing::info!(version, seq = target.seq, paused_ms, "rebuilt views in use");
         Ok(Swapped {
             version,
-            seq: target.seq,
-            content_hash,
+            hashed,
+            swapped_at: target.seq,
             old,
         })
     }
 
     /// Waits (bounded) until no query reads the old store, compares its
-    /// content with the new one's, closes it and removes its directory.
+    /// content with the new one's (when both describe the same sequence),
+    /// closes it and removes its directory.
     async fn retire(&self, old_version: u64, swapped: Swapped) {
         let Swapped {
-            old, content_hash, ..
+            old,
+            hashed,
+            swapped_at,
+            ..
         } = swapped;
         let deadline = Instant::now() + OLD_READERS_WAIT;
         while Arc::strong_count(&old) > 1 && Instant::now() < deadline {
@@ -260,18 +279,20 @@ impl Rebuilder {
             return;
         };
         let versions = self.versions.clone();
+        let comparable = hashed.seq == swapped_at;
         let retired = tokio::task::spawn_blocking(move || {
-            let old_hash = old.content_hash()?;
+            let old_hash = comparable.then(|| old.content_hash()).transpose()?;
             drop(old);
             versions.remove(old_version)?;
             Ok::<_, RebuildError>(old_hash)
         })
         .await;
         match retired {
-            Ok(Ok(old_hash)) if old_hash == content_hash => {
+            Ok(Ok(None)) => tracing::info!(old_version, "old views removed"),
+            Ok(Ok(Some(old_hash))) if old_hash == hashed.content_hash => {
                 tracing::info!(old_version, "old views removed; they matched the rebuild");
             }
-            Ok(Ok(_)) => tracing::warn!(
+            Ok(Ok(Some(_))) => tracing::warn!(
                 old_version,
                 "old views removed; they differed from the views rebuilt from the ledger"
             ),
@@ -294,6 +315,18 @@ impl Rebuilder {
             tracing::warn!(version, "could not remove the failed rebuild's directory");
         }
     }
+}
+
+/// Flushes the new store and takes its content hash, on a blocking thread
+/// and without pausing anything: only the rebuild writes this store.
+async fn hash(fresh: Applier) -> Result<(Applier, Hashed), RebuildError> {
+    tokio::task::spawn_blocking(move || {
+        fresh.store().flush()?;
+        let content_hash = fresh.store().content_hash()?;
+        let seq = fresh.checkpoint().seq;
+        Ok((fresh, Hashed { seq, content_hash }))
+    })
+    .await?
 }
 
 /// Applies the events of a page through `through` on a blocking thread.

@@ -158,9 +158,13 @@ async fn events_go_on_during_a_rebuild_and_a_second_one_is_rejected() {
     projector.applied(1_800).await;
     gate.send_replace(true);
     match requested.await.unwrap() {
-        RebuildReply::Done { version, seq, .. } => assert_eq!((version, seq), (2, 1_800)),
+        // The hash is taken on the way, before the last events are caught up.
+        RebuildReply::Done {
+            version: 2, seq, ..
+        } => assert!((1_500..=1_800).contains(&seq), "hashed at {seq}"),
         other => panic!("expected the rebuild to finish, got {other:?}"),
     }
+    assert_eq!(view_store_version(dir.path()).unwrap(), 2);
     let last = ledger.announce("zzz-danach");
     publish(&js, &last).await;
     projector.applied(1_801).await;
