@@ -23,6 +23,7 @@ mod metrics;
 mod openapi;
 mod params;
 mod problem;
+mod rate_limit;
 mod routes;
 mod tables;
 mod tokens;
@@ -92,6 +93,7 @@ impl Gateway {
             request_timeout: config.request_timeout,
             metrics: metrics::handle(),
             web: Arc::new(web::WebState::new(SessionKey::random())),
+            limiter: Arc::new(rate_limit::RequestLimiter::default()),
         };
         Ok(Gateway {
             listener,
@@ -106,6 +108,14 @@ impl Gateway {
     /// other's sessions.
     pub fn with_session_key(mut self, key: SessionKey) -> Self {
         self.state.web = Arc::new(web::WebState::new(key));
+        self.router = routes::router(self.state.clone());
+        self
+    }
+
+    /// Sets the API's rate limit: at most `requests` per client address in
+    /// each `window` (default: 6,000 per 10 s).
+    pub fn with_rate_limit(mut self, requests: u32, window: std::time::Duration) -> Self {
+        self.state.limiter = Arc::new(rate_limit::RequestLimiter::new(requests, window));
         self.router = routes::router(self.state.clone());
         self
     }

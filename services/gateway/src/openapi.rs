@@ -219,6 +219,10 @@ fn problem_responses() -> Map<String, Value> {
             "422",
             "Ungültiges Feld (benannt) oder wiederverwendeter Idempotency-Key",
         ),
+        (
+            "429",
+            "Zu viele Anfragen von dieser Adresse (mit Retry-After)",
+        ),
         ("502", "Unverständliche Antwort eines Dienstes"),
         (
             "503",
@@ -271,7 +275,7 @@ fn get(id: &str, summary: &str, schema_name: &str) -> Op {
         "responses": {"200": {"description": "Die Ansicht",
             "content": {"application/json": {"schema": schema(schema_name)}}}},
     }))
-    .problems(&[400, 502, 503])
+    .problems(&[400, 429, 502, 503])
 }
 
 impl Op {
@@ -441,7 +445,7 @@ fn write(id: &str, tag: &str, summary: &str, body_schema: &str) -> Op {
             "content": {"application/json": {"schema": schema(body_schema)}}},
         "responses": {"201": created, "200": replayed},
     }))
-    .problems(&[400, 401, 403, 404, 409, 412, 413, 422, 502, 503])
+    .problems(&[400, 401, 403, 404, 409, 412, 413, 422, 429, 502, 503])
 }
 
 impl Op {

@@ -35,6 +35,10 @@ pub enum ApiError {
     NotFound(String),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// The caller's address sent more requests than the rate limit allows;
+    /// it may try again after this many seconds.
+    #[error("too many requests; retry after {0} s")]
+    TooManyRequests(u64),
     /// A typed rejection, from the gateway's own parsing or from a service.
     /// `if_match` tells whether the caller sent a precondition.
     #[error("rejected: {rejection}")]
@@ -137,6 +141,7 @@ fn title(code: &str) -> &'static str {
         "payload-too-large" => "Anfrage zu groß",
         "bad-gateway" => "Ungültige Antwort eines Dienstes",
         "method-not-allowed" => "Methode nicht erlaubt",
+        "too-many-requests" => "Zu viele Anfragen",
         _ => "Interner Fehler",
     }
 }
@@ -235,6 +240,19 @@ impl From<&ApiError> for Problem {
                     crate::routes::BODY_BYTES_MAX / 1024
                 ),
             ),
+            ApiError::TooManyRequests(seconds) => {
+                let mut problem = Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too-many-requests",
+                    format!(
+                        "Zu viele Anfragen von dieser Adresse. Bitte in {seconds} Sekunden erneut versuchen."
+                    ),
+                );
+                if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                    problem.headers.insert(RETRY_AFTER, value);
+                }
+                problem
+            }
             ApiError::Rejected {
                 rejection,
                 if_match,

@@ -46,6 +46,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The web pages' session key and login limiter.
     pub web: Arc<crate::web::WebState>,
+    /// Requests per client address on the API.
+    pub limiter: Arc<crate::rate_limit::RequestLimiter>,
 }
 
 impl AppState {
@@ -247,14 +249,18 @@ async fn openapi() -> axum::Json<serde_json::Value> {
 /// earlier ones: the body limit is innermost, so its 413 still passes
 /// through `problem::finish` and is counted by `metrics::track`.
 pub fn router(state: AppState) -> Router {
-    let mut router = crate::web::routes()
+    let router = crate::web::routes()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(crate::metrics::render));
+    let mut api_routes = Router::new();
     for endpoint in api() {
-        router = router.route(endpoint.path, endpoint.handler);
+        api_routes = api_routes.route(endpoint.path, endpoint.handler);
     }
+    let limited =
+        axum::middleware::from_fn_with_state(state.limiter.clone(), crate::rate_limit::limit);
     router
+        .merge(api_routes.route_layer(limited))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))

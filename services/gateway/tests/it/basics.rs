@@ -505,3 +505,51 @@ async fn shutdown_stops_the_server() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn an_address_over_the_rate_limit_gets_a_429_problem() {
+    let nats = efa_testkit::TestNats::start();
+    let client = async_nats::connect(nats.url()).await.unwrap();
+    let config = efa_gateway::GatewayConfig {
+        http_addr: "127.0.0.1:0".parse().unwrap(),
+        tokens: efa_gateway::TokenTable::empty(),
+        request_timeout: Duration::from_secs(1),
+    };
+    let gateway = efa_gateway::Gateway::bind(config, client)
+        .await
+        .unwrap()
+        .with_rate_limit(3, Duration::from_secs(60));
+    let base = format!("http://{}", gateway.local_addr());
+    let shutdown = efa_runtime::Shutdown::new();
+    let served = tokio::spawn(gateway.run(shutdown.clone()));
+    let http = reqwest::Client::new();
+    // Without a projector these answer 503; they still count.
+    for _ in 0..3 {
+        let response = http
+            .get(format!("{base}/api/v1/services"))
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let response = http
+        .get(format!("{base}/api/v1/services"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(
+        problem["type"],
+        "urn:efa-registry:problem:too-many-requests"
+    );
+    let health = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(
+        health.status(),
+        StatusCode::OK,
+        "health checks are not limited"
+    );
+    shutdown.cancel();
+    served.await.unwrap().unwrap();
+}
