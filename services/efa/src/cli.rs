@@ -183,7 +183,8 @@ pub async fn run(cli: Cli) -> Result<()> {
                 efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, nats)
                     .await
                     .context("start the gateway")?
-                    .with_session_key(session_key(&args.data_dir)?);
+                    .with_session_key(session_key(&args.data_dir)?)
+                    .with_token_file(crate::tokens::table_path(&args.data_dir));
             crate::out::say(&format!("efa-registry: http://{}/", gateway.local_addr()));
             gateway
                 .run(shutdown_on_signal())

@@ -57,7 +57,8 @@ async fn run_services(
         efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, gateway_nats)
             .await
             .context("start the gateway")?
-            .with_session_key(session_key(&args.data_dir)?);
+            .with_session_key(session_key(&args.data_dir)?)
+            .with_token_file(crate::tokens::table_path(&args.data_dir));
     let fresh = *ledger.head().borrow() == 0;
     let address = gateway.local_addr();
 

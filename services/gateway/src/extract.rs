@@ -26,6 +26,7 @@ impl FromRequestParts<AppState> for Caller {
         let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
         state
             .tokens
+            .current()
             .authenticate(token)
             .cloned()
             .map(Caller)

@@ -26,6 +26,7 @@ mod problem;
 mod rate_limit;
 mod routes;
 mod tables;
+mod token_source;
 mod tokens;
 mod web;
 
@@ -89,7 +90,7 @@ impl Gateway {
             .map_err(|source| GatewayError::Bind { addr, source })?;
         let state = routes::AppState {
             nats,
-            tokens: Arc::new(config.tokens),
+            tokens: Arc::new(token_source::TokenSource::fixed(config.tokens)),
             request_timeout: config.request_timeout,
             metrics: metrics::handle(),
             web: Arc::new(web::WebState::new(SessionKey::random())),
@@ -108,6 +109,15 @@ impl Gateway {
     /// other's sessions.
     pub fn with_session_key(mut self, key: SessionKey) -> Self {
         self.state.web = Arc::new(web::WebState::new(key));
+        self.router = routes::router(self.state.clone());
+        self
+    }
+
+    /// Keeps the token table in step with `path` (the file it was loaded
+    /// from): tokens created or revoked there take effect within a second.
+    pub fn with_token_file(mut self, path: std::path::PathBuf) -> Self {
+        let table = self.state.tokens.current().as_ref().clone();
+        self.state.tokens = Arc::new(token_source::TokenSource::watching(table, path));
         self.router = routes::router(self.state.clone());
         self
     }

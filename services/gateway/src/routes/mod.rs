@@ -31,7 +31,6 @@ pub use places::STALLED_DAYS_DEFAULT;
 pub use views::{HISTORY_LIMIT_MAX, PAGE_LIMIT_MAX};
 
 use crate::problem::{self, ApiError};
-use crate::tokens::TokenTable;
 
 /// The largest request body accepted: 64 KiB.
 pub const BODY_BYTES_MAX: usize = 64 * 1024;
@@ -40,7 +39,7 @@ pub const BODY_BYTES_MAX: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub nats: async_nats::Client,
-    pub tokens: Arc<TokenTable>,
+    pub tokens: Arc<crate::token_source::TokenSource>,
     /// The bound on every command and query sent over NATS.
     pub request_timeout: Duration,
     pub metrics: PrometheusHandle,

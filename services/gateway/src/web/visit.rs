@@ -67,9 +67,10 @@ impl FromRequestParts<AppState> for Visit {
         let key = &state.web.key;
         let headers = &parts.headers;
         let session_cookie = cookies::get(headers, session::COOKIE);
+        let tokens = state.tokens.current();
         let who = session_cookie
             .and_then(|value| session::decode(key, value, session::now()))
-            .and_then(|claim| state.tokens.holder(&claim.token_hash))
+            .and_then(|claim| tokens.holder(&claim.token_hash))
             .map(|(name, actor)| Who {
                 name: name.to_owned(),
                 actor: actor.clone(),

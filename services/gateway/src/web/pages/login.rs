@@ -100,12 +100,11 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, form: FormData)
         );
     }
     let token = form.get("token");
-    let Some((hash, actor)) = state.tokens.hash_of_valid(token).and_then(|hash| {
-        state
-            .tokens
-            .holder(&hash)
-            .map(|(_, a)| (hash.clone(), a.clone()))
-    }) else {
+    let tokens = state.tokens.current();
+    let Some((hash, actor)) = tokens
+        .hash_of_valid(token)
+        .and_then(|hash| tokens.holder(&hash).map(|(_, a)| (hash.clone(), a.clone())))
+    else {
         state.web.limiter.fail(visit.client, now);
         let text = "Das Zugangstoken ist nicht gültig.";
         return render(
