@@ -22,7 +22,7 @@
 # Variables: EFA_FUZZ_EXAMPLES (examples per operation, default 50),
 # EFA_FUZZ_CHECKS (schemathesis checks), EFA_FUZZ_PRINCIPALS (default
 # "admin land:04 gemeinde:16051000"), EFA_FUZZ_EXTRA (more options for
-# `schemathesis run`, e.g. "--report har --report-har-path /tmp/fuzz.har";
+# `schemathesis run`, e.g. "--report har --report-har-path $HOME/fuzz.har";
 # absolute paths: schemathesis runs in the temporary dir).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
