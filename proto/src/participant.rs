@@ -101,6 +101,29 @@ impl CostCategory {
 /// Schlüssel is published with five decimals, so 100 % is 10,000,000.
 pub const KEY_UNITS_TOTAL: u32 = 10_000_000;
 
+/// Decimals of a published key share (in percent).
+const PERCENT_DECIMALS: usize = 5;
+
+/// A key share written as a percentage, `"3,39074"` or `"3.39074"` (up to
+/// five decimals, comma or point), in units of 1/100,000 percent: `"100"`
+/// is `KEY_UNITS_TOTAL`. Exact, no floats; `None` for anything else,
+/// including more decimals and more than 100 %.
+pub fn percent_to_key_units(text: &str) -> Option<u32> {
+    let text = text.trim();
+    let (whole, fraction) = text.split_once([',', '.']).unwrap_or((text, ""));
+    let is_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 3 || !is_digits(whole) || !is_digits(fraction) {
+        return None;
+    }
+    if fraction.len() > PERCENT_DECIMALS || (text.len() > whole.len() && fraction.is_empty()) {
+        return None;
+    }
+    let whole: u32 = whole.parse().ok()?;
+    let fraction: u32 = format!("{fraction:0<PERCENT_DECIMALS$}").parse().ok()?;
+    let units = whole.checked_mul(100_000)?.checked_add(fraction)?;
+    (units <= KEY_UNITS_TOTAL).then_some(units)
+}
+
 /// A population figure with its reference date (Stichtag).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Population {

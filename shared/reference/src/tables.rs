@@ -1,5 +1,6 @@
 //! The shipped reference tables, parsed into typed rows.
 
+use efa_proto::participant::percent_to_key_units;
 use efa_proto::{KreisKey, LandCode};
 
 use crate::csv::{self, CsvError};
@@ -67,7 +68,7 @@ pub fn koenigsteiner() -> Result<Vec<(u16, KeyShares)>, CsvError> {
     for record in csv::parse(KEYS, ',')? {
         let year = number(&record, 0, "year")? as u16;
         let code = land(&record, 1)?;
-        let units = percent_units(record.field(2, "percent")?).ok_or_else(|| {
+        let units = percent_to_key_units(record.field(2, "percent")?).ok_or_else(|| {
             record.error("Prozentwert mit höchstens fünf Nachkommastellen erwartet")
         })?;
         match years.iter_mut().find(|(y, _)| *y == year) {
@@ -76,26 +77,6 @@ pub fn koenigsteiner() -> Result<Vec<(u16, KeyShares)>, CsvError> {
         }
     }
     Ok(years)
-}
-
-/// "3.38791" -> 338_791 (units of 1/100,000 percent); no floats involved.
-pub fn percent_units(text: &str) -> Option<u32> {
-    let (whole, fraction) = text
-        .trim()
-        .split_once(['.', ','])
-        .unwrap_or((text.trim(), ""));
-    if whole.is_empty()
-        || fraction.len() > 5
-        || !whole
-            .bytes()
-            .chain(fraction.bytes())
-            .all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let whole: u32 = whole.parse().ok()?;
-    let fraction: u32 = format!("{fraction:0<5}").parse().ok()?;
-    whole.checked_mul(100_000)?.checked_add(fraction)
 }
 
 pub fn thueringen_kreise() -> Result<Vec<KreisRow>, CsvError> {
@@ -164,11 +145,11 @@ mod tests {
 
     #[test]
     fn percents_become_exact_units() {
-        assert_eq!(percent_units("3.38791"), Some(338_791));
-        assert_eq!(percent_units("21,14424"), Some(2_114_424));
-        assert_eq!(percent_units("100"), Some(10_000_000));
-        assert_eq!(percent_units("0.5"), Some(50_000));
-        assert_eq!(percent_units("1.123456"), None);
-        assert_eq!(percent_units("x"), None);
+        assert_eq!(percent_to_key_units("3.38791"), Some(338_791));
+        assert_eq!(percent_to_key_units("21,14424"), Some(2_114_424));
+        assert_eq!(percent_to_key_units("100"), Some(10_000_000));
+        assert_eq!(percent_to_key_units("0.5"), Some(50_000));
+        assert_eq!(percent_to_key_units("1.123456"), None);
+        assert_eq!(percent_to_key_units("x"), None);
     }
 }

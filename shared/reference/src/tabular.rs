@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::csv::{self, CsvError, Record};
 use crate::seed::Seed;
-use crate::tables::percent_units;
+use efa_proto::participant::percent_to_key_units;
 
 fn row_label(kind: &str, key: &str, record: &Record) -> String {
     let digest = Sha256::digest(record.fields.join("\u{1f}"));
@@ -116,7 +116,7 @@ pub fn allocation_key(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
                 .map_err(|_| format!("Jahr „{year}“ ist keine Zahl"))?;
             let land = LandCode::parse(get(record, 1, "land")?).map_err(|e| e.to_string())?;
             let percent = get(record, 2, "prozent")?;
-            let units = percent_units(percent).ok_or(format!(
+            let units = percent_to_key_units(percent).ok_or(format!(
                 "„{percent}“ ist kein Prozentwert mit höchstens fünf Nachkommastellen"
             ))?;
             Ok((year, land, units))

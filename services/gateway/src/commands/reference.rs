@@ -3,6 +3,7 @@
 //! Percentages are read exactly, as decimal text, into units of
 //! 1/100,000 percent: never through a float.
 
+use efa_proto::participant::percent_to_key_units;
 use efa_proto::{
     Command, KEY_UNITS_TOTAL, LandCode, PublishAllocationKey, PublishPopulation, Rejection,
 };
@@ -12,7 +13,6 @@ use super::Parsed;
 use crate::body;
 
 /// Decimals of a percentage the key is published with.
-const PERCENT_DECIMALS: usize = 5;
 
 /// `POST /api/v1/reference/allocation-keys`: `{"year", "shares": {"01":
 /// "3,39074", ...}}` or `{"year", "units": {"01": 339074, ...}}`.
@@ -22,7 +22,7 @@ pub fn allocation_key(body: &Value) -> Result<Parsed, Rejection> {
     let shares = match (fields.get("shares"), fields.get("units")) {
         (Some(shares), None) => body::per_land("shares", shares, |name, value| {
             match value {
-                Value::String(text) => percent_units(text),
+                Value::String(text) => percent_to_key_units(text),
                 _ => None,
             }
             .ok_or_else(|| Rejection::invalid(name, PERCENT_FORMAT))
@@ -67,25 +67,6 @@ const PERCENT_FORMAT: &str =
     "muss ein Prozentsatz als Text mit höchstens 5 Nachkommastellen sein, etwa \"3,39074\"";
 const UNITS_FORMAT: &str = "muss eine ganze Zahl von 0 bis 10000000 (1/100.000 %) sein";
 
-/// A percentage such as `"3,39074"` or `"3.39074"` (up to five decimals,
-/// comma or point) in units of 1/100,000 percent: `"100"` is 10,000,000.
-/// `None` for anything else, including more decimals and more than 100 %.
-pub fn percent_units(text: &str) -> Option<u32> {
-    let text = text.trim();
-    let (whole, fraction) = text.split_once([',', '.']).unwrap_or((text, ""));
-    let is_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || whole.len() > 3 || !is_digits(whole) || !is_digits(fraction) {
-        return None;
-    }
-    if fraction.len() > PERCENT_DECIMALS || (text.len() > whole.len() && fraction.is_empty()) {
-        return None;
-    }
-    let whole: u32 = whole.parse().ok()?;
-    let fraction: u32 = format!("{fraction:0<PERCENT_DECIMALS$}").parse().ok()?;
-    let units = whole.checked_mul(100_000)?.checked_add(fraction)?;
-    (units <= KEY_UNITS_TOTAL).then_some(units)
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -94,15 +75,15 @@ mod tests {
 
     #[test]
     fn percentages_become_key_units_exactly() {
-        assert_eq!(percent_units("3,39074"), Some(339_074));
-        assert_eq!(percent_units("3.39074"), Some(339_074));
-        assert_eq!(percent_units("100"), Some(10_000_000));
-        assert_eq!(percent_units("100,00000"), Some(10_000_000));
-        assert_eq!(percent_units("0"), Some(0));
-        assert_eq!(percent_units("0,00001"), Some(1));
-        assert_eq!(percent_units("21,1"), Some(2_110_000));
-        assert_eq!(percent_units(" 5,1 "), Some(510_000));
-        assert_eq!(percent_units("012,5"), Some(1_250_000));
+        assert_eq!(percent_to_key_units("3,39074"), Some(339_074));
+        assert_eq!(percent_to_key_units("3.39074"), Some(339_074));
+        assert_eq!(percent_to_key_units("100"), Some(10_000_000));
+        assert_eq!(percent_to_key_units("100,00000"), Some(10_000_000));
+        assert_eq!(percent_to_key_units("0"), Some(0));
+        assert_eq!(percent_to_key_units("0,00001"), Some(1));
+        assert_eq!(percent_to_key_units("21,1"), Some(2_110_000));
+        assert_eq!(percent_to_key_units(" 5,1 "), Some(510_000));
+        assert_eq!(percent_to_key_units("012,5"), Some(1_250_000));
         for bad in [
             "3,390745",
             "100,00001",
@@ -118,7 +99,7 @@ mod tests {
             "1e2",
             "3,39 074",
         ] {
-            assert_eq!(percent_units(bad), None, "{bad:?} must be refused");
+            assert_eq!(percent_to_key_units(bad), None, "{bad:?} must be refused");
         }
     }
 
