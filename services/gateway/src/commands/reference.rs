@@ -12,8 +12,6 @@ use serde_json::Value;
 use super::Parsed;
 use crate::body;
 
-/// Decimals of a percentage the key is published with.
-
 /// `POST /api/v1/reference/allocation-keys`: `{"year", "shares": {"01":
 /// "3,39074", ...}}` or `{"year", "units": {"01": 339074, ...}}`.
 pub fn allocation_key(body: &Value) -> Result<Parsed, Rejection> {
