@@ -3,70 +3,9 @@
 //! codes scripts rely on (0 also for a replay, 2 rejected, 3 bad token,
 //! 4 unreachable).
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::Output;
-use std::time::Duration;
 
-use crate::{ChildGuard, efa, terminate};
-
-/// `efa up --no-demo` on a fresh data dir: the child and its base URL.
-async fn start_system(data: &Path) -> (ChildGuard, String) {
-    let mut child = efa(&[
-        "up",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--http",
-        "127.0.0.1:0",
-        "--nats-port",
-        "0",
-        "--no-demo",
-    ])
-    .stdout(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let guard = ChildGuard(child);
-    let address = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                line.split_once("http://")
-                    .map(|(_, rest)| rest.trim_end_matches('/').to_owned())
-            })
-    })
-    .await
-    .unwrap()
-    .expect("efa up prints its address");
-    let base = format!("http://{address}");
-    let http = reqwest::Client::new();
-    for _ in 0..500 {
-        if http
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    (guard, base)
-}
-
-/// The token of a demo principal from `demo-zugaenge.txt`.
-fn token(data: &Path, principal: &str) -> String {
-    let logins = std::fs::read_to_string(data.join("demo-zugaenge.txt")).unwrap();
-    logins
-        .lines()
-        .find(|line| line.starts_with(&format!("{principal}\t")))
-        .unwrap()
-        .rsplit('\t')
-        .next()
-        .unwrap()
-        .to_owned()
-}
+use crate::{demo_token, efa, start_up, terminate};
 
 /// Runs the CLI against `api` as the holder of `token`.
 async fn cli(api: &str, token: &str, args: &[&str]) -> Output {
@@ -131,8 +70,8 @@ fn closed_port() -> u16 {
 async fn the_cli_scripts_a_running_system_with_reliable_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (mut guard, api) = start_system(&data).await;
-    let (bremen, thueringen) = (token(&data, "land:04"), token(&data, "land:16"));
+    let (mut guard, api) = start_up(&data, &["--no-demo"]).await;
+    let (bremen, thueringen) = (demo_token(&data, "land:04"), demo_token(&data, "land:16"));
 
     let args = announce(&[
         "--lead",

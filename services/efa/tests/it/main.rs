@@ -58,3 +58,62 @@ pub async fn wait_for_service(client: &async_nats::Client, service: &str) {
     }
     panic!("{service} did not come up");
 }
+
+/// `efa up` on `data` with free ports (plus `extra` flags), once it is
+/// ready: the guarded child and the base URL it printed. Its stdout is
+/// read to the end in the background, so the child never writes into a
+/// closed pipe.
+pub async fn start_up(data: &std::path::Path, extra: &[&str]) -> (ChildGuard, String) {
+    use std::io::{BufRead, BufReader};
+    let mut args = vec![
+        "up",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--http",
+        "127.0.0.1:0",
+        "--nats-port",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    let mut child = efa(&args).stdout(Stdio::piped()).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let guard = ChildGuard(child);
+    let (address_tx, address_rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut address_tx = Some(address_tx);
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some((_, rest)) = line.split_once("http://")
+                && let Some(tx) = address_tx.take()
+            {
+                let _ = tx.send(rest.trim_end_matches('/').to_owned());
+            }
+        }
+    });
+    let base = format!(
+        "http://{}",
+        address_rx.await.expect("efa up prints its address")
+    );
+    let http = reqwest::Client::new();
+    for _ in 0..500 {
+        if http
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (guard, base)
+}
+
+/// The token of a demo principal from `DATA/demo-zugaenge.txt`.
+pub fn demo_token(data: &std::path::Path, principal: &str) -> String {
+    let logins = std::fs::read_to_string(data.join("demo-zugaenge.txt")).unwrap();
+    let line = logins
+        .lines()
+        .find(|line| line.starts_with(&format!("{principal}\t")))
+        .unwrap();
+    line.rsplit('\t').next().unwrap().to_owned()
+}

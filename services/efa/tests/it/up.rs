@@ -1,10 +1,7 @@
 //! `efa up` on a clean data dir: it starts, the announce-then-list path
 //! works over HTTP, and SIGTERM leaves no process behind.
 
-use std::io::{BufRead, BufReader};
-use std::time::Duration;
-
-use crate::{ChildGuard, efa, terminate};
+use crate::{demo_token, start_up, terminate};
 
 /// Children of `pid`, read from /proc.
 fn children_of(pid: u32) -> Vec<u32> {
@@ -39,58 +36,12 @@ fn is_running(pid: u32) -> bool {
 async fn up_serves_the_announce_path_and_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let mut child = efa(&[
-        "up",
-        "--data-dir",
-        data.to_str().unwrap(),
-        "--http",
-        "127.0.0.1:0",
-        "--nats-port",
-        "0",
-    ])
-    .stdout(std::process::Stdio::piped())
-    .spawn()
-    .unwrap();
-    let pid = child.id();
-    let stdout = child.stdout.take().unwrap();
-    let mut guard = ChildGuard(child);
-    let address = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                line.split_once("http://")
-                    .map(|(_, rest)| rest.trim_end_matches('/').to_owned())
-            })
-    })
-    .await
-    .unwrap()
-    .expect("efa up prints its address");
-    let base = format!("http://{address}");
+    let (mut guard, base) = start_up(&data, &[]).await;
+    let pid = guard.0.id();
     let nats_pids = children_of(pid);
     assert_eq!(nats_pids.len(), 1, "efa up starts one nats-server child");
-
-    let logins = std::fs::read_to_string(data.join("demo-zugaenge.txt")).unwrap();
-    let token = logins
-        .lines()
-        .find(|l| l.starts_with("land:04"))
-        .unwrap()
-        .rsplit('\t')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = demo_token(&data, "land:04");
     let http = reqwest::Client::new();
-    for _ in 0..250 {
-        if http
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     let body = r#"{"title": "Wohngeld-Antrag", "lead": "04", "themenfeld": "Bauen & Wohnen",
         "provider": "Dataport", "channel": "efa-marktplatz", "cost_model": {"kind": "equal-shares"}}"#;
     let response = http
