@@ -6,7 +6,7 @@ use std::time::Duration;
 use efa_proto::*;
 use efa_testkit::TestNats;
 
-use crate::{ChildGuard, efa, wait_for_service};
+use crate::{efa, spawn_service, wait_for_service};
 
 fn announcement() -> CommandEnvelope {
     CommandEnvelope {
@@ -38,11 +38,7 @@ async fn an_acknowledged_event_survives_sigkill_of_the_ledger() {
     let url = nats.url();
     let client = async_nats::connect(&url).await.unwrap();
 
-    let mut ledger = ChildGuard(
-        efa(&["ledger", "--nats-url", &url, "--data-dir", data])
-            .spawn()
-            .unwrap(),
-    );
+    let mut ledger = spawn_service("ledger", &url, &data_dir);
     wait_for_service(&client, "efa-ledger").await;
     let reply: CommandReply = efa_runtime::request(
         &client,
@@ -66,11 +62,7 @@ async fn an_acknowledged_event_survives_sigkill_of_the_ledger() {
     );
     assert!(String::from_utf8_lossy(&verify.stdout).contains("1 Ereignisse"));
 
-    let _ledger = ChildGuard(
-        efa(&["ledger", "--nats-url", &url, "--data-dir", data])
-            .spawn()
-            .unwrap(),
-    );
+    let _ledger = spawn_service("ledger", &url, &data_dir);
     wait_for_service(&client, "efa-ledger").await;
     let again: CommandReply = efa_runtime::request(
         &client,
@@ -88,11 +80,7 @@ async fn an_acknowledged_event_survives_sigkill_of_the_ledger() {
         })
     );
 
-    let _projector = ChildGuard(
-        efa(&["projector", "--nats-url", &url, "--data-dir", data])
-            .spawn()
-            .unwrap(),
-    );
+    let _projector = spawn_service("projector", &url, &data_dir);
     wait_for_service(&client, "efa-projector").await;
     let query = Query {
         min_seq: accepted.last_seq,
@@ -110,18 +98,14 @@ async fn an_acknowledged_event_survives_sigkill_of_the_ledger() {
 }
 
 #[tokio::test]
-async fn verify_names_the_first_bad_sequence() {
+async fn verify_passes_a_healthy_chain_and_an_empty_ledger() {
     let nats = TestNats::start();
     let data_dir = nats.scratch_dir("data");
     let data = data_dir.to_str().unwrap();
     let url = nats.url();
     let client = async_nats::connect(&url).await.unwrap();
     {
-        let _ledger = ChildGuard(
-            efa(&["ledger", "--nats-url", &url, "--data-dir", data])
-                .spawn()
-                .unwrap(),
-        );
+        let _ledger = spawn_service("ledger", &url, &data_dir);
         wait_for_service(&client, "efa-ledger").await;
         let reply: CommandReply = efa_runtime::request(
             &client,

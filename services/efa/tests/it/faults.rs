@@ -25,7 +25,7 @@ use efa_runtime::RpcError;
 use efa_testkit::TestNats;
 use futures::StreamExt;
 
-use crate::{ChildGuard, efa, wait_for_service};
+use crate::{ChildGuard, efa, spawn_service, wait_for_service};
 
 /// Concurrent clients, each sending its own commands one after the other.
 const CLIENTS: usize = 32;
@@ -275,15 +275,6 @@ where
         }
     }
     panic!("{doing}: no answer")
-}
-
-fn spawn_service(service: &str, url: &str, data: &Path) -> ChildGuard {
-    let data = data.to_str().unwrap();
-    ChildGuard(
-        efa(&[service, "--nats-url", url, "--data-dir", data])
-            .spawn()
-            .unwrap(),
-    )
 }
 
 /// Kills the ledger with SIGKILL `kills` times, each at a random moment

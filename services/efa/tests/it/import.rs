@@ -7,7 +7,7 @@ use std::time::Duration;
 use efa_proto::{Event, ReadEvents, ReadReply, subjects};
 use efa_testkit::TestNats;
 
-use crate::{ChildGuard, efa, wait_for_service};
+use crate::{efa, spawn_service, wait_for_service};
 
 /// A GV100AD record: key at 11, name at 23, population at 140 (1-based).
 fn record(satzart: &str, stand: &str, key: &str, name: &str, population: Option<u64>) -> String {
@@ -75,17 +75,7 @@ async fn the_gemeindeverzeichnis_is_imported_idempotently_with_mergers() {
     let dir = nats.scratch_dir("import");
     let url = nats.url();
     let client = async_nats::connect(&url).await.unwrap();
-    let _ledger = ChildGuard(
-        efa(&[
-            "ledger",
-            "--nats-url",
-            &url,
-            "--data-dir",
-            dir.to_str().unwrap(),
-        ])
-        .spawn()
-        .unwrap(),
-    );
+    let _ledger = spawn_service("ledger", &url, &dir);
     wait_for_service(&client, "efa-ledger").await;
 
     let first = [
@@ -176,17 +166,7 @@ async fn the_registrys_own_csv_files_are_imported_all_or_nothing() {
     let dir = nats.scratch_dir("csv");
     let url = nats.url();
     let client = async_nats::connect(&url).await.unwrap();
-    let _ledger = ChildGuard(
-        efa(&[
-            "ledger",
-            "--nats-url",
-            &url,
-            "--data-dir",
-            dir.to_str().unwrap(),
-        ])
-        .spawn()
-        .unwrap(),
-    );
+    let _ledger = spawn_service("ledger", &url, &dir);
     wait_for_service(&client, "efa-ledger").await;
     let write = |name: &str, text: &str| {
         let path = dir.join(name);

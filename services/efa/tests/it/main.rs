@@ -117,3 +117,15 @@ pub fn demo_token(data: &std::path::Path, principal: &str) -> String {
         .unwrap();
     line.rsplit('\t').next().unwrap().to_owned()
 }
+
+/// `efa <service> --nats-url URL --data-dir DATA` as a guarded child
+/// (stdout discarded).
+pub fn spawn_service(service: &str, url: &str, data: &std::path::Path) -> ChildGuard {
+    let data = data.to_str().unwrap();
+    ChildGuard(
+        efa(&[service, "--nats-url", url, "--data-dir", data])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}

@@ -7,7 +7,6 @@
 //! asserted does not depend on them.
 
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -15,7 +14,7 @@ use std::time::{Duration, Instant};
 use efa_proto::*;
 use efa_testkit::TestNats;
 
-use crate::{ChildGuard, efa, terminate, wait_for_service};
+use crate::{ChildGuard, efa, spawn_service, terminate, wait_for_service};
 
 /// Concurrent clients sending commands.
 const CLIENTS: usize = 8;
@@ -277,33 +276,11 @@ fn moments(seed: u64, total: u64) -> Vec<(usize, Duration, Duration)> {
 }
 
 fn ledger(url: &str, data: &Path) -> ChildGuard {
-    ChildGuard(
-        efa(&[
-            "ledger",
-            "--nats-url",
-            url,
-            "--data-dir",
-            data.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap(),
-    )
+    spawn_service("ledger", url, data)
 }
 
 fn projector(url: &str, data: &Path) -> ChildGuard {
-    ChildGuard(
-        efa(&[
-            "projector",
-            "--nats-url",
-            url,
-            "--data-dir",
-            data.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap(),
-    )
+    spawn_service("projector", url, data)
 }
 
 /// Kills the projector with SIGKILL whenever the load has passed the next
