@@ -33,6 +33,8 @@ pub enum NatsServerError {
     Port(#[source] std::io::Error),
     #[error("nats-server on port {port} did not answer within {waited_ms} ms")]
     NotReady { port: u16, waited_ms: u64 },
+    #[error("nats-server (pid {pid}) did not stop within {waited_ms} ms and was killed")]
+    StopTimedOut { pid: u32, waited_ms: u64 },
     #[error("nats-server exited early with {status}")]
     Exited { status: std::process::ExitStatus },
 }
