@@ -1,7 +1,8 @@
 //! The HTTP surface: which path goes to which handler, the layers every
 //! request passes (metrics, problem documents, body limit), and the state
-//! the handlers share, which is only a NATS client and read-only config:
-//! the gateway keeps no state of its own. The API's routes are one list,
+//! the handlers share: a NATS client, config, the token table (reloaded
+//! from its file), and per-process counters for rate limits. The gateway
+//! keeps no domain state of its own. The API's routes are one list,
 //! [`api`], from which both the router and the OpenAPI document are made,
 //! so neither can miss a route.
 
