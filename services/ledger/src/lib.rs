@@ -18,7 +18,7 @@ use efa_proto::subjects;
 use efa_runtime::Shutdown;
 use tokio::sync::{mpsc, watch};
 
-pub use verify::{ChainReport, VerifyError, verify};
+pub use verify::{ChainReport, VerifyError, verify, verify_store};
 
 /// Commands waiting for the writer; beyond this, callers wait (bounded).
 const QUEUE_LEN_MAX: usize = 8192;

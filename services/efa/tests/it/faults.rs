@@ -50,28 +50,38 @@ const SEED_ENV: &str = "EFA_FAULTS_SEED";
 
 /// A point in time after which the test fails, naming what it was doing.
 #[derive(Debug, Clone, Copy)]
-struct Deadline(Instant);
+struct Deadline {
+    at: Instant,
+    limit: Duration,
+}
 
 impl Deadline {
     fn start() -> Self {
-        Self(Instant::now() + TEST_TIME_MAX)
+        Self::after(TEST_TIME_MAX)
+    }
+
+    fn after(limit: Duration) -> Self {
+        Self {
+            at: Instant::now() + limit,
+            limit,
+        }
     }
 
     fn check(&self, doing: &str) {
         assert!(
-            Instant::now() < self.0,
+            Instant::now() < self.at,
             "the test exceeded its time limit of {} s while {doing}",
-            TEST_TIME_MAX.as_secs()
+            self.limit.as_secs()
         );
     }
 
     async fn within<F: Future>(&self, doing: &str, future: F) -> F::Output {
-        let left = self.0.saturating_duration_since(Instant::now());
+        let left = self.at.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, future).await {
             Ok(output) => output,
             Err(_) => panic!(
                 "the test exceeded its time limit of {} s while {doing}",
-                TEST_TIME_MAX.as_secs()
+                self.limit.as_secs()
             ),
         }
     }
@@ -612,9 +622,14 @@ fn memory_kib(pid: u32) -> (u64, u64) {
 /// commands and the relay publishes them. It only runs when
 /// `EFA_RSS_COMMANDS` is set (it is slow and measures, it does not check);
 /// run it with `--release`, so that the child is the release binary.
+/// With `EFA_RSS_DATA_DIR` naming an existing data directory (say one that
+/// `efa generate` filled), the ledger continues that log, appending to it,
+/// and its relay first publishes the whole history to the test's stream.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ledger_peak_rss_under_load() {
     const TEST: u8 = 3;
+    /// Long enough for the relay to publish a 10-million-event history.
+    const MEASUREMENT_TIME_MAX: Duration = Duration::from_secs(30 * 60);
     let Some(commands) = std::env::var("EFA_RSS_COMMANDS")
         .ok()
         .and_then(|text| text.parse::<usize>().ok())
@@ -624,14 +639,28 @@ async fn ledger_peak_rss_under_load() {
         );
         return;
     };
-    let deadline = Deadline::start();
+    let deadline = Deadline::after(MEASUREMENT_TIME_MAX);
     let nats = TestNats::start();
-    let data = nats.scratch_dir("data");
+    let data = match std::env::var_os("EFA_RSS_DATA_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => nats.scratch_dir("data"),
+    };
     let url = nats.url();
     let client = efa_runtime::connect(&url, "rss-test").await.unwrap();
     let ledger = spawn_service("ledger", &url, &data);
     wait_for_service(&client, "efa-ledger").await;
     let (idle_rss, _) = memory_kib(ledger.0.id());
+    let read = ReadEvents {
+        from_seq: 1,
+        limit: 1,
+    };
+    let history = match efa_runtime::request(&client, subjects::LEDGER_READ, &read, COMMAND_TIMEOUT)
+        .await
+        .unwrap()
+    {
+        ReadReply::Events(page) => page.head_seq,
+        ReadReply::Rejected(rejection) => panic!("the read API refused: {rejection:?}"),
+    };
 
     let load = Load::new(client.clone(), (TEST, commands, COMMAND_TIMEOUT), deadline);
     load.faults_done.store(true, Ordering::SeqCst);
@@ -642,11 +671,12 @@ async fn ledger_peak_rss_under_load() {
         .unwrap();
     let elapsed = started.elapsed();
     let js = jetstream::new(client.clone());
-    wait_for_stream(&js, acks.len() as u64, deadline).await;
+    wait_for_stream(&js, history + acks.len() as u64, deadline).await;
     let (rss, peak) = memory_kib(ledger.0.id());
     println!(
-        "ledger process: RSS {idle_rss} KiB idle; after {} commands from {CLIENTS} clients \
-         ({:.0}/s, all published to the stream): RSS {rss} KiB, peak RSS (VmHWM) {peak} KiB",
+        "ledger process on a log of {history} events: RSS {idle_rss} KiB idle; after {} more \
+         commands from {CLIENTS} clients ({:.0}/s) and the whole log published to the stream: \
+         RSS {rss} KiB, peak RSS (VmHWM) {peak} KiB",
         acks.len(),
         acks.len() as f64 / elapsed.as_secs_f64()
     );

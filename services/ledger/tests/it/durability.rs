@@ -36,31 +36,29 @@ async fn the_chain_verifies_and_continues_across_restarts() {
     assert_eq!(efa_ledger::verify(&h.data_dir).unwrap().events, 4);
 }
 
-#[tokio::test]
-async fn a_flipped_byte_in_a_stored_event_is_caught() {
-    let mut h = Harness::start().await;
-    for n in 1..=3 {
-        h.send(&envelope(
-            n,
-            "land:04",
-            announce(&format!("dienst-{n}"), "04"),
-        ))
-        .await;
-    }
-    h.stop_ledger().await;
-    {
-        let db = sled::open(h.data_dir.join("ledger")).unwrap();
-        let key = efa_ledger::store::event_key(2);
-        let mut bytes = db.get(key).unwrap().unwrap().to_vec();
-        // Flip a byte inside the title text ("Dienst dienst-2"), keeping the record decodable.
-        let title_at = bytes.windows(6).position(|w| w == b"Dienst").unwrap();
-        bytes[title_at] ^= 0x20;
-        db.insert(key, bytes).unwrap();
-        db.flush().unwrap();
-    }
-    // sled releases its file lock from a background thread after the
-    // handle is dropped; wait for it (bounded).
-    let mut result = efa_ledger::verify(&h.data_dir);
+/// Flips the case of the `nth` "Dienst" (a title, so the record still
+/// decodes) in the sled value under `key`.
+fn flip_title_byte(data_dir: &std::path::Path, key: &[u8], nth: usize) {
+    let db = sled::open(data_dir.join("ledger")).unwrap();
+    let mut bytes = db.get(key).unwrap().unwrap().to_vec();
+    let title_at = bytes
+        .windows(6)
+        .enumerate()
+        .filter(|(_, w)| *w == b"Dienst")
+        .nth(nth)
+        .unwrap()
+        .0;
+    bytes[title_at] ^= 0x20;
+    db.insert(key, bytes).unwrap();
+    db.flush().unwrap();
+}
+
+/// Verifies, waiting (bounded) for sled to release its file lock, which it
+/// does from a background thread after the last handle is dropped.
+fn verify_when_unlocked(
+    data_dir: &std::path::Path,
+) -> Result<efa_ledger::ChainReport, efa_ledger::VerifyError> {
+    let mut result = efa_ledger::verify(data_dir);
     for _ in 0..250 {
         if !matches!(
             result,
@@ -71,13 +69,49 @@ async fn a_flipped_byte_in_a_stored_event_is_caught() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
-        result = efa_ledger::verify(&h.data_dir);
+        result = efa_ledger::verify(data_dir);
     }
+    result
+}
+
+fn assert_broken_at(
+    result: Result<efa_ledger::ChainReport, efa_ledger::VerifyError>,
+    expected_seq: u64,
+) {
     match result {
         Err(efa_ledger::VerifyError::Broken { seq, problem }) => {
-            assert_eq!(seq, 2, "{problem}");
+            assert_eq!(seq, expected_seq, "{problem}");
             assert!(problem.contains("hash"), "{problem}");
         }
-        other => panic!("tampering not caught: {other:?}"),
+        other => panic!("tampering with event {expected_seq} not caught: {other:?}"),
     }
+}
+
+/// The log holds a packed block (events 1 to 64) and newer events on their
+/// own; a flipped byte is caught, with its sequence named, in either.
+#[tokio::test]
+async fn a_flipped_byte_in_a_stored_event_is_caught() {
+    use efa_ledger::store::log::{BLOCK_LEN, block_key, event_key};
+    let mut h = Harness::start().await;
+    let events = BLOCK_LEN + 6;
+    for n in 1..=events {
+        let reply = h
+            .send(&envelope(
+                n as u8,
+                "land:04",
+                announce(&format!("dienst-{n}"), "04"),
+            ))
+            .await;
+        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+    }
+    h.stop_ledger().await;
+    assert_eq!(verify_when_unlocked(&h.data_dir).unwrap().events, events);
+
+    let loose = BLOCK_LEN + 2;
+    flip_title_byte(&h.data_dir, &event_key(loose), 0);
+    assert_broken_at(verify_when_unlocked(&h.data_dir), loose);
+
+    // Event 2 is the second title in block 0.
+    flip_title_byte(&h.data_dir, &block_key(0), 1);
+    assert_broken_at(verify_when_unlocked(&h.data_dir), 2);
 }

@@ -5,6 +5,7 @@
 mod commands;
 mod durability;
 mod lifecycle;
+mod packing;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,0 +1,388 @@
+//! The ledger's storage on sled: the only module that names sled. One tree,
+//! key prefixes for the kinds of record, so that everything one group
+//! commit writes goes into a single atomic `apply_batch`:
+//!
+//! - `e` + seq, `b` + block     -> the log, contiguous from 1 (see `log`)
+//! - `k` + bucket               -> `CommandRecord`s by command id
+//!   (idempotency, kept forever; see `buckets`)
+//! - `t` + bucket               -> `StoredStream`s by stream (the state the
+//!   domain decides on)
+//! - `m:head`                   -> `Head` (last seq and its hash)
+//! - `m:layout`                 -> the version of this key layout
+//!
+//! Durability: sled's `flush()` writes its buffers but does not fsync on
+//! Linux, so `commit` follows it with an fsync of sled's data file.
+
+mod buckets;
+pub mod log;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use efa_domain::StreamState;
+use efa_proto::{CommandId, CommandReply, Hash, SealedEvent, StreamId, codec};
+use serde::{Deserialize, Serialize};
+
+use buckets::{Bucket, BucketSpace};
+use log::{BLOCK_LEN, Block, block_key, block_of, event_key, first_seq_of, last_seq_of};
+
+const HEAD_KEY: &[u8] = b"m:head";
+const LAYOUT_KEY: &[u8] = b"m:layout";
+/// The key layout this code reads and writes. Layout 1 (one sled key per
+/// event, command record and stream) is not read any more.
+const LAYOUT: u16 = 2;
+/// sled's page cache; the default (1 GiB) is far more than the ledger needs.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// About a million buckets each: 10 million commands are ten per bucket.
+const COMMANDS: BucketSpace = BucketSpace::new(b'k', 20);
+const STREAMS: BucketSpace = BucketSpace::new(b't', 20);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("open ledger store at {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: sled::Error,
+    },
+    #[error("open ledger data file {path} for fsync: {source}")]
+    DataFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the ledger store at {path} has key layout {found}; this version reads layout {LAYOUT} only"
+    )]
+    Layout { path: PathBuf, found: u16 },
+    #[error("ledger store: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("fsync ledger data file: {0}")]
+    Fsync(#[source] std::io::Error),
+    #[error("ledger store holds an undecodable record under {key}: {source}")]
+    Corrupt {
+        key: String,
+        #[source]
+        source: codec::DecodeError,
+    },
+    #[error("ledger store holds an undecodable bucket or block under {key}: {source}")]
+    CorruptPacking {
+        key: String,
+        #[source]
+        source: postcard::Error,
+    },
+    #[error("event {seq} is missing from the log below the head")]
+    MissingEvent { seq: u64 },
+    #[error("encode a bucket or block: {0}")]
+    Encode(#[source] postcard::Error),
+}
+
+/// The last event of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: Hash,
+}
+
+/// What the ledger remembers about a processed command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandRecord {
+    /// SHA-256 of the command's encoding, to tell a retry from a reuse.
+    pub fingerprint: Hash,
+    pub reply: CommandReply,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StoredStream {
+    pub version: u64,
+    pub state: StreamState,
+}
+
+#[derive(Debug)]
+pub struct LedgerStore {
+    db: sled::Db,
+    data_file: File,
+}
+
+fn key_text(key: &[u8]) -> String {
+    String::from_utf8_lossy(key).into_owned()
+}
+
+fn decode_record<T: serde::de::DeserializeOwned>(
+    key: &[u8],
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    codec::decode(bytes).map_err(|source| StoreError::Corrupt {
+        key: key_text(key),
+        source,
+    })
+}
+
+impl LedgerStore {
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join("ledger");
+        let db = sled::Config::new()
+            .path(&path)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        match db.get(LAYOUT_KEY)? {
+            Some(found) => {
+                let found: u16 = decode_record(LAYOUT_KEY, &found)?;
+                if found != LAYOUT {
+                    return Err(StoreError::Layout { path, found });
+                }
+            }
+            // A fresh store; written durably by the first commit's fsync.
+            None if db.is_empty() => {
+                db.insert(LAYOUT_KEY, codec::encode(&LAYOUT))?;
+            }
+            None => return Err(StoreError::Layout { path, found: 1 }),
+        }
+        let data_path = path.join("db");
+        let data_file = File::open(&data_path).map_err(|source| StoreError::DataFile {
+            path: data_path,
+            source,
+        })?;
+        Ok(Self { db, data_file })
+    }
+
+    pub fn head(&self) -> Result<Head, StoreError> {
+        match self.db.get(HEAD_KEY)? {
+            Some(bytes) => decode_record(HEAD_KEY, &bytes),
+            None => Ok(Head::default()),
+        }
+    }
+
+    pub fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
+        self.bucketed(COMMANDS, &id.0)
+    }
+
+    pub fn stream(&self, id: &StreamId) -> Result<StoredStream, StoreError> {
+        Ok(self
+            .bucketed(STREAMS, &id.storage_key())?
+            .unwrap_or_default())
+    }
+
+    fn bucketed<T: serde::de::DeserializeOwned>(
+        &self,
+        space: BucketSpace,
+        record_key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        let bucket = self.bucket(&space.bucket_key(record_key))?;
+        bucket
+            .get(record_key)
+            .map(|bytes| decode_record(record_key, bytes))
+            .transpose()
+    }
+
+    fn bucket(&self, key: &[u8]) -> Result<Bucket, StoreError> {
+        match self.db.get(key)? {
+            None => Ok(Bucket::default()),
+            Some(bytes) => Bucket::decode(&bytes).map_err(|source| StoreError::CorruptPacking {
+                key: format!("{key:?}"),
+                source,
+            }),
+        }
+    }
+
+    fn block(&self, block: u64) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
+        let key = block_key(block);
+        let Some(bytes) = self.db.get(key)? else {
+            return Ok(None);
+        };
+        let corrupt = |source| StoreError::CorruptPacking {
+            key: format!(
+                "block {block} (events {} to {})",
+                first_seq_of(block),
+                last_seq_of(block)
+            ),
+            source,
+        };
+        let events = Block::decode(&bytes).map_err(corrupt)?.events;
+        if events.len() as u64 != BLOCK_LEN {
+            return Err(corrupt(postcard::Error::DeserializeUnexpectedEnd));
+        }
+        Ok(Some(events))
+    }
+
+    pub fn event(&self, seq: u64) -> Result<Option<SealedEvent>, StoreError> {
+        if seq == 0 {
+            return Ok(None);
+        }
+        let key = event_key(seq);
+        if let Some(bytes) = self.db.get(key)? {
+            return decode_record(&key, &bytes).map(Some);
+        }
+        // Not on its own (any more): in its block, if the log reaches it.
+        let Some(block) = self.block(block_of(seq))? else {
+            return Ok(None);
+        };
+        let at = (seq - first_seq_of(block_of(seq))) as usize;
+        decode_record(&key, &block[at]).map(Some)
+    }
+
+    /// Events from `from_seq` on, at most `limit` of them.
+    pub fn events_from(&self, from_seq: u64, limit: usize) -> Result<Vec<SealedEvent>, StoreError> {
+        let mut seq = from_seq.max(1);
+        let mut events = Vec::new();
+        while events.len() < limit {
+            let block = block_of(seq);
+            if let Some(encoded) = self.block(block)? {
+                let skip = (seq - first_seq_of(block)) as usize;
+                for bytes in encoded.iter().skip(skip).take(limit - events.len()) {
+                    events.push(decode_record(&event_key(seq), bytes)?);
+                    seq += 1;
+                }
+                continue;
+            }
+            let found_before = events.len();
+            for entry in self.db.range(event_key(seq)..event_key(u64::MAX)) {
+                let (key, bytes) = entry?;
+                // A gap means a commit packed these events into their block
+                // while we read; the outer loop finds them there.
+                if log::seq_of_event_key(&key) != Some(seq) {
+                    break;
+                }
+                events.push(decode_record(&key, &bytes)?);
+                seq += 1;
+                if events.len() == limit {
+                    break;
+                }
+            }
+            if events.len() == found_before && self.block(block_of(seq))?.is_none() {
+                break;
+            }
+        }
+        Ok(events)
+    }
+
+    /// Writes one group of changes atomically and makes it durable before
+    /// returning: `apply_batch`, sled `flush()`, then fsync of the data file.
+    pub fn commit(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let mut changes = sled::Batch::default();
+        self.pack_events(batch.events, &mut changes)?;
+        self.merge_into_buckets(COMMANDS, batch.commands, &mut changes)?;
+        self.merge_into_buckets(STREAMS, batch.streams, &mut changes)?;
+        if let Some(head) = batch.head {
+            changes.insert(HEAD_KEY, codec::encode(&head));
+        }
+        self.db.apply_batch(changes)?;
+        self.db.flush()?;
+        self.data_file.sync_all().map_err(StoreError::Fsync)?;
+        Ok(())
+    }
+
+    /// Writes the batch's events (ascending, following the head): a block
+    /// they complete as one block record, with the block's earlier events
+    /// moved out of their single keys; the rest under single keys.
+    fn pack_events(
+        &self,
+        events: Vec<(u64, Vec<u8>)>,
+        changes: &mut sled::Batch,
+    ) -> Result<(), StoreError> {
+        let mut by_block: BTreeMap<u64, Vec<(u64, Vec<u8>)>> = BTreeMap::new();
+        for (seq, bytes) in events {
+            by_block
+                .entry(block_of(seq))
+                .or_default()
+                .push((seq, bytes));
+        }
+        for (block, part) in by_block {
+            let (Some((first, _)), Some((last, _))) = (part.first(), part.last()) else {
+                continue;
+            };
+            if *last != last_seq_of(block) {
+                for (seq, bytes) in part {
+                    changes.insert(&event_key(seq), bytes);
+                }
+                continue;
+            }
+            let mut encoded = Vec::with_capacity(BLOCK_LEN as usize);
+            for seq in first_seq_of(block)..*first {
+                let key = event_key(seq);
+                let bytes = self.db.get(key)?.ok_or(StoreError::MissingEvent { seq })?;
+                encoded.push(bytes.to_vec());
+                changes.remove(&key);
+            }
+            encoded.extend(part.into_iter().map(|(_, bytes)| bytes));
+            let block_bytes = Block { events: encoded }
+                .encode()
+                .map_err(StoreError::Encode)?;
+            changes.insert(&block_key(block), block_bytes);
+        }
+        Ok(())
+    }
+
+    /// Reads each bucket the records fall into, puts them in, and writes
+    /// it back. Safe because the writer is the only one who commits.
+    fn merge_into_buckets(
+        &self,
+        space: BucketSpace,
+        records: Vec<Record>,
+        changes: &mut sled::Batch,
+    ) -> Result<(), StoreError> {
+        let mut by_bucket: BTreeMap<[u8; 5], Vec<Record>> = BTreeMap::new();
+        for (key, value) in records {
+            by_bucket
+                .entry(space.bucket_key(&key))
+                .or_default()
+                .push((key, value));
+        }
+        for (bucket_key, records) in by_bucket {
+            let mut bucket = self.bucket(&bucket_key)?;
+            for (key, value) in records {
+                bucket.put(key, value);
+            }
+            changes.insert(&bucket_key, bucket.encode().map_err(StoreError::Encode)?);
+        }
+        Ok(())
+    }
+}
+
+/// A record's key and its encoding, on its way into a bucket.
+type Record = (Vec<u8>, Vec<u8>);
+
+/// Changes collected for one group commit.
+#[derive(Debug, Default)]
+pub struct WriteBatch {
+    events: Vec<(u64, Vec<u8>)>,
+    commands: Vec<Record>,
+    streams: Vec<Record>,
+    head: Option<Head>,
+    pub is_empty: bool,
+}
+
+impl WriteBatch {
+    pub fn new() -> Self {
+        Self {
+            is_empty: true,
+            ..Self::default()
+        }
+    }
+
+    /// Events must come in sequence order, continuing the log.
+    pub fn put_event(&mut self, event: &SealedEvent) {
+        self.events.push((event.record.seq, codec::encode(event)));
+        self.is_empty = false;
+    }
+
+    pub fn put_command(&mut self, id: &CommandId, record: &CommandRecord) {
+        self.commands.push((id.0.to_vec(), codec::encode(record)));
+        self.is_empty = false;
+    }
+
+    pub fn put_stream(&mut self, id: &StreamId, stream: &StoredStream) {
+        self.streams.push((id.storage_key(), codec::encode(stream)));
+        self.is_empty = false;
+    }
+
+    pub fn put_head(&mut self, head: &Head) {
+        self.head = Some(*head);
+        self.is_empty = false;
+    }
+}
