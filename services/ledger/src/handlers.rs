@@ -10,7 +10,7 @@ use bytes::Bytes;
 use efa_proto::{
     CommandEnvelope, CommandReply, EventsPage, ReadEvents, ReadReply, Rejection, codec,
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument;
 
 use crate::store::LedgerStore;
@@ -79,16 +79,29 @@ async fn submit(queue: mpsc::Sender<Submission>, envelope: CommandEnvelope) -> C
     }
 }
 
-pub async fn handle_read(store: Arc<LedgerStore>, payload: Bytes) -> Vec<u8> {
+/// Serves the log up to `durable_head`, the last sequence the writer has
+/// fsynced (sled shows a batch to readers before its fsync).
+pub async fn handle_read(
+    store: Arc<LedgerStore>,
+    durable_head: watch::Receiver<u64>,
+    payload: Bytes,
+) -> Vec<u8> {
     let request: ReadEvents = match codec::decode(&payload) {
         Ok(request) => request,
         Err(error) => return codec::encode(&ReadReply::Rejected(error.into())),
     };
-    let limit = (request.limit as usize).clamp(1, READ_LEN_MAX);
+    let head_seq = *durable_head.borrow();
+    let from_seq = request.from_seq.max(1);
+    let limit = (request.limit as usize)
+        .clamp(1, READ_LEN_MAX)
+        .min((head_seq + 1).saturating_sub(from_seq) as usize);
     let read =
         tokio::task::spawn_blocking(move || -> Result<EventsPage, crate::store::StoreError> {
-            let head_seq = store.head()?.seq;
-            let mut events = store.events_from(request.from_seq, limit)?;
+            let mut events = if limit == 0 {
+                Vec::new()
+            } else {
+                store.events_from(from_seq, limit)?
+            };
             let mut bytes = 0;
             let fits = events
                 .iter()
@@ -117,4 +130,66 @@ pub async fn handle_read(store: Arc<LedgerStore>, payload: Bytes) -> Vec<u8> {
         }
     };
     codec::encode(&reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use efa_proto::*;
+
+    use super::*;
+    use crate::writer::Writer;
+
+    /// Events that sled already shows but the writer has not yet reported
+    /// durable are not served.
+    #[tokio::test]
+    async fn reads_stop_at_the_durable_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
+        let (head_tx, _) = watch::channel(0);
+        let mut writer = Writer::new(store.clone(), head_tx).unwrap();
+        let mut answers = Vec::new();
+        let submissions = (1..=3u8)
+            .map(|n| {
+                let envelope = CommandEnvelope {
+                    command_id: CommandId([n; 16]),
+                    actor: Actor::parse("admin").unwrap(),
+                    expected_version: None,
+                    effective: None,
+                    command: Command::RegisterKreis(RegisterKreis {
+                        key: KreisKey::parse(&format!("1606{n}")).unwrap(),
+                        name: format!("Kreis {n}"),
+                        population: None,
+                    }),
+                };
+                let (reply, answer) = oneshot::channel();
+                answers.push(answer);
+                Submission {
+                    fingerprint: fingerprint(&envelope),
+                    envelope,
+                    reply,
+                }
+            })
+            .collect();
+        writer.commit_group(submissions);
+        assert_eq!(store.head().unwrap().seq, 3);
+
+        let (_durable_tx, durable) = watch::channel(2);
+        let read = |from_seq| {
+            let payload = Bytes::from(codec::encode(&ReadEvents {
+                from_seq,
+                limit: 100,
+            }));
+            handle_read(store.clone(), durable.clone(), payload)
+        };
+        let ReadReply::Events(page) = codec::decode(&read(1).await).unwrap() else {
+            panic!("read refused")
+        };
+        assert_eq!(page.head_seq, 2);
+        let seqs: Vec<u64> = page.events.iter().map(|e| e.record.seq).collect();
+        assert_eq!(seqs, vec![1, 2]);
+        let ReadReply::Events(page) = codec::decode(&read(3).await).unwrap() else {
+            panic!("read refused")
+        };
+        assert!(page.events.is_empty());
+    }
 }

@@ -38,6 +38,8 @@ pub enum LedgerError {
     Service(String),
     #[error("start the writer thread: {0}")]
     Thread(#[source] std::io::Error),
+    #[error("the writer stopped after a failed group commit; restart the ledger")]
+    WriterFailed,
 }
 
 /// A started ledger, ready to `run`.
@@ -126,11 +128,12 @@ impl Ledger {
             move |p| handlers::handle_command(queue.clone(), p),
         ));
         let store = self.store.clone();
+        let durable_head = self.head.clone();
         let read_task = tokio::spawn(efa_runtime::endpoint::serve(
             reads,
             64,
             shutdown.clone(),
-            move |p| handlers::handle_read(store.clone(), p),
+            move |p| handlers::handle_read(store.clone(), durable_head.clone(), p),
         ));
         let js = async_nats::jetstream::new(self.nats.clone());
         let relay_task = tokio::spawn(relay::run(
@@ -141,13 +144,23 @@ impl Ledger {
             shutdown.clone(),
         ));
 
-        shutdown.cancelled().await;
+        // The writer drops its queue only when a group commit failed.
+        let writer_failed = tokio::select! {
+            _ = shutdown.cancelled() => false,
+            _ = self.queue.closed() => {
+                shutdown.cancel();
+                true
+            }
+        };
         let _ = tokio::join!(command_task, read_task, relay_task);
         let _ = self.service.stop().await;
         drop(self.queue);
         // The writer finishes the batch in hand and exits once the queue is closed.
         let writer = self.writer;
         let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        if writer_failed {
+            return Err(LedgerError::WriterFailed);
+        }
         tracing::info!("ledger stopped");
         Ok(())
     }

@@ -71,6 +71,10 @@ struct Pending {
 pub struct Writer {
     store: Arc<LedgerStore>,
     clock: Clock,
+    /// Set when a group commit failed: sled may hold part of it in memory
+    /// although it is not durable, so nothing more may be decided or
+    /// written against it until a restart recovers the durable state.
+    failed: bool,
     head: Head,
     last_recorded: Timestamp,
     published_head: watch::Sender<u64>,
@@ -95,21 +99,26 @@ impl Writer {
         clock: Clock,
     ) -> Result<Self, StoreError> {
         let head = store.head()?;
+        // The head record must point at an event the log holds.
         let last_recorded = match store.event(head.seq)? {
             Some(event) => event.record.recorded_at,
-            None => Timestamp::from_micros(0),
+            None if head.seq == 0 => Timestamp::from_micros(0),
+            None => return Err(StoreError::MissingEvent { seq: head.seq }),
         };
         head_tx.send_replace(head.seq);
         Ok(Self {
             store,
             clock,
+            failed: false,
             head,
             last_recorded,
             published_head: head_tx,
         })
     }
 
-    /// Runs until every sender is gone; meant for a dedicated thread.
+    /// Runs until every sender is gone, or until a group commit fails (then
+    /// it drops the queue, so that callers see it closed); meant for a
+    /// dedicated thread.
     pub fn run(mut self, mut queue: mpsc::Receiver<Submission>) {
         while let Some(first) = queue.blocking_recv() {
             let mut submissions = vec![first];
@@ -120,11 +129,28 @@ impl Writer {
                 }
             }
             self.commit_group(submissions);
+            if self.failed {
+                tracing::error!(
+                    head = self.head.seq,
+                    "ledger writer stopped after a failed group commit; a restart recovers the durable state"
+                );
+                return;
+            }
         }
         tracing::info!(head = self.head.seq, "ledger writer stopped");
     }
 
     pub fn commit_group(&mut self, submissions: Vec<Submission>) {
+        if self.failed {
+            for submission in submissions {
+                let _ = submission
+                    .reply
+                    .send(CommandReply::Rejected(Rejection::Unavailable {
+                        reason: "Speicherfehler im Ledger; Neustart nötig".into(),
+                    }));
+            }
+            return;
+        }
         // The recorded time never goes backwards, even if the clock does.
         let now = (self.clock)().max(self.last_recorded);
         let mut pending = Pending {
@@ -155,6 +181,7 @@ impl Writer {
                     Ok(()) => true,
                     Err(error) => {
                         tracing::error!(%error, "ledger group commit failed; nothing of this batch is acknowledged");
+                        self.failed = true;
                         false
                     }
                 }

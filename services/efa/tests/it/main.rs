@@ -118,13 +118,19 @@ pub fn demo_token(data: &std::path::Path, principal: &str) -> String {
     line.rsplit('\t').next().unwrap().to_owned()
 }
 
-/// `efa <service> --nats-url URL --data-dir DATA` as a guarded child
-/// (stdout discarded).
+/// `efa <service> --nats-url URL --data-dir DATA` as a guarded child. Its
+/// logs are discarded unless `EFA_TEST_CHILD_LOGS` is set; then they go to
+/// the test's stdout (run with `--nocapture`), to diagnose a failure.
 pub fn spawn_service(service: &str, url: &str, data: &std::path::Path) -> ChildGuard {
     let data = data.to_str().unwrap();
+    let logs = if std::env::var_os("EFA_TEST_CHILD_LOGS").is_some() {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    };
     ChildGuard(
         efa(&[service, "--nats-url", url, "--data-dir", data])
-            .stdout(Stdio::null())
+            .stdout(logs)
             .spawn()
             .unwrap(),
     )

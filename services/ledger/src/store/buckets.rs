@@ -27,6 +27,12 @@ impl BucketSpace {
         Self { prefix, bits }
     }
 
+    /// The first byte of every bucket key of this space.
+    #[cfg(test)]
+    pub fn prefix_byte(&self) -> u8 {
+        self.prefix
+    }
+
     /// The sled key of the bucket that holds `record_key`.
     pub fn bucket_key(&self, record_key: &[u8]) -> [u8; 5] {
         let digest = sha2::Sha256::digest(record_key);
@@ -58,6 +64,11 @@ impl Bucket {
             .binary_search_by(|(k, _)| k.as_slice().cmp(key))
             .ok()
             .map(|at| self.entries[at].1.as_slice())
+    }
+
+    #[cfg(test)]
+    pub fn entries(&self) -> &[(Vec<u8>, Vec<u8>)] {
+        &self.entries
     }
 
     pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {

@@ -11,8 +11,12 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Events per block record.
-pub const BLOCK_LEN: u64 = 64;
+/// Events per block record. Small enough that a leaf of up to 17 blocks of
+/// ordinary events (a few hundred bytes each) stays far below 128 KiB:
+/// sled 0.34 writes any larger item to a separate blob file, which its
+/// `flush()` does not fsync and which its recovery after a crash may
+/// remove, so the ledger's records must never need one.
+pub const BLOCK_LEN: u64 = 8;
 
 const LOOSE: u8 = b'e';
 const BLOCK: u8 = b'b';

@@ -15,6 +15,7 @@
 
 mod buckets;
 pub mod log;
+mod migrate;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -29,8 +30,8 @@ use log::{BLOCK_LEN, Block, block_key, block_of, event_key, first_seq_of, last_s
 
 const HEAD_KEY: &[u8] = b"m:head";
 const LAYOUT_KEY: &[u8] = b"m:layout";
-/// The key layout this code reads and writes. Layout 1 (one sled key per
-/// event, command record and stream) is not read any more.
+/// The key layout this code reads and writes. A store of layout 1 (one
+/// sled key per event, command record and stream) is migrated when opened.
 const LAYOUT: u16 = 2;
 /// sled's page cache; the default (1 GiB) is far more than the ledger needs.
 const CACHE_BYTES: u64 = 64 * 1024 * 1024;
@@ -130,7 +131,13 @@ impl LedgerStore {
                 path: path.clone(),
                 source,
             })?;
-        match db.get(LAYOUT_KEY)? {
+        let data_path = path.join("db");
+        let data_file = File::open(&data_path).map_err(|source| StoreError::DataFile {
+            path: data_path,
+            source,
+        })?;
+        let store = Self { db, data_file };
+        match store.db.get(LAYOUT_KEY)? {
             Some(found) => {
                 let found: u16 = decode_record(LAYOUT_KEY, &found)?;
                 if found != LAYOUT {
@@ -138,17 +145,13 @@ impl LedgerStore {
                 }
             }
             // A fresh store; written durably by the first commit's fsync.
-            None if db.is_empty() => {
-                db.insert(LAYOUT_KEY, codec::encode(&LAYOUT))?;
+            None if store.db.is_empty() => {
+                store.db.insert(LAYOUT_KEY, codec::encode(&LAYOUT))?;
             }
-            None => return Err(StoreError::Layout { path, found: 1 }),
+            // Written before layouts had a version: layout 1.
+            None => migrate::from_layout_1(&store)?,
         }
-        let data_path = path.join("db");
-        let data_file = File::open(&data_path).map_err(|source| StoreError::DataFile {
-            path: data_path,
-            source,
-        })?;
-        Ok(Self { db, data_file })
+        Ok(store)
     }
 
     pub fn head(&self) -> Result<Head, StoreError> {
@@ -320,7 +323,7 @@ impl LedgerStore {
 
     /// Reads each bucket the records fall into, puts them in, and writes
     /// it back. Safe because the writer is the only one who commits.
-    fn merge_into_buckets(
+    pub(crate) fn merge_into_buckets(
         &self,
         space: BucketSpace,
         records: Vec<Record>,

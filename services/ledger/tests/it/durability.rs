@@ -87,7 +87,7 @@ fn assert_broken_at(
     }
 }
 
-/// The log holds a packed block (events 1 to 64) and newer events on their
+/// The log holds a packed block (events 1 to `BLOCK_LEN`) and newer events on their
 /// own; a flipped byte is caught, with its sequence named, in either.
 #[tokio::test]
 async fn a_flipped_byte_in_a_stored_event_is_caught() {

@@ -113,4 +113,13 @@ fn events_read_back_whatever_the_group_commit_sizes() {
         }
     }
     assert_eq!(store.head().unwrap().seq, u64::from(total));
+    assert_no_sled_blobs(dir.path());
+}
+
+/// sled writes items over 128 KiB to blob files that it does not fsync;
+/// the ledger's records are kept small enough never to need one.
+fn assert_no_sled_blobs(data_dir: &std::path::Path) {
+    let blobs = data_dir.join("ledger").join("blobs");
+    let count = std::fs::read_dir(&blobs).map_or(0, |dir| dir.count());
+    assert_eq!(count, 0, "sled wrote {count} blob files");
 }
