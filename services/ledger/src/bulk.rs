@@ -8,10 +8,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use efa_proto::{CommandEnvelope, CommandReply};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 
 use crate::store::{Head, LedgerStore, StoreError};
-use crate::writer::{Clock, Submission, Writer, fingerprint};
+use crate::writer::{Clock, Writer};
 
 #[derive(Debug)]
 pub struct BulkLoader {
@@ -36,28 +36,7 @@ impl BulkLoader {
     /// Decides and appends `envelopes` in one durable group commit, in
     /// order, and returns each command's answer.
     pub fn load(&mut self, envelopes: Vec<CommandEnvelope>) -> Vec<CommandReply> {
-        let mut answers = Vec::with_capacity(envelopes.len());
-        let mut submissions = Vec::with_capacity(envelopes.len());
-        for envelope in envelopes {
-            let (reply, answer) = oneshot::channel();
-            submissions.push(Submission {
-                fingerprint: fingerprint(&envelope),
-                envelope,
-                reply,
-            });
-            answers.push(answer);
-        }
-        self.writer.commit_group(submissions);
-        answers
-            .into_iter()
-            .map(|mut answer| {
-                answer.try_recv().unwrap_or_else(|_| {
-                    CommandReply::Rejected(efa_proto::Rejection::Unavailable {
-                        reason: "keine Antwort des Schreibers".into(),
-                    })
-                })
-            })
-            .collect()
+        self.writer.commit_envelopes(envelopes)
     }
 
     /// The last event of the log.

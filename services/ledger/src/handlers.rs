@@ -147,30 +147,20 @@ mod tests {
         let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
         let (head_tx, _) = watch::channel(0);
         let mut writer = Writer::new(store.clone(), head_tx).unwrap();
-        let mut answers = Vec::new();
-        let submissions = (1..=3u8)
-            .map(|n| {
-                let envelope = CommandEnvelope {
-                    command_id: CommandId([n; 16]),
-                    actor: Actor::parse("admin").unwrap(),
-                    expected_version: None,
-                    effective: None,
-                    command: Command::RegisterKreis(RegisterKreis {
-                        key: KreisKey::parse(&format!("1606{n}")).unwrap(),
-                        name: format!("Kreis {n}"),
-                        population: None,
-                    }),
-                };
-                let (reply, answer) = oneshot::channel();
-                answers.push(answer);
-                Submission {
-                    fingerprint: fingerprint(&envelope),
-                    envelope,
-                    reply,
-                }
+        let envelopes = (1..=3u8)
+            .map(|n| CommandEnvelope {
+                command_id: CommandId([n; 16]),
+                actor: Actor::parse("admin").unwrap(),
+                expected_version: None,
+                effective: None,
+                command: Command::RegisterKreis(RegisterKreis {
+                    key: KreisKey::parse(&format!("1606{n}")).unwrap(),
+                    name: format!("Kreis {n}"),
+                    population: None,
+                }),
             })
             .collect();
-        writer.commit_group(submissions);
+        writer.commit_envelopes(envelopes);
         assert_eq!(store.head().unwrap().seq, 3);
 
         let (_durable_tx, durable) = watch::channel(2);

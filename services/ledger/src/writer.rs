@@ -140,6 +140,34 @@ impl Writer {
         tracing::info!(head = self.head.seq, "ledger writer stopped");
     }
 
+    /// Decides and appends `envelopes` in one group commit, in order, and
+    /// returns each command's answer: for callers without NATS (bulk
+    /// loading, tests).
+    pub fn commit_envelopes(&mut self, envelopes: Vec<CommandEnvelope>) -> Vec<CommandReply> {
+        let mut answers = Vec::with_capacity(envelopes.len());
+        let mut submissions = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            let (reply, answer) = oneshot::channel();
+            submissions.push(Submission {
+                fingerprint: fingerprint(&envelope),
+                envelope,
+                reply,
+            });
+            answers.push(answer);
+        }
+        self.commit_group(submissions);
+        answers
+            .into_iter()
+            .map(|mut answer| {
+                answer.try_recv().unwrap_or_else(|_| {
+                    CommandReply::Rejected(Rejection::Unavailable {
+                        reason: "keine Antwort des Schreibers".into(),
+                    })
+                })
+            })
+            .collect()
+    }
+
     pub fn commit_group(&mut self, submissions: Vec<Submission>) {
         if self.failed {
             for submission in submissions {

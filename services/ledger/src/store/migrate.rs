@@ -90,12 +90,12 @@ mod tests {
     use std::sync::Arc;
 
     use efa_proto::*;
-    use tokio::sync::{oneshot, watch};
+    use tokio::sync::watch;
 
     use super::*;
     use crate::store::buckets::Bucket;
     use crate::store::log::Block;
-    use crate::writer::{Submission, Writer, fingerprint};
+    use crate::writer::Writer;
 
     fn announce(n: u32) -> CommandEnvelope {
         let mut id = [0u8; 16];
@@ -119,27 +119,6 @@ mod tests {
                 reifegrad: Reifegrad::new(1).unwrap(),
             }),
         }
-    }
-
-    fn commit(writer: &mut Writer, envelopes: Vec<CommandEnvelope>) -> Vec<CommandReply> {
-        let mut answers = Vec::new();
-        let submissions = envelopes
-            .into_iter()
-            .map(|envelope| {
-                let (reply, answer) = oneshot::channel();
-                answers.push(answer);
-                Submission {
-                    fingerprint: fingerprint(&envelope),
-                    envelope,
-                    reply,
-                }
-            })
-            .collect();
-        writer.commit_group(submissions);
-        answers
-            .into_iter()
-            .map(|mut answer| answer.try_recv().unwrap())
-            .collect()
     }
 
     /// Rewrites a current store the way layout 1 kept it.
@@ -185,8 +164,8 @@ mod tests {
         let (events_before, stream_before) = {
             let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
             let mut writer = Writer::new(store.clone(), watch::channel(0).0).unwrap();
-            commit(&mut writer, (1..=100).map(announce).collect());
-            commit(&mut writer, (101..=total).map(announce).collect());
+            writer.commit_envelopes((1..=100).map(announce).collect());
+            writer.commit_envelopes((101..=total).map(announce).collect());
             let events = store.events_from(1, 1000).unwrap();
             let stream = store
                 .stream(&StreamId::Service(ServiceId::parse("dienst-7").unwrap()))
@@ -212,7 +191,7 @@ mod tests {
         assert_eq!(stream, stream_before);
 
         let mut writer = Writer::new(store.clone(), watch::channel(0).0).unwrap();
-        let answers = commit(&mut writer, (1..=total + 1).map(announce).collect());
+        let answers = writer.commit_envelopes((1..=total + 1).map(announce).collect());
         for (n, answer) in (1..=total + 1).zip(answers) {
             let CommandReply::Accepted(accepted) = answer else {
                 panic!("command {n}: {answer:?}")

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use efa_ledger::store::LedgerStore;
 use efa_ledger::store::log::BLOCK_LEN;
-use efa_ledger::writer::{Submission, Writer, fingerprint};
+use efa_ledger::writer::Writer;
 use efa_proto::*;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 
 use crate::announce;
 
@@ -24,28 +24,6 @@ fn command(n: u32) -> CommandEnvelope {
         effective: None,
         command: Command::AnnounceService(announce(&format!("dienst-{n}"), "04")),
     }
-}
-
-/// Commits `envelopes` as one group and returns the answers.
-fn commit(writer: &mut Writer, envelopes: Vec<CommandEnvelope>) -> Vec<CommandReply> {
-    let mut answers = Vec::new();
-    let submissions = envelopes
-        .into_iter()
-        .map(|envelope| {
-            let (reply, answer) = oneshot::channel();
-            answers.push(answer);
-            Submission {
-                fingerprint: fingerprint(&envelope),
-                envelope,
-                reply,
-            }
-        })
-        .collect();
-    writer.commit_group(submissions);
-    answers
-        .into_iter()
-        .map(|mut answer| answer.try_recv().unwrap())
-        .collect()
 }
 
 fn assert_log_reads_back(store: &LedgerStore, head: u64) {
@@ -78,7 +56,7 @@ fn events_read_back_whatever_the_group_commit_sizes() {
         let mut next = 1;
         for size in group_sizes {
             let envelopes = (next..next + size).map(command).collect();
-            for answer in commit(&mut writer, envelopes) {
+            for answer in writer.commit_envelopes(envelopes) {
                 assert!(matches!(answer, CommandReply::Accepted(_)), "{answer:?}");
             }
             next += size;
@@ -102,7 +80,7 @@ fn events_read_back_whatever_the_group_commit_sizes() {
 
     // Every command is remembered: sent again, each gets its first answer.
     let mut writer = Writer::new(store.clone(), watch::channel(0).0).unwrap();
-    let answers = commit(&mut writer, (1..=total).map(command).collect());
+    let answers = writer.commit_envelopes((1..=total).map(command).collect());
     for (n, answer) in (1..=total).zip(answers) {
         match answer {
             CommandReply::Accepted(accepted) => {
