@@ -4,7 +4,9 @@
 //! same commit writes them as one block record (`b` + block index) and
 //! removes their single keys. The log stays contiguous and append-only;
 //! the packing only keeps sled's key count, and so its memory, low
-//! (see `buckets` for why keys cost memory).
+//! (see `buckets` for why keys cost memory). A block of unusually large
+//! events stays unpacked, so readers look for an event under its own key
+//! first and then in its block.
 //!
 //! A block is a list of the events' own encodings, so a damaged event is
 //! still found by its sequence number.
@@ -17,6 +19,12 @@ use serde::{Deserialize, Serialize};
 /// `flush()` does not fsync and which its recovery after a crash may
 /// remove, so the ledger's records must never need one.
 pub const BLOCK_LEN: u64 = 8;
+
+/// A completed block whose events take more bytes than this is not packed:
+/// its events keep their single keys. With ordinary events (a few hundred
+/// bytes) every block is packed; the cap bounds a leaf of blocks to about
+/// 17 times this, below sled's 128 KiB, whatever the events hold.
+pub const BLOCK_BYTES_MAX: usize = 6 * 1024;
 
 const LOOSE: u8 = b'e';
 const BLOCK: u8 = b'b';

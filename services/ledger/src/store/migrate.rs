@@ -7,7 +7,7 @@
 
 use efa_proto::codec;
 
-use super::log::{block_key, event_key, last_seq_of};
+use super::log::{block_key, last_seq_of};
 use super::{COMMANDS, LAYOUT, LAYOUT_KEY, LedgerStore, STREAMS, StoreError};
 use crate::store::buckets::BucketSpace;
 
@@ -56,7 +56,7 @@ fn move_into_buckets(
 }
 
 /// Packs every block that the head has completed and that is still held
-/// as single events.
+/// as single events (unless it is too large to pack).
 fn pack_complete_blocks(store: &LedgerStore) -> Result<u64, StoreError> {
     let head = store.head()?;
     let mut packed = 0;
@@ -65,17 +65,9 @@ fn pack_complete_blocks(store: &LedgerStore) -> Result<u64, StoreError> {
         let mut changes = sled::Batch::default();
         let chunk_end = block + 256;
         while block < chunk_end && last_seq_of(block) <= head.seq {
-            if store.db.get(block_key(block))?.is_none() {
-                // As if the block's last event were being appended: the
-                // earlier ones move from their own keys into the block.
-                let last = last_seq_of(block);
-                let last_key = event_key(last);
-                let bytes = store
-                    .db
-                    .get(last_key)?
-                    .ok_or(StoreError::MissingEvent { seq: last })?;
-                store.pack_events(vec![(last, bytes.to_vec())], &mut changes)?;
-                changes.remove(&last_key);
+            if store.db.get(block_key(block))?.is_none()
+                && store.pack_block(block, &[], &mut changes)?
+            {
                 packed += 1;
             }
             block += 1;
@@ -94,7 +86,7 @@ mod tests {
 
     use super::*;
     use crate::store::buckets::Bucket;
-    use crate::store::log::Block;
+    use crate::store::log::{Block, event_key};
     use crate::writer::Writer;
 
     fn announce(n: u32) -> CommandEnvelope {

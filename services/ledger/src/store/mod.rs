@@ -26,7 +26,9 @@ use efa_proto::{CommandId, CommandReply, Hash, SealedEvent, StreamId, codec};
 use serde::{Deserialize, Serialize};
 
 use buckets::{Bucket, BucketSpace};
-use log::{BLOCK_LEN, Block, block_key, block_of, event_key, first_seq_of, last_seq_of};
+use log::{
+    BLOCK_BYTES_MAX, BLOCK_LEN, Block, block_key, block_of, event_key, first_seq_of, last_seq_of,
+};
 
 const HEAD_KEY: &[u8] = b"m:head";
 const LAYOUT_KEY: &[u8] = b"m:layout";
@@ -296,29 +298,51 @@ impl LedgerStore {
                 .push((seq, bytes));
         }
         for (block, part) in by_block {
-            let (Some((first, _)), Some((last, _))) = (part.first(), part.last()) else {
-                continue;
-            };
-            if *last != last_seq_of(block) {
-                for (seq, bytes) in part {
-                    changes.insert(&event_key(seq), bytes);
-                }
+            let completes = part
+                .last()
+                .is_some_and(|(last, _)| *last == last_seq_of(block));
+            if completes && self.pack_block(block, &part, changes)? {
                 continue;
             }
-            let mut encoded = Vec::with_capacity(BLOCK_LEN as usize);
-            for seq in first_seq_of(block)..*first {
-                let key = event_key(seq);
-                let bytes = self.db.get(key)?.ok_or(StoreError::MissingEvent { seq })?;
-                encoded.push(bytes.to_vec());
-                changes.remove(&key);
+            for (seq, bytes) in part {
+                changes.insert(&event_key(seq), bytes);
             }
-            encoded.extend(part.into_iter().map(|(_, bytes)| bytes));
-            let block_bytes = Block { events: encoded }
-                .encode()
-                .map_err(StoreError::Encode)?;
-            changes.insert(&block_key(block), block_bytes);
         }
         Ok(())
+    }
+
+    /// Adds to `changes` what moves the completed `block` into one block
+    /// record: the events in `new` (not stored yet) and the block's events
+    /// before them, read from their single keys, which are removed. Writes
+    /// nothing and returns false when the block would be larger than
+    /// `BLOCK_BYTES_MAX`; its events then keep their single keys.
+    fn pack_block(
+        &self,
+        block: u64,
+        new: &[(u64, Vec<u8>)],
+        changes: &mut sled::Batch,
+    ) -> Result<bool, StoreError> {
+        let first_new = new.first().map_or(last_seq_of(block) + 1, |(seq, _)| *seq);
+        let mut encoded = Vec::with_capacity(BLOCK_LEN as usize);
+        for seq in first_seq_of(block)..first_new {
+            let bytes = self
+                .db
+                .get(event_key(seq))?
+                .ok_or(StoreError::MissingEvent { seq })?;
+            encoded.push(bytes.to_vec());
+        }
+        encoded.extend(new.iter().map(|(_, bytes)| bytes.clone()));
+        if encoded.iter().map(Vec::len).sum::<usize>() > BLOCK_BYTES_MAX {
+            return Ok(false);
+        }
+        for seq in first_seq_of(block)..first_new {
+            changes.remove(&event_key(seq));
+        }
+        let record = Block { events: encoded }
+            .encode()
+            .map_err(StoreError::Encode)?;
+        changes.insert(&block_key(block), record);
+        Ok(true)
     }
 
     /// Reads each bucket the records fall into, puts them in, and writes

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use efa_ledger::store::LedgerStore;
-use efa_ledger::store::log::BLOCK_LEN;
+use efa_ledger::store::log::{BLOCK_LEN, block_key, event_key};
 use efa_ledger::writer::Writer;
 use efa_proto::*;
 use tokio::sync::watch;
@@ -92,6 +92,52 @@ fn events_read_back_whatever_the_group_commit_sizes() {
     }
     assert_eq!(store.head().unwrap().seq, u64::from(total));
     assert_no_sled_blobs(dir.path());
+}
+
+/// Blocks of unusually large events (here 100 LeiKa keys each, about
+/// 1.6 KB per event) stay unpacked and still read back; ordinary blocks
+/// after them are packed again.
+#[test]
+fn blocks_of_large_events_keep_their_single_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let large = |n: u32| {
+        let mut envelope = command(n);
+        if let Command::AnnounceService(announce) = &mut envelope.command {
+            announce.leika = (0..100)
+                .map(|k| format!("{:014}", u64::from(n) * 1000 + k))
+                .collect();
+        }
+        envelope
+    };
+    let total = 3 * BLOCK_LEN as u32;
+    {
+        let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
+        let mut writer = Writer::new(store.clone(), watch::channel(0).0).unwrap();
+        let mut envelopes: Vec<_> = (1..=2 * BLOCK_LEN as u32).map(large).collect();
+        envelopes.extend((2 * BLOCK_LEN as u32 + 1..=total).map(command));
+        for answer in writer.commit_envelopes(envelopes) {
+            assert!(matches!(answer, CommandReply::Accepted(_)), "{answer:?}");
+        }
+        assert_log_reads_back(&store, u64::from(total));
+        assert_eq!(
+            efa_ledger::verify_store(&store).unwrap().events,
+            u64::from(total)
+        );
+    }
+    let mut db = sled::open(dir.path().join("ledger"));
+    for _ in 0..250 {
+        if db.is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        db = sled::open(dir.path().join("ledger"));
+    }
+    let db = db.unwrap();
+    assert!(db.get(block_key(0)).unwrap().is_none());
+    assert!(db.get(block_key(1)).unwrap().is_none());
+    assert!(db.get(event_key(1)).unwrap().is_some());
+    assert!(db.get(block_key(2)).unwrap().is_some());
+    assert!(db.get(event_key(total.into())).unwrap().is_none());
 }
 
 /// sled writes items over 128 KiB to blob files that it does not fsync;
