@@ -56,7 +56,7 @@ pub enum StoreError {
         source: std::io::Error,
     },
     #[error(
-        "the ledger store at {path} has key layout {found}; this version reads layout {LAYOUT} only"
+        "the ledger store at {path} has key layout {found}, which this version does not know (it reads layout {LAYOUT} and migrates layout 1)"
     )]
     Layout { path: PathBuf, found: u16 },
     #[error("ledger store: {0}")]
@@ -248,8 +248,8 @@ impl LedgerStore {
             let found_before = events.len();
             for entry in self.db.range(event_key(seq)..event_key(u64::MAX)) {
                 let (key, bytes) = entry?;
-                // A gap means a commit packed these events into their block
-                // while we read; the outer loop finds them there.
+                // A gap: the next events are in their block (packed before,
+                // or by a commit while we read); the outer loop finds them.
                 if log::seq_of_event_key(&key) != Some(seq) {
                     break;
                 }
