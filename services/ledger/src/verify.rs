@@ -25,9 +25,10 @@ pub enum VerifyError {
 
 const PAGE_LEN: usize = 10_000;
 
-/// Verifies the log of the ledger whose data lives in `data_dir`.
+/// Verifies the log of the ledger whose data lives in `data_dir`, without
+/// changing it.
 pub fn verify(data_dir: &Path) -> Result<ChainReport, VerifyError> {
-    let store = LedgerStore::open(data_dir)?;
+    let store = LedgerStore::open_to_read(data_dir)?;
     verify_store(&store)
 }
 

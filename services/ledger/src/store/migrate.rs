@@ -138,15 +138,27 @@ mod tests {
         db.flush().unwrap();
     }
 
-    fn reopen(dir: &std::path::Path) -> LedgerStore {
-        // sled releases its lock from a background thread; wait (bounded).
+    /// Opens with `open`, waiting (bounded) for sled to release the lock,
+    /// which it does from a background thread.
+    fn reopen_with(
+        dir: &std::path::Path,
+        open: fn(&std::path::Path) -> Result<LedgerStore, StoreError>,
+    ) -> LedgerStore {
         for _ in 0..250 {
-            if let Ok(store) = LedgerStore::open(dir) {
+            if let Ok(store) = open(dir) {
                 return store;
             }
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        LedgerStore::open(dir).unwrap()
+        open(dir).unwrap()
+    }
+
+    fn reopen(dir: &std::path::Path) -> LedgerStore {
+        reopen_with(dir, LedgerStore::open)
+    }
+
+    fn reopen_to_read(dir: &std::path::Path) -> LedgerStore {
+        reopen_with(dir, LedgerStore::open_to_read)
     }
 
     #[test]
@@ -169,6 +181,22 @@ mod tests {
             assert!(store.db.scan_prefix(b"c").next().is_some());
             (events, stream)
         };
+
+        // `efa verify` reads a layout 1 store as it is and changes nothing.
+        let mut report = crate::verify::verify(dir.path());
+        for _ in 0..250 {
+            if report.is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            report = crate::verify::verify(dir.path());
+        }
+        assert_eq!(report.unwrap().events, u64::from(total));
+        {
+            let store = reopen_to_read(dir.path());
+            assert!(store.db.get(LAYOUT_KEY).unwrap().is_none());
+            assert!(store.db.scan_prefix(b"c").next().is_some());
+        }
 
         let store = Arc::new(reopen(dir.path()));
         assert!(store.db.scan_prefix(b"c").next().is_none());

@@ -123,7 +123,31 @@ fn decode_record<T: serde::de::DeserializeOwned>(
 }
 
 impl LedgerStore {
+    /// Opens the store for the writer: a fresh one gets the current layout,
+    /// one of layout 1 is migrated.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let (store, path) = Self::open_sled(dir)?;
+        match store.layout(&path)? {
+            Some(_) => {}
+            // A fresh store; written durably by the first commit's fsync.
+            None if store.db.is_empty() => {
+                store.db.insert(LAYOUT_KEY, codec::encode(&LAYOUT))?;
+            }
+            None => migrate::from_layout_1(&store)?,
+        }
+        Ok(store)
+    }
+
+    /// Opens the store for reading the log only (`efa verify`): changes
+    /// nothing, and reads a store of layout 1 as it is (its events are
+    /// all under single keys, which the current layout reads too).
+    pub fn open_to_read(dir: &Path) -> Result<Self, StoreError> {
+        let (store, path) = Self::open_sled(dir)?;
+        store.layout(&path)?;
+        Ok(store)
+    }
+
+    fn open_sled(dir: &Path) -> Result<(Self, PathBuf), StoreError> {
         let path = dir.join("ledger");
         let db = sled::Config::new()
             .path(&path)
@@ -138,22 +162,23 @@ impl LedgerStore {
             path: data_path,
             source,
         })?;
-        let store = Self { db, data_file };
-        match store.db.get(LAYOUT_KEY)? {
-            Some(found) => {
-                let found: u16 = decode_record(LAYOUT_KEY, &found)?;
-                if found != LAYOUT {
-                    return Err(StoreError::Layout { path, found });
-                }
-            }
-            // A fresh store; written durably by the first commit's fsync.
-            None if store.db.is_empty() => {
-                store.db.insert(LAYOUT_KEY, codec::encode(&LAYOUT))?;
-            }
-            // Written before layouts had a version: layout 1.
-            None => migrate::from_layout_1(&store)?,
+        Ok((Self { db, data_file }, path))
+    }
+
+    /// The store's key layout: `None` for a fresh store or one written
+    /// before layouts had a version (layout 1); an unknown one is an error.
+    fn layout(&self, path: &Path) -> Result<Option<u16>, StoreError> {
+        let Some(bytes) = self.db.get(LAYOUT_KEY)? else {
+            return Ok(None);
+        };
+        let found: u16 = decode_record(LAYOUT_KEY, &bytes)?;
+        if found != LAYOUT {
+            return Err(StoreError::Layout {
+                path: path.to_owned(),
+                found,
+            });
         }
-        Ok(store)
+        Ok(Some(found))
     }
 
     pub fn head(&self) -> Result<Head, StoreError> {
