@@ -87,31 +87,8 @@ mod tests {
     use super::*;
     use crate::store::buckets::Bucket;
     use crate::store::log::{Block, event_key};
+    use crate::store::tests::announce;
     use crate::writer::Writer;
-
-    fn announce(n: u32) -> CommandEnvelope {
-        let mut id = [0u8; 16];
-        id[..4].copy_from_slice(&n.to_be_bytes());
-        CommandEnvelope {
-            command_id: CommandId(id),
-            actor: Actor::parse("land:09").unwrap(),
-            expected_version: None,
-            effective: None,
-            command: Command::AnnounceService(AnnounceService {
-                service: ServiceId::parse(&format!("dienst-{n}")).unwrap(),
-                title: format!("Dienst {n}"),
-                lead: LandCode::new(9).unwrap(),
-                ozg_id: None,
-                leika: vec![],
-                themenfeld: "Familie & Kind".into(),
-                provider: "AKDB".into(),
-                channel: Channel::EfaMarktplatz,
-                cost_model: CostModel::EqualShares,
-                status: ServiceStatus::Planned,
-                reifegrad: Reifegrad::new(1).unwrap(),
-            }),
-        }
-    }
 
     /// Rewrites a current store the way layout 1 kept it.
     fn downgrade_to_layout_1(db: &sled::Db) {

@@ -16,6 +16,8 @@
 mod buckets;
 pub mod log;
 mod migrate;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::fs::File;

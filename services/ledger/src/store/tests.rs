@@ -1,0 +1,72 @@
+//! What the store does when a group commit cannot be made durable, and a
+//! command helper for the store's tests.
+
+use std::sync::Arc;
+
+use efa_proto::*;
+use tokio::sync::watch;
+
+use super::LedgerStore;
+use super::log::{BLOCK_LEN, event_key};
+use crate::writer::Writer;
+
+/// Land 09 announces `dienst-<n>`, under a command id made from `n`.
+pub(super) fn announce(n: u32) -> CommandEnvelope {
+    let mut id = [0u8; 16];
+    id[..4].copy_from_slice(&n.to_be_bytes());
+    CommandEnvelope {
+        command_id: CommandId(id),
+        actor: Actor::parse("land:09").unwrap(),
+        expected_version: None,
+        effective: None,
+        command: Command::AnnounceService(AnnounceService {
+            service: ServiceId::parse(&format!("dienst-{n}")).unwrap(),
+            title: format!("Dienst {n}"),
+            lead: LandCode::new(9).unwrap(),
+            ozg_id: None,
+            leika: vec![],
+            themenfeld: "Familie & Kind".into(),
+            provider: "AKDB".into(),
+            channel: Channel::EfaMarktplatz,
+            cost_model: CostModel::EqualShares,
+            status: ServiceStatus::Planned,
+            reifegrad: Reifegrad::new(1).unwrap(),
+        }),
+    }
+}
+
+/// A commit that fails (here: completing a block whose earlier event has
+/// gone missing) acknowledges nothing, and the writer decides nothing
+/// more until a restart: no command after it is accepted.
+#[test]
+fn a_failed_group_commit_stops_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
+    let (head_tx, head) = watch::channel(0);
+    let mut writer = Writer::new(store.clone(), head_tx).unwrap();
+    for answer in writer.commit_envelopes((1..=3).map(announce).collect()) {
+        assert!(matches!(answer, CommandReply::Accepted(_)), "{answer:?}");
+    }
+    store.db.remove(event_key(2)).unwrap();
+
+    let completing = (4..=BLOCK_LEN as u32).map(announce).collect();
+    for answer in writer.commit_envelopes(completing) {
+        assert!(
+            matches!(
+                answer,
+                CommandReply::Rejected(Rejection::Unavailable { .. })
+            ),
+            "{answer:?}"
+        );
+    }
+    let later = writer.commit_envelopes(vec![announce(100)]);
+    assert!(
+        matches!(
+            later[..],
+            [CommandReply::Rejected(Rejection::Unavailable { .. })]
+        ),
+        "{later:?}"
+    );
+    assert_eq!(*head.borrow(), 3);
+    assert_eq!(store.head().unwrap().seq, 3);
+}
