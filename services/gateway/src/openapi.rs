@@ -140,7 +140,8 @@ fn query_schema(name: &str) -> (Value, String) {
     let (schema, description): (Value, &str) = match name {
         "min_seq" => (
             json!({"type": "integer", "minimum": 0}),
-            "Lesen der eigenen Schreibvorgänge: erst antworten, wenn die Ansicht diese Sequenz kennt",
+            "Lesen der eigenen Schreibvorgänge: erst antworten, wenn die Ansicht diese Sequenz kennt \
+             (eine Sequenz, die das Ledger noch nicht hat, wird mit 422 abgelehnt)",
         ),
         "as_of" | "effective" => (
             json!({"type": "string", "format": "date"}),
@@ -275,7 +276,8 @@ fn get(id: &str, summary: &str, schema_name: &str) -> Op {
         "responses": {"200": {"description": "Die Ansicht",
             "content": {"application/json": {"schema": schema(schema_name)}}}},
     }))
-    .problems(&[400, 429, 502, 503])
+    // 422: a `min_seq` beyond the ledger's head.
+    .problems(&[400, 422, 429, 502, 503])
 }
 
 impl Op {

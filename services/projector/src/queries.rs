@@ -1,7 +1,10 @@
 //! Answering queries from the views. A query may ask for read-your-writes
 //! (`min_seq`): it waits, bounded, until the views have applied that
-//! sequence, and is told `Unavailable` when they have not in time. Every
-//! failure is a typed rejection; a query is never left unanswered. The
+//! sequence, and is told `Unavailable` when they have not in time. A
+//! `min_seq` beyond the ledger's durable head can never be reached; it is
+//! refused at once as invalid instead of holding the query for the whole
+//! wait. Every failure is a typed rejection; a query is never left
+//! unanswered. The
 //! reading itself (`read.rs`) runs on a blocking thread, with "today"
 //! taken here once per query.
 
@@ -9,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use efa_proto::{Date, Query, QueryReply, Rejection, Timestamp};
+use efa_proto::{Date, Query, QueryReply, ReadEvents, ReadReply, Rejection, Timestamp, subjects};
 use tokio::sync::watch;
 
 use crate::handle::StoreHandle;
@@ -22,7 +25,13 @@ pub struct Views {
     pub store: Arc<StoreHandle>,
     pub applied: watch::Receiver<u64>,
     pub wait_max: Duration,
+    /// To ask the ledger for its head when a query waits for a sequence.
+    pub nats: async_nats::Client,
 }
+
+/// How long a query waits for the ledger to tell its head before it
+/// simply waits for the views, as if the ledger had not answered.
+const LEDGER_HEAD_WAIT_MAX: Duration = Duration::from_millis(500);
 
 impl Views {
     /// Decodes a query, answers it and encodes the answer.
@@ -39,6 +48,18 @@ impl Views {
 
     #[tracing::instrument(level = "debug", skip_all, fields(min_seq = query.min_seq))]
     async fn reply(&self, query: Query) -> QueryReply {
+        if *self.applied.borrow() < query.min_seq
+            && let Some(head) = self.ledger_head().await
+            && query.min_seq > head
+        {
+            return QueryReply::Rejected(Rejection::invalid(
+                "min_seq",
+                format!(
+                    "Sequenz {} gibt es im Ledger noch nicht (Stand: {head})",
+                    query.min_seq
+                ),
+            ));
+        }
         if let Err(applied) = self.caught_up(query.min_seq).await {
             return QueryReply::Rejected(Rejection::Unavailable {
                 reason: format!(
@@ -62,6 +83,25 @@ impl Views {
                 tracing::error!(%error, "the view reader failed");
                 unreadable()
             }
+        }
+    }
+
+    /// The ledger's durable head, if the ledger answers in time.
+    async fn ledger_head(&self) -> Option<u64> {
+        let read = ReadEvents {
+            from_seq: u64::MAX,
+            limit: 1,
+        };
+        let reply: Result<ReadReply, _> = efa_runtime::request(
+            &self.nats,
+            subjects::LEDGER_READ,
+            &read,
+            LEDGER_HEAD_WAIT_MAX,
+        )
+        .await;
+        match reply {
+            Ok(ReadReply::Events(page)) => Some(page.head_seq),
+            Ok(ReadReply::Rejected(_)) | Err(_) => None,
         }
     }
 

@@ -107,6 +107,44 @@ async fn queries_wait_for_their_min_seq_within_bounds() {
     projector.stop().await.unwrap();
 }
 
+/// A `min_seq` the ledger has not reached yet can never be waited for: it
+/// is refused at once as invalid, not after the whole wait. One the ledger
+/// holds but the views have not applied yet is waited for as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_min_seq_beyond_the_ledger_head_is_refused_at_once() {
+    let nats = TestNats::start();
+    let client = connect(&nats.url()).await;
+    let js = event_stream(&client).await;
+    let ledger = FakeLedger::default();
+    publish(&js, &ledger.announce("wohngeld-antrag")).await;
+    ledger.serve_reads(&client).await;
+    let dir = tempfile::tempdir().unwrap();
+    let wait_max = Duration::from_secs(3);
+    let mut projector = Running::start(&client, dir.path(), wait_max).await;
+    projector.applied(1).await;
+
+    // Waiting would end in `Unavailable`; the refusal is `Invalid`.
+    match query(&client, 1000, QueryKind::Catalogue).await {
+        QueryReply::Rejected(Rejection::Invalid { field, reason }) => {
+            assert_eq!(field, "min_seq");
+            assert!(reason.contains("Stand: 1"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // The ledger holds event 2 before the stream does: the query waits.
+    let second = ledger.announce("kfz-zulassung");
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { catalogue(&client, 2).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    publish(&js, &second).await;
+    let view = waiting.await.unwrap();
+    assert!(view.as_of_seq >= 2);
+    projector.stop().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_projector_resumes_and_matches_a_rebuild() {
     let nats = TestNats::start();
