@@ -90,6 +90,27 @@ impl TestNats {
     }
 }
 
+/// sled releases a database's file lock from a background thread after the
+/// last handle is dropped, so a test that reopens a store at once may find
+/// it still locked. Calls `attempt` again while it fails with an error that
+/// `is_lock` recognises, every 20 ms for at most 5 s, and returns the last
+/// result.
+pub fn retry_while_locked<T, E>(
+    mut attempt: impl FnMut() -> Result<T, E>,
+    is_lock: impl Fn(&E) -> bool,
+) -> Result<T, E> {
+    let mut result = attempt();
+    for _ in 0..250 {
+        match &result {
+            Err(error) if is_lock(error) => {}
+            _ => return result,
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        result = attempt();
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

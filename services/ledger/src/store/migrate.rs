@@ -89,6 +89,7 @@ mod tests {
     use crate::store::log::{Block, event_key};
     use crate::store::tests::announce;
     use crate::writer::Writer;
+    use efa_testkit::retry_while_locked;
 
     /// Rewrites a current store the way layout 1 kept it.
     fn downgrade_to_layout_1(db: &sled::Db) {
@@ -115,27 +116,12 @@ mod tests {
         db.flush().unwrap();
     }
 
-    /// Opens with `open`, waiting (bounded) for sled to release the lock,
-    /// which it does from a background thread.
-    fn reopen_with(
-        dir: &std::path::Path,
-        open: fn(&std::path::Path) -> Result<LedgerStore, StoreError>,
-    ) -> LedgerStore {
-        for _ in 0..250 {
-            if let Ok(store) = open(dir) {
-                return store;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        open(dir).unwrap()
-    }
-
     fn reopen(dir: &std::path::Path) -> LedgerStore {
-        reopen_with(dir, LedgerStore::open)
+        retry_while_locked(|| LedgerStore::open(dir), |_| true).unwrap()
     }
 
     fn reopen_to_read(dir: &std::path::Path) -> LedgerStore {
-        reopen_with(dir, LedgerStore::open_to_read)
+        retry_while_locked(|| LedgerStore::open_to_read(dir), |_| true).unwrap()
     }
 
     #[test]
@@ -160,14 +146,7 @@ mod tests {
         };
 
         // `efa verify` reads a layout 1 store as it is and changes nothing.
-        let mut report = crate::verify::verify(dir.path());
-        for _ in 0..250 {
-            if report.is_ok() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-            report = crate::verify::verify(dir.path());
-        }
+        let report = retry_while_locked(|| crate::verify::verify(dir.path()), |_| true);
         assert_eq!(report.unwrap().events, u64::from(total));
         {
             let store = reopen_to_read(dir.path());

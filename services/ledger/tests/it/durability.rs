@@ -53,25 +53,19 @@ fn flip_title_byte(data_dir: &std::path::Path, key: &[u8], nth: usize) {
     db.flush().unwrap();
 }
 
-/// Verifies, waiting (bounded) for sled to release its file lock, which it
-/// does from a background thread after the last handle is dropped.
+/// Verifies, once sled has released its file lock.
 fn verify_when_unlocked(
     data_dir: &std::path::Path,
 ) -> Result<efa_ledger::ChainReport, efa_ledger::VerifyError> {
-    let mut result = efa_ledger::verify(data_dir);
-    for _ in 0..250 {
-        if !matches!(
-            result,
-            Err(efa_ledger::VerifyError::Store(
-                efa_ledger::store::StoreError::Open { .. }
-            ))
-        ) {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        result = efa_ledger::verify(data_dir);
-    }
-    result
+    efa_testkit::retry_while_locked(
+        || efa_ledger::verify(data_dir),
+        |error| {
+            matches!(
+                error,
+                efa_ledger::VerifyError::Store(efa_ledger::store::StoreError::Open { .. })
+            )
+        },
+    )
 }
 
 fn assert_broken_at(

@@ -10,6 +10,7 @@ use efa_ledger::store::LedgerStore;
 use efa_ledger::store::log::{BLOCK_LEN, block_key, event_key};
 use efa_ledger::writer::Writer;
 use efa_proto::*;
+use efa_testkit::retry_while_locked;
 use tokio::sync::watch;
 
 use crate::announce;
@@ -64,15 +65,7 @@ fn events_read_back_whatever_the_group_commit_sizes() {
             assert_log_reads_back(&store, u64::from(next - 1));
         }
     }
-    // sled releases its lock from a background thread; wait for it (bounded).
-    let mut reopened = LedgerStore::open(dir.path());
-    for _ in 0..250 {
-        if reopened.is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        reopened = LedgerStore::open(dir.path());
-    }
+    let reopened = retry_while_locked(|| LedgerStore::open(dir.path()), |_| true);
     let store = Arc::new(reopened.unwrap());
     let report = efa_ledger::verify_store(&store).unwrap();
     assert_eq!(report.events, u64::from(total));
@@ -124,15 +117,7 @@ fn blocks_of_large_events_keep_their_single_keys() {
             u64::from(total)
         );
     }
-    let mut db = sled::open(dir.path().join("ledger"));
-    for _ in 0..250 {
-        if db.is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        db = sled::open(dir.path().join("ledger"));
-    }
-    let db = db.unwrap();
+    let db = retry_while_locked(|| sled::open(dir.path().join("ledger")), |_| true).unwrap();
     assert!(db.get(block_key(0)).unwrap().is_none());
     assert!(db.get(block_key(1)).unwrap().is_none());
     assert!(db.get(event_key(1)).unwrap().is_some());
