@@ -10,7 +10,7 @@ use bytes::Bytes;
 use efa_proto::{
     CommandEnvelope, CommandReply, EventsPage, ReadEvents, ReadReply, Rejection, codec,
 };
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
 use crate::store::LedgerStore;
@@ -79,29 +79,17 @@ async fn submit(queue: mpsc::Sender<Submission>, envelope: CommandEnvelope) -> C
     }
 }
 
-/// Serves the log up to `durable_head`, the last sequence the writer has
-/// fsynced (sled shows a batch to readers before its fsync).
-pub async fn handle_read(
-    store: Arc<LedgerStore>,
-    durable_head: watch::Receiver<u64>,
-    payload: Bytes,
-) -> Vec<u8> {
+/// Serves the durable log (the store reads nothing beyond it).
+pub async fn handle_read(store: Arc<LedgerStore>, payload: Bytes) -> Vec<u8> {
     let request: ReadEvents = match codec::decode(&payload) {
         Ok(request) => request,
         Err(error) => return codec::encode(&ReadReply::Rejected(error.into())),
     };
-    let head_seq = *durable_head.borrow();
-    let from_seq = request.from_seq.max(1);
-    let limit = (request.limit as usize)
-        .clamp(1, READ_LEN_MAX)
-        .min((head_seq + 1).saturating_sub(from_seq) as usize);
+    let limit = (request.limit as usize).clamp(1, READ_LEN_MAX);
     let read =
         tokio::task::spawn_blocking(move || -> Result<EventsPage, crate::store::StoreError> {
-            let mut events = if limit == 0 {
-                Vec::new()
-            } else {
-                store.events_from(from_seq, limit)?
-            };
+            let head_seq = store.durable_seq();
+            let mut events = store.events_from(request.from_seq, limit)?;
             let mut bytes = 0;
             let fits = events
                 .iter()
@@ -139,13 +127,13 @@ mod tests {
     use super::*;
     use crate::writer::Writer;
 
-    /// Events that sled already shows but the writer has not yet reported
-    /// durable are not served.
+    /// Events that sled already shows but whose commit has not been
+    /// fsynced yet are not served.
     #[tokio::test]
     async fn reads_stop_at_the_durable_head() {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
-        let (head_tx, _) = watch::channel(0);
+        let (head_tx, _) = tokio::sync::watch::channel(0);
         let mut writer = Writer::new(store.clone(), head_tx).unwrap();
         let envelopes = (1..=3u8)
             .map(|n| CommandEnvelope {
@@ -163,13 +151,13 @@ mod tests {
         writer.commit_envelopes(envelopes);
         assert_eq!(store.head().unwrap().seq, 3);
 
-        let (_durable_tx, durable) = watch::channel(2);
+        store.pretend_durable_up_to(2);
         let read = |from_seq| {
             let payload = Bytes::from(codec::encode(&ReadEvents {
                 from_seq,
                 limit: 100,
             }));
-            handle_read(store.clone(), durable.clone(), payload)
+            handle_read(store.clone(), payload)
         };
         let ReadReply::Events(page) = codec::decode(&read(1).await).unwrap() else {
             panic!("read refused")

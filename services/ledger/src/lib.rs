@@ -128,12 +128,11 @@ impl Ledger {
             move |p| handlers::handle_command(queue.clone(), p),
         ));
         let store = self.store.clone();
-        let durable_head = self.head.clone();
         let read_task = tokio::spawn(efa_runtime::endpoint::serve(
             reads,
             64,
             shutdown.clone(),
-            move |p| handlers::handle_read(store.clone(), durable_head.clone(), p),
+            move |p| handlers::handle_read(store.clone(), p),
         ));
         let js = async_nats::jetstream::new(self.nats.clone());
         let relay_task = tokio::spawn(relay::run(

@@ -114,11 +114,8 @@ async fn publish_window(
     if from == head {
         return Ok(from);
     }
-    // Only up to the durable head: sled shows a batch to readers as soon
-    // as it is applied, before its fsync, and the stream must never hold
-    // an event that a crash could still take back.
-    let limit = (head - from).min(WINDOW_LEN_MAX as u64) as usize;
-    let events = store.events_from(from + 1, limit)?;
+    // The store reads only durable events, up to `head` at least.
+    let events = store.events_from(from + 1, WINDOW_LEN_MAX)?;
     if events.is_empty() {
         // Below the head the log has no gap; reading nothing is damage.
         return Err(crate::store::StoreError::MissingEvent { seq: from + 1 }.into());

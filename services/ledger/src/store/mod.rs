@@ -11,7 +11,11 @@
 //! - `m:layout`                 -> the version of this key layout
 //!
 //! Durability: sled's `flush()` writes its buffers but does not fsync on
-//! Linux, so `commit` follows it with an fsync of sled's data file.
+//! Linux, so `commit` follows it with an fsync of sled's data file. sled
+//! shows an applied batch to readers before that fsync, so the store keeps
+//! the last durable sequence itself and never reads the log beyond it:
+//! nothing a crash could still take back leaves through the relay or the
+//! read API.
 
 mod buckets;
 pub mod log;
@@ -22,6 +26,7 @@ mod tests;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use efa_domain::StreamState;
 use efa_proto::{CommandId, CommandReply, Hash, SealedEvent, StreamId, codec};
@@ -108,6 +113,9 @@ pub struct StoredStream {
 pub struct LedgerStore {
     db: sled::Db,
     data_file: File,
+    /// The last sequence on disk for sure: the head when opened, then the
+    /// head of each commit once its fsync has returned.
+    durable_seq: AtomicU64,
 }
 
 fn key_text(key: &[u8]) -> String {
@@ -164,7 +172,16 @@ impl LedgerStore {
             path: data_path,
             source,
         })?;
-        Ok((Self { db, data_file }, path))
+        let store = Self {
+            db,
+            data_file,
+            durable_seq: AtomicU64::new(0),
+        };
+        // What sled recovered on opening is on disk.
+        store
+            .durable_seq
+            .store(store.head()?.seq, Ordering::Release);
+        Ok((store, path))
     }
 
     /// The store's key layout: `None` for a fresh store or one written
@@ -242,8 +259,21 @@ impl LedgerStore {
         Ok(Some(events))
     }
 
+    /// The last sequence whose commit has been fsynced.
+    pub fn durable_seq(&self) -> u64 {
+        self.durable_seq.load(Ordering::Acquire)
+    }
+
+    /// Stands for a commit whose fsync has not returned yet: later events
+    /// are applied in sled but not durable.
+    #[cfg(test)]
+    pub(crate) fn pretend_durable_up_to(&self, seq: u64) {
+        self.durable_seq.store(seq, Ordering::Release);
+    }
+
+    /// A durable event of the log.
     pub fn event(&self, seq: u64) -> Result<Option<SealedEvent>, StoreError> {
-        if seq == 0 {
+        if seq == 0 || seq > self.durable_seq() {
             return Ok(None);
         }
         let key = event_key(seq);
@@ -258,9 +288,10 @@ impl LedgerStore {
         decode_record(&key, &block[at]).map(Some)
     }
 
-    /// Events from `from_seq` on, at most `limit` of them.
+    /// Durable events from `from_seq` on, at most `limit` of them.
     pub fn events_from(&self, from_seq: u64, limit: usize) -> Result<Vec<SealedEvent>, StoreError> {
         let mut seq = from_seq.max(1);
+        let limit = limit.min((self.durable_seq() + 1).saturating_sub(seq) as usize);
         let mut events = Vec::new();
         while events.len() < limit {
             let block = block_of(seq);
@@ -300,12 +331,16 @@ impl LedgerStore {
         self.pack_events(batch.events, &mut changes)?;
         self.merge_into_buckets(COMMANDS, batch.commands, &mut changes)?;
         self.merge_into_buckets(STREAMS, batch.streams, &mut changes)?;
-        if let Some(head) = batch.head {
+        let batch_head = batch.head;
+        if let Some(head) = batch_head {
             changes.insert(HEAD_KEY, codec::encode(&head));
         }
         self.db.apply_batch(changes)?;
         self.db.flush()?;
         self.data_file.sync_all().map_err(StoreError::Fsync)?;
+        if let Some(head) = batch_head {
+            self.durable_seq.store(head.seq, Ordering::Release);
+        }
         Ok(())
     }
 
