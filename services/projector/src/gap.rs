@@ -75,6 +75,19 @@ impl Ledger {
         self.read_with_retries(read, false, shutdown).await
     }
 
+    /// The ledger's durable head, asked once (a read of nothing); `None`
+    /// when the ledger does not answer within `timeout`.
+    pub async fn head(&self, timeout: Duration) -> Option<u64> {
+        let read = ReadEvents {
+            from_seq: u64::MAX,
+            limit: 1,
+        };
+        match efa_runtime::request(&self.client, subjects::LEDGER_READ, &read, timeout).await {
+            Ok(ReadReply::Events(page)) => Some(page.head_seq),
+            Ok(ReadReply::Rejected(_)) | Err(_) => None,
+        }
+    }
+
     /// One page starting at `read.from_seq`, retried with backoff while the
     /// ledger fails or (if `require_events`) does not have the first event
     /// asked for.

@@ -187,7 +187,7 @@ impl Projector {
             store: store.clone(),
             applied: applied.clone(),
             wait_max: config.query_wait_max,
-            nats: nats.clone(),
+            ledger: gap::Ledger::new(nats.clone()),
         });
         let rebuilder = Arc::new(live_rebuild::Rebuilder::new(
             versions,

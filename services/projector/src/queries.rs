@@ -12,9 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use efa_proto::{Date, Query, QueryReply, ReadEvents, ReadReply, Rejection, Timestamp, subjects};
+use efa_proto::{Date, Query, QueryReply, Rejection, Timestamp};
 use tokio::sync::watch;
 
+use crate::gap;
 use crate::handle::StoreHandle;
 use crate::read;
 
@@ -26,7 +27,7 @@ pub struct Views {
     pub applied: watch::Receiver<u64>,
     pub wait_max: Duration,
     /// To ask the ledger for its head when a query waits for a sequence.
-    pub nats: async_nats::Client,
+    pub ledger: gap::Ledger,
 }
 
 /// How long a query waits for the ledger to tell its head before it
@@ -49,7 +50,7 @@ impl Views {
     #[tracing::instrument(level = "debug", skip_all, fields(min_seq = query.min_seq))]
     async fn reply(&self, query: Query) -> QueryReply {
         if *self.applied.borrow() < query.min_seq
-            && let Some(head) = self.ledger_head().await
+            && let Some(head) = self.ledger.head(LEDGER_HEAD_WAIT_MAX).await
             && query.min_seq > head
         {
             return QueryReply::Rejected(Rejection::invalid(
@@ -83,25 +84,6 @@ impl Views {
                 tracing::error!(%error, "the view reader failed");
                 unreadable()
             }
-        }
-    }
-
-    /// The ledger's durable head, if the ledger answers in time.
-    async fn ledger_head(&self) -> Option<u64> {
-        let read = ReadEvents {
-            from_seq: u64::MAX,
-            limit: 1,
-        };
-        let reply: Result<ReadReply, _> = efa_runtime::request(
-            &self.nats,
-            subjects::LEDGER_READ,
-            &read,
-            LEDGER_HEAD_WAIT_MAX,
-        )
-        .await;
-        match reply {
-            Ok(ReadReply::Events(page)) => Some(page.head_seq),
-            Ok(ReadReply::Rejected(_)) | Err(_) => None,
         }
     }
 
