@@ -89,16 +89,23 @@ pub async fn handle_read(store: Arc<LedgerStore>, payload: Bytes) -> Vec<u8> {
     let read =
         tokio::task::spawn_blocking(move || -> Result<EventsPage, crate::store::StoreError> {
             let head_seq = store.durable_seq();
-            let mut events = store.events_from(request.from_seq, limit)?;
+            let stored = store.events_from(request.from_seq, limit)?;
+            // The page's size counts the events as they are stored (their
+            // encoding); at least one event, however large.
             let mut bytes = 0;
-            let fits = events
+            let fits = stored
                 .iter()
-                .take_while(|event| {
-                    bytes += codec::encode(*event).len();
+                .take_while(|stored| {
+                    bytes += stored.encoded.len();
                     bytes <= READ_BYTES_MAX
                 })
-                .count();
-            events.truncate(fits.max(1).min(events.len()));
+                .count()
+                .max(1);
+            let events = stored
+                .into_iter()
+                .take(fits)
+                .map(|stored| stored.event)
+                .collect();
             Ok(EventsPage { events, head_seq })
         })
         .await;

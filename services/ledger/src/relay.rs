@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, context::PublishErrorKind};
-use efa_proto::{codec, subjects};
+use efa_proto::subjects;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::store::LedgerStore;
+use crate::store::{LedgerStore, StoredEvent};
 
 /// Events published per round before waiting for their acks.
 const WINDOW_LEN_MAX: usize = 256;
@@ -121,9 +121,9 @@ async fn publish_window(
         return Err(crate::store::StoreError::MissingEvent { seq: from + 1 }.into());
     }
     let mut acks = Vec::with_capacity(events.len());
-    for event in &events {
+    for StoredEvent { event, encoded } in events {
         let message = jetstream::message::PublishMessage::build()
-            .payload(codec::encode(event).into())
+            .payload(encoded.into())
             .message_id(event.record.event_id.to_string())
             .expected_last_sequence(event.record.seq - 1);
         let ack = js

@@ -49,7 +49,7 @@ pub fn verify_store(store: &LedgerStore) -> Result<ChainReport, VerifyError> {
         if page.is_empty() {
             break;
         }
-        for event in page {
+        for event in page.into_iter().map(|stored| stored.event) {
             let seq = event.record.seq;
             let broken = |problem: &str| VerifyError::Broken {
                 seq: expected_seq,

@@ -109,6 +109,22 @@ pub struct StoredStream {
     pub state: StreamState,
 }
 
+/// A durable event as read from the log, with the bytes it is stored as
+/// (its `codec` encoding), so that the relay and the read API need not
+/// encode it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub event: SealedEvent,
+    pub encoded: Vec<u8>,
+}
+
+impl StoredEvent {
+    fn decode(key: &[u8], encoded: Vec<u8>) -> Result<Self, StoreError> {
+        let event = decode_record(key, &encoded)?;
+        Ok(Self { event, encoded })
+    }
+}
+
 #[derive(Debug)]
 pub struct LedgerStore {
     db: sled::Db,
@@ -289,7 +305,7 @@ impl LedgerStore {
     }
 
     /// Durable events from `from_seq` on, at most `limit` of them.
-    pub fn events_from(&self, from_seq: u64, limit: usize) -> Result<Vec<SealedEvent>, StoreError> {
+    pub fn events_from(&self, from_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
         let mut seq = from_seq.max(1);
         let limit = limit.min((self.durable_seq() + 1).saturating_sub(seq) as usize);
         let mut events = Vec::new();
@@ -297,8 +313,8 @@ impl LedgerStore {
             let block = block_of(seq);
             if let Some(encoded) = self.block(block)? {
                 let skip = (seq - first_seq_of(block)) as usize;
-                for bytes in encoded.iter().skip(skip).take(limit - events.len()) {
-                    events.push(decode_record(&event_key(seq), bytes)?);
+                for bytes in encoded.into_iter().skip(skip).take(limit - events.len()) {
+                    events.push(StoredEvent::decode(&event_key(seq), bytes)?);
                     seq += 1;
                 }
                 continue;
@@ -311,7 +327,7 @@ impl LedgerStore {
                 if log::seq_of_event_key(&key) != Some(seq) {
                     break;
                 }
-                events.push(decode_record(&key, &bytes)?);
+                events.push(StoredEvent::decode(&key, bytes.to_vec())?);
                 seq += 1;
                 if events.len() == limit {
                     break;

@@ -40,7 +40,7 @@ fn assert_log_reads_back(store: &LedgerStore, head: u64) {
             let expected = (head + 1).saturating_sub(from).min(limit as u64);
             assert_eq!(page.len() as u64, expected, "from {from}, limit {limit}");
             for (offset, event) in page.iter().enumerate() {
-                assert_eq!(event.record.seq, from + offset as u64);
+                assert_eq!(event.event.record.seq, from + offset as u64);
             }
         }
     }
