@@ -8,6 +8,7 @@ pub mod endpoint;
 pub mod jetstream;
 pub mod nats_server;
 pub mod rpc;
+pub mod secret_file;
 pub mod telemetry;
 
 pub use connect::connect;
