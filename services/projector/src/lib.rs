@@ -16,6 +16,7 @@ mod evolve;
 mod facts;
 mod gap;
 mod handle;
+mod index;
 mod live_rebuild;
 mod queries;
 mod read;

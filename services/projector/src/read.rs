@@ -1,15 +1,18 @@
-//! The store-reading layer of the queries: for each query, read the facts
-//! it needs (by key or prefix scan, each once) and hand them to the pure
-//! view function of `views`. Blocking (sled); the query handler runs it on
-//! a blocking thread. `today` is taken once per query by the caller.
+//! The reading layer of the queries: for each query, take what it needs
+//! from the store's in-memory index (the entities' facts, the adoptions
+//! counted on the day asked for) or, for histories and a municipality's or
+//! service's own adoption facts, from the store itself, and hand it to the
+//! pure view function of `views`. Blocking; the query handler runs it on a
+//! blocking thread. `today` is taken once per query by the caller.
 
 use std::collections::HashMap;
 
 use efa_proto::views::{HistorySubject, HistoryView, RolloutScope};
 use efa_proto::{Ags, CatalogueView, Date, LandCode, QueryKind, QueryReply, ServiceId};
 
+use crate::index::Index;
 use crate::store::{EventsOf, Store, StoreError};
-use crate::views::{self, Gemeinden, counted};
+use crate::views::{self, Gemeinden};
 
 const HISTORY_LIMIT_DEFAULT: u32 = 100;
 const HISTORY_LIMIT_MAX: u32 = 1000;
@@ -21,35 +24,39 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
         QueryKind::Catalogue => QueryReply::Catalogue(catalogue(store)?),
         QueryKind::Service(id) => QueryReply::Service(store.service(&id)?),
         QueryKind::Catalogue2 { filter, as_of } => {
-            QueryReply::Catalogue2(catalogue_page(store, &filter, day(as_of))?)
+            QueryReply::Catalogue2(catalogue_page(store, &filter, day(as_of)))
         }
         QueryKind::ServiceDetail { service, as_of } => {
-            QueryReply::ServiceDetail(service_detail(store, &service, day(as_of))?)
+            QueryReply::ServiceDetail(service_detail(store, &service, day(as_of)))
         }
-        QueryKind::Land { land, as_of } => QueryReply::Land(land_view(store, land, day(as_of))?),
+        QueryKind::Land { land, as_of } => QueryReply::Land(land_view(store, land, day(as_of))),
         QueryKind::Reuse { as_of } => {
-            QueryReply::Reuse(views::land::reuse(&store.all_service_facts()?, day(as_of)))
+            QueryReply::Reuse(views::land::reuse(store.index().services(), day(as_of)))
         }
         QueryKind::CostSharing { service, year } => {
-            let reference = reference(store)?;
+            let index = store.index();
+            let reference = reference(&index);
             QueryReply::CostSharing(
-                store
-                    .service_facts(&service)?
-                    .map(|facts| views::costs::cost_sharing(&facts, year, &reference)),
+                index
+                    .service(&service)
+                    .map(|facts| views::costs::cost_sharing(facts, year, &reference)),
             )
         }
-        QueryKind::LandCosts { land, year } => QueryReply::LandCosts(views::costs::land_costs(
-            land,
-            year,
-            &store.all_service_facts()?,
-            &reference(store)?,
-        )),
-        QueryKind::Rollout(scope) => QueryReply::Rollout(rollout(store, scope, today)?),
+        QueryKind::LandCosts { land, year } => {
+            let index = store.index();
+            QueryReply::LandCosts(views::costs::land_costs(
+                land,
+                year,
+                index.services(),
+                &reference(&index),
+            ))
+        }
+        QueryKind::Rollout(scope) => QueryReply::Rollout(rollout(store, scope, today)),
         QueryKind::Stalled {
             land,
             days_min,
             as_of,
-        } => QueryReply::Stalled(stalled(store, land, days_min, day(as_of))?),
+        } => QueryReply::Stalled(stalled(store, land, days_min, day(as_of))),
         QueryKind::Funnel {
             service,
             land,
@@ -70,17 +77,10 @@ fn catalogue_page(
     store: &Store,
     filter: &efa_proto::views::CatalogueFilter,
     day: Date,
-) -> Result<efa_proto::views::CataloguePage, StoreError> {
-    // Read first, so `as_of_seq` never claims more than the facts show.
-    let as_of_seq = store.checkpoint()?.seq;
-    let services = store.all_service_facts()?;
-    let gemeinden = store.gemeinden(None)?;
-    let adoptions = store.adoptions(None)?;
-    let counted = counted(&adoptions, &Gemeinden::new(&gemeinden), day);
-    let counts = views::stage_counts(&counted);
-    Ok(views::catalogue::page(
-        &services, &counts, filter, day, as_of_seq,
-    ))
+) -> efa_proto::views::CataloguePage {
+    let index = store.index();
+    let counts = index.stage_counts(day);
+    views::catalogue::page(index.services(), &counts, filter, day, index.seq())
 }
 
 fn stalled(
@@ -88,14 +88,11 @@ fn stalled(
     land: LandCode,
     days_min: u32,
     day: Date,
-) -> Result<efa_proto::views::StalledView, StoreError> {
-    let gemeinden = store.gemeinden(Some(land))?;
-    let gemeinden = Gemeinden::new(&gemeinden);
-    let adoptions = store.adoptions_by(&land.to_string())?;
-    let counted = counted(&adoptions, &gemeinden, day);
-    Ok(views::rollout::stalled(
-        land, days_min, &gemeinden, &counted, day,
-    ))
+) -> efa_proto::views::StalledView {
+    let index = store.index();
+    let gemeinden = Gemeinden::new(index.gemeinden(Some(land)));
+    let counted = index.counted_in(land, day);
+    views::rollout::stalled(land, days_min, &gemeinden, &counted, day)
 }
 
 /// `None` for a service unknown to the registry.
@@ -105,7 +102,7 @@ fn funnel(
     land: Option<LandCode>,
     day: Date,
 ) -> Result<Option<efa_proto::views::FunnelView>, StoreError> {
-    if store.service_facts(service)?.is_none() {
+    if store.index().service(service).is_none() {
         return Ok(None);
     }
     let adoptions = store.adoptions(Some(service))?;
@@ -123,9 +120,8 @@ fn catalogue(store: &Store) -> Result<CatalogueView, StoreError> {
     })
 }
 
-fn reference(store: &Store) -> Result<efa_domain::allocation::ReferenceData, StoreError> {
-    let (keys, populations) = store.reference()?;
-    Ok(views::costs::reference_data(&keys, &populations))
+fn reference(index: &Index) -> efa_domain::allocation::ReferenceData {
+    views::costs::reference_data(index.keys(), index.populations())
 }
 
 /// `None` for a service unknown or not announced by `day`.
@@ -133,60 +129,43 @@ fn service_detail(
     store: &Store,
     service: &ServiceId,
     day: Date,
-) -> Result<Option<efa_proto::views::ServiceDetail>, StoreError> {
-    let Some(facts) = store
-        .service_facts(service)?
-        .filter(|f| f.announced_by(day))
-    else {
-        return Ok(None);
-    };
-    let gemeinden = store.gemeinden(None)?;
-    let gemeinden = Gemeinden::new(&gemeinden);
-    let adoptions = store.adoptions(Some(service))?;
-    let counted = counted(&adoptions, &gemeinden, day);
-    let (_, populations) = store.reference()?;
-    Ok(Some(views::detail::service_detail(
-        &facts,
+) -> Option<efa_proto::views::ServiceDetail> {
+    let index = store.index();
+    let facts = index.service(service).filter(|f| f.announced_by(day))?;
+    let gemeinden = Gemeinden::new(index.gemeinden(None));
+    let counted = index.counted_of(service, day);
+    Some(views::detail::service_detail(
+        facts,
         &counted,
         &gemeinden,
-        &populations,
+        index.populations(),
         day,
-    )))
-}
-
-fn land_view(
-    store: &Store,
-    land: LandCode,
-    day: Date,
-) -> Result<efa_proto::views::LandView, StoreError> {
-    let services = store.all_service_facts()?;
-    let gemeinden = store.gemeinden(Some(land))?;
-    let gemeinden = Gemeinden::new(&gemeinden);
-    let adoptions = store.adoptions_by(&land.to_string())?;
-    let counted = counted(&adoptions, &gemeinden, day);
-    Ok(views::land::land_view(
-        land, &services, &gemeinden, &counted, day,
     ))
 }
 
-fn rollout(
-    store: &Store,
-    scope: RolloutScope,
-    today: Date,
-) -> Result<efa_proto::views::RolloutView, StoreError> {
+fn land_view(store: &Store, land: LandCode, day: Date) -> efa_proto::views::LandView {
+    let index = store.index();
+    let gemeinden = Gemeinden::new(index.gemeinden(Some(land)));
+    let counted = index.counted_in(land, day);
+    views::land::land_view(land, index.services(), &gemeinden, &counted, day)
+}
+
+fn rollout(store: &Store, scope: RolloutScope, today: Date) -> efa_proto::views::RolloutView {
     let day = scope.as_of.unwrap_or(today);
-    let services = store.all_service_facts()?;
-    let gemeinden = store.gemeinden(Some(scope.land))?;
-    let gemeinden = Gemeinden::new(&gemeinden);
-    let kreise = store.kreise(Some(scope.land))?;
-    let mut adoptions = store.adoptions_by(&scope.land.to_string())?;
+    let index = store.index();
+    let gemeinden = Gemeinden::new(index.gemeinden(Some(scope.land)));
+    let mut counted = index.counted_in(scope.land, day);
     if let Some(service) = &scope.service {
-        adoptions.retain(|a| a.service == *service);
+        counted.retain(|(id, _), _| *id == service);
     }
-    let counted = counted(&adoptions, &gemeinden, day);
-    Ok(views::rollout::rollout(
-        &scope, &services, &gemeinden, &kreise, &counted, day,
-    ))
+    views::rollout::rollout(
+        &scope,
+        index.services(),
+        &gemeinden,
+        index.kreise(Some(scope.land)),
+        &counted,
+        day,
+    )
 }
 
 fn history(
@@ -203,12 +182,11 @@ fn history(
         HistorySubject::All => EventsOf::All,
     };
     let (events, more) = store.events(&of, from_seq, limit)?;
+    let index = store.index();
     let mut names: HashMap<Ags, String> = HashMap::new();
     for sealed in &events {
         for ags in municipalities_named(&sealed.record.event) {
-            if !names.contains_key(&ags)
-                && let Some(gemeinde) = store.gemeinde(ags)?
-            {
+            if let Some(gemeinde) = index.gemeinde(ags) {
                 names.insert(ags, gemeinde.name_on(today).to_owned());
             }
         }
@@ -240,16 +218,20 @@ fn gemeinde(
     ags: Ags,
     day: Date,
 ) -> Result<Option<efa_proto::GemeindeView>, StoreError> {
-    if store.gemeinde(ags)?.is_none() {
+    let own_adoptions = store.adoptions_by(&ags.to_string())?;
+    let index = store.index();
+    if index.gemeinde(ags).is_none() {
         return Ok(None);
     }
-    let gemeinden = store.gemeinden(Some(ags.land()))?;
-    let gemeinden = Gemeinden::new(&gemeinden);
-    let adoptions = store.adoptions_by(&ags.land().to_string())?;
-    let counted = counted(&adoptions, &gemeinden, day);
-    let services = store.all_service_facts()?;
+    let gemeinden = Gemeinden::new(index.gemeinden(Some(ags.land())));
+    let counted = index.counted_for(ags, day);
     Ok(views::gemeinde::gemeinde_view(
-        ags, &gemeinden, &counted, &adoptions, &services, day,
+        ags,
+        &gemeinden,
+        &counted,
+        &own_adoptions,
+        index.services(),
+        day,
     ))
 }
 

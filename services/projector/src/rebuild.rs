@@ -16,10 +16,10 @@ use crate::apply::Applier;
 use crate::store::Store;
 use crate::testing::{Ledger, World, ags, announce_by, date, land, service_id};
 
-const SERVICES: [&str; 3] = ["aaa-service", "bbb-service", "ccc-service"];
-const MUNICIPALITIES: [&str; 4] = ["16051000", "16055000", "16071001", "01002000"];
+pub const SERVICES: [&str; 3] = ["aaa-service", "bbb-service", "ccc-service"];
+pub const MUNICIPALITIES: [&str; 4] = ["16051000", "16055000", "16071001", "01002000"];
 
-fn apply_all(dir: &Path, events: &[SealedEvent]) {
+pub fn apply_all(dir: &Path, events: &[SealedEvent]) {
     let store = Store::open(dir).unwrap();
     let (tx, _rx) = watch::channel(0);
     let mut applier = Applier::new(store, tx).unwrap();
@@ -112,7 +112,7 @@ fn municipal_events() -> impl Strategy<Value = Event> {
 
 /// Events with effective dates between 2019 and 2025, each recorded up
 /// to 60 days after it takes effect, and where to restart.
-fn histories() -> impl Strategy<Value = (Vec<(Event, i32, i32)>, usize)> {
+pub fn histories() -> impl Strategy<Value = (Vec<(Event, i32, i32)>, usize)> {
     let event = prop_oneof![service_events(), municipal_events()];
     prop::collection::vec((event, 0i32..2200, 0i32..60), 1..40).prop_flat_map(|events| {
         let len = events.len();

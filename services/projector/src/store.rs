@@ -23,6 +23,7 @@
 //! | `ix/ado/<ags>/<service>` | `()`: adoptions per municipality |
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use efa_proto::{Ags, Hash, LandCode, SealedEvent, ServiceId, ServiceView, StreamId};
 use serde::de::DeserializeOwned;
@@ -31,6 +32,7 @@ use sha2::{Digest, Sha256};
 use crate::facts::{
     AdoptionFacts, Facts, GemeindeFacts, KeyFacts, KreisFacts, PopulationFacts, ServiceFacts,
 };
+use crate::index::{self, Index};
 
 /// The last applied ledger sequence, big-endian u64.
 const CHECKPOINT_SEQ: &[u8] = b"meta/checkpoint";
@@ -100,10 +102,22 @@ pub enum EventsOf {
     All,
 }
 
-/// A handle to the view store; clones share the same database.
-#[derive(Debug, Clone)]
+/// A handle to the view store; clones share the same database and the
+/// same in-memory index (`index/`), which every commit updates.
+#[derive(Clone)]
 pub struct Store {
     db: sled::Db,
+    index: Arc<RwLock<Index>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `try_read`: a store may be printed while a commit holds the index.
+        let index_seq = self.index.try_read().ok().map(|index| index.seq());
+        f.debug_struct("Store")
+            .field("index_seq", &index_seq)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Store {
@@ -117,7 +131,15 @@ impl Store {
         let mut attempts = 1;
         loop {
             match sled::Config::new().path(path).open() {
-                Ok(db) => return Ok(Self { db }),
+                Ok(db) => {
+                    let store = Self {
+                        db,
+                        index: Arc::default(),
+                    };
+                    let index = store.build_index()?;
+                    *store.index.write().unwrap_or_else(PoisonError::into_inner) = index;
+                    return Ok(store);
+                }
                 Err(source) if attempts < OPEN_ATTEMPTS && is_locked(&source) => {
                     attempts += 1;
                     std::thread::sleep(OPEN_RETRY_AFTER);
@@ -130,6 +152,36 @@ impl Store {
                 }
             }
         }
+    }
+
+    /// The in-memory index, standing at the last committed checkpoint.
+    /// Hold it only for one query: every commit waits for it.
+    pub fn index(&self) -> RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Builds the index from the facts in the store.
+    fn build_index(&self) -> Result<Index, StoreError> {
+        let seq = self.checkpoint()?.seq;
+        let mut entities: Vec<Facts> = Vec::new();
+        entities.extend(
+            self.all_service_facts()?
+                .into_iter()
+                .map(|f| Facts::Service(Box::new(f))),
+        );
+        entities.extend(self.gemeinden(None)?.into_iter().map(Facts::Gemeinde));
+        entities.extend(self.kreise(None)?.into_iter().map(Facts::Kreis));
+        let (keys, populations) = self.reference()?;
+        entities.extend(keys.into_iter().map(Facts::Key));
+        entities.extend(populations.into_iter().map(Facts::Population));
+        let adoptions = |each: &mut dyn FnMut(AdoptionFacts)| {
+            for entry in self.db.scan_prefix(ADOPTION_FACTS) {
+                let (key, bytes) = entry?;
+                each(decode_view(&key, &bytes)?);
+            }
+            Ok(())
+        };
+        Index::build(seq, entities, adoptions, self)
     }
 
     pub fn checkpoint(&self) -> Result<Checkpoint, StoreError> {
@@ -190,17 +242,9 @@ impl Store {
             .collect()
     }
 
-    pub fn service_facts(&self, id: &ServiceId) -> Result<Option<ServiceFacts>, StoreError> {
-        self.get(&facts_key(&StreamId::Service(id.clone())))
-    }
-
     /// Every service's facts, ordered by id.
     pub fn all_service_facts(&self) -> Result<Vec<ServiceFacts>, StoreError> {
         self.scan(SERVICE_FACTS)
-    }
-
-    pub fn gemeinde(&self, ags: Ags) -> Result<Option<GemeindeFacts>, StoreError> {
-        self.get(&facts_key(&StreamId::Gemeinde(ags)))
     }
 
     /// The municipalities of `land` (every one when `None`), by AGS.
@@ -289,25 +333,25 @@ impl Store {
     /// Writes `changes` and the new `checkpoint` in one atomic batch.
     pub fn commit(&self, checkpoint: Checkpoint, changes: Vec<Change>) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
-        for change in changes {
+        for change in &changes {
             match change {
                 Change::PutService(view) => {
-                    batch.insert(service_key(&view.id), efa_proto::encode(&view))
+                    batch.insert(service_key(&view.id), efa_proto::encode(view))
                 }
-                Change::RemoveService(id) => batch.remove(service_key(&id)),
+                Change::RemoveService(id) => batch.remove(service_key(id)),
                 Change::PutFacts(facts) => {
-                    batch.insert(facts_key(&facts.stream()), encode_facts(&facts))
+                    batch.insert(facts_key(&facts.stream()), encode_facts(facts))
                 }
                 Change::PutEvent(sealed) => batch.insert(
                     seq_key(EVENTS.as_bytes(), sealed.record.seq),
-                    efa_proto::encode(&sealed),
+                    efa_proto::encode(sealed),
                 ),
                 Change::IndexService(id, seq) => batch.insert(
-                    seq_key(format!("{HISTORY_SERVICE}{id}/").as_bytes(), seq),
+                    seq_key(format!("{HISTORY_SERVICE}{id}/").as_bytes(), *seq),
                     &b""[..],
                 ),
                 Change::IndexGemeinde(ags, seq) => batch.insert(
-                    seq_key(format!("{HISTORY_GEMEINDE}{ags}/").as_bytes(), seq),
+                    seq_key(format!("{HISTORY_GEMEINDE}{ags}/").as_bytes(), *seq),
                     &b""[..],
                 ),
                 Change::IndexAdoption(ags, id) => batch.insert(
@@ -318,8 +362,19 @@ impl Store {
         }
         batch.insert(CHECKPOINT_SEQ, &checkpoint.seq.to_be_bytes());
         batch.insert(CHECKPOINT_HASH, &checkpoint.hash);
+        // The index is updated under its write lock right after the batch,
+        // so a query sees the views of one checkpoint or the next, never
+        // a mix.
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
         self.db.apply_batch(batch)?;
-        Ok(())
+        let changed: Vec<&Facts> = changes
+            .iter()
+            .filter_map(|change| match change {
+                Change::PutFacts(facts) => Some(facts),
+                _ => None,
+            })
+            .collect();
+        index.update(checkpoint.seq, &changed, self)
     }
 
     /// Makes everything written so far durable.
@@ -341,6 +396,26 @@ impl Store {
             }
         }
         Ok(hex::encode(hasher.finalize()))
+    }
+}
+
+impl index::Source for Store {
+    fn adoption(&self, service: &ServiceId, ags: Ags) -> Result<Option<AdoptionFacts>, StoreError> {
+        self.get(&facts_key(&StreamId::Adoption(service.clone(), ags)))
+    }
+
+    fn services_adopted_by(&self, ags: Ags) -> Result<Vec<ServiceId>, StoreError> {
+        let prefix = format!("{ADOPTIONS_BY_AGS}{ags}/");
+        self.db
+            .scan_prefix(&prefix)
+            .map(|entry| {
+                let (key, _) = entry?;
+                std::str::from_utf8(&key[prefix.len()..])
+                    .ok()
+                    .and_then(|id| ServiceId::parse(id).ok())
+                    .ok_or_else(|| corrupt(&key, "not a service id after the AGS"))
+            })
+            .collect()
     }
 }
 

@@ -1,0 +1,359 @@
+//! The views' working set, in memory and kept up to date at apply time, so
+//! that no query reads or counts history: the facts of every service,
+//! municipality, Kreis, allocation key and population figure (a few
+//! thousand entries, sorted for range reads), and for every service and
+//! municipality the adoption that counts for it as pieces of time
+//! (`pieces.rs`), with each service's stage counts by effective day
+//! (`timeline.rs`). An answer "as of" any day is a lookup in these.
+//!
+//! The index is derived: the view store holds the facts it is built from,
+//! builds it when opened, and updates it in the same call that commits a
+//! batch, so it always stands at the store's checkpoint. Adoption facts
+//! stay in the store; the index reads the few it needs when a change
+//! touches them (`Source`).
+
+pub mod pieces;
+#[cfg(test)]
+mod tests;
+pub mod timeline;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use efa_proto::{Ags, Date, LandCode, ServiceId};
+
+use crate::facts::{
+    AdoptionFacts, Facts, GemeindeFacts, KeyFacts, KreisFacts, PopulationFacts, ServiceFacts,
+};
+use crate::store::StoreError;
+use crate::views::CountedAdoptions;
+use pieces::Piece;
+use timeline::{StageCounts, Timeline};
+
+/// Where the index reads the adoption facts a change touches.
+pub trait Source {
+    /// The facts of `ags`'s adoptions of `service`, if any.
+    fn adoption(&self, service: &ServiceId, ags: Ags) -> Result<Option<AdoptionFacts>, StoreError>;
+    /// The services `ags` has adoption facts of.
+    fn services_adopted_by(&self, ags: Ags) -> Result<Vec<ServiceId>, StoreError>;
+}
+
+/// A service as the index numbers it (in the order first seen).
+type ServiceNo = u32;
+
+#[derive(Debug, Default)]
+pub struct Index {
+    /// The ledger sequence the index reflects (the store's checkpoint).
+    seq: u64,
+    services: Vec<ServiceFacts>,
+    gemeinden: Vec<GemeindeFacts>,
+    kreise: Vec<KreisFacts>,
+    keys: Vec<KeyFacts>,
+    populations: Vec<PopulationFacts>,
+    service_nos: HashMap<ServiceId, ServiceNo>,
+    service_ids: Vec<ServiceId>,
+    /// The counted adoptions by the municipality they count for.
+    by_target: BTreeMap<(Ags, ServiceNo), Box<[Piece]>>,
+    /// The same keys, by service.
+    by_service: BTreeSet<(ServiceNo, Ags)>,
+    /// Stage counts per service (by number).
+    stages: Vec<Timeline>,
+    /// Mergers: who merged into whom, and the reverse.
+    successor: HashMap<Ags, Ags>,
+    predecessors: HashMap<Ags, BTreeSet<Ags>>,
+}
+
+impl Index {
+    /// The ledger sequence the index stands at.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Every service's facts, by id.
+    pub fn services(&self) -> &[ServiceFacts] {
+        &self.services
+    }
+
+    pub fn service(&self, id: &ServiceId) -> Option<&ServiceFacts> {
+        find(&self.services, id, |s| &s.id)
+    }
+
+    /// The municipalities of `land` (every one when `None`), by AGS.
+    pub fn gemeinden(&self, land: Option<LandCode>) -> &[GemeindeFacts] {
+        match land {
+            None => &self.gemeinden,
+            Some(land) => range_of(&self.gemeinden, |g| g.ags.land().cmp(&land)),
+        }
+    }
+
+    pub fn gemeinde(&self, ags: Ags) -> Option<&GemeindeFacts> {
+        find(&self.gemeinden, &ags, |g| &g.ags)
+    }
+
+    /// The Kreise of `land` (every one when `None`), by key.
+    pub fn kreise(&self, land: Option<LandCode>) -> &[KreisFacts] {
+        match land {
+            None => &self.kreise,
+            Some(land) => range_of(&self.kreise, |k| k.key.land().cmp(&land)),
+        }
+    }
+
+    pub fn keys(&self) -> &[KeyFacts] {
+        &self.keys
+    }
+
+    pub fn populations(&self) -> &[PopulationFacts] {
+        &self.populations
+    }
+
+    /// The per-stage counts of the counted adoptions of every service with
+    /// any, on `day`.
+    pub fn stage_counts(&self, day: Date) -> HashMap<&ServiceId, StageCounts> {
+        self.service_ids
+            .iter()
+            .zip(&self.stages)
+            .map(|(id, timeline)| (id, timeline.on(day)))
+            .filter(|(_, counts)| *counts != [0; 5])
+            .collect()
+    }
+
+    /// The counted adoptions on `day` for the municipalities of `land`.
+    pub fn counted_in(&self, land: LandCode, day: Date) -> CountedAdoptions<'_> {
+        let first = Ags::try_from(u32::from(u8::from(land)) * 1_000_000)
+            .expect("a Land code followed by six zeros is an AGS");
+        self.counted_where(
+            self.by_target
+                .range((first, 0)..)
+                .take_while(|((ags, _), _)| ags.land() == land),
+            day,
+        )
+    }
+
+    /// The counted adoptions on `day` for the municipality `ags`.
+    pub fn counted_for(&self, ags: Ags, day: Date) -> CountedAdoptions<'_> {
+        self.counted_where(self.by_target.range((ags, 0)..=(ags, ServiceNo::MAX)), day)
+    }
+
+    /// The counted adoptions of `service` on `day`, everywhere.
+    pub fn counted_of(&self, service: &ServiceId, day: Date) -> CountedAdoptions<'_> {
+        let Some(&no) = self.service_nos.get(service) else {
+            return CountedAdoptions::new();
+        };
+        let cells = self
+            .by_service
+            .range((no, ags_first())..=(no, ags_last()))
+            .filter_map(|&(no, ags)| self.by_target.get_key_value(&(ags, no)));
+        self.counted_where(cells, day)
+    }
+
+    fn counted_where<'a>(
+        &'a self,
+        cells: impl Iterator<Item = (&'a (Ags, ServiceNo), &'a Box<[Piece]>)>,
+        day: Date,
+    ) -> CountedAdoptions<'a> {
+        cells
+            .filter_map(|(&(ags, no), pieces)| {
+                let counted = pieces::on(pieces, day)?;
+                Some(((&self.service_ids[no as usize], ags), counted))
+            })
+            .collect()
+    }
+
+    /// Takes in facts a committed batch wrote, at `seq`: replaces the
+    /// entities' facts and recounts what their change touches.
+    pub fn update(
+        &mut self,
+        seq: u64,
+        changed: &[&Facts],
+        source: &dyn Source,
+    ) -> Result<(), StoreError> {
+        let mut touched: BTreeSet<(ServiceId, Ags)> = BTreeSet::new();
+        for facts in changed {
+            match facts {
+                Facts::Service(f) => upsert(&mut self.services, (**f).clone(), |s| s.id.clone()),
+                Facts::Gemeinde(f) => {
+                    let before = self.gemeinde(f.ags).map(|g| (g.merged, g.retired));
+                    let relinked = before.unwrap_or_default() != (f.merged, f.retired);
+                    upsert(&mut self.gemeinden, f.clone(), |g| g.ags);
+                    if relinked {
+                        // The family before the change and after it: a
+                        // member that left must lose what counted for it.
+                        let mut members = self.family(f.ags);
+                        self.link(f);
+                        members.extend(self.family(f.ags));
+                        let mut services = BTreeSet::new();
+                        for member in &members {
+                            services.extend(source.services_adopted_by(*member)?);
+                        }
+                        for member in &members {
+                            touched.extend(services.iter().map(|s| (s.clone(), *member)));
+                        }
+                    }
+                }
+                Facts::Kreis(f) => upsert(&mut self.kreise, f.clone(), |k| k.key),
+                Facts::Key(f) => upsert(&mut self.keys, f.clone(), |k| k.year),
+                Facts::Population(f) => {
+                    upsert(&mut self.populations, f.clone(), |p| p.reference_date)
+                }
+                Facts::Adoption(f) => {
+                    touched.insert((f.service.clone(), f.ags));
+                }
+                Facts::Operator(_) => {}
+            }
+        }
+        let mut recounted: BTreeSet<(ServiceId, Ags)> = BTreeSet::new();
+        for (service, ags) in touched {
+            let family = self.family(ags);
+            let first = family.first().copied().unwrap_or(ags);
+            if recounted.insert((service.clone(), first)) {
+                let adoptions = family
+                    .iter()
+                    .map(|member| source.adoption(&service, *member))
+                    .filter_map(Result::transpose)
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.recount(&service, &family, &adoptions);
+            }
+        }
+        self.seq = seq;
+        Ok(())
+    }
+
+    /// Builds the index from every entity's facts, at `seq`. Adoptions
+    /// come one at a time (`adoptions` calls its argument for each), so
+    /// they are never all in memory at once; an adoption by a member of a
+    /// merged family is recounted with its family from `source` at the end.
+    pub fn build(
+        seq: u64,
+        entities: Vec<Facts>,
+        adoptions: impl FnOnce(&mut dyn FnMut(AdoptionFacts)) -> Result<(), StoreError>,
+        source: &dyn Source,
+    ) -> Result<Self, StoreError> {
+        let mut index = Index::default();
+        let refs: Vec<&Facts> = entities.iter().collect();
+        index.update(seq, &refs, source)?;
+        let mut merged_families: BTreeSet<(ServiceId, Ags)> = BTreeSet::new();
+        adoptions(&mut |adoption| {
+            let family = index.family(adoption.ags);
+            if family.len() == 1 {
+                index.recount(
+                    &adoption.service.clone(),
+                    &family,
+                    std::slice::from_ref(&adoption),
+                );
+            } else {
+                merged_families.insert((adoption.service, adoption.ags));
+            }
+        })?;
+        for (service, ags) in merged_families {
+            let family = index.family(ags);
+            let adoptions = family
+                .iter()
+                .map(|member| source.adoption(&service, *member))
+                .filter_map(Result::transpose)
+                .collect::<Result<Vec<_>, _>>()?;
+            index.recount(&service, &family, &adoptions);
+        }
+        Ok(index)
+    }
+
+    /// Replaces the counted adoptions of `service` for every member of
+    /// `family` with those `adoptions` (the family's) give.
+    fn recount(&mut self, service: &ServiceId, family: &[Ags], adoptions: &[AdoptionFacts]) {
+        let no = self.service_no(service);
+        let timeline = &mut self.stages[no as usize];
+        for member in family {
+            if let Some(old) = self.by_target.remove(&(*member, no)) {
+                self.by_service.remove(&(no, *member));
+                old.iter().for_each(|piece| timeline.add(piece, -1));
+            }
+        }
+        let facts: Vec<GemeindeFacts> = family
+            .iter()
+            .filter_map(|member| find(&self.gemeinden, member, |g| &g.ags).cloned())
+            .collect();
+        for (target, new) in pieces::pieces(adoptions, &facts) {
+            new.iter().for_each(|piece| timeline.add(piece, 1));
+            self.by_service.insert((no, target));
+            self.by_target.insert((target, no), new.into_boxed_slice());
+        }
+    }
+
+    fn service_no(&mut self, service: &ServiceId) -> ServiceNo {
+        if let Some(no) = self.service_nos.get(service) {
+            return *no;
+        }
+        let no = ServiceNo::try_from(self.service_ids.len()).expect("fewer than 2^32 services");
+        self.service_ids.push(service.clone());
+        self.stages.push(Timeline::default());
+        self.service_nos.insert(service.clone(), no);
+        no
+    }
+
+    /// Records `gemeinde`'s merger (if any) in the links between families.
+    fn link(&mut self, gemeinde: &GemeindeFacts) {
+        if let Some(old) = self.successor.remove(&gemeinde.ags)
+            && let Some(predecessors) = self.predecessors.get_mut(&old)
+        {
+            predecessors.remove(&gemeinde.ags);
+        }
+        if let Some((_, successor)) = &gemeinde.merged {
+            self.successor.insert(gemeinde.ags, *successor);
+            self.predecessors
+                .entry(*successor)
+                .or_default()
+                .insert(gemeinde.ags);
+        }
+    }
+
+    /// Every municipality joined to `ags` by mergers (whatever their
+    /// dates), `ags` included, by AGS.
+    fn family(&self, ags: Ags) -> Vec<Ags> {
+        let mut members = BTreeSet::from([ags]);
+        let mut queue = VecDeque::from([ags]);
+        while let Some(member) = queue.pop_front() {
+            let successor = self.successor.get(&member).copied();
+            let predecessors = self
+                .predecessors
+                .get(&member)
+                .into_iter()
+                .flatten()
+                .copied();
+            for next in successor.into_iter().chain(predecessors) {
+                if members.insert(next) {
+                    queue.push_back(next);
+                }
+            }
+        }
+        members.into_iter().collect()
+    }
+}
+
+/// The entry of sorted `list` whose key is `key`.
+fn find<'a, T, K: Ord>(list: &'a [T], key: &K, key_of: impl Fn(&T) -> &K) -> Option<&'a T> {
+    list.binary_search_by(|item| key_of(item).cmp(key))
+        .ok()
+        .map(|at| &list[at])
+}
+
+/// The run of sorted `list` for which `order` says `Equal`.
+fn range_of<T>(list: &[T], order: impl Fn(&T) -> std::cmp::Ordering) -> &[T] {
+    let start = list.partition_point(|item| order(item).is_lt());
+    let end = list.partition_point(|item| order(item).is_le());
+    &list[start..end]
+}
+
+/// Puts `item` into sorted `list`, replacing the entry with its key.
+fn upsert<T, K: Ord>(list: &mut Vec<T>, item: T, key_of: impl Fn(&T) -> K) {
+    let key = key_of(&item);
+    match list.binary_search_by(|entry| key_of(entry).cmp(&key)) {
+        Ok(at) => list[at] = item,
+        Err(at) => list.insert(at, item),
+    }
+}
+
+fn ags_first() -> Ags {
+    Ags::try_from(1_000_000).expect("01000000 is an AGS")
+}
+
+fn ags_last() -> Ags {
+    Ags::try_from(16_999_999).expect("16999999 is an AGS")
+}

@@ -1,0 +1,146 @@
+//! Property: the index kept at apply time answers exactly what counting
+//! every adoption fact on the day asked for answers (`views::counted`, the
+//! slow path the views were first computed with, kept here as the
+//! oracle). Random histories with late and out-of-order effective dates,
+//! mergers, retirements and withdrawals, applied with a restart in the
+//! middle (so the index is built once from the store and then kept up to
+//! date), compared on every change day, the day before each, and random
+//! days.
+
+use std::collections::{BTreeMap, HashMap};
+
+use efa_proto::{Ags, Date, LandCode, ServiceId};
+use proptest::prelude::*;
+
+use crate::index::Index;
+use crate::rebuild::{MUNICIPALITIES, SERVICES, apply_all, histories};
+use crate::store::Store;
+use crate::testing::{Ledger, World, ags, date, service_id};
+use crate::views::{Counted, CountedAdoptions, Gemeinden, counted, stage_counts};
+
+type Owned = BTreeMap<(ServiceId, Ags), Counted>;
+
+fn owned(counted: &CountedAdoptions) -> Owned {
+    counted
+        .iter()
+        .map(|((service, ags), c)| (((*service).clone(), *ags), *c))
+        .collect()
+}
+
+fn nonzero(counts: HashMap<&ServiceId, [u32; 5]>) -> BTreeMap<ServiceId, [u32; 5]> {
+    counts
+        .into_iter()
+        .filter(|(_, counts)| *counts != [0; 5])
+        .map(|(id, counts)| (id.clone(), counts))
+        .collect()
+}
+
+/// Compares every kind of index answer with the oracle on `day`.
+fn check_day(index: &Index, world: &World, day: Date) -> Result<(), TestCaseError> {
+    let gemeinden = Gemeinden::new(&world.gemeinden);
+    let oracle = owned(&counted(&world.adoptions, &gemeinden, day));
+    prop_assert_eq!(
+        nonzero(index.stage_counts(day)),
+        nonzero(stage_counts(&counted(&world.adoptions, &gemeinden, day))),
+        "stage counts on {}",
+        day
+    );
+    for land in LandCode::all() {
+        let expected: Owned = oracle
+            .iter()
+            .filter(|((_, ags), _)| ags.land() == land)
+            .map(|(key, c)| (key.clone(), *c))
+            .collect();
+        prop_assert_eq!(
+            owned(&index.counted_in(land, day)),
+            expected,
+            "Land {} on {}",
+            land,
+            day
+        );
+    }
+    for service in SERVICES.map(service_id) {
+        let expected: Owned = oracle
+            .iter()
+            .filter(|((id, _), _)| *id == service)
+            .map(|(key, c)| (key.clone(), *c))
+            .collect();
+        prop_assert_eq!(owned(&index.counted_of(&service, day)), expected);
+    }
+    for code in MUNICIPALITIES.map(ags) {
+        let expected: Owned = oracle
+            .iter()
+            .filter(|((_, target), _)| *target == code)
+            .map(|(key, c)| (key.clone(), *c))
+            .collect();
+        prop_assert_eq!(owned(&index.counted_for(code, day)), expected);
+    }
+    Ok(())
+}
+
+/// The days to compare on: every effective date, the day before each,
+/// and the given extra days.
+fn days(ledger: &Ledger, extra: &[i32]) -> Vec<Date> {
+    let first = date("2019-01-01").days_since_epoch();
+    let mut days: Vec<Date> = ledger
+        .events()
+        .iter()
+        .flat_map(|e| {
+            let day = e.record.effective.days_since_epoch();
+            [day - 1, day]
+        })
+        .chain(extra.iter().map(|offset| first + offset))
+        .filter_map(|day| Date::try_from(day).ok())
+        .collect();
+    days.sort_unstable();
+    days.dedup();
+    days
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn the_index_answers_what_counting_every_fact_answers(
+        (history, restart) in histories(),
+        extra in prop::collection::vec(-400i32..2800, 4),
+    ) {
+        let first = date("2019-01-01").days_since_epoch();
+        let mut ledger = Ledger::default();
+        for (event, offset, delay) in history {
+            let effective = Date::try_from(first + offset).unwrap();
+            let recorded = Date::try_from(first + offset + delay).unwrap();
+            ledger.push_dated(effective, recorded, event);
+        }
+        let events = ledger.events();
+        let dir = tempfile::tempdir().unwrap();
+        apply_all(dir.path(), &events[..restart]);
+        apply_all(dir.path(), &events[restart..]);
+        let world = World::replay(&ledger);
+
+        let store = Store::open(dir.path()).unwrap();
+        let reopened = store.index();
+        prop_assert_eq!(reopened.seq(), events.len() as u64);
+        prop_assert_eq!(reopened.services(), &world.services[..]);
+        prop_assert_eq!(reopened.gemeinden(None), &world.gemeinden[..]);
+        prop_assert_eq!(reopened.kreise(None), &world.kreise[..]);
+        for day in days(&ledger, &extra) {
+            check_day(&reopened, &world, day)?;
+        }
+        drop(reopened);
+        drop(store);
+
+        // Kept up to date event by event, without a rebuild at the end.
+        let incremental = tempfile::tempdir().unwrap();
+        let store = Store::open(incremental.path()).unwrap();
+        let (tx, _rx) = tokio::sync::watch::channel(0);
+        let mut applier = crate::apply::Applier::new(store.clone(), tx).unwrap();
+        for event in events {
+            applier.apply(event).unwrap();
+        }
+        let index = store.index();
+        for day in days(&ledger, &extra) {
+            check_day(&index, &world, day)?;
+        }
+    }
+}
