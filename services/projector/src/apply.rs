@@ -1,12 +1,17 @@
 //! Applying events in ledger order: the one writer of the view store. It
 //! skips what is applied already, refuses to jump over a gap, checks the
-//! hash chain, and commits each event's view changes together with the new
-//! checkpoint. Every caller (the stream consumer, the gap filler) goes
+//! hash chain, and commits a batch of events' view changes together with
+//! the new checkpoint, in one atomic write (catch-up and rebuilds apply
+//! pages of events at once; each entity's facts are written once per
+//! batch). Every caller (the stream consumer, the gap filler) goes
 //! through here, so these rules hold whichever way an event arrived.
 
-use efa_proto::SealedEvent;
+use std::collections::HashMap;
+
+use efa_proto::{SealedEvent, ServiceId, ServiceView, StreamId};
 use tokio::sync::watch;
 
+use crate::facts::Facts;
 use crate::store::{Change, Checkpoint, Store, StoreError};
 use crate::{catalogue, evolve};
 
@@ -97,76 +102,131 @@ impl Applier {
 
     /// Applies `sealed` if it is the next event; see [`ApplyError`] for
     /// what is refused. A refused event leaves the store untouched.
-    #[tracing::instrument(level = "debug", skip_all, fields(seq = sealed.record.seq))]
     pub fn apply(&mut self, sealed: &SealedEvent) -> Result<Outcome, ApplyError> {
-        let seq = sealed.record.seq;
-        if seq <= self.checkpoint.seq {
-            tracing::debug!(checkpoint = self.checkpoint.seq, "already applied, skipped");
-            return Ok(Outcome::AlreadyApplied);
-        }
-        if seq != self.checkpoint.seq + 1 {
-            return Err(ApplyError::Gap {
-                checkpoint: self.checkpoint.seq,
-                seq,
-            });
-        }
-        if !sealed.hash_is_valid() {
-            return Err(ApplyError::BadHash { seq });
-        }
-        if sealed.record.prev_hash != self.checkpoint.hash {
-            return Err(ApplyError::BrokenChain {
-                seq,
-                expected: hex::encode(self.checkpoint.hash),
-                found: hex::encode(sealed.record.prev_hash),
-            });
-        }
-        let changes = self.changes(sealed)?;
-        let checkpoint = Checkpoint {
-            seq,
-            hash: sealed.hash,
-        };
-        self.store.commit(checkpoint, changes)?;
-        self.checkpoint = checkpoint;
-        self.applied.send_replace(seq);
-        tracing::debug!(event = sealed.record.event.name(), "applied");
-        Ok(Outcome::Applied)
+        let applied = self.apply_all(std::slice::from_ref(sealed))?;
+        Ok(if applied == 0 {
+            Outcome::AlreadyApplied
+        } else {
+            Outcome::Applied
+        })
     }
 
-    /// The view changes `sealed` makes, computed from the current views:
-    /// the catalogue entry, the facts of its stream, the event itself and
-    /// its history index entries.
-    fn changes(&self, sealed: &SealedEvent) -> Result<Vec<Change>, StoreError> {
-        let record = &sealed.record;
-        let mut changes = Vec::new();
-        if let Some(id) = catalogue::service_of(&record.event) {
-            let current = self.store.service(id)?;
-            changes.push(match catalogue::apply(current, sealed) {
-                Some(view) => Change::PutService(view),
-                None => Change::RemoveService(id.clone()),
-            });
+    /// Applies `events` (consecutive, in ledger order) in one atomic
+    /// commit with the checkpoint of the last: what is applied already is
+    /// skipped, and the first event that is refused (see [`ApplyError`])
+    /// refuses the whole batch, leaving the store untouched. Returns how
+    /// many were applied. Callers keep batches to a few thousand events:
+    /// the batch's changes are held in memory until the commit.
+    #[tracing::instrument(level = "debug", skip_all, fields(events = events.len()))]
+    pub fn apply_all(&mut self, events: &[SealedEvent]) -> Result<usize, ApplyError> {
+        let mut checkpoint = self.checkpoint;
+        let mut pending = Pending::default();
+        for sealed in events {
+            let seq = sealed.record.seq;
+            if seq <= checkpoint.seq {
+                tracing::debug!(seq, checkpoint = checkpoint.seq, "already applied, skipped");
+                continue;
+            }
+            check_next(checkpoint, sealed)?;
+            self.add_changes(&mut pending, sealed)?;
+            checkpoint = Checkpoint {
+                seq,
+                hash: sealed.hash,
+            };
         }
-        let before = self.store.facts(&record.event.stream())?;
+        if checkpoint == self.checkpoint {
+            return Ok(0);
+        }
+        let applied = usize::try_from(checkpoint.seq - self.checkpoint.seq).unwrap_or(usize::MAX);
+        self.store.commit(checkpoint, pending.into_changes())?;
+        self.checkpoint = checkpoint;
+        self.applied.send_replace(checkpoint.seq);
+        tracing::debug!(seq = checkpoint.seq, applied, "applied");
+        Ok(applied)
+    }
+
+    /// Adds the view changes `sealed` makes to `pending`, computed from
+    /// the views as `pending` leaves them: the catalogue entry, the facts
+    /// of its stream, the event itself and its history index entries.
+    fn add_changes(&self, pending: &mut Pending, sealed: &SealedEvent) -> Result<(), StoreError> {
+        let record = &sealed.record;
+        if let Some(id) = catalogue::service_of(&record.event) {
+            let current = match pending.services.get(id) {
+                Some(view) => view.clone(),
+                None => self.store.service(id)?,
+            };
+            pending
+                .services
+                .insert(id.clone(), catalogue::apply(current, sealed));
+        }
+        let stream = record.event.stream();
+        let before = match pending.facts.get(&stream) {
+            Some(facts) => Some(facts.clone()),
+            None => self.store.facts(&stream)?,
+        };
         if let Some(after) = evolve::evolve(before, record) {
-            changes.push(Change::PutFacts(after));
+            pending.facts.insert(stream, after);
         }
         let links = evolve::history_links(&record.event);
-        changes.extend(
+        pending.others.extend(
             links
                 .services
                 .into_iter()
                 .map(|id| Change::IndexService(id, record.seq)),
         );
-        changes.extend(
+        pending.others.extend(
             links
                 .gemeinden
                 .into_iter()
                 .map(|ags| Change::IndexGemeinde(ags, record.seq)),
         );
         if let Some((ags, service)) = links.adoption {
-            changes.push(Change::IndexAdoption(ags, service));
+            pending.others.push(Change::IndexAdoption(ags, service));
         }
-        changes.push(Change::PutEvent(sealed.clone()));
-        Ok(changes)
+        pending.others.push(Change::PutEvent(sealed.clone()));
+        Ok(())
+    }
+}
+
+/// Refuses `sealed` unless it is the event right after `checkpoint`.
+fn check_next(checkpoint: Checkpoint, sealed: &SealedEvent) -> Result<(), ApplyError> {
+    let seq = sealed.record.seq;
+    if seq != checkpoint.seq + 1 {
+        return Err(ApplyError::Gap {
+            checkpoint: checkpoint.seq,
+            seq,
+        });
+    }
+    if !sealed.hash_is_valid() {
+        return Err(ApplyError::BadHash { seq });
+    }
+    if sealed.record.prev_hash != checkpoint.hash {
+        return Err(ApplyError::BrokenChain {
+            seq,
+            expected: hex::encode(checkpoint.hash),
+            found: hex::encode(sealed.record.prev_hash),
+        });
+    }
+    Ok(())
+}
+
+/// The changes of a batch before its commit: the last catalogue entry and
+/// facts per key (so each is written once), and everything else in order.
+#[derive(Debug, Default)]
+struct Pending {
+    services: HashMap<ServiceId, Option<ServiceView>>,
+    facts: HashMap<StreamId, Facts>,
+    others: Vec<Change>,
+}
+
+impl Pending {
+    fn into_changes(self) -> Vec<Change> {
+        let services = self.services.into_iter().map(|(id, view)| match view {
+            Some(view) => Change::PutService(view),
+            None => Change::RemoveService(id),
+        });
+        let facts = self.facts.into_values().map(Change::PutFacts);
+        services.chain(facts).chain(self.others).collect()
     }
 }
 

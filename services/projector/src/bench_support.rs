@@ -36,6 +36,12 @@ impl Projection {
         self.applier.apply(event).map(drop)
     }
 
+    /// Applies consecutive events in one commit, as a catch-up or a
+    /// rebuild does with a page of events.
+    pub fn apply_all(&mut self, events: &[SealedEvent]) -> Result<(), ApplyError> {
+        self.applier.apply_all(events).map(drop)
+    }
+
     /// The last applied sequence.
     pub fn checkpoint(&self) -> u64 {
         self.applier.checkpoint().seq

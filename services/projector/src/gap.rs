@@ -57,9 +57,8 @@ impl Ledger {
             let page = self
                 .read_with_retries(ReadEvents { from_seq, limit }, true, shutdown)
                 .await?;
-            for event in page.events.iter().filter(|e| e.record.seq <= through) {
-                applier.apply(event)?;
-            }
+            let upto = page.events.partition_point(|e| e.record.seq <= through);
+            applier.apply_all(&page.events[..upto])?;
         }
         Ok(())
     }

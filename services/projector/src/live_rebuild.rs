@@ -336,9 +336,8 @@ async fn apply_page(
     through: u64,
 ) -> Result<Applier, RebuildError> {
     tokio::task::spawn_blocking(move || {
-        for event in events.iter().filter(|event| event.record.seq <= through) {
-            fresh.apply(event)?;
-        }
+        let upto = events.partition_point(|event| event.record.seq <= through);
+        fresh.apply_all(&events[..upto])?;
         Ok(fresh)
     })
     .await?

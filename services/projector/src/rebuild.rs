@@ -1,7 +1,7 @@
 //! Property: the views do not depend on how the events arrived. A store
 //! fed one event at a time, with a restart (the store closed and reopened)
-//! in the middle, holds exactly what a store rebuilt from scratch holds,
-//! and its facts are the pure fold of the events.
+//! in the middle, holds exactly what a store rebuilt from scratch in
+//! batches of events holds, and its facts are the pure fold of the events.
 
 use std::path::Path;
 
@@ -19,12 +19,13 @@ use crate::testing::{Ledger, World, ags, announce_by, date, land, service_id};
 pub const SERVICES: [&str; 3] = ["aaa-service", "bbb-service", "ccc-service"];
 pub const MUNICIPALITIES: [&str; 4] = ["16051000", "16055000", "16071001", "01002000"];
 
-pub fn apply_all(dir: &Path, events: &[SealedEvent]) {
+/// Applies `events` to the store in `dir`, `batch` per commit.
+pub fn apply_all(dir: &Path, events: &[SealedEvent], batch: usize) {
     let store = Store::open(dir).unwrap();
     let (tx, _rx) = watch::channel(0);
     let mut applier = Applier::new(store, tx).unwrap();
-    for event in events {
-        applier.apply(event).unwrap();
+    for chunk in events.chunks(batch.max(1)) {
+        applier.apply_all(chunk).unwrap();
     }
 }
 
@@ -124,7 +125,10 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn incremental_with_a_restart_equals_a_rebuild((history, restart) in histories()) {
+    fn incremental_with_a_restart_equals_a_rebuild(
+        (history, restart) in histories(),
+        batch in 2usize..12,
+    ) {
         let first = date("2019-01-01").days_since_epoch();
         let mut ledger = Ledger::default();
         for (event, offset, delay) in history {
@@ -134,10 +138,10 @@ proptest! {
         }
         let events = ledger.events();
         let incremental = tempfile::tempdir().unwrap();
-        apply_all(incremental.path(), &events[..restart]);
-        apply_all(incremental.path(), &events[restart..]);
+        apply_all(incremental.path(), &events[..restart], 1);
+        apply_all(incremental.path(), &events[restart..], 1);
         let rebuilt = tempfile::tempdir().unwrap();
-        apply_all(rebuilt.path(), events);
+        apply_all(rebuilt.path(), events, batch);
 
         let a = Store::open(incremental.path()).unwrap();
         let b = Store::open(rebuilt.path()).unwrap();

@@ -4,8 +4,8 @@
 //! oracle). Random histories with late and out-of-order effective dates,
 //! mergers, retirements and withdrawals, applied with a restart in the
 //! middle (so the index is built once from the store and then kept up to
-//! date), compared on every change day, the day before each, and random
-//! days.
+//! date) in batches of random size, compared on every change day, the day
+//! before each, and random days.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -104,6 +104,7 @@ proptest! {
     fn the_index_answers_what_counting_every_fact_answers(
         (history, restart) in histories(),
         extra in prop::collection::vec(-400i32..2800, 4),
+        batch in 1usize..6,
     ) {
         let first = date("2019-01-01").days_since_epoch();
         let mut ledger = Ledger::default();
@@ -114,8 +115,8 @@ proptest! {
         }
         let events = ledger.events();
         let dir = tempfile::tempdir().unwrap();
-        apply_all(dir.path(), &events[..restart]);
-        apply_all(dir.path(), &events[restart..]);
+        apply_all(dir.path(), &events[..restart], batch);
+        apply_all(dir.path(), &events[restart..], batch);
         let world = World::replay(&ledger);
 
         let store = Store::open(dir.path()).unwrap();
