@@ -30,8 +30,8 @@ pub use ids::{Ags, CommandId, EventId, IdError, KreisKey, LandCode, OperatorId, 
 pub use money::Cents;
 pub use participant::{AdoptionStage, CostCategory, KEY_UNITS_TOTAL, Population, Region};
 pub use query::{
-    CatalogueView, GemeindeView, Query, QueryKind, QueryReply, RebuildReply, RebuildRequest,
-    ServiceView,
+    CatalogueView, GemeindeView, Query, QueryKind, QueryReply, RebuildProgress, RebuildReply,
+    RebuildRequest, ServiceView,
 };
 pub use rejection::{ForbiddenReason, Rejection};
 pub use reply::{Accepted, CommandReply, EventsPage, ReadEvents, ReadReply};

@@ -131,6 +131,21 @@ pub struct ServiceView {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RebuildRequest {}
 
+/// How far a running rebuild has come, published every few seconds on
+/// `subjects::PROJECTOR_REBUILD_PROGRESS` for whoever asked for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RebuildProgress {
+    /// The new store's version.
+    pub version: u64,
+    /// The ledger sequence applied so far, and the one it aims for.
+    pub applied: u64,
+    pub target: u64,
+    /// Events applied per second since the rebuild started.
+    pub events_per_second: u64,
+    /// At that rate, the seconds until `target`.
+    pub seconds_left: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RebuildReply {
     /// The new store is in use: its version, and its content hash taken

@@ -26,3 +26,7 @@ pub fn event_subject(stream: &crate::command::StreamId) -> String {
 /// (`RebuildRequest` -> `RebuildReply`); one replica of the queue group
 /// takes each request.
 pub const PROJECTOR_REBUILD: &str = "efa.projector.rebuild";
+/// A running rebuild's progress (`RebuildProgress`, published every few
+/// seconds; core NATS, so a slow or absent reader loses nothing that
+/// matters).
+pub const PROJECTOR_REBUILD_PROGRESS: &str = "efa.projector.rebuild.progress";

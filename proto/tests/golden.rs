@@ -198,4 +198,12 @@ fn rebuild_api() {
         reason: "x".to_owned(),
     });
     check(&busy, "0101090178");
+    let progress = RebuildProgress {
+        version: 2,
+        applied: 300,
+        target: 1000,
+        events_per_second: 150,
+        seconds_left: 4,
+    };
+    check(&progress, "0102ac02e807960104");
 }

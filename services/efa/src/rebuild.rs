@@ -5,9 +5,10 @@
 
 use std::time::Duration;
 
-use anyhow::{Result, bail};
-use efa_proto::{RebuildReply, RebuildRequest, Rejection, subjects};
+use anyhow::{Context, Result, bail};
+use efa_proto::{RebuildProgress, RebuildReply, RebuildRequest, Rejection, subjects};
 use efa_runtime::RpcError;
+use futures::StreamExt;
 
 use crate::out::say;
 
@@ -19,15 +20,29 @@ const REBUILD_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub async fn run(nats_url: &str) -> Result<()> {
     let client = connect(nats_url).await?;
+    // Subscribed before asking, so that no progress line is missed.
+    let mut progress = client
+        .subscribe(subjects::PROJECTOR_REBUILD_PROGRESS)
+        .await
+        .context("listen for the rebuild's progress")?;
     say("Neuberechnung der Ansichten angefordert; das kann einige Minuten dauern …");
-    let reply: RebuildReply = efa_runtime::request(
+    let request = efa_runtime::request::<_, RebuildReply>(
         &client,
         subjects::PROJECTOR_REBUILD,
         &RebuildRequest {},
         REBUILD_TIMEOUT,
-    )
-    .await
-    .map_err(explain)?;
+    );
+    tokio::pin!(request);
+    let reply = loop {
+        tokio::select! {
+            reply = &mut request => break reply.map_err(explain)?,
+            Some(message) = progress.next() => {
+                if let Ok(line) = efa_proto::decode::<RebuildProgress>(&message.payload) {
+                    say(&progress_line(&line));
+                }
+            }
+        }
+    };
     match reply {
         RebuildReply::Done {
             version,
@@ -71,6 +86,37 @@ fn explain(error: RpcError) -> anyhow::Error {
     anyhow::Error::new(error).context(text)
 }
 
+/// One progress line in German, e.g. "Version 2: 1.234.567 von
+/// 10.000.003 Ereignissen, 95.000 je Sekunde, noch etwa 1 min 32 s".
+fn progress_line(progress: &RebuildProgress) -> String {
+    let left = progress.seconds_left;
+    let left = if left >= 60 {
+        format!("{} min {} s", left / 60, left % 60)
+    } else {
+        format!("{left} s")
+    };
+    format!(
+        "Version {}: {} von {} Ereignissen, {} je Sekunde, noch etwa {left}",
+        progress.version,
+        thousands(progress.applied),
+        thousands(progress.target),
+        thousands(progress.events_per_second),
+    )
+}
+
+/// `number` with a dot between each group of three digits.
+fn thousands(number: u64) -> String {
+    let digits = number.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(digit);
+    }
+    grouped
+}
+
 /// The rejection as a German sentence; the reasons the projector gives are
 /// German already.
 fn german(rejection: &Rejection) -> String {
@@ -81,5 +127,27 @@ fn german(rejection: &Rejection) -> String {
             format!("Schema-Version {got} wird nicht unterstützt (unterstützt: {supported})")
         }
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_reads_as_german() {
+        let line = progress_line(&RebuildProgress {
+            version: 2,
+            applied: 1_234_567,
+            target: 10_000_003,
+            events_per_second: 95_000,
+            seconds_left: 92,
+        });
+        assert_eq!(
+            line,
+            "Version 2: 1.234.567 von 10.000.003 Ereignissen, 95.000 je Sekunde, noch etwa 1 min 32 s"
+        );
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1.000");
     }
 }

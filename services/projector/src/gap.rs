@@ -11,6 +11,7 @@ use efa_proto::{EventsPage, ReadEvents, ReadReply, subjects};
 use tokio_util::sync::CancellationToken;
 
 use crate::apply::{Applier, ApplyError};
+use crate::progress::Progress;
 
 /// Events asked for in one request.
 const PAGE_MAX: u64 = 500;
@@ -41,6 +42,11 @@ impl Ledger {
         Self { client }
     }
 
+    /// The NATS connection the ledger is read through.
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
     /// Applies every event after the applier's checkpoint up to and
     /// including `through`, read from the ledger.
     #[tracing::instrument(skip_all, fields(from_seq = applier.checkpoint().seq + 1, through))]
@@ -51,6 +57,7 @@ impl Ledger {
         shutdown: &CancellationToken,
     ) -> Result<(), GapError> {
         tracing::info!("filling a gap from the ledger");
+        let mut progress = Progress::new(applier.checkpoint().seq);
         while applier.checkpoint().seq < through {
             let from_seq = applier.checkpoint().seq + 1;
             let limit = (through - from_seq + 1).min(PAGE_MAX) as u32;
@@ -59,6 +66,9 @@ impl Ledger {
                 .await?;
             let upto = page.events.partition_point(|e| e.record.seq <= through);
             applier.apply_all(&page.events[..upto])?;
+            if let Some(line) = progress.due(applier.checkpoint().seq, through) {
+                line.log("catching up from the ledger");
+            }
         }
         Ok(())
     }

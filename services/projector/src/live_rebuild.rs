@@ -18,13 +18,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use efa_proto::{ReadEvents, RebuildReply, RebuildRequest, Rejection, SealedEvent};
+use efa_proto::{
+    ReadEvents, RebuildProgress, RebuildReply, RebuildRequest, Rejection, SealedEvent, subjects,
+};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::apply::{Applier, ApplyError, SharedApplier};
 use crate::gap::{GapError, Ledger};
 use crate::handle::StoreHandle;
+use crate::progress::{self, Progress};
 use crate::store::{Store, StoreError};
 use crate::versions::{VersionError, Versions};
 
@@ -174,18 +177,24 @@ impl Rebuilder {
         .await??;
         let (applied, _) = watch::channel(0);
         let fresh = Applier::new(store, applied)?;
-        let fresh = self.catch_up(fresh).await?;
+        let mut progress = Progress::new(0);
+        let fresh = self.catch_up(fresh, version, &mut progress).await?;
         let (fresh, hashed) = hash(fresh).await?;
-        let fresh = self.catch_up(fresh).await?;
+        let fresh = self.catch_up(fresh, version, &mut progress).await?;
         self.swap(fresh, version, hashed).await
     }
 
     /// Fills `fresh` from the ledger, without pausing anything, until it
     /// is close behind the store in use.
-    async fn catch_up(&self, mut fresh: Applier) -> Result<Applier, RebuildError> {
+    async fn catch_up(
+        &self,
+        mut fresh: Applier,
+        version: u64,
+        progress: &mut Progress,
+    ) -> Result<Applier, RebuildError> {
         for _ in 0..ROUNDS_MAX {
             let target = *self.applied.borrow();
-            fresh = self.fill(fresh, target).await?;
+            fresh = self.fill(fresh, target, version, progress).await?;
             let behind = self.applied.borrow().saturating_sub(fresh.checkpoint().seq);
             if behind <= PAUSE_BEHIND_MAX {
                 break;
@@ -195,9 +204,16 @@ impl Rebuilder {
     }
 
     /// Applies the ledger's events after `fresh`'s checkpoint through
-    /// `through`, a page at a time. Each page moves the checkpoint on by
-    /// at least one event or fails, so the loop ends.
-    async fn fill(&self, mut fresh: Applier, through: u64) -> Result<Applier, RebuildError> {
+    /// `through`, a page at a time, reporting its progress every few
+    /// seconds. Each page moves the checkpoint on by at least one event or
+    /// fails, so the loop ends.
+    async fn fill(
+        &self,
+        mut fresh: Applier,
+        through: u64,
+        version: u64,
+        progress: &mut Progress,
+    ) -> Result<Applier, RebuildError> {
         while fresh.checkpoint().seq < through {
             if self.shutdown.is_cancelled() {
                 return Err(RebuildError::Cancelled);
@@ -212,8 +228,35 @@ impl Rebuilder {
                 return Err(RebuildError::LedgerBehind { seq: from_seq });
             }
             fresh = apply_page(fresh, page.events, through).await?;
+            if let Some(line) = progress.due(fresh.checkpoint().seq, through) {
+                line.log("rebuilding the views");
+                self.publish_progress(version, line).await;
+            }
         }
         Ok(fresh)
+    }
+
+    /// Tells whoever listens how far the rebuild has come; a progress
+    /// line that cannot be sent is only logged.
+    async fn publish_progress(&self, version: u64, line: progress::Line) {
+        let message = RebuildProgress {
+            version,
+            applied: line.applied,
+            target: line.target,
+            events_per_second: line.per_second.round() as u64,
+            seconds_left: line.left.as_secs(),
+        };
+        if let Err(error) = self
+            .ledger
+            .client()
+            .publish(
+                subjects::PROJECTOR_REBUILD_PROGRESS,
+                efa_proto::encode(&message).into(),
+            )
+            .await
+        {
+            tracing::debug!(%error, "could not publish the rebuild's progress");
+        }
     }
 
     /// Pauses applying, brings `fresh` to the checkpoint of the store in
@@ -231,7 +274,11 @@ impl Rebuilder {
         };
         let paused = Instant::now();
         let target = applier.checkpoint();
-        let store = self.fill(fresh, target.seq).await?.into_store();
+        let mut progress = Progress::new(fresh.checkpoint().seq);
+        let store = self
+            .fill(fresh, target.seq, version, &mut progress)
+            .await?
+            .into_store();
         applier.check_replacement(&store)?;
         let (versions, previous) = (self.versions.clone(), self.handle.version());
         let store = tokio::task::spawn_blocking(move || {
