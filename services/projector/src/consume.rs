@@ -1,5 +1,6 @@
 //! Consuming the event stream: an ordered pull consumer from the
-//! checkpoint on, each message applied in ledger order. A missing or
+//! checkpoint on, each message applied in ledger order. A projector far
+//! behind first catches up from the ledger's read API, a page per commit. A missing or
 //! unreadable event is filled from the ledger; a broken hash chain stops
 //! the projector. When the consumer fails (a NATS restart, a ledger that
 //! could not fill a gap) it is recreated from the checkpoint after a
@@ -25,6 +26,12 @@ use crate::gap::{GapError, Ledger};
 
 const BACKOFF_FIRST: Duration = Duration::from_millis(200);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// Behind the ledger by this many events or more, the consumer first
+/// catches up from the ledger's read API in pages.
+const CATCH_UP_FROM_LEDGER_MIN: u64 = 5_000;
+/// How long the consumer waits for the ledger to tell its head before it
+/// simply starts consuming the stream.
+const LEDGER_HEAD_WAIT: Duration = Duration::from_secs(2);
 /// How often the consumer checks whether the server was restarted.
 const SERVER_CHECK_EVERY: Duration = Duration::from_secs(1);
 
@@ -95,6 +102,9 @@ async fn consume(
     ledger: &Ledger,
     shutdown: &CancellationToken,
 ) -> Stop {
+    if let Err(stop) = catch_up_from_ledger(applier, ledger, shutdown).await {
+        return stop;
+    }
     let Some(checkpoint) = checkpoint(applier, shutdown).await else {
         return Stop::Shutdown;
     };
@@ -148,6 +158,33 @@ async fn consume(
             return stop;
         }
     }
+}
+
+/// Far behind the ledger (a new replica, a long pause, an empty store):
+/// reads the ledger's pages instead, which are applied a page per commit,
+/// where the stream would deliver one event per commit. The stream takes
+/// over from where this ends.
+async fn catch_up_from_ledger(
+    applier: &SharedApplier,
+    ledger: &Ledger,
+    shutdown: &CancellationToken,
+) -> Result<(), Stop> {
+    let Some(head) = ledger.head(LEDGER_HEAD_WAIT).await else {
+        return Ok(());
+    };
+    let mut guard = tokio::select! {
+        _ = shutdown.cancelled() => return Err(Stop::Shutdown),
+        guard = applier.lock() => guard,
+    };
+    let behind = head.saturating_sub(guard.checkpoint().seq);
+    if behind < CATCH_UP_FROM_LEDGER_MIN {
+        return Ok(());
+    }
+    tracing::info!(behind, head, "catching up from the ledger's read API");
+    ledger
+        .fill(&mut guard, head, shutdown)
+        .await
+        .map_err(gap_stop)
 }
 
 /// The event in `message`, or the stream sequence of a message that holds

@@ -14,7 +14,7 @@ use crate::apply::{Applier, ApplyError};
 use crate::progress::Progress;
 
 /// Events asked for in one request.
-const PAGE_MAX: u64 = 500;
+const PAGE_MAX: u64 = 1000;
 /// How long one read request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 /// Attempts per page before giving up, and the backoff after the first.

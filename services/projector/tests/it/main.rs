@@ -17,6 +17,7 @@ use efa_testkit::TestNats;
 
 use support::{
     FakeLedger, Running, catalogue, connect, event_stream, ids, publish, publish_bytes, query,
+    varied_history,
 };
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -225,6 +226,28 @@ async fn a_gap_in_the_stream_is_filled_from_the_ledger() {
     );
     assert_eq!(view.services[2].last_seq, 3);
     assert!(*reads.lock().unwrap() >= 1, "event 3 came from the ledger");
+    projector.stop().await.unwrap();
+}
+
+/// A new replica far behind the ledger reads the ledger's pages (a page
+/// per commit) instead of waiting for the stream: here the stream holds
+/// nothing, so every event must come from the read API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_projector_far_behind_catches_up_from_the_ledger() {
+    let nats = TestNats::start();
+    let client = connect(&nats.url()).await;
+    event_stream(&client).await;
+    let ledger = FakeLedger::default();
+    let events = varied_history(&ledger, 6_000);
+    let reads = ledger.serve_reads(&client).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut projector = Running::start(&client, dir.path(), WAIT).await;
+    projector.applied(events.len() as u64).await;
+    let pages = *reads.lock().unwrap();
+    assert!(
+        (6..=20).contains(&pages),
+        "6,000 events in pages of up to 1,000, and a few asks for the head: {pages} reads"
+    );
     projector.stop().await.unwrap();
 }
 
