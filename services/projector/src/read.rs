@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use efa_proto::views::{HistorySubject, HistoryView, RolloutScope};
 use efa_proto::{Ags, CatalogueView, Date, LandCode, QueryKind, QueryReply, ServiceId};
 
-use crate::index::Index;
 use crate::store::{EventsOf, Store, StoreError};
 use crate::views::{self, Gemeinden};
 
@@ -35,20 +34,19 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
         }
         QueryKind::CostSharing { service, year } => {
             let index = store.index();
-            let reference = reference(&index);
             QueryReply::CostSharing(
                 index
                     .service(&service)
-                    .map(|facts| views::costs::cost_sharing(facts, year, &reference)),
+                    .map(|facts| views::costs::cost_sharing(facts, year, index.reference())),
             )
         }
         QueryKind::LandCosts { land, year } => {
             let index = store.index();
-            QueryReply::LandCosts(views::costs::land_costs(
+            QueryReply::LandCosts(views::costs::land_costs_with(
                 land,
                 year,
                 index.services(),
-                &reference(&index),
+                |service| index.own_split(service, year),
             ))
         }
         QueryKind::Rollout(scope) => QueryReply::Rollout(rollout(store, scope, today)),
@@ -118,10 +116,6 @@ fn catalogue(store: &Store) -> Result<CatalogueView, StoreError> {
         services,
         as_of_seq,
     })
-}
-
-fn reference(index: &Index) -> efa_domain::allocation::ReferenceData {
-    views::costs::reference_data(index.keys(), index.populations())
 }
 
 /// `None` for a service unknown or not announced by `day`.

@@ -18,6 +18,10 @@ mod tests;
 pub mod timeline;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use efa_domain::allocation::ReferenceData;
+use efa_proto::views::CostSplit;
 
 use efa_proto::{Ags, Date, LandCode, ServiceId};
 
@@ -60,6 +64,13 @@ pub struct Index {
     /// Mergers: who merged into whom, and the reverse.
     successor: HashMap<Ags, Ags>,
     predecessors: HashMap<Ags, BTreeSet<Ags>>,
+    /// The allocation keys and populations as the cost split reads them,
+    /// made when first asked for after a change.
+    reference: OnceLock<ReferenceData>,
+    /// Each service's cost split per year under its own model, made when
+    /// first asked for; dropped when the service or the reference data
+    /// change.
+    splits: Mutex<HashMap<(ServiceId, u16), Arc<CostSplit>>>,
 }
 
 impl Index {
@@ -97,12 +108,37 @@ impl Index {
         }
     }
 
-    pub fn keys(&self) -> &[KeyFacts] {
-        &self.keys
-    }
-
     pub fn populations(&self) -> &[PopulationFacts] {
         &self.populations
+    }
+
+    /// The reference data of the cost split.
+    pub fn reference(&self) -> &ReferenceData {
+        self.reference
+            .get_or_init(|| crate::views::costs::reference_data(&self.keys, &self.populations))
+    }
+
+    /// The split of `service`'s costs of `year` under its own model.
+    pub fn own_split(&self, service: &ServiceFacts, year: u16) -> Arc<CostSplit> {
+        let key = (service.id.clone(), year);
+        if let Some(split) = self.cached_splits().get(&key) {
+            return split.clone();
+        }
+        // Computed outside the lock: two queries may both compute it, and
+        // get the same.
+        let split = Arc::new(crate::views::costs::own_split(
+            service,
+            year,
+            self.reference(),
+        ));
+        self.cached_splits().insert(key, split.clone());
+        split
+    }
+
+    fn cached_splits(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<(ServiceId, u16), Arc<CostSplit>>> {
+        self.splits.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The per-stage counts of the counted adoptions of every service with
@@ -169,7 +205,10 @@ impl Index {
         let mut touched: BTreeSet<(ServiceId, Ags)> = BTreeSet::new();
         for facts in changed {
             match facts {
-                Facts::Service(f) => upsert(&mut self.services, (**f).clone(), |s| s.id.clone()),
+                Facts::Service(f) => {
+                    self.cached_splits().retain(|(id, _), _| *id != f.id);
+                    upsert(&mut self.services, (**f).clone(), |s| s.id.clone());
+                }
                 Facts::Gemeinde(f) => {
                     let before = self.gemeinde(f.ags).map(|g| (g.merged, g.retired));
                     let relinked = before.unwrap_or_default() != (f.merged, f.retired);
@@ -190,9 +229,13 @@ impl Index {
                     }
                 }
                 Facts::Kreis(f) => upsert(&mut self.kreise, f.clone(), |k| k.key),
-                Facts::Key(f) => upsert(&mut self.keys, f.clone(), |k| k.year),
+                Facts::Key(f) => {
+                    upsert(&mut self.keys, f.clone(), |k| k.year);
+                    self.reference_changed();
+                }
                 Facts::Population(f) => {
-                    upsert(&mut self.populations, f.clone(), |p| p.reference_date)
+                    upsert(&mut self.populations, f.clone(), |p| p.reference_date);
+                    self.reference_changed();
                 }
                 Facts::Adoption(f) => {
                     touched.insert((f.service.clone(), f.ags));
@@ -275,6 +318,11 @@ impl Index {
             self.by_service.insert((no, target));
             self.by_target.insert((target, no), new.into_boxed_slice());
         }
+    }
+
+    fn reference_changed(&mut self) {
+        self.reference = OnceLock::new();
+        self.cached_splits().clear();
     }
 
     fn service_no(&mut self, service: &ServiceId) -> ServiceNo {

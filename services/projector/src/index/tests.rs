@@ -5,7 +5,8 @@
 //! mergers, retirements and withdrawals, applied with a restart in the
 //! middle (so the index is built once from the store and then kept up to
 //! date) in batches of random size, compared on every change day, the day
-//! before each, and random days.
+//! before each, and random days; and the cost splits the index keeps
+//! against splitting anew.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,9 +17,14 @@ use crate::index::Index;
 use crate::rebuild::{MUNICIPALITIES, SERVICES, apply_all, histories};
 use crate::store::Store;
 use crate::testing::{Ledger, World, ags, date, service_id};
+use crate::views::costs::{land_costs, land_costs_with, reference_data};
 use crate::views::{Counted, CountedAdoptions, Gemeinden, counted, stage_counts};
 
 type Owned = BTreeMap<(ServiceId, Ags), Counted>;
+
+/// The years the cost checks split (the histories report costs for 2019
+/// to 2025).
+const COST_YEARS: [u16; 4] = [2019, 2021, 2023, 2025];
 
 fn owned(counted: &CountedAdoptions) -> Owned {
     counted
@@ -138,10 +144,27 @@ proptest! {
         let mut applier = crate::apply::Applier::new(store.clone(), tx).unwrap();
         for event in events {
             applier.apply(event).unwrap();
+            // Fill the split cache as queries would, so that a change
+            // that does not drop what it makes stale shows below.
+            let index = store.index();
+            for service in index.services() {
+                for year in COST_YEARS {
+                    index.own_split(service, year);
+                }
+            }
         }
         let index = store.index();
         for day in days(&ledger, &extra) {
             check_day(&index, &world, day)?;
+        }
+        let reference = reference_data(&world.keys, &world.populations);
+        for year in COST_YEARS {
+            for land in LandCode::all() {
+                prop_assert_eq!(
+                    land_costs_with(land, year, index.services(), |s| index.own_split(s, year)),
+                    land_costs(land, year, &world.services, &reference)
+                );
+            }
         }
     }
 }

@@ -162,26 +162,46 @@ pub fn cost_sharing(
 
 /// What `land` owes for `year`: its share of every service with costs in
 /// that year under the service's own model.
+#[cfg(test)]
 pub fn land_costs(
     land: LandCode,
     year: u16,
     services: &[ServiceFacts],
     reference: &ReferenceData,
 ) -> LandCostsView {
+    land_costs_with(land, year, services, |service| {
+        Box::new(own_split(service, year, reference))
+    })
+}
+
+/// The split of `service`'s costs of `year` under its own model (the one
+/// [`land_costs`] takes each Land's share from).
+pub fn own_split(service: &ServiceFacts, year: u16, reference: &ReferenceData) -> CostSplit {
+    let (_, total) = costs_of(service, year);
+    let model = &service.current_details().cost_model;
+    split(model, year, total, &service.intervals(), reference)
+}
+
+/// [`land_costs`], with the split of each service with costs in `year`
+/// from `split_of` (which may have it at hand already).
+pub fn land_costs_with<S: std::ops::Deref<Target = CostSplit>>(
+    land: LandCode,
+    year: u16,
+    services: &[ServiceFacts],
+    split_of: impl Fn(&ServiceFacts) -> S,
+) -> LandCostsView {
     let mut lines = Vec::new();
     for service in services {
         if !service.costs.iter().any(|line| line.year == year) {
             continue;
         }
-        let (_, total) = costs_of(service, year);
-        let model = &service.current_details().cost_model;
-        let split = split(model, year, total, &service.intervals(), reference);
-        if let Some(share) = split.shares.into_iter().find(|s| s.land == land) {
+        let split = split_of(service);
+        if let Some(share) = split.shares.iter().find(|s| s.land == land) {
             lines.push(LandCostLine {
                 service: service.id.clone(),
                 title: service.current_details().title.clone(),
-                share,
-                service_total: total,
+                share: share.clone(),
+                service_total: split.total,
             });
         }
     }
