@@ -3,7 +3,7 @@
 //! covered, one row per municipality and service, and the adoptions that
 //! have not moved for a while.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use efa_proto::views::{
     KreisCoverage, MunicipalityRollout, RolloutScope, RolloutView, StalledRollout, StalledView,
@@ -57,16 +57,27 @@ pub fn rollout(
                 .push(gemeinde);
         }
     }
-    let kreis_name = |key: KreisKey| {
-        kreise
-            .iter()
-            .find(|k| k.key == key)
-            .map_or_else(|| key.to_string(), |k| k.name.clone())
-    };
+    let kreis_names: HashMap<KreisKey, &str> =
+        kreise.iter().map(|k| (k.key, k.name.as_str())).collect();
+    let tallies = tally(scope, gemeinden, counted, day);
     let mut rows = Vec::new();
     for (key, members) in &per_kreis {
+        let kreis_name = kreis_names
+            .get(key)
+            .map_or_else(|| key.to_string(), |name| (*name).to_owned());
+        let population: u64 = members.iter().map(|g| g.population_count()).sum();
         for service in &in_scope_services {
-            rows.push(kreis_row(*key, kreis_name(*key), service, members, counted));
+            let (stages, population_live) =
+                tallies.get(&(*key, *service)).copied().unwrap_or_default();
+            rows.push(KreisCoverage {
+                kreis: *key,
+                kreis_name: kreis_name.clone(),
+                service: (*service).clone(),
+                municipalities: u32::try_from(members.len()).unwrap_or(u32::MAX),
+                stages,
+                population,
+                population_live,
+            });
         }
     }
     let municipalities = counted
@@ -83,13 +94,11 @@ pub fn rollout(
         });
     let mut municipalities: Vec<MunicipalityRollout> = municipalities.collect();
     municipalities.sort_by(|a, b| (a.ags, &a.service).cmp(&(b.ags, &b.service)));
+    let by_id: HashMap<&ServiceId, &ServiceFacts> = services.iter().map(|s| (&s.id, s)).collect();
     let land_participates = in_scope_services
         .iter()
         .map(|id| {
-            let takes_part = services
-                .iter()
-                .find(|s| s.id == **id)
-                .is_some_and(|s| s.takes_part(scope.land, day));
+            let takes_part = by_id.get(id).is_some_and(|s| s.takes_part(scope.land, day));
             ((*id).clone(), takes_part)
         })
         .collect();
@@ -102,33 +111,30 @@ pub fn rollout(
     }
 }
 
-/// One Kreis and one service: the Kreis's active municipalities by stage.
-fn kreis_row(
-    kreis: KreisKey,
-    kreis_name: String,
-    service: &ServiceId,
-    members: &[&GemeindeFacts],
-    counted: &CountedAdoptions,
-) -> KreisCoverage {
-    let mut row = KreisCoverage {
-        kreis,
-        kreis_name,
-        service: service.clone(),
-        municipalities: u32::try_from(members.len()).unwrap_or(u32::MAX),
-        stages: [0; 5],
-        population: 0,
-        population_live: 0,
-    };
-    for gemeinde in members {
-        row.population += gemeinde.population_count();
-        if let Some(adoption) = counted.get(&(service, gemeinde.ags)) {
-            row.stages[stage_index(adoption.stage)] += 1;
-            if adoption.stage == AdoptionStage::Live {
-                row.population_live += gemeinde.population_count();
-            }
+/// Per Kreis and service, the stages of the counted adoptions of the
+/// Kreis's active municipalities in scope, and the inhabitants of those
+/// live: one pass over the counted adoptions.
+fn tally<'a>(
+    scope: &RolloutScope,
+    gemeinden: &Gemeinden,
+    counted: &CountedAdoptions<'a>,
+    day: Date,
+) -> HashMap<(KreisKey, &'a ServiceId), ([u32; 5], u64)> {
+    let mut tallies: HashMap<(KreisKey, &ServiceId), ([u32; 5], u64)> = HashMap::new();
+    for ((service, ags), adoption) in counted {
+        if !in_scope(scope, *ags) {
+            continue;
+        }
+        let Some(member) = gemeinden.get(*ags).filter(|g| g.active_on(day)) else {
+            continue;
+        };
+        let (stages, population_live) = tallies.entry((ags.kreis(), *service)).or_default();
+        stages[stage_index(adoption.stage)] += 1;
+        if adoption.stage == AdoptionStage::Live {
+            *population_live += member.population_count();
         }
     }
-    row
+    tallies
 }
 
 /// Adoptions in `land` still under way (requested, agreed, onboarding)
