@@ -243,16 +243,26 @@ impl Index {
                 Facts::Operator(_) => {}
             }
         }
+        // The adoption facts of this batch are at hand; others are read.
+        let at_hand: HashMap<(&ServiceId, Ags), &AdoptionFacts> = changed
+            .iter()
+            .filter_map(|facts| match facts {
+                Facts::Adoption(f) => Some(((&f.service, f.ags), f)),
+                _ => None,
+            })
+            .collect();
         let mut recounted: BTreeSet<(ServiceId, Ags)> = BTreeSet::new();
         for (service, ags) in touched {
             let family = self.family(ags);
             let first = family.first().copied().unwrap_or(ags);
             if recounted.insert((service.clone(), first)) {
-                let adoptions = family
-                    .iter()
-                    .map(|member| source.adoption(&service, *member))
-                    .filter_map(Result::transpose)
-                    .collect::<Result<Vec<_>, _>>()?;
+                let mut adoptions = Vec::with_capacity(family.len());
+                for member in &family {
+                    match at_hand.get(&(&service, *member)) {
+                        Some(facts) => adoptions.push((*facts).clone()),
+                        None => adoptions.extend(source.adoption(&service, *member)?),
+                    }
+                }
                 self.recount(&service, &family, &adoptions);
             }
         }
