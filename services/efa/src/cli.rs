@@ -128,6 +128,10 @@ pub struct UpArgs {
     /// demo scenario.
     #[arg(long)]
     pub no_demo: bool,
+    /// API requests per client address and 10 seconds before 429 (behind a
+    /// reverse proxy every request has the proxy's address: raise it).
+    #[arg(long, env = "EFA_API_RATE_LIMIT", default_value_t = efa_gateway::API_REQUESTS_PER_10S)]
+    pub api_rate_limit: u32,
 }
 
 #[derive(Debug, clap::Args)]

@@ -58,6 +58,7 @@ async fn run_services(
             .await
             .context("start the gateway")?
             .with_session_key(session_key(&args.data_dir)?)
+            .with_rate_limit(args.api_rate_limit, std::time::Duration::from_secs(10))
             .with_token_file(crate::tokens::table_path(&args.data_dir));
     let fresh = *ledger.head().borrow() == 0;
     let address = gateway.local_addr();

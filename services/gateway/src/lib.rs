@@ -39,6 +39,9 @@ pub use problem::PROBLEM_CONTENT_TYPE;
 pub use tokens::{TOKEN_PREFIX, TokenError, TokenTable};
 pub use web::SessionKey;
 
+/// The API's default rate limit: requests per client address and 10 s.
+pub const API_REQUESTS_PER_10S: u32 = rate_limit::REQUESTS_PER_WINDOW;
+
 /// The bound on each NATS request when none is configured.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
