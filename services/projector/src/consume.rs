@@ -32,6 +32,7 @@ const CATCH_UP_FROM_LEDGER_MIN: u64 = 5_000;
 /// How long the consumer waits for the ledger to tell its head before it
 /// simply starts consuming the stream.
 const LEDGER_HEAD_WAIT: Duration = Duration::from_secs(2);
+const LEDGER_HEAD_RETRY: Duration = Duration::from_millis(100);
 /// How often the consumer checks whether the server was restarted.
 const SERVER_CHECK_EVERY: Duration = Duration::from_secs(1);
 
@@ -42,6 +43,11 @@ enum Stop {
     ServerRestarted,
     /// Worth recreating the consumer for.
     Retry(String),
+    /// So far behind the stream's end that reading the ledger's pages is
+    /// faster: recreate the consumer after catching up.
+    FarBehind {
+        pending: u64,
+    },
     /// Going on would build a view on a broken chain.
     Fatal(ProjectorError),
 }
@@ -63,6 +69,14 @@ pub async fn run(
             Stop::ServerRestarted => {
                 tracing::info!("NATS server restarted; recreating the consumer");
                 backoff = BACKOFF_FIRST;
+            }
+            Stop::FarBehind { pending } => {
+                tracing::info!(
+                    pending,
+                    "far behind the stream; catching up from the ledger"
+                );
+                backoff = BACKOFF_FIRST;
+                continue;
             }
             Stop::Fatal(error) => {
                 tracing::error!(%error, "stopped consuming events");
@@ -157,6 +171,10 @@ async fn consume(
         if let Err(stop) = result {
             return stop;
         }
+        let pending = message.info().map_or(0, |info| info.pending);
+        if pending >= CATCH_UP_FROM_LEDGER_MIN {
+            return Stop::FarBehind { pending };
+        }
     }
 }
 
@@ -169,8 +187,20 @@ async fn catch_up_from_ledger(
     ledger: &Ledger,
     shutdown: &CancellationToken,
 ) -> Result<(), Stop> {
-    let Some(head) = ledger.head(LEDGER_HEAD_WAIT).await else {
-        return Ok(());
+    // At start-up the ledger may not serve its read API yet (no
+    // responders answers at once): ask again until the wait is over.
+    let deadline = tokio::time::Instant::now() + LEDGER_HEAD_WAIT;
+    let head = loop {
+        if let Some(head) = ledger.head(LEDGER_HEAD_WAIT).await {
+            break head;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return Err(Stop::Shutdown),
+            _ = tokio::time::sleep(LEDGER_HEAD_RETRY) => {}
+        }
     };
     let mut guard = tokio::select! {
         _ = shutdown.cancelled() => return Err(Stop::Shutdown),

@@ -150,7 +150,7 @@ fn rollout(store: &Store, scope: RolloutScope, today: Date) -> efa_proto::views:
     let gemeinden = Gemeinden::new(index.gemeinden(Some(scope.land)));
     let mut counted = index.counted_in(scope.land, day);
     if let Some(service) = &scope.service {
-        counted.retain(|(id, _), _| *id == service);
+        counted.retain(|((id, _), _)| *id == service);
     }
     views::rollout::rollout(
         &scope,

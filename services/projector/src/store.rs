@@ -52,6 +52,11 @@ const HISTORY_SERVICE: &str = "ix/svc/";
 const HISTORY_GEMEINDE: &str = "ix/gem/";
 const ADOPTIONS_BY_AGS: &str = "ix/ado/";
 
+/// sled's page cache. The default (1 GiB) would make the cache the largest
+/// part of the projector's memory; queries read the in-memory index, and
+/// the cache serves the applier's reads of facts and the history pages.
+const CACHE_BYTES: u64 = 128 * 1024 * 1024;
+
 /// Opening a store whose lock is still held: attempts, and the pause
 /// between them (two seconds in all).
 const OPEN_ATTEMPTS: u32 = 100;
@@ -130,7 +135,11 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let mut attempts = 1;
         loop {
-            match sled::Config::new().path(path).open() {
+            match sled::Config::new()
+                .path(path)
+                .cache_capacity(CACHE_BYTES)
+                .open()
+            {
                 Ok(db) => {
                     let store = Self {
                         db,

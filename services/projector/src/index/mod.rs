@@ -29,7 +29,7 @@ use crate::facts::{
     AdoptionFacts, Facts, GemeindeFacts, KeyFacts, KreisFacts, PopulationFacts, ServiceFacts,
 };
 use crate::store::StoreError;
-use crate::views::CountedAdoptions;
+use crate::views::{Counted, CountedAdoptions};
 use pieces::Piece;
 use timeline::{StageCounts, Timeline};
 
@@ -153,7 +153,7 @@ impl Index {
     }
 
     /// The counted adoptions on `day` for the municipalities of `land`.
-    pub fn counted_in(&self, land: LandCode, day: Date) -> CountedAdoptions<'_> {
+    pub fn counted_in(&self, land: LandCode, day: Date) -> Vec<((&ServiceId, Ags), Counted)> {
         let first = Ags::try_from(u32::from(u8::from(land)) * 1_000_000)
             .expect("a Land code followed by six zeros is an AGS");
         self.counted_where(
@@ -162,11 +162,13 @@ impl Index {
                 .take_while(|((ags, _), _)| ags.land() == land),
             day,
         )
+        .collect()
     }
 
     /// The counted adoptions on `day` for the municipality `ags`.
-    pub fn counted_for(&self, ags: Ags, day: Date) -> CountedAdoptions<'_> {
+    pub fn counted_for(&self, ags: Ags, day: Date) -> Vec<((&ServiceId, Ags), Counted)> {
         self.counted_where(self.by_target.range((ags, 0)..=(ags, ServiceNo::MAX)), day)
+            .collect()
     }
 
     /// The counted adoptions of `service` on `day`, everywhere.
@@ -178,20 +180,18 @@ impl Index {
             .by_service
             .range((no, ags_first())..=(no, ags_last()))
             .filter_map(|&(no, ags)| self.by_target.get_key_value(&(ags, no)));
-        self.counted_where(cells, day)
+        self.counted_where(cells, day).collect()
     }
 
     fn counted_where<'a>(
         &'a self,
         cells: impl Iterator<Item = (&'a (Ags, ServiceNo), &'a Box<[Piece]>)>,
         day: Date,
-    ) -> CountedAdoptions<'a> {
-        cells
-            .filter_map(|(&(ags, no), pieces)| {
-                let counted = pieces::on(pieces, day)?;
-                Some(((&self.service_ids[no as usize], ags), counted))
-            })
-            .collect()
+    ) -> impl Iterator<Item = ((&'a ServiceId, Ags), Counted)> {
+        cells.filter_map(move |(&(ags, no), pieces)| {
+            let counted = pieces::on(pieces, day)?;
+            Some(((&self.service_ids[no as usize], ags), counted))
+        })
     }
 
     /// Takes in facts a committed batch wrote, at `seq`: replaces the

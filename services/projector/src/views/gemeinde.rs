@@ -6,7 +6,7 @@ use efa_proto::views::MunicipalityRollout;
 use efa_proto::{Ags, Date, GemeindeView};
 
 use crate::facts::{AdoptionFacts, ServiceFacts};
-use crate::views::{CountedAdoptions, Gemeinden};
+use crate::views::{CountedList, Gemeinden};
 
 /// The page of `ags` on `day`; `None` if it is not registered (whenever
 /// its registration took effect, see `GemeindeFacts::active_on`).
@@ -16,7 +16,7 @@ use crate::views::{CountedAdoptions, Gemeinden};
 pub fn gemeinde_view(
     ags: Ags,
     gemeinden: &Gemeinden,
-    counted: &CountedAdoptions,
+    counted: &CountedList,
     own_adoptions: &[AdoptionFacts],
     services: &[ServiceFacts],
     day: Date,
@@ -38,11 +38,13 @@ pub fn gemeinde_view(
         since,
     };
     let adoptions = if gemeinde.active_on(day) {
-        counted
+        let mut rows: Vec<MunicipalityRollout> = counted
             .iter()
             .filter(|((_, target), _)| *target == ags)
             .map(|((service, _), c)| row(service, c.stage, c.since))
-            .collect()
+            .collect();
+        rows.sort_by(|a, b| a.service.cmp(&b.service));
+        rows
     } else {
         own_adoptions
             .iter()
@@ -111,7 +113,9 @@ mod tests {
         let world = World::replay(&ledger);
         let gemeinden = Gemeinden::new(&world.gemeinden);
         let page = |code: &str, day: &str| {
-            let counted = counted(&world.adoptions, &gemeinden, date(day));
+            let counted: Vec<_> = counted(&world.adoptions, &gemeinden, date(day))
+                .into_iter()
+                .collect();
             gemeinde_view(
                 ags(code),
                 &gemeinden,
@@ -152,7 +156,7 @@ mod tests {
         let unknown = gemeinde_view(
             ags("16051000"),
             &gemeinden,
-            &Default::default(),
+            &[],
             &[],
             &world.services,
             date("2024-01-01"),

@@ -7,7 +7,7 @@ use efa_proto::views::{LandParticipation, LandView, ReuseSummary};
 use efa_proto::{AdoptionStage, Date, LandCode};
 
 use crate::facts::ServiceFacts;
-use crate::views::{CountedAdoptions, Gemeinden};
+use crate::views::{CountedList, Gemeinden};
 
 /// Announced by `day` and not retired by then.
 fn in_service(service: &ServiceFacts, day: Date) -> bool {
@@ -20,7 +20,7 @@ pub fn land_view(
     land: LandCode,
     services: &[ServiceFacts],
     gemeinden: &Gemeinden,
-    counted: &CountedAdoptions,
+    counted: &CountedList,
     day: Date,
 ) -> LandView {
     let leads = services
@@ -150,7 +150,7 @@ mod tests {
     fn a_lands_page_shows_a_leaving_only_once_it_took_effect() {
         let world = world();
         let gemeinden = Gemeinden::default();
-        let counted = CountedAdoptions::new();
+        let counted = Vec::new();
         let view = |day: &str| land_view(land(5), &world.services, &gemeinden, &counted, date(day));
         assert_eq!(view("2021-06-01").joined[0].left, None);
         assert_eq!(view("2022-01-01").joined[0].left, Some(date("2022-01-01")));

@@ -101,6 +101,10 @@ pub struct Counted {
 /// Counted adoptions by service and the municipality they count for.
 pub type CountedAdoptions<'a> = BTreeMap<(&'a ServiceId, Ags), Counted>;
 
+/// Counted adoptions in no particular order, for the views that only go
+/// through them (no map to build for a whole Land).
+pub type CountedList<'a> = [((&'a ServiceId, Ags), Counted)];
+
 /// The adoptions that count on `day` (see the module comment).
 pub fn counted<'a>(
     adoptions: &'a [AdoptionFacts],

@@ -12,7 +12,7 @@ use efa_proto::{AdoptionStage, Ags, Date, KreisKey, LandCode, ServiceId};
 
 use crate::asof::stage_index;
 use crate::facts::{GemeindeFacts, KreisFacts, ServiceFacts};
-use crate::views::{CountedAdoptions, Gemeinden, days_between};
+use crate::views::{CountedList, Gemeinden, days_between};
 
 /// Whether `ags` lies in the scope's Land and Kreis.
 fn in_scope(scope: &RolloutScope, ags: Ags) -> bool {
@@ -21,14 +21,12 @@ fn in_scope(scope: &RolloutScope, ags: Ags) -> bool {
 
 /// The services in scope: the scoped one, or every service with a counted
 /// adoption in the Land.
-fn services_in_scope<'a>(
-    scope: &'a RolloutScope,
-    counted: &CountedAdoptions<'a>,
-) -> Vec<&'a ServiceId> {
+fn services_in_scope<'a>(scope: &'a RolloutScope, counted: &CountedList<'a>) -> Vec<&'a ServiceId> {
     match &scope.service {
         Some(service) => vec![service],
         None => counted
-            .keys()
+            .iter()
+            .map(|(key, _)| key)
             .filter(|(_, ags)| ags.land() == scope.land)
             .map(|(service, _)| *service)
             .collect::<BTreeSet<_>>()
@@ -44,7 +42,7 @@ pub fn rollout(
     services: &[ServiceFacts],
     gemeinden: &Gemeinden,
     kreise: &[KreisFacts],
-    counted: &CountedAdoptions,
+    counted: &CountedList,
     day: Date,
 ) -> RolloutView {
     let in_scope_services = services_in_scope(scope, counted);
@@ -117,7 +115,7 @@ pub fn rollout(
 fn tally<'a>(
     scope: &RolloutScope,
     gemeinden: &Gemeinden,
-    counted: &CountedAdoptions<'a>,
+    counted: &CountedList<'a>,
     day: Date,
 ) -> HashMap<(KreisKey, &'a ServiceId), ([u32; 5], u64)> {
     let mut tallies: HashMap<(KreisKey, &ServiceId), ([u32; 5], u64)> = HashMap::new();
@@ -144,7 +142,7 @@ pub fn stalled(
     land: LandCode,
     days_min: u32,
     gemeinden: &Gemeinden,
-    counted: &CountedAdoptions,
+    counted: &CountedList,
     day: Date,
 ) -> StalledView {
     let mut stalled: Vec<StalledRollout> = counted
@@ -270,7 +268,9 @@ mod tests {
 
     fn view(world: &World, day: &str) -> RolloutView {
         let gemeinden = Gemeinden::new(&world.gemeinden);
-        let counted = counted(&world.adoptions, &gemeinden, date(day));
+        let counted: Vec<_> = counted(&world.adoptions, &gemeinden, date(day))
+            .into_iter()
+            .collect();
         let scope = RolloutScope {
             land: land(16),
             kreis: None,
@@ -347,7 +347,9 @@ mod tests {
         let world = world();
         let gemeinden = Gemeinden::new(&world.gemeinden);
         let day = date("2023-06-01");
-        let counted = counted(&world.adoptions, &gemeinden, day);
+        let counted: Vec<_> = counted(&world.adoptions, &gemeinden, day)
+            .into_iter()
+            .collect();
         let view = stalled(land(16), 31, &gemeinden, &counted, day);
         let rows: Vec<(&str, u32, Date)> = view
             .stalled
