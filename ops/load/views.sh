@@ -8,6 +8,7 @@
 #
 #   ops/load/views.sh [API]            (default http://127.0.0.1:8080)
 #   EFA_LOAD_CONNECTIONS=16 EFA_LOAD_DURATION=60s ops/load/views.sh
+#   EFA_LOAD_EXCLUDE='rollout' ops/load/views.sh    (paths matching a regex left out)
 #
 # The registry's per-address API rate limit applies to all of wrk's
 # clients together: start `efa up` with `--api-rate-limit` high enough.
@@ -63,5 +64,9 @@ for land in ("16", "09"):
     paths.append(f"/api/v1/lands/{land}/costs/2024")
 print("\n".join(p.rstrip("?") for p in paths))
 PY
+if [[ -n "${EFA_LOAD_EXCLUDE:-}" ]]; then
+  grep -v -E "$EFA_LOAD_EXCLUDE" "$paths" > "$paths.kept" || true
+  mv "$paths.kept" "$paths"
+fi
 echo "views.sh: $(wc -l < "$paths") paths, $connections clients, $duration, against $api"
 wrk -t2 -c"$connections" -d"$duration" --latency -s ops/load/views-mix.lua "$api" -- "$paths"
