@@ -29,6 +29,23 @@ impl TestNats {
     }
 
     pub fn try_start() -> Result<Self, nats_server::NatsServerError> {
+        Self::try_start_with(None)
+    }
+
+    /// Starts a server with the configuration file `config` (users and
+    /// their permissions, TLS, ...); port, store directory and log file
+    /// still come from the kit. A restart uses the same file.
+    pub fn start_with_config(config: &Path) -> Self {
+        match Self::try_start_with(Some(config.to_owned())) {
+            Ok(nats) => nats,
+            Err(error) => panic!(
+                "cannot start a nats-server with {} for this test: {error}",
+                config.display()
+            ),
+        }
+    }
+
+    fn try_start_with(config_file: Option<PathBuf>) -> Result<Self, nats_server::NatsServerError> {
         let binary = nats_server::locate()?;
         let dir = tempfile::Builder::new()
             .prefix("efa-test-nats-")
@@ -37,7 +54,7 @@ impl TestNats {
         let options = ServerOptions {
             port: nats_server::free_port()?,
             store_dir: dir.path().join("jetstream"),
-            config_file: None,
+            config_file,
             log_file: Some(dir.path().join("nats-server.log")),
         };
         let server = NatsServerProcess::spawn(&binary, &options)?;
@@ -83,6 +100,15 @@ impl TestNats {
         let server = NatsServerProcess::spawn(&self.binary, &self.options)
             .unwrap_or_else(|error| panic!("cannot restart the nats-server: {error}"));
         self.server = Some(server);
+    }
+
+    /// The server's log so far (for a test's failure message).
+    pub fn log(&self) -> String {
+        self.options
+            .log_file
+            .as_ref()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .unwrap_or_default()
     }
 
     pub fn pid(&self) -> Option<u32> {
