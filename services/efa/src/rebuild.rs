@@ -9,6 +9,7 @@ use anyhow::{Result, bail};
 use efa_proto::{RebuildReply, RebuildRequest, Rejection, subjects};
 use efa_runtime::RpcError;
 
+use crate::nats_access::OperatorArgs;
 use crate::out::say;
 
 /// Connecting gives up after this long (the client would otherwise wait
@@ -17,8 +18,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A rebuild reads the whole ledger; this bounds the wait for it.
 const REBUILD_TIMEOUT: Duration = Duration::from_secs(600);
 
-pub async fn run(nats_url: &str) -> Result<()> {
-    let client = connect(nats_url).await?;
+pub async fn run(connection: &OperatorArgs) -> Result<()> {
+    let client = connect(connection).await?;
     say("Neuberechnung der Ansichten angefordert; das kann einige Minuten dauern …");
     let reply: RebuildReply = efa_runtime::request(
         &client,
@@ -48,12 +49,13 @@ pub async fn run(nats_url: &str) -> Result<()> {
 
 /// A connected client; the shared `connect` keeps retrying in the
 /// background, so the connection is awaited here, bounded.
-async fn connect(nats_url: &str) -> Result<async_nats::Client> {
-    let client = efa_runtime::connect(nats_url, "efa-rebuild").await?;
+async fn connect(connection: &OperatorArgs) -> Result<async_nats::Client> {
+    let nats_url = &connection.nats.nats_url;
+    let client = connection.connect("efa-rebuild").await?;
     let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
     while client.connection_state() != async_nats::connection::State::Connected {
         if tokio::time::Instant::now() >= deadline {
-            bail!("NATS unter {nats_url} nicht erreichbar");
+            bail!("NATS unter {nats_url} nicht erreichbar, oder der Zugang wurde abgewiesen");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -102,14 +102,20 @@ pub const DEMO_PRINCIPALS: [(&str, &str); 5] = [
     ("admin", "Registeradministration (Demo)"),
 ];
 
-/// On a fresh data dir: issues the demo tokens and writes them, in plain
-/// text, to `demo-zugaenge.txt` (a demo convenience; real tokens are only
-/// ever shown once). Returns the path of that file.
-pub fn ensure_demo_tokens(data_dir: &Path) -> Result<PathBuf> {
+/// The file with the demo logins in `data_dir`.
+pub fn demo_logins_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("demo-zugaenge.txt")
+}
+
+/// When `efa up` loads the demo into a fresh data dir: issues the demo
+/// tokens and writes them, in plain text, to `demo-zugaenge.txt` (a demo
+/// convenience; real tokens are only ever shown once), a secret file of
+/// mode 0600 from the first byte. A data dir with a token table already
+/// gets no demo tokens. Returns the file, if there is one.
+pub fn ensure_demo_tokens(data_dir: &Path) -> Result<Option<PathBuf>> {
     let table_path = table_path(data_dir);
-    let demo_path = data_dir.join("demo-zugaenge.txt");
     if table_path.exists() {
-        return Ok(demo_path);
+        return existing_demo_logins(data_dir);
     }
     let mut table = efa_gateway::TokenTable::empty();
     let mut text = String::from("# Demo-Zugänge (nur für die lokale Demo)\n");
@@ -118,9 +124,44 @@ pub fn ensure_demo_tokens(data_dir: &Path) -> Result<PathBuf> {
         let token = table.issue(actor, name);
         text.push_str(&format!("{principal}\t{name}\t{token}\n"));
     }
+    let demo_path = demo_logins_path(data_dir);
+    efa_runtime::secret_file::write(&demo_path, text.as_bytes())
+        .context("write the demo logins")?;
     table.save(&table_path).context("save the token table")?;
-    std::fs::write(&demo_path, text).context("write the demo logins")?;
-    Ok(demo_path)
+    Ok(Some(demo_path))
+}
+
+/// The demo logins an earlier `efa up` wrote, if any. A file that an
+/// older version left readable by others is made owner-only first.
+pub fn existing_demo_logins(data_dir: &Path) -> Result<Option<PathBuf>> {
+    let path = demo_logins_path(data_dir);
+    if !path.exists() {
+        return Ok(None);
+    }
+    if efa_runtime::secret_file::check_private(&path).is_err() {
+        restrict_to_owner(&path).context("make the demo logins owner-only")?;
+        crate::out::say(&format!(
+            "{} war für andere lesbar und ist jetzt nur noch für den Eigentümer lesbar \
+             (Modus 600). Wer die Tokens darin gelesen haben kann, sollte sie widerrufen \
+             (efa token revoke).",
+            path.display()
+        ));
+    }
+    Ok(Some(path))
+}
+
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        path,
+        std::fs::Permissions::from_mode(efa_runtime::secret_file::SECRET_FILE_MODE),
+    )
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_path: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
