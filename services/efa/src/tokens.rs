@@ -168,6 +168,34 @@ fn restrict_to_owner(_path: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn demo_logins_are_owner_only_and_an_old_open_file_is_closed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(existing_demo_logins(dir.path()).unwrap(), None);
+        let path = ensure_demo_tokens(dir.path()).unwrap().unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&table_path(dir.path())), 0o600);
+        assert_eq!(
+            ensure_demo_tokens(dir.path()).unwrap(),
+            Some(path.clone()),
+            "a second start issues no new tokens"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(
+            existing_demo_logins(dir.path()).unwrap(),
+            Some(path.clone())
+        );
+        assert_eq!(mode(&path), 0o600);
+    }
+
     #[test]
     fn tokens_are_listed_and_revoked_by_name() {
         let dir = tempfile::tempdir().unwrap();

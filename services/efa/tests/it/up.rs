@@ -1,5 +1,6 @@
 //! `efa up` on a clean data dir: it starts, the announce-then-list path
-//! works over HTTP, and SIGTERM leaves no process behind.
+//! works over HTTP, its secrets are owner-only, its nats-server admits no
+//! one without a credential, and SIGTERM leaves no process behind.
 
 use crate::{demo_token, start_up, terminate};
 
@@ -32,6 +33,55 @@ fn is_running(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
+/// The client port of the nats-server `pid`, from its command line.
+fn nats_port(pid: u32) -> u16 {
+    let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap();
+    let args: Vec<&str> = cmdline.split('\0').collect();
+    let at = args.iter().position(|arg| *arg == "-p").unwrap();
+    args[at + 1].parse().unwrap()
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Every file holding a token, key or credential is the owner's alone,
+/// and the nats-server refuses anyone without one of the credentials.
+async fn assert_secrets_kept(data: &std::path::Path, nats_pid: u32) {
+    let mut secrets = vec![
+        data.join("demo-zugaenge.txt"),
+        data.join("tokens.json"),
+        data.join("sitzung.key"),
+    ];
+    for role in efa_runtime::auth::Role::ALL {
+        secrets.push(efa_runtime::auth::credential::path_in(data, role));
+    }
+    for path in &secrets {
+        assert_eq!(mode(path), 0o600, "{}", path.display());
+    }
+    assert_eq!(mode(&data.join("secrets")), 0o700);
+    let config = std::fs::read_to_string(data.join("nats/authorization.conf")).unwrap();
+    for role in efa_runtime::auth::Role::ALL {
+        let seed =
+            std::fs::read_to_string(efa_runtime::auth::credential::path_in(data, role)).unwrap();
+        assert!(
+            !config.contains(seed.trim()),
+            "no seed in the server's config"
+        );
+    }
+    let url = format!("nats://127.0.0.1:{}", nats_port(nats_pid));
+    let anonymous = async_nats::connect(&url).await;
+    assert!(
+        anonymous.is_err(),
+        "the nats-server of efa up admits anonymous clients"
+    );
+}
+
 #[tokio::test]
 async fn up_serves_the_announce_path_and_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
@@ -40,6 +90,7 @@ async fn up_serves_the_announce_path_and_stops_cleanly() {
     let pid = guard.0.id();
     let nats_pids = children_of(pid);
     assert_eq!(nats_pids.len(), 1, "efa up starts one nats-server child");
+    assert_secrets_kept(&data, nats_pids[0]).await;
     let token = demo_token(&data, "land:04");
     let http = reqwest::Client::new();
     let body = r#"{"title": "Wohngeld-Antrag", "lead": "04", "themenfeld": "Bauen & Wohnen",
