@@ -144,3 +144,90 @@ async fn up_serves_the_announce_path_and_stops_cleanly() {
         );
     }
 }
+
+/// A throwaway CA and a certificate for 127.0.0.1 signed by it, as PEM
+/// files in `dir`: (CA, certificate, key).
+fn throwaway_pki(dir: &std::path::Path) -> [std::path::PathBuf; 3] {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let files = [
+        ("ca.pem", ca.pem()),
+        ("nats.pem", cert.pem()),
+        ("nats-key.pem", key.serialize_pem()),
+    ];
+    files.map(|(name, text)| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    })
+}
+
+#[tokio::test]
+async fn up_speaks_tls_with_its_nats_server_when_given_a_certificate() {
+    use efa_runtime::auth::{Credential, Role};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let [ca, cert, key] = throwaway_pki(dir.path());
+    let (ca, cert, key) = (
+        ca.to_str().unwrap(),
+        cert.to_str().unwrap(),
+        key.to_str().unwrap(),
+    );
+    let (mut guard, base) = start_up(
+        &data,
+        &[
+            "--no-demo",
+            "--nats-server-cert",
+            cert,
+            "--nats-server-key",
+            key,
+            "--nats-tls-ca",
+            ca,
+        ],
+    )
+    .await;
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200, "the services reach NATS over TLS");
+    let config = std::fs::read_to_string(data.join("nats/nats.conf")).unwrap();
+    assert!(config.contains("tls {"), "{config}");
+
+    let nats_pid = children_of(guard.0.id())[0];
+    let url = format!("nats://127.0.0.1:{}", nats_port(nats_pid));
+    let operator = Credential::from_data_dir(&data, Role::Operator)
+        .unwrap()
+        .unwrap();
+    let seed = std::fs::read_to_string(efa_runtime::auth::credential::path_in(
+        &data,
+        Role::Operator,
+    ))
+    .unwrap();
+    let untrusting = async_nats::ConnectOptions::with_nkey(seed.trim().to_owned())
+        .connect(&url)
+        .await;
+    assert!(untrusting.is_err(), "a client that does not know the CA");
+    let access = efa_runtime::NatsAccess {
+        credential: Some(operator),
+        tls: Some(efa_runtime::ClientTls::new(ca.into(), None).unwrap()),
+    };
+    let client = efa_runtime::connect_with(&url, "tls-test", &access)
+        .await
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), client.flush())
+        .await
+        .expect("the operator gets in over TLS")
+        .unwrap();
+
+    terminate(guard.0.id());
+    let status = tokio::task::spawn_blocking(move || guard.0.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
+}
