@@ -25,7 +25,7 @@ pub struct NatsArgs {
 }
 
 /// The credential and TLS of a connection.
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct AccessArgs {
     /// File with this role's NATS nkey seed (mode 0600). Default: the
     /// seed in EFA_NATS_NKEY, else DATA_DIR/secrets/nats/<role>.nk.

@@ -8,12 +8,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use efa_runtime::NatsAccess;
-use efa_runtime::auth::Role;
+use efa_runtime::auth::{Credential, Role};
 use efa_runtime::nats_server::{self, NatsServerProcess, ServerOptions};
+use efa_runtime::{ClientTls, NatsAccess};
 
 use crate::cli::{UpArgs, gateway_config, projector_config, session_key, shutdown_on_signal};
-use crate::nats_access::AccessArgs;
 use crate::out::say;
 
 pub async fn run(args: UpArgs) -> Result<()> {
@@ -34,14 +33,17 @@ pub async fn run(args: UpArgs) -> Result<()> {
 }
 
 /// How `role` connects: its credential from the data directory (none
-/// when `--nats-url` names a server set up without them), and TLS when a
-/// CA is given.
+/// when `--nats-url` names a server set up without them; the credential
+/// flags and variables of the single services do not apply, as `up` runs
+/// four roles), and TLS when a CA is given.
 fn access(args: &UpArgs, role: Role) -> Result<NatsAccess> {
-    AccessArgs {
-        nats_tls_ca: args.nats_tls_ca.clone(),
-        ..AccessArgs::default()
-    }
-    .resolve(&args.data_dir, role)
+    let credential = Credential::from_data_dir(&args.data_dir, role)
+        .with_context(|| format!("read the NATS credential of the {role}"))?;
+    let tls = match &args.nats_tls_ca {
+        Some(ca) => Some(ClientTls::new(ca.clone(), None).context("read the NATS TLS files")?),
+        None => None,
+    };
+    Ok(NatsAccess { credential, tls })
 }
 
 async fn connect(args: &UpArgs, nats_url: &str, role: Role) -> Result<async_nats::Client> {
