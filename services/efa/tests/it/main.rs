@@ -7,6 +7,7 @@ mod crash;
 mod faults;
 mod generate;
 mod import;
+mod nats_auth;
 mod projector_crash;
 mod up;
 
