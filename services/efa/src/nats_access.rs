@@ -7,8 +7,9 @@
 //! which only a server without authorization accepts.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use efa_runtime::auth::{Credential, Role, credential};
 use efa_runtime::{ClientTls, NatsAccess};
 
@@ -103,9 +104,30 @@ pub struct OperatorArgs {
     pub nats: NatsArgs,
 }
 
+/// A one-off command gives up connecting after this long (a service
+/// would wait for its server forever).
+const OPERATOR_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl OperatorArgs {
+    /// Connects as the operator and waits, bounded, until the server has
+    /// admitted the connection, so that a refused credential ends the
+    /// command with a message instead of a long wait for an answer.
     pub async fn connect(&self, name: &str) -> Result<async_nats::Client> {
         let access = self.nats.access.resolve(&self.data_dir, Role::Operator)?;
-        connect(&self.nats.nats_url, name, &access).await
+        let url = &self.nats.nats_url;
+        let client = connect(url, name, &access).await?;
+        let deadline = tokio::time::Instant::now() + OPERATOR_CONNECT_TIMEOUT;
+        while client.connection_state() != async_nats::connection::State::Connected {
+            if tokio::time::Instant::now() >= deadline {
+                bail!(
+                    "NATS unter {url} nicht erreichbar, oder der Zugang wurde abgewiesen \
+                     (Zugang des Operators: --nats-nkey-file, EFA_NATS_NKEY_FILE, EFA_NATS_NKEY \
+                     oder {})",
+                    credential::path_in(&self.data_dir, Role::Operator).display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(client)
     }
 }

@@ -12,14 +12,11 @@ use efa_runtime::RpcError;
 use crate::nats_access::OperatorArgs;
 use crate::out::say;
 
-/// Connecting gives up after this long (the client would otherwise wait
-/// for a server forever).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A rebuild reads the whole ledger; this bounds the wait for it.
 const REBUILD_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub async fn run(connection: &OperatorArgs) -> Result<()> {
-    let client = connect(connection).await?;
+    let client = connection.connect("efa-rebuild").await?;
     say("Neuberechnung der Ansichten angefordert; das kann einige Minuten dauern …");
     let reply: RebuildReply = efa_runtime::request(
         &client,
@@ -45,21 +42,6 @@ pub async fn run(connection: &OperatorArgs) -> Result<()> {
             bail!("Neuberechnung abgelehnt: {}", german(&rejection))
         }
     }
-}
-
-/// A connected client; the shared `connect` keeps retrying in the
-/// background, so the connection is awaited here, bounded.
-async fn connect(connection: &OperatorArgs) -> Result<async_nats::Client> {
-    let nats_url = &connection.nats.nats_url;
-    let client = connection.connect("efa-rebuild").await?;
-    let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
-    while client.connection_state() != async_nats::connection::State::Connected {
-        if tokio::time::Instant::now() >= deadline {
-            bail!("NATS unter {nats_url} nicht erreichbar, oder der Zugang wurde abgewiesen");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(client)
 }
 
 fn explain(error: RpcError) -> anyhow::Error {

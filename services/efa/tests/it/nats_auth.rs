@@ -1,7 +1,8 @@
 //! The services run alone against a nats-server that admits only the
 //! registry's credentials: each takes its seed by flag, by environment
 //! variable or from its data directory, refuses a seed file others may
-//! read, and the administration tools get in only as the operator.
+//! read, and the administration tools (`efa rebuild`, `efa import`) get
+//! in only as the operator.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -101,6 +102,41 @@ async fn a_service_alone_takes_its_credential_by_flag_environment_or_data_dir() 
         "{}",
         String::from_utf8_lossy(&anonymous.stderr)
     );
+
+    let participants = dir.path().join("teilnehmer.csv");
+    std::fs::write(
+        &participants,
+        "schluessel;name;einwohner;stichtag\n16068;Sömmerda;69655;2018-12-31\n",
+    )
+    .unwrap();
+    let import = |data_dir: &str| {
+        efa(&[
+            "import",
+            "participants",
+            participants.to_str().unwrap(),
+            "--nats-url",
+            &url,
+            "--data-dir",
+            data_dir,
+        ])
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap()
+    };
+    let refused = import(&elsewhere("nobody"));
+    assert!(!refused.status.success(), "an anonymous import is refused");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("Zugang wurde abgewiesen"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let imported = import(data.to_str().unwrap());
+    assert!(
+        imported.status.success(),
+        "the operator imports: {}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    assert!(String::from_utf8_lossy(&imported.stdout).contains("1 geschrieben"));
 }
 
 #[test]
