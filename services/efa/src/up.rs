@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use efa_runtime::auth::{Credential, Role};
+use efa_runtime::auth::{Credential, Role, credential};
 use efa_runtime::nats_server::{self, NatsServerProcess, ServerOptions};
 use efa_runtime::{ClientTls, NatsAccess};
 
@@ -99,10 +99,7 @@ async fn run_services(
          Daten:             {}\n  NATS-Zugänge:      {}\n  {}\nBeenden mit Strg+C.",
         address,
         args.data_dir.display(),
-        efa_runtime::auth::credential::path_in(&args.data_dir, Role::Operator)
-            .parent()
-            .unwrap_or(&args.data_dir)
-            .display(),
+        credentials_line(&args.data_dir),
         demo_line(demo_logins.as_deref()),
     ));
 
@@ -112,6 +109,17 @@ async fn run_services(
     gateway.context("gateway task")?.context("gateway")?;
     say("efa-registry beendet.");
     Ok(())
+}
+
+/// Where the NATS credentials are (none with a `--nats-url` server that
+/// was set up without them).
+fn credentials_line(data_dir: &Path) -> String {
+    let dir = data_dir.join(credential::SECRETS_SUBDIR);
+    if dir.is_dir() {
+        dir.display().to_string()
+    } else {
+        "keine (NATS ohne Anmeldung)".to_owned()
+    }
 }
 
 /// The line about the demo logins: where they are, or how to make a login.
