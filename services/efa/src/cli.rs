@@ -272,10 +272,13 @@ pub fn projector_config(data_dir: PathBuf) -> efa_projector::ProjectorConfig {
     }
 }
 
+/// The file with the key that signs the session cookies, in the data dir.
+pub const SESSION_KEY_FILE: &str = "sitzung.key";
+
 /// The key that signs the web app's session cookies, kept in the data
 /// directory so sessions survive a restart and replicas agree.
 pub fn session_key(data_dir: &std::path::Path) -> Result<efa_gateway::SessionKey> {
-    efa_gateway::SessionKey::load_or_create(&data_dir.join("sitzung.key"))
+    efa_gateway::SessionKey::load_or_create(&data_dir.join(SESSION_KEY_FILE))
         .context("load the session key")
 }
 

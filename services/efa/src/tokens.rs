@@ -131,23 +131,34 @@ pub fn ensure_demo_tokens(data_dir: &Path) -> Result<Option<PathBuf>> {
     Ok(Some(demo_path))
 }
 
-/// The demo logins an earlier `efa up` wrote, if any. A file that an
-/// older version left readable by others is made owner-only first.
+/// The demo logins an earlier `efa up` wrote, if any.
 pub fn existing_demo_logins(data_dir: &Path) -> Result<Option<PathBuf>> {
     let path = demo_logins_path(data_dir);
-    if !path.exists() {
-        return Ok(None);
-    }
-    if efa_runtime::secret_file::check_private(&path).is_err() {
-        restrict_to_owner(&path).context("make the demo logins owner-only")?;
+    Ok(path.exists().then_some(path))
+}
+
+/// Makes the token table, the session key and the demo logins owner-only
+/// where an older version left one readable by others, and says so: their
+/// contents may have been read.
+pub fn close_open_secret_files(data_dir: &Path) -> Result<()> {
+    let files = [
+        table_path(data_dir),
+        data_dir.join(crate::cli::SESSION_KEY_FILE),
+        demo_logins_path(data_dir),
+    ];
+    for path in files.iter().filter(|path| path.exists()) {
+        if efa_runtime::secret_file::check_private(path).is_ok() {
+            continue;
+        }
+        restrict_to_owner(path).with_context(|| format!("make {} owner-only", path.display()))?;
         crate::out::say(&format!(
             "{} war für andere lesbar und ist jetzt nur noch für den Eigentümer lesbar \
-             (Modus 600). Wer die Tokens darin gelesen haben kann, sollte sie widerrufen \
-             (efa token revoke).",
+             (Modus 600). Was darin steht, kann gelesen worden sein: Tokens widerrufen \
+             (efa token revoke), einen Sitzungsschlüssel löschen (er entsteht neu).",
             path.display()
         ));
     }
-    Ok(Some(path))
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -189,11 +200,11 @@ mod tests {
             "a second start issues no new tokens"
         );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert_eq!(
-            existing_demo_logins(dir.path()).unwrap(),
-            Some(path.clone())
-        );
+        let table = table_path(dir.path());
+        std::fs::set_permissions(&table, std::fs::Permissions::from_mode(0o640)).unwrap();
+        close_open_secret_files(dir.path()).unwrap();
         assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&table), 0o600);
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::out::say;
 
 pub async fn run(args: UpArgs) -> Result<()> {
     std::fs::create_dir_all(&args.data_dir).context("create the data directory")?;
+    crate::tokens::close_open_secret_files(&args.data_dir)?;
     let (nats_url, mut nats_process) = match &args.nats_url {
         Some(url) => (url.clone(), None),
         None => {
