@@ -108,7 +108,22 @@ async fn check_publish(
 ) -> Vec<String> {
     let patterns = permissions(role).publish;
     let mut seen = observer.subscribe(">").await.unwrap();
-    observer.flush().await.unwrap();
+    // In place once the observer sees its own message (one connection's
+    // subscribe and publish are handled in order).
+    let ready = format!("observer-ready-{role}");
+    observer
+        .publish("probe.ready", ready.clone().into())
+        .await
+        .unwrap();
+    tokio::time::timeout(ARRIVAL_WAIT, async {
+        while let Some(message) = seen.next().await {
+            if message.payload == ready.as_bytes() {
+                return;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{role}: the observer's subscription never came into place"));
     let (client, mut errors) = server.connect(role).await;
     let marker = format!("publish-probe-{role}");
     for subject in probes {
@@ -181,6 +196,25 @@ async fn check_subscribe(
     let sentinel = format!("{}.sentinel", role.inbox_prefix());
     let mut end = client.subscribe(sentinel.clone()).await.unwrap();
     client.flush().await.unwrap();
+    // A flush only writes to the socket. The server handles one
+    // connection's subscriptions in order, so once the last one (the
+    // sentinel) receives, all the others are in place.
+    let mut ready = false;
+    for _ in 0..50 {
+        observer
+            .publish(sentinel.clone(), "ready".into())
+            .await
+            .unwrap();
+        observer.flush().await.unwrap();
+        if tokio::time::timeout(Duration::from_millis(100), end.next())
+            .await
+            .is_ok()
+        {
+            ready = true;
+            break;
+        }
+    }
+    assert!(ready, "{role}: the subscriptions were never in place");
     let marker = format!("subscribe-probe-{role}");
     for subject in probes {
         observer
@@ -190,9 +224,15 @@ async fn check_subscribe(
     }
     observer.publish(sentinel, "end".into()).await.unwrap();
     observer.flush().await.unwrap();
-    tokio::time::timeout(ARRIVAL_WAIT, end.next())
-        .await
-        .unwrap_or_else(|_| panic!("{role}: the sentinel never arrived"));
+    tokio::time::timeout(ARRIVAL_WAIT, async {
+        while let Some(message) = end.next().await {
+            if message.payload == "end".as_bytes() {
+                return;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{role}: the sentinel never arrived"));
     let refusals = drain(&mut errors, REFUSAL_WAIT).await.join("\n");
     let mut failures = Vec::new();
     let probe_count = probes.len();
@@ -395,9 +435,18 @@ async fn services_answer_the_roles_that_may_ask_them_and_no_one_else() {
         client.send_request(subject, request).await
     };
     let projector = connect(Role::Projector).await;
-    let answer = ask(projector.clone(), subjects::LEDGER_READ.into())
-        .await
-        .unwrap();
+    // The first answer also shows that the endpoint's subscription is in
+    // place (it was sent on another connection); the refusals below count
+    // only after it.
+    let mut answer = None;
+    for _ in 0..50 {
+        if let Ok(message) = ask(projector.clone(), subjects::LEDGER_READ.into()).await {
+            answer = Some(message);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let answer = answer.expect("the projector reads the ledger's log");
     assert_eq!(&answer.payload[..], b"page");
     let operator = connect(Role::Operator).await;
     assert!(
