@@ -30,3 +30,18 @@ pub const PROJECTOR_REBUILD: &str = "efa.projector.rebuild";
 /// seconds; core NATS, so a slow or absent reader loses nothing that
 /// matters).
 pub const PROJECTOR_REBUILD_PROGRESS: &str = "efa.projector.rebuild.progress";
+
+/// The ledger's latest signed checkpoint (request/reply, served by the
+/// ledger; asked by the projector, the gateway and the operator).
+pub const LEDGER_CHECKPOINT: &str = "efa.ledger.checkpoint";
+
+// NATS's own subject spaces, named here because the registry's NATS
+// permissions (`efa_runtime::auth`) grant parts of them.
+
+/// Prefix of the JetStream API (`$JS.API.STREAM.INFO.<stream>`, ...).
+pub const JS_API_PREFIX: &str = "$JS.API";
+/// Prefix of the NATS service API (`$SRV.PING`, `$SRV.INFO.<service>`, ...).
+pub const SERVICE_API_PREFIX: &str = "$SRV";
+/// Prefix of reply inboxes; each NATS user of the registry has its own
+/// below it (`_INBOX.<user>.>`), so no one reads another's replies.
+pub const INBOX_PREFIX: &str = "_INBOX";

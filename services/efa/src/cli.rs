@@ -8,6 +8,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use efa_runtime::Shutdown;
+use efa_runtime::auth::Role;
+
+use crate::nats_access::{NatsArgs, OperatorArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -33,8 +36,8 @@ enum Cmd {
     /// Ask a running projector to rebuild its views from the ledger and
     /// swap them in while it keeps answering queries.
     Rebuild {
-        #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
-        nats_url: String,
+        #[command(flatten)]
+        connection: OperatorArgs,
     },
     /// Check the ledger's hash chain offline and name the first bad sequence.
     Verify {
@@ -60,6 +63,12 @@ enum Cmd {
     Import {
         #[command(subcommand)]
         what: ImportCmd,
+    },
+    /// The NATS credentials of the services and the nats-server
+    /// configuration that admits them.
+    Nats {
+        #[command(subcommand)]
+        command: crate::nats_setup::NatsCmd,
     },
     /// Manage API tokens (stored as hashes in DATA_DIR/tokens.json).
     Token {
@@ -89,26 +98,26 @@ enum ImportCmd {
         /// that disappeared by merger; others that disappeared are retired.
         #[arg(long)]
         mergers: Option<PathBuf>,
-        #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
-        nats_url: String,
+        #[command(flatten)]
+        connection: OperatorArgs,
     },
     /// Gemeinden and Kreise: `schluessel;name;einwohner;stichtag`.
     Participants {
         file: PathBuf,
-        #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
-        nats_url: String,
+        #[command(flatten)]
+        connection: OperatorArgs,
     },
     /// An allocation key (Königsteiner Schlüssel): `jahr;land;prozent`.
     Key {
         file: PathBuf,
-        #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
-        nats_url: String,
+        #[command(flatten)]
+        connection: OperatorArgs,
     },
     /// Services: `kennung;titel;federfuehrend;themenfeld;anbieter;kanal;kostenmodell;status;reifegrad;angekuendigt`.
     Services {
         file: PathBuf,
-        #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
-        nats_url: String,
+        #[command(flatten)]
+        connection: OperatorArgs,
     },
 }
 
@@ -132,22 +141,34 @@ pub struct UpArgs {
     /// reverse proxy every request has the proxy's address: raise it).
     #[arg(long, env = "EFA_API_RATE_LIMIT", default_value_t = efa_gateway::API_REQUESTS_PER_10S)]
     pub api_rate_limit: u32,
+    /// TLS of the nats-server that `up` starts.
+    #[command(flatten)]
+    pub nats_server_tls: crate::nats_setup::ServerTlsArgs,
+    /// CA certificate (PEM) the services trust for the nats-server's
+    /// certificate (needed with --nats-server-cert unless the system trusts it).
+    #[arg(long, env = "EFA_NATS_TLS_CA")]
+    pub nats_tls_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
 struct ServiceArgs {
     #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
-    #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
-    nats_url: String,
+    #[command(flatten)]
+    nats: NatsArgs,
+}
+
+impl ServiceArgs {
+    async fn connect(&self, role: Role) -> Result<async_nats::Client> {
+        let access = self.nats.access.resolve(&self.data_dir, role)?;
+        crate::nats_access::connect(&self.nats.nats_url, &format!("efa-{role}"), &access).await
+    }
 }
 
 #[derive(Debug, clap::Args)]
 struct GatewayArgs {
-    #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
-    data_dir: PathBuf,
-    #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
-    nats_url: String,
+    #[command(flatten)]
+    service: ServiceArgs,
     #[arg(long, env = "EFA_HTTP", default_value = "127.0.0.1:8080")]
     http: SocketAddr,
 }
@@ -159,7 +180,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Cmd::Up(args) => crate::up::run(args).await,
         Cmd::Ledger(args) => {
-            let nats = efa_runtime::connect(&args.nats_url, "efa-ledger").await?;
+            let nats = args.connect(Role::Ledger).await?;
             let ledger = efa_ledger::Ledger::start(
                 efa_ledger::LedgerConfig {
                     data_dir: args.data_dir,
@@ -172,7 +193,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             ledger.run(shutdown).await.context("run the ledger")
         }
         Cmd::Projector(args) => {
-            let nats = efa_runtime::connect(&args.nats_url, "efa-projector").await?;
+            let nats = args.connect(Role::Projector).await?;
             let projector = efa_projector::Projector::start(projector_config(args.data_dir), nats)
                 .await
                 .context("start the projector")?;
@@ -182,20 +203,21 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .context("run the projector")
         }
         Cmd::Gateway(args) => {
-            let nats = efa_runtime::connect(&args.nats_url, "efa-gateway").await?;
-            let gateway =
-                efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, nats)
-                    .await
-                    .context("start the gateway")?
-                    .with_session_key(session_key(&args.data_dir)?)
-                    .with_token_file(crate::tokens::table_path(&args.data_dir));
+            let nats = args.service.connect(Role::Gateway).await?;
+            let data_dir = &args.service.data_dir;
+            let gateway = efa_gateway::Gateway::bind(gateway_config(data_dir, args.http)?, nats)
+                .await
+                .context("start the gateway")?
+                .with_session_key(session_key(data_dir)?)
+                .with_token_file(crate::tokens::table_path(data_dir));
             crate::out::say(&format!("efa-registry: http://{}/", gateway.local_addr()));
             gateway
                 .run(shutdown_on_signal())
                 .await
                 .context("run the gateway")
         }
-        Cmd::Rebuild { nats_url } => crate::rebuild::run(&nats_url).await,
+        Cmd::Rebuild { connection } => crate::rebuild::run(&connection).await,
+        Cmd::Nats { command } => crate::nats_setup::run(command),
         Cmd::Verify { data_dir } => verify(&data_dir),
         Cmd::Token { command } => crate::tokens::run(command),
         Cmd::Generate {
@@ -233,16 +255,16 @@ async fn import(what: ImportCmd) -> Result<()> {
         ImportCmd::Gv100ad {
             file,
             mergers,
-            nats_url,
-        } => crate::import::gv100ad(&nats_url, &file, mergers.as_deref()).await,
-        ImportCmd::Participants { file, nats_url } => {
-            tabular(&nats_url, &file, Tabular::Participants).await
+            connection,
+        } => crate::import::gv100ad(&connection, &file, mergers.as_deref()).await,
+        ImportCmd::Participants { file, connection } => {
+            tabular(&connection, &file, Tabular::Participants).await
         }
-        ImportCmd::Key { file, nats_url } => {
-            tabular(&nats_url, &file, Tabular::AllocationKey).await
+        ImportCmd::Key { file, connection } => {
+            tabular(&connection, &file, Tabular::AllocationKey).await
         }
-        ImportCmd::Services { file, nats_url } => {
-            tabular(&nats_url, &file, Tabular::Services).await
+        ImportCmd::Services { file, connection } => {
+            tabular(&connection, &file, Tabular::Services).await
         }
     }
 }
@@ -254,10 +276,13 @@ pub fn projector_config(data_dir: PathBuf) -> efa_projector::ProjectorConfig {
     }
 }
 
+/// The file with the key that signs the session cookies, in the data dir.
+pub const SESSION_KEY_FILE: &str = "sitzung.key";
+
 /// The key that signs the web app's session cookies, kept in the data
 /// directory so sessions survive a restart and replicas agree.
 pub fn session_key(data_dir: &std::path::Path) -> Result<efa_gateway::SessionKey> {
-    efa_gateway::SessionKey::load_or_create(&data_dir.join("sitzung.key"))
+    efa_gateway::SessionKey::load_or_create(&data_dir.join(SESSION_KEY_FILE))
         .context("load the session key")
 }
 

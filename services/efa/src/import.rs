@@ -85,7 +85,11 @@ fn mergers(path: Option<&Path>) -> Result<BTreeMap<Ags, Ags>> {
     Ok(map)
 }
 
-pub async fn gv100ad(nats_url: &str, file: &Path, mergers_file: Option<&Path>) -> Result<()> {
+pub async fn gv100ad(
+    connection: &crate::nats_access::OperatorArgs,
+    file: &Path,
+    mergers_file: Option<&Path>,
+) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("read {}", file.display()))?;
     let verzeichnis = match gv100ad::parse(&gv100ad::decode_text(&bytes)) {
         Ok(verzeichnis) => verzeichnis,
@@ -97,7 +101,7 @@ pub async fn gv100ad(nats_url: &str, file: &Path, mergers_file: Option<&Path>) -
         }
     };
     let mergers = mergers(mergers_file)?;
-    let client = efa_runtime::connect(nats_url, "efa-import").await?;
+    let client = connection.connect("efa-import").await?;
     let (kreise, known) = known(&client).await?;
     let seeds = gv100ad::plan(&verzeichnis, &kreise, &known, &mergers);
     eprintln!(
@@ -123,7 +127,11 @@ pub enum Tabular {
 
 /// Imports one of the registry's own CSV files; a file with any bad row
 /// sends nothing.
-pub async fn tabular(nats_url: &str, file: &Path, kind: Tabular) -> Result<()> {
+pub async fn tabular(
+    connection: &crate::nats_access::OperatorArgs,
+    file: &Path,
+    kind: Tabular,
+) -> Result<()> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("read {} (UTF-8 expected)", file.display()))?;
     let parsed = match kind {
@@ -140,7 +148,7 @@ pub async fn tabular(nats_url: &str, file: &Path, kind: Tabular) -> Result<()> {
             bail!("{} fehlerhafte Zeilen; nichts importiert", errors.len());
         }
     };
-    let client = efa_runtime::connect(nats_url, "efa-import").await?;
+    let client = connection.connect("efa-import").await?;
     send_plan(&client, &seeds).await
 }
 

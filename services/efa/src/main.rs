@@ -6,6 +6,8 @@ mod cli;
 mod client;
 mod generate;
 mod import;
+mod nats_access;
+mod nats_setup;
 mod out;
 mod rebuild;
 mod seed;

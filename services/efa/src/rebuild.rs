@@ -10,16 +10,14 @@ use efa_proto::{RebuildProgress, RebuildReply, RebuildRequest, Rejection, subjec
 use efa_runtime::RpcError;
 use futures::StreamExt;
 
+use crate::nats_access::OperatorArgs;
 use crate::out::say;
 
-/// Connecting gives up after this long (the client would otherwise wait
-/// for a server forever).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A rebuild reads the whole ledger; this bounds the wait for it.
 const REBUILD_TIMEOUT: Duration = Duration::from_secs(600);
 
-pub async fn run(nats_url: &str) -> Result<()> {
-    let client = connect(nats_url).await?;
+pub async fn run(connection: &OperatorArgs) -> Result<()> {
+    let client = connection.connect("efa-rebuild").await?;
     // Subscribed before asking, so that no progress line is missed.
     let mut progress = client
         .subscribe(subjects::PROJECTOR_REBUILD_PROGRESS)
@@ -59,20 +57,6 @@ pub async fn run(nats_url: &str) -> Result<()> {
             bail!("Neuberechnung abgelehnt: {}", german(&rejection))
         }
     }
-}
-
-/// A connected client; the shared `connect` keeps retrying in the
-/// background, so the connection is awaited here, bounded.
-async fn connect(nats_url: &str) -> Result<async_nats::Client> {
-    let client = efa_runtime::connect(nats_url, "efa-rebuild").await?;
-    let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
-    while client.connection_state() != async_nats::connection::State::Connected {
-        if tokio::time::Instant::now() >= deadline {
-            bail!("NATS unter {nats_url} nicht erreichbar");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(client)
 }
 
 fn explain(error: RpcError) -> anyhow::Error {

@@ -102,14 +102,20 @@ pub const DEMO_PRINCIPALS: [(&str, &str); 5] = [
     ("admin", "Registeradministration (Demo)"),
 ];
 
-/// On a fresh data dir: issues the demo tokens and writes them, in plain
-/// text, to `demo-zugaenge.txt` (a demo convenience; real tokens are only
-/// ever shown once). Returns the path of that file.
-pub fn ensure_demo_tokens(data_dir: &Path) -> Result<PathBuf> {
+/// The file with the demo logins in `data_dir`.
+pub fn demo_logins_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("demo-zugaenge.txt")
+}
+
+/// When `efa up` loads the demo into a fresh data dir: issues the demo
+/// tokens and writes them, in plain text, to `demo-zugaenge.txt` (a demo
+/// convenience; real tokens are only ever shown once), a secret file of
+/// mode 0600 from the first byte. A data dir with a token table already
+/// gets no demo tokens. Returns the file, if there is one.
+pub fn ensure_demo_tokens(data_dir: &Path) -> Result<Option<PathBuf>> {
     let table_path = table_path(data_dir);
-    let demo_path = data_dir.join("demo-zugaenge.txt");
     if table_path.exists() {
-        return Ok(demo_path);
+        return existing_demo_logins(data_dir);
     }
     let mut table = efa_gateway::TokenTable::empty();
     let mut text = String::from("# Demo-Zugänge (nur für die lokale Demo)\n");
@@ -118,14 +124,88 @@ pub fn ensure_demo_tokens(data_dir: &Path) -> Result<PathBuf> {
         let token = table.issue(actor, name);
         text.push_str(&format!("{principal}\t{name}\t{token}\n"));
     }
+    let demo_path = demo_logins_path(data_dir);
+    efa_runtime::secret_file::write(&demo_path, text.as_bytes())
+        .context("write the demo logins")?;
     table.save(&table_path).context("save the token table")?;
-    std::fs::write(&demo_path, text).context("write the demo logins")?;
-    Ok(demo_path)
+    Ok(Some(demo_path))
+}
+
+/// The demo logins an earlier `efa up` wrote, if any.
+pub fn existing_demo_logins(data_dir: &Path) -> Result<Option<PathBuf>> {
+    let path = demo_logins_path(data_dir);
+    Ok(path.exists().then_some(path))
+}
+
+/// Makes the token table, the session key and the demo logins owner-only
+/// where an older version left one readable by others, and says so: their
+/// contents may have been read.
+pub fn close_open_secret_files(data_dir: &Path) -> Result<()> {
+    let files = [
+        table_path(data_dir),
+        data_dir.join(crate::cli::SESSION_KEY_FILE),
+        demo_logins_path(data_dir),
+    ];
+    for path in files.iter().filter(|path| path.exists()) {
+        if efa_runtime::secret_file::check_private(path).is_ok() {
+            continue;
+        }
+        restrict_to_owner(path).with_context(|| format!("make {} owner-only", path.display()))?;
+        crate::out::say(&format!(
+            "{} war für andere lesbar und ist jetzt nur noch für den Eigentümer lesbar \
+             (Modus 600). Was darin steht, kann gelesen worden sein: Tokens widerrufen \
+             (efa token revoke), einen Sitzungsschlüssel löschen (er entsteht neu).",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn restrict_to_owner(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        path,
+        std::fs::Permissions::from_mode(efa_runtime::secret_file::SECRET_FILE_MODE),
+    )
+}
+
+#[cfg(not(unix))]
+fn restrict_to_owner(_path: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn demo_logins_are_owner_only_and_an_old_open_file_is_closed() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(existing_demo_logins(dir.path()).unwrap(), None);
+        let path = ensure_demo_tokens(dir.path()).unwrap().unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&table_path(dir.path())), 0o600);
+        assert_eq!(
+            ensure_demo_tokens(dir.path()).unwrap(),
+            Some(path.clone()),
+            "a second start issues no new tokens"
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let table = table_path(dir.path());
+        std::fs::set_permissions(&table, std::fs::Permissions::from_mode(0o640)).unwrap();
+        close_open_secret_files(dir.path()).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&table), 0o600);
+    }
 
     #[test]
     fn tokens_are_listed_and_revoked_by_name() {

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use efa_proto::{Actor, IdError};
@@ -41,6 +40,8 @@ pub enum TokenError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Store(efa_runtime::secret_file::SecretFileError),
 }
 
 /// One line of the file: `{"name": ..., "principal": "land:04", "sha256": ...}`.
@@ -143,14 +144,9 @@ impl TokenTable {
         let mut text = serde_json::to_string_pretty(&records)
             .map_err(|e| write_error(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))?;
         text.push('\n');
-        if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(write_error)?;
-        }
-        let mut temp_name = path.file_name().unwrap_or_default().to_os_string();
-        temp_name.push(".tmp");
-        let temp = path.with_file_name(temp_name);
-        write_private(&temp, text.as_bytes()).map_err(write_error)?;
-        std::fs::rename(&temp, path).map_err(write_error)
+        // Mode 0600 from the first byte, replaced atomically, so a gateway
+        // reloading the table never reads half of it.
+        efa_runtime::secret_file::write(path, text.as_bytes()).map_err(TokenError::Store)
     }
 
     /// Creates a new token for `actor`, keeps only its hash and returns the
@@ -214,20 +210,6 @@ impl TokenTable {
     pub fn is_empty(&self) -> bool {
         self.by_hash.is_empty()
     }
-}
-
-/// Writes a file readable by its owner only, and flushes it to disk.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 #[cfg(test)]

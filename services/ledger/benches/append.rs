@@ -3,6 +3,12 @@
 //! raw sled in batches of 100 + fsync, and raw JetStream publish. Prints a
 //! table; run with `cargo bench -p efa-ledger --bench append`.
 //! `EFA_BENCH_COMMANDS` sets the number of commands per ledger run.
+//! `EFA_BENCH_NATS_AUTH=on` runs the ledger rows against a second
+//! nats-server that admits only the registry's roles (as `efa up` starts
+//! it): the ledger connects as the ledger, the commands come from the
+//! gateway's credential, each with its permissions. `EFA_BENCH_NATS_AUTH=off`
+//! is the same without authentication (a second server, the ledger and
+//! the sender on connections of their own), the baseline to compare with.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -165,11 +171,28 @@ async fn main() {
     let client = async_nats::connect(nats.url()).await.expect("connect");
     let jetstream = raw_jetstream(&client, count).await;
 
+    let auth_mode = std::env::var("EFA_BENCH_NATS_AUTH").ok();
+    let (_second_nats, ledger_client, client) = match auth_mode.as_deref() {
+        Some("on") => {
+            use efa_runtime::auth::Role;
+            let server = TestNats::start_authenticated();
+            let ledger = server.connect_as(Role::Ledger).await;
+            let gateway = server.connect_as(Role::Gateway).await;
+            (Some(server), ledger, gateway)
+        }
+        Some("off") => {
+            let server = TestNats::start();
+            let ledger = async_nats::connect(server.url()).await.expect("connect");
+            let sender = async_nats::connect(server.url()).await.expect("connect");
+            (Some(server), ledger, sender)
+        }
+        _ => (None, client.clone(), client),
+    };
     let ledger = Ledger::start(
         LedgerConfig {
             data_dir: scratch.join("ledger"),
         },
-        client.clone(),
+        ledger_client,
     )
     .await
     .expect("start");
@@ -178,7 +201,13 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     println!(
-        "efa-ledger durable append benchmark ({count} commands per ledger run, 256-byte values for raw sled)"
+        "efa-ledger durable append benchmark ({count} commands per ledger run, 256-byte values for raw sled{})",
+        match auth_mode.as_deref() {
+            Some("on") =>
+                "; ledger rows on a second server, with NATS authentication and permissions",
+            Some("off") => "; ledger rows on a second server, own connections, no authentication",
+            _ => "",
+        }
     );
     println!("{:<58} {:>12}", "what", "per second");
     println!(

@@ -1,8 +1,10 @@
-//! Runtime glue shared by the services: connecting to NATS, typed
+//! Runtime glue shared by the services: connecting to NATS (authenticated
+//! as one of the registry's roles, see `auth`), typed
 //! request/reply over the `proto` codec, serving NATS service endpoints,
 //! setting up the JetStream event stream, finding and starting a
 //! nats-server, and telemetry. It knows NATS but no domain rule.
 
+pub mod auth;
 pub mod connect;
 pub mod endpoint;
 pub mod jetstream;
@@ -11,6 +13,6 @@ pub mod rpc;
 pub mod secret_file;
 pub mod telemetry;
 
-pub use connect::connect;
+pub use connect::{ClientTls, NatsAccess, connect, connect_with};
 pub use rpc::{RpcError, request};
 pub use tokio_util::sync::CancellationToken as Shutdown;

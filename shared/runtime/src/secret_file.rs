@@ -143,6 +143,7 @@ fn permission_bits(_metadata: &std::fs::Metadata) -> u32 {
 }
 
 #[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used)] // test code: a failed step should fail loudly
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 

@@ -5,7 +5,12 @@
 
 use std::path::{Path, PathBuf};
 
+use efa_runtime::auth::{self, Credential, Role, User};
 use efa_runtime::nats_server::{self, NatsServerProcess, ServerOptions};
+use efa_runtime::{NatsAccess, connect_with};
+
+/// The base configuration `efa up` starts its nats-server with.
+const BASE_CONFIG: &str = include_str!("../../../ops/nats/nats.conf");
 
 /// A nats-server owned by one test.
 #[derive(Debug)]
@@ -15,6 +20,8 @@ pub struct TestNats {
     binary: PathBuf,
     options: ServerOptions,
     dir: tempfile::TempDir,
+    /// The roles' credentials of a server from `start_authenticated`.
+    secrets: Option<tempfile::TempDir>,
 }
 
 impl TestNats {
@@ -29,6 +36,71 @@ impl TestNats {
     }
 
     pub fn try_start() -> Result<Self, nats_server::NatsServerError> {
+        Self::try_start_with(None)
+    }
+
+    /// Starts a server with the configuration file `config` (users and
+    /// their permissions, TLS, ...); port, store directory and log file
+    /// still come from the kit. A restart uses the same file.
+    pub fn start_with_config(config: &Path) -> Self {
+        match Self::try_start_with(Some(config.to_owned())) {
+            Ok(nats) => nats,
+            Err(error) => panic!(
+                "cannot start a nats-server with {} for this test: {error}",
+                config.display()
+            ),
+        }
+    }
+
+    /// Starts a server that admits only the registry's four roles, each
+    /// with its permissions, as `efa up` configures its own. Their
+    /// credentials lie in `secrets_dir()` (`credential`, `connect_as`).
+    pub fn start_authenticated() -> Self {
+        let secrets = tempfile::Builder::new()
+            .prefix("efa-test-secrets-")
+            .tempdir()
+            .expect("create a temp dir for the test's NATS credentials");
+        let credentials = auth::credential::ensure_all(secrets.path())
+            .unwrap_or_else(|error| panic!("create the test's NATS credentials: {error}"));
+        let users: Vec<User> = credentials
+            .iter()
+            .map(|c| User::for_role(c.role(), c.public_key()))
+            .collect();
+        let config = auth::server_config::render(BASE_CONFIG, &users, None)
+            .expect("the test's configuration has no paths to quote");
+        let config_file = secrets.path().join("nats.conf");
+        std::fs::write(&config_file, config).expect("write the test's NATS config");
+        let mut nats = Self::start_with_config(&config_file);
+        nats.secrets = Some(secrets);
+        nats
+    }
+
+    /// Where the credentials of an authenticated server lie (a data
+    /// directory's layout: `secrets/nats/<role>.nk`).
+    pub fn secrets_dir(&self) -> Option<&Path> {
+        self.secrets.as_ref().map(tempfile::TempDir::path)
+    }
+
+    /// `role`'s credential on a server from `start_authenticated`.
+    pub fn credential(&self, role: Role) -> Credential {
+        let dir = self
+            .secrets_dir()
+            .expect("only a server from start_authenticated has credentials");
+        Credential::from_data_dir(dir, role)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("no credential of the {role} in {}", dir.display()))
+    }
+
+    /// A client connected as `role` to a server from `start_authenticated`.
+    pub async fn connect_as(&self, role: Role) -> async_nats::Client {
+        let access = NatsAccess::as_role(self.credential(role));
+        connect_with(&self.url(), &format!("test-{role}"), &access)
+            .await
+            .unwrap_or_else(|error| panic!("connect as the {role}: {error}"))
+    }
+
+    fn try_start_with(config_file: Option<PathBuf>) -> Result<Self, nats_server::NatsServerError> {
         let binary = nats_server::locate()?;
         let dir = tempfile::Builder::new()
             .prefix("efa-test-nats-")
@@ -37,7 +109,7 @@ impl TestNats {
         let options = ServerOptions {
             port: nats_server::free_port()?,
             store_dir: dir.path().join("jetstream"),
-            config_file: None,
+            config_file,
             log_file: Some(dir.path().join("nats-server.log")),
         };
         let server = NatsServerProcess::spawn(&binary, &options)?;
@@ -46,6 +118,7 @@ impl TestNats {
             binary,
             options,
             dir,
+            secrets: None,
         })
     }
 
@@ -83,6 +156,15 @@ impl TestNats {
         let server = NatsServerProcess::spawn(&self.binary, &self.options)
             .unwrap_or_else(|error| panic!("cannot restart the nats-server: {error}"));
         self.server = Some(server);
+    }
+
+    /// The server's log so far (for a test's failure message).
+    pub fn log(&self) -> String {
+        self.options
+            .log_file
+            .as_ref()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .unwrap_or_default()
     }
 
     pub fn pid(&self) -> Option<u32> {
@@ -139,6 +221,17 @@ mod tests {
         let js = async_nats::jetstream::new(client);
         let mut stream = js.get_stream("T").await.unwrap();
         assert_eq!(stream.info().await.unwrap().state.messages, 1);
+    }
+
+    #[tokio::test]
+    async fn an_authenticated_server_admits_the_roles_only() {
+        let nats = TestNats::start_authenticated();
+        assert!(async_nats::connect(nats.url()).await.is_err());
+        let gateway = nats.connect_as(Role::Gateway).await;
+        tokio::time::timeout(std::time::Duration::from_secs(5), gateway.flush())
+            .await
+            .unwrap()
+            .unwrap();
     }
 
     #[test]

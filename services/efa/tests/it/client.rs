@@ -5,7 +5,7 @@
 
 use std::process::Output;
 
-use crate::{demo_token, efa, start_up, terminate};
+use crate::{efa, start_up, terminate};
 
 /// Runs the CLI against `api` as the holder of `token`.
 async fn cli(api: &str, token: &str, args: &[&str]) -> Output {
@@ -60,6 +60,28 @@ fn announce(extra: &[&'static str]) -> Vec<&'static str> {
         .collect()
 }
 
+/// `efa token create` for `principal`: the token it prints once.
+fn create_token(data: &std::path::Path, principal: &str, name: &str) -> String {
+    let output = efa(&[
+        "token",
+        "create",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--principal",
+        principal,
+        "--name",
+        name,
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
 /// A port nothing listens on.
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -70,8 +92,17 @@ fn closed_port() -> u16 {
 async fn the_cli_scripts_a_running_system_with_reliable_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    // Without the demo there are no demo logins: tokens are made as an
+    // operator makes them.
+    let (bremen, thueringen) = (
+        create_token(&data, "land:04", "Bremen"),
+        create_token(&data, "land:16", "Thüringen"),
+    );
     let (mut guard, api) = start_up(&data, &["--no-demo"]).await;
-    let (bremen, thueringen) = (demo_token(&data, "land:04"), demo_token(&data, "land:16"));
+    assert!(
+        !data.join("demo-zugaenge.txt").exists(),
+        "no demo logins without the demo"
+    );
 
     let args = announce(&[
         "--lead",

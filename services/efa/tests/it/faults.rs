@@ -6,7 +6,9 @@
 //! at the sequence its answer named, the log contiguous and verifiable, the
 //! JetStream stream equal to the log message by message, and the
 //! projector's catalogue complete. The fault schedule is random (seeded,
-//! the seed is printed); what is asserted is not.
+//! the seed is printed); what is asserted is not. The nats-server runs
+//! with the configuration `efa up` writes: every process authenticates as
+//! its role, the test's own client as the operator.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -25,7 +27,9 @@ use efa_runtime::RpcError;
 use efa_testkit::TestNats;
 use futures::StreamExt;
 
-use crate::{ChildGuard, efa, spawn_service, wait_for_service};
+use crate::{
+    ChildGuard, authenticated_nats, efa, operator_client, spawn_service, wait_for_service,
+};
 
 /// Concurrent clients, each sending its own commands one after the other.
 const CLIENTS: usize = 32;
@@ -458,10 +462,11 @@ async fn ledger_survives_repeated_sigkill_under_load() {
     let started = Instant::now();
     let deadline = Deadline::start();
     let mut rng = XorShift::from_env_or_clock();
-    let nats = TestNats::start();
-    let data = nats.scratch_dir("data");
+    let data_dir = tempfile::tempdir().unwrap();
+    let data = data_dir.path().to_owned();
+    let nats = authenticated_nats(&data);
     let url = nats.url();
-    let client = efa_runtime::connect(&url, "faults-test").await.unwrap();
+    let client = operator_client(&url, &data).await;
 
     let ledger = spawn_service("ledger", &url, &data);
     let load = Load::new(
@@ -540,10 +545,11 @@ async fn nats_restart_mid_load_loses_and_doubles_nothing() {
     const KILL_AFTER_ACKS: usize = 1_000;
     let started = Instant::now();
     let deadline = Deadline::start();
-    let mut nats = TestNats::start();
-    let data = nats.scratch_dir("data");
+    let data_dir = tempfile::tempdir().unwrap();
+    let data = data_dir.path().to_owned();
+    let mut nats = authenticated_nats(&data);
     let url = nats.url();
-    let client = efa_runtime::connect(&url, "faults-test").await.unwrap();
+    let client = operator_client(&url, &data).await;
     let _ledger = spawn_service("ledger", &url, &data);
     let _projector = spawn_service("projector", &url, &data);
     wait_for_service(&client, "efa-ledger").await;

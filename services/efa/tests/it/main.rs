@@ -7,6 +7,7 @@ mod crash;
 mod faults;
 mod generate;
 mod import;
+mod nats_auth;
 mod projector_crash;
 mod up;
 
@@ -116,6 +117,38 @@ pub fn demo_token(data: &std::path::Path, principal: &str) -> String {
         .find(|line| line.starts_with(&format!("{principal}\t")))
         .unwrap();
     line.rsplit('\t').next().unwrap().to_owned()
+}
+
+/// A nats-server configured as `efa up` configures its own: `efa nats
+/// init` on `data` creates the services' credentials and the server's
+/// configuration, so only those credentials get in, each with its
+/// permissions. The services started with `spawn_service` on `data` find
+/// their credentials there.
+pub fn authenticated_nats(data: &std::path::Path) -> efa_testkit::TestNats {
+    let init = efa(&["nats", "init", "--data-dir", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        init.status.success(),
+        "efa nats init: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    efa_testkit::TestNats::start_with_config(&data.join("nats").join("nats.conf"))
+}
+
+/// A client with the operator's credential from `data`.
+pub async fn operator_client(url: &str, data: &std::path::Path) -> async_nats::Client {
+    use efa_runtime::auth::{Credential, Role};
+    let operator = Credential::from_data_dir(data, Role::Operator)
+        .unwrap()
+        .expect("efa nats init wrote the operator's credential");
+    efa_runtime::connect_with(
+        url,
+        "test-operator",
+        &efa_runtime::NatsAccess::as_role(operator),
+    )
+    .await
+    .unwrap()
 }
 
 /// `efa <service> --nats-url URL --data-dir DATA` as a guarded child. Its

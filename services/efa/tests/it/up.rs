@@ -1,5 +1,6 @@
 //! `efa up` on a clean data dir: it starts, the announce-then-list path
-//! works over HTTP, and SIGTERM leaves no process behind.
+//! works over HTTP, its secrets are owner-only, its nats-server admits no
+//! one without a credential, and SIGTERM leaves no process behind.
 
 use crate::{demo_token, start_up, terminate};
 
@@ -32,6 +33,55 @@ fn is_running(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
+/// The client port of the nats-server `pid`, from its command line.
+fn nats_port(pid: u32) -> u16 {
+    let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap();
+    let args: Vec<&str> = cmdline.split('\0').collect();
+    let at = args.iter().position(|arg| *arg == "-p").unwrap();
+    args[at + 1].parse().unwrap()
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Every file holding a token, key or credential is the owner's alone,
+/// and the nats-server refuses anyone without one of the credentials.
+async fn assert_secrets_kept(data: &std::path::Path, nats_pid: u32) {
+    let mut secrets = vec![
+        data.join("demo-zugaenge.txt"),
+        data.join("tokens.json"),
+        data.join("sitzung.key"),
+    ];
+    for role in efa_runtime::auth::Role::ALL {
+        secrets.push(efa_runtime::auth::credential::path_in(data, role));
+    }
+    for path in &secrets {
+        assert_eq!(mode(path), 0o600, "{}", path.display());
+    }
+    assert_eq!(mode(&data.join("secrets")), 0o700);
+    let config = std::fs::read_to_string(data.join("nats/authorization.conf")).unwrap();
+    for role in efa_runtime::auth::Role::ALL {
+        let seed =
+            std::fs::read_to_string(efa_runtime::auth::credential::path_in(data, role)).unwrap();
+        assert!(
+            !config.contains(seed.trim()),
+            "no seed in the server's config"
+        );
+    }
+    let url = format!("nats://127.0.0.1:{}", nats_port(nats_pid));
+    let anonymous = async_nats::connect(&url).await;
+    assert!(
+        anonymous.is_err(),
+        "the nats-server of efa up admits anonymous clients"
+    );
+}
+
 #[tokio::test]
 async fn up_serves_the_announce_path_and_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
@@ -40,6 +90,7 @@ async fn up_serves_the_announce_path_and_stops_cleanly() {
     let pid = guard.0.id();
     let nats_pids = children_of(pid);
     assert_eq!(nats_pids.len(), 1, "efa up starts one nats-server child");
+    assert_secrets_kept(&data, nats_pids[0]).await;
     let token = demo_token(&data, "land:04");
     let http = reqwest::Client::new();
     let body = r#"{"title": "Wohngeld-Antrag", "lead": "04", "themenfeld": "Bauen & Wohnen",
@@ -92,4 +143,91 @@ async fn up_serves_the_announce_path_and_stops_cleanly() {
             "nats-server {nats_pid} outlived efa up"
         );
     }
+}
+
+/// A throwaway CA and a certificate for 127.0.0.1 signed by it, as PEM
+/// files in `dir`: (CA, certificate, key).
+fn throwaway_pki(dir: &std::path::Path) -> [std::path::PathBuf; 3] {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let files = [
+        ("ca.pem", ca.pem()),
+        ("nats.pem", cert.pem()),
+        ("nats-key.pem", key.serialize_pem()),
+    ];
+    files.map(|(name, text)| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    })
+}
+
+#[tokio::test]
+async fn up_speaks_tls_with_its_nats_server_when_given_a_certificate() {
+    use efa_runtime::auth::{Credential, Role};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let [ca, cert, key] = throwaway_pki(dir.path());
+    let (ca, cert, key) = (
+        ca.to_str().unwrap(),
+        cert.to_str().unwrap(),
+        key.to_str().unwrap(),
+    );
+    let (mut guard, base) = start_up(
+        &data,
+        &[
+            "--no-demo",
+            "--nats-server-cert",
+            cert,
+            "--nats-server-key",
+            key,
+            "--nats-tls-ca",
+            ca,
+        ],
+    )
+    .await;
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200, "the services reach NATS over TLS");
+    let config = std::fs::read_to_string(data.join("nats/nats.conf")).unwrap();
+    assert!(config.contains("tls {"), "{config}");
+
+    let nats_pid = children_of(guard.0.id())[0];
+    let url = format!("nats://127.0.0.1:{}", nats_port(nats_pid));
+    let operator = Credential::from_data_dir(&data, Role::Operator)
+        .unwrap()
+        .unwrap();
+    let seed = std::fs::read_to_string(efa_runtime::auth::credential::path_in(
+        &data,
+        Role::Operator,
+    ))
+    .unwrap();
+    let untrusting = async_nats::ConnectOptions::with_nkey(seed.trim().to_owned())
+        .connect(&url)
+        .await;
+    assert!(untrusting.is_err(), "a client that does not know the CA");
+    let access = efa_runtime::NatsAccess {
+        credential: Some(operator),
+        tls: Some(efa_runtime::ClientTls::new(ca.into(), None).unwrap()),
+    };
+    let client = efa_runtime::connect_with(&url, "tls-test", &access)
+        .await
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), client.flush())
+        .await
+        .expect("the operator gets in over TLS")
+        .unwrap();
+
+    terminate(guard.0.id());
+    let status = tokio::task::spawn_blocking(move || guard.0.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
 }

@@ -44,20 +44,14 @@ impl SessionKey {
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let key = Self::random();
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)?;
+                // Owner-only from the first byte; if another gateway wrote
+                // one meanwhile, that one counts.
+                let written =
+                    efa_runtime::secret_file::write_if_missing(path, hex::encode(key.0).as_bytes())
+                        .map_err(std::io::Error::other)?;
+                if !written {
+                    return Self::load_or_create(path);
                 }
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    options.mode(0o600);
-                }
-                use std::io::Write;
-                let mut file = options.open(path)?;
-                file.write_all(hex::encode(key.0).as_bytes())?;
-                file.sync_all()?;
                 Ok(key)
             }
             Err(error) => Err(error),

@@ -1,0 +1,166 @@
+//! `efa nats init|rotate|keys`: the NATS credentials of the four roles in
+//! a data directory and the nats-server configuration that admits them.
+//! `efa up` does `init` itself before it starts its nats-server; on a
+//! deployment with separate hosts an operator runs it once and hands each
+//! service its seed file.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use efa_runtime::auth::{Role, ServerTls, User, credential, server_config};
+
+use crate::out::say;
+
+/// The base configuration (limits, JetStream); the users and TLS are added.
+const NATS_BASE_CONFIG: &str = include_str!("../../../ops/nats/nats.conf");
+/// File names below `<data-dir>/nats/`.
+const CONFIG_FILE: &str = "nats.conf";
+const AUTHORIZATION_FILE: &str = "authorization.conf";
+
+#[derive(Debug, Subcommand)]
+pub enum NatsCmd {
+    /// Create the missing NATS credentials and write the nats-server
+    /// configuration into DATA_DIR/nats/.
+    Init {
+        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+        #[command(flatten)]
+        tls: ServerTlsArgs,
+    },
+    /// Replace one role's NATS credential and rewrite the configuration;
+    /// then reload the nats-server and restart that service.
+    Rotate {
+        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+        /// ledger, projector, gateway or operator.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[command(flatten)]
+        tls: ServerTlsArgs,
+    },
+    /// Show each role's public key and where its seed lies (never the seed).
+    Keys {
+        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+    },
+}
+
+/// TLS of the nats-server that the written configuration starts.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServerTlsArgs {
+    /// The nats-server's certificate (PEM); given, clients must use TLS.
+    #[arg(long, env = "EFA_NATS_SERVER_CERT", requires = "nats_server_key")]
+    pub nats_server_cert: Option<PathBuf>,
+    /// The nats-server certificate's key (PEM).
+    #[arg(long, env = "EFA_NATS_SERVER_KEY", requires = "nats_server_cert")]
+    pub nats_server_key: Option<PathBuf>,
+    /// A CA (PEM): the server then accepts only clients with a
+    /// certificate it signed (besides their nkey).
+    #[arg(long, env = "EFA_NATS_CLIENT_CA", requires = "nats_server_cert")]
+    pub nats_client_ca: Option<PathBuf>,
+}
+
+impl ServerTlsArgs {
+    pub fn server_tls(&self) -> Option<ServerTls> {
+        let (cert_file, key_file) = self
+            .nats_server_cert
+            .clone()
+            .zip(self.nats_server_key.clone())?;
+        Some(ServerTls {
+            cert_file: absolute(&cert_file),
+            key_file: absolute(&key_file),
+            client_ca_file: self.nats_client_ca.as_deref().map(absolute),
+        })
+    }
+}
+
+/// nats-server reads paths relative to where it runs; write them whole.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| {
+        format!("unbekannte Rolle „{text}“ (ledger, projector, gateway oder operator)")
+    })
+}
+
+pub fn run(command: NatsCmd) -> Result<()> {
+    match command {
+        NatsCmd::Init { data_dir, tls } => {
+            let config = write_server_config(&data_dir, tls.server_tls().as_ref())?;
+            say(&format!(
+                "NATS-Zugänge in {} (je Rolle eine Datei, nur für den Eigentümer lesbar).\n\
+                 nats-server-Konfiguration: {}",
+                data_dir.join(credential::SECRETS_SUBDIR).display(),
+                config.display()
+            ));
+            Ok(())
+        }
+        NatsCmd::Rotate {
+            data_dir,
+            role,
+            tls,
+        } => {
+            let fresh = credential::rotate(&data_dir, role)
+                .with_context(|| format!("replace the NATS credential of the {role}"))?;
+            let config = write_server_config(&data_dir, tls.server_tls().as_ref())?;
+            say(&format!(
+                "Neuer NATS-Schlüssel für {role}: {}\n\
+                 Konfiguration neu geschrieben: {}\n\
+                 Jetzt den nats-server die Konfiguration neu laden lassen \
+                 (nats-server --signal reload) und {role} neu starten; \
+                 bis dahin weist der Server den alten Schlüssel ab.",
+                fresh.public_key(),
+                config.display()
+            ));
+            Ok(())
+        }
+        NatsCmd::Keys { data_dir } => {
+            for role in Role::ALL {
+                let path = credential::path_in(&data_dir, role);
+                let key = credential::Credential::from_data_dir(&data_dir, role)
+                    .with_context(|| format!("read the NATS credential of the {role}"))?
+                    .map_or_else(|| "(keiner)".to_owned(), |c| c.public_key().to_owned());
+                say(&format!("{role}\t{key}\t{}", path.display()));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Creates the roles' missing credentials in `data_dir` and writes the
+/// nats-server configuration for them (public keys only): returns the
+/// path of `nats.conf`, which includes `authorization.conf` beside it.
+pub fn write_server_config(data_dir: &Path, tls: Option<&ServerTls>) -> Result<PathBuf> {
+    let credentials = credential::ensure_all(data_dir).context("create the NATS credentials")?;
+    let users: Vec<User> = credentials
+        .iter()
+        .map(|c| User::for_role(c.role(), c.public_key()))
+        .collect();
+    let nats_dir = data_dir.join("nats");
+    std::fs::create_dir_all(&nats_dir).context("create the NATS data directory")?;
+    replace(
+        &nats_dir.join(AUTHORIZATION_FILE),
+        &server_config::authorization(&users),
+    )?;
+    let mut config = NATS_BASE_CONFIG.trim_end().to_owned();
+    config.push_str(&format!("\n\ninclude ./{AUTHORIZATION_FILE}\n"));
+    if let Some(tls) = tls {
+        config.push('\n');
+        config.push_str(&server_config::tls(tls).context("write the NATS TLS settings")?);
+    }
+    let path = nats_dir.join(CONFIG_FILE);
+    replace(&path, &config)?;
+    Ok(path)
+}
+
+/// Writes `text` to `path` through a temporary file and a rename, so a
+/// server reloading it never reads half a file. (No secret in it.)
+fn replace(path: &Path, text: &str) -> Result<()> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".tmp");
+    std::fs::write(&temporary, text).with_context(|| format!("write {}", path.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("write {}", path.display()))
+}
