@@ -12,7 +12,8 @@ use efa_proto::{SealedEvent, ServiceId, ServiceView, StreamId};
 use tokio::sync::watch;
 
 use crate::facts::Facts;
-use crate::store::{Change, Checkpoint, Store, StoreError};
+use crate::pack::Packing;
+use crate::store::{Change, Checkpoint, Store, StoreError, Subject};
 use crate::{catalogue, evolve};
 
 /// What became of an event handed to [`Applier::apply`].
@@ -168,22 +169,22 @@ impl Applier {
             pending.facts.insert(stream, after);
         }
         let links = evolve::history_links(&record.event);
-        pending.others.extend(
-            links
-                .services
-                .into_iter()
-                .map(|id| Change::IndexService(id, record.seq)),
-        );
-        pending.others.extend(
-            links
-                .gemeinden
-                .into_iter()
-                .map(|ags| Change::IndexGemeinde(ags, record.seq)),
-        );
+        let subjects = links
+            .services
+            .into_iter()
+            .map(Subject::Service)
+            .chain(links.gemeinden.into_iter().map(Subject::Gemeinde));
+        for subject in subjects {
+            pending
+                .packing
+                .add_history(subject, record.seq, |s| self.store.history_tail(s))?;
+        }
         if let Some((ags, service)) = links.adoption {
             pending.others.push(Change::IndexAdoption(ags, service));
         }
-        pending.others.push(Change::PutEvent(sealed.clone()));
+        pending
+            .packing
+            .add_event(sealed, || self.store.last_block())?;
         Ok(())
     }
 }
@@ -211,11 +212,13 @@ fn check_next(checkpoint: Checkpoint, sealed: &SealedEvent) -> Result<(), ApplyE
 }
 
 /// The changes of a batch before its commit: the last catalogue entry and
-/// facts per key (so each is written once), and everything else in order.
+/// facts per key (so each is written once), the events and history entries
+/// packed into records, and everything else in order.
 #[derive(Debug, Default)]
 struct Pending {
     services: HashMap<ServiceId, Option<ServiceView>>,
     facts: HashMap<StreamId, Facts>,
+    packing: Packing,
     others: Vec<Change>,
 }
 
@@ -226,7 +229,11 @@ impl Pending {
             None => Change::RemoveService(id),
         });
         let facts = self.facts.into_values().map(Change::PutFacts);
-        services.chain(facts).chain(self.others).collect()
+        services
+            .chain(facts)
+            .chain(self.packing.into_changes())
+            .chain(self.others)
+            .collect()
     }
 }
 

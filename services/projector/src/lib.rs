@@ -18,6 +18,7 @@ mod gap;
 mod handle;
 mod index;
 mod live_rebuild;
+mod pack;
 mod progress;
 mod queries;
 mod read;

@@ -301,6 +301,68 @@ mod tests {
         }
     }
 
+    /// More events than a history page and an event block hold, applied
+    /// in batches of several sizes: every history reads back complete and
+    /// in order from any sequence.
+    #[test]
+    fn histories_span_pages_and_blocks() {
+        let mut ledger = Ledger::default();
+        ledger.push("2019-12-01", announce_by("aaa-service", 16));
+        ledger.push("2019-12-01", announce_by("bbb-service", 4));
+        for i in 0..900u32 {
+            let (service, code) = if i % 3 == 0 {
+                ("bbb-service", 4)
+            } else {
+                ("aaa-service", 1 + (i % 15) as u8)
+            };
+            ledger.push(
+                "2020-01-01",
+                Event::LandJoined {
+                    service: service_id(service),
+                    land: land(code),
+                },
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (tx, _rx) = watch::channel(0);
+        let mut applier = Applier::new(store.clone(), tx).unwrap();
+        let events = ledger.events();
+        let mut at = 0;
+        for size in [1, 7, 300, 2, 16, 17, 1000].into_iter().cycle() {
+            if at == events.len() {
+                break;
+            }
+            let end = (at + size).min(events.len());
+            applier.apply_all(&events[at..end]).unwrap();
+            at = end;
+        }
+        let of = |id: &str| {
+            events
+                .iter()
+                .filter(|e| crate::catalogue::service_of(&e.record.event).is_some_and(|s| s.as_str() == id)
+                    || matches!(&e.record.event, Event::LandJoined { service, .. } if service.as_str() == id))
+                .map(|e| e.record.seq)
+                .collect::<Vec<u64>>()
+        };
+        for id in ["aaa-service", "bbb-service"] {
+            let expected = of(id);
+            assert!(expected.len() > 256, "{id} spans more than a page");
+            for from in [0, 1, 250, 600, 902] {
+                let subject = HistorySubject::Service(service_id(id));
+                let page = history(&store, subject, from, 1000);
+                let seqs: Vec<u64> = page.entries.iter().map(|e| e.seq).collect();
+                let want: Vec<u64> = expected.iter().copied().filter(|s| *s >= from).collect();
+                assert_eq!(seqs, want, "{id} from {from}");
+            }
+        }
+        let all = history(&store, HistorySubject::All, 95, 1000);
+        let seqs: Vec<u64> = all.entries.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (95..=902).collect::<Vec<u64>>());
+        let (events_back, more) = store.events(&EventsOf::All, 0, 902).unwrap();
+        assert_eq!((events_back.as_slice(), more), (events, false));
+    }
+
     #[test]
     fn history_per_subject_pages_in_ledger_order() {
         let dir = tempfile::tempdir().unwrap();

@@ -5,11 +5,15 @@
 //! and the checkpoint always agree: no event is applied twice or skipped.
 //!
 //! Key layout (values are `efa_proto::encode` of the named type, `()` an
-//! empty value; `<seq>` is a big-endian u64 so keys sort in ledger order):
+//! empty value; `<first seq>` is a big-endian u64 so keys sort in ledger
+//! order). Events and history entries are packed, many to a record,
+//! because sled's memory and its cost per write follow the number of
+//! keys (see BENCHMARKS.md):
 //!
 //! | key | value |
 //! |---|---|
 //! | `meta/checkpoint`, `meta/last_hash` | checkpoint sequence and hash |
+//! | `meta/layout` | the key layout's version (u16) |
 //! | `catalogue/<service>` | `ServiceView` (state after the latest event) |
 //! | `svc/<service>` | `ServiceFacts` |
 //! | `gem/<ags>` | `GemeindeFacts` (`gem/16` holds Thüringen's) |
@@ -18,8 +22,8 @@
 //! | `ado/<service>/<ags>` | `AdoptionFacts` |
 //! | `key/<year>` | `KeyFacts` |
 //! | `pop/<date>` | `PopulationFacts` |
-//! | `evt/<seq>` | `SealedEvent` |
-//! | `ix/svc/<service>/<seq>`, `ix/gem/<ags>/<seq>` | `()`: history per subject |
+//! | `evb/<first seq>` | `Vec<SealedEvent>`: up to 16 consecutive events from `<first seq>`, at most 6 KiB unless one event is larger |
+//! | `hp/svc/<service>/<page>`, `hp/gem/<ags>/<page>` | `Vec<u64>`: a subject's history, up to 256 sequences a page (`<page>` a big-endian u32) |
 //! | `ix/ado/<ags>/<service>` | `()`: adoptions per municipality |
 
 use std::path::{Path, PathBuf};
@@ -47,10 +51,26 @@ const OPERATOR_FACTS: &str = "op/";
 const ADOPTION_FACTS: &str = "ado/";
 const KEY_FACTS: &str = "key/";
 const POPULATION_FACTS: &str = "pop/";
-const EVENTS: &str = "evt/";
-const HISTORY_SERVICE: &str = "ix/svc/";
-const HISTORY_GEMEINDE: &str = "ix/gem/";
+const EVENT_BLOCKS: &str = "evb/";
+const HISTORY_SERVICE: &str = "hp/svc/";
+const HISTORY_GEMEINDE: &str = "hp/gem/";
 const ADOPTIONS_BY_AGS: &str = "ix/ado/";
+/// The key layout's version, u16 big-endian.
+const LAYOUT_KEY: &[u8] = b"meta/layout";
+/// The key layout this code reads and writes: 2 packs events into blocks
+/// and histories into pages (1 had a key per event and history entry).
+const LAYOUT: u16 = 2;
+
+/// A block record (`evb/<first seq>`) holds consecutive events, at most
+/// this many and, but for a single larger event, at most `BLOCK_BYTES_MAX`
+/// of them encoded: a sled leaf (16 records) then stays below the 128 KiB
+/// at which sled writes a separate blob file, which its `flush()` does not
+/// sync and its recovery was seen to drop (ARCHITECTURE.md).
+pub const BLOCK_LEN_MAX: usize = 16;
+pub const BLOCK_BYTES_MAX: usize = 6 * 1024;
+/// Sequences per history page (`hp/.../<page>`); a page is rewritten
+/// whole while it fills.
+pub const HISTORY_PAGE_LEN: usize = 256;
 
 /// sled's page cache. The default (1 GiB) would make the cache the largest
 /// part of the projector's memory; queries read the in-memory index, and
@@ -91,12 +111,20 @@ pub enum Change {
     PutService(ServiceView),
     RemoveService(ServiceId),
     PutFacts(Facts),
-    PutEvent(SealedEvent),
-    /// The event at this sequence belongs to the service's history.
-    IndexService(ServiceId, u64),
-    IndexGemeinde(Ags, u64),
+    /// The block of consecutive events from the given first sequence, in
+    /// ledger order (a block is written whole).
+    PutEventBlock(u64, Vec<SealedEvent>),
+    /// One page of a subject's history: ascending sequences.
+    PutHistoryPage(Subject, u32, Vec<u64>),
     /// The municipality has an adoption of the service.
     IndexAdoption(Ags, ServiceId),
+}
+
+/// A service or municipality with a history of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Service(ServiceId),
+    Gemeinde(Ags),
 }
 
 /// Whose events to list, for the history.
@@ -145,8 +173,12 @@ impl Store {
                         db,
                         index: Arc::default(),
                     };
-                    let index = store.build_index()?;
-                    *store.index.write().unwrap_or_else(PoisonError::into_inner) = index;
+                    // A store of an older layout is replaced, not read
+                    // (`versions.rs`): no index for it.
+                    if store.layout_is_current()? {
+                        let index = store.build_index()?;
+                        *store.index.write().unwrap_or_else(PoisonError::into_inner) = index;
+                    }
                     return Ok(store);
                 }
                 Err(source) if attempts < OPEN_ATTEMPTS && is_locked(&source) => {
@@ -311,32 +343,127 @@ impl Store {
         from_seq: u64,
         limit: usize,
     ) -> Result<(Vec<SealedEvent>, bool), StoreError> {
-        let prefix = match of {
-            EventsOf::Service(id) => format!("{HISTORY_SERVICE}{id}/"),
-            EventsOf::Gemeinde(ags) => format!("{HISTORY_GEMEINDE}{ags}/"),
-            EventsOf::All => EVENTS.to_owned(),
+        let subject = match of {
+            EventsOf::Service(id) => Subject::Service(id.clone()),
+            EventsOf::Gemeinde(ags) => Subject::Gemeinde(*ags),
+            EventsOf::All => return self.all_events(from_seq, limit),
         };
-        let start = seq_key(prefix.as_bytes(), from_seq);
+        let mut events = Vec::new();
+        let mut block: Vec<SealedEvent> = Vec::new();
+        for entry in self.db.scan_prefix(page_prefix(&subject)) {
+            let (key, bytes) = entry?;
+            let page: Vec<u64> = decode_view(&key, &bytes)?;
+            for seq in page.into_iter().filter(|seq| *seq >= from_seq) {
+                if events.len() == limit {
+                    return Ok((events, true));
+                }
+                if !block.iter().any(|event| event.record.seq == seq) {
+                    block = self.block_holding(seq)?;
+                }
+                let event = block
+                    .iter()
+                    .find(|event| event.record.seq == seq)
+                    .ok_or_else(|| corrupt(&key, "a history page names a missing event"))?;
+                events.push(event.clone());
+            }
+        }
+        Ok((events, false))
+    }
+
+    /// Up to `limit` of all events from `from_seq` on, and whether more
+    /// follow.
+    fn all_events(
+        &self,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<(Vec<SealedEvent>, bool), StoreError> {
+        let start = match self
+            .db
+            .range(block_key(0)..=block_key(from_seq))
+            .next_back()
+        {
+            Some(entry) => entry?.0.to_vec(),
+            None => block_key(from_seq),
+        };
         let mut events = Vec::new();
         for entry in self.db.range(start..) {
             let (key, bytes) = entry?;
-            if !key.starts_with(prefix.as_bytes()) {
+            if !key.starts_with(EVENT_BLOCKS.as_bytes()) {
                 break;
             }
-            if events.len() == limit {
-                return Ok((events, true));
-            }
-            let event = match of {
-                EventsOf::All => decode_view(&key, &bytes)?,
-                _ => {
-                    let event_key = seq_key(EVENTS.as_bytes(), seq_of(&key)?);
-                    self.get(&event_key)?
-                        .ok_or_else(|| corrupt(&key, "index names a missing event"))?
+            let block: Vec<SealedEvent> = decode_view(&key, &bytes)?;
+            for event in block.into_iter().filter(|e| e.record.seq >= from_seq) {
+                if events.len() == limit {
+                    return Ok((events, true));
                 }
-            };
-            events.push(event);
+                events.push(event);
+            }
         }
         Ok((events, false))
+    }
+
+    /// The events of the block that holds `seq` (or would: the last
+    /// block before it); none in an empty store.
+    fn block_holding(&self, seq: u64) -> Result<Vec<SealedEvent>, StoreError> {
+        match self.db.range(block_key(0)..=block_key(seq)).next_back() {
+            Some(entry) => {
+                let (key, bytes) = entry?;
+                decode_view(&key, &bytes)
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The last block, with its first sequence, if there is one.
+    pub fn last_block(&self) -> Result<Option<(u64, Vec<SealedEvent>)>, StoreError> {
+        let Some(entry) = self.db.scan_prefix(EVENT_BLOCKS).next_back() else {
+            return Ok(None);
+        };
+        let (key, bytes) = entry?;
+        let first = key
+            .len()
+            .checked_sub(8)
+            .map(|start| &key[start..])
+            .ok_or_else(|| corrupt(&key, "too short for a sequence"))?;
+        Ok(Some((
+            u64::from_be_bytes(fixed_bytes(&key, first)?),
+            decode_view(&key, &bytes)?,
+        )))
+    }
+
+    /// The last page of `subject`'s history and its number, if it has one.
+    pub fn history_tail(&self, subject: &Subject) -> Result<Option<(u32, Vec<u64>)>, StoreError> {
+        let Some(entry) = self.db.scan_prefix(page_prefix(subject)).next_back() else {
+            return Ok(None);
+        };
+        let (key, bytes) = entry?;
+        let number = key
+            .len()
+            .checked_sub(4)
+            .map(|start| &key[start..])
+            .ok_or_else(|| corrupt(&key, "too short for a page number"))?;
+        Ok(Some((
+            u32::from_be_bytes(fixed_bytes(&key, number)?),
+            decode_view(&key, &bytes)?,
+        )))
+    }
+
+    /// Makes the store look as if an older version had written it.
+    #[cfg(test)]
+    pub fn forget_layout(&self) {
+        self.db.remove(LAYOUT_KEY).expect("remove the layout key");
+    }
+
+    /// Whether the store is written in this code's key layout (an empty
+    /// store is).
+    pub fn layout_is_current(&self) -> Result<bool, StoreError> {
+        if self.checkpoint()?.seq == 0 {
+            return Ok(true);
+        }
+        Ok(match self.db.get(LAYOUT_KEY)? {
+            Some(bytes) => u16::from_be_bytes(fixed_bytes(LAYOUT_KEY, &bytes)?) == LAYOUT,
+            None => false,
+        })
     }
 
     /// Writes `changes` and the new `checkpoint` in one atomic batch.
@@ -351,18 +478,14 @@ impl Store {
                 Change::PutFacts(facts) => {
                     batch.insert(facts_key(&facts.stream()), encode_facts(facts))
                 }
-                Change::PutEvent(sealed) => batch.insert(
-                    seq_key(EVENTS.as_bytes(), sealed.record.seq),
-                    efa_proto::encode(sealed),
-                ),
-                Change::IndexService(id, seq) => batch.insert(
-                    seq_key(format!("{HISTORY_SERVICE}{id}/").as_bytes(), *seq),
-                    &b""[..],
-                ),
-                Change::IndexGemeinde(ags, seq) => batch.insert(
-                    seq_key(format!("{HISTORY_GEMEINDE}{ags}/").as_bytes(), *seq),
-                    &b""[..],
-                ),
+                Change::PutEventBlock(block, events) => {
+                    batch.insert(block_key(*block), efa_proto::encode(events))
+                }
+                Change::PutHistoryPage(subject, number, seqs) => {
+                    let mut key = page_prefix(subject).into_bytes();
+                    key.extend_from_slice(&number.to_be_bytes());
+                    batch.insert(key, efa_proto::encode(seqs))
+                }
                 Change::IndexAdoption(ags, id) => batch.insert(
                     format!("{ADOPTIONS_BY_AGS}{ags}/{id}").into_bytes(),
                     &b""[..],
@@ -371,6 +494,7 @@ impl Store {
         }
         batch.insert(CHECKPOINT_SEQ, &checkpoint.seq.to_be_bytes());
         batch.insert(CHECKPOINT_HASH, &checkpoint.hash);
+        batch.insert(LAYOUT_KEY, &LAYOUT.to_be_bytes());
         // The index is updated under its write lock right after the batch,
         // so a query sees the views of one checkpoint or the next, never
         // a mix.
@@ -479,21 +603,19 @@ fn decode_facts(stream: &StreamId, key: &[u8], bytes: &[u8]) -> Result<Facts, St
     })
 }
 
-/// `prefix` followed by `seq` as big-endian bytes.
-fn seq_key(prefix: &[u8], seq: u64) -> Vec<u8> {
-    let mut key = prefix.to_vec();
-    key.extend_from_slice(&seq.to_be_bytes());
+/// The key of the event block that starts at `first`.
+fn block_key(first: u64) -> Vec<u8> {
+    let mut key = EVENT_BLOCKS.as_bytes().to_vec();
+    key.extend_from_slice(&first.to_be_bytes());
     key
 }
 
-/// The sequence at the end of an index key.
-fn seq_of(key: &[u8]) -> Result<u64, StoreError> {
-    let tail = key
-        .len()
-        .checked_sub(8)
-        .map(|start| &key[start..])
-        .ok_or_else(|| corrupt(key, "too short for a sequence"))?;
-    Ok(u64::from_be_bytes(fixed_bytes(key, tail)?))
+/// The prefix of `subject`'s history pages.
+fn page_prefix(subject: &Subject) -> String {
+    match subject {
+        Subject::Service(id) => format!("{HISTORY_SERVICE}{id}/"),
+        Subject::Gemeinde(ags) => format!("{HISTORY_GEMEINDE}{ags}/"),
+    }
 }
 
 /// `prefix`, then a Land's two digits if one is given.

@@ -97,7 +97,25 @@ impl Versions {
             tracing::info!(path = %leftover.display(), "removing a leftover view store");
             remove_dir(&leftover)?;
         }
-        Ok((version, Store::open(&self.dir(version))?))
+        let store = Store::open(&self.dir(version))?;
+        if store.layout_is_current()? {
+            return Ok((version, store));
+        }
+        // Written by an older version of this code: views are derived, so
+        // a new, empty store takes its place and is filled from the ledger
+        // (the consumer catches up from the read API in pages).
+        drop(store);
+        let fresh = version + 1;
+        tracing::warn!(
+            old = version,
+            new = fresh,
+            "the view store has an older key layout; starting a new one from the ledger"
+        );
+        self.remove(fresh)?;
+        let store = Store::open(&self.dir(fresh))?;
+        self.set_current(fresh)?;
+        self.remove(version)?;
+        Ok((fresh, store))
     }
 
     /// Makes `version` the one in use, atomically and durably. Blocking.
@@ -181,6 +199,28 @@ mod tests {
         assert_eq!(version, 1);
         assert!(dir.path().join("views-v1").is_dir());
         assert_eq!(fs::read_to_string(dir.path().join(POINTER)).unwrap(), "1\n");
+    }
+
+    /// A store written with the older key layout (one key per event and
+    /// history entry) is not read: a new, empty version takes its place,
+    /// and the consumer fills it from the ledger.
+    #[test]
+    fn a_store_of_an_older_layout_is_replaced_by_an_empty_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let versions = Versions::new(dir.path());
+        let (version, store) = versions.open_current().unwrap();
+        let events = crate::testing::chain(vec![crate::testing::announce("aaa-service")]);
+        let (tx, _rx) = tokio::sync::watch::channel(0);
+        let mut applier = crate::apply::Applier::new(store.clone(), tx).unwrap();
+        applier.apply(&events[0]).unwrap();
+        assert!(store.layout_is_current().unwrap());
+        store.forget_layout();
+        drop((applier, store));
+        let (replaced, store) = versions.open_current().unwrap();
+        assert_eq!((version, replaced), (1, 2));
+        assert_eq!(store.checkpoint().unwrap().seq, 0);
+        assert_eq!(versions.current().unwrap(), 2);
+        assert!(!versions.dir(1).exists(), "the old version is removed");
     }
 
     #[test]

@@ -133,19 +133,23 @@ async fn events_go_on_during_a_rebuild_and_a_second_one_is_rejected() {
     let client = connect(&nats.url()).await;
     let js = event_stream(&client).await;
     let ledger = FakeLedger::default();
-    let (gate, open) = watch::channel(false);
+    // Open while the projector starts (it asks the ledger for its head),
+    // closed while the rebuild reads.
+    let (gate, open) = watch::channel(true);
     let reads = ledger.serve_reads_gated(&client, open).await;
     let first = varied_history(&ledger, 1_500);
     publish_each(&js, &first).await;
     let dir = tempfile::tempdir().unwrap();
     let mut projector = Running::start(&client, dir.path(), WAIT).await;
     projector.applied(1_500).await;
+    gate.send_replace(false);
+    let before = *reads.lock().unwrap();
 
     let requested = tokio::spawn({
         let client = client.clone();
         async move { rebuild(&client).await }
     });
-    wait_until(|| *reads.lock().unwrap() >= 1).await;
+    wait_until(|| *reads.lock().unwrap() > before).await;
     match rebuild(&client).await {
         RebuildReply::Rejected(Rejection::Unavailable { reason }) => {
             assert!(reason.contains("läuft bereits"), "{reason}")
