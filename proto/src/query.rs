@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{Ags, LandCode, ServiceId};
+use crate::pages::{GemeindePage, Page, RolloutPage, ServicesPage, StalledPage};
 use crate::rejection::Rejection;
 use crate::service::{Channel, CostModel, Reifegrad, ServiceStatus};
 use crate::time::{Date, Timestamp};
@@ -63,6 +64,27 @@ pub enum QueryKind {
     },
     /// One municipality's adoptions.
     Gemeinde { ags: Ags, as_of: Option<Date> },
+    /// All services ordered by id, a page at a time: at most `limit` (0:
+    /// the projector's default) after the id `after`.
+    Services {
+        after: Option<ServiceId>,
+        limit: u32,
+    },
+    /// A page of a Land's rollout.
+    Rollout2 { scope: RolloutScope, page: Page },
+    /// A page of the stalled adoptions.
+    Stalled2 {
+        land: LandCode,
+        days_min: u32,
+        as_of: Option<Date>,
+        page: Page,
+    },
+    /// A page of one municipality's adoptions and available services.
+    Gemeinde2 {
+        ags: Ags,
+        as_of: Option<Date>,
+        page: Page,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +103,10 @@ pub enum QueryReply {
     Funnel(Option<FunnelView>),
     History(HistoryView),
     Gemeinde(Option<GemeindeView>),
+    Services(ServicesPage),
+    Rollout2(RolloutPage),
+    Stalled2(StalledPage),
+    Gemeinde2(Option<GemeindePage>),
 }
 
 /// One municipality and its adoptions, as of a date.
