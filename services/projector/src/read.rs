@@ -63,6 +63,10 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
         QueryKind::Gemeinde { ags, as_of } => {
             QueryReply::Gemeinde(gemeinde(store, ags, day(as_of))?)
         }
+        paged @ (QueryKind::Services { .. }
+        | QueryKind::Rollout2 { .. }
+        | QueryKind::Stalled2 { .. }
+        | QueryKind::Gemeinde2 { .. }) => crate::pages::answer(store, paged, today)?,
     })
 }
 

@@ -1,0 +1,194 @@
+//! The paged queries. A reply must fit into one NATS message, and the
+//! catalogue of all services, a Land's rollout, the stalled adoptions and
+//! a municipality's page grow with the history. This layer asks `read`
+//! for the whole view and answers one page of it: at most `limit` rows
+//! (capped), and fewer when the page would take more than
+//! [`PAGE_BYTES_MAX`] encoded, so a page always fits, whatever the rows
+//! hold. It computes nothing itself; the views stay `read`'s.
+
+use efa_proto::pages::{GemeindePage, RolloutPage, ServicesPage, StalledPage};
+use efa_proto::views::{RolloutView, StalledView};
+use efa_proto::{CatalogueView, Date, GemeindeView, QueryKind, QueryReply, Rejection, ServiceId};
+use serde::Serialize;
+
+use crate::read;
+use crate::store::{Store, StoreError};
+
+/// The most bytes one page takes encoded: half the default `max_payload`,
+/// leaving room for a server configured smaller and for the envelope.
+pub const PAGE_BYTES_MAX: usize = 512 * 1024;
+/// Rows per page when the query names no limit, and the most it may name.
+const LIMIT_DEFAULT: u32 = 500;
+const LIMIT_MAX: u32 = 5_000;
+
+/// Answers a paged query; any other kind is refused as invalid.
+pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply, StoreError> {
+    Ok(match kind {
+        QueryKind::Services { after, limit } => {
+            match read::answer(store, QueryKind::Catalogue, today)? {
+                QueryReply::Catalogue(view) => {
+                    QueryReply::Services(fit(limit, |limit| services(&view, after.as_ref(), limit)))
+                }
+                other => other,
+            }
+        }
+        QueryKind::Rollout2 { scope, page } => {
+            match read::answer(store, QueryKind::Rollout(scope), today)? {
+                QueryReply::Rollout(view) => QueryReply::Rollout2(fit(page.limit, |limit| {
+                    rollout(&view, page.offset, limit)
+                })),
+                other => other,
+            }
+        }
+        QueryKind::Stalled2 {
+            land,
+            days_min,
+            as_of,
+            page,
+        } => {
+            let kind = QueryKind::Stalled {
+                land,
+                days_min,
+                as_of,
+            };
+            match read::answer(store, kind, today)? {
+                QueryReply::Stalled(view) => QueryReply::Stalled2(fit(page.limit, |limit| {
+                    stalled(&view, page.offset, limit)
+                })),
+                other => other,
+            }
+        }
+        QueryKind::Gemeinde2 { ags, as_of, page } => {
+            match read::answer(store, QueryKind::Gemeinde { ags, as_of }, today)? {
+                QueryReply::Gemeinde(view) => QueryReply::Gemeinde2(
+                    view.map(|view| fit(page.limit, |limit| gemeinde(&view, page.offset, limit))),
+                ),
+                other => other,
+            }
+        }
+        _ => QueryReply::Rejected(Rejection::invalid("kind", "keine Seitenabfrage")),
+    })
+}
+
+/// The page made with the asked limit (capped), halved until it takes at
+/// most [`PAGE_BYTES_MAX`] encoded; one row is always answered whole.
+fn fit<T: Serialize>(limit: u32, make: impl Fn(u32) -> T) -> T {
+    let mut limit = if limit == 0 {
+        LIMIT_DEFAULT
+    } else {
+        limit.min(LIMIT_MAX)
+    };
+    loop {
+        let page = make(limit);
+        if limit <= 1 || efa_proto::encode(&page).len() <= PAGE_BYTES_MAX {
+            return page;
+        }
+        limit /= 2;
+    }
+}
+
+/// `limit` rows of `all` from `offset` on.
+fn slice<T: Clone>(all: &[T], offset: u32, limit: u32) -> Vec<T> {
+    all.iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .cloned()
+        .collect()
+}
+
+fn count(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+/// Where the page after `offset..offset + limit` starts, if any list of
+/// `lens` goes on beyond it.
+fn next_offset(offset: u32, limit: u32, lens: &[usize]) -> Option<u32> {
+    let end = offset.saturating_add(limit);
+    lens.iter().any(|len| (end as usize) < *len).then_some(end)
+}
+
+/// The services after `after` (ids are the view's order).
+fn services(view: &CatalogueView, after: Option<&ServiceId>, limit: u32) -> ServicesPage {
+    let start = after.map_or(0, |after| {
+        view.services
+            .partition_point(|service| service.id.as_str() <= after.as_str())
+    });
+    let services = slice(&view.services[start..], 0, limit);
+    let more = start + services.len() < view.services.len();
+    ServicesPage {
+        next_after: services
+            .last()
+            .filter(|_| more)
+            .map(|service| service.id.clone()),
+        services,
+        total: count(view.services.len()),
+        as_of_seq: view.as_of_seq,
+    }
+}
+
+fn rollout(view: &RolloutView, offset: u32, limit: u32) -> RolloutPage {
+    RolloutPage {
+        scope: view.scope.clone(),
+        as_of: view.as_of,
+        kreise: slice(&view.kreise, offset, limit),
+        kreise_total: count(view.kreise.len()),
+        municipalities: slice(&view.municipalities, offset, limit),
+        municipalities_total: count(view.municipalities.len()),
+        land_participates: view.land_participates.clone(),
+        next_offset: next_offset(
+            offset,
+            limit,
+            &[view.kreise.len(), view.municipalities.len()],
+        ),
+    }
+}
+
+fn stalled(view: &StalledView, offset: u32, limit: u32) -> StalledPage {
+    StalledPage {
+        land: view.land,
+        days_min: view.days_min,
+        as_of: view.as_of,
+        stalled: slice(&view.stalled, offset, limit),
+        total: count(view.stalled.len()),
+        next_offset: next_offset(offset, limit, &[view.stalled.len()]),
+    }
+}
+
+fn gemeinde(view: &GemeindeView, offset: u32, limit: u32) -> GemeindePage {
+    GemeindePage {
+        ags: view.ags,
+        name: view.name.clone(),
+        population: view.population,
+        status_de: view.status_de.clone(),
+        adoptions: slice(&view.adoptions, offset, limit),
+        adoptions_total: count(view.adoptions.len()),
+        available: slice(&view.available, offset, limit),
+        available_total: count(view.available.len()),
+        as_of: view.as_of,
+        next_offset: next_offset(offset, limit, &[view.adoptions.len(), view.available.len()]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_shrinks_until_it_fits() {
+        let rows: Vec<String> = (0..100).map(|_| "x".repeat(20_000)).collect();
+        let page = fit(0, |limit| slice(&rows, 0, limit));
+        assert!(efa_proto::encode(&page).len() <= PAGE_BYTES_MAX);
+        assert!(!page.is_empty() && page.len() < 100, "{} rows", page.len());
+        let one = fit(3, |limit| slice(&rows[..1], 0, limit));
+        assert_eq!(one.len(), 1);
+    }
+
+    #[test]
+    fn the_next_page_starts_where_a_list_goes_on() {
+        assert_eq!(next_offset(0, 10, &[10, 3]), None);
+        assert_eq!(next_offset(0, 10, &[3, 11]), Some(10));
+        assert_eq!(next_offset(20, 10, &[31]), Some(30));
+        assert_eq!(slice(&[1, 2, 3, 4], 3, 10), vec![4]);
+        assert!(slice(&[1, 2], 5, 10).is_empty());
+    }
+}
