@@ -3,6 +3,7 @@
 //! against the OpenAPI document too), 404 for an absent subject and 400
 //! naming a bad parameter.
 
+use efa_proto::pages::{GemeindePage, Page, RolloutPage, ServicesPage, StalledPage};
 use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject, RolloutScope};
 use efa_proto::{
     Ags, CatalogueView, Channel, KreisKey, Query, QueryKind, QueryReply, Reifegrad, ServiceStatus,
@@ -44,6 +45,62 @@ pub fn answer(kind: QueryKind) -> QueryReply {
         QueryKind::Gemeinde { ags, .. } => {
             QueryReply::Gemeinde((ags == Ags::parse("16051000").unwrap()).then(samples::gemeinde))
         }
+        paged => paged_answer(paged),
+    }
+}
+
+/// The paged queries: the samples as one page each (the last).
+fn paged_answer(kind: QueryKind) -> QueryReply {
+    let len = |n: usize| u32::try_from(n).unwrap();
+    match kind {
+        QueryKind::Services { .. } => QueryReply::Services(ServicesPage {
+            services: vec![samples::service_view()],
+            next_after: None,
+            total: 1,
+            as_of_seq: 9,
+        }),
+        QueryKind::Rollout2 { .. } => {
+            let view = samples::rollout();
+            QueryReply::Rollout2(RolloutPage {
+                kreise_total: len(view.kreise.len()),
+                municipalities_total: len(view.municipalities.len()),
+                scope: view.scope,
+                as_of: view.as_of,
+                kreise: view.kreise,
+                municipalities: view.municipalities,
+                land_participates: view.land_participates,
+                next_offset: None,
+            })
+        }
+        QueryKind::Stalled2 { .. } => {
+            let view = samples::stalled();
+            QueryReply::Stalled2(StalledPage {
+                total: len(view.stalled.len()),
+                land: view.land,
+                days_min: view.days_min,
+                as_of: view.as_of,
+                stalled: view.stalled,
+                next_offset: None,
+            })
+        }
+        QueryKind::Gemeinde2 { ags, .. } => {
+            QueryReply::Gemeinde2((ags == Ags::parse("16051000").unwrap()).then(|| {
+                let view = samples::gemeinde();
+                GemeindePage {
+                    adoptions_total: len(view.adoptions.len()),
+                    available_total: len(view.available.len()),
+                    ags: view.ags,
+                    name: view.name,
+                    population: view.population,
+                    status_de: view.status_de,
+                    adoptions: view.adoptions,
+                    available: view.available,
+                    as_of: view.as_of,
+                    next_offset: None,
+                }
+            }))
+        }
+        other => panic!("no sample answer for {other:?}"),
     }
 }
 
@@ -149,19 +206,31 @@ async fn the_catalogue_passes_every_filter_on() {
 }
 
 #[tokio::test]
-async fn the_plain_list_stays_as_it_was() {
+async fn the_plain_list_is_paged_by_id() {
     let (harness, mut queries) = with_projector().await;
     let body = harness.get_json("/api/v1/services?min_seq=3").await;
     assert_eq!(body["as_of_seq"], 9);
     assert_eq!(body["services"][0]["title"], "Wohngeld; \"digital\"");
     assert!(body["services"][0].get("lands").is_none());
+    assert_eq!((&body["total"], &body["next"]), (&json!(1), &Value::Null));
     assert_eq!(
         next(&mut queries).await,
         Query {
             min_seq: 3,
-            kind: QueryKind::Catalogue
+            kind: QueryKind::Services {
+                after: None,
+                limit: 500
+            }
         }
     );
+    harness
+        .get_json("/api/v1/services?cursor=wohngeld&limit=10")
+        .await;
+    let kind = QueryKind::Services {
+        after: Some(id()),
+        limit: 10,
+    };
+    assert_eq!(next(&mut queries).await.kind, kind);
 }
 
 #[tokio::test]
@@ -253,27 +322,41 @@ async fn the_views_pass_their_parameters_on() {
         ),
         (
             "/api/v1/lands/16/rollout?kreis=16051&service=wohngeld&as_of=2024-06-30",
-            QueryKind::Rollout(RolloutScope {
-                land: land(16),
-                kreis: Some(KreisKey::parse("16051").unwrap()),
-                service: Some(id()),
-                as_of: Some(date("2024-06-30")),
-            }),
-        ),
-        (
-            "/api/v1/lands/16/stalled",
-            QueryKind::Stalled {
-                land: land(16),
-                days_min: 90,
-                as_of: None,
+            QueryKind::Rollout2 {
+                scope: RolloutScope {
+                    land: land(16),
+                    kreis: Some(KreisKey::parse("16051").unwrap()),
+                    service: Some(id()),
+                    as_of: Some(date("2024-06-30")),
+                },
+                page: Page {
+                    offset: 0,
+                    limit: 500,
+                },
             },
         ),
         (
-            "/api/v1/lands/16/stalled?days=30&as_of=2024-06-30",
-            QueryKind::Stalled {
+            "/api/v1/lands/16/stalled",
+            QueryKind::Stalled2 {
+                land: land(16),
+                days_min: 90,
+                as_of: None,
+                page: Page {
+                    offset: 0,
+                    limit: 500,
+                },
+            },
+        ),
+        (
+            "/api/v1/lands/16/stalled?days=30&as_of=2024-06-30&offset=40&limit=20",
+            QueryKind::Stalled2 {
                 land: land(16),
                 days_min: 30,
                 as_of: Some(date("2024-06-30")),
+                page: Page {
+                    offset: 40,
+                    limit: 20,
+                },
             },
         ),
         (
@@ -284,9 +367,13 @@ async fn the_views_pass_their_parameters_on() {
         ),
         (
             "/api/v1/gemeinden/16051000?as_of=2024-06-30",
-            QueryKind::Gemeinde {
+            QueryKind::Gemeinde2 {
                 ags: Ags::parse("16051000").unwrap(),
                 as_of: Some(date("2024-06-30")),
+                page: Page {
+                    offset: 0,
+                    limit: 500,
+                },
             },
         ),
         (
