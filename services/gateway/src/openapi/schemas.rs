@@ -135,6 +135,9 @@ fn catalogue() -> Vec<(&'static str, Value)> {
             answer(&[
                 ("as_of_seq", count()),
                 ("services", array(schema("Service"))),
+                ("total", count()),
+                ("next_cursor", nullable(string())),
+                ("next", next()),
             ]),
         ),
         ("ServiceSummary", summary),
@@ -275,6 +278,9 @@ fn places() -> Vec<(&'static str, Value)> {
         ("days_min", count()),
         ("as_of", date()),
         ("stalled", array(stalled_row)),
+        ("total", count()),
+        ("next_offset", nullable(count())),
+        ("next", next()),
     ]);
     vec![
         ("LandView", land_view),
@@ -285,6 +291,11 @@ fn places() -> Vec<(&'static str, Value)> {
         ("Funnel", funnel()),
         ("Gemeinde", gemeinde()),
     ]
+}
+
+/// The address of a list's next page, `null` on the last.
+fn next() -> Value {
+    nullable(text("Adresse der nächsten Seite (auch als Link-Kopfzeile)"))
 }
 
 fn reuse() -> Value {
@@ -317,6 +328,10 @@ fn rollout() -> Value {
         ("kreise", array(kreis)),
         ("municipalities", array(schema("Municipality"))),
         ("land_participates", array(takes_part)),
+        ("kreise_total", count()),
+        ("municipalities_total", count()),
+        ("next_offset", nullable(count())),
+        ("next", next()),
     ])
 }
 
@@ -346,6 +361,10 @@ fn gemeinde() -> Value {
         ("as_of", date()),
         ("adoptions", array(schema("Municipality"))),
         ("available", array(available)),
+        ("adoptions_total", count()),
+        ("available_total", count()),
+        ("next_offset", nullable(count())),
+        ("next", next()),
     ])
 }
 
