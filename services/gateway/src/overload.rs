@@ -8,9 +8,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::{Body, HttpBody as _};
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt as _;
 use tokio::sync::Semaphore;
 
 use crate::problem::ApiError;
@@ -48,8 +50,9 @@ impl Default for Limits {
 /// Middleware: refuses a request beyond the limit in flight, and answers
 /// 503 when the handler has not answered within the time limit (the
 /// handler is dropped, and with it its NATS requests). A streamed body
-/// runs on after the head is sent; each of its pages has its own NATS
-/// timeout.
+/// (a whole CSV export) keeps its place until it ends, but runs on after
+/// the head is sent, beyond the time limit; each of its pages has its own
+/// NATS timeout.
 pub async fn bound(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
     if EXEMPT.contains(&request.uri().path()) {
         return next.run(request).await;
@@ -58,8 +61,15 @@ pub async fn bound(State(limits): State<Arc<Limits>>, request: Request, next: Ne
         return ApiError::Busy.into_response();
     };
     let answer = tokio::time::timeout(limits.timeout, next.run(request)).await;
-    drop(permit);
     match answer {
+        Ok(response) if response.body().size_hint().exact().is_none() => {
+            let (parts, body) = response.into_parts();
+            let chunks = body.into_data_stream().map(move |chunk| {
+                let _place = &permit;
+                chunk
+            });
+            Response::from_parts(parts, Body::from_stream(chunks))
+        }
         Ok(response) => response,
         Err(_) => {
             let ms = u64::try_from(limits.timeout.as_millis()).unwrap_or(u64::MAX);

@@ -88,10 +88,13 @@ impl Chosen {
 /// Everything the monitor shows for one Land.
 struct Monitor {
     rollout: RolloutView,
-    /// Whether the Kreise or municipalities go on after this page.
+    /// Whether the Kreise or municipalities go on after this page, and
+    /// how many municipality rows there are in all.
     rollout_more: bool,
+    municipalities_total: u32,
     stalled: Option<StalledView>,
     stalled_more: bool,
+    stalled_total: u32,
     funnels: Vec<FunnelView>,
     services: Vec<ServiceSummary>,
 }
@@ -183,13 +186,16 @@ async fn load(
         as_of: chosen.as_of,
     };
     let page = paging::rows(chosen.page, ROWS);
-    let (rollout, rollout_more) = match view(state, min_seq, QueryKind::Rollout2 { scope, page })
-        .await?
-    {
-        QueryReply::Rollout2(page) => (exports::rollout_view(&page), page.next_offset.is_some()),
-        _ => return Err(super::super::UNAVAILABLE.to_owned()),
-    };
-    let (stalled, stalled_more) = match view(
+    let (rollout, rollout_more, municipalities_total) =
+        match view(state, min_seq, QueryKind::Rollout2 { scope, page }).await? {
+            QueryReply::Rollout2(page) => (
+                exports::rollout_view(&page),
+                page.next_offset.is_some(),
+                page.municipalities_total,
+            ),
+            _ => return Err(super::super::UNAVAILABLE.to_owned()),
+        };
+    let (stalled, stalled_more, stalled_total) = match view(
         state,
         min_seq,
         QueryKind::Stalled2 {
@@ -204,8 +210,9 @@ async fn load(
         Ok(QueryReply::Stalled2(page)) => (
             Some(exports::stalled_view(&page)),
             page.next_offset.is_some(),
+            page.total,
         ),
-        _ => (None, false),
+        _ => (None, false, 0),
     };
     let mut funnels = Vec::new();
     for (service, _) in &rollout.land_participates {
@@ -221,8 +228,10 @@ async fn load(
     Ok(Monitor {
         rollout,
         rollout_more,
+        municipalities_total,
         stalled,
         stalled_more,
+        stalled_total,
         funnels,
         services,
     })
@@ -343,7 +352,7 @@ fn stalled_html(monitor: &Monitor, days: u32) -> String {
     }
     html.push_str(&format!("<table>\n<caption>{} Einführungen ohne Schritt seit mindestens {days} Tagen</caption>\n<thead><tr>\
         <th scope=\"col\">Gemeinde</th><th scope=\"col\">Leistung</th><th scope=\"col\">Stufe</th><th scope=\"col\">letzter Schritt</th>\
-        <th scope=\"col\">Stillstand</th></tr></thead>\n<tbody>\n", stalled.stalled.len()));
+        <th scope=\"col\">Stillstand</th></tr></thead>\n<tbody>\n", monitor.stalled_total));
     for row in &stalled.stalled {
         html.push_str(&format!(
             "<tr><th scope=\"row\"><a href=\"/kommune?ags={}\">{}</a> ({})</th><td>{}</td><td>{}</td><td>{}</td><td>seit {} Tagen ohne Schritt</td></tr>\n",
@@ -364,7 +373,7 @@ fn municipalities_html(monitor: &Monitor) -> String {
         "<section aria-labelledby=\"gemeinden\">\n<h2 id=\"gemeinden\">Einführungen je Gemeinde</h2>\n",
     );
     html.push_str(&format!("<details>\n<summary>{} Einführungen anzeigen</summary>\n<table>\n<caption>Einführungen je Gemeinde und Leistung</caption>\n\
-        <thead><tr><th scope=\"col\">Gemeinde</th><th scope=\"col\">Leistung</th><th scope=\"col\">Stufe</th><th scope=\"col\">seit</th></tr></thead>\n<tbody>\n", rows.len()));
+        <thead><tr><th scope=\"col\">Gemeinde</th><th scope=\"col\">Leistung</th><th scope=\"col\">Stufe</th><th scope=\"col\">seit</th></tr></thead>\n<tbody>\n", monitor.municipalities_total));
     for row in rows {
         html.push_str(&format!(
             "<tr><th scope=\"row\"><a href=\"/kommune?ags={}\">{}</a></th><td>{}</td><td>{}</td><td>{}</td></tr>\n",
