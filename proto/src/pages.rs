@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{Ags, LandCode, ServiceId};
 use crate::query::ServiceView;
 use crate::time::Date;
-use crate::views::{KreisCoverage, MunicipalityRollout, RolloutScope, StalledRollout};
+use crate::views::{
+    KreisCoverage, LandParticipation, MunicipalityRollout, RolloutScope, StalledRollout,
+};
 
 /// Which rows of a list to answer: `limit` rows from row `offset` on.
 /// The projector caps `limit` and may answer fewer rows when the page
@@ -75,6 +77,21 @@ pub struct GemeindePage {
     pub adoptions_total: u32,
     pub available: Vec<(ServiceId, String, bool)>,
     pub available_total: u32,
+    pub as_of: Date,
+    pub next_offset: Option<u32>,
+}
+
+/// A page of a Land's page: the same `Page` applies to the services it
+/// leads and to those it joined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LandPage {
+    pub land: LandCode,
+    pub leads: Vec<ServiceId>,
+    pub leads_total: u32,
+    pub joined: Vec<LandParticipation>,
+    pub joined_total: u32,
+    pub municipalities_registered: u32,
+    pub municipalities_live_any: u32,
     pub as_of: Date,
     pub next_offset: Option<u32>,
 }

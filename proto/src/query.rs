@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{Ags, LandCode, ServiceId};
-use crate::pages::{GemeindePage, Page, RolloutPage, ServicesPage, StalledPage};
+use crate::pages::{GemeindePage, LandPage, Page, RolloutPage, ServicesPage, StalledPage};
 use crate::rejection::Rejection;
 use crate::service::{Channel, CostModel, Reifegrad, ServiceStatus};
 use crate::time::{Date, Timestamp};
@@ -85,6 +85,12 @@ pub enum QueryKind {
         as_of: Option<Date>,
         page: Page,
     },
+    /// A page of a Land's page.
+    Land2 {
+        land: LandCode,
+        as_of: Option<Date>,
+        page: Page,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,6 +113,7 @@ pub enum QueryReply {
     Rollout2(RolloutPage),
     Stalled2(StalledPage),
     Gemeinde2(Option<GemeindePage>),
+    Land2(LandPage),
 }
 
 /// One municipality and its adoptions, as of a date.

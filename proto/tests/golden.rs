@@ -235,6 +235,11 @@ fn pages_and_refusals() {
             as_of: None,
             page,
         },
+        QueryKind::Land2 {
+            land: LandCode::parse("04").unwrap(),
+            as_of: None,
+            page,
+        },
     ];
     let goldens: Vec<String> = queries
         .into_iter()
@@ -274,7 +279,7 @@ fn pages_and_refusals() {
             status_de: "aktiv".into(),
             adoptions: vec![],
             adoptions_total: 0,
-            available: vec![(service, "B".into(), false)],
+            available: vec![(service.clone(), "B".into(), false)],
             available_total: 1,
             as_of: day,
             next_offset: None,
@@ -285,6 +290,17 @@ fn pages_and_refusals() {
         QueryReply::Rejected(Rejection::AnswerTooLarge {
             bytes: 2_000_000,
             max: 1_048_576,
+        }),
+        QueryReply::Land2(pages::LandPage {
+            land: LandCode::parse("04").unwrap(),
+            leads: vec![service],
+            leads_total: 1,
+            joined: vec![],
+            joined_total: 0,
+            municipalities_registered: 2,
+            municipalities_live_any: 1,
+            as_of: day,
+            next_offset: None,
         }),
     ];
     let goldens: Vec<String> = replies
@@ -297,17 +313,19 @@ fn pages_and_refusals() {
     }
 }
 
-const GOLDEN_PAGED_QUERIES: [&str; 4] = [
+const GOLDEN_PAGED_QUERIES: [&str; 5] = [
     "01030d010e6261666f65672d6469676974616cf403",
     "01030e1000010e6261666f65672d6469676974616c00c80164",
     "01030f105a00c80164",
     "010310b8d6d30700c80164",
+    "0103110400c80164",
 ];
-const GOLDEN_PAGED_REPLIES: [&str; 6] = [
+const GOLDEN_PAGED_REPLIES: [&str; 7] = [
     "010e00010e6261666f65672d6469676974616c0209",
     "010f1000010e6261666f65672d6469676974616c00f4b90200000001010e6261666f65672d6469676974616c010101",
     "0110105af4b902000000",
     "011101b8d6d30706457266757274010505616b7469760000010e6261666f65672d6469676974616c01420001f4b90200",
     "01020bfa01",
     "01020c80897a808040",
+    "011204010e6261666f65672d6469676974616c0100000201f4b90200",
 ];

@@ -1,7 +1,8 @@
 //! No answer is too large to send: a history whose lists each take more
 //! than one NATS message (1 MiB) encoded, read over HTTP from the real
 //! gateway, ledger and projector. The JSON lists come a page at a time
-//! and their `next` links lead through all of them; the CSV exports come
+//! (all services, a Land's page, its rollout and stalled adoptions, a
+//! municipality's page) and their `next` links lead through all of them; the CSV exports come
 //! whole, streamed page after page; the web pages offer the next page;
 //! and the unpaged query is refused with a typed answer, not a timeout.
 
@@ -244,8 +245,13 @@ async fn lists_larger_than_one_message_are_paged_and_exported_whole() {
     let (rows, _) = csv_rows(&system, &format!("{path}?format=csv")).await;
     assert_eq!(rows, ADOPTED);
 
+    // The Land leads every service.
+    let (leads, pages) = all_pages(&system, "/api/v1/lands/16", "leads").await;
+    assert_eq!((leads.len(), pages > 1), (SERVICES, true));
+
     // The web pages show a page and link to the next.
     for page in [
+        "/laender/16".to_owned(),
         "/rollout?land=16".to_owned(),
         format!("/kommune?ags={}", gemeinde(0)),
     ] {

@@ -418,7 +418,9 @@ fn read_operation(path: &str) -> Option<Op> {
 
 fn place_read_operation(path: &str) -> Option<Op> {
     let op = match path {
-        "/api/v1/lands/{land}" => get("land", "Seite eines Landes", "LandView").query(&["as_of"]),
+        "/api/v1/lands/{land}" => get("land", "Seite eines Landes", "LandView")
+            .query(&["as_of"])
+            .paged(false),
         "/api/v1/lands/{land}/costs/{year}" => get(
             "landCosts",
             "Kostenanteile eines Landes in einem Jahr",

@@ -1,13 +1,13 @@
 //! The paged queries. A reply must fit into one NATS message, and the
-//! catalogue of all services, a Land's rollout, the stalled adoptions and
-//! a municipality's page grow with the history. This layer asks `read`
+//! catalogue of all services, a Land's page and its rollout, the stalled
+//! adoptions and a municipality's page grow with the history. This layer asks `read`
 //! for the whole view and answers one page of it: at most `limit` rows
 //! (capped), and fewer when the page would take more than
 //! [`PAGE_BYTES_MAX`] encoded, so a page always fits, whatever the rows
 //! hold. It computes nothing itself; the views stay `read`'s.
 
-use efa_proto::pages::{GemeindePage, RolloutPage, ServicesPage, StalledPage};
-use efa_proto::views::{RolloutView, StalledView};
+use efa_proto::pages::{GemeindePage, LandPage, RolloutPage, ServicesPage, StalledPage};
+use efa_proto::views::{LandView, RolloutView, StalledView};
 use efa_proto::{CatalogueView, Date, GemeindeView, QueryKind, QueryReply, Rejection, ServiceId};
 use serde::Serialize;
 
@@ -63,6 +63,14 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
                 QueryReply::Gemeinde(view) => QueryReply::Gemeinde2(
                     view.map(|view| fit(page.limit, |limit| gemeinde(&view, page.offset, limit))),
                 ),
+                other => other,
+            }
+        }
+        QueryKind::Land2 { land, as_of, page } => {
+            match read::answer(store, QueryKind::Land { land, as_of }, today)? {
+                QueryReply::Land(view) => QueryReply::Land2(fit(page.limit, |limit| {
+                    land_page(&view, page.offset, limit)
+                })),
                 other => other,
             }
         }
@@ -151,6 +159,20 @@ fn stalled(view: &StalledView, offset: u32, limit: u32) -> StalledPage {
         stalled: slice(&view.stalled, offset, limit),
         total: count(view.stalled.len()),
         next_offset: next_offset(offset, limit, &[view.stalled.len()]),
+    }
+}
+
+fn land_page(view: &LandView, offset: u32, limit: u32) -> LandPage {
+    LandPage {
+        land: view.land,
+        leads: slice(&view.leads, offset, limit),
+        leads_total: count(view.leads.len()),
+        joined: slice(&view.joined, offset, limit),
+        joined_total: count(view.joined.len()),
+        municipalities_registered: view.municipalities_registered,
+        municipalities_live_any: view.municipalities_live_any,
+        as_of: view.as_of,
+        next_offset: next_offset(offset, limit, &[view.leads.len(), view.joined.len()]),
     }
 }
 

@@ -66,7 +66,8 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
         paged @ (QueryKind::Services { .. }
         | QueryKind::Rollout2 { .. }
         | QueryKind::Stalled2 { .. }
-        | QueryKind::Gemeinde2 { .. }) => crate::pages::answer(store, paged, today)?,
+        | QueryKind::Gemeinde2 { .. }
+        | QueryKind::Land2 { .. }) => crate::pages::answer(store, paged, today)?,
     })
 }
 

@@ -264,6 +264,10 @@ fn places() -> Vec<(&'static str, Value)> {
         ("joined", array(joined)),
         ("municipalities_registered", count()),
         ("municipalities_live_any", count()),
+        ("leads_total", count()),
+        ("joined_total", count()),
+        ("next_offset", nullable(count())),
+        ("next", next()),
     ]);
     let stalled_row = answer(&[
         ("ags", string()),

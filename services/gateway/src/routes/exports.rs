@@ -3,8 +3,8 @@
 //! answer. Also the page answers turned back into the views the JSON and
 //! CSV writers know, so a page is written like the whole list was.
 
-use efa_proto::pages::{GemeindePage, Page, RolloutPage, ServicesPage, StalledPage};
-use efa_proto::views::{RolloutScope, RolloutView, StalledView};
+use efa_proto::pages::{GemeindePage, LandPage, Page, RolloutPage, ServicesPage, StalledPage};
+use efa_proto::views::{LandView, RolloutScope, RolloutView, StalledView};
 use efa_proto::{Ags, CatalogueView, Date, GemeindeView, LandCode, QueryKind, QueryReply};
 
 use super::read;
@@ -56,6 +56,17 @@ pub fn stalled_view(page: &StalledPage) -> StalledView {
         days_min: page.days_min,
         as_of: page.as_of,
         stalled: page.stalled.clone(),
+    }
+}
+
+pub fn land_view(page: &LandPage) -> LandView {
+    LandView {
+        land: page.land,
+        leads: page.leads.clone(),
+        joined: page.joined.clone(),
+        municipalities_registered: page.municipalities_registered,
+        municipalities_live_any: page.municipalities_live_any,
+        as_of: page.as_of,
     }
 }
 

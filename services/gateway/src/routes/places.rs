@@ -24,16 +24,33 @@ use crate::tables;
 /// `?days=` says otherwise.
 pub const STALLED_DAYS_DEFAULT: u32 = 90;
 
-/// `GET /api/v1/lands/{land}?as_of=`.
+/// `GET /api/v1/lands/{land}?as_of=&offset=&limit=`: a page of the
+/// services the Land leads and of those it joined (the same rows of each).
 pub async fn land(
     State(state): State<AppState>,
     path: PathParams,
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     let land = path.land("land")?;
-    let as_of = query.allow(&["as_of"])?.date("as_of")?;
-    match ask(&state, query.min_seq()?, QueryKind::Land { land, as_of }).await? {
-        QueryReply::Land(view) => Ok(Json(LandViewJson::from(&view)).into_response()),
+    let as_of = query.allow(&["as_of", "offset", "limit"])?.date("as_of")?;
+    let page = paging::page(&query)?;
+    match ask(
+        &state,
+        query.min_seq()?,
+        QueryKind::Land2 { land, as_of, page },
+    )
+    .await?
+    {
+        QueryReply::Land2(page) => {
+            let view = exports::land_view(&page);
+            let next = next_link(&query, &format!("/api/v1/lands/{land}"), page.next_offset);
+            let extra = [
+                ("leads_total", page.leads_total.into()),
+                ("joined_total", page.joined_total.into()),
+                ("next_offset", page.next_offset.into()),
+            ];
+            Ok(paging::json(LandViewJson::from(&view), next, &extra))
+        }
         _ => Err(read::unexpected()),
     }
 }

@@ -3,7 +3,7 @@
 //! against the OpenAPI document too), 404 for an absent subject and 400
 //! naming a bad parameter.
 
-use efa_proto::pages::{GemeindePage, Page, RolloutPage, ServicesPage, StalledPage};
+use efa_proto::pages::{GemeindePage, LandPage, Page, RolloutPage, ServicesPage, StalledPage};
 use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject, RolloutScope};
 use efa_proto::{
     Ags, CatalogueView, Channel, KreisKey, Query, QueryKind, QueryReply, Reifegrad, ServiceStatus,
@@ -99,6 +99,20 @@ fn paged_answer(kind: QueryKind) -> QueryReply {
                     next_offset: None,
                 }
             }))
+        }
+        QueryKind::Land2 { .. } => {
+            let view = samples::land_view();
+            QueryReply::Land2(LandPage {
+                leads_total: len(view.leads.len()),
+                joined_total: len(view.joined.len()),
+                land: view.land,
+                leads: view.leads,
+                joined: view.joined,
+                municipalities_registered: view.municipalities_registered,
+                municipalities_live_any: view.municipalities_live_any,
+                as_of: view.as_of,
+                next_offset: None,
+            })
         }
         other => panic!("no sample answer for {other:?}"),
     }
@@ -315,9 +329,13 @@ async fn the_views_pass_their_parameters_on() {
         ),
         (
             "/api/v1/lands/16?as_of=2024-06-30",
-            QueryKind::Land {
+            QueryKind::Land2 {
                 land: land(16),
                 as_of: Some(date("2024-06-30")),
+                page: Page {
+                    offset: 0,
+                    limit: 500,
+                },
             },
         ),
         (
