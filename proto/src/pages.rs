@@ -8,10 +8,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{Ags, LandCode, ServiceId};
+use crate::money::Cents;
 use crate::query::ServiceView;
 use crate::time::Date;
 use crate::views::{
-    KreisCoverage, LandParticipation, MunicipalityRollout, RolloutScope, StalledRollout,
+    KreisCoverage, LandCostLine, LandParticipation, MunicipalityRollout, RolloutScope,
+    StalledRollout,
 };
 
 /// Which rows of a list to answer: `limit` rows from row `offset` on.
@@ -92,6 +94,31 @@ pub struct LandPage {
     pub joined_total: u32,
     pub municipalities_registered: u32,
     pub municipalities_live_any: u32,
+    pub as_of: Date,
+    pub next_offset: Option<u32>,
+}
+
+/// A page of what a Land owes in a year: its lines, one per service; the
+/// total is over all lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LandCostsPage {
+    pub land: LandCode,
+    pub year: u16,
+    pub lines: Vec<LandCostLine>,
+    pub lines_total: u32,
+    pub total: Cents,
+    pub next_offset: Option<u32>,
+}
+
+/// Reuse across Germany with a page of the services only their lead
+/// Land uses; the figures are over all services.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReusePage {
+    pub services: u32,
+    pub participations: u32,
+    pub lead_only: Vec<ServiceId>,
+    pub lead_only_total: u32,
+    pub per_land: Vec<(LandCode, u32, u32)>,
     pub as_of: Date,
     pub next_offset: Option<u32>,
 }

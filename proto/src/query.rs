@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{Ags, LandCode, ServiceId};
-use crate::pages::{GemeindePage, LandPage, Page, RolloutPage, ServicesPage, StalledPage};
+use crate::pages::{
+    GemeindePage, LandCostsPage, LandPage, Page, ReusePage, RolloutPage, ServicesPage, StalledPage,
+};
 use crate::rejection::Rejection;
 use crate::service::{Channel, CostModel, Reifegrad, ServiceStatus};
 use crate::time::{Date, Timestamp};
@@ -91,6 +93,14 @@ pub enum QueryKind {
         as_of: Option<Date>,
         page: Page,
     },
+    /// A page of what a Land owes in a year.
+    LandCosts2 {
+        land: LandCode,
+        year: u16,
+        page: Page,
+    },
+    /// Reuse across Germany with a page of the lead-only services.
+    Reuse2 { as_of: Option<Date>, page: Page },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +124,8 @@ pub enum QueryReply {
     Stalled2(StalledPage),
     Gemeinde2(Option<GemeindePage>),
     Land2(LandPage),
+    LandCosts2(LandCostsPage),
+    Reuse2(ReusePage),
 }
 
 /// One municipality and its adoptions, as of a date.

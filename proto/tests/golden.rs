@@ -240,6 +240,12 @@ fn pages_and_refusals() {
             as_of: None,
             page,
         },
+        QueryKind::LandCosts2 {
+            land: LandCode::parse("04").unwrap(),
+            year: 2024,
+            page,
+        },
+        QueryKind::Reuse2 { as_of: None, page },
     ];
     let goldens: Vec<String> = queries
         .into_iter()
@@ -302,6 +308,23 @@ fn pages_and_refusals() {
             as_of: day,
             next_offset: None,
         }),
+        QueryReply::LandCosts2(pages::LandCostsPage {
+            land: LandCode::parse("04").unwrap(),
+            year: 2024,
+            lines: vec![],
+            lines_total: 0,
+            total: Cents(12_345),
+            next_offset: None,
+        }),
+        QueryReply::Reuse2(pages::ReusePage {
+            services: 3,
+            participations: 5,
+            lead_only: vec![],
+            lead_only_total: 1,
+            per_land: vec![(LandCode::parse("04").unwrap(), 1, 2)],
+            as_of: day,
+            next_offset: Some(1),
+        }),
     ];
     let goldens: Vec<String> = replies
         .iter()
@@ -313,14 +336,16 @@ fn pages_and_refusals() {
     }
 }
 
-const GOLDEN_PAGED_QUERIES: [&str; 5] = [
+const GOLDEN_PAGED_QUERIES: [&str; 7] = [
     "01030d010e6261666f65672d6469676974616cf403",
     "01030e1000010e6261666f65672d6469676974616c00c80164",
     "01030f105a00c80164",
     "010310b8d6d30700c80164",
     "0103110400c80164",
+    "01031204e80fc80164",
+    "01031300c80164",
 ];
-const GOLDEN_PAGED_REPLIES: [&str; 7] = [
+const GOLDEN_PAGED_REPLIES: [&str; 9] = [
     "010e00010e6261666f65672d6469676974616c0209",
     "010f1000010e6261666f65672d6469676974616c00f4b90200000001010e6261666f65672d6469676974616c010101",
     "0110105af4b902000000",
@@ -328,4 +353,6 @@ const GOLDEN_PAGED_REPLIES: [&str; 7] = [
     "01020bfa01",
     "01020c80897a808040",
     "011204010e6261666f65672d6469676974616c0100000201f4b90200",
+    "011304e80f0000f2c00100",
+    "01140305000101040102f4b9020101",
 ];

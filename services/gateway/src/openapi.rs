@@ -426,7 +426,8 @@ fn place_read_operation(path: &str) -> Option<Op> {
             "Kostenanteile eines Landes in einem Jahr",
             "LandCosts",
         )
-        .csv(&[]),
+        .csv(&[])
+        .paged(false),
         "/api/v1/lands/{land}/rollout" => {
             get("rollout", "Ausrollen nach Kreisen und Gemeinden", "Rollout")
                 .query(&["kreis", "service", "as_of"])
@@ -437,7 +438,9 @@ fn place_read_operation(path: &str) -> Option<Op> {
             .query(&["days", "as_of"])
             .csv(&[])
             .paged(false),
-        "/api/v1/reuse" => get("reuse", "Nachnutzung in Deutschland", "Reuse").query(&["as_of"]),
+        "/api/v1/reuse" => get("reuse", "Nachnutzung in Deutschland", "Reuse")
+            .query(&["as_of"])
+            .paged(false),
         "/api/v1/gemeinden/{ags}" => {
             get("gemeinde", "Eine Gemeinde und ihre Übernahmen", "Gemeinde")
                 .query(&["as_of"])

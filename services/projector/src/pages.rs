@@ -1,13 +1,16 @@
 //! The paged queries. A reply must fit into one NATS message, and the
-//! catalogue of all services, a Land's page and its rollout, the stalled
-//! adoptions and a municipality's page grow with the history. This layer asks `read`
+//! catalogue of all services, a Land's page, costs and rollout, the
+//! stalled adoptions, the lead-only services and a municipality's page
+//! grow with the history. This layer asks `read`
 //! for the whole view and answers one page of it: at most `limit` rows
 //! (capped), and fewer when the page would take more than
 //! [`PAGE_BYTES_MAX`] encoded, so a page always fits, whatever the rows
 //! hold. It computes nothing itself; the views stay `read`'s.
 
-use efa_proto::pages::{GemeindePage, LandPage, RolloutPage, ServicesPage, StalledPage};
-use efa_proto::views::{LandView, RolloutView, StalledView};
+use efa_proto::pages::{
+    GemeindePage, LandCostsPage, LandPage, ReusePage, RolloutPage, ServicesPage, StalledPage,
+};
+use efa_proto::views::{LandCostsView, LandView, ReuseSummary, RolloutView, StalledView};
 use efa_proto::{CatalogueView, Date, GemeindeView, QueryKind, QueryReply, Rejection, ServiceId};
 use serde::Serialize;
 
@@ -71,6 +74,22 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
                 QueryReply::Land(view) => QueryReply::Land2(fit(page.limit, |limit| {
                     land_page(&view, page.offset, limit)
                 })),
+                other => other,
+            }
+        }
+        QueryKind::LandCosts2 { land, year, page } => {
+            match read::answer(store, QueryKind::LandCosts { land, year }, today)? {
+                QueryReply::LandCosts(view) => QueryReply::LandCosts2(fit(page.limit, |limit| {
+                    land_costs(&view, page.offset, limit)
+                })),
+                other => other,
+            }
+        }
+        QueryKind::Reuse2 { as_of, page } => {
+            match read::answer(store, QueryKind::Reuse { as_of }, today)? {
+                QueryReply::Reuse(view) => {
+                    QueryReply::Reuse2(fit(page.limit, |limit| reuse(&view, page.offset, limit)))
+                }
                 other => other,
             }
         }
@@ -173,6 +192,29 @@ fn land_page(view: &LandView, offset: u32, limit: u32) -> LandPage {
         municipalities_live_any: view.municipalities_live_any,
         as_of: view.as_of,
         next_offset: next_offset(offset, limit, &[view.leads.len(), view.joined.len()]),
+    }
+}
+
+fn land_costs(view: &LandCostsView, offset: u32, limit: u32) -> LandCostsPage {
+    LandCostsPage {
+        land: view.land,
+        year: view.year,
+        lines: slice(&view.lines, offset, limit),
+        lines_total: count(view.lines.len()),
+        total: view.total,
+        next_offset: next_offset(offset, limit, &[view.lines.len()]),
+    }
+}
+
+fn reuse(view: &ReuseSummary, offset: u32, limit: u32) -> ReusePage {
+    ReusePage {
+        services: view.services,
+        participations: view.participations,
+        lead_only: slice(&view.lead_only, offset, limit),
+        lead_only_total: count(view.lead_only.len()),
+        per_land: view.per_land.clone(),
+        as_of: view.as_of,
+        next_offset: next_offset(offset, limit, &[view.lead_only.len()]),
     }
 }
 

@@ -67,7 +67,9 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
         | QueryKind::Rollout2 { .. }
         | QueryKind::Stalled2 { .. }
         | QueryKind::Gemeinde2 { .. }
-        | QueryKind::Land2 { .. }) => crate::pages::answer(store, paged, today)?,
+        | QueryKind::Land2 { .. }
+        | QueryKind::LandCosts2 { .. }
+        | QueryKind::Reuse2 { .. }) => crate::pages::answer(store, paged, today)?,
     })
 }
 

@@ -227,7 +227,7 @@ fn view(command: ExportCmd) -> (View, Output) {
         ExportCmd::LandCosts(args) => {
             let segments = ["lands", &args.land, "costs", &args.year.to_string()];
             (
-                View::new("Kostenanteile", &segments, Paging::Single),
+                View::new("Kostenanteile", &segments, Paging::NextOffset(&["lines"])),
                 args.output,
             )
         }

@@ -234,6 +234,9 @@ fn land_costs() -> Value {
         ("year", count()),
         ("total", schema("Money")),
         ("lines", array(line)),
+        ("lines_total", count()),
+        ("next_offset", nullable(count())),
+        ("next", next()),
     ])
 }
 
@@ -311,6 +314,9 @@ fn reuse() -> Value {
         ("reuse_factor", nullable(schema("Exact"))),
         ("lead_only", array(string())),
         ("per_land", array(per_land)),
+        ("lead_only_total", count()),
+        ("next_offset", nullable(count())),
+        ("next", next()),
     ])
 }
 

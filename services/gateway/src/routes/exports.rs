@@ -3,8 +3,12 @@
 //! answer. Also the page answers turned back into the views the JSON and
 //! CSV writers know, so a page is written like the whole list was.
 
-use efa_proto::pages::{GemeindePage, LandPage, Page, RolloutPage, ServicesPage, StalledPage};
-use efa_proto::views::{LandView, RolloutScope, RolloutView, StalledView};
+use efa_proto::pages::{
+    GemeindePage, LandCostsPage, LandPage, Page, ReusePage, RolloutPage, ServicesPage, StalledPage,
+};
+use efa_proto::views::{
+    LandCostsView, LandView, ReuseSummary, RolloutScope, RolloutView, StalledView,
+};
 use efa_proto::{Ags, CatalogueView, Date, GemeindeView, LandCode, QueryKind, QueryReply};
 
 use super::read;
@@ -66,6 +70,25 @@ pub fn land_view(page: &LandPage) -> LandView {
         joined: page.joined.clone(),
         municipalities_registered: page.municipalities_registered,
         municipalities_live_any: page.municipalities_live_any,
+        as_of: page.as_of,
+    }
+}
+
+pub fn land_costs_view(page: &LandCostsPage) -> LandCostsView {
+    LandCostsView {
+        land: page.land,
+        year: page.year,
+        lines: page.lines.clone(),
+        total: page.total,
+    }
+}
+
+pub fn reuse_view(page: &ReusePage) -> ReuseSummary {
+    ReuseSummary {
+        services: page.services,
+        participations: page.participations,
+        lead_only: page.lead_only.clone(),
+        per_land: page.per_land.clone(),
         as_of: page.as_of,
     }
 }
@@ -206,6 +229,35 @@ impl Export for Gemeinde {
                 "Die Gemeinde mit dem Schlüssel {} ist nicht registriert.",
                 self.ags
             ))),
+            other => Err(refused(other)),
+        }
+    }
+}
+
+/// `GET /api/v1/lands/{land}/costs/{year}?format=csv`.
+pub struct LandCosts {
+    pub land: LandCode,
+    pub year: u16,
+}
+
+impl Export for LandCosts {
+    fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind {
+        QueryKind::LandCosts2 {
+            land: self.land,
+            year: self.year,
+            page: Page {
+                offset: offset(cursor),
+                limit: rows,
+            },
+        }
+    }
+
+    fn rows(&self, reply: QueryReply) -> Result<(Table, Option<Cursor>), ApiError> {
+        match reply {
+            QueryReply::LandCosts2(page) => Ok((
+                tables::land_costs(&land_costs_view(&page)),
+                within(page.next_offset, page.lines_total),
+            )),
             other => Err(refused(other)),
         }
     }

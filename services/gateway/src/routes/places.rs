@@ -3,7 +3,6 @@
 //! adoptions, reuse across Germany, and one municipality. All public;
 //! lists also as CSV.
 
-use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use efa_proto::views::RolloutScope;
@@ -55,26 +54,36 @@ pub async fn land(
     }
 }
 
-/// `GET /api/v1/lands/{land}/costs/{year}`.
+/// `GET /api/v1/lands/{land}/costs/{year}?offset=&limit=`: a page of the
+/// lines, one per service, with the total over all; as CSV all lines,
+/// streamed, unless a page is asked for.
 pub async fn land_costs(
     State(state): State<AppState>,
     path: PathParams,
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     let (land, year) = (path.land("land")?, path.year("year")?);
-    let format = query.allow(&["format"])?.format()?;
-    match ask(
-        &state,
-        query.min_seq()?,
-        QueryKind::LandCosts { land, year },
-    )
-    .await?
-    {
-        QueryReply::LandCosts(view) => Ok(read::list(
-            format,
-            || LandCostsJson::from(&view),
-            || tables::land_costs(&view),
-        )),
+    let format = query.allow(&["format", "offset", "limit"])?.format()?;
+    let min_seq = query.min_seq()?;
+    if format == Format::Csv && !paging::asks_for_a_page(&query) {
+        let export = exports::LandCosts { land, year };
+        return paging::csv(state, min_seq, Cursor::Offset(0), export).await;
+    }
+    let page = paging::page(&query)?;
+    match ask(&state, min_seq, QueryKind::LandCosts2 { land, year, page }).await? {
+        QueryReply::LandCosts2(page) => {
+            let view = exports::land_costs_view(&page);
+            if format == Format::Csv {
+                return Ok(tables::land_costs(&view).into_response());
+            }
+            let path = format!("/api/v1/lands/{land}/costs/{year}");
+            let next = next_link(&query, &path, page.next_offset);
+            let extra = [
+                ("lines_total", page.lines_total.into()),
+                ("next_offset", page.next_offset.into()),
+            ];
+            Ok(paging::json(LandCostsJson::from(&view), next, &extra))
+        }
         _ => Err(read::unexpected()),
     }
 }
@@ -190,11 +199,21 @@ pub async fn stalled(
     }
 }
 
-/// `GET /api/v1/reuse?as_of=`.
+/// `GET /api/v1/reuse?as_of=&offset=&limit=`: the figures over all
+/// services, with a page of the services only their lead Land uses.
 pub async fn reuse(State(state): State<AppState>, query: ReadQuery) -> Result<Response, ApiError> {
-    let as_of = query.allow(&["as_of"])?.date("as_of")?;
-    match ask(&state, query.min_seq()?, QueryKind::Reuse { as_of }).await? {
-        QueryReply::Reuse(view) => Ok(Json(ReuseJson::from(&view)).into_response()),
+    let as_of = query.allow(&["as_of", "offset", "limit"])?.date("as_of")?;
+    let page = paging::page(&query)?;
+    match ask(&state, query.min_seq()?, QueryKind::Reuse2 { as_of, page }).await? {
+        QueryReply::Reuse2(page) => {
+            let view = exports::reuse_view(&page);
+            let next = next_link(&query, "/api/v1/reuse", page.next_offset);
+            let extra = [
+                ("lead_only_total", page.lead_only_total.into()),
+                ("next_offset", page.next_offset.into()),
+            ];
+            Ok(paging::json(ReuseJson::from(&view), next, &extra))
+        }
         _ => Err(read::unexpected()),
     }
 }

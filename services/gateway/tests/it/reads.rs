@@ -3,7 +3,9 @@
 //! against the OpenAPI document too), 404 for an absent subject and 400
 //! naming a bad parameter.
 
-use efa_proto::pages::{GemeindePage, LandPage, Page, RolloutPage, ServicesPage, StalledPage};
+use efa_proto::pages::{
+    GemeindePage, LandCostsPage, LandPage, Page, ReusePage, RolloutPage, ServicesPage, StalledPage,
+};
 use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject, RolloutScope};
 use efa_proto::{
     Ags, CatalogueView, Channel, KreisKey, Query, QueryKind, QueryReply, Reifegrad, ServiceStatus,
@@ -110,6 +112,29 @@ fn paged_answer(kind: QueryKind) -> QueryReply {
                 joined: view.joined,
                 municipalities_registered: view.municipalities_registered,
                 municipalities_live_any: view.municipalities_live_any,
+                as_of: view.as_of,
+                next_offset: None,
+            })
+        }
+        QueryKind::LandCosts2 { .. } => {
+            let view = samples::land_costs();
+            QueryReply::LandCosts2(LandCostsPage {
+                lines_total: len(view.lines.len()),
+                land: view.land,
+                year: view.year,
+                lines: view.lines,
+                total: view.total,
+                next_offset: None,
+            })
+        }
+        QueryKind::Reuse2 { .. } => {
+            let view = samples::reuse();
+            QueryReply::Reuse2(ReusePage {
+                lead_only_total: len(view.lead_only.len()),
+                services: view.services,
+                participations: view.participations,
+                lead_only: view.lead_only,
+                per_land: view.per_land,
                 as_of: view.as_of,
                 next_offset: None,
             })
@@ -379,8 +404,12 @@ async fn the_views_pass_their_parameters_on() {
         ),
         (
             "/api/v1/reuse?as_of=2024-06-30",
-            QueryKind::Reuse {
+            QueryKind::Reuse2 {
                 as_of: Some(date("2024-06-30")),
+                page: Page {
+                    offset: 0,
+                    limit: 500,
+                },
             },
         ),
         (

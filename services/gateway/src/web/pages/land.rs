@@ -76,7 +76,8 @@ pub async fn own(State(state): State<AppState>, visit: Visit, params: Params) ->
 
 /// What the Land page shows.
 pub struct LandData {
-    /// One page of the services led and joined (`?seite=`).
+    /// One page of the services led and joined and of the cost lines
+    /// (`?seite=`).
     pub view: LandView,
     pub leads_total: u32,
     pub joined_total: u32,
@@ -144,8 +145,8 @@ pub async fn render(
     let nav = paging::nav(&path, &pairs, "seite", number, data.more);
     body.push_str(&leads_html(&data));
     body.push_str(&joined_html(&data));
-    body.push_str(&nav);
     body.push_str(&costs_html(land, &data, with_forms));
+    body.push_str(&nav);
     if with_forms {
         body.push_str(&super::land_forms::forms(
             visit,
@@ -180,16 +181,20 @@ async fn load(
         QueryReply::Land2(land_page) => land_page,
         _ => return Err(super::super::UNAVAILABLE.to_owned()),
     };
-    let costs = match view(state, min_seq, QueryKind::LandCosts { land, year }).await {
-        Ok(QueryReply::LandCosts(costs)) => Some(costs),
-        _ => None,
-    };
+    let (costs, costs_more) =
+        match view(state, min_seq, QueryKind::LandCosts2 { land, year, page }).await {
+            Ok(QueryReply::LandCosts2(costs)) => (
+                Some(exports::land_costs_view(&costs)),
+                costs.next_offset.is_some(),
+            ),
+            _ => (None, false),
+        };
     let services = all_services(state, min_seq, as_of).await?;
     Ok(LandData {
         view: exports::land_view(&land_page),
         leads_total: land_page.leads_total,
         joined_total: land_page.joined_total,
-        more: land_page.next_offset.is_some(),
+        more: land_page.next_offset.is_some() || costs_more,
         costs,
         services,
         year,
