@@ -10,7 +10,9 @@
 use efa_proto::pages::{
     GemeindePage, LandCostsPage, LandPage, ReusePage, RolloutPage, ServicesPage, StalledPage,
 };
-use efa_proto::views::{LandCostsView, LandView, ReuseSummary, RolloutView, StalledView};
+use efa_proto::views::{
+    CatalogueFilter, LandCostsView, LandView, ReuseSummary, RolloutView, StalledView,
+};
 use efa_proto::{CatalogueView, Date, GemeindeView, QueryKind, QueryReply, Rejection, ServiceId};
 use serde::Serialize;
 
@@ -95,6 +97,39 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
         }
         _ => QueryReply::Rejected(Rejection::invalid("kind", "keine Seitenabfrage")),
     })
+}
+
+/// Answers `kind` through `read`. The filtered catalogue comes a page at
+/// a time already, but its caller names the page's length; a page that
+/// would take more than `bytes_max` encoded is made again with half as
+/// many services, so the caller gets fewer (its `total` tells there are
+/// more) instead of none.
+pub fn catalogue_within(
+    store: &Store,
+    mut kind: QueryKind,
+    today: Date,
+    bytes_max: usize,
+) -> Result<QueryReply, StoreError> {
+    loop {
+        let reply = read::answer(store, kind.clone(), today)?;
+        let (QueryKind::Catalogue2 { filter, as_of }, QueryReply::Catalogue2(page)) =
+            (&kind, &reply)
+        else {
+            return Ok(reply);
+        };
+        let shown = count(page.services.len());
+        if shown <= 1 || efa_proto::encode(&reply).len() <= bytes_max {
+            return Ok(reply);
+        }
+        let filter = CatalogueFilter {
+            limit: shown / 2,
+            ..filter.clone()
+        };
+        kind = QueryKind::Catalogue2 {
+            filter,
+            as_of: *as_of,
+        };
+    }
 }
 
 /// The page made with the asked limit (capped), halved until it takes at
@@ -235,7 +270,81 @@ fn gemeinde(view: &GemeindeView, offset: u32, limit: u32) -> GemeindePage {
 
 #[cfg(test)]
 mod tests {
+    use efa_proto::QueryReply;
+    use tokio::sync::watch;
+
     use super::*;
+    use crate::apply::Applier;
+    use crate::testing::{Ledger, announce_by, date};
+
+    /// A store with `count` services, ids `svc-000` on.
+    fn store(dir: &std::path::Path, count: usize) -> Store {
+        let mut ledger = Ledger::default();
+        for n in 0..count {
+            ledger.push("2020-01-01", announce_by(&format!("svc-{n:03}"), 16));
+        }
+        let store = Store::open(dir).unwrap();
+        let (tx, _rx) = watch::channel(0);
+        let mut applier = Applier::new(store.clone(), tx).unwrap();
+        for event in ledger.events() {
+            applier.apply(event).unwrap();
+        }
+        store
+    }
+
+    #[test]
+    fn a_catalogue_page_too_large_comes_shorter() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path(), 40);
+        let kind = QueryKind::Catalogue2 {
+            filter: CatalogueFilter {
+                limit: 40,
+                ..CatalogueFilter::default()
+            },
+            as_of: None,
+        };
+        let today = date("2025-01-01");
+        let whole = catalogue_within(&store, kind.clone(), today, usize::MAX).unwrap();
+        let bytes = efa_proto::encode(&whole).len();
+        let QueryReply::Catalogue2(shorter) =
+            catalogue_within(&store, kind, today, bytes / 3).unwrap()
+        else {
+            panic!("expected a catalogue page");
+        };
+        assert!(efa_proto::encode(&QueryReply::Catalogue2(shorter.clone())).len() <= bytes / 3);
+        assert!(!shorter.services.is_empty() && shorter.services.len() < 40);
+        assert_eq!(shorter.total, 40);
+    }
+
+    #[test]
+    fn the_services_come_after_the_cursor() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path(), 5);
+        let today = date("2025-01-01");
+        let ask = |after: Option<&str>| {
+            let kind = QueryKind::Services {
+                after: after.map(crate::testing::service_id),
+                limit: 2,
+            };
+            match answer(&store, kind, today).unwrap() {
+                QueryReply::Services(page) => page,
+                other => panic!("expected services, got {other:?}"),
+            }
+        };
+        let first = ask(None);
+        let ids: Vec<&str> = first.services.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["svc-000", "svc-001"]);
+        assert_eq!(
+            first.next_after,
+            Some(crate::testing::service_id("svc-001"))
+        );
+        let last = ask(Some("svc-003"));
+        let ids: Vec<&str> = last.services.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            (ids, last.next_after, last.total),
+            (vec!["svc-004"], None, 5)
+        );
+    }
 
     #[test]
     fn a_page_shrinks_until_it_fits() {

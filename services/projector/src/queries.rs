@@ -26,7 +26,7 @@ use tokio::time::Instant;
 
 use crate::gap;
 use crate::handle::StoreHandle;
-use crate::read;
+use crate::pages;
 
 /// What a query handler needs; cheap to share between requests.
 #[derive(Debug)]
@@ -107,8 +107,11 @@ impl Views {
         // The wall clock is read once per query: "as of" defaults to today.
         let today = today();
         let store = self.store.store();
-        let answer =
-            tokio::task::spawn_blocking(move || read::answer(&store, query.kind, today)).await;
+        let bytes_max = self.reply_bytes_max;
+        let answer = tokio::task::spawn_blocking(move || {
+            pages::catalogue_within(&store, query.kind, today, bytes_max)
+        })
+        .await;
         match answer {
             Ok(Ok(reply)) => reply,
             Ok(Err(error)) => {
