@@ -115,17 +115,15 @@ pub async fn serve_or_refuse<H, F, B>(
         };
         let handler = handler.clone();
         tasks.spawn(async move {
-            let abandoned_before = call.abandoned();
-            let answer = if abandoned_before {
+            let deadline = call.deadline;
+            let answer = if call.abandoned() {
                 None
             } else {
-                let deadline = call.deadline;
-                let answer = handler(call).await;
-                let late = deadline.is_some_and(|deadline| Instant::now() >= deadline);
-                (!late).then_some(answer)
+                Some(handler(call).await)
             };
+            let late = deadline.is_some_and(|deadline| Instant::now() >= deadline);
             drop(permit);
-            match answer {
+            match answer.filter(|_| !late) {
                 Some(answer) => {
                     if let Err(error) = request.respond(Ok(answer.into())).await {
                         tracing::warn!(%error, "could not send a reply");
@@ -143,4 +141,26 @@ pub async fn serve_or_refuse<H, F, B>(
 fn deadline(headers: Option<&async_nats::HeaderMap>) -> Option<Instant> {
     let millis: u64 = headers?.get(TIMEOUT_HEADER)?.as_str().parse().ok()?;
     Instant::now().checked_add(Duration::from_millis(millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deadline_comes_from_the_timeout_header() {
+        let mut headers = async_nats::HeaderMap::new();
+        assert_eq!(deadline(None), None);
+        assert_eq!(deadline(Some(&headers)), None);
+        headers.insert(TIMEOUT_HEADER, "soon");
+        assert_eq!(deadline(Some(&headers)), None, "not a number");
+        headers.insert(TIMEOUT_HEADER, "60000");
+        let until = deadline(Some(&headers)).expect("a deadline");
+        assert!(until > Instant::now() + Duration::from_secs(50));
+        let call = Call {
+            payload: Bytes::new(),
+            deadline: Some(Instant::now()),
+        };
+        assert!(call.abandoned());
+    }
 }
