@@ -11,6 +11,7 @@ pub mod command;
 pub mod event;
 pub mod ids;
 pub mod money;
+pub mod pages;
 pub mod participant;
 pub mod query;
 pub mod rejection;

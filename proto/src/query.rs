@@ -3,6 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{Ags, LandCode, ServiceId};
+use crate::pages::{
+    GemeindePage, LandCostsPage, LandPage, Page, ReusePage, RolloutPage, ServicesPage, StalledPage,
+};
 use crate::rejection::Rejection;
 use crate::service::{Channel, CostModel, Reifegrad, ServiceStatus};
 use crate::time::{Date, Timestamp};
@@ -63,6 +66,41 @@ pub enum QueryKind {
     },
     /// One municipality's adoptions.
     Gemeinde { ags: Ags, as_of: Option<Date> },
+    /// All services ordered by id, a page at a time: at most `limit` (0:
+    /// the projector's default) after the id `after`.
+    Services {
+        after: Option<ServiceId>,
+        limit: u32,
+    },
+    /// A page of a Land's rollout.
+    Rollout2 { scope: RolloutScope, page: Page },
+    /// A page of the stalled adoptions.
+    Stalled2 {
+        land: LandCode,
+        days_min: u32,
+        as_of: Option<Date>,
+        page: Page,
+    },
+    /// A page of one municipality's adoptions and available services.
+    Gemeinde2 {
+        ags: Ags,
+        as_of: Option<Date>,
+        page: Page,
+    },
+    /// A page of a Land's page.
+    Land2 {
+        land: LandCode,
+        as_of: Option<Date>,
+        page: Page,
+    },
+    /// A page of what a Land owes in a year.
+    LandCosts2 {
+        land: LandCode,
+        year: u16,
+        page: Page,
+    },
+    /// Reuse across Germany with a page of the lead-only services.
+    Reuse2 { as_of: Option<Date>, page: Page },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +119,13 @@ pub enum QueryReply {
     Funnel(Option<FunnelView>),
     History(HistoryView),
     Gemeinde(Option<GemeindeView>),
+    Services(ServicesPage),
+    Rollout2(RolloutPage),
+    Stalled2(StalledPage),
+    Gemeinde2(Option<GemeindePage>),
+    Land2(LandPage),
+    LandCosts2(LandCostsPage),
+    Reuse2(ReusePage),
 }
 
 /// One municipality and its adoptions, as of a date.

@@ -83,6 +83,15 @@ pub enum Rejection {
     /// by retrying.
     #[error("not possible now: {reason}")]
     InvalidState { reason: String },
+    /// The service has as many requests in hand as it takes; it refused
+    /// this one at once instead of queueing it. Try again after
+    /// `retry_after_ms`, or elsewhere.
+    #[error("busy; retry after {retry_after_ms} ms")]
+    Busy { retry_after_ms: u32 },
+    /// The answer would be larger than one message may be (`max` bytes,
+    /// the server's `max_payload`); ask for a smaller page.
+    #[error("answer of {bytes} bytes exceeds the message limit of {max}")]
+    AnswerTooLarge { bytes: u64, max: u64 },
 }
 
 impl Rejection {
@@ -100,6 +109,8 @@ impl Rejection {
             Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::Unavailable { .. } => "unavailable",
             Self::InvalidState { .. } => "invalid-state",
+            Self::Busy { .. } => "busy",
+            Self::AnswerTooLarge { .. } => "answer-too-large",
         }
     }
 

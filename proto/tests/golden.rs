@@ -207,3 +207,160 @@ fn rebuild_api() {
     };
     check(&progress, "0102ac02e807960104");
 }
+
+/// The paged queries and their answers, and the refusals of a busy or
+/// too large answer, added after the first schema.
+#[test]
+fn pages_and_refusals() {
+    let service = ServiceId::parse("bafoeg-digital").unwrap();
+    let page = pages::Page {
+        offset: 200,
+        limit: 100,
+    };
+    let scope = views::RolloutScope {
+        land: LandCode::parse("16").unwrap(),
+        kreis: None,
+        service: Some(service.clone()),
+        as_of: None,
+    };
+    let queries = [
+        QueryKind::Services {
+            after: Some(service.clone()),
+            limit: 500,
+        },
+        QueryKind::Rollout2 {
+            scope: scope.clone(),
+            page,
+        },
+        QueryKind::Stalled2 {
+            land: LandCode::parse("16").unwrap(),
+            days_min: 90,
+            as_of: None,
+            page,
+        },
+        QueryKind::Gemeinde2 {
+            ags: ags("16051000"),
+            as_of: None,
+            page,
+        },
+        QueryKind::Land2 {
+            land: LandCode::parse("04").unwrap(),
+            as_of: None,
+            page,
+        },
+        QueryKind::LandCosts2 {
+            land: LandCode::parse("04").unwrap(),
+            year: 2024,
+            page,
+        },
+        QueryKind::Reuse2 { as_of: None, page },
+    ];
+    let goldens: Vec<String> = queries
+        .into_iter()
+        .map(|kind| hex::encode(encode(&Query { min_seq: 3, kind })))
+        .collect();
+    assert_eq!(goldens, GOLDEN_PAGED_QUERIES);
+    let day = Date::parse("2025-01-02").unwrap();
+    let replies = [
+        QueryReply::Services(pages::ServicesPage {
+            services: vec![],
+            next_after: Some(service.clone()),
+            total: 2,
+            as_of_seq: 9,
+        }),
+        QueryReply::Rollout2(pages::RolloutPage {
+            scope,
+            as_of: day,
+            kreise: vec![],
+            kreise_total: 0,
+            municipalities: vec![],
+            municipalities_total: 1,
+            land_participates: vec![(service.clone(), true)],
+            next_offset: Some(1),
+        }),
+        QueryReply::Stalled2(pages::StalledPage {
+            land: LandCode::parse("16").unwrap(),
+            days_min: 90,
+            as_of: day,
+            stalled: vec![],
+            total: 0,
+            next_offset: None,
+        }),
+        QueryReply::Gemeinde2(Some(pages::GemeindePage {
+            ags: ags("16051000"),
+            name: "Erfurt".into(),
+            population: Some(5),
+            status_de: "aktiv".into(),
+            adoptions: vec![],
+            adoptions_total: 0,
+            available: vec![(service.clone(), "B".into(), false)],
+            available_total: 1,
+            as_of: day,
+            next_offset: None,
+        })),
+        QueryReply::Rejected(Rejection::Busy {
+            retry_after_ms: 250,
+        }),
+        QueryReply::Rejected(Rejection::AnswerTooLarge {
+            bytes: 2_000_000,
+            max: 1_048_576,
+        }),
+        QueryReply::Land2(pages::LandPage {
+            land: LandCode::parse("04").unwrap(),
+            leads: vec![service],
+            leads_total: 1,
+            joined: vec![],
+            joined_total: 0,
+            municipalities_registered: 2,
+            municipalities_live_any: 1,
+            as_of: day,
+            next_offset: None,
+        }),
+        QueryReply::LandCosts2(pages::LandCostsPage {
+            land: LandCode::parse("04").unwrap(),
+            year: 2024,
+            lines: vec![],
+            lines_total: 0,
+            total: Cents(12_345),
+            next_offset: None,
+        }),
+        QueryReply::Reuse2(pages::ReusePage {
+            services: 3,
+            participations: 5,
+            lead_only: vec![],
+            lead_only_total: 1,
+            per_land: vec![(LandCode::parse("04").unwrap(), 1, 2)],
+            as_of: day,
+            next_offset: Some(1),
+        }),
+    ];
+    let goldens: Vec<String> = replies
+        .iter()
+        .map(|reply| hex::encode(encode(reply)))
+        .collect();
+    assert_eq!(goldens, GOLDEN_PAGED_REPLIES);
+    for reply in replies {
+        assert_eq!(decode::<QueryReply>(&encode(&reply)).unwrap(), reply);
+    }
+}
+
+const GOLDEN_PAGED_QUERIES: [&str; 7] = [
+    "01030d010e6261666f65672d6469676974616cf403",
+    "01030e1000010e6261666f65672d6469676974616c00c80164",
+    "01030f105a00c80164",
+    "010310b8d6d30700c80164",
+    "0103110400c80164",
+    "01031204e80fc80164",
+    "01031300c80164",
+];
+const GOLDEN_PAGED_REPLIES: [&str; 9] = [
+    "010e00010e6261666f65672d6469676974616c0209",
+    "010f1000010e6261666f65672d6469676974616c00f4b90200000001010e6261666f65672d6469676974616c010101",
+    "0110105af4b902000000",
+    "011101b8d6d30706457266757274010505616b7469760000010e6261666f65672d6469676974616c01420001f4b90200",
+    "01020bfa01",
+    "01020c80897a808040",
+    "011204010e6261666f65672d6469676974616c0100000201f4b90200",
+    "011304e80f0000f2c00100",
+    "01140305000101040102f4b9020101",
+];

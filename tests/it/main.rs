@@ -6,6 +6,7 @@
 
 mod announce;
 mod browser;
+mod pages;
 mod system;
 mod views;
 mod webdriver;

@@ -42,18 +42,31 @@ impl Table {
     pub fn render(&self) -> String {
         let mut out = String::from(BOM);
         write_row(&mut out, self.header.iter().copied());
+        out.push_str(&self.render_rows());
+        out
+    }
+
+    /// The rows alone, without BOM and header: a later part of a CSV
+    /// that is sent in parts.
+    pub fn render_rows(&self) -> String {
+        let mut out = String::new();
         for row in &self.rows {
             write_row(&mut out, row.iter().map(String::as_str));
         }
         out
     }
+
+    /// `Content-Disposition`: an attachment named after the table.
+    pub fn disposition(&self) -> HeaderValue {
+        let file = safe_file_name(&self.name);
+        HeaderValue::from_str(&format!("attachment; filename=\"{file}.csv\""))
+            .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+    }
 }
 
 impl IntoResponse for Table {
     fn into_response(self) -> Response {
-        let file = safe_file_name(&self.name);
-        let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{file}.csv\""))
-            .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+        let disposition = self.disposition();
         (
             [
                 (CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_CSV)),

@@ -21,6 +21,8 @@ mod html;
 mod idempotency;
 mod metrics;
 mod openapi;
+mod overload;
+mod paging;
 mod params;
 mod problem;
 mod rate_limit;
@@ -98,6 +100,7 @@ impl Gateway {
             metrics: metrics::handle(),
             web: Arc::new(web::WebState::new(SessionKey::random())),
             limiter: Arc::new(rate_limit::RequestLimiter::default()),
+            limits: Arc::new(overload::Limits::default()),
         };
         Ok(Gateway {
             listener,
@@ -129,6 +132,15 @@ impl Gateway {
     /// each `window` (default: 6,000 per 10 s).
     pub fn with_rate_limit(mut self, requests: u32, window: std::time::Duration) -> Self {
         self.state.limiter = Arc::new(rate_limit::RequestLimiter::new(requests, window));
+        self.router = routes::router(self.state.clone());
+        self
+    }
+
+    /// Sets the gateway's own bounds: at most `in_flight_max` requests in
+    /// hand (one more is refused at once with 503 and `Retry-After`), each
+    /// answered within `timeout` (default: 256 and 30 s).
+    pub fn with_limits(mut self, in_flight_max: usize, timeout: Duration) -> Self {
+        self.state.limits = Arc::new(overload::Limits::new(in_flight_max, timeout));
         self.router = routes::router(self.state.clone());
         self
     }

@@ -10,6 +10,7 @@ mod schemas;
 use axum::http::Method;
 use serde_json::{Map, Value, json};
 
+use crate::paging;
 use crate::params::COMMON;
 use crate::routes::{self, HISTORY_LIMIT_MAX, PAGE_LIMIT_MAX, STALLED_DAYS_DEFAULT};
 use build::{AGS_PATTERN, LAND_PATTERN, SLUG_PATTERN, schema};
@@ -224,10 +225,15 @@ fn problem_responses() -> Map<String, Value> {
             "429",
             "Zu viele Anfragen von dieser Adresse (mit Retry-After)",
         ),
+        (
+            "500",
+            "Die Antwort wäre größer als eine Nachricht sein darf (answer-too-large)",
+        ),
         ("502", "Unverständliche Antwort eines Dienstes"),
         (
             "503",
-            "Dienst nicht erreichbar oder Ansicht noch nicht so weit",
+            "Dienst nicht erreichbar, ausgelastet (busy, mit Retry-After), Zeit überschritten \
+             (timeout) oder Ansicht noch nicht so weit",
         ),
     ]
     .into_iter()
@@ -277,7 +283,7 @@ fn get(id: &str, summary: &str, schema_name: &str) -> Op {
             "content": {"application/json": {"schema": schema(schema_name)}}}},
     }))
     // 422: a `min_seq` beyond the ledger's head.
-    .problems(&[400, 422, 429, 502, 503])
+    .problems(&[400, 422, 429, 500, 502, 503])
 }
 
 impl Op {
@@ -306,13 +312,50 @@ impl Op {
     fn maybe_absent(self) -> Self {
         self.problems(&[404])
     }
+
+    /// A list that grows with the history, a page at a time: `offset` and
+    /// `limit` (or, with `cursor`, the id after which the page starts);
+    /// each page links to the next (`next`, header `Link: rel="next"`).
+    /// As CSV without these parameters the whole list, streamed.
+    fn paged(mut self, cursor: bool) -> Self {
+        let limit = json!({"name": "limit", "in": "query", "required": false,
+            "schema": {"type": "integer", "minimum": 1, "maximum": paging::LIMIT_MAX,
+                "default": paging::LIMIT_DEFAULT},
+            "description": "Höchstens so viele Zeilen je Seite (der Dienst kann weniger \
+                liefern, wenn die Seite sonst zu groß wäre; `next` zeigt dann weiter)"});
+        let start = if cursor {
+            json!({"name": "cursor", "in": "query", "required": false,
+                "schema": {"type": "string", "pattern": SLUG_PATTERN},
+                "description": "Die Seite beginnt nach dieser Kennung (`next_cursor` der \
+                    vorigen Seite)"})
+        } else {
+            json!({"name": "offset", "in": "query", "required": false,
+                "schema": {"type": "integer", "minimum": 0, "default": 0},
+                "description": "Die Seite beginnt mit dieser Zeile (`next_offset` der \
+                    vorigen Seite)"})
+        };
+        if let Some(parameters) = self.0["parameters"].as_array_mut() {
+            parameters.extend([start, limit]);
+        }
+        self.0["description"] = json!(
+            "Seitenweise: jede Seite nennt in `next` die Adresse der nächsten (auch als \
+             Kopfzeile `Link: <…>; rel=\"next\"`), `null` auf der letzten. Als CSV ohne \
+             `offset`, `limit` und `cursor` die ganze Liste, die das Gateway Seite für Seite \
+             überträgt; bricht sie unterwegs ab, endet die Übertragung unvollständig."
+        );
+        self
+    }
 }
 
 fn read_operation(path: &str) -> Option<Op> {
     let op = match path {
-        "/api/v1/services" => {
-            get("listServices", "Alle Leistungen (ungefiltert)", "Catalogue").csv(&[])
-        }
+        "/api/v1/services" => get(
+            "listServices",
+            "Alle Leistungen (ungefiltert), nach Kennung, seitenweise",
+            "Catalogue",
+        )
+        .csv(&[])
+        .paged(true),
         "/api/v1/catalogue" => get(
             "catalogue",
             "Katalog mit Filtern, Sortierung, Seiten und Nachnutzung",
@@ -375,26 +418,34 @@ fn read_operation(path: &str) -> Option<Op> {
 
 fn place_read_operation(path: &str) -> Option<Op> {
     let op = match path {
-        "/api/v1/lands/{land}" => get("land", "Seite eines Landes", "LandView").query(&["as_of"]),
+        "/api/v1/lands/{land}" => get("land", "Seite eines Landes", "LandView")
+            .query(&["as_of"])
+            .paged(false),
         "/api/v1/lands/{land}/costs/{year}" => get(
             "landCosts",
             "Kostenanteile eines Landes in einem Jahr",
             "LandCosts",
         )
-        .csv(&[]),
+        .csv(&[])
+        .paged(false),
         "/api/v1/lands/{land}/rollout" => {
             get("rollout", "Ausrollen nach Kreisen und Gemeinden", "Rollout")
                 .query(&["kreis", "service", "as_of"])
                 .csv(&["gemeinden", "kreise"])
+                .paged(false)
         }
         "/api/v1/lands/{land}/stalled" => get("stalled", "Stockende Übernahmen", "Stalled")
             .query(&["days", "as_of"])
-            .csv(&[]),
-        "/api/v1/reuse" => get("reuse", "Nachnutzung in Deutschland", "Reuse").query(&["as_of"]),
+            .csv(&[])
+            .paged(false),
+        "/api/v1/reuse" => get("reuse", "Nachnutzung in Deutschland", "Reuse")
+            .query(&["as_of"])
+            .paged(false),
         "/api/v1/gemeinden/{ags}" => {
             get("gemeinde", "Eine Gemeinde und ihre Übernahmen", "Gemeinde")
                 .query(&["as_of"])
                 .csv(&[])
+                .paged(false)
                 .maybe_absent()
         }
         "/api/v1/history" => get(

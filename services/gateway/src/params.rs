@@ -86,6 +86,19 @@ impl ReadQuery {
         self.pairs.iter().any(|(key, _)| key == name)
     }
 
+    /// `path` with this query string, `name` set to `value` (appended when
+    /// absent): the link to another page of the same list.
+    pub fn link_with(&self, path: &str, name: &str, value: &str) -> String {
+        let mut pairs: Vec<(&str, String)> = self
+            .pairs
+            .iter()
+            .filter(|(key, _)| key != name)
+            .map(|(key, value)| (key.as_str(), value.clone()))
+            .collect();
+        pairs.push((name, value.to_owned()));
+        format!("{path}{}", crate::web::markup::query(&pairs))
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .iter()

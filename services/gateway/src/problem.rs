@@ -51,6 +51,13 @@ pub enum ApiError {
     /// A service answered with a reply that does not fit the request.
     #[error("unexpected reply from {0}")]
     UnexpectedReply(&'static str),
+    /// The gateway has as many requests in hand as it takes
+    /// ([`crate::overload`]); this one is refused at once.
+    #[error("busy: too many requests in flight")]
+    Busy,
+    /// The request took longer than the gateway allows for one.
+    #[error("request timed out after {0} ms")]
+    TimedOut(u64),
     /// `/readyz`: what is missing, named for people.
     #[error("not ready: {}", .0.join(", "))]
     NotReady(Vec<&'static str>),
@@ -84,6 +91,8 @@ pub fn rejection_status(rejection: &Rejection, if_match: bool) -> StatusCode {
         Rejection::Conflict { .. } => StatusCode::CONFLICT,
         Rejection::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         Rejection::InvalidState { .. } => StatusCode::CONFLICT,
+        Rejection::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        Rejection::AnswerTooLarge { .. } => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -118,6 +127,11 @@ pub fn rejection_detail(rejection: &Rejection) -> String {
                 "Der Dienst ist gerade nicht verfügbar ({reason}). Bitte später erneut versuchen."
             )
         }
+        Rejection::Busy { .. } => BUSY_DETAIL.to_owned(),
+        Rejection::AnswerTooLarge { bytes, max } => format!(
+            "Die Antwort wäre mit {bytes} Bytes größer, als eine Nachricht sein darf ({max} Bytes). \
+             Bitte eine kleinere Seite abfragen (Parameter „limit“)."
+        ),
     }
 }
 
@@ -142,9 +156,15 @@ fn title(code: &str) -> &'static str {
         "bad-gateway" => "Ungültige Antwort eines Dienstes",
         "method-not-allowed" => "Methode nicht erlaubt",
         "too-many-requests" => "Zu viele Anfragen",
+        "busy" => "Ausgelastet",
+        "answer-too-large" => "Antwort zu groß",
+        "timeout" => "Zeitüberschreitung",
         _ => "Interner Fehler",
     }
 }
+
+const BUSY_DETAIL: &str =
+    "Das Register ist gerade ausgelastet. Bitte versuchen Sie es in einer Sekunde erneut.";
 
 const UNREACHABLE_DETAIL: &str =
     "Der Dienst ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut.";
@@ -173,6 +193,14 @@ impl Problem {
 
     fn with_header(mut self, name: axum::http::HeaderName, value: &'static str) -> Self {
         self.headers.insert(name, HeaderValue::from_static(value));
+        self
+    }
+
+    /// `Retry-After` in whole seconds, at least 1.
+    fn with_retry_after(mut self, seconds: u64) -> Self {
+        if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
+            self.headers.insert(RETRY_AFTER, value);
+        }
         self
     }
 
@@ -264,6 +292,9 @@ impl From<&ApiError> for Problem {
                 );
                 match rejection {
                     Rejection::Unavailable { .. } => problem.with_header(RETRY_AFTER, "1"),
+                    Rejection::Busy { retry_after_ms } => {
+                        problem.with_retry_after(u64::from(retry_after_ms.div_ceil(1000)))
+                    }
                     _ => problem,
                 }
             }
@@ -278,6 +309,17 @@ impl From<&ApiError> for Problem {
                 UNREACHABLE_DETAIL,
             )
             .with_header(RETRY_AFTER, "1"),
+            ApiError::Busy => {
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", BUSY_DETAIL).with_retry_after(1)
+            }
+            ApiError::TimedOut(ms) => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                format!(
+                    "Die Anfrage hat länger gedauert als erlaubt ({ms} ms). Bitte später erneut versuchen."
+                ),
+            )
+            .with_retry_after(1),
             ApiError::NotReady(missing) => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "service-unavailable",
@@ -397,6 +439,13 @@ mod tests {
             ),
             (Rejection::IdempotencyKeyReused, 422),
             (Rejection::Unavailable { reason: "x".into() }, 503),
+            (
+                Rejection::Busy {
+                    retry_after_ms: 1500,
+                },
+                503,
+            ),
+            (Rejection::AnswerTooLarge { bytes: 2, max: 1 }, 500),
         ];
         for (rejection, status) in cases {
             assert_eq!(
@@ -452,6 +501,19 @@ mod tests {
         assert_eq!(json["status"], 422);
         assert_eq!(json["detail"], "Das Feld „lead“ ist ungültig: kein Land.");
         assert_eq!(json["instance"], "/api/v1/services");
+    }
+
+    #[test]
+    fn busy_answers_say_when_to_retry() {
+        let busy = ApiError::rejected(Rejection::Busy {
+            retry_after_ms: 1500,
+        })
+        .into_response();
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers()[RETRY_AFTER], "2");
+        let own = ApiError::Busy.into_response();
+        assert_eq!(own.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(own.headers()[RETRY_AFTER], "1");
     }
 
     #[test]

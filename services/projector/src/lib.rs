@@ -19,6 +19,7 @@ mod handle;
 mod index;
 mod live_rebuild;
 mod pack;
+mod pages;
 mod progress;
 mod queries;
 mod read;
@@ -47,8 +48,9 @@ pub use versions::VersionError;
 
 /// The version the NATS service registers with.
 const SERVICE_VERSION: &str = "0.1.0";
-/// Queries answered at once per replica.
-const QUERIES_IN_FLIGHT_MAX: usize = 64;
+/// Queries answered at once per replica, unless set with
+/// [`Projector::with_queries_in_flight_max`]; more are refused as busy.
+pub const QUERIES_IN_FLIGHT_MAX: usize = 64;
 /// Rebuild requests handled at once: one rebuilds, the others are told so.
 const REBUILDS_IN_FLIGHT_MAX: usize = 4;
 
@@ -99,6 +101,7 @@ pub struct Projector {
     applied: watch::Receiver<u64>,
     service: async_nats::service::Service,
     endpoints: Endpoints,
+    queries_in_flight_max: usize,
 }
 
 /// The NATS endpoints a projector serves.
@@ -161,7 +164,15 @@ impl Projector {
             applied,
             service,
             endpoints,
+            queries_in_flight_max: QUERIES_IN_FLIGHT_MAX,
         })
+    }
+
+    /// Sets how many queries this replica answers at once; a query beyond
+    /// is refused at once as busy (at least 1).
+    pub fn with_queries_in_flight_max(mut self, max: usize) -> Self {
+        self.queries_in_flight_max = max.max(1);
+        self
     }
 
     /// The last ledger sequence applied, updated after every event.
@@ -183,6 +194,7 @@ impl Projector {
             applied,
             service,
             endpoints,
+            queries_in_flight_max,
         } = self;
         let applier: apply::SharedApplier = Arc::new(tokio::sync::Mutex::new(applier));
         let serving = shutdown.child_token();
@@ -191,6 +203,7 @@ impl Projector {
             applied: applied.clone(),
             wait_max: config.query_wait_max,
             ledger: gap::Ledger::new(nats.clone()),
+            reply_bytes_max: reply_bytes_max(&nats),
         });
         let rebuilder = Arc::new(live_rebuild::Rebuilder::new(
             versions,
@@ -200,14 +213,15 @@ impl Projector {
             gap::Ledger::new(nats.clone()),
             serving.clone(),
         ));
-        let serve_queries = efa_runtime::endpoint::serve(
+        let serve_queries = efa_runtime::endpoint::serve_or_refuse(
             endpoints.query,
-            QUERIES_IN_FLIGHT_MAX,
+            queries_in_flight_max,
             serving.clone(),
-            move |payload| {
+            move |call| {
                 let views = views.clone();
-                async move { views.answer(payload).await }
+                async move { views.answer(call).await }
             },
+            queries::busy,
         );
         let serve_rebuilds = efa_runtime::endpoint::serve(
             endpoints.rebuild,
@@ -226,6 +240,19 @@ impl Projector {
         let (consumed, (), ()) = tokio::join!(consume, serve_queries, serve_rebuilds);
         let stopped = stop(service, &store).await;
         consumed.and(stopped)
+    }
+}
+
+/// The largest answer that can be sent: the server's `max_payload`, but
+/// no more than the codec reads; the codec's limit when the server has
+/// not said (it always does once connected).
+fn reply_bytes_max(nats: &async_nats::Client) -> usize {
+    let max_payload = nats.server_info().max_payload;
+    let codec_max = efa_proto::codec::MESSAGE_BYTES_MAX;
+    if max_payload == 0 {
+        codec_max
+    } else {
+        max_payload.min(codec_max)
     }
 }
 

@@ -7,17 +7,26 @@
 //! unanswered. The
 //! reading itself (`read.rs`) runs on a blocking thread, with "today"
 //! taken here once per query.
+//!
+//! A query is bounded: it does not start when its caller has given up
+//! (the deadline from the request's timeout header), its wait for
+//! `min_seq` ends at that deadline, and an answer larger than one NATS
+//! message may be (`max_payload`) is replaced by the typed refusal
+//! `AnswerTooLarge` instead of failing to send. Queries beyond the limit
+//! in flight are refused as `Busy` before they get here
+//! (`efa_runtime::endpoint::serve_or_refuse`).
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use efa_proto::{Date, Query, QueryReply, Rejection, Timestamp};
+use efa_runtime::endpoint::Call;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::gap;
 use crate::handle::StoreHandle;
-use crate::read;
+use crate::pages;
 
 /// What a query handler needs; cheap to share between requests.
 #[derive(Debug)]
@@ -28,6 +37,19 @@ pub struct Views {
     pub wait_max: Duration,
     /// To ask the ledger for its head when a query waits for a sequence.
     pub ledger: gap::Ledger,
+    /// The largest answer that can be sent: the server's `max_payload`,
+    /// at most what the codec reads.
+    pub reply_bytes_max: usize,
+}
+
+/// How long a caller refused as busy is asked to wait before retrying.
+pub const BUSY_RETRY_AFTER_MS: u32 = 1_000;
+
+/// The encoded refusal of a query that found the replica busy.
+pub fn busy() -> Vec<u8> {
+    efa_proto::encode(&QueryReply::Rejected(Rejection::Busy {
+        retry_after_ms: BUSY_RETRY_AFTER_MS,
+    }))
 }
 
 /// How long a query waits for the ledger to tell its head before it
@@ -35,20 +57,33 @@ pub struct Views {
 const LEDGER_HEAD_WAIT_MAX: Duration = Duration::from_millis(500);
 
 impl Views {
-    /// Decodes a query, answers it and encodes the answer.
-    pub async fn answer(&self, payload: Bytes) -> Vec<u8> {
-        let reply = match efa_proto::decode::<Query>(&payload) {
-            Ok(query) => self.reply(query).await,
+    /// Decodes a query, answers it and encodes the answer; an answer too
+    /// large to send becomes the refusal `AnswerTooLarge`.
+    pub async fn answer(&self, call: Call) -> Vec<u8> {
+        let reply = match efa_proto::decode::<Query>(&call.payload) {
+            Ok(query) => self.reply(query, call.deadline).await,
             Err(error) => {
                 tracing::debug!(%error, "malformed query");
                 QueryReply::Rejected(Rejection::from(error))
             }
         };
-        efa_proto::encode(&reply)
+        let encoded = efa_proto::encode(&reply);
+        if encoded.len() <= self.reply_bytes_max {
+            return encoded;
+        }
+        tracing::warn!(
+            bytes = encoded.len(),
+            max = self.reply_bytes_max,
+            "an answer is too large to send"
+        );
+        efa_proto::encode(&QueryReply::Rejected(Rejection::AnswerTooLarge {
+            bytes: encoded.len() as u64,
+            max: self.reply_bytes_max as u64,
+        }))
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(min_seq = query.min_seq))]
-    async fn reply(&self, query: Query) -> QueryReply {
+    async fn reply(&self, query: Query, deadline: Option<Instant>) -> QueryReply {
         if *self.applied.borrow() < query.min_seq
             && let Some(head) = self.ledger.head(LEDGER_HEAD_WAIT_MAX).await
             && query.min_seq > head
@@ -61,7 +96,7 @@ impl Views {
                 ),
             ));
         }
-        if let Err(applied) = self.caught_up(query.min_seq).await {
+        if let Err(applied) = self.caught_up(query.min_seq, deadline).await {
             return QueryReply::Rejected(Rejection::Unavailable {
                 reason: format!(
                     "Ansicht hat Sequenz {} noch nicht erreicht (Stand: {applied})",
@@ -72,8 +107,11 @@ impl Views {
         // The wall clock is read once per query: "as of" defaults to today.
         let today = today();
         let store = self.store.store();
-        let answer =
-            tokio::task::spawn_blocking(move || read::answer(&store, query.kind, today)).await;
+        let bytes_max = self.reply_bytes_max;
+        let answer = tokio::task::spawn_blocking(move || {
+            pages::catalogue_within(&store, query.kind, today, bytes_max)
+        })
+        .await;
         match answer {
             Ok(Ok(reply)) => reply,
             Ok(Err(error)) => {
@@ -88,13 +126,17 @@ impl Views {
     }
 
     /// Waits until the views have applied `min_seq`; the sequence they
-    /// stand at when `wait_max` has passed first.
-    async fn caught_up(&self, min_seq: u64) -> Result<(), u64> {
+    /// stand at when `wait_max` or the caller's deadline has passed first.
+    async fn caught_up(&self, min_seq: u64, deadline: Option<Instant>) -> Result<(), u64> {
         let mut applied = self.applied.clone();
+        let mut until = Instant::now() + self.wait_max;
+        if let Some(deadline) = deadline {
+            until = until.min(deadline);
+        }
         // Not reached: timed out, or the consumer has stopped and the views
         // will not change any more.
         let reached = matches!(
-            tokio::time::timeout(self.wait_max, applied.wait_for(|seq| *seq >= min_seq)).await,
+            tokio::time::timeout_at(until, applied.wait_for(|seq| *seq >= min_seq)).await,
             Ok(Ok(_))
         );
         if reached {

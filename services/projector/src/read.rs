@@ -68,6 +68,13 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
         QueryKind::Gemeinde { ags, as_of } => {
             QueryReply::Gemeinde(gemeinde(store, ags, day(as_of))?)
         }
+        paged @ (QueryKind::Services { .. }
+        | QueryKind::Rollout2 { .. }
+        | QueryKind::Stalled2 { .. }
+        | QueryKind::Gemeinde2 { .. }
+        | QueryKind::Land2 { .. }
+        | QueryKind::LandCosts2 { .. }
+        | QueryKind::Reuse2 { .. }) => crate::pages::answer(store, paged, today)?,
     })
 }
 

@@ -2,15 +2,22 @@
 //! at most `in_flight_max` at once, until shutdown. Handlers take the raw
 //! payload and return the encoded answer, so a malformed request is
 //! answered by the handler with a typed rejection, never dropped.
+//! [`serve`] waits for a free slot (the ledger's commands queue behind
+//! the group commit); [`serve_or_refuse`] answers "busy" at once instead,
+//! for queries that a caller would rather retry than wait for.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, TryAcquireError};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+use crate::rpc::TIMEOUT_HEADER;
 
 /// Runs `handler` for every request on `endpoint` until `shutdown`.
 pub async fn serve<H, F>(
@@ -47,4 +54,113 @@ pub async fn serve<H, F>(
         while tasks.try_join_next().is_some() {}
     }
     while tasks.join_next().await.is_some() {}
+}
+
+/// One request as [`serve_or_refuse`] hands it to its handler.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub payload: Bytes,
+    /// When the caller stops waiting, if it said so ([`TIMEOUT_HEADER`]).
+    pub deadline: Option<Instant>,
+}
+
+impl Call {
+    /// Whether the caller has given up already.
+    pub fn abandoned(&self) -> bool {
+        self.deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+    }
+}
+
+/// Like [`serve`], but a request that finds `in_flight_max` requests in
+/// hand is not queued: it is answered at once with `busy()`, so under
+/// overload a caller hears "busy" within a round trip instead of waiting
+/// out its timeout. The handler learns the caller's deadline; an answer
+/// finished after it is not sent (nobody listens any more).
+pub async fn serve_or_refuse<H, F, B>(
+    mut endpoint: async_nats::service::endpoint::Endpoint,
+    in_flight_max: usize,
+    shutdown: CancellationToken,
+    handler: H,
+    busy: B,
+) where
+    H: Fn(Call) -> F + Send + Sync + 'static,
+    F: Future<Output = Vec<u8>> + Send + 'static,
+    B: Fn() -> Vec<u8>,
+{
+    let handler = Arc::new(handler);
+    let permits = Arc::new(Semaphore::new(in_flight_max));
+    let mut tasks = JoinSet::new();
+    loop {
+        let request = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            request = endpoint.next() => match request {
+                Some(request) => request,
+                None => break,
+            },
+        };
+        let call = Call {
+            payload: request.message.payload.clone(),
+            deadline: deadline(request.message.headers.as_ref()),
+        };
+        let permit = match permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::NoPermits) => {
+                if let Err(error) = request.respond(Ok(busy().into())).await {
+                    tracing::warn!(%error, "could not send a busy answer");
+                }
+                continue;
+            }
+            Err(TryAcquireError::Closed) => break,
+        };
+        let handler = handler.clone();
+        tasks.spawn(async move {
+            let deadline = call.deadline;
+            let answer = if call.abandoned() {
+                None
+            } else {
+                Some(handler(call).await)
+            };
+            let late = deadline.is_some_and(|deadline| Instant::now() >= deadline);
+            drop(permit);
+            match answer.filter(|_| !late) {
+                Some(answer) => {
+                    if let Err(error) = request.respond(Ok(answer.into())).await {
+                        tracing::warn!(%error, "could not send a reply");
+                    }
+                }
+                None => tracing::debug!("the caller has gone; no answer sent"),
+            }
+        });
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// The caller's deadline from its [`TIMEOUT_HEADER`], counted from now.
+fn deadline(headers: Option<&async_nats::HeaderMap>) -> Option<Instant> {
+    let millis: u64 = headers?.get(TIMEOUT_HEADER)?.as_str().parse().ok()?;
+    Instant::now().checked_add(Duration::from_millis(millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deadline_comes_from_the_timeout_header() {
+        let mut headers = async_nats::HeaderMap::new();
+        assert_eq!(deadline(None), None);
+        assert_eq!(deadline(Some(&headers)), None);
+        headers.insert(TIMEOUT_HEADER, "soon");
+        assert_eq!(deadline(Some(&headers)), None, "not a number");
+        headers.insert(TIMEOUT_HEADER, "60000");
+        let until = deadline(Some(&headers)).expect("a deadline");
+        assert!(until > Instant::now() + Duration::from_secs(50));
+        let call = Call {
+            payload: Bytes::new(),
+            deadline: Some(Instant::now()),
+        };
+        assert!(call.abandoned());
+    }
 }

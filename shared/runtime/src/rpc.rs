@@ -1,6 +1,8 @@
 //! Typed request/reply: encode with the `proto` codec, send, decode the
 //! answer. Transport failures and undecodable answers are told apart from
-//! the typed rejections inside a decoded answer.
+//! the typed rejections inside a decoded answer. Every request carries
+//! its timeout in the header [`TIMEOUT_HEADER`], so a service can tell
+//! when its caller will have given up and stop working for it.
 
 use std::time::Duration;
 
@@ -23,6 +25,10 @@ pub enum RpcError {
     },
 }
 
+/// The header that tells a service how many milliseconds the caller waits
+/// for the answer, counted from when the request arrives.
+pub const TIMEOUT_HEADER: &str = "Efa-Timeout-Ms";
+
 /// Sends `request` on `subject` and waits at most `timeout` for the answer.
 pub async fn request<Req, Rep>(
     client: &async_nats::Client,
@@ -35,8 +41,11 @@ where
     Rep: DeserializeOwned,
 {
     let payload = encode(request);
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(TIMEOUT_HEADER, timeout.as_millis().to_string().as_str());
     let message = async_nats::Request::new()
         .payload(payload.into())
+        .headers(headers)
         .timeout(Some(timeout));
     let answer = client
         .send_request(subject.to_owned(), message)

@@ -1,7 +1,9 @@
 //! `efa export <view>`: a view of the registry as CSV (as the API writes
 //! it: BOM, `;`, decimal comma) or JSON, to stdout or `--out FILE`. Long
-//! lists (catalogue, history) are fetched page by page and put together,
-//! so an export is complete however long the list is.
+//! lists (catalogue, history; rollout and stalled as JSON) are fetched
+//! page by page and put together, so an export is complete however long
+//! the list is. As CSV, the API itself streams the whole rollout and
+//! stalled list.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -157,6 +159,9 @@ enum Paging {
     Offset,
     /// `from_seq` and `limit`, items under `entries`, `more` in JSON.
     FromSeq(u64),
+    /// As CSV one answer (the API streams it whole); as JSON `offset`
+    /// pages, each naming `next_offset`, items under these fields.
+    NextOffset(&'static [&'static str]),
 }
 
 /// One export: the view's address and parameters, and its paging.
@@ -222,7 +227,7 @@ fn view(command: ExportCmd) -> (View, Output) {
         ExportCmd::LandCosts(args) => {
             let segments = ["lands", &args.land, "costs", &args.year.to_string()];
             (
-                View::new("Kostenanteile", &segments, Paging::Single),
+                View::new("Kostenanteile", &segments, Paging::NextOffset(&["lines"])),
                 args.output,
             )
         }
@@ -230,7 +235,7 @@ fn view(command: ExportCmd) -> (View, Output) {
             let view = View::new(
                 "Ausrollen",
                 &["lands", &args.land, "rollout"],
-                Paging::Single,
+                Paging::NextOffset(&["kreise", "municipalities"]),
             )
             .with("kreis", args.kreis)
             .with("service", args.service)
@@ -240,9 +245,13 @@ fn view(command: ExportCmd) -> (View, Output) {
         }
         ExportCmd::Stalled(args) => {
             let segments = ["lands", &args.land, "stalled"];
-            let view = View::new("Stockende Übernahmen", &segments, Paging::Single)
-                .with("days", args.days)
-                .with("as_of", args.as_of);
+            let view = View::new(
+                "Stockende Übernahmen",
+                &segments,
+                Paging::NextOffset(&["stalled"]),
+            )
+            .with("days", args.days)
+            .with("as_of", args.as_of);
             (view, args.output)
         }
         ExportCmd::History(args) => (history_view(&args), args.output),
@@ -299,7 +308,7 @@ impl Paging {
                 .parse::<u64>()
                 .ok()
                 .map(|seq| seq + 1),
-            Self::Single => None,
+            Self::Single | Self::NextOffset(_) => None,
         }
     }
 
@@ -322,10 +331,15 @@ async fn fetch(client: &Client, view: &View, format: Format) -> Result<String, F
     let segments: Vec<&str> = view.segments.iter().map(String::as_str).collect();
     let mut query = view.query.clone();
     query.push(("format", format.key().to_owned()));
-    let start = match view.paging {
-        Paging::Single => return Ok(client.api.get(client.url(&segments, &query)).await?.body),
-        Paging::Offset => 0,
-        Paging::FromSeq(from) => from,
+    let start = match (view.paging, format) {
+        (Paging::Single, _) | (Paging::NextOffset(_), Format::Csv) => {
+            return Ok(client.api.get(client.url(&segments, &query)).await?.body);
+        }
+        (Paging::NextOffset(fields), Format::Json) => {
+            return fetch_offsets(client, (&segments, query), fields).await;
+        }
+        (Paging::Offset, _) => 0,
+        (Paging::FromSeq(from), _) => from,
     };
     fetch_pages(client, view.paging, (&segments, query), format, start).await
 }
@@ -368,6 +382,53 @@ async fn fetch_pages(
             })
             .to_string(),
     })
+}
+
+/// JSON pages that name the offset of the next (`next_offset`), merged
+/// into the first: its lists under `fields` hold every page's items.
+async fn fetch_offsets(
+    client: &Client,
+    (segments, query): (&[&str], Vec<(&'static str, String)>),
+    fields: &[&'static str],
+) -> Result<String, Failure> {
+    let mut lists: Vec<JsonList> = fields.iter().map(|field| JsonList::new(field)).collect();
+    let mut offset = 0u64;
+    loop {
+        let mut page_query = query.clone();
+        page_query.push(("limit", PAGE_LIMIT.to_string()));
+        page_query.push(("offset", offset.to_string()));
+        let page = client
+            .api
+            .get(client.url(segments, &page_query))
+            .await?
+            .json()?;
+        let next = page["next_offset"].as_u64();
+        for list in &mut lists {
+            list.add(page.clone());
+        }
+        match next {
+            Some(next) if next > offset => offset = next,
+            _ => break,
+        }
+    }
+    let mut merged: Option<Value> = None;
+    for (list, field) in lists.into_iter().zip(fields) {
+        let document = list.finish(|_| {});
+        let document = match merged.take() {
+            None => document,
+            Some(mut into) => {
+                into[*field] = document[*field].clone();
+                into
+            }
+        };
+        merged = Some(document);
+    }
+    let mut document = merged.unwrap_or(Value::Null);
+    if let Some(object) = document.as_object_mut() {
+        object.insert("next_offset".to_owned(), Value::Null);
+        object.insert("next".to_owned(), Value::Null);
+    }
+    Ok(document.to_string())
 }
 
 /// Writes the export to its file (and says so) or to stdout.

@@ -5,7 +5,7 @@
 
 use std::process::Output;
 
-use crate::{efa, start_up, terminate};
+use crate::{demo_token, efa, start_up, terminate};
 
 /// Runs the CLI against `api` as the holder of `token`.
 async fn cli(api: &str, token: &str, args: &[&str]) -> Output {
@@ -251,4 +251,117 @@ async fn costs_are_split(api: &str, bremen: &str, thueringen: &str) {
         costs.contains("1;2024;Betrieb;1234,56;1234,56;0;Hosting"),
         "{costs}"
     );
+}
+
+/// Sends `body` to `url` as the holder of `token` with the idempotency
+/// key `key`; the ledger sequence of the write.
+async fn post(
+    http: &reqwest::Client,
+    (url, key): (String, String),
+    token: &str,
+    body: serde_json::Value,
+) -> u64 {
+    let response = http
+        .post(url)
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{body}");
+    let answer: serde_json::Value = response.json().await.unwrap();
+    answer["seq"].as_u64().expect("a write answers its seq")
+}
+
+/// More rows than one page of the API holds (1,000): `efa export` puts
+/// the pages of the rollout and stalled lists together, as JSON (page by
+/// page) and as CSV (streamed whole by the API).
+#[tokio::test]
+async fn exports_longer_than_a_page_are_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut guard, api) = start_up(&data, &["--no-demo"]).await;
+    let (admin, thueringen) = (demo_token(&data, "admin"), demo_token(&data, "land:16"));
+    let http = reqwest::Client::new();
+    let services: Vec<String> = (0..11).map(|n| format!("leistung-{n:02}")).collect();
+    let mut last = 0;
+    for service in &services {
+        let body = serde_json::json!({"id": service, "title": format!("Leistung {service}"),
+            "lead": "16", "themenfeld": "Familie & Kind", "provider": "Dataport",
+            "channel": "efa-marktplatz", "cost_model": {"kind": "equal-shares"},
+            "effective": "2020-01-01"});
+        let to = (
+            format!("{api}/api/v1/services"),
+            format!("service-{service}"),
+        );
+        last = last.max(post(&http, to, &thueringen, body).await);
+    }
+    let gemeinden = 1_100usize.div_ceil(services.len().max(1));
+    let rows = gemeinden * services.len();
+    assert!(rows > 1_000, "{rows} rows");
+    for g in 0..gemeinden {
+        let ags = format!("16{:06}", 60_000 + g);
+        let body = serde_json::json!({"ags": ags, "name": format!("Gemeinde {g}")});
+        let to = (format!("{api}/api/v1/gemeinden"), format!("gemeinde-{ags}"));
+        last = last.max(post(&http, to, &admin, body).await);
+    }
+    let requests = (0..gemeinden).flat_map(|g| services.iter().map(move |s| (g, s.clone())));
+    let seqs: Vec<u64> = futures::StreamExt::collect(futures::StreamExt::buffer_unordered(
+        futures::stream::iter(requests.map(|(g, service)| {
+            let ags = format!("16{:06}", 60_000 + g);
+            let to = (
+                format!("{api}/api/v1/adoptions"),
+                format!("adoption-{ags}-{service}"),
+            );
+            let body =
+                serde_json::json!({"service": service, "ags": ags, "effective": "2020-01-02"});
+            let (http, token) = (&http, &thueringen);
+            async move { post(http, to, token, body).await }
+        })),
+        16,
+    ))
+    .await;
+    last = last.max(seqs.into_iter().max().unwrap_or(0));
+    let min_seq = last.to_string();
+
+    let export = |what: &'static str, format: &'static str| {
+        vec![
+            "export",
+            what,
+            "--land",
+            "16",
+            "--format",
+            format,
+            "--min-seq",
+            &min_seq,
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<String>>()
+    };
+    for (what, field) in [("rollout", "municipalities"), ("stalled", "stalled")] {
+        let args = export(what, "json");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = cli(&api, "", &args).await;
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(
+            document[field].as_array().unwrap().len(),
+            rows,
+            "{what} as JSON"
+        );
+        assert_eq!(document["next"], serde_json::Value::Null);
+        let args = export(what, "csv");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = cli(&api, "", &args).await;
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        assert_eq!(
+            stdout(&output).matches("\r\n").count(),
+            rows + 1,
+            "{what} as CSV"
+        );
+    }
+    terminate(guard.0.id());
+    guard.0.wait().unwrap();
 }

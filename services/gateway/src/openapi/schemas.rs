@@ -135,6 +135,9 @@ fn catalogue() -> Vec<(&'static str, Value)> {
             answer(&[
                 ("as_of_seq", count()),
                 ("services", array(schema("Service"))),
+                ("total", count()),
+                ("next_cursor", nullable(string())),
+                ("next", next()),
             ]),
         ),
         ("ServiceSummary", summary),
@@ -231,6 +234,9 @@ fn land_costs() -> Value {
         ("year", count()),
         ("total", schema("Money")),
         ("lines", array(line)),
+        ("lines_total", count()),
+        ("next_offset", nullable(count())),
+        ("next", next()),
     ])
 }
 
@@ -261,6 +267,10 @@ fn places() -> Vec<(&'static str, Value)> {
         ("joined", array(joined)),
         ("municipalities_registered", count()),
         ("municipalities_live_any", count()),
+        ("leads_total", count()),
+        ("joined_total", count()),
+        ("next_offset", nullable(count())),
+        ("next", next()),
     ]);
     let stalled_row = answer(&[
         ("ags", string()),
@@ -275,6 +285,9 @@ fn places() -> Vec<(&'static str, Value)> {
         ("days_min", count()),
         ("as_of", date()),
         ("stalled", array(stalled_row)),
+        ("total", count()),
+        ("next_offset", nullable(count())),
+        ("next", next()),
     ]);
     vec![
         ("LandView", land_view),
@@ -287,6 +300,11 @@ fn places() -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// The address of a list's next page, `null` on the last.
+fn next() -> Value {
+    nullable(text("Adresse der nächsten Seite (auch als Link-Kopfzeile)"))
+}
+
 fn reuse() -> Value {
     let per_land = with_land(&[("leads", count()), ("joined", count())]);
     answer(&[
@@ -296,6 +314,9 @@ fn reuse() -> Value {
         ("reuse_factor", nullable(schema("Exact"))),
         ("lead_only", array(string())),
         ("per_land", array(per_land)),
+        ("lead_only_total", count()),
+        ("next_offset", nullable(count())),
+        ("next", next()),
     ])
 }
 
@@ -317,6 +338,10 @@ fn rollout() -> Value {
         ("kreise", array(kreis)),
         ("municipalities", array(schema("Municipality"))),
         ("land_participates", array(takes_part)),
+        ("kreise_total", count()),
+        ("municipalities_total", count()),
+        ("next_offset", nullable(count())),
+        ("next", next()),
     ])
 }
 
@@ -346,6 +371,10 @@ fn gemeinde() -> Value {
         ("as_of", date()),
         ("adoptions", array(schema("Municipality"))),
         ("available", array(available)),
+        ("adoptions_total", count()),
+        ("available_total", count()),
+        ("next_offset", nullable(count())),
+        ("next", next()),
     ])
 }
 

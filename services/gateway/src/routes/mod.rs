@@ -7,10 +7,11 @@
 //! so neither can miss a route.
 
 mod adoptions;
+pub(crate) mod exports;
 mod health;
 mod participants;
 mod places;
-mod read;
+pub(crate) mod read;
 mod reference;
 mod services;
 mod views;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub web: Arc<crate::web::WebState>,
     /// Requests per client address on the API.
     pub limiter: Arc<crate::rate_limit::RequestLimiter>,
+    /// Requests in hand at once and the time limit of each.
+    pub limits: Arc<crate::overload::Limits>,
 }
 
 impl AppState {
@@ -259,12 +262,17 @@ pub fn router(state: AppState) -> Router {
     }
     let limited =
         axum::middleware::from_fn_with_state(state.limiter.clone(), crate::rate_limit::limit);
+    let limits = state.limits.clone();
     router
         .merge(api_routes.route_layer(limited))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(RequestBodyLimitLayer::new(BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            crate::overload::bound,
+        ))
         .layer(axum::middleware::from_fn(problem::finish))
         .layer(axum::middleware::from_fn(crate::metrics::track))
 }

@@ -3,18 +3,19 @@
 //! adoptions, reuse across Germany, and one municipality. All public;
 //! lists also as CSV.
 
-use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use efa_proto::views::RolloutScope;
 use efa_proto::{QueryKind, QueryReply};
 
 use super::AppState;
+use super::exports;
 use super::read::{self, ask};
 use crate::dto::costs::LandCostsJson;
 use crate::dto::rollout::{GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson};
 use crate::extract::PathParams;
-use crate::params::ReadQuery;
+use crate::paging::{self, Cursor};
+use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
 use crate::tables;
 
@@ -22,53 +23,84 @@ use crate::tables;
 /// `?days=` says otherwise.
 pub const STALLED_DAYS_DEFAULT: u32 = 90;
 
-/// `GET /api/v1/lands/{land}?as_of=`.
+/// `GET /api/v1/lands/{land}?as_of=&offset=&limit=`: a page of the
+/// services the Land leads and of those it joined (the same rows of each).
 pub async fn land(
     State(state): State<AppState>,
     path: PathParams,
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     let land = path.land("land")?;
-    let as_of = query.allow(&["as_of"])?.date("as_of")?;
-    match ask(&state, query.min_seq()?, QueryKind::Land { land, as_of }).await? {
-        QueryReply::Land(view) => Ok(Json(LandViewJson::from(&view)).into_response()),
+    let as_of = query.allow(&["as_of", "offset", "limit"])?.date("as_of")?;
+    let page = paging::page(&query)?;
+    match ask(
+        &state,
+        query.min_seq()?,
+        QueryKind::Land2 { land, as_of, page },
+    )
+    .await?
+    {
+        QueryReply::Land2(page) => {
+            let view = exports::land_view(&page);
+            let next = next_link(&query, &format!("/api/v1/lands/{land}"), page.next_offset);
+            let extra = [
+                ("leads_total", page.leads_total.into()),
+                ("joined_total", page.joined_total.into()),
+                ("next_offset", page.next_offset.into()),
+            ];
+            Ok(paging::json(LandViewJson::from(&view), next, &extra))
+        }
         _ => Err(read::unexpected()),
     }
 }
 
-/// `GET /api/v1/lands/{land}/costs/{year}`.
+/// `GET /api/v1/lands/{land}/costs/{year}?offset=&limit=`: a page of the
+/// lines, one per service, with the total over all; as CSV all lines,
+/// streamed, unless a page is asked for.
 pub async fn land_costs(
     State(state): State<AppState>,
     path: PathParams,
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     let (land, year) = (path.land("land")?, path.year("year")?);
-    let format = query.allow(&["format"])?.format()?;
-    match ask(
-        &state,
-        query.min_seq()?,
-        QueryKind::LandCosts { land, year },
-    )
-    .await?
-    {
-        QueryReply::LandCosts(view) => Ok(read::list(
-            format,
-            || LandCostsJson::from(&view),
-            || tables::land_costs(&view),
-        )),
+    let format = query.allow(&["format", "offset", "limit"])?.format()?;
+    let min_seq = query.min_seq()?;
+    if format == Format::Csv && !paging::asks_for_a_page(&query) {
+        let export = exports::LandCosts { land, year };
+        return paging::csv(state, min_seq, Cursor::Offset(0), export).await;
+    }
+    let page = paging::page(&query)?;
+    match ask(&state, min_seq, QueryKind::LandCosts2 { land, year, page }).await? {
+        QueryReply::LandCosts2(page) => {
+            let view = exports::land_costs_view(&page);
+            if format == Format::Csv {
+                return Ok(tables::land_costs(&view).into_response());
+            }
+            let path = format!("/api/v1/lands/{land}/costs/{year}");
+            let next = next_link(&query, &path, page.next_offset);
+            let extra = [
+                ("lines_total", page.lines_total.into()),
+                ("next_offset", page.next_offset.into()),
+            ];
+            Ok(paging::json(LandCostsJson::from(&view), next, &extra))
+        }
         _ => Err(read::unexpected()),
     }
 }
 
-/// `GET /api/v1/lands/{land}/rollout?kreis=&service=&as_of=`; as CSV the
-/// municipalities, or with `table=kreise` the Kreise.
+/// `GET /api/v1/lands/{land}/rollout?kreis=&service=&as_of=&offset=&limit=`:
+/// a page of the Kreise and of the municipalities (the same rows of each);
+/// as CSV the municipalities, or with `table=kreise` the Kreise, whole
+/// and streamed unless `offset` or `limit` asks for a page.
 pub async fn rollout(
     State(state): State<AppState>,
     path: PathParams,
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     let land = path.land("land")?;
-    query.allow(&["kreis", "service", "as_of", "format", "table"])?;
+    query.allow(&[
+        "kreis", "service", "as_of", "format", "table", "offset", "limit",
+    ])?;
     let (format, table) = (
         query.format()?,
         query.choice("table", &["gemeinden", "kreise"])?,
@@ -79,76 +111,153 @@ pub async fn rollout(
         service: query.service("service")?,
         as_of: query.date("as_of")?,
     };
-    match ask(&state, query.min_seq()?, QueryKind::Rollout(scope)).await? {
-        QueryReply::Rollout(view) => Ok(read::list(
-            format,
-            || RolloutJson::from(&view),
-            || {
+    let min_seq = query.min_seq()?;
+    if format == Format::Csv && !paging::asks_for_a_page(&query) {
+        let export = exports::Rollout {
+            scope,
+            kreise: table == "kreise",
+        };
+        return paging::csv(state, min_seq, Cursor::Offset(0), export).await;
+    }
+    let page = paging::page(&query)?;
+    match ask(&state, min_seq, QueryKind::Rollout2 { scope, page }).await? {
+        QueryReply::Rollout2(page) => {
+            let view = exports::rollout_view(&page);
+            if format == Format::Csv {
                 let name = format!("rollout-{table}-{land}-{}", view.as_of);
-                match table {
+                return Ok(match table {
                     "kreise" => tables::kreise(name, &view.kreise),
                     _ => tables::municipalities(name, &view.municipalities),
                 }
-            },
-        )),
+                .into_response());
+            }
+            let next = next_link(
+                &query,
+                &format!("/api/v1/lands/{land}/rollout"),
+                page.next_offset,
+            );
+            let extra = [
+                ("kreise_total", page.kreise_total.into()),
+                ("municipalities_total", page.municipalities_total.into()),
+                ("next_offset", page.next_offset.into()),
+            ];
+            Ok(paging::json(RolloutJson::from(&view), next, &extra))
+        }
         _ => Err(read::unexpected()),
     }
 }
 
-/// `GET /api/v1/lands/{land}/stalled?days=90&as_of=`.
+/// The link to the page at `next_offset`, if there is one.
+fn next_link(query: &ReadQuery, path: &str, next_offset: Option<u32>) -> Option<String> {
+    next_offset.map(|offset| query.link_with(path, "offset", &offset.to_string()))
+}
+
+/// `GET /api/v1/lands/{land}/stalled?days=90&as_of=&offset=&limit=`.
 pub async fn stalled(
     State(state): State<AppState>,
     path: PathParams,
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     let land = path.land("land")?;
-    let format = query.allow(&["days", "as_of", "format"])?.format()?;
-    let kind = QueryKind::Stalled {
+    let format = query
+        .allow(&["days", "as_of", "format", "offset", "limit"])?
+        .format()?;
+    let export = exports::Stalled {
         land,
         days_min: query.number("days", STALLED_DAYS_DEFAULT, 0..=36_500)?,
         as_of: query.date("as_of")?,
     };
-    match ask(&state, query.min_seq()?, kind).await? {
-        QueryReply::Stalled(view) => Ok(read::list(
-            format,
-            || StalledJson::from(&view),
-            || tables::stalled(&view),
-        )),
+    let min_seq = query.min_seq()?;
+    if format == Format::Csv && !paging::asks_for_a_page(&query) {
+        return paging::csv(state, min_seq, Cursor::Offset(0), export).await;
+    }
+    let page = paging::page(&query)?;
+    let kind = QueryKind::Stalled2 {
+        land,
+        days_min: export.days_min,
+        as_of: export.as_of,
+        page,
+    };
+    match ask(&state, min_seq, kind).await? {
+        QueryReply::Stalled2(page) => {
+            let view = exports::stalled_view(&page);
+            if format == Format::Csv {
+                return Ok(tables::stalled(&view).into_response());
+            }
+            let next = next_link(
+                &query,
+                &format!("/api/v1/lands/{land}/stalled"),
+                page.next_offset,
+            );
+            let extra = [
+                ("total", page.total.into()),
+                ("next_offset", page.next_offset.into()),
+            ];
+            Ok(paging::json(StalledJson::from(&view), next, &extra))
+        }
         _ => Err(read::unexpected()),
     }
 }
 
-/// `GET /api/v1/reuse?as_of=`.
+/// `GET /api/v1/reuse?as_of=&offset=&limit=`: the figures over all
+/// services, with a page of the services only their lead Land uses.
 pub async fn reuse(State(state): State<AppState>, query: ReadQuery) -> Result<Response, ApiError> {
-    let as_of = query.allow(&["as_of"])?.date("as_of")?;
-    match ask(&state, query.min_seq()?, QueryKind::Reuse { as_of }).await? {
-        QueryReply::Reuse(view) => Ok(Json(ReuseJson::from(&view)).into_response()),
+    let as_of = query.allow(&["as_of", "offset", "limit"])?.date("as_of")?;
+    let page = paging::page(&query)?;
+    match ask(&state, query.min_seq()?, QueryKind::Reuse2 { as_of, page }).await? {
+        QueryReply::Reuse2(page) => {
+            let view = exports::reuse_view(&page);
+            let next = next_link(&query, "/api/v1/reuse", page.next_offset);
+            let extra = [
+                ("lead_only_total", page.lead_only_total.into()),
+                ("next_offset", page.next_offset.into()),
+            ];
+            Ok(paging::json(ReuseJson::from(&view), next, &extra))
+        }
         _ => Err(read::unexpected()),
     }
 }
 
-/// `GET /api/v1/gemeinden/{ags}?as_of=`; as CSV its adoptions.
+/// `GET /api/v1/gemeinden/{ags}?as_of=&offset=&limit=`: a page of its
+/// adoptions and of the services it could adopt (the same rows of each);
+/// as CSV its adoptions, whole and streamed unless a page is asked for.
 pub async fn gemeinde(
     State(state): State<AppState>,
     path: PathParams,
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     let ags = path.ags("ags")?;
-    let as_of = query.allow(&["as_of", "format"])?.date("as_of")?;
+    let as_of = query
+        .allow(&["as_of", "format", "offset", "limit"])?
+        .date("as_of")?;
     let format = query.format()?;
-    match ask(&state, query.min_seq()?, QueryKind::Gemeinde { ags, as_of }).await? {
-        QueryReply::Gemeinde(view) => {
-            let view = read::found(view, || {
+    let min_seq = query.min_seq()?;
+    if format == Format::Csv && !paging::asks_for_a_page(&query) {
+        let export = exports::Gemeinde { ags, as_of };
+        return paging::csv(state, min_seq, Cursor::Offset(0), export).await;
+    }
+    let page = paging::page(&query)?;
+    match ask(&state, min_seq, QueryKind::Gemeinde2 { ags, as_of, page }).await? {
+        QueryReply::Gemeinde2(page) => {
+            let page = read::found(page, || {
                 format!("Die Gemeinde mit dem Schlüssel {ags} ist nicht registriert.")
             })?;
-            Ok(read::list(
-                format,
-                || GemeindeJson::from(&view),
-                || {
-                    let name = format!("uebernahmen-{ags}-{}", view.as_of);
-                    tables::municipalities(name, &view.adoptions)
-                },
-            ))
+            let view = exports::gemeinde_view(&page);
+            if format == Format::Csv {
+                let name = format!("uebernahmen-{ags}-{}", view.as_of);
+                return Ok(tables::municipalities(name, &view.adoptions).into_response());
+            }
+            let next = next_link(
+                &query,
+                &format!("/api/v1/gemeinden/{ags}"),
+                page.next_offset,
+            );
+            let extra = [
+                ("adoptions_total", page.adoptions_total.into()),
+                ("available_total", page.available_total.into()),
+                ("next_offset", page.next_offset.into()),
+            ];
+            Ok(paging::json(GemeindeJson::from(&view), next, &extra))
         }
         _ => Err(read::unexpected()),
     }

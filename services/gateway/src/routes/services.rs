@@ -11,17 +11,19 @@ use axum::response::{IntoResponse, Response};
 use efa_proto::{Command, QueryKind, QueryReply};
 
 use super::AppState;
+use super::exports;
 use super::read::{self, ask};
 use super::write::{Created, etag, submit};
 use crate::commands::{Parsed, services};
 use crate::dto::{CatalogueJson, ServiceJson};
 use crate::extract::{JsonBody, OptionalJsonBody, PathParams, WriteHeaders};
-use crate::params::ReadQuery;
+use crate::paging::{self, Cursor};
+use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
 use crate::{announce, tables};
 
 /// The parameters of `/api/v1/catalogue`, refused here with a pointer.
-const CATALOGUE_PARAMS: [&str; 10] = [
+const CATALOGUE_PARAMS: [&str; 9] = [
     "land",
     "themenfeld",
     "status",
@@ -30,7 +32,6 @@ const CATALOGUE_PARAMS: [&str; 10] = [
     "q",
     "sort",
     "offset",
-    "limit",
     "as_of",
 ];
 
@@ -53,7 +54,9 @@ pub async fn announce(
     submit(&state, headers, parsed, created).await
 }
 
-/// `GET /api/v1/services`: the whole catalogue, as JSON or CSV.
+/// `GET /api/v1/services?limit=&cursor=`: all services ordered by id, a
+/// page at a time (`cursor`: the last id of the page before, as `next`
+/// links it); as CSV without `limit` or `cursor` all of them, streamed.
 pub async fn list(State(state): State<AppState>, query: ReadQuery) -> Result<Response, ApiError> {
     if let Some(name) = CATALOGUE_PARAMS.iter().find(|name| query.has(name)) {
         return Err(ApiError::BadRequest(format!(
@@ -61,13 +64,34 @@ pub async fn list(State(state): State<AppState>, query: ReadQuery) -> Result<Res
              /api/v1/catalogue."
         )));
     }
-    let format = query.allow(&["format"])?.format()?;
-    match ask(&state, query.min_seq()?, QueryKind::Catalogue).await? {
-        QueryReply::Catalogue(view) => Ok(read::list(
-            format,
-            || CatalogueJson::from(&view),
-            || tables::services(&view),
-        )),
+    let format = query.allow(&["format", "limit", "cursor"])?.format()?;
+    let min_seq = query.min_seq()?;
+    let after = query.service("cursor")?;
+    if format == Format::Csv && !paging::asks_for_a_page(&query) {
+        return paging::csv(state, min_seq, Cursor::After(None), exports::Services).await;
+    }
+    let limit = query.number("limit", paging::LIMIT_DEFAULT, 1..=paging::LIMIT_MAX)?;
+    match ask(&state, min_seq, QueryKind::Services { after, limit }).await? {
+        QueryReply::Services(page) => {
+            let view = exports::catalogue_view(&page);
+            if format == Format::Csv {
+                return Ok(tables::services(&view).into_response());
+            }
+            let next = page
+                .next_after
+                .as_ref()
+                .map(|id| query.link_with("/api/v1/services", "cursor", id.as_str()));
+            let extra = [
+                ("total", page.total.into()),
+                (
+                    "next_cursor",
+                    page.next_after
+                        .as_ref()
+                        .map_or(serde_json::Value::Null, |id| id.as_str().into()),
+                ),
+            ];
+            Ok(paging::json(CatalogueJson::from(&view), next, &extra))
+        }
         _ => Err(read::unexpected()),
     }
 }

@@ -130,9 +130,17 @@ impl Visit {
     }
 
     /// A page: the layout around `body`, with status and headers.
+    /// A page that could not be made answers with its error status; a 503
+    /// says when to try again, like the API's.
     pub fn page(&self, status: StatusCode, page: layout::Page) -> Response {
         let html = layout::render(self, &page);
         let mut response = (status, Html(html)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from_static("1"),
+            );
+        }
         self.finish(&mut response, Vec::new());
         response
     }

@@ -383,6 +383,12 @@ async fn the_catalogue_is_read_through_the_projector() {
                 QueryReply::Service(Some(sample_view()))
             }
             QueryKind::Service(_) => QueryReply::Service(None),
+            QueryKind::Services { .. } => QueryReply::Services(efa_proto::pages::ServicesPage {
+                services: vec![sample_view()],
+                next_after: None,
+                total: 1,
+                as_of_seq: query.min_seq.max(9),
+            }),
             QueryKind::Catalogue2 { .. } => {
                 QueryReply::Catalogue2(efa_proto::views::CataloguePage {
                     services: vec![efa_proto::views::ServiceSummary {
@@ -448,7 +454,9 @@ async fn the_catalogue_is_read_through_the_projector() {
 async fn the_page_renders_a_notice_without_a_projector() {
     let harness = Harness::start().await;
     let response = harness.http.get(harness.url("/")).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    // An error page, with an error status that monitoring sees.
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "1");
     assert!(
         response.headers()["content-type"]
             .to_str()

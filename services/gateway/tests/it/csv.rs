@@ -175,3 +175,62 @@ async fn history_participations_and_a_gemeinde_as_csv() {
         "AGS;Gemeinde;Leistung;Stufe;Seit\r\n16051000;Erfurt, Stadt;wohngeld;Anbindung;2024-02-01\r\n"
     );
 }
+
+/// A stand-in projector with the sample stalled list in pages of one row:
+/// three pages, the third refused when `fail_last`.
+async fn stalled_in_pages(fail_last: bool) -> crate::harness::Harness {
+    use efa_proto::pages::StalledPage;
+    use efa_proto::{QueryKind, QueryReply, Rejection};
+    let harness = crate::harness::Harness::start().await;
+    harness
+        .projector(move |kind| match kind {
+            QueryKind::Stalled2 { page, .. } if fail_last && page.offset >= 2 => {
+                QueryReply::Rejected(Rejection::Unavailable {
+                    reason: "weg".into(),
+                })
+            }
+            QueryKind::Stalled2 { page, .. } => {
+                let view = crate::samples::stalled();
+                let mut row = view.stalled[0].clone();
+                row.days = page.offset + 100;
+                QueryReply::Stalled2(StalledPage {
+                    land: view.land,
+                    days_min: view.days_min,
+                    as_of: view.as_of,
+                    stalled: vec![row],
+                    total: 3,
+                    next_offset: (page.offset < 2).then_some(page.offset + 1),
+                })
+            }
+            other => panic!("this test asks no {other:?}"),
+        })
+        .await;
+    harness
+}
+
+#[tokio::test]
+async fn a_whole_export_is_streamed_page_after_page() {
+    let harness = stalled_in_pages(false).await;
+    let text = csv(
+        &harness,
+        "/api/v1/lands/16/stalled?format=csv",
+        "stockend-16-2024-06-30",
+    )
+    .await;
+    let days: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|line| line.trim_end().rsplit(';').next().unwrap())
+        .collect();
+    assert_eq!(days, ["100", "101", "102"], "{text}");
+}
+
+#[tokio::test]
+async fn an_export_that_fails_part_way_ends_incomplete() {
+    let harness = stalled_in_pages(true).await;
+    let response = harness.get("/api/v1/lands/16/stalled?format=csv").await;
+    // The head was sent with the first page, so the status is 200; the
+    // body then breaks off, and the client sees it as an error.
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.bytes().await.is_err());
+}

@@ -13,6 +13,7 @@ mod basics;
 mod csv;
 mod harness;
 mod openapi;
+mod overload;
 mod reads;
 mod samples;
 mod schema;

@@ -3,6 +3,9 @@
 //! against the OpenAPI document too), 404 for an absent subject and 400
 //! naming a bad parameter.
 
+use efa_proto::pages::{
+    GemeindePage, LandCostsPage, LandPage, Page, ReusePage, RolloutPage, ServicesPage, StalledPage,
+};
 use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject, RolloutScope};
 use efa_proto::{
     Ags, CatalogueView, Channel, KreisKey, Query, QueryKind, QueryReply, Reifegrad, ServiceStatus,
@@ -44,6 +47,99 @@ pub fn answer(kind: QueryKind) -> QueryReply {
         QueryKind::Gemeinde { ags, .. } => {
             QueryReply::Gemeinde((ags == Ags::parse("16051000").unwrap()).then(samples::gemeinde))
         }
+        paged => paged_answer(paged),
+    }
+}
+
+/// The paged queries: the samples as one page each (the last).
+fn paged_answer(kind: QueryKind) -> QueryReply {
+    let len = |n: usize| u32::try_from(n).unwrap();
+    match kind {
+        QueryKind::Services { .. } => QueryReply::Services(ServicesPage {
+            services: vec![samples::service_view()],
+            next_after: None,
+            total: 1,
+            as_of_seq: 9,
+        }),
+        QueryKind::Rollout2 { .. } => {
+            let view = samples::rollout();
+            QueryReply::Rollout2(RolloutPage {
+                kreise_total: len(view.kreise.len()),
+                municipalities_total: len(view.municipalities.len()),
+                scope: view.scope,
+                as_of: view.as_of,
+                kreise: view.kreise,
+                municipalities: view.municipalities,
+                land_participates: view.land_participates,
+                next_offset: None,
+            })
+        }
+        QueryKind::Stalled2 { .. } => {
+            let view = samples::stalled();
+            QueryReply::Stalled2(StalledPage {
+                total: len(view.stalled.len()),
+                land: view.land,
+                days_min: view.days_min,
+                as_of: view.as_of,
+                stalled: view.stalled,
+                next_offset: None,
+            })
+        }
+        QueryKind::Gemeinde2 { ags, .. } => {
+            QueryReply::Gemeinde2((ags == Ags::parse("16051000").unwrap()).then(|| {
+                let view = samples::gemeinde();
+                GemeindePage {
+                    adoptions_total: len(view.adoptions.len()),
+                    available_total: len(view.available.len()),
+                    ags: view.ags,
+                    name: view.name,
+                    population: view.population,
+                    status_de: view.status_de,
+                    adoptions: view.adoptions,
+                    available: view.available,
+                    as_of: view.as_of,
+                    next_offset: None,
+                }
+            }))
+        }
+        QueryKind::Land2 { .. } => {
+            let view = samples::land_view();
+            QueryReply::Land2(LandPage {
+                leads_total: len(view.leads.len()),
+                joined_total: len(view.joined.len()),
+                land: view.land,
+                leads: view.leads,
+                joined: view.joined,
+                municipalities_registered: view.municipalities_registered,
+                municipalities_live_any: view.municipalities_live_any,
+                as_of: view.as_of,
+                next_offset: None,
+            })
+        }
+        QueryKind::LandCosts2 { .. } => {
+            let view = samples::land_costs();
+            QueryReply::LandCosts2(LandCostsPage {
+                lines_total: len(view.lines.len()),
+                land: view.land,
+                year: view.year,
+                lines: view.lines,
+                total: view.total,
+                next_offset: None,
+            })
+        }
+        QueryKind::Reuse2 { .. } => {
+            let view = samples::reuse();
+            QueryReply::Reuse2(ReusePage {
+                lead_only_total: len(view.lead_only.len()),
+                services: view.services,
+                participations: view.participations,
+                lead_only: view.lead_only,
+                per_land: view.per_land,
+                as_of: view.as_of,
+                next_offset: None,
+            })
+        }
+        other => panic!("no sample answer for {other:?}"),
     }
 }
 
@@ -149,19 +245,31 @@ async fn the_catalogue_passes_every_filter_on() {
 }
 
 #[tokio::test]
-async fn the_plain_list_stays_as_it_was() {
+async fn the_plain_list_is_paged_by_id() {
     let (harness, mut queries) = with_projector().await;
     let body = harness.get_json("/api/v1/services?min_seq=3").await;
     assert_eq!(body["as_of_seq"], 9);
     assert_eq!(body["services"][0]["title"], "Wohngeld; \"digital\"");
     assert!(body["services"][0].get("lands").is_none());
+    assert_eq!((&body["total"], &body["next"]), (&json!(1), &Value::Null));
     assert_eq!(
         next(&mut queries).await,
         Query {
             min_seq: 3,
-            kind: QueryKind::Catalogue
+            kind: QueryKind::Services {
+                after: None,
+                limit: 500
+            }
         }
     );
+    harness
+        .get_json("/api/v1/services?cursor=wohngeld&limit=10")
+        .await;
+    let kind = QueryKind::Services {
+        after: Some(id()),
+        limit: 10,
+    };
+    assert_eq!(next(&mut queries).await.kind, kind);
 }
 
 #[tokio::test]
@@ -246,47 +354,73 @@ async fn the_views_pass_their_parameters_on() {
         ),
         (
             "/api/v1/lands/16?as_of=2024-06-30",
-            QueryKind::Land {
+            QueryKind::Land2 {
                 land: land(16),
                 as_of: Some(date("2024-06-30")),
+                page: Page {
+                    offset: 0,
+                    limit: 500,
+                },
             },
         ),
         (
             "/api/v1/lands/16/rollout?kreis=16051&service=wohngeld&as_of=2024-06-30",
-            QueryKind::Rollout(RolloutScope {
-                land: land(16),
-                kreis: Some(KreisKey::parse("16051").unwrap()),
-                service: Some(id()),
-                as_of: Some(date("2024-06-30")),
-            }),
-        ),
-        (
-            "/api/v1/lands/16/stalled",
-            QueryKind::Stalled {
-                land: land(16),
-                days_min: 90,
-                as_of: None,
+            QueryKind::Rollout2 {
+                scope: RolloutScope {
+                    land: land(16),
+                    kreis: Some(KreisKey::parse("16051").unwrap()),
+                    service: Some(id()),
+                    as_of: Some(date("2024-06-30")),
+                },
+                page: Page {
+                    offset: 0,
+                    limit: 500,
+                },
             },
         ),
         (
-            "/api/v1/lands/16/stalled?days=30&as_of=2024-06-30",
-            QueryKind::Stalled {
+            "/api/v1/lands/16/stalled",
+            QueryKind::Stalled2 {
+                land: land(16),
+                days_min: 90,
+                as_of: None,
+                page: Page {
+                    offset: 0,
+                    limit: 500,
+                },
+            },
+        ),
+        (
+            "/api/v1/lands/16/stalled?days=30&as_of=2024-06-30&offset=40&limit=20",
+            QueryKind::Stalled2 {
                 land: land(16),
                 days_min: 30,
                 as_of: Some(date("2024-06-30")),
+                page: Page {
+                    offset: 40,
+                    limit: 20,
+                },
             },
         ),
         (
             "/api/v1/reuse?as_of=2024-06-30",
-            QueryKind::Reuse {
+            QueryKind::Reuse2 {
                 as_of: Some(date("2024-06-30")),
+                page: Page {
+                    offset: 0,
+                    limit: 500,
+                },
             },
         ),
         (
             "/api/v1/gemeinden/16051000?as_of=2024-06-30",
-            QueryKind::Gemeinde {
+            QueryKind::Gemeinde2 {
                 ags: Ags::parse("16051000").unwrap(),
                 as_of: Some(date("2024-06-30")),
+                page: Page {
+                    offset: 0,
+                    limit: 500,
+                },
             },
         ),
         (

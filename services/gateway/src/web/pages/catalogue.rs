@@ -131,15 +131,23 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
     let notice = params
         .ignored(&[("stichtag", as_of.is_some())])
         .or_else(|| params.success());
-    match view(&state, params.min_seq(), kind).await {
-        Ok(QueryReply::Catalogue2(page)) => body.push_str(&listing(&page, &chosen)),
-        Ok(_) | Err(_) => body.push_str(
-            "<p class=\"hinweis fehler\" role=\"alert\">Der Katalog ist gerade nicht erreichbar. \
-             Bitte versuchen Sie es in einigen Minuten erneut.</p>\n",
-        ),
-    }
+    // A catalogue that could not be read is an error page with an error
+    // status, so that monitoring sees it, not a page that says so.
+    let status = match view(&state, params.min_seq(), kind).await {
+        Ok(QueryReply::Catalogue2(page)) => {
+            body.push_str(&listing(&page, &chosen));
+            StatusCode::OK
+        }
+        Ok(_) | Err(_) => {
+            body.push_str(
+                "<p class=\"hinweis fehler\" role=\"alert\">Der Katalog ist gerade nicht erreichbar. \
+                 Bitte versuchen Sie es in einigen Minuten erneut.</p>\n",
+            );
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    };
     let page = Page::new("Katalog der EfA-Leistungen", Nav::Katalog, body).with_notice(notice);
-    visit.page(StatusCode::OK, page)
+    visit.page(status, page)
 }
 
 fn filter_form(chosen: &Chosen) -> String {

@@ -4,7 +4,8 @@
 //! with their stage, the services it could adopt and whether its Land has
 //! joined them, and (for those who may act for it) the forms to request a
 //! service, report the next step (vereinbart, Anbindung, in Betrieb) with
-//! its effective date, and withdraw.
+//! its effective date, and withdraw. The adoptions and the services on
+//! offer are shown a page at a time (`?seite=`).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -17,13 +18,14 @@ use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::{Field, date_de, escape, hidden, thousands};
 use super::super::notice;
+use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
 use super::service_link;
 use crate::authz::{self, Rule};
 use crate::commands::{Parsed, adoptions};
-use crate::routes::AppState;
+use crate::routes::{AppState, exports};
 
 /// `GET /kommune?ags=&stichtag=`.
 pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -> Response {
@@ -36,6 +38,9 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
         .or_else(|| params.success());
     render(&state, &visit, ags, &params, notice, None).await
 }
+
+/// Rows per page of the adoptions and of the services on offer.
+const ROWS: u32 = 100;
 
 async fn render(
     state: &AppState,
@@ -52,13 +57,17 @@ async fn render(
             Page::new("Kommunen", Nav::Kommune, body).with_notice(notice),
         );
     };
-    let kind = QueryKind::Gemeinde {
+    let number = params.number("seite", 1, 1_000_000).max(1);
+    let kind = QueryKind::Gemeinde2 {
         ags,
         as_of: params.date("stichtag"),
+        page: paging::rows(number, ROWS),
     };
-    let gemeinde = match view(state, params.min_seq(), kind).await {
-        Ok(QueryReply::Gemeinde(Some(gemeinde))) => gemeinde,
-        Ok(QueryReply::Gemeinde(None)) => {
+    let (gemeinde, more) = match view(state, params.min_seq(), kind).await {
+        Ok(QueryReply::Gemeinde2(Some(page))) => {
+            (exports::gemeinde_view(&page), page.next_offset.is_some())
+        }
+        Ok(QueryReply::Gemeinde2(None)) => {
             body.push_str(&format!("<p role=\"status\">Unter dem Gemeindeschlüssel {ags} ist keine Gemeinde registriert.</p>\n"));
             return visit.page(
                 StatusCode::NOT_FOUND,
@@ -76,8 +85,15 @@ async fn render(
         .is_some_and(|actor| authz::allowed(actor, Rule::ForGemeinde(ags)).is_ok());
     let attempt_only = attempt.map(|(a, _)| a);
     body.push_str(&overview(&gemeinde));
+    let pairs = [
+        ("ags", ags.to_string()),
+        ("stichtag", params.get("stichtag")),
+    ];
+    let nav = paging::nav("/kommune", &pairs, "seite", number, more);
     body.push_str(&adoptions_html(visit, &gemeinde, may_act, attempt_only));
+    body.push_str(&nav);
     body.push_str(&available_html(&gemeinde));
+    body.push_str(&nav);
     if may_act {
         body.push_str(&request_form(visit, &gemeinde, attempt_only));
     } else if visit.who.is_none() {

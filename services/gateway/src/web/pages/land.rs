@@ -1,7 +1,8 @@
 //! The pages of a Land: `/laender` (the list), `/laender/{code}` (public:
 //! what it leads and joined, its municipalities, what it owes in a year
 //! and why) and `/land`, the same for the logged-in Land with the forms
-//! that write (see `land_forms`).
+//! that write (see `land_forms`). The services it leads and joined are
+//! shown a page at a time (`?seite=`).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -12,11 +13,15 @@ use efa_proto::{Actor, LandCode, QueryKind, QueryReply};
 use super::super::forms::Attempt;
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::{Field, date_de, escape, euro, land_de, thousands};
+use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
 use super::{all_services, service_link, title_of};
-use crate::routes::AppState;
+use crate::routes::{AppState, exports};
+
+/// Services per page in the lists of those led and joined.
+const ROWS: u32 = 200;
 
 /// `GET /laender`.
 pub async fn list(visit: Visit) -> Response {
@@ -71,7 +76,13 @@ pub async fn own(State(state): State<AppState>, visit: Visit, params: Params) ->
 
 /// What the Land page shows.
 pub struct LandData {
+    /// One page of the services led and joined and of the cost lines
+    /// (`?seite=`).
     pub view: LandView,
+    pub leads_total: u32,
+    pub joined_total: u32,
+    /// Whether either list goes on after this page.
+    pub more: bool,
     pub costs: Option<LandCostsView>,
     pub services: Vec<ServiceSummary>,
     pub year: u16,
@@ -98,7 +109,8 @@ pub async fn render(
     } else {
         format!("Land {}", land.name())
     };
-    let data = match load(state, min_seq, land, as_of, year).await {
+    let number = params.number("seite", 1, 1_000_000).max(1);
+    let data = match load(state, min_seq, land, (as_of, number), year).await {
         Ok(data) => data,
         Err(message) => {
             let page = Page::new(title, Nav::Laender, String::new())
@@ -108,8 +120,12 @@ pub async fn render(
     };
     let mut body = format!(
         "<p>{} Leistungen federführend, {} beigetreten. Registrierte Kommunen: {}, davon mit mindestens einer Leistung in Betrieb: {} (Stand {}).</p>\n",
-        data.view.leads.len(),
-        data.view.joined.iter().filter(|p| p.left.is_none()).count(),
+        data.leads_total,
+        if data.more {
+            data.joined_total as usize
+        } else {
+            data.view.joined.iter().filter(|p| p.left.is_none()).count()
+        },
         thousands(u64::from(data.view.municipalities_registered)),
         thousands(u64::from(data.view.municipalities_live_any)),
         date_de(data.view.as_of)
@@ -117,9 +133,20 @@ pub async fn render(
     if !with_forms && visit.actor() == Some(&Actor::Land(land)) {
         body.push_str("<p class=\"hinweis info\"><a href=\"/land\">Zu Ihrer Seite mit den Formularen</a></p>\n");
     }
+    let path = if with_forms {
+        "/land".to_owned()
+    } else {
+        format!("/laender/{land}")
+    };
+    let pairs = [
+        ("stichtag", params.get("stichtag")),
+        ("jahr", params.get("jahr")),
+    ];
+    let nav = paging::nav(&path, &pairs, "seite", number, data.more);
     body.push_str(&leads_html(&data));
     body.push_str(&joined_html(&data));
     body.push_str(&costs_html(land, &data, with_forms));
+    body.push_str(&nav);
     if with_forms {
         body.push_str(&super::land_forms::forms(
             visit,
@@ -146,20 +173,28 @@ async fn load(
     state: &AppState,
     min_seq: u64,
     land: LandCode,
-    as_of: Option<efa_proto::Date>,
+    (as_of, number): (Option<efa_proto::Date>, u32),
     year: u16,
 ) -> Result<LandData, String> {
-    let land_view = match view(state, min_seq, QueryKind::Land { land, as_of }).await? {
-        QueryReply::Land(land_view) => land_view,
+    let page = paging::rows(number, ROWS);
+    let land_page = match view(state, min_seq, QueryKind::Land2 { land, as_of, page }).await? {
+        QueryReply::Land2(land_page) => land_page,
         _ => return Err(super::super::UNAVAILABLE.to_owned()),
     };
-    let costs = match view(state, min_seq, QueryKind::LandCosts { land, year }).await {
-        Ok(QueryReply::LandCosts(costs)) => Some(costs),
-        _ => None,
-    };
+    let (costs, costs_more) =
+        match view(state, min_seq, QueryKind::LandCosts2 { land, year, page }).await {
+            Ok(QueryReply::LandCosts2(costs)) => (
+                Some(exports::land_costs_view(&costs)),
+                costs.next_offset.is_some(),
+            ),
+            _ => (None, false),
+        };
     let services = all_services(state, min_seq, as_of).await?;
     Ok(LandData {
-        view: land_view,
+        view: exports::land_view(&land_page),
+        leads_total: land_page.leads_total,
+        joined_total: land_page.joined_total,
+        more: land_page.next_offset.is_some() || costs_more,
         costs,
         services,
         year,

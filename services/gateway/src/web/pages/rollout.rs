@@ -2,7 +2,9 @@
 //! a Gemeinde's Land, or the one chosen): coverage per Kreis and service
 //! as a colour table, the funnel of each service as a chart, the adoptions
 //! that have not moved for N days (`?tage=`, default 90), all as of a date
-//! (`?stichtag=`), and the same data as CSV from the API.
+//! (`?stichtag=`), and the same data as CSV from the API. The Kreise,
+//! the municipalities and the stalled adoptions grow with the history:
+//! they are shown a page at a time (`?seite=`, `?seite_stillstand=`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,10 +16,12 @@ use super::super::chart::funnel_svg;
 use super::super::heat;
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::{Field, date_de, escape, land_items, query};
+use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
 use super::{all_services, service_link, title_of};
+use crate::routes::exports;
 use crate::routes::{AppState, STALLED_DAYS_DEFAULT};
 
 /// What the monitor was asked for.
@@ -26,7 +30,14 @@ struct Chosen {
     service: Option<ServiceId>,
     as_of: Option<Date>,
     days: u32,
+    /// Page of the Kreise and municipalities, of the stalled adoptions.
+    page: u32,
+    stalled_page: u32,
 }
+
+/// Rows per page of the Kreise and municipalities, and of the stalled.
+const ROWS: u32 = 200;
+const STALLED_ROWS: u32 = 100;
 
 impl Chosen {
     fn from(visit: &Visit, params: &Params) -> Self {
@@ -40,7 +51,25 @@ impl Chosen {
             service: params.service("leistung"),
             as_of: params.date("stichtag"),
             days: params.number("tage", STALLED_DAYS_DEFAULT, 36_500),
+            page: params.number("seite", 1, 1_000_000).max(1),
+            stalled_page: params.number("seite_stillstand", 1, 1_000_000).max(1),
         }
+    }
+
+    /// The monitor's parameters, for paging links.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let text = |value: Option<String>| value.unwrap_or_default();
+        vec![
+            ("land", text(self.land.map(|l| l.to_string()))),
+            (
+                "leistung",
+                text(self.service.as_ref().map(|s| s.to_string())),
+            ),
+            ("stichtag", text(self.as_of.map(|d| d.to_string()))),
+            ("tage", self.days.to_string()),
+            ("seite", self.page.to_string()),
+            ("seite_stillstand", self.stalled_page.to_string()),
+        ]
     }
 
     fn csv(&self, land: LandCode, path: &str, extra: &[(&str, String)]) -> String {
@@ -59,7 +88,13 @@ impl Chosen {
 /// Everything the monitor shows for one Land.
 struct Monitor {
     rollout: RolloutView,
+    /// Whether the Kreise or municipalities go on after this page, and
+    /// how many municipality rows there are in all.
+    rollout_more: bool,
+    municipalities_total: u32,
     stalled: Option<StalledView>,
+    stalled_more: bool,
+    stalled_total: u32,
     funnels: Vec<FunnelView>,
     services: Vec<ServiceSummary>,
 }
@@ -97,14 +132,42 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
         "<p>Stand: {}.</p>\n",
         date_de(monitor.rollout.as_of)
     ));
+    let pairs = chosen.pairs();
     body.push_str(&coverage_html(&monitor));
+    body.push_str(&paging::nav(
+        "/rollout",
+        &pairs,
+        "seite",
+        chosen.page,
+        monitor.rollout_more,
+    ));
     body.push_str(&funnels_html(&monitor));
     body.push_str(&stalled_html(&monitor, chosen.days));
+    body.push_str(&paging::nav(
+        "/rollout",
+        &pairs,
+        "seite_stillstand",
+        chosen.stalled_page,
+        monitor.stalled_more,
+    ));
     body.push_str(&municipalities_html(&monitor));
+    body.push_str(&paging::nav(
+        "/rollout",
+        &pairs,
+        "seite",
+        chosen.page,
+        monitor.rollout_more,
+    ));
     body.push_str(&csv_html(land, &chosen));
     let title = format!("Rollout-Monitor {}", land.name());
+    // A list that could not be read makes the page an error page.
+    let status = if monitor.stalled.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     visit.page(
-        StatusCode::OK,
+        status,
         Page::new(title, Nav::Rollout, body).with_notice(notice),
     )
 }
@@ -122,23 +185,34 @@ async fn load(
         service: chosen.service.clone(),
         as_of: chosen.as_of,
     };
-    let rollout = match view(state, min_seq, QueryKind::Rollout(scope)).await? {
-        QueryReply::Rollout(rollout) => rollout,
-        _ => return Err(super::super::UNAVAILABLE.to_owned()),
-    };
-    let stalled = match view(
+    let page = paging::rows(chosen.page, ROWS);
+    let (rollout, rollout_more, municipalities_total) =
+        match view(state, min_seq, QueryKind::Rollout2 { scope, page }).await? {
+            QueryReply::Rollout2(page) => (
+                exports::rollout_view(&page),
+                page.next_offset.is_some(),
+                page.municipalities_total,
+            ),
+            _ => return Err(super::super::UNAVAILABLE.to_owned()),
+        };
+    let (stalled, stalled_more, stalled_total) = match view(
         state,
         min_seq,
-        QueryKind::Stalled {
+        QueryKind::Stalled2 {
             land,
             days_min: chosen.days,
             as_of: chosen.as_of,
+            page: paging::rows(chosen.stalled_page, STALLED_ROWS),
         },
     )
     .await
     {
-        Ok(QueryReply::Stalled(stalled)) => Some(stalled),
-        _ => None,
+        Ok(QueryReply::Stalled2(page)) => (
+            Some(exports::stalled_view(&page)),
+            page.next_offset.is_some(),
+            page.total,
+        ),
+        _ => (None, false, 0),
     };
     let mut funnels = Vec::new();
     for (service, _) in &rollout.land_participates {
@@ -153,7 +227,11 @@ async fn load(
     }
     Ok(Monitor {
         rollout,
+        rollout_more,
+        municipalities_total,
         stalled,
+        stalled_more,
+        stalled_total,
         funnels,
         services,
     })
@@ -274,7 +352,7 @@ fn stalled_html(monitor: &Monitor, days: u32) -> String {
     }
     html.push_str(&format!("<table>\n<caption>{} Einführungen ohne Schritt seit mindestens {days} Tagen</caption>\n<thead><tr>\
         <th scope=\"col\">Gemeinde</th><th scope=\"col\">Leistung</th><th scope=\"col\">Stufe</th><th scope=\"col\">letzter Schritt</th>\
-        <th scope=\"col\">Stillstand</th></tr></thead>\n<tbody>\n", stalled.stalled.len()));
+        <th scope=\"col\">Stillstand</th></tr></thead>\n<tbody>\n", monitor.stalled_total));
     for row in &stalled.stalled {
         html.push_str(&format!(
             "<tr><th scope=\"row\"><a href=\"/kommune?ags={}\">{}</a> ({})</th><td>{}</td><td>{}</td><td>{}</td><td>seit {} Tagen ohne Schritt</td></tr>\n",
@@ -295,7 +373,7 @@ fn municipalities_html(monitor: &Monitor) -> String {
         "<section aria-labelledby=\"gemeinden\">\n<h2 id=\"gemeinden\">Einführungen je Gemeinde</h2>\n",
     );
     html.push_str(&format!("<details>\n<summary>{} Einführungen anzeigen</summary>\n<table>\n<caption>Einführungen je Gemeinde und Leistung</caption>\n\
-        <thead><tr><th scope=\"col\">Gemeinde</th><th scope=\"col\">Leistung</th><th scope=\"col\">Stufe</th><th scope=\"col\">seit</th></tr></thead>\n<tbody>\n", rows.len()));
+        <thead><tr><th scope=\"col\">Gemeinde</th><th scope=\"col\">Leistung</th><th scope=\"col\">Stufe</th><th scope=\"col\">seit</th></tr></thead>\n<tbody>\n", monitor.municipalities_total));
     for row in rows {
         html.push_str(&format!(
             "<tr><th scope=\"row\"><a href=\"/kommune?ags={}\">{}</a></th><td>{}</td><td>{}</td><td>{}</td></tr>\n",

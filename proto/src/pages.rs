@@ -1,0 +1,124 @@
+//! Paged forms of the lists that grow with the history. A NATS reply is
+//! capped by the server's `max_payload` (1 MiB by default), so the
+//! catalogue of all services, a Land's rollout, the stalled adoptions and
+//! a municipality's page are asked for one page at a time. These types
+//! were added after the unpaged ones and only grow, like the rest of the
+//! wire contract.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{Ags, LandCode, ServiceId};
+use crate::money::Cents;
+use crate::query::ServiceView;
+use crate::time::Date;
+use crate::views::{
+    KreisCoverage, LandCostLine, LandParticipation, MunicipalityRollout, RolloutScope,
+    StalledRollout,
+};
+
+/// Which rows of a list to answer: `limit` rows from row `offset` on.
+/// The projector caps `limit` and may answer fewer rows when the page
+/// would not fit into one reply; `next_offset` in the answer says where
+/// the next page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Page {
+    pub offset: u32,
+    /// At most this many rows; 0 asks for the projector's default.
+    pub limit: u32,
+}
+
+/// A page of all services, ordered by id; the cursor is the last id of
+/// the previous page, so services announced meanwhile shift nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServicesPage {
+    pub services: Vec<ServiceView>,
+    /// The id to pass as `after` for the next page; `None` on the last.
+    pub next_after: Option<ServiceId>,
+    /// How many services the registry has in all.
+    pub total: u32,
+    /// The last ledger sequence applied to the view.
+    pub as_of_seq: u64,
+}
+
+/// A page of a Land's rollout: the same `Page` applies to the Kreise x
+/// services rows and to the municipality x service rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutPage {
+    pub scope: RolloutScope,
+    pub as_of: Date,
+    pub kreise: Vec<KreisCoverage>,
+    pub kreise_total: u32,
+    pub municipalities: Vec<MunicipalityRollout>,
+    pub municipalities_total: u32,
+    /// Whether the Land takes part in each service in scope (whole).
+    pub land_participates: Vec<(ServiceId, bool)>,
+    /// Where the next page starts; `None` when both lists end here.
+    pub next_offset: Option<u32>,
+}
+
+/// A page of the adoptions without a step for `days_min` days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StalledPage {
+    pub land: LandCode,
+    pub days_min: u32,
+    pub as_of: Date,
+    pub stalled: Vec<StalledRollout>,
+    pub total: u32,
+    pub next_offset: Option<u32>,
+}
+
+/// A page of one municipality: the same `Page` applies to its adoptions
+/// and to the services it could adopt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GemeindePage {
+    pub ags: Ags,
+    pub name: String,
+    pub population: Option<u64>,
+    pub status_de: String,
+    pub adoptions: Vec<MunicipalityRollout>,
+    pub adoptions_total: u32,
+    pub available: Vec<(ServiceId, String, bool)>,
+    pub available_total: u32,
+    pub as_of: Date,
+    pub next_offset: Option<u32>,
+}
+
+/// A page of a Land's page: the same `Page` applies to the services it
+/// leads and to those it joined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LandPage {
+    pub land: LandCode,
+    pub leads: Vec<ServiceId>,
+    pub leads_total: u32,
+    pub joined: Vec<LandParticipation>,
+    pub joined_total: u32,
+    pub municipalities_registered: u32,
+    pub municipalities_live_any: u32,
+    pub as_of: Date,
+    pub next_offset: Option<u32>,
+}
+
+/// A page of what a Land owes in a year: its lines, one per service; the
+/// total is over all lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LandCostsPage {
+    pub land: LandCode,
+    pub year: u16,
+    pub lines: Vec<LandCostLine>,
+    pub lines_total: u32,
+    pub total: Cents,
+    pub next_offset: Option<u32>,
+}
+
+/// Reuse across Germany with a page of the services only their lead
+/// Land uses; the figures are over all services.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReusePage {
+    pub services: u32,
+    pub participations: u32,
+    pub lead_only: Vec<ServiceId>,
+    pub lead_only_total: u32,
+    pub per_land: Vec<(LandCode, u32, u32)>,
+    pub as_of: Date,
+    pub next_offset: Option<u32>,
+}

@@ -1,0 +1,132 @@
+//! Paged lists in the API. One projector answer holds at most one NATS
+//! message (`max_payload`), so every list that grows with the history is
+//! asked for a page at a time: as JSON, one page per request with the
+//! link to the next (`next`, and a `Link: <…>; rel="next"` header); as
+//! CSV without `offset`/`limit`/`cursor`, the whole list, which the
+//! gateway streams while it fetches page after page from the projector.
+//! The pages of one export are read one after the other, so a write
+//! between two of them can show in the later one; `min_seq` holds for
+//! every page.
+
+use axum::body::Body;
+use axum::http::HeaderValue;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LINK};
+use axum::response::{IntoResponse, Response};
+use efa_proto::QueryKind;
+use efa_proto::pages::Page;
+use serde::Serialize;
+
+use crate::csv::{CONTENT_TYPE_CSV, Table};
+use crate::params::ReadQuery;
+use crate::problem::ApiError;
+use crate::routes::AppState;
+use crate::routes::read::ask;
+
+/// Rows per page when the request names no `limit`, and the most it may.
+pub const LIMIT_DEFAULT: u32 = 500;
+pub const LIMIT_MAX: u32 = 5_000;
+/// Rows per page the gateway asks for while it streams a whole CSV.
+const EXPORT_PAGE_ROWS: u32 = 2_000;
+/// The most pages one export reads (10 million rows at the page size).
+const EXPORT_PAGES_MAX: u32 = 5_000;
+
+/// Where a page starts: a row number, or (for the services, ordered by
+/// id) the last id of the page before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    Offset(u32),
+    After(Option<efa_proto::ServiceId>),
+}
+
+/// `?offset=&limit=`.
+pub fn page(query: &ReadQuery) -> Result<Page, ApiError> {
+    Ok(Page {
+        offset: query.number("offset", 0, 0..=u32::MAX)?,
+        limit: query.number("limit", LIMIT_DEFAULT, 1..=LIMIT_MAX)?,
+    })
+}
+
+/// Whether the caller asked for one page rather than the whole list.
+pub fn asks_for_a_page(query: &ReadQuery) -> bool {
+    ["offset", "limit", "cursor"]
+        .iter()
+        .any(|name| query.has(name))
+}
+
+/// A JSON page: the view's JSON with `next` (the link to the next page,
+/// or null) and the `extra` members, and the link as a `Link` header.
+pub fn json<T: Serialize>(
+    view: T,
+    next: Option<String>,
+    extra: &[(&str, serde_json::Value)],
+) -> Response {
+    let mut document = serde_json::to_value(view).unwrap_or_default();
+    if let Some(object) = document.as_object_mut() {
+        for (name, value) in extra {
+            object.insert((*name).to_owned(), value.clone());
+        }
+        object.insert(
+            "next".to_owned(),
+            next.clone().map_or(serde_json::Value::Null, Into::into),
+        );
+    }
+    let mut response = axum::Json(document).into_response();
+    if let Some(value) =
+        next.and_then(|next| HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")).ok())
+    {
+        response.headers_mut().insert(LINK, value);
+    }
+    response
+}
+
+/// What a whole CSV export needs to know about its list.
+pub trait Export: Send + Sync + 'static {
+    /// The query for the page that starts at `cursor`.
+    fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind;
+    /// The rows of an answer (as a table), and where the next page
+    /// starts; an answer of the wrong kind is an error.
+    fn rows(&self, reply: efa_proto::QueryReply) -> Result<(Table, Option<Cursor>), ApiError>;
+}
+
+/// The whole list as CSV: the first page is fetched before the answer
+/// starts (so its failure is a problem document with its status), the
+/// others while the body streams. A page that fails later ends the body
+/// early, without its last chunk, so the client sees an incomplete
+/// transfer rather than a short file.
+pub async fn csv<E: Export>(
+    state: AppState,
+    min_seq: u64,
+    start: Cursor,
+    export: E,
+) -> Result<Response, ApiError> {
+    let reply = ask(&state, min_seq, export.query(&start, EXPORT_PAGE_ROWS)).await?;
+    let (table, next) = export.rows(reply)?;
+    let head = [
+        (CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_CSV)),
+        (CONTENT_DISPOSITION, table.disposition()),
+    ];
+    let first = table.render();
+    let pages = futures::stream::unfold(
+        (state, export, next, 1u32),
+        move |(state, export, cursor, read)| async move {
+            let cursor = cursor.filter(|_| read < EXPORT_PAGES_MAX)?;
+            let page = match ask(&state, min_seq, export.query(&cursor, EXPORT_PAGE_ROWS)).await {
+                Ok(reply) => export.rows(reply),
+                Err(error) => Err(error),
+            };
+            Some(match page {
+                Ok((table, next)) => (Ok(table.render_rows()), (state, export, next, read + 1)),
+                Err(error) => {
+                    tracing::warn!(%error, "a CSV export stopped part-way");
+                    let failed = std::io::Error::other(error.to_string());
+                    (Err(failed), (state, export, None, read + 1))
+                }
+            })
+        },
+    );
+    let body = futures::StreamExt::chain(
+        futures::stream::once(async move { Ok::<String, std::io::Error>(first) }),
+        pages,
+    );
+    Ok((head, Body::from_stream(body)).into_response())
+}

@@ -1,0 +1,79 @@
+//! Paging links of the web pages: "Vorherige Seite", "Seite N",
+//! "Nächste Seite", each keeping the page's other parameters. The lists
+//! of the rollout monitor and of a municipality grow with the history and
+//! are shown a page at a time, like the catalogue.
+
+use efa_proto::pages::Page;
+
+use super::markup::{escape, query};
+
+/// The rows of page `number` (from 1) of `rows` each.
+pub fn rows(number: u32, rows: u32) -> Page {
+    Page {
+        offset: number.saturating_sub(1).saturating_mul(rows),
+        limit: rows,
+    }
+}
+
+/// The navigation between the pages of a list on `path`: `param` names
+/// the page number among `pairs`, the page's other parameters.
+pub fn nav(
+    path: &str,
+    pairs: &[(&'static str, String)],
+    param: &'static str,
+    number: u32,
+    has_next: bool,
+) -> String {
+    if number <= 1 && !has_next {
+        return String::new();
+    }
+    let link = |to: u32, label: &str, rel: &str| {
+        let mut pairs: Vec<(&str, String)> = pairs
+            .iter()
+            .filter(|(name, _)| *name != param)
+            .cloned()
+            .collect();
+        pairs.push((param, to.to_string()));
+        format!(
+            "<a href=\"{path}{}\" rel=\"{rel}\">{label}</a>",
+            escape(&query(&pairs))
+        )
+    };
+    let mut html = String::from("<nav class=\"blaetter\" aria-label=\"Seiten\">\n");
+    if number > 1 {
+        html.push_str(&link(number - 1, "Vorherige Seite", "prev"));
+    }
+    html.push_str(&format!("<span>Seite {number}</span>"));
+    if has_next {
+        html.push_str(&link(number + 1, "Nächste Seite", "next"));
+    }
+    html.push_str("\n</nav>\n");
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_keep_the_other_parameters() {
+        let pairs = [("land", "16".to_owned()), ("seite", "2".to_owned())];
+        let html = nav("/rollout", &pairs, "seite", 2, true);
+        assert!(
+            html.contains("href=\"/rollout?land=16&amp;seite=1\" rel=\"prev\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"/rollout?land=16&amp;seite=3\" rel=\"next\""),
+            "{html}"
+        );
+        assert_eq!(nav("/rollout", &pairs, "seite", 1, false), "");
+        assert_eq!(
+            rows(3, 50),
+            Page {
+                offset: 100,
+                limit: 50
+            }
+        );
+    }
+}

@@ -1,0 +1,367 @@
+//! The paged queries. A reply must fit into one NATS message, and the
+//! catalogue of all services, a Land's page, costs and rollout, the
+//! stalled adoptions, the lead-only services and a municipality's page
+//! grow with the history. This layer asks `read`
+//! for the whole view and answers one page of it: at most `limit` rows
+//! (capped), and fewer when the page would take more than
+//! [`PAGE_BYTES_MAX`] encoded, so a page always fits, whatever the rows
+//! hold. It computes nothing itself; the views stay `read`'s.
+
+use efa_proto::pages::{
+    GemeindePage, LandCostsPage, LandPage, ReusePage, RolloutPage, ServicesPage, StalledPage,
+};
+use efa_proto::views::{
+    CatalogueFilter, LandCostsView, LandView, ReuseSummary, RolloutView, StalledView,
+};
+use efa_proto::{CatalogueView, Date, GemeindeView, QueryKind, QueryReply, Rejection, ServiceId};
+use serde::Serialize;
+
+use crate::read;
+use crate::store::{Store, StoreError};
+
+/// The most bytes one page takes encoded: half the default `max_payload`,
+/// leaving room for a server configured smaller and for the envelope.
+pub const PAGE_BYTES_MAX: usize = 512 * 1024;
+/// Rows per page when the query names no limit, and the most it may name.
+const LIMIT_DEFAULT: u32 = 500;
+const LIMIT_MAX: u32 = 5_000;
+
+/// Answers a paged query; any other kind is refused as invalid.
+pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply, StoreError> {
+    Ok(match kind {
+        QueryKind::Services { after, limit } => {
+            match read::answer(store, QueryKind::Catalogue, today)? {
+                QueryReply::Catalogue(view) => {
+                    QueryReply::Services(fit(limit, |limit| services(&view, after.as_ref(), limit)))
+                }
+                other => other,
+            }
+        }
+        QueryKind::Rollout2 { scope, page } => {
+            match read::answer(store, QueryKind::Rollout(scope), today)? {
+                QueryReply::Rollout(view) => QueryReply::Rollout2(fit(page.limit, |limit| {
+                    rollout(&view, page.offset, limit)
+                })),
+                other => other,
+            }
+        }
+        QueryKind::Stalled2 {
+            land,
+            days_min,
+            as_of,
+            page,
+        } => {
+            let kind = QueryKind::Stalled {
+                land,
+                days_min,
+                as_of,
+            };
+            match read::answer(store, kind, today)? {
+                QueryReply::Stalled(view) => QueryReply::Stalled2(fit(page.limit, |limit| {
+                    stalled(&view, page.offset, limit)
+                })),
+                other => other,
+            }
+        }
+        QueryKind::Gemeinde2 { ags, as_of, page } => {
+            match read::answer(store, QueryKind::Gemeinde { ags, as_of }, today)? {
+                QueryReply::Gemeinde(view) => QueryReply::Gemeinde2(
+                    view.map(|view| fit(page.limit, |limit| gemeinde(&view, page.offset, limit))),
+                ),
+                other => other,
+            }
+        }
+        QueryKind::Land2 { land, as_of, page } => {
+            match read::answer(store, QueryKind::Land { land, as_of }, today)? {
+                QueryReply::Land(view) => QueryReply::Land2(fit(page.limit, |limit| {
+                    land_page(&view, page.offset, limit)
+                })),
+                other => other,
+            }
+        }
+        QueryKind::LandCosts2 { land, year, page } => {
+            match read::answer(store, QueryKind::LandCosts { land, year }, today)? {
+                QueryReply::LandCosts(view) => QueryReply::LandCosts2(fit(page.limit, |limit| {
+                    land_costs(&view, page.offset, limit)
+                })),
+                other => other,
+            }
+        }
+        QueryKind::Reuse2 { as_of, page } => {
+            match read::answer(store, QueryKind::Reuse { as_of }, today)? {
+                QueryReply::Reuse(view) => {
+                    QueryReply::Reuse2(fit(page.limit, |limit| reuse(&view, page.offset, limit)))
+                }
+                other => other,
+            }
+        }
+        _ => QueryReply::Rejected(Rejection::invalid("kind", "keine Seitenabfrage")),
+    })
+}
+
+/// Answers `kind` through `read`. The filtered catalogue comes a page at
+/// a time already, but its caller names the page's length; a page that
+/// would take more than `bytes_max` encoded is made again with half as
+/// many services, so the caller gets fewer (its `total` tells there are
+/// more) instead of none.
+pub fn catalogue_within(
+    store: &Store,
+    mut kind: QueryKind,
+    today: Date,
+    bytes_max: usize,
+) -> Result<QueryReply, StoreError> {
+    loop {
+        let reply = read::answer(store, kind.clone(), today)?;
+        let (QueryKind::Catalogue2 { filter, as_of }, QueryReply::Catalogue2(page)) =
+            (&kind, &reply)
+        else {
+            return Ok(reply);
+        };
+        let shown = count(page.services.len());
+        if shown <= 1 || efa_proto::encode(&reply).len() <= bytes_max {
+            return Ok(reply);
+        }
+        let filter = CatalogueFilter {
+            limit: shown / 2,
+            ..filter.clone()
+        };
+        kind = QueryKind::Catalogue2 {
+            filter,
+            as_of: *as_of,
+        };
+    }
+}
+
+/// The page made with the asked limit (capped), halved until it takes at
+/// most [`PAGE_BYTES_MAX`] encoded; one row is always answered whole.
+fn fit<T: Serialize>(limit: u32, make: impl Fn(u32) -> T) -> T {
+    let mut limit = if limit == 0 {
+        LIMIT_DEFAULT
+    } else {
+        limit.min(LIMIT_MAX)
+    };
+    loop {
+        let page = make(limit);
+        if limit <= 1 || efa_proto::encode(&page).len() <= PAGE_BYTES_MAX {
+            return page;
+        }
+        limit /= 2;
+    }
+}
+
+/// `limit` rows of `all` from `offset` on.
+fn slice<T: Clone>(all: &[T], offset: u32, limit: u32) -> Vec<T> {
+    all.iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .cloned()
+        .collect()
+}
+
+fn count(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+/// Where the page after `offset..offset + limit` starts, if any list of
+/// `lens` goes on beyond it.
+fn next_offset(offset: u32, limit: u32, lens: &[usize]) -> Option<u32> {
+    let end = offset.saturating_add(limit);
+    lens.iter().any(|len| (end as usize) < *len).then_some(end)
+}
+
+/// The services after `after` (ids are the view's order).
+fn services(view: &CatalogueView, after: Option<&ServiceId>, limit: u32) -> ServicesPage {
+    let start = after.map_or(0, |after| {
+        view.services
+            .partition_point(|service| service.id.as_str() <= after.as_str())
+    });
+    let services = slice(&view.services[start..], 0, limit);
+    let more = start + services.len() < view.services.len();
+    ServicesPage {
+        next_after: services
+            .last()
+            .filter(|_| more)
+            .map(|service| service.id.clone()),
+        services,
+        total: count(view.services.len()),
+        as_of_seq: view.as_of_seq,
+    }
+}
+
+fn rollout(view: &RolloutView, offset: u32, limit: u32) -> RolloutPage {
+    RolloutPage {
+        scope: view.scope.clone(),
+        as_of: view.as_of,
+        kreise: slice(&view.kreise, offset, limit),
+        kreise_total: count(view.kreise.len()),
+        municipalities: slice(&view.municipalities, offset, limit),
+        municipalities_total: count(view.municipalities.len()),
+        land_participates: view.land_participates.clone(),
+        next_offset: next_offset(
+            offset,
+            limit,
+            &[view.kreise.len(), view.municipalities.len()],
+        ),
+    }
+}
+
+fn stalled(view: &StalledView, offset: u32, limit: u32) -> StalledPage {
+    StalledPage {
+        land: view.land,
+        days_min: view.days_min,
+        as_of: view.as_of,
+        stalled: slice(&view.stalled, offset, limit),
+        total: count(view.stalled.len()),
+        next_offset: next_offset(offset, limit, &[view.stalled.len()]),
+    }
+}
+
+fn land_page(view: &LandView, offset: u32, limit: u32) -> LandPage {
+    LandPage {
+        land: view.land,
+        leads: slice(&view.leads, offset, limit),
+        leads_total: count(view.leads.len()),
+        joined: slice(&view.joined, offset, limit),
+        joined_total: count(view.joined.len()),
+        municipalities_registered: view.municipalities_registered,
+        municipalities_live_any: view.municipalities_live_any,
+        as_of: view.as_of,
+        next_offset: next_offset(offset, limit, &[view.leads.len(), view.joined.len()]),
+    }
+}
+
+fn land_costs(view: &LandCostsView, offset: u32, limit: u32) -> LandCostsPage {
+    LandCostsPage {
+        land: view.land,
+        year: view.year,
+        lines: slice(&view.lines, offset, limit),
+        lines_total: count(view.lines.len()),
+        total: view.total,
+        next_offset: next_offset(offset, limit, &[view.lines.len()]),
+    }
+}
+
+fn reuse(view: &ReuseSummary, offset: u32, limit: u32) -> ReusePage {
+    ReusePage {
+        services: view.services,
+        participations: view.participations,
+        lead_only: slice(&view.lead_only, offset, limit),
+        lead_only_total: count(view.lead_only.len()),
+        per_land: view.per_land.clone(),
+        as_of: view.as_of,
+        next_offset: next_offset(offset, limit, &[view.lead_only.len()]),
+    }
+}
+
+fn gemeinde(view: &GemeindeView, offset: u32, limit: u32) -> GemeindePage {
+    GemeindePage {
+        ags: view.ags,
+        name: view.name.clone(),
+        population: view.population,
+        status_de: view.status_de.clone(),
+        adoptions: slice(&view.adoptions, offset, limit),
+        adoptions_total: count(view.adoptions.len()),
+        available: slice(&view.available, offset, limit),
+        available_total: count(view.available.len()),
+        as_of: view.as_of,
+        next_offset: next_offset(offset, limit, &[view.adoptions.len(), view.available.len()]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use efa_proto::QueryReply;
+    use tokio::sync::watch;
+
+    use super::*;
+    use crate::apply::Applier;
+    use crate::testing::{Ledger, announce_by, date};
+
+    /// A store with `count` services, ids `svc-000` on.
+    fn store(dir: &std::path::Path, count: usize) -> Store {
+        let mut ledger = Ledger::default();
+        for n in 0..count {
+            ledger.push("2020-01-01", announce_by(&format!("svc-{n:03}"), 16));
+        }
+        let store = Store::open(dir).unwrap();
+        let (tx, _rx) = watch::channel(0);
+        let mut applier = Applier::new(store.clone(), tx).unwrap();
+        for event in ledger.events() {
+            applier.apply(event).unwrap();
+        }
+        store
+    }
+
+    #[test]
+    fn a_catalogue_page_too_large_comes_shorter() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path(), 40);
+        let kind = QueryKind::Catalogue2 {
+            filter: CatalogueFilter {
+                limit: 40,
+                ..CatalogueFilter::default()
+            },
+            as_of: None,
+        };
+        let today = date("2025-01-01");
+        let whole = catalogue_within(&store, kind.clone(), today, usize::MAX).unwrap();
+        let bytes = efa_proto::encode(&whole).len();
+        let QueryReply::Catalogue2(shorter) =
+            catalogue_within(&store, kind, today, bytes / 3).unwrap()
+        else {
+            panic!("expected a catalogue page");
+        };
+        assert!(efa_proto::encode(&QueryReply::Catalogue2(shorter.clone())).len() <= bytes / 3);
+        assert!(!shorter.services.is_empty() && shorter.services.len() < 40);
+        assert_eq!(shorter.total, 40);
+    }
+
+    #[test]
+    fn the_services_come_after_the_cursor() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path(), 5);
+        let today = date("2025-01-01");
+        let ask = |after: Option<&str>| {
+            let kind = QueryKind::Services {
+                after: after.map(crate::testing::service_id),
+                limit: 2,
+            };
+            match answer(&store, kind, today).unwrap() {
+                QueryReply::Services(page) => page,
+                other => panic!("expected services, got {other:?}"),
+            }
+        };
+        let first = ask(None);
+        let ids: Vec<&str> = first.services.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["svc-000", "svc-001"]);
+        assert_eq!(
+            first.next_after,
+            Some(crate::testing::service_id("svc-001"))
+        );
+        let last = ask(Some("svc-003"));
+        let ids: Vec<&str> = last.services.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            (ids, last.next_after, last.total),
+            (vec!["svc-004"], None, 5)
+        );
+    }
+
+    #[test]
+    fn a_page_shrinks_until_it_fits() {
+        let rows: Vec<String> = (0..100).map(|_| "x".repeat(20_000)).collect();
+        let page = fit(0, |limit| slice(&rows, 0, limit));
+        assert!(efa_proto::encode(&page).len() <= PAGE_BYTES_MAX);
+        assert!(!page.is_empty() && page.len() < 100, "{} rows", page.len());
+        let one = fit(3, |limit| slice(&rows[..1], 0, limit));
+        assert_eq!(one.len(), 1);
+    }
+
+    #[test]
+    fn the_next_page_starts_where_a_list_goes_on() {
+        assert_eq!(next_offset(0, 10, &[10, 3]), None);
+        assert_eq!(next_offset(0, 10, &[3, 11]), Some(10));
+        assert_eq!(next_offset(20, 10, &[31]), Some(30));
+        assert_eq!(slice(&[1, 2, 3, 4], 3, 10), vec![4]);
+        assert!(slice(&[1, 2], 5, 10).is_empty());
+    }
+}
