@@ -5,7 +5,7 @@
 
 use std::process::Output;
 
-use crate::{demo_token, efa, start_up, terminate};
+use crate::{efa, start_up, terminate};
 
 /// Runs the CLI against `api` as the holder of `token`.
 async fn cli(api: &str, token: &str, args: &[&str]) -> Output {
@@ -281,8 +281,11 @@ async fn post(
 async fn exports_longer_than_a_page_are_complete() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    // Without the demo there are no demo logins: tokens of their own,
+    // created before the gateway starts.
+    let admin = create_token(&data, "admin", "export-admin");
+    let thueringen = create_token(&data, "land:16", "export-thueringen");
     let (mut guard, api) = start_up(&data, &["--no-demo"]).await;
-    let (admin, thueringen) = (demo_token(&data, "admin"), demo_token(&data, "land:16"));
     let http = reqwest::Client::new();
     let services: Vec<String> = (0..11).map(|n| format!("leistung-{n:02}")).collect();
     let mut last = 0;
