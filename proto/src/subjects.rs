@@ -4,6 +4,9 @@
 pub const COMMAND: &str = "efa.cmd";
 /// The ledger's read API (`ReadEvents` -> `ReadReply`).
 pub const LEDGER_READ: &str = "efa.ledger.read";
+/// The ledger's public key and latest signed checkpoint
+/// (`CheckpointRequest` -> `LedgerCheckpoint`).
+pub const LEDGER_CHECKPOINT: &str = "efa.ledger.checkpoint";
 /// Queries to the projectors (`Query` -> `QueryReply`).
 pub const QUERY: &str = "efa.q.views";
 /// Prefix of event subjects; the full subject is `efa.evt.<stream>`.
