@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use efa_runtime::Shutdown;
 
@@ -36,10 +36,24 @@ enum Cmd {
         #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
         nats_url: String,
     },
-    /// Check the ledger's hash chain offline and name the first bad sequence.
+    /// Check the ledger's hash chain and its signed checkpoint offline and
+    /// name the first bad sequence; with `--export FILE`, check an
+    /// exported history against the ledger's public key instead.
     Verify {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
+        /// The ledger's public key: `<key-id> <hex>`, or a file holding it
+        /// (default for a data dir: its `ledger-public-key.txt`).
+        #[arg(long)]
+        public_key: Option<String>,
+        /// An exported history (`efa export ledger`) to check.
+        #[arg(long)]
+        export: Option<PathBuf>,
+    },
+    /// Signing keys and the ledger's trusted signers.
+    Signer {
+        #[command(subcommand)]
+        command: crate::signers::SignerCmd,
     },
     /// Write a synthetic Germany-scale history into an empty ledger data dir.
     Generate {
@@ -91,24 +105,52 @@ enum ImportCmd {
         mergers: Option<PathBuf>,
         #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
         nats_url: String,
+        /// The administration's signing key (made by `efa up`).
+        #[arg(
+            long,
+            env = "EFA_SIGNING_KEY",
+            default_value = "./data/secrets/operator.key"
+        )]
+        signing_key: PathBuf,
     },
     /// Gemeinden and Kreise: `schluessel;name;einwohner;stichtag`.
     Participants {
         file: PathBuf,
         #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
         nats_url: String,
+        /// The administration's signing key (made by `efa up`).
+        #[arg(
+            long,
+            env = "EFA_SIGNING_KEY",
+            default_value = "./data/secrets/operator.key"
+        )]
+        signing_key: PathBuf,
     },
     /// An allocation key (Königsteiner Schlüssel): `jahr;land;prozent`.
     Key {
         file: PathBuf,
         #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
         nats_url: String,
+        /// The administration's signing key (made by `efa up`).
+        #[arg(
+            long,
+            env = "EFA_SIGNING_KEY",
+            default_value = "./data/secrets/operator.key"
+        )]
+        signing_key: PathBuf,
     },
     /// Services: `kennung;titel;federfuehrend;themenfeld;anbieter;kanal;kostenmodell;status;reifegrad;angekuendigt`.
     Services {
         file: PathBuf,
         #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
         nats_url: String,
+        /// The administration's signing key (made by `efa up`).
+        #[arg(
+            long,
+            env = "EFA_SIGNING_KEY",
+            default_value = "./data/secrets/operator.key"
+        )]
+        signing_key: PathBuf,
     },
 }
 
@@ -142,6 +184,10 @@ struct ServiceArgs {
 struct GatewayArgs {
     #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
     data_dir: PathBuf,
+    /// The gateway's signing key; by default `DATA_DIR/secrets/gateway.key`,
+    /// created and trusted in `DATA_DIR` on first start.
+    #[arg(long, env = "EFA_SIGNING_KEY")]
+    signing_key: Option<PathBuf>,
     #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
     nats_url: String,
     #[arg(long, env = "EFA_HTTP", default_value = "127.0.0.1:8080")]
@@ -184,7 +230,12 @@ pub async fn run(cli: Cli) -> Result<()> {
                     .await
                     .context("start the gateway")?
                     .with_session_key(session_key(&args.data_dir)?)
-                    .with_token_file(crate::tokens::table_path(&args.data_dir));
+                    .with_token_file(crate::tokens::table_path(&args.data_dir))
+                    .with_signing_key(match &args.signing_key {
+                        Some(path) => efa_trust::SigningKey::load(path)
+                            .context("load the gateway's signing key")?,
+                        None => crate::signers::gateway_key(&args.data_dir)?,
+                    });
             crate::out::say(&format!("efa-registry: http://{}/", gateway.local_addr()));
             gateway
                 .run(shutdown_on_signal())
@@ -192,7 +243,12 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .context("run the gateway")
         }
         Cmd::Rebuild { nats_url } => crate::rebuild::run(&nats_url).await,
-        Cmd::Verify { data_dir } => verify(&data_dir),
+        Cmd::Verify {
+            data_dir,
+            public_key,
+            export,
+        } => crate::verify::run(&data_dir, public_key.as_deref(), export.as_deref()),
+        Cmd::Signer { command } => crate::signers::run(command),
         Cmd::Token { command } => crate::tokens::run(command),
         Cmd::Generate {
             data_dir,
@@ -230,16 +286,23 @@ async fn import(what: ImportCmd) -> Result<()> {
             file,
             mergers,
             nats_url,
-        } => crate::import::gv100ad(&nats_url, &file, mergers.as_deref()).await,
-        ImportCmd::Participants { file, nats_url } => {
-            tabular(&nats_url, &file, Tabular::Participants).await
-        }
-        ImportCmd::Key { file, nats_url } => {
-            tabular(&nats_url, &file, Tabular::AllocationKey).await
-        }
-        ImportCmd::Services { file, nats_url } => {
-            tabular(&nats_url, &file, Tabular::Services).await
-        }
+            signing_key,
+        } => crate::import::gv100ad(&nats_url, &file, mergers.as_deref(), &signing_key).await,
+        ImportCmd::Participants {
+            file,
+            nats_url,
+            signing_key,
+        } => tabular(&nats_url, &file, Tabular::Participants, &signing_key).await,
+        ImportCmd::Key {
+            file,
+            nats_url,
+            signing_key,
+        } => tabular(&nats_url, &file, Tabular::AllocationKey, &signing_key).await,
+        ImportCmd::Services {
+            file,
+            nats_url,
+            signing_key,
+        } => tabular(&nats_url, &file, Tabular::Services, &signing_key).await,
     }
 }
 
@@ -268,27 +331,6 @@ pub fn gateway_config(
         tokens,
         request_timeout: REQUEST_TIMEOUT,
     })
-}
-
-fn verify(data_dir: &std::path::Path) -> Result<()> {
-    match efa_ledger::verify(data_dir) {
-        Ok(report) => {
-            crate::out::say(&format!(
-                "Hash-Kette intakt: {} Ereignisse, Kopf {}",
-                report.events,
-                hex(&report.head_hash)
-            ));
-            Ok(())
-        }
-        Err(efa_ledger::VerifyError::Broken { seq, problem }) => {
-            bail!("Hash-Kette gebrochen bei Sequenz {seq}: {problem}")
-        }
-        Err(error) => Err(error).context("read the ledger"),
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A shutdown token cancelled by Ctrl-C or SIGTERM.

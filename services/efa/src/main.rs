@@ -9,8 +9,10 @@ mod import;
 mod out;
 mod rebuild;
 mod seed;
+mod signers;
 mod tokens;
 mod up;
+mod verify;
 
 use std::process::ExitCode;
 

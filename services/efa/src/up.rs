@@ -15,6 +15,9 @@ const NATS_CONFIG: &str = include_str!("../../../ops/nats/nats.conf");
 
 pub async fn run(args: UpArgs) -> Result<()> {
     std::fs::create_dir_all(&args.data_dir).context("create the data directory")?;
+    // The signers the ledger trusts exist before it starts.
+    crate::signers::gateway_key(&args.data_dir)?;
+    crate::signers::operator_key(&args.data_dir)?;
     let (nats_url, mut nats_process) = match &args.nats_url {
         Some(url) => (url.clone(), None),
         None => {
@@ -58,7 +61,8 @@ async fn run_services(
             .await
             .context("start the gateway")?
             .with_session_key(session_key(&args.data_dir)?)
-            .with_token_file(crate::tokens::table_path(&args.data_dir));
+            .with_token_file(crate::tokens::table_path(&args.data_dir))
+            .with_signing_key(crate::signers::gateway_key(&args.data_dir)?);
     let fresh = *ledger.head().borrow() == 0;
     let address = gateway.local_addr();
 
@@ -66,7 +70,7 @@ async fn run_services(
     let projector_task = tokio::spawn(projector.run(shutdown.clone()));
     let gateway_task = tokio::spawn(gateway.run(shutdown.clone()));
     if fresh {
-        load_seeds(nats_url, !args.no_demo).await?;
+        load_seeds(&args.data_dir, nats_url, !args.no_demo).await?;
     }
 
     say(&format!(
@@ -86,14 +90,27 @@ async fn run_services(
 }
 
 /// On a fresh data directory: the reference data and, unless declined,
-/// the demo scenario.
-async fn load_seeds(nats_url: &str, demo: bool) -> Result<()> {
+/// the demo scenario. The reference data is signed with the
+/// administration's key; the demo's Länder, municipalities and operator
+/// stand for people the gateway would have authenticated, so the gateway's
+/// key signs what the operator key may not.
+async fn load_seeds(data_dir: &Path, nats_url: &str, demo: bool) -> Result<()> {
+    let keys = crate::signers::KeyRing::new(vec![
+        (
+            crate::signers::operator_key(data_dir)?,
+            efa_trust::Scope::parse(crate::signers::OPERATOR_SCOPE)?,
+        ),
+        (
+            crate::signers::gateway_key(data_dir)?,
+            efa_trust::Scope::Any,
+        ),
+    ]);
     let client = efa_runtime::connect(nats_url, "efa-seed").await?;
     let mut seeds = efa_reference::reference_seeds().context("read the reference data")?;
     if demo {
         seeds.extend(efa_reference::demo::demo_seeds().context("read the demo scenario")?);
     }
-    let loaded = crate::seed::load(&client, &seeds).await?;
+    let loaded = crate::seed::load(&client, &seeds, &keys).await?;
     say(&format!(
         "Referenzdaten{} geladen: {} Ereignisse geschrieben, {} unverändert, {} abgelehnt.",
         if demo { " und Demo" } else { "" },

@@ -84,6 +84,12 @@ pub fn rejection_status(rejection: &Rejection, if_match: bool) -> StatusCode {
         Rejection::Conflict { .. } => StatusCode::CONFLICT,
         Rejection::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         Rejection::InvalidState { .. } => StatusCode::CONFLICT,
+        // The ledger did not take the gateway's own signature: a setup
+        // fault between the services, not the caller's.
+        Rejection::Unsigned
+        | Rejection::UnknownSigner { .. }
+        | Rejection::BadSignature { .. }
+        | Rejection::SignerNotAllowed { .. } => StatusCode::BAD_GATEWAY,
     }
 }
 
@@ -118,6 +124,13 @@ pub fn rejection_detail(rejection: &Rejection) -> String {
                 "Der Dienst ist gerade nicht verfügbar ({reason}). Bitte später erneut versuchen."
             )
         }
+        Rejection::Unsigned
+        | Rejection::UnknownSigner { .. }
+        | Rejection::BadSignature { .. }
+        | Rejection::SignerNotAllowed { .. } => format!(
+            "Das Ledger hat die Signatur des Gateways nicht angenommen ({rejection}). \
+             Die Administration muss den Schlüssel des Gateways beim Ledger hinterlegen."
+        ),
     }
 }
 
@@ -134,6 +147,9 @@ fn title(code: &str) -> &'static str {
         "conflict" => "Versionskonflikt",
         "invalid-state" => "Im aktuellen Zustand nicht möglich",
         "idempotency-key-reused" => "Idempotency-Key wiederverwendet",
+        "unsigned" | "unknown-signer" | "bad-signature" | "signer-not-allowed" => {
+            "Signatur nicht angenommen"
+        }
         "unavailable" | "service-unavailable" => "Dienst nicht verfügbar",
         "unauthorized" => "Anmeldung erforderlich",
         "missing-idempotency-key" => "Idempotency-Key fehlt",

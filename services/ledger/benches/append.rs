@@ -63,6 +63,7 @@ fn announce(i: usize) -> CommandEnvelope {
 /// Commands through NATS request/reply into the ledger, `in_flight` at once.
 async fn ledger_appends(
     client: &async_nats::Client,
+    signer: &efa_trust::SigningKey,
     offset: usize,
     count: usize,
     in_flight: usize,
@@ -71,12 +72,13 @@ async fn ledger_appends(
     let latencies: Vec<Duration> = futures::stream::iter(offset..offset + count)
         .map(|i| {
             let client = client.clone();
+            let command = efa_trust::sign_command(signer, &announce(i));
             async move {
                 let sent = Instant::now();
                 let reply: CommandReply = efa_runtime::request(
                     &client,
                     subjects::COMMAND,
-                    &announce(i),
+                    &command,
                     Duration::from_secs(30),
                 )
                 .await
@@ -165,6 +167,13 @@ async fn main() {
     let client = async_nats::connect(nats.url()).await.expect("connect");
     let jetstream = raw_jetstream(&client, count).await;
 
+    let signer = efa_trust::ensure_trusted_signer(
+        &scratch.join("ledger"),
+        "gateway.key",
+        "gateway",
+        efa_trust::Scope::Any,
+    )
+    .expect("a signer for the bench");
     let ledger = Ledger::start(
         LedgerConfig {
             data_dir: scratch.join("ledger"),
@@ -197,7 +206,7 @@ async fn main() {
     let mut rates = Vec::new();
     for in_flight in [1, 64, 256] {
         let n = if in_flight == 1 { count / 10 } else { count };
-        let (rate, mut latencies) = ledger_appends(&client, offset, n, in_flight).await;
+        let (rate, mut latencies) = ledger_appends(&client, &signer, offset, n, in_flight).await;
         offset += n;
         latencies.sort();
         println!(

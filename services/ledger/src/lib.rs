@@ -6,6 +6,7 @@
 
 pub mod bulk;
 mod handlers;
+pub mod keys;
 mod relay;
 pub mod store;
 mod verify;
@@ -40,6 +41,8 @@ pub enum LedgerError {
     Thread(#[source] std::io::Error),
     #[error("the writer stopped after a failed group commit; restart the ledger")]
     WriterFailed,
+    #[error("ledger keys: {0}")]
+    Key(#[from] efa_trust::KeyError),
 }
 
 /// A started ledger, ready to `run`.
@@ -53,6 +56,8 @@ pub struct Ledger {
     queue: mpsc::Sender<writer::Submission>,
     writer: std::thread::JoinHandle<()>,
     service: async_nats::service::Service,
+    key: Arc<efa_trust::SigningKey>,
+    signers: Arc<efa_trust::SignerSource>,
 }
 
 impl Ledger {
@@ -69,8 +74,10 @@ impl Ledger {
             }
         })?;
         let store = Arc::new(store::LedgerStore::open(&config.data_dir)?);
+        let key = keys::ledger_key(&config.data_dir)?;
+        let signers = keys::signers(&config.data_dir)?;
         let (head_tx, head) = watch::channel(0);
-        let writer = writer::Writer::new(store.clone(), head_tx)?;
+        let writer = writer::Writer::new(store.clone(), head_tx, key.clone())?;
         let (queue, queue_rx) = mpsc::channel(QUEUE_LEN_MAX);
         let writer = std::thread::Builder::new()
             .name("ledger-writer".into())
@@ -93,12 +100,19 @@ impl Ledger {
             queue,
             writer,
             service,
+            key,
+            signers,
         })
     }
 
     /// The last durable sequence.
     pub fn head(&self) -> watch::Receiver<u64> {
         self.head.clone()
+    }
+
+    /// The ledger's public key, which checks its signed checkpoints.
+    pub fn public_key(&self) -> efa_trust::PublicKey {
+        self.key.public()
     }
 
     /// The last sequence the JetStream stream confirmed.
@@ -119,25 +133,35 @@ impl Ledger {
         };
         let commands = endpoint(subjects::COMMAND).await?;
         let reads = endpoint(subjects::LEDGER_READ).await?;
+        let checkpoints = endpoint(subjects::LEDGER_CHECKPOINT).await?;
 
         let queue = self.queue.clone();
+        let signers = self.signers.clone();
         let command_task = tokio::spawn(efa_runtime::endpoint::serve(
             commands,
             IN_FLIGHT_MAX,
             shutdown.clone(),
-            move |p| handlers::handle_command(queue.clone(), p),
+            move |p| handlers::handle_command(queue.clone(), signers.clone(), p),
         ));
-        let store = self.store.clone();
+        let (store, key) = (self.store.clone(), self.key.clone());
         let read_task = tokio::spawn(efa_runtime::endpoint::serve(
             reads,
             64,
             shutdown.clone(),
-            move |p| handlers::handle_read(store.clone(), p),
+            move |p| handlers::handle_read(store.clone(), key.clone(), p),
+        ));
+        let (store, key) = (self.store.clone(), self.key.clone());
+        let checkpoint_task = tokio::spawn(efa_runtime::endpoint::serve(
+            checkpoints,
+            64,
+            shutdown.clone(),
+            move |p| handlers::handle_checkpoint(store.clone(), key.clone(), p),
         ));
         let js = async_nats::jetstream::new(self.nats.clone());
         let relay_task = tokio::spawn(relay::run(
             js,
             self.store.clone(),
+            self.key.clone(),
             self.head.clone(),
             self.published_tx,
             shutdown.clone(),
@@ -151,7 +175,7 @@ impl Ledger {
                 true
             }
         };
-        let _ = tokio::join!(command_task, read_task, relay_task);
+        let _ = tokio::join!(command_task, read_task, checkpoint_task, relay_task);
         let _ = self.service.stop().await;
         drop(self.queue);
         // The writer finishes the batch in hand and exits once the queue is closed.

@@ -3,7 +3,9 @@
 //! confirms, each with its event id as `Nats-Msg-Id` and the expected last
 //! stream sequence, so stream sequence N is always ledger event N. When
 //! NATS is away the ledger keeps appending; the relay catches up when it
-//! is back.
+//! is back. The last event of every window carries the ledger's signed
+//! checkpoint of it in a header (`Efa-Checkpoint`), so a consumer checks
+//! a window with one signature.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +36,7 @@ enum RelayError {
 pub async fn run(
     js: jetstream::Context,
     store: Arc<LedgerStore>,
+    key: Arc<efa_trust::SigningKey>,
     mut head: watch::Receiver<u64>,
     published: watch::Sender<u64>,
     shutdown: CancellationToken,
@@ -47,7 +50,7 @@ pub async fn run(
             }),
             Some(from) => {
                 let head_seq = *head.borrow();
-                publish_window(&js, &store, from, head_seq)
+                publish_window(&js, &store, &key, from, head_seq)
                     .await
                     .map(|seq| {
                         confirmed = Some(seq);
@@ -102,6 +105,7 @@ async fn stream_last_seq(js: &jetstream::Context) -> Result<u64, RelayError> {
 async fn publish_window(
     js: &jetstream::Context,
     store: &LedgerStore,
+    key: &efa_trust::SigningKey,
     from: u64,
     head: u64,
 ) -> Result<u64, RelayError> {
@@ -121,11 +125,19 @@ async fn publish_window(
         return Err(crate::store::StoreError::MissingEvent { seq: from + 1 }.into());
     }
     let mut acks = Vec::with_capacity(events.len());
+    let last_seq = events.last().map_or(0, |e| e.event.record.seq);
     for StoredEvent { event, encoded } in events {
-        let message = jetstream::message::PublishMessage::build()
+        let mut message = jetstream::message::PublishMessage::build()
             .payload(encoded.into())
             .message_id(event.record.event_id.to_string())
             .expected_last_sequence(event.record.seq - 1);
+        if event.record.seq == last_seq {
+            let checkpoint = efa_trust::sign_checkpoint(key, last_seq, &event.hash);
+            message = message.header(
+                efa_proto::trust::CHECKPOINT_HEADER,
+                hex::encode(efa_proto::encode(&checkpoint)).as_str(),
+            );
+        }
         let ack = js
             .send_publish(subjects::event_subject(&event.record.stream), message)
             .await

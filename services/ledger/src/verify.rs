@@ -1,11 +1,14 @@
 //! Offline verification of the whole log: contiguous sequence numbers from
 //! 1, every hash matching its record, every record pointing at the hash of
-//! the one before, and the head record agreeing with the last event. Names
-//! the first bad sequence.
+//! the one before, the head record agreeing with the last event, and the
+//! stored checkpoint of the head carrying the ledger's valid signature.
+//! Names the first bad sequence.
 
 use std::path::Path;
 
 use efa_proto::Hash;
+
+use efa_trust::PublicKey;
 
 use crate::store::{LedgerStore, StoreError};
 
@@ -13,6 +16,9 @@ use crate::store::{LedgerStore, StoreError};
 pub struct ChainReport {
     pub events: u64,
     pub head_hash: Hash,
+    /// Whether the head's stored checkpoint was signed by the key checked
+    /// against; `false` for a log written before checkpoints were signed.
+    pub checkpoint_signed: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -21,15 +27,64 @@ pub enum VerifyError {
     Store(#[from] StoreError),
     #[error("event {seq}: {problem}")]
     Broken { seq: u64, problem: String },
+    #[error("the ledger's public key: {0}")]
+    Key(#[from] efa_trust::KeyError),
 }
 
 const PAGE_LEN: usize = 10_000;
 
 /// Verifies the log of the ledger whose data lives in `data_dir`, without
-/// changing it.
-pub fn verify(data_dir: &Path) -> Result<ChainReport, VerifyError> {
+/// changing it, and its checkpoint against `key` (by default the public
+/// key the ledger wrote into the data dir).
+pub fn verify(data_dir: &Path, key: Option<&PublicKey>) -> Result<ChainReport, VerifyError> {
     let store = LedgerStore::open_to_read(data_dir)?;
-    verify_store(&store)
+    let report = verify_store(&store)?;
+    let from_dir;
+    let key = match key {
+        Some(key) => Some(key),
+        None => {
+            from_dir = std::fs::read_to_string(data_dir.join(crate::keys::PUBLIC_KEY_FILE))
+                .ok()
+                .map(|text| PublicKey::parse(&text))
+                .transpose()?;
+            from_dir.as_ref()
+        }
+    };
+    verify_checkpoint(&store, report, key)
+}
+
+/// Checks the stored checkpoint of the head: it must name the head and
+/// carry `key`'s signature. A log without a stored checkpoint (written
+/// before they were signed) passes unsigned unless a key was given.
+fn verify_checkpoint(
+    store: &LedgerStore,
+    mut report: ChainReport,
+    key: Option<&PublicKey>,
+) -> Result<ChainReport, VerifyError> {
+    let broken = |problem: &str| VerifyError::Broken {
+        seq: report.events,
+        problem: problem.to_owned(),
+    };
+    let Some(checkpoint) = store.checkpoint()? else {
+        if report.events > 0 && key.is_some() {
+            return Err(broken("no signed checkpoint of the head is stored"));
+        }
+        return Ok(report);
+    };
+    let Some(key) = key else {
+        return Err(broken("no public key to check the signed checkpoint with"));
+    };
+    if checkpoint.seq != report.events || checkpoint.hash != report.head_hash {
+        return Err(broken("the signed checkpoint is not the head"));
+    }
+    if !efa_trust::verify_checkpoint(key, &checkpoint) {
+        return Err(broken(&format!(
+            "the checkpoint's signature is not valid for key {}",
+            key.key_id()
+        )));
+    }
+    report.checkpoint_signed = true;
+    Ok(report)
 }
 
 pub fn verify_store(store: &LedgerStore) -> Result<ChainReport, VerifyError> {
@@ -79,5 +134,6 @@ pub fn verify_store(store: &LedgerStore) -> Result<ChainReport, VerifyError> {
     Ok(ChainReport {
         events,
         head_hash: prev_hash,
+        checkpoint_signed: false,
     })
 }

@@ -78,6 +78,8 @@ pub struct Writer {
     head: Head,
     last_recorded: Timestamp,
     published_head: watch::Sender<u64>,
+    /// Signs each group commit's head as the ledger's checkpoint.
+    key: Arc<efa_trust::SigningKey>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -89,13 +91,18 @@ impl std::fmt::Debug for Writer {
 }
 
 impl Writer {
-    pub fn new(store: Arc<LedgerStore>, head_tx: watch::Sender<u64>) -> Result<Self, StoreError> {
-        Self::with_clock(store, head_tx, Box::new(wall_clock))
+    pub fn new(
+        store: Arc<LedgerStore>,
+        head_tx: watch::Sender<u64>,
+        key: Arc<efa_trust::SigningKey>,
+    ) -> Result<Self, StoreError> {
+        Self::with_clock(store, head_tx, key, Box::new(wall_clock))
     }
 
     pub fn with_clock(
         store: Arc<LedgerStore>,
         head_tx: watch::Sender<u64>,
+        key: Arc<efa_trust::SigningKey>,
         clock: Clock,
     ) -> Result<Self, StoreError> {
         let head = store.head()?;
@@ -113,6 +120,7 @@ impl Writer {
             head,
             last_recorded,
             published_head: head_tx,
+            key,
         })
     }
 
@@ -204,6 +212,11 @@ impl Writer {
         let durable = pending.batch.is_empty
             || {
                 pending.batch.put_head(&pending.head);
+                pending.batch.put_checkpoint(efa_trust::sign_checkpoint(
+                    &self.key,
+                    pending.head.seq,
+                    &pending.head.hash,
+                ));
                 let batch = std::mem::take(&mut pending.batch);
                 match self.store.commit(batch) {
                     Ok(()) => true,
@@ -345,6 +358,12 @@ fn replay(record: CommandRecord, fingerprint: &Hash) -> CommandReply {
     }
 }
 
+/// A fresh ledger key for unit tests.
+#[cfg(test)]
+pub(crate) fn test_key() -> Arc<efa_trust::SigningKey> {
+    Arc::new(efa_trust::SigningKey::generate("ledger").expect("a valid key id"))
+}
+
 #[cfg(test)]
 mod tests {
     use efa_proto::*;
@@ -382,7 +401,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
         let (head_tx, head_rx) = watch::channel(0);
-        let mut writer = Writer::new(store.clone(), head_tx).unwrap();
+        let mut writer = Writer::new(store.clone(), head_tx, crate::writer::test_key()).unwrap();
         let erfurt = Ags::parse("16051000").unwrap();
         let service = ServiceId::parse("wohngeld-antrag").unwrap();
         let announce = Command::AnnounceService(AnnounceService {

@@ -16,4 +16,7 @@ pub use chain::{ChainBreak, sign_checkpoint, verify_chain, verify_checkpoint};
 pub use command::{open_command, sign_command};
 pub use export::{ExportReport, verify_export, write_export};
 pub use keys::{KeyError, PublicKey, SigningKey};
-pub use signers::{Scope, SignerSource, TrustedSigner, TrustedSigners};
+pub use signers::{
+    Scope, SignerSource, TRUSTED_SIGNERS_FILE, TrustedSigner, TrustedSigners,
+    ensure_trusted_signer, secrets_dir,
+};

@@ -243,6 +243,34 @@ fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
+/// Where a data dir keeps its secret keys.
+pub fn secrets_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("secrets")
+}
+
+/// Loads (or creates) the secret key `secrets/<file>` of `data_dir` and
+/// adds its public key with `scope` to the data dir's trusted signer list
+/// unless that list names the key id already (an administrator's change
+/// to the list stays): how `efa up` sets up its gateway and operator keys.
+pub fn ensure_trusted_signer(
+    data_dir: &Path,
+    file: &str,
+    key_id: &str,
+    scope: Scope,
+) -> Result<crate::keys::SigningKey, KeyError> {
+    let key = crate::keys::SigningKey::load_or_create(&secrets_dir(data_dir).join(file), key_id)?;
+    let path = data_dir.join(TRUSTED_SIGNERS_FILE);
+    let mut list = TrustedSigners::load(&path)?;
+    if list.get(key.key_id()).is_none() {
+        list.put(TrustedSigner {
+            key: key.public(),
+            scope,
+        });
+        list.save(&path)?;
+    }
+    Ok(key)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -48,18 +48,19 @@ pub struct AppState {
     pub web: Arc<crate::web::WebState>,
     /// Requests per client address on the API.
     pub limiter: Arc<crate::rate_limit::RequestLimiter>,
+    /// Signs every command for the principal this gateway authenticated;
+    /// the ledger takes only commands signed by a key it trusts.
+    pub signer: Arc<efa_trust::SigningKey>,
 }
 
 impl AppState {
-    /// Sends a command to the ledger.
+    /// Sends a command to the ledger, signed with the gateway's key.
     pub async fn command(&self, envelope: &CommandEnvelope) -> Result<CommandReply, ApiError> {
-        Ok(efa_runtime::request(
-            &self.nats,
-            subjects::COMMAND,
-            envelope,
-            self.request_timeout,
+        let signed = efa_trust::sign_command(&self.signer, envelope);
+        Ok(
+            efa_runtime::request(&self.nats, subjects::COMMAND, &signed, self.request_timeout)
+                .await?,
         )
-        .await?)
     }
 
     /// Asks the projector.
