@@ -7,5 +7,6 @@
 mod announce;
 mod browser;
 mod system;
+mod trust;
 mod views;
 mod webdriver;

@@ -8,6 +8,7 @@
 
 mod adoptions;
 mod health;
+mod ledger;
 mod participants;
 mod places;
 mod read;
@@ -28,6 +29,7 @@ use efa_proto::{CommandEnvelope, CommandReply, Query, QueryReply, subjects};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::limit::RequestBodyLimitLayer;
 
+pub use ledger::EXPORT_LIMIT_MAX;
 pub use places::STALLED_DAYS_DEFAULT;
 pub use views::{HISTORY_LIMIT_MAX, PAGE_LIMIT_MAX};
 
@@ -183,6 +185,8 @@ fn view_routes() -> Vec<Endpoint> {
         endpoint(M::GET, "/api/v1/lands/{land}/stalled", places::stalled),
         endpoint(M::GET, "/api/v1/reuse", places::reuse),
         endpoint(M::GET, "/api/v1/history", views::all_history),
+        endpoint(M::GET, "/api/v1/ledger/checkpoint", ledger::checkpoint),
+        endpoint(M::GET, "/api/v1/ledger/export", ledger::export),
         endpoint(M::GET, "/api/v1/openapi.json", openapi),
     ]
 }
