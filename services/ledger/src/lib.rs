@@ -21,6 +21,24 @@ use tokio::sync::{mpsc, watch};
 
 pub use verify::{ChainReport, VerifyError, verify, verify_store};
 
+/// For `benches/append.rs` only: a ledger started while this is set takes
+/// unsigned commands and signs no checkpoints, the baseline against which
+/// the bench measures what signing costs.
+#[cfg(feature = "unsigned-bench")]
+#[doc(hidden)]
+pub static UNSIGNED_FOR_BENCH: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this ledger checks and makes signatures (always, unless the
+/// bench's baseline asks otherwise).
+fn signatures_on() -> bool {
+    #[cfg(feature = "unsigned-bench")]
+    if UNSIGNED_FOR_BENCH.load(std::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
+    true
+}
+
 /// Commands waiting for the writer; beyond this, callers wait (bounded).
 const QUEUE_LEN_MAX: usize = 8192;
 /// Requests handled concurrently per endpoint.
@@ -58,6 +76,7 @@ pub struct Ledger {
     service: async_nats::service::Service,
     key: Arc<efa_trust::SigningKey>,
     signers: Arc<efa_trust::SignerSource>,
+    signatures: bool,
 }
 
 impl Ledger {
@@ -77,7 +96,11 @@ impl Ledger {
         let key = keys::ledger_key(&config.data_dir)?;
         let signers = keys::signers(&config.data_dir)?;
         let (head_tx, head) = watch::channel(0);
-        let writer = writer::Writer::new(store.clone(), head_tx, key.clone())?;
+        let signatures = signatures_on();
+        let mut writer = writer::Writer::new(store.clone(), head_tx, key.clone())?;
+        if !signatures {
+            writer.sign_no_checkpoints();
+        }
         let (queue, queue_rx) = mpsc::channel(QUEUE_LEN_MAX);
         let writer = std::thread::Builder::new()
             .name("ledger-writer".into())
@@ -102,6 +125,7 @@ impl Ledger {
             service,
             key,
             signers,
+            signatures,
         })
     }
 
@@ -137,11 +161,12 @@ impl Ledger {
 
         let queue = self.queue.clone();
         let signers = self.signers.clone();
+        let signatures = self.signatures;
         let command_task = tokio::spawn(efa_runtime::endpoint::serve(
             commands,
             IN_FLIGHT_MAX,
             shutdown.clone(),
-            move |p| handlers::handle_command(queue.clone(), signers.clone(), p),
+            move |p| handlers::handle_command(queue.clone(), signers.clone(), signatures, p),
         ));
         let (store, key) = (self.store.clone(), self.key.clone());
         let read_task = tokio::spawn(efa_runtime::endpoint::serve(
@@ -161,7 +186,7 @@ impl Ledger {
         let relay_task = tokio::spawn(relay::run(
             js,
             self.store.clone(),
-            self.key.clone(),
+            self.signatures.then(|| self.key.clone()),
             self.head.clone(),
             self.published_tx,
             shutdown.clone(),

@@ -52,7 +52,7 @@ enum RelayError {
 pub async fn run(
     js: jetstream::Context,
     store: Arc<LedgerStore>,
-    key: Arc<efa_trust::SigningKey>,
+    key: Option<Arc<efa_trust::SigningKey>>,
     mut head: watch::Receiver<u64>,
     published: watch::Sender<u64>,
     shutdown: CancellationToken,
@@ -66,7 +66,7 @@ pub async fn run(
             }),
             Some(from) => {
                 let head_seq = *head.borrow();
-                publish_window(&js, &store, &key, from, head_seq)
+                publish_window(&js, &store, key.as_deref(), from, head_seq)
                     .await
                     .map(|seq| {
                         confirmed = Some(seq);
@@ -172,7 +172,7 @@ async fn first_disagreement(
 async fn publish_window(
     js: &jetstream::Context,
     store: &LedgerStore,
-    key: &efa_trust::SigningKey,
+    key: Option<&efa_trust::SigningKey>,
     from: u64,
     head: u64,
 ) -> Result<u64, RelayError> {
@@ -198,7 +198,9 @@ async fn publish_window(
             .payload(encoded.into())
             .message_id(event.record.event_id.to_string())
             .expected_last_sequence(event.record.seq - 1);
-        if event.record.seq == last_seq {
+        if let Some(key) = key
+            && event.record.seq == last_seq
+        {
             let checkpoint = efa_trust::sign_checkpoint(key, last_seq, &event.hash);
             message = message.header(
                 efa_proto::trust::CHECKPOINT_HEADER,

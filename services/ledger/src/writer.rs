@@ -80,6 +80,7 @@ pub struct Writer {
     published_head: watch::Sender<u64>,
     /// Signs each group commit's head as the ledger's checkpoint.
     key: Arc<efa_trust::SigningKey>,
+    sign_checkpoints: bool,
 }
 
 impl std::fmt::Debug for Writer {
@@ -121,7 +122,13 @@ impl Writer {
             last_recorded,
             published_head: head_tx,
             key,
+            sign_checkpoints: true,
         })
+    }
+
+    /// Stores no signed checkpoints (the bench's unsigned baseline only).
+    pub(crate) fn sign_no_checkpoints(&mut self) {
+        self.sign_checkpoints = false;
     }
 
     /// Runs until every sender is gone, or until a group commit fails (then
@@ -212,11 +219,13 @@ impl Writer {
         let durable = pending.batch.is_empty
             || {
                 pending.batch.put_head(&pending.head);
-                pending.batch.put_checkpoint(efa_trust::sign_checkpoint(
-                    &self.key,
-                    pending.head.seq,
-                    &pending.head.hash,
-                ));
+                if self.sign_checkpoints {
+                    pending.batch.put_checkpoint(efa_trust::sign_checkpoint(
+                        &self.key,
+                        pending.head.seq,
+                        &pending.head.hash,
+                    ));
+                }
                 let batch = std::mem::take(&mut pending.batch);
                 match self.store.commit(batch) {
                     Ok(()) => true,
