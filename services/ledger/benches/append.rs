@@ -5,7 +5,9 @@
 //! `EFA_BENCH_COMMANDS` sets the number of commands per ledger run. With
 //! `--features unsigned-bench` it also runs a second ledger, in the same
 //! run on its own nats-server, that neither checks command signatures nor
-//! signs checkpoints: the baseline for what signing costs.
+//! signs checkpoints: the baseline for what signing costs. It runs after
+//! the signed ledger, or before it with `EFA_BENCH_UNSIGNED_FIRST=1`, so
+//! that the order's share of a difference can be seen.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -174,6 +176,11 @@ async fn main() {
     let client = async_nats::connect(nats.url()).await.expect("connect");
     let jetstream = raw_jetstream(&client, count).await;
 
+    let unsigned_first = std::env::var_os("EFA_BENCH_UNSIGNED_FIRST").is_some();
+    let mut unsigned = Vec::new();
+    if unsigned_first {
+        unsigned = unsigned_baseline(count, &scratch).await;
+    }
     let signer = efa_trust::ensure_trusted_signer(
         &scratch.join("ledger"),
         "gateway.key",
@@ -230,7 +237,16 @@ async fn main() {
     shutdown.cancel();
     let _ = task.await;
     print_signature_rates();
-    unsigned_baseline(count, &scratch, &rates).await;
+    if !unsigned_first {
+        unsigned = unsigned_baseline(count, &scratch).await;
+    }
+    if !unsigned.is_empty() {
+        println!();
+        println!("{:<22} {:>24}", "ledger, in flight", "signed / unsigned");
+        for ((in_flight, signed), (_, plain)) in rates.iter().zip(&unsigned) {
+            println!("{:<22} {:>23.2}x", in_flight, signed / plain);
+        }
+    }
 }
 
 /// Ed25519 on one core: what one command costs the gateway (sign) and
@@ -259,7 +275,7 @@ fn print_signature_rates() {
 /// The same ledger rows without signatures, on a fresh nats-server and
 /// data dir in the same run.
 #[cfg(feature = "unsigned-bench")]
-async fn unsigned_baseline(count: usize, scratch: &std::path::Path, signed: &[(usize, f64)]) {
+async fn unsigned_baseline(count: usize, scratch: &std::path::Path) -> Vec<(usize, f64)> {
     efa_ledger::UNSIGNED_FOR_BENCH.store(true, std::sync::atomic::Ordering::Relaxed);
     let nats = TestNats::start();
     let client = async_nats::connect(nats.url()).await.expect("connect");
@@ -274,28 +290,27 @@ async fn unsigned_baseline(count: usize, scratch: &std::path::Path, signed: &[(u
     let shutdown = Shutdown::new();
     let task = tokio::spawn(ledger.run(shutdown.clone()));
     tokio::time::sleep(Duration::from_millis(200)).await;
-    println!();
-    println!(
-        "{:<58} {:>12} {:>12}",
-        "same run, no signatures (baseline)", "per second", "signed/this"
-    );
     let mut offset = 0;
-    for (in_flight, signed_rate) in signed {
-        let n = if *in_flight == 1 { count / 10 } else { count };
-        let (rate, _) = ledger_appends(&client, None, offset, n, *in_flight).await;
+    let mut rates = Vec::new();
+    for in_flight in [1, 64, 256] {
+        let n = if in_flight == 1 { count / 10 } else { count };
+        let (rate, _) = ledger_appends(&client, None, offset, n, in_flight).await;
         offset += n;
         println!(
-            "{:<58} {:>12.0} {:>11.2}x",
-            format!("ledger without signatures, {in_flight} in flight"),
+            "{:<58} {:>12.0}",
+            format!("ledger without signatures (baseline), {in_flight} in flight"),
             rate,
-            signed_rate / rate
         );
+        rates.push((in_flight, rate));
     }
     shutdown.cancel();
     let _ = task.await;
+    efa_ledger::UNSIGNED_FOR_BENCH.store(false, std::sync::atomic::Ordering::Relaxed);
+    rates
 }
 
 #[cfg(not(feature = "unsigned-bench"))]
-async fn unsigned_baseline(_: usize, _: &std::path::Path, _: &[(usize, f64)]) {
+async fn unsigned_baseline(_: usize, _: &std::path::Path) -> Vec<(usize, f64)> {
     println!("(the unsigned baseline runs with --features unsigned-bench)");
+    Vec::new()
 }

@@ -47,7 +47,10 @@ fn main() {
         assert!(efa_trust::verify_checkpoint(&public, &checkpoint));
     }
     let verifies = count as f64 / started.elapsed().as_secs_f64();
-    println!("{:<52} {:>12.0}", "Ed25519 checkpoint verifications/s, one core", verifies);
+    println!(
+        "{:<52} {:>12.0}",
+        "Ed25519 checkpoint verifications/s, one core", verifies
+    );
 
     for window in [1usize, 256, 1000] {
         let checkpoints: Vec<_> = events
