@@ -39,45 +39,53 @@ const PAGE_LEN: usize = 10_000;
 pub fn verify(data_dir: &Path, key: Option<&PublicKey>) -> Result<ChainReport, VerifyError> {
     let store = LedgerStore::open_to_read(data_dir)?;
     let report = verify_store(&store)?;
-    let from_dir;
-    let key = match key {
-        Some(key) => Some(key),
-        None => {
-            from_dir = std::fs::read_to_string(data_dir.join(crate::keys::PUBLIC_KEY_FILE))
-                .ok()
-                .map(|text| PublicKey::parse(&text))
-                .transpose()?;
-            from_dir.as_ref()
-        }
+    let checkpoint = match key {
+        Some(key) => Expect::Required(key.clone()),
+        None => match std::fs::read_to_string(data_dir.join(crate::keys::PUBLIC_KEY_FILE)) {
+            Ok(text) => Expect::IfStored(PublicKey::parse(&text)?),
+            Err(_) => Expect::Nothing,
+        },
     };
-    verify_checkpoint(&store, report, key)
+    verify_checkpoint(&store, report, checkpoint)
+}
+
+/// What the check expects of the stored checkpoint.
+enum Expect {
+    /// A key was given: the head must be signed by it.
+    Required(PublicKey),
+    /// The data dir's own key: a stored checkpoint must be signed by it; a
+    /// log written before checkpoints were signed has none yet (until the
+    /// ledger's next commit).
+    IfStored(PublicKey),
+    /// No key at all: a stored checkpoint cannot be checked.
+    Nothing,
 }
 
 /// Checks the stored checkpoint of the head: it must name the head and
-/// carry `key`'s signature. A log without a stored checkpoint (written
-/// before they were signed) passes unsigned unless a key was given.
+/// carry the expected key's signature.
 fn verify_checkpoint(
     store: &LedgerStore,
     mut report: ChainReport,
-    key: Option<&PublicKey>,
+    expect: Expect,
 ) -> Result<ChainReport, VerifyError> {
     let broken = |problem: &str| VerifyError::Broken {
         seq: report.events,
         problem: problem.to_owned(),
     };
-    let Some(checkpoint) = store.checkpoint()? else {
-        if report.events > 0 && key.is_some() {
+    let (checkpoint, key) = match (store.checkpoint()?, expect) {
+        (None, Expect::Required(_)) if report.events > 0 => {
             return Err(broken("no signed checkpoint of the head is stored"));
         }
-        return Ok(report);
-    };
-    let Some(key) = key else {
-        return Err(broken("no public key to check the signed checkpoint with"));
+        (None, _) => return Ok(report),
+        (Some(_), Expect::Nothing) => {
+            return Err(broken("no public key to check the signed checkpoint with"));
+        }
+        (Some(checkpoint), Expect::Required(key) | Expect::IfStored(key)) => (checkpoint, key),
     };
     if checkpoint.seq != report.events || checkpoint.hash != report.head_hash {
         return Err(broken("the signed checkpoint is not the head"));
     }
-    if !efa_trust::verify_checkpoint(key, &checkpoint) {
+    if !efa_trust::verify_checkpoint(&key, &checkpoint) {
         return Err(broken(&format!(
             "the checkpoint's signature is not valid for key {}",
             key.key_id()
