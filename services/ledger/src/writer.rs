@@ -114,7 +114,7 @@ impl Writer {
             None => return Err(StoreError::MissingEvent { seq: head.seq }),
         };
         head_tx.send_replace(head.seq);
-        Ok(Self {
+        let writer = Self {
             store,
             clock,
             failed: false,
@@ -123,7 +123,34 @@ impl Writer {
             published_head: head_tx,
             key,
             sign_checkpoints: true,
-        })
+        };
+        writer.sign_head_if_unsigned()?;
+        Ok(writer)
+    }
+
+    /// A log written before checkpoints were signed (or under another
+    /// key) gets its head signed now, so that `efa verify` finds it signed
+    /// without waiting for the next command.
+    fn sign_head_if_unsigned(&self) -> Result<(), StoreError> {
+        if self.head.seq == 0 {
+            return Ok(());
+        }
+        let current = self.store.checkpoint()?;
+        let signed = current.is_some_and(|checkpoint| {
+            checkpoint.seq == self.head.seq
+                && checkpoint.hash == self.head.hash
+                && efa_trust::verify_checkpoint(&self.key.public(), &checkpoint)
+        });
+        if signed {
+            return Ok(());
+        }
+        let mut batch = WriteBatch::new();
+        batch.put_checkpoint(efa_trust::sign_checkpoint(
+            &self.key,
+            self.head.seq,
+            &self.head.hash,
+        ));
+        self.store.commit(batch)
     }
 
     /// Stores no signed checkpoints (the bench's unsigned baseline only).
@@ -463,5 +490,36 @@ mod tests {
         );
         assert_eq!(*head_rx.borrow(), 3);
         assert_eq!(crate::verify::verify_store(&store).unwrap().events, 3);
+    }
+
+    /// A log whose head was never signed (written before checkpoints were)
+    /// gets it signed when a writer opens it, with the writer's key.
+    #[test]
+    fn an_unsigned_head_is_signed_when_the_writer_opens_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
+        let key = test_key();
+        {
+            let mut writer = Writer::new(store.clone(), watch::channel(0).0, key.clone()).unwrap();
+            writer.sign_no_checkpoints();
+            let (a, _) = submit(
+                1,
+                "admin",
+                Command::RegisterKreis(RegisterKreis {
+                    key: KreisKey::parse("16051").unwrap(),
+                    name: "Erfurt".into(),
+                    population: None,
+                }),
+            );
+            writer.commit_group(vec![a]);
+        }
+        assert_eq!(store.checkpoint().unwrap(), None);
+        let _writer = Writer::new(store.clone(), watch::channel(0).0, key.clone()).unwrap();
+        let checkpoint = store.checkpoint().unwrap().unwrap();
+        assert_eq!(
+            (checkpoint.seq, checkpoint.hash),
+            (1, store.head().unwrap().hash)
+        );
+        assert!(efa_trust::verify_checkpoint(&key.public(), &checkpoint));
     }
 }
