@@ -19,6 +19,7 @@ pub mod reply;
 pub mod service;
 pub mod subjects;
 pub mod time;
+pub mod trust;
 pub mod views;
 
 pub use actor::Actor;
@@ -38,3 +39,6 @@ pub use rejection::{ForbiddenReason, Rejection};
 pub use reply::{Accepted, CommandReply, EventsPage, ReadEvents, ReadReply};
 pub use service::{Channel, CostModel, Reifegrad, ServiceStatus};
 pub use time::{Date, Timestamp};
+pub use trust::{
+    CheckpointRequest, LedgerCheckpoint, SignedCheckpoint, SignedCommand, SignedEventsPage,
+};

@@ -92,6 +92,19 @@ pub enum Rejection {
     /// the server's `max_payload`); ask for a smaller page.
     #[error("answer of {bytes} bytes exceeds the message limit of {max}")]
     AnswerTooLarge { bytes: u64, max: u64 },
+    /// A command without a signature: the ledger takes only commands
+    /// signed by a gateway or operator tool it trusts.
+    #[error("unsigned command")]
+    Unsigned,
+    /// The command is signed with a key the ledger does not trust.
+    #[error("unknown signer key {key_id}")]
+    UnknownSigner { key_id: String },
+    /// The signature does not match the envelope and the named key.
+    #[error("bad signature by key {key_id}")]
+    BadSignature { key_id: String },
+    /// The signer may not vouch for this principal.
+    #[error("signer key {key_id} may not vouch for {principal}")]
+    SignerNotAllowed { key_id: String, principal: String },
 }
 
 impl Rejection {
@@ -111,6 +124,10 @@ impl Rejection {
             Self::InvalidState { .. } => "invalid-state",
             Self::Busy { .. } => "busy",
             Self::AnswerTooLarge { .. } => "answer-too-large",
+            Self::Unsigned => "unsigned",
+            Self::UnknownSigner { .. } => "unknown-signer",
+            Self::BadSignature { .. } => "bad-signature",
+            Self::SignerNotAllowed { .. } => "signer-not-allowed",
         }
     }
 

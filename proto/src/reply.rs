@@ -36,8 +36,22 @@ pub struct ReadEvents {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReadReply {
+    /// A page without a signature (written by older ledgers only).
     Events(EventsPage),
     Rejected(Rejection),
+    /// A page with the ledger's signed checkpoint at its last event.
+    SignedEvents(crate::trust::SignedEventsPage),
+}
+
+impl ReadReply {
+    /// The page, signed or not, or the rejection.
+    pub fn into_page(self) -> Result<EventsPage, Rejection> {
+        match self {
+            Self::Events(page) => Ok(page),
+            Self::SignedEvents(signed) => Ok(signed.page),
+            Self::Rejected(rejection) => Err(rejection),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,9 +1,13 @@
 //! NATS subject and stream names: the one place they are spelt.
 
-/// Commands to the ledger (request/reply, `CommandEnvelope` -> `CommandReply`).
+/// Commands to the ledger (request/reply, `SignedCommand` -> `CommandReply`).
 pub const COMMAND: &str = "efa.cmd";
 /// The ledger's read API (`ReadEvents` -> `ReadReply`).
 pub const LEDGER_READ: &str = "efa.ledger.read";
+/// The ledger's public key and latest signed checkpoint
+/// (`CheckpointRequest` -> `LedgerCheckpoint`; served by the ledger, asked
+/// by the projector, the gateway and the operator).
+pub const LEDGER_CHECKPOINT: &str = "efa.ledger.checkpoint";
 /// Queries to the projectors (`Query` -> `QueryReply`).
 pub const QUERY: &str = "efa.q.views";
 /// Prefix of event subjects; the full subject is `efa.evt.<stream>`.
@@ -30,10 +34,6 @@ pub const PROJECTOR_REBUILD: &str = "efa.projector.rebuild";
 /// seconds; core NATS, so a slow or absent reader loses nothing that
 /// matters).
 pub const PROJECTOR_REBUILD_PROGRESS: &str = "efa.projector.rebuild.progress";
-
-/// The ledger's latest signed checkpoint (request/reply, served by the
-/// ledger; asked by the projector, the gateway and the operator).
-pub const LEDGER_CHECKPOINT: &str = "efa.ledger.checkpoint";
 
 // NATS's own subject spaces, named here because the registry's NATS
 // permissions (`efa_runtime::auth`) grant parts of them.

@@ -364,3 +364,73 @@ const GOLDEN_PAGED_REPLIES: [&str; 9] = [
     "011304e80f0000f2c00100",
     "01140305000101040102f4b9020101",
 ];
+
+/// The signed messages of the trust boundary, and the rejections added
+/// with them (appended after `AnswerTooLarge`, so older ones keep their
+/// bytes).
+#[test]
+fn trust_messages() {
+    let checkpoint = SignedCheckpoint {
+        seq: 300,
+        hash: [0xab; 32],
+        key_id: "ledger".into(),
+        signature: vec![0x5a; 64],
+    };
+    check(&checkpoint, GOLDEN_SIGNED_CHECKPOINT);
+    let command = SignedCommand {
+        envelope: encode(&samples::command_envelope()),
+        key_id: "gateway".into(),
+        signature: vec![0x11; 64],
+    };
+    check(&command, GOLDEN_SIGNED_COMMAND);
+    let page = ReadReply::SignedEvents(SignedEventsPage {
+        page: EventsPage {
+            events: vec![samples::sealed_event()],
+            head_seq: 9,
+        },
+        checkpoint: Some(checkpoint.clone()),
+    });
+    check(&page, GOLDEN_SIGNED_PAGE);
+    check(&CheckpointRequest, GOLDEN_CHECKPOINT_REQUEST);
+    let published = LedgerCheckpoint {
+        key_id: "ledger".into(),
+        public_key: vec![0x77; 32],
+        checkpoint: Some(checkpoint),
+    };
+    check(&published, GOLDEN_LEDGER_CHECKPOINT);
+    let rejections = [
+        Rejection::Unsigned,
+        Rejection::UnknownSigner { key_id: "k".into() },
+        Rejection::BadSignature { key_id: "k".into() },
+        Rejection::SignerNotAllowed {
+            key_id: "k".into(),
+            principal: "admin".into(),
+        },
+    ];
+    let goldens: Vec<String> = rejections
+        .into_iter()
+        .map(|r| hex::encode(encode(&CommandReply::Rejected(r))))
+        .collect();
+    assert_eq!(goldens, GOLDEN_TRUST_REJECTIONS);
+    assert_eq!(
+        SignedCheckpoint::signed_bytes(1, &[2; 32]),
+        [
+            b"efa-registry checkpoint v1\0".as_slice(),
+            &1u64.to_be_bytes(),
+            &[2; 32]
+        ]
+        .concat()
+    );
+}
+
+const GOLDEN_SIGNED_CHECKPOINT: &str = "01ac02abababababababababababababababababababababababababababababababab066c6564676572405a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+const GOLDEN_SIGNED_COMMAND: &str = "019a0101c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0000d01000188a30200176469676974616c652d62617567656e65686d6967756e67174469676974616c652042617567656e65686d6967756e670d01094f5a472d3130303539010e39393132313030313030303030300e426175656e202620576f686e656e1b4c616e64204d65636b6c656e627572672d566f72706f6d6d65726e0103020d031001030407676174657761794011111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111";
+const GOLDEN_SIGNED_PAGE: &str = "0102010101e0e0e0e0e0e0e0e0e0e0e0e0e0e0e0e000176469676974616c652d62617567656e65686d6967756e67018080acbeedf2db0588a302000dc0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0000000000000000000000000000000000000000000000000000000000000000000176469676974616c652d62617567656e65686d6967756e67174469676974616c652042617567656e65686d6967756e670d01094f5a472d3130303539010e39393132313030313030303030300e426175656e202620576f686e656e1b4c616e64204d65636b6c656e627572672d566f72706f6d6d65726e0103020d031001030432ceafd53937f7ebd68c365010ce34701d905bb36384a1c8beee5fc6fcd271c40901ac02abababababababababababababababababababababababababababababababab066c6564676572405a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+const GOLDEN_CHECKPOINT_REQUEST: &str = "01";
+const GOLDEN_LEDGER_CHECKPOINT: &str = "01066c656467657220777777777777777777777777777777777777777777777777777777777777777701ac02abababababababababababababababababababababababababababababababab066c6564676572405a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
+const GOLDEN_TRUST_REJECTIONS: [&str; 4] = [
+    "01010d",
+    "01010e016b",
+    "01010f016b",
+    "010110016b0561646d696e",
+];

@@ -166,7 +166,7 @@ async fn the_ledger_rejects_an_announcement_for_another_land() {
     let reply: efa_proto::CommandReply = efa_runtime::request(
         &system.client,
         efa_proto::subjects::COMMAND,
-        &envelope,
+        &system.sign(&envelope),
         std::time::Duration::from_secs(10),
     )
     .await

@@ -8,5 +8,6 @@ mod announce;
 mod browser;
 mod pages;
 mod system;
+mod trust;
 mod views;
 mod webdriver;

@@ -28,6 +28,8 @@ pub struct System {
     /// Tokens of the demo principals (`land:04`, `land:16`,
     /// `gemeinde:16051000`, `operator:kiv-thueringen`, `admin`).
     pub demo: std::collections::BTreeMap<&'static str, String>,
+    /// The ledger's data dir (its keys, its trusted signers).
+    pub ledger_dir: std::path::PathBuf,
     shutdown: Shutdown,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -41,9 +43,18 @@ impl System {
             async move { efa_runtime::connect(&url, name).await.unwrap() }
         };
         let shutdown = Shutdown::new();
+        let ledger_dir = nats.scratch_dir("ledger");
+        // As `efa up` does: the gateway's key, trusted for any principal.
+        let gateway_key = efa_trust::ensure_trusted_signer(
+            &ledger_dir,
+            "gateway.key",
+            "gateway",
+            efa_trust::Scope::Any,
+        )
+        .unwrap();
         let ledger = efa_ledger::Ledger::start(
             efa_ledger::LedgerConfig {
-                data_dir: nats.scratch_dir("ledger"),
+                data_dir: ledger_dir.clone(),
             },
             connect("efa-ledger").await,
         )
@@ -77,7 +88,8 @@ impl System {
         };
         let gateway = efa_gateway::Gateway::bind(config, connect("efa-gateway").await)
             .await
-            .unwrap();
+            .unwrap()
+            .with_signing_key(gateway_key);
         let base = format!("http://{}", gateway.local_addr());
         let tasks = vec![
             tokio::spawn({
@@ -101,11 +113,19 @@ impl System {
             bremen,
             thueringen,
             demo,
+            ledger_dir,
             shutdown,
             tasks,
         };
         system.wait_ready().await;
         system
+    }
+
+    /// `envelope` signed with the gateway's key, as the gateway would.
+    pub fn sign(&self, envelope: &efa_proto::CommandEnvelope) -> efa_proto::SignedCommand {
+        let key =
+            efa_trust::SigningKey::load(&self.ledger_dir.join("secrets/gateway.key")).unwrap();
+        efa_trust::sign_command(&key, envelope)
     }
 
     /// The whole system with the reference data and the demo scenario
@@ -114,11 +134,13 @@ impl System {
         let system = Self::start().await;
         let mut seeds = efa_reference::reference_seeds().unwrap();
         seeds.extend(efa_reference::demo::demo_seeds().unwrap());
+        let signer =
+            efa_trust::SigningKey::load(&system.ledger_dir.join("secrets/gateway.key")).unwrap();
         for seed in &seeds {
             let reply: efa_proto::CommandReply = efa_runtime::request(
                 &system.client,
                 efa_proto::subjects::COMMAND,
-                &seed.envelope(),
+                &efa_trust::sign_command(&signer, &seed.envelope()),
                 Duration::from_secs(10),
             )
             .await
@@ -181,9 +203,9 @@ impl System {
         )
         .await
         .unwrap();
-        match reply {
-            efa_proto::ReadReply::Events(page) => page.head_seq,
-            efa_proto::ReadReply::Rejected(r) => panic!("{r}"),
+        match reply.into_page() {
+            Ok(page) => page.head_seq,
+            Err(r) => panic!("{r}"),
         }
     }
 

@@ -17,7 +17,7 @@ async fn load_demo(system: &System) -> u64 {
         let reply: CommandReply = efa_runtime::request(
             &system.client,
             subjects::COMMAND,
-            &seed.envelope(),
+            &system.sign(&seed.envelope()),
             Duration::from_secs(10),
         )
         .await

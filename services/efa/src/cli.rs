@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use efa_runtime::Shutdown;
 use efa_runtime::auth::Role;
@@ -39,10 +39,24 @@ enum Cmd {
         #[command(flatten)]
         connection: OperatorArgs,
     },
-    /// Check the ledger's hash chain offline and name the first bad sequence.
+    /// Check the ledger's hash chain and its signed checkpoint offline and
+    /// name the first bad sequence; with `--export FILE`, check an
+    /// exported history against the ledger's public key instead.
     Verify {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
+        /// The ledger's public key: `<key-id> <hex>`, or a file holding it
+        /// (default for a data dir: its `ledger-public-key.txt`).
+        #[arg(long)]
+        public_key: Option<String>,
+        /// An exported history (`efa export ledger`) to check.
+        #[arg(long)]
+        export: Option<PathBuf>,
+    },
+    /// Signing keys and the ledger's trusted signers.
+    Signer {
+        #[command(subcommand)]
+        command: crate::signers::SignerCmd,
     },
     /// Write a synthetic Germany-scale history into an empty ledger data dir.
     Generate {
@@ -100,24 +114,40 @@ enum ImportCmd {
         mergers: Option<PathBuf>,
         #[command(flatten)]
         connection: OperatorArgs,
+        /// The administration's signing key; by default
+        /// `DATA_DIR/secrets/operator.key` (made by `efa up`).
+        #[arg(long, env = "EFA_SIGNING_KEY")]
+        signing_key: Option<PathBuf>,
     },
     /// Gemeinden and Kreise: `schluessel;name;einwohner;stichtag`.
     Participants {
         file: PathBuf,
         #[command(flatten)]
         connection: OperatorArgs,
+        /// The administration's signing key; by default
+        /// `DATA_DIR/secrets/operator.key` (made by `efa up`).
+        #[arg(long, env = "EFA_SIGNING_KEY")]
+        signing_key: Option<PathBuf>,
     },
     /// An allocation key (Königsteiner Schlüssel): `jahr;land;prozent`.
     Key {
         file: PathBuf,
         #[command(flatten)]
         connection: OperatorArgs,
+        /// The administration's signing key; by default
+        /// `DATA_DIR/secrets/operator.key` (made by `efa up`).
+        #[arg(long, env = "EFA_SIGNING_KEY")]
+        signing_key: Option<PathBuf>,
     },
     /// Services: `kennung;titel;federfuehrend;themenfeld;anbieter;kanal;kostenmodell;status;reifegrad;angekuendigt`.
     Services {
         file: PathBuf,
         #[command(flatten)]
         connection: OperatorArgs,
+        /// The administration's signing key; by default
+        /// `DATA_DIR/secrets/operator.key` (made by `efa up`).
+        #[arg(long, env = "EFA_SIGNING_KEY")]
+        signing_key: Option<PathBuf>,
     },
 }
 
@@ -169,6 +199,10 @@ impl ServiceArgs {
 struct GatewayArgs {
     #[command(flatten)]
     service: ServiceArgs,
+    /// The gateway's signing key; by default `DATA_DIR/secrets/gateway.key`,
+    /// created and trusted in `DATA_DIR` on first start.
+    #[arg(long, env = "EFA_SIGNING_KEY")]
+    signing_key: Option<PathBuf>,
     #[arg(long, env = "EFA_HTTP", default_value = "127.0.0.1:8080")]
     http: SocketAddr,
 }
@@ -209,7 +243,12 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .await
                 .context("start the gateway")?
                 .with_session_key(session_key(data_dir)?)
-                .with_token_file(crate::tokens::table_path(data_dir));
+                .with_token_file(crate::tokens::table_path(data_dir))
+                .with_signing_key(match &args.signing_key {
+                    Some(path) => efa_trust::SigningKey::load(path)
+                        .context("load the gateway's signing key")?,
+                    None => crate::signers::gateway_key(data_dir)?,
+                });
             crate::out::say(&format!("efa-registry: http://{}/", gateway.local_addr()));
             gateway
                 .run(shutdown_on_signal())
@@ -218,7 +257,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Rebuild { connection } => crate::rebuild::run(&connection).await,
         Cmd::Nats { command } => crate::nats_setup::run(command),
-        Cmd::Verify { data_dir } => verify(&data_dir),
+        Cmd::Verify {
+            data_dir,
+            public_key,
+            export,
+        } => crate::verify::run(&data_dir, public_key.as_deref(), export.as_deref()),
+        Cmd::Signer { command } => crate::signers::run(command),
         Cmd::Token { command } => crate::tokens::run(command),
         Cmd::Generate {
             data_dir,
@@ -256,17 +300,47 @@ async fn import(what: ImportCmd) -> Result<()> {
             file,
             mergers,
             connection,
-        } => crate::import::gv100ad(&connection, &file, mergers.as_deref()).await,
-        ImportCmd::Participants { file, connection } => {
-            tabular(&connection, &file, Tabular::Participants).await
+            signing_key,
+        } => {
+            let key = operator_key_path(&connection, signing_key);
+            crate::import::gv100ad(&connection, &file, mergers.as_deref(), &key).await
         }
-        ImportCmd::Key { file, connection } => {
-            tabular(&connection, &file, Tabular::AllocationKey).await
+        ImportCmd::Participants {
+            file,
+            connection,
+            signing_key,
+        } => {
+            let key = operator_key_path(&connection, signing_key);
+            tabular(&connection, &file, Tabular::Participants, &key).await
         }
-        ImportCmd::Services { file, connection } => {
-            tabular(&connection, &file, Tabular::Services).await
+        ImportCmd::Key {
+            file,
+            connection,
+            signing_key,
+        } => {
+            let key = operator_key_path(&connection, signing_key);
+            tabular(&connection, &file, Tabular::AllocationKey, &key).await
+        }
+        ImportCmd::Services {
+            file,
+            connection,
+            signing_key,
+        } => {
+            let key = operator_key_path(&connection, signing_key);
+            tabular(&connection, &file, Tabular::Services, &key).await
         }
     }
+}
+
+/// The administration's signing key: the one named, or the one `efa up`
+/// made in the data directory.
+fn operator_key_path(connection: &OperatorArgs, named: Option<PathBuf>) -> PathBuf {
+    named.unwrap_or_else(|| {
+        connection
+            .data_dir
+            .join("secrets")
+            .join(crate::signers::OPERATOR_KEY_FILE)
+    })
 }
 
 pub fn projector_config(data_dir: PathBuf) -> efa_projector::ProjectorConfig {
@@ -297,27 +371,6 @@ pub fn gateway_config(
         tokens,
         request_timeout: REQUEST_TIMEOUT,
     })
-}
-
-fn verify(data_dir: &std::path::Path) -> Result<()> {
-    match efa_ledger::verify(data_dir) {
-        Ok(report) => {
-            crate::out::say(&format!(
-                "Hash-Kette intakt: {} Ereignisse, Kopf {}",
-                report.events,
-                hex(&report.head_hash)
-            ));
-            Ok(())
-        }
-        Err(efa_ledger::VerifyError::Broken { seq, problem }) => {
-            bail!("Hash-Kette gebrochen bei Sequenz {seq}: {problem}")
-        }
-        Err(error) => Err(error).context("read the ledger"),
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A shutdown token cancelled by Ctrl-C or SIGTERM.

@@ -13,6 +13,8 @@ use anyhow::{Context, Result, bail};
 use efa_proto::{Ags, Event, KreisKey, ReadEvents, ReadReply, subjects};
 use efa_reference::gv100ad::{self, Known};
 
+use crate::signers::KeyRing;
+
 /// What the registry knows about Kreise and municipalities, from the log.
 async fn known(client: &async_nats::Client) -> Result<(Vec<KreisKey>, BTreeMap<Ags, Known>)> {
     let mut kreise = Vec::new();
@@ -31,9 +33,9 @@ async fn known(client: &async_nats::Client) -> Result<(Vec<KreisKey>, BTreeMap<A
         )
         .await
         .context("read the ledger's log")?;
-        let page = match reply {
-            ReadReply::Events(page) => page,
-            ReadReply::Rejected(rejection) => bail!("the ledger refused to read: {rejection}"),
+        let page = match reply.into_page() {
+            Ok(page) => page,
+            Err(rejection) => bail!("the ledger refused to read: {rejection}"),
         };
         let Some(last) = page.events.last() else {
             break;
@@ -89,7 +91,9 @@ pub async fn gv100ad(
     connection: &crate::nats_access::OperatorArgs,
     file: &Path,
     mergers_file: Option<&Path>,
+    signing_key: &Path,
 ) -> Result<()> {
+    let keys = operator_keys(signing_key)?;
     let bytes = std::fs::read(file).with_context(|| format!("read {}", file.display()))?;
     let verzeichnis = match gv100ad::parse(&gv100ad::decode_text(&bytes)) {
         Ok(verzeichnis) => verzeichnis,
@@ -114,7 +118,7 @@ pub async fn gv100ad(
         verzeichnis.gemeinden.len(),
         seeds.len()
     );
-    send_plan(&client, &seeds).await
+    send_plan(&client, &seeds, &keys).await
 }
 
 /// Which of the registry's own CSV formats a file is in.
@@ -131,7 +135,9 @@ pub async fn tabular(
     connection: &crate::nats_access::OperatorArgs,
     file: &Path,
     kind: Tabular,
+    signing_key: &Path,
 ) -> Result<()> {
+    let keys = operator_keys(signing_key)?;
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("read {} (UTF-8 expected)", file.display()))?;
     let parsed = match kind {
@@ -149,14 +155,26 @@ pub async fn tabular(
         }
     };
     let client = connection.connect("efa-import").await?;
-    send_plan(&client, &seeds).await
+    send_plan(&client, &seeds, &keys).await
 }
 
 /// Sends the planned commands with a progress line and a summary.
-async fn send_plan(client: &async_nats::Client, seeds: &[efa_reference::Seed]) -> Result<()> {
+/// The administration's key, which signs every imported command: an
+/// import goes through the ledger's signature check like any other write.
+fn operator_keys(path: &Path) -> Result<KeyRing> {
+    let key = efa_trust::SigningKey::load(path)
+        .with_context(|| format!("load the administration's signing key {}", path.display()))?;
+    KeyRing::operator(key)
+}
+
+async fn send_plan(
+    client: &async_nats::Client,
+    seeds: &[efa_reference::Seed],
+    keys: &KeyRing,
+) -> Result<()> {
     let mut loaded = crate::seed::Loaded::default();
     for (done, chunk) in seeds.chunks(100).enumerate() {
-        let part = crate::seed::load(client, chunk).await?;
+        let part = crate::seed::load(client, chunk, keys).await?;
         loaded.written += part.written;
         loaded.unchanged += part.unchanged;
         loaded.rejected += part.rejected;

@@ -11,8 +11,10 @@ mod nats_setup;
 mod out;
 mod rebuild;
 mod seed;
+mod signers;
 mod tokens;
 mod up;
+mod verify;
 
 use std::process::ExitCode;
 

@@ -1,12 +1,15 @@
 //! Loading seeds (reference data, the demo) through the ledger, like any
 //! other client: each seed is a command with a stable id, so a repeated
-//! load is answered from the ledger's memory and writes nothing.
+//! load is answered from the ledger's memory and writes nothing. Each is
+//! signed like every command, by a key the ledger trusts for its actor.
 
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use efa_proto::{CommandReply, Rejection, subjects};
+use efa_proto::{CommandReply, Rejection, SignedCommand, subjects};
 use efa_reference::Seed;
+
+use crate::signers::KeyRing;
 
 /// What a load did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -19,11 +22,13 @@ pub struct Loaded {
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 const ATTEMPTS_MAX: u32 = 50;
 
-/// Sends every seed in order, retrying while the ledger is not yet there.
-pub async fn load(client: &async_nats::Client, seeds: &[Seed]) -> Result<Loaded> {
+/// Sends every seed in order, each signed by the first key of `keys`
+/// that may vouch for its actor, retrying while the ledger is not yet there.
+pub async fn load(client: &async_nats::Client, seeds: &[Seed], keys: &KeyRing) -> Result<Loaded> {
     let mut loaded = Loaded::default();
     for seed in seeds {
-        match send(client, seed).await? {
+        let signed = efa_trust::sign_command(keys.key_for(&seed.actor)?, &seed.envelope());
+        match send(client, seed, &signed).await? {
             CommandReply::Accepted(accepted) if accepted.replayed => loaded.unchanged += 1,
             CommandReply::Accepted(_) => loaded.written += 1,
             CommandReply::Rejected(Rejection::AlreadyExists { .. }) => loaded.unchanged += 1,
@@ -36,15 +41,18 @@ pub async fn load(client: &async_nats::Client, seeds: &[Seed]) -> Result<Loaded>
     Ok(loaded)
 }
 
-async fn send(client: &async_nats::Client, seed: &Seed) -> Result<CommandReply> {
-    let envelope = seed.envelope();
+async fn send(
+    client: &async_nats::Client,
+    seed: &Seed,
+    signed: &SignedCommand,
+) -> Result<CommandReply> {
     let mut attempt = 0;
     loop {
         attempt += 1;
         match efa_runtime::request::<_, CommandReply>(
             client,
             subjects::COMMAND,
-            &envelope,
+            signed,
             SEND_TIMEOUT,
         )
         .await

@@ -18,6 +18,9 @@ use crate::out::say;
 pub async fn run(args: UpArgs) -> Result<()> {
     std::fs::create_dir_all(&args.data_dir).context("create the data directory")?;
     crate::tokens::close_open_secret_files(&args.data_dir)?;
+    // The signers the ledger trusts exist before it starts.
+    crate::signers::gateway_key(&args.data_dir)?;
+    crate::signers::operator_key(&args.data_dir)?;
     let (nats_url, mut nats_process) = match &args.nats_url {
         Some(url) => (url.clone(), None),
         None => {
@@ -85,7 +88,8 @@ async fn run_services(
             .context("start the gateway")?
             .with_session_key(session_key(&args.data_dir)?)
             .with_rate_limit(args.api_rate_limit, std::time::Duration::from_secs(10))
-            .with_token_file(crate::tokens::table_path(&args.data_dir));
+            .with_token_file(crate::tokens::table_path(&args.data_dir))
+            .with_signing_key(crate::signers::gateway_key(&args.data_dir)?);
     let address = gateway.local_addr();
 
     let ledger_task = tokio::spawn(ledger.run(shutdown.clone()));
@@ -93,7 +97,7 @@ async fn run_services(
     let gateway_task = tokio::spawn(gateway.run(shutdown.clone()));
     if fresh {
         let operator = connect(args, nats_url, Role::Operator).await?;
-        load_seeds(&operator, !args.no_demo).await?;
+        load_seeds(&operator, &args.data_dir, !args.no_demo).await?;
     }
 
     say(&format!(
@@ -135,13 +139,26 @@ fn demo_line(demo_logins: Option<&Path>) -> String {
 }
 
 /// On a fresh data directory: the reference data and, unless declined,
-/// the demo scenario, sent as the operator.
-async fn load_seeds(client: &async_nats::Client, demo: bool) -> Result<()> {
+/// the demo scenario, sent as the operator. The reference data is signed
+/// with the administration's key; the demo's Länder, municipalities and
+/// operator stand for people the gateway would have authenticated, so the
+/// gateway's key signs what the operator key may not.
+async fn load_seeds(client: &async_nats::Client, data_dir: &Path, demo: bool) -> Result<()> {
+    let keys = crate::signers::KeyRing::new(vec![
+        (
+            crate::signers::operator_key(data_dir)?,
+            efa_trust::Scope::parse(crate::signers::OPERATOR_SCOPE)?,
+        ),
+        (
+            crate::signers::gateway_key(data_dir)?,
+            efa_trust::Scope::Any,
+        ),
+    ]);
     let mut seeds = efa_reference::reference_seeds().context("read the reference data")?;
     if demo {
         seeds.extend(efa_reference::demo::demo_seeds().context("read the demo scenario")?);
     }
-    let loaded = crate::seed::load(client, &seeds).await?;
+    let loaded = crate::seed::load(client, &seeds, &keys).await?;
     say(&format!(
         "Referenzdaten{} geladen: {} Ereignisse geschrieben, {} unverändert, {} abgelehnt.",
         if demo { " und Demo" } else { "" },

@@ -101,6 +101,11 @@ impl Gateway {
             web: Arc::new(web::WebState::new(SessionKey::random())),
             limiter: Arc::new(rate_limit::RequestLimiter::default()),
             limits: Arc::new(overload::Limits::default()),
+            // A throwaway key, trusted by no ledger, until the binary
+            // passes the gateway's own (`with_signing_key`).
+            signer: Arc::new(
+                efa_trust::SigningKey::generate("gateway-unregistered").expect("a valid key id"),
+            ),
         };
         Ok(Gateway {
             listener,
@@ -108,6 +113,15 @@ impl Gateway {
             router: routes::router(state.clone()),
             state,
         })
+    }
+
+    /// Signs every command with `key`, which the ledger's trusted signer
+    /// list must name (any principal: the gateway vouches for whoever it
+    /// authenticated by token).
+    pub fn with_signing_key(mut self, key: efa_trust::SigningKey) -> Self {
+        self.state.signer = Arc::new(key);
+        self.router = routes::router(self.state.clone());
+        self
     }
 
     /// Signs web sessions with `key` instead of the random per-process key,

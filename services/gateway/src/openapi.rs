@@ -456,9 +456,62 @@ fn place_read_operation(path: &str) -> Option<Op> {
         .query(&["from_seq", "limit", "gemeinde"])
         .csv(&[]),
         "/api/v1/openapi.json" => openapi_operation(),
+        "/api/v1/ledger/checkpoint" => ledger_checkpoint_operation(),
+        "/api/v1/ledger/export" => ledger_export_operation(),
         _ => return None,
     };
     Some(op)
+}
+
+fn ledger_checkpoint_operation() -> Op {
+    Op(json!({
+        "operationId": "ledgerCheckpoint",
+        "summary": "Öffentlicher Schlüssel des Ledgers und sein zuletzt signierter Stand",
+        "description": "Mit diesem Schlüssel prüft ein Land einen Export offline: \
+            `efa verify --export DATEI --public-key \"<public_key_line>\"`.",
+        "tags": ["Dokumentation"],
+        "security": [],
+        "parameters": [],
+        "responses": {"200": {"description": "Schlüssel und Stand",
+            "content": {"application/json": {"schema": {
+                "type": "object",
+                "required": ["key_id", "public_key", "public_key_line", "checkpoint"],
+                "properties": {
+                    "key_id": {"type": "string"},
+                    "public_key": {"type": "string", "description": "Ed25519, hex"},
+                    "public_key_line": {"type": "string"},
+                    "checkpoint": {"type": ["object", "null"],
+                        "required": ["seq", "hash", "key_id", "signature"],
+                        "properties": {
+                            "seq": {"type": "integer", "minimum": 1},
+                            "hash": {"type": "string"},
+                            "key_id": {"type": "string"},
+                            "signature": {"type": "string"},
+                        }},
+                },
+            }}}}},
+    }))
+    .problems(&[400, 429, 502, 503])
+}
+
+fn ledger_export_operation() -> Op {
+    Op(json!({
+        "operationId": "ledgerExport",
+        "summary": "Ereignisse des Ledgers als offline prüfbarer Export",
+        "description": "Die Ereignisse ab `from_seq` mit dem signierten Stand des letzten; \
+            zu prüfen mit `efa verify --export DATEI --public-key SCHLÜSSEL`.",
+        "tags": ["Dokumentation"],
+        "security": [],
+        "parameters": [
+            {"name": "from_seq", "in": "query", "required": false,
+                "schema": {"type": "integer", "minimum": 0}},
+            {"name": "limit", "in": "query", "required": false,
+                "schema": {"type": "integer", "minimum": 1, "maximum": routes::EXPORT_LIMIT_MAX}},
+        ],
+        "responses": {"200": {"description": "Der Export (Text, eine Zeile je Ereignis)",
+            "content": {"text/plain": {"schema": {"type": "string"}}}}},
+    }))
+    .problems(&[400, 404, 429, 502, 503])
 }
 
 fn openapi_operation() -> Op {

@@ -93,6 +93,12 @@ pub fn rejection_status(rejection: &Rejection, if_match: bool) -> StatusCode {
         Rejection::InvalidState { .. } => StatusCode::CONFLICT,
         Rejection::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         Rejection::AnswerTooLarge { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        // The ledger did not take the gateway's own signature: a setup
+        // fault between the services, not the caller's.
+        Rejection::Unsigned
+        | Rejection::UnknownSigner { .. }
+        | Rejection::BadSignature { .. }
+        | Rejection::SignerNotAllowed { .. } => StatusCode::BAD_GATEWAY,
     }
 }
 
@@ -132,6 +138,13 @@ pub fn rejection_detail(rejection: &Rejection) -> String {
             "Die Antwort wäre mit {bytes} Bytes größer, als eine Nachricht sein darf ({max} Bytes). \
              Bitte eine kleinere Seite abfragen (Parameter „limit“)."
         ),
+        Rejection::Unsigned
+        | Rejection::UnknownSigner { .. }
+        | Rejection::BadSignature { .. }
+        | Rejection::SignerNotAllowed { .. } => format!(
+            "Das Ledger hat die Signatur des Gateways nicht angenommen ({rejection}). \
+             Die Administration muss den Schlüssel des Gateways beim Ledger hinterlegen."
+        ),
     }
 }
 
@@ -148,6 +161,9 @@ fn title(code: &str) -> &'static str {
         "conflict" => "Versionskonflikt",
         "invalid-state" => "Im aktuellen Zustand nicht möglich",
         "idempotency-key-reused" => "Idempotency-Key wiederverwendet",
+        "unsigned" | "unknown-signer" | "bad-signature" | "signer-not-allowed" => {
+            "Signatur nicht angenommen"
+        }
         "unavailable" | "service-unavailable" => "Dienst nicht verfügbar",
         "unauthorized" => "Anmeldung erforderlich",
         "missing-idempotency-key" => "Idempotency-Key fehlt",

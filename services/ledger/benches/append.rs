@@ -9,6 +9,12 @@
 //! gateway's credential, each with its permissions. `EFA_BENCH_NATS_AUTH=off`
 //! is the same without authentication (a second server, the ledger and
 //! the sender on connections of their own), the baseline to compare with.
+//! `EFA_BENCH_COMMANDS` sets the number of commands per ledger run. With
+//! `--features unsigned-bench` it also runs a second ledger, in the same
+//! run on its own nats-server, that neither checks command signatures nor
+//! signs checkpoints: the baseline for what signing costs. It runs after
+//! the signed ledger, or before it with `EFA_BENCH_UNSIGNED_FIRST=1`, so
+//! that the order's share of a difference can be seen.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -69,6 +75,7 @@ fn announce(i: usize) -> CommandEnvelope {
 /// Commands through NATS request/reply into the ledger, `in_flight` at once.
 async fn ledger_appends(
     client: &async_nats::Client,
+    signer: Option<&efa_trust::SigningKey>,
     offset: usize,
     count: usize,
     in_flight: usize,
@@ -77,15 +84,20 @@ async fn ledger_appends(
     let latencies: Vec<Duration> = futures::stream::iter(offset..offset + count)
         .map(|i| {
             let client = client.clone();
+            let envelope = announce(i);
             async move {
                 let sent = Instant::now();
-                let reply: CommandReply = efa_runtime::request(
-                    &client,
-                    subjects::COMMAND,
-                    &announce(i),
-                    Duration::from_secs(30),
-                )
-                .await
+                let timeout = Duration::from_secs(30);
+                // The signature is made per request, as the gateway does.
+                let reply: CommandReply = match signer {
+                    Some(signer) => {
+                        let signed = efa_trust::sign_command(signer, &envelope);
+                        efa_runtime::request(&client, subjects::COMMAND, &signed, timeout).await
+                    }
+                    None => {
+                        efa_runtime::request(&client, subjects::COMMAND, &envelope, timeout).await
+                    }
+                }
                 .expect("the ledger answers");
                 assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
                 sent.elapsed()
@@ -188,6 +200,18 @@ async fn main() {
         }
         _ => (None, client.clone(), client),
     };
+    let unsigned_first = std::env::var_os("EFA_BENCH_UNSIGNED_FIRST").is_some();
+    let mut unsigned = Vec::new();
+    if unsigned_first {
+        unsigned = unsigned_baseline(count, &scratch).await;
+    }
+    let signer = efa_trust::ensure_trusted_signer(
+        &scratch.join("ledger"),
+        "gateway.key",
+        "gateway",
+        efa_trust::Scope::Any,
+    )
+    .expect("a signer for the bench");
     let ledger = Ledger::start(
         LedgerConfig {
             data_dir: scratch.join("ledger"),
@@ -226,7 +250,8 @@ async fn main() {
     let mut rates = Vec::new();
     for in_flight in [1, 64, 256] {
         let n = if in_flight == 1 { count / 10 } else { count };
-        let (rate, mut latencies) = ledger_appends(&client, offset, n, in_flight).await;
+        let (rate, mut latencies) =
+            ledger_appends(&client, Some(&signer), offset, n, in_flight).await;
         offset += n;
         latencies.sort();
         println!(
@@ -241,4 +266,81 @@ async fn main() {
     print_ratios(&rates, [sled_one, sled_hundred, jetstream]);
     shutdown.cancel();
     let _ = task.await;
+    print_signature_rates();
+    if !unsigned_first {
+        unsigned = unsigned_baseline(count, &scratch).await;
+    }
+    if !unsigned.is_empty() {
+        println!();
+        println!("{:<22} {:>24}", "ledger, in flight", "signed / unsigned");
+        for ((in_flight, signed), (_, plain)) in rates.iter().zip(&unsigned) {
+            println!("{:<22} {:>23.2}x", in_flight, signed / plain);
+        }
+    }
+}
+
+/// Ed25519 on one core: what one command costs the gateway (sign) and
+/// the ledger (verify).
+fn print_signature_rates() {
+    let key = efa_trust::SigningKey::generate("bench").expect("a valid key id");
+    let public = key.public();
+    let message = encode(&announce(7));
+    let count = 5_000;
+    let started = Instant::now();
+    let mut signature = Vec::new();
+    for _ in 0..count {
+        signature = key.sign(&message);
+    }
+    let signs = per_second(count, started.elapsed());
+    let started = Instant::now();
+    for _ in 0..count {
+        assert!(public.verifies(&message, &signature));
+    }
+    let verifies = per_second(count, started.elapsed());
+    println!();
+    println!("{:<58} {:>12.0}", "Ed25519 sign, one core", signs);
+    println!("{:<58} {:>12.0}", "Ed25519 verify, one core", verifies);
+}
+
+/// The same ledger rows without signatures, on a fresh nats-server and
+/// data dir in the same run.
+#[cfg(feature = "unsigned-bench")]
+async fn unsigned_baseline(count: usize, scratch: &std::path::Path) -> Vec<(usize, f64)> {
+    efa_ledger::UNSIGNED_FOR_BENCH.store(true, std::sync::atomic::Ordering::Relaxed);
+    let nats = TestNats::start();
+    let client = async_nats::connect(nats.url()).await.expect("connect");
+    let ledger = Ledger::start(
+        LedgerConfig {
+            data_dir: scratch.join("ledger-unsigned"),
+        },
+        client.clone(),
+    )
+    .await
+    .expect("start");
+    let shutdown = Shutdown::new();
+    let task = tokio::spawn(ledger.run(shutdown.clone()));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut offset = 0;
+    let mut rates = Vec::new();
+    for in_flight in [1, 64, 256] {
+        let n = if in_flight == 1 { count / 10 } else { count };
+        let (rate, _) = ledger_appends(&client, None, offset, n, in_flight).await;
+        offset += n;
+        println!(
+            "{:<58} {:>12.0}",
+            format!("ledger without signatures (baseline), {in_flight} in flight"),
+            rate,
+        );
+        rates.push((in_flight, rate));
+    }
+    shutdown.cancel();
+    let _ = task.await;
+    efa_ledger::UNSIGNED_FOR_BENCH.store(false, std::sync::atomic::Ordering::Relaxed);
+    rates
+}
+
+#[cfg(not(feature = "unsigned-bench"))]
+async fn unsigned_baseline(_: usize, _: &std::path::Path) -> Vec<(usize, f64)> {
+    println!("(the unsigned baseline runs with --features unsigned-bench)");
+    Vec::new()
 }

@@ -22,14 +22,17 @@ pub struct BulkLoader {
 impl BulkLoader {
     /// Opens (or creates) the ledger store under `data_dir`; no ledger
     /// service may run on it at the same time (sled locks it).
-    pub fn open(data_dir: &Path, clock: Clock) -> Result<Self, StoreError> {
+    /// The events are signed with the ledger key of `data_dir` (created
+    /// if missing), like the service's.
+    pub fn open(data_dir: &Path, clock: Clock) -> Result<Self, crate::LedgerError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataFile {
             path: data_dir.to_owned(),
             source,
         })?;
         let store = Arc::new(LedgerStore::open(data_dir)?);
         let (head_tx, _head_rx) = watch::channel(0);
-        let writer = Writer::with_clock(store.clone(), head_tx, clock)?;
+        let key = crate::keys::ledger_key(data_dir)?;
+        let writer = Writer::with_clock(store.clone(), head_tx, key, clock)?;
         Ok(Self { store, writer })
     }
 

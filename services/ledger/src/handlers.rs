@@ -1,15 +1,20 @@
-//! The ledger's NATS endpoints: commands (`efa.cmd`) and the read API
-//! (`efa.ledger.read`). Bytes in, bytes out: every request gets an answer,
-//! a malformed one a typed rejection, and nothing reaches the writer that
-//! did not decode.
+//! The ledger's NATS endpoints: commands (`efa.cmd`), the read API
+//! (`efa.ledger.read`) and its public key with the latest checkpoint
+//! (`efa.ledger.checkpoint`). Bytes in, bytes out: every request gets an
+//! answer, a malformed one a typed rejection, and nothing reaches the
+//! writer that did not decode and carry a trusted signer's valid
+//! signature for its actor. Each page read is signed once, at its last
+//! event.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use efa_proto::{
-    CommandEnvelope, CommandReply, EventsPage, ReadEvents, ReadReply, Rejection, codec,
+    CommandEnvelope, CommandReply, EventsPage, LedgerCheckpoint, ReadEvents, ReadReply, Rejection,
+    SignedEventsPage, codec,
 };
+use efa_trust::{SignerSource, SigningKey};
 use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument;
 
@@ -22,12 +27,22 @@ const READ_BYTES_MAX: usize = 900 * 1024;
 /// How long a command may wait for the writer before the caller is told to retry.
 const WRITER_WAIT_MAX: Duration = Duration::from_secs(10);
 
-pub async fn handle_command(queue: mpsc::Sender<Submission>, payload: Bytes) -> Vec<u8> {
-    let envelope: CommandEnvelope = match codec::decode(&payload) {
+pub async fn handle_command(
+    queue: mpsc::Sender<Submission>,
+    signers: Arc<SignerSource>,
+    signatures: bool,
+    payload: Bytes,
+) -> Vec<u8> {
+    let opened = if signatures {
+        efa_trust::open_command(&payload, &signers.current())
+    } else {
+        codec::decode::<CommandEnvelope>(&payload).map_err(Rejection::from)
+    };
+    let envelope = match opened {
         Ok(envelope) => envelope,
-        Err(error) => {
-            tracing::info!(%error, "rejected an undecodable command");
-            return codec::encode(&CommandReply::Rejected(error.into()));
+        Err(rejection) => {
+            tracing::warn!(%rejection, "refused a command without a valid signature");
+            return codec::encode(&CommandReply::Rejected(rejection));
         }
     };
     let span = tracing::info_span!(
@@ -79,15 +94,16 @@ async fn submit(queue: mpsc::Sender<Submission>, envelope: CommandEnvelope) -> C
     }
 }
 
-/// Serves the durable log (the store reads nothing beyond it).
-pub async fn handle_read(store: Arc<LedgerStore>, payload: Bytes) -> Vec<u8> {
+/// Serves the durable log (the store reads nothing beyond it), each page
+/// with the ledger's signed checkpoint at its last event.
+pub async fn handle_read(store: Arc<LedgerStore>, key: Arc<SigningKey>, payload: Bytes) -> Vec<u8> {
     let request: ReadEvents = match codec::decode(&payload) {
         Ok(request) => request,
         Err(error) => return codec::encode(&ReadReply::Rejected(error.into())),
     };
     let limit = (request.limit as usize).clamp(1, READ_LEN_MAX);
-    let read =
-        tokio::task::spawn_blocking(move || -> Result<EventsPage, crate::store::StoreError> {
+    let read = tokio::task::spawn_blocking(
+        move || -> Result<SignedEventsPage, crate::store::StoreError> {
             let head_seq = store.durable_seq();
             let stored = store.events_from(request.from_seq, limit)?;
             // The page's size counts the events as they are stored (their
@@ -101,16 +117,23 @@ pub async fn handle_read(store: Arc<LedgerStore>, payload: Bytes) -> Vec<u8> {
                 })
                 .count()
                 .max(1);
-            let events = stored
+            let events: Vec<_> = stored
                 .into_iter()
                 .take(fits)
                 .map(|stored| stored.event)
                 .collect();
-            Ok(EventsPage { events, head_seq })
-        })
-        .await;
+            let checkpoint = events
+                .last()
+                .map(|last| efa_trust::sign_checkpoint(&key, last.record.seq, &last.hash));
+            Ok(SignedEventsPage {
+                page: EventsPage { events, head_seq },
+                checkpoint,
+            })
+        },
+    )
+    .await;
     let reply = match read {
-        Ok(Ok(page)) => ReadReply::Events(page),
+        Ok(Ok(page)) => ReadReply::SignedEvents(page),
         Ok(Err(error)) => {
             tracing::error!(%error, "ledger read failed");
             ReadReply::Rejected(Rejection::Unavailable {
@@ -127,6 +150,33 @@ pub async fn handle_read(store: Arc<LedgerStore>, payload: Bytes) -> Vec<u8> {
     codec::encode(&reply)
 }
 
+/// The ledger's public key and a signed checkpoint of its durable head.
+pub async fn handle_checkpoint(
+    store: Arc<LedgerStore>,
+    key: Arc<SigningKey>,
+    _payload: Bytes,
+) -> Vec<u8> {
+    let public = key.public();
+    let head = tokio::task::spawn_blocking(move || store.durable_head()).await;
+    let checkpoint = match head {
+        Ok(Ok(head)) if head.seq == 0 => None,
+        Ok(Ok(head)) => Some(efa_trust::sign_checkpoint(&key, head.seq, &head.hash)),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "read the durable head for a checkpoint");
+            None
+        }
+        Err(error) => {
+            tracing::error!(%error, "checkpoint task failed");
+            None
+        }
+    };
+    codec::encode(&LedgerCheckpoint {
+        key_id: public.key_id().to_owned(),
+        public_key: public.to_bytes().to_vec(),
+        checkpoint,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use efa_proto::*;
@@ -141,7 +191,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
         let (head_tx, _) = tokio::sync::watch::channel(0);
-        let mut writer = Writer::new(store.clone(), head_tx).unwrap();
+        let mut writer = Writer::new(store.clone(), head_tx, crate::writer::test_key()).unwrap();
         let envelopes = (1..=3u8)
             .map(|n| CommandEnvelope {
                 command_id: CommandId([n; 16]),
@@ -164,17 +214,23 @@ mod tests {
                 from_seq,
                 limit: 100,
             }));
-            handle_read(store.clone(), payload)
+            handle_read(store.clone(), crate::writer::test_key(), payload)
         };
-        let ReadReply::Events(page) = codec::decode(&read(1).await).unwrap() else {
+        let ReadReply::SignedEvents(SignedEventsPage { page, checkpoint }) =
+            codec::decode(&read(1).await).unwrap()
+        else {
             panic!("read refused")
         };
+        assert_eq!(checkpoint.unwrap().seq, 2);
         assert_eq!(page.head_seq, 2);
         let seqs: Vec<u64> = page.events.iter().map(|e| e.record.seq).collect();
         assert_eq!(seqs, vec![1, 2]);
-        let ReadReply::Events(page) = codec::decode(&read(3).await).unwrap() else {
+        let ReadReply::SignedEvents(SignedEventsPage { page, checkpoint }) =
+            codec::decode(&read(3).await).unwrap()
+        else {
             panic!("read refused")
         };
         assert!(page.events.is_empty());
+        assert_eq!(checkpoint, None);
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod bulk;
 mod handlers;
+pub mod keys;
 mod relay;
 pub mod store;
 mod verify;
@@ -19,6 +20,24 @@ use efa_runtime::Shutdown;
 use tokio::sync::{mpsc, watch};
 
 pub use verify::{ChainReport, VerifyError, verify, verify_store};
+
+/// For `benches/append.rs` only: a ledger started while this is set takes
+/// unsigned commands and signs no checkpoints, the baseline against which
+/// the bench measures what signing costs.
+#[cfg(feature = "unsigned-bench")]
+#[doc(hidden)]
+pub static UNSIGNED_FOR_BENCH: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this ledger checks and makes signatures (always, unless the
+/// bench's baseline asks otherwise).
+fn signatures_on() -> bool {
+    #[cfg(feature = "unsigned-bench")]
+    if UNSIGNED_FOR_BENCH.load(std::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
+    true
+}
 
 /// Commands waiting for the writer; beyond this, callers wait (bounded).
 const QUEUE_LEN_MAX: usize = 8192;
@@ -40,6 +59,8 @@ pub enum LedgerError {
     Thread(#[source] std::io::Error),
     #[error("the writer stopped after a failed group commit; restart the ledger")]
     WriterFailed,
+    #[error("ledger keys: {0}")]
+    Key(#[from] efa_trust::KeyError),
 }
 
 /// A started ledger, ready to `run`.
@@ -53,6 +74,9 @@ pub struct Ledger {
     queue: mpsc::Sender<writer::Submission>,
     writer: std::thread::JoinHandle<()>,
     service: async_nats::service::Service,
+    key: Arc<efa_trust::SigningKey>,
+    signers: Arc<efa_trust::SignerSource>,
+    signatures: bool,
 }
 
 impl Ledger {
@@ -69,8 +93,14 @@ impl Ledger {
             }
         })?;
         let store = Arc::new(store::LedgerStore::open(&config.data_dir)?);
+        let key = keys::ledger_key(&config.data_dir)?;
+        let signers = keys::signers(&config.data_dir)?;
         let (head_tx, head) = watch::channel(0);
-        let writer = writer::Writer::new(store.clone(), head_tx)?;
+        let signatures = signatures_on();
+        let mut writer = writer::Writer::new(store.clone(), head_tx, key.clone())?;
+        if !signatures {
+            writer.sign_no_checkpoints();
+        }
         let (queue, queue_rx) = mpsc::channel(QUEUE_LEN_MAX);
         let writer = std::thread::Builder::new()
             .name("ledger-writer".into())
@@ -93,12 +123,20 @@ impl Ledger {
             queue,
             writer,
             service,
+            key,
+            signers,
+            signatures,
         })
     }
 
     /// The last durable sequence.
     pub fn head(&self) -> watch::Receiver<u64> {
         self.head.clone()
+    }
+
+    /// The ledger's public key, which checks its signed checkpoints.
+    pub fn public_key(&self) -> efa_trust::PublicKey {
+        self.key.public()
     }
 
     /// The last sequence the JetStream stream confirmed.
@@ -119,25 +157,36 @@ impl Ledger {
         };
         let commands = endpoint(subjects::COMMAND).await?;
         let reads = endpoint(subjects::LEDGER_READ).await?;
+        let checkpoints = endpoint(subjects::LEDGER_CHECKPOINT).await?;
 
         let queue = self.queue.clone();
+        let signers = self.signers.clone();
+        let signatures = self.signatures;
         let command_task = tokio::spawn(efa_runtime::endpoint::serve(
             commands,
             IN_FLIGHT_MAX,
             shutdown.clone(),
-            move |p| handlers::handle_command(queue.clone(), p),
+            move |p| handlers::handle_command(queue.clone(), signers.clone(), signatures, p),
         ));
-        let store = self.store.clone();
+        let (store, key) = (self.store.clone(), self.key.clone());
         let read_task = tokio::spawn(efa_runtime::endpoint::serve(
             reads,
             64,
             shutdown.clone(),
-            move |p| handlers::handle_read(store.clone(), p),
+            move |p| handlers::handle_read(store.clone(), key.clone(), p),
+        ));
+        let (store, key) = (self.store.clone(), self.key.clone());
+        let checkpoint_task = tokio::spawn(efa_runtime::endpoint::serve(
+            checkpoints,
+            64,
+            shutdown.clone(),
+            move |p| handlers::handle_checkpoint(store.clone(), key.clone(), p),
         ));
         let js = async_nats::jetstream::new(self.nats.clone());
         let relay_task = tokio::spawn(relay::run(
             js,
             self.store.clone(),
+            self.signatures.then(|| self.key.clone()),
             self.head.clone(),
             self.published_tx,
             shutdown.clone(),
@@ -151,7 +200,7 @@ impl Ledger {
                 true
             }
         };
-        let _ = tokio::join!(command_task, read_task, relay_task);
+        let _ = tokio::join!(command_task, read_task, checkpoint_task, relay_task);
         let _ = self.service.stop().await;
         drop(self.queue);
         // The writer finishes the batch in hand and exits once the queue is closed.

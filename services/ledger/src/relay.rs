@@ -3,7 +3,21 @@
 //! confirms, each with its event id as `Nats-Msg-Id` and the expected last
 //! stream sequence, so stream sequence N is always ledger event N. When
 //! NATS is away the ledger keeps appending; the relay catches up when it
-//! is back.
+//! is back. The last event of every window carries the ledger's signed
+//! checkpoint of it in a header (`Efa-Checkpoint`), so a consumer checks
+//! a window with one signature.
+//!
+//! Sequence numbers alone do not prove that the stream holds the ledger's
+//! events: anyone allowed to publish there could have put a message at
+//! the next sequence first. So whenever the relay learns the stream's
+//! position it compares the message there with the ledger's event id at
+//! that sequence (`Nats-Msg-Id`), walking back to the last one that
+//! agrees. A stream that disagrees is reported (an error line and
+//! `efa_ledger_stream_disagreements_total`) and repaired: the stream is
+//! recreated to start at the first sequence that disagreed
+//! (`first_sequence`), and the relay publishes the ledger's events from
+//! there. Consumers that were further back fill their gap from the
+//! ledger's read API. Repairing needs the right to delete the stream.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +33,10 @@ use crate::store::{LedgerStore, StoredEvent};
 const WINDOW_LEN_MAX: usize = 256;
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 const RETRY_DELAY_MAX: Duration = Duration::from_secs(2);
+/// How far back the relay looks for the last message that agrees.
+const COMPARE_LEN_MAX: u64 = 10_000;
+/// Counts streams found disagreeing with the ledger.
+pub const STREAM_DISAGREEMENTS: &str = "efa_ledger_stream_disagreements_total";
 
 #[derive(Debug, thiserror::Error)]
 enum RelayError {
@@ -34,6 +52,7 @@ enum RelayError {
 pub async fn run(
     js: jetstream::Context,
     store: Arc<LedgerStore>,
+    key: Option<Arc<efa_trust::SigningKey>>,
     mut head: watch::Receiver<u64>,
     published: watch::Sender<u64>,
     shutdown: CancellationToken,
@@ -42,12 +61,12 @@ pub async fn run(
     let mut confirmed: Option<u64> = None;
     loop {
         let result = match confirmed {
-            None => stream_last_seq(&js).await.map(|seq| {
+            None => stream_position(&js, &store).await.map(|seq| {
                 confirmed = Some(seq);
             }),
             Some(from) => {
                 let head_seq = *head.borrow();
-                publish_window(&js, &store, from, head_seq)
+                publish_window(&js, &store, key.as_deref(), from, head_seq)
                     .await
                     .map(|seq| {
                         confirmed = Some(seq);
@@ -85,16 +104,67 @@ pub async fn run(
     }
 }
 
-/// The last sequence the stream holds (creating the stream if needed).
-async fn stream_last_seq(js: &jetstream::Context) -> Result<u64, RelayError> {
+/// The last sequence the stream holds that agrees with the ledger
+/// (creating the stream if needed, repairing it if it disagrees).
+async fn stream_position(js: &jetstream::Context, store: &LedgerStore) -> Result<u64, RelayError> {
+    let jetstream_error = |e: &dyn std::fmt::Display| RelayError::JetStream(e.to_string());
     let mut stream = efa_runtime::jetstream::ensure_event_stream(js)
         .await
-        .map_err(|e| RelayError::JetStream(e.to_string()))?;
-    let info = stream
-        .info()
+        .map_err(|e| jetstream_error(&e))?;
+    let info = stream.info().await.map_err(|e| jetstream_error(&e))?;
+    let (first, last) = (info.state.first_sequence, info.state.last_sequence);
+    let Some(from) = first_disagreement(&stream, store, first, last).await? else {
+        return Ok(last);
+    };
+    metrics::counter!(STREAM_DISAGREEMENTS).increment(1);
+    tracing::error!(
+        from,
+        stream_last = last,
+        ledger_head = store.durable_seq(),
+        "the event stream disagrees with the ledger; recreating it from the first message that disagrees"
+    );
+    js.delete_stream(subjects::EVENT_STREAM)
         .await
-        .map_err(|e| RelayError::JetStream(e.to_string()))?;
-    Ok(info.state.last_sequence)
+        .map_err(|e| jetstream_error(&e))?;
+    let config = async_nats::jetstream::stream::Config {
+        first_sequence: Some(from),
+        ..efa_runtime::jetstream::event_stream_config()
+    };
+    js.create_stream(config)
+        .await
+        .map_err(|e| jetstream_error(&e))?;
+    Ok(from - 1)
+}
+
+/// The first sequence, walking back from `last`, from which the stream no
+/// longer holds the ledger's events (by event id); `None` if the last
+/// message agrees (or the stream is empty).
+async fn first_disagreement(
+    stream: &jetstream::stream::Stream,
+    store: &LedgerStore,
+    first: u64,
+    last: u64,
+) -> Result<Option<u64>, RelayError> {
+    if last == 0 || last < first {
+        return Ok(None);
+    }
+    let lowest = first.max(1).max(last.saturating_sub(COMPARE_LEN_MAX));
+    let mut seq = last;
+    while seq >= lowest && seq > 0 {
+        let ledger_id = store.event(seq)?.map(|e| e.record.event_id.to_string());
+        let stream_id = match stream.get_raw_message(seq).await {
+            Ok(message) => message
+                .headers
+                .get("Nats-Msg-Id")
+                .map(|id| id.as_str().to_owned()),
+            Err(_) => None,
+        };
+        if ledger_id.is_some() && ledger_id == stream_id {
+            return Ok((seq < last).then_some(seq + 1));
+        }
+        seq -= 1;
+    }
+    Ok(Some(seq + 1))
 }
 
 /// Publishes events after `from` up to `head` (one window) and returns the
@@ -102,6 +172,7 @@ async fn stream_last_seq(js: &jetstream::Context) -> Result<u64, RelayError> {
 async fn publish_window(
     js: &jetstream::Context,
     store: &LedgerStore,
+    key: Option<&efa_trust::SigningKey>,
     from: u64,
     head: u64,
 ) -> Result<u64, RelayError> {
@@ -121,11 +192,21 @@ async fn publish_window(
         return Err(crate::store::StoreError::MissingEvent { seq: from + 1 }.into());
     }
     let mut acks = Vec::with_capacity(events.len());
+    let last_seq = events.last().map_or(0, |e| e.event.record.seq);
     for StoredEvent { event, encoded } in events {
-        let message = jetstream::message::PublishMessage::build()
+        let mut message = jetstream::message::PublishMessage::build()
             .payload(encoded.into())
             .message_id(event.record.event_id.to_string())
             .expected_last_sequence(event.record.seq - 1);
+        if let Some(key) = key
+            && event.record.seq == last_seq
+        {
+            let checkpoint = efa_trust::sign_checkpoint(key, last_seq, &event.hash);
+            message = message.header(
+                efa_proto::trust::CHECKPOINT_HEADER,
+                hex::encode(efa_proto::encode(&checkpoint)).as_str(),
+            );
+        }
         let ack = js
             .send_publish(subjects::event_subject(&event.record.stream), message)
             .await

@@ -78,6 +78,9 @@ pub struct Writer {
     head: Head,
     last_recorded: Timestamp,
     published_head: watch::Sender<u64>,
+    /// Signs each group commit's head as the ledger's checkpoint.
+    key: Arc<efa_trust::SigningKey>,
+    sign_checkpoints: bool,
 }
 
 impl std::fmt::Debug for Writer {
@@ -89,13 +92,18 @@ impl std::fmt::Debug for Writer {
 }
 
 impl Writer {
-    pub fn new(store: Arc<LedgerStore>, head_tx: watch::Sender<u64>) -> Result<Self, StoreError> {
-        Self::with_clock(store, head_tx, Box::new(wall_clock))
+    pub fn new(
+        store: Arc<LedgerStore>,
+        head_tx: watch::Sender<u64>,
+        key: Arc<efa_trust::SigningKey>,
+    ) -> Result<Self, StoreError> {
+        Self::with_clock(store, head_tx, key, Box::new(wall_clock))
     }
 
     pub fn with_clock(
         store: Arc<LedgerStore>,
         head_tx: watch::Sender<u64>,
+        key: Arc<efa_trust::SigningKey>,
         clock: Clock,
     ) -> Result<Self, StoreError> {
         let head = store.head()?;
@@ -106,14 +114,48 @@ impl Writer {
             None => return Err(StoreError::MissingEvent { seq: head.seq }),
         };
         head_tx.send_replace(head.seq);
-        Ok(Self {
+        let writer = Self {
             store,
             clock,
             failed: false,
             head,
             last_recorded,
             published_head: head_tx,
-        })
+            key,
+            sign_checkpoints: true,
+        };
+        writer.sign_head_if_unsigned()?;
+        Ok(writer)
+    }
+
+    /// A log written before checkpoints were signed (or under another
+    /// key) gets its head signed now, so that `efa verify` finds it signed
+    /// without waiting for the next command.
+    fn sign_head_if_unsigned(&self) -> Result<(), StoreError> {
+        if self.head.seq == 0 {
+            return Ok(());
+        }
+        let current = self.store.checkpoint()?;
+        let signed = current.is_some_and(|checkpoint| {
+            checkpoint.seq == self.head.seq
+                && checkpoint.hash == self.head.hash
+                && efa_trust::verify_checkpoint(&self.key.public(), &checkpoint)
+        });
+        if signed {
+            return Ok(());
+        }
+        let mut batch = WriteBatch::new();
+        batch.put_checkpoint(efa_trust::sign_checkpoint(
+            &self.key,
+            self.head.seq,
+            &self.head.hash,
+        ));
+        self.store.commit(batch)
+    }
+
+    /// Stores no signed checkpoints (the bench's unsigned baseline only).
+    pub(crate) fn sign_no_checkpoints(&mut self) {
+        self.sign_checkpoints = false;
     }
 
     /// Runs until every sender is gone, or until a group commit fails (then
@@ -204,6 +246,13 @@ impl Writer {
         let durable = pending.batch.is_empty
             || {
                 pending.batch.put_head(&pending.head);
+                if self.sign_checkpoints {
+                    pending.batch.put_checkpoint(efa_trust::sign_checkpoint(
+                        &self.key,
+                        pending.head.seq,
+                        &pending.head.hash,
+                    ));
+                }
                 let batch = std::mem::take(&mut pending.batch);
                 match self.store.commit(batch) {
                     Ok(()) => true,
@@ -345,6 +394,12 @@ fn replay(record: CommandRecord, fingerprint: &Hash) -> CommandReply {
     }
 }
 
+/// A fresh ledger key for unit tests.
+#[cfg(test)]
+pub(crate) fn test_key() -> Arc<efa_trust::SigningKey> {
+    Arc::new(efa_trust::SigningKey::generate("ledger").expect("a valid key id"))
+}
+
 #[cfg(test)]
 mod tests {
     use efa_proto::*;
@@ -382,7 +437,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
         let (head_tx, head_rx) = watch::channel(0);
-        let mut writer = Writer::new(store.clone(), head_tx).unwrap();
+        let mut writer = Writer::new(store.clone(), head_tx, crate::writer::test_key()).unwrap();
         let erfurt = Ags::parse("16051000").unwrap();
         let service = ServiceId::parse("wohngeld-antrag").unwrap();
         let announce = Command::AnnounceService(AnnounceService {
@@ -435,5 +490,36 @@ mod tests {
         );
         assert_eq!(*head_rx.borrow(), 3);
         assert_eq!(crate::verify::verify_store(&store).unwrap().events, 3);
+    }
+
+    /// A log whose head was never signed (written before checkpoints were)
+    /// gets it signed when a writer opens it, with the writer's key.
+    #[test]
+    fn an_unsigned_head_is_signed_when_the_writer_opens_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
+        let key = test_key();
+        {
+            let mut writer = Writer::new(store.clone(), watch::channel(0).0, key.clone()).unwrap();
+            writer.sign_no_checkpoints();
+            let (a, _) = submit(
+                1,
+                "admin",
+                Command::RegisterKreis(RegisterKreis {
+                    key: KreisKey::parse("16051").unwrap(),
+                    name: "Erfurt".into(),
+                    population: None,
+                }),
+            );
+            writer.commit_group(vec![a]);
+        }
+        assert_eq!(store.checkpoint().unwrap(), None);
+        let _writer = Writer::new(store.clone(), watch::channel(0).0, key.clone()).unwrap();
+        let checkpoint = store.checkpoint().unwrap().unwrap();
+        assert_eq!(
+            (checkpoint.seq, checkpoint.hash),
+            (1, store.head().unwrap().hash)
+        );
+        assert!(efa_trust::verify_checkpoint(&key.public(), &checkpoint));
     }
 }

@@ -1,8 +1,14 @@
 //! Consuming the event stream: an ordered pull consumer from the
-//! checkpoint on, each message applied in ledger order. A projector far
-//! behind first catches up from the ledger's read API, a page per commit. A missing or
-//! unreadable event is filled from the ledger; a broken hash chain stops
-//! the projector. When the consumer fails (a NATS restart, a ledger that
+//! checkpoint on (a projector far behind first catches up from the
+//! ledger's read API, a page per commit), each message applied in ledger
+//! order once the ledger's
+//! signature covers it (`signatures.rs`: a window of events is held until
+//! the signed checkpoint on its last event, then checked at once). A
+//! missing or unreadable event, one that does not continue the chain, a
+//! window whose signature fails or whose checkpoint never comes: each is
+//! refused and the true events are read from the ledger, so a bad message
+//! never stops the views. A broken chain in what the ledger itself signed
+//! stops the projector. When the consumer fails (a NATS restart, a ledger that
 //! could not fill a gap) it is recreated from the checkpoint after a
 //! backoff, so the projector comes back by itself.
 //!
@@ -23,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use crate::ProjectorError;
 use crate::apply::{Applier, ApplyError, SharedApplier};
 use crate::gap::{GapError, Ledger};
+use crate::signatures::{self, Window};
 
 const BACKOFF_FIRST: Duration = Duration::from_millis(200);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
@@ -142,6 +149,7 @@ async fn consume(
     };
     let server_id = js.client().server_info().server_id;
     let mut server_check = tokio::time::interval(SERVER_CHECK_EVERY);
+    let mut window = Window::default();
     tracing::info!(start_sequence, "consuming events");
     loop {
         let message = tokio::select! {
@@ -149,6 +157,16 @@ async fn consume(
             _ = server_check.tick() => {
                 if js.client().server_info().server_id != server_id {
                     return Stop::ServerRestarted;
+                }
+                continue;
+            }
+            _ = tokio::time::sleep(window.wait_left()), if !window.is_empty() => {
+                let mut guard = tokio::select! {
+                    _ = shutdown.cancelled() => return Stop::Shutdown,
+                    guard = applier.lock() => guard,
+                };
+                if let Err(stop) = on_overdue(&mut guard, ledger, &mut window, shutdown).await {
+                    return stop;
                 }
                 continue;
             }
@@ -164,8 +182,15 @@ async fn consume(
             guard = applier.lock() => guard,
         };
         let result = match decode(&message) {
-            Ok(event) => on_event(&mut guard, ledger, &event, shutdown).await,
-            Err(stream_seq) => on_unreadable(&mut guard, ledger, stream_seq, shutdown).await,
+            Ok(event) => {
+                let checkpoint = signatures::header_checkpoint(message.headers.as_ref());
+                let arrived = Arrived { event, checkpoint };
+                on_event(&mut guard, ledger, &mut window, arrived, shutdown).await
+            }
+            Err(stream_seq) => {
+                window.take();
+                on_unreadable(&mut guard, ledger, stream_seq, shutdown).await
+            }
         };
         drop(guard);
         if let Err(stop) = result {
@@ -224,6 +249,7 @@ fn decode(message: &jetstream::Message) -> Result<SealedEvent, Option<u64>> {
     match efa_proto::decode::<SealedEvent>(&message.payload) {
         Ok(event) if event.hash_is_valid() => Ok(event),
         Ok(event) => {
+            metrics::counter!(signatures::EVENTS_REFUSED).increment(1);
             tracing::error!(
                 stream_seq,
                 seq = event.record.seq,
@@ -232,6 +258,7 @@ fn decode(message: &jetstream::Message) -> Result<SealedEvent, Option<u64>> {
             Err(stream_seq)
         }
         Err(error) => {
+            metrics::counter!(signatures::EVENTS_REFUSED).increment(1);
             tracing::error!(
                 stream_seq,
                 %error,
@@ -242,21 +269,114 @@ fn decode(message: &jetstream::Message) -> Result<SealedEvent, Option<u64>> {
     }
 }
 
-/// Applies `event`, first filling any gap before it from the ledger.
+/// An event from the stream and the signed checkpoint its message carried.
+struct Arrived {
+    event: SealedEvent,
+    checkpoint: Option<efa_proto::SignedCheckpoint>,
+}
+
+/// Holds the event in the window if it continues the chain, and applies
+/// the window once a valid checkpoint covers it. A gap before the event is
+/// filled from the ledger first; an event that does not continue the
+/// chain, or a window whose check fails, is refused and the ledger's
+/// events up to it are applied instead.
 async fn on_event(
     applier: &mut Applier,
     ledger: &Ledger,
-    event: &SealedEvent,
+    window: &mut Window,
+    arrived: Arrived,
     shutdown: &CancellationToken,
 ) -> Result<(), Stop> {
+    let Arrived { event, checkpoint } = arrived;
     let seq = event.record.seq;
-    if seq > applier.checkpoint().seq + 1 {
+    let last = |applier: &Applier, window: &Window| match window.last() {
+        Some(held) => (held.record.seq, held.hash),
+        None => (applier.checkpoint().seq, applier.checkpoint().hash),
+    };
+    let (mut last_seq, mut last_hash) = last(applier, window);
+    if seq <= last_seq {
+        return Ok(());
+    }
+    if seq > last_seq + 1 {
+        // The ledger has what is missing (and what is held), signed.
+        window.take();
         ledger
             .fill(applier, seq - 1, shutdown)
             .await
             .map_err(gap_stop)?;
+        (last_seq, last_hash) = last(applier, window);
     }
-    applier.apply(event).map(drop).map_err(apply_stop)
+    if seq != last_seq + 1 || event.record.prev_hash != last_hash {
+        signatures::refused(1, seq, "the event does not continue the hash chain");
+        return from_ledger(applier, ledger, window, seq, shutdown).await;
+    }
+    window.push(event);
+    match checkpoint {
+        Some(checkpoint) => apply_window(applier, ledger, window, &checkpoint, shutdown).await,
+        None if window.overdue() => on_overdue(applier, ledger, window, shutdown).await,
+        None => Ok(()),
+    }
+}
+
+/// Checks the held window against `checkpoint` with one signature and
+/// applies it, or refuses it and applies the ledger's events instead.
+async fn apply_window(
+    applier: &mut Applier,
+    ledger: &Ledger,
+    window: &mut Window,
+    checkpoint: &efa_proto::SignedCheckpoint,
+    shutdown: &CancellationToken,
+) -> Result<(), Stop> {
+    let key = ledger.public_key().await.map_err(Stop::Retry)?;
+    let prev = (applier.checkpoint().seq, applier.checkpoint().hash);
+    let through = window.last().map_or(prev.0, |e| e.record.seq);
+    if let Err(broken) = signatures::check(key, prev, window.events(), Some(checkpoint)) {
+        signatures::refused(
+            window.len(),
+            broken.seq,
+            "the window fails the ledger's signature",
+        );
+        return from_ledger(applier, ledger, window, through, shutdown).await;
+    }
+    // One commit for the whole window.
+    applier
+        .apply_all(&window.take())
+        .map(drop)
+        .map_err(apply_stop)
+}
+
+/// Events held too long (or too many) without a signed checkpoint: they
+/// are refused and read from the ledger.
+async fn on_overdue(
+    applier: &mut Applier,
+    ledger: &Ledger,
+    window: &mut Window,
+    shutdown: &CancellationToken,
+) -> Result<(), Stop> {
+    let Some(through) = window.last().map(|e| e.record.seq) else {
+        return Ok(());
+    };
+    signatures::refused(
+        window.len(),
+        through,
+        "no signed checkpoint covers the events",
+    );
+    from_ledger(applier, ledger, window, through, shutdown).await
+}
+
+/// Drops the held events and applies the ledger's own up to `through`.
+async fn from_ledger(
+    applier: &mut Applier,
+    ledger: &Ledger,
+    window: &mut Window,
+    through: u64,
+    shutdown: &CancellationToken,
+) -> Result<(), Stop> {
+    window.take();
+    ledger
+        .fill(applier, through, shutdown)
+        .await
+        .map_err(gap_stop)
 }
 
 /// Stream sequence N holds ledger event N, so an unreadable message at N

@@ -3,7 +3,9 @@
 //! source of truth, so the missing range is read from it, page by page,
 //! and applied in order. Each request has a timeout and the retries are
 //! bounded: a ledger that stays away is reported to the caller. A rebuild
-//! reads its pages through here too.
+//! reads its pages through here too. Every page must carry the ledger's
+//! signed checkpoint at its last event and chain up to it; a page that
+//! does not is refused like an unreadable answer.
 
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::apply::{Applier, ApplyError};
 use crate::progress::Progress;
+use crate::signatures::{self, LedgerKey};
 
 /// Events asked for in one request.
 const PAGE_MAX: u64 = 1000;
@@ -35,11 +38,18 @@ pub enum GapError {
 #[derive(Debug, Clone)]
 pub struct Ledger {
     client: async_nats::Client,
+    key: LedgerKey,
 }
 
 impl Ledger {
-    pub fn new(client: async_nats::Client) -> Self {
-        Self { client }
+    /// Checks pages with the ledger's key pinned in `key`.
+    pub fn with_key(client: async_nats::Client, key: LedgerKey) -> Self {
+        Self { client, key }
+    }
+
+    /// The ledger's public key (pinned on first use).
+    pub async fn public_key(&self) -> Result<&efa_trust::PublicKey, String> {
+        self.key.get(&self.client).await
     }
 
     /// The NATS connection the ledger is read through.
@@ -92,8 +102,8 @@ impl Ledger {
             limit: 1,
         };
         match efa_runtime::request(&self.client, subjects::LEDGER_READ, &read, timeout).await {
-            Ok(ReadReply::Events(page)) => Some(page.head_seq),
-            Ok(ReadReply::Rejected(_)) | Err(_) => None,
+            Ok::<ReadReply, _>(reply) => reply.into_page().ok().map(|page| page.head_seq),
+            Err(_) => None,
         }
     }
 
@@ -134,10 +144,23 @@ impl Ledger {
             efa_runtime::request(&self.client, subjects::LEDGER_READ, read, REQUEST_TIMEOUT)
                 .await
                 .map_err(|e| e.to_string())?;
-        let page = match reply {
+        let (page, checkpoint) = match reply {
             ReadReply::Rejected(rejection) => return Err(format!("rejected: {rejection}")),
-            ReadReply::Events(page) => page,
+            ReadReply::Events(_) => return Err("the page is not signed".to_owned()),
+            ReadReply::SignedEvents(signed) => (signed.page, signed.checkpoint),
         };
+        if let Some(first) = page.events.first() {
+            let key = self.public_key().await?;
+            let prev = (first.record.seq.saturating_sub(1), first.record.prev_hash);
+            if let Err(broken) = signatures::check(key, prev, &page.events, checkpoint.as_ref()) {
+                signatures::refused(
+                    page.events.len(),
+                    broken.seq,
+                    "a ledger page failed its check",
+                );
+                return Err(format!("the page fails its signature check: {broken}"));
+            }
+        }
         match page.events.first() {
             Some(first) if first.record.seq == read.from_seq => Ok(page),
             Some(first) => Err(format!("the page starts at {} instead", first.record.seq)),

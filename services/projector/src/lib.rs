@@ -25,6 +25,7 @@ mod queries;
 mod read;
 #[cfg(test)]
 mod rebuild;
+mod signatures;
 mod store;
 #[cfg(test)]
 mod testing;
@@ -197,20 +198,25 @@ impl Projector {
             queries_in_flight_max,
         } = self;
         let applier: apply::SharedApplier = Arc::new(tokio::sync::Mutex::new(applier));
+        // One ledger reader, so the ledger's key is pinned once for all.
+        let ledger = gap::Ledger::with_key(
+            nats.clone(),
+            signatures::LedgerKey::pinned(config.data_dir.join("ledger-public-key.txt")),
+        );
         let serving = shutdown.child_token();
         let views = Arc::new(queries::Views {
             store: store.clone(),
             applied: applied.clone(),
             wait_max: config.query_wait_max,
-            ledger: gap::Ledger::new(nats.clone()),
             reply_bytes_max: reply_bytes_max(&nats),
+            ledger: ledger.clone(),
         });
         let rebuilder = Arc::new(live_rebuild::Rebuilder::new(
             versions,
             store.clone(),
             applier.clone(),
             applied,
-            gap::Ledger::new(nats.clone()),
+            ledger.clone(),
             serving.clone(),
         ));
         let serve_queries = efa_runtime::endpoint::serve_or_refuse(
@@ -233,7 +239,7 @@ impl Projector {
             },
         );
         let consume = async {
-            let result = consume::run(applier, js, gap::Ledger::new(nats), shutdown).await;
+            let result = consume::run(applier, js, ledger, shutdown).await;
             serving.cancel();
             result
         };

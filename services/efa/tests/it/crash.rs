@@ -43,7 +43,7 @@ async fn an_acknowledged_event_survives_sigkill_of_the_ledger() {
     let reply: CommandReply = efa_runtime::request(
         &client,
         subjects::COMMAND,
-        &announcement(),
+        &crate::signed(&announcement()),
         Duration::from_secs(10),
     )
     .await
@@ -67,7 +67,7 @@ async fn an_acknowledged_event_survives_sigkill_of_the_ledger() {
     let again: CommandReply = efa_runtime::request(
         &client,
         subjects::COMMAND,
-        &announcement(),
+        &crate::signed(&announcement()),
         Duration::from_secs(10),
     )
     .await
@@ -110,7 +110,7 @@ async fn verify_passes_a_healthy_chain_and_an_empty_ledger() {
         let reply: CommandReply = efa_runtime::request(
             &client,
             subjects::COMMAND,
-            &announcement(),
+            &crate::signed(&announcement()),
             Duration::from_secs(10),
         )
         .await

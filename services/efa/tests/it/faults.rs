@@ -246,7 +246,7 @@ async fn send_until_answered(load: &Load, envelope: &CommandEnvelope) -> Accepte
         let reply = efa_runtime::request::<_, CommandReply>(
             &load.client,
             subjects::COMMAND,
-            envelope,
+            &crate::signed(envelope),
             load.timeout,
         )
         .await;
@@ -338,12 +338,13 @@ async fn read_log(client: &async_nats::Client, deadline: Deadline) -> Vec<Sealed
         })
         .await;
         match reply {
-            ReadReply::Events(page) if page.events.is_empty() => return events,
-            ReadReply::Events(page) => events.extend(page.events),
+            ReadReply::SignedEvents(signed) if signed.page.events.is_empty() => return events,
+            ReadReply::SignedEvents(signed) => events.extend(signed.page.events),
             ReadReply::Rejected(Rejection::Unavailable { .. }) => {
                 tokio::time::sleep(RETRY_PAUSE).await
             }
             ReadReply::Rejected(rejection) => panic!("the read API refused: {rejection:?}"),
+            ReadReply::Events(_) => panic!("the read API answered an unsigned page"),
         }
     }
     panic!("the log did not end")
@@ -664,8 +665,9 @@ async fn ledger_peak_rss_under_load() {
         .await
         .unwrap()
     {
-        ReadReply::Events(page) => page.head_seq,
+        ReadReply::SignedEvents(signed) => signed.page.head_seq,
         ReadReply::Rejected(rejection) => panic!("the read API refused: {rejection:?}"),
+        ReadReply::Events(_) => panic!("the read API answered an unsigned page"),
     };
 
     let load = Load::new(client.clone(), (TEST, commands, COMMAND_TIMEOUT), deadline);

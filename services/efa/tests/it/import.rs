@@ -53,14 +53,16 @@ async fn events(client: &async_nats::Client) -> Vec<Event> {
     )
     .await
     .unwrap();
-    let ReadReply::Events(page) = reply else {
-        panic!("{reply:?}")
-    };
+    let page = reply.into_page().unwrap();
     page.events.into_iter().map(|e| e.record.event).collect()
 }
 
-fn import(args: &[&str]) -> (bool, String, String) {
-    let output = efa(args).output().unwrap();
+/// Runs `efa import ...` with the administration's key of `data`.
+fn import(data: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let output = efa(args)
+        .env("EFA_SIGNING_KEY", data.join("secrets").join("operator.key"))
+        .output()
+        .unwrap();
     let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     (
         output.status.success(),
@@ -99,13 +101,13 @@ async fn the_gemeindeverzeichnis_is_imported_idempotently_with_mergers() {
     let file = dir.join("GV100AD_31122024.txt");
     std::fs::write(&file, cp1252(&first)).unwrap();
     let file_arg = file.to_str().unwrap();
-    let (ok, out, err) = import(&["import", "gv100ad", file_arg, "--nats-url", &url]);
+    let (ok, out, err) = import(&dir, &["import", "gv100ad", file_arg, "--nats-url", &url]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("3 geschrieben"), "{out}");
     let registered = events(&client).await;
     assert!(registered.iter().any(|e| matches!(e, Event::GemeindeRegistered { name, .. } if name == "Beispielgemeinde Öhrenstock")));
 
-    let (ok, out, _) = import(&["import", "gv100ad", file_arg, "--nats-url", &url]);
+    let (ok, out, _) = import(&dir, &["import", "gv100ad", file_arg, "--nats-url", &url]);
     assert!(
         ok && out.contains("0 geschrieben"),
         "a re-run changes nothing: {out}"
@@ -127,15 +129,18 @@ async fn the_gemeindeverzeichnis_is_imported_idempotently_with_mergers() {
     std::fs::write(&newer_file, cp1252(&newer)).unwrap();
     let mergers = dir.join("fusionen.csv");
     std::fs::write(&mergers, "AGS;Nachfolge-AGS\n16068902;16068901\n").unwrap();
-    let (ok, out, err) = import(&[
-        "import",
-        "gv100ad",
-        newer_file.to_str().unwrap(),
-        "--mergers",
-        mergers.to_str().unwrap(),
-        "--nats-url",
-        &url,
-    ]);
+    let (ok, out, err) = import(
+        &dir,
+        &[
+            "import",
+            "gv100ad",
+            newer_file.to_str().unwrap(),
+            "--mergers",
+            mergers.to_str().unwrap(),
+            "--nats-url",
+            &url,
+        ],
+    );
     assert!(ok, "{out}{err}");
     let after = events(&client).await;
     assert!(after.iter().any(|e| matches!(e, Event::GemeindeRenamed { name, .. } if name == "Beispielgemeinde Großröhrsdorf-Öhrenstock")));
@@ -144,13 +149,16 @@ async fn the_gemeindeverzeichnis_is_imported_idempotently_with_mergers() {
     let bad = newer.replace("16068901", "1606890X");
     let bad_file = dir.join("kaputt.txt");
     std::fs::write(&bad_file, cp1252(&bad)).unwrap();
-    let (ok, _, err) = import(&[
-        "import",
-        "gv100ad",
-        bad_file.to_str().unwrap(),
-        "--nats-url",
-        &url,
-    ]);
+    let (ok, _, err) = import(
+        &dir,
+        &[
+            "import",
+            "gv100ad",
+            bad_file.to_str().unwrap(),
+            "--nats-url",
+            &url,
+        ],
+    );
     assert!(!ok, "a bad file fails");
     assert!(err.contains("Zeile 2"), "the bad line is named: {err}");
     assert_eq!(
@@ -178,7 +186,7 @@ async fn the_registrys_own_csv_files_are_imported_all_or_nothing() {
         "teilnehmer-kaputt.csv",
         "schluessel;name;einwohner;stichtag\n16068;Sömmerda;69655;2018-12-31\n1606890;Zu kurz;;\n",
     );
-    let (ok, _, err) = import(&["import", "participants", &bad, "--nats-url", &url]);
+    let (ok, _, err) = import(&dir, &["import", "participants", &bad, "--nats-url", &url]);
     assert!(!ok && err.contains("Zeile 3"), "{err}");
     assert!(
         events(&client).await.is_empty(),
@@ -189,9 +197,9 @@ async fn the_registrys_own_csv_files_are_imported_all_or_nothing() {
         "teilnehmer.csv",
         "\u{feff}schluessel;name;einwohner;stichtag\n16068;Sömmerda;69655;2018-12-31\n16068901;Beispielgemeinde Nord;4120;2018-12-31\n",
     );
-    let (ok, out, err) = import(&["import", "participants", &good, "--nats-url", &url]);
+    let (ok, out, err) = import(&dir, &["import", "participants", &good, "--nats-url", &url]);
     assert!(ok && out.contains("2 geschrieben"), "{out}{err}");
-    let (ok, out, _) = import(&["import", "participants", &good, "--nats-url", &url]);
+    let (ok, out, _) = import(&dir, &["import", "participants", &good, "--nats-url", &url]);
     assert!(
         ok && out.contains("0 geschrieben"),
         "a re-run changes nothing: {out}"
@@ -224,7 +232,7 @@ async fn the_registrys_own_csv_files_are_imported_all_or_nothing() {
         .collect::<Vec<_>>()
         .join("\n");
     let key = write("schluessel.csv", &key);
-    let (ok, out, err) = import(&["import", "key", &key, "--nats-url", &url]);
+    let (ok, out, err) = import(&dir, &["import", "key", &key, "--nats-url", &url]);
     assert!(ok && out.contains("1 geschrieben"), "{out}{err}");
 
     let services = write(
@@ -232,7 +240,7 @@ async fn the_registrys_own_csv_files_are_imported_all_or_nothing() {
         "kennung;titel;federfuehrend;themenfeld;anbieter;kanal;kostenmodell;status;reifegrad;angekuendigt\n\
          ;Elterngeld digital;04;Familie & Kind;Dataport;efa-marktplatz;koenigsteiner-2017;pilot;3;2020-05-01\n",
     );
-    let (ok, out, err) = import(&["import", "services", &services, "--nats-url", &url]);
+    let (ok, out, err) = import(&dir, &["import", "services", &services, "--nats-url", &url]);
     assert!(ok && out.contains("1 geschrieben"), "{out}{err}");
     let all = events(&client).await;
     let names: Vec<&str> = all.iter().map(Event::name).collect();

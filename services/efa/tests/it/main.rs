@@ -151,10 +151,44 @@ pub async fn operator_client(url: &str, data: &std::path::Path) -> async_nats::C
     .unwrap()
 }
 
+/// The key this test binary signs its own commands with, as a gateway.
+pub fn test_signer() -> &'static efa_trust::SigningKey {
+    static KEY: std::sync::OnceLock<efa_trust::SigningKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| efa_trust::SigningKey::generate("test-client").unwrap())
+}
+
+/// `envelope`, signed by the test's key.
+pub fn signed(envelope: &efa_proto::CommandEnvelope) -> efa_proto::SignedCommand {
+    efa_trust::sign_command(test_signer(), envelope)
+}
+
+/// Makes the ledger of `data` trust the test's key (for any principal)
+/// and the administration's key `efa up` would create (for imports).
+pub fn trust_test_signers(data: &std::path::Path) {
+    let path = data.join(efa_trust::TRUSTED_SIGNERS_FILE);
+    let mut list = efa_trust::TrustedSigners::load(&path).unwrap();
+    list.put(efa_trust::TrustedSigner {
+        key: test_signer().public(),
+        scope: efa_trust::Scope::Any,
+    });
+    std::fs::create_dir_all(data).unwrap();
+    list.save(&path).unwrap();
+    efa_trust::ensure_trusted_signer(
+        data,
+        "operator.key",
+        "operator",
+        efa_trust::Scope::parse("admin,land:*").unwrap(),
+    )
+    .unwrap();
+}
+
 /// `efa <service> --nats-url URL --data-dir DATA` as a guarded child. Its
 /// logs are discarded unless `EFA_TEST_CHILD_LOGS` is set; then they go to
 /// the test's stdout (run with `--nocapture`), to diagnose a failure.
 pub fn spawn_service(service: &str, url: &str, data: &std::path::Path) -> ChildGuard {
+    if service == "ledger" {
+        trust_test_signers(data);
+    }
     let data = data.to_str().unwrap();
     let logs = if std::env::var_os("EFA_TEST_CHILD_LOGS").is_some() {
         Stdio::inherit()

@@ -97,9 +97,13 @@ impl Load {
 
     async fn send_envelope(&self, envelope: &CommandEnvelope) -> CommandReply {
         for _ in 0..SEND_ATTEMPTS {
-            let reply =
-                efa_runtime::request(&self.client, subjects::COMMAND, envelope, REQUEST_TIMEOUT)
-                    .await;
+            let reply = efa_runtime::request(
+                &self.client,
+                subjects::COMMAND,
+                &crate::signed(envelope),
+                REQUEST_TIMEOUT,
+            )
+            .await;
             match reply {
                 Ok(CommandReply::Rejected(Rejection::Unavailable { .. })) | Err(_) => {
                     tokio::time::sleep(Duration::from_millis(100)).await;

@@ -2,7 +2,7 @@
 //! works over HTTP, its secrets are owner-only, its nats-server admits no
 //! one without a credential, and SIGTERM leaves no process behind.
 
-use crate::{demo_token, start_up, terminate};
+use crate::{demo_token, efa, start_up, terminate};
 
 /// Children of `pid`, read from /proc.
 fn children_of(pid: u32) -> Vec<u32> {
@@ -230,4 +230,94 @@ async fn up_speaks_tls_with_its_nats_server_when_given_a_certificate() {
         .unwrap()
         .unwrap();
     assert!(status.success(), "{status}");
+}
+
+/// `efa up` signs its seeds (reference data and demo) through the ledger's
+/// check; a Land then takes the ledger's public key and an export from
+/// the API and checks it with `efa verify --export`, which names the event
+/// of a changed byte. `efa verify` on the data dir checks the stored
+/// signed checkpoint, and refuses a wrong key.
+#[tokio::test]
+async fn an_export_is_verified_offline_with_the_ledgers_public_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut guard, base) = start_up(&data, &[]).await;
+    let http = reqwest::Client::new();
+    let published: serde_json::Value = http
+        .get(format!("{base}/api/v1/ledger/checkpoint"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let head = published["checkpoint"]["seq"].as_u64().unwrap();
+    assert!(head > 100, "the seeds were accepted: {published}");
+    let key_line = published["public_key_line"].as_str().unwrap().to_owned();
+    let export = http
+        .get(format!("{base}/api/v1/ledger/export?from_seq=1&limit=50"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let file = dir.path().join("export.txt");
+    std::fs::write(&file, &export).unwrap();
+    let verify = |file: &std::path::Path, key: &str| {
+        efa(&[
+            "verify",
+            "--export",
+            file.to_str().unwrap(),
+            "--public-key",
+            key,
+        ])
+        .output()
+        .unwrap()
+    };
+    let output = verify(&file, &key_line);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Ereignisse 1 bis 50"));
+
+    let at = export.find("event 17 ").unwrap() + "event 17 ".len() + 30;
+    let mut bytes = export.into_bytes();
+    bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+    let changed = dir.path().join("changed.txt");
+    std::fs::write(&changed, bytes).unwrap();
+    let output = verify(&changed, &key_line);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bei Ereignis 17"), "{stderr}");
+    // Stopped cleanly, so its nats-server child goes with it.
+    terminate(guard.0.id());
+    let status = tokio::task::spawn_blocking(move || guard.0.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        status.success(),
+        "efa up exits cleanly on SIGTERM: {status}"
+    );
+
+    // The data dir: its checkpoint verifies with the ledger's key, not another.
+    let data_arg = data.to_str().unwrap();
+    let output = efa(&["verify", "--data-dir", data_arg]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("Kopf vom Ledger signiert"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stranger = efa_trust::SigningKey::generate("ledger")
+        .unwrap()
+        .public()
+        .to_string();
+    let output = efa(&["verify", "--data-dir", data_arg, "--public-key", &stranger])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("signature"));
 }

@@ -9,6 +9,7 @@
 mod adoptions;
 pub(crate) mod exports;
 mod health;
+mod ledger;
 mod participants;
 mod places;
 pub(crate) mod read;
@@ -29,6 +30,7 @@ use efa_proto::{CommandEnvelope, CommandReply, Query, QueryReply, subjects};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::limit::RequestBodyLimitLayer;
 
+pub use ledger::EXPORT_LIMIT_MAX;
 pub use places::STALLED_DAYS_DEFAULT;
 pub use views::{HISTORY_LIMIT_MAX, PAGE_LIMIT_MAX};
 
@@ -51,18 +53,19 @@ pub struct AppState {
     pub limiter: Arc<crate::rate_limit::RequestLimiter>,
     /// Requests in hand at once and the time limit of each.
     pub limits: Arc<crate::overload::Limits>,
+    /// Signs every command for the principal this gateway authenticated;
+    /// the ledger takes only commands signed by a key it trusts.
+    pub signer: Arc<efa_trust::SigningKey>,
 }
 
 impl AppState {
-    /// Sends a command to the ledger.
+    /// Sends a command to the ledger, signed with the gateway's key.
     pub async fn command(&self, envelope: &CommandEnvelope) -> Result<CommandReply, ApiError> {
-        Ok(efa_runtime::request(
-            &self.nats,
-            subjects::COMMAND,
-            envelope,
-            self.request_timeout,
+        let signed = efa_trust::sign_command(&self.signer, envelope);
+        Ok(
+            efa_runtime::request(&self.nats, subjects::COMMAND, &signed, self.request_timeout)
+                .await?,
         )
-        .await?)
     }
 
     /// Asks the projector.
@@ -185,6 +188,8 @@ fn view_routes() -> Vec<Endpoint> {
         endpoint(M::GET, "/api/v1/lands/{land}/stalled", places::stalled),
         endpoint(M::GET, "/api/v1/reuse", places::reuse),
         endpoint(M::GET, "/api/v1/history", views::all_history),
+        endpoint(M::GET, "/api/v1/ledger/checkpoint", ledger::checkpoint),
+        endpoint(M::GET, "/api/v1/ledger/export", ledger::export),
         endpoint(M::GET, "/api/v1/openapi.json", openapi),
     ]
 }

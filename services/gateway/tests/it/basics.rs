@@ -270,7 +270,7 @@ async fn an_accepted_announcement_is_created_and_a_repeat_replayed() {
     let (seen, mut envelopes) = tokio::sync::mpsc::unbounded_channel();
     let calls = std::sync::atomic::AtomicU64::new(0);
     harness
-        .respond(subjects::COMMAND, move |envelope: CommandEnvelope| {
+        .respond_commands(move |envelope: CommandEnvelope| {
             let replayed = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) > 0;
             seen.send(envelope).unwrap();
             CommandReply::Accepted(Accepted {
@@ -323,8 +323,7 @@ async fn an_accepted_announcement_is_created_and_a_repeat_replayed() {
 async fn ledger_rejections_keep_their_meaning() {
     let harness = Harness::start().await;
     harness
-        .respond(
-            subjects::COMMAND,
+        .respond_commands(
             |envelope: CommandEnvelope| match envelope.expected_version {
                 Some(expected) => CommandReply::Rejected(Rejection::Conflict {
                     expected,

@@ -120,6 +120,22 @@ impl Harness {
         });
         self.client.flush().await.unwrap();
     }
+
+    /// A stand-in ledger's command endpoint: the envelope inside the
+    /// gateway's signed command (the stand-in checks no signature; the
+    /// ledger's tests do).
+    pub async fn respond_commands(
+        &self,
+        answer: impl Fn(CommandEnvelope) -> CommandReply + Send + 'static,
+    ) {
+        self.respond(
+            subjects::COMMAND,
+            move |signed: efa_proto::SignedCommand| {
+                answer(efa_proto::decode(&signed.envelope).unwrap())
+            },
+        )
+        .await
+    }
 }
 
 pub fn valid_body() -> Value {
@@ -164,7 +180,7 @@ impl Harness {
     /// hands over the envelopes it got.
     pub async fn ledger(&self) -> UnboundedReceiver<CommandEnvelope> {
         let (seen, envelopes) = tokio::sync::mpsc::unbounded_channel();
-        self.respond(subjects::COMMAND, move |envelope: CommandEnvelope| {
+        self.respond_commands(move |envelope: CommandEnvelope| {
             let _ = seen.send(envelope);
             CommandReply::Accepted(ACCEPTED)
         })

@@ -130,7 +130,12 @@ mod tests {
         let total = 150u32;
         let (events_before, stream_before) = {
             let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
-            let mut writer = Writer::new(store.clone(), watch::channel(0).0).unwrap();
+            let mut writer = Writer::new(
+                store.clone(),
+                watch::channel(0).0,
+                crate::keys::ledger_key(dir.path()).unwrap(),
+            )
+            .unwrap();
             writer.commit_envelopes((1..=100).map(announce).collect());
             writer.commit_envelopes((101..=total).map(announce).collect());
             let events = store.events_from(1, 1000).unwrap();
@@ -146,7 +151,7 @@ mod tests {
         };
 
         // `efa verify` reads a layout 1 store as it is and changes nothing.
-        let report = retry_while_locked(|| crate::verify::verify(dir.path()), |_| true);
+        let report = retry_while_locked(|| crate::verify::verify(dir.path(), None), |_| true);
         assert_eq!(report.unwrap().events, u64::from(total));
         {
             let store = reopen_to_read(dir.path());
@@ -166,7 +171,12 @@ mod tests {
             .unwrap();
         assert_eq!(stream, stream_before);
 
-        let mut writer = Writer::new(store.clone(), watch::channel(0).0).unwrap();
+        let mut writer = Writer::new(
+            store.clone(),
+            watch::channel(0).0,
+            crate::keys::ledger_key(dir.path()).unwrap(),
+        )
+        .unwrap();
         let answers = writer.commit_envelopes((1..=total + 1).map(announce).collect());
         for (n, answer) in (1..=total + 1).zip(answers) {
             let CommandReply::Accepted(accepted) = answer else {

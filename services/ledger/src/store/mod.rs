@@ -8,6 +8,8 @@
 //! - `t` + bucket               -> `StoredStream`s by stream (the state the
 //!   domain decides on)
 //! - `m:head`                   -> `Head` (last seq and its hash)
+//! - `m:checkpoint`             -> the ledger's `SignedCheckpoint` of the
+//!   head, written in the same batch as the head
 //! - `m:layout`                 -> the version of this key layout
 //!
 //! Durability: sled's `flush()` writes its buffers but does not fsync on
@@ -29,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use efa_domain::StreamState;
-use efa_proto::{CommandId, CommandReply, Hash, SealedEvent, StreamId, codec};
+use efa_proto::{CommandId, CommandReply, Hash, SealedEvent, SignedCheckpoint, StreamId, codec};
 use serde::{Deserialize, Serialize};
 
 use buckets::{Bucket, BucketSpace};
@@ -38,6 +40,7 @@ use log::{
 };
 
 const HEAD_KEY: &[u8] = b"m:head";
+const CHECKPOINT_KEY: &[u8] = b"m:checkpoint";
 const LAYOUT_KEY: &[u8] = b"m:layout";
 /// The key layout this code reads and writes. A store of layout 1 (one
 /// sled key per event, command record and stream) is migrated when opened.
@@ -223,6 +226,15 @@ impl LedgerStore {
         }
     }
 
+    /// The signed checkpoint of the head, as the last commit stored it
+    /// (`None` for an empty log, or one written before checkpoints).
+    pub fn checkpoint(&self) -> Result<Option<SignedCheckpoint>, StoreError> {
+        self.db
+            .get(CHECKPOINT_KEY)?
+            .map(|bytes| decode_record(CHECKPOINT_KEY, &bytes))
+            .transpose()
+    }
+
     pub fn command(&self, id: &CommandId) -> Result<Option<CommandRecord>, StoreError> {
         self.bucketed(COMMANDS, &id.0)
     }
@@ -278,6 +290,19 @@ impl LedgerStore {
     /// The last sequence whose commit has been fsynced.
     pub fn durable_seq(&self) -> u64 {
         self.durable_seq.load(Ordering::Acquire)
+    }
+
+    /// The last durable event's sequence and hash.
+    pub fn durable_head(&self) -> Result<Head, StoreError> {
+        let seq = self.durable_seq();
+        if seq == 0 {
+            return Ok(Head::default());
+        }
+        let event = self.event(seq)?.ok_or(StoreError::MissingEvent { seq })?;
+        Ok(Head {
+            seq,
+            hash: event.hash,
+        })
     }
 
     /// Stands for a commit whose fsync has not returned yet: later events
@@ -350,6 +375,9 @@ impl LedgerStore {
         let batch_head = batch.head;
         if let Some(head) = batch_head {
             changes.insert(HEAD_KEY, codec::encode(&head));
+        }
+        if let Some(checkpoint) = &batch.checkpoint {
+            changes.insert(CHECKPOINT_KEY, codec::encode(checkpoint));
         }
         self.db.apply_batch(changes)?;
         self.db.flush()?;
@@ -459,6 +487,7 @@ pub struct WriteBatch {
     commands: Vec<Record>,
     streams: Vec<Record>,
     head: Option<Head>,
+    checkpoint: Option<SignedCheckpoint>,
     pub is_empty: bool,
 }
 
@@ -488,6 +517,12 @@ impl WriteBatch {
 
     pub fn put_head(&mut self, head: &Head) {
         self.head = Some(*head);
+        self.is_empty = false;
+    }
+
+    /// The signed checkpoint of the head this batch writes.
+    pub fn put_checkpoint(&mut self, checkpoint: SignedCheckpoint) {
+        self.checkpoint = Some(checkpoint);
         self.is_empty = false;
     }
 }

@@ -43,7 +43,7 @@ fn a_failed_group_commit_stops_the_writer() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
     let (head_tx, head) = watch::channel(0);
-    let mut writer = Writer::new(store.clone(), head_tx).unwrap();
+    let mut writer = Writer::new(store.clone(), head_tx, crate::writer::test_key()).unwrap();
     for answer in writer.commit_envelopes((1..=3).map(announce).collect()) {
         assert!(matches!(answer, CommandReply::Accepted(_)), "{answer:?}");
     }

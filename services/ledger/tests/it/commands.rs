@@ -186,6 +186,7 @@ async fn concurrent_commands_share_commits_and_get_contiguous_sequences() {
     let h = Harness::start().await;
     let sends = (0..200u32).map(|i| {
         let client = h.client.clone();
+        let signer = h.signer.clone();
         async move {
             let mut env = envelope(0, "land:16", announce(&format!("dienst-{i}"), "16"));
             env.command_id = CommandId(
@@ -197,7 +198,7 @@ async fn concurrent_commands_share_commits_and_get_contiguous_sequences() {
             let reply: CommandReply = efa_runtime::request(
                 &client,
                 subjects::COMMAND,
-                &env,
+                &efa_trust::sign_command(&signer, &env),
                 std::time::Duration::from_secs(20),
             )
             .await
@@ -219,4 +220,79 @@ async fn concurrent_commands_share_commits_and_get_contiguous_sequences() {
     for (i, event) in stream.iter().enumerate() {
         assert_eq!(event.record.seq, i as u64 + 1);
     }
+}
+
+/// The trust boundary: a command without a signature, with a signature
+/// that does not match, by an unknown key, or by a signer not trusted for
+/// its actor is refused with its typed rejection, and nothing is written.
+#[tokio::test]
+async fn forged_command_envelopes_are_refused_and_write_nothing() {
+    let h = Harness::start().await;
+    let claim = envelope(1, "land:04", announce("elterngeld", "04"));
+    assert_eq!(
+        h.send_raw(&claim).await,
+        CommandReply::Rejected(Rejection::Unsigned)
+    );
+    let mut tampered = h.signed(&envelope(2, "land:05", announce("wohngeld", "05")));
+    tampered.envelope = encode(&claim);
+    assert_eq!(
+        h.send_raw(&tampered).await,
+        CommandReply::Rejected(Rejection::BadSignature {
+            key_id: "gateway".into()
+        })
+    );
+    let mut cut = h.signed(&claim);
+    cut.signature.truncate(10);
+    assert!(matches!(
+        h.send_raw(&cut).await,
+        CommandReply::Rejected(Rejection::BadSignature { .. })
+    ));
+    let stranger = efa_trust::SigningKey::generate("gateway").unwrap();
+    assert!(matches!(
+        h.send_raw(&efa_trust::sign_command(&stranger, &claim))
+            .await,
+        CommandReply::Rejected(Rejection::BadSignature { .. })
+    ));
+    let unknown = efa_trust::SigningKey::generate("intruder").unwrap();
+    assert_eq!(
+        h.send_raw(&efa_trust::sign_command(&unknown, &claim)).await,
+        CommandReply::Rejected(Rejection::UnknownSigner {
+            key_id: "intruder".into()
+        })
+    );
+    // An operator key trusted for admin only cannot vouch for a Land; the
+    // ledger reads the changed signer list without a restart.
+    let operator = efa_trust::ensure_trusted_signer(
+        &h.data_dir,
+        "operator.key",
+        "operator",
+        efa_trust::Scope::parse("admin").unwrap(),
+    )
+    .unwrap();
+    let mut reply = CommandReply::Rejected(Rejection::Unsigned);
+    for _ in 0..40 {
+        reply = h
+            .send_raw(&efa_trust::sign_command(&operator, &claim))
+            .await;
+        if !matches!(
+            reply,
+            CommandReply::Rejected(Rejection::UnknownSigner { .. })
+        ) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        reply,
+        CommandReply::Rejected(Rejection::SignerNotAllowed {
+            key_id: "operator".into(),
+            principal: "land:04".into()
+        })
+    );
+    assert_eq!(h.read(1, 100).await.head_seq, 0, "nothing was written");
+
+    // The gateway's correct signature passes.
+    let reply = h.send(&claim).await;
+    assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+    assert_eq!(h.read(1, 100).await.head_seq, 1);
 }

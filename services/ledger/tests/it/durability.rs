@@ -19,7 +19,7 @@ async fn the_chain_verifies_and_continues_across_restarts() {
         assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
     }
     h.stop_ledger().await;
-    let report = efa_ledger::verify(&h.data_dir).unwrap();
+    let report = efa_ledger::verify(&h.data_dir, None).unwrap();
     assert_eq!(report.events, 3);
 
     h.start_ledger().await;
@@ -33,7 +33,7 @@ async fn the_chain_verifies_and_continues_across_restarts() {
     let events = h.read(1, 10).await.events;
     assert_eq!(events[3].record.prev_hash, events[2].hash);
     h.stop_ledger().await;
-    assert_eq!(efa_ledger::verify(&h.data_dir).unwrap().events, 4);
+    assert_eq!(efa_ledger::verify(&h.data_dir, None).unwrap().events, 4);
 }
 
 /// Flips the case of the `nth` "Dienst" (a title, so the record still
@@ -58,7 +58,7 @@ fn verify_when_unlocked(
     data_dir: &std::path::Path,
 ) -> Result<efa_ledger::ChainReport, efa_ledger::VerifyError> {
     efa_testkit::retry_while_locked(
-        || efa_ledger::verify(data_dir),
+        || efa_ledger::verify(data_dir, None),
         |error| {
             matches!(
                 error,
@@ -108,4 +108,47 @@ async fn a_flipped_byte_in_a_stored_event_is_caught() {
     // Event 2 is the second title in block 0.
     flip_title_byte(&h.data_dir, &block_key(0), 1);
     assert_broken_at(verify_when_unlocked(&h.data_dir), 2);
+}
+
+/// The stored checkpoint of the head carries the ledger's signature:
+/// `verify` checks it with the data dir's public key or a given one, and
+/// names the head when the signature does not hold.
+#[tokio::test]
+async fn verify_checks_the_ledgers_signature() {
+    let mut h = Harness::start().await;
+    for n in 1..=2 {
+        let reply = h
+            .send(&envelope(
+                n,
+                "land:04",
+                announce(&format!("dienst-{n}"), "04"),
+            ))
+            .await;
+        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+    }
+    h.stop_ledger().await;
+    let report = verify_when_unlocked(&h.data_dir).unwrap();
+    assert!(report.checkpoint_signed);
+
+    let other = efa_trust::SigningKey::generate("ledger").unwrap().public();
+    let error = efa_ledger::verify(&h.data_dir, Some(&other)).unwrap_err();
+    assert!(
+        matches!(&error, efa_ledger::VerifyError::Broken { seq: 2, problem } if problem.contains("signature")),
+        "{error}"
+    );
+
+    // One byte of the stored signature changed.
+    {
+        let db = sled::open(h.data_dir.join("ledger")).unwrap();
+        let mut bytes = db.get(b"m:checkpoint").unwrap().unwrap().to_vec();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        db.insert(b"m:checkpoint", bytes).unwrap();
+        db.flush().unwrap();
+    }
+    let error = verify_when_unlocked(&h.data_dir).unwrap_err();
+    assert!(
+        matches!(&error, efa_ledger::VerifyError::Broken { seq: 2, problem } if problem.contains("signature")),
+        "{error}"
+    );
 }

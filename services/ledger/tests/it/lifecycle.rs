@@ -3,7 +3,7 @@
 
 use efa_proto::*;
 
-use crate::Harness;
+use crate::{Harness, announce, envelope};
 
 struct Script<'a> {
     h: &'a Harness,
@@ -214,4 +214,60 @@ async fn a_service_is_joined_adopted_and_costed_through_the_ledger() {
         live.recorded_at.date() > live.effective,
         "recorded later than effective"
     );
+}
+
+/// A message put into the event stream by someone else, at the sequence
+/// the ledger's next event needs, is found by its event id: the relay
+/// reports the disagreement, recreates the stream from there and
+/// publishes the ledger's own event at that sequence.
+#[tokio::test]
+async fn the_relay_repairs_a_stream_that_disagrees_with_the_ledger() {
+    let h = Harness::start().await;
+    let reply = h
+        .send(&envelope(1, "land:04", announce("dienst-1", "04")))
+        .await;
+    assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+    let first = h.stream_messages(1).await;
+
+    let js = async_nats::jetstream::new(h.client.clone());
+    let forged = SealedEvent::seal(EventRecord {
+        seq: 2,
+        prev_hash: first[0].hash,
+        event_id: EventId([0xee; 16]),
+        ..first[0].record.clone()
+    });
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", forged.record.event_id.to_string().as_str());
+    js.publish_with_headers(
+        subjects::event_subject(&forged.record.stream),
+        headers,
+        encode(&forged).into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+
+    let reply = h
+        .send(&envelope(2, "land:04", announce("dienst-2", "04")))
+        .await;
+    assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+    let real = h.read(2, 1).await.events.remove(0);
+    let mut stream = js.get_stream(subjects::EVENT_STREAM).await.unwrap();
+    for _ in 0..500 {
+        if let Ok(message) = stream.get_raw_message(2).await {
+            let id = message
+                .headers
+                .get("Nats-Msg-Id")
+                .map(|v| v.as_str().to_owned());
+            if id == Some(real.record.event_id.to_string()) {
+                assert_eq!(decode::<SealedEvent>(&message.payload).unwrap(), real);
+                let info = stream.info().await.unwrap();
+                assert_eq!(info.state.last_sequence, 2);
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the stream still disagrees with the ledger at sequence 2");
 }

@@ -20,6 +20,8 @@ pub struct Harness {
     pub nats: TestNats,
     pub client: async_nats::Client,
     pub data_dir: PathBuf,
+    /// A signer the ledger trusts for any principal, as a gateway.
+    pub signer: std::sync::Arc<efa_trust::SigningKey>,
     running: Option<(Shutdown, tokio::task::JoinHandle<()>)>,
 }
 
@@ -29,10 +31,18 @@ impl Harness {
         let nats = TestNats::start();
         let client = async_nats::connect(nats.url()).await.unwrap();
         let data_dir = nats.scratch_dir("ledger-data");
+        let signer = efa_trust::ensure_trusted_signer(
+            &data_dir,
+            "gateway.key",
+            "gateway",
+            efa_trust::Scope::Any,
+        )
+        .unwrap();
         let mut harness = Self {
             nats,
             client,
             data_dir,
+            signer: std::sync::Arc::new(signer),
             running: None,
         };
         harness.start_ledger().await;
@@ -77,11 +87,20 @@ impl Harness {
         }
     }
 
+    pub fn signed(&self, envelope: &CommandEnvelope) -> SignedCommand {
+        efa_trust::sign_command(&self.signer, envelope)
+    }
+
     pub async fn send(&self, envelope: &CommandEnvelope) -> CommandReply {
+        self.send_raw(&self.signed(envelope)).await
+    }
+
+    /// Sends any message on the command subject.
+    pub async fn send_raw<T: serde::Serialize>(&self, message: &T) -> CommandReply {
         efa_runtime::request(
             &self.client,
             subjects::COMMAND,
-            envelope,
+            message,
             Duration::from_secs(10),
         )
         .await
@@ -98,8 +117,25 @@ impl Harness {
         .await
         .unwrap();
         match reply {
-            ReadReply::Events(page) => page,
-            ReadReply::Rejected(r) => panic!("read rejected: {r}"),
+            ReadReply::SignedEvents(signed) => {
+                let key = efa_trust::PublicKey::parse(
+                    &std::fs::read_to_string(self.data_dir.join("ledger-public-key.txt")).unwrap(),
+                )
+                .unwrap();
+                let first = signed.page.events.first();
+                let prev = first.map_or(0, |e| e.record.seq - 1);
+                let prev_hash = first.map_or([0; 32], |e| e.record.prev_hash);
+                efa_trust::verify_chain(
+                    &key,
+                    prev,
+                    &prev_hash,
+                    &signed.page.events,
+                    signed.checkpoint.as_ref(),
+                )
+                .unwrap();
+                signed.page
+            }
+            other => panic!("read answered {other:?}"),
         }
     }
 
@@ -121,6 +157,11 @@ impl Harness {
         }
         panic!("the stream never reached {count} messages");
     }
+}
+
+/// A ledger key for tests that run a writer without a data dir's key.
+pub fn test_key() -> std::sync::Arc<efa_trust::SigningKey> {
+    std::sync::Arc::new(efa_trust::SigningKey::generate("ledger").unwrap())
 }
 
 pub fn announce(id: &str, lead: &str) -> AnnounceService {

@@ -53,7 +53,8 @@ fn events_read_back_whatever_the_group_commit_sizes() {
     let total: u32 = group_sizes.iter().sum();
     {
         let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
-        let mut writer = Writer::new(store.clone(), watch::channel(0).0).unwrap();
+        let mut writer =
+            Writer::new(store.clone(), watch::channel(0).0, crate::test_key()).unwrap();
         let mut next = 1;
         for size in group_sizes {
             let envelopes = (next..next + size).map(command).collect();
@@ -72,7 +73,7 @@ fn events_read_back_whatever_the_group_commit_sizes() {
     assert_log_reads_back(&store, u64::from(total));
 
     // Every command is remembered: sent again, each gets its first answer.
-    let mut writer = Writer::new(store.clone(), watch::channel(0).0).unwrap();
+    let mut writer = Writer::new(store.clone(), watch::channel(0).0, crate::test_key()).unwrap();
     let answers = writer.commit_envelopes((1..=total).map(command).collect());
     for (n, answer) in (1..=total).zip(answers) {
         match answer {
@@ -105,7 +106,8 @@ fn blocks_of_large_events_keep_their_single_keys() {
     let total = 3 * BLOCK_LEN as u32;
     {
         let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
-        let mut writer = Writer::new(store.clone(), watch::channel(0).0).unwrap();
+        let mut writer =
+            Writer::new(store.clone(), watch::channel(0).0, crate::test_key()).unwrap();
         let mut envelopes: Vec<_> = (1..=2 * BLOCK_LEN as u32).map(large).collect();
         envelopes.extend((2 * BLOCK_LEN as u32 + 1..=total).map(command));
         for answer in writer.commit_envelopes(envelopes) {

@@ -84,6 +84,9 @@ fn measured(n: usize) -> (Actor, Command) {
     (Actor::Gemeinde(ags), command)
 }
 
+/// The signer the bench's ledger trusts (set once in `run`).
+static SIGNER: std::sync::OnceLock<efa_trust::SigningKey> = std::sync::OnceLock::new();
+
 /// Sends `(actor, command)` with id `n`; the last sequence written and the
 /// moment the acknowledgement arrived.
 async fn send(
@@ -99,8 +102,10 @@ async fn send(
         effective: None,
         command,
     };
+    let signer = SIGNER.get().expect("run sets the signer first");
+    let signed = efa_trust::sign_command(signer, &envelope);
     let reply: CommandReply =
-        efa_runtime::request(client, subjects::COMMAND, &envelope, REQUEST_TIMEOUT)
+        efa_runtime::request(client, subjects::COMMAND, &signed, REQUEST_TIMEOUT)
             .await
             .expect("the ledger answers");
     match reply {
@@ -136,6 +141,14 @@ pub async fn run(commands: usize) -> LagReport {
     let nats = TestNats::start();
     let scratch = nats.scratch_dir("lag");
     let client = async_nats::connect(nats.url()).await.expect("connect");
+    let signer = efa_trust::ensure_trusted_signer(
+        &scratch.join("ledger"),
+        "gateway.key",
+        "gateway",
+        efa_trust::Scope::Any,
+    )
+    .expect("a signer for the bench");
+    let _ = SIGNER.set(signer);
     let config = LedgerConfig {
         data_dir: scratch.join("ledger"),
     };

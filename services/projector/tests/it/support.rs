@@ -28,6 +28,12 @@ pub async fn connect(url: &str) -> async_nats::Client {
         .expect("connect to the test's nats-server")
 }
 
+/// The key the test's ledger signs with (one for every test).
+pub fn ledger_key() -> &'static efa_trust::SigningKey {
+    static KEY: std::sync::OnceLock<efa_trust::SigningKey> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| efa_trust::SigningKey::generate("ledger").expect("a valid key id"))
+}
+
 /// The ledger as the test plays it: events sealed in order, kept in memory.
 #[derive(Debug, Clone, Default)]
 pub struct FakeLedger {
@@ -134,9 +140,15 @@ impl FakeLedger {
                         .take(read.limit as usize)
                         .cloned()
                         .collect();
-                    ReadReply::Events(EventsPage {
-                        events: page,
-                        head_seq: events.len() as u64,
+                    let checkpoint = page.last().map(|last| {
+                        efa_trust::sign_checkpoint(ledger_key(), last.record.seq, &last.hash)
+                    });
+                    ReadReply::SignedEvents(efa_proto::SignedEventsPage {
+                        page: EventsPage {
+                            events: page,
+                            head_seq: events.len() as u64,
+                        },
+                        checkpoint,
                     })
                 };
                 if let Some(inbox) = request.reply {
@@ -274,10 +286,22 @@ pub async fn publish(js: &jetstream::Context, event: &SealedEvent) {
     publish_bytes(js, event, efa_proto::encode(event)).await;
 }
 
-/// Publishes `payload` in place of `event` (to put garbage on the stream).
-pub async fn publish_bytes(js: &jetstream::Context, event: &SealedEvent, payload: Vec<u8>) {
+/// The headers the ledger's relay puts on `event` when it ends a window
+/// by itself: its id, and the signed checkpoint of it.
+pub fn relay_headers(event: &SealedEvent) -> async_nats::HeaderMap {
     let mut headers = async_nats::HeaderMap::new();
     headers.insert("Nats-Msg-Id", event.record.event_id.to_string().as_str());
+    let checkpoint = efa_trust::sign_checkpoint(ledger_key(), event.record.seq, &event.hash);
+    headers.insert(
+        efa_proto::trust::CHECKPOINT_HEADER,
+        hex::encode(efa_proto::encode(&checkpoint)).as_str(),
+    );
+    headers
+}
+
+/// Publishes `payload` in place of `event` (to put garbage on the stream).
+pub async fn publish_bytes(js: &jetstream::Context, event: &SealedEvent, payload: Vec<u8>) {
+    let headers = relay_headers(event);
     let subject = subjects::event_subject(&event.record.stream);
     js.publish_with_headers(subject, headers, payload.into())
         .await
@@ -299,6 +323,14 @@ impl Running {
         data_dir: &Path,
         query_wait_max: Duration,
     ) -> Running {
+        // The projector pins the test ledger's key, as it would the real
+        // ledger's in a shared data dir.
+        std::fs::create_dir_all(data_dir).expect("create the data dir");
+        std::fs::write(
+            data_dir.join("ledger-public-key.txt"),
+            format!("{}\n", ledger_key().public()),
+        )
+        .expect("pin the test ledger's key");
         let config = ProjectorConfig {
             data_dir: data_dir.to_owned(),
             query_wait_max,
@@ -366,8 +398,7 @@ pub fn ids(view: &efa_proto::CatalogueView) -> Vec<&str> {
 
 /// Publishes `event` once, for callers that retry (a server restarting).
 pub async fn try_publish(js: &jetstream::Context, event: &SealedEvent) -> Result<(), String> {
-    let mut headers = async_nats::HeaderMap::new();
-    headers.insert("Nats-Msg-Id", event.record.event_id.to_string().as_str());
+    let headers = relay_headers(event);
     let subject = subjects::event_subject(&event.record.stream);
     let ack = js
         .publish_with_headers(subject, headers, efa_proto::encode(event).into())

@@ -1,0 +1,144 @@
+//! `efa signer ...`: the keys that sign commands, and the ledger's list of
+//! signers it trusts. `efa up` creates a gateway key (trusted for any
+//! principal: the gateway vouches for whoever it authenticated by token)
+//! and an operator key for the administration's tools (trusted for
+//! `admin` and `land:*`: imports record services under their lead Land).
+//! Rotating a key is: create a new one, trust it, switch the service to
+//! it, revoke the old one; the ledger follows its list without a restart.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use efa_proto::Actor;
+use efa_trust::{Scope, SigningKey, TrustedSigner, TrustedSigners};
+
+/// The gateway's key file in a data dir and its key id.
+pub const GATEWAY_KEY_FILE: &str = "gateway.key";
+/// The administration's key file in a data dir (imports, seeds).
+pub const OPERATOR_KEY_FILE: &str = "operator.key";
+pub const OPERATOR_SCOPE: &str = "admin,land:*";
+
+#[derive(Debug, Subcommand)]
+pub enum SignerCmd {
+    /// Create a new secret signing key (0600) and print its public key.
+    Create {
+        /// The key id, e.g. gateway-2027.
+        #[arg(long)]
+        key_id: String,
+        /// Where to write the secret key; an existing file is not replaced.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Trust a public key in the ledger's list: `--public-key "<id> <hex>"`
+    /// as `create` printed it, or `--key FILE` (a secret key file).
+    Trust {
+        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+        #[arg(long, conflicts_with = "key")]
+        public_key: Option<String>,
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// `*` (any principal) or a list such as `admin,land:*`.
+        #[arg(long)]
+        scope: String,
+    },
+    /// Remove a key id from the ledger's list.
+    Revoke {
+        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+        #[arg(long)]
+        key_id: String,
+    },
+    /// List the trusted signers.
+    List {
+        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        data_dir: PathBuf,
+    },
+}
+
+fn list_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(efa_trust::TRUSTED_SIGNERS_FILE)
+}
+
+pub fn run(command: SignerCmd) -> Result<()> {
+    match command {
+        SignerCmd::Create { key_id, out } => {
+            let key = SigningKey::generate(&key_id)?;
+            if !key.save_new(&out)? {
+                bail!("{} existiert bereits; nichts geändert", out.display());
+            }
+            crate::out::say(&key.public().to_string());
+        }
+        SignerCmd::Trust {
+            data_dir,
+            public_key,
+            key,
+            scope,
+        } => {
+            let public = match (public_key, key) {
+                (Some(text), _) => efa_trust::PublicKey::parse(&text)?,
+                (None, Some(path)) => SigningKey::load(&path)?.public(),
+                (None, None) => bail!("--public-key oder --key angeben"),
+            };
+            let scope = Scope::parse(&scope)?;
+            let mut list = TrustedSigners::load(&list_path(&data_dir))?;
+            crate::out::say(&format!("Vertraut: {public} für {scope}"));
+            list.put(TrustedSigner { key: public, scope });
+            list.save(&list_path(&data_dir))?;
+        }
+        SignerCmd::Revoke { data_dir, key_id } => {
+            let mut list = TrustedSigners::load(&list_path(&data_dir))?;
+            if !list.remove(&key_id) {
+                bail!("kein Unterzeichner mit der Kennung {key_id}");
+            }
+            list.save(&list_path(&data_dir))?;
+            crate::out::say(&format!("Widerrufen: {key_id}"));
+        }
+        SignerCmd::List { data_dir } => {
+            for signer in TrustedSigners::load(&list_path(&data_dir))?.iter() {
+                crate::out::say(&format!("{}\t{}", signer.key, signer.scope));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The gateway's key of `data_dir`, created and trusted on first use.
+pub fn gateway_key(data_dir: &Path) -> Result<SigningKey> {
+    efa_trust::ensure_trusted_signer(data_dir, GATEWAY_KEY_FILE, "gateway", Scope::Any)
+        .context("load the gateway's signing key")
+}
+
+/// The administration's key of `data_dir`, created and trusted on first use.
+pub fn operator_key(data_dir: &Path) -> Result<SigningKey> {
+    let scope = Scope::parse(OPERATOR_SCOPE).context("the operator scope")?;
+    efa_trust::ensure_trusted_signer(data_dir, OPERATOR_KEY_FILE, "operator", scope)
+        .context("load the operator's signing key")
+}
+
+/// Keys a tool signs with, each for the principals its scope names: the
+/// first that may vouch for a command's actor signs it.
+#[derive(Debug)]
+pub struct KeyRing {
+    keys: Vec<(SigningKey, Scope)>,
+}
+
+impl KeyRing {
+    pub fn new(keys: Vec<(SigningKey, Scope)>) -> Self {
+        Self { keys }
+    }
+
+    /// Only the administration's key.
+    pub fn operator(key: SigningKey) -> Result<Self> {
+        Ok(Self::new(vec![(key, Scope::parse(OPERATOR_SCOPE)?)]))
+    }
+
+    pub fn key_for(&self, actor: &Actor) -> Result<&SigningKey> {
+        self.keys
+            .iter()
+            .find(|(_, scope)| scope.allows(actor))
+            .map(|(key, _)| key)
+            .with_context(|| format!("kein Signaturschlüssel darf für {actor} unterschreiben"))
+    }
+}

@@ -1,0 +1,102 @@
+//! The ledger's own proof, for anyone: its public key with its latest
+//! signed checkpoint (`GET /api/v1/ledger/checkpoint`), and a stretch of
+//! its history as an export a Land checks offline with that key
+//! (`GET /api/v1/ledger/export?from_seq=&limit=`, checked by `efa verify
+//! --export FILE --public-key KEY`). The gateway only passes on what the
+//! ledger signed; it holds no key that could sign for the ledger.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use efa_proto::{
+    CheckpointRequest, LedgerCheckpoint, ReadEvents, ReadReply, Rejection, SealedEvent,
+    SignedCheckpoint, subjects,
+};
+use serde_json::{Value, json};
+
+use super::AppState;
+use crate::params::ReadQuery;
+use crate::problem::ApiError;
+
+/// The most events one export holds.
+pub const EXPORT_LIMIT_MAX: u32 = 10_000;
+/// Events asked from the ledger per read.
+const PAGE_LEN: u64 = 1000;
+
+fn checkpoint_json(checkpoint: &SignedCheckpoint) -> Value {
+    json!({
+        "seq": checkpoint.seq,
+        "hash": hex::encode(checkpoint.hash),
+        "key_id": checkpoint.key_id,
+        "signature": hex::encode(&checkpoint.signature),
+    })
+}
+
+/// `GET /api/v1/ledger/checkpoint`.
+pub async fn checkpoint(
+    State(state): State<AppState>,
+    query: ReadQuery,
+) -> Result<Response, ApiError> {
+    query.allow(&[])?;
+    let answer: LedgerCheckpoint = efa_runtime::request(
+        &state.nats,
+        subjects::LEDGER_CHECKPOINT,
+        &CheckpointRequest,
+        state.request_timeout,
+    )
+    .await?;
+    let public_key = hex::encode(&answer.public_key);
+    Ok(axum::Json(json!({
+        "key_id": answer.key_id,
+        "public_key": public_key,
+        "public_key_line": format!("{} {public_key}", answer.key_id),
+        "checkpoint": answer.checkpoint.as_ref().map(checkpoint_json),
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/ledger/export?from_seq=&limit=`: the events from
+/// `from_seq` on (at most `limit`), with the ledger's signed checkpoint
+/// of the last one, as the text `efa verify --export` reads.
+pub async fn export(State(state): State<AppState>, query: ReadQuery) -> Result<Response, ApiError> {
+    query.allow(&["from_seq", "limit"])?;
+    let from_seq = query.seq("from_seq")?.max(1);
+    let limit = u64::from(query.number("limit", 1000, 1..=EXPORT_LIMIT_MAX)?);
+    let mut events: Vec<SealedEvent> = Vec::new();
+    let mut checkpoint = None;
+    while (events.len() as u64) < limit {
+        let next = from_seq + events.len() as u64;
+        let read = ReadEvents {
+            from_seq: next,
+            limit: (limit - events.len() as u64).min(PAGE_LEN) as u32,
+        };
+        let reply: ReadReply = efa_runtime::request(
+            &state.nats,
+            subjects::LEDGER_READ,
+            &read,
+            state.request_timeout,
+        )
+        .await?;
+        let signed = match reply {
+            ReadReply::SignedEvents(signed) => signed,
+            ReadReply::Rejected(rejection) => return Err(ApiError::rejected(rejection)),
+            ReadReply::Events(_) => {
+                return Err(ApiError::rejected(Rejection::Unavailable {
+                    reason: "das Ledger hat die Seite nicht signiert".into(),
+                }));
+            }
+        };
+        if signed.page.events.is_empty() {
+            break;
+        }
+        events.extend(signed.page.events);
+        checkpoint = signed.checkpoint;
+    }
+    let Some(checkpoint) = checkpoint else {
+        return Err(ApiError::NotFound(format!(
+            "Das Ledger hat keine Ereignisse ab Sequenz {from_seq}."
+        )));
+    };
+    let text = efa_trust::write_export(&events, &checkpoint);
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
