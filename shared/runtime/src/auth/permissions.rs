@@ -105,7 +105,8 @@ pub fn permissions(role: Role) -> Permissions {
             responds: true,
         },
         Role::Gateway => Permissions {
-            publish: strings(&[COMMAND, QUERY, LEDGER_CHECKPOINT])
+            // The ledger's read API for the verifiable history export.
+            publish: strings(&[COMMAND, QUERY, LEDGER_READ, LEDGER_CHECKPOINT])
                 .into_iter()
                 // `/readyz` pings the ledger and the projectors.
                 .chain([

@@ -464,8 +464,8 @@ async fn services_answer_the_roles_that_may_ask_them_and_no_one_else() {
     assert!(
         ask(gateway.clone(), subjects::LEDGER_READ.into())
             .await
-            .is_err(),
-        "the gateway does not read the ledger's log"
+            .is_ok(),
+        "the gateway reads the ledger's log for the verifiable history export"
     );
     assert!(
         ask(
