@@ -93,7 +93,6 @@ pub async fn gv100ad(
     mergers_file: Option<&Path>,
     signing_key: &Path,
 ) -> Result<()> {
-    let keys = operator_keys(signing_key)?;
     let bytes = std::fs::read(file).with_context(|| format!("read {}", file.display()))?;
     let verzeichnis = match gv100ad::parse(&gv100ad::decode_text(&bytes)) {
         Ok(verzeichnis) => verzeichnis,
@@ -105,7 +104,9 @@ pub async fn gv100ad(
         }
     };
     let mergers = mergers(mergers_file)?;
+    // Connected first: a refused credential is the first thing to say.
     let client = connection.connect("efa-import").await?;
+    let keys = operator_keys(signing_key)?;
     let (kreise, known) = known(&client).await?;
     let seeds = gv100ad::plan(&verzeichnis, &kreise, &known, &mergers);
     eprintln!(
@@ -137,7 +138,6 @@ pub async fn tabular(
     kind: Tabular,
     signing_key: &Path,
 ) -> Result<()> {
-    let keys = operator_keys(signing_key)?;
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("read {} (UTF-8 expected)", file.display()))?;
     let parsed = match kind {
@@ -154,7 +154,9 @@ pub async fn tabular(
             bail!("{} fehlerhafte Zeilen; nichts importiert", errors.len());
         }
     };
+    // Connected first: a refused credential is the first thing to say.
     let client = connection.connect("efa-import").await?;
+    let keys = operator_keys(signing_key)?;
     send_plan(&client, &seeds, &keys).await
 }
 

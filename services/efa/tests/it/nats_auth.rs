@@ -23,6 +23,16 @@ async fn a_service_alone_takes_its_credential_by_flag_environment_or_data_dir() 
     let url = nats.url();
     let client = operator_client(&url, &data).await;
     let elsewhere = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    // The administration's signing key for the import below (`efa up`
+    // makes it; here the test does), trusted by the ledger on its host.
+    crate::trust_test_signers(&data);
+    let ledger_host = dir.path().join("ledger-host");
+    std::fs::create_dir_all(&ledger_host).unwrap();
+    std::fs::copy(
+        data.join(efa_trust::TRUSTED_SIGNERS_FILE),
+        ledger_host.join(efa_trust::TRUSTED_SIGNERS_FILE),
+    )
+    .unwrap();
 
     let by_flag = ChildGuard(
         efa(&[
