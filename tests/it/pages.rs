@@ -109,7 +109,7 @@ async fn write_history(system: &System) -> u64 {
                 efa_runtime::request(
                     &system.client,
                     subjects::COMMAND,
-                    &envelope,
+                    &system.sign(&envelope),
                     Duration::from_secs(30),
                 )
                 .await
