@@ -147,8 +147,13 @@ fn service_detail(
 fn land_view(store: &Store, land: LandCode, day: Date) -> efa_proto::views::LandView {
     let index = store.index();
     let gemeinden = Gemeinden::new(index.gemeinden(Some(land)));
-    let counted = index.counted_in(land, day);
-    views::land::land_view(land, index.services(), &gemeinden, &counted, day)
+    views::land::land_view(
+        land,
+        index.services(),
+        &gemeinden,
+        index.live_any(land, day),
+        day,
+    )
 }
 
 fn rollout(store: &Store, scope: RolloutScope, today: Date) -> efa_proto::views::RolloutView {

@@ -31,7 +31,7 @@ use crate::facts::{
 use crate::store::StoreError;
 use crate::views::{Counted, CountedAdoptions};
 use pieces::Piece;
-use timeline::{StageCounts, Timeline};
+use timeline::{Counter, StageCounts, Timeline};
 
 /// Where the index reads the adoption facts a change touches.
 pub trait Source {
@@ -43,6 +43,10 @@ pub trait Source {
 
 /// A service as the index numbers it (in the order first seen).
 type ServiceNo = u32;
+
+/// Days from the first (inclusive) until the second (exclusive; `None`:
+/// from then on).
+type Span = (Date, Option<Date>);
 
 #[derive(Debug, Default)]
 pub struct Index {
@@ -61,6 +65,13 @@ pub struct Index {
     by_service: BTreeSet<(ServiceNo, Ags)>,
     /// Stage counts per service (by number).
     stages: Vec<Timeline>,
+    /// Per municipality counted for: the days on which one of its counted
+    /// adoptions is live (disjoint, ascending), and whether they are in
+    /// its Land's count (only registered municipalities are).
+    live: HashMap<Ags, (bool, Vec<Span>)>,
+    /// Per Land (by code): the registered municipalities with a live
+    /// adoption, by day.
+    land_live: Vec<Counter>,
     /// Mergers: who merged into whom, and the reverse.
     successor: HashMap<Ags, Ags>,
     predecessors: HashMap<Ags, BTreeSet<Ags>>,
@@ -152,6 +163,14 @@ impl Index {
             .collect()
     }
 
+    /// How many registered municipalities of `land` have a live adoption
+    /// counted for them on `day`.
+    pub fn live_any(&self, land: LandCode, day: Date) -> u32 {
+        self.land_live
+            .get(usize::from(u8::from(land)))
+            .map_or(0, |counter| counter.on(day))
+    }
+
     /// The counted adoptions on `day` for the municipalities of `land`.
     pub fn counted_in(&self, land: LandCode, day: Date) -> Vec<((&ServiceId, Ags), Counted)> {
         let first = Ags::try_from(u32::from(u8::from(land)) * 1_000_000)
@@ -213,6 +232,9 @@ impl Index {
                     let before = self.gemeinde(f.ags).map(|g| (g.merged, g.retired));
                     let relinked = before.unwrap_or_default() != (f.merged, f.retired);
                     upsert(&mut self.gemeinden, f.clone(), |g| g.ags);
+                    if before.is_none() {
+                        self.relive(f.ags);
+                    }
                     if relinked {
                         // The family before the change and after it: a
                         // member that left must lose what counted for it.
@@ -287,7 +309,7 @@ impl Index {
         adoptions(&mut |adoption| {
             let family = index.family(adoption.ags);
             if family.len() == 1 {
-                index.recount(
+                index.recount_cells(
                     &adoption.service.clone(),
                     &family,
                     std::slice::from_ref(&adoption),
@@ -303,14 +325,59 @@ impl Index {
                 .map(|member| source.adoption(&service, *member))
                 .filter_map(Result::transpose)
                 .collect::<Result<Vec<_>, _>>()?;
-            index.recount(&service, &family, &adoptions);
+            index.recount_cells(&service, &family, &adoptions);
+        }
+        let targets: BTreeSet<Ags> = index.by_target.keys().map(|(ags, _)| *ags).collect();
+        for target in targets {
+            index.relive(target);
         }
         Ok(index)
     }
 
     /// Replaces the counted adoptions of `service` for every member of
     /// `family` with those `adoptions` (the family's) give.
+    /// Replaces the counted adoptions and then the live days of the
+    /// family's members (`relive`; a build defers that to its end).
     fn recount(&mut self, service: &ServiceId, family: &[Ags], adoptions: &[AdoptionFacts]) {
+        self.recount_cells(service, family, adoptions);
+        for member in family {
+            self.relive(*member);
+        }
+    }
+
+    /// The days on which `target` has a live counted adoption, brought
+    /// into its Land's count.
+    fn relive(&mut self, target: Ags) {
+        let mut spans: Vec<Span> = self
+            .by_target
+            .range((target, 0)..=(target, ServiceNo::MAX))
+            .flat_map(|(_, pieces)| pieces.iter())
+            .filter(|piece| piece.counted.stage == efa_proto::AdoptionStage::Live)
+            .map(|piece| (piece.from, piece.until))
+            .collect();
+        spans = union(spans);
+        let new = (self.gemeinde(target).is_some(), spans);
+        let old = self.live.remove(&target).unwrap_or_default();
+        if old != new {
+            let land = usize::from(u8::from(target.land()));
+            if self.land_live.len() <= land {
+                self.land_live.resize_with(land + 1, Counter::default);
+            }
+            let counter = &mut self.land_live[land];
+            for (counted, spans, sign) in [(old.0, &old.1, -1), (new.0, &new.1, 1)] {
+                if counted {
+                    spans
+                        .iter()
+                        .for_each(|(from, until)| counter.add(*from, *until, sign));
+                }
+            }
+        }
+        if new.0 || !new.1.is_empty() {
+            self.live.insert(target, new);
+        }
+    }
+
+    fn recount_cells(&mut self, service: &ServiceId, family: &[Ags], adoptions: &[AdoptionFacts]) {
         let no = self.service_no(service);
         let timeline = &mut self.stages[no as usize];
         for member in family {
@@ -414,4 +481,22 @@ fn ags_first() -> Ags {
 
 fn ags_last() -> Ags {
     Ags::try_from(16_999_999).expect("16999999 is an AGS")
+}
+
+/// The union of `spans`, as disjoint spans in ascending order.
+fn union(mut spans: Vec<Span>) -> Vec<Span> {
+    spans.sort_unstable_by_key(|(from, _)| *from);
+    let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
+    for (from, until) in spans {
+        match merged.last_mut() {
+            Some((_, last_until)) if last_until.is_none_or(|end| from <= end) => {
+                *last_until = match (*last_until, until) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+            }
+            _ => merged.push((from, until)),
+        }
+    }
+    merged
 }

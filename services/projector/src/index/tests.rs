@@ -68,6 +68,17 @@ fn check_day(index: &Index, world: &World, day: Date) -> Result<(), TestCaseErro
             land,
             day
         );
+        let in_land: Vec<_> = counted(&world.adoptions, &gemeinden, day)
+            .into_iter()
+            .filter(|((_, ags), _)| ags.land() == land)
+            .collect();
+        prop_assert_eq!(
+            index.live_any(land, day),
+            crate::views::land::live_any(land, &gemeinden, &in_land, day),
+            "live municipalities of Land {} on {}",
+            land,
+            day
+        );
     }
     for service in SERVICES.map(service_id) {
         let expected: Owned = oracle

@@ -65,3 +65,43 @@ impl Timeline {
         totals
     }
 }
+
+/// A count that changes from day to day (the registered municipalities of
+/// a Land with a live adoption), kept the same way as [`Timeline`].
+#[derive(Debug, Default)]
+pub struct Counter {
+    changes: BTreeMap<Date, i64>,
+    totals: OnceLock<Vec<(Date, u32)>>,
+}
+
+impl Counter {
+    /// Counts one more (`sign` 1) or one less (`sign` -1) from `from` until
+    /// `until` (exclusive; `None`: from then on).
+    pub fn add(&mut self, from: Date, until: Option<Date>, sign: i64) {
+        *self.changes.entry(from).or_default() += sign;
+        if let Some(until) = until {
+            *self.changes.entry(until).or_default() -= sign;
+        }
+        self.totals = OnceLock::new();
+    }
+
+    /// The count on `day`.
+    pub fn on(&self, day: Date) -> u32 {
+        let totals = self.totals.get_or_init(|| {
+            let mut running = 0i64;
+            self.changes
+                .iter()
+                .filter(|(_, change)| **change != 0)
+                .map(|(day, change)| {
+                    running += change;
+                    (*day, u32::try_from(running.max(0)).unwrap_or(u32::MAX))
+                })
+                .collect()
+        });
+        let after = totals.partition_point(|(from, _)| *from <= day);
+        after
+            .checked_sub(1)
+            .and_then(|at| totals.get(at))
+            .map_or(0, |(_, count)| *count)
+    }
+}
