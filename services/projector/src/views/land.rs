@@ -1,13 +1,11 @@
 //! A Land's page and reuse across Germany ("Einer für Alle" at work), as of
 //! a day. Services count from their announcement until their retirement.
 
-use std::collections::BTreeSet;
-
 use efa_proto::views::{LandParticipation, LandView, ReuseSummary};
-use efa_proto::{AdoptionStage, Date, LandCode};
+use efa_proto::{Date, LandCode};
 
 use crate::facts::ServiceFacts;
-use crate::views::{CountedList, Gemeinden};
+use crate::views::Gemeinden;
 
 /// Announced by `day` and not retired by then.
 fn in_service(service: &ServiceFacts, day: Date) -> bool {
@@ -62,10 +60,15 @@ pub fn land_view(
 /// live adoption among `counted` (those counted for the Land on `day`):
 /// the slow path, the oracle of the index's count in its property test.
 #[cfg(test)]
-pub fn live_any(land: LandCode, gemeinden: &Gemeinden, counted: &CountedList, day: Date) -> u32 {
-    let live: BTreeSet<_> = counted
+pub fn live_any(
+    land: LandCode,
+    gemeinden: &Gemeinden,
+    counted: &crate::views::CountedList,
+    day: Date,
+) -> u32 {
+    let live: std::collections::BTreeSet<_> = counted
         .iter()
-        .filter(|(_, c)| c.stage == AdoptionStage::Live)
+        .filter(|(_, c)| c.stage == efa_proto::AdoptionStage::Live)
         .map(|((_, ags), _)| *ags)
         .collect();
     let count = gemeinden
