@@ -96,7 +96,10 @@ fn stalled(
 ) -> efa_proto::views::StalledView {
     let index = store.index();
     let gemeinden = Gemeinden::new(index.gemeinden(Some(land)));
-    let counted = index.counted_in(land, day);
+    // Only what can be stalled: under way, its last step long enough ago.
+    let counted = index.counted_in_where(land, day, |c| {
+        views::rollout::under_way(c.stage) && views::days_between(c.since, day) >= days_min
+    });
     views::rollout::stalled(land, days_min, &gemeinden, &counted, day)
 }
 

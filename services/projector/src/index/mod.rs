@@ -173,6 +173,17 @@ impl Index {
 
     /// The counted adoptions on `day` for the municipalities of `land`.
     pub fn counted_in(&self, land: LandCode, day: Date) -> Vec<((&ServiceId, Ags), Counted)> {
+        self.counted_in_where(land, day, |_| true)
+    }
+
+    /// Those of [`Index::counted_in`] that `keep` accepts, without holding
+    /// the others.
+    pub fn counted_in_where(
+        &self,
+        land: LandCode,
+        day: Date,
+        keep: impl Fn(&Counted) -> bool,
+    ) -> Vec<((&ServiceId, Ags), Counted)> {
         let first = Ags::try_from(u32::from(u8::from(land)) * 1_000_000)
             .expect("a Land code followed by six zeros is an AGS");
         self.counted_where(
@@ -181,6 +192,7 @@ impl Index {
                 .take_while(|((ags, _), _)| ags.land() == land),
             day,
         )
+        .filter(|(_, counted)| keep(counted))
         .collect()
     }
 

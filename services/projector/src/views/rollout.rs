@@ -135,6 +135,15 @@ fn tally<'a>(
     tallies
 }
 
+/// Whether an adoption at `stage` is still under way (requested, agreed,
+/// onboarding).
+pub fn under_way(stage: AdoptionStage) -> bool {
+    matches!(
+        stage,
+        AdoptionStage::Requested | AdoptionStage::Agreed | AdoptionStage::Onboarding
+    )
+}
+
 /// Adoptions in `land` still under way (requested, agreed, onboarding)
 /// whose last step is at least `days_min` days before `day`; the longest
 /// waiting first, then by AGS and service.
@@ -148,12 +157,7 @@ pub fn stalled(
     let mut stalled: Vec<StalledRollout> = counted
         .iter()
         .filter(|((_, ags), c)| {
-            ags.land() == land
-                && matches!(
-                    c.stage,
-                    AdoptionStage::Requested | AdoptionStage::Agreed | AdoptionStage::Onboarding
-                )
-                && days_between(c.since, day) >= days_min
+            ags.land() == land && under_way(c.stage) && days_between(c.since, day) >= days_min
         })
         .map(|((service, ags), c)| StalledRollout {
             ags: *ags,
