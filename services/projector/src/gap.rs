@@ -16,8 +16,9 @@ use crate::apply::{Applier, ApplyError};
 use crate::progress::Progress;
 use crate::signatures::{self, LedgerKey};
 
-/// Events asked for in one request.
-const PAGE_MAX: u64 = 1000;
+/// Events asked for in one request (a gap, a catch-up or a rebuild; the
+/// ledger's read API answers at most 1,000).
+pub const PAGE_MAX: u64 = 1000;
 /// How long one read request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 /// Attempts per page before giving up, and the backoff after the first.

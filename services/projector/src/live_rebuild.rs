@@ -25,14 +25,12 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::apply::{Applier, ApplyError, SharedApplier};
-use crate::gap::{GapError, Ledger};
+use crate::gap::{GapError, Ledger, PAGE_MAX};
 use crate::handle::StoreHandle;
 use crate::progress::{self, Progress};
 use crate::store::{Store, StoreError};
 use crate::versions::{VersionError, Versions};
 
-/// Events asked of the ledger in one request.
-const PAGE_MAX: u64 = 1000;
 /// Applying pauses once the new store is at most this far behind.
 const PAUSE_BEHIND_MAX: u64 = 1000;
 /// Catch-up rounds before the pause, however far behind the new store is.

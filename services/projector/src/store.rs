@@ -495,11 +495,11 @@ impl Store {
         batch.insert(CHECKPOINT_SEQ, &checkpoint.seq.to_be_bytes());
         batch.insert(CHECKPOINT_HASH, &checkpoint.hash);
         batch.insert(LAYOUT_KEY, &LAYOUT.to_be_bytes());
-        // The index is updated under its write lock right after the batch,
-        // so a query sees the views of one checkpoint or the next, never
-        // a mix.
-        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
         self.db.apply_batch(batch)?;
+        // Taken only now, so that queries do not wait for sled's write:
+        // they answer from the index, which stands at one checkpoint (its
+        // `seq`) until the update below moves it to the next.
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
         let changed: Vec<&Facts> = changes
             .iter()
             .filter_map(|change| match change {

@@ -31,7 +31,7 @@ use crate::facts::{
 use crate::store::StoreError;
 use crate::views::{Counted, CountedAdoptions};
 use pieces::Piece;
-use timeline::{Counter, StageCounts, Timeline};
+use timeline::{StageCounts, Timeline};
 
 /// Where the index reads the adoption facts a change touches.
 pub trait Source {
@@ -47,6 +47,14 @@ type ServiceNo = u32;
 /// Days from the first (inclusive) until the second (exclusive; `None`:
 /// from then on).
 type Span = (Date, Option<Date>);
+
+/// What a batch's facts touch: adoptions by service and municipality, and
+/// the members of families whose mergers changed.
+#[derive(Debug, Default)]
+struct Touched {
+    adoptions: BTreeSet<(ServiceId, Ags)>,
+    relinked: BTreeSet<Ags>,
+}
 
 #[derive(Debug, Default)]
 pub struct Index {
@@ -64,14 +72,14 @@ pub struct Index {
     /// The same keys, by service.
     by_service: BTreeSet<(ServiceNo, Ags)>,
     /// Stage counts per service (by number).
-    stages: Vec<Timeline>,
+    stages: Vec<Timeline<5>>,
     /// Per municipality counted for: the days on which one of its counted
     /// adoptions is live (disjoint, ascending), and whether they are in
     /// its Land's count (only registered municipalities are).
     live: HashMap<Ags, (bool, Vec<Span>)>,
     /// Per Land (by code): the registered municipalities with a live
     /// adoption, by day.
-    land_live: Vec<Counter>,
+    land_live: Vec<Timeline<1>>,
     /// Mergers: who merged into whom, and the reverse.
     successor: HashMap<Ags, Ags>,
     predecessors: HashMap<Ags, BTreeSet<Ags>>,
@@ -168,7 +176,7 @@ impl Index {
     pub fn live_any(&self, land: LandCode, day: Date) -> u32 {
         self.land_live
             .get(usize::from(u8::from(land)))
-            .map_or(0, |counter| counter.on(day))
+            .map_or(0, |counter| counter.on(day)[0])
     }
 
     /// The counted adoptions on `day` for the municipalities of `land`.
@@ -233,7 +241,48 @@ impl Index {
         changed: &[&Facts],
         source: &dyn Source,
     ) -> Result<(), StoreError> {
-        let mut touched: BTreeSet<(ServiceId, Ags)> = BTreeSet::new();
+        let touched = self.absorb(changed);
+        let mut recount = touched.adoptions;
+        // Where mergers changed, every service a member adopted.
+        let mut services = BTreeSet::new();
+        for member in &touched.relinked {
+            services.extend(source.services_adopted_by(*member)?);
+        }
+        for member in &touched.relinked {
+            recount.extend(services.iter().map(|s| (s.clone(), *member)));
+        }
+        // The adoption facts of this batch are at hand; others are read.
+        let at_hand: HashMap<(&ServiceId, Ags), &AdoptionFacts> = changed
+            .iter()
+            .filter_map(|facts| match facts {
+                Facts::Adoption(f) => Some(((&f.service, f.ags), f)),
+                _ => None,
+            })
+            .collect();
+        let mut recounted: BTreeSet<(ServiceId, Ags)> = BTreeSet::new();
+        for (service, ags) in recount {
+            let family = self.family(ags);
+            let first = family.first().copied().unwrap_or(ags);
+            if !recounted.insert((service.clone(), first)) {
+                continue;
+            }
+            let mut adoptions = Vec::with_capacity(family.len());
+            for member in &family {
+                match at_hand.get(&(&service, *member)) {
+                    Some(facts) => adoptions.push((*facts).clone()),
+                    None => adoptions.extend(source.adoption(&service, *member)?),
+                }
+            }
+            self.recount(&service, &family, &adoptions);
+        }
+        self.seq = seq;
+        Ok(())
+    }
+
+    /// Replaces the entities' facts with `changed` and says what the
+    /// change touches; the caller recounts it.
+    fn absorb(&mut self, changed: &[&Facts]) -> Touched {
+        let mut touched = Touched::default();
         for facts in changed {
             match facts {
                 Facts::Service(f) => {
@@ -242,24 +291,16 @@ impl Index {
                 }
                 Facts::Gemeinde(f) => {
                     let before = self.gemeinde(f.ags).map(|g| (g.merged, g.retired));
-                    let relinked = before.unwrap_or_default() != (f.merged, f.retired);
                     upsert(&mut self.gemeinden, f.clone(), |g| g.ags);
                     if before.is_none() {
                         self.relive(f.ags);
                     }
-                    if relinked {
+                    if before.unwrap_or_default() != (f.merged, f.retired) {
                         // The family before the change and after it: a
                         // member that left must lose what counted for it.
-                        let mut members = self.family(f.ags);
+                        touched.relinked.extend(self.family(f.ags));
                         self.link(f);
-                        members.extend(self.family(f.ags));
-                        let mut services = BTreeSet::new();
-                        for member in &members {
-                            services.extend(source.services_adopted_by(*member)?);
-                        }
-                        for member in &members {
-                            touched.extend(services.iter().map(|s| (s.clone(), *member)));
-                        }
+                        touched.relinked.extend(self.family(f.ags));
                     }
                 }
                 Facts::Kreis(f) => upsert(&mut self.kreise, f.clone(), |k| k.key),
@@ -272,36 +313,12 @@ impl Index {
                     self.reference_changed();
                 }
                 Facts::Adoption(f) => {
-                    touched.insert((f.service.clone(), f.ags));
+                    touched.adoptions.insert((f.service.clone(), f.ags));
                 }
                 Facts::Operator(_) => {}
             }
         }
-        // The adoption facts of this batch are at hand; others are read.
-        let at_hand: HashMap<(&ServiceId, Ags), &AdoptionFacts> = changed
-            .iter()
-            .filter_map(|facts| match facts {
-                Facts::Adoption(f) => Some(((&f.service, f.ags), f)),
-                _ => None,
-            })
-            .collect();
-        let mut recounted: BTreeSet<(ServiceId, Ags)> = BTreeSet::new();
-        for (service, ags) in touched {
-            let family = self.family(ags);
-            let first = family.first().copied().unwrap_or(ags);
-            if recounted.insert((service.clone(), first)) {
-                let mut adoptions = Vec::with_capacity(family.len());
-                for member in &family {
-                    match at_hand.get(&(&service, *member)) {
-                        Some(facts) => adoptions.push((*facts).clone()),
-                        None => adoptions.extend(source.adoption(&service, *member)?),
-                    }
-                }
-                self.recount(&service, &family, &adoptions);
-            }
-        }
-        self.seq = seq;
-        Ok(())
+        touched
     }
 
     /// Builds the index from every entity's facts, at `seq`. Adoptions
@@ -314,9 +331,14 @@ impl Index {
         adoptions: impl FnOnce(&mut dyn FnMut(AdoptionFacts)) -> Result<(), StoreError>,
         source: &dyn Source,
     ) -> Result<Self, StoreError> {
-        let mut index = Index::default();
+        let mut index = Index {
+            seq,
+            ..Index::default()
+        };
         let refs: Vec<&Facts> = entities.iter().collect();
-        index.update(seq, &refs, source)?;
+        // Every adoption is counted below, so what the entities touch
+        // needs no recount of its own.
+        index.absorb(&refs);
         let mut merged_families: BTreeSet<(ServiceId, Ags)> = BTreeSet::new();
         adoptions(&mut |adoption| {
             let family = index.family(adoption.ags);
@@ -373,14 +395,14 @@ impl Index {
         if old != new {
             let land = usize::from(u8::from(target.land()));
             if self.land_live.len() <= land {
-                self.land_live.resize_with(land + 1, Counter::default);
+                self.land_live.resize_with(land + 1, Timeline::default);
             }
             let counter = &mut self.land_live[land];
             for (counted, spans, sign) in [(old.0, &old.1, -1), (new.0, &new.1, 1)] {
                 if counted {
                     spans
                         .iter()
-                        .for_each(|(from, until)| counter.add(*from, *until, sign));
+                        .for_each(|(from, until)| counter.add(0, *from, *until, sign));
                 }
             }
         }
@@ -395,7 +417,7 @@ impl Index {
         for member in family {
             if let Some(old) = self.by_target.remove(&(*member, no)) {
                 self.by_service.remove(&(no, *member));
-                old.iter().for_each(|piece| timeline.add(piece, -1));
+                old.iter().for_each(|piece| timeline.add_piece(piece, -1));
             }
         }
         let facts: Vec<GemeindeFacts> = family
@@ -403,7 +425,7 @@ impl Index {
             .filter_map(|member| find(&self.gemeinden, member, |g| &g.ags).cloned())
             .collect();
         for (target, new) in pieces::pieces(adoptions, &facts) {
-            new.iter().for_each(|piece| timeline.add(piece, 1));
+            new.iter().for_each(|piece| timeline.add_piece(piece, 1));
             self.by_service.insert((no, target));
             self.by_target.insert((target, no), new.into_boxed_slice());
         }
