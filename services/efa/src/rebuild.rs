@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use efa_gateway::thousands;
 use efa_proto::{RebuildProgress, RebuildReply, RebuildRequest, Rejection, subjects};
 use efa_runtime::RpcError;
 use futures::StreamExt;
@@ -86,19 +87,6 @@ fn progress_line(progress: &RebuildProgress) -> String {
         thousands(progress.target),
         thousands(progress.events_per_second),
     )
-}
-
-/// `number` with a dot between each group of three digits.
-fn thousands(number: u64) -> String {
-    let digits = number.to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            grouped.push('.');
-        }
-        grouped.push(digit);
-    }
-    grouped
 }
 
 /// The rejection as a German sentence; the reasons the projector gives are

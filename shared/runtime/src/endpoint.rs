@@ -32,14 +32,7 @@ pub async fn serve<H, F>(
     let handler = Arc::new(handler);
     let permits = Arc::new(Semaphore::new(in_flight_max));
     let mut tasks = JoinSet::new();
-    loop {
-        let request = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            request = endpoint.next() => match request {
-                Some(request) => request,
-                None => break,
-            },
-        };
+    while let Some(request) = next_request(&mut endpoint, &shutdown).await {
         let Ok(permit) = permits.clone().acquire_owned().await else {
             break;
         };
@@ -54,6 +47,18 @@ pub async fn serve<H, F>(
         while tasks.try_join_next().is_some() {}
     }
     while tasks.join_next().await.is_some() {}
+}
+
+/// The next request on `endpoint`; `None` at shutdown or when the
+/// endpoint has ended.
+async fn next_request(
+    endpoint: &mut async_nats::service::endpoint::Endpoint,
+    shutdown: &CancellationToken,
+) -> Option<async_nats::service::Request> {
+    tokio::select! {
+        _ = shutdown.cancelled() => None,
+        request = endpoint.next() => request,
+    }
 }
 
 /// One request as [`serve_or_refuse`] hands it to its handler.
@@ -91,14 +96,7 @@ pub async fn serve_or_refuse<H, F, B>(
     let handler = Arc::new(handler);
     let permits = Arc::new(Semaphore::new(in_flight_max));
     let mut tasks = JoinSet::new();
-    loop {
-        let request = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            request = endpoint.next() => match request {
-                Some(request) => request,
-                None => break,
-            },
-        };
+    while let Some(request) = next_request(&mut endpoint, &shutdown).await {
         let call = Call {
             payload: request.message.payload.clone(),
             deadline: deadline(request.message.headers.as_ref()),
