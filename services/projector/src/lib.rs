@@ -17,6 +17,7 @@ mod facts;
 mod gap;
 mod handle;
 mod index;
+mod land_pages;
 mod live_rebuild;
 mod pack;
 mod pages;

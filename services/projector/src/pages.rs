@@ -1,23 +1,21 @@
 //! The paged queries. A reply must fit into one NATS message, and the
 //! catalogue of all services, a Land's page, costs and rollout, the
 //! stalled adoptions, the lead-only services and a municipality's page
-//! grow with the history. This layer asks `read`
-//! for the whole view and answers one page of it: at most `limit` rows
-//! (capped), and fewer when the page would take more than
+//! grow with the history. This layer answers one page of a view: at most
+//! `limit` rows (capped), and fewer when the page would take more than
 //! [`PAGE_BYTES_MAX`] encoded, so a page always fits, whatever the rows
-//! hold. It computes nothing itself; the views stay `read`'s.
+//! hold. It computes nothing itself: most pages are cut from the whole
+//! view `read` makes; the rollout and stalled pages of a Land, which can
+//! hold hundreds of thousands of rows, are made row by row by
+//! `land_pages`.
 
-use efa_proto::pages::{
-    GemeindePage, LandCostsPage, LandPage, ReusePage, RolloutPage, ServicesPage, StalledPage,
-};
-use efa_proto::views::{
-    CatalogueFilter, LandCostsView, LandView, ReuseSummary, RolloutView, StalledView,
-};
+use efa_proto::pages::{GemeindePage, LandCostsPage, LandPage, ReusePage, ServicesPage};
+use efa_proto::views::{CatalogueFilter, LandCostsView, LandView, ReuseSummary};
 use efa_proto::{CatalogueView, Date, GemeindeView, QueryKind, QueryReply, Rejection, ServiceId};
 use serde::Serialize;
 
-use crate::read;
 use crate::store::{Store, StoreError};
+use crate::{land_pages, read};
 
 /// The most bytes one page takes encoded: half the default `max_payload`,
 /// leaving room for a server configured smaller and for the envelope.
@@ -38,12 +36,12 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
             }
         }
         QueryKind::Rollout2 { scope, page } => {
-            match read::answer(store, QueryKind::Rollout(scope), today)? {
-                QueryReply::Rollout(view) => QueryReply::Rollout2(fit(page.limit, |limit| {
-                    rollout(&view, page.offset, limit)
-                })),
-                other => other,
-            }
+            let day = scope.as_of.unwrap_or(today);
+            let index = store.index();
+            let land_day = index.land_day(scope.land, day);
+            QueryReply::Rollout2(fit(page.limit, |limit| {
+                land_pages::rollout(&index, &land_day, &scope, day, page.offset, limit)
+            }))
         }
         QueryKind::Stalled2 {
             land,
@@ -51,17 +49,12 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
             as_of,
             page,
         } => {
-            let kind = QueryKind::Stalled {
-                land,
-                days_min,
-                as_of,
-            };
-            match read::answer(store, kind, today)? {
-                QueryReply::Stalled(view) => QueryReply::Stalled2(fit(page.limit, |limit| {
-                    stalled(&view, page.offset, limit)
-                })),
-                other => other,
-            }
+            let day = as_of.unwrap_or(today);
+            let index = store.index();
+            let land_day = index.land_day(land, day);
+            QueryReply::Stalled2(fit(page.limit, |limit| {
+                land_pages::stalled(&index, &land_day, land, days_min, day, page.offset, limit)
+            }))
         }
         QueryKind::Gemeinde2 { ags, as_of, page } => {
             match read::answer(store, QueryKind::Gemeinde { ags, as_of }, today)? {
@@ -158,13 +151,13 @@ fn slice<T: Clone>(all: &[T], offset: u32, limit: u32) -> Vec<T> {
         .collect()
 }
 
-fn count(len: usize) -> u32 {
+pub(crate) fn count(len: usize) -> u32 {
     u32::try_from(len).unwrap_or(u32::MAX)
 }
 
 /// Where the page after `offset..offset + limit` starts, if any list of
 /// `lens` goes on beyond it.
-fn next_offset(offset: u32, limit: u32, lens: &[usize]) -> Option<u32> {
+pub(crate) fn next_offset(offset: u32, limit: u32, lens: &[usize]) -> Option<u32> {
     let end = offset.saturating_add(limit);
     lens.iter().any(|len| (end as usize) < *len).then_some(end)
 }
@@ -185,34 +178,6 @@ fn services(view: &CatalogueView, after: Option<&ServiceId>, limit: u32) -> Serv
         services,
         total: count(view.services.len()),
         as_of_seq: view.as_of_seq,
-    }
-}
-
-fn rollout(view: &RolloutView, offset: u32, limit: u32) -> RolloutPage {
-    RolloutPage {
-        scope: view.scope.clone(),
-        as_of: view.as_of,
-        kreise: slice(&view.kreise, offset, limit),
-        kreise_total: count(view.kreise.len()),
-        municipalities: slice(&view.municipalities, offset, limit),
-        municipalities_total: count(view.municipalities.len()),
-        land_participates: view.land_participates.clone(),
-        next_offset: next_offset(
-            offset,
-            limit,
-            &[view.kreise.len(), view.municipalities.len()],
-        ),
-    }
-}
-
-fn stalled(view: &StalledView, offset: u32, limit: u32) -> StalledPage {
-    StalledPage {
-        land: view.land,
-        days_min: view.days_min,
-        as_of: view.as_of,
-        stalled: slice(&view.stalled, offset, limit),
-        total: count(view.stalled.len()),
-        next_offset: next_offset(offset, limit, &[view.stalled.len()]),
     }
 }
 

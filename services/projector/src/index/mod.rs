@@ -12,6 +12,7 @@
 //! stay in the store; the index reads the few it needs when a change
 //! touches them (`Source`).
 
+pub mod lands;
 pub mod pieces;
 #[cfg(test)]
 mod tests;
@@ -30,8 +31,12 @@ use crate::facts::{
 };
 use crate::store::StoreError;
 use crate::views::{Counted, CountedAdoptions};
+use lands::{Cell, LandDay};
 use pieces::Piece;
 use timeline::{StageCounts, Timeline};
+
+/// The most bytes the kept Land days may take together.
+const LAND_DAYS_BYTES_MAX: usize = 64 * 1024 * 1024;
 
 /// Where the index reads the adoption facts a change touches.
 pub trait Source {
@@ -42,7 +47,7 @@ pub trait Source {
 }
 
 /// A service as the index numbers it (in the order first seen).
-type ServiceNo = u32;
+pub type ServiceNo = u32;
 
 /// Days from the first (inclusive) until the second (exclusive; `None`:
 /// from then on).
@@ -90,7 +95,14 @@ pub struct Index {
     /// first asked for; dropped when the service or the reference data
     /// change.
     splits: Mutex<HashMap<(ServiceId, u16), Arc<CostSplit>>>,
+    /// Land days made for queries (`land_day`), dropped when a change
+    /// touches their Land.
+    land_days: Mutex<HashMap<(LandCode, Date), LandDaySlot>>,
 }
+
+/// A Land day being made or made: queries asking for the same one while
+/// it is made wait for it instead of making it again.
+type LandDaySlot = Arc<OnceLock<Arc<LandDay>>>;
 
 impl Index {
     /// The ledger sequence the index stands at.
@@ -160,6 +172,87 @@ impl Index {
         self.splits.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The number of the service `id`, if it has counted adoptions.
+    pub fn service_no_of(&self, id: &ServiceId) -> Option<ServiceNo> {
+        self.service_nos.get(id).copied()
+    }
+
+    /// The id of the service numbered `no`.
+    pub fn service_id(&self, no: ServiceNo) -> &ServiceId {
+        &self.service_ids[no as usize]
+    }
+
+    /// The counted adoptions of `land`'s municipalities on `day`, sorted
+    /// for the rollout and stalled pages; made when first asked for and
+    /// kept until a change touches the Land.
+    pub fn land_day(&self, land: LandCode, day: Date) -> Arc<LandDay> {
+        let slot = {
+            let mut kept = self.kept_land_days();
+            if !kept.contains_key(&(land, day)) {
+                let weight: usize = kept
+                    .values()
+                    .filter_map(|slot| slot.get())
+                    .map(|made| made.weight())
+                    .sum();
+                if weight > LAND_DAYS_BYTES_MAX {
+                    kept.clear();
+                }
+            }
+            kept.entry((land, day)).or_default().clone()
+        };
+        slot.get_or_init(|| Arc::new(self.make_land_day(land, day)))
+            .clone()
+    }
+
+    fn make_land_day(&self, land: LandCode, day: Date) -> LandDay {
+        let cells: Vec<Cell> = self
+            .land_cells(land)
+            .filter_map(|(&(ags, service), pieces)| {
+                let counted = pieces::on(pieces, day)?;
+                Some(Cell {
+                    ags,
+                    service,
+                    counted,
+                })
+            })
+            .collect();
+        let mut by_id: Vec<ServiceNo> = (0..self.service_ids.len())
+            .filter_map(|no| ServiceNo::try_from(no).ok())
+            .collect();
+        by_id.sort_by(|a, b| self.service_id(*a).cmp(self.service_id(*b)));
+        let mut rank = vec![0; by_id.len()];
+        for (position, no) in by_id.iter().enumerate() {
+            rank[*no as usize] = u32::try_from(position).unwrap_or(u32::MAX);
+        }
+        LandDay::new(cells, self.gemeinden(Some(land)), &rank, day)
+    }
+
+    fn kept_land_days(&self) -> std::sync::MutexGuard<'_, HashMap<(LandCode, Date), LandDaySlot>> {
+        self.land_days
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets the Land days of `land`: a change touched it.
+    fn land_changed(&mut self, land: LandCode) {
+        self.land_days
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|(kept, _), _| *kept != land);
+    }
+
+    /// The counted-adoption cells of `land`'s municipalities, by AGS.
+    fn land_cells(
+        &self,
+        land: LandCode,
+    ) -> impl Iterator<Item = (&(Ags, ServiceNo), &Box<[Piece]>)> {
+        let first = Ags::try_from(u32::from(u8::from(land)) * 1_000_000)
+            .expect("a Land code followed by six zeros is an AGS");
+        self.by_target
+            .range((first, 0)..)
+            .take_while(move |((ags, _), _)| ags.land() == land)
+    }
+
     /// The per-stage counts of the counted adoptions of every service with
     /// any, on `day`.
     pub fn stage_counts(&self, day: Date) -> HashMap<&ServiceId, StageCounts> {
@@ -192,16 +285,9 @@ impl Index {
         day: Date,
         keep: impl Fn(&Counted) -> bool,
     ) -> Vec<((&ServiceId, Ags), Counted)> {
-        let first = Ags::try_from(u32::from(u8::from(land)) * 1_000_000)
-            .expect("a Land code followed by six zeros is an AGS");
-        self.counted_where(
-            self.by_target
-                .range((first, 0)..)
-                .take_while(|((ags, _), _)| ags.land() == land),
-            day,
-        )
-        .filter(|(_, counted)| keep(counted))
-        .collect()
+        self.counted_where(self.land_cells(land), day)
+            .filter(|(_, counted)| keep(counted))
+            .collect()
     }
 
     /// The counted adoptions on `day` for the municipality `ags`.
@@ -290,6 +376,7 @@ impl Index {
                     upsert(&mut self.services, (**f).clone(), |s| s.id.clone());
                 }
                 Facts::Gemeinde(f) => {
+                    self.land_changed(f.ags.land());
                     let before = self.gemeinde(f.ags).map(|g| (g.merged, g.retired));
                     upsert(&mut self.gemeinden, f.clone(), |g| g.ags);
                     if before.is_none() {
@@ -413,6 +500,9 @@ impl Index {
 
     fn recount_cells(&mut self, service: &ServiceId, family: &[Ags], adoptions: &[AdoptionFacts]) {
         let no = self.service_no(service);
+        for member in family {
+            self.land_changed(member.land());
+        }
         let timeline = &mut self.stages[no as usize];
         for member in family {
             if let Some(old) = self.by_target.remove(&(*member, no)) {

@@ -18,7 +18,12 @@ use crate::rebuild::{MUNICIPALITIES, SERVICES, apply_all, histories};
 use crate::store::Store;
 use crate::testing::{Ledger, World, ags, date, service_id};
 use crate::views::costs::{land_costs, land_costs_with, reference_data};
+use crate::views::rollout::{rollout, stalled};
 use crate::views::{Counted, Gemeinden, counted, stage_counts};
+use efa_proto::views::RolloutScope;
+
+/// The Länder the histories' municipalities lie in, and one without any.
+const LANDS: [u8; 3] = [16, 1, 9];
 
 type Owned = BTreeMap<(ServiceId, Ags), Counted>;
 
@@ -99,6 +104,89 @@ fn check_day(index: &Index, world: &World, day: Date) -> Result<(), TestCaseErro
     Ok(())
 }
 
+/// Every page of the rollout and stalled lists, made from the index's
+/// Land days three rows at a time, against the whole views made from the
+/// oracle's counted adoptions on `day`.
+fn check_pages(index: &Index, world: &World, day: Date) -> Result<(), TestCaseError> {
+    let gemeinden = Gemeinden::new(&world.gemeinden);
+    let all = counted(&world.adoptions, &gemeinden, day);
+    for land in LANDS.map(|code| LandCode::new(code).unwrap()) {
+        let land_day = index.land_day(land, day);
+        let kreise = [None, Some(ags("16055000").kreis())];
+        let services = [None, Some(service_id(SERVICES[1])), Some(service_id("zzz"))];
+        for (kreis, service) in kreise
+            .into_iter()
+            .flat_map(|k| services.clone().into_iter().map(move |s| (k, s)))
+        {
+            let scope = RolloutScope {
+                land,
+                kreis,
+                service,
+                as_of: Some(day),
+            };
+            let in_scope: Vec<_> = all
+                .iter()
+                .filter(|((id, ags), _)| {
+                    ags.land() == land && scope.service.as_ref().is_none_or(|s| s == *id)
+                })
+                .map(|(key, c)| (*key, *c))
+                .collect();
+            let view = rollout(
+                &scope,
+                &world.services,
+                &gemeinden,
+                &world.kreise,
+                &in_scope,
+                day,
+            );
+            let (mut kreis_rows, mut rows, mut offset) = (Vec::new(), Vec::new(), Some(0));
+            while let Some(at) = offset {
+                let page = crate::land_pages::rollout(index, &land_day, &scope, day, at, 3);
+                prop_assert_eq!(page.kreise_total as usize, view.kreise.len());
+                prop_assert_eq!(
+                    page.municipalities_total as usize,
+                    view.municipalities.len()
+                );
+                prop_assert_eq!(&page.land_participates, &view.land_participates);
+                kreis_rows.extend(page.kreise);
+                rows.extend(page.municipalities);
+                offset = page.next_offset;
+            }
+            prop_assert_eq!(
+                kreis_rows,
+                view.kreise.clone(),
+                "Kreise of {:?} on {}",
+                scope,
+                day
+            );
+            prop_assert_eq!(
+                rows,
+                view.municipalities.clone(),
+                "rows of {:?} on {}",
+                scope,
+                day
+            );
+        }
+        let in_land: Vec<_> = all
+            .iter()
+            .filter(|((_, ags), _)| ags.land() == land)
+            .map(|(key, c)| (*key, *c))
+            .collect();
+        for days_min in [0, 30, 400] {
+            let view = stalled(land, days_min, &gemeinden, &in_land, day);
+            let (mut rows, mut offset) = (Vec::new(), Some(0));
+            while let Some(at) = offset {
+                let page = crate::land_pages::stalled(index, &land_day, land, days_min, day, at, 3);
+                prop_assert_eq!(page.total as usize, view.stalled.len());
+                rows.extend(page.stalled);
+                offset = page.next_offset;
+            }
+            prop_assert_eq!(rows, view.stalled.clone(), "stalled in {} on {}", land, day);
+        }
+    }
+    Ok(())
+}
+
 /// The days to compare on: every effective date, the day before each,
 /// and the given extra days.
 fn days(ledger: &Ledger, extra: &[i32]) -> Vec<Date> {
@@ -161,16 +249,23 @@ proptest! {
             applier.apply(event).unwrap();
             // Fill the split cache as queries would, so that a change
             // that does not drop what it makes stale shows below.
+            // The same for the Land days.
             let index = store.index();
             for service in index.services() {
                 for year in COST_YEARS {
                     index.own_split(service, year);
                 }
             }
+            for day in extra.iter().filter_map(|offset| Date::try_from(first + offset).ok()) {
+                for land in LANDS.map(|code| LandCode::new(code).unwrap()) {
+                    index.land_day(land, day);
+                }
+            }
         }
         let index = store.index();
         for day in days(&ledger, &extra) {
             check_day(&index, &world, day)?;
+            check_pages(&index, &world, day)?;
         }
         let reference = reference_data(&world.keys, &world.populations);
         for year in COST_YEARS {

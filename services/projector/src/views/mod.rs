@@ -31,21 +31,28 @@ use efa_proto::{AdoptionStage, Ags, Date, ServiceId};
 use crate::asof::advancement;
 use crate::facts::{AdoptionFacts, GemeindeFacts};
 
-/// Municipalities by AGS.
+/// Municipalities by AGS: a sorted list of references, searched by
+/// halving (the index's lists come sorted, so making one costs a copy of
+/// the references, not a hash map per query).
 #[derive(Debug, Default)]
 pub struct Gemeinden<'a> {
-    by_ags: HashMap<Ags, &'a GemeindeFacts>,
+    by_ags: Vec<&'a GemeindeFacts>,
 }
 
 impl<'a> Gemeinden<'a> {
     pub fn new(list: &'a [GemeindeFacts]) -> Self {
-        Self {
-            by_ags: list.iter().map(|g| (g.ags, g)).collect(),
+        let mut by_ags: Vec<&GemeindeFacts> = list.iter().collect();
+        if !by_ags.is_sorted_by_key(|g| g.ags) {
+            by_ags.sort_by_key(|g| g.ags);
         }
+        Self { by_ags }
     }
 
     pub fn get(&self, ags: Ags) -> Option<&'a GemeindeFacts> {
-        self.by_ags.get(&ags).copied()
+        self.by_ags
+            .binary_search_by_key(&ags, |g| g.ags)
+            .ok()
+            .map(|at| self.by_ags[at])
     }
 
     /// The municipality `ags` counts for on `day`: mergers taking effect
@@ -77,14 +84,11 @@ impl<'a> Gemeinden<'a> {
 
     /// The registered municipalities active on `day`, by AGS.
     pub fn active(&self, day: Date) -> Vec<&'a GemeindeFacts> {
-        let mut active: Vec<&GemeindeFacts> = self
-            .by_ags
-            .values()
+        self.by_ags
+            .iter()
             .copied()
             .filter(|g| g.active_on(day))
-            .collect();
-        active.sort_by_key(|g| g.ags);
-        active
+            .collect()
     }
 }
 

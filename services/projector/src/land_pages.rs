@@ -1,0 +1,201 @@
+//! The rollout and stalled pages of a Land, made from the Land's day kept
+//! in the index (`index::lands`): only the rows of the page asked for are
+//! built, so a page of Bayern costs what a page of Bremen costs once the
+//! Land's day is made. The whole views (`views::rollout`) stay the
+//! reference these pages are tested against.
+
+use std::collections::BTreeMap;
+
+use efa_proto::pages::{RolloutPage, StalledPage};
+use efa_proto::views::{KreisCoverage, MunicipalityRollout, RolloutScope, StalledRollout};
+use efa_proto::{Ags, Date, KreisKey, LandCode, ServiceId};
+
+use crate::index::lands::{Cell, LandDay};
+use crate::index::{Index, ServiceNo};
+use crate::pages::{count, next_offset};
+use crate::views::days_between;
+
+/// The page of the rollout in `scope` on `day` from row `offset` on, at
+/// most `limit` rows of each list.
+pub fn rollout(
+    index: &Index,
+    land_day: &LandDay,
+    scope: &RolloutScope,
+    day: Date,
+    offset: u32,
+    limit: u32,
+) -> RolloutPage {
+    let services = services_in_scope(index, land_day, scope);
+    let kreise = kreise_in_scope(index, scope, day);
+    let kreise_total = kreise.len().saturating_mul(services.len());
+    let kreis_rows = (offset as usize..kreise_total)
+        .take(limit as usize)
+        .map(|row| {
+            let (kreis, members, population) = &kreise[row / services.len()];
+            let (service, no) = &services[row % services.len()];
+            let (stages, population_live) = no
+                .and_then(|no| land_day.tallies.get(&(*kreis, no)))
+                .copied()
+                .unwrap_or_default();
+            KreisCoverage {
+                kreis: *kreis,
+                kreis_name: kreis_name(index, scope.land, *kreis),
+                service: service.clone(),
+                municipalities: *members,
+                stages,
+                population: *population,
+                population_live,
+            }
+        })
+        .collect();
+    let (cells, service_no) = cells_in_scope(index, land_day, scope);
+    let in_scope = |cell: &&Cell| service_no.is_none_or(|no| cell.service == no);
+    let municipalities_total = match (service_no, scope.kreis) {
+        (None, _) => cells.len(),
+        (Some(no), None) => land_day.per_service.get(&no).map_or(0, |n| *n as usize),
+        (Some(_), Some(_)) => cells.iter().filter(in_scope).count(),
+    };
+    let municipalities = cells
+        .iter()
+        .filter(in_scope)
+        .skip(offset as usize)
+        .take(limit as usize)
+        .map(|cell| MunicipalityRollout {
+            ags: cell.ags,
+            name: name(index, cell.ags, day),
+            service: index.service_id(cell.service).clone(),
+            stage: cell.counted.stage,
+            since: cell.counted.since,
+        })
+        .collect();
+    let land_participates = services
+        .iter()
+        .map(|(id, _)| {
+            let takes_part = index
+                .service(id)
+                .is_some_and(|facts| facts.takes_part(scope.land, day));
+            (id.clone(), takes_part)
+        })
+        .collect();
+    RolloutPage {
+        scope: scope.clone(),
+        as_of: day,
+        kreise: kreis_rows,
+        kreise_total: count(kreise_total),
+        municipalities,
+        municipalities_total: count(municipalities_total),
+        land_participates,
+        next_offset: next_offset(offset, limit, &[kreise_total, municipalities_total]),
+    }
+}
+
+/// The page of `land`'s adoptions without a step for at least `days_min`
+/// days on `day`, the longest waiting first, from row `offset` on.
+pub fn stalled(
+    index: &Index,
+    land_day: &LandDay,
+    land: LandCode,
+    days_min: u32,
+    day: Date,
+    offset: u32,
+    limit: u32,
+) -> StalledPage {
+    let total = land_day.stalled_count(days_min, day);
+    let stalled = land_day.under_way[..total]
+        .iter()
+        .skip(offset as usize)
+        .take(limit as usize)
+        .map(|&at| {
+            let cell = &land_day.cells[at as usize];
+            StalledRollout {
+                ags: cell.ags,
+                name: name(index, cell.ags, day),
+                service: index.service_id(cell.service).clone(),
+                stage: cell.counted.stage,
+                last_step: cell.counted.since,
+                days: days_between(cell.counted.since, day),
+            }
+        })
+        .collect();
+    StalledPage {
+        land,
+        days_min,
+        as_of: day,
+        stalled,
+        total: count(total),
+        next_offset: next_offset(offset, limit, &[total]),
+    }
+}
+
+/// The scoped service (with its number, if the index has one), or every
+/// service with a counted adoption in the Land; by id.
+fn services_in_scope(
+    index: &Index,
+    land_day: &LandDay,
+    scope: &RolloutScope,
+) -> Vec<(ServiceId, Option<ServiceNo>)> {
+    match &scope.service {
+        Some(service) => vec![(service.clone(), index.service_no_of(service))],
+        None => land_day
+            .services
+            .iter()
+            .map(|no| (index.service_id(*no).clone(), Some(*no)))
+            .collect(),
+    }
+}
+
+/// The Kreise in scope with active registered municipalities on `day`:
+/// key, how many, and their inhabitants; by key.
+fn kreise_in_scope(index: &Index, scope: &RolloutScope, day: Date) -> Vec<(KreisKey, u32, u64)> {
+    let mut kreise: BTreeMap<KreisKey, (u32, u64)> = BTreeMap::new();
+    for gemeinde in index.gemeinden(Some(scope.land)) {
+        let kreis = gemeinde.ags.kreis();
+        if scope.kreis.is_some_and(|scoped| scoped != kreis) || !gemeinde.active_on(day) {
+            continue;
+        }
+        let (members, population) = kreise.entry(kreis).or_default();
+        *members += 1;
+        *population += gemeinde.population_count();
+    }
+    kreise
+        .into_iter()
+        .map(|(kreis, (members, population))| (kreis, members, population))
+        .collect()
+}
+
+/// The cells of the scope's Kreis (all the Land's without one), and the
+/// scoped service's number: `Some(ServiceNo::MAX)`, which no cell has,
+/// for a service the index does not know.
+fn cells_in_scope<'a>(
+    index: &Index,
+    land_day: &'a LandDay,
+    scope: &RolloutScope,
+) -> (&'a [Cell], Option<ServiceNo>) {
+    let cells = match scope.kreis {
+        None => &land_day.cells[..],
+        Some(kreis) => {
+            let start = land_day.cells.partition_point(|c| c.ags.kreis() < kreis);
+            let end = land_day.cells.partition_point(|c| c.ags.kreis() <= kreis);
+            &land_day.cells[start..end]
+        }
+    };
+    let service_no = scope
+        .service
+        .as_ref()
+        .map(|service| index.service_no_of(service).unwrap_or(ServiceNo::MAX));
+    (cells, service_no)
+}
+
+fn kreis_name(index: &Index, land: LandCode, kreis: KreisKey) -> String {
+    let kreise = index.kreise(Some(land));
+    kreise
+        .binary_search_by_key(&kreis, |k| k.key)
+        .map_or_else(|_| kreis.to_string(), |at| kreise[at].name.clone())
+}
+
+/// The name on `day`, or the AGS for an unknown municipality.
+fn name(index: &Index, ags: Ags, day: Date) -> String {
+    index
+        .gemeinde(ags)
+        .map_or_else(|| ags.to_string(), |g| g.name_on(day).to_owned())
+}
