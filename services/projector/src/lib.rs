@@ -17,6 +17,7 @@ mod facts;
 mod gap;
 mod handle;
 mod index;
+mod index_file;
 mod land_pages;
 mod live_rebuild;
 mod pack;
@@ -263,7 +264,8 @@ fn reply_bytes_max(nats: &async_nats::Client) -> usize {
     }
 }
 
-/// Deregisters the NATS service and flushes the store in use.
+/// Deregisters the NATS service, flushes the store in use and writes its
+/// index for the next start.
 async fn stop(
     service: async_nats::service::Service,
     store: &handle::StoreHandle,
@@ -272,7 +274,11 @@ async fn stop(
         tracing::warn!(%error, "could not deregister the NATS service");
     }
     let store = store.store();
-    let flushed = tokio::task::spawn_blocking(move || store.flush()).await;
+    let flushed = tokio::task::spawn_blocking(move || {
+        store.flush()?;
+        store.save_index()
+    })
+    .await;
     tracing::info!("projector stopped");
     Ok(flushed??)
 }

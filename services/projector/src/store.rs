@@ -94,6 +94,12 @@ pub enum StoreError {
     Io(#[from] sled::Error),
     #[error("view store entry {key} is corrupt: {reason}")]
     Corrupt { key: String, reason: String },
+    #[error("view store file {path}: {source}")]
+    File {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Where the views stand: the last applied event's sequence and hash.
@@ -140,6 +146,8 @@ pub enum EventsOf {
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
+    /// The store's directory (for the index file).
+    dir: Arc<PathBuf>,
     index: Arc<RwLock<Index>>,
 }
 
@@ -171,6 +179,7 @@ impl Store {
                 Ok(db) => {
                     let store = Self {
                         db,
+                        dir: Arc::new(path.to_owned()),
                         index: Arc::default(),
                     };
                     // A store of an older layout is replaced, not read
@@ -201,9 +210,40 @@ impl Store {
         self.index.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Builds the index from the facts in the store.
+    /// Writes the index into the store's directory, for the next open
+    /// (`index_file.rs`); nothing when a commit is under way.
+    pub fn save_index(&self) -> Result<(), StoreError> {
+        let index = self.index();
+        let checkpoint = self.checkpoint()?;
+        if checkpoint.seq != index.seq() {
+            return Ok(());
+        }
+        crate::index_file::save(&self.dir, &checkpoint, &index)
+    }
+
+    /// The index: read from the index file where one matches the
+    /// checkpoint, else built from the facts in the store.
     fn build_index(&self) -> Result<Index, StoreError> {
-        let seq = self.checkpoint()?.seq;
+        let checkpoint = self.checkpoint()?;
+        if let Some(cells) = crate::index_file::load(&self.dir, &checkpoint) {
+            if let Some(index) = Index::restore(checkpoint.seq, self.entities()?, cells) {
+                return Ok(index);
+            }
+            tracing::warn!("index file inconsistent; building the index");
+        }
+        let entities = self.entities()?;
+        let adoptions = |each: &mut dyn FnMut(AdoptionFacts)| {
+            for entry in self.db.scan_prefix(ADOPTION_FACTS) {
+                let (key, bytes) = entry?;
+                each(decode_view(&key, &bytes)?);
+            }
+            Ok(())
+        };
+        Index::build(checkpoint.seq, entities, adoptions, self)
+    }
+
+    /// The facts of every entity but the adoptions.
+    fn entities(&self) -> Result<Vec<Facts>, StoreError> {
         let mut entities: Vec<Facts> = Vec::new();
         entities.extend(
             self.all_service_facts()?
@@ -215,14 +255,7 @@ impl Store {
         let (keys, populations) = self.reference()?;
         entities.extend(keys.into_iter().map(Facts::Key));
         entities.extend(populations.into_iter().map(Facts::Population));
-        let adoptions = |each: &mut dyn FnMut(AdoptionFacts)| {
-            for entry in self.db.scan_prefix(ADOPTION_FACTS) {
-                let (key, bytes) = entry?;
-                each(decode_view(&key, &bytes)?);
-            }
-            Ok(())
-        };
-        Index::build(seq, entities, adoptions, self)
+        Ok(entities)
     }
 
     pub fn checkpoint(&self) -> Result<Checkpoint, StoreError> {

@@ -38,6 +38,33 @@ use timeline::{StageCounts, Timeline};
 /// The most bytes the kept Land days may take together.
 const LAND_DAYS_BYTES_MAX: usize = 64 * 1024 * 1024;
 
+/// The services' numbering and the counted adoptions' pieces of an index,
+/// borrowed for writing.
+#[derive(Debug, serde::Serialize)]
+pub struct CellsRef<'a> {
+    service_ids: &'a [ServiceId],
+    #[serde(serialize_with = "as_list")]
+    by_target: &'a BTreeMap<CellKey, Box<[Piece]>>,
+}
+
+/// The same, read back.
+#[derive(Debug, serde::Deserialize)]
+pub struct Cells {
+    service_ids: Vec<ServiceId>,
+    by_target: Vec<(CellKey, Box<[Piece]>)>,
+}
+
+/// A counted adoption's place: the municipality counted for, the service.
+type CellKey = (Ags, ServiceNo);
+
+/// A map written as a list of pairs (in key order), read back as a list.
+fn as_list<S: serde::Serializer>(
+    map: &&BTreeMap<CellKey, Box<[Piece]>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(map.iter())
+}
+
 /// Where the index reads the adoption facts a change touches.
 pub trait Source {
     /// The facts of `ags`'s adoptions of `service`, if any.
@@ -448,11 +475,49 @@ impl Index {
                 .collect::<Result<Vec<_>, _>>()?;
             index.recount_cells(&service, &family, &adoptions);
         }
-        let targets: BTreeSet<Ags> = index.by_target.keys().map(|(ags, _)| *ags).collect();
-        for target in targets {
-            index.relive(target);
-        }
+        index.relive_all();
         Ok(index)
+    }
+
+    /// What of the index takes long to make from the facts: the services'
+    /// numbering and every counted adoption's pieces, to be written as
+    /// they are (`index_file.rs`).
+    pub fn cells(&self) -> CellsRef<'_> {
+        CellsRef {
+            service_ids: &self.service_ids,
+            by_target: &self.by_target,
+        }
+    }
+
+    /// The index at `seq` from every entity's facts and the `cells` an
+    /// index at the same `seq` had; `None` when the cells do not fit
+    /// together (a service number without a service).
+    pub fn restore(seq: u64, entities: Vec<Facts>, cells: Cells) -> Option<Self> {
+        let mut index = Index {
+            seq,
+            ..Index::default()
+        };
+        let refs: Vec<&Facts> = entities.iter().collect();
+        index.absorb(&refs);
+        for id in &cells.service_ids {
+            index.service_no(id);
+        }
+        for ((target, no), pieces) in cells.by_target {
+            let timeline = index.stages.get_mut(no as usize)?;
+            pieces.iter().for_each(|piece| timeline.add_piece(piece, 1));
+            index.by_service.insert((no, target));
+            index.by_target.insert((target, no), pieces);
+        }
+        index.relive_all();
+        Some(index)
+    }
+
+    /// Brings every municipality counted for into its Land's live count.
+    fn relive_all(&mut self) {
+        let targets: BTreeSet<Ags> = self.by_target.keys().map(|(ags, _)| *ags).collect();
+        for target in targets {
+            self.relive(target);
+        }
     }
 
     /// Replaces the counted adoptions of `service` for every member of

@@ -19,7 +19,7 @@ use crate::views::{Counted, Gemeinden, counted};
 
 /// One counted adoption and the days it holds: from `from` (inclusive)
 /// until `until` (exclusive; `None`: from then on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Piece {
     pub from: Date,
     pub until: Option<Date>,

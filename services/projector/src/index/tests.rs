@@ -238,6 +238,19 @@ proptest! {
             check_day(&reopened, &world, day)?;
         }
         drop(reopened);
+
+        // Written to its file and read back, the index answers the same.
+        store.save_index().unwrap();
+        let checkpoint = store.checkpoint().unwrap();
+        drop(store);
+        prop_assert!(crate::index_file::load(dir.path(), &checkpoint).is_some());
+        let store = Store::open(dir.path()).unwrap();
+        let restored = store.index();
+        prop_assert_eq!(restored.seq(), events.len() as u64);
+        for day in days(&ledger, &extra) {
+            check_day(&restored, &world, day)?;
+        }
+        drop(restored);
         drop(store);
 
         // Kept up to date event by event, without a rebuild at the end.

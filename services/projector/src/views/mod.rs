@@ -93,7 +93,7 @@ impl<'a> Gemeinden<'a> {
 }
 
 /// The adoption that counts for a municipality and a service on a day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counted {
     pub stage: AdoptionStage,
     /// The effective date of its last step.

@@ -1,0 +1,170 @@
+//! The index's slow part in a file, so that a projector opening a large
+//! store reads it instead of recounting every adoption fact (tens of
+//! seconds at the size of Germany). Written when the projector stops,
+//! into the store's directory, beside sled's own files.
+//!
+//! The file is a cache, never a source: it holds the checkpoint (sequence
+//! and chain hash) it was written at and a SHA-256 of its body, and it is
+//! used only when both match the store being opened. The index is a
+//! function of the history up to the checkpoint, so a matching file is
+//! exactly the index a build would make. Anything else (no file, another
+//! checkpoint because events were applied after it was written, a torn or
+//! damaged file) makes the store build the index from its facts, as
+//! before; a crash therefore costs start-up time, not correctness.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use efa_proto::Hash;
+
+use crate::index::{Cells, Index};
+use crate::store::{Checkpoint, StoreError};
+
+/// The file's name in the store's directory (sled ignores files it does
+/// not know).
+const FILE_NAME: &str = "efa-index";
+/// The first bytes of the file: its kind and format version.
+const MAGIC: &[u8; 8] = b"EFAIDX01";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Header {
+    seq: u64,
+    hash: Hash,
+    body_len: u64,
+    body_sha256: [u8; 32],
+}
+
+fn path_in(dir: &Path) -> PathBuf {
+    dir.join(FILE_NAME)
+}
+
+/// Writes `index`, which stands at `checkpoint`, into `dir` (whole or
+/// not at all: a temporary file renamed over the old one).
+pub fn save(dir: &Path, checkpoint: &Checkpoint, index: &Index) -> Result<(), StoreError> {
+    let body = postcard::to_stdvec(&index.cells()).map_err(|error| StoreError::Corrupt {
+        key: FILE_NAME.to_owned(),
+        reason: format!("could not encode the index: {error}"),
+    })?;
+    let header = Header {
+        seq: checkpoint.seq,
+        hash: checkpoint.hash,
+        body_len: body.len() as u64,
+        body_sha256: Sha256::digest(&body).into(),
+    };
+    let header = postcard::to_stdvec(&header).map_err(|error| StoreError::Corrupt {
+        key: FILE_NAME.to_owned(),
+        reason: format!("could not encode the header: {error}"),
+    })?;
+    let path = path_in(dir);
+    let temporary = path.with_extension("tmp");
+    let file_error = |source| StoreError::File {
+        path: temporary.clone(),
+        source,
+    };
+    let mut file = std::fs::File::create(&temporary).map_err(file_error)?;
+    file.write_all(MAGIC).map_err(file_error)?;
+    file.write_all(&header).map_err(file_error)?;
+    file.write_all(&body).map_err(file_error)?;
+    file.sync_all().map_err(file_error)?;
+    std::fs::rename(&temporary, &path).map_err(file_error)?;
+    Ok(())
+}
+
+/// The cells written in `dir` at `checkpoint`, if a whole and matching
+/// file is there; says in the log why one there is not used.
+pub fn load(dir: &Path, checkpoint: &Checkpoint) -> Option<Cells> {
+    let path = path_in(dir);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(error) => {
+            tracing::warn!(path = %path.display(), %error, "index file not readable; building the index");
+            return None;
+        }
+    };
+    match decode(&bytes, checkpoint) {
+        Ok(cells) => Some(cells),
+        Err(reason) => {
+            tracing::info!(path = %path.display(), reason, "index file not used; building the index");
+            None
+        }
+    }
+}
+
+fn decode(bytes: &[u8], checkpoint: &Checkpoint) -> Result<Cells, &'static str> {
+    let rest = bytes
+        .strip_prefix(MAGIC)
+        .ok_or("not an index file of this version")?;
+    let (header, body) =
+        postcard::take_from_bytes::<Header>(rest).map_err(|_| "its header is damaged")?;
+    if (header.seq, header.hash) != (checkpoint.seq, checkpoint.hash) {
+        return Err("written at another checkpoint");
+    }
+    if body.len() as u64 != header.body_len {
+        return Err("its body is cut short");
+    }
+    if <[u8; 32]>::from(Sha256::digest(body)) != header.body_sha256 {
+        return Err("its body does not match its checksum");
+    }
+    postcard::from_bytes(body).map_err(|_| "its body does not decode")
+}
+
+#[cfg(test)]
+mod tests {
+    use efa_proto::Event;
+
+    use super::*;
+    use crate::store::Store;
+    use crate::testing::{Ledger, ags, announce_by};
+
+    /// A store with a service and an adoption, its index written out.
+    fn written(dir: &Path) -> Checkpoint {
+        let mut ledger = Ledger::default();
+        ledger.push("2020-01-01", announce_by("aaa-service", 16));
+        ledger.push(
+            "2021-01-01",
+            Event::AdoptionRequested {
+                service: crate::testing::service_id("aaa-service"),
+                ags: ags("16051000"),
+                adoption_no: 1,
+                note: String::new(),
+            },
+        );
+        crate::rebuild::apply_all(dir, ledger.events(), 1);
+        let store = Store::open(dir).unwrap();
+        store.save_index().unwrap();
+        store.checkpoint().unwrap()
+    }
+
+    #[test]
+    fn a_file_is_used_only_at_its_checkpoint_and_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let checkpoint = written(dir.path());
+        assert!(load(dir.path(), &checkpoint).is_some());
+        let later = Checkpoint {
+            seq: checkpoint.seq + 1,
+            ..checkpoint
+        };
+        assert!(load(dir.path(), &later).is_none());
+        let other_history = Checkpoint {
+            hash: [7; 32],
+            ..checkpoint
+        };
+        assert!(load(dir.path(), &other_history).is_none());
+
+        let path = path_in(dir.path());
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01;
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(load(dir.path(), &checkpoint).is_none(), "a flipped bit");
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(load(dir.path(), &checkpoint).is_none(), "cut short");
+        // The store opens all the same, building its index.
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.index().seq(), checkpoint.seq);
+    }
+}
