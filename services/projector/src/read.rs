@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use efa_proto::views::{HistorySubject, HistoryView, RolloutScope};
 use efa_proto::{Ags, CatalogueView, Date, LandCode, QueryKind, QueryReply, ServiceId};
 
+use crate::index::Index;
+use crate::index::answers::ServiceQuery;
 use crate::store::{EventsOf, Store, StoreError};
 use crate::views::{self, Gemeinden};
 
@@ -26,7 +28,12 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
             QueryReply::Catalogue2(catalogue_page(store, &filter, day(as_of)))
         }
         QueryKind::ServiceDetail { service, as_of } => {
-            QueryReply::ServiceDetail(service_detail(store, &service, day(as_of)))
+            let (index, day) = (store.index(), day(as_of));
+            index.service_answer(&service, ServiceQuery::Detail, day, || {
+                Ok::<_, StoreError>(QueryReply::ServiceDetail(service_detail(
+                    &index, &service, day,
+                )))
+            })?
         }
         QueryKind::Land { land, as_of } => QueryReply::Land(land_view(store, land, day(as_of))),
         QueryKind::Reuse { as_of } => {
@@ -59,7 +66,12 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
             service,
             land,
             as_of,
-        } => QueryReply::Funnel(funnel(store, &service, land, day(as_of))?),
+        } => {
+            let (index, day) = (store.index(), day(as_of));
+            index.service_answer(&service, ServiceQuery::Funnel(land), day, || {
+                funnel(store, &index, &service, land, day).map(QueryReply::Funnel)
+            })?
+        }
         QueryKind::History {
             subject,
             from_seq,
@@ -106,11 +118,12 @@ fn stalled(
 /// `None` for a service unknown to the registry.
 fn funnel(
     store: &Store,
+    index: &Index,
     service: &ServiceId,
     land: Option<LandCode>,
     day: Date,
 ) -> Result<Option<efa_proto::views::FunnelView>, StoreError> {
-    if store.index().service(service).is_none() {
+    if index.service(service).is_none() {
         return Ok(None);
     }
     let adoptions = store.adoptions(Some(service))?;
@@ -130,11 +143,10 @@ fn catalogue(store: &Store) -> Result<CatalogueView, StoreError> {
 
 /// `None` for a service unknown or not announced by `day`.
 fn service_detail(
-    store: &Store,
+    index: &Index,
     service: &ServiceId,
     day: Date,
 ) -> Option<efa_proto::views::ServiceDetail> {
-    let index = store.index();
     let facts = index.service(service).filter(|f| f.announced_by(day))?;
     let gemeinden = Gemeinden::new(index.gemeinden(None));
     let counted = index.counted_of(service, day);
@@ -447,5 +459,76 @@ mod tests {
             answer(&store, unknown, today).unwrap(),
             QueryReply::Funnel(None)
         );
+    }
+
+    /// The answers kept about a service are made again after a change to
+    /// its adoptions or to the municipalities.
+    #[test]
+    fn kept_service_answers_follow_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::default();
+        ledger.push("2020-01-01", announce_by("aaa-service", 16));
+        for code in ["16051000", "16055000"] {
+            ledger.push(
+                "2020-01-01",
+                Event::GemeindeRegistered {
+                    ags: ags(code),
+                    name: code.to_owned(),
+                    population: None,
+                },
+            );
+        }
+        let request = |code: &str| Event::AdoptionRequested {
+            service: service_id("aaa-service"),
+            ags: ags(code),
+            adoption_no: 1,
+            note: String::new(),
+        };
+        ledger.push("2023-01-01", request("16051000"));
+        let store = Store::open(dir.path()).unwrap();
+        let (tx, _rx) = watch::channel(0);
+        let mut applier = Applier::new(store.clone(), tx).unwrap();
+        for event in ledger.events() {
+            applier.apply(event).unwrap();
+        }
+        let today = date("2025-01-01");
+        let ask = |store: &Store| {
+            let funnel = QueryKind::Funnel {
+                service: service_id("aaa-service"),
+                land: Some(land(16)),
+                as_of: None,
+            };
+            let detail = QueryKind::ServiceDetail {
+                service: service_id("aaa-service"),
+                as_of: None,
+            };
+            match (
+                answer(store, funnel, today).unwrap(),
+                answer(store, detail, today).unwrap(),
+            ) {
+                (QueryReply::Funnel(Some(funnel)), QueryReply::ServiceDetail(Some(detail))) => {
+                    (funnel.reached[0], detail.summary.adoptions[0])
+                }
+                other => panic!("expected a funnel and a detail, got {other:?}"),
+            }
+        };
+        assert_eq!(ask(&store), (1, 1));
+        assert_eq!(ask(&store), (1, 1), "asked again");
+        ledger.push("2023-02-01", request("16055000"));
+        let events = ledger.events();
+        applier.apply(&events[events.len() - 1]).unwrap();
+        assert_eq!(ask(&store), (2, 2), "after a second request");
+        ledger.push(
+            "2024-01-01",
+            Event::GemeindeMerged {
+                ags: ags("16051000"),
+                successor: ags("16055000"),
+            },
+        );
+        let events = ledger.events();
+        applier.apply(&events[events.len() - 1]).unwrap();
+        // The funnel describes what happened; the detail counts one
+        // adoption per municipality after the merger.
+        assert_eq!(ask(&store), (2, 1), "after the merger");
     }
 }

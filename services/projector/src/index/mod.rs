@@ -12,6 +12,7 @@
 //! stay in the store; the index reads the few it needs when a change
 //! touches them (`Source`).
 
+pub mod answers;
 pub mod lands;
 pub mod pieces;
 #[cfg(test)]
@@ -24,13 +25,14 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use efa_domain::allocation::ReferenceData;
 use efa_proto::views::CostSplit;
 
-use efa_proto::{Ags, Date, LandCode, ServiceId};
+use efa_proto::{Ags, Date, LandCode, QueryReply, ServiceId};
 
 use crate::facts::{
     AdoptionFacts, Facts, GemeindeFacts, KeyFacts, KreisFacts, PopulationFacts, ServiceFacts,
 };
 use crate::store::StoreError;
 use crate::views::{Counted, CountedAdoptions};
+use answers::{Answers, ServiceQuery};
 use lands::{Cell, LandDay};
 use pieces::Piece;
 use timeline::{StageCounts, Timeline};
@@ -125,6 +127,8 @@ pub struct Index {
     /// Land days made for queries (`land_day`), dropped when a change
     /// touches their Land.
     land_days: Mutex<HashMap<(LandCode, Date), LandDaySlot>>,
+    /// Answers about single services made for queries (`service_answer`).
+    answers: Mutex<Answers>,
 }
 
 /// A Land day being made or made: queries asking for the same one while
@@ -197,6 +201,30 @@ impl Index {
         &self,
     ) -> std::sync::MutexGuard<'_, HashMap<(ServiceId, u16), Arc<CostSplit>>> {
         self.splits.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The answer `query` about `service` on `day`: kept from an earlier
+    /// query, or made by `make` and kept. The caller holds this index (a
+    /// read guard) while `make` reads the store, so that no commit falls
+    /// between the reading and the keeping: a commit drops what it
+    /// changes only after it has the index to itself.
+    pub fn service_answer<E>(
+        &self,
+        service: &ServiceId,
+        query: ServiceQuery,
+        day: Date,
+        make: impl FnOnce() -> Result<QueryReply, E>,
+    ) -> Result<QueryReply, E> {
+        if let Some(kept) = self.kept_answers().get(service, query, day) {
+            return Ok(kept);
+        }
+        let reply = make()?;
+        self.kept_answers().keep(service, query, day, reply.clone());
+        Ok(reply)
+    }
+
+    fn kept_answers(&self) -> std::sync::MutexGuard<'_, Answers> {
+        self.answers.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The number of the service `id`, if it has counted adoptions.
@@ -396,6 +424,18 @@ impl Index {
     /// change touches; the caller recounts it.
     fn absorb(&mut self, changed: &[&Facts]) -> Touched {
         let mut touched = Touched::default();
+        let answers = self
+            .answers
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        for facts in changed {
+            match facts {
+                Facts::Service(f) => answers.forget(&f.id),
+                Facts::Adoption(f) => answers.forget(&f.service),
+                Facts::Gemeinde(_) | Facts::Key(_) | Facts::Population(_) => answers.clear(),
+                Facts::Kreis(_) | Facts::Operator(_) => {}
+            }
+        }
         for facts in changed {
             match facts {
                 Facts::Service(f) => {
