@@ -170,6 +170,7 @@ impl Store {
     /// in this process is retried for a bounded time.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let mut attempts = 1;
+        let started = std::time::Instant::now();
         loop {
             match sled::Config::new()
                 .path(path)
@@ -185,8 +186,16 @@ impl Store {
                     // A store of an older layout is replaced, not read
                     // (`versions.rs`): no index for it.
                     if store.layout_is_current()? {
-                        let index = store.build_index()?;
+                        let opened_ms = started.elapsed().as_millis() as u64;
+                        let (index, from_file) = store.build_index()?;
                         *store.index.write().unwrap_or_else(PoisonError::into_inner) = index;
+                        tracing::info!(
+                            path = %path.display(),
+                            opened_ms,
+                            index_ms = started.elapsed().as_millis() as u64 - opened_ms,
+                            from_file,
+                            "view store open"
+                        );
                     }
                     return Ok(store);
                 }
@@ -223,11 +232,12 @@ impl Store {
 
     /// The index: read from the index file where one matches the
     /// checkpoint, else built from the facts in the store.
-    fn build_index(&self) -> Result<Index, StoreError> {
+    /// Says whether it came from the file.
+    fn build_index(&self) -> Result<(Index, bool), StoreError> {
         let checkpoint = self.checkpoint()?;
         if let Some(cells) = crate::index_file::load(&self.dir, &checkpoint) {
             if let Some(index) = Index::restore(checkpoint.seq, self.entities()?, cells) {
-                return Ok(index);
+                return Ok((index, true));
             }
             tracing::warn!("index file inconsistent; building the index");
         }
@@ -239,7 +249,10 @@ impl Store {
             }
             Ok(())
         };
-        Index::build(checkpoint.seq, entities, adoptions, self)
+        Ok((
+            Index::build(checkpoint.seq, entities, adoptions, self)?,
+            false,
+        ))
     }
 
     /// The facts of every entity but the adoptions.

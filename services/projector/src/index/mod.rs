@@ -542,12 +542,25 @@ impl Index {
         for id in &cells.service_ids {
             index.service_no(id);
         }
-        for ((target, no), pieces) in cells.by_target {
-            let timeline = index.stages.get_mut(no as usize)?;
-            pieces.iter().for_each(|piece| timeline.add_piece(piece, 1));
-            index.by_service.insert((no, target));
-            index.by_target.insert((target, no), pieces);
+        // Built in bulk from sorted lists: a few million single inserts
+        // would take seconds.
+        let mut changes: Vec<Vec<(Date, usize, i64)>> = vec![Vec::new(); index.stages.len()];
+        let mut by_service = Vec::with_capacity(cells.by_target.len());
+        for ((target, no), pieces) in &cells.by_target {
+            let list = changes.get_mut(*no as usize)?;
+            for piece in pieces.iter() {
+                let stage = crate::asof::stage_index(piece.counted.stage);
+                list.push((piece.from, stage, 1));
+                if let Some(until) = piece.until {
+                    list.push((until, stage, -1));
+                }
+            }
+            by_service.push((*no, *target));
         }
+        index.stages = changes.into_iter().map(Timeline::from_changes).collect();
+        by_service.sort_unstable();
+        index.by_service = by_service.into_iter().collect();
+        index.by_target = cells.by_target.into_iter().collect();
         index.relive_all();
         Some(index)
     }

@@ -46,6 +46,28 @@ impl<const N: usize> Timeline<N> {
         self.totals = OnceLock::new();
     }
 
+    /// The timeline of `changes` (day, which count, by how much), in any
+    /// order.
+    pub fn from_changes(mut changes: Vec<(Date, usize, i64)>) -> Self {
+        changes.sort_unstable_by_key(|(day, _, _)| *day);
+        let mut by_day: Vec<(Date, [i64; N])> = Vec::new();
+        for (day, which, delta) in changes {
+            if by_day.last().is_none_or(|(last, _)| *last != day) {
+                by_day.push((day, [0; N]));
+            }
+            if let Some(count) = by_day
+                .last_mut()
+                .and_then(|(_, change)| change.get_mut(which))
+            {
+                *count += delta;
+            }
+        }
+        Self {
+            changes: by_day.into_iter().collect(),
+            totals: OnceLock::new(),
+        }
+    }
+
     /// The counts on `day`.
     pub fn on(&self, day: Date) -> [u32; N] {
         let totals = self.totals.get_or_init(|| self.sum());
