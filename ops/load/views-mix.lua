@@ -4,6 +4,9 @@
 -- or more count as errors (`status` below).
 local paths = {}
 local counter = 0
+-- Milliseconds each connection waits before its next request (0: none),
+-- so that a rate can be offered instead of the most the server takes.
+local pause = 0
 
 function init(args)
   local file = assert(io.open(args[1], "r"), "a file of paths after --")
@@ -13,8 +16,13 @@ function init(args)
     end
   end
   file:close()
+  pause = tonumber(args[2] or "0") or 0
   -- Threads start at different places in the list.
   counter = math.random(#paths)
+end
+
+function delay()
+  return pause
 end
 
 function request()

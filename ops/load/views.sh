@@ -9,6 +9,9 @@
 #   ops/load/views.sh [API]            (default http://127.0.0.1:8080)
 #   EFA_LOAD_CONNECTIONS=16 EFA_LOAD_DURATION=60s ops/load/views.sh
 #   EFA_LOAD_EXCLUDE='rollout' ops/load/views.sh    (paths matching a regex left out)
+#   EFA_LOAD_RATE=1000 ops/load/views.sh            (offer about 1,000 requests/s
+#                                                    in all instead of as many as
+#                                                    the server takes)
 #
 # The registry's per-address API rate limit applies to all of wrk's
 # clients together: start `efa up` with `--api-rate-limit` high enough.
@@ -22,6 +25,14 @@ case "$api" in
 esac
 connections="${EFA_LOAD_CONNECTIONS:-16}"
 duration="${EFA_LOAD_DURATION:-30s}"
+rate="${EFA_LOAD_RATE:-0}"
+# Each connection pauses between requests so that together they offer
+# about `rate` requests per second (the pause excludes the answer's own
+# time, so the rate offered is a little lower).
+pause_ms=0
+if [[ "$rate" -gt 0 ]]; then
+  pause_ms=$(( connections * 1000 / rate ))
+fi
 past="${EFA_LOAD_AS_OF:-2024-06-30}"
 command -v wrk > /dev/null || { echo "views.sh: needs wrk (apt-get install wrk)" >&2; exit 2; }
 
@@ -68,5 +79,5 @@ if [[ -n "${EFA_LOAD_EXCLUDE:-}" ]]; then
   grep -v -E "$EFA_LOAD_EXCLUDE" "$paths" > "$paths.kept" || true
   mv "$paths.kept" "$paths"
 fi
-echo "views.sh: $(wc -l < "$paths") paths, $connections clients, $duration, against $api"
-wrk -t2 -c"$connections" -d"$duration" --latency -s ops/load/views-mix.lua "$api" -- "$paths"
+echo "views.sh: $(wc -l < "$paths") paths, $connections clients, $duration, pause ${pause_ms} ms, against $api"
+wrk -t2 -c"$connections" -d"$duration" --latency -s ops/load/views-mix.lua "$api" -- "$paths" "$pause_ms"
