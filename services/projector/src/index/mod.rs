@@ -543,24 +543,35 @@ impl Index {
             index.service_no(id);
         }
         // Built in bulk from sorted lists: a few million single inserts
-        // would take seconds.
-        let mut changes: Vec<Vec<(Date, usize, i64)>> = vec![Vec::new(); index.stages.len()];
+        // would take seconds. One buffer of changes serves every service
+        // in turn, so that no list as long as all pieces is held.
         let mut by_service = Vec::with_capacity(cells.by_target.len());
-        for ((target, no), pieces) in &cells.by_target {
-            let list = changes.get_mut(*no as usize)?;
-            for piece in pieces.iter() {
-                let stage = crate::asof::stage_index(piece.counted.stage);
-                list.push((piece.from, stage, 1));
-                if let Some(until) = piece.until {
-                    list.push((until, stage, -1));
-                }
+        for ((target, no), _) in &cells.by_target {
+            if *no as usize >= index.stages.len() {
+                return None;
             }
             by_service.push((*no, *target));
         }
-        index.stages = changes.into_iter().map(Timeline::from_changes).collect();
         by_service.sort_unstable();
         index.by_service = by_service.into_iter().collect();
         index.by_target = cells.by_target.into_iter().collect();
+        let mut changes: Vec<(Date, usize, i64)> = Vec::new();
+        for (no, timeline) in index.stages.iter_mut().enumerate() {
+            let no = ServiceNo::try_from(no).ok()?;
+            changes.clear();
+            let cells = index
+                .by_service
+                .range((no, ags_first())..=(no, ags_last()))
+                .filter_map(|&(no, ags)| index.by_target.get(&(ags, no)));
+            for piece in cells.flat_map(|pieces| pieces.iter()) {
+                let stage = crate::asof::stage_index(piece.counted.stage);
+                changes.push((piece.from, stage, 1));
+                if let Some(until) = piece.until {
+                    changes.push((until, stage, -1));
+                }
+            }
+            *timeline = Timeline::from_changes(&mut changes);
+        }
         index.relive_all();
         Some(index)
     }

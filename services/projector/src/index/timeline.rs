@@ -47,11 +47,11 @@ impl<const N: usize> Timeline<N> {
     }
 
     /// The timeline of `changes` (day, which count, by how much), in any
-    /// order.
-    pub fn from_changes(mut changes: Vec<(Date, usize, i64)>) -> Self {
+    /// order (sorted here, in place).
+    pub fn from_changes(changes: &mut [(Date, usize, i64)]) -> Self {
         changes.sort_unstable_by_key(|(day, _, _)| *day);
         let mut by_day: Vec<(Date, [i64; N])> = Vec::new();
-        for (day, which, delta) in changes {
+        for &(day, which, delta) in changes.iter() {
             if by_day.last().is_none_or(|(last, _)| *last != day) {
                 by_day.push((day, [0; N]));
             }
