@@ -34,7 +34,7 @@ pub fn rollout(
             let (kreis, members, population) = &kreise[row / services.len()];
             let (service, no) = &services[row % services.len()];
             let (stages, population_live) = no
-                .and_then(|no| land_day.tallies.get(&(*kreis, no)))
+                .and_then(|no| land_day.tallies.get(*kreis, no))
                 .copied()
                 .unwrap_or_default();
             KreisCoverage {
@@ -52,7 +52,7 @@ pub fn rollout(
     let in_scope = |cell: &&Cell| service_no.is_none_or(|no| cell.service == no);
     let municipalities_total = match (service_no, scope.kreis) {
         (None, _) => cells.len(),
-        (Some(no), None) => land_day.per_service.get(&no).map_or(0, |n| *n as usize),
+        (Some(no), None) => land_day.count_of(no),
         (Some(_), Some(_)) => cells.iter().filter(in_scope).count(),
     };
     let municipalities = cells

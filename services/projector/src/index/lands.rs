@@ -5,8 +5,6 @@
 //! paging through a large Land, or many users asking for the same Land,
 //! does not go through all of its adoptions again for every page.
 
-use std::collections::HashMap;
-
 use efa_proto::{AdoptionStage, Ags, Date, KreisKey};
 
 use crate::asof::stage_index;
@@ -38,26 +36,59 @@ pub struct LandDay {
     pub under_way: Vec<u32>,
     /// Per Kreis and service: what the active registered municipalities'
     /// counted adoptions add up to.
-    pub tallies: HashMap<(KreisKey, ServiceNo), Tally>,
+    pub tallies: Tallies,
     /// The services with a counted adoption in the Land, by id.
     pub services: Vec<ServiceNo>,
-    /// How many counted adoptions each service has in the Land.
-    pub per_service: HashMap<ServiceNo, u32>,
+    /// How many counted adoptions each service (by number) has in the Land.
+    per_service: Vec<u32>,
+}
+
+/// Tallies per Kreis and service, in one table: a row per Kreis with a
+/// counted adoption, a column per service number.
+#[derive(Debug, Default)]
+pub struct Tallies {
+    kreise: Vec<KreisKey>,
+    services: usize,
+    table: Vec<Tally>,
+}
+
+impl Tallies {
+    pub fn get(&self, kreis: KreisKey, service: ServiceNo) -> Option<&Tally> {
+        let row = self.kreise.binary_search(&kreis).ok()?;
+        let column = service as usize;
+        (column < self.services).then(|| &self.table[row * self.services + column])
+    }
 }
 
 impl LandDay {
     /// From the Land's counted adoptions in AGS order (`cells`), its
     /// municipalities' facts (sorted by AGS), and each service number's
-    /// rank in id order.
+    /// rank in id order (one per number).
     pub fn new(mut cells: Vec<Cell>, gemeinden: &[GemeindeFacts], rank: &[u32], day: Date) -> Self {
         let rank_of = |no: ServiceNo| rank.get(no as usize).copied().unwrap_or(u32::MAX);
-        cells.sort_by_key(|cell| (cell.ags, rank_of(cell.service)));
-        let mut tallies: HashMap<(KreisKey, ServiceNo), Tally> = HashMap::new();
-        let mut per_service: HashMap<ServiceNo, u32> = HashMap::new();
+        // By AGS already: each municipality's few hundred cells are put
+        // in service id order on their own.
+        for group in cells.chunk_by_mut(|a, b| a.ags == b.ags) {
+            group.sort_unstable_by_key(|cell| rank_of(cell.service));
+        }
+        let mut kreise: Vec<KreisKey> = cells.iter().map(|cell| cell.ags.kreis()).collect();
+        kreise.dedup();
+        let services = rank.len();
+        let mut tallies = Tallies {
+            table: vec![Tally::default(); kreise.len() * services],
+            kreise,
+            services,
+        };
+        let mut per_service = vec![0u32; services];
         let mut under_way_cells: Vec<u32> = Vec::new();
+        let mut row = 0;
         let mut member: Option<(Ags, Option<&GemeindeFacts>)> = None;
         for (at, cell) in cells.iter().enumerate() {
-            *per_service.entry(cell.service).or_default() += 1;
+            let column = cell.service as usize;
+            if column >= services {
+                continue;
+            }
+            per_service[column] += 1;
             if under_way(cell.counted.stage) {
                 under_way_cells.push(u32::try_from(at).unwrap_or(u32::MAX));
             }
@@ -75,19 +106,24 @@ impl LandDay {
                 }
             };
             let Some(facts) = facts else { continue };
-            let (stages, population_live) =
-                tallies.entry((cell.ags.kreis(), cell.service)).or_default();
+            while tallies.kreise[row] != cell.ags.kreis() {
+                row += 1;
+            }
+            let (stages, population_live) = &mut tallies.table[row * services + column];
             stages[stage_index(cell.counted.stage)] += 1;
             if cell.counted.stage == AdoptionStage::Live {
                 *population_live += facts.population_count();
             }
         }
-        under_way_cells.sort_by_key(|&at| {
+        under_way_cells.sort_unstable_by_key(|&at| {
             let cell = &cells[at as usize];
             (cell.counted.since, cell.ags, rank_of(cell.service))
         });
-        let mut services: Vec<ServiceNo> = per_service.keys().copied().collect();
-        services.sort_by_key(|no| rank_of(*no));
+        let mut services: Vec<ServiceNo> = (0..per_service.len())
+            .filter(|no| per_service[*no] > 0)
+            .filter_map(|no| ServiceNo::try_from(no).ok())
+            .collect();
+        services.sort_unstable_by_key(|no| rank_of(*no));
         Self {
             cells,
             under_way: under_way_cells,
@@ -95,6 +131,13 @@ impl LandDay {
             services,
             per_service,
         }
+    }
+
+    /// How many counted adoptions `service` has in the Land.
+    pub fn count_of(&self, service: ServiceNo) -> usize {
+        self.per_service
+            .get(service as usize)
+            .map_or(0, |n| *n as usize)
     }
 
     /// How many of `under_way`, from its start, have had no step for at
@@ -110,6 +153,6 @@ impl LandDay {
     pub fn weight(&self) -> usize {
         self.cells.len() * std::mem::size_of::<Cell>()
             + self.under_way.len() * 4
-            + self.tallies.len() * 48
+            + self.tallies.table.len() * std::mem::size_of::<Tally>()
     }
 }
