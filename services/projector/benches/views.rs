@@ -22,7 +22,7 @@ mod lag;
 
 use std::time::{Duration, Instant};
 
-use efa_projector::bench_support::Projection;
+use efa_projector::bench_support::{COMMIT_EVENTS, Projection};
 use efa_proto::pages::Page;
 use efa_proto::views::{CatalogueFilter, HistorySubject, RolloutScope};
 use efa_proto::{Date, QueryKind, QueryReply, SealedEvent};
@@ -34,7 +34,6 @@ const QUERY_RUNS_MIN: usize = 5;
 const QUERY_BUDGET: Duration = Duration::from_secs(3);
 /// Events per commit in the rebuild run, as `efa rebuild` applies a page
 /// of the ledger's read API.
-const REBUILD_BATCH: usize = 1000;
 /// Events of the one-by-one run (at 8,000-10,000 per second a full
 /// history would take minutes and say nothing more).
 const LIVE_EVENTS_MAX: usize = 100_000;
@@ -76,7 +75,7 @@ fn raw_sled(dir: &std::path::Path, count: usize) -> f64 {
 
 /// Applies every event to a fresh store, then flushes; events per second.
 /// `batch` events per commit: 1 as the stream consumer applies live
-/// events, `REBUILD_BATCH` as a rebuild or catch-up applies a page.
+/// events, `COMMIT_EVENTS` as a rebuild or catch-up commits its pages.
 fn project(projection: &mut Projection, events: &[SealedEvent], batch: usize) -> f64 {
     let started = Instant::now();
     for chunk in events.chunks(batch) {
@@ -287,7 +286,7 @@ fn main() {
 
     let raw = raw_sled(&scratch.path().join("raw"), history.len());
     let mut projection = Projection::open(&scratch.path().join("views")).expect("open the store");
-    let rebuilt = project(&mut projection, &history, REBUILD_BATCH);
+    let rebuilt = project(&mut projection, &history, COMMIT_EVENTS);
     let live_events = history.len().min(LIVE_EVENTS_MAX);
     let mut live = Projection::open(&scratch.path().join("live")).expect("open the store");
     let one_by_one = project(&mut live, &history[..live_events], 1);
@@ -296,7 +295,7 @@ fn main() {
     println!("|---|---:|");
     println!("| raw sled insert ({RAW_VALUE_BYTES}-byte values), flush at the end | {raw:.0} |");
     println!(
-        "| projector applier, fresh store, {REBUILD_BATCH} events per commit (rebuild, catch-up), flush at the end | {rebuilt:.0} |"
+        "| projector applier, fresh store, {COMMIT_EVENTS} events per commit (rebuild, catch-up), flush at the end | {rebuilt:.0} |"
     );
     println!(
         "| projector applier, fresh store, one event per commit (live), first {live_events} events | {one_by_one:.0} |"

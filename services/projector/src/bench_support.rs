@@ -9,6 +9,8 @@ use tokio::sync::watch;
 
 use crate::apply::Applier;
 pub use crate::apply::ApplyError;
+/// Events per commit when a rebuild or catch-up applies pages from the ledger.
+pub use crate::gap::COMMIT_EVENTS;
 use crate::store::{Store, StoreError};
 
 /// A view store in `dir` with the projector's one writer on it.

@@ -9,7 +9,8 @@
 
 use std::time::Duration;
 
-use efa_proto::{EventsPage, ReadEvents, ReadReply, subjects};
+use efa_proto::{EventsPage, ReadEvents, ReadReply, SealedEvent, subjects};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::apply::{Applier, ApplyError};
@@ -19,6 +20,12 @@ use crate::signatures::{self, LedgerKey};
 /// Events asked for in one request (a gap, a catch-up or a rebuild; the
 /// ledger's read API answers at most 1,000).
 pub const PAGE_MAX: u64 = 1000;
+/// Events applied in one commit when catching up or rebuilding: several
+/// pages, so that a subject's history page or a municipality's facts are
+/// written once for many events instead of once per page.
+pub const COMMIT_EVENTS: usize = 8_000;
+/// Pages read ahead of the one being applied.
+const PAGES_AHEAD: usize = 8;
 /// How long one read request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 /// Attempts per page before giving up, and the backoff after the first.
@@ -69,14 +76,9 @@ impl Ledger {
     ) -> Result<(), GapError> {
         tracing::info!("filling a gap from the ledger");
         let mut progress = Progress::new(applier.checkpoint().seq);
-        while applier.checkpoint().seq < through {
-            let from_seq = applier.checkpoint().seq + 1;
-            let limit = (through - from_seq + 1).min(PAGE_MAX) as u32;
-            let page = self
-                .read_with_retries(ReadEvents { from_seq, limit }, true, shutdown)
-                .await?;
-            let upto = page.events.partition_point(|e| e.record.seq <= through);
-            applier.apply_all(&page.events[..upto])?;
+        let mut batches = self.read_ahead(applier.checkpoint().seq + 1, through, shutdown);
+        while let Some(batch) = batches.next().await {
+            applier.apply_all(&batch?)?;
             if let Some(line) = progress.due(applier.checkpoint().seq, through) {
                 line.log("catching up from the ledger");
             }
@@ -84,15 +86,48 @@ impl Ledger {
         Ok(())
     }
 
-    /// Up to `read.limit` events from `read.from_seq` on, with the ledger's
-    /// head; no events when the head is below `from_seq`. Retried like a
-    /// gap's pages.
-    pub async fn page(
-        &self,
-        read: ReadEvents,
-        shutdown: &CancellationToken,
-    ) -> Result<EventsPage, GapError> {
-        self.read_with_retries(read, false, shutdown).await
+    /// The events `from_seq..=through`, in batches of about
+    /// [`COMMIT_EVENTS`] for one commit each: a task reads and checks the
+    /// pages ahead while the caller applies the batch before. A page the
+    /// ledger does not have (it is behind) ends the batches with an error.
+    pub fn read_ahead(&self, from_seq: u64, through: u64, shutdown: &CancellationToken) -> Batches {
+        let (pages, received) = mpsc::channel(PAGES_AHEAD);
+        let (ledger, shutdown) = (self.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let mut next = from_seq;
+            while next <= through {
+                let limit = (through - next + 1).min(PAGE_MAX) as u32;
+                let read = ledger
+                    .read_with_retries(
+                        ReadEvents {
+                            from_seq: next,
+                            limit,
+                        },
+                        &shutdown,
+                    )
+                    .await;
+                let page = match read {
+                    Ok(page) => page,
+                    Err(error) => {
+                        let _ = pages.send(Err(error)).await;
+                        return;
+                    }
+                };
+                let upto = page.events.partition_point(|e| e.record.seq <= through);
+                let mut events = page.events;
+                events.truncate(upto);
+                next = events
+                    .last()
+                    .map_or(through + 1, |last| last.record.seq + 1);
+                if pages.send(Ok(events)).await.is_err() {
+                    return; // The caller has stopped.
+                }
+            }
+        });
+        Batches {
+            pages: received,
+            held: None,
+        }
     }
 
     /// The ledger's durable head, asked once (a read of nothing); `None`
@@ -109,18 +144,16 @@ impl Ledger {
     }
 
     /// One page starting at `read.from_seq`, retried with backoff while the
-    /// ledger fails or (if `require_events`) does not have the first event
-    /// asked for.
+    /// ledger fails or does not have the first event asked for.
     async fn read_with_retries(
         &self,
         read: ReadEvents,
-        require_events: bool,
         shutdown: &CancellationToken,
     ) -> Result<EventsPage, GapError> {
         let mut backoff = BACKOFF_FIRST;
         let mut attempt = 1;
         loop {
-            let reason = match self.read(&read, require_events).await {
+            let reason = match self.read(&read).await {
                 Ok(page) => return Ok(page),
                 Err(reason) => reason,
             };
@@ -140,7 +173,7 @@ impl Ledger {
         }
     }
 
-    async fn read(&self, read: &ReadEvents, require_events: bool) -> Result<EventsPage, String> {
+    async fn read(&self, read: &ReadEvents) -> Result<EventsPage, String> {
         let reply: ReadReply =
             efa_runtime::request(&self.client, subjects::LEDGER_READ, read, REQUEST_TIMEOUT)
                 .await
@@ -165,11 +198,45 @@ impl Ledger {
         match page.events.first() {
             Some(first) if first.record.seq == read.from_seq => Ok(page),
             Some(first) => Err(format!("the page starts at {} instead", first.record.seq)),
-            None if require_events || page.head_seq >= read.from_seq => Err(format!(
+            None => Err(format!(
                 "the ledger has no such event (head {})",
                 page.head_seq
             )),
-            None => Ok(page),
         }
+    }
+}
+
+/// Batches of events for one commit each, read ahead ([`Ledger::read_ahead`]).
+#[derive(Debug)]
+pub struct Batches {
+    pages: mpsc::Receiver<Result<Vec<SealedEvent>, GapError>>,
+    /// An error that came after events of the batch before: the next.
+    held: Option<GapError>,
+}
+
+impl Batches {
+    /// The next batch: the pages at hand joined up to [`COMMIT_EVENTS`]
+    /// (at least one page, waited for); `None` after the last.
+    pub async fn next(&mut self) -> Option<Result<Vec<SealedEvent>, GapError>> {
+        if let Some(error) = self.held.take() {
+            return Some(Err(error));
+        }
+        let mut batch = match self.pages.recv().await? {
+            Ok(events) => events,
+            Err(error) => return Some(Err(error)),
+        };
+        while batch.len() < COMMIT_EVENTS {
+            match self.pages.try_recv() {
+                Ok(Ok(events)) => batch.extend(events),
+                // An error comes on its own after the events before it.
+                Ok(Err(error)) if batch.is_empty() => return Some(Err(error)),
+                Ok(Err(error)) => {
+                    self.held = Some(error);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        Some(Ok(batch))
     }
 }

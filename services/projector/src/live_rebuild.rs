@@ -18,14 +18,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use efa_proto::{
-    ReadEvents, RebuildProgress, RebuildReply, RebuildRequest, Rejection, SealedEvent, subjects,
-};
+use efa_proto::{RebuildProgress, RebuildReply, RebuildRequest, Rejection, SealedEvent, subjects};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::apply::{Applier, ApplyError, SharedApplier};
-use crate::gap::{GapError, Ledger, PAGE_MAX};
+use crate::gap::{GapError, Ledger};
 use crate::handle::StoreHandle;
 use crate::progress::{self, Progress};
 use crate::store::{Store, StoreError};
@@ -50,8 +48,6 @@ enum RebuildError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Versions(#[from] VersionError),
-    #[error("the ledger has no event {seq}, which the views have applied")]
-    LedgerBehind { seq: u64 },
     #[error("the projector is shutting down")]
     Cancelled,
     #[error("a blocking task failed: {0}")]
@@ -212,20 +208,13 @@ impl Rebuilder {
         version: u64,
         progress: &mut Progress,
     ) -> Result<Applier, RebuildError> {
-        while fresh.checkpoint().seq < through {
+        let from_seq = fresh.checkpoint().seq + 1;
+        let mut batches = self.ledger.read_ahead(from_seq, through, &self.shutdown);
+        while let Some(batch) = batches.next().await {
             if self.shutdown.is_cancelled() {
                 return Err(RebuildError::Cancelled);
             }
-            let from_seq = fresh.checkpoint().seq + 1;
-            let limit = (through - from_seq + 1).min(PAGE_MAX) as u32;
-            let page = self
-                .ledger
-                .page(ReadEvents { from_seq, limit }, &self.shutdown)
-                .await?;
-            if page.events.is_empty() {
-                return Err(RebuildError::LedgerBehind { seq: from_seq });
-            }
-            fresh = apply_page(fresh, page.events, through).await?;
+            fresh = apply_batch(fresh, batch?).await?;
             if let Some(line) = progress.due(fresh.checkpoint().seq, through) {
                 line.log("rebuilding the views");
                 self.publish_progress(version, line).await;
@@ -374,15 +363,13 @@ async fn hash(fresh: Applier) -> Result<(Applier, Hashed), RebuildError> {
     .await?
 }
 
-/// Applies the events of a page through `through` on a blocking thread.
-async fn apply_page(
+/// Applies a batch of events on a blocking thread.
+async fn apply_batch(
     mut fresh: Applier,
     events: Vec<SealedEvent>,
-    through: u64,
 ) -> Result<Applier, RebuildError> {
     tokio::task::spawn_blocking(move || {
-        let upto = events.partition_point(|event| event.record.seq <= through);
-        fresh.apply_all(&events[..upto])?;
+        fresh.apply_all(&events)?;
         Ok(fresh)
     })
     .await?
