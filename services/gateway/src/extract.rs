@@ -29,13 +29,14 @@ impl FromRequestParts<AppState> for Caller {
             .current()
             .authenticate(token)
             .cloned()
+            .inspect(crate::telemetry::record_principal)
             .map(Caller)
             .ok_or(ApiError::Unauthorized)
     }
 }
 
 /// The token of an `Authorization: Bearer` header (scheme case-insensitive).
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();

@@ -27,7 +27,9 @@ mod params;
 mod problem;
 mod rate_limit;
 mod routes;
+mod state;
 mod tables;
+mod telemetry;
 mod token_source;
 mod tokens;
 mod web;
@@ -39,9 +41,9 @@ use std::time::Duration;
 pub use openapi::openapi_document;
 pub use problem::PROBLEM_CONTENT_TYPE;
 pub use tokens::{TOKEN_PREFIX, TokenError, TokenTable};
-pub use web::SessionKey;
 /// `1234567` as `1.234.567`, as the web pages write numbers.
 pub use web::markup::thousands;
+pub use web::{LOGIN_ATTEMPTS_MAX, SessionKey};
 
 /// The API's default rate limit: requests per client address and 10 s.
 pub const API_REQUESTS_PER_10S: u32 = rate_limit::REQUESTS_PER_WINDOW;
@@ -78,7 +80,7 @@ pub struct Gateway {
     listener: tokio::net::TcpListener,
     local_addr: SocketAddr,
     router: axum::Router,
-    state: routes::AppState,
+    state: state::AppState,
 }
 
 impl Gateway {
@@ -95,13 +97,14 @@ impl Gateway {
         let local_addr = listener
             .local_addr()
             .map_err(|source| GatewayError::Bind { addr, source })?;
-        let state = routes::AppState {
+        let state = state::AppState {
+            metrics_token: None,
             nats,
             tokens: Arc::new(token_source::TokenSource::fixed(config.tokens)),
             request_timeout: config.request_timeout,
             metrics: metrics::handle(),
             web: Arc::new(web::WebState::new(SessionKey::random())),
-            limiter: Arc::new(rate_limit::RequestLimiter::default()),
+            limiter: Arc::new(rate_limit::AddressLimiter::default()),
             limits: Arc::new(overload::Limits::default()),
             // A throwaway key, trusted by no ledger, until the binary
             // passes the gateway's own (`with_signing_key`).
@@ -144,10 +147,19 @@ impl Gateway {
         self
     }
 
-    /// Sets the API's rate limit: at most `requests` per client address in
-    /// each `window` (default: 6,000 per 10 s).
+    /// Serves `/metrics` to the bearer of `token` (without one, `/metrics`
+    /// is not served).
+    pub fn with_metrics_token(mut self, token: String) -> Self {
+        self.state.metrics_token = Some(Arc::from(token));
+        self.router = routes::router(self.state.clone());
+        self
+    }
+
+    /// Sets the rate limit of every route: at most `requests` per client
+    /// network in each `window` on average, as a burst at most (default:
+    /// 6,000 per 10 s).
     pub fn with_rate_limit(mut self, requests: u32, window: std::time::Duration) -> Self {
-        self.state.limiter = Arc::new(rate_limit::RequestLimiter::new(requests, window));
+        self.state.limiter = Arc::new(rate_limit::AddressLimiter::per_window(requests, window));
         self.router = routes::router(self.state.clone());
         self
     }

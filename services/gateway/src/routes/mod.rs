@@ -1,8 +1,8 @@
-//! The HTTP surface: which path goes to which handler, the layers every
-//! request passes (metrics, problem documents, body limit), and the state
-//! the handlers share: a NATS client, config, the token table (reloaded
-//! from its file), and per-process counters for rate limits. The gateway
-//! keeps no domain state of its own. The API's routes are one list,
+//! The HTTP surface: which path goes to which handler, and the layers
+//! every request passes (request id and trace span, rate limit, metrics,
+//! problem documents, the gateway's own bounds, body limit, security
+//! headers). The state the handlers share is `crate::state`, below both
+//! the API and the web pages. The API's routes are one list,
 //! [`api`], from which both the router and the OpenAPI document are made,
 //! so neither can miss a route.
 
@@ -18,17 +18,14 @@ mod services;
 mod views;
 mod write;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
-use axum::http::Method;
+use axum::http::header::X_CONTENT_TYPE_OPTIONS;
+use axum::http::{HeaderValue, Method};
 use axum::routing::{MethodFilter, MethodRouter, get, on};
-use efa_proto::{CommandEnvelope, CommandReply, Query, QueryReply, subjects};
-use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use ledger::EXPORT_LIMIT_MAX;
 pub use places::STALLED_DAYS_DEFAULT;
@@ -36,43 +33,7 @@ pub use views::{HISTORY_LIMIT_MAX, PAGE_LIMIT_MAX};
 
 use crate::problem::{self, ApiError};
 
-/// The largest request body accepted: 64 KiB.
-pub const BODY_BYTES_MAX: usize = 64 * 1024;
-
-/// What every handler may use.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub nats: async_nats::Client,
-    pub tokens: Arc<crate::token_source::TokenSource>,
-    /// The bound on every command and query sent over NATS.
-    pub request_timeout: Duration,
-    pub metrics: PrometheusHandle,
-    /// The web pages' session key and login limiter.
-    pub web: Arc<crate::web::WebState>,
-    /// Requests per client address on the API.
-    pub limiter: Arc<crate::rate_limit::RequestLimiter>,
-    /// Requests in hand at once and the time limit of each.
-    pub limits: Arc<crate::overload::Limits>,
-    /// Signs every command for the principal this gateway authenticated;
-    /// the ledger takes only commands signed by a key it trusts.
-    pub signer: Arc<efa_trust::SigningKey>,
-}
-
-impl AppState {
-    /// Sends a command to the ledger, signed with the gateway's key.
-    pub async fn command(&self, envelope: &CommandEnvelope) -> Result<CommandReply, ApiError> {
-        let signed = efa_trust::sign_command(&self.signer, envelope);
-        Ok(
-            efa_runtime::request(&self.nats, subjects::COMMAND, &signed, self.request_timeout)
-                .await?,
-        )
-    }
-
-    /// Asks the projector.
-    pub async fn query(&self, query: &Query) -> Result<QueryReply, ApiError> {
-        Ok(efa_runtime::request(&self.nats, subjects::QUERY, query, self.request_timeout).await?)
-    }
-}
+pub use crate::state::{AppState, BODY_BYTES_MAX};
 
 /// One route of the API: method, path template, handler.
 pub struct Endpoint {
@@ -255,21 +216,24 @@ async fn openapi() -> axum::Json<serde_json::Value> {
 
 /// The gateway's routes with all layers. Layers added later wrap the
 /// earlier ones: the body limit is innermost, so its 413 still passes
-/// through `problem::finish` and is counted by `metrics::track`.
+/// through `problem::finish` and is counted by `metrics::track`; the rate
+/// limit sits inside the trace span, so its 429 is traced; the request id
+/// is outermost, so the span and everything below carry it.
 pub fn router(state: AppState) -> Router {
-    let router = crate::web::routes()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(crate::metrics::render));
+    let pages =
+        crate::web::routes().route_layer(axum::middleware::from_fn(crate::web::csrf::same_origin));
     let mut api_routes = Router::new();
     for endpoint in api() {
         api_routes = api_routes.route(endpoint.path, endpoint.handler);
     }
-    let limited =
-        axum::middleware::from_fn_with_state(state.limiter.clone(), crate::rate_limit::limit);
+    let router = pages
+        .merge(api_routes)
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::metrics::render));
+    let limiter = state.limiter.clone();
     let limits = state.limits.clone();
     router
-        .merge(api_routes.route_layer(limited))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
@@ -280,6 +244,16 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(problem::finish))
         .layer(axum::middleware::from_fn(crate::metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            limiter,
+            crate::rate_limit::limit,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(crate::telemetry::layer())
+        .layer(axum::middleware::from_fn(crate::telemetry::request_id))
 }
 
 async fn not_found() -> ApiError {

@@ -1,16 +1,25 @@
-//! The few cryptographic pieces the web pages need, on top of `sha2`:
-//! HMAC-SHA256 (RFC 2104) to sign cookies, a comparison that takes the
-//! same time wherever two byte strings differ, and random hex strings from
-//! the operating system's generator (through `uuid`'s v4, 122 random bits
-//! each).
+//! The web pages' secret and randomness, on well-kept crates: the session
+//! key (32 random bytes from `rand`'s thread generator, a ChaCha12 CSPRNG
+//! seeded from the operating system),
+//! from which `cookie`'s signing key is derived (HKDF, through
+//! axum-extra's signed cookies) and with which CSRF tokens are made
+//! (HMAC-SHA256 from `hmac` + `sha2`, compared in constant time with
+//! `subtle`).
 
-use sha2::{Digest, Sha256};
+use axum_extra::extract::cookie::Key;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
-const BLOCK_BYTES: usize = 64;
+type HmacSha256 = Hmac<Sha256>;
 
-/// A secret key for HMAC-SHA256, 32 random bytes. Its `Debug` hides it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SessionKey([u8; 32]);
+/// The gateway's secret for web sessions and CSRF tokens. Its `Debug`
+/// hides it.
+#[derive(Clone)]
+pub struct SessionKey {
+    bytes: [u8; 32],
+    cookies: Key,
+}
 
 impl std::fmt::Debug for SessionKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -18,17 +27,25 @@ impl std::fmt::Debug for SessionKey {
     }
 }
 
+impl PartialEq for SessionKey {
+    fn eq(&self, other: &Self) -> bool {
+        bool::from(self.bytes.ct_eq(&other.bytes))
+    }
+}
+
+impl Eq for SessionKey {}
+
 impl SessionKey {
     /// A fresh random key.
     pub fn random() -> Self {
-        let mut key = [0u8; 32];
-        key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-        key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-        Self(key)
+        Self::from_bytes(random_bytes())
     }
 
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
+        Self {
+            bytes,
+            cookies: Key::derive_from(&bytes),
+        }
     }
 
     /// The key in `path` (64 hex digits), or a new random one written
@@ -40,15 +57,17 @@ impl SessionKey {
                 let mut key = [0u8; 32];
                 hex::decode_to_slice(text.trim(), &mut key)
                     .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))?;
-                Ok(Self(key))
+                Ok(Self::from_bytes(key))
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let key = Self::random();
                 // Owner-only from the first byte; if another gateway wrote
                 // one meanwhile, that one counts.
-                let written =
-                    efa_runtime::secret_file::write_if_missing(path, hex::encode(key.0).as_bytes())
-                        .map_err(std::io::Error::other)?;
+                let written = efa_runtime::secret_file::write_if_missing(
+                    path,
+                    hex::encode(key.bytes).as_bytes(),
+                )
+                .map_err(std::io::Error::other)?;
                 if !written {
                     return Self::load_or_create(path);
                 }
@@ -58,73 +77,44 @@ impl SessionKey {
         }
     }
 
+    /// The key that signs the gateway's cookies.
+    pub fn cookie_key(&self) -> &Key {
+        &self.cookies
+    }
+
     /// HMAC-SHA256 of `message` under this key, as lowercase hex.
     pub fn sign(&self, message: &str) -> String {
-        hex::encode(hmac_sha256(&self.0, message.as_bytes()))
+        hex::encode(self.mac(message).finalize().into_bytes())
     }
 
     /// Whether `mac_hex` is the signature of `message`, compared in
     /// constant time.
     pub fn verify(&self, message: &str, mac_hex: &str) -> bool {
-        constant_time_eq(self.sign(message).as_bytes(), mac_hex.as_bytes())
+        hex::decode(mac_hex).is_ok_and(|mac| self.mac(message).verify_slice(&mac).is_ok())
+    }
+
+    fn mac(&self, message: &str) -> HmacSha256 {
+        // HMAC takes a key of any length.
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.bytes)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(message.as_bytes());
+        mac
     }
 }
 
-/// HMAC-SHA256 (RFC 2104).
-pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut block = [0u8; BLOCK_BYTES];
-    if key.len() > BLOCK_BYTES {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| block.map(|b| b ^ byte);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
+/// 32 random bytes.
+fn random_bytes() -> [u8; 32] {
+    rand::random()
 }
 
-/// Equality of two byte strings whose time depends only on their lengths.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// 32 random hex digits (122 random bits).
+/// 32 random hex digits (128 random bits).
 pub fn random_hex() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    hex::encode(&random_bytes()[..16])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hmac_matches_rfc_4231() {
-        // Test case 2: a short key.
-        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        assert_eq!(
-            hex::encode(mac),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-        // Test case 6: a key longer than the block is hashed first.
-        let mac = hmac_sha256(
-            &[0xaa; 131],
-            b"Test Using Larger Than Block-Size Key - Hash Key First",
-        );
-        assert_eq!(
-            hex::encode(mac),
-            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
-        );
-    }
 
     #[test]
     fn signatures_verify_only_for_their_message_and_key() {
@@ -134,6 +124,7 @@ mod tests {
         assert!(!key.verify("land:16", &mac));
         assert!(!SessionKey::random().verify("land:04", &mac));
         assert!(!key.verify("land:04", &mac[..10]));
+        assert!(!key.verify("land:04", "kein hex"));
     }
 
     #[test]
@@ -148,11 +139,7 @@ mod tests {
     }
 
     #[test]
-    fn constant_time_eq_is_equality() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
-        assert!(constant_time_eq(b"", b""));
+    fn random_hex_is_fresh() {
         assert_ne!(random_hex(), random_hex());
         assert_eq!(random_hex().len(), 32);
     }

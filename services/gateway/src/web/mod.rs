@@ -8,17 +8,16 @@
 //!
 //! State: the gateway still holds no domain state. It keeps a session key
 //! (random per process unless one is given, see
-//! [`crate::Gateway::with_session_key`]) and the counters of failed logins
-//! per address (bounded), both in memory.
+//! [`crate::Gateway::with_session_key`]), the counts of login attempts
+//! per address (bounded) and the times of logouts per token, in memory.
 
 mod chart;
 mod cookies;
 mod crypto;
-mod csrf;
+pub(crate) mod csrf;
 mod forms;
 mod heat;
 mod layout;
-mod limiter;
 pub(crate) mod markup;
 mod notice;
 mod pages;
@@ -34,22 +33,34 @@ use axum::routing::{get, post};
 use efa_proto::{Query, QueryKind, QueryReply};
 
 pub use crypto::SessionKey;
-pub use limiter::LoginLimiter;
 
 use crate::routes::AppState;
+
+/// Login attempts allowed at once per client network; then one more
+/// every `LOGIN_ATTEMPT_PERIOD` (10 a minute).
+pub const LOGIN_ATTEMPTS_MAX: u32 = 10;
+pub const LOGIN_ATTEMPT_PERIOD: std::time::Duration = std::time::Duration::from_secs(6);
 
 /// What the web pages keep in memory.
 #[derive(Debug)]
 pub struct WebState {
     pub key: SessionKey,
-    pub limiter: LoginLimiter,
+    /// Login attempts per client network.
+    pub limiter: crate::rate_limit::AddressLimiter,
+    /// Sessions ended by a logout.
+    pub logouts: session::Logouts,
 }
 
 impl WebState {
     pub fn new(key: SessionKey) -> Self {
         Self {
             key,
-            limiter: LoginLimiter::default(),
+            limiter: crate::rate_limit::AddressLimiter::new(
+                LOGIN_ATTEMPTS_MAX,
+                LOGIN_ATTEMPT_PERIOD,
+                crate::rate_limit::CAPACITY,
+            ),
+            logouts: session::Logouts::default(),
         }
     }
 }

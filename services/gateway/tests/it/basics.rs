@@ -482,6 +482,22 @@ async fn metrics_count_requests_by_route() {
         .send()
         .await
         .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "not public");
+    let response = harness
+        .http
+        .get(harness.url("/metrics"))
+        .bearer_auth("falsch")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = harness
+        .http
+        .get(harness.url("/metrics"))
+        .bearer_auth(crate::harness::METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.unwrap();
     assert!(
@@ -551,12 +567,21 @@ async fn an_address_over_the_rate_limit_gets_a_429_problem() {
         problem["type"],
         "urn:efa-registry:problem:too-many-requests"
     );
-    let health = http.get(format!("{base}/healthz")).send().await.unwrap();
-    assert_eq!(
-        health.status(),
-        StatusCode::OK,
-        "health checks are not limited"
-    );
+    for path in ["/healthz", "/metrics", "/katalog", "/gibt-es-nicht"] {
+        let response = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{path}: every route is limited"
+        );
+        let wait: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=20).contains(&wait), "{path}: {wait}");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    }
     shutdown.cancel();
     served.await.unwrap().unwrap();
 }

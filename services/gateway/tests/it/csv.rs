@@ -21,6 +21,7 @@ async fn csv(harness: &crate::harness::Harness, path: &str, file: &str) -> Strin
         format!("attachment; filename=\"{file}.csv\""),
         "{path}"
     );
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     let bytes = response.bytes().await.unwrap();
     assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "{path}: no BOM");
     let text = String::from_utf8(bytes[3..].to_vec()).unwrap();

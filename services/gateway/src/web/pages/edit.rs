@@ -218,7 +218,7 @@ pub async fn submit(
             Page::new("Angaben ändern", Nav::Laender, String::new()),
         );
     };
-    let result = match forms::guard(&state, &visit, &form) {
+    let result = match forms::guard(&visit, &form) {
         Ok(actor) => match services::update_details(current.id.clone(), &body(&form, &current)) {
             Ok(parsed) => forms::send(&state, &actor, &form, parsed).await,
             Err(rejection) => Err(Failure::rejected(&rejection)),

@@ -409,7 +409,7 @@ pub async fn submit(
         || "/kommune".to_owned(),
         |ags| format!("/kommune?ags={ags}"),
     );
-    let result = match forms::guard(&state, &visit, &form) {
+    let result = match forms::guard(&visit, &form) {
         Ok(actor) => match build(&action, &form) {
             Ok((parsed, code)) => forms::send(&state, &actor, &form, parsed)
                 .await

@@ -435,7 +435,7 @@ pub async fn submit(
     Path(action): Path<String>,
     form: FormData,
 ) -> Response {
-    let actor = match forms::guard(&state, &visit, &form) {
+    let actor = match forms::guard(&visit, &form) {
         Ok(actor) => actor,
         Err(failure) if failure.status == StatusCode::UNAUTHORIZED => {
             return visit.redirect("/anmelden?weiter=/land", Vec::new());
