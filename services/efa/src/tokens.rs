@@ -87,8 +87,8 @@ fn revoke(data_dir: &Path, name: &str) -> Result<()> {
     }
     table.save(&path).context("save the token table")?;
     eprintln!(
-        "{removed} Token „{name}“ widerrufen. Laufende Gateways lesen die Tabelle beim Start: \
-         bitte neu starten."
+        "{removed} Token „{name}“ widerrufen. Laufende Gateways lesen die Tabelle binnen einer \
+         Sekunde neu; ab dann gilt es nicht mehr, auch nicht seine Sitzungen."
     );
     Ok(())
 }
