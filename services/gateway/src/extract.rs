@@ -125,9 +125,11 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                     )
                 }
             })?;
-        serde_json::from_slice(&bytes).map(Self).map_err(|error| {
-            ApiError::BadRequest(format!("Der Inhalt ist kein gültiges JSON ({error})."))
-        })
+        crate::json::parse_unique(&bytes)
+            .map(Self)
+            .map_err(|error| {
+                ApiError::BadRequest(format!("Der Inhalt ist kein gültiges JSON ({error})."))
+            })
     }
 }
 

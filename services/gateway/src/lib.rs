@@ -19,6 +19,7 @@ mod dto;
 mod extract;
 mod html;
 mod idempotency;
+mod json;
 mod metrics;
 mod openapi;
 mod overload;
