@@ -13,7 +13,7 @@ use efa_proto::{Actor, Ags, LandCode, ServiceId};
 
 use crate::idempotency;
 use crate::problem::ApiError;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// The authenticated principal, from `Authorization: Bearer <token>`.
 #[derive(Debug, Clone)]

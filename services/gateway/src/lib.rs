@@ -14,12 +14,14 @@ mod announce;
 mod authz;
 mod body;
 mod commands;
+mod crypto;
 mod csv;
 mod dto;
 mod extract;
 mod html;
 mod idempotency;
 mod json;
+mod logouts;
 mod metrics;
 mod openapi;
 mod overload;
@@ -27,6 +29,7 @@ mod paging;
 mod params;
 mod problem;
 mod rate_limit;
+mod router;
 mod routes;
 mod state;
 mod tables;
@@ -39,12 +42,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crypto::SessionKey;
 pub use openapi::openapi_document;
 pub use problem::PROBLEM_CONTENT_TYPE;
+pub use state::LOGIN_ATTEMPTS_MAX;
 pub use tokens::{TOKEN_PREFIX, TokenError, TokenTable};
 /// `1234567` as `1.234.567`, as the web pages write numbers.
 pub use web::markup::thousands;
-pub use web::{LOGIN_ATTEMPTS_MAX, SessionKey};
 
 /// The API's default rate limit: requests per client address and 10 s.
 pub const API_REQUESTS_PER_10S: u32 = rate_limit::REQUESTS_PER_WINDOW;
@@ -104,7 +108,7 @@ impl Gateway {
             tokens: Arc::new(token_source::TokenSource::fixed(config.tokens)),
             request_timeout: config.request_timeout,
             metrics: metrics::handle(),
-            web: Arc::new(web::WebState::new(SessionKey::random())),
+            web: Arc::new(state::WebState::new(SessionKey::random())),
             limiter: Arc::new(rate_limit::AddressLimiter::default()),
             limits: Arc::new(overload::Limits::default()),
             // A throwaway key, trusted by no ledger, until the binary
@@ -116,7 +120,7 @@ impl Gateway {
         Ok(Gateway {
             listener,
             local_addr,
-            router: routes::router(state.clone()),
+            router: router::router(state.clone()),
             state,
         })
     }
@@ -126,7 +130,7 @@ impl Gateway {
     /// authenticated by token).
     pub fn with_signing_key(mut self, key: efa_trust::SigningKey) -> Self {
         self.state.signer = Arc::new(key);
-        self.router = routes::router(self.state.clone());
+        self.router = router::router(self.state.clone());
         self
     }
 
@@ -134,8 +138,8 @@ impl Gateway {
     /// so sessions survive a restart and several gateways accept each
     /// other's sessions.
     pub fn with_session_key(mut self, key: SessionKey) -> Self {
-        self.state.web = Arc::new(web::WebState::new(key));
-        self.router = routes::router(self.state.clone());
+        self.state.web = Arc::new(state::WebState::new(key));
+        self.router = router::router(self.state.clone());
         self
     }
 
@@ -144,7 +148,7 @@ impl Gateway {
     pub fn with_token_file(mut self, path: std::path::PathBuf) -> Self {
         let table = self.state.tokens.current().as_ref().clone();
         self.state.tokens = Arc::new(token_source::TokenSource::watching(table, path));
-        self.router = routes::router(self.state.clone());
+        self.router = router::router(self.state.clone());
         self
     }
 
@@ -152,7 +156,7 @@ impl Gateway {
     /// is not served).
     pub fn with_metrics_token(mut self, token: String) -> Self {
         self.state.metrics_token = Some(Arc::from(token));
-        self.router = routes::router(self.state.clone());
+        self.router = router::router(self.state.clone());
         self
     }
 
@@ -161,7 +165,7 @@ impl Gateway {
     /// 6,000 per 10 s).
     pub fn with_rate_limit(mut self, requests: u32, window: std::time::Duration) -> Self {
         self.state.limiter = Arc::new(rate_limit::AddressLimiter::per_window(requests, window));
-        self.router = routes::router(self.state.clone());
+        self.router = router::router(self.state.clone());
         self
     }
 
@@ -170,7 +174,7 @@ impl Gateway {
     /// answered within `timeout` (default: 256 and 30 s).
     pub fn with_limits(mut self, in_flight_max: usize, timeout: Duration) -> Self {
         self.state.limits = Arc::new(overload::Limits::new(in_flight_max, timeout));
-        self.router = routes::router(self.state.clone());
+        self.router = router::router(self.state.clone());
         self
     }
 

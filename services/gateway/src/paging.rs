@@ -19,8 +19,7 @@ use serde::Serialize;
 use crate::csv::{CONTENT_TYPE_CSV, Table};
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
-use crate::routes::AppState;
-use crate::routes::read::ask;
+use crate::state::{AppState, ask};
 
 /// Rows per page when the request names no `limit`, and the most it may.
 pub const LIMIT_DEFAULT: u32 = 500;

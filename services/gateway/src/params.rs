@@ -96,7 +96,7 @@ impl ReadQuery {
             .map(|(key, value)| (key.as_str(), value.clone()))
             .collect();
         pairs.push((name, value.to_owned()));
-        format!("{path}{}", crate::web::markup::query(&pairs))
+        format!("{path}{}", query(&pairs))
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -204,6 +204,34 @@ impl ReadQuery {
             _ if !self.has("format") && self.accepts_csv => Ok(Format::Csv),
             _ => Ok(Format::Json),
         }
+    }
+}
+
+/// Percent-encodes a query string component.
+pub fn encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(byte))
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// `?a=1&b=x` from the pairs whose value is not empty; "" if none.
+pub fn query(pairs: &[(&str, String)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| format!("{key}={}", encode(value)))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
     }
 }
 

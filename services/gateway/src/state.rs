@@ -8,13 +8,42 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use efa_proto::{CommandEnvelope, CommandReply, Query, QueryReply, subjects};
+use efa_proto::{CommandEnvelope, CommandReply, Query, QueryKind, QueryReply, subjects};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::problem::ApiError;
 
 /// The largest request body accepted: 64 KiB.
 pub const BODY_BYTES_MAX: usize = 64 * 1024;
+
+/// Login attempts allowed at once per client network; then one more
+/// every `LOGIN_ATTEMPT_PERIOD` (10 a minute).
+pub const LOGIN_ATTEMPTS_MAX: u32 = 10;
+pub const LOGIN_ATTEMPT_PERIOD: std::time::Duration = std::time::Duration::from_secs(6);
+
+/// What the web pages keep in memory.
+#[derive(Debug)]
+pub struct WebState {
+    pub key: crate::crypto::SessionKey,
+    /// Login attempts per client network.
+    pub limiter: crate::rate_limit::AddressLimiter,
+    /// Sessions ended by a logout.
+    pub logouts: crate::logouts::Logouts,
+}
+
+impl WebState {
+    pub fn new(key: crate::crypto::SessionKey) -> Self {
+        Self {
+            key,
+            limiter: crate::rate_limit::AddressLimiter::new(
+                LOGIN_ATTEMPTS_MAX,
+                LOGIN_ATTEMPT_PERIOD,
+                crate::rate_limit::CAPACITY,
+            ),
+            logouts: crate::logouts::Logouts::default(),
+        }
+    }
+}
 
 /// What every handler may use.
 #[derive(Debug, Clone)]
@@ -26,8 +55,8 @@ pub struct AppState {
     /// The bound on every command and query sent over NATS.
     pub request_timeout: Duration,
     pub metrics: PrometheusHandle,
-    /// The web pages' session key and login limiter.
-    pub web: Arc<crate::web::WebState>,
+    /// The web pages' session key, login limiter and logouts.
+    pub web: Arc<WebState>,
     /// Requests per client network, on every route.
     pub limiter: Arc<crate::rate_limit::AddressLimiter>,
     /// Requests in hand at once and the time limit of each.
@@ -51,5 +80,13 @@ impl AppState {
     /// Asks the projector.
     pub async fn query(&self, query: &Query) -> Result<QueryReply, ApiError> {
         Ok(efa_runtime::request(&self.nats, subjects::QUERY, query, self.request_timeout).await?)
+    }
+}
+
+/// Asks the projector; a rejection becomes the error.
+pub async fn ask(state: &AppState, min_seq: u64, kind: QueryKind) -> Result<QueryReply, ApiError> {
+    match state.query(&Query { min_seq, kind }).await? {
+        QueryReply::Rejected(rejection) => Err(ApiError::rejected(rejection)),
+        reply => Ok(reply),
     }
 }

@@ -1,14 +1,13 @@
-//! The HTTP surface: which path goes to which handler, and the layers
-//! every request passes (request id and trace span, rate limit, metrics,
-//! problem documents, the gateway's own bounds, body limit, security
-//! headers). The state the handlers share is `crate::state`, below both
-//! the API and the web pages. The API's routes are one list,
+//! The API: which path goes to which handler. The state the handlers
+//! share is `crate::state`, below both the API and the web pages; the
+//! router with its layers is `crate::router`, above both. The API's
+//! routes are one list,
 //! [`api`], from which both the router and the OpenAPI document are made,
 //! so neither can miss a route.
 
 mod adoptions;
 pub(crate) mod exports;
-mod health;
+pub(crate) mod health;
 mod ledger;
 mod participants;
 mod places;
@@ -18,28 +17,21 @@ mod services;
 mod views;
 mod write;
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
-use axum::http::header::X_CONTENT_TYPE_OPTIONS;
-use axum::http::{HeaderValue, Method};
-use axum::routing::{MethodFilter, MethodRouter, get, on};
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
 
 pub use ledger::EXPORT_LIMIT_MAX;
 pub use places::STALLED_DAYS_DEFAULT;
 pub use views::{HISTORY_LIMIT_MAX, PAGE_LIMIT_MAX};
 
-use crate::problem::{self, ApiError};
-
-pub use crate::state::{AppState, BODY_BYTES_MAX};
+pub use crate::state::AppState;
 
 /// One route of the API: method, path template, handler.
 pub struct Endpoint {
     pub method: Method,
     pub path: &'static str,
-    handler: MethodRouter<AppState>,
+    pub(crate) handler: MethodRouter<AppState>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -212,50 +204,4 @@ fn participant_routes() -> Vec<Endpoint> {
 /// `GET /api/v1/openapi.json`.
 async fn openapi() -> axum::Json<serde_json::Value> {
     axum::Json(crate::openapi::openapi_document())
-}
-
-/// The gateway's routes with all layers. Layers added later wrap the
-/// earlier ones: the body limit is innermost, so its 413 still passes
-/// through `problem::finish` and is counted by `metrics::track`; the rate
-/// limit sits inside the trace span, so its 429 is traced; the request id
-/// is outermost, so the span and everything below carry it.
-pub fn router(state: AppState) -> Router {
-    let pages =
-        crate::web::routes().route_layer(axum::middleware::from_fn(crate::web::csrf::same_origin));
-    let mut api_routes = Router::new();
-    for endpoint in api() {
-        api_routes = api_routes.route(endpoint.path, endpoint.handler);
-    }
-    let router = pages
-        .merge(api_routes)
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(crate::metrics::render));
-    let limiter = state.limiter.clone();
-    let limits = state.limits.clone();
-    router
-        .fallback(not_found)
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
-        .layer(RequestBodyLimitLayer::new(BODY_BYTES_MAX))
-        .layer(axum::middleware::from_fn_with_state(
-            limits,
-            crate::overload::bound,
-        ))
-        .layer(axum::middleware::from_fn(problem::finish))
-        .layer(axum::middleware::from_fn(crate::metrics::track))
-        .layer(axum::middleware::from_fn_with_state(
-            limiter,
-            crate::rate_limit::limit,
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(crate::telemetry::layer())
-        .layer(axum::middleware::from_fn(crate::telemetry::request_id))
-}
-
-async fn not_found() -> ApiError {
-    ApiError::NotFound("Diese Adresse gibt es nicht.".to_owned())
 }

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::crypto::SessionKey;
+use crate::crypto::SessionKey;
 
 /// The name of the nonce cookie and of the hidden form field.
 pub const COOKIE: &str = "efa_csrf";

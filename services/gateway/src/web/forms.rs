@@ -17,7 +17,7 @@ use super::csrf;
 use super::markup::{Field, escape, hidden};
 use super::visit::Visit;
 use crate::commands::Parsed;
-use crate::routes::AppState;
+use crate::state::AppState;
 use crate::{authz, idempotency, problem};
 
 /// The fields of a posted form, in order.
@@ -258,7 +258,7 @@ pub fn hidden_fields(visit: &Visit) -> String {
     format!(
         "{}{}",
         visit.csrf_field(),
-        hidden("vorgang", &super::crypto::random_hex())
+        hidden("vorgang", &crate::crypto::random_hex())
     )
 }
 
@@ -286,7 +286,7 @@ pub async fn send(
     authz::check(actor, &parsed.command).map_err(|r| Failure::rejected(&r))?;
     let key = Some(form.get("vorgang"))
         .filter(|key| idempotency::valid_key(key))
-        .map_or_else(super::crypto::random_hex, str::to_owned);
+        .map_or_else(crate::crypto::random_hex, str::to_owned);
     let envelope = CommandEnvelope {
         command_id: idempotency::command_id(actor, &format!("web:{key}")),
         actor: actor.clone(),

@@ -13,7 +13,6 @@
 
 mod chart;
 mod cookies;
-mod crypto;
 pub(crate) mod csrf;
 mod forms;
 mod heat;
@@ -32,38 +31,9 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use efa_proto::{Query, QueryKind, QueryReply};
 
-pub use crypto::SessionKey;
+pub use crate::crypto::SessionKey;
 
-use crate::routes::AppState;
-
-/// Login attempts allowed at once per client network; then one more
-/// every `LOGIN_ATTEMPT_PERIOD` (10 a minute).
-pub const LOGIN_ATTEMPTS_MAX: u32 = 10;
-pub const LOGIN_ATTEMPT_PERIOD: std::time::Duration = std::time::Duration::from_secs(6);
-
-/// What the web pages keep in memory.
-#[derive(Debug)]
-pub struct WebState {
-    pub key: SessionKey,
-    /// Login attempts per client network.
-    pub limiter: crate::rate_limit::AddressLimiter,
-    /// Sessions ended by a logout.
-    pub logouts: session::Logouts,
-}
-
-impl WebState {
-    pub fn new(key: SessionKey) -> Self {
-        Self {
-            key,
-            limiter: crate::rate_limit::AddressLimiter::new(
-                LOGIN_ATTEMPTS_MAX,
-                LOGIN_ATTEMPT_PERIOD,
-                crate::rate_limit::CAPACITY,
-            ),
-            logouts: session::Logouts::default(),
-        }
-    }
-}
+use crate::state::AppState;
 
 /// The routes of the pages and of their forms.
 pub fn routes() -> Router<AppState> {

@@ -6,20 +6,11 @@
 //! gateway reloads the table. The hash grants nothing by itself: the API
 //! only accepts the token.
 //!
-//! Logging out ends the session on the server too: the gateway remembers,
-//! per token, when it was last logged out, and refuses every session of
-//! that token begun before. The memory is bounded by the token table (one
-//! entry per token, dropped once its sessions would have expired anyway).
-//! Like the session key, this is memory of one gateway process: gateways
-//! side by side learn only of logouts they served.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! Logging out ends the session on the server too (`crate::logouts`).
 
 /// The name of the session cookie.
 pub const COOKIE: &str = "efa_sitzung";
-/// How long a session lasts after login: 8 hours.
-pub const LIFETIME_SECONDS: u64 = 8 * 60 * 60;
+pub use crate::logouts::SESSION_LIFETIME_SECONDS as LIFETIME_SECONDS;
 
 /// What a session cookie says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +27,7 @@ impl Claim {
     /// A new session for the token with this hash, begun now.
     pub fn new(token_hash: String) -> Self {
         Self {
-            id: super::crypto::random_hex(),
+            id: crate::crypto::random_hex(),
             token_hash,
             issued_ms: now_ms(),
         }
@@ -70,36 +61,6 @@ impl Claim {
 
 fn is_lower_hex(text: &str) -> bool {
     text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-/// Per token hash, when its sessions were last ended by a logout.
-#[derive(Debug, Default)]
-pub struct Logouts {
-    ended: Mutex<HashMap<String, u64>>,
-}
-
-impl Logouts {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
-        // A panic while holding the lock leaves only timestamps behind.
-        self.ended
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// Ends every session of `claim`'s token begun up to now.
-    pub fn end(&self, claim: &Claim) {
-        let now = now_ms();
-        let mut ended = self.lock();
-        ended.retain(|_, at| now < at.saturating_add(LIFETIME_SECONDS * 1000));
-        ended.insert(claim.token_hash.clone(), now);
-    }
-
-    /// Whether a logout has ended this session.
-    pub fn has_ended(&self, claim: &Claim) -> bool {
-        self.lock()
-            .get(&claim.token_hash)
-            .is_some_and(|at| claim.issued_ms <= *at)
-    }
 }
 
 /// Unix milliseconds now.
@@ -145,21 +106,5 @@ mod tests {
         ] {
             assert_eq!(Claim::decode(bad, 0), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn a_logout_ends_the_sessions_of_its_token_begun_before_it() {
-        let logouts = Logouts::default();
-        let before = Claim::new("ab".repeat(32));
-        let other = Claim::new("cd".repeat(32));
-        assert!(!logouts.has_ended(&before));
-        logouts.end(&before);
-        assert!(logouts.has_ended(&before));
-        assert!(!logouts.has_ended(&other), "another token's session");
-        let later = Claim {
-            issued_ms: now_ms() + 1,
-            ..before.clone()
-        };
-        assert!(!logouts.has_ended(&later), "a login after the logout");
     }
 }

@@ -16,7 +16,7 @@ use axum_extra::extract::cookie::{Cookie, SignedCookieJar};
 use efa_proto::{Actor, Date};
 
 use super::{cookies, csrf, layout, session};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// No scripts, no foreign resources: the stylesheet comes from the gateway.
 pub const POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
@@ -75,7 +75,12 @@ impl FromRequestParts<AppState> for Visit {
         let valid = jar
             .get(session::COOKIE)
             .and_then(|cookie| session::Claim::decode(cookie.value(), session::now_ms()))
-            .filter(|claim| !state.web.logouts.has_ended(claim))
+            .filter(|claim| {
+                !state
+                    .web
+                    .logouts
+                    .has_ended(&claim.token_hash, claim.issued_ms)
+            })
             .and_then(|claim| {
                 let (name, actor) = tokens.holder(&claim.token_hash)?;
                 let who = Who {
@@ -89,7 +94,7 @@ impl FromRequestParts<AppState> for Visit {
             .get(csrf::COOKIE)
             .map(|cookie| cookie.value().to_owned())
             .filter(|nonce| !nonce.is_empty());
-        let new_nonce = nonce.is_none().then(super::crypto::random_hex);
+        let new_nonce = nonce.is_none().then(crate::crypto::random_hex);
         let binding = session
             .as_ref()
             .map(|claim| claim.id.clone())

@@ -17,7 +17,7 @@ use super::super::view;
 use super::super::visit::Visit;
 use super::land_forms::{MODELS, channels};
 use crate::commands::services;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 async fn load(state: &AppState, id: &ServiceId) -> Result<Option<ServiceView>, String> {
     match view(state, 0, QueryKind::Service(id.clone())).await? {

@@ -25,7 +25,8 @@ use super::super::visit::Visit;
 use super::service_link;
 use crate::authz::{self, Rule};
 use crate::commands::{Parsed, adoptions};
-use crate::routes::{AppState, exports};
+use crate::routes::exports;
+use crate::state::AppState;
 
 /// `GET /kommune?ags=&stichtag=`.
 pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -> Response {

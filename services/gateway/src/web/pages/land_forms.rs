@@ -23,7 +23,7 @@ use super::super::visit::Visit;
 use super::land::{LandData, render};
 use crate::announce;
 use crate::commands::{Parsed, services};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// The cost models a form offers (fixed shares only through the API).
 pub const MODELS: [(&str, &str); 3] = [

@@ -17,7 +17,7 @@ use super::super::markup::{Field, hidden};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::super::{cookies, csrf, session};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// `GET /anmelden`.
 pub async fn show(State(_state): State<AppState>, visit: Visit, params: Params) -> Response {
@@ -143,7 +143,7 @@ pub async fn logout(State(state): State<AppState>, visit: Visit, form: FormData)
         );
     }
     if let Some(claim) = &visit.session {
-        state.web.logouts.end(claim);
+        state.web.logouts.end(&claim.token_hash, session::now_ms());
     }
     let cookie = cookies::build(session::COOKIE, String::new(), Some(0), visit.secure);
     visit.redirect("/anmelden?erfolg=abgemeldet", vec![cookie])
