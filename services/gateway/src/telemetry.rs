@@ -4,14 +4,14 @@
 //! it makes carries it to the ledger and the projector
 //! (`efa_runtime::request_id`), and one span (`http`) that carries the
 //! method, the route template, the request id, the answer's status, the
-//! principal and the command id. An answer is logged at DEBUG, a failed
-//! one (5xx) at WARN: the gateway's own failures need nobody to act, the
-//! services behind it log their own.
+//! principal and the command id. An answer is logged at DEBUG, a 503 at
+//! INFO, another 5xx at WARN: the gateway's own failures need nobody to
+//! act, the services behind it log their own.
 
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use efa_proto::{Actor, CommandEnvelope};
@@ -78,13 +78,21 @@ impl<B> OnResponse<B> for Answered {
     }
 }
 
-/// Logs a 5xx answer at WARN.
+/// Logs a failed answer: 503 (busy, or a service behind not reachable
+/// or not ready yet, which `/readyz` says while starting) at INFO, any
+/// other 5xx at WARN.
 #[derive(Debug, Clone, Copy)]
 pub struct Failed;
 
 impl OnFailure<ServerErrorsFailureClass> for Failed {
     fn on_failure(&mut self, failure: ServerErrorsFailureClass, latency: Duration, _span: &Span) {
-        tracing::warn!(%failure, latency_ms = latency.as_millis(), "request failed");
+        let latency_ms = latency.as_millis();
+        match failure {
+            ServerErrorsFailureClass::StatusCode(StatusCode::SERVICE_UNAVAILABLE) => {
+                tracing::info!(%failure, latency_ms, "request not served now");
+            }
+            _ => tracing::warn!(%failure, latency_ms, "request failed"),
+        }
     }
 }
 
