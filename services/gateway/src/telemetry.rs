@@ -113,8 +113,8 @@ pub fn record_principal(actor: &Actor) {
     Span::current().record("principal", tracing::field::display(actor));
 }
 
-/// Notes the principal and command id of a command in the request's span.
+/// Notes the command id of a command in the request's span (its
+/// principal was noted when the caller was authenticated).
 pub fn record_command(envelope: &CommandEnvelope) {
-    record_principal(&envelope.actor);
     Span::current().record("command_id", tracing::field::display(&envelope.command_id));
 }

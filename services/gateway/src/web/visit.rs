@@ -90,6 +90,9 @@ impl FromRequestParts<AppState> for Visit {
                 Some((claim, who))
             });
         let (session, who) = valid.unzip();
+        if let Some(who) = &who {
+            crate::telemetry::record_principal(&who.actor);
+        }
         let nonce = jar
             .get(csrf::COOKIE)
             .map(|cookie| cookie.value().to_owned())

@@ -585,3 +585,24 @@ async fn an_address_over_the_rate_limit_gets_a_429_problem() {
     shutdown.cancel();
     served.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_and_nosniff() {
+    let harness = Harness::start().await;
+    let send = |id: Option<&'static str>| {
+        let mut request = harness.http.get(harness.url("/healthz"));
+        if let Some(id) = id {
+            request = request.header("x-request-id", id);
+        }
+        request.send()
+    };
+    let kept = send(Some("probe-1.a_b")).await.unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "probe-1.a_b");
+    assert_eq!(kept.headers()["x-content-type-options"], "nosniff");
+    for id in [None, Some("zwei teile"), Some("ü-ist-kein-ascii")] {
+        let made = send(id).await.unwrap();
+        let made = made.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_eq!(made.len(), 32, "{id:?}: {made}");
+        assert!(made.bytes().all(|b| b.is_ascii_hexdigit()), "{made}");
+    }
+}
