@@ -47,7 +47,12 @@ fn is_cross_site(headers: &HeaderMap) -> bool {
     {
         return true;
     }
-    match (text(ORIGIN.as_str()), text(HOST.as_str())) {
+    // Behind a proxy the host the browser saw is the forwarded one.
+    let host = text("x-forwarded-host")
+        .and_then(|hosts| hosts.split(',').next())
+        .map(str::trim)
+        .or_else(|| text(HOST.as_str()));
+    match (text(ORIGIN.as_str()), host) {
         (Some(origin), Some(host)) => {
             let authority = origin.split_once("://").map(|(_, rest)| rest);
             authority != Some(host)
@@ -96,6 +101,11 @@ mod tests {
         assert!(is_cross_site(&headers(&[
             ("origin", "null"),
             ("host", "efa.example")
+        ])));
+        assert!(!is_cross_site(&headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("x-forwarded-host", "efa.example"),
+            ("origin", "https://efa.example"),
         ])));
     }
 }
