@@ -53,6 +53,11 @@ fn render(visit: &Visit, status: StatusCode, next: &str, notice: Option<Notice>)
     visit.page(status, page)
 }
 
+/// The login page again with an error notice.
+fn refuse(visit: &Visit, status: StatusCode, next: &str, text: impl Into<String>) -> Response {
+    render(visit, status, next, Some(Notice::Error(text.into())))
+}
+
 /// Only a path of this site: starts with one `/`, no scheme, no host.
 fn safe_next(next: &str) -> Option<&str> {
     let ok = next.starts_with('/')
@@ -77,12 +82,7 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, form: FormData)
     let next = form.get("weiter").to_owned();
     if !visit.csrf_ok(form.get(csrf::FIELD)) {
         let text = "Das Formular ist abgelaufen. Bitte melden Sie sich noch einmal an.";
-        return render(
-            &visit,
-            StatusCode::FORBIDDEN,
-            &next,
-            Some(Notice::Error(text.into())),
-        );
+        return refuse(&visit, StatusCode::FORBIDDEN, &next, text);
     }
     if let Err(wait) = state.web.limiter.check(visit.client) {
         let seconds = crate::rate_limit::retry_after(wait);
@@ -90,12 +90,7 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, form: FormData)
             "Zu viele Anmeldeversuche. Bitte warten Sie {seconds} Sekunden und versuchen Sie es \
              dann erneut."
         );
-        let mut response = render(
-            &visit,
-            StatusCode::TOO_MANY_REQUESTS,
-            &next,
-            Some(Notice::Error(text)),
-        );
+        let mut response = refuse(&visit, StatusCode::TOO_MANY_REQUESTS, &next, text);
         response
             .headers_mut()
             .insert(axum::http::header::RETRY_AFTER, seconds.into());
@@ -108,12 +103,7 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, form: FormData)
         .and_then(|hash| tokens.holder(&hash).map(|(_, a)| (hash.clone(), a.clone())))
     else {
         let text = "Das Zugangstoken ist nicht gültig.";
-        return render(
-            &visit,
-            StatusCode::UNAUTHORIZED,
-            &next,
-            Some(Notice::Error(text.into())),
-        );
+        return refuse(&visit, StatusCode::UNAUTHORIZED, &next, text);
     };
     let cookie = cookies::build(
         session::COOKIE,
@@ -135,12 +125,7 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, form: FormData)
 pub async fn logout(State(state): State<AppState>, visit: Visit, form: FormData) -> Response {
     if !visit.csrf_ok(form.get(csrf::FIELD)) {
         let text = "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.";
-        return render(
-            &visit,
-            StatusCode::FORBIDDEN,
-            "",
-            Some(Notice::Error(text.into())),
-        );
+        return refuse(&visit, StatusCode::FORBIDDEN, "", text);
     }
     if let Some(claim) = &visit.session {
         state.web.logouts.end(&claim.token_hash, session::now_ms());
