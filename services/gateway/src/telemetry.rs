@@ -4,14 +4,17 @@
 //! it makes carries it to the ledger and the projector
 //! (`efa_runtime::request_id`), and one span (`http`) that carries the
 //! method, the route template, the request id, the answer's status, the
-//! principal and the command id. An answer is logged at DEBUG, a 503 at
-//! INFO, another 5xx at WARN: the gateway's own failures need nobody to
-//! act, the services behind it log their own.
+//! principal and the command id. Answers are logged at DEBUG; why one
+//! failed is logged where that is known (`problem`: WARN when a service
+//! behind could not be reached or answered nonsense, INFO for other 5xx),
+//! inside this span, so with the request id. Nothing here is ERROR: the
+//! gateway's failures need nobody to act, the services behind it log
+//! their own.
 
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use efa_proto::{Actor, CommandEnvelope};
@@ -78,21 +81,14 @@ impl<B> OnResponse<B> for Answered {
     }
 }
 
-/// Logs a failed answer: 503 (busy, or a service behind not reachable
-/// or not ready yet, which `/readyz` says while starting) at INFO, any
-/// other 5xx at WARN.
+/// Notes a failed answer (5xx) at DEBUG: its reason is logged where it
+/// is known (`problem`, the pages), in this span, at the level it needs.
 #[derive(Debug, Clone, Copy)]
 pub struct Failed;
 
 impl OnFailure<ServerErrorsFailureClass> for Failed {
     fn on_failure(&mut self, failure: ServerErrorsFailureClass, latency: Duration, _span: &Span) {
-        let latency_ms = latency.as_millis();
-        match failure {
-            ServerErrorsFailureClass::StatusCode(StatusCode::SERVICE_UNAVAILABLE) => {
-                tracing::info!(%failure, latency_ms, "request not served now");
-            }
-            _ => tracing::warn!(%failure, latency_ms, "request failed"),
-        }
+        tracing::debug!(%failure, latency_ms = latency.as_millis(), "request failed");
     }
 }
 
