@@ -8,6 +8,7 @@ mod announce;
 mod browser;
 mod pages;
 mod system;
+mod trace;
 mod trust;
 mod views;
 mod webdriver;

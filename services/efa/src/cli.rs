@@ -167,10 +167,13 @@ pub struct UpArgs {
     /// demo scenario.
     #[arg(long)]
     pub no_demo: bool,
-    /// API requests per client address and 10 seconds before 429 (behind a
-    /// reverse proxy every request has the proxy's address: raise it).
+    /// Requests per client address (IPv6: per /64) and 10 seconds before
+    /// 429, on every route (behind a reverse proxy every request has the
+    /// proxy's address: raise it).
     #[arg(long, env = "EFA_API_RATE_LIMIT", default_value_t = efa_gateway::API_REQUESTS_PER_10S)]
     pub api_rate_limit: u32,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
     /// TLS of the nats-server that `up` starts.
     #[command(flatten)]
     pub nats_server_tls: crate::nats_setup::ServerTlsArgs,
@@ -205,6 +208,31 @@ struct GatewayArgs {
     signing_key: Option<PathBuf>,
     #[arg(long, env = "EFA_HTTP", default_value = "127.0.0.1:8080")]
     http: SocketAddr,
+    #[command(flatten)]
+    metrics: MetricsArgs,
+}
+
+/// Who may read `/metrics`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MetricsArgs {
+    /// The bearer token a Prometheus scraper sends to read `/metrics`;
+    /// without one `/metrics` is not served.
+    #[arg(
+        long = "metrics-token",
+        env = "EFA_METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+}
+
+impl MetricsArgs {
+    /// The gateway with `/metrics` open to the token, if one is given.
+    pub fn apply(&self, gateway: efa_gateway::Gateway) -> efa_gateway::Gateway {
+        match &self.token {
+            Some(token) if !token.is_empty() => gateway.with_metrics_token(token.clone()),
+            _ => gateway,
+        }
+    }
 }
 
 /// How long the gateway waits for the ledger or a projector.
@@ -249,6 +277,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                         .context("load the gateway's signing key")?,
                     None => crate::signers::gateway_key(data_dir)?,
                 });
+            let gateway = args.metrics.apply(gateway);
             crate::out::say(&format!("efa-registry: http://{}/", gateway.local_addr()));
             gateway
                 .run(shutdown_on_signal())

@@ -86,11 +86,17 @@ fn revoke(data_dir: &Path, name: &str) -> Result<()> {
         anyhow::bail!("Kein Token mit dem Namen „{name}“ gefunden (siehe efa token list).");
     }
     table.save(&path).context("save the token table")?;
-    eprintln!(
-        "{removed} Token „{name}“ widerrufen. Laufende Gateways lesen die Tabelle beim Start: \
-         bitte neu starten."
-    );
+    eprintln!("{}", revoked_note(removed, name));
     Ok(())
+}
+
+/// What `efa token revoke` tells: the gateways reread the table within a
+/// second (`efa_gateway::Gateway::with_token_file`), no restart needed.
+fn revoked_note(removed: usize, name: &str) -> String {
+    format!(
+        "{removed} Token „{name}“ widerrufen. Laufende Gateways lesen die Tabelle binnen einer \
+         Sekunde neu; ab dann gilt es nicht mehr, auch nicht seine Sitzungen."
+    )
 }
 
 /// The demo principals `efa up` creates tokens for on a fresh data dir.
@@ -205,6 +211,17 @@ mod tests {
         close_open_secret_files(dir.path()).unwrap();
         assert_eq!(mode(&path), 0o600);
         assert_eq!(mode(&table), 0o600);
+    }
+
+    #[test]
+    fn the_revocation_note_says_it_takes_effect_within_a_second() {
+        let note = revoked_note(1, "Stadt Erfurt (Demo)");
+        assert!(
+            note.starts_with("1 Token „Stadt Erfurt (Demo)“ widerrufen."),
+            "{note}"
+        );
+        assert!(note.contains("binnen einer Sekunde"), "{note}");
+        assert!(!note.contains("neu starten"), "{note}");
     }
 
     #[test]

@@ -92,9 +92,11 @@ async fn run_services(
             .with_signing_key(crate::signers::gateway_key(&args.data_dir)?);
     let address = gateway.local_addr();
 
-    let ledger_task = tokio::spawn(ledger.run(shutdown.clone()));
-    let projector_task = tokio::spawn(projector.run(shutdown.clone()));
-    let gateway_task = tokio::spawn(gateway.run(shutdown.clone()));
+    let gateway = args.metrics.apply(gateway);
+    let mut services = Supervisor::new(shutdown.clone());
+    services.spawn("Ledger", ledger.run(shutdown.clone()));
+    services.spawn("Projektor", projector.run(shutdown.clone()));
+    services.spawn("Gateway", gateway.run(shutdown.clone()));
     if fresh {
         let operator = connect(args, nats_url, Role::Operator).await?;
         load_seeds(&operator, &args.data_dir, !args.no_demo).await?;
@@ -109,12 +111,68 @@ async fn run_services(
         demo_line(demo_logins.as_deref()),
     ));
 
-    let (ledger, projector, gateway) = tokio::join!(ledger_task, projector_task, gateway_task);
-    ledger.context("ledger task")?.context("ledger")?;
-    projector.context("projector task")?.context("projector")?;
-    gateway.context("gateway task")?.context("gateway")?;
+    services.wait().await?;
     say("efa-registry beendet.");
     Ok(())
+}
+
+/// The services of one `efa up`, watched together: when one of them ends
+/// before the shutdown was asked for (with an error, a panic, or simply
+/// ended), the others are stopped through the shared shutdown and waited
+/// for, and `wait` fails naming the one that ended, so the process exits
+/// non-zero instead of running on without it.
+pub struct Supervisor {
+    shutdown: efa_runtime::Shutdown,
+    tasks: tokio::task::JoinSet<(&'static str, Result<()>)>,
+}
+
+impl std::fmt::Debug for Supervisor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Supervisor({} services)", self.tasks.len())
+    }
+}
+
+impl Supervisor {
+    pub fn new(shutdown: efa_runtime::Shutdown) -> Self {
+        Self {
+            shutdown,
+            tasks: tokio::task::JoinSet::new(),
+        }
+    }
+
+    /// Runs `service` as the one called `name`.
+    pub fn spawn<F, E>(&mut self, name: &'static str, service: F)
+    where
+        F: std::future::Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<anyhow::Error>,
+    {
+        self.tasks
+            .spawn(async move { (name, service.await.map_err(Into::into)) });
+    }
+
+    /// Waits for every service; the first failure (or early end) stops
+    /// the others and is the result.
+    pub async fn wait(mut self) -> Result<()> {
+        let mut first: Option<anyhow::Error> = None;
+        while let Some(joined) = self.tasks.join_next().await {
+            let failure = match joined {
+                Ok((_, Ok(()))) if self.shutdown.is_cancelled() => None,
+                Ok((name, Ok(()))) => Some(anyhow::anyhow!("{name} hat sich unerwartet beendet")),
+                Ok((name, Err(error))) => Some(error.context(format!("{name} ist ausgefallen"))),
+                Err(error) => Some(anyhow::anyhow!("ein Dienst ist abgestürzt: {error}")),
+            };
+            if let Some(failure) = failure {
+                if first.is_none() {
+                    tracing::error!(error = %format!("{failure:#}"), "a service failed; stopping the others");
+                    self.shutdown.cancel();
+                    first = Some(failure);
+                } else {
+                    tracing::warn!(error = %format!("{failure:#}"), "another service failed while stopping");
+                }
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
 }
 
 /// Where the NATS credentials are (none with a `--nats-url` server that
@@ -193,5 +251,80 @@ fn start_nats(args: &UpArgs) -> Result<NatsServerProcess> {
 fn stop_nats(process: &mut NatsServerProcess) {
     if let Err(error) = process.terminate(std::time::Duration::from_secs(5)) {
         tracing::warn!(%error, "nats-server did not stop gracefully; killed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::*;
+
+    /// A service that runs until the shutdown and notes that it stopped.
+    fn until_shutdown(
+        shutdown: &efa_runtime::Shutdown,
+        stopped: &Arc<AtomicBool>,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + 'static {
+        let shutdown = shutdown.clone();
+        let stopped = stopped.clone();
+        async move {
+            shutdown.cancelled().await;
+            stopped.store(true, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_service_stops_the_others_and_the_whole() {
+        let shutdown = efa_runtime::Shutdown::new();
+        let stopped = Arc::new(AtomicBool::new(false));
+        let mut services = Supervisor::new(shutdown.clone());
+        services.spawn("Ledger", until_shutdown(&shutdown, &stopped));
+        services.spawn("Projektor", async {
+            Err::<(), _>(anyhow::anyhow!("Sicht nicht lesbar"))
+        });
+        let error = services.wait().await.unwrap_err();
+        let text = format!("{error:#}");
+        assert!(text.contains("Projektor ist ausgefallen"), "{text}");
+        assert!(text.contains("Sicht nicht lesbar"), "{text}");
+        assert!(shutdown.is_cancelled());
+        assert!(stopped.load(Ordering::SeqCst), "the ledger stopped cleanly");
+    }
+
+    #[tokio::test]
+    async fn a_service_that_ends_early_or_panics_counts_as_failed() {
+        let shutdown = efa_runtime::Shutdown::new();
+        let mut services = Supervisor::new(shutdown.clone());
+        services.spawn("Gateway", async { Ok::<(), anyhow::Error>(()) });
+        let error = services.wait().await.unwrap_err();
+        assert!(format!("{error}").contains("Gateway hat sich unerwartet beendet"));
+
+        let shutdown = efa_runtime::Shutdown::new();
+        let mut services = Supervisor::new(shutdown.clone());
+        services.spawn("Ledger", async {
+            if shutdown_never() {
+                return Ok::<(), anyhow::Error>(());
+            }
+            panic!("Absturz");
+        });
+        assert!(services.wait().await.is_err());
+        assert!(shutdown.is_cancelled());
+    }
+
+    fn shutdown_never() -> bool {
+        false
+    }
+
+    #[tokio::test]
+    async fn a_requested_shutdown_ends_without_error() {
+        let shutdown = efa_runtime::Shutdown::new();
+        let stopped = Arc::new(AtomicBool::new(false));
+        let mut services = Supervisor::new(shutdown.clone());
+        services.spawn("Ledger", until_shutdown(&shutdown, &stopped));
+        services.spawn("Gateway", until_shutdown(&shutdown, &stopped));
+        shutdown.cancel();
+        services.wait().await.unwrap();
+        assert!(stopped.load(Ordering::SeqCst));
     }
 }

@@ -13,6 +13,38 @@ use serde_json::{Map, Value};
 /// per-field limits.
 const TEXT_CHARS_MAX: usize = 10_000;
 
+/// Whether `c` is a Unicode format character (general category Cf):
+/// bidirectional overrides and isolates, zero-width characters, the byte
+/// order mark and their kin. They change how a text is shown without
+/// being seen (a title could read backwards or hide a second title), so
+/// no text field takes them.
+pub fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
 /// The fields of a JSON object body; `null` counts as absent.
 #[derive(Debug, Clone, Copy)]
 pub struct Fields<'a>(pub &'a Map<String, Value>);
@@ -45,6 +77,13 @@ impl<'a> Fields<'a> {
             Some(Value::String(text)) if text.chars().count() > TEXT_CHARS_MAX => Err(
                 Rejection::invalid(name, format!("höchstens {TEXT_CHARS_MAX} Zeichen")),
             ),
+            Some(Value::String(text)) if text.chars().any(is_format_char) => {
+                Err(Rejection::invalid(
+                    name,
+                    "darf keine unsichtbaren Steuerzeichen enthalten (etwa Richtungswechsel \
+                     oder Zeichen ohne Breite)",
+                ))
+            }
             Some(Value::String(text)) => Ok(Some(text)),
             Some(_) => Err(Rejection::invalid(name, "muss ein Text sein")),
         }

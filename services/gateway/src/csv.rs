@@ -1,9 +1,14 @@
-//! CSV for spreadsheets as German offices use them: UTF-8 with a byte
-//! order mark (so Excel reads the umlauts), `;` between fields (the comma
-//! is the decimal separator), CRLF line ends, a German header row, and
-//! quoting per RFC 4180: a field containing `;`, `"`, CR or LF is quoted,
-//! with inner quotes doubled. Numbers are plain integers, euro amounts
-//! have a decimal comma (`1234,56`), dates are ISO 8601.
+//! CSV for spreadsheets as German offices use them, written with the
+//! `csv` crate: UTF-8 with a byte order mark (so Excel reads the umlauts),
+//! `;` between fields (the comma is the decimal separator), CRLF line
+//! ends, a German header row, and quoting per RFC 4180 where a field needs
+//! it. Numbers are plain integers, euro amounts have a decimal comma
+//! (`1234,56`), dates are ISO 8601. A text cell that a spreadsheet would
+//! read as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) gets a
+//! leading `'`, so a title such as `=HYPERLINK(…)` stays text; a number
+//! (`-12`, `-0,05`) stays a number.
+
+use std::borrow::Cow;
 
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -13,7 +18,7 @@ use efa_proto::Cents;
 /// The media type of every CSV answer.
 pub const CONTENT_TYPE_CSV: &str = "text/csv; charset=utf-8";
 const BOM: &str = "\u{feff}";
-const SEPARATOR: char = ';';
+const SEPARATOR: u8 = b';';
 
 /// A table to be written as CSV: a file name, a header and rows of
 /// already formatted fields.
@@ -40,20 +45,22 @@ impl Table {
 
     /// The CSV text, BOM first.
     pub fn render(&self) -> String {
-        let mut out = String::from(BOM);
-        write_row(&mut out, self.header.iter().copied());
-        out.push_str(&self.render_rows());
-        out
+        let header = self.header.iter().copied();
+        let rows = self.rows.iter().map(|row| row.iter().map(String::as_str));
+        format!(
+            "{BOM}{}",
+            write_rows(std::iter::once(header.collect()).chain(rows.map(Iterator::collect)))
+        )
     }
 
     /// The rows alone, without BOM and header: a later part of a CSV
     /// that is sent in parts.
     pub fn render_rows(&self) -> String {
-        let mut out = String::new();
-        for row in &self.rows {
-            write_row(&mut out, row.iter().map(String::as_str));
-        }
-        out
+        write_rows(
+            self.rows
+                .iter()
+                .map(|row| row.iter().map(String::as_str).collect()),
+        )
     }
 
     /// `Content-Disposition`: an attachment named after the table.
@@ -78,24 +85,46 @@ impl IntoResponse for Table {
     }
 }
 
-fn write_row<'a>(out: &mut String, fields: impl Iterator<Item = &'a str>) {
-    for (i, field) in fields.enumerate() {
-        if i > 0 {
-            out.push(SEPARATOR);
+/// The rows as CSV text. Writing into memory fails only on a bug of the
+/// writer; what was written until then is returned.
+fn write_rows<'a>(rows: impl Iterator<Item = Vec<&'a str>>) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(SEPARATOR)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for row in rows {
+        let row: Vec<Cow<'_, str>> = row.into_iter().map(neutralise).collect();
+        if let Err(error) = writer.write_record(row.iter().map(|field| field.as_bytes())) {
+            tracing::warn!(%error, "a CSV row could not be written");
+            break;
         }
-        write_field(out, field);
     }
-    out.push_str("\r\n");
+    let bytes = writer
+        .into_inner()
+        .unwrap_or_else(|error| error.into_inner().get_ref().clone());
+    String::from_utf8(bytes)
+        .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned())
 }
 
-fn write_field(out: &mut String, field: &str) {
-    if field.contains([SEPARATOR, '"', '\r', '\n']) {
-        out.push('"');
-        out.push_str(&field.replace('"', "\"\""));
-        out.push('"');
+/// A text cell a spreadsheet would take for a formula, with a `'` before
+/// it; numbers and other text unchanged.
+fn neutralise(field: &str) -> Cow<'_, str> {
+    let risky = field.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_number(field) {
+        Cow::Owned(format!("'{field}"))
     } else {
-        out.push_str(field);
+        Cow::Borrowed(field)
     }
+}
+
+/// `-12`, `3`, `-0,05`: an integer or a decimal comma number.
+fn is_number(field: &str) -> bool {
+    let digits = field.strip_prefix('-').unwrap_or(field);
+    let (whole, fraction) = digits.split_once(',').unwrap_or((digits, "0"));
+    !whole.is_empty()
+        && !fraction.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Letters, digits, `-` and `_` only: a file name that needs no quoting.
@@ -141,6 +170,32 @@ mod tests {
             table.render(),
             "\u{feff}Name;Betrag\r\n\"Bauen; Wohnen\";1234,56\r\n\"Sag \"\"Hallo\"\"\";-0,05\r\n\
              \"zwei\nZeilen\";plain\r\n\"Zeile\r\";\r\n"
+        );
+    }
+
+    #[test]
+    fn formula_cells_are_neutralised_and_numbers_stay_numbers() {
+        let mut table = Table::new("probe", &["A", "B", "C", "D", "E", "F"]);
+        table.push(vec![
+            "=HYPERLINK(\"http://x\")".into(),
+            "+1".into(),
+            "-A1".into(),
+            "@SUM(A1)".into(),
+            "\tx".into(),
+            "\rx".into(),
+        ]);
+        table.push(vec![
+            "-12".into(),
+            euros(Cents(-5)),
+            "12".into(),
+            "a=b".into(),
+            "-".into(),
+            "-1,".into(),
+        ]);
+        assert_eq!(
+            table.render_rows(),
+            "\"'=HYPERLINK(\"\"http://x\"\")\";'+1;'-A1;'@SUM(A1);'\tx;\"'\rx\"\r\n\
+             -12;-0,05;12;a=b;'-;'-1,\r\n"
         );
     }
 

@@ -13,7 +13,7 @@ use efa_proto::{Actor, Ags, LandCode, ServiceId};
 
 use crate::idempotency;
 use crate::problem::ApiError;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// The authenticated principal, from `Authorization: Bearer <token>`.
 #[derive(Debug, Clone)]
@@ -29,13 +29,14 @@ impl FromRequestParts<AppState> for Caller {
             .current()
             .authenticate(token)
             .cloned()
+            .inspect(crate::telemetry::record_principal)
             .map(Caller)
             .ok_or(ApiError::Unauthorized)
     }
 }
 
 /// The token of an `Authorization: Bearer` header (scheme case-insensitive).
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
@@ -124,9 +125,11 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                     )
                 }
             })?;
-        serde_json::from_slice(&bytes).map(Self).map_err(|error| {
-            ApiError::BadRequest(format!("Der Inhalt ist kein gültiges JSON ({error})."))
-        })
+        crate::json::parse_unique(&bytes)
+            .map(Self)
+            .map_err(|error| {
+                ApiError::BadRequest(format!("Der Inhalt ist kein gültiges JSON ({error})."))
+            })
     }
 }
 

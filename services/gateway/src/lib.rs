@@ -14,11 +14,14 @@ mod announce;
 mod authz;
 mod body;
 mod commands;
+mod crypto;
 mod csv;
 mod dto;
 mod extract;
 mod html;
 mod idempotency;
+mod json;
+mod logouts;
 mod metrics;
 mod openapi;
 mod overload;
@@ -26,8 +29,11 @@ mod paging;
 mod params;
 mod problem;
 mod rate_limit;
+mod router;
 mod routes;
+mod state;
 mod tables;
+mod telemetry;
 mod token_source;
 mod tokens;
 mod web;
@@ -36,10 +42,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crypto::SessionKey;
 pub use openapi::openapi_document;
 pub use problem::PROBLEM_CONTENT_TYPE;
+pub use state::LOGIN_ATTEMPTS_MAX;
 pub use tokens::{TOKEN_PREFIX, TokenError, TokenTable};
-pub use web::SessionKey;
 /// `1234567` as `1.234.567`, as the web pages write numbers.
 pub use web::markup::thousands;
 
@@ -78,7 +85,7 @@ pub struct Gateway {
     listener: tokio::net::TcpListener,
     local_addr: SocketAddr,
     router: axum::Router,
-    state: routes::AppState,
+    state: state::AppState,
 }
 
 impl Gateway {
@@ -95,13 +102,14 @@ impl Gateway {
         let local_addr = listener
             .local_addr()
             .map_err(|source| GatewayError::Bind { addr, source })?;
-        let state = routes::AppState {
+        let state = state::AppState {
+            metrics_token: None,
             nats,
             tokens: Arc::new(token_source::TokenSource::fixed(config.tokens)),
             request_timeout: config.request_timeout,
             metrics: metrics::handle(),
-            web: Arc::new(web::WebState::new(SessionKey::random())),
-            limiter: Arc::new(rate_limit::RequestLimiter::default()),
+            web: Arc::new(state::WebState::new(SessionKey::random())),
+            limiter: Arc::new(rate_limit::AddressLimiter::default()),
             limits: Arc::new(overload::Limits::default()),
             // A throwaway key, trusted by no ledger, until the binary
             // passes the gateway's own (`with_signing_key`).
@@ -112,7 +120,7 @@ impl Gateway {
         Ok(Gateway {
             listener,
             local_addr,
-            router: routes::router(state.clone()),
+            router: router::router(state.clone()),
             state,
         })
     }
@@ -122,7 +130,7 @@ impl Gateway {
     /// authenticated by token).
     pub fn with_signing_key(mut self, key: efa_trust::SigningKey) -> Self {
         self.state.signer = Arc::new(key);
-        self.router = routes::router(self.state.clone());
+        self.router = router::router(self.state.clone());
         self
     }
 
@@ -130,8 +138,8 @@ impl Gateway {
     /// so sessions survive a restart and several gateways accept each
     /// other's sessions.
     pub fn with_session_key(mut self, key: SessionKey) -> Self {
-        self.state.web = Arc::new(web::WebState::new(key));
-        self.router = routes::router(self.state.clone());
+        self.state.web = Arc::new(state::WebState::new(key));
+        self.router = router::router(self.state.clone());
         self
     }
 
@@ -140,15 +148,24 @@ impl Gateway {
     pub fn with_token_file(mut self, path: std::path::PathBuf) -> Self {
         let table = self.state.tokens.current().as_ref().clone();
         self.state.tokens = Arc::new(token_source::TokenSource::watching(table, path));
-        self.router = routes::router(self.state.clone());
+        self.router = router::router(self.state.clone());
         self
     }
 
-    /// Sets the API's rate limit: at most `requests` per client address in
-    /// each `window` (default: 6,000 per 10 s).
+    /// Serves `/metrics` to the bearer of `token` (without one, `/metrics`
+    /// is not served).
+    pub fn with_metrics_token(mut self, token: String) -> Self {
+        self.state.metrics_token = Some(Arc::from(token));
+        self.router = router::router(self.state.clone());
+        self
+    }
+
+    /// Sets the rate limit of every route: at most `requests` per client
+    /// network in each `window` on average, as a burst at most (default:
+    /// 6,000 per 10 s).
     pub fn with_rate_limit(mut self, requests: u32, window: std::time::Duration) -> Self {
-        self.state.limiter = Arc::new(rate_limit::RequestLimiter::new(requests, window));
-        self.router = routes::router(self.state.clone());
+        self.state.limiter = Arc::new(rate_limit::AddressLimiter::per_window(requests, window));
+        self.router = router::router(self.state.clone());
         self
     }
 
@@ -157,7 +174,7 @@ impl Gateway {
     /// answered within `timeout` (default: 256 and 30 s).
     pub fn with_limits(mut self, in_flight_max: usize, timeout: Duration) -> Self {
         self.state.limits = Arc::new(overload::Limits::new(in_flight_max, timeout));
-        self.router = routes::router(self.state.clone());
+        self.router = router::router(self.state.clone());
         self
     }
 

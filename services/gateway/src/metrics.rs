@@ -1,5 +1,6 @@
 //! Prometheus metrics of the HTTP side: a counter and a latency histogram
-//! per route, method and status, rendered at `/metrics`. The recorder is
+//! per route, method and status, rendered at `/metrics` for the bearer of
+//! the metrics token ([`crate::Gateway::with_metrics_token`]). The recorder is
 //! global to the process, so it is installed once, however many gateways
 //! a process (a test binary) starts.
 
@@ -7,13 +8,14 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::Method;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::routes::AppState;
+use crate::problem::ApiError;
+use crate::state::AppState;
 
 const REQUESTS: &str = "efa_http_requests_total";
 const DURATION: &str = "efa_http_request_duration_seconds";
@@ -85,11 +87,25 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// `GET /metrics`: the Prometheus text exposition.
-pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
+/// `GET /metrics`: the Prometheus text exposition, for the bearer of the
+/// metrics token only (compared in constant time); without a configured
+/// token the route is not served.
+pub async fn render(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = &state.metrics_token else {
+        return ApiError::NotFound("Die Metriken sind nicht freigegeben.".to_owned())
+            .into_response();
+    };
+    let given = crate::extract::bearer_token(&headers).unwrap_or_default();
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(
+        given.as_bytes(),
+        expected.as_bytes(),
+    )) {
+        return ApiError::Unauthorized.into_response();
+    }
     state.metrics.run_upkeep();
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         state.metrics.render(),
     )
+        .into_response()
 }

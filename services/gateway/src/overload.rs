@@ -1,9 +1,11 @@
-//! The gateway's own bounds, so that no load makes it hold requests it
-//! cannot serve: at most so many requests in hand at once (one more is
-//! refused at once with 503 and `Retry-After`, not queued), and each
-//! request answered within a time limit (503 after it). Health, readiness
-//! and metrics stay outside both, so an overloaded gateway can still say
-//! how it is. Each NATS request has its own, shorter timeout besides.
+//! The gateway's own bounds, on every route, so that no load makes it hold
+//! requests it cannot serve: at most so many requests in hand at once (one
+//! more is refused at once with 503 and `Retry-After`, not queued), and
+//! each request answered within a time limit (503 after it). Health,
+//! readiness and metrics have places of their own (`PROBES_MAX`), so an
+//! overloaded gateway can still say how it is, and a flood of probes
+//! cannot take the places of the API and the pages. Each NATS request has
+//! its own, shorter timeout besides.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,12 +25,15 @@ pub const IN_FLIGHT_MAX_DEFAULT: usize = 256;
 /// ask the projector several times.
 pub const REQUEST_TIMEOUT_DEFAULT: Duration = Duration::from_secs(30);
 
-/// Paths outside the bounds.
-const EXEMPT: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+/// Health, readiness and metrics requests in hand at once.
+pub const PROBES_MAX: usize = 16;
+/// The paths with places of their own.
+const PROBES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
 #[derive(Debug)]
 pub struct Limits {
     permits: Arc<Semaphore>,
+    probes: Arc<Semaphore>,
     timeout: Duration,
 }
 
@@ -36,6 +41,7 @@ impl Limits {
     pub fn new(in_flight_max: usize, timeout: Duration) -> Self {
         Self {
             permits: Arc::new(Semaphore::new(in_flight_max.max(1))),
+            probes: Arc::new(Semaphore::new(PROBES_MAX)),
             timeout,
         }
     }
@@ -54,10 +60,12 @@ impl Default for Limits {
 /// the head is sent, beyond the time limit; each of its pages has its own
 /// NATS timeout.
 pub async fn bound(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
-    if EXEMPT.contains(&request.uri().path()) {
-        return next.run(request).await;
-    }
-    let Ok(permit) = limits.permits.clone().try_acquire_owned() else {
+    let places = if PROBES.contains(&request.uri().path()) {
+        &limits.probes
+    } else {
+        &limits.permits
+    };
+    let Ok(permit) = places.clone().try_acquire_owned() else {
         return ApiError::Busy.into_response();
     };
     let answer = tokio::time::timeout(limits.timeout, next.run(request)).await;

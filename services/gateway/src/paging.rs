@@ -15,12 +15,12 @@ use axum::response::{IntoResponse, Response};
 use efa_proto::QueryKind;
 use efa_proto::pages::Page;
 use serde::Serialize;
+use tracing::Instrument as _;
 
 use crate::csv::{CONTENT_TYPE_CSV, Table};
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
-use crate::routes::AppState;
-use crate::routes::read::ask;
+use crate::state::{AppState, ask};
 
 /// Rows per page when the request names no `limit`, and the most it may.
 pub const LIMIT_DEFAULT: u32 = 500;
@@ -106,22 +106,32 @@ pub async fn csv<E: Export>(
         (CONTENT_DISPOSITION, table.disposition()),
     ];
     let first = table.render();
+    // The later pages are read while the body is sent, after the handler
+    // has returned: they keep the request's id and span.
+    let request_id = efa_runtime::request_id::current();
+    let span = tracing::Span::current();
     let pages = futures::stream::unfold(
         (state, export, next, 1u32),
-        move |(state, export, cursor, read)| async move {
-            let cursor = cursor.filter(|_| read < EXPORT_PAGES_MAX)?;
-            let page = match ask(&state, min_seq, export.query(&cursor, EXPORT_PAGE_ROWS)).await {
-                Ok(reply) => export.rows(reply),
-                Err(error) => Err(error),
-            };
-            Some(match page {
-                Ok((table, next)) => (Ok(table.render_rows()), (state, export, next, read + 1)),
-                Err(error) => {
-                    tracing::warn!(%error, "a CSV export stopped part-way");
-                    let failed = std::io::Error::other(error.to_string());
-                    (Err(failed), (state, export, None, read + 1))
-                }
-            })
+        move |(state, export, cursor, read)| {
+            let (request_id, span) = (request_id.clone(), span.clone());
+            async move {
+                let cursor = cursor.filter(|_| read < EXPORT_PAGES_MAX)?;
+                let asked = ask(&state, min_seq, export.query(&cursor, EXPORT_PAGE_ROWS));
+                let reply = match request_id {
+                    Some(id) => efa_runtime::request_id::scope(id, asked).await,
+                    None => asked.await,
+                };
+                let page = reply.and_then(|reply| export.rows(reply));
+                Some(match page {
+                    Ok((table, next)) => (Ok(table.render_rows()), (state, export, next, read + 1)),
+                    Err(error) => {
+                        tracing::warn!(%error, "a CSV export stopped part-way");
+                        let failed = std::io::Error::other(error.to_string());
+                        (Err(failed), (state, export, None, read + 1))
+                    }
+                })
+            }
+            .instrument(span)
         },
     );
     let body = futures::StreamExt::chain(

@@ -96,7 +96,7 @@ impl ReadQuery {
             .map(|(key, value)| (key.as_str(), value.clone()))
             .collect();
         pairs.push((name, value.to_owned()));
-        format!("{path}{}", crate::web::markup::query(&pairs))
+        format!("{path}{}", query(&pairs))
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -204,6 +204,33 @@ impl ReadQuery {
             _ if !self.has("format") && self.accepts_csv => Ok(Format::Csv),
             _ => Ok(Format::Json),
         }
+    }
+}
+
+/// What a query string component keeps as it is: RFC 3986's unreserved
+/// characters.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes a query string component (`percent-encoding`).
+pub fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, UNRESERVED).to_string()
+}
+
+/// `?a=1&b=x` from the pairs whose value is not empty; "" if none.
+pub fn query(pairs: &[(&str, String)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| format!("{key}={}", encode(value)))
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
     }
 }
 

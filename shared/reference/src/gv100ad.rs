@@ -34,24 +34,15 @@ pub struct Verzeichnis {
     pub gemeinden: BTreeMap<Ags, (String, u64)>,
 }
 
-/// Decodes the file: UTF-8 if it is valid UTF-8, else Windows-1252.
+/// Decodes the file: UTF-8 if it is valid UTF-8, else Windows-1252
+/// (through `encoding_rs`, which follows the WHATWG table).
 pub fn decode_text(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(text) => text.to_owned(),
-        Err(_) => bytes.iter().map(|b| cp1252(*b)).collect(),
-    }
-}
-
-/// Windows-1252: Latin-1 with printable characters in 0x80-0x9F.
-fn cp1252(byte: u8) -> char {
-    const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž',
-        '\u{8f}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}',
-        'ž', 'Ÿ',
-    ];
-    match byte {
-        0x80..=0x9f => HIGH[usize::from(byte - 0x80)],
-        _ => char::from(byte),
+        Err(_) => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned(),
     }
 }
 

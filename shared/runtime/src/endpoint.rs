@@ -16,6 +16,7 @@ use tokio::sync::{Semaphore, TryAcquireError};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::rpc::TIMEOUT_HEADER;
 
@@ -37,16 +38,28 @@ pub async fn serve<H, F>(
             break;
         };
         let handler = handler.clone();
-        tasks.spawn(async move {
-            let answer = handler(request.message.payload.clone()).await;
-            if let Err(error) = request.respond(Ok(answer.into())).await {
-                tracing::warn!(%error, "could not send a reply");
+        let span = request_span(&request);
+        tasks.spawn(
+            async move {
+                let answer = handler(request.message.payload.clone()).await;
+                if let Err(error) = request.respond(Ok(answer.into())).await {
+                    tracing::warn!(%error, "could not send a reply");
+                }
+                drop(permit);
             }
-            drop(permit);
-        });
+            .instrument(span),
+        );
         while tasks.try_join_next().is_some() {}
     }
     while tasks.join_next().await.is_some() {}
+}
+
+/// The span a request is handled in: its subject and request id.
+fn request_span(request: &async_nats::service::Request) -> tracing::Span {
+    crate::request_id::span(
+        request.message.subject.as_str(),
+        request.message.headers.as_ref(),
+    )
 }
 
 /// The next request on `endpoint`; `None` at shutdown or when the
@@ -67,6 +80,9 @@ pub struct Call {
     pub payload: Bytes,
     /// When the caller stops waiting, if it said so ([`TIMEOUT_HEADER`]).
     pub deadline: Option<Instant>,
+    /// The HTTP request this call serves, if the caller said so
+    /// ([`crate::request_id::HEADER`]).
+    pub request_id: Option<String>,
 }
 
 impl Call {
@@ -100,7 +116,9 @@ pub async fn serve_or_refuse<H, F, B>(
         let call = Call {
             payload: request.message.payload.clone(),
             deadline: deadline(request.message.headers.as_ref()),
+            request_id: crate::request_id::of(request.message.headers.as_ref()),
         };
+        let span = request_span(&request);
         let permit = match permits.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(TryAcquireError::NoPermits) => {
@@ -112,24 +130,27 @@ pub async fn serve_or_refuse<H, F, B>(
             Err(TryAcquireError::Closed) => break,
         };
         let handler = handler.clone();
-        tasks.spawn(async move {
-            let deadline = call.deadline;
-            let answer = if call.abandoned() {
-                None
-            } else {
-                Some(handler(call).await)
-            };
-            let late = deadline.is_some_and(|deadline| Instant::now() >= deadline);
-            drop(permit);
-            match answer.filter(|_| !late) {
-                Some(answer) => {
-                    if let Err(error) = request.respond(Ok(answer.into())).await {
-                        tracing::warn!(%error, "could not send a reply");
+        tasks.spawn(
+            async move {
+                let deadline = call.deadline;
+                let answer = if call.abandoned() {
+                    None
+                } else {
+                    Some(handler(call).await)
+                };
+                let late = deadline.is_some_and(|deadline| Instant::now() >= deadline);
+                drop(permit);
+                match answer.filter(|_| !late) {
+                    Some(answer) => {
+                        if let Err(error) = request.respond(Ok(answer.into())).await {
+                            tracing::warn!(%error, "could not send a reply");
+                        }
                     }
+                    None => tracing::debug!("the caller has gone; no answer sent"),
                 }
-                None => tracing::debug!("the caller has gone; no answer sent"),
             }
-        });
+            .instrument(span),
+        );
         while tasks.try_join_next().is_some() {}
     }
     while tasks.join_next().await.is_some() {}
@@ -158,6 +179,7 @@ mod tests {
         let call = Call {
             payload: Bytes::new(),
             deadline: Some(Instant::now()),
+            request_id: None,
         };
         assert!(call.abandoned());
     }

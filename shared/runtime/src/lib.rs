@@ -9,6 +9,7 @@ pub mod connect;
 pub mod endpoint;
 pub mod jetstream;
 pub mod nats_server;
+pub mod request_id;
 pub mod rpc;
 pub mod secret_file;
 pub mod telemetry;

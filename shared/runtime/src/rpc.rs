@@ -43,6 +43,9 @@ where
     let payload = encode(request);
     let mut headers = async_nats::HeaderMap::new();
     headers.insert(TIMEOUT_HEADER, timeout.as_millis().to_string().as_str());
+    if let Some(id) = crate::request_id::current() {
+        headers.insert(crate::request_id::HEADER, id.as_str());
+    }
     let message = async_nats::Request::new()
         .payload(payload.into())
         .headers(headers)

@@ -6,33 +6,27 @@ use serde_json::Value;
 
 const BOM: &str = "\u{feff}";
 
-/// The records of a CSV text, split at line ends outside quotes (a quoted
-/// field may hold a line break); the byte order mark is dropped.
-pub fn csv_records(text: &str) -> Vec<&str> {
+/// The records of a CSV page as the API writes it (`;`, quoted fields
+/// that may hold line breaks), read with the `csv` crate; the byte order
+/// mark is dropped. A page that cannot be read yields the records before
+/// the fault.
+fn csv_records(text: &str) -> Vec<csv::StringRecord> {
     let text = text.strip_prefix(BOM).unwrap_or(text);
-    let mut records = Vec::new();
-    let (mut start, mut quoted) = (0, false);
-    for (index, byte) in text.bytes().enumerate() {
-        match byte {
-            b'"' => quoted = !quoted,
-            b'\n' if !quoted => {
-                records.push(text[start..index].trim_end_matches('\r'));
-                start = index + 1;
-            }
-            _ => {}
-        }
-    }
-    if start < text.len() {
-        records.push(text[start..].trim_end_matches('\r'));
-    }
-    records
+    csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+        .into_records()
+        .map_while(Result::ok)
+        .collect()
 }
 
 /// CSV pages collected into one table.
 #[derive(Debug, Default)]
 pub struct CsvTable {
-    header: Option<String>,
-    rows: Vec<String>,
+    header: Option<csv::StringRecord>,
+    rows: Vec<csv::StringRecord>,
 }
 
 /// What one CSV page held.
@@ -47,28 +41,36 @@ impl CsvTable {
     /// Adds a page: its header only if this is the first page.
     pub fn add(&mut self, page: &str) -> CsvPage {
         let mut records = csv_records(page).into_iter();
-        let header = records.next().unwrap_or_default();
-        self.header.get_or_insert_with(|| header.to_owned());
-        let rows: Vec<&str> = records.collect();
-        let last_key = rows
-            .last()
-            .and_then(|row| row.split(';').next())
-            .map(str::to_owned);
-        self.rows.extend(rows.iter().map(|row| (*row).to_owned()));
+        if let Some(header) = records.next() {
+            self.header.get_or_insert(header);
+        }
+        let rows: Vec<csv::StringRecord> = records.collect();
+        let last_key = rows.last().and_then(|row| row.get(0)).map(str::to_owned);
+        let count = rows.len();
+        self.rows.extend(rows);
         CsvPage {
-            rows: rows.len(),
+            rows: count,
             last_key,
         }
     }
 
-    /// The whole table as the API writes CSV: BOM, CRLF line ends.
+    /// The whole table as the API writes CSV: BOM, `;`, CRLF line ends,
+    /// quotes where a field needs them.
     pub fn render(&self) -> String {
-        let mut out = String::from(BOM);
-        for line in self.header.iter().chain(&self.rows) {
-            out.push_str(line);
-            out.push_str("\r\n");
+        let mut writer = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .terminator(csv::Terminator::CRLF)
+            .flexible(true)
+            .from_writer(Vec::from(BOM.as_bytes()));
+        for record in self.header.iter().chain(&self.rows) {
+            if writer.write_record(record).is_err() {
+                break;
+            }
         }
-        out
+        let bytes = writer
+            .into_inner()
+            .unwrap_or_else(|error| error.into_inner().get_ref().clone());
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 }
 
@@ -120,17 +122,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_records_respect_quoted_line_breaks() {
+    fn csv_records_respect_quoted_line_breaks_and_render_as_they_came() {
         let text = "\u{feff}Sequenz;Notiz\r\n1;\"zwei\r\nZeilen\"\r\n2;\"mit \"\"Zitat\"\"\"\r\n";
-        assert_eq!(
-            csv_records(text),
-            vec![
-                "Sequenz;Notiz",
-                "1;\"zwei\r\nZeilen\"",
-                "2;\"mit \"\"Zitat\"\"\""
-            ]
-        );
+        let records = csv_records(text);
+        assert_eq!(records.len(), 3);
+        assert_eq!(&records[1][1], "zwei\r\nZeilen");
+        assert_eq!(&records[2][1], "mit \"Zitat\"");
         assert!(csv_records("").is_empty());
+        let mut table = CsvTable::default();
+        table.add(text);
+        assert_eq!(table.render(), text);
     }
 
     #[test]

@@ -1,14 +1,13 @@
-//! The HTTP surface: which path goes to which handler, the layers every
-//! request passes (metrics, problem documents, body limit), and the state
-//! the handlers share: a NATS client, config, the token table (reloaded
-//! from its file), and per-process counters for rate limits. The gateway
-//! keeps no domain state of its own. The API's routes are one list,
+//! The API: which path goes to which handler. The state the handlers
+//! share is `crate::state`, below both the API and the web pages; the
+//! router with its layers is `crate::router`, above both. The API's
+//! routes are one list,
 //! [`api`], from which both the router and the OpenAPI document are made,
 //! so neither can miss a route.
 
 mod adoptions;
 pub(crate) mod exports;
-mod health;
+pub(crate) mod health;
 mod ledger;
 mod participants;
 mod places;
@@ -18,67 +17,21 @@ mod services;
 mod views;
 mod write;
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler;
 use axum::http::Method;
-use axum::routing::{MethodFilter, MethodRouter, get, on};
-use efa_proto::{CommandEnvelope, CommandReply, Query, QueryReply, subjects};
-use metrics_exporter_prometheus::PrometheusHandle;
-use tower_http::limit::RequestBodyLimitLayer;
+use axum::routing::{MethodFilter, MethodRouter, on};
 
 pub use ledger::EXPORT_LIMIT_MAX;
 pub use places::STALLED_DAYS_DEFAULT;
 pub use views::{HISTORY_LIMIT_MAX, PAGE_LIMIT_MAX};
 
-use crate::problem::{self, ApiError};
-
-/// The largest request body accepted: 64 KiB.
-pub const BODY_BYTES_MAX: usize = 64 * 1024;
-
-/// What every handler may use.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub nats: async_nats::Client,
-    pub tokens: Arc<crate::token_source::TokenSource>,
-    /// The bound on every command and query sent over NATS.
-    pub request_timeout: Duration,
-    pub metrics: PrometheusHandle,
-    /// The web pages' session key and login limiter.
-    pub web: Arc<crate::web::WebState>,
-    /// Requests per client address on the API.
-    pub limiter: Arc<crate::rate_limit::RequestLimiter>,
-    /// Requests in hand at once and the time limit of each.
-    pub limits: Arc<crate::overload::Limits>,
-    /// Signs every command for the principal this gateway authenticated;
-    /// the ledger takes only commands signed by a key it trusts.
-    pub signer: Arc<efa_trust::SigningKey>,
-}
-
-impl AppState {
-    /// Sends a command to the ledger, signed with the gateway's key.
-    pub async fn command(&self, envelope: &CommandEnvelope) -> Result<CommandReply, ApiError> {
-        let signed = efa_trust::sign_command(&self.signer, envelope);
-        Ok(
-            efa_runtime::request(&self.nats, subjects::COMMAND, &signed, self.request_timeout)
-                .await?,
-        )
-    }
-
-    /// Asks the projector.
-    pub async fn query(&self, query: &Query) -> Result<QueryReply, ApiError> {
-        Ok(efa_runtime::request(&self.nats, subjects::QUERY, query, self.request_timeout).await?)
-    }
-}
+pub use crate::state::AppState;
 
 /// One route of the API: method, path template, handler.
 pub struct Endpoint {
     pub method: Method,
     pub path: &'static str,
-    handler: MethodRouter<AppState>,
+    pub(crate) handler: MethodRouter<AppState>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -251,37 +204,4 @@ fn participant_routes() -> Vec<Endpoint> {
 /// `GET /api/v1/openapi.json`.
 async fn openapi() -> axum::Json<serde_json::Value> {
     axum::Json(crate::openapi::openapi_document())
-}
-
-/// The gateway's routes with all layers. Layers added later wrap the
-/// earlier ones: the body limit is innermost, so its 413 still passes
-/// through `problem::finish` and is counted by `metrics::track`.
-pub fn router(state: AppState) -> Router {
-    let router = crate::web::routes()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(crate::metrics::render));
-    let mut api_routes = Router::new();
-    for endpoint in api() {
-        api_routes = api_routes.route(endpoint.path, endpoint.handler);
-    }
-    let limited =
-        axum::middleware::from_fn_with_state(state.limiter.clone(), crate::rate_limit::limit);
-    let limits = state.limits.clone();
-    router
-        .merge(api_routes.route_layer(limited))
-        .fallback(not_found)
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
-        .layer(RequestBodyLimitLayer::new(BODY_BYTES_MAX))
-        .layer(axum::middleware::from_fn_with_state(
-            limits,
-            crate::overload::bound,
-        ))
-        .layer(axum::middleware::from_fn(problem::finish))
-        .layer(axum::middleware::from_fn(crate::metrics::track))
-}
-
-async fn not_found() -> ApiError {
-    ApiError::NotFound("Diese Adresse gibt es nicht.".to_owned())
 }

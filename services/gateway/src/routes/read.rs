@@ -4,21 +4,13 @@
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
-use efa_proto::{Query, QueryKind, QueryReply};
 use serde::Serialize;
 
-use super::AppState;
 use crate::csv::Table;
 use crate::params::Format;
 use crate::problem::ApiError;
 
-/// Asks the projector; a rejection becomes the error.
-pub async fn ask(state: &AppState, min_seq: u64, kind: QueryKind) -> Result<QueryReply, ApiError> {
-    match state.query(&Query { min_seq, kind }).await? {
-        QueryReply::Rejected(rejection) => Err(ApiError::rejected(rejection)),
-        reply => Ok(reply),
-    }
-}
+pub use crate::state::ask;
 
 /// The projector answered with the wrong kind of view.
 pub fn unexpected() -> ApiError {

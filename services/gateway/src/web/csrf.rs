@@ -1,65 +1,111 @@
-//! Protection of every form that writes against cross-site requests, by
-//! the signed double-submit pattern: a random nonce with its HMAC lives in
-//! the cookie `efa_csrf` and in a hidden field `csrf` of each form; a post
-//! is accepted only if both are equal (compared in constant time) and the
-//! signature is the gateway's. Another site can neither read the cookie
-//! nor make one the gateway signed. The session cookie's `SameSite=Strict`
-//! is a second line of defence.
+//! Protection of every form that writes against cross-site requests. The
+//! token in a form's hidden field `csrf` is the HMAC of what it is bound
+//! to: the session id of a logged-in person (so a token of one session is
+//! worth nothing in another, and a login begins with a new one), or, on
+//! the login form, a random nonce kept in the signed cookie `efa_csrf`. A
+//! post passes only with the token of its own binding. Besides, a post
+//! that a browser marks as cross-site (`Sec-Fetch-Site`) or whose `Origin`
+//! is not this host is refused before any handler (`same_origin`); the
+//! session cookie's `SameSite=Strict` is a third line of defence.
 
-use super::crypto::{SessionKey, constant_time_eq, random_hex};
+use axum::extract::Request;
+use axum::http::header::{HOST, ORIGIN};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
-/// The name of the cookie and of the hidden form field.
+use crate::crypto::SessionKey;
+
+/// The name of the nonce cookie and of the hidden form field.
 pub const COOKIE: &str = "efa_csrf";
 pub const FIELD: &str = "csrf";
 
-fn message(nonce: &str) -> String {
-    format!("efa-csrf-v1|{nonce}")
+/// The token of forms bound to `binding` (a session id or a nonce).
+pub fn token(key: &SessionKey, binding: &str) -> String {
+    key.sign(&format!("efa-csrf-v2|{binding}"))
 }
 
-/// A new token: `nonce.mac`.
-pub fn issue(key: &SessionKey) -> String {
-    let nonce = random_hex();
-    format!("{nonce}.{}", key.sign(&message(&nonce)))
-}
-
-/// Whether a token (from the cookie) was made by this gateway.
-pub fn is_signed(key: &SessionKey, token: &str) -> bool {
-    match token.split_once('.') {
-        Some((nonce, mac)) if !nonce.is_empty() => key.verify(&message(nonce), mac),
-        _ => false,
+/// Middleware for the pages: a POST that the browser says comes from
+/// another site, or whose `Origin` names another host, is refused with
+/// 403 before its form is read.
+pub async fn same_origin(request: Request, next: Next) -> Response {
+    if request.method() == Method::POST && is_cross_site(request.headers()) {
+        tracing::info!("a cross-site form post was refused");
+        return (
+            StatusCode::FORBIDDEN,
+            "Anfragen von fremden Seiten werden nicht angenommen.",
+        )
+            .into_response();
     }
+    next.run(request).await
 }
 
-/// Whether a post may pass: the cookie's token is signed and the form
-/// field repeats it.
-pub fn check(key: &SessionKey, cookie: Option<&str>, field: Option<&str>) -> bool {
-    match (cookie, field) {
-        (Some(cookie), Some(field)) => {
-            is_signed(key, cookie) && constant_time_eq(cookie.as_bytes(), field.as_bytes())
+fn is_cross_site(headers: &HeaderMap) -> bool {
+    let text = |name| headers.get(name).and_then(|value| value.to_str().ok());
+    if let Some(site) = text("sec-fetch-site")
+        && !matches!(site, "same-origin" | "none")
+    {
+        return true;
+    }
+    // Behind a proxy the host the browser saw is the forwarded one.
+    let host = text("x-forwarded-host")
+        .and_then(|hosts| hosts.split(',').next())
+        .map(str::trim)
+        .or_else(|| text(HOST.as_str()));
+    match (text(ORIGIN.as_str()), host) {
+        (Some(origin), Some(host)) => {
+            let authority = origin.split_once("://").map(|(_, rest)| rest);
+            authority != Some(host)
         }
+        (Some(_), None) => true,
         _ => false,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+
     use super::*;
 
     #[test]
-    fn a_post_passes_only_with_the_same_signed_token_in_cookie_and_field() {
+    fn a_token_passes_only_for_its_own_binding() {
         let key = SessionKey::random();
-        let token = issue(&key);
-        assert!(is_signed(&key, &token));
-        assert!(check(&key, Some(&token), Some(&token)));
-        assert!(!check(&key, Some(&token), None), "no field");
-        assert!(!check(&key, None, Some(&token)), "no cookie");
-        let other = issue(&key);
-        assert!(!check(&key, Some(&token), Some(&other)), "another token");
-        let forged = format!("{}.{}", "0".repeat(32), "1".repeat(64));
-        assert!(!check(&key, Some(&forged), Some(&forged)), "not signed");
-        let foreign = issue(&SessionKey::random());
-        assert!(!check(&key, Some(&foreign), Some(&foreign)), "another key");
-        assert!(!is_signed(&key, ""));
-        assert!(!is_signed(&key, ".abc"));
+        let mine = token(&key, "sitzung-a");
+        assert_eq!(token(&key, "sitzung-a"), mine);
+        assert_ne!(token(&key, "sitzung-b"), mine, "another session");
+        assert_ne!(token(&SessionKey::random(), "sitzung-a"), mine);
+    }
+
+    #[test]
+    fn cross_site_posts_are_recognised() {
+        let headers = |pairs: &[(&'static str, &'static str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, HeaderValue::from_static(value));
+            }
+            map
+        };
+        assert!(!is_cross_site(&headers(&[])));
+        assert!(!is_cross_site(&headers(&[
+            ("host", "efa.example:8080"),
+            ("origin", "https://efa.example:8080"),
+            ("sec-fetch-site", "same-origin"),
+        ])));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(is_cross_site(&headers(&[
+            ("host", "efa.example"),
+            ("origin", "https://boese.example"),
+        ])));
+        assert!(is_cross_site(&headers(&[
+            ("origin", "null"),
+            ("host", "efa.example")
+        ])));
+        assert!(!is_cross_site(&headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("x-forwarded-host", "efa.example"),
+            ("origin", "https://efa.example"),
+        ])));
     }
 }

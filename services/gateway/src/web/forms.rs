@@ -17,7 +17,7 @@ use super::csrf;
 use super::markup::{Field, escape, hidden};
 use super::visit::Visit;
 use crate::commands::Parsed;
-use crate::routes::AppState;
+use crate::state::AppState;
 use crate::{authz, idempotency, problem};
 
 /// The fields of a posted form, in order.
@@ -258,7 +258,7 @@ pub fn hidden_fields(visit: &Visit) -> String {
     format!(
         "{}{}",
         visit.csrf_field(),
-        hidden("vorgang", &super::crypto::random_hex())
+        hidden("vorgang", &crate::crypto::random_hex())
     )
 }
 
@@ -266,9 +266,8 @@ const CSRF_MESSAGE: &str = "Das Formular ist abgelaufen oder stammt nicht von di
      Bitte laden Sie die Seite neu und senden Sie es noch einmal.";
 
 /// The checks before a form is read: the CSRF token, then the login.
-pub fn guard(state: &AppState, visit: &Visit, form: &FormData) -> Result<Actor, Failure> {
-    let posted = Some(form.get(csrf::FIELD)).filter(|token| !token.is_empty());
-    if !csrf::check(&state.web.key, visit.csrf_cookie.as_deref(), posted) {
+pub fn guard(visit: &Visit, form: &FormData) -> Result<Actor, Failure> {
+    if !visit.csrf_ok(form.get(csrf::FIELD)) {
         return Err(Failure::new(StatusCode::FORBIDDEN, CSRF_MESSAGE));
     }
     visit
@@ -287,7 +286,7 @@ pub async fn send(
     authz::check(actor, &parsed.command).map_err(|r| Failure::rejected(&r))?;
     let key = Some(form.get("vorgang"))
         .filter(|key| idempotency::valid_key(key))
-        .map_or_else(super::crypto::random_hex, str::to_owned);
+        .map_or_else(crate::crypto::random_hex, str::to_owned);
     let envelope = CommandEnvelope {
         command_id: idempotency::command_id(actor, &format!("web:{key}")),
         actor: actor.clone(),

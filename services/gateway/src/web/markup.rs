@@ -46,33 +46,7 @@ pub fn land_de(land: LandCode) -> String {
     format!("{} ({land})", land.name())
 }
 
-/// Percent-encodes a query string component.
-pub fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(byte))
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
-/// `?a=1&b=x` from the pairs whose value is not empty; "" if none.
-pub fn query(pairs: &[(&str, String)]) -> String {
-    let parts: Vec<String> = pairs
-        .iter()
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(key, value)| format!("{key}={}", encode(value)))
-        .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
-    }
-}
+pub use crate::params::{encode, query};
 
 /// `<option>`s; the one whose value is `selected` is selected.
 pub fn options(items: &[(String, String)], selected: &str) -> String {

@@ -8,17 +8,15 @@
 //!
 //! State: the gateway still holds no domain state. It keeps a session key
 //! (random per process unless one is given, see
-//! [`crate::Gateway::with_session_key`]) and the counters of failed logins
-//! per address (bounded), both in memory.
+//! [`crate::Gateway::with_session_key`]), the counts of login attempts
+//! per address (bounded) and the times of logouts per token, in memory.
 
 mod chart;
 mod cookies;
-mod crypto;
-mod csrf;
+pub(crate) mod csrf;
 mod forms;
 mod heat;
 mod layout;
-mod limiter;
 pub(crate) mod markup;
 mod notice;
 mod pages;
@@ -33,26 +31,9 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use efa_proto::{Query, QueryKind, QueryReply};
 
-pub use crypto::SessionKey;
-pub use limiter::LoginLimiter;
+pub use crate::crypto::SessionKey;
 
-use crate::routes::AppState;
-
-/// What the web pages keep in memory.
-#[derive(Debug)]
-pub struct WebState {
-    pub key: SessionKey,
-    pub limiter: LoginLimiter,
-}
-
-impl WebState {
-    pub fn new(key: SessionKey) -> Self {
-        Self {
-            key,
-            limiter: LoginLimiter::default(),
-        }
-    }
-}
+use crate::state::AppState;
 
 /// The routes of the pages and of their forms.
 pub fn routes() -> Router<AppState> {

@@ -1,67 +1,75 @@
-//! Sessions of the web pages as signed cookies, so the gateway keeps no
-//! session table: the cookie `efa_sitzung` carries the SHA-256 of the API
-//! token the person logged in with and the expiry (8 hours after login),
-//! signed with HMAC-SHA256 under the gateway's session key. On every
-//! request the hash is looked up in the token table again, so a revoked
-//! token ends its sessions when the gateway reloads the table. The hash
-//! grants nothing by itself: the API only accepts the token.
-
-use super::crypto::SessionKey;
+//! Sessions of the web pages. The cookie `efa_sitzung`, signed through
+//! axum-extra's signed cookie jar, carries a random session id, the
+//! SHA-256 of the API token the person logged in with and the time of the
+//! login; a session lasts 8 hours. On every request the hash is looked up
+//! in the token table again, so a revoked token ends its sessions when the
+//! gateway reloads the table. The hash grants nothing by itself: the API
+//! only accepts the token.
+//!
+//! Logging out ends the session on the server too (`crate::logouts`).
 
 /// The name of the session cookie.
 pub const COOKIE: &str = "efa_sitzung";
-/// How long a session lasts after login: 8 hours.
-pub const LIFETIME_SECONDS: u64 = 8 * 60 * 60;
+pub use crate::logouts::SESSION_LIFETIME_SECONDS as LIFETIME_SECONDS;
 
-/// What a valid session cookie says.
+/// What a session cookie says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
+    /// Random, 32 hex digits: what the forms' CSRF tokens are bound to.
+    pub id: String,
     /// SHA-256 of the token, 64 lowercase hex digits.
     pub token_hash: String,
-    /// Unix seconds after which the session is over.
-    pub expires: u64,
+    /// Unix milliseconds of the login.
+    pub issued_ms: u64,
 }
 
-fn message(token_hash: &str, expires: u64) -> String {
-    format!("efa-sitzung-v1|{token_hash}|{expires}")
-}
+impl Claim {
+    /// A new session for the token with this hash, begun now.
+    pub fn new(token_hash: String) -> Self {
+        Self {
+            id: crate::crypto::random_hex(),
+            token_hash,
+            issued_ms: now_ms(),
+        }
+    }
 
-/// The cookie value for a claim: `hash.expires.mac`.
-pub fn encode(key: &SessionKey, claim: &Claim) -> String {
-    let mac = key.sign(&message(&claim.token_hash, claim.expires));
-    format!("{}.{}.{mac}", claim.token_hash, claim.expires)
-}
+    /// The cookie's value (signed by the jar): `id.hash.issued`.
+    pub fn encode(&self) -> String {
+        format!("{}.{}.{}", self.id, self.token_hash, self.issued_ms)
+    }
 
-/// The claim of a cookie value, if it is well-formed, signed with `key`
-/// and not expired at `now` (unix seconds).
-pub fn decode(key: &SessionKey, value: &str, now: u64) -> Option<Claim> {
-    let mut parts = value.split('.');
-    let (hash, expires, mac) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || hash.len() != 64 || !is_lower_hex(hash) {
-        return None;
+    /// The claim of a (verified) cookie value, if well-formed and not
+    /// expired at `now_ms`.
+    pub fn decode(value: &str, now_ms: u64) -> Option<Self> {
+        let mut parts = value.split('.');
+        let (id, hash, issued) = (parts.next()?, parts.next()?, parts.next()?);
+        let well_formed = parts.next().is_none()
+            && id.len() == 32
+            && hash.len() == 64
+            && is_lower_hex(id)
+            && is_lower_hex(hash)
+            && !issued.is_empty()
+            && issued.bytes().all(|b| b.is_ascii_digit());
+        let issued_ms: u64 = issued.parse().ok().filter(|_| well_formed)?;
+        (now_ms < issued_ms.saturating_add(LIFETIME_SECONDS * 1000)).then(|| Self {
+            id: id.to_owned(),
+            token_hash: hash.to_owned(),
+            issued_ms,
+        })
     }
-    if expires.is_empty() || !expires.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let expires: u64 = expires.parse().ok()?;
-    if !key.verify(&message(hash, expires), mac) || expires <= now {
-        return None;
-    }
-    Some(Claim {
-        token_hash: hash.to_owned(),
-        expires,
-    })
 }
 
 fn is_lower_hex(text: &str) -> bool {
     text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// Unix seconds now.
-pub fn now() -> u64 {
+/// Unix milliseconds now.
+pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+        })
 }
 
 #[cfg(test)]
@@ -70,38 +78,33 @@ mod tests {
 
     fn claim() -> Claim {
         Claim {
+            id: "0f".repeat(16),
             token_hash: "ab".repeat(32),
-            expires: 1_000,
+            issued_ms: 1_000,
         }
     }
 
     #[test]
-    fn a_signed_cookie_round_trips_until_it_expires() {
-        let key = SessionKey::random();
-        let value = encode(&key, &claim());
-        assert_eq!(decode(&key, &value, 999), Some(claim()));
-        assert_eq!(decode(&key, &value, 1_000), None);
-        assert_eq!(decode(&SessionKey::random(), &value, 0), None);
+    fn a_claim_round_trips_until_it_expires() {
+        let value = claim().encode();
+        let end = 1_000 + LIFETIME_SECONDS * 1000;
+        assert_eq!(Claim::decode(&value, end - 1), Some(claim()));
+        assert_eq!(Claim::decode(&value, end), None);
     }
 
     #[test]
-    fn tampered_or_malformed_cookies_are_refused() {
-        let key = SessionKey::random();
-        let value = encode(&key, &claim());
-        let longer = value.replacen(".1000.", ".99999.", 1);
-        assert_eq!(decode(&key, &longer, 0), None, "a changed expiry");
-        let other_hash = format!("{}{}", "cd".repeat(32), &value[64..]);
-        assert_eq!(decode(&key, &other_hash, 0), None, "a changed hash");
+    fn malformed_claims_are_refused() {
+        let value = claim().encode();
         for bad in [
             "",
             "...",
-            "abc.1.mac",
+            "abc.def.1",
             &format!("{value}.x"),
             &value.to_uppercase(),
-            &value.replacen(".1000.", ".-1.", 1),
-            &value.replacen(".1000.", "..", 1),
+            &value.replacen(".1000", ".-1", 1),
+            &value.replacen(".1000", ".", 1),
         ] {
-            assert_eq!(decode(&key, bad, 0), None, "{bad}");
+            assert_eq!(Claim::decode(bad, 0), None, "{bad}");
         }
     }
 }

@@ -1,21 +1,22 @@
 //! One request to a web page: who is logged in (from the signed session
-//! cookie, checked against the token table), the CSRF token the page's
-//! forms carry (the valid one from the cookie, or a new one that the
-//! answer sets), today's date, and the client address for the login
-//! limit. Every page and redirect is answered through a `Visit`, so the
+//! cookie, checked against the token table and the logouts), the CSRF
+//! token the page's forms carry (bound to the session, or before a login
+//! to the nonce cookie, which the answer sets when it is new), today's
+//! date, and the client address for the login limit. Every page and redirect is answered through a `Visit`, so the
 //! cookies and security headers are set in one place.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, LOCATION};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, SignedCookieJar};
 use efa_proto::{Actor, Date};
 
 use super::{cookies, csrf, layout, session};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// No scripts, no foreign resources: the stylesheet comes from the gateway.
 pub const POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
@@ -44,17 +45,18 @@ impl Who {
 #[derive(Debug, Clone)]
 pub struct Visit {
     pub who: Option<Who>,
+    /// The valid session, if any.
+    pub session: Option<session::Claim>,
     /// The CSRF token every form of the page carries.
     pub csrf: String,
-    /// Whether the `csrf` cookie must be (re)set with the answer.
-    new_csrf: bool,
-    /// The `csrf` cookie as the request sent it.
-    pub csrf_cookie: Option<String>,
+    /// A new nonce cookie the answer must set.
+    new_nonce: Option<String>,
     /// Whether the request sent a session cookie that is no longer valid.
     stale_session: bool,
     pub secure: bool,
     pub today: Date,
     pub client: IpAddr,
+    key: super::SessionKey,
 }
 
 impl FromRequestParts<AppState> for Visit {
@@ -65,41 +67,64 @@ impl FromRequestParts<AppState> for Visit {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let key = &state.web.key;
-        let headers = &parts.headers;
-        let session_cookie = cookies::get(headers, session::COOKIE);
+        let jar = SignedCookieJar::from_headers(&parts.headers, key.cookie_key().clone());
+        let sent_session = axum_extra::extract::cookie::CookieJar::from_headers(&parts.headers)
+            .get(session::COOKIE)
+            .is_some();
         let tokens = state.tokens.current();
-        let who = session_cookie
-            .and_then(|value| session::decode(key, value, session::now()))
-            .and_then(|claim| tokens.holder(&claim.token_hash))
-            .map(|(name, actor)| Who {
-                name: name.to_owned(),
-                actor: actor.clone(),
+        let valid = jar
+            .get(session::COOKIE)
+            .and_then(|cookie| session::Claim::decode(cookie.value(), session::now_ms()))
+            .filter(|claim| {
+                !state
+                    .web
+                    .logouts
+                    .has_ended(&claim.token_hash, claim.issued_ms)
+            })
+            .and_then(|claim| {
+                let (name, actor) = tokens.holder(&claim.token_hash)?;
+                let who = Who {
+                    name: name.to_owned(),
+                    actor: actor.clone(),
+                };
+                Some((claim, who))
             });
-        let csrf_cookie = cookies::get(headers, csrf::COOKIE).map(str::to_owned);
-        let valid = csrf_cookie
-            .as_deref()
-            .filter(|token| csrf::is_signed(key, token))
-            .map(str::to_owned);
+        let (session, who) = valid.unzip();
+        if let Some(who) = &who {
+            crate::telemetry::record_principal(&who.actor);
+        }
+        let nonce = jar
+            .get(csrf::COOKIE)
+            .map(|cookie| cookie.value().to_owned())
+            .filter(|nonce| !nonce.is_empty());
+        let new_nonce = nonce.is_none().then(crate::crypto::random_hex);
+        let binding = session
+            .as_ref()
+            .map(|claim| claim.id.clone())
+            .or(nonce)
+            .or_else(|| new_nonce.clone())
+            .unwrap_or_default();
         let client = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
         Ok(Self {
-            stale_session: session_cookie.is_some() && who.is_none(),
+            stale_session: sent_session && who.is_none(),
             who,
-            new_csrf: valid.is_none(),
-            csrf: valid.unwrap_or_else(|| csrf::issue(key)),
-            csrf_cookie,
-            secure: cookies::is_https(headers),
+            csrf: csrf::token(key, &binding),
+            session,
+            new_nonce,
+            secure: cookies::is_https(&parts.headers),
             today: today(),
             client,
+            key: key.clone(),
         })
     }
 }
 
 /// Today (UTC); a clock outside the registry's years reads as 2000-01-01.
 pub fn today() -> Date {
-    let days = i32::try_from(session::now() / 86_400).unwrap_or(i32::MAX);
+    let days = i32::try_from(session::now_ms() / 86_400_000).unwrap_or(i32::MAX);
     Date::try_from(days)
         .unwrap_or_else(|_| Date::from_ymd(2000, 1, 1).expect("2000-01-01 is a valid date"))
 }
@@ -118,13 +143,32 @@ impl Visit {
         )
     }
 
-    fn cookies(&self) -> Vec<String> {
+    /// Whether a posted form carries this visit's CSRF token.
+    pub fn csrf_ok(&self, posted: &str) -> bool {
+        !posted.is_empty()
+            && bool::from(subtle::ConstantTimeEq::ct_eq(
+                self.csrf.as_bytes(),
+                posted.as_bytes(),
+            ))
+    }
+
+    fn cookies(&self) -> Vec<Cookie<'static>> {
         let mut set = Vec::new();
-        if self.new_csrf {
-            set.push(cookies::set(csrf::COOKIE, &self.csrf, None, self.secure));
+        if let Some(nonce) = &self.new_nonce {
+            set.push(cookies::build(
+                csrf::COOKIE,
+                nonce.clone(),
+                None,
+                self.secure,
+            ));
         }
         if self.stale_session {
-            set.push(cookies::set(session::COOKIE, "", Some(0), self.secure));
+            set.push(cookies::build(
+                session::COOKIE,
+                String::new(),
+                Some(0),
+                self.secure,
+            ));
         }
         set
     }
@@ -141,43 +185,34 @@ impl Visit {
                 HeaderValue::from_static("1"),
             );
         }
-        self.finish(&mut response, Vec::new());
-        response
+        self.finish(response, Vec::new())
     }
 
     /// A 303 redirect to `location` (a path of this site), with extra
     /// `Set-Cookie` values.
-    pub fn redirect(&self, location: &str, extra_cookies: Vec<String>) -> Response {
+    pub fn redirect(&self, location: &str, extra_cookies: Vec<Cookie<'static>>) -> Response {
         let mut response = StatusCode::SEE_OTHER.into_response();
         if let Ok(value) = HeaderValue::from_str(location) {
             response.headers_mut().insert(LOCATION, value);
         }
-        self.finish(&mut response, extra_cookies);
-        response
+        self.finish(response, extra_cookies)
     }
 
-    fn finish(&self, response: &mut Response, extra_cookies: Vec<String>) {
+    fn finish(&self, mut response: Response, extra_cookies: Vec<Cookie<'static>>) -> Response {
         let headers = response.headers_mut();
         headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(
-            "x-content-type-options",
-            HeaderValue::from_static("nosniff"),
-        );
         headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-        let extra_names: Vec<&str> = extra_cookies
-            .iter()
-            .filter_map(|c| c.split('=').next())
-            .collect();
+        let mut jar = SignedCookieJar::new(self.key.cookie_key().clone());
+        let extra_names: Vec<String> = extra_cookies.iter().map(|c| c.name().to_owned()).collect();
         for cookie in self
             .cookies()
             .into_iter()
-            .filter(|c| !extra_names.contains(&c.split('=').next().unwrap_or_default()))
-            .chain(extra_cookies.iter().cloned())
+            .filter(|c| !extra_names.iter().any(|name| name == c.name()))
+            .chain(extra_cookies)
         {
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                headers.append(SET_COOKIE, value);
-            }
+            jar = jar.add(cookie);
         }
+        (jar, response).into_response()
     }
 }

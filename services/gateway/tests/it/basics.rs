@@ -482,6 +482,22 @@ async fn metrics_count_requests_by_route() {
         .send()
         .await
         .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "not public");
+    let response = harness
+        .http
+        .get(harness.url("/metrics"))
+        .bearer_auth("falsch")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = harness
+        .http
+        .get(harness.url("/metrics"))
+        .bearer_auth(crate::harness::METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.unwrap();
     assert!(
@@ -551,12 +567,42 @@ async fn an_address_over_the_rate_limit_gets_a_429_problem() {
         problem["type"],
         "urn:efa-registry:problem:too-many-requests"
     );
-    let health = http.get(format!("{base}/healthz")).send().await.unwrap();
-    assert_eq!(
-        health.status(),
-        StatusCode::OK,
-        "health checks are not limited"
-    );
+    for path in ["/healthz", "/metrics", "/katalog", "/gibt-es-nicht"] {
+        let response = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{path}: every route is limited"
+        );
+        let wait: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=20).contains(&wait), "{path}: {wait}");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    }
     shutdown.cancel();
     served.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_and_nosniff() {
+    let harness = Harness::start().await;
+    let send = |id: Option<&'static str>| {
+        let mut request = harness.http.get(harness.url("/healthz"));
+        if let Some(id) = id {
+            request = request.header("x-request-id", id);
+        }
+        request.send()
+    };
+    let kept = send(Some("probe-1.a_b")).await.unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "probe-1.a_b");
+    assert_eq!(kept.headers()["x-content-type-options"], "nosniff");
+    for id in [None, Some("zwei teile"), Some("ü-ist-kein-ascii")] {
+        let made = send(id).await.unwrap();
+        let made = made.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_eq!(made.len(), 32, "{id:?}: {made}");
+        assert!(made.bytes().all(|b| b.is_ascii_hexdigit()), "{made}");
+    }
 }

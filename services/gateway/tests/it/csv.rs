@@ -21,6 +21,7 @@ async fn csv(harness: &crate::harness::Harness, path: &str, file: &str) -> Strin
         format!("attachment; filename=\"{file}.csv\""),
         "{path}"
     );
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     let bytes = response.bytes().await.unwrap();
     assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "{path}: no BOM");
     let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
@@ -233,4 +234,31 @@ async fn an_export_that_fails_part_way_ends_incomplete() {
     // body then breaks off, and the client sees it as an error.
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.bytes().await.is_err());
+}
+
+#[tokio::test]
+async fn a_title_a_spreadsheet_would_run_as_a_formula_is_written_as_text() {
+    let harness = crate::harness::Harness::start().await;
+    harness
+        .projector(|kind| match kind {
+            efa_proto::QueryKind::Catalogue2 { .. } => {
+                let mut page = crate::samples::catalogue_page();
+                page.services[0].service.title = "=HYPERLINK(\"http://x\";\"klick\")".to_owned();
+                efa_proto::QueryReply::Catalogue2(page)
+            }
+            other => crate::reads::answer(other),
+        })
+        .await;
+    let text = csv(
+        &harness,
+        "/api/v1/catalogue?format=csv",
+        "katalog-2024-06-30",
+    )
+    .await;
+    let row = text.lines().nth(1).unwrap();
+    assert!(
+        row.starts_with("wohngeld;\"'=HYPERLINK(\"\"http://x\"\";\"\"klick\"\")\";"),
+        "{row}"
+    );
+    assert!(row.contains(";3;"), "numbers stay numbers: {row}");
 }

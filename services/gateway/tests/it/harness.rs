@@ -29,6 +29,9 @@ pub const PRINCIPALS: [&str; 6] = [
     "admin",
 ];
 
+/// The token `/metrics` asks for in these tests.
+pub const METRICS_TOKEN: &str = "metriken-test-token";
+
 /// A gateway on a free port, a token for Bremen (land:04) and for each
 /// of `PRINCIPALS`, and NATS.
 pub struct Harness {
@@ -65,7 +68,8 @@ impl Harness {
         };
         let gateway = Gateway::bind(config, client.clone())
             .await
-            .expect("bind the gateway");
+            .expect("bind the gateway")
+            .with_metrics_token(METRICS_TOKEN.to_owned());
         let base = format!("http://{}", gateway.local_addr());
         let shutdown = Shutdown::new();
         let served = tokio::spawn(gateway.run(shutdown.clone()));

@@ -104,7 +104,11 @@ async fn a_request_beyond_the_limit_in_flight_is_refused_at_once() {
     assert_eq!(refused.headers()["retry-after"], "1");
     assert_eq!(problem_type(refused).await, "urn:efa-registry:problem:busy");
     let health = gateway.get("/healthz").await;
-    assert_eq!(health.status(), StatusCode::OK, "health is not limited");
+    assert_eq!(
+        health.status(),
+        StatusCode::OK,
+        "health has places of its own"
+    );
 
     // The projector says it is busy: the first request is refused too.
     let busy = QueryReply::Rejected(Rejection::Busy {

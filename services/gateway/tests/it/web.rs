@@ -96,7 +96,11 @@ async fn login(harness: &Harness, principal: &str) -> (Jar, String) {
     .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(jar.has("efa_sitzung"));
-    (jar, csrf)
+    // The forms' token is bound to the new session.
+    let (_, page) = get(harness, &mut jar, "/anmelden").await;
+    let bound = csrf_of(&page);
+    assert_ne!(bound, csrf, "a login begins with a new CSRF token");
+    (jar, bound)
 }
 
 #[tokio::test]
@@ -145,14 +149,72 @@ async fn logging_in_sets_a_safe_session_cookie_and_out_removes_it() {
     assert!(page.contains("Leistung ankündigen") && page.contains("Kosten melden"));
 
     let response = post(&harness, &mut jar, "/abmelden", &[("csrf", &csrf)]).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::FORBIDDEN,
+        "the login form's token is not the session's"
+    );
+    let csrf = csrf_of(&page);
+    let copied = jar.clone();
+    let response = post(&harness, &mut jar, "/abmelden", &[("csrf", &csrf)]).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(!jar.has("efa_sitzung"));
     let (_, page) = get(&harness, &mut jar, "/katalog").await;
     assert!(page.contains(">Anmelden</a>"));
+    // A copy of the cookie taken before the logout is worth nothing.
+    let mut copied = copied;
+    let (_, page) = get(&harness, &mut copied, "/land").await;
+    assert!(!page.contains("Angemeldet als"), "{page}");
+    assert!(!copied.has("efa_sitzung"), "the stale cookie is deleted");
 }
 
 #[tokio::test]
-async fn a_login_needs_the_csrf_token_and_failures_are_limited() {
+async fn a_csrf_token_serves_only_its_own_session_and_cross_site_posts_are_refused() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    let (mut first, first_csrf) = login(&harness, "land:04").await;
+    let (mut second, second_csrf) = login(&harness, "land:04").await;
+    assert_ne!(first_csrf, second_csrf);
+    let response = post(&harness, &mut second, "/abmelden", &[("csrf", &first_csrf)]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    for (name, value) in [
+        ("origin", "https://boese.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let response = harness
+            .http
+            .post(harness.url("/abmelden"))
+            .header(COOKIE, first.header())
+            .header(name, value)
+            .form(&[("csrf", first_csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}");
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    }
+    let host = harness.url("").trim_end_matches('/').to_owned();
+    let response = harness
+        .http
+        .post(harness.url("/abmelden"))
+        .header(COOKIE, first.header())
+        .header("origin", host)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("csrf", first_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    first.take(&response);
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "same origin passes"
+    );
+    assert!(!first.has("efa_sitzung"));
+}
+
+#[tokio::test]
+async fn a_login_needs_the_csrf_token_and_attempts_are_limited() {
     let harness = Harness::start().await;
     let mut jar = Jar::default();
     let (_, page) = get(&harness, &mut jar, "/anmelden").await;
@@ -172,7 +234,7 @@ async fn a_login_needs_the_csrf_token_and_failures_are_limited() {
             .unwrap()
             .contains("Das Formular ist abgelaufen")
     );
-    for _ in 0..5 {
+    for _ in 0..efa_gateway::LOGIN_ATTEMPTS_MAX {
         let response = post(
             &harness,
             &mut jar,
@@ -198,12 +260,18 @@ async fn a_login_needs_the_csrf_token_and_failures_are_limited() {
     )
     .await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=6).contains(&wait), "{wait}");
     assert!(
         response
             .text()
             .await
             .unwrap()
-            .contains("Zu viele fehlgeschlagene Anmeldeversuche")
+            .contains("Zu viele Anmeldeversuche")
     );
     assert!(!jar.has("efa_sitzung"));
 }

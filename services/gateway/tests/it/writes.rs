@@ -497,3 +497,53 @@ fn every_write_body_fits_the_document() {
         }
     }
 }
+
+#[tokio::test]
+async fn invisible_format_characters_are_refused_in_text_fields() {
+    let harness = Harness::start().await;
+    let mut envelopes = harness.ledger().await;
+    for title in [
+        "Wohngeld\u{202E}gnatnA",
+        "Wohn\u{200B}geld",
+        "\u{2066}Wohngeld\u{2069}",
+        "Wohngeld\u{FEFF}",
+    ] {
+        let body = json!({"title": title, "lead": "04", "themenfeld": "Bauen & Wohnen",
+            "provider": "Dataport", "channel": "efa-marktplatz",
+            "cost_model": {"kind": "equal-shares"}});
+        let response = harness
+            .write(Method::POST, "/api/v1/services", &body)
+            .send()
+            .await
+            .unwrap();
+        let problem = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("„title“") && detail.contains("unsichtbaren Steuerzeichen"),
+            "{title:?}: {detail}"
+        );
+    }
+    assert!(envelopes.try_recv().is_err(), "nothing reaches the ledger");
+}
+
+#[tokio::test]
+async fn a_body_that_repeats_a_key_is_refused() {
+    let harness = Harness::start().await;
+    let mut envelopes = harness.ledger().await;
+    let response = harness
+        .http
+        .post(harness.url("/api/v1/services/wohngeld/status"))
+        .bearer_auth(&harness.token)
+        .header("Idempotency-Key", "doppelt-1")
+        .header("Content-Type", "application/json")
+        .body(r#"{"status": "pilot", "status": "retired"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    let problem: Value = response.json().await.unwrap();
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("„status“ kommt doppelt vor"), "{detail}");
+    assert!(envelopes.try_recv().is_err(), "nothing reaches the ledger");
+}

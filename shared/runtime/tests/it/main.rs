@@ -4,5 +4,6 @@
 #![allow(clippy::unwrap_used)] // test code: a failed setup step should fail the test loudly
 
 mod matrix;
+mod request_id;
 mod server;
 mod tls;

@@ -14,7 +14,7 @@ use super::super::markup::{Field, date_de, escape, query, timestamp_de};
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// Events per page.
 const LIMIT: u32 = 100;

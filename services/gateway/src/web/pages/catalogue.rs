@@ -16,7 +16,7 @@ use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
 use super::service_link;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// Services per page.
 const PAGE_SIZE: u32 = 25;

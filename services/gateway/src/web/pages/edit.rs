@@ -17,7 +17,7 @@ use super::super::view;
 use super::super::visit::Visit;
 use super::land_forms::{MODELS, channels};
 use crate::commands::services;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 async fn load(state: &AppState, id: &ServiceId) -> Result<Option<ServiceView>, String> {
     match view(state, 0, QueryKind::Service(id.clone())).await? {
@@ -218,7 +218,7 @@ pub async fn submit(
             Page::new("Angaben ändern", Nav::Laender, String::new()),
         );
     };
-    let result = match forms::guard(&state, &visit, &form) {
+    let result = match forms::guard(&visit, &form) {
         Ok(actor) => match services::update_details(current.id.clone(), &body(&form, &current)) {
             Ok(parsed) => forms::send(&state, &actor, &form, parsed).await,
             Err(rejection) => Err(Failure::rejected(&rejection)),

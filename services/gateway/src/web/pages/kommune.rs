@@ -25,7 +25,8 @@ use super::super::visit::Visit;
 use super::service_link;
 use crate::authz::{self, Rule};
 use crate::commands::{Parsed, adoptions};
-use crate::routes::{AppState, exports};
+use crate::routes::exports;
+use crate::state::AppState;
 
 /// `GET /kommune?ags=&stichtag=`.
 pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -> Response {
@@ -409,7 +410,7 @@ pub async fn submit(
         || "/kommune".to_owned(),
         |ags| format!("/kommune?ags={ags}"),
     );
-    let result = match forms::guard(&state, &visit, &form) {
+    let result = match forms::guard(&visit, &form) {
         Ok(actor) => match build(&action, &form) {
             Ok((parsed, code)) => forms::send(&state, &actor, &form, parsed)
                 .await

@@ -18,7 +18,8 @@ use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
 use super::{all_services, service_link, title_of};
-use crate::routes::{AppState, exports};
+use crate::routes::exports;
+use crate::state::AppState;
 
 /// Services per page in the lists of those led and joined.
 const ROWS: u32 = 200;

@@ -23,7 +23,7 @@ use super::super::visit::Visit;
 use super::land::{LandData, render};
 use crate::announce;
 use crate::commands::{Parsed, services};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// The cost models a form offers (fixed shares only through the API).
 pub const MODELS: [(&str, &str); 3] = [
@@ -435,7 +435,7 @@ pub async fn submit(
     Path(action): Path<String>,
     form: FormData,
 ) -> Response {
-    let actor = match forms::guard(&state, &visit, &form) {
+    let actor = match forms::guard(&visit, &form) {
         Ok(actor) => actor,
         Err(failure) if failure.status == StatusCode::UNAUTHORIZED => {
             return visit.redirect("/anmelden?weiter=/land", Vec::new());

@@ -1,10 +1,10 @@
 //! `/anmelden` and `/abmelden`: logging in with an API token (the same
 //! tokens the API takes as bearer tokens) and out. A good token sets the
 //! signed session cookie and leads to the page of the principal's kind;
-//! a bad one is counted against the client address (5 a minute, then
-//! 429). Both forms carry a CSRF token.
-
-use std::time::Instant;
+//! every attempt, good or bad, is counted against the client's network
+//! (10 at once, then one every 6 seconds; beyond that 429 with
+//! `Retry-After`), so guessing is slow and a good guess is not told
+//! apart while blocked. Both forms carry a CSRF token.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,7 +17,7 @@ use super::super::markup::{Field, hidden};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::super::{cookies, csrf, session};
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// `GET /anmelden`.
 pub async fn show(State(_state): State<AppState>, visit: Visit, params: Params) -> Response {
@@ -53,6 +53,11 @@ fn render(visit: &Visit, status: StatusCode, next: &str, notice: Option<Notice>)
     visit.page(status, page)
 }
 
+/// The login page again with an error notice.
+fn refuse(visit: &Visit, status: StatusCode, next: &str, text: impl Into<String>) -> Response {
+    render(visit, status, next, Some(Notice::Error(text.into())))
+}
+
 /// Only a path of this site: starts with one `/`, no scheme, no host.
 fn safe_next(next: &str) -> Option<&str> {
     let ok = next.starts_with('/')
@@ -75,29 +80,21 @@ fn home(actor: &Actor) -> &'static str {
 /// `POST /anmelden`.
 pub async fn submit(State(state): State<AppState>, visit: Visit, form: FormData) -> Response {
     let next = form.get("weiter").to_owned();
-    let posted = Some(form.get(csrf::FIELD)).filter(|t| !t.is_empty());
-    if !csrf::check(&state.web.key, visit.csrf_cookie.as_deref(), posted) {
+    if !visit.csrf_ok(form.get(csrf::FIELD)) {
         let text = "Das Formular ist abgelaufen. Bitte melden Sie sich noch einmal an.";
-        return render(
-            &visit,
-            StatusCode::FORBIDDEN,
-            &next,
-            Some(Notice::Error(text.into())),
-        );
+        return refuse(&visit, StatusCode::FORBIDDEN, &next, text);
     }
-    let now = Instant::now();
-    if let Err(wait) = state.web.limiter.check(visit.client, now) {
+    if let Err(wait) = state.web.limiter.check(visit.client) {
+        let seconds = crate::rate_limit::retry_after(wait);
         let text = format!(
-            "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {} Sekunden und versuchen \
-             Sie es dann erneut.",
-            wait.as_secs().max(1)
+            "Zu viele Anmeldeversuche. Bitte warten Sie {seconds} Sekunden und versuchen Sie es \
+             dann erneut."
         );
-        return render(
-            &visit,
-            StatusCode::TOO_MANY_REQUESTS,
-            &next,
-            Some(Notice::Error(text)),
-        );
+        let mut response = refuse(&visit, StatusCode::TOO_MANY_REQUESTS, &next, text);
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        return response;
     }
     let token = form.get("token");
     let tokens = state.tokens.current();
@@ -105,23 +102,12 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, form: FormData)
         .hash_of_valid(token)
         .and_then(|hash| tokens.holder(&hash).map(|(_, a)| (hash.clone(), a.clone())))
     else {
-        state.web.limiter.fail(visit.client, now);
         let text = "Das Zugangstoken ist nicht gültig.";
-        return render(
-            &visit,
-            StatusCode::UNAUTHORIZED,
-            &next,
-            Some(Notice::Error(text.into())),
-        );
+        return refuse(&visit, StatusCode::UNAUTHORIZED, &next, text);
     };
-    state.web.limiter.succeed(visit.client);
-    let claim = session::Claim {
-        token_hash: hash,
-        expires: session::now() + session::LIFETIME_SECONDS,
-    };
-    let cookie = cookies::set(
+    let cookie = cookies::build(
         session::COOKIE,
-        &session::encode(&state.web.key, &claim),
+        session::Claim::new(hash).encode(),
         Some(session::LIFETIME_SECONDS),
         visit.secure,
     );
@@ -133,19 +119,18 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, form: FormData)
     visit.redirect(&target, vec![cookie])
 }
 
-/// `POST /abmelden`: ends the session (the cookie is deleted).
+/// `POST /abmelden`: ends the session, on the server (every session of
+/// the token begun before is refused from now on) and in the browser
+/// (the cookie is deleted).
 pub async fn logout(State(state): State<AppState>, visit: Visit, form: FormData) -> Response {
-    let posted = Some(form.get(csrf::FIELD)).filter(|t| !t.is_empty());
-    if !csrf::check(&state.web.key, visit.csrf_cookie.as_deref(), posted) {
+    if !visit.csrf_ok(form.get(csrf::FIELD)) {
         let text = "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.";
-        return render(
-            &visit,
-            StatusCode::FORBIDDEN,
-            "",
-            Some(Notice::Error(text.into())),
-        );
+        return refuse(&visit, StatusCode::FORBIDDEN, "", text);
     }
-    let cookie = cookies::set(session::COOKIE, "", Some(0), visit.secure);
+    if let Some(claim) = &visit.session {
+        state.web.logouts.end(&claim.token_hash, session::now_ms());
+    }
+    let cookie = cookies::build(session::COOKIE, String::new(), Some(0), visit.secure);
     visit.redirect("/anmelden?erfolg=abgemeldet", vec![cookie])
 }
 

@@ -14,7 +14,7 @@ use efa_proto::views::{CatalogueFilter, ServiceSummary};
 use efa_proto::{Date, QueryKind, QueryReply, ServiceId};
 
 use super::view;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// Every service (up to 1000) with its reuse figures, for titles and for
 /// the choices of the forms.

@@ -21,8 +21,9 @@ use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
 use super::{all_services, service_link, title_of};
+use crate::routes::STALLED_DAYS_DEFAULT;
 use crate::routes::exports;
-use crate::routes::{AppState, STALLED_DAYS_DEFAULT};
+use crate::state::AppState;
 
 /// What the monitor was asked for.
 struct Chosen {

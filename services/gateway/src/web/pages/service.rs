@@ -15,7 +15,7 @@ use super::super::markup::{Field, date_de, escape, euro, land_de, thousands, tim
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// `GET /leistungen/{id}?stichtag=&jahr=`.
 pub async fn show(

@@ -1,0 +1,62 @@
+//! The whole HTTP surface, at the top of the gateway: the API's routes
+//! (`routes`), the web pages (`web`), health, readiness and metrics, and
+//! the layers every request passes (request id and trace span, security
+//! headers, rate limit, metrics, problem documents, the gateway's own
+//! bounds, body limit).
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderValue;
+use axum::http::header::X_CONTENT_TYPE_OPTIONS;
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::problem::{self, ApiError};
+use crate::state::{AppState, BODY_BYTES_MAX};
+
+/// The gateway's routes with all layers. Layers added later wrap the
+/// earlier ones: the body limit is innermost, so its 413 still passes
+/// through `problem::finish` and is counted by `metrics::track`; the rate
+/// limit sits inside the trace span, so its 429 is traced; the request id
+/// is outermost, so the span and everything below carry it.
+pub fn router(state: AppState) -> Router {
+    let pages =
+        crate::web::routes().route_layer(axum::middleware::from_fn(crate::web::csrf::same_origin));
+    let mut api_routes = Router::new();
+    for endpoint in crate::routes::api() {
+        api_routes = api_routes.route(endpoint.path, endpoint.handler);
+    }
+    let router = pages
+        .merge(api_routes)
+        .route("/healthz", get(crate::routes::health::healthz))
+        .route("/readyz", get(crate::routes::health::readyz))
+        .route("/metrics", get(crate::metrics::render));
+    let limiter = state.limiter.clone();
+    let limits = state.limits.clone();
+    router
+        .fallback(not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(RequestBodyLimitLayer::new(BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            crate::overload::bound,
+        ))
+        .layer(axum::middleware::from_fn(problem::finish))
+        .layer(axum::middleware::from_fn(crate::metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            limiter,
+            crate::rate_limit::limit,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(crate::telemetry::layer())
+        .layer(axum::middleware::from_fn(crate::telemetry::request_id))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("Diese Adresse gibt es nicht.".to_owned())
+}

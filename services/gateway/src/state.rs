@@ -1,0 +1,92 @@
+//! The state every handler shares, at the bottom of the gateway so that
+//! the API (`routes`) and the web pages (`web`) both build on it without
+//! importing each other: the NATS client and the bounds of each request
+//! to it, the token table (reloaded from its file), the web pages' keys
+//! and memory, the limiters, and the key that signs commands. The gateway
+//! keeps no domain state of its own.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use efa_proto::{CommandEnvelope, CommandReply, Query, QueryKind, QueryReply, subjects};
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::problem::ApiError;
+
+/// The largest request body accepted: 64 KiB.
+pub const BODY_BYTES_MAX: usize = 64 * 1024;
+
+/// Login attempts allowed at once per client network; then one more
+/// every `LOGIN_ATTEMPT_PERIOD` (10 a minute).
+pub const LOGIN_ATTEMPTS_MAX: u32 = 10;
+pub const LOGIN_ATTEMPT_PERIOD: std::time::Duration = std::time::Duration::from_secs(6);
+
+/// What the web pages keep in memory.
+#[derive(Debug)]
+pub struct WebState {
+    pub key: crate::crypto::SessionKey,
+    /// Login attempts per client network.
+    pub limiter: crate::rate_limit::AddressLimiter,
+    /// Sessions ended by a logout.
+    pub logouts: crate::logouts::Logouts,
+}
+
+impl WebState {
+    pub fn new(key: crate::crypto::SessionKey) -> Self {
+        Self {
+            key,
+            limiter: crate::rate_limit::AddressLimiter::new(
+                LOGIN_ATTEMPTS_MAX,
+                LOGIN_ATTEMPT_PERIOD,
+                crate::rate_limit::CAPACITY,
+            ),
+            logouts: crate::logouts::Logouts::default(),
+        }
+    }
+}
+
+/// What every handler may use.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The bearer token `/metrics` asks for; without one it is not served.
+    pub metrics_token: Option<Arc<str>>,
+    pub nats: async_nats::Client,
+    pub tokens: Arc<crate::token_source::TokenSource>,
+    /// The bound on every command and query sent over NATS.
+    pub request_timeout: Duration,
+    pub metrics: PrometheusHandle,
+    /// The web pages' session key, login limiter and logouts.
+    pub web: Arc<WebState>,
+    /// Requests per client network, on every route.
+    pub limiter: Arc<crate::rate_limit::AddressLimiter>,
+    /// Requests in hand at once and the time limit of each.
+    pub limits: Arc<crate::overload::Limits>,
+    /// Signs every command for the principal this gateway authenticated;
+    /// the ledger takes only commands signed by a key it trusts.
+    pub signer: Arc<efa_trust::SigningKey>,
+}
+
+impl AppState {
+    /// Sends a command to the ledger, signed with the gateway's key.
+    pub async fn command(&self, envelope: &CommandEnvelope) -> Result<CommandReply, ApiError> {
+        crate::telemetry::record_command(envelope);
+        let signed = efa_trust::sign_command(&self.signer, envelope);
+        Ok(
+            efa_runtime::request(&self.nats, subjects::COMMAND, &signed, self.request_timeout)
+                .await?,
+        )
+    }
+
+    /// Asks the projector.
+    pub async fn query(&self, query: &Query) -> Result<QueryReply, ApiError> {
+        Ok(efa_runtime::request(&self.nats, subjects::QUERY, query, self.request_timeout).await?)
+    }
+}
+
+/// Asks the projector; a rejection becomes the error.
+pub async fn ask(state: &AppState, min_seq: u64, kind: QueryKind) -> Result<QueryReply, ApiError> {
+    match state.query(&Query { min_seq, kind }).await? {
+        QueryReply::Rejected(rejection) => Err(ApiError::rejected(rejection)),
+        reply => Ok(reply),
+    }
+}
