@@ -18,6 +18,7 @@ pub mod rejection;
 pub mod reply;
 pub mod service;
 pub mod settlement;
+pub mod statement;
 pub mod subjects;
 pub mod time;
 pub mod trust;

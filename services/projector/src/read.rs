@@ -26,7 +26,7 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
             QueryReply::Catalogue2(catalogue_page(store, &filter, day(as_of)))
         }
         QueryKind::ServiceDetail { service, as_of } => {
-            QueryReply::ServiceDetail(service_detail(store, &service, day(as_of)))
+            QueryReply::ServiceDetail(service_detail(store, &service, as_of, today))
         }
         QueryKind::Land { land, as_of } => QueryReply::Land(land_view(store, land, day(as_of))),
         QueryKind::Reuse { as_of } => {
@@ -68,6 +68,16 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
         QueryKind::Gemeinde { ags, as_of } => {
             QueryReply::Gemeinde(gemeinde(store, ags, day(as_of))?)
         }
+        QueryKind::CostYear {
+            service,
+            year,
+            as_of,
+        } => QueryReply::CostYear(
+            crate::cost_read::cost_year(store, &service, year, as_of, today)?.map(Box::new),
+        ),
+        QueryKind::Statement { land, year, as_of } => QueryReply::Statement(
+            crate::cost_read::statement(store, land, year, as_of, today)?,
+        ),
         paged @ (QueryKind::Services { .. }
         | QueryKind::Rollout2 { .. }
         | QueryKind::Stalled2 { .. }
@@ -129,13 +139,21 @@ fn catalogue(store: &Store) -> Result<CatalogueView, StoreError> {
 }
 
 /// `None` for a service unknown or not announced by `day`.
+/// Without a date asked for, a service announced with a future effective
+/// date is shown as of that date (it exists in the registry already);
+/// asked for a date before its announcement, it does not exist yet.
 fn service_detail(
     store: &Store,
     service: &ServiceId,
-    day: Date,
+    as_of: Option<Date>,
+    today: Date,
 ) -> Option<efa_proto::views::ServiceDetail> {
     let index = store.index();
-    let facts = index.service(service).filter(|f| f.announced_by(day))?;
+    let facts = index.service(service)?;
+    let day = as_of.unwrap_or_else(|| today.max(facts.announced_on()));
+    if !facts.announced_by(day) {
+        return None;
+    }
     let gemeinden = Gemeinden::new(index.gemeinden(None));
     let counted = index.counted_of(service, day);
     Some(views::detail::service_detail(

@@ -146,7 +146,12 @@ impl World {
         use crate::facts::Facts;
         let mut streams: std::collections::BTreeMap<String, Option<Facts>> = Default::default();
         for sealed in ledger.events() {
-            let key = format!("{:?}", sealed.record.event.stream());
+            // A service's closed years are kept with its facts, as the store does.
+            let stream = match sealed.record.event.stream() {
+                StreamId::Settlement(id) => StreamId::Service(id),
+                other => other,
+            };
+            let key = format!("{stream:?}");
             let before = streams.remove(&key).flatten();
             streams.insert(key, crate::evolve::evolve(before, &sealed.record));
         }
