@@ -65,6 +65,9 @@ pub struct CostYearView {
     /// year: with the weights it was settled with), and the others.
     pub sharing: CostSharingView,
     pub model: ModelInForce,
+    /// The weight of every Land the model weighs for the year (for a
+    /// closed year: as settled); empty when the model has none yet.
+    pub weights: Vec<(LandCode, u64)>,
     pub closing: Option<ClosingView>,
     pub as_of: Date,
     /// The ledger sequence the view stands at, and its chain hash.
@@ -114,4 +117,22 @@ pub struct StatementView {
     pub as_of: Date,
     pub seq: u64,
     pub chain_hash: Hash,
+}
+
+/// A Land's weight in percent with five decimals, `.` as the decimal
+/// point: a Königsteiner value as published (its units are 1/100,000
+/// percent), any other weight relative to `weights_sum`, the sum of the
+/// weights of the Länder in the split, rounded half up.
+pub fn weight_percent(model: &CostModel, weight: u64, weights_sum: u128) -> String {
+    let scaled = match model {
+        CostModel::KoenigsteinerSchluessel { .. } => u128::from(weight),
+        _ if weights_sum == 0 => 0,
+        _ => (u128::from(weight) * 10_000_000 * 2 + weights_sum) / (2 * weights_sum),
+    };
+    format!("{}.{:05}", scaled / 100_000, scaled % 100_000)
+}
+
+/// The sum of the weights of the Länder in a split.
+pub fn weights_sum(shares: &[ShareLine]) -> u128 {
+    shares.iter().map(|s| u128::from(s.weight)).sum()
 }

@@ -27,6 +27,7 @@ mod params;
 mod problem;
 mod rate_limit;
 mod routes;
+mod statement_tables;
 mod tables;
 mod token_source;
 mod tokens;

@@ -15,6 +15,7 @@ mod places;
 pub(crate) mod read;
 mod reference;
 mod services;
+mod settlement;
 mod views;
 mod write;
 
@@ -155,6 +156,16 @@ fn service_routes() -> Vec<Endpoint> {
             "/api/v1/services/{id}/costs/{cost_no}/corrections",
             services::correct_cost,
         ),
+        endpoint(
+            M::POST,
+            "/api/v1/services/{id}/closings",
+            settlement::close_year,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/services/{id}/participation-corrections",
+            settlement::correct_participation,
+        ),
     ]
 }
 
@@ -170,7 +181,7 @@ fn view_routes() -> Vec<Endpoint> {
         endpoint(
             M::GET,
             "/api/v1/services/{id}/costs/{year}",
-            views::cost_sharing,
+            settlement::cost_year,
         ),
         endpoint(M::GET, "/api/v1/services/{id}/funnel", views::funnel),
         endpoint(
@@ -183,6 +194,11 @@ fn view_routes() -> Vec<Endpoint> {
             M::GET,
             "/api/v1/lands/{land}/costs/{year}",
             places::land_costs,
+        ),
+        endpoint(
+            M::GET,
+            "/api/v1/lands/{land}/statements/{year}",
+            settlement::statement,
         ),
         endpoint(M::GET, "/api/v1/lands/{land}/rollout", places::rollout),
         endpoint(M::GET, "/api/v1/lands/{land}/stalled", places::stalled),

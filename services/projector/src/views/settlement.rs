@@ -168,6 +168,12 @@ pub fn cost_year(
 ) -> CostYearView {
     let sharing = cost_sharing(service, year, reference);
     let model = model_in_force(service, year, &sharing.split);
+    let weights = match closing_of(service, year) {
+        Some(closing) => closing.settlement.weights.clone(),
+        None => efa_domain::allocation::weights_for(&model.model, year, reference)
+            .map(|(weights, _)| weights.into_iter().collect())
+            .unwrap_or_default(),
+    };
     let closing = closing_of(service, year).map(|closing| ClosingView {
         settlement: closing.settlement.clone(),
         seq: closing.at.seq,
@@ -179,6 +185,7 @@ pub fn cost_year(
     CostYearView {
         sharing,
         model,
+        weights,
         closing,
         as_of: day,
         seq: position.seq,
@@ -190,19 +197,11 @@ pub fn cost_year(
 /// as published (units of 1/100,000 percent), any other weight relative to
 /// the weights of the Länder in the split.
 pub fn weight_percent(model: &CostModel, weight: u64, split: &CostSplit) -> String {
-    let scaled = match model {
-        CostModel::KoenigsteinerSchluessel { .. } => u128::from(weight),
-        _ => {
-            let sum: u128 = split.shares.iter().map(|s| u128::from(s.weight)).sum();
-            if sum == 0 {
-                0
-            } else {
-                // Rounded half up to 1/100,000 percent.
-                (u128::from(weight) * 10_000_000 * 2 + sum) / (2 * sum)
-            }
-        }
-    };
-    format!("{}.{:05}", scaled / 100_000, scaled % 100_000)
+    efa_proto::statement::weight_percent(
+        model,
+        weight,
+        efa_proto::statement::weights_sum(&split.shares),
+    )
 }
 
 fn no_share(land: LandCode) -> ShareLine {
