@@ -277,6 +277,10 @@ fn costs_html(land: LandCode, data: &LandData, own: bool) -> String {
         .map(|year| format!("<a href=\"{action}?jahr={year}#zahlt\">{year}</a>"))
         .collect();
     html.push_str(&format!("<p>Andere Jahre: {}</p>\n", links.join(" · ")));
+    html.push_str(&format!(
+        "<p><a href=\"/laender/{land}/kostenaufstellung?jahr={this_year}\">Kostenaufstellung {this_year} \
+         (druckbar, als CSV und JSON)</a></p>\n"
+    ));
     let Some(costs) = data.costs.as_ref().filter(|c| !c.lines.is_empty()) else {
         html.push_str("<p>Für dieses Jahr fallen keine Kostenanteile an.</p>\n</section>\n");
         return html;

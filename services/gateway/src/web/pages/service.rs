@@ -48,14 +48,16 @@ pub async fn show(
     let sharing = match view(
         &state,
         min_seq,
-        QueryKind::CostSharing {
+        // The costs as of the same date as every other part of the page.
+        QueryKind::CostYear {
             service: id.clone(),
             year,
+            as_of,
         },
     )
     .await
     {
-        Ok(QueryReply::CostSharing(sharing)) => sharing,
+        Ok(QueryReply::CostYear(view)) => view.map(|view| view.sharing),
         _ => None,
     };
     let history_kind = QueryKind::History {
