@@ -254,7 +254,11 @@ pub fn land_costs_with<S: std::ops::Deref<Target = CostSplit>>(
 ) -> LandCostsView {
     let mut lines = Vec::new();
     for service in services {
-        if !service.costs.iter().any(|line| line.year == year) {
+        // Only a Land taking part on a day of the year has a share: the
+        // others are passed over before their split is looked up or made.
+        if !service.costs.iter().any(|line| line.year == year)
+            || !super::settlement::takes_part_in(service, land, year)
+        {
             continue;
         }
         let split = split_of(service);
