@@ -16,6 +16,16 @@ use crate::facts::{
     PopulationFacts, ServiceFacts, StepFact,
 };
 
+/// The stream whose facts an event of `stream` changes: a service's
+/// closed years are kept with the service's facts, under one key, so that
+/// a batch holding both sees one entry.
+pub fn facts_stream(stream: efa_proto::StreamId) -> efa_proto::StreamId {
+    match stream {
+        efa_proto::StreamId::Settlement(id) => efa_proto::StreamId::Service(id),
+        other => other,
+    }
+}
+
 /// The facts of the event's stream after `record`; `None` when the stream
 /// has no facts (an event about something never announced or registered).
 pub fn evolve(before: Option<Facts>, record: &EventRecord) -> Option<Facts> {
@@ -326,7 +336,9 @@ pub fn history_links(event: &Event) -> HistoryLinks {
         adoption: None,
     };
     match event.stream() {
-        efa_proto::StreamId::Service(id) => links.services.push(id),
+        efa_proto::StreamId::Service(id) | efa_proto::StreamId::Settlement(id) => {
+            links.services.push(id)
+        }
         efa_proto::StreamId::Gemeinde(ags) => links.gemeinden.push(ags),
         efa_proto::StreamId::Adoption(service, ags) => {
             links.services.push(service.clone());

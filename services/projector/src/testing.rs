@@ -147,10 +147,7 @@ impl World {
         let mut streams: std::collections::BTreeMap<String, Option<Facts>> = Default::default();
         for sealed in ledger.events() {
             // A service's closed years are kept with its facts, as the store does.
-            let stream = match sealed.record.event.stream() {
-                StreamId::Settlement(id) => StreamId::Service(id),
-                other => other,
-            };
+            let stream = crate::evolve::facts_stream(sealed.record.event.stream());
             let key = format!("{stream:?}");
             let before = streams.remove(&key).flatten();
             streams.insert(key, crate::evolve::evolve(before, &sealed.record));
