@@ -556,3 +556,257 @@ mod tests {
         );
     }
 }
+
+/// Property test: random commands, decided by the domain as the ledger
+/// would, then projected. Until an explicit correction is recorded, the
+/// closed year's split equals the settled one and shows no supplement;
+/// afterwards each Land's supplement is its share now minus its settled
+/// share, to the cent, and every correction is listed.
+#[cfg(test)]
+mod properties {
+    use std::collections::{BTreeMap, HashMap};
+
+    use efa_domain::allocation::ReferenceData;
+    use efa_domain::{Ctx, Related, StreamState, decide, evolve, related_streams};
+    use efa_proto::{
+        Actor, AnnounceService, Cents, Channel, CloseYear, Command, CommandEnvelope, CommandId,
+        CorrectCost, CorrectParticipation, CostCategory, CostModel, Date, Event, JoinService,
+        LandCode, LeaveService, ParticipationChange, Reifegrad, ReportCost, ServiceStatus,
+        Settlement, StreamId, Timestamp,
+    };
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::testing::{Ledger, World, service_id};
+
+    const CLOSED: u16 = 2024;
+    const ACTORS: [&str; 4] = ["land:01", "land:16", "land:09", "admin"];
+
+    /// 2025-11-30, as the domain's tests use.
+    fn ctx() -> Ctx {
+        Ctx {
+            now: Timestamp::from_micros(1_764_460_800_000_000),
+        }
+    }
+
+    #[derive(Default)]
+    struct Registry {
+        states: HashMap<StreamId, StreamState>,
+        ledger: Ledger,
+        line_years: BTreeMap<u32, u16>,
+    }
+
+    impl Registry {
+        fn run(&mut self, actor: &str, command: Command, effective: Date) -> Option<Vec<Event>> {
+            let envelope = CommandEnvelope {
+                command_id: CommandId([5; 16]),
+                actor: Actor::parse(actor).unwrap(),
+                expected_version: None,
+                effective: Some(effective),
+                command,
+            };
+            let stream = envelope.command.stream();
+            let state = self.states.get(&stream).cloned().unwrap_or_default();
+            let related = related_streams(&envelope)
+                .into_iter()
+                .map(|id| {
+                    let s = self.states.get(&id).cloned().unwrap_or_default();
+                    (id, s)
+                })
+                .collect();
+            let events = decide(&state, &Related::new(related), &envelope, &ctx()).ok()?;
+            let mut next = state;
+            for event in &events {
+                next = evolve(next, event, effective);
+                if let Event::CostReported(r) = event {
+                    self.line_years.insert(r.cost_no, r.year);
+                }
+                self.ledger
+                    .push_dated(effective, ctx().now.date(), event.clone());
+            }
+            self.states.insert(stream, next);
+            Some(events)
+        }
+
+        fn service(&self) -> crate::facts::ServiceFacts {
+            World::replay(&self.ledger).service("aaa-service").clone()
+        }
+    }
+
+    fn model() -> CostModel {
+        CostModel::FixedShares {
+            weights: vec![
+                (LandCode::new(1).unwrap(), 5),
+                (LandCode::new(9).unwrap(), 3),
+                (LandCode::new(16).unwrap(), 2),
+                (LandCode::new(5).unwrap(), 7),
+            ],
+        }
+    }
+
+    fn on(text: &str) -> Date {
+        Date::parse(text).unwrap()
+    }
+
+    /// The service, Thüringen and Bayern in, 2024's costs, 2024 closed
+    /// with the split the views show; the settled shares.
+    fn closed_registry() -> (Registry, Vec<(LandCode, Cents)>) {
+        let mut registry = Registry::default();
+        let announce = AnnounceService {
+            service: service_id("aaa-service"),
+            title: "Leistung".into(),
+            lead: LandCode::new(1).unwrap(),
+            ozg_id: None,
+            leika: vec![],
+            themenfeld: "Familie".into(),
+            provider: "Dataport".into(),
+            channel: Channel::EfaMarktplatz,
+            cost_model: model(),
+            status: ServiceStatus::Available,
+            reifegrad: Reifegrad::new(2).unwrap(),
+        };
+        registry
+            .run(
+                "land:01",
+                Command::AnnounceService(announce),
+                on("2020-01-01"),
+            )
+            .unwrap();
+        for (code, day) in [(16, "2021-05-01"), (9, "2024-03-01")] {
+            let join = Command::JoinService(JoinService {
+                service: service_id("aaa-service"),
+                land: LandCode::new(code).unwrap(),
+            });
+            registry
+                .run(&format!("land:{code:02}"), join, on(day))
+                .unwrap();
+        }
+        for amount in [12_345_678, 9_876_543] {
+            let report = Command::ReportCost(ReportCost {
+                service: service_id("aaa-service"),
+                year: CLOSED,
+                category: CostCategory::Operation,
+                amount: Cents(amount),
+                note: String::new(),
+            });
+            registry.run("land:01", report, on("2025-01-15")).unwrap();
+        }
+        let split = own_split(&registry.service(), CLOSED, &ReferenceData::default());
+        let shares: Vec<(LandCode, Cents)> =
+            split.shares.iter().map(|s| (s.land, s.cents)).collect();
+        let close = Command::CloseYear(CloseYear {
+            service: service_id("aaa-service"),
+            year: CLOSED,
+            settlement: Settlement {
+                model: model(),
+                weights_source: split.weights_source.clone(),
+                weights: efa_domain::allocation::weights_for(
+                    &model(),
+                    CLOSED,
+                    &ReferenceData::default(),
+                )
+                .unwrap()
+                .0
+                .into_iter()
+                .collect(),
+                total: split.total,
+                shares: shares.clone(),
+                unallocated: split.unallocated,
+                cost_lines: vec![1, 2],
+                based_on_seq: 5,
+                based_on_hash: [0; 32],
+            },
+        });
+        registry.run("admin", close, on("2025-02-01")).unwrap();
+        (registry, shares)
+    }
+
+    fn command(kind: u8, land_no: u8, amount: u32, cost_no: u8) -> Command {
+        let service = service_id("aaa-service");
+        let land = LandCode::new(land_no % 16 + 1).unwrap();
+        match kind % 6 {
+            0 => Command::JoinService(JoinService { service, land }),
+            1 => Command::LeaveService(LeaveService { service, land }),
+            2 => Command::CorrectParticipation(CorrectParticipation {
+                service,
+                land,
+                change: if amount.is_multiple_of(2) {
+                    ParticipationChange::Join
+                } else {
+                    ParticipationChange::Leave
+                },
+                reason: "Berichtigung".into(),
+            }),
+            3 => Command::ReportCost(ReportCost {
+                service,
+                year: 2023 + u16::from(cost_no % 3),
+                category: CostCategory::Operation,
+                amount: Cents(i64::from(amount % 1_000_000) + 1),
+                note: "Nachmeldung".into(),
+            }),
+            _ => Command::CorrectCost(CorrectCost {
+                service,
+                cost_no: u32::from(cost_no % 6),
+                amount: Cents(i64::from(amount % 1_000_000)),
+                reason: "Gutschrift".into(),
+            }),
+        }
+    }
+
+    fn touches_closed_year(registry: &Registry, event: &Event, effective: Date) -> bool {
+        match event {
+            Event::ParticipationCorrected { .. } => effective.year() <= i32::from(CLOSED),
+            Event::CostCorrected { cost_no, .. } => {
+                registry.line_years.get(cost_no) == Some(&CLOSED)
+            }
+            Event::CostReported(r) => r.year == CLOSED,
+            _ => false,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn a_closed_year_shows_a_supplement_only_for_explicit_corrections(
+            steps in proptest::collection::vec(
+                (any::<u8>(), any::<u8>(), any::<u32>(), any::<u8>(), 0usize..4, 0i32..2160),
+                1..40,
+            )
+        ) {
+            let (mut registry, settled) = closed_registry();
+            let mut corrections = 0;
+            for (kind, land_no, amount, cost_no, actor, offset) in steps {
+                let effective = Date::try_from(on("2020-01-01").days_since_epoch() + offset).unwrap();
+                let command = command(kind, land_no, amount, cost_no);
+                if let Some(events) = registry.run(ACTORS[actor], command, effective) {
+                    corrections += events
+                        .iter()
+                        .filter(|e| touches_closed_year(&registry, e, effective))
+                        .count();
+                }
+                let service = registry.service();
+                let view = cost_year(&service, CLOSED, &ReferenceData::default(), ctx().now.date(), Position { seq: 0, hash: [0; 32] });
+                let closing = view.closing.expect("the year is closed");
+                let now: BTreeMap<LandCode, Cents> = view.sharing.split.shares.iter().map(|s| (s.land, s.cents)).collect();
+                prop_assert_eq!(closing.corrections.len(), corrections);
+                if corrections == 0 {
+                    prop_assert!(closing.supplements.is_empty(), "{:?}", closing.supplements);
+                    prop_assert_eq!(now.into_iter().collect::<Vec<_>>(), settled.clone());
+                } else {
+                    for line in &closing.supplements {
+                        let was = settled.iter().find(|(l, _)| *l == line.land).map_or(Cents(0), |(_, c)| *c);
+                        let is = now.get(&line.land).copied().unwrap_or(Cents(0));
+                        prop_assert_eq!((line.settled, line.now), (was, is));
+                        prop_assert_eq!(line.difference.0, is.0 - was.0);
+                    }
+                    // A Land without a supplement pays what was settled.
+                    for (land, was) in &settled {
+                        if closing.supplements.iter().all(|s| s.land != *land) {
+                            prop_assert_eq!(now.get(land).copied().unwrap_or(Cents(0)), *was);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! lead Land or the administration may record afterwards. "Today" is
 //! 2025-11-30, so 2024 may be closed and 2025 may not.
 
+use efa_domain::{Ctx, Related, decide, related_streams};
 use efa_proto::*;
 
 use crate::*;
@@ -406,4 +407,46 @@ fn costs_of_a_closed_year_are_corrections_by_the_lead_with_a_reason() {
         reason: "Gutschrift des Dienstleisters".into(),
     });
     assert!(when(&with_2024_closed(), "land:04", correction, None).is_ok());
+}
+
+#[test]
+fn early_in_a_year_a_land_still_may_not_leave_into_the_closed_one_before() {
+    // 2026-01-15: 92 days back reach into 2025, which is closed.
+    let now = Ctx {
+        now: Timestamp::from_micros(1_768_435_200_000_000),
+    };
+    let mut given = history();
+    given.push((
+        Event::YearClosed {
+            service: elterngeld(),
+            year: 2025,
+            settlement: settlement(&[("04", 60_000), ("16", 40_000)], 0, &[1]),
+        },
+        "2026-01-10",
+    ));
+    let envelope = |effective: &str| CommandEnvelope {
+        command_id: CommandId([8; 16]),
+        actor: actor("land:16"),
+        expected_version: None,
+        effective: Some(date(effective)),
+        command: leave("16"),
+    };
+    let decide_on = |effective: &str| {
+        let envelope = envelope(effective);
+        let related = related_streams(&envelope)
+            .into_iter()
+            .map(|id| (id.clone(), state_of(&given, &id)))
+            .collect();
+        decide(
+            &state_of(&given, &envelope.command.stream()),
+            &Related::new(related),
+            &envelope,
+            &now,
+        )
+    };
+    assert_eq!(
+        decide_on("2025-12-01"),
+        Err(Rejection::YearClosed { year: 2025 })
+    );
+    assert!(decide_on("2026-01-01").is_ok());
 }
