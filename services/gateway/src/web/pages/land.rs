@@ -181,14 +181,22 @@ async fn load(
         QueryReply::Land2(land_page) => land_page,
         _ => return Err(super::super::UNAVAILABLE.to_owned()),
     };
-    let (costs, costs_more) =
-        match view(state, min_seq, QueryKind::LandCosts2 { land, year, page }).await {
+    let (costs, costs_more) = match as_of {
+        // As of a date, the costs too: from the statement, which takes one.
+        Some(_) => match view(state, min_seq, QueryKind::Statement { land, year, as_of }).await {
+            Ok(QueryReply::Statement(statement)) => {
+                (Some(super::statement::as_land_costs(&statement)), false)
+            }
+            _ => (None, false),
+        },
+        None => match view(state, min_seq, QueryKind::LandCosts2 { land, year, page }).await {
             Ok(QueryReply::LandCosts2(costs)) => (
                 Some(exports::land_costs_view(&costs)),
                 costs.next_offset.is_some(),
             ),
             _ => (None, false),
-        };
+        },
+    };
     let services = all_services(state, min_seq, as_of).await?;
     Ok(LandData {
         view: exports::land_view(&land_page),
