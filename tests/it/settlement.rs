@@ -184,6 +184,18 @@ async fn a_closed_year_stays_as_settled_and_a_correction_shows_as_a_supplement()
     let sum: i64 = supplements.iter().map(|s| cents(&s["difference"])).sum();
     assert_eq!(sum, 0, "the amount did not change, only who pays it");
 
+    // The service page shows the closing, the supplements and the correction.
+    let page = get(
+        &system,
+        &format!("/leistungen/{SERVICE}?jahr=2023&seq={seq}"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(page.contains("Nachträge seit der Abrechnung"), "{page}");
+    assert!(page.contains("Austritt laut Vertrag"), "{page}");
+
     // Thüringen's statement: the settled share, the supplement, the figures of the CSV.
     let statement = json_of(
         &system,

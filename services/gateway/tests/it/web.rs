@@ -359,6 +359,11 @@ async fn every_page_renders_for_the_public() {
             "41 Leistungen",
         ),
         ("/leistungen/wohngeld?jahr=2023", "Kostenaufteilung 2023"),
+        (
+            "/leistungen/wohngeld?jahr=2023",
+            "Für 2023 gilt das Kostenmodell „Königsteiner Schlüssel 2016“ (seit der Ankündigung), \
+             Schlüsseljahr 2016",
+        ),
         ("/laender", "Thüringen"),
         ("/laender/16", "Kostenanteile Thüringen"),
         (

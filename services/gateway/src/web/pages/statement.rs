@@ -10,7 +10,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use efa_proto::statement::{StatementLine, StatementView};
+use efa_proto::statement::{CostYearView, StatementLine, StatementView};
 use efa_proto::views::{LandCostLine, LandCostsView};
 use efa_proto::{Cents, LandCode, QueryKind, QueryReply};
 
@@ -221,4 +221,68 @@ pub fn as_land_costs(statement: &StatementView) -> LandCostsView {
         total: Cents(lines.iter().map(|line| line.share.cents.0).sum()),
         lines,
     }
+}
+
+/// Under a service's split of a year: the model that applied to the year
+/// and since when, and, for a closed year, the closing and the
+/// supplements per Land since.
+pub fn year_notes(view: &CostYearView) -> String {
+    let model = &view.model;
+    let mut html = format!(
+        "<section aria-labelledby=\"jahresabrechnung\">\n<h3 id=\"jahresabrechnung\">Kostenmodell und Abrechnung {}</h3>\n<p>Für {} gilt das Kostenmodell „{}“",
+        view.sharing.year,
+        view.sharing.year,
+        escape(&model.model.label_de())
+    );
+    match model.since {
+        Some(since) => html.push_str(&format!(" (seit der Änderung zum {})", date_de(since))),
+        None => html.push_str(" (seit der Ankündigung)"),
+    }
+    if let Some(key_year) = model.key_year {
+        html.push_str(&format!(", Schlüsseljahr {key_year}"));
+    }
+    html.push_str(&format!(
+        ". Stand: {}, Ledger-Sequenz {}.</p>\n",
+        date_de(view.as_of),
+        view.seq
+    ));
+    let Some(closing) = &view.closing else {
+        html.push_str("<p>Das Jahr ist nicht abgerechnet.</p>\n</section>\n");
+        return html;
+    };
+    html.push_str(&format!(
+        "<p>Abgerechnet (Jahresabrechnung, Sequenz {}) über {}; beruht auf dem Ledger bis Sequenz {}, Kettenhash <code>{}</code>.</p>\n",
+        closing.seq,
+        euro(closing.settlement.total),
+        closing.settlement.based_on_seq,
+        hex::encode(closing.settlement.based_on_hash)
+    ));
+    if closing.supplements.is_empty() {
+        html.push_str("<p>Keine Nachträge.</p>\n");
+    } else {
+        html.push_str("<table>\n<caption>Nachträge seit der Abrechnung</caption>\n<thead><tr><th scope=\"col\">Land</th>\
+            <th scope=\"col\" class=\"zahl\">Abgerechnet</th><th scope=\"col\" class=\"zahl\">Jetzt</th>\
+            <th scope=\"col\" class=\"zahl\">Nachtrag</th></tr></thead>\n<tbody>\n");
+        for line in &closing.supplements {
+            html.push_str(&format!(
+                "<tr><th scope=\"row\">{}</th><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td></tr>\n",
+                escape(&land_de(line.land)),
+                euro(line.settled),
+                euro(line.now),
+                euro(line.difference)
+            ));
+        }
+        html.push_str("</tbody>\n</table>\n");
+    }
+    for correction in &closing.corrections {
+        html.push_str(&format!(
+            "<p>Berichtigung (Sequenz {}, wirksam {}): {} – {}</p>\n",
+            correction.seq,
+            date_de(correction.effective),
+            escape(&correction.what_de),
+            escape(&correction.reason)
+        ));
+    }
+    html.push_str("</section>\n");
+    html
 }
