@@ -429,6 +429,7 @@ fn place_read_operation(path: &str) -> Option<Op> {
             "Kostenanteile eines Landes in einem Jahr",
             "LandCosts",
         )
+        .query(&["as_of"])
         .csv(&[])
         .paged(false),
         "/api/v1/lands/{land}/statements/{year}" => get(

@@ -267,3 +267,25 @@ impl From<&StatementView> for StatementJson {
         }
     }
 }
+
+/// The lines of a statement as a Land's cost view shows them: the share
+/// computed for the statement's date, per service the Land took part in.
+pub fn land_costs_of(statement: &StatementView) -> efa_proto::views::LandCostsView {
+    let lines: Vec<efa_proto::views::LandCostLine> = statement
+        .lines
+        .iter()
+        .filter(|line| line.share.days > 0)
+        .map(|line| efa_proto::views::LandCostLine {
+            service: line.service.clone(),
+            title: line.title.clone(),
+            share: line.share.clone(),
+            service_total: line.service_total,
+        })
+        .collect();
+    efa_proto::views::LandCostsView {
+        land: statement.land,
+        year: statement.year,
+        total: efa_proto::Cents(lines.iter().map(|line| line.share.cents.0).sum()),
+        lines,
+    }
+}

@@ -6,7 +6,7 @@
 //! participation.
 
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use efa_proto::statement::{CostYearView, StatementView};
 use efa_proto::{
     CheckpointRequest, CloseYear, Command, CorrectParticipation, LandCode, LedgerCheckpoint,
@@ -211,4 +211,41 @@ pub async fn correct_participation(
     let parsed = correction(service.clone(), &body).map_err(ApiError::rejected)?;
     let location = format!("/api/v1/services/{service}/participations");
     submit(&state, headers, parsed, Created::at(location)).await
+}
+
+/// `GET /api/v1/lands/{land}/costs/{year}?as_of=`: what the Land owes as
+/// of a date, from its statement as of that date, in the shape and pages
+/// of the Land's cost view.
+pub async fn land_costs_as_of(
+    state: &AppState,
+    query: &ReadQuery,
+    (land, year): (LandCode, u16),
+    as_of: efa_proto::Date,
+) -> Result<Response, ApiError> {
+    let format = query.format()?;
+    let statement = statement_view(state, query.min_seq()?, land, year, Some(as_of)).await?;
+    let mut view = crate::dto::statement::land_costs_of(&statement);
+    if format == crate::params::Format::Csv && !crate::paging::asks_for_a_page(query) {
+        return Ok(crate::tables::land_costs(&view).into_response());
+    }
+    let page = crate::paging::page(query)?;
+    let lines_total = u32::try_from(view.lines.len()).unwrap_or(u32::MAX);
+    let start = page.offset.min(lines_total);
+    let end = start.saturating_add(page.limit).min(lines_total);
+    view.lines = view.lines[start as usize..end as usize].to_vec();
+    if format == crate::params::Format::Csv {
+        return Ok(crate::tables::land_costs(&view).into_response());
+    }
+    let next_offset = (end < lines_total).then_some(end);
+    let path = format!("/api/v1/lands/{land}/costs/{year}");
+    let next = next_offset.map(|offset| query.link_with(&path, "offset", &offset.to_string()));
+    let extra = [
+        ("lines_total", lines_total.into()),
+        ("next_offset", next_offset.into()),
+    ];
+    Ok(crate::paging::json(
+        crate::dto::costs::LandCostsJson::from(&view),
+        next,
+        &extra,
+    ))
 }

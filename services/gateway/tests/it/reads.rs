@@ -316,6 +316,21 @@ async fn cost_sharing_shows_exact_values_cents_and_euros() {
     let body = harness.get_json("/api/v1/lands/01/costs/2023").await;
     assert_eq!(body["total"], json!({"cents": -41_858, "euros": "-418.58"}));
     assert_eq!(body["lines"][0]["share"]["land_name"], "Schleswig-Holstein");
+    next(&mut queries).await;
+
+    // As of a date: the lines of the Land's statement as of that date.
+    let body = harness
+        .get_json("/api/v1/lands/01/costs/2023?as_of=2024-06-30")
+        .await;
+    let kind = QueryKind::Statement {
+        land: land(1),
+        year: 2023,
+        as_of: Some(efa_proto::Date::parse("2024-06-30").unwrap()),
+    };
+    assert_eq!(next(&mut queries).await.kind, kind);
+    assert_eq!(body["total"], json!({"cents": 41_858, "euros": "418.58"}));
+    assert_eq!(body["lines_total"], 1);
+    assert_eq!(body["next"], json!(null));
 }
 
 #[tokio::test]

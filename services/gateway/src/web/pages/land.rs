@@ -184,9 +184,10 @@ async fn load(
     let (costs, costs_more) = match as_of {
         // As of a date, the costs too: from the statement, which takes one.
         Some(_) => match view(state, min_seq, QueryKind::Statement { land, year, as_of }).await {
-            Ok(QueryReply::Statement(statement)) => {
-                (Some(super::statement::as_land_costs(&statement)), false)
-            }
+            Ok(QueryReply::Statement(statement)) => (
+                Some(crate::dto::statement::land_costs_of(&statement)),
+                false,
+            ),
             _ => (None, false),
         },
         None => match view(state, min_seq, QueryKind::LandCosts2 { land, year, page }).await {

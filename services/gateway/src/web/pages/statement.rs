@@ -11,7 +11,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::statement::{CostYearView, StatementLine, StatementView};
-use efa_proto::views::{LandCostLine, LandCostsView};
 use efa_proto::{Cents, LandCode, QueryKind, QueryReply};
 
 use super::super::layout::{Nav, Notice, Page};
@@ -199,28 +198,6 @@ fn body(statement: &StatementView, stichtag: &str) -> String {
         ),
     ));
     html
-}
-
-/// The lines of a statement as the Land page's cost table shows them: the
-/// share computed for the date, per service.
-pub fn as_land_costs(statement: &StatementView) -> LandCostsView {
-    let lines: Vec<LandCostLine> = statement
-        .lines
-        .iter()
-        .filter(|line| line.share.days > 0)
-        .map(|line| LandCostLine {
-            service: line.service.clone(),
-            title: line.title.clone(),
-            share: line.share.clone(),
-            service_total: line.service_total,
-        })
-        .collect();
-    LandCostsView {
-        land: statement.land,
-        year: statement.year,
-        total: Cents(lines.iter().map(|line| line.share.cents.0).sum()),
-        lines,
-    }
 }
 
 /// Under a service's split of a year: the model that applied to the year
