@@ -8,6 +8,7 @@ use crate::ids::{Ags, CommandId, KreisKey, LandCode, OperatorId, ServiceId};
 use crate::money::Cents;
 use crate::participant::{AdoptionStage, CostCategory, Population, Region};
 use crate::service::{Channel, CostModel, Reifegrad, ServiceStatus};
+use crate::settlement::{CloseYear, CorrectParticipation};
 use crate::time::Date;
 
 /// A command with everything the ledger needs to decide and to record it.
@@ -47,6 +48,8 @@ pub enum Command {
     WithdrawAdoption(WithdrawAdoption),
     PublishAllocationKey(PublishAllocationKey),
     PublishPopulation(PublishPopulation),
+    CloseYear(CloseYear),
+    CorrectParticipation(CorrectParticipation),
 }
 
 impl Command {
@@ -75,6 +78,8 @@ impl Command {
             Self::WithdrawAdoption(c) => adoption(&c.service, c.ags),
             Self::PublishAllocationKey(c) => StreamId::AllocationKey(c.year),
             Self::PublishPopulation(c) => StreamId::Population(c.reference_date),
+            Self::CloseYear(c) => StreamId::Settlement(c.service.clone()),
+            Self::CorrectParticipation(c) => service(&c.service),
         }
     }
 
@@ -101,6 +106,8 @@ impl Command {
             Self::WithdrawAdoption(_) => "withdraw_adoption",
             Self::PublishAllocationKey(_) => "publish_allocation_key",
             Self::PublishPopulation(_) => "publish_population",
+            Self::CloseYear(_) => "close_year",
+            Self::CorrectParticipation(_) => "correct_participation",
         }
     }
 }
@@ -284,6 +291,8 @@ pub enum StreamId {
     AllocationKey(u16),
     /// Population figures of one reference date.
     Population(Date),
+    /// The closed years (Jahresabrechnungen) of one service.
+    Settlement(ServiceId),
 }
 
 impl StreamId {
@@ -302,6 +311,7 @@ impl StreamId {
             Self::Adoption(id, ags) => format!("adoption.{id}.{ags}"),
             Self::AllocationKey(year) => format!("key.{year}"),
             Self::Population(date) => format!("population.{date}"),
+            Self::Settlement(id) => format!("settlement.{id}"),
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::ids::{Ags, CommandId, EventId, KreisKey, LandCode, OperatorId, Servic
 use crate::money::Cents;
 use crate::participant::{AdoptionStage, CostCategory, Population, Region};
 use crate::service::{Channel, CostModel, Reifegrad, ServiceStatus};
+use crate::settlement::{ParticipationChange, Settlement};
 use crate::time::{Date, Timestamp};
 
 /// A recorded fact. Its effective date is the record's `effective`.
@@ -100,6 +101,20 @@ pub enum Event {
         reference_date: Date,
         figures: Vec<(LandCode, u64)>,
     },
+    /// A service's year was closed with this split (Jahresabrechnung).
+    YearClosed {
+        service: ServiceId,
+        year: u16,
+        settlement: Settlement,
+    },
+    /// An explicit correction of a Land's participation, effective on the
+    /// record's date, by the lead Land or the administration.
+    ParticipationCorrected {
+        service: ServiceId,
+        land: LandCode,
+        change: ParticipationChange,
+        reason: String,
+    },
 }
 
 impl Event {
@@ -115,7 +130,9 @@ impl Event {
             | Self::ServiceRetired { service: id, .. }
             | Self::LandJoined { service: id, .. }
             | Self::LandLeft { service: id, .. }
-            | Self::CostCorrected { service: id, .. } => service(id),
+            | Self::CostCorrected { service: id, .. }
+            | Self::ParticipationCorrected { service: id, .. } => service(id),
+            Self::YearClosed { service, .. } => StreamId::Settlement(service.clone()),
             Self::GemeindeRegistered { ags, .. }
             | Self::GemeindeRenamed { ags, .. }
             | Self::GemeindeMerged { ags, .. }
@@ -156,6 +173,8 @@ impl Event {
             Self::AdoptionWithdrawn { .. } => "AdoptionWithdrawn",
             Self::AllocationKeyPublished { .. } => "AllocationKeyPublished",
             Self::PopulationPublished { .. } => "PopulationPublished",
+            Self::YearClosed { .. } => "YearClosed",
+            Self::ParticipationCorrected { .. } => "ParticipationCorrected",
         }
     }
 }

@@ -17,6 +17,8 @@ pub mod query;
 pub mod rejection;
 pub mod reply;
 pub mod service;
+pub mod settlement;
+pub mod statement;
 pub mod subjects;
 pub mod time;
 pub mod trust;
@@ -38,6 +40,7 @@ pub use query::{
 pub use rejection::{ForbiddenReason, Rejection};
 pub use reply::{Accepted, CommandReply, EventsPage, ReadEvents, ReadReply};
 pub use service::{Channel, CostModel, Reifegrad, ServiceStatus};
+pub use settlement::{CloseYear, CorrectParticipation, ParticipationChange, Settlement};
 pub use time::{Date, Timestamp};
 pub use trust::{
     CheckpointRequest, LedgerCheckpoint, SignedCheckpoint, SignedCommand, SignedEventsPage,

@@ -101,6 +101,19 @@ pub enum QueryKind {
     },
     /// Reuse across Germany with a page of the lead-only services.
     Reuse2 { as_of: Option<Date>, page: Page },
+    /// A service's costs of a year as of a date, with the model in force
+    /// for the year, its closing and the supplements since.
+    CostYear {
+        service: ServiceId,
+        year: u16,
+        as_of: Option<Date>,
+    },
+    /// A Land's statement of a year (Kostenaufstellung), as of a date.
+    Statement {
+        land: LandCode,
+        year: u16,
+        as_of: Option<Date>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -126,6 +139,8 @@ pub enum QueryReply {
     Land2(LandPage),
     LandCosts2(LandCostsPage),
     Reuse2(ReusePage),
+    CostYear(Option<Box<crate::statement::CostYearView>>),
+    Statement(crate::statement::StatementView),
 }
 
 /// One municipality and its adoptions, as of a date.

@@ -105,6 +105,15 @@ pub enum Rejection {
     /// The signer may not vouch for this principal.
     #[error("signer key {key_id} may not vouch for {principal}")]
     SignerNotAllowed { key_id: String, principal: String },
+    /// The change would alter a year that is closed (Jahresabrechnung);
+    /// only an explicit correction by the lead Land or the administration
+    /// may, where the rules allow it.
+    #[error("year {year} is closed")]
+    YearClosed { year: u16 },
+    /// The effective date lies further back than the actor may date this
+    /// change itself; `earliest` is the first day it may name.
+    #[error("effective date before {earliest}")]
+    TooFarBack { earliest: crate::time::Date },
 }
 
 impl Rejection {
@@ -128,6 +137,8 @@ impl Rejection {
             Self::UnknownSigner { .. } => "unknown-signer",
             Self::BadSignature { .. } => "bad-signature",
             Self::SignerNotAllowed { .. } => "signer-not-allowed",
+            Self::YearClosed { .. } => "year-closed",
+            Self::TooFarBack { .. } => "too-far-back",
         }
     }
 

@@ -1,11 +1,13 @@
-//! Three journeys in headless Chromium, driven through chromedriver, over
+//! Four journeys in headless Chromium, driven through chromedriver, over
 //! the whole system with the demo loaded: (a) Bremen logs in, announces a
 //! service and reports its costs, and finds both on the service page;
 //! (b) Erfurt logs in, requests that service and reports it live;
 //! (c) KIV Thüringen watches the rollout monitor: the coverage of
 //! Erfurt's Kreis for the new service appears with Erfurt's step, the
 //! stalled list shows the demo's stalled rollouts, and the Kreis table
-//! downloads as CSV. Checks read what the pages show.
+//! downloads as CSV; (d) Thüringen opens its Kostenaufstellung for 2023
+//! from its Land page and downloads it as CSV: the figures on the page
+//! and in the file equal the API's. Checks read what the pages show.
 //!
 //! Without Chromium the test prints why and passes, except under CI
 //! (`CI` set), where a missing browser fails it: `ops/test.sh` installs
@@ -222,6 +224,92 @@ async fn kiv_monitor_after(session: &Session, base: &str, downloads: &Path) {
     assert!(csv.contains("Erfurt") && csv.contains(SERVICE_ID), "{csv}");
 }
 
+/// German euros as the page shows them: `1.234,56 €`.
+fn euro_de(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let euros = (cents.abs() / 100).to_string();
+    let mut grouped = String::new();
+    for (i, digit) in euros.chars().enumerate() {
+        if i > 0 && (euros.len() - i).is_multiple_of(3) {
+            grouped.push('.');
+        }
+        grouped.push(digit);
+    }
+    format!("{sign}{grouped},{:02} €", cents.abs() % 100)
+}
+
+/// Euros as the CSV writes them: `1234,56`.
+fn euro_csv(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{},{:02}", cents.abs() / 100, cents.abs() % 100)
+}
+
+async fn thueringen_reads_its_statement(
+    session: &Session,
+    system: &System,
+    token: &str,
+    downloads: &Path,
+) {
+    let base = &system.base;
+    login(session, base, token).await;
+    session.open(&format!("{base}/land?jahr=2023")).await;
+    session
+        .click("a[href*='kostenaufstellung?jahr=2023']")
+        .await;
+    let text = session.text().await;
+    assert!(text.contains("Kostenaufstellung Thüringen 2023"), "{text}");
+    let api: serde_json::Value = system
+        .http
+        .get(format!("{base}/api/v1/lands/16/statements/2023"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lines = api["lines"].as_array().unwrap();
+    assert!(
+        !lines.is_empty(),
+        "Thüringen takes part in services with 2023 costs"
+    );
+    for line in lines {
+        let service = line["service"].as_str().unwrap();
+        let cell = session
+            .find(&format!(
+                "tr[data-leistung='{service}'] td[data-feld='anteil']"
+            ))
+            .await;
+        let cents = line["share"]["amount"]["cents"].as_i64().unwrap();
+        assert_eq!(session.text_of(&cell).await, euro_de(cents), "{service}");
+    }
+    let total = api["total"]["cents"].as_i64().unwrap();
+    let cell = session.find("td[data-feld='summe']").await;
+    assert_eq!(session.text_of(&cell).await, euro_de(total));
+    let sequence = session.find("#sequenz").await;
+    assert_eq!(session.text_of(&sequence).await, api["seq"].to_string());
+
+    session.click("a#csv").await;
+    let csv = downloaded(downloads).await;
+    assert!(csv.starts_with('\u{feff}'), "CSV with BOM");
+    for line in lines {
+        let service = line["service"].as_str().unwrap();
+        let row = csv
+            .lines()
+            .find(|row| {
+                row.trim_start_matches('\u{feff}')
+                    .starts_with(&format!("{service};"))
+            })
+            .unwrap_or_else(|| panic!("{service} in {csv}"));
+        let fields: Vec<&str> = row.split(';').collect();
+        let cents = line["share"]["amount"]["cents"].as_i64().unwrap();
+        assert_eq!(fields[11], euro_csv(cents), "{service}");
+        assert_eq!(fields[18], api["seq"].to_string());
+        assert_eq!(fields[19], api["chain_hash"].as_str().unwrap());
+    }
+    let sum = csv.lines().find(|row| row.starts_with(";Summe;")).unwrap();
+    assert_eq!(sum.split(';').nth(13).unwrap(), euro_csv(total));
+}
+
 /// Waits (bounded) for a finished `.csv` download and reads it.
 async fn downloaded(dir: &Path) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -244,7 +332,7 @@ async fn downloaded(dir: &Path) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_journeys_in_a_real_browser() {
+async fn four_journeys_in_a_real_browser() {
     let Some(browser) = browser_or_skip() else {
         return;
     };
@@ -266,6 +354,11 @@ async fn three_journeys_in_a_real_browser() {
 
     kiv_monitor_after(&kiv, &base, &dir.path().join("downloads-kiv")).await;
     kiv.close().await;
+
+    let thueringen = window(&driver, dir.path(), "thueringen").await;
+    let downloads = dir.path().join("downloads-thueringen");
+    thueringen_reads_its_statement(&thueringen, &system, &system.demo["land:16"], &downloads).await;
+    thueringen.close().await;
     drop(driver);
     system.stop().await;
 }

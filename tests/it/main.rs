@@ -7,6 +7,7 @@
 mod announce;
 mod browser;
 mod pages;
+mod settlement;
 mod system;
 mod trace;
 mod trust;

@@ -101,6 +101,10 @@ pub fn rejections() -> Vec<Rejection> {
         },
         Rejection::IdempotencyKeyReused,
         Rejection::Unavailable { reason: "u".into() },
+        Rejection::YearClosed { year: 2023 },
+        Rejection::TooFarBack {
+            earliest: Date::parse("2025-09-01").unwrap(),
+        },
     ]
 }
 
@@ -225,7 +229,33 @@ pub fn commands() -> Vec<Command> {
             reference_date: Date::parse("2018-12-31").unwrap(),
             figures: LandCode::all().map(|l| (l, 1_000_000)).collect(),
         }),
+        Command::CloseYear(CloseYear {
+            service: sid(),
+            year: 2024,
+            settlement: settlement(),
+        }),
+        Command::CorrectParticipation(CorrectParticipation {
+            service: sid(),
+            land: land("16"),
+            change: ParticipationChange::Leave,
+            reason: "Austritt zum 31.12.2023 vereinbart".into(),
+        }),
     ]
+}
+
+/// A settled split: 1,000.00 EUR, equal shares of 13 and 16.
+pub fn settlement() -> Settlement {
+    Settlement {
+        model: CostModel::EqualShares,
+        weights_source: String::new(),
+        weights: vec![(land("13"), 1), (land("16"), 1)],
+        total: Cents(100_000),
+        shares: vec![(land("13"), Cents(50_000)), (land("16"), Cents(50_000))],
+        unallocated: Cents(0),
+        cost_lines: vec![1, 2],
+        based_on_seq: 42,
+        based_on_hash: [0x5a; 32],
+    }
 }
 
 /// One sample of every event, in declaration order.
@@ -330,6 +360,17 @@ pub fn events() -> Vec<Event> {
         Event::PopulationPublished {
             reference_date: Date::parse("2018-12-31").unwrap(),
             figures: LandCode::all().map(|l| (l, 1_000_000)).collect(),
+        },
+        Event::YearClosed {
+            service: sid(),
+            year: 2024,
+            settlement: settlement(),
+        },
+        Event::ParticipationCorrected {
+            service: sid(),
+            land: land("16"),
+            change: ParticipationChange::Leave,
+            reason: "Austritt zum 31.12.2023 vereinbart".into(),
         },
     ]
 }

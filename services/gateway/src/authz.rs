@@ -25,6 +25,9 @@ pub enum Rule {
     ForGemeinde(Ags),
     /// Only the administration.
     Admin,
+    /// A Land (whether the lead is the domain's question) or the
+    /// administration: closing a year, correcting a participation.
+    LandOrAdmin,
 }
 
 /// The rule of each command kind.
@@ -50,6 +53,7 @@ pub fn rule(command: &Command) -> Rule {
         | Command::RegisterOperator(_)
         | Command::PublishAllocationKey(_)
         | Command::PublishPopulation(_) => Rule::Admin,
+        Command::CloseYear(_) | Command::CorrectParticipation(_) => Rule::LandOrAdmin,
     }
 }
 
@@ -75,6 +79,8 @@ pub fn allowed(actor: &Actor, rule: Rule) -> Result<(), ForbiddenReason> {
         (Rule::ForGemeinde(_), Actor::Admin) => Err(Why::NotOwnMunicipality),
         (Rule::Admin, Actor::Admin) => Ok(()),
         (Rule::Admin, _) => Err(Why::AdminOnly),
+        (Rule::LandOrAdmin, Actor::Land(_) | Actor::Admin) => Ok(()),
+        (Rule::LandOrAdmin, _) => Err(Why::LandOnly),
     }
 }
 

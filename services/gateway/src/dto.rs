@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod costs;
 pub mod history;
 pub mod rollout;
+pub mod statement;
 
 use std::collections::BTreeMap;
 

@@ -32,6 +32,7 @@ mod rate_limit;
 mod router;
 mod routes;
 mod state;
+mod statement_tables;
 mod tables;
 mod telemetry;
 mod token_source;

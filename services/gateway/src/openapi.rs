@@ -6,6 +6,7 @@
 mod build;
 mod requests;
 mod schemas;
+mod settlement;
 
 use axum::http::Method;
 use serde_json::{Map, Value, json};
@@ -394,9 +395,11 @@ fn read_operation(path: &str) -> Option<Op> {
         .maybe_absent(),
         "/api/v1/services/{id}/costs/{year}" => get(
             "costSharing",
-            "Kosten eines Jahres und ihre Verteilung",
-            "CostSharing",
+            "Kosten eines Jahres und ihre Verteilung nach dem Modell des Jahres, mit \
+             Jahresabrechnung und Nachträgen",
+            "CostYear",
         )
+        .query(&["as_of"])
         .csv(&["shares", "alternatives", "costs"])
         .maybe_absent(),
         "/api/v1/services/{id}/funnel" => get(
@@ -426,8 +429,16 @@ fn place_read_operation(path: &str) -> Option<Op> {
             "Kostenanteile eines Landes in einem Jahr",
             "LandCosts",
         )
+        .query(&["as_of"])
         .csv(&[])
         .paged(false),
+        "/api/v1/lands/{land}/statements/{year}" => get(
+            "landStatement",
+            "Kostenaufstellung eines Landes für ein Jahr",
+            "Statement",
+        )
+        .query(&["as_of"])
+        .csv(&[]),
         "/api/v1/lands/{land}/rollout" => {
             get("rollout", "Ausrollen nach Kreisen und Gemeinden", "Rollout")
                 .query(&["kreis", "service", "as_of"])
@@ -626,6 +637,20 @@ fn write_operation(method: &Method, path: &str) -> Option<Op> {
             "Kostenmeldung berichtigen",
             "CorrectCost",
         ),
+        ("POST", "/api/v1/services/{id}/closings") => write(
+            "closeYear",
+            "Kosten",
+            "Jahr abrechnen (Jahresabrechnung) mit der Verteilung, wie sie steht",
+            "CloseYear",
+        )
+        .location(),
+        ("POST", "/api/v1/services/{id}/participation-corrections") => write(
+            "correctParticipation",
+            "Kosten",
+            "Beitritt oder Austritt berichtigen (federführendes Land oder Administration)",
+            "CorrectParticipation",
+        )
+        .location(),
         _ => return participant_write_operation(method, path),
     };
     Some(op)

@@ -91,6 +91,8 @@ pub fn rejection_status(rejection: &Rejection, if_match: bool) -> StatusCode {
         Rejection::Conflict { .. } => StatusCode::CONFLICT,
         Rejection::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         Rejection::InvalidState { .. } => StatusCode::CONFLICT,
+        Rejection::YearClosed { .. } => StatusCode::CONFLICT,
+        Rejection::TooFarBack { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         Rejection::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
         Rejection::AnswerTooLarge { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         // The ledger did not take the gateway's own signature: a setup
@@ -134,6 +136,14 @@ pub fn rejection_detail(rejection: &Rejection) -> String {
             )
         }
         Rejection::Busy { .. } => BUSY_DETAIL.to_owned(),
+        Rejection::YearClosed { year } => format!(
+            "Das Jahr {year} ist abgerechnet (Jahresabrechnung). Eine Änderung, die es berührt, \
+             ist nur als Berichtigung durch das federführende Land oder die Administration möglich."
+        ),
+        Rejection::TooFarBack { earliest } => format!(
+            "So weit zurück kann das Land dies nicht selbst datieren; frühestens {earliest}. \
+             Weiter zurück berichtigt das federführende Land oder die Administration."
+        ),
         Rejection::AnswerTooLarge { bytes, max } => format!(
             "Die Antwort wäre mit {bytes} Bytes größer, als eine Nachricht sein darf ({max} Bytes). \
              Bitte eine kleinere Seite abfragen (Parameter „limit“)."
@@ -160,6 +170,8 @@ fn title(code: &str) -> &'static str {
         "already-exists" => "Bereits vorhanden",
         "conflict" => "Versionskonflikt",
         "invalid-state" => "Im aktuellen Zustand nicht möglich",
+        "year-closed" => "Jahr abgerechnet",
+        "too-far-back" => "Zu weit zurückdatiert",
         "idempotency-key-reused" => "Idempotency-Key wiederverwendet",
         "unsigned" | "unknown-signer" | "bad-signature" | "signer-not-allowed" => {
             "Signatur nicht angenommen"

@@ -5,8 +5,8 @@
 //! and the days of each share are here to recompute them.
 
 use efa_proto::views::{
-    CataloguePage, CostLineView, CostSplit, HistoryView, KreisCoverage, LandCostsView,
-    MunicipalityRollout, ServiceDetail, StalledView,
+    CataloguePage, CostLineView, HistoryView, KreisCoverage, LandCostsView, MunicipalityRollout,
+    ServiceDetail, StalledView,
 };
 use efa_proto::{CatalogueView, LandCode, ServiceId, ServiceView};
 
@@ -106,46 +106,6 @@ pub fn participations(service: &ServiceId, detail: &ServiceDetail) -> Table {
             csv::yes_no(participation.is_lead),
         ]);
     }
-    table
-}
-
-const SHARE_HEADER: [&str; 7] = [
-    "Modell",
-    "Gewichte aus",
-    "Land",
-    "Landesname",
-    "Gewicht",
-    "Tage",
-    "Anteil (Euro)",
-];
-
-fn push_shares(table: &mut Table, split: &CostSplit) {
-    for share in &split.shares {
-        table.push(vec![
-            split.model.label_de(),
-            split.weights_source.clone(),
-            share.land.to_string(),
-            share.land.name().to_owned(),
-            share.weight.to_string(),
-            share.days.to_string(),
-            csv::euros(share.cents),
-        ]);
-    }
-}
-
-/// `GET /api/v1/services/{id}/costs/{year}`: the shares under the
-/// service's model, and with `alternatives` under the other models too.
-pub fn cost_shares(
-    service: &ServiceId,
-    year: u16,
-    split: &CostSplit,
-    alternatives: &[CostSplit],
-) -> Table {
-    let mut table = Table::new(format!("kostenanteile-{service}-{year}"), &SHARE_HEADER);
-    push_shares(&mut table, split);
-    alternatives
-        .iter()
-        .for_each(|split| push_shares(&mut table, split));
     table
 }
 

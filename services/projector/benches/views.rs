@@ -162,6 +162,22 @@ fn land_queries(gemeinde: efa_proto::Ags) -> Vec<(&'static str, QueryKind)> {
                 year: 2024,
             },
         ),
+        (
+            "Statement (09)",
+            QueryKind::Statement {
+                land: land(9),
+                year: 2024,
+                as_of: None,
+            },
+        ),
+        (
+            "Statement (09, as of 2024-12-31)",
+            QueryKind::Statement {
+                land: land(9),
+                year: 2024,
+                as_of: Some(Date::parse("2024-12-31").expect("a date")),
+            },
+        ),
         ("Rollout (16, whole)", QueryKind::Rollout(scope.clone())),
         (
             "Rollout2 (16, first page)",

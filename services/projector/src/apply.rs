@@ -160,7 +160,7 @@ impl Applier {
                 .services
                 .insert(id.clone(), catalogue::apply(current, sealed));
         }
-        let stream = record.event.stream();
+        let stream = evolve::facts_stream(record.event.stream());
         let before = match pending.facts.get(&stream) {
             Some(facts) => Some(facts.clone()),
             None => self.store.facts(&stream)?,
@@ -324,5 +324,52 @@ mod tests {
 
         assert_eq!(store.checkpoint().unwrap(), Checkpoint::default());
         assert!(store.services().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_closing_in_a_batch_with_joins_keeps_every_change_of_the_service() {
+        use crate::facts::Facts;
+        use crate::testing::{Ledger, announce_by, land, service_id};
+        use efa_proto::{Cents, CostModel, Event, Settlement, StreamId};
+
+        let dir = tempfile::tempdir().unwrap();
+        let (mut applier, store, _) = applier(dir.path());
+        let join = |code| Event::LandJoined {
+            service: service_id("aaa-service"),
+            land: land(code),
+        };
+        let mut ledger = Ledger::default();
+        ledger.push("2020-01-01", announce_by("aaa-service", 1));
+        ledger.push("2021-01-01", join(16));
+        ledger.push(
+            "2024-02-01",
+            Event::YearClosed {
+                service: service_id("aaa-service"),
+                year: 2023,
+                settlement: Settlement {
+                    model: CostModel::EqualShares,
+                    weights_source: String::new(),
+                    weights: vec![],
+                    total: Cents(0),
+                    shares: vec![],
+                    unallocated: Cents(0),
+                    cost_lines: vec![],
+                    based_on_seq: 2,
+                    based_on_hash: [0; 32],
+                },
+            },
+        );
+        ledger.push("2024-03-01", join(9));
+        // All four in one commit: the closing (its own stream) and the joins
+        // (the service's) change the same facts.
+        applier.apply_all(ledger.events()).unwrap();
+        let Some(Facts::Service(facts)) = store
+            .facts(&StreamId::Service(service_id("aaa-service")))
+            .unwrap()
+        else {
+            panic!("the service has facts");
+        };
+        assert_eq!(facts.participations.len(), 3, "{:?}", facts.participations);
+        assert_eq!(facts.closings.len(), 1);
     }
 }

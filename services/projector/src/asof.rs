@@ -103,7 +103,9 @@ impl ServiceFacts {
             reifegrad: self.reifegrad_on(day),
             announced_on: self.announced_on(),
             recorded_at: self.recorded_at,
-            version: last.version,
+            // What `If-Match` is checked against: the stream's version after
+            // its last event of any kind (joins and costs included).
+            version: self.stream_version.max(last.version),
             last_seq: last.seq,
         }
     }

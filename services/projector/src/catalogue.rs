@@ -13,8 +13,15 @@ pub fn service_of(event: &Event) -> Option<&ServiceId> {
         Event::ServiceStatusChanged { service, .. }
         | Event::ReifegradAssessed { service, .. }
         | Event::ServiceRetired { service, .. } => Some(service),
-        // Participation, costs, participants, adoptions and reference data
-        // feed other views.
+        // Participation and costs feed other views, but move the service
+        // stream's version, which the view carries as its ETag.
+        Event::LandJoined { service, .. }
+        | Event::LandLeft { service, .. }
+        | Event::CostCorrected { service, .. }
+        | Event::ParticipationCorrected { service, .. } => Some(service),
+        Event::CostReported(reported) => Some(&reported.service),
+        // Participants, adoptions, reference data and closed years (their
+        // own stream) feed other views.
         _ => None,
     }
 }
@@ -61,6 +68,14 @@ pub fn apply(current: Option<ServiceView>, sealed: &SealedEvent) -> Option<Servi
             view.status = efa_proto::ServiceStatus::Retired;
             touched(view)
         }
+        (
+            Event::LandJoined { .. }
+            | Event::LandLeft { .. }
+            | Event::CostReported(_)
+            | Event::CostCorrected { .. }
+            | Event::ParticipationCorrected { .. },
+            Some(view),
+        ) => touched(view),
         (_, current) => current,
     }
 }

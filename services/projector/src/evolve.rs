@@ -6,12 +6,25 @@
 //! Nothing is overwritten that a date in the past could still need: every
 //! change is appended with its effective date and sequence.
 
-use efa_proto::{AdoptionStage, Ags, Event, EventRecord, ServiceAnnounced, ServiceId};
+use efa_proto::{
+    AdoptionStage, Ags, Event, EventRecord, ParticipationChange, ServiceAnnounced, ServiceId,
+};
 
 use crate::facts::{
-    AdoptionFacts, At, CorrectionFact, CostLineFact, Details, Facts, GemeindeFacts, KeyFacts,
-    KreisFacts, OperatorFacts, ParticipationFact, PopulationFacts, ServiceFacts, StepFact,
+    AdoptionFacts, At, ClosingFact, CorrectionFact, CostLineFact, Details, Facts, GemeindeFacts,
+    KeyFacts, KreisFacts, OperatorFacts, ParticipationCorrectionFact, ParticipationFact,
+    PopulationFacts, ServiceFacts, StepFact,
 };
+
+/// The stream whose facts an event of `stream` changes: a service's
+/// closed years are kept with the service's facts, under one key, so that
+/// a batch holding both sees one entry.
+pub fn facts_stream(stream: efa_proto::StreamId) -> efa_proto::StreamId {
+    match stream {
+        efa_proto::StreamId::Settlement(id) => efa_proto::StreamId::Service(id),
+        other => other,
+    }
+}
 
 /// The facts of the event's stream after `record`; `None` when the stream
 /// has no facts (an event about something never announced or registered).
@@ -133,12 +146,46 @@ fn announce(announced: &ServiceAnnounced, record: &EventRecord) -> ServiceFacts 
             joined_seq: record.seq,
         }],
         costs: Vec::new(),
+        closings: Vec::new(),
+        participation_corrections: Vec::new(),
+        stream_version: record.stream_version,
     }
 }
 
 fn service_event(service: &mut ServiceFacts, record: &EventRecord) {
     let at = At::of(record);
+    if let efa_proto::StreamId::Service(_) = record.stream {
+        service.stream_version = record.stream_version;
+    }
     match &record.event {
+        Event::YearClosed {
+            year, settlement, ..
+        } => service.closings.push(ClosingFact {
+            year: *year,
+            settlement: settlement.clone(),
+            at,
+            recorded_at: record.recorded_at,
+            actor: record.actor.clone(),
+        }),
+        Event::ParticipationCorrected {
+            land,
+            change,
+            reason,
+            ..
+        } => {
+            service
+                .participation_corrections
+                .push(ParticipationCorrectionFact {
+                    land: *land,
+                    change: *change,
+                    reason: reason.clone(),
+                    at,
+                });
+            match change {
+                ParticipationChange::Join => join(service, *land, record),
+                ParticipationChange::Leave => leave(service, *land, record),
+            }
+        }
         Event::ServiceDetailsUpdated(u) => service.detail_updates.push((
             at,
             Details {
@@ -164,24 +211,30 @@ fn service_event(service: &mut ServiceFacts, record: &EventRecord) {
             }
             service.retired = Some((at, reason.clone()));
         }
-        Event::LandJoined { land, .. } => service.participations.push(ParticipationFact {
-            land: *land,
-            joined: record.effective,
-            left: None,
-            joined_seq: record.seq,
-        }),
-        Event::LandLeft { land, .. } => {
-            if let Some(open) = service
-                .participations
-                .iter_mut()
-                .rev()
-                .find(|p| p.land == *land && p.left.is_none())
-            {
-                open.left = Some(record.effective.max(open.joined));
-            }
-        }
+        Event::LandJoined { land, .. } => join(service, *land, record),
+        Event::LandLeft { land, .. } => leave(service, *land, record),
         Event::CostReported(_) | Event::CostCorrected { .. } => cost_event(service, record),
         _ => {}
+    }
+}
+
+fn join(service: &mut ServiceFacts, land: efa_proto::LandCode, record: &EventRecord) {
+    service.participations.push(ParticipationFact {
+        land,
+        joined: record.effective,
+        left: None,
+        joined_seq: record.seq,
+    });
+}
+
+fn leave(service: &mut ServiceFacts, land: efa_proto::LandCode, record: &EventRecord) {
+    if let Some(open) = service
+        .participations
+        .iter_mut()
+        .rev()
+        .find(|p| p.land == land && p.left.is_none())
+    {
+        open.left = Some(record.effective.max(open.joined));
     }
 }
 
@@ -283,7 +336,9 @@ pub fn history_links(event: &Event) -> HistoryLinks {
         adoption: None,
     };
     match event.stream() {
-        efa_proto::StreamId::Service(id) => links.services.push(id),
+        efa_proto::StreamId::Service(id) | efa_proto::StreamId::Settlement(id) => {
+            links.services.push(id)
+        }
         efa_proto::StreamId::Gemeinde(ags) => links.gemeinden.push(ags),
         efa_proto::StreamId::Adoption(service, ags) => {
             links.services.push(service.clone());

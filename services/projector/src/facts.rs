@@ -9,8 +9,8 @@
 
 use efa_proto::{
     Actor, AdoptionStage, Ags, Cents, Channel, CostCategory, CostModel, Date, EventRecord,
-    KreisKey, LandCode, OperatorId, Population, Region, Reifegrad, ServiceId, ServiceStatus,
-    StreamId, Timestamp,
+    KreisKey, LandCode, OperatorId, ParticipationChange, Population, Region, Reifegrad, ServiceId,
+    ServiceStatus, Settlement, StreamId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -115,6 +115,26 @@ impl CostLineFact {
     }
 }
 
+/// A closed year (Jahresabrechnung) as the ledger recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosingFact {
+    pub year: u16,
+    pub settlement: Settlement,
+    pub at: At,
+    pub recorded_at: Timestamp,
+    pub actor: Actor,
+}
+
+/// An explicit correction of a participation by the lead Land or the
+/// administration (it also changed `participations`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipationCorrectionFact {
+    pub land: LandCode,
+    pub change: ParticipationChange,
+    pub reason: String,
+    pub at: At,
+}
+
 /// Everything known about one service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceFacts {
@@ -135,6 +155,12 @@ pub struct ServiceFacts {
     pub participations: Vec<ParticipationFact>,
     /// By `cost_no`.
     pub costs: Vec<CostLineFact>,
+    /// The closed years, in ledger order.
+    pub closings: Vec<ClosingFact>,
+    pub participation_corrections: Vec<ParticipationCorrectionFact>,
+    /// The version of the service's stream after its last event (what an
+    /// `If-Match` is checked against).
+    pub stream_version: u64,
 }
 
 /// Everything known about one municipality.

@@ -21,16 +21,20 @@ use sha2::{Digest, Sha256};
 use efa_proto::Hash;
 
 use crate::index::{Cells, Index};
-use crate::store::{Checkpoint, StoreError};
+use crate::store::{Checkpoint, LAYOUT, StoreError};
 
 /// The file's name in the store's directory (sled ignores files it does
 /// not know).
 const FILE_NAME: &str = "efa-index";
-/// The first bytes of the file: its kind and format version.
+/// The first bytes of the file: its kind and format version. The version
+/// changes whenever what the index holds changes meaning (the counting
+/// rule, the pieces), so that no file of older code is read.
 const MAGIC: &[u8; 8] = b"EFAIDX01";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
+    /// The store layout it was written beside.
+    layout: u16,
     seq: u64,
     hash: Hash,
     body_len: u64,
@@ -49,6 +53,7 @@ pub fn save(dir: &Path, checkpoint: &Checkpoint, index: &Index) -> Result<(), St
         reason: format!("could not encode the index: {error}"),
     })?;
     let header = Header {
+        layout: LAYOUT,
         seq: checkpoint.seq,
         hash: checkpoint.hash,
         body_len: body.len() as u64,
@@ -100,6 +105,9 @@ fn decode(bytes: &[u8], checkpoint: &Checkpoint) -> Result<Cells, &'static str> 
         .ok_or("not an index file of this version")?;
     let (header, body) =
         postcard::take_from_bytes::<Header>(rest).map_err(|_| "its header is damaged")?;
+    if header.layout != LAYOUT {
+        return Err("written beside another store layout");
+    }
     if (header.seq, header.hash) != (checkpoint.seq, checkpoint.hash) {
         return Err("written at another checkpoint");
     }

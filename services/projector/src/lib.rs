@@ -12,6 +12,7 @@ mod apply;
 mod asof;
 mod catalogue;
 mod consume;
+mod cost_read;
 mod evolve;
 mod facts;
 mod gap;

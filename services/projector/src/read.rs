@@ -28,7 +28,14 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
             QueryReply::Catalogue2(catalogue_page(store, &filter, day(as_of)))
         }
         QueryKind::ServiceDetail { service, as_of } => {
-            let (index, day) = (store.index(), day(as_of));
+            let index = store.index();
+            // Without a date, a service announced ahead of today is shown
+            // as of its announcement.
+            let day = match (as_of, index.service(&service)) {
+                (Some(day), _) => day,
+                (None, Some(facts)) => today.max(facts.announced_on()),
+                (None, None) => today,
+            };
             index.service_answer(&service, ServiceQuery::Detail, day, || {
                 Ok::<_, StoreError>(QueryReply::ServiceDetail(service_detail(
                     &index, &service, day,
@@ -80,6 +87,16 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
         QueryKind::Gemeinde { ags, as_of } => {
             QueryReply::Gemeinde(gemeinde(store, ags, day(as_of))?)
         }
+        QueryKind::CostYear {
+            service,
+            year,
+            as_of,
+        } => QueryReply::CostYear(
+            crate::cost_read::cost_year(store, &service, year, as_of, today)?.map(Box::new),
+        ),
+        QueryKind::Statement { land, year, as_of } => QueryReply::Statement(
+            crate::cost_read::statement(store, land, year, as_of, today)?,
+        ),
         paged @ (QueryKind::Services { .. }
         | QueryKind::Rollout2 { .. }
         | QueryKind::Stalled2 { .. }
@@ -141,7 +158,9 @@ fn catalogue(store: &Store) -> Result<CatalogueView, StoreError> {
     })
 }
 
-/// `None` for a service unknown or not announced by `day`.
+/// `None` for a service unknown or not announced by `day` (asked for a
+/// date before its announcement, it does not exist yet; without a date,
+/// the caller asks as of the announcement of a service announced ahead).
 fn service_detail(
     index: &Index,
     service: &ServiceId,

@@ -58,8 +58,10 @@ const ADOPTIONS_BY_AGS: &str = "ix/ado/";
 /// The key layout's version, u16 big-endian.
 const LAYOUT_KEY: &[u8] = b"meta/layout";
 /// The key layout this code reads and writes: 2 packs events into blocks
-/// and histories into pages (1 had a key per event and history entry).
-const LAYOUT: u16 = 2;
+/// and histories into pages (1 had a key per event and history entry); 3
+/// keeps a service's closed years, participation corrections and stream
+/// version in its facts.
+pub const LAYOUT: u16 = 3;
 
 /// A block record (`evb/<first seq>`) holds consecutive events, at most
 /// this many and, but for a single larger event, at most `BLOCK_BYTES_MAX`
@@ -621,6 +623,8 @@ fn facts_key(stream: &StreamId) -> Vec<u8> {
         StreamId::Adoption(id, ags) => format!("{ADOPTION_FACTS}{id}/{ags}"),
         StreamId::AllocationKey(year) => format!("{KEY_FACTS}{year:05}"),
         StreamId::Population(date) => format!("{POPULATION_FACTS}{date}"),
+        // A service's closed years are kept with its facts.
+        StreamId::Settlement(id) => format!("{SERVICE_FACTS}{id}"),
     }
     .into_bytes()
 }
@@ -639,7 +643,9 @@ fn encode_facts(facts: &Facts) -> Vec<u8> {
 
 fn decode_facts(stream: &StreamId, key: &[u8], bytes: &[u8]) -> Result<Facts, StoreError> {
     Ok(match stream {
-        StreamId::Service(_) => Facts::Service(Box::new(decode_view(key, bytes)?)),
+        StreamId::Service(_) | StreamId::Settlement(_) => {
+            Facts::Service(Box::new(decode_view(key, bytes)?))
+        }
         StreamId::Gemeinde(_) => Facts::Gemeinde(decode_view(key, bytes)?),
         StreamId::Kreis(_) => Facts::Kreis(decode_view(key, bytes)?),
         StreamId::Operator(_) => Facts::Operator(decode_view(key, bytes)?),

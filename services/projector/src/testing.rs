@@ -146,7 +146,9 @@ impl World {
         use crate::facts::Facts;
         let mut streams: std::collections::BTreeMap<String, Option<Facts>> = Default::default();
         for sealed in ledger.events() {
-            let key = format!("{:?}", sealed.record.event.stream());
+            // A service's closed years are kept with its facts, as the store does.
+            let stream = crate::evolve::facts_stream(sealed.record.event.stream());
+            let key = format!("{stream:?}");
             let before = streams.remove(&key).flatten();
             streams.insert(key, crate::evolve::evolve(before, &sealed.record));
         }

@@ -4,8 +4,8 @@
 
 use efa_proto::{Actor, Cents, CorrectCost, CostReported, Event, Rejection, ReportCost};
 
-use crate::state::StreamState;
-use crate::{authority, service, validate};
+use crate::state::{Related, StreamState};
+use crate::{authority, service, settlement, validate};
 
 /// The largest single amount: 100 billion euros, far above any EfA budget,
 /// so a typo of a few digits is caught while sums cannot overflow.
@@ -21,8 +21,12 @@ fn amount(field: &str, amount: Cents) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// A cost reported late for a closed year is a correction: it is
+/// recorded, the views show it as a supplement (Nachtrag), and its note,
+/// the reason, may not be empty.
 pub fn report(
     state: &StreamState,
+    related: &Related,
     actor: &Actor,
     cmd: &ReportCost,
 ) -> Result<Vec<Event>, Rejection> {
@@ -37,6 +41,15 @@ pub fn report(
         ));
     }
     validate::optional_text("note", &cmd.note, 1000)?;
+    if settlement::is_closed(related, &cmd.service, cmd.year) && cmd.note.trim().is_empty() {
+        return Err(Rejection::invalid(
+            "note",
+            format!(
+                "das Jahr {} ist abgerechnet; eine Nachmeldung braucht eine Begründung",
+                cmd.year
+            ),
+        ));
+    }
     Ok(vec![Event::CostReported(CostReported {
         service: cmd.service.clone(),
         cost_no: service.cost_lines + 1,

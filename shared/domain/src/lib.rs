@@ -13,12 +13,13 @@ mod participants;
 mod participation;
 mod reference;
 mod service;
+pub mod settlement;
 mod state;
 mod validate;
 
 pub use state::{
-    AdoptionState, GemeindeState, GemeindeStatus, KreisState, OperatorState, Participation,
-    Related, ServiceState, StreamState,
+    AdoptionState, ClosedYear, GemeindeState, GemeindeStatus, KreisState, OperatorState,
+    Participation, Related, ServiceState, SettlementState, StreamState,
 };
 
 use efa_proto::{Actor, Command, CommandEnvelope, Date, Event, Rejection, StreamId, Timestamp};
@@ -45,6 +46,15 @@ pub fn related_streams(envelope: &CommandEnvelope) -> Vec<StreamId> {
         Command::RecordAdoptionStep(c) => Some((&c.service, c.ags)),
         Command::WithdrawAdoption(c) => Some((&c.service, c.ags)),
         Command::MergeGemeinde(c) => return vec![StreamId::Gemeinde(c.successor)],
+        // A change to a service's participations, details or costs reads
+        // its closed years; closing a year reads the service.
+        Command::JoinService(c) => return settlement(&c.service),
+        Command::LeaveService(c) => return settlement(&c.service),
+        Command::CorrectParticipation(c) => return settlement(&c.service),
+        Command::UpdateServiceDetails(c) => return settlement(&c.service),
+        Command::RetireService(c) => return settlement(&c.service),
+        Command::ReportCost(c) => return settlement(&c.service),
+        Command::CloseYear(c) => return vec![StreamId::Service(c.service.clone())],
         _ => None,
     };
     let Some((service, ags)) = adoption else {
@@ -56,6 +66,10 @@ pub fn related_streams(envelope: &CommandEnvelope) -> Vec<StreamId> {
         streams.push(StreamId::Operator(id.clone()));
     }
     streams
+}
+
+fn settlement(service: &efa_proto::ServiceId) -> Vec<StreamId> {
+    vec![StreamId::Settlement(service.clone())]
 }
 
 /// Decides a command against the current state of its stream and the
@@ -71,13 +85,17 @@ pub fn decide(
     let actor = &envelope.actor;
     match &envelope.command {
         Command::AnnounceService(c) => service::announce(state, actor, c),
-        Command::UpdateServiceDetails(c) => service::update_details(state, actor, c),
+        Command::UpdateServiceDetails(c) => {
+            service::update_details(state, related, actor, c, effective)
+        }
         Command::ChangeServiceStatus(c) => service::change_status(state, actor, c),
         Command::AssessReifegrad(c) => service::assess(state, actor, c),
-        Command::RetireService(c) => service::retire(state, actor, c),
-        Command::JoinService(c) => participation::join(state, actor, c, effective),
-        Command::LeaveService(c) => participation::leave(state, actor, c, effective),
-        Command::ReportCost(c) => costs::report(state, actor, c),
+        Command::RetireService(c) => service::retire(state, related, actor, c, effective),
+        Command::JoinService(c) => participation::join(state, related, actor, c, effective),
+        Command::LeaveService(c) => participation::leave(state, related, actor, c, effective, ctx),
+        Command::CorrectParticipation(c) => participation::correct(state, actor, c, effective),
+        Command::CloseYear(c) => settlement::close(state, related, actor, c, ctx),
+        Command::ReportCost(c) => costs::report(state, related, actor, c),
         Command::CorrectCost(c) => costs::correct(state, actor, c),
         Command::RegisterGemeinde(c) => participants::register_gemeinde(state, actor, c),
         Command::RenameGemeinde(c) => participants::rename_gemeinde(state, actor, c),
@@ -104,7 +122,9 @@ pub fn evolve(state: StreamState, event: &Event, effective: Date) -> StreamState
         | Event::LandJoined { .. }
         | Event::LandLeft { .. }
         | Event::CostReported(_)
-        | Event::CostCorrected { .. } => service::evolve(state, event, effective),
+        | Event::CostCorrected { .. }
+        | Event::ParticipationCorrected { .. } => service::evolve(state, event, effective),
+        Event::YearClosed { .. } => settlement::evolve(state, event),
         Event::GemeindeRegistered { .. }
         | Event::GemeindeRenamed { .. }
         | Event::GemeindeMerged { .. }

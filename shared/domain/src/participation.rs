@@ -1,28 +1,49 @@
 //! Land participation: a Land joins (Beitritt) a service built by another
 //! and may later leave. The lead takes part from the announcement and
 //! cannot leave its own service.
+//!
+//! Backdating: a Land may date its own Beitritt back to any day of a year
+//! that is not closed (it takes on costs itself), its own Austritt at most
+//! `LEAVE_BACKDATE_DAYS` back and not into a closed year (it moves costs
+//! to the others). Anything further back is an explicit correction by the
+//! lead Land or the administration (`CorrectParticipation`), with a reason.
 
-use efa_proto::{Actor, Date, Event, JoinService, LeaveService, Rejection};
+use efa_proto::{
+    Actor, CorrectParticipation, Date, Event, JoinService, LandCode, LeaveService,
+    ParticipationChange, Rejection,
+};
 
-use crate::state::StreamState;
-use crate::{authority, service};
+use crate::settlement::{self, LEAVE_BACKDATE_DAYS};
+use crate::state::{Related, ServiceState, StreamState};
+use crate::{Ctx, authority, service, validate};
 
 pub fn join(
     state: &StreamState,
+    related: &Related,
     actor: &Actor,
     cmd: &JoinService,
     effective: Date,
 ) -> Result<Vec<Event>, Rejection> {
     authority::own_land(actor, cmd.land)?;
     let service = service::active(state, &cmd.service)?;
-    if cmd.land == service.lead {
+    may_join(service, cmd.land, effective)?;
+    settlement::open_from(related, &cmd.service, effective)?;
+    Ok(vec![Event::LandJoined {
+        service: cmd.service.clone(),
+        land: cmd.land,
+    }])
+}
+
+/// Whether `land` may join `service` on `effective`, whoever records it.
+fn may_join(service: &ServiceState, land: LandCode, effective: Date) -> Result<(), Rejection> {
+    if land == service.lead {
         return Err(Rejection::invalid_state(
             "das federführende Land nimmt von Beginn an teil",
         ));
     }
-    if service.open_participation(cmd.land).is_some() {
+    if service.open_participation(land).is_some() {
         return Err(Rejection::AlreadyExists {
-            what: format!("Beitritt von {} zu {}", cmd.land.name(), cmd.service),
+            what: format!("Beitritt von {} zu {}", land.name(), service.id),
         });
     }
     if effective < service.announced_on {
@@ -34,7 +55,7 @@ pub fn join(
     if let Some(last_left) = service
         .participations
         .iter()
-        .filter(|p| p.land == cmd.land)
+        .filter(|p| p.land == land)
         .filter_map(|p| p.left)
         .max()
         && effective < last_left
@@ -44,30 +65,49 @@ pub fn join(
             format!("Beitritt vor dem letzten Austritt ({last_left})"),
         ));
     }
-    Ok(vec![Event::LandJoined {
+    Ok(())
+}
+
+pub fn leave(
+    state: &StreamState,
+    related: &Related,
+    actor: &Actor,
+    cmd: &LeaveService,
+    effective: Date,
+    ctx: &Ctx,
+) -> Result<Vec<Event>, Rejection> {
+    authority::own_land(actor, cmd.land)?;
+    let service = service::existing(state, &cmd.service)?;
+    may_leave(service, cmd.land, effective)?;
+    let earliest = earliest_leave(ctx);
+    if effective < earliest {
+        return Err(Rejection::TooFarBack { earliest });
+    }
+    settlement::open_from(related, &cmd.service, effective)?;
+    Ok(vec![Event::LandLeft {
         service: cmd.service.clone(),
         land: cmd.land,
     }])
 }
 
-pub fn leave(
-    state: &StreamState,
-    actor: &Actor,
-    cmd: &LeaveService,
-    effective: Date,
-) -> Result<Vec<Event>, Rejection> {
-    authority::own_land(actor, cmd.land)?;
-    let service = service::existing(state, &cmd.service)?;
-    if cmd.land == service.lead {
+/// The first day a Land may date its own Austritt on.
+pub fn earliest_leave(ctx: &Ctx) -> Date {
+    let today = ctx.now.date();
+    Date::try_from(today.days_since_epoch() - LEAVE_BACKDATE_DAYS).unwrap_or(today)
+}
+
+/// Whether `land` may leave `service` on `effective`, whoever records it.
+fn may_leave(service: &ServiceState, land: LandCode, effective: Date) -> Result<(), Rejection> {
+    if land == service.lead {
         return Err(Rejection::invalid_state(
             "das federführende Land kann nicht austreten; es stellt die Leistung ein",
         ));
     }
-    let Some(open) = service.open_participation(cmd.land) else {
+    let Some(open) = service.open_participation(land) else {
         return Err(Rejection::invalid_state(format!(
             "{} nimmt an {} nicht teil",
-            cmd.land.name(),
-            cmd.service
+            land.name(),
+            service.id
         )));
     };
     if effective < open.joined {
@@ -76,8 +116,33 @@ pub fn leave(
             format!("Austritt vor dem Beitritt ({})", open.joined),
         ));
     }
-    Ok(vec![Event::LandLeft {
+    Ok(())
+}
+
+/// The lead Land or the administration records a Land's Beitritt or
+/// Austritt as a correction: any date since the announcement, closed years
+/// included; the views show what it changes in a closed year as a
+/// supplement.
+pub fn correct(
+    state: &StreamState,
+    actor: &Actor,
+    cmd: &CorrectParticipation,
+    effective: Date,
+) -> Result<Vec<Event>, Rejection> {
+    let service = service::existing(state, &cmd.service)?;
+    settlement::lead_or_admin(actor, service)?;
+    validate::required_text("reason", &cmd.reason, 1000)?;
+    match cmd.change {
+        ParticipationChange::Join => {
+            service::active(state, &cmd.service)?;
+            may_join(service, cmd.land, effective)?;
+        }
+        ParticipationChange::Leave => may_leave(service, cmd.land, effective)?,
+    }
+    Ok(vec![Event::ParticipationCorrected {
         service: cmd.service.clone(),
         land: cmd.land,
+        change: cmd.change,
+        reason: cmd.reason.clone(),
     }])
 }

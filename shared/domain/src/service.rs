@@ -3,12 +3,12 @@
 //! retired by the lead.
 
 use efa_proto::{
-    Actor, AnnounceService, AssessReifegrad, ChangeServiceStatus, Date, Event, Rejection,
-    RetireService, ServiceAnnounced, ServiceStatus, UpdateServiceDetails,
+    Actor, AnnounceService, AssessReifegrad, ChangeServiceStatus, Date, Event, ParticipationChange,
+    Rejection, RetireService, ServiceAnnounced, ServiceStatus, UpdateServiceDetails,
 };
 
-use crate::state::{Participation, ServiceState, StreamState};
-use crate::{authority, validate};
+use crate::state::{Participation, Related, ServiceState, StreamState};
+use crate::{authority, settlement, validate};
 
 /// The service a command addresses, which must exist.
 pub fn existing<'a>(
@@ -88,13 +88,19 @@ pub fn announce(
     ))])
 }
 
+/// The details, the cost model among them, take effect from the year of
+/// the effective date on; a closed year keeps the model it was settled
+/// with, so the change may not take effect in one.
 pub fn update_details(
     state: &StreamState,
+    related: &Related,
     actor: &Actor,
     cmd: &UpdateServiceDetails,
+    effective: Date,
 ) -> Result<Vec<Event>, Rejection> {
     let service = active(state, &cmd.service)?;
     authority::lead(actor, service)?;
+    settlement::open_from(related, &cmd.service, effective)?;
     check_details(&Details {
         title: &cmd.title,
         ozg_id: cmd.ozg_id.as_ref(),
@@ -145,13 +151,18 @@ pub fn assess(
     }])
 }
 
+/// Retiring ends every participation on the effective date, so it may not
+/// take effect in a closed year.
 pub fn retire(
     state: &StreamState,
+    related: &Related,
     actor: &Actor,
     cmd: &RetireService,
+    effective: Date,
 ) -> Result<Vec<Event>, Rejection> {
     let service = active(state, &cmd.service)?;
     authority::lead(actor, service)?;
+    settlement::open_from(related, &cmd.service, effective)?;
     validate::required_text("reason", &cmd.reason, 1000)?;
     Ok(vec![Event::ServiceRetired {
         service: cmd.service.clone(),
@@ -190,12 +201,22 @@ pub fn evolve(state: StreamState, event: &Event, effective: Date) -> StreamState
                 participation.left = Some(effective);
             }
         }
-        Event::LandJoined { land, .. } => service.participations.push(Participation {
+        Event::LandJoined { land, .. }
+        | Event::ParticipationCorrected {
+            land,
+            change: ParticipationChange::Join,
+            ..
+        } => service.participations.push(Participation {
             land: *land,
             joined: effective,
             left: None,
         }),
-        Event::LandLeft { land, .. } => {
+        Event::LandLeft { land, .. }
+        | Event::ParticipationCorrected {
+            land,
+            change: ParticipationChange::Leave,
+            ..
+        } => {
             if let Some(open) = service
                 .participations
                 .iter_mut()

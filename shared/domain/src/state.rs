@@ -21,6 +21,22 @@ pub enum StreamState {
     AllocationKey,
     /// Population figures were published for the stream's date.
     Population,
+    /// The closed years of a service (its settlement stream).
+    Settlement(SettlementState),
+}
+
+/// The closed years of one service: which, and which cost lines each
+/// settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementState {
+    pub service: ServiceId,
+    pub closed: Vec<ClosedYear>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClosedYear {
+    pub year: u16,
+    pub cost_lines: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,6 +14,7 @@ pub fn bodies() -> Map<String, Value> {
         participant_bodies(),
         adoption_bodies(),
         reference_bodies(),
+        super::settlement::bodies(),
     ]
     .into_iter()
     .flatten()

@@ -7,11 +7,18 @@ use super::build::*;
 
 /// Every answer schema by name.
 pub fn answers() -> Map<String, Value> {
-    [basics(), catalogue(), costs(), places(), history()]
-        .into_iter()
-        .flatten()
-        .map(|(name, schema)| (name.to_owned(), schema))
-        .collect()
+    [
+        basics(),
+        catalogue(),
+        costs(),
+        super::settlement::answers(),
+        places(),
+        history(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(name, schema)| (name.to_owned(), schema))
+    .collect()
 }
 
 fn land() -> [(&'static str, Value); 2] {

@@ -14,6 +14,7 @@ mod places;
 pub(crate) mod read;
 mod reference;
 mod services;
+mod settlement;
 mod views;
 mod write;
 
@@ -108,6 +109,16 @@ fn service_routes() -> Vec<Endpoint> {
             "/api/v1/services/{id}/costs/{cost_no}/corrections",
             services::correct_cost,
         ),
+        endpoint(
+            M::POST,
+            "/api/v1/services/{id}/closings",
+            settlement::close_year,
+        ),
+        endpoint(
+            M::POST,
+            "/api/v1/services/{id}/participation-corrections",
+            settlement::correct_participation,
+        ),
     ]
 }
 
@@ -123,7 +134,7 @@ fn view_routes() -> Vec<Endpoint> {
         endpoint(
             M::GET,
             "/api/v1/services/{id}/costs/{year}",
-            views::cost_sharing,
+            settlement::cost_year,
         ),
         endpoint(M::GET, "/api/v1/services/{id}/funnel", views::funnel),
         endpoint(
@@ -136,6 +147,11 @@ fn view_routes() -> Vec<Endpoint> {
             M::GET,
             "/api/v1/lands/{land}/costs/{year}",
             places::land_costs,
+        ),
+        endpoint(
+            M::GET,
+            "/api/v1/lands/{land}/statements/{year}",
+            settlement::statement,
         ),
         endpoint(M::GET, "/api/v1/lands/{land}/rollout", places::rollout),
         endpoint(M::GET, "/api/v1/lands/{land}/stalled", places::stalled),

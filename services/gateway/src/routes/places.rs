@@ -54,17 +54,23 @@ pub async fn land(
     }
 }
 
-/// `GET /api/v1/lands/{land}/costs/{year}?offset=&limit=`: a page of the
-/// lines, one per service, with the total over all; as CSV all lines,
-/// streamed, unless a page is asked for.
+/// `GET /api/v1/lands/{land}/costs/{year}?as_of=&offset=&limit=`: a page
+/// of the lines, one per service, with the total over all; as CSV all
+/// lines, streamed, unless a page is asked for. As of a date the lines come
+/// from the Land's statement as of that date (`settlement::land_costs_as_of`).
 pub async fn land_costs(
     State(state): State<AppState>,
     path: PathParams,
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     let (land, year) = (path.land("land")?, path.year("year")?);
-    let format = query.allow(&["format", "offset", "limit"])?.format()?;
+    let format = query
+        .allow(&["format", "offset", "limit", "as_of"])?
+        .format()?;
     let min_seq = query.min_seq()?;
+    if let Some(as_of) = query.date("as_of")? {
+        return super::settlement::land_costs_as_of(&state, &query, (land, year), as_of).await;
+    }
     if format == Format::Csv && !paging::asks_for_a_page(&query) {
         let export = exports::LandCosts { land, year };
         return paging::csv(state, min_seq, Cursor::Offset(0), export).await;

@@ -12,7 +12,6 @@ use efa_proto::{Channel, Date, QueryKind, QueryReply, Reifegrad, ServiceId, Serv
 use super::AppState;
 use super::read::{self, ask};
 use crate::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
-use crate::dto::costs::CostSharingJson;
 use crate::dto::history::HistoryJson;
 use crate::dto::rollout::FunnelJson;
 use crate::extract::PathParams;
@@ -166,36 +165,6 @@ pub async fn participations(
         format,
         || ParticipationsJson::new(&service, &detail, as_of),
         || tables::participations(&service, &detail),
-    ))
-}
-
-/// `GET /api/v1/services/{id}/costs/{year}`: the split among the Länder;
-/// as CSV the shares (`table=shares`, with the other models'
-/// `table=alternatives`) or the cost lines (`table=costs`).
-pub async fn cost_sharing(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
-    let (service, year) = (path.service("id")?, path.year("year")?);
-    let format = query.allow(&["format", "table"])?.format()?;
-    let table = query.choice("table", &["shares", "alternatives", "costs"])?;
-    let kind = QueryKind::CostSharing {
-        service: service.clone(),
-        year,
-    };
-    let view = match ask(&state, query.min_seq()?, kind).await? {
-        QueryReply::CostSharing(view) => read::found(view, no_service(&service))?,
-        _ => return Err(read::unexpected()),
-    };
-    Ok(read::list(
-        format,
-        || CostSharingJson::from(&view),
-        || match table {
-            "costs" => tables::cost_lines(&service, year, &view.costs),
-            "alternatives" => tables::cost_shares(&service, year, &view.split, &view.alternatives),
-            _ => tables::cost_shares(&service, year, &view.split, &[]),
-        },
     ))
 }
 

@@ -53,6 +53,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/laender", get(pages::land::list))
         .route("/laender/{land}", get(pages::land::public))
+        .route(
+            "/laender/{land}/kostenaufstellung",
+            get(pages::statement::show),
+        )
         .route("/land", get(pages::land::own))
         .route("/land/{action}", post(pages::land_forms::submit))
         .route("/kommune", get(pages::kommune::show))

@@ -29,6 +29,7 @@ const LEAD: [Outcome; 7] = [U, S, S, F, F, F, F];
 const ADMIN: [Outcome; 7] = [U, F, F, F, F, F, S];
 const FOR_ERFURT: [Outcome; 7] = [U, F, S, S, F, S, F];
 const THUERINGEN_ITSELF: [Outcome; 7] = [U, F, S, F, F, F, F];
+const LAND_OR_ADMIN: [Outcome; 7] = [U, S, S, F, F, F, S];
 
 fn rows() -> Vec<Row> {
     let details = json!({"title": "Wohngeld", "themenfeld": "Familie", "provider": "KIV",
@@ -87,6 +88,19 @@ fn rows() -> Vec<Row> {
             "/api/v1/services/wohngeld/costs/1/corrections",
             json!({"amount": "9", "reason": "Tippfehler"}),
             LEAD,
+        ),
+        (
+            Method::POST,
+            "/api/v1/services/wohngeld/closings",
+            json!({"year": 2023}),
+            LAND_OR_ADMIN,
+        ),
+        (
+            Method::POST,
+            "/api/v1/services/wohngeld/participation-corrections",
+            json!({"land": "16", "change": "austritt", "reason": "laut Vertrag",
+                "effective": "2023-10-01"}),
+            LAND_OR_ADMIN,
         ),
         (
             Method::POST,
@@ -186,10 +200,24 @@ async fn check(harness: &Harness, row: &Row, principal: Option<&str>, expected: 
 async fn every_write_endpoint_by_every_kind_of_principal() {
     let harness = Harness::start().await;
     let mut envelopes = harness.ledger().await;
+    // Closing a year reads the ledger's head and the split first.
+    harness
+        .respond(
+            efa_proto::subjects::LEDGER_CHECKPOINT,
+            |_: efa_proto::CheckpointRequest| efa_proto::LedgerCheckpoint {
+                key_id: "ledger".into(),
+                public_key: vec![0; 32],
+                checkpoint: None,
+            },
+        )
+        .await;
+    let _queries = harness
+        .projector(|_| efa_proto::QueryReply::CostYear(Some(Box::new(crate::samples::cost_year()))))
+        .await;
     let rows = rows();
     assert_eq!(
         rows.len(),
-        20,
+        22,
         "every write endpoint of the API is in the table"
     );
     for row in &rows {

@@ -87,11 +87,17 @@ async fn costs_have_decimal_commas_and_quoted_notes() {
     let (harness, _queries) = with_projector().await;
     let base = "/api/v1/services/wohngeld/costs/2023?format=csv";
     let shares = csv(&harness, base, "kostenanteile-wohngeld-2023").await;
+    let ks = "Königsteiner Schlüssel 2016;Königsteiner Schlüssel 2016";
     assert_eq!(
         shares,
-        "Modell;Gewichte aus;Land;Landesname;Gewicht;Tage;Anteil (Euro)\r\n\
-         Königsteiner Schlüssel 2016;Königsteiner Schlüssel 2016;01;Schleswig-Holstein;339074;184;418,58\r\n\
-         Königsteiner Schlüssel 2016;Königsteiner Schlüssel 2016;16;Thüringen;339074;184;815,97\r\n"
+        format!(
+            "Modell;Gewichte aus;Land;Landesname;Gewicht;Gewicht (Prozent);Tage;Anteil (Bruch);\
+             Exakter Wert (Cent);Anteil (Euro);Stand\r\n\
+             {ks};01;Schleswig-Holstein;339074;3,39074;184;339074/2939074;41858304/1000;418,58;2024-06-30\r\n\
+             {ks};16;Thüringen;339074;3,39074;184;339074/2939074;41858304/1000;815,97;2024-06-30\r\n\
+             {ks};;nicht verteilt;;;;;;0,01;2024-06-30\r\n\
+             {ks};;Summe;;;;;;1234,56;2024-06-30\r\n"
+        )
     );
     let all = csv(
         &harness,
@@ -99,7 +105,7 @@ async fn costs_have_decimal_commas_and_quoted_notes() {
         "kostenanteile-wohngeld-2023",
     )
     .await;
-    assert_eq!(all.lines().count(), 5);
+    assert_eq!(all.lines().count(), 9);
     assert!(
         all.contains("\r\ngleiche Anteile;;01;Schleswig-Holstein;"),
         "{all}"
@@ -125,6 +131,38 @@ async fn costs_have_decimal_commas_and_quoted_notes() {
         land,
         "Leistung;Titel;Gesamtkosten (Euro);Gewicht;Tage;Anteil (Euro)\r\n\
          wohngeld;\"Wohngeld; \"\"digital\"\"\";1234,56;339074;184;-418,58\r\n"
+    );
+}
+
+#[tokio::test]
+async fn a_statement_names_model_weight_share_and_ledger_position() {
+    let (harness, _queries) = with_projector().await;
+    let statement = csv(
+        &harness,
+        "/api/v1/lands/01/statements/2023?format=csv",
+        "kostenaufstellung-01-2023",
+    )
+    .await;
+    let hash = "ab".repeat(32);
+    let mut lines = statement.split("\r\n");
+    assert_eq!(
+        lines.next().unwrap(),
+        "Leistung;Titel;Federführend;Modell;Modell gilt seit;Schlüsseljahr;Gewichte aus;\
+         Gewicht (Prozent);Tage;Anteil (Bruch);Exakter Wert (Cent);Anteil (Euro);\
+         Gesamtkosten der Leistung (Euro);Abgerechnet (Euro);Nachtrag (Euro);\
+         Abrechnung (Sequenz);Berichtigungen;Stand;Ledger-Sequenz;Ledger-Hash"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        format!(
+            "wohngeld;\"Wohngeld; \"\"digital\"\"\";Thüringen;Königsteiner Schlüssel 2016;;2016;\
+             Königsteiner Schlüssel 2016;3,39074;184;339074/2939074;41858304/1000;418,58;1234,56;\
+             ;;;;2024-06-30;42;{hash}"
+        )
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        format!(";Summe;;;;;;;;;;;;418,58;0,00;;;2024-06-30;42;{hash}")
     );
 }
 

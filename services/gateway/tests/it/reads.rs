@@ -37,6 +37,10 @@ pub fn answer(kind: QueryKind) -> QueryReply {
         QueryKind::CostSharing { service, .. } => {
             QueryReply::CostSharing(known(&service).then(samples::cost_sharing))
         }
+        QueryKind::CostYear { service, .. } => {
+            QueryReply::CostYear(known(&service).then(|| Box::new(samples::cost_year())))
+        }
+        QueryKind::Statement { .. } => QueryReply::Statement(samples::statement()),
         QueryKind::LandCosts { .. } => QueryReply::LandCosts(samples::land_costs()),
         QueryKind::Rollout(_) => QueryReply::Rollout(samples::rollout()),
         QueryKind::Stalled { .. } => QueryReply::Stalled(samples::stalled()),
@@ -278,11 +282,16 @@ async fn cost_sharing_shows_exact_values_cents_and_euros() {
     let body = harness
         .get_json("/api/v1/services/wohngeld/costs/2023")
         .await;
-    let kind = QueryKind::CostSharing {
+    let kind = QueryKind::CostYear {
         service: id(),
         year: 2023,
+        as_of: None,
     };
     assert_eq!(next(&mut queries).await.kind, kind);
+    assert_eq!(body["model_in_force"]["key_year"], 2016);
+    assert_eq!(body["seq"], 42);
+    assert_eq!(body["chain_hash"], "ab".repeat(32));
+    assert_eq!(body["closing"], json!(null));
     let split = &body["split"];
     assert_eq!(
         split["model"],
@@ -307,6 +316,21 @@ async fn cost_sharing_shows_exact_values_cents_and_euros() {
     let body = harness.get_json("/api/v1/lands/01/costs/2023").await;
     assert_eq!(body["total"], json!({"cents": -41_858, "euros": "-418.58"}));
     assert_eq!(body["lines"][0]["share"]["land_name"], "Schleswig-Holstein");
+    next(&mut queries).await;
+
+    // As of a date: the lines of the Land's statement as of that date.
+    let body = harness
+        .get_json("/api/v1/lands/01/costs/2023?as_of=2024-06-30")
+        .await;
+    let kind = QueryKind::Statement {
+        land: land(1),
+        year: 2023,
+        as_of: Some(efa_proto::Date::parse("2024-06-30").unwrap()),
+    };
+    assert_eq!(next(&mut queries).await.kind, kind);
+    assert_eq!(body["total"], json!({"cents": 41_858, "euros": "418.58"}));
+    assert_eq!(body["lines_total"], 1);
+    assert_eq!(body["next"], json!(null));
 }
 
 #[tokio::test]
@@ -504,9 +528,11 @@ async fn a_bad_parameter_is_a_bad_request_naming_it() {
         ("/api/v1/services?land=16", "land"),
         ("/api/v1/services/wohngeld/detail?format=csv", "format"),
         (
-            "/api/v1/services/wohngeld/costs/2023?as_of=2024-01-01",
+            "/api/v1/services/wohngeld/costs/2023?as_of=2024-01-32",
             "as_of",
         ),
+        ("/api/v1/lands/16/statements/2023?as_of=gestern", "as_of"),
+        ("/api/v1/lands/17/statements/2023", "land"),
         ("/api/v1/services/wohngeld/costs/20x3", "year"),
         ("/api/v1/services/wohngeld/costs/2023?table=alle", "table"),
         ("/api/v1/history?limit=5000", "limit"),

@@ -146,6 +146,53 @@ pub fn cost_sharing() -> CostSharingView {
     }
 }
 
+/// The year of `cost_sharing`, open, as of 2024-06-30.
+pub fn cost_year() -> efa_proto::statement::CostYearView {
+    efa_proto::statement::CostYearView {
+        sharing: cost_sharing(),
+        model: efa_proto::statement::ModelInForce {
+            model: CostModel::KoenigsteinerSchluessel { year: Some(2016) },
+            since: None,
+            key_year: Some(2016),
+        },
+        weights: vec![(land(1), 339_074), (land(16), 339_074)],
+        closing: None,
+        as_of: date("2024-06-30"),
+        seq: 42,
+        chain_hash: [0xab; 32],
+    }
+}
+
+/// Schleswig-Holstein's statement of 2023: its share of `cost_sharing`.
+pub fn statement() -> efa_proto::statement::StatementView {
+    let model = efa_proto::statement::ModelInForce {
+        model: CostModel::KoenigsteinerSchluessel { year: Some(2016) },
+        since: None,
+        key_year: Some(2016),
+    };
+    efa_proto::statement::StatementView {
+        land: land(1),
+        year: 2023,
+        lines: vec![efa_proto::statement::StatementLine {
+            service: id(),
+            title: "Wohngeld; \"digital\"".into(),
+            lead: land(16),
+            model,
+            weights_source: "Königsteiner Schlüssel 2016".into(),
+            weight_percent: "3.39074".into(),
+            share: share(1, 41_858),
+            service_total: Cents(123_456),
+            closed: None,
+            corrections: vec![],
+        }],
+        total: Cents(41_858),
+        supplements: Cents(0),
+        as_of: date("2024-06-30"),
+        seq: 42,
+        chain_hash: [0xab; 32],
+    }
+}
+
 pub fn land_costs() -> LandCostsView {
     LandCostsView {
         land: land(1),

@@ -427,8 +427,17 @@ async fn every_page_renders_for_the_public() {
             "41 Leistungen",
         ),
         ("/leistungen/wohngeld?jahr=2023", "Kostenaufteilung 2023"),
+        (
+            "/leistungen/wohngeld?jahr=2023",
+            "Für 2023 gilt das Kostenmodell „Königsteiner Schlüssel 2016“ (seit der Ankündigung), \
+             Schlüsseljahr 2016",
+        ),
         ("/laender", "Thüringen"),
         ("/laender/16", "Kostenanteile Thüringen"),
+        (
+            "/laender/01/kostenaufstellung?jahr=2023",
+            "beruht auf dem Ledger bis Sequenz <span id=\"sequenz\">42</span>",
+        ),
         ("/kommune?ags=16051000", "Verfügbare Leistungen"),
         ("/rollout?land=16", "Abdeckung je Kreis"),
         ("/audit", "Hash-Kette geprüft bis Sequenz"),
@@ -443,6 +452,21 @@ async fn every_page_renders_for_the_public() {
             "{path}"
         );
     }
+    // As of a date the Land page's costs come from the statement (the
+    // stand-in's statement has +418,58 €, its Land costs -418,58 €).
+    let (status, page) = get(
+        &harness,
+        &mut jar,
+        "/laender/01?stichtag=2024-06-30&jahr=2023",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(">418,58 €<") && !page.contains("-418,58"),
+        "{page}"
+    );
+    let (_, page) = get(&harness, &mut jar, "/laender/01?jahr=2023").await;
+    assert!(page.contains("-418,58 €"), "{page}");
     let (status, _) = get(&harness, &mut jar, "/leistungen/gibt-es-nicht").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let response = harness.http.get(harness.url("/land")).send().await.unwrap();

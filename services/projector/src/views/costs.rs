@@ -1,8 +1,11 @@
 //! Cost sharing: a service's costs of a year split among the Länder with
-//! the domain's exact arithmetic (`efa_domain::allocation`), under its own
-//! cost model and, for comparison, the others; and what one Land owes
-//! across all services. Costs have no "as of": every line and every
-//! correction counts, and the service's current cost model applies.
+//! the domain's exact arithmetic (`efa_domain::allocation`), under the
+//! cost model in force for that year (`model_for`: a model applies from
+//! the year of its effective date on) and, for comparison, the others;
+//! and what one Land owes across all services. A closed year is split
+//! with the weights it was settled with, so a key published later does
+//! not re-split it. Every line and every correction counts; "as of" a
+//! date is the caller's cut of the facts (`views::settlement`).
 
 use efa_domain::allocation::{
     AllocatedShare, Interval, ReferenceData, allocate, exact_parts, weights_for,
@@ -12,7 +15,7 @@ use efa_proto::views::{
 };
 use efa_proto::{Cents, CostModel, Date, LandCode};
 
-use crate::facts::{CostLineFact, KeyFacts, PopulationFacts, ServiceFacts};
+use crate::facts::{At, ClosingFact, CostLineFact, KeyFacts, PopulationFacts, ServiceFacts};
 
 /// One cost line after its corrections, with the sequences behind it.
 pub fn line_view(line: &CostLineFact) -> CostLineView {
@@ -89,7 +92,19 @@ pub fn split(
         Ok(found) => found,
         Err(problem) => return unsplit(days_in_year, problem),
     };
-    let allocation = allocate(total, i32::from(year), participations, &weights);
+    split_weighted(model, source, year, total, participations, &weights)
+}
+
+/// `total` of `year` split by the given `weights` (named `source`).
+pub fn split_weighted(
+    model: &CostModel,
+    source: String,
+    year: u16,
+    total: Cents,
+    participations: &[Interval],
+    weights: &std::collections::BTreeMap<LandCode, u64>,
+) -> CostSplit {
+    let allocation = allocate(total, i32::from(year), participations, weights);
     CostSplit {
         model: model.clone(),
         // The contract: no source for equal shares.
@@ -144,7 +159,7 @@ pub fn cost_sharing(
     reference: &ReferenceData,
 ) -> CostSharingView {
     let (costs, total) = costs_of(service, year);
-    let own = &service.current_details().cost_model;
+    let own = model_for(service, year).0;
     let participations = service.intervals();
     let alternatives = alternative_models()
         .iter()
@@ -155,7 +170,7 @@ pub fn cost_sharing(
         service: service.id.clone(),
         year,
         costs,
-        split: split(own, year, total, &participations, reference),
+        split: own_split(service, year, reference),
         alternatives,
     }
 }
@@ -178,8 +193,55 @@ pub fn land_costs(
 /// [`land_costs`] takes each Land's share from).
 pub fn own_split(service: &ServiceFacts, year: u16, reference: &ReferenceData) -> CostSplit {
     let (_, total) = costs_of(service, year);
-    let model = &service.current_details().cost_model;
-    split(model, year, total, &service.intervals(), reference)
+    let participations = service.intervals();
+    if let Some(closing) = closing_of(service, year) {
+        let settled = &closing.settlement;
+        let weights = settled.weights.iter().copied().collect();
+        return split_weighted(
+            &settled.model,
+            settled.weights_source.clone(),
+            year,
+            total,
+            &participations,
+            &weights,
+        );
+    }
+    split(
+        model_for(service, year).0,
+        year,
+        total,
+        &participations,
+        reference,
+    )
+}
+
+/// The closing of `year`, if the year is closed.
+pub fn closing_of(service: &ServiceFacts, year: u16) -> Option<&ClosingFact> {
+    service.closings.iter().find(|c| c.year == year)
+}
+
+/// The cost model in force for `year`: the one of the latest change
+/// (announcement or details update) taking effect in that year or before,
+/// the later ledger sequence breaking a tie; the announcement's when every
+/// change is later. With it, the effective date of the change that last
+/// set a different model (`None`: the model is the announcement's).
+pub fn model_for(service: &ServiceFacts, year: u16) -> (&CostModel, Option<Date>) {
+    let mut changes: Vec<(&At, &CostModel)> = service
+        .detail_updates
+        .iter()
+        .filter(|(at, _)| at.effective.year() <= i32::from(year))
+        .map(|(at, details)| (at, &details.cost_model))
+        .collect();
+    changes.sort_by_key(|(at, _)| (at.effective, at.seq));
+    let mut model = &service.details.cost_model;
+    let mut since = None;
+    for (at, changed) in changes {
+        if changed != model {
+            model = changed;
+            since = Some(at.effective);
+        }
+    }
+    (model, since)
 }
 
 /// [`land_costs`], with the split of each service with costs in `year`
@@ -192,7 +254,11 @@ pub fn land_costs_with<S: std::ops::Deref<Target = CostSplit>>(
 ) -> LandCostsView {
     let mut lines = Vec::new();
     for service in services {
-        if !service.costs.iter().any(|line| line.year == year) {
+        // Only a Land taking part on a day of the year has a share: the
+        // others are passed over before their split is looked up or made.
+        if !service.costs.iter().any(|line| line.year == year)
+            || !super::settlement::takes_part_in(service, land, year)
+        {
             continue;
         }
         let split = split_of(service);

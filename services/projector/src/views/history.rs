@@ -74,6 +74,23 @@ pub fn euros_de(amount: Cents) -> String {
 pub fn summary_de(event: &Event, names: &Names) -> String {
     let name = |ags: &Ags| names(*ags).unwrap_or_else(|| ags.to_string());
     match event {
+        Event::YearClosed {
+            year, settlement, ..
+        } => format!(
+            "Jahr {year} abgerechnet: {} verteilt auf {} Länder",
+            euros_de(settlement.total),
+            settlement.shares.len()
+        ),
+        Event::ParticipationCorrected {
+            land,
+            change,
+            reason,
+            ..
+        } => format!(
+            "Berichtigung: {} von {}: {reason}",
+            change.label_de(),
+            land.name()
+        ),
         Event::ServiceAnnounced(a) => {
             format!("„{}“ angekündigt, federführend {}", a.title, a.lead.name())
         }

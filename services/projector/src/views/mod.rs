@@ -23,6 +23,7 @@ pub mod gemeinde;
 pub mod history;
 pub mod land;
 pub mod rollout;
+pub mod settlement;
 
 use std::collections::{BTreeMap, HashMap};
 

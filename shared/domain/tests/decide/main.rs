@@ -5,12 +5,14 @@
 #![allow(clippy::unwrap_used)] // test code: a failed step should fail the test loudly
 
 mod adoption;
+mod closed_years;
 mod costs;
 mod participants;
 mod participation;
 mod properties;
 mod reference;
 mod service;
+mod settlement;
 
 use efa_domain::{Ctx, Related, StreamState, decide, evolve, related_streams};
 use efa_proto::*;

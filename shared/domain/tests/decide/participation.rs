@@ -95,7 +95,7 @@ fn a_land_leaves_after_it_joined_and_may_join_again() {
         &history,
         "land:16",
         leave("16"),
-        "2022-12-31",
+        "2025-10-31",
         Ok(vec![Event::LandLeft {
             service: elterngeld(),
             land: land("16"),

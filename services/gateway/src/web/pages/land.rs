@@ -182,14 +182,23 @@ async fn load(
         QueryReply::Land2(land_page) => land_page,
         _ => return Err(super::super::UNAVAILABLE.to_owned()),
     };
-    let (costs, costs_more) =
-        match view(state, min_seq, QueryKind::LandCosts2 { land, year, page }).await {
+    let (costs, costs_more) = match as_of {
+        // As of a date, the costs too: from the statement, which takes one.
+        Some(_) => match view(state, min_seq, QueryKind::Statement { land, year, as_of }).await {
+            Ok(QueryReply::Statement(statement)) => (
+                Some(crate::dto::statement::land_costs_of(&statement)),
+                false,
+            ),
+            _ => (None, false),
+        },
+        None => match view(state, min_seq, QueryKind::LandCosts2 { land, year, page }).await {
             Ok(QueryReply::LandCosts2(costs)) => (
                 Some(exports::land_costs_view(&costs)),
                 costs.next_offset.is_some(),
             ),
             _ => (None, false),
-        };
+        },
+    };
     let services = all_services(state, min_seq, as_of).await?;
     Ok(LandData {
         view: exports::land_view(&land_page),
@@ -278,6 +287,10 @@ fn costs_html(land: LandCode, data: &LandData, own: bool) -> String {
         .map(|year| format!("<a href=\"{action}?jahr={year}#zahlt\">{year}</a>"))
         .collect();
     html.push_str(&format!("<p>Andere Jahre: {}</p>\n", links.join(" · ")));
+    html.push_str(&format!(
+        "<p><a href=\"/laender/{land}/kostenaufstellung?jahr={this_year}\">Kostenaufstellung {this_year} \
+         (druckbar, als CSV und JSON)</a></p>\n"
+    ));
     let Some(costs) = data.costs.as_ref().filter(|c| !c.lines.is_empty()) else {
         html.push_str("<p>Für dieses Jahr fallen keine Kostenanteile an.</p>\n</section>\n");
         return html;

@@ -9,6 +9,7 @@ pub mod land_forms;
 pub mod login;
 pub mod rollout;
 pub mod service;
+pub mod statement;
 
 use efa_proto::views::{CatalogueFilter, ServiceSummary};
 use efa_proto::{Date, QueryKind, QueryReply, ServiceId};

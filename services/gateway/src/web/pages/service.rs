@@ -48,14 +48,16 @@ pub async fn show(
     let sharing = match view(
         &state,
         min_seq,
-        QueryKind::CostSharing {
+        // The costs as of the same date as every other part of the page.
+        QueryKind::CostYear {
             service: id.clone(),
             year,
+            as_of,
         },
     )
     .await
     {
-        Ok(QueryReply::CostSharing(sharing)) => sharing,
+        Ok(QueryReply::CostYear(view)) => view,
         _ => None,
     };
     let history_kind = QueryKind::History {
@@ -75,7 +77,7 @@ pub async fn show(
         &detail,
         &params,
         year,
-        sharing.as_ref(),
+        sharing.as_deref(),
         history.as_deref(),
     );
     let page =
@@ -106,9 +108,10 @@ fn body(
     detail: &ServiceDetail,
     params: &Params,
     year: u16,
-    sharing: Option<&CostSharingView>,
+    year_view: Option<&efa_proto::statement::CostYearView>,
     history: Option<&[HistoryEntry]>,
 ) -> String {
+    let sharing = year_view.map(|view| &view.sharing);
     let service = &detail.summary.service;
     let mut html = date_form(service.id.as_str(), &params.get("stichtag"), year);
     if visit.actor() == Some(&Actor::Land(service.lead)) {
@@ -129,6 +132,9 @@ fn body(
         sharing,
         &params.get("stichtag"),
     ));
+    if let Some(view) = year_view {
+        html.push_str(&super::statement::year_notes(view));
+    }
     html.push_str(&timeline(history));
     html
 }

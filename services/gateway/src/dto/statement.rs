@@ -1,0 +1,291 @@
+//! JSON of the yearly cost views: a service's year with the model in
+//! force, its closing (Jahresabrechnung) and the supplements since; and a
+//! Land's statement (Kostenaufstellung). Both say what date they are as of
+//! and the ledger sequence and chain hash they rest on.
+
+use efa_proto::statement::{
+    ClosedLine, ClosingView, CorrectionLine, CostYearView, ModelInForce, StatementLine,
+    StatementView, SupplementLine,
+};
+use efa_proto::{LandCode, Settlement};
+use serde::Serialize;
+
+use super::costs::{CostSharingJson, ShareJson};
+use super::{CostModelJson, LandJson, MoneyJson};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ModelInForceJson {
+    pub model: CostModelJson,
+    pub model_label: String,
+    /// The effective date of the change that set the model; absent: since
+    /// the announcement.
+    pub since: Option<String>,
+    pub key_year: Option<u16>,
+}
+
+impl From<&ModelInForce> for ModelInForceJson {
+    fn from(model: &ModelInForce) -> Self {
+        Self {
+            model: CostModelJson::from(&model.model),
+            model_label: model.model.label_de(),
+            since: model.since.map(|d| d.to_string()),
+            key_year: model.key_year,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AmountJson {
+    #[serde(flatten)]
+    pub land: LandJson,
+    pub amount: MoneyJson,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WeightJson {
+    #[serde(flatten)]
+    pub land: LandJson,
+    pub weight: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettlementJson {
+    pub model: CostModelJson,
+    pub model_label: String,
+    pub weights_source: String,
+    pub weights: Vec<WeightJson>,
+    pub total: MoneyJson,
+    pub unallocated: MoneyJson,
+    pub shares: Vec<AmountJson>,
+    pub cost_lines: Vec<u32>,
+    pub based_on_seq: u64,
+    pub based_on_hash: String,
+}
+
+fn amounts(pairs: &[(LandCode, efa_proto::Cents)]) -> Vec<AmountJson> {
+    pairs
+        .iter()
+        .map(|(land, cents)| AmountJson {
+            land: LandJson::from(*land),
+            amount: MoneyJson::from(*cents),
+        })
+        .collect()
+}
+
+impl From<&Settlement> for SettlementJson {
+    fn from(s: &Settlement) -> Self {
+        Self {
+            model: CostModelJson::from(&s.model),
+            model_label: s.model.label_de(),
+            weights_source: s.weights_source.clone(),
+            weights: s
+                .weights
+                .iter()
+                .map(|(land, weight)| WeightJson {
+                    land: LandJson::from(*land),
+                    weight: *weight,
+                })
+                .collect(),
+            total: MoneyJson::from(s.total),
+            unallocated: MoneyJson::from(s.unallocated),
+            shares: amounts(&s.shares),
+            cost_lines: s.cost_lines.clone(),
+            based_on_seq: s.based_on_seq,
+            based_on_hash: hex::encode(s.based_on_hash),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SupplementJson {
+    #[serde(flatten)]
+    pub land: LandJson,
+    pub settled: MoneyJson,
+    pub now: MoneyJson,
+    pub difference: MoneyJson,
+}
+
+impl From<&SupplementLine> for SupplementJson {
+    fn from(line: &SupplementLine) -> Self {
+        Self {
+            land: LandJson::from(line.land),
+            settled: MoneyJson::from(line.settled),
+            now: MoneyJson::from(line.now),
+            difference: MoneyJson::from(line.difference),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CorrectionJson {
+    pub seq: u64,
+    pub effective: String,
+    pub what: String,
+    pub reason: String,
+}
+
+impl From<&CorrectionLine> for CorrectionJson {
+    fn from(line: &CorrectionLine) -> Self {
+        Self {
+            seq: line.seq,
+            effective: line.effective.to_string(),
+            what: line.what_de.clone(),
+            reason: line.reason.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClosingJson {
+    pub settled: SettlementJson,
+    pub seq: u64,
+    pub recorded_at: String,
+    pub closed_by: String,
+    pub supplements: Vec<SupplementJson>,
+    pub corrections: Vec<CorrectionJson>,
+}
+
+impl From<&ClosingView> for ClosingJson {
+    fn from(view: &ClosingView) -> Self {
+        Self {
+            settled: SettlementJson::from(&view.settlement),
+            seq: view.seq,
+            recorded_at: view.recorded_at.to_string(),
+            closed_by: view.closed_by.to_string(),
+            supplements: view.supplements.iter().map(SupplementJson::from).collect(),
+            corrections: view.corrections.iter().map(CorrectionJson::from).collect(),
+        }
+    }
+}
+
+/// `GET /api/v1/services/{id}/costs/{year}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CostYearJson {
+    #[serde(flatten)]
+    pub sharing: CostSharingJson,
+    pub model_in_force: ModelInForceJson,
+    pub closing: Option<ClosingJson>,
+    pub as_of: String,
+    pub seq: u64,
+    pub chain_hash: String,
+}
+
+impl From<&CostYearView> for CostYearJson {
+    fn from(view: &CostYearView) -> Self {
+        Self {
+            sharing: CostSharingJson::from(&view.sharing),
+            model_in_force: ModelInForceJson::from(&view.model),
+            closing: view.closing.as_ref().map(ClosingJson::from),
+            as_of: view.as_of.to_string(),
+            seq: view.seq,
+            chain_hash: hex::encode(view.chain_hash),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClosedLineJson {
+    pub settled: MoneyJson,
+    pub supplement: MoneyJson,
+    pub closed_seq: u64,
+    pub based_on_seq: u64,
+    pub based_on_hash: String,
+}
+
+impl From<&ClosedLine> for ClosedLineJson {
+    fn from(line: &ClosedLine) -> Self {
+        Self {
+            settled: MoneyJson::from(line.settled),
+            supplement: MoneyJson::from(line.supplement),
+            closed_seq: line.closed_seq,
+            based_on_seq: line.based_on_seq,
+            based_on_hash: hex::encode(line.based_on_hash),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementLineJson {
+    pub service: String,
+    pub title: String,
+    pub lead: LandJson,
+    pub model_in_force: ModelInForceJson,
+    pub weights_source: String,
+    pub weight_percent: String,
+    pub share: ShareJson,
+    pub service_total: MoneyJson,
+    pub closed: Option<ClosedLineJson>,
+    pub corrections: Vec<CorrectionJson>,
+}
+
+impl From<&StatementLine> for StatementLineJson {
+    fn from(line: &StatementLine) -> Self {
+        Self {
+            service: line.service.to_string(),
+            title: line.title.clone(),
+            lead: LandJson::from(line.lead),
+            model_in_force: ModelInForceJson::from(&line.model),
+            weights_source: line.weights_source.clone(),
+            weight_percent: line.weight_percent.clone(),
+            share: ShareJson::from(&line.share),
+            service_total: MoneyJson::from(line.service_total),
+            closed: line.closed.as_ref().map(ClosedLineJson::from),
+            corrections: line.corrections.iter().map(CorrectionJson::from).collect(),
+        }
+    }
+}
+
+/// `GET /api/v1/lands/{land}/statements/{year}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatementJson {
+    #[serde(flatten)]
+    pub land: LandJson,
+    pub year: u16,
+    pub as_of: String,
+    pub total: MoneyJson,
+    pub supplements: MoneyJson,
+    pub total_with_supplements: MoneyJson,
+    pub lines: Vec<StatementLineJson>,
+    pub seq: u64,
+    pub chain_hash: String,
+}
+
+impl From<&StatementView> for StatementJson {
+    fn from(view: &StatementView) -> Self {
+        Self {
+            land: LandJson::from(view.land),
+            year: view.year,
+            as_of: view.as_of.to_string(),
+            total: MoneyJson::from(view.total),
+            supplements: MoneyJson::from(view.supplements),
+            total_with_supplements: MoneyJson::from(efa_proto::Cents(
+                view.total.0 + view.supplements.0,
+            )),
+            lines: view.lines.iter().map(StatementLineJson::from).collect(),
+            seq: view.seq,
+            chain_hash: hex::encode(view.chain_hash),
+        }
+    }
+}
+
+/// The lines of a statement as a Land's cost view shows them: the share
+/// computed for the statement's date, per service the Land took part in.
+pub fn land_costs_of(statement: &StatementView) -> efa_proto::views::LandCostsView {
+    let lines: Vec<efa_proto::views::LandCostLine> = statement
+        .lines
+        .iter()
+        .filter(|line| line.share.days > 0)
+        .map(|line| efa_proto::views::LandCostLine {
+            service: line.service.clone(),
+            title: line.title.clone(),
+            share: line.share.clone(),
+            service_total: line.service_total,
+        })
+        .collect();
+    efa_proto::views::LandCostsView {
+        land: statement.land,
+        year: statement.year,
+        total: efa_proto::Cents(lines.iter().map(|line| line.share.cents.0).sum()),
+        lines,
+    }
+}

@@ -1,0 +1,251 @@
+//! The yearly cost views and the commands of a Jahresabrechnung: a
+//! service's costs of a year as of a date (the model in force, the
+//! closing, the supplements since), a Land's statement (Kostenaufstellung)
+//! as JSON or CSV, closing a service's year with the split as it stands,
+//! and the lead Land's or the administration's correction of a
+//! participation.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use efa_proto::statement::{CostYearView, StatementView};
+use efa_proto::{
+    CheckpointRequest, CloseYear, Command, CorrectParticipation, LandCode, LedgerCheckpoint,
+    ParticipationChange, QueryKind, QueryReply, ServiceId, Settlement, subjects,
+};
+use serde_json::Value;
+
+use super::AppState;
+use super::read::{self, ask};
+use super::write::{Created, submit};
+use crate::body;
+use crate::commands::Parsed;
+use crate::dto::statement::{CostYearJson, StatementJson};
+use crate::extract::{JsonBody, PathParams, WriteHeaders};
+use crate::params::ReadQuery;
+use crate::problem::ApiError;
+use crate::statement_tables;
+
+fn no_service(id: &ServiceId) -> String {
+    format!("Die Leistung „{id}“ ist nicht im Katalog.")
+}
+
+/// Asks for a service's costs of a year as of a date.
+pub async fn cost_year_view(
+    state: &AppState,
+    min_seq: u64,
+    service: &ServiceId,
+    year: u16,
+    as_of: Option<efa_proto::Date>,
+) -> Result<CostYearView, ApiError> {
+    let kind = QueryKind::CostYear {
+        service: service.clone(),
+        year,
+        as_of,
+    };
+    match ask(state, min_seq, kind).await? {
+        QueryReply::CostYear(view) => read::found(view.map(|v| *v), || no_service(service)),
+        _ => Err(read::unexpected()),
+    }
+}
+
+/// Asks for a Land's statement of a year as of a date.
+pub async fn statement_view(
+    state: &AppState,
+    min_seq: u64,
+    land: LandCode,
+    year: u16,
+    as_of: Option<efa_proto::Date>,
+) -> Result<StatementView, ApiError> {
+    let kind = QueryKind::Statement { land, year, as_of };
+    match ask(state, min_seq, kind).await? {
+        QueryReply::Statement(view) => Ok(view),
+        _ => Err(read::unexpected()),
+    }
+}
+
+/// `GET /api/v1/services/{id}/costs/{year}?as_of=`: the split under the
+/// model in force for the year, the others for comparison, the closing
+/// and the supplements since; as CSV the shares (`table=shares`, with the
+/// other models' `table=alternatives`) or the cost lines (`table=costs`).
+pub async fn cost_year(
+    State(state): State<AppState>,
+    path: PathParams,
+    query: ReadQuery,
+) -> Result<Response, ApiError> {
+    let (service, year) = (path.service("id")?, path.year("year")?);
+    let format = query.allow(&["format", "table", "as_of"])?.format()?;
+    let table = query.choice("table", &["shares", "alternatives", "costs"])?;
+    let as_of = query.date("as_of")?;
+    let view = cost_year_view(&state, query.min_seq()?, &service, year, as_of).await?;
+    Ok(read::list(
+        format,
+        || CostYearJson::from(&view),
+        || match table {
+            "costs" => crate::tables::cost_lines(&service, year, &view.sharing.costs),
+            "alternatives" => statement_tables::split(&service, &view, true),
+            _ => statement_tables::split(&service, &view, false),
+        },
+    ))
+}
+
+/// `GET /api/v1/lands/{land}/statements/{year}?as_of=`: the Land's
+/// Kostenaufstellung, as JSON or CSV.
+pub async fn statement(
+    State(state): State<AppState>,
+    path: PathParams,
+    query: ReadQuery,
+) -> Result<Response, ApiError> {
+    let (land, year) = (path.land("land")?, path.year("year")?);
+    let format = query.allow(&["format", "as_of"])?.format()?;
+    let as_of = query.date("as_of")?;
+    let view = statement_view(&state, query.min_seq()?, land, year, as_of).await?;
+    Ok(read::list(
+        format,
+        || StatementJson::from(&view),
+        || statement_tables::statement(&view),
+    ))
+}
+
+/// The ledger's durable head, so that a closing reads a view that has
+/// applied everything recorded before it.
+async fn ledger_head(state: &AppState) -> Result<u64, ApiError> {
+    let answer: LedgerCheckpoint = efa_runtime::request(
+        &state.nats,
+        subjects::LEDGER_CHECKPOINT,
+        &CheckpointRequest,
+        state.request_timeout,
+    )
+    .await?;
+    Ok(answer.checkpoint.map_or(0, |c| c.seq))
+}
+
+/// The settlement of a year as the view shows it.
+fn settlement_of(view: &CostYearView) -> Result<Settlement, ApiError> {
+    let split = &view.sharing.split;
+    if let Some(problem) = &split.problem {
+        return Err(ApiError::rejected(efa_proto::Rejection::invalid(
+            "year",
+            format!("die Kosten des Jahres lassen sich nicht aufteilen: {problem}"),
+        )));
+    }
+    Ok(Settlement {
+        model: split.model.clone(),
+        weights_source: split.weights_source.clone(),
+        weights: view.weights.clone(),
+        total: split.total,
+        shares: split.shares.iter().map(|s| (s.land, s.cents)).collect(),
+        unallocated: split.unallocated,
+        cost_lines: view.sharing.costs.iter().map(|c| c.cost_no).collect(),
+        based_on_seq: view.seq,
+        based_on_hash: view.chain_hash,
+    })
+}
+
+/// `POST /api/v1/services/{id}/closings` with `{"year": 2024}`: the lead
+/// Land or the administration closes the year with the split as it stands
+/// at the ledger's head; the ledger records it with the sequence and chain
+/// hash it rests on.
+pub async fn close_year(
+    State(state): State<AppState>,
+    headers: WriteHeaders,
+    path: PathParams,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let service = path.service("id")?;
+    let year = body::object(&body, &["year"])
+        .and_then(|fields| fields.year("year"))
+        .map_err(ApiError::rejected)?;
+    // The early "no" before reading the split: only a Land or the
+    // administration ever closes a year.
+    crate::authz::allowed(&headers.actor, crate::authz::Rule::LandOrAdmin)
+        .map_err(|reason| ApiError::rejected(efa_proto::Rejection::Forbidden { reason }))?;
+    let head = ledger_head(&state).await?;
+    let view = cost_year_view(&state, head, &service, year, None).await?;
+    let command = Command::CloseYear(CloseYear {
+        service: service.clone(),
+        year,
+        settlement: settlement_of(&view)?,
+    });
+    let location = format!("/api/v1/services/{service}/costs/{year}");
+    submit(
+        &state,
+        headers,
+        Parsed::new(command, None),
+        Created::at(location),
+    )
+    .await
+}
+
+/// The longest reason accepted here; the domain has its own limit.
+const REASON_CHARS_MAX: usize = 2000;
+
+fn correction(service: ServiceId, body: &Value) -> Result<Parsed, efa_proto::Rejection> {
+    let fields = body::object(body, &["land", "change", "reason", "effective"])?;
+    let change = fields.choice("change", &["beitritt", "austritt"], |key| match key {
+        "beitritt" => Some(ParticipationChange::Join),
+        "austritt" => Some(ParticipationChange::Leave),
+        _ => None,
+    })?;
+    let command = Command::CorrectParticipation(CorrectParticipation {
+        service,
+        land: fields.land("land")?,
+        change,
+        reason: fields.required_text("reason", REASON_CHARS_MAX)?,
+    });
+    Ok(Parsed::new(
+        command,
+        Some(fields.required_date("effective")?),
+    ))
+}
+
+/// `POST /api/v1/services/{id}/participation-corrections`: the lead Land
+/// or the administration records a Land's Beitritt or Austritt as a
+/// correction, with its reason and effective date.
+pub async fn correct_participation(
+    State(state): State<AppState>,
+    headers: WriteHeaders,
+    path: PathParams,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let service = path.service("id")?;
+    let parsed = correction(service.clone(), &body).map_err(ApiError::rejected)?;
+    let location = format!("/api/v1/services/{service}/participations");
+    submit(&state, headers, parsed, Created::at(location)).await
+}
+
+/// `GET /api/v1/lands/{land}/costs/{year}?as_of=`: what the Land owes as
+/// of a date, from its statement as of that date, in the shape and pages
+/// of the Land's cost view.
+pub async fn land_costs_as_of(
+    state: &AppState,
+    query: &ReadQuery,
+    (land, year): (LandCode, u16),
+    as_of: efa_proto::Date,
+) -> Result<Response, ApiError> {
+    let format = query.format()?;
+    let statement = statement_view(state, query.min_seq()?, land, year, Some(as_of)).await?;
+    let mut view = crate::dto::statement::land_costs_of(&statement);
+    if format == crate::params::Format::Csv && !crate::paging::asks_for_a_page(query) {
+        return Ok(crate::tables::land_costs(&view).into_response());
+    }
+    let page = crate::paging::page(query)?;
+    let lines_total = u32::try_from(view.lines.len()).unwrap_or(u32::MAX);
+    let start = page.offset.min(lines_total);
+    let end = start.saturating_add(page.limit).min(lines_total);
+    view.lines = view.lines[start as usize..end as usize].to_vec();
+    if format == crate::params::Format::Csv {
+        return Ok(crate::tables::land_costs(&view).into_response());
+    }
+    let next_offset = (end < lines_total).then_some(end);
+    let path = format!("/api/v1/lands/{land}/costs/{year}");
+    let next = next_offset.map(|offset| query.link_with(&path, "offset", &offset.to_string()));
+    let extra = [
+        ("lines_total", lines_total.into()),
+        ("next_offset", next_offset.into()),
+    ];
+    Ok(crate::paging::json(
+        crate::dto::costs::LandCostsJson::from(&view),
+        next,
+        &extra,
+    ))
+}

@@ -1,0 +1,165 @@
+//! CSV of the yearly cost views: a service's split that explains itself
+//! (weight in percent, days, fraction and exact value per Land, the
+//! unallocated rest and the total as rows of their own), and a Land's
+//! statement (Kostenaufstellung) for its finance system, every row with the
+//! ledger sequence and chain hash the statement rests on.
+
+use efa_proto::statement::{CostYearView, StatementView, weight_percent, weights_sum};
+use efa_proto::views::{CostSplit, Exact};
+use efa_proto::{Cents, ServiceId};
+
+use crate::csv::{self, Table};
+
+/// A percent with a decimal comma, as German spreadsheets read it.
+fn percent_de(percent: &str) -> String {
+    percent.replace('.', ",")
+}
+
+fn exact(value: &Exact) -> String {
+    format!("{}/{}", value.numerator, value.denominator)
+}
+
+const SPLIT_HEADER: [&str; 11] = [
+    "Modell",
+    "Gewichte aus",
+    "Land",
+    "Landesname",
+    "Gewicht",
+    "Gewicht (Prozent)",
+    "Tage",
+    "Anteil (Bruch)",
+    "Exakter Wert (Cent)",
+    "Anteil (Euro)",
+    "Stand",
+];
+
+fn push_split(table: &mut Table, split: &CostSplit, as_of: &str) {
+    let sum = weights_sum(&split.shares);
+    let row = |land: &str, name: &str, rest: [String; 5], amount: Cents| {
+        let [weight, percent, days, fraction, exact_cents] = rest;
+        vec![
+            split.model.label_de(),
+            split.weights_source.clone(),
+            land.to_owned(),
+            name.to_owned(),
+            weight,
+            percent,
+            days,
+            fraction,
+            exact_cents,
+            csv::euros(amount),
+            as_of.to_owned(),
+        ]
+    };
+    for share in &split.shares {
+        table.push(row(
+            &share.land.to_string(),
+            share.land.name(),
+            [
+                share.weight.to_string(),
+                percent_de(&weight_percent(&split.model, share.weight, sum)),
+                share.days.to_string(),
+                exact(&share.fraction),
+                exact(&share.exact_cents),
+            ],
+            share.cents,
+        ));
+    }
+    let empty = || {
+        [
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]
+    };
+    table.push(row("", "nicht verteilt", empty(), split.unallocated));
+    table.push(row("", "Summe", empty(), split.total));
+}
+
+/// `GET /api/v1/services/{id}/costs/{year}` as CSV: the split under the
+/// model in force, with `alternatives` under the other models too.
+pub fn split(service: &ServiceId, view: &CostYearView, alternatives: bool) -> Table {
+    let name = format!("kostenanteile-{service}-{}", view.sharing.year);
+    let mut table = Table::new(name, &SPLIT_HEADER);
+    let as_of = view.as_of.to_string();
+    push_split(&mut table, &view.sharing.split, &as_of);
+    if alternatives {
+        for split in &view.sharing.alternatives {
+            push_split(&mut table, split, &as_of);
+        }
+    }
+    table
+}
+
+const STATEMENT_HEADER: [&str; 20] = [
+    "Leistung",
+    "Titel",
+    "Federführend",
+    "Modell",
+    "Modell gilt seit",
+    "Schlüsseljahr",
+    "Gewichte aus",
+    "Gewicht (Prozent)",
+    "Tage",
+    "Anteil (Bruch)",
+    "Exakter Wert (Cent)",
+    "Anteil (Euro)",
+    "Gesamtkosten der Leistung (Euro)",
+    "Abgerechnet (Euro)",
+    "Nachtrag (Euro)",
+    "Abrechnung (Sequenz)",
+    "Berichtigungen",
+    "Stand",
+    "Ledger-Sequenz",
+    "Ledger-Hash",
+];
+
+/// `GET /api/v1/lands/{land}/statements/{year}` as CSV: one row per
+/// service, then the total.
+pub fn statement(view: &StatementView) -> Table {
+    let name = format!("kostenaufstellung-{}-{}", view.land, view.year);
+    let mut table = Table::new(name, &STATEMENT_HEADER);
+    let as_of = view.as_of.to_string();
+    let seq = view.seq.to_string();
+    let hash = hex::encode(view.chain_hash);
+    for line in &view.lines {
+        let corrections: Vec<String> = line
+            .corrections
+            .iter()
+            .map(|c| format!("{} ({}): {}", c.what_de, c.seq, c.reason))
+            .collect();
+        table.push(vec![
+            line.service.to_string(),
+            line.title.clone(),
+            line.lead.name().to_owned(),
+            line.model.model.label_de(),
+            csv::optional(line.model.since),
+            csv::optional(line.model.key_year),
+            line.weights_source.clone(),
+            percent_de(&line.weight_percent),
+            line.share.days.to_string(),
+            exact(&line.share.fraction),
+            exact(&line.share.exact_cents),
+            csv::euros(line.share.cents),
+            csv::euros(line.service_total),
+            csv::optional(line.closed.as_ref().map(|c| csv::euros(c.settled))),
+            csv::optional(line.closed.as_ref().map(|c| csv::euros(c.supplement))),
+            csv::optional(line.closed.as_ref().map(|c| c.closed_seq)),
+            corrections.join(" | "),
+            as_of.clone(),
+            seq.clone(),
+            hash.clone(),
+        ]);
+    }
+    let mut total = vec![String::new(); STATEMENT_HEADER.len()];
+    total[1] = "Summe".to_owned();
+    total[13] = csv::euros(view.total);
+    total[14] = csv::euros(view.supplements);
+    total[17] = as_of;
+    total[18] = seq;
+    total[19] = hash;
+    table.push(total);
+    table
+}

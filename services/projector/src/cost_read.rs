@@ -1,0 +1,97 @@
+//! The reading layer of the yearly cost views (`views::settlement`): the
+//! service's facts from the index, cut "as of" the date asked for, and the
+//! ledger position the index stands at. A Land's statement looks at the
+//! services the Land takes part in during the year with costs in it, and
+//! splits only those (through the index's split cache when no date is
+//! asked for), instead of splitting every service.
+
+use efa_proto::statement::{CostYearView, StatementView};
+use efa_proto::{Date, LandCode, ServiceId};
+
+use crate::store::{EventsOf, Store, StoreError};
+use crate::views::settlement::{self, Position};
+
+/// The ledger position of sequence `seq`: the checkpoint's hash when the
+/// checkpoint stands there, else the hash of that event from the store.
+fn position(store: &Store, seq: u64) -> Result<Position, StoreError> {
+    let checkpoint = store.checkpoint()?;
+    if checkpoint.seq == seq {
+        return Ok(Position {
+            seq,
+            hash: checkpoint.hash,
+        });
+    }
+    let (events, _) = store.events(&EventsOf::All, seq, 1)?;
+    let hash = events
+        .first()
+        .filter(|e| e.record.seq == seq)
+        .map_or([0; 32], |e| e.hash);
+    Ok(Position { seq, hash })
+}
+
+pub fn cost_year(
+    store: &Store,
+    service: &ServiceId,
+    year: u16,
+    as_of: Option<Date>,
+    today: Date,
+) -> Result<Option<CostYearView>, StoreError> {
+    let (view, seq) = {
+        let index = store.index();
+        let Some(facts) = index.service(service) else {
+            return Ok(None);
+        };
+        let day = as_of.unwrap_or(today);
+        let cut = match as_of {
+            Some(day) => settlement::as_of(facts, day),
+            None => facts.clone(),
+        };
+        let seq = index.seq();
+        let unplaced = Position { seq, hash: [0; 32] };
+        (
+            settlement::cost_year(&cut, year, index.reference(), day, unplaced),
+            seq,
+        )
+    };
+    let placed = position(store, seq)?;
+    Ok(Some(CostYearView {
+        chain_hash: placed.hash,
+        ..view
+    }))
+}
+
+pub fn statement(
+    store: &Store,
+    land: LandCode,
+    year: u16,
+    as_of: Option<Date>,
+    today: Date,
+) -> Result<StatementView, StoreError> {
+    let day = as_of.unwrap_or(today);
+    let (lines, seq) = {
+        let index = store.index();
+        let mut lines = Vec::new();
+        let relevant = index.services().iter().filter(|service| {
+            settlement::takes_part_in(service, land, year)
+                && (service.costs.iter().any(|line| line.year == year)
+                    || service.closings.iter().any(|c| c.year == year))
+        });
+        for service in relevant {
+            let line = match as_of {
+                None => {
+                    let split = index.own_split(service, year);
+                    settlement::statement_line(service, land, year, &split)
+                }
+                Some(day) => {
+                    let cut = settlement::as_of(service, day);
+                    let split = settlement::split_of(&cut, year, index.reference());
+                    settlement::statement_line(&cut, land, year, &split)
+                }
+            };
+            lines.extend(line);
+        }
+        (lines, index.seq())
+    };
+    let placed = position(store, seq)?;
+    Ok(settlement::statement(land, year, lines, day, placed))
+}

@@ -1,0 +1,322 @@
+//! The Jahresabrechnung through the whole system: the administration
+//! closes a year of a demo service over HTTP, the ledger records the split
+//! with the position it rests on, a Land's backdated change of that year is
+//! refused with its typed reason, a correction by the administration is
+//! recorded and shows as a supplement to the cent, and Thüringen's
+//! statement says the same in JSON and CSV. Also the service's ETag that
+//! If-Match accepts, and the detail of a service announced ahead.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::system::System;
+
+const SERVICE: &str = "online-wohngeldantrag";
+
+async fn get(system: &System, path: &str) -> reqwest::Response {
+    system
+        .http
+        .get(format!("{}{path}", system.base))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn json_of(system: &System, path: &str) -> Value {
+    let response = get(system, path).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    response.json().await.unwrap()
+}
+
+async fn post(
+    system: &System,
+    token: &str,
+    key: &str,
+    path: &str,
+    body: Value,
+) -> reqwest::Response {
+    system
+        .http
+        .post(format!("{}{path}", system.base))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn problem_code(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.unwrap();
+    body["type"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("urn:efa-registry:problem:")
+        .to_owned()
+}
+
+fn cents(value: &Value) -> i64 {
+    value["cents"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_closed_year_stays_as_settled_and_a_correction_shows_as_a_supplement() {
+    let system = System::start_with_demo().await;
+    let admin = system.demo["admin"].clone();
+    let head = system.ledger_head().await;
+    let before = json_of(
+        &system,
+        &format!("/api/v1/services/{SERVICE}/costs/2023?min_seq={head}"),
+    )
+    .await;
+    assert_eq!(before["closing"], json!(null));
+
+    // Thüringen may not close a year of a service it does not lead.
+    let refused = post(
+        &system,
+        &system.thueringen,
+        "close-th",
+        &format!("/api/v1/services/{SERVICE}/closings"),
+        json!({"year": 2023}),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(problem_code(refused).await, "forbidden");
+
+    let closed = post(
+        &system,
+        &admin,
+        "close-2023",
+        &format!("/api/v1/services/{SERVICE}/closings"),
+        json!({"year": 2023}),
+    )
+    .await;
+    assert_eq!(closed.status(), StatusCode::CREATED);
+    let closed: Value = closed.json().await.unwrap();
+    let seq = closed["seq"].as_u64().unwrap();
+    let view = json_of(
+        &system,
+        &format!("/api/v1/services/{SERVICE}/costs/2023?min_seq={seq}"),
+    )
+    .await;
+    let closing = &view["closing"];
+    assert_eq!(closing["seq"], seq);
+    assert_eq!(closing["settled"]["based_on_seq"], head);
+    assert_eq!(closing["settled"]["total"], before["split"]["total"]);
+    let settled: Vec<(String, i64)> = closing["settled"]["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["land"].as_str().unwrap().to_owned(), cents(&s["amount"])))
+        .collect();
+    let split_before: Vec<(String, i64)> = before["split"]["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["land"].as_str().unwrap().to_owned(), cents(&s["amount"])))
+        .collect();
+    assert_eq!(
+        settled, split_before,
+        "the ledger recorded the split as it stood"
+    );
+    assert_eq!(closing["supplements"], json!([]));
+
+    // Closing again, and Thüringen leaving with effect in 2023: refused.
+    let again = post(
+        &system,
+        &admin,
+        "close-2023-again",
+        &format!("/api/v1/services/{SERVICE}/closings"),
+        json!({"year": 2023}),
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(problem_code(again).await, "year-closed");
+    let leave = system
+        .http
+        .delete(format!(
+            "{}/api/v1/services/{SERVICE}/participations/16?effective=2023-10-01",
+            system.base
+        ))
+        .bearer_auth(&system.thueringen)
+        .header("Idempotency-Key", "leave-2023")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(leave.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem_code(leave).await, "too-far-back");
+
+    // The administration corrects it: Thüringen left on 2023-10-01.
+    let corrected = post(
+        &system,
+        &admin,
+        "correct-th",
+        &format!("/api/v1/services/{SERVICE}/participation-corrections"),
+        json!({"land": "16", "change": "austritt", "reason": "Austritt laut Vertrag", "effective": "2023-10-01"}),
+    )
+    .await;
+    assert_eq!(corrected.status(), StatusCode::CREATED);
+    let corrected: Value = corrected.json().await.unwrap();
+    let seq = corrected["seq"].as_u64().unwrap();
+    let view = json_of(
+        &system,
+        &format!("/api/v1/services/{SERVICE}/costs/2023?min_seq={seq}"),
+    )
+    .await;
+    let closing = &view["closing"];
+    assert_eq!(closing["corrections"].as_array().unwrap().len(), 1);
+    let supplements = closing["supplements"].as_array().unwrap();
+    assert!(!supplements.is_empty());
+    for supplement in supplements {
+        let land = supplement["land"].as_str().unwrap();
+        let now = view["split"]["shares"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["land"] == land)
+            .map_or(0, |s| cents(&s["amount"]));
+        let was = settled
+            .iter()
+            .find(|(l, _)| l == land)
+            .map_or(0, |(_, c)| *c);
+        assert_eq!(cents(&supplement["difference"]), now - was, "{land}");
+    }
+    let sum: i64 = supplements.iter().map(|s| cents(&s["difference"])).sum();
+    assert_eq!(sum, 0, "the amount did not change, only who pays it");
+
+    // The service page shows the closing, the supplements and the correction.
+    let page = get(
+        &system,
+        &format!("/leistungen/{SERVICE}?jahr=2023&seq={seq}"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(page.contains("Nachträge seit der Abrechnung"), "{page}");
+    assert!(page.contains("Austritt laut Vertrag"), "{page}");
+
+    // Thüringen's statement: the settled share, the supplement, the figures of the CSV.
+    let statement = json_of(
+        &system,
+        &format!("/api/v1/lands/16/statements/2023?min_seq={seq}"),
+    )
+    .await;
+    let line = statement["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["service"] == SERVICE)
+        .unwrap();
+    let th_settled = settled.iter().find(|(l, _)| l == "16").unwrap().1;
+    assert_eq!(cents(&line["closed"]["settled"]), th_settled);
+    assert_eq!(
+        cents(&line["closed"]["supplement"]),
+        cents(&line["share"]["amount"]) - th_settled
+    );
+    assert!(cents(&line["closed"]["supplement"]) < 0);
+    let csv = get(
+        &system,
+        &format!("/api/v1/lands/16/statements/2023?format=csv&min_seq={seq}"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let row = csv.lines().find(|l| l.starts_with(SERVICE)).unwrap();
+    let fields: Vec<&str> = row.split(';').collect();
+    let euros = |c: i64| {
+        format!(
+            "{}{},{:02}",
+            if c < 0 { "-" } else { "" },
+            c.abs() / 100,
+            c.abs() % 100
+        )
+    };
+    assert_eq!(fields[11], euros(cents(&line["share"]["amount"])));
+    assert_eq!(fields[13], euros(th_settled));
+    assert_eq!(fields[14], euros(cents(&line["closed"]["supplement"])));
+    assert_eq!(fields[18], statement["seq"].to_string());
+    assert_eq!(fields[19], statement["chain_hash"].as_str().unwrap());
+
+    // As of mid-2022 Thüringen had not joined: no line in its statement.
+    let early = json_of(
+        &system,
+        &format!("/api/v1/lands/16/statements/2023?as_of=2022-06-30&min_seq={seq}"),
+    )
+    .await;
+    assert!(
+        early["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["service"] != SERVICE)
+    );
+    system.stop().await;
+}
+
+#[tokio::test]
+async fn the_etag_of_a_service_is_the_version_if_match_checks() {
+    let system = System::start_with_demo().await;
+    let bremen = system.demo["land:04"].clone();
+    let head = system.ledger_head().await;
+    // Bremen's service with joins: its stream has moved past the announcement.
+    let path = format!("/api/v1/services/unterhaltsvorschuss-online?min_seq={head}");
+    let response = get(&system, &path).await;
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let service: Value = response.json().await.unwrap();
+    assert_ne!(etag, "\"1\"");
+    let mut details = json!({"title": service["title"], "themenfeld": service["themenfeld"],
+        "provider": service["provider"], "channel": service["channel"],
+        "cost_model": service["cost_model"]});
+    details["title"] = json!("Unterhaltsvorschuss online (neu)");
+    let put = system
+        .http
+        .put(format!(
+            "{}/api/v1/services/unterhaltsvorschuss-online",
+            system.base
+        ))
+        .bearer_auth(&bremen)
+        .header("Idempotency-Key", "etag-1")
+        .header("If-Match", &etag)
+        .json(&details)
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.text().await.unwrap());
+    system.stop().await;
+}
+
+#[tokio::test]
+async fn a_service_announced_ahead_has_its_detail_page_already() {
+    let system = System::start_with_demo().await;
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 86_400;
+    let ahead = efa_proto::Date::try_from(i32::try_from(days).unwrap() + 30).unwrap();
+    let body = json!({"id": "bremer-kuenftige-leistung", "title": "Künftige Leistung",
+        "lead": "04", "themenfeld": "Familie & Kind", "provider": "Dataport",
+        "channel": "efa-marktplatz", "cost_model": {"kind": "equal-shares"},
+        "effective": ahead.to_string()});
+    let response = system
+        .announce(&system.bremen, "ahead-1", &body.to_string())
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let seq = response.json::<Value>().await.unwrap()["seq"]
+        .as_u64()
+        .unwrap();
+    let path = format!("/api/v1/services/bremer-kuenftige-leistung/detail?min_seq={seq}");
+    let detail = json_of(&system, &path).await;
+    let text = detail.to_string();
+    assert!(text.contains("\"bremer-kuenftige-leistung\""), "{text}");
+    assert!(
+        text.contains(&format!("\"announced_on\":\"{ahead}\"")),
+        "{text}"
+    );
+    // Asked for a day before the announcement, it did not exist yet.
+    let before = get(&system, &format!("{path}&as_of=2020-01-01")).await;
+    assert_eq!(before.status(), StatusCode::NOT_FOUND);
+    system.stop().await;
+}
