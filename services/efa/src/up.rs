@@ -21,6 +21,11 @@ pub async fn run(args: UpArgs) -> Result<()> {
     // The signers the ledger trusts exist before it starts.
     crate::signers::gateway_key(&args.data_dir)?;
     crate::signers::operator_key(&args.data_dir)?;
+    // The views open (sled's recovery, the index) while the NATS server
+    // and the ledger start: on a large history both take seconds.
+    let views = tokio::spawn(efa_projector::Projector::open(projector_config(
+        args.data_dir.clone(),
+    )));
     let (nats_url, mut nats_process) = match &args.nats_url {
         Some(url) => (url.clone(), None),
         None => {
@@ -29,7 +34,7 @@ pub async fn run(args: UpArgs) -> Result<()> {
         }
     };
     let shutdown = shutdown_on_signal();
-    let result = run_services(&args, &nats_url, shutdown).await;
+    let result = run_services(&args, &nats_url, views, shutdown).await;
     if let Some(process) = nats_process.as_mut() {
         stop_nats(process);
     }
@@ -57,6 +62,9 @@ async fn connect(args: &UpArgs, nats_url: &str, role: Role) -> Result<async_nats
 async fn run_services(
     args: &UpArgs,
     nats_url: &str,
+    views: tokio::task::JoinHandle<
+        Result<efa_projector::OpenedViews, efa_projector::ProjectorError>,
+    >,
     shutdown: efa_runtime::Shutdown,
 ) -> Result<()> {
     let ledger_nats = connect(args, nats_url, Role::Ledger).await?;
@@ -78,10 +86,13 @@ async fn run_services(
     } else {
         crate::tokens::existing_demo_logins(&args.data_dir)?
     };
-    let projector =
-        efa_projector::Projector::start(projector_config(args.data_dir.clone()), projector_nats)
-            .await
-            .context("start the projector")?;
+    let views = views
+        .await
+        .context("open the views")?
+        .context("open the views")?;
+    let projector = efa_projector::Projector::start_opened(views, projector_nats)
+        .await
+        .context("start the projector")?;
     let gateway =
         efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, gateway_nats)
             .await

@@ -108,6 +108,15 @@ pub struct Projector {
     queries_in_flight_max: usize,
 }
 
+/// A projector's views opened, not yet on NATS ([`Projector::open`]).
+#[derive(Debug)]
+pub struct OpenedViews {
+    config: ProjectorConfig,
+    versions: versions::Versions,
+    version: u64,
+    store: store::Store,
+}
+
 /// The NATS endpoints a projector serves.
 struct Endpoints {
     query: Endpoint,
@@ -132,10 +141,38 @@ impl Projector {
         config: ProjectorConfig,
         nats: async_nats::Client,
     ) -> Result<Projector, ProjectorError> {
+        let opened = Self::open(config).await?;
+        Self::start_opened(opened, nats).await
+    }
+
+    /// Opens the view store in use (the longer part of a start on a large
+    /// history: sled's recovery and the index), before and apart from
+    /// NATS, so that a caller can do it while the server starts.
+    pub async fn open(config: ProjectorConfig) -> Result<OpenedViews, ProjectorError> {
         let versions = versions::Versions::new(&config.data_dir);
         let opening = versions.clone();
         let (version, store) =
             tokio::task::spawn_blocking(move || opening.open_current()).await??;
+        Ok(OpenedViews {
+            config,
+            versions,
+            version,
+            store,
+        })
+    }
+
+    /// Starts serving and applying on NATS with views opened by
+    /// [`Projector::open`].
+    pub async fn start_opened(
+        opened: OpenedViews,
+        nats: async_nats::Client,
+    ) -> Result<Projector, ProjectorError> {
+        let OpenedViews {
+            config,
+            versions,
+            version,
+            store,
+        } = opened;
         let (applied_tx, applied) = watch::channel(0);
         let applier = apply::Applier::new(store.clone(), applied_tx)?;
         let js = async_nats::jetstream::new(nats.clone());
