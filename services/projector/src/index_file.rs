@@ -90,8 +90,13 @@ pub fn load(dir: &Path, checkpoint: &Checkpoint) -> Option<Cells> {
             return None;
         }
     };
+    let started = std::time::Instant::now();
     match decode(&bytes, checkpoint) {
-        Ok(cells) => Some(cells),
+        Ok(cells) => {
+            let decode_ms = started.elapsed().as_millis() as u64;
+            tracing::debug!(bytes = bytes.len(), decode_ms, "index file read");
+            Some(cells)
+        }
         Err(reason) => {
             tracing::info!(path = %path.display(), reason, "index file not used; building the index");
             None

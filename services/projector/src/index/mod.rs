@@ -537,8 +537,10 @@ impl Index {
             seq,
             ..Index::default()
         };
+        let started = std::time::Instant::now();
         let refs: Vec<&Facts> = entities.iter().collect();
         index.absorb(&refs);
+        let absorbed_ms = started.elapsed().as_millis() as u64;
         for id in &cells.service_ids {
             index.service_no(id);
         }
@@ -572,7 +574,10 @@ impl Index {
             }
             *timeline = Timeline::from_changes(&mut changes);
         }
+        let counted_ms = started.elapsed().as_millis() as u64;
         index.relive_all();
+        let live_ms = started.elapsed().as_millis() as u64;
+        tracing::debug!(absorbed_ms, counted_ms, live_ms, "index restored");
         Some(index)
     }
 
