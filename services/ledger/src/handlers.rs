@@ -45,7 +45,9 @@ pub async fn handle_command(
             return codec::encode(&CommandReply::Rejected(rejection));
         }
     };
-    let span = tracing::info_span!(
+    // Per-command lines are debug: at the ledger's rate, one line per
+    // command at info costs more than deciding it.
+    let span = tracing::debug_span!(
         "command",
         command_id = %envelope.command_id,
         command = envelope.command.name(),
@@ -55,13 +57,13 @@ pub async fn handle_command(
         let reply = submit(queue, envelope).await;
         match &reply {
             CommandReply::Accepted(accepted) => {
-                tracing::info!(
+                tracing::debug!(
                     seq = accepted.last_seq,
                     replayed = accepted.replayed,
                     "command accepted"
                 )
             }
-            CommandReply::Rejected(rejection) => tracing::info!(%rejection, "command rejected"),
+            CommandReply::Rejected(rejection) => tracing::debug!(%rejection, "command rejected"),
         }
         codec::encode(&reply)
     }
