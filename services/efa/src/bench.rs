@@ -265,7 +265,11 @@ async fn client<T: Transport>(transport: T, prefix: String, until: Until) -> Res
                     note: String::new(),
                 }),
             ),
-            (ADOPTION, GEMEINDE, step(&service, ags, AdoptionStage::Agreed)),
+            (
+                ADOPTION,
+                GEMEINDE,
+                step(&service, ags, AdoptionStage::Agreed),
+            ),
             (
                 ADOPTION,
                 GEMEINDE,
@@ -278,7 +282,7 @@ async fn client<T: Transport>(transport: T, prefix: String, until: Until) -> Res
                     service: service.clone(),
                     year: 2025,
                     category: CostCategory::Development,
-                    amount: Cents(1_234_56),
+                    amount: Cents(123_456),
                     note: String::new(),
                 }),
             ),
@@ -365,9 +369,10 @@ impl Transport for NatsClient {
                 as_of: None,
             },
         };
-        let reply: QueryReply = efa_runtime::request(&self.client, subjects::QUERY, &query, TIMEOUT)
-            .await
-            .map_err(|e| format!("NATS: {e}"))?;
+        let reply: QueryReply =
+            efa_runtime::request(&self.client, subjects::QUERY, &query, TIMEOUT)
+                .await
+                .map_err(|e| format!("NATS: {e}"))?;
         match reply {
             QueryReply::Rejected(rejection) => Err(format!("Abfrage abgelehnt: {rejection}")),
             _ => Ok(()),
