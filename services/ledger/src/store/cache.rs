@@ -40,6 +40,16 @@ impl BucketCache {
         Some(bucket)
     }
 
+    /// Removes and returns a bucket, so that its one holder may change it
+    /// in place (the writer, which puts it back once the change is durable).
+    pub fn take(&mut self, key: &[u8; 5]) -> Option<Arc<Bucket>> {
+        if let Some((bucket, bytes)) = self.young.remove(key) {
+            self.young_bytes -= bytes;
+            return Some(bucket);
+        }
+        self.old.remove(key).map(|(bucket, _)| bucket)
+    }
+
     /// `bytes` is the bucket's encoded size, the measure of the bound.
     pub fn put(&mut self, key: [u8; 5], bucket: Arc<Bucket>, bytes: usize) {
         if self.young_bytes + bytes > BUCKET_GENERATION_BYTES {

@@ -281,7 +281,26 @@ impl LedgerStore {
         if let Some(bucket) = lock(&self.buckets).get(key) {
             return Ok(bucket);
         }
-        let (bucket, bytes) = match self.db.get(key)? {
+        let (bucket, bytes) = self.read_bucket(key)?;
+        let bucket = Arc::new(bucket);
+        lock(&self.buckets).put(*key, bucket.clone(), bytes);
+        Ok(bucket)
+    }
+
+    /// A bucket for the writer to change: taken out of the cache (so it
+    /// is changed in place, not copied), else read from sled.
+    fn bucket_to_change(&self, key: &[u8; 5]) -> Result<Bucket, StoreError> {
+        match lock(&self.buckets).take(key) {
+            Some(bucket) => {
+                Ok(Arc::try_unwrap(bucket).unwrap_or_else(|shared| Bucket::clone(&shared)))
+            }
+            None => Ok(self.read_bucket(key)?.0),
+        }
+    }
+
+    /// A bucket as sled holds it, with its encoded size.
+    fn read_bucket(&self, key: &[u8; 5]) -> Result<(Bucket, usize), StoreError> {
+        Ok(match self.db.get(key)? {
             None => (Bucket::default(), 0),
             Some(bytes) => (
                 Bucket::decode(&bytes).map_err(|source| StoreError::CorruptPacking {
@@ -290,10 +309,7 @@ impl LedgerStore {
                 })?,
                 bytes.len(),
             ),
-        };
-        let bucket = Arc::new(bucket);
-        lock(&self.buckets).put(*key, bucket.clone(), bytes);
-        Ok(bucket)
+        })
     }
 
     fn block(&self, block: u64) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
@@ -544,7 +560,7 @@ impl LedgerStore {
         }
         let mut written = Vec::with_capacity(by_bucket.len());
         for (bucket_key, records) in by_bucket {
-            let mut bucket = Bucket::clone(&*self.bucket(&bucket_key)?);
+            let mut bucket = self.bucket_to_change(&bucket_key)?;
             for (key, value) in records {
                 bucket.put(key, value);
             }
