@@ -3,8 +3,8 @@
 //! a service, another Land joins it, a municipality requests its adoption
 //! and records two steps, the lead Land reports a cost, and a read-your-
 //! writes query of the service's detail), over NATS (signed commands, as
-//! the gateway sends them) and over HTTP (through the gateway, with the
-//! demo logins), for a number of rounds or a time. In the same run it
+//! the gateway sends them, with the gateway's key from the data dir) and
+//! over HTTP (through the gateway, with the demo logins), for a number of rounds or a time. In the same run it
 //! measures a no-op NATS responder (a nats-server of its own, the same
 //! clients and payload sizes), so each figure comes with its ratio to
 //! what the transport carries. Latencies go into `hdrhistogram`s.
@@ -168,7 +168,15 @@ pub async fn run(args: BenchArgs) -> Result<()> {
     let mut nats_rate = None;
     if args.over != Over::Http {
         let client = args.connection.connect("efa-bench").await?;
-        let key = Arc::new(crate::signers::gateway_key(&data_dir)?);
+        // The gateway's key as `efa up` created it; the bench creates and
+        // trusts no key of its own.
+        let key_path = efa_trust::secrets_dir(&data_dir).join(crate::signers::GATEWAY_KEY_FILE);
+        let key = Arc::new(efa_trust::SigningKey::load(&key_path).with_context(|| {
+            format!(
+                "den Signierschlüssel des Gateways {} laden",
+                key_path.display()
+            )
+        })?);
         let tally = drive(&args, &run_id, "n", |_| {
             let (client, key) = (client.clone(), key.clone());
             NatsClient { client, key }

@@ -15,9 +15,9 @@ use super::buckets::Bucket;
 
 /// Bytes of decoded buckets one generation of the cache holds; the cache
 /// holds at most two generations.
-const BUCKET_GENERATION_BYTES: usize = 2 * 1024 * 1024;
+const BUCKET_GENERATION_BYTES: usize = 512 * 1024;
 /// The newest durable events kept for the relay and the read API.
-pub const RECENT_EVENTS_MAX: usize = 4096;
+pub const RECENT_EVENTS_MAX: usize = 2048;
 
 /// Decoded buckets by sled key, in two generations: a bucket used is
 /// (re)put into the young one; when the young one is full it becomes the
