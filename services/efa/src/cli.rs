@@ -39,6 +39,10 @@ enum Cmd {
         #[command(flatten)]
         connection: OperatorArgs,
     },
+    /// Drive a running registry with N clients doing the registry's
+    /// ordinary work over NATS and over HTTP, and print throughput and
+    /// latencies beside a no-op NATS responder measured in the same run.
+    Bench(crate::bench::BenchArgs),
     /// Check the ledger's hash chain and its signed checkpoint offline and
     /// name the first bad sequence; with `--export FILE`, check an
     /// exported history against the ledger's public key instead.
@@ -285,6 +289,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .context("run the gateway")
         }
         Cmd::Rebuild { connection } => crate::rebuild::run(&connection).await,
+        Cmd::Bench(args) => crate::bench::run(args).await,
         Cmd::Nats { command } => crate::nats_setup::run(command),
         Cmd::Verify {
             data_dir,

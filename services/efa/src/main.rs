@@ -2,6 +2,7 @@
 //! one service against a NATS URL, and offers the offline tools (verify,
 //! tokens). Thin: parse flags, set up telemetry, build, run until a signal.
 
+mod bench;
 mod cli;
 mod client;
 mod generate;

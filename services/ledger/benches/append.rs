@@ -1,7 +1,11 @@
 //! Durable append throughput of the ledger, against baselines measured in
 //! the same run on the same disk: raw sled insert + fsync one at a time,
-//! raw sled in batches of 100 + fsync, and raw JetStream publish. Prints a
-//! table; run with `cargo bench -p efa-ledger --bench append`.
+//! raw sled in batches of 100 + fsync, raw JetStream publish, and before
+//! each ledger row a no-op NATS responder answering the same requests
+//! (the same signed commands' bytes, the same client and in-flight count)
+//! on the ledger's connection: the ratio to it is what the ledger keeps of
+//! what the transport carries. Commands are signed before a row's clock
+//! starts. Prints a table; run with `cargo bench -p efa-ledger --bench append`.
 //! `EFA_BENCH_COMMANDS` sets the number of commands per ledger run.
 //! `EFA_BENCH_NATS_AUTH=on` runs the ledger rows against a second
 //! nats-server that admits only the registry's roles (as `efa up` starts
@@ -72,6 +76,79 @@ fn announce(i: usize) -> CommandEnvelope {
     }
 }
 
+/// The commands of one ledger row, encoded (and signed, as the gateway
+/// does) before the clock starts: the row measures the ledger and the
+/// transport, not the sender's signing on the same two cores.
+fn encoded_commands(
+    signer: Option<&efa_trust::SigningKey>,
+    offset: usize,
+    count: usize,
+) -> Vec<bytes::Bytes> {
+    (offset..offset + count)
+        .map(|i| {
+            let envelope = announce(i);
+            match signer {
+                Some(signer) => encode(&efa_trust::sign_command(signer, &envelope)),
+                None => encode(&envelope),
+            }
+            .into()
+        })
+        .collect()
+}
+
+/// One request as `efa_runtime::request` sends it (with its timeout
+/// header), its answer's bytes back.
+async fn request_bytes(
+    client: &async_nats::Client,
+    subject: &'static str,
+    payload: bytes::Bytes,
+) -> bytes::Bytes {
+    let timeout = Duration::from_secs(30);
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(
+        efa_runtime::rpc::TIMEOUT_HEADER,
+        timeout.as_millis().to_string().as_str(),
+    );
+    let message = async_nats::Request::new()
+        .payload(payload)
+        .headers(headers)
+        .timeout(Some(timeout));
+    client
+        .send_request(subject, message)
+        .await
+        .expect("an answer")
+        .payload
+}
+
+/// Requests with `payloads` on `subject`, `in_flight` at once; the rate
+/// and each request's latency. Every answer is checked with `check`.
+async fn requests(
+    client: &async_nats::Client,
+    subject: &'static str,
+    payloads: Vec<bytes::Bytes>,
+    in_flight: usize,
+    check: fn(&[u8]),
+) -> (f64, Vec<Duration>) {
+    let count = payloads.len();
+    let started = Instant::now();
+    let latencies: Vec<Duration> = futures::stream::iter(payloads)
+        .map(|payload| async move {
+            let sent = Instant::now();
+            let answer = request_bytes(client, subject, payload).await;
+            check(&answer);
+            sent.elapsed()
+        })
+        .buffer_unordered(in_flight)
+        .collect()
+        .await;
+    (per_second(count, started.elapsed()), latencies)
+}
+
+fn accepted(answer: &[u8]) {
+    let reply: CommandReply = decode(answer).expect("a command reply");
+    assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+}
+
 /// Commands through NATS request/reply into the ledger, `in_flight` at once.
 async fn ledger_appends(
     client: &async_nats::Client,
@@ -80,33 +157,49 @@ async fn ledger_appends(
     count: usize,
     in_flight: usize,
 ) -> (f64, Vec<Duration>) {
-    let started = Instant::now();
-    let latencies: Vec<Duration> = futures::stream::iter(offset..offset + count)
-        .map(|i| {
-            let client = client.clone();
-            let envelope = announce(i);
-            async move {
-                let sent = Instant::now();
-                let timeout = Duration::from_secs(30);
-                // The signature is made per request, as the gateway does.
-                let reply: CommandReply = match signer {
-                    Some(signer) => {
-                        let signed = efa_trust::sign_command(signer, &envelope);
-                        efa_runtime::request(&client, subjects::COMMAND, &signed, timeout).await
-                    }
-                    None => {
-                        efa_runtime::request(&client, subjects::COMMAND, &envelope, timeout).await
-                    }
-                }
-                .expect("the ledger answers");
-                assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
-                sent.elapsed()
+    let payloads = encoded_commands(signer, offset, count);
+    requests(client, subjects::COMMAND, payloads, in_flight, accepted).await
+}
+
+/// The subject of the no-op responder.
+const NOOP_SUBJECT: &str = "bench.noop";
+
+/// A responder that answers every request on `NOOP_SUBJECT` at once with
+/// a command reply's bytes, on the connection the ledger uses: what the
+/// transport carries with nothing behind it.
+async fn start_noop_responder(client: &async_nats::Client) -> tokio::task::JoinHandle<()> {
+    let mut requests = client
+        .subscribe(NOOP_SUBJECT)
+        .await
+        .expect("subscribe the no-op responder");
+    let client = client.clone();
+    let answer: bytes::Bytes = encode(&CommandReply::Accepted(Accepted {
+        first_seq: 1,
+        last_seq: 1,
+        stream_version: 1,
+        replayed: false,
+    }))
+    .into();
+    tokio::spawn(async move {
+        while let Some(request) = requests.next().await {
+            if let Some(reply) = request.reply {
+                let _ = client.publish(reply, answer.clone()).await;
             }
-        })
-        .buffer_unordered(in_flight)
-        .collect()
-        .await;
-    (per_second(count, started.elapsed()), latencies)
+        }
+    })
+}
+
+/// The same requests as a ledger row (the same signed commands' bytes),
+/// answered by the no-op responder.
+async fn noop_requests(
+    client: &async_nats::Client,
+    signer: Option<&efa_trust::SigningKey>,
+    offset: usize,
+    count: usize,
+    in_flight: usize,
+) -> (f64, Vec<Duration>) {
+    let payloads = encoded_commands(signer, offset, count);
+    requests(client, NOOP_SUBJECT, payloads, in_flight, |_| {}).await
 }
 
 /// Publish acks awaited at most this many at a time. The JetStream context
@@ -200,6 +293,7 @@ async fn main() {
         }
         _ => (None, client.clone(), client),
     };
+    let ledger_client_for_noop = ledger_client.clone();
     let unsigned_first = std::env::var_os("EFA_BENCH_UNSIGNED_FIRST").is_some();
     let mut unsigned = Vec::new();
     if unsigned_first {
@@ -246,22 +340,45 @@ async fn main() {
         "{:<58} {:>12.0}",
         "raw JetStream publish, up to 1000 acks pending", jetstream
     );
+    let noop = start_noop_responder(&ledger_client_for_noop).await;
     let mut offset = 0;
     let mut rates = Vec::new();
+    let mut noop_rates = Vec::new();
+    let row = |what: String, rate: f64, latencies: &mut Vec<Duration>| {
+        latencies.sort();
+        println!(
+            "{:<58} {:>12.0}   p50 {:>7.3} ms  p99 {:>7.2} ms",
+            what,
+            rate,
+            percentile(latencies, 0.5).as_secs_f64() * 1e3,
+            percentile(latencies, 0.99).as_secs_f64() * 1e3,
+        );
+    };
     for in_flight in [1, 64, 256] {
         let n = if in_flight == 1 { count / 10 } else { count };
+        let (noop_rate, mut latencies) =
+            noop_requests(&client, Some(&signer), offset, n, in_flight).await;
+        row(
+            format!("no-op NATS responder, {in_flight} in flight"),
+            noop_rate,
+            &mut latencies,
+        );
         let (rate, mut latencies) =
             ledger_appends(&client, Some(&signer), offset, n, in_flight).await;
         offset += n;
-        latencies.sort();
-        println!(
-            "{:<58} {:>12.0}   p50 {:>7.2} ms  p99 {:>7.2} ms",
+        row(
             format!("ledger: command over NATS, decided, fsynced, {in_flight} in flight"),
             rate,
-            percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-            percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+            &mut latencies,
         );
         rates.push((in_flight, rate));
+        noop_rates.push(noop_rate);
+    }
+    noop.abort();
+    println!();
+    println!("{:<22} {:>24}", "ledger, in flight", "/ no-op responder");
+    for ((in_flight, rate), noop_rate) in rates.iter().zip(&noop_rates) {
+        println!("{:<22} {:>23.2}x", in_flight, rate / noop_rate);
     }
     print_ratios(&rates, [sled_one, sled_hundred, jetstream]);
     shutdown.cancel();

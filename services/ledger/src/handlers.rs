@@ -3,7 +3,7 @@
 //! (`efa.ledger.checkpoint`). Bytes in, bytes out: every request gets an
 //! answer, a malformed one a typed rejection, and nothing reaches the
 //! writer that did not decode and carry a trusted signer's valid
-//! signature for its actor. Each page read is signed once, at its last
+//! signature for its actor (checked in `verifier`). Each page read is signed once, at its last
 //! event.
 
 use std::sync::Arc;
@@ -11,15 +11,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use efa_proto::{
-    CommandEnvelope, CommandReply, EventsPage, LedgerCheckpoint, ReadEvents, ReadReply, Rejection,
-    SignedEventsPage, codec,
+    CommandReply, EventsPage, LedgerCheckpoint, ReadEvents, ReadReply, Rejection, SignedEventsPage,
+    codec,
 };
-use efa_trust::{SignerSource, SigningKey};
+use efa_trust::SigningKey;
 use tokio::sync::{mpsc, oneshot};
-use tracing::Instrument;
 
 use crate::store::LedgerStore;
-use crate::writer::{Submission, fingerprint};
+use crate::verifier::Received;
 
 /// The most events one read returns, and the most bytes (under NATS' 1 MiB).
 const READ_LEN_MAX: usize = 1000;
@@ -27,62 +26,35 @@ const READ_BYTES_MAX: usize = 900 * 1024;
 /// How long a command may wait for the writer before the caller is told to retry.
 const WRITER_WAIT_MAX: Duration = Duration::from_secs(10);
 
-pub async fn handle_command(
-    queue: mpsc::Sender<Submission>,
-    signers: Arc<SignerSource>,
-    signatures: bool,
-    payload: Bytes,
-) -> Vec<u8> {
-    let opened = if signatures {
-        efa_trust::open_command(&payload, &signers.current())
-    } else {
-        codec::decode::<CommandEnvelope>(&payload).map_err(Rejection::from)
-    };
-    let envelope = match opened {
-        Ok(envelope) => envelope,
-        Err(rejection) => {
-            tracing::warn!(%rejection, "refused a command without a valid signature");
-            return codec::encode(&CommandReply::Rejected(rejection));
+/// A command's bytes go to the checking stage (`verifier`), which opens
+/// its signature in a batch with others and hands it to the writer; the
+/// answer comes back here.
+pub async fn handle_command(checks: mpsc::Sender<Received>, payload: Bytes) -> Vec<u8> {
+    let reply = submit(checks, payload).await;
+    match &reply {
+        CommandReply::Accepted(accepted) => {
+            // Per-command lines are debug: at the ledger's rate, one line
+            // per command at info costs more than deciding it.
+            tracing::debug!(
+                seq = accepted.last_seq,
+                replayed = accepted.replayed,
+                "command accepted"
+            )
         }
-    };
-    let span = tracing::info_span!(
-        "command",
-        command_id = %envelope.command_id,
-        command = envelope.command.name(),
-        actor = %envelope.actor,
-    );
-    async move {
-        let reply = submit(queue, envelope).await;
-        match &reply {
-            CommandReply::Accepted(accepted) => {
-                tracing::info!(
-                    seq = accepted.last_seq,
-                    replayed = accepted.replayed,
-                    "command accepted"
-                )
-            }
-            CommandReply::Rejected(rejection) => tracing::info!(%rejection, "command rejected"),
-        }
-        codec::encode(&reply)
+        CommandReply::Rejected(rejection) => tracing::debug!(%rejection, "command rejected"),
     }
-    .instrument(span)
-    .await
+    codec::encode(&reply)
 }
 
-async fn submit(queue: mpsc::Sender<Submission>, envelope: CommandEnvelope) -> CommandReply {
+async fn submit(checks: mpsc::Sender<Received>, payload: Bytes) -> CommandReply {
     let unavailable = |reason: &str| {
         CommandReply::Rejected(Rejection::Unavailable {
             reason: reason.to_owned(),
         })
     };
     let (reply, answer) = oneshot::channel();
-    let submission = Submission {
-        fingerprint: fingerprint(&envelope),
-        envelope,
-        reply,
-    };
-    if queue
-        .send_timeout(submission, WRITER_WAIT_MAX)
+    if checks
+        .send_timeout(Received { payload, reply }, WRITER_WAIT_MAX)
         .await
         .is_err()
     {

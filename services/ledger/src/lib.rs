@@ -9,6 +9,7 @@ mod handlers;
 pub mod keys;
 mod relay;
 pub mod store;
+mod verifier;
 mod verify;
 pub mod writer;
 
@@ -72,10 +73,11 @@ pub struct Ledger {
     published: watch::Receiver<u64>,
     published_tx: watch::Sender<u64>,
     queue: mpsc::Sender<writer::Submission>,
+    checks: mpsc::Sender<verifier::Received>,
     writer: std::thread::JoinHandle<()>,
+    verifier: std::thread::JoinHandle<()>,
     service: async_nats::service::Service,
     key: Arc<efa_trust::SigningKey>,
-    signers: Arc<efa_trust::SignerSource>,
     signatures: bool,
 }
 
@@ -106,6 +108,14 @@ impl Ledger {
             .name("ledger-writer".into())
             .spawn(move || writer.run(queue_rx))
             .map_err(LedgerError::Thread)?;
+        let (checks, checks_rx) = mpsc::channel(QUEUE_LEN_MAX);
+        let verifier = {
+            let (signers, queue) = (signers.clone(), queue.clone());
+            std::thread::Builder::new()
+                .name("ledger-verifier".into())
+                .spawn(move || verifier::run(checks_rx, signers, signatures, queue))
+                .map_err(LedgerError::Thread)?
+        };
         let service = nats
             .service_builder()
             .description("efa-registry ledger: commands and the event log")
@@ -121,10 +131,11 @@ impl Ledger {
             published,
             published_tx,
             queue,
+            checks,
             writer,
+            verifier,
             service,
             key,
-            signers,
             signatures,
         })
     }
@@ -159,14 +170,12 @@ impl Ledger {
         let reads = endpoint(subjects::LEDGER_READ).await?;
         let checkpoints = endpoint(subjects::LEDGER_CHECKPOINT).await?;
 
-        let queue = self.queue.clone();
-        let signers = self.signers.clone();
-        let signatures = self.signatures;
+        let checks = self.checks.clone();
         let command_task = tokio::spawn(efa_runtime::endpoint::serve(
             commands,
             IN_FLIGHT_MAX,
             shutdown.clone(),
-            move |p| handlers::handle_command(queue.clone(), signers.clone(), signatures, p),
+            move |p| handlers::handle_command(checks.clone(), p),
         ));
         let (store, key) = (self.store.clone(), self.key.clone());
         let read_task = tokio::spawn(efa_runtime::endpoint::serve(
@@ -203,9 +212,15 @@ impl Ledger {
         let _ = tokio::join!(command_task, read_task, checkpoint_task, relay_task);
         let _ = self.service.stop().await;
         drop(self.queue);
-        // The writer finishes the batch in hand and exits once the queue is closed.
-        let writer = self.writer;
-        let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        drop(self.checks);
+        // The checking stage exits once its queue is closed, which closes
+        // the writer's; the writer finishes the batch in hand and exits.
+        let (verifier, writer) = (self.verifier, self.writer);
+        let _ = tokio::task::spawn_blocking(move || {
+            let _ = verifier.join();
+            writer.join()
+        })
+        .await;
         if writer_failed {
             return Err(LedgerError::WriterFailed);
         }

@@ -29,8 +29,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::store::{LedgerStore, StoredEvent};
 
-/// Events published per round before waiting for their acks.
-const WINDOW_LEN_MAX: usize = 256;
+/// Events published per round before waiting for their acks, each round
+/// one signed window: as large as a projector holds while it waits for a
+/// window's checkpoint (its own `WINDOW_LEN_MAX`), so one signature covers
+/// as many events as a consumer accepts.
+const WINDOW_LEN_MAX: usize = 1024;
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 const RETRY_DELAY_MAX: Duration = Duration::from_secs(2);
 /// How far back the relay looks for the last message that agrees.

@@ -99,7 +99,7 @@ pub fn verify_store(store: &LedgerStore) -> Result<ChainReport, VerifyError> {
     let mut expected_seq = 1;
     let mut prev_hash: Hash = [0; 32];
     loop {
-        let page = match store.events_from(expected_seq, PAGE_LEN) {
+        let page = match store.events_on_disk_from(expected_seq, PAGE_LEN) {
             Ok(page) => page,
             Err(StoreError::Corrupt { .. }) => {
                 return Err(VerifyError::Broken {

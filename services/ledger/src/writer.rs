@@ -360,7 +360,7 @@ impl Writer {
                 seq: sealed.record.seq,
                 hash: sealed.hash,
             };
-            pending.batch.put_event(&sealed);
+            pending.batch.put_event(sealed);
         }
         let accepted = Accepted {
             first_seq,

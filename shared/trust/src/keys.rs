@@ -172,6 +172,27 @@ impl PublicKey {
         };
         self.key.verify(bytes, &signature).is_ok()
     }
+
+    /// Whether every `(bytes, signature, key)` holds, checked as one
+    /// Ed25519 batch; `false` if any fails (then check them one by one to
+    /// know which). True for an empty list.
+    pub fn all_verify(items: &[(&[u8], &[u8], &PublicKey)]) -> bool {
+        if items.is_empty() {
+            return true;
+        }
+        let mut messages = Vec::with_capacity(items.len());
+        let mut signatures = Vec::with_capacity(items.len());
+        let mut keys = Vec::with_capacity(items.len());
+        for (bytes, signature, key) in items {
+            let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else {
+                return false;
+            };
+            messages.push(*bytes);
+            signatures.push(signature);
+            keys.push(key.key);
+        }
+        ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
+    }
 }
 
 impl std::fmt::Display for PublicKey {

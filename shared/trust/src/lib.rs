@@ -13,7 +13,7 @@ pub mod keys;
 pub mod signers;
 
 pub use chain::{ChainBreak, sign_checkpoint, verify_chain, verify_checkpoint};
-pub use command::{open_command, sign_command};
+pub use command::{open_command, open_commands, sign_command};
 pub use export::{ExportReport, verify_export, write_export};
 pub use keys::{KeyError, PublicKey, SigningKey};
 pub use signers::{

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // test harness code: a failed setup step should fail the test loudly
 
+mod bench;
 mod client;
 mod crash;
 mod faults;
@@ -65,6 +66,15 @@ pub async fn wait_for_service(client: &async_nats::Client, service: &str) {
 /// read to the end in the background, so the child never writes into a
 /// closed pipe.
 pub async fn start_up(data: &std::path::Path, extra: &[&str]) -> (ChildGuard, String) {
+    start_up_on(data, "0", extra).await
+}
+
+/// `start_up` with its nats-server on `nats_port`.
+pub async fn start_up_on(
+    data: &std::path::Path,
+    nats_port: &str,
+    extra: &[&str],
+) -> (ChildGuard, String) {
     use std::io::{BufRead, BufReader};
     let mut args = vec![
         "up",
@@ -73,7 +83,7 @@ pub async fn start_up(data: &std::path::Path, extra: &[&str]) -> (ChildGuard, St
         "--http",
         "127.0.0.1:0",
         "--nats-port",
-        "0",
+        nats_port,
     ];
     args.extend_from_slice(extra);
     let mut child = efa(&args).stdout(Stdio::piped()).spawn().unwrap();

@@ -21,7 +21,7 @@ pub(super) fn from_layout_1(store: &LedgerStore) -> Result<(), StoreError> {
     let blocks = pack_complete_blocks(store)?;
     store.db.insert(LAYOUT_KEY, codec::encode(&LAYOUT))?;
     store.db.flush()?;
-    store.data_file.sync_all().map_err(StoreError::Fsync)?;
+    store.data_file.sync_data().map_err(StoreError::Fsync)?;
     tracing::info!(
         commands,
         streams,
@@ -50,8 +50,10 @@ fn move_into_buckets(
             return Ok(moved);
         }
         moved += records.len();
-        store.merge_into_buckets(space, records, &mut changes)?;
+        let written = store.merge_into_buckets(space, records, &mut changes)?;
         store.db.apply_batch(changes)?;
+        // The next chunk may fall into the same buckets: it must see these.
+        store.keep_buckets(written);
     }
 }
 

@@ -20,6 +20,7 @@
 //! read API.
 
 mod buckets;
+mod cache;
 pub mod log;
 mod migrate;
 #[cfg(test)]
@@ -29,12 +30,14 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use efa_domain::StreamState;
 use efa_proto::{CommandId, CommandReply, Hash, SealedEvent, SignedCheckpoint, StreamId, codec};
 use serde::{Deserialize, Serialize};
 
 use buckets::{Bucket, BucketSpace};
+use cache::{BucketCache, RecentEvents};
 use log::{
     BLOCK_BYTES_MAX, BLOCK_LEN, Block, block_key, block_of, event_key, first_seq_of, last_seq_of,
 };
@@ -135,6 +138,18 @@ pub struct LedgerStore {
     /// The last sequence on disk for sure: the head when opened, then the
     /// head of each commit once its fsync has returned.
     durable_seq: AtomicU64,
+    /// Decoded buckets the writer read or wrote, as durable (see `cache`).
+    buckets: Mutex<BucketCache>,
+    /// The newest durable events, for the relay and the read API.
+    recent: Mutex<RecentEvents>,
+}
+
+/// A lock whose holder panicked still guards consistent data here: the
+/// caches are only changed by whole inserts.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn key_text(key: &[u8]) -> String {
@@ -195,6 +210,8 @@ impl LedgerStore {
             db,
             data_file,
             durable_seq: AtomicU64::new(0),
+            buckets: Mutex::default(),
+            recent: Mutex::default(),
         };
         // What sled recovered on opening is on disk.
         store
@@ -257,14 +274,42 @@ impl LedgerStore {
             .transpose()
     }
 
-    fn bucket(&self, key: &[u8]) -> Result<Bucket, StoreError> {
-        match self.db.get(key)? {
-            None => Ok(Bucket::default()),
-            Some(bytes) => Bucket::decode(&bytes).map_err(|source| StoreError::CorruptPacking {
-                key: format!("{key:?}"),
-                source,
-            }),
+    /// A bucket as durable: from the cache, else read from sled and kept
+    /// in the cache (what sled holds of a bucket is durable whenever the
+    /// writer is not inside a commit, and only the writer reads buckets).
+    fn bucket(&self, key: &[u8; 5]) -> Result<Arc<Bucket>, StoreError> {
+        if let Some(bucket) = lock(&self.buckets).get(key) {
+            return Ok(bucket);
         }
+        let (bucket, bytes) = self.read_bucket(key)?;
+        let bucket = Arc::new(bucket);
+        lock(&self.buckets).put(*key, bucket.clone(), bytes);
+        Ok(bucket)
+    }
+
+    /// A bucket for the writer to change: taken out of the cache (so it
+    /// is changed in place, not copied), else read from sled.
+    fn bucket_to_change(&self, key: &[u8; 5]) -> Result<Bucket, StoreError> {
+        match lock(&self.buckets).take(key) {
+            Some(bucket) => {
+                Ok(Arc::try_unwrap(bucket).unwrap_or_else(|shared| Bucket::clone(&shared)))
+            }
+            None => Ok(self.read_bucket(key)?.0),
+        }
+    }
+
+    /// A bucket as sled holds it, with its encoded size.
+    fn read_bucket(&self, key: &[u8; 5]) -> Result<(Bucket, usize), StoreError> {
+        Ok(match self.db.get(key)? {
+            None => (Bucket::default(), 0),
+            Some(bytes) => (
+                Bucket::decode(&bytes).map_err(|source| StoreError::CorruptPacking {
+                    key: format!("{key:?}"),
+                    source,
+                })?,
+                bytes.len(),
+            ),
+        })
     }
 
     fn block(&self, block: u64) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
@@ -329,8 +374,27 @@ impl LedgerStore {
         decode_record(&key, &block[at]).map(Some)
     }
 
-    /// Durable events from `from_seq` on, at most `limit` of them.
+    /// Durable events from `from_seq` on, at most `limit` of them: from
+    /// memory when they are among the newest, else from sled.
     pub fn events_from(&self, from_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        let seq = from_seq.max(1);
+        let limit = limit.min((self.durable_seq() + 1).saturating_sub(seq) as usize);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        if let Some(events) = lock(&self.recent).from(seq, limit) {
+            return Ok(events);
+        }
+        self.events_on_disk_from(seq, limit)
+    }
+
+    /// Durable events from `from_seq` on, at most `limit`, read from sled
+    /// only (what `efa verify` checks).
+    pub fn events_on_disk_from(
+        &self,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         let mut seq = from_seq.max(1);
         let limit = limit.min((self.durable_seq() + 1).saturating_sub(seq) as usize);
         let mut events = Vec::new();
@@ -369,9 +433,9 @@ impl LedgerStore {
     /// returning: `apply_batch`, sled `flush()`, then fsync of the data file.
     pub fn commit(&self, batch: WriteBatch) -> Result<(), StoreError> {
         let mut changes = sled::Batch::default();
-        self.pack_events(batch.events, &mut changes)?;
-        self.merge_into_buckets(COMMANDS, batch.commands, &mut changes)?;
-        self.merge_into_buckets(STREAMS, batch.streams, &mut changes)?;
+        self.pack_events(&batch.sealed, &mut changes)?;
+        let mut buckets = self.merge_into_buckets(COMMANDS, batch.commands, &mut changes)?;
+        buckets.extend(self.merge_into_buckets(STREAMS, batch.streams, &mut changes)?);
         let batch_head = batch.head;
         if let Some(head) = batch_head {
             changes.insert(HEAD_KEY, codec::encode(&head));
@@ -381,11 +445,36 @@ impl LedgerStore {
         }
         self.db.apply_batch(changes)?;
         self.db.flush()?;
-        self.data_file.sync_all().map_err(StoreError::Fsync)?;
-        if let Some(head) = batch_head {
+        // fdatasync: the data and the file's size, not its timestamps.
+        self.data_file.sync_data().map_err(StoreError::Fsync)?;
+        self.became_durable(batch_head, buckets, batch.sealed);
+        Ok(())
+    }
+
+    /// The one place where a group commit has become durable (its fsync
+    /// returned): only from here on may anything of it be served, cached
+    /// or acknowledged. The caches take the commit's buckets and events,
+    /// then the durable sequence moves, which releases the events to the
+    /// relay and the read API.
+    fn became_durable(
+        &self,
+        head: Option<Head>,
+        buckets: Vec<CachedBucket>,
+        sealed: Vec<StoredEvent>,
+    ) {
+        self.keep_buckets(buckets);
+        lock(&self.recent).extend(sealed);
+        if let Some(head) = head {
             self.durable_seq.store(head.seq, Ordering::Release);
         }
-        Ok(())
+    }
+
+    /// Puts buckets just written into the cache.
+    fn keep_buckets(&self, buckets: Vec<CachedBucket>) {
+        let mut cache = lock(&self.buckets);
+        for (key, bucket, bytes) in buckets {
+            cache.put(key, bucket, bytes);
+        }
     }
 
     /// Writes the batch's events (ascending, following the head): a block
@@ -393,15 +482,16 @@ impl LedgerStore {
     /// moved out of their single keys; the rest under single keys.
     fn pack_events(
         &self,
-        events: Vec<(u64, Vec<u8>)>,
+        events: &[StoredEvent],
         changes: &mut sled::Batch,
     ) -> Result<(), StoreError> {
-        let mut by_block: BTreeMap<u64, Vec<(u64, Vec<u8>)>> = BTreeMap::new();
-        for (seq, bytes) in events {
+        let mut by_block: BTreeMap<u64, Vec<(u64, &[u8])>> = BTreeMap::new();
+        for stored in events {
+            let seq = stored.event.record.seq;
             by_block
                 .entry(block_of(seq))
                 .or_default()
-                .push((seq, bytes));
+                .push((seq, stored.encoded.as_slice()));
         }
         for (block, part) in by_block {
             let completes = part
@@ -425,7 +515,7 @@ impl LedgerStore {
     fn pack_block(
         &self,
         block: u64,
-        new: &[(u64, Vec<u8>)],
+        new: &[(u64, &[u8])],
         changes: &mut sled::Batch,
     ) -> Result<bool, StoreError> {
         let first_new = new.first().map_or(last_seq_of(block) + 1, |(seq, _)| *seq);
@@ -437,7 +527,7 @@ impl LedgerStore {
                 .ok_or(StoreError::MissingEvent { seq })?;
             encoded.push(bytes.to_vec());
         }
-        encoded.extend(new.iter().map(|(_, bytes)| bytes.clone()));
+        encoded.extend(new.iter().map(|(_, bytes)| bytes.to_vec()));
         if encoded.iter().map(Vec::len).sum::<usize>() > BLOCK_BYTES_MAX {
             return Ok(false);
         }
@@ -452,13 +542,15 @@ impl LedgerStore {
     }
 
     /// Reads each bucket the records fall into, puts them in, and writes
-    /// it back. Safe because the writer is the only one who commits.
+    /// it back; returns the new buckets for the cache, to be kept once the
+    /// commit is durable. Safe because the writer is the only one who
+    /// commits.
     pub(crate) fn merge_into_buckets(
         &self,
         space: BucketSpace,
         records: Vec<Record>,
         changes: &mut sled::Batch,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<CachedBucket>, StoreError> {
         let mut by_bucket: BTreeMap<[u8; 5], Vec<Record>> = BTreeMap::new();
         for (key, value) in records {
             by_bucket
@@ -466,16 +558,22 @@ impl LedgerStore {
                 .or_default()
                 .push((key, value));
         }
+        let mut written = Vec::with_capacity(by_bucket.len());
         for (bucket_key, records) in by_bucket {
-            let mut bucket = self.bucket(&bucket_key)?;
+            let mut bucket = self.bucket_to_change(&bucket_key)?;
             for (key, value) in records {
                 bucket.put(key, value);
             }
-            changes.insert(&bucket_key, bucket.encode().map_err(StoreError::Encode)?);
+            let encoded = bucket.encode().map_err(StoreError::Encode)?;
+            written.push((bucket_key, Arc::new(bucket), encoded.len()));
+            changes.insert(&bucket_key, encoded);
         }
-        Ok(())
+        Ok(written)
     }
 }
+
+/// A bucket as a commit wrote it: its key, content and encoded size.
+type CachedBucket = ([u8; 5], Arc<Bucket>, usize);
 
 /// A record's key and its encoding, on its way into a bucket.
 type Record = (Vec<u8>, Vec<u8>);
@@ -483,7 +581,8 @@ type Record = (Vec<u8>, Vec<u8>);
 /// Changes collected for one group commit.
 #[derive(Debug, Default)]
 pub struct WriteBatch {
-    events: Vec<(u64, Vec<u8>)>,
+    /// The events with their encodings, in sequence order.
+    sealed: Vec<StoredEvent>,
     commands: Vec<Record>,
     streams: Vec<Record>,
     head: Option<Head>,
@@ -500,8 +599,9 @@ impl WriteBatch {
     }
 
     /// Events must come in sequence order, continuing the log.
-    pub fn put_event(&mut self, event: &SealedEvent) {
-        self.events.push((event.record.seq, codec::encode(event)));
+    pub fn put_event(&mut self, event: SealedEvent) {
+        let encoded = codec::encode(&event);
+        self.sealed.push(StoredEvent { event, encoded });
         self.is_empty = false;
     }
 

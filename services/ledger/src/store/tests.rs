@@ -70,3 +70,36 @@ fn a_failed_group_commit_stops_the_writer() {
     assert_eq!(*head.borrow(), 3);
     assert_eq!(store.head().unwrap().seq, 3);
 }
+
+/// The newest events come from memory, the older ones from sled, and
+/// both give what is on disk; nothing beyond the durable head is served.
+#[test]
+fn events_from_memory_equal_the_log_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
+    let (head_tx, _) = watch::channel(0);
+    let mut writer = Writer::new(store.clone(), head_tx, crate::writer::test_key()).unwrap();
+    let count = super::cache::RECENT_EVENTS_MAX as u32 + 100;
+    for chunk in (1..=count).collect::<Vec<_>>().chunks(500) {
+        writer.commit_envelopes(chunk.iter().copied().map(announce).collect());
+    }
+    let on_disk = store.events_on_disk_from(1, count as usize).unwrap();
+    assert_eq!(on_disk.len(), count as usize);
+    for from in [1, 50, 99, 101, 2000, u64::from(count) - 3] {
+        assert_eq!(
+            store.events_from(from, 1000).unwrap(),
+            on_disk
+                .iter()
+                .skip(from as usize - 1)
+                .take(1000)
+                .cloned()
+                .collect::<Vec<_>>(),
+            "from {from}"
+        );
+    }
+    store.pretend_durable_up_to(u64::from(count) - 10);
+    assert_eq!(
+        store.events_from(u64::from(count) - 20, 100).unwrap().len(),
+        11
+    );
+}
