@@ -590,13 +590,14 @@ impl Index {
     }
 
     /// Replaces the counted adoptions of `service` for every member of
-    /// `family` with those `adoptions` (the family's) give.
-    /// Replaces the counted adoptions and then the live days of the
-    /// family's members (`relive`; a build defers that to its end).
+    /// `family` with those `adoptions` (the family's) give, and then the
+    /// live days of the members whose live days for `service` changed
+    /// (`relive` goes through all of a municipality's services, so it is
+    /// spared where a step left the live days as they were; a build
+    /// defers it to its end).
     fn recount(&mut self, service: &ServiceId, family: &[Ags], adoptions: &[AdoptionFacts]) {
-        self.recount_cells(service, family, adoptions);
-        for member in family {
-            self.relive(*member);
+        for member in self.recount_cells(service, family, adoptions) {
+            self.relive(member);
         }
     }
 
@@ -606,9 +607,7 @@ impl Index {
         let mut spans: Vec<Span> = self
             .by_target
             .range((target, 0)..=(target, ServiceNo::MAX))
-            .flat_map(|(_, pieces)| pieces.iter())
-            .filter(|piece| piece.counted.stage == efa_proto::AdoptionStage::Live)
-            .map(|piece| (piece.from, piece.until))
+            .flat_map(|(_, pieces)| live_spans(pieces))
             .collect();
         spans = union(spans);
         let new = (self.gemeinde(target).is_some(), spans);
@@ -632,27 +631,46 @@ impl Index {
         }
     }
 
-    fn recount_cells(&mut self, service: &ServiceId, family: &[Ags], adoptions: &[AdoptionFacts]) {
+    /// Says which members' live days for `service` changed.
+    fn recount_cells(
+        &mut self,
+        service: &ServiceId,
+        family: &[Ags],
+        adoptions: &[AdoptionFacts],
+    ) -> Vec<Ags> {
         let no = self.service_no(service);
         for member in family {
             self.land_changed(member.land());
         }
         let timeline = &mut self.stages[no as usize];
+        let mut live_before: BTreeMap<Ags, Vec<Span>> = BTreeMap::new();
         for member in family {
             if let Some(old) = self.by_target.remove(&(*member, no)) {
                 self.by_service.remove(&(no, *member));
                 old.iter().for_each(|piece| timeline.add_piece(piece, -1));
+                live_before.insert(*member, live_spans(&old));
             }
         }
         let facts: Vec<GemeindeFacts> = family
             .iter()
             .filter_map(|member| find(&self.gemeinden, member, |g| &g.ags).cloned())
             .collect();
+        let mut live_after: BTreeMap<Ags, Vec<Span>> = BTreeMap::new();
         for (target, new) in pieces::pieces(adoptions, &facts) {
             new.iter().for_each(|piece| timeline.add_piece(piece, 1));
+            live_after.insert(target, live_spans(&new));
             self.by_service.insert((no, target));
             self.by_target.insert((target, no), new.into_boxed_slice());
         }
+        let none = Vec::new();
+        family
+            .iter()
+            .copied()
+            .filter(|member| {
+                let before = live_before.get(member).unwrap_or(&none);
+                live_after.get(member).unwrap_or(&none) != before
+            })
+            .collect()
     }
 
     fn reference_changed(&mut self) {
@@ -739,6 +757,15 @@ fn ags_first() -> Ags {
 
 fn ags_last() -> Ags {
     Ags::try_from(16_999_999).expect("16999999 is an AGS")
+}
+
+/// The days of `pieces` (one cell's) on which the counted adoption is live.
+fn live_spans(pieces: &[Piece]) -> Vec<Span> {
+    pieces
+        .iter()
+        .filter(|piece| piece.counted.stage == efa_proto::AdoptionStage::Live)
+        .map(|piece| (piece.from, piece.until))
+        .collect()
 }
 
 /// The union of `spans`, as disjoint spans in ascending order.
