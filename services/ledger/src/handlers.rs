@@ -30,7 +30,14 @@ const WRITER_WAIT_MAX: Duration = Duration::from_secs(10);
 /// its signature in a batch with others and hands it to the writer; the
 /// answer comes back here.
 pub async fn handle_command(checks: mpsc::Sender<Received>, payload: Bytes) -> Vec<u8> {
-    let reply = submit(checks, payload).await;
+    let (opened, mut who) = oneshot::channel();
+    let reply = submit(checks, payload, opened).await;
+    // Known once the signature held (else the rejection says why).
+    let who = who.try_recv().ok();
+    let command_id = who.as_ref().map(|(id, _)| tracing::field::display(id));
+    let actor = who
+        .as_ref()
+        .map(|(_, actor)| tracing::field::display(actor));
     match &reply {
         CommandReply::Accepted(accepted) => {
             // Per-command lines are debug: at the ledger's rate, one line
@@ -38,15 +45,23 @@ pub async fn handle_command(checks: mpsc::Sender<Received>, payload: Bytes) -> V
             tracing::debug!(
                 seq = accepted.last_seq,
                 replayed = accepted.replayed,
+                command_id,
+                actor,
                 "command accepted"
             )
         }
-        CommandReply::Rejected(rejection) => tracing::debug!(%rejection, "command rejected"),
+        CommandReply::Rejected(rejection) => {
+            tracing::debug!(%rejection, command_id, actor, "command rejected")
+        }
     }
     codec::encode(&reply)
 }
 
-async fn submit(checks: mpsc::Sender<Received>, payload: Bytes) -> CommandReply {
+async fn submit(
+    checks: mpsc::Sender<Received>,
+    payload: Bytes,
+    opened: oneshot::Sender<(efa_proto::CommandId, efa_proto::Actor)>,
+) -> CommandReply {
     let unavailable = |reason: &str| {
         CommandReply::Rejected(Rejection::Unavailable {
             reason: reason.to_owned(),
@@ -54,7 +69,14 @@ async fn submit(checks: mpsc::Sender<Received>, payload: Bytes) -> CommandReply 
     };
     let (reply, answer) = oneshot::channel();
     if checks
-        .send_timeout(Received { payload, reply }, WRITER_WAIT_MAX)
+        .send_timeout(
+            Received {
+                payload,
+                reply,
+                opened,
+            },
+            WRITER_WAIT_MAX,
+        )
         .await
         .is_err()
     {

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use efa_proto::{CommandEnvelope, CommandReply, Rejection, codec};
+use efa_proto::{Actor, CommandEnvelope, CommandId, CommandReply, Rejection, codec};
 use efa_trust::SignerSource;
 use tokio::sync::{mpsc, oneshot};
 
@@ -23,6 +23,10 @@ const BATCH_LEN_MAX: usize = 512;
 pub struct Received {
     pub payload: Bytes,
     pub reply: oneshot::Sender<CommandReply>,
+    /// Told the command's id and actor once its signature holds, so that
+    /// the handler can name them in its log lines (this stage runs on a
+    /// thread of its own, outside the request's span).
+    pub opened: oneshot::Sender<(CommandId, Actor)>,
 }
 
 /// Runs until every sender is gone or the writer's queue is closed;
@@ -46,6 +50,9 @@ pub fn run(
         for (command, opened) in batch.drain(..).zip(opened) {
             match opened {
                 Ok(envelope) => {
+                    let _ = command
+                        .opened
+                        .send((envelope.command_id, envelope.actor.clone()));
                     let submission = Submission {
                         fingerprint: fingerprint(&envelope),
                         envelope,
