@@ -71,7 +71,7 @@ pub fn statement(
     let (lines, seq) = {
         let index = store.index();
         let mut lines = Vec::new();
-        let relevant = index.services().iter().filter(|service| {
+        let relevant = index.services_of(land).filter(|service| {
             settlement::takes_part_in(service, land, year)
                 && (service.costs.iter().any(|line| line.year == year)
                     || service.closings.iter().any(|c| c.year == year))

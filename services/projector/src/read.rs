@@ -59,7 +59,7 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
             QueryReply::LandCosts(views::costs::land_costs_with(
                 land,
                 year,
-                index.services(),
+                index.services_of(land),
                 |service| index.own_split(service, year),
             ))
         }

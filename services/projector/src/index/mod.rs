@@ -124,6 +124,9 @@ pub struct Index {
     /// first asked for; dropped when the service or the reference data
     /// change.
     splits: Mutex<HashMap<(ServiceId, u16), Arc<CostSplit>>>,
+    /// Per Land: the services it has ever taken part in or leads, so that
+    /// a Land's costs go through those, not through every service.
+    land_services: HashMap<LandCode, BTreeSet<ServiceId>>,
     /// Land days made for queries (`land_day`), dropped when a change
     /// touches their Land.
     land_days: Mutex<HashMap<(LandCode, Date), LandDaySlot>>,
@@ -148,6 +151,15 @@ impl Index {
 
     pub fn service(&self, id: &ServiceId) -> Option<&ServiceFacts> {
         find(&self.services, id, |s| &s.id)
+    }
+
+    /// The services `land` has ever taken part in or leads, by id.
+    pub fn services_of(&self, land: LandCode) -> impl Iterator<Item = &ServiceFacts> {
+        self.land_services
+            .get(&land)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.service(id))
     }
 
     /// The municipalities of `land` (every one when `None`), by AGS.
@@ -440,6 +452,19 @@ impl Index {
             match facts {
                 Facts::Service(f) => {
                     self.cached_splits().retain(|(id, _), _| *id != f.id);
+                    if let Some(before) = self.service(&f.id) {
+                        for land in lands_of(before) {
+                            if let Some(ids) = self.land_services.get_mut(&land) {
+                                ids.remove(&f.id);
+                            }
+                        }
+                    }
+                    for land in lands_of(f) {
+                        self.land_services
+                            .entry(land)
+                            .or_default()
+                            .insert(f.id.clone());
+                    }
                     upsert(&mut self.services, (**f).clone(), |s| s.id.clone());
                 }
                 Facts::Gemeinde(f) => {
@@ -757,6 +782,17 @@ fn ags_first() -> Ags {
 
 fn ags_last() -> Ags {
     Ags::try_from(16_999_999).expect("16999999 is an AGS")
+}
+
+/// Every Land that leads `service` or has a participation in it (also
+/// one corrected).
+fn lands_of(service: &ServiceFacts) -> BTreeSet<LandCode> {
+    let participants = service.participations.iter().map(|p| p.land);
+    let corrected = service.participation_corrections.iter().map(|c| c.land);
+    std::iter::once(service.lead)
+        .chain(participants)
+        .chain(corrected)
+        .collect()
 }
 
 /// The days of `pieces` (one cell's) on which the counted adoption is live.

@@ -284,7 +284,7 @@ proptest! {
         for year in COST_YEARS {
             for land in LandCode::all() {
                 prop_assert_eq!(
-                    land_costs_with(land, year, index.services(), |s| index.own_split(s, year)),
+                    land_costs_with(land, year, index.services_of(land), |s| index.own_split(s, year)),
                     land_costs(land, year, &world.services, &reference)
                 );
             }

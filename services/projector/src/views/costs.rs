@@ -246,10 +246,10 @@ pub fn model_for(service: &ServiceFacts, year: u16) -> (&CostModel, Option<Date>
 
 /// [`land_costs`], with the split of each service with costs in `year`
 /// from `split_of` (which may have it at hand already).
-pub fn land_costs_with<S: std::ops::Deref<Target = CostSplit>>(
+pub fn land_costs_with<'a, S: std::ops::Deref<Target = CostSplit>>(
     land: LandCode,
     year: u16,
-    services: &[ServiceFacts],
+    services: impl IntoIterator<Item = &'a ServiceFacts>,
     split_of: impl Fn(&ServiceFacts) -> S,
 ) -> LandCostsView {
     let mut lines = Vec::new();
