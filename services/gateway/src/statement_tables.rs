@@ -153,8 +153,14 @@ pub fn statement(view: &StatementView) -> Table {
             hash.clone(),
         ]);
     }
+    // Under "Anteil" the shares as they stand now; under "Abgerechnet"
+    // the statement's total (a closed year's settled amount, an open
+    // year's share) and under "Nachtrag" the supplements, which together
+    // make the first.
+    let shares: i64 = view.lines.iter().map(|line| line.share.cents.0).sum();
     let mut total = vec![String::new(); STATEMENT_HEADER.len()];
     total[1] = "Summe".to_owned();
+    total[11] = csv::euros(Cents(shares));
     total[13] = csv::euros(view.total);
     total[14] = csv::euros(view.supplements);
     total[17] = as_of;

@@ -162,7 +162,7 @@ async fn a_statement_names_model_weight_share_and_ledger_position() {
     );
     assert_eq!(
         lines.next().unwrap(),
-        format!(";Summe;;;;;;;;;;;;418,58;0,00;;;2024-06-30;42;{hash}")
+        format!(";Summe;;;;;;;;;;418,58;;418,58;0,00;;;2024-06-30;42;{hash}")
     );
 }
 
