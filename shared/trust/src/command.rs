@@ -144,11 +144,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn only_a_trusted_signer_for_the_actor_opens_a_command() {
-        let gateway = SigningKey::generate("gateway").unwrap();
-        let operator = SigningKey::generate("operator").unwrap();
-        let stranger = SigningKey::generate("gateway").unwrap();
+    /// The gateway trusted for anyone, the operator for the administration.
+    fn trusted(gateway: &SigningKey, operator: &SigningKey) -> TrustedSigners {
         let mut signers = TrustedSigners::default();
         signers.put(TrustedSigner {
             key: gateway.public(),
@@ -158,6 +155,15 @@ mod tests {
             key: operator.public(),
             scope: Scope::parse("admin").unwrap(),
         });
+        signers
+    }
+
+    #[test]
+    fn only_a_trusted_signer_for_the_actor_opens_a_command() {
+        let gateway = SigningKey::generate("gateway").unwrap();
+        let operator = SigningKey::generate("operator").unwrap();
+        let stranger = SigningKey::generate("gateway").unwrap();
+        let signers = trusted(&gateway, &operator);
         let open = |signed: &SignedCommand| open_command(&codec::encode(signed), &signers);
 
         let admin = envelope("admin");
@@ -203,15 +209,7 @@ mod tests {
         let operator = SigningKey::generate("operator").unwrap();
         let stranger = SigningKey::generate("gateway").unwrap();
         let unknown = SigningKey::generate("nobody").unwrap();
-        let mut signers = TrustedSigners::default();
-        signers.put(TrustedSigner {
-            key: gateway.public(),
-            scope: Scope::Any,
-        });
-        signers.put(TrustedSigner {
-            key: operator.public(),
-            scope: Scope::parse("admin").unwrap(),
-        });
+        let signers = trusted(&gateway, &operator);
         let admin = envelope("admin");
         let mut forged = sign_command(&gateway, &envelope("land:04"));
         forged.envelope = codec::encode(&admin);
