@@ -16,6 +16,8 @@ pub const EVENT_PREFIX: &str = "efa.evt";
 pub const EVENT_WILDCARD: &str = "efa.evt.>";
 /// The JetStream stream that mirrors the ledger one to one.
 pub const EVENT_STREAM: &str = "EFA_EVENTS";
+/// The key-value bucket whose key names a cluster's active ledger.
+pub const LEASE_BUCKET: &str = "EFA_LEDGER_LEASE";
 
 /// Names under which the services register with the NATS service API.
 pub const LEDGER_SERVICE: &str = "efa-ledger";

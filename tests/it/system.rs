@@ -55,6 +55,7 @@ impl System {
         let ledger = efa_ledger::Ledger::start(
             efa_ledger::LedgerConfig {
                 data_dir: ledger_dir.clone(),
+                cluster: None,
             },
             connect("efa-ledger").await,
         )

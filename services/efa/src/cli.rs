@@ -27,8 +27,9 @@ pub struct Cli {
 enum Cmd {
     /// Start everything on this machine: nats-server, ledger, projector, gateway.
     Up(UpArgs),
-    /// Run only the ledger against a running NATS.
-    Ledger(ServiceArgs),
+    /// Run only the ledger against a running NATS (one node of a cluster
+    /// with `--cluster-node`).
+    Ledger(LedgerArgs),
     /// Run only the projector against a running NATS.
     Projector(ServiceArgs),
     /// Run only the gateway against a running NATS.
@@ -203,6 +204,20 @@ impl ServiceArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct LedgerArgs {
+    #[command(flatten)]
+    service: ServiceArgs,
+    /// Run as this node of a cluster: active while it holds the lease,
+    /// else a standby that follows the replicated stream.
+    #[arg(long, env = "EFA_CLUSTER_NODE")]
+    cluster_node: Option<String>,
+    /// How long the lease lasts without renewal (a standby takes over
+    /// about this long after the active node is gone).
+    #[arg(long, env = "EFA_LEASE_TTL_MS", default_value_t = 3000)]
+    lease_ttl_ms: u64,
+}
+
+#[derive(Debug, clap::Args)]
 struct GatewayArgs {
     #[command(flatten)]
     service: ServiceArgs,
@@ -246,10 +261,18 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Cmd::Up(args) => crate::up::run(args).await,
         Cmd::Ledger(args) => {
-            let nats = args.connect(Role::Ledger).await?;
+            let nats = args.service.connect(Role::Ledger).await?;
+            let cluster = args
+                .cluster_node
+                .map(|node| efa_ledger::cluster::ClusterConfig {
+                    node,
+                    lease_ttl: std::time::Duration::from_millis(args.lease_ttl_ms.max(300)),
+                    replicas: efa_runtime::jetstream::replicas(),
+                });
             let ledger = efa_ledger::Ledger::start(
                 efa_ledger::LedgerConfig {
-                    data_dir: args.data_dir,
+                    data_dir: args.service.data_dir,
+                    cluster,
                 },
                 nats,
             )

@@ -74,6 +74,7 @@ async fn run_services(
     let ledger = efa_ledger::Ledger::start(
         efa_ledger::LedgerConfig {
             data_dir: args.data_dir.clone(),
+            cluster: None,
         },
         ledger_nats,
     )

@@ -309,6 +309,7 @@ async fn main() {
     let ledger = Ledger::start(
         LedgerConfig {
             data_dir: scratch.join("ledger"),
+            cluster: None,
         },
         ledger_client,
     )
@@ -429,6 +430,7 @@ async fn unsigned_baseline(count: usize, scratch: &std::path::Path) -> Vec<(usiz
     let ledger = Ledger::start(
         LedgerConfig {
             data_dir: scratch.join("ledger-unsigned"),
+            cluster: None,
         },
         client.clone(),
     )

@@ -16,7 +16,9 @@ use efa_proto::{
 use sha2::Digest;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::store::{CommandRecord, Head, LedgerStore, StoreError, StoredStream, WriteBatch};
+use crate::store::{
+    CommandRecord, Head, LedgerStore, StoreError, StoredEvent, StoredStream, WriteBatch,
+};
 
 /// The most commands one group commit takes.
 pub const BATCH_LEN_MAX: usize = 1024;
@@ -45,6 +47,34 @@ fn event_id(command: &CommandId, index: usize) -> EventId {
     id.copy_from_slice(&digest[..16]);
     EventId(id)
 }
+
+/// Why a group commit did not reach the replicated stream. Nothing of
+/// it is written or acknowledged; the node stops acting as leader.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicateError {
+    #[error("this node no longer holds the lease")]
+    NotLeader,
+    #[error("the stream refused event {seq}: {reason}")]
+    Refused { seq: u64, reason: String },
+    #[error("the stream did not confirm the group commit: {reason}")]
+    Unknown { reason: String },
+}
+
+/// Where a cluster's active ledger sends a group commit's events before
+/// it writes them itself (see `cluster::append`): `Ok` once the
+/// replicated stream holds every one of them at its sequence.
+pub trait Replicate: Send {
+    fn replicate(
+        &mut self,
+        events: &[StoredEvent],
+        fingerprints: &[Hash],
+    ) -> Result<(), ReplicateError>;
+}
+
+/// The fingerprint a standby records for a command whose envelope it
+/// never saw and whose fingerprint the stream did not carry: its id
+/// alone then identifies a repeat.
+pub const FINGERPRINT_UNKNOWN: Hash = [0; 32];
 
 /// Where the writer reads the time of recording from: the wall clock in
 /// service, a synthetic clock for reproducible generated histories.
@@ -75,12 +105,18 @@ pub struct Writer {
     /// although it is not durable, so nothing more may be decided or
     /// written against it until a restart recovers the durable state.
     failed: bool,
+    /// Set with `failed` when a group commit did not reach the cluster's
+    /// stream: nothing is wrong with the store, but this node must follow
+    /// the stream again before it may decide anything.
+    stepped_down: bool,
     head: Head,
     last_recorded: Timestamp,
     published_head: watch::Sender<u64>,
     /// Signs each group commit's head as the ledger's checkpoint.
     key: Arc<efa_trust::SigningKey>,
     sign_checkpoints: bool,
+    /// In a cluster: the stream each group commit must reach first.
+    replicate: Option<Box<dyn Replicate>>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -118,11 +154,13 @@ impl Writer {
             store,
             clock,
             failed: false,
+            stepped_down: false,
             head,
             last_recorded,
             published_head: head_tx,
             key,
             sign_checkpoints: true,
+            replicate: None,
         };
         writer.sign_head_if_unsigned()?;
         Ok(writer)
@@ -153,6 +191,12 @@ impl Writer {
         self.store.commit(batch)
     }
 
+    /// Sends every group commit to `target` before writing it (a
+    /// cluster's active ledger).
+    pub fn replicate_to(&mut self, target: Box<dyn Replicate>) {
+        self.replicate = Some(target);
+    }
+
     /// Stores no signed checkpoints (the bench's unsigned baseline only).
     pub(crate) fn sign_no_checkpoints(&mut self) {
         self.sign_checkpoints = false;
@@ -171,6 +215,13 @@ impl Writer {
                 }
             }
             self.commit_group(submissions);
+            if self.stepped_down {
+                tracing::info!(
+                    head = self.head.seq,
+                    "ledger writer stopped: no longer leading"
+                );
+                return;
+            }
             if self.failed {
                 tracing::error!(
                     head = self.head.seq,
@@ -213,11 +264,7 @@ impl Writer {
     pub fn commit_group(&mut self, submissions: Vec<Submission>) {
         if self.failed {
             for submission in submissions {
-                let _ = submission
-                    .reply
-                    .send(CommandReply::Rejected(Rejection::Unavailable {
-                        reason: "Speicherfehler im Ledger; Neustart nötig".into(),
-                    }));
+                let _ = submission.reply.send(self.refusal());
             }
             return;
         }
@@ -254,11 +301,20 @@ impl Writer {
                     ));
                 }
                 let batch = std::mem::take(&mut pending.batch);
-                match self.store.commit(batch) {
+                match self
+                    .replicated(&batch, &pending.commands)
+                    .and_then(|()| self.store.commit(batch).map_err(WriteError::Store))
+                {
                     Ok(()) => true,
-                    Err(error) => {
+                    Err(WriteError::Store(error)) => {
                         tracing::error!(%error, "ledger group commit failed; nothing of this batch is acknowledged");
                         self.failed = true;
+                        false
+                    }
+                    Err(WriteError::Replicate(error)) => {
+                        tracing::warn!(%error, "group commit not replicated; this node stops leading");
+                        self.failed = true;
+                        self.stepped_down = true;
                         false
                     }
                 }
@@ -270,17 +326,49 @@ impl Writer {
         }
         for (reply, answer) in pending.answers {
             let answer = match answer {
-                // Nothing of a failed batch is acknowledged; the client retries.
-                CommandReply::Accepted(_) if !durable => {
-                    CommandReply::Rejected(Rejection::Unavailable {
-                        reason: "Speicherfehler im Ledger".into(),
-                    })
-                }
+                // Nothing of a failed batch is acknowledged; the client
+                // retries (in a cluster, at the node that leads then).
+                CommandReply::Accepted(_) if !durable => self.refusal(),
                 other => other,
             };
             // The caller may have given up waiting; that loses nothing.
             let _ = reply.send(answer);
         }
+    }
+
+    /// The answer to a command this writer cannot take any more.
+    fn refusal(&self) -> CommandReply {
+        let reason = if self.stepped_down {
+            "Das Ledger wechselt gerade den aktiven Knoten; bitte erneut senden"
+        } else {
+            "Speicherfehler im Ledger; Neustart nötig"
+        };
+        CommandReply::Rejected(Rejection::Unavailable {
+            reason: reason.into(),
+        })
+    }
+
+    /// In a cluster, sends the batch's events to the stream first.
+    fn replicated(
+        &mut self,
+        batch: &WriteBatch,
+        commands: &HashMap<CommandId, CommandRecord>,
+    ) -> Result<(), WriteError> {
+        let Some(target) = self.replicate.as_mut() else {
+            return Ok(());
+        };
+        let events = batch.events();
+        let fingerprints: Vec<Hash> = events
+            .iter()
+            .map(|stored| {
+                commands
+                    .get(&stored.event.record.command_id)
+                    .map_or(FINGERPRINT_UNKNOWN, |record| record.fingerprint)
+            })
+            .collect();
+        target
+            .replicate(events, &fingerprints)
+            .map_err(WriteError::Replicate)
     }
 
     /// Decides one command against the store and the batch so far.
@@ -380,9 +468,15 @@ impl Writer {
     }
 }
 
+/// Why a group commit was not written.
+enum WriteError {
+    Store(StoreError),
+    Replicate(ReplicateError),
+}
+
 /// The stored answer for a command id seen before, or a reuse rejection.
 fn replay(record: CommandRecord, fingerprint: &Hash) -> CommandReply {
-    if record.fingerprint != *fingerprint {
+    if record.fingerprint != *fingerprint && record.fingerprint != FINGERPRINT_UNKNOWN {
         return CommandReply::Rejected(Rejection::IdempotencyKeyReused);
     }
     match record.reply {

@@ -18,11 +18,16 @@ pub struct StreamSetupError {
 /// (`EFA_STREAM_REPLICAS=3`), so that losing a node loses no event.
 pub const REPLICAS_ENV: &str = "EFA_STREAM_REPLICAS";
 
-pub fn event_stream_config() -> stream::Config {
-    let replicas = std::env::var(REPLICAS_ENV)
+/// The replicas asked for in `EFA_STREAM_REPLICAS` (1 if unset).
+pub fn replicas() -> usize {
+    std::env::var(REPLICAS_ENV)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
+        .unwrap_or(1)
+}
+
+pub fn event_stream_config() -> stream::Config {
+    let replicas = replicas();
     stream::Config {
         name: subjects::EVENT_STREAM.to_owned(),
         description: Some("efa-registry events, one message per ledger sequence".to_owned()),

@@ -598,6 +598,11 @@ impl WriteBatch {
         }
     }
 
+    /// The events put in so far, in sequence order.
+    pub fn events(&self) -> &[StoredEvent] {
+        &self.sealed
+    }
+
     /// Events must come in sequence order, continuing the log.
     pub fn put_event(&mut self, event: SealedEvent) {
         let encoded = codec::encode(&event);

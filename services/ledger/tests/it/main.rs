@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // test harness code: a failed setup step should fail the test loudly
 
+mod cluster;
 mod commands;
 mod durability;
 mod lifecycle;
@@ -54,6 +55,7 @@ impl Harness {
         let ledger = Ledger::start(
             LedgerConfig {
                 data_dir: self.data_dir.clone(),
+                cluster: None,
             },
             client,
         )

@@ -151,6 +151,7 @@ pub async fn run(commands: usize) -> LagReport {
     let _ = SIGNER.set(signer);
     let config = LedgerConfig {
         data_dir: scratch.join("ledger"),
+        cluster: None,
     };
     let ledger = Ledger::start(config, client.clone())
         .await

@@ -6,9 +6,9 @@
 //! test compares the two and checks every row against a real server.
 
 use efa_proto::subjects::{
-    COMMAND, EVENT_STREAM, EVENT_WILDCARD, JS_API_PREFIX, LEDGER_CHECKPOINT, LEDGER_READ,
-    LEDGER_SERVICE, PROJECTOR_REBUILD, PROJECTOR_REBUILD_PROGRESS, PROJECTOR_SERVICE, QUERY,
-    SERVICE_API_PREFIX,
+    COMMAND, EVENT_STREAM, EVENT_WILDCARD, JS_API_PREFIX, LEASE_BUCKET, LEDGER_CHECKPOINT,
+    LEDGER_READ, LEDGER_SERVICE, PROJECTOR_REBUILD, PROJECTOR_REBUILD_PROGRESS, PROJECTOR_SERVICE,
+    QUERY, SERVICE_API_PREFIX,
 };
 
 use super::Role;
@@ -31,6 +31,23 @@ fn js_api(operation: &str, tail: Option<&str>) -> String {
         Some(tail) => format!("{JS_API_PREFIX}.{operation}.{EVENT_STREAM}.{tail}"),
         None => format!("{JS_API_PREFIX}.{operation}.{EVENT_STREAM}"),
     }
+}
+
+/// What a ledger node needs of the lease bucket (`KV_<bucket>` is the
+/// stream behind a key-value bucket): create it, read its state and its
+/// key, and write the key. `$JS.API.INFO` is asked when a bucket is
+/// created.
+fn lease_api() -> Vec<String> {
+    let stream = format!("KV_{LEASE_BUCKET}");
+    vec![
+        format!("{JS_API_PREFIX}.INFO"),
+        format!("{JS_API_PREFIX}.STREAM.INFO.{stream}"),
+        format!("{JS_API_PREFIX}.STREAM.CREATE.{stream}"),
+        format!("{JS_API_PREFIX}.STREAM.MSG.GET.{stream}"),
+        format!("{JS_API_PREFIX}.DIRECT.GET.{stream}"),
+        format!("{JS_API_PREFIX}.DIRECT.GET.{stream}.>"),
+        format!("$KV.{LEASE_BUCKET}.>"),
+    ]
 }
 
 /// The service API subjects a service named `service` answers: the
@@ -70,6 +87,18 @@ pub fn permissions(role: Role) -> Permissions {
                     js_api("DIRECT.GET", None),
                     js_api("DIRECT.GET", Some(">")),
                 ],
+                // A cluster's standby follows the stream with an ordered
+                // consumer, as a projector does.
+                vec![
+                    js_api("CONSUMER.CREATE", None),
+                    js_api("CONSUMER.CREATE", Some(">")),
+                    js_api("CONSUMER.INFO", Some("*")),
+                    js_api("CONSUMER.DELETE", Some("*")),
+                    js_api("CONSUMER.MSG.NEXT", Some("*")),
+                ],
+                // The lease of a cluster's active ledger: its bucket
+                // (created by the first node) and its key.
+                lease_api(),
             ]
             .concat(),
             subscribe: [

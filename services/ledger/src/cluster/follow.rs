@@ -1,0 +1,293 @@
+//! A standby ledger follows the replicated stream into its own log: it
+//! reads the events after its head, checks their hash chain from its own
+//! head and the active ledger's signature on the last one it takes
+//! (`Efa-Checkpoint`), and writes them with what the writer would have
+//! written beside them (each stream's state and version, each command's
+//! stored reply with the fingerprint the event carried), in one durable
+//! commit per window. So the node that takes over decides on the same
+//! state and answers a repeated command as the old one would have.
+//!
+//! The stream only ever holds what an active ledger published, and a
+//! node's log only what the stream took (see `append`), so a standby's
+//! log is always a prefix of the stream. Where it is not, the history has
+//! forked (a stream that lost acknowledged events, or a log written
+//! outside the cluster): following stops with an error, for a person to
+//! look at, instead of writing over either.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull::OrderedConfig};
+use efa_proto::{
+    Accepted, CommandId, CommandReply, Hash, SealedEvent, SignedCheckpoint, StreamId, subjects,
+};
+use efa_trust::PublicKey;
+use futures::StreamExt;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::append::FINGERPRINT_HEADER;
+use crate::store::{CommandRecord, Head, LedgerStore, StoreError, StoredStream, WriteBatch};
+use crate::writer::FINGERPRINT_UNKNOWN;
+
+/// The most events written in one commit.
+const WINDOW_LEN_MAX: usize = 1024;
+/// Events held without a signed checkpoint before following gives up.
+const UNSIGNED_LEN_MAX: usize = 8 * WINDOW_LEN_MAX;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FollowError {
+    #[error("JetStream: {0}")]
+    JetStream(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "the stream's event {seq} is not the event {seq} of this node's log: the history has forked"
+    )]
+    Forked { seq: u64 },
+    #[error("the stream's events up to {seq} fail their check: {reason}")]
+    Refused { seq: u64, reason: String },
+    #[error("event {seq} continues stream {stream} at version {found}, the log has it at {held}")]
+    Version {
+        seq: u64,
+        stream: String,
+        found: u64,
+        held: u64,
+    },
+}
+
+impl FollowError {
+    /// Whether following may simply start again (the transport), or a
+    /// person must look (the history or the disk).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, FollowError::JetStream(_))
+    }
+}
+
+/// What a follower shares with the role loop.
+#[derive(Debug, Clone)]
+pub struct Follower {
+    pub js: jetstream::Context,
+    pub key: PublicKey,
+    /// The node's durable head, for its read API and `efa up`.
+    pub head: watch::Sender<u64>,
+    /// True while the node's log reaches the stream's last event.
+    pub caught_up: watch::Sender<bool>,
+}
+
+/// The stream's last sequence.
+pub async fn stream_last(js: &jetstream::Context) -> Result<u64, FollowError> {
+    let mut stream = efa_runtime::jetstream::ensure_event_stream(js)
+        .await
+        .map_err(|e| FollowError::JetStream(e.to_string()))?;
+    let info = stream
+        .info()
+        .await
+        .map_err(|e| FollowError::JetStream(e.to_string()))?;
+    Ok(info.state.last_sequence)
+}
+
+/// Checks that the stream holds this node's head event at its sequence
+/// (a node's log must be a prefix of the stream).
+pub async fn check_prefix(js: &jetstream::Context, store: &LedgerStore) -> Result<(), FollowError> {
+    let head = store.durable_head()?;
+    if head.seq == 0 || stream_last(js).await? < head.seq {
+        return Ok(());
+    }
+    let stream = js
+        .get_stream(subjects::EVENT_STREAM)
+        .await
+        .map_err(|e| FollowError::JetStream(e.to_string()))?;
+    let message = stream
+        .get_raw_message(head.seq)
+        .await
+        .map_err(|e| FollowError::JetStream(e.to_string()))?;
+    match efa_proto::decode::<SealedEvent>(&message.payload) {
+        Ok(event) if event.hash == head.hash => Ok(()),
+        _ => Err(FollowError::Forked { seq: head.seq }),
+    }
+}
+
+/// Follows the stream into `store` until `stop`, or, with `until`, until
+/// the log reaches that sequence.
+pub async fn follow(
+    follower: &Follower,
+    store: &LedgerStore,
+    until: Option<u64>,
+    stop: &CancellationToken,
+) -> Result<(), FollowError> {
+    check_prefix(&follower.js, store).await?;
+    let mut head = store.durable_head()?;
+    let last = stream_last(&follower.js).await?;
+    follower.caught_up.send_replace(head.seq >= last);
+    if until.is_some_and(|until| head.seq >= until) {
+        return Ok(());
+    }
+    let config = OrderedConfig {
+        description: Some("efa-ledger standby: follows the active ledger".to_owned()),
+        filter_subject: subjects::EVENT_WILDCARD.to_owned(),
+        deliver_policy: DeliverPolicy::ByStartSequence {
+            start_sequence: head.seq + 1,
+        },
+        ..Default::default()
+    };
+    let jetstream_error = |e: &dyn std::fmt::Display| FollowError::JetStream(e.to_string());
+    let consumer = follower
+        .js
+        .create_consumer_on_stream(config, subjects::EVENT_STREAM)
+        .await
+        .map_err(|e| jetstream_error(&e))?;
+    let mut messages = consumer.messages().await.map_err(|e| jetstream_error(&e))?;
+    let mut window = Window::default();
+    loop {
+        let message = tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            message = messages.next() => message,
+        };
+        let message = match message {
+            Some(Ok(message)) => message,
+            Some(Err(error)) => return Err(jetstream_error(&error)),
+            None => return Err(FollowError::JetStream("the consumer ended".to_owned())),
+        };
+        let pending = message.info().map_or(0, |info| info.pending);
+        let event: SealedEvent =
+            efa_proto::decode(&message.payload).map_err(|e| FollowError::Refused {
+                seq: head.seq + window.events.len() as u64 + 1,
+                reason: e.to_string(),
+            })?;
+        let headers = message.headers.as_ref();
+        let fingerprint = headers
+            .and_then(|h| h.get(FINGERPRINT_HEADER))
+            .and_then(|value| hex::decode(value.as_str()).ok())
+            .and_then(|bytes| Hash::try_from(bytes.as_slice()).ok())
+            .unwrap_or(FINGERPRINT_UNKNOWN);
+        let checkpoint = header_checkpoint(headers);
+        window.push(event, fingerprint, checkpoint);
+        let complete = pending == 0 || window.events.len() >= WINDOW_LEN_MAX;
+        if complete && window.checkpoint.is_some() {
+            head = write_window(follower, store, head, &mut window)?;
+            follower.caught_up.send_replace(pending == 0);
+            if until.is_some_and(|until| head.seq >= until) {
+                return Ok(());
+            }
+        } else if window.events.len() > UNSIGNED_LEN_MAX {
+            return Err(FollowError::Refused {
+                seq: head.seq + window.events.len() as u64,
+                reason: "no signed checkpoint on the stream's events".to_owned(),
+            });
+        }
+    }
+}
+
+fn header_checkpoint(headers: Option<&async_nats::HeaderMap>) -> Option<SignedCheckpoint> {
+    let value = headers?.get(efa_proto::trust::CHECKPOINT_HEADER)?;
+    let bytes = hex::decode(value.as_str()).ok()?;
+    efa_proto::decode(&bytes).ok()
+}
+
+/// Events read but not yet written, up to the last signed one.
+#[derive(Debug, Default)]
+struct Window {
+    events: Vec<(SealedEvent, Hash)>,
+    /// The checkpoint of the last event that carried one, and how many
+    /// events it covers.
+    checkpoint: Option<(SignedCheckpoint, usize)>,
+}
+
+impl Window {
+    fn push(
+        &mut self,
+        event: SealedEvent,
+        fingerprint: Hash,
+        checkpoint: Option<SignedCheckpoint>,
+    ) {
+        self.events.push((event, fingerprint));
+        if let Some(checkpoint) = checkpoint {
+            self.checkpoint = Some((checkpoint, self.events.len()));
+        }
+    }
+}
+
+/// Checks the window's signed part and writes it in one durable commit;
+/// events after the last checkpoint wait for the next window.
+fn write_window(
+    follower: &Follower,
+    store: &LedgerStore,
+    head: Head,
+    window: &mut Window,
+) -> Result<Head, FollowError> {
+    let Some((checkpoint, signed)) = window.checkpoint.take() else {
+        return Ok(head);
+    };
+    let rest = window.events.split_off(signed);
+    let signed = std::mem::replace(&mut window.events, rest);
+    let (events, fingerprints): (Vec<SealedEvent>, Vec<Hash>) = signed.into_iter().unzip();
+    efa_trust::verify_chain(
+        &follower.key,
+        head.seq,
+        &head.hash,
+        &events,
+        Some(&checkpoint),
+    )
+    .map_err(|error| FollowError::Refused {
+        seq: checkpoint.seq,
+        reason: error.to_string(),
+    })?;
+    let mut batch = WriteBatch::new();
+    let mut streams: HashMap<StreamId, StoredStream> = HashMap::new();
+    let mut commands: HashMap<CommandId, CommandRecord> = HashMap::new();
+    let mut new_head = head;
+    for (event, fingerprint) in events.into_iter().zip(fingerprints) {
+        let record = &event.record;
+        let mut stream = match streams.remove(&record.stream) {
+            Some(stream) => stream,
+            None => store.stream(&record.stream)?,
+        };
+        if record.stream_version != stream.version + 1 {
+            return Err(FollowError::Version {
+                seq: record.seq,
+                stream: format!("{:?}", record.stream),
+                found: record.stream_version,
+                held: stream.version,
+            });
+        }
+        stream.version = record.stream_version;
+        stream.state = efa_domain::evolve(stream.state, &record.event, record.effective);
+        let earlier = match commands.get(&record.command_id) {
+            Some(command) => Some(command.clone()),
+            None => store.command(&record.command_id)?,
+        };
+        let first_seq = match earlier.map(|command| command.reply) {
+            Some(CommandReply::Accepted(accepted)) => accepted.first_seq,
+            _ => record.seq,
+        };
+        let reply = CommandReply::Accepted(Accepted {
+            first_seq,
+            last_seq: record.seq,
+            stream_version: stream.version,
+            replayed: false,
+        });
+        commands.insert(record.command_id, CommandRecord { fingerprint, reply });
+        streams.insert(record.stream.clone(), stream);
+        new_head = Head {
+            seq: record.seq,
+            hash: event.hash,
+        };
+        batch.put_event(event);
+    }
+    for (id, stream) in &streams {
+        batch.put_stream(id, stream);
+    }
+    for (id, command) in &commands {
+        batch.put_command(id, command);
+    }
+    batch.put_head(&new_head);
+    batch.put_checkpoint(checkpoint);
+    store.commit(batch)?;
+    follower.head.send_replace(new_head.seq);
+    Ok(new_head)
+}
+
+/// How long a standby waits before it follows again after the transport
+/// failed.
+pub const RETRY_DELAY: Duration = Duration::from_millis(200);
