@@ -5,6 +5,7 @@
 mod bench;
 mod client;
 mod crash;
+mod failover;
 mod faults;
 mod generate;
 mod import;

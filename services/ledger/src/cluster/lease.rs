@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 pub use efa_proto::subjects::LEASE_BUCKET;
 /// The key the active ledger holds, its value the node's name.
-const LEASE_KEY: &str = "active";
+pub const LEASE_KEY: &str = "active";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LeaseError {
