@@ -227,6 +227,11 @@ struct GatewayArgs {
     signing_key: Option<PathBuf>,
     #[arg(long, env = "EFA_HTTP", default_value = "127.0.0.1:8080")]
     http: SocketAddr,
+    /// Requests per client address (IPv6: per /64) and 10 seconds before
+    /// 429, on every route (behind a reverse proxy every request has the
+    /// proxy's address: raise it).
+    #[arg(long, env = "EFA_API_RATE_LIMIT", default_value_t = efa_gateway::API_REQUESTS_PER_10S)]
+    api_rate_limit: u32,
     #[command(flatten)]
     metrics: MetricsArgs,
 }
@@ -299,6 +304,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .context("start the gateway")?
                 .with_session_key(session_key(data_dir)?)
                 .with_token_file(crate::tokens::table_path(data_dir))
+                .with_rate_limit(args.api_rate_limit, Duration::from_secs(10))
                 .with_signing_key(match &args.signing_key {
                     Some(path) => efa_trust::SigningKey::load(path)
                         .context("load the gateway's signing key")?,

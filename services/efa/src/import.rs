@@ -25,7 +25,7 @@ async fn known(client: &async_nats::Client) -> Result<(Vec<KreisKey>, BTreeMap<A
             from_seq,
             limit: 1000,
         };
-        let reply: ReadReply = efa_runtime::request(
+        let reply: ReadReply = efa_runtime::request_retrying(
             client,
             subjects::LEDGER_READ,
             &request,

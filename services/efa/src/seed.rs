@@ -19,11 +19,16 @@ pub struct Loaded {
     pub rejected: usize,
 }
 
+/// How long one seed may take, waiting for the ledger included: each is
+/// sent again (the same bytes) while no ledger listens or an attempt goes
+/// unanswered (`efa_runtime::request_retrying`).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-const ATTEMPTS_MAX: u32 = 50;
+/// How often a seed is sent again after the ledger answered `Unavailable`.
+const UNAVAILABLE_ATTEMPTS_MAX: u32 = 50;
 
 /// Sends every seed in order, each signed by the first key of `keys`
-/// that may vouch for its actor, retrying while the ledger is not yet there.
+/// that may vouch for its actor, sent again while the ledger is not yet
+/// there or changes.
 pub async fn load(client: &async_nats::Client, seeds: &[Seed], keys: &KeyRing) -> Result<Loaded> {
     let mut loaded = Loaded::default();
     for seed in seeds {
@@ -49,7 +54,7 @@ async fn send(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match efa_runtime::request::<_, CommandReply>(
+        match efa_runtime::request_retrying::<_, CommandReply>(
             client,
             subjects::COMMAND,
             signed,
@@ -57,8 +62,8 @@ async fn send(
         )
         .await
         {
-            Ok(CommandReply::Rejected(Rejection::Unavailable { .. })) | Err(_)
-                if attempt < ATTEMPTS_MAX =>
+            Ok(CommandReply::Rejected(Rejection::Unavailable { .. }))
+                if attempt < UNAVAILABLE_ATTEMPTS_MAX =>
             {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }

@@ -51,6 +51,7 @@ fn install() -> PrometheusHandle {
         metrics::Unit::Seconds,
         "Time to answer an HTTP request, by route."
     );
+    efa_runtime::retry::describe_metrics();
     handle
 }
 

@@ -71,15 +71,29 @@ impl AppState {
     pub async fn command(&self, envelope: &CommandEnvelope) -> Result<CommandReply, ApiError> {
         crate::telemetry::record_command(envelope);
         let signed = efa_trust::sign_command(&self.signer, envelope);
-        Ok(
-            efa_runtime::request(&self.nats, subjects::COMMAND, &signed, self.request_timeout)
-                .await?,
-        )
+        self.request(subjects::COMMAND, &signed).await
     }
 
     /// Asks the projector.
     pub async fn query(&self, query: &Query) -> Result<QueryReply, ApiError> {
-        Ok(efa_runtime::request(&self.nats, subjects::QUERY, query, self.request_timeout).await?)
+        self.request(subjects::QUERY, query).await
+    }
+
+    /// The one way the gateway asks a service over NATS: within
+    /// `request_timeout`, sending the same bytes again while the ledger or
+    /// a projector replica changes (nobody listening, an attempt timed out,
+    /// the connection away), so a caller sees a short delay instead of a
+    /// 503. Safe for commands because the ledger answers a command id it
+    /// knows with its stored reply; queries and reads change nothing.
+    pub async fn request<Req, Rep>(&self, subject: &str, request: &Req) -> Result<Rep, ApiError>
+    where
+        Req: serde::Serialize,
+        Rep: serde::de::DeserializeOwned,
+    {
+        Ok(
+            efa_runtime::request_retrying(&self.nats, subject, request, self.request_timeout)
+                .await?,
+        )
     }
 }
 

@@ -1,6 +1,7 @@
 //! Runtime glue shared by the services: connecting to NATS (authenticated
 //! as one of the registry's roles, see `auth`), typed
-//! request/reply over the `proto` codec, serving NATS service endpoints,
+//! request/reply over the `proto` codec (and the same, sent again
+//! across a failover, in `retry`), serving NATS service endpoints,
 //! setting up the JetStream event stream, finding and starting a
 //! nats-server, and telemetry. It knows NATS but no domain rule.
 
@@ -10,10 +11,12 @@ pub mod endpoint;
 pub mod jetstream;
 pub mod nats_server;
 pub mod request_id;
+pub mod retry;
 pub mod rpc;
 pub mod secret_file;
 pub mod telemetry;
 
 pub use connect::{ClientTls, NatsAccess, connect, connect_with};
+pub use retry::request as request_retrying;
 pub use rpc::{RpcError, request};
 pub use tokio_util::sync::CancellationToken as Shutdown;

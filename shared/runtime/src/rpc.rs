@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use efa_proto::codec::{DecodeError, decode, encode};
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -40,14 +42,28 @@ where
     Req: Serialize,
     Rep: DeserializeOwned,
 {
-    let payload = encode(request);
+    send_encoded(client, subject, encode(request).into(), timeout).await
+}
+
+/// Sends an encoded request once and waits at most `timeout` for the
+/// answer: [`request`] without the encoding, so that a retry
+/// ([`crate::retry`]) sends the very same bytes again.
+pub(crate) async fn send_encoded<Rep>(
+    client: &async_nats::Client,
+    subject: &str,
+    payload: Bytes,
+    timeout: Duration,
+) -> Result<Rep, RpcError>
+where
+    Rep: DeserializeOwned,
+{
     let mut headers = async_nats::HeaderMap::new();
     headers.insert(TIMEOUT_HEADER, timeout.as_millis().to_string().as_str());
     if let Some(id) = crate::request_id::current() {
         headers.insert(crate::request_id::HEADER, id.as_str());
     }
     let message = async_nats::Request::new()
-        .payload(payload.into())
+        .payload(payload)
         .headers(headers)
         .timeout(Some(timeout));
     let answer = client

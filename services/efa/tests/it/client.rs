@@ -61,7 +61,7 @@ fn announce(extra: &[&'static str]) -> Vec<&'static str> {
 }
 
 /// `efa token create` for `principal`: the token it prints once.
-fn create_token(data: &std::path::Path, principal: &str, name: &str) -> String {
+pub(crate) fn create_token(data: &std::path::Path, principal: &str, name: &str) -> String {
     let output = efa(&[
         "token",
         "create",

@@ -295,20 +295,19 @@ where
 /// 300 to 900 ms after it answered a command (so that every kill hits a
 /// ledger under load, not one whose clients still wait out the timeouts of
 /// the last kill), and starts it again on the same data.
-async fn kill_ledger_repeatedly(
+pub(crate) async fn kill_ledger_repeatedly(
     mut ledger: ChildGuard,
     kills: usize,
     (url, data): (&str, &Path),
-    load: &Load,
+    (acked, deadline): (&AtomicUsize, Deadline),
     rng: &mut XorShift,
 ) -> ChildGuard {
     for kill in 1..=kills {
         // Not `wait_for_service`: right after a kill, its ping may still go
         // to the dead process and wait out the client's 10 s timeout.
-        let acked = load.acked.load(Ordering::SeqCst);
-        while load.acked.load(Ordering::SeqCst) == acked {
-            load.deadline
-                .check("waiting for the ledger to accept commands again");
+        let before = acked.load(Ordering::SeqCst);
+        while acked.load(Ordering::SeqCst) == before {
+            deadline.check("waiting for the ledger to accept commands again");
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         let after = Duration::from_millis(rng.between(300, 900));
@@ -318,7 +317,7 @@ async fn kill_ledger_repeatedly(
         println!(
             "SIGKILL {kill}/{kills} of the ledger {} ms after it answered again ({} commands acknowledged)",
             after.as_millis(),
-            load.acked.load(Ordering::SeqCst)
+            acked.load(Ordering::SeqCst)
         );
         ledger = spawn_service("ledger", url, data);
     }
@@ -326,7 +325,7 @@ async fn kill_ledger_repeatedly(
 }
 
 /// The whole log, read page by page through the ledger's read API.
-async fn read_log(client: &async_nats::Client, deadline: Deadline) -> Vec<SealedEvent> {
+pub(crate) async fn read_log(client: &async_nats::Client, deadline: Deadline) -> Vec<SealedEvent> {
     let mut events: Vec<SealedEvent> = Vec::new();
     for _ in 0..ROUNDS_MAX {
         let read = ReadEvents {
@@ -480,7 +479,14 @@ async fn ledger_survives_repeated_sigkill_under_load() {
         deadline,
     );
     let clients = start_load(&load);
-    let ledger = kill_ledger_repeatedly(ledger, KILLS, (&url, &data), &load, &mut rng).await;
+    let ledger = kill_ledger_repeatedly(
+        ledger,
+        KILLS,
+        (&url, &data),
+        (&load.acked, load.deadline),
+        &mut rng,
+    )
+    .await;
     load.faults_done.store(true, Ordering::SeqCst);
     let acks = deadline
         .within("finishing the load", clients)

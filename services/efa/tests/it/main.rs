@@ -11,6 +11,7 @@ mod generate;
 mod import;
 mod nats_auth;
 mod projector_crash;
+mod ride_through;
 mod up;
 
 use std::process::{Child, Command, Stdio};
@@ -63,9 +64,7 @@ pub async fn wait_for_service(client: &async_nats::Client, service: &str) {
 }
 
 /// `efa up` on `data` with free ports (plus `extra` flags), once it is
-/// ready: the guarded child and the base URL it printed. Its stdout is
-/// read to the end in the background, so the child never writes into a
-/// closed pipe.
+/// ready: the guarded child and the base URL it printed.
 pub async fn start_up(data: &std::path::Path, extra: &[&str]) -> (ChildGuard, String) {
     start_up_on(data, "0", extra).await
 }
@@ -76,7 +75,6 @@ pub async fn start_up_on(
     nats_port: &str,
     extra: &[&str],
 ) -> (ChildGuard, String) {
-    use std::io::{BufRead, BufReader};
     let mut args = vec![
         "up",
         "--data-dir",
@@ -88,8 +86,22 @@ pub async fn start_up_on(
     ];
     args.extend_from_slice(extra);
     let mut child = efa(&args).stdout(Stdio::piped()).spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let address = printed_address(&mut child);
     let guard = ChildGuard(child);
+    let base = format!(
+        "http://{}",
+        address.await.expect("efa up prints its address")
+    );
+    wait_until_answering(&base, "/readyz").await;
+    (guard, base)
+}
+
+/// The address `child` prints (`... http://ADDR/`). Its stdout is read to
+/// the end in the background, so the child never writes into a closed
+/// pipe.
+fn printed_address(child: &mut Child) -> tokio::sync::oneshot::Receiver<String> {
+    use std::io::{BufRead, BufReader};
+    let stdout = child.stdout.take().unwrap();
     let (address_tx, address_rx) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         let mut address_tx = Some(address_tx);
@@ -101,14 +113,15 @@ pub async fn start_up_on(
             }
         }
     });
-    let base = format!(
-        "http://{}",
-        address_rx.await.expect("efa up prints its address")
-    );
+    address_rx
+}
+
+/// Waits (bounded) until `base` answers 200 on `path`.
+async fn wait_until_answering(base: &str, path: &str) {
     let http = reqwest::Client::new();
     for _ in 0..500 {
         if http
-            .get(format!("{base}/readyz"))
+            .get(format!("{base}{path}"))
             .send()
             .await
             .is_ok_and(|r| r.status() == 200)
@@ -117,6 +130,35 @@ pub async fn start_up_on(
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// `efa gateway --nats-url URL --data-dir DATA --http 127.0.0.1:0` (plus
+/// `extra` flags) as a guarded child, once it is ready: the child and the
+/// base URL it printed. It signs with the key it creates and trusts in
+/// `data` on its first start; its tokens are those of `data`.
+pub async fn spawn_gateway(
+    url: &str,
+    data: &std::path::Path,
+    extra: &[&str],
+) -> (ChildGuard, String) {
+    let mut args = vec![
+        "gateway",
+        "--nats-url",
+        url,
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--http",
+        "127.0.0.1:0",
+    ];
+    args.extend_from_slice(extra);
+    let mut child = efa(&args).stdout(Stdio::piped()).spawn().unwrap();
+    let address = printed_address(&mut child);
+    let guard = ChildGuard(child);
+    let base = format!(
+        "http://{}",
+        address.await.expect("efa gateway prints its address")
+    );
+    wait_until_answering(&base, "/healthz").await;
     (guard, base)
 }
 

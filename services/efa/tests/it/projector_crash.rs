@@ -169,7 +169,7 @@ where
 }
 
 /// The reference data and the demo, as `efa up` sends them.
-fn seeds() -> Vec<efa_reference::Seed> {
+pub(crate) fn seeds() -> Vec<efa_reference::Seed> {
     let mut seeds = efa_reference::reference_seeds().unwrap();
     seeds.extend(efa_reference::demo::demo_seeds().unwrap());
     seeds
@@ -338,12 +338,12 @@ async fn wait_for(client: &async_nats::Client, min_seq: u64, deadline: Instant) 
 }
 
 /// Waits until the projector has applied the ledger's `head`.
-async fn wait_for_head(client: &async_nats::Client, head: u64) {
+pub(crate) async fn wait_for_head(client: &async_nats::Client, head: u64) {
     wait_for(client, head, Instant::now() + Duration::from_secs(60)).await;
 }
 
 /// SIGTERM, and wait (bounded) for a clean exit.
-async fn stop(mut child: ChildGuard) {
+pub(crate) async fn stop(mut child: ChildGuard) {
     terminate(child.0.id());
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

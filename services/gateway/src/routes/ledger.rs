@@ -38,13 +38,9 @@ pub async fn checkpoint(
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     query.allow(&[])?;
-    let answer: LedgerCheckpoint = efa_runtime::request(
-        &state.nats,
-        subjects::LEDGER_CHECKPOINT,
-        &CheckpointRequest,
-        state.request_timeout,
-    )
-    .await?;
+    let answer: LedgerCheckpoint = state
+        .request(subjects::LEDGER_CHECKPOINT, &CheckpointRequest)
+        .await?;
     let public_key = hex::encode(&answer.public_key);
     Ok(axum::Json(json!({
         "key_id": answer.key_id,
@@ -70,13 +66,7 @@ pub async fn export(State(state): State<AppState>, query: ReadQuery) -> Result<R
             from_seq: next,
             limit: (limit - events.len() as u64).min(PAGE_LEN) as u32,
         };
-        let reply: ReadReply = efa_runtime::request(
-            &state.nats,
-            subjects::LEDGER_READ,
-            &read,
-            state.request_timeout,
-        )
-        .await?;
+        let reply: ReadReply = state.request(subjects::LEDGER_READ, &read).await?;
         let signed = match reply {
             ReadReply::SignedEvents(signed) => signed,
             ReadReply::Rejected(rejection) => return Err(ApiError::rejected(rejection)),

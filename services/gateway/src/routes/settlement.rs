@@ -109,13 +109,9 @@ pub async fn statement(
 /// The ledger's durable head, so that a closing reads a view that has
 /// applied everything recorded before it.
 async fn ledger_head(state: &AppState) -> Result<u64, ApiError> {
-    let answer: LedgerCheckpoint = efa_runtime::request(
-        &state.nats,
-        subjects::LEDGER_CHECKPOINT,
-        &CheckpointRequest,
-        state.request_timeout,
-    )
-    .await?;
+    let answer: LedgerCheckpoint = state
+        .request(subjects::LEDGER_CHECKPOINT, &CheckpointRequest)
+        .await?;
     Ok(answer.checkpoint.map_or(0, |c| c.seq))
 }
 
