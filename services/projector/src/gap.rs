@@ -130,17 +130,36 @@ impl Ledger {
         }
     }
 
-    /// The ledger's durable head, asked once (a read of nothing); `None`
-    /// when the ledger does not answer within `timeout`.
+    /// The last sequence the registry has acknowledged: the ledger's
+    /// durable head, asked once (a read of nothing), or the event stream's
+    /// last sequence if that is further. On one machine the ledger is
+    /// ahead of the stream (its relay publishes after the answer); on a
+    /// cluster the stream is (it takes every event before the answer, and
+    /// the read may reach a standby that is still following). `None` when
+    /// the ledger does not answer within `timeout`: on one machine the
+    /// stream alone may be behind what was acknowledged.
     pub async fn head(&self, timeout: Duration) -> Option<u64> {
         let read = ReadEvents {
             from_seq: u64::MAX,
             limit: 1,
         };
-        match efa_runtime::request(&self.client, subjects::LEDGER_READ, &read, timeout).await {
-            Ok::<ReadReply, _>(reply) => reply.into_page().ok().map(|page| page.head_seq),
-            Err(_) => None,
-        }
+        let ledger = async {
+            match efa_runtime::request(&self.client, subjects::LEDGER_READ, &read, timeout).await {
+                Ok::<ReadReply, _>(reply) => reply.into_page().ok().map(|page| page.head_seq),
+                Err(_) => None,
+            }
+        };
+        let stream = async {
+            let js = async_nats::jetstream::new(self.client.clone());
+            let asked = async {
+                let mut stream = js.get_stream(subjects::EVENT_STREAM).await.ok()?;
+                let info = stream.info().await.ok()?;
+                Some(info.state.last_sequence)
+            };
+            tokio::time::timeout(timeout, asked).await.ok().flatten()
+        };
+        let (ledger, stream) = tokio::join!(ledger, stream);
+        ledger.map(|head| head.max(stream.unwrap_or(0)))
     }
 
     /// One page starting at `read.from_seq`, retried with backoff while the
