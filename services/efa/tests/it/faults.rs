@@ -32,16 +32,16 @@ use crate::{
 };
 
 /// Concurrent clients, each sending its own commands one after the other.
-const CLIENTS: usize = 32;
+pub(crate) const CLIENTS: usize = 32;
 /// How long a client waits for one answer before it sends the command again.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 /// The same across a NATS restart: shorter than the outage. The client
 /// library buffers requests while disconnected, and a reply sent after the
 /// reconnect still arrives, so with a longer timeout a client would often
 /// never send a command twice, and the replay path would go untested.
-const COMMAND_TIMEOUT_SHORT: Duration = Duration::from_millis(500);
+pub(crate) const COMMAND_TIMEOUT_SHORT: Duration = Duration::from_millis(500);
 /// The pause before a retry when the ledger or NATS is away.
-const RETRY_PAUSE: Duration = Duration::from_millis(25);
+pub(crate) const RETRY_PAUSE: Duration = Duration::from_millis(25);
 /// The most any one of these tests may take; exceeding it fails the test.
 const TEST_TIME_MAX: Duration = Duration::from_secs(90);
 /// Events asked for per read of the ledger's log (the ledger caps at 1000).
@@ -54,24 +54,24 @@ const SEED_ENV: &str = "EFA_FAULTS_SEED";
 
 /// A point in time after which the test fails, naming what it was doing.
 #[derive(Debug, Clone, Copy)]
-struct Deadline {
+pub(crate) struct Deadline {
     at: Instant,
     limit: Duration,
 }
 
 impl Deadline {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::after(TEST_TIME_MAX)
     }
 
-    fn after(limit: Duration) -> Self {
+    pub(crate) fn after(limit: Duration) -> Self {
         Self {
             at: Instant::now() + limit,
             limit,
         }
     }
 
-    fn check(&self, doing: &str) {
+    pub(crate) fn check(&self, doing: &str) {
         assert!(
             Instant::now() < self.at,
             "the test exceeded its time limit of {} s while {doing}",
@@ -79,7 +79,7 @@ impl Deadline {
         );
     }
 
-    async fn within<F: Future>(&self, doing: &str, future: F) -> F::Output {
+    pub(crate) async fn within<F: Future>(&self, doing: &str, future: F) -> F::Output {
         let left = self.at.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, future).await {
             Ok(output) => output,
@@ -93,11 +93,11 @@ impl Deadline {
 
 /// xorshift64: a small seeded generator for the fault schedule.
 #[derive(Debug)]
-struct XorShift(u64);
+pub(crate) struct XorShift(u64);
 
 impl XorShift {
     /// Seeded from `EFA_FAULTS_SEED`, or from the clock; prints the seed.
-    fn from_env_or_clock() -> Self {
+    pub(crate) fn from_env_or_clock() -> Self {
         let seed = std::env::var(SEED_ENV)
             .ok()
             .and_then(|text| text.parse().ok())
@@ -121,12 +121,12 @@ impl XorShift {
     }
 
     /// A value in `low..high`.
-    fn between(&mut self, low: u64, high: u64) -> u64 {
+    pub(crate) fn between(&mut self, low: u64, high: u64) -> u64 {
         low + self.next() % (high - low)
     }
 }
 
-fn command_id(test: u8, n: usize) -> CommandId {
+pub(crate) fn command_id(test: u8, n: usize) -> CommandId {
     let mut id = [0u8; 16];
     id[0] = 0xfa;
     id[1] = test;
@@ -134,12 +134,12 @@ fn command_id(test: u8, n: usize) -> CommandId {
     CommandId(id)
 }
 
-fn service_id(n: usize) -> ServiceId {
+pub(crate) fn service_id(n: usize) -> ServiceId {
     ServiceId::parse(&format!("dienst-{n}")).unwrap()
 }
 
 /// Command number `n` of test `test`: Thüringen announces `dienst-<n>`.
-fn announcement(test: u8, n: usize) -> CommandEnvelope {
+pub(crate) fn announcement(test: u8, n: usize) -> CommandEnvelope {
     let thueringen = LandCode::new(16).unwrap();
     CommandEnvelope {
         command_id: command_id(test, n),
@@ -164,7 +164,7 @@ fn announcement(test: u8, n: usize) -> CommandEnvelope {
 
 /// The load generator's shared state.
 #[derive(Debug)]
-struct Load {
+pub(crate) struct Load {
     client: async_nats::Client,
     /// Tells the command ids of the two tests apart.
     test: u8,
@@ -172,15 +172,18 @@ struct Load {
     timeout: Duration,
     /// Set once every fault has been injected. Clients stop only after it,
     /// so the faults always hit a running load.
-    faults_done: AtomicBool,
-    acked: AtomicUsize,
+    pub(crate) faults_done: AtomicBool,
+    pub(crate) acked: AtomicUsize,
     retries: AtomicUsize,
     replayed: AtomicUsize,
     deadline: Deadline,
+    /// What each client waits after an answer before its next command
+    /// (zero: none), to bound how many commands a test has to check.
+    pause: Duration,
 }
 
 impl Load {
-    fn new(
+    pub(crate) fn new(
         client: async_nats::Client,
         (test, commands_min, timeout): (u8, usize, Duration),
         deadline: Deadline,
@@ -195,10 +198,25 @@ impl Load {
             retries: AtomicUsize::new(0),
             replayed: AtomicUsize::new(0),
             deadline,
+            pause: Duration::ZERO,
         })
     }
 
-    fn report(&self, acks: usize) {
+    /// `new`, but each client waits `pause` after each answer.
+    pub(crate) fn paced(
+        client: async_nats::Client,
+        params: (u8, usize, Duration),
+        deadline: Deadline,
+        pause: Duration,
+    ) -> Arc<Self> {
+        let mut load = Self::new(client, params, deadline);
+        if let Some(load) = Arc::get_mut(&mut load) {
+            load.pause = pause;
+        }
+        load
+    }
+
+    pub(crate) fn report(&self, acks: usize) {
         println!(
             "load: {acks} commands acknowledged, {} retries, {} answers replayed",
             self.retries.load(Ordering::Relaxed),
@@ -208,7 +226,7 @@ impl Load {
 }
 
 /// Starts `CLIENTS` clients; the handle gives every command's final answer.
-fn start_load(load: &Arc<Load>) -> tokio::task::JoinHandle<BTreeMap<usize, Accepted>> {
+pub(crate) fn start_load(load: &Arc<Load>) -> tokio::task::JoinHandle<BTreeMap<usize, Accepted>> {
     let clients: Vec<_> = (0..CLIENTS)
         .map(|index| tokio::spawn(run_client(load.clone(), index)))
         .collect();
@@ -233,6 +251,9 @@ async fn run_client(load: Arc<Load>, index: usize) -> Vec<(usize, Accepted)> {
         let accepted = send_until_answered(&load, &announcement(load.test, n)).await;
         load.acked.fetch_add(1, Ordering::SeqCst);
         acks.push((n, accepted));
+        if !load.pause.is_zero() {
+            tokio::time::sleep(load.pause).await;
+        }
     }
     acks
 }
@@ -275,7 +296,7 @@ async fn send_until_answered(load: &Load, envelope: &CommandEnvelope) -> Accepte
 }
 
 /// Repeats `attempt` while it fails in transport (service or NATS away).
-async fn retrying<T, F, Fut>(deadline: Deadline, doing: &str, mut attempt: F) -> T
+pub(crate) async fn retrying<T, F, Fut>(deadline: Deadline, doing: &str, mut attempt: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RpcError>>,
@@ -326,7 +347,7 @@ async fn kill_ledger_repeatedly(
 }
 
 /// The whole log, read page by page through the ledger's read API.
-async fn read_log(client: &async_nats::Client, deadline: Deadline) -> Vec<SealedEvent> {
+pub(crate) async fn read_log(client: &async_nats::Client, deadline: Deadline) -> Vec<SealedEvent> {
     let mut events: Vec<SealedEvent> = Vec::new();
     for _ in 0..ROUNDS_MAX {
         let read = ReadEvents {
@@ -352,7 +373,11 @@ async fn read_log(client: &async_nats::Client, deadline: Deadline) -> Vec<Sealed
 
 /// Sequences 1..=N without gaps; every acknowledged command exactly once,
 /// at the sequence its answer named; no event of a command never sent.
-fn assert_log_matches_acks(events: &[SealedEvent], acks: &BTreeMap<usize, Accepted>, test: u8) {
+pub(crate) fn assert_log_matches_acks(
+    events: &[SealedEvent],
+    acks: &BTreeMap<usize, Accepted>,
+    test: u8,
+) {
     for (index, event) in events.iter().enumerate() {
         assert_eq!(
             event.record.seq,
@@ -396,14 +421,14 @@ fn assert_log_matches_acks(events: &[SealedEvent], acks: &BTreeMap<usize, Accept
 }
 
 /// The event stream's last sequence, if the stream can be asked now.
-async fn stream_last_seq(js: &jetstream::Context) -> Option<u64> {
+pub(crate) async fn stream_last_seq(js: &jetstream::Context) -> Option<u64> {
     let mut stream = js.get_stream(subjects::EVENT_STREAM).await.ok()?;
     let info = stream.info().await.ok()?;
     Some(info.state.last_sequence)
 }
 
 /// Waits until the stream's last sequence is the ledger's head `head`.
-async fn wait_for_stream(js: &jetstream::Context, head: u64, deadline: Deadline) {
+pub(crate) async fn wait_for_stream(js: &jetstream::Context, head: u64, deadline: Deadline) {
     let mut last = None;
     for _ in 0..ROUNDS_MAX {
         deadline.check(&format!(
@@ -424,7 +449,7 @@ async fn wait_for_stream(js: &jetstream::Context, head: u64, deadline: Deadline)
 }
 
 /// Stream message i is ledger event i, for every i.
-async fn assert_stream_equals_log(
+pub(crate) async fn assert_stream_equals_log(
     js: &jetstream::Context,
     events: &[SealedEvent],
     deadline: Deadline,
@@ -493,6 +518,16 @@ async fn ledger_survives_repeated_sigkill_under_load() {
     assert_stream_equals_log(&js, &events, deadline).await;
 
     drop(ledger); // SIGKILL once more: sled holds a lock on its files
+    assert_verifies(&data, head);
+    println!(
+        "{head} events after {KILLS} kills, verified in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// `efa verify` on the (stopped) ledger's data dir: the chain and the
+/// signed checkpoint hold, and the log has `head` events.
+pub(crate) fn assert_verifies(data: &Path, head: u64) {
     let verify = efa(&["verify", "--data-dir", data.to_str().unwrap()])
         .output()
         .unwrap();
@@ -505,10 +540,6 @@ async fn ledger_survives_repeated_sigkill_under_load() {
     assert!(
         stdout.contains(&format!(": {head} Ereignisse,")),
         "{stdout}"
-    );
-    println!(
-        "{head} events after {KILLS} kills, verified in {:.1} s",
-        started.elapsed().as_secs_f64()
     );
 }
 
