@@ -386,7 +386,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_cluster_forms_and_an_r3_stream_takes_messages() {
+    async fn a_cluster_forms_an_r3_stream_takes_messages_and_drop_ends_every_node() {
         let cluster = TestCluster::start_authenticated().await;
         assert_eq!(cluster.urls().split(',').count(), NODES);
         assert!(
@@ -411,6 +411,17 @@ mod tests {
         assert_eq!(replicas, NODES - 1, "a leader and two replicas");
         for index in 0..NODES {
             assert!(cluster.log(index).contains("efa-node"), "node {index} logs");
+        }
+
+        let pids: Vec<u32> = (0..NODES).filter_map(|index| cluster.pid(index)).collect();
+        assert_eq!(pids.len(), NODES);
+        drop(cluster);
+        for pid in pids {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            assert!(
+                status.is_empty() || status.contains("zombie"),
+                "server {pid} still runs"
+            );
         }
     }
 
