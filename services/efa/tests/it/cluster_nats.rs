@@ -228,6 +228,10 @@ async fn a_nats_node_killed_under_load_loses_and_doubles_nothing() {
             cluster.wait_for_jetstream(victim),
         )
         .await;
+    println!(
+        "node {victim} back with JetStream at {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     load.faults_done.store(true, Ordering::SeqCst);
     let acks = deadline
         .within("finishing the load", clients)
@@ -241,7 +245,15 @@ async fn a_nats_node_killed_under_load_loses_and_doubles_nothing() {
     let head = events.len() as u64;
     wait_for_stream(&js, head, deadline).await;
     assert_stream_equals_log(&js, &events, deadline).await;
+    println!(
+        "log checked and the stream equal to it at {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     wait_until_replicas_current(&js, deadline).await;
+    println!(
+        "every replica current at {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     for index in 0..NODES {
         assert_node_holds_log(&cluster, index, &events, deadline).await;
     }
