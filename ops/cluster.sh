@@ -216,7 +216,8 @@ export EFA_STREAM_REPLICAS=3
 export EFA_NATS_URL="$nats_urls"
 export RUST_LOG=${RUST_LOG:-info}
 
-if "$efa" ledger --help | grep -q -- '--cluster-node'; then
+ledger_help=$("$efa" ledger --help)
+if [[ "$ledger_help" == *--cluster-node* ]]; then
   for n in "${nodes[@]}"; do
     start "ledger$n" "$efa" ledger --data-dir "$base/ledger$n" --cluster-node "node$n"
   done
