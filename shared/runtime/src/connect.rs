@@ -2,7 +2,9 @@
 //! services must come back by themselves after a NATS restart. A
 //! connection may authenticate as one of the registry's roles (its nkey,
 //! and reply inboxes below the role's own prefix, the only ones the server
-//! lets it read) and may require TLS with a given CA.
+//! lets it read) and may require TLS with a given CA. The URL may name
+//! several servers of one cluster, comma-separated; the client connects
+//! to one of them and fails over to the others.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -82,7 +84,20 @@ pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, Connec
     connect_with(url, name, &NatsAccess::default()).await
 }
 
-/// Connects to `url` with `access`, naming the connection after the
+/// The servers named in `url`: one URL, or several separated by commas
+/// (`nats://a:4222,nats://b:4222`), blanks around them ignored. The
+/// client library parses a single `&str` as one URL, so the list is
+/// split here.
+pub fn server_urls(url: &str) -> Vec<String> {
+    url.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Connects to `url` (one server, or a comma-separated list of a
+/// cluster's servers) with `access`, naming the connection after the
 /// service. Waits for the server on the first connect (it may still be
 /// starting); a refused credential is logged and tried again, like any
 /// other failed connect, so that a key rotated on the server and then at
@@ -114,10 +129,13 @@ pub async fn connect_with(
             options = options.add_client_certificate(cert.clone(), key.clone());
         }
     }
-    options.connect(url).await.map_err(|source| ConnectError {
-        url: url.to_owned(),
-        source,
-    })
+    options
+        .connect(server_urls(url))
+        .await
+        .map_err(|source| ConnectError {
+            url: url.to_owned(),
+            source,
+        })
 }
 
 /// Connection events worth a line in the log: a refused credential or a
@@ -131,5 +149,27 @@ fn log_event(event: async_nats::Event) {
         Event::Disconnected => tracing::info!("NATS disconnected"),
         Event::Connected => tracing::debug!("NATS connected"),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_list_is_split_at_commas() {
+        assert_eq!(
+            server_urls("nats://127.0.0.1:4222"),
+            ["nats://127.0.0.1:4222"]
+        );
+        assert_eq!(
+            server_urls("nats://127.0.0.1:4222, nats://127.0.0.1:4223,nats://127.0.0.1:4224"),
+            [
+                "nats://127.0.0.1:4222",
+                "nats://127.0.0.1:4223",
+                "nats://127.0.0.1:4224"
+            ]
+        );
+        assert_eq!(server_urls("nats://a:1,,"), ["nats://a:1"]);
     }
 }

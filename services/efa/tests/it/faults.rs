@@ -32,16 +32,16 @@ use crate::{
 };
 
 /// Concurrent clients, each sending its own commands one after the other.
-const CLIENTS: usize = 32;
+pub(crate) const CLIENTS: usize = 32;
 /// How long a client waits for one answer before it sends the command again.
 pub(crate) const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
 /// The same across a NATS restart: shorter than the outage. The client
 /// library buffers requests while disconnected, and a reply sent after the
 /// reconnect still arrives, so with a longer timeout a client would often
 /// never send a command twice, and the replay path would go untested.
-const COMMAND_TIMEOUT_SHORT: Duration = Duration::from_millis(500);
+pub(crate) const COMMAND_TIMEOUT_SHORT: Duration = Duration::from_millis(500);
 /// The pause before a retry when the ledger or NATS is away.
-const RETRY_PAUSE: Duration = Duration::from_millis(25);
+pub(crate) const RETRY_PAUSE: Duration = Duration::from_millis(25);
 /// The most any one of these tests may take; exceeding it fails the test.
 const TEST_TIME_MAX: Duration = Duration::from_secs(90);
 /// Events asked for per read of the ledger's log (the ledger caps at 1000).
@@ -134,7 +134,7 @@ pub(crate) fn command_id(test: u8, n: usize) -> CommandId {
     CommandId(id)
 }
 
-fn service_id(n: usize) -> ServiceId {
+pub(crate) fn service_id(n: usize) -> ServiceId {
     ServiceId::parse(&format!("dienst-{n}")).unwrap()
 }
 
@@ -177,6 +177,9 @@ pub(crate) struct Load {
     retries: AtomicUsize,
     replayed: AtomicUsize,
     deadline: Deadline,
+    /// What each client waits after an answer before its next command
+    /// (zero: none), to bound how many commands a test has to check.
+    pause: Duration,
 }
 
 impl Load {
@@ -195,7 +198,22 @@ impl Load {
             retries: AtomicUsize::new(0),
             replayed: AtomicUsize::new(0),
             deadline,
+            pause: Duration::ZERO,
         })
+    }
+
+    /// `new`, but each client waits `pause` after each answer.
+    pub(crate) fn paced(
+        client: async_nats::Client,
+        params: (u8, usize, Duration),
+        deadline: Deadline,
+        pause: Duration,
+    ) -> Arc<Self> {
+        let mut load = Self::new(client, params, deadline);
+        if let Some(load) = Arc::get_mut(&mut load) {
+            load.pause = pause;
+        }
+        load
     }
 
     pub(crate) fn report(&self, acks: usize) {
@@ -233,6 +251,9 @@ async fn run_client(load: Arc<Load>, index: usize) -> Vec<(usize, Accepted)> {
         let accepted = send_until_answered(&load, &announcement(load.test, n)).await;
         load.acked.fetch_add(1, Ordering::SeqCst);
         acks.push((n, accepted));
+        if !load.pause.is_zero() {
+            tokio::time::sleep(load.pause).await;
+        }
     }
     acks
 }
@@ -275,7 +296,7 @@ async fn send_until_answered(load: &Load, envelope: &CommandEnvelope) -> Accepte
 }
 
 /// Repeats `attempt` while it fails in transport (service or NATS away).
-async fn retrying<T, F, Fut>(deadline: Deadline, doing: &str, mut attempt: F) -> T
+pub(crate) async fn retrying<T, F, Fut>(deadline: Deadline, doing: &str, mut attempt: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, RpcError>>,
@@ -399,7 +420,7 @@ pub(crate) fn assert_log_matches_acks(
 }
 
 /// The event stream's last sequence, if the stream can be asked now.
-async fn stream_last_seq(js: &jetstream::Context) -> Option<u64> {
+pub(crate) async fn stream_last_seq(js: &jetstream::Context) -> Option<u64> {
     let mut stream = js.get_stream(subjects::EVENT_STREAM).await.ok()?;
     let info = stream.info().await.ok()?;
     Some(info.state.last_sequence)
@@ -503,6 +524,16 @@ async fn ledger_survives_repeated_sigkill_under_load() {
     assert_stream_equals_log(&js, &events, deadline).await;
 
     drop(ledger); // SIGKILL once more: sled holds a lock on its files
+    assert_verifies(&data, head);
+    println!(
+        "{head} events after {KILLS} kills, verified in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// `efa verify` on the (stopped) ledger's data dir: the chain and the
+/// signed checkpoint hold, and the log has `head` events.
+pub(crate) fn assert_verifies(data: &Path, head: u64) {
     let verify = efa(&["verify", "--data-dir", data.to_str().unwrap()])
         .output()
         .unwrap();
@@ -515,10 +546,6 @@ async fn ledger_survives_repeated_sigkill_under_load() {
     assert!(
         stdout.contains(&format!(": {head} Ereignisse,")),
         "{stdout}"
-    );
-    println!(
-        "{head} events after {KILLS} kills, verified in {:.1} s",
-        started.elapsed().as_secs_f64()
     );
 }
 

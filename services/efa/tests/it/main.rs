@@ -4,6 +4,7 @@
 
 mod bench;
 mod client;
+mod cluster_nats;
 mod crash;
 mod failover;
 mod faults;
@@ -239,6 +240,17 @@ pub fn trust_test_signers(data: &std::path::Path) {
 /// logs are discarded unless `EFA_TEST_CHILD_LOGS` is set; then they go to
 /// the test's stdout (run with `--nocapture`), to diagnose a failure.
 pub fn spawn_service(service: &str, url: &str, data: &std::path::Path) -> ChildGuard {
+    spawn_service_with(service, url, data, &[])
+}
+
+/// `spawn_service` with `env` set for the child (such as
+/// `EFA_STREAM_REPLICAS` or `EFA_NATS_NKEY_FILE`).
+pub fn spawn_service_with(
+    service: &str,
+    url: &str,
+    data: &std::path::Path,
+    env: &[(&str, &std::ffi::OsStr)],
+) -> ChildGuard {
     if service == "ledger" {
         trust_test_signers(data);
     }
@@ -250,6 +262,7 @@ pub fn spawn_service(service: &str, url: &str, data: &std::path::Path) -> ChildG
     };
     ChildGuard(
         efa(&[service, "--nats-url", url, "--data-dir", data])
+            .envs(env.iter().copied())
             .stdout(logs)
             .spawn()
             .unwrap(),
