@@ -167,6 +167,9 @@ async fn a_nats_node_killed_under_load_loses_and_doubles_nothing() {
         &[
             ("EFA_STREAM_REPLICAS", OsStr::new("3")),
             ("EFA_NATS_NKEY_FILE", nkey.as_os_str()),
+            // A cluster's ledger: it answers only once the replicated
+            // stream has taken a command's event.
+            ("EFA_CLUSTER_NODE", OsStr::new("node1")),
         ],
     );
     let client = cluster.connect_as(Role::Operator).await;

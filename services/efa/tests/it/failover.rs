@@ -1,5 +1,6 @@
 //! Ledger failover with the real binaries: several `efa ledger
-//! --cluster-node` processes on one NATS, 32 clients sending commands
+//! --cluster-node` processes on a three-node NATS cluster (the event
+//! stream and the lease with three replicas), 32 clients sending commands
 //! (each retried with the same command id until answered), and the active
 //! node SIGKILLed, or SIGSTOPped past its lease and then let go on. A
 //! standby must take over within `TAKEOVER_MAX`; afterwards every
@@ -17,12 +18,14 @@ use async_nats::jetstream::{self, kv};
 use efa_ledger::cluster::lease::{LEASE_BUCKET, LEASE_KEY};
 use efa_ledger::store::LedgerStore;
 use efa_proto::SealedEvent;
+use efa_runtime::auth::{Role, credential};
+use efa_testkit::TestCluster;
 
 use crate::faults::{
     COMMAND_TIMEOUT, Deadline, Load, XorShift, assert_log_matches_acks, assert_stream_equals_log,
     start_load, wait_for_stream,
 };
-use crate::{ChildGuard, authenticated_nats, efa, operator_client, trust_test_signers};
+use crate::{ChildGuard, efa, trust_test_signers};
 
 /// The lease's time to live for these tests (the default is 3 s).
 const LEASE_TTL_MS: &str = "1500";
@@ -56,7 +59,9 @@ impl LedgerNode {
         }
     }
 
-    fn start(&mut self, url: &str) {
+    fn start(&mut self, nats: &TestCluster) {
+        let url = nats.urls();
+        let nkey = credential::path_in(nats.secrets_dir(), Role::Ledger);
         let log = std::fs::File::options()
             .create(true)
             .append(true)
@@ -65,7 +70,7 @@ impl LedgerNode {
         let child = efa(&[
             "ledger",
             "--nats-url",
-            url,
+            &url,
             "--data-dir",
             self.dir.to_str().unwrap(),
             "--cluster-node",
@@ -74,6 +79,8 @@ impl LedgerNode {
             LEASE_TTL_MS,
         ])
         .env("RUST_LOG", "info")
+        .env("EFA_STREAM_REPLICAS", "3")
+        .env("EFA_NATS_NKEY_FILE", &nkey)
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
         .spawn()
@@ -137,14 +144,13 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A data dir every node starts from: NATS credentials, the trusted
-/// signers and the ledger key they share.
-fn shared_data_dir(root: &Path) -> (PathBuf, efa_testkit::TestNats) {
+/// A data dir every node starts from: the trusted signers and the
+/// ledger key they share (their NATS credential comes from the cluster).
+fn shared_data_dir(root: &Path) -> PathBuf {
     let base = root.join("base");
-    let nats = authenticated_nats(&base);
     trust_test_signers(&base);
     efa_ledger::keys::ledger_key(&base).unwrap();
-    (base, nats)
+    base
 }
 
 /// The node the lease names now, if any.
@@ -256,15 +262,15 @@ async fn the_active_ledger_killed_under_load_is_replaced_without_loss() {
     let deadline = Deadline::start();
     let mut rng = XorShift::from_env_or_clock();
     let root = tempfile::tempdir().unwrap();
-    let (base, nats) = shared_data_dir(root.path());
-    let url = nats.url();
-    let client = operator_client(&url, &base).await;
+    let base = shared_data_dir(root.path());
+    let nats = TestCluster::start_authenticated().await;
+    let client = nats.connect_as(Role::Operator).await;
     let js = jetstream::new(client.clone());
     let mut nodes: Vec<LedgerNode> = (1..=3)
         .map(|index| LedgerNode::new(&base, root.path(), index))
         .collect();
     for node in &mut nodes {
-        node.start(&url);
+        node.start(&nats);
     }
     let load = Load::new(
         client.clone(),
@@ -291,7 +297,7 @@ async fn the_active_ledger_killed_under_load_is_replaced_without_loss() {
             took.as_millis()
         );
         takeovers.push(took);
-        nodes[killed_index].start(&url);
+        nodes[killed_index].start(&nats);
     }
     load.faults_done.store(true, Ordering::SeqCst);
     let acks = deadline
@@ -330,15 +336,15 @@ async fn a_paused_active_ledger_is_replaced_and_rejoins_as_a_standby() {
     let deadline = Deadline::start();
     let mut rng = XorShift::from_env_or_clock();
     let root = tempfile::tempdir().unwrap();
-    let (base, nats) = shared_data_dir(root.path());
-    let url = nats.url();
-    let client = operator_client(&url, &base).await;
+    let base = shared_data_dir(root.path());
+    let nats = TestCluster::start_authenticated().await;
+    let client = nats.connect_as(Role::Operator).await;
     let js = jetstream::new(client.clone());
     let mut nodes: Vec<LedgerNode> = (1..=2)
         .map(|index| LedgerNode::new(&base, root.path(), index))
         .collect();
     for node in &mut nodes {
-        node.start(&url);
+        node.start(&nats);
     }
     let load = Load::new(
         client.clone(),
