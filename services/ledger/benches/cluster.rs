@@ -7,8 +7,11 @@
 //! - one node in cluster mode on one nats-server: the lease and the
 //!   append into the stream before the answer, without replication;
 //! - three nodes: three nats-servers in one cluster, the event stream
-//!   with three replicas and `sync_interval: always`, the active ledger
-//!   and a standby that follows it, both in this process.
+//!   with three replicas and `sync_interval: always` (as
+//!   `ops/nats/cluster/` configures them), the active ledger and a standby
+//!   that follows it, both in this process;
+//! - the same with JetStream's default lazy fsync, to show what writing
+//!   every message to disk on every node costs.
 //!
 //! Every server admits only the registry's roles (the ledger connects as
 //! the ledger, the commands come with the gateway's credential). Prints
@@ -24,6 +27,7 @@ use efa_ledger::{Ledger, LedgerConfig};
 use efa_proto::*;
 use efa_runtime::Shutdown;
 use efa_runtime::auth::Role;
+use efa_testkit::cluster::Fsync;
 use efa_testkit::{TestCluster, TestNats};
 use futures::StreamExt;
 
@@ -180,6 +184,46 @@ fn cluster_config(node: &str, replicas: usize) -> Option<ClusterConfig> {
     })
 }
 
+/// The active ledger and a standby on a three-node cluster, the stream
+/// with three replicas.
+async fn three_nodes(
+    nats: &TestCluster,
+    scratch: &Path,
+    signer_dir: &Path,
+    signer: &efa_trust::SigningKey,
+    count: usize,
+    name: &str,
+) -> Row {
+    // The stream with three replicas before any ledger creates it.
+    let js = async_nats::jetstream::new(nats.connect_as(Role::Operator).await);
+    js.create_stream(async_nats::jetstream::stream::Config {
+        num_replicas: 3,
+        ..efa_runtime::jetstream::event_stream_config()
+    })
+    .await
+    .expect("create the R3 stream");
+    let tag: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+    let active = ledger_dir(scratch, &format!("{tag}-node1"), signer_dir);
+    let standby = ledger_dir(scratch, &format!("{tag}-node2"), signer_dir);
+    let first = run_ledger(
+        nats.connect_as(Role::Ledger).await,
+        &active,
+        cluster_config("node1", 3),
+    )
+    .await;
+    let client = nats.connect_as(Role::Gateway).await;
+    wait_for_commands(&client, signer).await;
+    let second = run_ledger(
+        nats.connect_as(Role::Ledger).await,
+        &standby,
+        cluster_config("node2", 3),
+    )
+    .await;
+    let row = measure(&client, signer, count).await;
+    stop(vec![second, first]).await;
+    row
+}
+
 #[tokio::main]
 async fn main() {
     let count: usize = std::env::var("EFA_BENCH_COMMANDS")
@@ -224,37 +268,16 @@ async fn main() {
         ));
         stop(vec![running]).await;
     }
-    {
-        let nats = TestCluster::start_authenticated().await;
-        // The stream with three replicas before any ledger creates it.
-        let js = async_nats::jetstream::new(nats.connect_as(Role::Operator).await);
-        js.create_stream(async_nats::jetstream::stream::Config {
-            num_replicas: 3,
-            ..efa_runtime::jetstream::event_stream_config()
-        })
-        .await
-        .expect("create the R3 stream");
-        let active = ledger_dir(scratch.path(), "node1", &signer_dir);
-        let standby = ledger_dir(scratch.path(), "node2", &signer_dir);
-        let first = run_ledger(
-            nats.connect_as(Role::Ledger).await,
-            &active,
-            cluster_config("node1", 3),
-        )
-        .await;
-        let client = nats.connect_as(Role::Gateway).await;
-        wait_for_commands(&client, &signer).await;
-        let second = run_ledger(
-            nats.connect_as(Role::Ledger).await,
-            &standby,
-            cluster_config("node2", 3),
-        )
-        .await;
-        rows.push((
-            "three nodes (R3, fsync always) + standby",
-            measure(&client, &signer, count).await,
-        ));
-        stop(vec![second, first]).await;
+    for (name, sync) in [
+        ("three nodes (R3, fsync always) + standby", Fsync::Always),
+        (
+            "three nodes (R3, JetStream's lazy fsync) + standby",
+            Fsync::Default,
+        ),
+    ] {
+        let nats = TestCluster::start_authenticated_with(sync).await;
+        let row = three_nodes(&nats, scratch.path(), &signer_dir, &signer, count, name).await;
+        rows.push((name, row));
     }
 
     println!(
@@ -262,14 +285,14 @@ async fn main() {
         count / 5
     );
     println!(
-        "{:<42} {:>9} {:>12} {:>9} {:>9} {:>9}",
+        "{:<52} {:>9} {:>12} {:>9} {:>9} {:>9}",
         "setup", "in flight", "commands/s", "p50 ms", "p99 ms", "vs 1 node"
     );
     let base = rows[0].1.clone();
     for (name, row) in &rows {
         for ((in_flight, rate, p50, p99), (_, base_rate, _, _)) in row.iter().zip(&base) {
             println!(
-                "{name:<42} {in_flight:>9} {rate:>12.0} {:>9.2} {:>9.2} {:>9.2}",
+                "{name:<52} {in_flight:>9} {rate:>12.0} {:>9.2} {:>9.2} {:>9.2}",
                 p50.as_secs_f64() * 1000.0,
                 p99.as_secs_f64() * 1000.0,
                 rate / base_rate

@@ -55,6 +55,7 @@ fn node_config(
     server_name: &str,
     route_port: u16,
     route_ports: &[u16],
+    sync: Fsync,
 ) -> Result<String, ClusterError> {
     let mut lines: Vec<String> = Vec::new();
     let mut named = false;
@@ -67,10 +68,13 @@ fn node_config(
         }
         lines.push(line.to_owned());
         if line.trim() == "jetstream {" {
-            lines.push(
-                "  # Every write on disk before it is acknowledged (see ops/nats/cluster/).".into(),
-            );
-            lines.push("  sync_interval: always".into());
+            if sync == Fsync::Always {
+                lines.push(
+                    "  # Every write on disk before it is acknowledged (see ops/nats/cluster/)."
+                        .into(),
+                );
+                lines.push("  sync_interval: always".into());
+            }
             synced = true;
         }
     }
@@ -115,6 +119,16 @@ fn tail(text: &str, count: usize) -> String {
     lines[lines.len().saturating_sub(count)..].join("\n")
 }
 
+/// When a node writes JetStream's messages to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fsync {
+    /// `sync_interval: always`, as `ops/nats/cluster/` configures it.
+    Always,
+    /// JetStream's default (every two minutes), for a benchmark's
+    /// comparison only.
+    Default,
+}
+
 /// Three nats-servers in one cluster, owned by one test. Dropping it
 /// kills every node (SIGKILL) and removes their files.
 #[derive(Debug)]
@@ -139,6 +153,18 @@ impl TestCluster {
     }
 
     pub async fn try_start_authenticated() -> Result<Self, ClusterError> {
+        Self::try_start_with(Fsync::Always).await
+    }
+
+    /// A cluster whose nodes write to disk as `sync` says.
+    pub async fn start_authenticated_with(sync: Fsync) -> Self {
+        match Self::try_start_with(sync).await {
+            Ok(cluster) => cluster,
+            Err(error) => panic!("cannot start a NATS cluster for this test: {error}"),
+        }
+    }
+
+    async fn try_start_with(sync: Fsync) -> Result<Self, ClusterError> {
         let binary = nats_server::locate()?;
         let secrets = Secrets::create();
         let dir = tempfile::Builder::new()
@@ -153,7 +179,7 @@ impl TestCluster {
             let node_dir = dir.path().join(format!("node{}", index + 1));
             std::fs::create_dir_all(&node_dir).map_err(ClusterError::Files)?;
             let server_name = format!("efa-node{}", index + 1);
-            let config = node_config(&base, &server_name, route_port, route_ports)?;
+            let config = node_config(&base, &server_name, route_port, route_ports, sync)?;
             let config_file = node_dir.join("nats.conf");
             std::fs::write(&config_file, config).map_err(ClusterError::Files)?;
             let options = ServerOptions {
@@ -297,7 +323,14 @@ mod tests {
 
     #[test]
     fn a_node_config_names_the_node_syncs_always_and_routes_to_all() {
-        let config = node_config(BASE_CONFIG, "efa-node2", 6001, &[6000, 6001, 6002]).unwrap();
+        let config = node_config(
+            BASE_CONFIG,
+            "efa-node2",
+            6001,
+            &[6000, 6001, 6002],
+            Fsync::Always,
+        )
+        .unwrap();
         assert!(config.contains("server_name: efa-node2\n"), "{config}");
         assert!(!config.contains("efa-local"), "{config}");
         assert!(
@@ -313,7 +346,7 @@ mod tests {
             assert!(config.contains(&format!("nats-route://127.0.0.1:{port}\n")));
         }
         assert!(matches!(
-            node_config("server_name: x\n", "y", 1, &[1]),
+            node_config("server_name: x\n", "y", 1, &[1], Fsync::Always),
             Err(ClusterError::NoJetStreamBlock)
         ));
     }
