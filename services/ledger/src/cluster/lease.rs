@@ -87,6 +87,29 @@ impl Lease {
                 .await
                 .map_err(|e| LeaseError::Bucket(e.to_string()))?,
         };
+        // The bucket's time to live is the lease's, whatever this node was
+        // configured with: a node trusting a longer lease than the bucket
+        // keeps would still act when a standby may already have taken it.
+        let bucket_ttl = kv
+            .status()
+            .await
+            .map(|status| status.info.config.max_age)
+            .unwrap_or(ttl);
+        if bucket_ttl.is_zero() {
+            return Err(LeaseError::Bucket(
+                "the bucket keeps its keys forever (no max_age): a standby could never take over from a node that died".to_owned(),
+            ));
+        }
+        let ttl = if bucket_ttl == ttl {
+            ttl
+        } else {
+            tracing::warn!(
+                configured_ms = ttl.as_millis() as u64,
+                bucket_ms = bucket_ttl.as_millis() as u64,
+                "the lease bucket keeps another time to live than configured; using the bucket's"
+            );
+            bucket_ttl
+        };
         Ok(Self {
             kv,
             node: node.to_owned(),
