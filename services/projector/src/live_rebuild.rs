@@ -151,7 +151,10 @@ impl Rebuilder {
                     seq: swapped.hashed.seq,
                     content_hash: swapped.hashed.content_hash.clone(),
                 };
-                self.retire(from, swapped).await;
+                // The new views are in use: the caller is told now. Comparing
+                // the old store with them and removing it reads the whole old
+                // store (minutes at the size of Germany) and goes on alone.
+                tokio::spawn(retire(self.versions.clone(), from, swapped));
                 reply
             }
             Err(error) => {
@@ -291,50 +294,6 @@ impl Rebuilder {
         })
     }
 
-    /// Waits (bounded) until no query reads the old store, compares its
-    /// content with the new one's (when both describe the same sequence),
-    /// closes it and removes its directory.
-    async fn retire(&self, old_version: u64, swapped: Swapped) {
-        let Swapped {
-            old,
-            hashed,
-            swapped_at,
-            ..
-        } = swapped;
-        let deadline = Instant::now() + OLD_READERS_WAIT;
-        while Arc::strong_count(&old) > 1 && Instant::now() < deadline {
-            tokio::time::sleep(OLD_READERS_POLL).await;
-        }
-        let Ok(old) = Arc::try_unwrap(old) else {
-            tracing::warn!(
-                old_version,
-                "old views still read; removed at the next start"
-            );
-            return;
-        };
-        let versions = self.versions.clone();
-        let comparable = hashed.seq == swapped_at;
-        let retired = tokio::task::spawn_blocking(move || {
-            let old_hash = comparable.then(|| old.content_hash()).transpose()?;
-            drop(old);
-            versions.remove(old_version)?;
-            Ok::<_, RebuildError>(old_hash)
-        })
-        .await;
-        match retired {
-            Ok(Ok(None)) => tracing::info!(old_version, "old views removed"),
-            Ok(Ok(Some(old_hash))) if old_hash == hashed.content_hash => {
-                tracing::info!(old_version, "old views removed; they matched the rebuild");
-            }
-            Ok(Ok(Some(_))) => tracing::warn!(
-                old_version,
-                "old views removed; they differed from the views rebuilt from the ledger"
-            ),
-            Ok(Err(error)) => tracing::warn!(%error, old_version, "could not remove the old views"),
-            Err(error) => tracing::warn!(%error, old_version, "could not remove the old views"),
-        }
-    }
-
     /// Removes the directory of a failed rebuild, unless it is in use.
     async fn discard(&self, version: u64) {
         let versions = self.versions.clone();
@@ -373,4 +332,47 @@ async fn apply_batch(
         Ok(fresh)
     })
     .await?
+}
+
+/// Waits (bounded) until no query reads the old store, compares its
+/// content with the new one's (when both describe the same sequence),
+/// closes it and removes its directory.
+async fn retire(versions: Versions, old_version: u64, swapped: Swapped) {
+    let Swapped {
+        old,
+        hashed,
+        swapped_at,
+        ..
+    } = swapped;
+    let deadline = Instant::now() + OLD_READERS_WAIT;
+    while Arc::strong_count(&old) > 1 && Instant::now() < deadline {
+        tokio::time::sleep(OLD_READERS_POLL).await;
+    }
+    let Ok(old) = Arc::try_unwrap(old) else {
+        tracing::warn!(
+            old_version,
+            "old views still read; removed at the next start"
+        );
+        return;
+    };
+    let comparable = hashed.seq == swapped_at;
+    let retired = tokio::task::spawn_blocking(move || {
+        let old_hash = comparable.then(|| old.content_hash()).transpose()?;
+        drop(old);
+        versions.remove(old_version)?;
+        Ok::<_, RebuildError>(old_hash)
+    })
+    .await;
+    match retired {
+        Ok(Ok(None)) => tracing::info!(old_version, "old views removed"),
+        Ok(Ok(Some(old_hash))) if old_hash == hashed.content_hash => {
+            tracing::info!(old_version, "old views removed; they matched the rebuild");
+        }
+        Ok(Ok(Some(_))) => tracing::warn!(
+            old_version,
+            "old views removed; they differed from the views rebuilt from the ledger"
+        ),
+        Ok(Err(error)) => tracing::warn!(%error, old_version, "could not remove the old views"),
+        Err(error) => tracing::warn!(%error, old_version, "could not remove the old views"),
+    }
 }
