@@ -226,7 +226,7 @@ fn listing(page: &CataloguePage, chosen: &Chosen) -> String {
         html.push_str(&format!(
             "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td class=\"zahl\">{}</td><td>{}</td>\
              <td class=\"zahl\">{}</td><td class=\"zahl\">{}</td></tr>\n",
-            service_link(&service.id, &service.title),
+            service_link(&service.id, &service.title).into_string(),
             escape(service.lead.name()),
             escape(service.status.label_de()),
             service.reifegrad.get(),

@@ -90,7 +90,7 @@ async fn render(
         ("ags", ags.to_string()),
         ("stichtag", params.get("stichtag")),
     ];
-    let nav = paging::nav("/kommune", &pairs, "seite", number, more);
+    let nav = paging::nav("/kommune", &pairs, "seite", number, more).into_string();
     body.push_str(&adoptions_html(visit, &gemeinde, may_act, attempt_only));
     body.push_str(&nav);
     body.push_str(&available_html(&gemeinde));
@@ -200,7 +200,7 @@ fn adoptions_html(
         };
         html.push_str(&format!(
             "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td>{cell}</tr>\n",
-            service_link(&adoption.service, &title_of(gemeinde, &adoption.service)),
+            service_link(&adoption.service, &title_of(gemeinde, &adoption.service)).into_string(),
             escape(adoption.stage.label_de()),
             date_de(adoption.since),
         ));
@@ -285,7 +285,7 @@ fn available_html(gemeinde: &GemeindeView) -> String {
             .map_or("–", |a| a.stage.label_de());
         html.push_str(&format!(
             "<tr><th scope=\"row\">{}</th><td>{land}</td><td>{stage}</td></tr>\n",
-            service_link(id, title)
+            service_link(id, title).into_string()
         ));
     }
     html.push_str("</tbody>\n</table>\n</section>\n");

@@ -143,7 +143,7 @@ pub async fn render(
         ("stichtag", params.get("stichtag")),
         ("jahr", params.get("jahr")),
     ];
-    let nav = paging::nav(&path, &pairs, "seite", number, data.more);
+    let nav = paging::nav(&path, &pairs, "seite", number, data.more).into_string();
     body.push_str(&leads_html(&data));
     body.push_str(&joined_html(&data));
     body.push_str(&costs_html(land, &data, with_forms));
@@ -234,7 +234,7 @@ fn leads_html(data: &LandData) -> String {
         });
         html.push_str(&format!(
             "<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td></tr>\n",
-            service_link(id, &title_of(&data.services, id)), escape(status), level, lands, live
+            service_link(id, &title_of(&data.services, id)).into_string(), escape(status), level, lands, live
         ));
     }
     html.push_str("</tbody>\n</table>\n</section>\n");
@@ -254,7 +254,7 @@ fn joined_html(data: &LandData) -> String {
     for p in &data.view.joined {
         html.push_str(&format!(
             "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            service_link(&p.service, &p.title),
+            service_link(&p.service, &p.title).into_string(),
             escape(p.lead.name()),
             date_de(p.joined),
             p.left.map_or_else(|| "–".to_owned(), date_de)
@@ -304,7 +304,7 @@ fn costs_html(land: LandCode, data: &LandData, own: bool) -> String {
         html.push_str(&format!(
             "<tr><th scope=\"row\">{}</th><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td>\
              <td><code>{}/{}</code></td><td class=\"zahl\">{}</td></tr>\n",
-            service_link(&line.service, &line.title), euro(line.service_total), thousands(line.share.weight), line.share.days,
+            service_link(&line.service, &line.title).into_string(), euro(line.service_total), thousands(line.share.weight), line.share.days,
             escape(&line.share.fraction.numerator), escape(&line.share.fraction.denominator), euro(line.share.cents)
         ));
     }

@@ -135,30 +135,39 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
     ));
     let pairs = chosen.pairs();
     body.push_str(&coverage_html(&monitor));
-    body.push_str(&paging::nav(
-        "/rollout",
-        &pairs,
-        "seite",
-        chosen.page,
-        monitor.rollout_more,
-    ));
+    body.push_str(
+        &paging::nav(
+            "/rollout",
+            &pairs,
+            "seite",
+            chosen.page,
+            monitor.rollout_more,
+        )
+        .into_string(),
+    );
     body.push_str(&funnels_html(&monitor));
     body.push_str(&stalled_html(&monitor, chosen.days));
-    body.push_str(&paging::nav(
-        "/rollout",
-        &pairs,
-        "seite_stillstand",
-        chosen.stalled_page,
-        monitor.stalled_more,
-    ));
+    body.push_str(
+        &paging::nav(
+            "/rollout",
+            &pairs,
+            "seite_stillstand",
+            chosen.stalled_page,
+            monitor.stalled_more,
+        )
+        .into_string(),
+    );
     body.push_str(&municipalities_html(&monitor));
-    body.push_str(&paging::nav(
-        "/rollout",
-        &pairs,
-        "seite",
-        chosen.page,
-        monitor.rollout_more,
-    ));
+    body.push_str(
+        &paging::nav(
+            "/rollout",
+            &pairs,
+            "seite",
+            chosen.page,
+            monitor.rollout_more,
+        )
+        .into_string(),
+    );
     body.push_str(&csv_html(land, &chosen));
     let title = format!("Rollout-Monitor {}", land.name());
     // A list that could not be read makes the page an error page.
@@ -328,7 +337,7 @@ fn funnels_html(monitor: &Monitor) -> String {
         };
         html.push_str(&format!(
             "<figure>\n<figcaption>{}</figcaption>\n{}\n<p class=\"hilfe\">{}</p>\n</figure>\n",
-            service_link(&funnel.service, &title),
+            service_link(&funnel.service, &title).into_string(),
             funnel_svg(&format!("trichter-{index}"), &title, &funnel.reached),
             escape(&lead_time)
         ));
@@ -357,7 +366,7 @@ fn stalled_html(monitor: &Monitor, days: u32) -> String {
     for row in &stalled.stalled {
         html.push_str(&format!(
             "<tr><th scope=\"row\"><a href=\"/kommune?ags={}\">{}</a> ({})</th><td>{}</td><td>{}</td><td>{}</td><td>seit {} Tagen ohne Schritt</td></tr>\n",
-            row.ags, escape(&row.name), row.ags, service_link(&row.service, &title_of(&monitor.services, &row.service)),
+            row.ags, escape(&row.name), row.ags, service_link(&row.service, &title_of(&monitor.services, &row.service)).into_string(),
             escape(row.stage.label_de()), date_de(row.last_step), row.days
         ));
     }

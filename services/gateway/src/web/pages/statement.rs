@@ -124,7 +124,7 @@ fn row(line: &StatementLine) -> String {
          <td class=\"zahl\">{percent} %</td><td class=\"zahl\">{days}</td>\
          <td><code>{fn_}/{fd}</code></td><td><code>{en}/{ed}</code></td>{share}{settled}{supplement}</tr>\n",
         id = escape(line.service.as_str()),
-        link = service_link(&line.service, &line.title),
+        link = service_link(&line.service, &line.title).into_string(),
         lead = escape(line.lead.name()),
         model = model_de(line),
         percent = escape(&line.weight_percent.replace('.', ",")),
