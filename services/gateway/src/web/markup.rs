@@ -1,11 +1,12 @@
 //! Small pieces of HTML and German formatting the pages share: euro
 //! amounts with decimal comma and thousands points, dates as people
 //! write them, form fields with their label, hint and error (linked by
-//! `aria-describedby`), selects, and query strings. The pieces are maud
-//! templates, so every text from data is escaped.
+//! `aria-describedby`), selects, sections with their heading, table
+//! headers, and query strings. The pieces are maud templates, so every
+//! text from data is escaped.
 
 use efa_proto::{Cents, Date, LandCode, Timestamp};
-use maud::{Markup, html};
+use maud::{Markup, Render, html};
 
 /// `1.234.567,89 €`.
 pub fn euro(cents: Cents) -> String {
@@ -53,6 +54,43 @@ pub fn options(items: &[(String, String)], selected: &str) -> Markup {
         @for (value, label) in items {
             option value=(value) selected[value == selected] { (label) }
         }
+    }
+}
+
+/// A section headed by an `h2` whose id labels it; its content follows
+/// with [`Section::with`].
+pub fn section<H: Render>(id: &'static str, heading: H) -> Section<H> {
+    Section { id, heading }
+}
+
+#[derive(Debug)]
+pub struct Section<H> {
+    id: &'static str,
+    heading: H,
+}
+
+impl<H: Render> Section<H> {
+    pub fn with(self, content: Markup) -> Markup {
+        let id = self.id;
+        html! { section aria-labelledby=(id) { h2 id=(id) { (self.heading) } (content) } }
+    }
+}
+
+/// A column of a table's header: text, or numbers (right-aligned by the
+/// class `zahl`).
+#[derive(Debug, Clone, Copy)]
+pub enum Col {
+    Text(&'static str),
+    Num(&'static str),
+}
+
+/// A table's header row, one `th scope="col"` per column.
+pub fn head(columns: &[Col]) -> Markup {
+    html! {
+        thead { tr { @for column in columns { @match column {
+            Col::Text(label) => th scope="col" { (label) },
+            Col::Num(label) => th.zahl scope="col" { (label) },
+        } } } }
     }
 }
 
@@ -105,6 +143,16 @@ impl<'a> Field<'a> {
 
     pub fn required(mut self) -> Self {
         self.required = true;
+        self
+    }
+
+    pub fn min(mut self, min: u32) -> Self {
+        self.min = Some(min);
+        self
+    }
+
+    pub fn max(mut self, max: u32) -> Self {
+        self.max = Some(max);
         self
     }
 

@@ -338,7 +338,7 @@ fn funnels_html(monitor: &Monitor) -> String {
         html.push_str(&format!(
             "<figure>\n<figcaption>{}</figcaption>\n{}\n<p class=\"hilfe\">{}</p>\n</figure>\n",
             service_link(&funnel.service, &title).into_string(),
-            funnel_svg(&format!("trichter-{index}"), &title, &funnel.reached),
+            funnel_svg(&format!("trichter-{index}"), &title, &funnel.reached).into_string(),
             escape(&lead_time)
         ));
     }
