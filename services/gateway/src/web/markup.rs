@@ -6,7 +6,7 @@
 //! text from data is escaped.
 
 use efa_proto::{Cents, Date, LandCode, Timestamp};
-use maud::{Markup, Render, html};
+use maud::{Markup, PreEscaped, Render, html};
 
 /// `1.234.567,89 €`.
 pub fn euro(cents: Cents) -> String {
@@ -146,6 +146,11 @@ impl<'a> Field<'a> {
         self
     }
 
+    pub fn maxlength(mut self, length: u32) -> Self {
+        self.maxlength = Some(length);
+        self
+    }
+
     pub fn min(mut self, min: u32) -> Self {
         self.min = Some(min);
         self
@@ -153,6 +158,16 @@ impl<'a> Field<'a> {
 
     pub fn max(mut self, max: u32) -> Self {
         self.max = Some(max);
+        self
+    }
+
+    pub fn inputmode(mut self, mode: &'a str) -> Self {
+        self.inputmode = Some(mode);
+        self
+    }
+
+    pub fn pattern(mut self, pattern: &'a str) -> Self {
+        self.pattern = Some(pattern);
         self
     }
 
@@ -236,6 +251,12 @@ pub fn hidden_input(name: &str, value: &str) -> Markup {
 /// [`hidden_input`] as text, for the form helpers that still build text.
 pub fn hidden(name: &str, value: &str) -> String {
     hidden_input(name, value).into_string()
+}
+
+/// Markup the form helpers (`forms`) built as text; they escape every
+/// text from data themselves.
+pub fn from_forms(html: String) -> Markup {
+    PreEscaped(html)
 }
 
 /// Text escaped for HTML, for the form helpers that still build text;
