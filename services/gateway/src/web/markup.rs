@@ -171,6 +171,11 @@ impl<'a> Field<'a> {
         self
     }
 
+    pub fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+
     fn id(&self) -> String {
         format!("{}-{}", self.form, self.name)
     }
