@@ -63,6 +63,7 @@ pub fn section<H: Render>(id: &'static str, heading: H) -> Section<H> {
     Section { id, heading }
 }
 
+/// A section waiting for its content.
 #[derive(Debug)]
 pub struct Section<H> {
     id: &'static str,
@@ -225,6 +226,7 @@ impl<'a> Field<'a> {
 
     /// [`Self::control`] as text, with extra attributes given as text
     /// (` maxlength="300"`), for the form helpers that still build text.
+    /// Only the limits `Field` knows are read; others are not written.
     pub fn input(&self, kind: &str, value: &str, extra: &'a str) -> String {
         let mut field = self.clone();
         for token in extra.split_whitespace() {
@@ -236,7 +238,8 @@ impl<'a> Field<'a> {
                 "max" => field.max = value.parse().ok(),
                 "pattern" => field.pattern = Some(value),
                 "inputmode" => field.inputmode = Some(value),
-                _ => field.secret = true,
+                "autocomplete" | "spellcheck" => field.secret = true,
+                _ => {}
             }
         }
         field.control(kind, value).into_string()
