@@ -18,7 +18,6 @@ mod crypto;
 mod csv;
 mod dto;
 mod extract;
-mod html;
 mod idempotency;
 mod json;
 mod logouts;

@@ -2,11 +2,12 @@
 //! the server: one bar per stage (beantragt, vereinbart, Anbindung, in
 //! Betrieb, zurückgezogen) with its count written beside it. The chart
 //! has `role="img"`, a `<title>` and a `<desc>` listing every number, so a
-//! screen reader reads the same as the eye sees; every text is escaped.
+//! screen reader reads the same as the eye sees; a maud template, so every
+//! text is escaped.
 
 use efa_proto::AdoptionStage;
 
-use super::markup::escape;
+use maud::{Markup, html};
 
 const WIDTH: u32 = 360;
 const LABEL_WIDTH: u32 = 110;
@@ -19,44 +20,39 @@ const FILLS: [&str; 5] = ["#4a6fa5", "#2f5d95", "#1c4a80", "#1e6b34", "#6b6b6b"]
 
 /// The SVG for `reached` (counts per stage, in stage order). `id` makes
 /// the element ids unique on the page; `name` is the service's title.
-pub fn funnel_svg(id: &str, name: &str, reached: &[u32; 5]) -> String {
+pub fn funnel_svg(id: &str, name: &str, reached: &[u32; 5]) -> Markup {
     let max = reached.iter().copied().max().unwrap_or(0).max(1);
     let height = ROW_HEIGHT * 5 + 4;
-    let id = escape(id);
     let description: Vec<String> = AdoptionStage::ALL
         .iter()
         .zip(reached)
         .map(|(stage, count)| format!("{}: {count}", stage.label_de()))
         .collect();
-    let mut svg = format!(
-        "<svg role=\"img\" aria-labelledby=\"{id}-titel {id}-beschreibung\" \
-         viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\" \
-         xmlns=\"http://www.w3.org/2000/svg\">\n\
-         <title id=\"{id}-titel\">Einführungstrichter: {}</title>\n\
-         <desc id=\"{id}-beschreibung\">{}</desc>\n",
-        escape(name),
-        escape(&description.join(", "))
-    );
-    for (row, (stage, count)) in AdoptionStage::ALL.iter().zip(reached).enumerate() {
-        let row = u32::try_from(row).unwrap_or(0);
-        let y = row * ROW_HEIGHT + 4;
-        let width = if *count == 0 {
+    let bar = |count: u32| -> u64 {
+        if count == 0 {
             0
         } else {
-            (u64::from(*count) * u64::from(BAR_MAX) / u64::from(max)).max(2)
-        };
-        let text_y = y + BAR_HEIGHT - 4;
-        svg.push_str(&format!(
-            "<text x=\"0\" y=\"{text_y}\">{label}</text>\n\
-             <rect x=\"{LABEL_WIDTH}\" y=\"{y}\" width=\"{width}\" height=\"{BAR_HEIGHT}\" fill=\"{fill}\"/>\n\
-             <text x=\"{count_x}\" y=\"{text_y}\">{count}</text>\n",
-            label = escape(stage.label_de()),
-            fill = FILLS[usize::try_from(row).unwrap_or(0) % FILLS.len()],
-            count_x = u64::from(LABEL_WIDTH) + width + 6,
-        ));
+            (u64::from(count) * u64::from(BAR_MAX) / u64::from(max)).max(2)
+        }
+    };
+    html! {
+        svg role="img" aria-labelledby={ (id) "-titel " (id) "-beschreibung" }
+            viewBox={ "0 0 " (WIDTH) " " (height) } width=(WIDTH) height=(height)
+            xmlns="http://www.w3.org/2000/svg" {
+            title id={ (id) "-titel" } { "Einführungstrichter: " (name) }
+            desc id={ (id) "-beschreibung" } { (description.join(", ")) }
+            @for (row, (stage, count)) in (0u32..).zip(AdoptionStage::ALL.iter().zip(reached)) {
+                @let y = row * ROW_HEIGHT + 4;
+                @let text_y = y + BAR_HEIGHT - 4;
+                @let width = bar(*count);
+                text x="0" y=(text_y) { (stage.label_de()) }
+                // An SVG element in HTML needs its end tag, not `/>`.
+                rect x=(LABEL_WIDTH) y=(y) width=(width) height=(BAR_HEIGHT)
+                    fill=(FILLS[row as usize % FILLS.len()]) {}
+                text x=(u64::from(LABEL_WIDTH) + width + 6) y=(text_y) { (count) }
+            }
+        }
     }
-    svg.push_str("</svg>");
-    svg
 }
 
 #[cfg(test)]
@@ -65,7 +61,7 @@ mod tests {
 
     #[test]
     fn the_chart_names_every_number_and_scales_the_bars() {
-        let svg = funnel_svg("t1", "Wohngeld <digital> & mehr", &[4, 2, 1, 1, 0]);
+        let svg = funnel_svg("t1", "Wohngeld <digital> & mehr", &[4, 2, 1, 1, 0]).into_string();
         assert!(svg.starts_with("<svg role=\"img\" aria-labelledby=\"t1-titel t1-beschreibung\""));
         assert!(svg.contains("<title id=\"t1-titel\">Einführungstrichter: Wohngeld &lt;digital&gt; &amp; mehr</title>"));
         assert!(svg.contains(
@@ -83,7 +79,7 @@ mod tests {
 
     #[test]
     fn an_empty_funnel_draws_no_bars_and_ids_are_escaped() {
-        let svg = funnel_svg("a\"b", "x", &[0; 5]);
+        let svg = funnel_svg("a\"b", "x", &[0; 5]).into_string();
         assert!(svg.contains("a&quot;b-titel"));
         assert_eq!(svg.matches("width=\"0\" height=\"18\"").count(), 5);
     }

@@ -3,12 +3,14 @@
 //! municipalities that are live, with the numbers written in the cell too
 //! (colour is never the only carrier). Six shades from grey (none) to
 //! green (all), each dark enough text stays readable on it; a legend
-//! explains them. Every text is escaped.
+//! explains them. A maud template, so every text is escaped.
 
 use efa_proto::ServiceId;
 use efa_proto::views::KreisCoverage;
 
-use super::markup::{escape, thousands};
+use maud::{Markup, html};
+
+use super::markup::thousands;
 
 /// The shade class for `live` of `total`: `s0` none (or no
 /// municipality), `s1` under 25 %, `s2` under 50 %, `s3` under 75 %, `s4`
@@ -27,7 +29,7 @@ pub fn shade(live: u32, total: u32) -> &'static str {
 }
 
 /// The legend of the shades.
-pub fn legend() -> String {
+pub fn legend() -> Markup {
     let items = [
         ("s0", "keine in Betrieb"),
         ("s1", "unter 25 %"),
@@ -36,12 +38,11 @@ pub fn legend() -> String {
         ("s4", "75 bis 99 %"),
         ("s5", "alle in Betrieb"),
     ];
-    let mut html = String::from("<ul class=\"legende\" aria-label=\"Legende der Farben\">\n");
-    for (class, label) in items {
-        html.push_str(&format!("<li class=\"{class}\">{label}</li>\n"));
+    html! {
+        ul.legende aria-label="Legende der Farben" {
+            @for (class, label) in items { li class=(class) { (label) } }
+        }
     }
-    html.push_str("</ul>\n");
-    html
 }
 
 /// The table. `services` are the columns (id and title), in order.
@@ -49,7 +50,7 @@ pub fn coverage_table(
     caption: &str,
     rows: &[KreisCoverage],
     services: &[(ServiceId, String)],
-) -> String {
+) -> Markup {
     let mut kreise: Vec<(&str, String)> = Vec::new();
     for row in rows {
         let key = row.kreis.to_string();
@@ -57,34 +58,31 @@ pub fn coverage_table(
             kreise.push((row.kreis_name.as_str(), key));
         }
     }
-    let mut html = format!(
-        "<div class=\"tabelle\">\n<table class=\"abdeckung\">\n<caption>{}</caption>\n<thead>\n<tr><th scope=\"col\">Kreis</th>",
-        escape(caption)
-    );
-    for (_, title) in services {
-        html.push_str(&format!("<th scope=\"col\">{}</th>", escape(title)));
-    }
-    html.push_str("</tr>\n</thead>\n<tbody>\n");
-    for (name, key) in &kreise {
-        html.push_str(&format!(
-            "<tr><th scope=\"row\">{} <span class=\"hilfe\">({key})</span></th>",
-            escape(name)
-        ));
-        for (service, _) in services {
-            let cell = rows
-                .iter()
-                .find(|r| r.kreis.to_string() == *key && r.service == *service);
-            html.push_str(&cell_html(cell));
+    let cell = |key: &str, service: &ServiceId| {
+        rows.iter()
+            .find(|r| r.kreis.to_string() == key && r.service == *service)
+    };
+    html! {
+        div.tabelle {
+            table.abdeckung {
+                caption { (caption) }
+                thead { tr { th scope="col" { "Kreis" } @for (_, title) in services { th scope="col" { (title) } } } }
+                tbody {
+                    @for (name, key) in &kreise {
+                        tr {
+                            th scope="row" { (name) " " span.hilfe { "(" (key) ")" } }
+                            @for (service, _) in services { (cell_html(cell(key, service))) }
+                        }
+                    }
+                }
+            }
         }
-        html.push_str("</tr>\n");
     }
-    html.push_str("</tbody>\n</table>\n</div>\n");
-    html
 }
 
-fn cell_html(cell: Option<&KreisCoverage>) -> String {
+fn cell_html(cell: Option<&KreisCoverage>) -> Markup {
     let Some(cell) = cell else {
-        return "<td class=\"s0\">–</td>".to_owned();
+        return html! { td.s0 { "–" } };
     };
     let live = cell.stages[3];
     let total = cell.municipalities;
@@ -93,11 +91,12 @@ fn cell_html(cell: Option<&KreisCoverage>) -> String {
     } else {
         u64::from(live) * 100 / u64::from(total)
     };
-    format!(
-        "<td class=\"{}\">{live} von {total} in Betrieb<br>{percent} %<br><span class=\"hilfe\">{} Einw.</span></td>",
-        shade(live, total),
-        thousands(cell.population_live)
-    )
+    html! {
+        td class=(shade(live, total)) {
+            (live) " von " (total) " in Betrieb" br; (percent) " %" br;
+            span.hilfe { (thousands(cell.population_live)) " Einw." }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -142,7 +141,7 @@ mod tests {
             ),
             (ServiceId::parse("bafoeg").unwrap(), "BAföG".to_owned()),
         ];
-        let html = coverage_table("Abdeckung", &rows, &services);
+        let html = coverage_table("Abdeckung", &rows, &services).into_string();
         assert!(html.contains("<caption>Abdeckung</caption>"));
         assert!(html.contains("<th scope=\"col\">Wohngeld &amp; mehr</th>"));
         assert!(html.contains(

@@ -3,7 +3,7 @@
 //! the logout button), a notice, the main content and the footer.
 
 use super::visit::Visit;
-use crate::html::escape;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 /// The stylesheet, served at [`STYLESHEET_PATH`].
 pub const STYLESHEET: &str = include_str!("efa.css");
@@ -40,12 +40,13 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn new(title: impl Into<String>, nav: Nav, body: String) -> Self {
+    /// `body` is already HTML: a template's `Markup`, or a `String`.
+    pub fn new(title: impl Into<String>, nav: Nav, body: impl Into<String>) -> Self {
         Self {
             title: title.into(),
             nav,
             notice: None,
-            body,
+            body: body.into(),
         }
     }
 
@@ -57,40 +58,46 @@ impl Page {
 
 /// The whole document.
 pub fn render(visit: &Visit, page: &Page) -> String {
-    let title = escape(&page.title);
-    let mut html = String::with_capacity(page.body.len() + 4096);
-    html.push_str("<!DOCTYPE html>\n<html lang=\"de\">\n<head>\n<meta charset=\"utf-8\">\n");
-    html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-    html.push_str(&format!(
-        "<title>{title} – EfA-Register</title>\n<link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\">\n</head>\n<body>\n"
-    ));
-    html.push_str("<a class=\"sprung\" href=\"#inhalt\">Zum Inhalt springen</a>\n");
-    html.push_str(&header(visit, page.nav));
-    html.push_str(&format!("<main id=\"inhalt\">\n<h1>{title}</h1>\n"));
-    if let Some(notice) = &page.notice {
-        html.push_str(&notice_html(notice));
+    html! {
+        (DOCTYPE)
+        html lang="de" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (page.title) " – EfA-Register" }
+                link rel="stylesheet" href=(STYLESHEET_PATH);
+            }
+            body {
+                a.sprung href="#inhalt" { "Zum Inhalt springen" }
+                (header(visit, page.nav))
+                main #inhalt {
+                    h1 { (page.title) }
+                    @if let Some(notice) = &page.notice { (notice_html(notice)) }
+                    // The page's content, rendered by the page's own template.
+                    (PreEscaped(&page.body))
+                }
+                footer {
+                    p {
+                        "EfA-Register – Onlinedienste nach dem Prinzip „Einer für Alle“. Maschinenlesbar: "
+                        a href="/api/v1/openapi.json" { "API-Beschreibung (OpenAPI)" } "."
+                    }
+                }
+            }
+        }
     }
-    html.push_str(&page.body);
-    html.push_str(
-        "</main>\n<footer>\n<p>EfA-Register – Onlinedienste nach dem Prinzip „Einer für Alle“. ",
-    );
-    html.push_str("Maschinenlesbar: <a href=\"/api/v1/openapi.json\">API-Beschreibung (OpenAPI)</a>.</p>\n</footer>\n</body>\n</html>\n");
-    html
+    .into_string()
 }
 
-fn notice_html(notice: &Notice) -> String {
+fn notice_html(notice: &Notice) -> Markup {
     let (class, role, text) = match notice {
         Notice::Success(text) => ("erfolg", "status", text),
         Notice::Info(text) => ("info", "status", text),
         Notice::Error(text) => ("fehler", "alert", text),
     };
-    format!(
-        "<p class=\"hinweis {class}\" role=\"{role}\">{}</p>\n",
-        escape(text)
-    )
+    html! { p.hinweis.(class) role=(role) { (text) } }
 }
 
-fn header(visit: &Visit, active: Nav) -> String {
+fn header(visit: &Visit, active: Nav) -> Markup {
     let land_href = match visit.actor() {
         Some(efa_proto::Actor::Land(_)) => "/land",
         _ => "/laender",
@@ -102,32 +109,29 @@ fn header(visit: &Visit, active: Nav) -> String {
         (Nav::Rollout, "/rollout", "Rollout-Monitor"),
         (Nav::Audit, "/audit", "Audit"),
     ];
-    let mut html = String::from(
-        "<header class=\"kopf\">\n<div class=\"marke\"><a href=\"/\">EfA-Register</a></div>\n",
-    );
-    html.push_str("<nav aria-label=\"Hauptnavigation\">\n<ul>\n");
-    for (nav, href, label) in items {
-        let current = if nav == active {
-            " aria-current=\"page\""
-        } else {
-            ""
-        };
-        html.push_str(&format!(
-            "<li><a href=\"{href}\"{current}>{label}</a></li>\n"
-        ));
+    html! {
+        header.kopf {
+            div.marke { a href="/" { "EfA-Register" } }
+            nav aria-label="Hauptnavigation" {
+                ul {
+                    @for (nav, href, label) in items {
+                        li { a href=(href) aria-current=[(nav == active).then_some("page")] { (label) } }
+                    }
+                }
+            }
+            div.sitzung {
+                @match &visit.who {
+                    Some(who) => {
+                        span { "Angemeldet als " strong { (who.name) } " (" (who.role_de()) ")" }
+                        form method="post" action="/abmelden" {
+                            (visit.csrf_input())
+                            button type="submit" { "Abmelden" }
+                        }
+                    }
+                    None if active == Nav::Anmelden => span { "Nicht angemeldet" },
+                    None => a href="/anmelden" { "Anmelden" },
+                }
+            }
+        }
     }
-    html.push_str("</ul>\n</nav>\n<div class=\"sitzung\">\n");
-    match &visit.who {
-        Some(who) => html.push_str(&format!(
-            "<span>Angemeldet als <strong>{}</strong> ({})</span>\n\
-             <form method=\"post\" action=\"/abmelden\">{}<button type=\"submit\">Abmelden</button></form>\n",
-            escape(&who.name),
-            escape(&who.role_de()),
-            visit.csrf_field()
-        )),
-        None if active == Nav::Anmelden => html.push_str("<span>Nicht angemeldet</span>\n"),
-        None => html.push_str("<a href=\"/anmelden\">Anmelden</a>\n"),
-    }
-    html.push_str("</div>\n</header>\n");
-    html
 }

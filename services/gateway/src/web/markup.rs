@@ -1,12 +1,12 @@
 //! Small pieces of HTML and German formatting the pages share: euro
 //! amounts with decimal comma and thousands points, dates as people
 //! write them, form fields with their label, hint and error (linked by
-//! `aria-describedby`), selects, and query strings. Every text from data
-//! goes through `escape`.
+//! `aria-describedby`), selects, sections with their heading, table
+//! headers, and query strings. The pieces are maud templates, so every
+//! text from data is escaped.
 
 use efa_proto::{Cents, Date, LandCode, Timestamp};
-
-pub use crate::html::escape;
+use maud::{Markup, PreEscaped, Render, html};
 
 /// `1.234.567,89 €`.
 pub fn euro(cents: Cents) -> String {
@@ -49,18 +49,50 @@ pub fn land_de(land: LandCode) -> String {
 pub use crate::params::{encode, query};
 
 /// `<option>`s; the one whose value is `selected` is selected.
-pub fn options(items: &[(String, String)], selected: &str) -> String {
-    items
-        .iter()
-        .map(|(value, label)| {
-            let mark = if value == selected { " selected" } else { "" };
-            format!(
-                "<option value=\"{}\"{mark}>{}</option>",
-                escape(value),
-                escape(label)
-            )
-        })
-        .collect()
+pub fn options(items: &[(String, String)], selected: &str) -> Markup {
+    html! {
+        @for (value, label) in items {
+            option value=(value) selected[value == selected] { (label) }
+        }
+    }
+}
+
+/// A section headed by an `h2` whose id labels it; its content follows
+/// with [`Section::with`].
+pub fn section<H: Render>(id: &'static str, heading: H) -> Section<H> {
+    Section { id, heading }
+}
+
+/// A section waiting for its content.
+#[derive(Debug)]
+pub struct Section<H> {
+    id: &'static str,
+    heading: H,
+}
+
+impl<H: Render> Section<H> {
+    pub fn with(self, content: Markup) -> Markup {
+        let id = self.id;
+        html! { section aria-labelledby=(id) { h2 id=(id) { (self.heading) } (content) } }
+    }
+}
+
+/// A column of a table's header: text, or numbers (right-aligned by the
+/// class `zahl`).
+#[derive(Debug, Clone, Copy)]
+pub enum Col {
+    Text(&'static str),
+    Num(&'static str),
+}
+
+/// A table's header row, one `th scope="col"` per column.
+pub fn head(columns: &[Col]) -> Markup {
+    html! {
+        thead { tr { @for column in columns { @match column {
+            Col::Text(label) => th scope="col" { (label) },
+            Col::Num(label) => th.zahl scope="col" { (label) },
+        } } } }
+    }
 }
 
 /// The Länder as select items, with a first item for "none".
@@ -70,8 +102,9 @@ pub fn land_items(none: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A form field: label, control, hint and error.
-#[derive(Debug, Clone)]
+/// A form field: label, control, hint and error, and the control's
+/// limits (typed, so a template never writes an attribute by hand).
+#[derive(Debug, Clone, Default)]
 pub struct Field<'a> {
     /// The form's id, to make element ids unique on the page.
     pub form: &'a str,
@@ -80,6 +113,13 @@ pub struct Field<'a> {
     pub hint: Option<&'a str>,
     pub error: Option<&'a str>,
     pub required: bool,
+    inputmode: Option<&'a str>,
+    pattern: Option<&'a str>,
+    maxlength: Option<u32>,
+    min: Option<u32>,
+    max: Option<u32>,
+    /// No autocompletion and no spellcheck (a secret).
+    secret: bool,
 }
 
 impl<'a> Field<'a> {
@@ -88,9 +128,7 @@ impl<'a> Field<'a> {
             form,
             name,
             label,
-            hint: None,
-            error: None,
-            required: false,
+            ..Self::default()
         }
     }
 
@@ -109,81 +147,130 @@ impl<'a> Field<'a> {
         self
     }
 
+    pub fn maxlength(mut self, length: u32) -> Self {
+        self.maxlength = Some(length);
+        self
+    }
+
+    pub fn min(mut self, min: u32) -> Self {
+        self.min = Some(min);
+        self
+    }
+
+    pub fn max(mut self, max: u32) -> Self {
+        self.max = Some(max);
+        self
+    }
+
+    pub fn inputmode(mut self, mode: &'a str) -> Self {
+        self.inputmode = Some(mode);
+        self
+    }
+
+    pub fn pattern(mut self, pattern: &'a str) -> Self {
+        self.pattern = Some(pattern);
+        self
+    }
+
+    pub fn secret(mut self) -> Self {
+        self.secret = true;
+        self
+    }
+
     fn id(&self) -> String {
         format!("{}-{}", self.form, self.name)
     }
 
-    /// The attributes every control gets: id, name, required, invalid,
-    /// described-by.
-    fn attributes(&self) -> String {
+    /// The label, the control, the hint and the error.
+    fn wrap(&self, control: Markup) -> Markup {
         let id = self.id();
-        let mut described = Vec::new();
-        if self.hint.is_some() {
-            described.push(format!("{id}-hilfe"));
+        html! {
+            div.feld {
+                label for=(id) { (self.label) @if self.required { " (Pflichtfeld)" } }
+                (control)
+                @if let Some(hint) = self.hint { p.hilfe id={ (id) "-hilfe" } { (hint) } }
+                @if let Some(error) = self.error { p.fehlertext id={ (id) "-fehler" } { (error) } }
+            }
         }
-        if self.error.is_some() {
-            described.push(format!("{id}-fehler"));
-        }
-        let mut attrs = format!("id=\"{id}\" name=\"{}\"", self.name);
-        if self.required {
-            attrs.push_str(" required");
-        }
-        if self.error.is_some() {
-            attrs.push_str(" aria-invalid=\"true\"");
-        }
-        if !described.is_empty() {
-            attrs.push_str(&format!(" aria-describedby=\"{}\"", described.join(" ")));
-        }
-        attrs
     }
 
-    fn wrap(&self, control: String) -> String {
+    /// The ids of the hint and the error, for `aria-describedby`.
+    fn described_by(&self) -> Option<String> {
         let id = self.id();
-        let mark = if self.required { " (Pflichtfeld)" } else { "" };
-        let mut html = format!(
-            "<div class=\"feld\">\n<label for=\"{id}\">{}{mark}</label>\n{control}\n",
-            escape(self.label)
-        );
-        if let Some(hint) = self.hint {
-            html.push_str(&format!(
-                "<p class=\"hilfe\" id=\"{id}-hilfe\">{}</p>\n",
-                escape(hint)
-            ));
-        }
-        if let Some(error) = self.error {
-            html.push_str(&format!(
-                "<p class=\"fehlertext\" id=\"{id}-fehler\">{}</p>\n",
-                escape(error)
-            ));
-        }
-        html.push_str("</div>\n");
-        html
+        let hint = self.hint.map(|_| format!("{id}-hilfe"));
+        let error = self.error.map(|_| format!("{id}-fehler"));
+        let ids: Vec<String> = hint.into_iter().chain(error).collect();
+        (!ids.is_empty()).then(|| ids.join(" "))
     }
 
     /// An `<input>` of `kind` (text, date, number, search, password).
-    pub fn input(&self, kind: &str, value: &str, extra: &str) -> String {
-        self.wrap(format!(
-            "<input type=\"{kind}\" {} value=\"{}\"{extra}>",
-            self.attributes(),
-            escape(value)
-        ))
+    pub fn control(&self, kind: &str, value: &str) -> Markup {
+        self.wrap(html! {
+            input type=(kind) id=(self.id()) name=(self.name) required[self.required]
+                aria-invalid=[self.error.map(|_| "true")] aria-describedby=[self.described_by()]
+                value=(value) inputmode=[self.inputmode] pattern=[self.pattern]
+                maxlength=[self.maxlength] min=[self.min] max=[self.max]
+                autocomplete=[self.secret.then_some("off")] spellcheck=[self.secret.then_some("false")];
+        })
     }
 
+    /// A `<select>` of `items`, `selected` chosen.
+    pub fn choice(&self, items: &[(String, String)], selected: &str) -> Markup {
+        self.wrap(html! {
+            select id=(self.id()) name=(self.name) required[self.required]
+                aria-invalid=[self.error.map(|_| "true")] aria-describedby=[self.described_by()] {
+                (options(items, selected))
+            }
+        })
+    }
+
+    /// [`Self::control`] as text, with extra attributes given as text
+    /// (` maxlength="300"`), for the form helpers that still build text.
+    /// Only the limits `Field` knows are read; others are not written.
+    pub fn input(&self, kind: &str, value: &str, extra: &'a str) -> String {
+        let mut field = self.clone();
+        for token in extra.split_whitespace() {
+            let (name, value) = token.split_once('=').unwrap_or((token, ""));
+            let value = value.trim_matches('"');
+            match name {
+                "maxlength" => field.maxlength = value.parse().ok(),
+                "min" => field.min = value.parse().ok(),
+                "max" => field.max = value.parse().ok(),
+                "pattern" => field.pattern = Some(value),
+                "inputmode" => field.inputmode = Some(value),
+                "autocomplete" | "spellcheck" => field.secret = true,
+                _ => {}
+            }
+        }
+        field.control(kind, value).into_string()
+    }
+
+    /// [`Self::choice`] as text, for the form helpers that still build text.
     pub fn select(&self, items: &[(String, String)], selected: &str) -> String {
-        self.wrap(format!(
-            "<select {}>{}</select>",
-            self.attributes(),
-            options(items, selected)
-        ))
+        self.choice(items, selected).into_string()
     }
 }
 
 /// A hidden field.
+pub fn hidden_input(name: &str, value: &str) -> Markup {
+    html! { input type="hidden" name=(name) value=(value); }
+}
+
+/// [`hidden_input`] as text, for the form helpers that still build text.
 pub fn hidden(name: &str, value: &str) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
-        escape(value)
-    )
+    hidden_input(name, value).into_string()
+}
+
+/// Markup the form helpers (`forms`) built as text; they escape every
+/// text from data themselves.
+pub fn from_forms(html: String) -> Markup {
+    PreEscaped(html)
+}
+
+/// Text escaped for HTML, for the form helpers that still build text;
+/// the templates escape by themselves.
+pub fn escape(text: &str) -> String {
+    html! { (text) }.into_string()
 }
 
 #[cfg(test)]
@@ -214,7 +301,7 @@ mod tests {
             .hint("kurz")
             .error(Some("fehlt \"hier\""))
             .required();
-        let html = field.input("text", "a\"><script>", "");
+        let html = field.control("text", "a\"><script>").into_string();
         assert!(html.contains("<label for=\"f-title\">Titel &lt;neu&gt; (Pflichtfeld)</label>"));
         assert!(html.contains("aria-describedby=\"f-title-hilfe f-title-fehler\""));
         assert!(html.contains("aria-invalid=\"true\""));
@@ -223,5 +310,14 @@ mod tests {
         assert!(!html.contains("<script>"));
         let select = Field::new("f", "land", "Land").select(&land_items("alle"), "16");
         assert!(select.contains("<option value=\"16\" selected>Thüringen</option>"));
+        let limited = Field::new("f", "n", "N").input("number", "1", " min=\"0\" max=\"9\"");
+        assert!(
+            limited.contains("value=\"1\" min=\"0\" max=\"9\">"),
+            "{limited}"
+        );
+        assert_eq!(
+            escape(r#"<a href="x">&</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
     }
 }

@@ -5,7 +5,9 @@
 
 use efa_proto::pages::Page;
 
-use super::markup::{escape, query};
+use maud::{Markup, html};
+
+use super::markup::query;
 
 /// The rows of page `number` (from 1) of `rows` each.
 pub fn rows(number: u32, rows: u32) -> Page {
@@ -23,32 +25,25 @@ pub fn nav(
     param: &'static str,
     number: u32,
     has_next: bool,
-) -> String {
-    if number <= 1 && !has_next {
-        return String::new();
-    }
-    let link = |to: u32, label: &str, rel: &str| {
+) -> Markup {
+    let href = |to: u32| {
         let mut pairs: Vec<(&str, String)> = pairs
             .iter()
             .filter(|(name, _)| *name != param)
             .cloned()
             .collect();
         pairs.push((param, to.to_string()));
-        format!(
-            "<a href=\"{path}{}\" rel=\"{rel}\">{label}</a>",
-            escape(&query(&pairs))
-        )
+        format!("{path}{}", query(&pairs))
     };
-    let mut html = String::from("<nav class=\"blaetter\" aria-label=\"Seiten\">\n");
-    if number > 1 {
-        html.push_str(&link(number - 1, "Vorherige Seite", "prev"));
+    html! {
+        @if number > 1 || has_next {
+            nav.blaetter aria-label="Seiten" {
+                @if number > 1 { a href=(href(number - 1)) rel="prev" { "Vorherige Seite" } }
+                span { "Seite " (number) }
+                @if has_next { a href=(href(number + 1)) rel="next" { "Nächste Seite" } }
+            }
+        }
     }
-    html.push_str(&format!("<span>Seite {number}</span>"));
-    if has_next {
-        html.push_str(&link(number + 1, "Nächste Seite", "next"));
-    }
-    html.push_str("\n</nav>\n");
-    html
 }
 
 #[cfg(test)]
@@ -58,7 +53,7 @@ mod tests {
     #[test]
     fn links_keep_the_other_parameters() {
         let pairs = [("land", "16".to_owned()), ("seite", "2".to_owned())];
-        let html = nav("/rollout", &pairs, "seite", 2, true);
+        let html = nav("/rollout", &pairs, "seite", 2, true).into_string();
         assert!(
             html.contains("href=\"/rollout?land=16&amp;seite=1\" rel=\"prev\""),
             "{html}"
@@ -67,7 +62,7 @@ mod tests {
             html.contains("href=\"/rollout?land=16&amp;seite=3\" rel=\"next\""),
             "{html}"
         );
-        assert_eq!(nav("/rollout", &pairs, "seite", 1, false), "");
+        assert_eq!(nav("/rollout", &pairs, "seite", 1, false).into_string(), "");
         assert_eq!(
             rows(3, 50),
             Page {

@@ -135,12 +135,13 @@ impl Visit {
     }
 
     /// A hidden field with the CSRF token, for every form that writes.
+    pub fn csrf_input(&self) -> maud::Markup {
+        super::markup::hidden_input(csrf::FIELD, &self.csrf)
+    }
+
+    /// [`Self::csrf_input`] as text, for the form helpers that still build text.
     pub fn csrf_field(&self) -> String {
-        format!(
-            "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-            csrf::FIELD,
-            crate::html::escape(&self.csrf)
-        )
+        self.csrf_input().into_string()
     }
 
     /// Whether a posted form carries this visit's CSRF token.

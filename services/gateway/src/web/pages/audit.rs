@@ -8,9 +8,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::views::{HistorySubject, HistoryView};
 use efa_proto::{QueryKind, QueryReply};
+use maud::{Markup, html};
 
 use super::super::layout::{Nav, Notice, Page};
-use super::super::markup::{Field, date_de, escape, query, timestamp_de};
+use super::super::markup::Col::{Num, Text};
+use super::super::markup::{Field, date_de, head, query, timestamp_de};
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
@@ -36,88 +38,104 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
                 .to_owned(),
         ));
     }
-    let mut body = form(&params);
     let kind = QueryKind::History {
         subject,
         from_seq: u64::from(from),
         limit: LIMIT,
     };
-    let status = match view(&state, params.min_seq(), kind).await {
-        Ok(QueryReply::History(history)) => {
-            body.push_str(&entries_html(&history, &params));
-            StatusCode::OK
-        }
+    let history = match view(&state, params.min_seq(), kind).await {
+        Ok(QueryReply::History(history)) => Some(history),
         _ => {
             notice = Some(Notice::Error(super::super::UNAVAILABLE.to_owned()));
-            StatusCode::SERVICE_UNAVAILABLE
+            None
         }
     };
+    let status = if history.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = AuditPage {
+        leistung: params.get("leistung"),
+        gemeinde: params.get("gemeinde"),
+        ab: params.get("ab"),
+        history: history.as_ref(),
+    }
+    .render();
     visit.page(
         status,
         Page::new("Audit: Ereignisprotokoll", Nav::Audit, body).with_notice(notice),
     )
 }
 
-fn form(params: &Params) -> String {
-    let f = "audit";
-    let mut html = String::from(
-        "<p>Jede Änderung im Register ist ein Ereignis mit fortlaufender Nummer (Sequenz), \
-        verkettet über Hashwerte: Ein nachträglich verändertes Ereignis bricht die Kette.</p>\n\
-        <form class=\"filter\" method=\"get\" action=\"/audit\">\n",
-    );
-    html.push_str(
-        &Field::new(f, "leistung", "Leistung (Kennung)")
-            .hint("z. B. online-wohngeldantrag")
-            .input("text", &params.get("leistung"), ""),
-    );
-    html.push_str(
-        &Field::new(f, "gemeinde", "Gemeinde (AGS)")
-            .hint("8 Ziffern")
-            .input(
-                "text",
-                &params.get("gemeinde"),
-                " inputmode=\"numeric\" maxlength=\"8\"",
-            ),
-    );
-    html.push_str(&Field::new(f, "ab", "ab Sequenz").input(
-        "number",
-        &params.get("ab"),
-        " min=\"0\"",
-    ));
-    html.push_str("<button type=\"submit\">Anzeigen</button>\n</form>\n");
-    html
+/// What the audit page shows: the filter as entered and the events, if
+/// they could be read.
+struct AuditPage<'a> {
+    leistung: String,
+    gemeinde: String,
+    ab: String,
+    history: Option<&'a HistoryView>,
 }
 
-fn entries_html(history: &HistoryView, params: &Params) -> String {
-    let mut html = format!(
-        "<p class=\"hinweis info\" role=\"status\">Hash-Kette geprüft bis Sequenz {}.</p>\n",
-        history.chain_verified_to
-    );
-    if history.entries.is_empty() {
-        html.push_str("<p>Keine Ereignisse für diese Auswahl.</p>\n");
-        return html;
+impl AuditPage<'_> {
+    fn render(&self) -> Markup {
+        let f = "audit";
+        html! {
+            p {
+                "Jede Änderung im Register ist ein Ereignis mit fortlaufender Nummer (Sequenz), \
+                 verkettet über Hashwerte: Ein nachträglich verändertes Ereignis bricht die Kette."
+            }
+            form.filter method="get" action="/audit" {
+                (Field::new(f, "leistung", "Leistung (Kennung)")
+                    .hint("z. B. online-wohngeldantrag")
+                    .control("text", &self.leistung))
+                (Field::new(f, "gemeinde", "Gemeinde (AGS)")
+                    .hint("8 Ziffern")
+                    .inputmode("numeric")
+                    .maxlength(8)
+                    .control("text", &self.gemeinde))
+                (Field::new(f, "ab", "ab Sequenz").min(0).control("number", &self.ab))
+                button type="submit" { "Anzeigen" }
+            }
+            @if let Some(history) = self.history { (self.entries(history)) }
+        }
     }
-    html.push_str("<div class=\"tabelle\">\n<table>\n<caption>Ereignisse in der Reihenfolge der Erfassung</caption>\n<thead><tr>\
-        <th scope=\"col\" class=\"zahl\">Sequenz</th><th scope=\"col\">Erfasst am</th><th scope=\"col\">Wirksam ab</th>\
-        <th scope=\"col\">Erfasst von</th><th scope=\"col\">Ereignis</th><th scope=\"col\">Hash</th></tr></thead>\n<tbody>\n");
-    for entry in &history.entries {
-        html.push_str(&format!(
-            "<tr><th scope=\"row\" class=\"zahl\">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><code class=\"hash\">{}</code></td></tr>\n",
-            entry.seq, timestamp_de(entry.recorded_at), date_de(entry.effective), escape(&entry.actor.to_string()),
-            escape(&entry.summary_de), escape(&entry.hash_hex)
-        ));
+
+    fn entries(&self, history: &HistoryView) -> Markup {
+        let next = history.entries.last().filter(|_| history.more).map(|last| {
+            let pairs = [
+                ("leistung", self.leistung.clone()),
+                ("gemeinde", self.gemeinde.clone()),
+                ("ab", (last.seq + 1).to_string()),
+            ];
+            format!("/audit{}", query(&pairs))
+        });
+        html! {
+            p.hinweis.info role="status" { "Hash-Kette geprüft bis Sequenz " (history.chain_verified_to) "." }
+            @if history.entries.is_empty() {
+                p { "Keine Ereignisse für diese Auswahl." }
+            } @else {
+                div.tabelle {
+                    table {
+                        caption { "Ereignisse in der Reihenfolge der Erfassung" }
+                        (head(&[
+                            Num("Sequenz"), Text("Erfasst am"), Text("Wirksam ab"),
+                            Text("Erfasst von"), Text("Ereignis"), Text("Hash"),
+                        ]))
+                        tbody {
+                            @for entry in &history.entries {
+                                tr {
+                                    th.zahl scope="row" { (entry.seq) }
+                                    td { (timestamp_de(entry.recorded_at)) }
+                                    td { (date_de(entry.effective)) } td { (entry.actor) }
+                                    td { (entry.summary_de) } td { code.hash { (entry.hash_hex) } }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if let Some(href) = next { p { a href=(href) { "Weitere Ereignisse" } } }
+            }
+        }
     }
-    html.push_str("</tbody>\n</table>\n</div>\n");
-    if let (true, Some(last)) = (history.more, history.entries.last()) {
-        let pairs = [
-            ("leistung", params.get("leistung")),
-            ("gemeinde", params.get("gemeinde")),
-            ("ab", (last.seq + 1).to_string()),
-        ];
-        html.push_str(&format!(
-            "<p><a href=\"/audit{}\">Weitere Ereignisse</a></p>\n",
-            escape(&query(&pairs))
-        ));
-    }
-    html
 }

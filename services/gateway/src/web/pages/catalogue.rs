@@ -9,9 +9,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::views::{CatalogueFilter, CataloguePage, CatalogueSort};
 use efa_proto::{Channel, QueryKind, QueryReply, Reifegrad, ServiceStatus};
+use maud::{Markup, html};
 
 use super::super::layout::{Nav, Page};
-use super::super::markup::{Field, escape, land_items, query, thousands};
+use super::super::markup::Col::{Num, Text};
+use super::super::markup::{Field, date_de, head, land_items, query, section, thousands};
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
@@ -123,145 +125,138 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
         filter: chosen.filter(),
         as_of,
     };
-    let mut body = String::from(
-        "<p>Online-Leistungen, die ein Land nach dem Prinzip „Einer für Alle“ entwickelt und \
-         allen anderen Ländern und Kommunen zur Nachnutzung anbietet.</p>\n",
-    );
-    body.push_str(&filter_form(&chosen));
     let notice = params
         .ignored(&[("stichtag", as_of.is_some())])
         .or_else(|| params.success());
     // A catalogue that could not be read is an error page with an error
     // status, so that monitoring sees it, not a page that says so.
-    let status = match view(&state, params.min_seq(), kind).await {
-        Ok(QueryReply::Catalogue2(page)) => {
-            body.push_str(&listing(&page, &chosen));
-            StatusCode::OK
-        }
-        Ok(_) | Err(_) => {
-            body.push_str(
-                "<p class=\"hinweis fehler\" role=\"alert\">Der Katalog ist gerade nicht erreichbar. \
-                 Bitte versuchen Sie es in einigen Minuten erneut.</p>\n",
-            );
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+    let listing = match view(&state, params.min_seq(), kind).await {
+        Ok(QueryReply::Catalogue2(page)) => Some(page),
+        Ok(_) | Err(_) => None,
     };
+    let status = if listing.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = CataloguePageModel {
+        chosen: &chosen,
+        listing: listing.as_ref(),
+    }
+    .render();
     let page = Page::new("Katalog der EfA-Leistungen", Nav::Katalog, body).with_notice(notice);
     visit.page(status, page)
 }
 
-fn filter_form(chosen: &Chosen) -> String {
+/// What the catalogue page shows: the filter as entered and one page of
+/// the catalogue, if it could be read.
+struct CataloguePageModel<'a> {
+    chosen: &'a Chosen,
+    listing: Option<&'a CataloguePage>,
+}
+
+impl CataloguePageModel<'_> {
+    fn render(&self) -> Markup {
+        html! {
+            p {
+                "Online-Leistungen, die ein Land nach dem Prinzip „Einer für Alle“ entwickelt und \
+                 allen anderen Ländern und Kommunen zur Nachnutzung anbietet."
+            }
+            (filter_form(self.chosen))
+            @match self.listing {
+                Some(page) => (listing(page, self.chosen)),
+                None => p.hinweis.fehler role="alert" {
+                    "Der Katalog ist gerade nicht erreichbar. Bitte versuchen Sie es in einigen Minuten erneut."
+                },
+            }
+        }
+    }
+}
+
+fn filter_form(chosen: &Chosen) -> Markup {
     let f = "filter";
-    let statuses: Vec<(String, String)> = std::iter::once((String::new(), "alle".to_owned()))
+    let all = || std::iter::once((String::new(), "alle".to_owned()));
+    let statuses: Vec<(String, String)> = all()
         .chain(ServiceStatus::ALL.map(|s| (s.key().to_owned(), s.label_de().to_owned())))
         .collect();
-    let levels: Vec<(String, String)> = std::iter::once((String::new(), "alle".to_owned()))
+    let levels: Vec<(String, String)> = all()
         .chain((0..=4).map(|level| (level.to_string(), level.to_string())))
         .collect();
-    let channels: Vec<(String, String)> = std::iter::once((String::new(), "alle".to_owned()))
+    let channels: Vec<(String, String)> = all()
         .chain(Channel::ALL.map(|c| (c.key().to_owned(), c.label_de().to_owned())))
         .collect();
     let sorts: Vec<(String, String)> = SORTS
         .iter()
         .map(|(key, label, _)| ((*key).to_owned(), (*label).to_owned()))
         .collect();
-    let mut html = String::from(
-        "<section aria-labelledby=\"suche\">\n<h2 id=\"suche\">Suche und Filter</h2>\n\
-         <form class=\"filter\" method=\"get\" action=\"/katalog\">\n",
-    );
-    html.push_str(&Field::new(f, "q", "Suchbegriff").input(
-        "search",
-        &chosen.q,
-        " maxlength=\"200\"",
-    ));
-    html.push_str(
-        &Field::new(f, "land", "Land (federführend oder beteiligt)")
-            .select(&land_items("alle Länder"), &chosen.land),
-    );
-    html.push_str(&Field::new(f, "themenfeld", "Themenfeld").input(
-        "text",
-        &chosen.themenfeld,
-        " maxlength=\"200\"",
-    ));
-    html.push_str(&Field::new(f, "status", "Status").select(&statuses, &chosen.status));
-    html.push_str(&Field::new(f, "reifegrad", "Reifegrad").select(&levels, &chosen.reifegrad));
-    html.push_str(&Field::new(f, "kanal", "Bezugsweg").select(&channels, &chosen.kanal));
-    html.push_str(&Field::new(f, "sortierung", "Sortierung").select(&sorts, &chosen.sort));
-    html.push_str(&Field::new(f, "stichtag", "Stand am").input("date", &chosen.stichtag, ""));
-    html.push_str("<button type=\"submit\">Anzeigen</button>\n</form>\n</section>\n");
-    html
+    section("suche", "Suche und Filter").with(html! {
+        form.filter method="get" action="/katalog" {
+            (Field::new(f, "q", "Suchbegriff").maxlength(200).control("search", &chosen.q))
+            (Field::new(f, "land", "Land (federführend oder beteiligt)")
+                .choice(&land_items("alle Länder"), &chosen.land))
+            (Field::new(f, "themenfeld", "Themenfeld")
+                .maxlength(200)
+                .control("text", &chosen.themenfeld))
+            (Field::new(f, "status", "Status").choice(&statuses, &chosen.status))
+            (Field::new(f, "reifegrad", "Reifegrad").choice(&levels, &chosen.reifegrad))
+            (Field::new(f, "kanal", "Bezugsweg").choice(&channels, &chosen.kanal))
+            (Field::new(f, "sortierung", "Sortierung").choice(&sorts, &chosen.sort))
+            (Field::new(f, "stichtag", "Stand am").control("date", &chosen.stichtag))
+            button type="submit" { "Anzeigen" }
+        }
+    })
 }
 
-fn listing(page: &CataloguePage, chosen: &Chosen) -> String {
-    let mut html = String::from(
-        "<section aria-labelledby=\"leistungen\">\n<h2 id=\"leistungen\">Leistungen</h2>\n",
-    );
-    html.push_str(&format!(
-        "<p><a href=\"{}\">Diese Auswahl als CSV herunterladen</a></p>\n",
-        escape(&chosen.csv_href())
-    ));
-    if page.services.is_empty() {
-        let text = if page.total == 0 {
-            "Keine Leistung passt zu dieser Auswahl."
-        } else {
-            "Auf dieser Seite sind keine Leistungen mehr."
-        };
-        html.push_str(&format!("<p role=\"status\">{text}</p>\n</section>\n"));
-        return html;
-    }
-    html.push_str(&format!(
-        "<div class=\"tabelle\">\n<table>\n<caption>{} Leistungen, Stand {} (Ereignis Nr. {})</caption>\n",
-        page.total,
-        super::super::markup::date_de(page.as_of),
-        page.as_of_seq
-    ));
-    html.push_str(
-        "<thead>\n<tr><th scope=\"col\">Leistung</th><th scope=\"col\">Federführendes Land</th>\
-         <th scope=\"col\">Status</th><th scope=\"col\" class=\"zahl\">Reifegrad</th>\
-         <th scope=\"col\">Themenfeld</th><th scope=\"col\" class=\"zahl\">Beteiligte Länder</th>\
-         <th scope=\"col\" class=\"zahl\">Kommunen in Betrieb</th></tr>\n</thead>\n<tbody>\n",
-    );
-    for summary in &page.services {
-        let service = &summary.service;
-        html.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td class=\"zahl\">{}</td><td>{}</td>\
-             <td class=\"zahl\">{}</td><td class=\"zahl\">{}</td></tr>\n",
-            service_link(&service.id, &service.title),
-            escape(service.lead.name()),
-            escape(service.status.label_de()),
-            service.reifegrad.get(),
-            escape(&service.themenfeld),
-            summary.lands.len(),
-            thousands(u64::from(summary.adoptions[3])),
-        ));
-    }
-    html.push_str("</tbody>\n</table>\n</div>\n");
-    html.push_str(&paging(page.total, chosen));
-    html.push_str("</section>\n");
-    html
+fn listing(page: &CataloguePage, chosen: &Chosen) -> Markup {
+    section("leistungen", "Leistungen").with(html! {
+        p { a href=(chosen.csv_href()) { "Diese Auswahl als CSV herunterladen" } }
+        @if page.services.is_empty() {
+            p role="status" {
+                @if page.total == 0 { "Keine Leistung passt zu dieser Auswahl." }
+                @else { "Auf dieser Seite sind keine Leistungen mehr." }
+            }
+        } @else {
+            div.tabelle {
+                table {
+                    caption {
+                        (page.total) " Leistungen, Stand " (date_de(page.as_of)) " (Ereignis Nr. " (page.as_of_seq) ")"
+                    }
+                    (head(&[
+                        Text("Leistung"), Text("Federführendes Land"), Text("Status"),
+                        Num("Reifegrad"), Text("Themenfeld"), Num("Beteiligte Länder"),
+                        Num("Kommunen in Betrieb"),
+                    ]))
+                    tbody {
+                        @for summary in &page.services {
+                            @let service = &summary.service;
+                            tr {
+                                th scope="row" { (service_link(&service.id, &service.title)) }
+                                td { (service.lead.name()) } td { (service.status.label_de()) }
+                                td.zahl { (service.reifegrad.get()) }
+                                td { (service.themenfeld) } td.zahl { (summary.lands.len()) }
+                                td.zahl { (thousands(u64::from(summary.adoptions[3]))) }
+                            }
+                        }
+                    }
+                }
+            }
+            (paging(page.total, chosen))
+        }
+    })
 }
 
-fn paging(total: u32, chosen: &Chosen) -> String {
+fn paging(total: u32, chosen: &Chosen) -> Markup {
     let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let link = |number: u32, label: &str, rel: &str| {
+    let href = |number: u32| {
         let mut pairs = chosen.pairs();
         pairs.push(("seite", number.to_string()));
-        format!(
-            "<a href=\"/katalog{}\" rel=\"{rel}\">{label}</a>",
-            escape(&query(&pairs))
-        )
+        format!("/katalog{}", query(&pairs))
     };
-    let mut html = String::from("<nav class=\"blaetter\" aria-label=\"Seiten\">\n");
-    if chosen.page > 1 {
-        html.push_str(&link(chosen.page - 1, "Vorherige Seite", "prev"));
+    html! {
+        nav.blaetter aria-label="Seiten" {
+            @if chosen.page > 1 { a href=(href(chosen.page - 1)) rel="prev" { "Vorherige Seite" } }
+            span { "Seite " (chosen.page.min(pages)) " von " (pages) }
+            @if chosen.page < pages { a href=(href(chosen.page + 1)) rel="next" { "Nächste Seite" } }
+        }
     }
-    html.push_str(&format!(
-        "<span>Seite {} von {pages}</span>",
-        chosen.page.min(pages)
-    ));
-    if chosen.page < pages {
-        html.push_str(&link(chosen.page + 1, "Nächste Seite", "next"));
-    }
-    html.push_str("\n</nav>\n");
-    html
 }

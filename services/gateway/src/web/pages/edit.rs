@@ -7,11 +7,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::{Actor, CostModel, QueryKind, QueryReply, ServiceId, ServiceView};
+use maud::html;
 use serde_json::{Map, Value, json};
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Notice, Page};
-use super::super::markup::{Field, escape};
+use super::super::markup::{Field, from_forms};
 use super::super::notice;
 use super::super::view;
 use super::super::visit::Visit;
@@ -29,11 +30,10 @@ async fn load(state: &AppState, id: &ServiceId) -> Result<Option<ServiceView>, S
 /// Why the page cannot be shown to this visitor, if so.
 fn refusal(visit: &Visit, id: &str, service: Option<&ServiceView>) -> Option<Response> {
     let page = |status, text: &str| {
-        let body = format!(
-            "<p>{}</p>\n<p><a href=\"/leistungen/{}\">Zur Leistung</a></p>\n",
-            escape(text),
-            escape(id)
-        );
+        let body = html! {
+            p { (text) }
+            p { a href={ "/leistungen/" (id) } { "Zur Leistung" } }
+        };
         Some(visit.page(status, Page::new("Angaben ändern", Nav::Laender, body)))
     };
     match (visit.actor(), service) {
@@ -61,7 +61,7 @@ pub async fn show(State(state): State<AppState>, visit: Visit, Path(id): Path<St
     };
     match service {
         Err(message) => {
-            let page = Page::new("Angaben ändern", Nav::Laender, String::new())
+            let page = Page::new("Angaben ändern", Nav::Laender, "")
                 .with_notice(Some(Notice::Error(message)));
             visit.page(StatusCode::SERVICE_UNAVAILABLE, page)
         }
@@ -104,61 +104,47 @@ fn render(
     status: StatusCode,
 ) -> Response {
     let Some(s) = service else {
-        let page = Page::new("Angaben ändern", Nav::Laender, String::new());
+        let page = Page::new("Angaben ändern", Nav::Laender, "");
         return visit.page(StatusCode::NOT_FOUND, page);
     };
     let (v, f) = (Values::of("angaben", attempt), "angaben");
     let (kind, year, models) = model_fields(&s.cost_model);
     let today = visit.today.to_string();
-    let parts = [
-        format!(
-            "<p><a href=\"/leistungen/{id}\">Zurück zur Leistung</a></p>\n\
-             <form class=\"block\" method=\"post\" action=\"/leistungen/{id}/bearbeiten\">\n{}{}",
-            v.summary(),
-            forms::hidden_fields(visit),
-            id = escape(s.id.as_str())
-        ),
-        v.required_text(f, "title", "Titel", &s.title),
-        v.required_text(f, "themenfeld", "Themenfeld", &s.themenfeld),
-        v.required_text(f, "provider", "Anbieter", &s.provider),
-        v.select(
-            f,
-            "channel",
-            "Bezugsweg",
-            &channels(),
-            s.channel.key(),
-            None,
-        ),
-        v.select(f, "cost_model_kind", "Kostenmodell", &models, kind, None),
-        v.text(
-            f,
-            "cost_model_year",
-            "Schlüsseljahr",
-            &year,
-            Some("nur beim Königsteiner Schlüssel; leer: Jahr der Kosten"),
-        ),
-        v.text(
-            f,
-            "ozg_id",
-            "OZG-ID",
-            s.ozg_id.as_deref().unwrap_or(""),
-            Some("optional"),
-        ),
-        v.text(
-            f,
-            "leika",
-            "LeiKa-Schlüssel",
-            &s.leika.join(", "),
-            Some("optional, durch Kommas getrennt"),
-        ),
-        Field::new(f, "effective", "Wirksam ab")
-            .hint("leer: heute")
-            .error(v.error("effective"))
-            .input("date", &v.get("effective", &today), ""),
-        "<button type=\"submit\">Angaben speichern</button>\n</form>\n".to_owned(),
-    ];
+    let id = s.id.as_str();
+    let body = html! {
+        p { a href={ "/leistungen/" (id) } { "Zurück zur Leistung" } }
+        form.block method="post" action={ "/leistungen/" (id) "/bearbeiten" } {
+            (from_forms(v.summary()))
+            (from_forms(forms::hidden_fields(visit)))
+            (from_forms(v.required_text(f, "title", "Titel", &s.title)))
+            (from_forms(v.required_text(f, "themenfeld", "Themenfeld", &s.themenfeld)))
+            (from_forms(v.required_text(f, "provider", "Anbieter", &s.provider)))
+            (from_forms(v.select(f, "channel", "Bezugsweg", &channels(), s.channel.key(), None)))
+            (from_forms(v.select(f, "cost_model_kind", "Kostenmodell", &models, kind, None)))
+            (from_forms(v.text(
+                f,
+                "cost_model_year",
+                "Schlüsseljahr",
+                &year,
+                Some("nur beim Königsteiner Schlüssel; leer: Jahr der Kosten"),
+            )))
+            (from_forms(v.text(f, "ozg_id", "OZG-ID", s.ozg_id.as_deref().unwrap_or(""), Some("optional"))))
+            (from_forms(v.text(
+                f,
+                "leika",
+                "LeiKa-Schlüssel",
+                &s.leika.join(", "),
+                Some("optional, durch Kommas getrennt"),
+            )))
+            (Field::new(f, "effective", "Wirksam ab")
+                .hint("leer: heute")
+                .error(v.error("effective"))
+                .control("date", &v.get("effective", &today)))
+            button type="submit" { "Angaben speichern" }
+        }
+    };
     let title = format!("Angaben ändern: {}", s.title);
-    visit.page(status, Page::new(title, Nav::Laender, parts.concat()))
+    visit.page(status, Page::new(title, Nav::Laender, body))
 }
 
 /// The JSON body of `PUT /api/v1/services/{id}` for the form.
@@ -215,7 +201,7 @@ pub async fn submit(
     let Some(current) = service else {
         return visit.page(
             StatusCode::NOT_FOUND,
-            Page::new("Angaben ändern", Nav::Laender, String::new()),
+            Page::new("Angaben ändern", Nav::Laender, ""),
         );
     };
     let result = match forms::guard(&visit, &form) {

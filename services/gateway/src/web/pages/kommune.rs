@@ -12,11 +12,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::views::MunicipalityRollout;
 use efa_proto::{Actor, AdoptionStage, Ags, GemeindeView, QueryKind, QueryReply, ServiceId};
+use maud::{Markup, html};
 use serde_json::json;
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Notice, Page};
-use super::super::markup::{Field, date_de, escape, hidden, thousands};
+use super::super::markup::Col::Text;
+use super::super::markup::{Field, date_de, from_forms, head, hidden_input, section, thousands};
 use super::super::notice;
 use super::super::paging;
 use super::super::params::Params;
@@ -51,11 +53,11 @@ async fn render(
     notice: Option<Notice>,
     attempt: Option<(&Attempt, StatusCode)>,
 ) -> Response {
-    let mut body = picker(visit, ags, &params.get("stichtag"));
+    let picker = picker(visit, ags, &params.get("stichtag"));
     let Some(ags) = ags else {
         return visit.page(
             StatusCode::OK,
-            Page::new("Kommunen", Nav::Kommune, body).with_notice(notice),
+            Page::new("Kommunen", Nav::Kommune, picker).with_notice(notice),
         );
     };
     let number = params.number("seite", 1, 1_000_000).max(1);
@@ -69,37 +71,37 @@ async fn render(
             (exports::gemeinde_view(&page), page.next_offset.is_some())
         }
         Ok(QueryReply::Gemeinde2(None)) => {
-            body.push_str(&format!("<p role=\"status\">Unter dem Gemeindeschlüssel {ags} ist keine Gemeinde registriert.</p>\n"));
+            let body = html! {
+                (picker)
+                p role="status" { "Unter dem Gemeindeschlüssel " (ags) " ist keine Gemeinde registriert." }
+            };
             return visit.page(
                 StatusCode::NOT_FOUND,
                 Page::new("Kommunen", Nav::Kommune, body).with_notice(notice),
             );
         }
         _ => {
-            let page = Page::new("Kommunen", Nav::Kommune, body)
+            let page = Page::new("Kommunen", Nav::Kommune, picker)
                 .with_notice(Some(Notice::Error(super::super::UNAVAILABLE.to_owned())));
             return visit.page(StatusCode::SERVICE_UNAVAILABLE, page);
         }
     };
-    let may_act = visit
-        .actor()
-        .is_some_and(|actor| authz::allowed(actor, Rule::ForGemeinde(ags)).is_ok());
-    let attempt_only = attempt.map(|(a, _)| a);
-    body.push_str(&overview(&gemeinde));
     let pairs = [
         ("ags", ags.to_string()),
         ("stichtag", params.get("stichtag")),
     ];
-    let nav = paging::nav("/kommune", &pairs, "seite", number, more);
-    body.push_str(&adoptions_html(visit, &gemeinde, may_act, attempt_only));
-    body.push_str(&nav);
-    body.push_str(&available_html(&gemeinde));
-    body.push_str(&nav);
-    if may_act {
-        body.push_str(&request_form(visit, &gemeinde, attempt_only));
-    } else if visit.who.is_none() {
-        body.push_str("<p><a href=\"/anmelden?weiter=/kommune\">Anmelden</a>, um Einführungen zu beantragen oder Schritte zu melden.</p>\n");
+    let body = GemeindePage {
+        visit,
+        gemeinde: &gemeinde,
+        may_act: visit
+            .actor()
+            .is_some_and(|actor| authz::allowed(actor, Rule::ForGemeinde(ags)).is_ok()),
+        attempt: attempt.map(|(a, _)| a),
     }
+    .render(
+        picker,
+        paging::nav("/kommune", &pairs, "seite", number, more),
+    );
     let notice = match attempt {
         Some((attempt, _)) => Some(Notice::Error(format!(
             "Nicht angenommen: {}",
@@ -115,45 +117,180 @@ async fn render(
     )
 }
 
-fn picker(visit: &Visit, ags: Option<Ags>, stichtag: &str) -> String {
+fn picker(visit: &Visit, ags: Option<Ags>, stichtag: &str) -> Markup {
     let own = matches!(visit.actor(), Some(Actor::Gemeinde(own)) if Some(*own) == ags);
-    let mut html = String::new();
-    if !own {
-        html.push_str("<p>Wählen Sie eine Gemeinde über ihren amtlichen Gemeindeschlüssel (AGS, 8 Ziffern).</p>\n");
+    html! {
+        @if !own { p { "Wählen Sie eine Gemeinde über ihren amtlichen Gemeindeschlüssel (AGS, 8 Ziffern)." } }
+        form.zeile method="get" action="/kommune" {
+            (Field::new("auswahl", "ags", "Gemeindeschlüssel (AGS)")
+                .hint("z. B. 16051000 für Erfurt")
+                .inputmode("numeric")
+                .pattern("[0-9]{8}")
+                .maxlength(8)
+                .control("text", &ags.map(|a| a.to_string()).unwrap_or_default()))
+            (Field::new("auswahl", "stichtag", "Stand am")
+                .hint("leer: heute")
+                .control("date", stichtag))
+            button type="submit" { "Anzeigen" }
+        }
     }
-    html.push_str("<form class=\"zeile\" method=\"get\" action=\"/kommune\">\n");
-    html.push_str(
-        &Field::new("auswahl", "ags", "Gemeindeschlüssel (AGS)")
-            .hint("z. B. 16051000 für Erfurt")
-            .input(
-                "text",
-                &ags.map(|a| a.to_string()).unwrap_or_default(),
-                " inputmode=\"numeric\" pattern=\"[0-9]{8}\" maxlength=\"8\"",
-            ),
-    );
-    html.push_str(
-        &Field::new("auswahl", "stichtag", "Stand am")
-            .hint("leer: heute")
-            .input("date", stichtag, ""),
-    );
-    html.push_str("<button type=\"submit\">Anzeigen</button>\n</form>\n");
-    html
 }
 
-fn overview(gemeinde: &GemeindeView) -> String {
-    format!(
-        "<section aria-labelledby=\"gemeinde\">\n<h2 id=\"gemeinde\">Ihre Gemeinde</h2>\n<dl class=\"fakten\">\n\
-         <dt>Name</dt><dd>{}</dd>\n<dt>Gemeindeschlüssel</dt><dd>{}</dd>\n<dt>Land</dt><dd>{}</dd>\n\
-         <dt>Einwohner</dt><dd>{}</dd>\n<dt>Status</dt><dd>{}</dd>\n<dt>Stand</dt><dd>{}</dd>\n</dl>\n</section>\n",
-        escape(&gemeinde.name),
-        gemeinde.ags,
-        escape(gemeinde.ags.land().name()),
-        gemeinde
-            .population
-            .map_or_else(|| "unbekannt".to_owned(), thousands),
-        escape(&gemeinde.status_de),
-        date_de(gemeinde.as_of)
-    )
+/// What a municipality's page shows.
+struct GemeindePage<'a> {
+    visit: &'a Visit,
+    gemeinde: &'a GemeindeView,
+    /// Whether the visitor may act for the municipality.
+    may_act: bool,
+    /// The form that was sent and refused, if one.
+    attempt: Option<&'a Attempt>,
+}
+
+impl GemeindePage<'_> {
+    fn render(&self, picker: Markup, nav: Markup) -> Markup {
+        html! {
+            (picker)
+            (overview(self.gemeinde))
+            (self.adoptions())
+            (nav)
+            (available_html(self.gemeinde))
+            (nav)
+            @if self.may_act {
+                (self.request_form())
+            } @else if self.visit.who.is_none() {
+                p { a href="/anmelden?weiter=/kommune" { "Anmelden" } ", um Einführungen zu beantragen oder Schritte zu melden." }
+            }
+        }
+    }
+
+    fn adoptions(&self) -> Markup {
+        let gemeinde = self.gemeinde;
+        section("einfuehrungen", "Einführungen").with(html! {
+            @if gemeinde.adoptions.is_empty() {
+                p { "Noch keine Einführung beantragt." }
+            } @else {
+                table {
+                    caption { "Einführungen von " (gemeinde.name) " und ihr Stand" }
+                    thead { tr {
+                        th scope="col" { "Leistung" } th scope="col" { "Stufe" } th scope="col" { "seit" }
+                        @if self.may_act { th scope="col" { "Nächster Schritt" } }
+                    } }
+                    tbody {
+                        @for adoption in &gemeinde.adoptions {
+                            @let title = title_of(gemeinde, &adoption.service);
+                            tr {
+                                th scope="row" { (service_link(&adoption.service, &title)) }
+                                td { (adoption.stage.label_de()) }
+                                td { (date_de(adoption.since)) }
+                                @if self.may_act { td { (self.step_forms(adoption, &title)) } }
+                            }
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    fn step_forms(&self, adoption: &MunicipalityRollout, title: &str) -> Markup {
+        let next: Vec<(String, String)> = adoptions::STEP_STAGES
+            .into_iter()
+            .filter(|stage| *stage > adoption.stage && adoption.stage != AdoptionStage::Withdrawn)
+            .map(|stage| (stage.key().to_owned(), stage.label_de().to_owned()))
+            .collect();
+        if next.is_empty() {
+            return html! { "–" };
+        }
+        let step_id = format!("schritt-{}", adoption.service);
+        let v = Values::of(&step_id, self.attempt);
+        let withdraw_id = format!("zurueckziehen-{}", adoption.service);
+        let w = Values::of(&withdraw_id, self.attempt);
+        let keys = html! {
+            (from_forms(forms::hidden_fields(self.visit)))
+            (hidden_input("ags", &adoption.ags.to_string()))
+            (hidden_input("service", adoption.service.as_str()))
+        };
+        html! {
+            form method="post" action="/kommune/schritt" aria-label={ "Schritt melden: " (title) } {
+                (from_forms(v.summary()))
+                (keys)
+                (Field::new(&step_id, "stage", "Schritt")
+                    .error(v.error("stage"))
+                    .choice(&next, &v.get("stage", "")))
+                (Field::new(&step_id, "effective", "Wirksam ab")
+                    .error(v.error("effective"))
+                    .control("date", &v.get("effective", &self.visit.today.to_string())))
+                (Field::new(&step_id, "note", "Bemerkung").error(v.error("note")).maxlength(1000)
+                    .control("text", &v.get("note", "")))
+                button type="submit" { "Schritt melden" }
+            }
+            form method="post" action="/kommune/zurueckziehen" aria-label={ "Einführung zurückziehen: " (title) } {
+                (from_forms(w.summary()))
+                (keys)
+                button.zweit type="submit" { "Einführung zurückziehen" }
+            }
+        }
+    }
+
+    fn request_form(&self) -> Markup {
+        let (gemeinde, visit) = (self.gemeinde, self.visit);
+        let f = "beantragen";
+        let v = Values::of(f, self.attempt);
+        let running = |id: &ServiceId| {
+            gemeinde
+                .adoptions
+                .iter()
+                .any(|a| a.service == *id && a.stage != AdoptionStage::Withdrawn)
+        };
+        let mut choices = vec![(String::new(), "– bitte wählen –".to_owned())];
+        choices.extend(
+            gemeinde
+                .available
+                .iter()
+                .filter(|(id, _, _)| !running(id))
+                .map(|(id, title, joined)| {
+                    let suffix = if *joined {
+                        ""
+                    } else {
+                        " – Ihr Land ist noch nicht beigetreten"
+                    };
+                    (id.to_string(), format!("{title}{suffix}"))
+                }),
+        );
+        section("beantragen-titel", "Einführung beantragen").with(html! {
+            form.block method="post" action="/kommune/beantragen" {
+                (from_forms(v.summary()))
+                (from_forms(forms::hidden_fields(visit)))
+                (hidden_input("ags", &gemeinde.ags.to_string()))
+                (Field::new(f, "service", "Leistung")
+                    .required()
+                    .error(v.error("service"))
+                    .choice(&choices, &v.get("service", "")))
+                (Field::new(f, "effective", "Beantragt am")
+                    .hint("leer: heute")
+                    .error(v.error("effective"))
+                    .control("date", &v.get("effective", &visit.today.to_string())))
+                (Field::new(f, "note", "Bemerkung")
+                    .hint("optional")
+                    .error(v.error("note"))
+                    .maxlength(1000)
+                    .control("text", &v.get("note", "")))
+                button type="submit" { "Einführung beantragen" }
+            }
+        })
+    }
+}
+
+fn overview(gemeinde: &GemeindeView) -> Markup {
+    section("gemeinde", "Ihre Gemeinde").with(html! {
+        dl.fakten {
+            dt { "Name" } dd { (gemeinde.name) }
+            dt { "Gemeindeschlüssel" } dd { (gemeinde.ags) }
+            dt { "Land" } dd { (gemeinde.ags.land().name()) }
+            dt { "Einwohner" } dd { (gemeinde.population.map_or_else(|| "unbekannt".to_owned(), thousands)) }
+            dt { "Status" } dd { (gemeinde.status_de) }
+            dt { "Stand" } dd { (date_de(gemeinde.as_of)) }
+        }
+    })
 }
 
 fn title_of(gemeinde: &GemeindeView, id: &ServiceId) -> String {
@@ -164,185 +301,33 @@ fn title_of(gemeinde: &GemeindeView, id: &ServiceId) -> String {
         .map_or_else(|| id.to_string(), |(_, title, _)| title.clone())
 }
 
-fn adoptions_html(
-    visit: &Visit,
-    gemeinde: &GemeindeView,
-    may_act: bool,
-    attempt: Option<&Attempt>,
-) -> String {
-    let mut html = String::from(
-        "<section aria-labelledby=\"einfuehrungen\">\n<h2 id=\"einfuehrungen\">Einführungen</h2>\n",
-    );
-    if gemeinde.adoptions.is_empty() {
-        html.push_str("<p>Noch keine Einführung beantragt.</p>\n</section>\n");
-        return html;
-    }
-    let actions = if may_act {
-        "<th scope=\"col\">Nächster Schritt</th>"
-    } else {
-        ""
-    };
-    html.push_str(&format!("<table>\n<caption>Einführungen von {} und ihr Stand</caption>\n<thead><tr><th scope=\"col\">Leistung</th>\
-        <th scope=\"col\">Stufe</th><th scope=\"col\">seit</th>{actions}</tr></thead>\n<tbody>\n", escape(&gemeinde.name)));
-    for adoption in &gemeinde.adoptions {
-        let cell = if may_act {
-            format!(
-                "<td>{}</td>",
-                step_forms(
-                    visit,
-                    adoption,
-                    &title_of(gemeinde, &adoption.service),
-                    attempt
-                )
-            )
-        } else {
-            String::new()
-        };
-        html.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td>{cell}</tr>\n",
-            service_link(&adoption.service, &title_of(gemeinde, &adoption.service)),
-            escape(adoption.stage.label_de()),
-            date_de(adoption.since),
-        ));
-    }
-    html.push_str("</tbody>\n</table>\n</section>\n");
-    html
-}
-
-fn step_forms(
-    visit: &Visit,
-    adoption: &MunicipalityRollout,
-    title: &str,
-    attempt: Option<&Attempt>,
-) -> String {
-    let next: Vec<(String, String)> = adoptions::STEP_STAGES
-        .into_iter()
-        .filter(|stage| *stage > adoption.stage && adoption.stage != AdoptionStage::Withdrawn)
-        .map(|stage| (stage.key().to_owned(), stage.label_de().to_owned()))
-        .collect();
-    if next.is_empty() {
-        return "–".to_owned();
-    }
-    let step_id = format!("schritt-{}", adoption.service);
-    let v = Values::of(&step_id, attempt);
-    let keys = format!(
-        "{}{}{}",
-        forms::hidden_fields(visit),
-        hidden("ags", &adoption.ags.to_string()),
-        hidden("service", adoption.service.as_str())
-    );
-    let mut html = format!(
-        "<form method=\"post\" action=\"/kommune/schritt\" aria-label=\"Schritt melden: {}\">\n{}{keys}",
-        escape(title),
-        v.summary()
-    );
-    html.push_str(
-        &Field::new(&step_id, "stage", "Schritt")
-            .error(v.error("stage"))
-            .select(&next, &v.get("stage", "")),
-    );
-    html.push_str(
-        &Field::new(&step_id, "effective", "Wirksam ab")
-            .error(v.error("effective"))
-            .input("date", &v.get("effective", &visit.today.to_string()), ""),
-    );
-    html.push_str(
-        &Field::new(&step_id, "note", "Bemerkung")
-            .error(v.error("note"))
-            .input("text", &v.get("note", ""), " maxlength=\"1000\""),
-    );
-    html.push_str("<button type=\"submit\">Schritt melden</button>\n</form>\n");
-    let withdraw_id = format!("zurueckziehen-{}", adoption.service);
-    let w = Values::of(&withdraw_id, attempt);
-    html.push_str(&format!(
-        "<form method=\"post\" action=\"/kommune/zurueckziehen\" aria-label=\"Einführung zurückziehen: {}\">\n{}{keys}<button type=\"submit\" class=\"zweit\">Einführung zurückziehen</button>\n</form>\n",
-        escape(title),
-        w.summary()
-    ));
-    html
-}
-
-fn available_html(gemeinde: &GemeindeView) -> String {
-    let mut html = String::from(
-        "<section aria-labelledby=\"verfuegbar\">\n<h2 id=\"verfuegbar\">Verfügbare Leistungen</h2>\n",
-    );
-    if gemeinde.available.is_empty() {
-        html.push_str("<p>Keine.</p>\n</section>\n");
-        return html;
-    }
-    html.push_str("<table>\n<caption>Leistungen, die die Gemeinde einführen kann</caption>\n<thead><tr><th scope=\"col\">Leistung</th>\
-        <th scope=\"col\">Ihr Land</th><th scope=\"col\">Ihre Einführung</th></tr></thead>\n<tbody>\n");
-    for (id, title, joined) in &gemeinde.available {
-        let land = if *joined {
-            "nimmt teil"
-        } else {
-            "Ihr Land ist noch nicht beigetreten"
-        };
-        let stage = gemeinde
+fn available_html(gemeinde: &GemeindeView) -> Markup {
+    let stage = |id: &ServiceId| {
+        gemeinde
             .adoptions
             .iter()
             .find(|a| a.service == *id)
-            .map_or("–", |a| a.stage.label_de());
-        html.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td>{land}</td><td>{stage}</td></tr>\n",
-            service_link(id, title)
-        ));
-    }
-    html.push_str("</tbody>\n</table>\n</section>\n");
-    html
-}
-
-fn request_form(visit: &Visit, gemeinde: &GemeindeView, attempt: Option<&Attempt>) -> String {
-    let f = "beantragen";
-    let v = Values::of(f, attempt);
-    let running = |id: &ServiceId| {
-        gemeinde
-            .adoptions
-            .iter()
-            .any(|a| a.service == *id && a.stage != AdoptionStage::Withdrawn)
+            .map_or("–", |a| a.stage.label_de())
     };
-    let mut choices = vec![(String::new(), "– bitte wählen –".to_owned())];
-    choices.extend(
-        gemeinde
-            .available
-            .iter()
-            .filter(|(id, _, _)| !running(id))
-            .map(|(id, title, joined)| {
-                let suffix = if *joined {
-                    ""
-                } else {
-                    " – Ihr Land ist noch nicht beigetreten"
-                };
-                (id.to_string(), format!("{title}{suffix}"))
-            }),
-    );
-    let mut html = format!(
-        "<section aria-labelledby=\"beantragen-titel\">\n<h2 id=\"beantragen-titel\">Einführung beantragen</h2>\n\
-         <form class=\"block\" method=\"post\" action=\"/kommune/beantragen\">\n{}{}{}",
-        v.summary(),
-        forms::hidden_fields(visit),
-        hidden("ags", &gemeinde.ags.to_string())
-    );
-    html.push_str(
-        &Field::new(f, "service", "Leistung")
-            .required()
-            .error(v.error("service"))
-            .select(&choices, &v.get("service", "")),
-    );
-    html.push_str(
-        &Field::new(f, "effective", "Beantragt am")
-            .hint("leer: heute")
-            .error(v.error("effective"))
-            .input("date", &v.get("effective", &visit.today.to_string()), ""),
-    );
-    html.push_str(
-        &Field::new(f, "note", "Bemerkung")
-            .hint("optional")
-            .error(v.error("note"))
-            .input("text", &v.get("note", ""), " maxlength=\"1000\""),
-    );
-    html.push_str("<button type=\"submit\">Einführung beantragen</button>\n</form>\n</section>\n");
-    html
+    section("verfuegbar", "Verfügbare Leistungen").with(html! {
+        @if gemeinde.available.is_empty() {
+            p { "Keine." }
+        } @else {
+            table {
+                caption { "Leistungen, die die Gemeinde einführen kann" }
+                (head(&[Text("Leistung"), Text("Ihr Land"), Text("Ihre Einführung")]))
+                tbody {
+                    @for (id, title, joined) in &gemeinde.available {
+                        tr {
+                            th scope="row" { (service_link(id, title)) }
+                            td { @if *joined { "nimmt teil" } @else { "Ihr Land ist noch nicht beigetreten" } }
+                            td { (stage(id)) }
+                        }
+                    }
+                }
+            }
+        }
+    })
 }
 
 /// The command an adoption form describes, and its notice code.

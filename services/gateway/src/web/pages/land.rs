@@ -9,10 +9,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::views::{LandCostsView, LandView, ServiceSummary};
 use efa_proto::{Actor, LandCode, QueryKind, QueryReply};
+use maud::{Markup, html};
 
 use super::super::forms::Attempt;
 use super::super::layout::{Nav, Notice, Page};
-use super::super::markup::{Field, date_de, escape, euro, land_de, thousands};
+use super::super::markup::Col::{Num, Text};
+use super::super::markup::{Field, date_de, euro, head, land_de, section, thousands};
 use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
@@ -26,19 +28,13 @@ const ROWS: u32 = 200;
 
 /// `GET /laender`.
 pub async fn list(visit: Visit) -> Response {
-    let mut body = String::from(
-        "<p>Die Seiten der Länder: was sie federführend anbieten, wo sie beigetreten sind und was sie zahlen.</p>\n<ul>\n",
-    );
-    for land in LandCode::all() {
-        body.push_str(&format!(
-            "<li><a href=\"/laender/{land}\">{}</a></li>\n",
-            escape(land.name())
-        ));
-    }
-    body.push_str("</ul>\n");
-    if matches!(visit.actor(), Some(Actor::Land(_))) {
-        body.push_str("<p><a href=\"/land\">Zur Seite Ihres Landes mit den Formularen</a></p>\n");
-    }
+    let body = html! {
+        p { "Die Seiten der Länder: was sie federführend anbieten, wo sie beigetreten sind und was sie zahlen." }
+        ul { @for land in LandCode::all() { li { a href={ "/laender/" (land) } { (land.name()) } } } }
+        @if matches!(visit.actor(), Some(Actor::Land(_))) {
+            p { a href="/land" { "Zur Seite Ihres Landes mit den Formularen" } }
+        }
+    };
     visit.page(StatusCode::OK, Page::new("Länder", Nav::Laender, body))
 }
 
@@ -50,10 +46,13 @@ pub async fn public(
     params: Params,
 ) -> Response {
     let Ok(land) = LandCode::parse(&code) else {
-        let body = "<p>Diesen Ländercode gibt es nicht (01 bis 16).</p>\n<p><a href=\"/laender\">Zur Liste der Länder</a></p>\n";
+        let body = html! {
+            p { "Diesen Ländercode gibt es nicht (01 bis 16)." }
+            p { a href="/laender" { "Zur Liste der Länder" } }
+        };
         return visit.page(
             StatusCode::NOT_FOUND,
-            Page::new("Land nicht gefunden", Nav::Laender, body.to_owned()),
+            Page::new("Land nicht gefunden", Nav::Laender, body),
         );
     };
     render(&state, &visit, land, &params, false, None).await
@@ -64,11 +63,15 @@ pub async fn own(State(state): State<AppState>, visit: Visit, params: Params) ->
     match visit.actor() {
         Some(Actor::Land(land)) => render(&state, &visit, *land, &params, true, None).await,
         Some(_) => {
-            let body = "<p>Diese Seite ist für angemeldete Länder. Die öffentlichen Länderseiten finden Sie unter \
-                        <a href=\"/laender\">Länder</a>.</p>\n";
+            let body = html! {
+                p {
+                    "Diese Seite ist für angemeldete Länder. Die öffentlichen Länderseiten finden Sie unter "
+                    a href="/laender" { "Länder" } "."
+                }
+            };
             visit.page(
                 StatusCode::FORBIDDEN,
-                Page::new("Mein Land", Nav::Laender, body.to_owned()),
+                Page::new("Mein Land", Nav::Laender, body),
             )
         }
         None => visit.redirect("/anmelden?weiter=/land", Vec::new()),
@@ -114,26 +117,10 @@ pub async fn render(
     let data = match load(state, min_seq, land, (as_of, number), year).await {
         Ok(data) => data,
         Err(message) => {
-            let page = Page::new(title, Nav::Laender, String::new())
-                .with_notice(Some(Notice::Error(message)));
+            let page = Page::new(title, Nav::Laender, "").with_notice(Some(Notice::Error(message)));
             return visit.page(StatusCode::SERVICE_UNAVAILABLE, page);
         }
     };
-    let mut body = format!(
-        "<p>{} Leistungen federführend, {} beigetreten. Registrierte Kommunen: {}, davon mit mindestens einer Leistung in Betrieb: {} (Stand {}).</p>\n",
-        data.leads_total,
-        if data.more {
-            data.joined_total as usize
-        } else {
-            data.view.joined.iter().filter(|p| p.left.is_none()).count()
-        },
-        thousands(u64::from(data.view.municipalities_registered)),
-        thousands(u64::from(data.view.municipalities_live_any)),
-        date_de(data.view.as_of)
-    );
-    if !with_forms && visit.actor() == Some(&Actor::Land(land)) {
-        body.push_str("<p class=\"hinweis info\"><a href=\"/land\">Zu Ihrer Seite mit den Formularen</a></p>\n");
-    }
     let path = if with_forms {
         "/land".to_owned()
     } else {
@@ -143,19 +130,16 @@ pub async fn render(
         ("stichtag", params.get("stichtag")),
         ("jahr", params.get("jahr")),
     ];
-    let nav = paging::nav(&path, &pairs, "seite", number, data.more);
-    body.push_str(&leads_html(&data));
-    body.push_str(&joined_html(&data));
-    body.push_str(&costs_html(land, &data, with_forms));
-    body.push_str(&nav);
-    if with_forms {
-        body.push_str(&super::land_forms::forms(
-            visit,
-            land,
-            &data,
-            attempt.map(|(a, _)| a),
-        ));
+    let body = LandPage {
+        land,
+        data: &data,
+        with_forms,
+        is_visitor: visit.actor() == Some(&Actor::Land(land)),
     }
+    .render(
+        paging::nav(&path, &pairs, "seite", number, data.more),
+        with_forms.then(|| super::land_forms::forms(visit, land, &data, attempt.map(|(a, _)| a))),
+    );
     let notice = match attempt {
         Some((attempt, _)) => Some(Notice::Error(format!(
             "Nicht angenommen: {}",
@@ -211,106 +195,158 @@ async fn load(
     })
 }
 
-fn leads_html(data: &LandData) -> String {
-    let mut html = String::from(
-        "<section aria-labelledby=\"fuehrt\">\n<h2 id=\"fuehrt\">Federführend angebotene Leistungen</h2>\n",
-    );
-    if data.view.leads.is_empty() {
-        html.push_str("<p>Keine.</p>\n</section>\n");
-        return html;
-    }
-    html.push_str("<table>\n<caption>Leistungen, die das Land baut und anbietet</caption>\n<thead><tr><th scope=\"col\">Leistung</th>\
-        <th scope=\"col\">Status</th><th scope=\"col\" class=\"zahl\">Reifegrad</th><th scope=\"col\" class=\"zahl\">Beteiligte Länder</th>\
-        <th scope=\"col\" class=\"zahl\">Kommunen in Betrieb</th></tr></thead>\n<tbody>\n");
-    for id in &data.view.leads {
-        let summary = data.services.iter().find(|s| s.service.id == *id);
-        let (status, level, lands, live) = summary.map_or(("–", String::new(), 0, 0), |s| {
-            (
-                s.service.status.label_de(),
-                s.service.reifegrad.get().to_string(),
-                s.lands.len(),
-                s.adoptions[3],
-            )
-        });
-        html.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td></tr>\n",
-            service_link(id, &title_of(&data.services, id)), escape(status), level, lands, live
-        ));
-    }
-    html.push_str("</tbody>\n</table>\n</section>\n");
-    html
+/// What a Land's page shows.
+struct LandPage<'a> {
+    land: LandCode,
+    data: &'a LandData,
+    /// The logged-in Land's own page (with forms), or the public one.
+    with_forms: bool,
+    /// Whether the visitor is this Land.
+    is_visitor: bool,
 }
 
-fn joined_html(data: &LandData) -> String {
-    let mut html = String::from(
-        "<section aria-labelledby=\"beigetreten\">\n<h2 id=\"beigetreten\">Beigetretene Leistungen</h2>\n",
-    );
-    if data.view.joined.is_empty() {
-        html.push_str("<p>Keine.</p>\n</section>\n");
-        return html;
+impl LandPage<'_> {
+    fn render(&self, nav: Markup, forms: Option<Markup>) -> Markup {
+        let data = self.data;
+        let joined = if data.more {
+            data.joined_total as usize
+        } else {
+            data.view.joined.iter().filter(|p| p.left.is_none()).count()
+        };
+        html! {
+            p {
+                (data.leads_total) " Leistungen federführend, " (joined) " beigetreten. Registrierte Kommunen: "
+                (thousands(u64::from(data.view.municipalities_registered)))
+                ", davon mit mindestens einer Leistung in Betrieb: "
+                (thousands(u64::from(data.view.municipalities_live_any))) " (Stand " (date_de(data.view.as_of)) ")."
+            }
+            @if !self.with_forms && self.is_visitor {
+                p.hinweis.info { a href="/land" { "Zu Ihrer Seite mit den Formularen" } }
+            }
+            (leads_html(data))
+            (joined_html(data))
+            (costs_html(self.land, data, self.with_forms))
+            (nav)
+            @if let Some(forms) = forms { (forms) }
+        }
     }
-    html.push_str("<table>\n<caption>Leistungen anderer Länder, denen das Land beigetreten ist</caption>\n<thead><tr>\
-        <th scope=\"col\">Leistung</th><th scope=\"col\">Federführend</th><th scope=\"col\">Beitritt</th><th scope=\"col\">Austritt</th></tr></thead>\n<tbody>\n");
-    for p in &data.view.joined {
-        html.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            service_link(&p.service, &p.title),
-            escape(p.lead.name()),
-            date_de(p.joined),
-            p.left.map_or_else(|| "–".to_owned(), date_de)
-        ));
-    }
-    html.push_str("</tbody>\n</table>\n</section>\n");
-    html
 }
 
-fn costs_html(land: LandCode, data: &LandData, own: bool) -> String {
+fn leads_html(data: &LandData) -> Markup {
+    section("fuehrt", "Federführend angebotene Leistungen").with(html! {
+        @if data.view.leads.is_empty() {
+            p { "Keine." }
+        } @else {
+            table {
+                caption { "Leistungen, die das Land baut und anbietet" }
+                (head(&[
+                    Text("Leistung"), Text("Status"), Num("Reifegrad"),
+                    Num("Beteiligte Länder"), Num("Kommunen in Betrieb"),
+                ]))
+                tbody {
+                    @for id in &data.view.leads {
+                        @let summary = data.services.iter().find(|s| s.service.id == *id);
+                        tr {
+                            th scope="row" { (service_link(id, &title_of(&data.services, id))) }
+                            @match summary {
+                                Some(s) => {
+                                    td { (s.service.status.label_de()) }
+                                    td.zahl { (s.service.reifegrad.get()) }
+                                    td.zahl { (s.lands.len()) }
+                                    td.zahl { (s.adoptions[3]) }
+                                }
+                                None => { td { "–" } td.zahl {} td.zahl { "0" } td.zahl { "0" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+fn joined_html(data: &LandData) -> Markup {
+    section("beigetreten", "Beigetretene Leistungen").with(html! {
+        @if data.view.joined.is_empty() {
+            p { "Keine." }
+        } @else {
+            table {
+                caption { "Leistungen anderer Länder, denen das Land beigetreten ist" }
+                (head(&[
+                    Text("Leistung"), Text("Federführend"), Text("Beitritt"), Text("Austritt"),
+                ]))
+                tbody {
+                    @for p in &data.view.joined {
+                        tr {
+                            th scope="row" { (service_link(&p.service, &p.title)) }
+                            td { (p.lead.name()) } td { (date_de(p.joined)) }
+                            td { (p.left.map_or_else(|| "–".to_owned(), date_de)) }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+fn costs_html(land: LandCode, data: &LandData, own: bool) -> Markup {
     let action = if own {
         "/land".to_owned()
     } else {
         format!("/laender/{land}")
     };
-    let mut html = format!(
-        "<section aria-labelledby=\"zahlt\">\n<h2 id=\"zahlt\">Kostenanteile {} im Jahr {}</h2>\n\
-         <form class=\"zeile\" method=\"get\" action=\"{action}#zahlt\">\n{}<button type=\"submit\">Jahr anzeigen</button>\n</form>\n",
-        escape(land.name()),
-        data.year,
-        Field::new("zahlt", "jahr", "Kostenjahr").input(
-            "number",
-            &data.year.to_string(),
-            " min=\"1900\" max=\"2200\""
-        )
-    );
     let this_year = data.year;
-    let links: Vec<String> = (this_year.saturating_sub(5)..this_year.saturating_add(1))
-        .filter(|year| *year != this_year)
-        .map(|year| format!("<a href=\"{action}?jahr={year}#zahlt\">{year}</a>"))
-        .collect();
-    html.push_str(&format!("<p>Andere Jahre: {}</p>\n", links.join(" · ")));
-    html.push_str(&format!(
-        "<p><a href=\"/laender/{land}/kostenaufstellung?jahr={this_year}\">Kostenaufstellung {this_year} \
-         (druckbar, als CSV und JSON)</a></p>\n"
-    ));
-    let Some(costs) = data.costs.as_ref().filter(|c| !c.lines.is_empty()) else {
-        html.push_str("<p>Für dieses Jahr fallen keine Kostenanteile an.</p>\n</section>\n");
-        return html;
-    };
-    html.push_str("<p class=\"hilfe\">Je Leistung: der Anteil an den Kosten des Jahres nach dem Kostenmodell der Leistung, \
-        mit Gewicht (z. B. Königsteiner Schlüssel in 1/100.000 %), Tagen der Teilnahme und dem exakten Anteil vor der Rundung auf Cent.</p>\n");
-    html.push_str(&format!("<table>\n<caption>Was {} {} zahlt und warum</caption>\n<thead><tr><th scope=\"col\">Leistung</th>\
-        <th scope=\"col\" class=\"zahl\">Kosten der Leistung</th><th scope=\"col\" class=\"zahl\">Gewicht</th><th scope=\"col\" class=\"zahl\">Tage</th>\
-        <th scope=\"col\">Anteil exakt</th><th scope=\"col\" class=\"zahl\">Betrag</th></tr></thead>\n<tbody>\n", escape(&land_de(land)), costs.year));
-    for line in &costs.lines {
-        html.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td>\
-             <td><code>{}/{}</code></td><td class=\"zahl\">{}</td></tr>\n",
-            service_link(&line.service, &line.title), euro(line.service_total), thousands(line.share.weight), line.share.days,
-            escape(&line.share.fraction.numerator), escape(&line.share.fraction.denominator), euro(line.share.cents)
-        ));
-    }
-    html.push_str(&format!(
-        "</tbody>\n<tfoot><tr><th scope=\"row\" colspan=\"5\">Summe</th><td class=\"zahl\">{}</td></tr></tfoot>\n</table>\n</section>\n",
-        euro(costs.total)
-    ));
-    html
+    let others = (this_year.saturating_sub(5)..this_year.saturating_add(1))
+        .filter(|year| *year != this_year);
+    section("zahlt", format!("Kostenanteile {} im Jahr {this_year}", land.name())).with(html! {
+        form.zeile method="get" action={ (action) "#zahlt" } {
+            (Field::new("zahlt", "jahr", "Kostenjahr")
+                .min(1900)
+                .max(2200)
+                .control("number", &this_year.to_string()))
+            button type="submit" { "Jahr anzeigen" }
+        }
+        p {
+            "Andere Jahre: "
+            @for (i, year) in others.enumerate() {
+                @if i > 0 { " · " }
+                a href={ (action) "?jahr=" (year) "#zahlt" } { (year) }
+            }
+        }
+        p {
+            a href={ "/laender/" (land) "/kostenaufstellung?jahr=" (this_year) } {
+                "Kostenaufstellung " (this_year) " (druckbar, als CSV und JSON)"
+            }
+        }
+        @match data.costs.as_ref().filter(|c| !c.lines.is_empty()) {
+            None => p { "Für dieses Jahr fallen keine Kostenanteile an." },
+            Some(costs) => {
+                p.hilfe {
+                    "Je Leistung: der Anteil an den Kosten des Jahres nach dem Kostenmodell der Leistung, \
+                     mit Gewicht (z. B. Königsteiner Schlüssel in 1/100.000 %), Tagen der Teilnahme und dem exakten \
+                     Anteil vor der Rundung auf Cent."
+                }
+                table {
+                    caption { "Was " (land_de(land)) " " (costs.year) " zahlt und warum" }
+                    (head(&[
+                        Text("Leistung"), Num("Kosten der Leistung"), Num("Gewicht"),
+                        Num("Tage"), Text("Anteil exakt"), Num("Betrag"),
+                    ]))
+                    tbody {
+                        @for line in &costs.lines {
+                            tr {
+                                th scope="row" { (service_link(&line.service, &line.title)) }
+                                td.zahl { (euro(line.service_total)) }
+                                td.zahl { (thousands(line.share.weight)) }
+                                td.zahl { (line.share.days) }
+                                td { code { (line.share.fraction.numerator) "/" (line.share.fraction.denominator) } }
+                                td.zahl { (euro(line.share.cents)) }
+                            }
+                        }
+                    }
+                    tfoot { tr { th scope="row" colspan="5" { "Summe" } td.zahl { (euro(costs.total)) } } }
+                }
+            }
+        }
+    })
 }

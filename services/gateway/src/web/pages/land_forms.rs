@@ -12,11 +12,12 @@ use axum::response::Response;
 use efa_proto::{
     Actor, Channel, Command, CostCategory, LandCode, Rejection, ServiceId, ServiceStatus,
 };
+use maud::{Markup, html};
 use serde_json::{Value, json};
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Page};
-use super::super::markup::{Field, escape};
+use super::super::markup::{Field, from_forms, section};
 use super::super::notice;
 use super::super::params::Params;
 use super::super::visit::Visit;
@@ -57,7 +58,6 @@ pub fn levels() -> Vec<(String, String)> {
     (0..=4).map(|l| (l.to_string(), l.to_string())).collect()
 }
 
-/// The forms section of the Land page.
 /// The services a Land's forms offer: those it leads, those it joined
 /// (and has not left), those it could join.
 struct Choices {
@@ -101,7 +101,7 @@ fn choices(land: LandCode, data: &LandData) -> Choices {
 }
 
 /// The forms section of the Land page.
-pub fn forms(visit: &Visit, land: LandCode, data: &LandData, attempt: Option<&Attempt>) -> String {
+pub fn forms(visit: &Visit, land: LandCode, data: &LandData, attempt: Option<&Attempt>) -> Markup {
     let Choices {
         led,
         joined,
@@ -109,104 +109,83 @@ pub fn forms(visit: &Visit, land: LandCode, data: &LandData, attempt: Option<&At
     } = choices(land, data);
     let today = visit.today.to_string();
     let of = |form: &str| Values::of(form, attempt);
-    let parts = [
-        announce_form(visit, &today, of("ankuendigen")),
-        cost_form(visit, &led, &today, data.year, of("kosten")),
-        status_form(visit, &led, &today, of("status")),
-        reifegrad_form(visit, &led, &today, of("reifegrad")),
-        membership_form(
-            visit,
-            "beitritt",
-            "Beitritt erklären",
-            &joinable,
-            &today,
-            of("beitritt"),
-        ),
-        membership_form(
-            visit,
-            "austritt",
-            "Austritt erklären",
-            &joined,
-            &today,
-            of("austritt"),
-        ),
-    ];
-    format!(
-        "<section aria-labelledby=\"formulare\">\n<h2 id=\"formulare\">Melden und ändern</h2>\n\
-         <div class=\"formulare\">\n{}</div>\n</section>\n",
-        parts.concat()
-    )
+    section("formulare", "Melden und ändern").with(html! {
+        div.formulare {
+            (announce_form(visit, &today, of("ankuendigen")))
+            (cost_form(visit, &led, &today, data.year, of("kosten")))
+            (status_form(visit, &led, &today, of("status")))
+            (reifegrad_form(visit, &led, &today, of("reifegrad")))
+            (membership_form(visit, "beitritt", "Beitritt erklären", &joinable, &today, of("beitritt")))
+            (membership_form(visit, "austritt", "Austritt erklären", &joined, &today, of("austritt")))
+        }
+    })
 }
 
-fn open(visit: &Visit, id: &str, title: &str, values: Values<'_>) -> String {
-    format!(
-        "<form class=\"block\" method=\"post\" action=\"/land/{id}\" aria-labelledby=\"{id}-titel\">\n<h3 id=\"{id}-titel\">{title}</h3>\n{}{}",
-        values.summary(),
-        forms::hidden_fields(visit)
-    )
+/// One form: its heading, the refusal if it was refused, the hidden
+/// fields, then `fields`.
+fn form_block(visit: &Visit, id: &str, title: &str, values: Values<'_>, fields: Markup) -> Markup {
+    html! {
+        form.block method="post" action={ "/land/" (id) } aria-labelledby={ (id) "-titel" } {
+            h3 id={ (id) "-titel" } { (title) }
+            (from_forms(values.summary()))
+            (from_forms(forms::hidden_fields(visit)))
+            (fields)
+        }
+    }
 }
 
-fn service_choice(form: &str, services: &[(String, String)], values: Values<'_>) -> String {
+fn service_choice(form: &str, services: &[(String, String)], values: Values<'_>) -> Markup {
     let mut choices = vec![(String::new(), "– bitte wählen –".to_owned())];
     choices.extend(services.iter().cloned());
     Field::new(form, "service", "Leistung")
         .required()
         .error(values.error("service"))
-        .select(&choices, &values.get("service", ""))
+        .choice(&choices, &values.get("service", ""))
 }
 
-fn effective(form: &str, today: &str, values: Values<'_>) -> String {
+fn effective(form: &str, today: &str, values: Values<'_>) -> Markup {
     Field::new(form, "effective", "Wirksam ab")
         .hint("Tag, an dem die Änderung gilt; leer: heute")
         .error(values.error("effective"))
-        .input("date", &values.get("effective", today), "")
+        .control("date", &values.get("effective", today))
 }
 
-fn announce_form(visit: &Visit, today: &str, v: Values<'_>) -> String {
+fn announce_form(visit: &Visit, today: &str, v: Values<'_>) -> Markup {
     let f = "ankuendigen";
-    let models = items(&MODELS);
-    let parts = [
-        open(visit, f, "Leistung ankündigen", v),
-        v.required_text(f, "title", "Titel", ""),
-        v.text(
+    let fields = html! {
+        (from_forms(v.required_text(f, "title", "Titel", "")))
+        (from_forms(v.text(
             f,
             "id",
             "Kennung",
             "",
             Some("optional; sonst aus dem Titel gebildet, z. B. elterngeld-digital"),
-        ),
-        v.required_text(f, "themenfeld", "Themenfeld", ""),
-        v.required_text(f, "provider", "Anbieter", ""),
-        v.select(
-            f,
-            "channel",
-            "Bezugsweg",
-            &channels(),
-            "efa-marktplatz",
-            None,
-        ),
-        v.select(
+        )))
+        (from_forms(v.required_text(f, "themenfeld", "Themenfeld", "")))
+        (from_forms(v.required_text(f, "provider", "Anbieter", "")))
+        (from_forms(v.select(f, "channel", "Bezugsweg", &channels(), "efa-marktplatz", None)))
+        (from_forms(v.select(
             f,
             "cost_model_kind",
             "Kostenmodell",
-            &models,
+            &items(&MODELS),
             "koenigsteiner-schluessel",
             Some("feste Anteile nur über die API"),
-        ),
-        v.text(
+        )))
+        (from_forms(v.text(
             f,
             "cost_model_year",
             "Schlüsseljahr",
             "",
             Some("nur beim Königsteiner Schlüssel, z. B. 2016; leer: Jahr der Kosten"),
-        ),
-        v.select(f, "status", "Status", &statuses(false), "planned", None),
-        v.select(f, "reifegrad", "Reifegrad", &levels(), "0", None),
-        v.text(f, "ozg_id", "OZG-ID", "", Some("optional")),
-        effective(f, today, v),
-        "<button type=\"submit\">Leistung ankündigen</button>\n</form>\n".to_owned(),
-    ];
-    parts.concat()
+        )))
+        (from_forms(v.select(f, "status", "Status", &statuses(false), "planned", None)))
+        (from_forms(v.select(f, "reifegrad", "Reifegrad", &levels(), "0", None)))
+        (from_forms(v.text(f, "ozg_id", "OZG-ID", "", Some("optional"))))
+        (effective(f, today, v))
+        button type="submit" { "Leistung ankündigen" }
+    };
+    form_block(visit, f, "Leistung ankündigen", v, fields)
 }
 
 fn cost_form(
@@ -215,73 +194,57 @@ fn cost_form(
     today: &str,
     year: u16,
     v: Values<'_>,
-) -> String {
+) -> Markup {
     let f = "kosten";
     let categories = items(&[
         (CostCategory::Development.key(), "Entwicklung"),
         (CostCategory::Operation.key(), "Betrieb"),
     ]);
-    let mut html = open(visit, f, "Kosten melden", v);
-    html.push_str(&service_choice(f, led, v));
-    html.push_str(
-        &Field::new(f, "year", "Kostenjahr")
-            .required()
-            .error(v.error("year"))
-            .input(
-                "number",
-                &v.get("year", &year.to_string()),
-                " min=\"1900\" max=\"2200\"",
-            ),
-    );
-    html.push_str(
-        &Field::new(f, "category", "Kategorie")
+    let fields = html! {
+        (service_choice(f, led, v))
+        (Field::new(f, "year", "Kostenjahr").required().error(v.error("year")).min(1900).max(2200)
+            .control("number", &v.get("year", &year.to_string())))
+        (Field::new(f, "category", "Kategorie")
             .error(v.error("category"))
-            .select(&categories, &v.get("category", "operation")),
-    );
-    html.push_str(
-        &Field::new(f, "amount", "Betrag in Euro")
+            .choice(&categories, &v.get("category", "operation")))
+        (Field::new(f, "amount", "Betrag in Euro")
             .hint("mit Dezimalkomma, z. B. 12.500,00")
             .required()
             .error(v.error("amount"))
-            .input("text", &v.get("amount", ""), " inputmode=\"decimal\""),
-    );
-    html.push_str(
-        &Field::new(f, "note", "Bemerkung")
-            .hint("optional")
-            .error(v.error("note"))
-            .input("text", &v.get("note", ""), " maxlength=\"1000\""),
-    );
-    html.push_str(&effective(f, today, v));
-    html.push_str("<button type=\"submit\">Kosten melden</button>\n</form>\n");
-    html
+            .inputmode("decimal")
+            .control("text", &v.get("amount", "")))
+        (Field::new(f, "note", "Bemerkung").hint("optional").error(v.error("note")).maxlength(1000)
+            .control("text", &v.get("note", "")))
+        (effective(f, today, v))
+        button type="submit" { "Kosten melden" }
+    };
+    form_block(visit, f, "Kosten melden", v, fields)
 }
 
-fn status_form(visit: &Visit, led: &[(String, String)], today: &str, v: Values<'_>) -> String {
+fn status_form(visit: &Visit, led: &[(String, String)], today: &str, v: Values<'_>) -> Markup {
     let f = "status";
-    let mut html = open(visit, f, "Status ändern", v);
-    html.push_str(&service_choice(f, led, v));
-    html.push_str(
-        &Field::new(f, "status", "Neuer Status")
+    let fields = html! {
+        (service_choice(f, led, v))
+        (Field::new(f, "status", "Neuer Status")
             .error(v.error("status"))
-            .select(&statuses(false), &v.get("status", "available")),
-    );
-    html.push_str(&effective(f, today, v));
-    html.push_str("<button type=\"submit\">Status ändern</button>\n</form>\n");
-    html
+            .choice(&statuses(false), &v.get("status", "available")))
+        (effective(f, today, v))
+        button type="submit" { "Status ändern" }
+    };
+    form_block(visit, f, "Status ändern", v, fields)
 }
 
-fn reifegrad_form(visit: &Visit, led: &[(String, String)], today: &str, v: Values<'_>) -> String {
+fn reifegrad_form(visit: &Visit, led: &[(String, String)], today: &str, v: Values<'_>) -> Markup {
     let f = "reifegrad";
-    let mut html = open(visit, f, "Reifegrad erfassen", v);
-    html.push_str(&service_choice(f, led, v));
-    html.push_str(
-        &Field::new(f, "reifegrad", "Reifegrad")
+    let fields = html! {
+        (service_choice(f, led, v))
+        (Field::new(f, "reifegrad", "Reifegrad")
             .error(v.error("reifegrad"))
-            .select(&levels(), &v.get("reifegrad", "3")),
-    );
-    html.push_str(&effective(f, today, v));
-    html.push_str("<button type=\"submit\">Reifegrad erfassen</button>\n</form>\n");
-    html
+            .choice(&levels(), &v.get("reifegrad", "3")))
+        (effective(f, today, v))
+        button type="submit" { "Reifegrad erfassen" }
+    };
+    form_block(visit, f, "Reifegrad erfassen", v, fields)
 }
 
 fn membership_form(
@@ -291,19 +254,17 @@ fn membership_form(
     services: &[(String, String)],
     today: &str,
     v: Values<'_>,
-) -> String {
-    let mut html = open(visit, f, title, v);
-    if services.is_empty() {
-        html.push_str("<p>Keine Leistung zur Auswahl.</p>\n</form>\n");
-        return html;
-    }
-    html.push_str(&service_choice(f, services, v));
-    html.push_str(&effective(f, today, v));
-    html.push_str(&format!(
-        "<button type=\"submit\">{}</button>\n</form>\n",
-        escape(title)
-    ));
-    html
+) -> Markup {
+    let fields = html! {
+        @if services.is_empty() {
+            p { "Keine Leistung zur Auswahl." }
+        } @else {
+            (service_choice(f, services, v))
+            (effective(f, today, v))
+            button type="submit" { (title) }
+        }
+    };
+    form_block(visit, f, title, v, fields)
 }
 
 /// Normalises a German euro amount for the API's parser: spaces and the
@@ -443,10 +404,7 @@ pub async fn submit(
         Err(failure) => return refused(&state, &visit, &action, form, failure).await,
     };
     let Actor::Land(land) = actor else {
-        let body = format!(
-            "<p>{}</p>\n",
-            escape(efa_proto::ForbiddenReason::LandOnly.message_de())
-        );
+        let body = html! { p { (efa_proto::ForbiddenReason::LandOnly.message_de()) } };
         return visit.page(
             StatusCode::FORBIDDEN,
             Page::new("Nicht erlaubt", Nav::Laender, body),
@@ -484,10 +442,10 @@ async fn refused(
     failure: Failure,
 ) -> Response {
     let Some(Actor::Land(land)) = visit.actor().cloned() else {
-        let body = format!(
-            "<p>{}</p>\n<p><a href=\"/anmelden\">Anmelden</a></p>\n",
-            escape(&failure.message)
-        );
+        let body = html! {
+            p { (failure.message) }
+            p { a href="/anmelden" { "Anmelden" } }
+        };
         return visit.page(
             failure.status,
             Page::new("Nicht angenommen", Nav::Laender, body),

@@ -10,10 +10,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::Actor;
+use maud::html;
 
 use super::super::forms::FormData;
 use super::super::layout::{Nav, Notice, Page};
-use super::super::markup::{Field, hidden};
+use super::super::markup::{Field, hidden_input};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::super::{cookies, csrf, session};
@@ -26,29 +27,27 @@ pub async fn show(State(_state): State<AppState>, visit: Visit, params: Params) 
 }
 
 fn render(visit: &Visit, status: StatusCode, next: &str, notice: Option<Notice>) -> Response {
-    let mut body = String::from(
-        "<p>Melden Sie sich mit Ihrem Zugangstoken an. Es ist dasselbe Token, mit dem Fachverfahren \
-         die API nutzen; die Registeradministration stellt es aus.</p>\n",
-    );
-    if let Some(who) = &visit.who {
-        body.push_str(&format!(
-            "<p class=\"hinweis info\">Sie sind bereits angemeldet als {} ({}).</p>\n",
-            super::super::markup::escape(&who.name),
-            super::super::markup::escape(&who.role_de())
-        ));
-    }
-    body.push_str("<form class=\"block\" method=\"post\" action=\"/anmelden\">\n");
-    body.push_str(&visit.csrf_field());
-    body.push_str(&hidden("weiter", safe_next(next).unwrap_or_default()));
     let error = matches!(notice, Some(Notice::Error(_))).then_some("Bitte prüfen Sie das Token.");
-    body.push_str(
-        &Field::new("anmelden", "token", "Zugangstoken")
-            .hint("Beginnt mit „efa_“. Für die Demo stehen die Tokens in data/demo-zugaenge.txt.")
-            .error(error)
-            .required()
-            .input("password", "", " autocomplete=\"off\" spellcheck=\"false\""),
-    );
-    body.push_str("<button type=\"submit\">Anmelden</button>\n</form>\n");
+    let body = html! {
+        p {
+            "Melden Sie sich mit Ihrem Zugangstoken an. Es ist dasselbe Token, mit dem Fachverfahren \
+             die API nutzen; die Registeradministration stellt es aus."
+        }
+        @if let Some(who) = &visit.who {
+            p.hinweis.info { "Sie sind bereits angemeldet als " (who.name) " (" (who.role_de()) ")." }
+        }
+        form.block method="post" action="/anmelden" {
+            (visit.csrf_input())
+            (hidden_input("weiter", safe_next(next).unwrap_or_default()))
+            (Field::new("anmelden", "token", "Zugangstoken")
+                .hint("Beginnt mit „efa_“. Für die Demo stehen die Tokens in data/demo-zugaenge.txt.")
+                .error(error)
+                .required()
+                .secret()
+                .control("password", ""))
+            button type="submit" { "Anmelden" }
+        }
+    };
     let page = Page::new("Anmelden", Nav::Anmelden, body).with_notice(notice);
     visit.page(status, page)
 }

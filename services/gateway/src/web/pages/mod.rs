@@ -43,10 +43,6 @@ pub fn title_of(services: &[ServiceSummary], id: &ServiceId) -> String {
 }
 
 /// A link to a service's page.
-pub fn service_link(id: &ServiceId, title: &str) -> String {
-    format!(
-        "<a href=\"/leistungen/{}\">{}</a>",
-        super::markup::encode(id.as_str()),
-        super::markup::escape(title)
-    )
+pub fn service_link(id: &ServiceId, title: &str) -> maud::Markup {
+    maud::html! { a href={ "/leistungen/" (super::markup::encode(id.as_str())) } { (title) } }
 }

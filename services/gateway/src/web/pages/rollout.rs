@@ -11,11 +11,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::views::{FunnelView, RolloutScope, RolloutView, ServiceSummary, StalledView};
 use efa_proto::{Actor, Date, LandCode, QueryKind, QueryReply, ServiceId};
+use maud::{Markup, html};
 
 use super::super::chart::funnel_svg;
 use super::super::heat;
 use super::super::layout::{Nav, Notice, Page};
-use super::super::markup::{Field, date_de, escape, land_items, query};
+use super::super::markup::Col::Text;
+use super::super::markup::{Field, date_de, head, land_items, query, section};
 use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
@@ -113,9 +115,9 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
     let services = all_services(&state, params.min_seq(), chosen.as_of)
         .await
         .unwrap_or_default();
-    let mut body = form(&chosen, &params, &services);
+    let form = form(&chosen, &params, &services);
     let Some(land) = chosen.land else {
-        body.push_str("<p role=\"status\">Bitte wählen Sie ein Land.</p>\n");
+        let body = html! { (form) p role="status" { "Bitte wählen Sie ein Land." } };
         return visit.page(
             StatusCode::OK,
             Page::new("Rollout-Monitor", Nav::Rollout, body).with_notice(notice),
@@ -124,42 +126,17 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
     let monitor = match load(&state, params.min_seq(), land, &chosen, services).await {
         Ok(monitor) => monitor,
         Err(message) => {
-            let page = Page::new("Rollout-Monitor", Nav::Rollout, body)
+            let page = Page::new("Rollout-Monitor", Nav::Rollout, form)
                 .with_notice(Some(Notice::Error(message)));
             return visit.page(StatusCode::SERVICE_UNAVAILABLE, page);
         }
     };
-    body.push_str(&format!(
-        "<p>Stand: {}.</p>\n",
-        date_de(monitor.rollout.as_of)
-    ));
-    let pairs = chosen.pairs();
-    body.push_str(&coverage_html(&monitor));
-    body.push_str(&paging::nav(
-        "/rollout",
-        &pairs,
-        "seite",
-        chosen.page,
-        monitor.rollout_more,
-    ));
-    body.push_str(&funnels_html(&monitor));
-    body.push_str(&stalled_html(&monitor, chosen.days));
-    body.push_str(&paging::nav(
-        "/rollout",
-        &pairs,
-        "seite_stillstand",
-        chosen.stalled_page,
-        monitor.stalled_more,
-    ));
-    body.push_str(&municipalities_html(&monitor));
-    body.push_str(&paging::nav(
-        "/rollout",
-        &pairs,
-        "seite",
-        chosen.page,
-        monitor.rollout_more,
-    ));
-    body.push_str(&csv_html(land, &chosen));
+    let body = MonitorPage {
+        chosen: &chosen,
+        land,
+        monitor: &monitor,
+    }
+    .render(form);
     let title = format!("Rollout-Monitor {}", land.name());
     // A list that could not be read makes the page an error page.
     let status = if monitor.stalled.is_some() {
@@ -171,6 +148,39 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
         status,
         Page::new(title, Nav::Rollout, body).with_notice(notice),
     )
+}
+
+/// What the monitor of one Land shows.
+struct MonitorPage<'a> {
+    chosen: &'a Chosen,
+    land: LandCode,
+    monitor: &'a Monitor,
+}
+
+impl MonitorPage<'_> {
+    fn render(&self, form: Markup) -> Markup {
+        let (chosen, monitor) = (self.chosen, self.monitor);
+        let pairs = chosen.pairs();
+        let rollout_nav = paging::nav(
+            "/rollout",
+            &pairs,
+            "seite",
+            chosen.page,
+            monitor.rollout_more,
+        );
+        html! {
+            (form)
+            p { "Stand: " (date_de(monitor.rollout.as_of)) "." }
+            (coverage_html(monitor))
+            (rollout_nav)
+            (funnels_html(monitor))
+            (stalled_html(monitor, chosen.days))
+            (paging::nav("/rollout", &pairs, "seite_stillstand", chosen.stalled_page, monitor.stalled_more))
+            (municipalities_html(monitor))
+            (rollout_nav)
+            (csv_html(self.land, chosen))
+        }
+    }
 }
 
 async fn load(
@@ -238,7 +248,7 @@ async fn load(
     })
 }
 
-fn form(chosen: &Chosen, params: &Params, services: &[ServiceSummary]) -> String {
+fn form(chosen: &Chosen, params: &Params, services: &[ServiceSummary]) -> Markup {
     let f = "monitor";
     let land = chosen.land.map(|l| l.to_string()).unwrap_or_default();
     let mut choices = vec![(String::new(), "alle mit Einführungen".to_owned())];
@@ -247,145 +257,141 @@ fn form(chosen: &Chosen, params: &Params, services: &[ServiceSummary]) -> String
             .iter()
             .map(|s| (s.service.id.to_string(), s.service.title.clone())),
     );
-    let mut html = String::from("<form class=\"filter\" method=\"get\" action=\"/rollout\">\n");
-    html.push_str(&Field::new(f, "land", "Land").select(&land_items("– bitte wählen –"), &land));
-    html.push_str(&Field::new(f, "leistung", "Leistung").select(&choices, &params.get("leistung")));
-    html.push_str(
-        &Field::new(f, "stichtag", "Stichtag")
-            .hint("leer: heute")
-            .input("date", &params.get("stichtag"), ""),
-    );
-    html.push_str(&Field::new(f, "tage", "Stillstand ab Tagen").input(
-        "number",
-        &chosen.days.to_string(),
-        " min=\"0\" max=\"36500\"",
-    ));
-    html.push_str("<button type=\"submit\">Anzeigen</button>\n</form>\n");
-    html
+    html! {
+        form.filter method="get" action="/rollout" {
+            (Field::new(f, "land", "Land").choice(&land_items("– bitte wählen –"), &land))
+            (Field::new(f, "leistung", "Leistung").choice(&choices, &params.get("leistung")))
+            (Field::new(f, "stichtag", "Stichtag")
+                .hint("leer: heute")
+                .control("date", &params.get("stichtag")))
+            (Field::new(f, "tage", "Stillstand ab Tagen")
+                .min(0)
+                .max(36_500)
+                .control("number", &chosen.days.to_string()))
+            button type="submit" { "Anzeigen" }
+        }
+    }
 }
 
-fn coverage_html(monitor: &Monitor) -> String {
-    let mut html = String::from(
-        "<section aria-labelledby=\"abdeckung\">\n<h2 id=\"abdeckung\">Abdeckung je Kreis</h2>\n",
-    );
+fn coverage_html(monitor: &Monitor) -> Markup {
     let columns: Vec<(ServiceId, String)> = monitor
         .rollout
         .land_participates
         .iter()
         .map(|(id, _)| (id.clone(), title_of(&monitor.services, id)))
         .collect();
-    if columns.is_empty() || monitor.rollout.kreise.is_empty() {
-        html.push_str(
-            "<p>In diesem Land gibt es zum Stichtag noch keine Einführungen.</p>\n</section>\n",
-        );
-        return html;
-    }
     let land = monitor.rollout.scope.land;
     let absent: Vec<String> = monitor
         .rollout
         .land_participates
         .iter()
         .filter(|(_, takes_part)| !takes_part)
-        .map(|(id, _)| escape(&title_of(&monitor.services, id)))
+        .map(|(id, _)| title_of(&monitor.services, id))
         .collect();
-    if !absent.is_empty() {
-        html.push_str(&format!(
-            "<p class=\"hinweis info\">{} ist noch nicht beigetreten: {}.</p>\n",
-            escape(land.name()),
-            absent.join(", ")
-        ));
-    }
-    html.push_str("<p class=\"hilfe\">Je Zelle: Kommunen des Kreises in Betrieb von allen registrierten Kommunen des Kreises, \
-        der Anteil und die Einwohner der Kommunen in Betrieb.</p>\n");
-    html.push_str(&heat::legend());
-    let caption = format!("Kommunen in Betrieb je Kreis und Leistung, {}", land.name());
-    html.push_str(&heat::coverage_table(
-        &caption,
-        &monitor.rollout.kreise,
-        &columns,
-    ));
-    html.push_str("</section>\n");
-    html
+    section("abdeckung", "Abdeckung je Kreis").with(html! {
+        @if columns.is_empty() || monitor.rollout.kreise.is_empty() {
+            p { "In diesem Land gibt es zum Stichtag noch keine Einführungen." }
+        } @else {
+            @if !absent.is_empty() {
+                p.hinweis.info { (land.name()) " ist noch nicht beigetreten: " (absent.join(", ")) "." }
+            }
+            p.hilfe {
+                "Je Zelle: Kommunen des Kreises in Betrieb von allen registrierten Kommunen des Kreises, \
+                 der Anteil und die Einwohner der Kommunen in Betrieb."
+            }
+            (heat::legend())
+            (heat::coverage_table(
+                &format!("Kommunen in Betrieb je Kreis und Leistung, {}", land.name()),
+                &monitor.rollout.kreise,
+                &columns,
+            ))
+        }
+    })
 }
 
-fn funnels_html(monitor: &Monitor) -> String {
-    let mut html = String::from(
-        "<section aria-labelledby=\"trichter\">\n<h2 id=\"trichter\">Einführungstrichter je Leistung</h2>\n",
-    );
-    if monitor.funnels.is_empty() {
-        html.push_str("<p>Keine Einführungen.</p>\n</section>\n");
-        return html;
-    }
-    html.push_str("<p class=\"hilfe\">Wie viele Einführungen jede Stufe bis zum Stichtag erreicht haben.</p>\n<div class=\"trichter\">\n");
-    for (index, funnel) in monitor.funnels.iter().enumerate() {
-        let title = title_of(&monitor.services, &funnel.service);
-        let lead_time = match (funnel.days_to_live_median, funnel.days_to_live_p90) {
-            (Some(median), Some(p90)) => format!(
-                "Vom Antrag bis in Betrieb: Median {median} Tage, 90 % nach höchstens {p90} Tagen ({} in Betrieb).",
-                funnel.live_count
-            ),
-            _ => "Noch keine Kommune in Betrieb.".to_owned(),
-        };
-        html.push_str(&format!(
-            "<figure>\n<figcaption>{}</figcaption>\n{}\n<p class=\"hilfe\">{}</p>\n</figure>\n",
-            service_link(&funnel.service, &title),
-            funnel_svg(&format!("trichter-{index}"), &title, &funnel.reached),
-            escape(&lead_time)
-        ));
-    }
-    html.push_str("</div>\n</section>\n");
-    html
-}
-
-fn stalled_html(monitor: &Monitor, days: u32) -> String {
-    let mut html = format!(
-        "<section aria-labelledby=\"stillstand\">\n<h2 id=\"stillstand\">Stillstand: seit mindestens {days} Tagen ohne Schritt</h2>\n"
-    );
-    let Some(stalled) = &monitor.stalled else {
-        html.push_str("<p>Die Liste ist gerade nicht erreichbar.</p>\n</section>\n");
-        return html;
+fn funnels_html(monitor: &Monitor) -> Markup {
+    let lead_time = |funnel: &FunnelView| match (
+        funnel.days_to_live_median,
+        funnel.days_to_live_p90,
+    ) {
+        (Some(median), Some(p90)) => format!(
+            "Vom Antrag bis in Betrieb: Median {median} Tage, 90 % nach höchstens {p90} Tagen ({} in Betrieb).",
+            funnel.live_count
+        ),
+        _ => "Noch keine Kommune in Betrieb.".to_owned(),
     };
-    if stalled.stalled.is_empty() {
-        html.push_str(
-            "<p role=\"status\">Keine Einführung steht so lange still.</p>\n</section>\n",
-        );
-        return html;
-    }
-    html.push_str(&format!("<table>\n<caption>{} Einführungen ohne Schritt seit mindestens {days} Tagen</caption>\n<thead><tr>\
-        <th scope=\"col\">Gemeinde</th><th scope=\"col\">Leistung</th><th scope=\"col\">Stufe</th><th scope=\"col\">letzter Schritt</th>\
-        <th scope=\"col\">Stillstand</th></tr></thead>\n<tbody>\n", monitor.stalled_total));
-    for row in &stalled.stalled {
-        html.push_str(&format!(
-            "<tr><th scope=\"row\"><a href=\"/kommune?ags={}\">{}</a> ({})</th><td>{}</td><td>{}</td><td>{}</td><td>seit {} Tagen ohne Schritt</td></tr>\n",
-            row.ags, escape(&row.name), row.ags, service_link(&row.service, &title_of(&monitor.services, &row.service)),
-            escape(row.stage.label_de()), date_de(row.last_step), row.days
-        ));
-    }
-    html.push_str("</tbody>\n</table>\n</section>\n");
-    html
+    section("trichter", "Einführungstrichter je Leistung").with(html! {
+        @if monitor.funnels.is_empty() {
+            p { "Keine Einführungen." }
+        } @else {
+            p.hilfe { "Wie viele Einführungen jede Stufe bis zum Stichtag erreicht haben." }
+            div.trichter {
+                @for (index, funnel) in monitor.funnels.iter().enumerate() {
+                    @let title = title_of(&monitor.services, &funnel.service);
+                    figure {
+                        figcaption { (service_link(&funnel.service, &title)) }
+                        (funnel_svg(&format!("trichter-{index}"), &title, &funnel.reached))
+                        p.hilfe { (lead_time(funnel)) }
+                    }
+                }
+            }
+        }
+    })
 }
 
-fn municipalities_html(monitor: &Monitor) -> String {
+fn stalled_html(monitor: &Monitor, days: u32) -> Markup {
+    section("stillstand", format!("Stillstand: seit mindestens {days} Tagen ohne Schritt")).with(html! {
+        @match &monitor.stalled {
+            None => p { "Die Liste ist gerade nicht erreichbar." },
+            Some(stalled) if stalled.stalled.is_empty() => p role="status" { "Keine Einführung steht so lange still." },
+            Some(stalled) => table {
+                caption { (monitor.stalled_total) " Einführungen ohne Schritt seit mindestens " (days) " Tagen" }
+                (head(&[
+                    Text("Gemeinde"), Text("Leistung"), Text("Stufe"), Text("letzter Schritt"),
+                    Text("Stillstand"),
+                ]))
+                tbody {
+                    @for row in &stalled.stalled {
+                        tr {
+                            th scope="row" { a href={ "/kommune?ags=" (row.ags) } { (row.name) } " (" (row.ags) ")" }
+                            td { (service_link(&row.service, &title_of(&monitor.services, &row.service))) }
+                            td { (row.stage.label_de()) } td { (date_de(row.last_step)) }
+                            td { "seit " (row.days) " Tagen ohne Schritt" }
+                        }
+                    }
+                }
+            },
+        }
+    })
+}
+
+fn municipalities_html(monitor: &Monitor) -> Markup {
     let rows = &monitor.rollout.municipalities;
-    if rows.is_empty() {
-        return String::new();
+    html! {
+        @if !rows.is_empty() {
+            (section("gemeinden", "Einführungen je Gemeinde").with(html! {
+                details {
+                    summary { (monitor.municipalities_total) " Einführungen anzeigen" }
+                    table {
+                        caption { "Einführungen je Gemeinde und Leistung" }
+                        (head(&[Text("Gemeinde"), Text("Leistung"), Text("Stufe"), Text("seit")]))
+                        tbody {
+                            @for row in rows {
+                                tr {
+                                    th scope="row" { a href={ "/kommune?ags=" (row.ags) } { (row.name) } }
+                                    td { (title_of(&monitor.services, &row.service)) }
+                                    td { (row.stage.label_de()) } td { (date_de(row.since)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
     }
-    let mut html = String::from(
-        "<section aria-labelledby=\"gemeinden\">\n<h2 id=\"gemeinden\">Einführungen je Gemeinde</h2>\n",
-    );
-    html.push_str(&format!("<details>\n<summary>{} Einführungen anzeigen</summary>\n<table>\n<caption>Einführungen je Gemeinde und Leistung</caption>\n\
-        <thead><tr><th scope=\"col\">Gemeinde</th><th scope=\"col\">Leistung</th><th scope=\"col\">Stufe</th><th scope=\"col\">seit</th></tr></thead>\n<tbody>\n", monitor.municipalities_total));
-    for row in rows {
-        html.push_str(&format!(
-            "<tr><th scope=\"row\"><a href=\"/kommune?ags={}\">{}</a></th><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            row.ags, escape(&row.name), escape(&title_of(&monitor.services, &row.service)), escape(row.stage.label_de()), date_de(row.since)
-        ));
-    }
-    html.push_str("</tbody>\n</table>\n</details>\n</section>\n");
-    html
 }
 
-fn csv_html(land: LandCode, chosen: &Chosen) -> String {
+fn csv_html(land: LandCode, chosen: &Chosen) -> Markup {
     let service = chosen
         .service
         .as_ref()
@@ -413,14 +419,7 @@ fn csv_html(land: LandCode, chosen: &Chosen) -> String {
             "Stillstandsliste (CSV)",
         ),
     ];
-    let mut html =
-        String::from("<section aria-labelledby=\"export\">\n<h2 id=\"export\">Export</h2>\n<ul>\n");
-    for (href, label) in links {
-        html.push_str(&format!(
-            "<li><a href=\"{}\" download>{label}</a></li>\n",
-            escape(&href)
-        ));
-    }
-    html.push_str("</ul>\n</section>\n");
-    html
+    section("export", "Export").with(html! {
+        ul { @for (href, label) in links { li { a href=(href) download { (label) } } } }
+    })
 }

@@ -9,9 +9,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::views::{CostSharingView, CostSplit, HistoryEntry, HistorySubject, ServiceDetail};
 use efa_proto::{Actor, AdoptionStage, Cents, QueryKind, QueryReply, ServiceId};
+use maud::{Markup, html};
 
 use super::super::layout::{Nav, Notice, Page};
-use super::super::markup::{Field, date_de, escape, euro, land_de, thousands, timestamp_de};
+use super::super::markup::Col::{Num, Text};
+use super::super::markup::{
+    Field, date_de, euro, head, hidden_input, land_de, section, thousands, timestamp_de,
+};
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
@@ -72,24 +76,25 @@ pub async fn show(
     let notice = params
         .ignored(&[("stichtag", as_of.is_some())])
         .or_else(|| params.success());
-    let body = body(
-        &visit,
-        &detail,
-        &params,
+    let body = ServicePage {
+        detail: &detail,
+        stichtag: params.get("stichtag"),
+        is_lead: visit.actor() == Some(&Actor::Land(detail.summary.service.lead)),
         year,
-        sharing.as_deref(),
-        history.as_deref(),
-    );
+        year_view: sharing.as_deref(),
+        history: history.as_deref(),
+    }
+    .render();
     let page =
         Page::new(detail.summary.service.title.clone(), Nav::Katalog, body).with_notice(notice);
     visit.page(StatusCode::OK, page)
 }
 
 fn not_found(visit: &Visit, id: &str) -> Response {
-    let body = format!(
-        "<p>Die Leistung „{}“ ist nicht im Katalog.</p>\n<p><a href=\"/katalog\">Zum Katalog</a></p>\n",
-        escape(id)
-    );
+    let body = html! {
+        p { "Die Leistung „" (id) "“ ist nicht im Katalog." }
+        p { a href="/katalog" { "Zum Katalog" } }
+    };
     visit.page(
         StatusCode::NOT_FOUND,
         Page::new("Leistung nicht gefunden", Nav::Katalog, body),
@@ -97,205 +102,186 @@ fn not_found(visit: &Visit, id: &str) -> Response {
 }
 
 fn unavailable(visit: &Visit) -> Response {
-    let body = "<p><a href=\"/katalog\">Zum Katalog</a></p>\n".to_owned();
+    let body = html! { p { a href="/katalog" { "Zum Katalog" } } };
     let page = Page::new("Leistung", Nav::Katalog, body)
         .with_notice(Some(Notice::Error(super::super::UNAVAILABLE.to_owned())));
     visit.page(StatusCode::SERVICE_UNAVAILABLE, page)
 }
 
-fn body(
-    visit: &Visit,
-    detail: &ServiceDetail,
-    params: &Params,
+/// What the service's page shows.
+struct ServicePage<'a> {
+    detail: &'a ServiceDetail,
+    /// The date asked for, as entered ("" for today).
+    stichtag: String,
+    /// Whether the visitor is the service's lead Land.
+    is_lead: bool,
     year: u16,
-    year_view: Option<&efa_proto::statement::CostYearView>,
-    history: Option<&[HistoryEntry]>,
-) -> String {
-    let sharing = year_view.map(|view| &view.sharing);
-    let service = &detail.summary.service;
-    let mut html = date_form(service.id.as_str(), &params.get("stichtag"), year);
-    if visit.actor() == Some(&Actor::Land(service.lead)) {
-        html.push_str(&format!(
-            "<p class=\"hinweis info\">Ihr Land ist federführend: <a href=\"/leistungen/{id}/bearbeiten\">Angaben ändern</a> · \
-             Status, Reifegrad und Kosten melden Sie auf <a href=\"/land\">Ihrer Länderseite</a>.</p>\n",
-            id = escape(service.id.as_str())
-        ));
-    }
-    html.push_str(&overview(detail));
-    html.push_str(&participations(detail));
-    html.push_str(&stages(detail));
-    html.push_str(&coverage(detail));
-    html.push_str(&costs(detail));
-    html.push_str(&sharing_section(
-        service.id.as_str(),
-        year,
-        sharing,
-        &params.get("stichtag"),
-    ));
-    if let Some(view) = year_view {
-        html.push_str(&super::statement::year_notes(view));
-    }
-    html.push_str(&timeline(history));
-    html
+    year_view: Option<&'a efa_proto::statement::CostYearView>,
+    history: Option<&'a [HistoryEntry]>,
 }
 
-fn date_form(id: &str, stichtag: &str, year: u16) -> String {
-    format!(
-        "<form class=\"zeile\" method=\"get\" action=\"/leistungen/{}\">\n{}<input type=\"hidden\" name=\"jahr\" value=\"{year}\">\n\
-         <button type=\"submit\">Stand anzeigen</button>\n</form>\n",
-        escape(id),
-        Field::new("stand", "stichtag", "Stand am")
-            .hint("leer: heute")
-            .input("date", stichtag, "")
-    )
+impl ServicePage<'_> {
+    fn render(&self) -> Markup {
+        let id = self.detail.summary.service.id.as_str();
+        html! {
+            form.zeile method="get" action={ "/leistungen/" (id) } {
+                (Field::new("stand", "stichtag", "Stand am")
+                    .hint("leer: heute")
+                    .control("date", &self.stichtag))
+                (hidden_input("jahr", &self.year.to_string()))
+                button type="submit" { "Stand anzeigen" }
+            }
+            @if self.is_lead {
+                p.hinweis.info {
+                    "Ihr Land ist federführend: " a href={ "/leistungen/" (id) "/bearbeiten" } { "Angaben ändern" }
+                    " · Status, Reifegrad und Kosten melden Sie auf " a href="/land" { "Ihrer Länderseite" } "."
+                }
+            }
+            (overview(self.detail))
+            (participations(self.detail))
+            (stages(self.detail))
+            (coverage(self.detail))
+            (costs(self.detail))
+            (sharing_section(id, self.year, self.year_view.map(|view| &view.sharing), &self.stichtag))
+            @if let Some(view) = self.year_view { (super::statement::year_notes(view)) }
+            (timeline(self.history))
+        }
+    }
 }
 
-fn overview(detail: &ServiceDetail) -> String {
+fn overview(detail: &ServiceDetail) -> Markup {
     let s = &detail.summary.service;
     let rows = [
-        ("Kennung", escape(s.id.as_str())),
-        ("Federführendes Land", escape(&land_de(s.lead))),
-        ("Anbieter", escape(&s.provider)),
-        ("Status", escape(s.status.label_de())),
+        ("Kennung", s.id.to_string()),
+        ("Federführendes Land", land_de(s.lead)),
+        ("Anbieter", s.provider.clone()),
+        ("Status", s.status.label_de().to_owned()),
         ("Reifegrad", s.reifegrad.get().to_string()),
-        ("Themenfeld", escape(&s.themenfeld)),
-        ("Bezugsweg", escape(s.channel.label_de())),
-        ("Kostenmodell", escape(&s.cost_model.label_de())),
-        ("OZG-ID", escape(s.ozg_id.as_deref().unwrap_or("–"))),
+        ("Themenfeld", s.themenfeld.clone()),
+        ("Bezugsweg", s.channel.label_de().to_owned()),
+        ("Kostenmodell", s.cost_model.label_de().to_string()),
+        ("OZG-ID", s.ozg_id.clone().unwrap_or_else(|| "–".to_owned())),
         ("Angekündigt am", date_de(s.announced_on)),
         (
             "Einwohner der teilnehmenden Länder",
             thousands(detail.population_lands),
         ),
     ];
-    let mut html = String::from(
-        "<section aria-labelledby=\"ueberblick\">\n<h2 id=\"ueberblick\">Überblick</h2>\n<dl class=\"fakten\">\n",
-    );
-    for (term, value) in rows {
-        html.push_str(&format!("<dt>{term}</dt><dd>{value}</dd>\n"));
-    }
-    html.push_str("</dl>\n</section>\n");
-    html
+    section("ueberblick", "Überblick").with(html! {
+        dl.fakten { @for (term, value) in rows { dt { (term) } dd { (value) } } }
+    })
 }
 
-fn participations(detail: &ServiceDetail) -> String {
-    let mut html = String::from(
-        "<section aria-labelledby=\"laender\">\n<h2 id=\"laender\">Teilnehmende Länder</h2>\n",
-    );
-    if detail.participations.is_empty() {
-        html.push_str("<p>Noch kein Land nimmt teil.</p>\n</section>\n");
-        return html;
-    }
-    html.push_str("<table>\n<caption>Beitritte und Austritte</caption>\n<thead><tr><th scope=\"col\">Land</th>\
-        <th scope=\"col\">Rolle</th><th scope=\"col\">Beitritt</th><th scope=\"col\">Austritt</th></tr></thead>\n<tbody>\n");
-    for p in &detail.participations {
-        html.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-            escape(&land_de(p.land)),
-            if p.is_lead {
-                "federführend"
-            } else {
-                "beigetreten"
-            },
-            date_de(p.joined),
-            p.left.map_or_else(|| "–".to_owned(), date_de),
-        ));
-    }
-    html.push_str("</tbody>\n</table>\n</section>\n");
-    html
+fn participations(detail: &ServiceDetail) -> Markup {
+    section("laender", "Teilnehmende Länder").with(html! {
+        @if detail.participations.is_empty() {
+            p { "Noch kein Land nimmt teil." }
+        } @else {
+            table {
+                caption { "Beitritte und Austritte" }
+                (head(&[Text("Land"), Text("Rolle"), Text("Beitritt"), Text("Austritt")]))
+                tbody {
+                    @for p in &detail.participations {
+                        tr {
+                            th scope="row" { (land_de(p.land)) }
+                            td { @if p.is_lead { "federführend" } @else { "beigetreten" } }
+                            td { (date_de(p.joined)) }
+                            td { (p.left.map_or_else(|| "–".to_owned(), date_de)) }
+                        }
+                    }
+                }
+            }
+        }
+    })
 }
 
-fn stages(detail: &ServiceDetail) -> String {
-    let mut html = String::from(
-        "<section aria-labelledby=\"stufen\">\n<h2 id=\"stufen\">Einführung in den Kommunen nach Stufe</h2>\n\
-         <table>\n<caption>Kommunen je aktueller Stufe</caption>\n<thead><tr>",
-    );
-    for stage in AdoptionStage::ALL {
-        html.push_str(&format!(
-            "<th scope=\"col\" class=\"zahl\">{}</th>",
-            stage.label_de()
-        ));
-    }
-    html.push_str("</tr></thead>\n<tbody><tr>");
-    for count in detail.summary.adoptions {
-        html.push_str(&format!("<td class=\"zahl\">{count}</td>"));
-    }
-    html.push_str("</tr></tbody>\n</table>\n");
-    html.push_str(&super::super::chart::funnel_svg(
-        "stufen-grafik",
-        &detail.summary.service.title,
-        &detail.summary.adoptions,
-    ));
-    html.push_str("\n</section>\n");
-    html
+fn stages(detail: &ServiceDetail) -> Markup {
+    section("stufen", "Einführung in den Kommunen nach Stufe").with(html! {
+        table {
+            caption { "Kommunen je aktueller Stufe" }
+            (head(&AdoptionStage::ALL.map(|stage| Num(stage.label_de()))))
+            tbody { tr { @for count in detail.summary.adoptions { td.zahl { (count) } } } }
+        }
+        (super::super::chart::funnel_svg("stufen-grafik", &detail.summary.service.title, &detail.summary.adoptions))
+    })
 }
 
-fn coverage(detail: &ServiceDetail) -> String {
-    let mut html = String::from(
-        "<section aria-labelledby=\"abdeckung\">\n<h2 id=\"abdeckung\">Abdeckung je Land</h2>\n",
-    );
-    if detail.coverage.is_empty() {
-        html.push_str("<p>Keine Angaben.</p>\n</section>\n");
-        return html;
-    }
-    html.push_str("<table>\n<caption>Registrierte Kommunen und Kommunen in Betrieb</caption>\n<thead><tr>\
-        <th scope=\"col\">Land</th><th scope=\"col\">nimmt teil</th><th scope=\"col\" class=\"zahl\">Kommunen registriert</th>\
-        <th scope=\"col\" class=\"zahl\">in Betrieb</th><th scope=\"col\" class=\"zahl\">Einwohner in Betrieb</th>\
-        <th scope=\"col\">flächendeckend</th></tr></thead>\n<tbody>\n");
-    for c in &detail.coverage {
-        html.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td>\
-             <td class=\"zahl\">{}</td><td>{}</td></tr>\n",
-            escape(&land_de(c.land)),
-            if c.participating { "ja" } else { "nein" },
-            c.municipalities_registered,
-            c.municipalities_live,
-            thousands(c.population_live),
-            if c.flaechendeckend { "ja" } else { "nein" },
-        ));
-    }
-    html.push_str("</tbody>\n</table>\n</section>\n");
-    html
+fn coverage(detail: &ServiceDetail) -> Markup {
+    let yes_no = |yes: bool| if yes { "ja" } else { "nein" };
+    section("abdeckung", "Abdeckung je Land").with(html! {
+        @if detail.coverage.is_empty() {
+            p { "Keine Angaben." }
+        } @else {
+            table {
+                caption { "Registrierte Kommunen und Kommunen in Betrieb" }
+                (head(&[
+                    Text("Land"), Text("nimmt teil"), Num("Kommunen registriert"),
+                    Num("in Betrieb"), Num("Einwohner in Betrieb"), Text("flächendeckend"),
+                ]))
+                tbody {
+                    @for c in &detail.coverage {
+                        tr {
+                            th scope="row" { (land_de(c.land)) }
+                            td { (yes_no(c.participating)) }
+                            td.zahl { (c.municipalities_registered) }
+                            td.zahl { (c.municipalities_live) }
+                            td.zahl { (thousands(c.population_live)) }
+                            td { (yes_no(c.flaechendeckend)) }
+                        }
+                    }
+                }
+            }
+        }
+    })
 }
 
-fn costs(detail: &ServiceDetail) -> String {
-    let mut html = String::from(
-        "<section aria-labelledby=\"kosten\">\n<h2 id=\"kosten\">Kosten je Jahr</h2>\n",
-    );
-    if detail.costs.is_empty() {
-        html.push_str("<p>Es sind noch keine Kosten gemeldet.</p>\n</section>\n");
-        return html;
-    }
+fn costs(detail: &ServiceDetail) -> Markup {
     let mut years: Vec<u16> = detail.costs.iter().map(|c| c.year).collect();
     years.sort_unstable();
     years.dedup();
-    html.push_str("<table>\n<caption>Summe der gemeldeten Kosten je Jahr</caption>\n<thead><tr><th scope=\"col\">Jahr</th>\
-        <th scope=\"col\" class=\"zahl\">Summe</th></tr></thead>\n<tbody>\n");
-    for year in years {
-        let sum: i64 = detail
+    let sum = |year: u16| -> i64 {
+        detail
             .costs
             .iter()
             .filter(|c| c.year == year)
             .map(|c| c.amount.0)
-            .sum();
-        html.push_str(&format!(
-            "<tr><th scope=\"row\"><a href=\"?jahr={year}#aufteilung\">{year}</a></th><td class=\"zahl\">{}</td></tr>\n",
-            euro(Cents(sum))
-        ));
-    }
-    html.push_str("</tbody>\n</table>\n<table>\n<caption>Kostenpositionen</caption>\n<thead><tr><th scope=\"col\">Nr.</th>\
-        <th scope=\"col\">Jahr</th><th scope=\"col\">Kategorie</th><th scope=\"col\" class=\"zahl\">Betrag</th>\
-        <th scope=\"col\" class=\"zahl\">ursprünglich gemeldet</th><th scope=\"col\" class=\"zahl\">Korrekturen</th>\
-        <th scope=\"col\">Bemerkung</th></tr></thead>\n<tbody>\n");
-    for c in &detail.costs {
-        html.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td>{}</td><td>{}</td><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td>\
-             <td class=\"zahl\">{}</td><td>{}</td></tr>\n",
-            c.cost_no, c.year, c.category.label_de(), euro(c.amount), euro(c.reported), c.corrections, escape(&c.note)
-        ));
-    }
-    html.push_str("</tbody>\n</table>\n</section>\n");
-    html
+            .sum()
+    };
+    section("kosten", "Kosten je Jahr").with(html! {
+        @if detail.costs.is_empty() {
+            p { "Es sind noch keine Kosten gemeldet." }
+        } @else {
+            table {
+                caption { "Summe der gemeldeten Kosten je Jahr" }
+                thead { tr { th scope="col" { "Jahr" } th.zahl scope="col" { "Summe" } } }
+                tbody {
+                    @for year in years {
+                        tr {
+                            th scope="row" { a href={ "?jahr=" (year) "#aufteilung" } { (year) } }
+                            td.zahl { (euro(Cents(sum(year)))) }
+                        }
+                    }
+                }
+            }
+            table {
+                caption { "Kostenpositionen" }
+                (head(&[
+                    Text("Nr."), Text("Jahr"), Text("Kategorie"), Num("Betrag"),
+                    Num("ursprünglich gemeldet"), Num("Korrekturen"), Text("Bemerkung"),
+                ]))
+                tbody {
+                    @for c in &detail.costs {
+                        tr {
+                            th scope="row" { (c.cost_no) } td { (c.year) }
+                            td { (c.category.label_de()) } td.zahl { (euro(c.amount)) }
+                            td.zahl { (euro(c.reported)) } td.zahl { (c.corrections) }
+                            td { (c.note) }
+                        }
+                    }
+                }
+            }
+        }
+    })
 }
 
 fn sharing_section(
@@ -303,101 +289,81 @@ fn sharing_section(
     year: u16,
     sharing: Option<&CostSharingView>,
     stichtag: &str,
-) -> String {
-    let mut html = format!(
-        "<section aria-labelledby=\"aufteilung\">\n<h2 id=\"aufteilung\">Kostenaufteilung {year}</h2>\n\
-         <form class=\"zeile\" method=\"get\" action=\"/leistungen/{}#aufteilung\">\n{}{}\
-         <button type=\"submit\">Jahr anzeigen</button>\n</form>\n",
-        escape(id),
-        super::super::markup::hidden("stichtag", stichtag),
-        Field::new("aufteilung", "jahr", "Kostenjahr").input(
-            "number",
-            &year.to_string(),
-            " min=\"1900\" max=\"2200\""
-        ),
-    );
-    match sharing {
-        None => html.push_str("<p>Für dieses Jahr liegt keine Aufteilung vor.</p>\n"),
-        Some(view) => {
-            html.push_str(
-                "<p class=\"hilfe\">An jedem Tag des Jahres wird der Tagesbetrag auf die an diesem Tag \
-                 teilnehmenden Länder nach ihrem Gewicht verteilt. Die Summe über die Tage ist der exakte \
-                 Anteil; er wird einmal nach dem Verfahren der größten Reste auf Cent gerundet.</p>\n",
-            );
-            html.push_str(&split_html(&view.split, "Anteile der Länder"));
+) -> Markup {
+    section("aufteilung", format!("Kostenaufteilung {year}")).with(html! {
+        form.zeile method="get" action={ "/leistungen/" (id) "#aufteilung" } {
+            (hidden_input("stichtag", stichtag))
+            (Field::new("aufteilung", "jahr", "Kostenjahr")
+                .min(1900)
+                .max(2200)
+                .control("number", &year.to_string()))
+            button type="submit" { "Jahr anzeigen" }
         }
-    }
-    if let Some(view) = sharing.filter(|v| !v.alternatives.is_empty()) {
-        html.push_str("<h3>Zum Vergleich: andere Kostenmodelle</h3>\n");
-        for alternative in &view.alternatives {
-            let caption = format!("Anteile nach Modell „{}“", alternative.model.label_de());
-            html.push_str(&split_html(alternative, &caption));
-        }
-    }
-    html.push_str("</section>\n");
-    html
-}
-
-fn split_html(split: &CostSplit, caption: &str) -> String {
-    let mut html = format!(
-        "<p>Modell: {}{}. Summe {}, verteilt {}, nicht verteilt {} (Tage des Jahres: {}).</p>\n",
-        escape(&split.model.label_de()),
-        if split.weights_source.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", escape(&split.weights_source))
-        },
-        euro(split.total),
-        euro(split.allocated),
-        euro(split.unallocated),
-        split.days_in_year
-    );
-    if let Some(problem) = &split.problem {
-        html.push_str(&format!(
-            "<p class=\"hinweis fehler\">{}</p>\n",
-            escape(problem)
-        ));
-    }
-    if split.shares.is_empty() {
-        return html;
-    }
-    html.push_str(&format!("<table>\n<caption>{}</caption>\n<thead><tr><th scope=\"col\">Land</th>\
-        <th scope=\"col\" class=\"zahl\">Gewicht</th><th scope=\"col\" class=\"zahl\">Tage</th>\
-        <th scope=\"col\">Anteil exakt</th><th scope=\"col\" class=\"zahl\">Betrag</th></tr></thead>\n<tbody>\n", escape(caption)));
-    for share in &split.shares {
-        html.push_str(&format!(
-            "<tr><th scope=\"row\">{}</th><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td>\
-             <td><code>{}/{}</code></td><td class=\"zahl\">{}</td></tr>\n",
-            escape(&land_de(share.land)),
-            thousands(share.weight),
-            share.days,
-            escape(&share.fraction.numerator),
-            escape(&share.fraction.denominator),
-            euro(share.cents)
-        ));
-    }
-    html.push_str("</tbody>\n</table>\n");
-    html
-}
-
-fn timeline(history: Option<&[HistoryEntry]>) -> String {
-    let mut html =
-        String::from("<section aria-labelledby=\"verlauf\">\n<h2 id=\"verlauf\">Verlauf</h2>\n");
-    match history {
-        None => html.push_str("<p>Der Verlauf ist gerade nicht erreichbar.</p>\n"),
-        Some([]) => html.push_str("<p>Keine Ereignisse.</p>\n"),
-        Some(entries) => {
-            html.push_str("<ol class=\"verlauf\">\n");
-            for entry in entries {
-                html.push_str(&format!(
-                    "<li><strong>{}</strong>: {} <span class=\"hilfe\">(erfasst {} von {}, Ereignis Nr. {})</span></li>\n",
-                    date_de(entry.effective), escape(&entry.summary_de), timestamp_de(entry.recorded_at),
-                    escape(&entry.actor.to_string()), entry.seq
-                ));
+        @match sharing {
+            None => p { "Für dieses Jahr liegt keine Aufteilung vor." },
+            Some(view) => {
+                p.hilfe {
+                    "An jedem Tag des Jahres wird der Tagesbetrag auf die an diesem Tag \
+                     teilnehmenden Länder nach ihrem Gewicht verteilt. Die Summe über die Tage ist der exakte \
+                     Anteil; er wird einmal nach dem Verfahren der größten Reste auf Cent gerundet."
+                }
+                (split_html(&view.split, "Anteile der Länder"))
+                @if !view.alternatives.is_empty() {
+                    h3 { "Zum Vergleich: andere Kostenmodelle" }
+                    @for alternative in &view.alternatives {
+                        (split_html(alternative, &format!("Anteile nach Modell „{}“", alternative.model.label_de())))
+                    }
+                }
             }
-            html.push_str("</ol>\n");
+        }
+    })
+}
+
+fn split_html(split: &CostSplit, caption: &str) -> Markup {
+    html! {
+        p {
+            "Modell: " (split.model.label_de())
+            @if !split.weights_source.is_empty() { " (" (split.weights_source) ")" }
+            ". Summe " (euro(split.total)) ", verteilt " (euro(split.allocated))
+            ", nicht verteilt " (euro(split.unallocated)) " (Tage des Jahres: " (split.days_in_year) ")."
+        }
+        @if let Some(problem) = &split.problem { p.hinweis.fehler { (problem) } }
+        @if !split.shares.is_empty() {
+            table {
+                caption { (caption) }
+                (head(&[
+                    Text("Land"), Num("Gewicht"), Num("Tage"), Text("Anteil exakt"), Num("Betrag"),
+                ]))
+                tbody {
+                    @for share in &split.shares {
+                        tr {
+                            th scope="row" { (land_de(share.land)) }
+                            td.zahl { (thousands(share.weight)) } td.zahl { (share.days) }
+                            td { code { (share.fraction.numerator) "/" (share.fraction.denominator) } }
+                            td.zahl { (euro(share.cents)) }
+                        }
+                    }
+                }
+            }
         }
     }
-    html.push_str("</section>\n");
-    html
+}
+
+fn timeline(history: Option<&[HistoryEntry]>) -> Markup {
+    section("verlauf", "Verlauf").with(html! {
+        @match history {
+            None => p { "Der Verlauf ist gerade nicht erreichbar." },
+            Some([]) => p { "Keine Ereignisse." },
+            Some(entries) => ol.verlauf {
+                @for entry in entries {
+                    li {
+                        strong { (date_de(entry.effective)) } ": " (entry.summary_de) " "
+                        span.hilfe {
+                            "(erfasst " (timestamp_de(entry.recorded_at)) " von " (entry.actor) ", Ereignis Nr. " (entry.seq) ")"
+                        }
+                    }
+                }
+            },
+        }
+    })
 }

@@ -12,9 +12,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::statement::{CostYearView, StatementLine, StatementView};
 use efa_proto::{Cents, LandCode, QueryKind, QueryReply};
+use maud::{Markup, html};
 
 use super::super::layout::{Nav, Notice, Page};
-use super::super::markup::{Field, date_de, escape, euro, land_de, query};
+use super::super::markup::Col::{Num, Text};
+use super::super::markup::{Field, date_de, euro, head, land_de, query};
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
@@ -29,7 +31,7 @@ pub async fn show(
     params: Params,
 ) -> Response {
     let Ok(land) = LandCode::parse(&code) else {
-        let body = "<p>Diesen Ländercode gibt es nicht (01 bis 16).</p>\n".to_owned();
+        let body = html! { p { "Diesen Ländercode gibt es nicht (01 bis 16)." } };
         return visit.page(
             StatusCode::NOT_FOUND,
             Page::new("Land nicht gefunden", Nav::Laender, body),
@@ -46,220 +48,194 @@ pub async fn show(
     match view(&state, params.min_seq(), kind).await {
         Ok(QueryReply::Statement(statement)) => {
             let notice = params.ignored(&[("stichtag", as_of.is_some())]);
-            let body = body(&statement, &params.get("stichtag"));
+            let body = StatementPage {
+                statement: &statement,
+                stichtag: params.get("stichtag"),
+            }
+            .render();
             visit.page(
                 StatusCode::OK,
                 Page::new(title, Nav::Laender, body).with_notice(notice),
             )
         }
         Ok(_) | Err(_) => {
-            let page = Page::new(title, Nav::Laender, String::new())
+            let page = Page::new(title, Nav::Laender, "")
                 .with_notice(Some(Notice::Error(super::super::UNAVAILABLE.to_owned())));
             visit.page(StatusCode::SERVICE_UNAVAILABLE, page)
         }
     }
 }
 
-fn form(statement: &StatementView, stichtag: &str) -> String {
-    format!(
-        "<form class=\"zeile nicht-drucken\" method=\"get\" action=\"/laender/{land}/kostenaufstellung\">\n{}{}\
-         <button type=\"submit\">Anzeigen</button>\n</form>\n",
-        Field::new("aufstellung", "jahr", "Jahr").input(
-            "number",
-            &statement.year.to_string(),
-            " min=\"1900\" max=\"2200\""
-        ),
-        Field::new("aufstellung", "stichtag", "Stand am (optional)").input("date", stichtag, ""),
-        land = statement.land,
-    )
+/// What the statement page shows.
+struct StatementPage<'a> {
+    statement: &'a StatementView,
+    /// The date asked for, as entered ("" for today).
+    stichtag: String,
 }
 
-fn downloads(statement: &StatementView) -> String {
-    let mut pairs = vec![("format", "csv".to_owned())];
-    pairs.push(("as_of", statement.as_of.to_string()));
+impl StatementPage<'_> {
+    fn render(&self) -> Markup {
+        let statement = self.statement;
+        html! {
+            form.zeile.nicht-drucken method="get" action={ "/laender/" (statement.land) "/kostenaufstellung" } {
+                (Field::new("aufstellung", "jahr", "Jahr")
+                    .min(1900)
+                    .max(2200)
+                    .control("number", &statement.year.to_string()))
+                (Field::new("aufstellung", "stichtag", "Stand am (optional)")
+                    .control("date", &self.stichtag))
+                button type="submit" { "Anzeigen" }
+            }
+            (downloads(statement))
+            p #stand {
+                "Stand: " (date_de(statement.as_of)) " · beruht auf dem Ledger bis Sequenz "
+                span #sequenz { (statement.seq) } ", Kettenhash " code #kettenhash { (hex::encode(statement.chain_hash)) }
+            }
+            @if statement.lines.is_empty() {
+                p { (land_de(statement.land)) " hat im Jahr " (statement.year) " an keiner Leistung mit Kosten teilgenommen." }
+            } @else {
+                (lines(statement))
+            }
+        }
+    }
+}
+
+fn downloads(statement: &StatementView) -> Markup {
     let api = format!(
         "/api/v1/lands/{}/statements/{}",
         statement.land, statement.year
     );
-    format!(
-        "<p class=\"nicht-drucken\"><a id=\"csv\" href=\"{api}{}\" download>Als CSV herunterladen</a> · \
-         <a id=\"json\" href=\"{api}{}\">Als JSON</a> · Zum Drucken: Strg+P (A4)</p>\n",
-        query(&pairs),
-        query(&[("as_of", statement.as_of.to_string())]),
-    )
+    let as_of = ("as_of", statement.as_of.to_string());
+    html! {
+        p.nicht-drucken {
+            a #csv href={ (api) (query(&[("format", "csv".to_owned()), as_of.clone()])) } download { "Als CSV herunterladen" }
+            " · " a #json href={ (api) (query(&[as_of])) } { "Als JSON" } " · Zum Drucken: Strg+P (A4)"
+        }
+    }
 }
 
-fn model_de(line: &StatementLine) -> String {
-    let mut text = escape(&line.model.model.label_de());
-    if let Some(since) = line.model.since {
-        text.push_str(&format!(" (seit {})", date_de(since)));
+fn lines(statement: &StatementView) -> Markup {
+    html! {
+        p.hilfe {
+            "Je Leistung der Anteil an den Kosten des Jahres nach dem Kostenmodell, das für das Jahr galt: \
+             Gewicht in Prozent (Königsteiner Schlüssel wie veröffentlicht, sonst im Verhältnis der beteiligten Länder), \
+             Tage der Teilnahme, Anteil als Bruch und exakter Wert in Cent vor der Rundung. Ist das Jahr abgerechnet \
+             (Jahresabrechnung), steht der abgerechnete Betrag daneben; ein Nachtrag ist der Unterschied, den eine \
+             spätere Berichtigung ergibt."
+        }
+        table.aufstellung {
+            caption { "Kostenaufstellung " (statement.year) " für " (land_de(statement.land)) }
+            (head(&[
+                Text("Leistung"), Text("Federführend"), Text("Kostenmodell"), Num("Gewicht"),
+                Num("Tage"), Text("Anteil (Bruch)"), Text("Exakt (Cent)"), Num("Anteil"),
+                Num("Abgerechnet"), Num("Nachtrag"),
+            ]))
+            tbody { @for line in &statement.lines { (row(line)) } }
+            tfoot {
+                tr { th scope="row" colspan="7" { "Summe (abgerechnet oder offen)" } (amount_cell("summe", statement.total)) td {} td {} }
+                tr { th scope="row" colspan="7" { "Nachträge" } td {} td {} (amount_cell("nachtraege", statement.supplements)) }
+                tr {
+                    th scope="row" colspan="7" { "Summe mit Nachträgen" }
+                    (amount_cell("gesamt", Cents(statement.total.0 + statement.supplements.0))) td {} td {}
+                }
+            }
+        }
     }
-    if let Some(key_year) = line.model.key_year {
-        text.push_str(&format!(", Schlüsseljahr {key_year}"));
-    }
-    text
 }
 
-fn amount_cell(id: &str, cents: Cents) -> String {
-    format!(
-        "<td class=\"zahl\" data-feld=\"{id}\" data-cent=\"{}\">{}</td>",
-        cents.0,
-        euro(cents)
-    )
+fn model_de(line: &StatementLine) -> Markup {
+    html! {
+        (line.model.model.label_de())
+        @if let Some(since) = line.model.since { " (seit " (date_de(since)) ")" }
+        @if let Some(key_year) = line.model.key_year { ", Schlüsseljahr " (key_year) }
+    }
 }
 
-fn row(line: &StatementLine) -> String {
-    let (settled, supplement) = match &line.closed {
-        Some(closed) => (
-            amount_cell("abgerechnet", closed.settled),
-            amount_cell("nachtrag", closed.supplement),
-        ),
-        None => (
-            "<td>offen</td>".to_owned(),
-            "<td class=\"zahl\">–</td>".to_owned(),
-        ),
-    };
-    let mut html = format!(
-        "<tr data-leistung=\"{id}\"><th scope=\"row\">{link}</th><td>{lead}</td><td>{model}</td>\
-         <td class=\"zahl\">{percent} %</td><td class=\"zahl\">{days}</td>\
-         <td><code>{fn_}/{fd}</code></td><td><code>{en}/{ed}</code></td>{share}{settled}{supplement}</tr>\n",
-        id = escape(line.service.as_str()),
-        link = service_link(&line.service, &line.title),
-        lead = escape(line.lead.name()),
-        model = model_de(line),
-        percent = escape(&line.weight_percent.replace('.', ",")),
-        days = line.share.days,
-        fn_ = escape(&line.share.fraction.numerator),
-        fd = escape(&line.share.fraction.denominator),
-        en = escape(&line.share.exact_cents.numerator),
-        ed = escape(&line.share.exact_cents.denominator),
-        share = amount_cell("anteil", line.share.cents),
-    );
-    for correction in &line.corrections {
-        html.push_str(&format!(
-            "<tr class=\"berichtigung\"><td></td><td colspan=\"9\">Berichtigung (Sequenz {}, wirksam {}): {} – {}</td></tr>\n",
-            correction.seq,
-            date_de(correction.effective),
-            escape(&correction.what_de),
-            escape(&correction.reason)
-        ));
-    }
-    html
+fn amount_cell(id: &str, cents: Cents) -> Markup {
+    html! { td.zahl data-feld=(id) data-cent=(cents.0) { (euro(cents)) } }
 }
 
-fn body(statement: &StatementView, stichtag: &str) -> String {
-    let mut html = form(statement, stichtag);
-    html.push_str(&downloads(statement));
-    html.push_str(&format!(
-        "<p id=\"stand\">Stand: {} · beruht auf dem Ledger bis Sequenz <span id=\"sequenz\">{}</span>, \
-         Kettenhash <code id=\"kettenhash\">{}</code></p>\n",
-        date_de(statement.as_of),
-        statement.seq,
-        hex::encode(statement.chain_hash)
-    ));
-    if statement.lines.is_empty() {
-        html.push_str(&format!(
-            "<p>{} hat im Jahr {} an keiner Leistung mit Kosten teilgenommen.</p>\n",
-            escape(&land_de(statement.land)),
-            statement.year
-        ));
-        return html;
+fn row(line: &StatementLine) -> Markup {
+    let share = &line.share;
+    html! {
+        tr data-leistung=(line.service.as_str()) {
+            th scope="row" { (service_link(&line.service, &line.title)) }
+            td { (line.lead.name()) }
+            td { (model_de(line)) }
+            td.zahl { (line.weight_percent.replace('.', ",")) " %" }
+            td.zahl { (share.days) }
+            td { code { (share.fraction.numerator) "/" (share.fraction.denominator) } }
+            td { code { (share.exact_cents.numerator) "/" (share.exact_cents.denominator) } }
+            (amount_cell("anteil", share.cents))
+            @match &line.closed {
+                Some(closed) => { (amount_cell("abgerechnet", closed.settled)) (amount_cell("nachtrag", closed.supplement)) }
+                None => { td { "offen" } td.zahl { "–" } }
+            }
+        }
+        @for correction in &line.corrections {
+            tr.berichtigung {
+                td {}
+                td colspan="9" {
+                    "Berichtigung (Sequenz " (correction.seq) ", wirksam " (date_de(correction.effective)) "): "
+                    (correction.what_de) " – " (correction.reason)
+                }
+            }
+        }
     }
-    html.push_str(
-        "<p class=\"hilfe\">Je Leistung der Anteil an den Kosten des Jahres nach dem Kostenmodell, das für das Jahr galt: \
-         Gewicht in Prozent (Königsteiner Schlüssel wie veröffentlicht, sonst im Verhältnis der beteiligten Länder), \
-         Tage der Teilnahme, Anteil als Bruch und exakter Wert in Cent vor der Rundung. Ist das Jahr abgerechnet \
-         (Jahresabrechnung), steht der abgerechnete Betrag daneben; ein Nachtrag ist der Unterschied, den eine \
-         spätere Berichtigung ergibt.</p>\n",
-    );
-    html.push_str(&format!(
-        "<table class=\"aufstellung\">\n<caption>Kostenaufstellung {} für {}</caption>\n<thead><tr>\
-         <th scope=\"col\">Leistung</th><th scope=\"col\">Federführend</th><th scope=\"col\">Kostenmodell</th>\
-         <th scope=\"col\" class=\"zahl\">Gewicht</th><th scope=\"col\" class=\"zahl\">Tage</th>\
-         <th scope=\"col\">Anteil (Bruch)</th><th scope=\"col\">Exakt (Cent)</th><th scope=\"col\" class=\"zahl\">Anteil</th>\
-         <th scope=\"col\" class=\"zahl\">Abgerechnet</th><th scope=\"col\" class=\"zahl\">Nachtrag</th></tr></thead>\n<tbody>\n",
-        statement.year,
-        escape(&land_de(statement.land))
-    ));
-    for line in &statement.lines {
-        html.push_str(&row(line));
-    }
-    html.push_str(&format!(
-        "</tbody>\n<tfoot>\
-         <tr><th scope=\"row\" colspan=\"7\">Summe (abgerechnet oder offen)</th>{}<td></td><td></td></tr>\n\
-         <tr><th scope=\"row\" colspan=\"7\">Nachträge</th><td></td><td></td>{}</tr>\n\
-         <tr><th scope=\"row\" colspan=\"7\">Summe mit Nachträgen</th>{}<td></td><td></td></tr>\n\
-         </tfoot>\n</table>\n",
-        amount_cell("summe", statement.total),
-        amount_cell("nachtraege", statement.supplements),
-        amount_cell(
-            "gesamt",
-            Cents(statement.total.0 + statement.supplements.0)
-        ),
-    ));
-    html
 }
 
 /// Under a service's split of a year: the model that applied to the year
 /// and since when, and, for a closed year, the closing and the
 /// supplements per Land since.
-pub fn year_notes(view: &CostYearView) -> String {
+pub fn year_notes(view: &CostYearView) -> Markup {
     let model = &view.model;
-    let mut html = format!(
-        "<section aria-labelledby=\"jahresabrechnung\">\n<h3 id=\"jahresabrechnung\">Kostenmodell und Abrechnung {}</h3>\n<p>Für {} gilt das Kostenmodell „{}“",
-        view.sharing.year,
-        view.sharing.year,
-        escape(&model.model.label_de())
-    );
-    match model.since {
-        Some(since) => html.push_str(&format!(" (seit der Änderung zum {})", date_de(since))),
-        None => html.push_str(" (seit der Ankündigung)"),
-    }
-    if let Some(key_year) = model.key_year {
-        html.push_str(&format!(", Schlüsseljahr {key_year}"));
-    }
-    html.push_str(&format!(
-        ". Stand: {}, Ledger-Sequenz {}.</p>\n",
-        date_de(view.as_of),
-        view.seq
-    ));
-    let Some(closing) = &view.closing else {
-        html.push_str("<p>Das Jahr ist nicht abgerechnet.</p>\n</section>\n");
-        return html;
-    };
-    html.push_str(&format!(
-        "<p>Abgerechnet (Jahresabrechnung, Sequenz {}) über {}; beruht auf dem Ledger bis Sequenz {}, Kettenhash <code>{}</code>.</p>\n",
-        closing.seq,
-        euro(closing.settlement.total),
-        closing.settlement.based_on_seq,
-        hex::encode(closing.settlement.based_on_hash)
-    ));
-    if closing.supplements.is_empty() {
-        html.push_str("<p>Keine Nachträge.</p>\n");
-    } else {
-        html.push_str("<table>\n<caption>Nachträge seit der Abrechnung</caption>\n<thead><tr><th scope=\"col\">Land</th>\
-            <th scope=\"col\" class=\"zahl\">Abgerechnet</th><th scope=\"col\" class=\"zahl\">Jetzt</th>\
-            <th scope=\"col\" class=\"zahl\">Nachtrag</th></tr></thead>\n<tbody>\n");
-        for line in &closing.supplements {
-            html.push_str(&format!(
-                "<tr><th scope=\"row\">{}</th><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td><td class=\"zahl\">{}</td></tr>\n",
-                escape(&land_de(line.land)),
-                euro(line.settled),
-                euro(line.now),
-                euro(line.difference)
-            ));
+    let year = view.sharing.year;
+    html! {
+        section aria-labelledby="jahresabrechnung" {
+            h3 #jahresabrechnung { "Kostenmodell und Abrechnung " (year) }
+            p {
+                "Für " (year) " gilt das Kostenmodell „" (model.model.label_de()) "“"
+                @match model.since {
+                    Some(since) => { " (seit der Änderung zum " (date_de(since)) ")" }
+                    None => " (seit der Ankündigung)",
+                }
+                @if let Some(key_year) = model.key_year { ", Schlüsseljahr " (key_year) }
+                ". Stand: " (date_de(view.as_of)) ", Ledger-Sequenz " (view.seq) "."
+            }
+            @match &view.closing {
+                None => p { "Das Jahr ist nicht abgerechnet." },
+                Some(closing) => {
+                    p {
+                        "Abgerechnet (Jahresabrechnung, Sequenz " (closing.seq) ") über " (euro(closing.settlement.total))
+                        "; beruht auf dem Ledger bis Sequenz " (closing.settlement.based_on_seq)
+                        ", Kettenhash " code { (hex::encode(closing.settlement.based_on_hash)) } "."
+                    }
+                    @if closing.supplements.is_empty() {
+                        p { "Keine Nachträge." }
+                    } @else {
+                        table {
+                            caption { "Nachträge seit der Abrechnung" }
+                            (head(&[
+                                Text("Land"), Num("Abgerechnet"), Num("Jetzt"), Num("Nachtrag"),
+                            ]))
+                            tbody {
+                                @for line in &closing.supplements {
+                                    tr {
+                                        th scope="row" { (land_de(line.land)) }
+                                        td.zahl { (euro(line.settled)) } td.zahl { (euro(line.now)) } td.zahl { (euro(line.difference)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @for correction in &closing.corrections {
+                        p {
+                            "Berichtigung (Sequenz " (correction.seq) ", wirksam " (date_de(correction.effective)) "): "
+                            (correction.what_de) " – " (correction.reason)
+                        }
+                    }
+                }
+            }
         }
-        html.push_str("</tbody>\n</table>\n");
     }
-    for correction in &closing.corrections {
-        html.push_str(&format!(
-            "<p>Berichtigung (Sequenz {}, wirksam {}): {} – {}</p>\n",
-            correction.seq,
-            date_de(correction.effective),
-            escape(&correction.what_de),
-            escape(&correction.reason)
-        ));
-    }
-    html.push_str("</section>\n");
-    html
 }
