@@ -119,7 +119,7 @@ pub async fn follow(
     check_prefix(&follower.js, store).await?;
     let mut head = store.durable_head()?;
     let last = stream_last(&follower.js).await?;
-    follower.caught_up.send_replace(head.seq >= last);
+    report_caught_up(follower, head.seq >= last, head.seq);
     if until.is_some_and(|until| head.seq >= until) {
         return Ok(());
     }
@@ -166,7 +166,7 @@ pub async fn follow(
         let complete = pending == 0 || window.events.len() >= WINDOW_LEN_MAX;
         if complete && window.checkpoint.is_some() {
             head = write_window(follower, store, head, &mut window)?;
-            follower.caught_up.send_replace(pending == 0);
+            report_caught_up(follower, pending == 0, head.seq);
             if until.is_some_and(|until| head.seq >= until) {
                 return Ok(());
             }
@@ -176,6 +176,17 @@ pub async fn follow(
                 reason: "no signed checkpoint on the stream's events".to_owned(),
             });
         }
+    }
+}
+
+/// Tells the role loop whether the log reaches the stream's end, and the
+/// log at which head (at info when it does again, else at debug).
+fn report_caught_up(follower: &Follower, caught_up: bool, head: u64) {
+    let was = follower.caught_up.send_replace(caught_up);
+    if caught_up && !was {
+        tracing::info!(head, "caught up with the stream");
+    } else if caught_up {
+        tracing::debug!(head, "caught up with the stream");
     }
 }
 
