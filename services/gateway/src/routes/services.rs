@@ -14,13 +14,13 @@ use super::AppState;
 use super::exports;
 use super::read::{self, ask};
 use super::write::{Created, etag, submit};
-use crate::commands::{Parsed, services};
+use crate::contract::services;
 use crate::dto::{CatalogueJson, ServiceJson};
 use crate::extract::{JsonBody, OptionalJsonBody, PathParams, WriteHeaders};
 use crate::paging::{self, Cursor};
 use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
-use crate::{announce, tables};
+use crate::tables;
 
 /// The parameters of `/api/v1/catalogue`, refused here with a pointer.
 const CATALOGUE_PARAMS: [&str; 9] = [
@@ -39,17 +39,18 @@ const CATALOGUE_PARAMS: [&str; 9] = [
 pub async fn announce(
     State(state): State<AppState>,
     headers: WriteHeaders,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let announcement = announce::parse(&body).map_err(ApiError::rejected)?;
-    let service = announcement.command.service.clone();
-    let parsed = Parsed::new(
-        Command::AnnounceService(announcement.command),
-        announcement.effective,
-    );
-    let created = Created {
-        location: Some(format!("/api/v1/services/{service}")),
-        id: Some(service),
+    let parsed = body
+        .read::<services::Announce>()?
+        .command()
+        .map_err(ApiError::rejected)?;
+    let created = match &parsed.command {
+        Command::AnnounceService(announce) => Created {
+            location: Some(format!("/api/v1/services/{}", announce.service)),
+            id: Some(announce.service.clone()),
+        },
+        _ => Created::default(),
     };
     submit(&state, headers, parsed, created).await
 }
@@ -122,10 +123,13 @@ pub async fn update_details(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed =
-        services::update_details(path.service("id")?, &body).map_err(ApiError::rejected)?;
+    let service = path.service("id")?;
+    let parsed = body
+        .read::<services::Details>()?
+        .command(service)
+        .map_err(ApiError::rejected)?;
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -134,9 +138,10 @@ pub async fn change_status(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed = services::change_status(path.service("id")?, &body).map_err(ApiError::rejected)?;
+    let service = path.service("id")?;
+    let parsed = body.read::<services::Status>()?.command(service);
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -145,10 +150,10 @@ pub async fn assess_reifegrad(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed =
-        services::assess_reifegrad(path.service("id")?, &body).map_err(ApiError::rejected)?;
+    let service = path.service("id")?;
+    let parsed = body.read::<services::Assessment>()?.command(service);
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -157,9 +162,10 @@ pub async fn retire(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed = services::retire(path.service("id")?, &body).map_err(ApiError::rejected)?;
+    let service = path.service("id")?;
+    let parsed = body.read::<services::Retirement>()?.command(service);
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -168,11 +174,11 @@ pub async fn join(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
     let service = path.service("id")?;
     let location = format!("/api/v1/services/{service}/participations");
-    let parsed = services::join(service, &body).map_err(ApiError::rejected)?;
+    let parsed = body.read::<services::Join>()?.command(service);
     submit(&state, headers, parsed, Created::at(location)).await
 }
 
@@ -187,7 +193,10 @@ pub async fn leave(
 ) -> Result<Response, ApiError> {
     let (service, land) = (path.service("id")?, path.land("land")?);
     let from_query = query.allow_exactly(&["effective"])?.date("effective")?;
-    let parsed = services::leave(service, land, &body, from_query).map_err(ApiError::rejected)?;
+    let parsed = body
+        .read::<services::Leave>()?
+        .command(service, land, from_query)
+        .map_err(ApiError::rejected)?;
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -196,10 +205,13 @@ pub async fn report_cost(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
     let service = path.service("id")?;
-    let parsed = services::report_cost(service.clone(), &body).map_err(ApiError::rejected)?;
+    let parsed = body
+        .read::<services::CostReport>()?
+        .command(service.clone())
+        .map_err(ApiError::rejected)?;
     let created = match &parsed.command {
         Command::ReportCost(cost) => {
             Created::at(format!("/api/v1/services/{service}/costs/{}", cost.year))
@@ -214,9 +226,12 @@ pub async fn correct_cost(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
     let (service, cost_no) = (path.service("id")?, path.number("cost_no")?);
-    let parsed = services::correct_cost(service, cost_no, &body).map_err(ApiError::rejected)?;
+    let parsed = body
+        .read::<services::CostCorrection>()?
+        .command(service, cost_no)
+        .map_err(ApiError::rejected)?;
     submit(&state, headers, parsed, Created::default()).await
 }

@@ -9,16 +9,14 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use efa_proto::statement::{CostYearView, StatementView};
 use efa_proto::{
-    CheckpointRequest, CloseYear, Command, CorrectParticipation, LandCode, LedgerCheckpoint,
-    ParticipationChange, QueryKind, QueryReply, ServiceId, Settlement, subjects,
+    CheckpointRequest, CloseYear, Command, LandCode, LedgerCheckpoint, QueryKind, QueryReply,
+    ServiceId, Settlement, subjects,
 };
-use serde_json::Value;
 
 use super::AppState;
 use super::read::{self, ask};
 use super::write::{Created, submit};
-use crate::body;
-use crate::commands::Parsed;
+use crate::contract::{Parsed, settlement};
 use crate::dto::statement::{CostYearJson, StatementJson};
 use crate::extract::{JsonBody, PathParams, WriteHeaders};
 use crate::params::ReadQuery;
@@ -145,12 +143,10 @@ pub async fn close_year(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
     let service = path.service("id")?;
-    let year = body::object(&body, &["year"])
-        .and_then(|fields| fields.year("year"))
-        .map_err(ApiError::rejected)?;
+    let year = body.read::<settlement::Closing>()?.year.0;
     // The early "no" before reading the split: only a Land or the
     // administration ever closes a year.
     crate::authz::allowed(&headers.actor, crate::authz::Rule::LandOrAdmin)
@@ -172,28 +168,6 @@ pub async fn close_year(
     .await
 }
 
-/// The longest reason accepted here; the domain has its own limit.
-const REASON_CHARS_MAX: usize = 2000;
-
-fn correction(service: ServiceId, body: &Value) -> Result<Parsed, efa_proto::Rejection> {
-    let fields = body::object(body, &["land", "change", "reason", "effective"])?;
-    let change = fields.choice("change", &["beitritt", "austritt"], |key| match key {
-        "beitritt" => Some(ParticipationChange::Join),
-        "austritt" => Some(ParticipationChange::Leave),
-        _ => None,
-    })?;
-    let command = Command::CorrectParticipation(CorrectParticipation {
-        service,
-        land: fields.land("land")?,
-        change,
-        reason: fields.required_text("reason", REASON_CHARS_MAX)?,
-    });
-    Ok(Parsed::new(
-        command,
-        Some(fields.required_date("effective")?),
-    ))
-}
-
 /// `POST /api/v1/services/{id}/participation-corrections`: the lead Land
 /// or the administration records a Land's Beitritt or Austritt as a
 /// correction, with its reason and effective date.
@@ -201,10 +175,13 @@ pub async fn correct_participation(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
     let service = path.service("id")?;
-    let parsed = correction(service.clone(), &body).map_err(ApiError::rejected)?;
+    let parsed = body
+        .read::<settlement::ParticipationCorrection>()?
+        .command(service.clone())
+        .map_err(ApiError::rejected)?;
     let location = format!("/api/v1/services/{service}/participations");
     submit(&state, headers, parsed, Created::at(location)).await
 }

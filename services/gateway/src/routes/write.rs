@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use efa_proto::{Accepted, CommandEnvelope, CommandReply, ServiceId};
 
 use super::AppState;
-use crate::commands::Parsed;
+use crate::contract::Parsed;
 use crate::dto::AcceptedJson;
 use crate::extract::WriteHeaders;
 use crate::idempotency;
