@@ -89,7 +89,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for ObjectVisitor<T> {
 struct Scalar<T> {
     reason: String,
     text: Option<fn(&str) -> Option<T>>,
-    number: Option<fn(u64) -> Option<T>>,
+    number: Option<fn(i128) -> Option<T>>,
 }
 
 impl<T> Scalar<T> {
@@ -101,7 +101,7 @@ impl<T> Scalar<T> {
         }
     }
 
-    fn number(reason: impl Into<String>, parse: fn(u64) -> Option<T>) -> Self {
+    fn number(reason: impl Into<String>, parse: fn(i128) -> Option<T>) -> Self {
         Self {
             reason: reason.into(),
             text: None,
@@ -128,14 +128,16 @@ impl<'de, T> Visitor<'de> for Scalar<T> {
     }
 
     fn visit_u64<E: de::Error>(self, value: u64) -> Result<T, E> {
-        let parse = self.number.ok_or_else(|| self.refuse())?;
-        parse(value).ok_or_else(|| self.refuse())
+        self.visit_i128(i128::from(value))
     }
 
     fn visit_i64<E: de::Error>(self, value: i64) -> Result<T, E> {
-        u64::try_from(value)
-            .map_err(|_| self.refuse())
-            .and_then(|value| self.visit_u64(value))
+        self.visit_i128(i128::from(value))
+    }
+
+    fn visit_i128<E: de::Error>(self, value: i128) -> Result<T, E> {
+        let parse = self.number.ok_or_else(|| self.refuse())?;
+        parse(value).ok_or_else(|| self.refuse())
     }
 }
 
@@ -240,7 +242,7 @@ impl Field for LandCode {
     /// As text (`"04"`) or number (`4`).
     fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut scalar = Scalar::text(LAND_FORMAT, |t| LandCode::parse(t).ok());
-        let number: fn(u64) -> Option<LandCode> =
+        let number: fn(i128) -> Option<LandCode> =
             |n| u8::try_from(n).ok().and_then(|c| LandCode::new(c).ok());
         scalar.number = Some(number);
         deserializer.deserialize_any(scalar)
@@ -249,7 +251,7 @@ impl Field for LandCode {
 
 impl Field for u64 {
     fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_u64(Scalar::number(WHOLE_FORMAT, Some))
+        deserializer.deserialize_u64(Scalar::number(WHOLE_FORMAT, |n| u64::try_from(n).ok()))
     }
 }
 
@@ -262,22 +264,8 @@ impl Field for u32 {
 impl Field for Cents {
     /// A whole number of cents (`amount_cents`), negative for a credit.
     fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Whole;
-        impl Visitor<'_> for Whole {
-            type Value = Cents;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("muss eine ganze Zahl von Cent sein")
-            }
-            fn visit_i64<E: de::Error>(self, value: i64) -> Result<Cents, E> {
-                Ok(Cents(value))
-            }
-            fn visit_u64<E: de::Error>(self, value: u64) -> Result<Cents, E> {
-                i64::try_from(value)
-                    .map(Cents)
-                    .map_err(|_| E::custom("muss eine ganze Zahl von Cent sein"))
-            }
-        }
-        deserializer.deserialize_i64(Whole)
+        let reason = "muss eine ganze Zahl von Cent sein";
+        deserializer.deserialize_i64(Scalar::number(reason, |n| i64::try_from(n).ok().map(Cents)))
     }
 }
 

@@ -10,14 +10,15 @@
 use axum::extract::{Form, FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use efa_proto::{Accepted, Actor, CommandEnvelope, CommandReply, Rejection};
+use efa_proto::{Accepted, Actor, Rejection};
 
 use super::csrf;
 use super::markup::{Field, escape, hidden};
 use super::visit::Visit;
 use crate::contract::Parsed;
+use crate::problem::ApiError;
 use crate::state::AppState;
-use crate::{authz, idempotency, problem};
+use crate::{idempotency, problem};
 
 /// The fields of a posted form, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -276,20 +277,13 @@ pub async fn send(
     form: &FormData,
     parsed: Parsed,
 ) -> Result<Accepted, Failure> {
-    authz::check(actor, &parsed.command).map_err(|r| Failure::rejected(&r))?;
     let key = Some(form.get("vorgang"))
         .filter(|key| idempotency::valid_key(key))
         .map_or_else(crate::crypto::random_hex, str::to_owned);
-    let envelope = CommandEnvelope {
-        command_id: idempotency::command_id(actor, &format!("web:{key}")),
-        actor: actor.clone(),
-        expected_version: None,
-        effective: parsed.effective,
-        command: parsed.command,
-    };
-    match state.command(&envelope).await {
-        Ok(CommandReply::Accepted(accepted)) => Ok(accepted),
-        Ok(CommandReply::Rejected(rejection)) => Err(Failure::rejected(&rejection)),
+    let key = format!("web:{key}");
+    match crate::state::submit(state, actor, &key, None, parsed).await {
+        Ok(accepted) => Ok(accepted),
+        Err(ApiError::Rejected { rejection, .. }) => Err(Failure::rejected(&rejection)),
         Err(error) => {
             tracing::warn!(%error, "a form could not reach the ledger");
             Err(Failure::new(
