@@ -54,14 +54,21 @@ impl FormData {
     }
 
     /// The form read into the API's request struct `T`, with `extra`
-    /// fields the page adds (the caller's own Land); a refusal names the
-    /// form field.
+    /// fields the page sets (the caller's own Land), which no posted field
+    /// of the same name overrides; a refusal names the form field.
     pub fn read<T: serde::de::DeserializeOwned>(
         &self,
         extra: &[(&str, String)],
     ) -> Result<T, Failure> {
-        let mut pairs = self.0.clone();
-        pairs.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+        let mut pairs: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        pairs.extend(
+            (self.0.iter())
+                .filter(|(name, _)| !extra.iter().any(|(set, _)| set == name))
+                .cloned(),
+        );
         crate::contract::form::from_form(&pairs).map_err(|r| Failure::rejected(&r))
     }
 
@@ -345,6 +352,10 @@ mod tests {
             .read(&[])
             .unwrap();
         assert_eq!(details.leika.map(|l| l.len()), Some(2));
+        // What the page sets, a posted field cannot change.
+        let posted = form(&[("land", "09")]);
+        let join: crate::contract::services::Join = posted.read(&[("land", "04".into())]).unwrap();
+        assert_eq!(join.land.get(), 4);
     }
 
     #[test]
