@@ -81,6 +81,16 @@ impl ReadQuery {
         Ok(self)
     }
 
+    /// The parameters read into `T` (see `contract::form`: blank is
+    /// absent; parameters `T` does not name are left to `allow`); a bad
+    /// one is a 400 naming it.
+    pub fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        crate::contract::form::from_form(&self.pairs).map_err(|rejection| match rejection {
+            efa_proto::Rejection::Invalid { field, reason } => bad(&field, &reason),
+            other => ApiError::rejected(other),
+        })
+    }
+
     /// Whether the parameter is there at all.
     pub fn has(&self, name: &str) -> bool {
         self.pairs.iter().any(|(key, _)| key == name)
@@ -270,6 +280,28 @@ mod tests {
             query(&[], false).number("limit", 100, 1..=1000).unwrap(),
             100
         );
+    }
+
+    #[test]
+    fn parameters_read_into_a_struct_name_the_bad_one() {
+        use crate::contract::field::{self, Whole};
+        #[derive(Debug, serde::Deserialize)]
+        struct Page {
+            #[serde(default, deserialize_with = "field::opt")]
+            as_of: Option<Date>,
+            limit: Option<Whole<1, 10>>,
+        }
+        let pairs = [("as_of", "2024-01-31"), ("limit", " 10 "), ("min_seq", "3")];
+        let page: Page = query(&pairs, false).read().unwrap();
+        assert_eq!(page.as_of, Some(Date::parse("2024-01-31").unwrap()));
+        assert_eq!(page.limit, Some(Whole(10)));
+        for (name, value) in [("limit", "+5"), ("limit", "11"), ("as_of", "2023-02-29")] {
+            let error = query(&[(name, value)], false).read::<Page>().unwrap_err();
+            assert!(
+                detail(error).contains(&format!("„{name}“")),
+                "{name}={value}"
+            );
+        }
     }
 
     #[test]

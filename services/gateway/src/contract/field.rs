@@ -208,6 +208,22 @@ impl<'de> Deserialize<'de> for Year {
     }
 }
 
+/// A whole number from `MIN` to `MAX` (a page's `limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Whole<const MIN: u32, const MAX: u32>(pub u32);
+
+impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Whole<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let reason = format!("muss eine ganze Zahl von {MIN} bis {MAX} sein");
+        deserializer.deserialize_u64(Scalar::number(reason, |n| {
+            u32::try_from(n)
+                .ok()
+                .filter(|n| (MIN..=MAX).contains(n))
+                .map(Whole)
+        }))
+    }
+}
+
 /// A euro amount as text: `"1234,56"` or `"1234.56"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Euros(pub Cents);

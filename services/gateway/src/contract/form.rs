@@ -1,6 +1,6 @@
 //! Reading a posted web form into the request structs of the API, so a
 //! form and the API build the same command and name the same field when
-//! it is wrong. A form differs from a JSON body only in its spelling:
+//! it is wrong; a read's query string is read the same way. A form differs from a JSON body only in its spelling:
 //! every value is text (numbers are read from it), a blank field is
 //! absent, a list is comma-separated, a nested object's fields are
 //! prefixed with its name (`cost_model_kind`), and fields the struct does
@@ -16,6 +16,11 @@ use efa_proto::Rejection;
 pub fn from_form<T: DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, Rejection> {
     serde_path_to_error::deserialize(Form(pairs))
         .map_err(|error| super::invalid(&super::dotted(error.path()), &error.inner().to_string()))
+}
+
+/// `text` if it is only ASCII digits (no sign, no space).
+fn digits(text: &str) -> Option<&str> {
+    (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())).then_some(text)
 }
 
 /// The whole form, read as the struct asks for it.
@@ -117,17 +122,18 @@ impl<'de, 'a> Deserializer<'de> for Value<'a> {
     /// for the field's reader to refuse in its own words.
     fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let text = self.text()?;
-        match text.parse::<u64>() {
-            Ok(number) => visitor.visit_u64(number),
-            Err(_) => visitor.visit_str(text),
+        match digits(text).and_then(|digits| digits.parse::<u64>().ok()) {
+            Some(number) => visitor.visit_u64(number),
+            None => visitor.visit_str(text),
         }
     }
 
     fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let text = self.text()?;
-        match text.parse::<i64>() {
-            Ok(number) => visitor.visit_i64(number),
-            Err(_) => visitor.visit_str(text),
+        let unsigned = text.strip_prefix('-').unwrap_or(text);
+        match digits(unsigned).and_then(|_| text.parse::<i64>().ok()) {
+            Some(number) => visitor.visit_i64(number),
+            None => visitor.visit_str(text),
         }
     }
 
