@@ -8,12 +8,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header::ETAG;
 use axum::response::{IntoResponse, Response};
-use efa_proto::{Command, QueryKind, QueryReply};
+use efa_proto::{Command, QueryKind, QueryReply, ServiceId};
+use serde::Deserialize;
 
 use super::AppState;
 use super::exports;
 use super::read::{self, ask};
 use super::write::{Created, etag, submit};
+use crate::contract::field::{self, Whole};
 use crate::contract::services;
 use crate::dto::{CatalogueJson, ServiceJson};
 use crate::extract::{JsonBody, OptionalJsonBody, PathParams, WriteHeaders};
@@ -34,6 +36,14 @@ const CATALOGUE_PARAMS: [&str; 9] = [
     "offset",
     "as_of",
 ];
+
+/// `?limit=&cursor=` of `/api/v1/services`.
+#[derive(Debug, Deserialize)]
+struct ServicesPage {
+    #[serde(default, deserialize_with = "field::opt")]
+    cursor: Option<ServiceId>,
+    limit: Option<Whole<{ paging::LIMIT_MIN }, { paging::LIMIT_MAX }>>,
+}
 
 /// `POST /api/v1/services`.
 pub async fn announce(
@@ -67,11 +77,14 @@ pub async fn list(State(state): State<AppState>, query: ReadQuery) -> Result<Res
     }
     let format = query.allow(&["format", "limit", "cursor"])?.format()?;
     let min_seq = query.min_seq()?;
-    let after = query.service("cursor")?;
+    let params: ServicesPage = query.read()?;
+    let after = params.cursor;
     if format == Format::Csv && !paging::asks_for_a_page(&query) {
         return paging::csv(state, min_seq, Cursor::After(None), exports::Services).await;
     }
-    let limit = query.number("limit", paging::LIMIT_DEFAULT, 1..=paging::LIMIT_MAX)?;
+    let limit = params
+        .limit
+        .map_or(paging::LIMIT_DEFAULT, |Whole(limit)| limit);
     match ask(&state, min_seq, QueryKind::Services { after, limit }).await? {
         QueryReply::Services(page) => {
             let view = exports::catalogue_view(&page);
@@ -192,7 +205,8 @@ pub async fn leave(
     OptionalJsonBody(body): OptionalJsonBody,
 ) -> Result<Response, ApiError> {
     let (service, land) = (path.service("id")?, path.land("land")?);
-    let from_query = query.allow_exactly(&["effective"])?.date("effective")?;
+    let from_query = query.allow_exactly(&["effective"])?;
+    let from_query = from_query.read::<services::Leave>()?.effective;
     let parsed = body
         .read::<services::Leave>()?
         .command(service, land, from_query)

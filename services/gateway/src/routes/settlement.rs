@@ -16,7 +16,7 @@ use efa_proto::{
 use super::AppState;
 use super::read::{self, ask};
 use super::write::{Created, submit};
-use crate::contract::{Parsed, settlement};
+use crate::contract::{Parsed, field, settlement};
 use crate::dto::statement::{CostYearJson, StatementJson};
 use crate::extract::{JsonBody, PathParams, WriteHeaders};
 use crate::params::ReadQuery;
@@ -61,6 +61,18 @@ pub async fn statement_view(
     }
 }
 
+/// `?table=` of a year's costs as CSV.
+#[derive(Debug, serde::Deserialize)]
+struct CostYearParams {
+    #[serde(default, deserialize_with = "cost_table")]
+    table: Option<String>,
+}
+
+fn cost_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let tables = ["shares", "alternatives", "costs"];
+    field::choice(d, &tables, |key| Some(key.to_owned())).map(Some)
+}
+
 /// `GET /api/v1/services/{id}/costs/{year}?as_of=`: the split under the
 /// model in force for the year, the others for comparison, the closing
 /// and the supplements since; as CSV the shares (`table=shares`, with the
@@ -72,8 +84,9 @@ pub async fn cost_year(
 ) -> Result<Response, ApiError> {
     let (service, year) = (path.service("id")?, path.year("year")?);
     let format = query.allow(&["format", "table", "as_of"])?.format()?;
-    let table = query.choice("table", &["shares", "alternatives", "costs"])?;
-    let as_of = query.date("as_of")?;
+    let params: CostYearParams = query.read()?;
+    let table = params.table.as_deref().unwrap_or("shares");
+    let as_of = query.as_of()?;
     let view = cost_year_view(&state, query.min_seq()?, &service, year, as_of).await?;
     Ok(read::list(
         format,
@@ -95,7 +108,7 @@ pub async fn statement(
 ) -> Result<Response, ApiError> {
     let (land, year) = (path.land("land")?, path.year("year")?);
     let format = query.allow(&["format", "as_of"])?.format()?;
-    let as_of = query.date("as_of")?;
+    let as_of = query.as_of()?;
     let view = statement_view(&state, query.min_seq()?, land, year, as_of).await?;
     Ok(read::list(
         format,

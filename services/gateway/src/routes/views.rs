@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject};
 use efa_proto::{
-    Channel, Date, LandCode, QueryKind, QueryReply, Reifegrad, ServiceId, ServiceStatus,
+    Ags, Channel, Date, LandCode, QueryKind, QueryReply, Reifegrad, ServiceId, ServiceStatus,
 };
 use serde::{Deserialize, Deserializer};
 
@@ -140,7 +140,7 @@ pub async fn service_detail(
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     let service = path.service("id")?;
-    let as_of = query.allow(&["as_of"])?.date("as_of")?;
+    let as_of = query.allow(&["as_of"])?.as_of()?;
     let detail = detail(&state, &query, &service, as_of).await?;
     Ok(Json(ServiceDetailJson::new(&detail, as_of)).into_response())
 }
@@ -153,7 +153,7 @@ pub async fn participations(
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     let service = path.service("id")?;
-    let as_of = query.allow(&["as_of", "format"])?.date("as_of")?;
+    let as_of = query.allow(&["as_of", "format"])?.as_of()?;
     let format = query.format()?;
     let detail = detail(&state, &query, &service, as_of).await?;
     Ok(read::list(
@@ -173,8 +173,8 @@ pub async fn funnel(
     query.allow(&["land", "as_of"])?;
     let kind = QueryKind::Funnel {
         service: service.clone(),
-        land: query.land("land")?,
-        as_of: query.date("as_of")?,
+        land: query.read::<FunnelParams>()?.land,
+        as_of: query.as_of()?,
     };
     match ask(&state, query.min_seq()?, kind).await? {
         QueryReply::Funnel(view) => {
@@ -183,6 +183,23 @@ pub async fn funnel(
         }
         _ => Err(read::unexpected()),
     }
+}
+
+/// `?land=` of the adoption funnel.
+#[derive(Debug, Deserialize)]
+struct FunnelParams {
+    #[serde(default, deserialize_with = "field::opt")]
+    land: Option<LandCode>,
+}
+
+/// `?from_seq=&limit=&gemeinde=` of a history.
+#[derive(Debug, Deserialize)]
+struct HistoryParams {
+    #[serde(default, deserialize_with = "field::opt")]
+    from_seq: Option<u64>,
+    limit: Option<Whole<1, HISTORY_LIMIT_MAX>>,
+    #[serde(default, deserialize_with = "field::opt")]
+    gemeinde: Option<Ags>,
 }
 
 /// `GET /api/v1/services/{id}/history?from_seq=&limit=`.
@@ -203,7 +220,7 @@ pub async fn all_history(
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     query.allow(&["from_seq", "limit", "format", "gemeinde"])?;
-    let subject = match query.ags("gemeinde")? {
+    let subject = match query.read::<HistoryParams>()?.gemeinde {
         Some(ags) => HistorySubject::Gemeinde(ags),
         None => HistorySubject::All,
     };
@@ -216,10 +233,11 @@ async fn history(
     subject: HistorySubject,
 ) -> Result<Response, ApiError> {
     let format = query.format()?;
+    let params: HistoryParams = query.read()?;
     let kind = QueryKind::History {
         subject,
-        from_seq: query.seq("from_seq")?,
-        limit: query.number("limit", 100, 1..=HISTORY_LIMIT_MAX)?,
+        from_seq: params.from_seq.unwrap_or_default(),
+        limit: params.limit.map_or(100, |Whole(limit)| limit),
     };
     match ask(state, query.min_seq()?, kind).await? {
         QueryReply::History(view) => Ok(read::list(
