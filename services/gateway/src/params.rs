@@ -1,7 +1,8 @@
 //! The query string of a read (`?min_seq=12&as_of=2024-01-01`), checked
-//! against the parameters the route knows: an unknown, repeated or
-//! malformed parameter is a 400 naming it, so a typo never silently
-//! answers something else. Also decides the answer's format: CSV when
+//! against the parameters the route knows and read into a typed struct
+//! with the request contract's field readers (`read`): an unknown,
+//! repeated or malformed parameter is a 400 naming it, so a typo never
+//! silently answers something else. Also decides the answer's format: CSV when
 //! `?format=csv` or `Accept: text/csv`, JSON otherwise.
 
 use axum::extract::{FromRequestParts, Query};
