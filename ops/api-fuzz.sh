@@ -61,7 +61,7 @@ stop() {
 }
 trap stop EXIT
 
-RUST_LOG=warn target/debug/efa up --data-dir "$work/data" --http 127.0.0.1:0 --nats-port 0 \
+RUST_LOG=warn "${CARGO_TARGET_DIR:-target}/debug/efa" up --data-dir "$work/data" --http 127.0.0.1:0 --nats-port 0 \
   >"$work/up.log" 2>&1 &
 efa_pid=$!
 

@@ -101,9 +101,17 @@ fn parse_version(text: &str) -> Option<u64> {
     unquoted.parse().ok()
 }
 
-/// A JSON request body, syntactically valid; its meaning is read later.
+/// A JSON request body, syntactically valid and naming no key twice; its
+/// meaning is read later, into its request struct (`read`).
 #[derive(Debug, Clone)]
-pub struct JsonBody(pub serde_json::Value);
+pub struct JsonBody(pub Bytes);
+
+impl JsonBody {
+    /// The body as the request struct `T`; a bad field is a 422 naming it.
+    pub fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        crate::contract::from_json(&self.0).map_err(ApiError::rejected)
+    }
+}
 
 impl<S: Send + Sync> FromRequest<S> for JsonBody {
     type Rejection = ApiError;
@@ -125,8 +133,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                     )
                 }
             })?;
-        crate::json::parse_unique(&bytes)
-            .map(Self)
+        crate::json::check_unique(&bytes)
+            .map(|()| Self(bytes))
             .map_err(|error| {
                 ApiError::BadRequest(format!("Der Inhalt ist kein gültiges JSON ({error})."))
             })
@@ -136,7 +144,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 /// A JSON body that may be left out (`DELETE`, requests whose fields are
 /// all optional): no body, or an empty one, reads as `{}`.
 #[derive(Debug, Clone)]
-pub struct OptionalJsonBody(pub serde_json::Value);
+pub struct OptionalJsonBody(pub JsonBody);
 
 impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
     type Rejection = ApiError;
@@ -147,11 +155,9 @@ impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
             .get(CONTENT_LENGTH)
             .is_some_and(|length| length.as_bytes() == b"0");
         if declared_empty || (!headers.contains_key(CONTENT_TYPE) && is_bodiless(headers)) {
-            return Ok(Self(serde_json::Value::Object(Default::default())));
+            return Ok(Self(JsonBody(Bytes::from_static(b"{}"))));
         }
-        JsonBody::from_request(request, state)
-            .await
-            .map(|JsonBody(body)| Self(body))
+        JsonBody::from_request(request, state).await.map(Self)
     }
 }
 
@@ -221,7 +227,7 @@ impl PathParams {
 
     /// A service id (`{id}`, `{service}`).
     pub fn service(&self, name: &str) -> Result<ServiceId, ApiError> {
-        self.parse(name, crate::body::SLUG_FORMAT, ServiceId::parse)
+        self.parse(name, crate::contract::field::SLUG_FORMAT, ServiceId::parse)
     }
 
     pub fn ags(&self, name: &str) -> Result<Ags, ApiError> {
@@ -233,7 +239,7 @@ impl PathParams {
     }
 
     pub fn land(&self, name: &str) -> Result<LandCode, ApiError> {
-        self.parse(name, crate::body::LAND_FORMAT, LandCode::parse)
+        self.parse(name, crate::contract::field::LAND_FORMAT, LandCode::parse)
     }
 
     /// A year (`{year}`).

@@ -10,10 +10,8 @@
 //! any number of gateways may run side by side (given the same session
 //! key, see [`Gateway::with_session_key`]).
 
-mod announce;
 mod authz;
-mod body;
-mod commands;
+mod contract;
 mod crypto;
 mod csv;
 mod dto;

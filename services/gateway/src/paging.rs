@@ -17,6 +17,7 @@ use efa_proto::pages::Page;
 use serde::Serialize;
 use tracing::Instrument as _;
 
+use crate::contract::field::{self, Whole};
 use crate::csv::{CONTENT_TYPE_CSV, Table};
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
@@ -25,6 +26,8 @@ use crate::state::{AppState, ask};
 /// Rows per page when the request names no `limit`, and the most it may.
 pub const LIMIT_DEFAULT: u32 = 500;
 pub const LIMIT_MAX: u32 = 5_000;
+/// The fewest rows a page asks for.
+pub const LIMIT_MIN: u32 = 1;
 /// Rows per page the gateway asks for while it streams a whole CSV.
 const EXPORT_PAGE_ROWS: u32 = 2_000;
 /// The most pages one export reads (10 million rows at the page size).
@@ -39,10 +42,19 @@ pub enum Cursor {
 }
 
 /// `?offset=&limit=`.
+#[derive(Debug, serde::Deserialize)]
+struct PageParams {
+    #[serde(default, deserialize_with = "field::opt")]
+    offset: Option<u32>,
+    limit: Option<Whole<1, LIMIT_MAX>>,
+}
+
+/// `?offset=&limit=`.
 pub fn page(query: &ReadQuery) -> Result<Page, ApiError> {
+    let params: PageParams = query.read()?;
     Ok(Page {
-        offset: query.number("offset", 0, 0..=u32::MAX)?,
-        limit: query.number("limit", LIMIT_DEFAULT, 1..=LIMIT_MAX)?,
+        offset: params.offset.unwrap_or(0),
+        limit: params.limit.map_or(LIMIT_DEFAULT, |Whole(limit)| limit),
     })
 }
 

@@ -1,15 +1,17 @@
 //! The query string of a read (`?min_seq=12&as_of=2024-01-01`), checked
-//! against the parameters the route knows: an unknown, repeated or
-//! malformed parameter is a 400 naming it, so a typo never silently
-//! answers something else. Also decides the answer's format: CSV when
+//! against the parameters the route knows and read into a typed struct
+//! with the request contract's field readers (`read`): an unknown,
+//! repeated or malformed parameter is a 400 naming it, so a typo never
+//! silently answers something else. Also decides the answer's format: CSV when
 //! `?format=csv` or `Accept: text/csv`, JSON otherwise.
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::header::ACCEPT;
 use axum::http::request::Parts;
-use efa_proto::{Ags, Date, KreisKey, LandCode, ServiceId};
+use efa_proto::Date;
+use serde::{Deserialize, Deserializer};
 
-use crate::extract::digits;
+use crate::contract::field;
 use crate::problem::ApiError;
 
 /// The parameters every read knows.
@@ -81,6 +83,16 @@ impl ReadQuery {
         Ok(self)
     }
 
+    /// The parameters read into `T` (see `contract::form`: blank is
+    /// absent; parameters `T` does not name are left to `allow`); a bad
+    /// one is a 400 naming it.
+    pub fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        crate::contract::form::from_form(&self.pairs).map_err(|rejection| match rejection {
+            efa_proto::Rejection::Invalid { field, reason } => bad(&field, &reason),
+            other => ApiError::rejected(other),
+        })
+    }
+
     /// Whether the parameter is there at all.
     pub fn has(&self, name: &str) -> bool {
         self.pairs.iter().any(|(key, _)| key == name)
@@ -99,112 +111,51 @@ impl ReadQuery {
         format!("{path}{}", query(&pairs))
     }
 
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-    }
-
-    fn parse<T>(
-        &self,
-        name: &str,
-        what: &str,
-        parse: impl Fn(&str) -> Option<T>,
-    ) -> Result<Option<T>, ApiError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(text) => parse(text.trim()).map(Some).ok_or_else(|| bad(name, what)),
-        }
-    }
-
     /// `?min_seq=N`: answer from a view that has seen at least ledger event N.
     pub fn min_seq(&self) -> Result<u64, ApiError> {
-        self.parse(
-            "min_seq",
-            "muss eine nicht-negative ganze Zahl sein",
-            digits,
-        )
-        .map(Option::unwrap_or_default)
+        Ok(self.read::<MinSeq>()?.min_seq.unwrap_or_default())
     }
 
-    /// A date (`as_of`, `effective`).
-    pub fn date(&self, name: &str) -> Result<Option<Date>, ApiError> {
-        self.parse(name, "muss ein Datum JJJJ-MM-TT sein", |text| {
-            Date::parse(text).ok()
-        })
-    }
-
-    /// A whole number in `range`, or `default` when absent.
-    pub fn number(
-        &self,
-        name: &str,
-        default: u32,
-        range: std::ops::RangeInclusive<u32>,
-    ) -> Result<u32, ApiError> {
-        let what = format!(
-            "muss eine ganze Zahl von {} bis {} sein",
-            range.start(),
-            range.end()
-        );
-        self.parse(name, &what, |text| {
-            digits(text)
-                .and_then(|n| u32::try_from(n).ok())
-                .filter(|n| range.contains(n))
-        })
-        .map(|n| n.unwrap_or(default))
-    }
-
-    /// A ledger sequence (`from_seq`), 0 when absent.
-    pub fn seq(&self, name: &str) -> Result<u64, ApiError> {
-        self.parse(name, "muss eine nicht-negative ganze Zahl sein", digits)
-            .map(Option::unwrap_or_default)
-    }
-
-    pub fn land(&self, name: &str) -> Result<Option<LandCode>, ApiError> {
-        self.parse(name, "muss ein Ländercode von 01 bis 16 sein", |text| {
-            LandCode::parse(text).ok()
-        })
-    }
-
-    pub fn kreis(&self, name: &str) -> Result<Option<KreisKey>, ApiError> {
-        self.parse(name, "muss ein Kreisschlüssel aus 5 Ziffern sein", |text| {
-            KreisKey::parse(text).ok()
-        })
-    }
-
-    pub fn ags(&self, name: &str) -> Result<Option<Ags>, ApiError> {
-        self.parse(
-            name,
-            "muss ein Gemeindeschlüssel aus 8 Ziffern sein",
-            |text| Ags::parse(text).ok(),
-        )
-    }
-
-    pub fn service(&self, name: &str) -> Result<Option<ServiceId>, ApiError> {
-        self.parse(name, "muss die Kennung einer Leistung sein", |text| {
-            ServiceId::parse(text).ok()
-        })
-    }
-
-    /// One of `keys`, or the first when absent.
-    pub fn choice<'k>(&self, name: &str, keys: &[&'k str]) -> Result<&'k str, ApiError> {
-        let what = format!("muss einer von {} sein", keys.join(", "));
-        self.parse(name, &what, |text| {
-            keys.iter().copied().find(|k| *k == text)
-        })
-        .map(|key| key.or(keys.first().copied()).unwrap_or_default())
+    /// `?as_of=`: the view as it was on that day.
+    pub fn as_of(&self) -> Result<Option<Date>, ApiError> {
+        Ok(self.read::<AsOf>()?.as_of)
     }
 
     /// CSV when `?format=csv`, or when `Accept` names `text/csv` and no
     /// `format` is given; JSON otherwise.
     pub fn format(&self) -> Result<Format, ApiError> {
-        match self.choice("format", &["json", "csv"])? {
-            "csv" => Ok(Format::Csv),
-            _ if !self.has("format") && self.accepts_csv => Ok(Format::Csv),
-            _ => Ok(Format::Json),
+        match self.read::<FormatParam>()?.format {
+            Some(format) => Ok(format),
+            None if self.accepts_csv => Ok(Format::Csv),
+            None => Ok(Format::Json),
         }
     }
+}
+
+#[derive(Debug, Deserialize)]
+struct MinSeq {
+    #[serde(default, deserialize_with = "field::opt")]
+    min_seq: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AsOf {
+    #[serde(default, deserialize_with = "field::opt")]
+    as_of: Option<Date>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FormatParam {
+    #[serde(default, deserialize_with = "format")]
+    format: Option<Format>,
+}
+
+fn format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Format>, D::Error> {
+    field::choice(deserializer, &["json", "csv"], |key| match key {
+        "csv" => Some(Format::Csv),
+        _ => Some(Format::Json),
+    })
+    .map(Some)
 }
 
 /// What a query string component keeps as it is: RFC 3986's unreserved
@@ -263,13 +214,30 @@ mod tests {
         assert!(detail(q.allow(&["land"]).unwrap_err()).contains("nur einmal"));
         let q = query(&[("min_seq", "-1"), ("as_of", "2024-02-30")], false);
         assert!(detail(q.min_seq().unwrap_err()).contains("„min_seq“"));
-        assert!(detail(q.date("as_of").unwrap_err()).contains("„as_of“"));
-        let q = query(&[("limit", "1001")], false);
-        assert!(detail(q.number("limit", 100, 1..=1000).unwrap_err()).contains("„limit“"));
-        assert_eq!(
-            query(&[], false).number("limit", 100, 1..=1000).unwrap(),
-            100
-        );
+        assert!(detail(q.as_of().unwrap_err()).contains("„as_of“"));
+        assert_eq!(query(&[], false).min_seq().unwrap(), 0);
+    }
+
+    #[test]
+    fn parameters_read_into_a_struct_name_the_bad_one() {
+        use crate::contract::field::{self, Whole};
+        #[derive(Debug, serde::Deserialize)]
+        struct Page {
+            #[serde(default, deserialize_with = "field::opt")]
+            as_of: Option<Date>,
+            limit: Option<Whole<1, 10>>,
+        }
+        let pairs = [("as_of", "2024-01-31"), ("limit", " 10 "), ("min_seq", "3")];
+        let page: Page = query(&pairs, false).read().unwrap();
+        assert_eq!(page.as_of, Some(Date::parse("2024-01-31").unwrap()));
+        assert_eq!(page.limit, Some(Whole(10)));
+        for (name, value) in [("limit", "+5"), ("limit", "11"), ("as_of", "2023-02-29")] {
+            let error = query(&[(name, value)], false).read::<Page>().unwrap_err();
+            assert!(
+                detail(error).contains(&format!("„{name}“")),
+                "{name}={value}"
+            );
+        }
     }
 
     #[test]

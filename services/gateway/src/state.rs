@@ -8,7 +8,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use efa_proto::{CommandEnvelope, CommandReply, Query, QueryKind, QueryReply, subjects};
+use efa_proto::{
+    Accepted, Actor, CommandEnvelope, CommandReply, Query, QueryKind, QueryReply, subjects,
+};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::problem::ApiError;
@@ -97,7 +99,36 @@ impl AppState {
     }
 }
 
-/// Asks the projector; a rejection becomes the error.
+/// The one way a write reaches the ledger, from the API and the web
+/// forms alike: the early "no" when the caller's kind can never issue the
+/// command (`authz`), the envelope with the command id from the caller and
+/// `key`, and the ledger's answer; a rejection becomes the error.
+pub async fn submit(
+    state: &AppState,
+    actor: &Actor,
+    key: &str,
+    expected_version: Option<u64>,
+    parsed: crate::contract::Parsed,
+) -> Result<Accepted, ApiError> {
+    crate::authz::check(actor, &parsed.command).map_err(ApiError::rejected)?;
+    let envelope = CommandEnvelope {
+        command_id: crate::idempotency::command_id(actor, key),
+        actor: actor.clone(),
+        expected_version,
+        effective: parsed.effective,
+        command: parsed.command,
+    };
+    match state.command(&envelope).await? {
+        CommandReply::Accepted(accepted) => Ok(accepted),
+        CommandReply::Rejected(rejection) => Err(ApiError::Rejected {
+            rejection,
+            if_match: expected_version.is_some(),
+        }),
+    }
+}
+
+/// The one way a read asks the projector, from the API and the web pages
+/// alike; a rejection becomes the error.
 pub async fn ask(state: &AppState, min_seq: u64, kind: QueryKind) -> Result<QueryReply, ApiError> {
     match state.query(&Query { min_seq, kind }).await? {
         QueryReply::Rejected(rejection) => Err(ApiError::rejected(rejection)),

@@ -8,7 +8,7 @@ use efa_proto::Command;
 
 use super::AppState;
 use super::write::{Created, submit};
-use crate::commands::adoptions;
+use crate::contract::adoptions;
 use crate::extract::{JsonBody, OptionalJsonBody, PathParams, WriteHeaders};
 use crate::problem::ApiError;
 
@@ -16,9 +16,9 @@ use crate::problem::ApiError;
 pub async fn request(
     State(state): State<AppState>,
     headers: WriteHeaders,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed = adoptions::request(&body).map_err(ApiError::rejected)?;
+    let parsed = body.read::<adoptions::Request>()?.command();
     let created = match &parsed.command {
         Command::RequestAdoption(adoption) => {
             Created::at(format!("/api/v1/gemeinden/{}", adoption.ags))
@@ -33,10 +33,10 @@ pub async fn step(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
     let (service, ags) = (path.service("service")?, path.ags("ags")?);
-    let parsed = adoptions::step(service, ags, &body).map_err(ApiError::rejected)?;
+    let parsed = body.read::<adoptions::Step>()?.command(service, ags);
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -49,6 +49,6 @@ pub async fn withdraw(
     OptionalJsonBody(body): OptionalJsonBody,
 ) -> Result<Response, ApiError> {
     let (service, ags) = (path.service("service")?, path.ags("ags")?);
-    let parsed = adoptions::withdraw(service, ags, &body).map_err(ApiError::rejected)?;
+    let parsed = body.read::<adoptions::Withdrawal>()?.command(service, ags);
     submit(&state, headers, parsed, Created::default()).await
 }

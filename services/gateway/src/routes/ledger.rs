@@ -15,6 +15,7 @@ use efa_proto::{
 use serde_json::{Value, json};
 
 use super::AppState;
+use crate::contract::field::{self, Whole};
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
 
@@ -51,13 +52,22 @@ pub async fn checkpoint(
     .into_response())
 }
 
+/// `?from_seq=&limit=` of the export.
+#[derive(Debug, serde::Deserialize)]
+struct ExportParams {
+    #[serde(default, deserialize_with = "field::opt")]
+    from_seq: Option<u64>,
+    limit: Option<Whole<1, EXPORT_LIMIT_MAX>>,
+}
+
 /// `GET /api/v1/ledger/export?from_seq=&limit=`: the events from
 /// `from_seq` on (at most `limit`), with the ledger's signed checkpoint
 /// of the last one, as the text `efa verify --export` reads.
 pub async fn export(State(state): State<AppState>, query: ReadQuery) -> Result<Response, ApiError> {
     query.allow(&["from_seq", "limit"])?;
-    let from_seq = query.seq("from_seq")?.max(1);
-    let limit = u64::from(query.number("limit", 1000, 1..=EXPORT_LIMIT_MAX)?);
+    let params: ExportParams = query.read()?;
+    let from_seq = params.from_seq.unwrap_or_default().max(1);
+    let limit = u64::from(params.limit.map_or(1000, |Whole(limit)| limit));
     let mut events: Vec<SealedEvent> = Vec::new();
     let mut checkpoint = None;
     while (events.len() as u64) < limit {

@@ -9,7 +9,7 @@ use efa_proto::Command;
 
 use super::AppState;
 use super::write::{Created, submit};
-use crate::commands::participants;
+use crate::contract::participants;
 use crate::extract::{JsonBody, OptionalJsonBody, PathParams, WriteHeaders};
 use crate::problem::ApiError;
 
@@ -17,9 +17,12 @@ use crate::problem::ApiError;
 pub async fn register_gemeinde(
     State(state): State<AppState>,
     headers: WriteHeaders,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed = participants::register_gemeinde(&body).map_err(ApiError::rejected)?;
+    let parsed = body
+        .read::<participants::Gemeinde>()?
+        .command()
+        .map_err(ApiError::rejected)?;
     let created = match &parsed.command {
         Command::RegisterGemeinde(gemeinde) => {
             Created::at(format!("/api/v1/gemeinden/{}", gemeinde.ags))
@@ -34,10 +37,10 @@ pub async fn rename_gemeinde(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed =
-        participants::rename_gemeinde(path.ags("ags")?, &body).map_err(ApiError::rejected)?;
+    let ags = path.ags("ags")?;
+    let parsed = body.read::<participants::Rename>()?.command(ags);
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -46,10 +49,10 @@ pub async fn merge_gemeinde(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed =
-        participants::merge_gemeinde(path.ags("ags")?, &body).map_err(ApiError::rejected)?;
+    let ags = path.ags("ags")?;
+    let parsed = body.read::<participants::Merger>()?.command(ags);
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -60,8 +63,8 @@ pub async fn retire_gemeinde(
     path: PathParams,
     OptionalJsonBody(body): OptionalJsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed =
-        participants::retire_gemeinde(path.ags("ags")?, &body).map_err(ApiError::rejected)?;
+    let ags = path.ags("ags")?;
+    let parsed = body.read::<participants::Retirement>()?.command(ags);
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -69,9 +72,12 @@ pub async fn retire_gemeinde(
 pub async fn register_kreis(
     State(state): State<AppState>,
     headers: WriteHeaders,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed = participants::register_kreis(&body).map_err(ApiError::rejected)?;
+    let parsed = body
+        .read::<participants::Kreis>()?
+        .command()
+        .map_err(ApiError::rejected)?;
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -79,8 +85,11 @@ pub async fn register_kreis(
 pub async fn register_operator(
     State(state): State<AppState>,
     headers: WriteHeaders,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed = participants::register_operator(&body).map_err(ApiError::rejected)?;
+    let parsed = body
+        .read::<participants::Operator>()?
+        .command()
+        .map_err(ApiError::rejected)?;
     submit(&state, headers, parsed, Created::default()).await
 }

@@ -6,11 +6,13 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use efa_proto::views::RolloutScope;
-use efa_proto::{QueryKind, QueryReply};
+use efa_proto::{KreisKey, QueryKind, QueryReply, ServiceId};
+use serde::{Deserialize, Deserializer};
 
 use super::AppState;
 use super::exports;
 use super::read::{self, ask};
+use crate::contract::field::{self, Whole};
 use crate::dto::costs::LandCostsJson;
 use crate::dto::rollout::{GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson};
 use crate::extract::PathParams;
@@ -31,7 +33,7 @@ pub async fn land(
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     let land = path.land("land")?;
-    let as_of = query.allow(&["as_of", "offset", "limit"])?.date("as_of")?;
+    let as_of = query.allow(&["as_of", "offset", "limit"])?.as_of()?;
     let page = paging::page(&query)?;
     match ask(
         &state,
@@ -68,7 +70,7 @@ pub async fn land_costs(
         .allow(&["format", "offset", "limit", "as_of"])?
         .format()?;
     let min_seq = query.min_seq()?;
-    if let Some(as_of) = query.date("as_of")? {
+    if let Some(as_of) = query.as_of()? {
         return super::settlement::land_costs_as_of(&state, &query, (land, year), as_of).await;
     }
     if format == Format::Csv && !paging::asks_for_a_page(&query) {
@@ -94,6 +96,27 @@ pub async fn land_costs(
     }
 }
 
+/// `?table=&kreis=&service=` of the rollout monitor.
+#[derive(Debug, Deserialize)]
+struct RolloutParams {
+    #[serde(default, deserialize_with = "rollout_table")]
+    table: Option<String>,
+    #[serde(default, deserialize_with = "field::opt")]
+    kreis: Option<KreisKey>,
+    #[serde(default, deserialize_with = "field::opt")]
+    service: Option<ServiceId>,
+}
+
+fn rollout_table<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    field::choice(d, &["gemeinden", "kreise"], |key| Some(key.to_owned())).map(Some)
+}
+
+/// `?days=` of the stalled adoptions.
+#[derive(Debug, Deserialize)]
+struct StalledParams {
+    days: Option<Whole<0, 36_500>>,
+}
+
 /// `GET /api/v1/lands/{land}/rollout?kreis=&service=&as_of=&offset=&limit=`:
 /// a page of the Kreise and of the municipalities (the same rows of each);
 /// as CSV the municipalities, or with `table=kreise` the Kreise, whole
@@ -107,15 +130,14 @@ pub async fn rollout(
     query.allow(&[
         "kreis", "service", "as_of", "format", "table", "offset", "limit",
     ])?;
-    let (format, table) = (
-        query.format()?,
-        query.choice("table", &["gemeinden", "kreise"])?,
-    );
+    let format = query.format()?;
+    let params: RolloutParams = query.read()?;
+    let table = params.table.as_deref().unwrap_or("gemeinden");
     let scope = RolloutScope {
         land,
-        kreis: query.kreis("kreis")?,
-        service: query.service("service")?,
-        as_of: query.date("as_of")?,
+        kreis: params.kreis,
+        service: params.service,
+        as_of: query.as_of()?,
     };
     let min_seq = query.min_seq()?;
     if format == Format::Csv && !paging::asks_for_a_page(&query) {
@@ -170,8 +192,9 @@ pub async fn stalled(
         .format()?;
     let export = exports::Stalled {
         land,
-        days_min: query.number("days", STALLED_DAYS_DEFAULT, 0..=36_500)?,
-        as_of: query.date("as_of")?,
+        days_min: (query.read::<StalledParams>()?.days)
+            .map_or(STALLED_DAYS_DEFAULT, |Whole(days)| days),
+        as_of: query.as_of()?,
     };
     let min_seq = query.min_seq()?;
     if format == Format::Csv && !paging::asks_for_a_page(&query) {
@@ -208,7 +231,7 @@ pub async fn stalled(
 /// `GET /api/v1/reuse?as_of=&offset=&limit=`: the figures over all
 /// services, with a page of the services only their lead Land uses.
 pub async fn reuse(State(state): State<AppState>, query: ReadQuery) -> Result<Response, ApiError> {
-    let as_of = query.allow(&["as_of", "offset", "limit"])?.date("as_of")?;
+    let as_of = query.allow(&["as_of", "offset", "limit"])?.as_of()?;
     let page = paging::page(&query)?;
     match ask(&state, query.min_seq()?, QueryKind::Reuse2 { as_of, page }).await? {
         QueryReply::Reuse2(page) => {
@@ -235,7 +258,7 @@ pub async fn gemeinde(
     let ags = path.ags("ags")?;
     let as_of = query
         .allow(&["as_of", "format", "offset", "limit"])?
-        .date("as_of")?;
+        .as_of()?;
     let format = query.format()?;
     let min_seq = query.min_seq()?;
     if format == Format::Csv && !paging::asks_for_a_page(&query) {

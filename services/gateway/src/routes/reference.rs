@@ -7,7 +7,7 @@ use axum::response::Response;
 
 use super::AppState;
 use super::write::{Created, submit};
-use crate::commands::reference;
+use crate::contract::reference;
 use crate::extract::{JsonBody, WriteHeaders};
 use crate::problem::ApiError;
 
@@ -15,9 +15,12 @@ use crate::problem::ApiError;
 pub async fn allocation_key(
     State(state): State<AppState>,
     headers: WriteHeaders,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed = reference::allocation_key(&body).map_err(ApiError::rejected)?;
+    let parsed = body
+        .read::<reference::AllocationKey>()?
+        .command()
+        .map_err(ApiError::rejected)?;
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -25,8 +28,11 @@ pub async fn allocation_key(
 pub async fn population(
     State(state): State<AppState>,
     headers: WriteHeaders,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed = reference::population(&body).map_err(ApiError::rejected)?;
+    let parsed = body
+        .read::<reference::Populations>()?
+        .command()
+        .map_err(ApiError::rejected)?;
     submit(&state, headers, parsed, Created::default()).await
 }

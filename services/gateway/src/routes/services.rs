@@ -8,19 +8,21 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header::ETAG;
 use axum::response::{IntoResponse, Response};
-use efa_proto::{Command, QueryKind, QueryReply};
+use efa_proto::{Command, QueryKind, QueryReply, ServiceId};
+use serde::Deserialize;
 
 use super::AppState;
 use super::exports;
 use super::read::{self, ask};
 use super::write::{Created, etag, submit};
-use crate::commands::{Parsed, services};
+use crate::contract::field::{self, Whole};
+use crate::contract::services;
 use crate::dto::{CatalogueJson, ServiceJson};
 use crate::extract::{JsonBody, OptionalJsonBody, PathParams, WriteHeaders};
 use crate::paging::{self, Cursor};
 use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
-use crate::{announce, tables};
+use crate::tables;
 
 /// The parameters of `/api/v1/catalogue`, refused here with a pointer.
 const CATALOGUE_PARAMS: [&str; 9] = [
@@ -35,21 +37,30 @@ const CATALOGUE_PARAMS: [&str; 9] = [
     "as_of",
 ];
 
+/// `?limit=&cursor=` of `/api/v1/services`.
+#[derive(Debug, Deserialize)]
+struct ServicesPage {
+    #[serde(default, deserialize_with = "field::opt")]
+    cursor: Option<ServiceId>,
+    limit: Option<Whole<{ paging::LIMIT_MIN }, { paging::LIMIT_MAX }>>,
+}
+
 /// `POST /api/v1/services`.
 pub async fn announce(
     State(state): State<AppState>,
     headers: WriteHeaders,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let announcement = announce::parse(&body).map_err(ApiError::rejected)?;
-    let service = announcement.command.service.clone();
-    let parsed = Parsed::new(
-        Command::AnnounceService(announcement.command),
-        announcement.effective,
-    );
-    let created = Created {
-        location: Some(format!("/api/v1/services/{service}")),
-        id: Some(service),
+    let parsed = body
+        .read::<services::Announce>()?
+        .command()
+        .map_err(ApiError::rejected)?;
+    let created = match &parsed.command {
+        Command::AnnounceService(announce) => Created {
+            location: Some(format!("/api/v1/services/{}", announce.service)),
+            id: Some(announce.service.clone()),
+        },
+        _ => Created::default(),
     };
     submit(&state, headers, parsed, created).await
 }
@@ -66,11 +77,14 @@ pub async fn list(State(state): State<AppState>, query: ReadQuery) -> Result<Res
     }
     let format = query.allow(&["format", "limit", "cursor"])?.format()?;
     let min_seq = query.min_seq()?;
-    let after = query.service("cursor")?;
+    let params: ServicesPage = query.read()?;
+    let after = params.cursor;
     if format == Format::Csv && !paging::asks_for_a_page(&query) {
         return paging::csv(state, min_seq, Cursor::After(None), exports::Services).await;
     }
-    let limit = query.number("limit", paging::LIMIT_DEFAULT, 1..=paging::LIMIT_MAX)?;
+    let limit = params
+        .limit
+        .map_or(paging::LIMIT_DEFAULT, |Whole(limit)| limit);
     match ask(&state, min_seq, QueryKind::Services { after, limit }).await? {
         QueryReply::Services(page) => {
             let view = exports::catalogue_view(&page);
@@ -122,10 +136,13 @@ pub async fn update_details(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed =
-        services::update_details(path.service("id")?, &body).map_err(ApiError::rejected)?;
+    let service = path.service("id")?;
+    let parsed = body
+        .read::<services::Details>()?
+        .command(service)
+        .map_err(ApiError::rejected)?;
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -134,9 +151,10 @@ pub async fn change_status(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed = services::change_status(path.service("id")?, &body).map_err(ApiError::rejected)?;
+    let service = path.service("id")?;
+    let parsed = body.read::<services::Status>()?.command(service);
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -145,10 +163,10 @@ pub async fn assess_reifegrad(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed =
-        services::assess_reifegrad(path.service("id")?, &body).map_err(ApiError::rejected)?;
+    let service = path.service("id")?;
+    let parsed = body.read::<services::Assessment>()?.command(service);
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -157,9 +175,10 @@ pub async fn retire(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
-    let parsed = services::retire(path.service("id")?, &body).map_err(ApiError::rejected)?;
+    let service = path.service("id")?;
+    let parsed = body.read::<services::Retirement>()?.command(service);
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -168,11 +187,11 @@ pub async fn join(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
     let service = path.service("id")?;
     let location = format!("/api/v1/services/{service}/participations");
-    let parsed = services::join(service, &body).map_err(ApiError::rejected)?;
+    let parsed = body.read::<services::Join>()?.command(service);
     submit(&state, headers, parsed, Created::at(location)).await
 }
 
@@ -186,8 +205,12 @@ pub async fn leave(
     OptionalJsonBody(body): OptionalJsonBody,
 ) -> Result<Response, ApiError> {
     let (service, land) = (path.service("id")?, path.land("land")?);
-    let from_query = query.allow_exactly(&["effective"])?.date("effective")?;
-    let parsed = services::leave(service, land, &body, from_query).map_err(ApiError::rejected)?;
+    let from_query = query.allow_exactly(&["effective"])?;
+    let from_query = from_query.read::<services::Leave>()?.effective;
+    let parsed = body
+        .read::<services::Leave>()?
+        .command(service, land, from_query)
+        .map_err(ApiError::rejected)?;
     submit(&state, headers, parsed, Created::default()).await
 }
 
@@ -196,10 +219,13 @@ pub async fn report_cost(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
     let service = path.service("id")?;
-    let parsed = services::report_cost(service.clone(), &body).map_err(ApiError::rejected)?;
+    let parsed = body
+        .read::<services::CostReport>()?
+        .command(service.clone())
+        .map_err(ApiError::rejected)?;
     let created = match &parsed.command {
         Command::ReportCost(cost) => {
             Created::at(format!("/api/v1/services/{service}/costs/{}", cost.year))
@@ -214,9 +240,12 @@ pub async fn correct_cost(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
     let (service, cost_no) = (path.service("id")?, path.number("cost_no")?);
-    let parsed = services::correct_cost(service, cost_no, &body).map_err(ApiError::rejected)?;
+    let parsed = body
+        .read::<services::CostCorrection>()?
+        .command(service, cost_no)
+        .map_err(ApiError::rejected)?;
     submit(&state, headers, parsed, Created::default()).await
 }

@@ -9,16 +9,14 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use efa_proto::statement::{CostYearView, StatementView};
 use efa_proto::{
-    CheckpointRequest, CloseYear, Command, CorrectParticipation, LandCode, LedgerCheckpoint,
-    ParticipationChange, QueryKind, QueryReply, ServiceId, Settlement, subjects,
+    CheckpointRequest, CloseYear, Command, LandCode, LedgerCheckpoint, QueryKind, QueryReply,
+    ServiceId, Settlement, subjects,
 };
-use serde_json::Value;
 
 use super::AppState;
 use super::read::{self, ask};
 use super::write::{Created, submit};
-use crate::body;
-use crate::commands::Parsed;
+use crate::contract::{Parsed, field, settlement};
 use crate::dto::statement::{CostYearJson, StatementJson};
 use crate::extract::{JsonBody, PathParams, WriteHeaders};
 use crate::params::ReadQuery;
@@ -63,6 +61,18 @@ pub async fn statement_view(
     }
 }
 
+/// `?table=` of a year's costs as CSV.
+#[derive(Debug, serde::Deserialize)]
+struct CostYearParams {
+    #[serde(default, deserialize_with = "cost_table")]
+    table: Option<String>,
+}
+
+fn cost_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let tables = ["shares", "alternatives", "costs"];
+    field::choice(d, &tables, |key| Some(key.to_owned())).map(Some)
+}
+
 /// `GET /api/v1/services/{id}/costs/{year}?as_of=`: the split under the
 /// model in force for the year, the others for comparison, the closing
 /// and the supplements since; as CSV the shares (`table=shares`, with the
@@ -74,8 +84,9 @@ pub async fn cost_year(
 ) -> Result<Response, ApiError> {
     let (service, year) = (path.service("id")?, path.year("year")?);
     let format = query.allow(&["format", "table", "as_of"])?.format()?;
-    let table = query.choice("table", &["shares", "alternatives", "costs"])?;
-    let as_of = query.date("as_of")?;
+    let params: CostYearParams = query.read()?;
+    let table = params.table.as_deref().unwrap_or("shares");
+    let as_of = query.as_of()?;
     let view = cost_year_view(&state, query.min_seq()?, &service, year, as_of).await?;
     Ok(read::list(
         format,
@@ -97,7 +108,7 @@ pub async fn statement(
 ) -> Result<Response, ApiError> {
     let (land, year) = (path.land("land")?, path.year("year")?);
     let format = query.allow(&["format", "as_of"])?.format()?;
-    let as_of = query.date("as_of")?;
+    let as_of = query.as_of()?;
     let view = statement_view(&state, query.min_seq()?, land, year, as_of).await?;
     Ok(read::list(
         format,
@@ -145,12 +156,10 @@ pub async fn close_year(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
     let service = path.service("id")?;
-    let year = body::object(&body, &["year"])
-        .and_then(|fields| fields.year("year"))
-        .map_err(ApiError::rejected)?;
+    let year = body.read::<settlement::Closing>()?.year.0;
     // The early "no" before reading the split: only a Land or the
     // administration ever closes a year.
     crate::authz::allowed(&headers.actor, crate::authz::Rule::LandOrAdmin)
@@ -172,28 +181,6 @@ pub async fn close_year(
     .await
 }
 
-/// The longest reason accepted here; the domain has its own limit.
-const REASON_CHARS_MAX: usize = 2000;
-
-fn correction(service: ServiceId, body: &Value) -> Result<Parsed, efa_proto::Rejection> {
-    let fields = body::object(body, &["land", "change", "reason", "effective"])?;
-    let change = fields.choice("change", &["beitritt", "austritt"], |key| match key {
-        "beitritt" => Some(ParticipationChange::Join),
-        "austritt" => Some(ParticipationChange::Leave),
-        _ => None,
-    })?;
-    let command = Command::CorrectParticipation(CorrectParticipation {
-        service,
-        land: fields.land("land")?,
-        change,
-        reason: fields.required_text("reason", REASON_CHARS_MAX)?,
-    });
-    Ok(Parsed::new(
-        command,
-        Some(fields.required_date("effective")?),
-    ))
-}
-
 /// `POST /api/v1/services/{id}/participation-corrections`: the lead Land
 /// or the administration records a Land's Beitritt or Austritt as a
 /// correction, with its reason and effective date.
@@ -201,10 +188,13 @@ pub async fn correct_participation(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
-    JsonBody(body): JsonBody,
+    body: JsonBody,
 ) -> Result<Response, ApiError> {
     let service = path.service("id")?;
-    let parsed = correction(service.clone(), &body).map_err(ApiError::rejected)?;
+    let parsed = body
+        .read::<settlement::ParticipationCorrection>()?
+        .command(service.clone())
+        .map_err(ApiError::rejected)?;
     let location = format!("/api/v1/services/{service}/participations");
     submit(&state, headers, parsed, Created::at(location)).await
 }

@@ -7,10 +7,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject};
-use efa_proto::{Channel, Date, QueryKind, QueryReply, Reifegrad, ServiceId, ServiceStatus};
+use efa_proto::{
+    Ags, Channel, Date, LandCode, QueryKind, QueryReply, Reifegrad, ServiceId, ServiceStatus,
+};
+use serde::{Deserialize, Deserializer};
 
 use super::AppState;
 use super::read::{self, ask};
+use crate::contract::field::{self, Text, Whole};
 use crate::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
 use crate::dto::history::HistoryJson;
 use crate::dto::rollout::FunnelJson;
@@ -45,10 +49,11 @@ pub async fn catalogue(
         "as_of",
         "format",
     ])?;
-    let (format, as_of) = (query.format()?, query.date("as_of")?);
+    let format = query.format()?;
+    let catalogue: CatalogueQuery = query.read()?;
     let kind = QueryKind::Catalogue2 {
-        filter: catalogue_filter(&query)?,
-        as_of,
+        as_of: catalogue.as_of,
+        filter: catalogue.filter(),
     };
     match ask(&state, query.min_seq()?, kind).await? {
         QueryReply::Catalogue2(page) => Ok(read::list(
@@ -60,61 +65,51 @@ pub async fn catalogue(
     }
 }
 
-fn catalogue_filter(query: &ReadQuery) -> Result<CatalogueFilter, ApiError> {
-    let status_keys = ServiceStatus::ALL.map(ServiceStatus::key);
-    let channel_keys = Channel::ALL.map(Channel::key);
-    let status = optional_choice(query, "status", &status_keys)?.and_then(ServiceStatus::from_key);
-    let channel = optional_choice(query, "channel", &channel_keys)?.and_then(Channel::from_key);
-    let reifegrad = if query.has("reifegrad") {
-        let level = query.number("reifegrad", 0, 0..=4)?;
-        u8::try_from(level)
-            .ok()
-            .and_then(|level| Reifegrad::new(level).ok())
-    } else {
-        None
-    };
-    let sort = match query.choice("sort", &SORT_KEYS)? {
-        "reuse" => CatalogueSort::Reuse,
-        "live" => CatalogueSort::Live,
-        "announced" => CatalogueSort::Announced,
-        _ => CatalogueSort::Title,
-    };
-    Ok(CatalogueFilter {
-        land: query.land("land")?,
-        themenfeld: text(query, "themenfeld")?,
-        status,
-        reifegrad,
-        channel,
-        text: text(query, "q")?,
-        sort,
-        offset: query.number("offset", 0, 0..=u32::MAX)?,
-        limit: query.number("limit", 100, 1..=PAGE_LIMIT_MAX)?,
+/// The filters, order and page of `/api/v1/catalogue`.
+#[derive(Debug, Deserialize)]
+struct CatalogueQuery {
+    #[serde(default, deserialize_with = "field::opt")]
+    land: Option<LandCode>,
+    themenfeld: Option<Text<TEXT_CHARS_MAX>>,
+    #[serde(default, deserialize_with = "field::opt")]
+    status: Option<ServiceStatus>,
+    #[serde(default, deserialize_with = "field::opt")]
+    reifegrad: Option<Reifegrad>,
+    #[serde(default, deserialize_with = "field::opt")]
+    channel: Option<Channel>,
+    q: Option<Text<TEXT_CHARS_MAX>>,
+    #[serde(default, deserialize_with = "sort")]
+    sort: CatalogueSort,
+    #[serde(default, deserialize_with = "field::opt")]
+    offset: Option<u32>,
+    limit: Option<Whole<1, PAGE_LIMIT_MAX>>,
+    #[serde(default, deserialize_with = "field::opt")]
+    as_of: Option<Date>,
+}
+
+fn sort<'de, D: Deserializer<'de>>(deserializer: D) -> Result<CatalogueSort, D::Error> {
+    field::choice(deserializer, &SORT_KEYS, |key| match key {
+        "reuse" => Some(CatalogueSort::Reuse),
+        "live" => Some(CatalogueSort::Live),
+        "announced" => Some(CatalogueSort::Announced),
+        _ => Some(CatalogueSort::Title),
     })
 }
 
-fn optional_choice<'k>(
-    query: &ReadQuery,
-    name: &str,
-    keys: &[&'k str],
-) -> Result<Option<&'k str>, ApiError> {
-    if query.has(name) {
-        query.choice(name, keys).map(Some)
-    } else {
-        Ok(None)
+impl CatalogueQuery {
+    fn filter(self) -> CatalogueFilter {
+        CatalogueFilter {
+            land: self.land,
+            themenfeld: self.themenfeld.map(|t| t.0),
+            status: self.status,
+            reifegrad: self.reifegrad,
+            channel: self.channel,
+            text: self.q.map(|t| t.0),
+            sort: self.sort,
+            offset: self.offset.unwrap_or(0),
+            limit: self.limit.map_or(100, |Whole(limit)| limit),
+        }
     }
-}
-
-/// A search text: trimmed, absent when blank, at most 200 characters.
-fn text(query: &ReadQuery, name: &str) -> Result<Option<String>, ApiError> {
-    let Some(text) = query.get(name).map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if text.chars().count() > TEXT_CHARS_MAX {
-        return Err(ApiError::BadRequest(format!(
-            "Der Parameter „{name}“ darf höchstens {TEXT_CHARS_MAX} Zeichen lang sein."
-        )));
-    }
-    Ok(Some(text.to_owned()))
 }
 
 fn no_service(id: &ServiceId) -> impl FnOnce() -> String + '_ {
@@ -145,7 +140,7 @@ pub async fn service_detail(
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     let service = path.service("id")?;
-    let as_of = query.allow(&["as_of"])?.date("as_of")?;
+    let as_of = query.allow(&["as_of"])?.as_of()?;
     let detail = detail(&state, &query, &service, as_of).await?;
     Ok(Json(ServiceDetailJson::new(&detail, as_of)).into_response())
 }
@@ -158,7 +153,7 @@ pub async fn participations(
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     let service = path.service("id")?;
-    let as_of = query.allow(&["as_of", "format"])?.date("as_of")?;
+    let as_of = query.allow(&["as_of", "format"])?.as_of()?;
     let format = query.format()?;
     let detail = detail(&state, &query, &service, as_of).await?;
     Ok(read::list(
@@ -178,8 +173,8 @@ pub async fn funnel(
     query.allow(&["land", "as_of"])?;
     let kind = QueryKind::Funnel {
         service: service.clone(),
-        land: query.land("land")?,
-        as_of: query.date("as_of")?,
+        land: query.read::<FunnelParams>()?.land,
+        as_of: query.as_of()?,
     };
     match ask(&state, query.min_seq()?, kind).await? {
         QueryReply::Funnel(view) => {
@@ -188,6 +183,23 @@ pub async fn funnel(
         }
         _ => Err(read::unexpected()),
     }
+}
+
+/// `?land=` of the adoption funnel.
+#[derive(Debug, Deserialize)]
+struct FunnelParams {
+    #[serde(default, deserialize_with = "field::opt")]
+    land: Option<LandCode>,
+}
+
+/// `?from_seq=&limit=&gemeinde=` of a history.
+#[derive(Debug, Deserialize)]
+struct HistoryParams {
+    #[serde(default, deserialize_with = "field::opt")]
+    from_seq: Option<u64>,
+    limit: Option<Whole<1, HISTORY_LIMIT_MAX>>,
+    #[serde(default, deserialize_with = "field::opt")]
+    gemeinde: Option<Ags>,
 }
 
 /// `GET /api/v1/services/{id}/history?from_seq=&limit=`.
@@ -208,7 +220,7 @@ pub async fn all_history(
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     query.allow(&["from_seq", "limit", "format", "gemeinde"])?;
-    let subject = match query.ags("gemeinde")? {
+    let subject = match query.read::<HistoryParams>()?.gemeinde {
         Some(ags) => HistorySubject::Gemeinde(ags),
         None => HistorySubject::All,
     };
@@ -221,10 +233,11 @@ async fn history(
     subject: HistorySubject,
 ) -> Result<Response, ApiError> {
     let format = query.format()?;
+    let params: HistoryParams = query.read()?;
     let kind = QueryKind::History {
         subject,
-        from_seq: query.seq("from_seq")?,
-        limit: query.number("limit", 100, 1..=HISTORY_LIMIT_MAX)?,
+        from_seq: params.from_seq.unwrap_or_default(),
+        limit: params.limit.map_or(100, |Whole(limit)| limit),
     };
     match ask(state, query.min_seq()?, kind).await? {
         QueryReply::History(view) => Ok(read::list(

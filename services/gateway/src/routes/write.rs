@@ -1,22 +1,19 @@
-//! What every write does once its body is read: refuse it early when the
-//! caller's kind can never issue it (`authz`), wrap the command in an
-//! envelope (command id from the caller and the `Idempotency-Key`,
-//! expected version from `If-Match`), send it to the ledger, and answer
-//! 201 with `{"seq", "version"}` and the stream version as ETag, 200 with
-//! `Idempotent-Replayed: true` for a repeated key, or the rejection as a
-//! problem document.
+//! What every write of the API does once its body is read: send it
+//! through `state::submit` with the caller's `Idempotency-Key` and
+//! `If-Match`, and answer 201 with `{"seq", "version"}` and the stream
+//! version as ETag, 200 with `Idempotent-Replayed: true` for a repeated
+//! key, or the rejection as a problem document.
 
 use axum::Json;
 use axum::http::header::{ETAG, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use efa_proto::{Accepted, CommandEnvelope, CommandReply, ServiceId};
+use efa_proto::{Accepted, ServiceId};
 
 use super::AppState;
-use crate::commands::Parsed;
+use crate::contract::Parsed;
 use crate::dto::AcceptedJson;
 use crate::extract::WriteHeaders;
-use crate::idempotency;
 use crate::problem::ApiError;
 
 /// How to answer an accepted write beyond the sequence and version.
@@ -45,22 +42,13 @@ pub async fn submit(
     parsed: Parsed,
     created: Created,
 ) -> Result<Response, ApiError> {
-    crate::authz::check(&headers.actor, &parsed.command).map_err(ApiError::rejected)?;
-    let expected_version = headers.expected_version;
-    let envelope = CommandEnvelope {
-        command_id: idempotency::command_id(&headers.actor, &headers.key),
-        actor: headers.actor,
+    let WriteHeaders {
+        actor,
+        key,
         expected_version,
-        effective: parsed.effective,
-        command: parsed.command,
-    };
-    match state.command(&envelope).await? {
-        CommandReply::Accepted(accepted) => Ok(accepted_response(&accepted, created)),
-        CommandReply::Rejected(rejection) => Err(ApiError::Rejected {
-            rejection,
-            if_match: expected_version.is_some(),
-        }),
-    }
+    } = headers;
+    let accepted = crate::state::submit(state, &actor, &key, expected_version, parsed).await?;
+    Ok(accepted_response(&accepted, created))
 }
 
 /// 201, or 200 when the ledger answered a repeated idempotency key from

@@ -1,8 +1,8 @@
 //! Forms that write: reading the posted fields, the checks every post
 //! passes before anything is sent (logged in, CSRF token, the gateway's
-//! early authorisation), turning fields into the JSON the API's command
-//! builders read (so a form and the API build the same command and name
-//! the same field when it is wrong), sending the command with an
+//! early authorisation), reading them into the API's request structs
+//! (`FormData::read`, so a form and the API build the same command and
+//! name the same field when it is wrong), sending the command with an
 //! idempotency key carried by the form (`vorgang`, so a form sent twice is
 //! recorded once), and what a refusal looks like when the form is shown
 //! again with the entered values.
@@ -10,15 +10,15 @@
 use axum::extract::{Form, FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use efa_proto::{Accepted, Actor, CommandEnvelope, CommandReply, Rejection};
-use serde_json::{Map, Value};
+use efa_proto::{Accepted, Actor, Rejection};
 
 use super::csrf;
 use super::markup::{Field, escape, hidden};
 use super::visit::Visit;
-use crate::commands::Parsed;
+use crate::contract::Parsed;
+use crate::problem::ApiError;
 use crate::state::AppState;
-use crate::{authz, idempotency, problem};
+use crate::{idempotency, problem};
 
 /// The fields of a posted form, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,34 +53,30 @@ impl FormData {
             .map_or("", |(_, value)| value.trim())
     }
 
-    /// The value of `name` as a JSON text, absent when blank.
-    pub fn text(&self, name: &str) -> Option<Value> {
-        Some(self.get(name))
-            .filter(|v| !v.is_empty())
-            .map(|v| Value::String(v.to_owned()))
-    }
-
-    /// The value of `name` as a JSON number when it is one, else as text
-    /// (so the command builder refuses it with its own words); absent
-    /// when blank.
-    pub fn number(&self, name: &str) -> Option<Value> {
-        let text = self.get(name);
-        if text.is_empty() {
-            return None;
-        }
-        Some(match text.parse::<u64>() {
-            Ok(number) => Value::from(number),
-            Err(_) => Value::String(text.to_owned()),
-        })
-    }
-
-    /// A JSON object of `(json name, value)` pairs, leaving out absent ones.
-    pub fn object(pairs: Vec<(&str, Option<Value>)>) -> Value {
-        let map: Map<String, Value> = pairs
-            .into_iter()
-            .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v)))
+    /// The form read into the API's request struct `T`, with `extra`
+    /// fields the page sets (the caller's own Land), which no posted field
+    /// of the same name overrides; a refusal names the form field.
+    pub fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        extra: &[(&str, String)],
+    ) -> Result<T, Failure> {
+        let mut pairs: Vec<(String, String)> = extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
             .collect();
-        Value::Object(map)
+        pairs.extend(
+            (self.0.iter())
+                .filter(|(name, _)| !extra.iter().any(|(set, _)| set == name))
+                .cloned(),
+        );
+        crate::contract::form::from_form(&pairs).map_err(|r| Failure::rejected(&r))
+    }
+
+    /// The same form with the value of `name` replaced by `value`.
+    pub fn with(&self, name: &str, value: String) -> Self {
+        let mut pairs: Vec<_> = self.0.iter().filter(|(k, _)| k != name).cloned().collect();
+        pairs.push((name.to_owned(), value));
+        Self(pairs)
     }
 }
 
@@ -151,11 +147,16 @@ fn label_of(json_field: &str) -> &str {
 }
 
 /// The form field for a JSON field name: `cost_model.year` is
-/// `cost_model_year`; the cost model itself is chosen by `cost_model_kind`.
+/// `cost_model_year`; the cost model itself is chosen by `cost_model_kind`;
+/// an item of a list (`leika.0`) is the list's one text field.
 fn form_field(json_field: &str) -> String {
     match json_field {
         "cost_model" | "cost_model.kind" => "cost_model_kind".to_owned(),
-        other => other.replace('.', "_"),
+        other => other
+            .split('.')
+            .take_while(|part| !part.bytes().all(|b| b.is_ascii_digit()))
+            .collect::<Vec<_>>()
+            .join("_"),
     }
 }
 
@@ -283,20 +284,13 @@ pub async fn send(
     form: &FormData,
     parsed: Parsed,
 ) -> Result<Accepted, Failure> {
-    authz::check(actor, &parsed.command).map_err(|r| Failure::rejected(&r))?;
     let key = Some(form.get("vorgang"))
         .filter(|key| idempotency::valid_key(key))
         .map_or_else(crate::crypto::random_hex, str::to_owned);
-    let envelope = CommandEnvelope {
-        command_id: idempotency::command_id(actor, &format!("web:{key}")),
-        actor: actor.clone(),
-        expected_version: None,
-        effective: parsed.effective,
-        command: parsed.command,
-    };
-    match state.command(&envelope).await {
-        Ok(CommandReply::Accepted(accepted)) => Ok(accepted),
-        Ok(CommandReply::Rejected(rejection)) => Err(Failure::rejected(&rejection)),
+    let key = format!("web:{key}");
+    match crate::state::submit(state, actor, &key, None, parsed).await {
+        Ok(accepted) => Ok(accepted),
+        Err(ApiError::Rejected { rejection, .. }) => Err(Failure::rejected(&rejection)),
         Err(error) => {
             tracing::warn!(%error, "a form could not reach the ledger");
             Err(Failure::new(
@@ -321,13 +315,47 @@ mod tests {
     }
 
     #[test]
-    fn fields_become_json_values() {
-        let data = form(&[("year", " 2024 "), ("amount", "1.234,5"), ("blank", " ")]);
-        assert_eq!(data.number("year"), Some(Value::from(2024)));
-        assert_eq!(data.number("amount"), Some(Value::from("1.234,5")));
-        assert_eq!(data.text("blank"), None);
-        let object = FormData::object(vec![("year", data.number("year")), ("x", None)]);
-        assert_eq!(object, serde_json::json!({"year": 2024}));
+    fn a_form_reads_into_the_api_struct() {
+        use crate::contract::services::{CostReport, Details};
+        let data = form(&[
+            ("year", " 2024 "),
+            ("category", "operation"),
+            ("amount", "1234,5"),
+            ("note", " "),
+            ("_csrf", "x"),
+        ]);
+        let cost: CostReport = data.read(&[]).unwrap();
+        assert_eq!(cost.year.0, 2024);
+        assert_eq!(cost.amount.map(|a| a.0), Some(efa_proto::Cents(123_450)));
+        assert!(cost.note.is_none());
+        let failure = data
+            .with("year", "zwei".into())
+            .read::<CostReport>(&[])
+            .unwrap_err();
+        assert_eq!(failure.field.as_deref(), Some("year"));
+        let details = form(&[
+            ("title", "T"),
+            ("themenfeld", "X"),
+            ("provider", "P"),
+            ("channel", "fit-store"),
+            ("cost_model_kind", "population"),
+            ("leika", "1, 2,"),
+            ("cost_model_year", "2016"),
+        ]);
+        let service = efa_proto::ServiceId::parse("wohngeld").unwrap();
+        let read: Details = details.read(&[]).unwrap();
+        let rejection = read.command(service).unwrap_err();
+        let failure = Failure::rejected(&rejection);
+        assert_eq!(failure.field.as_deref(), Some("cost_model_year"));
+        let details: Details = details
+            .with("cost_model_year", String::new())
+            .read(&[])
+            .unwrap();
+        assert_eq!(details.leika.map(|l| l.len()), Some(2));
+        // What the page sets, a posted field cannot change.
+        let posted = form(&[("land", "09")]);
+        let join: crate::contract::services::Join = posted.read(&[("land", "04".into())]).unwrap();
+        assert_eq!(join.land.get(), 4);
     }
 
     #[test]

@@ -29,7 +29,7 @@ use axum::Router;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use efa_proto::{Query, QueryKind, QueryReply};
+use efa_proto::{QueryKind, QueryReply};
 
 pub use crate::crypto::SessionKey;
 
@@ -81,12 +81,12 @@ pub const UNAVAILABLE: &str =
 
 /// Asks the projector; a rejection or a failure becomes a German sentence.
 async fn view(state: &AppState, min_seq: u64, kind: QueryKind) -> Result<QueryReply, String> {
-    match state.query(&Query { min_seq, kind }).await {
-        Ok(QueryReply::Rejected(rejection)) => {
+    match crate::state::ask(state, min_seq, kind).await {
+        Ok(reply) => Ok(reply),
+        Err(crate::problem::ApiError::Rejected { rejection, .. }) => {
             tracing::info!(%rejection, "a page's query was rejected");
             Err(crate::problem::rejection_detail(&rejection))
         }
-        Ok(reply) => Ok(reply),
         Err(error) => {
             tracing::warn!(%error, "a page could not ask the projector");
             Err(UNAVAILABLE.to_owned())

@@ -8,7 +8,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::{Actor, CostModel, QueryKind, QueryReply, ServiceId, ServiceView};
 use maud::html;
-use serde_json::{Map, Value, json};
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Notice, Page};
@@ -17,7 +16,8 @@ use super::super::notice;
 use super::super::view;
 use super::super::visit::Visit;
 use super::land_forms::{MODELS, channels};
-use crate::commands::services;
+use crate::contract::field::Via;
+use crate::contract::{Parsed, services};
 use crate::state::AppState;
 
 async fn load(state: &AppState, id: &ServiceId) -> Result<Option<ServiceView>, String> {
@@ -147,41 +147,24 @@ fn render(
     visit.page(status, Page::new(title, Nav::Laender, body))
 }
 
-/// The JSON body of `PUT /api/v1/services/{id}` for the form.
-fn body(form: &FormData, current: &ServiceView) -> Value {
-    let kind = form.get("cost_model_kind");
-    let mut model = Map::new();
-    model.insert("kind".to_owned(), json!(kind));
-    if let Some(year) = form.number("cost_model_year") {
-        model.insert("year".to_owned(), year);
-    }
-    if let (true, CostModel::FixedShares { weights }) =
-        (kind == "fixed-shares", &current.cost_model)
+/// The form read as the body of `PUT /api/v1/services/{id}`; fixed
+/// shares keep the service's weights.
+fn command(form: &FormData, current: &ServiceView) -> Result<Parsed, Failure> {
+    let mut details: services::Details = form.read(&[])?;
+    if let (services::ModelKind::FixedShares, CostModel::FixedShares { weights }) =
+        (details.cost_model.kind, &current.cost_model)
     {
-        let weights: Map<String, Value> = weights
-            .iter()
-            .map(|(land, w)| (land.to_string(), json!(w)))
-            .collect();
-        model.remove("year");
-        model.insert("weights".to_owned(), Value::Object(weights));
+        details.cost_model.year = None;
+        details.cost_model.weights = Some(
+            weights
+                .iter()
+                .map(|(land, weight)| (land.to_string(), Via(*weight)))
+                .collect(),
+        );
     }
-    let leika: Vec<Value> = form
-        .get("leika")
-        .split(',')
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .map(|k| json!(k))
-        .collect();
-    FormData::object(vec![
-        ("title", form.text("title")),
-        ("themenfeld", form.text("themenfeld")),
-        ("provider", form.text("provider")),
-        ("channel", form.text("channel")),
-        ("cost_model", Some(Value::Object(model))),
-        ("ozg_id", form.text("ozg_id")),
-        ("leika", Some(Value::Array(leika))),
-        ("effective", form.text("effective")),
-    ])
+    details
+        .command(current.id.clone())
+        .map_err(|rejection| Failure::rejected(&rejection))
 }
 
 /// `POST /leistungen/{id}/bearbeiten`.
@@ -205,9 +188,9 @@ pub async fn submit(
         );
     };
     let result = match forms::guard(&visit, &form) {
-        Ok(actor) => match services::update_details(current.id.clone(), &body(&form, &current)) {
+        Ok(actor) => match command(&form, &current) {
             Ok(parsed) => forms::send(&state, &actor, &form, parsed).await,
-            Err(rejection) => Err(Failure::rejected(&rejection)),
+            Err(failure) => Err(failure),
         },
         Err(failure) => Err(failure),
     };

@@ -13,7 +13,6 @@ use axum::response::Response;
 use efa_proto::views::MunicipalityRollout;
 use efa_proto::{Actor, AdoptionStage, Ags, GemeindeView, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, html};
-use serde_json::json;
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Notice, Page};
@@ -26,7 +25,7 @@ use super::super::view;
 use super::super::visit::Visit;
 use super::service_link;
 use crate::authz::{self, Rule};
-use crate::commands::{Parsed, adoptions};
+use crate::contract::{Parsed, adoptions};
 use crate::routes::exports;
 use crate::state::AppState;
 
@@ -347,35 +346,22 @@ fn build(action: &str, form: &FormData) -> Result<(Parsed, &'static str), Failur
             ))
         })
     };
-    let common = |extra: Vec<(&str, Option<serde_json::Value>)>| {
-        let mut pairs = vec![
-            ("note", form.text("note")),
-            ("effective", form.text("effective")),
-        ];
-        pairs.extend(extra);
-        FormData::object(pairs)
-    };
     match action {
         "beantragen" => {
-            let body = common(vec![
-                ("service", Some(json!(service()?.to_string()))),
-                ("ags", Some(json!(ags.to_string()))),
-            ]);
-            Ok((adoptions::request(&body).map_err(reject)?, "beantragt"))
+            service()?;
+            let request: adoptions::Request = form.read(&[])?;
+            Ok((request.command(), "beantragt"))
         }
-        "schritt" => Ok((
-            adoptions::step(
-                service()?,
-                ags,
-                &common(vec![("stage", form.text("stage"))]),
-            )
-            .map_err(reject)?,
-            "schritt",
-        )),
-        "zurueckziehen" => Ok((
-            adoptions::withdraw(service()?, ags, &common(Vec::new())).map_err(reject)?,
-            "zurueckgezogen",
-        )),
+        "schritt" => {
+            let service = service()?;
+            let step: adoptions::Step = form.read(&[])?;
+            Ok((step.command(service, ags), "schritt"))
+        }
+        "zurueckziehen" => {
+            let service = service()?;
+            let withdrawal: adoptions::Withdrawal = form.read(&[])?;
+            Ok((withdrawal.command(service, ags), "zurueckgezogen"))
+        }
         _ => Err(Failure::new(
             StatusCode::NOT_FOUND,
             "Dieses Formular gibt es nicht.",

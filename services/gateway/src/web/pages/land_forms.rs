@@ -1,7 +1,7 @@
 //! The forms of a logged-in Land on `/land`: announce a service, report
 //! costs, change the status, record the Reifegrad, join and leave. Each
-//! posts to `/land/{action}`, is turned into the JSON body of the matching
-//! API request and read by the same command builder, and is sent like an
+//! posts to `/land/{action}`, is read into the request struct of the
+//! matching API request, and is sent like an
 //! API write; on success the browser is sent on (303) to the page that
 //! shows the change, on refusal the Land page is shown again with the
 //! entered values and the reason.
@@ -9,11 +9,8 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use efa_proto::{
-    Actor, Channel, Command, CostCategory, LandCode, Rejection, ServiceId, ServiceStatus,
-};
+use efa_proto::{Actor, Channel, CostCategory, LandCode, Rejection, ServiceId, ServiceStatus};
 use maud::{Markup, html};
-use serde_json::{Value, json};
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Page};
@@ -22,8 +19,7 @@ use super::super::notice;
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::land::{LandData, render};
-use crate::announce;
-use crate::commands::{Parsed, services};
+use crate::contract::{Parsed, services};
 use crate::state::AppState;
 
 /// The cost models a form offers (fixed shares only through the API).
@@ -296,43 +292,20 @@ fn reject(rejection: Rejection) -> Failure {
 }
 
 fn build_announcement(land: LandCode, form: &FormData) -> Result<Built, Failure> {
-    let model = FormData::object(vec![
-        ("kind", form.text("cost_model_kind")),
-        ("year", form.number("cost_model_year")),
-    ]);
-    let body = FormData::object(vec![
-        ("title", form.text("title")),
-        ("id", form.text("id")),
-        ("lead", Some(json!(land.to_string()))),
-        ("themenfeld", form.text("themenfeld")),
-        ("provider", form.text("provider")),
-        ("channel", form.text("channel")),
-        ("cost_model", Some(model)),
-        ("status", form.text("status")),
-        ("reifegrad", form.number("reifegrad")),
-        ("ozg_id", form.text("ozg_id")),
-        ("effective", form.text("effective")),
-    ]);
-    let announcement = announce::parse(&body).map_err(reject)?;
-    let id = announcement.command.service.clone();
-    let parsed = Parsed::new(
-        Command::AnnounceService(announcement.command),
-        announcement.effective,
-    );
-    Ok((parsed, format!("/leistungen/{id}"), "angekuendigt"))
+    let announce: services::Announce = form.read(&[("lead", land.to_string())])?;
+    let parsed = announce.command().map_err(reject)?;
+    let target = match &parsed.command {
+        efa_proto::Command::AnnounceService(a) => format!("/leistungen/{}", a.service),
+        _ => "/land".to_owned(),
+    };
+    Ok((parsed, target, "angekuendigt"))
 }
 
 fn build_cost(form: &FormData) -> Result<Built, Failure> {
     let service = chosen_service(form)?;
-    let amount = Some(Value::String(euros(form.get("amount")))).filter(|a| a != "");
-    let body = FormData::object(vec![
-        ("year", form.number("year")),
-        ("category", form.text("category")),
-        ("amount", amount),
-        ("note", form.text("note")),
-        ("effective", form.text("effective")),
-    ]);
-    let parsed = services::report_cost(service.clone(), &body).map_err(reject)?;
+    let form = form.with("amount", euros(form.get("amount")));
+    let cost: services::CostReport = form.read(&[])?;
+    let parsed = cost.command(service.clone()).map_err(reject)?;
     let year = form.get("year");
     Ok((
         parsed,
@@ -343,43 +316,33 @@ fn build_cost(form: &FormData) -> Result<Built, Failure> {
 
 /// The command a Land form describes, and the page to go to afterwards.
 fn build(action: &str, land: LandCode, form: &FormData) -> Result<Built, Failure> {
-    let effective = || ("effective", form.text("effective"));
     let on_service = |code| -> Result<(ServiceId, String, &'static str), Failure> {
         let service = chosen_service(form)?;
         let target = format!("/leistungen/{service}");
         Ok((service, target, code))
     };
-    let own = || Some(json!(land.to_string()));
     match action {
         "ankuendigen" => build_announcement(land, form),
         "kosten" => build_cost(form),
         "status" => {
             let (service, target, code) = on_service("status")?;
-            let body = FormData::object(vec![("status", form.text("status")), effective()]);
-            Ok((
-                services::change_status(service, &body).map_err(reject)?,
-                target,
-                code,
-            ))
+            let status: services::Status = form.read(&[])?;
+            Ok((status.command(service), target, code))
         }
         "reifegrad" => {
             let (service, target, code) = on_service("reifegrad")?;
-            let body = FormData::object(vec![("reifegrad", form.number("reifegrad")), effective()]);
-            Ok((
-                services::assess_reifegrad(service, &body).map_err(reject)?,
-                target,
-                code,
-            ))
+            let assessment: services::Assessment = form.read(&[])?;
+            Ok((assessment.command(service), target, code))
         }
         "beitritt" => {
-            let body = FormData::object(vec![("land", own()), effective()]);
-            let parsed = services::join(chosen_service(form)?, &body).map_err(reject)?;
-            Ok((parsed, "/land".to_owned(), "beitritt"))
+            let service = chosen_service(form)?;
+            let join: services::Join = form.read(&[("land", land.to_string())])?;
+            Ok((join.command(service), "/land".to_owned(), "beitritt"))
         }
         "austritt" => {
-            let body = FormData::object(vec![effective()]);
-            let parsed =
-                services::leave(chosen_service(form)?, land, &body, None).map_err(reject)?;
+            let service = chosen_service(form)?;
+            let leave: services::Leave = form.read(&[])?;
+            let parsed = leave.command(service, land, None).map_err(reject)?;
             Ok((parsed, "/land".to_owned(), "austritt"))
         }
         _ => Err(Failure::new(
@@ -500,7 +463,7 @@ mod tests {
             ("effective", "2024-12-31"),
         ]);
         let (parsed, target, code) = build("kosten", bremen, &data).unwrap();
-        let Command::ReportCost(cost) = parsed.command else {
+        let efa_proto::Command::ReportCost(cost) = parsed.command else {
             panic!("not a cost")
         };
         assert_eq!(cost.amount, efa_proto::Cents(1_250_050));
@@ -535,7 +498,7 @@ mod tests {
             ("effective", ""),
         ]);
         let (parsed, target, _) = build("ankuendigen", bremen, &data).unwrap();
-        let Command::AnnounceService(announce) = parsed.command else {
+        let efa_proto::Command::AnnounceService(announce) = parsed.command else {
             panic!("not an announcement")
         };
         assert_eq!(announce.lead, bremen);

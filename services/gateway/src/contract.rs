@@ -1,0 +1,116 @@
+//! The request contract: one struct per write body, derived with serde
+//! (unknown fields refused, the proto's identifiers parsed as they are
+//! read), and one way from a deserialisation error to a refusal that
+//! names the field (`Rejection::Invalid`, answered with 422). The JSON API
+//! and the web forms read the same structs; what the caller may do, and
+//! whether a command fits the state, is the domain's decision, behind the
+//! ledger.
+
+pub mod adoptions;
+pub mod field;
+pub mod form;
+pub mod participants;
+pub mod reference;
+pub mod services;
+pub mod settlement;
+
+use std::fmt::Display;
+
+use efa_proto::{Command, Date, Rejection};
+use serde::de::{DeserializeOwned, Deserializer};
+use serde_path_to_error::Segment;
+
+use field::Object;
+
+/// A write request read into a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parsed {
+    pub command: Command,
+    /// When the change takes effect; the day it is recorded when absent.
+    pub effective: Option<Date>,
+}
+
+impl Parsed {
+    pub fn new(command: Command, effective: Option<Date>) -> Self {
+        Self { command, effective }
+    }
+}
+
+/// Reads a JSON body (its syntax and unique keys already checked).
+pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Rejection> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    read(&mut deserializer)
+}
+
+/// Reads `T` from any deserializer, naming the failing field.
+pub fn read<'de, D, T>(deserializer: D) -> Result<T, Rejection>
+where
+    D: Deserializer<'de>,
+    D::Error: Display,
+    T: DeserializeOwned,
+{
+    serde_path_to_error::deserialize(deserializer)
+        .map(|Object(value)| value)
+        .map_err(|error| {
+            let path = dotted(error.path());
+            invalid(&path, &error.into_inner().to_string())
+        })
+}
+
+/// `region.kreise.0`: fields and keys by name, list items by index.
+pub(crate) fn dotted(path: &serde_path_to_error::Path) -> String {
+    let names: Vec<String> = path
+        .iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(index.to_string()),
+            Segment::Map { key } => Some(key.clone()),
+            Segment::Enum { .. } | Segment::Unknown => None,
+        })
+        .collect();
+    names.join(".")
+}
+
+/// The refusal for an error `message` at `path`. The field readers speak
+/// German already; serde's own messages (a missing or unknown field, a
+/// value of the wrong kind) are put into German here.
+pub(crate) fn invalid(path: &str, message: &str) -> Rejection {
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message, |(message, _)| message);
+    // An unknown field's path names it already; a missing one's names
+    // its parent.
+    let child = |name: &str| match path {
+        "" => name.to_owned(),
+        own if own == name || own.ends_with(&format!(".{name}")) => own.to_owned(),
+        parent => format!("{parent}.{name}"),
+    };
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').next())
+    };
+    if let Some(name) = named("missing field `") {
+        return Rejection::invalid(&child(name), "fehlt");
+    }
+    if let Some(name) = named("unknown field `") {
+        return Rejection::invalid(&child(name), "ist kein bekanntes Feld");
+    }
+    if let Some(name) = named("duplicate field `") {
+        return Rejection::invalid(&child(name), "kommt doppelt vor");
+    }
+    let field = if path.is_empty() { "body" } else { path };
+    if message.starts_with("invalid type: null") {
+        return Rejection::invalid(field, "fehlt");
+    }
+    let reason = match message.split_once(", expected ") {
+        Some((_, "a sequence")) => "muss eine Liste sein",
+        Some((_, "a map")) => "muss ein JSON-Objekt sein",
+        Some((_, "a string")) => "muss ein Text sein",
+        Some((_, expected)) if message.starts_with("invalid ") => expected,
+        _ => message,
+    };
+    Rejection::invalid(field, reason)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,94 @@
+//! The bodies of a municipality's adoption of a service: the request, the
+//! steps that follow (agreed, onboarding, live) and the withdrawal.
+
+use efa_proto::{
+    AdoptionStage, Ags, Command, Date, RecordAdoptionStep, RequestAdoption, ServiceId,
+    WithdrawAdoption,
+};
+use serde::{Deserialize, Deserializer};
+
+use super::Parsed;
+use super::field::{self, Note};
+
+/// The stages a step may reach; the request and the withdrawal have their
+/// own requests.
+pub const STEP_STAGES: [AdoptionStage; 3] = [
+    AdoptionStage::Agreed,
+    AdoptionStage::Onboarding,
+    AdoptionStage::Live,
+];
+
+/// `POST /api/v1/adoptions`: `{"service", "ags", "note"?}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    #[serde(deserialize_with = "field::req")]
+    pub service: ServiceId,
+    #[serde(deserialize_with = "field::req")]
+    pub ags: Ags,
+    pub note: Option<Note>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Request {
+    pub fn command(self) -> Parsed {
+        let command = Command::RequestAdoption(RequestAdoption {
+            service: self.service,
+            ags: self.ags,
+            note: Note::of(self.note),
+        });
+        Parsed::new(command, self.effective)
+    }
+}
+
+/// `POST /api/v1/adoptions/{service}/{ags}/steps`: `{"stage", "note"?}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    #[serde(deserialize_with = "step_stage")]
+    pub stage: AdoptionStage,
+    pub note: Option<Note>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+fn step_stage<'de, D: Deserializer<'de>>(deserializer: D) -> Result<AdoptionStage, D::Error> {
+    field::choice(
+        deserializer,
+        &STEP_STAGES.map(AdoptionStage::key),
+        AdoptionStage::from_key,
+    )
+}
+
+impl Step {
+    pub fn command(self, service: ServiceId, ags: Ags) -> Parsed {
+        let command = Command::RecordAdoptionStep(RecordAdoptionStep {
+            service,
+            ags,
+            stage: self.stage,
+            note: Note::of(self.note),
+        });
+        Parsed::new(command, self.effective)
+    }
+}
+
+/// `POST /api/v1/adoptions/{service}/{ags}/withdrawal`: `{"note"?}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    pub note: Option<Note>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Withdrawal {
+    pub fn command(self, service: ServiceId, ags: Ags) -> Parsed {
+        let command = Command::WithdrawAdoption(WithdrawAdoption {
+            service,
+            ags,
+            note: Note::of(self.note),
+        });
+        Parsed::new(command, self.effective)
+    }
+}

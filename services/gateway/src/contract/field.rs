@@ -1,0 +1,386 @@
+//! How one field of a request is read, with the German words that say
+//! what a valid value looks like. The proto's identifiers, codes and dates
+//! are read from their text with the proto's own `parse`: their derived
+//! `Deserialize` is the wire form (a Land as a byte, a date as a day
+//! number), not the form the API and the web forms use. Whether a value is
+//! allowed for this caller or in this state is the domain's job.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use efa_proto::{
+    Ags, Cents, Channel, CostCategory, Date, KreisKey, LandCode, OperatorId, Reifegrad, Rejection,
+    ServiceId, ServiceStatus,
+};
+use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, MapAccess, Visitor};
+
+pub const SLUG_FORMAT: &str =
+    "muss aus 3 bis 64 Kleinbuchstaben, Ziffern und einzelnen Bindestrichen bestehen";
+pub const LAND_FORMAT: &str = "muss ein Ländercode von 01 bis 16 sein";
+const AGS_FORMAT: &str = "muss ein Gemeindeschlüssel aus 8 Ziffern sein (Text)";
+const KREIS_FORMAT: &str = "muss ein Kreisschlüssel aus 5 Ziffern sein (Text)";
+const DATE_FORMAT: &str = "muss ein Datum JJJJ-MM-TT sein";
+const WHOLE_FORMAT: &str = "muss eine nicht-negative ganze Zahl sein";
+
+/// The longest text accepted in any field; the domain applies the real,
+/// per-field limits.
+const TEXT_CHARS_MAX: usize = 10_000;
+
+/// A value read from one field of a body or form.
+pub trait Field: Sized {
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
+}
+
+/// `deserialize_with` for a required field.
+pub fn req<'de, D: Deserializer<'de>, T: Field>(deserializer: D) -> Result<T, D::Error> {
+    T::read(deserializer)
+}
+
+/// `deserialize_with` for an optional field (with `default`): `null` is
+/// absent.
+pub fn opt<'de, D: Deserializer<'de>, T: Field>(deserializer: D) -> Result<Option<T>, D::Error> {
+    Option::<Via<T>>::deserialize(deserializer).map(|value| value.map(|Via(value)| value))
+}
+
+/// `deserialize_with` for a nested object: only a JSON object, never the
+/// array form serde's derive would also take.
+pub fn object<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+    deserializer: D,
+) -> Result<T, D::Error> {
+    deserializer.deserialize_map(ObjectVisitor(PhantomData))
+}
+
+/// A [`Field`] as a `Deserialize` type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Via<T>(pub T);
+
+impl<'de, T: Field> Deserialize<'de> for Via<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::read(deserializer).map(Via)
+    }
+}
+
+/// An object read into `T`.
+pub struct Object<T>(pub T);
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        object(deserializer).map(Object)
+    }
+}
+
+struct ObjectVisitor<T>(PhantomData<T>);
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for ObjectVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("muss ein JSON-Objekt sein")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::deserialize(de::value::MapAccessDeserializer::new(map))
+    }
+}
+
+/// A scalar: text parsed by `text`, a whole number by `number`; anything
+/// else, or a value they refuse, is answered with `reason`.
+struct Scalar<T> {
+    reason: String,
+    text: Option<fn(&str) -> Option<T>>,
+    number: Option<fn(i128) -> Option<T>>,
+}
+
+impl<T> Scalar<T> {
+    fn text(reason: impl Into<String>, parse: fn(&str) -> Option<T>) -> Self {
+        Self {
+            reason: reason.into(),
+            text: Some(parse),
+            number: None,
+        }
+    }
+
+    fn number(reason: impl Into<String>, parse: fn(i128) -> Option<T>) -> Self {
+        Self {
+            reason: reason.into(),
+            text: None,
+            number: Some(parse),
+        }
+    }
+
+    fn refuse<E: de::Error>(&self) -> E {
+        E::custom(&self.reason)
+    }
+}
+
+impl<'de, T> Visitor<'de> for Scalar<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
+        let parse = self.text.ok_or_else(|| self.refuse())?;
+        let text = checked_text(value)?;
+        parse(text.trim()).ok_or_else(|| self.refuse())
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<T, E> {
+        self.visit_i128(i128::from(value))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<T, E> {
+        self.visit_i128(i128::from(value))
+    }
+
+    fn visit_i128<E: de::Error>(self, value: i128) -> Result<T, E> {
+        let parse = self.number.ok_or_else(|| self.refuse())?;
+        parse(value).ok_or_else(|| self.refuse())
+    }
+}
+
+/// A text without invisible format characters, of at most
+/// `TEXT_CHARS_MAX` characters.
+fn checked_text<E: de::Error>(text: &str) -> Result<&str, E> {
+    if text.chars().count() > TEXT_CHARS_MAX {
+        return Err(E::custom(format_args!(
+            "höchstens {TEXT_CHARS_MAX} Zeichen"
+        )));
+    }
+    if text.chars().any(is_format_char) {
+        return Err(E::custom(
+            "darf keine unsichtbaren Steuerzeichen enthalten (etwa Richtungswechsel \
+             oder Zeichen ohne Breite)",
+        ));
+    }
+    Ok(text)
+}
+
+/// Any text, checked and trimmed.
+fn any_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    deserializer.deserialize_str(Scalar::text("muss ein Text sein", |t| Some(t.to_owned())))
+}
+
+/// A text of 1 to `MAX` characters, trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text<const MAX: usize>(pub String);
+
+impl<'de, const MAX: usize> Deserialize<'de> for Text<MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = any_text(deserializer)?;
+        if text.is_empty() || text.chars().count() > MAX {
+            return Err(de::Error::custom(format_args!(
+                "muss 1 bis {MAX} Zeichen lang sein"
+            )));
+        }
+        Ok(Self(text))
+    }
+}
+
+/// An optional text such as a note, trimmed; its length and characters
+/// are the domain's rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Note(pub String);
+
+impl<'de> Deserialize<'de> for Note {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        any_text(deserializer).map(Self)
+    }
+}
+
+impl Note {
+    pub fn of(note: Option<Note>) -> String {
+        note.unwrap_or_default().0
+    }
+}
+
+/// A calendar year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Year(pub u16);
+
+impl<'de> Deserialize<'de> for Year {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_u64(Scalar::number("muss eine Jahreszahl sein", |n| {
+            u16::try_from(n).ok().map(Year)
+        }))
+    }
+}
+
+/// A whole number from `MIN` to `MAX` (a page's `limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Whole<const MIN: u32, const MAX: u32>(pub u32);
+
+impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Whole<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let reason = format!("muss eine ganze Zahl von {MIN} bis {MAX} sein");
+        deserializer.deserialize_u64(Scalar::number(reason, |n| {
+            u32::try_from(n)
+                .ok()
+                .filter(|n| (MIN..=MAX).contains(n))
+                .map(Whole)
+        }))
+    }
+}
+
+/// A euro amount as text: `"1234,56"` or `"1234.56"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Euros(pub Cents);
+
+impl<'de> Deserialize<'de> for Euros {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let reason =
+            "muss ein Euro-Betrag mit höchstens zwei Nachkommastellen sein, etwa \"1234,56\"";
+        deserializer.deserialize_str(Scalar::text(reason, |t| {
+            Cents::parse_euros(t).ok().map(Euros)
+        }))
+    }
+}
+
+macro_rules! text_field {
+    ($type:ty, $format:expr, $parse:expr) => {
+        impl Field for $type {
+            fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer.deserialize_str(Scalar::text($format, |t| $parse(t).ok()))
+            }
+        }
+    };
+}
+
+text_field!(ServiceId, SLUG_FORMAT, ServiceId::parse);
+text_field!(OperatorId, SLUG_FORMAT, OperatorId::parse);
+text_field!(Ags, AGS_FORMAT, Ags::parse);
+text_field!(KreisKey, KREIS_FORMAT, KreisKey::parse);
+text_field!(Date, DATE_FORMAT, Date::parse);
+
+impl Field for LandCode {
+    /// As text (`"04"`) or number (`4`).
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut scalar = Scalar::text(LAND_FORMAT, |t| LandCode::parse(t).ok());
+        let number: fn(i128) -> Option<LandCode> =
+            |n| u8::try_from(n).ok().and_then(|c| LandCode::new(c).ok());
+        scalar.number = Some(number);
+        deserializer.deserialize_any(scalar)
+    }
+}
+
+impl Field for u64 {
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_u64(Scalar::number(WHOLE_FORMAT, |n| u64::try_from(n).ok()))
+    }
+}
+
+impl Field for u32 {
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_u64(Scalar::number(WHOLE_FORMAT, |n| u32::try_from(n).ok()))
+    }
+}
+
+impl Field for Cents {
+    /// A whole number of cents (`amount_cents`), negative for a credit.
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let reason = "muss eine ganze Zahl von Cent sein";
+        deserializer.deserialize_i64(Scalar::number(reason, |n| i64::try_from(n).ok().map(Cents)))
+    }
+}
+
+impl Field for Reifegrad {
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let reason = "muss eine ganze Zahl von 0 bis 4 sein";
+        deserializer.deserialize_u64(Scalar::number(reason, |n| {
+            u8::try_from(n).ok().and_then(|n| Reifegrad::new(n).ok())
+        }))
+    }
+}
+
+/// One of the `keys`, as `from_key` reads it.
+pub fn choice<'de, D: Deserializer<'de>, T>(
+    deserializer: D,
+    keys: &[&str],
+    from_key: fn(&str) -> Option<T>,
+) -> Result<T, D::Error> {
+    let reason = format!("muss einer von {} sein", keys.join(", "));
+    let text =
+        deserializer.deserialize_str(Scalar::text(reason.clone(), |t| Some(t.to_owned())))?;
+    Some(text.as_str())
+        .filter(|key| keys.contains(key))
+        .and_then(from_key)
+        .ok_or_else(|| de::Error::custom(reason))
+}
+
+impl Field for Channel {
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        choice(
+            deserializer,
+            &Channel::ALL.map(Channel::key),
+            Channel::from_key,
+        )
+    }
+}
+
+impl Field for ServiceStatus {
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let keys = ServiceStatus::ALL.map(ServiceStatus::key);
+        choice(deserializer, &keys, ServiceStatus::from_key)
+    }
+}
+
+impl Field for CostCategory {
+    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let keys = [CostCategory::Development, CostCategory::Operation].map(CostCategory::key);
+        choice(deserializer, &keys, CostCategory::from_key)
+    }
+}
+
+/// The entries of an object keyed by Land code (`{"01": …}`), sorted by
+/// Land. A Land named twice (`"1"` and `"01"`) is refused.
+pub fn per_land<T>(
+    name: &str,
+    entries: BTreeMap<String, T>,
+) -> Result<Vec<(LandCode, T)>, Rejection> {
+    let mut lands = Vec::with_capacity(entries.len());
+    for (code, value) in entries {
+        let land = LandCode::parse(code.trim())
+            .map_err(|_| Rejection::invalid(&format!("{name}.{code}"), LAND_FORMAT))?;
+        lands.push((land, value));
+    }
+    lands.sort_by_key(|(land, _)| *land);
+    if let Some(pair) = lands.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+        let field = format!("{name}.{}", pair[0].0);
+        return Err(Rejection::invalid(&field, "kommt doppelt vor"));
+    }
+    Ok(lands)
+}
+
+/// Whether `c` is a Unicode format character (general category Cf):
+/// bidirectional overrides and isolates, zero-width characters, the byte
+/// order mark and their kin. They change how a text is shown without
+/// being seen (a title could read backwards or hide a second title), so
+/// no text field takes them.
+pub fn is_format_char(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{0600}'..='\u{0605}'
+            | '\u{061C}'
+            | '\u{06DD}'
+            | '\u{070F}'
+            | '\u{0890}'..='\u{0891}'
+            | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}'
+            | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}

@@ -1,0 +1,185 @@
+//! The bodies that register participants: municipalities (Gemeinden) and
+//! their renaming, merger and retirement, Kreise, and operators with the
+//! region they act for.
+
+use efa_proto::{
+    Ags, Command, Date, KreisKey, LandCode, MergeGemeinde, OperatorId, Population, Region,
+    RegisterGemeinde, RegisterKreis, RegisterOperator, Rejection, RenameGemeinde, RetireGemeinde,
+};
+use serde::Deserialize;
+
+use super::Parsed;
+use super::field::{self, Text, Via};
+
+const NAME_CHARS_MAX: usize = 200;
+
+/// `POST /api/v1/gemeinden`: `{"ags", "name", "population"?, "population_date"?}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gemeinde {
+    #[serde(deserialize_with = "field::req")]
+    pub ags: Ags,
+    pub name: Text<NAME_CHARS_MAX>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub population: Option<u64>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub population_date: Option<Date>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Gemeinde {
+    pub fn command(self) -> Result<Parsed, Rejection> {
+        let command = Command::RegisterGemeinde(RegisterGemeinde {
+            ags: self.ags,
+            name: self.name.0,
+            population: population(self.population, self.population_date)?,
+        });
+        Ok(Parsed::new(command, self.effective))
+    }
+}
+
+/// `POST /api/v1/kreise`: `{"key", "name", "population"?, "population_date"?}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kreis {
+    #[serde(deserialize_with = "field::req")]
+    pub key: KreisKey,
+    pub name: Text<NAME_CHARS_MAX>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub population: Option<u64>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub population_date: Option<Date>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Kreis {
+    pub fn command(self) -> Result<Parsed, Rejection> {
+        let command = Command::RegisterKreis(RegisterKreis {
+            key: self.key,
+            name: self.name.0,
+            population: population(self.population, self.population_date)?,
+        });
+        Ok(Parsed::new(command, self.effective))
+    }
+}
+
+/// A count and its reference date come together or not at all.
+fn population(count: Option<u64>, date: Option<Date>) -> Result<Option<Population>, Rejection> {
+    match (count, date) {
+        (Some(count), Some(reference_date)) => Ok(Some(Population {
+            count,
+            reference_date,
+        })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Rejection::invalid(
+            "population_date",
+            "fehlt; eine Einwohnerzahl braucht ihren Stichtag",
+        )),
+        (None, Some(_)) => Err(Rejection::invalid(
+            "population",
+            "fehlt; ein Stichtag braucht eine Einwohnerzahl",
+        )),
+    }
+}
+
+/// `PUT /api/v1/gemeinden/{ags}`: `{"name"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rename {
+    pub name: Text<NAME_CHARS_MAX>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Rename {
+    pub fn command(self, ags: Ags) -> Parsed {
+        let name = self.name.0;
+        Parsed::new(
+            Command::RenameGemeinde(RenameGemeinde { ags, name }),
+            self.effective,
+        )
+    }
+}
+
+/// `POST /api/v1/gemeinden/{ags}/merger`: `{"successor"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Merger {
+    #[serde(deserialize_with = "field::req")]
+    pub successor: Ags,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Merger {
+    pub fn command(self, ags: Ags) -> Parsed {
+        let successor = self.successor;
+        Parsed::new(
+            Command::MergeGemeinde(MergeGemeinde { ags, successor }),
+            self.effective,
+        )
+    }
+}
+
+/// `POST /api/v1/gemeinden/{ags}/retirement`: `{}`, or only the date.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retirement {
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Retirement {
+    pub fn command(self, ags: Ags) -> Parsed {
+        Parsed::new(
+            Command::RetireGemeinde(RetireGemeinde { ags }),
+            self.effective,
+        )
+    }
+}
+
+/// `POST /api/v1/operators`: `{"id", "name", "region": {"land": "16"} |
+/// {"kreise": ["16051", ...]}}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operator {
+    #[serde(deserialize_with = "field::req")]
+    pub id: OperatorId,
+    pub name: Text<NAME_CHARS_MAX>,
+    #[serde(deserialize_with = "field::object")]
+    pub region: RegionBody,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+/// `{"land": "16"}` or `{"kreise": ["16051", ...]}`, exactly one key.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionBody {
+    #[serde(default, deserialize_with = "field::opt")]
+    pub land: Option<LandCode>,
+    pub kreise: Option<Vec<Via<KreisKey>>>,
+}
+
+impl Operator {
+    pub fn command(self) -> Result<Parsed, Rejection> {
+        let region = match (self.region.land, self.region.kreise) {
+            (Some(land), None) => Region::Land(land),
+            (None, Some(kreise)) => Region::Kreise(kreise.into_iter().map(|Via(k)| k).collect()),
+            _ => {
+                return Err(Rejection::invalid(
+                    "region",
+                    "muss {\"land\": \"NN\"} oder {\"kreise\": [\"NNNNN\", …]} sein",
+                ));
+            }
+        };
+        let command = Command::RegisterOperator(RegisterOperator {
+            operator: self.id,
+            name: self.name.0,
+            region,
+        });
+        Ok(Parsed::new(command, self.effective))
+    }
+}

@@ -1,0 +1,110 @@
+//! The bodies of reference data: the allocation key of a year
+//! (Königsteiner Schlüssel) and the population of the Länder on a
+//! reference date. Percentages are read exactly, as decimal text, into
+//! units of 1/100,000 percent: never through a float.
+
+use std::collections::BTreeMap;
+
+use efa_proto::participant::percent_to_key_units;
+use efa_proto::{
+    Command, Date, KEY_UNITS_TOTAL, PublishAllocationKey, PublishPopulation, Rejection,
+};
+use serde::{Deserialize, Deserializer};
+
+use super::Parsed;
+use super::field::{self, Via, Year};
+
+/// `POST /api/v1/reference/allocation-keys`: `{"year", "shares": {"01":
+/// "3,39074", ...}}` or `{"year", "units": {"01": 339074, ...}}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationKey {
+    pub year: Year,
+    pub shares: Option<BTreeMap<String, Percent>>,
+    pub units: Option<BTreeMap<String, Units>>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+/// A percentage as text with at most five decimals, in key units.
+#[derive(Debug, Clone, Copy)]
+pub struct Percent(u32);
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text: field::Note = Deserialize::deserialize(deserializer)
+            .map_err(|_: D::Error| serde::de::Error::custom(PERCENT_FORMAT))?;
+        percent_to_key_units(&text.0)
+            .map(Percent)
+            .ok_or_else(|| serde::de::Error::custom(PERCENT_FORMAT))
+    }
+}
+
+/// Key units (1/100,000 percent), at most the whole.
+#[derive(Debug, Clone, Copy)]
+pub struct Units(u32);
+
+impl<'de> Deserialize<'de> for Units {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let Via(units): Via<u32> = Deserialize::deserialize(deserializer)
+            .map_err(|_: D::Error| serde::de::Error::custom(UNITS_FORMAT))?;
+        Some(units)
+            .filter(|units| *units <= KEY_UNITS_TOTAL)
+            .map(Units)
+            .ok_or_else(|| serde::de::Error::custom(UNITS_FORMAT))
+    }
+}
+
+impl AllocationKey {
+    pub fn command(self) -> Result<Parsed, Rejection> {
+        let shares = match (self.shares, self.units) {
+            (Some(shares), None) => field::per_land("shares", shares)?
+                .into_iter()
+                .map(|(land, Percent(units))| (land, units))
+                .collect(),
+            (None, Some(units)) => field::per_land("units", units)?
+                .into_iter()
+                .map(|(land, Units(units))| (land, units))
+                .collect(),
+            _ => {
+                return Err(Rejection::invalid(
+                    "shares",
+                    "genau eines von shares (Prozent als Text) und units (1/100.000 %) angeben",
+                ));
+            }
+        };
+        let year = self.year.0;
+        let command = Command::PublishAllocationKey(PublishAllocationKey { year, shares });
+        Ok(Parsed::new(command, self.effective))
+    }
+}
+
+/// `POST /api/v1/reference/populations`: `{"reference_date", "figures":
+/// {"01": 2896712, ...}}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Populations {
+    #[serde(deserialize_with = "field::req")]
+    pub reference_date: Date,
+    pub figures: BTreeMap<String, Via<u64>>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Populations {
+    pub fn command(self) -> Result<Parsed, Rejection> {
+        let figures = field::per_land("figures", self.figures)?
+            .into_iter()
+            .map(|(land, Via(count))| (land, count))
+            .collect();
+        let command = Command::PublishPopulation(PublishPopulation {
+            reference_date: self.reference_date,
+            figures,
+        });
+        Ok(Parsed::new(command, self.effective))
+    }
+}
+
+const PERCENT_FORMAT: &str =
+    "muss ein Prozentsatz als Text mit höchstens 5 Nachkommastellen sein, etwa \"3,39074\"";
+const UNITS_FORMAT: &str = "muss eine ganze Zahl von 0 bis 10000000 (1/100.000 %) sein";

@@ -1,0 +1,395 @@
+//! The bodies of a service's writes: announcing it (`POST
+//! /api/v1/services`), its details (`PUT /api/v1/services/{id}`), status,
+//! Reifegrad, retirement, Länder joining and leaving (Beitritt), costs and
+//! their corrections.
+
+use std::collections::BTreeMap;
+
+use efa_proto::{
+    AnnounceService, AssessReifegrad, Cents, ChangeServiceStatus, Channel, Command, CorrectCost,
+    CostCategory, CostModel, Date, JoinService, LandCode, LeaveService, Reifegrad, Rejection,
+    ReportCost, RetireService, ServiceId, ServiceStatus, UpdateServiceDetails,
+};
+use serde::{Deserialize, Deserializer};
+
+use super::Parsed;
+use super::field::{self, Euros, Note, Text, Via, Year};
+
+const OZG_ID_CHARS_MAX: usize = 100;
+/// The longest reason accepted here; the domain has its own limit.
+const REASON_CHARS_MAX: usize = 2000;
+
+/// `POST /api/v1/services`: the details, the lead Land and where the
+/// service starts; the id is made from the title when absent.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Announce {
+    #[serde(default, deserialize_with = "field::opt")]
+    pub id: Option<ServiceId>,
+    pub title: Text<300>,
+    #[serde(deserialize_with = "field::req")]
+    pub lead: LandCode,
+    pub ozg_id: Option<Note>,
+    pub leika: Option<Vec<Note>>,
+    pub themenfeld: Text<200>,
+    pub provider: Text<200>,
+    #[serde(deserialize_with = "field::req")]
+    pub channel: Channel,
+    #[serde(deserialize_with = "field::object")]
+    pub cost_model: CostModelBody,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub status: Option<ServiceStatus>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub reifegrad: Option<Reifegrad>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Announce {
+    pub fn command(self) -> Result<Parsed, Rejection> {
+        let service = match self.id {
+            Some(id) => id,
+            None => ServiceId::slug_from_title(&self.title.0).map_err(|_| {
+                Rejection::invalid(
+                    "id",
+                    "lässt sich nicht aus dem Titel ableiten; bitte angeben",
+                )
+            })?,
+        };
+        let details = Details {
+            title: self.title,
+            ozg_id: self.ozg_id,
+            leika: self.leika,
+            themenfeld: self.themenfeld,
+            provider: self.provider,
+            channel: self.channel,
+            cost_model: self.cost_model,
+            effective: None,
+        }
+        .update(service)?;
+        let command = Command::AnnounceService(AnnounceService {
+            service: details.service,
+            title: details.title,
+            lead: self.lead,
+            ozg_id: details.ozg_id,
+            leika: details.leika,
+            themenfeld: details.themenfeld,
+            provider: details.provider,
+            channel: details.channel,
+            cost_model: details.cost_model,
+            status: self.status.unwrap_or(ServiceStatus::Planned),
+            reifegrad: match self.reifegrad {
+                Some(reifegrad) => reifegrad,
+                None => Reifegrad::new(0).map_err(|_| Rejection::invalid("reifegrad", "fehlt"))?,
+            },
+        });
+        Ok(Parsed::new(command, self.effective))
+    }
+}
+
+/// `PUT /api/v1/services/{id}`: all details, replaced whole (the lead,
+/// status and Reifegrad have their own requests).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Details {
+    pub title: Text<300>,
+    pub ozg_id: Option<Note>,
+    pub leika: Option<Vec<Note>>,
+    pub themenfeld: Text<200>,
+    pub provider: Text<200>,
+    #[serde(deserialize_with = "field::req")]
+    pub channel: Channel,
+    #[serde(deserialize_with = "field::object")]
+    pub cost_model: CostModelBody,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Details {
+    fn update(self, service: ServiceId) -> Result<UpdateServiceDetails, Rejection> {
+        let ozg_id = self.ozg_id.map(|id| id.0).filter(|id| !id.is_empty());
+        if ozg_id
+            .as_ref()
+            .is_some_and(|id| id.chars().count() > OZG_ID_CHARS_MAX)
+        {
+            return Err(Rejection::invalid(
+                "ozg_id",
+                format!("darf höchstens {OZG_ID_CHARS_MAX} Zeichen lang sein"),
+            ));
+        }
+        Ok(UpdateServiceDetails {
+            service,
+            title: self.title.0,
+            ozg_id,
+            leika: self
+                .leika
+                .unwrap_or_default()
+                .into_iter()
+                .map(|k| k.0)
+                .collect(),
+            themenfeld: self.themenfeld.0,
+            provider: self.provider.0,
+            channel: self.channel,
+            cost_model: self.cost_model.model()?,
+        })
+    }
+
+    pub fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
+        let effective = self.effective;
+        let details = self.update(service)?;
+        Ok(Parsed::new(
+            Command::UpdateServiceDetails(details),
+            effective,
+        ))
+    }
+}
+
+/// `{"kind": "koenigsteiner-schluessel", "year": 2016}`, `{"kind":
+/// "population"}`, `{"kind": "equal-shares"}` or `{"kind":
+/// "fixed-shares", "weights": {"04": 3}}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostModelBody {
+    pub kind: ModelKind,
+    pub year: Option<Year>,
+    pub weights: Option<BTreeMap<String, Via<u32>>>,
+}
+
+/// The `kind` of a cost model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    KoenigsteinerSchluessel,
+    Population,
+    EqualShares,
+    FixedShares,
+}
+
+impl ModelKind {
+    pub const KEYS: [&str; 4] = [
+        "koenigsteiner-schluessel",
+        "population",
+        "equal-shares",
+        "fixed-shares",
+    ];
+    const ALL: [ModelKind; 4] = [
+        Self::KoenigsteinerSchluessel,
+        Self::Population,
+        Self::EqualShares,
+        Self::FixedShares,
+    ];
+
+    pub fn from_key(key: &str) -> Option<Self> {
+        let index = Self::KEYS.iter().position(|k| *k == key)?;
+        Self::ALL.get(index).copied()
+    }
+}
+
+impl<'de> Deserialize<'de> for ModelKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        field::choice(deserializer, &Self::KEYS, Self::from_key)
+    }
+}
+
+impl CostModelBody {
+    fn model(self) -> Result<CostModel, Rejection> {
+        let unexpected = |name: &str| {
+            Rejection::invalid(
+                &format!("cost_model.{name}"),
+                "ist für diese Art nicht vorgesehen",
+            )
+        };
+        if self.year.is_some() && self.kind != ModelKind::KoenigsteinerSchluessel {
+            return Err(unexpected("year"));
+        }
+        if self.weights.is_some() && self.kind != ModelKind::FixedShares {
+            return Err(unexpected("weights"));
+        }
+        Ok(match self.kind {
+            ModelKind::KoenigsteinerSchluessel => CostModel::KoenigsteinerSchluessel {
+                year: self.year.map(|Year(year)| year),
+            },
+            ModelKind::Population => CostModel::Population,
+            ModelKind::EqualShares => CostModel::EqualShares,
+            ModelKind::FixedShares => {
+                let weights = self.weights.ok_or_else(|| {
+                    Rejection::invalid(
+                        "cost_model.weights",
+                        "muss ein Objekt von Ländercodes auf Gewichte sein",
+                    )
+                })?;
+                let weights = field::per_land("cost_model.weights", weights)?;
+                CostModel::FixedShares {
+                    weights: weights.into_iter().map(|(l, Via(w))| (l, w)).collect(),
+                }
+            }
+        })
+    }
+}
+
+/// `POST /api/v1/services/{id}/status`: `{"status": "pilot"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Status {
+    #[serde(deserialize_with = "field::req")]
+    pub status: ServiceStatus,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Status {
+    pub fn command(self, service: ServiceId) -> Parsed {
+        let status = self.status;
+        let command = Command::ChangeServiceStatus(ChangeServiceStatus { service, status });
+        Parsed::new(command, self.effective)
+    }
+}
+
+/// `POST /api/v1/services/{id}/reifegrad`: `{"reifegrad": 3}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assessment {
+    #[serde(deserialize_with = "field::req")]
+    pub reifegrad: Reifegrad,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Assessment {
+    pub fn command(self, service: ServiceId) -> Parsed {
+        let reifegrad = self.reifegrad;
+        let command = Command::AssessReifegrad(AssessReifegrad { service, reifegrad });
+        Parsed::new(command, self.effective)
+    }
+}
+
+/// `POST /api/v1/services/{id}/retirement`: `{"reason": "..."}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retirement {
+    pub reason: Text<REASON_CHARS_MAX>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Retirement {
+    pub fn command(self, service: ServiceId) -> Parsed {
+        let reason = self.reason.0;
+        let command = Command::RetireService(RetireService { service, reason });
+        Parsed::new(command, self.effective)
+    }
+}
+
+/// `POST /api/v1/services/{id}/participations`: `{"land": "16"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Join {
+    #[serde(deserialize_with = "field::req")]
+    pub land: LandCode,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Join {
+    pub fn command(self, service: ServiceId) -> Parsed {
+        let land = self.land;
+        Parsed::new(
+            Command::JoinService(JoinService { service, land }),
+            self.effective,
+        )
+    }
+}
+
+/// `DELETE /api/v1/services/{id}/participations/{land}`: the optional
+/// body names only the effective date.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Leave {
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl Leave {
+    /// The effective date from the body or from `?effective=`; both only
+    /// if equal.
+    pub fn command(
+        self,
+        service: ServiceId,
+        land: LandCode,
+        from_query: Option<Date>,
+    ) -> Result<Parsed, Rejection> {
+        let effective = match (self.effective, from_query) {
+            (Some(body), Some(query)) if body != query => {
+                return Err(Rejection::invalid(
+                    "effective",
+                    "steht in Inhalt und Adresse mit verschiedenen Daten",
+                ));
+            }
+            (body, query) => body.or(query),
+        };
+        let command = Command::LeaveService(LeaveService { service, land });
+        Ok(Parsed::new(command, effective))
+    }
+}
+
+/// `POST /api/v1/services/{id}/costs`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostReport {
+    pub year: Year,
+    #[serde(deserialize_with = "field::req")]
+    pub category: CostCategory,
+    pub amount: Option<Euros>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub amount_cents: Option<Cents>,
+    pub note: Option<Note>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl CostReport {
+    pub fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
+        let command = Command::ReportCost(ReportCost {
+            service,
+            year: self.year.0,
+            category: self.category,
+            amount: amount(self.amount, self.amount_cents)?,
+            note: Note::of(self.note),
+        });
+        Ok(Parsed::new(command, self.effective))
+    }
+}
+
+/// `POST /api/v1/services/{id}/costs/{cost_no}/corrections`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostCorrection {
+    pub amount: Option<Euros>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub amount_cents: Option<Cents>,
+    pub reason: Text<REASON_CHARS_MAX>,
+    #[serde(default, deserialize_with = "field::opt")]
+    pub effective: Option<Date>,
+}
+
+impl CostCorrection {
+    pub fn command(self, service: ServiceId, cost_no: u32) -> Result<Parsed, Rejection> {
+        let command = Command::CorrectCost(CorrectCost {
+            service,
+            cost_no,
+            amount: amount(self.amount, self.amount_cents)?,
+            reason: self.reason.0,
+        });
+        Ok(Parsed::new(command, self.effective))
+    }
+}
+
+/// Exactly one of `"amount"` (euros as text) and `"amount_cents"`.
+fn amount(euros: Option<Euros>, cents: Option<Cents>) -> Result<Cents, Rejection> {
+    match (euros, cents) {
+        (Some(Euros(cents)), None) | (None, Some(cents)) => Ok(cents),
+        _ => Err(Rejection::invalid(
+            "amount",
+            "genau eines von amount (Euro als Text) und amount_cents (Cent als ganze Zahl)",
+        )),
+    }
+}

@@ -1,0 +1,53 @@
+//! The bodies of a Jahresabrechnung: closing a service's year and the
+//! correction of a Land's participation.
+
+use efa_proto::{
+    Command, CorrectParticipation, Date, LandCode, ParticipationChange, Rejection, ServiceId,
+};
+use serde::{Deserialize, Deserializer};
+
+use super::Parsed;
+use super::field::{self, Text, Year};
+
+/// The longest reason accepted here; the domain has its own limit.
+const REASON_CHARS_MAX: usize = 2000;
+
+/// `POST /api/v1/services/{id}/closings`: `{"year": 2024}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Closing {
+    pub year: Year,
+}
+
+/// `POST /api/v1/services/{id}/participation-corrections`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipationCorrection {
+    #[serde(deserialize_with = "field::req")]
+    pub land: LandCode,
+    #[serde(deserialize_with = "change")]
+    pub change: ParticipationChange,
+    pub reason: Text<REASON_CHARS_MAX>,
+    #[serde(deserialize_with = "field::req")]
+    pub effective: Date,
+}
+
+fn change<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ParticipationChange, D::Error> {
+    field::choice(deserializer, &["beitritt", "austritt"], |key| match key {
+        "beitritt" => Some(ParticipationChange::Join),
+        "austritt" => Some(ParticipationChange::Leave),
+        _ => None,
+    })
+}
+
+impl ParticipationCorrection {
+    pub fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
+        let command = Command::CorrectParticipation(CorrectParticipation {
+            service,
+            land: self.land,
+            change: self.change,
+            reason: self.reason.0,
+        });
+        Ok(Parsed::new(command, Some(self.effective)))
+    }
+}
