@@ -309,6 +309,20 @@ async fn wait_for_stream_at_least(js: &jetstream::Context, seq: u64, deadline: D
     }
 }
 
+/// A slow takeover prints the end of every node's log, to see where the
+/// time went.
+fn explain_slow_takeover(nodes: &[LedgerNode], took: Duration) {
+    if took < Duration::from_secs(5) {
+        return;
+    }
+    for node in nodes {
+        let text = strip_ansi(&node.log_text());
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        println!("--- the end of {}'s log:\n{tail}", node.name);
+    }
+}
+
 fn percentile(sorted: &[Duration], share: f64) -> Duration {
     let at = ((sorted.len() as f64 - 1.0) * share).round() as usize;
     sorted[at.min(sorted.len() - 1)]
@@ -356,6 +370,7 @@ async fn the_active_ledger_killed_under_load_is_replaced_without_loss() {
             nodes[active].name,
             took.as_millis()
         );
+        explain_slow_takeover(&nodes, took);
         takeovers.push(took);
         nodes[killed_index].start(&nats);
     }
@@ -435,6 +450,7 @@ async fn a_paused_active_ledger_is_replaced_and_rejoins_as_a_standby() {
         nodes[active].name,
         took.as_millis()
     );
+    explain_slow_takeover(&nodes, took);
     assert!(took < TAKEOVER_MAX, "the takeover took {took:?}");
     // Past its lease for sure, then it runs on.
     load_goes_on(&load, 200, deadline).await;
