@@ -62,6 +62,10 @@ pub struct Lease {
     /// The key's revision while this node holds it.
     revision: Option<u64>,
     deadline: LeaseDeadline,
+    /// Another node's revision of the key and when this node first saw
+    /// it: unchanged for a whole time to live, that node has stopped
+    /// renewing, whether or not the server has removed the key yet.
+    seen: Option<(u64, Instant)>,
 }
 
 impl Lease {
@@ -116,6 +120,7 @@ impl Lease {
             ttl,
             revision: None,
             deadline: LeaseDeadline::default(),
+            seen: None,
         })
     }
 
@@ -154,17 +159,33 @@ impl Lease {
             .entry(LEASE_KEY)
             .await
             .map_err(|e| LeaseError::Request(e.to_string()))?;
-        match entry {
-            Some(entry) if entry.operation == kv::Operation::Put && entry.value == value => {
-                match self.kv.update(LEASE_KEY, value, entry.revision).await {
-                    Ok(revision) => {
-                        self.held(revision, sent);
-                        Ok(true)
-                    }
-                    Err(_) => Ok(false),
-                }
+        let Some(entry) = entry else {
+            return Ok(false);
+        };
+        let own = entry.operation == kv::Operation::Put && entry.value == value;
+        // The server removes a key whose age passed `max_age` on its own
+        // schedule, which was seen to take up to about ten seconds; a
+        // revision that has not changed for a whole time to live, as this
+        // node's own clock counts it, is as good as expired. Taking it is
+        // a compare-and-set on that revision, so a holder that renewed
+        // meanwhile, or another standby that was quicker, wins instead.
+        let stale = match self.seen {
+            Some((revision, since)) if revision == entry.revision => since.elapsed() >= self.ttl,
+            _ => {
+                self.seen = Some((entry.revision, Instant::now()));
+                false
             }
-            _ => Ok(false),
+        };
+        if !own && !stale {
+            return Ok(false);
+        }
+        match self.kv.update(LEASE_KEY, value, entry.revision).await {
+            Ok(revision) => {
+                self.seen = None;
+                self.held(revision, sent);
+                Ok(true)
+            }
+            Err(_) => Ok(false),
         }
     }
 

@@ -35,6 +35,8 @@ pub const TERMS: &str = "efa_ledger_terms_total";
 pub const LEASE_TTL_DEFAULT: Duration = Duration::from_secs(3);
 /// How long a node waits for the cluster's JetStream at start.
 const JETSTREAM_WAIT_MAX: Duration = Duration::from_secs(60);
+/// How long one attempt to open the lease bucket may take.
+const LEASE_OPEN_ATTEMPT_MAX: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone)]
 pub struct ClusterConfig {
@@ -97,17 +99,23 @@ impl Node<'_> {
     ) -> Result<Option<Lease>, LedgerError> {
         let started = tokio::time::Instant::now();
         loop {
-            match Lease::open(
+            // Each attempt briefly: two nodes creating the bucket at the same
+            // moment were seen to leave one of them waiting out JetStream's
+            // request timeouts (about ten seconds) before its next attempt,
+            // which finds the bucket.
+            let attempt = Lease::open(
                 js,
                 &self.config.node,
                 self.config.lease_ttl,
                 self.config.replicas,
-            )
-            .await
-            {
-                Ok(lease) => return Ok(Some(lease)),
-                Err(error) if started.elapsed() > JETSTREAM_WAIT_MAX => return Err(error.into()),
-                Err(error) => tracing::info!(%error, "waiting for the cluster's JetStream"),
+            );
+            match tokio::time::timeout(LEASE_OPEN_ATTEMPT_MAX, attempt).await {
+                Ok(Ok(lease)) => return Ok(Some(lease)),
+                Ok(Err(error)) if started.elapsed() > JETSTREAM_WAIT_MAX => {
+                    return Err(error.into());
+                }
+                Ok(Err(error)) => tracing::info!(%error, "waiting for the cluster's JetStream"),
+                Err(_) => tracing::info!("waiting for the lease bucket"),
             }
             tokio::select! {
                 _ = shutdown.cancelled() => return Ok(None),
