@@ -53,6 +53,17 @@ pub struct SignedCheckpoint {
 }
 
 impl SignedCheckpoint {
+    /// The checkpoint as the value of the `CHECKPOINT_HEADER` header: hex
+    /// of its codec encoding.
+    pub fn to_header_value(&self) -> String {
+        hex::encode(crate::encode(self))
+    }
+
+    /// A checkpoint from a `CHECKPOINT_HEADER` value; `None` if it is not one.
+    pub fn from_header_value(value: &str) -> Option<Self> {
+        crate::decode(&hex::decode(value).ok()?).ok()
+    }
+
     /// The bytes the signature covers.
     pub fn signed_bytes(seq: u64, hash: &Hash) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(CHECKPOINT_SIGNATURE_TAG.len() + 40);

@@ -170,6 +170,27 @@ async fn first_disagreement(
     Ok(Some(seq + 1))
 }
 
+/// Event `stored` as a stream message: its id for the stream's duplicate
+/// check, the sequence the stream must hold before it (so stream sequence
+/// N is ledger event N), and a signed checkpoint where one is given.
+pub(crate) fn event_message(
+    stored: &StoredEvent,
+    checkpoint: Option<&efa_proto::SignedCheckpoint>,
+) -> jetstream::message::PublishMessage {
+    let record = &stored.event.record;
+    let message = jetstream::message::PublishMessage::build()
+        .payload(stored.encoded.clone().into())
+        .message_id(record.event_id.to_string())
+        .expected_last_sequence(record.seq - 1);
+    match checkpoint {
+        Some(checkpoint) => message.header(
+            efa_proto::trust::CHECKPOINT_HEADER,
+            checkpoint.to_header_value().as_str(),
+        ),
+        None => message,
+    }
+}
+
 /// Publishes events after `from` up to `head` (one window) and returns the
 /// last sequence the stream confirmed.
 async fn publish_window(
@@ -196,20 +217,12 @@ async fn publish_window(
     }
     let mut acks = Vec::with_capacity(events.len());
     let last_seq = events.last().map_or(0, |e| e.event.record.seq);
-    for StoredEvent { event, encoded } in events {
-        let mut message = jetstream::message::PublishMessage::build()
-            .payload(encoded.into())
-            .message_id(event.record.event_id.to_string())
-            .expected_last_sequence(event.record.seq - 1);
-        if let Some(key) = key
-            && event.record.seq == last_seq
-        {
-            let checkpoint = efa_trust::sign_checkpoint(key, last_seq, &event.hash);
-            message = message.header(
-                efa_proto::trust::CHECKPOINT_HEADER,
-                hex::encode(efa_proto::encode(&checkpoint)).as_str(),
-            );
-        }
+    for stored in &events {
+        let event = &stored.event;
+        let checkpoint = key
+            .filter(|_| event.record.seq == last_seq)
+            .map(|key| efa_trust::sign_checkpoint(key, last_seq, &event.hash));
+        let message = event_message(stored, checkpoint.as_ref());
         let ack = js
             .send_publish(subjects::event_subject(&event.record.stream), message)
             .await

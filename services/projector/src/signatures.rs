@@ -109,8 +109,7 @@ pub fn check(
 /// The checkpoint a stream message carries in its header, if any.
 pub fn header_checkpoint(headers: Option<&async_nats::HeaderMap>) -> Option<SignedCheckpoint> {
     let value = headers?.get(efa_proto::trust::CHECKPOINT_HEADER)?;
-    let bytes = hex::decode(value.as_str()).ok()?;
-    efa_proto::decode(&bytes).ok()
+    SignedCheckpoint::from_header_value(value.as_str())
 }
 
 /// Events from the stream waiting for their window's checkpoint.

@@ -90,14 +90,7 @@ pub async fn publish(
         let event = &stored.event;
         let seq = event.record.seq;
         let checkpoint = efa_trust::sign_checkpoint(key, seq, &event.hash);
-        let message = jetstream::message::PublishMessage::build()
-            .payload(stored.encoded.clone().into())
-            .message_id(event.record.event_id.to_string())
-            .expected_last_sequence(seq - 1)
-            .header(
-                efa_proto::trust::CHECKPOINT_HEADER,
-                hex::encode(efa_proto::encode(&checkpoint)).as_str(),
-            )
+        let message = crate::relay::event_message(stored, Some(&checkpoint))
             .header(FINGERPRINT_HEADER, hex::encode(fingerprint).as_str());
         let ack = js
             .send_publish(subjects::event_subject(&event.record.stream), message)

@@ -192,8 +192,7 @@ fn report_caught_up(follower: &Follower, caught_up: bool, head: u64) {
 
 fn header_checkpoint(headers: Option<&async_nats::HeaderMap>) -> Option<SignedCheckpoint> {
     let value = headers?.get(efa_proto::trust::CHECKPOINT_HEADER)?;
-    let bytes = hex::decode(value.as_str()).ok()?;
-    efa_proto::decode(&bytes).ok()
+    SignedCheckpoint::from_header_value(value.as_str())
 }
 
 /// Events read but not yet written, up to the last signed one.

@@ -290,7 +290,7 @@ async fn keep_lease(
             _ = stop.cancelled() => break,
             _ = tick.tick() => {}
         }
-        let asked = if held_or_revision(&lease, &held) {
+        let asked = if *held.borrow() || lease.holds() {
             tokio::time::timeout(every, lease.renew()).await
         } else if *caught_up.borrow() {
             tokio::time::timeout(every, lease.try_acquire()).await
@@ -313,10 +313,6 @@ async fn keep_lease(
     }
     lease.release().await;
     held.send_replace(false);
-}
-
-fn held_or_revision(lease: &Lease, held: &watch::Sender<bool>) -> bool {
-    *held.borrow() || lease.holds()
 }
 
 /// Keeps `published` at the head: the stream has every event a node's

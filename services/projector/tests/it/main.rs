@@ -296,7 +296,7 @@ async fn forged_events_on_the_stream_are_refused_and_the_real_ones_served() {
     let checkpoint = efa_trust::sign_checkpoint(&intruder, 2, &forged.hash);
     headers.insert(
         efa_proto::trust::CHECKPOINT_HEADER,
-        hex::encode(efa_proto::encode(&checkpoint)).as_str(),
+        checkpoint.to_header_value().as_str(),
     );
     let subject = subjects::event_subject(&forged.record.stream);
     js.publish_with_headers(subject.clone(), headers, efa_proto::encode(&forged).into())

@@ -294,7 +294,7 @@ pub fn relay_headers(event: &SealedEvent) -> async_nats::HeaderMap {
     let checkpoint = efa_trust::sign_checkpoint(ledger_key(), event.record.seq, &event.hash);
     headers.insert(
         efa_proto::trust::CHECKPOINT_HEADER,
-        hex::encode(efa_proto::encode(&checkpoint)).as_str(),
+        checkpoint.to_header_value().as_str(),
     );
     headers
 }
