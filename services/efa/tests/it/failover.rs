@@ -323,6 +323,44 @@ fn explain_slow_takeover(nodes: &[LedgerNode], took: Duration) {
     }
 }
 
+/// `count` ledger nodes on a three-node NATS cluster, and the clients'
+/// load on them.
+struct Running {
+    /// Every node's data dir; removed last.
+    _root: tempfile::TempDir,
+    nats: TestCluster,
+    js: jetstream::Context,
+    nodes: Vec<LedgerNode>,
+    load: std::sync::Arc<Load>,
+    clients: tokio::task::JoinHandle<std::collections::BTreeMap<usize, efa_proto::Accepted>>,
+}
+
+impl Running {
+    async fn start(count: usize, (test, commands_min): (u8, usize), deadline: Deadline) -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let base = shared_data_dir(root.path());
+        let nats = TestCluster::start_authenticated().await;
+        let client = nats.connect_as(Role::Operator).await;
+        let js = jetstream::new(client.clone());
+        let mut nodes: Vec<LedgerNode> = (1..=count)
+            .map(|index| LedgerNode::new(&base, root.path(), index))
+            .collect();
+        for node in &mut nodes {
+            node.start(&nats);
+        }
+        let load = Load::new(client, (test, commands_min, COMMAND_TIMEOUT), deadline);
+        let clients = start_load(&load);
+        Self {
+            _root: root,
+            nats,
+            js,
+            nodes,
+            load,
+            clients,
+        }
+    }
+}
+
 fn percentile(sorted: &[Duration], share: f64) -> Duration {
     let at = ((sorted.len() as f64 - 1.0) * share).round() as usize;
     sorted[at.min(sorted.len() - 1)]
@@ -335,23 +373,14 @@ async fn the_active_ledger_killed_under_load_is_replaced_without_loss() {
     const KILLS: usize = 4;
     let deadline = Deadline::start();
     let mut rng = XorShift::from_env_or_clock();
-    let root = tempfile::tempdir().unwrap();
-    let base = shared_data_dir(root.path());
-    let nats = TestCluster::start_authenticated().await;
-    let client = nats.connect_as(Role::Operator).await;
-    let js = jetstream::new(client.clone());
-    let mut nodes: Vec<LedgerNode> = (1..=3)
-        .map(|index| LedgerNode::new(&base, root.path(), index))
-        .collect();
-    for node in &mut nodes {
-        node.start(&nats);
-    }
-    let load = Load::new(
-        client.clone(),
-        (TEST, COMMANDS_MIN, COMMAND_TIMEOUT),
-        deadline,
-    );
-    let clients = start_load(&load);
+    let Running {
+        _root,
+        nats,
+        js,
+        mut nodes,
+        load,
+        clients,
+    } = Running::start(3, (TEST, COMMANDS_MIN), deadline).await;
 
     let mut takeovers = Vec::new();
     let mut active = takeover(&js, &nodes, None, &load, 0, deadline).await;
@@ -410,23 +439,15 @@ async fn a_paused_active_ledger_is_replaced_and_rejoins_as_a_standby() {
     const COMMANDS_MIN: usize = 1_000;
     let deadline = Deadline::start();
     let mut rng = XorShift::from_env_or_clock();
-    let root = tempfile::tempdir().unwrap();
-    let base = shared_data_dir(root.path());
-    let nats = TestCluster::start_authenticated().await;
-    let client = nats.connect_as(Role::Operator).await;
-    let js = jetstream::new(client.clone());
-    let mut nodes: Vec<LedgerNode> = (1..=2)
-        .map(|index| LedgerNode::new(&base, root.path(), index))
-        .collect();
-    for node in &mut nodes {
-        node.start(&nats);
-    }
-    let load = Load::new(
-        client.clone(),
-        (TEST, COMMANDS_MIN, COMMAND_TIMEOUT),
-        deadline,
-    );
-    let clients = start_load(&load);
+    let Running {
+        _root,
+        // Bound, not ignored: the cluster lives until the test ends.
+        nats: _nats,
+        js,
+        mut nodes,
+        load,
+        clients,
+    } = Running::start(2, (TEST, COMMANDS_MIN), deadline).await;
     let paused = takeover(&js, &nodes, None, &load, 0, deadline).await;
     load_goes_on(&load, 300, deadline).await;
     tokio::time::sleep(Duration::from_millis(rng.between(50, 500))).await;
