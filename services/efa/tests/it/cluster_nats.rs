@@ -21,8 +21,7 @@ use efa_testkit::cluster::NODES;
 use futures::StreamExt;
 
 use crate::faults::{
-    COMMAND_TIMEOUT, Deadline, Load, XorShift, assert_log_matches_acks, assert_stream_equals_log,
-    assert_verifies, read_log, start_load, wait_for_stream,
+    COMMAND_TIMEOUT, Deadline, Load, XorShift, assert_verifies, finish_and_check_log, start_load,
 };
 use crate::{spawn_service_with, wait_for_service};
 
@@ -235,19 +234,15 @@ async fn a_nats_node_killed_under_load_loses_and_doubles_nothing() {
         "node {victim} back with JetStream at {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    load.faults_done.store(true, Ordering::SeqCst);
-    let acks = deadline
-        .within("finishing the load", clients)
-        .await
-        .unwrap();
-    load.report(acks.len());
-    assert!(acks.len() >= COMMANDS_MIN);
-
-    let events = read_log(&client, deadline).await;
-    assert_log_matches_acks(&events, &acks, TEST);
+    let (_, events) = finish_and_check_log(
+        &load,
+        clients,
+        (&client, &js),
+        (TEST, COMMANDS_MIN),
+        deadline,
+    )
+    .await;
     let head = events.len() as u64;
-    wait_for_stream(&js, head, deadline).await;
-    assert_stream_equals_log(&js, &events, deadline).await;
     println!(
         "log checked and the stream equal to it at {:.1} s",
         started.elapsed().as_secs_f64()

@@ -419,6 +419,31 @@ pub(crate) fn assert_log_matches_acks(
     );
 }
 
+/// Ends the load once the faults are over (its clients finish their
+/// round) and checks what it left: at least `commands_min` commands
+/// acknowledged, each in the ledger's log exactly once at its sequence,
+/// and the stream equal to the log. The acknowledgements and the log.
+pub(crate) async fn finish_and_check_log(
+    load: &Load,
+    clients: tokio::task::JoinHandle<BTreeMap<usize, Accepted>>,
+    (client, js): (&async_nats::Client, &jetstream::Context),
+    (test, commands_min): (u8, usize),
+    deadline: Deadline,
+) -> (BTreeMap<usize, Accepted>, Vec<SealedEvent>) {
+    load.faults_done.store(true, Ordering::SeqCst);
+    let acks = deadline
+        .within("finishing the load", clients)
+        .await
+        .unwrap();
+    load.report(acks.len());
+    assert!(acks.len() >= commands_min);
+    let events = read_log(client, deadline).await;
+    assert_log_matches_acks(&events, &acks, test);
+    wait_for_stream(js, events.len() as u64, deadline).await;
+    assert_stream_equals_log(js, &events, deadline).await;
+    (acks, events)
+}
+
 /// The event stream's last sequence, if the stream can be asked now.
 pub(crate) async fn stream_last_seq(js: &jetstream::Context) -> Option<u64> {
     let mut stream = js.get_stream(subjects::EVENT_STREAM).await.ok()?;
@@ -508,20 +533,16 @@ async fn ledger_survives_repeated_sigkill_under_load() {
         &mut rng,
     )
     .await;
-    load.faults_done.store(true, Ordering::SeqCst);
-    let acks = deadline
-        .within("finishing the load", clients)
-        .await
-        .unwrap();
-    load.report(acks.len());
-    assert!(acks.len() >= COMMANDS_MIN);
-
-    let events = read_log(&client, deadline).await;
-    assert_log_matches_acks(&events, &acks, TEST);
-    let head = events.len() as u64;
     let js = jetstream::new(client.clone());
-    wait_for_stream(&js, head, deadline).await;
-    assert_stream_equals_log(&js, &events, deadline).await;
+    let (_, events) = finish_and_check_log(
+        &load,
+        clients,
+        (&client, &js),
+        (TEST, COMMANDS_MIN),
+        deadline,
+    )
+    .await;
+    let head = events.len() as u64;
 
     drop(ledger); // SIGKILL once more: sled holds a lock on its files
     assert_verifies(&data, head);
@@ -612,19 +633,15 @@ async fn nats_restart_mid_load_loses_and_doubles_nothing() {
     );
     tokio::time::sleep(Duration::from_secs(1)).await;
     tokio::task::block_in_place(|| nats.restart());
-    load.faults_done.store(true, Ordering::SeqCst);
-    let acks = deadline
-        .within("finishing the load", clients)
-        .await
-        .unwrap();
-    load.report(acks.len());
-    assert!(acks.len() >= COMMANDS_MIN);
-
-    let events = read_log(&client, deadline).await;
-    assert_log_matches_acks(&events, &acks, TEST);
+    let (acks, events) = finish_and_check_log(
+        &load,
+        clients,
+        (&client, &js),
+        (TEST, COMMANDS_MIN),
+        deadline,
+    )
+    .await;
     let head = events.len() as u64;
-    wait_for_stream(&js, head, deadline).await;
-    assert_stream_equals_log(&js, &events, deadline).await;
 
     let view = catalogue_at(&client, head, deadline).await;
     assert!(
