@@ -97,10 +97,39 @@ pub fn locate() -> Result<PathBuf, NatsServerError> {
     Err(last_error)
 }
 
-/// Asks the OS for a free TCP port on loopback.
+/// Where `free_port` picks from: below Linux's default ephemeral range
+/// (32768-60999). A port picked there cannot be taken, between being
+/// picked and being listened on, by a `bind(0)` elsewhere (an HTTP server
+/// in a test) or by an outgoing connection's local port.
+const PICK_RANGE: std::ops::RangeInclusive<u16> = 20_000..=32_767;
+
+/// A free TCP port on loopback. Walks `PICK_RANGE` from a point chosen at
+/// random once per process, so one process never hands out the same port
+/// twice within a pass over the range and two processes rarely meet.
 pub fn free_port() -> Result<u16, NatsServerError> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(NatsServerError::Port)?;
-    Ok(listener.local_addr().map_err(NatsServerError::Port)?.port())
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    static NEXT: OnceLock<AtomicU32> = OnceLock::new();
+    let width = u32::from(PICK_RANGE.end() - PICK_RANGE.start()) + 1;
+    let next = NEXT.get_or_init(|| {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        AtomicU32::new((hasher.finish() % u64::from(width)) as u32)
+    });
+    let mut last_error = None;
+    for _ in 0..width {
+        let offset = next.fetch_add(1, Ordering::Relaxed) % width;
+        let port = PICK_RANGE.start() + offset as u16;
+        match TcpListener::bind(("127.0.0.1", port)) {
+            Ok(_) => return Ok(port),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(NatsServerError::Port(last_error.unwrap_or_else(|| {
+        std::io::Error::new(std::io::ErrorKind::AddrInUse, "no free port")
+    })))
 }
 
 /// How to start a server.
@@ -214,6 +243,12 @@ impl NatsServerProcess {
         })
     }
 
+    /// Whether the process has ended (a fatal error after it greeted,
+    /// such as a route port taken by another process).
+    pub fn has_exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Kills the server at once (SIGKILL) and reaps it.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
@@ -235,4 +270,22 @@ fn greets(address: SocketAddr) -> bool {
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
     let mut line = String::new();
     BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("INFO")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_ports_lie_below_the_ephemeral_range_and_do_not_repeat() {
+        let ports: Vec<u16> = (0..200)
+            .map(|_| free_port().expect("a free port"))
+            .collect();
+        assert!(ports.iter().all(|port| PICK_RANGE.contains(port)));
+        let mut distinct = ports.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), ports.len());
+        assert!(TcpListener::bind(("127.0.0.1", ports[0])).is_ok());
+    }
 }

@@ -25,6 +25,9 @@ pub const CLUSTER_NAME: &str = "efa";
 pub const NODES: usize = 3;
 /// How long `start` and `wait_for_jetstream` wait for a meta leader.
 const META_LEADER_WAIT_MAX: Duration = Duration::from_secs(30);
+/// How often a cluster is started on fresh ports when a node ends while
+/// it forms.
+const START_ATTEMPTS: u32 = 3;
 /// How long one JetStream API request may take while waiting for it.
 const API_REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
 
@@ -36,6 +39,8 @@ pub enum ClusterError {
     Files(#[source] std::io::Error),
     #[error("the base configuration has no line `jetstream {{` to add `sync_interval` to")]
     NoJetStreamBlock,
+    #[error("node {node} ended while the cluster formed; the end of its log:\n{log}")]
+    NodeEnded { node: usize, log: String },
     #[error(
         "node {node} knows no JetStream meta leader after {waited_ms} ms; the end of its log:\n{log}"
     )]
@@ -164,7 +169,23 @@ impl TestCluster {
         }
     }
 
+    /// Starts the cluster, again on fresh ports when a node ended while
+    /// it formed (its port was taken by another process between being
+    /// picked and being listened on).
     async fn try_start_with(sync: Fsync) -> Result<Self, ClusterError> {
+        let mut attempt = 1;
+        loop {
+            match Self::try_start_once(sync).await {
+                Err(
+                    ClusterError::NodeEnded { .. }
+                    | ClusterError::Server(NatsServerError::Exited { .. }),
+                ) if attempt < START_ATTEMPTS => attempt += 1,
+                result => return result,
+            }
+        }
+    }
+
+    async fn try_start_once(sync: Fsync) -> Result<Self, ClusterError> {
         let binary = nats_server::locate()?;
         let secrets = Secrets::create();
         let dir = tempfile::Builder::new()
@@ -190,7 +211,7 @@ impl TestCluster {
             };
             nodes.push(Node::start(&binary, options)?);
         }
-        let cluster = Self {
+        let mut cluster = Self {
             nodes,
             route_ports: route_ports.to_vec(),
             dir,
@@ -205,13 +226,13 @@ impl TestCluster {
     /// Waits until node `index` answers a JetStream API request through a
     /// client connected to it alone (it then has routes to the meta
     /// leader); panics after a bounded wait with the node's log.
-    pub async fn wait_for_jetstream(&self, index: usize) {
+    pub async fn wait_for_jetstream(&mut self, index: usize) {
         if let Err(error) = self.try_wait_for_jetstream(index).await {
             panic!("{error}");
         }
     }
 
-    async fn try_wait_for_jetstream(&self, index: usize) -> Result<(), ClusterError> {
+    async fn try_wait_for_jetstream(&mut self, index: usize) -> Result<(), ClusterError> {
         let client = self.connect_to_node_as(index, Role::Operator).await;
         let js = async_nats::jetstream::ContextBuilder::new()
             .timeout(API_REQUEST_TIMEOUT)
@@ -220,6 +241,12 @@ impl TestCluster {
         while started.elapsed() < META_LEADER_WAIT_MAX {
             if js.query_account().await.is_ok() {
                 return Ok(());
+            }
+            if let Some(node) = self.nodes.iter_mut().position(Node::has_exited) {
+                return Err(ClusterError::NodeEnded {
+                    node,
+                    log: tail(&self.nodes[node].log(), 20),
+                });
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

@@ -52,6 +52,13 @@ impl Node {
         Ok(())
     }
 
+    /// Whether the server was started and has ended since.
+    pub(crate) fn has_exited(&mut self) -> bool {
+        self.server
+            .as_mut()
+            .is_some_and(NatsServerProcess::has_exited)
+    }
+
     /// The server's log so far (for a test's failure message).
     pub(crate) fn log(&self) -> String {
         self.options
