@@ -22,7 +22,7 @@ mod lag;
 
 use std::time::{Duration, Instant};
 
-use efa_projector::bench_support::{COMMIT_EVENTS, Projection};
+use efa_projector::bench_support::{COMMIT_EVENTS, Projection, REBUILD_COMMIT_EVENTS};
 use efa_proto::pages::Page;
 use efa_proto::views::{CatalogueFilter, HistorySubject, RolloutScope};
 use efa_proto::{Date, QueryKind, QueryReply, SealedEvent};
@@ -32,13 +32,16 @@ use efa_proto::{Date, QueryKind, QueryReply, SealedEvent};
 const QUERY_RUNS_MAX: usize = 200;
 const QUERY_RUNS_MIN: usize = 5;
 const QUERY_BUDGET: Duration = Duration::from_secs(3);
-/// Events per commit in the rebuild run, as `efa rebuild` applies a page
-/// of the ledger's read API.
 /// Events of the one-by-one run (at 8,000-10,000 per second a full
 /// history would take minutes and say nothing more).
 const LIVE_EVENTS_MAX: usize = 100_000;
 /// The raw baseline's value size, about a small view entry's.
 const RAW_VALUE_BYTES: usize = 100;
+
+/// The allocator of the `efa` binary, so that the figures are those of
+/// the projector as it runs there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -73,9 +76,11 @@ fn raw_sled(dir: &std::path::Path, count: usize) -> f64 {
     per_second(count, started.elapsed())
 }
 
-/// Applies every event to a fresh store, then flushes; events per second.
-/// `batch` events per commit: 1 as the stream consumer applies live
-/// events, `COMMIT_EVENTS` as a rebuild or catch-up commits its pages.
+/// Applies every event to a fresh store, `batch` events per commit (1 as
+/// the stream consumer applies live events, `COMMIT_EVENTS` as the store
+/// in use catches up, `REBUILD_COMMIT_EVENTS` as a rebuild fills its
+/// store), then builds the index where it was deferred (a store opened
+/// with `open_for_rebuild`), then flushes; events per second.
 fn project(projection: &mut Projection, events: &[SealedEvent], batch: usize) -> f64 {
     let started = Instant::now();
     for chunk in events.chunks(batch) {
@@ -83,6 +88,7 @@ fn project(projection: &mut Projection, events: &[SealedEvent], batch: usize) ->
             .apply_all(chunk)
             .expect("the history is a valid chain");
     }
+    projection.index_all().expect("build the index");
     projection.flush().expect("flush");
     per_second(events.len(), started.elapsed())
 }
@@ -301,8 +307,12 @@ fn main() {
     print_kinds(&history);
 
     let raw = raw_sled(&scratch.path().join("raw"), history.len());
-    let mut projection = Projection::open(&scratch.path().join("views")).expect("open the store");
-    let rebuilt = project(&mut projection, &history, COMMIT_EVENTS);
+    let mut projection =
+        Projection::open_for_rebuild(&scratch.path().join("views")).expect("open the store");
+    let rebuilt = project(&mut projection, &history, REBUILD_COMMIT_EVENTS);
+    let mut caught_up = Projection::open(&scratch.path().join("catch-up")).expect("open the store");
+    let catching_up = project(&mut caught_up, &history, COMMIT_EVENTS);
+    drop(caught_up);
     let live_events = history.len().min(LIVE_EVENTS_MAX);
     let mut live = Projection::open(&scratch.path().join("live")).expect("open the store");
     let one_by_one = project(&mut live, &history[..live_events], 1);
@@ -311,14 +321,18 @@ fn main() {
     println!("|---|---:|");
     println!("| raw sled insert ({RAW_VALUE_BYTES}-byte values), flush at the end | {raw:.0} |");
     println!(
-        "| projector applier, fresh store, {COMMIT_EVENTS} events per commit (rebuild, catch-up), flush at the end | {rebuilt:.0} |"
+        "| rebuild: fresh store, {REBUILD_COMMIT_EVENTS} events per commit, index built at the end, flush | {rebuilt:.0} |"
     );
     println!(
-        "| projector applier, fresh store, one event per commit (live), first {live_events} events | {one_by_one:.0} |"
+        "| catch-up: fresh store, {COMMIT_EVENTS} events per commit, index kept at each commit, flush | {catching_up:.0} |"
     );
     println!(
-        "ratio applier / raw sled: {:.3} in batches, {:.3} one by one; rebuild of {} events: {:.1} s",
+        "| live: fresh store, one event per commit, first {live_events} events | {one_by_one:.0} |"
+    );
+    println!(
+        "ratio applier / raw sled: {:.3} rebuilding, {:.3} catching up, {:.3} one by one; rebuild of {} events: {:.1} s",
         rebuilt / raw,
+        catching_up / raw,
         one_by_one / raw,
         history.len(),
         history.len() as f64 / rebuilt

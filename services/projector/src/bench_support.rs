@@ -9,8 +9,9 @@ use tokio::sync::watch;
 
 use crate::apply::Applier;
 pub use crate::apply::ApplyError;
-/// Events per commit when a rebuild or catch-up applies pages from the ledger.
-pub use crate::gap::COMMIT_EVENTS;
+/// Events per commit when the store in use catches up from the ledger,
+/// and when a rebuild fills its new store.
+pub use crate::gap::{COMMIT_EVENTS, REBUILD_COMMIT_EVENTS};
 use crate::store::{Store, StoreError};
 
 /// A view store in `dir` with the projector's one writer on it.
@@ -42,6 +43,20 @@ impl Projection {
     /// rebuild does with a page of events.
     pub fn apply_all(&mut self, events: &[SealedEvent]) -> Result<(), ApplyError> {
         self.applier.apply_all(events).map(drop)
+    }
+
+    /// Opens a fresh store as `efa rebuild` fills one: its index is built
+    /// once, by `index_all`, instead of kept at every commit.
+    pub fn open_for_rebuild(dir: &Path) -> Result<Self, StoreError> {
+        let projection = Self::open(dir)?;
+        projection.store.defer_index();
+        Ok(projection)
+    }
+
+    /// Builds the index of a store opened with `open_for_rebuild`, as a
+    /// rebuild does before its store is swapped in.
+    pub fn index_all(&self) -> Result<(), StoreError> {
+        self.store.index_all()
     }
 
     /// The last applied sequence.

@@ -23,7 +23,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::apply::{Applier, ApplyError, SharedApplier};
-use crate::gap::{GapError, Ledger};
+use crate::gap::{GapError, Ledger, REBUILD_COMMIT_EVENTS};
 use crate::handle::StoreHandle;
 use crate::progress::{self, Progress};
 use crate::store::{Store, StoreError};
@@ -172,11 +172,12 @@ impl Rebuilder {
             Ok::<_, VersionError>(Store::open(&versions.dir(version))?)
         })
         .await??;
+        store.defer_index();
         let (applied, _) = watch::channel(0);
         let fresh = Applier::new(store, applied)?;
         let mut progress = Progress::new(0);
         let fresh = self.catch_up(fresh, version, &mut progress).await?;
-        let (fresh, hashed) = hash(fresh).await?;
+        let (fresh, hashed) = hash_and_index(fresh).await?;
         let fresh = self.catch_up(fresh, version, &mut progress).await?;
         self.swap(fresh, version, hashed).await
     }
@@ -212,7 +213,9 @@ impl Rebuilder {
         progress: &mut Progress,
     ) -> Result<Applier, RebuildError> {
         let from_seq = fresh.checkpoint().seq + 1;
-        let mut batches = self.ledger.read_ahead(from_seq, through, &self.shutdown);
+        let mut batches =
+            self.ledger
+                .read_ahead(from_seq, through, REBUILD_COMMIT_EVENTS, &self.shutdown);
         while let Some(batch) = batches.next().await {
             if self.shutdown.is_cancelled() {
                 return Err(RebuildError::Cancelled);
@@ -310,16 +313,21 @@ impl Rebuilder {
     }
 }
 
-/// Flushes the new store and takes its content hash, on a blocking thread
-/// and without pausing anything: only the rebuild writes this store.
-async fn hash(fresh: Applier) -> Result<(Applier, Hashed), RebuildError> {
-    tokio::task::spawn_blocking(move || {
-        fresh.store().flush()?;
-        let content_hash = fresh.store().content_hash()?;
-        let seq = fresh.checkpoint().seq;
-        Ok((fresh, Hashed { seq, content_hash }))
-    })
-    .await?
+/// Flushes the new store, then takes its content hash and builds its
+/// index (deferred while it filled) side by side, on blocking threads and
+/// without pausing anything: only the rebuild writes this store, and
+/// neither reader writes it.
+async fn hash_and_index(fresh: Applier) -> Result<(Applier, Hashed), RebuildError> {
+    let store = fresh.store().clone();
+    tokio::task::spawn_blocking(move || store.flush()).await??;
+    let (for_hash, for_index) = (fresh.store().clone(), fresh.store().clone());
+    let hashing = tokio::task::spawn_blocking(move || for_hash.content_hash());
+    let indexing = tokio::task::spawn_blocking(move || for_index.index_all());
+    let (content_hash, indexed) = tokio::join!(hashing, indexing);
+    let content_hash = content_hash??;
+    indexed??;
+    let seq = fresh.checkpoint().seq;
+    Ok((fresh, Hashed { seq, content_hash }))
 }
 
 /// Applies a batch of events on a blocking thread.

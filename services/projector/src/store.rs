@@ -27,6 +27,7 @@
 //! | `ix/ado/<ags>/<service>` | `()`: adoptions per municipality |
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use efa_proto::{Ags, Hash, LandCode, SealedEvent, ServiceId, ServiceView, StreamId};
@@ -144,13 +145,18 @@ pub enum EventsOf {
 }
 
 /// A handle to the view store; clones share the same database and the
-/// same in-memory index (`index/`), which every commit updates.
+/// same in-memory index (`index/`), which every commit updates unless it
+/// is deferred (`defer_index`).
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
     /// The store's directory (for the index file).
     dir: Arc<PathBuf>,
     index: Arc<RwLock<Index>>,
+    /// Whether commits leave the index alone: a store being rebuilt, which
+    /// answers no query, builds its index once at the end (`index_all`)
+    /// instead of updating it with every commit.
+    index_deferred: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Store {
@@ -184,6 +190,7 @@ impl Store {
                         db,
                         dir: Arc::new(path.to_owned()),
                         index: Arc::default(),
+                        index_deferred: Arc::default(),
                     };
                     // A store of an older layout is replaced, not read
                     // (`versions.rs`): no index for it.
@@ -219,6 +226,32 @@ impl Store {
     /// Hold it only for one query: every commit waits for it.
     pub fn index(&self) -> RwLockReadGuard<'_, Index> {
         self.index.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// From now on commits leave the index where it stands, until
+    /// `index_all`. For a store that answers no query meanwhile (a
+    /// rebuild's): keeping the index at every commit is about a third of
+    /// applying a large batch, building it once from the facts a fraction.
+    pub fn defer_index(&self) {
+        self.index_deferred.store(true, Ordering::Release);
+    }
+
+    /// Builds the index from the facts at the checkpoint and has commits
+    /// keep it again; nothing if it was not deferred. No commit may run
+    /// meanwhile (the caller owns the store's one applier).
+    pub fn index_all(&self) -> Result<(), StoreError> {
+        if !self.index_deferred.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let started = std::time::Instant::now();
+        let (index, _) = self.build_index()?;
+        *self.index.write().unwrap_or_else(PoisonError::into_inner) = index;
+        self.index_deferred.store(false, Ordering::Release);
+        tracing::info!(
+            index_ms = started.elapsed().as_millis() as u64,
+            "index built from the facts"
+        );
+        Ok(())
     }
 
     /// Writes the index into the store's directory, for the next open
@@ -544,6 +577,9 @@ impl Store {
         batch.insert(CHECKPOINT_HASH, &checkpoint.hash);
         batch.insert(LAYOUT_KEY, &LAYOUT.to_be_bytes());
         self.db.apply_batch(batch)?;
+        if self.index_deferred.load(Ordering::Acquire) {
+            return Ok(());
+        }
         // Taken only now, so that queries do not wait for sled's write:
         // they answer from the index, which stands at one checkpoint (its
         // `seq`) until the update below moves it to the next.
