@@ -16,12 +16,17 @@ use std::collections::BTreeMap;
 use efa_proto::views::Exact;
 use efa_proto::{Accepted, CatalogueView, Cents, CostModel, LandCode, ServiceId, ServiceView};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::openapi::values;
 
 /// The answer to an accepted write.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Accepted)]
 pub struct AcceptedJson {
     /// The new service's id; only when announcing.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<values::ServiceId>)]
     pub id: Option<String>,
     /// The ledger sequence of the write; `?min_seq=` this to read it back.
     pub seq: u64,
@@ -40,9 +45,12 @@ impl AcceptedJson {
 }
 
 /// An amount of money: exact cents and the same as euros with a point.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Money)]
 pub struct MoneyJson {
+    #[schema(value_type = values::Cents)]
     pub cents: i64,
+    #[schema(value_type = values::EurosText)]
     pub euros: String,
 }
 
@@ -61,7 +69,8 @@ pub fn exact(value: &Exact) -> String {
 }
 
 /// Counts per adoption stage, in stage order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = StageCounts)]
 pub struct StagesJson {
     pub requested: u32,
     pub agreed: u32,
@@ -83,8 +92,10 @@ impl From<[u32; 5]> for StagesJson {
 }
 
 /// A Land by code and name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Land)]
 pub struct LandJson {
+    #[schema(value_type = values::LandCode)]
     pub land: String,
     pub land_name: &'static str,
 }
@@ -99,8 +110,9 @@ impl From<LandCode> for LandJson {
 }
 
 /// A cost model, in the shape the request body uses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
+#[schema(as = CostModel)]
 pub enum CostModelJson {
     KoenigsteinerSchluessel {
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,6 +121,7 @@ pub enum CostModelJson {
     Population,
     EqualShares,
     FixedShares {
+        #[schema(value_type = BTreeMap<values::LandKey, u32>)]
         weights: BTreeMap<String, u32>,
     },
 }
@@ -132,22 +145,31 @@ impl From<&CostModel> for CostModelJson {
 }
 
 /// One service of the catalogue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Service)]
 pub struct ServiceJson {
+    #[schema(value_type = values::ServiceId)]
     pub id: String,
     pub title: String,
+    #[schema(value_type = values::LandCode)]
     pub lead: String,
     pub lead_name: &'static str,
+    #[schema(required)]
     pub ozg_id: Option<String>,
     pub leika: Vec<String>,
     pub themenfeld: String,
     pub provider: String,
+    #[schema(value_type = values::Channel)]
     pub channel: &'static str,
+    #[schema(value_type = values::ServiceStatus)]
     pub status: &'static str,
     pub status_label: &'static str,
+    #[schema(value_type = values::Reifegrad)]
     pub reifegrad: u8,
     pub cost_model: CostModelJson,
+    #[schema(value_type = values::Date)]
     pub announced_on: String,
+    #[schema(value_type = values::Timestamp)]
     pub recorded_at: String,
     pub version: u64,
     pub last_seq: u64,
@@ -178,7 +200,8 @@ impl From<&ServiceView> for ServiceJson {
 }
 
 /// The whole catalogue and how fresh it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Catalogue)]
 pub struct CatalogueJson {
     pub as_of_seq: u64,
     pub services: Vec<ServiceJson>,
@@ -191,6 +214,45 @@ impl From<&CatalogueView> for CatalogueJson {
             services: view.services.iter().map(ServiceJson::from).collect(),
         }
     }
+}
+
+/// The totals of a page of `/api/v1/services`, and where the next starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = ServicesTotals)]
+pub struct ServicesTotals {
+    pub total: u32,
+    #[schema(value_type = Option<values::ServiceId>, required)]
+    pub next_cursor: Option<String>,
+}
+
+/// The totals of a page of a list read by offset, and the next offset.
+macro_rules! totals {
+    ($($(#[$doc:meta])* $name:ident { $($total:ident),* })*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+            pub struct $name {
+                $(pub $total: u32,)*
+                #[schema(required)]
+                pub next_offset: Option<u32>,
+            }
+        )*
+    };
+}
+
+totals! {
+    /// `GET /api/v1/lands/{land}`.
+    LandTotals { leads_total, joined_total }
+    /// `GET /api/v1/lands/{land}/costs/{year}`.
+    LandCostsTotals { lines_total }
+    /// `GET /api/v1/lands/{land}/rollout`.
+    RolloutTotals { kreise_total, municipalities_total }
+    /// `GET /api/v1/lands/{land}/stalled`.
+    StalledTotals { total }
+    /// `GET /api/v1/reuse`.
+    ReuseTotals { lead_only_total }
+    /// `GET /api/v1/gemeinden/{ags}`.
+    GemeindeTotals { adoptions_total, available_total }
 }
 
 #[cfg(test)]

@@ -1,27 +1,39 @@
-//! The OpenAPI 3.1 document of `/api/v1`, built as JSON from small
-//! helpers. Its paths come from the same list as the router
-//! (`routes::api`), so a route cannot go undocumented: an operation
-//! without a description here is a failing test, not a silent gap.
+//! The OpenAPI 3.1 document of `/api/v1`. Its paths come from the same
+//! list as the router (`routes::api`), so a route cannot go undocumented:
+//! an operation without a description here is a failing test, not a
+//! silent gap. The schemas of the bodies, the query parameters and the
+//! answers are derived (utoipa) from the types the handlers read and
+//! write; the single values among them are described in `values`. What is
+//! written here is what no type says: summaries, tags, headers, the
+//! problems an operation may answer, CSV and paging.
 
-mod build;
-mod requests;
-mod schemas;
-mod settlement;
+pub mod values;
 
 use axum::http::Method;
 use serde_json::{Map, Value, json};
+use utoipa::openapi::path::ParameterIn;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{IntoParams, ToSchema};
 
-use crate::paging;
-use crate::params::COMMON;
-use crate::routes::{self, HISTORY_LIMIT_MAX, PAGE_LIMIT_MAX, STALLED_DAYS_DEFAULT};
-use build::{AGS_PATTERN, LAND_PATTERN, SLUG_PATTERN, schema};
+use crate::contract::{adoptions, participants, reference, services, settlement};
+use crate::dto::{self, catalogue, costs, history, rollout, statement};
+use crate::paging::{self, NextLink};
+use crate::params::{AsOf, FormatParam, MinSeq};
+use crate::routes;
 
 const PROBLEM: &str = crate::problem::PROBLEM_CONTENT_TYPE;
 
 /// The whole document; `efa openapi` prints it.
 pub fn openapi_document() -> Value {
-    let mut schemas = schemas::answers();
-    schemas.extend(requests::bodies());
+    let mut derived: Vec<(String, RefOr<Schema>)> = Vec::new();
+    let paths = paths(&mut derived);
+    let problem = schema::<crate::problem::ProblemJson<'static>>(&mut derived);
+    let mut schemas: Map<String, Value> = derived
+        .into_iter()
+        .map(|(name, schema)| (name, without_descriptions(json(schema))))
+        .collect();
+    schemas.extend(values::all().into_iter().map(|(name, s)| (name, json(s))));
+    add_rules(&mut schemas);
     json!({
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -35,43 +47,115 @@ pub fn openapi_document() -> Value {
                 sind RFC-9457-Problemdokumente.",
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
         },
-        "tags": tags(),
-        "paths": paths(),
+        "tags": [
+            {"name": "Leistungen", "description": "Ankündigen und Pflegen der EfA-Leistungen"},
+            {"name": "Kosten", "description": "Kostenmeldungen und ihre Verteilung auf die Länder"},
+            {"name": "Beteiligte", "description": "Gemeinden, Kreise und Betreiber"},
+            {"name": "Nachnutzung", "description": "Übernahme von Leistungen durch Kommunen"},
+            {"name": "Referenzdaten", "description": "Verteilungsschlüssel und Einwohnerzahlen"},
+            {"name": "Ansichten", "description": "Lesende Auswertungen, öffentlich"},
+            {"name": "Dokumentation", "description": "Dieses Dokument"},
+        ],
+        "paths": paths,
         "components": {
             "schemas": schemas,
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer",
                     "description": "API-Token (efa_…), ausgegeben mit `efa token create`."},
             },
-            "responses": problem_responses(),
+            "responses": problem_responses(&problem),
         },
     })
 }
 
-fn tags() -> Value {
-    json!([
-        {"name": "Leistungen", "description": "Ankündigen und Pflegen der EfA-Leistungen"},
-        {"name": "Kosten", "description": "Kostenmeldungen und ihre Verteilung auf die Länder"},
-        {"name": "Beteiligte", "description": "Gemeinden, Kreise und Betreiber"},
-        {"name": "Nachnutzung", "description": "Übernahme von Leistungen durch Kommunen"},
-        {"name": "Referenzdaten", "description": "Verteilungsschlüssel und Einwohnerzahlen"},
-        {"name": "Ansichten", "description": "Lesende Auswertungen, öffentlich"},
-        {"name": "Dokumentation", "description": "Dieses Dokument"},
-    ])
+/// A utoipa value as JSON (its serialisation cannot fail).
+fn json(value: impl serde::Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
+
+/// Registers `T` and the schemas it refers to; answers its `$ref`.
+fn schema<T: ToSchema>(schemas: &mut Vec<(String, RefOr<Schema>)>) -> Value {
+    T::schemas(schemas);
+    schemas.push((T::name().into_owned(), T::schema()));
+    json!({"$ref": format!("#/components/schemas/{}", T::name())})
+}
+
+/// A derived schema without the descriptions the derive took from the
+/// code's (English) doc comments; the values bring their own, in German.
+fn without_descriptions(mut schema: Value) -> Value {
+    match &mut schema {
+        Value::Object(members) => {
+            members.remove("description");
+            for (name, member) in members.iter_mut() {
+                if name == "properties" {
+                    if let Value::Object(properties) = member {
+                        for property in properties.values_mut() {
+                            *property = without_descriptions(property.take());
+                        }
+                    }
+                } else {
+                    *member = without_descriptions(member.take());
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                *item = without_descriptions(item.take());
+            }
+        }
+        _ => {}
+    }
+    schema
+}
+
+/// The rules across fields that the contract checks in code rather than
+/// in its types.
+fn add_rules(schemas: &mut Map<String, Value>) {
+    let one_of = [
+        ("ReportCost", ["amount", "amount_cents"]),
+        ("CorrectCost", ["amount", "amount_cents"]),
+        ("PublishAllocationKey", ["shares", "units"]),
+        ("Region", ["land", "kreise"]),
+    ];
+    for (name, [first, second]) in one_of {
+        if let Some(schema) = schemas.get_mut(name) {
+            schema["oneOf"] = json!([{"required": [first]}, {"required": [second]}]);
+        }
+    }
+    for name in ["RegisterGemeinde", "RegisterKreis"] {
+        if let Some(schema) = schemas.get_mut(name) {
+            schema["dependentRequired"] =
+                json!({"population": ["population_date"], "population_date": ["population"]});
+        }
+    }
+    // Each kind of cost model takes only its own members.
+    let kinds = schemas
+        .get_mut("CostModel")
+        .and_then(|s| s.get_mut("oneOf"));
+    for kind in kinds.and_then(Value::as_array_mut).into_iter().flatten() {
+        kind["additionalProperties"] = json!(false);
+    }
 }
 
 /// One path item per path of the router's list, one operation per method.
-fn paths() -> Map<String, Value> {
+fn paths(schemas: &mut Vec<(String, RefOr<Schema>)>) -> Map<String, Value> {
     let mut paths = Map::new();
     for endpoint in routes::api() {
-        let Some(mut operation) = operation(&endpoint.method, endpoint.path) else {
+        let Some(mut op) = operation(&endpoint.method, endpoint.path) else {
             continue;
         };
-        add_path_parameters(&mut operation, endpoint.path);
+        let declared: Vec<Value> = path_parameter_names(endpoint.path)
+            .into_iter()
+            .map(path_parameter)
+            .collect();
+        if let Some(Value::Array(query)) = op.value.get_mut("parameters") {
+            query.splice(0..0, declared);
+        }
+        schemas.append(&mut op.schemas);
         let item = paths
             .entry(endpoint.path.to_owned())
             .or_insert_with(|| json!({}));
-        item[endpoint.method.as_str().to_ascii_lowercase()] = operation;
+        item[endpoint.method.as_str().to_ascii_lowercase()] = op.value;
     }
     paths
 }
@@ -83,130 +167,57 @@ pub fn path_parameter_names(path: &str) -> Vec<&str> {
         .collect()
 }
 
-fn add_path_parameters(operation: &mut Value, path: &str) {
-    let declared: Vec<Value> = path_parameter_names(path)
-        .into_iter()
-        .map(path_parameter)
-        .collect();
-    let mut all = declared;
-    if let Some(Value::Array(query)) = operation.get("parameters") {
-        all.extend(query.iter().cloned());
-    }
-    operation["parameters"] = Value::Array(all);
-}
-
 fn path_parameter(name: &str) -> Value {
-    let (schema, description) = match name {
-        "id" | "service" => (
-            json!({"type": "string", "pattern": SLUG_PATTERN}),
-            "Kennung der Leistung",
-        ),
-        "land" => (
-            json!({"type": "string", "pattern": LAND_PATTERN}),
-            "Ländercode 01 bis 16",
-        ),
-        "ags" => (
-            json!({"type": "string", "pattern": AGS_PATTERN}),
-            "Amtlicher Gemeindeschlüssel",
-        ),
-        "year" => (
-            json!({"type": "integer", "minimum": 1900, "maximum": 2200}),
-            "Kalenderjahr",
-        ),
-        "cost_no" => (
-            json!({"type": "integer", "minimum": 0}),
-            "Nummer der Kostenmeldung",
-        ),
-        _ => (json!({"type": "string"}), ""),
+    let value = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let schema = match name {
+        "id" | "service" => value("ServiceId"),
+        "land" => value("LandKey"),
+        "ags" => value("Ags"),
+        "year" => value("Year"),
+        _ => json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
     };
-    json!({"name": name, "in": "path", "required": true, "schema": schema, "description": description})
+    json!({"name": name, "in": "path", "required": true, "schema": schema,
+        "description": describe(ParameterIn::Path, name)})
 }
 
-/// The description of one route, or `None` for a route not described.
-fn operation(method: &Method, path: &str) -> Option<Value> {
-    match *method {
-        Method::GET => read_operation(path),
-        _ => write_operation(method, path),
+/// The German description of a parameter, by where it is and its name.
+fn describe(location: ParameterIn, name: &str) -> &'static str {
+    match (location, name) {
+        (ParameterIn::Path, "id" | "service") => "Kennung der Leistung",
+        (ParameterIn::Path, "land") => "Ländercode 01 bis 16",
+        (ParameterIn::Path, "ags") => "Amtlicher Gemeindeschlüssel",
+        (ParameterIn::Path, "year") => "Kalenderjahr",
+        (ParameterIn::Path, _) => "Nummer der Kostenmeldung",
+        (_, "min_seq") => {
+            "Lesen der eigenen Schreibvorgänge: erst antworten, wenn die Ansicht diese \
+             Sequenz kennt (eine Sequenz, die das Ledger noch nicht hat, wird mit 422 \
+             abgelehnt)"
+        }
+        (_, "as_of") => "Stichtag JJJJ-MM-TT",
+        (_, "effective") => "Wirksam ab JJJJ-MM-TT",
+        (_, "format") => "csv: CSV statt JSON (wie Accept: text/csv)",
+        (_, "table") => "Welche Tabelle als CSV",
+        (_, "land") => "Ländercode",
+        (_, "themenfeld") => "Themenfeld",
+        (_, "status") => "Status",
+        (_, "reifegrad") => "Reifegrad",
+        (_, "channel") => "Bezugsweg",
+        (_, "q") => "Suche in Titel, Kennung, OZG-ID, Anbieter",
+        (_, "sort") => "Sortierung",
+        (_, "offset") => "Überspringen",
+        (_, "limit") => "Höchstens so viele",
+        (_, "cursor") => "Die Seite beginnt nach dieser Kennung (`next_cursor` der vorigen Seite)",
+        (_, "from_seq") => "Ab dieser Sequenz",
+        (_, "gemeinde") => "Nur diese Gemeinde",
+        (_, "kreis") => "Nur dieser Kreis",
+        (_, "service") => "Nur diese Leistung",
+        (_, "days") => "Mindestens so viele Tage ohne Schritt",
+        _ => "",
     }
-    .map(Op::into_value)
-}
-
-/// A query parameter by name, as the reads document it.
-fn query_parameter(name: &str) -> Value {
-    let (schema, description) = query_schema(name);
-    json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description})
-}
-
-fn query_schema(name: &str) -> (Value, String) {
-    let keys = |keys: &[&str]| json!({"type": "string", "enum": keys});
-    let (schema, description): (Value, &str) = match name {
-        "min_seq" => (
-            json!({"type": "integer", "minimum": 0}),
-            "Lesen der eigenen Schreibvorgänge: erst antworten, wenn die Ansicht diese Sequenz kennt \
-             (eine Sequenz, die das Ledger noch nicht hat, wird mit 422 abgelehnt)",
-        ),
-        "as_of" | "effective" => (
-            json!({"type": "string", "format": "date"}),
-            "Stichtag JJJJ-MM-TT",
-        ),
-        "format" => (
-            keys(&["json", "csv"]),
-            "csv: CSV statt JSON (wie Accept: text/csv)",
-        ),
-        "land" => (
-            json!({"type": "string", "pattern": LAND_PATTERN}),
-            "Ländercode",
-        ),
-        "status" => (keys(&schemas::STATUS_KEYS), "Status"),
-        "channel" => (
-            keys(&["fit-store", "efa-marktplatz", "verwaltungsabkommen"]),
-            "Bezugsweg",
-        ),
-        "reifegrad" => (
-            json!({"type": "integer", "minimum": 0, "maximum": 4}),
-            "Reifegrad",
-        ),
-        "q" => (
-            json!({"type": "string", "maxLength": 200}),
-            "Suche in Titel, Kennung, OZG-ID, Anbieter",
-        ),
-        "themenfeld" => (json!({"type": "string", "maxLength": 200}), "Themenfeld"),
-        "sort" => (keys(&["title", "reuse", "live", "announced"]), "Sortierung"),
-        "offset" => (
-            json!({"type": "integer", "minimum": 0, "default": 0}),
-            "Überspringen",
-        ),
-        "limit" => (
-            json!({"type": "integer", "minimum": 1, "maximum": PAGE_LIMIT_MAX.max(HISTORY_LIMIT_MAX), "default": 100}),
-            "Höchstens so viele",
-        ),
-        "from_seq" => (
-            json!({"type": "integer", "minimum": 0}),
-            "Ab dieser Sequenz",
-        ),
-        "gemeinde" => (
-            json!({"type": "string", "pattern": AGS_PATTERN}),
-            "Nur diese Gemeinde",
-        ),
-        "kreis" => (
-            json!({"type": "string", "pattern": build::KREIS_PATTERN}),
-            "Nur dieser Kreis",
-        ),
-        "service" => (
-            json!({"type": "string", "pattern": SLUG_PATTERN}),
-            "Nur diese Leistung",
-        ),
-        "days" => (
-            json!({"type": "integer", "minimum": 0, "default": STALLED_DAYS_DEFAULT}),
-            "Mindestens so viele Tage ohne Schritt",
-        ),
-        _ => (json!({"type": "string"}), ""),
-    };
-    (schema, description.to_owned())
 }
 
 /// The problem answers every operation may give, by status.
-fn problem_responses() -> Map<String, Value> {
+fn problem_responses(problem: &Value) -> Map<String, Value> {
     [
         ("400", "Ungültige Anfrage (Parameter, Kopfzeilen oder JSON)"),
         ("401", "Kein gültiges Zugangstoken"),
@@ -239,180 +250,231 @@ fn problem_responses() -> Map<String, Value> {
     ]
     .into_iter()
     .map(|(status, description)| {
-        let response = json!({"description": description,
-            "content": {PROBLEM: {"schema": schema("Problem")}}});
+        let response =
+            json!({"description": description, "content": {PROBLEM: {"schema": problem}}});
         (format!("Problem{status}"), response)
     })
     .collect()
 }
 
-/// An operation under construction.
-struct Op(Value);
+/// An operation under construction, with the schemas it refers to.
+struct Op {
+    value: Value,
+    schemas: Vec<(String, RefOr<Schema>)>,
+}
 
 impl Op {
-    fn into_value(self) -> Value {
-        self.0
+    fn new(value: Value) -> Self {
+        Self {
+            value,
+            schemas: Vec::new(),
+        }
     }
 
     fn problems(mut self, statuses: &[u16]) -> Self {
         for status in statuses {
-            self.0["responses"][status.to_string()] =
+            self.value["responses"][status.to_string()] =
                 json!({"$ref": format!("#/components/responses/Problem{status}")});
         }
         self
     }
 
-    fn query(mut self, names: &[&str]) -> Self {
-        let parameters = self.0["parameters"].as_array_mut();
-        if let Some(parameters) = parameters {
-            parameters.extend(names.iter().map(|name| query_parameter(name)));
+    /// The query parameters of `P`, each described by its name.
+    fn query<P: IntoParams>(mut self) -> Self {
+        let parameters = P::into_params(|| Some(ParameterIn::Query))
+            .into_iter()
+            .map(|parameter| {
+                let mut parameter = json(parameter);
+                let name = parameter["name"].as_str().unwrap_or_default();
+                parameter["description"] = json!(describe(ParameterIn::Query, name));
+                parameter
+            });
+        if let Some(Value::Array(all)) = self.value.get_mut("parameters") {
+            all.extend(parameters);
         }
+        self
+    }
+
+    /// Sets `member` of the query parameter `name` to `value`.
+    fn parameter(mut self, name: &str, member: &str, value: Value) -> Self {
+        let parameters = self.value["parameters"]
+            .as_array_mut()
+            .into_iter()
+            .flatten();
+        for parameter in parameters.filter(|parameter| parameter["name"] == name) {
+            match member {
+                "default" => parameter["schema"]["default"] = value.clone(),
+                _ => parameter[member] = value.clone(),
+            }
+        }
+        self
+    }
+
+    fn default(self, name: &str, default: u32) -> Self {
+        self.parameter(name, "default", json!(default))
+    }
+
+    fn describe_parameter(self, name: &str, description: &str) -> Self {
+        self.parameter(name, "description", json!(description))
+    }
+
+    /// The JSON answer (200) is `T`.
+    fn answer<T: ToSchema>(mut self) -> Self {
+        let answer = schema::<T>(&mut self.schemas);
+        self.value["responses"]["200"]["content"]["application/json"]["schema"] = answer;
         self
     }
 }
 
-/// A public read answering `schema_name` as JSON.
-fn get(id: &str, summary: &str, schema_name: &str) -> Op {
-    let parameters: Vec<Value> = COMMON.iter().map(|name| query_parameter(name)).collect();
-    Op(json!({
+/// A public read answering `T` as JSON.
+fn get<T: ToSchema>(id: &str, summary: &str) -> Op {
+    Op::new(json!({
         "operationId": id,
         "summary": summary,
         "tags": ["Ansichten"],
         "security": [],
-        "parameters": parameters,
-        "responses": {"200": {"description": "Die Ansicht",
-            "content": {"application/json": {"schema": schema(schema_name)}}}},
+        "parameters": [],
+        "responses": {"200": {"description": "Die Ansicht"}},
     }))
+    .answer::<T>()
+    .query::<MinSeq>()
     // 422: a `min_seq` beyond the ledger's head.
     .problems(&[400, 422, 429, 500, 502, 503])
 }
 
 impl Op {
-    /// The answer is a list, also as CSV; `tables` names the `table=` choices.
-    fn csv(mut self, tables: &[&str]) -> Self {
-        self.0["responses"]["200"]["content"]["text/csv"] = json!({
+    /// The answer is a list, also as CSV.
+    fn csv(mut self) -> Self {
+        let answer = &mut self.value["responses"]["200"];
+        answer["content"]["text/csv"] = json!({
             "schema": {"type": "string"},
             "example": "\u{feff}Kennung;Titel\r\nwohngeld;Wohngeld\r\n",
         });
-        self.0["responses"]["200"]["description"] = json!(
+        answer["description"] = json!(
             "Die Ansicht; als CSV (UTF-8 mit BOM, Semikolon, CRLF, Dezimalkomma) bei \
              ?format=csv oder Accept: text/csv"
         );
-        self = self.query(&["format"]);
-        if !tables.is_empty() {
-            let parameter = json!({"name": "table", "in": "query", "required": false,
-                "schema": {"type": "string", "enum": tables, "default": tables[0]},
-                "description": "Welche Tabelle als CSV"});
-            if let Some(parameters) = self.0["parameters"].as_array_mut() {
-                parameters.push(parameter);
-            }
-        }
-        self
+        self.query::<FormatParam>()
     }
 
     fn maybe_absent(self) -> Self {
         self.problems(&[404])
     }
 
-    /// A list that grows with the history, a page at a time: `offset` and
-    /// `limit` (or, with `cursor`, the id after which the page starts);
-    /// each page links to the next (`next`, header `Link: rel="next"`).
-    /// As CSV without these parameters the whole list, streamed.
-    fn paged(mut self, cursor: bool) -> Self {
-        let limit = json!({"name": "limit", "in": "query", "required": false,
-            "schema": {"type": "integer", "minimum": 1, "maximum": paging::LIMIT_MAX,
-                "default": paging::LIMIT_DEFAULT},
-            "description": "Höchstens so viele Zeilen je Seite (der Dienst kann weniger \
-                liefern, wenn die Seite sonst zu groß wäre; `next` zeigt dann weiter)"});
-        let start = if cursor {
-            json!({"name": "cursor", "in": "query", "required": false,
-                "schema": {"type": "string", "pattern": SLUG_PATTERN},
-                "description": "Die Seite beginnt nach dieser Kennung (`next_cursor` der \
-                    vorigen Seite)"})
-        } else {
-            json!({"name": "offset", "in": "query", "required": false,
-                "schema": {"type": "integer", "minimum": 0, "default": 0},
-                "description": "Die Seite beginnt mit dieser Zeile (`next_offset` der \
-                    vorigen Seite)"})
-        };
-        if let Some(parameters) = self.0["parameters"].as_array_mut() {
-            parameters.extend([start, limit]);
-        }
-        self.0["description"] = json!(
+    /// A list that grows with the history, a page at a time (`offset`
+    /// and `limit` as `P` reads them, or a `cursor`): the answer is `T`
+    /// with the page's totals `S` and the link to the next page. As CSV
+    /// without these parameters the whole list, streamed.
+    fn paged<T: ToSchema, S: ToSchema, P: IntoParams>(mut self) -> Self {
+        let parts = [
+            schema::<T>(&mut self.schemas),
+            schema::<S>(&mut self.schemas),
+            schema::<NextLink>(&mut self.schemas),
+        ];
+        self.value["responses"]["200"]["content"]["application/json"]["schema"] =
+            json!({"allOf": parts});
+        self.value["description"] = json!(
             "Seitenweise: jede Seite nennt in `next` die Adresse der nächsten (auch als \
              Kopfzeile `Link: <…>; rel=\"next\"`), `null` auf der letzten. Als CSV ohne \
              `offset`, `limit` und `cursor` die ganze Liste, die das Gateway Seite für Seite \
              überträgt; bricht sie unterwegs ab, endet die Übertragung unvollständig."
         );
-        self
+        self.query::<P>()
+            .default("limit", paging::LIMIT_DEFAULT)
+            .describe_parameter(
+                "offset",
+                "Die Seite beginnt mit dieser Zeile (`next_offset` der vorigen Seite)",
+            )
+            .describe_parameter(
+                "limit",
+                "Höchstens so viele Zeilen je Seite (der Dienst kann weniger liefern, wenn die \
+                 Seite sonst zu groß wäre; `next` zeigt dann weiter)",
+            )
+    }
+}
+
+/// The description of one route, or `None` for a route not described.
+fn operation(method: &Method, path: &str) -> Option<Op> {
+    match *method {
+        Method::GET => read_operation(path),
+        _ => write_operation(method, path),
     }
 }
 
 fn read_operation(path: &str) -> Option<Op> {
+    use paging::PageParams as Page;
     let op = match path {
-        "/api/v1/services" => get(
+        "/api/v1/services" => get::<dto::CatalogueJson>(
             "listServices",
             "Alle Leistungen (ungefiltert), nach Kennung, seitenweise",
-            "Catalogue",
         )
-        .csv(&[])
-        .paged(true),
-        "/api/v1/catalogue" => get(
+        .csv()
+        .paged::<dto::CatalogueJson, dto::ServicesTotals, routes::ServicesPage>(),
+        "/api/v1/catalogue" => get::<catalogue::CataloguePageJson>(
             "catalogue",
             "Katalog mit Filtern, Sortierung, Seiten und Nachnutzung",
-            "CataloguePage",
         )
-        .query(&[
-            "land",
-            "themenfeld",
-            "status",
-            "reifegrad",
-            "channel",
-            "q",
-            "sort",
-            "offset",
-            "limit",
-            "as_of",
-        ])
-        .csv(&[]),
+        .query::<routes::CatalogueQuery>()
+        .default("limit", 100)
+        .csv(),
         "/api/v1/services/{id}" => {
-            get("getService", "Eine Leistung (Version als ETag)", "Service").maybe_absent()
+            get::<dto::ServiceJson>("getService", "Eine Leistung (Version als ETag)").maybe_absent()
         }
-        "/api/v1/services/{id}/detail" => get(
+        "/api/v1/services/{id}/detail" => get::<catalogue::ServiceDetailJson>(
             "serviceDetail",
             "Alles zu einer Leistung zum Stichtag",
-            "ServiceDetail",
         )
-        .query(&["as_of"])
+        .query::<AsOf>()
         .maybe_absent(),
-        "/api/v1/services/{id}/participations" => get(
+        "/api/v1/services/{id}/participations" => get::<catalogue::ParticipationsJson>(
             "listParticipations",
             "Beteiligte Länder einer Leistung",
-            "Participations",
         )
-        .query(&["as_of"])
-        .csv(&[])
+        .query::<AsOf>()
+        .csv()
         .maybe_absent(),
-        "/api/v1/services/{id}/costs/{year}" => get(
+        "/api/v1/services/{id}/costs/{year}" => get::<statement::CostYearJson>(
             "costSharing",
             "Kosten eines Jahres und ihre Verteilung nach dem Modell des Jahres, mit \
              Jahresabrechnung und Nachträgen",
-            "CostYear",
         )
-        .query(&["as_of"])
-        .csv(&["shares", "alternatives", "costs"])
+        .query::<AsOf>()
+        .query::<routes::CostYearParams>()
+        .csv()
         .maybe_absent(),
-        "/api/v1/services/{id}/funnel" => get(
-            "funnel",
-            "Trichter der Nachnutzung mit Durchlaufzeiten",
-            "Funnel",
-        )
-        .query(&["land", "as_of"])
-        .maybe_absent(),
+        "/api/v1/services/{id}/funnel" => {
+            get::<rollout::FunnelJson>("funnel", "Trichter der Nachnutzung mit Durchlaufzeiten")
+                .query::<routes::FunnelParams>()
+                .query::<AsOf>()
+                .maybe_absent()
+        }
         "/api/v1/services/{id}/history" => {
-            get("serviceHistory", "Ereignisse einer Leistung", "History")
-                .query(&["from_seq", "limit"])
-                .csv(&[])
+            get::<history::HistoryJson>("serviceHistory", "Ereignisse einer Leistung")
+                .query::<routes::HistoryParams>()
+                .default("limit", 100)
+                .csv()
+        }
+        "/api/v1/lands/{land}" => get::<rollout::LandViewJson>("land", "Seite eines Landes")
+            .query::<AsOf>()
+            .paged::<rollout::LandViewJson, dto::LandTotals, Page>(),
+        "/api/v1/lands/{land}/costs/{year}" => {
+            get::<costs::LandCostsJson>("landCosts", "Kostenanteile eines Landes in einem Jahr")
+                .query::<AsOf>()
+                .csv()
+                .paged::<costs::LandCostsJson, dto::LandCostsTotals, Page>()
+        }
+        "/api/v1/lands/{land}/statements/{year}" => get::<statement::StatementJson>(
+            "landStatement",
+            "Kostenaufstellung eines Landes für ein Jahr",
+        )
+        .query::<AsOf>()
+        .csv(),
+        "/api/v1/lands/{land}/rollout" => {
+            get::<rollout::RolloutJson>("rollout", "Ausrollen nach Kreisen und Gemeinden")
+                .query::<routes::RolloutParams>()
+                .query::<AsOf>()
+                .csv()
+                .paged::<rollout::RolloutJson, dto::RolloutTotals, Page>()
         }
         _ => return place_read_operation(path),
     };
@@ -420,125 +482,89 @@ fn read_operation(path: &str) -> Option<Op> {
 }
 
 fn place_read_operation(path: &str) -> Option<Op> {
+    use paging::PageParams as Page;
     let op = match path {
-        "/api/v1/lands/{land}" => get("land", "Seite eines Landes", "LandView")
-            .query(&["as_of"])
-            .paged(false),
-        "/api/v1/lands/{land}/costs/{year}" => get(
-            "landCosts",
-            "Kostenanteile eines Landes in einem Jahr",
-            "LandCosts",
-        )
-        .query(&["as_of"])
-        .csv(&[])
-        .paged(false),
-        "/api/v1/lands/{land}/statements/{year}" => get(
-            "landStatement",
-            "Kostenaufstellung eines Landes für ein Jahr",
-            "Statement",
-        )
-        .query(&["as_of"])
-        .csv(&[]),
-        "/api/v1/lands/{land}/rollout" => {
-            get("rollout", "Ausrollen nach Kreisen und Gemeinden", "Rollout")
-                .query(&["kreis", "service", "as_of"])
-                .csv(&["gemeinden", "kreise"])
-                .paged(false)
+        "/api/v1/lands/{land}/stalled" => {
+            get::<rollout::StalledJson>("stalled", "Stockende Übernahmen")
+                .query::<routes::StalledParams>()
+                .default("days", routes::STALLED_DAYS_DEFAULT)
+                .query::<AsOf>()
+                .csv()
+                .paged::<rollout::StalledJson, dto::StalledTotals, Page>()
         }
-        "/api/v1/lands/{land}/stalled" => get("stalled", "Stockende Übernahmen", "Stalled")
-            .query(&["days", "as_of"])
-            .csv(&[])
-            .paged(false),
-        "/api/v1/reuse" => get("reuse", "Nachnutzung in Deutschland", "Reuse")
-            .query(&["as_of"])
-            .paged(false),
+        "/api/v1/reuse" => get::<rollout::ReuseJson>("reuse", "Nachnutzung in Deutschland")
+            .query::<AsOf>()
+            .paged::<rollout::ReuseJson, dto::ReuseTotals, Page>(),
         "/api/v1/gemeinden/{ags}" => {
-            get("gemeinde", "Eine Gemeinde und ihre Übernahmen", "Gemeinde")
-                .query(&["as_of"])
-                .csv(&[])
-                .paged(false)
+            get::<rollout::GemeindeJson>("gemeinde", "Eine Gemeinde und ihre Übernahmen")
+                .query::<AsOf>()
+                .csv()
+                .paged::<rollout::GemeindeJson, dto::GemeindeTotals, Page>()
                 .maybe_absent()
         }
-        "/api/v1/history" => get(
-            "history",
-            "Alle Ereignisse, oder die einer Gemeinde",
-            "History",
+        "/api/v1/history" => {
+            get::<history::HistoryJson>("history", "Alle Ereignisse, oder die einer Gemeinde")
+                .query::<routes::HistoryParams>()
+                .default("limit", 100)
+                .query::<routes::GemeindeParam>()
+                .csv()
+        }
+        "/api/v1/openapi.json" => document(
+            "openapi",
+            "Dieses OpenAPI-Dokument",
+            json!({"description": "OpenAPI 3.1",
+                "content": {"application/json": {"schema": {"type": "object"}}}}),
+        ),
+        "/api/v1/ledger/checkpoint" => document(
+            "ledgerCheckpoint",
+            "Öffentlicher Schlüssel des Ledgers und sein zuletzt signierter Stand",
+            json!({"description": "Schlüssel und Stand"}),
         )
-        .query(&["from_seq", "limit", "gemeinde"])
-        .csv(&[]),
-        "/api/v1/openapi.json" => openapi_operation(),
-        "/api/v1/ledger/checkpoint" => ledger_checkpoint_operation(),
-        "/api/v1/ledger/export" => ledger_export_operation(),
+        .answer::<routes::LedgerKeyJson>()
+        .describe(
+            "Mit diesem Schlüssel prüft ein Land einen Export offline: \
+             `efa verify --export DATEI --public-key \"<public_key_line>\"`.",
+        )
+        .problems(&[400, 429, 502, 503]),
+        "/api/v1/ledger/export" => document(
+            "ledgerExport",
+            "Ereignisse des Ledgers als offline prüfbarer Export",
+            json!({"description": "Der Export (Text, eine Zeile je Ereignis)",
+                "content": {"text/plain": {"schema": {"type": "string"}}}}),
+        )
+        .describe(
+            "Die Ereignisse ab `from_seq` mit dem signierten Stand des letzten; \
+             zu prüfen mit `efa verify --export DATEI --public-key SCHLÜSSEL`.",
+        )
+        .query::<routes::ExportParams>()
+        .default("limit", 1000)
+        .problems(&[400, 404, 429, 502, 503]),
         _ => return None,
     };
     Some(op)
 }
 
-fn ledger_checkpoint_operation() -> Op {
-    Op(json!({
-        "operationId": "ledgerCheckpoint",
-        "summary": "Öffentlicher Schlüssel des Ledgers und sein zuletzt signierter Stand",
-        "description": "Mit diesem Schlüssel prüft ein Land einen Export offline: \
-            `efa verify --export DATEI --public-key \"<public_key_line>\"`.",
+/// A public read of the document or the ledger's proof (no `min_seq`).
+fn document(id: &str, summary: &str, answer: Value) -> Op {
+    Op::new(json!({
+        "operationId": id,
+        "summary": summary,
         "tags": ["Dokumentation"],
         "security": [],
         "parameters": [],
-        "responses": {"200": {"description": "Schlüssel und Stand",
-            "content": {"application/json": {"schema": {
-                "type": "object",
-                "required": ["key_id", "public_key", "public_key_line", "checkpoint"],
-                "properties": {
-                    "key_id": {"type": "string"},
-                    "public_key": {"type": "string", "description": "Ed25519, hex"},
-                    "public_key_line": {"type": "string"},
-                    "checkpoint": {"type": ["object", "null"],
-                        "required": ["seq", "hash", "key_id", "signature"],
-                        "properties": {
-                            "seq": {"type": "integer", "minimum": 1},
-                            "hash": {"type": "string"},
-                            "key_id": {"type": "string"},
-                            "signature": {"type": "string"},
-                        }},
-                },
-            }}}}},
-    }))
-    .problems(&[400, 429, 502, 503])
-}
-
-fn ledger_export_operation() -> Op {
-    Op(json!({
-        "operationId": "ledgerExport",
-        "summary": "Ereignisse des Ledgers als offline prüfbarer Export",
-        "description": "Die Ereignisse ab `from_seq` mit dem signierten Stand des letzten; \
-            zu prüfen mit `efa verify --export DATEI --public-key SCHLÜSSEL`.",
-        "tags": ["Dokumentation"],
-        "security": [],
-        "parameters": [
-            {"name": "from_seq", "in": "query", "required": false,
-                "schema": {"type": "integer", "minimum": 0}},
-            {"name": "limit", "in": "query", "required": false,
-                "schema": {"type": "integer", "minimum": 1, "maximum": routes::EXPORT_LIMIT_MAX}},
-        ],
-        "responses": {"200": {"description": "Der Export (Text, eine Zeile je Ereignis)",
-            "content": {"text/plain": {"schema": {"type": "string"}}}}},
-    }))
-    .problems(&[400, 404, 429, 502, 503])
-}
-
-fn openapi_operation() -> Op {
-    Op(json!({
-        "operationId": "openapi",
-        "summary": "Dieses OpenAPI-Dokument",
-        "tags": ["Dokumentation"],
-        "security": [],
-        "parameters": [],
-        "responses": {"200": {"description": "OpenAPI 3.1",
-            "content": {"application/json": {"schema": {"type": "object"}}}}},
+        "responses": {"200": answer},
     }))
 }
 
-/// A write: token, `Idempotency-Key`, optional `If-Match`, a JSON body.
-fn write(id: &str, tag: &str, summary: &str, body_schema: &str) -> Op {
+impl Op {
+    fn describe(mut self, description: &str) -> Self {
+        self.value["description"] = json!(description);
+        self
+    }
+}
+
+/// A write: token, `Idempotency-Key`, optional `If-Match`, a JSON body `B`.
+fn write<B: ToSchema>(id: &str, tag: &str, summary: &str) -> Op {
     let headers = json!([
         {"name": "Idempotency-Key", "in": "header", "required": true,
          "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
@@ -546,194 +572,145 @@ fn write(id: &str, tag: &str, summary: &str, body_schema: &str) -> Op {
         {"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(\"[0-9]{1,19}\"|[0-9]{1,19})$"},
          "description": "Erwartete Version (ETag), z. B. \"3\"; sonst 412"},
     ]);
+    let mut op = Op::new(Value::Null);
+    let body = schema::<B>(&mut op.schemas);
+    let accepted = schema::<dto::AcceptedJson>(&mut op.schemas);
     let created = json!({"description": "Erfasst",
         "headers": {"ETag": {"schema": {"type": "string"}, "description": "Version nach dem Schreiben"}},
-        "content": {"application/json": {"schema": schema("Accepted")}}});
+        "content": {"application/json": {"schema": accepted}}});
     let replayed = json!({"description": "Wiederholung: die gespeicherte Antwort",
         "headers": {"Idempotent-Replayed": {"schema": {"const": "true"}}},
-        "content": {"application/json": {"schema": schema("Accepted")}}});
-    Op(json!({
+        "content": {"application/json": {"schema": accepted}}});
+    op.value = json!({
         "operationId": id,
         "summary": summary,
         "tags": [tag],
         "security": [{"bearerAuth": []}],
         "parameters": headers,
         "requestBody": {"required": true,
-            "content": {"application/json": {"schema": schema(body_schema)}}},
+            "content": {"application/json": {"schema": body}}},
         "responses": {"201": created, "200": replayed},
-    }))
-    .problems(&[400, 401, 403, 404, 409, 412, 413, 422, 429, 502, 503])
+    });
+    op.problems(&[400, 401, 403, 404, 409, 412, 413, 422, 429, 502, 503])
 }
 
 impl Op {
     /// The 201 names the created thing's address.
     fn location(mut self) -> Self {
-        self.0["responses"]["201"]["headers"]["Location"] =
+        self.value["responses"]["201"]["headers"]["Location"] =
             json!({"schema": {"type": "string"}, "description": "Wo das Erfasste zu lesen ist"});
         self
     }
 
     /// The body may be left out.
     fn optional_body(mut self) -> Self {
-        self.0["requestBody"]["required"] = json!(false);
+        self.value["requestBody"]["required"] = json!(false);
         self
     }
 }
 
 fn write_operation(method: &Method, path: &str) -> Option<Op> {
+    const S: &str = "Leistungen";
+    const K: &str = "Kosten";
     let op = match (method.as_str(), path) {
-        ("POST", "/api/v1/services") => write(
-            "announceService",
-            "Leistungen",
-            "Leistung ankündigen",
-            "AnnounceService",
-        )
-        .location(),
-        ("PUT", "/api/v1/services/{id}") => write(
-            "updateServiceDetails",
-            "Leistungen",
-            "Angaben einer Leistung ersetzen",
-            "UpdateServiceDetails",
-        ),
-        ("POST", "/api/v1/services/{id}/status") => write(
-            "changeServiceStatus",
-            "Leistungen",
-            "Status ändern",
-            "ChangeServiceStatus",
-        ),
-        ("POST", "/api/v1/services/{id}/reifegrad") => write(
-            "assessReifegrad",
-            "Leistungen",
-            "Reifegrad festhalten",
-            "AssessReifegrad",
-        ),
-        ("POST", "/api/v1/services/{id}/retirement") => write(
-            "retireService",
-            "Leistungen",
-            "Leistung einstellen",
-            "RetireService",
-        ),
-        ("POST", "/api/v1/services/{id}/participations") => write(
-            "joinService",
-            "Leistungen",
-            "Beitritt eines Landes",
-            "JoinService",
-        )
-        .location(),
-        ("DELETE", "/api/v1/services/{id}/participations/{land}") => write(
-            "leaveService",
-            "Leistungen",
-            "Austritt eines Landes",
-            "LeaveService",
-        )
-        .optional_body()
-        .query(&["effective"]),
-        ("POST", "/api/v1/services/{id}/costs") => {
-            write("reportCost", "Kosten", "Kosten melden", "ReportCost").location()
+        ("POST", "/api/v1/services") => {
+            write::<services::Announce>("announceService", S, "Leistung ankündigen").location()
         }
-        ("POST", "/api/v1/services/{id}/costs/{cost_no}/corrections") => write(
-            "correctCost",
-            "Kosten",
-            "Kostenmeldung berichtigen",
-            "CorrectCost",
-        ),
-        ("POST", "/api/v1/services/{id}/closings") => write(
+        ("PUT", "/api/v1/services/{id}") => {
+            write::<services::Details>("updateServiceDetails", S, "Angaben einer Leistung ersetzen")
+        }
+        ("POST", "/api/v1/services/{id}/status") => {
+            write::<services::Status>("changeServiceStatus", S, "Status ändern")
+        }
+        ("POST", "/api/v1/services/{id}/reifegrad") => {
+            write::<services::Assessment>("assessReifegrad", S, "Reifegrad festhalten")
+        }
+        ("POST", "/api/v1/services/{id}/retirement") => {
+            write::<services::Retirement>("retireService", S, "Leistung einstellen")
+        }
+        ("POST", "/api/v1/services/{id}/participations") => {
+            write::<services::Join>("joinService", S, "Beitritt eines Landes").location()
+        }
+        ("DELETE", "/api/v1/services/{id}/participations/{land}") => {
+            write::<services::Leave>("leaveService", S, "Austritt eines Landes")
+                .optional_body()
+                .query::<services::Leave>()
+        }
+        ("POST", "/api/v1/services/{id}/costs") => {
+            write::<services::CostReport>("reportCost", K, "Kosten melden").location()
+        }
+        ("POST", "/api/v1/services/{id}/costs/{cost_no}/corrections") => {
+            write::<services::CostCorrection>("correctCost", K, "Kostenmeldung berichtigen")
+        }
+        ("POST", "/api/v1/services/{id}/closings") => write::<settlement::Closing>(
             "closeYear",
-            "Kosten",
+            K,
             "Jahr abrechnen (Jahresabrechnung) mit der Verteilung, wie sie steht",
-            "CloseYear",
         )
         .location(),
-        ("POST", "/api/v1/services/{id}/participation-corrections") => write(
-            "correctParticipation",
-            "Kosten",
-            "Beitritt oder Austritt berichtigen (federführendes Land oder Administration)",
-            "CorrectParticipation",
-        )
-        .location(),
+        ("POST", "/api/v1/services/{id}/participation-corrections") => {
+            write::<settlement::ParticipationCorrection>(
+                "correctParticipation",
+                K,
+                "Beitritt oder Austritt berichtigen (federführendes Land oder Administration)",
+            )
+            .location()
+        }
         _ => return participant_write_operation(method, path),
     };
     Some(op)
 }
 
 fn participant_write_operation(method: &Method, path: &str) -> Option<Op> {
+    const B: &str = "Beteiligte";
+    const N: &str = "Nachnutzung";
+    const R: &str = "Referenzdaten";
     let op = match (method.as_str(), path) {
-        ("POST", "/api/v1/gemeinden") => write(
-            "registerGemeinde",
-            "Beteiligte",
-            "Gemeinde registrieren",
-            "RegisterGemeinde",
-        )
-        .location(),
-        ("PUT", "/api/v1/gemeinden/{ags}") => write(
-            "renameGemeinde",
-            "Beteiligte",
-            "Gemeinde umbenennen",
-            "RenameGemeinde",
-        ),
-        ("POST", "/api/v1/gemeinden/{ags}/merger") => write(
+        ("POST", "/api/v1/gemeinden") => {
+            write::<participants::Gemeinde>("registerGemeinde", B, "Gemeinde registrieren")
+                .location()
+        }
+        ("PUT", "/api/v1/gemeinden/{ags}") => {
+            write::<participants::Rename>("renameGemeinde", B, "Gemeinde umbenennen")
+        }
+        ("POST", "/api/v1/gemeinden/{ags}/merger") => write::<participants::Merger>(
             "mergeGemeinde",
-            "Beteiligte",
+            B,
             "Gemeinde in eine Nachfolgerin eingliedern",
-            "MergeGemeinde",
         ),
-        ("POST", "/api/v1/gemeinden/{ags}/retirement") => write(
-            "retireGemeinde",
-            "Beteiligte",
-            "Gemeinde auflösen",
-            "RetireGemeinde",
-        )
-        .optional_body(),
-        ("POST", "/api/v1/kreise") => write(
-            "registerKreis",
-            "Beteiligte",
-            "Kreis registrieren",
-            "RegisterKreis",
-        ),
-        ("POST", "/api/v1/operators") => write(
+        ("POST", "/api/v1/gemeinden/{ags}/retirement") => {
+            write::<participants::Retirement>("retireGemeinde", B, "Gemeinde auflösen")
+                .optional_body()
+        }
+        ("POST", "/api/v1/kreise") => {
+            write::<participants::Kreis>("registerKreis", B, "Kreis registrieren")
+        }
+        ("POST", "/api/v1/operators") => write::<participants::Operator>(
             "registerOperator",
-            "Beteiligte",
+            B,
             "Betreiber mit Region registrieren",
-            "RegisterOperator",
         ),
-        _ => return adoption_write_operation(method, path),
-    };
-    Some(op)
-}
-
-fn adoption_write_operation(method: &Method, path: &str) -> Option<Op> {
-    let op = match (method.as_str(), path) {
-        ("POST", "/api/v1/adoptions") => write(
-            "requestAdoption",
-            "Nachnutzung",
-            "Übernahme beantragen",
-            "RequestAdoption",
-        )
-        .location(),
-        ("POST", "/api/v1/adoptions/{service}/{ags}/steps") => write(
+        ("POST", "/api/v1/adoptions") => {
+            write::<adoptions::Request>("requestAdoption", N, "Übernahme beantragen").location()
+        }
+        ("POST", "/api/v1/adoptions/{service}/{ags}/steps") => write::<adoptions::Step>(
             "recordAdoptionStep",
-            "Nachnutzung",
+            N,
             "Nächsten Schritt der Übernahme festhalten",
-            "AdoptionStep",
         ),
-        ("POST", "/api/v1/adoptions/{service}/{ags}/withdrawal") => write(
-            "withdrawAdoption",
-            "Nachnutzung",
-            "Übernahme zurückziehen",
-            "WithdrawAdoption",
-        )
-        .optional_body(),
-        ("POST", "/api/v1/reference/allocation-keys") => write(
+        ("POST", "/api/v1/adoptions/{service}/{ags}/withdrawal") => {
+            write::<adoptions::Withdrawal>("withdrawAdoption", N, "Übernahme zurückziehen")
+                .optional_body()
+        }
+        ("POST", "/api/v1/reference/allocation-keys") => write::<reference::AllocationKey>(
             "publishAllocationKey",
-            "Referenzdaten",
+            R,
             "Verteilungsschlüssel eines Jahres veröffentlichen",
-            "PublishAllocationKey",
         ),
-        ("POST", "/api/v1/reference/populations") => write(
+        ("POST", "/api/v1/reference/populations") => write::<reference::Populations>(
             "publishPopulation",
-            "Referenzdaten",
+            R,
             "Einwohnerzahlen der Länder veröffentlichen",
-            "PublishPopulation",
         ),
         _ => return None,
     };
@@ -796,6 +773,30 @@ mod tests {
                 document.pointer(pointer).is_some(),
                 "dangling $ref #/{pointer}"
             );
+        }
+    }
+
+    #[test]
+    fn no_description_is_taken_from_a_doc_comment() {
+        let document = openapi_document();
+        let values: Vec<String> = values::all().into_iter().map(|(name, _)| name).collect();
+        for (name, schema) in document["components"]["schemas"].as_object().unwrap() {
+            if !values.contains(name) {
+                assert!(!schema.to_string().contains("\"description\""), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_parameter_is_described() {
+        let document = openapi_document();
+        for (path, item) in document["paths"].as_object().unwrap() {
+            for operation in item.as_object().unwrap().values() {
+                for parameter in operation["parameters"].as_array().unwrap() {
+                    let description = parameter["description"].as_str().unwrap_or_default();
+                    assert!(!description.is_empty(), "{path}: {parameter}");
+                }
+            }
         }
     }
 

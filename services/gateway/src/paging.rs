@@ -16,9 +16,11 @@ use efa_proto::QueryKind;
 use efa_proto::pages::Page;
 use serde::Serialize;
 use tracing::Instrument as _;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::contract::field::{self, Whole};
 use crate::csv::{CONTENT_TYPE_CSV, Table};
+use crate::openapi::values;
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
 use crate::state::{AppState, ask};
@@ -42,11 +44,32 @@ pub enum Cursor {
 }
 
 /// `?offset=&limit=`.
-#[derive(Debug, serde::Deserialize)]
-struct PageParams {
+#[derive(Debug, serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
     #[serde(default, deserialize_with = "field::opt")]
+    #[param(default = 0)]
     offset: Option<u32>,
-    limit: Option<Whole<1, LIMIT_MAX>>,
+    #[param(inline)]
+    limit: Option<Whole<1, { LIMIT_MAX }>>,
+}
+
+/// The link to a list's next page, `null` on the last.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NextLink {
+    #[schema(value_type = Option<values::NextPage>, required)]
+    next: Option<String>,
+}
+
+/// A page of a list: the view, the page's totals and the link.
+#[derive(Debug, Serialize)]
+struct Paged<V, T> {
+    #[serde(flatten)]
+    view: V,
+    #[serde(flatten)]
+    totals: T,
+    #[serde(flatten)]
+    link: NextLink,
 }
 
 /// `?offset=&limit=`.
@@ -65,27 +88,20 @@ pub fn asks_for_a_page(query: &ReadQuery) -> bool {
         .any(|name| query.has(name))
 }
 
-/// A JSON page: the view's JSON with `next` (the link to the next page,
-/// or null) and the `extra` members, and the link as a `Link` header.
-pub fn json<T: Serialize>(
-    view: T,
-    next: Option<String>,
-    extra: &[(&str, serde_json::Value)],
-) -> Response {
-    let mut document = serde_json::to_value(view).unwrap_or_default();
-    if let Some(object) = document.as_object_mut() {
-        for (name, value) in extra {
-            object.insert((*name).to_owned(), value.clone());
-        }
-        object.insert(
-            "next".to_owned(),
-            next.clone().map_or(serde_json::Value::Null, Into::into),
-        );
-    }
-    let mut response = axum::Json(document).into_response();
-    if let Some(value) =
-        next.and_then(|next| HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")).ok())
-    {
+/// A JSON page: the view's JSON with the page's `totals` and `next` (the
+/// link to the next page, or null), and the link as a `Link` header.
+pub fn json<V: Serialize, T: Serialize>(view: V, totals: T, next: Option<String>) -> Response {
+    let link = next
+        .as_ref()
+        .and_then(|next| HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")).ok());
+    let link_member = NextLink { next };
+    let mut response = axum::Json(Paged {
+        view,
+        totals,
+        link: link_member,
+    })
+    .into_response();
+    if let Some(value) = link {
         response.headers_mut().insert(LINK, value);
     }
     response

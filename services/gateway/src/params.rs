@@ -10,12 +10,14 @@ use axum::http::header::ACCEPT;
 use axum::http::request::Parts;
 use efa_proto::Date;
 use serde::{Deserialize, Deserializer};
+use utoipa::IntoParams;
 
 use crate::contract::field;
+use crate::openapi::values;
 use crate::problem::ApiError;
 
-/// The parameters every read knows.
-pub const COMMON: [&str; 1] = ["min_seq"];
+/// The parameters every read knows (`MinSeq`).
+const COMMON: [&str; 1] = ["min_seq"];
 
 /// A read's query string and `Accept` header.
 #[derive(Debug, Clone)]
@@ -132,26 +134,37 @@ impl ReadQuery {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct MinSeq {
+/// `?min_seq=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MinSeq {
     #[serde(default, deserialize_with = "field::opt")]
     min_seq: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
-struct AsOf {
+/// `?as_of=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AsOf {
     #[serde(default, deserialize_with = "field::opt")]
+    #[param(value_type = Option<values::Date>)]
     as_of: Option<Date>,
 }
 
-#[derive(Debug, Deserialize)]
-struct FormatParam {
+/// `?format=`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormatParam {
     #[serde(default, deserialize_with = "format")]
+    #[param(value_type = Option<values::Format>)]
     format: Option<Format>,
 }
 
+/// The keys of `format`.
+pub const FORMATS: [&str; 2] = ["json", "csv"];
+
 fn format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Format>, D::Error> {
-    field::choice(deserializer, &["json", "csv"], |key| match key {
+    field::choice(deserializer, &FORMATS, |key| match key {
         "csv" => Some(Format::Csv),
         _ => Some(Format::Json),
     })

@@ -14,6 +14,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use efa_proto::Rejection;
 use efa_runtime::RpcError;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// The media type of a problem document.
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
@@ -255,17 +257,30 @@ impl Problem {
 
     /// The JSON body.
     pub fn to_json(&self) -> String {
-        let mut document = serde_json::json!({
-            "type": format!("{TYPE_PREFIX}{}", self.code),
-            "title": title(self.code),
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
-        if let Some(instance) = &self.instance {
-            document["instance"] = serde_json::Value::String(instance.clone());
-        }
-        document.to_string()
+        let document = ProblemJson {
+            kind: format!("{TYPE_PREFIX}{}", self.code),
+            title: title(self.code),
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            instance: self.instance.as_deref(),
+        };
+        serde_json::to_string(&document).unwrap_or_default()
     }
+}
+
+/// The members of a problem document.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemJson<'a> {
+    #[serde(rename = "type")]
+    #[schema(pattern = "^urn:efa-registry:problem:[a-z0-9-]+$")]
+    kind: String,
+    title: &'a str,
+    #[schema(minimum = 400, maximum = 599)]
+    status: u16,
+    detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance: Option<&'a str>,
 }
 
 impl From<&ApiError> for Problem {

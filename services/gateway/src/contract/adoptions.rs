@@ -6,9 +6,11 @@ use efa_proto::{
     WithdrawAdoption,
 };
 use serde::{Deserialize, Deserializer};
+use utoipa::ToSchema;
 
 use super::Parsed;
 use super::field::{self, Note};
+use crate::openapi::values;
 
 /// The stages a step may reach; the request and the withdrawal have their
 /// own requests.
@@ -19,15 +21,19 @@ pub const STEP_STAGES: [AdoptionStage; 3] = [
 ];
 
 /// `POST /api/v1/adoptions`: `{"service", "ags", "note"?}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RequestAdoption)]
 pub struct Request {
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::ServiceId)]
     pub service: ServiceId,
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::Ags)]
     pub ags: Ags,
     pub note: Option<Note>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -43,13 +49,16 @@ impl Request {
 }
 
 /// `POST /api/v1/adoptions/{service}/{ags}/steps`: `{"stage", "note"?}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AdoptionStep)]
 pub struct Step {
     #[serde(deserialize_with = "step_stage")]
+    #[schema(value_type = values::StepStage)]
     pub stage: AdoptionStage,
     pub note: Option<Note>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -74,11 +83,13 @@ impl Step {
 }
 
 /// `POST /api/v1/adoptions/{service}/{ags}/withdrawal`: `{"note"?}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WithdrawAdoption)]
 pub struct Withdrawal {
     pub note: Option<Note>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 

@@ -25,7 +25,7 @@ const WHOLE_FORMAT: &str = "muss eine nicht-negative ganze Zahl sein";
 
 /// The longest text accepted in any field; the domain applies the real,
 /// per-field limits.
-const TEXT_CHARS_MAX: usize = 10_000;
+pub const TEXT_CHARS_MAX: usize = 10_000;
 
 /// A value read from one field of a body or form.
 pub trait Field: Sized {

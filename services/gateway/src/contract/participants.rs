@@ -7,24 +7,30 @@ use efa_proto::{
     RegisterGemeinde, RegisterKreis, RegisterOperator, Rejection, RenameGemeinde, RetireGemeinde,
 };
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::Parsed;
 use super::field::{self, Text, Via};
+use crate::openapi::values;
 
 const NAME_CHARS_MAX: usize = 200;
 
 /// `POST /api/v1/gemeinden`: `{"ags", "name", "population"?, "population_date"?}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RegisterGemeinde)]
 pub struct Gemeinde {
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::Ags)]
     pub ags: Ags,
-    pub name: Text<NAME_CHARS_MAX>,
+    pub name: Text<{ NAME_CHARS_MAX }>,
     #[serde(default, deserialize_with = "field::opt")]
     pub population: Option<u64>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Date>)]
     pub population_date: Option<Date>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -40,17 +46,21 @@ impl Gemeinde {
 }
 
 /// `POST /api/v1/kreise`: `{"key", "name", "population"?, "population_date"?}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RegisterKreis)]
 pub struct Kreis {
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::KreisKey)]
     pub key: KreisKey,
-    pub name: Text<NAME_CHARS_MAX>,
+    pub name: Text<{ NAME_CHARS_MAX }>,
     #[serde(default, deserialize_with = "field::opt")]
     pub population: Option<u64>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Date>)]
     pub population_date: Option<Date>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -85,11 +95,13 @@ fn population(count: Option<u64>, date: Option<Date>) -> Result<Option<Populatio
 }
 
 /// `PUT /api/v1/gemeinden/{ags}`: `{"name"}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RenameGemeinde)]
 pub struct Rename {
-    pub name: Text<NAME_CHARS_MAX>,
+    pub name: Text<{ NAME_CHARS_MAX }>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -104,12 +116,15 @@ impl Rename {
 }
 
 /// `POST /api/v1/gemeinden/{ags}/merger`: `{"successor"}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MergeGemeinde)]
 pub struct Merger {
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::Ags)]
     pub successor: Ags,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -124,10 +139,12 @@ impl Merger {
 }
 
 /// `POST /api/v1/gemeinden/{ags}/retirement`: `{}`, or only the date.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RetireGemeinde)]
 pub struct Retirement {
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -142,24 +159,30 @@ impl Retirement {
 
 /// `POST /api/v1/operators`: `{"id", "name", "region": {"land": "16"} |
 /// {"kreise": ["16051", ...]}}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RegisterOperator)]
 pub struct Operator {
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::OperatorId)]
     pub id: OperatorId,
-    pub name: Text<NAME_CHARS_MAX>,
+    pub name: Text<{ NAME_CHARS_MAX }>,
     #[serde(deserialize_with = "field::object")]
     pub region: RegionBody,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
 /// `{"land": "16"}` or `{"kreise": ["16051", ...]}`, exactly one key.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Region)]
 pub struct RegionBody {
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::LandCodeIn>)]
     pub land: Option<LandCode>,
+    #[schema(value_type = Option<Vec<values::KreisKey>>)]
     pub kreise: Option<Vec<Via<KreisKey>>>,
 }
 

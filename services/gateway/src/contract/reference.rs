@@ -10,19 +10,25 @@ use efa_proto::{
     Command, Date, KEY_UNITS_TOTAL, PublishAllocationKey, PublishPopulation, Rejection,
 };
 use serde::{Deserialize, Deserializer};
+use utoipa::ToSchema;
 
 use super::Parsed;
 use super::field::{self, Via, Year};
+use crate::openapi::values;
 
 /// `POST /api/v1/reference/allocation-keys`: `{"year", "shares": {"01":
 /// "3,39074", ...}}` or `{"year", "units": {"01": 339074, ...}}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PublishAllocationKey)]
 pub struct AllocationKey {
     pub year: Year,
+    #[schema(value_type = Option<BTreeMap<values::LandKey, values::Percent>>)]
     pub shares: Option<BTreeMap<String, Percent>>,
+    #[schema(value_type = Option<BTreeMap<values::LandKey, values::KeyUnits>>)]
     pub units: Option<BTreeMap<String, Units>>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -81,13 +87,17 @@ impl AllocationKey {
 
 /// `POST /api/v1/reference/populations`: `{"reference_date", "figures":
 /// {"01": 2896712, ...}}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = PublishPopulation)]
 pub struct Populations {
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::Date)]
     pub reference_date: Date,
+    #[schema(value_type = BTreeMap<values::LandKey, u64>)]
     pub figures: BTreeMap<String, Via<u64>>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 

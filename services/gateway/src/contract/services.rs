@@ -11,37 +11,48 @@ use efa_proto::{
     ReportCost, RetireService, ServiceId, ServiceStatus, UpdateServiceDetails,
 };
 use serde::{Deserialize, Deserializer};
+use utoipa::{IntoParams, ToSchema};
 
 use super::Parsed;
 use super::field::{self, Euros, Note, Text, Via, Year};
+use crate::openapi::values;
 
-const OZG_ID_CHARS_MAX: usize = 100;
+pub const OZG_ID_CHARS_MAX: usize = 100;
 /// The longest reason accepted here; the domain has its own limit.
 const REASON_CHARS_MAX: usize = 2000;
 
 /// `POST /api/v1/services`: the details, the lead Land and where the
 /// service starts; the id is made from the title when absent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AnnounceService)]
 pub struct Announce {
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::ServiceId>)]
     pub id: Option<ServiceId>,
     pub title: Text<300>,
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::LandCodeIn)]
     pub lead: LandCode,
+    #[schema(value_type = Option<values::OzgId>)]
     pub ozg_id: Option<Note>,
     pub leika: Option<Vec<Note>>,
     pub themenfeld: Text<200>,
     pub provider: Text<200>,
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::Channel)]
     pub channel: Channel,
     #[serde(deserialize_with = "field::object")]
+    #[schema(value_type = crate::dto::CostModelJson)]
     pub cost_model: CostModelBody,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::ServiceStatus>)]
     pub status: Option<ServiceStatus>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Reifegrad>)]
     pub reifegrad: Option<Reifegrad>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -89,19 +100,24 @@ impl Announce {
 
 /// `PUT /api/v1/services/{id}`: all details, replaced whole (the lead,
 /// status and Reifegrad have their own requests).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = UpdateServiceDetails)]
 pub struct Details {
     pub title: Text<300>,
+    #[schema(value_type = Option<values::OzgId>)]
     pub ozg_id: Option<Note>,
     pub leika: Option<Vec<Note>>,
     pub themenfeld: Text<200>,
     pub provider: Text<200>,
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::Channel)]
     pub channel: Channel,
     #[serde(deserialize_with = "field::object")]
+    #[schema(value_type = crate::dto::CostModelJson)]
     pub cost_model: CostModelBody,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -227,12 +243,15 @@ impl CostModelBody {
 }
 
 /// `POST /api/v1/services/{id}/status`: `{"status": "pilot"}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ChangeServiceStatus)]
 pub struct Status {
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::ServiceStatus)]
     pub status: ServiceStatus,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -245,12 +264,15 @@ impl Status {
 }
 
 /// `POST /api/v1/services/{id}/reifegrad`: `{"reifegrad": 3}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AssessReifegrad)]
 pub struct Assessment {
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::Reifegrad)]
     pub reifegrad: Reifegrad,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -263,11 +285,13 @@ impl Assessment {
 }
 
 /// `POST /api/v1/services/{id}/retirement`: `{"reason": "..."}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RetireService)]
 pub struct Retirement {
-    pub reason: Text<REASON_CHARS_MAX>,
+    pub reason: Text<{ REASON_CHARS_MAX }>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -280,12 +304,15 @@ impl Retirement {
 }
 
 /// `POST /api/v1/services/{id}/participations`: `{"land": "16"}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = JoinService)]
 pub struct Join {
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::LandCodeIn)]
     pub land: LandCode,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -301,10 +328,14 @@ impl Join {
 
 /// `DELETE /api/v1/services/{id}/participations/{land}`: the optional
 /// body names only the effective date.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
+#[schema(as = LeaveService)]
 pub struct Leave {
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
+    #[param(value_type = Option<values::Date>)]
     pub effective: Option<Date>,
 }
 
@@ -332,17 +363,21 @@ impl Leave {
 }
 
 /// `POST /api/v1/services/{id}/costs`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReportCost)]
 pub struct CostReport {
     pub year: Year,
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::CostCategory)]
     pub category: CostCategory,
     pub amount: Option<Euros>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Cents>)]
     pub amount_cents: Option<Cents>,
     pub note: Option<Note>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 
@@ -360,14 +395,17 @@ impl CostReport {
 }
 
 /// `POST /api/v1/services/{id}/costs/{cost_no}/corrections`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CorrectCost)]
 pub struct CostCorrection {
     pub amount: Option<Euros>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Cents>)]
     pub amount_cents: Option<Cents>,
-    pub reason: Text<REASON_CHARS_MAX>,
+    pub reason: Text<{ REASON_CHARS_MAX }>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Date>,
 }
 

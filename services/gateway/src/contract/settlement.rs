@@ -5,35 +5,45 @@ use efa_proto::{
     Command, CorrectParticipation, Date, LandCode, ParticipationChange, Rejection, ServiceId,
 };
 use serde::{Deserialize, Deserializer};
+use utoipa::ToSchema;
 
 use super::Parsed;
 use super::field::{self, Text, Year};
+use crate::openapi::values;
 
 /// The longest reason accepted here; the domain has its own limit.
 const REASON_CHARS_MAX: usize = 2000;
 
 /// `POST /api/v1/services/{id}/closings`: `{"year": 2024}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CloseYear)]
 pub struct Closing {
     pub year: Year,
 }
 
 /// `POST /api/v1/services/{id}/participation-corrections`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CorrectParticipation)]
 pub struct ParticipationCorrection {
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::LandCodeIn)]
     pub land: LandCode,
     #[serde(deserialize_with = "change")]
+    #[schema(value_type = values::ParticipationChange)]
     pub change: ParticipationChange,
-    pub reason: Text<REASON_CHARS_MAX>,
+    pub reason: Text<{ REASON_CHARS_MAX }>,
     #[serde(deserialize_with = "field::req")]
+    #[schema(value_type = values::Date)]
     pub effective: Date,
 }
 
+/// The keys of `change`.
+pub const CHANGES: [&str; 2] = ["beitritt", "austritt"];
+
 fn change<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ParticipationChange, D::Error> {
-    field::choice(deserializer, &["beitritt", "austritt"], |key| match key {
+    field::choice(deserializer, &CHANGES, |key| match key {
         "beitritt" => Some(ParticipationChange::Join),
         "austritt" => Some(ParticipationChange::Leave),
         _ => None,

@@ -6,15 +6,20 @@ use efa_proto::views::{
 };
 use efa_proto::{Date, ServiceId};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::openapi::values;
 
 use super::{LandJson, MoneyJson, ServiceJson, StagesJson};
 
 /// A service of the catalogue with the Länder taking part and the
 /// municipal adoptions by stage.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = ServiceSummary)]
 pub struct ServiceSummaryJson {
     #[serde(flatten)]
     pub service: ServiceJson,
+    #[schema(value_type = Vec<values::LandCode>)]
     pub lands: Vec<String>,
     pub adoptions: StagesJson,
 }
@@ -30,8 +35,10 @@ impl From<&ServiceSummary> for ServiceSummaryJson {
 }
 
 /// One page of the filtered catalogue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = CataloguePage)]
 pub struct CataloguePageJson {
+    #[schema(value_type = values::Date)]
     pub as_of: String,
     pub as_of_seq: u64,
     /// Services matching the filter, before paging.
@@ -50,11 +57,14 @@ impl From<&CataloguePage> for CataloguePageJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Participation)]
 pub struct ParticipationJson {
     #[serde(flatten)]
     pub land: LandJson,
+    #[schema(value_type = values::Date)]
     pub joined: String,
+    #[schema(value_type = Option<values::Date>, required)]
     pub left: Option<String>,
     pub is_lead: bool,
 }
@@ -70,7 +80,8 @@ impl From<&ParticipationView> for ParticipationJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Coverage)]
 pub struct CoverageJson {
     #[serde(flatten)]
     pub land: LandJson,
@@ -95,10 +106,12 @@ impl From<&LandCoverage> for CoverageJson {
 }
 
 /// A reported cost after its corrections.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = CostLine)]
 pub struct CostLineJson {
     pub cost_no: u32,
     pub year: u16,
+    #[schema(value_type = values::CostCategory)]
     pub category: &'static str,
     pub category_label: &'static str,
     pub amount: MoneyJson,
@@ -125,9 +138,11 @@ impl From<&CostLineView> for CostLineJson {
 }
 
 /// Everything about one service, as of a date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = ServiceDetail)]
 pub struct ServiceDetailJson {
     /// The date asked for; today's view when absent.
+    #[schema(value_type = Option<values::Date>, required)]
     pub as_of: Option<String>,
     pub service: ServiceSummaryJson,
     pub participations: Vec<ParticipationJson>,
@@ -154,9 +169,12 @@ impl ServiceDetailJson {
 }
 
 /// `GET /api/v1/services/{id}/participations`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Participations)]
 pub struct ParticipationsJson {
+    #[schema(value_type = values::ServiceId)]
     pub service: String,
+    #[schema(value_type = Option<values::Date>, required)]
     pub as_of: Option<String>,
     pub participations: Vec<ParticipationJson>,
 }

@@ -4,19 +4,25 @@
 
 use efa_proto::views::{CostSharingView, CostSplit, LandCostLine, LandCostsView, ShareLine};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::openapi::values;
 
 use super::catalogue::CostLineJson;
 use super::{CostModelJson, LandJson, MoneyJson, exact};
 
 /// One Land's share, with what it was computed from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Share)]
 pub struct ShareJson {
     #[serde(flatten)]
     pub land: LandJson,
     pub weight: u64,
     pub days: u32,
     /// The share before rounding, in cents, exactly.
+    #[schema(value_type = values::Exact)]
     pub exact_cents: String,
+    #[schema(value_type = values::Exact)]
     pub fraction: String,
     pub amount: MoneyJson,
 }
@@ -34,7 +40,8 @@ impl From<&ShareLine> for ShareJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = CostSplit)]
 pub struct SplitJson {
     pub model: CostModelJson,
     pub model_label: String,
@@ -44,6 +51,7 @@ pub struct SplitJson {
     pub unallocated: MoneyJson,
     pub days_in_year: u32,
     pub shares: Vec<ShareJson>,
+    #[schema(required)]
     pub problem: Option<String>,
 }
 
@@ -64,8 +72,10 @@ impl From<&CostSplit> for SplitJson {
 }
 
 /// `GET /api/v1/services/{id}/costs/{year}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = CostSharing)]
 pub struct CostSharingJson {
+    #[schema(value_type = values::ServiceId)]
     pub service: String,
     pub year: u16,
     pub costs: Vec<CostLineJson>,
@@ -85,8 +95,10 @@ impl From<&CostSharingView> for CostSharingJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = LandCostLine)]
 pub struct LandCostLineJson {
+    #[schema(value_type = values::ServiceId)]
     pub service: String,
     pub title: String,
     pub service_total: MoneyJson,
@@ -105,7 +117,8 @@ impl From<&LandCostLine> for LandCostLineJson {
 }
 
 /// `GET /api/v1/lands/{land}/costs/{year}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = LandCosts)]
 pub struct LandCostsJson {
     #[serde(flatten)]
     pub land: LandJson,

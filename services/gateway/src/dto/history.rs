@@ -3,15 +3,23 @@
 
 use efa_proto::views::{HistoryEntry, HistorySubject, HistoryView};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+use crate::openapi::values;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = HistoryEntry)]
 pub struct HistoryEntryJson {
     pub seq: u64,
+    #[schema(value_type = values::Timestamp)]
     pub recorded_at: String,
+    #[schema(value_type = values::Date)]
     pub effective: String,
+    #[schema(value_type = values::Principal)]
     pub actor: String,
     pub event: String,
     pub summary: String,
+    #[schema(value_type = values::ChainHash)]
     pub hash: String,
 }
 
@@ -39,12 +47,15 @@ pub fn subject(subject: &HistorySubject) -> String {
 }
 
 /// `GET /api/v1/history`, `GET /api/v1/services/{id}/history`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = History)]
 pub struct HistoryJson {
+    #[schema(value_type = values::Subject)]
     pub subject: String,
     pub entries: Vec<HistoryEntryJson>,
     pub more: bool,
     /// `from_seq` for the next page, when more entries follow.
+    #[schema(required)]
     pub next_from_seq: Option<u64>,
     pub chain_verified_to: u64,
 }

@@ -8,15 +8,23 @@ use efa_proto::views::{
 };
 use efa_proto::{AdoptionStage, GemeindeView, LandCode};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::openapi::values;
 
 use super::{LandJson, StagesJson};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = LandParticipation)]
 pub struct LandParticipationJson {
+    #[schema(value_type = values::ServiceId)]
     pub service: String,
     pub title: String,
+    #[schema(value_type = values::LandCode)]
     pub lead: String,
+    #[schema(value_type = values::Date)]
     pub joined: String,
+    #[schema(value_type = Option<values::Date>, required)]
     pub left: Option<String>,
 }
 
@@ -33,11 +41,14 @@ impl From<&LandParticipation> for LandParticipationJson {
 }
 
 /// `GET /api/v1/lands/{land}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = LandView)]
 pub struct LandViewJson {
     #[serde(flatten)]
     pub land: LandJson,
+    #[schema(value_type = values::Date)]
     pub as_of: String,
+    #[schema(value_type = Vec<values::ServiceId>)]
     pub leads: Vec<String>,
     pub joined: Vec<LandParticipationJson>,
     pub municipalities_registered: u32,
@@ -61,7 +72,8 @@ impl From<&LandView> for LandViewJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = LandReuse)]
 pub struct LandReuseJson {
     #[serde(flatten)]
     pub land: LandJson,
@@ -70,14 +82,18 @@ pub struct LandReuseJson {
 }
 
 /// `GET /api/v1/reuse`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Reuse)]
 pub struct ReuseJson {
+    #[schema(value_type = values::Date)]
     pub as_of: String,
     pub services: u32,
     pub participations: u32,
     /// Participations per service, exactly (`"participations/services"`);
     /// absent without services.
+    #[schema(value_type = Option<values::Exact>, required)]
     pub reuse_factor: Option<String>,
+    #[schema(value_type = Vec<values::ServiceId>)]
     pub lead_only: Vec<String>,
     pub per_land: Vec<LandReuseJson>,
 }
@@ -104,10 +120,13 @@ impl From<&ReuseSummary> for ReuseJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = KreisCoverage)]
 pub struct KreisCoverageJson {
+    #[schema(value_type = values::KreisKey)]
     pub kreis: String,
     pub kreis_name: String,
+    #[schema(value_type = values::ServiceId)]
     pub service: String,
     pub municipalities: u32,
     pub stages: StagesJson,
@@ -134,13 +153,18 @@ fn stage(stage: AdoptionStage) -> (&'static str, &'static str) {
     (stage.key(), stage.label_de())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Municipality)]
 pub struct MunicipalityJson {
+    #[schema(value_type = values::Ags)]
     pub ags: String,
     pub name: String,
+    #[schema(value_type = values::ServiceId)]
     pub service: String,
+    #[schema(value_type = values::AdoptionStage)]
     pub stage: &'static str,
     pub stage_label: &'static str,
+    #[schema(value_type = values::Date)]
     pub since: String,
 }
 
@@ -158,19 +182,25 @@ impl From<&MunicipalityRollout> for MunicipalityJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = LandTakesPart)]
 pub struct LandTakesPartJson {
+    #[schema(value_type = values::ServiceId)]
     pub service: String,
     pub participating: bool,
 }
 
 /// `GET /api/v1/lands/{land}/rollout`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Rollout)]
 pub struct RolloutJson {
     #[serde(flatten)]
     pub land: LandJson,
+    #[schema(value_type = Option<values::KreisKey>, required)]
     pub kreis: Option<String>,
+    #[schema(value_type = Option<values::ServiceId>, required)]
     pub service: Option<String>,
+    #[schema(value_type = values::Date)]
     pub as_of: String,
     pub kreise: Vec<KreisCoverageJson>,
     pub municipalities: Vec<MunicipalityJson>,
@@ -202,13 +232,18 @@ impl From<&RolloutView> for RolloutJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = StalledAdoption)]
 pub struct StalledRolloutJson {
+    #[schema(value_type = values::Ags)]
     pub ags: String,
     pub name: String,
+    #[schema(value_type = values::ServiceId)]
     pub service: String,
+    #[schema(value_type = values::AdoptionStage)]
     pub stage: &'static str,
     pub stage_label: &'static str,
+    #[schema(value_type = values::Date)]
     pub last_step: String,
     pub days: u32,
 }
@@ -229,11 +264,13 @@ impl From<&StalledRollout> for StalledRolloutJson {
 }
 
 /// `GET /api/v1/lands/{land}/stalled`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Stalled)]
 pub struct StalledJson {
     #[serde(flatten)]
     pub land: LandJson,
     pub days_min: u32,
+    #[schema(value_type = values::Date)]
     pub as_of: String,
     pub stalled: Vec<StalledRolloutJson>,
 }
@@ -250,15 +287,21 @@ impl From<&StalledView> for StalledJson {
 }
 
 /// `GET /api/v1/services/{id}/funnel`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Funnel)]
 pub struct FunnelJson {
+    #[schema(value_type = values::ServiceId)]
     pub service: String,
+    #[schema(value_type = Option<values::LandCode>, required)]
     pub land: Option<String>,
+    #[schema(value_type = values::Date)]
     pub as_of: String,
     /// Adoptions that reached each stage by the date; `withdrawn` counts
     /// the withdrawn ones.
     pub reached: StagesJson,
+    #[schema(required)]
     pub days_to_live_median: Option<u32>,
+    #[schema(required)]
     pub days_to_live_p90: Option<u32>,
     pub live_count: u32,
 }
@@ -277,20 +320,26 @@ impl From<&FunnelView> for FunnelJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = AvailableService)]
 pub struct AvailableJson {
+    #[schema(value_type = values::ServiceId)]
     pub service: String,
     pub title: String,
     pub land_participates: bool,
 }
 
 /// `GET /api/v1/gemeinden/{ags}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Gemeinde)]
 pub struct GemeindeJson {
+    #[schema(value_type = values::Ags)]
     pub ags: String,
     pub name: String,
+    #[schema(required)]
     pub population: Option<u64>,
     pub status: String,
+    #[schema(value_type = values::Date)]
     pub as_of: String,
     pub adoptions: Vec<MunicipalityJson>,
     pub available: Vec<AvailableJson>,

@@ -9,17 +9,23 @@ use efa_proto::statement::{
 };
 use efa_proto::{LandCode, Settlement};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::openapi::values;
 
 use super::costs::{CostSharingJson, ShareJson};
 use super::{CostModelJson, LandJson, MoneyJson};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = ModelInForce)]
 pub struct ModelInForceJson {
     pub model: CostModelJson,
     pub model_label: String,
     /// The effective date of the change that set the model; absent: since
     /// the announcement.
+    #[schema(value_type = Option<values::Date>, required)]
     pub since: Option<String>,
+    #[schema(required)]
     pub key_year: Option<u16>,
 }
 
@@ -34,21 +40,24 @@ impl From<&ModelInForce> for ModelInForceJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = LandAmount)]
 pub struct AmountJson {
     #[serde(flatten)]
     pub land: LandJson,
     pub amount: MoneyJson,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = LandWeight)]
 pub struct WeightJson {
     #[serde(flatten)]
     pub land: LandJson,
     pub weight: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Settlement)]
 pub struct SettlementJson {
     pub model: CostModelJson,
     pub model_label: String,
@@ -59,6 +68,7 @@ pub struct SettlementJson {
     pub shares: Vec<AmountJson>,
     pub cost_lines: Vec<u32>,
     pub based_on_seq: u64,
+    #[schema(value_type = values::ChainHash)]
     pub based_on_hash: String,
 }
 
@@ -96,7 +106,8 @@ impl From<&Settlement> for SettlementJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Supplement)]
 pub struct SupplementJson {
     #[serde(flatten)]
     pub land: LandJson,
@@ -116,9 +127,11 @@ impl From<&SupplementLine> for SupplementJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Correction)]
 pub struct CorrectionJson {
     pub seq: u64,
+    #[schema(value_type = values::Date)]
     pub effective: String,
     pub what: String,
     pub reason: String,
@@ -135,11 +148,14 @@ impl From<&CorrectionLine> for CorrectionJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Closing)]
 pub struct ClosingJson {
     pub settled: SettlementJson,
     pub seq: u64,
+    #[schema(value_type = values::Timestamp)]
     pub recorded_at: String,
+    #[schema(value_type = values::Principal)]
     pub closed_by: String,
     pub supplements: Vec<SupplementJson>,
     pub corrections: Vec<CorrectionJson>,
@@ -159,14 +175,18 @@ impl From<&ClosingView> for ClosingJson {
 }
 
 /// `GET /api/v1/services/{id}/costs/{year}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = CostYear)]
 pub struct CostYearJson {
     #[serde(flatten)]
     pub sharing: CostSharingJson,
     pub model_in_force: ModelInForceJson,
+    #[schema(required)]
     pub closing: Option<ClosingJson>,
+    #[schema(value_type = values::Date)]
     pub as_of: String,
     pub seq: u64,
+    #[schema(value_type = values::ChainHash)]
     pub chain_hash: String,
 }
 
@@ -183,12 +203,14 @@ impl From<&CostYearView> for CostYearJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = ClosedLine)]
 pub struct ClosedLineJson {
     pub settled: MoneyJson,
     pub supplement: MoneyJson,
     pub closed_seq: u64,
     pub based_on_seq: u64,
+    #[schema(value_type = values::ChainHash)]
     pub based_on_hash: String,
 }
 
@@ -204,16 +226,20 @@ impl From<&ClosedLine> for ClosedLineJson {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = StatementLine)]
 pub struct StatementLineJson {
+    #[schema(value_type = values::ServiceId)]
     pub service: String,
     pub title: String,
     pub lead: LandJson,
     pub model_in_force: ModelInForceJson,
     pub weights_source: String,
+    #[schema(value_type = values::WeightPercent)]
     pub weight_percent: String,
     pub share: ShareJson,
     pub service_total: MoneyJson,
+    #[schema(required)]
     pub closed: Option<ClosedLineJson>,
     pub corrections: Vec<CorrectionJson>,
 }
@@ -236,17 +262,20 @@ impl From<&StatementLine> for StatementLineJson {
 }
 
 /// `GET /api/v1/lands/{land}/statements/{year}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Statement)]
 pub struct StatementJson {
     #[serde(flatten)]
     pub land: LandJson,
     pub year: u16,
+    #[schema(value_type = values::Date)]
     pub as_of: String,
     pub total: MoneyJson,
     pub supplements: MoneyJson,
     pub total_with_supplements: MoneyJson,
     pub lines: Vec<StatementLineJson>,
     pub seq: u64,
+    #[schema(value_type = values::ChainHash)]
     pub chain_hash: String,
 }
 

@@ -12,10 +12,12 @@ use efa_proto::{
     CheckpointRequest, LedgerCheckpoint, ReadEvents, ReadReply, Rejection, SealedEvent,
     SignedCheckpoint, subjects,
 };
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use crate::contract::field::{self, Whole};
+use crate::openapi::values;
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
 
@@ -24,13 +26,41 @@ pub const EXPORT_LIMIT_MAX: u32 = 10_000;
 /// Events asked from the ledger per read.
 const PAGE_LEN: u64 = 1000;
 
-fn checkpoint_json(checkpoint: &SignedCheckpoint) -> Value {
-    json!({
-        "seq": checkpoint.seq,
-        "hash": hex::encode(checkpoint.hash),
-        "key_id": checkpoint.key_id,
-        "signature": hex::encode(&checkpoint.signature),
-    })
+/// `GET /api/v1/ledger/checkpoint`: the ledger's key and its latest
+/// signed checkpoint.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = LedgerCheckpoint)]
+pub struct LedgerKeyJson {
+    key_id: String,
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    public_key: String,
+    public_key_line: String,
+    #[schema(required)]
+    checkpoint: Option<CheckpointJson>,
+}
+
+/// A signed checkpoint, its hash and signature in hex.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SignedCheckpoint)]
+pub struct CheckpointJson {
+    #[schema(minimum = 1)]
+    seq: u64,
+    #[schema(value_type = values::ChainHash)]
+    hash: String,
+    key_id: String,
+    #[schema(pattern = "^[0-9a-f]{128}$")]
+    signature: String,
+}
+
+impl From<&SignedCheckpoint> for CheckpointJson {
+    fn from(checkpoint: &SignedCheckpoint) -> Self {
+        Self {
+            seq: checkpoint.seq,
+            hash: hex::encode(checkpoint.hash),
+            key_id: checkpoint.key_id.clone(),
+            signature: hex::encode(&checkpoint.signature),
+        }
+    }
 }
 
 /// `GET /api/v1/ledger/checkpoint`.
@@ -43,21 +73,23 @@ pub async fn checkpoint(
         .request(subjects::LEDGER_CHECKPOINT, &CheckpointRequest)
         .await?;
     let public_key = hex::encode(&answer.public_key);
-    Ok(axum::Json(json!({
-        "key_id": answer.key_id,
-        "public_key": public_key,
-        "public_key_line": format!("{} {public_key}", answer.key_id),
-        "checkpoint": answer.checkpoint.as_ref().map(checkpoint_json),
-    }))
+    Ok(axum::Json(LedgerKeyJson {
+        public_key_line: format!("{} {public_key}", answer.key_id),
+        key_id: answer.key_id,
+        public_key,
+        checkpoint: answer.checkpoint.as_ref().map(CheckpointJson::from),
+    })
     .into_response())
 }
 
 /// `?from_seq=&limit=` of the export.
-#[derive(Debug, serde::Deserialize)]
-struct ExportParams {
+#[derive(Debug, serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
     #[serde(default, deserialize_with = "field::opt")]
     from_seq: Option<u64>,
-    limit: Option<Whole<1, EXPORT_LIMIT_MAX>>,
+    #[param(inline)]
+    limit: Option<Whole<1, { EXPORT_LIMIT_MAX }>>,
 }
 
 /// `GET /api/v1/ledger/export?from_seq=&limit=`: the events from

@@ -22,9 +22,13 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 
-pub use ledger::EXPORT_LIMIT_MAX;
-pub use places::STALLED_DAYS_DEFAULT;
-pub use views::{HISTORY_LIMIT_MAX, PAGE_LIMIT_MAX};
+pub use ledger::{ExportParams, LedgerKeyJson};
+pub use places::{ROLLOUT_TABLES, RolloutParams, STALLED_DAYS_DEFAULT, StalledParams};
+pub use services::ServicesPage;
+pub use settlement::{COST_TABLES, CostYearParams};
+pub use views::{
+    CatalogueQuery, FunnelParams, GemeindeParam, HistoryParams, PAGE_LIMIT_MAX, SORT_KEYS,
+};
 
 pub use crate::state::AppState;
 

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use efa_proto::views::RolloutScope;
 use efa_proto::{KreisKey, QueryKind, QueryReply, ServiceId};
 use serde::{Deserialize, Deserializer};
+use utoipa::IntoParams;
 
 use super::AppState;
 use super::exports;
@@ -15,7 +16,11 @@ use super::read::{self, ask};
 use crate::contract::field::{self, Whole};
 use crate::dto::costs::LandCostsJson;
 use crate::dto::rollout::{GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson};
+use crate::dto::{
+    GemeindeTotals, LandCostsTotals, LandTotals, ReuseTotals, RolloutTotals, StalledTotals,
+};
 use crate::extract::PathParams;
+use crate::openapi::values;
 use crate::paging::{self, Cursor};
 use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
@@ -45,12 +50,12 @@ pub async fn land(
         QueryReply::Land2(page) => {
             let view = exports::land_view(&page);
             let next = next_link(&query, &format!("/api/v1/lands/{land}"), page.next_offset);
-            let extra = [
-                ("leads_total", page.leads_total.into()),
-                ("joined_total", page.joined_total.into()),
-                ("next_offset", page.next_offset.into()),
-            ];
-            Ok(paging::json(LandViewJson::from(&view), next, &extra))
+            let totals = LandTotals {
+                leads_total: page.leads_total,
+                joined_total: page.joined_total,
+                next_offset: page.next_offset,
+            };
+            Ok(paging::json(LandViewJson::from(&view), totals, next))
         }
         _ => Err(read::unexpected()),
     }
@@ -86,34 +91,43 @@ pub async fn land_costs(
             }
             let path = format!("/api/v1/lands/{land}/costs/{year}");
             let next = next_link(&query, &path, page.next_offset);
-            let extra = [
-                ("lines_total", page.lines_total.into()),
-                ("next_offset", page.next_offset.into()),
-            ];
-            Ok(paging::json(LandCostsJson::from(&view), next, &extra))
+            let totals = LandCostsTotals {
+                lines_total: page.lines_total,
+                next_offset: page.next_offset,
+            };
+            Ok(paging::json(LandCostsJson::from(&view), totals, next))
         }
         _ => Err(read::unexpected()),
     }
 }
 
 /// `?table=&kreis=&service=` of the rollout monitor.
-#[derive(Debug, Deserialize)]
-struct RolloutParams {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RolloutParams {
     #[serde(default, deserialize_with = "rollout_table")]
+    #[param(value_type = Option<values::RolloutTable>)]
     table: Option<String>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[param(value_type = Option<values::KreisKey>)]
     kreis: Option<KreisKey>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[param(value_type = Option<values::ServiceId>)]
     service: Option<ServiceId>,
 }
 
+/// The tables of the rollout as CSV.
+pub const ROLLOUT_TABLES: [&str; 2] = ["gemeinden", "kreise"];
+
 fn rollout_table<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    field::choice(d, &["gemeinden", "kreise"], |key| Some(key.to_owned())).map(Some)
+    field::choice(d, &ROLLOUT_TABLES, |key| Some(key.to_owned())).map(Some)
 }
 
 /// `?days=` of the stalled adoptions.
-#[derive(Debug, Deserialize)]
-struct StalledParams {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StalledParams {
+    #[param(inline)]
     days: Option<Whole<0, 36_500>>,
 }
 
@@ -164,12 +178,12 @@ pub async fn rollout(
                 &format!("/api/v1/lands/{land}/rollout"),
                 page.next_offset,
             );
-            let extra = [
-                ("kreise_total", page.kreise_total.into()),
-                ("municipalities_total", page.municipalities_total.into()),
-                ("next_offset", page.next_offset.into()),
-            ];
-            Ok(paging::json(RolloutJson::from(&view), next, &extra))
+            let totals = RolloutTotals {
+                kreise_total: page.kreise_total,
+                municipalities_total: page.municipalities_total,
+                next_offset: page.next_offset,
+            };
+            Ok(paging::json(RolloutJson::from(&view), totals, next))
         }
         _ => Err(read::unexpected()),
     }
@@ -218,11 +232,11 @@ pub async fn stalled(
                 &format!("/api/v1/lands/{land}/stalled"),
                 page.next_offset,
             );
-            let extra = [
-                ("total", page.total.into()),
-                ("next_offset", page.next_offset.into()),
-            ];
-            Ok(paging::json(StalledJson::from(&view), next, &extra))
+            let totals = StalledTotals {
+                total: page.total,
+                next_offset: page.next_offset,
+            };
+            Ok(paging::json(StalledJson::from(&view), totals, next))
         }
         _ => Err(read::unexpected()),
     }
@@ -237,11 +251,11 @@ pub async fn reuse(State(state): State<AppState>, query: ReadQuery) -> Result<Re
         QueryReply::Reuse2(page) => {
             let view = exports::reuse_view(&page);
             let next = next_link(&query, "/api/v1/reuse", page.next_offset);
-            let extra = [
-                ("lead_only_total", page.lead_only_total.into()),
-                ("next_offset", page.next_offset.into()),
-            ];
-            Ok(paging::json(ReuseJson::from(&view), next, &extra))
+            let totals = ReuseTotals {
+                lead_only_total: page.lead_only_total,
+                next_offset: page.next_offset,
+            };
+            Ok(paging::json(ReuseJson::from(&view), totals, next))
         }
         _ => Err(read::unexpected()),
     }
@@ -281,12 +295,12 @@ pub async fn gemeinde(
                 &format!("/api/v1/gemeinden/{ags}"),
                 page.next_offset,
             );
-            let extra = [
-                ("adoptions_total", page.adoptions_total.into()),
-                ("available_total", page.available_total.into()),
-                ("next_offset", page.next_offset.into()),
-            ];
-            Ok(paging::json(GemeindeJson::from(&view), next, &extra))
+            let totals = GemeindeTotals {
+                adoptions_total: page.adoptions_total,
+                available_total: page.available_total,
+                next_offset: page.next_offset,
+            };
+            Ok(paging::json(GemeindeJson::from(&view), totals, next))
         }
         _ => Err(read::unexpected()),
     }

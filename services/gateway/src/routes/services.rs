@@ -10,6 +10,7 @@ use axum::http::header::ETAG;
 use axum::response::{IntoResponse, Response};
 use efa_proto::{Command, QueryKind, QueryReply, ServiceId};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::AppState;
 use super::exports;
@@ -17,8 +18,9 @@ use super::read::{self, ask};
 use super::write::{Created, etag, submit};
 use crate::contract::field::{self, Whole};
 use crate::contract::services;
-use crate::dto::{CatalogueJson, ServiceJson};
+use crate::dto::{CatalogueJson, ServiceJson, ServicesTotals};
 use crate::extract::{JsonBody, OptionalJsonBody, PathParams, WriteHeaders};
+use crate::openapi::values;
 use crate::paging::{self, Cursor};
 use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
@@ -38,10 +40,13 @@ const CATALOGUE_PARAMS: [&str; 9] = [
 ];
 
 /// `?limit=&cursor=` of `/api/v1/services`.
-#[derive(Debug, Deserialize)]
-struct ServicesPage {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ServicesPage {
     #[serde(default, deserialize_with = "field::opt")]
+    #[param(value_type = Option<values::ServiceId>)]
     cursor: Option<ServiceId>,
+    #[param(inline)]
     limit: Option<Whole<{ paging::LIMIT_MIN }, { paging::LIMIT_MAX }>>,
 }
 
@@ -95,16 +100,11 @@ pub async fn list(State(state): State<AppState>, query: ReadQuery) -> Result<Res
                 .next_after
                 .as_ref()
                 .map(|id| query.link_with("/api/v1/services", "cursor", id.as_str()));
-            let extra = [
-                ("total", page.total.into()),
-                (
-                    "next_cursor",
-                    page.next_after
-                        .as_ref()
-                        .map_or(serde_json::Value::Null, |id| id.as_str().into()),
-                ),
-            ];
-            Ok(paging::json(CatalogueJson::from(&view), next, &extra))
+            let totals = ServicesTotals {
+                total: page.total,
+                next_cursor: page.next_after.as_ref().map(ToString::to_string),
+            };
+            Ok(paging::json(CatalogueJson::from(&view), totals, next))
         }
         _ => Err(read::unexpected()),
     }

@@ -62,15 +62,19 @@ pub async fn statement_view(
 }
 
 /// `?table=` of a year's costs as CSV.
-#[derive(Debug, serde::Deserialize)]
-struct CostYearParams {
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CostYearParams {
     #[serde(default, deserialize_with = "cost_table")]
+    #[param(value_type = Option<crate::openapi::values::CostTable>)]
     table: Option<String>,
 }
 
+/// The tables of a year's costs as CSV.
+pub const COST_TABLES: [&str; 3] = ["shares", "alternatives", "costs"];
+
 fn cost_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let tables = ["shares", "alternatives", "costs"];
-    field::choice(d, &tables, |key| Some(key.to_owned())).map(Some)
+    field::choice(d, &COST_TABLES, |key| Some(key.to_owned())).map(Some)
 }
 
 /// `GET /api/v1/services/{id}/costs/{year}?as_of=`: the split under the
@@ -225,13 +229,13 @@ pub async fn land_costs_as_of(
     let next_offset = (end < lines_total).then_some(end);
     let path = format!("/api/v1/lands/{land}/costs/{year}");
     let next = next_offset.map(|offset| query.link_with(&path, "offset", &offset.to_string()));
-    let extra = [
-        ("lines_total", lines_total.into()),
-        ("next_offset", next_offset.into()),
-    ];
+    let totals = crate::dto::LandCostsTotals {
+        lines_total,
+        next_offset,
+    };
     Ok(crate::paging::json(
         crate::dto::costs::LandCostsJson::from(&view),
+        totals,
         next,
-        &extra,
     ))
 }

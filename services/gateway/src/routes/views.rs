@@ -11,6 +11,7 @@ use efa_proto::{
     Ags, Channel, Date, LandCode, QueryKind, QueryReply, Reifegrad, ServiceId, ServiceStatus,
 };
 use serde::{Deserialize, Deserializer};
+use utoipa::IntoParams;
 
 use super::AppState;
 use super::read::{self, ask};
@@ -19,6 +20,7 @@ use crate::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetail
 use crate::dto::history::HistoryJson;
 use crate::dto::rollout::FunnelJson;
 use crate::extract::PathParams;
+use crate::openapi::values;
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
 use crate::tables;
@@ -29,7 +31,7 @@ pub const PAGE_LIMIT_MAX: u32 = 1000;
 pub const HISTORY_LIMIT_MAX: u32 = 1000;
 const TEXT_CHARS_MAX: usize = 200;
 
-const SORT_KEYS: [&str; 4] = ["title", "reuse", "live", "announced"];
+pub const SORT_KEYS: [&str; 4] = ["title", "reuse", "live", "announced"];
 
 /// `GET /api/v1/catalogue`: filtered, sorted, paged, as of a date.
 pub async fn catalogue(
@@ -66,24 +68,35 @@ pub async fn catalogue(
 }
 
 /// The filters, order and page of `/api/v1/catalogue`.
-#[derive(Debug, Deserialize)]
-struct CatalogueQuery {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CatalogueQuery {
     #[serde(default, deserialize_with = "field::opt")]
+    #[param(value_type = Option<values::LandKey>)]
     land: Option<LandCode>,
-    themenfeld: Option<Text<TEXT_CHARS_MAX>>,
+    #[param(inline)]
+    themenfeld: Option<Text<{ TEXT_CHARS_MAX }>>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[param(value_type = Option<values::ServiceStatus>)]
     status: Option<ServiceStatus>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[param(value_type = Option<values::Reifegrad>)]
     reifegrad: Option<Reifegrad>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[param(value_type = Option<values::Channel>)]
     channel: Option<Channel>,
-    q: Option<Text<TEXT_CHARS_MAX>>,
+    #[param(inline)]
+    q: Option<Text<{ TEXT_CHARS_MAX }>>,
     #[serde(default, deserialize_with = "sort")]
+    #[param(value_type = values::CatalogueSort)]
     sort: CatalogueSort,
     #[serde(default, deserialize_with = "field::opt")]
+    #[param(default = 0)]
     offset: Option<u32>,
-    limit: Option<Whole<1, PAGE_LIMIT_MAX>>,
+    #[param(inline)]
+    limit: Option<Whole<1, { PAGE_LIMIT_MAX }>>,
     #[serde(default, deserialize_with = "field::opt")]
+    #[param(value_type = Option<values::Date>)]
     as_of: Option<Date>,
 }
 
@@ -186,19 +199,30 @@ pub async fn funnel(
 }
 
 /// `?land=` of the adoption funnel.
-#[derive(Debug, Deserialize)]
-struct FunnelParams {
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FunnelParams {
     #[serde(default, deserialize_with = "field::opt")]
+    #[param(value_type = Option<values::LandKey>)]
     land: Option<LandCode>,
 }
 
-/// `?from_seq=&limit=&gemeinde=` of a history.
-#[derive(Debug, Deserialize)]
-struct HistoryParams {
+/// `?from_seq=&limit=` of a history.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
     #[serde(default, deserialize_with = "field::opt")]
     from_seq: Option<u64>,
-    limit: Option<Whole<1, HISTORY_LIMIT_MAX>>,
+    #[param(inline)]
+    limit: Option<Whole<1, { HISTORY_LIMIT_MAX }>>,
+}
+
+/// `?gemeinde=` of the history of everything.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GemeindeParam {
     #[serde(default, deserialize_with = "field::opt")]
+    #[param(value_type = Option<values::Ags>)]
     gemeinde: Option<Ags>,
 }
 
@@ -220,7 +244,7 @@ pub async fn all_history(
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
     query.allow(&["from_seq", "limit", "format", "gemeinde"])?;
-    let subject = match query.read::<HistoryParams>()?.gemeinde {
+    let subject = match query.read::<GemeindeParam>()?.gemeinde {
         Some(ags) => HistorySubject::Gemeinde(ags),
         None => HistorySubject::All,
     };
