@@ -129,6 +129,9 @@ values! {
         .default(Some("gemeinden".into()));
     Reifegrad => whole(0, Some(4), "Reifegrad 0 bis 4");
     Year => whole(0, Some(i64::from(u16::MAX)), "Jahreszahl");
+    /// The years the domain keeps costs, keys and figures for; it refuses
+    /// others (422) whatever the reader took.
+    RegisterYear => whole(2000, Some(2100), "Jahr der Kosten, Schlüssel und Zahlen (2000 bis 2100)");
     Cents => ObjectBuilder::new()
         .schema_type(Type::Integer)
         .description(Some("Cent, negativ für eine Gutschrift"));
@@ -172,7 +175,7 @@ macro_rules! same {
     };
 }
 
-same!(field::Note => Note, field::Year => Year, field::Euros => Euros);
+same!(field::Note => Note, field::Year => RegisterYear, field::Euros => Euros);
 
 impl<const MAX: usize> PartialSchema for Text<MAX> {
     fn schema() -> RefOr<Schema> {
