@@ -279,7 +279,9 @@ pub struct ProblemJson<'a> {
     #[schema(minimum = 400, maximum = 599)]
     status: u16,
     detail: &'a str,
+    /// Set on every answer by [`finish`], so always there for a client.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required)]
     instance: Option<&'a str>,
 }
 
