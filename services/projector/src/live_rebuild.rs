@@ -31,6 +31,10 @@ use crate::versions::{VersionError, Versions};
 
 /// Applying pauses once the new store is at most this far behind.
 const PAUSE_BEHIND_MAX: u64 = 1000;
+/// The page cache of the store being filled (the store in use has 128
+/// MiB): at 10 million events the fill spends much of its time reading
+/// facts that a small cache has let go. Given back before the swap.
+const FILL_CACHE_BYTES: u64 = 512 * 1024 * 1024;
 /// Catch-up rounds before the pause, however far behind the new store is.
 const ROUNDS_MAX: u32 = 20;
 /// How long queries still reading the old store are waited for before its
@@ -169,7 +173,8 @@ impl Rebuilder {
         let versions = self.versions.clone();
         let store = tokio::task::spawn_blocking(move || {
             versions.remove(version)?;
-            Ok::<_, VersionError>(Store::open(&versions.dir(version))?)
+            let dir = versions.dir(version);
+            Ok::<_, VersionError>(Store::open_with_cache(&dir, FILL_CACHE_BYTES)?)
         })
         .await??;
         store.defer_index();
@@ -178,6 +183,7 @@ impl Rebuilder {
         let mut progress = Progress::new(0);
         let fresh = self.catch_up(fresh, version, &mut progress).await?;
         let (fresh, hashed) = hash_and_index(fresh).await?;
+        let fresh = reopen(fresh, self.versions.dir(version)).await?;
         let fresh = self.catch_up(fresh, version, &mut progress).await?;
         self.swap(fresh, version, hashed).await
     }
@@ -328,6 +334,25 @@ async fn hash_and_index(fresh: Applier) -> Result<(Applier, Hashed), RebuildErro
     indexed??;
     let seq = fresh.checkpoint().seq;
     Ok((fresh, Hashed { seq, content_hash }))
+}
+
+/// Closes the filled store and opens it again with the usual cache, its
+/// index read from the index file written just before. sled replays, when
+/// it opens a store, the log written since the store was last opened: the
+/// whole store, for one filled from scratch. Paid here, before the swap,
+/// instead of by the next start of the projector (20 to 40 s at 10 million
+/// events); and the fill's larger cache is handed back.
+async fn reopen(fresh: Applier, dir: std::path::PathBuf) -> Result<Applier, RebuildError> {
+    let store = tokio::task::spawn_blocking(move || {
+        let store = fresh.into_store();
+        store.save_index()?;
+        store.flush()?;
+        drop(store);
+        Store::open(&dir)
+    })
+    .await??;
+    let (applied, _) = watch::channel(0);
+    Ok(Applier::new(store, applied)?)
 }
 
 /// Applies a batch of events on a blocking thread.

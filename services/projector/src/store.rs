@@ -177,12 +177,19 @@ impl Store {
     /// dropped (its I/O threads finish first), so a store closed just now
     /// in this process is retried for a bounded time.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with_cache(path, CACHE_BYTES)
+    }
+
+    /// Opens the store with a page cache of `cache_bytes` instead of the
+    /// usual one: a rebuild fills its new store with a larger cache,
+    /// because the applier's reads of facts spread over the whole store.
+    pub fn open_with_cache(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         let mut attempts = 1;
         let started = std::time::Instant::now();
         loop {
             match sled::Config::new()
                 .path(path)
-                .cache_capacity(CACHE_BYTES)
+                .cache_capacity(cache_bytes)
                 .open()
             {
                 Ok(db) => {
