@@ -20,6 +20,7 @@ use efa_proto::{Command, Date, Rejection};
 use serde::de::{DeserializeOwned, Deserializer};
 use serde_path_to_error::Segment;
 
+use crate::extract::FromPath;
 use field::Object;
 
 /// A write request read into a command.
@@ -34,6 +35,18 @@ impl Parsed {
     pub fn new(command: Command, effective: Option<Date>) -> Self {
         Self { command, effective }
     }
+}
+
+/// A write body of the API: which identifiers of the path it takes, whether
+/// it may be left out, and how it becomes a command. One generic handler
+/// serves every route whose body implements it.
+pub trait WriteBody: DeserializeOwned + Send + 'static {
+    /// The identifiers from the path (`()` for none).
+    type Path: FromPath + Send;
+    /// The body may be left out (read as `{}`) when all its fields are.
+    const OPTIONAL: bool = false;
+
+    fn command(self, path: Self::Path) -> Result<Parsed, Rejection>;
 }
 
 /// Reads a JSON body (its syntax and unique keys already checked).

@@ -259,6 +259,46 @@ impl PathParams {
     }
 }
 
+/// The identifiers a write takes from its path, each read from the
+/// parameter its routes name it by; `()` for a write without any.
+pub trait FromPath: Sized {
+    fn from_path(path: &PathParams) -> Result<Self, ApiError>;
+}
+
+impl FromPath for () {
+    fn from_path(_: &PathParams) -> Result<Self, ApiError> {
+        Ok(())
+    }
+}
+
+/// `{id}` of `/api/v1/services/{id}/…`.
+impl FromPath for ServiceId {
+    fn from_path(path: &PathParams) -> Result<Self, ApiError> {
+        path.service("id")
+    }
+}
+
+/// `{ags}` of `/api/v1/gemeinden/{ags}/…`.
+impl FromPath for Ags {
+    fn from_path(path: &PathParams) -> Result<Self, ApiError> {
+        path.ags("ags")
+    }
+}
+
+/// `{id}` and `{cost_no}` of `/api/v1/services/{id}/costs/{cost_no}/…`.
+impl FromPath for (ServiceId, u32) {
+    fn from_path(path: &PathParams) -> Result<Self, ApiError> {
+        Ok((path.service("id")?, path.number("cost_no")?))
+    }
+}
+
+/// `{service}` and `{ags}` of `/api/v1/adoptions/{service}/{ags}/…`.
+impl FromPath for (ServiceId, Ags) {
+    fn from_path(path: &PathParams) -> Result<Self, ApiError> {
+        Ok((path.service("service")?, path.ags("ags")?))
+    }
+}
+
 /// Only ASCII digits (no sign, no space), as a number.
 pub fn digits(text: &str) -> Option<u64> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {

@@ -2,14 +2,14 @@
 //! steps that follow (agreed, onboarding, live) and the withdrawal.
 
 use efa_proto::{
-    AdoptionStage, Ags, Command, Date, RecordAdoptionStep, RequestAdoption, ServiceId,
+    AdoptionStage, Ags, Command, Date, RecordAdoptionStep, Rejection, RequestAdoption, ServiceId,
     WithdrawAdoption,
 };
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
-use super::Parsed;
 use super::field::{self, Note};
+use super::{Parsed, WriteBody};
 use crate::openapi::values;
 
 /// The stages a step may reach; the request and the withdrawal have their
@@ -37,14 +37,16 @@ pub struct Request {
     pub effective: Option<Date>,
 }
 
-impl Request {
-    pub fn command(self) -> Parsed {
+impl WriteBody for Request {
+    type Path = ();
+
+    fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let command = Command::RequestAdoption(RequestAdoption {
             service: self.service,
             ags: self.ags,
             note: Note::of(self.note),
         });
-        Parsed::new(command, self.effective)
+        Ok(Parsed::new(command, self.effective))
     }
 }
 
@@ -70,15 +72,17 @@ fn step_stage<'de, D: Deserializer<'de>>(deserializer: D) -> Result<AdoptionStag
     )
 }
 
-impl Step {
-    pub fn command(self, service: ServiceId, ags: Ags) -> Parsed {
+impl WriteBody for Step {
+    type Path = (ServiceId, Ags);
+
+    fn command(self, (service, ags): (ServiceId, Ags)) -> Result<Parsed, Rejection> {
         let command = Command::RecordAdoptionStep(RecordAdoptionStep {
             service,
             ags,
             stage: self.stage,
             note: Note::of(self.note),
         });
-        Parsed::new(command, self.effective)
+        Ok(Parsed::new(command, self.effective))
     }
 }
 
@@ -93,13 +97,16 @@ pub struct Withdrawal {
     pub effective: Option<Date>,
 }
 
-impl Withdrawal {
-    pub fn command(self, service: ServiceId, ags: Ags) -> Parsed {
+impl WriteBody for Withdrawal {
+    type Path = (ServiceId, Ags);
+    const OPTIONAL: bool = true;
+
+    fn command(self, (service, ags): (ServiceId, Ags)) -> Result<Parsed, Rejection> {
         let command = Command::WithdrawAdoption(WithdrawAdoption {
             service,
             ags,
             note: Note::of(self.note),
         });
-        Parsed::new(command, self.effective)
+        Ok(Parsed::new(command, self.effective))
     }
 }

@@ -9,8 +9,8 @@ use efa_proto::{
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::Parsed;
 use super::field::{self, Text, Via};
+use super::{Parsed, WriteBody};
 use crate::openapi::values;
 
 const NAME_CHARS_MAX: usize = 200;
@@ -34,8 +34,10 @@ pub struct Gemeinde {
     pub effective: Option<Date>,
 }
 
-impl Gemeinde {
-    pub fn command(self) -> Result<Parsed, Rejection> {
+impl WriteBody for Gemeinde {
+    type Path = ();
+
+    fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let command = Command::RegisterGemeinde(RegisterGemeinde {
             ags: self.ags,
             name: self.name.0,
@@ -64,8 +66,10 @@ pub struct Kreis {
     pub effective: Option<Date>,
 }
 
-impl Kreis {
-    pub fn command(self) -> Result<Parsed, Rejection> {
+impl WriteBody for Kreis {
+    type Path = ();
+
+    fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let command = Command::RegisterKreis(RegisterKreis {
             key: self.key,
             name: self.name.0,
@@ -105,13 +109,13 @@ pub struct Rename {
     pub effective: Option<Date>,
 }
 
-impl Rename {
-    pub fn command(self, ags: Ags) -> Parsed {
+impl WriteBody for Rename {
+    type Path = Ags;
+
+    fn command(self, ags: Ags) -> Result<Parsed, Rejection> {
         let name = self.name.0;
-        Parsed::new(
-            Command::RenameGemeinde(RenameGemeinde { ags, name }),
-            self.effective,
-        )
+        let command = Command::RenameGemeinde(RenameGemeinde { ags, name });
+        Ok(Parsed::new(command, self.effective))
     }
 }
 
@@ -128,13 +132,13 @@ pub struct Merger {
     pub effective: Option<Date>,
 }
 
-impl Merger {
-    pub fn command(self, ags: Ags) -> Parsed {
+impl WriteBody for Merger {
+    type Path = Ags;
+
+    fn command(self, ags: Ags) -> Result<Parsed, Rejection> {
         let successor = self.successor;
-        Parsed::new(
-            Command::MergeGemeinde(MergeGemeinde { ags, successor }),
-            self.effective,
-        )
+        let command = Command::MergeGemeinde(MergeGemeinde { ags, successor });
+        Ok(Parsed::new(command, self.effective))
     }
 }
 
@@ -148,12 +152,13 @@ pub struct Retirement {
     pub effective: Option<Date>,
 }
 
-impl Retirement {
-    pub fn command(self, ags: Ags) -> Parsed {
-        Parsed::new(
-            Command::RetireGemeinde(RetireGemeinde { ags }),
-            self.effective,
-        )
+impl WriteBody for Retirement {
+    type Path = Ags;
+    const OPTIONAL: bool = true;
+
+    fn command(self, ags: Ags) -> Result<Parsed, Rejection> {
+        let command = Command::RetireGemeinde(RetireGemeinde { ags });
+        Ok(Parsed::new(command, self.effective))
     }
 }
 
@@ -186,8 +191,10 @@ pub struct RegionBody {
     pub kreise: Option<Vec<Via<KreisKey>>>,
 }
 
-impl Operator {
-    pub fn command(self) -> Result<Parsed, Rejection> {
+impl WriteBody for Operator {
+    type Path = ();
+
+    fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let region = match (self.region.land, self.region.kreise) {
             (Some(land), None) => Region::Land(land),
             (None, Some(kreise)) => Region::Kreise(kreise.into_iter().map(|Via(k)| k).collect()),

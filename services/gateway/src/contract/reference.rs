@@ -12,8 +12,8 @@ use efa_proto::{
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
-use super::Parsed;
 use super::field::{self, Via, Year};
+use super::{Parsed, WriteBody};
 use crate::openapi::values;
 
 /// `POST /api/v1/reference/allocation-keys`: `{"year", "shares": {"01":
@@ -61,8 +61,10 @@ impl<'de> Deserialize<'de> for Units {
     }
 }
 
-impl AllocationKey {
-    pub fn command(self) -> Result<Parsed, Rejection> {
+impl WriteBody for AllocationKey {
+    type Path = ();
+
+    fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let shares = match (self.shares, self.units) {
             (Some(shares), None) => field::per_land("shares", shares)?
                 .into_iter()
@@ -101,8 +103,10 @@ pub struct Populations {
     pub effective: Option<Date>,
 }
 
-impl Populations {
-    pub fn command(self) -> Result<Parsed, Rejection> {
+impl WriteBody for Populations {
+    type Path = ();
+
+    fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let figures = field::per_land("figures", self.figures)?
             .into_iter()
             .map(|(land, Via(count))| (land, count))

@@ -13,8 +13,8 @@ use efa_proto::{
 use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
-use super::Parsed;
 use super::field::{self, Euros, Note, Text, Via, Year};
+use super::{Parsed, WriteBody};
 use crate::openapi::values;
 
 pub const OZG_ID_CHARS_MAX: usize = 100;
@@ -56,8 +56,10 @@ pub struct Announce {
     pub effective: Option<Date>,
 }
 
-impl Announce {
-    pub fn command(self) -> Result<Parsed, Rejection> {
+impl WriteBody for Announce {
+    type Path = ();
+
+    fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let service = match self.id {
             Some(id) => id,
             None => ServiceId::slug_from_title(&self.title.0).map_err(|_| {
@@ -149,8 +151,12 @@ impl Details {
             cost_model: self.cost_model.model()?,
         })
     }
+}
 
-    pub fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
+impl WriteBody for Details {
+    type Path = ServiceId;
+
+    fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let effective = self.effective;
         let details = self.update(service)?;
         Ok(Parsed::new(
@@ -255,11 +261,13 @@ pub struct Status {
     pub effective: Option<Date>,
 }
 
-impl Status {
-    pub fn command(self, service: ServiceId) -> Parsed {
+impl WriteBody for Status {
+    type Path = ServiceId;
+
+    fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let status = self.status;
         let command = Command::ChangeServiceStatus(ChangeServiceStatus { service, status });
-        Parsed::new(command, self.effective)
+        Ok(Parsed::new(command, self.effective))
     }
 }
 
@@ -276,11 +284,13 @@ pub struct Assessment {
     pub effective: Option<Date>,
 }
 
-impl Assessment {
-    pub fn command(self, service: ServiceId) -> Parsed {
+impl WriteBody for Assessment {
+    type Path = ServiceId;
+
+    fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let reifegrad = self.reifegrad;
         let command = Command::AssessReifegrad(AssessReifegrad { service, reifegrad });
-        Parsed::new(command, self.effective)
+        Ok(Parsed::new(command, self.effective))
     }
 }
 
@@ -295,11 +305,13 @@ pub struct Retirement {
     pub effective: Option<Date>,
 }
 
-impl Retirement {
-    pub fn command(self, service: ServiceId) -> Parsed {
+impl WriteBody for Retirement {
+    type Path = ServiceId;
+
+    fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let reason = self.reason.0;
         let command = Command::RetireService(RetireService { service, reason });
-        Parsed::new(command, self.effective)
+        Ok(Parsed::new(command, self.effective))
     }
 }
 
@@ -316,13 +328,13 @@ pub struct Join {
     pub effective: Option<Date>,
 }
 
-impl Join {
-    pub fn command(self, service: ServiceId) -> Parsed {
+impl WriteBody for Join {
+    type Path = ServiceId;
+
+    fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let land = self.land;
-        Parsed::new(
-            Command::JoinService(JoinService { service, land }),
-            self.effective,
-        )
+        let command = Command::JoinService(JoinService { service, land });
+        Ok(Parsed::new(command, self.effective))
     }
 }
 
@@ -381,8 +393,10 @@ pub struct CostReport {
     pub effective: Option<Date>,
 }
 
-impl CostReport {
-    pub fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
+impl WriteBody for CostReport {
+    type Path = ServiceId;
+
+    fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let command = Command::ReportCost(ReportCost {
             service,
             year: self.year.0,
@@ -409,8 +423,10 @@ pub struct CostCorrection {
     pub effective: Option<Date>,
 }
 
-impl CostCorrection {
-    pub fn command(self, service: ServiceId, cost_no: u32) -> Result<Parsed, Rejection> {
+impl WriteBody for CostCorrection {
+    type Path = (ServiceId, u32);
+
+    fn command(self, (service, cost_no): (ServiceId, u32)) -> Result<Parsed, Rejection> {
         let command = Command::CorrectCost(CorrectCost {
             service,
             cost_no,

@@ -7,8 +7,8 @@ use efa_proto::{
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
-use super::Parsed;
 use super::field::{self, Text, Year};
+use super::{Parsed, WriteBody};
 use crate::openapi::values;
 
 /// The longest reason accepted here; the domain has its own limit.
@@ -50,8 +50,10 @@ fn change<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ParticipationCha
     })
 }
 
-impl ParticipationCorrection {
-    pub fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
+impl WriteBody for ParticipationCorrection {
+    type Path = ServiceId;
+
+    fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let command = Command::CorrectParticipation(CorrectParticipation {
             service,
             land: self.land,

@@ -7,7 +7,7 @@ use efa_proto::{
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::{Parsed, adoptions, from_json, participants, reference, services};
+use super::{Parsed, WriteBody, adoptions, from_json, participants, reference, services};
 
 fn read<T: DeserializeOwned>(body: &Value) -> Result<T, Rejection> {
     from_json(&serde_json::to_vec(body).unwrap())
@@ -21,7 +21,7 @@ fn field_of<T: std::fmt::Debug>(result: Result<T, Rejection>) -> String {
 }
 
 fn announce(body: &Value) -> Result<Parsed, Rejection> {
-    read::<services::Announce>(body)?.command()
+    read::<services::Announce>(body)?.command(())
 }
 
 fn valid() -> Value {
@@ -311,7 +311,7 @@ fn status_reifegrad_retirement_and_joining_are_checked() {
 fn a_step_names_one_of_three_stages() {
     let ags = Ags::parse("16051000").unwrap();
     let step = read::<adoptions::Step>(&json!({"stage": "live"})).unwrap();
-    let Command::RecordAdoptionStep(step) = step.command(id(), ags).command else {
+    let Command::RecordAdoptionStep(step) = step.command((id(), ags)).unwrap().command else {
         panic!("not a step");
     };
     assert_eq!((step.stage, step.note.as_str()), (AdoptionStage::Live, ""));
@@ -323,7 +323,7 @@ fn a_step_names_one_of_three_stages() {
 
 #[test]
 fn a_gemeinde_comes_with_an_optional_population() {
-    let gemeinde = |body: Value| read::<participants::Gemeinde>(&body)?.command();
+    let gemeinde = |body: Value| read::<participants::Gemeinde>(&body)?.command(());
     let body = json!({"ags": "16051000", "name": " Erfurt ", "population": 213_699,
         "population_date": "2018-12-31"});
     let Command::RegisterGemeinde(registered) = gemeinde(body).unwrap().command else {
@@ -349,7 +349,7 @@ fn a_gemeinde_comes_with_an_optional_population() {
 fn a_region_is_a_land_or_a_list_of_kreise() {
     let region = |region: Value| {
         let body = json!({"id": "kiv-thueringen", "name": "KIV", "region": region});
-        match read::<participants::Operator>(&body)?.command()?.command {
+        match read::<participants::Operator>(&body)?.command(())?.command {
             Command::RegisterOperator(operator) => Ok(operator.region),
             other => panic!("not an operator: {other:?}"),
         }
@@ -385,7 +385,10 @@ fn a_region_is_a_land_or_a_list_of_kreise() {
 
 #[test]
 fn a_key_is_read_from_percent_texts_or_units() {
-    let key = |body: Value| match read::<reference::AllocationKey>(&body)?.command()?.command {
+    let key = |body: Value| match read::<reference::AllocationKey>(&body)?
+        .command(())?
+        .command
+    {
         Command::PublishAllocationKey(key) => Ok(key.shares),
         other => panic!("not a key: {other:?}"),
     };

@@ -5,14 +5,11 @@
 //! [`api`], from which both the router and the OpenAPI document are made,
 //! so neither can miss a route.
 
-mod adoptions;
 pub(crate) mod exports;
 pub(crate) mod health;
 mod ledger;
-mod participants;
 mod places;
 pub(crate) mod read;
-mod reference;
 mod services;
 mod settlement;
 mod views;
@@ -21,6 +18,10 @@ mod write;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
+
+use crate::contract::services as service;
+use crate::contract::{adoptions, participants, reference, settlement as closing};
+use write::write;
 
 pub use ledger::{ExportParams, LedgerKeyJson};
 pub use places::{ROLLOUT_TABLES, RolloutParams, STALLED_DAYS_DEFAULT, StalledParams};
@@ -70,23 +71,23 @@ fn service_routes() -> Vec<Endpoint> {
     use Method as M;
     vec![
         endpoint(M::GET, "/api/v1/services", services::list),
-        endpoint(M::POST, "/api/v1/services", services::announce),
+        endpoint(M::POST, "/api/v1/services", write::<service::Announce>),
         endpoint(M::GET, "/api/v1/services/{id}", services::get_one),
-        endpoint(M::PUT, "/api/v1/services/{id}", services::update_details),
+        endpoint(M::PUT, "/api/v1/services/{id}", write::<service::Details>),
         endpoint(
             M::POST,
             "/api/v1/services/{id}/status",
-            services::change_status,
+            write::<service::Status>,
         ),
         endpoint(
             M::POST,
             "/api/v1/services/{id}/reifegrad",
-            services::assess_reifegrad,
+            write::<service::Assessment>,
         ),
         endpoint(
             M::POST,
             "/api/v1/services/{id}/retirement",
-            services::retire,
+            write::<service::Retirement>,
         ),
         endpoint(
             M::GET,
@@ -96,7 +97,7 @@ fn service_routes() -> Vec<Endpoint> {
         endpoint(
             M::POST,
             "/api/v1/services/{id}/participations",
-            services::join,
+            write::<service::Join>,
         ),
         endpoint(
             M::DELETE,
@@ -106,12 +107,12 @@ fn service_routes() -> Vec<Endpoint> {
         endpoint(
             M::POST,
             "/api/v1/services/{id}/costs",
-            services::report_cost,
+            write::<service::CostReport>,
         ),
         endpoint(
             M::POST,
             "/api/v1/services/{id}/costs/{cost_no}/corrections",
-            services::correct_cost,
+            write::<service::CostCorrection>,
         ),
         endpoint(
             M::POST,
@@ -121,7 +122,7 @@ fn service_routes() -> Vec<Endpoint> {
         endpoint(
             M::POST,
             "/api/v1/services/{id}/participation-corrections",
-            settlement::correct_participation,
+            write::<closing::ParticipationCorrection>,
         ),
     ]
 }
@@ -173,50 +174,50 @@ fn participant_routes() -> Vec<Endpoint> {
         endpoint(
             M::POST,
             "/api/v1/gemeinden",
-            participants::register_gemeinde,
+            write::<participants::Gemeinde>,
         ),
         endpoint(M::GET, "/api/v1/gemeinden/{ags}", places::gemeinde),
         endpoint(
             M::PUT,
             "/api/v1/gemeinden/{ags}",
-            participants::rename_gemeinde,
+            write::<participants::Rename>,
         ),
         endpoint(
             M::POST,
             "/api/v1/gemeinden/{ags}/merger",
-            participants::merge_gemeinde,
+            write::<participants::Merger>,
         ),
         endpoint(
             M::POST,
             "/api/v1/gemeinden/{ags}/retirement",
-            participants::retire_gemeinde,
+            write::<participants::Retirement>,
         ),
-        endpoint(M::POST, "/api/v1/kreise", participants::register_kreis),
+        endpoint(M::POST, "/api/v1/kreise", write::<participants::Kreis>),
         endpoint(
             M::POST,
             "/api/v1/operators",
-            participants::register_operator,
+            write::<participants::Operator>,
         ),
-        endpoint(M::POST, "/api/v1/adoptions", adoptions::request),
+        endpoint(M::POST, "/api/v1/adoptions", write::<adoptions::Request>),
         endpoint(
             M::POST,
             "/api/v1/adoptions/{service}/{ags}/steps",
-            adoptions::step,
+            write::<adoptions::Step>,
         ),
         endpoint(
             M::POST,
             "/api/v1/adoptions/{service}/{ags}/withdrawal",
-            adoptions::withdraw,
+            write::<adoptions::Withdrawal>,
         ),
         endpoint(
             M::POST,
             "/api/v1/reference/allocation-keys",
-            reference::allocation_key,
+            write::<reference::AllocationKey>,
         ),
         endpoint(
             M::POST,
             "/api/v1/reference/populations",
-            reference::population,
+            write::<reference::Populations>,
         ),
     ]
 }

@@ -1,25 +1,24 @@
-//! `/api/v1/services`: announcing a service and the writes to its stream
-//! (details, status, Reifegrad, retirement, Beitritt and leaving, costs
-//! and corrections), each a command to the ledger; and reading the plain
-//! catalogue and one service from the projector, with read-your-writes
-//! through `?min_seq=`.
+//! `/api/v1/services`: reading the plain catalogue and one service from
+//! the projector, with read-your-writes through `?min_seq=`, and a Land's
+//! leaving, whose effective date may come from the body or the query. The
+//! other writes to a service's stream are served by `write::write`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::header::ETAG;
 use axum::response::{IntoResponse, Response};
-use efa_proto::{Command, QueryKind, QueryReply, ServiceId};
+use efa_proto::{QueryKind, QueryReply, ServiceId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::AppState;
 use super::exports;
 use super::read::{self, ask};
-use super::write::{Created, etag, submit};
+use super::write::{etag, submit};
 use crate::contract::field::{self, Whole};
 use crate::contract::services;
 use crate::dto::{CatalogueJson, ServiceJson, ServicesTotals};
-use crate::extract::{JsonBody, OptionalJsonBody, PathParams, WriteHeaders};
+use crate::extract::{OptionalJsonBody, PathParams, WriteHeaders};
 use crate::openapi::values;
 use crate::paging::{self, Cursor};
 use crate::params::{Format, ReadQuery};
@@ -48,26 +47,6 @@ pub struct ServicesPage {
     cursor: Option<ServiceId>,
     #[param(inline)]
     limit: Option<Whole<{ paging::LIMIT_MIN }, { paging::LIMIT_MAX }>>,
-}
-
-/// `POST /api/v1/services`.
-pub async fn announce(
-    State(state): State<AppState>,
-    headers: WriteHeaders,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    let parsed = body
-        .read::<services::Announce>()?
-        .command()
-        .map_err(ApiError::rejected)?;
-    let created = match &parsed.command {
-        Command::AnnounceService(announce) => Created {
-            location: Some(format!("/api/v1/services/{}", announce.service)),
-            id: Some(announce.service.clone()),
-        },
-        _ => Created::default(),
-    };
-    submit(&state, headers, parsed, created).await
 }
 
 /// `GET /api/v1/services?limit=&cursor=`: all services ordered by id, a
@@ -131,70 +110,6 @@ pub async fn get_one(
     }
 }
 
-/// `PUT /api/v1/services/{id}`: all details, replaced whole.
-pub async fn update_details(
-    State(state): State<AppState>,
-    headers: WriteHeaders,
-    path: PathParams,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    let service = path.service("id")?;
-    let parsed = body
-        .read::<services::Details>()?
-        .command(service)
-        .map_err(ApiError::rejected)?;
-    submit(&state, headers, parsed, Created::default()).await
-}
-
-/// `POST /api/v1/services/{id}/status`.
-pub async fn change_status(
-    State(state): State<AppState>,
-    headers: WriteHeaders,
-    path: PathParams,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    let service = path.service("id")?;
-    let parsed = body.read::<services::Status>()?.command(service);
-    submit(&state, headers, parsed, Created::default()).await
-}
-
-/// `POST /api/v1/services/{id}/reifegrad`.
-pub async fn assess_reifegrad(
-    State(state): State<AppState>,
-    headers: WriteHeaders,
-    path: PathParams,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    let service = path.service("id")?;
-    let parsed = body.read::<services::Assessment>()?.command(service);
-    submit(&state, headers, parsed, Created::default()).await
-}
-
-/// `POST /api/v1/services/{id}/retirement`.
-pub async fn retire(
-    State(state): State<AppState>,
-    headers: WriteHeaders,
-    path: PathParams,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    let service = path.service("id")?;
-    let parsed = body.read::<services::Retirement>()?.command(service);
-    submit(&state, headers, parsed, Created::default()).await
-}
-
-/// `POST /api/v1/services/{id}/participations`: a Land joins.
-pub async fn join(
-    State(state): State<AppState>,
-    headers: WriteHeaders,
-    path: PathParams,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    let service = path.service("id")?;
-    let location = format!("/api/v1/services/{service}/participations");
-    let parsed = body.read::<services::Join>()?.command(service);
-    submit(&state, headers, parsed, Created::at(location)).await
-}
-
 /// `DELETE /api/v1/services/{id}/participations/{land}`: a Land leaves,
 /// effective as of the body's or the query's `effective`.
 pub async fn leave(
@@ -211,41 +126,5 @@ pub async fn leave(
         .read::<services::Leave>()?
         .command(service, land, from_query)
         .map_err(ApiError::rejected)?;
-    submit(&state, headers, parsed, Created::default()).await
-}
-
-/// `POST /api/v1/services/{id}/costs`.
-pub async fn report_cost(
-    State(state): State<AppState>,
-    headers: WriteHeaders,
-    path: PathParams,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    let service = path.service("id")?;
-    let parsed = body
-        .read::<services::CostReport>()?
-        .command(service.clone())
-        .map_err(ApiError::rejected)?;
-    let created = match &parsed.command {
-        Command::ReportCost(cost) => {
-            Created::at(format!("/api/v1/services/{service}/costs/{}", cost.year))
-        }
-        _ => Created::default(),
-    };
-    submit(&state, headers, parsed, created).await
-}
-
-/// `POST /api/v1/services/{id}/costs/{cost_no}/corrections`.
-pub async fn correct_cost(
-    State(state): State<AppState>,
-    headers: WriteHeaders,
-    path: PathParams,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    let (service, cost_no) = (path.service("id")?, path.number("cost_no")?);
-    let parsed = body
-        .read::<services::CostCorrection>()?
-        .command(service, cost_no)
-        .map_err(ApiError::rejected)?;
-    submit(&state, headers, parsed, Created::default()).await
+    submit(&state, headers, parsed).await
 }

@@ -1,9 +1,8 @@
 //! The yearly cost views and the commands of a Jahresabrechnung: a
 //! service's costs of a year as of a date (the model in force, the
 //! closing, the supplements since), a Land's statement (Kostenaufstellung)
-//! as JSON or CSV, closing a service's year with the split as it stands,
-//! and the lead Land's or the administration's correction of a
-//! participation.
+//! as JSON or CSV, and closing a service's year with the split as it
+//! stands.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -15,7 +14,7 @@ use efa_proto::{
 
 use super::AppState;
 use super::read::{self, ask};
-use super::write::{Created, submit};
+use super::write::submit;
 use crate::contract::{Parsed, field, settlement};
 use crate::dto::statement::{CostYearJson, StatementJson};
 use crate::extract::{JsonBody, PathParams, WriteHeaders};
@@ -171,36 +170,11 @@ pub async fn close_year(
     let head = ledger_head(&state).await?;
     let view = cost_year_view(&state, head, &service, year, None).await?;
     let command = Command::CloseYear(CloseYear {
-        service: service.clone(),
+        service,
         year,
         settlement: settlement_of(&view)?,
     });
-    let location = format!("/api/v1/services/{service}/costs/{year}");
-    submit(
-        &state,
-        headers,
-        Parsed::new(command, None),
-        Created::at(location),
-    )
-    .await
-}
-
-/// `POST /api/v1/services/{id}/participation-corrections`: the lead Land
-/// or the administration records a Land's Beitritt or Austritt as a
-/// correction, with its reason and effective date.
-pub async fn correct_participation(
-    State(state): State<AppState>,
-    headers: WriteHeaders,
-    path: PathParams,
-    body: JsonBody,
-) -> Result<Response, ApiError> {
-    let service = path.service("id")?;
-    let parsed = body
-        .read::<settlement::ParticipationCorrection>()?
-        .command(service.clone())
-        .map_err(ApiError::rejected)?;
-    let location = format!("/api/v1/services/{service}/participations");
-    submit(&state, headers, parsed, Created::at(location)).await
+    submit(&state, headers, Parsed::new(command, None)).await
 }
 
 /// `GET /api/v1/lands/{land}/costs/{year}?as_of=`: what the Land owes as

@@ -1,36 +1,104 @@
 //! What every write of the API does once its body is read: send it
 //! through `state::submit` with the caller's `Idempotency-Key` and
 //! `If-Match`, and answer 201 with `{"seq", "version"}` and the stream
-//! version as ETag, 200 with `Idempotent-Replayed: true` for a repeated
-//! key, or the rejection as a problem document.
+//! version as ETag (and where the command created something, its
+//! Location), 200 with `Idempotent-Replayed: true` for a repeated key, or
+//! the rejection as a problem document. The handler [`write`] serves every
+//! route whose body says by itself how it becomes a command.
+
+use std::marker::PhantomData;
 
 use axum::Json;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::header::{ETAG, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use efa_proto::{Accepted, ServiceId};
+use efa_proto::{Accepted, Command, ServiceId};
 
 use super::AppState;
-use crate::contract::Parsed;
+use crate::contract::{Parsed, WriteBody};
 use crate::dto::AcceptedJson;
-use crate::extract::WriteHeaders;
+use crate::extract::{FromPath, JsonBody, OptionalJsonBody, PathParams, WriteHeaders};
 use crate::problem::ApiError;
+
+/// A write of body `B`: the identifiers from the path, then the body,
+/// into the command `B` describes.
+pub async fn write<B: WriteBody>(
+    State(state): State<AppState>,
+    headers: WriteHeaders,
+    path: PathParams,
+    Body(body, _): Body<B>,
+) -> Result<Response, ApiError> {
+    let ids = B::Path::from_path(&path)?;
+    let parsed = body.read::<B>()?.command(ids).map_err(ApiError::rejected)?;
+    submit(&state, headers, parsed).await
+}
+
+/// The JSON body of a write of `B`; left out, it reads as `{}` where `B`
+/// allows that.
+pub struct Body<B>(JsonBody, PhantomData<fn() -> B>);
+
+impl<B: WriteBody> FromRequest<AppState> for Body<B> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let body = if B::OPTIONAL {
+            OptionalJsonBody::from_request(request, state).await?.0
+        } else {
+            JsonBody::from_request(request, state).await?
+        };
+        Ok(Self(body, PhantomData))
+    }
+}
 
 /// How to answer an accepted write beyond the sequence and version.
 #[derive(Debug, Clone, Default)]
-pub struct Created {
+struct Created {
     /// Where to read what was created; none for changes and for things
     /// without their own page.
-    pub location: Option<String>,
+    location: Option<String>,
     /// The id of an announced service, echoed in the body.
-    pub id: Option<ServiceId>,
+    id: Option<ServiceId>,
 }
 
 impl Created {
-    pub fn at(location: String) -> Self {
+    fn at(location: String) -> Self {
         Self {
             location: Some(location),
             id: None,
+        }
+    }
+
+    /// What a command creates that can be read afterwards.
+    fn by(command: &Command) -> Self {
+        match command {
+            Command::AnnounceService(announce) => Self {
+                location: Some(format!("/api/v1/services/{}", announce.service)),
+                id: Some(announce.service.clone()),
+            },
+            Command::JoinService(join) => {
+                Self::at(format!("/api/v1/services/{}/participations", join.service))
+            }
+            Command::CorrectParticipation(correction) => Self::at(format!(
+                "/api/v1/services/{}/participations",
+                correction.service
+            )),
+            Command::ReportCost(cost) => Self::at(format!(
+                "/api/v1/services/{}/costs/{}",
+                cost.service, cost.year
+            )),
+            Command::CloseYear(closing) => Self::at(format!(
+                "/api/v1/services/{}/costs/{}",
+                closing.service, closing.year
+            )),
+            Command::RegisterGemeinde(gemeinde) => {
+                Self::at(format!("/api/v1/gemeinden/{}", gemeinde.ags))
+            }
+            // The adoption shows on the municipality's page.
+            Command::RequestAdoption(adoption) => {
+                Self::at(format!("/api/v1/gemeinden/{}", adoption.ags))
+            }
+            _ => Self::default(),
         }
     }
 }
@@ -40,13 +108,13 @@ pub async fn submit(
     state: &AppState,
     headers: WriteHeaders,
     parsed: Parsed,
-    created: Created,
 ) -> Result<Response, ApiError> {
     let WriteHeaders {
         actor,
         key,
         expected_version,
     } = headers;
+    let created = Created::by(&parsed.command);
     let accepted = crate::state::submit(state, &actor, &key, expected_version, parsed).await?;
     Ok(accepted_response(&accepted, created))
 }

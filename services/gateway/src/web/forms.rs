@@ -304,6 +304,7 @@ pub async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::contract::WriteBody;
 
     fn form(pairs: &[(&str, &str)]) -> FormData {
         FormData(

@@ -17,7 +17,7 @@ use super::super::view;
 use super::super::visit::Visit;
 use super::land_forms::{MODELS, channels};
 use crate::contract::field::Via;
-use crate::contract::{Parsed, services};
+use crate::contract::{Parsed, WriteBody, services};
 use crate::state::AppState;
 
 async fn load(state: &AppState, id: &ServiceId) -> Result<Option<ServiceView>, String> {

@@ -25,7 +25,7 @@ use super::super::view;
 use super::super::visit::Visit;
 use super::service_link;
 use crate::authz::{self, Rule};
-use crate::contract::{Parsed, adoptions};
+use crate::contract::{Parsed, WriteBody, adoptions};
 use crate::routes::exports;
 use crate::state::AppState;
 
@@ -350,17 +350,18 @@ fn build(action: &str, form: &FormData) -> Result<(Parsed, &'static str), Failur
         "beantragen" => {
             service()?;
             let request: adoptions::Request = form.read(&[])?;
-            Ok((request.command(), "beantragt"))
+            Ok((request.command(()).map_err(reject)?, "beantragt"))
         }
         "schritt" => {
             let service = service()?;
             let step: adoptions::Step = form.read(&[])?;
-            Ok((step.command(service, ags), "schritt"))
+            Ok((step.command((service, ags)).map_err(reject)?, "schritt"))
         }
         "zurueckziehen" => {
             let service = service()?;
             let withdrawal: adoptions::Withdrawal = form.read(&[])?;
-            Ok((withdrawal.command(service, ags), "zurueckgezogen"))
+            let parsed = withdrawal.command((service, ags)).map_err(reject)?;
+            Ok((parsed, "zurueckgezogen"))
         }
         _ => Err(Failure::new(
             StatusCode::NOT_FOUND,

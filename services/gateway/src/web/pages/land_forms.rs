@@ -19,7 +19,7 @@ use super::super::notice;
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::land::{LandData, render};
-use crate::contract::{Parsed, services};
+use crate::contract::{Parsed, WriteBody, services};
 use crate::state::AppState;
 
 /// The cost models a form offers (fixed shares only through the API).
@@ -293,7 +293,7 @@ fn reject(rejection: Rejection) -> Failure {
 
 fn build_announcement(land: LandCode, form: &FormData) -> Result<Built, Failure> {
     let announce: services::Announce = form.read(&[("lead", land.to_string())])?;
-    let parsed = announce.command().map_err(reject)?;
+    let parsed = announce.command(()).map_err(reject)?;
     let target = match &parsed.command {
         efa_proto::Command::AnnounceService(a) => format!("/leistungen/{}", a.service),
         _ => "/land".to_owned(),
@@ -327,17 +327,18 @@ fn build(action: &str, land: LandCode, form: &FormData) -> Result<Built, Failure
         "status" => {
             let (service, target, code) = on_service("status")?;
             let status: services::Status = form.read(&[])?;
-            Ok((status.command(service), target, code))
+            Ok((status.command(service).map_err(reject)?, target, code))
         }
         "reifegrad" => {
             let (service, target, code) = on_service("reifegrad")?;
             let assessment: services::Assessment = form.read(&[])?;
-            Ok((assessment.command(service), target, code))
+            Ok((assessment.command(service).map_err(reject)?, target, code))
         }
         "beitritt" => {
             let service = chosen_service(form)?;
             let join: services::Join = form.read(&[("land", land.to_string())])?;
-            Ok((join.command(service), "/land".to_owned(), "beitritt"))
+            let parsed = join.command(service).map_err(reject)?;
+            Ok((parsed, "/land".to_owned(), "beitritt"))
         }
         "austritt" => {
             let service = chosen_service(form)?;
