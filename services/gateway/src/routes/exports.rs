@@ -17,10 +17,15 @@ use crate::paging::{Cursor, Export};
 use crate::problem::ApiError;
 use crate::tables;
 
-fn offset(cursor: &Cursor) -> u32 {
-    match cursor {
+/// The page of `rows` rows that starts at `cursor`.
+fn page(cursor: &Cursor, rows: u32) -> Page {
+    let offset = match cursor {
         Cursor::Offset(offset) => *offset,
         Cursor::After(_) => 0,
+    };
+    Page {
+        offset,
+        limit: rows,
     }
 }
 
@@ -139,10 +144,7 @@ impl Export for Rollout {
     fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind {
         QueryKind::Rollout2 {
             scope: self.scope.clone(),
-            page: Page {
-                offset: offset(cursor),
-                limit: rows,
-            },
+            page: page(cursor, rows),
         }
     }
 
@@ -180,10 +182,7 @@ impl Export for Stalled {
             land: self.land,
             days_min: self.days_min,
             as_of: self.as_of,
-            page: Page {
-                offset: offset(cursor),
-                limit: rows,
-            },
+            page: page(cursor, rows),
         }
     }
 
@@ -209,10 +208,7 @@ impl Export for Gemeinde {
         QueryKind::Gemeinde2 {
             ags: self.ags,
             as_of: self.as_of,
-            page: Page {
-                offset: offset(cursor),
-                limit: rows,
-            },
+            page: page(cursor, rows),
         }
     }
 
@@ -245,10 +241,7 @@ impl Export for LandCosts {
         QueryKind::LandCosts2 {
             land: self.land,
             year: self.year,
-            page: Page {
-                offset: offset(cursor),
-                limit: rows,
-            },
+            page: page(cursor, rows),
         }
     }
 

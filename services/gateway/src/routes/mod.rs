@@ -59,166 +59,57 @@ where
     }
 }
 
+/// One line a route: `METHOD "path" => handler`.
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:expr,)*) => {
+        vec![$(endpoint(Method::$method, $path, $handler)),*]
+    };
+}
+
 /// Every route under `/api/v1`, in the order the documentation lists them.
 pub fn api() -> Vec<Endpoint> {
-    let mut all = service_routes();
-    all.extend(view_routes());
-    all.extend(participant_routes());
-    all
-}
-
-fn service_routes() -> Vec<Endpoint> {
-    use Method as M;
-    vec![
-        endpoint(M::GET, "/api/v1/services", services::list),
-        endpoint(M::POST, "/api/v1/services", write::<service::Announce>),
-        endpoint(M::GET, "/api/v1/services/{id}", services::get_one),
-        endpoint(M::PUT, "/api/v1/services/{id}", write::<service::Details>),
-        endpoint(
-            M::POST,
-            "/api/v1/services/{id}/status",
-            write::<service::Status>,
-        ),
-        endpoint(
-            M::POST,
-            "/api/v1/services/{id}/reifegrad",
-            write::<service::Assessment>,
-        ),
-        endpoint(
-            M::POST,
-            "/api/v1/services/{id}/retirement",
-            write::<service::Retirement>,
-        ),
-        endpoint(
-            M::GET,
-            "/api/v1/services/{id}/participations",
-            views::participations,
-        ),
-        endpoint(
-            M::POST,
-            "/api/v1/services/{id}/participations",
-            write::<service::Join>,
-        ),
-        endpoint(
-            M::DELETE,
-            "/api/v1/services/{id}/participations/{land}",
-            services::leave,
-        ),
-        endpoint(
-            M::POST,
-            "/api/v1/services/{id}/costs",
-            write::<service::CostReport>,
-        ),
-        endpoint(
-            M::POST,
-            "/api/v1/services/{id}/costs/{cost_no}/corrections",
-            write::<service::CostCorrection>,
-        ),
-        endpoint(
-            M::POST,
-            "/api/v1/services/{id}/closings",
-            settlement::close_year,
-        ),
-        endpoint(
-            M::POST,
-            "/api/v1/services/{id}/participation-corrections",
-            write::<closing::ParticipationCorrection>,
-        ),
-    ]
-}
-
-fn view_routes() -> Vec<Endpoint> {
-    use Method as M;
-    vec![
-        endpoint(M::GET, "/api/v1/catalogue", views::catalogue),
-        endpoint(
-            M::GET,
-            "/api/v1/services/{id}/detail",
-            views::service_detail,
-        ),
-        endpoint(
-            M::GET,
-            "/api/v1/services/{id}/costs/{year}",
-            settlement::cost_year,
-        ),
-        endpoint(M::GET, "/api/v1/services/{id}/funnel", views::funnel),
-        endpoint(
-            M::GET,
-            "/api/v1/services/{id}/history",
-            views::service_history,
-        ),
-        endpoint(M::GET, "/api/v1/lands/{land}", places::land),
-        endpoint(
-            M::GET,
-            "/api/v1/lands/{land}/costs/{year}",
-            places::land_costs,
-        ),
-        endpoint(
-            M::GET,
-            "/api/v1/lands/{land}/statements/{year}",
-            settlement::statement,
-        ),
-        endpoint(M::GET, "/api/v1/lands/{land}/rollout", places::rollout),
-        endpoint(M::GET, "/api/v1/lands/{land}/stalled", places::stalled),
-        endpoint(M::GET, "/api/v1/reuse", places::reuse),
-        endpoint(M::GET, "/api/v1/history", views::all_history),
-        endpoint(M::GET, "/api/v1/ledger/checkpoint", ledger::checkpoint),
-        endpoint(M::GET, "/api/v1/ledger/export", ledger::export),
-        endpoint(M::GET, "/api/v1/openapi.json", openapi),
-    ]
-}
-
-fn participant_routes() -> Vec<Endpoint> {
-    use Method as M;
-    vec![
-        endpoint(
-            M::POST,
-            "/api/v1/gemeinden",
-            write::<participants::Gemeinde>,
-        ),
-        endpoint(M::GET, "/api/v1/gemeinden/{ags}", places::gemeinde),
-        endpoint(
-            M::PUT,
-            "/api/v1/gemeinden/{ags}",
-            write::<participants::Rename>,
-        ),
-        endpoint(
-            M::POST,
-            "/api/v1/gemeinden/{ags}/merger",
-            write::<participants::Merger>,
-        ),
-        endpoint(
-            M::POST,
-            "/api/v1/gemeinden/{ags}/retirement",
-            write::<participants::Retirement>,
-        ),
-        endpoint(M::POST, "/api/v1/kreise", write::<participants::Kreis>),
-        endpoint(
-            M::POST,
-            "/api/v1/operators",
-            write::<participants::Operator>,
-        ),
-        endpoint(M::POST, "/api/v1/adoptions", write::<adoptions::Request>),
-        endpoint(
-            M::POST,
-            "/api/v1/adoptions/{service}/{ags}/steps",
-            write::<adoptions::Step>,
-        ),
-        endpoint(
-            M::POST,
-            "/api/v1/adoptions/{service}/{ags}/withdrawal",
-            write::<adoptions::Withdrawal>,
-        ),
-        endpoint(
-            M::POST,
-            "/api/v1/reference/allocation-keys",
-            write::<reference::AllocationKey>,
-        ),
-        endpoint(
-            M::POST,
-            "/api/v1/reference/populations",
-            write::<reference::Populations>,
-        ),
+    routes![
+        GET "/api/v1/services" => services::list,
+        POST "/api/v1/services" => write::<service::Announce>,
+        GET "/api/v1/services/{id}" => services::get_one,
+        PUT "/api/v1/services/{id}" => write::<service::Details>,
+        POST "/api/v1/services/{id}/status" => write::<service::Status>,
+        POST "/api/v1/services/{id}/reifegrad" => write::<service::Assessment>,
+        POST "/api/v1/services/{id}/retirement" => write::<service::Retirement>,
+        GET "/api/v1/services/{id}/participations" => views::participations,
+        POST "/api/v1/services/{id}/participations" => write::<service::Join>,
+        DELETE "/api/v1/services/{id}/participations/{land}" => services::leave,
+        POST "/api/v1/services/{id}/costs" => write::<service::CostReport>,
+        POST "/api/v1/services/{id}/costs/{cost_no}/corrections" => write::<service::CostCorrection>,
+        POST "/api/v1/services/{id}/closings" => settlement::close_year,
+        POST "/api/v1/services/{id}/participation-corrections" => write::<closing::ParticipationCorrection>,
+        GET "/api/v1/catalogue" => views::catalogue,
+        GET "/api/v1/services/{id}/detail" => views::service_detail,
+        GET "/api/v1/services/{id}/costs/{year}" => settlement::cost_year,
+        GET "/api/v1/services/{id}/funnel" => views::funnel,
+        GET "/api/v1/services/{id}/history" => views::service_history,
+        GET "/api/v1/lands/{land}" => places::land,
+        GET "/api/v1/lands/{land}/costs/{year}" => places::land_costs,
+        GET "/api/v1/lands/{land}/statements/{year}" => settlement::statement,
+        GET "/api/v1/lands/{land}/rollout" => places::rollout,
+        GET "/api/v1/lands/{land}/stalled" => places::stalled,
+        GET "/api/v1/reuse" => places::reuse,
+        GET "/api/v1/history" => views::all_history,
+        GET "/api/v1/ledger/checkpoint" => ledger::checkpoint,
+        GET "/api/v1/ledger/export" => ledger::export,
+        GET "/api/v1/openapi.json" => openapi,
+        POST "/api/v1/gemeinden" => write::<participants::Gemeinde>,
+        GET "/api/v1/gemeinden/{ags}" => places::gemeinde,
+        PUT "/api/v1/gemeinden/{ags}" => write::<participants::Rename>,
+        POST "/api/v1/gemeinden/{ags}/merger" => write::<participants::Merger>,
+        POST "/api/v1/gemeinden/{ags}/retirement" => write::<participants::Retirement>,
+        POST "/api/v1/kreise" => write::<participants::Kreis>,
+        POST "/api/v1/operators" => write::<participants::Operator>,
+        POST "/api/v1/adoptions" => write::<adoptions::Request>,
+        POST "/api/v1/adoptions/{service}/{ags}/steps" => write::<adoptions::Step>,
+        POST "/api/v1/adoptions/{service}/{ags}/withdrawal" => write::<adoptions::Withdrawal>,
+        POST "/api/v1/reference/allocation-keys" => write::<reference::AllocationKey>,
+        POST "/api/v1/reference/populations" => write::<reference::Populations>,
     ]
 }
 
