@@ -24,6 +24,19 @@ use crate::{idempotency, problem};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormData(pub Vec<(String, String)>);
 
+impl FormData {
+    /// A form with these fields, as a test posts it.
+    #[cfg(test)]
+    pub fn of(pairs: &[(&str, &str)]) -> Self {
+        Self(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect(),
+        )
+    }
+}
+
 impl<S: Send + Sync> FromRequest<S> for FormData {
     type Rejection = Response;
 
@@ -96,6 +109,11 @@ impl Failure {
             message: message.into(),
             field: None,
         }
+    }
+
+    /// A form action no page offers: 404.
+    pub fn no_such_form() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Dieses Formular gibt es nicht.")
     }
 
     /// A rejection of the builders, the gateway or the ledger, in the
@@ -209,11 +227,11 @@ impl<'a> Values<'a> {
         default: &str,
         hint: Option<&str>,
     ) -> String {
-        let mut field = Field::new(form, name, label).error(self.error(name));
-        if let Some(hint) = hint {
-            field = field.hint(hint);
-        }
-        field.input("text", &self.get(name, default), " maxlength=\"300\"")
+        self.field(form, name, label, hint).input(
+            "text",
+            &self.get(name, default),
+            " maxlength=\"300\"",
+        )
     }
 
     /// A required text field.
@@ -234,11 +252,24 @@ impl<'a> Values<'a> {
         default: &str,
         hint: Option<&str>,
     ) -> String {
+        self.field(form, name, label, hint)
+            .select(items, &self.get(name, default))
+    }
+
+    /// The field `name` of form `form` with its error and `hint`.
+    fn field<'f>(
+        &self,
+        form: &'f str,
+        name: &'f str,
+        label: &'f str,
+        hint: Option<&'f str>,
+    ) -> Field<'f>
+    where
+        'a: 'f,
+    {
         let mut field = Field::new(form, name, label).error(self.error(name));
-        if let Some(hint) = hint {
-            field = field.hint(hint);
-        }
-        field.select(items, &self.get(name, default))
+        field.hint = hint;
+        field
     }
 
     /// The message above the form, if it was refused.
@@ -307,12 +338,7 @@ mod tests {
     use crate::contract::WriteBody;
 
     fn form(pairs: &[(&str, &str)]) -> FormData {
-        FormData(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).into(), (*v).into()))
-                .collect(),
-        )
+        FormData::of(pairs)
     }
 
     #[test]

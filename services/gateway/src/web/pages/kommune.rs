@@ -363,10 +363,7 @@ fn build(action: &str, form: &FormData) -> Result<(Parsed, &'static str), Failur
             let parsed = withdrawal.command((service, ags)).map_err(reject)?;
             Ok((parsed, "zurueckgezogen"))
         }
-        _ => Err(Failure::new(
-            StatusCode::NOT_FOUND,
-            "Dieses Formular gibt es nicht.",
-        )),
+        _ => Err(Failure::no_such_form()),
     }
 }
 

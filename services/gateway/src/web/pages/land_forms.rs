@@ -346,10 +346,7 @@ fn build(action: &str, land: LandCode, form: &FormData) -> Result<Built, Failure
             let parsed = leave.command(service, land, None).map_err(reject)?;
             Ok((parsed, "/land".to_owned(), "austritt"))
         }
-        _ => Err(Failure::new(
-            StatusCode::NOT_FOUND,
-            "Dieses Formular gibt es nicht.",
-        )),
+        _ => Err(Failure::no_such_form()),
     }
 }
 
@@ -445,12 +442,7 @@ mod tests {
     }
 
     fn form(pairs: &[(&str, &str)]) -> FormData {
-        FormData(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).into(), (*v).into()))
-                .collect(),
-        )
+        FormData::of(pairs)
     }
 
     #[test]
