@@ -13,6 +13,9 @@ pub mod statement;
 
 use std::collections::BTreeMap;
 
+use efa_proto::pages::{
+    GemeindePage, LandCostsPage, LandPage, ReusePage, RolloutPage, StalledPage,
+};
 use efa_proto::views::Exact;
 use efa_proto::{Accepted, CatalogueView, Cents, CostModel, LandCode, ServiceId, ServiceView};
 use serde::Serialize;
@@ -225,9 +228,10 @@ pub struct ServicesTotals {
     pub next_cursor: Option<String>,
 }
 
-/// The totals of a page of a list read by offset, and the next offset.
+/// The totals of a page of a list read by offset, and the next offset,
+/// taken from the page of the same names.
 macro_rules! totals {
-    ($($(#[$doc:meta])* $name:ident { $($total:ident),* })*) => {
+    ($($(#[$doc:meta])* $name:ident($page:ty) { $($total:ident),* })*) => {
         $(
             $(#[$doc])*
             #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -236,23 +240,32 @@ macro_rules! totals {
                 #[schema(required)]
                 pub next_offset: Option<u32>,
             }
+
+            impl From<&$page> for $name {
+                fn from(page: &$page) -> Self {
+                    Self {
+                        $($total: page.$total,)*
+                        next_offset: page.next_offset,
+                    }
+                }
+            }
         )*
     };
 }
 
 totals! {
     /// `GET /api/v1/lands/{land}`.
-    LandTotals { leads_total, joined_total }
+    LandTotals(LandPage) { leads_total, joined_total }
     /// `GET /api/v1/lands/{land}/costs/{year}`.
-    LandCostsTotals { lines_total }
+    LandCostsTotals(LandCostsPage) { lines_total }
     /// `GET /api/v1/lands/{land}/rollout`.
-    RolloutTotals { kreise_total, municipalities_total }
+    RolloutTotals(RolloutPage) { kreise_total, municipalities_total }
     /// `GET /api/v1/lands/{land}/stalled`.
-    StalledTotals { total }
+    StalledTotals(StalledPage) { total }
     /// `GET /api/v1/reuse`.
-    ReuseTotals { lead_only_total }
+    ReuseTotals(ReusePage) { lead_only_total }
     /// `GET /api/v1/gemeinden/{ags}`.
-    GemeindeTotals { adoptions_total, available_total }
+    GemeindeTotals(GemeindePage) { adoptions_total, available_total }
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@ use axum::body::Body;
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LINK};
 use axum::response::{IntoResponse, Response};
-use efa_proto::QueryKind;
 use efa_proto::pages::Page;
+use efa_proto::{QueryKind, QueryReply};
 use serde::Serialize;
 use tracing::Instrument as _;
 use utoipa::{IntoParams, ToSchema};
@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::contract::field::{self, Whole};
 use crate::csv::{CONTENT_TYPE_CSV, Table};
 use crate::openapi::values;
-use crate::params::ReadQuery;
+use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
 use crate::state::{AppState, ask};
 
@@ -81,6 +81,25 @@ pub fn page(query: &ReadQuery) -> Result<Page, ApiError> {
     })
 }
 
+/// `?offset=&limit=` as the start and rows of the page asked for.
+pub fn first(query: &ReadQuery) -> Result<(Cursor, u32), ApiError> {
+    let Page { offset, limit } = page(query)?;
+    Ok((Cursor::Offset(offset), limit))
+}
+
+/// The page of `rows` rows that starts at `cursor`, for a list read by
+/// offset.
+pub fn offset_page(cursor: &Cursor, rows: u32) -> Page {
+    let offset = match cursor {
+        Cursor::Offset(offset) => *offset,
+        Cursor::After(_) => 0,
+    };
+    Page {
+        offset,
+        limit: rows,
+    }
+}
+
 /// Whether the caller asked for one page rather than the whole list.
 pub fn asks_for_a_page(query: &ReadQuery) -> bool {
     ["offset", "limit", "cursor"]
@@ -107,13 +126,82 @@ pub fn json<V: Serialize, T: Serialize>(view: V, totals: T, next: Option<String>
     response
 }
 
-/// What a whole CSV export needs to know about its list.
-pub trait Export: Send + Sync + 'static {
-    /// The query for the page that starts at `cursor`.
+/// A paged list of the API: how to ask the projector for one page, how
+/// to find the page in its answer, and the page as JSON.
+pub trait List: Send + Sync + 'static {
+    /// The page as the projector answers it.
+    type Page: Send;
+    /// The page's rows as JSON.
+    type Json: Serialize;
+    /// The page's totals (and the next offset or cursor) as JSON.
+    type Totals: Serialize;
+    /// Where the `next` links of the JSON point (without the query).
+    fn path(&self) -> String;
+    /// The query for the page of `rows` rows that starts at `cursor`.
     fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind;
-    /// The rows of an answer (as a table), and where the next page
-    /// starts; an answer of the wrong kind is an error.
-    fn rows(&self, reply: efa_proto::QueryReply) -> Result<(Table, Option<Cursor>), ApiError>;
+    /// The page in an answer; an answer of the wrong kind is an error.
+    fn page(&self, reply: QueryReply) -> Result<Self::Page, ApiError>;
+    /// The page as JSON, its totals, and where the next page starts.
+    fn json(&self, page: &Self::Page) -> (Self::Json, Self::Totals, Option<Cursor>);
+}
+
+/// A paged list that is also a CSV table.
+pub trait Export: List {
+    /// Where the whole export starts.
+    fn start(&self) -> Cursor {
+        Cursor::Offset(0)
+    }
+    /// The page's rows as a table, and where the export's next page starts.
+    fn rows(&self, page: &Self::Page) -> (Table, Option<Cursor>);
+}
+
+/// One page of `list` as JSON, the page the request asks for with
+/// `first` (its start and rows).
+pub async fn serve_json<L: List>(
+    state: &AppState,
+    query: &ReadQuery,
+    min_seq: u64,
+    list: &L,
+    (start, rows): (Cursor, u32),
+) -> Result<Response, ApiError> {
+    let page = list.page(ask(state, min_seq, list.query(&start, rows)).await?)?;
+    let (view, totals, next) = list.json(&page);
+    Ok(json(view, totals, next_link(query, &list.path(), next)))
+}
+
+/// `list` as `format`: as CSV the whole list, streamed, unless the
+/// request asks for a page; else the page `first` (its start and rows)
+/// as JSON or CSV.
+pub async fn serve<L: Export>(
+    state: AppState,
+    query: &ReadQuery,
+    (format, min_seq): (Format, u64),
+    list: L,
+    first: (Cursor, u32),
+) -> Result<Response, ApiError> {
+    match format {
+        Format::Csv if !asks_for_a_page(query) => {
+            let start = list.start();
+            csv(state, min_seq, start, list).await
+        }
+        Format::Csv => {
+            let (start, rows) = first;
+            let page = list.page(ask(&state, min_seq, list.query(&start, rows)).await?)?;
+            Ok(list.rows(&page).0.into_response())
+        }
+        Format::Json => serve_json(&state, query, min_seq, &list, first).await,
+    }
+}
+
+/// The link to the page that starts at `next`, if there is one.
+pub fn next_link(query: &ReadQuery, path: &str, next: Option<Cursor>) -> Option<String> {
+    next.map(|cursor| match cursor {
+        Cursor::Offset(offset) => query.link_with(path, "offset", &offset.to_string()),
+        Cursor::After(after) => {
+            let after = after.as_ref().map_or("", efa_proto::ServiceId::as_str);
+            query.link_with(path, "cursor", after)
+        }
+    })
 }
 
 /// The whole list as CSV: the first page is fetched before the answer
@@ -128,7 +216,7 @@ pub async fn csv<E: Export>(
     export: E,
 ) -> Result<Response, ApiError> {
     let reply = ask(&state, min_seq, export.query(&start, EXPORT_PAGE_ROWS)).await?;
-    let (table, next) = export.rows(reply)?;
+    let (table, next) = export.rows(&export.page(reply)?);
     let head = [
         (CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_CSV)),
         (CONTENT_DISPOSITION, table.disposition()),
@@ -149,7 +237,9 @@ pub async fn csv<E: Export>(
                     Some(id) => efa_runtime::request_id::scope(id, asked).await,
                     None => asked.await,
                 };
-                let page = reply.and_then(|reply| export.rows(reply));
+                let page = reply
+                    .and_then(|reply| export.page(reply))
+                    .map(|page| export.rows(&page));
                 Some(match page {
                     Ok((table, next)) => (Ok(table.render_rows()), (state, export, next, read + 1)),
                     Err(error) => {

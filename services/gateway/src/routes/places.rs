@@ -4,27 +4,20 @@
 //! lists also as CSV.
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use efa_proto::views::RolloutScope;
-use efa_proto::{KreisKey, QueryKind, QueryReply, ServiceId};
+use efa_proto::{KreisKey, ServiceId};
 use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
 use super::AppState;
 use super::exports;
-use super::read::{self, ask};
 use crate::contract::field::{self, Whole};
-use crate::dto::costs::LandCostsJson;
-use crate::dto::rollout::{GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson};
-use crate::dto::{
-    GemeindeTotals, LandCostsTotals, LandTotals, ReuseTotals, RolloutTotals, StalledTotals,
-};
 use crate::extract::PathParams;
 use crate::openapi::values;
-use crate::paging::{self, Cursor};
-use crate::params::{Format, ReadQuery};
+use crate::paging;
+use crate::params::ReadQuery;
 use crate::problem::ApiError;
-use crate::tables;
 
 /// Days without a step after which an adoption counts as stalled, unless
 /// `?days=` says otherwise.
@@ -39,26 +32,9 @@ pub async fn land(
 ) -> Result<Response, ApiError> {
     let land = path.land("land")?;
     let as_of = query.allow(&["as_of", "offset", "limit"])?.as_of()?;
-    let page = paging::page(&query)?;
-    match ask(
-        &state,
-        query.min_seq()?,
-        QueryKind::Land2 { land, as_of, page },
-    )
-    .await?
-    {
-        QueryReply::Land2(page) => {
-            let view = exports::land_view(&page);
-            let next = next_link(&query, &format!("/api/v1/lands/{land}"), page.next_offset);
-            let totals = LandTotals {
-                leads_total: page.leads_total,
-                joined_total: page.joined_total,
-                next_offset: page.next_offset,
-            };
-            Ok(paging::json(LandViewJson::from(&view), totals, next))
-        }
-        _ => Err(read::unexpected()),
-    }
+    let first = paging::first(&query)?;
+    let list = exports::Land { land, as_of };
+    paging::serve_json(&state, &query, query.min_seq()?, &list, first).await
 }
 
 /// `GET /api/v1/lands/{land}/costs/{year}?as_of=&offset=&limit=`: a page
@@ -78,27 +54,9 @@ pub async fn land_costs(
     if let Some(as_of) = query.as_of()? {
         return super::settlement::land_costs_as_of(&state, &query, (land, year), as_of).await;
     }
-    if format == Format::Csv && !paging::asks_for_a_page(&query) {
-        let export = exports::LandCosts { land, year };
-        return paging::csv(state, min_seq, Cursor::Offset(0), export).await;
-    }
-    let page = paging::page(&query)?;
-    match ask(&state, min_seq, QueryKind::LandCosts2 { land, year, page }).await? {
-        QueryReply::LandCosts2(page) => {
-            let view = exports::land_costs_view(&page);
-            if format == Format::Csv {
-                return Ok(tables::land_costs(&view).into_response());
-            }
-            let path = format!("/api/v1/lands/{land}/costs/{year}");
-            let next = next_link(&query, &path, page.next_offset);
-            let totals = LandCostsTotals {
-                lines_total: page.lines_total,
-                next_offset: page.next_offset,
-            };
-            Ok(paging::json(LandCostsJson::from(&view), totals, next))
-        }
-        _ => Err(read::unexpected()),
-    }
+    let list = exports::LandCosts { land, year };
+    let first = paging::first(&query)?;
+    paging::serve(state, &query, (format, min_seq), list, first).await
 }
 
 /// `?table=&kreis=&service=` of the rollout monitor.
@@ -146,7 +104,6 @@ pub async fn rollout(
     ])?;
     let format = query.format()?;
     let params: RolloutParams = query.read()?;
-    let table = params.table.as_deref().unwrap_or("gemeinden");
     let scope = RolloutScope {
         land,
         kreis: params.kreis,
@@ -154,44 +111,12 @@ pub async fn rollout(
         as_of: query.as_of()?,
     };
     let min_seq = query.min_seq()?;
-    if format == Format::Csv && !paging::asks_for_a_page(&query) {
-        let export = exports::Rollout {
-            scope,
-            kreise: table == "kreise",
-        };
-        return paging::csv(state, min_seq, Cursor::Offset(0), export).await;
-    }
-    let page = paging::page(&query)?;
-    match ask(&state, min_seq, QueryKind::Rollout2 { scope, page }).await? {
-        QueryReply::Rollout2(page) => {
-            let view = exports::rollout_view(&page);
-            if format == Format::Csv {
-                let name = format!("rollout-{table}-{land}-{}", view.as_of);
-                return Ok(match table {
-                    "kreise" => tables::kreise(name, &view.kreise),
-                    _ => tables::municipalities(name, &view.municipalities),
-                }
-                .into_response());
-            }
-            let next = next_link(
-                &query,
-                &format!("/api/v1/lands/{land}/rollout"),
-                page.next_offset,
-            );
-            let totals = RolloutTotals {
-                kreise_total: page.kreise_total,
-                municipalities_total: page.municipalities_total,
-                next_offset: page.next_offset,
-            };
-            Ok(paging::json(RolloutJson::from(&view), totals, next))
-        }
-        _ => Err(read::unexpected()),
-    }
-}
-
-/// The link to the page at `next_offset`, if there is one.
-fn next_link(query: &ReadQuery, path: &str, next_offset: Option<u32>) -> Option<String> {
-    next_offset.map(|offset| query.link_with(path, "offset", &offset.to_string()))
+    let list = exports::Rollout {
+        scope,
+        kreise: params.table.as_deref() == Some("kreise"),
+    };
+    let first = paging::first(&query)?;
+    paging::serve(state, &query, (format, min_seq), list, first).await
 }
 
 /// `GET /api/v1/lands/{land}/stalled?days=90&as_of=&offset=&limit=`.
@@ -204,61 +129,24 @@ pub async fn stalled(
     let format = query
         .allow(&["days", "as_of", "format", "offset", "limit"])?
         .format()?;
-    let export = exports::Stalled {
+    let list = exports::Stalled {
         land,
         days_min: (query.read::<StalledParams>()?.days)
             .map_or(STALLED_DAYS_DEFAULT, |Whole(days)| days),
         as_of: query.as_of()?,
     };
     let min_seq = query.min_seq()?;
-    if format == Format::Csv && !paging::asks_for_a_page(&query) {
-        return paging::csv(state, min_seq, Cursor::Offset(0), export).await;
-    }
-    let page = paging::page(&query)?;
-    let kind = QueryKind::Stalled2 {
-        land,
-        days_min: export.days_min,
-        as_of: export.as_of,
-        page,
-    };
-    match ask(&state, min_seq, kind).await? {
-        QueryReply::Stalled2(page) => {
-            let view = exports::stalled_view(&page);
-            if format == Format::Csv {
-                return Ok(tables::stalled(&view).into_response());
-            }
-            let next = next_link(
-                &query,
-                &format!("/api/v1/lands/{land}/stalled"),
-                page.next_offset,
-            );
-            let totals = StalledTotals {
-                total: page.total,
-                next_offset: page.next_offset,
-            };
-            Ok(paging::json(StalledJson::from(&view), totals, next))
-        }
-        _ => Err(read::unexpected()),
-    }
+    let first = paging::first(&query)?;
+    paging::serve(state, &query, (format, min_seq), list, first).await
 }
 
 /// `GET /api/v1/reuse?as_of=&offset=&limit=`: the figures over all
 /// services, with a page of the services only their lead Land uses.
 pub async fn reuse(State(state): State<AppState>, query: ReadQuery) -> Result<Response, ApiError> {
     let as_of = query.allow(&["as_of", "offset", "limit"])?.as_of()?;
-    let page = paging::page(&query)?;
-    match ask(&state, query.min_seq()?, QueryKind::Reuse2 { as_of, page }).await? {
-        QueryReply::Reuse2(page) => {
-            let view = exports::reuse_view(&page);
-            let next = next_link(&query, "/api/v1/reuse", page.next_offset);
-            let totals = ReuseTotals {
-                lead_only_total: page.lead_only_total,
-                next_offset: page.next_offset,
-            };
-            Ok(paging::json(ReuseJson::from(&view), totals, next))
-        }
-        _ => Err(read::unexpected()),
-    }
+    let first = paging::first(&query)?;
+    let list = exports::Reuse { as_of };
+    paging::serve_json(&state, &query, query.min_seq()?, &list, first).await
 }
 
 /// `GET /api/v1/gemeinden/{ags}?as_of=&offset=&limit=`: a page of its
@@ -275,33 +163,7 @@ pub async fn gemeinde(
         .as_of()?;
     let format = query.format()?;
     let min_seq = query.min_seq()?;
-    if format == Format::Csv && !paging::asks_for_a_page(&query) {
-        let export = exports::Gemeinde { ags, as_of };
-        return paging::csv(state, min_seq, Cursor::Offset(0), export).await;
-    }
-    let page = paging::page(&query)?;
-    match ask(&state, min_seq, QueryKind::Gemeinde2 { ags, as_of, page }).await? {
-        QueryReply::Gemeinde2(page) => {
-            let page = read::found(page, || {
-                format!("Die Gemeinde mit dem Schlüssel {ags} ist nicht registriert.")
-            })?;
-            let view = exports::gemeinde_view(&page);
-            if format == Format::Csv {
-                let name = format!("uebernahmen-{ags}-{}", view.as_of);
-                return Ok(tables::municipalities(name, &view.adoptions).into_response());
-            }
-            let next = next_link(
-                &query,
-                &format!("/api/v1/gemeinden/{ags}"),
-                page.next_offset,
-            );
-            let totals = GemeindeTotals {
-                adoptions_total: page.adoptions_total,
-                available_total: page.available_total,
-                next_offset: page.next_offset,
-            };
-            Ok(paging::json(GemeindeJson::from(&view), totals, next))
-        }
-        _ => Err(read::unexpected()),
-    }
+    let list = exports::Gemeinde { ags, as_of };
+    let first = paging::first(&query)?;
+    paging::serve(state, &query, (format, min_seq), list, first).await
 }

@@ -17,6 +17,18 @@ pub fn unexpected() -> ApiError {
     ApiError::UnexpectedReply("the projector")
 }
 
+/// The view in `reply` if it is of the kind `QueryReply::$variant`; an
+/// answer of any other kind is [`unexpected`].
+macro_rules! reply_of {
+    ($reply:expr, $variant:ident) => {
+        match $reply {
+            efa_proto::QueryReply::$variant(view) => Ok(view),
+            _ => Err($crate::routes::read::unexpected()),
+        }
+    };
+}
+pub(crate) use reply_of;
+
 /// A view that may be absent: `None` is a 404 with `missing` as detail.
 pub fn found<T>(view: Option<T>, missing: impl FnOnce() -> String) -> Result<T, ApiError> {
     view.ok_or_else(|| ApiError::NotFound(missing()))

@@ -7,23 +7,22 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header::ETAG;
 use axum::response::{IntoResponse, Response};
-use efa_proto::{QueryKind, QueryReply, ServiceId};
+use efa_proto::{QueryKind, ServiceId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::AppState;
 use super::exports;
-use super::read::{self, ask};
+use super::read::{self, ask, reply_of};
 use super::write::{etag, submit};
 use crate::contract::field::{self, Whole};
 use crate::contract::services;
-use crate::dto::{CatalogueJson, ServiceJson, ServicesTotals};
+use crate::dto::ServiceJson;
 use crate::extract::{OptionalJsonBody, PathParams, WriteHeaders};
 use crate::openapi::values;
 use crate::paging::{self, Cursor};
-use crate::params::{Format, ReadQuery};
+use crate::params::ReadQuery;
 use crate::problem::ApiError;
-use crate::tables;
 
 /// The parameters of `/api/v1/catalogue`, refused here with a pointer.
 const CATALOGUE_PARAMS: [&str; 9] = [
@@ -62,31 +61,11 @@ pub async fn list(State(state): State<AppState>, query: ReadQuery) -> Result<Res
     let format = query.allow(&["format", "limit", "cursor"])?.format()?;
     let min_seq = query.min_seq()?;
     let params: ServicesPage = query.read()?;
-    let after = params.cursor;
-    if format == Format::Csv && !paging::asks_for_a_page(&query) {
-        return paging::csv(state, min_seq, Cursor::After(None), exports::Services).await;
-    }
     let limit = params
         .limit
         .map_or(paging::LIMIT_DEFAULT, |Whole(limit)| limit);
-    match ask(&state, min_seq, QueryKind::Services { after, limit }).await? {
-        QueryReply::Services(page) => {
-            let view = exports::catalogue_view(&page);
-            if format == Format::Csv {
-                return Ok(tables::services(&view).into_response());
-            }
-            let next = page
-                .next_after
-                .as_ref()
-                .map(|id| query.link_with("/api/v1/services", "cursor", id.as_str()));
-            let totals = ServicesTotals {
-                total: page.total,
-                next_cursor: page.next_after.as_ref().map(ToString::to_string),
-            };
-            Ok(paging::json(CatalogueJson::from(&view), totals, next))
-        }
-        _ => Err(read::unexpected()),
-    }
+    let first = (Cursor::After(params.cursor), limit);
+    paging::serve(state, &query, (format, min_seq), exports::Services, first).await
 }
 
 /// `GET /api/v1/services/{id}`: one service, with its version as ETag.
@@ -97,17 +76,16 @@ pub async fn get_one(
 ) -> Result<Response, ApiError> {
     let id = path.service("id")?;
     let min_seq = query.allow(&[])?.min_seq()?;
-    match ask(&state, min_seq, QueryKind::Service(id.clone())).await? {
-        QueryReply::Service(view) => {
-            let view = read::found(view, || {
-                format!("Die Leistung „{id}“ ist nicht im Katalog.")
-            })?;
-            let mut response = Json(ServiceJson::from(&view)).into_response();
-            response.headers_mut().insert(ETAG, etag(view.version));
-            Ok(response)
-        }
-        _ => Err(read::unexpected()),
-    }
+    let view = reply_of!(
+        ask(&state, min_seq, QueryKind::Service(id.clone())).await?,
+        Service
+    )?;
+    let view = read::found(view, || {
+        format!("Die Leistung „{id}“ ist nicht im Katalog.")
+    })?;
+    let mut response = Json(ServiceJson::from(&view)).into_response();
+    response.headers_mut().insert(ETAG, etag(view.version));
+    Ok(response)
 }
 
 /// `DELETE /api/v1/services/{id}/participations/{land}`: a Land leaves,

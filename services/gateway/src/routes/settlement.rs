@@ -8,16 +8,17 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use efa_proto::statement::{CostYearView, StatementView};
 use efa_proto::{
-    CheckpointRequest, CloseYear, Command, LandCode, LedgerCheckpoint, QueryKind, QueryReply,
-    ServiceId, Settlement, subjects,
+    CheckpointRequest, CloseYear, Command, LandCode, LedgerCheckpoint, QueryKind, ServiceId,
+    Settlement, subjects,
 };
 
 use super::AppState;
-use super::read::{self, ask};
+use super::read::{self, ask, reply_of};
 use super::write::submit;
 use crate::contract::{Parsed, field, settlement};
 use crate::dto::statement::{CostYearJson, StatementJson};
 use crate::extract::{JsonBody, PathParams, WriteHeaders};
+use crate::paging::Cursor;
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
 use crate::statement_tables;
@@ -39,10 +40,8 @@ pub async fn cost_year_view(
         year,
         as_of,
     };
-    match ask(state, min_seq, kind).await? {
-        QueryReply::CostYear(view) => read::found(view.map(|v| *v), || no_service(service)),
-        _ => Err(read::unexpected()),
-    }
+    let view = reply_of!(ask(state, min_seq, kind).await?, CostYear)?;
+    read::found(view.map(|v| *v), || no_service(service))
 }
 
 /// Asks for a Land's statement of a year as of a date.
@@ -54,10 +53,7 @@ pub async fn statement_view(
     as_of: Option<efa_proto::Date>,
 ) -> Result<StatementView, ApiError> {
     let kind = QueryKind::Statement { land, year, as_of };
-    match ask(state, min_seq, kind).await? {
-        QueryReply::Statement(view) => Ok(view),
-        _ => Err(read::unexpected()),
-    }
+    reply_of!(ask(state, min_seq, kind).await?, Statement)
 }
 
 /// `?table=` of a year's costs as CSV.
@@ -202,7 +198,7 @@ pub async fn land_costs_as_of(
     }
     let next_offset = (end < lines_total).then_some(end);
     let path = format!("/api/v1/lands/{land}/costs/{year}");
-    let next = next_offset.map(|offset| query.link_with(&path, "offset", &offset.to_string()));
+    let next = crate::paging::next_link(query, &path, next_offset.map(Cursor::Offset));
     let totals = crate::dto::LandCostsTotals {
         lines_total,
         next_offset,

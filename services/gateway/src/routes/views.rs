@@ -7,14 +7,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject};
-use efa_proto::{
-    Ags, Channel, Date, LandCode, QueryKind, QueryReply, Reifegrad, ServiceId, ServiceStatus,
-};
+use efa_proto::{Ags, Channel, Date, LandCode, QueryKind, Reifegrad, ServiceId, ServiceStatus};
 use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
 use super::AppState;
-use super::read::{self, ask};
+use super::read::{self, ask, reply_of};
 use crate::contract::field::{self, Text, Whole};
 use crate::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
 use crate::dto::history::HistoryJson;
@@ -57,14 +55,12 @@ pub async fn catalogue(
         as_of: catalogue.as_of,
         filter: catalogue.filter(),
     };
-    match ask(&state, query.min_seq()?, kind).await? {
-        QueryReply::Catalogue2(page) => Ok(read::list(
-            format,
-            || CataloguePageJson::from(&page),
-            || tables::catalogue(&page),
-        )),
-        _ => Err(read::unexpected()),
-    }
+    let page = reply_of!(ask(&state, query.min_seq()?, kind).await?, Catalogue2)?;
+    Ok(read::list(
+        format,
+        || CataloguePageJson::from(&page),
+        || tables::catalogue(&page),
+    ))
 }
 
 /// The filters, order and page of `/api/v1/catalogue`.
@@ -140,10 +136,8 @@ async fn detail(
         service: service.clone(),
         as_of,
     };
-    match ask(state, query.min_seq()?, kind).await? {
-        QueryReply::ServiceDetail(detail) => read::found(detail, no_service(service)),
-        _ => Err(read::unexpected()),
-    }
+    let detail = reply_of!(ask(state, query.min_seq()?, kind).await?, ServiceDetail)?;
+    read::found(detail, no_service(service))
 }
 
 /// `GET /api/v1/services/{id}/detail?as_of=`.
@@ -189,13 +183,9 @@ pub async fn funnel(
         land: query.read::<FunnelParams>()?.land,
         as_of: query.as_of()?,
     };
-    match ask(&state, query.min_seq()?, kind).await? {
-        QueryReply::Funnel(view) => {
-            let view = read::found(view, no_service(&service))?;
-            Ok(Json(FunnelJson::from(&view)).into_response())
-        }
-        _ => Err(read::unexpected()),
-    }
+    let view = reply_of!(ask(&state, query.min_seq()?, kind).await?, Funnel)?;
+    let view = read::found(view, no_service(&service))?;
+    Ok(Json(FunnelJson::from(&view)).into_response())
 }
 
 /// `?land=` of the adoption funnel.
@@ -263,12 +253,10 @@ async fn history(
         from_seq: params.from_seq.unwrap_or_default(),
         limit: params.limit.map_or(100, |Whole(limit)| limit),
     };
-    match ask(state, query.min_seq()?, kind).await? {
-        QueryReply::History(view) => Ok(read::list(
-            format,
-            || HistoryJson::from(&view),
-            || tables::history(&view),
-        )),
-        _ => Err(read::unexpected()),
-    }
+    let view = reply_of!(ask(state, query.min_seq()?, kind).await?, History)?;
+    Ok(read::list(
+        format,
+        || HistoryJson::from(&view),
+        || tables::history(&view),
+    ))
 }
