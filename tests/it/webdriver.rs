@@ -72,16 +72,12 @@ impl Drop for Driver {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port")
-}
-
 impl Driver {
     pub async fn start(browser: Browser) -> Self {
-        let port = free_port();
+        // Below the ephemeral range, like the test servers' ports: a port
+        // from bind(0), released, may be taken by another listener before
+        // chromedriver binds it.
+        let port = efa_runtime::nats_server::free_port().expect("a free port");
         let child = Command::new(&browser.chromedriver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
