@@ -150,78 +150,65 @@ impl Export for Services {
     }
 }
 
+/// The `List` of a list read by offset, whose JSON is its view's JSON
+/// beside the page's totals: its type, page, answer variant, JSON,
+/// totals and view; with `$this` for `self`, its path and the query's
+/// fields; a `found` message makes an absent page a 404, a `csv` table
+/// and row count make it an `Export` of the view's table.
+macro_rules! offset_list {
+    (
+        $list:ident, $page:ident, $kind:ident, $json:ident, $totals:ident, $view:ident,
+        |$this:ident| $path:expr, { $($field:ident: $value:expr),* }
+        $(, found $missing:expr)? $(, csv $table:path, $rows:ident)?
+    ) => {
+        impl List for $list {
+            type Page = $page;
+            type Json = $json;
+            type Totals = $totals;
+
+            fn path(&$this) -> String {
+                $path
+            }
+
+            fn query(&$this, cursor: &Cursor, rows: u32) -> QueryKind {
+                QueryKind::$kind { $($field: $value,)* page: offset_page(cursor, rows) }
+            }
+
+            fn page(&$this, reply: QueryReply) -> Result<$page, ApiError> {
+                let page = reply_of!(reply, $kind);
+                $(let page = read::found(page?, || $missing);)?
+                page
+            }
+
+            fn json(&self, page: &$page) -> ($json, $totals, Option<Cursor>) {
+                let json = $json::from(&$view(page));
+                (json, $totals::from(page), page.next_offset.map(Cursor::Offset))
+            }
+        }
+        $(impl Export for $list {
+            fn rows(&self, page: &$page) -> (Table, Option<Cursor>) {
+                ($table(&$view(page)), within(page.next_offset, page.$rows))
+            }
+        })?
+    };
+}
+
 /// `GET /api/v1/lands/{land}`: the services the Land leads and joined.
 pub struct Land {
     pub land: LandCode,
     pub as_of: Option<Date>,
 }
 
-impl List for Land {
-    type Page = LandPage;
-    type Json = LandViewJson;
-    type Totals = LandTotals;
-
-    fn path(&self) -> String {
-        format!("/api/v1/lands/{}", self.land)
-    }
-
-    fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind {
-        let (land, as_of) = (self.land, self.as_of);
-        QueryKind::Land2 {
-            land,
-            as_of,
-            page: offset_page(cursor, rows),
-        }
-    }
-
-    fn page(&self, reply: QueryReply) -> Result<LandPage, ApiError> {
-        reply_of!(reply, Land2)
-    }
-
-    fn json(&self, page: &LandPage) -> (LandViewJson, LandTotals, Option<Cursor>) {
-        let json = LandViewJson::from(&land_view(page));
-        (
-            json,
-            LandTotals::from(page),
-            page.next_offset.map(Cursor::Offset),
-        )
-    }
-}
+offset_list!(Land, LandPage, Land2, LandViewJson, LandTotals, land_view,
+    |self| format!("/api/v1/lands/{}", self.land), { land: self.land, as_of: self.as_of });
 
 /// `GET /api/v1/reuse`: the services only their lead Land uses.
 pub struct Reuse {
     pub as_of: Option<Date>,
 }
 
-impl List for Reuse {
-    type Page = ReusePage;
-    type Json = ReuseJson;
-    type Totals = ReuseTotals;
-
-    fn path(&self) -> String {
-        "/api/v1/reuse".to_owned()
-    }
-
-    fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind {
-        QueryKind::Reuse2 {
-            as_of: self.as_of,
-            page: offset_page(cursor, rows),
-        }
-    }
-
-    fn page(&self, reply: QueryReply) -> Result<ReusePage, ApiError> {
-        reply_of!(reply, Reuse2)
-    }
-
-    fn json(&self, page: &ReusePage) -> (ReuseJson, ReuseTotals, Option<Cursor>) {
-        let json = ReuseJson::from(&reuse_view(page));
-        (
-            json,
-            ReuseTotals::from(page),
-            page.next_offset.map(Cursor::Offset),
-        )
-    }
-}
+offset_list!(Reuse, ReusePage, Reuse2, ReuseJson, ReuseTotals, reuse_view,
+    |self| "/api/v1/reuse".to_owned(), { as_of: self.as_of });
 
 /// `GET /api/v1/lands/{land}/rollout`: as CSV the municipalities, or
 /// with `kreise` the Kreise.
@@ -230,35 +217,8 @@ pub struct Rollout {
     pub kreise: bool,
 }
 
-impl List for Rollout {
-    type Page = RolloutPage;
-    type Json = RolloutJson;
-    type Totals = RolloutTotals;
-
-    fn path(&self) -> String {
-        format!("/api/v1/lands/{}/rollout", self.scope.land)
-    }
-
-    fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind {
-        QueryKind::Rollout2 {
-            scope: self.scope.clone(),
-            page: offset_page(cursor, rows),
-        }
-    }
-
-    fn page(&self, reply: QueryReply) -> Result<RolloutPage, ApiError> {
-        reply_of!(reply, Rollout2)
-    }
-
-    fn json(&self, page: &RolloutPage) -> (RolloutJson, RolloutTotals, Option<Cursor>) {
-        let json = RolloutJson::from(&rollout_view(page));
-        (
-            json,
-            RolloutTotals::from(page),
-            page.next_offset.map(Cursor::Offset),
-        )
-    }
-}
+offset_list!(Rollout, RolloutPage, Rollout2, RolloutJson, RolloutTotals, rollout_view,
+    |self| format!("/api/v1/lands/{}/rollout", self.scope.land), { scope: self.scope.clone() });
 
 impl Export for Rollout {
     fn rows(&self, page: &RolloutPage) -> (Table, Option<Cursor>) {
@@ -286,46 +246,10 @@ pub struct Stalled {
     pub as_of: Option<Date>,
 }
 
-impl List for Stalled {
-    type Page = StalledPage;
-    type Json = StalledJson;
-    type Totals = StalledTotals;
-
-    fn path(&self) -> String {
-        format!("/api/v1/lands/{}/stalled", self.land)
-    }
-
-    fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind {
-        QueryKind::Stalled2 {
-            land: self.land,
-            days_min: self.days_min,
-            as_of: self.as_of,
-            page: offset_page(cursor, rows),
-        }
-    }
-
-    fn page(&self, reply: QueryReply) -> Result<StalledPage, ApiError> {
-        reply_of!(reply, Stalled2)
-    }
-
-    fn json(&self, page: &StalledPage) -> (StalledJson, StalledTotals, Option<Cursor>) {
-        let json = StalledJson::from(&stalled_view(page));
-        (
-            json,
-            StalledTotals::from(page),
-            page.next_offset.map(Cursor::Offset),
-        )
-    }
-}
-
-impl Export for Stalled {
-    fn rows(&self, page: &StalledPage) -> (Table, Option<Cursor>) {
-        (
-            tables::stalled(&stalled_view(page)),
-            within(page.next_offset, page.total),
-        )
-    }
-}
+offset_list!(Stalled, StalledPage, Stalled2, StalledJson, StalledTotals, stalled_view,
+    |self| format!("/api/v1/lands/{}/stalled", self.land),
+    { land: self.land, days_min: self.days_min, as_of: self.as_of },
+    csv tables::stalled, total);
 
 /// `GET /api/v1/gemeinden/{ags}`: as CSV its adoptions.
 pub struct Gemeinde {
@@ -333,36 +257,9 @@ pub struct Gemeinde {
     pub as_of: Option<Date>,
 }
 
-impl List for Gemeinde {
-    type Page = GemeindePage;
-    type Json = GemeindeJson;
-    type Totals = GemeindeTotals;
-
-    fn path(&self) -> String {
-        format!("/api/v1/gemeinden/{}", self.ags)
-    }
-
-    fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind {
-        QueryKind::Gemeinde2 {
-            ags: self.ags,
-            as_of: self.as_of,
-            page: offset_page(cursor, rows),
-        }
-    }
-
-    fn page(&self, reply: QueryReply) -> Result<GemeindePage, ApiError> {
-        read::found(reply_of!(reply, Gemeinde2)?, || no_gemeinde(self.ags))
-    }
-
-    fn json(&self, page: &GemeindePage) -> (GemeindeJson, GemeindeTotals, Option<Cursor>) {
-        let json = GemeindeJson::from(&gemeinde_view(page));
-        (
-            json,
-            GemeindeTotals::from(page),
-            page.next_offset.map(Cursor::Offset),
-        )
-    }
-}
+offset_list!(Gemeinde, GemeindePage, Gemeinde2, GemeindeJson, GemeindeTotals, gemeinde_view,
+    |self| format!("/api/v1/gemeinden/{}", self.ags), { ags: self.ags, as_of: self.as_of },
+    found no_gemeinde(self.ags));
 
 impl Export for Gemeinde {
     fn rows(&self, page: &GemeindePage) -> (Table, Option<Cursor>) {
@@ -380,42 +277,6 @@ pub struct LandCosts {
     pub year: u16,
 }
 
-impl List for LandCosts {
-    type Page = LandCostsPage;
-    type Json = LandCostsJson;
-    type Totals = LandCostsTotals;
-
-    fn path(&self) -> String {
-        format!("/api/v1/lands/{}/costs/{}", self.land, self.year)
-    }
-
-    fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind {
-        QueryKind::LandCosts2 {
-            land: self.land,
-            year: self.year,
-            page: offset_page(cursor, rows),
-        }
-    }
-
-    fn page(&self, reply: QueryReply) -> Result<LandCostsPage, ApiError> {
-        reply_of!(reply, LandCosts2)
-    }
-
-    fn json(&self, page: &LandCostsPage) -> (LandCostsJson, LandCostsTotals, Option<Cursor>) {
-        let json = LandCostsJson::from(&land_costs_view(page));
-        (
-            json,
-            LandCostsTotals::from(page),
-            page.next_offset.map(Cursor::Offset),
-        )
-    }
-}
-
-impl Export for LandCosts {
-    fn rows(&self, page: &LandCostsPage) -> (Table, Option<Cursor>) {
-        (
-            tables::land_costs(&land_costs_view(page)),
-            within(page.next_offset, page.lines_total),
-        )
-    }
-}
+offset_list!(LandCosts, LandCostsPage, LandCosts2, LandCostsJson, LandCostsTotals,
+    land_costs_view, |self| format!("/api/v1/lands/{}/costs/{}", self.land, self.year),
+    { land: self.land, year: self.year }, csv tables::land_costs, lines_total);
