@@ -39,6 +39,18 @@ impl Table {
         }
     }
 
+    /// A table with the row `row` makes of each of `items`.
+    pub fn of<T>(
+        name: impl Into<String>,
+        header: &[&'static str],
+        items: impl IntoIterator<Item = T>,
+        row: impl FnMut(T) -> Vec<String>,
+    ) -> Self {
+        let mut table = Self::new(name, header);
+        table.rows = items.into_iter().map(row).collect();
+        table
+    }
+
     pub fn push(&mut self, row: Vec<String>) {
         self.rows.push(row);
     }

@@ -61,11 +61,7 @@ fn counts(stages: &[u32; 5]) -> impl Iterator<Item = String> + '_ {
 
 /// `GET /api/v1/services`.
 pub fn services(view: &CatalogueView) -> Table {
-    let mut table = Table::new("leistungen", &SERVICE_HEADER);
-    view.services
-        .iter()
-        .for_each(|service| table.push(service_row(service)));
-    table
+    Table::of("leistungen", &SERVICE_HEADER, &view.services, service_row)
 }
 
 /// `GET /api/v1/catalogue`.
@@ -76,15 +72,14 @@ pub fn catalogue(page: &CataloguePage) -> Table {
         .chain(&STAGE_HEADER)
         .copied()
         .collect();
-    let mut table = Table::new(format!("katalog-{}", page.as_of), &header);
-    for summary in &page.services {
+    let name = format!("katalog-{}", page.as_of);
+    Table::of(name, &header, &page.services, |summary| {
         let mut row = service_row(&summary.service);
         let lands: Vec<String> = summary.lands.iter().map(LandCode::to_string).collect();
         row.push(lands.join(" "));
         row.extend(counts(&summary.adoptions));
-        table.push(row);
-    }
-    table
+        row
+    })
 }
 
 /// `GET /api/v1/services/{id}/participations`.
@@ -96,17 +91,16 @@ pub fn participations(service: &ServiceId, detail: &ServiceDetail) -> Table {
         "Ausgetreten am",
         "Federführend",
     ];
-    let mut table = Table::new(format!("beteiligungen-{service}"), &header);
-    for participation in &detail.participations {
-        table.push(vec![
+    let name = format!("beteiligungen-{service}");
+    Table::of(name, &header, &detail.participations, |participation| {
+        vec![
             participation.land.to_string(),
             participation.land.name().to_owned(),
             participation.joined.to_string(),
             csv::optional(participation.left),
             csv::yes_no(participation.is_lead),
-        ]);
-    }
-    table
+        ]
+    })
 }
 
 /// `GET /api/v1/services/{id}/costs/{year}?table=costs`: the cost lines.
@@ -120,9 +114,8 @@ pub fn cost_lines(service: &ServiceId, year: u16, lines: &[CostLineView]) -> Tab
         "Korrekturen",
         "Notiz",
     ];
-    let mut table = Table::new(format!("kosten-{service}-{year}"), &header);
-    for line in lines {
-        table.push(vec![
+    Table::of(format!("kosten-{service}-{year}"), &header, lines, |line| {
+        vec![
             line.cost_no.to_string(),
             line.year.to_string(),
             line.category.label_de().to_owned(),
@@ -130,9 +123,8 @@ pub fn cost_lines(service: &ServiceId, year: u16, lines: &[CostLineView]) -> Tab
             csv::euros(line.reported),
             line.corrections.to_string(),
             line.note.clone(),
-        ]);
-    }
-    table
+        ]
+    })
 }
 
 /// `GET /api/v1/lands/{land}/costs/{year}`.
@@ -145,34 +137,31 @@ pub fn land_costs(view: &LandCostsView) -> Table {
         "Tage",
         "Anteil (Euro)",
     ];
-    let mut table = Table::new(format!("landeskosten-{}-{}", view.land, view.year), &header);
-    for line in &view.lines {
-        table.push(vec![
+    let name = format!("landeskosten-{}-{}", view.land, view.year);
+    Table::of(name, &header, &view.lines, |line| {
+        vec![
             line.service.to_string(),
             line.title.clone(),
             csv::euros(line.service_total),
             line.share.weight.to_string(),
             line.share.days.to_string(),
             csv::euros(line.share.cents),
-        ]);
-    }
-    table
+        ]
+    })
 }
 
 /// Municipalities with their adoptions (rollout, a Gemeinde's page).
 pub fn municipalities(name: String, rows: &[MunicipalityRollout]) -> Table {
     let header = ["AGS", "Gemeinde", "Leistung", "Stufe", "Seit"];
-    let mut table = Table::new(name, &header);
-    for row in rows {
-        table.push(vec![
+    Table::of(name, &header, rows, |row| {
+        vec![
             row.ags.to_string(),
             row.name.clone(),
             row.service.to_string(),
             row.stage.label_de().to_owned(),
             row.since.to_string(),
-        ]);
-    }
-    table
+        ]
+    })
 }
 
 /// `GET /api/v1/lands/{land}/rollout?table=kreise`.
@@ -183,8 +172,7 @@ pub fn kreise(name: String, rows: &[KreisCoverage]) -> Table {
         .chain(&["Einwohner", "Einwohner in Betrieb"])
         .copied()
         .collect();
-    let mut table = Table::new(name, &header);
-    for row in rows {
+    Table::of(name, &header, rows, |row| {
         let mut fields = vec![
             row.kreis.to_string(),
             row.kreis_name.clone(),
@@ -193,9 +181,8 @@ pub fn kreise(name: String, rows: &[KreisCoverage]) -> Table {
         ];
         fields.extend(counts(&row.stages));
         fields.extend([row.population.to_string(), row.population_live.to_string()]);
-        table.push(fields);
-    }
-    table
+        fields
+    })
 }
 
 /// `GET /api/v1/lands/{land}/stalled`.
@@ -208,18 +195,17 @@ pub fn stalled(view: &StalledView) -> Table {
         "Letzter Schritt",
         "Tage",
     ];
-    let mut table = Table::new(format!("stockend-{}-{}", view.land, view.as_of), &header);
-    for row in &view.stalled {
-        table.push(vec![
+    let name = format!("stockend-{}-{}", view.land, view.as_of);
+    Table::of(name, &header, &view.stalled, |row| {
+        vec![
             row.ags.to_string(),
             row.name.clone(),
             row.service.to_string(),
             row.stage.label_de().to_owned(),
             row.last_step.to_string(),
             row.days.to_string(),
-        ]);
-    }
-    table
+        ]
+    })
 }
 
 /// `GET /api/v1/history`, `GET /api/v1/services/{id}/history`.
@@ -234,9 +220,8 @@ pub fn history(view: &HistoryView) -> Table {
         "Hash",
     ];
     let name = format!("historie-{}", history::subject(&view.subject));
-    let mut table = Table::new(name, &header);
-    for entry in &view.entries {
-        table.push(vec![
+    Table::of(name, &header, &view.entries, |entry| {
+        vec![
             entry.seq.to_string(),
             entry.recorded_at.to_string(),
             entry.effective.to_string(),
@@ -244,7 +229,6 @@ pub fn history(view: &HistoryView) -> Table {
             entry.event_name.clone(),
             entry.summary_de.clone(),
             entry.hash_hex.clone(),
-        ]);
-    }
-    table
+        ]
+    })
 }
