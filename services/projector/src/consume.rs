@@ -340,7 +340,7 @@ async fn apply_window(
     }
     // One commit for the whole window.
     applier
-        .apply_all(&window.take())
+        .apply_all_in_async(&window.take())
         .map(drop)
         .map_err(apply_stop)
 }

@@ -83,7 +83,7 @@ impl Ledger {
         let from_seq = applier.checkpoint().seq + 1;
         let mut batches = self.read_ahead(from_seq, through, COMMIT_EVENTS, shutdown);
         while let Some(batch) = batches.next().await {
-            applier.apply_all(&batch?)?;
+            applier.apply_all_in_async(&batch?)?;
             if let Some(line) = progress.due(applier.checkpoint().seq, through) {
                 line.log("catching up from the ledger");
             }
