@@ -21,12 +21,7 @@ pub const MUNICIPALITIES: [&str; 4] = ["16051000", "16055000", "16071001", "0100
 
 /// Applies `events` to the store in `dir`, `batch` per commit.
 pub fn apply_all(dir: &Path, events: &[SealedEvent], batch: usize) {
-    let store = Store::open(dir).unwrap();
-    let (tx, _rx) = watch::channel(0);
-    let mut applier = Applier::new(store, tx).unwrap();
-    for chunk in events.chunks(batch.max(1)) {
-        applier.apply_all(chunk).unwrap();
-    }
+    apply_to(Store::open(dir).unwrap(), events, batch);
 }
 
 /// Applies `events` to a fresh store in `dir` as `efa rebuild` fills one:
@@ -34,13 +29,17 @@ pub fn apply_all(dir: &Path, events: &[SealedEvent], batch: usize) {
 fn rebuild_into(dir: &Path, events: &[SealedEvent], batch: usize) -> Store {
     let store = Store::open(dir).unwrap();
     store.defer_index();
+    apply_to(store.clone(), events, batch);
+    store.index_all().unwrap();
+    store
+}
+
+fn apply_to(store: Store, events: &[SealedEvent], batch: usize) {
     let (tx, _rx) = watch::channel(0);
-    let mut applier = Applier::new(store.clone(), tx).unwrap();
+    let mut applier = Applier::new(store, tx).unwrap();
     for chunk in events.chunks(batch.max(1)) {
         applier.apply_all(chunk).unwrap();
     }
-    store.index_all().unwrap();
-    store
 }
 
 fn service_events() -> impl Strategy<Value = Event> {

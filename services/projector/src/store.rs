@@ -184,49 +184,53 @@ impl Store {
     /// usual one: a rebuild fills its new store with a larger cache,
     /// because the applier's reads of facts spread over the whole store.
     pub fn open_with_cache(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
-        let mut attempts = 1;
         let started = std::time::Instant::now();
-        loop {
-            match sled::Config::new()
-                .path(path)
-                .cache_capacity(cache_bytes)
-                .open()
-            {
-                Ok(db) => {
-                    let store = Self {
-                        db,
-                        dir: Arc::new(path.to_owned()),
-                        index: Arc::default(),
-                        index_deferred: Arc::default(),
-                    };
-                    // A store of an older layout is replaced, not read
-                    // (`versions.rs`): no index for it.
-                    if store.layout_is_current()? {
-                        let opened_ms = started.elapsed().as_millis() as u64;
-                        let (index, from_file) = store.build_index()?;
-                        *store.index.write().unwrap_or_else(PoisonError::into_inner) = index;
-                        tracing::info!(
-                            path = %path.display(),
-                            opened_ms,
-                            index_ms = started.elapsed().as_millis() as u64 - opened_ms,
-                            from_file,
-                            "view store open"
-                        );
-                    }
-                    return Ok(store);
-                }
-                Err(source) if attempts < OPEN_ATTEMPTS && is_locked(&source) => {
-                    attempts += 1;
-                    std::thread::sleep(OPEN_RETRY_AFTER);
-                }
-                Err(source) => {
-                    return Err(StoreError::Open {
-                        path: path.to_owned(),
-                        source,
-                    });
-                }
-            }
+        let store = Self {
+            db: open_db(path, cache_bytes)?,
+            dir: Arc::new(path.to_owned()),
+            index: Arc::default(),
+            index_deferred: Arc::default(),
+        };
+        // A store of an older layout is replaced, not read (`versions.rs`):
+        // no index for it.
+        if store.layout_is_current()? {
+            let opened_ms = started.elapsed().as_millis() as u64;
+            let (index, from_file) = store.build_index()?;
+            *store.index.write().unwrap_or_else(PoisonError::into_inner) = index;
+            tracing::info!(
+                path = %path.display(),
+                opened_ms,
+                index_ms = started.elapsed().as_millis() as u64 - opened_ms,
+                from_file,
+                "view store open"
+            );
         }
+        Ok(store)
+    }
+
+    /// Closes the store and opens it again with the usual page cache,
+    /// keeping its index in memory as it stands. For a rebuild's store
+    /// once filled: sled replays at open the log written since a store was
+    /// last opened (all of it, for a store filled from scratch), and the
+    /// fill's larger cache is handed back. Every other handle to this
+    /// store must be gone, or sled keeps its lock and the open fails.
+    pub fn reopen(self) -> Result<Self, StoreError> {
+        let started = std::time::Instant::now();
+        let Self { db, dir, index, .. } = self;
+        db.flush()?;
+        drop(db);
+        let db = open_db(&dir, CACHE_BYTES)?;
+        tracing::info!(
+            path = %dir.display(),
+            opened_ms = started.elapsed().as_millis() as u64,
+            "view store opened again"
+        );
+        Ok(Self {
+            db,
+            dir,
+            index,
+            index_deferred: Arc::default(),
+        })
     }
 
     /// The in-memory index, standing at the last committed checkpoint.
@@ -640,6 +644,32 @@ impl index::Source for Store {
                     .ok_or_else(|| corrupt(&key, "not a service id after the AGS"))
             })
             .collect()
+    }
+}
+
+/// Opens sled at `path`, retrying while the lock of a handle closed just
+/// now in this process is still held (sled releases it a moment after its
+/// I/O threads finish).
+fn open_db(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+    let mut attempts = 1;
+    loop {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(cache_bytes)
+            .open()
+        {
+            Ok(db) => return Ok(db),
+            Err(source) if attempts < OPEN_ATTEMPTS && is_locked(&source) => {
+                attempts += 1;
+                std::thread::sleep(OPEN_RETRY_AFTER);
+            }
+            Err(source) => {
+                return Err(StoreError::Open {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        }
     }
 }
 

@@ -403,12 +403,7 @@ async fn the_active_ledger_killed_under_load_is_replaced_without_loss() {
         takeovers.push(took);
         nodes[killed_index].start(&nats);
     }
-    load.faults_done.store(true, Ordering::SeqCst);
-    let acks = deadline
-        .within("finishing the load", clients)
-        .await
-        .unwrap();
-    load.report(acks.len());
+    let acks = load.finish(clients, deadline).await;
     takeovers.sort();
     println!(
         "takeover after SIGKILL: p50 {} ms, max {} ms over {KILLS} kills",
@@ -477,12 +472,7 @@ async fn a_paused_active_ledger_is_replaced_and_rejoins_as_a_standby() {
     load_goes_on(&load, 200, deadline).await;
     signal(nodes[paused].pid(), "CONT");
     load_goes_on(&load, 300, deadline).await;
-    load.faults_done.store(true, Ordering::SeqCst);
-    let acks = deadline
-        .within("finishing the load", clients)
-        .await
-        .unwrap();
-    load.report(acks.len());
+    let acks = load.finish(clients, deadline).await;
     assert_eq!(
         active_node(&js).await.as_deref(),
         Some(nodes[active].name.as_str()),

@@ -216,6 +216,22 @@ impl Load {
         load
     }
 
+    /// Lets the clients stop (every fault is injected), waits for their
+    /// final answers within `deadline` and reports them.
+    pub(crate) async fn finish(
+        &self,
+        clients: tokio::task::JoinHandle<BTreeMap<usize, Accepted>>,
+        deadline: Deadline,
+    ) -> BTreeMap<usize, Accepted> {
+        self.faults_done.store(true, Ordering::SeqCst);
+        let acks = deadline
+            .within("finishing the load", clients)
+            .await
+            .unwrap();
+        self.report(acks.len());
+        acks
+    }
+
     pub(crate) fn report(&self, acks: usize) {
         println!(
             "load: {acks} commands acknowledged, {} retries, {} answers replayed",
@@ -430,12 +446,7 @@ pub(crate) async fn finish_and_check_log(
     (test, commands_min): (u8, usize),
     deadline: Deadline,
 ) -> (BTreeMap<usize, Accepted>, Vec<SealedEvent>) {
-    load.faults_done.store(true, Ordering::SeqCst);
-    let acks = deadline
-        .within("finishing the load", clients)
-        .await
-        .unwrap();
-    load.report(acks.len());
+    let acks = load.finish(clients, deadline).await;
     assert!(acks.len() >= commands_min);
     let events = read_log(client, deadline).await;
     assert_log_matches_acks(&events, &acks, test);
