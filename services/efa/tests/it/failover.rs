@@ -119,11 +119,15 @@ impl LedgerNode {
     /// (its log line "caught up with the stream" with its head).
     async fn wait_caught_up(&self, seq: u64, deadline: Deadline) {
         loop {
-            deadline.check(&format!(
-                "waiting for {} to follow the stream to {seq}",
-                self.name
-            ));
             let text = strip_ansi(&self.log_text());
+            if deadline.passed() {
+                let lines: Vec<&str> = text.lines().collect();
+                let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+                deadline.check(&format!(
+                    "waiting for {} to follow the stream to {seq}; the end of its log:\n{tail}",
+                    self.name
+                ));
+            }
             let reached = text
                 .lines()
                 .filter(|line| line.contains("caught up with the stream"))

@@ -71,6 +71,11 @@ impl Deadline {
         }
     }
 
+    /// Whether the time limit has passed.
+    pub(crate) fn passed(&self) -> bool {
+        Instant::now() >= self.at
+    }
+
     pub(crate) fn check(&self, doing: &str) {
         assert!(
             Instant::now() < self.at,
