@@ -6,11 +6,10 @@
 //! batch). Every caller (the stream consumer, the gap filler) goes
 //! through here, so these rules hold whichever way an event arrived.
 
-use std::collections::HashMap;
-
 use efa_proto::{SealedEvent, ServiceId, ServiceView, StreamId};
 use tokio::sync::watch;
 
+use crate::carry::Recent;
 use crate::facts::Facts;
 use crate::pack::Packing;
 use crate::store::{Change, Checkpoint, Store, StoreError, Subject};
@@ -52,17 +51,30 @@ pub struct Applier {
     store: Store,
     checkpoint: Checkpoint,
     applied: watch::Sender<u64>,
+    written: Written,
+    keep: Keep,
 }
 
 impl Applier {
     /// Starts from the store's checkpoint and publishes it on `applied`.
     pub fn new(store: Store, applied: watch::Sender<u64>) -> Result<Self, StoreError> {
+        Self::keeping(store, applied, Keep::IN_USE)
+    }
+
+    /// As [`Applier::new`], keeping as much of what it wrote as `keep` says.
+    pub fn keeping(
+        store: Store,
+        applied: watch::Sender<u64>,
+        keep: Keep,
+    ) -> Result<Self, StoreError> {
         let checkpoint = store.checkpoint()?;
         applied.send_replace(checkpoint.seq);
         Ok(Self {
             store,
             checkpoint,
             applied,
+            written: Written::new(keep),
+            keep,
         })
     }
 
@@ -88,6 +100,7 @@ impl Applier {
     /// The caller has checked `store` with [`Applier::check_replacement`]
     /// and has not applied anything since (the rebuild holds the lock).
     pub fn replace_store(&mut self, store: Store) -> Store {
+        self.written = Written::new(self.keep);
         std::mem::replace(&mut self.store, store)
     }
 
@@ -120,8 +133,16 @@ impl Applier {
     /// the batch's changes are held in memory until the commit.
     #[tracing::instrument(level = "debug", skip_all, fields(events = events.len()))]
     pub fn apply_all(&mut self, events: &[SealedEvent]) -> Result<usize, ApplyError> {
+        let applied = self.apply_all_or_forget(events);
+        if applied.is_err() {
+            // What the failed batch changed is not in the store.
+            self.written = Written::new(self.keep);
+        }
+        applied
+    }
+
+    fn apply_all_or_forget(&mut self, events: &[SealedEvent]) -> Result<usize, ApplyError> {
         let mut checkpoint = self.checkpoint;
-        let mut pending = Pending::default();
         for sealed in events {
             let seq = sealed.record.seq;
             if seq <= checkpoint.seq {
@@ -129,7 +150,7 @@ impl Applier {
                 continue;
             }
             check_next(checkpoint, sealed)?;
-            self.add_changes(&mut pending, sealed)?;
+            self.add_changes(sealed)?;
             checkpoint = Checkpoint {
                 seq,
                 hash: sealed.hash,
@@ -139,7 +160,8 @@ impl Applier {
             return Ok(0);
         }
         let applied = usize::try_from(checkpoint.seq - self.checkpoint.seq).unwrap_or(usize::MAX);
-        self.store.commit(checkpoint, pending.into_changes())?;
+        self.store.commit(checkpoint, self.written.take_changes())?;
+        self.written.age();
         self.checkpoint = checkpoint;
         self.applied.send_replace(checkpoint.seq);
         tracing::debug!(seq = checkpoint.seq, applied, "applied");
@@ -161,28 +183,20 @@ impl Applier {
         }
     }
 
-    /// Adds the view changes `sealed` makes to `pending`, computed from
-    /// the views as `pending` leaves them: the catalogue entry, the facts
+    /// Adds the view changes `sealed` makes to the batch, computed from
+    /// the views as the batch leaves them: the catalogue entry, the facts
     /// of its stream, the event itself and its history index entries.
-    fn add_changes(&self, pending: &mut Pending, sealed: &SealedEvent) -> Result<(), StoreError> {
+    fn add_changes(&mut self, sealed: &SealedEvent) -> Result<(), StoreError> {
+        let (store, written) = (&self.store, &mut self.written);
         let record = &sealed.record;
         if let Some(id) = catalogue::service_of(&record.event) {
-            let current = match pending.services.get(id) {
-                Some(view) => view.clone(),
-                None => self.store.service(id)?,
-            };
-            pending
-                .services
-                .insert(id.clone(), catalogue::apply(current, sealed));
+            let view = written.services.change(id, || store.service(id))?;
+            *view = catalogue::apply(view.take(), sealed);
         }
         let stream = evolve::facts_stream(record.event.stream());
-        let before = match pending.facts.get(&stream) {
-            Some(facts) => Some(facts.clone()),
-            None => self.store.facts(&stream)?,
-        };
-        if let Some(after) = evolve::evolve(before, record) {
-            pending.facts.insert(stream, after);
-        }
+        let facts = written.facts.change(&stream, || store.facts(&stream))?;
+        let new_stream = facts.is_none();
+        *facts = evolve::evolve(facts.take(), record);
         let links = evolve::history_links(&record.event);
         let subjects = links
             .services
@@ -190,16 +204,16 @@ impl Applier {
             .map(Subject::Service)
             .chain(links.gemeinden.into_iter().map(Subject::Gemeinde));
         for subject in subjects {
-            pending
+            written
                 .packing
-                .add_history(subject, record.seq, |s| self.store.history_tail(s))?;
+                .add_history(subject, record.seq, |s| store.history_tail(s))?;
         }
-        if let Some((ags, service)) = links.adoption {
-            pending.others.push(Change::IndexAdoption(ags, service));
+        // The municipality's index entry, once: when its adoption's
+        // stream begins.
+        if let Some((ags, service)) = links.adoption.filter(|_| new_stream) {
+            written.adoptions.push(Change::IndexAdoption(ags, service));
         }
-        pending
-            .packing
-            .add_event(sealed, || self.store.last_block())?;
+        written.packing.add_event(sealed, || store.last_block())?;
         Ok(())
     }
 }
@@ -226,30 +240,71 @@ fn check_next(checkpoint: Checkpoint, sealed: &SealedEvent) -> Result<(), ApplyE
     Ok(())
 }
 
-/// The changes of a batch before its commit: the last catalogue entry and
-/// facts per key (so each is written once), the events and history entries
-/// packed into records, and everything else in order.
-#[derive(Debug, Default)]
-struct Pending {
-    services: HashMap<ServiceId, Option<ServiceView>>,
-    facts: HashMap<StreamId, Facts>,
+/// The batch being assembled, and what the commits before it wrote,
+/// kept (`carry.rs`): each catalogue entry and recently used facts, the
+/// packing's last block and pages. Only what the batch changed is written.
+#[derive(Debug)]
+struct Written {
+    /// Every service's catalogue entry (a few hundred, a few KB each).
+    services: Recent<ServiceId, Option<ServiceView>>,
+    facts: Recent<StreamId, Option<Facts>>,
     packing: Packing,
-    others: Vec<Change>,
+    adoptions: Vec<Change>,
 }
 
-impl Pending {
-    fn into_changes(self) -> Vec<Change> {
-        let services = self.services.into_iter().map(|(id, view)| match view {
-            Some(view) => Change::PutService(view),
-            None => Change::RemoveService(id),
-        });
-        let facts = self.facts.into_values().map(Change::PutFacts);
-        services
-            .chain(facts)
-            .chain(self.packing.into_changes())
-            .chain(self.others)
-            .collect()
+impl Written {
+    fn new(keep: Keep) -> Self {
+        Self {
+            services: Recent::new(usize::MAX),
+            facts: Recent::new(keep.facts),
+            packing: Packing::new(keep.pages),
+            adoptions: Vec::new(),
+        }
     }
+
+    /// The batch's changes, each handed out once.
+    fn take_changes(&mut self) -> Vec<Change> {
+        let mut changes = self.services.take_changed(|id, view| {
+            Some(match view {
+                Some(view) => Change::PutService(view.clone()),
+                None => Change::RemoveService(id.clone()),
+            })
+        });
+        changes.extend(
+            self.facts
+                .take_changed(|_, facts| facts.clone().map(Change::PutFacts)),
+        );
+        changes.extend(self.packing.take_changes());
+        changes.append(&mut self.adoptions);
+        changes
+    }
+
+    /// After a commit: lets the least recently used go.
+    fn age(&mut self) {
+        self.facts.age();
+        self.packing.age();
+    }
+}
+
+/// How much an applier keeps of what it wrote (`carry.rs`): facts of this
+/// many streams and the last history pages of this many subjects.
+#[derive(Debug, Clone, Copy)]
+pub struct Keep {
+    pub facts: usize,
+    pub pages: usize,
+}
+
+impl Keep {
+    /// The store in use: a few tens of MB at most.
+    pub const IN_USE: Self = Self {
+        facts: 16_384,
+        pages: 16_384,
+    };
+    /// A store being rebuilt, which catches up through the whole history.
+    pub const REBUILD: Self = Self {
+        facts: 262_144,
+        pages: 32_768,
+    };
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use std::path::Path;
 use efa_proto::{Date, QueryKind, QueryReply, SealedEvent};
 use tokio::sync::watch;
 
-use crate::apply::Applier;
 pub use crate::apply::ApplyError;
+use crate::apply::{Applier, Keep};
 /// Events per commit when the store in use catches up from the ledger,
 /// and when a rebuild fills its new store.
 pub use crate::gap::{COMMIT_EVENTS, REBUILD_COMMIT_EVENTS};
@@ -25,10 +25,14 @@ pub struct Projection {
 impl Projection {
     /// Opens (or creates) a store directly in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::keeping(dir, Keep::IN_USE)
+    }
+
+    fn keeping(dir: &Path, keep: Keep) -> Result<Self, StoreError> {
         let store = Store::open(dir)?;
         let (tx, rx) = watch::channel(0);
         Ok(Self {
-            applier: Applier::new(store.clone(), tx)?,
+            applier: Applier::keeping(store.clone(), tx, keep)?,
             store,
             _applied: rx,
         })
@@ -48,7 +52,7 @@ impl Projection {
     /// Opens a fresh store as `efa rebuild` fills one: its index is built
     /// once, by `index_all`, instead of kept at every commit.
     pub fn open_for_rebuild(dir: &Path) -> Result<Self, StoreError> {
-        let projection = Self::open(dir)?;
+        let projection = Self::keeping(dir, Keep::REBUILD)?;
         projection.store.defer_index();
         Ok(projection)
     }

@@ -10,6 +10,7 @@
 
 mod apply;
 mod asof;
+mod carry;
 mod catalogue;
 mod consume;
 mod cost_read;

@@ -22,7 +22,7 @@ use efa_proto::{RebuildProgress, RebuildReply, RebuildRequest, Rejection, Sealed
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::apply::{Applier, ApplyError, SharedApplier};
+use crate::apply::{Applier, ApplyError, Keep, SharedApplier};
 use crate::gap::{GapError, Ledger, REBUILD_COMMIT_EVENTS};
 use crate::handle::StoreHandle;
 use crate::progress::{self, Progress};
@@ -179,7 +179,7 @@ impl Rebuilder {
         .await??;
         store.defer_index();
         let (applied, _) = watch::channel(0);
-        let fresh = Applier::new(store, applied)?;
+        let fresh = Applier::keeping(store, applied, Keep::REBUILD)?;
         let mut progress = Progress::new(0);
         let fresh = self.catch_up(fresh, version, &mut progress).await?;
         let (fresh, hashed) = hash_and_index(fresh).await?;
@@ -343,7 +343,7 @@ async fn hash_and_index(fresh: Applier) -> Result<(Applier, Hashed), RebuildErro
 async fn reopen(fresh: Applier) -> Result<Applier, RebuildError> {
     let store = tokio::task::spawn_blocking(move || fresh.into_store().reopen()).await??;
     let (applied, _) = watch::channel(0);
-    Ok(Applier::new(store, applied)?)
+    Ok(Applier::keeping(store, applied, Keep::REBUILD)?)
 }
 
 /// Applies a batch of events on a blocking thread.

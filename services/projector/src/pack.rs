@@ -1,106 +1,126 @@
-//! Packing a batch's events into block records and its history entries
-//! into pages, as the store keeps them (`store.rs`): the last block and
-//! each subject's last page are read once per batch, extended, and written
-//! back whole, so a batch writes a few records where one per event and
-//! entry would cost sled a key each.
-
-use std::collections::HashMap;
+//! Packing events into block records and history entries into pages, as
+//! the store keeps them (`store.rs`): the last block and each subject's
+//! last page are extended and written back whole once per commit, so a
+//! batch writes a few records where one per event and entry would cost
+//! sled a key each. The packing outlives its commit (`carry.rs`): the
+//! last block and the recently used subjects' last pages stay in memory,
+//! so the next batch extends them without reading them back; the events
+//! stay encoded, so a block is written without encoding its events again.
 
 use efa_proto::SealedEvent;
 
+use crate::carry::{Kept, Recent};
 use crate::store::{BLOCK_BYTES_MAX, BLOCK_LEN_MAX, Change, HISTORY_PAGE_LEN, StoreError, Subject};
 
-/// A block being filled: its first sequence, its events and their size.
-#[derive(Debug)]
+/// A block being filled: its first sequence and its events, each encoded.
+#[derive(Debug, Clone)]
 struct Block {
     first: u64,
-    events: Vec<SealedEvent>,
+    events: Vec<Vec<u8>>,
     bytes: usize,
-    /// Whether the batch added to it (an untouched block is not written).
-    touched: bool,
 }
 
 impl Block {
+    fn starting_at(first: u64) -> Self {
+        Self {
+            first,
+            events: Vec::new(),
+            bytes: 0,
+        }
+    }
+
     fn takes(&self, bytes: usize) -> bool {
         self.events.is_empty()
             || (self.events.len() < BLOCK_LEN_MAX && self.bytes + bytes <= BLOCK_BYTES_MAX)
     }
+
+    fn record(&self) -> Change {
+        Change::PutEventBlock(
+            self.first,
+            efa_proto::codec::encode_list_of_encoded(&self.events),
+        )
+    }
 }
 
-/// One batch's events and history entries, packed.
-#[derive(Debug, Default)]
+/// A subject's last page: its number and sequences.
+type Page = (u32, Vec<u64>);
+
+/// The events and history entries of the batches so far, packed.
+#[derive(Debug)]
 pub struct Packing {
-    /// `None` until the batch's first event loads the store's last block.
-    open: Option<Block>,
+    /// The last block; `None` until the first event loads it from the store.
+    open: Option<Kept<Block>>,
+    /// Blocks completed in this batch.
     closed: Vec<Block>,
-    /// Each subject's last page: its number and sequences.
-    pages: HashMap<Subject, (u32, Vec<u64>)>,
+    /// Recently used subjects' last pages.
+    pages: Recent<Subject, Page>,
+    /// Pages completed in this batch.
     full: Vec<(Subject, u32, Vec<u64>)>,
 }
 
 impl Packing {
+    /// A packing that keeps up to `pages_kept` subjects' last pages.
+    pub fn new(pages_kept: usize) -> Self {
+        Self {
+            open: None,
+            closed: Vec::new(),
+            pages: Recent::new(pages_kept),
+            full: Vec::new(),
+        }
+    }
+
     /// Adds `sealed` to the last block, or starts the next one.
-    /// `last_block` reads the store's last block, once per batch.
+    /// `last_block` reads the store's last block, when it is not kept.
     pub fn add_event(
         &mut self,
         sealed: &SealedEvent,
         last_block: impl FnOnce() -> Result<Option<(u64, Vec<SealedEvent>)>, StoreError>,
     ) -> Result<(), StoreError> {
-        let bytes = efa_proto::encode(sealed).len();
+        let encoded = efa_proto::encode(sealed);
         let open = match self.open.take() {
             Some(open) => open,
-            None => match last_block()? {
-                Some((first, events)) => Block {
-                    first,
-                    bytes: events.iter().map(|e| efa_proto::encode(e).len()).sum(),
-                    events,
-                    touched: false,
-                },
-                None => Block {
-                    first: sealed.record.seq,
-                    events: Vec::new(),
-                    bytes: 0,
-                    touched: false,
-                },
-            },
+            None => Kept::read(match last_block()? {
+                Some((first, events)) => {
+                    let events: Vec<Vec<u8>> = events.iter().map(efa_proto::encode).collect();
+                    Block {
+                        first,
+                        bytes: events.iter().map(Vec::len).sum(),
+                        events,
+                    }
+                }
+                None => Block::starting_at(sealed.record.seq),
+            }),
         };
-        let mut open = if open.takes(bytes) {
+        let mut open = if open.value.takes(encoded.len()) {
             open
         } else {
-            self.closed.push(open);
-            Block {
-                first: sealed.record.seq,
-                events: Vec::new(),
-                bytes: 0,
-                touched: false,
+            if open.changed {
+                self.closed.push(open.value);
             }
+            Kept::read(Block::starting_at(sealed.record.seq))
         };
-        open.events.push(sealed.clone());
-        open.bytes += bytes;
-        open.touched = true;
+        open.value.bytes += encoded.len();
+        open.value.events.push(encoded);
+        open.changed = true;
         self.open = Some(open);
         Ok(())
     }
 
     /// Adds `seq` to `subject`'s history. `last_page` reads the subject's
-    /// last page from the store, once per subject and batch.
+    /// last page from the store, when it is not kept.
     pub fn add_history(
         &mut self,
         subject: Subject,
         seq: u64,
-        last_page: impl FnOnce(&Subject) -> Result<Option<(u32, Vec<u64>)>, StoreError>,
+        last_page: impl FnOnce(&Subject) -> Result<Option<Page>, StoreError>,
     ) -> Result<(), StoreError> {
-        let page = match self.pages.get_mut(&subject) {
-            Some(page) => page,
-            None => {
-                let page = match last_page(&subject)? {
-                    Some((number, seqs)) if seqs.len() < HISTORY_PAGE_LEN => (number, seqs),
-                    Some((number, _)) => (number + 1, Vec::new()),
-                    None => (0, Vec::new()),
-                };
-                self.pages.entry(subject.clone()).or_insert(page)
-            }
-        };
+        let page = self.pages.change(&subject, || {
+            Ok::<_, StoreError>(match last_page(&subject)? {
+                Some((number, seqs)) if seqs.len() < HISTORY_PAGE_LEN => (number, seqs),
+                Some((number, _)) => (number + 1, Vec::new()),
+                None => (0, Vec::new()),
+            })
+        })?;
         page.1.push(seq);
         if page.1.len() == HISTORY_PAGE_LEN {
             let number = page.0;
@@ -111,24 +131,26 @@ impl Packing {
         Ok(())
     }
 
-    /// The records to write.
-    pub fn into_changes(self) -> impl Iterator<Item = Change> {
-        let blocks = self
-            .closed
-            .into_iter()
-            .chain(self.open)
-            .filter(|block| block.touched)
-            .map(|block| Change::PutEventBlock(block.first, block.events));
-        let open_pages = self
-            .pages
-            .into_iter()
-            .filter(|(_, (_, seqs))| !seqs.is_empty())
-            .map(|(subject, (number, seqs))| (subject, number, seqs));
-        let pages = self
+    /// The records the batch changed, each handed out once.
+    pub fn take_changes(&mut self) -> impl Iterator<Item = Change> {
+        let mut blocks: Vec<Change> = self.closed.drain(..).map(|b| b.record()).collect();
+        if let Some(open) = self.open.as_mut().filter(|open| open.changed) {
+            open.changed = false;
+            blocks.push(open.value.record());
+        }
+        let open_pages = self.pages.take_changed(|subject, (number, seqs)| {
+            (!seqs.is_empty())
+                .then(|| Change::PutHistoryPage(subject.clone(), *number, seqs.clone()))
+        });
+        let full = self
             .full
-            .into_iter()
-            .chain(open_pages)
+            .drain(..)
             .map(|(subject, number, seqs)| Change::PutHistoryPage(subject, number, seqs));
-        blocks.chain(pages)
+        blocks.into_iter().chain(full.chain(open_pages))
+    }
+
+    /// After a commit: lets the least recently used pages go.
+    pub fn age(&mut self) {
+        self.pages.age();
     }
 }

@@ -12,7 +12,7 @@ use efa_proto::{
 use proptest::prelude::*;
 use tokio::sync::watch;
 
-use crate::apply::Applier;
+use crate::apply::{Applier, Keep};
 use crate::store::Store;
 use crate::testing::{Ledger, World, ags, announce_by, date, land, service_id};
 
@@ -21,22 +21,25 @@ pub const MUNICIPALITIES: [&str; 4] = ["16051000", "16055000", "16071001", "0100
 
 /// Applies `events` to the store in `dir`, `batch` per commit.
 pub fn apply_all(dir: &Path, events: &[SealedEvent], batch: usize) {
-    apply_to(Store::open(dir).unwrap(), events, batch);
+    apply_to(Store::open(dir).unwrap(), events, batch, Keep::IN_USE);
 }
 
 /// Applies `events` to a fresh store in `dir` as `efa rebuild` fills one:
 /// `batch` per commit with the index deferred, then built from the facts.
+/// The applier keeps only two streams' facts and subjects' pages of what
+/// it wrote, so that what it keeps is let go and read back again.
 fn rebuild_into(dir: &Path, events: &[SealedEvent], batch: usize) -> Store {
     let store = Store::open(dir).unwrap();
     store.defer_index();
-    apply_to(store.clone(), events, batch);
+    let keep = Keep { facts: 2, pages: 2 };
+    apply_to(store.clone(), events, batch, keep);
     store.index_all().unwrap();
     store
 }
 
-fn apply_to(store: Store, events: &[SealedEvent], batch: usize) {
+fn apply_to(store: Store, events: &[SealedEvent], batch: usize, keep: Keep) {
     let (tx, _rx) = watch::channel(0);
-    let mut applier = Applier::new(store, tx).unwrap();
+    let mut applier = Applier::keeping(store, tx, keep).unwrap();
     for chunk in events.chunks(batch.max(1)) {
         applier.apply_all(chunk).unwrap();
     }

@@ -121,8 +121,9 @@ pub enum Change {
     RemoveService(ServiceId),
     PutFacts(Facts),
     /// The block of consecutive events from the given first sequence, in
-    /// ledger order (a block is written whole).
-    PutEventBlock(u64, Vec<SealedEvent>),
+    /// ledger order (a block is written whole): its record, the encoding
+    /// of a `Vec<SealedEvent>`.
+    PutEventBlock(u64, Vec<u8>),
     /// One page of a subject's history: ascending sequences.
     PutHistoryPage(Subject, u32, Vec<u64>),
     /// The municipality has an adoption of the service.
@@ -570,8 +571,8 @@ impl Store {
                 Change::PutFacts(facts) => {
                     batch.insert(facts_key(&facts.stream()), encode_facts(facts))
                 }
-                Change::PutEventBlock(block, events) => {
-                    batch.insert(block_key(*block), efa_proto::encode(events))
+                Change::PutEventBlock(block, record) => {
+                    batch.insert(block_key(*block), record.as_slice())
                 }
                 Change::PutHistoryPage(subject, number, seqs) => {
                     let mut key = page_prefix(subject).into_bytes();
