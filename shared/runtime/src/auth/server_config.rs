@@ -63,6 +63,12 @@ fn list(subjects: &[String]) -> String {
     format!("[{}]", items.join(", "))
 }
 
+/// How long after a request its answer may still be sent. nats-server
+/// lets a plain `allow_responses: true` answer within two minutes only;
+/// a rebuild of the views at the size of Germany answers after three to
+/// five, and `efa rebuild` waits up to two hours for it.
+pub const RESPONSE_WINDOW: &str = "2h";
+
 /// The `authorization` block for `users`.
 pub fn authorization(users: &[User]) -> String {
     let mut text = String::from(
@@ -87,7 +93,11 @@ pub fn authorization(users: &[User]) -> String {
                 list(&granted.subscribe)
             );
             if granted.responds {
-                let _ = writeln!(text, "        allow_responses: true");
+                let _ = writeln!(
+                    text,
+                    "        allow_responses: {{ max: 1, expires: {} }}",
+                    quoted(RESPONSE_WINDOW)
+                );
             }
             let _ = writeln!(text, "      }}");
         }
@@ -125,4 +135,22 @@ pub fn render(
         text.push_str(&tls(server_tls)?);
     }
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+
+    #[test]
+    fn a_responder_may_answer_for_as_long_as_a_rebuild_takes() {
+        let users = [
+            User::for_role(Role::Projector, "UPROJECTOR"),
+            User::for_role(Role::Gateway, "UGATEWAY"),
+        ];
+        let text = authorization(&users);
+        let window = format!("allow_responses: {{ max: 1, expires: \"{RESPONSE_WINDOW}\" }}");
+        assert_eq!(text.matches(&window).count(), 1, "{text}");
+        assert!(!text.contains("allow_responses: true"), "{text}");
+    }
 }
