@@ -85,7 +85,10 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
             limit,
         } => QueryReply::History(history(store, subject, from_seq, limit, today)?),
         QueryKind::Gemeinde { ags, as_of } => {
-            QueryReply::Gemeinde(gemeinde(store, ags, day(as_of))?)
+            let (index, day) = (store.index(), day(as_of));
+            index.gemeinde_answer(ags, day, || {
+                Ok::<_, StoreError>(QueryReply::Gemeinde(gemeinde(store, &index, ags, day)?))
+            })?
         }
         QueryKind::CostYear {
             service,
@@ -253,13 +256,14 @@ fn municipalities_named(event: &efa_proto::Event) -> Vec<Ags> {
     }
 }
 
-fn gemeinde(
+/// The page of `ags`, read while the caller holds `index`.
+pub(crate) fn gemeinde(
     store: &Store,
+    index: &Index,
     ags: Ags,
     day: Date,
 ) -> Result<Option<efa_proto::GemeindeView>, StoreError> {
     let own_adoptions = store.adoptions_by(&ags.to_string())?;
-    let index = store.index();
     if index.gemeinde(ags).is_none() {
         return Ok(None);
     }

@@ -177,6 +177,40 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// A municipality's page as kept by the index (`Index::gemeinde_answer`)
+    /// equals the page made afresh, after every event of the history.
+    #[test]
+    fn kept_gemeinde_pages_follow_every_event((history, _) in histories()) {
+        let first = date("2019-01-01").days_since_epoch();
+        let mut ledger = Ledger::default();
+        for (event, offset, delay) in history {
+            let effective = efa_proto::Date::try_from(first + offset).unwrap();
+            let recorded = efa_proto::Date::try_from(first + offset + delay).unwrap();
+            ledger.push_dated(effective, recorded, event);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (tx, _rx) = watch::channel(0);
+        let mut applier = Applier::new(store.clone(), tx).unwrap();
+        let today = date("2025-06-30");
+        for event in ledger.events() {
+            applier.apply(event).unwrap();
+            for code in MUNICIPALITIES {
+                for day in [date("2021-01-01"), today] {
+                    let kind = QueryKind::Gemeinde { ags: ags(code), as_of: Some(day) };
+                    let kept = crate::read::answer(&store, kind, today).unwrap();
+                    let index = store.index();
+                    let fresh = crate::read::gemeinde(&store, &index, ags(code), day).unwrap();
+                    prop_assert_eq!(kept, efa_proto::QueryReply::Gemeinde(fresh), "{} on {:?}", code, day);
+                }
+            }
+        }
+    }
+}
+
 /// One query of every kind, on a few dates, for the property above: every
 /// view must answer whatever the history.
 fn every_query() -> Vec<QueryKind> {

@@ -235,6 +235,23 @@ impl Index {
         Ok(reply)
     }
 
+    /// The page of the municipality `ags` on `day`, kept or else made by
+    /// `make` and kept; as [`Index::service_answer`], the caller holds the
+    /// index while `make` reads the store.
+    pub fn gemeinde_answer<E>(
+        &self,
+        ags: Ags,
+        day: Date,
+        make: impl FnOnce() -> Result<QueryReply, E>,
+    ) -> Result<QueryReply, E> {
+        if let Some(kept) = self.kept_answers().gemeinde(ags, day) {
+            return Ok(kept);
+        }
+        let reply = make()?;
+        self.kept_answers().keep_gemeinde(ags, day, reply.clone());
+        Ok(reply)
+    }
+
     fn kept_answers(&self) -> std::sync::MutexGuard<'_, Answers> {
         self.answers.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -442,8 +459,14 @@ impl Index {
             .unwrap_or_else(PoisonError::into_inner);
         for facts in changed {
             match facts {
-                Facts::Service(f) => answers.forget(&f.id),
-                Facts::Adoption(f) => answers.forget(&f.service),
+                Facts::Service(f) => {
+                    answers.forget(&f.id);
+                    answers.forget_gemeinden();
+                }
+                Facts::Adoption(f) => {
+                    answers.forget(&f.service);
+                    answers.forget_gemeinde(f.ags);
+                }
                 Facts::Gemeinde(_) | Facts::Key(_) | Facts::Population(_) => answers.clear(),
                 Facts::Kreis(_) | Facts::Operator(_) => {}
             }
@@ -664,6 +687,13 @@ impl Index {
         adoptions: &[AdoptionFacts],
     ) -> Vec<Ags> {
         let no = self.service_no(service);
+        let answers = self
+            .answers
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        for member in family {
+            answers.forget_gemeinde(*member);
+        }
         for member in family {
             self.land_changed(member.land());
         }
