@@ -137,6 +137,18 @@ pub fn histories() -> impl Strategy<Value = (Vec<(Event, i32, i32)>, usize)> {
     })
 }
 
+/// The ledger of a history from `histories`.
+pub fn ledger_of(history: Vec<(Event, i32, i32)>) -> Ledger {
+    let first = date("2019-01-01").days_since_epoch();
+    let mut ledger = Ledger::default();
+    for (event, offset, delay) in history {
+        let effective = efa_proto::Date::try_from(first + offset).unwrap();
+        let recorded = efa_proto::Date::try_from(first + offset + delay).unwrap();
+        ledger.push_dated(effective, recorded, event);
+    }
+    ledger
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -145,13 +157,7 @@ proptest! {
         (history, restart) in histories(),
         batch in 2usize..12,
     ) {
-        let first = date("2019-01-01").days_since_epoch();
-        let mut ledger = Ledger::default();
-        for (event, offset, delay) in history {
-            let effective = efa_proto::Date::try_from(first + offset).unwrap();
-            let recorded = efa_proto::Date::try_from(first + offset + delay).unwrap();
-            ledger.push_dated(effective, recorded, event);
-        }
+        let ledger = ledger_of(history);
         let events = ledger.events();
         let incremental = tempfile::tempdir().unwrap();
         apply_all(incremental.path(), &events[..restart], 1);
@@ -184,13 +190,7 @@ proptest! {
     /// equals the page made afresh, after every event of the history.
     #[test]
     fn kept_gemeinde_pages_follow_every_event((history, _) in histories()) {
-        let first = date("2019-01-01").days_since_epoch();
-        let mut ledger = Ledger::default();
-        for (event, offset, delay) in history {
-            let effective = efa_proto::Date::try_from(first + offset).unwrap();
-            let recorded = efa_proto::Date::try_from(first + offset + delay).unwrap();
-            ledger.push_dated(effective, recorded, event);
-        }
+        let ledger = ledger_of(history);
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let (tx, _rx) = watch::channel(0);

@@ -14,7 +14,7 @@ use efa_proto::{Ags, Date, LandCode, ServiceId};
 use proptest::prelude::*;
 
 use crate::index::Index;
-use crate::rebuild::{MUNICIPALITIES, SERVICES, apply_all, histories};
+use crate::rebuild::{MUNICIPALITIES, SERVICES, apply_all, histories, ledger_of};
 use crate::store::Store;
 use crate::testing::{Ledger, World, ags, date, service_id};
 use crate::views::costs::{land_costs, land_costs_with, reference_data};
@@ -216,12 +216,7 @@ proptest! {
         batch in 1usize..6,
     ) {
         let first = date("2019-01-01").days_since_epoch();
-        let mut ledger = Ledger::default();
-        for (event, offset, delay) in history {
-            let effective = Date::try_from(first + offset).unwrap();
-            let recorded = Date::try_from(first + offset + delay).unwrap();
-            ledger.push_dated(effective, recorded, event);
-        }
+        let ledger = ledger_of(history);
         let events = ledger.events();
         let dir = tempfile::tempdir().unwrap();
         apply_all(dir.path(), &events[..restart], batch);
