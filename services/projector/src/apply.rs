@@ -100,8 +100,15 @@ impl Applier {
     /// The caller has checked `store` with [`Applier::check_replacement`]
     /// and has not applied anything since (the rebuild holds the lock).
     pub fn replace_store(&mut self, store: Store) -> Store {
-        self.written = Written::new(self.keep);
+        self.forget();
         std::mem::replace(&mut self.store, store)
+    }
+
+    /// Drops what the applier kept of what it wrote (`carry.rs`): after a
+    /// failed batch, or for another store, nothing kept may differ from
+    /// what the store holds.
+    fn forget(&mut self) {
+        self.written = Written::new(self.keep);
     }
 
     /// The store this applier writes.
@@ -133,15 +140,14 @@ impl Applier {
     /// the batch's changes are held in memory until the commit.
     #[tracing::instrument(level = "debug", skip_all, fields(events = events.len()))]
     pub fn apply_all(&mut self, events: &[SealedEvent]) -> Result<usize, ApplyError> {
-        let applied = self.apply_all_or_forget(events);
+        let applied = self.apply_all_kept(events);
         if applied.is_err() {
-            // What the failed batch changed is not in the store.
-            self.written = Written::new(self.keep);
+            self.forget();
         }
         applied
     }
 
-    fn apply_all_or_forget(&mut self, events: &[SealedEvent]) -> Result<usize, ApplyError> {
+    fn apply_all_kept(&mut self, events: &[SealedEvent]) -> Result<usize, ApplyError> {
         let mut checkpoint = self.checkpoint;
         for sealed in events {
             let seq = sealed.record.seq;

@@ -10,6 +10,7 @@
 //! data change (those enter every answer).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 
 use efa_proto::{Ags, Date, LandCode, QueryReply, ServiceId};
 
@@ -27,71 +28,66 @@ pub enum ServiceQuery {
     Funnel(Option<LandCode>),
 }
 
-#[derive(Debug, Default)]
-pub struct Answers {
-    by_service: HashMap<ServiceId, HashMap<(ServiceQuery, Date), QueryReply>>,
+/// The answers kept about one kind of subject (a service, a
+/// municipality), by subject and by what was asked of it; at most `MAX`.
+#[derive(Debug)]
+pub struct Shelf<K, Q, const MAX: usize> {
+    by_subject: HashMap<K, HashMap<Q, QueryReply>>,
     count: usize,
-    by_gemeinde: HashMap<Ags, HashMap<Date, QueryReply>>,
-    gemeinde_count: usize,
 }
 
-impl Answers {
-    pub fn get(&self, service: &ServiceId, query: ServiceQuery, day: Date) -> Option<QueryReply> {
-        self.by_service.get(service)?.get(&(query, day)).cloned()
+impl<K, Q, const MAX: usize> Default for Shelf<K, Q, MAX> {
+    fn default() -> Self {
+        Self {
+            by_subject: HashMap::new(),
+            count: 0,
+        }
+    }
+}
+
+impl<K: Eq + Hash, Q: Eq + Hash, const MAX: usize> Shelf<K, Q, MAX> {
+    pub fn get(&self, subject: &K, query: &Q) -> Option<QueryReply> {
+        self.by_subject.get(subject)?.get(query).cloned()
     }
 
-    pub fn keep(&mut self, service: &ServiceId, query: ServiceQuery, day: Date, reply: QueryReply) {
-        if self.count >= ANSWERS_MAX {
+    /// Keeps `reply`; a full shelf is emptied first.
+    pub fn keep(&mut self, subject: K, query: Q, reply: QueryReply) {
+        if self.count >= MAX {
             self.clear();
         }
-        let kept = self.by_service.entry(service.clone()).or_default();
-        if kept.insert((query, day), reply).is_none() {
+        if self
+            .by_subject
+            .entry(subject)
+            .or_default()
+            .insert(query, reply)
+            .is_none()
+        {
             self.count += 1;
         }
     }
 
-    /// Drops the answers about `service`.
-    pub fn forget(&mut self, service: &ServiceId) {
-        if let Some(kept) = self.by_service.remove(service) {
+    /// Drops the answers about `subject`.
+    pub fn forget(&mut self, subject: &K) {
+        if let Some(kept) = self.by_subject.remove(subject) {
             self.count -= kept.len();
         }
     }
 
     pub fn clear(&mut self) {
-        self.by_service.clear();
+        self.by_subject.clear();
         self.count = 0;
-        self.forget_gemeinden();
     }
+}
 
-    pub fn gemeinde(&self, ags: Ags, day: Date) -> Option<QueryReply> {
-        self.by_gemeinde.get(&ags)?.get(&day).cloned()
-    }
+#[derive(Debug, Default)]
+pub struct Answers {
+    pub services: Shelf<ServiceId, (ServiceQuery, Date), ANSWERS_MAX>,
+    pub gemeinden: Shelf<Ags, Date, GEMEINDE_ANSWERS_MAX>,
+}
 
-    pub fn keep_gemeinde(&mut self, ags: Ags, day: Date, reply: QueryReply) {
-        if self.gemeinde_count >= GEMEINDE_ANSWERS_MAX {
-            self.forget_gemeinden();
-        }
-        if self
-            .by_gemeinde
-            .entry(ags)
-            .or_default()
-            .insert(day, reply)
-            .is_none()
-        {
-            self.gemeinde_count += 1;
-        }
-    }
-
-    /// Drops the answers about the municipality `ags`.
-    pub fn forget_gemeinde(&mut self, ags: Ags) {
-        if let Some(kept) = self.by_gemeinde.remove(&ags) {
-            self.gemeinde_count -= kept.len();
-        }
-    }
-
-    /// Drops the answers about every municipality.
-    pub fn forget_gemeinden(&mut self) {
-        self.by_gemeinde.clear();
-        self.gemeinde_count = 0;
+impl Answers {
+    pub fn clear(&mut self) {
+        self.services.clear();
+        self.gemeinden.clear();
     }
 }

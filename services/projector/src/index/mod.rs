@@ -20,6 +20,7 @@ mod tests;
 pub mod timeline;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use efa_domain::allocation::ReferenceData;
@@ -32,7 +33,7 @@ use crate::facts::{
 };
 use crate::store::StoreError;
 use crate::views::{Counted, CountedAdoptions};
-use answers::{Answers, ServiceQuery};
+use answers::{Answers, ServiceQuery, Shelf};
 use lands::{Cell, LandDay};
 use pieces::Piece;
 use timeline::{StageCounts, Timeline};
@@ -227,12 +228,7 @@ impl Index {
         day: Date,
         make: impl FnOnce() -> Result<QueryReply, E>,
     ) -> Result<QueryReply, E> {
-        if let Some(kept) = self.kept_answers().get(service, query, day) {
-            return Ok(kept);
-        }
-        let reply = make()?;
-        self.kept_answers().keep(service, query, day, reply.clone());
-        Ok(reply)
+        self.kept_or_made(|answers| &mut answers.services, service, (query, day), make)
     }
 
     /// The page of the municipality `ags` on `day`, kept or else made by
@@ -244,11 +240,23 @@ impl Index {
         day: Date,
         make: impl FnOnce() -> Result<QueryReply, E>,
     ) -> Result<QueryReply, E> {
-        if let Some(kept) = self.kept_answers().gemeinde(ags, day) {
+        self.kept_or_made(|answers| &mut answers.gemeinden, &ags, day, make)
+    }
+
+    /// The answer on `shelf` about `subject`, or else the one `make` makes,
+    /// kept there.
+    fn kept_or_made<K: Eq + Hash + Clone, Q: Eq + Hash, const MAX: usize, E>(
+        &self,
+        shelf: impl Fn(&mut Answers) -> &mut Shelf<K, Q, MAX>,
+        subject: &K,
+        query: Q,
+        make: impl FnOnce() -> Result<QueryReply, E>,
+    ) -> Result<QueryReply, E> {
+        if let Some(kept) = shelf(&mut self.kept_answers()).get(subject, &query) {
             return Ok(kept);
         }
         let reply = make()?;
-        self.kept_answers().keep_gemeinde(ags, day, reply.clone());
+        shelf(&mut self.kept_answers()).keep(subject.clone(), query, reply.clone());
         Ok(reply)
     }
 
@@ -460,13 +468,12 @@ impl Index {
         for facts in changed {
             match facts {
                 Facts::Service(f) => {
-                    answers.forget(&f.id);
-                    answers.forget_gemeinden();
+                    answers.services.forget(&f.id);
+                    answers.gemeinden.clear();
                 }
-                Facts::Adoption(f) => {
-                    answers.forget(&f.service);
-                    answers.forget_gemeinde(f.ags);
-                }
+                // Its municipalities' pages are dropped when their
+                // family's counted adoptions are recounted.
+                Facts::Adoption(f) => answers.services.forget(&f.service),
                 Facts::Gemeinde(_) | Facts::Key(_) | Facts::Population(_) => answers.clear(),
                 Facts::Kreis(_) | Facts::Operator(_) => {}
             }
@@ -687,15 +694,13 @@ impl Index {
         adoptions: &[AdoptionFacts],
     ) -> Vec<Ags> {
         let no = self.service_no(service);
-        let answers = self
-            .answers
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        for member in family {
-            answers.forget_gemeinde(*member);
-        }
         for member in family {
             self.land_changed(member.land());
+            self.answers
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .gemeinden
+                .forget(member);
         }
         let timeline = &mut self.stages[no as usize];
         let mut live_before: BTreeMap<Ags, Vec<Span>> = BTreeMap::new();
