@@ -163,8 +163,23 @@ impl NatsServerProcess {
             options.port
         };
         let mut command = Command::new(binary);
-        if let Some(config) = &options.config_file {
-            command.arg("-c").arg(config);
+        // A server without a configuration is named here, so that the
+        // greeting waited for is its own and not that of another server
+        // which took the port first (the name of a configured server is
+        // its configuration's business).
+        let name = match &options.config_file {
+            Some(config) => {
+                command.arg("-c").arg(config);
+                None
+            }
+            None => {
+                static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                let nth = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Some(format!("efa-{}-{nth}", std::process::id()))
+            }
+        };
+        if let Some(name) = &name {
+            command.args(["-n", name]);
         }
         command
             .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
@@ -186,18 +201,23 @@ impl NatsServerProcess {
             port,
             binary: binary.to_owned(),
         };
-        server.wait_ready(Duration::from_secs(15))?;
+        server.wait_ready(Duration::from_secs(15), name.as_deref())?;
         Ok(server)
     }
 
-    fn wait_ready(&mut self, wait_max: Duration) -> Result<(), NatsServerError> {
+    /// Waits until the server greets clients (as `name`, when given).
+    fn wait_ready(
+        &mut self,
+        wait_max: Duration,
+        name: Option<&str>,
+    ) -> Result<(), NatsServerError> {
         let started = Instant::now();
         let address = SocketAddr::from(([127, 0, 0, 1], self.port));
         while started.elapsed() < wait_max {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return Err(NatsServerError::Exited { status });
             }
-            if greets(address) {
+            if greets(address, name) {
                 return Ok(());
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -263,13 +283,15 @@ impl Drop for NatsServerProcess {
 }
 
 /// Whether a NATS server at `address` sends its INFO greeting.
-fn greets(address: SocketAddr) -> bool {
+fn greets(address: SocketAddr, name: Option<&str>) -> bool {
     let Ok(stream) = TcpStream::connect_timeout(&address, Duration::from_millis(200)) else {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
     let mut line = String::new();
-    BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("INFO")
+    BufReader::new(stream).read_line(&mut line).is_ok()
+        && line.starts_with("INFO")
+        && name.is_none_or(|name| line.contains(&format!("\"server_name\":\"{name}\"")))
 }
 
 #[cfg(test)]

@@ -8,4 +8,5 @@ mod matrix;
 mod request_id;
 mod retry;
 mod server;
+mod spawn;
 mod tls;
