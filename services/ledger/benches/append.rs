@@ -31,6 +31,10 @@ use efa_runtime::Shutdown;
 use efa_testkit::TestNats;
 use futures::StreamExt;
 
+/// The allocator the `efa` binary runs the ledger with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn per_second(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64()
 }
