@@ -530,6 +530,7 @@ async fn noop_baseline(args: &BenchArgs) -> Result<Baseline> {
             store_dir: store_dir.clone(),
             config_file: None,
             log_file: None,
+            pid_file: None,
         },
     )
     .context("start the no-op baseline's nats-server")?;

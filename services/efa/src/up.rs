@@ -239,6 +239,10 @@ async fn load_seeds(client: &async_nats::Client, data_dir: &Path, demo: bool) ->
     Ok(())
 }
 
+/// How long a nats-server left behind by a killed `efa up` gets to quit
+/// (flushing JetStream) before it is killed.
+const LEFTOVER_QUIT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Starts the nats-server child with the configuration `efa nats init`
 /// writes: the services' credentials (created on the first start), their
 /// permissions, and TLS if asked for.
@@ -248,11 +252,23 @@ fn start_nats(args: &UpArgs) -> Result<NatsServerProcess> {
     let config_file: PathBuf =
         crate::nats_setup::write_server_config(&args.data_dir, server_tls.as_ref())?;
     let nats_dir = args.data_dir.join("nats");
+    let pid_file = nats_dir.join("nats-server.pid");
+    // A server an earlier `efa up` on this data dir left behind when it
+    // was killed holds the port and the JetStream store.
+    if let Some(pid) =
+        nats_server::stop_leftover(&binary, &pid_file, &config_file, LEFTOVER_QUIT_WAIT)
+    {
+        tracing::warn!(
+            pid,
+            "stopped the nats-server an earlier efa up on this data dir had left running"
+        );
+    }
     let options = ServerOptions {
         port: args.nats_port,
         store_dir: nats_dir.join("jetstream"),
         config_file: Some(config_file),
         log_file: Some(nats_dir.join("nats-server.log")),
+        pid_file: Some(pid_file),
     };
     NatsServerProcess::spawn(&binary, &options)
         .with_context(|| format!("start {}", binary.display()))

@@ -37,6 +37,8 @@ pub enum NatsServerError {
     StopTimedOut { pid: u32, waited_ms: u64 },
     #[error("nats-server exited early with {status}")]
     Exited { status: std::process::ExitStatus },
+    #[error("port {port} on 127.0.0.1 is taken by another process; stop it or choose another port")]
+    PortInUse { port: u16 },
 }
 
 /// Reads `nats-server --version` ("nats-server: v2.12.8") as (major, minor).
@@ -143,6 +145,9 @@ pub struct ServerOptions {
     pub config_file: Option<PathBuf>,
     /// Where the server's log goes; discarded when `None`.
     pub log_file: Option<PathBuf>,
+    /// Where the server writes its pid (`-P`), so that a later owner can
+    /// find it if this one dies without stopping it (`stop_leftover`).
+    pub pid_file: Option<PathBuf>,
 }
 
 /// A running nats-server child. Dropping it kills the process and waits
@@ -162,6 +167,11 @@ impl NatsServerProcess {
         } else {
             options.port
         };
+        // A port someone listens on already would answer the greeting
+        // waited for below while the new server fails to listen.
+        if TcpListener::bind(("127.0.0.1", port)).is_err() {
+            return Err(NatsServerError::PortInUse { port });
+        }
         let mut command = Command::new(binary);
         // A server without a configuration is named here, so that the
         // greeting waited for is its own and not that of another server
@@ -184,6 +194,9 @@ impl NatsServerProcess {
         command
             .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
             .arg(&options.store_dir);
+        if let Some(pid_file) = &options.pid_file {
+            command.arg("-P").arg(pid_file);
+        }
         match &options.log_file {
             Some(log) => command.arg("-l").arg(log),
             None => command.stdout(Stdio::null()).stderr(Stdio::null()),
@@ -280,6 +293,60 @@ impl Drop for NatsServerProcess {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Stops a nats-server that an earlier owner started with `pid_file` and
+/// `config_file` and did not stop, because it died first (killed, out of
+/// memory): such a server keeps the port and the JetStream store. It is
+/// asked to quit (`--signal quit`, JetStream flushes), and killed if it
+/// has not ended within `wait_max`. Only a running nats-server whose
+/// command line names `config_file` is touched. Returns its pid, or `None`
+/// when there was none.
+pub fn stop_leftover(
+    binary: &Path,
+    pid_file: &Path,
+    config_file: &Path,
+    wait_max: Duration,
+) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(pid_file)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let args: Vec<&[u8]> = cmdline.split(|byte| *byte == 0).collect();
+    let is_nats_server = args
+        .first()
+        .is_some_and(|program| program.ends_with(b"nats-server"));
+    let config = config_file.as_os_str().as_encoded_bytes();
+    if !is_nats_server || !args.contains(&config) || !is_alive(pid) {
+        return None;
+    }
+    for (signal, wait) in [("quit", wait_max), ("stop", Duration::from_secs(5))] {
+        let _ = Command::new(binary)
+            .arg("--signal")
+            .arg(format!("{signal}={pid}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let started = Instant::now();
+        while started.elapsed() < wait {
+            if !is_alive(pid) {
+                return Some(pid);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    Some(pid)
+}
+
+/// Whether process `pid` runs (an ended one waiting to be reaped does not).
+fn is_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        !stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+    })
 }
 
 /// Whether a NATS server at `address` sends its INFO greeting.

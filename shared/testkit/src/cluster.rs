@@ -208,6 +208,7 @@ impl TestCluster {
                 store_dir: node_dir.join("jetstream"),
                 config_file: Some(config_file),
                 log_file: Some(node_dir.join("nats-server.log")),
+                pid_file: None,
             };
             nodes.push(Node::start(&binary, options)?);
         }

@@ -91,6 +91,7 @@ impl TestNats {
             store_dir: dir.path().join("jetstream"),
             config_file,
             log_file: Some(dir.path().join("nats-server.log")),
+            pid_file: None,
         };
         Ok(Self {
             node: Node::start(&binary, options)?,

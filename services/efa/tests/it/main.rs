@@ -20,15 +20,56 @@ use std::time::Duration;
 
 pub const EFA: &str = env!("CARGO_BIN_EXE_efa");
 
-/// A child process killed (SIGKILL) on drop, so no test leaves one behind.
+/// A child process killed (SIGKILL) on drop, with the processes it
+/// started (the nats-server of `efa up`), so no test leaves one behind.
 #[derive(Debug)]
 pub struct ChildGuard(pub Child);
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
+        let grandchildren = children_of(self.0.id());
         let _ = self.0.kill();
         let _ = self.0.wait();
+        for pid in grandchildren {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
     }
+}
+
+/// Children of `pid`, read from /proc.
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut children = Vec::new();
+    for entry in entries.flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
+            continue;
+        };
+        // Fields after the command name in parentheses: state, ppid, ...
+        let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+        if after_name.split_whitespace().nth(1) == Some(&pid.to_string()) {
+            children.push(child);
+        }
+    }
+    children
+}
+
+/// Whether process `pid` runs (one ended and waiting to be reaped does not).
+pub fn is_running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            !stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
 }
 
 pub fn efa(args: &[&str]) -> Command {

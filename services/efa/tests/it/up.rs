@@ -1,37 +1,9 @@
 //! `efa up` on a clean data dir: it starts, the announce-then-list path
 //! works over HTTP, its secrets are owner-only, its nats-server admits no
-//! one without a credential, and SIGTERM leaves no process behind.
+//! one without a credential, SIGTERM leaves no process behind, and after
+//! a SIGKILL the next `efa up` stops the nats-server left running.
 
-use crate::{demo_token, efa, start_up, terminate};
-
-/// Children of `pid`, read from /proc.
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut children = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        // Fields after the command name in parentheses: state, ppid, ...
-        let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
-        if after_name.split_whitespace().nth(1) == Some(&pid.to_string()) {
-            children.push(child);
-        }
-    }
-    children
-}
-
-fn is_running(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| {
-            !stat
-                .rsplit_once(')')
-                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(false)
-}
+use crate::{children_of, demo_token, efa, is_running, start_up, start_up_on, terminate};
 
 /// The client port of the nats-server `pid`, from its command line.
 fn nats_port(pid: u32) -> u16 {
@@ -320,4 +292,45 @@ async fn an_export_is_verified_offline_with_the_ledgers_public_key() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("signature"));
+}
+
+/// `efa up` killed with SIGKILL cannot stop its nats-server, which keeps
+/// the port and the JetStream store. The next `efa up` on the data dir
+/// stops that server and starts its own; before, it took the old
+/// server's greeting for its own child's, ran on a server it did not
+/// own, and left it running when it stopped.
+#[tokio::test]
+async fn up_after_a_kill_stops_the_nats_server_left_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = efa_runtime::nats_server::free_port().unwrap().to_string();
+    let (mut killed, _) = start_up_on(&data, &port, &["--no-demo"]).await;
+    let left = children_of(killed.0.id());
+    assert_eq!(left.len(), 1, "efa up starts one nats-server child");
+    killed.0.kill().unwrap();
+    killed.0.wait().unwrap();
+    assert!(
+        is_running(left[0]),
+        "SIGKILL leaves the nats-server running"
+    );
+
+    let (mut again, base) = start_up_on(&data, &port, &["--no-demo"]).await;
+    assert!(!is_running(left[0]), "the server left behind was stopped");
+    let own = children_of(again.0.id());
+    assert_eq!(own.len(), 1, "the new efa up runs its own nats-server");
+    assert_eq!(nats_port(own[0]).to_string(), port);
+    let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+
+    terminate(again.0.id());
+    let status = tokio::task::spawn_blocking(move || again.0.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}");
+    assert!(
+        !is_running(own[0]),
+        "nats-server {} outlived efa up",
+        own[0]
+    );
 }
