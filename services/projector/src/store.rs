@@ -559,39 +559,22 @@ impl Store {
         })
     }
 
-    /// Writes `changes` and the new `checkpoint` in one atomic batch.
+    /// Writes `changes` and the new `checkpoint` in one atomic batch; in a
+    /// rebuild's store (its index deferred) key by key instead, see
+    /// `write_each`.
     pub fn commit(&self, checkpoint: Checkpoint, changes: Vec<Change>) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for change in &changes {
-            match change {
-                Change::PutService(view) => {
-                    batch.insert(service_key(&view.id), efa_proto::encode(view))
-                }
-                Change::RemoveService(id) => batch.remove(service_key(id)),
-                Change::PutFacts(facts) => {
-                    batch.insert(facts_key(&facts.stream()), encode_facts(facts))
-                }
-                Change::PutEventBlock(block, record) => {
-                    batch.insert(block_key(*block), record.as_slice())
-                }
-                Change::PutHistoryPage(subject, number, seqs) => {
-                    let mut key = page_prefix(subject).into_bytes();
-                    key.extend_from_slice(&number.to_be_bytes());
-                    batch.insert(key, efa_proto::encode(seqs))
-                }
-                Change::IndexAdoption(ags, id) => batch.insert(
-                    format!("{ADOPTIONS_BY_AGS}{ags}/{id}").into_bytes(),
-                    &b""[..],
-                ),
-            }
-        }
-        batch.insert(CHECKPOINT_SEQ, &checkpoint.seq.to_be_bytes());
-        batch.insert(CHECKPOINT_HASH, &checkpoint.hash);
-        batch.insert(LAYOUT_KEY, &LAYOUT.to_be_bytes());
-        self.db.apply_batch(batch)?;
         if self.index_deferred.load(Ordering::Acquire) {
-            return Ok(());
+            return self.write_each(&checkpoint, &changes);
         }
+        let mut batch = sled::Batch::default();
+        writes(&checkpoint, &changes, |key, value| {
+            match value {
+                Some(value) => batch.insert(key, value),
+                None => batch.remove(key),
+            }
+            Ok(())
+        })?;
+        self.db.apply_batch(batch)?;
         // Taken only now, so that queries do not wait for sled's write:
         // they answer from the index, which stands at one checkpoint (its
         // `seq`) until the update below moves it to the next.
@@ -604,6 +587,27 @@ impl Store {
             })
             .collect();
         index.update(checkpoint.seq, &changed, self)
+    }
+
+    /// A rebuild's commit: every key inserted on its own, the checkpoint
+    /// last. sled 0.34 guards each batch with a lock of the whole process
+    /// (`concurrency_control::write`), which also stops every read of any
+    /// sled tree meanwhile: the ledger serving the next pages of the very
+    /// events being applied, and the store in use answering queries.
+    /// Single inserts share that lock with readers. Not atomic: a crash
+    /// may keep part of a commit. A rebuild's store is read by nothing and
+    /// trusted by no one until it is flushed and indexed
+    /// (`live_rebuild::hash_and_index`), and a rebuild that fails or is
+    /// interrupted is discarded (its directory removed before the next
+    /// rebuild fills it again).
+    fn write_each(&self, checkpoint: &Checkpoint, changes: &[Change]) -> Result<(), StoreError> {
+        writes(checkpoint, changes, |key, value| {
+            match value {
+                Some(value) => self.db.insert(key, value)?,
+                None => self.db.remove(key)?,
+            };
+            Ok(())
+        })
     }
 
     /// Makes everything written so far durable.
@@ -651,6 +655,46 @@ impl index::Source for Store {
 /// Opens sled at `path`, retrying while the lock of a handle closed just
 /// now in this process is still held (sled releases it a moment after its
 /// I/O threads finish).
+/// Every key a commit writes (`Some` value) or removes (`None`), the
+/// checkpoint's keys last.
+fn writes(
+    checkpoint: &Checkpoint,
+    changes: &[Change],
+    mut write: impl FnMut(sled::IVec, Option<sled::IVec>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    for change in changes {
+        match change {
+            Change::PutService(view) => write(
+                service_key(&view.id).into(),
+                Some(efa_proto::encode(view).into()),
+            )?,
+            Change::RemoveService(id) => write(service_key(id).into(), None)?,
+            Change::PutFacts(facts) => write(
+                facts_key(&facts.stream()).into(),
+                Some(encode_facts(facts).into()),
+            )?,
+            Change::PutEventBlock(block, record) => {
+                write(block_key(*block).into(), Some(record.as_slice().into()))?
+            }
+            Change::PutHistoryPage(subject, number, seqs) => {
+                let mut key = page_prefix(subject).into_bytes();
+                key.extend_from_slice(&number.to_be_bytes());
+                write(key.into(), Some(efa_proto::encode(seqs).into()))?
+            }
+            Change::IndexAdoption(ags, id) => write(
+                format!("{ADOPTIONS_BY_AGS}{ags}/{id}").into_bytes().into(),
+                Some((&b""[..]).into()),
+            )?,
+        }
+    }
+    write(
+        CHECKPOINT_SEQ.into(),
+        Some((&checkpoint.seq.to_be_bytes()[..]).into()),
+    )?;
+    write(CHECKPOINT_HASH.into(), Some((&checkpoint.hash[..]).into()))?;
+    write(LAYOUT_KEY.into(), Some((&LAYOUT.to_be_bytes()[..]).into()))
+}
+
 fn open_db(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
     let mut attempts = 1;
     loop {
