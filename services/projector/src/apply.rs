@@ -108,6 +108,10 @@ impl Applier {
     /// failed batch, or for another store, nothing kept may differ from
     /// what the store holds.
     fn forget(&mut self) {
+        // What a rebuild's store is still writing must be on disk before
+        // anything kept is let go and read back; a write that failed
+        // fails the store's next commit.
+        let _ = self.store.settle();
         self.written = Written::new(self.keep);
     }
 

@@ -87,7 +87,7 @@ impl Versions {
     /// Opens the store in use, creating the data directory and the
     /// pointer if needed and removing other versions' leftovers (such as
     /// the half-filled store of a rebuild that was killed: its fill is not
-    /// written atomically, see `Store::write_each`). Blocking.
+    /// written atomically, see `Store::settle`). Blocking.
     pub fn open_current(&self) -> Result<(u64, Store), VersionError> {
         fs::create_dir_all(&self.data_dir)
             .map_err(|source| io("create", self.data_dir.clone(), source))?;

@@ -39,6 +39,8 @@ use crate::facts::{
 };
 use crate::index::{self, Index};
 
+mod fill;
+
 /// The last applied ledger sequence, big-endian u64.
 const CHECKPOINT_SEQ: &[u8] = b"meta/checkpoint";
 /// The hash of the event at the checkpoint, 32 bytes.
@@ -103,6 +105,8 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    #[error("filling the view store: {0}")]
+    Fill(String),
 }
 
 /// Where the views stand: the last applied event's sequence and hash.
@@ -158,6 +162,8 @@ pub struct Store {
     /// answers no query, builds its index once at the end (`index_all`)
     /// instead of updating it with every commit.
     index_deferred: Arc<std::sync::atomic::AtomicBool>,
+    /// While the index is deferred: the commit being written (`fill.rs`).
+    filling: Arc<fill::Filling>,
 }
 
 impl std::fmt::Debug for Store {
@@ -191,6 +197,7 @@ impl Store {
             dir: Arc::new(path.to_owned()),
             index: Arc::default(),
             index_deferred: Arc::default(),
+            filling: Arc::default(),
         };
         // A store of an older layout is replaced, not read (`versions.rs`):
         // no index for it.
@@ -217,6 +224,7 @@ impl Store {
     /// store must be gone, or sled keeps its lock and the open fails.
     pub fn reopen(self) -> Result<Self, StoreError> {
         let started = std::time::Instant::now();
+        self.filling.settle()?;
         let Self { db, dir, index, .. } = self;
         db.flush()?;
         drop(db);
@@ -231,6 +239,7 @@ impl Store {
             dir,
             index,
             index_deferred: Arc::default(),
+            filling: Arc::default(),
         })
     }
 
@@ -255,6 +264,7 @@ impl Store {
         if !self.index_deferred.load(Ordering::Acquire) {
             return Ok(());
         }
+        self.filling.settle()?;
         let started = std::time::Instant::now();
         let (index, _) = self.build_index()?;
         *self.index.write().unwrap_or_else(PoisonError::into_inner) = index;
@@ -319,6 +329,7 @@ impl Store {
     }
 
     pub fn checkpoint(&self) -> Result<Checkpoint, StoreError> {
+        self.filling.settle()?;
         let seq = match self.db.get(CHECKPOINT_SEQ)? {
             None => return Ok(Checkpoint::default()),
             Some(bytes) => u64::from_be_bytes(fixed_bytes(CHECKPOINT_SEQ, &bytes)?),
@@ -560,11 +571,11 @@ impl Store {
     }
 
     /// Writes `changes` and the new `checkpoint` in one atomic batch; in a
-    /// rebuild's store (its index deferred) key by key instead, see
-    /// `write_each`.
+    /// rebuild's store (its index deferred) key by key on a thread of its
+    /// own instead, see `settle`.
     pub fn commit(&self, checkpoint: Checkpoint, changes: Vec<Change>) -> Result<(), StoreError> {
         if self.index_deferred.load(Ordering::Acquire) {
-            return self.write_each(&checkpoint, &changes);
+            return self.filling.start(&self.db, checkpoint, changes);
         }
         let mut batch = sled::Batch::default();
         writes(&checkpoint, &changes, |key, value| {
@@ -589,29 +600,26 @@ impl Store {
         index.update(checkpoint.seq, &changed, self)
     }
 
-    /// A rebuild's commit: every key inserted on its own, the checkpoint
-    /// last. sled 0.34 guards each batch with a lock of the whole process
+    /// Waits until the rebuild's commits are written (`fill.rs`); an
+    /// error if one was not. A rebuild's commits (the index deferred) are
+    /// written key by key, the checkpoint last, on a thread of their own.
+    /// sled 0.34 guards each batch with a lock of the whole process
     /// (`concurrency_control::write`), which also stops every read of any
     /// sled tree meanwhile: the ledger serving the next pages of the very
-    /// events being applied, and the store in use answering queries.
-    /// Single inserts share that lock with readers. Not atomic: a crash
-    /// may keep part of a commit. A rebuild's store is read by nothing and
-    /// trusted by no one until it is flushed and indexed
-    /// (`live_rebuild::hash_and_index`), and a rebuild that fails or is
-    /// interrupted is discarded (its directory removed before the next
-    /// rebuild fills it again).
-    fn write_each(&self, checkpoint: &Checkpoint, changes: &[Change]) -> Result<(), StoreError> {
-        writes(checkpoint, changes, |key, value| {
-            match value {
-                Some(value) => self.db.insert(key, value)?,
-                None => self.db.remove(key)?,
-            };
-            Ok(())
-        })
+    /// events being applied, the store in use answering queries, the
+    /// applier's own reads. Single inserts share that lock with readers.
+    /// Not atomic: a crash may keep part of a commit. A rebuild's store is
+    /// read by nothing and trusted by no one until it is flushed and
+    /// indexed (`live_rebuild::hash_and_index`), and a rebuild that fails
+    /// or is interrupted is discarded (its directory is removed when the
+    /// projector starts again, or before the next rebuild fills it).
+    pub fn settle(&self) -> Result<(), StoreError> {
+        self.filling.settle()
     }
 
     /// Makes everything written so far durable.
     pub fn flush(&self) -> Result<(), StoreError> {
+        self.filling.settle()?;
         self.db.flush()?;
         Ok(())
     }
@@ -620,6 +628,7 @@ impl Store {
     /// prefixed by its length: equal views give equal hashes, whichever
     /// replica or rebuild wrote them.
     pub fn content_hash(&self) -> Result<String, StoreError> {
+        self.filling.settle()?;
         let mut hasher = Sha256::new();
         for entry in self.db.iter() {
             let (key, value) = entry?;
