@@ -1,5 +1,5 @@
 //! Packing events into block records and history entries into pages, as
-//! the store keeps them (`store.rs`): the last block and each subject's
+//! the store keeps them (`store/`): the last block and each subject's
 //! last page are extended and written back whole once per commit, so a
 //! batch writes a few records where one per event and entry would cost
 //! sled a key each. The packing outlives its commit (`carry.rs`): the
