@@ -134,6 +134,9 @@ pub fn free_port() -> Result<u16, NatsServerError> {
     })))
 }
 
+/// How often `spawn` picks another port when the one picked is taken.
+const PICK_ATTEMPTS: u32 = 10;
+
 /// How to start a server.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -162,13 +165,21 @@ pub struct NatsServerProcess {
 impl NatsServerProcess {
     /// Starts the server and waits until it greets clients.
     pub fn spawn(binary: &Path, options: &ServerOptions) -> Result<Self, NatsServerError> {
+        // A port someone listens on already would answer the greeting
+        // waited for below while the new server fails to listen. One
+        // picked here is picked again when another process took it since.
         let port = if options.port == 0 {
-            free_port()?
+            let mut picked = free_port()?;
+            for _ in 0..PICK_ATTEMPTS {
+                if TcpListener::bind(("127.0.0.1", picked)).is_ok() {
+                    break;
+                }
+                picked = free_port()?;
+            }
+            picked
         } else {
             options.port
         };
-        // A port someone listens on already would answer the greeting
-        // waited for below while the new server fails to listen.
         if TcpListener::bind(("127.0.0.1", port)).is_err() {
             return Err(NatsServerError::PortInUse { port });
         }

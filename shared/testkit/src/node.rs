@@ -18,6 +18,11 @@ impl Node {
     /// Starts the server and waits until it greets clients.
     pub(crate) fn start(binary: &Path, options: ServerOptions) -> Result<Self, NatsServerError> {
         let server = NatsServerProcess::spawn(binary, &options)?;
+        // A port of 0 was picked by `spawn`; a restart uses the same.
+        let options = ServerOptions {
+            port: server.port(),
+            ..options
+        };
         Ok(Self {
             server: Some(server),
             binary: binary.to_owned(),

@@ -87,7 +87,8 @@ impl TestNats {
             .tempdir()
             .map_err(nats_server::NatsServerError::Port)?;
         let options = ServerOptions {
-            port: nats_server::free_port()?,
+            // Picked by `spawn`, again if another process took it first.
+            port: 0,
             store_dir: dir.path().join("jetstream"),
             config_file,
             log_file: Some(dir.path().join("nats-server.log")),
