@@ -121,7 +121,12 @@ impl LedgerNode {
         loop {
             let text = strip_ansi(&self.log_text());
             if deadline.passed() {
-                let lines: Vec<&str> = text.lines().collect();
+                // Without the frames of a backtrace, which would fill the
+                // tail and hide the panic's message above them.
+                let lines: Vec<&str> = text
+                    .lines()
+                    .filter(|line| !is_backtrace_frame(line))
+                    .collect();
                 let tail = lines[lines.len().saturating_sub(30)..].join("\n");
                 deadline.check(&format!(
                     "waiting for {} to follow the stream to {seq}; the end of its log:\n{tail}",
@@ -488,4 +493,14 @@ async fn a_paused_active_ledger_is_replaced_and_rejoins_as_a_standby() {
         "the paused node must stop taking commands once it runs again:\n{log}"
     );
     check_logs(&mut nodes, &js, &acks, TEST, deadline).await;
+}
+
+/// Whether `line` is a frame of a printed backtrace ("  12: name" or
+/// "             at file:line").
+fn is_backtrace_frame(line: &str) -> bool {
+    let trimmed = line.trim_start();
+    trimmed.starts_with("at ")
+        || trimmed.split_once(": ").is_some_and(|(number, _)| {
+            !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())
+        })
 }
