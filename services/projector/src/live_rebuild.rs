@@ -35,8 +35,8 @@ const PAUSE_BEHIND_MAX: u64 = 1000;
 /// MiB): at 10 million events the fill spends much of its time reading
 /// facts that a small cache has let go, and its writes (`store/fill.rs`)
 /// find the tree's pages in it. Given back before the swap. At 10 million
-/// events 1 GiB against 512 MiB: 116-118 s against 127 s for `efa
-/// rebuild`, 3.7 GB against 3.1 GB at the process's peak.
+/// events 1 GiB against 512 MiB: 116-130 s (four runs) against 127 s
+/// (two) for `efa rebuild`, 3.7 GB against 3.1 GB at the process's peak.
 const FILL_CACHE_BYTES: u64 = 1024 * 1024 * 1024;
 /// Catch-up rounds before the pause, however far behind the new store is.
 const ROUNDS_MAX: u32 = 20;

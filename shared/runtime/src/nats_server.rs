@@ -137,6 +137,24 @@ pub fn free_port() -> Result<u16, NatsServerError> {
 /// How often `spawn` picks another port when the one picked is taken.
 const PICK_ATTEMPTS: u32 = 10;
 
+/// Whether nothing listens on `port` of 127.0.0.1.
+fn listenable(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
+
+/// A free port that is still free when checked again: picked again when
+/// another process took it in between.
+fn pick_listenable_port() -> Result<u16, NatsServerError> {
+    let mut port = free_port()?;
+    for _ in 0..PICK_ATTEMPTS {
+        if listenable(port) {
+            return Ok(port);
+        }
+        port = free_port()?;
+    }
+    Err(NatsServerError::PortInUse { port })
+}
+
 /// How to start a server.
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -166,23 +184,12 @@ impl NatsServerProcess {
     /// Starts the server and waits until it greets clients.
     pub fn spawn(binary: &Path, options: &ServerOptions) -> Result<Self, NatsServerError> {
         // A port someone listens on already would answer the greeting
-        // waited for below while the new server fails to listen. One
-        // picked here is picked again when another process took it since.
-        let port = if options.port == 0 {
-            let mut picked = free_port()?;
-            for _ in 0..PICK_ATTEMPTS {
-                if TcpListener::bind(("127.0.0.1", picked)).is_ok() {
-                    break;
-                }
-                picked = free_port()?;
-            }
-            picked
-        } else {
-            options.port
+        // waited for below while the new server fails to listen.
+        let port = match options.port {
+            0 => pick_listenable_port()?,
+            port if listenable(port) => port,
+            port => return Err(NatsServerError::PortInUse { port }),
         };
-        if TcpListener::bind(("127.0.0.1", port)).is_err() {
-            return Err(NatsServerError::PortInUse { port });
-        }
         let mut command = Command::new(binary);
         // A server without a configuration is named here, so that the
         // greeting waited for is its own and not that of another server
@@ -351,8 +358,9 @@ pub fn stop_leftover(
     Some(pid)
 }
 
-/// Whether process `pid` runs (an ended one waiting to be reaped does not).
-fn is_alive(pid: u32) -> bool {
+/// Whether process `pid` runs (an ended one waiting to be reaped does
+/// not); from /proc, so always `false` where there is none.
+pub fn is_alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
         !stat
             .rsplit_once(')')

@@ -31,10 +31,7 @@ impl Drop for ChildGuard {
         let _ = self.0.kill();
         let _ = self.0.wait();
         for pid in grandchildren {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .stderr(Stdio::null())
-                .status();
+            signal(pid, "KILL");
         }
     }
 }
@@ -61,17 +58,6 @@ pub fn children_of(pid: u32) -> Vec<u32> {
     children
 }
 
-/// Whether process `pid` runs (one ended and waiting to be reaped does not).
-pub fn is_running(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| {
-            !stat
-                .rsplit_once(')')
-                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
-        })
-        .unwrap_or(false)
-}
-
 pub fn efa(args: &[&str]) -> Command {
     let mut command = Command::new(EFA);
     command
@@ -83,11 +69,17 @@ pub fn efa(args: &[&str]) -> Command {
 
 /// Sends SIGTERM the way an operator's `kill` does.
 pub fn terminate(pid: u32) {
-    let status = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
+    assert!(signal(pid, "TERM"));
+}
+
+/// Sends `name` (`TERM`, `KILL`, ...) to `pid` with `kill`; whether it
+/// was delivered.
+fn signal(pid: u32, name: &str) -> bool {
+    Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .stderr(Stdio::null())
         .status()
-        .unwrap();
-    assert!(status.success());
+        .is_ok_and(|status| status.success())
 }
 
 /// Waits until `$SRV.PING.<service>` answers on `client`.

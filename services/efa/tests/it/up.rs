@@ -3,7 +3,9 @@
 //! one without a credential, SIGTERM leaves no process behind, and after
 //! a SIGKILL the next `efa up` stops the nats-server left running.
 
-use crate::{children_of, demo_token, efa, is_running, start_up, start_up_on, terminate};
+use efa_runtime::nats_server::is_alive;
+
+use crate::{ChildGuard, children_of, demo_token, efa, start_up, start_up_on, terminate};
 
 /// The client port of the nats-server `pid`, from its command line.
 fn nats_port(pid: u32) -> u16 {
@@ -58,9 +60,8 @@ async fn assert_secrets_kept(data: &std::path::Path, nats_pid: u32) {
 async fn up_serves_the_announce_path_and_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let (mut guard, base) = start_up(&data, &[]).await;
-    let pid = guard.0.id();
-    let nats_pids = children_of(pid);
+    let (guard, base) = start_up(&data, &[]).await;
+    let nats_pids = children_of(guard.0.id());
     assert_eq!(nats_pids.len(), 1, "efa up starts one nats-server child");
     assert_secrets_kept(&data, nats_pids[0]).await;
     let token = demo_token(&data, "land:04");
@@ -100,7 +101,13 @@ async fn up_serves_the_announce_path_and_stops_cleanly() {
         "the demo scenario is loaded on a fresh data dir: {ids:?}"
     );
 
-    terminate(pid);
+    stop_cleanly(guard, &nats_pids).await;
+}
+
+/// SIGTERM to `efa up`: it exits cleanly, and none of `nats_pids` (its
+/// nats-server children) outlives it.
+async fn stop_cleanly(mut guard: ChildGuard, nats_pids: &[u32]) {
+    terminate(guard.0.id());
     let status = tokio::task::spawn_blocking(move || guard.0.wait())
         .await
         .unwrap()
@@ -109,9 +116,9 @@ async fn up_serves_the_announce_path_and_stops_cleanly() {
         status.success(),
         "efa up exits cleanly on SIGTERM: {status}"
     );
-    for nats_pid in nats_pids {
+    for &nats_pid in nats_pids {
         assert!(
-            !is_running(nats_pid),
+            !is_alive(nats_pid),
             "nats-server {nats_pid} outlived efa up"
         );
     }
@@ -309,28 +316,15 @@ async fn up_after_a_kill_stops_the_nats_server_left_behind() {
     assert_eq!(left.len(), 1, "efa up starts one nats-server child");
     killed.0.kill().unwrap();
     killed.0.wait().unwrap();
-    assert!(
-        is_running(left[0]),
-        "SIGKILL leaves the nats-server running"
-    );
+    assert!(is_alive(left[0]), "SIGKILL leaves the nats-server running");
 
-    let (mut again, base) = start_up_on(&data, &port, &["--no-demo"]).await;
-    assert!(!is_running(left[0]), "the server left behind was stopped");
+    let (again, base) = start_up_on(&data, &port, &["--no-demo"]).await;
+    assert!(!is_alive(left[0]), "the server left behind was stopped");
     let own = children_of(again.0.id());
     assert_eq!(own.len(), 1, "the new efa up runs its own nats-server");
     assert_eq!(nats_port(own[0]).to_string(), port);
     let ready = reqwest::get(format!("{base}/readyz")).await.unwrap();
     assert_eq!(ready.status(), 200);
 
-    terminate(again.0.id());
-    let status = tokio::task::spawn_blocking(move || again.0.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "{status}");
-    assert!(
-        !is_running(own[0]),
-        "nats-server {} outlived efa up",
-        own[0]
-    );
+    stop_cleanly(again, &own).await;
 }

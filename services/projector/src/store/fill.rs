@@ -1,6 +1,6 @@
 //! A rebuild's commits written on a thread of their own, while the applier
 //! prepares the next one: the fill of a new store spends about a third of
-//! its time in sled's inserts (`Store::write_each`), which need not wait
+//! its time in sled's inserts (`writes`, key by key), which need not wait
 //! for the next batch's decoding and evolving, nor that for them.
 //!
 //! At most one commit is being written at a time: the next one starts
@@ -8,9 +8,9 @@
 //! reads right without reading through the write in flight: whatever the
 //! commit being written holds, the applier still keeps in memory
 //! (`carry.rs` lets entries go only in `age`, after the next commit has
-//! started, and that start waits for this one). Reads by anyone else
-//! (the flush, the content hash, the index, a reopen, the checkpoint)
-//! wait for the write first (`settle`). A write that failed fails every
+//! started, and that start waits for this one). What reads the store
+//! once it is filled (the flush, the content hash, the index, a reopen)
+//! waits for the write first (`settle`). A write that failed fails every
 //! later commit of the store: the rebuild is then discarded.
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -329,7 +329,6 @@ impl Store {
     }
 
     pub fn checkpoint(&self) -> Result<Checkpoint, StoreError> {
-        self.filling.settle()?;
         let seq = match self.db.get(CHECKPOINT_SEQ)? {
             None => return Ok(Checkpoint::default()),
             Some(bytes) => u64::from_be_bytes(fixed_bytes(CHECKPOINT_SEQ, &bytes)?),
