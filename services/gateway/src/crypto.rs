@@ -1,10 +1,9 @@
-//! The web pages' secret and randomness, on well-kept crates: the session
-//! key (32 random bytes from `rand`'s thread generator, a ChaCha12 CSPRNG
-//! seeded from the operating system),
-//! from which `cookie`'s signing key is derived (HKDF, through
-//! axum-extra's signed cookies) and with which CSRF tokens are made
-//! (HMAC-SHA256 from `hmac` + `sha2`, compared in constant time with
-//! `subtle`).
+//! The gateway's secrets and randomness, on well-kept crates. API tokens
+//! and the session key are random bytes from `rand`'s thread generator (a
+//! ChaCha12 CSPRNG seeded from the operating system). `cookie`'s signing
+//! key is derived from the session key (HKDF, through axum-extra's signed
+//! cookies), and CSRF tokens are made with it (HMAC-SHA256 from `hmac` +
+//! `sha2`, compared in constant time with `subtle`).
 
 use axum_extra::extract::cookie::Key;
 use hmac::{Hmac, Mac};
@@ -105,6 +104,11 @@ impl SessionKey {
 /// 32 random bytes.
 fn random_bytes() -> [u8; 32] {
     rand::random()
+}
+
+/// 64 random hex digits (256 random bits): the secret of an API token.
+pub fn random_token_hex() -> String {
+    hex::encode(random_bytes())
 }
 
 /// 32 random hex digits (128 random bits).

@@ -82,7 +82,6 @@ pub enum GatewayError {
 pub struct Gateway {
     listener: tokio::net::TcpListener,
     local_addr: SocketAddr,
-    router: axum::Router,
     state: state::AppState,
 }
 
@@ -118,7 +117,6 @@ impl Gateway {
         Ok(Gateway {
             listener,
             local_addr,
-            router: router::router(state.clone()),
             state,
         })
     }
@@ -128,7 +126,6 @@ impl Gateway {
     /// authenticated by token).
     pub fn with_signing_key(mut self, key: efa_trust::SigningKey) -> Self {
         self.state.signer = Arc::new(key);
-        self.router = router::router(self.state.clone());
         self
     }
 
@@ -137,7 +134,6 @@ impl Gateway {
     /// other's sessions.
     pub fn with_session_key(mut self, key: SessionKey) -> Self {
         self.state.web = Arc::new(state::WebState::new(key));
-        self.router = router::router(self.state.clone());
         self
     }
 
@@ -146,7 +142,6 @@ impl Gateway {
     pub fn with_token_file(mut self, path: std::path::PathBuf) -> Self {
         let table = self.state.tokens.current().as_ref().clone();
         self.state.tokens = Arc::new(token_source::TokenSource::watching(table, path));
-        self.router = router::router(self.state.clone());
         self
     }
 
@@ -154,7 +149,6 @@ impl Gateway {
     /// is not served).
     pub fn with_metrics_token(mut self, token: String) -> Self {
         self.state.metrics_token = Some(Arc::from(token));
-        self.router = router::router(self.state.clone());
         self
     }
 
@@ -163,7 +157,6 @@ impl Gateway {
     /// 6,000 per 10 s).
     pub fn with_rate_limit(mut self, requests: u32, window: std::time::Duration) -> Self {
         self.state.limiter = Arc::new(rate_limit::AddressLimiter::per_window(requests, window));
-        self.router = router::router(self.state.clone());
         self
     }
 
@@ -172,7 +165,6 @@ impl Gateway {
     /// answered within `timeout` (default: 256 and 30 s).
     pub fn with_limits(mut self, in_flight_max: usize, timeout: Duration) -> Self {
         self.state.limits = Arc::new(overload::Limits::new(in_flight_max, timeout));
-        self.router = router::router(self.state.clone());
         self
     }
 
@@ -184,9 +176,8 @@ impl Gateway {
     /// requests (graceful shutdown).
     pub async fn run(self, shutdown: efa_runtime::Shutdown) -> Result<(), GatewayError> {
         tracing::info!(addr = %self.local_addr, "gateway listening");
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
+        let service =
+            router::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, service)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await

@@ -221,13 +221,8 @@ impl Problem {
         }
     }
 
-    fn with_header(mut self, name: axum::http::HeaderName, value: &'static str) -> Self {
-        self.headers.insert(name, HeaderValue::from_static(value));
-        self
-    }
-
     /// `Retry-After` in whole seconds, at least 1.
-    fn with_retry_after(mut self, seconds: u64) -> Self {
+    fn retry_after(mut self, seconds: u64) -> Self {
         if let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string()) {
             self.headers.insert(RETRY_AFTER, value);
         }
@@ -287,93 +282,96 @@ pub struct ProblemJson<'a> {
 
 impl From<&ApiError> for Problem {
     fn from(error: &ApiError) -> Self {
-        match error {
-            ApiError::Unauthorized => Problem::new(
-                StatusCode::UNAUTHORIZED,
+        use StatusCode as S;
+        let (status, code, detail) = match error {
+            ApiError::Unauthorized => (
+                S::UNAUTHORIZED,
                 "unauthorized",
-                "Für diese Anfrage ist ein gültiges Zugangstoken nötig (Authorization: Bearer …).",
-            )
-            .with_header(WWW_AUTHENTICATE, "Bearer"),
-            ApiError::MissingIdempotencyKey => Problem::new(
-                StatusCode::BAD_REQUEST,
-                "missing-idempotency-key",
-                "Der Header Idempotency-Key fehlt. Jede schreibende Anfrage braucht einen eindeutigen Schlüssel.",
+                "Für diese Anfrage ist ein gültiges Zugangstoken nötig (Authorization: Bearer …).".to_owned(),
             ),
-            ApiError::BadRequest(detail) => {
-                Problem::new(StatusCode::BAD_REQUEST, "bad-request", detail.clone())
-            }
-            ApiError::NotFound(detail) => {
-                Problem::new(StatusCode::NOT_FOUND, "not-found", detail.clone())
-            }
-            ApiError::PayloadTooLarge => Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::MissingIdempotencyKey => (
+                S::BAD_REQUEST,
+                "missing-idempotency-key",
+                "Der Header Idempotency-Key fehlt. Jede schreibende Anfrage braucht einen eindeutigen Schlüssel.".to_owned(),
+            ),
+            ApiError::BadRequest(detail) => (S::BAD_REQUEST, "bad-request", detail.clone()),
+            ApiError::NotFound(detail) => (S::NOT_FOUND, "not-found", detail.clone()),
+            ApiError::PayloadTooLarge => (
+                S::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
                 format!(
                     "Die Anfrage ist größer als erlaubt ({} KiB).",
                     crate::state::BODY_BYTES_MAX / 1024
                 ),
             ),
-            ApiError::TooManyRequests(seconds) => {
-                let mut problem = Problem::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too-many-requests",
-                    format!(
-                        "Zu viele Anfragen von dieser Adresse. Bitte in {seconds} Sekunden erneut versuchen."
-                    ),
-                );
-                if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-                    problem.headers.insert(RETRY_AFTER, value);
-                }
-                problem
-            }
+            ApiError::TooManyRequests(seconds) => (
+                S::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                format!(
+                    "Zu viele Anfragen von dieser Adresse. Bitte in {seconds} Sekunden erneut versuchen."
+                ),
+            ),
             ApiError::Rejected {
                 rejection,
                 if_match,
-            } => {
-                let problem = Problem::new(
-                    rejection_status(rejection, *if_match),
-                    rejection.code(),
-                    rejection_detail(rejection),
-                );
-                match rejection {
-                    Rejection::Unavailable { .. } => problem.with_header(RETRY_AFTER, "1"),
-                    Rejection::Busy { retry_after_ms } => {
-                        problem.with_retry_after(u64::from(retry_after_ms.div_ceil(1000)))
-                    }
-                    _ => problem,
-                }
-            }
-            ApiError::Rpc(RpcError::Decode { .. }) | ApiError::UnexpectedReply(_) => Problem::new(
-                StatusCode::BAD_GATEWAY,
-                "bad-gateway",
-                "Ein Dienst des Registers hat eine unverständliche Antwort geschickt.",
+            } => (
+                rejection_status(rejection, *if_match),
+                rejection.code(),
+                rejection_detail(rejection),
             ),
-            ApiError::Rpc(_) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Rpc(RpcError::Decode { .. }) | ApiError::UnexpectedReply(_) => (
+                S::BAD_GATEWAY,
+                "bad-gateway",
+                "Ein Dienst des Registers hat eine unverständliche Antwort geschickt.".to_owned(),
+            ),
+            ApiError::Rpc(_) => (
+                S::SERVICE_UNAVAILABLE,
                 "service-unavailable",
-                UNREACHABLE_DETAIL,
-            )
-            .with_header(RETRY_AFTER, "1"),
-            ApiError::Busy => {
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "busy", BUSY_DETAIL).with_retry_after(1)
-            }
-            ApiError::TimedOut(ms) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
+                UNREACHABLE_DETAIL.to_owned(),
+            ),
+            ApiError::Busy => (S::SERVICE_UNAVAILABLE, "busy", BUSY_DETAIL.to_owned()),
+            ApiError::TimedOut(ms) => (
+                S::SERVICE_UNAVAILABLE,
                 "timeout",
                 format!(
                     "Die Anfrage hat länger gedauert als erlaubt ({ms} ms). Bitte später erneut versuchen."
                 ),
-            )
-            .with_retry_after(1),
-            ApiError::NotReady(missing) => Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "service-unavailable",
-                format!(
-                    "Das Register ist nicht bereit. Es fehlt: {}.",
-                    missing.join(", ")
-                ),
             ),
+            ApiError::NotReady(missing) => (
+                S::SERVICE_UNAVAILABLE,
+                "service-unavailable",
+                format!("Das Register ist nicht bereit. Es fehlt: {}.", missing.join(", ")),
+            ),
+        };
+        let mut problem = Problem::new(status, code, detail);
+        if let ApiError::Unauthorized = error {
+            let bearer = HeaderValue::from_static("Bearer");
+            problem.headers.insert(WWW_AUTHENTICATE, bearer);
         }
+        if let Some(seconds) = retry_after(error) {
+            problem = problem.retry_after(seconds);
+        }
+        problem
+    }
+}
+
+/// After how many seconds a refused caller may try again, where it may.
+fn retry_after(error: &ApiError) -> Option<u64> {
+    match error {
+        ApiError::TooManyRequests(seconds) => Some(*seconds),
+        ApiError::Rejected {
+            rejection: Rejection::Busy { retry_after_ms },
+            ..
+        } => Some(u64::from(retry_after_ms.div_ceil(1000))),
+        ApiError::Rejected {
+            rejection: Rejection::Unavailable { .. },
+            ..
+        }
+        | ApiError::Busy
+        | ApiError::TimedOut(_) => Some(1),
+        ApiError::Rpc(RpcError::Decode { .. }) => None,
+        ApiError::Rpc(_) => Some(1),
+        _ => None,
     }
 }
 
@@ -408,19 +406,13 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn is_problem(headers: &HeaderMap) -> bool {
+/// A problem document already, or a web page (whose errors are pages for
+/// people, not problem documents).
+fn is_finished(headers: &HeaderMap) -> bool {
     headers.get(CONTENT_TYPE).is_some_and(|value| {
-        value
-            .as_bytes()
-            .starts_with(PROBLEM_CONTENT_TYPE.as_bytes())
+        let value = value.as_bytes();
+        value.starts_with(PROBLEM_CONTENT_TYPE.as_bytes()) || value.starts_with(b"text/html")
     })
-}
-
-/// A web page (its errors are pages for people, not problem documents).
-fn is_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"text/html"))
 }
 
 /// Middleware: every error response leaves as a problem document naming
@@ -435,7 +427,7 @@ pub async fn finish(request: Request, next: Next) -> Response {
     let (mut parts, body) = response.into_parts();
     let mut problem = match parts.extensions.remove::<Problem>() {
         Some(problem) => problem,
-        None if is_problem(&parts.headers) || is_html(&parts.headers) => {
+        None if is_finished(&parts.headers) => {
             return Response::from_parts(parts, body);
         }
         None => Problem::for_status(status),
