@@ -125,21 +125,15 @@ fn add_rules(schemas: &mut Map<String, Value>) {
 }
 
 /// One path item per path of the router's list, one operation per method.
-fn paths(schemas: &mut Vec<(String, RefOr<Schema>)>) -> Map<String, Value> {
-    let mut paths = Map::new();
+fn paths(schemas: &mut Vec<(String, RefOr<Schema>)>) -> Value {
+    let mut paths = json!({});
     for endpoint in routes::api() {
         let mut op = (endpoint.operation)();
-        let declared = path_parameter_names(endpoint.path)
-            .into_iter()
-            .map(path_parameter);
-        if let Some(Value::Array(query)) = op.value.get_mut("parameters") {
-            query.splice(0..0, declared);
-        }
+        let declared = path_parameter_names(endpoint.path).into_iter();
+        op.parameters.splice(0..0, declared.map(path_parameter));
+        op.value["parameters"] = Value::Array(op.parameters);
         schemas.append(&mut op.schemas);
-        let item = paths
-            .entry(endpoint.path.to_owned())
-            .or_insert_with(|| json!({}));
-        item[endpoint.method.as_str().to_ascii_lowercase()] = op.value;
+        paths[endpoint.path][endpoint.method.as_str().to_ascii_lowercase()] = op.value;
     }
     paths
 }
@@ -235,6 +229,7 @@ fn problem_description(status: u16) -> &'static str {
 /// `document` and the methods below.
 pub struct Operation {
     value: Value,
+    parameters: Vec<Value>,
     schemas: Vec<(String, RefOr<Schema>)>,
 }
 
@@ -243,16 +238,12 @@ impl Operation {
     /// otherwise, its answer 200 `ok`.
     fn new(id: &str, tag: &str, summary: &str, ok: Value) -> Self {
         let value = json!({"operationId": id, "summary": summary, "tags": [tag],
-            "security": [], "parameters": [], "responses": {"200": ok}});
+            "security": [], "responses": {"200": ok}});
         Self {
             value,
+            parameters: Vec::new(),
             schemas: Vec::new(),
         }
-    }
-
-    /// Registers `T`; answers its `$ref`.
-    fn schema<T: ToSchema>(&mut self) -> Value {
-        schema::<T>(&mut self.schemas)
     }
 
     /// Answers may also be the problems of these statuses.
@@ -271,26 +262,19 @@ impl Operation {
 
     /// The query parameters of `P`, each described by its name.
     pub fn query<P: IntoParams>(mut self) -> Self {
-        let parameters = P::into_params(|| Some(ParameterIn::Query))
-            .into_iter()
-            .map(|parameter| {
-                let mut parameter = json(parameter);
-                let name = parameter["name"].as_str().unwrap_or_default();
-                parameter["description"] = json!(describe(name));
-                parameter
-            });
-        if let Value::Array(all) = &mut self.value["parameters"] {
-            all.extend(parameters);
+        for parameter in P::into_params(|| Some(ParameterIn::Query)) {
+            let mut parameter = json(parameter);
+            let name = parameter["name"].as_str().unwrap_or_default();
+            parameter["description"] = json!(describe(name));
+            self.parameters.push(parameter);
         }
         self
     }
 
     /// Changes the query parameter `name`.
     fn parameter(mut self, name: &str, change: impl FnMut(&mut Value)) -> Self {
-        if let Value::Array(parameters) = &mut self.value["parameters"] {
-            let named = parameters.iter_mut().filter(|p| p["name"] == name);
-            named.for_each(change);
-        }
+        let named = self.parameters.iter_mut().filter(|p| p["name"] == name);
+        named.for_each(change);
         self
     }
 
@@ -302,7 +286,7 @@ impl Operation {
 
     /// The JSON answer (200) is `T`.
     pub fn answer<T: ToSchema>(mut self) -> Self {
-        *self.json_answer() = self.schema::<T>();
+        *self.json_answer() = schema::<T>(&mut self.schemas);
         self
     }
 
@@ -331,8 +315,9 @@ impl Operation {
     /// CSV without these parameters the whole list, streamed.
     pub fn paged<S: ToSchema, P: IntoParams>(mut self) -> Self {
         let view = self.json_answer().take();
-        let parts = [view, self.schema::<S>(), self.schema::<NextLink>()];
-        *self.json_answer() = json!({"allOf": parts});
+        let totals = schema::<S>(&mut self.schemas);
+        let link = schema::<NextLink>(&mut self.schemas);
+        *self.json_answer() = json!({"allOf": [view, totals, link]});
         self.describe(
             "Seitenweise: jede Seite nennt in `next` die Adresse der nächsten (auch als \
              Kopfzeile `Link: <…>; rel=\"next\"`), `null` auf der letzten. Als CSV ohne \
@@ -387,21 +372,25 @@ pub fn command<B: ToSchema>(id: &str, tag: &str, summary: &str) -> Operation {
     let replayed = json!({"description": "Wiederholung: die gespeicherte Antwort",
         "headers": {"Idempotent-Replayed": {"schema": {"const": "true"}}}});
     let mut op = Operation::new(id, tag, summary, replayed);
-    let body = op.schema::<B>();
-    let accepted = json!({"application/json": {"schema": op.schema::<AcceptedJson>()}});
+    let body = schema::<B>(&mut op.schemas);
+    let accepted = schema::<AcceptedJson>(&mut op.schemas);
+    let accepted = json!({"application/json": {"schema": accepted}});
     op.value["responses"]["200"]["content"] = accepted.clone();
     op.value["responses"]["201"] = json!({"description": "Erfasst", "content": accepted,
-        "headers": {"ETag": {"schema": {"type": "string"}, "description": "Version nach dem Schreiben"}}});
+        "headers": {"ETag": {"schema": {"type": "string"},
+            "description": "Version nach dem Schreiben"}}});
     op.value["requestBody"] =
         json!({"required": true, "content": {"application/json": {"schema": body}}});
     op.value["security"] = json!([{"bearerAuth": []}]);
-    op.value["parameters"] = json!([
-        {"name": "Idempotency-Key", "in": "header", "required": true,
-         "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
-         "description": "Eindeutiger Schlüssel des Schreibvorgangs; eine Wiederholung wird nicht doppelt ausgeführt"},
-        {"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(\"[0-9]{1,19}\"|[0-9]{1,19})$"},
-         "description": "Erwartete Version (ETag), z. B. \"3\"; sonst 412"},
-    ]);
+    op.parameters = vec![
+        json!({"name": "Idempotency-Key", "in": "header", "required": true,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
+            "description": "Eindeutiger Schlüssel des Schreibvorgangs; eine Wiederholung wird \
+                nicht doppelt ausgeführt"}),
+        json!({"name": "If-Match", "in": "header", "required": false,
+            "schema": {"type": "string", "pattern": "^(\"[0-9]{1,19}\"|[0-9]{1,19})$"},
+            "description": "Erwartete Version (ETag), z. B. \"3\"; sonst 412"}),
+    ];
     op.problems(&[400, 401, 403, 404, 409, 412, 413, 422, 429, 502, 503])
 }
 

@@ -21,7 +21,12 @@ use serde_json::json;
 
 use crate::contract::services as service;
 use crate::contract::{adoptions, participants, reference, settlement as closing};
-use crate::dto::{self, catalogue, costs, history, rollout, statement};
+use crate::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
+use crate::dto::rollout::{
+    FunnelJson, GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson,
+};
+use crate::dto::statement::{CostYearJson, StatementJson};
+use crate::dto::{self, CatalogueJson, ServiceJson, costs::LandCostsJson, history::HistoryJson};
 use crate::openapi::{Operation, command, document, view};
 use crate::paging::PageParams as Page;
 use crate::params::AsOf;
@@ -133,61 +138,54 @@ pub fn api() -> Vec<Endpoint> {
                 "Einwohnerzahlen der Länder veröffentlichen");
 
         GET "/api/v1/services" => services::list,
-            view::<dto::CatalogueJson>("listServices",
-                "Alle Leistungen (ungefiltert), nach Kennung, seitenweise")
-            .csv().paged::<dto::ServicesTotals, services::ServicesPage>();
+            view::<CatalogueJson>("listServices", "Alle Leistungen (ungefiltert), nach Kennung, seitenweise")
+                .csv().paged::<dto::ServicesTotals, services::ServicesPage>();
         GET "/api/v1/services/{id}" => services::get_one,
-            view::<dto::ServiceJson>("getService", "Eine Leistung (Version als ETag)")
-                .problems(&[404]);
+            view::<ServiceJson>("getService", "Eine Leistung (Version als ETag)").problems(&[404]);
         GET "/api/v1/services/{id}/participations" => views::participations,
-            view::<catalogue::ParticipationsJson>("listParticipations",
-                "Beteiligte Länder einer Leistung")
-            .query::<AsOf>().csv().problems(&[404]);
+            view::<ParticipationsJson>("listParticipations", "Beteiligte Länder einer Leistung")
+                .query::<AsOf>().csv().problems(&[404]);
         GET "/api/v1/catalogue" => views::catalogue,
-            view::<catalogue::CataloguePageJson>("catalogue",
-                "Katalog mit Filtern, Sortierung, Seiten und Nachnutzung")
-            .query::<views::CatalogueQuery>().default("limit", 100).csv();
+            view::<CataloguePageJson>("catalogue", "Katalog mit Filtern, Sortierung, Seiten und Nachnutzung")
+                .query::<views::CatalogueQuery>().default("limit", 100).csv();
         GET "/api/v1/services/{id}/detail" => views::service_detail,
-            view::<catalogue::ServiceDetailJson>("serviceDetail",
-                "Alles zu einer Leistung zum Stichtag")
-            .query::<AsOf>().problems(&[404]);
+            view::<ServiceDetailJson>("serviceDetail", "Alles zu einer Leistung zum Stichtag")
+                .query::<AsOf>().problems(&[404]);
         GET "/api/v1/services/{id}/costs/{year}" => settlement::cost_year,
-            view::<statement::CostYearJson>("costSharing",
-                "Kosten eines Jahres und ihre Verteilung nach dem Modell des Jahres, mit \
-                 Jahresabrechnung und Nachträgen")
-            .query::<AsOf>().query::<settlement::CostYearParams>().csv().problems(&[404]);
+            view::<CostYearJson>("costSharing", "Kosten eines Jahres und ihre Verteilung nach dem \
+                Modell des Jahres, mit Jahresabrechnung und Nachträgen")
+                .query::<AsOf>().query::<settlement::CostYearParams>().csv().problems(&[404]);
         GET "/api/v1/services/{id}/funnel" => views::funnel,
-            view::<rollout::FunnelJson>("funnel", "Trichter der Nachnutzung mit Durchlaufzeiten")
+            view::<FunnelJson>("funnel", "Trichter der Nachnutzung mit Durchlaufzeiten")
                 .query::<views::FunnelParams>().query::<AsOf>().problems(&[404]);
         GET "/api/v1/services/{id}/history" => views::service_history,
-            view::<history::HistoryJson>("serviceHistory", "Ereignisse einer Leistung")
+            view::<HistoryJson>("serviceHistory", "Ereignisse einer Leistung")
                 .query::<views::HistoryParams>().default("limit", 100).csv();
         GET "/api/v1/lands/{land}" => places::land,
-            view::<rollout::LandViewJson>("land", "Seite eines Landes")
+            view::<LandViewJson>("land", "Seite eines Landes")
                 .query::<AsOf>().paged::<dto::LandTotals, Page>();
         GET "/api/v1/lands/{land}/costs/{year}" => places::land_costs,
-            view::<costs::LandCostsJson>("landCosts", "Kostenanteile eines Landes in einem Jahr")
+            view::<LandCostsJson>("landCosts", "Kostenanteile eines Landes in einem Jahr")
                 .query::<AsOf>().csv().paged::<dto::LandCostsTotals, Page>();
         GET "/api/v1/lands/{land}/statements/{year}" => settlement::statement,
-            view::<statement::StatementJson>("landStatement",
-                "Kostenaufstellung eines Landes für ein Jahr")
-            .query::<AsOf>().csv();
+            view::<StatementJson>("landStatement", "Kostenaufstellung eines Landes für ein Jahr")
+                .query::<AsOf>().csv();
         GET "/api/v1/lands/{land}/rollout" => places::rollout,
-            view::<rollout::RolloutJson>("rollout", "Ausrollen nach Kreisen und Gemeinden")
+            view::<RolloutJson>("rollout", "Ausrollen nach Kreisen und Gemeinden")
                 .query::<places::RolloutParams>().query::<AsOf>()
                 .csv().paged::<dto::RolloutTotals, Page>();
         GET "/api/v1/lands/{land}/stalled" => places::stalled,
-            view::<rollout::StalledJson>("stalled", "Stockende Übernahmen")
+            view::<StalledJson>("stalled", "Stockende Übernahmen")
                 .query::<places::StalledParams>().default("days", STALLED_DAYS_DEFAULT)
                 .query::<AsOf>().csv().paged::<dto::StalledTotals, Page>();
         GET "/api/v1/reuse" => places::reuse,
-            view::<rollout::ReuseJson>("reuse", "Nachnutzung in Deutschland")
+            view::<ReuseJson>("reuse", "Nachnutzung in Deutschland")
                 .query::<AsOf>().paged::<dto::ReuseTotals, Page>();
         GET "/api/v1/gemeinden/{ags}" => places::gemeinde,
-            view::<rollout::GemeindeJson>("gemeinde", "Eine Gemeinde und ihre Übernahmen")
+            view::<GemeindeJson>("gemeinde", "Eine Gemeinde und ihre Übernahmen")
                 .query::<AsOf>().csv().paged::<dto::GemeindeTotals, Page>().problems(&[404]);
         GET "/api/v1/history" => views::all_history,
-            view::<history::HistoryJson>("history", "Alle Ereignisse, oder die einer Gemeinde")
+            view::<HistoryJson>("history", "Alle Ereignisse, oder die einer Gemeinde")
                 .query::<views::HistoryParams>().default("limit", 100)
                 .query::<views::GemeindeParam>().csv();
 
@@ -207,13 +205,8 @@ pub fn api() -> Vec<Endpoint> {
                 zu prüfen mit `efa verify --export DATEI --public-key SCHLÜSSEL`.")
             .query::<ledger::ExportParams>().default("limit", 1000)
             .problems(&[400, 404, 429, 502, 503]);
-        GET "/api/v1/openapi.json" => openapi,
+        GET "/api/v1/openapi.json" => || async { axum::Json(crate::openapi::openapi_document()) },
             document("openapi", "Dieses OpenAPI-Dokument", json!({"description": "OpenAPI 3.1",
                 "content": {"application/json": {"schema": {"type": "object"}}}}));
     ]
-}
-
-/// `GET /api/v1/openapi.json`.
-async fn openapi() -> axum::Json<serde_json::Value> {
-    axum::Json(crate::openapi::openapi_document())
 }
