@@ -192,20 +192,21 @@ fn describe(name: &str) -> &'static str {
     }
 }
 
-/// The problem answers operations may give, by status.
+/// The problem answers operations may give: one for each status that
+/// has a description.
 fn problem_responses(problem: &Value) -> Map<String, Value> {
     let content = json!({PROBLEM: {"schema": problem}});
-    let statuses = [400, 401, 403, 404, 409, 412, 413, 422, 429, 500, 502, 503];
-    let responses = statuses.map(|status| {
-        let description = problem_description(status);
-        let response = json!({"description": description, "content": content});
-        (format!("Problem{status}"), response)
-    });
-    responses.into_iter().collect()
+    let described = (400..600).filter_map(|status| Some((status, problem_description(status)?)));
+    described
+        .map(|(status, description)| {
+            let response = json!({"description": description, "content": content});
+            (format!("Problem{status}"), response)
+        })
+        .collect()
 }
 
-fn problem_description(status: u16) -> &'static str {
-    match status {
+fn problem_description(status: u16) -> Option<&'static str> {
+    Some(match status {
         400 => "Ungültige Anfrage (Parameter, Kopfzeilen oder JSON)",
         401 => "Kein gültiges Zugangstoken",
         403 => "Nicht erlaubt (Regel der Fachlichkeit)",
@@ -217,16 +218,18 @@ fn problem_description(status: u16) -> &'static str {
         429 => "Zu viele Anfragen von dieser Adresse (mit Retry-After)",
         500 => "Die Antwort wäre größer als eine Nachricht sein darf (answer-too-large)",
         502 => "Unverständliche Antwort eines Dienstes",
-        _ => {
+        503 => {
             "Dienst nicht erreichbar, ausgelastet (busy, mit Retry-After), Zeit überschritten \
              (timeout) oder Ansicht noch nicht so weit"
         }
-    }
+        _ => return None,
+    })
 }
 
 /// One operation of the document, with the schemas it refers to; each
 /// route of `routes::api` makes its own with `view`, `command` or
-/// `document` and the methods below.
+/// `document` and the methods below. Its parameters are kept apart until
+/// `paths` puts the path's in front of them.
 pub struct Operation {
     value: Value,
     parameters: Vec<Value>,

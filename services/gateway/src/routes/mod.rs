@@ -53,7 +53,7 @@ impl std::fmt::Debug for Endpoint {
     }
 }
 
-/// One route an entry: `METHOD "path" => handler, operation;`.
+/// One entry a route: `METHOD "path" => handler, operation;`.
 macro_rules! routes {
     ($($method:ident $path:literal => $handler:expr, $operation:expr;)*) => {
         vec![$(Endpoint {
@@ -65,8 +65,9 @@ macro_rules! routes {
     };
 }
 
-/// Every route under `/api/v1` with its operation, by tag: a write's
-/// operation names its tag, every read is one of the "Ansichten".
+/// Every route under `/api/v1` with its operation, grouped by tag: the
+/// writes name theirs, a `view` is one of the "Ansichten", a `document`
+/// of the "Dokumentation".
 pub fn api() -> Vec<Endpoint> {
     const S: &str = "Leistungen";
     const K: &str = "Kosten";
