@@ -98,23 +98,19 @@ fn remove_descriptions(schema: &mut Value) {
 /// The rules across fields that the contract checks in code rather than
 /// in its types.
 fn add_rules(schemas: &mut Map<String, Value>) {
-    let one_of = [
-        ("ReportCost", ["amount", "amount_cents"]),
-        ("CorrectCost", ["amount", "amount_cents"]),
-        ("PublishAllocationKey", ["shares", "units"]),
-        ("Region", ["land", "kreise"]),
-    ];
-    for (name, [first, second]) in one_of {
+    let mut rule = |name: &str, key: &str, value: Value| {
         if let Some(schema) = schemas.get_mut(name) {
-            schema["oneOf"] = json!([{"required": [first]}, {"required": [second]}]);
+            schema[key] = value;
         }
-    }
-    for name in ["RegisterGemeinde", "RegisterKreis"] {
-        if let Some(schema) = schemas.get_mut(name) {
-            schema["dependentRequired"] =
-                json!({"population": ["population_date"], "population_date": ["population"]});
-        }
-    }
+    };
+    let one_of = |first, second| json!([{"required": [first]}, {"required": [second]}]);
+    rule("ReportCost", "oneOf", one_of("amount", "amount_cents"));
+    rule("CorrectCost", "oneOf", one_of("amount", "amount_cents"));
+    rule("PublishAllocationKey", "oneOf", one_of("shares", "units"));
+    rule("Region", "oneOf", one_of("land", "kreise"));
+    let both = json!({"population": ["population_date"], "population_date": ["population"]});
+    rule("RegisterGemeinde", "dependentRequired", both.clone());
+    rule("RegisterKreis", "dependentRequired", both);
     // Each kind of cost model takes only its own members.
     let kinds = schemas
         .get_mut("CostModel")

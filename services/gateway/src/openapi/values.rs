@@ -97,7 +97,8 @@ values! {
     /// Who did something (`Actor` as text).
     Principal => pattern(
         &format!("^(admin|land:{LAND}|gemeinde:{LAND}[0-9]{{6}}|operator:{SLUG})$"),
-        "land:NN, gemeinde:AGS, operator:ID oder admin");
+        "land:NN, gemeinde:AGS, operator:ID oder admin",
+    );
     /// Whose history a list is.
     Subject => pattern(&format!("^(all|service:{SLUG}|gemeinde:{LAND}[0-9]{{6}})$"),
         "service:ID, gemeinde:AGS oder all");
