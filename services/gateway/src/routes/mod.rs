@@ -53,7 +53,7 @@ impl std::fmt::Debug for Endpoint {
     }
 }
 
-/// One entry a route: `METHOD "path" => handler, operation;`.
+/// Each entry is one route: `METHOD "path" => handler, operation;`.
 macro_rules! routes {
     ($($method:ident $path:literal => $handler:expr, $operation:expr;)*) => {
         vec![$(Endpoint {
