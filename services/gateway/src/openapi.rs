@@ -1,24 +1,22 @@
-//! The OpenAPI 3.1 document of `/api/v1`. Its paths come from the same
-//! list as the router (`routes::api`), so a route cannot go undocumented:
-//! an operation without a description here is a failing test, not a
-//! silent gap. The schemas of the bodies, the query parameters and the
+//! The OpenAPI 3.1 document of `/api/v1`. Each route of the router's
+//! list (`routes::api`) carries its operation, made with `view`, `command`
+//! or `document` and the methods of `Operation`, so a route cannot go
+//! undocumented. The schemas of the bodies, the query parameters and the
 //! answers are derived (utoipa) from the types the handlers read and
 //! write; the single values among them are described in `values`. What is
-//! written here is what no type says: summaries, tags, headers, the
-//! problems an operation may answer, CSV and paging.
+//! written here and next to the routes is what no type says: summaries,
+//! tags, headers, the problems an operation may answer, CSV and paging.
 
 pub mod values;
 
-use axum::http::Method;
 use serde_json::{Map, Value, json};
 use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::contract::{adoptions, participants, reference, services, settlement};
-use crate::dto::{self, catalogue, costs, history, rollout, statement};
+use crate::dto::AcceptedJson;
 use crate::paging::{self, NextLink};
-use crate::params::{AsOf, FormatParam, MinSeq};
+use crate::params::{FormatParam, MinSeq};
 use crate::routes;
 
 const PROBLEM: &str = crate::problem::PROBLEM_CONTENT_TYPE;
@@ -30,8 +28,9 @@ pub fn openapi_document() -> Value {
     let problem = schema::<crate::problem::ProblemJson<'static>>(&mut derived);
     let mut schemas: Map<String, Value> = derived
         .into_iter()
-        .map(|(name, schema)| (name, without_descriptions(json(schema))))
+        .map(|(name, schema)| (name, json(schema)))
         .collect();
+    schemas.values_mut().for_each(remove_descriptions);
     schemas.extend(values::all().into_iter().map(|(name, s)| (name, json(s))));
     add_rules(&mut schemas);
     json!({
@@ -80,54 +79,38 @@ fn schema<T: ToSchema>(schemas: &mut Vec<(String, RefOr<Schema>)>) -> Value {
     json!({"$ref": format!("#/components/schemas/{}", T::name())})
 }
 
-/// A derived schema without the descriptions the derive took from the
-/// code's (English) doc comments; the values bring their own, in German.
-fn without_descriptions(mut schema: Value) -> Value {
-    match &mut schema {
+/// Takes out of a derived schema the descriptions the derive took from
+/// the code's (English) doc comments; the values bring their own, in
+/// German. A property named `description` is a schema, not a text.
+fn remove_descriptions(schema: &mut Value) {
+    match schema {
         Value::Object(members) => {
-            members.remove("description");
-            for (name, member) in members.iter_mut() {
-                if name == "properties" {
-                    if let Value::Object(properties) = member {
-                        for property in properties.values_mut() {
-                            *property = without_descriptions(property.take());
-                        }
-                    }
-                } else {
-                    *member = without_descriptions(member.take());
-                }
+            if members.get("description").is_some_and(Value::is_string) {
+                members.remove("description");
             }
+            members.values_mut().for_each(remove_descriptions);
         }
-        Value::Array(items) => {
-            for item in items {
-                *item = without_descriptions(item.take());
-            }
-        }
+        Value::Array(items) => items.iter_mut().for_each(remove_descriptions),
         _ => {}
     }
-    schema
 }
 
 /// The rules across fields that the contract checks in code rather than
 /// in its types.
 fn add_rules(schemas: &mut Map<String, Value>) {
-    let one_of = [
-        ("ReportCost", ["amount", "amount_cents"]),
-        ("CorrectCost", ["amount", "amount_cents"]),
-        ("PublishAllocationKey", ["shares", "units"]),
-        ("Region", ["land", "kreise"]),
-    ];
-    for (name, [first, second]) in one_of {
+    let mut rule = |name: &str, key: &str, value: Value| {
         if let Some(schema) = schemas.get_mut(name) {
-            schema["oneOf"] = json!([{"required": [first]}, {"required": [second]}]);
+            schema[key] = value;
         }
-    }
-    for name in ["RegisterGemeinde", "RegisterKreis"] {
-        if let Some(schema) = schemas.get_mut(name) {
-            schema["dependentRequired"] =
-                json!({"population": ["population_date"], "population_date": ["population"]});
-        }
-    }
+    };
+    let one_of = |first, second| json!([{"required": [first]}, {"required": [second]}]);
+    rule("ReportCost", "oneOf", one_of("amount", "amount_cents"));
+    rule("CorrectCost", "oneOf", one_of("amount", "amount_cents"));
+    rule("PublishAllocationKey", "oneOf", one_of("shares", "units"));
+    rule("Region", "oneOf", one_of("land", "kreise"));
+    let both = json!({"population": ["population_date"], "population_date": ["population"]});
+    rule("RegisterGemeinde", "dependentRequired", both.clone());
+    rule("RegisterKreis", "dependentRequired", both);
     // Each kind of cost model takes only its own members.
     let kinds = schemas
         .get_mut("CostModel")
@@ -138,24 +121,15 @@ fn add_rules(schemas: &mut Map<String, Value>) {
 }
 
 /// One path item per path of the router's list, one operation per method.
-fn paths(schemas: &mut Vec<(String, RefOr<Schema>)>) -> Map<String, Value> {
-    let mut paths = Map::new();
+fn paths(schemas: &mut Vec<(String, RefOr<Schema>)>) -> Value {
+    let mut paths = json!({});
     for endpoint in routes::api() {
-        let Some(mut op) = operation(&endpoint.method, endpoint.path) else {
-            continue;
-        };
-        let declared: Vec<Value> = path_parameter_names(endpoint.path)
-            .into_iter()
-            .map(path_parameter)
-            .collect();
-        if let Some(Value::Array(query)) = op.value.get_mut("parameters") {
-            query.splice(0..0, declared);
-        }
+        let mut op = (endpoint.operation)();
+        let declared = path_parameter_names(endpoint.path).into_iter();
+        op.parameters.splice(0..0, declared.map(path_parameter));
+        op.value["parameters"] = Value::Array(op.parameters);
         schemas.append(&mut op.schemas);
-        let item = paths
-            .entry(endpoint.path.to_owned())
-            .or_insert_with(|| json!({}));
-        item[endpoint.method.as_str().to_ascii_lowercase()] = op.value;
+        paths[endpoint.path][endpoint.method.as_str().to_ascii_lowercase()] = op.value;
     }
     paths
 }
@@ -169,109 +143,110 @@ pub fn path_parameter_names(path: &str) -> Vec<&str> {
 
 fn path_parameter(name: &str) -> Value {
     let value = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
-    let schema = match name {
-        "id" | "service" => value("ServiceId"),
-        "land" => value("LandKey"),
-        "ags" => value("Ags"),
-        "year" => value("Year"),
-        _ => json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
+    let (schema, description) = match name {
+        "id" | "service" => (value("ServiceId"), "Kennung der Leistung"),
+        "land" => (value("LandKey"), "Ländercode 01 bis 16"),
+        "ags" => (value("Ags"), "Amtlicher Gemeindeschlüssel"),
+        "year" => (value("Year"), "Kalenderjahr"),
+        _ => (
+            json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
+            "Nummer der Kostenmeldung",
+        ),
     };
     json!({"name": name, "in": "path", "required": true, "schema": schema,
-        "description": describe(ParameterIn::Path, name)})
+        "description": description})
 }
 
-/// The German description of a parameter, by where it is and its name.
-fn describe(location: ParameterIn, name: &str) -> &'static str {
-    match (location, name) {
-        (ParameterIn::Path, "id" | "service") => "Kennung der Leistung",
-        (ParameterIn::Path, "land") => "Ländercode 01 bis 16",
-        (ParameterIn::Path, "ags") => "Amtlicher Gemeindeschlüssel",
-        (ParameterIn::Path, "year") => "Kalenderjahr",
-        (ParameterIn::Path, _) => "Nummer der Kostenmeldung",
-        (_, "min_seq") => {
+/// The German description of a query parameter, by its name.
+fn describe(name: &str) -> &'static str {
+    match name {
+        "min_seq" => {
             "Lesen der eigenen Schreibvorgänge: erst antworten, wenn die Ansicht diese \
              Sequenz kennt (eine Sequenz, die das Ledger noch nicht hat, wird mit 422 \
              abgelehnt)"
         }
-        (_, "as_of") => "Stichtag JJJJ-MM-TT",
-        (_, "effective") => "Wirksam ab JJJJ-MM-TT",
-        (_, "format") => "csv: CSV statt JSON (wie Accept: text/csv)",
-        (_, "table") => "Welche Tabelle als CSV",
-        (_, "land") => "Ländercode",
-        (_, "themenfeld") => "Themenfeld",
-        (_, "status") => "Status",
-        (_, "reifegrad") => "Reifegrad",
-        (_, "channel") => "Bezugsweg",
-        (_, "q") => "Suche in Titel, Kennung, OZG-ID, Anbieter",
-        (_, "sort") => "Sortierung",
-        (_, "offset") => "Überspringen",
-        (_, "limit") => "Höchstens so viele",
-        (_, "cursor") => "Die Seite beginnt nach dieser Kennung (`next_cursor` der vorigen Seite)",
-        (_, "from_seq") => "Ab dieser Sequenz",
-        (_, "gemeinde") => "Nur diese Gemeinde",
-        (_, "kreis") => "Nur dieser Kreis",
-        (_, "service") => "Nur diese Leistung",
-        (_, "days") => "Mindestens so viele Tage ohne Schritt",
+        "as_of" => "Stichtag JJJJ-MM-TT",
+        "effective" => "Wirksam ab JJJJ-MM-TT",
+        "format" => "csv: CSV statt JSON (wie Accept: text/csv)",
+        "table" => "Welche Tabelle als CSV",
+        "land" => "Ländercode",
+        "themenfeld" => "Themenfeld",
+        "status" => "Status",
+        "reifegrad" => "Reifegrad",
+        "channel" => "Bezugsweg",
+        "q" => "Suche in Titel, Kennung, OZG-ID, Anbieter",
+        "sort" => "Sortierung",
+        "offset" => "Überspringen",
+        "limit" => "Höchstens so viele",
+        "cursor" => "Die Seite beginnt nach dieser Kennung (`next_cursor` der vorigen Seite)",
+        "from_seq" => "Ab dieser Sequenz",
+        "gemeinde" => "Nur diese Gemeinde",
+        "kreis" => "Nur dieser Kreis",
+        "service" => "Nur diese Leistung",
+        "days" => "Mindestens so viele Tage ohne Schritt",
         _ => "",
     }
 }
 
-/// The problem answers every operation may give, by status.
+/// The problem answers operations may give: one for each status that
+/// has a description.
 fn problem_responses(problem: &Value) -> Map<String, Value> {
-    [
-        ("400", "Ungültige Anfrage (Parameter, Kopfzeilen oder JSON)"),
-        ("401", "Kein gültiges Zugangstoken"),
-        ("403", "Nicht erlaubt (Regel der Fachlichkeit)"),
-        ("404", "Nicht gefunden"),
-        (
-            "409",
-            "Konflikt: Version, bereits vorhanden oder im Zustand nicht möglich",
-        ),
-        ("412", "If-Match passt nicht zur aktuellen Version"),
-        ("413", "Anfrage zu groß"),
-        (
-            "422",
-            "Ungültiges Feld (benannt) oder wiederverwendeter Idempotency-Key",
-        ),
-        (
-            "429",
-            "Zu viele Anfragen von dieser Adresse (mit Retry-After)",
-        ),
-        (
-            "500",
-            "Die Antwort wäre größer als eine Nachricht sein darf (answer-too-large)",
-        ),
-        ("502", "Unverständliche Antwort eines Dienstes"),
-        (
-            "503",
-            "Dienst nicht erreichbar, ausgelastet (busy, mit Retry-After), Zeit überschritten \
-             (timeout) oder Ansicht noch nicht so weit",
-        ),
-    ]
-    .into_iter()
-    .map(|(status, description)| {
-        let response =
-            json!({"description": description, "content": {PROBLEM: {"schema": problem}}});
-        (format!("Problem{status}"), response)
-    })
-    .collect()
+    let content = json!({PROBLEM: {"schema": problem}});
+    let described = (400..600).filter_map(|status| Some((status, problem_description(status)?)));
+    described
+        .map(|(status, description)| {
+            let response = json!({"description": description, "content": content});
+            (format!("Problem{status}"), response)
+        })
+        .collect()
 }
 
-/// An operation under construction, with the schemas it refers to.
-struct Op {
+fn problem_description(status: u16) -> Option<&'static str> {
+    Some(match status {
+        400 => "Ungültige Anfrage (Parameter, Kopfzeilen oder JSON)",
+        401 => "Kein gültiges Zugangstoken",
+        403 => "Nicht erlaubt (Regel der Fachlichkeit)",
+        404 => "Nicht gefunden",
+        409 => "Konflikt: Version, bereits vorhanden oder im Zustand nicht möglich",
+        412 => "If-Match passt nicht zur aktuellen Version",
+        413 => "Anfrage zu groß",
+        422 => "Ungültiges Feld (benannt) oder wiederverwendeter Idempotency-Key",
+        429 => "Zu viele Anfragen von dieser Adresse (mit Retry-After)",
+        500 => "Die Antwort wäre größer als eine Nachricht sein darf (answer-too-large)",
+        502 => "Unverständliche Antwort eines Dienstes",
+        503 => {
+            "Dienst nicht erreichbar, ausgelastet (busy, mit Retry-After), Zeit überschritten \
+             (timeout) oder Ansicht noch nicht so weit"
+        }
+        _ => return None,
+    })
+}
+
+/// One operation of the document, with the schemas it refers to; each
+/// route of `routes::api` makes its own with `view`, `command` or
+/// `document` and the methods below. Its parameters are kept apart until
+/// `paths` puts the path's in front of them.
+pub struct Operation {
     value: Value,
+    parameters: Vec<Value>,
     schemas: Vec<(String, RefOr<Schema>)>,
 }
 
-impl Op {
-    fn new(value: Value) -> Self {
+impl Operation {
+    /// The common members of every operation: a public one until told
+    /// otherwise, its answer 200 `ok`.
+    fn new(id: &str, tag: &str, summary: &str, ok: Value) -> Self {
+        let value = json!({"operationId": id, "summary": summary, "tags": [tag],
+            "security": [], "responses": {"200": ok}});
         Self {
             value,
+            parameters: Vec::new(),
             schemas: Vec::new(),
         }
     }
 
-    fn problems(mut self, statuses: &[u16]) -> Self {
+    /// Answers may also be the problems of these statuses.
+    pub fn problems(mut self, statuses: &[u16]) -> Self {
         for status in statuses {
             self.value["responses"][status.to_string()] =
                 json!({"$ref": format!("#/components/responses/Problem{status}")});
@@ -279,72 +254,48 @@ impl Op {
         self
     }
 
+    pub fn describe(mut self, description: &str) -> Self {
+        self.value["description"] = json!(description);
+        self
+    }
+
     /// The query parameters of `P`, each described by its name.
-    fn query<P: IntoParams>(mut self) -> Self {
-        let parameters = P::into_params(|| Some(ParameterIn::Query))
-            .into_iter()
-            .map(|parameter| {
-                let mut parameter = json(parameter);
-                let name = parameter["name"].as_str().unwrap_or_default();
-                parameter["description"] = json!(describe(ParameterIn::Query, name));
-                parameter
-            });
-        if let Some(Value::Array(all)) = self.value.get_mut("parameters") {
-            all.extend(parameters);
+    pub fn query<P: IntoParams>(mut self) -> Self {
+        for parameter in P::into_params(|| Some(ParameterIn::Query)) {
+            let mut parameter = json(parameter);
+            let name = parameter["name"].as_str().unwrap_or_default();
+            parameter["description"] = json!(describe(name));
+            self.parameters.push(parameter);
         }
         self
     }
 
-    /// Sets `member` of the query parameter `name` to `value`.
-    fn parameter(mut self, name: &str, member: &str, value: Value) -> Self {
-        let parameters = self.value["parameters"]
-            .as_array_mut()
-            .into_iter()
-            .flatten();
-        for parameter in parameters.filter(|parameter| parameter["name"] == name) {
-            match member {
-                "default" => parameter["schema"]["default"] = value.clone(),
-                _ => parameter[member] = value.clone(),
-            }
-        }
+    /// Changes the query parameter `name`.
+    fn parameter(mut self, name: &str, change: impl FnMut(&mut Value)) -> Self {
+        let named = self.parameters.iter_mut().filter(|p| p["name"] == name);
+        named.for_each(change);
         self
     }
 
-    fn default(self, name: &str, default: u32) -> Self {
-        self.parameter(name, "default", json!(default))
-    }
-
-    fn describe_parameter(self, name: &str, description: &str) -> Self {
-        self.parameter(name, "description", json!(description))
+    pub fn default(self, name: &str, default: u32) -> Self {
+        self.parameter(name, |parameter| {
+            parameter["schema"]["default"] = json!(default);
+        })
     }
 
     /// The JSON answer (200) is `T`.
-    fn answer<T: ToSchema>(mut self) -> Self {
-        let answer = schema::<T>(&mut self.schemas);
-        self.value["responses"]["200"]["content"]["application/json"]["schema"] = answer;
+    pub fn answer<T: ToSchema>(mut self) -> Self {
+        *self.json_answer() = schema::<T>(&mut self.schemas);
         self
     }
-}
 
-/// A public read answering `T` as JSON.
-fn get<T: ToSchema>(id: &str, summary: &str) -> Op {
-    Op::new(json!({
-        "operationId": id,
-        "summary": summary,
-        "tags": ["Ansichten"],
-        "security": [],
-        "parameters": [],
-        "responses": {"200": {"description": "Die Ansicht"}},
-    }))
-    .answer::<T>()
-    .query::<MinSeq>()
-    // 422: a `min_seq` beyond the ledger's head.
-    .problems(&[400, 422, 429, 500, 502, 503])
-}
+    /// The schema of the JSON answer (200).
+    fn json_answer(&mut self) -> &mut Value {
+        &mut self.value["responses"]["200"]["content"]["application/json"]["schema"]
+    }
 
-impl Op {
     /// The answer is a list, also as CSV.
-    fn csv(mut self) -> Self {
+    pub fn csv(mut self) -> Self {
         let answer = &mut self.value["responses"]["200"];
         answer["content"]["text/csv"] = json!({
             "schema": {"type": "string"},
@@ -357,364 +308,89 @@ impl Op {
         self.query::<FormatParam>()
     }
 
-    fn maybe_absent(self) -> Self {
-        self.problems(&[404])
-    }
-
     /// A list that grows with the history, a page at a time (`offset`
-    /// and `limit` as `P` reads them, or a `cursor`): the answer is `T`
-    /// with the page's totals `S` and the link to the next page. As CSV
-    /// without these parameters the whole list, streamed.
-    fn paged<T: ToSchema, S: ToSchema, P: IntoParams>(mut self) -> Self {
-        let parts = [
-            schema::<T>(&mut self.schemas),
-            schema::<S>(&mut self.schemas),
-            schema::<NextLink>(&mut self.schemas),
-        ];
-        self.value["responses"]["200"]["content"]["application/json"]["schema"] =
-            json!({"allOf": parts});
-        self.value["description"] = json!(
+    /// and `limit` as `P` reads them, or a `cursor`): the answer is the
+    /// view with the page's totals `S` and the link to the next page. As
+    /// CSV without these parameters the whole list, streamed.
+    pub fn paged<S: ToSchema, P: IntoParams>(mut self) -> Self {
+        let view = self.json_answer().take();
+        let totals = schema::<S>(&mut self.schemas);
+        let link = schema::<NextLink>(&mut self.schemas);
+        *self.json_answer() = json!({"allOf": [view, totals, link]});
+        self.describe(
             "Seitenweise: jede Seite nennt in `next` die Adresse der nächsten (auch als \
              Kopfzeile `Link: <…>; rel=\"next\"`), `null` auf der letzten. Als CSV ohne \
              `offset`, `limit` und `cursor` die ganze Liste, die das Gateway Seite für Seite \
-             überträgt; bricht sie unterwegs ab, endet die Übertragung unvollständig."
-        );
-        self.query::<P>()
-            .default("limit", paging::LIMIT_DEFAULT)
-            .describe_parameter(
-                "offset",
-                "Die Seite beginnt mit dieser Zeile (`next_offset` der vorigen Seite)",
-            )
-            .describe_parameter(
-                "limit",
-                "Höchstens so viele Zeilen je Seite (der Dienst kann weniger liefern, wenn die \
-                 Seite sonst zu groß wäre; `next` zeigt dann weiter)",
-            )
+             überträgt; bricht sie unterwegs ab, endet die Übertragung unvollständig.",
+        )
+        .query::<P>()
+        .default("limit", paging::LIMIT_DEFAULT)
+        .parameter("offset", |parameter| {
+            parameter["description"] =
+                json!("Die Seite beginnt mit dieser Zeile (`next_offset` der vorigen Seite)");
+        })
+        .parameter("limit", |parameter| {
+            parameter["description"] = json!(
+                "Höchstens so viele Zeilen je Seite (der Dienst kann weniger liefern, wenn \
+                 die Seite sonst zu groß wäre; `next` zeigt dann weiter)"
+            );
+        })
     }
-}
 
-/// The description of one route, or `None` for a route not described.
-fn operation(method: &Method, path: &str) -> Option<Op> {
-    match *method {
-        Method::GET => read_operation(path),
-        _ => write_operation(method, path),
-    }
-}
-
-fn read_operation(path: &str) -> Option<Op> {
-    use paging::PageParams as Page;
-    let op = match path {
-        "/api/v1/services" => get::<dto::CatalogueJson>(
-            "listServices",
-            "Alle Leistungen (ungefiltert), nach Kennung, seitenweise",
-        )
-        .csv()
-        .paged::<dto::CatalogueJson, dto::ServicesTotals, routes::ServicesPage>(),
-        "/api/v1/catalogue" => get::<catalogue::CataloguePageJson>(
-            "catalogue",
-            "Katalog mit Filtern, Sortierung, Seiten und Nachnutzung",
-        )
-        .query::<routes::CatalogueQuery>()
-        .default("limit", 100)
-        .csv(),
-        "/api/v1/services/{id}" => {
-            get::<dto::ServiceJson>("getService", "Eine Leistung (Version als ETag)").maybe_absent()
-        }
-        "/api/v1/services/{id}/detail" => get::<catalogue::ServiceDetailJson>(
-            "serviceDetail",
-            "Alles zu einer Leistung zum Stichtag",
-        )
-        .query::<AsOf>()
-        .maybe_absent(),
-        "/api/v1/services/{id}/participations" => get::<catalogue::ParticipationsJson>(
-            "listParticipations",
-            "Beteiligte Länder einer Leistung",
-        )
-        .query::<AsOf>()
-        .csv()
-        .maybe_absent(),
-        "/api/v1/services/{id}/costs/{year}" => get::<statement::CostYearJson>(
-            "costSharing",
-            "Kosten eines Jahres und ihre Verteilung nach dem Modell des Jahres, mit \
-             Jahresabrechnung und Nachträgen",
-        )
-        .query::<AsOf>()
-        .query::<routes::CostYearParams>()
-        .csv()
-        .maybe_absent(),
-        "/api/v1/services/{id}/funnel" => {
-            get::<rollout::FunnelJson>("funnel", "Trichter der Nachnutzung mit Durchlaufzeiten")
-                .query::<routes::FunnelParams>()
-                .query::<AsOf>()
-                .maybe_absent()
-        }
-        "/api/v1/services/{id}/history" => {
-            get::<history::HistoryJson>("serviceHistory", "Ereignisse einer Leistung")
-                .query::<routes::HistoryParams>()
-                .default("limit", 100)
-                .csv()
-        }
-        "/api/v1/lands/{land}" => get::<rollout::LandViewJson>("land", "Seite eines Landes")
-            .query::<AsOf>()
-            .paged::<rollout::LandViewJson, dto::LandTotals, Page>(),
-        "/api/v1/lands/{land}/costs/{year}" => {
-            get::<costs::LandCostsJson>("landCosts", "Kostenanteile eines Landes in einem Jahr")
-                .query::<AsOf>()
-                .csv()
-                .paged::<costs::LandCostsJson, dto::LandCostsTotals, Page>()
-        }
-        "/api/v1/lands/{land}/statements/{year}" => get::<statement::StatementJson>(
-            "landStatement",
-            "Kostenaufstellung eines Landes für ein Jahr",
-        )
-        .query::<AsOf>()
-        .csv(),
-        "/api/v1/lands/{land}/rollout" => {
-            get::<rollout::RolloutJson>("rollout", "Ausrollen nach Kreisen und Gemeinden")
-                .query::<routes::RolloutParams>()
-                .query::<AsOf>()
-                .csv()
-                .paged::<rollout::RolloutJson, dto::RolloutTotals, Page>()
-        }
-        _ => return place_read_operation(path),
-    };
-    Some(op)
-}
-
-fn place_read_operation(path: &str) -> Option<Op> {
-    use paging::PageParams as Page;
-    let op = match path {
-        "/api/v1/lands/{land}/stalled" => {
-            get::<rollout::StalledJson>("stalled", "Stockende Übernahmen")
-                .query::<routes::StalledParams>()
-                .default("days", routes::STALLED_DAYS_DEFAULT)
-                .query::<AsOf>()
-                .csv()
-                .paged::<rollout::StalledJson, dto::StalledTotals, Page>()
-        }
-        "/api/v1/reuse" => get::<rollout::ReuseJson>("reuse", "Nachnutzung in Deutschland")
-            .query::<AsOf>()
-            .paged::<rollout::ReuseJson, dto::ReuseTotals, Page>(),
-        "/api/v1/gemeinden/{ags}" => {
-            get::<rollout::GemeindeJson>("gemeinde", "Eine Gemeinde und ihre Übernahmen")
-                .query::<AsOf>()
-                .csv()
-                .paged::<rollout::GemeindeJson, dto::GemeindeTotals, Page>()
-                .maybe_absent()
-        }
-        "/api/v1/history" => {
-            get::<history::HistoryJson>("history", "Alle Ereignisse, oder die einer Gemeinde")
-                .query::<routes::HistoryParams>()
-                .default("limit", 100)
-                .query::<routes::GemeindeParam>()
-                .csv()
-        }
-        "/api/v1/openapi.json" => document(
-            "openapi",
-            "Dieses OpenAPI-Dokument",
-            json!({"description": "OpenAPI 3.1",
-                "content": {"application/json": {"schema": {"type": "object"}}}}),
-        ),
-        "/api/v1/ledger/checkpoint" => document(
-            "ledgerCheckpoint",
-            "Öffentlicher Schlüssel des Ledgers und sein zuletzt signierter Stand",
-            json!({"description": "Schlüssel und Stand"}),
-        )
-        .answer::<routes::LedgerKeyJson>()
-        .describe(
-            "Mit diesem Schlüssel prüft ein Land einen Export offline: \
-             `efa verify --export DATEI --public-key \"<public_key_line>\"`.",
-        )
-        .problems(&[400, 429, 502, 503]),
-        "/api/v1/ledger/export" => document(
-            "ledgerExport",
-            "Ereignisse des Ledgers als offline prüfbarer Export",
-            json!({"description": "Der Export (Text, eine Zeile je Ereignis)",
-                "content": {"text/plain": {"schema": {"type": "string"}}}}),
-        )
-        .describe(
-            "Die Ereignisse ab `from_seq` mit dem signierten Stand des letzten; \
-             zu prüfen mit `efa verify --export DATEI --public-key SCHLÜSSEL`.",
-        )
-        .query::<routes::ExportParams>()
-        .default("limit", 1000)
-        .problems(&[400, 404, 429, 502, 503]),
-        _ => return None,
-    };
-    Some(op)
-}
-
-/// A public read of the document or the ledger's proof (no `min_seq`).
-fn document(id: &str, summary: &str, answer: Value) -> Op {
-    Op::new(json!({
-        "operationId": id,
-        "summary": summary,
-        "tags": ["Dokumentation"],
-        "security": [],
-        "parameters": [],
-        "responses": {"200": answer},
-    }))
-}
-
-impl Op {
-    fn describe(mut self, description: &str) -> Self {
-        self.value["description"] = json!(description);
-        self
-    }
-}
-
-/// A write: token, `Idempotency-Key`, optional `If-Match`, a JSON body `B`.
-fn write<B: ToSchema>(id: &str, tag: &str, summary: &str) -> Op {
-    let headers = json!([
-        {"name": "Idempotency-Key", "in": "header", "required": true,
-         "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
-         "description": "Eindeutiger Schlüssel des Schreibvorgangs; eine Wiederholung wird nicht doppelt ausgeführt"},
-        {"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string", "pattern": "^(\"[0-9]{1,19}\"|[0-9]{1,19})$"},
-         "description": "Erwartete Version (ETag), z. B. \"3\"; sonst 412"},
-    ]);
-    let mut op = Op::new(Value::Null);
-    let body = schema::<B>(&mut op.schemas);
-    let accepted = schema::<dto::AcceptedJson>(&mut op.schemas);
-    let created = json!({"description": "Erfasst",
-        "headers": {"ETag": {"schema": {"type": "string"}, "description": "Version nach dem Schreiben"}},
-        "content": {"application/json": {"schema": accepted}}});
-    let replayed = json!({"description": "Wiederholung: die gespeicherte Antwort",
-        "headers": {"Idempotent-Replayed": {"schema": {"const": "true"}}},
-        "content": {"application/json": {"schema": accepted}}});
-    op.value = json!({
-        "operationId": id,
-        "summary": summary,
-        "tags": [tag],
-        "security": [{"bearerAuth": []}],
-        "parameters": headers,
-        "requestBody": {"required": true,
-            "content": {"application/json": {"schema": body}}},
-        "responses": {"201": created, "200": replayed},
-    });
-    op.problems(&[400, 401, 403, 404, 409, 412, 413, 422, 429, 502, 503])
-}
-
-impl Op {
     /// The 201 names the created thing's address.
-    fn location(mut self) -> Self {
+    pub fn location(mut self) -> Self {
         self.value["responses"]["201"]["headers"]["Location"] =
             json!({"schema": {"type": "string"}, "description": "Wo das Erfasste zu lesen ist"});
         self
     }
 
     /// The body may be left out.
-    fn optional_body(mut self) -> Self {
+    pub fn optional_body(mut self) -> Self {
         self.value["requestBody"]["required"] = json!(false);
         self
     }
 }
 
-fn write_operation(method: &Method, path: &str) -> Option<Op> {
-    const S: &str = "Leistungen";
-    const K: &str = "Kosten";
-    let op = match (method.as_str(), path) {
-        ("POST", "/api/v1/services") => {
-            write::<services::Announce>("announceService", S, "Leistung ankündigen").location()
-        }
-        ("PUT", "/api/v1/services/{id}") => {
-            write::<services::Details>("updateServiceDetails", S, "Angaben einer Leistung ersetzen")
-        }
-        ("POST", "/api/v1/services/{id}/status") => {
-            write::<services::Status>("changeServiceStatus", S, "Status ändern")
-        }
-        ("POST", "/api/v1/services/{id}/reifegrad") => {
-            write::<services::Assessment>("assessReifegrad", S, "Reifegrad festhalten")
-        }
-        ("POST", "/api/v1/services/{id}/retirement") => {
-            write::<services::Retirement>("retireService", S, "Leistung einstellen")
-        }
-        ("POST", "/api/v1/services/{id}/participations") => {
-            write::<services::Join>("joinService", S, "Beitritt eines Landes").location()
-        }
-        ("DELETE", "/api/v1/services/{id}/participations/{land}") => {
-            write::<services::Leave>("leaveService", S, "Austritt eines Landes")
-                .optional_body()
-                .query::<services::Leave>()
-        }
-        ("POST", "/api/v1/services/{id}/costs") => {
-            write::<services::CostReport>("reportCost", K, "Kosten melden").location()
-        }
-        ("POST", "/api/v1/services/{id}/costs/{cost_no}/corrections") => {
-            write::<services::CostCorrection>("correctCost", K, "Kostenmeldung berichtigen")
-        }
-        ("POST", "/api/v1/services/{id}/closings") => write::<settlement::Closing>(
-            "closeYear",
-            K,
-            "Jahr abrechnen (Jahresabrechnung) mit der Verteilung, wie sie steht",
-        )
-        .location(),
-        ("POST", "/api/v1/services/{id}/participation-corrections") => {
-            write::<settlement::ParticipationCorrection>(
-                "correctParticipation",
-                K,
-                "Beitritt oder Austritt berichtigen (federführendes Land oder Administration)",
-            )
-            .location()
-        }
-        _ => return participant_write_operation(method, path),
-    };
-    Some(op)
+/// A public read answering `T` as JSON.
+pub fn view<T: ToSchema>(id: &str, summary: &str) -> Operation {
+    let ok = json!({"description": "Die Ansicht"});
+    Operation::new(id, "Ansichten", summary, ok)
+        .answer::<T>()
+        .query::<MinSeq>()
+        // 422: a `min_seq` beyond the ledger's head.
+        .problems(&[400, 422, 429, 500, 502, 503])
 }
 
-fn participant_write_operation(method: &Method, path: &str) -> Option<Op> {
-    const B: &str = "Beteiligte";
-    const N: &str = "Nachnutzung";
-    const R: &str = "Referenzdaten";
-    let op = match (method.as_str(), path) {
-        ("POST", "/api/v1/gemeinden") => {
-            write::<participants::Gemeinde>("registerGemeinde", B, "Gemeinde registrieren")
-                .location()
-        }
-        ("PUT", "/api/v1/gemeinden/{ags}") => {
-            write::<participants::Rename>("renameGemeinde", B, "Gemeinde umbenennen")
-        }
-        ("POST", "/api/v1/gemeinden/{ags}/merger") => write::<participants::Merger>(
-            "mergeGemeinde",
-            B,
-            "Gemeinde in eine Nachfolgerin eingliedern",
-        ),
-        ("POST", "/api/v1/gemeinden/{ags}/retirement") => {
-            write::<participants::Retirement>("retireGemeinde", B, "Gemeinde auflösen")
-                .optional_body()
-        }
-        ("POST", "/api/v1/kreise") => {
-            write::<participants::Kreis>("registerKreis", B, "Kreis registrieren")
-        }
-        ("POST", "/api/v1/operators") => write::<participants::Operator>(
-            "registerOperator",
-            B,
-            "Betreiber mit Region registrieren",
-        ),
-        ("POST", "/api/v1/adoptions") => {
-            write::<adoptions::Request>("requestAdoption", N, "Übernahme beantragen").location()
-        }
-        ("POST", "/api/v1/adoptions/{service}/{ags}/steps") => write::<adoptions::Step>(
-            "recordAdoptionStep",
-            N,
-            "Nächsten Schritt der Übernahme festhalten",
-        ),
-        ("POST", "/api/v1/adoptions/{service}/{ags}/withdrawal") => {
-            write::<adoptions::Withdrawal>("withdrawAdoption", N, "Übernahme zurückziehen")
-                .optional_body()
-        }
-        ("POST", "/api/v1/reference/allocation-keys") => write::<reference::AllocationKey>(
-            "publishAllocationKey",
-            R,
-            "Verteilungsschlüssel eines Jahres veröffentlichen",
-        ),
-        ("POST", "/api/v1/reference/populations") => write::<reference::Populations>(
-            "publishPopulation",
-            R,
-            "Einwohnerzahlen der Länder veröffentlichen",
-        ),
-        _ => return None,
-    };
-    Some(op)
+/// A public read of the document or the ledger's proof (no `min_seq`).
+pub fn document(id: &str, summary: &str, answer: Value) -> Operation {
+    Operation::new(id, "Dokumentation", summary, answer)
+}
+
+/// A write: token, `Idempotency-Key`, optional `If-Match`, a JSON body `B`.
+pub fn command<B: ToSchema>(id: &str, tag: &str, summary: &str) -> Operation {
+    let replayed = json!({"description": "Wiederholung: die gespeicherte Antwort",
+        "headers": {"Idempotent-Replayed": {"schema": {"const": "true"}}}});
+    let mut op = Operation::new(id, tag, summary, replayed);
+    let body = schema::<B>(&mut op.schemas);
+    let accepted = schema::<AcceptedJson>(&mut op.schemas);
+    let accepted = json!({"application/json": {"schema": accepted}});
+    op.value["responses"]["200"]["content"] = accepted.clone();
+    op.value["responses"]["201"] = json!({"description": "Erfasst", "content": accepted,
+        "headers": {"ETag": {"schema": {"type": "string"},
+            "description": "Version nach dem Schreiben"}}});
+    op.value["requestBody"] =
+        json!({"required": true, "content": {"application/json": {"schema": body}}});
+    op.value["security"] = json!([{"bearerAuth": []}]);
+    op.parameters = vec![
+        json!({"name": "Idempotency-Key", "in": "header", "required": true,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
+            "description": "Eindeutiger Schlüssel des Schreibvorgangs; eine Wiederholung wird \
+                nicht doppelt ausgeführt"}),
+        json!({"name": "If-Match", "in": "header", "required": false,
+            "schema": {"type": "string", "pattern": "^(\"[0-9]{1,19}\"|[0-9]{1,19})$"},
+            "description": "Erwartete Version (ETag), z. B. \"3\"; sonst 412"}),
+    ];
+    op.problems(&[400, 401, 403, 404, 409, 412, 413, 422, 429, 502, 503])
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use efa_proto as proto;
+use efa_proto::{self as proto, CostCategory as Cost};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
@@ -39,12 +39,16 @@ fn date(format: KnownFormat, description: &str) -> ObjectBuilder {
     string(description).format(Some(SchemaFormat::KnownFormat(format)))
 }
 
-fn whole(minimum: i64, maximum: Option<i64>, description: &str) -> ObjectBuilder {
+fn integer(description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::Integer)
-        .minimum(Some(minimum))
-        .maximum(maximum)
         .description(Some(description))
+}
+
+fn whole(minimum: i64, maximum: i64, description: &str) -> ObjectBuilder {
+    integer(description)
+        .minimum(Some(minimum))
+        .maximum(Some(maximum))
 }
 
 fn keys<'a>(keys: impl IntoIterator<Item = &'a str>, description: &str) -> ObjectBuilder {
@@ -86,7 +90,7 @@ values! {
     /// A Land code in a request body: text or number.
     LandCodeIn => OneOfBuilder::new()
         .item(pattern(LAND_TEXT, "Ländercode als Text"))
-        .item(whole(1, Some(16), "Ländercode als Zahl"))
+        .item(whole(1, 16, "Ländercode als Zahl"))
         .description(Some("Ländercode 01 bis 16, als Text oder Zahl"));
     ServiceId => slug("Kennung der Leistung (3 bis 64 Kleinbuchstaben, Ziffern und einzelne Bindestriche)");
     OperatorId => slug("Kennung des Betreibers");
@@ -96,30 +100,20 @@ values! {
         "land:NN, gemeinde:AGS, operator:ID oder admin",
     );
     /// Whose history a list is.
-    Subject => pattern(
-        &format!("^(all|service:{SLUG}|gemeinde:{LAND}[0-9]{{6}})$"),
-        "service:ID, gemeinde:AGS oder all",
-    );
+    Subject => pattern(&format!("^(all|service:{SLUG}|gemeinde:{LAND}[0-9]{{6}})$"),
+        "service:ID, gemeinde:AGS oder all");
     ChainHash => pattern("^[0-9a-f]{64}$", "SHA-256-Kettenhash, hexadezimal");
     Date => date(KnownFormat::Date, "Datum JJJJ-MM-TT");
-    Effective => date(
-        KnownFormat::Date,
-        "Wirksam ab (JJJJ-MM-TT); ohne Angabe der Tag der Erfassung",
-    );
+    Effective =>
+        date(KnownFormat::Date, "Wirksam ab (JJJJ-MM-TT); ohne Angabe der Tag der Erfassung");
     Timestamp => date(KnownFormat::DateTime, "Zeitpunkt der Erfassung (UTC)");
     Channel => keys(proto::Channel::ALL.map(proto::Channel::key), "Bezugsweg");
     ServiceStatus => keys(proto::ServiceStatus::ALL.map(proto::ServiceStatus::key), "Status der Leistung");
-    CostCategory => keys(
-        [proto::CostCategory::Development, proto::CostCategory::Operation]
-            .map(proto::CostCategory::key),
-        "Art der Kosten",
-    );
+    CostCategory => keys([Cost::Development, Cost::Operation].map(Cost::key), "Art der Kosten");
     AdoptionStage => keys(proto::AdoptionStage::ALL.map(proto::AdoptionStage::key), "Stufe der Übernahme");
     /// The stages a step of an adoption may reach.
-    StepStage => keys(
-        crate::contract::adoptions::STEP_STAGES.map(proto::AdoptionStage::key),
-        "Nächste Stufe der Übernahme",
-    );
+    StepStage => keys(crate::contract::adoptions::STEP_STAGES.map(proto::AdoptionStage::key),
+        "Nächste Stufe der Übernahme");
     ParticipationChange => keys(crate::contract::settlement::CHANGES, "Beitritt oder Austritt");
     CatalogueSort => keys(crate::routes::SORT_KEYS, "Sortierung");
     Format => keys(crate::params::FORMATS, "csv: CSV statt JSON (wie Accept: text/csv)");
@@ -127,28 +121,22 @@ values! {
         .default(Some("shares".into()));
     RolloutTable => keys(crate::routes::ROLLOUT_TABLES, "Welche Tabelle als CSV")
         .default(Some("gemeinden".into()));
-    Reifegrad => whole(0, Some(4), "Reifegrad 0 bis 4");
-    Year => whole(0, Some(i64::from(u16::MAX)), "Jahreszahl");
+    Reifegrad => whole(0, 4, "Reifegrad 0 bis 4");
+    Year => whole(0, u16::MAX.into(), "Jahreszahl");
     /// The years the domain keeps costs, keys and figures for; it refuses
     /// others (422) whatever the reader took.
-    RegisterYear => whole(2000, Some(2100), "Jahr der Kosten, Schlüssel und Zahlen (2000 bis 2100)");
-    Cents => ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .description(Some("Cent, negativ für eine Gutschrift"));
+    RegisterYear => whole(2000, 2100, "Jahr der Kosten, Schlüssel und Zahlen (2000 bis 2100)");
+    Cents => integer("Cent, negativ für eine Gutschrift");
     /// Key units: 1/100,000 percent, at most the whole.
-    KeyUnits => whole(0, Some(i64::from(proto::KEY_UNITS_TOTAL)), "1/100.000 Prozent");
+    KeyUnits => whole(0, proto::KEY_UNITS_TOTAL.into(), "1/100.000 Prozent");
     /// Euros as the requests take them.
-    Euros => pattern(
-        "^-?[0-9]+([.,][0-9]{0,2})?$",
-        "Euro als Text mit höchstens zwei Nachkommastellen, z. B. \"1234,56\"",
-    );
+    Euros => pattern("^-?[0-9]+([.,][0-9]{0,2})?$",
+        "Euro als Text mit höchstens zwei Nachkommastellen, z. B. \"1234,56\"");
     /// Euros as the answers write them.
     EurosText => pattern("^-?[0-9]+\\.[0-9]{2}$", "Euro mit Punkt, z. B. 1234.56");
     Exact => pattern("^-?[0-9]+/[0-9]+$", "Exakter Bruch „Zähler/Nenner“");
-    Percent => pattern(
-        "^[0-9]{1,3}([.,][0-9]{1,5})?$",
-        "Prozent mit höchstens 5 Nachkommastellen, z. B. \"3,39074\"",
-    );
+    Percent => pattern("^[0-9]{1,3}([.,][0-9]{1,5})?$",
+        "Prozent mit höchstens 5 Nachkommastellen, z. B. \"3,39074\"");
     WeightPercent => pattern("^[0-9]+\\.[0-9]{5}$", "Gewicht in Prozent");
     Note => string("Freitext").max_length(Some(field::TEXT_CHARS_MAX));
     OzgId => string("OZG-ID; leer oder null: keine")
@@ -196,7 +184,7 @@ impl<const MAX: usize> ToSchema for Text<MAX> {
 impl<const MIN: u32, const MAX: u32> PartialSchema for Whole<MIN, MAX> {
     fn schema() -> RefOr<Schema> {
         let description = format!("Ganze Zahl von {MIN} bis {MAX}");
-        whole(MIN.into(), Some(MAX.into()), &description).into()
+        whole(MIN.into(), MAX.into(), &description).into()
     }
 }
 

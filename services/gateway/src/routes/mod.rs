@@ -1,9 +1,9 @@
-//! The API: which path goes to which handler. The state the handlers
-//! share is `crate::state`, below both the API and the web pages; the
-//! router with its layers is `crate::router`, above both. The API's
-//! routes are one list,
-//! [`api`], from which both the router and the OpenAPI document are made,
-//! so neither can miss a route.
+//! The API: which path goes to which handler, and how the OpenAPI
+//! document describes it. The state the handlers share is `crate::state`,
+//! below both the API and the web pages; the router with its layers is
+//! `crate::router`, above both. The API's routes are one list, [`api`],
+//! from which both the router and the OpenAPI document are made, so
+//! neither can miss a route.
 
 pub(crate) mod exports;
 pub(crate) mod health;
@@ -15,29 +15,36 @@ mod settlement;
 mod views;
 mod write;
 
-use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
+use serde_json::json;
 
 use crate::contract::services as service;
 use crate::contract::{adoptions, participants, reference, settlement as closing};
+use crate::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
+use crate::dto::rollout::{
+    FunnelJson, GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson,
+};
+use crate::dto::statement::{CostYearJson, StatementJson};
+use crate::dto::{self, CatalogueJson, ServiceJson, costs::LandCostsJson, history::HistoryJson};
+use crate::openapi::{Operation, command, document, view};
+use crate::paging::PageParams as Page;
+use crate::params::AsOf;
 use write::write;
 
-pub use ledger::{ExportParams, LedgerKeyJson};
-pub use places::{ROLLOUT_TABLES, RolloutParams, STALLED_DAYS_DEFAULT, StalledParams};
-pub use services::ServicesPage;
-pub use settlement::{COST_TABLES, CostYearParams};
-pub use views::{
-    CatalogueQuery, FunnelParams, GemeindeParam, HistoryParams, PAGE_LIMIT_MAX, SORT_KEYS,
-};
+pub use places::{ROLLOUT_TABLES, STALLED_DAYS_DEFAULT};
+pub use settlement::COST_TABLES;
+pub use views::{PAGE_LIMIT_MAX, SORT_KEYS};
 
 pub use crate::state::AppState;
 
-/// One route of the API: method, path template, handler.
+/// One route of the API: method, path template, handler, and how the
+/// OpenAPI document describes it (made only for the document).
 pub struct Endpoint {
     pub method: Method,
     pub path: &'static str,
     pub(crate) handler: MethodRouter<AppState>,
+    pub(crate) operation: fn() -> Operation,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -46,74 +53,161 @@ impl std::fmt::Debug for Endpoint {
     }
 }
 
-fn endpoint<H, T>(method: Method, path: &'static str, handler: H) -> Endpoint
-where
-    H: Handler<T, AppState>,
-    T: 'static,
-{
-    let filter = MethodFilter::try_from(method.clone()).unwrap_or(MethodFilter::GET);
-    Endpoint {
-        method,
-        path,
-        handler: on(filter, handler),
-    }
-}
-
-/// One line a route: `METHOD "path" => handler`.
+/// Each entry is one route: `METHOD "path" => handler, operation;`.
 macro_rules! routes {
-    ($($method:ident $path:literal => $handler:expr,)*) => {
-        vec![$(endpoint(Method::$method, $path, $handler)),*]
+    ($($method:ident $path:literal => $handler:expr, $operation:expr;)*) => {
+        vec![$(Endpoint {
+            method: Method::$method,
+            path: $path,
+            handler: on(MethodFilter::$method, $handler),
+            operation: || $operation,
+        }),*]
     };
 }
 
-/// Every route under `/api/v1`, in the order the documentation lists them.
+/// Every route under `/api/v1` with its operation, grouped by tag: the
+/// writes name theirs, a `view` is one of the "Ansichten", a `document`
+/// of the "Dokumentation".
 pub fn api() -> Vec<Endpoint> {
+    const S: &str = "Leistungen";
+    const K: &str = "Kosten";
+    const B: &str = "Beteiligte";
+    const N: &str = "Nachnutzung";
+    const R: &str = "Referenzdaten";
     routes![
-        GET "/api/v1/services" => services::list,
         POST "/api/v1/services" => write::<service::Announce>,
-        GET "/api/v1/services/{id}" => services::get_one,
+            command::<service::Announce>("announceService", S, "Leistung ankündigen").location();
         PUT "/api/v1/services/{id}" => write::<service::Details>,
+            command::<service::Details>("updateServiceDetails", S, "Angaben einer Leistung ersetzen");
         POST "/api/v1/services/{id}/status" => write::<service::Status>,
+            command::<service::Status>("changeServiceStatus", S, "Status ändern");
         POST "/api/v1/services/{id}/reifegrad" => write::<service::Assessment>,
+            command::<service::Assessment>("assessReifegrad", S, "Reifegrad festhalten");
         POST "/api/v1/services/{id}/retirement" => write::<service::Retirement>,
-        GET "/api/v1/services/{id}/participations" => views::participations,
+            command::<service::Retirement>("retireService", S, "Leistung einstellen");
         POST "/api/v1/services/{id}/participations" => write::<service::Join>,
+            command::<service::Join>("joinService", S, "Beitritt eines Landes").location();
         DELETE "/api/v1/services/{id}/participations/{land}" => services::leave,
-        POST "/api/v1/services/{id}/costs" => write::<service::CostReport>,
-        POST "/api/v1/services/{id}/costs/{cost_no}/corrections" => write::<service::CostCorrection>,
-        POST "/api/v1/services/{id}/closings" => settlement::close_year,
-        POST "/api/v1/services/{id}/participation-corrections" => write::<closing::ParticipationCorrection>,
-        GET "/api/v1/catalogue" => views::catalogue,
-        GET "/api/v1/services/{id}/detail" => views::service_detail,
-        GET "/api/v1/services/{id}/costs/{year}" => settlement::cost_year,
-        GET "/api/v1/services/{id}/funnel" => views::funnel,
-        GET "/api/v1/services/{id}/history" => views::service_history,
-        GET "/api/v1/lands/{land}" => places::land,
-        GET "/api/v1/lands/{land}/costs/{year}" => places::land_costs,
-        GET "/api/v1/lands/{land}/statements/{year}" => settlement::statement,
-        GET "/api/v1/lands/{land}/rollout" => places::rollout,
-        GET "/api/v1/lands/{land}/stalled" => places::stalled,
-        GET "/api/v1/reuse" => places::reuse,
-        GET "/api/v1/history" => views::all_history,
-        GET "/api/v1/ledger/checkpoint" => ledger::checkpoint,
-        GET "/api/v1/ledger/export" => ledger::export,
-        GET "/api/v1/openapi.json" => openapi,
-        POST "/api/v1/gemeinden" => write::<participants::Gemeinde>,
-        GET "/api/v1/gemeinden/{ags}" => places::gemeinde,
-        PUT "/api/v1/gemeinden/{ags}" => write::<participants::Rename>,
-        POST "/api/v1/gemeinden/{ags}/merger" => write::<participants::Merger>,
-        POST "/api/v1/gemeinden/{ags}/retirement" => write::<participants::Retirement>,
-        POST "/api/v1/kreise" => write::<participants::Kreis>,
-        POST "/api/v1/operators" => write::<participants::Operator>,
-        POST "/api/v1/adoptions" => write::<adoptions::Request>,
-        POST "/api/v1/adoptions/{service}/{ags}/steps" => write::<adoptions::Step>,
-        POST "/api/v1/adoptions/{service}/{ags}/withdrawal" => write::<adoptions::Withdrawal>,
-        POST "/api/v1/reference/allocation-keys" => write::<reference::AllocationKey>,
-        POST "/api/v1/reference/populations" => write::<reference::Populations>,
-    ]
-}
+            command::<service::Leave>("leaveService", S, "Austritt eines Landes")
+                .optional_body()
+                .query::<service::Leave>();
 
-/// `GET /api/v1/openapi.json`.
-async fn openapi() -> axum::Json<serde_json::Value> {
-    axum::Json(crate::openapi::openapi_document())
+        POST "/api/v1/services/{id}/costs" => write::<service::CostReport>,
+            command::<service::CostReport>("reportCost", K, "Kosten melden").location();
+        POST "/api/v1/services/{id}/costs/{cost_no}/corrections" => write::<service::CostCorrection>,
+            command::<service::CostCorrection>("correctCost", K, "Kostenmeldung berichtigen");
+        POST "/api/v1/services/{id}/closings" => settlement::close_year,
+            command::<closing::Closing>("closeYear", K,
+                "Jahr abrechnen (Jahresabrechnung) mit der Verteilung, wie sie steht")
+            .location();
+        POST "/api/v1/services/{id}/participation-corrections" => write::<closing::ParticipationCorrection>,
+            command::<closing::ParticipationCorrection>("correctParticipation", K,
+                "Beitritt oder Austritt berichtigen (federführendes Land oder Administration)")
+            .location();
+
+        POST "/api/v1/gemeinden" => write::<participants::Gemeinde>,
+            command::<participants::Gemeinde>("registerGemeinde", B, "Gemeinde registrieren")
+                .location();
+        PUT "/api/v1/gemeinden/{ags}" => write::<participants::Rename>,
+            command::<participants::Rename>("renameGemeinde", B, "Gemeinde umbenennen");
+        POST "/api/v1/gemeinden/{ags}/merger" => write::<participants::Merger>,
+            command::<participants::Merger>("mergeGemeinde", B,
+                "Gemeinde in eine Nachfolgerin eingliedern");
+        POST "/api/v1/gemeinden/{ags}/retirement" => write::<participants::Retirement>,
+            command::<participants::Retirement>("retireGemeinde", B, "Gemeinde auflösen")
+                .optional_body();
+        POST "/api/v1/kreise" => write::<participants::Kreis>,
+            command::<participants::Kreis>("registerKreis", B, "Kreis registrieren");
+        POST "/api/v1/operators" => write::<participants::Operator>,
+            command::<participants::Operator>("registerOperator", B,
+                "Betreiber mit Region registrieren");
+
+        POST "/api/v1/adoptions" => write::<adoptions::Request>,
+            command::<adoptions::Request>("requestAdoption", N, "Übernahme beantragen").location();
+        POST "/api/v1/adoptions/{service}/{ags}/steps" => write::<adoptions::Step>,
+            command::<adoptions::Step>("recordAdoptionStep", N,
+                "Nächsten Schritt der Übernahme festhalten");
+        POST "/api/v1/adoptions/{service}/{ags}/withdrawal" => write::<adoptions::Withdrawal>,
+            command::<adoptions::Withdrawal>("withdrawAdoption", N, "Übernahme zurückziehen")
+                .optional_body();
+
+        POST "/api/v1/reference/allocation-keys" => write::<reference::AllocationKey>,
+            command::<reference::AllocationKey>("publishAllocationKey", R,
+                "Verteilungsschlüssel eines Jahres veröffentlichen");
+        POST "/api/v1/reference/populations" => write::<reference::Populations>,
+            command::<reference::Populations>("publishPopulation", R,
+                "Einwohnerzahlen der Länder veröffentlichen");
+
+        GET "/api/v1/services" => services::list,
+            view::<CatalogueJson>("listServices", "Alle Leistungen (ungefiltert), nach Kennung, seitenweise")
+                .csv().paged::<dto::ServicesTotals, services::ServicesPage>();
+        GET "/api/v1/services/{id}" => services::get_one,
+            view::<ServiceJson>("getService", "Eine Leistung (Version als ETag)").problems(&[404]);
+        GET "/api/v1/services/{id}/participations" => views::participations,
+            view::<ParticipationsJson>("listParticipations", "Beteiligte Länder einer Leistung")
+                .query::<AsOf>().csv().problems(&[404]);
+        GET "/api/v1/catalogue" => views::catalogue,
+            view::<CataloguePageJson>("catalogue", "Katalog mit Filtern, Sortierung, Seiten und Nachnutzung")
+                .query::<views::CatalogueQuery>().default("limit", 100).csv();
+        GET "/api/v1/services/{id}/detail" => views::service_detail,
+            view::<ServiceDetailJson>("serviceDetail", "Alles zu einer Leistung zum Stichtag")
+                .query::<AsOf>().problems(&[404]);
+        GET "/api/v1/services/{id}/costs/{year}" => settlement::cost_year,
+            view::<CostYearJson>("costSharing", "Kosten eines Jahres und ihre Verteilung nach dem \
+                Modell des Jahres, mit Jahresabrechnung und Nachträgen")
+                .query::<AsOf>().query::<settlement::CostYearParams>().csv().problems(&[404]);
+        GET "/api/v1/services/{id}/funnel" => views::funnel,
+            view::<FunnelJson>("funnel", "Trichter der Nachnutzung mit Durchlaufzeiten")
+                .query::<views::FunnelParams>().query::<AsOf>().problems(&[404]);
+        GET "/api/v1/services/{id}/history" => views::service_history,
+            view::<HistoryJson>("serviceHistory", "Ereignisse einer Leistung")
+                .query::<views::HistoryParams>().default("limit", 100).csv();
+        GET "/api/v1/lands/{land}" => places::land,
+            view::<LandViewJson>("land", "Seite eines Landes")
+                .query::<AsOf>().paged::<dto::LandTotals, Page>();
+        GET "/api/v1/lands/{land}/costs/{year}" => places::land_costs,
+            view::<LandCostsJson>("landCosts", "Kostenanteile eines Landes in einem Jahr")
+                .query::<AsOf>().csv().paged::<dto::LandCostsTotals, Page>();
+        GET "/api/v1/lands/{land}/statements/{year}" => settlement::statement,
+            view::<StatementJson>("landStatement", "Kostenaufstellung eines Landes für ein Jahr")
+                .query::<AsOf>().csv();
+        GET "/api/v1/lands/{land}/rollout" => places::rollout,
+            view::<RolloutJson>("rollout", "Ausrollen nach Kreisen und Gemeinden")
+                .query::<places::RolloutParams>().query::<AsOf>()
+                .csv().paged::<dto::RolloutTotals, Page>();
+        GET "/api/v1/lands/{land}/stalled" => places::stalled,
+            view::<StalledJson>("stalled", "Stockende Übernahmen")
+                .query::<places::StalledParams>().default("days", STALLED_DAYS_DEFAULT)
+                .query::<AsOf>().csv().paged::<dto::StalledTotals, Page>();
+        GET "/api/v1/reuse" => places::reuse,
+            view::<ReuseJson>("reuse", "Nachnutzung in Deutschland")
+                .query::<AsOf>().paged::<dto::ReuseTotals, Page>();
+        GET "/api/v1/gemeinden/{ags}" => places::gemeinde,
+            view::<GemeindeJson>("gemeinde", "Eine Gemeinde und ihre Übernahmen")
+                .query::<AsOf>().csv().paged::<dto::GemeindeTotals, Page>().problems(&[404]);
+        GET "/api/v1/history" => views::all_history,
+            view::<HistoryJson>("history", "Alle Ereignisse, oder die einer Gemeinde")
+                .query::<views::HistoryParams>().default("limit", 100)
+                .query::<views::GemeindeParam>().csv();
+
+        GET "/api/v1/ledger/checkpoint" => ledger::checkpoint,
+            document("ledgerCheckpoint",
+                "Öffentlicher Schlüssel des Ledgers und sein zuletzt signierter Stand",
+                json!({"description": "Schlüssel und Stand"}))
+            .answer::<ledger::LedgerKeyJson>()
+            .describe("Mit diesem Schlüssel prüft ein Land einen Export offline: \
+                `efa verify --export DATEI --public-key \"<public_key_line>\"`.")
+            .problems(&[400, 429, 502, 503]);
+        GET "/api/v1/ledger/export" => ledger::export,
+            document("ledgerExport", "Ereignisse des Ledgers als offline prüfbarer Export",
+                json!({"description": "Der Export (Text, eine Zeile je Ereignis)",
+                    "content": {"text/plain": {"schema": {"type": "string"}}}}))
+            .describe("Die Ereignisse ab `from_seq` mit dem signierten Stand des letzten; \
+                zu prüfen mit `efa verify --export DATEI --public-key SCHLÜSSEL`.")
+            .query::<ledger::ExportParams>().default("limit", 1000)
+            .problems(&[400, 404, 429, 502, 503]);
+        GET "/api/v1/openapi.json" => || async { axum::Json(crate::openapi::openapi_document()) },
+            document("openapi", "Dieses OpenAPI-Dokument", json!({"description": "OpenAPI 3.1",
+                "content": {"application/json": {"schema": {"type": "object"}}}}));
+    ]
 }
