@@ -313,16 +313,18 @@ impl Field for Cents {
 }
 
 /// The entries of an object keyed by Land code (`{"01": …}`), sorted by
-/// Land. A Land named twice (`"1"` and `"01"`) is refused.
-pub fn per_land<T>(
+/// Land, each value read by `value`. A Land named twice (`"1"` and
+/// `"01"`) is refused.
+pub fn per_land<T, U>(
     name: &str,
     entries: BTreeMap<String, T>,
-) -> Result<Vec<(LandCode, T)>, Rejection> {
+    value: fn(T) -> U,
+) -> Result<Vec<(LandCode, U)>, Rejection> {
     let mut lands = Vec::with_capacity(entries.len());
-    for (code, value) in entries {
+    for (code, entry) in entries {
         let land = LandCode::parse(code.trim())
             .map_err(|_| Rejection::invalid(&format!("{name}.{code}"), LAND_FORMAT))?;
-        lands.push((land, value));
+        lands.push((land, value(entry)));
     }
     lands.sort_by_key(|(land, _)| *land);
     if let Some(pair) = lands.windows(2).find(|pair| pair[0].0 == pair[1].0) {

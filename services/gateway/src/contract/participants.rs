@@ -199,10 +199,8 @@ impl WriteBody for Operator {
             (Some(land), None) => Region::Land(land),
             (None, Some(kreise)) => Region::Kreise(kreise.into_iter().map(|Via(k)| k).collect()),
             _ => {
-                return Err(Rejection::invalid(
-                    "region",
-                    "muss {\"land\": \"NN\"} oder {\"kreise\": [\"NNNNN\", …]} sein",
-                ));
+                let reason = "muss {\"land\": \"NN\"} oder {\"kreise\": [\"NNNNN\", …]} sein";
+                return Err(Rejection::invalid("region", reason));
             }
         };
         let command = Command::RegisterOperator(RegisterOperator {

@@ -9,10 +9,11 @@ use efa_proto::participant::percent_to_key_units;
 use efa_proto::{
     Command, Date, KEY_UNITS_TOTAL, PublishAllocationKey, PublishPopulation, Rejection,
 };
+use serde::de::Error;
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
-use super::field::{self, Via, Year};
+use super::field::{self, Note, Via, Year};
 use super::{Parsed, WriteBody};
 use crate::openapi::values;
 
@@ -38,11 +39,11 @@ pub struct Percent(u32);
 
 impl<'de> Deserialize<'de> for Percent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text: field::Note = Deserialize::deserialize(deserializer)
-            .map_err(|_: D::Error| serde::de::Error::custom(PERCENT_FORMAT))?;
-        percent_to_key_units(&text.0)
+        let text = Note::deserialize(deserializer).ok();
+        let units = text.and_then(|Note(text)| percent_to_key_units(&text));
+        units
             .map(Percent)
-            .ok_or_else(|| serde::de::Error::custom(PERCENT_FORMAT))
+            .ok_or_else(|| Error::custom(PERCENT_FORMAT))
     }
 }
 
@@ -52,12 +53,11 @@ pub struct Units(u32);
 
 impl<'de> Deserialize<'de> for Units {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Via(units): Via<u32> = Deserialize::deserialize(deserializer)
-            .map_err(|_: D::Error| serde::de::Error::custom(UNITS_FORMAT))?;
-        Some(units)
-            .filter(|units| *units <= KEY_UNITS_TOTAL)
-            .map(Units)
-            .ok_or_else(|| serde::de::Error::custom(UNITS_FORMAT))
+        let units = Via::<u32>::deserialize(deserializer).ok();
+        let units = units.filter(|Via(units)| *units <= KEY_UNITS_TOTAL);
+        units
+            .map(|Via(units)| Units(units))
+            .ok_or_else(|| Error::custom(UNITS_FORMAT))
     }
 }
 
@@ -66,19 +66,12 @@ impl WriteBody for AllocationKey {
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let shares = match (self.shares, self.units) {
-            (Some(shares), None) => field::per_land("shares", shares)?
-                .into_iter()
-                .map(|(land, Percent(units))| (land, units))
-                .collect(),
-            (None, Some(units)) => field::per_land("units", units)?
-                .into_iter()
-                .map(|(land, Units(units))| (land, units))
-                .collect(),
+            (Some(shares), None) => field::per_land("shares", shares, |Percent(units)| units)?,
+            (None, Some(units)) => field::per_land("units", units, |Units(units)| units)?,
             _ => {
-                return Err(Rejection::invalid(
-                    "shares",
-                    "genau eines von shares (Prozent als Text) und units (1/100.000 %) angeben",
-                ));
+                let reason =
+                    "genau eines von shares (Prozent als Text) und units (1/100.000 %) angeben";
+                return Err(Rejection::invalid("shares", reason));
             }
         };
         let year = self.year.0;
@@ -107,10 +100,7 @@ impl WriteBody for Populations {
     type Path = ();
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
-        let figures = field::per_land("figures", self.figures)?
-            .into_iter()
-            .map(|(land, Via(count))| (land, count))
-            .collect();
+        let figures = field::per_land("figures", self.figures, |Via(count)| count)?;
         let command = Command::PublishPopulation(PublishPopulation {
             reference_date: self.reference_date,
             figures,

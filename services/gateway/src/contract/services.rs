@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::field::{self, Euros, Note, Text, Via, Year};
 use super::{Parsed, WriteBody};
 use crate::openapi::values;
+use ModelKind::{EqualShares, FixedShares, KoenigsteinerSchluessel, Population};
 
 pub const OZG_ID_CHARS_MAX: usize = 100;
 /// The longest reason accepted here; the domain has its own limit.
@@ -63,10 +64,8 @@ impl WriteBody for Announce {
         let service = match self.id {
             Some(id) => id,
             None => ServiceId::slug_from_title(&self.title.0).map_err(|_| {
-                Rejection::invalid(
-                    "id",
-                    "lässt sich nicht aus dem Titel ableiten; bitte angeben",
-                )
+                let reason = "lässt sich nicht aus dem Titel ableiten; bitte angeben";
+                Rejection::invalid("id", reason)
             })?,
         };
         let details = Details {
@@ -91,10 +90,10 @@ impl WriteBody for Announce {
             channel: details.channel,
             cost_model: details.cost_model,
             status: self.status.unwrap_or(ServiceStatus::Planned),
-            reifegrad: match self.reifegrad {
-                Some(reifegrad) => reifegrad,
-                None => Reifegrad::new(0).map_err(|_| Rejection::invalid("reifegrad", "fehlt"))?,
-            },
+            reifegrad: self
+                .reifegrad
+                .map_or_else(|| Reifegrad::new(0), Ok)
+                .map_err(|_| Rejection::invalid("reifegrad", "fehlt"))?,
         });
         Ok(Parsed::new(command, self.effective))
     }
@@ -126,25 +125,17 @@ pub struct Details {
 impl Details {
     fn update(self, service: ServiceId) -> Result<UpdateServiceDetails, Rejection> {
         let ozg_id = self.ozg_id.map(|id| id.0).filter(|id| !id.is_empty());
-        if ozg_id
-            .as_ref()
-            .is_some_and(|id| id.chars().count() > OZG_ID_CHARS_MAX)
+        if let Some(id) = &ozg_id
+            && id.chars().count() > OZG_ID_CHARS_MAX
         {
-            return Err(Rejection::invalid(
-                "ozg_id",
-                format!("darf höchstens {OZG_ID_CHARS_MAX} Zeichen lang sein"),
-            ));
+            let reason = format!("darf höchstens {OZG_ID_CHARS_MAX} Zeichen lang sein");
+            return Err(Rejection::invalid("ozg_id", reason));
         }
         Ok(UpdateServiceDetails {
             service,
             title: self.title.0,
             ozg_id,
-            leika: self
-                .leika
-                .unwrap_or_default()
-                .into_iter()
-                .map(|k| k.0)
-                .collect(),
+            leika: self.leika.into_iter().flatten().map(|k| k.0).collect(),
             themenfeld: self.themenfeld.0,
             provider: self.provider.0,
             channel: self.channel,
@@ -158,11 +149,8 @@ impl WriteBody for Details {
 
     fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let effective = self.effective;
-        let details = self.update(service)?;
-        Ok(Parsed::new(
-            Command::UpdateServiceDetails(details),
-            effective,
-        ))
+        let command = Command::UpdateServiceDetails(self.update(service)?);
+        Ok(Parsed::new(command, effective))
     }
 }
 
@@ -186,39 +174,28 @@ pub enum ModelKind {
     FixedShares,
 }
 
-impl ModelKind {
-    pub const KEYS: [&str; 4] = [
-        "koenigsteiner-schluessel",
-        "population",
-        "equal-shares",
-        "fixed-shares",
-    ];
-    const ALL: [ModelKind; 4] = [
-        Self::KoenigsteinerSchluessel,
-        Self::Population,
-        Self::EqualShares,
-        Self::FixedShares,
-    ];
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        let index = Self::KEYS.iter().position(|k| *k == key)?;
-        Self::ALL.get(index).copied()
-    }
-}
+/// The kinds by their keys.
+const MODEL_KINDS: [(&str, ModelKind); 4] = [
+    ("koenigsteiner-schluessel", KoenigsteinerSchluessel),
+    ("population", Population),
+    ("equal-shares", EqualShares),
+    ("fixed-shares", FixedShares),
+];
 
 impl<'de> Deserialize<'de> for ModelKind {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        field::choice(deserializer, &Self::KEYS, Self::from_key)
+        field::choice(deserializer, &MODEL_KINDS.map(|(key, _)| key), |key| {
+            let found = MODEL_KINDS.iter().find(|(known, _)| *known == key);
+            found.map(|(_, kind)| *kind)
+        })
     }
 }
 
 impl CostModelBody {
     fn model(self) -> Result<CostModel, Rejection> {
         let unexpected = |name: &str| {
-            Rejection::invalid(
-                &format!("cost_model.{name}"),
-                "ist für diese Art nicht vorgesehen",
-            )
+            let field = format!("cost_model.{name}");
+            Rejection::invalid(&field, "ist für diese Art nicht vorgesehen")
         };
         if self.year.is_some() && self.kind != ModelKind::KoenigsteinerSchluessel {
             return Err(unexpected("year"));
@@ -233,16 +210,13 @@ impl CostModelBody {
             ModelKind::Population => CostModel::Population,
             ModelKind::EqualShares => CostModel::EqualShares,
             ModelKind::FixedShares => {
-                let weights = self.weights.ok_or_else(|| {
-                    Rejection::invalid(
-                        "cost_model.weights",
-                        "muss ein Objekt von Ländercodes auf Gewichte sein",
-                    )
-                })?;
-                let weights = field::per_land("cost_model.weights", weights)?;
-                CostModel::FixedShares {
-                    weights: weights.into_iter().map(|(l, Via(w))| (l, w)).collect(),
-                }
+                let name = "cost_model.weights";
+                let reason = "muss ein Objekt von Ländercodes auf Gewichte sein";
+                let weights = self
+                    .weights
+                    .ok_or_else(|| Rejection::invalid(name, reason))?;
+                let weights = field::per_land(name, weights, |Via(weight)| weight)?;
+                CostModel::FixedShares { weights }
             }
         })
     }
@@ -362,10 +336,8 @@ impl Leave {
     ) -> Result<Parsed, Rejection> {
         let effective = match (self.effective, from_query) {
             (Some(body), Some(query)) if body != query => {
-                return Err(Rejection::invalid(
-                    "effective",
-                    "steht in Inhalt und Adresse mit verschiedenen Daten",
-                ));
+                let reason = "steht in Inhalt und Adresse mit verschiedenen Daten";
+                return Err(Rejection::invalid("effective", reason));
             }
             (body, query) => body.or(query),
         };
