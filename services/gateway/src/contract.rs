@@ -97,19 +97,17 @@ pub(crate) fn invalid(path: &str, message: &str) -> Rejection {
         own if own == name || own.ends_with(&format!(".{name}")) => own.to_owned(),
         parent => format!("{parent}.{name}"),
     };
-    let named = |prefix: &str| {
-        message
+    for (prefix, reason) in [
+        ("missing field `", "fehlt"),
+        ("unknown field `", "ist kein bekanntes Feld"),
+        ("duplicate field `", "kommt doppelt vor"),
+    ] {
+        if let Some(name) = message
             .strip_prefix(prefix)
             .and_then(|rest| rest.split('`').next())
-    };
-    if let Some(name) = named("missing field `") {
-        return Rejection::invalid(&child(name), "fehlt");
-    }
-    if let Some(name) = named("unknown field `") {
-        return Rejection::invalid(&child(name), "ist kein bekanntes Feld");
-    }
-    if let Some(name) = named("duplicate field `") {
-        return Rejection::invalid(&child(name), "kommt doppelt vor");
+        {
+            return Rejection::invalid(&child(name), reason);
+        }
     }
     let field = if path.is_empty() { "body" } else { path };
     if message.starts_with("invalid type: null") {
