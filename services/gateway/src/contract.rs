@@ -21,7 +21,7 @@ use serde::de::{DeserializeOwned, Deserializer};
 use serde_path_to_error::Segment;
 
 use crate::extract::FromPath;
-use field::Object;
+use field::{Object, Via};
 
 /// A write request read into a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +35,11 @@ impl Parsed {
     pub fn new(command: Command, effective: Option<Date>) -> Self {
         Self { command, effective }
     }
+}
+
+/// `command`, effective from the date a body gives.
+fn dated(command: Command, effective: Option<Via<Date>>) -> Result<Parsed, Rejection> {
+    Ok(Parsed::new(command, effective.map(|Via(date)| date)))
 }
 
 /// A write body of the API: which identifiers of the path it takes, whether

@@ -8,8 +8,8 @@ use efa_proto::{
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
-use super::field::{self, Note};
-use super::{Parsed, WriteBody};
+use super::field::{self, Note, Via};
+use super::{Parsed, WriteBody, dated};
 use crate::openapi::values;
 
 /// The stages a step may reach; the request and the withdrawal have their
@@ -32,9 +32,8 @@ pub struct Request {
     #[schema(value_type = values::Ags)]
     pub ags: Ags,
     pub note: Option<Note>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Request {
@@ -46,7 +45,7 @@ impl WriteBody for Request {
             ags: self.ags,
             note: Note::of(self.note),
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -59,9 +58,8 @@ pub struct Step {
     #[schema(value_type = values::StepStage)]
     pub stage: AdoptionStage,
     pub note: Option<Note>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 fn step_stage<'de, D: Deserializer<'de>>(deserializer: D) -> Result<AdoptionStage, D::Error> {
@@ -82,7 +80,7 @@ impl WriteBody for Step {
             stage: self.stage,
             note: Note::of(self.note),
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -92,9 +90,8 @@ impl WriteBody for Step {
 #[schema(as = WithdrawAdoption)]
 pub struct Withdrawal {
     pub note: Option<Note>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Withdrawal {
@@ -107,6 +104,6 @@ impl WriteBody for Withdrawal {
             ags,
             note: Note::of(self.note),
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }

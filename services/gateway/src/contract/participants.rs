@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::field::{self, Text, Via};
-use super::{Parsed, WriteBody};
+use super::{Parsed, WriteBody, dated};
 use crate::openapi::values;
 
 const NAME_CHARS_MAX: usize = 200;
@@ -24,14 +24,12 @@ pub struct Gemeinde {
     #[schema(value_type = values::Ags)]
     pub ags: Ags,
     pub name: Text<{ NAME_CHARS_MAX }>,
-    #[serde(default, deserialize_with = "field::opt")]
-    pub population: Option<u64>,
-    #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<u64>)]
+    pub population: Option<Via<u64>>,
     #[schema(value_type = Option<values::Date>)]
-    pub population_date: Option<Date>,
-    #[serde(default, deserialize_with = "field::opt")]
+    pub population_date: Option<Via<Date>>,
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Gemeinde {
@@ -43,7 +41,7 @@ impl WriteBody for Gemeinde {
             name: self.name.0,
             population: population(self.population, self.population_date)?,
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -56,14 +54,12 @@ pub struct Kreis {
     #[schema(value_type = values::KreisKey)]
     pub key: KreisKey,
     pub name: Text<{ NAME_CHARS_MAX }>,
-    #[serde(default, deserialize_with = "field::opt")]
-    pub population: Option<u64>,
-    #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<u64>)]
+    pub population: Option<Via<u64>>,
     #[schema(value_type = Option<values::Date>)]
-    pub population_date: Option<Date>,
-    #[serde(default, deserialize_with = "field::opt")]
+    pub population_date: Option<Via<Date>>,
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Kreis {
@@ -75,14 +71,17 @@ impl WriteBody for Kreis {
             name: self.name.0,
             population: population(self.population, self.population_date)?,
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
 /// A count and its reference date come together or not at all.
-fn population(count: Option<u64>, date: Option<Date>) -> Result<Option<Population>, Rejection> {
+fn population(
+    count: Option<Via<u64>>,
+    date: Option<Via<Date>>,
+) -> Result<Option<Population>, Rejection> {
     match (count, date) {
-        (Some(count), Some(reference_date)) => Ok(Some(Population {
+        (Some(Via(count)), Some(Via(reference_date))) => Ok(Some(Population {
             count,
             reference_date,
         })),
@@ -104,9 +103,8 @@ fn population(count: Option<u64>, date: Option<Date>) -> Result<Option<Populatio
 #[schema(as = RenameGemeinde)]
 pub struct Rename {
     pub name: Text<{ NAME_CHARS_MAX }>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Rename {
@@ -115,7 +113,7 @@ impl WriteBody for Rename {
     fn command(self, ags: Ags) -> Result<Parsed, Rejection> {
         let name = self.name.0;
         let command = Command::RenameGemeinde(RenameGemeinde { ags, name });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -127,9 +125,8 @@ pub struct Merger {
     #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Ags)]
     pub successor: Ags,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Merger {
@@ -138,7 +135,7 @@ impl WriteBody for Merger {
     fn command(self, ags: Ags) -> Result<Parsed, Rejection> {
         let successor = self.successor;
         let command = Command::MergeGemeinde(MergeGemeinde { ags, successor });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -147,9 +144,8 @@ impl WriteBody for Merger {
 #[serde(deny_unknown_fields)]
 #[schema(as = RetireGemeinde)]
 pub struct Retirement {
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Retirement {
@@ -158,7 +154,7 @@ impl WriteBody for Retirement {
 
     fn command(self, ags: Ags) -> Result<Parsed, Rejection> {
         let command = Command::RetireGemeinde(RetireGemeinde { ags });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -174,9 +170,8 @@ pub struct Operator {
     pub name: Text<{ NAME_CHARS_MAX }>,
     #[serde(deserialize_with = "field::object")]
     pub region: RegionBody,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 /// `{"land": "16"}` or `{"kreise": ["16051", ...]}`, exactly one key.
@@ -184,9 +179,8 @@ pub struct Operator {
 #[serde(deny_unknown_fields)]
 #[schema(as = Region)]
 pub struct RegionBody {
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::LandCodeIn>)]
-    pub land: Option<LandCode>,
+    pub land: Option<Via<LandCode>>,
     #[schema(value_type = Option<Vec<values::KreisKey>>)]
     pub kreise: Option<Vec<Via<KreisKey>>>,
 }
@@ -196,7 +190,7 @@ impl WriteBody for Operator {
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let region = match (self.region.land, self.region.kreise) {
-            (Some(land), None) => Region::Land(land),
+            (Some(Via(land)), None) => Region::Land(land),
             (None, Some(kreise)) => Region::Kreise(kreise.into_iter().map(|Via(k)| k).collect()),
             _ => {
                 let reason = "muss {\"land\": \"NN\"} oder {\"kreise\": [\"NNNNN\", …]} sein";
@@ -208,6 +202,6 @@ impl WriteBody for Operator {
             name: self.name.0,
             region,
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
 use super::field::{self, Note, Via, Year};
-use super::{Parsed, WriteBody};
+use super::{Parsed, WriteBody, dated};
 use crate::openapi::values;
 
 /// `POST /api/v1/reference/allocation-keys`: `{"year", "shares": {"01":
@@ -28,9 +28,8 @@ pub struct AllocationKey {
     pub shares: Option<BTreeMap<String, Percent>>,
     #[schema(value_type = Option<BTreeMap<values::LandKey, values::KeyUnits>>)]
     pub units: Option<BTreeMap<String, Units>>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 /// A percentage as text with at most five decimals, in key units.
@@ -76,7 +75,7 @@ impl WriteBody for AllocationKey {
         };
         let year = self.year.0;
         let command = Command::PublishAllocationKey(PublishAllocationKey { year, shares });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -91,9 +90,8 @@ pub struct Populations {
     pub reference_date: Date,
     #[schema(value_type = BTreeMap<values::LandKey, u64>)]
     pub figures: BTreeMap<String, Via<u64>>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Populations {
@@ -105,7 +103,7 @@ impl WriteBody for Populations {
             reference_date: self.reference_date,
             figures,
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
 use super::field::{self, Euros, Note, Text, Via, Year};
-use super::{Parsed, WriteBody};
+use super::{Parsed, WriteBody, dated};
 use crate::openapi::values;
 use ModelKind::{EqualShares, FixedShares, KoenigsteinerSchluessel, Population};
 
@@ -28,9 +28,8 @@ const REASON_CHARS_MAX: usize = 2000;
 #[serde(deny_unknown_fields)]
 #[schema(as = AnnounceService)]
 pub struct Announce {
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::ServiceId>)]
-    pub id: Option<ServiceId>,
+    pub id: Option<Via<ServiceId>>,
     pub title: Text<300>,
     #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::LandCodeIn)]
@@ -46,15 +45,12 @@ pub struct Announce {
     #[serde(deserialize_with = "field::object")]
     #[schema(value_type = crate::dto::CostModelJson)]
     pub cost_model: CostModelBody,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::ServiceStatus>)]
-    pub status: Option<ServiceStatus>,
-    #[serde(default, deserialize_with = "field::opt")]
+    pub status: Option<Via<ServiceStatus>>,
     #[schema(value_type = Option<values::Reifegrad>)]
-    pub reifegrad: Option<Reifegrad>,
-    #[serde(default, deserialize_with = "field::opt")]
+    pub reifegrad: Option<Via<Reifegrad>>,
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Announce {
@@ -62,7 +58,7 @@ impl WriteBody for Announce {
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let service = match self.id {
-            Some(id) => id,
+            Some(Via(id)) => id,
             None => ServiceId::slug_from_title(&self.title.0).map_err(|_| {
                 let reason = "lässt sich nicht aus dem Titel ableiten; bitte angeben";
                 Rejection::invalid("id", reason)
@@ -89,13 +85,15 @@ impl WriteBody for Announce {
             provider: details.provider,
             channel: details.channel,
             cost_model: details.cost_model,
-            status: self.status.unwrap_or(ServiceStatus::Planned),
+            status: self
+                .status
+                .map_or(ServiceStatus::Planned, |Via(status)| status),
             reifegrad: self
                 .reifegrad
-                .map_or_else(|| Reifegrad::new(0), Ok)
+                .map_or_else(|| Reifegrad::new(0), |Via(reifegrad)| Ok(reifegrad))
                 .map_err(|_| Rejection::invalid("reifegrad", "fehlt"))?,
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -117,9 +115,8 @@ pub struct Details {
     #[serde(deserialize_with = "field::object")]
     #[schema(value_type = crate::dto::CostModelJson)]
     pub cost_model: CostModelBody,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl Details {
@@ -150,7 +147,7 @@ impl WriteBody for Details {
     fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let effective = self.effective;
         let command = Command::UpdateServiceDetails(self.update(service)?);
-        Ok(Parsed::new(command, effective))
+        dated(command, effective)
     }
 }
 
@@ -230,9 +227,8 @@ pub struct Status {
     #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::ServiceStatus)]
     pub status: ServiceStatus,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Status {
@@ -241,7 +237,7 @@ impl WriteBody for Status {
     fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let status = self.status;
         let command = Command::ChangeServiceStatus(ChangeServiceStatus { service, status });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -253,9 +249,8 @@ pub struct Assessment {
     #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Reifegrad)]
     pub reifegrad: Reifegrad,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Assessment {
@@ -264,7 +259,7 @@ impl WriteBody for Assessment {
     fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let reifegrad = self.reifegrad;
         let command = Command::AssessReifegrad(AssessReifegrad { service, reifegrad });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -274,9 +269,8 @@ impl WriteBody for Assessment {
 #[schema(as = RetireService)]
 pub struct Retirement {
     pub reason: Text<{ REASON_CHARS_MAX }>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Retirement {
@@ -285,7 +279,7 @@ impl WriteBody for Retirement {
     fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let reason = self.reason.0;
         let command = Command::RetireService(RetireService { service, reason });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -297,9 +291,8 @@ pub struct Join {
     #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::LandCodeIn)]
     pub land: LandCode,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Join {
@@ -308,7 +301,7 @@ impl WriteBody for Join {
     fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let land = self.land;
         let command = Command::JoinService(JoinService { service, land });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -356,13 +349,11 @@ pub struct CostReport {
     #[schema(value_type = values::CostCategory)]
     pub category: CostCategory,
     pub amount: Option<Euros>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Cents>)]
-    pub amount_cents: Option<Cents>,
+    pub amount_cents: Option<Via<Cents>>,
     pub note: Option<Note>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for CostReport {
@@ -376,7 +367,7 @@ impl WriteBody for CostReport {
             amount: amount(self.amount, self.amount_cents)?,
             note: Note::of(self.note),
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -386,13 +377,11 @@ impl WriteBody for CostReport {
 #[schema(as = CorrectCost)]
 pub struct CostCorrection {
     pub amount: Option<Euros>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Cents>)]
-    pub amount_cents: Option<Cents>,
+    pub amount_cents: Option<Via<Cents>>,
     pub reason: Text<{ REASON_CHARS_MAX }>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for CostCorrection {
@@ -405,14 +394,14 @@ impl WriteBody for CostCorrection {
             amount: amount(self.amount, self.amount_cents)?,
             reason: self.reason.0,
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
 /// Exactly one of `"amount"` (euros as text) and `"amount_cents"`.
-fn amount(euros: Option<Euros>, cents: Option<Cents>) -> Result<Cents, Rejection> {
+fn amount(euros: Option<Euros>, cents: Option<Via<Cents>>) -> Result<Cents, Rejection> {
     match (euros, cents) {
-        (Some(Euros(cents)), None) | (None, Some(cents)) => Ok(cents),
+        (Some(Euros(cents)), None) | (None, Some(Via(cents))) => Ok(cents),
         _ => Err(Rejection::invalid(
             "amount",
             "genau eines von amount (Euro als Text) und amount_cents (Cent als ganze Zahl)",
