@@ -25,12 +25,10 @@ pub const STEP_STAGES: [AdoptionStage; 3] = [
 #[serde(deny_unknown_fields)]
 #[schema(as = RequestAdoption)]
 pub struct Request {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::ServiceId)]
-    pub service: ServiceId,
-    #[serde(deserialize_with = "field::req")]
+    pub service: Via<ServiceId>,
     #[schema(value_type = values::Ags)]
-    pub ags: Ags,
+    pub ags: Via<Ags>,
     pub note: Option<Note>,
     #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Via<Date>>,
@@ -41,8 +39,8 @@ impl WriteBody for Request {
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let command = Command::RequestAdoption(RequestAdoption {
-            service: self.service,
-            ags: self.ags,
+            service: self.service.0,
+            ags: self.ags.0,
             note: Note::of(self.note),
         });
         dated(command, self.effective)

@@ -20,9 +20,8 @@ const NAME_CHARS_MAX: usize = 200;
 #[serde(deny_unknown_fields)]
 #[schema(as = RegisterGemeinde)]
 pub struct Gemeinde {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Ags)]
-    pub ags: Ags,
+    pub ags: Via<Ags>,
     pub name: Text<{ NAME_CHARS_MAX }>,
     #[schema(value_type = Option<u64>)]
     pub population: Option<Via<u64>>,
@@ -37,7 +36,7 @@ impl WriteBody for Gemeinde {
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let command = Command::RegisterGemeinde(RegisterGemeinde {
-            ags: self.ags,
+            ags: self.ags.0,
             name: self.name.0,
             population: population(self.population, self.population_date)?,
         });
@@ -50,9 +49,8 @@ impl WriteBody for Gemeinde {
 #[serde(deny_unknown_fields)]
 #[schema(as = RegisterKreis)]
 pub struct Kreis {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::KreisKey)]
-    pub key: KreisKey,
+    pub key: Via<KreisKey>,
     pub name: Text<{ NAME_CHARS_MAX }>,
     #[schema(value_type = Option<u64>)]
     pub population: Option<Via<u64>>,
@@ -67,7 +65,7 @@ impl WriteBody for Kreis {
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let command = Command::RegisterKreis(RegisterKreis {
-            key: self.key,
+            key: self.key.0,
             name: self.name.0,
             population: population(self.population, self.population_date)?,
         });
@@ -122,9 +120,8 @@ impl WriteBody for Rename {
 #[serde(deny_unknown_fields)]
 #[schema(as = MergeGemeinde)]
 pub struct Merger {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Ags)]
-    pub successor: Ags,
+    pub successor: Via<Ags>,
     #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Via<Date>>,
 }
@@ -133,7 +130,7 @@ impl WriteBody for Merger {
     type Path = Ags;
 
     fn command(self, ags: Ags) -> Result<Parsed, Rejection> {
-        let successor = self.successor;
+        let Via(successor) = self.successor;
         let command = Command::MergeGemeinde(MergeGemeinde { ags, successor });
         dated(command, self.effective)
     }
@@ -164,9 +161,8 @@ impl WriteBody for Retirement {
 #[serde(deny_unknown_fields)]
 #[schema(as = RegisterOperator)]
 pub struct Operator {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::OperatorId)]
-    pub id: OperatorId,
+    pub id: Via<OperatorId>,
     pub name: Text<{ NAME_CHARS_MAX }>,
     #[serde(deserialize_with = "field::object")]
     pub region: RegionBody,
@@ -198,7 +194,7 @@ impl WriteBody for Operator {
             }
         };
         let command = Command::RegisterOperator(RegisterOperator {
-            operator: self.id,
+            operator: self.id.0,
             name: self.name.0,
             region,
         });

@@ -85,9 +85,8 @@ impl WriteBody for AllocationKey {
 #[serde(deny_unknown_fields)]
 #[schema(as = PublishPopulation)]
 pub struct Populations {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Date)]
-    pub reference_date: Date,
+    pub reference_date: Via<Date>,
     #[schema(value_type = BTreeMap<values::LandKey, u64>)]
     pub figures: BTreeMap<String, Via<u64>>,
     #[schema(value_type = Option<values::Effective>)]
@@ -100,7 +99,7 @@ impl WriteBody for Populations {
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let figures = field::per_land("figures", self.figures, |Via(count)| count)?;
         let command = Command::PublishPopulation(PublishPopulation {
-            reference_date: self.reference_date,
+            reference_date: self.reference_date.0,
             figures,
         });
         dated(command, self.effective)

@@ -31,17 +31,15 @@ pub struct Announce {
     #[schema(value_type = Option<values::ServiceId>)]
     pub id: Option<Via<ServiceId>>,
     pub title: Text<300>,
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::LandCodeIn)]
-    pub lead: LandCode,
+    pub lead: Via<LandCode>,
     #[schema(value_type = Option<values::OzgId>)]
     pub ozg_id: Option<Note>,
     pub leika: Option<Vec<Note>>,
     pub themenfeld: Text<200>,
     pub provider: Text<200>,
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Channel)]
-    pub channel: Channel,
+    pub channel: Via<Channel>,
     #[serde(deserialize_with = "field::object")]
     #[schema(value_type = crate::dto::CostModelJson)]
     pub cost_model: CostModelBody,
@@ -78,7 +76,7 @@ impl WriteBody for Announce {
         let command = Command::AnnounceService(AnnounceService {
             service: details.service,
             title: details.title,
-            lead: self.lead,
+            lead: self.lead.0,
             ozg_id: details.ozg_id,
             leika: details.leika,
             themenfeld: details.themenfeld,
@@ -109,9 +107,8 @@ pub struct Details {
     pub leika: Option<Vec<Note>>,
     pub themenfeld: Text<200>,
     pub provider: Text<200>,
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Channel)]
-    pub channel: Channel,
+    pub channel: Via<Channel>,
     #[serde(deserialize_with = "field::object")]
     #[schema(value_type = crate::dto::CostModelJson)]
     pub cost_model: CostModelBody,
@@ -135,7 +132,7 @@ impl Details {
             leika: self.leika.into_iter().flatten().map(|k| k.0).collect(),
             themenfeld: self.themenfeld.0,
             provider: self.provider.0,
-            channel: self.channel,
+            channel: self.channel.0,
             cost_model: self.cost_model.model()?,
         })
     }
@@ -224,9 +221,8 @@ impl CostModelBody {
 #[serde(deny_unknown_fields)]
 #[schema(as = ChangeServiceStatus)]
 pub struct Status {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::ServiceStatus)]
-    pub status: ServiceStatus,
+    pub status: Via<ServiceStatus>,
     #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Via<Date>>,
 }
@@ -235,7 +231,7 @@ impl WriteBody for Status {
     type Path = ServiceId;
 
     fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
-        let status = self.status;
+        let Via(status) = self.status;
         let command = Command::ChangeServiceStatus(ChangeServiceStatus { service, status });
         dated(command, self.effective)
     }
@@ -246,9 +242,8 @@ impl WriteBody for Status {
 #[serde(deny_unknown_fields)]
 #[schema(as = AssessReifegrad)]
 pub struct Assessment {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Reifegrad)]
-    pub reifegrad: Reifegrad,
+    pub reifegrad: Via<Reifegrad>,
     #[schema(value_type = Option<values::Effective>)]
     pub effective: Option<Via<Date>>,
 }
@@ -257,7 +252,7 @@ impl WriteBody for Assessment {
     type Path = ServiceId;
 
     fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
-        let reifegrad = self.reifegrad;
+        let Via(reifegrad) = self.reifegrad;
         let command = Command::AssessReifegrad(AssessReifegrad { service, reifegrad });
         dated(command, self.effective)
     }
@@ -345,9 +340,8 @@ impl Leave {
 #[schema(as = ReportCost)]
 pub struct CostReport {
     pub year: Year,
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::CostCategory)]
-    pub category: CostCategory,
+    pub category: Via<CostCategory>,
     pub amount: Option<Euros>,
     #[schema(value_type = Option<values::Cents>)]
     pub amount_cents: Option<Via<Cents>>,
@@ -363,7 +357,7 @@ impl WriteBody for CostReport {
         let command = Command::ReportCost(ReportCost {
             service,
             year: self.year.0,
-            category: self.category,
+            category: self.category.0,
             amount: amount(self.amount, self.amount_cents)?,
             note: Note::of(self.note),
         });
