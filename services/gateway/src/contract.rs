@@ -17,7 +17,7 @@ pub mod settlement;
 use std::fmt::Display;
 
 use efa_proto::{Command, Date, Rejection};
-use serde::de::{DeserializeOwned, Deserializer};
+use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 
 use crate::extract::FromPath;
@@ -57,41 +57,26 @@ pub trait WriteBody: DeserializeOwned + Send + 'static {
 /// Reads a JSON body (its syntax and unique keys already checked).
 pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Rejection> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    read(&mut deserializer)
-}
-
-/// Reads `T` from any deserializer, naming the failing field.
-pub fn read<'de, D, T>(deserializer: D) -> Result<T, Rejection>
-where
-    D: Deserializer<'de>,
-    D::Error: Display,
-    T: DeserializeOwned,
-{
-    serde_path_to_error::deserialize(deserializer)
+    serde_path_to_error::deserialize(&mut deserializer)
         .map(|Object(value)| value)
-        .map_err(|error| {
-            let path = dotted(error.path());
-            invalid(&path, &error.into_inner().to_string())
-        })
+        .map_err(refusal)
 }
 
-/// `region.kreise.0`: fields and keys by name, list items by index.
-pub(crate) fn dotted(path: &serde_path_to_error::Path) -> String {
-    let names: Vec<String> = path
-        .iter()
+/// The refusal for a deserialisation error, naming the field by its path
+/// (`region.kreise.0`: fields and keys by name, list items by index).
+/// The field readers speak German already; serde's own messages (a
+/// missing or unknown field, a value of the wrong kind) are put into
+/// German here.
+fn refusal<E: Display>(error: serde_path_to_error::Error<E>) -> Rejection {
+    let names: Vec<String> = (error.path().iter())
         .filter_map(|segment| match segment {
             Segment::Seq { index } => Some(index.to_string()),
             Segment::Map { key } => Some(key.clone()),
             Segment::Enum { .. } | Segment::Unknown => None,
         })
         .collect();
-    names.join(".")
-}
-
-/// The refusal for an error `message` at `path`. The field readers speak
-/// German already; serde's own messages (a missing or unknown field, a
-/// value of the wrong kind) are put into German here.
-pub(crate) fn invalid(path: &str, message: &str) -> Rejection {
+    let (path, message) = (names.join("."), error.into_inner().to_string());
+    let (path, message) = (path.as_str(), message.as_str());
     let message = message
         .rsplit_once(" at line ")
         .map_or(message, |(message, _)| message);

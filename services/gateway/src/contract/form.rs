@@ -16,8 +16,7 @@ use crate::extract::digits;
 
 /// Reads `pairs` (name, value) into `T`.
 pub fn from_form<T: DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, Rejection> {
-    serde_path_to_error::deserialize(Form(pairs))
-        .map_err(|error| super::invalid(&super::dotted(error.path()), &error.inner().to_string()))
+    serde_path_to_error::deserialize(Form(pairs)).map_err(super::refusal)
 }
 
 /// The whole form, read as the struct asks for it.
