@@ -23,6 +23,9 @@ use serde_path_to_error::Segment;
 use crate::extract::FromPath;
 use field::{Object, Via};
 
+/// The longest reason accepted; the domain has its own limit.
+const REASON_CHARS_MAX: usize = 2000;
+
 /// A write request read into a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parsed {
@@ -68,7 +71,9 @@ pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Rejection> {
 /// missing or unknown field, a value of the wrong kind) are put into
 /// German here.
 fn refusal<E: Display>(error: serde_path_to_error::Error<E>) -> Rejection {
-    let names: Vec<String> = (error.path().iter())
+    let names: Vec<String> = error
+        .path()
+        .iter()
         .filter_map(|segment| match segment {
             Segment::Seq { index } => Some(index.to_string()),
             Segment::Map { key } => Some(key.clone()),

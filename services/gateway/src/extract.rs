@@ -126,20 +126,18 @@ impl FromRequestParts<AppState> for WriteHeaders {
             .ok()
             .filter(|key| idempotency::valid_key(key))
             .ok_or_else(|| {
+                let max = idempotency::KEY_CHARS_MAX;
                 bad(format!(
-                    "Der Idempotency-Key muss aus 1 bis {} sichtbaren ASCII-Zeichen bestehen.",
-                    idempotency::KEY_CHARS_MAX
+                    "Der Idempotency-Key muss aus 1 bis {max} sichtbaren ASCII-Zeichen bestehen."
                 ))
             })?;
-        let expected_version =
-            match headers.get(IF_MATCH) {
-                None => None,
-                Some(value) => {
-                    Some(value.to_str().ok().and_then(parse_version).ok_or_else(|| {
-                        bad("If-Match muss eine Versionsnummer sein, etwa \"3\".")
-                    })?)
-                }
-            };
+        let version = headers
+            .get(IF_MATCH)
+            .map(|value| value.to_str().ok().and_then(parse_version));
+        let expected_version = match version {
+            Some(None) => return Err(bad("If-Match muss eine Versionsnummer sein, etwa \"3\".")),
+            version => version.flatten(),
+        };
         Ok(Self {
             actor,
             key: key.to_owned(),

@@ -61,11 +61,8 @@ pub struct Step {
 }
 
 fn step_stage<'de, D: Deserializer<'de>>(deserializer: D) -> Result<AdoptionStage, D::Error> {
-    field::choice(
-        deserializer,
-        &STEP_STAGES.map(AdoptionStage::key),
-        AdoptionStage::from_key,
-    )
+    let keys = STEP_STAGES.map(AdoptionStage::key);
+    field::choice(deserializer, &keys, AdoptionStage::from_key)
 }
 
 impl WriteBody for Step {

@@ -14,13 +14,11 @@ use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
 use super::field::{self, Euros, Note, Text, Via, Year};
-use super::{Parsed, WriteBody, dated};
+use super::{Parsed, REASON_CHARS_MAX, WriteBody, dated};
 use crate::openapi::values;
 use ModelKind::{EqualShares, FixedShares, KoenigsteinerSchluessel, Population};
 
 pub const OZG_ID_CHARS_MAX: usize = 100;
-/// The longest reason accepted here; the domain has its own limit.
-const REASON_CHARS_MAX: usize = 2000;
 
 /// `POST /api/v1/services`: the details, the lead Land and where the
 /// service starts; the id is made from the title when absent.

@@ -8,11 +8,8 @@ use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
 use super::field::{self, Text, Via, Year};
-use super::{Parsed, WriteBody};
+use super::{Parsed, REASON_CHARS_MAX, WriteBody};
 use crate::openapi::values;
-
-/// The longest reason accepted here; the domain has its own limit.
-const REASON_CHARS_MAX: usize = 2000;
 
 /// `POST /api/v1/services/{id}/closings`: `{"year": 2024}`.
 #[derive(Debug, Deserialize, ToSchema)]
