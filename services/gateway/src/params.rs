@@ -187,9 +187,11 @@ pub fn query(pairs: &[(&str, String)]) -> String {
         .filter(|(_, value)| !value.is_empty())
         .map(|(key, value)| format!("{key}={}", encode(value)))
         .collect();
-    (!parts.is_empty())
-        .then(|| format!("?{}", parts.join("&")))
-        .unwrap_or_default()
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
 }
 
 #[cfg(test)]
