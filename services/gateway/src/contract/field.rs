@@ -284,32 +284,22 @@ fields! {
     ServiceStatus => |d| {
         choice(d, &ServiceStatus::ALL.map(ServiceStatus::key), ServiceStatus::from_key)
     };
+    // As text (`"04"`) or number (`4`).
+    LandCode => |d| d.deserialize_any(Scalar {
+        reason: LAND_FORMAT.to_owned(),
+        text: Some(|t| LandCode::parse(t).ok()),
+        number: Some(|n| u8::try_from(n).ok().and_then(|c| LandCode::new(c).ok())),
+    });
+    // A whole number of cents (`amount_cents`), negative for a credit.
+    Cents => |d| d.deserialize_i64(Scalar {
+        reason: "muss eine ganze Zahl von Cent sein".to_owned(),
+        text: None,
+        number: Some(|n| i64::try_from(n).ok().map(Cents)),
+    });
     CostCategory => |d| {
         let keys = [CostCategory::Development, CostCategory::Operation].map(CostCategory::key);
         choice(d, &keys, CostCategory::from_key)
     };
-}
-
-impl Field for LandCode {
-    /// As text (`"04"`) or number (`4`).
-    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(Scalar {
-            reason: LAND_FORMAT.to_owned(),
-            text: Some(|t| LandCode::parse(t).ok()),
-            number: Some(|n| u8::try_from(n).ok().and_then(|c| LandCode::new(c).ok())),
-        })
-    }
-}
-
-impl Field for Cents {
-    /// A whole number of cents (`amount_cents`), negative for a credit.
-    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_i64(Scalar {
-            reason: "muss eine ganze Zahl von Cent sein".to_owned(),
-            text: None,
-            number: Some(|n| i64::try_from(n).ok().map(Cents)),
-        })
-    }
 }
 
 /// The entries of an object keyed by Land code (`{"01": …}`), sorted by
