@@ -51,7 +51,9 @@ pub fn object<'de, D: Deserializer<'de>, T: DeserializeOwned>(
     deserializer.deserialize_map(ObjectVisitor(PhantomData))
 }
 
-/// A [`Field`] as a `Deserialize` type.
+/// A [`Field`] as a `Deserialize` type: a field of a request struct
+/// declared `Via<T>` or `Option<Via<T>>` is read by `T`'s reader (absent
+/// or `null` is `None`), without `deserialize_with`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Via<T>(pub T);
 
