@@ -17,11 +17,14 @@ pub mod settlement;
 use std::fmt::Display;
 
 use efa_proto::{Command, Date, Rejection};
-use serde::de::{DeserializeOwned, Deserializer};
+use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 
 use crate::extract::FromPath;
-use field::Object;
+use field::{Object, Via};
+
+/// The longest reason accepted; the domain has its own limit.
+const REASON_CHARS_MAX: usize = 2000;
 
 /// A write request read into a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +38,11 @@ impl Parsed {
     pub fn new(command: Command, effective: Option<Date>) -> Self {
         Self { command, effective }
     }
+}
+
+/// `command`, effective from the date a body gives.
+fn dated(command: Command, effective: Option<Via<Date>>) -> Result<Parsed, Rejection> {
+    Ok(Parsed::new(command, effective.map(|Via(date)| date)))
 }
 
 /// A write body of the API: which identifiers of the path it takes, whether
@@ -52,27 +60,19 @@ pub trait WriteBody: DeserializeOwned + Send + 'static {
 /// Reads a JSON body (its syntax and unique keys already checked).
 pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Rejection> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    read(&mut deserializer)
-}
-
-/// Reads `T` from any deserializer, naming the failing field.
-pub fn read<'de, D, T>(deserializer: D) -> Result<T, Rejection>
-where
-    D: Deserializer<'de>,
-    D::Error: Display,
-    T: DeserializeOwned,
-{
-    serde_path_to_error::deserialize(deserializer)
+    serde_path_to_error::deserialize(&mut deserializer)
         .map(|Object(value)| value)
-        .map_err(|error| {
-            let path = dotted(error.path());
-            invalid(&path, &error.into_inner().to_string())
-        })
+        .map_err(refusal)
 }
 
-/// `region.kreise.0`: fields and keys by name, list items by index.
-pub(crate) fn dotted(path: &serde_path_to_error::Path) -> String {
-    let names: Vec<String> = path
+/// The refusal for a deserialisation error, naming the field by its path
+/// (`region.kreise.0`: fields and keys by name, list items by index).
+/// The field readers speak German already; serde's own messages (a
+/// missing or unknown field, a value of the wrong kind) are put into
+/// German here.
+fn refusal<E: Display>(error: serde_path_to_error::Error<E>) -> Rejection {
+    let names: Vec<String> = error
+        .path()
         .iter()
         .filter_map(|segment| match segment {
             Segment::Seq { index } => Some(index.to_string()),
@@ -80,13 +80,8 @@ pub(crate) fn dotted(path: &serde_path_to_error::Path) -> String {
             Segment::Enum { .. } | Segment::Unknown => None,
         })
         .collect();
-    names.join(".")
-}
-
-/// The refusal for an error `message` at `path`. The field readers speak
-/// German already; serde's own messages (a missing or unknown field, a
-/// value of the wrong kind) are put into German here.
-pub(crate) fn invalid(path: &str, message: &str) -> Rejection {
+    let (path, message) = (names.join("."), error.into_inner().to_string());
+    let (path, message) = (path.as_str(), message.as_str());
     let message = message
         .rsplit_once(" at line ")
         .map_or(message, |(message, _)| message);
@@ -97,19 +92,17 @@ pub(crate) fn invalid(path: &str, message: &str) -> Rejection {
         own if own == name || own.ends_with(&format!(".{name}")) => own.to_owned(),
         parent => format!("{parent}.{name}"),
     };
-    let named = |prefix: &str| {
-        message
+    for (prefix, reason) in [
+        ("missing field `", "fehlt"),
+        ("unknown field `", "ist kein bekanntes Feld"),
+        ("duplicate field `", "kommt doppelt vor"),
+    ] {
+        if let Some(name) = message
             .strip_prefix(prefix)
             .and_then(|rest| rest.split('`').next())
-    };
-    if let Some(name) = named("missing field `") {
-        return Rejection::invalid(&child(name), "fehlt");
-    }
-    if let Some(name) = named("unknown field `") {
-        return Rejection::invalid(&child(name), "ist kein bekanntes Feld");
-    }
-    if let Some(name) = named("duplicate field `") {
-        return Rejection::invalid(&child(name), "kommt doppelt vor");
+        {
+            return Rejection::invalid(&child(name), reason);
+        }
     }
     let field = if path.is_empty() { "body" } else { path };
     if message.starts_with("invalid type: null") {

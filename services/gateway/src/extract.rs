@@ -6,33 +6,20 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, IF_MATCH};
+use axum::http::header::{
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, IF_MATCH, TRANSFER_ENCODING,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use efa_proto::{Actor, Ags, LandCode, ServiceId};
 
+use crate::contract::field::{LAND_FORMAT, SLUG_FORMAT};
 use crate::idempotency;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-/// The authenticated principal, from `Authorization: Bearer <token>`.
-#[derive(Debug, Clone)]
-pub struct Caller(pub Actor);
-
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
-        state
-            .tokens
-            .current()
-            .authenticate(token)
-            .cloned()
-            .inspect(crate::telemetry::record_principal)
-            .map(Caller)
-            .ok_or(ApiError::Unauthorized)
-    }
+fn bad(detail: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(detail.into())
 }
 
 /// The token of an `Authorization: Bearer` header (scheme case-insensitive).
@@ -43,62 +30,14 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// The `Idempotency-Key` header, checked.
-#[derive(Debug, Clone)]
-pub struct IdempotencyKey(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let value = parts
-            .headers
-            .get("idempotency-key")
-            .ok_or(ApiError::MissingIdempotencyKey)?;
-        match value.to_str() {
-            Ok(key) if idempotency::valid_key(key) => Ok(Self(key.to_owned())),
-            _ => Err(ApiError::BadRequest(format!(
-                "Der Idempotency-Key muss aus 1 bis {} sichtbaren ASCII-Zeichen bestehen.",
-                idempotency::KEY_CHARS_MAX
-            ))),
-        }
-    }
-}
-
 /// `If-Match: "N"` (or `N`): the version the caller last saw.
-#[derive(Debug, Clone, Copy)]
-pub struct IfMatch(pub Option<u64>);
-
-impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let Some(value) = parts.headers.get(IF_MATCH) else {
-            return Ok(Self(None));
-        };
-        value
-            .to_str()
-            .ok()
-            .and_then(parse_version)
-            .map(|version| Self(Some(version)))
-            .ok_or_else(|| {
-                ApiError::BadRequest(
-                    "If-Match muss eine Versionsnummer sein, etwa \"3\".".to_owned(),
-                )
-            })
-    }
-}
-
 fn parse_version(text: &str) -> Option<u64> {
     let text = text.trim();
-    let unquoted = text
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .unwrap_or(text);
-    if unquoted.is_empty() || !unquoted.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    unquoted.parse().ok()
+    digits(
+        text.strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .unwrap_or(text),
+    )
 }
 
 /// A JSON request body, syntactically valid and naming no key twice; its
@@ -118,8 +57,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         if !is_json(request.headers()) {
-            return Err(ApiError::BadRequest(
-                "Der Inhalt muss JSON sein (Content-Type: application/json).".to_owned(),
+            return Err(bad(
+                "Der Inhalt muss JSON sein (Content-Type: application/json).",
             ));
         }
         let bytes = Bytes::from_request(request, state)
@@ -128,16 +67,12 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::PayloadTooLarge
                 } else {
-                    ApiError::BadRequest(
-                        "Der Inhalt der Anfrage konnte nicht gelesen werden.".to_owned(),
-                    )
+                    bad("Der Inhalt der Anfrage konnte nicht gelesen werden.")
                 }
             })?;
         crate::json::check_unique(&bytes)
             .map(|()| Self(bytes))
-            .map_err(|error| {
-                ApiError::BadRequest(format!("Der Inhalt ist kein gültiges JSON ({error})."))
-            })
+            .map_err(|error| bad(format!("Der Inhalt ist kein gültiges JSON ({error}).")))
     }
 }
 
@@ -154,21 +89,20 @@ impl<S: Send + Sync> FromRequest<S> for OptionalJsonBody {
         let declared_empty = headers
             .get(CONTENT_LENGTH)
             .is_some_and(|length| length.as_bytes() == b"0");
-        if declared_empty || (!headers.contains_key(CONTENT_TYPE) && is_bodiless(headers)) {
+        // Without a length, a type or a transfer encoding, HTTP/1.1 has no body.
+        let bodiless = [CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING]
+            .iter()
+            .all(|name| !headers.contains_key(name));
+        if declared_empty || bodiless {
             return Ok(Self(JsonBody(Bytes::from_static(b"{}"))));
         }
         JsonBody::from_request(request, state).await.map(Self)
     }
 }
 
-/// No `Content-Length` and no `Transfer-Encoding`: HTTP/1.1 has no body.
-fn is_bodiless(headers: &HeaderMap) -> bool {
-    !headers.contains_key(CONTENT_LENGTH)
-        && !headers.contains_key(axum::http::header::TRANSFER_ENCODING)
-}
-
-/// Everything a write needs besides its body: the caller, the
-/// idempotency key and the optional precondition, checked in that order.
+/// Everything a write needs besides its body: the caller (from
+/// `Authorization: Bearer <token>`), the `Idempotency-Key` and the
+/// optional precondition `If-Match`, checked in that order.
 #[derive(Debug, Clone)]
 pub struct WriteHeaders {
     pub actor: Actor,
@@ -180,12 +114,33 @@ impl FromRequestParts<AppState> for WriteHeaders {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Caller(actor) = Caller::from_request_parts(parts, state).await?;
-        let IdempotencyKey(key) = IdempotencyKey::from_request_parts(parts, state).await?;
-        let IfMatch(expected_version) = IfMatch::from_request_parts(parts, state).await?;
+        let headers = &parts.headers;
+        let actor = bearer_token(headers)
+            .and_then(|token| state.tokens.current().authenticate(token).cloned())
+            .inspect(crate::telemetry::record_principal)
+            .ok_or(ApiError::Unauthorized)?;
+        let key = headers
+            .get("idempotency-key")
+            .ok_or(ApiError::MissingIdempotencyKey)?
+            .to_str()
+            .ok()
+            .filter(|key| idempotency::valid_key(key))
+            .ok_or_else(|| {
+                let max = idempotency::KEY_CHARS_MAX;
+                bad(format!(
+                    "Der Idempotency-Key muss aus 1 bis {max} sichtbaren ASCII-Zeichen bestehen."
+                ))
+            })?;
+        let version = headers
+            .get(IF_MATCH)
+            .map(|value| value.to_str().ok().and_then(parse_version));
+        let expected_version = match version {
+            Some(None) => return Err(bad("If-Match muss eine Versionsnummer sein, etwa \"3\".")),
+            version => version.flatten(),
+        };
         Ok(Self {
             actor,
-            key,
+            key: key.to_owned(),
             expected_version,
         })
     }
@@ -203,59 +158,50 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams {
         Path::<Vec<(String, String)>>::from_request_parts(parts, state)
             .await
             .map(|Path(params)| Self(params))
-            .map_err(|_| ApiError::BadRequest("Die Adresse enthält ungültige Zeichen.".to_owned()))
+            .map_err(|_| bad("Die Adresse enthält ungültige Zeichen."))
     }
 }
 
 impl PathParams {
-    fn get(&self, name: &str) -> &str {
-        self.0
-            .iter()
-            .find(|(key, _)| key == name)
-            .map_or("", |(_, value)| value.as_str())
-    }
-
     fn parse<T, E>(
         &self,
         name: &str,
         format: &str,
         parse: impl Fn(&str) -> Result<T, E>,
     ) -> Result<T, ApiError> {
-        parse(self.get(name))
-            .map_err(|_| ApiError::BadRequest(format!("Der Pfadparameter „{name}“ {format}.")))
+        let value = self.0.iter().find(|(key, _)| key == name);
+        parse(value.map_or("", |(_, value)| value.as_str()))
+            .map_err(|_| bad(format!("Der Pfadparameter „{name}“ {format}.")))
+    }
+
+    fn whole<T: TryFrom<u64>>(&self, name: &str, format: &str) -> Result<T, ApiError> {
+        self.parse(name, format, |text| {
+            digits(text).and_then(|n| T::try_from(n).ok()).ok_or(())
+        })
     }
 
     /// A service id (`{id}`, `{service}`).
     pub fn service(&self, name: &str) -> Result<ServiceId, ApiError> {
-        self.parse(name, crate::contract::field::SLUG_FORMAT, ServiceId::parse)
+        self.parse(name, SLUG_FORMAT, ServiceId::parse)
     }
 
     pub fn ags(&self, name: &str) -> Result<Ags, ApiError> {
-        self.parse(
-            name,
-            "muss ein Gemeindeschlüssel aus 8 Ziffern sein",
-            Ags::parse,
-        )
+        let format = "muss ein Gemeindeschlüssel aus 8 Ziffern sein";
+        self.parse(name, format, Ags::parse)
     }
 
     pub fn land(&self, name: &str) -> Result<LandCode, ApiError> {
-        self.parse(name, crate::contract::field::LAND_FORMAT, LandCode::parse)
+        self.parse(name, LAND_FORMAT, LandCode::parse)
     }
 
     /// A year (`{year}`).
     pub fn year(&self, name: &str) -> Result<u16, ApiError> {
-        self.parse(name, "muss eine Jahreszahl sein", |text| {
-            digits(text)
-                .and_then(|year| u16::try_from(year).ok())
-                .ok_or(())
-        })
+        self.whole(name, "muss eine Jahreszahl sein")
     }
 
     /// A positive or zero number (`{cost_no}`).
     pub fn number(&self, name: &str) -> Result<u32, ApiError> {
-        self.parse(name, "muss eine nicht-negative ganze Zahl sein", |text| {
-            digits(text).and_then(|n| u32::try_from(n).ok()).ok_or(())
-        })
+        self.whole(name, "muss eine nicht-negative ganze Zahl sein")
     }
 }
 
@@ -301,10 +247,8 @@ impl FromPath for (ServiceId, Ags) {
 
 /// Only ASCII digits (no sign, no space), as a number.
 pub fn digits(text: &str) -> Option<u64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    text.parse().ok()
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| text.parse().ok()).flatten()
 }
 
 /// `application/json` or any `application/*+json`, with parameters.
@@ -312,12 +256,8 @@ fn is_json(headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
+    let essence = value.split(';').next().unwrap_or_default();
+    let essence = essence.trim().to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }

@@ -14,17 +14,17 @@ pub fn check_unique(bytes: &[u8]) -> Result<(), serde_json::Error> {
     serde_json::from_slice::<Unique>(bytes).map(|_| ())
 }
 
+/// Any JSON value, read only to check its objects' keys; it is its own
+/// visitor.
 struct Unique;
 
 impl<'de> Deserialize<'de> for Unique {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(UniqueVisitor)
+        deserializer.deserialize_any(Unique)
     }
 }
 
-struct UniqueVisitor;
-
-impl<'de> Visitor<'de> for UniqueVisitor {
+impl<'de> Visitor<'de> for Unique {
     type Value = Unique;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

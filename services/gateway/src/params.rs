@@ -41,10 +41,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ReadQuery {
             .iter()
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
-            .any(|range| {
-                let essence = range.split(';').next().unwrap_or_default().trim();
-                essence.eq_ignore_ascii_case("text/csv")
-            });
+            .filter_map(|range| range.split(';').next())
+            .any(|essence| essence.trim().eq_ignore_ascii_case("text/csv"));
         Ok(Self { pairs, accepts_csv })
     }
 }
@@ -73,10 +71,8 @@ impl ReadQuery {
     pub fn allow_exactly(&self, names: &[&str]) -> Result<&Self, ApiError> {
         for (i, (name, _)) in self.pairs.iter().enumerate() {
             if !names.contains(&name.as_str()) {
-                return Err(bad(
-                    name,
-                    &format!("ist hier unbekannt (bekannt: {})", names.join(", ")),
-                ));
+                let known = names.join(", ");
+                return Err(bad(name, &format!("ist hier unbekannt (bekannt: {known})")));
             }
             if self.pairs[..i].iter().any(|(earlier, _)| earlier == name) {
                 return Err(bad(name, "darf nur einmal vorkommen"));

@@ -8,8 +8,8 @@ use efa_proto::{
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
-use super::field::{self, Note};
-use super::{Parsed, WriteBody};
+use super::field::{self, Note, Via};
+use super::{Parsed, WriteBody, dated};
 use crate::openapi::values;
 
 /// The stages a step may reach; the request and the withdrawal have their
@@ -25,16 +25,13 @@ pub const STEP_STAGES: [AdoptionStage; 3] = [
 #[serde(deny_unknown_fields)]
 #[schema(as = RequestAdoption)]
 pub struct Request {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::ServiceId)]
-    pub service: ServiceId,
-    #[serde(deserialize_with = "field::req")]
+    pub service: Via<ServiceId>,
     #[schema(value_type = values::Ags)]
-    pub ags: Ags,
+    pub ags: Via<Ags>,
     pub note: Option<Note>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Request {
@@ -42,11 +39,11 @@ impl WriteBody for Request {
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let command = Command::RequestAdoption(RequestAdoption {
-            service: self.service,
-            ags: self.ags,
+            service: self.service.0,
+            ags: self.ags.0,
             note: Note::of(self.note),
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -59,17 +56,13 @@ pub struct Step {
     #[schema(value_type = values::StepStage)]
     pub stage: AdoptionStage,
     pub note: Option<Note>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 fn step_stage<'de, D: Deserializer<'de>>(deserializer: D) -> Result<AdoptionStage, D::Error> {
-    field::choice(
-        deserializer,
-        &STEP_STAGES.map(AdoptionStage::key),
-        AdoptionStage::from_key,
-    )
+    let keys = STEP_STAGES.map(AdoptionStage::key);
+    field::choice(deserializer, &keys, AdoptionStage::from_key)
 }
 
 impl WriteBody for Step {
@@ -82,7 +75,7 @@ impl WriteBody for Step {
             stage: self.stage,
             note: Note::of(self.note),
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -92,9 +85,8 @@ impl WriteBody for Step {
 #[schema(as = WithdrawAdoption)]
 pub struct Withdrawal {
     pub note: Option<Note>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Withdrawal {
@@ -107,6 +99,6 @@ impl WriteBody for Withdrawal {
             ags,
             note: Note::of(self.note),
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }

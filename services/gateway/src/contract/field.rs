@@ -51,7 +51,9 @@ pub fn object<'de, D: Deserializer<'de>, T: DeserializeOwned>(
     deserializer.deserialize_map(ObjectVisitor(PhantomData))
 }
 
-/// A [`Field`] as a `Deserialize` type.
+/// A [`Field`] as a `Deserialize` type: a field of a request struct
+/// declared `Via<T>` or `Option<Via<T>>` is read by `T`'s reader (absent
+/// or `null` is `None`), without `deserialize_with`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Via<T>(pub T);
 
@@ -94,18 +96,20 @@ struct Scalar<T> {
 
 impl<T> Scalar<T> {
     fn text(reason: impl Into<String>, parse: fn(&str) -> Option<T>) -> Self {
+        let (reason, text, number) = (reason.into(), Some(parse), None);
         Self {
-            reason: reason.into(),
-            text: Some(parse),
-            number: None,
+            reason,
+            text,
+            number,
         }
     }
 
     fn number(reason: impl Into<String>, parse: fn(i128) -> Option<T>) -> Self {
+        let (reason, text, number) = (reason.into(), None, Some(parse));
         Self {
-            reason: reason.into(),
-            text: None,
-            number: Some(parse),
+            reason,
+            text,
+            number,
         }
     }
 
@@ -238,62 +242,6 @@ impl<'de> Deserialize<'de> for Euros {
     }
 }
 
-macro_rules! text_field {
-    ($type:ty, $format:expr, $parse:expr) => {
-        impl Field for $type {
-            fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                deserializer.deserialize_str(Scalar::text($format, |t| $parse(t).ok()))
-            }
-        }
-    };
-}
-
-text_field!(ServiceId, SLUG_FORMAT, ServiceId::parse);
-text_field!(OperatorId, SLUG_FORMAT, OperatorId::parse);
-text_field!(Ags, AGS_FORMAT, Ags::parse);
-text_field!(KreisKey, KREIS_FORMAT, KreisKey::parse);
-text_field!(Date, DATE_FORMAT, Date::parse);
-
-impl Field for LandCode {
-    /// As text (`"04"`) or number (`4`).
-    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut scalar = Scalar::text(LAND_FORMAT, |t| LandCode::parse(t).ok());
-        let number: fn(i128) -> Option<LandCode> =
-            |n| u8::try_from(n).ok().and_then(|c| LandCode::new(c).ok());
-        scalar.number = Some(number);
-        deserializer.deserialize_any(scalar)
-    }
-}
-
-impl Field for u64 {
-    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_u64(Scalar::number(WHOLE_FORMAT, |n| u64::try_from(n).ok()))
-    }
-}
-
-impl Field for u32 {
-    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_u64(Scalar::number(WHOLE_FORMAT, |n| u32::try_from(n).ok()))
-    }
-}
-
-impl Field for Cents {
-    /// A whole number of cents (`amount_cents`), negative for a credit.
-    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let reason = "muss eine ganze Zahl von Cent sein";
-        deserializer.deserialize_i64(Scalar::number(reason, |n| i64::try_from(n).ok().map(Cents)))
-    }
-}
-
-impl Field for Reifegrad {
-    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let reason = "muss eine ganze Zahl von 0 bis 4 sein";
-        deserializer.deserialize_u64(Scalar::number(reason, |n| {
-            u8::try_from(n).ok().and_then(|n| Reifegrad::new(n).ok())
-        }))
-    }
-}
-
 /// One of the `keys`, as `from_key` reads it.
 pub fn choice<'de, D: Deserializer<'de>, T>(
     deserializer: D,
@@ -301,49 +249,74 @@ pub fn choice<'de, D: Deserializer<'de>, T>(
     from_key: fn(&str) -> Option<T>,
 ) -> Result<T, D::Error> {
     let reason = format!("muss einer von {} sein", keys.join(", "));
-    let text =
-        deserializer.deserialize_str(Scalar::text(reason.clone(), |t| Some(t.to_owned())))?;
-    Some(text.as_str())
+    let key = deserializer.deserialize_str(Scalar::text(reason.clone(), |t| Some(t.to_owned())))?;
+    Some(key.as_str())
         .filter(|key| keys.contains(key))
         .and_then(from_key)
         .ok_or_else(|| de::Error::custom(reason))
 }
 
-impl Field for Channel {
-    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        choice(
-            deserializer,
-            &Channel::ALL.map(Channel::key),
-            Channel::from_key,
-        )
-    }
+/// A table of [`Field`] impls: each type with the expression that reads
+/// it from a deserializer.
+macro_rules! fields {
+    ($($type:ty => |$d:ident| $read:expr;)*) => {$(
+        impl Field for $type {
+            fn read<'de, D: Deserializer<'de>>($d: D) -> Result<Self, D::Error> {
+                $read
+            }
+        }
+    )*};
 }
 
-impl Field for ServiceStatus {
-    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let keys = ServiceStatus::ALL.map(ServiceStatus::key);
-        choice(deserializer, &keys, ServiceStatus::from_key)
-    }
-}
-
-impl Field for CostCategory {
-    fn read<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+fields! {
+    ServiceId => |d| d.deserialize_str(Scalar::text(SLUG_FORMAT, |t| ServiceId::parse(t).ok()));
+    OperatorId => |d| d.deserialize_str(Scalar::text(SLUG_FORMAT, |t| OperatorId::parse(t).ok()));
+    Ags => |d| d.deserialize_str(Scalar::text(AGS_FORMAT, |t| Ags::parse(t).ok()));
+    KreisKey => |d| d.deserialize_str(Scalar::text(KREIS_FORMAT, |t| KreisKey::parse(t).ok()));
+    Date => |d| d.deserialize_str(Scalar::text(DATE_FORMAT, |t| Date::parse(t).ok()));
+    u64 => |d| d.deserialize_u64(Scalar::number(WHOLE_FORMAT, |n| u64::try_from(n).ok()));
+    u32 => |d| d.deserialize_u64(Scalar::number(WHOLE_FORMAT, |n| u32::try_from(n).ok()));
+    Reifegrad => |d| {
+        let reason = "muss eine ganze Zahl von 0 bis 4 sein";
+        d.deserialize_u64(Scalar::number(reason, |n| {
+            u8::try_from(n).ok().and_then(|n| Reifegrad::new(n).ok())
+        }))
+    };
+    Channel => |d| choice(d, &Channel::ALL.map(Channel::key), Channel::from_key);
+    ServiceStatus => |d| {
+        choice(d, &ServiceStatus::ALL.map(ServiceStatus::key), ServiceStatus::from_key)
+    };
+    // As text (`"04"`) or number (`4`).
+    LandCode => |d| d.deserialize_any(Scalar {
+        reason: LAND_FORMAT.to_owned(),
+        text: Some(|t| LandCode::parse(t).ok()),
+        number: Some(|n| u8::try_from(n).ok().and_then(|c| LandCode::new(c).ok())),
+    });
+    // A whole number of cents (`amount_cents`), negative for a credit.
+    Cents => |d| d.deserialize_i64(Scalar {
+        reason: "muss eine ganze Zahl von Cent sein".to_owned(),
+        text: None,
+        number: Some(|n| i64::try_from(n).ok().map(Cents)),
+    });
+    CostCategory => |d| {
         let keys = [CostCategory::Development, CostCategory::Operation].map(CostCategory::key);
-        choice(deserializer, &keys, CostCategory::from_key)
-    }
+        choice(d, &keys, CostCategory::from_key)
+    };
 }
 
 /// The entries of an object keyed by Land code (`{"01": …}`), sorted by
-/// Land. A Land named twice (`"1"` and `"01"`) is refused.
-pub fn per_land<T>(
+/// Land, each value read by `value`. A Land named twice (`"1"` and
+/// `"01"`) is refused.
+pub fn per_land<T, U>(
     name: &str,
     entries: BTreeMap<String, T>,
-) -> Result<Vec<(LandCode, T)>, Rejection> {
+    value: fn(T) -> U,
+) -> Result<Vec<(LandCode, U)>, Rejection> {
     let mut lands = Vec::with_capacity(entries.len());
-    for (code, value) in entries {
+    for (code, entry) in entries {
         let land = LandCode::parse(code.trim())
             .map_err(|_| Rejection::invalid(&format!("{name}.{code}"), LAND_FORMAT))?;
-        lands.push((land, value));
+        lands.push((land, value(entry)));
     }
     lands.sort_by_key(|(land, _)| *land);
     if let Some(pair) = lands.windows(2).find(|pair| pair[0].0 == pair[1].0) {

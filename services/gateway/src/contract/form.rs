@@ -12,15 +12,11 @@ use serde::forward_to_deserialize_any;
 
 use efa_proto::Rejection;
 
+use crate::extract::digits;
+
 /// Reads `pairs` (name, value) into `T`.
 pub fn from_form<T: DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, Rejection> {
-    serde_path_to_error::deserialize(Form(pairs))
-        .map_err(|error| super::invalid(&super::dotted(error.path()), &error.inner().to_string()))
-}
-
-/// `text` if it is only ASCII digits (no sign, no space).
-fn digits(text: &str) -> Option<&str> {
-    (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())).then_some(text)
+    serde_path_to_error::deserialize(Form(pairs)).map_err(super::refusal)
 }
 
 /// The whole form, read as the struct asks for it.
@@ -38,30 +34,24 @@ impl<'a> Form<'a> {
     /// a nested object's fields by their prefix; blank values left out.
     fn entries(&self, fields: &[&'a str]) -> Vec<(&'a str, Value<'a>)> {
         let mut entries: Vec<(&'a str, Value<'a>)> = Vec::new();
-        for (name, value) in self.0 {
-            let value = value.trim();
-            if value.is_empty() {
-                continue;
-            }
-            if let Some(field) = fields.iter().find(|field| **field == name.as_str()) {
-                if !entries.iter().any(|(known, _)| known == field) {
-                    entries.push((field, Value::Text(value)));
+        for (name, value) in self.0.iter().filter(|(_, value)| !value.trim().is_empty()) {
+            let value = Value::Text(value.trim());
+            let own = fields.iter().find(|field| **field == name.as_str());
+            let nested = fields
+                .iter()
+                .find_map(|field| Some((*field, name.strip_prefix(field)?.strip_prefix('_')?)));
+            match (own, nested) {
+                (Some(field), _) if !entries.iter().any(|(known, _)| known == field) => {
+                    entries.push((field, value));
                 }
-                continue;
-            }
-            let nested = fields.iter().find_map(|field| {
-                let inner = name.strip_prefix(field)?.strip_prefix('_')?;
-                Some((*field, inner))
-            });
-            let Some((field, inner)) = nested else {
-                continue;
-            };
-            match entries.iter_mut().find(|(known, _)| *known == field) {
-                Some((_, Value::Object(members))) => {
-                    members.push((inner, Value::Text(value)));
+                (None, Some((field, inner))) => {
+                    match entries.iter_mut().find(|(known, _)| *known == field) {
+                        Some((_, Value::Object(members))) => members.push((inner, value)),
+                        Some(_) => {}
+                        None => entries.push((field, Value::Object(vec![(inner, value)]))),
+                    }
                 }
-                Some(_) => {}
-                None => entries.push((field, Value::Object(vec![(inner, Value::Text(value))]))),
+                _ => {}
             }
         }
         entries
@@ -122,7 +112,7 @@ impl<'de, 'a> Deserializer<'de> for Value<'a> {
     /// for the field's reader to refuse in its own words.
     fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let text = self.text()?;
-        match digits(text).and_then(|digits| digits.parse::<u64>().ok()) {
+        match digits(text) {
             Some(number) => visitor.visit_u64(number),
             None => visitor.visit_str(text),
         }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::field::{self, Text, Via};
-use super::{Parsed, WriteBody};
+use super::{Parsed, WriteBody, dated};
 use crate::openapi::values;
 
 const NAME_CHARS_MAX: usize = 200;
@@ -20,18 +20,15 @@ const NAME_CHARS_MAX: usize = 200;
 #[serde(deny_unknown_fields)]
 #[schema(as = RegisterGemeinde)]
 pub struct Gemeinde {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Ags)]
-    pub ags: Ags,
+    pub ags: Via<Ags>,
     pub name: Text<{ NAME_CHARS_MAX }>,
-    #[serde(default, deserialize_with = "field::opt")]
-    pub population: Option<u64>,
-    #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<u64>)]
+    pub population: Option<Via<u64>>,
     #[schema(value_type = Option<values::Date>)]
-    pub population_date: Option<Date>,
-    #[serde(default, deserialize_with = "field::opt")]
+    pub population_date: Option<Via<Date>>,
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Gemeinde {
@@ -39,11 +36,11 @@ impl WriteBody for Gemeinde {
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let command = Command::RegisterGemeinde(RegisterGemeinde {
-            ags: self.ags,
+            ags: self.ags.0,
             name: self.name.0,
             population: population(self.population, self.population_date)?,
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -52,18 +49,15 @@ impl WriteBody for Gemeinde {
 #[serde(deny_unknown_fields)]
 #[schema(as = RegisterKreis)]
 pub struct Kreis {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::KreisKey)]
-    pub key: KreisKey,
+    pub key: Via<KreisKey>,
     pub name: Text<{ NAME_CHARS_MAX }>,
-    #[serde(default, deserialize_with = "field::opt")]
-    pub population: Option<u64>,
-    #[serde(default, deserialize_with = "field::opt")]
+    #[schema(value_type = Option<u64>)]
+    pub population: Option<Via<u64>>,
     #[schema(value_type = Option<values::Date>)]
-    pub population_date: Option<Date>,
-    #[serde(default, deserialize_with = "field::opt")]
+    pub population_date: Option<Via<Date>>,
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Kreis {
@@ -71,18 +65,21 @@ impl WriteBody for Kreis {
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let command = Command::RegisterKreis(RegisterKreis {
-            key: self.key,
+            key: self.key.0,
             name: self.name.0,
             population: population(self.population, self.population_date)?,
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
 /// A count and its reference date come together or not at all.
-fn population(count: Option<u64>, date: Option<Date>) -> Result<Option<Population>, Rejection> {
+fn population(
+    count: Option<Via<u64>>,
+    date: Option<Via<Date>>,
+) -> Result<Option<Population>, Rejection> {
     match (count, date) {
-        (Some(count), Some(reference_date)) => Ok(Some(Population {
+        (Some(Via(count)), Some(Via(reference_date))) => Ok(Some(Population {
             count,
             reference_date,
         })),
@@ -104,9 +101,8 @@ fn population(count: Option<u64>, date: Option<Date>) -> Result<Option<Populatio
 #[schema(as = RenameGemeinde)]
 pub struct Rename {
     pub name: Text<{ NAME_CHARS_MAX }>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Rename {
@@ -115,7 +111,7 @@ impl WriteBody for Rename {
     fn command(self, ags: Ags) -> Result<Parsed, Rejection> {
         let name = self.name.0;
         let command = Command::RenameGemeinde(RenameGemeinde { ags, name });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -124,21 +120,19 @@ impl WriteBody for Rename {
 #[serde(deny_unknown_fields)]
 #[schema(as = MergeGemeinde)]
 pub struct Merger {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Ags)]
-    pub successor: Ags,
-    #[serde(default, deserialize_with = "field::opt")]
+    pub successor: Via<Ags>,
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Merger {
     type Path = Ags;
 
     fn command(self, ags: Ags) -> Result<Parsed, Rejection> {
-        let successor = self.successor;
+        let Via(successor) = self.successor;
         let command = Command::MergeGemeinde(MergeGemeinde { ags, successor });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -147,9 +141,8 @@ impl WriteBody for Merger {
 #[serde(deny_unknown_fields)]
 #[schema(as = RetireGemeinde)]
 pub struct Retirement {
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Retirement {
@@ -158,7 +151,7 @@ impl WriteBody for Retirement {
 
     fn command(self, ags: Ags) -> Result<Parsed, Rejection> {
         let command = Command::RetireGemeinde(RetireGemeinde { ags });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -168,15 +161,13 @@ impl WriteBody for Retirement {
 #[serde(deny_unknown_fields)]
 #[schema(as = RegisterOperator)]
 pub struct Operator {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::OperatorId)]
-    pub id: OperatorId,
+    pub id: Via<OperatorId>,
     pub name: Text<{ NAME_CHARS_MAX }>,
     #[serde(deserialize_with = "field::object")]
     pub region: RegionBody,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 /// `{"land": "16"}` or `{"kreise": ["16051", ...]}`, exactly one key.
@@ -184,9 +175,8 @@ pub struct Operator {
 #[serde(deny_unknown_fields)]
 #[schema(as = Region)]
 pub struct RegionBody {
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::LandCodeIn>)]
-    pub land: Option<LandCode>,
+    pub land: Option<Via<LandCode>>,
     #[schema(value_type = Option<Vec<values::KreisKey>>)]
     pub kreise: Option<Vec<Via<KreisKey>>>,
 }
@@ -196,20 +186,18 @@ impl WriteBody for Operator {
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let region = match (self.region.land, self.region.kreise) {
-            (Some(land), None) => Region::Land(land),
+            (Some(Via(land)), None) => Region::Land(land),
             (None, Some(kreise)) => Region::Kreise(kreise.into_iter().map(|Via(k)| k).collect()),
             _ => {
-                return Err(Rejection::invalid(
-                    "region",
-                    "muss {\"land\": \"NN\"} oder {\"kreise\": [\"NNNNN\", …]} sein",
-                ));
+                let reason = "muss {\"land\": \"NN\"} oder {\"kreise\": [\"NNNNN\", …]} sein";
+                return Err(Rejection::invalid("region", reason));
             }
         };
         let command = Command::RegisterOperator(RegisterOperator {
-            operator: self.id,
+            operator: self.id.0,
             name: self.name.0,
             region,
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }

@@ -9,11 +9,12 @@ use efa_proto::participant::percent_to_key_units;
 use efa_proto::{
     Command, Date, KEY_UNITS_TOTAL, PublishAllocationKey, PublishPopulation, Rejection,
 };
+use serde::de::Error;
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
-use super::field::{self, Via, Year};
-use super::{Parsed, WriteBody};
+use super::field::{self, Note, Via, Year};
+use super::{Parsed, WriteBody, dated};
 use crate::openapi::values;
 
 /// `POST /api/v1/reference/allocation-keys`: `{"year", "shares": {"01":
@@ -27,9 +28,8 @@ pub struct AllocationKey {
     pub shares: Option<BTreeMap<String, Percent>>,
     #[schema(value_type = Option<BTreeMap<values::LandKey, values::KeyUnits>>)]
     pub units: Option<BTreeMap<String, Units>>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 /// A percentage as text with at most five decimals, in key units.
@@ -38,11 +38,11 @@ pub struct Percent(u32);
 
 impl<'de> Deserialize<'de> for Percent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text: field::Note = Deserialize::deserialize(deserializer)
-            .map_err(|_: D::Error| serde::de::Error::custom(PERCENT_FORMAT))?;
-        percent_to_key_units(&text.0)
+        let text = Note::deserialize(deserializer).ok();
+        let units = text.and_then(|Note(text)| percent_to_key_units(&text));
+        units
             .map(Percent)
-            .ok_or_else(|| serde::de::Error::custom(PERCENT_FORMAT))
+            .ok_or_else(|| Error::custom(PERCENT_FORMAT))
     }
 }
 
@@ -52,12 +52,11 @@ pub struct Units(u32);
 
 impl<'de> Deserialize<'de> for Units {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Via(units): Via<u32> = Deserialize::deserialize(deserializer)
-            .map_err(|_: D::Error| serde::de::Error::custom(UNITS_FORMAT))?;
-        Some(units)
-            .filter(|units| *units <= KEY_UNITS_TOTAL)
-            .map(Units)
-            .ok_or_else(|| serde::de::Error::custom(UNITS_FORMAT))
+        let units = Via::<u32>::deserialize(deserializer).ok();
+        let units = units.filter(|Via(units)| *units <= KEY_UNITS_TOTAL);
+        units
+            .map(|Via(units)| Units(units))
+            .ok_or_else(|| Error::custom(UNITS_FORMAT))
     }
 }
 
@@ -66,24 +65,17 @@ impl WriteBody for AllocationKey {
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let shares = match (self.shares, self.units) {
-            (Some(shares), None) => field::per_land("shares", shares)?
-                .into_iter()
-                .map(|(land, Percent(units))| (land, units))
-                .collect(),
-            (None, Some(units)) => field::per_land("units", units)?
-                .into_iter()
-                .map(|(land, Units(units))| (land, units))
-                .collect(),
+            (Some(shares), None) => field::per_land("shares", shares, |Percent(units)| units)?,
+            (None, Some(units)) => field::per_land("units", units, |Units(units)| units)?,
             _ => {
-                return Err(Rejection::invalid(
-                    "shares",
-                    "genau eines von shares (Prozent als Text) und units (1/100.000 %) angeben",
-                ));
+                let reason =
+                    "genau eines von shares (Prozent als Text) und units (1/100.000 %) angeben";
+                return Err(Rejection::invalid("shares", reason));
             }
         };
         let year = self.year.0;
         let command = Command::PublishAllocationKey(PublishAllocationKey { year, shares });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -93,29 +85,24 @@ impl WriteBody for AllocationKey {
 #[serde(deny_unknown_fields)]
 #[schema(as = PublishPopulation)]
 pub struct Populations {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Date)]
-    pub reference_date: Date,
+    pub reference_date: Via<Date>,
     #[schema(value_type = BTreeMap<values::LandKey, u64>)]
     pub figures: BTreeMap<String, Via<u64>>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Populations {
     type Path = ();
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
-        let figures = field::per_land("figures", self.figures)?
-            .into_iter()
-            .map(|(land, Via(count))| (land, count))
-            .collect();
+        let figures = field::per_land("figures", self.figures, |Via(count)| count)?;
         let command = Command::PublishPopulation(PublishPopulation {
-            reference_date: self.reference_date,
+            reference_date: self.reference_date.0,
             figures,
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 

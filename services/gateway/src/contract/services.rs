@@ -14,12 +14,11 @@ use serde::{Deserialize, Deserializer};
 use utoipa::{IntoParams, ToSchema};
 
 use super::field::{self, Euros, Note, Text, Via, Year};
-use super::{Parsed, WriteBody};
+use super::{Parsed, REASON_CHARS_MAX, WriteBody, dated};
 use crate::openapi::values;
+use ModelKind::{EqualShares, FixedShares, KoenigsteinerSchluessel, Population};
 
 pub const OZG_ID_CHARS_MAX: usize = 100;
-/// The longest reason accepted here; the domain has its own limit.
-const REASON_CHARS_MAX: usize = 2000;
 
 /// `POST /api/v1/services`: the details, the lead Land and where the
 /// service starts; the id is made from the title when absent.
@@ -27,33 +26,27 @@ const REASON_CHARS_MAX: usize = 2000;
 #[serde(deny_unknown_fields)]
 #[schema(as = AnnounceService)]
 pub struct Announce {
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::ServiceId>)]
-    pub id: Option<ServiceId>,
+    pub id: Option<Via<ServiceId>>,
     pub title: Text<300>,
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::LandCodeIn)]
-    pub lead: LandCode,
+    pub lead: Via<LandCode>,
     #[schema(value_type = Option<values::OzgId>)]
     pub ozg_id: Option<Note>,
     pub leika: Option<Vec<Note>>,
     pub themenfeld: Text<200>,
     pub provider: Text<200>,
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Channel)]
-    pub channel: Channel,
+    pub channel: Via<Channel>,
     #[serde(deserialize_with = "field::object")]
     #[schema(value_type = crate::dto::CostModelJson)]
     pub cost_model: CostModelBody,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::ServiceStatus>)]
-    pub status: Option<ServiceStatus>,
-    #[serde(default, deserialize_with = "field::opt")]
+    pub status: Option<Via<ServiceStatus>>,
     #[schema(value_type = Option<values::Reifegrad>)]
-    pub reifegrad: Option<Reifegrad>,
-    #[serde(default, deserialize_with = "field::opt")]
+    pub reifegrad: Option<Via<Reifegrad>>,
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Announce {
@@ -61,12 +54,10 @@ impl WriteBody for Announce {
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
         let service = match self.id {
-            Some(id) => id,
+            Some(Via(id)) => id,
             None => ServiceId::slug_from_title(&self.title.0).map_err(|_| {
-                Rejection::invalid(
-                    "id",
-                    "lässt sich nicht aus dem Titel ableiten; bitte angeben",
-                )
+                let reason = "lässt sich nicht aus dem Titel ableiten; bitte angeben";
+                Rejection::invalid("id", reason)
             })?,
         };
         let details = Details {
@@ -83,20 +74,22 @@ impl WriteBody for Announce {
         let command = Command::AnnounceService(AnnounceService {
             service: details.service,
             title: details.title,
-            lead: self.lead,
+            lead: self.lead.0,
             ozg_id: details.ozg_id,
             leika: details.leika,
             themenfeld: details.themenfeld,
             provider: details.provider,
             channel: details.channel,
             cost_model: details.cost_model,
-            status: self.status.unwrap_or(ServiceStatus::Planned),
-            reifegrad: match self.reifegrad {
-                Some(reifegrad) => reifegrad,
-                None => Reifegrad::new(0).map_err(|_| Rejection::invalid("reifegrad", "fehlt"))?,
-            },
+            status: self
+                .status
+                .map_or(ServiceStatus::Planned, |Via(status)| status),
+            reifegrad: self
+                .reifegrad
+                .map_or_else(|| Reifegrad::new(0), |Via(reifegrad)| Ok(reifegrad))
+                .map_err(|_| Rejection::invalid("reifegrad", "fehlt"))?,
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -112,42 +105,32 @@ pub struct Details {
     pub leika: Option<Vec<Note>>,
     pub themenfeld: Text<200>,
     pub provider: Text<200>,
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Channel)]
-    pub channel: Channel,
+    pub channel: Via<Channel>,
     #[serde(deserialize_with = "field::object")]
     #[schema(value_type = crate::dto::CostModelJson)]
     pub cost_model: CostModelBody,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl Details {
     fn update(self, service: ServiceId) -> Result<UpdateServiceDetails, Rejection> {
         let ozg_id = self.ozg_id.map(|id| id.0).filter(|id| !id.is_empty());
-        if ozg_id
-            .as_ref()
-            .is_some_and(|id| id.chars().count() > OZG_ID_CHARS_MAX)
+        if let Some(id) = &ozg_id
+            && id.chars().count() > OZG_ID_CHARS_MAX
         {
-            return Err(Rejection::invalid(
-                "ozg_id",
-                format!("darf höchstens {OZG_ID_CHARS_MAX} Zeichen lang sein"),
-            ));
+            let reason = format!("darf höchstens {OZG_ID_CHARS_MAX} Zeichen lang sein");
+            return Err(Rejection::invalid("ozg_id", reason));
         }
         Ok(UpdateServiceDetails {
             service,
             title: self.title.0,
             ozg_id,
-            leika: self
-                .leika
-                .unwrap_or_default()
-                .into_iter()
-                .map(|k| k.0)
-                .collect(),
+            leika: self.leika.into_iter().flatten().map(|k| k.0).collect(),
             themenfeld: self.themenfeld.0,
             provider: self.provider.0,
-            channel: self.channel,
+            channel: self.channel.0,
             cost_model: self.cost_model.model()?,
         })
     }
@@ -158,11 +141,8 @@ impl WriteBody for Details {
 
     fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let effective = self.effective;
-        let details = self.update(service)?;
-        Ok(Parsed::new(
-            Command::UpdateServiceDetails(details),
-            effective,
-        ))
+        let command = Command::UpdateServiceDetails(self.update(service)?);
+        dated(command, effective)
     }
 }
 
@@ -186,39 +166,28 @@ pub enum ModelKind {
     FixedShares,
 }
 
-impl ModelKind {
-    pub const KEYS: [&str; 4] = [
-        "koenigsteiner-schluessel",
-        "population",
-        "equal-shares",
-        "fixed-shares",
-    ];
-    const ALL: [ModelKind; 4] = [
-        Self::KoenigsteinerSchluessel,
-        Self::Population,
-        Self::EqualShares,
-        Self::FixedShares,
-    ];
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        let index = Self::KEYS.iter().position(|k| *k == key)?;
-        Self::ALL.get(index).copied()
-    }
-}
+/// The kinds by their keys.
+const MODEL_KINDS: [(&str, ModelKind); 4] = [
+    ("koenigsteiner-schluessel", KoenigsteinerSchluessel),
+    ("population", Population),
+    ("equal-shares", EqualShares),
+    ("fixed-shares", FixedShares),
+];
 
 impl<'de> Deserialize<'de> for ModelKind {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        field::choice(deserializer, &Self::KEYS, Self::from_key)
+        field::choice(deserializer, &MODEL_KINDS.map(|(key, _)| key), |key| {
+            let found = MODEL_KINDS.iter().find(|(known, _)| *known == key);
+            found.map(|(_, kind)| *kind)
+        })
     }
 }
 
 impl CostModelBody {
     fn model(self) -> Result<CostModel, Rejection> {
         let unexpected = |name: &str| {
-            Rejection::invalid(
-                &format!("cost_model.{name}"),
-                "ist für diese Art nicht vorgesehen",
-            )
+            let field = format!("cost_model.{name}");
+            Rejection::invalid(&field, "ist für diese Art nicht vorgesehen")
         };
         if self.year.is_some() && self.kind != ModelKind::KoenigsteinerSchluessel {
             return Err(unexpected("year"));
@@ -233,16 +202,13 @@ impl CostModelBody {
             ModelKind::Population => CostModel::Population,
             ModelKind::EqualShares => CostModel::EqualShares,
             ModelKind::FixedShares => {
-                let weights = self.weights.ok_or_else(|| {
-                    Rejection::invalid(
-                        "cost_model.weights",
-                        "muss ein Objekt von Ländercodes auf Gewichte sein",
-                    )
-                })?;
-                let weights = field::per_land("cost_model.weights", weights)?;
-                CostModel::FixedShares {
-                    weights: weights.into_iter().map(|(l, Via(w))| (l, w)).collect(),
-                }
+                let name = "cost_model.weights";
+                let reason = "muss ein Objekt von Ländercodes auf Gewichte sein";
+                let weights = self
+                    .weights
+                    .ok_or_else(|| Rejection::invalid(name, reason))?;
+                let weights = field::per_land(name, weights, |Via(weight)| weight)?;
+                CostModel::FixedShares { weights }
             }
         })
     }
@@ -253,21 +219,19 @@ impl CostModelBody {
 #[serde(deny_unknown_fields)]
 #[schema(as = ChangeServiceStatus)]
 pub struct Status {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::ServiceStatus)]
-    pub status: ServiceStatus,
-    #[serde(default, deserialize_with = "field::opt")]
+    pub status: Via<ServiceStatus>,
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Status {
     type Path = ServiceId;
 
     fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
-        let status = self.status;
+        let Via(status) = self.status;
         let command = Command::ChangeServiceStatus(ChangeServiceStatus { service, status });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -276,21 +240,19 @@ impl WriteBody for Status {
 #[serde(deny_unknown_fields)]
 #[schema(as = AssessReifegrad)]
 pub struct Assessment {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Reifegrad)]
-    pub reifegrad: Reifegrad,
-    #[serde(default, deserialize_with = "field::opt")]
+    pub reifegrad: Via<Reifegrad>,
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Assessment {
     type Path = ServiceId;
 
     fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
-        let reifegrad = self.reifegrad;
+        let Via(reifegrad) = self.reifegrad;
         let command = Command::AssessReifegrad(AssessReifegrad { service, reifegrad });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -300,9 +262,8 @@ impl WriteBody for Assessment {
 #[schema(as = RetireService)]
 pub struct Retirement {
     pub reason: Text<{ REASON_CHARS_MAX }>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Retirement {
@@ -311,7 +272,7 @@ impl WriteBody for Retirement {
     fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let reason = self.reason.0;
         let command = Command::RetireService(RetireService { service, reason });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -323,9 +284,8 @@ pub struct Join {
     #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::LandCodeIn)]
     pub land: LandCode,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for Join {
@@ -334,7 +294,7 @@ impl WriteBody for Join {
     fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let land = self.land;
         let command = Command::JoinService(JoinService { service, land });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -362,10 +322,8 @@ impl Leave {
     ) -> Result<Parsed, Rejection> {
         let effective = match (self.effective, from_query) {
             (Some(body), Some(query)) if body != query => {
-                return Err(Rejection::invalid(
-                    "effective",
-                    "steht in Inhalt und Adresse mit verschiedenen Daten",
-                ));
+                let reason = "steht in Inhalt und Adresse mit verschiedenen Daten";
+                return Err(Rejection::invalid("effective", reason));
             }
             (body, query) => body.or(query),
         };
@@ -380,17 +338,14 @@ impl Leave {
 #[schema(as = ReportCost)]
 pub struct CostReport {
     pub year: Year,
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::CostCategory)]
-    pub category: CostCategory,
+    pub category: Via<CostCategory>,
     pub amount: Option<Euros>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Cents>)]
-    pub amount_cents: Option<Cents>,
+    pub amount_cents: Option<Via<Cents>>,
     pub note: Option<Note>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for CostReport {
@@ -400,11 +355,11 @@ impl WriteBody for CostReport {
         let command = Command::ReportCost(ReportCost {
             service,
             year: self.year.0,
-            category: self.category,
+            category: self.category.0,
             amount: amount(self.amount, self.amount_cents)?,
             note: Note::of(self.note),
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
@@ -414,13 +369,11 @@ impl WriteBody for CostReport {
 #[schema(as = CorrectCost)]
 pub struct CostCorrection {
     pub amount: Option<Euros>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Cents>)]
-    pub amount_cents: Option<Cents>,
+    pub amount_cents: Option<Via<Cents>>,
     pub reason: Text<{ REASON_CHARS_MAX }>,
-    #[serde(default, deserialize_with = "field::opt")]
     #[schema(value_type = Option<values::Effective>)]
-    pub effective: Option<Date>,
+    pub effective: Option<Via<Date>>,
 }
 
 impl WriteBody for CostCorrection {
@@ -433,14 +386,14 @@ impl WriteBody for CostCorrection {
             amount: amount(self.amount, self.amount_cents)?,
             reason: self.reason.0,
         });
-        Ok(Parsed::new(command, self.effective))
+        dated(command, self.effective)
     }
 }
 
 /// Exactly one of `"amount"` (euros as text) and `"amount_cents"`.
-fn amount(euros: Option<Euros>, cents: Option<Cents>) -> Result<Cents, Rejection> {
+fn amount(euros: Option<Euros>, cents: Option<Via<Cents>>) -> Result<Cents, Rejection> {
     match (euros, cents) {
-        (Some(Euros(cents)), None) | (None, Some(cents)) => Ok(cents),
+        (Some(Euros(cents)), None) | (None, Some(Via(cents))) => Ok(cents),
         _ => Err(Rejection::invalid(
             "amount",
             "genau eines von amount (Euro als Text) und amount_cents (Cent als ganze Zahl)",

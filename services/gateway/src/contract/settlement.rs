@@ -7,12 +7,9 @@ use efa_proto::{
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
-use super::field::{self, Text, Year};
-use super::{Parsed, WriteBody};
+use super::field::{self, Text, Via, Year};
+use super::{Parsed, REASON_CHARS_MAX, WriteBody};
 use crate::openapi::values;
-
-/// The longest reason accepted here; the domain has its own limit.
-const REASON_CHARS_MAX: usize = 2000;
 
 /// `POST /api/v1/services/{id}/closings`: `{"year": 2024}`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -27,16 +24,14 @@ pub struct Closing {
 #[serde(deny_unknown_fields)]
 #[schema(as = CorrectParticipation)]
 pub struct ParticipationCorrection {
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::LandCodeIn)]
-    pub land: LandCode,
+    pub land: Via<LandCode>,
     #[serde(deserialize_with = "change")]
     #[schema(value_type = values::ParticipationChange)]
     pub change: ParticipationChange,
     pub reason: Text<{ REASON_CHARS_MAX }>,
-    #[serde(deserialize_with = "field::req")]
     #[schema(value_type = values::Date)]
-    pub effective: Date,
+    pub effective: Via<Date>,
 }
 
 /// The keys of `change`.
@@ -56,10 +51,10 @@ impl WriteBody for ParticipationCorrection {
     fn command(self, service: ServiceId) -> Result<Parsed, Rejection> {
         let command = Command::CorrectParticipation(CorrectParticipation {
             service,
-            land: self.land,
+            land: self.land.0,
             change: self.change,
             reason: self.reason.0,
         });
-        Ok(Parsed::new(command, Some(self.effective)))
+        Ok(Parsed::new(command, Some(self.effective.0)))
     }
 }
