@@ -13,29 +13,10 @@ use efa_proto::{CatalogueView, LandCode, ServiceId, ServiceView};
 use crate::csv::{self, Table};
 use crate::dto::history;
 
-const SERVICE_HEADER: [&str; 13] = [
-    "Kennung",
-    "Titel",
-    "Federführendes Land",
-    "OZG-ID",
-    "LeiKa-Schlüssel",
-    "Themenfeld",
-    "Anbieter",
-    "Bezugsweg",
-    "Status",
-    "Reifegrad",
-    "Kostenmodell",
-    "Angekündigt am",
-    "Version",
-];
+const SERVICE_HEADER: &str = "Kennung;Titel;Federführendes Land;OZG-ID;LeiKa-Schlüssel;\
+    Themenfeld;Anbieter;Bezugsweg;Status;Reifegrad;Kostenmodell;Angekündigt am;Version";
 
-const STAGE_HEADER: [&str; 5] = [
-    "beantragt",
-    "vereinbart",
-    "Anbindung",
-    "in Betrieb",
-    "zurückgezogen",
-];
+const STAGE_HEADER: &str = "beantragt;vereinbart;Anbindung;in Betrieb;zurückgezogen";
 
 fn service_row(view: &ServiceView) -> Vec<String> {
     vec![
@@ -61,17 +42,12 @@ fn counts(stages: &[u32; 5]) -> impl Iterator<Item = String> + '_ {
 
 /// `GET /api/v1/services`.
 pub fn services(view: &CatalogueView) -> Table {
-    Table::of("leistungen", &SERVICE_HEADER, &view.services, service_row)
+    Table::of("leistungen", SERVICE_HEADER, &view.services, service_row)
 }
 
 /// `GET /api/v1/catalogue`.
 pub fn catalogue(page: &CataloguePage) -> Table {
-    let header: Vec<&'static str> = SERVICE_HEADER
-        .iter()
-        .chain(&["Beteiligte Länder"])
-        .chain(&STAGE_HEADER)
-        .copied()
-        .collect();
+    let header = format!("{SERVICE_HEADER};Beteiligte Länder;{STAGE_HEADER}");
     let name = format!("katalog-{}", page.as_of);
     Table::of(name, &header, &page.services, |summary| {
         let mut row = service_row(&summary.service);
@@ -84,15 +60,9 @@ pub fn catalogue(page: &CataloguePage) -> Table {
 
 /// `GET /api/v1/services/{id}/participations`.
 pub fn participations(service: &ServiceId, detail: &ServiceDetail) -> Table {
-    let header = [
-        "Land",
-        "Landesname",
-        "Beigetreten am",
-        "Ausgetreten am",
-        "Federführend",
-    ];
     let name = format!("beteiligungen-{service}");
-    Table::of(name, &header, &detail.participations, |participation| {
+    let header = "Land;Landesname;Beigetreten am;Ausgetreten am;Federführend";
+    Table::of(name, header, &detail.participations, |participation| {
         vec![
             participation.land.to_string(),
             participation.land.name().to_owned(),
@@ -105,16 +75,9 @@ pub fn participations(service: &ServiceId, detail: &ServiceDetail) -> Table {
 
 /// `GET /api/v1/services/{id}/costs/{year}?table=costs`: the cost lines.
 pub fn cost_lines(service: &ServiceId, year: u16, lines: &[CostLineView]) -> Table {
-    let header = [
-        "Kostennummer",
-        "Jahr",
-        "Kategorie",
-        "Betrag (Euro)",
-        "Ursprünglich gemeldet (Euro)",
-        "Korrekturen",
-        "Notiz",
-    ];
-    Table::of(format!("kosten-{service}-{year}"), &header, lines, |line| {
+    let header = "Kostennummer;Jahr;Kategorie;Betrag (Euro);Ursprünglich gemeldet (Euro);\
+        Korrekturen;Notiz";
+    Table::of(format!("kosten-{service}-{year}"), header, lines, |line| {
         vec![
             line.cost_no.to_string(),
             line.year.to_string(),
@@ -129,16 +92,9 @@ pub fn cost_lines(service: &ServiceId, year: u16, lines: &[CostLineView]) -> Tab
 
 /// `GET /api/v1/lands/{land}/costs/{year}`.
 pub fn land_costs(view: &LandCostsView) -> Table {
-    let header = [
-        "Leistung",
-        "Titel",
-        "Gesamtkosten (Euro)",
-        "Gewicht",
-        "Tage",
-        "Anteil (Euro)",
-    ];
     let name = format!("landeskosten-{}-{}", view.land, view.year);
-    Table::of(name, &header, &view.lines, |line| {
+    let header = "Leistung;Titel;Gesamtkosten (Euro);Gewicht;Tage;Anteil (Euro)";
+    Table::of(name, header, &view.lines, |line| {
         vec![
             line.service.to_string(),
             line.title.clone(),
@@ -152,8 +108,7 @@ pub fn land_costs(view: &LandCostsView) -> Table {
 
 /// Municipalities with their adoptions (rollout, a Gemeinde's page).
 pub fn municipalities(name: String, rows: &[MunicipalityRollout]) -> Table {
-    let header = ["AGS", "Gemeinde", "Leistung", "Stufe", "Seit"];
-    Table::of(name, &header, rows, |row| {
+    Table::of(name, "AGS;Gemeinde;Leistung;Stufe;Seit", rows, |row| {
         vec![
             row.ags.to_string(),
             row.name.clone(),
@@ -166,12 +121,8 @@ pub fn municipalities(name: String, rows: &[MunicipalityRollout]) -> Table {
 
 /// `GET /api/v1/lands/{land}/rollout?table=kreise`.
 pub fn kreise(name: String, rows: &[KreisCoverage]) -> Table {
-    let header: Vec<&'static str> = ["Kreis", "Kreisname", "Leistung", "Gemeinden"]
-        .iter()
-        .chain(&STAGE_HEADER)
-        .chain(&["Einwohner", "Einwohner in Betrieb"])
-        .copied()
-        .collect();
+    let header =
+        format!("Kreis;Kreisname;Leistung;Gemeinden;{STAGE_HEADER};Einwohner;Einwohner in Betrieb");
     Table::of(name, &header, rows, |row| {
         let mut fields = vec![
             row.kreis.to_string(),
@@ -187,16 +138,9 @@ pub fn kreise(name: String, rows: &[KreisCoverage]) -> Table {
 
 /// `GET /api/v1/lands/{land}/stalled`.
 pub fn stalled(view: &StalledView) -> Table {
-    let header = [
-        "AGS",
-        "Gemeinde",
-        "Leistung",
-        "Stufe",
-        "Letzter Schritt",
-        "Tage",
-    ];
     let name = format!("stockend-{}-{}", view.land, view.as_of);
-    Table::of(name, &header, &view.stalled, |row| {
+    let header = "AGS;Gemeinde;Leistung;Stufe;Letzter Schritt;Tage";
+    Table::of(name, header, &view.stalled, |row| {
         vec![
             row.ags.to_string(),
             row.name.clone(),
@@ -210,17 +154,9 @@ pub fn stalled(view: &StalledView) -> Table {
 
 /// `GET /api/v1/history`, `GET /api/v1/services/{id}/history`.
 pub fn history(view: &HistoryView) -> Table {
-    let header = [
-        "Sequenz",
-        "Erfasst am",
-        "Wirksam ab",
-        "Akteur",
-        "Ereignis",
-        "Beschreibung",
-        "Hash",
-    ];
     let name = format!("historie-{}", history::subject(&view.subject));
-    Table::of(name, &header, &view.entries, |entry| {
+    let header = "Sequenz;Erfasst am;Wirksam ab;Akteur;Ereignis;Beschreibung;Hash";
+    Table::of(name, header, &view.entries, |entry| {
         vec![
             entry.seq.to_string(),
             entry.recorded_at.to_string(),
