@@ -81,12 +81,6 @@ pub fn page(query: &ReadQuery) -> Result<Page, ApiError> {
     })
 }
 
-/// `?offset=&limit=` as the start and rows of the page asked for.
-pub fn first(query: &ReadQuery) -> Result<(Cursor, u32), ApiError> {
-    let Page { offset, limit } = page(query)?;
-    Ok((Cursor::Offset(offset), limit))
-}
-
 /// The page of `rows` rows that starts at `cursor`, for a list read by
 /// offset.
 pub fn offset_page(cursor: &Cursor, rows: u32) -> Page {
@@ -110,16 +104,14 @@ pub fn asks_for_a_page(query: &ReadQuery) -> bool {
 /// A JSON page: the view's JSON with the page's `totals` and `next` (the
 /// link to the next page, or null), and the link as a `Link` header.
 pub fn json<V: Serialize, T: Serialize>(view: V, totals: T, next: Option<String>) -> Response {
-    let link = next
-        .as_ref()
-        .and_then(|next| HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")).ok());
-    let link_member = NextLink { next };
-    let mut response = axum::Json(Paged {
+    let link = next.as_ref().map(|next| format!("<{next}>; rel=\"next\""));
+    let link = link.and_then(|link| HeaderValue::from_str(&link).ok());
+    let page = Paged {
         view,
         totals,
-        link: link_member,
-    })
-    .into_response();
+        link: NextLink { next },
+    };
+    let mut response = axum::Json(page).into_response();
     if let Some(value) = link {
         response.headers_mut().insert(LINK, value);
     }
@@ -143,6 +135,12 @@ pub trait List: Send + Sync + 'static {
     fn page(&self, reply: QueryReply) -> Result<Self::Page, ApiError>;
     /// The page as JSON, its totals, and where the next page starts.
     fn json(&self, page: &Self::Page) -> (Self::Json, Self::Totals, Option<Cursor>);
+    /// The page the request asks for: where it starts and its rows
+    /// (`?offset=&limit=`).
+    fn first(&self, query: &ReadQuery) -> Result<(Cursor, u32), ApiError> {
+        let Page { offset, limit } = page(query)?;
+        Ok((Cursor::Offset(offset), limit))
+    }
 }
 
 /// A paged list that is also a CSV table.
@@ -155,9 +153,17 @@ pub trait Export: List {
     fn rows(&self, page: &Self::Page) -> (Table, Option<Cursor>);
 }
 
-/// One page of `list` as JSON, the page the request asks for with
-/// `first` (its start and rows).
+/// The page of `list` the request asks for, as JSON.
 pub async fn serve_json<L: List>(
+    state: &AppState,
+    query: &ReadQuery,
+    list: &L,
+) -> Result<Response, ApiError> {
+    let first = list.first(query)?;
+    json_page(state, query, query.min_seq()?, list, first).await
+}
+
+async fn json_page<L: List>(
     state: &AppState,
     query: &ReadQuery,
     min_seq: u64,
@@ -170,26 +176,22 @@ pub async fn serve_json<L: List>(
 }
 
 /// `list` as `format`: as CSV the whole list, streamed, unless the
-/// request asks for a page; else the page `first` (its start and rows)
-/// as JSON or CSV.
+/// request asks for a page; else the page it asks for as JSON or CSV.
 pub async fn serve<L: Export>(
     state: AppState,
     query: &ReadQuery,
-    (format, min_seq): (Format, u64),
+    format: Format,
     list: L,
-    first: (Cursor, u32),
 ) -> Result<Response, ApiError> {
+    let min_seq = query.min_seq()?;
+    let (start, rows) = list.first(query)?;
     match format {
-        Format::Csv if !asks_for_a_page(query) => {
-            let start = list.start();
-            csv(state, min_seq, start, list).await
-        }
+        Format::Csv if !asks_for_a_page(query) => csv(state, min_seq, list).await,
         Format::Csv => {
-            let (start, rows) = first;
             let page = list.page(ask(&state, min_seq, list.query(&start, rows)).await?)?;
             Ok(list.rows(&page).0.into_response())
         }
-        Format::Json => serve_json(&state, query, min_seq, &list, first).await,
+        Format::Json => json_page(&state, query, min_seq, &list, (start, rows)).await,
     }
 }
 
@@ -209,13 +211,13 @@ pub fn next_link(query: &ReadQuery, path: &str, next: Option<Cursor>) -> Option<
 /// others while the body streams. A page that fails later ends the body
 /// early, without its last chunk, so the client sees an incomplete
 /// transfer rather than a short file.
-pub async fn csv<E: Export>(
-    state: AppState,
-    min_seq: u64,
-    start: Cursor,
-    export: E,
-) -> Result<Response, ApiError> {
-    let reply = ask(&state, min_seq, export.query(&start, EXPORT_PAGE_ROWS)).await?;
+async fn csv<E: Export>(state: AppState, min_seq: u64, export: E) -> Result<Response, ApiError> {
+    let reply = ask(
+        &state,
+        min_seq,
+        export.query(&export.start(), EXPORT_PAGE_ROWS),
+    )
+    .await?;
     let (table, next) = export.rows(&export.page(reply)?);
     let head = [
         (CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_CSV)),

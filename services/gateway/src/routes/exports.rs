@@ -14,6 +14,7 @@ use efa_proto::views::{
 use efa_proto::{Ags, CatalogueView, Date, GemeindeView, LandCode, QueryKind, QueryReply};
 
 use super::read::{self, reply_of};
+use crate::contract::field::Whole;
 use crate::csv::Table;
 use crate::dto::costs::LandCostsJson;
 use crate::dto::rollout::{GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson};
@@ -21,7 +22,8 @@ use crate::dto::{
     CatalogueJson, GemeindeTotals, LandCostsTotals, LandTotals, ReuseTotals, RolloutTotals,
     ServicesTotals, StalledTotals,
 };
-use crate::paging::{Cursor, Export, List, offset_page};
+use crate::paging::{Cursor, Export, LIMIT_DEFAULT, List, offset_page};
+use crate::params::ReadQuery;
 use crate::problem::ApiError;
 use crate::tables;
 
@@ -124,6 +126,13 @@ impl List for Services {
 
     fn page(&self, reply: QueryReply) -> Result<ServicesPage, ApiError> {
         reply_of!(reply, Services)
+    }
+
+    /// `?limit=&cursor=`: the last id of the page before.
+    fn first(&self, query: &ReadQuery) -> Result<(Cursor, u32), ApiError> {
+        let params: super::ServicesPage = query.read()?;
+        let limit = params.limit.map_or(LIMIT_DEFAULT, |Whole(limit)| limit);
+        Ok((Cursor::After(params.cursor), limit))
     }
 
     fn json(&self, page: &ServicesPage) -> (CatalogueJson, ServicesTotals, Option<Cursor>) {

@@ -32,9 +32,7 @@ pub async fn land(
 ) -> Result<Response, ApiError> {
     let land = path.land("land")?;
     let as_of = query.allow(&["as_of", "offset", "limit"])?.as_of()?;
-    let first = paging::first(&query)?;
-    let list = exports::Land { land, as_of };
-    paging::serve_json(&state, &query, query.min_seq()?, &list, first).await
+    paging::serve_json(&state, &query, &exports::Land { land, as_of }).await
 }
 
 /// `GET /api/v1/lands/{land}/costs/{year}?as_of=&offset=&limit=`: a page
@@ -52,11 +50,10 @@ pub async fn land_costs(
         .format()?;
     let min_seq = query.min_seq()?;
     if let Some(as_of) = query.as_of()? {
-        return super::settlement::land_costs_as_of(&state, &query, (land, year), as_of).await;
+        let asked = (land, year, as_of);
+        return super::settlement::land_costs_as_of(&state, &query, (format, min_seq), asked).await;
     }
-    let list = exports::LandCosts { land, year };
-    let first = paging::first(&query)?;
-    paging::serve(state, &query, (format, min_seq), list, first).await
+    paging::serve(state, &query, format, exports::LandCosts { land, year }).await
 }
 
 /// `?table=&kreis=&service=` of the rollout monitor.
@@ -110,13 +107,8 @@ pub async fn rollout(
         service: params.service,
         as_of: query.as_of()?,
     };
-    let min_seq = query.min_seq()?;
-    let list = exports::Rollout {
-        scope,
-        kreise: params.table.as_deref() == Some("kreise"),
-    };
-    let first = paging::first(&query)?;
-    paging::serve(state, &query, (format, min_seq), list, first).await
+    let kreise = params.table.as_deref() == Some("kreise");
+    paging::serve(state, &query, format, exports::Rollout { scope, kreise }).await
 }
 
 /// `GET /api/v1/lands/{land}/stalled?days=90&as_of=&offset=&limit=`.
@@ -135,18 +127,14 @@ pub async fn stalled(
             .map_or(STALLED_DAYS_DEFAULT, |Whole(days)| days),
         as_of: query.as_of()?,
     };
-    let min_seq = query.min_seq()?;
-    let first = paging::first(&query)?;
-    paging::serve(state, &query, (format, min_seq), list, first).await
+    paging::serve(state, &query, format, list).await
 }
 
 /// `GET /api/v1/reuse?as_of=&offset=&limit=`: the figures over all
 /// services, with a page of the services only their lead Land uses.
 pub async fn reuse(State(state): State<AppState>, query: ReadQuery) -> Result<Response, ApiError> {
     let as_of = query.allow(&["as_of", "offset", "limit"])?.as_of()?;
-    let first = paging::first(&query)?;
-    let list = exports::Reuse { as_of };
-    paging::serve_json(&state, &query, query.min_seq()?, &list, first).await
+    paging::serve_json(&state, &query, &exports::Reuse { as_of }).await
 }
 
 /// `GET /api/v1/gemeinden/{ags}?as_of=&offset=&limit=`: a page of its
@@ -162,8 +150,5 @@ pub async fn gemeinde(
         .allow(&["as_of", "format", "offset", "limit"])?
         .as_of()?;
     let format = query.format()?;
-    let min_seq = query.min_seq()?;
-    let list = exports::Gemeinde { ags, as_of };
-    let first = paging::first(&query)?;
-    paging::serve(state, &query, (format, min_seq), list, first).await
+    paging::serve(state, &query, format, exports::Gemeinde { ags, as_of }).await
 }

@@ -34,6 +34,11 @@ pub fn found<T>(view: Option<T>, missing: impl FnOnce() -> String) -> Result<T, 
     view.ok_or_else(|| ApiError::NotFound(missing()))
 }
 
+/// The detail of a 404 for a service not in the catalogue.
+pub fn no_service(id: &efa_proto::ServiceId) -> String {
+    format!("Die Leistung „{id}“ ist nicht im Katalog.")
+}
+
 /// A list as JSON or as CSV; each is only built when asked for.
 pub fn list<J: Serialize>(
     format: Format,

@@ -29,6 +29,21 @@ pub const PAGE_LIMIT_MAX: u32 = 1000;
 pub const HISTORY_LIMIT_MAX: u32 = 1000;
 const TEXT_CHARS_MAX: usize = 200;
 
+/// The parameters of `/api/v1/catalogue`.
+pub const CATALOGUE_PARAMS: [&str; 11] = [
+    "land",
+    "themenfeld",
+    "status",
+    "reifegrad",
+    "channel",
+    "q",
+    "sort",
+    "offset",
+    "limit",
+    "as_of",
+    "format",
+];
+
 pub const SORT_KEYS: [&str; 4] = ["title", "reuse", "live", "announced"];
 
 /// `GET /api/v1/catalogue`: filtered, sorted, paged, as of a date.
@@ -36,20 +51,7 @@ pub async fn catalogue(
     State(state): State<AppState>,
     query: ReadQuery,
 ) -> Result<Response, ApiError> {
-    query.allow(&[
-        "land",
-        "themenfeld",
-        "status",
-        "reifegrad",
-        "channel",
-        "q",
-        "sort",
-        "offset",
-        "limit",
-        "as_of",
-        "format",
-    ])?;
-    let format = query.format()?;
+    let format = query.allow(&CATALOGUE_PARAMS)?.format()?;
     let catalogue: CatalogueQuery = query.read()?;
     let kind = QueryKind::Catalogue2 {
         as_of: catalogue.as_of,
@@ -121,10 +123,6 @@ impl CatalogueQuery {
     }
 }
 
-fn no_service(id: &ServiceId) -> impl FnOnce() -> String + '_ {
-    move || format!("Die Leistung „{id}“ ist nicht im Katalog.")
-}
-
 /// Asks for a service's detail as of a date.
 async fn detail(
     state: &AppState,
@@ -137,7 +135,7 @@ async fn detail(
         as_of,
     };
     let detail = reply_of!(ask(state, query.min_seq()?, kind).await?, ServiceDetail)?;
-    read::found(detail, no_service(service))
+    read::found(detail, || read::no_service(service))
 }
 
 /// `GET /api/v1/services/{id}/detail?as_of=`.
@@ -184,7 +182,7 @@ pub async fn funnel(
         as_of: query.as_of()?,
     };
     let view = reply_of!(ask(&state, query.min_seq()?, kind).await?, Funnel)?;
-    let view = read::found(view, no_service(&service))?;
+    let view = read::found(view, || read::no_service(&service))?;
     Ok(Json(FunnelJson::from(&view)).into_response())
 }
 
