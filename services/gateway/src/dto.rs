@@ -66,6 +66,11 @@ impl From<Cents> for MoneyJson {
     }
 }
 
+/// Each of `items` as its JSON.
+fn all<'a, T, J: From<&'a T>>(items: &'a [T]) -> Vec<J> {
+    items.iter().map(J::from).collect()
+}
+
 /// An exact rational as `"numerator/denominator"`.
 pub fn exact(value: &Exact) -> String {
     format!("{}/{}", value.numerator, value.denominator)
@@ -214,7 +219,7 @@ impl From<&CatalogueView> for CatalogueJson {
     fn from(view: &CatalogueView) -> Self {
         Self {
             as_of_seq: view.as_of_seq,
-            services: view.services.iter().map(ServiceJson::from).collect(),
+            services: all(&view.services),
         }
     }
 }

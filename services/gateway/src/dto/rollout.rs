@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::openapi::values;
 
-use super::{LandJson, StagesJson};
+use super::{LandJson, StagesJson, all};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = LandParticipation)]
@@ -61,11 +61,7 @@ impl From<&LandView> for LandViewJson {
             land: LandJson::from(view.land),
             as_of: view.as_of.to_string(),
             leads: view.leads.iter().map(ToString::to_string).collect(),
-            joined: view
-                .joined
-                .iter()
-                .map(LandParticipationJson::from)
-                .collect(),
+            joined: all(&view.joined),
             municipalities_registered: view.municipalities_registered,
             municipalities_live_any: view.municipalities_live_any,
         }
@@ -214,12 +210,8 @@ impl From<&RolloutView> for RolloutJson {
             kreis: view.scope.kreis.map(|kreis| kreis.to_string()),
             service: view.scope.service.as_ref().map(ToString::to_string),
             as_of: view.as_of.to_string(),
-            kreise: view.kreise.iter().map(KreisCoverageJson::from).collect(),
-            municipalities: view
-                .municipalities
-                .iter()
-                .map(MunicipalityJson::from)
-                .collect(),
+            kreise: all(&view.kreise),
+            municipalities: all(&view.municipalities),
             land_participates: view
                 .land_participates
                 .iter()
@@ -281,7 +273,7 @@ impl From<&StalledView> for StalledJson {
             land: LandJson::from(view.land),
             days_min: view.days_min,
             as_of: view.as_of.to_string(),
-            stalled: view.stalled.iter().map(StalledRolloutJson::from).collect(),
+            stalled: all(&view.stalled),
         }
     }
 }
@@ -353,7 +345,7 @@ impl From<&GemeindeView> for GemeindeJson {
             population: view.population,
             status: view.status_de.clone(),
             as_of: view.as_of.to_string(),
-            adoptions: view.adoptions.iter().map(MunicipalityJson::from).collect(),
+            adoptions: all(&view.adoptions),
             available: view
                 .available
                 .iter()
