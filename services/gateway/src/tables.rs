@@ -4,11 +4,12 @@
 //! stay in the JSON: a spreadsheet would read `1/3` as a date; the weight
 //! and the days of each share are here to recompute them.
 
+use efa_proto::pages::ServicesPage;
 use efa_proto::views::{
     CataloguePage, CostLineView, HistoryView, KreisCoverage, LandCostsView, MunicipalityRollout,
     ServiceDetail, StalledView,
 };
-use efa_proto::{CatalogueView, LandCode, ServiceId, ServiceView};
+use efa_proto::{LandCode, ServiceId, ServiceView};
 
 use crate::csv::{self, Table};
 use crate::dto::history;
@@ -41,8 +42,8 @@ fn counts(stages: &[u32; 5]) -> impl Iterator<Item = String> + '_ {
 }
 
 /// `GET /api/v1/services`.
-pub fn services(view: &CatalogueView) -> Table {
-    Table::of("leistungen", SERVICE_HEADER, &view.services, service_row)
+pub fn services(page: &ServicesPage) -> Table {
+    Table::of("leistungen", SERVICE_HEADER, &page.services, service_row)
 }
 
 /// `GET /api/v1/catalogue`.
