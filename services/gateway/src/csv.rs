@@ -9,6 +9,7 @@
 //! (`-12`, `-0,05`) stays a number.
 
 use std::borrow::Cow;
+use std::fmt::Display;
 
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -141,6 +142,11 @@ fn safe_file_name(name: &str) -> String {
     name.chars()
         .map(|c| if safe(c) { c } else { '-' })
         .collect()
+}
+
+/// A row of fields as they display.
+pub fn cells(fields: &[&dyn Display]) -> Vec<String> {
+    fields.iter().map(ToString::to_string).collect()
 }
 
 /// Euros with a decimal comma and no thousands separator: `-1234,05`.

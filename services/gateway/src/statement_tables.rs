@@ -21,43 +21,32 @@ const SPLIT_HEADER: &str = "Modell;Gewichte aus;Land;Landesname;Gewicht;Gewicht 
 
 fn push_split(table: &mut Table, split: &CostSplit, as_of: &str) {
     let sum = weights_sum(&split.shares);
-    let row = |land: &str, name: &str, rest: [String; 5], amount: Cents| {
-        let [weight, percent, days, fraction, exact_cents] = rest;
-        vec![
-            split.model.label_de(),
-            split.weights_source.clone(),
-            land.to_owned(),
-            name.to_owned(),
-            weight,
-            percent,
-            days,
-            fraction,
-            exact_cents,
-            csv::euros(amount),
-            as_of.to_owned(),
-        ]
+    // The model first, then the Land's fields, then the amount and date.
+    let row = |fields: [String; 7], amount: Cents| {
+        let model = [split.model.label_de(), split.weights_source.clone()];
+        let end = [csv::euros(amount), as_of.to_owned()];
+        model.into_iter().chain(fields).chain(end).collect()
     };
     for share in &split.shares {
-        table.push(row(
-            &share.land.to_string(),
-            share.land.name(),
-            [
-                share.weight.to_string(),
-                percent_de(&weight_percent(&split.model, share.weight, sum)),
-                share.days.to_string(),
-                exact(&share.fraction),
-                exact(&share.exact_cents),
-            ],
-            share.cents,
-        ));
+        let fields = [
+            share.land.to_string(),
+            share.land.name().to_owned(),
+            share.weight.to_string(),
+            percent_de(&weight_percent(&split.model, share.weight, sum)),
+            share.days.to_string(),
+            exact(&share.fraction),
+            exact(&share.exact_cents),
+        ];
+        table.push(row(fields, share.cents));
     }
-    table.push(row(
-        "",
-        "nicht verteilt",
-        Default::default(),
-        split.unallocated,
-    ));
-    table.push(row("", "Summe", Default::default(), split.total));
+    for (name, amount) in [
+        ("nicht verteilt", split.unallocated),
+        ("Summe", split.total),
+    ] {
+        let mut fields = <[String; 7]>::default();
+        fields[1] = name.to_owned();
+        table.push(row(fields, amount));
+    }
 }
 
 /// `GET /api/v1/services/{id}/costs/{year}` as CSV: the split under the

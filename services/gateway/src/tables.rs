@@ -63,14 +63,9 @@ pub fn catalogue(page: &CataloguePage) -> Table {
 pub fn participations(service: &ServiceId, detail: &ServiceDetail) -> Table {
     let name = format!("beteiligungen-{service}");
     let header = "Land;Landesname;Beigetreten am;Ausgetreten am;Federführend";
-    Table::of(name, header, &detail.participations, |participation| {
-        vec![
-            participation.land.to_string(),
-            participation.land.name().to_owned(),
-            participation.joined.to_string(),
-            csv::optional(participation.left),
-            csv::yes_no(participation.is_lead),
-        ]
+    Table::of(name, header, &detail.participations, |p| {
+        let (left, lead) = (csv::optional(p.left), csv::yes_no(p.is_lead));
+        csv::cells(&[&p.land, &p.land.name(), &p.joined, &left, &lead])
     })
 }
 
@@ -96,27 +91,17 @@ pub fn land_costs(view: &LandCostsView) -> Table {
     let name = format!("landeskosten-{}-{}", view.land, view.year);
     let header = "Leistung;Titel;Gesamtkosten (Euro);Gewicht;Tage;Anteil (Euro)";
     Table::of(name, header, &view.lines, |line| {
-        vec![
-            line.service.to_string(),
-            line.title.clone(),
-            csv::euros(line.service_total),
-            line.share.weight.to_string(),
-            line.share.days.to_string(),
-            csv::euros(line.share.cents),
-        ]
+        let (total, share) = (csv::euros(line.service_total), csv::euros(line.share.cents));
+        let (weight, days) = (line.share.weight, line.share.days);
+        csv::cells(&[&line.service, &line.title, &total, &weight, &days, &share])
     })
 }
 
 /// Municipalities with their adoptions (rollout, a Gemeinde's page).
 pub fn municipalities(name: String, rows: &[MunicipalityRollout]) -> Table {
-    Table::of(name, "AGS;Gemeinde;Leistung;Stufe;Seit", rows, |row| {
-        vec![
-            row.ags.to_string(),
-            row.name.clone(),
-            row.service.to_string(),
-            row.stage.label_de().to_owned(),
-            row.since.to_string(),
-        ]
+    Table::of(name, "AGS;Gemeinde;Leistung;Stufe;Seit", rows, |r| {
+        let stage = r.stage.label_de();
+        csv::cells(&[&r.ags, &r.name, &r.service, &stage, &r.since])
     })
 }
 
@@ -124,15 +109,10 @@ pub fn municipalities(name: String, rows: &[MunicipalityRollout]) -> Table {
 pub fn kreise(name: String, rows: &[KreisCoverage]) -> Table {
     let header =
         format!("Kreis;Kreisname;Leistung;Gemeinden;{STAGE_HEADER};Einwohner;Einwohner in Betrieb");
-    Table::of(name, &header, rows, |row| {
-        let mut fields = vec![
-            row.kreis.to_string(),
-            row.kreis_name.clone(),
-            row.service.to_string(),
-            row.municipalities.to_string(),
-        ];
-        fields.extend(counts(&row.stages));
-        fields.extend([row.population.to_string(), row.population_live.to_string()]);
+    Table::of(name, &header, rows, |r| {
+        let mut fields = csv::cells(&[&r.kreis, &r.kreis_name, &r.service, &r.municipalities]);
+        fields.extend(counts(&r.stages));
+        fields.extend(csv::cells(&[&r.population, &r.population_live]));
         fields
     })
 }
@@ -141,15 +121,9 @@ pub fn kreise(name: String, rows: &[KreisCoverage]) -> Table {
 pub fn stalled(view: &StalledView) -> Table {
     let name = format!("stockend-{}-{}", view.land, view.as_of);
     let header = "AGS;Gemeinde;Leistung;Stufe;Letzter Schritt;Tage";
-    Table::of(name, header, &view.stalled, |row| {
-        vec![
-            row.ags.to_string(),
-            row.name.clone(),
-            row.service.to_string(),
-            row.stage.label_de().to_owned(),
-            row.last_step.to_string(),
-            row.days.to_string(),
-        ]
+    Table::of(name, header, &view.stalled, |r| {
+        let stage = r.stage.label_de();
+        csv::cells(&[&r.ags, &r.name, &r.service, &stage, &r.last_step, &r.days])
     })
 }
 
@@ -157,15 +131,13 @@ pub fn stalled(view: &StalledView) -> Table {
 pub fn history(view: &HistoryView) -> Table {
     let name = format!("historie-{}", history::subject(&view.subject));
     let header = "Sequenz;Erfasst am;Wirksam ab;Akteur;Ereignis;Beschreibung;Hash";
-    Table::of(name, header, &view.entries, |entry| {
-        vec![
-            entry.seq.to_string(),
-            entry.recorded_at.to_string(),
-            entry.effective.to_string(),
-            entry.actor.to_string(),
-            entry.event_name.clone(),
-            entry.summary_de.clone(),
-            entry.hash_hex.clone(),
-        ]
+    Table::of(name, header, &view.entries, |e| {
+        let mut row = csv::cells(&[&e.seq, &e.recorded_at, &e.effective, &e.actor]);
+        row.extend([
+            e.event_name.clone(),
+            e.summary_de.clone(),
+            e.hash_hex.clone(),
+        ]);
+        row
     })
 }
