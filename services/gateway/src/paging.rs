@@ -153,26 +153,30 @@ pub trait Export: List {
     fn rows(&self, page: &Self::Page) -> (Table, Option<Cursor>);
 }
 
+/// The page of `rows` rows of `list` that starts at `cursor`.
+async fn fetch<L: List>(
+    state: &AppState,
+    min_seq: u64,
+    list: &L,
+    (cursor, rows): (&Cursor, u32),
+) -> Result<L::Page, ApiError> {
+    list.page(ask(state, min_seq, list.query(cursor, rows)).await?)
+}
+
 /// The page of `list` the request asks for, as JSON.
 pub async fn serve_json<L: List>(
     state: &AppState,
     query: &ReadQuery,
     list: &L,
 ) -> Result<Response, ApiError> {
-    let first = list.first(query)?;
-    json_page(state, query, query.min_seq()?, list, first).await
+    let (start, rows) = list.first(query)?;
+    let page = fetch(state, query.min_seq()?, list, (&start, rows)).await?;
+    Ok(json_of(query, list, &page))
 }
 
-async fn json_page<L: List>(
-    state: &AppState,
-    query: &ReadQuery,
-    min_seq: u64,
-    list: &L,
-    (start, rows): (Cursor, u32),
-) -> Result<Response, ApiError> {
-    let page = list.page(ask(state, min_seq, list.query(&start, rows)).await?)?;
-    let (view, totals, next) = list.json(&page);
-    Ok(json(view, totals, next_link(query, &list.path(), next)))
+fn json_of<L: List>(query: &ReadQuery, list: &L, page: &L::Page) -> Response {
+    let (view, totals, next) = list.json(page);
+    json(view, totals, next_link(query, &list.path(), next))
 }
 
 /// `list` as `format`: as CSV the whole list, streamed, unless the
@@ -185,14 +189,14 @@ pub async fn serve<L: Export>(
 ) -> Result<Response, ApiError> {
     let min_seq = query.min_seq()?;
     let (start, rows) = list.first(query)?;
-    match format {
-        Format::Csv if !asks_for_a_page(query) => csv(state, min_seq, list).await,
-        Format::Csv => {
-            let page = list.page(ask(&state, min_seq, list.query(&start, rows)).await?)?;
-            Ok(list.rows(&page).0.into_response())
-        }
-        Format::Json => json_page(&state, query, min_seq, &list, (start, rows)).await,
+    if format == Format::Csv && !asks_for_a_page(query) {
+        return csv(state, min_seq, list).await;
     }
+    let page = fetch(&state, min_seq, &list, (&start, rows)).await?;
+    Ok(match format {
+        Format::Csv => list.rows(&page).0.into_response(),
+        Format::Json => json_of(query, &list, &page),
+    })
 }
 
 /// The link to the page that starts at `next`, if there is one.
@@ -212,18 +216,19 @@ pub fn next_link(query: &ReadQuery, path: &str, next: Option<Cursor>) -> Option<
 /// early, without its last chunk, so the client sees an incomplete
 /// transfer rather than a short file.
 async fn csv<E: Export>(state: AppState, min_seq: u64, export: E) -> Result<Response, ApiError> {
-    let reply = ask(
+    let first = fetch(
         &state,
         min_seq,
-        export.query(&export.start(), EXPORT_PAGE_ROWS),
+        &export,
+        (&export.start(), EXPORT_PAGE_ROWS),
     )
     .await?;
-    let (table, next) = export.rows(&export.page(reply)?);
+    let (table, next) = export.rows(&first);
     let head = [
         (CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_CSV)),
         (CONTENT_DISPOSITION, table.disposition()),
     ];
-    let first = table.render();
+    let head_rows = table.render();
     // The later pages are read while the body is sent, after the handler
     // has returned: they keep the request's id and span.
     let request_id = efa_runtime::request_id::current();
@@ -234,15 +239,12 @@ async fn csv<E: Export>(state: AppState, min_seq: u64, export: E) -> Result<Resp
             let (request_id, span) = (request_id.clone(), span.clone());
             async move {
                 let cursor = cursor.filter(|_| read < EXPORT_PAGES_MAX)?;
-                let asked = ask(&state, min_seq, export.query(&cursor, EXPORT_PAGE_ROWS));
-                let reply = match request_id {
-                    Some(id) => efa_runtime::request_id::scope(id, asked).await,
-                    None => asked.await,
+                let fetched = fetch(&state, min_seq, &export, (&cursor, EXPORT_PAGE_ROWS));
+                let page = match request_id {
+                    Some(id) => efa_runtime::request_id::scope(id, fetched).await,
+                    None => fetched.await,
                 };
-                let page = reply
-                    .and_then(|reply| export.page(reply))
-                    .map(|page| export.rows(&page));
-                Some(match page {
+                Some(match page.map(|page| export.rows(&page)) {
                     Ok((table, next)) => (Ok(table.render_rows()), (state, export, next, read + 1)),
                     Err(error) => {
                         tracing::warn!(%error, "a CSV export stopped part-way");
@@ -255,7 +257,7 @@ async fn csv<E: Export>(state: AppState, min_seq: u64, export: E) -> Result<Resp
         },
     );
     let body = futures::StreamExt::chain(
-        futures::stream::once(async move { Ok::<String, std::io::Error>(first) }),
+        futures::stream::once(async move { Ok::<String, std::io::Error>(head_rows) }),
         pages,
     );
     Ok((head, Body::from_stream(body)).into_response())

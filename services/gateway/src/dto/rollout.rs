@@ -6,7 +6,7 @@ use efa_proto::views::{
     FunnelView, KreisCoverage, LandParticipation, LandView, MunicipalityRollout, ReuseSummary,
     RolloutView, StalledRollout, StalledView,
 };
-use efa_proto::{AdoptionStage, GemeindeView, LandCode};
+use efa_proto::{GemeindeView, LandCode};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -144,11 +144,6 @@ impl From<&KreisCoverage> for KreisCoverageJson {
     }
 }
 
-/// A stage as its key and German label.
-fn stage(stage: AdoptionStage) -> (&'static str, &'static str) {
-    (stage.key(), stage.label_de())
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = Municipality)]
 pub struct MunicipalityJson {
@@ -166,13 +161,12 @@ pub struct MunicipalityJson {
 
 impl From<&MunicipalityRollout> for MunicipalityJson {
     fn from(view: &MunicipalityRollout) -> Self {
-        let (key, label) = stage(view.stage);
         Self {
             ags: view.ags.to_string(),
             name: view.name.clone(),
             service: view.service.to_string(),
-            stage: key,
-            stage_label: label,
+            stage: view.stage.key(),
+            stage_label: view.stage.label_de(),
             since: view.since.to_string(),
         }
     }
@@ -242,13 +236,12 @@ pub struct StalledRolloutJson {
 
 impl From<&StalledRollout> for StalledRolloutJson {
     fn from(view: &StalledRollout) -> Self {
-        let (key, label) = stage(view.stage);
         Self {
             ags: view.ags.to_string(),
             name: view.name.clone(),
             service: view.service.to_string(),
-            stage: key,
-            stage_label: label,
+            stage: view.stage.key(),
+            stage_label: view.stage.label_de(),
             last_step: view.last_step.to_string(),
             days: view.days,
         }
