@@ -216,13 +216,8 @@ pub fn next_link(query: &ReadQuery, path: &str, next: Option<Cursor>) -> Option<
 /// early, without its last chunk, so the client sees an incomplete
 /// transfer rather than a short file.
 async fn csv<E: Export>(state: AppState, min_seq: u64, export: E) -> Result<Response, ApiError> {
-    let first = fetch(
-        &state,
-        min_seq,
-        &export,
-        (&export.start(), EXPORT_PAGE_ROWS),
-    )
-    .await?;
+    let start = export.start();
+    let first = fetch(&state, min_seq, &export, (&start, EXPORT_PAGE_ROWS)).await?;
     let (table, next) = export.rows(&first);
     let head = [
         (CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_CSV)),
