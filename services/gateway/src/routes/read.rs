@@ -3,14 +3,38 @@
 //! subject into a 404, and answer a list as JSON or as CSV.
 
 use axum::Json;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::AppState;
 use crate::csv::Table;
-use crate::params::Format;
+use crate::extract::PathParams;
+use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
 
 pub use crate::state::ask;
+
+/// What a read gets from its request: the shared state, the path's
+/// parameters and the query.
+pub struct Read {
+    pub state: AppState,
+    pub path: PathParams,
+    pub query: ReadQuery,
+}
+
+impl FromRequestParts<AppState> for Read {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Self {
+            state: state.clone(),
+            path: PathParams::from_request_parts(parts, state).await?,
+            query: ReadQuery::from_request_parts(parts, state).await?,
+        })
+    }
+}
 
 /// The projector answered with the wrong kind of view.
 pub fn unexpected() -> ApiError {

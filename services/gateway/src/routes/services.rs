@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use super::exports;
-use super::read::{self, ask, reply_of};
+use super::read::{self, Read, ask, reply_of};
 use super::views::CATALOGUE_PARAMS;
 use super::write::{etag, submit};
 use crate::contract::field::{self, Whole};
@@ -43,7 +43,7 @@ pub struct ServicesPage {
 /// `GET /api/v1/services?limit=&cursor=`: all services ordered by id, a
 /// page at a time (`cursor`: the last id of the page before, as `next`
 /// links it); as CSV without `limit` or `cursor` all of them, streamed.
-pub async fn list(State(state): State<AppState>, query: ReadQuery) -> Result<Response, ApiError> {
+pub async fn list(Read { state, query, .. }: Read) -> Result<Response, ApiError> {
     let mut refused = CATALOGUE_PARAMS
         .iter()
         .filter(|name| !PARAMS.contains(name));
@@ -58,11 +58,7 @@ pub async fn list(State(state): State<AppState>, query: ReadQuery) -> Result<Res
 }
 
 /// `GET /api/v1/services/{id}`: one service, with its version as ETag.
-pub async fn get_one(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn get_one(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let id = path.service("id")?;
     let min_seq = query.allow(&[])?.min_seq()?;
     let view = reply_of!(

@@ -13,7 +13,7 @@ use efa_proto::{
 };
 
 use super::AppState;
-use super::read::{self, ask, reply_of};
+use super::read::{self, Read, ask, reply_of};
 use super::write::submit;
 use crate::contract::{Parsed, field, settlement};
 use crate::dto::LandCostsTotals;
@@ -74,11 +74,7 @@ fn cost_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, 
 /// model in force for the year, the others for comparison, the closing
 /// and the supplements since; as CSV the shares (`table=shares`, with the
 /// other models' `table=alternatives`) or the cost lines (`table=costs`).
-pub async fn cost_year(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn cost_year(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let (service, year) = (path.service("id")?, path.year("year")?);
     let format = query.allow(&["format", "table", "as_of"])?.format()?;
     let params: CostYearParams = query.read()?;
@@ -98,11 +94,7 @@ pub async fn cost_year(
 
 /// `GET /api/v1/lands/{land}/statements/{year}?as_of=`: the Land's
 /// Kostenaufstellung, as JSON or CSV.
-pub async fn statement(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn statement(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let (land, year) = (path.land("land")?, path.year("year")?);
     let format = query.allow(&["format", "as_of"])?.format()?;
     let as_of = query.as_of()?;

@@ -4,7 +4,6 @@
 //! and the history of everything. All public; lists also as CSV.
 
 use axum::Json;
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject};
 use efa_proto::{Ags, Channel, Date, LandCode, QueryKind, Reifegrad, ServiceId, ServiceStatus};
@@ -12,12 +11,11 @@ use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
 use super::AppState;
-use super::read::{self, ask, reply_of};
+use super::read::{self, Read, ask, reply_of};
 use crate::contract::field::{self, Text, Whole};
 use crate::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
 use crate::dto::history::HistoryJson;
 use crate::dto::rollout::FunnelJson;
-use crate::extract::PathParams;
 use crate::openapi::values;
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
@@ -47,10 +45,7 @@ pub const CATALOGUE_PARAMS: [&str; 11] = [
 pub const SORT_KEYS: [&str; 4] = ["title", "reuse", "live", "announced"];
 
 /// `GET /api/v1/catalogue`: filtered, sorted, paged, as of a date.
-pub async fn catalogue(
-    State(state): State<AppState>,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn catalogue(Read { state, query, .. }: Read) -> Result<Response, ApiError> {
     let format = query.allow(&CATALOGUE_PARAMS)?.format()?;
     let catalogue: CatalogueQuery = query.read()?;
     let kind = QueryKind::Catalogue2 {
@@ -139,11 +134,7 @@ async fn detail(
 }
 
 /// `GET /api/v1/services/{id}/detail?as_of=`.
-pub async fn service_detail(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn service_detail(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let service = path.service("id")?;
     let as_of = query.allow(&["as_of"])?.as_of()?;
     let detail = detail(&state, &query, &service, as_of).await?;
@@ -152,11 +143,7 @@ pub async fn service_detail(
 
 /// `GET /api/v1/services/{id}/participations?as_of=`: the Länder taking
 /// part, from the service's detail.
-pub async fn participations(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn participations(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let service = path.service("id")?;
     let as_of = query.allow(&["as_of", "format"])?.as_of()?;
     let format = query.format()?;
@@ -169,11 +156,7 @@ pub async fn participations(
 }
 
 /// `GET /api/v1/services/{id}/funnel?land=&as_of=`.
-pub async fn funnel(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn funnel(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let service = path.service("id")?;
     query.allow(&["land", "as_of"])?;
     let kind = QueryKind::Funnel {
@@ -215,11 +198,7 @@ pub struct GemeindeParam {
 }
 
 /// `GET /api/v1/services/{id}/history?from_seq=&limit=`.
-pub async fn service_history(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn service_history(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let subject = HistorySubject::Service(path.service("id")?);
     query.allow(&["from_seq", "limit", "format"])?;
     history(&state, &query, subject).await
@@ -227,10 +206,7 @@ pub async fn service_history(
 
 /// `GET /api/v1/history?from_seq=&limit=&gemeinde=`: every event, or one
 /// municipality's.
-pub async fn all_history(
-    State(state): State<AppState>,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn all_history(Read { state, query, .. }: Read) -> Result<Response, ApiError> {
     query.allow(&["from_seq", "limit", "format", "gemeinde"])?;
     let subject = match query.read::<GemeindeParam>()?.gemeinde {
         Some(ags) => HistorySubject::Gemeinde(ags),
