@@ -6,7 +6,7 @@
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use efa_proto::statement::{CostYearView, StatementView};
+use efa_proto::statement::CostYearView;
 use efa_proto::{
     CheckpointRequest, CloseYear, Command, Date, LandCode, LedgerCheckpoint, QueryKind, ServiceId,
     Settlement, subjects,
@@ -40,18 +40,6 @@ pub async fn cost_year_view(
     };
     let view = reply_of!(ask(state, min_seq, kind).await?, CostYear)?;
     read::found(view.map(|v| *v), || read::no_service(service))
-}
-
-/// Asks for a Land's statement of a year as of a date.
-pub async fn statement_view(
-    state: &AppState,
-    min_seq: u64,
-    land: LandCode,
-    year: u16,
-    as_of: Option<Date>,
-) -> Result<StatementView, ApiError> {
-    let kind = QueryKind::Statement { land, year, as_of };
-    reply_of!(ask(state, min_seq, kind).await?, Statement)
 }
 
 /// `?table=` of a year's costs as CSV.
@@ -97,8 +85,12 @@ pub async fn cost_year(Read { state, path, query }: Read) -> Result<Response, Ap
 pub async fn statement(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let (land, year) = (path.land("land")?, path.year("year")?);
     let format = query.allow(&["format", "as_of"])?.format()?;
-    let as_of = query.as_of()?;
-    let view = statement_view(&state, query.min_seq()?, land, year, as_of).await?;
+    let kind = QueryKind::Statement {
+        land,
+        year,
+        as_of: query.as_of()?,
+    };
+    let view = reply_of!(ask(&state, query.min_seq()?, kind).await?, Statement)?;
     Ok(read::list(
         format,
         || StatementJson::from(&view),
@@ -172,7 +164,9 @@ pub async fn land_costs_as_of(
     (format, min_seq): (Format, u64),
     (land, year, as_of): (LandCode, u16, Date),
 ) -> Result<Response, ApiError> {
-    let statement = statement_view(state, min_seq, land, year, Some(as_of)).await?;
+    let as_of = Some(as_of);
+    let kind = QueryKind::Statement { land, year, as_of };
+    let statement = reply_of!(ask(state, min_seq, kind).await?, Statement)?;
     let mut view = land_costs_of(&statement);
     if format == Format::Csv && !paging::asks_for_a_page(query) {
         return Ok(tables::land_costs(&view).into_response());
