@@ -81,17 +81,14 @@ pub fn page(query: &ReadQuery) -> Result<Page, ApiError> {
     })
 }
 
-/// The page of `rows` rows that starts at `cursor`, for a list read by
+/// The page of `limit` rows that starts at `cursor`, for a list read by
 /// offset.
-pub fn offset_page(cursor: &Cursor, rows: u32) -> Page {
+pub fn offset_page(cursor: &Cursor, limit: u32) -> Page {
     let offset = match cursor {
         Cursor::Offset(offset) => *offset,
         Cursor::After(_) => 0,
     };
-    Page {
-        offset,
-        limit: rows,
-    }
+    Page { offset, limit }
 }
 
 /// Whether the caller asked for one page rather than the whole list.

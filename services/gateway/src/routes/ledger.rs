@@ -98,9 +98,8 @@ pub async fn export(Read { state, query, .. }: Read) -> Result<Response, ApiErro
     let mut events: Vec<SealedEvent> = Vec::new();
     let mut checkpoint = None;
     while (events.len() as u64) < limit {
-        let next = from_seq + events.len() as u64;
         let read = ReadEvents {
-            from_seq: next,
+            from_seq: from_seq + events.len() as u64,
             limit: (limit - events.len() as u64).min(PAGE_LEN) as u32,
         };
         let reply: ReadReply = state.request(subjects::LEDGER_READ, &read).await?;
