@@ -9,6 +9,7 @@
 //! (`-12`, `-0,05`) stays a number.
 
 use std::borrow::Cow;
+use std::fmt::Display;
 
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
@@ -26,15 +27,17 @@ const SEPARATOR: u8 = b';';
 pub struct Table {
     /// The file name without `.csv`, e.g. `katalog`.
     pub name: String,
-    pub header: Vec<&'static str>,
+    pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    pub fn new(name: impl Into<String>, header: &[&'static str]) -> Self {
+    /// An empty table; `header` is the header row as in the file, its
+    /// fields separated by `;`.
+    pub fn new(name: impl Into<String>, header: &str) -> Self {
         Self {
             name: name.into(),
-            header: header.to_vec(),
+            header: header.split(';').map(str::to_owned).collect(),
             rows: Vec::new(),
         }
     }
@@ -42,7 +45,7 @@ impl Table {
     /// A table with the row `row` makes of each of `items`.
     pub fn of<T>(
         name: impl Into<String>,
-        header: &[&'static str],
+        header: &str,
         items: impl IntoIterator<Item = T>,
         row: impl FnMut(T) -> Vec<String>,
     ) -> Self {
@@ -57,22 +60,16 @@ impl Table {
 
     /// The CSV text, BOM first.
     pub fn render(&self) -> String {
-        let header = self.header.iter().copied();
-        let rows = self.rows.iter().map(|row| row.iter().map(String::as_str));
         format!(
             "{BOM}{}",
-            write_rows(std::iter::once(header.collect()).chain(rows.map(Iterator::collect)))
+            write_rows(std::iter::once(&self.header).chain(&self.rows))
         )
     }
 
     /// The rows alone, without BOM and header: a later part of a CSV
     /// that is sent in parts.
     pub fn render_rows(&self) -> String {
-        write_rows(
-            self.rows
-                .iter()
-                .map(|row| row.iter().map(String::as_str).collect()),
-        )
+        write_rows(&self.rows)
     }
 
     /// `Content-Disposition`: an attachment named after the table.
@@ -99,13 +96,13 @@ impl IntoResponse for Table {
 
 /// The rows as CSV text. Writing into memory fails only on a bug of the
 /// writer; what was written until then is returned.
-fn write_rows<'a>(rows: impl Iterator<Item = Vec<&'a str>>) -> String {
+fn write_rows<'a>(rows: impl IntoIterator<Item = &'a Vec<String>>) -> String {
     let mut writer = csv::WriterBuilder::new()
         .delimiter(SEPARATOR)
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     for row in rows {
-        let row: Vec<Cow<'_, str>> = row.into_iter().map(neutralise).collect();
+        let row: Vec<Cow<'_, str>> = row.iter().map(|field| neutralise(field)).collect();
         if let Err(error) = writer.write_record(row.iter().map(|field| field.as_bytes())) {
             tracing::warn!(%error, "a CSV row could not be written");
             break;
@@ -141,15 +138,15 @@ fn is_number(field: &str) -> bool {
 
 /// Letters, digits, `-` and `_` only: a file name that needs no quoting.
 fn safe_file_name(name: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
     name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
+        .map(|c| if safe(c) { c } else { '-' })
         .collect()
+}
+
+/// A row of fields as they display.
+pub fn cells(fields: &[&dyn Display]) -> Vec<String> {
+    fields.iter().map(ToString::to_string).collect()
 }
 
 /// Euros with a decimal comma and no thousands separator: `-1234,05`.
@@ -173,7 +170,7 @@ mod tests {
 
     #[test]
     fn fields_are_quoted_only_when_needed() {
-        let mut table = Table::new("probe", &["Name", "Betrag"]);
+        let mut table = Table::new("probe", "Name;Betrag");
         table.push(vec!["Bauen; Wohnen".into(), euros(Cents(123_456))]);
         table.push(vec!["Sag \"Hallo\"".into(), euros(Cents(-5))]);
         table.push(vec!["zwei\nZeilen".into(), "plain".into()]);
@@ -187,7 +184,7 @@ mod tests {
 
     #[test]
     fn formula_cells_are_neutralised_and_numbers_stay_numbers() {
-        let mut table = Table::new("probe", &["A", "B", "C", "D", "E", "F"]);
+        let mut table = Table::new("probe", "A;B;C;D;E;F");
         table.push(vec![
             "=HYPERLINK(\"http://x\")".into(),
             "+1".into(),
@@ -213,7 +210,7 @@ mod tests {
 
     #[test]
     fn the_response_is_an_attachment() {
-        let response = Table::new("kosten 2023/ü", &["A"]).into_response();
+        let response = Table::new("kosten 2023/ü", "A").into_response();
         assert_eq!(response.headers()[CONTENT_TYPE], CONTENT_TYPE_CSV);
         assert_eq!(
             response.headers()[CONTENT_DISPOSITION],

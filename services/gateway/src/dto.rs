@@ -14,10 +14,10 @@ pub mod statement;
 use std::collections::BTreeMap;
 
 use efa_proto::pages::{
-    GemeindePage, LandCostsPage, LandPage, ReusePage, RolloutPage, StalledPage,
+    GemeindePage, LandCostsPage, LandPage, ReusePage, RolloutPage, ServicesPage, StalledPage,
 };
 use efa_proto::views::Exact;
-use efa_proto::{Accepted, CatalogueView, Cents, CostModel, LandCode, ServiceId, ServiceView};
+use efa_proto::{Accepted, Cents, CostModel, LandCode, ServiceId, ServiceView};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -64,6 +64,11 @@ impl From<Cents> for MoneyJson {
             euros: cents.to_string(),
         }
     }
+}
+
+/// Each of `items` as its JSON.
+fn all<'a, T, J: From<&'a T>>(items: &'a [T]) -> Vec<J> {
+    items.iter().map(J::from).collect()
 }
 
 /// An exact rational as `"numerator/denominator"`.
@@ -210,11 +215,11 @@ pub struct CatalogueJson {
     pub services: Vec<ServiceJson>,
 }
 
-impl From<&CatalogueView> for CatalogueJson {
-    fn from(view: &CatalogueView) -> Self {
+impl From<&ServicesPage> for CatalogueJson {
+    fn from(page: &ServicesPage) -> Self {
         Self {
-            as_of_seq: view.as_of_seq,
-            services: view.services.iter().map(ServiceJson::from).collect(),
+            as_of_seq: page.as_of_seq,
+            services: all(&page.services),
         }
     }
 }

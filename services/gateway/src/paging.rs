@@ -81,23 +81,14 @@ pub fn page(query: &ReadQuery) -> Result<Page, ApiError> {
     })
 }
 
-/// `?offset=&limit=` as the start and rows of the page asked for.
-pub fn first(query: &ReadQuery) -> Result<(Cursor, u32), ApiError> {
-    let Page { offset, limit } = page(query)?;
-    Ok((Cursor::Offset(offset), limit))
-}
-
-/// The page of `rows` rows that starts at `cursor`, for a list read by
+/// The page of `limit` rows that starts at `cursor`, for a list read by
 /// offset.
-pub fn offset_page(cursor: &Cursor, rows: u32) -> Page {
+pub fn offset_page(cursor: &Cursor, limit: u32) -> Page {
     let offset = match cursor {
         Cursor::Offset(offset) => *offset,
         Cursor::After(_) => 0,
     };
-    Page {
-        offset,
-        limit: rows,
-    }
+    Page { offset, limit }
 }
 
 /// Whether the caller asked for one page rather than the whole list.
@@ -110,16 +101,14 @@ pub fn asks_for_a_page(query: &ReadQuery) -> bool {
 /// A JSON page: the view's JSON with the page's `totals` and `next` (the
 /// link to the next page, or null), and the link as a `Link` header.
 pub fn json<V: Serialize, T: Serialize>(view: V, totals: T, next: Option<String>) -> Response {
-    let link = next
-        .as_ref()
-        .and_then(|next| HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")).ok());
-    let link_member = NextLink { next };
-    let mut response = axum::Json(Paged {
+    let link = next.as_ref().map(|next| format!("<{next}>; rel=\"next\""));
+    let link = link.and_then(|link| HeaderValue::from_str(&link).ok());
+    let page = Paged {
         view,
         totals,
-        link: link_member,
-    })
-    .into_response();
+        link: NextLink { next },
+    };
+    let mut response = axum::Json(page).into_response();
     if let Some(value) = link {
         response.headers_mut().insert(LINK, value);
     }
@@ -143,6 +132,12 @@ pub trait List: Send + Sync + 'static {
     fn page(&self, reply: QueryReply) -> Result<Self::Page, ApiError>;
     /// The page as JSON, its totals, and where the next page starts.
     fn json(&self, page: &Self::Page) -> (Self::Json, Self::Totals, Option<Cursor>);
+    /// The page the request asks for: where it starts and its rows
+    /// (`?offset=&limit=`).
+    fn first(&self, query: &ReadQuery) -> Result<(Cursor, u32), ApiError> {
+        let Page { offset, limit } = page(query)?;
+        Ok((Cursor::Offset(offset), limit))
+    }
 }
 
 /// A paged list that is also a CSV table.
@@ -155,42 +150,50 @@ pub trait Export: List {
     fn rows(&self, page: &Self::Page) -> (Table, Option<Cursor>);
 }
 
-/// One page of `list` as JSON, the page the request asks for with
-/// `first` (its start and rows).
+/// The page of `rows` rows of `list` that starts at `cursor`.
+async fn fetch<L: List>(
+    state: &AppState,
+    min_seq: u64,
+    list: &L,
+    (cursor, rows): (&Cursor, u32),
+) -> Result<L::Page, ApiError> {
+    list.page(ask(state, min_seq, list.query(cursor, rows)).await?)
+}
+
+/// The page of `list` the request asks for, as JSON.
 pub async fn serve_json<L: List>(
     state: &AppState,
     query: &ReadQuery,
-    min_seq: u64,
     list: &L,
-    (start, rows): (Cursor, u32),
 ) -> Result<Response, ApiError> {
-    let page = list.page(ask(state, min_seq, list.query(&start, rows)).await?)?;
-    let (view, totals, next) = list.json(&page);
-    Ok(json(view, totals, next_link(query, &list.path(), next)))
+    let (start, rows) = list.first(query)?;
+    let page = fetch(state, query.min_seq()?, list, (&start, rows)).await?;
+    Ok(json_of(query, list, &page))
+}
+
+fn json_of<L: List>(query: &ReadQuery, list: &L, page: &L::Page) -> Response {
+    let (view, totals, next) = list.json(page);
+    json(view, totals, next_link(query, &list.path(), next))
 }
 
 /// `list` as `format`: as CSV the whole list, streamed, unless the
-/// request asks for a page; else the page `first` (its start and rows)
-/// as JSON or CSV.
+/// request asks for a page; else the page it asks for as JSON or CSV.
 pub async fn serve<L: Export>(
     state: AppState,
     query: &ReadQuery,
-    (format, min_seq): (Format, u64),
+    format: Format,
     list: L,
-    first: (Cursor, u32),
 ) -> Result<Response, ApiError> {
-    match format {
-        Format::Csv if !asks_for_a_page(query) => {
-            let start = list.start();
-            csv(state, min_seq, start, list).await
-        }
-        Format::Csv => {
-            let (start, rows) = first;
-            let page = list.page(ask(&state, min_seq, list.query(&start, rows)).await?)?;
-            Ok(list.rows(&page).0.into_response())
-        }
-        Format::Json => serve_json(&state, query, min_seq, &list, first).await,
+    let min_seq = query.min_seq()?;
+    let (start, rows) = list.first(query)?;
+    if format == Format::Csv && !asks_for_a_page(query) {
+        return csv(state, min_seq, list).await;
     }
+    let page = fetch(&state, min_seq, &list, (&start, rows)).await?;
+    Ok(match format {
+        Format::Csv => list.rows(&page).0.into_response(),
+        Format::Json => json_of(query, &list, &page),
+    })
 }
 
 /// The link to the page that starts at `next`, if there is one.
@@ -209,19 +212,15 @@ pub fn next_link(query: &ReadQuery, path: &str, next: Option<Cursor>) -> Option<
 /// others while the body streams. A page that fails later ends the body
 /// early, without its last chunk, so the client sees an incomplete
 /// transfer rather than a short file.
-pub async fn csv<E: Export>(
-    state: AppState,
-    min_seq: u64,
-    start: Cursor,
-    export: E,
-) -> Result<Response, ApiError> {
-    let reply = ask(&state, min_seq, export.query(&start, EXPORT_PAGE_ROWS)).await?;
-    let (table, next) = export.rows(&export.page(reply)?);
+async fn csv<E: Export>(state: AppState, min_seq: u64, export: E) -> Result<Response, ApiError> {
+    let start = export.start();
+    let first = fetch(&state, min_seq, &export, (&start, EXPORT_PAGE_ROWS)).await?;
+    let (table, next) = export.rows(&first);
     let head = [
         (CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_CSV)),
         (CONTENT_DISPOSITION, table.disposition()),
     ];
-    let first = table.render();
+    let head_rows = table.render();
     // The later pages are read while the body is sent, after the handler
     // has returned: they keep the request's id and span.
     let request_id = efa_runtime::request_id::current();
@@ -232,15 +231,12 @@ pub async fn csv<E: Export>(
             let (request_id, span) = (request_id.clone(), span.clone());
             async move {
                 let cursor = cursor.filter(|_| read < EXPORT_PAGES_MAX)?;
-                let asked = ask(&state, min_seq, export.query(&cursor, EXPORT_PAGE_ROWS));
-                let reply = match request_id {
-                    Some(id) => efa_runtime::request_id::scope(id, asked).await,
-                    None => asked.await,
+                let fetched = fetch(&state, min_seq, &export, (&cursor, EXPORT_PAGE_ROWS));
+                let page = match request_id {
+                    Some(id) => efa_runtime::request_id::scope(id, fetched).await,
+                    None => fetched.await,
                 };
-                let page = reply
-                    .and_then(|reply| export.page(reply))
-                    .map(|page| export.rows(&page));
-                Some(match page {
+                Some(match page.map(|page| export.rows(&page)) {
                     Ok((table, next)) => (Ok(table.render_rows()), (state, export, next, read + 1)),
                     Err(error) => {
                         tracing::warn!(%error, "a CSV export stopped part-way");
@@ -253,7 +249,7 @@ pub async fn csv<E: Export>(
         },
     );
     let body = futures::StreamExt::chain(
-        futures::stream::once(async move { Ok::<String, std::io::Error>(first) }),
+        futures::stream::once(async move { Ok::<String, std::io::Error>(head_rows) }),
         pages,
     );
     Ok((head, Body::from_stream(body)).into_response())

@@ -5,84 +5,55 @@
 //! ledger sequence and chain hash the statement rests on.
 
 use efa_proto::statement::{CostYearView, StatementView, weight_percent, weights_sum};
-use efa_proto::views::{CostSplit, Exact};
+use efa_proto::views::CostSplit;
 use efa_proto::{Cents, ServiceId};
 
 use crate::csv::{self, Table};
+use crate::dto::exact;
 
 /// A percent with a decimal comma, as German spreadsheets read it.
 fn percent_de(percent: &str) -> String {
     percent.replace('.', ",")
 }
 
-fn exact(value: &Exact) -> String {
-    format!("{}/{}", value.numerator, value.denominator)
-}
-
-const SPLIT_HEADER: [&str; 11] = [
-    "Modell",
-    "Gewichte aus",
-    "Land",
-    "Landesname",
-    "Gewicht",
-    "Gewicht (Prozent)",
-    "Tage",
-    "Anteil (Bruch)",
-    "Exakter Wert (Cent)",
-    "Anteil (Euro)",
-    "Stand",
-];
+const SPLIT_HEADER: &str = "Modell;Gewichte aus;Land;Landesname;Gewicht;Gewicht (Prozent);Tage;\
+    Anteil (Bruch);Exakter Wert (Cent);Anteil (Euro);Stand";
 
 fn push_split(table: &mut Table, split: &CostSplit, as_of: &str) {
     let sum = weights_sum(&split.shares);
-    let row = |land: &str, name: &str, rest: [String; 5], amount: Cents| {
-        let [weight, percent, days, fraction, exact_cents] = rest;
-        vec![
-            split.model.label_de(),
-            split.weights_source.clone(),
-            land.to_owned(),
-            name.to_owned(),
-            weight,
-            percent,
-            days,
-            fraction,
-            exact_cents,
-            csv::euros(amount),
-            as_of.to_owned(),
-        ]
+    // The model first, then the Land's fields, then the amount and date.
+    let row = |fields: [String; 7], amount: Cents| {
+        let model = [split.model.label_de(), split.weights_source.clone()];
+        let end = [csv::euros(amount), as_of.to_owned()];
+        model.into_iter().chain(fields).chain(end).collect()
     };
     for share in &split.shares {
-        table.push(row(
-            &share.land.to_string(),
-            share.land.name(),
-            [
-                share.weight.to_string(),
-                percent_de(&weight_percent(&split.model, share.weight, sum)),
-                share.days.to_string(),
-                exact(&share.fraction),
-                exact(&share.exact_cents),
-            ],
-            share.cents,
-        ));
+        let fields = [
+            share.land.to_string(),
+            share.land.name().to_owned(),
+            share.weight.to_string(),
+            percent_de(&weight_percent(&split.model, share.weight, sum)),
+            share.days.to_string(),
+            exact(&share.fraction),
+            exact(&share.exact_cents),
+        ];
+        table.push(row(fields, share.cents));
     }
-    let empty = || {
-        [
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-        ]
-    };
-    table.push(row("", "nicht verteilt", empty(), split.unallocated));
-    table.push(row("", "Summe", empty(), split.total));
+    for (name, amount) in [
+        ("nicht verteilt", split.unallocated),
+        ("Summe", split.total),
+    ] {
+        let mut fields = <[String; 7]>::default();
+        fields[1] = name.to_owned();
+        table.push(row(fields, amount));
+    }
 }
 
 /// `GET /api/v1/services/{id}/costs/{year}` as CSV: the split under the
 /// model in force, with `alternatives` under the other models too.
 pub fn split(service: &ServiceId, view: &CostYearView, alternatives: bool) -> Table {
     let name = format!("kostenanteile-{service}-{}", view.sharing.year);
-    let mut table = Table::new(name, &SPLIT_HEADER);
+    let mut table = Table::new(name, SPLIT_HEADER);
     let as_of = view.as_of.to_string();
     push_split(&mut table, &view.sharing.split, &as_of);
     if alternatives {
@@ -93,34 +64,16 @@ pub fn split(service: &ServiceId, view: &CostYearView, alternatives: bool) -> Ta
     table
 }
 
-const STATEMENT_HEADER: [&str; 20] = [
-    "Leistung",
-    "Titel",
-    "Federführend",
-    "Modell",
-    "Modell gilt seit",
-    "Schlüsseljahr",
-    "Gewichte aus",
-    "Gewicht (Prozent)",
-    "Tage",
-    "Anteil (Bruch)",
-    "Exakter Wert (Cent)",
-    "Anteil (Euro)",
-    "Gesamtkosten der Leistung (Euro)",
-    "Abgerechnet (Euro)",
-    "Nachtrag (Euro)",
-    "Abrechnung (Sequenz)",
-    "Berichtigungen",
-    "Stand",
-    "Ledger-Sequenz",
-    "Ledger-Hash",
-];
+const STATEMENT_HEADER: &str = "Leistung;Titel;Federführend;Modell;Modell gilt seit;\
+    Schlüsseljahr;Gewichte aus;Gewicht (Prozent);Tage;Anteil (Bruch);Exakter Wert (Cent);\
+    Anteil (Euro);Gesamtkosten der Leistung (Euro);Abgerechnet (Euro);Nachtrag (Euro);\
+    Abrechnung (Sequenz);Berichtigungen;Stand;Ledger-Sequenz;Ledger-Hash";
 
 /// `GET /api/v1/lands/{land}/statements/{year}` as CSV: one row per
 /// service, then the total.
 pub fn statement(view: &StatementView) -> Table {
     let name = format!("kostenaufstellung-{}-{}", view.land, view.year);
-    let mut table = Table::new(name, &STATEMENT_HEADER);
+    let mut table = Table::new(name, STATEMENT_HEADER);
     let as_of = view.as_of.to_string();
     let seq = view.seq.to_string();
     let hash = hex::encode(view.chain_hash);
@@ -158,7 +111,7 @@ pub fn statement(view: &StatementView) -> Table {
     // year's share) and under "Nachtrag" the supplements, which together
     // make the first.
     let shares: i64 = view.lines.iter().map(|line| line.share.cents.0).sum();
-    let mut total = vec![String::new(); STATEMENT_HEADER.len()];
+    let mut total = vec![String::new(); table.header.len()];
     total[1] = "Summe".to_owned();
     total[11] = csv::euros(Cents(shares));
     total[13] = csv::euros(view.total);

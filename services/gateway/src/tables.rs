@@ -4,38 +4,20 @@
 //! stay in the JSON: a spreadsheet would read `1/3` as a date; the weight
 //! and the days of each share are here to recompute them.
 
+use efa_proto::pages::ServicesPage;
 use efa_proto::views::{
     CataloguePage, CostLineView, HistoryView, KreisCoverage, LandCostsView, MunicipalityRollout,
     ServiceDetail, StalledView,
 };
-use efa_proto::{CatalogueView, LandCode, ServiceId, ServiceView};
+use efa_proto::{LandCode, ServiceId, ServiceView};
 
 use crate::csv::{self, Table};
 use crate::dto::history;
 
-const SERVICE_HEADER: [&str; 13] = [
-    "Kennung",
-    "Titel",
-    "Federführendes Land",
-    "OZG-ID",
-    "LeiKa-Schlüssel",
-    "Themenfeld",
-    "Anbieter",
-    "Bezugsweg",
-    "Status",
-    "Reifegrad",
-    "Kostenmodell",
-    "Angekündigt am",
-    "Version",
-];
+const SERVICE_HEADER: &str = "Kennung;Titel;Federführendes Land;OZG-ID;LeiKa-Schlüssel;\
+    Themenfeld;Anbieter;Bezugsweg;Status;Reifegrad;Kostenmodell;Angekündigt am;Version";
 
-const STAGE_HEADER: [&str; 5] = [
-    "beantragt",
-    "vereinbart",
-    "Anbindung",
-    "in Betrieb",
-    "zurückgezogen",
-];
+const STAGE_HEADER: &str = "beantragt;vereinbart;Anbindung;in Betrieb;zurückgezogen";
 
 fn service_row(view: &ServiceView) -> Vec<String> {
     vec![
@@ -60,18 +42,13 @@ fn counts(stages: &[u32; 5]) -> impl Iterator<Item = String> + '_ {
 }
 
 /// `GET /api/v1/services`.
-pub fn services(view: &CatalogueView) -> Table {
-    Table::of("leistungen", &SERVICE_HEADER, &view.services, service_row)
+pub fn services(page: &ServicesPage) -> Table {
+    Table::of("leistungen", SERVICE_HEADER, &page.services, service_row)
 }
 
 /// `GET /api/v1/catalogue`.
 pub fn catalogue(page: &CataloguePage) -> Table {
-    let header: Vec<&'static str> = SERVICE_HEADER
-        .iter()
-        .chain(&["Beteiligte Länder"])
-        .chain(&STAGE_HEADER)
-        .copied()
-        .collect();
+    let header = format!("{SERVICE_HEADER};Beteiligte Länder;{STAGE_HEADER}");
     let name = format!("katalog-{}", page.as_of);
     Table::of(name, &header, &page.services, |summary| {
         let mut row = service_row(&summary.service);
@@ -84,37 +61,19 @@ pub fn catalogue(page: &CataloguePage) -> Table {
 
 /// `GET /api/v1/services/{id}/participations`.
 pub fn participations(service: &ServiceId, detail: &ServiceDetail) -> Table {
-    let header = [
-        "Land",
-        "Landesname",
-        "Beigetreten am",
-        "Ausgetreten am",
-        "Federführend",
-    ];
     let name = format!("beteiligungen-{service}");
-    Table::of(name, &header, &detail.participations, |participation| {
-        vec![
-            participation.land.to_string(),
-            participation.land.name().to_owned(),
-            participation.joined.to_string(),
-            csv::optional(participation.left),
-            csv::yes_no(participation.is_lead),
-        ]
+    let header = "Land;Landesname;Beigetreten am;Ausgetreten am;Federführend";
+    Table::of(name, header, &detail.participations, |p| {
+        let (left, lead) = (csv::optional(p.left), csv::yes_no(p.is_lead));
+        csv::cells(&[&p.land, &p.land.name(), &p.joined, &left, &lead])
     })
 }
 
 /// `GET /api/v1/services/{id}/costs/{year}?table=costs`: the cost lines.
 pub fn cost_lines(service: &ServiceId, year: u16, lines: &[CostLineView]) -> Table {
-    let header = [
-        "Kostennummer",
-        "Jahr",
-        "Kategorie",
-        "Betrag (Euro)",
-        "Ursprünglich gemeldet (Euro)",
-        "Korrekturen",
-        "Notiz",
-    ];
-    Table::of(format!("kosten-{service}-{year}"), &header, lines, |line| {
+    let header = "Kostennummer;Jahr;Kategorie;Betrag (Euro);Ursprünglich gemeldet (Euro);\
+        Korrekturen;Notiz";
+    Table::of(format!("kosten-{service}-{year}"), header, lines, |line| {
         vec![
             line.cost_no.to_string(),
             line.year.to_string(),
@@ -129,106 +88,56 @@ pub fn cost_lines(service: &ServiceId, year: u16, lines: &[CostLineView]) -> Tab
 
 /// `GET /api/v1/lands/{land}/costs/{year}`.
 pub fn land_costs(view: &LandCostsView) -> Table {
-    let header = [
-        "Leistung",
-        "Titel",
-        "Gesamtkosten (Euro)",
-        "Gewicht",
-        "Tage",
-        "Anteil (Euro)",
-    ];
     let name = format!("landeskosten-{}-{}", view.land, view.year);
-    Table::of(name, &header, &view.lines, |line| {
-        vec![
-            line.service.to_string(),
-            line.title.clone(),
-            csv::euros(line.service_total),
-            line.share.weight.to_string(),
-            line.share.days.to_string(),
-            csv::euros(line.share.cents),
-        ]
+    let header = "Leistung;Titel;Gesamtkosten (Euro);Gewicht;Tage;Anteil (Euro)";
+    Table::of(name, header, &view.lines, |line| {
+        let (total, share) = (csv::euros(line.service_total), csv::euros(line.share.cents));
+        let (weight, days) = (line.share.weight, line.share.days);
+        csv::cells(&[&line.service, &line.title, &total, &weight, &days, &share])
     })
 }
 
 /// Municipalities with their adoptions (rollout, a Gemeinde's page).
 pub fn municipalities(name: String, rows: &[MunicipalityRollout]) -> Table {
-    let header = ["AGS", "Gemeinde", "Leistung", "Stufe", "Seit"];
-    Table::of(name, &header, rows, |row| {
-        vec![
-            row.ags.to_string(),
-            row.name.clone(),
-            row.service.to_string(),
-            row.stage.label_de().to_owned(),
-            row.since.to_string(),
-        ]
+    Table::of(name, "AGS;Gemeinde;Leistung;Stufe;Seit", rows, |r| {
+        let stage = r.stage.label_de();
+        csv::cells(&[&r.ags, &r.name, &r.service, &stage, &r.since])
     })
 }
 
 /// `GET /api/v1/lands/{land}/rollout?table=kreise`.
 pub fn kreise(name: String, rows: &[KreisCoverage]) -> Table {
-    let header: Vec<&'static str> = ["Kreis", "Kreisname", "Leistung", "Gemeinden"]
-        .iter()
-        .chain(&STAGE_HEADER)
-        .chain(&["Einwohner", "Einwohner in Betrieb"])
-        .copied()
-        .collect();
-    Table::of(name, &header, rows, |row| {
-        let mut fields = vec![
-            row.kreis.to_string(),
-            row.kreis_name.clone(),
-            row.service.to_string(),
-            row.municipalities.to_string(),
-        ];
-        fields.extend(counts(&row.stages));
-        fields.extend([row.population.to_string(), row.population_live.to_string()]);
+    let header =
+        format!("Kreis;Kreisname;Leistung;Gemeinden;{STAGE_HEADER};Einwohner;Einwohner in Betrieb");
+    Table::of(name, &header, rows, |r| {
+        let mut fields = csv::cells(&[&r.kreis, &r.kreis_name, &r.service, &r.municipalities]);
+        fields.extend(counts(&r.stages));
+        fields.extend(csv::cells(&[&r.population, &r.population_live]));
         fields
     })
 }
 
 /// `GET /api/v1/lands/{land}/stalled`.
 pub fn stalled(view: &StalledView) -> Table {
-    let header = [
-        "AGS",
-        "Gemeinde",
-        "Leistung",
-        "Stufe",
-        "Letzter Schritt",
-        "Tage",
-    ];
     let name = format!("stockend-{}-{}", view.land, view.as_of);
-    Table::of(name, &header, &view.stalled, |row| {
-        vec![
-            row.ags.to_string(),
-            row.name.clone(),
-            row.service.to_string(),
-            row.stage.label_de().to_owned(),
-            row.last_step.to_string(),
-            row.days.to_string(),
-        ]
+    let header = "AGS;Gemeinde;Leistung;Stufe;Letzter Schritt;Tage";
+    Table::of(name, header, &view.stalled, |r| {
+        let stage = r.stage.label_de();
+        csv::cells(&[&r.ags, &r.name, &r.service, &stage, &r.last_step, &r.days])
     })
 }
 
 /// `GET /api/v1/history`, `GET /api/v1/services/{id}/history`.
 pub fn history(view: &HistoryView) -> Table {
-    let header = [
-        "Sequenz",
-        "Erfasst am",
-        "Wirksam ab",
-        "Akteur",
-        "Ereignis",
-        "Beschreibung",
-        "Hash",
-    ];
     let name = format!("historie-{}", history::subject(&view.subject));
-    Table::of(name, &header, &view.entries, |entry| {
-        vec![
-            entry.seq.to_string(),
-            entry.recorded_at.to_string(),
-            entry.effective.to_string(),
-            entry.actor.to_string(),
-            entry.event_name.clone(),
-            entry.summary_de.clone(),
-            entry.hash_hex.clone(),
-        ]
+    let header = "Sequenz;Erfasst am;Wirksam ab;Akteur;Ereignis;Beschreibung;Hash";
+    Table::of(name, header, &view.entries, |e| {
+        let mut row = csv::cells(&[&e.seq, &e.recorded_at, &e.effective, &e.actor]);
+        row.extend([
+            e.event_name.clone(),
+            e.summary_de.clone(),
+            e.hash_hex.clone(),
+        ]);
+        row
     })
 }

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::openapi::values;
 
-use super::{LandJson, MoneyJson, ServiceJson, StagesJson};
+use super::{LandJson, MoneyJson, ServiceJson, StagesJson, all};
 
 /// A service of the catalogue with the Länder taking part and the
 /// municipal adoptions by stage.
@@ -52,7 +52,7 @@ impl From<&CataloguePage> for CataloguePageJson {
             as_of: page.as_of.to_string(),
             as_of_seq: page.as_of_seq,
             total: page.total,
-            services: page.services.iter().map(ServiceSummaryJson::from).collect(),
+            services: all(&page.services),
         }
     }
 }
@@ -156,14 +156,10 @@ impl ServiceDetailJson {
         Self {
             as_of: as_of.map(|date| date.to_string()),
             service: ServiceSummaryJson::from(&detail.summary),
-            participations: detail
-                .participations
-                .iter()
-                .map(ParticipationJson::from)
-                .collect(),
+            participations: all(&detail.participations),
             population_lands: detail.population_lands,
-            coverage: detail.coverage.iter().map(CoverageJson::from).collect(),
-            costs: detail.costs.iter().map(CostLineJson::from).collect(),
+            coverage: all(&detail.coverage),
+            costs: all(&detail.costs),
         }
     }
 }
@@ -184,11 +180,7 @@ impl ParticipationsJson {
         Self {
             service: service.to_string(),
             as_of: as_of.map(|date| date.to_string()),
-            participations: detail
-                .participations
-                .iter()
-                .map(ParticipationJson::from)
-                .collect(),
+            participations: all(&detail.participations),
         }
     }
 }

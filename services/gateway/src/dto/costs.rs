@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::openapi::values;
 
 use super::catalogue::CostLineJson;
-use super::{CostModelJson, LandJson, MoneyJson, exact};
+use super::{CostModelJson, LandJson, MoneyJson, all, exact};
 
 /// One Land's share, with what it was computed from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -65,7 +65,7 @@ impl From<&CostSplit> for SplitJson {
             allocated: MoneyJson::from(split.allocated),
             unallocated: MoneyJson::from(split.unallocated),
             days_in_year: split.days_in_year,
-            shares: split.shares.iter().map(ShareJson::from).collect(),
+            shares: all(&split.shares),
             problem: split.problem.clone(),
         }
     }
@@ -88,9 +88,9 @@ impl From<&CostSharingView> for CostSharingJson {
         Self {
             service: view.service.to_string(),
             year: view.year,
-            costs: view.costs.iter().map(CostLineJson::from).collect(),
+            costs: all(&view.costs),
             split: SplitJson::from(&view.split),
-            alternatives: view.alternatives.iter().map(SplitJson::from).collect(),
+            alternatives: all(&view.alternatives),
         }
     }
 }
@@ -133,7 +133,7 @@ impl From<&LandCostsView> for LandCostsJson {
             land: LandJson::from(view.land),
             year: view.year,
             total: MoneyJson::from(view.total),
-            lines: view.lines.iter().map(LandCostLineJson::from).collect(),
+            lines: all(&view.lines),
         }
     }
 }

@@ -7,6 +7,8 @@ use utoipa::ToSchema;
 
 use crate::openapi::values;
 
+use super::all;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = HistoryEntry)]
 pub struct HistoryEntryJson {
@@ -69,7 +71,7 @@ impl From<&HistoryView> for HistoryJson {
             .map(|last| last.seq + 1);
         Self {
             subject: subject(&view.subject),
-            entries: view.entries.iter().map(HistoryEntryJson::from).collect(),
+            entries: all(&view.entries),
             more: view.more,
             next_from_seq,
             chain_verified_to: view.chain_verified_to,

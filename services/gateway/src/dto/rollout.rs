@@ -6,13 +6,13 @@ use efa_proto::views::{
     FunnelView, KreisCoverage, LandParticipation, LandView, MunicipalityRollout, ReuseSummary,
     RolloutView, StalledRollout, StalledView,
 };
-use efa_proto::{AdoptionStage, GemeindeView, LandCode};
+use efa_proto::{GemeindeView, LandCode};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::openapi::values;
 
-use super::{LandJson, StagesJson};
+use super::{LandJson, StagesJson, all};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = LandParticipation)]
@@ -61,11 +61,7 @@ impl From<&LandView> for LandViewJson {
             land: LandJson::from(view.land),
             as_of: view.as_of.to_string(),
             leads: view.leads.iter().map(ToString::to_string).collect(),
-            joined: view
-                .joined
-                .iter()
-                .map(LandParticipationJson::from)
-                .collect(),
+            joined: all(&view.joined),
             municipalities_registered: view.municipalities_registered,
             municipalities_live_any: view.municipalities_live_any,
         }
@@ -148,11 +144,6 @@ impl From<&KreisCoverage> for KreisCoverageJson {
     }
 }
 
-/// A stage as its key and German label.
-fn stage(stage: AdoptionStage) -> (&'static str, &'static str) {
-    (stage.key(), stage.label_de())
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = Municipality)]
 pub struct MunicipalityJson {
@@ -170,13 +161,12 @@ pub struct MunicipalityJson {
 
 impl From<&MunicipalityRollout> for MunicipalityJson {
     fn from(view: &MunicipalityRollout) -> Self {
-        let (key, label) = stage(view.stage);
         Self {
             ags: view.ags.to_string(),
             name: view.name.clone(),
             service: view.service.to_string(),
-            stage: key,
-            stage_label: label,
+            stage: view.stage.key(),
+            stage_label: view.stage.label_de(),
             since: view.since.to_string(),
         }
     }
@@ -214,12 +204,8 @@ impl From<&RolloutView> for RolloutJson {
             kreis: view.scope.kreis.map(|kreis| kreis.to_string()),
             service: view.scope.service.as_ref().map(ToString::to_string),
             as_of: view.as_of.to_string(),
-            kreise: view.kreise.iter().map(KreisCoverageJson::from).collect(),
-            municipalities: view
-                .municipalities
-                .iter()
-                .map(MunicipalityJson::from)
-                .collect(),
+            kreise: all(&view.kreise),
+            municipalities: all(&view.municipalities),
             land_participates: view
                 .land_participates
                 .iter()
@@ -250,13 +236,12 @@ pub struct StalledRolloutJson {
 
 impl From<&StalledRollout> for StalledRolloutJson {
     fn from(view: &StalledRollout) -> Self {
-        let (key, label) = stage(view.stage);
         Self {
             ags: view.ags.to_string(),
             name: view.name.clone(),
             service: view.service.to_string(),
-            stage: key,
-            stage_label: label,
+            stage: view.stage.key(),
+            stage_label: view.stage.label_de(),
             last_step: view.last_step.to_string(),
             days: view.days,
         }
@@ -281,7 +266,7 @@ impl From<&StalledView> for StalledJson {
             land: LandJson::from(view.land),
             days_min: view.days_min,
             as_of: view.as_of.to_string(),
-            stalled: view.stalled.iter().map(StalledRolloutJson::from).collect(),
+            stalled: all(&view.stalled),
         }
     }
 }
@@ -353,7 +338,7 @@ impl From<&GemeindeView> for GemeindeJson {
             population: view.population,
             status: view.status_de.clone(),
             as_of: view.as_of.to_string(),
-            adoptions: view.adoptions.iter().map(MunicipalityJson::from).collect(),
+            adoptions: all(&view.adoptions),
             available: view
                 .available
                 .iter()

@@ -7,14 +7,15 @@ use efa_proto::statement::{
     ClosedLine, ClosingView, CorrectionLine, CostYearView, ModelInForce, StatementLine,
     StatementView, SupplementLine,
 };
-use efa_proto::{LandCode, Settlement};
+use efa_proto::views::{LandCostLine, LandCostsView};
+use efa_proto::{Cents, Settlement};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::openapi::values;
 
 use super::costs::{CostSharingJson, ShareJson};
-use super::{CostModelJson, LandJson, MoneyJson};
+use super::{CostModelJson, LandJson, MoneyJson, all};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = ModelInForce)]
@@ -72,16 +73,6 @@ pub struct SettlementJson {
     pub based_on_hash: String,
 }
 
-fn amounts(pairs: &[(LandCode, efa_proto::Cents)]) -> Vec<AmountJson> {
-    pairs
-        .iter()
-        .map(|(land, cents)| AmountJson {
-            land: LandJson::from(*land),
-            amount: MoneyJson::from(*cents),
-        })
-        .collect()
-}
-
 impl From<&Settlement> for SettlementJson {
     fn from(s: &Settlement) -> Self {
         Self {
@@ -98,7 +89,14 @@ impl From<&Settlement> for SettlementJson {
                 .collect(),
             total: MoneyJson::from(s.total),
             unallocated: MoneyJson::from(s.unallocated),
-            shares: amounts(&s.shares),
+            shares: s
+                .shares
+                .iter()
+                .map(|(land, cents)| AmountJson {
+                    land: LandJson::from(*land),
+                    amount: MoneyJson::from(*cents),
+                })
+                .collect(),
             cost_lines: s.cost_lines.clone(),
             based_on_seq: s.based_on_seq,
             based_on_hash: hex::encode(s.based_on_hash),
@@ -168,8 +166,8 @@ impl From<&ClosingView> for ClosingJson {
             seq: view.seq,
             recorded_at: view.recorded_at.to_string(),
             closed_by: view.closed_by.to_string(),
-            supplements: view.supplements.iter().map(SupplementJson::from).collect(),
-            corrections: view.corrections.iter().map(CorrectionJson::from).collect(),
+            supplements: all(&view.supplements),
+            corrections: all(&view.corrections),
         }
     }
 }
@@ -256,7 +254,7 @@ impl From<&StatementLine> for StatementLineJson {
             share: ShareJson::from(&line.share),
             service_total: MoneyJson::from(line.service_total),
             closed: line.closed.as_ref().map(ClosedLineJson::from),
-            corrections: line.corrections.iter().map(CorrectionJson::from).collect(),
+            corrections: all(&line.corrections),
         }
     }
 }
@@ -287,10 +285,8 @@ impl From<&StatementView> for StatementJson {
             as_of: view.as_of.to_string(),
             total: MoneyJson::from(view.total),
             supplements: MoneyJson::from(view.supplements),
-            total_with_supplements: MoneyJson::from(efa_proto::Cents(
-                view.total.0 + view.supplements.0,
-            )),
-            lines: view.lines.iter().map(StatementLineJson::from).collect(),
+            total_with_supplements: MoneyJson::from(Cents(view.total.0 + view.supplements.0)),
+            lines: all(&view.lines),
             seq: view.seq,
             chain_hash: hex::encode(view.chain_hash),
         }
@@ -299,22 +295,22 @@ impl From<&StatementView> for StatementJson {
 
 /// The lines of a statement as a Land's cost view shows them: the share
 /// computed for the statement's date, per service the Land took part in.
-pub fn land_costs_of(statement: &StatementView) -> efa_proto::views::LandCostsView {
-    let lines: Vec<efa_proto::views::LandCostLine> = statement
+pub fn land_costs_of(statement: &StatementView) -> LandCostsView {
+    let lines: Vec<LandCostLine> = statement
         .lines
         .iter()
         .filter(|line| line.share.days > 0)
-        .map(|line| efa_proto::views::LandCostLine {
+        .map(|line| LandCostLine {
             service: line.service.clone(),
             title: line.title.clone(),
             share: line.share.clone(),
             service_total: line.service_total,
         })
         .collect();
-    efa_proto::views::LandCostsView {
+    LandCostsView {
         land: statement.land,
         year: statement.year,
-        total: efa_proto::Cents(lines.iter().map(|line| line.share.cents.0).sum()),
+        total: Cents(lines.iter().map(|line| line.share.cents.0).sum()),
         lines,
     }
 }

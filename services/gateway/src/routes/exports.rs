@@ -11,9 +11,10 @@ use efa_proto::pages::{
 use efa_proto::views::{
     LandCostsView, LandView, ReuseSummary, RolloutScope, RolloutView, StalledView,
 };
-use efa_proto::{Ags, CatalogueView, Date, GemeindeView, LandCode, QueryKind, QueryReply};
+use efa_proto::{Ags, Date, GemeindeView, LandCode, QueryKind, QueryReply};
 
 use super::read::{self, reply_of};
+use crate::contract::field::Whole;
 use crate::csv::Table;
 use crate::dto::costs::LandCostsJson;
 use crate::dto::rollout::{GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson};
@@ -21,20 +22,14 @@ use crate::dto::{
     CatalogueJson, GemeindeTotals, LandCostsTotals, LandTotals, ReuseTotals, RolloutTotals,
     ServicesTotals, StalledTotals,
 };
-use crate::paging::{Cursor, Export, List, offset_page};
+use crate::paging::{Cursor, Export, LIMIT_DEFAULT, List, offset_page};
+use crate::params::ReadQuery;
 use crate::problem::ApiError;
 use crate::tables;
 
 /// The next offset of a list of `total` rows, if it goes on.
 fn within(next: Option<u32>, total: u32) -> Option<Cursor> {
     next.filter(|next| *next < total).map(Cursor::Offset)
-}
-
-pub fn catalogue_view(page: &ServicesPage) -> CatalogueView {
-    CatalogueView {
-        services: page.services.clone(),
-        as_of_seq: page.as_of_seq,
-    }
 }
 
 pub fn rollout_view(page: &RolloutPage) -> RolloutView {
@@ -126,12 +121,19 @@ impl List for Services {
         reply_of!(reply, Services)
     }
 
+    /// `?limit=&cursor=`: the last id of the page before.
+    fn first(&self, query: &ReadQuery) -> Result<(Cursor, u32), ApiError> {
+        let params: super::ServicesPage = query.read()?;
+        let limit = params.limit.map_or(LIMIT_DEFAULT, |Whole(limit)| limit);
+        Ok((Cursor::After(params.cursor), limit))
+    }
+
     fn json(&self, page: &ServicesPage) -> (CatalogueJson, ServicesTotals, Option<Cursor>) {
         let totals = ServicesTotals {
             total: page.total,
             next_cursor: page.next_after.as_ref().map(ToString::to_string),
         };
-        let json = CatalogueJson::from(&catalogue_view(page));
+        let json = CatalogueJson::from(page);
         (json, totals, next_after(page))
     }
 }
@@ -146,7 +148,7 @@ impl Export for Services {
     }
 
     fn rows(&self, page: &ServicesPage) -> (Table, Option<Cursor>) {
-        (tables::services(&catalogue_view(page)), next_after(page))
+        (tables::services(page), next_after(page))
     }
 }
 
@@ -222,19 +224,14 @@ offset_list!(Rollout, RolloutPage, Rollout2, RolloutJson, RolloutTotals, rollout
 
 impl Export for Rollout {
     fn rows(&self, page: &RolloutPage) -> (Table, Option<Cursor>) {
-        let land = page.scope.land;
+        let (land, as_of) = (page.scope.land, page.as_of);
         if self.kreise {
-            let name = format!("rollout-kreise-{land}-{}", page.as_of);
-            (
-                tables::kreise(name, &page.kreise),
-                within(page.next_offset, page.kreise_total),
-            )
+            let table = tables::kreise(format!("rollout-kreise-{land}-{as_of}"), &page.kreise);
+            (table, within(page.next_offset, page.kreise_total))
         } else {
-            let name = format!("rollout-gemeinden-{land}-{}", page.as_of);
-            (
-                tables::municipalities(name, &page.municipalities),
-                within(page.next_offset, page.municipalities_total),
-            )
+            let name = format!("rollout-gemeinden-{land}-{as_of}");
+            let table = tables::municipalities(name, &page.municipalities);
+            (table, within(page.next_offset, page.municipalities_total))
         }
     }
 }
@@ -264,10 +261,8 @@ offset_list!(Gemeinde, GemeindePage, Gemeinde2, GemeindeJson, GemeindeTotals, ge
 impl Export for Gemeinde {
     fn rows(&self, page: &GemeindePage) -> (Table, Option<Cursor>) {
         let name = format!("uebernahmen-{}-{}", page.ags, page.as_of);
-        (
-            tables::municipalities(name, &page.adoptions),
-            within(page.next_offset, page.adoptions_total),
-        )
+        let table = tables::municipalities(name, &page.adoptions);
+        (table, within(page.next_offset, page.adoptions_total))
     }
 }
 

@@ -5,7 +5,6 @@
 //! --export FILE --public-key KEY`). The gateway only passes on what the
 //! ledger signed; it holds no key that could sign for the ledger.
 
-use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use efa_proto::{
@@ -15,10 +14,9 @@ use efa_proto::{
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::AppState;
+use super::read::Read;
 use crate::contract::field::{self, Whole};
 use crate::openapi::values;
-use crate::params::ReadQuery;
 use crate::problem::ApiError;
 
 /// The most events one export holds.
@@ -64,10 +62,7 @@ impl From<&SignedCheckpoint> for CheckpointJson {
 }
 
 /// `GET /api/v1/ledger/checkpoint`.
-pub async fn checkpoint(
-    State(state): State<AppState>,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn checkpoint(Read { state, query, .. }: Read) -> Result<Response, ApiError> {
     query.allow(&[])?;
     let answer: LedgerCheckpoint = state
         .request(subjects::LEDGER_CHECKPOINT, &CheckpointRequest)
@@ -95,7 +90,7 @@ pub struct ExportParams {
 /// `GET /api/v1/ledger/export?from_seq=&limit=`: the events from
 /// `from_seq` on (at most `limit`), with the ledger's signed checkpoint
 /// of the last one, as the text `efa verify --export` reads.
-pub async fn export(State(state): State<AppState>, query: ReadQuery) -> Result<Response, ApiError> {
+pub async fn export(Read { state, query, .. }: Read) -> Result<Response, ApiError> {
     query.allow(&["from_seq", "limit"])?;
     let params: ExportParams = query.read()?;
     let from_seq = params.from_seq.unwrap_or_default().max(1);
@@ -103,9 +98,8 @@ pub async fn export(State(state): State<AppState>, query: ReadQuery) -> Result<R
     let mut events: Vec<SealedEvent> = Vec::new();
     let mut checkpoint = None;
     while (events.len() as u64) < limit {
-        let next = from_seq + events.len() as u64;
         let read = ReadEvents {
-            from_seq: next,
+            from_seq: from_seq + events.len() as u64,
             limit: (limit - events.len() as u64).min(PAGE_LEN) as u32,
         };
         let reply: ReadReply = state.request(subjects::LEDGER_READ, &read).await?;

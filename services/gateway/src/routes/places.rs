@@ -3,20 +3,17 @@
 //! adoptions, reuse across Germany, and one municipality. All public;
 //! lists also as CSV.
 
-use axum::extract::State;
 use axum::response::Response;
 use efa_proto::views::RolloutScope;
 use efa_proto::{KreisKey, ServiceId};
 use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
-use super::AppState;
 use super::exports;
+use super::read::Read;
 use crate::contract::field::{self, Whole};
-use crate::extract::PathParams;
 use crate::openapi::values;
 use crate::paging;
-use crate::params::ReadQuery;
 use crate::problem::ApiError;
 
 /// Days without a step after which an adoption counts as stalled, unless
@@ -25,38 +22,27 @@ pub const STALLED_DAYS_DEFAULT: u32 = 90;
 
 /// `GET /api/v1/lands/{land}?as_of=&offset=&limit=`: a page of the
 /// services the Land leads and of those it joined (the same rows of each).
-pub async fn land(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn land(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let land = path.land("land")?;
     let as_of = query.allow(&["as_of", "offset", "limit"])?.as_of()?;
-    let first = paging::first(&query)?;
-    let list = exports::Land { land, as_of };
-    paging::serve_json(&state, &query, query.min_seq()?, &list, first).await
+    paging::serve_json(&state, &query, &exports::Land { land, as_of }).await
 }
 
 /// `GET /api/v1/lands/{land}/costs/{year}?as_of=&offset=&limit=`: a page
 /// of the lines, one per service, with the total over all; as CSV all
 /// lines, streamed, unless a page is asked for. As of a date the lines come
 /// from the Land's statement as of that date (`settlement::land_costs_as_of`).
-pub async fn land_costs(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn land_costs(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let (land, year) = (path.land("land")?, path.year("year")?);
     let format = query
         .allow(&["format", "offset", "limit", "as_of"])?
         .format()?;
     let min_seq = query.min_seq()?;
     if let Some(as_of) = query.as_of()? {
-        return super::settlement::land_costs_as_of(&state, &query, (land, year), as_of).await;
+        let asked = (land, year, as_of);
+        return super::settlement::land_costs_as_of(&state, &query, (format, min_seq), asked).await;
     }
-    let list = exports::LandCosts { land, year };
-    let first = paging::first(&query)?;
-    paging::serve(state, &query, (format, min_seq), list, first).await
+    paging::serve(state, &query, format, exports::LandCosts { land, year }).await
 }
 
 /// `?table=&kreis=&service=` of the rollout monitor.
@@ -93,11 +79,7 @@ pub struct StalledParams {
 /// a page of the Kreise and of the municipalities (the same rows of each);
 /// as CSV the municipalities, or with `table=kreise` the Kreise, whole
 /// and streamed unless `offset` or `limit` asks for a page.
-pub async fn rollout(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn rollout(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let land = path.land("land")?;
     query.allow(&[
         "kreis", "service", "as_of", "format", "table", "offset", "limit",
@@ -110,21 +92,12 @@ pub async fn rollout(
         service: params.service,
         as_of: query.as_of()?,
     };
-    let min_seq = query.min_seq()?;
-    let list = exports::Rollout {
-        scope,
-        kreise: params.table.as_deref() == Some("kreise"),
-    };
-    let first = paging::first(&query)?;
-    paging::serve(state, &query, (format, min_seq), list, first).await
+    let kreise = params.table.as_deref() == Some("kreise");
+    paging::serve(state, &query, format, exports::Rollout { scope, kreise }).await
 }
 
 /// `GET /api/v1/lands/{land}/stalled?days=90&as_of=&offset=&limit=`.
-pub async fn stalled(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn stalled(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let land = path.land("land")?;
     let format = query
         .allow(&["days", "as_of", "format", "offset", "limit"])?
@@ -135,35 +108,24 @@ pub async fn stalled(
             .map_or(STALLED_DAYS_DEFAULT, |Whole(days)| days),
         as_of: query.as_of()?,
     };
-    let min_seq = query.min_seq()?;
-    let first = paging::first(&query)?;
-    paging::serve(state, &query, (format, min_seq), list, first).await
+    paging::serve(state, &query, format, list).await
 }
 
 /// `GET /api/v1/reuse?as_of=&offset=&limit=`: the figures over all
 /// services, with a page of the services only their lead Land uses.
-pub async fn reuse(State(state): State<AppState>, query: ReadQuery) -> Result<Response, ApiError> {
+pub async fn reuse(Read { state, query, .. }: Read) -> Result<Response, ApiError> {
     let as_of = query.allow(&["as_of", "offset", "limit"])?.as_of()?;
-    let first = paging::first(&query)?;
-    let list = exports::Reuse { as_of };
-    paging::serve_json(&state, &query, query.min_seq()?, &list, first).await
+    paging::serve_json(&state, &query, &exports::Reuse { as_of }).await
 }
 
 /// `GET /api/v1/gemeinden/{ags}?as_of=&offset=&limit=`: a page of its
 /// adoptions and of the services it could adopt (the same rows of each);
 /// as CSV its adoptions, whole and streamed unless a page is asked for.
-pub async fn gemeinde(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn gemeinde(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let ags = path.ags("ags")?;
     let as_of = query
         .allow(&["as_of", "format", "offset", "limit"])?
         .as_of()?;
     let format = query.format()?;
-    let min_seq = query.min_seq()?;
-    let list = exports::Gemeinde { ags, as_of };
-    let first = paging::first(&query)?;
-    paging::serve(state, &query, (format, min_seq), list, first).await
+    paging::serve(state, &query, format, exports::Gemeinde { ags, as_of }).await
 }

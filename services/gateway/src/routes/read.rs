@@ -3,14 +3,38 @@
 //! subject into a 404, and answer a list as JSON or as CSV.
 
 use axum::Json;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::AppState;
 use crate::csv::Table;
-use crate::params::Format;
+use crate::extract::PathParams;
+use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
 
 pub use crate::state::ask;
+
+/// What a read gets from its request: the shared state, the path's
+/// parameters and the query.
+pub struct Read {
+    pub state: AppState,
+    pub path: PathParams,
+    pub query: ReadQuery,
+}
+
+impl FromRequestParts<AppState> for Read {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Self {
+            state: state.clone(),
+            path: PathParams::from_request_parts(parts, state).await?,
+            query: ReadQuery::from_request_parts(parts, state).await?,
+        })
+    }
+}
 
 /// The projector answered with the wrong kind of view.
 pub fn unexpected() -> ApiError {
@@ -32,6 +56,11 @@ pub(crate) use reply_of;
 /// A view that may be absent: `None` is a 404 with `missing` as detail.
 pub fn found<T>(view: Option<T>, missing: impl FnOnce() -> String) -> Result<T, ApiError> {
     view.ok_or_else(|| ApiError::NotFound(missing()))
+}
+
+/// The detail of a 404 for a service not in the catalogue.
+pub fn no_service(id: &efa_proto::ServiceId) -> String {
+    format!("Die Leistung „{id}“ ist nicht im Katalog.")
 }
 
 /// A list as JSON or as CSV; each is only built when asked for.

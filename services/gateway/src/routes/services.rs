@@ -13,29 +13,21 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use super::exports;
-use super::read::{self, ask, reply_of};
+use super::read::{self, Read, ask, reply_of};
+use super::views::CATALOGUE_PARAMS;
 use super::write::{etag, submit};
 use crate::contract::field::{self, Whole};
 use crate::contract::services;
 use crate::dto::ServiceJson;
 use crate::extract::{OptionalJsonBody, PathParams, WriteHeaders};
 use crate::openapi::values;
-use crate::paging::{self, Cursor};
+use crate::paging;
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
 
-/// The parameters of `/api/v1/catalogue`, refused here with a pointer.
-const CATALOGUE_PARAMS: [&str; 9] = [
-    "land",
-    "themenfeld",
-    "status",
-    "reifegrad",
-    "channel",
-    "q",
-    "sort",
-    "offset",
-    "as_of",
-];
+/// The parameters of `/api/v1/services`; those of `/api/v1/catalogue`
+/// beyond these are refused with a pointer.
+const PARAMS: [&str; 3] = ["format", "limit", "cursor"];
 
 /// `?limit=&cursor=` of `/api/v1/services`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -43,46 +35,37 @@ const CATALOGUE_PARAMS: [&str; 9] = [
 pub struct ServicesPage {
     #[serde(default, deserialize_with = "field::opt")]
     #[param(value_type = Option<values::ServiceId>)]
-    cursor: Option<ServiceId>,
+    pub(super) cursor: Option<ServiceId>,
     #[param(inline)]
-    limit: Option<Whole<{ paging::LIMIT_MIN }, { paging::LIMIT_MAX }>>,
+    pub(super) limit: Option<Whole<{ paging::LIMIT_MIN }, { paging::LIMIT_MAX }>>,
 }
 
 /// `GET /api/v1/services?limit=&cursor=`: all services ordered by id, a
 /// page at a time (`cursor`: the last id of the page before, as `next`
 /// links it); as CSV without `limit` or `cursor` all of them, streamed.
-pub async fn list(State(state): State<AppState>, query: ReadQuery) -> Result<Response, ApiError> {
-    if let Some(name) = CATALOGUE_PARAMS.iter().find(|name| query.has(name)) {
+pub async fn list(Read { state, query, .. }: Read) -> Result<Response, ApiError> {
+    let mut refused = CATALOGUE_PARAMS
+        .iter()
+        .filter(|name| !PARAMS.contains(name));
+    if let Some(name) = refused.find(|name| query.has(name)) {
         return Err(ApiError::BadRequest(format!(
             "Der Parameter „{name}“ gilt hier nicht: Filter, Sortierung und Stichtag bietet \
              /api/v1/catalogue."
         )));
     }
-    let format = query.allow(&["format", "limit", "cursor"])?.format()?;
-    let min_seq = query.min_seq()?;
-    let params: ServicesPage = query.read()?;
-    let limit = params
-        .limit
-        .map_or(paging::LIMIT_DEFAULT, |Whole(limit)| limit);
-    let first = (Cursor::After(params.cursor), limit);
-    paging::serve(state, &query, (format, min_seq), exports::Services, first).await
+    let format = query.allow(&PARAMS)?.format()?;
+    paging::serve(state, &query, format, exports::Services).await
 }
 
 /// `GET /api/v1/services/{id}`: one service, with its version as ETag.
-pub async fn get_one(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn get_one(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let id = path.service("id")?;
     let min_seq = query.allow(&[])?.min_seq()?;
     let view = reply_of!(
         ask(&state, min_seq, QueryKind::Service(id.clone())).await?,
         Service
     )?;
-    let view = read::found(view, || {
-        format!("Die Leistung „{id}“ ist nicht im Katalog.")
-    })?;
+    let view = read::found(view, || read::no_service(&id))?;
     let mut response = Json(ServiceJson::from(&view)).into_response();
     response.headers_mut().insert(ETAG, etag(view.version));
     Ok(response)

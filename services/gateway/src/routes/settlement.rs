@@ -6,26 +6,24 @@
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use efa_proto::statement::{CostYearView, StatementView};
+use efa_proto::statement::CostYearView;
 use efa_proto::{
-    CheckpointRequest, CloseYear, Command, LandCode, LedgerCheckpoint, QueryKind, ServiceId,
+    CheckpointRequest, CloseYear, Command, Date, LandCode, LedgerCheckpoint, QueryKind, ServiceId,
     Settlement, subjects,
 };
 
 use super::AppState;
-use super::read::{self, ask, reply_of};
+use super::read::{self, Read, ask, reply_of};
 use super::write::submit;
 use crate::contract::{Parsed, field, settlement};
-use crate::dto::statement::{CostYearJson, StatementJson};
+use crate::dto::LandCostsTotals;
+use crate::dto::costs::LandCostsJson;
+use crate::dto::statement::{CostYearJson, StatementJson, land_costs_of};
 use crate::extract::{JsonBody, PathParams, WriteHeaders};
-use crate::paging::Cursor;
-use crate::params::ReadQuery;
+use crate::paging::{self, Cursor};
+use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
-use crate::statement_tables;
-
-fn no_service(id: &ServiceId) -> String {
-    format!("Die Leistung „{id}“ ist nicht im Katalog.")
-}
+use crate::{statement_tables, tables};
 
 /// Asks for a service's costs of a year as of a date.
 pub async fn cost_year_view(
@@ -33,7 +31,7 @@ pub async fn cost_year_view(
     min_seq: u64,
     service: &ServiceId,
     year: u16,
-    as_of: Option<efa_proto::Date>,
+    as_of: Option<Date>,
 ) -> Result<CostYearView, ApiError> {
     let kind = QueryKind::CostYear {
         service: service.clone(),
@@ -41,19 +39,7 @@ pub async fn cost_year_view(
         as_of,
     };
     let view = reply_of!(ask(state, min_seq, kind).await?, CostYear)?;
-    read::found(view.map(|v| *v), || no_service(service))
-}
-
-/// Asks for a Land's statement of a year as of a date.
-pub async fn statement_view(
-    state: &AppState,
-    min_seq: u64,
-    land: LandCode,
-    year: u16,
-    as_of: Option<efa_proto::Date>,
-) -> Result<StatementView, ApiError> {
-    let kind = QueryKind::Statement { land, year, as_of };
-    reply_of!(ask(state, min_seq, kind).await?, Statement)
+    read::found(view.map(|v| *v), || read::no_service(service))
 }
 
 /// `?table=` of a year's costs as CSV.
@@ -76,11 +62,7 @@ fn cost_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, 
 /// model in force for the year, the others for comparison, the closing
 /// and the supplements since; as CSV the shares (`table=shares`, with the
 /// other models' `table=alternatives`) or the cost lines (`table=costs`).
-pub async fn cost_year(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn cost_year(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let (service, year) = (path.service("id")?, path.year("year")?);
     let format = query.allow(&["format", "table", "as_of"])?.format()?;
     let params: CostYearParams = query.read()?;
@@ -91,7 +73,7 @@ pub async fn cost_year(
         format,
         || CostYearJson::from(&view),
         || match table {
-            "costs" => crate::tables::cost_lines(&service, year, &view.sharing.costs),
+            "costs" => tables::cost_lines(&service, year, &view.sharing.costs),
             "alternatives" => statement_tables::split(&service, &view, true),
             _ => statement_tables::split(&service, &view, false),
         },
@@ -100,15 +82,15 @@ pub async fn cost_year(
 
 /// `GET /api/v1/lands/{land}/statements/{year}?as_of=`: the Land's
 /// Kostenaufstellung, as JSON or CSV.
-pub async fn statement(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn statement(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let (land, year) = (path.land("land")?, path.year("year")?);
     let format = query.allow(&["format", "as_of"])?.format()?;
-    let as_of = query.as_of()?;
-    let view = statement_view(&state, query.min_seq()?, land, year, as_of).await?;
+    let kind = QueryKind::Statement {
+        land,
+        year,
+        as_of: query.as_of()?,
+    };
+    let view = reply_of!(ask(&state, query.min_seq()?, kind).await?, Statement)?;
     Ok(read::list(
         format,
         || StatementJson::from(&view),
@@ -179,33 +161,30 @@ pub async fn close_year(
 pub async fn land_costs_as_of(
     state: &AppState,
     query: &ReadQuery,
-    (land, year): (LandCode, u16),
-    as_of: efa_proto::Date,
+    (format, min_seq): (Format, u64),
+    (land, year, as_of): (LandCode, u16, Date),
 ) -> Result<Response, ApiError> {
-    let format = query.format()?;
-    let statement = statement_view(state, query.min_seq()?, land, year, Some(as_of)).await?;
-    let mut view = crate::dto::statement::land_costs_of(&statement);
-    if format == crate::params::Format::Csv && !crate::paging::asks_for_a_page(query) {
-        return Ok(crate::tables::land_costs(&view).into_response());
+    let as_of = Some(as_of);
+    let kind = QueryKind::Statement { land, year, as_of };
+    let statement = reply_of!(ask(state, min_seq, kind).await?, Statement)?;
+    let mut view = land_costs_of(&statement);
+    if format == Format::Csv && !paging::asks_for_a_page(query) {
+        return Ok(tables::land_costs(&view).into_response());
     }
-    let page = crate::paging::page(query)?;
+    let page = paging::page(query)?;
     let lines_total = u32::try_from(view.lines.len()).unwrap_or(u32::MAX);
     let start = page.offset.min(lines_total);
     let end = start.saturating_add(page.limit).min(lines_total);
     view.lines = view.lines[start as usize..end as usize].to_vec();
-    if format == crate::params::Format::Csv {
-        return Ok(crate::tables::land_costs(&view).into_response());
+    if format == Format::Csv {
+        return Ok(tables::land_costs(&view).into_response());
     }
     let next_offset = (end < lines_total).then_some(end);
     let path = format!("/api/v1/lands/{land}/costs/{year}");
-    let next = crate::paging::next_link(query, &path, next_offset.map(Cursor::Offset));
-    let totals = crate::dto::LandCostsTotals {
+    let next = paging::next_link(query, &path, next_offset.map(Cursor::Offset));
+    let totals = LandCostsTotals {
         lines_total,
         next_offset,
     };
-    Ok(crate::paging::json(
-        crate::dto::costs::LandCostsJson::from(&view),
-        totals,
-        next,
-    ))
+    Ok(paging::json(LandCostsJson::from(&view), totals, next))
 }

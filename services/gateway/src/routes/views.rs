@@ -4,7 +4,6 @@
 //! and the history of everything. All public; lists also as CSV.
 
 use axum::Json;
-use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject};
 use efa_proto::{Ags, Channel, Date, LandCode, QueryKind, Reifegrad, ServiceId, ServiceStatus};
@@ -12,12 +11,11 @@ use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
 use super::AppState;
-use super::read::{self, ask, reply_of};
+use super::read::{self, Read, ask, reply_of};
 use crate::contract::field::{self, Text, Whole};
 use crate::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
 use crate::dto::history::HistoryJson;
 use crate::dto::rollout::FunnelJson;
-use crate::extract::PathParams;
 use crate::openapi::values;
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
@@ -29,27 +27,26 @@ pub const PAGE_LIMIT_MAX: u32 = 1000;
 pub const HISTORY_LIMIT_MAX: u32 = 1000;
 const TEXT_CHARS_MAX: usize = 200;
 
+/// The parameters of `/api/v1/catalogue`.
+pub const CATALOGUE_PARAMS: [&str; 11] = [
+    "land",
+    "themenfeld",
+    "status",
+    "reifegrad",
+    "channel",
+    "q",
+    "sort",
+    "offset",
+    "limit",
+    "as_of",
+    "format",
+];
+
 pub const SORT_KEYS: [&str; 4] = ["title", "reuse", "live", "announced"];
 
 /// `GET /api/v1/catalogue`: filtered, sorted, paged, as of a date.
-pub async fn catalogue(
-    State(state): State<AppState>,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
-    query.allow(&[
-        "land",
-        "themenfeld",
-        "status",
-        "reifegrad",
-        "channel",
-        "q",
-        "sort",
-        "offset",
-        "limit",
-        "as_of",
-        "format",
-    ])?;
-    let format = query.format()?;
+pub async fn catalogue(Read { state, query, .. }: Read) -> Result<Response, ApiError> {
+    let format = query.allow(&CATALOGUE_PARAMS)?.format()?;
     let catalogue: CatalogueQuery = query.read()?;
     let kind = QueryKind::Catalogue2 {
         as_of: catalogue.as_of,
@@ -121,10 +118,6 @@ impl CatalogueQuery {
     }
 }
 
-fn no_service(id: &ServiceId) -> impl FnOnce() -> String + '_ {
-    move || format!("Die Leistung „{id}“ ist nicht im Katalog.")
-}
-
 /// Asks for a service's detail as of a date.
 async fn detail(
     state: &AppState,
@@ -137,15 +130,11 @@ async fn detail(
         as_of,
     };
     let detail = reply_of!(ask(state, query.min_seq()?, kind).await?, ServiceDetail)?;
-    read::found(detail, no_service(service))
+    read::found(detail, || read::no_service(service))
 }
 
 /// `GET /api/v1/services/{id}/detail?as_of=`.
-pub async fn service_detail(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn service_detail(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let service = path.service("id")?;
     let as_of = query.allow(&["as_of"])?.as_of()?;
     let detail = detail(&state, &query, &service, as_of).await?;
@@ -154,11 +143,7 @@ pub async fn service_detail(
 
 /// `GET /api/v1/services/{id}/participations?as_of=`: the Länder taking
 /// part, from the service's detail.
-pub async fn participations(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn participations(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let service = path.service("id")?;
     let as_of = query.allow(&["as_of", "format"])?.as_of()?;
     let format = query.format()?;
@@ -171,11 +156,7 @@ pub async fn participations(
 }
 
 /// `GET /api/v1/services/{id}/funnel?land=&as_of=`.
-pub async fn funnel(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn funnel(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let service = path.service("id")?;
     query.allow(&["land", "as_of"])?;
     let kind = QueryKind::Funnel {
@@ -184,7 +165,7 @@ pub async fn funnel(
         as_of: query.as_of()?,
     };
     let view = reply_of!(ask(&state, query.min_seq()?, kind).await?, Funnel)?;
-    let view = read::found(view, no_service(&service))?;
+    let view = read::found(view, || read::no_service(&service))?;
     Ok(Json(FunnelJson::from(&view)).into_response())
 }
 
@@ -217,11 +198,7 @@ pub struct GemeindeParam {
 }
 
 /// `GET /api/v1/services/{id}/history?from_seq=&limit=`.
-pub async fn service_history(
-    State(state): State<AppState>,
-    path: PathParams,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn service_history(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let subject = HistorySubject::Service(path.service("id")?);
     query.allow(&["from_seq", "limit", "format"])?;
     history(&state, &query, subject).await
@@ -229,10 +206,7 @@ pub async fn service_history(
 
 /// `GET /api/v1/history?from_seq=&limit=&gemeinde=`: every event, or one
 /// municipality's.
-pub async fn all_history(
-    State(state): State<AppState>,
-    query: ReadQuery,
-) -> Result<Response, ApiError> {
+pub async fn all_history(Read { state, query, .. }: Read) -> Result<Response, ApiError> {
     query.allow(&["from_seq", "limit", "format", "gemeinde"])?;
     let subject = match query.read::<GemeindeParam>()?.gemeinde {
         Some(ags) => HistorySubject::Gemeinde(ags),

@@ -13,7 +13,7 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::header::{ETAG, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use efa_proto::{Accepted, Command, ServiceId};
+use efa_proto::Command;
 
 use super::AppState;
 use crate::contract::{Parsed, WriteBody};
@@ -51,59 +51,25 @@ impl<B: WriteBody> FromRequest<AppState> for Body<B> {
     }
 }
 
-/// How to answer an accepted write beyond the sequence and version.
-#[derive(Debug, Clone, Default)]
-struct Created {
-    /// Where to read what was created; none for changes and for things
-    /// without their own page.
-    location: Option<String>,
-    /// The id of an announced service, echoed in the body.
-    id: Option<ServiceId>,
+/// Where to read what a command creates, if it can be read afterwards.
+fn location(command: &Command) -> Option<String> {
+    Some(match command {
+        Command::AnnounceService(c) => format!("/api/v1/services/{}", c.service),
+        Command::JoinService(c) => format!("/api/v1/services/{}/participations", c.service),
+        Command::CorrectParticipation(c) => {
+            format!("/api/v1/services/{}/participations", c.service)
+        }
+        Command::ReportCost(c) => format!("/api/v1/services/{}/costs/{}", c.service, c.year),
+        Command::CloseYear(c) => format!("/api/v1/services/{}/costs/{}", c.service, c.year),
+        Command::RegisterGemeinde(c) => format!("/api/v1/gemeinden/{}", c.ags),
+        // The adoption shows on the municipality's page.
+        Command::RequestAdoption(c) => format!("/api/v1/gemeinden/{}", c.ags),
+        _ => return None,
+    })
 }
 
-impl Created {
-    fn at(location: String) -> Self {
-        Self {
-            location: Some(location),
-            id: None,
-        }
-    }
-
-    /// What a command creates that can be read afterwards.
-    fn by(command: &Command) -> Self {
-        match command {
-            Command::AnnounceService(announce) => Self {
-                location: Some(format!("/api/v1/services/{}", announce.service)),
-                id: Some(announce.service.clone()),
-            },
-            Command::JoinService(join) => {
-                Self::at(format!("/api/v1/services/{}/participations", join.service))
-            }
-            Command::CorrectParticipation(correction) => Self::at(format!(
-                "/api/v1/services/{}/participations",
-                correction.service
-            )),
-            Command::ReportCost(cost) => Self::at(format!(
-                "/api/v1/services/{}/costs/{}",
-                cost.service, cost.year
-            )),
-            Command::CloseYear(closing) => Self::at(format!(
-                "/api/v1/services/{}/costs/{}",
-                closing.service, closing.year
-            )),
-            Command::RegisterGemeinde(gemeinde) => {
-                Self::at(format!("/api/v1/gemeinden/{}", gemeinde.ags))
-            }
-            // The adoption shows on the municipality's page.
-            Command::RequestAdoption(adoption) => {
-                Self::at(format!("/api/v1/gemeinden/{}", adoption.ags))
-            }
-            _ => Self::default(),
-        }
-    }
-}
-
-/// Sends the command and maps the ledger's answer.
+/// Sends the command and maps the ledger's answer: 201, or 200 when the
+/// ledger answered a repeated idempotency key from memory.
 pub async fn submit(
     state: &AppState,
     headers: WriteHeaders,
@@ -114,33 +80,29 @@ pub async fn submit(
         key,
         expected_version,
     } = headers;
-    let created = Created::by(&parsed.command);
+    let location = location(&parsed.command);
+    // An announced service's id is echoed in the body.
+    let id = match &parsed.command {
+        Command::AnnounceService(announce) => Some(announce.service.clone()),
+        _ => None,
+    };
     let accepted = crate::state::submit(state, &actor, &key, expected_version, parsed).await?;
-    Ok(accepted_response(&accepted, created))
-}
-
-/// 201, or 200 when the ledger answered a repeated idempotency key from
-/// memory.
-fn accepted_response(accepted: &Accepted, created: Created) -> Response {
     let status = if accepted.replayed {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    let body = AcceptedJson::new(created.id.as_ref(), accepted);
+    let body = AcceptedJson::new(id.as_ref(), &accepted);
     let mut response = (status, Json(body)).into_response();
     let headers = response.headers_mut();
-    if let Some(location) = created
-        .location
-        .and_then(|location| HeaderValue::from_str(&location).ok())
-    {
+    if let Some(location) = location.and_then(|location| HeaderValue::from_str(&location).ok()) {
         headers.insert(LOCATION, location);
     }
     headers.insert(ETAG, etag(accepted.stream_version));
     if accepted.replayed {
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    response
+    Ok(response)
 }
 
 /// A version as a strong entity tag: `"3"`.
