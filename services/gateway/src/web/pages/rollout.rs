@@ -17,7 +17,7 @@ use super::super::chart::funnel_svg;
 use super::super::heat;
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::Text;
-use super::super::markup::{Field, date_de, head, land_items, query, section};
+use super::super::markup::{Field, date_de, land_items, query, section, table};
 use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
@@ -61,14 +61,10 @@ impl Chosen {
 
     /// The monitor's parameters, for paging links.
     fn pairs(&self) -> Vec<(&'static str, String)> {
-        let text = |value: Option<String>| value.unwrap_or_default();
         vec![
-            ("land", text(self.land.map(|l| l.to_string()))),
-            (
-                "leistung",
-                text(self.service.as_ref().map(|s| s.to_string())),
-            ),
-            ("stichtag", text(self.as_of.map(|d| d.to_string()))),
+            ("land", text(self.land)),
+            ("leistung", text(self.service.as_ref())),
+            ("stichtag", text(self.as_of)),
             ("tage", self.days.to_string()),
             ("seite", self.page.to_string()),
             ("seite_stillstand", self.stalled_page.to_string()),
@@ -76,16 +72,15 @@ impl Chosen {
     }
 
     fn csv(&self, land: LandCode, path: &str, extra: &[(&str, String)]) -> String {
-        let mut pairs = vec![
-            ("format", "csv".to_owned()),
-            (
-                "as_of",
-                self.as_of.map(|d| d.to_string()).unwrap_or_default(),
-            ),
-        ];
+        let mut pairs = vec![("format", "csv".to_owned()), ("as_of", text(self.as_of))];
         pairs.extend(extra.iter().cloned());
         format!("/api/v1/lands/{land}/{path}{}", query(&pairs))
     }
+}
+
+/// A value as a parameter; none is "".
+fn text(value: Option<impl ToString>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
 }
 
 /// Everything the monitor shows for one Land.
@@ -131,12 +126,33 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
             return visit.page(StatusCode::SERVICE_UNAVAILABLE, page);
         }
     };
-    let body = MonitorPage {
-        chosen: &chosen,
-        land,
-        monitor: &monitor,
-    }
-    .render(form);
+    let pairs = chosen.pairs();
+    let rollout_nav = paging::nav(
+        "/rollout",
+        &pairs,
+        "seite",
+        chosen.page,
+        monitor.rollout_more,
+    );
+    let stalled_nav = paging::nav(
+        "/rollout",
+        &pairs,
+        "seite_stillstand",
+        chosen.stalled_page,
+        monitor.stalled_more,
+    );
+    let body = html! {
+        (form)
+        p { "Stand: " (date_de(monitor.rollout.as_of)) "." }
+        (coverage_html(&monitor))
+        (rollout_nav)
+        (funnels_html(&monitor))
+        (stalled_html(&monitor, chosen.days))
+        (stalled_nav)
+        (municipalities_html(&monitor))
+        (rollout_nav)
+        (csv_html(land, &chosen))
+    };
     let title = format!("Rollout-Monitor {}", land.name());
     // A list that could not be read makes the page an error page.
     let status = if monitor.stalled.is_some() {
@@ -148,39 +164,6 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
         status,
         Page::new(title, Nav::Rollout, body).with_notice(notice),
     )
-}
-
-/// What the monitor of one Land shows.
-struct MonitorPage<'a> {
-    chosen: &'a Chosen,
-    land: LandCode,
-    monitor: &'a Monitor,
-}
-
-impl MonitorPage<'_> {
-    fn render(&self, form: Markup) -> Markup {
-        let (chosen, monitor) = (self.chosen, self.monitor);
-        let pairs = chosen.pairs();
-        let rollout_nav = paging::nav(
-            "/rollout",
-            &pairs,
-            "seite",
-            chosen.page,
-            monitor.rollout_more,
-        );
-        html! {
-            (form)
-            p { "Stand: " (date_de(monitor.rollout.as_of)) "." }
-            (coverage_html(monitor))
-            (rollout_nav)
-            (funnels_html(monitor))
-            (stalled_html(monitor, chosen.days))
-            (paging::nav("/rollout", &pairs, "seite_stillstand", chosen.stalled_page, monitor.stalled_more))
-            (municipalities_html(monitor))
-            (rollout_nav)
-            (csv_html(self.land, chosen))
-        }
-    }
 }
 
 async fn load(
@@ -250,7 +233,7 @@ async fn load(
 
 fn form(chosen: &Chosen, params: &Params, services: &[ServiceSummary]) -> Markup {
     let f = "monitor";
-    let land = chosen.land.map(|l| l.to_string()).unwrap_or_default();
+    let land = text(chosen.land);
     let mut choices = vec![(String::new(), "alle mit Einführungen".to_owned())];
     choices.extend(
         services
@@ -340,17 +323,15 @@ fn funnels_html(monitor: &Monitor) -> Markup {
 }
 
 fn stalled_html(monitor: &Monitor, days: u32) -> Markup {
-    section("stillstand", format!("Stillstand: seit mindestens {days} Tagen ohne Schritt")).with(html! {
+    let heading = format!("Stillstand: seit mindestens {days} Tagen ohne Schritt");
+    section("stillstand", heading).with(html! {
         @match &monitor.stalled {
             None => p { "Die Liste ist gerade nicht erreichbar." },
             Some(stalled) if stalled.stalled.is_empty() => p role="status" { "Keine Einführung steht so lange still." },
-            Some(stalled) => table {
-                caption { (monitor.stalled_total) " Einführungen ohne Schritt seit mindestens " (days) " Tagen" }
-                (head(&[
-                    Text("Gemeinde"), Text("Leistung"), Text("Stufe"), Text("letzter Schritt"),
-                    Text("Stillstand"),
-                ]))
-                tbody {
+            Some(stalled) => (table(
+                html! { (monitor.stalled_total) " Einführungen ohne Schritt seit mindestens " (days) " Tagen" },
+                &[Text("Gemeinde"), Text("Leistung"), Text("Stufe"), Text("letzter Schritt"), Text("Stillstand")],
+                html! {
                     @for row in &stalled.stalled {
                         tr {
                             th scope="row" { a href={ "/kommune?ags=" (row.ags) } { (row.name) } " (" (row.ags) ")" }
@@ -359,61 +340,51 @@ fn stalled_html(monitor: &Monitor, days: u32) -> Markup {
                             td { "seit " (row.days) " Tagen ohne Schritt" }
                         }
                     }
-                }
-            },
+                },
+            )),
         }
     })
 }
 
 fn municipalities_html(monitor: &Monitor) -> Markup {
     let rows = &monitor.rollout.municipalities;
-    html! {
-        @if !rows.is_empty() {
-            (section("gemeinden", "Einführungen je Gemeinde").with(html! {
-                details {
-                    summary { (monitor.municipalities_total) " Einführungen anzeigen" }
-                    table {
-                        caption { "Einführungen je Gemeinde und Leistung" }
-                        (head(&[Text("Gemeinde"), Text("Leistung"), Text("Stufe"), Text("seit")]))
-                        tbody {
-                            @for row in rows {
-                                tr {
-                                    th scope="row" { a href={ "/kommune?ags=" (row.ags) } { (row.name) } }
-                                    td { (title_of(&monitor.services, &row.service)) }
-                                    td { (row.stage.label_de()) } td { (date_de(row.since)) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }))
-        }
+    if rows.is_empty() {
+        return html! {};
     }
+    let rows = html! {
+        @for row in rows {
+            tr {
+                th scope="row" { a href={ "/kommune?ags=" (row.ags) } { (row.name) } }
+                td { (title_of(&monitor.services, &row.service)) }
+                td { (row.stage.label_de()) } td { (date_de(row.since)) }
+            }
+        }
+    };
+    let columns = [
+        Text("Gemeinde"),
+        Text("Leistung"),
+        Text("Stufe"),
+        Text("seit"),
+    ];
+    section("gemeinden", "Einführungen je Gemeinde").with(html! {
+        details {
+            summary { (monitor.municipalities_total) " Einführungen anzeigen" }
+            (table("Einführungen je Gemeinde und Leistung", &columns, rows))
+        }
+    })
 }
 
 fn csv_html(land: LandCode, chosen: &Chosen) -> Markup {
-    let service = chosen
-        .service
-        .as_ref()
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let rollout = |table: &str| {
+        let pairs = [
+            ("table", table.to_owned()),
+            ("service", text(chosen.service.as_ref())),
+        ];
+        chosen.csv(land, "rollout", &pairs)
+    };
     let links = [
-        (
-            chosen.csv(
-                land,
-                "rollout",
-                &[("table", "kreise".to_owned()), ("service", service.clone())],
-            ),
-            "Abdeckung je Kreis (CSV)",
-        ),
-        (
-            chosen.csv(
-                land,
-                "rollout",
-                &[("table", "gemeinden".to_owned()), ("service", service)],
-            ),
-            "Einführungen je Gemeinde (CSV)",
-        ),
+        (rollout("kreise"), "Abdeckung je Kreis (CSV)"),
+        (rollout("gemeinden"), "Einführungen je Gemeinde (CSV)"),
         (
             chosen.csv(land, "stalled", &[("days", chosen.days.to_string())]),
             "Stillstandsliste (CSV)",
