@@ -10,7 +10,7 @@
 use axum::extract::{Form, FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use efa_proto::{Accepted, Actor, Rejection};
+use efa_proto::{Accepted, Actor, Rejection, ServiceId};
 use maud::{DOCTYPE, Markup, html};
 
 use super::csrf;
@@ -86,6 +86,12 @@ impl FormData {
         crate::contract::form::from_form(&pairs).map_err(|r| Failure::rejected(&r))
     }
 
+    /// The service the form chose.
+    pub fn service(&self) -> Result<ServiceId, Failure> {
+        ServiceId::parse(self.get("service"))
+            .map_err(|_| Failure::invalid("service", "bitte eine Leistung wählen"))
+    }
+
     /// The same form with the value of `name` replaced by `value`.
     pub fn with(&self, name: &str, value: String) -> Self {
         let mut pairs: Vec<_> = self.0.iter().filter(|(k, _)| k != name).cloned().collect();
@@ -115,6 +121,11 @@ impl Failure {
     /// A form action no page offers: 404.
     pub fn no_such_form() -> Self {
         Self::new(StatusCode::NOT_FOUND, "Dieses Formular gibt es nicht.")
+    }
+
+    /// A form field whose value is not valid, for `reason`.
+    pub fn invalid(field: &str, reason: &str) -> Self {
+        Self::rejected(&Rejection::invalid(field, reason))
     }
 
     /// A rejection of the builders, the gateway or the ledger, in the

@@ -109,11 +109,22 @@ pub fn table_or(none: &str, caption: impl Render, columns: &[Col], rows: Markup)
     }
 }
 
+/// Select items: a first one (value "") for `none`, then `items`.
+pub fn choices(
+    none: &str,
+    items: impl IntoIterator<Item = (String, String)>,
+) -> Vec<(String, String)> {
+    std::iter::once((String::new(), none.to_owned()))
+        .chain(items)
+        .collect()
+}
+
 /// The Länder as select items, with a first item for "none".
 pub fn land_items(none: &str) -> Vec<(String, String)> {
-    std::iter::once((String::new(), none.to_owned()))
-        .chain(LandCode::all().map(|land| (land.to_string(), land.name().to_owned())))
-        .collect()
+    choices(
+        none,
+        LandCode::all().map(|land| (land.to_string(), land.name().to_owned())),
+    )
 }
 
 /// A form field: label, control, hint and error, and the control's

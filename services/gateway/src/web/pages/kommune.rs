@@ -10,17 +10,16 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use efa_proto::pages::GemeindePage;
 use efa_proto::views::MunicipalityRollout;
-use efa_proto::{
-    Actor, AdoptionStage, Ags, GemeindeView, QueryKind, QueryReply, Rejection, ServiceId,
-};
+use efa_proto::{Actor, AdoptionStage, Ags, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, html};
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::Text;
 use super::super::markup::{
-    Field, date_de, encode, from_forms, hidden_input, section, table_or, thousands,
+    Field, choices, date_de, encode, from_forms, hidden_input, section, table_or, thousands,
 };
 use super::super::paging;
 use super::super::params::Params;
@@ -29,7 +28,6 @@ use super::super::visit::Visit;
 use super::service_link;
 use crate::authz::{self, Rule};
 use crate::contract::{Parsed, WriteBody, adoptions};
-use crate::routes::exports;
 use crate::state::AppState;
 
 /// `GET /kommune?ags=&stichtag=`.
@@ -44,6 +42,9 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
     render(&state, &visit, ags, &params, notice, None).await
 }
 
+/// A service on offer the municipality's Land has not joined.
+const NOT_JOINED: &str = "Ihr Land ist noch nicht beigetreten";
+
 /// Rows per page of the adoptions and of the services on offer.
 const ROWS: u32 = 100;
 
@@ -56,46 +57,41 @@ async fn render(
     attempt: Option<&Attempt>,
 ) -> Response {
     let page = |status, title: String, body: Markup, notice| {
-        visit.page(
-            status,
-            Page::new(title, Nav::Kommune, body).with_notice(notice),
-        )
+        let page = Page::new(title, Nav::Kommune, body);
+        visit.page(status, page.with_notice(notice))
     };
+    let title = "Kommunen".to_owned();
     let picker = picker(visit, ags, &params.get("stichtag"));
     let Some(ags) = ags else {
-        return page(StatusCode::OK, "Kommunen".into(), picker, notice);
+        return page(StatusCode::OK, title, picker, notice);
     };
     let number = params.number("seite", 1, 1_000_000).max(1);
+    let as_of = params.date("stichtag");
+    let page_rows = paging::rows(number, ROWS);
     let kind = QueryKind::Gemeinde2 {
         ags,
-        as_of: params.date("stichtag"),
-        page: paging::rows(number, ROWS),
+        as_of,
+        page: page_rows,
     };
-    let (gemeinde, more) = match view(state, params.min_seq(), kind).await {
-        Ok(QueryReply::Gemeinde2(Some(page))) => {
-            (exports::gemeinde_view(&page), page.next_offset.is_some())
-        }
+    let gemeinde = match view(state, params.min_seq(), kind).await {
+        Ok(QueryReply::Gemeinde2(Some(gemeinde))) => gemeinde,
         Ok(QueryReply::Gemeinde2(None)) => {
             let body = html! {
                 (picker)
                 p role="status" { "Unter dem Gemeindeschlüssel " (ags) " ist keine Gemeinde registriert." }
             };
-            return page(StatusCode::NOT_FOUND, "Kommunen".into(), body, notice);
+            return page(StatusCode::NOT_FOUND, title, body, notice);
         }
         _ => {
-            let unavailable = Notice::Error(super::super::UNAVAILABLE.to_owned());
-            return page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Kommunen".into(),
-                picker,
-                Some(unavailable),
-            );
+            let unavailable = Some(Notice::Error(super::super::UNAVAILABLE.to_owned()));
+            return page(StatusCode::SERVICE_UNAVAILABLE, title, picker, unavailable);
         }
     };
     let pairs = [
         ("ags", ags.to_string()),
         ("stichtag", params.get("stichtag")),
     ];
+    let more = gemeinde.next_offset.is_some();
     let nav = paging::nav("/kommune", &pairs, "seite", number, more);
     let may_act = visit
         .actor()
@@ -137,7 +133,7 @@ fn picker(visit: &Visit, ags: Option<Ags>, stichtag: &str) -> Markup {
     }
 }
 
-fn overview(gemeinde: &GemeindeView) -> Markup {
+fn overview(gemeinde: &GemeindePage) -> Markup {
     let population = gemeinde
         .population
         .map_or_else(|| "unbekannt".to_owned(), thousands);
@@ -155,7 +151,7 @@ fn overview(gemeinde: &GemeindeView) -> Markup {
 }
 
 /// The adoptions, with the forms for the next step when `forms` are shown.
-fn adoptions_html(gemeinde: &GemeindeView, forms: Option<&Forms<'_>>) -> Markup {
+fn adoptions_html(gemeinde: &GemeindePage, forms: Option<&Forms<'_>>) -> Markup {
     let mut columns = vec![Text("Leistung"), Text("Stufe"), Text("seit")];
     if forms.is_some() {
         columns.push(Text("Nächster Schritt"));
@@ -223,26 +219,20 @@ impl Forms<'_> {
         }
     }
 
-    fn request(&self, gemeinde: &GemeindeView) -> Markup {
+    fn request(&self, gemeinde: &GemeindePage) -> Markup {
         let f = "beantragen";
         let v = Values::of(f, self.attempt);
         let running = |id: &ServiceId| {
             (gemeinde.adoptions.iter())
                 .any(|a| a.service == *id && a.stage != AdoptionStage::Withdrawn)
         };
-        let mut choices = vec![(String::new(), "– bitte wählen –".to_owned())];
-        choices.extend(
-            (gemeinde.available.iter())
-                .filter(|(id, _, _)| !running(id))
-                .map(|(id, title, joined)| {
-                    let suffix = if *joined {
-                        ""
-                    } else {
-                        " – Ihr Land ist noch nicht beigetreten"
-                    };
-                    (id.to_string(), format!("{title}{suffix}"))
-                }),
-        );
+        let offer = (gemeinde.available.iter())
+            .filter(|(id, _, _)| !running(id))
+            .map(|(id, title, joined)| match joined {
+                true => (id.to_string(), title.clone()),
+                false => (id.to_string(), format!("{title} – {NOT_JOINED}")),
+            });
+        let choices = choices("– bitte wählen –", offer);
         section("beantragen-titel", "Einführung beantragen").with(html! {
             form.block method="post" action="/kommune/beantragen" {
                 (v.alert())
@@ -258,7 +248,7 @@ impl Forms<'_> {
     }
 }
 
-fn title_of(gemeinde: &GemeindeView, id: &ServiceId) -> String {
+fn title_of(gemeinde: &GemeindePage, id: &ServiceId) -> String {
     gemeinde
         .available
         .iter()
@@ -266,7 +256,7 @@ fn title_of(gemeinde: &GemeindeView, id: &ServiceId) -> String {
         .map_or_else(|| id.to_string(), |(_, title, _)| title.clone())
 }
 
-fn available_html(gemeinde: &GemeindeView) -> Markup {
+fn available_html(gemeinde: &GemeindePage) -> Markup {
     let stage = |id: &ServiceId| {
         (gemeinde.adoptions.iter())
             .find(|a| a.service == *id)
@@ -276,7 +266,7 @@ fn available_html(gemeinde: &GemeindeView) -> Markup {
         @for (id, title, joined) in &gemeinde.available {
             tr {
                 th scope="row" { (service_link(id, title)) }
-                td { @if *joined { "nimmt teil" } @else { "Ihr Land ist noch nicht beigetreten" } }
+                td { @if *joined { "nimmt teil" } @else { (NOT_JOINED) } }
                 td { (stage(id)) }
             }
         }
@@ -291,36 +281,27 @@ fn available_html(gemeinde: &GemeindeView) -> Markup {
 
 /// The command an adoption form describes, and its notice code.
 fn build(action: &str, form: &FormData) -> Result<(Parsed, &'static str), Failure> {
-    let reject = |r| Failure::rejected(&r);
-    let ags = Ags::parse(form.get("ags")).map_err(|_| {
-        reject(Rejection::invalid(
-            "ags",
-            "muss ein Gemeindeschlüssel aus 8 Ziffern sein",
-        ))
-    })?;
-    let service = || {
-        ServiceId::parse(form.get("service"))
-            .map_err(|_| reject(Rejection::invalid("service", "bitte eine Leistung wählen")))
-    };
+    let ags = Ags::parse(form.get("ags"))
+        .map_err(|_| Failure::invalid("ags", "muss ein Gemeindeschlüssel aus 8 Ziffern sein"))?;
     let (parsed, code) = match action {
         "beantragen" => {
-            service()?;
+            form.service()?;
             let request: adoptions::Request = form.read(&[])?;
             (request.command(()), "beantragt")
         }
         "schritt" => {
-            let service = service()?;
+            let service = form.service()?;
             let step: adoptions::Step = form.read(&[])?;
             (step.command((service, ags)), "schritt")
         }
         "zurueckziehen" => {
-            let service = service()?;
+            let service = form.service()?;
             let withdrawal: adoptions::Withdrawal = form.read(&[])?;
             (withdrawal.command((service, ags)), "zurueckgezogen")
         }
         _ => return Err(Failure::no_such_form()),
     };
-    Ok((parsed.map_err(reject)?, code))
+    Ok((parsed.map_err(|r| Failure::rejected(&r))?, code))
 }
 
 /// `POST /kommune/{action}`.

@@ -9,14 +9,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::views::ServiceSummary;
-use efa_proto::{
-    Actor, Channel, Command, CostCategory, LandCode, Rejection, ServiceId, ServiceStatus,
-};
+use efa_proto::{Actor, Channel, Command, CostCategory, LandCode, ServiceStatus};
 use maud::{Markup, html};
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Page};
-use super::super::markup::{Field, from_forms, section};
+use super::super::markup::{Field, choices, from_forms, section};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::land::{LandData, render};
@@ -142,13 +140,9 @@ impl<'a> Forms<'a> {
 }
 
 fn service_choice(form: &str, services: &[(String, String)], values: Values<'_>) -> Markup {
-    let mut choices = vec![(String::new(), "– bitte wählen –".to_owned())];
-    choices.extend(services.iter().cloned());
-    values.choice(
-        Field::new(form, "service", "Leistung").required(),
-        &choices,
-        "",
-    )
+    let choices = choices("– bitte wählen –", services.iter().cloned());
+    let field = Field::new(form, "service", "Leistung").required();
+    values.choice(field, &choices, "")
 }
 
 fn announce_fields(v: Values<'_>, statuses: &[(String, String)]) -> Markup {
@@ -210,10 +204,6 @@ fn build(
     form: &FormData,
 ) -> Result<(Parsed, (String, &'static str)), Failure> {
     let reject = |rejection| Failure::rejected(&rejection);
-    let service = || {
-        ServiceId::parse(form.get("service"))
-            .map_err(|_| reject(Rejection::invalid("service", "bitte eine Leistung wählen")))
-    };
     let (parsed, target, code) = match action {
         "ankuendigen" => {
             let announce: services::Announce = form.read(&[("lead", land.to_string())])?;
@@ -225,31 +215,31 @@ fn build(
             return Ok((parsed, (target, "angekuendigt")));
         }
         "kosten" => {
-            let service = service()?;
+            let service = form.service()?;
             let form = form.with("amount", euros(form.get("amount")));
             let cost: services::CostReport = form.read(&[])?;
             let target = format!("/leistungen/{service}?jahr={}", form.get("year"));
             (cost.command(service), target, "kosten")
         }
         "status" => {
-            let service = service()?;
+            let service = form.service()?;
             let status: services::Status = form.read(&[])?;
             let target = format!("/leistungen/{service}");
             (status.command(service), target, "status")
         }
         "reifegrad" => {
-            let service = service()?;
+            let service = form.service()?;
             let assessment: services::Assessment = form.read(&[])?;
             let target = format!("/leistungen/{service}");
             (assessment.command(service), target, "reifegrad")
         }
         "beitritt" => {
-            let service = service()?;
+            let service = form.service()?;
             let join: services::Join = form.read(&[("land", land.to_string())])?;
             (join.command(service), "/land".to_owned(), "beitritt")
         }
         "austritt" => {
-            let service = service()?;
+            let service = form.service()?;
             let leave: services::Leave = form.read(&[])?;
             (
                 leave.command(service, land, None),
