@@ -9,7 +9,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use efa_proto::views::{FunnelView, RolloutScope, RolloutView, ServiceSummary, StalledView};
+use efa_proto::pages::{RolloutPage, StalledPage};
+use efa_proto::views::{FunnelView, RolloutScope, ServiceSummary};
 use efa_proto::{Actor, Date, LandCode, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, html};
 
@@ -17,14 +18,13 @@ use super::super::chart::funnel_svg;
 use super::super::heat;
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::Text;
-use super::super::markup::{Field, date_de, land_items, query, section, table};
+use super::super::markup::{Field, choices, date_de, land_items, query, section, table};
 use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
 use super::{all_services, service_link, title_of};
 use crate::routes::STALLED_DAYS_DEFAULT;
-use crate::routes::exports;
 use crate::state::AppState;
 
 /// What the monitor was asked for.
@@ -83,16 +83,12 @@ fn text(value: Option<impl ToString>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// Everything the monitor shows for one Land.
+/// Everything the monitor shows for one Land: a page of the Kreise and
+/// municipalities, a page of the stalled adoptions (if it could be read),
+/// the funnels and the services.
 struct Monitor {
-    rollout: RolloutView,
-    /// Whether the Kreise or municipalities go on after this page, and
-    /// how many municipality rows there are in all.
-    rollout_more: bool,
-    municipalities_total: u32,
-    stalled: Option<StalledView>,
-    stalled_more: bool,
-    stalled_total: u32,
+    rollout: RolloutPage,
+    stalled: Option<StalledPage>,
     funnels: Vec<FunnelView>,
     services: Vec<ServiceSummary>,
 }
@@ -111,36 +107,31 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
         .await
         .unwrap_or_default();
     let form = form(&chosen, &params, &services);
+    let page = |status, title: String, body: Markup, notice| {
+        visit.page(
+            status,
+            Page::new(title, Nav::Rollout, body).with_notice(notice),
+        )
+    };
+    let title = "Rollout-Monitor".to_owned();
     let Some(land) = chosen.land else {
         let body = html! { (form) p role="status" { "Bitte wählen Sie ein Land." } };
-        return visit.page(
-            StatusCode::OK,
-            Page::new("Rollout-Monitor", Nav::Rollout, body).with_notice(notice),
-        );
+        return page(StatusCode::OK, title, body, notice);
     };
     let monitor = match load(&state, params.min_seq(), land, &chosen, services).await {
         Ok(monitor) => monitor,
         Err(message) => {
-            let page = Page::new("Rollout-Monitor", Nav::Rollout, form)
-                .with_notice(Some(Notice::Error(message)));
-            return visit.page(StatusCode::SERVICE_UNAVAILABLE, page);
+            let error = Some(Notice::Error(message));
+            return page(StatusCode::SERVICE_UNAVAILABLE, title, form, error);
         }
     };
     let pairs = chosen.pairs();
-    let rollout_nav = paging::nav(
-        "/rollout",
-        &pairs,
-        "seite",
-        chosen.page,
-        monitor.rollout_more,
-    );
-    let stalled_nav = paging::nav(
-        "/rollout",
-        &pairs,
-        "seite_stillstand",
-        chosen.stalled_page,
-        monitor.stalled_more,
-    );
+    let nav = |param, number, more| paging::nav("/rollout", &pairs, param, number, more);
+    let rollout_nav = nav("seite", chosen.page, monitor.rollout.next_offset.is_some());
+    let stalled_more = monitor
+        .stalled
+        .as_ref()
+        .is_some_and(|s| s.next_offset.is_some());
     let body = html! {
         (form)
         p { "Stand: " (date_de(monitor.rollout.as_of)) "." }
@@ -148,22 +139,18 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
         (rollout_nav)
         (funnels_html(&monitor))
         (stalled_html(&monitor, chosen.days))
-        (stalled_nav)
+        (nav("seite_stillstand", chosen.stalled_page, stalled_more))
         (municipalities_html(&monitor))
         (rollout_nav)
         (csv_html(land, &chosen))
     };
-    let title = format!("Rollout-Monitor {}", land.name());
     // A list that could not be read makes the page an error page.
     let status = if monitor.stalled.is_some() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    visit.page(
-        status,
-        Page::new(title, Nav::Rollout, body).with_notice(notice),
-    )
+    page(status, format!("{title} {}", land.name()), body, notice)
 }
 
 async fn load(
@@ -173,47 +160,38 @@ async fn load(
     chosen: &Chosen,
     services: Vec<ServiceSummary>,
 ) -> Result<Monitor, String> {
+    let as_of = chosen.as_of;
     let scope = RolloutScope {
         land,
         kreis: None,
         service: chosen.service.clone(),
-        as_of: chosen.as_of,
+        as_of,
     };
     let page = paging::rows(chosen.page, ROWS);
-    let (rollout, rollout_more, municipalities_total) =
-        match view(state, min_seq, QueryKind::Rollout2 { scope, page }).await? {
-            QueryReply::Rollout2(page) => (
-                exports::rollout_view(&page),
-                page.next_offset.is_some(),
-                page.municipalities_total,
-            ),
-            _ => return Err(super::super::UNAVAILABLE.to_owned()),
-        };
-    let (stalled, stalled_more, stalled_total) = match view(
-        state,
-        min_seq,
-        QueryKind::Stalled2 {
-            land,
-            days_min: chosen.days,
-            as_of: chosen.as_of,
-            page: paging::rows(chosen.stalled_page, STALLED_ROWS),
-        },
-    )
-    .await
-    {
-        Ok(QueryReply::Stalled2(page)) => (
-            Some(exports::stalled_view(&page)),
-            page.next_offset.is_some(),
-            page.total,
-        ),
-        _ => (None, false, 0),
+    let QueryReply::Rollout2(rollout) =
+        view(state, min_seq, QueryKind::Rollout2 { scope, page }).await?
+    else {
+        return Err(super::super::UNAVAILABLE.to_owned());
+    };
+    let page = paging::rows(chosen.stalled_page, STALLED_ROWS);
+    let days_min = chosen.days;
+    let kind = QueryKind::Stalled2 {
+        land,
+        days_min,
+        as_of,
+        page,
+    };
+    let stalled = match view(state, min_seq, kind).await {
+        Ok(QueryReply::Stalled2(page)) => Some(page),
+        _ => None,
     };
     let mut funnels = Vec::new();
     for (service, _) in &rollout.land_participates {
+        let service = service.clone();
         let kind = QueryKind::Funnel {
-            service: service.clone(),
+            service,
             land: Some(land),
-            as_of: chosen.as_of,
+            as_of,
         };
         if let Ok(QueryReply::Funnel(Some(funnel))) = view(state, min_seq, kind).await {
             funnels.push(funnel);
@@ -221,11 +199,7 @@ async fn load(
     }
     Ok(Monitor {
         rollout,
-        rollout_more,
-        municipalities_total,
         stalled,
-        stalled_more,
-        stalled_total,
         funnels,
         services,
     })
@@ -234,12 +208,10 @@ async fn load(
 fn form(chosen: &Chosen, params: &Params, services: &[ServiceSummary]) -> Markup {
     let f = "monitor";
     let land = text(chosen.land);
-    let mut choices = vec![(String::new(), "alle mit Einführungen".to_owned())];
-    choices.extend(
-        services
-            .iter()
-            .map(|s| (s.service.id.to_string(), s.service.title.clone())),
-    );
+    let services = services
+        .iter()
+        .map(|s| (s.service.id.to_string(), s.service.title.clone()));
+    let choices = choices("alle mit Einführungen", services);
     html! {
         form.filter method="get" action="/rollout" {
             (Field::new(f, "land", "Land").choice(&land_items("– bitte wählen –"), &land))
@@ -257,20 +229,17 @@ fn form(chosen: &Chosen, params: &Params, services: &[ServiceSummary]) -> Markup
 }
 
 fn coverage_html(monitor: &Monitor) -> Markup {
-    let columns: Vec<(ServiceId, String)> = monitor
-        .rollout
-        .land_participates
+    let services = &monitor.rollout.land_participates;
+    let title = |id| title_of(&monitor.services, id);
+    let columns: Vec<(ServiceId, String)> = services
         .iter()
-        .map(|(id, _)| (id.clone(), title_of(&monitor.services, id)))
+        .map(|(id, _)| (id.clone(), title(id)))
+        .collect();
+    let absent: Vec<String> = (services.iter())
+        .filter(|(_, takes_part)| !takes_part)
+        .map(|(id, _)| title(id))
         .collect();
     let land = monitor.rollout.scope.land;
-    let absent: Vec<String> = monitor
-        .rollout
-        .land_participates
-        .iter()
-        .filter(|(_, takes_part)| !takes_part)
-        .map(|(id, _)| title_of(&monitor.services, id))
-        .collect();
     section("abdeckung", "Abdeckung je Kreis").with(html! {
         @if columns.is_empty() || monitor.rollout.kreise.is_empty() {
             p { "In diesem Land gibt es zum Stichtag noch keine Einführungen." }
@@ -329,7 +298,7 @@ fn stalled_html(monitor: &Monitor, days: u32) -> Markup {
             None => p { "Die Liste ist gerade nicht erreichbar." },
             Some(stalled) if stalled.stalled.is_empty() => p role="status" { "Keine Einführung steht so lange still." },
             Some(stalled) => (table(
-                html! { (monitor.stalled_total) " Einführungen ohne Schritt seit mindestens " (days) " Tagen" },
+                html! { (stalled.total) " Einführungen ohne Schritt seit mindestens " (days) " Tagen" },
                 &[Text("Gemeinde"), Text("Leistung"), Text("Stufe"), Text("letzter Schritt"), Text("Stillstand")],
                 html! {
                     @for row in &stalled.stalled {
@@ -368,7 +337,7 @@ fn municipalities_html(monitor: &Monitor) -> Markup {
     ];
     section("gemeinden", "Einführungen je Gemeinde").with(html! {
         details {
-            summary { (monitor.municipalities_total) " Einführungen anzeigen" }
+            summary { (monitor.rollout.municipalities_total) " Einführungen anzeigen" }
             (table("Einführungen je Gemeinde und Leistung", &columns, rows))
         }
     })
