@@ -197,19 +197,24 @@ pub struct Attempt {
     pub failure: Failure,
 }
 
+impl Attempt {
+    pub fn new(form: String, data: FormData, failure: Failure) -> Self {
+        Self {
+            form,
+            data,
+            failure,
+        }
+    }
+}
+
 /// The status and notice of a page that shows a refused form again (the
 /// refusal), or of one that does not (200 and `notice`).
 pub fn outcome(attempt: Option<&Attempt>, notice: Option<Notice>) -> (StatusCode, Option<Notice>) {
-    match attempt {
-        Some(attempt) => (
-            attempt.failure.status,
-            Some(Notice::Error(format!(
-                "Nicht angenommen: {}",
-                attempt.failure.message
-            ))),
-        ),
-        None => (StatusCode::OK, notice),
-    }
+    let Some(Attempt { failure, .. }) = attempt else {
+        return (StatusCode::OK, notice);
+    };
+    let refusal = Notice::Error(format!("Nicht angenommen: {}", failure.message));
+    (failure.status, Some(refusal))
 }
 
 /// What one form on a page shows: entered values and errors after a
