@@ -168,12 +168,9 @@ fn adoptions_html(gemeinde: &GemeindePage, forms: Option<&Forms<'_>>) -> Markup 
         }
     };
     let caption = html! { "Einführungen von " (gemeinde.name) " und ihr Stand" };
-    section("einfuehrungen", "Einführungen").with(table_or(
-        "Noch keine Einführung beantragt.",
-        caption,
-        &columns,
-        rows,
-    ))
+    section("einfuehrungen", "Einführungen").with(html! {
+        (table_or("Noch keine Einführung beantragt.", caption, &columns, rows))
+    })
 }
 
 /// The forms of those who may act for the municipality.
@@ -271,12 +268,10 @@ fn available_html(gemeinde: &GemeindePage) -> Markup {
             }
         }
     };
-    section("verfuegbar", "Verfügbare Leistungen").with(table_or(
-        "Keine.",
-        "Leistungen, die die Gemeinde einführen kann",
-        &[Text("Leistung"), Text("Ihr Land"), Text("Ihre Einführung")],
-        rows,
-    ))
+    section("verfuegbar", "Verfügbare Leistungen").with(html! {
+        (table_or("Keine.", "Leistungen, die die Gemeinde einführen kann",
+            &[Text("Leistung"), Text("Ihr Land"), Text("Ihre Einführung")], rows))
+    })
 }
 
 /// The command an adoption form describes, and its notice code.
@@ -335,18 +330,6 @@ pub async fn submit(
         "beantragen" => action.clone(),
         _ => format!("{action}-{}", form.get("service")),
     };
-    let attempt = Attempt {
-        form: form_id,
-        data: form,
-        failure,
-    };
-    render(
-        &state,
-        &visit,
-        ags,
-        &Params::default(),
-        None,
-        Some(&attempt),
-    )
-    .await
+    let (attempt, params) = (Attempt::new(form_id, form, failure), Params::default());
+    render(&state, &visit, ags, &params, None, Some(&attempt)).await
 }

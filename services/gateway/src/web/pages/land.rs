@@ -211,16 +211,12 @@ fn leads_html(data: &LandData) -> Markup {
             }
         }
     };
-    let columns = [
-        Text("Leistung"),
-        Text("Status"),
-        Num("Reifegrad"),
-        Num("Beteiligte Länder"),
-        Num("Kommunen in Betrieb"),
-    ];
-    let caption = "Leistungen, die das Land baut und anbietet";
-    section("fuehrt", "Federführend angebotene Leistungen")
-        .with(table_or("Keine.", caption, &columns, rows))
+    section("fuehrt", "Federführend angebotene Leistungen").with(html! {
+        (table_or("Keine.", "Leistungen, die das Land baut und anbietet", &[
+            Text("Leistung"), Text("Status"), Num("Reifegrad"),
+            Num("Beteiligte Länder"), Num("Kommunen in Betrieb"),
+        ], rows))
+    })
 }
 
 fn joined_html(data: &LandData) -> Markup {
@@ -233,15 +229,11 @@ fn joined_html(data: &LandData) -> Markup {
             }
         }
     };
-    let columns = [
-        Text("Leistung"),
-        Text("Federführend"),
-        Text("Beitritt"),
-        Text("Austritt"),
-    ];
-    let caption = "Leistungen anderer Länder, denen das Land beigetreten ist";
-    section("beigetreten", "Beigetretene Leistungen")
-        .with(table_or("Keine.", caption, &columns, rows))
+    section("beigetreten", "Beigetretene Leistungen").with(html! {
+        (table_or("Keine.", "Leistungen anderer Länder, denen das Land beigetreten ist", &[
+            Text("Leistung"), Text("Federführend"), Text("Beitritt"), Text("Austritt"),
+        ], rows))
+    })
 }
 
 /// The costs of the year, with a form (to `action`, the page) and links

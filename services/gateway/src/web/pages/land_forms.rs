@@ -275,13 +275,12 @@ pub async fn submit(
             let built = build(&action, land, &form);
             match forms::send_built(&state, &actor, &form, built).await {
                 Ok((accepted, (target, code))) => {
-                    let (path, query) = target
-                        .split_once('?')
-                        .map_or((target.as_str(), String::new()), |(p, q)| {
-                            (p, format!("&{q}"))
-                        });
                     let success = forms::success(code, &accepted);
-                    return visit.redirect(&format!("{path}?{success}{query}"), Vec::new());
+                    let location = match target.split_once('?') {
+                        Some((path, query)) => format!("{path}?{success}&{query}"),
+                        None => format!("{target}?{success}"),
+                    };
+                    return visit.redirect(&location, Vec::new());
                 }
                 Err(failure) => failure,
             }
@@ -297,20 +296,8 @@ pub async fn submit(
             Page::new("Nicht angenommen", Nav::Laender, body),
         );
     };
-    let attempt = Attempt {
-        form: action,
-        data: form,
-        failure,
-    };
-    render(
-        &state,
-        &visit,
-        land,
-        &Params::default(),
-        true,
-        Some(&attempt),
-    )
-    .await
+    let (attempt, params) = (Attempt::new(action, form, failure), Params::default());
+    render(&state, &visit, land, &params, true, Some(&attempt)).await
 }
 
 #[cfg(test)]

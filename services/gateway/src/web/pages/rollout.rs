@@ -231,8 +231,7 @@ fn form(chosen: &Chosen, params: &Params, services: &[ServiceSummary]) -> Markup
 fn coverage_html(monitor: &Monitor) -> Markup {
     let services = &monitor.rollout.land_participates;
     let title = |id| title_of(&monitor.services, id);
-    let columns: Vec<(ServiceId, String)> = services
-        .iter()
+    let columns: Vec<_> = (services.iter())
         .map(|(id, _)| (id.clone(), title(id)))
         .collect();
     let absent: Vec<String> = (services.iter())
@@ -329,16 +328,11 @@ fn municipalities_html(monitor: &Monitor) -> Markup {
             }
         }
     };
-    let columns = [
-        Text("Gemeinde"),
-        Text("Leistung"),
-        Text("Stufe"),
-        Text("seit"),
-    ];
     section("gemeinden", "Einführungen je Gemeinde").with(html! {
         details {
             summary { (monitor.rollout.municipalities_total) " Einführungen anzeigen" }
-            (table("Einführungen je Gemeinde und Leistung", &columns, rows))
+            (table("Einführungen je Gemeinde und Leistung",
+                &[Text("Gemeinde"), Text("Leistung"), Text("Stufe"), Text("seit")], rows))
         }
     })
 }
