@@ -274,8 +274,7 @@ impl<'a> Values<'a> {
         default: &str,
         hint: Option<&str>,
     ) -> String {
-        let mut field = Field::new(form, name, label).maxlength(300);
-        field.hint = hint;
+        let field = Field::new(form, name, label).hint(hint).maxlength(300);
         self.input(field, "text", default).into_string()
     }
 
@@ -295,8 +294,7 @@ impl<'a> Values<'a> {
         default: &str,
         hint: Option<&str>,
     ) -> String {
-        let mut field = Field::new(form, name, label);
-        field.hint = hint;
+        let field = Field::new(form, name, label).hint(hint);
         self.choice(field, items, default).into_string()
     }
 

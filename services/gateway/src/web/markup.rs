@@ -97,7 +97,17 @@ pub fn head(columns: &[Col]) -> Markup {
 
 /// A table: its caption, the header of `columns`, then `rows`.
 pub fn table(caption: impl Render, columns: &[Col], rows: Markup) -> Markup {
-    html! { table { caption { (caption) } (head(columns)) tbody { (rows) } } }
+    footed_table(caption, columns, rows, html! {})
+}
+
+/// [`table`] with `foot` rows (a sum), if any, after the body.
+pub fn footed_table(caption: impl Render, cols: &[Col], rows: Markup, foot: Markup) -> Markup {
+    html! {
+        table {
+            caption { (caption) } (head(cols)) tbody { (rows) }
+            @if !foot.0.is_empty() { tfoot { (foot) } }
+        }
+    }
 }
 
 /// [`table`], or `none` in a paragraph when there are no rows.
@@ -157,8 +167,9 @@ impl<'a> Field<'a> {
         }
     }
 
-    pub fn hint(mut self, hint: &'a str) -> Self {
-        self.hint = Some(hint);
+    /// A hint under the control (`None`: none).
+    pub fn hint(mut self, hint: impl Into<Option<&'a str>>) -> Self {
+        self.hint = hint.into();
         self
     }
 
