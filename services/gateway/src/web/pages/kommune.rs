@@ -56,23 +56,19 @@ async fn render(
     notice: Option<Notice>,
     attempt: Option<&Attempt>,
 ) -> Response {
-    let page = |status, title: String, body: Markup, notice| {
+    let answer = |status, title: String, body: Markup, notice| {
         let page = Page::new(title, Nav::Kommune, body);
         visit.page(status, page.with_notice(notice))
     };
     let title = "Kommunen".to_owned();
     let picker = picker(visit, ags, &params.get("stichtag"));
     let Some(ags) = ags else {
-        return page(StatusCode::OK, title, picker, notice);
+        return answer(StatusCode::OK, title, picker, notice);
     };
     let number = params.number("seite", 1, 1_000_000).max(1);
     let as_of = params.date("stichtag");
-    let page_rows = paging::rows(number, ROWS);
-    let kind = QueryKind::Gemeinde2 {
-        ags,
-        as_of,
-        page: page_rows,
-    };
+    let page = paging::rows(number, ROWS);
+    let kind = QueryKind::Gemeinde2 { ags, as_of, page };
     let gemeinde = match view(state, params.min_seq(), kind).await {
         Ok(QueryReply::Gemeinde2(Some(gemeinde))) => gemeinde,
         Ok(QueryReply::Gemeinde2(None)) => {
@@ -80,11 +76,11 @@ async fn render(
                 (picker)
                 p role="status" { "Unter dem Gemeindeschlüssel " (ags) " ist keine Gemeinde registriert." }
             };
-            return page(StatusCode::NOT_FOUND, title, body, notice);
+            return answer(StatusCode::NOT_FOUND, title, body, notice);
         }
         _ => {
             let unavailable = Some(Notice::Error(super::super::UNAVAILABLE.to_owned()));
-            return page(StatusCode::SERVICE_UNAVAILABLE, title, picker, unavailable);
+            return answer(StatusCode::SERVICE_UNAVAILABLE, title, picker, unavailable);
         }
     };
     let pairs = [
@@ -111,7 +107,7 @@ async fn render(
         }
     };
     let (status, notice) = forms::outcome(attempt, notice);
-    page(status, format!("Kommune {}", gemeinde.name), body, notice)
+    answer(status, format!("Kommune {}", gemeinde.name), body, notice)
 }
 
 fn picker(visit: &Visit, ags: Option<Ags>, stichtag: &str) -> Markup {

@@ -14,7 +14,9 @@ use maud::{Markup, html};
 use super::super::forms::{self, Attempt};
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::{Num, Text};
-use super::super::markup::{Field, date_de, euro, head, land_de, section, table_or, thousands};
+use super::super::markup::{
+    Field, date_de, euro, footed_table, land_de, section, table_or, thousands,
+};
 use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
@@ -270,13 +272,13 @@ fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
                      mit Gewicht (z. B. Königsteiner Schlüssel in 1/100.000 %), Tagen der Teilnahme und dem exakten \
                      Anteil vor der Rundung auf Cent."
                 }
-                table {
-                    caption { "Was " (land_de(land)) " " (costs.year) " zahlt und warum" }
-                    (head(&[
+                (footed_table(
+                    html! { "Was " (land_de(land)) " " (costs.year) " zahlt und warum" },
+                    &[
                         Text("Leistung"), Num("Kosten der Leistung"), Num("Gewicht"),
                         Num("Tage"), Text("Anteil exakt"), Num("Betrag"),
-                    ]))
-                    tbody {
+                    ],
+                    html! {
                         @for line in &costs.lines {
                             tr {
                                 th scope="row" { (service_link(&line.service, &line.title)) }
@@ -287,9 +289,9 @@ fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
                                 td.zahl { (euro(line.share.cents)) }
                             }
                         }
-                    }
-                    tfoot { tr { th scope="row" colspan="5" { "Summe" } td.zahl { (euro(costs.total)) } } }
-                }
+                    },
+                    html! { tr { th scope="row" colspan="5" { "Summe" } td.zahl { (euro(costs.total)) } } },
+                ))
             }
         }
     })
