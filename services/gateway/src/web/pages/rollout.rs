@@ -261,16 +261,6 @@ fn coverage_html(monitor: &Monitor) -> Markup {
 }
 
 fn funnels_html(monitor: &Monitor) -> Markup {
-    let lead_time = |funnel: &FunnelView| match (
-        funnel.days_to_live_median,
-        funnel.days_to_live_p90,
-    ) {
-        (Some(median), Some(p90)) => format!(
-            "Vom Antrag bis in Betrieb: Median {median} Tage, 90 % nach höchstens {p90} Tagen ({} in Betrieb).",
-            funnel.live_count
-        ),
-        _ => "Noch keine Kommune in Betrieb.".to_owned(),
-    };
     section("trichter", "Einführungstrichter je Leistung").with(html! {
         @if monitor.funnels.is_empty() {
             p { "Keine Einführungen." }
@@ -282,7 +272,13 @@ fn funnels_html(monitor: &Monitor) -> Markup {
                     figure {
                         figcaption { (service_link(&funnel.service, &title)) }
                         (funnel_svg(&format!("trichter-{index}"), &title, &funnel.reached))
-                        p.hilfe { (lead_time(funnel)) }
+                        p.hilfe { @match (funnel.days_to_live_median, funnel.days_to_live_p90) {
+                            (Some(median), Some(p90)) => {
+                                "Vom Antrag bis in Betrieb: Median " (median) " Tage, 90 % nach höchstens "
+                                (p90) " Tagen (" (funnel.live_count) " in Betrieb)."
+                            }
+                            _ => "Noch keine Kommune in Betrieb.",
+                        } }
                     }
                 }
             }
