@@ -115,15 +115,10 @@ fn picker(visit: &Visit, ags: Option<Ags>, stichtag: &str) -> Markup {
     html! {
         @if !own { p { "Wählen Sie eine Gemeinde über ihren amtlichen Gemeindeschlüssel (AGS, 8 Ziffern)." } }
         form.zeile method="get" action="/kommune" {
-            (Field::new("auswahl", "ags", "Gemeindeschlüssel (AGS)")
-                .hint("z. B. 16051000 für Erfurt")
-                .inputmode("numeric")
-                .pattern("[0-9]{8}")
-                .maxlength(8)
+            (Field::new("auswahl", "ags", "Gemeindeschlüssel (AGS)").hint("z. B. 16051000 für Erfurt")
+                .inputmode("numeric").pattern("[0-9]{8}").maxlength(8)
                 .control("text", &ags.map(|a| a.to_string()).unwrap_or_default()))
-            (Field::new("auswahl", "stichtag", "Stand am")
-                .hint("leer: heute")
-                .control("date", stichtag))
+            (Field::new("auswahl", "stichtag", "Stand am").hint("leer: heute").control("date", stichtag))
             button type="submit" { "Anzeigen" }
         }
     }

@@ -246,9 +246,7 @@ fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
         .filter(|year| *year != this_year);
     section("zahlt", format!("Kostenanteile {} im Jahr {this_year}", land.name())).with(html! {
         form.zeile method="get" action={ (action) "#zahlt" } {
-            (Field::new("zahlt", "jahr", "Kostenjahr")
-                .min(1900)
-                .max(2200)
+            (Field::new("zahlt", "jahr", "Kostenjahr").min(1900).max(2200)
                 .control("number", &this_year.to_string()))
             button type="submit" { "Jahr anzeigen" }
         }

@@ -216,12 +216,8 @@ fn form(chosen: &Chosen, params: &Params, services: &[ServiceSummary]) -> Markup
         form.filter method="get" action="/rollout" {
             (Field::new(f, "land", "Land").choice(&land_items("– bitte wählen –"), &land))
             (Field::new(f, "leistung", "Leistung").choice(&choices, &params.get("leistung")))
-            (Field::new(f, "stichtag", "Stichtag")
-                .hint("leer: heute")
-                .control("date", &params.get("stichtag")))
-            (Field::new(f, "tage", "Stillstand ab Tagen")
-                .min(0)
-                .max(36_500)
+            (Field::new(f, "stichtag", "Stichtag").hint("leer: heute").control("date", &params.get("stichtag")))
+            (Field::new(f, "tage", "Stillstand ab Tagen").min(0).max(36_500)
                 .control("number", &chosen.days.to_string()))
             button type="submit" { "Anzeigen" }
         }
