@@ -446,6 +446,9 @@ mod tests {
             Some("Die Angabe „Betrag“ ist ungültig: zu genau.")
         );
         assert!(values.summary().contains("role=\"alert\""));
+        let input = values.input(Field::new("kosten", "amount", "Betrag"), "text", "0");
+        let input = input.into_string();
+        assert!(input.contains("value=\"12,345\"") && input.contains("aria-invalid=\"true\""));
         let other = Values::of("status", Some(&attempt));
         assert_eq!(other.get("amount", "0"), "0");
         assert_eq!(other.error("amount"), None);

@@ -1,9 +1,9 @@
 //! Small pieces of HTML and German formatting the pages share: euro
 //! amounts with decimal comma and thousands points, dates as people
 //! write them, form fields with their label, hint and error (linked by
-//! `aria-describedby`), selects, sections with their heading, table
-//! headers, and query strings. The pieces are maud templates, so every
-//! text from data is escaped.
+//! `aria-describedby`), selects, sections with their heading, tables
+//! with caption and header, and query strings. The pieces are maud
+//! templates, so every text from data is escaped.
 
 use efa_proto::{Cents, Date, LandCode, Timestamp};
 use maud::{Markup, PreEscaped, Render, html};
@@ -319,6 +319,28 @@ mod tests {
             limited
                 .into_string()
                 .contains("value=\"1\" min=\"0\" max=\"9\">")
+        );
+    }
+
+    #[test]
+    fn tables_have_caption_header_rows_and_an_optional_foot() {
+        let rows = html! { tr { td { "1" } } };
+        let html = footed_table(
+            "K <1>",
+            &[Col::Text("N")],
+            rows,
+            html! { tr { td { "S" } } },
+        );
+        assert_eq!(
+            html.into_string(),
+            "<table><caption>K &lt;1&gt;</caption><thead><tr><th scope=\"col\">N</th></tr></thead>\
+             <tbody><tr><td>1</td></tr></tbody><tfoot><tr><td>S</td></tr></tfoot></table>"
+        );
+        let plain = table("K", &[], html! { tr {} }).into_string();
+        assert!(!plain.contains("tfoot"), "{plain}");
+        assert_eq!(
+            table_or("Keine.", "K", &[], html! {}).into_string(),
+            "<p>Keine.</p>"
         );
     }
 }
