@@ -107,22 +107,20 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
         .await
         .unwrap_or_default();
     let form = form(&chosen, &params, &services);
-    let page = |status, title: String, body: Markup, notice| {
-        visit.page(
-            status,
-            Page::new(title, Nav::Rollout, body).with_notice(notice),
-        )
+    let answer = |status, title: String, body: Markup, notice| {
+        let page = Page::new(title, Nav::Rollout, body);
+        visit.page(status, page.with_notice(notice))
     };
     let title = "Rollout-Monitor".to_owned();
     let Some(land) = chosen.land else {
         let body = html! { (form) p role="status" { "Bitte wählen Sie ein Land." } };
-        return page(StatusCode::OK, title, body, notice);
+        return answer(StatusCode::OK, title, body, notice);
     };
     let monitor = match load(&state, params.min_seq(), land, &chosen, services).await {
         Ok(monitor) => monitor,
         Err(message) => {
             let error = Some(Notice::Error(message));
-            return page(StatusCode::SERVICE_UNAVAILABLE, title, form, error);
+            return answer(StatusCode::SERVICE_UNAVAILABLE, title, form, error);
         }
     };
     let pairs = chosen.pairs();
@@ -150,7 +148,7 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    page(status, format!("{title} {}", land.name()), body, notice)
+    answer(status, format!("{title} {}", land.name()), body, notice)
 }
 
 async fn load(
