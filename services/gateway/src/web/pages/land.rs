@@ -22,8 +22,14 @@ use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
 use super::{all_services, service_link, title_of};
+use crate::dto::statement::land_costs_of;
 use crate::routes::exports;
 use crate::state::AppState;
+
+/// A page of the Länder section without a notice.
+pub(super) fn land_page(visit: &Visit, status: StatusCode, title: &str, body: Markup) -> Response {
+    visit.page(status, Page::new(title, Nav::Laender, body))
+}
 
 /// Services per page in the lists of those led and joined.
 const ROWS: u32 = 200;
@@ -37,7 +43,7 @@ pub async fn list(visit: Visit) -> Response {
             p { a href="/land" { "Zur Seite Ihres Landes mit den Formularen" } }
         }
     };
-    visit.page(StatusCode::OK, Page::new("Länder", Nav::Laender, body))
+    land_page(&visit, StatusCode::OK, "Länder", body)
 }
 
 /// `GET /laender/{land}`: read only.
@@ -52,10 +58,7 @@ pub async fn public(
             p { "Diesen Ländercode gibt es nicht (01 bis 16)." }
             p { a href="/laender" { "Zur Liste der Länder" } }
         };
-        return visit.page(
-            StatusCode::NOT_FOUND,
-            Page::new("Land nicht gefunden", Nav::Laender, body),
-        );
+        return land_page(&visit, StatusCode::NOT_FOUND, "Land nicht gefunden", body);
     };
     render(&state, &visit, land, &params, false, None).await
 }
@@ -71,10 +74,7 @@ pub async fn own(State(state): State<AppState>, visit: Visit, params: Params) ->
                     a href="/laender" { "Länder" } "."
                 }
             };
-            visit.page(
-                StatusCode::FORBIDDEN,
-                Page::new("Mein Land", Nav::Laender, body),
-            )
+            land_page(&visit, StatusCode::FORBIDDEN, "Mein Land", body)
         }
         None => visit.redirect("/anmelden?weiter=/land", Vec::new()),
     }
@@ -170,10 +170,7 @@ async fn load(
     let (costs, costs_more) = match as_of {
         // As of a date, the costs too: from the statement, which takes one.
         Some(_) => match view(state, min_seq, QueryKind::Statement { land, year, as_of }).await {
-            Ok(QueryReply::Statement(statement)) => (
-                Some(crate::dto::statement::land_costs_of(&statement)),
-                false,
-            ),
+            Ok(QueryReply::Statement(statement)) => (Some(land_costs_of(&statement)), false),
             _ => (None, false),
         },
         None => match view(state, min_seq, QueryKind::LandCosts2 { land, year, page }).await {

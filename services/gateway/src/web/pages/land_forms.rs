@@ -13,11 +13,10 @@ use efa_proto::{Actor, Channel, Command, CostCategory, LandCode, ServiceStatus};
 use maud::{Markup, html};
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
-use super::super::layout::{Nav, Page};
 use super::super::markup::{Field, choices, from_forms, section};
 use super::super::params::Params;
 use super::super::visit::Visit;
-use super::land::{LandData, render};
+use super::land::{LandData, land_page, render};
 use crate::contract::{Parsed, WriteBody, services};
 use crate::state::AppState;
 
@@ -73,11 +72,7 @@ pub fn forms(visit: &Visit, land: LandCode, data: &LandData, attempt: Option<&At
         .filter(|s| *s != ServiceStatus::Retired)
         .map(|s| (s.key().to_owned(), s.label_de().to_owned()))
         .collect();
-    let form = Forms {
-        visit,
-        today: visit.today.to_string(),
-        attempt,
-    };
+    let form = Forms { visit, attempt };
     let (status, reifegrad) = (form.values("status"), form.values("reifegrad"));
     section("formulare", "Melden und ändern").with(html! {
         div.formulare {
@@ -106,7 +101,6 @@ pub fn forms(visit: &Visit, land: LandCode, data: &LandData, attempt: Option<&At
 /// What every form of the page needs.
 struct Forms<'a> {
     visit: &'a Visit,
-    today: String,
     attempt: Option<&'a Attempt>,
 }
 
@@ -129,7 +123,7 @@ impl<'a> Forms<'a> {
                 (from_forms(forms::hidden_fields(self.visit)))
                 @if let Some(fields) = fields {
                     (fields)
-                    (v.input(effective, "date", &self.today))
+                    (v.input(effective, "date", &self.visit.today.to_string()))
                     button type="submit" { (title) }
                 } @else {
                     p { "Keine Leistung zur Auswahl." }
@@ -267,10 +261,7 @@ pub async fn submit(
         Ok(actor) => {
             let Actor::Land(land) = actor else {
                 let body = html! { p { (efa_proto::ForbiddenReason::LandOnly.message_de()) } };
-                return visit.page(
-                    StatusCode::FORBIDDEN,
-                    Page::new("Nicht erlaubt", Nav::Laender, body),
-                );
+                return land_page(&visit, StatusCode::FORBIDDEN, "Nicht erlaubt", body);
             };
             let built = build(&action, land, &form);
             match forms::send_built(&state, &actor, &form, built).await {
@@ -291,10 +282,7 @@ pub async fn submit(
             p { (failure.message) }
             p { a href="/anmelden" { "Anmelden" } }
         };
-        return visit.page(
-            failure.status,
-            Page::new("Nicht angenommen", Nav::Laender, body),
-        );
+        return land_page(&visit, failure.status, "Nicht angenommen", body);
     };
     let (attempt, params) = (Attempt::new(action, form, failure), Params::default());
     render(&state, &visit, land, &params, true, Some(&attempt)).await
