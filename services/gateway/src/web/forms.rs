@@ -10,10 +10,12 @@
 use axum::extract::{Form, FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use efa_proto::{Accepted, Actor, Rejection};
+use efa_proto::{Accepted, Actor, Rejection, ServiceId};
+use maud::{DOCTYPE, Markup, html};
 
 use super::csrf;
-use super::markup::{Field, escape, hidden};
+use super::layout::Notice;
+use super::markup::{Field, hidden_input};
 use super::visit::Visit;
 use crate::contract::Parsed;
 use crate::problem::ApiError;
@@ -23,6 +25,27 @@ use crate::{idempotency, problem};
 /// The fields of a posted form, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormData(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        match Form::<Vec<(String, String)>>::from_request(request, state).await {
+            Ok(Form(pairs)) => Ok(Self(pairs)),
+            Err(rejection) => {
+                let page = html! {
+                    (DOCTYPE) html lang="de" {
+                        title { "Ungültiges Formular" }
+                        h1 { "Das Formular konnte nicht gelesen werden" }
+                        p { (rejection.body_text()) }
+                        p { a href="/" { "Zur Startseite" } }
+                    }
+                };
+                Err((rejection.status(), Html(page.into_string())).into_response())
+            }
+        }
+    }
+}
 
 impl FormData {
     /// A form with these fields, as a test posts it.
@@ -35,29 +58,7 @@ impl FormData {
                 .collect(),
         )
     }
-}
 
-impl<S: Send + Sync> FromRequest<S> for FormData {
-    type Rejection = Response;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
-        match Form::<Vec<(String, String)>>::from_request(request, state).await {
-            Ok(Form(pairs)) => Ok(Self(pairs)),
-            Err(rejection) => Err((
-                rejection.status(),
-                Html(format!(
-                    "<!DOCTYPE html><html lang=\"de\"><title>Ungültiges Formular</title>\
-                     <h1>Das Formular konnte nicht gelesen werden</h1><p>{}</p>\
-                     <p><a href=\"/\">Zur Startseite</a></p></html>",
-                    escape(&rejection.body_text())
-                )),
-            )
-                .into_response()),
-        }
-    }
-}
-
-impl FormData {
     /// The first value of `name`, trimmed; "" when absent.
     pub fn get(&self, name: &str) -> &str {
         self.0
@@ -83,6 +84,12 @@ impl FormData {
                 .cloned(),
         );
         crate::contract::form::from_form(&pairs).map_err(|r| Failure::rejected(&r))
+    }
+
+    /// The service the form chose.
+    pub fn service(&self) -> Result<ServiceId, Failure> {
+        ServiceId::parse(self.get("service"))
+            .map_err(|_| Failure::invalid("service", "bitte eine Leistung wählen"))
     }
 
     /// The same form with the value of `name` replaced by `value`.
@@ -116,18 +123,20 @@ impl Failure {
         Self::new(StatusCode::NOT_FOUND, "Dieses Formular gibt es nicht.")
     }
 
+    /// A form field whose value is not valid, for `reason`.
+    pub fn invalid(field: &str, reason: &str) -> Self {
+        Self::rejected(&Rejection::invalid(field, reason))
+    }
+
     /// A rejection of the builders, the gateway or the ledger, in the
     /// words of the API's problem documents.
     pub fn rejected(rejection: &Rejection) -> Self {
-        let field = match rejection {
-            Rejection::Invalid { field, .. } => Some(form_field(field)),
-            _ => None,
-        };
-        let message = match rejection {
-            Rejection::Invalid { field, reason } => {
-                format!("Die Angabe „{}“ ist ungültig: {reason}.", label_of(field))
-            }
-            other => problem::rejection_detail(other),
+        let (field, message) = match rejection {
+            Rejection::Invalid { field, reason } => (
+                Some(form_field(field)),
+                format!("Die Angabe „{}“ ist ungültig: {reason}.", label_of(field)),
+            ),
+            other => (None, problem::rejection_detail(other)),
         };
         Self {
             status: problem::rejection_status(rejection, false),
@@ -188,6 +197,26 @@ pub struct Attempt {
     pub failure: Failure,
 }
 
+impl Attempt {
+    pub fn new(form: String, data: FormData, failure: Failure) -> Self {
+        Self {
+            form,
+            data,
+            failure,
+        }
+    }
+}
+
+/// The status and notice of a page that shows a refused form again (the
+/// refusal), or of one that does not (200 and `notice`).
+pub fn outcome(attempt: Option<&Attempt>, notice: Option<Notice>) -> (StatusCode, Option<Notice>) {
+    let Some(Attempt { failure, .. }) = attempt else {
+        return (StatusCode::OK, notice);
+    };
+    let refusal = Notice::Error(format!("Nicht angenommen: {}", failure.message));
+    (failure.status, Some(refusal))
+}
+
 /// What one form on a page shows: entered values and errors after a
 /// refusal, defaults otherwise.
 #[derive(Debug, Clone, Copy)]
@@ -217,8 +246,26 @@ impl<'a> Values<'a> {
             .map(|a| a.failure.message.as_str())
     }
 
-    /// A text field of form `form` with its entered value (or `default`)
-    /// and error; `hint` and `required` as `Field` has them.
+    /// `field` with its error, as an `<input>` of `kind` with the entered
+    /// value (or `default`).
+    pub fn input(&self, field: Field<'a>, kind: &str, default: &str) -> Markup {
+        let name = field.name;
+        field
+            .error(self.error(name))
+            .control(kind, &self.get(name, default))
+    }
+
+    /// `field` with its error, as a select with the entered choice (or
+    /// `default`).
+    pub fn choice(&self, field: Field<'a>, items: &[(String, String)], default: &str) -> Markup {
+        let name = field.name;
+        field
+            .error(self.error(name))
+            .choice(items, &self.get(name, default))
+    }
+
+    /// A text field of form `form` as text, for the form helpers that still
+    /// build text.
     pub fn text(
         &self,
         form: &str,
@@ -227,22 +274,17 @@ impl<'a> Values<'a> {
         default: &str,
         hint: Option<&str>,
     ) -> String {
-        self.field(form, name, label, hint).input(
-            "text",
-            &self.get(name, default),
-            " maxlength=\"300\"",
-        )
+        let field = Field::new(form, name, label).hint(hint).maxlength(300);
+        self.input(field, "text", default).into_string()
     }
 
-    /// A required text field.
+    /// A required text field as text.
     pub fn required_text(&self, form: &str, name: &str, label: &str, default: &str) -> String {
-        Field::new(form, name, label)
-            .required()
-            .error(self.error(name))
-            .input("text", &self.get(name, default), " maxlength=\"300\"")
+        let field = Field::new(form, name, label).required().maxlength(300);
+        self.input(field, "text", default).into_string()
     }
 
-    /// A select of form `form` with the entered choice (or `default`).
+    /// A select of form `form` as text.
     pub fn select(
         &self,
         form: &str,
@@ -252,46 +294,30 @@ impl<'a> Values<'a> {
         default: &str,
         hint: Option<&str>,
     ) -> String {
-        self.field(form, name, label, hint)
-            .select(items, &self.get(name, default))
-    }
-
-    /// The field `name` of form `form` with its error and `hint`.
-    fn field<'f>(
-        &self,
-        form: &'f str,
-        name: &'f str,
-        label: &'f str,
-        hint: Option<&'f str>,
-    ) -> Field<'f>
-    where
-        'a: 'f,
-    {
-        let mut field = Field::new(form, name, label).error(self.error(name));
-        field.hint = hint;
-        field
+        let field = Field::new(form, name, label).hint(hint);
+        self.choice(field, items, default).into_string()
     }
 
     /// The message above the form, if it was refused.
-    pub fn summary(&self) -> String {
-        match self.attempt {
-            Some(attempt) => format!(
-                "<p class=\"hinweis fehler\" role=\"alert\">{}</p>\n",
-                escape(&attempt.failure.message)
-            ),
-            None => String::new(),
+    pub fn alert(&self) -> Markup {
+        html! {
+            @if let Some(attempt) = self.attempt {
+                p.hinweis.fehler role="alert" { (attempt.failure.message) }
+            }
         }
+    }
+
+    /// [`Self::alert`] as text.
+    pub fn summary(&self) -> String {
+        self.alert().into_string()
     }
 }
 
 /// The hidden fields every writing form carries: the CSRF token and a
 /// fresh idempotency key.
 pub fn hidden_fields(visit: &Visit) -> String {
-    format!(
-        "{}{}",
-        visit.csrf_field(),
-        hidden("vorgang", &crate::crypto::random_hex())
-    )
+    let key = hidden_input("vorgang", &crate::crypto::random_hex());
+    visit.csrf_field() + &key.into_string()
 }
 
 const CSRF_MESSAGE: &str = "Das Formular ist abgelaufen oder stammt nicht von dieser Seite. \
@@ -306,6 +332,24 @@ pub fn guard(visit: &Visit, form: &FormData) -> Result<Actor, Failure> {
         .actor()
         .cloned()
         .ok_or_else(|| Failure::new(StatusCode::UNAUTHORIZED, "Bitte melden Sie sich an."))
+}
+
+/// Sends the command `built` from a form, passing on what came with it.
+pub async fn send_built<T>(
+    state: &AppState,
+    actor: &Actor,
+    form: &FormData,
+    built: Result<(Parsed, T), Failure>,
+) -> Result<(Accepted, T), Failure> {
+    let (parsed, with) = built?;
+    Ok((send(state, actor, form, parsed).await?, with))
+}
+
+/// `erfolg=…&seq=…`: the notice for an accepted form and the sequence
+/// the page it leads to waits for.
+pub fn success(code: &'static str, accepted: &Accepted) -> String {
+    let code = super::notice::code(code, accepted.replayed);
+    format!("erfolg={code}&seq={}", accepted.last_seq)
 }
 
 /// Sends a command built from a form, after the early authorisation.
@@ -402,6 +446,9 @@ mod tests {
             Some("Die Angabe „Betrag“ ist ungültig: zu genau.")
         );
         assert!(values.summary().contains("role=\"alert\""));
+        let input = values.input(Field::new("kosten", "amount", "Betrag"), "text", "0");
+        let input = input.into_string();
+        assert!(input.contains("value=\"12,345\"") && input.contains("aria-invalid=\"true\""));
         let other = Values::of("status", Some(&attempt));
         assert_eq!(other.get("amount", "0"), "0");
         assert_eq!(other.error("amount"), None);

@@ -16,16 +16,21 @@ use super::markup::thousands;
 /// municipality), `s1` under 25 %, `s2` under 50 %, `s3` under 75 %, `s4`
 /// under 100 %, `s5` all.
 pub fn shade(live: u32, total: u32) -> &'static str {
-    if total == 0 || live == 0 {
-        return "s0";
-    }
-    match u64::from(live) * 100 / u64::from(total) {
+    match percent(live, total) {
+        _ if live == 0 || total == 0 => "s0",
         100.. => "s5",
         75..=99 => "s4",
         50..=74 => "s3",
         25..=49 => "s2",
         _ => "s1",
     }
+}
+
+/// The share of `live` in `total`, in whole percent (0 when `total` is 0).
+fn percent(live: u32, total: u32) -> u64 {
+    (u64::from(live) * 100)
+        .checked_div(u64::from(total))
+        .unwrap_or(0)
 }
 
 /// The legend of the shades.
@@ -51,16 +56,14 @@ pub fn coverage_table(
     rows: &[KreisCoverage],
     services: &[(ServiceId, String)],
 ) -> Markup {
-    let mut kreise: Vec<(&str, String)> = Vec::new();
+    let mut kreise: Vec<&KreisCoverage> = Vec::new();
     for row in rows {
-        let key = row.kreis.to_string();
-        if !kreise.iter().any(|(_, k)| *k == key) {
-            kreise.push((row.kreis_name.as_str(), key));
+        if !kreise.iter().any(|k| k.kreis == row.kreis) {
+            kreise.push(row);
         }
     }
-    let cell = |key: &str, service: &ServiceId| {
-        rows.iter()
-            .find(|r| r.kreis.to_string() == key && r.service == *service)
+    let cell = |kreis: &KreisCoverage, service: &ServiceId| {
+        (rows.iter()).find(|r| r.kreis == kreis.kreis && r.service == *service)
     };
     html! {
         div.tabelle {
@@ -68,10 +71,10 @@ pub fn coverage_table(
                 caption { (caption) }
                 thead { tr { th scope="col" { "Kreis" } @for (_, title) in services { th scope="col" { (title) } } } }
                 tbody {
-                    @for (name, key) in &kreise {
+                    @for kreis in kreise {
                         tr {
-                            th scope="row" { (name) " " span.hilfe { "(" (key) ")" } }
-                            @for (service, _) in services { (cell_html(cell(key, service))) }
+                            th scope="row" { (kreis.kreis_name) " " span.hilfe { "(" (kreis.kreis) ")" } }
+                            @for (service, _) in services { (cell_html(cell(kreis, service))) }
                         }
                     }
                 }
@@ -84,16 +87,10 @@ fn cell_html(cell: Option<&KreisCoverage>) -> Markup {
     let Some(cell) = cell else {
         return html! { td.s0 { "–" } };
     };
-    let live = cell.stages[3];
-    let total = cell.municipalities;
-    let percent = if total == 0 {
-        0
-    } else {
-        u64::from(live) * 100 / u64::from(total)
-    };
+    let (live, total) = (cell.stages[3], cell.municipalities);
     html! {
         td class=(shade(live, total)) {
-            (live) " von " (total) " in Betrieb" br; (percent) " %" br;
+            (live) " von " (total) " in Betrieb" br; (percent(live, total)) " %" br;
             span.hilfe { (thousands(cell.population_live)) " Einw." }
         }
     }

@@ -1,9 +1,9 @@
 //! Small pieces of HTML and German formatting the pages share: euro
 //! amounts with decimal comma and thousands points, dates as people
 //! write them, form fields with their label, hint and error (linked by
-//! `aria-describedby`), selects, sections with their heading, table
-//! headers, and query strings. The pieces are maud templates, so every
-//! text from data is escaped.
+//! `aria-describedby`), selects, sections with their heading, tables
+//! with caption and header, and query strings. The pieces are maud
+//! templates, so every text from data is escaped.
 
 use efa_proto::{Cents, Date, LandCode, Timestamp};
 use maud::{Markup, PreEscaped, Render, html};
@@ -95,11 +95,46 @@ pub fn head(columns: &[Col]) -> Markup {
     }
 }
 
+/// A table: its caption, the header of `columns`, then `rows`.
+pub fn table(caption: impl Render, columns: &[Col], rows: Markup) -> Markup {
+    footed_table(caption, columns, rows, html! {})
+}
+
+/// [`table`] with `foot` rows (a sum), if any, after the body.
+pub fn footed_table(caption: impl Render, cols: &[Col], rows: Markup, foot: Markup) -> Markup {
+    html! {
+        table {
+            caption { (caption) } (head(cols)) tbody { (rows) }
+            @if !foot.0.is_empty() { tfoot { (foot) } }
+        }
+    }
+}
+
+/// [`table`], or `none` in a paragraph when there are no rows.
+pub fn table_or(none: &str, caption: impl Render, columns: &[Col], rows: Markup) -> Markup {
+    if rows.0.is_empty() {
+        html! { p { (none) } }
+    } else {
+        table(caption, columns, rows)
+    }
+}
+
+/// Select items: a first one (value "") for `none`, then `items`.
+pub fn choices(
+    none: &str,
+    items: impl IntoIterator<Item = (String, String)>,
+) -> Vec<(String, String)> {
+    std::iter::once((String::new(), none.to_owned()))
+        .chain(items)
+        .collect()
+}
+
 /// The Länder as select items, with a first item for "none".
 pub fn land_items(none: &str) -> Vec<(String, String)> {
-    std::iter::once((String::new(), none.to_owned()))
-        .chain(LandCode::all().map(|land| (land.to_string(), land.name().to_owned())))
-        .collect()
+    choices(
+        none,
+        LandCode::all().map(|land| (land.to_string(), land.name().to_owned())),
+    )
 }
 
 /// A form field: label, control, hint and error, and the control's
@@ -132,8 +167,9 @@ impl<'a> Field<'a> {
         }
     }
 
-    pub fn hint(mut self, hint: &'a str) -> Self {
-        self.hint = Some(hint);
+    /// A hint under the control (`None`: none).
+    pub fn hint(mut self, hint: impl Into<Option<&'a str>>) -> Self {
+        self.hint = hint.into();
         self
     }
 
@@ -223,32 +259,6 @@ impl<'a> Field<'a> {
             }
         })
     }
-
-    /// [`Self::control`] as text, with extra attributes given as text
-    /// (` maxlength="300"`), for the form helpers that still build text.
-    /// Only the limits `Field` knows are read; others are not written.
-    pub fn input(&self, kind: &str, value: &str, extra: &'a str) -> String {
-        let mut field = self.clone();
-        for token in extra.split_whitespace() {
-            let (name, value) = token.split_once('=').unwrap_or((token, ""));
-            let value = value.trim_matches('"');
-            match name {
-                "maxlength" => field.maxlength = value.parse().ok(),
-                "min" => field.min = value.parse().ok(),
-                "max" => field.max = value.parse().ok(),
-                "pattern" => field.pattern = Some(value),
-                "inputmode" => field.inputmode = Some(value),
-                "autocomplete" | "spellcheck" => field.secret = true,
-                _ => {}
-            }
-        }
-        field.control(kind, value).into_string()
-    }
-
-    /// [`Self::choice`] as text, for the form helpers that still build text.
-    pub fn select(&self, items: &[(String, String)], selected: &str) -> String {
-        self.choice(items, selected).into_string()
-    }
 }
 
 /// A hidden field.
@@ -256,21 +266,10 @@ pub fn hidden_input(name: &str, value: &str) -> Markup {
     html! { input type="hidden" name=(name) value=(value); }
 }
 
-/// [`hidden_input`] as text, for the form helpers that still build text.
-pub fn hidden(name: &str, value: &str) -> String {
-    hidden_input(name, value).into_string()
-}
-
 /// Markup the form helpers (`forms`) built as text; they escape every
 /// text from data themselves.
 pub fn from_forms(html: String) -> Markup {
     PreEscaped(html)
-}
-
-/// Text escaped for HTML, for the form helpers that still build text;
-/// the templates escape by themselves.
-pub fn escape(text: &str) -> String {
-    html! { (text) }.into_string()
 }
 
 #[cfg(test)]
@@ -308,16 +307,40 @@ mod tests {
         assert!(html.contains("value=\"a&quot;&gt;&lt;script&gt;\""));
         assert!(html.contains("fehlt &quot;hier&quot;"));
         assert!(!html.contains("<script>"));
-        let select = Field::new("f", "land", "Land").select(&land_items("alle"), "16");
+        let select = Field::new("f", "land", "Land")
+            .choice(&land_items("alle"), "16")
+            .into_string();
         assert!(select.contains("<option value=\"16\" selected>Thüringen</option>"));
-        let limited = Field::new("f", "n", "N").input("number", "1", " min=\"0\" max=\"9\"");
+        let limited = Field::new("f", "n", "N")
+            .min(0)
+            .max(9)
+            .control("number", "1");
         assert!(
-            limited.contains("value=\"1\" min=\"0\" max=\"9\">"),
-            "{limited}"
+            limited
+                .into_string()
+                .contains("value=\"1\" min=\"0\" max=\"9\">")
+        );
+    }
+
+    #[test]
+    fn tables_have_caption_header_rows_and_an_optional_foot() {
+        let rows = html! { tr { td { "1" } } };
+        let html = footed_table(
+            "K <1>",
+            &[Col::Text("N")],
+            rows,
+            html! { tr { td { "S" } } },
         );
         assert_eq!(
-            escape(r#"<a href="x">&</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+            html.into_string(),
+            "<table><caption>K &lt;1&gt;</caption><thead><tr><th scope=\"col\">N</th></tr></thead>\
+             <tbody><tr><td>1</td></tr></tbody><tfoot><tr><td>S</td></tr></tfoot></table>"
+        );
+        let plain = table("K", &[], html! { tr {} }).into_string();
+        assert!(!plain.contains("tfoot"), "{plain}");
+        assert_eq!(
+            table_or("Keine.", "K", &[], html! {}).into_string(),
+            "<p>Keine.</p>"
         );
     }
 }

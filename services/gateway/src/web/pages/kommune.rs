@@ -10,15 +10,17 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use efa_proto::pages::GemeindePage;
 use efa_proto::views::MunicipalityRollout;
-use efa_proto::{Actor, AdoptionStage, Ags, GemeindeView, QueryKind, QueryReply, ServiceId};
+use efa_proto::{Actor, AdoptionStage, Ags, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, html};
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::Text;
-use super::super::markup::{Field, date_de, from_forms, head, hidden_input, section, thousands};
-use super::super::notice;
+use super::super::markup::{
+    Field, choices, date_de, encode, from_forms, hidden_input, section, table_or, thousands,
+};
 use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
@@ -26,7 +28,6 @@ use super::super::visit::Visit;
 use super::service_link;
 use crate::authz::{self, Rule};
 use crate::contract::{Parsed, WriteBody, adoptions};
-use crate::routes::exports;
 use crate::state::AppState;
 
 /// `GET /kommune?ags=&stichtag=`.
@@ -41,6 +42,9 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
     render(&state, &visit, ags, &params, notice, None).await
 }
 
+/// A service on offer the municipality's Land has not joined.
+const NOT_JOINED: &str = "Ihr Land ist noch nicht beigetreten";
+
 /// Rows per page of the adoptions and of the services on offer.
 const ROWS: u32 = 100;
 
@@ -50,70 +54,60 @@ async fn render(
     ags: Option<Ags>,
     params: &Params,
     notice: Option<Notice>,
-    attempt: Option<(&Attempt, StatusCode)>,
+    attempt: Option<&Attempt>,
 ) -> Response {
+    let answer = |status, title: String, body: Markup, notice| {
+        let page = Page::new(title, Nav::Kommune, body);
+        visit.page(status, page.with_notice(notice))
+    };
+    let title = "Kommunen".to_owned();
     let picker = picker(visit, ags, &params.get("stichtag"));
     let Some(ags) = ags else {
-        return visit.page(
-            StatusCode::OK,
-            Page::new("Kommunen", Nav::Kommune, picker).with_notice(notice),
-        );
+        return answer(StatusCode::OK, title, picker, notice);
     };
     let number = params.number("seite", 1, 1_000_000).max(1);
-    let kind = QueryKind::Gemeinde2 {
-        ags,
-        as_of: params.date("stichtag"),
-        page: paging::rows(number, ROWS),
-    };
-    let (gemeinde, more) = match view(state, params.min_seq(), kind).await {
-        Ok(QueryReply::Gemeinde2(Some(page))) => {
-            (exports::gemeinde_view(&page), page.next_offset.is_some())
-        }
+    let as_of = params.date("stichtag");
+    let page = paging::rows(number, ROWS);
+    let kind = QueryKind::Gemeinde2 { ags, as_of, page };
+    let gemeinde = match view(state, params.min_seq(), kind).await {
+        Ok(QueryReply::Gemeinde2(Some(gemeinde))) => gemeinde,
         Ok(QueryReply::Gemeinde2(None)) => {
             let body = html! {
                 (picker)
                 p role="status" { "Unter dem Gemeindeschlüssel " (ags) " ist keine Gemeinde registriert." }
             };
-            return visit.page(
-                StatusCode::NOT_FOUND,
-                Page::new("Kommunen", Nav::Kommune, body).with_notice(notice),
-            );
+            return answer(StatusCode::NOT_FOUND, title, body, notice);
         }
         _ => {
-            let page = Page::new("Kommunen", Nav::Kommune, picker)
-                .with_notice(Some(Notice::Error(super::super::UNAVAILABLE.to_owned())));
-            return visit.page(StatusCode::SERVICE_UNAVAILABLE, page);
+            let unavailable = Some(Notice::Error(super::super::UNAVAILABLE.to_owned()));
+            return answer(StatusCode::SERVICE_UNAVAILABLE, title, picker, unavailable);
         }
     };
     let pairs = [
         ("ags", ags.to_string()),
         ("stichtag", params.get("stichtag")),
     ];
-    let body = GemeindePage {
-        visit,
-        gemeinde: &gemeinde,
-        may_act: visit
-            .actor()
-            .is_some_and(|actor| authz::allowed(actor, Rule::ForGemeinde(ags)).is_ok()),
-        attempt: attempt.map(|(a, _)| a),
-    }
-    .render(
-        picker,
-        paging::nav("/kommune", &pairs, "seite", number, more),
-    );
-    let notice = match attempt {
-        Some((attempt, _)) => Some(Notice::Error(format!(
-            "Nicht angenommen: {}",
-            attempt.failure.message
-        ))),
-        None => notice,
+    let more = gemeinde.next_offset.is_some();
+    let nav = paging::nav("/kommune", &pairs, "seite", number, more);
+    let may_act = visit
+        .actor()
+        .is_some_and(|actor| authz::allowed(actor, Rule::ForGemeinde(ags)).is_ok());
+    let forms = Forms { visit, attempt };
+    let body = html! {
+        (picker)
+        (overview(&gemeinde))
+        (adoptions_html(&gemeinde, may_act.then_some(&forms)))
+        (nav)
+        (available_html(&gemeinde))
+        (nav)
+        @if may_act {
+            (forms.request(&gemeinde))
+        } @else if visit.who.is_none() {
+            p { a href="/anmelden?weiter=/kommune" { "Anmelden" } ", um Einführungen zu beantragen oder Schritte zu melden." }
+        }
     };
-    let status = attempt.map_or(StatusCode::OK, |(_, status)| status);
-    let title = format!("Kommune {}", gemeinde.name);
-    visit.page(
-        status,
-        Page::new(title, Nav::Kommune, body).with_notice(notice),
-    )
+    let (status, notice) = forms::outcome(attempt, notice);
+    answer(status, format!("Kommune {}", gemeinde.name), body, notice)
 }
 
 fn picker(visit: &Visit, ags: Option<Ags>, stichtag: &str) -> Markup {
@@ -121,76 +115,64 @@ fn picker(visit: &Visit, ags: Option<Ags>, stichtag: &str) -> Markup {
     html! {
         @if !own { p { "Wählen Sie eine Gemeinde über ihren amtlichen Gemeindeschlüssel (AGS, 8 Ziffern)." } }
         form.zeile method="get" action="/kommune" {
-            (Field::new("auswahl", "ags", "Gemeindeschlüssel (AGS)")
-                .hint("z. B. 16051000 für Erfurt")
-                .inputmode("numeric")
-                .pattern("[0-9]{8}")
-                .maxlength(8)
+            (Field::new("auswahl", "ags", "Gemeindeschlüssel (AGS)").hint("z. B. 16051000 für Erfurt")
+                .inputmode("numeric").pattern("[0-9]{8}").maxlength(8)
                 .control("text", &ags.map(|a| a.to_string()).unwrap_or_default()))
-            (Field::new("auswahl", "stichtag", "Stand am")
-                .hint("leer: heute")
-                .control("date", stichtag))
+            (Field::new("auswahl", "stichtag", "Stand am").hint("leer: heute").control("date", stichtag))
             button type="submit" { "Anzeigen" }
         }
     }
 }
 
-/// What a municipality's page shows.
-struct GemeindePage<'a> {
+fn overview(gemeinde: &GemeindePage) -> Markup {
+    let population = gemeinde
+        .population
+        .map_or_else(|| "unbekannt".to_owned(), thousands);
+    let facts = [
+        ("Name", gemeinde.name.clone()),
+        ("Gemeindeschlüssel", gemeinde.ags.to_string()),
+        ("Land", gemeinde.ags.land().name().to_owned()),
+        ("Einwohner", population),
+        ("Status", gemeinde.status_de.clone()),
+        ("Stand", date_de(gemeinde.as_of)),
+    ];
+    section("gemeinde", "Ihre Gemeinde").with(html! {
+        dl.fakten { @for (term, value) in facts { dt { (term) } dd { (value) } } }
+    })
+}
+
+/// The adoptions, with the forms for the next step when `forms` are shown.
+fn adoptions_html(gemeinde: &GemeindePage, forms: Option<&Forms<'_>>) -> Markup {
+    let mut columns = vec![Text("Leistung"), Text("Stufe"), Text("seit")];
+    if forms.is_some() {
+        columns.push(Text("Nächster Schritt"));
+    }
+    let rows = html! {
+        @for adoption in &gemeinde.adoptions {
+            @let title = title_of(gemeinde, &adoption.service);
+            tr {
+                th scope="row" { (service_link(&adoption.service, &title)) }
+                td { (adoption.stage.label_de()) }
+                td { (date_de(adoption.since)) }
+                @if let Some(forms) = forms { td { (forms.step(adoption, &title)) } }
+            }
+        }
+    };
+    let caption = html! { "Einführungen von " (gemeinde.name) " und ihr Stand" };
+    section("einfuehrungen", "Einführungen").with(html! {
+        (table_or("Noch keine Einführung beantragt.", caption, &columns, rows))
+    })
+}
+
+/// The forms of those who may act for the municipality.
+struct Forms<'a> {
     visit: &'a Visit,
-    gemeinde: &'a GemeindeView,
-    /// Whether the visitor may act for the municipality.
-    may_act: bool,
     /// The form that was sent and refused, if one.
     attempt: Option<&'a Attempt>,
 }
 
-impl GemeindePage<'_> {
-    fn render(&self, picker: Markup, nav: Markup) -> Markup {
-        html! {
-            (picker)
-            (overview(self.gemeinde))
-            (self.adoptions())
-            (nav)
-            (available_html(self.gemeinde))
-            (nav)
-            @if self.may_act {
-                (self.request_form())
-            } @else if self.visit.who.is_none() {
-                p { a href="/anmelden?weiter=/kommune" { "Anmelden" } ", um Einführungen zu beantragen oder Schritte zu melden." }
-            }
-        }
-    }
-
-    fn adoptions(&self) -> Markup {
-        let gemeinde = self.gemeinde;
-        section("einfuehrungen", "Einführungen").with(html! {
-            @if gemeinde.adoptions.is_empty() {
-                p { "Noch keine Einführung beantragt." }
-            } @else {
-                table {
-                    caption { "Einführungen von " (gemeinde.name) " und ihr Stand" }
-                    thead { tr {
-                        th scope="col" { "Leistung" } th scope="col" { "Stufe" } th scope="col" { "seit" }
-                        @if self.may_act { th scope="col" { "Nächster Schritt" } }
-                    } }
-                    tbody {
-                        @for adoption in &gemeinde.adoptions {
-                            @let title = title_of(gemeinde, &adoption.service);
-                            tr {
-                                th scope="row" { (service_link(&adoption.service, &title)) }
-                                td { (adoption.stage.label_de()) }
-                                td { (date_de(adoption.since)) }
-                                @if self.may_act { td { (self.step_forms(adoption, &title)) } }
-                            }
-                        }
-                    }
-                }
-            }
-        })
-    }
-
-    fn step_forms(&self, adoption: &MunicipalityRollout, title: &str) -> Markup {
+impl Forms<'_> {
+    fn step(&self, adoption: &MunicipalityRollout, title: &str) -> Markup {
         let next: Vec<(String, String)> = adoptions::STEP_STAGES
             .into_iter()
             .filter(|stage| *stage > adoption.stage && adoption.stage != AdoptionStage::Withdrawn)
@@ -201,8 +183,8 @@ impl GemeindePage<'_> {
         }
         let step_id = format!("schritt-{}", adoption.service);
         let v = Values::of(&step_id, self.attempt);
-        let withdraw_id = format!("zurueckziehen-{}", adoption.service);
-        let w = Values::of(&withdraw_id, self.attempt);
+        let withdrawal = Values::of(&format!("zurueckziehen-{}", adoption.service), self.attempt);
+        let today = self.visit.today.to_string();
         let keys = html! {
             (from_forms(forms::hidden_fields(self.visit)))
             (hidden_input("ags", &adoption.ags.to_string()))
@@ -210,89 +192,51 @@ impl GemeindePage<'_> {
         };
         html! {
             form method="post" action="/kommune/schritt" aria-label={ "Schritt melden: " (title) } {
-                (from_forms(v.summary()))
+                (v.alert())
                 (keys)
-                (Field::new(&step_id, "stage", "Schritt")
-                    .error(v.error("stage"))
-                    .choice(&next, &v.get("stage", "")))
-                (Field::new(&step_id, "effective", "Wirksam ab")
-                    .error(v.error("effective"))
-                    .control("date", &v.get("effective", &self.visit.today.to_string())))
-                (Field::new(&step_id, "note", "Bemerkung").error(v.error("note")).maxlength(1000)
-                    .control("text", &v.get("note", "")))
+                (v.choice(Field::new(&step_id, "stage", "Schritt"), &next, ""))
+                (v.input(Field::new(&step_id, "effective", "Wirksam ab"), "date", &today))
+                (v.input(Field::new(&step_id, "note", "Bemerkung").maxlength(1000), "text", ""))
                 button type="submit" { "Schritt melden" }
             }
             form method="post" action="/kommune/zurueckziehen" aria-label={ "Einführung zurückziehen: " (title) } {
-                (from_forms(w.summary()))
+                (withdrawal.alert())
                 (keys)
                 button.zweit type="submit" { "Einführung zurückziehen" }
             }
         }
     }
 
-    fn request_form(&self) -> Markup {
-        let (gemeinde, visit) = (self.gemeinde, self.visit);
+    fn request(&self, gemeinde: &GemeindePage) -> Markup {
         let f = "beantragen";
         let v = Values::of(f, self.attempt);
         let running = |id: &ServiceId| {
-            gemeinde
-                .adoptions
-                .iter()
+            (gemeinde.adoptions.iter())
                 .any(|a| a.service == *id && a.stage != AdoptionStage::Withdrawn)
         };
-        let mut choices = vec![(String::new(), "– bitte wählen –".to_owned())];
-        choices.extend(
-            gemeinde
-                .available
-                .iter()
-                .filter(|(id, _, _)| !running(id))
-                .map(|(id, title, joined)| {
-                    let suffix = if *joined {
-                        ""
-                    } else {
-                        " – Ihr Land ist noch nicht beigetreten"
-                    };
-                    (id.to_string(), format!("{title}{suffix}"))
-                }),
-        );
+        let offer = (gemeinde.available.iter())
+            .filter(|(id, _, _)| !running(id))
+            .map(|(id, title, joined)| match joined {
+                true => (id.to_string(), title.clone()),
+                false => (id.to_string(), format!("{title} – {NOT_JOINED}")),
+            });
+        let choices = choices("– bitte wählen –", offer);
         section("beantragen-titel", "Einführung beantragen").with(html! {
             form.block method="post" action="/kommune/beantragen" {
-                (from_forms(v.summary()))
-                (from_forms(forms::hidden_fields(visit)))
+                (v.alert())
+                (from_forms(forms::hidden_fields(self.visit)))
                 (hidden_input("ags", &gemeinde.ags.to_string()))
-                (Field::new(f, "service", "Leistung")
-                    .required()
-                    .error(v.error("service"))
-                    .choice(&choices, &v.get("service", "")))
-                (Field::new(f, "effective", "Beantragt am")
-                    .hint("leer: heute")
-                    .error(v.error("effective"))
-                    .control("date", &v.get("effective", &visit.today.to_string())))
-                (Field::new(f, "note", "Bemerkung")
-                    .hint("optional")
-                    .error(v.error("note"))
-                    .maxlength(1000)
-                    .control("text", &v.get("note", "")))
+                (v.choice(Field::new(f, "service", "Leistung").required(), &choices, ""))
+                (v.input(Field::new(f, "effective", "Beantragt am").hint("leer: heute"),
+                    "date", &self.visit.today.to_string()))
+                (v.input(Field::new(f, "note", "Bemerkung").hint("optional").maxlength(1000), "text", ""))
                 button type="submit" { "Einführung beantragen" }
             }
         })
     }
 }
 
-fn overview(gemeinde: &GemeindeView) -> Markup {
-    section("gemeinde", "Ihre Gemeinde").with(html! {
-        dl.fakten {
-            dt { "Name" } dd { (gemeinde.name) }
-            dt { "Gemeindeschlüssel" } dd { (gemeinde.ags) }
-            dt { "Land" } dd { (gemeinde.ags.land().name()) }
-            dt { "Einwohner" } dd { (gemeinde.population.map_or_else(|| "unbekannt".to_owned(), thousands)) }
-            dt { "Status" } dd { (gemeinde.status_de) }
-            dt { "Stand" } dd { (date_de(gemeinde.as_of)) }
-        }
-    })
-}
-
-fn title_of(gemeinde: &GemeindeView, id: &ServiceId) -> String {
+fn title_of(gemeinde: &GemeindePage, id: &ServiceId) -> String {
     gemeinde
         .available
         .iter()
@@ -300,71 +244,50 @@ fn title_of(gemeinde: &GemeindeView, id: &ServiceId) -> String {
         .map_or_else(|| id.to_string(), |(_, title, _)| title.clone())
 }
 
-fn available_html(gemeinde: &GemeindeView) -> Markup {
+fn available_html(gemeinde: &GemeindePage) -> Markup {
     let stage = |id: &ServiceId| {
-        gemeinde
-            .adoptions
-            .iter()
+        (gemeinde.adoptions.iter())
             .find(|a| a.service == *id)
             .map_or("–", |a| a.stage.label_de())
     };
-    section("verfuegbar", "Verfügbare Leistungen").with(html! {
-        @if gemeinde.available.is_empty() {
-            p { "Keine." }
-        } @else {
-            table {
-                caption { "Leistungen, die die Gemeinde einführen kann" }
-                (head(&[Text("Leistung"), Text("Ihr Land"), Text("Ihre Einführung")]))
-                tbody {
-                    @for (id, title, joined) in &gemeinde.available {
-                        tr {
-                            th scope="row" { (service_link(id, title)) }
-                            td { @if *joined { "nimmt teil" } @else { "Ihr Land ist noch nicht beigetreten" } }
-                            td { (stage(id)) }
-                        }
-                    }
-                }
+    let rows = html! {
+        @for (id, title, joined) in &gemeinde.available {
+            tr {
+                th scope="row" { (service_link(id, title)) }
+                td { @if *joined { "nimmt teil" } @else { (NOT_JOINED) } }
+                td { (stage(id)) }
             }
         }
+    };
+    section("verfuegbar", "Verfügbare Leistungen").with(html! {
+        (table_or("Keine.", "Leistungen, die die Gemeinde einführen kann",
+            &[Text("Leistung"), Text("Ihr Land"), Text("Ihre Einführung")], rows))
     })
 }
 
 /// The command an adoption form describes, and its notice code.
 fn build(action: &str, form: &FormData) -> Result<(Parsed, &'static str), Failure> {
-    let reject = |r: efa_proto::Rejection| Failure::rejected(&r);
-    let ags = Ags::parse(form.get("ags")).map_err(|_| {
-        reject(efa_proto::Rejection::invalid(
-            "ags",
-            "muss ein Gemeindeschlüssel aus 8 Ziffern sein",
-        ))
-    })?;
-    let service = || {
-        ServiceId::parse(form.get("service")).map_err(|_| {
-            reject(efa_proto::Rejection::invalid(
-                "service",
-                "bitte eine Leistung wählen",
-            ))
-        })
-    };
-    match action {
+    let ags = Ags::parse(form.get("ags"))
+        .map_err(|_| Failure::invalid("ags", "muss ein Gemeindeschlüssel aus 8 Ziffern sein"))?;
+    let (parsed, code) = match action {
         "beantragen" => {
-            service()?;
+            form.service()?;
             let request: adoptions::Request = form.read(&[])?;
-            Ok((request.command(()).map_err(reject)?, "beantragt"))
+            (request.command(()), "beantragt")
         }
         "schritt" => {
-            let service = service()?;
+            let service = form.service()?;
             let step: adoptions::Step = form.read(&[])?;
-            Ok((step.command((service, ags)).map_err(reject)?, "schritt"))
+            (step.command((service, ags)), "schritt")
         }
         "zurueckziehen" => {
-            let service = service()?;
+            let service = form.service()?;
             let withdrawal: adoptions::Withdrawal = form.read(&[])?;
-            let parsed = withdrawal.command((service, ags)).map_err(reject)?;
-            Ok((parsed, "zurueckgezogen"))
+            (withdrawal.command((service, ags)), "zurueckgezogen")
         }
-        _ => Err(Failure::no_such_form()),
-    }
+        _ => return Err(Failure::no_such_form()),
+    };
+    Ok((parsed.map_err(|r| Failure::rejected(&r))?, code))
 }
 
 /// `POST /kommune/{action}`.
@@ -379,50 +302,25 @@ pub async fn submit(
         || "/kommune".to_owned(),
         |ags| format!("/kommune?ags={ags}"),
     );
-    let result = match forms::guard(&visit, &form) {
-        Ok(actor) => match build(&action, &form) {
-            Ok((parsed, code)) => forms::send(&state, &actor, &form, parsed)
-                .await
-                .map(|accepted| (accepted, code)),
-            Err(failure) => Err(failure),
-        },
+    let failure = match forms::guard(&visit, &form) {
         Err(failure) if failure.status == StatusCode::UNAUTHORIZED => {
-            return visit.redirect(
-                &format!("/anmelden?weiter={}", super::super::markup::encode(&back)),
-                Vec::new(),
-            );
+            let login = format!("/anmelden?weiter={}", encode(&back));
+            return visit.redirect(&login, Vec::new());
         }
-        Err(failure) => Err(failure),
+        Err(failure) => failure,
+        Ok(actor) => match forms::send_built(&state, &actor, &form, build(&action, &form)).await {
+            Ok((accepted, code)) => {
+                let separator = if back.contains('?') { '&' } else { '?' };
+                let success = forms::success(code, &accepted);
+                return visit.redirect(&format!("{back}{separator}{success}"), Vec::new());
+            }
+            Err(failure) => failure,
+        },
     };
-    match result {
-        Ok((accepted, code)) => {
-            let separator = if back.contains('?') { '&' } else { '?' };
-            let code = notice::code(code, accepted.replayed);
-            visit.redirect(
-                &format!("{back}{separator}erfolg={code}&seq={}", accepted.last_seq),
-                Vec::new(),
-            )
-        }
-        Err(failure) => {
-            let status = failure.status;
-            let form_id = match action.as_str() {
-                "beantragen" => action.clone(),
-                _ => format!("{action}-{}", form.get("service")),
-            };
-            let attempt = Attempt {
-                form: form_id,
-                data: form,
-                failure,
-            };
-            render(
-                &state,
-                &visit,
-                ags,
-                &Params::default(),
-                None,
-                Some((&attempt, status)),
-            )
-            .await
-        }
-    }
+    let form_id = match action.as_str() {
+        "beantragen" => action.clone(),
+        _ => format!("{action}-{}", form.get("service")),
+    };
+    let (attempt, params) = (Attempt::new(form_id, form, failure), Params::default());
+    render(&state, &visit, ags, &params, None, Some(&attempt)).await
 }

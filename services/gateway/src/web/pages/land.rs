@@ -11,17 +11,25 @@ use efa_proto::views::{LandCostsView, LandView, ServiceSummary};
 use efa_proto::{Actor, LandCode, QueryKind, QueryReply};
 use maud::{Markup, html};
 
-use super::super::forms::Attempt;
+use super::super::forms::{self, Attempt};
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::{Num, Text};
-use super::super::markup::{Field, date_de, euro, head, land_de, section, thousands};
+use super::super::markup::{
+    Field, date_de, euro, footed_table, land_de, section, table_or, thousands,
+};
 use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
 use super::{all_services, service_link, title_of};
+use crate::dto::statement::land_costs_of;
 use crate::routes::exports;
 use crate::state::AppState;
+
+/// A page of the Länder section without a notice.
+pub(super) fn land_page(visit: &Visit, status: StatusCode, title: &str, body: Markup) -> Response {
+    visit.page(status, Page::new(title, Nav::Laender, body))
+}
 
 /// Services per page in the lists of those led and joined.
 const ROWS: u32 = 200;
@@ -35,7 +43,7 @@ pub async fn list(visit: Visit) -> Response {
             p { a href="/land" { "Zur Seite Ihres Landes mit den Formularen" } }
         }
     };
-    visit.page(StatusCode::OK, Page::new("Länder", Nav::Laender, body))
+    land_page(&visit, StatusCode::OK, "Länder", body)
 }
 
 /// `GET /laender/{land}`: read only.
@@ -50,10 +58,7 @@ pub async fn public(
             p { "Diesen Ländercode gibt es nicht (01 bis 16)." }
             p { a href="/laender" { "Zur Liste der Länder" } }
         };
-        return visit.page(
-            StatusCode::NOT_FOUND,
-            Page::new("Land nicht gefunden", Nav::Laender, body),
-        );
+        return land_page(&visit, StatusCode::NOT_FOUND, "Land nicht gefunden", body);
     };
     render(&state, &visit, land, &params, false, None).await
 }
@@ -69,10 +74,7 @@ pub async fn own(State(state): State<AppState>, visit: Visit, params: Params) ->
                     a href="/laender" { "Länder" } "."
                 }
             };
-            visit.page(
-                StatusCode::FORBIDDEN,
-                Page::new("Mein Land", Nav::Laender, body),
-            )
+            land_page(&visit, StatusCode::FORBIDDEN, "Mein Land", body)
         }
         None => visit.redirect("/anmelden?weiter=/land", Vec::new()),
     }
@@ -100,54 +102,53 @@ pub async fn render(
     land: LandCode,
     params: &Params,
     with_forms: bool,
-    attempt: Option<(&Attempt, StatusCode)>,
+    attempt: Option<&Attempt>,
 ) -> Response {
-    let as_of = params.date("stichtag");
-    let min_seq = params.min_seq();
     let year = u16::try_from(params.number("jahr", 0, 2200))
         .ok()
         .filter(|y| *y >= 1900)
         .unwrap_or_else(|| u16::try_from(visit.today.year()).unwrap_or(2024));
-    let title = if with_forms {
-        format!("Mein Land: {}", land.name())
+    let (title, path) = if with_forms {
+        (format!("Mein Land: {}", land.name()), "/land".to_owned())
     } else {
-        format!("Land {}", land.name())
+        (format!("Land {}", land.name()), format!("/laender/{land}"))
     };
     let number = params.number("seite", 1, 1_000_000).max(1);
-    let data = match load(state, min_seq, land, (as_of, number), year).await {
+    let as_of = params.date("stichtag");
+    let data = match load(state, params.min_seq(), land, (as_of, number), year).await {
         Ok(data) => data,
         Err(message) => {
             let page = Page::new(title, Nav::Laender, "").with_notice(Some(Notice::Error(message)));
             return visit.page(StatusCode::SERVICE_UNAVAILABLE, page);
         }
     };
-    let path = if with_forms {
-        "/land".to_owned()
-    } else {
-        format!("/laender/{land}")
-    };
     let pairs = [
         ("stichtag", params.get("stichtag")),
         ("jahr", params.get("jahr")),
     ];
-    let body = LandPage {
-        land,
-        data: &data,
-        with_forms,
-        is_visitor: visit.actor() == Some(&Actor::Land(land)),
-    }
-    .render(
-        paging::nav(&path, &pairs, "seite", number, data.more),
-        with_forms.then(|| super::land_forms::forms(visit, land, &data, attempt.map(|(a, _)| a))),
-    );
-    let notice = match attempt {
-        Some((attempt, _)) => Some(Notice::Error(format!(
-            "Nicht angenommen: {}",
-            attempt.failure.message
-        ))),
-        None => params.success(),
+    let joined = if data.more {
+        data.joined_total as usize
+    } else {
+        data.view.joined.iter().filter(|p| p.left.is_none()).count()
     };
-    let status = attempt.map_or(StatusCode::OK, |(_, status)| status);
+    let view = &data.view;
+    let body = html! {
+        p {
+            (data.leads_total) " Leistungen federführend, " (joined) " beigetreten. Registrierte Kommunen: "
+            (thousands(u64::from(view.municipalities_registered)))
+            ", davon mit mindestens einer Leistung in Betrieb: "
+            (thousands(u64::from(view.municipalities_live_any))) " (Stand " (date_de(view.as_of)) ")."
+        }
+        @if !with_forms && visit.actor() == Some(&Actor::Land(land)) {
+            p.hinweis.info { a href="/land" { "Zu Ihrer Seite mit den Formularen" } }
+        }
+        (leads_html(&data))
+        (joined_html(&data))
+        (costs_html(land, &data, &path))
+        (paging::nav(&path, &pairs, "seite", number, data.more))
+        @if with_forms { (super::land_forms::forms(visit, land, &data, attempt)) }
+    };
+    let (status, notice) = forms::outcome(attempt, params.success());
     visit.page(
         status,
         Page::new(title, Nav::Laender, body).with_notice(notice),
@@ -169,10 +170,7 @@ async fn load(
     let (costs, costs_more) = match as_of {
         // As of a date, the costs too: from the statement, which takes one.
         Some(_) => match view(state, min_seq, QueryKind::Statement { land, year, as_of }).await {
-            Ok(QueryReply::Statement(statement)) => (
-                Some(crate::dto::statement::land_costs_of(&statement)),
-                false,
-            ),
+            Ok(QueryReply::Statement(statement)) => (Some(land_costs_of(&statement)), false),
             _ => (None, false),
         },
         None => match view(state, min_seq, QueryKind::LandCosts2 { land, year, page }).await {
@@ -195,114 +193,57 @@ async fn load(
     })
 }
 
-/// What a Land's page shows.
-struct LandPage<'a> {
-    land: LandCode,
-    data: &'a LandData,
-    /// The logged-in Land's own page (with forms), or the public one.
-    with_forms: bool,
-    /// Whether the visitor is this Land.
-    is_visitor: bool,
-}
-
-impl LandPage<'_> {
-    fn render(&self, nav: Markup, forms: Option<Markup>) -> Markup {
-        let data = self.data;
-        let joined = if data.more {
-            data.joined_total as usize
-        } else {
-            data.view.joined.iter().filter(|p| p.left.is_none()).count()
-        };
-        html! {
-            p {
-                (data.leads_total) " Leistungen federführend, " (joined) " beigetreten. Registrierte Kommunen: "
-                (thousands(u64::from(data.view.municipalities_registered)))
-                ", davon mit mindestens einer Leistung in Betrieb: "
-                (thousands(u64::from(data.view.municipalities_live_any))) " (Stand " (date_de(data.view.as_of)) ")."
-            }
-            @if !self.with_forms && self.is_visitor {
-                p.hinweis.info { a href="/land" { "Zu Ihrer Seite mit den Formularen" } }
-            }
-            (leads_html(data))
-            (joined_html(data))
-            (costs_html(self.land, data, self.with_forms))
-            (nav)
-            @if let Some(forms) = forms { (forms) }
-        }
-    }
-}
-
 fn leads_html(data: &LandData) -> Markup {
-    section("fuehrt", "Federführend angebotene Leistungen").with(html! {
-        @if data.view.leads.is_empty() {
-            p { "Keine." }
-        } @else {
-            table {
-                caption { "Leistungen, die das Land baut und anbietet" }
-                (head(&[
-                    Text("Leistung"), Text("Status"), Num("Reifegrad"),
-                    Num("Beteiligte Länder"), Num("Kommunen in Betrieb"),
-                ]))
-                tbody {
-                    @for id in &data.view.leads {
-                        @let summary = data.services.iter().find(|s| s.service.id == *id);
-                        tr {
-                            th scope="row" { (service_link(id, &title_of(&data.services, id))) }
-                            @match summary {
-                                Some(s) => {
-                                    td { (s.service.status.label_de()) }
-                                    td.zahl { (s.service.reifegrad.get()) }
-                                    td.zahl { (s.lands.len()) }
-                                    td.zahl { (s.adoptions[3]) }
-                                }
-                                None => { td { "–" } td.zahl {} td.zahl { "0" } td.zahl { "0" } }
-                            }
-                        }
+    let rows = html! {
+        @for id in &data.view.leads {
+            tr {
+                th scope="row" { (service_link(id, &title_of(&data.services, id))) }
+                @match data.services.iter().find(|s| s.service.id == *id) {
+                    Some(s) => {
+                        td { (s.service.status.label_de()) }
+                        td.zahl { (s.service.reifegrad.get()) }
+                        td.zahl { (s.lands.len()) }
+                        td.zahl { (s.adoptions[3]) }
                     }
+                    None => { td { "–" } td.zahl {} td.zahl { "0" } td.zahl { "0" } }
                 }
             }
         }
+    };
+    section("fuehrt", "Federführend angebotene Leistungen").with(html! {
+        (table_or("Keine.", "Leistungen, die das Land baut und anbietet", &[
+            Text("Leistung"), Text("Status"), Num("Reifegrad"),
+            Num("Beteiligte Länder"), Num("Kommunen in Betrieb"),
+        ], rows))
     })
 }
 
 fn joined_html(data: &LandData) -> Markup {
-    section("beigetreten", "Beigetretene Leistungen").with(html! {
-        @if data.view.joined.is_empty() {
-            p { "Keine." }
-        } @else {
-            table {
-                caption { "Leistungen anderer Länder, denen das Land beigetreten ist" }
-                (head(&[
-                    Text("Leistung"), Text("Federführend"), Text("Beitritt"), Text("Austritt"),
-                ]))
-                tbody {
-                    @for p in &data.view.joined {
-                        tr {
-                            th scope="row" { (service_link(&p.service, &p.title)) }
-                            td { (p.lead.name()) } td { (date_de(p.joined)) }
-                            td { (p.left.map_or_else(|| "–".to_owned(), date_de)) }
-                        }
-                    }
-                }
+    let rows = html! {
+        @for p in &data.view.joined {
+            tr {
+                th scope="row" { (service_link(&p.service, &p.title)) }
+                td { (p.lead.name()) } td { (date_de(p.joined)) }
+                td { (p.left.map_or_else(|| "–".to_owned(), date_de)) }
             }
         }
+    };
+    section("beigetreten", "Beigetretene Leistungen").with(html! {
+        (table_or("Keine.", "Leistungen anderer Länder, denen das Land beigetreten ist", &[
+            Text("Leistung"), Text("Federführend"), Text("Beitritt"), Text("Austritt"),
+        ], rows))
     })
 }
 
-fn costs_html(land: LandCode, data: &LandData, own: bool) -> Markup {
-    let action = if own {
-        "/land".to_owned()
-    } else {
-        format!("/laender/{land}")
-    };
+/// The costs of the year, with a form (to `action`, the page) and links
+/// to choose another.
+fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
     let this_year = data.year;
     let others = (this_year.saturating_sub(5)..this_year.saturating_add(1))
         .filter(|year| *year != this_year);
     section("zahlt", format!("Kostenanteile {} im Jahr {this_year}", land.name())).with(html! {
         form.zeile method="get" action={ (action) "#zahlt" } {
-            (Field::new("zahlt", "jahr", "Kostenjahr")
-                .min(1900)
-                .max(2200)
+            (Field::new("zahlt", "jahr", "Kostenjahr").min(1900).max(2200)
                 .control("number", &this_year.to_string()))
             button type="submit" { "Jahr anzeigen" }
         }
@@ -326,13 +267,13 @@ fn costs_html(land: LandCode, data: &LandData, own: bool) -> Markup {
                      mit Gewicht (z. B. Königsteiner Schlüssel in 1/100.000 %), Tagen der Teilnahme und dem exakten \
                      Anteil vor der Rundung auf Cent."
                 }
-                table {
-                    caption { "Was " (land_de(land)) " " (costs.year) " zahlt und warum" }
-                    (head(&[
+                (footed_table(
+                    html! { "Was " (land_de(land)) " " (costs.year) " zahlt und warum" },
+                    &[
                         Text("Leistung"), Num("Kosten der Leistung"), Num("Gewicht"),
                         Num("Tage"), Text("Anteil exakt"), Num("Betrag"),
-                    ]))
-                    tbody {
+                    ],
+                    html! {
                         @for line in &costs.lines {
                             tr {
                                 th scope="row" { (service_link(&line.service, &line.title)) }
@@ -343,9 +284,9 @@ fn costs_html(land: LandCode, data: &LandData, own: bool) -> Markup {
                                 td.zahl { (euro(line.share.cents)) }
                             }
                         }
-                    }
-                    tfoot { tr { th scope="row" colspan="5" { "Summe" } td.zahl { (euro(costs.total)) } } }
-                }
+                    },
+                    html! { tr { th scope="row" colspan="5" { "Summe" } td.zahl { (euro(costs.total)) } } },
+                ))
             }
         }
     })

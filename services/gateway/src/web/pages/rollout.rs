@@ -9,7 +9,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use efa_proto::views::{FunnelView, RolloutScope, RolloutView, ServiceSummary, StalledView};
+use efa_proto::pages::{RolloutPage, StalledPage};
+use efa_proto::views::{FunnelView, RolloutScope, ServiceSummary};
 use efa_proto::{Actor, Date, LandCode, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, html};
 
@@ -17,14 +18,13 @@ use super::super::chart::funnel_svg;
 use super::super::heat;
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::Text;
-use super::super::markup::{Field, date_de, head, land_items, query, section};
+use super::super::markup::{Field, choices, date_de, land_items, query, section, table};
 use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
 use super::{all_services, service_link, title_of};
 use crate::routes::STALLED_DAYS_DEFAULT;
-use crate::routes::exports;
 use crate::state::AppState;
 
 /// What the monitor was asked for.
@@ -61,14 +61,10 @@ impl Chosen {
 
     /// The monitor's parameters, for paging links.
     fn pairs(&self) -> Vec<(&'static str, String)> {
-        let text = |value: Option<String>| value.unwrap_or_default();
         vec![
-            ("land", text(self.land.map(|l| l.to_string()))),
-            (
-                "leistung",
-                text(self.service.as_ref().map(|s| s.to_string())),
-            ),
-            ("stichtag", text(self.as_of.map(|d| d.to_string()))),
+            ("land", text(self.land)),
+            ("leistung", text(self.service.as_ref())),
+            ("stichtag", text(self.as_of)),
             ("tage", self.days.to_string()),
             ("seite", self.page.to_string()),
             ("seite_stillstand", self.stalled_page.to_string()),
@@ -76,28 +72,23 @@ impl Chosen {
     }
 
     fn csv(&self, land: LandCode, path: &str, extra: &[(&str, String)]) -> String {
-        let mut pairs = vec![
-            ("format", "csv".to_owned()),
-            (
-                "as_of",
-                self.as_of.map(|d| d.to_string()).unwrap_or_default(),
-            ),
-        ];
+        let mut pairs = vec![("format", "csv".to_owned()), ("as_of", text(self.as_of))];
         pairs.extend(extra.iter().cloned());
         format!("/api/v1/lands/{land}/{path}{}", query(&pairs))
     }
 }
 
-/// Everything the monitor shows for one Land.
+/// A value as a parameter; none is "".
+fn text(value: Option<impl ToString>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// Everything the monitor shows for one Land: a page of the Kreise and
+/// municipalities, a page of the stalled adoptions (if it could be read),
+/// the funnels and the services.
 struct Monitor {
-    rollout: RolloutView,
-    /// Whether the Kreise or municipalities go on after this page, and
-    /// how many municipality rows there are in all.
-    rollout_more: bool,
-    municipalities_total: u32,
-    stalled: Option<StalledView>,
-    stalled_more: bool,
-    stalled_total: u32,
+    rollout: RolloutPage,
+    stalled: Option<StalledPage>,
     funnels: Vec<FunnelView>,
     services: Vec<ServiceSummary>,
 }
@@ -116,71 +107,48 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
         .await
         .unwrap_or_default();
     let form = form(&chosen, &params, &services);
+    let answer = |status, title: String, body: Markup, notice| {
+        let page = Page::new(title, Nav::Rollout, body);
+        visit.page(status, page.with_notice(notice))
+    };
+    let title = "Rollout-Monitor".to_owned();
     let Some(land) = chosen.land else {
         let body = html! { (form) p role="status" { "Bitte wählen Sie ein Land." } };
-        return visit.page(
-            StatusCode::OK,
-            Page::new("Rollout-Monitor", Nav::Rollout, body).with_notice(notice),
-        );
+        return answer(StatusCode::OK, title, body, notice);
     };
     let monitor = match load(&state, params.min_seq(), land, &chosen, services).await {
         Ok(monitor) => monitor,
         Err(message) => {
-            let page = Page::new("Rollout-Monitor", Nav::Rollout, form)
-                .with_notice(Some(Notice::Error(message)));
-            return visit.page(StatusCode::SERVICE_UNAVAILABLE, page);
+            let error = Some(Notice::Error(message));
+            return answer(StatusCode::SERVICE_UNAVAILABLE, title, form, error);
         }
     };
-    let body = MonitorPage {
-        chosen: &chosen,
-        land,
-        monitor: &monitor,
-    }
-    .render(form);
-    let title = format!("Rollout-Monitor {}", land.name());
+    let pairs = chosen.pairs();
+    let nav = |param, number, more| paging::nav("/rollout", &pairs, param, number, more);
+    let rollout_nav = nav("seite", chosen.page, monitor.rollout.next_offset.is_some());
+    let stalled_more = monitor
+        .stalled
+        .as_ref()
+        .is_some_and(|s| s.next_offset.is_some());
+    let body = html! {
+        (form)
+        p { "Stand: " (date_de(monitor.rollout.as_of)) "." }
+        (coverage_html(&monitor))
+        (rollout_nav)
+        (funnels_html(&monitor))
+        (stalled_html(&monitor, chosen.days))
+        (nav("seite_stillstand", chosen.stalled_page, stalled_more))
+        (municipalities_html(&monitor))
+        (rollout_nav)
+        (csv_html(land, &chosen))
+    };
     // A list that could not be read makes the page an error page.
     let status = if monitor.stalled.is_some() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    visit.page(
-        status,
-        Page::new(title, Nav::Rollout, body).with_notice(notice),
-    )
-}
-
-/// What the monitor of one Land shows.
-struct MonitorPage<'a> {
-    chosen: &'a Chosen,
-    land: LandCode,
-    monitor: &'a Monitor,
-}
-
-impl MonitorPage<'_> {
-    fn render(&self, form: Markup) -> Markup {
-        let (chosen, monitor) = (self.chosen, self.monitor);
-        let pairs = chosen.pairs();
-        let rollout_nav = paging::nav(
-            "/rollout",
-            &pairs,
-            "seite",
-            chosen.page,
-            monitor.rollout_more,
-        );
-        html! {
-            (form)
-            p { "Stand: " (date_de(monitor.rollout.as_of)) "." }
-            (coverage_html(monitor))
-            (rollout_nav)
-            (funnels_html(monitor))
-            (stalled_html(monitor, chosen.days))
-            (paging::nav("/rollout", &pairs, "seite_stillstand", chosen.stalled_page, monitor.stalled_more))
-            (municipalities_html(monitor))
-            (rollout_nav)
-            (csv_html(self.land, chosen))
-        }
-    }
+    answer(status, format!("{title} {}", land.name()), body, notice)
 }
 
 async fn load(
@@ -190,47 +158,38 @@ async fn load(
     chosen: &Chosen,
     services: Vec<ServiceSummary>,
 ) -> Result<Monitor, String> {
+    let as_of = chosen.as_of;
     let scope = RolloutScope {
         land,
         kreis: None,
         service: chosen.service.clone(),
-        as_of: chosen.as_of,
+        as_of,
     };
     let page = paging::rows(chosen.page, ROWS);
-    let (rollout, rollout_more, municipalities_total) =
-        match view(state, min_seq, QueryKind::Rollout2 { scope, page }).await? {
-            QueryReply::Rollout2(page) => (
-                exports::rollout_view(&page),
-                page.next_offset.is_some(),
-                page.municipalities_total,
-            ),
-            _ => return Err(super::super::UNAVAILABLE.to_owned()),
-        };
-    let (stalled, stalled_more, stalled_total) = match view(
-        state,
-        min_seq,
-        QueryKind::Stalled2 {
-            land,
-            days_min: chosen.days,
-            as_of: chosen.as_of,
-            page: paging::rows(chosen.stalled_page, STALLED_ROWS),
-        },
-    )
-    .await
-    {
-        Ok(QueryReply::Stalled2(page)) => (
-            Some(exports::stalled_view(&page)),
-            page.next_offset.is_some(),
-            page.total,
-        ),
-        _ => (None, false, 0),
+    let QueryReply::Rollout2(rollout) =
+        view(state, min_seq, QueryKind::Rollout2 { scope, page }).await?
+    else {
+        return Err(super::super::UNAVAILABLE.to_owned());
+    };
+    let page = paging::rows(chosen.stalled_page, STALLED_ROWS);
+    let days_min = chosen.days;
+    let kind = QueryKind::Stalled2 {
+        land,
+        days_min,
+        as_of,
+        page,
+    };
+    let stalled = match view(state, min_seq, kind).await {
+        Ok(QueryReply::Stalled2(page)) => Some(page),
+        _ => None,
     };
     let mut funnels = Vec::new();
     for (service, _) in &rollout.land_participates {
+        let service = service.clone();
         let kind = QueryKind::Funnel {
-            service: service.clone(),
+            service,
             land: Some(land),
-            as_of: chosen.as_of,
+            as_of,
         };
         if let Ok(QueryReply::Funnel(Some(funnel))) = view(state, min_seq, kind).await {
             funnels.push(funnel);
@@ -238,11 +197,7 @@ async fn load(
     }
     Ok(Monitor {
         rollout,
-        rollout_more,
-        municipalities_total,
         stalled,
-        stalled_more,
-        stalled_total,
         funnels,
         services,
     })
@@ -250,23 +205,17 @@ async fn load(
 
 fn form(chosen: &Chosen, params: &Params, services: &[ServiceSummary]) -> Markup {
     let f = "monitor";
-    let land = chosen.land.map(|l| l.to_string()).unwrap_or_default();
-    let mut choices = vec![(String::new(), "alle mit Einführungen".to_owned())];
-    choices.extend(
-        services
-            .iter()
-            .map(|s| (s.service.id.to_string(), s.service.title.clone())),
-    );
+    let land = text(chosen.land);
+    let services = services
+        .iter()
+        .map(|s| (s.service.id.to_string(), s.service.title.clone()));
+    let choices = choices("alle mit Einführungen", services);
     html! {
         form.filter method="get" action="/rollout" {
             (Field::new(f, "land", "Land").choice(&land_items("– bitte wählen –"), &land))
             (Field::new(f, "leistung", "Leistung").choice(&choices, &params.get("leistung")))
-            (Field::new(f, "stichtag", "Stichtag")
-                .hint("leer: heute")
-                .control("date", &params.get("stichtag")))
-            (Field::new(f, "tage", "Stillstand ab Tagen")
-                .min(0)
-                .max(36_500)
+            (Field::new(f, "stichtag", "Stichtag").hint("leer: heute").control("date", &params.get("stichtag")))
+            (Field::new(f, "tage", "Stillstand ab Tagen").min(0).max(36_500)
                 .control("number", &chosen.days.to_string()))
             button type="submit" { "Anzeigen" }
         }
@@ -274,20 +223,16 @@ fn form(chosen: &Chosen, params: &Params, services: &[ServiceSummary]) -> Markup
 }
 
 fn coverage_html(monitor: &Monitor) -> Markup {
-    let columns: Vec<(ServiceId, String)> = monitor
-        .rollout
-        .land_participates
-        .iter()
-        .map(|(id, _)| (id.clone(), title_of(&monitor.services, id)))
+    let services = &monitor.rollout.land_participates;
+    let title = |id| title_of(&monitor.services, id);
+    let columns: Vec<_> = (services.iter())
+        .map(|(id, _)| (id.clone(), title(id)))
+        .collect();
+    let absent: Vec<String> = (services.iter())
+        .filter(|(_, takes_part)| !takes_part)
+        .map(|(id, _)| title(id))
         .collect();
     let land = monitor.rollout.scope.land;
-    let absent: Vec<String> = monitor
-        .rollout
-        .land_participates
-        .iter()
-        .filter(|(_, takes_part)| !takes_part)
-        .map(|(id, _)| title_of(&monitor.services, id))
-        .collect();
     section("abdeckung", "Abdeckung je Kreis").with(html! {
         @if columns.is_empty() || monitor.rollout.kreise.is_empty() {
             p { "In diesem Land gibt es zum Stichtag noch keine Einführungen." }
@@ -310,16 +255,6 @@ fn coverage_html(monitor: &Monitor) -> Markup {
 }
 
 fn funnels_html(monitor: &Monitor) -> Markup {
-    let lead_time = |funnel: &FunnelView| match (
-        funnel.days_to_live_median,
-        funnel.days_to_live_p90,
-    ) {
-        (Some(median), Some(p90)) => format!(
-            "Vom Antrag bis in Betrieb: Median {median} Tage, 90 % nach höchstens {p90} Tagen ({} in Betrieb).",
-            funnel.live_count
-        ),
-        _ => "Noch keine Kommune in Betrieb.".to_owned(),
-    };
     section("trichter", "Einführungstrichter je Leistung").with(html! {
         @if monitor.funnels.is_empty() {
             p { "Keine Einführungen." }
@@ -331,7 +266,13 @@ fn funnels_html(monitor: &Monitor) -> Markup {
                     figure {
                         figcaption { (service_link(&funnel.service, &title)) }
                         (funnel_svg(&format!("trichter-{index}"), &title, &funnel.reached))
-                        p.hilfe { (lead_time(funnel)) }
+                        p.hilfe { @match (funnel.days_to_live_median, funnel.days_to_live_p90) {
+                            (Some(median), Some(p90)) => {
+                                "Vom Antrag bis in Betrieb: Median " (median) " Tage, 90 % nach höchstens "
+                                (p90) " Tagen (" (funnel.live_count) " in Betrieb)."
+                            }
+                            _ => "Noch keine Kommune in Betrieb.",
+                        } }
                     }
                 }
             }
@@ -340,17 +281,15 @@ fn funnels_html(monitor: &Monitor) -> Markup {
 }
 
 fn stalled_html(monitor: &Monitor, days: u32) -> Markup {
-    section("stillstand", format!("Stillstand: seit mindestens {days} Tagen ohne Schritt")).with(html! {
+    let heading = format!("Stillstand: seit mindestens {days} Tagen ohne Schritt");
+    section("stillstand", heading).with(html! {
         @match &monitor.stalled {
             None => p { "Die Liste ist gerade nicht erreichbar." },
             Some(stalled) if stalled.stalled.is_empty() => p role="status" { "Keine Einführung steht so lange still." },
-            Some(stalled) => table {
-                caption { (monitor.stalled_total) " Einführungen ohne Schritt seit mindestens " (days) " Tagen" }
-                (head(&[
-                    Text("Gemeinde"), Text("Leistung"), Text("Stufe"), Text("letzter Schritt"),
-                    Text("Stillstand"),
-                ]))
-                tbody {
+            Some(stalled) => (table(
+                html! { (stalled.total) " Einführungen ohne Schritt seit mindestens " (days) " Tagen" },
+                &[Text("Gemeinde"), Text("Leistung"), Text("Stufe"), Text("letzter Schritt"), Text("Stillstand")],
+                html! {
                     @for row in &stalled.stalled {
                         tr {
                             th scope="row" { a href={ "/kommune?ags=" (row.ags) } { (row.name) } " (" (row.ags) ")" }
@@ -359,61 +298,46 @@ fn stalled_html(monitor: &Monitor, days: u32) -> Markup {
                             td { "seit " (row.days) " Tagen ohne Schritt" }
                         }
                     }
-                }
-            },
+                },
+            )),
         }
     })
 }
 
 fn municipalities_html(monitor: &Monitor) -> Markup {
     let rows = &monitor.rollout.municipalities;
-    html! {
-        @if !rows.is_empty() {
-            (section("gemeinden", "Einführungen je Gemeinde").with(html! {
-                details {
-                    summary { (monitor.municipalities_total) " Einführungen anzeigen" }
-                    table {
-                        caption { "Einführungen je Gemeinde und Leistung" }
-                        (head(&[Text("Gemeinde"), Text("Leistung"), Text("Stufe"), Text("seit")]))
-                        tbody {
-                            @for row in rows {
-                                tr {
-                                    th scope="row" { a href={ "/kommune?ags=" (row.ags) } { (row.name) } }
-                                    td { (title_of(&monitor.services, &row.service)) }
-                                    td { (row.stage.label_de()) } td { (date_de(row.since)) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }))
-        }
+    if rows.is_empty() {
+        return html! {};
     }
+    let rows = html! {
+        @for row in rows {
+            tr {
+                th scope="row" { a href={ "/kommune?ags=" (row.ags) } { (row.name) } }
+                td { (title_of(&monitor.services, &row.service)) }
+                td { (row.stage.label_de()) } td { (date_de(row.since)) }
+            }
+        }
+    };
+    section("gemeinden", "Einführungen je Gemeinde").with(html! {
+        details {
+            summary { (monitor.rollout.municipalities_total) " Einführungen anzeigen" }
+            (table("Einführungen je Gemeinde und Leistung",
+                &[Text("Gemeinde"), Text("Leistung"), Text("Stufe"), Text("seit")], rows))
+        }
+    })
 }
 
 fn csv_html(land: LandCode, chosen: &Chosen) -> Markup {
-    let service = chosen
-        .service
-        .as_ref()
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let rollout = |table: &str| {
+        let pairs = [
+            ("table", table.to_owned()),
+            ("service", text(chosen.service.as_ref())),
+        ];
+        chosen.csv(land, "rollout", &pairs)
+    };
     let links = [
-        (
-            chosen.csv(
-                land,
-                "rollout",
-                &[("table", "kreise".to_owned()), ("service", service.clone())],
-            ),
-            "Abdeckung je Kreis (CSV)",
-        ),
-        (
-            chosen.csv(
-                land,
-                "rollout",
-                &[("table", "gemeinden".to_owned()), ("service", service)],
-            ),
-            "Einführungen je Gemeinde (CSV)",
-        ),
+        (rollout("kreise"), "Abdeckung je Kreis (CSV)"),
+        (rollout("gemeinden"), "Einführungen je Gemeinde (CSV)"),
         (
             chosen.csv(land, "stalled", &[("days", chosen.days.to_string())]),
             "Stillstandsliste (CSV)",
