@@ -70,16 +70,11 @@ impl FromRequestParts<AppState> for Visit {
     ) -> Result<Self, Self::Rejection> {
         let key = &state.web.key;
         let jar = SignedCookieJar::from_headers(&parts.headers, key.cookie_key().clone());
-        let tokens = state.tokens.current();
+        let (tokens, logouts) = (state.tokens.current(), &state.web.logouts);
         let (session, who) = jar
             .get(session::COOKIE)
             .and_then(|cookie| session::Claim::decode(cookie.value(), session::now_ms()))
-            .filter(|claim| {
-                !state
-                    .web
-                    .logouts
-                    .has_ended(&claim.token_hash, claim.issued_ms)
-            })
+            .filter(|claim| !logouts.has_ended(&claim.token_hash, claim.issued_ms))
             .and_then(|claim| {
                 let (name, actor) = tokens.holder(&claim.token_hash)?;
                 let who = Who {
@@ -132,7 +127,7 @@ impl FromRequestParts<AppState> for Visit {
 }
 
 /// Today (UTC); a clock outside the registry's years reads as 2000-01-01.
-pub fn today() -> Date {
+fn today() -> Date {
     let days = i32::try_from(session::now_ms() / 86_400_000).unwrap_or(i32::MAX);
     Date::try_from(days)
         .unwrap_or_else(|_| Date::from_ymd(2000, 1, 1).expect("2000-01-01 is a valid date"))

@@ -105,24 +105,20 @@ fn not_found(visit: &Visit, id: &str) -> Response {
 
 fn overview(detail: &ServiceDetail) -> Markup {
     let s = &detail.summary.service;
-    let rows = [
-        ("Kennung", s.id.to_string()),
-        ("Federführendes Land", land_de(s.lead)),
-        ("Anbieter", s.provider.clone()),
-        ("Status", s.status.label_de().to_owned()),
-        ("Reifegrad", s.reifegrad.get().to_string()),
-        ("Themenfeld", s.themenfeld.clone()),
-        ("Bezugsweg", s.channel.label_de().to_owned()),
-        ("Kostenmodell", s.cost_model.label_de().to_string()),
-        ("OZG-ID", s.ozg_id.clone().unwrap_or_else(|| "–".to_owned())),
-        ("Angekündigt am", date_de(s.announced_on)),
-        (
-            "Einwohner der teilnehmenden Länder",
-            thousands(detail.population_lands),
-        ),
-    ];
     section("ueberblick", "Überblick").with(html! {
-        dl.fakten { @for (term, value) in rows { dt { (term) } dd { (value) } } }
+        dl.fakten {
+            dt { "Kennung" } dd { (s.id) }
+            dt { "Federführendes Land" } dd { (land_de(s.lead)) }
+            dt { "Anbieter" } dd { (s.provider) }
+            dt { "Status" } dd { (s.status.label_de()) }
+            dt { "Reifegrad" } dd { (s.reifegrad.get()) }
+            dt { "Themenfeld" } dd { (s.themenfeld) }
+            dt { "Bezugsweg" } dd { (s.channel.label_de()) }
+            dt { "Kostenmodell" } dd { (s.cost_model.label_de()) }
+            dt { "OZG-ID" } dd { (s.ozg_id.as_deref().unwrap_or("–")) }
+            dt { "Angekündigt am" } dd { (date_de(s.announced_on)) }
+            dt { "Einwohner der teilnehmenden Länder" } dd { (thousands(detail.population_lands)) }
+        }
     })
 }
 
