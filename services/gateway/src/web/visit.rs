@@ -16,6 +16,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SignedCookieJar};
 use efa_proto::{Actor, Date};
+use subtle::ConstantTimeEq;
 
 use super::layout::Page;
 use super::{cookies, csrf, layout, session};
@@ -150,11 +151,7 @@ impl Visit {
 
     /// Whether a posted form carries this visit's CSRF token.
     pub fn csrf_ok(&self, posted: &str) -> bool {
-        !posted.is_empty()
-            && bool::from(subtle::ConstantTimeEq::ct_eq(
-                self.csrf.as_bytes(),
-                posted.as_bytes(),
-            ))
+        !posted.is_empty() && bool::from(self.csrf.as_bytes().ct_eq(posted.as_bytes()))
     }
 
     /// A page: the layout around `body`, with status and headers.

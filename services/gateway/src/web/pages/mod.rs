@@ -55,6 +55,23 @@ pub fn table(caption: impl Render, columns: &[Col], rows: Markup) -> Markup {
     html! { table { caption { (caption) } (head(columns)) tbody { (rows) } } }
 }
 
+/// A table of `items`, a row each, or the sentence `none` if there are none.
+pub fn table_of<T>(
+    items: &[T],
+    none: &str,
+    caption: impl Render,
+    columns: &[Col],
+    row: impl Fn(&T) -> Markup,
+) -> Markup {
+    html! {
+        @if items.is_empty() {
+            p { (none) }
+        } @else {
+            (table(caption, columns, html! { @for item in items { (row(item)) } }))
+        }
+    }
+}
+
 /// An exact fraction as it is: `123/456`.
 pub fn fraction(exact: &Exact) -> Markup {
     html! { code { (exact.numerator) "/" (exact.denominator) } }

@@ -21,7 +21,7 @@ use super::super::markup::{
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::{fraction, table};
+use super::{fraction, table, table_of};
 
 /// `GET /leistungen/{id}?stichtag=&jahr=`.
 pub async fn show(visit: Visit, Path(id): Path<String>, params: Params) -> Response {
@@ -124,22 +124,18 @@ fn overview(detail: &ServiceDetail) -> Markup {
 
 fn participations(detail: &ServiceDetail) -> Markup {
     section("laender", "Teilnehmende Länder").with(html! {
-        @if detail.participations.is_empty() {
-            p { "Noch kein Land nimmt teil." }
-        } @else {
-            (table("Beitritte und Austritte", &[
-                Text("Land"), Text("Rolle"), Text("Beitritt"), Text("Austritt"),
-            ], html! {
-                @for p in &detail.participations {
-                    tr {
-                        th scope="row" { (land_de(p.land)) }
-                        td { @if p.is_lead { "federführend" } @else { "beigetreten" } }
-                        td { (date_de(p.joined)) }
-                        td { (p.left.map_or_else(|| "–".to_owned(), date_de)) }
-                    }
+        (table_of(
+            &detail.participations, "Noch kein Land nimmt teil.", "Beitritte und Austritte",
+            &[Text("Land"), Text("Rolle"), Text("Beitritt"), Text("Austritt")],
+            |p| html! {
+                tr {
+                    th scope="row" { (land_de(p.land)) }
+                    td { @if p.is_lead { "federführend" } @else { "beigetreten" } }
+                    td { (date_de(p.joined)) }
+                    td { (p.left.map_or_else(|| "–".to_owned(), date_de)) }
                 }
-            }))
-        }
+            },
+        ))
     })
 }
 
@@ -156,25 +152,23 @@ fn stages(detail: &ServiceDetail) -> Markup {
 fn coverage(detail: &ServiceDetail) -> Markup {
     let yes_no = |yes: bool| if yes { "ja" } else { "nein" };
     section("abdeckung", "Abdeckung je Land").with(html! {
-        @if detail.coverage.is_empty() {
-            p { "Keine Angaben." }
-        } @else {
-            (table("Registrierte Kommunen und Kommunen in Betrieb", &[
+        (table_of(
+            &detail.coverage, "Keine Angaben.", "Registrierte Kommunen und Kommunen in Betrieb",
+            &[
                 Text("Land"), Text("nimmt teil"), Num("Kommunen registriert"),
                 Num("in Betrieb"), Num("Einwohner in Betrieb"), Text("flächendeckend"),
-            ], html! {
-                @for c in &detail.coverage {
-                    tr {
-                        th scope="row" { (land_de(c.land)) }
-                        td { (yes_no(c.participating)) }
-                        td.zahl { (c.municipalities_registered) }
-                        td.zahl { (c.municipalities_live) }
-                        td.zahl { (thousands(c.population_live)) }
-                        td { (yes_no(c.flaechendeckend)) }
-                    }
+            ],
+            |c| html! {
+                tr {
+                    th scope="row" { (land_de(c.land)) }
+                    td { (yes_no(c.participating)) }
+                    td.zahl { (c.municipalities_registered) }
+                    td.zahl { (c.municipalities_live) }
+                    td.zahl { (thousands(c.population_live)) }
+                    td { (yes_no(c.flaechendeckend)) }
                 }
-            }))
-        }
+            },
+        ))
     })
 }
 

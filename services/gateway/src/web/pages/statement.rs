@@ -20,7 +20,7 @@ use super::super::markup::{Field, date_de, euro, head, land_de, query};
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::{fraction, service_link, table};
+use super::{fraction, service_link, table_of};
 
 /// `GET /laender/{land}/kostenaufstellung`.
 pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Response {
@@ -65,10 +65,8 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
 }
 
 fn downloads(statement: &StatementView) -> Markup {
-    let api = format!(
-        "/api/v1/lands/{}/statements/{}",
-        statement.land, statement.year
-    );
+    let (land, year) = (statement.land, statement.year);
+    let api = format!("/api/v1/lands/{land}/statements/{year}");
     let as_of = ("as_of", statement.as_of.to_string());
     html! {
         p.nicht-drucken {
@@ -175,20 +173,16 @@ pub fn year_notes(view: &CostYearView) -> Markup {
                         "; beruht auf dem Ledger bis Sequenz " (closing.settlement.based_on_seq)
                         ", Kettenhash " code { (hex::encode(closing.settlement.based_on_hash)) } "."
                     }
-                    @if closing.supplements.is_empty() {
-                        p { "Keine Nachträge." }
-                    } @else {
-                        (table("Nachträge seit der Abrechnung", &[
-                            Text("Land"), Num("Abgerechnet"), Num("Jetzt"), Num("Nachtrag"),
-                        ], html! {
-                            @for line in &closing.supplements {
-                                tr {
-                                    th scope="row" { (land_de(line.land)) }
-                                    td.zahl { (euro(line.settled)) } td.zahl { (euro(line.now)) } td.zahl { (euro(line.difference)) }
-                                }
+                    (table_of(
+                        &closing.supplements, "Keine Nachträge.", "Nachträge seit der Abrechnung",
+                        &[Text("Land"), Num("Abgerechnet"), Num("Jetzt"), Num("Nachtrag")],
+                        |line| html! {
+                            tr {
+                                th scope="row" { (land_de(line.land)) }
+                                td.zahl { (euro(line.settled)) } td.zahl { (euro(line.now)) } td.zahl { (euro(line.difference)) }
                             }
-                        }))
-                    }
+                        },
+                    ))
                     @for correction in &closing.corrections { p { (correction_de(correction)) } }
                 }
             }
