@@ -102,12 +102,8 @@ impl FromRequestParts<AppState> for Visit {
             .get(session::COOKIE)
             .is_some();
         if sent_session && who.is_none() {
-            set.push(cookies::build(
-                session::COOKIE,
-                String::new(),
-                Some(0),
-                secure,
-            ));
+            let ended = cookies::build(session::COOKIE, String::new(), Some(0), secure);
+            set.push(ended);
         }
         let binding = session.as_ref().map_or(&nonce, |claim| &claim.id);
         let client = parts
