@@ -99,6 +99,12 @@ impl Params {
         })
     }
 
+    /// The notice of a page: values that were ignored, or else the
+    /// success after a redirect.
+    pub fn notice(&self, checks: &[(&str, bool)]) -> Option<Notice> {
+        self.ignored(checks).or_else(|| self.success())
+    }
+
     /// The success notice after a redirect (`?erfolg=…`).
     pub fn success(&self) -> Option<Notice> {
         super::notice::success(&self.get("erfolg")).map(|text| Notice::Success(text.to_owned()))

@@ -186,10 +186,10 @@ impl Visit {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
         // An extra cookie replaces the visit's own of the same name.
-        let jar = SignedCookieJar::new(self.state.web.key.cookie_key().clone());
-        let jar = (self.cookies.iter().cloned())
-            .chain(extra_cookies)
-            .fold(jar, |jar, cookie| jar.add(cookie));
+        let mut jar = SignedCookieJar::new(self.state.web.key.cookie_key().clone());
+        for cookie in self.cookies.iter().cloned().chain(extra_cookies) {
+            jar = jar.add(cookie);
+        }
         (jar, response).into_response()
     }
 }

@@ -52,7 +52,7 @@ pub async fn show(visit: Visit, params: Params) -> Response {
         filter: filter(&params, number),
         as_of,
     };
-    let notice = (params.ignored(&[("stichtag", as_of.is_some())])).or_else(|| params.success());
+    let notice = params.notice(&[("stichtag", as_of.is_some())]);
     // A catalogue that could not be read is an error page with an error
     // status, so that monitoring sees it, not a page that says so.
     let listing = match view(&visit.state, params.min_seq(), kind).await {
@@ -84,15 +84,19 @@ pub async fn show(visit: Visit, params: Params) -> Response {
 fn filter(params: &Params, number: u32) -> CatalogueFilter {
     let text = |name| Some(params.get(name)).filter(|text| !text.is_empty());
     let sort = params.get("sortierung");
+    let sort = SORTS
+        .iter()
+        .find(|(key, _, _)| *key == sort)
+        .map_or(CatalogueSort::Title, |(_, _, sort)| *sort);
+    let reifegrad = params.get("reifegrad").parse().ok();
     CatalogueFilter {
         land: params.land("land"),
         themenfeld: text("themenfeld"),
         status: ServiceStatus::from_key(&params.get("status")),
-        reifegrad: (params.get("reifegrad").parse().ok()).and_then(|r| Reifegrad::new(r).ok()),
+        reifegrad: reifegrad.and_then(|r| Reifegrad::new(r).ok()),
         channel: Channel::from_key(&params.get("kanal")),
         text: text("q"),
-        sort: (SORTS.iter().find(|(key, _, _)| *key == sort))
-            .map_or(CatalogueSort::Title, |(_, _, sort)| *sort),
+        sort,
         offset: (number - 1).saturating_mul(PAGE_SIZE),
         limit: PAGE_SIZE,
     }

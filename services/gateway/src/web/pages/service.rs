@@ -42,7 +42,8 @@ pub async fn show(visit: Visit, Path(id): Path<String>, params: Params) -> Respo
         }
     };
     let service = &detail.summary.service;
-    let year = (params.year(9999))
+    let year = params
+        .year(9999)
         .or_else(|| detail.costs.iter().map(|c| c.year).max())
         .unwrap_or_else(|| u16::try_from(visit.today.year()).unwrap_or(2024));
     // The costs as of the same date as every other part of the page.
@@ -64,7 +65,7 @@ pub async fn show(visit: Visit, Path(id): Path<String>, params: Params) -> Respo
         Ok(QueryReply::History(history)) => Some(history.entries),
         _ => None,
     };
-    let notice = (params.ignored(&[("stichtag", as_of.is_some())])).or_else(|| params.success());
+    let notice = params.notice(&[("stichtag", as_of.is_some())]);
     let stichtag = params.get("stichtag");
     let id = id.as_str();
     let body = html! {
