@@ -7,6 +7,7 @@
 //! apart while blocked. Both forms carry a CSRF token.
 
 use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
 use axum::response::Response;
 use efa_proto::Actor;
 use maud::html;
@@ -88,9 +89,7 @@ pub async fn submit(visit: Visit, form: FormData) -> Response {
              dann erneut."
         );
         let mut response = refuse(&visit, StatusCode::TOO_MANY_REQUESTS, &next, text);
-        response
-            .headers_mut()
-            .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        response.headers_mut().insert(RETRY_AFTER, seconds.into());
         return response;
     }
     let token = form.get("token");
