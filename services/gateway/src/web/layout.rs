@@ -54,6 +54,11 @@ impl Page {
         self.notice = notice;
         self
     }
+
+    /// The page with an error notice.
+    pub fn error(self, text: impl Into<String>) -> Self {
+        self.with_notice(Some(Notice::Error(text.into())))
+    }
 }
 
 /// The whole document.

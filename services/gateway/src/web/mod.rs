@@ -31,38 +31,33 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use efa_proto::{QueryKind, QueryReply};
 
-pub use crate::crypto::SessionKey;
-
 use crate::state::AppState;
 
 /// The routes of the pages and of their forms.
 pub fn routes() -> Router<AppState> {
+    use pages::{
+        audit, catalogue, edit, kommune, land, land_forms, login, rollout, service, statement,
+    };
     Router::new()
         .route(layout::STYLESHEET_PATH, get(stylesheet))
-        .route("/", get(pages::catalogue::show))
-        .route("/katalog", get(pages::catalogue::show))
-        .route(
-            "/anmelden",
-            get(pages::login::show).post(pages::login::submit),
-        )
-        .route("/abmelden", post(pages::login::logout))
-        .route("/leistungen/{id}", get(pages::service::show))
+        .route("/", get(catalogue::show))
+        .route("/katalog", get(catalogue::show))
+        .route("/anmelden", get(login::show).post(login::submit))
+        .route("/abmelden", post(login::logout))
+        .route("/leistungen/{id}", get(service::show))
         .route(
             "/leistungen/{id}/bearbeiten",
-            get(pages::edit::show).post(pages::edit::submit),
+            get(edit::show).post(edit::submit),
         )
-        .route("/laender", get(pages::land::list))
-        .route("/laender/{land}", get(pages::land::public))
-        .route(
-            "/laender/{land}/kostenaufstellung",
-            get(pages::statement::show),
-        )
-        .route("/land", get(pages::land::own))
-        .route("/land/{action}", post(pages::land_forms::submit))
-        .route("/kommune", get(pages::kommune::show))
-        .route("/kommune/{action}", post(pages::kommune::submit))
-        .route("/rollout", get(pages::rollout::show))
-        .route("/audit", get(pages::audit::show))
+        .route("/laender", get(land::list))
+        .route("/laender/{land}", get(land::public))
+        .route("/laender/{land}/kostenaufstellung", get(statement::show))
+        .route("/land", get(land::own))
+        .route("/land/{action}", post(land_forms::submit))
+        .route("/kommune", get(kommune::show))
+        .route("/kommune/{action}", post(kommune::submit))
+        .route("/rollout", get(rollout::show))
+        .route("/audit", get(audit::show))
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -18,13 +18,28 @@ pub fn rows(number: u32, rows: u32) -> Page {
 }
 
 /// The navigation between the pages of a list on `path`: `param` names
-/// the page number among `pairs`, the page's other parameters.
+/// the page number among `pairs`, the page's other parameters. Shown only
+/// when there is more than one page.
 pub fn nav(
     path: &str,
     pairs: &[(&'static str, String)],
     param: &'static str,
     number: u32,
     has_next: bool,
+) -> Markup {
+    let show = number > 1 || has_next;
+    let here = html! { "Seite " (number) };
+    html! { @if show { (bar(path, pairs, param, number, has_next, here)) } }
+}
+
+/// [`nav`] always shown, saying where it is with `here`.
+pub fn bar(
+    path: &str,
+    pairs: &[(&'static str, String)],
+    param: &'static str,
+    number: u32,
+    has_next: bool,
+    here: Markup,
 ) -> Markup {
     let href = |to: u32| {
         let mut pairs: Vec<(&str, String)> = pairs
@@ -36,12 +51,10 @@ pub fn nav(
         format!("{path}{}", query(&pairs))
     };
     html! {
-        @if number > 1 || has_next {
-            nav.blaetter aria-label="Seiten" {
-                @if number > 1 { a href=(href(number - 1)) rel="prev" { "Vorherige Seite" } }
-                span { "Seite " (number) }
-                @if has_next { a href=(href(number + 1)) rel="next" { "Nächste Seite" } }
-            }
+        nav.blaetter aria-label="Seiten" {
+            @if number > 1 { a href=(href(number - 1)) rel="prev" { "Vorherige Seite" } }
+            span { (here) }
+            @if has_next { a href=(href(number + 1)) rel="next" { "Nächste Seite" } }
         }
     }
 }

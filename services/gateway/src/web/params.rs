@@ -72,6 +72,13 @@ impl Params {
             .unwrap_or(default)
     }
 
+    /// `?jahr=`: a year from 1900 to `max`.
+    pub fn year(&self, max: u32) -> Option<u16> {
+        u16::try_from(self.number("jahr", 0, max))
+            .ok()
+            .filter(|year| *year >= 1900)
+    }
+
     /// `?seq=N` after a write: the view must include ledger event N.
     pub fn min_seq(&self) -> u64 {
         self.get("seq").parse().unwrap_or(0)
@@ -90,6 +97,12 @@ impl Params {
                 bad.join(", ")
             ))
         })
+    }
+
+    /// The notice of a page: values that were ignored, or else the
+    /// success after a redirect.
+    pub fn notice(&self, checks: &[(&str, bool)]) -> Option<Notice> {
+        self.ignored(checks).or_else(|| self.success())
     }
 
     /// The success notice after a redirect (`?erfolg=…`).

@@ -3,7 +3,6 @@
 //! it was recorded and when it takes effect, what it says, its chain
 //! hash, and up to which sequence the projector checked the hash chain.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::views::{HistorySubject, HistoryView};
@@ -12,19 +11,18 @@ use maud::{Markup, html};
 
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::{Num, Text};
-use super::super::markup::{Field, date_de, head, query, timestamp_de};
+use super::super::markup::{Field, date_de, query, timestamp_de};
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use crate::state::AppState;
+use super::table;
 
 /// Events per page.
 const LIMIT: u32 = 100;
 
 /// `GET /audit?leistung=&gemeinde=&ab=`.
-pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -> Response {
+pub async fn show(visit: Visit, params: Params) -> Response {
     let (service, ags) = (params.service("leistung"), params.ags("gemeinde"));
-    let from = params.number("ab", 0, u32::MAX);
     let subject = match (&service, ags) {
         (Some(service), _) => HistorySubject::Service(service.clone()),
         (None, Some(ags)) => HistorySubject::Gemeinde(ags),
@@ -40,102 +38,70 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
     }
     let kind = QueryKind::History {
         subject,
-        from_seq: u64::from(from),
+        from_seq: u64::from(params.number("ab", 0, u32::MAX)),
         limit: LIMIT,
     };
-    let history = match view(&state, params.min_seq(), kind).await {
+    let history = match view(&visit.state, params.min_seq(), kind).await {
         Ok(QueryReply::History(history)) => Some(history),
-        _ => {
-            notice = Some(Notice::Error(super::super::UNAVAILABLE.to_owned()));
-            None
+        _ => None,
+    };
+    let f = "audit";
+    let body = html! {
+        p {
+            "Jede Änderung im Register ist ein Ereignis mit fortlaufender Nummer (Sequenz), \
+             verkettet über Hashwerte: Ein nachträglich verändertes Ereignis bricht die Kette."
         }
+        form.filter method="get" action="/audit" {
+            (Field::new(f, "leistung", "Leistung (Kennung)")
+                .hint("z. B. online-wohngeldantrag")
+                .control("text", &params.get("leistung")))
+            (Field::new(f, "gemeinde", "Gemeinde (AGS)")
+                .hint("8 Ziffern")
+                .inputmode("numeric")
+                .maxlength(8)
+                .control("text", &params.get("gemeinde")))
+            (Field::new(f, "ab", "ab Sequenz").min(0).control("number", &params.get("ab")))
+            button type="submit" { "Anzeigen" }
+        }
+        @if let Some(history) = &history { (entries(history, &params)) }
     };
-    let status = if history.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    let body = AuditPage {
-        leistung: params.get("leistung"),
-        gemeinde: params.get("gemeinde"),
-        ab: params.get("ab"),
-        history: history.as_ref(),
+    let page = Page::new("Audit: Ereignisprotokoll", Nav::Audit, body);
+    match history {
+        Some(_) => visit.page(StatusCode::OK, page.with_notice(notice)),
+        None => visit.unavailable(page),
     }
-    .render();
-    visit.page(
-        status,
-        Page::new("Audit: Ereignisprotokoll", Nav::Audit, body).with_notice(notice),
-    )
 }
 
-/// What the audit page shows: the filter as entered and the events, if
-/// they could be read.
-struct AuditPage<'a> {
-    leistung: String,
-    gemeinde: String,
-    ab: String,
-    history: Option<&'a HistoryView>,
-}
-
-impl AuditPage<'_> {
-    fn render(&self) -> Markup {
-        let f = "audit";
-        html! {
-            p {
-                "Jede Änderung im Register ist ein Ereignis mit fortlaufender Nummer (Sequenz), \
-                 verkettet über Hashwerte: Ein nachträglich verändertes Ereignis bricht die Kette."
-            }
-            form.filter method="get" action="/audit" {
-                (Field::new(f, "leistung", "Leistung (Kennung)")
-                    .hint("z. B. online-wohngeldantrag")
-                    .control("text", &self.leistung))
-                (Field::new(f, "gemeinde", "Gemeinde (AGS)")
-                    .hint("8 Ziffern")
-                    .inputmode("numeric")
-                    .maxlength(8)
-                    .control("text", &self.gemeinde))
-                (Field::new(f, "ab", "ab Sequenz").min(0).control("number", &self.ab))
-                button type="submit" { "Anzeigen" }
-            }
-            @if let Some(history) = self.history { (self.entries(history)) }
-        }
-    }
-
-    fn entries(&self, history: &HistoryView) -> Markup {
-        let next = history.entries.last().filter(|_| history.more).map(|last| {
-            let pairs = [
-                ("leistung", self.leistung.clone()),
-                ("gemeinde", self.gemeinde.clone()),
-                ("ab", (last.seq + 1).to_string()),
-            ];
-            format!("/audit{}", query(&pairs))
-        });
-        html! {
-            p.hinweis.info role="status" { "Hash-Kette geprüft bis Sequenz " (history.chain_verified_to) "." }
-            @if history.entries.is_empty() {
-                p { "Keine Ereignisse für diese Auswahl." }
-            } @else {
-                div.tabelle {
-                    table {
-                        caption { "Ereignisse in der Reihenfolge der Erfassung" }
-                        (head(&[
-                            Num("Sequenz"), Text("Erfasst am"), Text("Wirksam ab"),
-                            Text("Erfasst von"), Text("Ereignis"), Text("Hash"),
-                        ]))
-                        tbody {
-                            @for entry in &history.entries {
-                                tr {
-                                    th.zahl scope="row" { (entry.seq) }
-                                    td { (timestamp_de(entry.recorded_at)) }
-                                    td { (date_de(entry.effective)) } td { (entry.actor) }
-                                    td { (entry.summary_de) } td { code.hash { (entry.hash_hex) } }
-                                }
-                            }
+fn entries(history: &HistoryView, params: &Params) -> Markup {
+    let next = history.entries.last().filter(|_| history.more).map(|last| {
+        let pairs = [
+            ("leistung", params.get("leistung")),
+            ("gemeinde", params.get("gemeinde")),
+            ("ab", (last.seq + 1).to_string()),
+        ];
+        format!("/audit{}", query(&pairs))
+    });
+    html! {
+        p.hinweis.info role="status" { "Hash-Kette geprüft bis Sequenz " (history.chain_verified_to) "." }
+        @if history.entries.is_empty() {
+            p { "Keine Ereignisse für diese Auswahl." }
+        } @else {
+            div.tabelle {
+                (table("Ereignisse in der Reihenfolge der Erfassung", &[
+                    Num("Sequenz"), Text("Erfasst am"), Text("Wirksam ab"),
+                    Text("Erfasst von"), Text("Ereignis"), Text("Hash"),
+                ], html! {
+                    @for entry in &history.entries {
+                        tr {
+                            th.zahl scope="row" { (entry.seq) }
+                            td { (timestamp_de(entry.recorded_at)) }
+                            td { (date_de(entry.effective)) } td { (entry.actor) }
+                            td { (entry.summary_de) } td { code.hash { (entry.hash_hex) } }
                         }
                     }
-                }
-                @if let Some(href) = next { p { a href=(href) { "Weitere Ereignisse" } } }
+                }))
             }
+            @if let Some(href) = next { p { a href=(href) { "Weitere Ereignisse" } } }
         }
     }
 }

@@ -3,14 +3,14 @@
 //! LeiKa keys), replaced whole like `PUT /api/v1/services/{id}`. A service
 //! with fixed shares keeps its weights (they are changed through the API).
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::{Actor, CostModel, QueryKind, QueryReply, ServiceId, ServiceView};
 use maud::html;
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
-use super::super::layout::{Nav, Notice, Page};
+use super::super::layout::{Nav, Page};
 use super::super::markup::{Field, from_forms};
 use super::super::notice;
 use super::super::view;
@@ -20,33 +20,45 @@ use crate::contract::field::Via;
 use crate::contract::{Parsed, WriteBody, services};
 use crate::state::AppState;
 
-async fn load(state: &AppState, id: &ServiceId) -> Result<Option<ServiceView>, String> {
-    match view(state, 0, QueryKind::Service(id.clone())).await? {
+const TITLE: &str = "Angaben ändern";
+
+/// The service with this id; `None` when there is none.
+async fn load(state: &AppState, id: &str) -> Result<Option<ServiceView>, String> {
+    let Ok(id) = ServiceId::parse(id) else {
+        return Ok(None);
+    };
+    match view(state, 0, QueryKind::Service(id)).await? {
         QueryReply::Service(service) => Ok(service),
         _ => Err(super::super::UNAVAILABLE.to_owned()),
     }
 }
 
-/// Why the page cannot be shown to this visitor, if so.
-fn refusal(visit: &Visit, id: &str, service: Option<&ServiceView>) -> Option<Response> {
-    let page = |status, text: &str| {
+/// The service if the visitor is its lead Land, or else the answer: the
+/// login, or a page saying why not.
+fn editable(
+    visit: &Visit,
+    id: &str,
+    service: Option<ServiceView>,
+) -> Result<ServiceView, Box<Response>> {
+    let refuse = |status, text: &str| {
         let body = html! {
             p { (text) }
             p { a href={ "/leistungen/" (id) } { "Zur Leistung" } }
         };
-        Some(visit.page(status, Page::new("Angaben ändern", Nav::Laender, body)))
+        let page = Page::new(TITLE, Nav::Laender, body);
+        Err(Box::new(visit.page(status, page)))
     };
     match (visit.actor(), service) {
-        (None, _) => Some(visit.redirect(
-            &format!("/anmelden?weiter=/leistungen/{id}/bearbeiten"),
-            Vec::new(),
-        )),
-        (_, None) => page(
+        (None, _) => {
+            let login = format!("/anmelden?weiter=/leistungen/{id}/bearbeiten");
+            Err(Box::new(visit.redirect(&login, Vec::new())))
+        }
+        (_, None) => refuse(
             StatusCode::NOT_FOUND,
             "Diese Leistung ist nicht im Katalog.",
         ),
-        (Some(Actor::Land(land)), Some(s)) if *land == s.lead => None,
-        (Some(_), Some(_)) => page(
+        (Some(Actor::Land(land)), Some(service)) if *land == service.lead => Ok(service),
+        (Some(_), Some(_)) => refuse(
             StatusCode::FORBIDDEN,
             efa_proto::ForbiddenReason::NotLeadLand.message_de(),
         ),
@@ -54,21 +66,17 @@ fn refusal(visit: &Visit, id: &str, service: Option<&ServiceView>) -> Option<Res
 }
 
 /// `GET /leistungen/{id}/bearbeiten`.
-pub async fn show(State(state): State<AppState>, visit: Visit, Path(id): Path<String>) -> Response {
-    let service = match ServiceId::parse(&id) {
-        Ok(parsed) => load(&state, &parsed).await,
-        Err(_) => Ok(None),
-    };
-    match service {
+pub async fn show(visit: Visit, Path(id): Path<String>) -> Response {
+    let service = match load(&visit.state, &id).await {
+        Ok(service) => service,
         Err(message) => {
-            let page = Page::new("Angaben ändern", Nav::Laender, "")
-                .with_notice(Some(Notice::Error(message)));
-            visit.page(StatusCode::SERVICE_UNAVAILABLE, page)
+            let page = Page::new(TITLE, Nav::Laender, "").error(message);
+            return visit.page(StatusCode::SERVICE_UNAVAILABLE, page);
         }
-        Ok(service) => match refusal(&visit, &id, service.as_ref()) {
-            Some(response) => response,
-            None => render(&visit, service.as_ref(), None, StatusCode::OK),
-        },
+    };
+    match editable(&visit, &id, service) {
+        Ok(service) => render(&visit, &service, None),
+        Err(response) => *response,
     }
 }
 
@@ -76,37 +84,24 @@ pub async fn show(State(state): State<AppState>, visit: Visit, Path(id): Path<St
 /// choices (fixed shares only when the service has them).
 fn model_fields(model: &CostModel) -> (&'static str, String, Vec<(String, String)>) {
     let (kind, year) = match model {
-        CostModel::KoenigsteinerSchluessel { year } => (
-            "koenigsteiner-schluessel",
-            year.map(|y| y.to_string()).unwrap_or_default(),
-        ),
-        CostModel::Population => ("population", String::new()),
-        CostModel::EqualShares => ("equal-shares", String::new()),
-        CostModel::FixedShares { .. } => ("fixed-shares", String::new()),
+        CostModel::KoenigsteinerSchluessel { year } => ("koenigsteiner-schluessel", *year),
+        CostModel::Population => ("population", None),
+        CostModel::EqualShares => ("equal-shares", None),
+        CostModel::FixedShares { .. } => ("fixed-shares", None),
     };
     let mut models: Vec<(String, String)> = MODELS
         .iter()
         .map(|(k, l)| ((*k).to_owned(), (*l).to_owned()))
         .collect();
     if kind == "fixed-shares" {
-        models.push((
-            "fixed-shares".to_owned(),
-            "feste Anteile (wie bisher)".to_owned(),
-        ));
+        models.push((kind.to_owned(), "feste Anteile (wie bisher)".to_owned()));
     }
+    let year = year.map(|year| year.to_string()).unwrap_or_default();
     (kind, year, models)
 }
 
-fn render(
-    visit: &Visit,
-    service: Option<&ServiceView>,
-    attempt: Option<&Attempt>,
-    status: StatusCode,
-) -> Response {
-    let Some(s) = service else {
-        let page = Page::new("Angaben ändern", Nav::Laender, "");
-        return visit.page(StatusCode::NOT_FOUND, page);
-    };
+/// The form, with what was entered and why it was refused after `attempt`.
+fn render(visit: &Visit, s: &ServiceView, attempt: Option<&Attempt>) -> Response {
     let (v, f) = (Values::of("angaben", attempt), "angaben");
     let (kind, year, models) = model_fields(&s.cost_model);
     let today = visit.today.to_string();
@@ -143,7 +138,8 @@ fn render(
             button type="submit" { "Angaben speichern" }
         }
     };
-    let title = format!("Angaben ändern: {}", s.title);
+    let status = attempt.map_or(StatusCode::OK, |attempt| attempt.failure.status);
+    let title = format!("{TITLE}: {}", s.title);
     visit.page(status, Page::new(title, Nav::Laender, body))
 }
 
@@ -168,51 +164,33 @@ fn command(form: &FormData, current: &ServiceView) -> Result<Parsed, Failure> {
 }
 
 /// `POST /leistungen/{id}/bearbeiten`.
-pub async fn submit(
-    State(state): State<AppState>,
-    visit: Visit,
-    Path(id): Path<String>,
-    form: FormData,
-) -> Response {
-    let service = match ServiceId::parse(&id) {
-        Ok(parsed) => load(&state, &parsed).await.ok().flatten(),
-        Err(_) => None,
+pub async fn submit(visit: Visit, Path(id): Path<String>, form: FormData) -> Response {
+    let service = load(&visit.state, &id).await.ok().flatten();
+    let current = match editable(&visit, &id, service) {
+        Ok(service) => service,
+        Err(response) => return *response,
     };
-    if let Some(response) = refusal(&visit, &id, service.as_ref()) {
-        return response;
-    }
-    let Some(current) = service else {
-        return visit.page(
-            StatusCode::NOT_FOUND,
-            Page::new("Angaben ändern", Nav::Laender, ""),
-        );
+    let result = async {
+        let actor = forms::guard(&visit, &form)?;
+        let parsed = command(&form, &current)?;
+        forms::send(&visit.state, &actor, &form, parsed).await
     };
-    let result = match forms::guard(&visit, &form) {
-        Ok(actor) => match command(&form, &current) {
-            Ok(parsed) => forms::send(&state, &actor, &form, parsed).await,
-            Err(failure) => Err(failure),
-        },
-        Err(failure) => Err(failure),
-    };
-    match result {
+    match result.await {
         Ok(accepted) => {
             let code = notice::code("angaben", accepted.replayed);
+            let (id, seq) = (&current.id, accepted.last_seq);
             visit.redirect(
-                &format!(
-                    "/leistungen/{}?erfolg={code}&seq={}",
-                    current.id, accepted.last_seq
-                ),
+                &format!("/leistungen/{id}?erfolg={code}&seq={seq}"),
                 Vec::new(),
             )
         }
         Err(failure) => {
-            let status = failure.status;
             let attempt = Attempt {
                 form: "angaben".to_owned(),
                 data: form,
                 failure,
             };
-            render(&visit, Some(&current), Some(&attempt), status)
+            render(&visit, &current, Some(&attempt))
         }
     }
 }

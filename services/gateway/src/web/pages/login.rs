@@ -6,8 +6,8 @@
 //! `Retry-After`), so guessing is slow and a good guess is not told
 //! apart while blocked. Both forms carry a CSRF token.
 
-use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
 use axum::response::Response;
 use efa_proto::Actor;
 use maud::html;
@@ -18,10 +18,9 @@ use super::super::markup::{Field, hidden_input};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::super::{cookies, csrf, session};
-use crate::state::AppState;
 
 /// `GET /anmelden`.
-pub async fn show(State(_state): State<AppState>, visit: Visit, params: Params) -> Response {
+pub async fn show(visit: Visit, params: Params) -> Response {
     let notice = params.success();
     render(&visit, StatusCode::OK, &params.get("weiter"), notice)
 }
@@ -77,26 +76,24 @@ fn home(actor: &Actor) -> &'static str {
 }
 
 /// `POST /anmelden`.
-pub async fn submit(State(state): State<AppState>, visit: Visit, form: FormData) -> Response {
+pub async fn submit(visit: Visit, form: FormData) -> Response {
     let next = form.get("weiter").to_owned();
     if !visit.csrf_ok(form.get(csrf::FIELD)) {
         let text = "Das Formular ist abgelaufen. Bitte melden Sie sich noch einmal an.";
         return refuse(&visit, StatusCode::FORBIDDEN, &next, text);
     }
-    if let Err(wait) = state.web.limiter.check(visit.client) {
+    if let Err(wait) = visit.state.web.limiter.check(visit.client) {
         let seconds = crate::rate_limit::retry_after(wait);
         let text = format!(
             "Zu viele Anmeldeversuche. Bitte warten Sie {seconds} Sekunden und versuchen Sie es \
              dann erneut."
         );
         let mut response = refuse(&visit, StatusCode::TOO_MANY_REQUESTS, &next, text);
-        response
-            .headers_mut()
-            .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        response.headers_mut().insert(RETRY_AFTER, seconds.into());
         return response;
     }
     let token = form.get("token");
-    let tokens = state.tokens.current();
+    let tokens = visit.state.tokens.current();
     let Some((hash, actor)) = tokens
         .hash_of_valid(token)
         .and_then(|hash| tokens.holder(&hash).map(|(_, a)| (hash.clone(), a.clone())))
@@ -121,13 +118,14 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, form: FormData)
 /// `POST /abmelden`: ends the session, on the server (every session of
 /// the token begun before is refused from now on) and in the browser
 /// (the cookie is deleted).
-pub async fn logout(State(state): State<AppState>, visit: Visit, form: FormData) -> Response {
+pub async fn logout(visit: Visit, form: FormData) -> Response {
     if !visit.csrf_ok(form.get(csrf::FIELD)) {
         let text = "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.";
         return refuse(&visit, StatusCode::FORBIDDEN, "", text);
     }
     if let Some(claim) = &visit.session {
-        state.web.logouts.end(&claim.token_hash, session::now_ms());
+        let logouts = &visit.state.web.logouts;
+        logouts.end(&claim.token_hash, session::now_ms());
     }
     let cookie = cookies::build(session::COOKIE, String::new(), Some(0), visit.secure);
     visit.redirect("/anmelden?erfolg=abgemeldet", vec![cookie])

@@ -1,4 +1,5 @@
-//! One module per page (and the forms that belong to it).
+//! One module per page (and the forms that belong to it), and the pieces
+//! several pages show alike.
 
 pub mod audit;
 pub mod catalogue;
@@ -11,9 +12,11 @@ pub mod rollout;
 pub mod service;
 pub mod statement;
 
-use efa_proto::views::{CatalogueFilter, ServiceSummary};
+use efa_proto::views::{CatalogueFilter, Exact, ServiceSummary};
 use efa_proto::{Date, QueryKind, QueryReply, ServiceId};
+use maud::{Markup, Render, html};
 
+use super::markup::{Col, head};
 use super::view;
 use crate::state::AppState;
 
@@ -43,6 +46,33 @@ pub fn title_of(services: &[ServiceSummary], id: &ServiceId) -> String {
 }
 
 /// A link to a service's page.
-pub fn service_link(id: &ServiceId, title: &str) -> maud::Markup {
-    maud::html! { a href={ "/leistungen/" (super::markup::encode(id.as_str())) } { (title) } }
+pub fn service_link(id: &ServiceId, title: &str) -> Markup {
+    html! { a href={ "/leistungen/" (super::markup::encode(id.as_str())) } { (title) } }
+}
+
+/// A table with its caption and header row; `rows` is its body.
+pub fn table(caption: impl Render, columns: &[Col], rows: Markup) -> Markup {
+    html! { table { caption { (caption) } (head(columns)) tbody { (rows) } } }
+}
+
+/// A table of `items`, a row each, or the sentence `none` if there are none.
+pub fn table_of<T>(
+    items: &[T],
+    none: &str,
+    caption: impl Render,
+    columns: &[Col],
+    row: impl Fn(&T) -> Markup,
+) -> Markup {
+    html! {
+        @if items.is_empty() {
+            p { (none) }
+        } @else {
+            (table(caption, columns, html! { @for item in items { (row(item)) } }))
+        }
+    }
+}
+
+/// An exact fraction as it is: `123/456`.
+pub fn fraction(exact: &Exact) -> Markup {
+    html! { code { (exact.numerator) "/" (exact.denominator) } }
 }

@@ -7,104 +7,66 @@
 //! with links to the same statement as CSV and JSON. Every part is as of
 //! the one date asked for.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
-use efa_proto::statement::{CostYearView, StatementLine, StatementView};
+use efa_proto::statement::{CorrectionLine, CostYearView, StatementLine, StatementView};
 use efa_proto::{Cents, LandCode, QueryKind, QueryReply};
 use maud::{Markup, html};
 
-use super::super::layout::{Nav, Notice, Page};
+use super::super::layout::{Nav, Page};
 use super::super::markup::Col::{Num, Text};
 use super::super::markup::{Field, date_de, euro, head, land_de, query};
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::service_link;
-use crate::routes::AppState;
+use super::{fraction, service_link, table_of};
 
 /// `GET /laender/{land}/kostenaufstellung`.
-pub async fn show(
-    State(state): State<AppState>,
-    visit: Visit,
-    Path(code): Path<String>,
-    params: Params,
-) -> Response {
+pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Response {
     let Ok(land) = LandCode::parse(&code) else {
         let body = html! { p { "Diesen Ländercode gibt es nicht (01 bis 16)." } };
-        return visit.page(
-            StatusCode::NOT_FOUND,
-            Page::new("Land nicht gefunden", Nav::Laender, body),
-        );
+        let page = Page::new("Land nicht gefunden", Nav::Laender, body);
+        return visit.page(StatusCode::NOT_FOUND, page);
     };
     let last_year = u16::try_from(visit.today.year() - 1).unwrap_or(2024);
-    let year = u16::try_from(params.number("jahr", u32::from(last_year), 2200))
-        .ok()
-        .filter(|y| *y >= 1900)
-        .unwrap_or(last_year);
+    let year = params.year(2200).unwrap_or(last_year);
     let as_of = params.date("stichtag");
     let kind = QueryKind::Statement { land, year, as_of };
     let title = format!("Kostenaufstellung {} {year}", land.name());
-    match view(&state, params.min_seq(), kind).await {
-        Ok(QueryReply::Statement(statement)) => {
-            let notice = params.ignored(&[("stichtag", as_of.is_some())]);
-            let body = StatementPage {
-                statement: &statement,
-                stichtag: params.get("stichtag"),
-            }
-            .render();
-            visit.page(
-                StatusCode::OK,
-                Page::new(title, Nav::Laender, body).with_notice(notice),
-            )
+    let Ok(QueryReply::Statement(statement)) = view(&visit.state, params.min_seq(), kind).await
+    else {
+        return visit.unavailable(Page::new(title, Nav::Laender, ""));
+    };
+    let notice = params.ignored(&[("stichtag", as_of.is_some())]);
+    let body = html! {
+        form.zeile.nicht-drucken method="get" action={ "/laender/" (statement.land) "/kostenaufstellung" } {
+            (Field::new("aufstellung", "jahr", "Jahr")
+                .min(1900)
+                .max(2200)
+                .control("number", &statement.year.to_string()))
+            (Field::new("aufstellung", "stichtag", "Stand am (optional)")
+                .control("date", &params.get("stichtag")))
+            button type="submit" { "Anzeigen" }
         }
-        Ok(_) | Err(_) => {
-            let page = Page::new(title, Nav::Laender, "")
-                .with_notice(Some(Notice::Error(super::super::UNAVAILABLE.to_owned())));
-            visit.page(StatusCode::SERVICE_UNAVAILABLE, page)
+        (downloads(&statement))
+        p #stand {
+            "Stand: " (date_de(statement.as_of)) " · beruht auf dem Ledger bis Sequenz "
+            span #sequenz { (statement.seq) } ", Kettenhash " code #kettenhash { (hex::encode(statement.chain_hash)) }
         }
-    }
-}
-
-/// What the statement page shows.
-struct StatementPage<'a> {
-    statement: &'a StatementView,
-    /// The date asked for, as entered ("" for today).
-    stichtag: String,
-}
-
-impl StatementPage<'_> {
-    fn render(&self) -> Markup {
-        let statement = self.statement;
-        html! {
-            form.zeile.nicht-drucken method="get" action={ "/laender/" (statement.land) "/kostenaufstellung" } {
-                (Field::new("aufstellung", "jahr", "Jahr")
-                    .min(1900)
-                    .max(2200)
-                    .control("number", &statement.year.to_string()))
-                (Field::new("aufstellung", "stichtag", "Stand am (optional)")
-                    .control("date", &self.stichtag))
-                button type="submit" { "Anzeigen" }
-            }
-            (downloads(statement))
-            p #stand {
-                "Stand: " (date_de(statement.as_of)) " · beruht auf dem Ledger bis Sequenz "
-                span #sequenz { (statement.seq) } ", Kettenhash " code #kettenhash { (hex::encode(statement.chain_hash)) }
-            }
-            @if statement.lines.is_empty() {
-                p { (land_de(statement.land)) " hat im Jahr " (statement.year) " an keiner Leistung mit Kosten teilgenommen." }
-            } @else {
-                (lines(statement))
-            }
+        @if statement.lines.is_empty() {
+            p { (land_de(statement.land)) " hat im Jahr " (statement.year) " an keiner Leistung mit Kosten teilgenommen." }
+        } @else {
+            (lines(&statement))
         }
-    }
+    };
+    let page = Page::new(title, Nav::Laender, body).with_notice(notice);
+    visit.page(StatusCode::OK, page)
 }
 
 fn downloads(statement: &StatementView) -> Markup {
-    let api = format!(
-        "/api/v1/lands/{}/statements/{}",
-        statement.land, statement.year
-    );
+    let (land, year) = (statement.land, statement.year);
+    let api = format!("/api/v1/lands/{land}/statements/{year}");
     let as_of = ("as_of", statement.as_of.to_string());
     html! {
         p.nicht-drucken {
@@ -143,11 +105,11 @@ fn lines(statement: &StatementView) -> Markup {
     }
 }
 
-fn model_de(line: &StatementLine) -> Markup {
+/// A correction of a year's costs: `Berichtigung (Sequenz 17, wirksam …): … – reason`.
+fn correction_de(correction: &CorrectionLine) -> Markup {
     html! {
-        (line.model.model.label_de())
-        @if let Some(since) = line.model.since { " (seit " (date_de(since)) ")" }
-        @if let Some(key_year) = line.model.key_year { ", Schlüsseljahr " (key_year) }
+        "Berichtigung (Sequenz " (correction.seq) ", wirksam " (date_de(correction.effective)) "): "
+        (correction.what_de) " – " (correction.reason)
     }
 }
 
@@ -161,11 +123,15 @@ fn row(line: &StatementLine) -> Markup {
         tr data-leistung=(line.service.as_str()) {
             th scope="row" { (service_link(&line.service, &line.title)) }
             td { (line.lead.name()) }
-            td { (model_de(line)) }
+            td {
+                (line.model.model.label_de())
+                @if let Some(since) = line.model.since { " (seit " (date_de(since)) ")" }
+                @if let Some(key_year) = line.model.key_year { ", Schlüsseljahr " (key_year) }
+            }
             td.zahl { (line.weight_percent.replace('.', ",")) " %" }
             td.zahl { (share.days) }
-            td { code { (share.fraction.numerator) "/" (share.fraction.denominator) } }
-            td { code { (share.exact_cents.numerator) "/" (share.exact_cents.denominator) } }
+            td { (fraction(&share.fraction)) }
+            td { (fraction(&share.exact_cents)) }
             (amount_cell("anteil", share.cents))
             @match &line.closed {
                 Some(closed) => { (amount_cell("abgerechnet", closed.settled)) (amount_cell("nachtrag", closed.supplement)) }
@@ -175,10 +141,7 @@ fn row(line: &StatementLine) -> Markup {
         @for correction in &line.corrections {
             tr.berichtigung {
                 td {}
-                td colspan="9" {
-                    "Berichtigung (Sequenz " (correction.seq) ", wirksam " (date_de(correction.effective)) "): "
-                    (correction.what_de) " – " (correction.reason)
-                }
+                td colspan="9" { (correction_de(correction)) }
             }
         }
     }
@@ -210,30 +173,17 @@ pub fn year_notes(view: &CostYearView) -> Markup {
                         "; beruht auf dem Ledger bis Sequenz " (closing.settlement.based_on_seq)
                         ", Kettenhash " code { (hex::encode(closing.settlement.based_on_hash)) } "."
                     }
-                    @if closing.supplements.is_empty() {
-                        p { "Keine Nachträge." }
-                    } @else {
-                        table {
-                            caption { "Nachträge seit der Abrechnung" }
-                            (head(&[
-                                Text("Land"), Num("Abgerechnet"), Num("Jetzt"), Num("Nachtrag"),
-                            ]))
-                            tbody {
-                                @for line in &closing.supplements {
-                                    tr {
-                                        th scope="row" { (land_de(line.land)) }
-                                        td.zahl { (euro(line.settled)) } td.zahl { (euro(line.now)) } td.zahl { (euro(line.difference)) }
-                                    }
-                                }
+                    (table_of(
+                        &closing.supplements, "Keine Nachträge.", "Nachträge seit der Abrechnung",
+                        &[Text("Land"), Num("Abgerechnet"), Num("Jetzt"), Num("Nachtrag")],
+                        |line| html! {
+                            tr {
+                                th scope="row" { (land_de(line.land)) }
+                                td.zahl { (euro(line.settled)) } td.zahl { (euro(line.now)) } td.zahl { (euro(line.difference)) }
                             }
-                        }
-                    }
-                    @for correction in &closing.corrections {
-                        p {
-                            "Berichtigung (Sequenz " (correction.seq) ", wirksam " (date_de(correction.effective)) "): "
-                            (correction.what_de) " – " (correction.reason)
-                        }
-                    }
+                        },
+                    ))
+                    @for correction in &closing.corrections { p { (correction_de(correction)) } }
                 }
             }
         }
