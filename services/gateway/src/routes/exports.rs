@@ -123,7 +123,7 @@ impl List for Services {
 
     /// `?limit=&cursor=`: the last id of the page before.
     fn first(&self, query: &ReadQuery) -> Result<(Cursor, u32), ApiError> {
-        let params: super::ServicesPage = query.read()?;
+        let params: super::services::ServicesPage = query.read()?;
         let limit = params.limit.map_or(LIMIT_DEFAULT, |Whole(limit)| limit);
         Ok((Cursor::After(params.cursor), limit))
     }
