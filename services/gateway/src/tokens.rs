@@ -270,29 +270,27 @@ mod tests {
         );
 
         let path = dir.path().join("tokens.json");
-        std::fs::write(&path, "{not json").unwrap();
-        assert!(matches!(
-            TokenTable::load(&path),
-            Err(TokenError::Parse { .. })
-        ));
-        std::fs::write(
-            &path,
-            r#"[{"name":"x","principal":"land:17","sha256":"00"}]"#,
-        )
-        .unwrap();
-        assert!(matches!(
-            TokenTable::load(&path),
-            Err(TokenError::Principal { .. })
-        ));
-        std::fs::write(
-            &path,
-            r#"[{"name":"x","principal":"land:16","sha256":"00"}]"#,
-        )
-        .unwrap();
-        assert!(matches!(
-            TokenTable::load(&path),
-            Err(TokenError::Hash { .. })
-        ));
+        let bad = [
+            ("{not json", "parse"),
+            (
+                r#"[{"name":"x","principal":"land:17","sha256":"00"}]"#,
+                "principal",
+            ),
+            (
+                r#"[{"name":"x","principal":"land:16","sha256":"00"}]"#,
+                "hash",
+            ),
+        ];
+        for (text, expected) in bad {
+            std::fs::write(&path, text).unwrap();
+            let refused = match TokenTable::load(&path) {
+                Err(TokenError::Parse { .. }) => "parse",
+                Err(TokenError::Principal { .. }) => "principal",
+                Err(TokenError::Hash { .. }) => "hash",
+                other => panic!("{text}: {other:?}"),
+            };
+            assert_eq!(refused, expected, "{text}");
+        }
     }
 
     #[test]
