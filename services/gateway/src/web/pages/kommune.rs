@@ -7,7 +7,7 @@
 //! its effective date, and withdraw. The adoptions and the services on
 //! offer are shown a page at a time (`?seite=`).
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::pages::GemeindePage;
@@ -28,10 +28,9 @@ use super::super::visit::Visit;
 use super::service_link;
 use crate::authz::{self, Rule};
 use crate::contract::{Parsed, WriteBody, adoptions};
-use crate::state::AppState;
 
 /// `GET /kommune?ags=&stichtag=`.
-pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -> Response {
+pub async fn show(visit: Visit, params: Params) -> Response {
     let ags = params.ags("ags").or(match visit.actor() {
         Some(Actor::Gemeinde(own)) => Some(*own),
         _ => None,
@@ -39,7 +38,7 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
     let notice = params
         .ignored(&[("ags", ags.is_some())])
         .or_else(|| params.success());
-    render(&state, &visit, ags, &params, notice, None).await
+    render(&visit, ags, &params, notice, None).await
 }
 
 /// A service on offer the municipality's Land has not joined.
@@ -49,7 +48,6 @@ const NOT_JOINED: &str = "Ihr Land ist noch nicht beigetreten";
 const ROWS: u32 = 100;
 
 async fn render(
-    state: &AppState,
     visit: &Visit,
     ags: Option<Ags>,
     params: &Params,
@@ -69,7 +67,7 @@ async fn render(
     let as_of = params.date("stichtag");
     let page = paging::rows(number, ROWS);
     let kind = QueryKind::Gemeinde2 { ags, as_of, page };
-    let gemeinde = match view(state, params.min_seq(), kind).await {
+    let gemeinde = match view(&visit.state, params.min_seq(), kind).await {
         Ok(QueryReply::Gemeinde2(Some(gemeinde))) => gemeinde,
         Ok(QueryReply::Gemeinde2(None)) => {
             let body = html! {
@@ -291,12 +289,7 @@ fn build(action: &str, form: &FormData) -> Result<(Parsed, &'static str), Failur
 }
 
 /// `POST /kommune/{action}`.
-pub async fn submit(
-    State(state): State<AppState>,
-    visit: Visit,
-    Path(action): Path<String>,
-    form: FormData,
-) -> Response {
+pub async fn submit(visit: Visit, Path(action): Path<String>, form: FormData) -> Response {
     let ags = Ags::parse(form.get("ags")).ok();
     let back = ags.map_or_else(
         || "/kommune".to_owned(),
@@ -308,19 +301,21 @@ pub async fn submit(
             return visit.redirect(&login, Vec::new());
         }
         Err(failure) => failure,
-        Ok(actor) => match forms::send_built(&state, &actor, &form, build(&action, &form)).await {
-            Ok((accepted, code)) => {
-                let separator = if back.contains('?') { '&' } else { '?' };
-                let success = forms::success(code, &accepted);
-                return visit.redirect(&format!("{back}{separator}{success}"), Vec::new());
+        Ok(actor) => {
+            match forms::send_built(&visit.state, &actor, &form, build(&action, &form)).await {
+                Ok((accepted, code)) => {
+                    let separator = if back.contains('?') { '&' } else { '?' };
+                    let success = forms::success(code, &accepted);
+                    return visit.redirect(&format!("{back}{separator}{success}"), Vec::new());
+                }
+                Err(failure) => failure,
             }
-            Err(failure) => failure,
-        },
+        }
     };
     let form_id = match action.as_str() {
         "beantragen" => action.clone(),
         _ => format!("{action}-{}", form.get("service")),
     };
     let (attempt, params) = (Attempt::new(form_id, form, failure), Params::default());
-    render(&state, &visit, ags, &params, None, Some(&attempt)).await
+    render(&visit, ags, &params, None, Some(&attempt)).await
 }

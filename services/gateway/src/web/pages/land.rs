@@ -4,7 +4,7 @@
 //! that write (see `land_forms`). The services it leads and joined are
 //! shown a page at a time (`?seite=`).
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::views::{LandCostsView, LandView, ServiceSummary};
@@ -47,12 +47,7 @@ pub async fn list(visit: Visit) -> Response {
 }
 
 /// `GET /laender/{land}`: read only.
-pub async fn public(
-    State(state): State<AppState>,
-    visit: Visit,
-    Path(code): Path<String>,
-    params: Params,
-) -> Response {
+pub async fn public(visit: Visit, Path(code): Path<String>, params: Params) -> Response {
     let Ok(land) = LandCode::parse(&code) else {
         let body = html! {
             p { "Diesen Ländercode gibt es nicht (01 bis 16)." }
@@ -60,13 +55,13 @@ pub async fn public(
         };
         return land_page(&visit, StatusCode::NOT_FOUND, "Land nicht gefunden", body);
     };
-    render(&state, &visit, land, &params, false, None).await
+    render(&visit, land, &params, false, None).await
 }
 
 /// `GET /land`: the logged-in Land's page with its forms.
-pub async fn own(State(state): State<AppState>, visit: Visit, params: Params) -> Response {
+pub async fn own(visit: Visit, params: Params) -> Response {
     match visit.actor() {
-        Some(Actor::Land(land)) => render(&state, &visit, *land, &params, true, None).await,
+        Some(Actor::Land(land)) => render(&visit, *land, &params, true, None).await,
         Some(_) => {
             let body = html! {
                 p {
@@ -97,7 +92,6 @@ pub struct LandData {
 /// The Land page, with the forms when `with_forms`; `attempt` is a
 /// refused form to show again.
 pub async fn render(
-    state: &AppState,
     visit: &Visit,
     land: LandCode,
     params: &Params,
@@ -115,7 +109,7 @@ pub async fn render(
     };
     let number = params.number("seite", 1, 1_000_000).max(1);
     let as_of = params.date("stichtag");
-    let data = match load(state, params.min_seq(), land, (as_of, number), year).await {
+    let data = match load(&visit.state, params.min_seq(), land, (as_of, number), year).await {
         Ok(data) => data,
         Err(message) => {
             let page = Page::new(title, Nav::Laender, "").with_notice(Some(Notice::Error(message)));

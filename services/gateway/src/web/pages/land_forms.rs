@@ -5,7 +5,7 @@
 //! browser is sent on (303) to the page that shows the change, on refusal
 //! the Land page is shown again with the entered values and the reason.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::views::ServiceSummary;
@@ -18,7 +18,6 @@ use super::super::params::Params;
 use super::super::visit::Visit;
 use super::land::{LandData, land_page, render};
 use crate::contract::{Parsed, WriteBody, services};
-use crate::state::AppState;
 
 /// The cost models a form offers (fixed shares only through the API).
 pub const MODELS: [(&str, &str); 3] = [
@@ -247,12 +246,7 @@ fn build(
 }
 
 /// `POST /land/{action}`.
-pub async fn submit(
-    State(state): State<AppState>,
-    visit: Visit,
-    Path(action): Path<String>,
-    form: FormData,
-) -> Response {
+pub async fn submit(visit: Visit, Path(action): Path<String>, form: FormData) -> Response {
     let failure = match forms::guard(&visit, &form) {
         Err(failure) if failure.status == StatusCode::UNAUTHORIZED => {
             return visit.redirect("/anmelden?weiter=/land", Vec::new());
@@ -264,7 +258,7 @@ pub async fn submit(
                 return land_page(&visit, StatusCode::FORBIDDEN, "Nicht erlaubt", body);
             };
             let built = build(&action, land, &form);
-            match forms::send_built(&state, &actor, &form, built).await {
+            match forms::send_built(&visit.state, &actor, &form, built).await {
                 Ok((accepted, (target, code))) => {
                     let success = forms::success(code, &accepted);
                     let location = match target.split_once('?') {
@@ -285,7 +279,7 @@ pub async fn submit(
         return land_page(&visit, failure.status, "Nicht angenommen", body);
     };
     let (attempt, params) = (Attempt::new(action, form, failure), Params::default());
-    render(&state, &visit, land, &params, true, Some(&attempt)).await
+    render(&visit, land, &params, true, Some(&attempt)).await
 }
 
 #[cfg(test)]
