@@ -264,40 +264,6 @@ impl<'a> Values<'a> {
             .choice(items, &self.get(name, default))
     }
 
-    /// A text field of form `form` as text, for the form helpers that still
-    /// build text.
-    pub fn text(
-        &self,
-        form: &str,
-        name: &str,
-        label: &str,
-        default: &str,
-        hint: Option<&str>,
-    ) -> String {
-        let field = Field::new(form, name, label).hint(hint).maxlength(300);
-        self.input(field, "text", default).into_string()
-    }
-
-    /// A required text field as text.
-    pub fn required_text(&self, form: &str, name: &str, label: &str, default: &str) -> String {
-        let field = Field::new(form, name, label).required().maxlength(300);
-        self.input(field, "text", default).into_string()
-    }
-
-    /// A select of form `form` as text.
-    pub fn select(
-        &self,
-        form: &str,
-        name: &str,
-        label: &str,
-        items: &[(String, String)],
-        default: &str,
-        hint: Option<&str>,
-    ) -> String {
-        let field = Field::new(form, name, label).hint(hint);
-        self.choice(field, items, default).into_string()
-    }
-
     /// The message above the form, if it was refused.
     pub fn alert(&self) -> Markup {
         html! {
@@ -306,18 +272,15 @@ impl<'a> Values<'a> {
             }
         }
     }
-
-    /// [`Self::alert`] as text.
-    pub fn summary(&self) -> String {
-        self.alert().into_string()
-    }
 }
 
 /// The hidden fields every writing form carries: the CSRF token and a
 /// fresh idempotency key.
-pub fn hidden_fields(visit: &Visit) -> String {
-    let key = hidden_input("vorgang", &crate::crypto::random_hex());
-    visit.csrf_field() + &key.into_string()
+pub fn hidden_fields(visit: &Visit) -> Markup {
+    html! {
+        (visit.csrf_input())
+        (hidden_input("vorgang", &crate::crypto::random_hex()))
+    }
 }
 
 const CSRF_MESSAGE: &str = "Das Formular ist abgelaufen oder stammt nicht von dieser Seite. \
@@ -445,7 +408,7 @@ mod tests {
             values.error("amount"),
             Some("Die Angabe „Betrag“ ist ungültig: zu genau.")
         );
-        assert!(values.summary().contains("role=\"alert\""));
+        assert!(values.alert().into_string().contains("role=\"alert\""));
         let input = values.input(Field::new("kosten", "amount", "Betrag"), "text", "0");
         let input = input.into_string();
         assert!(input.contains("value=\"12,345\"") && input.contains("aria-invalid=\"true\""));

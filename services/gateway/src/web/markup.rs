@@ -6,7 +6,7 @@
 //! templates, so every text from data is escaped.
 
 use efa_proto::{Cents, Date, LandCode, Timestamp};
-use maud::{Markup, PreEscaped, Render, html};
+use maud::{Markup, Render, html};
 
 /// `1.234.567,89 €`.
 pub fn euro(cents: Cents) -> String {
@@ -167,9 +167,9 @@ impl<'a> Field<'a> {
         }
     }
 
-    /// A hint under the control (`None`: none).
-    pub fn hint(mut self, hint: impl Into<Option<&'a str>>) -> Self {
-        self.hint = hint.into();
+    /// A hint under the control.
+    pub fn hint(mut self, hint: &'a str) -> Self {
+        self.hint = Some(hint);
         self
     }
 
@@ -264,12 +264,6 @@ impl<'a> Field<'a> {
 /// A hidden field.
 pub fn hidden_input(name: &str, value: &str) -> Markup {
     html! { input type="hidden" name=(name) value=(value); }
-}
-
-/// Markup the form helpers (`forms`) built as text; they escape every
-/// text from data themselves.
-pub fn from_forms(html: String) -> Markup {
-    PreEscaped(html)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::Text;
 use super::super::markup::{
-    Field, choices, date_de, encode, from_forms, hidden_input, section, table_or, thousands,
+    Field, choices, date_de, encode, hidden_input, section, table_or, thousands,
 };
 use super::super::paging;
 use super::super::params::Params;
@@ -184,7 +184,7 @@ impl Forms<'_> {
         let withdrawal = Values::of(&format!("zurueckziehen-{}", adoption.service), self.attempt);
         let today = self.visit.today.to_string();
         let keys = html! {
-            (from_forms(forms::hidden_fields(self.visit)))
+            (forms::hidden_fields(self.visit))
             (hidden_input("ags", &adoption.ags.to_string()))
             (hidden_input("service", adoption.service.as_str()))
         };
@@ -222,7 +222,7 @@ impl Forms<'_> {
         section("beantragen-titel", "Einführung beantragen").with(html! {
             form.block method="post" action="/kommune/beantragen" {
                 (v.alert())
-                (from_forms(forms::hidden_fields(self.visit)))
+                (forms::hidden_fields(self.visit))
                 (hidden_input("ags", &gemeinde.ags.to_string()))
                 (v.choice(Field::new(f, "service", "Leistung").required(), &choices, ""))
                 (v.input(Field::new(f, "effective", "Beantragt am").hint("leer: heute"),

@@ -13,7 +13,7 @@ use efa_proto::{Actor, Channel, Command, CostCategory, LandCode, ServiceStatus};
 use maud::{Markup, html};
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
-use super::super::markup::{Field, choices, from_forms, section};
+use super::super::markup::{Field, choices, section};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::land::{LandData, land_page, render};
@@ -119,7 +119,7 @@ impl<'a> Forms<'a> {
             form.block method="post" action={ "/land/" (id) } aria-labelledby={ (id) "-titel" } {
                 h3 id={ (id) "-titel" } { (title) }
                 (v.alert())
-                (from_forms(forms::hidden_fields(self.visit)))
+                (forms::hidden_fields(self.visit))
                 @if let Some(fields) = fields {
                     (fields)
                     (v.input(effective, "date", &self.visit.today.to_string()))
