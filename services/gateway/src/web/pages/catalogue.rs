@@ -12,11 +12,11 @@ use maud::{Markup, html};
 
 use super::super::layout::{Nav, Page};
 use super::super::markup::Col::{Num, Text};
-use super::super::markup::{Field, date_de, land_items, query, section, thousands};
+use super::super::markup::{Field, date_de, land_items, query, section, table, thousands};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::super::{paging, view};
-use super::{service_link, table};
+use super::service_link;
 
 /// Services per page.
 const PAGE_SIZE: u32 = 25;
