@@ -119,22 +119,29 @@ pub fn table_or(none: &str, caption: impl Render, columns: &[Col], rows: Markup)
     }
 }
 
-/// Select items: a first one (value "") for `none`, then `items`.
+/// Select items (value, label) of `pairs`.
+pub fn items(
+    pairs: impl IntoIterator<Item = (impl ToString, impl ToString)>,
+) -> Vec<(String, String)> {
+    let items = pairs.into_iter();
+    items
+        .map(|(value, label)| (value.to_string(), label.to_string()))
+        .collect()
+}
+
+/// Select items: a first one (value "") for `none`, then `pairs`.
 pub fn choices(
     none: &str,
-    items: impl IntoIterator<Item = (String, String)>,
+    pairs: impl IntoIterator<Item = (impl ToString, impl ToString)>,
 ) -> Vec<(String, String)> {
-    std::iter::once((String::new(), none.to_owned()))
-        .chain(items)
-        .collect()
+    let mut items = vec![(String::new(), none.to_owned())];
+    items.extend(self::items(pairs));
+    items
 }
 
 /// The Länder as select items, with a first item for "none".
 pub fn land_items(none: &str) -> Vec<(String, String)> {
-    choices(
-        none,
-        LandCode::all().map(|land| (land.to_string(), land.name().to_owned())),
-    )
+    choices(none, LandCode::all().map(|land| (land, land.name())))
 }
 
 /// A form field: label, control, hint and error, and the control's

@@ -11,7 +11,7 @@ use maud::html;
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Page};
-use super::super::markup::Field;
+use super::super::markup::{Field, items};
 use super::super::notice;
 use super::super::view;
 use super::super::visit::Visit;
@@ -89,10 +89,7 @@ fn model_fields(model: &CostModel) -> (&'static str, String, Vec<(String, String
         CostModel::EqualShares => ("equal-shares", None),
         CostModel::FixedShares { .. } => ("fixed-shares", None),
     };
-    let mut models: Vec<(String, String)> = MODELS
-        .iter()
-        .map(|(k, l)| ((*k).to_owned(), (*l).to_owned()))
-        .collect();
+    let mut models = items(MODELS);
     if kind == "fixed-shares" {
         models.push((kind.to_owned(), "feste Anteile (wie bisher)".to_owned()));
     }

@@ -19,7 +19,7 @@ use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::Text;
 use super::super::markup::{
-    Field, choices, date_de, encode, hidden_input, section, table_or, thousands,
+    Field, choices, date_de, encode, hidden_input, items, section, table_or, thousands,
 };
 use super::super::paging;
 use super::super::params::Params;
@@ -171,11 +171,11 @@ struct Forms<'a> {
 
 impl Forms<'_> {
     fn step(&self, adoption: &MunicipalityRollout, title: &str) -> Markup {
-        let next: Vec<(String, String)> = adoptions::STEP_STAGES
-            .into_iter()
-            .filter(|stage| *stage > adoption.stage && adoption.stage != AdoptionStage::Withdrawn)
-            .map(|stage| (stage.key().to_owned(), stage.label_de().to_owned()))
-            .collect();
+        let withdrawn = adoption.stage == AdoptionStage::Withdrawn;
+        let next = (adoptions::STEP_STAGES.into_iter())
+            .filter(|stage| *stage > adoption.stage && !withdrawn)
+            .map(|stage| (stage.key(), stage.label_de()));
+        let next = items(next);
         if next.is_empty() {
             return html! { "–" };
         }

@@ -13,7 +13,7 @@ use efa_proto::{Actor, Channel, Command, CostCategory, LandCode, ServiceStatus};
 use maud::{Markup, html};
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
-use super::super::markup::{Field, choices, section};
+use super::super::markup::{Field, choices, items, section};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::land::{LandData, land_page, render};
@@ -26,21 +26,12 @@ pub const MODELS: [(&str, &str); 3] = [
     ("equal-shares", "gleiche Anteile"),
 ];
 
-fn items(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
-        .collect()
-}
-
 pub fn channels() -> Vec<(String, String)> {
-    Channel::ALL
-        .map(|c| (c.key().to_owned(), c.label_de().to_owned()))
-        .to_vec()
+    items(Channel::ALL.map(|c| (c.key(), c.label_de())))
 }
 
 pub fn levels() -> Vec<(String, String)> {
-    (0..=4).map(|l| (l.to_string(), l.to_string())).collect()
+    items((0..=4).map(|level| (level, level)))
 }
 
 /// The forms section of the Land page. They offer the services the Land
@@ -67,10 +58,8 @@ pub fn forms(visit: &Visit, land: LandCode, data: &LandData, attempt: Option<&At
         .filter(|p| p.left.is_none())
         .map(|p| (p.service.to_string(), p.title.clone()))
         .collect();
-    let statuses: Vec<_> = (ServiceStatus::ALL.into_iter())
-        .filter(|s| *s != ServiceStatus::Retired)
-        .map(|s| (s.key().to_owned(), s.label_de().to_owned()))
-        .collect();
+    let statuses = (ServiceStatus::ALL.into_iter()).filter(|s| *s != ServiceStatus::Retired);
+    let statuses = items(statuses.map(|s| (s.key(), s.label_de())));
     let form = Forms { visit, attempt };
     let (status, reifegrad) = (form.values("status"), form.values("reifegrad"));
     section("formulare", "Melden und ändern").with(html! {
@@ -149,7 +138,7 @@ fn announce_fields(v: Values<'_>, statuses: &[(String, String)]) -> Markup {
         (v.input(text("provider", "Anbieter").required(), "text", ""))
         (v.choice(Field::new(f, "channel", "Bezugsweg"), &channels(), "efa-marktplatz"))
         (v.choice(Field::new(f, "cost_model_kind", "Kostenmodell").hint("feste Anteile nur über die API"),
-            &items(&MODELS), "koenigsteiner-schluessel"))
+            &items(MODELS), "koenigsteiner-schluessel"))
         (v.input(text("cost_model_year", "Schlüsseljahr")
             .hint("nur beim Königsteiner Schlüssel, z. B. 2016; leer: Jahr der Kosten"), "text", ""))
         (v.choice(Field::new(f, "status", "Status"), statuses, "planned"))
@@ -160,7 +149,7 @@ fn announce_fields(v: Values<'_>, statuses: &[(String, String)]) -> Markup {
 
 fn cost_fields(v: Values<'_>, led: &[(String, String)], year: u16) -> Markup {
     let f = "kosten";
-    let categories = items(&[
+    let categories = items([
         (CostCategory::Development.key(), "Entwicklung"),
         (CostCategory::Operation.key(), "Betrieb"),
     ]);
