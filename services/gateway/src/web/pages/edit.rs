@@ -171,11 +171,7 @@ pub async fn submit(visit: Visit, Path(id): Path<String>, form: FormData) -> Res
             )
         }
         Err(failure) => {
-            let attempt = Attempt {
-                form: "angaben".to_owned(),
-                data: form,
-                failure,
-            };
+            let attempt = Attempt::new("angaben".to_owned(), form, failure);
             render(&visit, &current, Some(&attempt))
         }
     }

@@ -21,7 +21,7 @@ use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::{all_services, service_link, title_of};
+use super::{all_services, fraction, service_link, title_of};
 use crate::dto::statement::land_costs_of;
 use crate::routes::exports;
 use crate::state::AppState;
@@ -98,9 +98,8 @@ pub async fn render(
     with_forms: bool,
     attempt: Option<&Attempt>,
 ) -> Response {
-    let year = u16::try_from(params.number("jahr", 0, 2200))
-        .ok()
-        .filter(|y| *y >= 1900)
+    let year = params
+        .year(2200)
         .unwrap_or_else(|| u16::try_from(visit.today.year()).unwrap_or(2024));
     let (title, path) = if with_forms {
         (format!("Mein Land: {}", land.name()), "/land".to_owned())
@@ -274,7 +273,7 @@ fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
                                 td.zahl { (euro(line.service_total)) }
                                 td.zahl { (thousands(line.share.weight)) }
                                 td.zahl { (line.share.days) }
-                                td { code { (line.share.fraction.numerator) "/" (line.share.fraction.denominator) } }
+                                td { (fraction(&line.share.fraction)) }
                                 td.zahl { (euro(line.share.cents)) }
                             }
                         }
