@@ -19,7 +19,6 @@ use super::markup::{Field, hidden_input};
 use super::visit::Visit;
 use crate::contract::Parsed;
 use crate::problem::ApiError;
-use crate::state::AppState;
 use crate::{idempotency, problem};
 
 /// The fields of a posted form, in order.
@@ -299,13 +298,13 @@ pub fn guard(visit: &Visit, form: &FormData) -> Result<Actor, Failure> {
 
 /// Sends the command `built` from a form, passing on what came with it.
 pub async fn send_built<T>(
-    state: &AppState,
+    visit: &Visit,
     actor: &Actor,
     form: &FormData,
     built: Result<(Parsed, T), Failure>,
 ) -> Result<(Accepted, T), Failure> {
     let (parsed, with) = built?;
-    Ok((send(state, actor, form, parsed).await?, with))
+    Ok((send(visit, actor, form, parsed).await?, with))
 }
 
 /// `erfolg=…&seq=…`: the notice for an accepted form and the sequence
@@ -317,7 +316,7 @@ pub fn success(code: &'static str, accepted: &Accepted) -> String {
 
 /// Sends a command built from a form, after the early authorisation.
 pub async fn send(
-    state: &AppState,
+    visit: &Visit,
     actor: &Actor,
     form: &FormData,
     parsed: Parsed,
@@ -326,7 +325,7 @@ pub async fn send(
         .filter(|key| idempotency::valid_key(key))
         .map_or_else(crate::crypto::random_hex, str::to_owned);
     let key = format!("web:{key}");
-    match crate::state::submit(state, actor, &key, None, parsed).await {
+    match crate::state::submit(&visit.state, actor, &key, None, parsed).await {
         Ok(accepted) => Ok(accepted),
         Err(ApiError::Rejected { rejection, .. }) => Err(Failure::rejected(&rejection)),
         Err(error) => {

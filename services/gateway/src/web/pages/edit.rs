@@ -159,7 +159,7 @@ pub async fn submit(visit: Visit, Path(id): Path<String>, form: FormData) -> Res
     let result = async {
         let actor = forms::guard(&visit, &form)?;
         let parsed = command(&form, &current)?;
-        forms::send(&visit.state, &actor, &form, parsed).await
+        forms::send(&visit, &actor, &form, parsed).await
     };
     match result.await {
         Ok(accepted) => {

@@ -301,16 +301,14 @@ pub async fn submit(visit: Visit, Path(action): Path<String>, form: FormData) ->
             return visit.redirect(&login, Vec::new());
         }
         Err(failure) => failure,
-        Ok(actor) => {
-            match forms::send_built(&visit.state, &actor, &form, build(&action, &form)).await {
-                Ok((accepted, code)) => {
-                    let separator = if back.contains('?') { '&' } else { '?' };
-                    let success = forms::success(code, &accepted);
-                    return visit.redirect(&format!("{back}{separator}{success}"), Vec::new());
-                }
-                Err(failure) => failure,
+        Ok(actor) => match forms::send_built(&visit, &actor, &form, build(&action, &form)).await {
+            Ok((accepted, code)) => {
+                let separator = if back.contains('?') { '&' } else { '?' };
+                let success = forms::success(code, &accepted);
+                return visit.redirect(&format!("{back}{separator}{success}"), Vec::new());
             }
-        }
+            Err(failure) => failure,
+        },
     };
     let form_id = match action.as_str() {
         "beantragen" => action.clone(),

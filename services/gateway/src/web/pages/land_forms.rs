@@ -247,7 +247,7 @@ pub async fn submit(visit: Visit, Path(action): Path<String>, form: FormData) ->
                 return land_page(&visit, StatusCode::FORBIDDEN, "Nicht erlaubt", body);
             };
             let built = build(&action, land, &form);
-            match forms::send_built(&visit.state, &actor, &form, built).await {
+            match forms::send_built(&visit, &actor, &form, built).await {
                 Ok((accepted, (target, code))) => {
                     let success = forms::success(code, &accepted);
                     let location = match target.split_once('?') {
