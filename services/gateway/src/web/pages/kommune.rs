@@ -76,10 +76,7 @@ async fn render(
             };
             return answer(StatusCode::NOT_FOUND, title, body, notice);
         }
-        _ => {
-            let unavailable = Some(Notice::Error(super::super::UNAVAILABLE.to_owned()));
-            return answer(StatusCode::SERVICE_UNAVAILABLE, title, picker, unavailable);
-        }
+        _ => return visit.unavailable(Page::new(title, Nav::Kommune, picker)),
     };
     let pairs = [
         ("ags", ags.to_string()),

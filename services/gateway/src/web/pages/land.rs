@@ -12,7 +12,7 @@ use efa_proto::{Actor, LandCode, QueryKind, QueryReply};
 use maud::{Markup, html};
 
 use super::super::forms::{self, Attempt};
-use super::super::layout::{Nav, Notice, Page};
+use super::super::layout::{Nav, Page};
 use super::super::markup::Col::{Num, Text};
 use super::super::markup::{
     Field, date_de, euro, footed_table, land_de, section, table_or, thousands,
@@ -111,7 +111,7 @@ pub async fn render(
     let data = match load(&visit.state, params.min_seq(), land, (as_of, number), year).await {
         Ok(data) => data,
         Err(message) => {
-            let page = Page::new(title, Nav::Laender, "").with_notice(Some(Notice::Error(message)));
+            let page = Page::new(title, Nav::Laender, "").error(message);
             return visit.page(StatusCode::SERVICE_UNAVAILABLE, page);
         }
     };
@@ -142,10 +142,8 @@ pub async fn render(
         @if with_forms { (super::land_forms::forms(visit, land, &data, attempt)) }
     };
     let (status, notice) = forms::outcome(attempt, params.success());
-    visit.page(
-        status,
-        Page::new(title, Nav::Laender, body).with_notice(notice),
-    )
+    let page = Page::new(title, Nav::Laender, body).with_notice(notice);
+    visit.page(status, page)
 }
 
 async fn load(
