@@ -307,10 +307,15 @@ pub async fn send_built<T>(
     Ok((send(visit, actor, form, parsed).await?, with))
 }
 
-/// `erfolg=…&seq=…`: the notice for an accepted form and the sequence
-/// the page it leads to waits for.
+/// `erfolg=…&seq=…`: the notice for an accepted form (`wiederholt` when
+/// the ledger answered a repeated form from memory) and the sequence the
+/// page it leads to waits for.
 pub fn success(code: &'static str, accepted: &Accepted) -> String {
-    let code = super::notice::code(code, accepted.replayed);
+    let code = if accepted.replayed {
+        "wiederholt"
+    } else {
+        code
+    };
     format!("erfolg={code}&seq={}", accepted.last_seq)
 }
 
@@ -414,5 +419,18 @@ mod tests {
         let other = Values::of("status", Some(&attempt));
         assert_eq!(other.get("amount", "0"), "0");
         assert_eq!(other.error("amount"), None);
+    }
+
+    #[test]
+    fn a_repeated_form_leads_to_its_own_notice() {
+        let mut accepted = Accepted {
+            first_seq: 6,
+            last_seq: 7,
+            stream_version: 1,
+            replayed: false,
+        };
+        assert_eq!(success("kosten", &accepted), "erfolg=kosten&seq=7");
+        accepted.replayed = true;
+        assert_eq!(success("kosten", &accepted), "erfolg=wiederholt&seq=7");
     }
 }

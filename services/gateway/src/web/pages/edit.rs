@@ -12,7 +12,6 @@ use maud::html;
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Page};
 use super::super::markup::{Field, items};
-use super::super::notice;
 use super::super::view;
 use super::super::visit::Visit;
 use super::land_forms::{MODELS, channels};
@@ -163,12 +162,8 @@ pub async fn submit(visit: Visit, Path(id): Path<String>, form: FormData) -> Res
     };
     match result.await {
         Ok(accepted) => {
-            let code = notice::code("angaben", accepted.replayed);
-            let (id, seq) = (&current.id, accepted.last_seq);
-            visit.redirect(
-                &format!("/leistungen/{id}?erfolg={code}&seq={seq}"),
-                Vec::new(),
-            )
+            let success = forms::success("angaben", &accepted);
+            visit.redirect(&format!("/leistungen/{}?{success}", current.id), Vec::new())
         }
         Err(failure) => {
             let attempt = Attempt::new("angaben".to_owned(), form, failure);
