@@ -206,6 +206,21 @@ impl Attempt {
     }
 }
 
+/// The forms of one page: the visit they are shown in, and the form that
+/// was sent and refused, if one.
+#[derive(Debug, Clone, Copy)]
+pub struct Forms<'a> {
+    pub visit: &'a Visit,
+    pub attempt: Option<&'a Attempt>,
+}
+
+impl<'a> Forms<'a> {
+    /// What the form `id` shows.
+    pub fn values(&self, id: &str) -> Values<'a> {
+        Values::of(id, self.attempt)
+    }
+}
+
 /// The status and notice of a page that shows a refused form again (the
 /// refusal), or of one that does not (200 and `notice`).
 pub fn outcome(attempt: Option<&Attempt>, notice: Option<Notice>) -> (StatusCode, Option<Notice>) {

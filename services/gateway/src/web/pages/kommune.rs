@@ -15,7 +15,7 @@ use efa_proto::views::MunicipalityRollout;
 use efa_proto::{Actor, AdoptionStage, Ags, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, html};
 
-use super::super::forms::{self, Attempt, Failure, FormData, Values};
+use super::super::forms::{self, Attempt, Failure, FormData, Forms};
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::Text;
 use super::super::markup::{
@@ -96,7 +96,7 @@ async fn render(
         (available_html(&gemeinde))
         (nav)
         @if may_act {
-            (forms.request(&gemeinde))
+            (request_form(&forms, &gemeinde))
         } @else if visit.who.is_none() {
             p { a href="/anmelden?weiter=/kommune" { "Anmelden" } ", um Einführungen zu beantragen oder Schritte zu melden." }
         }
@@ -149,7 +149,7 @@ fn adoptions_html(gemeinde: &GemeindePage, forms: Option<&Forms<'_>>) -> Markup 
                 th scope="row" { (service_link(&adoption.service, &title)) }
                 td { (adoption.stage.label_de()) }
                 td { (date_de(adoption.since)) }
-                @if let Some(forms) = forms { td { (forms.step(adoption, &title)) } }
+                @if let Some(forms) = forms { td { (step_forms(forms, adoption, &title)) } }
             }
         }
     };
@@ -159,76 +159,68 @@ fn adoptions_html(gemeinde: &GemeindePage, forms: Option<&Forms<'_>>) -> Markup 
     })
 }
 
-/// The forms of those who may act for the municipality.
-struct Forms<'a> {
-    visit: &'a Visit,
-    /// The form that was sent and refused, if one.
-    attempt: Option<&'a Attempt>,
+/// The forms for the next step of an adoption and for its withdrawal.
+fn step_forms(forms: &Forms<'_>, adoption: &MunicipalityRollout, title: &str) -> Markup {
+    let withdrawn = adoption.stage == AdoptionStage::Withdrawn;
+    let next = (adoptions::STEP_STAGES.into_iter())
+        .filter(|stage| *stage > adoption.stage && !withdrawn)
+        .map(|stage| (stage.key(), stage.label_de()));
+    let next = items(next);
+    if next.is_empty() {
+        return html! { "–" };
+    }
+    let step_id = format!("schritt-{}", adoption.service);
+    let v = forms.values(&step_id);
+    let withdrawal = forms.values(&format!("zurueckziehen-{}", adoption.service));
+    let today = forms.visit.today.to_string();
+    let keys = html! {
+        (forms::hidden_fields(forms.visit))
+        (hidden_input("ags", &adoption.ags.to_string()))
+        (hidden_input("service", adoption.service.as_str()))
+    };
+    html! {
+        form method="post" action="/kommune/schritt" aria-label={ "Schritt melden: " (title) } {
+            (v.alert())
+            (keys)
+            (v.choice(Field::new(&step_id, "stage", "Schritt"), &next, ""))
+            (v.input(Field::new(&step_id, "effective", "Wirksam ab"), "date", &today))
+            (v.input(Field::new(&step_id, "note", "Bemerkung").maxlength(1000), "text", ""))
+            button type="submit" { "Schritt melden" }
+        }
+        form method="post" action="/kommune/zurueckziehen" aria-label={ "Einführung zurückziehen: " (title) } {
+            (withdrawal.alert())
+            (keys)
+            button.zweit type="submit" { "Einführung zurückziehen" }
+        }
+    }
 }
 
-impl Forms<'_> {
-    fn step(&self, adoption: &MunicipalityRollout, title: &str) -> Markup {
-        let withdrawn = adoption.stage == AdoptionStage::Withdrawn;
-        let next = (adoptions::STEP_STAGES.into_iter())
-            .filter(|stage| *stage > adoption.stage && !withdrawn)
-            .map(|stage| (stage.key(), stage.label_de()));
-        let next = items(next);
-        if next.is_empty() {
-            return html! { "–" };
+/// The form to request a service.
+fn request_form(forms: &Forms<'_>, gemeinde: &GemeindePage) -> Markup {
+    let f = "beantragen";
+    let v = forms.values(f);
+    let running = |id: &ServiceId| {
+        (gemeinde.adoptions.iter()).any(|a| a.service == *id && a.stage != AdoptionStage::Withdrawn)
+    };
+    let offer = (gemeinde.available.iter())
+        .filter(|(id, _, _)| !running(id))
+        .map(|(id, title, joined)| match joined {
+            true => (id.to_string(), title.clone()),
+            false => (id.to_string(), format!("{title} – {NOT_JOINED}")),
+        });
+    let choices = choices("– bitte wählen –", offer);
+    section("beantragen-titel", "Einführung beantragen").with(html! {
+        form.block method="post" action="/kommune/beantragen" {
+            (v.alert())
+            (forms::hidden_fields(forms.visit))
+            (hidden_input("ags", &gemeinde.ags.to_string()))
+            (v.choice(Field::new(f, "service", "Leistung").required(), &choices, ""))
+            (v.input(Field::new(f, "effective", "Beantragt am").hint("leer: heute"),
+                "date", &forms.visit.today.to_string()))
+            (v.input(Field::new(f, "note", "Bemerkung").hint("optional").maxlength(1000), "text", ""))
+            button type="submit" { "Einführung beantragen" }
         }
-        let step_id = format!("schritt-{}", adoption.service);
-        let v = Values::of(&step_id, self.attempt);
-        let withdrawal = Values::of(&format!("zurueckziehen-{}", adoption.service), self.attempt);
-        let today = self.visit.today.to_string();
-        let keys = html! {
-            (forms::hidden_fields(self.visit))
-            (hidden_input("ags", &adoption.ags.to_string()))
-            (hidden_input("service", adoption.service.as_str()))
-        };
-        html! {
-            form method="post" action="/kommune/schritt" aria-label={ "Schritt melden: " (title) } {
-                (v.alert())
-                (keys)
-                (v.choice(Field::new(&step_id, "stage", "Schritt"), &next, ""))
-                (v.input(Field::new(&step_id, "effective", "Wirksam ab"), "date", &today))
-                (v.input(Field::new(&step_id, "note", "Bemerkung").maxlength(1000), "text", ""))
-                button type="submit" { "Schritt melden" }
-            }
-            form method="post" action="/kommune/zurueckziehen" aria-label={ "Einführung zurückziehen: " (title) } {
-                (withdrawal.alert())
-                (keys)
-                button.zweit type="submit" { "Einführung zurückziehen" }
-            }
-        }
-    }
-
-    fn request(&self, gemeinde: &GemeindePage) -> Markup {
-        let f = "beantragen";
-        let v = Values::of(f, self.attempt);
-        let running = |id: &ServiceId| {
-            (gemeinde.adoptions.iter())
-                .any(|a| a.service == *id && a.stage != AdoptionStage::Withdrawn)
-        };
-        let offer = (gemeinde.available.iter())
-            .filter(|(id, _, _)| !running(id))
-            .map(|(id, title, joined)| match joined {
-                true => (id.to_string(), title.clone()),
-                false => (id.to_string(), format!("{title} – {NOT_JOINED}")),
-            });
-        let choices = choices("– bitte wählen –", offer);
-        section("beantragen-titel", "Einführung beantragen").with(html! {
-            form.block method="post" action="/kommune/beantragen" {
-                (v.alert())
-                (forms::hidden_fields(self.visit))
-                (hidden_input("ags", &gemeinde.ags.to_string()))
-                (v.choice(Field::new(f, "service", "Leistung").required(), &choices, ""))
-                (v.input(Field::new(f, "effective", "Beantragt am").hint("leer: heute"),
-                    "date", &self.visit.today.to_string()))
-                (v.input(Field::new(f, "note", "Bemerkung").hint("optional").maxlength(1000), "text", ""))
-                button type="submit" { "Einführung beantragen" }
-            }
-        })
-    }
+    })
 }
 
 fn title_of(gemeinde: &GemeindePage, id: &ServiceId) -> String {

@@ -12,7 +12,7 @@ use efa_proto::views::ServiceSummary;
 use efa_proto::{Actor, Channel, Command, CostCategory, LandCode, ServiceStatus};
 use maud::{Markup, html};
 
-use super::super::forms::{self, Attempt, Failure, FormData, Values};
+use super::super::forms::{self, Attempt, Failure, FormData, Forms, Values};
 use super::super::markup::{Field, choices, items, section};
 use super::super::params::Params;
 use super::super::visit::Visit;
@@ -60,62 +60,50 @@ pub fn forms(visit: &Visit, land: LandCode, data: &LandData, attempt: Option<&At
         .collect();
     let statuses = (ServiceStatus::ALL.into_iter()).filter(|s| *s != ServiceStatus::Retired);
     let statuses = items(statuses.map(|s| (s.key(), s.label_de())));
-    let form = Forms { visit, attempt };
-    let (status, reifegrad) = (form.values("status"), form.values("reifegrad"));
+    let forms = Forms { visit, attempt };
+    let (status, reifegrad) = (forms.values("status"), forms.values("reifegrad"));
     section("formulare", "Melden und ändern").with(html! {
         div.formulare {
-            (form.block("ankuendigen", "Leistung ankündigen",
-                Some(announce_fields(form.values("ankuendigen"), &statuses))))
-            (form.block("kosten", "Kosten melden",
-                Some(cost_fields(form.values("kosten"), &led, data.year))))
-            (form.block("status", "Status ändern", Some(html! {
+            (block(&forms, "ankuendigen", "Leistung ankündigen",
+                Some(announce_fields(forms.values("ankuendigen"), &statuses))))
+            (block(&forms, "kosten", "Kosten melden",
+                Some(cost_fields(forms.values("kosten"), &led, data.year))))
+            (block(&forms, "status", "Status ändern", Some(html! {
                 (service_choice("status", &led, status))
                 (status.choice(Field::new("status", "status", "Neuer Status"), &statuses, "available"))
             })))
-            (form.block("reifegrad", "Reifegrad erfassen", Some(html! {
+            (block(&forms, "reifegrad", "Reifegrad erfassen", Some(html! {
                 (service_choice("reifegrad", &led, reifegrad))
                 (reifegrad.choice(Field::new("reifegrad", "reifegrad", "Reifegrad"), &levels(), "3"))
             })))
             @for (id, title, services) in
                 [("beitritt", "Beitritt erklären", &joinable), ("austritt", "Austritt erklären", &joined)]
             {
-                @let fields = (!services.is_empty()).then(|| service_choice(id, services, form.values(id)));
-                (form.block(id, title, fields))
+                @let fields = (!services.is_empty()).then(|| service_choice(id, services, forms.values(id)));
+                (block(&forms, id, title, fields))
             }
         }
     })
 }
 
-/// What every form of the page needs.
-struct Forms<'a> {
-    visit: &'a Visit,
-    attempt: Option<&'a Attempt>,
-}
-
-impl<'a> Forms<'a> {
-    fn values(&self, id: &str) -> Values<'a> {
-        Values::of(id, self.attempt)
-    }
-
-    /// One form: its heading, the refusal if it was refused, the hidden
-    /// fields, then `fields`, the day it takes effect and the button; or,
-    /// without `fields`, that there is nothing to choose.
-    fn block(&self, id: &str, title: &str, fields: Option<Markup>) -> Markup {
-        let v = self.values(id);
-        let effective = Field::new(id, "effective", "Wirksam ab")
-            .hint("Tag, an dem die Änderung gilt; leer: heute");
-        html! {
-            form.block method="post" action={ "/land/" (id) } aria-labelledby={ (id) "-titel" } {
-                h3 id={ (id) "-titel" } { (title) }
-                (v.alert())
-                (forms::hidden_fields(self.visit))
-                @if let Some(fields) = fields {
-                    (fields)
-                    (v.input(effective, "date", &self.visit.today.to_string()))
-                    button type="submit" { (title) }
-                } @else {
-                    p { "Keine Leistung zur Auswahl." }
-                }
+/// One form: its heading, the refusal if it was refused, the hidden
+/// fields, then `fields`, the day it takes effect and the button; or,
+/// without `fields`, that there is nothing to choose.
+fn block(forms: &Forms<'_>, id: &str, title: &str, fields: Option<Markup>) -> Markup {
+    let v = forms.values(id);
+    let effective = Field::new(id, "effective", "Wirksam ab")
+        .hint("Tag, an dem die Änderung gilt; leer: heute");
+    html! {
+        form.block method="post" action={ "/land/" (id) } aria-labelledby={ (id) "-titel" } {
+            h3 id={ (id) "-titel" } { (title) }
+            (v.alert())
+            (forms::hidden_fields(forms.visit))
+            @if let Some(fields) = fields {
+                (fields)
+                (v.input(effective, "date", &forms.visit.today.to_string()))
+                button type="submit" { (title) }
+            } @else {
+                p { "Keine Leistung zur Auswahl." }
             }
         }
     }
