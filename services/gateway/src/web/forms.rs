@@ -190,7 +190,7 @@ fn form_field(json_field: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Attempt {
     /// Which form on the page (forms repeated per row add the row's key,
-    /// e.g. `schritt:wohngeld`).
+    /// e.g. `schritt-wohngeld`).
     pub form: String,
     pub data: FormData,
     pub failure: Failure,

@@ -35,9 +35,7 @@ pub async fn show(visit: Visit, params: Params) -> Response {
         Some(Actor::Gemeinde(own)) => Some(*own),
         _ => None,
     });
-    let notice = params
-        .ignored(&[("ags", ags.is_some())])
-        .or_else(|| params.success());
+    let notice = params.notice(&[("ags", ags.is_some())]);
     render(&visit, ags, &params, notice, None).await
 }
 

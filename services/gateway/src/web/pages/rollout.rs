@@ -95,13 +95,11 @@ struct Monitor {
 /// `GET /rollout?land=&leistung=&stichtag=&tage=`.
 pub async fn show(visit: Visit, params: Params) -> Response {
     let chosen = Chosen::from(&visit, &params);
-    let notice = params
-        .ignored(&[
-            ("stichtag", chosen.as_of.is_some()),
-            ("land", chosen.land.is_some()),
-            ("leistung", chosen.service.is_some()),
-        ])
-        .or_else(|| params.success());
+    let notice = params.notice(&[
+        ("stichtag", chosen.as_of.is_some()),
+        ("land", chosen.land.is_some()),
+        ("leistung", chosen.service.is_some()),
+    ]);
     let services = all_services(&visit.state, params.min_seq(), chosen.as_of)
         .await
         .unwrap_or_default();
