@@ -326,12 +326,9 @@ pub async fn send_built<T>(
 /// the ledger answered a repeated form from memory) and the sequence the
 /// page it leads to waits for.
 pub fn success(code: &'static str, accepted: &Accepted) -> String {
-    let code = if accepted.replayed {
-        "wiederholt"
-    } else {
-        code
-    };
-    format!("erfolg={code}&seq={}", accepted.last_seq)
+    let (replayed, seq) = (accepted.replayed, accepted.last_seq);
+    let code = if replayed { "wiederholt" } else { code };
+    format!("erfolg={code}&seq={seq}")
 }
 
 /// Sends a command built from a form, after the early authorisation.

@@ -123,8 +123,8 @@ pub fn table_or(none: &str, caption: impl Render, columns: &[Col], rows: Markup)
 pub fn items(
     pairs: impl IntoIterator<Item = (impl ToString, impl ToString)>,
 ) -> Vec<(String, String)> {
-    let items = pairs.into_iter();
-    items
+    pairs
+        .into_iter()
         .map(|(value, label)| (value.to_string(), label.to_string()))
         .collect()
 }
