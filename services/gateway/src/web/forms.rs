@@ -19,7 +19,6 @@ use super::markup::{Field, hidden_input};
 use super::visit::Visit;
 use crate::contract::Parsed;
 use crate::problem::ApiError;
-use crate::state::AppState;
 use crate::{idempotency, problem};
 
 /// The fields of a posted form, in order.
@@ -191,7 +190,7 @@ fn form_field(json_field: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Attempt {
     /// Which form on the page (forms repeated per row add the row's key,
-    /// e.g. `schritt:wohngeld`).
+    /// e.g. `schritt-wohngeld`).
     pub form: String,
     pub data: FormData,
     pub failure: Failure,
@@ -204,6 +203,21 @@ impl Attempt {
             data,
             failure,
         }
+    }
+}
+
+/// The forms of one page: the visit they are shown in, and the form that
+/// was sent and refused, if one.
+#[derive(Debug, Clone, Copy)]
+pub struct Forms<'a> {
+    pub visit: &'a Visit,
+    pub attempt: Option<&'a Attempt>,
+}
+
+impl<'a> Forms<'a> {
+    /// What the form `id` shows.
+    pub fn values(&self, id: &str) -> Values<'a> {
+        Values::of(id, self.attempt)
     }
 }
 
@@ -264,40 +278,6 @@ impl<'a> Values<'a> {
             .choice(items, &self.get(name, default))
     }
 
-    /// A text field of form `form` as text, for the form helpers that still
-    /// build text.
-    pub fn text(
-        &self,
-        form: &str,
-        name: &str,
-        label: &str,
-        default: &str,
-        hint: Option<&str>,
-    ) -> String {
-        let field = Field::new(form, name, label).hint(hint).maxlength(300);
-        self.input(field, "text", default).into_string()
-    }
-
-    /// A required text field as text.
-    pub fn required_text(&self, form: &str, name: &str, label: &str, default: &str) -> String {
-        let field = Field::new(form, name, label).required().maxlength(300);
-        self.input(field, "text", default).into_string()
-    }
-
-    /// A select of form `form` as text.
-    pub fn select(
-        &self,
-        form: &str,
-        name: &str,
-        label: &str,
-        items: &[(String, String)],
-        default: &str,
-        hint: Option<&str>,
-    ) -> String {
-        let field = Field::new(form, name, label).hint(hint);
-        self.choice(field, items, default).into_string()
-    }
-
     /// The message above the form, if it was refused.
     pub fn alert(&self) -> Markup {
         html! {
@@ -306,18 +286,15 @@ impl<'a> Values<'a> {
             }
         }
     }
-
-    /// [`Self::alert`] as text.
-    pub fn summary(&self) -> String {
-        self.alert().into_string()
-    }
 }
 
 /// The hidden fields every writing form carries: the CSRF token and a
 /// fresh idempotency key.
-pub fn hidden_fields(visit: &Visit) -> String {
-    let key = hidden_input("vorgang", &crate::crypto::random_hex());
-    visit.csrf_field() + &key.into_string()
+pub fn hidden_fields(visit: &Visit) -> Markup {
+    html! {
+        (visit.csrf_input())
+        (hidden_input("vorgang", &crate::crypto::random_hex()))
+    }
 }
 
 const CSRF_MESSAGE: &str = "Das Formular ist abgelaufen oder stammt nicht von dieser Seite. \
@@ -336,25 +313,27 @@ pub fn guard(visit: &Visit, form: &FormData) -> Result<Actor, Failure> {
 
 /// Sends the command `built` from a form, passing on what came with it.
 pub async fn send_built<T>(
-    state: &AppState,
+    visit: &Visit,
     actor: &Actor,
     form: &FormData,
     built: Result<(Parsed, T), Failure>,
 ) -> Result<(Accepted, T), Failure> {
     let (parsed, with) = built?;
-    Ok((send(state, actor, form, parsed).await?, with))
+    Ok((send(visit, actor, form, parsed).await?, with))
 }
 
-/// `erfolg=…&seq=…`: the notice for an accepted form and the sequence
-/// the page it leads to waits for.
+/// `erfolg=…&seq=…`: the notice for an accepted form (`wiederholt` when
+/// the ledger answered a repeated form from memory) and the sequence the
+/// page it leads to waits for.
 pub fn success(code: &'static str, accepted: &Accepted) -> String {
-    let code = super::notice::code(code, accepted.replayed);
-    format!("erfolg={code}&seq={}", accepted.last_seq)
+    let (replayed, seq) = (accepted.replayed, accepted.last_seq);
+    let code = if replayed { "wiederholt" } else { code };
+    format!("erfolg={code}&seq={seq}")
 }
 
 /// Sends a command built from a form, after the early authorisation.
 pub async fn send(
-    state: &AppState,
+    visit: &Visit,
     actor: &Actor,
     form: &FormData,
     parsed: Parsed,
@@ -363,7 +342,7 @@ pub async fn send(
         .filter(|key| idempotency::valid_key(key))
         .map_or_else(crate::crypto::random_hex, str::to_owned);
     let key = format!("web:{key}");
-    match crate::state::submit(state, actor, &key, None, parsed).await {
+    match crate::state::submit(&visit.state, actor, &key, None, parsed).await {
         Ok(accepted) => Ok(accepted),
         Err(ApiError::Rejected { rejection, .. }) => Err(Failure::rejected(&rejection)),
         Err(error) => {
@@ -445,12 +424,25 @@ mod tests {
             values.error("amount"),
             Some("Die Angabe „Betrag“ ist ungültig: zu genau.")
         );
-        assert!(values.summary().contains("role=\"alert\""));
+        assert!(values.alert().into_string().contains("role=\"alert\""));
         let input = values.input(Field::new("kosten", "amount", "Betrag"), "text", "0");
         let input = input.into_string();
         assert!(input.contains("value=\"12,345\"") && input.contains("aria-invalid=\"true\""));
         let other = Values::of("status", Some(&attempt));
         assert_eq!(other.get("amount", "0"), "0");
         assert_eq!(other.error("amount"), None);
+    }
+
+    #[test]
+    fn a_repeated_form_leads_to_its_own_notice() {
+        let mut accepted = Accepted {
+            first_seq: 6,
+            last_seq: 7,
+            stream_version: 1,
+            replayed: false,
+        };
+        assert_eq!(success("kosten", &accepted), "erfolg=kosten&seq=7");
+        accepted.replayed = true;
+        assert_eq!(success("kosten", &accepted), "erfolg=wiederholt&seq=7");
     }
 }

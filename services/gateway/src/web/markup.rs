@@ -6,7 +6,7 @@
 //! templates, so every text from data is escaped.
 
 use efa_proto::{Cents, Date, LandCode, Timestamp};
-use maud::{Markup, PreEscaped, Render, html};
+use maud::{Markup, Render, html};
 
 /// `1.234.567,89 €`.
 pub fn euro(cents: Cents) -> String {
@@ -119,22 +119,29 @@ pub fn table_or(none: &str, caption: impl Render, columns: &[Col], rows: Markup)
     }
 }
 
-/// Select items: a first one (value "") for `none`, then `items`.
+/// Select items (value, label) of `pairs`.
+pub fn items(
+    pairs: impl IntoIterator<Item = (impl ToString, impl ToString)>,
+) -> Vec<(String, String)> {
+    pairs
+        .into_iter()
+        .map(|(value, label)| (value.to_string(), label.to_string()))
+        .collect()
+}
+
+/// Select items: a first one (value "") for `none`, then `pairs`.
 pub fn choices(
     none: &str,
-    items: impl IntoIterator<Item = (String, String)>,
+    pairs: impl IntoIterator<Item = (impl ToString, impl ToString)>,
 ) -> Vec<(String, String)> {
-    std::iter::once((String::new(), none.to_owned()))
-        .chain(items)
-        .collect()
+    let mut items = vec![(String::new(), none.to_owned())];
+    items.extend(self::items(pairs));
+    items
 }
 
 /// The Länder as select items, with a first item for "none".
 pub fn land_items(none: &str) -> Vec<(String, String)> {
-    choices(
-        none,
-        LandCode::all().map(|land| (land.to_string(), land.name().to_owned())),
-    )
+    choices(none, LandCode::all().map(|land| (land, land.name())))
 }
 
 /// A form field: label, control, hint and error, and the control's
@@ -167,9 +174,9 @@ impl<'a> Field<'a> {
         }
     }
 
-    /// A hint under the control (`None`: none).
-    pub fn hint(mut self, hint: impl Into<Option<&'a str>>) -> Self {
-        self.hint = hint.into();
+    /// A hint under the control.
+    pub fn hint(mut self, hint: &'a str) -> Self {
+        self.hint = Some(hint);
         self
     }
 
@@ -264,12 +271,6 @@ impl<'a> Field<'a> {
 /// A hidden field.
 pub fn hidden_input(name: &str, value: &str) -> Markup {
     html! { input type="hidden" name=(name) value=(value); }
-}
-
-/// Markup the form helpers (`forms`) built as text; they escape every
-/// text from data themselves.
-pub fn from_forms(html: String) -> Markup {
-    PreEscaped(html)
 }
 
 #[cfg(test)]

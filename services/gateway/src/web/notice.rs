@@ -22,12 +22,6 @@ pub fn success(code: &str) -> Option<&'static str> {
     })
 }
 
-/// The code to redirect with: `wiederholt` when the ledger answered a
-/// repeated form from memory.
-pub fn code(code: &'static str, replayed: bool) -> &'static str {
-    if replayed { "wiederholt" } else { code }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -37,6 +31,5 @@ mod tests {
         assert_eq!(success("kosten"), Some("Die Kosten wurden gemeldet."));
         assert_eq!(success("<script>"), None);
         assert_eq!(success(""), None);
-        assert_eq!(code("kosten", true), "wiederholt");
     }
 }

@@ -140,11 +140,6 @@ impl Visit {
         super::markup::hidden_input(csrf::FIELD, &self.csrf)
     }
 
-    /// [`Self::csrf_input`] as text, for the form helpers that still build text.
-    pub fn csrf_field(&self) -> String {
-        self.csrf_input().into_string()
-    }
-
     /// Whether a posted form carries this visit's CSRF token.
     pub fn csrf_ok(&self, posted: &str) -> bool {
         !posted.is_empty() && bool::from(self.csrf.as_bytes().ct_eq(posted.as_bytes()))

@@ -11,11 +11,10 @@ use maud::{Markup, html};
 
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::{Num, Text};
-use super::super::markup::{Field, date_de, query, timestamp_de};
+use super::super::markup::{Field, date_de, query, table, timestamp_de};
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::table;
 
 /// Events per page.
 const LIMIT: u32 = 100;

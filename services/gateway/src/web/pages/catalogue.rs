@@ -12,11 +12,13 @@ use maud::{Markup, html};
 
 use super::super::layout::{Nav, Page};
 use super::super::markup::Col::{Num, Text};
-use super::super::markup::{Field, date_de, land_items, query, section, thousands};
+use super::super::markup::{
+    Field, choices, date_de, items, land_items, query, section, table, thousands,
+};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::super::{paging, view};
-use super::{service_link, table};
+use super::service_link;
 
 /// Services per page.
 const PAGE_SIZE: u32 = 25;
@@ -102,24 +104,12 @@ fn filter(params: &Params, number: u32) -> CatalogueFilter {
     }
 }
 
-/// Select items: first "alle" (no filter), then `items`.
-fn all_and(
-    items: impl IntoIterator<Item = (impl ToString, impl ToString)>,
-) -> Vec<(String, String)> {
-    let items = items
-        .into_iter()
-        .map(|(key, label)| (key.to_string(), label.to_string()));
-    std::iter::once((String::new(), "alle".to_owned()))
-        .chain(items)
-        .collect()
-}
-
 fn filter_form(params: &Params) -> Markup {
     let f = "filter";
-    let statuses = all_and(ServiceStatus::ALL.map(|s| (s.key(), s.label_de())));
-    let levels = all_and((0..=4).map(|level| (level, level)));
-    let channels = all_and(Channel::ALL.map(|c| (c.key(), c.label_de())));
-    let sorts = SORTS.map(|(key, label, _)| (key.to_owned(), label.to_owned()));
+    let statuses = choices("alle", ServiceStatus::ALL.map(|s| (s.key(), s.label_de())));
+    let levels = choices("alle", (0..=4).map(|level| (level, level)));
+    let channels = choices("alle", Channel::ALL.map(|c| (c.key(), c.label_de())));
+    let sorts = items(SORTS.map(|(key, label, _)| (key, label)));
     section("suche", "Suche und Filter").with(html! {
         form.filter method="get" action="/katalog" {
             (Field::new(f, "q", "Suchbegriff").maxlength(200).control("search", &params.get("q")))

@@ -11,8 +11,7 @@ use maud::html;
 
 use super::super::forms::{self, Attempt, Failure, FormData, Values};
 use super::super::layout::{Nav, Page};
-use super::super::markup::{Field, from_forms};
-use super::super::notice;
+use super::super::markup::{Field, items};
 use super::super::view;
 use super::super::visit::Visit;
 use super::land_forms::{MODELS, channels};
@@ -89,10 +88,7 @@ fn model_fields(model: &CostModel) -> (&'static str, String, Vec<(String, String
         CostModel::EqualShares => ("equal-shares", None),
         CostModel::FixedShares { .. } => ("fixed-shares", None),
     };
-    let mut models: Vec<(String, String)> = MODELS
-        .iter()
-        .map(|(k, l)| ((*k).to_owned(), (*l).to_owned()))
-        .collect();
+    let mut models = items(MODELS);
     if kind == "fixed-shares" {
         models.push((kind.to_owned(), "feste Anteile (wie bisher)".to_owned()));
     }
@@ -104,37 +100,26 @@ fn model_fields(model: &CostModel) -> (&'static str, String, Vec<(String, String
 fn render(visit: &Visit, s: &ServiceView, attempt: Option<&Attempt>) -> Response {
     let (v, f) = (Values::of("angaben", attempt), "angaben");
     let (kind, year, models) = model_fields(&s.cost_model);
-    let today = visit.today.to_string();
+    let text = |name, label| Field::new(f, name, label).maxlength(300);
     let id = s.id.as_str();
     let body = html! {
         p { a href={ "/leistungen/" (id) } { "Zurück zur Leistung" } }
         form.block method="post" action={ "/leistungen/" (id) "/bearbeiten" } {
-            (from_forms(v.summary()))
-            (from_forms(forms::hidden_fields(visit)))
-            (from_forms(v.required_text(f, "title", "Titel", &s.title)))
-            (from_forms(v.required_text(f, "themenfeld", "Themenfeld", &s.themenfeld)))
-            (from_forms(v.required_text(f, "provider", "Anbieter", &s.provider)))
-            (from_forms(v.select(f, "channel", "Bezugsweg", &channels(), s.channel.key(), None)))
-            (from_forms(v.select(f, "cost_model_kind", "Kostenmodell", &models, kind, None)))
-            (from_forms(v.text(
-                f,
-                "cost_model_year",
-                "Schlüsseljahr",
-                &year,
-                Some("nur beim Königsteiner Schlüssel; leer: Jahr der Kosten"),
-            )))
-            (from_forms(v.text(f, "ozg_id", "OZG-ID", s.ozg_id.as_deref().unwrap_or(""), Some("optional"))))
-            (from_forms(v.text(
-                f,
-                "leika",
-                "LeiKa-Schlüssel",
-                &s.leika.join(", "),
-                Some("optional, durch Kommas getrennt"),
-            )))
-            (Field::new(f, "effective", "Wirksam ab")
-                .hint("leer: heute")
-                .error(v.error("effective"))
-                .control("date", &v.get("effective", &today)))
+            (v.alert())
+            (forms::hidden_fields(visit))
+            (v.input(text("title", "Titel").required(), "text", &s.title))
+            (v.input(text("themenfeld", "Themenfeld").required(), "text", &s.themenfeld))
+            (v.input(text("provider", "Anbieter").required(), "text", &s.provider))
+            (v.choice(Field::new(f, "channel", "Bezugsweg"), &channels(), s.channel.key()))
+            (v.choice(Field::new(f, "cost_model_kind", "Kostenmodell"), &models, kind))
+            (v.input(text("cost_model_year", "Schlüsseljahr")
+                .hint("nur beim Königsteiner Schlüssel; leer: Jahr der Kosten"), "text", &year))
+            (v.input(text("ozg_id", "OZG-ID").hint("optional"),
+                "text", s.ozg_id.as_deref().unwrap_or("")))
+            (v.input(text("leika", "LeiKa-Schlüssel").hint("optional, durch Kommas getrennt"),
+                "text", &s.leika.join(", ")))
+            (v.input(Field::new(f, "effective", "Wirksam ab").hint("leer: heute"),
+                "date", &visit.today.to_string()))
             button type="submit" { "Angaben speichern" }
         }
     };
@@ -173,23 +158,15 @@ pub async fn submit(visit: Visit, Path(id): Path<String>, form: FormData) -> Res
     let result = async {
         let actor = forms::guard(&visit, &form)?;
         let parsed = command(&form, &current)?;
-        forms::send(&visit.state, &actor, &form, parsed).await
+        forms::send(&visit, &actor, &form, parsed).await
     };
     match result.await {
         Ok(accepted) => {
-            let code = notice::code("angaben", accepted.replayed);
-            let (id, seq) = (&current.id, accepted.last_seq);
-            visit.redirect(
-                &format!("/leistungen/{id}?erfolg={code}&seq={seq}"),
-                Vec::new(),
-            )
+            let success = forms::success("angaben", &accepted);
+            visit.redirect(&format!("/leistungen/{}?{success}", current.id), Vec::new())
         }
         Err(failure) => {
-            let attempt = Attempt {
-                form: "angaben".to_owned(),
-                data: form,
-                failure,
-            };
+            let attempt = Attempt::new("angaben".to_owned(), form, failure);
             render(&visit, &current, Some(&attempt))
         }
     }

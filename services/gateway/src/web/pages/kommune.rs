@@ -7,7 +7,7 @@
 //! its effective date, and withdraw. The adoptions and the services on
 //! offer are shown a page at a time (`?seite=`).
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::pages::GemeindePage;
@@ -15,11 +15,11 @@ use efa_proto::views::MunicipalityRollout;
 use efa_proto::{Actor, AdoptionStage, Ags, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, html};
 
-use super::super::forms::{self, Attempt, Failure, FormData, Values};
+use super::super::forms::{self, Attempt, Failure, FormData, Forms};
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::Text;
 use super::super::markup::{
-    Field, choices, date_de, encode, from_forms, hidden_input, section, table_or, thousands,
+    Field, choices, date_de, encode, hidden_input, items, section, table_or, thousands,
 };
 use super::super::paging;
 use super::super::params::Params;
@@ -28,18 +28,15 @@ use super::super::visit::Visit;
 use super::service_link;
 use crate::authz::{self, Rule};
 use crate::contract::{Parsed, WriteBody, adoptions};
-use crate::state::AppState;
 
 /// `GET /kommune?ags=&stichtag=`.
-pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -> Response {
+pub async fn show(visit: Visit, params: Params) -> Response {
     let ags = params.ags("ags").or(match visit.actor() {
         Some(Actor::Gemeinde(own)) => Some(*own),
         _ => None,
     });
-    let notice = params
-        .ignored(&[("ags", ags.is_some())])
-        .or_else(|| params.success());
-    render(&state, &visit, ags, &params, notice, None).await
+    let notice = params.notice(&[("ags", ags.is_some())]);
+    render(&visit, ags, &params, notice, None).await
 }
 
 /// A service on offer the municipality's Land has not joined.
@@ -49,7 +46,6 @@ const NOT_JOINED: &str = "Ihr Land ist noch nicht beigetreten";
 const ROWS: u32 = 100;
 
 async fn render(
-    state: &AppState,
     visit: &Visit,
     ags: Option<Ags>,
     params: &Params,
@@ -69,7 +65,7 @@ async fn render(
     let as_of = params.date("stichtag");
     let page = paging::rows(number, ROWS);
     let kind = QueryKind::Gemeinde2 { ags, as_of, page };
-    let gemeinde = match view(state, params.min_seq(), kind).await {
+    let gemeinde = match view(&visit.state, params.min_seq(), kind).await {
         Ok(QueryReply::Gemeinde2(Some(gemeinde))) => gemeinde,
         Ok(QueryReply::Gemeinde2(None)) => {
             let body = html! {
@@ -78,10 +74,7 @@ async fn render(
             };
             return answer(StatusCode::NOT_FOUND, title, body, notice);
         }
-        _ => {
-            let unavailable = Some(Notice::Error(super::super::UNAVAILABLE.to_owned()));
-            return answer(StatusCode::SERVICE_UNAVAILABLE, title, picker, unavailable);
-        }
+        _ => return visit.unavailable(Page::new(title, Nav::Kommune, picker)),
     };
     let pairs = [
         ("ags", ags.to_string()),
@@ -101,7 +94,7 @@ async fn render(
         (available_html(&gemeinde))
         (nav)
         @if may_act {
-            (forms.request(&gemeinde))
+            (request_form(&forms, &gemeinde))
         } @else if visit.who.is_none() {
             p { a href="/anmelden?weiter=/kommune" { "Anmelden" } ", um Einführungen zu beantragen oder Schritte zu melden." }
         }
@@ -154,7 +147,7 @@ fn adoptions_html(gemeinde: &GemeindePage, forms: Option<&Forms<'_>>) -> Markup 
                 th scope="row" { (service_link(&adoption.service, &title)) }
                 td { (adoption.stage.label_de()) }
                 td { (date_de(adoption.since)) }
-                @if let Some(forms) = forms { td { (forms.step(adoption, &title)) } }
+                @if let Some(forms) = forms { td { (step_forms(forms, adoption, &title)) } }
             }
         }
     };
@@ -164,76 +157,68 @@ fn adoptions_html(gemeinde: &GemeindePage, forms: Option<&Forms<'_>>) -> Markup 
     })
 }
 
-/// The forms of those who may act for the municipality.
-struct Forms<'a> {
-    visit: &'a Visit,
-    /// The form that was sent and refused, if one.
-    attempt: Option<&'a Attempt>,
+/// The forms for the next step of an adoption and for its withdrawal.
+fn step_forms(forms: &Forms<'_>, adoption: &MunicipalityRollout, title: &str) -> Markup {
+    let withdrawn = adoption.stage == AdoptionStage::Withdrawn;
+    let next = (adoptions::STEP_STAGES.into_iter())
+        .filter(|stage| *stage > adoption.stage && !withdrawn)
+        .map(|stage| (stage.key(), stage.label_de()));
+    let next = items(next);
+    if next.is_empty() {
+        return html! { "–" };
+    }
+    let step_id = format!("schritt-{}", adoption.service);
+    let v = forms.values(&step_id);
+    let withdrawal = forms.values(&format!("zurueckziehen-{}", adoption.service));
+    let today = forms.visit.today.to_string();
+    let keys = html! {
+        (forms::hidden_fields(forms.visit))
+        (hidden_input("ags", &adoption.ags.to_string()))
+        (hidden_input("service", adoption.service.as_str()))
+    };
+    html! {
+        form method="post" action="/kommune/schritt" aria-label={ "Schritt melden: " (title) } {
+            (v.alert())
+            (keys)
+            (v.choice(Field::new(&step_id, "stage", "Schritt"), &next, ""))
+            (v.input(Field::new(&step_id, "effective", "Wirksam ab"), "date", &today))
+            (v.input(Field::new(&step_id, "note", "Bemerkung").maxlength(1000), "text", ""))
+            button type="submit" { "Schritt melden" }
+        }
+        form method="post" action="/kommune/zurueckziehen" aria-label={ "Einführung zurückziehen: " (title) } {
+            (withdrawal.alert())
+            (keys)
+            button.zweit type="submit" { "Einführung zurückziehen" }
+        }
+    }
 }
 
-impl Forms<'_> {
-    fn step(&self, adoption: &MunicipalityRollout, title: &str) -> Markup {
-        let next: Vec<(String, String)> = adoptions::STEP_STAGES
-            .into_iter()
-            .filter(|stage| *stage > adoption.stage && adoption.stage != AdoptionStage::Withdrawn)
-            .map(|stage| (stage.key().to_owned(), stage.label_de().to_owned()))
-            .collect();
-        if next.is_empty() {
-            return html! { "–" };
+/// The form to request a service.
+fn request_form(forms: &Forms<'_>, gemeinde: &GemeindePage) -> Markup {
+    let f = "beantragen";
+    let v = forms.values(f);
+    let running = |id: &ServiceId| {
+        (gemeinde.adoptions.iter()).any(|a| a.service == *id && a.stage != AdoptionStage::Withdrawn)
+    };
+    let offer = (gemeinde.available.iter())
+        .filter(|(id, _, _)| !running(id))
+        .map(|(id, title, joined)| match joined {
+            true => (id.to_string(), title.clone()),
+            false => (id.to_string(), format!("{title} – {NOT_JOINED}")),
+        });
+    let choices = choices("– bitte wählen –", offer);
+    section("beantragen-titel", "Einführung beantragen").with(html! {
+        form.block method="post" action="/kommune/beantragen" {
+            (v.alert())
+            (forms::hidden_fields(forms.visit))
+            (hidden_input("ags", &gemeinde.ags.to_string()))
+            (v.choice(Field::new(f, "service", "Leistung").required(), &choices, ""))
+            (v.input(Field::new(f, "effective", "Beantragt am").hint("leer: heute"),
+                "date", &forms.visit.today.to_string()))
+            (v.input(Field::new(f, "note", "Bemerkung").hint("optional").maxlength(1000), "text", ""))
+            button type="submit" { "Einführung beantragen" }
         }
-        let step_id = format!("schritt-{}", adoption.service);
-        let v = Values::of(&step_id, self.attempt);
-        let withdrawal = Values::of(&format!("zurueckziehen-{}", adoption.service), self.attempt);
-        let today = self.visit.today.to_string();
-        let keys = html! {
-            (from_forms(forms::hidden_fields(self.visit)))
-            (hidden_input("ags", &adoption.ags.to_string()))
-            (hidden_input("service", adoption.service.as_str()))
-        };
-        html! {
-            form method="post" action="/kommune/schritt" aria-label={ "Schritt melden: " (title) } {
-                (v.alert())
-                (keys)
-                (v.choice(Field::new(&step_id, "stage", "Schritt"), &next, ""))
-                (v.input(Field::new(&step_id, "effective", "Wirksam ab"), "date", &today))
-                (v.input(Field::new(&step_id, "note", "Bemerkung").maxlength(1000), "text", ""))
-                button type="submit" { "Schritt melden" }
-            }
-            form method="post" action="/kommune/zurueckziehen" aria-label={ "Einführung zurückziehen: " (title) } {
-                (withdrawal.alert())
-                (keys)
-                button.zweit type="submit" { "Einführung zurückziehen" }
-            }
-        }
-    }
-
-    fn request(&self, gemeinde: &GemeindePage) -> Markup {
-        let f = "beantragen";
-        let v = Values::of(f, self.attempt);
-        let running = |id: &ServiceId| {
-            (gemeinde.adoptions.iter())
-                .any(|a| a.service == *id && a.stage != AdoptionStage::Withdrawn)
-        };
-        let offer = (gemeinde.available.iter())
-            .filter(|(id, _, _)| !running(id))
-            .map(|(id, title, joined)| match joined {
-                true => (id.to_string(), title.clone()),
-                false => (id.to_string(), format!("{title} – {NOT_JOINED}")),
-            });
-        let choices = choices("– bitte wählen –", offer);
-        section("beantragen-titel", "Einführung beantragen").with(html! {
-            form.block method="post" action="/kommune/beantragen" {
-                (v.alert())
-                (from_forms(forms::hidden_fields(self.visit)))
-                (hidden_input("ags", &gemeinde.ags.to_string()))
-                (v.choice(Field::new(f, "service", "Leistung").required(), &choices, ""))
-                (v.input(Field::new(f, "effective", "Beantragt am").hint("leer: heute"),
-                    "date", &self.visit.today.to_string()))
-                (v.input(Field::new(f, "note", "Bemerkung").hint("optional").maxlength(1000), "text", ""))
-                button type="submit" { "Einführung beantragen" }
-            }
-        })
-    }
+    })
 }
 
 fn title_of(gemeinde: &GemeindePage, id: &ServiceId) -> String {
@@ -291,12 +276,7 @@ fn build(action: &str, form: &FormData) -> Result<(Parsed, &'static str), Failur
 }
 
 /// `POST /kommune/{action}`.
-pub async fn submit(
-    State(state): State<AppState>,
-    visit: Visit,
-    Path(action): Path<String>,
-    form: FormData,
-) -> Response {
+pub async fn submit(visit: Visit, Path(action): Path<String>, form: FormData) -> Response {
     let ags = Ags::parse(form.get("ags")).ok();
     let back = ags.map_or_else(
         || "/kommune".to_owned(),
@@ -308,7 +288,7 @@ pub async fn submit(
             return visit.redirect(&login, Vec::new());
         }
         Err(failure) => failure,
-        Ok(actor) => match forms::send_built(&state, &actor, &form, build(&action, &form)).await {
+        Ok(actor) => match forms::send_built(&visit, &actor, &form, build(&action, &form)).await {
             Ok((accepted, code)) => {
                 let separator = if back.contains('?') { '&' } else { '?' };
                 let success = forms::success(code, &accepted);
@@ -322,5 +302,5 @@ pub async fn submit(
         _ => format!("{action}-{}", form.get("service")),
     };
     let (attempt, params) = (Attempt::new(form_id, form, failure), Params::default());
-    render(&state, &visit, ags, &params, None, Some(&attempt)).await
+    render(&visit, ags, &params, None, Some(&attempt)).await
 }

@@ -4,7 +4,7 @@
 //! that write (see `land_forms`). The services it leads and joined are
 //! shown a page at a time (`?seite=`).
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::views::{LandCostsView, LandView, ServiceSummary};
@@ -12,7 +12,7 @@ use efa_proto::{Actor, LandCode, QueryKind, QueryReply};
 use maud::{Markup, html};
 
 use super::super::forms::{self, Attempt};
-use super::super::layout::{Nav, Notice, Page};
+use super::super::layout::{Nav, Page};
 use super::super::markup::Col::{Num, Text};
 use super::super::markup::{
     Field, date_de, euro, footed_table, land_de, section, table_or, thousands,
@@ -21,7 +21,7 @@ use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::{all_services, service_link, title_of};
+use super::{all_services, fraction, service_link, title_of};
 use crate::dto::statement::land_costs_of;
 use crate::routes::exports;
 use crate::state::AppState;
@@ -47,12 +47,7 @@ pub async fn list(visit: Visit) -> Response {
 }
 
 /// `GET /laender/{land}`: read only.
-pub async fn public(
-    State(state): State<AppState>,
-    visit: Visit,
-    Path(code): Path<String>,
-    params: Params,
-) -> Response {
+pub async fn public(visit: Visit, Path(code): Path<String>, params: Params) -> Response {
     let Ok(land) = LandCode::parse(&code) else {
         let body = html! {
             p { "Diesen Ländercode gibt es nicht (01 bis 16)." }
@@ -60,13 +55,13 @@ pub async fn public(
         };
         return land_page(&visit, StatusCode::NOT_FOUND, "Land nicht gefunden", body);
     };
-    render(&state, &visit, land, &params, false, None).await
+    render(&visit, land, &params, false, None).await
 }
 
 /// `GET /land`: the logged-in Land's page with its forms.
-pub async fn own(State(state): State<AppState>, visit: Visit, params: Params) -> Response {
+pub async fn own(visit: Visit, params: Params) -> Response {
     match visit.actor() {
-        Some(Actor::Land(land)) => render(&state, &visit, *land, &params, true, None).await,
+        Some(Actor::Land(land)) => render(&visit, *land, &params, true, None).await,
         Some(_) => {
             let body = html! {
                 p {
@@ -97,16 +92,14 @@ pub struct LandData {
 /// The Land page, with the forms when `with_forms`; `attempt` is a
 /// refused form to show again.
 pub async fn render(
-    state: &AppState,
     visit: &Visit,
     land: LandCode,
     params: &Params,
     with_forms: bool,
     attempt: Option<&Attempt>,
 ) -> Response {
-    let year = u16::try_from(params.number("jahr", 0, 2200))
-        .ok()
-        .filter(|y| *y >= 1900)
+    let year = params
+        .year(2200)
         .unwrap_or_else(|| u16::try_from(visit.today.year()).unwrap_or(2024));
     let (title, path) = if with_forms {
         (format!("Mein Land: {}", land.name()), "/land".to_owned())
@@ -115,10 +108,10 @@ pub async fn render(
     };
     let number = params.number("seite", 1, 1_000_000).max(1);
     let as_of = params.date("stichtag");
-    let data = match load(state, params.min_seq(), land, (as_of, number), year).await {
+    let data = match load(&visit.state, params.min_seq(), land, (as_of, number), year).await {
         Ok(data) => data,
         Err(message) => {
-            let page = Page::new(title, Nav::Laender, "").with_notice(Some(Notice::Error(message)));
+            let page = Page::new(title, Nav::Laender, "").error(message);
             return visit.page(StatusCode::SERVICE_UNAVAILABLE, page);
         }
     };
@@ -149,10 +142,8 @@ pub async fn render(
         @if with_forms { (super::land_forms::forms(visit, land, &data, attempt)) }
     };
     let (status, notice) = forms::outcome(attempt, params.success());
-    visit.page(
-        status,
-        Page::new(title, Nav::Laender, body).with_notice(notice),
-    )
+    let page = Page::new(title, Nav::Laender, body).with_notice(notice);
+    visit.page(status, page)
 }
 
 async fn load(
@@ -280,7 +271,7 @@ fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
                                 td.zahl { (euro(line.service_total)) }
                                 td.zahl { (thousands(line.share.weight)) }
                                 td.zahl { (line.share.days) }
-                                td { code { (line.share.fraction.numerator) "/" (line.share.fraction.denominator) } }
+                                td { (fraction(&line.share.fraction)) }
                                 td.zahl { (euro(line.share.cents)) }
                             }
                         }

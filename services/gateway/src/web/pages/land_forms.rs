@@ -5,20 +5,19 @@
 //! browser is sent on (303) to the page that shows the change, on refusal
 //! the Land page is shown again with the entered values and the reason.
 
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::views::ServiceSummary;
 use efa_proto::{Actor, Channel, Command, CostCategory, LandCode, ServiceStatus};
 use maud::{Markup, html};
 
-use super::super::forms::{self, Attempt, Failure, FormData, Values};
-use super::super::markup::{Field, choices, from_forms, section};
+use super::super::forms::{self, Attempt, Failure, FormData, Forms, Values};
+use super::super::markup::{Field, choices, items, section};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::land::{LandData, land_page, render};
 use crate::contract::{Parsed, WriteBody, services};
-use crate::state::AppState;
 
 /// The cost models a form offers (fixed shares only through the API).
 pub const MODELS: [(&str, &str); 3] = [
@@ -27,21 +26,12 @@ pub const MODELS: [(&str, &str); 3] = [
     ("equal-shares", "gleiche Anteile"),
 ];
 
-fn items(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs
-        .iter()
-        .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
-        .collect()
-}
-
 pub fn channels() -> Vec<(String, String)> {
-    Channel::ALL
-        .map(|c| (c.key().to_owned(), c.label_de().to_owned()))
-        .to_vec()
+    items(Channel::ALL.map(|c| (c.key(), c.label_de())))
 }
 
 pub fn levels() -> Vec<(String, String)> {
-    (0..=4).map(|l| (l.to_string(), l.to_string())).collect()
+    items((0..=4).map(|level| (level, level)))
 }
 
 /// The forms section of the Land page. They offer the services the Land
@@ -68,66 +58,52 @@ pub fn forms(visit: &Visit, land: LandCode, data: &LandData, attempt: Option<&At
         .filter(|p| p.left.is_none())
         .map(|p| (p.service.to_string(), p.title.clone()))
         .collect();
-    let statuses: Vec<_> = (ServiceStatus::ALL.into_iter())
-        .filter(|s| *s != ServiceStatus::Retired)
-        .map(|s| (s.key().to_owned(), s.label_de().to_owned()))
-        .collect();
-    let form = Forms { visit, attempt };
-    let (status, reifegrad) = (form.values("status"), form.values("reifegrad"));
+    let statuses = (ServiceStatus::ALL.into_iter()).filter(|s| *s != ServiceStatus::Retired);
+    let statuses = items(statuses.map(|s| (s.key(), s.label_de())));
+    let forms = Forms { visit, attempt };
+    let (status, reifegrad) = (forms.values("status"), forms.values("reifegrad"));
     section("formulare", "Melden und ändern").with(html! {
         div.formulare {
-            (form.block("ankuendigen", "Leistung ankündigen",
-                Some(announce_fields(form.values("ankuendigen"), &statuses))))
-            (form.block("kosten", "Kosten melden",
-                Some(cost_fields(form.values("kosten"), &led, data.year))))
-            (form.block("status", "Status ändern", Some(html! {
+            (block(&forms, "ankuendigen", "Leistung ankündigen",
+                Some(announce_fields(forms.values("ankuendigen"), &statuses))))
+            (block(&forms, "kosten", "Kosten melden",
+                Some(cost_fields(forms.values("kosten"), &led, data.year))))
+            (block(&forms, "status", "Status ändern", Some(html! {
                 (service_choice("status", &led, status))
                 (status.choice(Field::new("status", "status", "Neuer Status"), &statuses, "available"))
             })))
-            (form.block("reifegrad", "Reifegrad erfassen", Some(html! {
+            (block(&forms, "reifegrad", "Reifegrad erfassen", Some(html! {
                 (service_choice("reifegrad", &led, reifegrad))
                 (reifegrad.choice(Field::new("reifegrad", "reifegrad", "Reifegrad"), &levels(), "3"))
             })))
             @for (id, title, services) in
                 [("beitritt", "Beitritt erklären", &joinable), ("austritt", "Austritt erklären", &joined)]
             {
-                @let fields = (!services.is_empty()).then(|| service_choice(id, services, form.values(id)));
-                (form.block(id, title, fields))
+                @let fields = (!services.is_empty()).then(|| service_choice(id, services, forms.values(id)));
+                (block(&forms, id, title, fields))
             }
         }
     })
 }
 
-/// What every form of the page needs.
-struct Forms<'a> {
-    visit: &'a Visit,
-    attempt: Option<&'a Attempt>,
-}
-
-impl<'a> Forms<'a> {
-    fn values(&self, id: &str) -> Values<'a> {
-        Values::of(id, self.attempt)
-    }
-
-    /// One form: its heading, the refusal if it was refused, the hidden
-    /// fields, then `fields`, the day it takes effect and the button; or,
-    /// without `fields`, that there is nothing to choose.
-    fn block(&self, id: &str, title: &str, fields: Option<Markup>) -> Markup {
-        let v = self.values(id);
-        let effective = Field::new(id, "effective", "Wirksam ab")
-            .hint("Tag, an dem die Änderung gilt; leer: heute");
-        html! {
-            form.block method="post" action={ "/land/" (id) } aria-labelledby={ (id) "-titel" } {
-                h3 id={ (id) "-titel" } { (title) }
-                (v.alert())
-                (from_forms(forms::hidden_fields(self.visit)))
-                @if let Some(fields) = fields {
-                    (fields)
-                    (v.input(effective, "date", &self.visit.today.to_string()))
-                    button type="submit" { (title) }
-                } @else {
-                    p { "Keine Leistung zur Auswahl." }
-                }
+/// One form: its heading, the refusal if it was refused, the hidden
+/// fields, then `fields`, the day it takes effect and the button; or,
+/// without `fields`, that there is nothing to choose.
+fn block(forms: &Forms<'_>, id: &str, title: &str, fields: Option<Markup>) -> Markup {
+    let v = forms.values(id);
+    let effective = Field::new(id, "effective", "Wirksam ab")
+        .hint("Tag, an dem die Änderung gilt; leer: heute");
+    html! {
+        form.block method="post" action={ "/land/" (id) } aria-labelledby={ (id) "-titel" } {
+            h3 id={ (id) "-titel" } { (title) }
+            (v.alert())
+            (forms::hidden_fields(forms.visit))
+            @if let Some(fields) = fields {
+                (fields)
+                (v.input(effective, "date", &forms.visit.today.to_string()))
+                button type="submit" { (title) }
+            } @else {
+                p { "Keine Leistung zur Auswahl." }
             }
         }
     }
@@ -150,7 +126,7 @@ fn announce_fields(v: Values<'_>, statuses: &[(String, String)]) -> Markup {
         (v.input(text("provider", "Anbieter").required(), "text", ""))
         (v.choice(Field::new(f, "channel", "Bezugsweg"), &channels(), "efa-marktplatz"))
         (v.choice(Field::new(f, "cost_model_kind", "Kostenmodell").hint("feste Anteile nur über die API"),
-            &items(&MODELS), "koenigsteiner-schluessel"))
+            &items(MODELS), "koenigsteiner-schluessel"))
         (v.input(text("cost_model_year", "Schlüsseljahr")
             .hint("nur beim Königsteiner Schlüssel, z. B. 2016; leer: Jahr der Kosten"), "text", ""))
         (v.choice(Field::new(f, "status", "Status"), statuses, "planned"))
@@ -161,7 +137,7 @@ fn announce_fields(v: Values<'_>, statuses: &[(String, String)]) -> Markup {
 
 fn cost_fields(v: Values<'_>, led: &[(String, String)], year: u16) -> Markup {
     let f = "kosten";
-    let categories = items(&[
+    let categories = items([
         (CostCategory::Development.key(), "Entwicklung"),
         (CostCategory::Operation.key(), "Betrieb"),
     ]);
@@ -247,12 +223,7 @@ fn build(
 }
 
 /// `POST /land/{action}`.
-pub async fn submit(
-    State(state): State<AppState>,
-    visit: Visit,
-    Path(action): Path<String>,
-    form: FormData,
-) -> Response {
+pub async fn submit(visit: Visit, Path(action): Path<String>, form: FormData) -> Response {
     let failure = match forms::guard(&visit, &form) {
         Err(failure) if failure.status == StatusCode::UNAUTHORIZED => {
             return visit.redirect("/anmelden?weiter=/land", Vec::new());
@@ -264,7 +235,7 @@ pub async fn submit(
                 return land_page(&visit, StatusCode::FORBIDDEN, "Nicht erlaubt", body);
             };
             let built = build(&action, land, &form);
-            match forms::send_built(&state, &actor, &form, built).await {
+            match forms::send_built(&visit, &actor, &form, built).await {
                 Ok((accepted, (target, code))) => {
                     let success = forms::success(code, &accepted);
                     let location = match target.split_once('?') {
@@ -285,7 +256,7 @@ pub async fn submit(
         return land_page(&visit, failure.status, "Nicht angenommen", body);
     };
     let (attempt, params) = (Attempt::new(action, form, failure), Params::default());
-    render(&state, &visit, land, &params, true, Some(&attempt)).await
+    render(&visit, land, &params, true, Some(&attempt)).await
 }
 
 #[cfg(test)]

@@ -13,10 +13,10 @@ pub mod service;
 pub mod statement;
 
 use efa_proto::views::{CatalogueFilter, Exact, ServiceSummary};
-use efa_proto::{Date, QueryKind, QueryReply, ServiceId};
+use efa_proto::{Date, LandCode, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, Render, html};
 
-use super::markup::{Col, head};
+use super::markup::{Col, land_de, table_or};
 use super::view;
 use crate::state::AppState;
 
@@ -50,11 +50,6 @@ pub fn service_link(id: &ServiceId, title: &str) -> Markup {
     html! { a href={ "/leistungen/" (super::markup::encode(id.as_str())) } { (title) } }
 }
 
-/// A table with its caption and header row; `rows` is its body.
-pub fn table(caption: impl Render, columns: &[Col], rows: Markup) -> Markup {
-    html! { table { caption { (caption) } (head(columns)) tbody { (rows) } } }
-}
-
 /// A table of `items`, a row each, or the sentence `none` if there are none.
 pub fn table_of<T>(
     items: &[T],
@@ -63,13 +58,13 @@ pub fn table_of<T>(
     columns: &[Col],
     row: impl Fn(&T) -> Markup,
 ) -> Markup {
-    html! {
-        @if items.is_empty() {
-            p { (none) }
-        } @else {
-            (table(caption, columns, html! { @for item in items { (row(item)) } }))
-        }
-    }
+    let rows = html! { @for item in items { (row(item)) } };
+    table_or(none, caption, columns, rows)
+}
+
+/// A table row headed by a Land (`Bremen (04)`), then `cells`.
+pub fn land_row(land: LandCode, cells: Markup) -> Markup {
+    html! { tr { th scope="row" { (land_de(land)) } (cells) } }
 }
 
 /// An exact fraction as it is: `123/456`.

@@ -6,7 +6,6 @@
 //! the municipalities and the stalled adoptions grow with the history:
 //! they are shown a page at a time (`?seite=`, `?seite_stillstand=`).
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::pages::{RolloutPage, StalledPage};
@@ -94,16 +93,14 @@ struct Monitor {
 }
 
 /// `GET /rollout?land=&leistung=&stichtag=&tage=`.
-pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -> Response {
+pub async fn show(visit: Visit, params: Params) -> Response {
     let chosen = Chosen::from(&visit, &params);
-    let notice = params
-        .ignored(&[
-            ("stichtag", chosen.as_of.is_some()),
-            ("land", chosen.land.is_some()),
-            ("leistung", chosen.service.is_some()),
-        ])
-        .or_else(|| params.success());
-    let services = all_services(&state, params.min_seq(), chosen.as_of)
+    let notice = params.notice(&[
+        ("stichtag", chosen.as_of.is_some()),
+        ("land", chosen.land.is_some()),
+        ("leistung", chosen.service.is_some()),
+    ]);
+    let services = all_services(&visit.state, params.min_seq(), chosen.as_of)
         .await
         .unwrap_or_default();
     let form = form(&chosen, &params, &services);
@@ -116,7 +113,7 @@ pub async fn show(State(state): State<AppState>, visit: Visit, params: Params) -
         let body = html! { (form) p role="status" { "Bitte wählen Sie ein Land." } };
         return answer(StatusCode::OK, title, body, notice);
     };
-    let monitor = match load(&state, params.min_seq(), land, &chosen, services).await {
+    let monitor = match load(&visit.state, params.min_seq(), land, &chosen, services).await {
         Ok(monitor) => monitor,
         Err(message) => {
             let error = Some(Notice::Error(message));

@@ -16,12 +16,12 @@ use maud::{Markup, html};
 use super::super::layout::{Nav, Page};
 use super::super::markup::Col::{Num, Text};
 use super::super::markup::{
-    Field, date_de, euro, hidden_input, land_de, section, thousands, timestamp_de,
+    Field, date_de, euro, hidden_input, land_de, section, table, thousands, timestamp_de,
 };
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::{fraction, table, table_of};
+use super::{fraction, land_row, table_of};
 
 /// `GET /leistungen/{id}?stichtag=&jahr=`.
 pub async fn show(visit: Visit, Path(id): Path<String>, params: Params) -> Response {
@@ -128,14 +128,11 @@ fn participations(detail: &ServiceDetail) -> Markup {
         (table_of(
             &detail.participations, "Noch kein Land nimmt teil.", "Beitritte und Austritte",
             &[Text("Land"), Text("Rolle"), Text("Beitritt"), Text("Austritt")],
-            |p| html! {
-                tr {
-                    th scope="row" { (land_de(p.land)) }
-                    td { @if p.is_lead { "federführend" } @else { "beigetreten" } }
-                    td { (date_de(p.joined)) }
-                    td { (p.left.map_or_else(|| "–".to_owned(), date_de)) }
-                }
-            },
+            |p| land_row(p.land, html! {
+                td { @if p.is_lead { "federführend" } @else { "beigetreten" } }
+                td { (date_de(p.joined)) }
+                td { (p.left.map_or_else(|| "–".to_owned(), date_de)) }
+            }),
         ))
     })
 }
@@ -159,16 +156,13 @@ fn coverage(detail: &ServiceDetail) -> Markup {
                 Text("Land"), Text("nimmt teil"), Num("Kommunen registriert"),
                 Num("in Betrieb"), Num("Einwohner in Betrieb"), Text("flächendeckend"),
             ],
-            |c| html! {
-                tr {
-                    th scope="row" { (land_de(c.land)) }
-                    td { (yes_no(c.participating)) }
-                    td.zahl { (c.municipalities_registered) }
-                    td.zahl { (c.municipalities_live) }
-                    td.zahl { (thousands(c.population_live)) }
-                    td { (yes_no(c.flaechendeckend)) }
-                }
-            },
+            |c| land_row(c.land, html! {
+                td { (yes_no(c.participating)) }
+                td.zahl { (c.municipalities_registered) }
+                td.zahl { (c.municipalities_live) }
+                td.zahl { (thousands(c.population_live)) }
+                td { (yes_no(c.flaechendeckend)) }
+            }),
         ))
     })
 }
@@ -251,12 +245,10 @@ fn split_html(split: &CostSplit, caption: &str) -> Markup {
                 Text("Land"), Num("Gewicht"), Num("Tage"), Text("Anteil exakt"), Num("Betrag"),
             ], html! {
                 @for share in &split.shares {
-                    tr {
-                        th scope="row" { (land_de(share.land)) }
+                    (land_row(share.land, html! {
                         td.zahl { (thousands(share.weight)) } td.zahl { (share.days) }
-                        td { (fraction(&share.fraction)) }
-                        td.zahl { (euro(share.cents)) }
-                    }
+                        td { (fraction(&share.fraction)) } td.zahl { (euro(share.cents)) }
+                    }))
                 }
             }))
         }

@@ -20,7 +20,7 @@ use super::super::markup::{Field, date_de, euro, head, land_de, query};
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::{fraction, service_link, table_of};
+use super::{fraction, land_row, service_link, table_of};
 
 /// `GET /laender/{land}/kostenaufstellung`.
 pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Response {
@@ -176,12 +176,9 @@ pub fn year_notes(view: &CostYearView) -> Markup {
                     (table_of(
                         &closing.supplements, "Keine Nachträge.", "Nachträge seit der Abrechnung",
                         &[Text("Land"), Num("Abgerechnet"), Num("Jetzt"), Num("Nachtrag")],
-                        |line| html! {
-                            tr {
-                                th scope="row" { (land_de(line.land)) }
-                                td.zahl { (euro(line.settled)) } td.zahl { (euro(line.now)) } td.zahl { (euro(line.difference)) }
-                            }
-                        },
+                        |line| land_row(line.land, html! {
+                            td.zahl { (euro(line.settled)) } td.zahl { (euro(line.now)) } td.zahl { (euro(line.difference)) }
+                        }),
                     ))
                     @for correction in &closing.corrections { p { (correction_de(correction)) } }
                 }
