@@ -96,20 +96,18 @@ struct Scalar<T> {
 
 impl<T> Scalar<T> {
     fn text(reason: impl Into<String>, parse: fn(&str) -> Option<T>) -> Self {
-        let (reason, text, number) = (reason.into(), Some(parse), None);
         Self {
-            reason,
-            text,
-            number,
+            reason: reason.into(),
+            text: Some(parse),
+            number: None,
         }
     }
 
     fn number(reason: impl Into<String>, parse: fn(i128) -> Option<T>) -> Self {
-        let (reason, text, number) = (reason.into(), None, Some(parse));
         Self {
-            reason,
-            text,
-            number,
+            reason: reason.into(),
+            text: None,
+            number: Some(parse),
         }
     }
 
@@ -331,7 +329,7 @@ pub fn per_land<T, U>(
 /// order mark and their kin. They change how a text is shown without
 /// being seen (a title could read backwards or hide a second title), so
 /// no text field takes them.
-pub fn is_format_char(c: char) -> bool {
+fn is_format_char(c: char) -> bool {
     matches!(
         c,
         '\u{00AD}'
