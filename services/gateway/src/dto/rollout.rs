@@ -357,3 +357,26 @@ impl From<&GemeindeView> for GemeindeJson {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use efa_proto::Date;
+
+    use super::*;
+
+    #[test]
+    fn a_stalled_adoption_keeps_its_keys_in_order() {
+        let view = StalledRollout {
+            ags: Ags::parse("16051000").unwrap(),
+            name: "Erfurt".into(),
+            service: ServiceId::parse("digitale-baugenehmigung").unwrap(),
+            stage: AdoptionStage::Agreed,
+            last_step: Date::parse("2026-03-01").unwrap(),
+            days: 90,
+        };
+        assert_eq!(
+            serde_json::to_string(&StalledRolloutJson::from(&view)).unwrap(),
+            r#"{"ags":"16051000","name":"Erfurt","service":"digitale-baugenehmigung","stage":"agreed","stage_label":"vereinbart","last_step":"2026-03-01","days":90}"#
+        );
+    }
+}
