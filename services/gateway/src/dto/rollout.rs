@@ -6,7 +6,7 @@ use efa_proto::views::{
     FunnelView, KreisCoverage, LandParticipation, LandView, MunicipalityRollout, ReuseSummary,
     RolloutView, StalledRollout, StalledView,
 };
-use efa_proto::{GemeindeView, LandCode};
+use efa_proto::{AdoptionStage, Ags, GemeindeView, LandCode, ServiceId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -144,9 +144,10 @@ impl From<&KreisCoverage> for KreisCoverageJson {
     }
 }
 
+/// A municipality's adoption of a service and the stage it is in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(as = Municipality)]
-pub struct MunicipalityJson {
+#[schema(as = MunicipalStage)]
+pub struct MunicipalStageJson {
     #[schema(value_type = values::Ags)]
     pub ags: String,
     pub name: String,
@@ -155,6 +156,25 @@ pub struct MunicipalityJson {
     #[schema(value_type = values::AdoptionStage)]
     pub stage: &'static str,
     pub stage_label: &'static str,
+}
+
+impl MunicipalStageJson {
+    fn new(ags: Ags, name: &str, service: &ServiceId, stage: AdoptionStage) -> Self {
+        Self {
+            ags: ags.to_string(),
+            name: name.to_owned(),
+            service: service.to_string(),
+            stage: stage.key(),
+            stage_label: stage.label_de(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Municipality)]
+pub struct MunicipalityJson {
+    #[serde(flatten)]
+    pub adoption: MunicipalStageJson,
     #[schema(value_type = values::Date)]
     pub since: String,
 }
@@ -162,11 +182,7 @@ pub struct MunicipalityJson {
 impl From<&MunicipalityRollout> for MunicipalityJson {
     fn from(view: &MunicipalityRollout) -> Self {
         Self {
-            ags: view.ags.to_string(),
-            name: view.name.clone(),
-            service: view.service.to_string(),
-            stage: view.stage.key(),
-            stage_label: view.stage.label_de(),
+            adoption: MunicipalStageJson::new(view.ags, &view.name, &view.service, view.stage),
             since: view.since.to_string(),
         }
     }
@@ -221,14 +237,8 @@ impl From<&RolloutView> for RolloutJson {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = StalledAdoption)]
 pub struct StalledRolloutJson {
-    #[schema(value_type = values::Ags)]
-    pub ags: String,
-    pub name: String,
-    #[schema(value_type = values::ServiceId)]
-    pub service: String,
-    #[schema(value_type = values::AdoptionStage)]
-    pub stage: &'static str,
-    pub stage_label: &'static str,
+    #[serde(flatten)]
+    pub adoption: MunicipalStageJson,
     #[schema(value_type = values::Date)]
     pub last_step: String,
     pub days: u32,
@@ -237,11 +247,7 @@ pub struct StalledRolloutJson {
 impl From<&StalledRollout> for StalledRolloutJson {
     fn from(view: &StalledRollout) -> Self {
         Self {
-            ags: view.ags.to_string(),
-            name: view.name.clone(),
-            service: view.service.to_string(),
-            stage: view.stage.key(),
-            stage_label: view.stage.label_de(),
+            adoption: MunicipalStageJson::new(view.ags, &view.name, &view.service, view.stage),
             last_step: view.last_step.to_string(),
             days: view.days,
         }
@@ -349,5 +355,28 @@ impl From<&GemeindeView> for GemeindeJson {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use efa_proto::Date;
+
+    use super::*;
+
+    #[test]
+    fn a_stalled_adoption_keeps_its_keys_in_order() {
+        let view = StalledRollout {
+            ags: Ags::parse("16051000").unwrap(),
+            name: "Erfurt".into(),
+            service: ServiceId::parse("digitale-baugenehmigung").unwrap(),
+            stage: AdoptionStage::Agreed,
+            last_step: Date::parse("2026-03-01").unwrap(),
+            days: 90,
+        };
+        assert_eq!(
+            serde_json::to_string(&StalledRolloutJson::from(&view)).unwrap(),
+            r#"{"ags":"16051000","name":"Erfurt","service":"digitale-baugenehmigung","stage":"agreed","stage_label":"vereinbart","last_step":"2026-03-01","days":90}"#
+        );
     }
 }
