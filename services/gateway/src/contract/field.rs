@@ -14,6 +14,7 @@ use efa_proto::{
     ServiceId, ServiceStatus,
 };
 use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, MapAccess, Visitor};
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 pub const SLUG_FORMAT: &str =
     "muss aus 3 bis 64 Kleinbuchstaben, Ziffern und einzelnen Bindestrichen bestehen";
@@ -328,30 +329,25 @@ pub fn per_land<T, U>(
 /// bidirectional overrides and isolates, zero-width characters, the byte
 /// order mark and their kin. They change how a text is shown without
 /// being seen (a title could read backwards or hide a second title), so
-/// no text field takes them.
+/// no text field takes them. The category comes from `unicode-properties`
+/// (the Unicode Character Database), not from a list of our own.
 fn is_format_char(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{0600}'..='\u{0605}'
-            | '\u{061C}'
-            | '\u{06DD}'
-            | '\u{070F}'
-            | '\u{0890}'..='\u{0891}'
-            | '\u{08E2}'
-            | '\u{180E}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{206F}'
-            | '\u{FEFF}'
-            | '\u{FFF9}'..='\u{FFFB}'
-            | '\u{110BD}'
-            | '\u{110CD}'
-            | '\u{13430}'..='\u{1343F}'
-            | '\u{1BCA0}'..='\u{1BCA3}'
-            | '\u{1D173}'..='\u{1D17A}'
-            | '\u{E0001}'
-            | '\u{E0020}'..='\u{E007F}'
-    )
+    c.general_category() == GeneralCategory::Format
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_format_char;
+
+    #[test]
+    fn format_characters_are_those_of_unicode_category_cf() {
+        let invisible = ['\u{00AD}', '\u{200B}', '\u{200E}', '\u{202E}', '\u{2066}'];
+        let more = ['\u{2069}', '\u{FEFF}', '\u{E0001}', '\u{E0041}'];
+        for c in invisible.into_iter().chain(more) {
+            assert!(is_format_char(c), "U+{:04X}", u32::from(c));
+        }
+        for c in ['a', 'ß', 'Ä', '€', ' ', '-', '\u{00A0}', '\n', '„'] {
+            assert!(!is_format_char(c), "U+{:04X}", u32::from(c));
+        }
+    }
 }
