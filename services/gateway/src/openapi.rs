@@ -188,38 +188,48 @@ fn describe(name: &str) -> &'static str {
     }
 }
 
-/// The problem answers operations may give: one for each status that
-/// has a description.
+/// The problem answers operations may give, by status.
+const PROBLEM_STATUSES: [(u16, &str); 12] = [
+    (400, "Ungültige Anfrage (Parameter, Kopfzeilen oder JSON)"),
+    (401, "Kein gültiges Zugangstoken"),
+    (403, "Nicht erlaubt (Regel der Fachlichkeit)"),
+    (404, "Nicht gefunden"),
+    (
+        409,
+        "Konflikt: Version, bereits vorhanden oder im Zustand nicht möglich",
+    ),
+    (412, "If-Match passt nicht zur aktuellen Version"),
+    (413, "Anfrage zu groß"),
+    (
+        422,
+        "Ungültiges Feld (benannt) oder wiederverwendeter Idempotency-Key",
+    ),
+    (
+        429,
+        "Zu viele Anfragen von dieser Adresse (mit Retry-After)",
+    ),
+    (
+        500,
+        "Die Antwort wäre größer als eine Nachricht sein darf (answer-too-large)",
+    ),
+    (502, "Unverständliche Antwort eines Dienstes"),
+    (
+        503,
+        "Dienst nicht erreichbar, ausgelastet (busy, mit Retry-After), Zeit überschritten \
+         (timeout) oder Ansicht noch nicht so weit",
+    ),
+];
+
+/// One problem response a status, named `Problem{status}`.
 fn problem_responses(problem: &Value) -> Map<String, Value> {
     let content = json!({PROBLEM: {"schema": problem}});
-    let described = (400..600).filter_map(|status| Some((status, problem_description(status)?)));
-    described
+    PROBLEM_STATUSES
+        .iter()
         .map(|(status, description)| {
             let response = json!({"description": description, "content": content});
             (format!("Problem{status}"), response)
         })
         .collect()
-}
-
-fn problem_description(status: u16) -> Option<&'static str> {
-    Some(match status {
-        400 => "Ungültige Anfrage (Parameter, Kopfzeilen oder JSON)",
-        401 => "Kein gültiges Zugangstoken",
-        403 => "Nicht erlaubt (Regel der Fachlichkeit)",
-        404 => "Nicht gefunden",
-        409 => "Konflikt: Version, bereits vorhanden oder im Zustand nicht möglich",
-        412 => "If-Match passt nicht zur aktuellen Version",
-        413 => "Anfrage zu groß",
-        422 => "Ungültiges Feld (benannt) oder wiederverwendeter Idempotency-Key",
-        429 => "Zu viele Anfragen von dieser Adresse (mit Retry-After)",
-        500 => "Die Antwort wäre größer als eine Nachricht sein darf (answer-too-large)",
-        502 => "Unverständliche Antwort eines Dienstes",
-        503 => {
-            "Dienst nicht erreichbar, ausgelastet (busy, mit Retry-After), Zeit überschritten \
-             (timeout) oder Ansicht noch nicht so weit"
-        }
-        _ => return None,
-    })
 }
 
 /// One operation of the document, with the schemas it refers to; each
