@@ -63,8 +63,8 @@ impl System {
         .unwrap();
         let projector = efa_projector::Projector::start(
             efa_projector::ProjectorConfig {
-                data_dir: nats.scratch_dir("projector"),
                 query_wait_max: Duration::from_secs(5),
+                ..efa_projector::ProjectorConfig::new(nats.scratch_dir("projector"))
             },
             connect("efa-projector").await,
         )

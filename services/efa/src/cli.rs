@@ -408,8 +408,8 @@ fn operator_key_path(connection: &OperatorArgs, named: Option<PathBuf>) -> PathB
 
 pub fn projector_config(data_dir: PathBuf) -> efa_projector::ProjectorConfig {
     efa_projector::ProjectorConfig {
-        data_dir,
         query_wait_max: Duration::from_secs(5),
+        ..efa_projector::ProjectorConfig::new(data_dir)
     }
 }
 

@@ -104,6 +104,20 @@ impl Applier {
         std::mem::replace(&mut self.store, store)
     }
 
+    /// Writes to `store`, which may stand ahead of this applier's
+    /// checkpoint, from now on, taking its checkpoint; returns the store
+    /// written so far. For an empty store in use that a store filled from
+    /// the ledger replaces (`live_rebuild.rs`); the caller holds the lock,
+    /// so nothing is applied meanwhile.
+    pub fn take_over(&mut self, store: Store) -> Result<Store, ApplyError> {
+        let checkpoint = store.checkpoint()?;
+        self.forget();
+        let old = std::mem::replace(&mut self.store, store);
+        self.checkpoint = checkpoint;
+        self.applied.send_replace(checkpoint.seq);
+        Ok(old)
+    }
+
     /// Drops what the applier kept of what it wrote (`carry.rs`): after a
     /// failed batch, or for another store, nothing kept may differ from
     /// what the store holds.

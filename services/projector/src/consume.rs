@@ -19,6 +19,7 @@
 //! has lost it. The client library notices that only after its own retries
 //! (about 15 s); watching the server's id notices it within a second.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull::OrderedConfig};
@@ -29,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 use crate::ProjectorError;
 use crate::apply::{Applier, ApplyError, SharedApplier};
 use crate::gap::{GapError, Ledger};
+use crate::live_rebuild::Rebuilder;
 use crate::signatures::{self, Window};
 
 const BACKOFF_FIRST: Duration = Duration::from_millis(200);
@@ -42,6 +44,14 @@ const LEDGER_HEAD_WAIT: Duration = Duration::from_secs(2);
 const LEDGER_HEAD_RETRY: Duration = Duration::from_millis(100);
 /// How often the consumer checks whether the server was restarted.
 const SERVER_CHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// How an empty store far behind the ledger is filled: by the rebuilder,
+/// in a new store version (`live_rebuild.rs`), when it is at least
+/// `events_min` behind.
+pub struct EmptyFill {
+    pub rebuilder: Arc<Rebuilder>,
+    pub events_min: u64,
+}
 
 /// Why one run of the consumer ended.
 enum Stop {
@@ -64,6 +74,7 @@ pub async fn run(
     applier: SharedApplier,
     js: jetstream::Context,
     ledger: Ledger,
+    empty: EmptyFill,
     shutdown: CancellationToken,
 ) -> Result<(), ProjectorError> {
     let mut backoff = BACKOFF_FIRST;
@@ -71,7 +82,7 @@ pub async fn run(
         let Some(before) = checkpoint(&applier, &shutdown).await else {
             return Ok(());
         };
-        match consume(&applier, &js, &ledger, &shutdown).await {
+        match consume(&applier, &js, &ledger, &empty, &shutdown).await {
             Stop::Shutdown => return Ok(()),
             Stop::ServerRestarted => {
                 tracing::info!("NATS server restarted; recreating the consumer");
@@ -121,9 +132,10 @@ async fn consume(
     applier: &SharedApplier,
     js: &jetstream::Context,
     ledger: &Ledger,
+    empty: &EmptyFill,
     shutdown: &CancellationToken,
 ) -> Stop {
-    if let Err(stop) = catch_up_from_ledger(applier, ledger, shutdown).await {
+    if let Err(stop) = catch_up_from_ledger(applier, ledger, empty, shutdown).await {
         return stop;
     }
     let Some(checkpoint) = checkpoint(applier, shutdown).await else {
@@ -210,6 +222,7 @@ async fn consume(
 async fn catch_up_from_ledger(
     applier: &SharedApplier,
     ledger: &Ledger,
+    empty: &EmptyFill,
     shutdown: &CancellationToken,
 ) -> Result<(), Stop> {
     // At start-up the ledger may not serve its read API yet (no
@@ -232,6 +245,20 @@ async fn catch_up_from_ledger(
         guard = applier.lock() => guard,
     };
     let behind = head.saturating_sub(guard.checkpoint().seq);
+    if guard.checkpoint().seq == 0 && behind >= empty.events_min {
+        drop(guard);
+        match empty.rebuilder.fill_empty(head).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(_) if shutdown.is_cancelled() => return Err(Stop::Shutdown),
+            // Logged by the rebuilder; the ordinary catch-up follows.
+            Err(_) => {}
+        }
+        guard = tokio::select! {
+            _ = shutdown.cancelled() => return Err(Stop::Shutdown),
+            guard = applier.lock() => guard,
+        };
+    }
     if behind < CATCH_UP_FROM_LEDGER_MIN {
         return Ok(());
     }

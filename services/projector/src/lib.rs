@@ -66,15 +66,24 @@ pub struct ProjectorConfig {
     pub data_dir: PathBuf,
     /// How long a read-your-writes query waits for its `min_seq`.
     pub query_wait_max: Duration,
+    /// An empty view store at least this many events behind the ledger is
+    /// filled as a rebuild fills one (`live_rebuild.rs`) rather than
+    /// caught up in atomic commits.
+    pub fill_empty_min: u64,
 }
 
 impl ProjectorConfig {
     pub const QUERY_WAIT_MAX_DEFAULT: Duration = Duration::from_secs(5);
+    /// Below this, catching up takes a few seconds at most, and a fill's
+    /// fixed steps (building the index, opening the store again) would
+    /// take about as long.
+    pub const FILL_EMPTY_MIN_DEFAULT: u64 = 100_000;
 
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
             query_wait_max: Self::QUERY_WAIT_MAX_DEFAULT,
+            fill_empty_min: Self::FILL_EMPTY_MIN_DEFAULT,
         }
     }
 }
@@ -270,6 +279,10 @@ impl Projector {
             },
             queries::busy,
         );
+        let empty = consume::EmptyFill {
+            rebuilder: rebuilder.clone(),
+            events_min: config.fill_empty_min,
+        };
         let serve_rebuilds = efa_runtime::endpoint::serve(
             endpoints.rebuild,
             REBUILDS_IN_FLIGHT_MAX,
@@ -280,7 +293,7 @@ impl Projector {
             },
         );
         let consume = async {
-            let result = consume::run(applier, js, ledger, shutdown).await;
+            let result = consume::run(applier, js, ledger, empty, shutdown).await;
             serving.cancel();
             result
         };

@@ -12,6 +12,14 @@
 //! One rebuild at a time: a second request is rejected while one runs. A
 //! failed or interrupted rebuild removes its new directory and leaves the
 //! old version in use.
+//!
+//! The same fill serves a projector whose store is still empty and far
+//! behind the ledger (a new replica, the first start on a generated or
+//! restored ledger): instead of catching up in atomic commits with the
+//! index kept at each, it fills a new version as a rebuild does, to the
+//! ledger's head, and puts it in place of the empty store
+//! (`fill_empty`). Until then queries see the empty views, as they would
+//! at the start of a catch-up.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,7 +54,7 @@ const OLD_READERS_WAIT: Duration = Duration::from_secs(30);
 const OLD_READERS_POLL: Duration = Duration::from_millis(20);
 
 #[derive(Debug, thiserror::Error)]
-enum RebuildError {
+pub(crate) enum RebuildError {
     #[error(transparent)]
     Gap(#[from] GapError),
     #[error(transparent)]
@@ -59,6 +67,8 @@ enum RebuildError {
     Cancelled,
     #[error("a blocking task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error("the views in use are no longer empty")]
+    NoLongerEmpty,
 }
 
 impl RebuildError {
@@ -173,6 +183,59 @@ impl Rebuilder {
     }
 
     async fn rebuild(&self, version: u64) -> Result<Swapped, RebuildError> {
+        let fresh = self.open_fresh(version).await?;
+        let mut progress = Progress::new(0);
+        let fresh = self.catch_up(fresh, version, &mut progress).await?;
+        let (fresh, hashed) = hash_and_index(fresh).await?;
+        let fresh = reopen(fresh).await?;
+        let fresh = self.catch_up(fresh, version, &mut progress).await?;
+        self.swap(fresh, version, hashed).await
+    }
+
+    /// Fills a new store version through the ledger's `head` and puts it
+    /// in place of the store in use, which must still be empty (the
+    /// consumer calls this before it applies anything). Returns `false`,
+    /// having done nothing, while a rebuild runs. A failed fill removes
+    /// its directory and leaves the empty store in use.
+    pub async fn fill_empty(&self, head: u64) -> Result<bool, RebuildError> {
+        if self.running.swap(true, Ordering::AcqRel) {
+            return Ok(false);
+        }
+        let _running = RunningGuard(&self.running);
+        let version = self.handle.version() + 1;
+        tracing::info!(version, head, "filling the empty views from the ledger");
+        let filled = self.fill_new(version, head).await;
+        match &filled {
+            Ok(()) => {}
+            Err(RebuildError::Cancelled | RebuildError::Gap(GapError::Cancelled)) => {
+                tracing::info!(version, "filling the empty views stopped by the shutdown");
+                self.discard(version).await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, version, "could not fill the empty views in one go");
+                self.discard(version).await;
+            }
+        }
+        filled.map(|()| true)
+    }
+
+    async fn fill_new(&self, version: u64, head: u64) -> Result<(), RebuildError> {
+        let fresh = self.open_fresh(version).await?;
+        let mut progress = Progress::new(0);
+        let fresh = self.fill(fresh, head, version, &mut progress).await?;
+        let store = fresh.store().clone();
+        tokio::task::spawn_blocking(move || {
+            store.flush()?;
+            store.index_all()
+        })
+        .await??;
+        let fresh = reopen(fresh).await?;
+        self.take_in_use(fresh.into_store(), version).await
+    }
+
+    /// A new, empty store version with the fill's cache and its index
+    /// deferred, and an applier of its own for it.
+    async fn open_fresh(&self, version: u64) -> Result<Applier, RebuildError> {
         let versions = self.versions.clone();
         let store = tokio::task::spawn_blocking(move || {
             versions.remove(version)?;
@@ -182,13 +245,7 @@ impl Rebuilder {
         .await??;
         store.defer_index();
         let (applied, _) = watch::channel(0);
-        let fresh = Applier::keeping(store, applied, Keep::REBUILD)?;
-        let mut progress = Progress::new(0);
-        let fresh = self.catch_up(fresh, version, &mut progress).await?;
-        let (fresh, hashed) = hash_and_index(fresh).await?;
-        let fresh = reopen(fresh).await?;
-        let fresh = self.catch_up(fresh, version, &mut progress).await?;
-        self.swap(fresh, version, hashed).await
+        Ok(Applier::keeping(store, applied, Keep::REBUILD)?)
     }
 
     /// Fills `fresh` from the ledger, without pausing anything, until it
@@ -231,7 +288,7 @@ impl Rebuilder {
             }
             fresh = apply_batch(fresh, batch?).await?;
             if let Some(line) = progress.due(fresh.checkpoint().seq, through) {
-                line.log("rebuilding the views");
+                line.log("filling views from the ledger");
                 self.publish_progress(version, line).await;
             }
         }
@@ -306,6 +363,38 @@ impl Rebuilder {
         })
     }
 
+    /// Puts `store` (flushed by its reopening, written no more since) in
+    /// place of the empty store in use: the pointer switches to `version`,
+    /// the queries and then the applier take it, and the empty store's
+    /// directory is removed once no query reads it.
+    async fn take_in_use(&self, store: Store, version: u64) -> Result<(), RebuildError> {
+        let mut applier = tokio::select! {
+            _ = self.shutdown.cancelled() => return Err(RebuildError::Cancelled),
+            applier = self.applier.lock() => applier,
+        };
+        if applier.checkpoint().seq != 0 {
+            return Err(RebuildError::NoLongerEmpty);
+        }
+        let (versions, previous) = (self.versions.clone(), self.handle.version());
+        let in_use = store.clone();
+        tokio::task::spawn_blocking(move || {
+            store.flush()?;
+            if let Err(error) = versions.set_current(version) {
+                let _ = versions.set_current(previous);
+                return Err(error.into());
+            }
+            Ok::<_, RebuildError>(())
+        })
+        .await??;
+        let old = self.handle.replace(version, in_use.clone());
+        drop(applier.take_over(in_use)?);
+        let seq = applier.checkpoint().seq;
+        drop(applier);
+        tracing::info!(version, seq, "views filled from the ledger in use");
+        tokio::spawn(remove_unread(self.versions.clone(), previous, old, None));
+        Ok(())
+    }
+
     /// Removes the directory of a failed rebuild, unless it is in use.
     async fn discard(&self, version: u64) {
         let versions = self.versions.clone();
@@ -361,9 +450,8 @@ async fn apply_batch(
     .await?
 }
 
-/// Waits (bounded) until no query reads the old store, compares its
-/// content with the new one's (when both describe the same sequence),
-/// closes it and removes its directory.
+/// Retires the store a rebuild replaced, comparing its content with the
+/// new one's when both describe the same sequence.
 async fn retire(versions: Versions, old_version: u64, swapped: Swapped) {
     let Swapped {
         old,
@@ -371,6 +459,19 @@ async fn retire(versions: Versions, old_version: u64, swapped: Swapped) {
         swapped_at,
         ..
     } = swapped;
+    let compare_with = (hashed.seq == swapped_at).then_some(hashed.content_hash);
+    remove_unread(versions, old_version, old, compare_with).await;
+}
+
+/// Waits (bounded) until no query reads the old store, compares its
+/// content hash with `compare_with` if given, closes it and removes its
+/// directory.
+async fn remove_unread(
+    versions: Versions,
+    old_version: u64,
+    old: Arc<Store>,
+    compare_with: Option<String>,
+) {
     let deadline = Instant::now() + OLD_READERS_WAIT;
     while Arc::strong_count(&old) > 1 && Instant::now() < deadline {
         tokio::time::sleep(OLD_READERS_POLL).await;
@@ -382,7 +483,7 @@ async fn retire(versions: Versions, old_version: u64, swapped: Swapped) {
         );
         return;
     };
-    let comparable = hashed.seq == swapped_at;
+    let comparable = compare_with.is_some();
     let retired = tokio::task::spawn_blocking(move || {
         let old_hash = comparable.then(|| old.content_hash()).transpose()?;
         drop(old);
@@ -392,7 +493,7 @@ async fn retire(versions: Versions, old_version: u64, swapped: Swapped) {
     .await;
     match retired {
         Ok(Ok(None)) => tracing::info!(old_version, "old views removed"),
-        Ok(Ok(Some(old_hash))) if old_hash == hashed.content_hash => {
+        Ok(Ok(Some(old_hash))) if Some(&old_hash) == compare_with.as_ref() => {
             tracing::info!(old_version, "old views removed; they matched the rebuild");
         }
         Ok(Ok(Some(_))) => tracing::warn!(

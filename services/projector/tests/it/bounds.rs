@@ -27,8 +27,8 @@ async fn one_at_a_time(
     let (closed, gate) = watch::channel(false);
     ledger.serve_reads_gated(&client, gate).await;
     let config = ProjectorConfig {
-        data_dir: nats.scratch_dir("views"),
         query_wait_max: wait_max,
+        ..ProjectorConfig::new(nats.scratch_dir("views"))
     };
     let projector = Projector::start(config, client.clone())
         .await

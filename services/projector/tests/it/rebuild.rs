@@ -202,3 +202,78 @@ async fn wait_until(condition: impl Fn() -> bool) {
     }
     panic!("the condition did not come true in time");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_store_far_behind_is_filled_as_a_rebuild_fills_one() {
+    let nats = TestNats::start();
+    let client = connect(&nats.url()).await;
+    let js = event_stream(&client).await;
+    let ledger = FakeLedger::default();
+    ledger.serve_reads(&client).await;
+    let events = varied_history(&ledger, 2_500);
+    publish_each(&js, &events).await;
+    let head = events.len() as u64;
+    let dir = tempfile::tempdir().unwrap();
+
+    let mut projector = Running::start_filling(&client, dir.path(), 1_000).await;
+    projector.applied(head).await;
+    // A new version took the place of the empty one, which is removed.
+    assert_eq!(view_store_version(dir.path()).unwrap(), 2);
+    wait_until(|| !dir.path().join("views-v1").exists()).await;
+    let view = catalogue(&client, head).await;
+    assert_eq!(view.as_of_seq, head);
+    // The filled store takes the events that follow from the stream.
+    let later = ledger.announce("zzz-spaeter");
+    publish(&js, &later).await;
+    projector.applied(head + 1).await;
+    let view = catalogue(&client, head + 1).await;
+    assert!(view.services.iter().any(|s| s.id.as_str() == "zzz-spaeter"));
+    projector.stop().await.unwrap();
+    assert_same_views_as_a_fresh_projector(&client, dir.path(), head + 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_fill_leaves_the_empty_store_and_the_next_start_fills_again() {
+    let nats = TestNats::start();
+    let client = connect(&nats.url()).await;
+    let js = event_stream(&client).await;
+    let ledger = FakeLedger::default();
+    // The head and the first page are answered; the fill's next read waits.
+    let (gate, open) = watch::channel(false);
+    let reads = ledger.serve_reads_gated_after(&client, 2, open).await;
+    let events = varied_history(&ledger, 2_500);
+    publish_each(&js, &events).await;
+    let head = events.len() as u64;
+    let dir = tempfile::tempdir().unwrap();
+
+    let projector = Running::start_filling(&client, dir.path(), 1_000).await;
+    wait_until(|| *reads.lock().unwrap() >= 3).await;
+    assert!(dir.path().join("views-v2").exists(), "the fill has begun");
+    assert_eq!(*projector.applied.borrow(), 0, "the store in use is empty");
+    let empty = query(
+        &client,
+        0,
+        QueryKind::Catalogue2 {
+            filter: CatalogueFilter::default(),
+            as_of: None,
+        },
+    )
+    .await;
+    assert!(
+        matches!(&empty, QueryReply::Catalogue2(page) if page.as_of_seq == 0 && page.total == 0),
+        "queries see the empty views meanwhile: {empty:?}"
+    );
+    projector.stop().await.unwrap();
+    assert_eq!(view_store_version(dir.path()).unwrap(), 1);
+    assert!(
+        !dir.path().join("views-v2").exists(),
+        "the half-filled store is removed"
+    );
+
+    gate.send_replace(true);
+    let mut projector = Running::start_filling(&client, dir.path(), 1_000).await;
+    projector.applied(head).await;
+    assert_eq!(view_store_version(dir.path()).unwrap(), 2);
+    projector.stop().await.unwrap();
+    assert_same_views_as_a_fresh_projector(&client, dir.path(), head).await;
+}

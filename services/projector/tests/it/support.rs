@@ -114,6 +114,17 @@ impl FakeLedger {
     pub async fn serve_reads_gated(
         &self,
         client: &async_nats::Client,
+        open: watch::Receiver<bool>,
+    ) -> Arc<Mutex<u32>> {
+        self.serve_reads_gated_after(client, 0, open).await
+    }
+
+    /// Like `serve_reads_gated`, but the first `free` requests are
+    /// answered whatever the gate says.
+    pub async fn serve_reads_gated_after(
+        &self,
+        client: &async_nats::Client,
+        free: u32,
         mut open: watch::Receiver<bool>,
     ) -> Arc<Mutex<u32>> {
         let mut requests = client
@@ -126,8 +137,12 @@ impl FakeLedger {
         let counter = count.clone();
         tokio::spawn(async move {
             while let Some(request) = requests.next().await {
-                *counter.lock().expect("the counter lock is never poisoned") += 1;
-                if open.wait_for(|open| *open).await.is_err() {
+                let number = {
+                    let mut counter = counter.lock().expect("the counter lock is never poisoned");
+                    *counter += 1;
+                    *counter
+                };
+                if number > free && open.wait_for(|open| *open).await.is_err() {
                     return;
                 }
                 let read: ReadEvents =
@@ -323,18 +338,37 @@ impl Running {
         data_dir: &Path,
         query_wait_max: Duration,
     ) -> Running {
+        let config = ProjectorConfig {
+            query_wait_max,
+            ..ProjectorConfig::new(data_dir)
+        };
+        Self::start_with(client, config).await
+    }
+
+    /// A projector that fills an empty store `fill_empty_min` or more
+    /// events behind the ledger as a rebuild fills one.
+    pub async fn start_filling(
+        client: &async_nats::Client,
+        data_dir: &Path,
+        fill_empty_min: u64,
+    ) -> Running {
+        let config = ProjectorConfig {
+            fill_empty_min,
+            ..ProjectorConfig::new(data_dir)
+        };
+        Self::start_with(client, config).await
+    }
+
+    pub async fn start_with(client: &async_nats::Client, config: ProjectorConfig) -> Running {
+        let data_dir = config.data_dir.clone();
         // The projector pins the test ledger's key, as it would the real
         // ledger's in a shared data dir.
-        std::fs::create_dir_all(data_dir).expect("create the data dir");
+        std::fs::create_dir_all(&data_dir).expect("create the data dir");
         std::fs::write(
             data_dir.join("ledger-public-key.txt"),
             format!("{}\n", ledger_key().public()),
         )
         .expect("pin the test ledger's key");
-        let config = ProjectorConfig {
-            data_dir: data_dir.to_owned(),
-            query_wait_max,
-        };
         let projector = Projector::start(config, client.clone())
             .await
             .expect("start the projector");
