@@ -25,9 +25,11 @@ pub fn ledger_key(data_dir: &Path) -> Result<Arc<SigningKey>, KeyError> {
     let public = format!("{}\n", key.public());
     let path = data_dir.join(PUBLIC_KEY_FILE);
     if std::fs::read_to_string(&path).ok().as_deref() != Some(public.as_str()) {
-        std::fs::write(&path, public).map_err(|e| KeyError::Format {
-            path,
-            reason: e.to_string(),
+        efa_runtime::durable_file::replace(&path, public.as_bytes()).map_err(|e| {
+            KeyError::Format {
+                path,
+                reason: e.to_string(),
+            }
         })?;
     }
     Ok(Arc::new(key))

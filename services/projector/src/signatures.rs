@@ -80,7 +80,11 @@ impl LedgerKey {
                 .map_err(|e| format!("ask the ledger for its public key: {e}"))?;
                 let key = PublicKey::from_bytes(&answer.key_id, &answer.public_key)
                     .map_err(|e| e.to_string())?;
-                if let Err(error) = std::fs::write(&self.pin, format!("{key}\n")) {
+                // Written whole or not at all: a torn pin would be refused
+                // at every later start.
+                let pinned = format!("{key}\n");
+                if let Err(error) = efa_runtime::durable_file::replace(&self.pin, pinned.as_bytes())
+                {
                     tracing::warn!(%error, "could not pin the ledger's public key");
                 }
                 tracing::info!(key = %key, "ledger public key pinned");

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod connect;
+pub mod durable_file;
 pub mod endpoint;
 pub mod jetstream;
 pub mod nats_server;

@@ -122,7 +122,7 @@ impl TrustedSigners {
         }
     }
 
-    /// Writes the list atomically (a temporary file, then a rename).
+    /// Writes the list atomically and durably (`durable_file`).
     pub fn save(&self, path: &Path) -> Result<(), KeyError> {
         let error = |e: std::io::Error| KeyError::Format {
             path: path.to_owned(),
@@ -135,9 +135,7 @@ impl TrustedSigners {
         for signer in &self.signers {
             text.push_str(&format!("{} {}\n", signer.key, signer.scope));
         }
-        let temporary = path.with_extension("tmp");
-        std::fs::write(&temporary, text).map_err(error)?;
-        std::fs::rename(&temporary, path).map_err(error)
+        efa_runtime::durable_file::replace(path, text.as_bytes()).map_err(error)
     }
 
     pub fn get(&self, key_id: &str) -> Option<&TrustedSigner> {
