@@ -31,7 +31,7 @@ enum Cmd {
     /// with `--cluster-node`).
     Ledger(LedgerArgs),
     /// Run only the projector against a running NATS.
-    Projector(ServiceArgs),
+    Projector(ProjectorArgs),
     /// Run only the gateway against a running NATS.
     Gateway(GatewayArgs),
     /// Ask a running projector to rebuild its views from the ledger and
@@ -218,6 +218,18 @@ struct LedgerArgs {
 }
 
 #[derive(Debug, clap::Args)]
+struct ProjectorArgs {
+    #[command(flatten)]
+    service: ServiceArgs,
+    /// An empty view store this many events or more behind the ledger (a
+    /// new replica) is filled as `efa rebuild` fills one, in a new version
+    /// put in its place when done; fewer are caught up event by event.
+    #[arg(long, env = "EFA_FILL_EMPTY_FROM",
+          default_value_t = efa_projector::ProjectorConfig::FILL_EMPTY_MIN_DEFAULT)]
+    fill_empty_from: u64,
+}
+
+#[derive(Debug, clap::Args)]
 struct GatewayArgs {
     #[command(flatten)]
     service: ServiceArgs,
@@ -287,8 +299,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             ledger.run(shutdown).await.context("run the ledger")
         }
         Cmd::Projector(args) => {
-            let nats = args.connect(Role::Projector).await?;
-            let projector = efa_projector::Projector::start(projector_config(args.data_dir), nats)
+            let nats = args.service.connect(Role::Projector).await?;
+            let config = efa_projector::ProjectorConfig {
+                fill_empty_min: args.fill_empty_from,
+                ..projector_config(args.service.data_dir)
+            };
+            let projector = efa_projector::Projector::start(config, nats)
                 .await
                 .context("start the projector")?;
             projector

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use efa_proto::*;
 use efa_testkit::TestNats;
 
-use crate::{ChildGuard, efa, spawn_service, terminate, wait_for_service};
+use crate::{ChildGuard, efa, spawn_service, spawn_service_with, terminate, wait_for_service};
 
 /// Concurrent clients sending commands.
 const CLIENTS: usize = 8;
@@ -28,6 +28,8 @@ const JOINS_PER_SERVICE: usize = 4;
 /// withdrawn at the end.
 const ADOPTIONS: usize = 700;
 const KILLS: usize = 4;
+/// Kills of a projector filling an empty store, at the end.
+const FILL_KILLS: usize = 3;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const SEND_ATTEMPTS: u32 = 60;
 /// The whole test must finish well within this.
@@ -400,17 +402,62 @@ async fn killed_projectors_resume_and_match_a_rebuild_from_scratch() {
     let rebuilt = rebuild_through_the_cli(&client, &url, &data, head).await;
     assert_eq!(rebuilt, survived, "efa rebuild from the ledger");
 
+    // A projector on an empty data dir fills it as a rebuild does (the
+    // ledger is more than 1,000 events ahead); killed while it fills, it
+    // starts over and ends with the same views.
     let fresh = nats.scratch_dir("fresh");
-    let scratch = projector(&url, &fresh);
+    let fill = [("EFA_FILL_EMPTY_FROM", std::ffi::OsStr::new("1000"))];
+    let mut rng = Rng(seed ^ 0xf111);
+    for _ in 0..FILL_KILLS {
+        if efa_projector::view_store_version(&fresh).unwrap() == 2 {
+            break; // A fill finished before its kill: nothing to fill again.
+        }
+        // The half-filled store of the kill before, which the next start
+        // would remove first: removed here, so that its return marks the
+        // new fill's beginning.
+        let leftover = fresh.join("views-v2");
+        if leftover.exists() {
+            std::fs::remove_dir_all(&leftover).unwrap();
+        }
+        let mut filling = spawn_service_with("projector", &url, &fresh, &fill);
+        wait_for_path(&leftover).await;
+        let after = Duration::from_millis(rng.within(0..80));
+        tokio::time::sleep(after).await;
+        filling.0.kill().unwrap();
+        filling.0.wait().unwrap();
+        let version = efa_projector::view_store_version(&fresh).unwrap();
+        println!(
+            "SIGKILL of a filling projector {after:?} after its fill began, version {version}"
+        );
+    }
+    let scratch = spawn_service_with("projector", &url, &fresh, &fill);
     wait_for_head(&client, head).await;
     stop(scratch).await;
     assert_eq!(
         efa_projector::view_content_hash(&fresh).unwrap(),
         survived,
-        "a projector built from scratch"
+        "a projector that filled its empty store from the ledger"
+    );
+    assert_eq!(
+        efa_projector::view_store_version(&fresh).unwrap(),
+        2,
+        "the empty store was replaced by a filled one"
     );
     println!("projector_crash took {:?}", started.elapsed());
     assert!(started.elapsed() < DEADLINE, "took {:?}", started.elapsed());
+}
+
+/// Waits (bounded) until `path` exists.
+async fn wait_for_path(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} did not appear",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 /// Starts the projector on `data` again, runs `efa rebuild` against it and
