@@ -572,6 +572,7 @@ async fn noop_requests(url: &str, args: &BenchArgs) -> Result<Baseline> {
         },
     ))
     .into();
+    wait_for_the_responder(&client, &payload).await?;
     // Six requests per round, as the writes of a round.
     let until = match args.rounds {
         Some(rounds) => Until::Rounds(rounds * 6),
@@ -600,6 +601,24 @@ async fn noop_requests(url: &str, args: &BenchArgs) -> Result<Baseline> {
     let rate = histogram.len() as f64 / started.elapsed().as_secs_f64();
     serving.abort();
     Ok(Baseline { rate, histogram })
+}
+
+/// Asks the no-op responder until it answers (bounded): on a loaded
+/// machine the first request was once seen to find no responder although
+/// the subscription had been flushed.
+async fn wait_for_the_responder(client: &async_nats::Client, payload: &bytes::Bytes) -> Result<()> {
+    let mut attempts = 0;
+    loop {
+        match client.request("bench.noop", payload.clone()).await {
+            Ok(_) => return Ok(()),
+            Err(error) if attempts < 50 => {
+                tracing::debug!(%error, "the no-op responder does not answer yet");
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => return Err(error).context("the no-op responder does not answer"),
+        }
+    }
 }
 
 fn micros(value: u64) -> String {
