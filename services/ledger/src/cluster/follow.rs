@@ -155,6 +155,19 @@ pub async fn follow(
                 seq: head.seq + window.events.len() as u64 + 1,
                 reason: e.to_string(),
             })?;
+        let expected = head.seq + window.events.len() as u64 + 1;
+        let stream_seq = message.info().map_or(expected, |info| info.stream_sequence);
+        if stream_seq < expected {
+            // async-nats recreates an ordered consumer that has delivered
+            // nothing yet (after missed heartbeats, as when a node of the
+            // cluster was killed) from the stream's first message, not
+            // from the start sequence asked for: follow again from the
+            // head. (An event out of place at the expected position is
+            // refused by the chain check below.)
+            return Err(FollowError::JetStream(format!(
+                "the consumer started again at the stream's message {stream_seq} instead of {expected}"
+            )));
+        }
         let headers = message.headers.as_ref();
         let fingerprint = headers
             .and_then(|h| h.get(FINGERPRINT_HEADER))
