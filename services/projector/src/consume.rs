@@ -49,7 +49,7 @@ const SERVER_CHECK_EVERY: Duration = Duration::from_secs(1);
 /// How an empty store far behind the ledger is filled: by the rebuilder,
 /// in a new store version (`live_rebuild.rs`), when it is at least
 /// `events_min` behind. `filling` is true while it runs: the projector
-/// answers no query then.
+/// refuses every query then (`queries.rs`).
 pub struct EmptyFill {
     pub rebuilder: Arc<Rebuilder>,
     pub events_min: u64,

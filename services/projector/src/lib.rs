@@ -47,7 +47,6 @@ use async_nats::service::ServiceExt;
 use async_nats::service::endpoint::Endpoint;
 use efa_proto::subjects;
 use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
 
 pub use store::StoreError;
 pub use versions::VersionError;
@@ -128,8 +127,7 @@ pub struct OpenedViews {
     store: store::Store,
 }
 
-/// The NATS endpoints a projector serves once started (the query
-/// endpoint is taken away while an empty store is filled, and added again).
+/// The NATS endpoints a projector serves.
 struct Endpoints {
     query: Endpoint,
     rebuild: Endpoint,
@@ -255,10 +253,13 @@ impl Projector {
             nats.clone(),
             signatures::LedgerKey::pinned(config.data_dir.join("ledger-public-key.txt")),
         );
-        // Ended by the shutdown, or by a service that cannot go on.
-        let stopping = shutdown.child_token();
-        let serving = stopping.child_token();
+        let serving = shutdown.child_token();
+        // While an empty store is filled from the ledger
+        // (`consume::EmptyFill`), queries are refused at once as
+        // unavailable instead of answered from the empty views.
+        let (filling_tx, filling) = watch::channel(false);
         let views = Arc::new(queries::Views {
+            filling,
             store: store.clone(),
             applied: applied.clone(),
             wait_max: config.query_wait_max,
@@ -273,22 +274,20 @@ impl Projector {
             ledger.clone(),
             serving.clone(),
         ));
-        // An empty store answers no query while it is filled from the
-        // ledger (`consume::EmptyFill`): the replica leaves the queries'
-        // queue group meanwhile, so that the others answer, or, alone, the
-        // gateway hears at once that nobody does.
-        let (filling_tx, filling) = watch::channel(false);
         let empty = consume::EmptyFill {
             rebuilder: rebuilder.clone(),
             events_min: config.fill_empty_min,
             filling: filling_tx,
         };
-        let serve_queries = serve_queries_unless_filling(
-            (&service, endpoints.query),
-            filling,
-            (&stopping, &serving),
+        let serve_queries = efa_runtime::endpoint::serve_or_refuse(
+            endpoints.query,
             queries_in_flight_max,
-            views,
+            serving.clone(),
+            move |call| {
+                let views = views.clone();
+                async move { views.answer(call).await }
+            },
+            queries::busy,
         );
         let serve_rebuilds = efa_runtime::endpoint::serve(
             endpoints.rebuild,
@@ -300,70 +299,13 @@ impl Projector {
             },
         );
         let consume = async {
-            let result = consume::run(applier, js, ledger, empty, stopping.clone()).await;
+            let result = consume::run(applier, js, ledger, empty, shutdown).await;
             serving.cancel();
             result
         };
-        let (consumed, queried, ()) = tokio::join!(consume, serve_queries, serve_rebuilds);
+        let (consumed, (), ()) = tokio::join!(consume, serve_queries, serve_rebuilds);
         let stopped = stop(service, &store).await;
-        consumed.and(queried).and(stopped)
-    }
-}
-
-/// Answers queries until `serving` ends, except while an empty store is
-/// being `filling`: the query endpoint is then taken away and added again
-/// once the fill has ended. An endpoint that cannot be added stops the
-/// projector (`stopping`).
-async fn serve_queries_unless_filling(
-    (service, first): (&async_nats::service::Service, Endpoint),
-    mut filling: watch::Receiver<bool>,
-    (stopping, serving): (&CancellationToken, &CancellationToken),
-    in_flight_max: usize,
-    views: Arc<queries::Views>,
-) -> Result<(), ProjectorError> {
-    let mut first = Some(first);
-    loop {
-        tokio::select! {
-            _ = serving.cancelled() => return Ok(()),
-            ended = filling.wait_for(|filling| !*filling) => if ended.is_err() {
-                return Ok(()); // The consumer has ended.
-            },
-        }
-        let endpoint = match first.take() {
-            Some(endpoint) => endpoint,
-            None => match service.endpoint(subjects::QUERY).await {
-                Ok(endpoint) => endpoint,
-                Err(error) => {
-                    stopping.cancel();
-                    return Err(service_error(error));
-                }
-            },
-        };
-        let pause = serving.child_token();
-        let views = views.clone();
-        let serve = efa_runtime::endpoint::serve_or_refuse(
-            endpoint,
-            in_flight_max,
-            pause.clone(),
-            move |call| {
-                let views = views.clone();
-                async move { views.answer(call).await }
-            },
-            queries::busy,
-        );
-        let pause_when_filling = async {
-            tokio::select! {
-                _ = pause.cancelled() => {}
-                _ = filling.wait_for(|filling| *filling) => {
-                    tracing::info!("queries paused while the empty views are filled");
-                    pause.cancel();
-                }
-            }
-        };
-        tokio::join!(serve, pause_when_filling);
-        if serving.is_cancelled() {
-            return Ok(());
-        }
+        consumed.and(stopped)
     }
 }
 

@@ -31,6 +31,9 @@ use crate::pages;
 /// What a query handler needs; cheap to share between requests.
 #[derive(Debug)]
 pub struct Views {
+    /// True while an empty store is filled from the ledger: its views are
+    /// not the registry's, so every query is refused at once meanwhile.
+    pub filling: watch::Receiver<bool>,
     /// The store in use; a rebuild may swap it between two queries.
     pub store: Arc<StoreHandle>,
     pub applied: watch::Receiver<u64>,
@@ -85,6 +88,11 @@ impl Views {
 
     #[tracing::instrument(level = "debug", skip_all, fields(min_seq = query.min_seq))]
     async fn reply(&self, query: Query, deadline: Option<Instant>) -> QueryReply {
+        if *self.filling.borrow() {
+            return QueryReply::Rejected(Rejection::Unavailable {
+                reason: "die Ansichten werden gerade aus dem Ledger aufgebaut".to_owned(),
+            });
+        }
         if *self.applied.borrow() < query.min_seq
             && let Some(head) = self.ledger.head(LEDGER_HEAD_WAIT_MAX).await
             && query.min_seq > head

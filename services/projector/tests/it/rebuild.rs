@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use efa_projector::{view_content_hash, view_store_version};
 use efa_proto::views::{CatalogueFilter, HistorySubject};
-use efa_proto::{Query, QueryKind, QueryReply, RebuildReply, RebuildRequest, Rejection, subjects};
+use efa_proto::{QueryKind, QueryReply, RebuildReply, RebuildRequest, Rejection, subjects};
 use efa_testkit::TestNats;
 use tokio::sync::watch;
 
@@ -250,21 +250,12 @@ async fn an_interrupted_fill_leaves_the_empty_store_and_the_next_start_fills_aga
     wait_until(|| *reads.lock().unwrap() >= 3).await;
     assert!(dir.path().join("views-v2").exists(), "the fill has begun");
     assert_eq!(*projector.applied.borrow(), 0, "the store in use is empty");
-    // Its empty views answer no query meanwhile: a replica joins the
-    // queries' queue group once it has views.
-    let asked: Result<QueryReply, _> = efa_runtime::request(
-        &client,
-        subjects::QUERY,
-        &Query {
-            min_seq: 0,
-            kind: QueryKind::Catalogue,
-        },
-        PATIENCE,
-    )
-    .await;
+    // Its empty views are not the registry's: every query is refused at
+    // once meanwhile.
+    let asked = query(&client, 0, QueryKind::Catalogue).await;
     assert!(
-        matches!(asked, Err(efa_runtime::rpc::RpcError::NoResponders { .. })),
-        "no projector answers while the only one fills: {asked:?}"
+        matches!(&asked, QueryReply::Rejected(Rejection::Unavailable { reason }) if reason.contains("aufgebaut")),
+        "queries are refused while the store fills: {asked:?}"
     );
     projector.stop().await.unwrap();
     assert_eq!(view_store_version(dir.path()).unwrap(), 1);
