@@ -96,19 +96,12 @@ impl Applier {
         })
     }
 
-    /// Writes to `store` from now on and returns the store written so far.
-    /// The caller has checked `store` with [`Applier::check_replacement`]
-    /// and has not applied anything since (the rebuild holds the lock).
-    pub fn replace_store(&mut self, store: Store) -> Store {
-        self.forget();
-        std::mem::replace(&mut self.store, store)
-    }
-
-    /// Writes to `store`, which may stand ahead of this applier's
-    /// checkpoint, from now on, taking its checkpoint; returns the store
-    /// written so far. For an empty store in use that a store filled from
-    /// the ledger replaces (`live_rebuild.rs`); the caller holds the lock,
-    /// so nothing is applied meanwhile.
+    /// Writes to `store` from now on, taking its checkpoint, and returns
+    /// the store written so far. The caller holds the lock, so nothing is
+    /// applied meanwhile, and has made sure `store` may take the place of
+    /// this one: a rebuilt store checked with
+    /// [`Applier::check_replacement`], or a store filled from the ledger in
+    /// place of an empty one (`live_rebuild.rs`).
     pub fn take_over(&mut self, store: Store) -> Result<Store, ApplyError> {
         let checkpoint = store.checkpoint()?;
         self.forget();

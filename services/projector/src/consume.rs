@@ -25,7 +25,6 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull::OrderedConfig};
 use efa_proto::{SealedEvent, subjects};
 use futures::StreamExt;
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::ProjectorError;
@@ -48,12 +47,10 @@ const SERVER_CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// How an empty store far behind the ledger is filled: by the rebuilder,
 /// in a new store version (`live_rebuild.rs`), when it is at least
-/// `events_min` behind. `filling` is true while it runs: the projector
-/// refuses every query then (`queries.rs`).
+/// `events_min` behind.
 pub struct EmptyFill {
     pub rebuilder: Arc<Rebuilder>,
     pub events_min: u64,
-    pub filling: watch::Sender<bool>,
 }
 
 /// Why one run of the consumer ended.
@@ -250,10 +247,7 @@ async fn catch_up_from_ledger(
     let behind = head.saturating_sub(guard.checkpoint().seq);
     if guard.checkpoint().seq == 0 && behind >= empty.events_min {
         drop(guard);
-        empty.filling.send_replace(true);
-        let filled = empty.rebuilder.fill_empty(head).await;
-        empty.filling.send_replace(false);
-        match filled {
+        match empty.rebuilder.fill_empty(head).await {
             Ok(true) => return Ok(()),
             Ok(false) => {}
             Err(_) if shutdown.is_cancelled() => return Err(Stop::Shutdown),

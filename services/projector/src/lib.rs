@@ -254,30 +254,25 @@ impl Projector {
             signatures::LedgerKey::pinned(config.data_dir.join("ledger-public-key.txt")),
         );
         let serving = shutdown.child_token();
-        // While an empty store is filled from the ledger
-        // (`consume::EmptyFill`), queries are refused at once as
-        // unavailable instead of answered from the empty views.
-        let (filling_tx, filling) = watch::channel(false);
-        let views = Arc::new(queries::Views {
-            filling,
-            store: store.clone(),
-            applied: applied.clone(),
-            wait_max: config.query_wait_max,
-            reply_bytes_max: reply_bytes_max(&nats),
-            ledger: ledger.clone(),
-        });
         let rebuilder = Arc::new(live_rebuild::Rebuilder::new(
             versions,
             store.clone(),
             applier.clone(),
-            applied,
+            applied.clone(),
             ledger.clone(),
             serving.clone(),
         ));
+        let views = Arc::new(queries::Views {
+            filling: rebuilder.filling(),
+            store: store.clone(),
+            applied,
+            wait_max: config.query_wait_max,
+            reply_bytes_max: reply_bytes_max(&nats),
+            ledger: ledger.clone(),
+        });
         let empty = consume::EmptyFill {
             rebuilder: rebuilder.clone(),
             events_min: config.fill_empty_min,
-            filling: filling_tx,
         };
         let serve_queries = efa_runtime::endpoint::serve_or_refuse(
             endpoints.query,

@@ -18,8 +18,9 @@
 //! restored ledger): instead of catching up in atomic commits with the
 //! index kept at each, it fills a new version as a rebuild does, to the
 //! ledger's head, and puts it in place of the empty store
-//! (`fill_empty`). Until then queries see the empty views, as they would
-//! at the start of a catch-up.
+//! (`fill_empty`). Until then every query is refused as unavailable
+//! (`filling`, read by `queries.rs`) rather than answered from the empty
+//! views.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -108,7 +109,18 @@ pub struct Rebuilder {
     applied: watch::Receiver<u64>,
     ledger: Ledger,
     running: AtomicBool,
+    /// True while an empty store in use is being filled (`fill_empty`).
+    filling: watch::Sender<bool>,
     shutdown: CancellationToken,
+}
+
+/// Clears the "filling" flag however the fill ends.
+struct FillingGuard<'a>(&'a watch::Sender<bool>);
+
+impl Drop for FillingGuard<'_> {
+    fn drop(&mut self) {
+        self.0.send_replace(false);
+    }
 }
 
 /// Clears the "running" flag however the rebuild ends.
@@ -136,8 +148,15 @@ impl Rebuilder {
             applied,
             ledger,
             running: AtomicBool::new(false),
+            filling: watch::Sender::new(false),
             shutdown,
         }
+    }
+
+    /// Whether an empty store in use is being filled from the ledger
+    /// (`fill_empty`), for the queries to be refused meanwhile.
+    pub fn filling(&self) -> watch::Receiver<bool> {
+        self.filling.subscribe()
     }
 
     /// Decodes a rebuild request, runs the rebuild and encodes the answer.
@@ -202,19 +221,21 @@ impl Rebuilder {
             return Ok(false);
         }
         let _running = RunningGuard(&self.running);
+        self.filling.send_replace(true);
+        let _filling = FillingGuard(&self.filling);
         let version = self.handle.version() + 1;
         tracing::info!(version, head, "filling the empty views from the ledger");
         let filled = self.fill_new(version, head).await;
-        match &filled {
-            Ok(()) => {}
-            Err(RebuildError::Cancelled | RebuildError::Gap(GapError::Cancelled)) => {
+        if let Err(error) = &filled {
+            if matches!(
+                error,
+                RebuildError::Cancelled | RebuildError::Gap(GapError::Cancelled)
+            ) {
                 tracing::info!(version, "filling the empty views stopped by the shutdown");
-                self.discard(version).await;
-            }
-            Err(error) => {
+            } else {
                 tracing::warn!(%error, version, "could not fill the empty views in one go");
-                self.discard(version).await;
             }
+            self.discard(version).await;
         }
         filled.map(|()| true)
     }
@@ -339,19 +360,7 @@ impl Rebuilder {
             .await?
             .into_store();
         applier.check_replacement(&store)?;
-        let (versions, previous) = (self.versions.clone(), self.handle.version());
-        let store = tokio::task::spawn_blocking(move || {
-            store.flush()?;
-            if let Err(error) = versions.set_current(version) {
-                // The rename may have happened; name the old version again.
-                let _ = versions.set_current(previous);
-                return Err(error.into());
-            }
-            Ok::<_, RebuildError>(store)
-        })
-        .await??;
-        drop(applier.replace_store(store.clone()));
-        let old = self.handle.replace(version, store);
+        let old = self.put_in_use(&mut applier, store, version).await?;
         drop(applier);
         let paused_ms = paused.elapsed().as_millis() as u64;
         tracing::info!(version, seq = target.seq, paused_ms, "rebuilt views in use");
@@ -363,10 +372,8 @@ impl Rebuilder {
         })
     }
 
-    /// Puts `store` (flushed by its reopening, written no more since) in
-    /// place of the empty store in use: the pointer switches to `version`,
-    /// the queries and then the applier take it, and the empty store's
-    /// directory is removed once no query reads it.
+    /// Puts `store` in place of the empty store in use, whose directory
+    /// is removed once no query reads it.
     async fn take_in_use(&self, store: Store, version: u64) -> Result<(), RebuildError> {
         let mut applier = tokio::select! {
             _ = self.shutdown.cancelled() => return Err(RebuildError::Cancelled),
@@ -375,24 +382,39 @@ impl Rebuilder {
         if applier.checkpoint().seq != 0 {
             return Err(RebuildError::NoLongerEmpty);
         }
-        let (versions, previous) = (self.versions.clone(), self.handle.version());
-        let in_use = store.clone();
-        tokio::task::spawn_blocking(move || {
-            store.flush()?;
-            if let Err(error) = versions.set_current(version) {
-                let _ = versions.set_current(previous);
-                return Err(error.into());
-            }
-            Ok::<_, RebuildError>(())
-        })
-        .await??;
-        let old = self.handle.replace(version, in_use.clone());
-        drop(applier.take_over(in_use)?);
+        let previous = self.handle.version();
+        let old = self.put_in_use(&mut applier, store, version).await?;
         let seq = applier.checkpoint().seq;
         drop(applier);
         tracing::info!(version, seq, "views filled from the ledger in use");
         tokio::spawn(remove_unread(self.versions.clone(), previous, old, None));
         Ok(())
+    }
+
+    /// Makes `store` the version in use: flushed, the pointer switched to
+    /// `version`, then the queries and `applier` (whose lock the caller
+    /// holds) on it. Returns the store replaced, still open while queries
+    /// read it.
+    async fn put_in_use(
+        &self,
+        applier: &mut Applier,
+        store: Store,
+        version: u64,
+    ) -> Result<Arc<Store>, RebuildError> {
+        let (versions, previous) = (self.versions.clone(), self.handle.version());
+        let store = tokio::task::spawn_blocking(move || {
+            store.flush()?;
+            if let Err(error) = versions.set_current(version) {
+                // The rename may have happened; name the old version again.
+                let _ = versions.set_current(previous);
+                return Err(error.into());
+            }
+            Ok::<_, RebuildError>(store)
+        })
+        .await??;
+        let old = self.handle.replace(version, store.clone());
+        drop(applier.take_over(store)?);
+        Ok(old)
     }
 
     /// Removes the directory of a failed rebuild, unless it is in use.

@@ -31,8 +31,9 @@ use crate::pages;
 /// What a query handler needs; cheap to share between requests.
 #[derive(Debug)]
 pub struct Views {
-    /// True while an empty store is filled from the ledger: its views are
-    /// not the registry's, so every query is refused at once meanwhile.
+    /// True while an empty store is filled from the ledger
+    /// (`live_rebuild.rs`): its views are not the registry's, so every
+    /// query is refused at once meanwhile.
     pub filling: watch::Receiver<bool>,
     /// The store in use; a rebuild may swap it between two queries.
     pub store: Arc<StoreHandle>,
