@@ -156,11 +156,9 @@ pub fn write_server_config(data_dir: &Path, tls: Option<&ServerTls>) -> Result<P
     Ok(path)
 }
 
-/// Writes `text` to `path` through a temporary file and a rename, so a
-/// server reloading it never reads half a file. (No secret in it.)
+/// Writes `text` to `path` whole (`durable_file`), so a server reloading
+/// it never reads half a file. (No secret in it.)
 fn replace(path: &Path, text: &str) -> Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    std::fs::write(&temporary, text).with_context(|| format!("write {}", path.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("write {}", path.display()))
+    efa_runtime::durable_file::replace(path, text.as_bytes())
+        .with_context(|| format!("write {}", path.display()))
 }

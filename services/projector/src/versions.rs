@@ -11,15 +11,12 @@
 //! removed when the projector starts.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::store::{Store, StoreError};
 
 /// The file naming the version in use, as decimal digits.
 const POINTER: &str = "views.current";
-/// Where a new pointer is written before it is renamed over the old one.
-const POINTER_TEMP: &str = "views.current.tmp";
 /// Version 0: the store's directory before versioning.
 const LEGACY_DIR: &str = "views";
 /// Version N > 0 lives in `views-v<N>`.
@@ -122,18 +119,9 @@ impl Versions {
 
     /// Makes `version` the one in use, atomically and durably. Blocking.
     pub fn set_current(&self, version: u64) -> Result<(), VersionError> {
-        let temp = self.data_dir.join(POINTER_TEMP);
         let pointer = self.data_dir.join(POINTER);
-        let mut file =
-            fs::File::create(&temp).map_err(|source| io("create", temp.clone(), source))?;
-        writeln!(file, "{version}").map_err(|source| io("write", temp.clone(), source))?;
-        file.sync_all()
-            .map_err(|source| io("fsync", temp.clone(), source))?;
-        fs::rename(&temp, &pointer).map_err(|source| io("rename", temp, source))?;
-        let dir = fs::File::open(&self.data_dir)
-            .map_err(|source| io("open", self.data_dir.clone(), source))?;
-        dir.sync_all()
-            .map_err(|source| io("fsync", self.data_dir.clone(), source))
+        efa_runtime::durable_file::replace(&pointer, format!("{version}\n").as_bytes())
+            .map_err(|source| io("replace", pointer, source))
     }
 
     /// Removes the directory of `version` if it exists. Blocking.

@@ -2,20 +2,32 @@
 //! old content or the new, never a torn file: the content goes to a
 //! temporary file beside it, is fsynced, renamed over the old one, and the
 //! directory is fsynced. For files a service reads again at its next start
-//! (a pinned key, a list of trusted signers); secrets go through
-//! `secret_file`, which does the same with owner-only permissions.
+//! (a pinned key, a list of trusted signers, the view store's pointer, a
+//! NATS configuration); secrets go through `secret_file`, which writes its
+//! temporary with owner-only permissions and then replaces the same way.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Replaces `path` with `bytes` atomically and durably.
 pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace_with(path, bytes, |temporary, bytes| {
+        let mut file = std::fs::File::create(temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })
+}
+
+/// [`replace`], with `write_temporary` creating, writing and fsyncing the
+/// temporary file (a leftover of an earlier crash is removed first).
+pub(crate) fn replace_with(
+    path: &Path,
+    bytes: &[u8],
+    write_temporary: impl FnOnce(&Path, &[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let temporary = temporary_beside(path);
     let _ = std::fs::remove_file(&temporary);
-    let mut file = std::fs::File::create(&temporary)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
+    write_temporary(&temporary, bytes)?;
     std::fs::rename(&temporary, path)?;
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::File::open(dir)?.sync_all()?;

@@ -44,18 +44,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), SecretFileError> {
     if let Some(dir) = path.parent() {
         create_private_dir(dir).map_err(error)?;
     }
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".tmp");
-    let temporary = PathBuf::from(temporary);
-    let _ = std::fs::remove_file(&temporary);
-    write_new(&temporary, bytes).map_err(error)?;
-    std::fs::rename(&temporary, path).map_err(error)?;
-    if let Some(dir) = path.parent()
-        && let Ok(dir) = std::fs::File::open(dir)
-    {
-        dir.sync_all().map_err(error)?;
-    }
-    Ok(())
+    crate::durable_file::replace_with(path, bytes, write_new).map_err(error)
 }
 
 /// Writes `bytes` to `path` only if no file is there yet; `Ok(false)`
