@@ -26,7 +26,7 @@ use std::process::ExitCode;
 /// million events answers with a lower latency at every percentile and
 /// about the same resident memory (BENCHMARKS.md).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: efa_alloc::MiMalloc = efa_alloc::MiMalloc;
 
 use anyhow::Result;
 use clap::Parser;

@@ -33,7 +33,7 @@ use futures::StreamExt;
 
 /// The allocator the `efa` binary runs the ledger with.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: efa_alloc::MiMalloc = efa_alloc::MiMalloc;
 
 fn per_second(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64()

@@ -41,7 +41,7 @@ const RAW_VALUE_BYTES: usize = 100;
 /// The allocator of the `efa` binary, so that the figures are those of
 /// the projector as it runs there.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: efa_alloc::MiMalloc = efa_alloc::MiMalloc;
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)

@@ -122,11 +122,6 @@ impl Applier {
         self.written = Written::new(self.keep);
     }
 
-    /// The store this applier writes.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     /// Ends the applier, handing over the store it wrote.
     pub fn into_store(self) -> Store {
         self.store

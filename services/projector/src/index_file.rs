@@ -133,8 +133,8 @@ mod tests {
     use crate::store::Store;
     use crate::testing::{Ledger, ags, announce_by};
 
-    /// A store with a service and an adoption, its index written out.
-    fn written(dir: &Path) -> Checkpoint {
+    /// A service and an adoption of it.
+    fn history() -> Ledger {
         let mut ledger = Ledger::default();
         ledger.push("2020-01-01", announce_by("aaa-service", 16));
         ledger.push(
@@ -146,7 +146,12 @@ mod tests {
                 note: String::new(),
             },
         );
-        crate::rebuild::apply_all(dir, ledger.events(), 1);
+        ledger
+    }
+
+    /// A store with [`history`], its index written out.
+    fn written(dir: &Path) -> Checkpoint {
+        crate::rebuild::apply_all(dir, history().events(), 1);
         let store = Store::open(dir).unwrap();
         store.save_index().unwrap();
         store.checkpoint().unwrap()
@@ -179,5 +184,30 @@ mod tests {
         // The store opens all the same, building its index.
         let store = Store::open(dir.path()).unwrap();
         assert_eq!(store.index().seq(), checkpoint.seq);
+    }
+
+    #[test]
+    fn a_filled_store_reopened_reads_its_index_back_from_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store.defer_index();
+        let (applied, _) = tokio::sync::watch::channel(0);
+        let mut applier =
+            crate::apply::Applier::keeping(store, applied, crate::apply::Keep::REBUILD).unwrap();
+        applier.apply_all(history().events()).unwrap();
+        let store = applier.into_store();
+        store.index_all().unwrap();
+        let checkpoint = store.checkpoint().unwrap();
+        let built = store.index().services().to_vec();
+
+        let store = store.reopen().unwrap();
+        assert!(
+            load(dir.path(), &checkpoint).is_some(),
+            "written before closing"
+        );
+        let index = store.index();
+        assert_eq!(index.seq(), checkpoint.seq);
+        assert_eq!(index.services(), &built[..]);
+        assert_eq!(built.len(), 1);
     }
 }

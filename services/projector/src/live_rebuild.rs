@@ -205,8 +205,8 @@ impl Rebuilder {
         let fresh = self.open_fresh(version).await?;
         let mut progress = Progress::new(0);
         let fresh = self.catch_up(fresh, version, &mut progress).await?;
-        let (fresh, hashed) = hash_and_index(fresh).await?;
-        let fresh = reopen(fresh).await?;
+        let (store, hashed) = hash_and_index(fresh.into_store()).await?;
+        let fresh = reopen(store).await?;
         let fresh = self.catch_up(fresh, version, &mut progress).await?;
         self.swap(fresh, version, hashed).await
     }
@@ -243,14 +243,17 @@ impl Rebuilder {
     async fn fill_new(&self, version: u64, head: u64) -> Result<(), RebuildError> {
         let fresh = self.open_fresh(version).await?;
         let mut progress = Progress::new(0);
-        let fresh = self.fill(fresh, head, version, &mut progress).await?;
-        let store = fresh.store().clone();
-        tokio::task::spawn_blocking(move || {
+        let store = self
+            .fill(fresh, head, version, &mut progress)
+            .await?
+            .into_store();
+        let store = tokio::task::spawn_blocking(move || {
             store.flush()?;
-            store.index_all()
+            store.index_all()?;
+            Ok::<_, StoreError>(store)
         })
         .await??;
-        let fresh = reopen(fresh).await?;
+        let fresh = reopen(store).await?;
         self.take_in_use(fresh.into_store(), version).await
     }
 
@@ -436,26 +439,33 @@ impl Rebuilder {
 /// Flushes the new store, then takes its content hash and builds its
 /// index (deferred while it filled) side by side, on blocking threads and
 /// without pausing anything: only the rebuild writes this store, and
-/// neither reader writes it.
-async fn hash_and_index(fresh: Applier) -> Result<(Applier, Hashed), RebuildError> {
-    let store = fresh.store().clone();
-    tokio::task::spawn_blocking(move || store.flush()).await??;
-    let (for_hash, for_index) = (fresh.store().clone(), fresh.store().clone());
+/// neither reader writes it. The filling applier is gone by now, and
+/// what it kept with it, so that the index is not built among it.
+async fn hash_and_index(store: Store) -> Result<(Store, Hashed), RebuildError> {
+    let for_flush = store.clone();
+    tokio::task::spawn_blocking(move || for_flush.flush()).await??;
+    let (for_hash, for_index) = (store.clone(), store.clone());
     let hashing = tokio::task::spawn_blocking(move || for_hash.content_hash());
     let indexing = tokio::task::spawn_blocking(move || for_index.index_all());
     let (content_hash, indexed) = tokio::join!(hashing, indexing);
     let content_hash = content_hash??;
     indexed??;
-    let seq = fresh.checkpoint().seq;
-    Ok((fresh, Hashed { seq, content_hash }))
+    let seq = store.checkpoint()?.seq;
+    Ok((store, Hashed { seq, content_hash }))
 }
 
-/// Closes the filled store and opens it again with the usual cache,
-/// keeping its index (`Store::reopen`): sled's replay of the whole log
-/// happens here, before the swap, instead of at the projector's next
-/// start (20 to 40 s at 10 million events).
-async fn reopen(fresh: Applier) -> Result<Applier, RebuildError> {
-    let store = tokio::task::spawn_blocking(move || fresh.into_store().reopen()).await??;
+/// Closes the filled and indexed store and opens it again with the usual
+/// cache, its index read back from the index file (`Store::reopen`):
+/// sled's replay of the whole log happens here, before the swap, instead
+/// of at the projector's next start (20 to 40 s at 10 million events).
+/// The memory the fill freed is handed back to the system at once.
+async fn reopen(store: Store) -> Result<Applier, RebuildError> {
+    let store = tokio::task::spawn_blocking(move || {
+        let store = store.reopen();
+        efa_alloc::give_back_freed_memory();
+        store
+    })
+    .await??;
     let (applied, _) = watch::channel(0);
     Ok(Applier::keeping(store, applied, Keep::REBUILD)?)
 }
@@ -509,6 +519,7 @@ async fn remove_unread(
     let retired = tokio::task::spawn_blocking(move || {
         let old_hash = comparable.then(|| old.content_hash()).transpose()?;
         drop(old);
+        efa_alloc::give_back_freed_memory();
         versions.remove(old_version)?;
         Ok::<_, RebuildError>(old_hash)
     })

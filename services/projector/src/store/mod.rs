@@ -216,31 +216,30 @@ impl Store {
         Ok(store)
     }
 
-    /// Closes the store and opens it again with the usual page cache,
-    /// keeping its index in memory as it stands. For a rebuild's store
-    /// once filled: sled replays at open the log written since a store was
-    /// last opened (all of it, for a store filled from scratch), and the
-    /// fill's larger cache is handed back. Every other handle to this
-    /// store must be gone, or sled keeps its lock and the open fails.
+    /// Closes the store and opens it again with the usual page cache, its
+    /// index written to the index file first and read back from it. For a
+    /// rebuild's store once filled and indexed: sled replays at open the
+    /// log written since a store was last opened (all of it, for a store
+    /// filled from scratch), the fill's larger cache is handed back, and
+    /// the index read back is laid out as compactly as at a start instead
+    /// of among what the fill allocated and freed (about a third less
+    /// resident memory at 10 million events; BENCHMARKS.md). Every other
+    /// handle to this store must be gone, or sled keeps its lock and the
+    /// open fails.
     pub fn reopen(self) -> Result<Self, StoreError> {
         let started = std::time::Instant::now();
         self.filling.settle()?;
-        let Self { db, dir, index, .. } = self;
-        db.flush()?;
-        drop(db);
-        let db = open_db(&dir, CACHE_BYTES)?;
+        self.save_index()?;
+        let dir = self.dir.to_path_buf();
+        self.db.flush()?;
+        drop(self);
+        let store = Self::open(&dir)?;
         tracing::info!(
             path = %dir.display(),
             opened_ms = started.elapsed().as_millis() as u64,
             "view store opened again"
         );
-        Ok(Self {
-            db,
-            dir,
-            index,
-            index_deferred: Arc::default(),
-            filling: Arc::default(),
-        })
+        Ok(store)
     }
 
     /// The in-memory index, standing at the last committed checkpoint.
