@@ -14,6 +14,10 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
+/// The kept entries' maps: the keys come from the signed ledger, so a
+/// fast hasher will do.
+type Map<K, V> = HashMap<K, Kept<V>, foldhash::fast::RandomState>;
+
 /// A value as it was last written or read, and whether the batch being
 /// assembled changed it (so that the commit writes it).
 #[derive(Debug, Clone)]
@@ -40,8 +44,8 @@ impl<V> Kept<V> {
 /// capacity keeps them all until then.
 #[derive(Debug)]
 pub struct Recent<K, V> {
-    young: HashMap<K, Kept<V>>,
-    old: HashMap<K, Kept<V>>,
+    young: Map<K, V>,
+    old: Map<K, V>,
     /// The keys changed since the last `take_changed`, each once.
     changed: Vec<K>,
     capacity: usize,
@@ -50,8 +54,8 @@ pub struct Recent<K, V> {
 impl<K: Eq + Hash + Clone, V> Recent<K, V> {
     pub fn new(capacity: usize) -> Self {
         Self {
-            young: HashMap::new(),
-            old: HashMap::new(),
+            young: Map::default(),
+            old: Map::default(),
             changed: Vec::new(),
             capacity,
         }
