@@ -28,7 +28,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::ProjectorError;
-use crate::apply::{Applier, ApplyError, SharedApplier};
+use crate::apply::{Applier, ApplyError, Checked, SharedApplier};
 use crate::gap::{GapError, Ledger};
 use crate::live_rebuild::Rebuilder;
 use crate::signatures::{self, Window};
@@ -367,7 +367,7 @@ async fn apply_window(
     }
     // One commit for the whole window.
     applier
-        .apply_all_in_async(&window.take())
+        .apply_checked_in_async(&Checked::after_check(window.take()))
         .map(drop)
         .map_err(apply_stop)
 }

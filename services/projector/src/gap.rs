@@ -9,11 +9,11 @@
 
 use std::time::Duration;
 
-use efa_proto::{EventsPage, ReadEvents, ReadReply, SealedEvent, subjects};
+use efa_proto::{EventsPage, ReadEvents, ReadReply, subjects};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::apply::{Applier, ApplyError};
+use crate::apply::{Applier, ApplyError, Checked};
 use crate::progress::Progress;
 use crate::signatures::{self, LedgerKey};
 
@@ -83,7 +83,7 @@ impl Ledger {
         let from_seq = applier.checkpoint().seq + 1;
         let mut batches = self.read_ahead(from_seq, through, COMMIT_EVENTS, shutdown);
         while let Some(batch) = batches.next().await {
-            applier.apply_all_in_async(&batch?)?;
+            applier.apply_checked_in_async(&batch?)?;
             if let Some(line) = progress.due(applier.checkpoint().seq, through) {
                 line.log("catching up from the ledger");
             }
@@ -127,11 +127,12 @@ impl Ledger {
                     }
                 };
                 let upto = page.events.partition_point(|e| e.record.seq <= through);
-                let mut events = page.events;
-                events.truncate(upto);
-                next = events
+                next = page.events[..upto]
                     .last()
                     .map_or(through + 1, |last| last.record.seq + 1);
+                // `read` hands out only pages that passed their check.
+                let mut events = Checked::after_check(page.events);
+                events.truncate(upto);
                 if pages.send(Ok(events)).await.is_err() {
                     return; // The caller has stopped.
                 }
@@ -242,7 +243,7 @@ impl Ledger {
 /// Batches of events for one commit each, read ahead ([`Ledger::read_ahead`]).
 #[derive(Debug)]
 pub struct Batches {
-    pages: mpsc::Receiver<Result<Vec<SealedEvent>, GapError>>,
+    pages: mpsc::Receiver<Result<Checked, GapError>>,
     /// An error that came after events of the batch before: the next.
     held: Option<GapError>,
     /// How many events a batch joins at most (unless one page is larger).
@@ -252,7 +253,7 @@ pub struct Batches {
 impl Batches {
     /// The next batch: the pages at hand joined up to `commit_events`
     /// (at least one page, waited for); `None` after the last.
-    pub async fn next(&mut self) -> Option<Result<Vec<SealedEvent>, GapError>> {
+    pub async fn next(&mut self) -> Option<Result<Checked, GapError>> {
         if let Some(error) = self.held.take() {
             return Some(Err(error));
         }
@@ -260,11 +261,11 @@ impl Batches {
             Ok(events) => events,
             Err(error) => return Some(Err(error)),
         };
-        while batch.len() < self.commit_events {
+        while batch.events().len() < self.commit_events {
             match self.pages.try_recv() {
-                Ok(Ok(events)) => batch.extend(events),
+                Ok(Ok(events)) => batch.append(events),
                 // An error comes on its own after the events before it.
-                Ok(Err(error)) if batch.is_empty() => return Some(Err(error)),
+                Ok(Err(error)) if batch.events().is_empty() => return Some(Err(error)),
                 Ok(Err(error)) => {
                     self.held = Some(error);
                     break;

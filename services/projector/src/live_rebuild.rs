@@ -27,11 +27,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use efa_proto::{RebuildProgress, RebuildReply, RebuildRequest, Rejection, SealedEvent, subjects};
+use efa_proto::{RebuildProgress, RebuildReply, RebuildRequest, Rejection, subjects};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::apply::{Applier, ApplyError, Keep, SharedApplier};
+use crate::apply::{Applier, ApplyError, Checked, Keep, SharedApplier};
 use crate::gap::{GapError, Ledger, REBUILD_COMMIT_EVENTS};
 use crate::handle::StoreHandle;
 use crate::progress::{self, Progress};
@@ -471,12 +471,9 @@ async fn reopen(store: Store) -> Result<Applier, RebuildError> {
 }
 
 /// Applies a batch of events on a blocking thread.
-async fn apply_batch(
-    mut fresh: Applier,
-    events: Vec<SealedEvent>,
-) -> Result<Applier, RebuildError> {
+async fn apply_batch(mut fresh: Applier, events: Checked) -> Result<Applier, RebuildError> {
     tokio::task::spawn_blocking(move || {
-        fresh.apply_all(&events)?;
+        fresh.apply_checked(&events)?;
         Ok(fresh)
     })
     .await?
