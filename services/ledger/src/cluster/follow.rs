@@ -150,11 +150,6 @@ pub async fn follow(
             None => return Err(FollowError::JetStream("the consumer ended".to_owned())),
         };
         let pending = message.info().map_or(0, |info| info.pending);
-        let event: SealedEvent =
-            efa_proto::decode(&message.payload).map_err(|e| FollowError::Refused {
-                seq: head.seq + window.events.len() as u64 + 1,
-                reason: e.to_string(),
-            })?;
         let expected = head.seq + window.events.len() as u64 + 1;
         let stream_seq = message.info().map_or(expected, |info| info.stream_sequence);
         if stream_seq < expected {
@@ -162,12 +157,18 @@ pub async fn follow(
             // nothing yet (after missed heartbeats, as when a node of the
             // cluster was killed) from the stream's first message, not
             // from the start sequence asked for: follow again from the
-            // head. (An event out of place at the expected position is
-            // refused by the chain check below.)
+            // head, before reading a message that is not ours to judge.
+            // (An event out of place at the expected position is refused
+            // by the chain check below.)
             return Err(FollowError::JetStream(format!(
                 "the consumer started again at the stream's message {stream_seq} instead of {expected}"
             )));
         }
+        let event: SealedEvent =
+            efa_proto::decode(&message.payload).map_err(|e| FollowError::Refused {
+                seq: expected,
+                reason: e.to_string(),
+            })?;
         let headers = message.headers.as_ref();
         let fingerprint = headers
             .and_then(|h| h.get(FINGERPRINT_HEADER))
