@@ -46,7 +46,7 @@ pub enum ApplyError {
 /// which recomputes every hash): the applier checks their order and their
 /// links to its checkpoint, but does not compute each hash a second time
 /// (a tenth of the applier's time in a fill). Made only where that check
-/// has just passed; joining and cutting such runs keeps the property.
+/// has just passed; joining such runs keeps the property.
 #[derive(Debug, Default)]
 pub struct Checked(Vec<SealedEvent>);
 
@@ -62,10 +62,6 @@ impl Checked {
 
     pub fn append(&mut self, mut other: Checked) {
         self.0.append(&mut other.0);
-    }
-
-    pub fn truncate(&mut self, len: usize) {
-        self.0.truncate(len);
     }
 }
 
@@ -263,9 +259,12 @@ impl Applier {
         // change: there is nothing to read (a quarter of the events of
         // Germany's history start an adoption).
         let first_of_its_facts = record.stream_version == 1 && stream == record.stream;
-        let facts = written.facts.change(&stream, || match first_of_its_facts {
-            true => Ok(None),
-            false => store.facts(&stream),
+        let facts = written.facts.change(&stream, || {
+            if first_of_its_facts {
+                Ok(None)
+            } else {
+                store.facts(&stream)
+            }
         })?;
         let new_stream = facts.is_none();
         *facts = evolve::evolve(facts.take(), record);

@@ -247,12 +247,13 @@ async fn catch_up_from_ledger(
     let behind = head.saturating_sub(guard.checkpoint().seq);
     if guard.checkpoint().seq == 0 && behind >= empty.events_min {
         drop(guard);
-        match empty.rebuilder.fill_empty(head).await {
-            Ok(true) => return Ok(()),
-            Ok(false) => {}
-            Err(_) if shutdown.is_cancelled() => return Err(Stop::Shutdown),
-            // Logged by the rebuilder; the ordinary catch-up follows.
-            Err(_) => {}
+        if empty.rebuilder.fill_empty(head).await {
+            return Ok(());
+        }
+        // Not filled (the rebuilder said why): the ordinary catch-up
+        // follows, unless the projector is stopping.
+        if shutdown.is_cancelled() {
+            return Err(Stop::Shutdown);
         }
         guard = tokio::select! {
             _ = shutdown.cancelled() => return Err(Stop::Shutdown),

@@ -127,13 +127,13 @@ impl Ledger {
                     }
                 };
                 let upto = page.events.partition_point(|e| e.record.seq <= through);
-                next = page.events[..upto]
+                let mut events = page.events;
+                events.truncate(upto);
+                next = events
                     .last()
                     .map_or(through + 1, |last| last.record.seq + 1);
                 // `read` hands out only pages that passed their check.
-                let mut events = Checked::after_check(page.events);
-                events.truncate(upto);
-                if pages.send(Ok(events)).await.is_err() {
+                if pages.send(Ok(Checked::after_check(events))).await.is_err() {
                     return; // The caller has stopped.
                 }
             }

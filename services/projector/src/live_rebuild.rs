@@ -55,7 +55,7 @@ const OLD_READERS_WAIT: Duration = Duration::from_secs(30);
 const OLD_READERS_POLL: Duration = Duration::from_millis(20);
 
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum RebuildError {
+enum RebuildError {
     #[error(transparent)]
     Gap(#[from] GapError),
     #[error(transparent)]
@@ -213,12 +213,13 @@ impl Rebuilder {
 
     /// Fills a new store version through the ledger's `head` and puts it
     /// in place of the store in use, which must still be empty (the
-    /// consumer calls this before it applies anything). Returns `false`,
-    /// having done nothing, while a rebuild runs. A failed fill removes
-    /// its directory and leaves the empty store in use.
-    pub async fn fill_empty(&self, head: u64) -> Result<bool, RebuildError> {
+    /// consumer calls this before it applies anything). Whether the filled
+    /// views are in use: `false`, having done nothing, while a rebuild
+    /// runs; `false` after a failed or interrupted fill (logged here),
+    /// which removes its directory and leaves the empty store in use.
+    pub async fn fill_empty(&self, head: u64) -> bool {
         if self.running.swap(true, Ordering::AcqRel) {
-            return Ok(false);
+            return false;
         }
         let _running = RunningGuard(&self.running);
         self.filling.send_replace(true);
@@ -237,7 +238,7 @@ impl Rebuilder {
             }
             self.discard(version).await;
         }
-        filled.map(|()| true)
+        filled.is_ok()
     }
 
     async fn fill_new(&self, version: u64, head: u64) -> Result<(), RebuildError> {

@@ -600,7 +600,7 @@ impl Store {
 
     /// Waits until the rebuild's commits are written (`fill.rs`); an
     /// error if one was not. A rebuild's commits (the index deferred) are
-    /// written key by key, the checkpoint last, on a thread of their own.
+    /// written key by key in key order, on a thread of their own.
     /// sled 0.34 guards each batch with a lock of the whole process
     /// (`concurrency_control::write`), which also stops every read of any
     /// sled tree meanwhile: the ledger serving the next pages of the very
