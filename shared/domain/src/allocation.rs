@@ -71,6 +71,40 @@ fn year_days(year: i32) -> (i32, i32) {
     (first.days_since_epoch(), next.days_since_epoch())
 }
 
+/// The days from `first` to before `next`, grouped by the set of Länder
+/// taking part on them. The set changes only on a day some participation
+/// starts or ends, so the year is cut at those days and each piece's set
+/// is found once: a handful of pieces instead of a set per day.
+fn days_per_set(
+    first: i32,
+    next: i32,
+    participations: &[Interval],
+) -> BTreeMap<BTreeSet<LandCode>, u32> {
+    let mut cuts = vec![first, next];
+    for participation in participations {
+        let starts = participation.joined.days_since_epoch();
+        let ends = participation.left.map(|left| left.days_since_epoch());
+        cuts.extend(
+            std::iter::once(starts)
+                .chain(ends)
+                .filter(|day| first < *day && *day < next),
+        );
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut days_per_set: BTreeMap<BTreeSet<LandCode>, u32> = BTreeMap::new();
+    for piece in cuts.windows(2) {
+        let (start, end) = (piece[0], piece[1]);
+        let set = participations
+            .iter()
+            .filter(|p| p.covers(start))
+            .map(|p| p.land)
+            .collect();
+        *days_per_set.entry(set).or_default() += (end - start) as u32;
+    }
+    days_per_set
+}
+
 /// Splits `amount` of `year` among the Länder of `participations` by
 /// `weights` (missing Länder weigh 0).
 pub fn allocate(
@@ -81,40 +115,51 @@ pub fn allocate(
 ) -> Allocation {
     let (first, next) = year_days(year);
     let days_in_year = (next - first) as u32;
-    // Group the days by the set of Länder taking part (few distinct sets).
-    let mut days_per_set: BTreeMap<BTreeSet<LandCode>, u32> = BTreeMap::new();
-    for day in first..next {
-        let set: BTreeSet<LandCode> = participations
-            .iter()
-            .filter(|p| p.covers(day))
-            .map(|p| p.land)
-            .collect();
-        *days_per_set.entry(set).or_default() += 1;
-    }
+    let days_per_set = days_per_set(first, next, participations);
     let weight_of = |land: &LandCode| weights.get(land).copied().unwrap_or(0);
-    let amount_r = BigRational::from_integer(BigInt::from(amount.0));
-    let mut exact: BTreeMap<LandCode, BigRational> = BTreeMap::new();
+    // A Land's exact share is the amount times its weight times the sum,
+    // over the sets it is in, of the set's days over the set's weight, all
+    // over the days of the year. Over one denominator (the year's days
+    // times the least common multiple of the set weights) that sum is an
+    // integer, and each share one fraction, reduced once.
+    let set_weights: Vec<u64> = days_per_set
+        .keys()
+        .map(|set| set.iter().map(weight_of).sum())
+        .collect();
+    let common = set_weights
+        .iter()
+        .filter(|weight| **weight > 0)
+        .fold(BigInt::from(1), |lcm, weight| {
+            lcm.lcm(&BigInt::from(*weight))
+        });
+    let mut day_sums: BTreeMap<LandCode, BigInt> = BTreeMap::new();
     let mut days: BTreeMap<LandCode, u32> = BTreeMap::new();
     let mut unallocated_days = 0u32;
-    for (set, count) in &days_per_set {
+    for ((set, count), set_weight) in days_per_set.iter().zip(set_weights) {
         for land in set {
             *days.entry(*land).or_default() += count;
-            exact.entry(*land).or_insert_with(BigRational::zero);
         }
-        let set_weight: u64 = set.iter().map(weight_of).sum();
         if set_weight == 0 {
             unallocated_days += count;
+            for land in set {
+                day_sums.entry(*land).or_default();
+            }
             continue;
         }
+        let in_units = BigInt::from(*count) * (&common / BigInt::from(set_weight));
         for land in set {
-            let part = &amount_r
-                * BigRational::new(
-                    BigInt::from(*count) * BigInt::from(weight_of(land)),
-                    BigInt::from(days_in_year) * BigInt::from(set_weight),
-                );
-            *exact.get_mut(land).expect("inserted above") += part;
+            *day_sums.entry(*land).or_default() += &in_units;
         }
     }
+    let denominator = BigInt::from(days_in_year) * &common;
+    let exact: BTreeMap<LandCode, BigRational> = day_sums
+        .into_iter()
+        .map(|(land, sum)| {
+            let numerator = BigInt::from(amount.0) * BigInt::from(weight_of(&land)) * sum;
+            (land, BigRational::new(numerator, denominator.clone()))
+        })
+        .collect();
+    let amount_r = BigRational::from_integer(BigInt::from(amount.0));
     let unallocated_exact =
         &amount_r * BigRational::new(BigInt::from(unallocated_days), BigInt::from(days_in_year));
     let rounded = largest_remainder(amount.0, &exact, &unallocated_exact);
@@ -162,18 +207,12 @@ fn largest_remainder(
     let mut buckets: Vec<(Option<LandCode>, i64, BigRational)> = exact
         .iter()
         .map(|(land, value)| {
-            (
-                Some(*land),
-                floor(value),
-                value - BigRational::from_integer(value.floor().to_integer()),
-            )
+            let (floor, rest) = floor_and_rest(value);
+            (Some(*land), floor, rest)
         })
         .collect();
-    buckets.push((
-        None,
-        floor(unallocated),
-        unallocated - BigRational::from_integer(unallocated.floor().to_integer()),
-    ));
+    let (floor, rest) = floor_and_rest(unallocated);
+    buckets.push((None, floor, rest));
     let floors: i64 = buckets.iter().map(|(_, f, _)| f).sum();
     let mut remaining = total - floors;
     debug_assert!(
@@ -216,12 +255,20 @@ fn largest_remainder(
     }
 }
 
-fn floor(value: &BigRational) -> i64 {
-    value
-        .floor()
-        .to_integer()
+/// The whole part of `value` (rounded down) and what is left, in [0, 1).
+/// The rest needs no reducing: it shares no factor with the denominator,
+/// as the numerator did not (`BigRational` keeps values in lowest terms).
+fn floor_and_rest(value: &BigRational) -> (i64, BigRational) {
+    let (floor, rest) = value.numer().div_mod_floor(value.denom());
+    let floor = floor
         .to_i64()
-        .expect("a share of an i64 amount fits in i64")
+        .expect("a share of an i64 amount fits in i64");
+    let rest = if rest.is_zero() {
+        BigRational::zero()
+    } else {
+        BigRational::new_raw(rest, value.denom().clone())
+    };
+    (floor, rest)
 }
 
 /// The reference data a cost model may need.
@@ -282,11 +329,9 @@ pub fn weights_for(
     }
 }
 
-/// A rational as (numerator, denominator) decimal strings, reduced.
+/// A rational as (numerator, denominator) decimal strings, reduced:
+/// `BigRational` keeps its values in lowest terms (`new` and every
+/// operation reduce), so they are written as they are.
 pub fn exact_parts(value: &BigRational) -> (String, String) {
-    let reduced = value.reduced();
-    let (n, d) = (reduced.numer().clone(), reduced.denom().clone());
-    let g = n.gcd(&d);
-    let g = if g.is_zero() { BigInt::from(1) } else { g };
-    ((&n / &g).to_string(), (&d / &g).to_string())
+    (value.numer().to_string(), value.denom().to_string())
 }

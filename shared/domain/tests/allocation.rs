@@ -1,5 +1,6 @@
 //! Cost sharing: a hand-computed split with a Land joining mid-year, the
-//! rounding rule, unallocated days, and properties over random inputs.
+//! rounding rule, unallocated days, and properties over random inputs,
+//! among them the exact shares against a day-by-day count.
 
 #![allow(clippy::unwrap_used)] // test code: a failed step should fail the test loudly
 
@@ -7,6 +8,9 @@ use std::collections::BTreeMap;
 
 use efa_domain::allocation::{Interval, ReferenceData, allocate, weights_for};
 use efa_proto::{Cents, CostModel, Date, LandCode};
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::Zero;
 use proptest::prelude::*;
 
 fn land(code: u8) -> LandCode {
@@ -177,7 +181,68 @@ fn intervals() -> impl Strategy<Value = Vec<Interval>> {
     })
 }
 
+/// The rule read literally, as the oracle of `allocate`'s exact shares:
+/// every day of the year, the Länder taking part that day share the
+/// day's part of `amount` by their weights. Returns each Land's days and
+/// exact share in cents, and the exact unallocated amount.
+fn day_by_day(
+    amount: i64,
+    year: i32,
+    participations: &[Interval],
+    weights: &BTreeMap<LandCode, u64>,
+) -> (BTreeMap<LandCode, (u32, BigRational)>, BigRational) {
+    let first = Date::from_ymd(year, 1, 1).unwrap().days_since_epoch();
+    let next = Date::from_ymd(year + 1, 1, 1).unwrap().days_since_epoch();
+    let day_part = BigRational::new(BigInt::from(amount), BigInt::from(next - first));
+    let mut shares: BTreeMap<LandCode, (u32, BigRational)> = BTreeMap::new();
+    let mut unallocated = BigRational::zero();
+    for day in first..next {
+        let taking_part: std::collections::BTreeSet<LandCode> = participations
+            .iter()
+            .filter(|p| {
+                p.joined.days_since_epoch() <= day
+                    && p.left.is_none_or(|left| day < left.days_since_epoch())
+            })
+            .map(|p| p.land)
+            .collect();
+        let weight = |land: &LandCode| weights.get(land).copied().unwrap_or(0);
+        let day_weight: u64 = taking_part.iter().map(weight).sum();
+        if day_weight == 0 {
+            unallocated += &day_part;
+        }
+        for land in &taking_part {
+            let share = shares.entry(*land).or_insert((0, BigRational::zero()));
+            share.0 += 1;
+            if day_weight > 0 {
+                share.1 += &day_part
+                    * BigRational::new(BigInt::from(weight(land)), BigInt::from(day_weight));
+            }
+        }
+    }
+    (shares, unallocated)
+}
+
 proptest! {
+    #[test]
+    fn exact_shares_and_days_are_those_of_a_day_by_day_count(
+        participations in intervals(),
+        weights in proptest::collection::btree_map(1u8..=16, 0u64..100_000_000, 0..16),
+        amount in 0i64..1_000_000_000_000,
+        year in 2022i32..2025,
+    ) {
+        let weights: BTreeMap<LandCode, u64> = weights.into_iter().map(|(c, w)| (land(c), w)).collect();
+        let split = allocate(Cents(amount), year, &participations, &weights);
+        let (expected, unallocated) = day_by_day(amount, year, &participations, &weights);
+        let found: BTreeMap<LandCode, (u32, BigRational)> = split
+            .shares
+            .iter()
+            .map(|s| (s.land, (s.days, s.exact_cents.clone())))
+            .collect();
+        prop_assert_eq!(found, expected);
+        let allocated_exact: BigRational = split.shares.iter().map(|s| s.exact_cents.clone()).sum();
+        prop_assert_eq!(allocated_exact + unallocated, BigRational::from_integer(BigInt::from(amount)));
+    }
+
     #[test]
     fn shares_add_up_to_the_cent_and_are_never_negative(
         participations in intervals(),
