@@ -1,16 +1,19 @@
 //! A Germany-scale synthetic history for benchmarks: the 16 Länder with a
 //! realistic spread of about 11,000 municipalities, 600 services announced
-//! by random lead Länder, Beitritte, and full adoption lifecycles, until a
-//! target number of events is reached. Reproducible: the same seed gives
+//! by random lead Länder, Beitritte, the lead Länder's yearly cost reports
+//! split by the published Königsteiner Schlüssel, and full adoption
+//! lifecycles, until a target number of events is reached. Reproducible: the same seed gives
 //! the same commands with the same ids, in the same order.
 
 use efa_proto::{
-    Actor, AdoptionStage, Ags, AnnounceService, Channel, Command, CommandEnvelope, CommandId,
-    CostModel, Date, JoinService, KreisKey, LandCode, Population, RecordAdoptionStep,
-    RegisterGemeinde, RegisterKreis, Reifegrad, RequestAdoption, ServiceId, ServiceStatus,
-    WithdrawAdoption,
+    Actor, AdoptionStage, Ags, AnnounceService, Cents, Channel, Command, CommandEnvelope,
+    CommandId, CostCategory, CostModel, Date, JoinService, KreisKey, LandCode, Population,
+    PublishAllocationKey, RecordAdoptionStep, RegisterGemeinde, RegisterKreis, Reifegrad,
+    ReportCost, RequestAdoption, ServiceId, ServiceStatus, WithdrawAdoption,
 };
 use sha2::{Digest, Sha256};
+
+use crate::tables;
 
 /// Municipalities per Land, roughly as in Germany (sums to 10,862);
 /// scaled up to the requested total.
@@ -67,6 +70,7 @@ pub struct Generator {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Kreise,
+    Keys,
     Gemeinden(usize),
     Services(usize),
     Adoptions { gemeinde: usize, round: u32 },
@@ -166,6 +170,17 @@ impl Generator {
                     let envelope = self.envelope(Actor::Admin, None, command);
                     batch.push(envelope);
                 }
+                self.phase = Phase::Keys;
+            }
+            Phase::Keys => {
+                let keys = tables::koenigsteiner()
+                    .expect("the key table built into the crate parses (tested in tables.rs)");
+                for (year, shares) in keys {
+                    let command =
+                        Command::PublishAllocationKey(PublishAllocationKey { year, shares });
+                    let envelope = self.envelope(Actor::Admin, None, command);
+                    batch.push(envelope);
+                }
                 self.phase = Phase::Gemeinden(0);
             }
             Phase::Gemeinden(index) => match self.gemeinden.get(index).copied() {
@@ -239,6 +254,44 @@ impl Generator {
                     land,
                 });
                 let envelope = self.envelope(Actor::Land(land), Some(on), command);
+                batch.push(envelope);
+            }
+        }
+        self.costs(batch, id, *lead, *announced);
+    }
+
+    /// The lead Land's cost reports, so that the cost views have something
+    /// to split: development costs in the year of the announcement and the
+    /// year after, operating costs in every year from then on, each
+    /// effective on the last day of its year (2026's on the generator's
+    /// last effective day).
+    fn costs(
+        &mut self,
+        batch: &mut Vec<CommandEnvelope>,
+        id: &ServiceId,
+        lead: LandCode,
+        announced: i32,
+    ) {
+        let first = date_of(announced).year();
+        let latest = day("2026-10-31");
+        for year in first..=2026 {
+            let categories: &[CostCategory] = if year <= first + 1 {
+                &[CostCategory::Development, CostCategory::Operation]
+            } else {
+                &[CostCategory::Operation]
+            };
+            for category in categories {
+                // 50,000.00 to 2,000,000.00 EUR, to the cent.
+                let amount = Cents(5_000_000 + self.rng.below(195_000_000) as i64);
+                let command = Command::ReportCost(ReportCost {
+                    service: id.clone(),
+                    year: year as u16,
+                    category: *category,
+                    amount,
+                    note: String::new(),
+                });
+                let effective = day(&format!("{year}-12-31")).min(latest);
+                let envelope = self.envelope(Actor::Land(lead), Some(effective), command);
                 batch.push(envelope);
             }
         }
@@ -350,5 +403,34 @@ mod tests {
         assert_eq!(first, all(shape));
         assert!(first.len() >= 5_000);
         assert_ne!(first, all(Shape { seed: 8, ..shape }));
+    }
+
+    #[test]
+    fn the_keys_are_published_and_every_service_reports_costs_every_year() {
+        let commands = all(Shape {
+            seed: 3,
+            municipalities: 100,
+            services: 10,
+            events: 2_000,
+        });
+        let keys = commands
+            .iter()
+            .filter(|c| matches!(c.command, Command::PublishAllocationKey(_)))
+            .count();
+        assert_eq!(keys, tables::koenigsteiner().unwrap().len());
+        for index in 0..10 {
+            let id = ServiceId::parse(&format!("leistung-{index:04}")).unwrap();
+            let years: std::collections::BTreeSet<u16> = commands
+                .iter()
+                .filter_map(|c| match &c.command {
+                    Command::ReportCost(cost) if cost.service == id => Some(cost.year),
+                    _ => None,
+                })
+                .collect();
+            let (first, last) = (years.first().copied(), years.last().copied());
+            assert_eq!(last, Some(2026), "{id}: {years:?}");
+            let first = first.unwrap();
+            assert_eq!(years.len(), usize::from(2026 - first + 1), "{id}: {years:?}");
+        }
     }
 }
