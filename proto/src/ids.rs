@@ -238,9 +238,17 @@ fn check_slug(kind: &'static str, text: &str) -> Result<(), IdError> {
 }
 
 /// An EfA service's identifier, a readable slug such as `digitale-baugenehmigung`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct ServiceId(String);
+
+/// Written as its text, borrowed: the same bytes as through `String`,
+/// without copying the text for every event encoded or hashed.
+impl Serialize for ServiceId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
 
 impl ServiceId {
     pub fn parse(text: &str) -> Result<Self, IdError> {
@@ -298,9 +306,17 @@ impl fmt::Display for ServiceId {
 }
 
 /// An operator (IT service provider acting for a region), e.g. `kiv-thueringen`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(try_from = "String")]
 pub struct OperatorId(String);
+
+/// Written as its text, borrowed: the same bytes as through `String`,
+/// without copying the text for every event encoded or hashed.
+impl Serialize for OperatorId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
 
 impl OperatorId {
     pub fn parse(text: &str) -> Result<Self, IdError> {
