@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A mixed read load on a running efa-registry through its HTTP API, with
 # wrk: every view kind (catalogue with and without filters, service
-# detail, funnel, history, cost sharing, a Land's page, its costs, its
-# rollout, its stalled adoptions, reuse, a Gemeinde), today and as of a past
-# date, requested in turn by CONNECTIONS clients for DURATION. Prints
+# detail, funnel, history, cost sharing, a Land's page, its costs and its
+# statement (Kostenaufstellung), its rollout, its stalled adoptions, reuse,
+# a Gemeinde), today and as of a past date, requested in turn by CONNECTIONS clients for DURATION. Prints
 # wrk's throughput and latency percentiles. Loopback only.
 #
 #   ops/load/views.sh [API]            (default http://127.0.0.1:8080)
@@ -73,6 +73,15 @@ for service in services[:10]:
               f"/api/v1/services/{service}/costs/2024"]
 for land in ("16", "09"):
     paths.append(f"/api/v1/lands/{land}/costs/2024")
+# The yearly cost views as of the past date ask for the year before it,
+# whose costs (effective at the year's end) the date already sees.
+year_before = int(past[:4]) - 1
+for land in ("16", "09", "05"):
+    paths += [f"/api/v1/lands/{land}/statements/2024",
+              f"/api/v1/lands/{land}/statements/{year_before}?as_of={past}",
+              f"/api/v1/lands/{land}/costs/{year_before}?as_of={past}"]
+for service in services[:10]:
+    paths.append(f"/api/v1/services/{service}/costs/{year_before}?as_of={past}")
 print("\n".join(p.rstrip("?") for p in paths))
 PY
 if [[ -n "${EFA_LOAD_EXCLUDE:-}" ]]; then

@@ -2,8 +2,8 @@
 //! service's facts from the index, cut "as of" the date asked for, and the
 //! ledger position the index stands at. A Land's statement looks at the
 //! services the Land takes part in during the year with costs in it, and
-//! splits only those (through the index's split cache when no date is
-//! asked for), instead of splitting every service.
+//! splits only those (through the index's split cache, kept by the cut a
+//! date makes), instead of splitting every service.
 
 use efa_proto::statement::{CostYearView, StatementView};
 use efa_proto::{Date, LandCode, ServiceId};
@@ -84,7 +84,7 @@ pub fn statement(
                 }
                 Some(day) => {
                     let cut = settlement::as_of(service, day);
-                    let split = settlement::split_of(&cut, year, index.reference());
+                    let split = index.split_as_of(service, year, day);
                     settlement::statement_line(&cut, land, year, &split)
                 }
             };

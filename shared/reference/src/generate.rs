@@ -430,7 +430,11 @@ mod tests {
             let (first, last) = (years.first().copied(), years.last().copied());
             assert_eq!(last, Some(2026), "{id}: {years:?}");
             let first = first.unwrap();
-            assert_eq!(years.len(), usize::from(2026 - first + 1), "{id}: {years:?}");
+            assert_eq!(
+                years.len(),
+                usize::from(2026 - first + 1),
+                "{id}: {years:?}"
+            );
         }
     }
 }

@@ -32,6 +32,7 @@ use crate::facts::{
     AdoptionFacts, Facts, GemeindeFacts, KeyFacts, KreisFacts, PopulationFacts, ServiceFacts,
 };
 use crate::store::StoreError;
+use crate::views::settlement::{self, Cut};
 use crate::views::{Counted, CountedAdoptions};
 use answers::{Answers, ServiceQuery, Shelf};
 use lands::{Cell, LandDay};
@@ -40,6 +41,9 @@ use timeline::{StageCounts, Timeline};
 
 /// The most bytes the kept Land days may take together.
 const LAND_DAYS_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// Cost splits kept at most (a few KiB each): past days' splits are let
+/// go beyond this.
+const SPLITS_MAX: usize = 20_000;
 
 /// The services' numbering and the counted adoptions' pieces of an index,
 /// borrowed for writing.
@@ -121,10 +125,10 @@ pub struct Index {
     /// The allocation keys and populations as the cost split reads them,
     /// made when first asked for after a change.
     reference: OnceLock<ReferenceData>,
-    /// Each service's cost split per year under its own model, made when
-    /// first asked for; dropped when the service or the reference data
-    /// change.
-    splits: Mutex<HashMap<(ServiceId, u16), Arc<CostSplit>>>,
+    /// Each service's cost split per year under its own model, of its
+    /// facts as they are or cut as of a day, made when first asked for;
+    /// dropped when the service or the reference data change.
+    splits: Mutex<HashMap<(ServiceId, u16, Cut), Arc<CostSplit>>>,
     /// Per Land: the services it has ever taken part in or leads, so that
     /// a Land's costs go through those, not through every service.
     land_services: HashMap<LandCode, BTreeSet<ServiceId>>,
@@ -195,24 +199,48 @@ impl Index {
 
     /// The split of `service`'s costs of `year` under its own model.
     pub fn own_split(&self, service: &ServiceFacts, year: u16) -> Arc<CostSplit> {
-        let key = (service.id.clone(), year);
+        self.split_of_cut(service, year, Cut::Whole, || service.clone())
+    }
+
+    /// The split of `service`'s costs of `year` as of `day`: the split of
+    /// its facts cut as of that day, kept by the cut (`settlement::Cut`),
+    /// so that every day between two changes of the service, and every
+    /// Land's statement as of such a day, shares one.
+    pub fn split_as_of(&self, service: &ServiceFacts, year: u16, day: Date) -> Arc<CostSplit> {
+        let cut = settlement::cut_of(service, day);
+        self.split_of_cut(service, year, cut, || settlement::as_of(service, day))
+    }
+
+    fn split_of_cut(
+        &self,
+        service: &ServiceFacts,
+        year: u16,
+        cut: Cut,
+        facts: impl FnOnce() -> ServiceFacts,
+    ) -> Arc<CostSplit> {
+        let key = (service.id.clone(), year, cut);
         if let Some(split) = self.cached_splits().get(&key) {
             return split.clone();
         }
         // Computed outside the lock: two queries may both compute it, and
         // get the same.
-        let split = Arc::new(crate::views::costs::own_split(
-            service,
-            year,
-            self.reference(),
-        ));
-        self.cached_splits().insert(key, split.clone());
+        let split = match cut {
+            Cut::Whole => crate::views::costs::own_split(service, year, self.reference()),
+            Cut::Upto(_) => crate::views::costs::own_split(&facts(), year, self.reference()),
+        };
+        let split = Arc::new(split);
+        let mut kept = self.cached_splits();
+        if kept.len() >= SPLITS_MAX {
+            // Splits as of past days are the many; today's stay.
+            kept.retain(|(_, _, cut), _| *cut == Cut::Whole);
+        }
+        kept.insert(key, split.clone());
         split
     }
 
     fn cached_splits(
         &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(ServiceId, u16), Arc<CostSplit>>> {
+    ) -> std::sync::MutexGuard<'_, HashMap<(ServiceId, u16, Cut), Arc<CostSplit>>> {
         self.splits.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -481,7 +509,7 @@ impl Index {
         for facts in changed {
             match facts {
                 Facts::Service(f) => {
-                    self.cached_splits().retain(|(id, _), _| *id != f.id);
+                    self.cached_splits().retain(|(id, _, _), _| *id != f.id);
                     if let Some(before) = self.service(&f.id) {
                         for land in lands_of(before) {
                             if let Some(ids) = self.land_services.get_mut(&land) {

@@ -16,7 +16,7 @@ use efa_proto::statement::{
 use efa_proto::views::{CostSplit, Exact, ShareLine};
 use efa_proto::{Cents, CostModel, Date, Hash, LandCode, ParticipationChange};
 
-use super::costs::{closing_of, cost_sharing, model_for, own_split};
+use super::costs::{closing_of, cost_sharing, model_for};
 use super::history::euros_de;
 use crate::facts::{ClosingFact, ServiceFacts};
 
@@ -46,6 +46,53 @@ pub fn as_of(service: &ServiceFacts, day: Date) -> ServiceFacts {
     cut.closings.retain(|c| c.at.by(day));
     cut.participation_corrections.retain(|c| c.at.by(day));
     cut
+}
+
+/// Which cut of a service's facts `as_of` makes for a day. Every fact it
+/// keeps or drops takes effect on a date (an effective date, a joining,
+/// a leaving), and it keeps those on or before the day: two days between
+/// which nothing takes effect give the same cut, and so the same split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cut {
+    /// Nothing takes effect after the day: the facts as they are.
+    Whole,
+    /// The facts up to this date, the last on or before the day on which
+    /// something took effect (`None`: the day is before all of them).
+    Upto(Option<Date>),
+}
+
+/// The cut `as_of(service, day)` makes.
+pub fn cut_of(service: &ServiceFacts, day: Date) -> Cut {
+    let dates = service
+        .detail_updates
+        .iter()
+        .map(|(at, _)| at.effective)
+        .chain(
+            service
+                .participations
+                .iter()
+                .flat_map(|p| std::iter::once(p.joined).chain(p.left)),
+        )
+        .chain(service.costs.iter().flat_map(|line| {
+            std::iter::once(line.at.effective)
+                .chain(line.corrections.iter().map(|c| c.at.effective))
+        }))
+        .chain(service.closings.iter().map(|c| c.at.effective))
+        .chain(
+            service
+                .participation_corrections
+                .iter()
+                .map(|c| c.at.effective),
+        );
+    let (mut last, mut later) = (None, false);
+    for date in dates {
+        if date <= day {
+            last = last.max(Some(date));
+        } else {
+            later = true;
+        }
+    }
+    if later { Cut::Upto(last) } else { Cut::Whole }
 }
 
 /// Whether `land` takes part in `service` on any day of `year`.
@@ -298,18 +345,13 @@ pub fn statement(
     }
 }
 
-/// The split of the (cut) facts' `year` under the model in force.
-pub fn split_of(service: &ServiceFacts, year: u16, reference: &ReferenceData) -> CostSplit {
-    own_split(service, year, reference)
-}
-
 #[cfg(test)]
 mod tests {
     use efa_proto::{CostCategory, CostReported, Event, ServiceDetailsUpdated, Settlement};
 
     use super::*;
     use crate::testing::{Ledger, World, announce_by, date, land, service_id};
-    use crate::views::costs::reference_data;
+    use crate::views::costs::{own_split, reference_data};
 
     const AT: Position = Position {
         seq: 0,
@@ -522,12 +564,12 @@ mod tests {
         let world = World::replay(&ledger());
         let service = world.service("aaa-service");
         let early = as_of(service, date("2023-06-30"));
-        let split = split_of(&early, 2023, &reference(&world));
+        let split = own_split(&early, 2023, &reference(&world));
         assert!(split.shares.iter().all(|s| s.land != land(16)));
         // Costs recorded later are not known as of that date either.
         assert_eq!(split.total, Cents(0));
         let later = as_of(service, date("2024-01-15"));
-        let split = split_of(&later, 2023, &reference(&world));
+        let split = own_split(&later, 2023, &reference(&world));
         let line = statement_line(&later, land(16), 2023, &split).unwrap();
         assert_eq!(line.weight_percent, "2.69470");
         assert_eq!(line.model.key_year, Some(2022));
@@ -578,6 +620,7 @@ mod properties {
 
     use super::*;
     use crate::testing::{Ledger, World, service_id};
+    use crate::views::costs::own_split;
 
     const CLOSED: u16 = 2024;
     const ACTORS: [&str; 4] = ["land:01", "land:16", "land:09", "admin"];
@@ -764,15 +807,50 @@ mod properties {
         }
     }
 
+    /// Random commands: kind, Land, amount, cost number, actor, and the
+    /// day they take effect (from 2020 on).
+    fn steps() -> impl Strategy<Value = Vec<(u8, u8, u32, u8, usize, i32)>> {
+        proptest::collection::vec(
+            (
+                any::<u8>(),
+                any::<u8>(),
+                any::<u32>(),
+                any::<u8>(),
+                0usize..4,
+                0i32..2160,
+            ),
+            1..40,
+        )
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
-        fn a_closed_year_shows_a_supplement_only_for_explicit_corrections(
-            steps in proptest::collection::vec(
-                (any::<u8>(), any::<u8>(), any::<u32>(), any::<u8>(), 0usize..4, 0i32..2160),
-                1..40,
-            )
-        ) {
+        fn days_with_the_same_cut_see_the_same_facts(steps in steps()) {
+            let (mut registry, _) = closed_registry();
+            for (kind, land_no, amount, cost_no, actor, offset) in steps {
+                let effective = Date::try_from(on("2020-01-01").days_since_epoch() + offset).unwrap();
+                registry.run(ACTORS[actor], command(kind, land_no, amount, cost_no), effective);
+            }
+            let service = registry.service();
+            let mut seen: HashMap<Cut, ServiceFacts> = HashMap::new();
+            for offset in 0..3300 {
+                let day = Date::try_from(on("2019-01-01").days_since_epoch() + offset).unwrap();
+                let facts = as_of(&service, day);
+                match cut_of(&service, day) {
+                    Cut::Whole => prop_assert_eq!(&facts, &service, "{}", day),
+                    cut => match seen.get(&cut) {
+                        Some(before) => prop_assert_eq!(before, &facts, "{}", day),
+                        None => {
+                            seen.insert(cut, facts);
+                        }
+                    },
+                }
+            }
+        }
+
+        #[test]
+        fn a_closed_year_shows_a_supplement_only_for_explicit_corrections(steps in steps()) {
             let (mut registry, settled) = closed_registry();
             let mut corrections = 0;
             for (kind, land_no, amount, cost_no, actor, offset) in steps {
