@@ -35,6 +35,8 @@ pub enum ApplyError {
         expected: String,
         found: String,
     },
+    #[error("a failed batch dropped history pages deferred for the end of the fill")]
+    DeferredPagesLost,
     #[error("the store to swap in stands at {found}, not at the checkpoint {checkpoint}")]
     NotAtCheckpoint { checkpoint: String, found: String },
     #[error(transparent)]
@@ -84,6 +86,9 @@ pub struct Applier {
     applied: watch::Sender<u64>,
     written: Written,
     keep: Keep,
+    /// Deferred pages were dropped with a failed batch (`forget`): the
+    /// store lacks them, and [`Applier::into_store`] refuses to hand it on.
+    deferred_lost: bool,
 }
 
 impl Applier {
@@ -106,6 +111,7 @@ impl Applier {
             applied,
             written: Written::new(keep),
             keep,
+            deferred_lost: false,
         })
     }
 
@@ -150,12 +156,29 @@ impl Applier {
         // anything kept is let go and read back; a write that failed
         // fails the store's next commit.
         let _ = self.store.settle();
+        self.deferred_lost |= self.written.pages_deferred;
         self.written = Written::new(self.keep);
     }
 
-    /// Ends the applier, handing over the store it wrote.
-    pub fn into_store(self) -> Store {
-        self.store
+    /// Ends the applier, handing over the store it wrote, with the
+    /// subjects' last pages it deferred (`Keep::defer_pages`) written at
+    /// its checkpoint.
+    pub fn into_store(mut self) -> Result<Store, ApplyError> {
+        self.write_deferred()?;
+        Ok(self.store)
+    }
+
+    /// Writes the subjects' last pages deferred so far
+    /// (`Keep::defer_pages`) at the checkpoint.
+    pub fn write_deferred(&mut self) -> Result<(), ApplyError> {
+        if self.deferred_lost {
+            return Err(ApplyError::DeferredPagesLost);
+        }
+        let deferred = self.written.packing.take_deferred();
+        if !deferred.is_empty() {
+            self.store.commit(self.checkpoint, deferred)?;
+        }
+        Ok(())
     }
 
     /// Applies `sealed` if it is the next event; see [`ApplyError`] for
@@ -325,6 +348,8 @@ struct Written {
     facts: Recent<StreamId, Option<Facts>>,
     packing: Packing,
     adoptions: Vec<Change>,
+    /// A commit left pages for the end (`Keep::defer_pages`).
+    pages_deferred: bool,
 }
 
 impl Written {
@@ -332,8 +357,13 @@ impl Written {
         Self {
             services: Recent::new(usize::MAX),
             facts: Recent::new(keep.facts),
-            packing: Packing::new(keep.pages),
+            packing: if keep.defer_pages {
+                Packing::deferring_open_pages()
+            } else {
+                Packing::new(keep.pages)
+            },
             adoptions: Vec::new(),
+            pages_deferred: false,
         }
     }
 
@@ -351,6 +381,7 @@ impl Written {
         );
         changes.extend(self.packing.take_changes());
         changes.append(&mut self.adoptions);
+        self.pages_deferred |= self.packing.defers_open_pages();
         changes
     }
 
@@ -362,11 +393,14 @@ impl Written {
 }
 
 /// How much an applier keeps of what it wrote (`carry.rs`): facts of this
-/// many streams and the last history pages of this many subjects.
+/// many streams and the last history pages of this many subjects, or,
+/// with `defer_pages`, every subject's last page, written only when the
+/// applier hands its store on (`Applier::into_store`).
 #[derive(Debug, Clone, Copy)]
 pub struct Keep {
     pub facts: usize,
     pub pages: usize,
+    pub defer_pages: bool,
 }
 
 impl Keep {
@@ -374,11 +408,14 @@ impl Keep {
     pub const IN_USE: Self = Self {
         facts: 16_384,
         pages: 16_384,
+        defer_pages: false,
     };
-    /// A store being rebuilt, which catches up through the whole history.
+    /// A store being rebuilt, which catches up through the whole history
+    /// and is read only once its applier has handed it on.
     pub const REBUILD: Self = Self {
         facts: 262_144,
         pages: 32_768,
+        defer_pages: true,
     };
 }
 

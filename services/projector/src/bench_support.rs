@@ -57,10 +57,11 @@ impl Projection {
         Ok(projection)
     }
 
-    /// Builds the index of a store opened with `open_for_rebuild`, as a
-    /// rebuild does before its store is swapped in.
-    pub fn index_all(&self) -> Result<(), StoreError> {
-        self.store.index_all()
+    /// Writes what a store opened with `open_for_rebuild` deferred and
+    /// builds its index, as a rebuild does before its store is swapped in.
+    pub fn index_all(&mut self) -> Result<(), ApplyError> {
+        self.applier.write_deferred()?;
+        Ok(self.store.index_all()?)
     }
 
     /// The last applied sequence.

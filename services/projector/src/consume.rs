@@ -446,7 +446,10 @@ fn apply_stop(error: ApplyError) -> Stop {
         // The ledger answered out of order: reading again may help.
         ApplyError::Gap { .. } => Stop::Retry(error.to_string()),
         ApplyError::Store(error) => Stop::Fatal(ProjectorError::Store(error)),
-        // Only a rebuild swaps stores, and it checks before it swaps.
-        ApplyError::NotAtCheckpoint { .. } => Stop::Retry(error.to_string()),
+        // Only a rebuild swaps stores, and it checks before it swaps; only
+        // a rebuild's or a fill's applier defers pages.
+        ApplyError::NotAtCheckpoint { .. } | ApplyError::DeferredPagesLost => {
+            Stop::Retry(error.to_string())
+        }
     }
 }

@@ -195,7 +195,7 @@ mod tests {
         let mut applier =
             crate::apply::Applier::keeping(store, applied, crate::apply::Keep::REBUILD).unwrap();
         applier.apply_all(history().events()).unwrap();
-        let store = applier.into_store();
+        let store = applier.into_store().unwrap();
         store.index_all().unwrap();
         let checkpoint = store.checkpoint().unwrap();
         let built = store.index().services().to_vec();

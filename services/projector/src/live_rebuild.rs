@@ -205,7 +205,7 @@ impl Rebuilder {
         let fresh = self.open_fresh(version).await?;
         let mut progress = Progress::new(0);
         let fresh = self.catch_up(fresh, version, &mut progress).await?;
-        let (store, hashed) = hash_and_index(fresh.into_store()).await?;
+        let (store, hashed) = hash_and_index(finish(fresh).await?).await?;
         let fresh = reopen(store).await?;
         let fresh = self.catch_up(fresh, version, &mut progress).await?;
         self.swap(fresh, version, hashed).await
@@ -244,10 +244,7 @@ impl Rebuilder {
     async fn fill_new(&self, version: u64, head: u64) -> Result<(), RebuildError> {
         let fresh = self.open_fresh(version).await?;
         let mut progress = Progress::new(0);
-        let store = self
-            .fill(fresh, head, version, &mut progress)
-            .await?
-            .into_store();
+        let store = finish(self.fill(fresh, head, version, &mut progress).await?).await?;
         let store = tokio::task::spawn_blocking(move || {
             store.flush()?;
             store.index_all()?;
@@ -255,7 +252,7 @@ impl Rebuilder {
         })
         .await??;
         let fresh = reopen(store).await?;
-        self.take_in_use(fresh.into_store(), version).await
+        self.take_in_use(finish(fresh).await?, version).await
     }
 
     /// A new, empty store version with the fill's cache and its index
@@ -359,10 +356,7 @@ impl Rebuilder {
         let paused = Instant::now();
         let target = applier.checkpoint();
         let mut progress = Progress::new(fresh.checkpoint().seq);
-        let store = self
-            .fill(fresh, target.seq, version, &mut progress)
-            .await?
-            .into_store();
+        let store = finish(self.fill(fresh, target.seq, version, &mut progress).await?).await?;
         applier.check_replacement(&store)?;
         let old = self.put_in_use(&mut applier, store, version).await?;
         drop(applier);
@@ -469,6 +463,12 @@ async fn reopen(store: Store) -> Result<Applier, RebuildError> {
     .await??;
     let (applied, _) = watch::channel(0);
     Ok(Applier::keeping(store, applied, Keep::REBUILD)?)
+}
+
+/// Ends a filling applier on a blocking thread: the store it filled,
+/// with what it deferred written (`Applier::into_store`).
+async fn finish(fresh: Applier) -> Result<Store, RebuildError> {
+    tokio::task::spawn_blocking(move || Ok(fresh.into_store()?)).await?
 }
 
 /// Applies a batch of events on a blocking thread.

@@ -56,16 +56,36 @@ pub struct Packing {
     pages: Recent<Subject, Page>,
     /// Pages completed in this batch.
     full: Vec<(Subject, u32, Vec<u64>)>,
+    /// Whether subjects' last pages are written only when asked for
+    /// ([`Packing::take_deferred`]) instead of with every commit.
+    defer_open_pages: bool,
 }
 
 impl Packing {
-    /// A packing that keeps up to `pages_kept` subjects' last pages.
+    /// A packing that keeps up to `pages_kept` subjects' last pages and
+    /// writes them with every commit.
     pub fn new(pages_kept: usize) -> Self {
         Self {
             open: None,
             closed: Vec::new(),
             pages: Recent::new(pages_kept),
             full: Vec::new(),
+            defer_open_pages: false,
+        }
+    }
+
+    /// A packing for a store that nothing reads until it is filled: every
+    /// subject's last page stays in memory (a page of at most
+    /// `HISTORY_PAGE_LEN` sequences for each service and municipality,
+    /// about 24 MB for Germany) and is written once, by
+    /// [`Packing::take_deferred`], instead of again with every commit that
+    /// extends it (a sixth of a fill's writes). Full pages are written as
+    /// they fill.
+    pub fn deferring_open_pages() -> Self {
+        Self {
+            pages: Recent::new(usize::MAX),
+            defer_open_pages: true,
+            ..Self::new(0)
         }
     }
 
@@ -131,22 +151,43 @@ impl Packing {
         Ok(())
     }
 
-    /// The records the batch changed, each handed out once.
+    /// The records the batch changed, each handed out once; subjects'
+    /// last pages not, when they are deferred.
     pub fn take_changes(&mut self) -> impl Iterator<Item = Change> {
         let mut blocks: Vec<Change> = self.closed.drain(..).map(|b| b.record()).collect();
         if let Some(open) = self.open.as_mut().filter(|open| open.changed) {
             open.changed = false;
             blocks.push(open.value.record());
         }
-        let open_pages = self.pages.take_changed(|subject, (number, seqs)| {
-            (!seqs.is_empty())
-                .then(|| Change::PutHistoryPage(subject.clone(), *number, seqs.clone()))
-        });
+        let open_pages = if self.defer_open_pages {
+            Vec::new()
+        } else {
+            self.open_pages()
+        };
         let full = self
             .full
             .drain(..)
             .map(|(subject, number, seqs)| Change::PutHistoryPage(subject, number, seqs));
         blocks.into_iter().chain(full.chain(open_pages))
+    }
+
+    /// Whether subjects' last pages wait for [`Packing::take_deferred`].
+    pub fn defers_open_pages(&self) -> bool {
+        self.defer_open_pages
+    }
+
+    /// The subjects' last pages changed since they were last written, each
+    /// handed out once: with deferred pages, what the commits so far
+    /// extended and did not write.
+    pub fn take_deferred(&mut self) -> Vec<Change> {
+        self.open_pages()
+    }
+
+    fn open_pages(&mut self) -> Vec<Change> {
+        self.pages.take_changed(|subject, (number, seqs)| {
+            (!seqs.is_empty())
+                .then(|| Change::PutHistoryPage(subject.clone(), *number, seqs.clone()))
+        })
     }
 
     /// After a commit: lets the least recently used pages go.

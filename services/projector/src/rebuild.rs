@@ -26,23 +26,29 @@ pub fn apply_all(dir: &Path, events: &[SealedEvent], batch: usize) {
 
 /// Applies `events` to a fresh store in `dir` as `efa rebuild` fills one:
 /// `batch` per commit with the index deferred, then built from the facts.
-/// The applier keeps only two streams' facts and subjects' pages of what
-/// it wrote, so that what it keeps is let go and read back again.
-fn rebuild_into(dir: &Path, events: &[SealedEvent], batch: usize) -> Store {
+/// The applier keeps only two streams' facts of what it wrote, so that
+/// what it keeps is let go and read back again, and subjects' pages
+/// either likewise or, with `defer_pages`, all until the end.
+fn rebuild_into(dir: &Path, events: &[SealedEvent], batch: usize, defer_pages: bool) -> Store {
     let store = Store::open(dir).unwrap();
     store.defer_index();
-    let keep = Keep { facts: 2, pages: 2 };
-    apply_to(store.clone(), events, batch, keep);
+    let keep = Keep {
+        facts: 2,
+        pages: 2,
+        defer_pages,
+    };
+    let store = apply_to(store, events, batch, keep);
     store.index_all().unwrap();
     store
 }
 
-fn apply_to(store: Store, events: &[SealedEvent], batch: usize, keep: Keep) {
+fn apply_to(store: Store, events: &[SealedEvent], batch: usize, keep: Keep) -> Store {
     let (tx, _rx) = watch::channel(0);
     let mut applier = Applier::keeping(store, tx, keep).unwrap();
     for chunk in events.chunks(batch.max(1)) {
         applier.apply_all(chunk).unwrap();
     }
+    applier.into_store().unwrap()
 }
 
 fn service_events() -> impl Strategy<Value = Event> {
@@ -156,6 +162,7 @@ proptest! {
     fn incremental_with_a_restart_equals_a_rebuild(
         (history, restart) in histories(),
         batch in 2usize..12,
+        defer_pages in any::<bool>(),
     ) {
         let ledger = ledger_of(history);
         let events = ledger.events();
@@ -163,7 +170,7 @@ proptest! {
         apply_all(incremental.path(), &events[..restart], 1);
         apply_all(incremental.path(), &events[restart..], 1);
         let rebuilt = tempfile::tempdir().unwrap();
-        let b = rebuild_into(rebuilt.path(), events, batch);
+        let b = rebuild_into(rebuilt.path(), events, batch, defer_pages);
 
         let a = Store::open(incremental.path()).unwrap();
         prop_assert_eq!(a.content_hash().unwrap(), b.content_hash().unwrap());
