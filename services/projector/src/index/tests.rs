@@ -5,8 +5,8 @@
 //! mergers, retirements and withdrawals, applied with a restart in the
 //! middle (so the index is built once from the store and then kept up to
 //! date) in batches of random size, compared on every change day, the day
-//! before each, and random days; and the cost splits the index keeps
-//! against splitting anew.
+//! before each, and random days; and the cost splits the index keeps, of
+//! the facts as they are and as of those days, against splitting anew.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -17,8 +17,9 @@ use crate::index::Index;
 use crate::rebuild::{MUNICIPALITIES, SERVICES, apply_all, histories, ledger_of};
 use crate::store::Store;
 use crate::testing::{Ledger, World, ags, date, service_id};
-use crate::views::costs::{land_costs, land_costs_with, reference_data};
+use crate::views::costs::{land_costs, land_costs_with, own_split, reference_data};
 use crate::views::rollout::{rollout, stalled};
+use crate::views::settlement;
 use crate::views::{Counted, Gemeinden, counted, stage_counts};
 use efa_proto::views::RolloutScope;
 
@@ -268,6 +269,11 @@ proptest! {
                 for land in LANDS.map(|code| LandCode::new(code).unwrap()) {
                     index.land_day(land, day);
                 }
+                for service in index.services() {
+                    for year in COST_YEARS {
+                        index.split_as_of(service, year, day);
+                    }
+                }
             }
         }
         let index = store.index();
@@ -276,6 +282,17 @@ proptest! {
             check_pages(&index, &world, day)?;
         }
         let reference = reference_data(&world.keys, &world.populations);
+        // The splits kept by the cut a day makes are those of the facts
+        // cut as of that day, split anew.
+        for day in days(&ledger, &extra) {
+            for service in &world.services {
+                for year in COST_YEARS {
+                    let kept = index.split_as_of(service, year, day);
+                    let fresh = own_split(&settlement::as_of(service, day), year, &reference);
+                    prop_assert_eq!(&*kept, &fresh, "{} {} as of {}", service.id, year, day);
+                }
+            }
+        }
         for year in COST_YEARS {
             for land in LandCode::all() {
                 prop_assert_eq!(
