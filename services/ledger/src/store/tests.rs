@@ -103,3 +103,28 @@ fn events_from_memory_equal_the_log_on_disk() {
         11
     );
 }
+
+/// Opening the store for the writer moves sled's log past a segment with
+/// filler (`settle_segments`) and leaves none of it behind, also when an
+/// earlier open was interrupted with filler in the store; the log and the
+/// head stay as they were.
+#[test]
+fn opening_leaves_no_settling_filler_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(LedgerStore::open(dir.path()).unwrap());
+    assert!(store.db.get(super::SETTLE_KEY).unwrap().is_none());
+    let (head_tx, _) = watch::channel(0);
+    let mut writer = Writer::new(store.clone(), head_tx, crate::writer::test_key()).unwrap();
+    writer.commit_envelopes((1..=5).map(announce).collect());
+    let events = store.events_on_disk_from(1, 10).unwrap();
+    // What a crash between writing and removing the filler leaves.
+    store.db.insert(super::SETTLE_KEY, &b"x"[..]).unwrap();
+    store.db.flush().unwrap();
+    drop(writer);
+    drop(store);
+
+    let store = LedgerStore::open(dir.path()).unwrap();
+    assert!(store.db.get(super::SETTLE_KEY).unwrap().is_none());
+    assert_eq!(store.head().unwrap().seq, 5);
+    assert_eq!(store.events_on_disk_from(1, 10).unwrap(), events);
+}
