@@ -178,6 +178,7 @@ impl Applier {
         if !deferred.is_empty() {
             self.store.commit(self.checkpoint, deferred)?;
         }
+        self.written.pages_deferred = false;
         Ok(())
     }
 
