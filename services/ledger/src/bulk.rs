@@ -19,6 +19,11 @@ pub struct BulkLoader {
     writer: Writer,
 }
 
+/// The bulk loader's page cache: every command reads a command bucket
+/// and a stream bucket, and with the writer's 64 MiB most of them came
+/// from the file again.
+const BULK_CACHE_BYTES: u64 = 1024 * 1024 * 1024;
+
 impl BulkLoader {
     /// Opens (or creates) the ledger store under `data_dir`; no ledger
     /// service may run on it at the same time (sled locks it).
@@ -29,7 +34,7 @@ impl BulkLoader {
             path: data_dir.to_owned(),
             source,
         })?;
-        let store = Arc::new(LedgerStore::open(data_dir)?);
+        let store = Arc::new(LedgerStore::open_with_cache(data_dir, BULK_CACHE_BYTES)?);
         let (head_tx, _head_rx) = watch::channel(0);
         let key = crate::keys::ledger_key(data_dir)?;
         let writer = Writer::with_clock(store.clone(), head_tx, key, clock)?;

@@ -178,7 +178,14 @@ impl LedgerStore {
     /// Opens the store for the writer: a fresh one gets the current layout,
     /// one of layout 1 is migrated.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let (store, path) = Self::open_sled(dir)?;
+        Self::open_with_cache(dir, CACHE_BYTES)
+    }
+
+    /// [`LedgerStore::open`] with a page cache of `cache_bytes`: the bulk
+    /// loader of `efa generate` reads a command and a stream bucket for
+    /// every command, spread over the whole store.
+    pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        let (store, path) = Self::open_sled(dir, cache_bytes)?;
         match store.layout(&path)? {
             Some(_) => {}
             // A fresh store; written durably by the first commit's fsync.
@@ -219,16 +226,16 @@ impl LedgerStore {
     /// nothing, and reads a store of layout 1 as it is (its events are
     /// all under single keys, which the current layout reads too).
     pub fn open_to_read(dir: &Path) -> Result<Self, StoreError> {
-        let (store, path) = Self::open_sled(dir)?;
+        let (store, path) = Self::open_sled(dir, CACHE_BYTES)?;
         store.layout(&path)?;
         Ok(store)
     }
 
-    fn open_sled(dir: &Path) -> Result<(Self, PathBuf), StoreError> {
+    fn open_sled(dir: &Path, cache_bytes: u64) -> Result<(Self, PathBuf), StoreError> {
         let path = dir.join("ledger");
         let db = sled::Config::new()
             .path(&path)
-            .cache_capacity(CACHE_BYTES)
+            .cache_capacity(cache_bytes)
             .open()
             .map_err(|source| StoreError::Open {
                 path: path.clone(),
