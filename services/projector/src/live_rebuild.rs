@@ -206,7 +206,7 @@ impl Rebuilder {
         let mut progress = Progress::new(0);
         let fresh = self.catch_up(fresh, version, &mut progress).await?;
         let (store, hashed) = hash_and_index(finish(fresh).await?).await?;
-        let fresh = reopen(store).await?;
+        let fresh = filling(reopen(store).await?)?;
         let fresh = self.catch_up(fresh, version, &mut progress).await?;
         self.swap(fresh, version, hashed).await
     }
@@ -251,8 +251,7 @@ impl Rebuilder {
             Ok::<_, StoreError>(store)
         })
         .await??;
-        let fresh = reopen(store).await?;
-        self.take_in_use(finish(fresh).await?, version).await
+        self.take_in_use(reopen(store).await?, version).await
     }
 
     /// A new, empty store version with the fill's cache and its index
@@ -266,8 +265,7 @@ impl Rebuilder {
         })
         .await??;
         store.defer_index();
-        let (applied, _) = watch::channel(0);
-        Ok(Applier::keeping(store, applied, Keep::REBUILD)?)
+        filling(store)
     }
 
     /// Fills `fresh` from the ledger, without pausing anything, until it
@@ -454,13 +452,18 @@ async fn hash_and_index(store: Store) -> Result<(Store, Hashed), RebuildError> {
 /// sled's replay of the whole log happens here, before the swap, instead
 /// of at the projector's next start (20 to 40 s at 10 million events).
 /// The memory the fill freed is handed back to the system at once.
-async fn reopen(store: Store) -> Result<Applier, RebuildError> {
+async fn reopen(store: Store) -> Result<Store, RebuildError> {
     let store = tokio::task::spawn_blocking(move || {
         let store = store.reopen();
         efa_alloc::give_back_freed_memory();
         store
     })
     .await??;
+    Ok(store)
+}
+
+/// An applier of its own for a store being filled.
+fn filling(store: Store) -> Result<Applier, RebuildError> {
     let (applied, _) = watch::channel(0);
     Ok(Applier::keeping(store, applied, Keep::REBUILD)?)
 }

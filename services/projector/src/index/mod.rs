@@ -199,7 +199,9 @@ impl Index {
 
     /// The split of `service`'s costs of `year` under its own model.
     pub fn own_split(&self, service: &ServiceFacts, year: u16) -> Arc<CostSplit> {
-        self.split_of_cut(service, year, Cut::Whole, || service.clone())
+        self.kept_split(&service.id, year, Cut::Whole, || {
+            crate::views::costs::own_split(service, year, self.reference())
+        })
     }
 
     /// The split of `service`'s costs of `year` as of `day`: the split of
@@ -208,27 +210,31 @@ impl Index {
     /// Land's statement as of such a day, shares one.
     pub fn split_as_of(&self, service: &ServiceFacts, year: u16, day: Date) -> Arc<CostSplit> {
         let cut = settlement::cut_of(service, day);
-        self.split_of_cut(service, year, cut, || settlement::as_of(service, day))
+        if cut == Cut::Whole {
+            return self.own_split(service, year);
+        }
+        self.kept_split(&service.id, year, cut, || {
+            let facts = settlement::as_of(service, day);
+            crate::views::costs::own_split(&facts, year, self.reference())
+        })
     }
 
-    fn split_of_cut(
+    /// The split kept for `service`, `year` and `cut`, else `split()`,
+    /// then kept.
+    fn kept_split(
         &self,
-        service: &ServiceFacts,
+        service: &ServiceId,
         year: u16,
         cut: Cut,
-        facts: impl FnOnce() -> ServiceFacts,
+        split: impl FnOnce() -> CostSplit,
     ) -> Arc<CostSplit> {
-        let key = (service.id.clone(), year, cut);
+        let key = (service.clone(), year, cut);
         if let Some(split) = self.cached_splits().get(&key) {
             return split.clone();
         }
         // Computed outside the lock: two queries may both compute it, and
         // get the same.
-        let split = match cut {
-            Cut::Whole => crate::views::costs::own_split(service, year, self.reference()),
-            Cut::Upto(_) => crate::views::costs::own_split(&facts(), year, self.reference()),
-        };
-        let split = Arc::new(split);
+        let split = Arc::new(split());
         let mut kept = self.cached_splits();
         if kept.len() >= SPLITS_MAX {
             // Splits as of past days are the many; today's stay.
