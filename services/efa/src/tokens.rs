@@ -25,8 +25,8 @@ pub enum TokenCmd {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
     },
-    /// Revoke every token with this name. A running gateway keeps the
-    /// table it read at start: restart it to make the revocation count.
+    /// Revoke every token with this name. Running gateways reread the
+    /// table within a second; the token and its sessions end then.
     Revoke {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,

@@ -35,7 +35,7 @@ use crate::store::StoreError;
 use crate::views::settlement::{self, Cut};
 use crate::views::{Counted, CountedAdoptions};
 use answers::{Answers, ServiceQuery, Shelf};
-use lands::{Cell, LandDay};
+use lands::{Cell, Change, LandDay};
 use pieces::Piece;
 use timeline::{StageCounts, Timeline};
 
@@ -132,9 +132,15 @@ pub struct Index {
     /// Per Land: the services it has ever taken part in or leads, so that
     /// a Land's costs go through those, not through every service.
     land_services: HashMap<LandCode, BTreeSet<ServiceId>>,
-    /// Land days made for queries (`land_day`), dropped when a change
-    /// touches their Land.
+    /// Land days made for queries (`land_day`): patched with the cells an
+    /// update recounts, dropped when a municipality of their Land changes.
     land_days: Mutex<HashMap<(LandCode, Date), LandDaySlot>>,
+    /// The cells recounted by the update under way, for the kept Land
+    /// days (gathered only while there are any).
+    recounted: Vec<CellKey>,
+    /// Each service number's rank in id order, as the Land days order
+    /// services; made when first asked for after a new number.
+    ranks: OnceLock<Vec<u32>>,
     /// Answers about single services made for queries (`service_answer`).
     answers: Mutex<Answers>,
 }
@@ -342,15 +348,67 @@ impl Index {
                 })
             })
             .collect();
-        let mut by_id: Vec<ServiceNo> = (0..self.service_ids.len())
-            .filter_map(|no| ServiceNo::try_from(no).ok())
-            .collect();
-        by_id.sort_by(|a, b| self.service_id(*a).cmp(self.service_id(*b)));
-        let mut rank = vec![0; by_id.len()];
-        for (position, no) in by_id.iter().enumerate() {
-            rank[*no as usize] = u32::try_from(position).unwrap_or(u32::MAX);
+        LandDay::new(cells, self.gemeinden(Some(land)), self.ranks(), day)
+    }
+
+    /// Each service number's rank in the order of the services' ids.
+    fn ranks(&self) -> &[u32] {
+        self.ranks.get_or_init(|| {
+            let mut by_id: Vec<ServiceNo> = (0..self.service_ids.len())
+                .filter_map(|no| ServiceNo::try_from(no).ok())
+                .collect();
+            by_id.sort_by(|a, b| self.service_id(*a).cmp(self.service_id(*b)));
+            let mut rank = vec![0; by_id.len()];
+            for (position, no) in by_id.iter().enumerate() {
+                rank[*no as usize] = u32::try_from(position).unwrap_or(u32::MAX);
+            }
+            rank
+        })
+    }
+
+    /// Brings the kept Land days up to the cells this update recounted;
+    /// a day that cannot take them in is dropped, to be made anew when
+    /// asked for.
+    fn patch_land_days(&mut self) {
+        let mut recounted = std::mem::take(&mut self.recounted);
+        if recounted.is_empty() {
+            return;
         }
-        LandDay::new(cells, self.gemeinden(Some(land)), &rank, day)
+        recounted.sort_unstable();
+        recounted.dedup();
+        let mut kept = std::mem::take(
+            self.land_days
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        kept.retain(|&(land, day), slot| {
+            let changes: Vec<Change> = recounted
+                .iter()
+                .filter(|(ags, _)| ags.land() == land)
+                .map(|&(ags, no)| {
+                    let counted = self
+                        .by_target
+                        .get(&(ags, no))
+                        .and_then(|p| pieces::on(p, day));
+                    (ags, no, counted)
+                })
+                .collect();
+            if changes.is_empty() {
+                return true;
+            }
+            // No query holds the day while the index is being updated;
+            // should one, the day is dropped rather than changed under it.
+            Arc::get_mut(slot)
+                .and_then(OnceLock::get_mut)
+                .and_then(Arc::get_mut)
+                .is_some_and(|made| {
+                    made.patch(&changes, self.gemeinden(Some(land)), self.ranks(), day)
+                })
+        });
+        *self
+            .land_days
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner) = kept;
     }
 
     fn kept_land_days(&self) -> std::sync::MutexGuard<'_, HashMap<(LandCode, Date), LandDaySlot>> {
@@ -454,6 +512,22 @@ impl Index {
         source: &dyn Source,
     ) -> Result<(), StoreError> {
         let touched = self.absorb(changed);
+        let recounted = self.recount_touched(touched, changed, source);
+        // Also after a failed read: what was recounted is in the cells.
+        self.patch_land_days();
+        recounted?;
+        self.seq = seq;
+        Ok(())
+    }
+
+    /// Recounts the adoptions `touched` names, and those of families whose
+    /// mergers changed, reading from `source` the facts `changed` lacks.
+    fn recount_touched(
+        &mut self,
+        touched: Touched,
+        changed: &[&Facts],
+        source: &dyn Source,
+    ) -> Result<(), StoreError> {
         let mut recount = touched.adoptions;
         // Where mergers changed, every service a member adopted.
         let mut services = BTreeSet::new();
@@ -487,7 +561,6 @@ impl Index {
             }
             self.recount(&service, &family, &adoptions);
         }
-        self.seq = seq;
         Ok(())
     }
 
@@ -728,8 +801,15 @@ impl Index {
         adoptions: &[AdoptionFacts],
     ) -> Vec<Ags> {
         let no = self.service_no(service);
+        let land_days_kept = !self
+            .land_days
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty();
         for member in family {
-            self.land_changed(member.land());
+            if land_days_kept {
+                self.recounted.push((*member, no));
+            }
             self.answers
                 .get_mut()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -777,6 +857,7 @@ impl Index {
             return *no;
         }
         let no = ServiceNo::try_from(self.service_ids.len()).expect("fewer than 2^32 services");
+        self.ranks = OnceLock::new();
         self.service_ids.push(service.clone());
         self.stages.push(Timeline::default());
         self.service_nos.insert(service.clone(), no);

@@ -267,7 +267,10 @@ proptest! {
             }
             for day in extra.iter().filter_map(|offset| Date::try_from(first + offset).ok()) {
                 for land in LANDS.map(|code| LandCode::new(code).unwrap()) {
-                    index.land_day(land, day);
+                    // Kept since the last event and patched with its
+                    // change, or made now: either way as made anew.
+                    let kept = index.land_day(land, day);
+                    prop_assert_eq!(&*kept, &index.make_land_day(land, day), "{} on {}", land, day);
                 }
                 for service in index.services() {
                     for year in COST_YEARS {

@@ -18,7 +18,7 @@ use efa_proto::{Cents, CostModel, Date, Hash, LandCode, ParticipationChange};
 
 use super::costs::{closing_of, cost_sharing, model_for};
 use super::history::euros_de;
-use crate::facts::{ClosingFact, ServiceFacts};
+use crate::facts::{At, ClosingFact, ParticipationFact, ServiceFacts};
 
 /// Where a view stands in the ledger: the last sequence and its hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,21 +31,66 @@ pub struct Position {
 /// effect later are left out, and a participation that ends later is
 /// still open.
 pub fn as_of(service: &ServiceFacts, day: Date) -> ServiceFacts {
-    let mut cut = service.clone();
-    cut.detail_updates.retain(|(at, _)| at.by(day));
-    cut.participations.retain(|p| p.joined <= day);
-    for participation in &mut cut.participations {
-        if participation.left.is_some_and(|left| left > day) {
-            participation.left = None;
-        }
+    // Only what is kept is copied: a service's later cost lines may be
+    // many. Every field is named, so that a new one is cut or kept here
+    // on purpose.
+    let ServiceFacts {
+        id,
+        lead,
+        announced,
+        recorded_at,
+        details,
+        status,
+        reifegrad,
+        detail_updates,
+        status_changes,
+        assessments,
+        retired,
+        participations,
+        costs,
+        closings,
+        participation_corrections,
+        stream_version,
+    } = service;
+    let by_day = |at: &At| at.by(day);
+    ServiceFacts {
+        id: id.clone(),
+        lead: *lead,
+        announced: *announced,
+        recorded_at: *recorded_at,
+        details: details.clone(),
+        status: *status,
+        reifegrad: *reifegrad,
+        detail_updates: kept(detail_updates, |(at, _)| by_day(at)),
+        status_changes: status_changes.clone(),
+        assessments: assessments.clone(),
+        retired: retired.clone(),
+        participations: participations
+            .iter()
+            .filter(|p| p.joined <= day)
+            .map(|p| ParticipationFact {
+                left: p.left.filter(|left| *left <= day),
+                ..*p
+            })
+            .collect(),
+        costs: costs
+            .iter()
+            .filter(|line| by_day(&line.at))
+            .map(|line| {
+                let mut line = line.clone();
+                line.corrections.retain(|c| by_day(&c.at));
+                line
+            })
+            .collect(),
+        closings: kept(closings, |c| by_day(&c.at)),
+        participation_corrections: kept(participation_corrections, |c| by_day(&c.at)),
+        stream_version: *stream_version,
     }
-    cut.costs.retain(|line| line.at.by(day));
-    for line in &mut cut.costs {
-        line.corrections.retain(|c| c.at.by(day));
-    }
-    cut.closings.retain(|c| c.at.by(day));
-    cut.participation_corrections.retain(|c| c.at.by(day));
-    cut
+}
+
+/// The items of `list` that `keep` accepts, copied.
+fn kept<T: Clone>(list: &[T], keep: impl Fn(&T) -> bool) -> Vec<T> {
+    list.iter().filter(|item| keep(item)).cloned().collect()
 }
 
 /// Which cut of a service's facts `as_of` makes for a day. Every fact it
