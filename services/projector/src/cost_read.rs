@@ -3,11 +3,14 @@
 //! ledger position the index stands at. A Land's statement looks at the
 //! services the Land takes part in during the year with costs in it, and
 //! splits only those (through the index's split cache, kept by the cut a
-//! date makes), instead of splitting every service.
+//! date makes), instead of splitting every service; its lines are kept
+//! by the index until one of those services changes, and each answer
+//! names the ledger position it is read at.
 
-use efa_proto::statement::{CostYearView, StatementView};
+use efa_proto::statement::{CostYearView, StatementLine, StatementView};
 use efa_proto::{Date, LandCode, ServiceId};
 
+use crate::index::Index;
 use crate::store::{EventsOf, Store, StoreError};
 use crate::views::settlement::{self, Position};
 
@@ -70,28 +73,42 @@ pub fn statement(
     let day = as_of.unwrap_or(today);
     let (lines, seq) = {
         let index = store.index();
-        let mut lines = Vec::new();
-        let relevant = index.services_of(land).filter(|service| {
-            settlement::takes_part_in(service, land, year)
-                && (service.costs.iter().any(|line| line.year == year)
-                    || service.closings.iter().any(|c| c.year == year))
+        let lines = index.statement_lines(land, year, as_of, || {
+            statement_lines(&index, land, year, as_of)
         });
-        for service in relevant {
-            let line = match as_of {
-                None => {
-                    let split = index.own_split(service, year);
-                    settlement::statement_line(service, land, year, &split)
-                }
-                Some(day) => {
-                    let cut = settlement::as_of(service, day);
-                    let split = index.split_as_of(service, year, day);
-                    settlement::statement_line(&cut, land, year, &split)
-                }
-            };
-            lines.extend(line);
-        }
-        (lines, index.seq())
+        (Vec::clone(&lines), index.seq())
     };
     let placed = position(store, seq)?;
     Ok(settlement::statement(land, year, lines, day, placed))
+}
+
+/// The lines of `land`'s statement of `year` as of `as_of` (`None`: the
+/// facts as they are), made from the index's facts and splits.
+pub fn statement_lines(
+    index: &Index,
+    land: LandCode,
+    year: u16,
+    as_of: Option<Date>,
+) -> Vec<StatementLine> {
+    let relevant = index.services_of(land).filter(|service| {
+        settlement::takes_part_in(service, land, year)
+            && (service.costs.iter().any(|line| line.year == year)
+                || service.closings.iter().any(|c| c.year == year))
+    });
+    let mut lines = Vec::new();
+    for service in relevant {
+        let line = match as_of {
+            None => {
+                let split = index.own_split(service, year);
+                settlement::statement_line(service, land, year, &split)
+            }
+            Some(day) => {
+                let cut = settlement::as_of(service, day);
+                let split = index.split_as_of(service, year, day);
+                settlement::statement_line(&cut, land, year, &split)
+            }
+        };
+        lines.extend(line);
+    }
+    lines
 }

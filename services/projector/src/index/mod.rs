@@ -24,6 +24,7 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use efa_domain::allocation::ReferenceData;
+use efa_proto::statement::StatementLine;
 use efa_proto::views::CostSplit;
 
 use efa_proto::{Ags, Date, LandCode, QueryReply, ServiceId};
@@ -44,6 +45,9 @@ const LAND_DAYS_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// Cost splits kept at most (a few KiB each): past days' splits are let
 /// go beyond this.
 const SPLITS_MAX: usize = 20_000;
+/// Länder's statement lines kept at most, in all (a few hundred bytes
+/// each, up to a few hundred per statement): all are let go beyond this.
+const STATEMENT_LINES_MAX: usize = 50_000;
 
 /// The services' numbering and the counted adoptions' pieces of an index,
 /// borrowed for writing.
@@ -129,6 +133,11 @@ pub struct Index {
     /// facts as they are or cut as of a day, made when first asked for;
     /// dropped when the service or the reference data change.
     splits: Mutex<HashMap<(ServiceId, u16, Cut), Arc<CostSplit>>>,
+    /// The lines of Länder's statements by Land, year and date (`None`:
+    /// the facts as they are), made when first asked for; a Land's are
+    /// dropped when a service it takes or took part in changes, all when
+    /// the reference data change.
+    statement_lines: Mutex<HashMap<StatementKey, Arc<Vec<StatementLine>>>>,
     /// Per Land: the services it has ever taken part in or leads, so that
     /// a Land's costs go through those, not through every service.
     land_services: HashMap<LandCode, BTreeSet<ServiceId>>,
@@ -144,6 +153,9 @@ pub struct Index {
     /// Answers about single services made for queries (`service_answer`).
     answers: Mutex<Answers>,
 }
+
+/// A Land's statement: its Land, year and "as of" date.
+type StatementKey = (LandCode, u16, Option<Date>);
 
 /// A Land day being made or made: queries asking for the same one while
 /// it is made wait for it instead of making it again.
@@ -254,6 +266,38 @@ impl Index {
         &self,
     ) -> std::sync::MutexGuard<'_, HashMap<(ServiceId, u16, Cut), Arc<CostSplit>>> {
         self.splits.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The lines of `land`'s statement of `year` as of `as_of`, kept from
+    /// an earlier query or else made by `make` and kept.
+    pub fn statement_lines(
+        &self,
+        land: LandCode,
+        year: u16,
+        as_of: Option<Date>,
+        make: impl FnOnce() -> Vec<StatementLine>,
+    ) -> Arc<Vec<StatementLine>> {
+        let key = (land, year, as_of);
+        if let Some(lines) = self.kept_statements().get(&key) {
+            return lines.clone();
+        }
+        // Made outside the lock, as a split is.
+        let lines = Arc::new(make());
+        let mut kept = self.kept_statements();
+        let held: usize = kept.values().map(|lines| lines.len()).sum();
+        if held + lines.len() > STATEMENT_LINES_MAX {
+            kept.clear();
+        }
+        kept.insert(key, lines.clone());
+        lines
+    }
+
+    fn kept_statements(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<StatementKey, Arc<Vec<StatementLine>>>> {
+        self.statement_lines
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The answer `query` about `service` on `day`: kept from an earlier
@@ -589,11 +633,15 @@ impl Index {
             match facts {
                 Facts::Service(f) => {
                     self.cached_splits().retain(|(id, _, _), _| *id != f.id);
-                    if let Some(before) = self.service(&f.id) {
-                        for land in lands_of(before) {
-                            if let Some(ids) = self.land_services.get_mut(&land) {
-                                ids.remove(&f.id);
-                            }
+                    let before = self.service(&f.id).map(lands_of).unwrap_or_default();
+                    let after = lands_of(f);
+                    self.statement_lines
+                        .get_mut()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .retain(|(land, _, _), _| !before.contains(land) && !after.contains(land));
+                    for land in before {
+                        if let Some(ids) = self.land_services.get_mut(&land) {
+                            ids.remove(&f.id);
                         }
                     }
                     for land in lands_of(f) {
@@ -850,6 +898,7 @@ impl Index {
     fn reference_changed(&mut self) {
         self.reference = OnceLock::new();
         self.cached_splits().clear();
+        self.kept_statements().clear();
     }
 
     fn service_no(&mut self, service: &ServiceId) -> ServiceNo {

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use efa_proto::{Ags, Date, LandCode, ServiceId};
 use proptest::prelude::*;
 
+use crate::cost_read::statement_lines;
 use crate::index::Index;
 use crate::rebuild::{MUNICIPALITIES, SERVICES, apply_all, histories, ledger_of};
 use crate::store::Store;
@@ -207,6 +208,16 @@ fn days(ledger: &Ledger, extra: &[i32]) -> Vec<Date> {
     days
 }
 
+/// The "as of" dates of the statements compared: none (the facts as they
+/// are) and the extra days.
+fn as_of_days(extra: &[i32]) -> Vec<Option<Date>> {
+    let first = date("2019-01-01").days_since_epoch();
+    let days = extra
+        .iter()
+        .filter_map(|offset| Date::try_from(first + offset).ok());
+    std::iter::once(None).chain(days.map(Some)).collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -278,11 +289,37 @@ proptest! {
                     }
                 }
             }
+            // And the Länder's statement lines, as of those days and not.
+            for land in LandCode::all() {
+                for year in COST_YEARS {
+                    for as_of in as_of_days(&extra) {
+                        index.statement_lines(land, year, as_of, || {
+                            statement_lines(&index, land, year, as_of)
+                        });
+                    }
+                }
+            }
         }
         let index = store.index();
         for day in days(&ledger, &extra) {
             check_day(&index, &world, day)?;
             check_pages(&index, &world, day)?;
+        }
+        // The statement lines kept through every change are those made
+        // anew now.
+        for land in LandCode::all() {
+            for year in COST_YEARS {
+                for as_of in as_of_days(&extra) {
+                    let mut made = false;
+                    let kept = index.statement_lines(land, year, as_of, || {
+                        made = true;
+                        Vec::new()
+                    });
+                    prop_assert!(!made, "{} {} as of {:?} was not kept", land, year, as_of);
+                    let fresh = statement_lines(&index, land, year, as_of);
+                    prop_assert_eq!(&*kept, &fresh, "{} {} as of {:?}", land, year, as_of);
+                }
+            }
         }
         let reference = reference_data(&world.keys, &world.populations);
         // The splits kept by the cut a day makes are those of the facts
