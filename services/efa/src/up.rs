@@ -17,6 +17,9 @@ use crate::out::say;
 
 pub async fn run(args: UpArgs) -> Result<()> {
     std::fs::create_dir_all(&args.data_dir).context("create the data directory")?;
+    // Held until this returns: a second `efa up` on the same data dir
+    // would take this one's nats-server for a leftover and stop it.
+    let _in_use = claim_data_dir(&args.data_dir)?;
     crate::tokens::close_open_secret_files(&args.data_dir)?;
     // The signers the ledger trusts exist before it starts.
     crate::signers::gateway_key(&args.data_dir)?;
@@ -239,6 +242,45 @@ async fn load_seeds(client: &async_nats::Client, data_dir: &Path, demo: bool) ->
     Ok(())
 }
 
+/// The lock file that says an `efa up` runs on its data directory.
+const IN_USE_FILE: &str = "efa-up.lock";
+
+/// Takes the data directory for this process: an exclusive lock on
+/// [`IN_USE_FILE`] (the system drops it when the process ends, however it
+/// ends), with the process id written into the file for the message of
+/// the next one that tries.
+fn claim_data_dir(data_dir: &Path) -> Result<std::fs::File> {
+    use std::io::{Read, Seek, Write};
+    let path = data_dir.join(IN_USE_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("open {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            anyhow::bail!(
+                "Im Datenverzeichnis {} läuft bereits efa up (Prozess {}); ein zweites würde es stören.",
+                data_dir.display(),
+                holder.trim()
+            );
+        }
+        Err(std::fs::TryLockError::Error(error)) => {
+            return Err(error).with_context(|| format!("lock {}", path.display()));
+        }
+    }
+    file.set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| write!(file, "{}", std::process::id()))
+        .with_context(|| format!("write {}", path.display()))?;
+    Ok(file)
+}
+
 /// How long a nats-server left behind by a killed `efa up` gets to quit
 /// (flushing JetStream) before it is killed.
 const LEFTOVER_QUIT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -338,6 +380,20 @@ mod tests {
         });
         assert!(services.wait().await.is_err());
         assert!(shutdown.is_cancelled());
+    }
+
+    #[test]
+    fn a_data_dir_in_use_is_refused_until_its_holder_lets_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = claim_data_dir(dir.path()).unwrap();
+        let refused = claim_data_dir(dir.path()).unwrap_err().to_string();
+        assert!(refused.contains("läuft bereits efa up"), "{refused}");
+        assert!(
+            refused.contains(&std::process::id().to_string()),
+            "{refused}"
+        );
+        drop(held);
+        claim_data_dir(dir.path()).unwrap();
     }
 
     fn shutdown_never() -> bool {

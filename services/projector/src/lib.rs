@@ -270,6 +270,11 @@ impl Projector {
             reply_bytes_max: reply_bytes_max(&nats),
             ledger: ledger.clone(),
         });
+        let warming = store.store();
+        // Not awaited: it only saves the first pages' time.
+        drop(tokio::task::spawn_blocking(move || {
+            queries::make_todays_land_days(&warming)
+        }));
         let empty = consume::EmptyFill {
             rebuilder: rebuilder.clone(),
             events_min: config.fill_empty_min,

@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use efa_proto::{Date, Query, QueryReply, Rejection, Timestamp};
+use efa_proto::{Date, LandCode, Query, QueryReply, Rejection, Timestamp};
 use efa_runtime::endpoint::Call;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -27,6 +27,7 @@ use tokio::time::Instant;
 use crate::gap;
 use crate::handle::StoreHandle;
 use crate::pages;
+use crate::store::Store;
 
 /// What a query handler needs; cheap to share between requests.
 #[derive(Debug)]
@@ -163,6 +164,22 @@ fn unreadable() -> QueryReply {
     })
 }
 
+/// Makes today's Land day of every Land ahead of the first rollout or
+/// stalled page asking for it (tens of milliseconds for a large Land at
+/// Germany's size); writes patch them from then on. One Land at a time,
+/// so that a commit waits for at most one.
+pub fn make_todays_land_days(store: &Store) {
+    let started = std::time::Instant::now();
+    let today = today();
+    for land in LandCode::all() {
+        store.index().land_day(land, today);
+    }
+    tracing::debug!(
+        took_ms = started.elapsed().as_millis() as u64,
+        "today's Land days made"
+    );
+}
+
 /// The UTC date of the wall clock.
 fn today() -> Date {
     let since_epoch = SystemTime::now()
@@ -170,4 +187,18 @@ fn today() -> Date {
         .unwrap_or_default();
     let micros = i64::try_from(since_epoch.as_micros()).unwrap_or(i64::MAX);
     Timestamp::from_micros(micros).date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lands_day_of_today_is_made_ahead() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.index().land_days_kept(), 0);
+        make_todays_land_days(&store);
+        assert_eq!(store.index().land_days_kept(), LandCode::all().count());
+    }
 }

@@ -455,6 +455,12 @@ impl Index {
             .unwrap_or_else(PoisonError::into_inner) = kept;
     }
 
+    /// How many Land days are kept.
+    #[cfg(test)]
+    pub fn land_days_kept(&self) -> usize {
+        self.kept_land_days().len()
+    }
+
     fn kept_land_days(&self) -> std::sync::MutexGuard<'_, HashMap<(LandCode, Date), LandDaySlot>> {
         self.land_days
             .lock()
