@@ -12,7 +12,7 @@
 //! damaged file) makes the store build the index from its facts, as
 //! before; a crash therefore costs start-up time, not correctness.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -48,16 +48,23 @@ fn path_in(dir: &Path) -> PathBuf {
 /// Writes `index`, which stands at `checkpoint`, into `dir` (whole or
 /// not at all: a temporary file renamed over the old one).
 pub fn save(dir: &Path, checkpoint: &Checkpoint, index: &Index) -> Result<(), StoreError> {
-    let body = postcard::to_stdvec(&index.cells()).map_err(|error| StoreError::Corrupt {
+    // Encoded twice rather than held: first only counted and hashed for
+    // the header, then written after it (at Germany's size the body is
+    // about 270 MB, which the projector would otherwise hold on top of
+    // its index while it stops).
+    let cells = index.cells();
+    let encode_error = |error: postcard::Error| StoreError::Corrupt {
         key: FILE_NAME.to_owned(),
         reason: format!("could not encode the index: {error}"),
-    })?;
+    };
+    let measured = postcard::to_io(&cells, Summing::new(std::io::sink())).map_err(encode_error)?;
+    let (body_len, body_sha256) = measured.sum();
     let header = Header {
         layout: LAYOUT,
         seq: checkpoint.seq,
         hash: checkpoint.hash,
-        body_len: body.len() as u64,
-        body_sha256: Sha256::digest(&body).into(),
+        body_len,
+        body_sha256,
     };
     let header = postcard::to_stdvec(&header).map_err(|error| StoreError::Corrupt {
         key: FILE_NAME.to_owned(),
@@ -69,13 +76,60 @@ pub fn save(dir: &Path, checkpoint: &Checkpoint, index: &Index) -> Result<(), St
         path: temporary.clone(),
         source,
     };
-    let mut file = std::fs::File::create(&temporary).map_err(file_error)?;
+    let mut file = BufWriter::new(std::fs::File::create(&temporary).map_err(file_error)?);
     file.write_all(MAGIC).map_err(file_error)?;
     file.write_all(&header).map_err(file_error)?;
-    file.write_all(&body).map_err(file_error)?;
+    let written = postcard::to_io(&cells, Summing::new(file)).map_err(encode_error)?;
+    if written.sum() != (body_len, body_sha256) {
+        // The encoding is deterministic; should it not be, no file.
+        let _ = std::fs::remove_file(&temporary);
+        return Err(StoreError::Corrupt {
+            key: FILE_NAME.to_owned(),
+            reason: "the index encoded differently the second time".to_owned(),
+        });
+    }
+    let file = written
+        .inner
+        .into_inner()
+        .map_err(|error| file_error(error.into_error()))?;
     file.sync_all().map_err(file_error)?;
     std::fs::rename(&temporary, &path).map_err(file_error)?;
     Ok(())
+}
+
+/// A writer that counts and hashes what it passes on to `inner`.
+struct Summing<W> {
+    inner: W,
+    len: u64,
+    sha256: Sha256,
+}
+
+impl<W> Summing<W> {
+    fn new(inner: W) -> Self {
+        Self {
+            inner,
+            len: 0,
+            sha256: Sha256::new(),
+        }
+    }
+
+    /// The bytes passed on: how many, and their SHA-256.
+    fn sum(&self) -> (u64, [u8; 32]) {
+        (self.len, self.sha256.clone().finalize().into())
+    }
+}
+
+impl<W: Write> Write for Summing<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(bytes)?;
+        self.len += written as u64;
+        self.sha256.update(&bytes[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// The cells written in `dir` at `checkpoint`, if a whole and matching
