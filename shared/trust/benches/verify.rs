@@ -3,7 +3,10 @@
 //! when one signed checkpoint covers a window of 1, 256 or 1,000 events
 //! (each event's SHA-256 recomputed and chained, one signature per
 //! window). Compare with the projector's applier (BENCHMARKS.md, about
-//! 10,000 events/s): run with `cargo bench -p efa-trust --bench verify`.
+//! 10,000 events/s). Then what the ledger's checking stage pays per
+//! signed command when it opens them one at a time (one command in
+//! flight) and in batches of 64: run with
+//! `cargo bench -p efa-trust --bench verify`.
 
 use std::time::Instant;
 
@@ -33,6 +36,37 @@ fn chain(len: u64) -> Vec<SealedEvent> {
             event
         })
         .collect()
+}
+
+/// Commands a gateway signed, encoded as they arrive at the ledger.
+fn signed_commands(gateway: &efa_trust::SigningKey, count: usize) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|n| {
+            let envelope = CommandEnvelope {
+                command_id: CommandId((n as u128).to_be_bytes()),
+                actor: Actor::parse("land:16").expect("a valid actor"),
+                expected_version: None,
+                effective: None,
+                command: Command::RegisterKreis(RegisterKreis {
+                    key: KreisKey::parse("16051").expect("a valid Kreis key"),
+                    name: format!("Kreis {n}"),
+                    population: None,
+                }),
+            };
+            codec::encode(&efa_trust::sign_command(gateway, &envelope))
+        })
+        .collect()
+}
+
+/// Signed commands opened per second, `batch` at a time.
+fn commands_opened(payloads: &[Vec<u8>], signers: &efa_trust::TrustedSigners, batch: usize) -> f64 {
+    let started = Instant::now();
+    for part in payloads.chunks(batch) {
+        let part: Vec<&[u8]> = part.iter().map(Vec::as_slice).collect();
+        let opened = efa_trust::open_commands(&part, signers);
+        assert!(opened.iter().all(Result::is_ok), "every command opens");
+    }
+    payloads.len() as f64 / started.elapsed().as_secs_f64()
 }
 
 fn main() {
@@ -74,6 +108,21 @@ fn main() {
             format!("events checked/s, one signature per {window} events"),
             events.len() as f64 / elapsed,
             checkpoints.len() as f64 / elapsed,
+        );
+    }
+
+    let gateway = efa_trust::SigningKey::generate("gateway").expect("a valid key id");
+    let mut signers = efa_trust::TrustedSigners::default();
+    signers.put(efa_trust::TrustedSigner {
+        key: gateway.public(),
+        scope: efa_trust::Scope::Any,
+    });
+    let payloads = signed_commands(&gateway, 6_400);
+    for batch in [1usize, 64] {
+        println!(
+            "{:<52} {:>12.0}",
+            format!("signed commands opened/s, {batch} at a time"),
+            commands_opened(&payloads, &signers, batch)
         );
     }
 }
