@@ -231,7 +231,10 @@ mod tests {
         assert_eq!(open_commands(&borrowed, &signers), one_by_one);
         // A batch of one (a lone command in flight) is checked on its own.
         for (payload, alone) in borrowed.iter().zip(&one_by_one) {
-            assert_eq!(&open_commands(&[payload], &signers), &[alone.clone()]);
+            assert_eq!(
+                open_commands(&[payload], &signers),
+                std::slice::from_ref(alone)
+            );
         }
         assert_eq!(one_by_one[0], Ok(admin.clone()));
         assert_eq!(one_by_one[4], Ok(admin.clone()));
