@@ -43,6 +43,14 @@ pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
     postcard::to_extend(message, bytes).expect("a wire message always encodes")
 }
 
+/// How many bytes `encode` makes of `message`, counted without writing
+/// them: for a size check ahead of the one encoding that is sent.
+pub fn encoded_len<T: Serialize>(message: &T) -> usize {
+    let size = postcard::ser_flavors::Size::default;
+    postcard::serialize_with_flavor(&SCHEMA_VERSION, size()).expect("a u16 always encodes")
+        + postcard::serialize_with_flavor(message, size()).expect("a wire message always encodes")
+}
+
 /// What `encode` makes of a `Vec` of items, from the items each already
 /// encoded by `encode`: a store that keeps items encoded writes the list
 /// without encoding them again.

@@ -25,7 +25,7 @@ pub mod trust;
 pub mod views;
 
 pub use actor::Actor;
-pub use codec::{DecodeError, SCHEMA_VERSION, decode, encode};
+pub use codec::{DecodeError, SCHEMA_VERSION, decode, encode, encoded_len};
 pub use command::*;
 pub use event::{
     CostReported, Event, EventRecord, Hash, SealedEvent, ServiceAnnounced, ServiceDetailsUpdated,

@@ -249,7 +249,7 @@ fn latencies(
             .expect("the store reads");
         runs.push(asked.elapsed());
         assert!(
-            !matches!(reply, QueryReply::Rejected(_)),
+            !matches!(*reply, QueryReply::Rejected(_)),
             "{kind:?}: {reply:?}"
         );
     }

@@ -3,6 +3,7 @@
 //! from the documentation; not an API for anything else.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use efa_proto::{Date, QueryKind, QueryReply, SealedEvent};
 use tokio::sync::watch;
@@ -70,8 +71,8 @@ impl Projection {
     }
 
     /// Answers a query as the query endpoint does, minus NATS and codec.
-    pub fn answer(&self, kind: QueryKind, today: Date) -> Result<QueryReply, StoreError> {
-        crate::read::answer(&self.store, kind, today)
+    pub fn answer(&self, kind: QueryKind, today: Date) -> Result<Arc<QueryReply>, StoreError> {
+        crate::read::shared_answer(&self.store, kind, today)
     }
 
     pub fn flush(&self) -> Result<(), StoreError> {

@@ -9,6 +9,8 @@
 //! hold hundreds of thousands of rows, are made row by row by
 //! `land_pages`.
 
+use std::sync::Arc;
+
 use efa_proto::pages::{GemeindePage, LandCostsPage, LandPage, ReusePage, ServicesPage};
 use efa_proto::views::{CatalogueFilter, LandCostsView, LandView, ReuseSummary};
 use efa_proto::{CatalogueView, Date, GemeindeView, QueryKind, QueryReply, Rejection, ServiceId};
@@ -24,15 +26,17 @@ pub const PAGE_BYTES_MAX: usize = 512 * 1024;
 const LIMIT_DEFAULT: u32 = 500;
 const LIMIT_MAX: u32 = 5_000;
 
-/// Answers a paged query; any other kind is refused as invalid.
-pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply, StoreError> {
-    Ok(match kind {
+/// Answers a paged query; any other kind is refused as invalid. A page
+/// is cut from the whole view by reference: a kept view is not copied.
+pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryReply>, StoreError> {
+    Ok(Arc::new(match kind {
         QueryKind::Services { after, limit } => {
-            match read::answer(store, QueryKind::Catalogue, today)? {
+            let whole = read::shared_answer(store, QueryKind::Catalogue, today)?;
+            match &*whole {
                 QueryReply::Catalogue(view) => {
-                    QueryReply::Services(fit(limit, |limit| services(&view, after.as_ref(), limit)))
+                    QueryReply::Services(fit(limit, |limit| services(view, after.as_ref(), limit)))
                 }
-                other => other,
+                _ => return Ok(whole),
             }
         }
         QueryKind::Rollout2 { scope, page } => {
@@ -57,39 +61,44 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
             }))
         }
         QueryKind::Gemeinde2 { ags, as_of, page } => {
-            match read::answer(store, QueryKind::Gemeinde { ags, as_of }, today)? {
+            let whole = read::shared_answer(store, QueryKind::Gemeinde { ags, as_of }, today)?;
+            match &*whole {
                 QueryReply::Gemeinde(view) => QueryReply::Gemeinde2(
-                    view.map(|view| fit(page.limit, |limit| gemeinde(&view, page.offset, limit))),
+                    view.as_ref()
+                        .map(|view| fit(page.limit, |limit| gemeinde(view, page.offset, limit))),
                 ),
-                other => other,
+                _ => return Ok(whole),
             }
         }
         QueryKind::Land2 { land, as_of, page } => {
-            match read::answer(store, QueryKind::Land { land, as_of }, today)? {
-                QueryReply::Land(view) => QueryReply::Land2(fit(page.limit, |limit| {
-                    land_page(&view, page.offset, limit)
-                })),
-                other => other,
+            let whole = read::shared_answer(store, QueryKind::Land { land, as_of }, today)?;
+            match &*whole {
+                QueryReply::Land(view) => {
+                    QueryReply::Land2(fit(page.limit, |limit| land_page(view, page.offset, limit)))
+                }
+                _ => return Ok(whole),
             }
         }
         QueryKind::LandCosts2 { land, year, page } => {
-            match read::answer(store, QueryKind::LandCosts { land, year }, today)? {
+            let whole = read::shared_answer(store, QueryKind::LandCosts { land, year }, today)?;
+            match &*whole {
                 QueryReply::LandCosts(view) => QueryReply::LandCosts2(fit(page.limit, |limit| {
-                    land_costs(&view, page.offset, limit)
+                    land_costs(view, page.offset, limit)
                 })),
-                other => other,
+                _ => return Ok(whole),
             }
         }
         QueryKind::Reuse2 { as_of, page } => {
-            match read::answer(store, QueryKind::Reuse { as_of }, today)? {
+            let whole = read::shared_answer(store, QueryKind::Reuse { as_of }, today)?;
+            match &*whole {
                 QueryReply::Reuse(view) => {
-                    QueryReply::Reuse2(fit(page.limit, |limit| reuse(&view, page.offset, limit)))
+                    QueryReply::Reuse2(fit(page.limit, |limit| reuse(view, page.offset, limit)))
                 }
-                other => other,
+                _ => return Ok(whole),
             }
         }
         _ => QueryReply::Rejected(Rejection::invalid("kind", "keine Seitenabfrage")),
-    })
+    }))
 }
 
 /// Answers `kind` through `read`. The filtered catalogue comes a page at
@@ -102,16 +111,16 @@ pub fn catalogue_within(
     mut kind: QueryKind,
     today: Date,
     bytes_max: usize,
-) -> Result<QueryReply, StoreError> {
+) -> Result<Arc<QueryReply>, StoreError> {
     loop {
-        let reply = read::answer(store, kind.clone(), today)?;
+        let reply = read::shared_answer(store, kind.clone(), today)?;
         let (QueryKind::Catalogue2 { filter, as_of }, QueryReply::Catalogue2(page)) =
-            (&kind, &reply)
+            (&kind, &*reply)
         else {
             return Ok(reply);
         };
         let shown = count(page.services.len());
-        if shown <= 1 || efa_proto::encode(&reply).len() <= bytes_max {
+        if shown <= 1 || efa_proto::encoded_len(&*reply) <= bytes_max {
             return Ok(reply);
         }
         let filter = CatalogueFilter {
@@ -135,7 +144,7 @@ fn fit<T: Serialize>(limit: u32, make: impl Fn(u32) -> T) -> T {
     };
     loop {
         let page = make(limit);
-        if limit <= 1 || efa_proto::encode(&page).len() <= PAGE_BYTES_MAX {
+        if limit <= 1 || efa_proto::encoded_len(&page) <= PAGE_BYTES_MAX {
             return page;
         }
         limit /= 2;
@@ -270,9 +279,9 @@ mod tests {
         };
         let today = date("2025-01-01");
         let whole = catalogue_within(&store, kind.clone(), today, usize::MAX).unwrap();
-        let bytes = efa_proto::encode(&whole).len();
+        let bytes = efa_proto::encode(&*whole).len();
         let QueryReply::Catalogue2(shorter) =
-            catalogue_within(&store, kind, today, bytes / 3).unwrap()
+            Arc::unwrap_or_clone(catalogue_within(&store, kind, today, bytes / 3).unwrap())
         else {
             panic!("expected a catalogue page");
         };
@@ -291,7 +300,7 @@ mod tests {
                 after: after.map(crate::testing::service_id),
                 limit: 2,
             };
-            match answer(&store, kind, today).unwrap() {
+            match Arc::unwrap_or_clone(answer(&store, kind, today).unwrap()) {
                 QueryReply::Services(page) => page,
                 other => panic!("expected services, got {other:?}"),
             }

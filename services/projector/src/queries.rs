@@ -69,10 +69,10 @@ impl Views {
             Ok(query) => self.reply(query, call.deadline).await,
             Err(error) => {
                 tracing::debug!(%error, "malformed query");
-                QueryReply::Rejected(Rejection::from(error))
+                Arc::new(QueryReply::Rejected(Rejection::from(error)))
             }
         };
-        let encoded = efa_proto::encode(&reply);
+        let encoded = efa_proto::encode(&*reply);
         tracing::debug!(bytes = encoded.len(), "query answered");
         if encoded.len() <= self.reply_bytes_max {
             return encoded;
@@ -89,31 +89,31 @@ impl Views {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(min_seq = query.min_seq))]
-    async fn reply(&self, query: Query, deadline: Option<Instant>) -> QueryReply {
+    async fn reply(&self, query: Query, deadline: Option<Instant>) -> Arc<QueryReply> {
         if *self.filling.borrow() {
-            return QueryReply::Rejected(Rejection::Unavailable {
+            return Arc::new(QueryReply::Rejected(Rejection::Unavailable {
                 reason: "die Ansichten werden gerade aus dem Ledger aufgebaut".to_owned(),
-            });
+            }));
         }
         if *self.applied.borrow() < query.min_seq
             && let Some(head) = self.ledger.head(LEDGER_HEAD_WAIT_MAX).await
             && query.min_seq > head
         {
-            return QueryReply::Rejected(Rejection::invalid(
+            return Arc::new(QueryReply::Rejected(Rejection::invalid(
                 "min_seq",
                 format!(
                     "Sequenz {} gibt es im Ledger noch nicht (Stand: {head})",
                     query.min_seq
                 ),
-            ));
+            )));
         }
         if let Err(applied) = self.caught_up(query.min_seq, deadline).await {
-            return QueryReply::Rejected(Rejection::Unavailable {
+            return Arc::new(QueryReply::Rejected(Rejection::Unavailable {
                 reason: format!(
                     "Ansicht hat Sequenz {} noch nicht erreicht (Stand: {applied})",
                     query.min_seq
                 ),
-            });
+            }));
         }
         // The wall clock is read once per query: "as of" defaults to today.
         let today = today();
@@ -158,10 +158,10 @@ impl Views {
     }
 }
 
-fn unreadable() -> QueryReply {
-    QueryReply::Rejected(Rejection::Unavailable {
+fn unreadable() -> Arc<QueryReply> {
+    Arc::new(QueryReply::Rejected(Rejection::Unavailable {
         reason: "Ansicht nicht lesbar".to_owned(),
-    })
+    }))
 }
 
 /// Makes today's Land day of every Land ahead of the first rollout or

@@ -6,6 +6,7 @@
 //! blocking thread. `today` is taken once per query by the caller.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use efa_proto::views::{HistorySubject, HistoryView, RolloutScope};
 use efa_proto::{Ags, CatalogueView, Date, LandCode, QueryKind, QueryReply, ServiceId};
@@ -19,9 +20,15 @@ const HISTORY_LIMIT_DEFAULT: u32 = 100;
 const HISTORY_LIMIT_MAX: u32 = 1000;
 
 /// Answers `kind`, with `today` standing for a missing "as of" date.
-pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply, StoreError> {
+/// The answer is shared: a kept one (a service's detail and funnel, a
+/// municipality's page) is handed out as it is kept, not copied.
+pub fn shared_answer(
+    store: &Store,
+    kind: QueryKind,
+    today: Date,
+) -> Result<Arc<QueryReply>, StoreError> {
     let day = |as_of: Option<Date>| as_of.unwrap_or(today);
-    Ok(match kind {
+    Ok(Arc::new(match kind {
         QueryKind::Catalogue => QueryReply::Catalogue(catalogue(store)?),
         QueryKind::Service(id) => QueryReply::Service(store.service(&id)?),
         QueryKind::Catalogue2 { filter, as_of } => {
@@ -36,11 +43,11 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
                 (None, Some(facts)) => today.max(facts.announced_on()),
                 (None, None) => today,
             };
-            index.service_answer(&service, ServiceQuery::Detail, day, || {
+            return index.service_answer(&service, ServiceQuery::Detail, day, || {
                 Ok::<_, StoreError>(QueryReply::ServiceDetail(service_detail(
                     &index, &service, day,
                 )))
-            })?
+            });
         }
         QueryKind::Land { land, as_of } => QueryReply::Land(land_view(store, land, day(as_of))),
         QueryKind::Reuse { as_of } => {
@@ -75,9 +82,9 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
             as_of,
         } => {
             let (index, day) = (store.index(), day(as_of));
-            index.service_answer(&service, ServiceQuery::Funnel(land), day, || {
+            return index.service_answer(&service, ServiceQuery::Funnel(land), day, || {
                 funnel(store, &index, &service, land, day).map(QueryReply::Funnel)
-            })?
+            });
         }
         QueryKind::History {
             subject,
@@ -86,9 +93,9 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
         } => QueryReply::History(history(store, subject, from_seq, limit, today)?),
         QueryKind::Gemeinde { ags, as_of } => {
             let (index, day) = (store.index(), day(as_of));
-            index.gemeinde_answer(ags, day, || {
+            return index.gemeinde_answer(ags, day, || {
                 Ok::<_, StoreError>(QueryReply::Gemeinde(gemeinde(store, &index, ags, day)?))
-            })?
+            });
         }
         QueryKind::CostYear {
             service,
@@ -106,8 +113,15 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
         | QueryKind::Gemeinde2 { .. }
         | QueryKind::Land2 { .. }
         | QueryKind::LandCosts2 { .. }
-        | QueryKind::Reuse2 { .. }) => crate::pages::answer(store, paged, today)?,
-    })
+        | QueryKind::Reuse2 { .. }) => return crate::pages::answer(store, paged, today),
+    }))
+}
+
+/// [`shared_answer`] as a value of its own, for tests that take the
+/// answer apart.
+#[cfg(test)]
+pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply, StoreError> {
+    shared_answer(store, kind, today).map(Arc::unwrap_or_clone)
 }
 
 fn catalogue_page(
@@ -439,6 +453,40 @@ mod tests {
         assert_eq!((seqs, service.more), (vec![3, 5], true));
         let all = history(&store, HistorySubject::All, 6, 10);
         assert_eq!((all.entries.len(), all.more), (2, false));
+    }
+
+    /// A kept answer is handed out shared, so that readers do not copy
+    /// it under the shelf's lock; a page cut from it is its own.
+    #[test]
+    fn kept_answers_are_shared_not_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let today = date("2025-01-01");
+        let kind = QueryKind::Gemeinde {
+            ags: ags("16055000"),
+            as_of: None,
+        };
+        let first = shared_answer(&store, kind.clone(), today).unwrap();
+        let again = shared_answer(&store, kind, today).unwrap();
+        assert!(matches!(*first, QueryReply::Gemeinde(Some(_))));
+        assert!(Arc::ptr_eq(&first, &again));
+        let page = QueryKind::Gemeinde2 {
+            ags: ags("16055000"),
+            as_of: None,
+            page: efa_proto::pages::Page {
+                offset: 0,
+                limit: 1,
+            },
+        };
+        let QueryReply::Gemeinde2(Some(page)) = &*shared_answer(&store, page, today).unwrap()
+        else {
+            panic!("expected Weimar's first page");
+        };
+        let QueryReply::Gemeinde(Some(whole)) = &*first else {
+            unreachable!("matched above")
+        };
+        assert_eq!(page.adoptions.len(), 1);
+        assert_eq!(page.adoptions[0], whole.adoptions[0]);
     }
 
     #[test]

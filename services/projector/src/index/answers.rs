@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::Arc;
 
 use efa_proto::{Ags, Date, LandCode, QueryReply, ServiceId};
 
@@ -32,7 +33,7 @@ pub enum ServiceQuery {
 /// municipality), by subject and by what was asked of it; at most `MAX`.
 #[derive(Debug)]
 pub struct Shelf<K, Q, const MAX: usize> {
-    by_subject: HashMap<K, HashMap<Q, QueryReply>>,
+    by_subject: HashMap<K, HashMap<Q, Arc<QueryReply>>>,
     count: usize,
 }
 
@@ -46,12 +47,14 @@ impl<K, Q, const MAX: usize> Default for Shelf<K, Q, MAX> {
 }
 
 impl<K: Eq + Hash, Q: Eq + Hash, const MAX: usize> Shelf<K, Q, MAX> {
-    pub fn get(&self, subject: &K, query: &Q) -> Option<QueryReply> {
+    /// The kept answer, shared: a reader holds the shelf's lock only to
+    /// count one more reference, never to copy an answer.
+    pub fn get(&self, subject: &K, query: &Q) -> Option<Arc<QueryReply>> {
         self.by_subject.get(subject)?.get(query).cloned()
     }
 
     /// Keeps `reply`; a full shelf is emptied first.
-    pub fn keep(&mut self, subject: K, query: Q, reply: QueryReply) {
+    pub fn keep(&mut self, subject: K, query: Q, reply: Arc<QueryReply>) {
         if self.count >= MAX {
             self.clear();
         }

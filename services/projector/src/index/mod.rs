@@ -311,7 +311,7 @@ impl Index {
         query: ServiceQuery,
         day: Date,
         make: impl FnOnce() -> Result<QueryReply, E>,
-    ) -> Result<QueryReply, E> {
+    ) -> Result<Arc<QueryReply>, E> {
         self.kept_or_made(|answers| &mut answers.services, service, (query, day), make)
     }
 
@@ -323,7 +323,7 @@ impl Index {
         ags: Ags,
         day: Date,
         make: impl FnOnce() -> Result<QueryReply, E>,
-    ) -> Result<QueryReply, E> {
+    ) -> Result<Arc<QueryReply>, E> {
         self.kept_or_made(|answers| &mut answers.gemeinden, &ags, day, make)
     }
 
@@ -335,11 +335,11 @@ impl Index {
         subject: &K,
         query: Q,
         make: impl FnOnce() -> Result<QueryReply, E>,
-    ) -> Result<QueryReply, E> {
+    ) -> Result<Arc<QueryReply>, E> {
         if let Some(kept) = shelf(&mut self.kept_answers()).get(subject, &query) {
             return Ok(kept);
         }
-        let reply = make()?;
+        let reply = Arc::new(make()?);
         shelf(&mut self.kept_answers()).keep(subject.clone(), query, reply.clone());
         Ok(reply)
     }
