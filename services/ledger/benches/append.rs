@@ -4,7 +4,11 @@
 //! each ledger row a no-op NATS responder answering the same requests
 //! (the same signed commands' bytes, the same client and in-flight count)
 //! on the ledger's connection: the ratio to it is what the ledger keeps of
-//! what the transport carries. Commands are signed before a row's clock
+//! what the transport carries. Without `EFA_BENCH_NATS_AUTH`, a second
+//! no-op row answers through the services' own endpoint code
+//! (`efa_runtime::endpoint::serve` on an async-nats service endpoint, a
+//! task and a span per request, as the ledger's commands are served):
+//! what that layer costs before the ledger does anything. Commands are signed before a row's clock
 //! starts. Prints a table; run with `cargo bench -p efa-ledger --bench append`.
 //! `EFA_BENCH_COMMANDS` sets the number of commands per ledger run.
 //! `EFA_BENCH_NATS_AUTH=on` runs the ledger rows against a second
@@ -193,6 +197,41 @@ async fn start_noop_responder(client: &async_nats::Client) -> tokio::task::JoinH
     })
 }
 
+/// The subject of the no-op answered through the services' endpoint code.
+const NOOP_ENDPOINT_SUBJECT: &str = "bench.noop-endpoint";
+
+/// The no-op answer served as the ledger serves its commands: an
+/// async-nats service endpoint and `efa_runtime::endpoint::serve`.
+async fn start_noop_endpoint(
+    client: &async_nats::Client,
+    until: Shutdown,
+) -> tokio::task::JoinHandle<()> {
+    use async_nats::service::ServiceExt;
+    let service = client
+        .service_builder()
+        .start("bench-noop", "0.1.0")
+        .await
+        .expect("start the no-op service");
+    let endpoint = service
+        .endpoint(NOOP_ENDPOINT_SUBJECT)
+        .await
+        .expect("the no-op endpoint");
+    let answer = encode(&CommandReply::Accepted(Accepted {
+        first_seq: 1,
+        last_seq: 1,
+        stream_version: 1,
+        replayed: false,
+    }));
+    tokio::spawn(async move {
+        let _service = service;
+        efa_runtime::endpoint::serve(endpoint, 1024, until, move |_| {
+            let answer = answer.clone();
+            async move { answer }
+        })
+        .await
+    })
+}
+
 /// The same requests as a ledger row (the same signed commands' bytes),
 /// answered by the no-op responder.
 async fn noop_requests(
@@ -346,6 +385,10 @@ async fn main() {
         "raw JetStream publish, up to 1000 acks pending", jetstream
     );
     let noop = start_noop_responder(&ledger_client_for_noop).await;
+    let noop_endpoint = match auth_mode {
+        None => Some(start_noop_endpoint(&ledger_client_for_noop, shutdown.clone()).await),
+        Some(_) => None,
+    };
     let mut offset = 0;
     let mut rates = Vec::new();
     let mut noop_rates = Vec::new();
@@ -368,6 +411,16 @@ async fn main() {
             noop_rate,
             &mut latencies,
         );
+        if noop_endpoint.is_some() {
+            let payloads = encoded_commands(Some(&signer), offset, n);
+            let (rate, mut latencies) =
+                requests(&client, NOOP_ENDPOINT_SUBJECT, payloads, in_flight, |_| {}).await;
+            row(
+                format!("no-op through the services' endpoint, {in_flight} in flight"),
+                rate,
+                &mut latencies,
+            );
+        }
         let (rate, mut latencies) =
             ledger_appends(&client, Some(&signer), offset, n, in_flight).await;
         offset += n;
