@@ -457,15 +457,20 @@ mod tests {
 
     /// A kept answer is handed out shared, so that readers do not copy
     /// it under the shelf's lock; a page cut from it is its own.
+    /// Weimar's page as of today.
+    fn weimar_today() -> QueryKind {
+        QueryKind::Gemeinde {
+            ags: ags("16055000"),
+            as_of: None,
+        }
+    }
+
     #[test]
     fn kept_answers_are_shared_not_copied() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
         let today = date("2025-01-01");
-        let kind = QueryKind::Gemeinde {
-            ags: ags("16055000"),
-            as_of: None,
-        };
+        let kind = weimar_today();
         let first = shared_answer(&store, kind.clone(), today).unwrap();
         let again = shared_answer(&store, kind, today).unwrap();
         assert!(matches!(*first, QueryReply::Gemeinde(Some(_))));
@@ -494,10 +499,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
         let today = date("2025-01-01");
-        let kind = QueryKind::Gemeinde {
-            ags: ags("16055000"),
-            as_of: None,
-        };
+        let kind = weimar_today();
         let QueryReply::Gemeinde(Some(weimar)) = answer(&store, kind, today).unwrap() else {
             panic!("expected Weimar");
         };
