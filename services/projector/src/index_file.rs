@@ -12,7 +12,7 @@
 //! damaged file) makes the store build the index from its facts, as
 //! before; a crash therefore costs start-up time, not correctness.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -46,17 +46,14 @@ fn path_in(dir: &Path) -> PathBuf {
 }
 
 /// Writes `index`, which stands at `checkpoint`, into `dir` (whole or
-/// not at all: a temporary file renamed over the old one).
+/// not at all: through `efa_runtime::durable_file`, a temporary file
+/// fsynced and renamed over the old one, the directory fsynced).
 pub fn save(dir: &Path, checkpoint: &Checkpoint, index: &Index) -> Result<(), StoreError> {
     // Encoded twice rather than held: first only counted and hashed for
     // the header, then written after it (at Germany's size the body is
     // about 270 MB, which the projector would otherwise hold on top of
     // its index while it stops).
     let cells = index.cells();
-    let encode_error = |error: postcard::Error| StoreError::Corrupt {
-        key: FILE_NAME.to_owned(),
-        reason: format!("could not encode the index: {error}"),
-    };
     let measured = postcard::to_io(&cells, Summing::new(std::io::sink())).map_err(encode_error)?;
     let (body_len, body_sha256) = measured.sum();
     let header = Header {
@@ -71,30 +68,48 @@ pub fn save(dir: &Path, checkpoint: &Checkpoint, index: &Index) -> Result<(), St
         reason: format!("could not encode the header: {error}"),
     })?;
     let path = path_in(dir);
-    let temporary = path.with_extension("tmp");
-    let file_error = |source| StoreError::File {
-        path: temporary.clone(),
-        source,
-    };
-    let mut file = BufWriter::new(std::fs::File::create(&temporary).map_err(file_error)?);
-    file.write_all(MAGIC).map_err(file_error)?;
-    file.write_all(&header).map_err(file_error)?;
-    let written = postcard::to_io(&cells, Summing::new(file)).map_err(encode_error)?;
-    if written.sum() != (body_len, body_sha256) {
-        // The encoding is deterministic; should it not be, no file.
-        let _ = std::fs::remove_file(&temporary);
-        return Err(StoreError::Corrupt {
-            key: FILE_NAME.to_owned(),
-            reason: "the index encoded differently the second time".to_owned(),
-        });
+    efa_runtime::durable_file::replace_by(&path, |file| {
+        file.write_all(MAGIC)?;
+        file.write_all(&header)?;
+        let written = postcard::to_io(&cells, Summing::new(file)).map_err(encode_error)?;
+        if written.sum() != (body_len, body_sha256) {
+            // The encoding is deterministic; should it not be, no file.
+            return Err(SaveError::Store(StoreError::Corrupt {
+                key: FILE_NAME.to_owned(),
+                reason: "the index encoded differently the second time".to_owned(),
+            }));
+        }
+        Ok(())
+    })
+    .map_err(|error| match error {
+        SaveError::Store(error) => error,
+        SaveError::File(source) => StoreError::File { path, source },
+    })
+}
+
+/// Why writing the file failed: the file system, or the index itself.
+enum SaveError {
+    File(std::io::Error),
+    Store(StoreError),
+}
+
+impl From<std::io::Error> for SaveError {
+    fn from(error: std::io::Error) -> Self {
+        Self::File(error)
     }
-    let file = written
-        .inner
-        .into_inner()
-        .map_err(|error| file_error(error.into_error()))?;
-    file.sync_all().map_err(file_error)?;
-    std::fs::rename(&temporary, &path).map_err(file_error)?;
-    Ok(())
+}
+
+impl From<StoreError> for SaveError {
+    fn from(error: StoreError) -> Self {
+        Self::Store(error)
+    }
+}
+
+fn encode_error(error: postcard::Error) -> StoreError {
+    StoreError::Corrupt {
+        key: FILE_NAME.to_owned(),
+        reason: format!("could not encode the index: {error}"),
+    }
 }
 
 /// A writer that counts and hashes what it passes on to `inner`.

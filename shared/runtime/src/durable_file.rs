@@ -6,31 +6,49 @@
 //! NATS configuration); secrets go through `secret_file`, which writes its
 //! temporary with owner-only permissions and then replaces the same way.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// Replaces `path` with `bytes` atomically and durably.
 pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    replace_with(path, bytes, |temporary, bytes| {
-        let mut file = std::fs::File::create(temporary)?;
+    replace_with(path, |temporary| {
+        let mut file = File::create(temporary)?;
         file.write_all(bytes)?;
         file.sync_all()
     })
 }
 
+/// [`replace`] for content too large to hold at once: `write` writes it,
+/// buffered, into the temporary file. An error of `write` leaves `path`
+/// as it was (the temporary is removed at the next replace).
+pub fn replace_by<E: From<std::io::Error>>(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<(), E>,
+) -> Result<(), E> {
+    replace_with(path, |temporary| {
+        let mut file = BufWriter::new(File::create(temporary)?);
+        write(&mut file)?;
+        let file = file
+            .into_inner()
+            .map_err(std::io::IntoInnerError::into_error)?;
+        file.sync_all()?;
+        Ok(())
+    })
+}
+
 /// [`replace`], with `write_temporary` creating, writing and fsyncing the
 /// temporary file (a leftover of an earlier crash is removed first).
-pub(crate) fn replace_with(
+pub(crate) fn replace_with<E: From<std::io::Error>>(
     path: &Path,
-    bytes: &[u8],
-    write_temporary: impl FnOnce(&Path, &[u8]) -> std::io::Result<()>,
-) -> std::io::Result<()> {
+    write_temporary: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), E> {
     let temporary = temporary_beside(path);
     let _ = std::fs::remove_file(&temporary);
-    write_temporary(&temporary, bytes)?;
+    write_temporary(&temporary)?;
     std::fs::rename(&temporary, path)?;
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        std::fs::File::open(dir)?.sync_all()?;
+        File::open(dir)?.sync_all()?;
     }
     Ok(())
 }
@@ -62,6 +80,26 @@ mod tests {
             .map(|entry| entry.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("pin.txt")]);
+    }
+
+    #[test]
+    fn content_written_in_pieces_replaces_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.bin");
+        replace(&path, b"old").unwrap();
+        let failed = replace_by(&path, |file| {
+            file.write_all(b"half of the ")?;
+            Err(std::io::Error::other("the writer gave up"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        replace_by(&path, |file| {
+            file.write_all(b"new, ")?;
+            file.write_all(b"in pieces")
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new, in pieces");
+        assert!(!temporary_beside(&path).exists());
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), SecretFileError> {
     if let Some(dir) = path.parent() {
         create_private_dir(dir).map_err(error)?;
     }
-    crate::durable_file::replace_with(path, bytes, write_new).map_err(error)
+    crate::durable_file::replace_with(path, |temporary| write_new(temporary, bytes)).map_err(error)
 }
 
 /// Writes `bytes` to `path` only if no file is there yet; `Ok(false)`
