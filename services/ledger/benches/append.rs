@@ -8,8 +8,8 @@
 //! no-op row answers through the services' own endpoint code
 //! (`efa_runtime::endpoint::serve` on an async-nats service endpoint, a
 //! task and a span per request, as the ledger's commands are served):
-//! what that layer costs before the ledger does anything. Commands are signed before a row's clock
-//! starts. Prints a table; run with `cargo bench -p efa-ledger --bench append`.
+//! what that layer costs before the ledger does anything. Commands are
+//! signed before a row's clock starts. Prints a table; run with `cargo bench -p efa-ledger --bench append`.
 //! `EFA_BENCH_COMMANDS` sets the number of commands per ledger run.
 //! `EFA_BENCH_NATS_AUTH=on` runs the ledger rows against a second
 //! nats-server that admits only the registry's roles (as `efa up` starts
@@ -181,13 +181,7 @@ async fn start_noop_responder(client: &async_nats::Client) -> tokio::task::JoinH
         .await
         .expect("subscribe the no-op responder");
     let client = client.clone();
-    let answer: bytes::Bytes = encode(&CommandReply::Accepted(Accepted {
-        first_seq: 1,
-        last_seq: 1,
-        stream_version: 1,
-        replayed: false,
-    }))
-    .into();
+    let answer: bytes::Bytes = noop_answer().into();
     tokio::spawn(async move {
         while let Some(request) = requests.next().await {
             if let Some(reply) = request.reply {
@@ -195,6 +189,16 @@ async fn start_noop_responder(client: &async_nats::Client) -> tokio::task::JoinH
             }
         }
     })
+}
+
+/// What the no-op responders answer: a command reply's bytes.
+fn noop_answer() -> Vec<u8> {
+    encode(&CommandReply::Accepted(Accepted {
+        first_seq: 1,
+        last_seq: 1,
+        stream_version: 1,
+        replayed: false,
+    }))
 }
 
 /// The subject of the no-op answered through the services' endpoint code.
@@ -216,12 +220,7 @@ async fn start_noop_endpoint(
         .endpoint(NOOP_ENDPOINT_SUBJECT)
         .await
         .expect("the no-op endpoint");
-    let answer = encode(&CommandReply::Accepted(Accepted {
-        first_seq: 1,
-        last_seq: 1,
-        stream_version: 1,
-        replayed: false,
-    }));
+    let answer = noop_answer();
     tokio::spawn(async move {
         let _service = service;
         efa_runtime::endpoint::serve(endpoint, 1024, until, move |_| {
@@ -233,16 +232,17 @@ async fn start_noop_endpoint(
 }
 
 /// The same requests as a ledger row (the same signed commands' bytes),
-/// answered by the no-op responder.
+/// answered by the no-op responder on `subject`.
 async fn noop_requests(
     client: &async_nats::Client,
+    subject: &'static str,
     signer: Option<&efa_trust::SigningKey>,
     offset: usize,
     count: usize,
     in_flight: usize,
 ) -> (f64, Vec<Duration>) {
     let payloads = encoded_commands(signer, offset, count);
-    requests(client, NOOP_SUBJECT, payloads, in_flight, |_| {}).await
+    requests(client, subject, payloads, in_flight, |_| {}).await
 }
 
 /// Publish acks awaited at most this many at a time. The JetStream context
@@ -405,16 +405,22 @@ async fn main() {
     for in_flight in [1, 64, 256] {
         let n = if in_flight == 1 { count / 10 } else { count };
         let (noop_rate, mut latencies) =
-            noop_requests(&client, Some(&signer), offset, n, in_flight).await;
+            noop_requests(&client, NOOP_SUBJECT, Some(&signer), offset, n, in_flight).await;
         row(
             format!("no-op NATS responder, {in_flight} in flight"),
             noop_rate,
             &mut latencies,
         );
         if noop_endpoint.is_some() {
-            let payloads = encoded_commands(Some(&signer), offset, n);
-            let (rate, mut latencies) =
-                requests(&client, NOOP_ENDPOINT_SUBJECT, payloads, in_flight, |_| {}).await;
+            let (rate, mut latencies) = noop_requests(
+                &client,
+                NOOP_ENDPOINT_SUBJECT,
+                Some(&signer),
+                offset,
+                n,
+                in_flight,
+            )
+            .await;
             row(
                 format!("no-op through the services' endpoint, {in_flight} in flight"),
                 rate,
