@@ -455,8 +455,6 @@ mod tests {
         assert_eq!((all.entries.len(), all.more), (2, false));
     }
 
-    /// A kept answer is handed out shared, so that readers do not copy
-    /// it under the shelf's lock; a page cut from it is its own.
     /// Weimar's page as of today.
     fn weimar_today() -> QueryKind {
         QueryKind::Gemeinde {
@@ -465,6 +463,8 @@ mod tests {
         }
     }
 
+    /// A kept answer is handed out shared, so that readers do not copy
+    /// it under the shelf's lock; a page cut from it is its own.
     #[test]
     fn kept_answers_are_shared_not_copied() {
         let dir = tempfile::tempdir().unwrap();

@@ -208,14 +208,20 @@ fn days(ledger: &Ledger, extra: &[i32]) -> Vec<Date> {
     days
 }
 
+/// The extra days: offsets from 2019-01-01, those that make a date.
+fn extra_days(extra: &[i32]) -> impl Iterator<Item = Date> + '_ {
+    let first = date("2019-01-01").days_since_epoch();
+    extra
+        .iter()
+        .filter_map(move |offset| Date::try_from(first + offset).ok())
+}
+
 /// The "as of" dates of the statements compared: none (the facts as they
 /// are) and the extra days.
 fn as_of_days(extra: &[i32]) -> Vec<Option<Date>> {
-    let first = date("2019-01-01").days_since_epoch();
-    let days = extra
-        .iter()
-        .filter_map(|offset| Date::try_from(first + offset).ok());
-    std::iter::once(None).chain(days.map(Some)).collect()
+    std::iter::once(None)
+        .chain(extra_days(extra).map(Some))
+        .collect()
 }
 
 proptest! {
@@ -227,7 +233,6 @@ proptest! {
         extra in prop::collection::vec(-400i32..2800, 4),
         batch in 1usize..6,
     ) {
-        let first = date("2019-01-01").days_since_epoch();
         let ledger = ledger_of(history);
         let events = ledger.events();
         let dir = tempfile::tempdir().unwrap();
@@ -276,7 +281,7 @@ proptest! {
                     index.own_split(service, year);
                 }
             }
-            for day in extra.iter().filter_map(|offset| Date::try_from(first + offset).ok()) {
+            for day in extra_days(&extra) {
                 for land in LANDS.map(|code| LandCode::new(code).unwrap()) {
                     // Kept since the last event and patched with its
                     // change, or made now: either way as made anew.
