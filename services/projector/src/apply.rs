@@ -303,10 +303,12 @@ impl Applier {
                 .packing
                 .add_history(subject, record.seq, |s| store.history_tail(s))?;
         }
-        // The municipality's index entry, once: when its adoption's
-        // stream begins.
+        // The service joins the municipality's adopted ones once: when
+        // its adoption's stream begins.
         if let Some((ags, service)) = links.adoption.filter(|_| new_stream) {
-            written.adoptions.push(Change::IndexAdoption(ags, service));
+            written
+                .packing
+                .add_adopted(ags, service, |a| store.adopted_tail(a))?;
         }
         written.packing.add_event(sealed, || store.last_block())?;
         Ok(())
@@ -348,7 +350,6 @@ struct Written {
     services: Recent<ServiceId, Option<ServiceView>>,
     facts: Recent<StreamId, Option<Facts>>,
     packing: Packing,
-    adoptions: Vec<Change>,
     /// A commit left pages for the end (`Keep::defer_pages`).
     pages_deferred: bool,
 }
@@ -363,7 +364,6 @@ impl Written {
             } else {
                 Packing::new(keep.pages)
             },
-            adoptions: Vec::new(),
             pages_deferred: false,
         }
     }
@@ -381,7 +381,6 @@ impl Written {
                 .take_changed(|_, facts| facts.clone().map(Change::PutFacts)),
         );
         changes.extend(self.packing.take_changes());
-        changes.append(&mut self.adoptions);
         self.pages_deferred |= self.packing.defers_open_pages();
         changes
     }
@@ -394,9 +393,10 @@ impl Written {
 }
 
 /// How much an applier keeps of what it wrote (`carry.rs`): facts of this
-/// many streams and the last history pages of this many subjects, or,
-/// with `defer_pages`, every subject's last page, written only when the
-/// applier hands its store on (`Applier::into_store`).
+/// many streams, the last history pages of this many subjects and the last
+/// adopted-services pages of this many municipalities, or, with
+/// `defer_pages`, every list's last page, written only when the applier
+/// hands its store on (`Applier::into_store`).
 #[derive(Debug, Clone, Copy)]
 pub struct Keep {
     pub facts: usize,

@@ -277,7 +277,7 @@ pub(crate) fn gemeinde(
     ags: Ags,
     day: Date,
 ) -> Result<Option<efa_proto::GemeindeView>, StoreError> {
-    let own_adoptions = store.adoptions_by(&ags.to_string())?;
+    let own_adoptions = store.adoptions_by(ags)?;
     if index.gemeinde(ags).is_none() {
         return Ok(None);
     }

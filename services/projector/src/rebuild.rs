@@ -218,6 +218,70 @@ proptest! {
     }
 }
 
+/// A municipality that adopts more services than a page of its adopted
+/// services holds, then merges into another: applied one event at a
+/// time, rebuilt with its pages let go and read back, and rebuilt with
+/// its pages deferred, the stores agree, list every adoption in the order
+/// of its request, and the merger recounts every adopted service for the
+/// successor.
+#[test]
+fn many_adoptions_span_pages_however_they_arrive() {
+    let (weimar, erfurt) = (ags("16055000"), ags("16051000"));
+    let ids: Vec<String> = (0..150).map(|i| format!("leistung-{i:03}")).collect();
+    let mut ledger = Ledger::default();
+    for (code, name) in [(erfurt, "Erfurt"), (weimar, "Weimar")] {
+        let event = Event::GemeindeRegistered {
+            ags: code,
+            name: name.to_owned(),
+            population: None,
+        };
+        ledger.push("2020-01-01", event);
+    }
+    for id in &ids {
+        ledger.push("2020-01-01", announce_by(id, 16));
+        let event = Event::AdoptionRequested {
+            service: service_id(id),
+            ags: weimar,
+            adoption_no: 1,
+            note: String::new(),
+        };
+        ledger.push("2020-02-01", event);
+    }
+    let merger = Event::GemeindeMerged {
+        ags: weimar,
+        successor: erfurt,
+    };
+    ledger.push("2021-01-01", merger);
+    let events = ledger.events();
+
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let one_by_one = Store::open(dirs[0].path()).unwrap();
+    let stores = [
+        // Its index kept at every commit (reopened, it would be built anew).
+        apply_to(one_by_one, events, 1, Keep::IN_USE),
+        rebuild_into(dirs[1].path(), events, 7, false),
+        rebuild_into(dirs[2].path(), events, 7, true),
+    ];
+    let hash = stores[0].content_hash().unwrap();
+    let today = date("2021-06-30");
+    let erfurts_page = QueryKind::Gemeinde {
+        ags: erfurt,
+        as_of: None,
+    };
+    let expected = crate::read::answer(&stores[1], erfurts_page.clone(), today).unwrap();
+    for store in &stores {
+        assert_eq!(store.content_hash().unwrap(), hash);
+        let adopted: Vec<String> = (store.adoptions_by(weimar).unwrap().iter())
+            .map(|adoption| adoption.service.to_string())
+            .collect();
+        assert_eq!(adopted, ids, "every adoption, in the order of its request");
+        let counted = store.index().counted_for(erfurt, today).len();
+        assert_eq!(counted, ids.len(), "Weimar's adoptions count for Erfurt");
+        let answer = crate::read::answer(store, erfurts_page.clone(), today).unwrap();
+        assert_eq!(answer, expected);
+    }
+}
+
 /// One query of every kind, on a few dates, for the property above: every
 /// view must answer whatever the history.
 fn every_query() -> Vec<QueryKind> {

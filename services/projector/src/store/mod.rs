@@ -6,9 +6,9 @@
 //!
 //! Key layout (values are `efa_proto::encode` of the named type, `()` an
 //! empty value; `<first seq>` is a big-endian u64 so keys sort in ledger
-//! order). Events and history entries are packed, many to a record,
-//! because sled's memory and its cost per write follow the number of
-//! keys (see BENCHMARKS.md):
+//! order). Events, history entries and adopted services are packed, many
+//! to a record, because sled's memory and its cost per write follow the
+//! number of keys (see BENCHMARKS.md):
 //!
 //! | key | value |
 //! |---|---|
@@ -24,7 +24,7 @@
 //! | `pop/<date>` | `PopulationFacts` |
 //! | `evb/<first seq>` | `Vec<SealedEvent>`: up to 16 consecutive events from `<first seq>`, at most 6 KiB unless one event is larger |
 //! | `hp/svc/<service>/<page>`, `hp/gem/<ags>/<page>` | `Vec<u64>`: a subject's history, up to 256 sequences a page (`<page>` a big-endian u32) |
-//! | `ix/ado/<ags>/<service>` | `()`: adoptions per municipality |
+//! | `ap/<ags>/<page>` | `Vec<ServiceId>`: the services a municipality has adopted, in the order of their first request, up to 64 a page (`<page>` a big-endian u32) |
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -38,6 +38,7 @@ use crate::facts::{
     AdoptionFacts, Facts, GemeindeFacts, KeyFacts, KreisFacts, PopulationFacts, ServiceFacts,
 };
 use crate::index::{self, Index};
+use crate::pack::Page;
 
 mod fill;
 
@@ -57,14 +58,15 @@ const POPULATION_FACTS: &str = "pop/";
 const EVENT_BLOCKS: &str = "evb/";
 const HISTORY_SERVICE: &str = "hp/svc/";
 const HISTORY_GEMEINDE: &str = "hp/gem/";
-const ADOPTIONS_BY_AGS: &str = "ix/ado/";
+const ADOPTED_PAGES: &str = "ap/";
 /// The key layout's version, u16 big-endian.
 const LAYOUT_KEY: &[u8] = b"meta/layout";
 /// The key layout this code reads and writes: 2 packs events into blocks
 /// and histories into pages (1 had a key per event and history entry); 3
 /// keeps a service's closed years, participation corrections and stream
-/// version in its facts.
-pub const LAYOUT: u16 = 3;
+/// version in its facts; 4 lists a municipality's adopted services in
+/// pages (3 had a key per adoption, a third of a fill's writes).
+pub const LAYOUT: u16 = 4;
 
 /// A block record (`evb/<first seq>`) holds consecutive events, at most
 /// this many and, but for a single larger event, at most `BLOCK_BYTES_MAX`
@@ -76,6 +78,9 @@ pub const BLOCK_BYTES_MAX: usize = 6 * 1024;
 /// Sequences per history page (`hp/.../<page>`); a page is rewritten
 /// whole while it fills.
 pub const HISTORY_PAGE_LEN: usize = 256;
+/// Services per page of a municipality's adopted services (`ap/...`): 64
+/// ids of at most 64 characters keep a page below `BLOCK_BYTES_MAX`.
+pub const ADOPTED_PAGE_LEN: usize = 64;
 
 /// sled's page cache. The default (1 GiB) would make the cache the largest
 /// part of the projector's memory; queries read the in-memory index, and
@@ -130,8 +135,8 @@ pub enum Change {
     PutEventBlock(u64, Vec<u8>),
     /// One page of a subject's history: ascending sequences.
     PutHistoryPage(Subject, u32, Vec<u64>),
-    /// The municipality has an adoption of the service.
-    IndexAdoption(Ags, ServiceId),
+    /// One page of the services a municipality has adopted.
+    PutAdoptedPage(Ags, u32, Vec<ServiceId>),
 }
 
 /// A service or municipality with a history of its own.
@@ -409,27 +414,30 @@ impl Store {
         }
     }
 
-    /// The adoptions by municipalities whose AGS starts with `ags_prefix`
-    /// (a Land's two digits, or a whole AGS), by AGS and service.
-    pub fn adoptions_by(&self, ags_prefix: &str) -> Result<Vec<AdoptionFacts>, StoreError> {
+    /// The adoptions by `ags`, in the order of their first request.
+    pub fn adoptions_by(&self, ags: Ags) -> Result<Vec<AdoptionFacts>, StoreError> {
         let mut adoptions = Vec::new();
-        for entry in self
-            .db
-            .scan_prefix(format!("{ADOPTIONS_BY_AGS}{ags_prefix}"))
-        {
-            let (key, _) = entry?;
-            let text = std::str::from_utf8(&key[ADOPTIONS_BY_AGS.len()..])
-                .map_err(|_| corrupt(&key, "not UTF-8"))?;
-            let (ags, service) = text
-                .split_once('/')
-                .ok_or_else(|| corrupt(&key, "no service after the AGS"))?;
-            let stored = format!("{ADOPTION_FACTS}{service}/{ags}");
-            match self.get(stored.as_bytes())? {
+        for service in self.adopted(ags)? {
+            let stream = StreamId::Adoption(service, ags);
+            match self.get(&facts_key(&stream))? {
                 Some(adoption) => adoptions.push(adoption),
-                None => return Err(corrupt(&key, "index names a missing adoption")),
+                None => {
+                    let key = adopted_prefix(ags).into_bytes();
+                    return Err(corrupt(&key, "names an adoption that is missing"));
+                }
             }
         }
         Ok(adoptions)
+    }
+
+    /// The services `ags` has adopted, in the order of their first request.
+    fn adopted(&self, ags: Ags) -> Result<Vec<ServiceId>, StoreError> {
+        let mut services = Vec::new();
+        for entry in self.db.scan_prefix(adopted_prefix(ags)) {
+            let (key, bytes) = entry?;
+            services.extend(decode_view::<Vec<ServiceId>>(&key, &bytes)?);
+        }
+        Ok(services)
     }
 
     /// Every published allocation key and population figure.
@@ -534,8 +542,18 @@ impl Store {
     }
 
     /// The last page of `subject`'s history and its number, if it has one.
-    pub fn history_tail(&self, subject: &Subject) -> Result<Option<(u32, Vec<u64>)>, StoreError> {
-        let Some(entry) = self.db.scan_prefix(page_prefix(subject)).next_back() else {
+    pub fn history_tail(&self, subject: &Subject) -> Result<Option<Page<u64>>, StoreError> {
+        self.last_page(&page_prefix(subject))
+    }
+
+    /// The last page of the services `ags` has adopted and its number, if
+    /// it has one.
+    pub fn adopted_tail(&self, ags: &Ags) -> Result<Option<Page<ServiceId>>, StoreError> {
+        self.last_page(&adopted_prefix(*ags))
+    }
+
+    fn last_page<T: DeserializeOwned>(&self, prefix: &str) -> Result<Option<Page<T>>, StoreError> {
+        let Some(entry) = self.db.scan_prefix(prefix).next_back() else {
             return Ok(None);
         };
         let (key, bytes) = entry?;
@@ -645,17 +663,7 @@ impl index::Source for Store {
     }
 
     fn services_adopted_by(&self, ags: Ags) -> Result<Vec<ServiceId>, StoreError> {
-        let prefix = format!("{ADOPTIONS_BY_AGS}{ags}/");
-        self.db
-            .scan_prefix(&prefix)
-            .map(|entry| {
-                let (key, _) = entry?;
-                std::str::from_utf8(&key[prefix.len()..])
-                    .ok()
-                    .and_then(|id| ServiceId::parse(id).ok())
-                    .ok_or_else(|| corrupt(&key, "not a service id after the AGS"))
-            })
-            .collect()
+        self.adopted(ags)
     }
 }
 
@@ -684,14 +692,13 @@ fn writes(
                 write(block_key(*block).into(), Some(record.as_slice().into()))?
             }
             Change::PutHistoryPage(subject, number, seqs) => {
-                let mut key = page_prefix(subject).into_bytes();
-                key.extend_from_slice(&number.to_be_bytes());
+                let key = page_key(page_prefix(subject), *number);
                 write(key.into(), Some(efa_proto::encode(seqs).into()))?
             }
-            Change::IndexAdoption(ags, id) => write(
-                format!("{ADOPTIONS_BY_AGS}{ags}/{id}").into_bytes().into(),
-                Some((&b""[..]).into()),
-            )?,
+            Change::PutAdoptedPage(ags, number, services) => {
+                let key = page_key(adopted_prefix(*ags), *number);
+                write(key.into(), Some(efa_proto::encode(services).into()))?
+            }
         }
     }
     write(
@@ -793,6 +800,18 @@ fn page_prefix(subject: &Subject) -> String {
         Subject::Service(id) => format!("{HISTORY_SERVICE}{id}/"),
         Subject::Gemeinde(ags) => format!("{HISTORY_GEMEINDE}{ags}/"),
     }
+}
+
+/// The prefix of the pages of the services `ags` has adopted.
+fn adopted_prefix(ags: Ags) -> String {
+    format!("{ADOPTED_PAGES}{ags}/")
+}
+
+/// The key of page `number` under `prefix`.
+fn page_key(prefix: String, number: u32) -> Vec<u8> {
+    let mut key = prefix.into_bytes();
+    key.extend_from_slice(&number.to_be_bytes());
+    key
 }
 
 /// `prefix`, then a Land's two digits if one is given.
