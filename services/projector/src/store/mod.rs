@@ -210,6 +210,9 @@ impl Store {
             let opened_ms = started.elapsed().as_millis() as u64;
             let (index, from_file) = store.build_index()?;
             *store.index.write().unwrap_or_else(PoisonError::into_inner) = index;
+            // Reading or building the index freed about as much as it
+            // keeps (the file's lists, the facts read); hand it back.
+            efa_alloc::give_back_freed_memory();
             tracing::info!(
                 path = %path.display(),
                 opened_ms,
