@@ -221,10 +221,8 @@ impl Packing {
             open.changed = false;
             changes.push(open.value.record());
         }
-        let histories = self.histories.take_full();
-        changes.extend(histories.map(|(s, number, seqs)| Change::PutHistoryPage(s, number, seqs)));
-        let adopted = self.adopted.take_full();
-        changes.extend(adopted.map(|(a, number, ids)| Change::PutAdoptedPage(a, number, ids)));
+        changes.extend(self.histories.take_full().map(history_page));
+        changes.extend(self.adopted.take_full().map(adopted_page));
         if !self.defer_open_pages {
             changes.extend(self.open_pages());
         }
@@ -244,12 +242,9 @@ impl Packing {
     }
 
     fn open_pages(&mut self) -> Vec<Change> {
-        let histories = self.histories.take_open().into_iter();
-        let adopted = self.adopted.take_open().into_iter();
-        histories
-            .map(|(s, number, seqs)| Change::PutHistoryPage(s, number, seqs))
-            .chain(adopted.map(|(a, number, ids)| Change::PutAdoptedPage(a, number, ids)))
-            .collect()
+        let histories = self.histories.take_open().into_iter().map(history_page);
+        let adopted = self.adopted.take_open().into_iter().map(adopted_page);
+        histories.chain(adopted).collect()
     }
 
     /// After a commit: lets the least recently used pages go.
@@ -257,4 +252,12 @@ impl Packing {
         self.histories.last.age();
         self.adopted.last.age();
     }
+}
+
+fn history_page((subject, number, seqs): (Subject, u32, Vec<u64>)) -> Change {
+    Change::PutHistoryPage(subject, number, seqs)
+}
+
+fn adopted_page((ags, number, services): (Ags, u32, Vec<ServiceId>)) -> Change {
+    Change::PutAdoptedPage(ags, number, services)
 }
