@@ -293,12 +293,6 @@ impl TryFrom<String> for ServiceId {
     }
 }
 
-impl From<ServiceId> for String {
-    fn from(id: ServiceId) -> String {
-        id.0
-    }
-}
-
 impl fmt::Display for ServiceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
