@@ -161,14 +161,14 @@ impl Applier {
     }
 
     /// Ends the applier, handing over the store it wrote, with the
-    /// subjects' last pages it deferred (`Keep::defer_pages`) written at
+    /// lists' last pages it deferred (`Keep::defer_pages`) written at
     /// its checkpoint.
     pub fn into_store(mut self) -> Result<Store, ApplyError> {
         self.write_deferred()?;
         Ok(self.store)
     }
 
-    /// Writes the subjects' last pages deferred so far
+    /// Writes the lists' last pages deferred so far
     /// (`Keep::defer_pages`) at the checkpoint.
     pub fn write_deferred(&mut self) -> Result<(), ApplyError> {
         if self.deferred_lost {

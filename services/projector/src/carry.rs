@@ -1,6 +1,7 @@
 //! What the applier keeps of what it wrote: the records it changes most
-//! (a service's catalogue entry, a stream's facts, a subject's last
-//! history page, the last event block) stay in memory after their commit,
+//! (a service's catalogue entry, a stream's facts, the last page of a
+//! subject's history or of a municipality's adopted services, the last
+//! event block) stay in memory after their commit,
 //! so that the next batch finds them there instead of reading them back
 //! from sled and decoding them. A catch-up or a rebuild touches the same
 //! municipalities' pages and the same adoptions again and again; reading

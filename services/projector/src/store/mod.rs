@@ -421,8 +421,7 @@ impl Store {
     pub fn adoptions_by(&self, ags: Ags) -> Result<Vec<AdoptionFacts>, StoreError> {
         let mut adoptions = Vec::new();
         for service in self.adopted(ags)? {
-            let stream = StreamId::Adoption(service, ags);
-            match self.get(&facts_key(&stream))? {
+            match index::Source::adoption(self, &service, ags)? {
                 Some(adoption) => adoptions.push(adoption),
                 None => {
                     let key = adopted_prefix(ags).into_bytes();
