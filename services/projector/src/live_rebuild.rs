@@ -451,14 +451,10 @@ async fn hash_and_index(store: Store) -> Result<(Store, Hashed), RebuildError> {
 /// cache, its index read back from the index file (`Store::reopen`):
 /// sled's replay of the whole log happens here, before the swap, instead
 /// of at the projector's next start (20 to 40 s at 10 million events).
-/// The memory the fill freed is handed back to the system at once.
+/// The memory the fill freed is handed back to the system at once, as
+/// every opening of a store does once its index is read.
 async fn reopen(store: Store) -> Result<Store, RebuildError> {
-    let store = tokio::task::spawn_blocking(move || {
-        let store = store.reopen();
-        efa_alloc::give_back_freed_memory();
-        store
-    })
-    .await??;
+    let store = tokio::task::spawn_blocking(move || store.reopen()).await??;
     Ok(store)
 }
 

@@ -8,7 +8,8 @@
 //! views frees gigabytes at once (the fill's page cache, what its applier
 //! kept) and then mostly waits for queries, so that memory stayed
 //! resident until the next restart: about 0.4 GB at 10 million events
-//! (BENCHMARKS.md). [`give_back_freed_memory`] is called at those moments.
+//! (BENCHMARKS.md). [`give_back_freed_memory`] is called at those moments,
+//! and after a view store has read or built its index.
 //!
 //! This crate holds the workspace's only `unsafe` code: one call into
 //! mimalloc's C API that takes no pointer.
