@@ -6,9 +6,7 @@
 use efa_domain::allocation::Interval;
 use efa_proto::{AdoptionStage, Ags, Date, LandCode, Reifegrad, ServiceStatus, ServiceView};
 
-use crate::facts::{
-    AdoptionFacts, Details, GemeindeFacts, ServiceFacts, StepFact, in_effect, latest,
-};
+use crate::facts::{AdoptionFacts, Details, GemeindeFacts, ServiceFacts, in_effect, latest};
 
 impl ServiceFacts {
     pub fn announced_on(&self) -> Date {
@@ -167,8 +165,10 @@ impl AdoptionFacts {
         })
     }
 
-    /// Each adoption (by number) with its steps that take effect by `day`.
-    pub fn adoptions_by(&self, day: Date) -> Vec<(u32, Vec<&StepFact>)> {
+    /// Each adoption (by number) with its steps that take effect by `day`
+    /// (for the funnel's oracle).
+    #[cfg(test)]
+    pub fn adoptions_by(&self, day: Date) -> Vec<(u32, Vec<&crate::facts::StepFact>)> {
         let mut numbers: Vec<u32> = self.steps.iter().map(|s| s.adoption_no).collect();
         numbers.sort_unstable();
         numbers.dedup();

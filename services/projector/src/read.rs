@@ -81,10 +81,9 @@ pub fn shared_answer(
             land,
             as_of,
         } => {
-            let (index, day) = (store.index(), day(as_of));
-            return index.service_answer(&service, ServiceQuery::Funnel(land), day, || {
-                funnel(store, &index, &service, land, day).map(QueryReply::Funnel)
-            });
+            let day = day(as_of);
+            let counts = store.index().funnel(&service, land, day);
+            QueryReply::Funnel(counts.map(|c| views::funnel::view(&service, land, day, &c)))
         }
         QueryKind::History {
             subject,
@@ -147,21 +146,6 @@ fn stalled(
         views::rollout::under_way(c.stage) && views::days_between(c.since, day) >= days_min
     });
     views::rollout::stalled(land, days_min, &gemeinden, &counted, day)
-}
-
-/// `None` for a service unknown to the registry.
-fn funnel(
-    store: &Store,
-    index: &Index,
-    service: &ServiceId,
-    land: Option<LandCode>,
-    day: Date,
-) -> Result<Option<efa_proto::views::FunnelView>, StoreError> {
-    if index.service(service).is_none() {
-        return Ok(None);
-    }
-    let adoptions = store.adoptions(Some(service))?;
-    Ok(Some(views::funnel::funnel(service, land, &adoptions, day)))
 }
 
 /// The checkpoint is read before the services, so `as_of_seq` never

@@ -1,4 +1,4 @@
-//! Answers about one service (its detail page, its funnel) and about one
+//! Answers about one service (its detail page) and about one
 //! municipality (its page) kept after they were made, by subject and day,
 //! so that many users looking at the same service or Gemeinde do not each
 //! go through its adoptions again (a municipality's page read a few
@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use efa_proto::{Ags, Date, LandCode, QueryReply, ServiceId};
+use efa_proto::{Ags, Date, QueryReply, ServiceId};
 
 /// The most answers about services kept; beyond it, all are dropped and
 /// made again.
@@ -26,7 +26,6 @@ const GEMEINDE_ANSWERS_MAX: usize = 500;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ServiceQuery {
     Detail,
-    Funnel(Option<LandCode>),
 }
 
 /// The answers kept about one kind of subject (a service, a

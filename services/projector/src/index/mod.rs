@@ -13,6 +13,7 @@
 //! touches them (`Source`).
 
 pub mod answers;
+pub mod funnels;
 pub mod lands;
 pub mod pieces;
 #[cfg(test)]
@@ -36,6 +37,7 @@ use crate::store::StoreError;
 use crate::views::settlement::{self, Cut};
 use crate::views::{Counted, CountedAdoptions};
 use answers::{Answers, ServiceQuery, Shelf};
+use funnels::{Courses, FunnelCounts};
 use lands::{Cell, Change, LandDay};
 use pieces::Piece;
 use timeline::{StageCounts, Timeline};
@@ -56,6 +58,7 @@ pub struct CellsRef<'a> {
     service_ids: &'a [ServiceId],
     #[serde(serialize_with = "as_list")]
     by_target: &'a BTreeMap<CellKey, Box<[Piece]>>,
+    funnels: &'a [Courses],
 }
 
 /// The same, read back.
@@ -63,6 +66,7 @@ pub struct CellsRef<'a> {
 pub struct Cells {
     service_ids: Vec<ServiceId>,
     by_target: Vec<(CellKey, Box<[Piece]>)>,
+    funnels: Vec<Courses>,
 }
 
 /// A counted adoption's place: the municipality counted for, the service.
@@ -116,6 +120,8 @@ pub struct Index {
     by_service: BTreeSet<(ServiceNo, Ags)>,
     /// Stage counts per service (by number).
     stages: Vec<Timeline<5>>,
+    /// Every adoption's course per service (by number), for its funnel.
+    funnels: Vec<Courses>,
     /// Per municipality counted for: the days on which one of its counted
     /// adoptions is live (disjoint, ascending), and whether they are in
     /// its Land's count (only registered municipalities are).
@@ -498,6 +504,22 @@ impl Index {
             .collect()
     }
 
+    /// The funnel of `service`'s adoptions in `land` (or everywhere) on
+    /// `day`; `None` for a service unknown to the registry.
+    pub fn funnel(
+        &self,
+        service: &ServiceId,
+        land: Option<LandCode>,
+        day: Date,
+    ) -> Option<FunnelCounts> {
+        self.service(service)?;
+        let courses = self
+            .service_nos
+            .get(service)
+            .and_then(|no| self.funnels.get(*no as usize));
+        Some(courses.map_or_else(FunnelCounts::default, |c| c.on(land, day)))
+    }
+
     /// How many registered municipalities of `land` have a live adoption
     /// counted for them on `day`.
     pub fn live_any(&self, land: LandCode, day: Date) -> u32 {
@@ -742,6 +764,7 @@ impl Index {
         CellsRef {
             service_ids: &self.service_ids,
             by_target: &self.by_target,
+            funnels: &self.funnels,
         }
     }
 
@@ -794,6 +817,10 @@ impl Index {
             .map(|(no, target, _)| (no, target))
             .collect();
         index.by_target = cells.by_target.into_iter().collect();
+        if cells.funnels.len() != index.funnels.len() {
+            return None;
+        }
+        index.funnels = cells.funnels;
         let counted_ms = started.elapsed().as_millis() as u64;
         index.relive_all();
         let live_ms = started.elapsed().as_millis() as u64;
@@ -887,6 +914,11 @@ impl Index {
             .iter()
             .filter_map(|member| find(&self.gemeinden, member, |g| &g.ags).cloned())
             .collect();
+        if let Some(courses) = self.funnels.get_mut(no as usize) {
+            adoptions
+                .iter()
+                .for_each(|adoption| courses.replace(adoption));
+        }
         let mut live_after: BTreeMap<Ags, Vec<Span>> = BTreeMap::new();
         for (target, new) in pieces::pieces(adoptions, &facts) {
             new.iter().for_each(|piece| timeline.add_piece(piece, 1));
@@ -919,6 +951,7 @@ impl Index {
         self.ranks = OnceLock::new();
         self.service_ids.push(service.clone());
         self.stages.push(Timeline::default());
+        self.funnels.push(Courses::default());
         self.service_nos.insert(service.clone(), no);
         no
     }

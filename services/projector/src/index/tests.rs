@@ -5,7 +5,9 @@
 //! mergers, retirements and withdrawals, applied with a restart in the
 //! middle (so the index is built once from the store and then kept up to
 //! date) in batches of random size, compared on every change day, the day
-//! before each, and random days; and the cost splits the index keeps, of
+//! before each, and random days (the funnels from the kept courses against
+//! `views::funnel::funnel`, the funnel computed from the facts); and the
+//! cost splits the index keeps, of
 //! the facts as they are and as of those days, against splitting anew.
 
 use std::collections::{BTreeMap, HashMap};
@@ -19,6 +21,7 @@ use crate::rebuild::{MUNICIPALITIES, SERVICES, apply_all, histories, ledger_of};
 use crate::store::Store;
 use crate::testing::{Ledger, World, ags, date, service_id};
 use crate::views::costs::{land_costs, land_costs_with, own_split, reference_data};
+use crate::views::funnel;
 use crate::views::rollout::{rollout, stalled};
 use crate::views::settlement;
 use crate::views::{Counted, Gemeinden, counted, stage_counts};
@@ -94,6 +97,22 @@ fn check_day(index: &Index, world: &World, day: Date) -> Result<(), TestCaseErro
             .map(|(key, c)| (key.clone(), *c))
             .collect();
         prop_assert_eq!(owned(&index.counted_of(&service, day)), expected);
+        // The funnel from the kept courses, everywhere and per Land.
+        let known = world.services.iter().any(|s| s.id == service);
+        for land in std::iter::once(None).chain(LANDS.map(|code| LandCode::new(code).ok())) {
+            let kept = index
+                .funnel(&service, land, day)
+                .map(|counts| funnel::view(&service, land, day, &counts));
+            let oracle = known.then(|| funnel::funnel(&service, land, &world.adoptions, day));
+            prop_assert_eq!(
+                kept,
+                oracle,
+                "funnel of {} in {:?} on {}",
+                service,
+                land,
+                day
+            );
+        }
     }
     for code in MUNICIPALITIES.map(ags) {
         let expected: Owned = oracle

@@ -410,6 +410,7 @@ impl Store {
 
     /// The adoptions of `service` (of every service when `None`), by
     /// service and AGS.
+    #[cfg(test)]
     pub fn adoptions(&self, service: Option<&ServiceId>) -> Result<Vec<AdoptionFacts>, StoreError> {
         match service {
             Some(id) => self.scan(&format!("{ADOPTION_FACTS}{id}/")),

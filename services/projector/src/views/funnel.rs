@@ -1,17 +1,21 @@
 //! The adoption funnel of a service: how many adoptions reached each stage
 //! by a day, and how long they took from request to live. Every adoption
 //! counts (each `adoption_no` of each municipality), whatever became of the
-//! municipality later: the funnel describes what happened.
+//! municipality later: the funnel describes what happened. The counts are
+//! kept at apply time (`index/funnels.rs`); this module makes the view of
+//! them and keeps the rules both share.
 
 use efa_proto::views::FunnelView;
 use efa_proto::{AdoptionStage, Date, LandCode, ServiceId};
 
-use crate::asof::stage_index;
-use crate::facts::{AdoptionFacts, StepFact};
+use crate::facts::StepFact;
+use crate::index::funnels::FunnelCounts;
 use crate::views::days_between;
+#[cfg(test)]
+use crate::{asof::stage_index, facts::AdoptionFacts};
 
-/// The funnel of `service` (in `land`, or everywhere) on `day`, from the
-/// service's adoptions.
+/// The funnel of `service` (in `land`, or everywhere) on `day` from the
+/// `counts` of its adoptions by then.
 ///
 /// `reached[i]` counts the adoptions with a step at stage i or later by
 /// `day` (a skipped stage counts as reached when a later one is reached);
@@ -20,14 +24,37 @@ use crate::views::days_between;
 /// median and the 90th percentile are by nearest rank: the `ceil(p * n)`-th
 /// smallest of the n lead times (1-based), so the median of 4 values is the
 /// 2nd smallest.
+pub fn view(
+    service: &ServiceId,
+    land: Option<LandCode>,
+    day: Date,
+    counts: &FunnelCounts,
+) -> FunnelView {
+    FunnelView {
+        service: service.clone(),
+        land,
+        as_of: day,
+        reached: counts.reached,
+        days_to_live_median: nearest_rank(&counts.lead_times, 50),
+        days_to_live_p90: nearest_rank(&counts.lead_times, 90),
+        live_count: u32::try_from(counts.lead_times.len()).unwrap_or(u32::MAX),
+    }
+}
+
+/// The funnel computed from the service's adoption facts, as the views
+/// first did: the oracle the kept courses (`index/funnels.rs`) are
+/// checked against.
+#[cfg(test)]
 pub fn funnel(
     service: &ServiceId,
     land: Option<LandCode>,
     adoptions: &[AdoptionFacts],
     day: Date,
 ) -> FunnelView {
-    let mut reached = [0u32; 5];
-    let mut lead_times = Vec::new();
+    let mut counts = FunnelCounts {
+        reached: [0; 5],
+        lead_times: Vec::new(),
+    };
     let relevant = adoptions
         .iter()
         .filter(|a| a.service == *service && land.is_none_or(|land| a.ags.land() == land));
@@ -39,32 +66,24 @@ pub fn funnel(
                 .map(|s| stage_index(s.stage))
                 .max();
             if let Some(furthest) = furthest {
-                reached[..=furthest]
+                counts.reached[..=furthest]
                     .iter_mut()
                     .for_each(|count| *count += 1);
             }
             if steps.iter().any(|s| s.stage == AdoptionStage::Withdrawn) {
-                reached[stage_index(AdoptionStage::Withdrawn)] += 1;
+                counts.reached[stage_index(AdoptionStage::Withdrawn)] += 1;
             }
             if let Some(days) = lead_time(&steps) {
-                lead_times.push(days);
+                counts.lead_times.push(days);
             }
         }
     }
-    lead_times.sort_unstable();
-    FunnelView {
-        service: service.clone(),
-        land,
-        as_of: day,
-        reached,
-        days_to_live_median: nearest_rank(&lead_times, 50),
-        days_to_live_p90: nearest_rank(&lead_times, 90),
-        live_count: u32::try_from(lead_times.len()).unwrap_or(u32::MAX),
-    }
+    counts.lead_times.sort_unstable();
+    view(service, land, day, &counts)
 }
 
 /// Days from the request (or the first step) to the go-live, if live.
-fn lead_time(steps: &[&StepFact]) -> Option<u32> {
+pub fn lead_time(steps: &[&StepFact]) -> Option<u32> {
     let live = steps.iter().find(|s| s.stage == AdoptionStage::Live)?;
     let start = steps
         .iter()
