@@ -29,7 +29,7 @@ const FILE_NAME: &str = "efa-index";
 /// The first bytes of the file: its kind and format version. The version
 /// changes whenever what the index holds changes meaning (the counting
 /// rule, the pieces), so that no file of older code is read.
-const MAGIC: &[u8; 8] = b"EFAIDX02";
+const MAGIC: &[u8; 8] = b"EFAIDX03";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
