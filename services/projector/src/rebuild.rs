@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use tokio::sync::watch;
 
 use crate::apply::{Applier, Keep};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::testing::{Ledger, World, ags, announce_by, date, land, service_id};
 
 pub const SERVICES: [&str; 3] = ["aaa-service", "bbb-service", "ccc-service"];
@@ -279,6 +279,79 @@ fn many_adoptions_span_pages_however_they_arrive() {
         assert_eq!(counted, ids.len(), "Weimar's adoptions count for Erfurt");
         let answer = crate::read::answer(store, erfurts_page.clone(), today).unwrap();
         assert_eq!(answer, expected);
+    }
+}
+
+/// An index built from more adoptions than the reader hands over in one
+/// batch (4,096) answers what the index kept at every commit answers, and
+/// a corrupt adoption fails the build, named by its key.
+#[test]
+fn an_index_built_from_many_adoptions_matches_the_kept_one() {
+    let services = ["aaa-service", "bbb-service"];
+    let mut ledger = Ledger::default();
+    for id in services {
+        ledger.push("2020-01-01", announce_by(id, 16));
+    }
+    for i in 0..2_100u32 {
+        let code = ags(&format!("{}", 16_000_000 + i * 10));
+        for (n, id) in services.iter().enumerate() {
+            let (service, note) = (service_id(id), String::new());
+            let day = format!("2020-{:02}-{:02}", 2 + i % 10, 1 + n);
+            let event = Event::AdoptionRequested {
+                service: service.clone(),
+                ags: code,
+                adoption_no: 1,
+                note: note.clone(),
+            };
+            ledger.push(&day, event);
+            if i % 3 == 0 {
+                let stage = AdoptionStage::Live;
+                let event = Event::AdoptionStepRecorded {
+                    service,
+                    ags: code,
+                    adoption_no: 1,
+                    stage,
+                    note,
+                };
+                ledger.push("2021-03-01", event);
+            }
+        }
+    }
+    let events = ledger.events();
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let kept = apply_to(
+        Store::open(dirs[0].path()).unwrap(),
+        events,
+        500,
+        Keep::IN_USE,
+    );
+    let built = rebuild_into(dirs[1].path(), events, 500, true);
+    for day in ["2020-06-30", "2021-03-01", "2022-01-01"].map(date) {
+        let (kept, built) = (kept.index(), built.index());
+        assert_eq!(kept.stage_counts(day), built.stage_counts(day), "{day}");
+        assert_eq!(
+            kept.counted_in(land(16), day),
+            built.counted_in(land(16), day)
+        );
+        for id in services.map(service_id) {
+            let funnel = built.funnel(&id, None, day).unwrap();
+            assert_eq!(kept.funnel(&id, None, day).unwrap(), funnel);
+            assert_eq!(
+                funnel.reached[0],
+                if day.year() == 2020 { 1_050 } else { 2_100 }
+            );
+        }
+    }
+    drop(built);
+
+    // One adoption's facts that do not decode: the build stops there.
+    let store = Store::open(dirs[1].path()).unwrap();
+    let key = store.corrupt_one_adoption(3_000);
+    drop(store);
+    let _ = std::fs::remove_file(dirs[1].path().join("efa-index"));
+    match Store::open(dirs[1].path()) {
+        Err(StoreError::Corrupt { key: named, .. }) => assert_eq!(named, key),
+        other => panic!("expected the corrupt adoption to be named, got {other:?}"),
     }
 }
 

@@ -112,6 +112,8 @@ pub enum StoreError {
     },
     #[error("filling the view store: {0}")]
     Fill(String),
+    #[error("reading the adoptions for the index: {0}")]
+    Reader(String),
 }
 
 /// Where the views stand: the last applied event's sequence and hash.
@@ -306,17 +308,56 @@ impl Store {
             tracing::warn!("index file inconsistent; building the index");
         }
         let entities = self.entities()?;
-        let adoptions = |each: &mut dyn FnMut(AdoptionFacts)| {
-            for entry in self.db.scan_prefix(ADOPTION_FACTS) {
-                let (key, bytes) = entry?;
-                each(decode_view(&key, &bytes)?);
-            }
-            Ok(())
-        };
+        let adoptions = |each: &mut dyn FnMut(AdoptionFacts)| self.read_adoptions_beside(each);
         Ok((
             Index::build(checkpoint.seq, entities, adoptions, self)?,
             false,
         ))
+    }
+
+    /// Hands `each` every adoption's facts, in key order, read and decoded
+    /// on a thread of its own meanwhile (reading and decoding is about
+    /// as much work as counting them into the index, so a build takes
+    /// both cores).
+    fn read_adoptions_beside(&self, each: &mut dyn FnMut(AdoptionFacts)) -> Result<(), StoreError> {
+        const BATCH: usize = 4096;
+        type Batch = Result<Vec<AdoptionFacts>, StoreError>;
+        std::thread::scope(|scope| {
+            let (batches, received) = std::sync::mpsc::sync_channel::<Batch>(4);
+            let reader = std::thread::Builder::new()
+                .name("index-read".into())
+                .spawn_scoped(scope, move || {
+                    let mut batch = Vec::with_capacity(BATCH);
+                    for entry in self.db.scan_prefix(ADOPTION_FACTS) {
+                        let decoded = entry
+                            .map_err(StoreError::from)
+                            .and_then(|(key, bytes)| decode_view(&key, &bytes));
+                        match decoded {
+                            Ok(facts) => batch.push(facts),
+                            Err(error) => {
+                                // The receiver stops at the first error.
+                                let _ = batches.send(Err(error));
+                                return;
+                            }
+                        }
+                        if batch.len() == BATCH {
+                            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                            if batches.send(Ok(full)).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    let _ = batches.send(Ok(batch));
+                })
+                .map_err(|error| StoreError::Reader(error.to_string()))?;
+            for batch in received {
+                batch?.into_iter().for_each(&mut *each);
+            }
+            // A reader that panicked sent less than every adoption.
+            reader
+                .join()
+                .map_err(|_| StoreError::Reader("the reading thread panicked".to_owned()))
+        })
     }
 
     /// The facts of every entity but the adoptions.
@@ -569,6 +610,21 @@ impl Store {
             u32::from_be_bytes(fixed_bytes(&key, number)?),
             decode_view(&key, &bytes)?,
         )))
+    }
+
+    /// Overwrites the facts of the `nth` adoption (in key order) with bytes
+    /// that do not decode; says its key.
+    #[cfg(test)]
+    pub fn corrupt_one_adoption(&self, nth: usize) -> String {
+        let (key, _) = self
+            .db
+            .scan_prefix(ADOPTION_FACTS)
+            .nth(nth)
+            .unwrap()
+            .unwrap();
+        self.db.insert(&key, &[0xff; 3][..]).unwrap();
+        self.db.flush().unwrap();
+        String::from_utf8_lossy(&key).into_owned()
     }
 
     /// Makes the store look as if an older version had written it.
