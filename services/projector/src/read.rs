@@ -20,7 +20,7 @@ const HISTORY_LIMIT_DEFAULT: u32 = 100;
 const HISTORY_LIMIT_MAX: u32 = 1000;
 
 /// Answers `kind`, with `today` standing for a missing "as of" date.
-/// The answer is shared: a kept one (a service's detail and funnel, a
+/// The answer is shared: a kept one (a service's detail, a
 /// municipality's page) is handed out as it is kept, not copied.
 pub fn shared_answer(
     store: &Store,
