@@ -283,8 +283,9 @@ fn many_adoptions_span_pages_however_they_arrive() {
 }
 
 /// An index built from more adoptions than the reader hands over in one
-/// batch (4,096) answers what the index kept at every commit answers, and
-/// a corrupt adoption fails the build, named by its key.
+/// batch (4,096) answers what the index kept at every commit answers, also
+/// once written to its file and read back at an open, and a corrupt
+/// adoption fails the build, named by its key.
 #[test]
 fn an_index_built_from_many_adoptions_matches_the_kept_one() {
     let services = ["aaa-service", "bbb-service"];
@@ -343,6 +344,25 @@ fn an_index_built_from_many_adoptions_matches_the_kept_one() {
         }
     }
     drop(built);
+
+    // Built from the facts at open, the index is written to its file and
+    // read back with the store opened again: the same answers, and the
+    // file matches the checkpoint.
+    let _ = std::fs::remove_file(dirs[1].path().join("efa-index"));
+    let reopened = Store::open_compact(dirs[1].path(), 1).unwrap();
+    let checkpoint = reopened.checkpoint().unwrap();
+    assert!(crate::index_file::load(dirs[1].path(), &checkpoint).is_some());
+    for day in ["2020-06-30", "2022-01-01"].map(date) {
+        let (kept, reopened) = (kept.index(), reopened.index());
+        assert_eq!(kept.stage_counts(day), reopened.stage_counts(day));
+        for id in services.map(service_id) {
+            assert_eq!(
+                kept.funnel(&id, Some(land(16)), day),
+                reopened.funnel(&id, Some(land(16)), day)
+            );
+        }
+    }
+    drop(reopened);
 
     // One adoption's facts that do not decode: the build stops there.
     let store = Store::open(dirs[1].path()).unwrap();

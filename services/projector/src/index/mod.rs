@@ -461,6 +461,11 @@ impl Index {
             .unwrap_or_else(PoisonError::into_inner) = kept;
     }
 
+    /// How many adoptions are counted for municipalities (cells).
+    pub fn counted_adoptions(&self) -> usize {
+        self.by_target.len()
+    }
+
     /// How many Land days are kept.
     #[cfg(test)]
     pub fn land_days_kept(&self) -> usize {

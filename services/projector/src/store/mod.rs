@@ -86,6 +86,11 @@ pub const ADOPTED_PAGE_LEN: usize = 64;
 /// part of the projector's memory; queries read the in-memory index, and
 /// the cache serves the applier's reads of facts and the history pages.
 const CACHE_BYTES: u64 = 128 * 1024 * 1024;
+/// Counted adoptions from which an index built from the facts when the
+/// store opens is written to its file and read back (`open_compact`);
+/// below, the file is not worth writing at every open (about a tenth of
+/// Germany's adoptions).
+const REOPEN_AFTER_BUILD_CELLS: usize = 250_000;
 
 /// Opening a store whose lock is still held: attempts, and the pause
 /// between them (two seconds in all).
@@ -191,13 +196,34 @@ impl Store {
     /// dropped (its I/O threads finish first), so a store closed just now
     /// in this process is retried for a bounded time.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::open_with_cache(path, CACHE_BYTES)
+        Self::open_compact(path, REOPEN_AFTER_BUILD_CELLS)
+    }
+
+    /// Opens the store; where its index had to be built from the facts
+    /// and counts `reopen_from` adoptions or more, writes the index file
+    /// and opens the store again (`reopen`), so that the index lies as
+    /// compactly as one read from its file and sled's cache does not
+    /// stay filled by the build's scan (a start after a crash or a
+    /// version change held 1.2 GB at 10 million events instead of 0.85
+    /// GB; BENCHMARKS.md, "The index built on two cores").
+    pub(crate) fn open_compact(path: &Path, reopen_from: usize) -> Result<Self, StoreError> {
+        let (store, built) = Self::open_saying_how(path, CACHE_BYTES)?;
+        if built && store.index().counted_adoptions() >= reopen_from {
+            return store.reopen();
+        }
+        Ok(store)
     }
 
     /// Opens the store with a page cache of `cache_bytes` instead of the
     /// usual one: a rebuild fills its new store with a larger cache,
     /// because the applier's reads of facts spread over the whole store.
     pub fn open_with_cache(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        Ok(Self::open_saying_how(path, cache_bytes)?.0)
+    }
+
+    /// Opens the store; says whether its index was built from the facts
+    /// of a store with events applied (not read from its file).
+    fn open_saying_how(path: &Path, cache_bytes: u64) -> Result<(Self, bool), StoreError> {
         let started = std::time::Instant::now();
         let store = Self {
             db: open_db(path, cache_bytes)?,
@@ -208,9 +234,11 @@ impl Store {
         };
         // A store of an older layout is replaced, not read (`versions.rs`):
         // no index for it.
+        let mut built = false;
         if store.layout_is_current()? {
             let opened_ms = started.elapsed().as_millis() as u64;
             let (index, from_file) = store.build_index()?;
+            built = !from_file && index.seq() > 0;
             *store.index.write().unwrap_or_else(PoisonError::into_inner) = index;
             // Reading or building the index freed about as much as it
             // keeps (the file's lists, the facts read); hand it back.
@@ -223,7 +251,7 @@ impl Store {
                 "view store open"
             );
         }
-        Ok(store)
+        Ok((store, built))
     }
 
     /// Closes the store and opens it again with the usual page cache, its
@@ -243,7 +271,7 @@ impl Store {
         let dir = self.dir.to_path_buf();
         self.db.flush()?;
         drop(self);
-        let store = Self::open(&dir)?;
+        let store = Self::open_with_cache(&dir, CACHE_BYTES)?;
         tracing::info!(
             path = %dir.display(),
             opened_ms = started.elapsed().as_millis() as u64,
