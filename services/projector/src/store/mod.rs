@@ -261,9 +261,10 @@ impl Store {
     /// filled from scratch), the fill's larger cache is handed back, and
     /// the index read back is laid out as compactly as at a start instead
     /// of among what the fill allocated and freed (about a third less
-    /// resident memory at 10 million events; BENCHMARKS.md). Every other
-    /// handle to this store must be gone, or sled keeps its lock and the
-    /// open fails.
+    /// resident memory at 10 million events; BENCHMARKS.md). Also for a
+    /// large store whose index was just built at open (`open_compact`).
+    /// Every other handle to this store must be gone, or sled keeps its
+    /// lock and the open fails.
     pub fn reopen(self) -> Result<Self, StoreError> {
         let started = std::time::Instant::now();
         self.filling.settle()?;
