@@ -13,6 +13,7 @@
 use efa_proto::{AdoptionStage, Ags, Date, LandCode};
 use serde::{Deserialize, Serialize};
 
+use super::{range_of, run_of};
 use crate::asof::stage_index;
 use crate::facts::{AdoptionFacts, StepFact};
 use crate::views::funnel::lead_time;
@@ -141,12 +142,10 @@ fn count(from: &[i32; 5], day: i32, reached: &mut [u32; 5]) -> bool {
 
 /// The items of `list` (sorted by AGS) in `land`, or all of them.
 fn in_land<T>(list: &[T], land: Option<LandCode>, ags: impl Fn(&T) -> Ags) -> &[T] {
-    let Some(land) = land else {
-        return list;
-    };
-    let start = list.partition_point(|item| ags(item).land() < land);
-    let end = list.partition_point(|item| ags(item).land() <= land);
-    list.get(start..end).unwrap_or_default()
+    match land {
+        Some(land) => range_of(list, |item| ags(item).land().cmp(&land)),
+        None => list,
+    }
 }
 
 /// Puts `new` in the place of the items of `list` (sorted by AGS) that
@@ -157,9 +156,7 @@ fn splice_ags<T>(
     ags: impl Fn(&T) -> Ags,
     new: impl IntoIterator<Item = T>,
 ) {
-    let start = list.partition_point(|item| ags(item) < at);
-    let end = list.partition_point(|item| ags(item) <= at);
-    list.splice(start..end, new);
+    list.splice(run_of(list, |item| ags(item).cmp(&at)), new);
 }
 
 /// The course of each adoption in `facts`, with its lead times by day.

@@ -1009,9 +1009,15 @@ fn find<'a, T, K: Ord>(list: &'a [T], key: &K, key_of: impl Fn(&T) -> &K) -> Opt
 
 /// The run of sorted `list` for which `order` says `Equal`.
 fn range_of<T>(list: &[T], order: impl Fn(&T) -> std::cmp::Ordering) -> &[T] {
+    &list[run_of(list, order)]
+}
+
+/// Where in sorted `list` the run lies for which `order` says `Equal`
+/// (empty where it would begin if there is none).
+fn run_of<T>(list: &[T], order: impl Fn(&T) -> std::cmp::Ordering) -> std::ops::Range<usize> {
     let start = list.partition_point(|item| order(item).is_lt());
     let end = list.partition_point(|item| order(item).is_le());
-    &list[start..end]
+    start..end
 }
 
 /// Puts `item` into sorted `list`, replacing the entry with its key.
