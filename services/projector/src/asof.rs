@@ -6,7 +6,9 @@
 use efa_domain::allocation::Interval;
 use efa_proto::{AdoptionStage, Ags, Date, LandCode, Reifegrad, ServiceStatus, ServiceView};
 
-use crate::facts::{AdoptionFacts, Details, GemeindeFacts, ServiceFacts, in_effect, latest};
+use crate::facts::{
+    AdoptionFacts, Details, GemeindeFacts, ServiceFacts, StepFact, in_effect, latest,
+};
 
 impl ServiceFacts {
     pub fn announced_on(&self) -> Date {
@@ -165,22 +167,35 @@ impl AdoptionFacts {
         })
     }
 
-    /// Each adoption (by number) with its steps that take effect by `day`
-    /// (for the funnel's oracle).
-    #[cfg(test)]
-    pub fn adoptions_by(&self, day: Date) -> Vec<(u32, Vec<&crate::facts::StepFact>)> {
+    /// Each adoption (by number, ascending) with its steps, in ledger
+    /// order.
+    pub fn by_number(&self) -> Vec<(u32, Vec<&StepFact>)> {
         let mut numbers: Vec<u32> = self.steps.iter().map(|s| s.adoption_no).collect();
         numbers.sort_unstable();
         numbers.dedup();
         numbers
             .into_iter()
             .map(|no| {
-                let steps = self
-                    .steps
-                    .iter()
-                    .filter(|s| s.adoption_no == no && s.at.by(day))
-                    .collect::<Vec<_>>();
-                (no, steps)
+                let steps = self.steps.iter().filter(|s| s.adoption_no == no);
+                (no, steps.collect())
+            })
+            .collect()
+    }
+
+    /// Each adoption (by number) with its steps that take effect by `day`
+    /// (for the funnel's oracle).
+    #[cfg(test)]
+    pub fn adoptions_by(&self, day: Date) -> Vec<(u32, Vec<&StepFact>)> {
+        self.by_number()
+            .into_iter()
+            .map(|(no, steps)| {
+                (
+                    no,
+                    steps
+                        .into_iter()
+                        .filter(|s| s.at.by(day))
+                        .collect::<Vec<_>>(),
+                )
             })
             .filter(|(_, steps)| !steps.is_empty())
             .collect()

@@ -161,13 +161,11 @@ fn splice_ags<T>(
 
 /// The course of each adoption in `facts`, with its lead times by day.
 fn courses(facts: &AdoptionFacts) -> impl Iterator<Item = Course> + '_ {
-    let mut numbers: Vec<u32> = facts.steps.iter().map(|s| s.adoption_no).collect();
-    numbers.sort_unstable();
-    numbers.dedup();
-    numbers.into_iter().map(move |no| {
-        let steps: Vec<&StepFact> = facts.steps.iter().filter(|s| s.adoption_no == no).collect();
-        course(facts.ags, &steps)
-    })
+    let ags = facts.ags;
+    facts
+        .by_number()
+        .into_iter()
+        .map(move |(_, steps)| course(ags, &steps))
 }
 
 /// The course of one adoption from its `steps` (in ledger order).
