@@ -12,7 +12,6 @@ use efa_proto::views::{HistorySubject, HistoryView, RolloutScope};
 use efa_proto::{Ags, CatalogueView, Date, LandCode, QueryKind, QueryReply, ServiceId};
 
 use crate::index::Index;
-use crate::index::answers::ServiceQuery;
 use crate::store::{EventsOf, Store, StoreError};
 use crate::views::{self, Gemeinden};
 
@@ -43,7 +42,7 @@ pub fn shared_answer(
                 (None, Some(facts)) => today.max(facts.announced_on()),
                 (None, None) => today,
             };
-            return index.service_answer(&service, ServiceQuery::Detail, day, || {
+            return index.detail_answer(&service, day, || {
                 Ok::<_, StoreError>(QueryReply::ServiceDetail(service_detail(
                     &index, &service, day,
                 )))

@@ -22,21 +22,15 @@ const ANSWERS_MAX: usize = 20_000;
 /// rows).
 const GEMEINDE_ANSWERS_MAX: usize = 500;
 
-/// Which answer about a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ServiceQuery {
-    Detail,
-}
-
 /// The answers kept about one kind of subject (a service, a
-/// municipality), by subject and by what was asked of it; at most `MAX`.
+/// municipality), by subject and day; at most `MAX`.
 #[derive(Debug)]
-pub struct Shelf<K, Q, const MAX: usize> {
-    by_subject: HashMap<K, HashMap<Q, Arc<QueryReply>>>,
+pub struct Shelf<K, const MAX: usize> {
+    by_subject: HashMap<K, HashMap<Date, Arc<QueryReply>>>,
     count: usize,
 }
 
-impl<K, Q, const MAX: usize> Default for Shelf<K, Q, MAX> {
+impl<K, const MAX: usize> Default for Shelf<K, MAX> {
     fn default() -> Self {
         Self {
             by_subject: HashMap::new(),
@@ -45,15 +39,15 @@ impl<K, Q, const MAX: usize> Default for Shelf<K, Q, MAX> {
     }
 }
 
-impl<K: Eq + Hash, Q: Eq + Hash, const MAX: usize> Shelf<K, Q, MAX> {
+impl<K: Eq + Hash, const MAX: usize> Shelf<K, MAX> {
     /// The kept answer, shared: a reader holds the shelf's lock only to
     /// count one more reference, never to copy an answer.
-    pub fn get(&self, subject: &K, query: &Q) -> Option<Arc<QueryReply>> {
-        self.by_subject.get(subject)?.get(query).cloned()
+    pub fn get(&self, subject: &K, day: Date) -> Option<Arc<QueryReply>> {
+        self.by_subject.get(subject)?.get(&day).cloned()
     }
 
     /// Keeps `reply`; a full shelf is emptied first.
-    pub fn keep(&mut self, subject: K, query: Q, reply: Arc<QueryReply>) {
+    pub fn keep(&mut self, subject: K, day: Date, reply: Arc<QueryReply>) {
         if self.count >= MAX {
             self.clear();
         }
@@ -61,7 +55,7 @@ impl<K: Eq + Hash, Q: Eq + Hash, const MAX: usize> Shelf<K, Q, MAX> {
             .by_subject
             .entry(subject)
             .or_default()
-            .insert(query, reply)
+            .insert(day, reply)
             .is_none()
         {
             self.count += 1;
@@ -83,8 +77,8 @@ impl<K: Eq + Hash, Q: Eq + Hash, const MAX: usize> Shelf<K, Q, MAX> {
 
 #[derive(Debug, Default)]
 pub struct Answers {
-    pub services: Shelf<ServiceId, (ServiceQuery, Date), ANSWERS_MAX>,
-    pub gemeinden: Shelf<Ags, Date, GEMEINDE_ANSWERS_MAX>,
+    pub services: Shelf<ServiceId, ANSWERS_MAX>,
+    pub gemeinden: Shelf<Ags, GEMEINDE_ANSWERS_MAX>,
 }
 
 impl Answers {

@@ -36,7 +36,7 @@ use crate::facts::{
 use crate::store::StoreError;
 use crate::views::settlement::{self, Cut};
 use crate::views::{Counted, CountedAdoptions};
-use answers::{Answers, ServiceQuery, Shelf};
+use answers::{Answers, Shelf};
 use funnels::{Courses, FunnelCounts};
 use lands::{Cell, Change, LandDay};
 use pieces::Piece;
@@ -156,7 +156,8 @@ pub struct Index {
     /// Each service number's rank in id order, as the Land days order
     /// services; made when first asked for after a new number.
     ranks: OnceLock<Vec<u32>>,
-    /// Answers about single services made for queries (`service_answer`).
+    /// Services' details and municipalities' pages made for queries
+    /// (`detail_answer`, `gemeinde_answer`).
     answers: Mutex<Answers>,
 }
 
@@ -306,23 +307,22 @@ impl Index {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The answer `query` about `service` on `day`: kept from an earlier
-    /// query, or made by `make` and kept. The caller holds this index (a
+    /// The detail of `service` on `day`: kept from an earlier query, or
+    /// made by `make` and kept. The caller holds this index (a
     /// read guard) while `make` reads the store, so that no commit falls
     /// between the reading and the keeping: a commit drops what it
     /// changes only after it has the index to itself.
-    pub fn service_answer<E>(
+    pub fn detail_answer<E>(
         &self,
         service: &ServiceId,
-        query: ServiceQuery,
         day: Date,
         make: impl FnOnce() -> Result<QueryReply, E>,
     ) -> Result<Arc<QueryReply>, E> {
-        self.kept_or_made(|answers| &mut answers.services, service, (query, day), make)
+        self.kept_or_made(|answers| &mut answers.services, service, day, make)
     }
 
     /// The page of the municipality `ags` on `day`, kept or else made by
-    /// `make` and kept; as [`Index::service_answer`], the caller holds the
+    /// `make` and kept; as [`Index::detail_answer`], the caller holds the
     /// index while `make` reads the store.
     pub fn gemeinde_answer<E>(
         &self,
@@ -335,18 +335,18 @@ impl Index {
 
     /// The answer on `shelf` about `subject`, or else the one `make` makes,
     /// kept there.
-    fn kept_or_made<K: Eq + Hash + Clone, Q: Eq + Hash, const MAX: usize, E>(
+    fn kept_or_made<K: Eq + Hash + Clone, const MAX: usize, E>(
         &self,
-        shelf: impl Fn(&mut Answers) -> &mut Shelf<K, Q, MAX>,
+        shelf: impl Fn(&mut Answers) -> &mut Shelf<K, MAX>,
         subject: &K,
-        query: Q,
+        day: Date,
         make: impl FnOnce() -> Result<QueryReply, E>,
     ) -> Result<Arc<QueryReply>, E> {
-        if let Some(kept) = shelf(&mut self.kept_answers()).get(subject, &query) {
+        if let Some(kept) = shelf(&mut self.kept_answers()).get(subject, day) {
             return Ok(kept);
         }
         let reply = Arc::new(make()?);
-        shelf(&mut self.kept_answers()).keep(subject.clone(), query, reply.clone());
+        shelf(&mut self.kept_answers()).keep(subject.clone(), day, reply.clone());
         Ok(reply)
     }
 
