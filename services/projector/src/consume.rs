@@ -135,7 +135,9 @@ async fn consume(
     empty: &EmptyFill,
     shutdown: &CancellationToken,
 ) -> Stop {
-    if let Err(stop) = catch_up_from_ledger(applier, ledger, empty, shutdown).await {
+    let caught_up = catch_up_from_ledger(applier, ledger, empty, shutdown).await;
+    empty.rebuilder.settled();
+    if let Err(stop) = caught_up {
         return stop;
     }
     let Some(checkpoint) = checkpoint(applier, shutdown).await else {
@@ -260,6 +262,8 @@ async fn catch_up_from_ledger(
             guard = applier.lock() => guard,
         };
     }
+    // No fill: an empty store catches up as any other, answering meanwhile.
+    empty.rebuilder.settled();
     if behind < CATCH_UP_FROM_LEDGER_MIN {
         return Ok(());
     }

@@ -247,6 +247,7 @@ impl Projector {
             endpoints,
             queries_in_flight_max,
         } = self;
+        let empty_at_start = applier.checkpoint().seq == 0;
         let applier: apply::SharedApplier = Arc::new(tokio::sync::Mutex::new(applier));
         // One ledger reader, so the ledger's key is pinned once for all.
         let ledger = gap::Ledger::with_key(
@@ -260,10 +261,11 @@ impl Projector {
             applier.clone(),
             applied.clone(),
             ledger.clone(),
+            empty_at_start,
             serving.clone(),
         ));
         let views = Arc::new(queries::Views {
-            filling: rebuilder.filling(),
+            state: rebuilder.state(),
             store: store.clone(),
             applied,
             wait_max: config.query_wait_max,

@@ -18,9 +18,11 @@
 //! restored ledger): instead of catching up in atomic commits with the
 //! index kept at each, it fills a new version as a rebuild does, to the
 //! ledger's head, and puts it in place of the empty store
-//! (`fill_empty`). Until then every query is refused as unavailable
-//! (`filling`, read by `queries.rs`) rather than answered from the empty
-//! views.
+//! (`fill_empty`). While such a fill runs, every query is refused as
+//! unavailable rather than answered from the empty views; from the start
+//! of a projector with an empty store until the ledger has told it its
+//! head (`settled`), a query waits, bounded, to learn which it is
+//! (`ViewsState`, read by `queries.rs`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -109,17 +111,30 @@ pub struct Rebuilder {
     applied: watch::Receiver<u64>,
     ledger: Ledger,
     running: AtomicBool,
-    /// True while an empty store in use is being filled (`fill_empty`).
-    filling: watch::Sender<bool>,
+    /// Whether the store in use answers queries.
+    state: watch::Sender<ViewsState>,
     shutdown: CancellationToken,
 }
 
-/// Clears the "filling" flag however the fill ends.
-struct FillingGuard<'a>(&'a watch::Sender<bool>);
+/// Whether the store in use answers queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewsState {
+    /// Empty at the projector's start, before the ledger has told it its
+    /// head: whether it is filled is not known yet, so a query waits
+    /// (bounded) rather than take the empty views for the registry's.
+    Settling,
+    /// An empty store being filled from the ledger (`fill_empty`): its
+    /// views are not the registry's, so every query is refused at once.
+    Filling,
+    Serving,
+}
+
+/// Ends the "filling" state however the fill ends.
+struct FillingGuard<'a>(&'a watch::Sender<ViewsState>);
 
 impl Drop for FillingGuard<'_> {
     fn drop(&mut self) {
-        self.0.send_replace(false);
+        self.0.send_replace(ViewsState::Serving);
     }
 }
 
@@ -139,6 +154,7 @@ impl Rebuilder {
         applier: SharedApplier,
         applied: watch::Receiver<u64>,
         ledger: Ledger,
+        empty_at_start: bool,
         shutdown: CancellationToken,
     ) -> Self {
         Self {
@@ -148,15 +164,32 @@ impl Rebuilder {
             applied,
             ledger,
             running: AtomicBool::new(false),
-            filling: watch::Sender::new(false),
+            state: watch::Sender::new(if empty_at_start {
+                ViewsState::Settling
+            } else {
+                ViewsState::Serving
+            }),
             shutdown,
         }
     }
 
-    /// Whether an empty store in use is being filled from the ledger
-    /// (`fill_empty`), for the queries to be refused meanwhile.
-    pub fn filling(&self) -> watch::Receiver<bool> {
-        self.filling.subscribe()
+    /// The projector has learnt whether its empty store is filled (or that
+    /// the ledger cannot tell it in time): queries are no longer refused
+    /// for an empty store that no fill will replace.
+    pub fn settled(&self) {
+        self.state.send_if_modified(|state| {
+            let settling = *state == ViewsState::Settling;
+            if settling {
+                *state = ViewsState::Serving;
+            }
+            settling
+        });
+    }
+
+    /// Whether the store in use answers queries, for the queries to wait
+    /// or be refused while it does not.
+    pub fn state(&self) -> watch::Receiver<ViewsState> {
+        self.state.subscribe()
     }
 
     /// Decodes a rebuild request, runs the rebuild and encodes the answer.
@@ -222,8 +255,8 @@ impl Rebuilder {
             return false;
         }
         let _running = RunningGuard(&self.running);
-        self.filling.send_replace(true);
-        let _filling = FillingGuard(&self.filling);
+        self.state.send_replace(ViewsState::Filling);
+        let _filling = FillingGuard(&self.state);
         let version = self.handle.version() + 1;
         tracing::info!(version, head, "filling the empty views from the ledger");
         let filled = self.fill_new(version, head).await;

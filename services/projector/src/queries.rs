@@ -26,16 +26,18 @@ use tokio::time::Instant;
 
 use crate::gap;
 use crate::handle::StoreHandle;
+use crate::live_rebuild::ViewsState;
 use crate::pages;
 use crate::store::Store;
 
 /// What a query handler needs; cheap to share between requests.
 #[derive(Debug)]
 pub struct Views {
-    /// True while an empty store is filled from the ledger
-    /// (`live_rebuild.rs`): its views are not the registry's, so every
-    /// query is refused at once meanwhile.
-    pub filling: watch::Receiver<bool>,
+    /// Whether the store in use answers (`live_rebuild.rs`): an empty
+    /// store being filled from the ledger is not the registry's views, so
+    /// every query is refused at once meanwhile; one not yet known to be
+    /// filled or not makes a query wait.
+    pub state: watch::Receiver<ViewsState>,
     /// The store in use; a rebuild may swap it between two queries.
     pub store: Arc<StoreHandle>,
     pub applied: watch::Receiver<u64>,
@@ -90,7 +92,7 @@ impl Views {
 
     #[tracing::instrument(level = "debug", skip_all, fields(min_seq = query.min_seq))]
     async fn reply(&self, query: Query, deadline: Option<Instant>) -> Arc<QueryReply> {
-        if *self.filling.borrow() {
+        if !self.serving(deadline).await {
             return Arc::new(QueryReply::Rejected(Rejection::Unavailable {
                 reason: "die Ansichten werden gerade aus dem Ledger aufgebaut".to_owned(),
             }));
@@ -133,6 +135,27 @@ impl Views {
                 tracing::error!(%error, "the view reader failed");
                 unreadable()
             }
+        }
+    }
+
+    /// Whether the store in use answers: at once unless it is settling,
+    /// else once it has settled, waiting at most `wait_max` or until the
+    /// caller's deadline.
+    async fn serving(&self, deadline: Option<Instant>) -> bool {
+        let mut state = self.state.clone();
+        let mut until = Instant::now() + self.wait_max;
+        if let Some(deadline) = deadline {
+            until = until.min(deadline);
+        }
+        let settled = tokio::time::timeout_at(
+            until,
+            state.wait_for(|state| *state != ViewsState::Settling),
+        )
+        .await;
+        match settled {
+            Ok(Ok(state)) => *state == ViewsState::Serving,
+            // Timed out, or the projector is stopping.
+            _ => false,
         }
     }
 

@@ -233,6 +233,50 @@ async fn an_empty_store_far_behind_is_filled_as_a_rebuild_fills_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_store_is_not_answered_before_the_ledger_tells_its_head() {
+    let nats = TestNats::start();
+    let client = connect(&nats.url()).await;
+    let js = event_stream(&client).await;
+    let ledger = FakeLedger::default();
+    // Not even the head is answered until the gate opens.
+    let (gate, open) = watch::channel(false);
+    let reads = ledger.serve_reads_gated_after(&client, 0, open).await;
+    let events = varied_history(&ledger, 2_500);
+    publish_each(&js, &events).await;
+    let head = events.len() as u64;
+    let dir = tempfile::tempdir().unwrap();
+
+    let mut projector = Running::start_filling(&client, dir.path(), 1_000).await;
+    wait_until(|| *reads.lock().unwrap() >= 1).await;
+    // The projector has asked for the head and waits for it; a query
+    // asked now waits too, and is then refused while the store fills
+    // (or, if it came late, answered from the filled views), but never
+    // answered from the empty views.
+    let asking = tokio::spawn({
+        let client = client.clone();
+        async move { query(&client, 0, QueryKind::Catalogue).await }
+    });
+    // Time for the query to arrive while the head is still unknown; far
+    // less than the projector waits for the head.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    gate.send_replace(true);
+    match asking.await.unwrap() {
+        QueryReply::Rejected(Rejection::Unavailable { .. }) => {}
+        QueryReply::Catalogue(view) => assert_eq!(view.as_of_seq, head, "{view:?}"),
+        other => panic!("neither refused nor the filled views: {other:?}"),
+    }
+    projector.applied(head).await;
+    assert_eq!(
+        view_store_version(dir.path()).unwrap(),
+        2,
+        "the store was filled"
+    );
+    let view = catalogue(&client, head).await;
+    assert_eq!(view.as_of_seq, head);
+    projector.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_fill_leaves_the_empty_store_and_the_next_start_fills_again() {
     let nats = TestNats::start();
     let client = connect(&nats.url()).await;
