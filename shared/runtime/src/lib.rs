@@ -3,7 +3,9 @@
 //! request/reply over the `proto` codec (and the same, sent again
 //! across a failover, in `retry`), serving NATS service endpoints,
 //! setting up the JetStream event stream, finding and starting a
-//! nats-server, and telemetry. It knows NATS but no domain rule.
+//! nats-server, telemetry, and the watch that ends a process whose
+//! store has stopped inside a write (`stall`). It knows NATS but no
+//! domain rule.
 
 pub mod auth;
 pub mod connect;
@@ -15,6 +17,7 @@ pub mod request_id;
 pub mod retry;
 pub mod rpc;
 pub mod secret_file;
+pub mod stall;
 pub mod telemetry;
 
 pub use connect::{ClientTls, NatsAccess, connect, connect_with};

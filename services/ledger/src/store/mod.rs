@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use efa_domain::StreamState;
 use efa_proto::{CommandId, CommandReply, Hash, SealedEvent, SignedCheckpoint, StreamId, codec};
+use efa_runtime::stall::StallWatch;
 use serde::{Deserialize, Serialize};
 
 use buckets::{Bucket, BucketSpace};
@@ -150,6 +151,9 @@ pub struct LedgerStore {
     buckets: Mutex<BucketCache>,
     /// The newest durable events, for the relay and the read API.
     recent: Mutex<RecentEvents>,
+    /// Ends the process when a commit does not return (see
+    /// `efa_runtime::stall`).
+    stalls: StallWatch,
 }
 
 /// A lock whose holder panicked still guards consistent data here: the
@@ -252,6 +256,7 @@ impl LedgerStore {
             durable_seq: AtomicU64::new(0),
             buckets: Mutex::default(),
             recent: Mutex::default(),
+            stalls: StallWatch::ending_the_process("ledger"),
         };
         // What sled recovered on opening is on disk.
         store
@@ -483,10 +488,12 @@ impl LedgerStore {
         if let Some(checkpoint) = &batch.checkpoint {
             changes.insert(CHECKPOINT_KEY, codec::encode(checkpoint));
         }
-        self.db.apply_batch(changes)?;
-        self.db.flush()?;
-        // fdatasync: the data and the file's size, not its timestamps.
-        self.data_file.sync_data().map_err(StoreError::Fsync)?;
+        self.stalls.write(|| {
+            self.db.apply_batch(changes)?;
+            self.db.flush()?;
+            // fdatasync: the data and the file's size, not its timestamps.
+            self.data_file.sync_data().map_err(StoreError::Fsync)
+        })?;
         self.became_durable(batch_head, buckets, batch.sealed);
         Ok(())
     }

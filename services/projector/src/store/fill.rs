@@ -17,6 +17,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::thread::JoinHandle;
 
+use efa_runtime::stall::StallWatch;
+
 use super::{Change, Checkpoint, StoreError, writes};
 
 #[derive(Debug, Default)]
@@ -54,11 +56,13 @@ impl Filling {
     pub(super) fn start(
         &self,
         db: &sled::Db,
+        stalls: &StallWatch,
         checkpoint: Checkpoint,
         changes: Vec<Change>,
     ) -> Result<(), StoreError> {
         self.settle()?;
         let db = db.clone();
+        let stalls = stalls.clone();
         let writing = std::thread::Builder::new()
             .name("views-fill".into())
             .spawn(move || {
@@ -72,13 +76,15 @@ impl Filling {
                 // one's (7-10 % faster fills); stable, so that two writes
                 // of one key keep their order.
                 pairs.sort_by(|a, b| a.0.cmp(&b.0));
-                for (key, value) in pairs {
-                    match value {
-                        Some(value) => db.insert(key, value)?,
-                        None => db.remove(key)?,
-                    };
-                }
-                Ok(())
+                stalls.write(|| {
+                    for (key, value) in pairs {
+                        match value {
+                            Some(value) => db.insert(key, value)?,
+                            None => db.remove(key)?,
+                        };
+                    }
+                    Ok(())
+                })
             })
             .map_err(|error| StoreError::Fill(format!("start the writing thread: {error}")))?;
         *self

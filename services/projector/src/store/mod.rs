@@ -31,6 +31,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use efa_proto::{Ags, Hash, LandCode, SealedEvent, ServiceId, ServiceView, StreamId};
+use efa_runtime::stall::StallWatch;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
@@ -179,6 +180,9 @@ pub struct Store {
     index_deferred: Arc<std::sync::atomic::AtomicBool>,
     /// While the index is deferred: the commit being written (`fill.rs`).
     filling: Arc<fill::Filling>,
+    /// Ends the process when a write to sled does not return (see
+    /// `efa_runtime::stall`).
+    stalls: StallWatch,
 }
 
 impl std::fmt::Debug for Store {
@@ -234,6 +238,7 @@ impl Store {
             index: Arc::default(),
             index_deferred: Arc::default(),
             filling: Arc::default(),
+            stalls: StallWatch::ending_the_process("views"),
         };
         // A store of an older layout is replaced, not read (`versions.rs`):
         // no index for it.
@@ -682,7 +687,9 @@ impl Store {
     /// own instead, see `settle`.
     pub fn commit(&self, checkpoint: Checkpoint, changes: Vec<Change>) -> Result<(), StoreError> {
         if self.index_deferred.load(Ordering::Acquire) {
-            return self.filling.start(&self.db, checkpoint, changes);
+            return self
+                .filling
+                .start(&self.db, &self.stalls, checkpoint, changes);
         }
         let mut batch = sled::Batch::default();
         writes(&checkpoint, &changes, |key, value| {
@@ -692,7 +699,7 @@ impl Store {
             }
             Ok(())
         })?;
-        self.db.apply_batch(batch)?;
+        self.stalls.write(|| self.db.apply_batch(batch))?;
         // Taken only now, so that queries do not wait for sled's write:
         // they answer from the index, which stands at one checkpoint (its
         // `seq`) until the update below moves it to the next.
