@@ -133,7 +133,7 @@ pub fn exit_on_stall(store: &'static str, running: Duration) {
         "a write to the store has not returned; ending the process so that it is started again"
     );
     eprintln!(
-        "efa: a write to the {store} store has not returned for {} s; ending the process",
+        "efa: Ein Schreibvorgang im Speicher „{store}“ kehrt seit {} s nicht zurück; der Prozess wird beendet, damit er neu startet.",
         running.as_secs()
     );
     std::process::exit(STALL_EXIT_CODE);

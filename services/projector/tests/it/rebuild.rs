@@ -232,19 +232,47 @@ async fn an_empty_store_far_behind_is_filled_as_a_rebuild_fills_one() {
     assert_same_views_as_a_fresh_projector(&client, dir.path(), head + 1).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_empty_store_is_not_answered_before_the_ledger_tells_its_head() {
+/// A stand-in ledger with a history of 2,500 events, also published to
+/// the stream, whose reads after the first `free` wait until `gate` opens.
+struct GatedHistory {
+    _nats: TestNats,
+    client: async_nats::Client,
+    gate: watch::Sender<bool>,
+    reads: Arc<std::sync::Mutex<u32>>,
+    head: u64,
+    dir: tempfile::TempDir,
+}
+
+async fn gated_history(free: u32) -> GatedHistory {
     let nats = TestNats::start();
     let client = connect(&nats.url()).await;
     let js = event_stream(&client).await;
     let ledger = FakeLedger::default();
-    // Not even the head is answered until the gate opens.
     let (gate, open) = watch::channel(false);
-    let reads = ledger.serve_reads_gated_after(&client, 0, open).await;
+    let reads = ledger.serve_reads_gated_after(&client, free, open).await;
     let events = varied_history(&ledger, 2_500);
     publish_each(&js, &events).await;
-    let head = events.len() as u64;
-    let dir = tempfile::tempdir().unwrap();
+    GatedHistory {
+        _nats: nats,
+        client,
+        gate,
+        reads,
+        head: events.len() as u64,
+        dir: tempfile::tempdir().unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_store_is_not_answered_before_the_ledger_tells_its_head() {
+    // Not even the head is answered until the gate opens.
+    let GatedHistory {
+        _nats,
+        client,
+        gate,
+        reads,
+        head,
+        dir,
+    } = gated_history(0).await;
 
     let mut projector = Running::start_filling(&client, dir.path(), 1_000).await;
     wait_until(|| *reads.lock().unwrap() >= 1).await;
@@ -278,17 +306,15 @@ async fn an_empty_store_is_not_answered_before_the_ledger_tells_its_head() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_fill_leaves_the_empty_store_and_the_next_start_fills_again() {
-    let nats = TestNats::start();
-    let client = connect(&nats.url()).await;
-    let js = event_stream(&client).await;
-    let ledger = FakeLedger::default();
     // The head and the first page are answered; the fill's next read waits.
-    let (gate, open) = watch::channel(false);
-    let reads = ledger.serve_reads_gated_after(&client, 2, open).await;
-    let events = varied_history(&ledger, 2_500);
-    publish_each(&js, &events).await;
-    let head = events.len() as u64;
-    let dir = tempfile::tempdir().unwrap();
+    let GatedHistory {
+        _nats,
+        client,
+        gate,
+        reads,
+        head,
+        dir,
+    } = gated_history(2).await;
 
     let projector = Running::start_filling(&client, dir.path(), 1_000).await;
     wait_until(|| *reads.lock().unwrap() >= 3).await;
