@@ -136,6 +136,8 @@ async fn consume(
     shutdown: &CancellationToken,
 ) -> Stop {
     let caught_up = catch_up_from_ledger(applier, ledger, empty, shutdown).await;
+    // However it ended (the ledger's head unknown in time, a fill, an
+    // error), queries no longer wait for the empty store to settle.
     empty.rebuilder.settled();
     if let Err(stop) = caught_up {
         return stop;

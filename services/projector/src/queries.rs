@@ -92,7 +92,13 @@ impl Views {
 
     #[tracing::instrument(level = "debug", skip_all, fields(min_seq = query.min_seq))]
     async fn reply(&self, query: Query, deadline: Option<Instant>) -> Arc<QueryReply> {
-        if !self.serving(deadline).await {
+        // One bound for all the query's waiting: the query wait, or the
+        // caller's deadline if that comes first.
+        let mut until = Instant::now() + self.wait_max;
+        if let Some(deadline) = deadline {
+            until = until.min(deadline);
+        }
+        if !self.serving(until).await {
             return Arc::new(QueryReply::Rejected(Rejection::Unavailable {
                 reason: "die Ansichten werden gerade aus dem Ledger aufgebaut".to_owned(),
             }));
@@ -109,7 +115,7 @@ impl Views {
                 ),
             )));
         }
-        if let Err(applied) = self.caught_up(query.min_seq, deadline).await {
+        if let Err(applied) = self.caught_up(query.min_seq, until).await {
             return Arc::new(QueryReply::Rejected(Rejection::Unavailable {
                 reason: format!(
                     "Ansicht hat Sequenz {} noch nicht erreicht (Stand: {applied})",
@@ -139,14 +145,9 @@ impl Views {
     }
 
     /// Whether the store in use answers: at once unless it is settling,
-    /// else once it has settled, waiting at most `wait_max` or until the
-    /// caller's deadline.
-    async fn serving(&self, deadline: Option<Instant>) -> bool {
+    /// else once it has settled, waiting at most `until`.
+    async fn serving(&self, until: Instant) -> bool {
         let mut state = self.state.clone();
-        let mut until = Instant::now() + self.wait_max;
-        if let Some(deadline) = deadline {
-            until = until.min(deadline);
-        }
         let settled = tokio::time::timeout_at(
             until,
             state.wait_for(|state| *state != ViewsState::Settling),
@@ -160,13 +161,9 @@ impl Views {
     }
 
     /// Waits until the views have applied `min_seq`; the sequence they
-    /// stand at when `wait_max` or the caller's deadline has passed first.
-    async fn caught_up(&self, min_seq: u64, deadline: Option<Instant>) -> Result<(), u64> {
+    /// stand at when `until` has passed first.
+    async fn caught_up(&self, min_seq: u64, until: Instant) -> Result<(), u64> {
         let mut applied = self.applied.clone();
-        let mut until = Instant::now() + self.wait_max;
-        if let Some(deadline) = deadline {
-            until = until.min(deadline);
-        }
         // Not reached: timed out, or the consumer has stopped and the views
         // will not change any more.
         let reached = matches!(
