@@ -496,6 +496,33 @@ mod tests {
         assert_eq!(applier.apply(&events[1]).unwrap(), Outcome::Applied);
     }
 
+    /// The old store of a rebuild lets go of its index before its content
+    /// is compared: the content stays as it was, no index file is written
+    /// from the empty index, and the store opened again has its index.
+    #[test]
+    fn a_store_that_lets_go_of_its_index_keeps_its_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let events = chain(vec![
+            announce("digitale-baugenehmigung"),
+            announce("wohngeld-antrag"),
+        ]);
+        let hash_before = {
+            let (mut applier, store, _) = applier(dir.path());
+            applier.apply_all(&events).unwrap();
+            let hash_before = store.content_hash().unwrap();
+            assert_eq!(store.index().seq(), 2);
+            store.let_go_of_index();
+            assert_eq!(store.index().seq(), 0);
+            assert_eq!(store.content_hash().unwrap(), hash_before);
+            store.save_index().unwrap();
+            hash_before
+        };
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.index().seq(), 2);
+        assert_eq!(store.services().unwrap().len(), 2);
+        assert_eq!(store.content_hash().unwrap(), hash_before);
+    }
+
     #[test]
     fn refuses_gaps_bad_hashes_and_broken_chains() {
         let dir = tempfile::tempdir().unwrap();

@@ -42,13 +42,6 @@ use crate::versions::{VersionError, Versions};
 
 /// Applying pauses once the new store is at most this far behind.
 const PAUSE_BEHIND_MAX: u64 = 1000;
-/// The page cache of the store being filled (the store in use has 128
-/// MiB): at 10 million events the fill spends much of its time reading
-/// facts that a small cache has let go, and its writes (`store/fill.rs`)
-/// find the tree's pages in it. Given back before the swap. At 10 million
-/// events 1 GiB against 512 MiB: 116-130 s (four runs) against 127 s
-/// (two) for `efa rebuild`, 3.7 GB against 3.1 GB at the process's peak.
-const FILL_CACHE_BYTES: u64 = 1024 * 1024 * 1024;
 /// Catch-up rounds before the pause, however far behind the new store is.
 const ROUNDS_MAX: u32 = 20;
 /// How long queries still reading the old store are waited for before its
@@ -287,14 +280,14 @@ impl Rebuilder {
         self.take_in_use(reopen(store).await?, version).await
     }
 
-    /// A new, empty store version with the fill's cache and its index
-    /// deferred, and an applier of its own for it.
+    /// A new, empty store version with its index deferred, and an applier
+    /// of its own for it.
     async fn open_fresh(&self, version: u64) -> Result<Applier, RebuildError> {
         let versions = self.versions.clone();
         let store = tokio::task::spawn_blocking(move || {
             versions.remove(version)?;
             let dir = versions.dir(version);
-            Ok::<_, VersionError>(Store::open_with_cache(&dir, FILL_CACHE_BYTES)?)
+            Ok::<_, VersionError>(Store::open(&dir)?)
         })
         .await??;
         store.defer_index();
@@ -547,6 +540,7 @@ async fn remove_unread(
     };
     let comparable = compare_with.is_some();
     let retired = tokio::task::spawn_blocking(move || {
+        old.let_go_of_index();
         let old_hash = comparable.then(|| old.content_hash()).transpose()?;
         drop(old);
         efa_alloc::give_back_freed_memory();

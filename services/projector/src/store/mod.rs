@@ -89,6 +89,11 @@ pub const ADOPTED_PAGE_LEN: usize = 64;
 /// sled's page cache. The default (1 GiB) would make the cache the largest
 /// part of the projector's memory; queries read the in-memory index, and
 /// the cache serves the applier's reads of facts and the history pages.
+/// A store being filled by a rebuild has the same: at 10 million events
+/// a cache of 1 GiB made a fill about 15 % and a rebuild about 23 %
+/// faster but took about 1.3 GiB more at their peak (sled's cache takes
+/// about twice its nominal size in memory; BENCHMARKS.md, "A fill with
+/// the usual page cache").
 const CACHE_BYTES: u64 = 128 * 1024 * 1024;
 /// Counted adoptions from which an index built from the facts when the
 /// store opens is written to its file and read back (`open_compact`);
@@ -214,26 +219,19 @@ impl Store {
     /// version change held 1.2 GB at 10 million events instead of 0.85
     /// GB; BENCHMARKS.md, "The index built on two cores").
     pub(crate) fn open_compact(path: &Path, reopen_from: usize) -> Result<Self, StoreError> {
-        let (store, built) = Self::open_saying_how(path, CACHE_BYTES)?;
+        let (store, built) = Self::open_saying_how(path)?;
         if built && store.index().counted_adoptions() >= reopen_from {
             return store.reopen();
         }
         Ok(store)
     }
 
-    /// Opens the store with a page cache of `cache_bytes` instead of the
-    /// usual one: a rebuild fills its new store with a larger cache,
-    /// because the applier's reads of facts spread over the whole store.
-    pub fn open_with_cache(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
-        Ok(Self::open_saying_how(path, cache_bytes)?.0)
-    }
-
     /// Opens the store; says whether its index was built from the facts
     /// of a store with events applied (not read from its file).
-    fn open_saying_how(path: &Path, cache_bytes: u64) -> Result<(Self, bool), StoreError> {
+    fn open_saying_how(path: &Path) -> Result<(Self, bool), StoreError> {
         let started = std::time::Instant::now();
         let store = Self {
-            db: open_db(path, cache_bytes)?,
+            db: open_db(path)?,
             dir: Arc::new(path.to_owned()),
             index: Arc::default(),
             index_deferred: Arc::default(),
@@ -266,8 +264,8 @@ impl Store {
     /// index written to the index file first and read back from it. For a
     /// rebuild's store once filled and indexed: sled replays at open the
     /// log written since a store was last opened (all of it, for a store
-    /// filled from scratch), the fill's larger cache is handed back, and
-    /// the index read back is laid out as compactly as at a start instead
+    /// filled from scratch), what sled cached of the fill is handed back,
+    /// and the index read back is laid out as compactly as at a start instead
     /// of among what the fill allocated and freed (about a third less
     /// resident memory at 10 million events; BENCHMARKS.md). Also for a
     /// large store whose index was just built at open (`open_compact`).
@@ -280,13 +278,25 @@ impl Store {
         let dir = self.dir.to_path_buf();
         self.db.flush()?;
         drop(self);
-        let store = Self::open_with_cache(&dir, CACHE_BYTES)?;
+        let (store, _) = Self::open_saying_how(&dir)?;
         tracing::info!(
             path = %dir.display(),
             opened_ms = started.elapsed().as_millis() as u64,
             "view store opened again"
         );
         Ok(store)
+    }
+
+    /// Lets go of the in-memory index and hands its memory back to the
+    /// system. For a store that answers nothing any more: the old store
+    /// after a rebuild's swap, whose content is still read once to compare
+    /// it with the new store's, would otherwise hold a second index of the
+    /// whole of Germany for that minute (about 0.5 GB at 10 million
+    /// events). Its index file, if any, is left alone: `save_index` writes
+    /// only an index that stands at the checkpoint.
+    pub fn let_go_of_index(&self) {
+        *self.index.write().unwrap_or_else(PoisonError::into_inner) = Index::default();
+        efa_alloc::give_back_freed_memory();
     }
 
     /// The in-memory index, standing at the last committed checkpoint.
@@ -807,12 +817,12 @@ fn writes(
     write(LAYOUT_KEY.into(), Some((&LAYOUT.to_be_bytes()[..]).into()))
 }
 
-fn open_db(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     let mut attempts = 1;
     loop {
         match sled::Config::new()
             .path(path)
-            .cache_capacity(cache_bytes)
+            .cache_capacity(CACHE_BYTES)
             .open()
         {
             Ok(db) => return Ok(db),
