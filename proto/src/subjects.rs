@@ -10,6 +10,10 @@ pub const LEDGER_READ: &str = "efa.ledger.read";
 pub const LEDGER_CHECKPOINT: &str = "efa.ledger.checkpoint";
 /// Queries to the projectors (`Query` -> `QueryReply`).
 pub const QUERY: &str = "efa.q.views";
+/// The same queries, served only by projector replicas whose views are in
+/// use: a replica still filling its views from the ledger hands the
+/// queries it is given on to these.
+pub const QUERY_SERVING: &str = "efa.q.views.serving";
 /// Prefix of event subjects; the full subject is `efa.evt.<stream>`.
 pub const EVENT_PREFIX: &str = "efa.evt";
 /// Every event subject.

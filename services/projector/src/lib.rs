@@ -271,6 +271,7 @@ impl Projector {
             wait_max: config.query_wait_max,
             reply_bytes_max: reply_bytes_max(&nats),
             ledger: ledger.clone(),
+            nats: nats.clone(),
         });
         let warming = store.store();
         // Not awaited: it only saves the first pages' time.
@@ -281,16 +282,20 @@ impl Projector {
             rebuilder: rebuilder.clone(),
             events_min: config.fill_empty_min,
         };
+        // One limit for the queries in hand, from both query endpoints.
+        let permits = Arc::new(tokio::sync::Semaphore::new(queries_in_flight_max));
+        let answering = views.clone();
         let serve_queries = efa_runtime::endpoint::serve_or_refuse(
             endpoints.query,
-            queries_in_flight_max,
+            permits.clone(),
             serving.clone(),
             move |call| {
-                let views = views.clone();
+                let views = answering.clone();
                 async move { views.answer(call).await }
             },
             queries::busy,
         );
+        let serve_handed_on = serve_handed_on(&service, views, permits, serving.clone());
         let serve_rebuilds = efa_runtime::endpoint::serve(
             endpoints.rebuild,
             REBUILDS_IN_FLIGHT_MAX,
@@ -305,10 +310,52 @@ impl Projector {
             serving.cancel();
             result
         };
-        let (consumed, (), ()) = tokio::join!(consume, serve_queries, serve_rebuilds);
+        let (consumed, (), (), ()) =
+            tokio::join!(consume, serve_queries, serve_handed_on, serve_rebuilds);
         let stopped = stop(service, &store).await;
         consumed.and(stopped)
     }
+}
+
+/// Serves the queries that replicas still filling their views hand on
+/// (`QUERY_SERVING`), from when this replica's views are in use (a store
+/// in use stays in use; only an empty one is filled in its place at the
+/// start) until `serving` ends. Before, this replica is not subscribed,
+/// so a handed-on query never reaches a replica that would hand it on
+/// again.
+async fn serve_handed_on(
+    service: &async_nats::service::Service,
+    views: Arc<queries::Views>,
+    permits: Arc<tokio::sync::Semaphore>,
+    serving: tokio_util::sync::CancellationToken,
+) {
+    let mut state = views.state.clone();
+    tokio::select! {
+        in_use = state.wait_for(|state| *state == live_rebuild::ViewsState::Serving) => {
+            if in_use.is_err() {
+                return;
+            }
+        }
+        () = serving.cancelled() => return,
+    }
+    let endpoint = match service.endpoint(subjects::QUERY_SERVING).await {
+        Ok(endpoint) => endpoint,
+        Err(error) => {
+            tracing::warn!(%error, "cannot serve the queries other replicas hand on");
+            return;
+        }
+    };
+    efa_runtime::endpoint::serve_or_refuse(
+        endpoint,
+        permits,
+        serving,
+        move |call| {
+            let views = views.clone();
+            async move { views.answer(call).await }
+        },
+        queries::busy,
+    )
+    .await;
 }
 
 /// The largest answer that can be sent: the server's `max_payload`, but

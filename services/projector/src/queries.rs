@@ -15,11 +15,17 @@
 //! `AnswerTooLarge` instead of failing to send. Queries beyond the limit
 //! in flight are refused as `Busy` before they get here
 //! (`efa_runtime::endpoint::serve_or_refuse`).
+//!
+//! A replica whose views are being filled (a new replica) answers nothing
+//! itself: it hands each query it is given on, as it came, to the
+//! replicas whose views are in use (`QUERY_SERVING`), so that the queue
+//! group may give it queries meanwhile without failing them; with no
+//! such replica the query is refused at once as unavailable.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use efa_proto::{Date, LandCode, Query, QueryReply, Rejection, Timestamp};
+use efa_proto::{Date, LandCode, Query, QueryReply, Rejection, Timestamp, subjects};
 use efa_runtime::endpoint::Call;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -35,8 +41,8 @@ use crate::store::Store;
 pub struct Views {
     /// Whether the store in use answers (`live_rebuild.rs`): an empty
     /// store being filled from the ledger is not the registry's views, so
-    /// every query is refused at once meanwhile; one not yet known to be
-    /// filled or not makes a query wait.
+    /// every query is handed on meanwhile; one not yet known to be filled
+    /// or not makes a query wait.
     pub state: watch::Receiver<ViewsState>,
     /// The store in use; a rebuild may swap it between two queries.
     pub store: Arc<StoreHandle>,
@@ -44,6 +50,8 @@ pub struct Views {
     pub wait_max: Duration,
     /// To ask the ledger for its head when a query waits for a sequence.
     pub ledger: gap::Ledger,
+    /// To hand queries on while this replica's views are being filled.
+    pub nats: async_nats::Client,
     /// The largest answer that can be sent: the server's `max_payload`,
     /// at most what the codec reads.
     pub reply_bytes_max: usize,
@@ -67,8 +75,17 @@ impl Views {
     /// Decodes a query, answers it and encodes the answer; an answer too
     /// large to send becomes the refusal `AnswerTooLarge`.
     pub async fn answer(&self, call: Call) -> Vec<u8> {
+        // One bound for all the query's waiting: the query wait, or the
+        // caller's deadline if that comes first.
+        let mut until = Instant::now() + self.wait_max;
+        if let Some(deadline) = call.deadline {
+            until = until.min(deadline);
+        }
+        if !self.serving(until).await {
+            return self.hand_on(call.payload, until).await;
+        }
         let reply = match efa_proto::decode::<Query>(&call.payload) {
-            Ok(query) => self.reply(query, call.deadline).await,
+            Ok(query) => self.reply(query, until).await,
             Err(error) => {
                 tracing::debug!(%error, "malformed query");
                 Arc::new(QueryReply::Rejected(Rejection::from(error)))
@@ -91,18 +108,7 @@ impl Views {
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(min_seq = query.min_seq))]
-    async fn reply(&self, query: Query, deadline: Option<Instant>) -> Arc<QueryReply> {
-        // One bound for all the query's waiting: the query wait, or the
-        // caller's deadline if that comes first.
-        let mut until = Instant::now() + self.wait_max;
-        if let Some(deadline) = deadline {
-            until = until.min(deadline);
-        }
-        if !self.serving(until).await {
-            return Arc::new(QueryReply::Rejected(Rejection::Unavailable {
-                reason: "die Ansichten werden gerade aus dem Ledger aufgebaut".to_owned(),
-            }));
-        }
+    async fn reply(&self, query: Query, until: Instant) -> Arc<QueryReply> {
         if *self.applied.borrow() < query.min_seq
             && let Some(head) = self.ledger.head(LEDGER_HEAD_WAIT_MAX).await
             && query.min_seq > head
@@ -140,6 +146,28 @@ impl Views {
             Err(error) => {
                 tracing::error!(%error, "the view reader failed");
                 unreadable()
+            }
+        }
+    }
+
+    /// A query this replica cannot answer yet (its views are being
+    /// filled) goes, as it came, to the replicas whose views are in use
+    /// (`QUERY_SERVING`), within the query's bound; their answer is this
+    /// replica's. Refused as unavailable when none answers: there is no
+    /// other replica, or none in time.
+    async fn hand_on(&self, payload: bytes::Bytes, until: Instant) -> Vec<u8> {
+        let left = until.saturating_duration_since(Instant::now());
+        match efa_runtime::rpc::send_bytes(&self.nats, subjects::QUERY_SERVING, payload, left).await
+        {
+            Ok(answer) => {
+                tracing::debug!("query handed on to a replica with views in use");
+                answer.to_vec()
+            }
+            Err(error) => {
+                tracing::debug!(%error, "no replica with views in use answered");
+                efa_proto::encode(&QueryReply::Rejected(Rejection::Unavailable {
+                    reason: "die Ansichten werden gerade aus dem Ledger aufgebaut".to_owned(),
+                }))
             }
         }
     }

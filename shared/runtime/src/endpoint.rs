@@ -93,14 +93,15 @@ impl Call {
     }
 }
 
-/// Like [`serve`], but a request that finds `in_flight_max` requests in
-/// hand is not queued: it is answered at once with `busy()`, so under
-/// overload a caller hears "busy" within a round trip instead of waiting
-/// out its timeout. The handler learns the caller's deadline; an answer
-/// finished after it is not sent (nobody listens any more).
+/// Like [`serve`], but a request that finds no permit of `permits` free
+/// (the requests in hand, shared by the endpoints given the same
+/// semaphore) is not queued: it is answered at once with `busy()`, so
+/// under overload a caller hears "busy" within a round trip instead of
+/// waiting out its timeout. The handler learns the caller's deadline; an
+/// answer finished after it is not sent (nobody listens any more).
 pub async fn serve_or_refuse<H, F, B>(
     mut endpoint: async_nats::service::endpoint::Endpoint,
-    in_flight_max: usize,
+    permits: Arc<Semaphore>,
     shutdown: CancellationToken,
     handler: H,
     busy: B,
@@ -110,7 +111,6 @@ pub async fn serve_or_refuse<H, F, B>(
     B: Fn() -> Vec<u8>,
 {
     let handler = Arc::new(handler);
-    let permits = Arc::new(Semaphore::new(in_flight_max));
     let mut tasks = JoinSet::new();
     while let Some(request) = next_request(&mut endpoint, &shutdown).await {
         let call = Call {

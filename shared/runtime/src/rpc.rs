@@ -57,6 +57,22 @@ pub(crate) async fn send_encoded<Rep>(
 where
     Rep: DeserializeOwned,
 {
+    let answer = send_bytes(client, subject, payload, timeout).await?;
+    decode(&answer).map_err(|source| RpcError::Decode {
+        subject: subject.to_owned(),
+        source,
+    })
+}
+
+/// Sends bytes once and waits at most `timeout` for the answer's bytes,
+/// with the timeout and request id headers every request carries: for a
+/// service that hands a request on as it came.
+pub async fn send_bytes(
+    client: &async_nats::Client,
+    subject: &str,
+    payload: Bytes,
+    timeout: Duration,
+) -> Result<Bytes, RpcError> {
     let mut headers = async_nats::HeaderMap::new();
     headers.insert(TIMEOUT_HEADER, timeout.as_millis().to_string().as_str());
     if let Some(id) = crate::request_id::current() {
@@ -85,8 +101,5 @@ where
                 },
             }
         })?;
-    decode(&answer.payload).map_err(|source| RpcError::Decode {
-        subject: subject.to_owned(),
-        source,
-    })
+    Ok(answer.payload)
 }

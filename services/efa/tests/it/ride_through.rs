@@ -18,7 +18,10 @@ use futures::StreamExt;
 use crate::client::create_token;
 use crate::faults::{Deadline, XorShift, kill_ledger_repeatedly, read_log};
 use crate::projector_crash::{seeds, stop, wait_for_head};
-use crate::{authenticated_nats, operator_client, spawn_gateway, spawn_service, wait_for_service};
+use crate::{
+    authenticated_nats, operator_client, spawn_gateway, spawn_service, spawn_service_with,
+    wait_for_service,
+};
 
 /// Concurrent HTTP clients.
 const WRITERS: usize = 48;
@@ -341,6 +344,8 @@ async fn queries_per_replica(client: &async_nats::Client) -> BTreeMap<String, u6
 struct Reads {
     http: reqwest::Client,
     base: String,
+    /// The API's views asked in turn.
+    paths: &'static [&'static str],
     /// Every query asks for a view at least at this sequence.
     min_seq: u64,
     stop: AtomicBool,
@@ -348,18 +353,43 @@ struct Reads {
 }
 
 impl Reads {
+    /// Starts `READERS` clients asking `paths` in turn through `base`.
+    fn start(
+        http: reqwest::Client,
+        base: String,
+        paths: &'static [&'static str],
+        min_seq: u64,
+    ) -> (Arc<Self>, Vec<tokio::task::JoinHandle<()>>) {
+        let reads = Arc::new(Self {
+            http,
+            base,
+            paths,
+            min_seq,
+            stop: AtomicBool::new(false),
+            seen: Seen::default(),
+        });
+        let clients = (0..READERS)
+            .map(|index| tokio::spawn(reads.clone().run(index)))
+            .collect();
+        (reads, clients)
+    }
+
+    /// Tells the clients to stop and waits for them.
+    async fn stop(&self, clients: Vec<tokio::task::JoinHandle<()>>, deadline: Deadline) {
+        self.stop.store(true, Ordering::SeqCst);
+        for client in clients {
+            deadline
+                .within("finishing the queries", client)
+                .await
+                .unwrap();
+        }
+    }
+
     /// Client `index` asks the API's views in turn until told to stop.
     async fn run(self: Arc<Self>, index: usize) {
-        let paths = [
-            "/api/v1/services?limit=20",
-            "/api/v1/services/online-wohngeldantrag/detail",
-            "/api/v1/lands/16",
-            "/api/v1/reuse",
-            "/api/v1/catalogue",
-        ];
         let mut turn = index;
         while !self.stop.load(Ordering::SeqCst) {
-            let path = paths[turn % paths.len()];
+            let path = self.paths[turn % self.paths.len()];
             turn += 1;
             let separator = if path.contains('?') { '&' } else { '?' };
             let url = format!("{}{path}{separator}min_seq={}", self.base, self.min_seq);
@@ -382,6 +412,17 @@ impl Reads {
             }
         }
     }
+}
+
+/// Both projector replicas have been handed queries by the queue group.
+async fn both_replicas_asked(client: &async_nats::Client) {
+    let shares = queries_per_replica(client).await;
+    println!("queries per replica: {shares:?}");
+    assert_eq!(shares.len(), 2, "two replicas answer: {shares:?}");
+    assert!(
+        shares.values().all(|&served| served > 0),
+        "the queue group shares the queries: {shares:?}"
+    );
 }
 
 /// Waits until the query load has answered `count` more queries.
@@ -425,27 +466,21 @@ async fn queries_ride_through_a_killed_projector_replica() {
         Some(spawn_service("projector", &url, &nats.scratch_dir("a"))),
         Some(spawn_service("projector", &url, &nats.scratch_dir("b"))),
     ];
-    let reads = Arc::new(Reads {
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap(),
-        base,
-        min_seq: head,
-        stop: AtomicBool::new(false),
-        seen: Seen::default(),
-    });
-    let clients: Vec<_> = (0..READERS)
-        .map(|index| tokio::spawn(reads.clone().run(index)))
-        .collect();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let paths = &[
+        "/api/v1/services?limit=20",
+        "/api/v1/services/online-wohngeldantrag/detail",
+        "/api/v1/lands/16",
+        "/api/v1/reuse",
+        "/api/v1/catalogue",
+    ];
+    let (reads, clients) = Reads::start(http, base, paths, head);
     answered_more(&reads.seen, 200, deadline).await;
-    let shares = queries_per_replica(&client).await;
-    println!("queries answered per replica before the kill: {shares:?}");
-    assert_eq!(shares.len(), 2, "two replicas answer: {shares:?}");
-    assert!(
-        shares.values().all(|&served| served > 0),
-        "the queue group shares the queries: {shares:?}"
-    );
+    println!("before the kill:");
+    both_replicas_asked(&client).await;
 
     let victim = rng.between(0, 2) as usize;
     let after = Duration::from_millis(rng.between(0, 500));
@@ -461,13 +496,7 @@ async fn queries_ride_through_a_killed_projector_replica() {
     );
     answered_more(&reads.seen, 200, deadline).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    reads.stop.store(true, Ordering::SeqCst);
-    for client in clients {
-        deadline
-            .within("finishing the queries", client)
-            .await
-            .unwrap();
-    }
+    reads.stop(clients, deadline).await;
     println!(
         "{} queries answered, {} slower than 1 s, the longest took {:?}",
         reads.seen.answered.load(Ordering::SeqCst),
@@ -506,6 +535,107 @@ async fn queries_ride_through_a_killed_projector_replica() {
     );
     println!(
         "queries_ride_through_a_killed_projector_replica took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// A new projector replica fills its empty store from the ledger while
+/// another one serves: the queries the queue group hands to the new one
+/// meanwhile (refused as unavailable there) are answered by the other,
+/// so no client sees a 503. The history is generated (`efa generate`),
+/// large enough that the new replica fills for a while.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_are_answered_while_a_new_replica_fills() {
+    let started = Instant::now();
+    let deadline = Deadline::after(TEST_TIME_MAX);
+    let nats = efa_testkit::TestNats::start();
+    let url = nats.url();
+    let data = nats.scratch_dir("ledger");
+    let generated = crate::efa(&[
+        "generate",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--seed",
+        "3",
+        "--events",
+        "40000",
+        "--municipalities",
+        "400",
+        "--services",
+        "30",
+    ])
+    .output()
+    .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    println!(
+        "history generated after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let client = async_nats::connect(&url).await.unwrap();
+    let (_gateway, base) = spawn_gateway(&url, &data, &["--api-rate-limit", "1000000"]).await;
+    let _ledger = spawn_service("ledger", &url, &data);
+    wait_for_service(&client, "efa-ledger").await;
+
+    // Both replicas fill their empty store, as a new replica does with a
+    // long history (the threshold lowered to fit the generated one).
+    let fill_early = [("EFA_FILL_EMPTY_FROM", std::ffi::OsStr::new("1000"))];
+    let _serving = spawn_service_with("projector", &url, &nats.scratch_dir("a"), &fill_early);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let catalogue = format!("{base}/api/v1/catalogue");
+    loop {
+        deadline.check("the first replica answering");
+        let answered = http.get(&catalogue).send().await;
+        if answered.is_ok_and(|answer| answer.status().is_success()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    println!(
+        "first replica serving after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let paths = &[
+        "/api/v1/services?limit=20",
+        "/api/v1/lands/16",
+        "/api/v1/reuse",
+        "/api/v1/catalogue",
+    ];
+    let (reads, clients) = Reads::start(http, base, paths, 0);
+    answered_more(&reads.seen, 50, deadline).await;
+
+    let new_dir = nats.scratch_dir("b");
+    let _new = spawn_service_with("projector", &url, &new_dir, &fill_early);
+    let answered_before = reads.seen.answered.load(Ordering::SeqCst);
+    // The new replica's store in use: version 1 (empty) until its fill,
+    // filled into version 2, is put in its place.
+    let pointer = new_dir.join("views.current");
+    while std::fs::read_to_string(&pointer).map_or(true, |version| version.trim() != "2") {
+        deadline.check("the new replica filling its views");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let answered_while_filling = reads.seen.answered.load(Ordering::SeqCst) - answered_before;
+    println!(
+        "new replica filled after {:.1} s; {answered_while_filling} queries answered meanwhile",
+        started.elapsed().as_secs_f64()
+    );
+    answered_more(&reads.seen, 100, deadline).await;
+    reads.stop(clients, deadline).await;
+    reads.seen.assert_all_succeeded("queries");
+    both_replicas_asked(&client).await;
+    assert!(
+        answered_while_filling > 0,
+        "queries were asked while the new replica filled"
+    );
+    println!(
+        "queries_are_answered_while_a_new_replica_fills took {:.1} s",
         started.elapsed().as_secs_f64()
     );
 }

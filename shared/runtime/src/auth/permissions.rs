@@ -8,7 +8,7 @@
 use efa_proto::subjects::{
     COMMAND, EVENT_STREAM, EVENT_WILDCARD, JS_API_PREFIX, LEASE_BUCKET, LEDGER_CHECKPOINT,
     LEDGER_READ, LEDGER_SERVICE, PROJECTOR_REBUILD, PROJECTOR_REBUILD_PROGRESS, PROJECTOR_SERVICE,
-    QUERY, SERVICE_API_PREFIX,
+    QUERY, QUERY_SERVING, SERVICE_API_PREFIX,
 };
 
 use super::Role;
@@ -111,7 +111,13 @@ pub fn permissions(role: Role) -> Permissions {
         },
         Role::Projector => Permissions {
             publish: [
-                strings(&[LEDGER_READ, LEDGER_CHECKPOINT, PROJECTOR_REBUILD_PROGRESS]),
+                // Queries handed on while its views are being filled.
+                strings(&[
+                    LEDGER_READ,
+                    LEDGER_CHECKPOINT,
+                    PROJECTOR_REBUILD_PROGRESS,
+                    QUERY_SERVING,
+                ]),
                 // An ordered consumer on the event stream: created again
                 // from the checkpoint after every interruption.
                 vec![
@@ -126,7 +132,7 @@ pub fn permissions(role: Role) -> Permissions {
             ]
             .concat(),
             subscribe: [
-                strings(&[QUERY, PROJECTOR_REBUILD]),
+                strings(&[QUERY, QUERY_SERVING, PROJECTOR_REBUILD]),
                 service_api(PROJECTOR_SERVICE),
                 vec![inbox(role)],
             ]

@@ -20,7 +20,7 @@ async fn a_request_id_set_by_the_caller_reaches_the_handler() {
     let shutdown = efa_runtime::Shutdown::new();
     let serving = tokio::spawn(efa_runtime::endpoint::serve_or_refuse(
         endpoint,
-        4,
+        std::sync::Arc::new(tokio::sync::Semaphore::new(4)),
         shutdown.clone(),
         |call: efa_runtime::endpoint::Call| async move {
             efa_proto::encode(&call.request_id.unwrap_or_else(|| "keine".to_owned()))
