@@ -272,7 +272,7 @@ impl Rebuilder {
         let mut progress = Progress::new(0);
         let store = finish(self.fill(fresh, head, version, &mut progress).await?).await?;
         let store = tokio::task::spawn_blocking(move || {
-            store.flush()?;
+            let store = store.reopen_to_index()?;
             store.index_all()?;
             Ok::<_, StoreError>(store)
         })
@@ -455,14 +455,14 @@ impl Rebuilder {
     }
 }
 
-/// Flushes the new store, then takes its content hash and builds its
-/// index (deferred while it filled) side by side, on blocking threads and
+/// Opens the new store again with a small cache (`Store::reopen_to_index`),
+/// then takes its content hash and builds its index (deferred while it
+/// filled) side by side, on blocking threads and
 /// without pausing anything: only the rebuild writes this store, and
 /// neither reader writes it. The filling applier is gone by now, and
 /// what it kept with it, so that the index is not built among it.
 async fn hash_and_index(store: Store) -> Result<(Store, Hashed), RebuildError> {
-    let for_flush = store.clone();
-    tokio::task::spawn_blocking(move || for_flush.flush()).await??;
+    let store = tokio::task::spawn_blocking(move || store.reopen_to_index()).await??;
     let (for_hash, for_index) = (store.clone(), store.clone());
     let hashing = tokio::task::spawn_blocking(move || for_hash.content_hash());
     let indexing = tokio::task::spawn_blocking(move || for_index.index_all());

@@ -95,6 +95,9 @@ pub const ADOPTED_PAGE_LEN: usize = 64;
 /// about twice its nominal size in memory; BENCHMARKS.md, "A fill with
 /// the usual page cache").
 const CACHE_BYTES: u64 = 128 * 1024 * 1024;
+/// sled's page cache while a filled store's index is built from its facts
+/// (`reopen_to_index`).
+const INDEXING_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// Counted adoptions from which an index built from the facts when the
 /// store opens is written to its file and read back (`open_compact`);
 /// below, the file is not worth writing at every open (about a tenth of
@@ -230,14 +233,7 @@ impl Store {
     /// of a store with events applied (not read from its file).
     fn open_saying_how(path: &Path) -> Result<(Self, bool), StoreError> {
         let started = std::time::Instant::now();
-        let store = Self {
-            db: open_db(path)?,
-            dir: Arc::new(path.to_owned()),
-            index: Arc::default(),
-            index_deferred: Arc::default(),
-            filling: Arc::default(),
-            stalls: StallWatch::ending_the_process("views"),
-        };
+        let store = Self::open_without_index(path, CACHE_BYTES)?;
         // A store of an older layout is replaced, not read (`versions.rs`):
         // no index for it.
         let mut built = false;
@@ -258,6 +254,37 @@ impl Store {
             );
         }
         Ok((store, built))
+    }
+
+    /// sled opened at `path` with a page cache of `cache_bytes`, and an
+    /// empty index: what every opening starts from.
+    fn open_without_index(path: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        Ok(Self {
+            db: open_db(path, cache_bytes)?,
+            dir: Arc::new(path.to_owned()),
+            index: Arc::default(),
+            index_deferred: Arc::default(),
+            filling: Arc::default(),
+            stalls: StallWatch::ending_the_process("views"),
+        })
+    }
+
+    /// Closes a filled store whose index is deferred and opens it again
+    /// with a small page cache, its index still deferred, for `index_all`:
+    /// what sled cached while the store was filled is handed back before
+    /// the index is built beside it (the build reads the facts once, in
+    /// key order, which a cache does not speed up). `reopen` then opens it
+    /// with the usual cache. Every other handle to this store must be
+    /// gone, as for `reopen`.
+    pub fn reopen_to_index(self) -> Result<Self, StoreError> {
+        self.filling.settle()?;
+        let dir = self.dir.to_path_buf();
+        self.db.flush()?;
+        drop(self);
+        efa_alloc::give_back_freed_memory();
+        let store = Self::open_without_index(&dir, INDEXING_CACHE_BYTES)?;
+        store.defer_index();
+        Ok(store)
     }
 
     /// Closes the store and opens it again with the usual page cache, its
@@ -817,12 +844,12 @@ fn writes(
     write(LAYOUT_KEY.into(), Some((&LAYOUT.to_be_bytes()[..]).into()))
 }
 
-fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+fn open_db(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
     let mut attempts = 1;
     loop {
         match sled::Config::new()
             .path(path)
-            .cache_capacity(CACHE_BYTES)
+            .cache_capacity(cache_bytes)
             .open()
         {
             Ok(db) => return Ok(db),
