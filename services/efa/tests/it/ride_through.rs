@@ -322,6 +322,11 @@ async fn replicas_answering(client: &async_nats::Client, verb: &str) -> Vec<serd
 
 /// Queries each replica has answered so far, by replica id.
 async fn queries_per_replica(client: &async_nats::Client) -> BTreeMap<String, u64> {
+    requests_per_replica(client, subjects::QUERY).await
+}
+
+/// Requests each replica has had on `subject` so far, by replica id.
+async fn requests_per_replica(client: &async_nats::Client, subject: &str) -> BTreeMap<String, u64> {
     replicas_answering(client, "STATS")
         .await
         .into_iter()
@@ -331,7 +336,7 @@ async fn queries_per_replica(client: &async_nats::Client) -> BTreeMap<String, u6
                 .as_array()
                 .unwrap()
                 .iter()
-                .find(|e| e["subject"] == subjects::QUERY)
+                .find(|e| e["subject"] == subject)
                 .and_then(|e| e["num_requests"].as_u64())
                 .unwrap_or(0);
             (id, served)
@@ -634,6 +639,12 @@ async fn queries_are_answered_while_a_new_replica_fills() {
         answered_while_filling > 0,
         "queries were asked while the new replica filled"
     );
+    let handed_on: u64 = requests_per_replica(&client, subjects::QUERY_SERVING)
+        .await
+        .values()
+        .sum();
+    println!("{handed_on} queries handed on by the filling replica");
+    assert!(handed_on > 0, "the filling replica was given queries");
     println!(
         "queries_are_answered_while_a_new_replica_fills took {:.1} s",
         started.elapsed().as_secs_f64()

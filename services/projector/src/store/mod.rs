@@ -318,7 +318,7 @@ impl Store {
     /// system. For a store that answers nothing any more: the old store
     /// after a rebuild's swap, whose content is still read once to compare
     /// it with the new store's, would otherwise hold a second index of the
-    /// whole of Germany for that minute (about 0.5 GB at 10 million
+    /// whole of Germany while it is read (about 0.5 GB at 10 million
     /// events). Its index file, if any, is left alone: `save_index` writes
     /// only an index that stands at the checkpoint.
     pub fn let_go_of_index(&self) {
