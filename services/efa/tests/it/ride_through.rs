@@ -269,12 +269,7 @@ async fn http_writes_ride_through_ledger_kills() {
     )
     .await;
     writes.faults_done.store(true, Ordering::SeqCst);
-    for client in clients {
-        deadline
-            .within("finishing the writes", client)
-            .await
-            .unwrap();
-    }
+    finish(clients, deadline, "finishing the writes").await;
     let seen = &writes.seen;
     println!(
         "{} writes answered across {LEDGER_KILLS} ledger kills, {} replayed, {} slower than 1 s, \
@@ -382,12 +377,7 @@ impl Reads {
     /// Tells the clients to stop and waits for them.
     async fn stop(&self, clients: Vec<tokio::task::JoinHandle<()>>, deadline: Deadline) {
         self.stop.store(true, Ordering::SeqCst);
-        for client in clients {
-            deadline
-                .within("finishing the queries", client)
-                .await
-                .unwrap();
-        }
+        finish(clients, deadline, "finishing the queries").await;
     }
 
     /// Client `index` asks the API's views in turn until told to stop.
@@ -416,6 +406,13 @@ impl Reads {
                 Err(error) => self.seen.fail(format!("{path}: {error}")),
             }
         }
+    }
+}
+
+/// Waits for every client task to end, within `deadline`.
+async fn finish(clients: Vec<tokio::task::JoinHandle<()>>, deadline: Deadline, what: &str) {
+    for client in clients {
+        deadline.within(what, client).await.unwrap();
     }
 }
 

@@ -277,10 +277,7 @@ impl Store {
     /// with the usual cache. Every other handle to this store must be
     /// gone, as for `reopen`.
     pub fn reopen_to_index(self) -> Result<Self, StoreError> {
-        self.filling.settle()?;
-        let dir = self.dir.to_path_buf();
-        self.db.flush()?;
-        drop(self);
+        let dir = self.close()?;
         efa_alloc::give_back_freed_memory();
         let store = Self::open_without_index(&dir, INDEXING_CACHE_BYTES)?;
         store.defer_index();
@@ -306,9 +303,7 @@ impl Store {
         // while sled closes, which takes a few hundred MB more for a
         // moment at 10 million events.
         self.let_go_of_index();
-        let dir = self.dir.to_path_buf();
-        self.db.flush()?;
-        drop(self);
+        let dir = self.close()?;
         let (store, _) = Self::open_saying_how(&dir)?;
         tracing::info!(
             path = %dir.display(),
@@ -316,6 +311,16 @@ impl Store {
             "view store opened again"
         );
         Ok(store)
+    }
+
+    /// Writes what a fill holds, flushes and closes the store; its
+    /// directory, to open it again.
+    fn close(self) -> Result<std::path::PathBuf, StoreError> {
+        self.filling.settle()?;
+        let dir = self.dir.to_path_buf();
+        self.db.flush()?;
+        drop(self);
+        Ok(dir)
     }
 
     /// Lets go of the in-memory index and hands its memory back to the
