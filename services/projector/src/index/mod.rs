@@ -103,6 +103,24 @@ struct Touched {
     relinked: BTreeSet<Ags>,
 }
 
+/// What an update recounts, read by [`Index::take_in`]: each family with
+/// a service and the family's adoption facts of it; and whether every
+/// read succeeded.
+#[derive(Debug)]
+pub struct Recounts {
+    families: Vec<(ServiceId, Vec<Ags>, Vec<AdoptionFacts>)>,
+    read: Result<(), StoreError>,
+}
+
+impl Default for Recounts {
+    fn default() -> Self {
+        Self {
+            families: Vec::new(),
+            read: Ok(()),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Index {
     /// The ledger sequence the index reflects (the store's checkpoint).
@@ -588,22 +606,48 @@ impl Index {
         changed: &[&Facts],
         source: &dyn Source,
     ) -> Result<(), StoreError> {
+        let recounts = self.take_in(changed, source);
+        self.recount_all(seq, recounts)
+    }
+
+    /// The first half of [`Index::update`]: takes in the entities' facts
+    /// and reads from `source` what the recount needs beyond `changed`,
+    /// namely adoptions of merged families' members that the batch does
+    /// not change and the services of members whose mergers changed. Those
+    /// read the same before the batch is written as after it (a service
+    /// a member begins to adopt in the batch is among `changed`), so the
+    /// store may write the batch while [`Index::recount_all`] counts.
+    pub fn take_in(&mut self, changed: &[&Facts], source: &dyn Source) -> Recounts {
         let touched = self.absorb(changed);
-        let recounted = self.recount_touched(touched, changed, source);
-        // Also after a failed read: what was recounted is in the cells.
+        let mut recounts = Recounts::default();
+        recounts.read = self.read_recounts(touched, changed, source, &mut recounts.families);
+        recounts
+    }
+
+    /// The second half of [`Index::update`]: recounts what
+    /// [`Index::take_in`] found touched and moves the index to `seq`; an
+    /// error if a read there failed (what was read is counted all the
+    /// same).
+    pub fn recount_all(&mut self, seq: u64, recounts: Recounts) -> Result<(), StoreError> {
+        for (service, family, adoptions) in recounts.families {
+            self.recount(&service, &family, &adoptions);
+        }
         self.patch_land_days();
-        recounted?;
+        recounts.read?;
         self.seq = seq;
         Ok(())
     }
 
-    /// Recounts the adoptions `touched` names, and those of families whose
-    /// mergers changed, reading from `source` the facts `changed` lacks.
-    fn recount_touched(
-        &mut self,
+    /// Each family to recount, once per service, with the adoption facts
+    /// of its members (those of `changed` at hand, others read from
+    /// `source`): for the adoptions `touched` names, and for every
+    /// service a member of a family whose mergers changed adopted.
+    fn read_recounts(
+        &self,
         touched: Touched,
         changed: &[&Facts],
         source: &dyn Source,
+        families: &mut Vec<(ServiceId, Vec<Ags>, Vec<AdoptionFacts>)>,
     ) -> Result<(), StoreError> {
         let mut recount = touched.adoptions;
         // Where mergers changed, every service a member adopted.
@@ -636,7 +680,7 @@ impl Index {
                     None => adoptions.extend(source.adoption(&service, *member)?),
                 }
             }
-            self.recount(&service, &family, &adoptions);
+            families.push((service, family, adoptions));
         }
         Ok(())
     }

@@ -82,6 +82,10 @@ pub const BLOCK_BYTES_MAX: usize = 6 * 1024;
 /// Sequences per history page (`hp/.../<page>`); a page is rewritten
 /// whole while it fills.
 pub const HISTORY_PAGE_LEN: usize = 256;
+/// A commit of at least this many changes is written while the index is
+/// updated beside it (`Store::write_and_update_beside`); below, starting a
+/// thread costs more than it saves.
+const BESIDE_FROM_CHANGES: usize = 512;
 /// Services per page of a municipality's adopted services (`ap/...`): 64
 /// ids of at most 64 characters keep a page below `BLOCK_BYTES_MAX`.
 pub const ADOPTED_PAGE_LEN: usize = 64;
@@ -129,6 +133,8 @@ pub enum StoreError {
     },
     #[error("filling the view store: {0}")]
     Fill(String),
+    #[error("writing a commit to the view store: {0}")]
+    Commit(String),
     #[error("reading the adoptions for the index: {0}")]
     Reader(String),
 }
@@ -191,6 +197,9 @@ pub struct Store {
     /// Ends the process when a write to sled does not return (see
     /// `efa_runtime::stall`).
     stalls: StallWatch,
+    /// Commits of at least this many changes are written while the index
+    /// is updated beside them (`BESIDE_FROM_CHANGES`; tests lower it).
+    beside_from: usize,
 }
 
 impl std::fmt::Debug for Store {
@@ -266,7 +275,17 @@ impl Store {
             index_deferred: Arc::default(),
             filling: Arc::default(),
             stalls: StallWatch::ending_the_process("views"),
+            beside_from: BESIDE_FROM_CHANGES,
         })
+    }
+
+    /// This store with every commit of at least `changes` changes written
+    /// while its index is updated beside it, for tests whose histories are
+    /// too short for the usual threshold.
+    #[cfg(test)]
+    pub(crate) fn commits_beside_from(mut self, changes: usize) -> Self {
+        self.beside_from = changes;
+        self
     }
 
     /// Closes a filled store whose index is deferred and opens it again
@@ -745,11 +764,6 @@ impl Store {
             }
             Ok(())
         })?;
-        self.stalls.write(|| self.db.apply_batch(batch))?;
-        // Taken only now, so that queries do not wait for sled's write:
-        // they answer from the index, which stands at one checkpoint (its
-        // `seq`) until the update below moves it to the next.
-        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
         let changed: Vec<&Facts> = changes
             .iter()
             .filter_map(|change| match change {
@@ -757,7 +771,60 @@ impl Store {
                 _ => None,
             })
             .collect();
-        index.update(checkpoint.seq, &changed, self)
+        if changes.len() < self.beside_from {
+            self.stalls.write(|| self.db.apply_batch(batch))?;
+            // Taken only now, so that queries do not wait for sled's
+            // write: they answer from the index, which stands at one
+            // checkpoint (its `seq`) until the update below moves it to
+            // the next.
+            let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+            return index.update(checkpoint.seq, &changed, self);
+        }
+        self.write_and_update_beside(checkpoint, batch, &changed)
+    }
+
+    /// A large commit's batch written while the index is updated beside it,
+    /// on a thread of its own (each takes about as long as the other in a
+    /// catch-up, which otherwise used one of the two cores). Queries wait
+    /// for both, as they would for sled's write anyway: an `apply_batch`
+    /// holds a lock of the whole process that stops every read of sled
+    /// (see ARCHITECTURE.md, "A rebuild fills its store without sled
+    /// batches"). What the update reads from the store it reads before
+    /// the write starts (`Index::take_in`), which would otherwise wait for
+    /// it. Should the write fail, the index is built again from the
+    /// store, so that it never stands ahead of what is written.
+    fn write_and_update_beside(
+        &self,
+        checkpoint: Checkpoint,
+        batch: sled::Batch,
+        changed: &[&Facts],
+    ) -> Result<(), StoreError> {
+        let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+        // What the update reads is read before the write starts: a read
+        // would wait for it.
+        let recounts = index.take_in(changed, self);
+        let (written, updated) = std::thread::scope(|scope| {
+            let writing = std::thread::Builder::new()
+                .name("views-commit".into())
+                .spawn_scoped(scope, || self.stalls.write(|| self.db.apply_batch(batch)));
+            let updated = index.recount_all(checkpoint.seq, recounts);
+            let written = match writing {
+                Ok(writing) => match writing.join() {
+                    Ok(written) => written.map_err(StoreError::from),
+                    Err(_) => Err(StoreError::Commit("the writing thread panicked".into())),
+                },
+                Err(error) => Err(StoreError::Commit(format!(
+                    "start the writing thread: {error}"
+                ))),
+            };
+            (written, updated)
+        });
+        if let Err(error) = written {
+            tracing::warn!(%error, "a commit was not written; building the index again from the store");
+            *index = self.build_index()?.0;
+            return Err(error);
+        }
+        updated
     }
 
     /// Waits until the rebuild's commits are written (`fill.rs`); an
