@@ -77,17 +77,21 @@ fn raw_sled(dir: &std::path::Path, count: usize) -> f64 {
 }
 
 /// Applies every event to a fresh store, `batch` events per commit (1 as
-/// the stream consumer applies live events, `COMMIT_EVENTS` as the store
-/// in use catches up, `REBUILD_COMMIT_EVENTS` as a rebuild fills its
-/// store), then builds the index where it was deferred (a store opened
+/// the stream consumer applies live events, each written before the next;
+/// `COMMIT_EVENTS` as the store in use catches up, `REBUILD_COMMIT_EVENTS`
+/// as a rebuild fills its store, each batch written while the next is
+/// prepared), then builds the index where it was deferred (a store opened
 /// with `open_for_rebuild`), then flushes; events per second.
 fn project(projection: &mut Projection, events: &[SealedEvent], batch: usize) -> f64 {
     let started = Instant::now();
     for chunk in events.chunks(batch) {
-        projection
-            .apply_all(chunk)
-            .expect("the history is a valid chain");
+        match chunk {
+            [event] => projection.apply(event),
+            chunk => projection.apply_all(chunk),
+        }
+        .expect("the history is a valid chain");
     }
+    projection.settle().expect("every commit written");
     let applied = started.elapsed();
     projection.index_all().expect("build the index");
     let indexed = started.elapsed();

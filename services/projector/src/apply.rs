@@ -6,6 +6,8 @@
 //! batch). Every caller (the stream consumer, the gap filler) goes
 //! through here, so these rules hold whichever way an event arrived.
 
+use std::sync::Arc;
+
 use efa_proto::{SealedEvent, ServiceId, ServiceView, StreamId};
 use tokio::sync::watch;
 
@@ -82,8 +84,12 @@ pub type SharedApplier = std::sync::Arc<tokio::sync::Mutex<Applier>>;
 #[derive(Debug)]
 pub struct Applier {
     store: Store,
+    /// The checkpoint of the last batch applied; the store reaches it
+    /// once a commit written ahead is written (`Applier::settle`).
     checkpoint: Checkpoint,
-    applied: watch::Sender<u64>,
+    /// Announces each checkpoint once the index stands at it; shared
+    /// with the thread that writes a commit ahead.
+    applied: Arc<watch::Sender<u64>>,
     written: Written,
     keep: Keep,
     /// Deferred pages were dropped with a failed batch (`forget`): the
@@ -108,7 +114,7 @@ impl Applier {
         Ok(Self {
             store,
             checkpoint,
-            applied,
+            applied: Arc::new(applied),
             written: Written::new(keep),
             keep,
             deferred_lost: false,
@@ -152,12 +158,26 @@ impl Applier {
     /// failed batch, or for another store, nothing kept may differ from
     /// what the store holds.
     fn forget(&mut self) {
-        // What a rebuild's store is still writing must be on disk before
-        // anything kept is let go and read back; a write that failed
-        // fails the store's next commit.
+        // What the store is still writing must be on disk before anything
+        // kept is let go and read back; a write that failed left the store
+        // at an earlier checkpoint, from which applying goes on.
         let _ = self.store.settle();
+        if let Ok(checkpoint) = self.store.checkpoint() {
+            self.checkpoint = checkpoint;
+        }
         self.deferred_lost |= self.written.pages_deferred;
         self.written = Written::new(self.keep);
+    }
+
+    /// Waits until the batches applied ahead are written and the index
+    /// stands at the checkpoint; an error if one was not, after which the
+    /// applier stands at the store's checkpoint again.
+    pub fn settle(&mut self) -> Result<(), ApplyError> {
+        if let Err(error) = self.store.settle() {
+            self.forget();
+            return Err(error.into());
+        }
+        Ok(())
     }
 
     /// Ends the applier, handing over the store it wrote, with the
@@ -201,21 +221,37 @@ impl Applier {
     /// the batch's changes are held in memory until the commit.
     #[tracing::instrument(level = "debug", skip_all, fields(events = events.len()))]
     pub fn apply_all(&mut self, events: &[SealedEvent]) -> Result<usize, ApplyError> {
-        self.apply_all_with(events, Hashes::Recompute)
+        self.apply_all_with(events, Hashes::Recompute, Commit::Now)
     }
 
     /// [`Applier::apply_all`] for events whose hashes were checked
     /// already ([`Checked`]).
     pub fn apply_checked(&mut self, events: &Checked) -> Result<usize, ApplyError> {
-        self.apply_all_with(events.events(), Hashes::CheckedBefore)
+        self.apply_all_with(events.events(), Hashes::CheckedBefore, Commit::Now)
+    }
+
+    /// [`Applier::apply_checked`], its commit written while the caller
+    /// goes on to prepare the next batch (`Store::commit_ahead`): for a
+    /// catch-up's batches, one after the other, ended by
+    /// [`Applier::settle`]. Its checkpoint is announced once the index
+    /// stands at it; an error of its write is returned by the next call.
+    pub fn apply_checked_ahead(&mut self, events: &Checked) -> Result<usize, ApplyError> {
+        self.apply_all_with(events.events(), Hashes::CheckedBefore, Commit::Ahead)
+    }
+
+    /// [`Applier::apply_all`], its commit written ahead as
+    /// [`Applier::apply_checked_ahead`]'s.
+    pub fn apply_all_ahead(&mut self, events: &[SealedEvent]) -> Result<usize, ApplyError> {
+        self.apply_all_with(events, Hashes::Recompute, Commit::Ahead)
     }
 
     fn apply_all_with(
         &mut self,
         events: &[SealedEvent],
         hashes: Hashes,
+        commit: Commit,
     ) -> Result<usize, ApplyError> {
-        let applied = self.apply_all_kept(events, hashes);
+        let applied = self.apply_all_kept(events, hashes, commit);
         if applied.is_err() {
             self.forget();
         }
@@ -226,6 +262,7 @@ impl Applier {
         &mut self,
         events: &[SealedEvent],
         hashes: Hashes,
+        commit: Commit,
     ) -> Result<usize, ApplyError> {
         let mut checkpoint = self.checkpoint;
         for sealed in events {
@@ -245,10 +282,21 @@ impl Applier {
             return Ok(0);
         }
         let applied = usize::try_from(checkpoint.seq - self.checkpoint.seq).unwrap_or(usize::MAX);
-        self.store.commit(checkpoint, self.written.take_changes())?;
+        let changes = self.written.take_changes();
+        match commit {
+            Commit::Now => {
+                self.store.commit(checkpoint, changes)?;
+                self.applied.send_replace(checkpoint.seq);
+            }
+            Commit::Ahead => {
+                let applied = Arc::clone(&self.applied);
+                self.store.commit_ahead(checkpoint, changes, move |seq| {
+                    applied.send_replace(seq);
+                })?;
+            }
+        }
         self.written.age();
         self.checkpoint = checkpoint;
-        self.applied.send_replace(checkpoint.seq);
         tracing::debug!(seq = checkpoint.seq, applied, "applied");
         Ok(applied)
     }
@@ -260,12 +308,19 @@ impl Applier {
     /// commit of 8,000 events takes a few hundred milliseconds). On a
     /// current-thread runtime (some tests) it applies in place.
     pub fn apply_checked_in_async(&mut self, events: &Checked) -> Result<usize, ApplyError> {
-        let flavor = tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor());
-        if matches!(flavor, Ok(tokio::runtime::RuntimeFlavor::MultiThread)) {
-            tokio::task::block_in_place(|| self.apply_checked(events))
-        } else {
-            self.apply_checked(events)
-        }
+        in_place(|| self.apply_checked(events))
+    }
+
+    /// [`Applier::apply_checked_ahead`] from async code, as
+    /// [`Applier::apply_checked_in_async`].
+    pub fn apply_checked_ahead_in_async(&mut self, events: &Checked) -> Result<usize, ApplyError> {
+        in_place(|| self.apply_checked_ahead(events))
+    }
+
+    /// [`Applier::settle`] from async code, as
+    /// [`Applier::apply_checked_in_async`].
+    pub fn settle_in_async(&mut self) -> Result<(), ApplyError> {
+        in_place(|| self.settle())
     }
 
     /// Adds the view changes `sealed` makes to the batch, computed from
@@ -313,6 +368,27 @@ impl Applier {
         written.packing.add_event(sealed, || store.last_block())?;
         Ok(())
     }
+}
+
+/// Runs `work`, which may take a few hundred milliseconds, from async
+/// code: on a multi-threaded runtime the worker hands its other tasks to
+/// the other workers meanwhile; on a current-thread runtime (some tests)
+/// it runs in place.
+fn in_place<T>(work: impl FnOnce() -> T) -> T {
+    let flavor = tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor());
+    if matches!(flavor, Ok(tokio::runtime::RuntimeFlavor::MultiThread)) {
+        tokio::task::block_in_place(work)
+    } else {
+        work()
+    }
+}
+
+/// Whether a batch's commit is written before `apply` returns, or while
+/// the caller prepares the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Commit {
+    Now,
+    Ahead,
 }
 
 /// Refuses `sealed` unless it is the event right after `checkpoint`.

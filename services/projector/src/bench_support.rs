@@ -45,9 +45,15 @@ impl Projection {
     }
 
     /// Applies consecutive events in one commit, as a catch-up or a
-    /// rebuild does with a page of events.
+    /// rebuild does with a batch of pages: written while the caller
+    /// prepares the next batch; `settle` waits for the last.
     pub fn apply_all(&mut self, events: &[SealedEvent]) -> Result<(), ApplyError> {
-        self.applier.apply_all(events).map(drop)
+        self.applier.apply_all_ahead(events).map(drop)
+    }
+
+    /// Waits until every batch applied is written and indexed.
+    pub fn settle(&mut self) -> Result<(), ApplyError> {
+        self.applier.settle()
     }
 
     /// Opens a fresh store as `efa rebuild` fills one: its index is built

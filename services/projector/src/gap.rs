@@ -82,12 +82,15 @@ impl Ledger {
         let mut progress = Progress::new(applier.checkpoint().seq);
         let from_seq = applier.checkpoint().seq + 1;
         let mut batches = self.read_ahead(from_seq, through, COMMIT_EVENTS, shutdown);
+        // Each batch is written while the next is prepared; the last is
+        // written before this returns.
         while let Some(batch) = batches.next().await {
-            applier.apply_checked_in_async(&batch?)?;
+            applier.apply_checked_ahead_in_async(&batch?)?;
             if let Some(line) = progress.due(applier.checkpoint().seq, through) {
                 line.log("catching up from the ledger");
             }
         }
+        applier.settle_in_async()?;
         Ok(())
     }
 

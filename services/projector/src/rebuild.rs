@@ -51,6 +51,23 @@ fn apply_to(store: Store, events: &[SealedEvent], batch: usize, keep: Keep) -> S
     applier.into_store().unwrap()
 }
 
+/// Applies `events` to the store in use as a catch-up from the ledger
+/// does: `batch` per commit, each written while the next is prepared.
+fn catch_up(store: Store, events: &[SealedEvent], batch: usize) -> Store {
+    let (tx, rx) = watch::channel(0);
+    let mut applier = Applier::new(store.clone(), tx).unwrap();
+    for chunk in events.chunks(batch.max(1)) {
+        applier.apply_all_ahead(chunk).unwrap();
+    }
+    applier.settle().unwrap();
+    assert_eq!(
+        *rx.borrow(),
+        events.len() as u64,
+        "the last checkpoint announced"
+    );
+    store
+}
+
 fn service_events() -> impl Strategy<Value = Event> {
     let service = (0..SERVICES.len()).prop_map(|i| service_id(SERVICES[i]));
     let code = 1u8..=16;
@@ -159,8 +176,8 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     /// Applied one event at a time with a restart, rebuilt in batches, and
-    /// caught up in batches written beside the index's update: the stores
-    /// agree, and so do their answers.
+    /// caught up in batches written ahead and beside the index's update:
+    /// the stores agree, and so do their answers.
     #[test]
     fn incremental_with_a_restart_equals_a_rebuild(
         (history, restart) in histories(),
@@ -174,11 +191,11 @@ proptest! {
         apply_all(incremental.path(), &events[restart..], 1);
         let rebuilt = tempfile::tempdir().unwrap();
         let b = rebuild_into(rebuilt.path(), events, batch, defer_pages);
-        // The store in use catching up in batches, each written while
-        // its index is updated beside it.
+        // The store in use catching up in batches, each written while the
+        // next is prepared and while its index is updated beside it.
         let caught_up = tempfile::tempdir().unwrap();
         let beside = Store::open(caught_up.path()).unwrap().commits_beside_from(1);
-        let c = apply_to(beside, events, batch, Keep::IN_USE);
+        let c = catch_up(beside, events, batch);
 
         let a = Store::open(incremental.path()).unwrap();
         prop_assert_eq!(a.content_hash().unwrap(), b.content_hash().unwrap());
@@ -448,4 +465,58 @@ fn every_query() -> Vec<QueryKind> {
         limit: 5,
     });
     kinds
+}
+
+/// A batch written ahead whose index update fails (a merger's recount
+/// reads an adoption whose facts do not decode) reports its error when
+/// the applier settles; its checkpoint is not announced, and the applier
+/// stands at the store's checkpoint again.
+#[test]
+fn a_failed_commit_written_ahead_is_reported_when_settling() {
+    let (weimar, erfurt) = (ags("16055000"), ags("16051000"));
+    let mut ledger = Ledger::default();
+    for (code, name) in [(erfurt, "Erfurt"), (weimar, "Weimar")] {
+        let event = Event::GemeindeRegistered {
+            ags: code,
+            name: name.to_owned(),
+            population: None,
+        };
+        ledger.push("2020-01-01", event);
+    }
+    ledger.push("2020-01-01", announce_by(SERVICES[0], 16));
+    let request = Event::AdoptionRequested {
+        service: service_id(SERVICES[0]),
+        ags: weimar,
+        adoption_no: 1,
+        note: String::new(),
+    };
+    ledger.push("2020-02-01", request);
+    let merger = Event::GemeindeMerged {
+        ags: weimar,
+        successor: erfurt,
+    };
+    ledger.push("2021-01-01", merger);
+    let events = ledger.events();
+    let (before, merger) = events.split_at(4);
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (tx, applied) = watch::channel(0);
+    let mut applier = Applier::new(store.clone(), tx).unwrap();
+    applier.apply_all_ahead(before).unwrap();
+    applier.settle().unwrap();
+    assert_eq!(*applied.borrow(), 4);
+    let key = store.corrupt_one_adoption(0);
+
+    applier.apply_all_ahead(merger).unwrap();
+    match applier.settle() {
+        Err(crate::apply::ApplyError::Store(StoreError::Corrupt { key: named, .. })) => {
+            assert_eq!(named, key)
+        }
+        other => panic!("expected the corrupt adoption to be reported, got {other:?}"),
+    }
+    assert_eq!(*applied.borrow(), 4, "the failed commit is not announced");
+    assert_eq!(applier.checkpoint(), store.checkpoint().unwrap());
+    // Reported once: the store takes the next commit.
+    applier.settle().unwrap();
 }

@@ -41,8 +41,8 @@ use crate::facts::{
 use crate::index::{self, Index};
 use crate::pack::Page;
 
+mod ahead;
 mod blocks;
-mod fill;
 
 /// The last applied ledger sequence, big-endian u64.
 const CHECKPOINT_SEQ: &[u8] = b"meta/checkpoint";
@@ -192,8 +192,9 @@ pub struct Store {
     /// answers no query, builds its index once at the end (`index_all`)
     /// instead of updating it with every commit.
     index_deferred: Arc<std::sync::atomic::AtomicBool>,
-    /// While the index is deferred: the commit being written (`fill.rs`).
-    filling: Arc<fill::Filling>,
+    /// The commit being written while the next is prepared (`ahead.rs`):
+    /// a rebuild's, or a catch-up's (`commit_ahead`).
+    ahead: Arc<ahead::Ahead>,
     /// Ends the process when a write to sled does not return (see
     /// `efa_runtime::stall`).
     stalls: StallWatch,
@@ -273,7 +274,7 @@ impl Store {
             dir: Arc::new(path.to_owned()),
             index: Arc::default(),
             index_deferred: Arc::default(),
-            filling: Arc::default(),
+            ahead: Arc::default(),
             stalls: StallWatch::ending_the_process("views"),
             beside_from: BESIDE_FROM_CHANGES,
         })
@@ -316,7 +317,7 @@ impl Store {
     /// lock and the open fails.
     pub fn reopen(self) -> Result<Self, StoreError> {
         let started = std::time::Instant::now();
-        self.filling.settle()?;
+        self.ahead.settle()?;
         self.save_index()?;
         // Read back from its file below. Let go of first, it is not held
         // while sled closes, which takes a few hundred MB more for a
@@ -335,7 +336,7 @@ impl Store {
     /// Writes what a fill holds, flushes and closes the store; its
     /// directory, to open it again.
     fn close(self) -> Result<std::path::PathBuf, StoreError> {
-        self.filling.settle()?;
+        self.ahead.settle()?;
         let dir = self.dir.to_path_buf();
         self.db.flush()?;
         drop(self);
@@ -375,7 +376,7 @@ impl Store {
         if !self.index_deferred.load(Ordering::Acquire) {
             return Ok(());
         }
-        self.filling.settle()?;
+        self.ahead.settle()?;
         let started = std::time::Instant::now();
         let (index, _) = self.build_index()?;
         *self.index.write().unwrap_or_else(PoisonError::into_inner) = index;
@@ -747,15 +748,44 @@ impl Store {
         })
     }
 
-    /// Writes `changes` and the new `checkpoint` in one atomic batch; in a
-    /// rebuild's store (its index deferred) key by key on a thread of its
-    /// own instead, see `settle`.
+    /// Writes `changes` and the new `checkpoint` in one atomic batch and
+    /// moves the index to it, after the commit being written ahead, if
+    /// any; in a rebuild's store (its index deferred) key by key on a
+    /// thread of its own instead, see `settle`.
     pub fn commit(&self, checkpoint: Checkpoint, changes: Vec<Change>) -> Result<(), StoreError> {
         if self.index_deferred.load(Ordering::Acquire) {
-            return self
-                .filling
-                .start(&self.db, &self.stalls, checkpoint, changes);
+            return self.ahead.fill(&self.db, &self.stalls, checkpoint, changes);
         }
+        self.ahead.settle()?;
+        self.commit_now(checkpoint, changes)
+    }
+
+    /// As `commit`, but written, and the index moved, on a thread of its
+    /// own while the caller prepares its next commit; `then` runs once the
+    /// index stands at `checkpoint` (the applier announces the checkpoint
+    /// there, so that no reader waiting for it looks too early). The next
+    /// commit and `settle` wait for it first, and return its error. For a
+    /// catch-up's batches, one after the other (`ahead.rs`).
+    pub fn commit_ahead(
+        &self,
+        checkpoint: Checkpoint,
+        changes: Vec<Change>,
+        then: impl FnOnce(u64) + Send + 'static,
+    ) -> Result<(), StoreError> {
+        if self.index_deferred.load(Ordering::Acquire) {
+            self.commit(checkpoint, changes)?;
+            then(checkpoint.seq);
+            return Ok(());
+        }
+        let store = self.clone();
+        self.ahead.start("views-commit", false, move || {
+            store.commit_now(checkpoint, changes)?;
+            then(checkpoint.seq);
+            Ok(())
+        })
+    }
+
+    fn commit_now(&self, checkpoint: Checkpoint, changes: Vec<Change>) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
         writes(&checkpoint, &changes, |key, value| {
             match value {
@@ -805,7 +835,7 @@ impl Store {
         let recounts = index.take_in(changed, self);
         let (written, updated) = std::thread::scope(|scope| {
             let writing = std::thread::Builder::new()
-                .name("views-commit".into())
+                .name("views-write".into())
                 .spawn_scoped(scope, || self.stalls.write(|| self.db.apply_batch(batch)));
             let updated = index.recount_all(checkpoint.seq, recounts);
             let written = match writing {
@@ -827,9 +857,11 @@ impl Store {
         updated
     }
 
-    /// Waits until the rebuild's commits are written (`fill.rs`); an
-    /// error if one was not. A rebuild's commits (the index deferred) are
-    /// written key by key in key order, on a thread of their own.
+    /// Waits until the commit written ahead, if any, is written
+    /// (`ahead.rs`); an error if it was not. A catch-up's commits are
+    /// written ahead as atomic batches (`commit_ahead`). A rebuild's
+    /// commits (the index deferred) are written key by key in key order,
+    /// on a thread of their own.
     /// sled 0.34 guards each batch with a lock of the whole process
     /// (`concurrency_control::write`), which also stops every read of any
     /// sled tree meanwhile: the ledger serving the next pages of the very
@@ -841,12 +873,12 @@ impl Store {
     /// or is interrupted is discarded (its directory is removed when the
     /// projector starts again, or before the next rebuild fills it).
     pub fn settle(&self) -> Result<(), StoreError> {
-        self.filling.settle()
+        self.ahead.settle()
     }
 
     /// Makes everything written so far durable.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.filling.settle()?;
+        self.ahead.settle()?;
         self.db.flush()?;
         Ok(())
     }
@@ -855,7 +887,7 @@ impl Store {
     /// prefixed by its length: equal views give equal hashes, whichever
     /// replica or rebuild wrote them.
     pub fn content_hash(&self) -> Result<String, StoreError> {
-        self.filling.settle()?;
+        self.ahead.settle()?;
         let mut hasher = Sha256::new();
         for entry in self.db.iter() {
             let (key, value) = entry?;
