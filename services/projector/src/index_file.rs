@@ -267,7 +267,7 @@ mod tests {
         let store = applier.into_store().unwrap();
         store.index_all().unwrap();
         let checkpoint = store.checkpoint().unwrap();
-        let built = store.index().services().to_vec();
+        let built: Vec<_> = store.index().services().cloned().collect();
 
         let store = store.reopen().unwrap();
         assert!(
@@ -276,7 +276,7 @@ mod tests {
         );
         let index = store.index();
         assert_eq!(index.seq(), checkpoint.seq);
-        assert_eq!(index.services(), &built[..]);
+        assert_eq!(index.services().cloned().collect::<Vec<_>>(), built);
         assert_eq!(built.len(), 1);
     }
 }

@@ -125,7 +125,10 @@ impl Default for Recounts {
 pub struct Index {
     /// The ledger sequence the index reflects (the store's checkpoint).
     seq: u64,
-    services: Vec<ServiceFacts>,
+    /// Boxed, so that a new service's place in the sorted list moves
+    /// pointers, not the facts (a load test announcing thousands of
+    /// services spent most of its applying in that move).
+    services: Vec<Box<ServiceFacts>>,
     gemeinden: Vec<GemeindeFacts>,
     kreise: Vec<KreisFacts>,
     keys: Vec<KeyFacts>,
@@ -193,12 +196,12 @@ impl Index {
     }
 
     /// Every service's facts, by id.
-    pub fn services(&self) -> &[ServiceFacts] {
-        &self.services
+    pub fn services(&self) -> impl ExactSizeIterator<Item = &ServiceFacts> + Clone {
+        self.services.iter().map(|service| &**service)
     }
 
     pub fn service(&self, id: &ServiceId) -> Option<&ServiceFacts> {
-        find(&self.services, id, |s| &s.id)
+        find(&self.services, id, |s| &s.id).map(|service| &**service)
     }
 
     /// The services `land` has ever taken part in or leads, by id.
@@ -727,7 +730,7 @@ impl Index {
                             .or_default()
                             .insert(f.id.clone());
                     }
-                    upsert(&mut self.services, (**f).clone(), |s| s.id.clone());
+                    upsert(&mut self.services, f.clone(), |s| s.id.clone());
                 }
                 Facts::Gemeinde(f) => {
                     self.land_changed(f.ags.land());

@@ -26,8 +26,8 @@ pub fn summary(service: &ServiceFacts, adoptions: [u32; 5], day: Date) -> Servic
 /// service's facts; `counts` the per-stage adoption counts per service
 /// (`views::stage_counts`). Sorting by announcement shows the newest first;
 /// every order falls back to the title, then the id.
-pub fn page(
-    services: &[ServiceFacts],
+pub fn page<'a>(
+    services: impl IntoIterator<Item = &'a ServiceFacts>,
     counts: &HashMap<&ServiceId, [u32; 5]>,
     filter: &CatalogueFilter,
     day: Date,
@@ -35,7 +35,7 @@ pub fn page(
 ) -> CataloguePage {
     let needle = filter.text.as_ref().map(|text| text.to_lowercase());
     let mut matching: Vec<ServiceSummary> = services
-        .iter()
+        .into_iter()
         .filter(|service| service.announced_by(day))
         .map(|service| {
             let adoptions = counts.get(&service.id).copied().unwrap_or_default();

@@ -178,10 +178,10 @@ pub fn cost_sharing(
 /// What `land` owes for `year`: its share of every service with costs in
 /// that year under the service's own model.
 #[cfg(test)]
-pub fn land_costs(
+pub fn land_costs<'a>(
     land: LandCode,
     year: u16,
-    services: &[ServiceFacts],
+    services: impl IntoIterator<Item = &'a ServiceFacts>,
     reference: &ReferenceData,
 ) -> LandCostsView {
     land_costs_with(land, year, services, |service| {

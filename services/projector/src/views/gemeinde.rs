@@ -13,12 +13,12 @@ use crate::views::{CountedList, Gemeinden};
 /// `counted` are the counted adoptions of (at least) its Land;
 /// `own_adoptions` its own adoption facts, shown when it no longer exists
 /// (then nothing counts for it, but its history stays visible).
-pub fn gemeinde_view(
+pub fn gemeinde_view<'a>(
     ags: Ags,
     gemeinden: &Gemeinden,
     counted: &CountedList,
     own_adoptions: &[AdoptionFacts],
-    services: &[ServiceFacts],
+    services: impl IntoIterator<Item = &'a ServiceFacts>,
     day: Date,
 ) -> Option<GemeindeView> {
     let gemeinde = gemeinden.get(ags)?;
@@ -53,7 +53,7 @@ pub fn gemeinde_view(
             .collect()
     };
     let available = services
-        .iter()
+        .into_iter()
         .filter(|s| s.announced_by(day) && !s.retired_by(day))
         .map(|s| {
             let title = s.details_on(day).title.clone();

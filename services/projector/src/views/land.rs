@@ -15,20 +15,21 @@ fn in_service(service: &ServiceFacts, day: Date) -> bool {
 /// `land`'s page. `gemeinden` covers (at least) the Land's
 /// municipalities; `live_any` is how many of them have a live adoption
 /// counted for them on `day` (the index keeps it; [`live_any`] counts it).
-pub fn land_view(
+pub fn land_view<'a>(
     land: LandCode,
-    services: &[ServiceFacts],
+    services: impl IntoIterator<Item = &'a ServiceFacts> + Clone,
     gemeinden: &Gemeinden,
     live_any: u32,
     day: Date,
 ) -> LandView {
     let leads = services
-        .iter()
+        .clone()
+        .into_iter()
         .filter(|s| s.lead == land && in_service(s, day))
         .map(|s| s.id.clone())
         .collect();
     let mut joined = Vec::new();
-    for service in services.iter().filter(|s| s.announced_by(day)) {
+    for service in services.into_iter().filter(|s| s.announced_by(day)) {
         for p in &service.participations {
             if p.land == land && p.land != service.lead && p.joined <= day {
                 joined.push(LandParticipation {
@@ -80,7 +81,7 @@ pub fn live_any(
 }
 
 /// Reuse across Germany on `day`.
-pub fn reuse(services: &[ServiceFacts], day: Date) -> ReuseSummary {
+pub fn reuse<'a>(services: impl IntoIterator<Item = &'a ServiceFacts>, day: Date) -> ReuseSummary {
     let mut summary = ReuseSummary {
         services: 0,
         participations: 0,
@@ -88,7 +89,7 @@ pub fn reuse(services: &[ServiceFacts], day: Date) -> ReuseSummary {
         per_land: LandCode::all().map(|land| (land, 0, 0)).collect(),
         as_of: day,
     };
-    for service in services.iter().filter(|s| in_service(s, day)) {
+    for service in services.into_iter().filter(|s| in_service(s, day)) {
         let lands = service.lands_on(day);
         summary.services += 1;
         summary.participations += u32::try_from(lands.len()).unwrap_or(u32::MAX);

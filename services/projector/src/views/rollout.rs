@@ -37,9 +37,9 @@ fn services_in_scope<'a>(scope: &'a RolloutScope, counted: &CountedList<'a>) -> 
 
 /// The rollout in `scope` on `day`. `gemeinden` and `counted` cover (at
 /// least) the Land's municipalities; `services` every service.
-pub fn rollout(
+pub fn rollout<'a>(
     scope: &RolloutScope,
-    services: &[ServiceFacts],
+    services: impl IntoIterator<Item = &'a ServiceFacts>,
     gemeinden: &Gemeinden,
     kreise: &[KreisFacts],
     counted: &CountedList,
@@ -92,7 +92,8 @@ pub fn rollout(
         });
     let mut municipalities: Vec<MunicipalityRollout> = municipalities.collect();
     municipalities.sort_by(|a, b| (a.ags, &a.service).cmp(&(b.ags, &b.service)));
-    let by_id: HashMap<&ServiceId, &ServiceFacts> = services.iter().map(|s| (&s.id, s)).collect();
+    let by_id: HashMap<&ServiceId, &ServiceFacts> =
+        services.into_iter().map(|s| (&s.id, s)).collect();
     let land_participates = in_scope_services
         .iter()
         .map(|id| {
