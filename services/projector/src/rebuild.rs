@@ -246,16 +246,14 @@ proptest! {
     }
 }
 
-/// A municipality that adopts more services than a page of its adopted
-/// services holds, then merges into another: applied one event at a
-/// time, rebuilt with its pages let go and read back, and rebuilt with
-/// its pages deferred, the stores agree, list every adoption in the order
-/// of its request, and the merger recounts every adopted service for the
-/// successor.
-#[test]
-fn many_adoptions_span_pages_however_they_arrive() {
-    let (weimar, erfurt) = (ags("16055000"), ags("16051000"));
-    let ids: Vec<String> = (0..150).map(|i| format!("leistung-{i:03}")).collect();
+/// The municipalities of the merger tests: Weimar merges into Erfurt.
+const WEIMAR: &str = "16055000";
+const ERFURT: &str = "16051000";
+
+/// Erfurt and Weimar registered, each of `ids` announced by Thüringen and
+/// its adoption requested by Weimar, then Weimar merged into Erfurt.
+fn weimar_adopts_then_merges_into_erfurt(ids: &[String]) -> Ledger {
+    let (weimar, erfurt) = (ags(WEIMAR), ags(ERFURT));
     let mut ledger = Ledger::default();
     for (code, name) in [(erfurt, "Erfurt"), (weimar, "Weimar")] {
         let event = Event::GemeindeRegistered {
@@ -265,7 +263,7 @@ fn many_adoptions_span_pages_however_they_arrive() {
         };
         ledger.push("2020-01-01", event);
     }
-    for id in &ids {
+    for id in ids {
         ledger.push("2020-01-01", announce_by(id, 16));
         let event = Event::AdoptionRequested {
             service: service_id(id),
@@ -280,6 +278,20 @@ fn many_adoptions_span_pages_however_they_arrive() {
         successor: erfurt,
     };
     ledger.push("2021-01-01", merger);
+    ledger
+}
+
+/// A municipality that adopts more services than a page of its adopted
+/// services holds, then merges into another: applied one event at a
+/// time, rebuilt with its pages let go and read back, and rebuilt with
+/// its pages deferred, the stores agree, list every adoption in the order
+/// of its request, and the merger recounts every adopted service for the
+/// successor.
+#[test]
+fn many_adoptions_span_pages_however_they_arrive() {
+    let (weimar, erfurt) = (ags(WEIMAR), ags(ERFURT));
+    let ids: Vec<String> = (0..150).map(|i| format!("leistung-{i:03}")).collect();
+    let ledger = weimar_adopts_then_merges_into_erfurt(&ids);
     let events = ledger.events();
 
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
@@ -473,29 +485,7 @@ fn every_query() -> Vec<QueryKind> {
 /// stands at the store's checkpoint again.
 #[test]
 fn a_failed_commit_written_ahead_is_reported_when_settling() {
-    let (weimar, erfurt) = (ags("16055000"), ags("16051000"));
-    let mut ledger = Ledger::default();
-    for (code, name) in [(erfurt, "Erfurt"), (weimar, "Weimar")] {
-        let event = Event::GemeindeRegistered {
-            ags: code,
-            name: name.to_owned(),
-            population: None,
-        };
-        ledger.push("2020-01-01", event);
-    }
-    ledger.push("2020-01-01", announce_by(SERVICES[0], 16));
-    let request = Event::AdoptionRequested {
-        service: service_id(SERVICES[0]),
-        ags: weimar,
-        adoption_no: 1,
-        note: String::new(),
-    };
-    ledger.push("2020-02-01", request);
-    let merger = Event::GemeindeMerged {
-        ags: weimar,
-        successor: erfurt,
-    };
-    ledger.push("2021-01-01", merger);
+    let ledger = weimar_adopts_then_merges_into_erfurt(&[SERVICES[0].to_owned()]);
     let events = ledger.events();
     let (before, merger) = events.split_at(4);
 
