@@ -830,8 +830,6 @@ impl Store {
         changed: &[&Facts],
     ) -> Result<(), StoreError> {
         let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
-        // What the update reads is read before the write starts: a read
-        // would wait for it.
         let recounts = index.take_in(changed, self);
         let (written, updated) = std::thread::scope(|scope| {
             let writing = std::thread::Builder::new()
