@@ -112,15 +112,6 @@ pub struct Recounts {
     read: Result<(), StoreError>,
 }
 
-impl Default for Recounts {
-    fn default() -> Self {
-        Self {
-            families: Vec::new(),
-            read: Ok(()),
-        }
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct Index {
     /// The ledger sequence the index reflects (the store's checkpoint).
@@ -626,9 +617,9 @@ impl Index {
     /// store may write the batch while [`Index::recount_all`] counts.
     pub fn take_in(&mut self, changed: &[&Facts], source: &dyn Source) -> Recounts {
         let touched = self.absorb(changed);
-        let mut recounts = Recounts::default();
-        recounts.read = self.read_recounts(touched, changed, source, &mut recounts.families);
-        recounts
+        let mut families = Vec::new();
+        let read = self.read_recounts(touched, changed, source, &mut families);
+        Recounts { families, read }
     }
 
     /// The second half of [`Index::update`]: recounts what
