@@ -510,3 +510,54 @@ fn a_failed_commit_written_ahead_is_reported_when_settling() {
     // Reported once: the store takes the next commit.
     applier.settle().unwrap();
 }
+
+/// A commit written beside its index update whose write fails: the error
+/// is reported, the index is built again from the store and stands at the
+/// store's checkpoint, not at the commit that was not written, and so do
+/// the answers; the same events applied again give the store a rebuild
+/// gives.
+#[test]
+fn a_commit_whose_write_fails_leaves_the_index_at_the_store() {
+    let ledger =
+        weimar_adopts_then_merges_into_erfurt(&[SERVICES[0].to_owned(), SERVICES[1].to_owned()]);
+    let events = ledger.events();
+    let (before, after) = events.split_at(4);
+    let today = date("2025-06-30");
+    let answers = |store: &Store| -> Vec<String> {
+        every_query()
+            .into_iter()
+            .map(|kind| format!("{:?}", crate::read::answer(store, kind, today)))
+            .collect()
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap().commits_beside_from(1);
+    let (tx, applied) = watch::channel(0);
+    let mut applier = Applier::new(store.clone(), tx).unwrap();
+    applier.apply_all(before).unwrap();
+    let answered_before = answers(&store);
+
+    store.fail_next_write_beside();
+    match applier.apply_all(after) {
+        Err(crate::apply::ApplyError::Store(StoreError::Io(_))) => {}
+        other => panic!("expected the failed write to be reported, got {other:?}"),
+    }
+    assert_eq!(store.checkpoint().unwrap().seq, 4, "nothing was written");
+    assert_eq!(
+        store.index().seq(),
+        4,
+        "the index is not ahead of the store"
+    );
+    assert_eq!(*applied.borrow(), 4, "the failed commit is not announced");
+    assert_eq!(applier.checkpoint(), store.checkpoint().unwrap());
+    assert_eq!(answers(&store), answered_before);
+
+    applier.apply_all(after).unwrap();
+    let rebuilt = tempfile::tempdir().unwrap();
+    let rebuilt = rebuild_into(rebuilt.path(), events, events.len(), false);
+    assert_eq!(
+        store.content_hash().unwrap(),
+        rebuilt.content_hash().unwrap()
+    );
+    assert_eq!(answers(&store), answers(&rebuilt));
+}

@@ -201,6 +201,10 @@ pub struct Store {
     /// Commits of at least this many changes are written while the index
     /// is updated beside them (`BESIDE_FROM_CHANGES`; tests lower it).
     beside_from: usize,
+    /// Tests: the next commit written beside its index update fails as a
+    /// failed `apply_batch` would, without writing anything.
+    #[cfg(test)]
+    fail_next_write_beside: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Store {
@@ -277,6 +281,8 @@ impl Store {
             ahead: Arc::default(),
             stalls: StallWatch::ending_the_process("views"),
             beside_from: BESIDE_FROM_CHANGES,
+            #[cfg(test)]
+            fail_next_write_beside: Arc::default(),
         })
     }
 
@@ -287,6 +293,13 @@ impl Store {
     pub(crate) fn commits_beside_from(mut self, changes: usize) -> Self {
         self.beside_from = changes;
         self
+    }
+
+    /// Makes the next commit written beside its index update fail without
+    /// writing anything, as a failed `apply_batch` would.
+    #[cfg(test)]
+    pub(crate) fn fail_next_write_beside(&self) {
+        self.fail_next_write_beside.store(true, Ordering::Release);
     }
 
     /// Closes a filled store whose index is deferred and opens it again
@@ -834,7 +847,13 @@ impl Store {
         let (written, updated) = std::thread::scope(|scope| {
             let writing = std::thread::Builder::new()
                 .name("views-write".into())
-                .spawn_scoped(scope, || self.stalls.write(|| self.db.apply_batch(batch)));
+                .spawn_scoped(scope, || {
+                    #[cfg(test)]
+                    if self.fail_next_write_beside.swap(false, Ordering::AcqRel) {
+                        return Err(sled::Error::Unsupported("a write failed for a test".into()));
+                    }
+                    self.stalls.write(|| self.db.apply_batch(batch))
+                });
             let updated = index.recount_all(checkpoint.seq, recounts);
             let written = match writing {
                 Ok(writing) => match writing.join() {
