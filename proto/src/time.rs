@@ -13,6 +13,11 @@ use crate::ids::IdError;
 #[serde(try_from = "i32", into = "i32")]
 pub struct Date(i32);
 
+/// The years the registry keeps costs, allocation keys and population
+/// figures for: the domain refuses others, and a year outside them names
+/// nothing to read.
+pub const REGISTER_YEARS: std::ops::RangeInclusive<u16> = 2000..=2100;
+
 /// Dates the registry accepts: the OZG era with generous margins.
 const YEAR_MIN: i32 = 1900;
 const YEAR_MAX: i32 = 2200;

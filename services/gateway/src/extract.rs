@@ -11,7 +11,7 @@ use axum::http::header::{
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use efa_proto::{Actor, Ags, LandCode, ServiceId};
+use efa_proto::{Actor, Ags, LandCode, REGISTER_YEARS, ServiceId};
 
 use crate::contract::field::{LAND_FORMAT, SLUG_FORMAT};
 use crate::idempotency;
@@ -194,9 +194,17 @@ impl PathParams {
         self.parse(name, LAND_FORMAT, LandCode::parse)
     }
 
-    /// A year (`{year}`).
+    /// A year the registry keeps costs for (`{year}`): any other names
+    /// nothing, most likely by a typing error.
     pub fn year(&self, name: &str) -> Result<u16, ApiError> {
-        self.whole(name, "muss eine Jahreszahl sein")
+        let (first, last) = (REGISTER_YEARS.start(), REGISTER_YEARS.end());
+        let format = format!("muss eine Jahreszahl von {first} bis {last} sein");
+        self.parse(name, &format, |text| {
+            digits(text)
+                .and_then(|n| u16::try_from(n).ok())
+                .filter(|year| REGISTER_YEARS.contains(year))
+                .ok_or(())
+        })
     }
 
     /// A positive or zero number (`{cost_no}`).
@@ -272,6 +280,16 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(name, HeaderValue::from_static(value));
         headers
+    }
+
+    #[test]
+    fn a_path_year_is_one_the_registry_keeps_costs_for() {
+        let year = |text: &str| PathParams(vec![("year".into(), text.into())]).year("year");
+        assert_eq!(year("2000").ok(), Some(2000));
+        assert_eq!(year("2100").ok(), Some(2100));
+        for refused in ["1999", "2101", "0", "65536", "20x3", ""] {
+            assert!(year(refused).is_err(), "{refused} was taken");
+        }
     }
 
     #[test]

@@ -147,7 +147,7 @@ fn path_parameter(name: &str) -> Value {
         "id" | "service" => (value("ServiceId"), "Kennung der Leistung"),
         "land" => (value("LandKey"), "Ländercode 01 bis 16"),
         "ags" => (value("Ags"), "Amtlicher Gemeindeschlüssel"),
-        "year" => (value("Year"), "Kalenderjahr"),
+        "year" => (value("RegisterYear"), "Kalenderjahr"),
         _ => (
             json!({"type": "integer", "minimum": 0, "maximum": u32::MAX}),
             "Nummer der Kostenmeldung",

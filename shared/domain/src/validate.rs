@@ -1,7 +1,7 @@
 //! Field checks shared by the commands: lengths, formats, plausible dates
 //! and years.
 
-use efa_proto::{CostModel, Date, Rejection, Timestamp};
+use efa_proto::{CostModel, Date, REGISTER_YEARS, Rejection, Timestamp};
 
 /// A required text: trimmed, non-empty, at most `max_chars` characters.
 pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<(), Rejection> {
@@ -101,12 +101,13 @@ pub fn effective_date(effective: Date, now: Timestamp) -> Result<(), Rejection> 
 
 /// Years for costs, keys and figures.
 pub fn year(field: &str, year: u16) -> Result<(), Rejection> {
-    if (2000..=2100).contains(&year) {
+    if REGISTER_YEARS.contains(&year) {
         Ok(())
     } else {
+        let (first, last) = (REGISTER_YEARS.start(), REGISTER_YEARS.end());
         Err(Rejection::invalid(
             field,
-            format!("Jahr {year} liegt außerhalb 2000 bis 2100"),
+            format!("Jahr {year} liegt außerhalb {first} bis {last}"),
         ))
     }
 }

@@ -122,10 +122,13 @@ values! {
     RolloutTable => keys(crate::routes::ROLLOUT_TABLES, "Welche Tabelle als CSV")
         .default(Some("gemeinden".into()));
     Reifegrad => whole(0, 4, "Reifegrad 0 bis 4");
-    Year => whole(0, u16::MAX.into(), "Jahreszahl");
-    /// The years the domain keeps costs, keys and figures for; it refuses
-    /// others (422) whatever the reader took.
-    RegisterYear => whole(2000, 2100, "Jahr der Kosten, Schlüssel und Zahlen (2000 bis 2100)");
+    /// The years the registry keeps costs, keys and figures for: in a body
+    /// the domain refuses others (422), in a path the gateway (400).
+    RegisterYear => whole(
+        (*proto::REGISTER_YEARS.start()).into(),
+        (*proto::REGISTER_YEARS.end()).into(),
+        "Jahr der Kosten, Schlüssel und Zahlen (2000 bis 2100)",
+    );
     Cents => integer("Cent, negativ für eine Gutschrift");
     /// Key units: 1/100,000 percent, at most the whole.
     KeyUnits => whole(0, proto::KEY_UNITS_TOTAL.into(), "1/100.000 Prozent");

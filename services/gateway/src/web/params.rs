@@ -6,7 +6,7 @@ use std::convert::Infallible;
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use efa_proto::{Ags, Date, LandCode, ServiceId};
+use efa_proto::{Ags, Date, LandCode, REGISTER_YEARS, ServiceId};
 
 use super::layout::Notice;
 
@@ -72,11 +72,12 @@ impl Params {
             .unwrap_or(default)
     }
 
-    /// `?jahr=`: a year from 1900 to `max`.
-    pub fn year(&self, max: u32) -> Option<u16> {
-        u16::try_from(self.number("jahr", 0, max))
+    /// `?jahr=`: a year the registry keeps costs for.
+    pub fn year(&self) -> Option<u16> {
+        self.get("jahr")
+            .parse::<u16>()
             .ok()
-            .filter(|year| *year >= 1900)
+            .filter(|year| REGISTER_YEARS.contains(year))
     }
 
     /// `?seq=N` after a write: the view must include ledger event N.

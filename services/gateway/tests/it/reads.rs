@@ -534,6 +534,11 @@ async fn a_bad_parameter_is_a_bad_request_naming_it() {
         ("/api/v1/lands/16/statements/2023?as_of=gestern", "as_of"),
         ("/api/v1/lands/17/statements/2023", "land"),
         ("/api/v1/services/wohngeld/costs/20x3", "year"),
+        // A year outside those the registry keeps costs for, such as a
+        // digit too few or too many.
+        ("/api/v1/services/wohngeld/costs/202", "year"),
+        ("/api/v1/lands/16/statements/1999", "year"),
+        ("/api/v1/lands/16/costs/20240", "year"),
         ("/api/v1/services/wohngeld/costs/2023?table=alle", "table"),
         ("/api/v1/history?limit=5000", "limit"),
         ("/api/v1/history?from_seq=-1", "from_seq"),

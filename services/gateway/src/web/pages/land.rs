@@ -99,7 +99,7 @@ pub async fn render(
     attempt: Option<&Attempt>,
 ) -> Response {
     let year = params
-        .year(2200)
+        .year()
         .unwrap_or_else(|| u16::try_from(visit.today.year()).unwrap_or(2024));
     let (title, path) = if with_forms {
         (format!("Mein Land: {}", land.name()), "/land".to_owned())

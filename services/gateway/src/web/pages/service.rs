@@ -43,7 +43,7 @@ pub async fn show(visit: Visit, Path(id): Path<String>, params: Params) -> Respo
     };
     let service = &detail.summary.service;
     let year = params
-        .year(9999)
+        .year()
         .or_else(|| detail.costs.iter().map(|c| c.year).max())
         .unwrap_or_else(|| u16::try_from(visit.today.year()).unwrap_or(2024));
     // The costs as of the same date as every other part of the page.

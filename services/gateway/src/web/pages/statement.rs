@@ -30,7 +30,7 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
         return visit.page(StatusCode::NOT_FOUND, page);
     };
     let last_year = u16::try_from(visit.today.year() - 1).unwrap_or(2024);
-    let year = params.year(2200).unwrap_or(last_year);
+    let year = params.year().unwrap_or(last_year);
     let as_of = params.date("stichtag");
     let kind = QueryKind::Statement { land, year, as_of };
     let title = format!("Kostenaufstellung {} {year}", land.name());
