@@ -72,7 +72,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             })?;
         crate::json::check_unique(&bytes)
             .map(|()| Self(bytes))
-            .map_err(|error| bad(format!("Der Inhalt ist kein gültiges JSON ({error}).")))
+            .map_err(|error| bad(format!("Der Inhalt ist kein gültiges JSON: {error}.")))
     }
 }
 

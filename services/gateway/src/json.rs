@@ -8,10 +8,32 @@ use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::error::Category;
 
-/// Checks that `bytes` is JSON without an object that repeats a key.
-pub fn check_unique(bytes: &[u8]) -> Result<(), serde_json::Error> {
-    serde_json::from_slice::<Unique>(bytes).map(|_| ())
+/// Checks that `bytes` is JSON without an object that repeats a key; what
+/// is wrong otherwise is said in German, with where it is.
+pub fn check_unique(bytes: &[u8]) -> Result<(), String> {
+    serde_json::from_slice::<Unique>(bytes)
+        .map(|_| ())
+        .map_err(|error| in_german(&error))
+}
+
+/// serde_json's error in German: its syntax messages are English, and its
+/// text appends the place in English too.
+fn in_german(error: &serde_json::Error) -> String {
+    let place = format!("Zeile {}, Spalte {}", error.line(), error.column());
+    match error.classify() {
+        Category::Eof => format!("es bricht vorzeitig ab ({place})"),
+        Category::Syntax => format!("Syntaxfehler in {place}"),
+        // Only `Unique` raises these, in German.
+        Category::Data => {
+            let text = error.to_string();
+            let suffix = format!(" at line {} column {}", error.line(), error.column());
+            let own = text.strip_suffix(&suffix).unwrap_or(&text);
+            format!("{own} ({place})")
+        }
+        Category::Io => "es konnte nicht gelesen werden".to_owned(),
+    }
 }
 
 /// Any JSON value, read only to check its objects' keys; it is its own
@@ -81,9 +103,9 @@ mod tests {
     #[test]
     fn a_repeated_key_is_refused_at_any_depth() {
         let error = check_unique(br#"{"lead": "04", "lead": "16"}"#).unwrap_err();
-        assert!(
-            error.to_string().contains("„lead“ kommt doppelt vor"),
-            "{error}"
+        assert_eq!(
+            error,
+            "das Feld „lead“ kommt doppelt vor (Zeile 1, Spalte 21)"
         );
         assert!(check_unique(br#"{"a": [{"b": 1, "b": 2}]}"#).is_err());
     }
@@ -95,5 +117,17 @@ mod tests {
         assert!(check_unique(b"[]").is_ok());
         assert!(check_unique(b"{").is_err());
         assert!(check_unique(b"{} x").is_err());
+    }
+
+    #[test]
+    fn what_is_not_json_is_said_in_german_with_its_place() {
+        assert_eq!(
+            check_unique(b"{\"a\": 1,\n \"b\": }").unwrap_err(),
+            "Syntaxfehler in Zeile 2, Spalte 7"
+        );
+        assert_eq!(
+            check_unique(b"{\"a\": [1, 2").unwrap_err(),
+            "es bricht vorzeitig ab (Zeile 1, Spalte 11)"
+        );
     }
 }

@@ -144,7 +144,11 @@ async fn malformed_requests_are_bad_requests() {
         .send()
         .await
         .unwrap();
-    problem(response, StatusCode::BAD_REQUEST, "bad-request").await;
+    let body = problem(response, StatusCode::BAD_REQUEST, "bad-request").await;
+    assert_eq!(
+        body["detail"],
+        "Der Inhalt ist kein gültiges JSON: es bricht vorzeitig ab (Zeile 1, Spalte 10)."
+    );
 
     let response = post()
         .header("Idempotency-Key", "k1")
