@@ -779,18 +779,33 @@ impl Index {
         // needs no recount of its own.
         index.absorb(&refs);
         let mut merged_families: BTreeSet<(ServiceId, Ags)> = BTreeSet::new();
+        // A municipality without mergers counts its own adoptions only:
+        // their cells are gathered and put in all at once.
+        let mut cells: Vec<(CellKey, Box<[Piece]>)> = Vec::new();
         adoptions(&mut |adoption| {
-            let family = index.family(adoption.ags);
-            if family.len() == 1 {
-                index.recount_cells(
-                    &adoption.service.clone(),
-                    &family,
-                    std::slice::from_ref(&adoption),
-                );
-            } else {
-                merged_families.insert((adoption.service, adoption.ags));
+            if index.successor.contains_key(&adoption.ags)
+                || index.predecessors.contains_key(&adoption.ags)
+            {
+                // Once per family and service, by its first member.
+                let family = index.family(adoption.ags);
+                let first = family.first().copied().unwrap_or(adoption.ags);
+                merged_families.insert((adoption.service, first));
+                return;
+            }
+            let no = index.service_no(&adoption.service);
+            if let Some(courses) = index.funnels.get_mut(no as usize) {
+                courses.replace(&adoption);
+            }
+            let gemeinde: Vec<GemeindeFacts> = find(&index.gemeinden, &adoption.ags, |g| &g.ags)
+                .cloned()
+                .into_iter()
+                .collect();
+            for (target, new) in pieces::pieces(std::slice::from_ref(&adoption), &gemeinde) {
+                cells.push(((target, no), new.into_boxed_slice()));
             }
         })?;
+        cells.sort_unstable_by_key(|(key, _)| *key);
+        index.install_cells(cells);
         for (service, ags) in merged_families {
             let family = index.family(ags);
             let adoptions = family
@@ -830,40 +845,15 @@ impl Index {
         for id in &cells.service_ids {
             index.service_no(id);
         }
-        // Built in bulk from sorted lists: a few million single inserts
-        // would take seconds. Each service's timeline is summed from its
-        // cells found by their place in the list read (a lookup in the
-        // map per cell took most of a start at 10 million events); one
-        // buffer of changes serves every service in turn, so that no list
-        // as long as all pieces is held.
-        let mut by_service = Vec::with_capacity(cells.by_target.len());
-        for (at, ((target, no), _)) in cells.by_target.iter().enumerate() {
-            if *no as usize >= index.stages.len() {
-                return None;
-            }
-            by_service.push((*no, *target, u32::try_from(at).ok()?));
+        let services = index.stages.len();
+        if cells
+            .by_target
+            .iter()
+            .any(|((_, no), _)| *no as usize >= services)
+        {
+            return None;
         }
-        by_service.sort_unstable();
-        let mut changes: Vec<(Date, usize, i64)> = Vec::new();
-        for service in by_service.chunk_by(|a, b| a.0 == b.0) {
-            changes.clear();
-            let pieces = service
-                .iter()
-                .flat_map(|(_, _, at)| cells.by_target[*at as usize].1.iter());
-            for piece in pieces {
-                let stage = crate::asof::stage_index(piece.counted.stage);
-                changes.push((piece.from, stage, 1));
-                if let Some(until) = piece.until {
-                    changes.push((until, stage, -1));
-                }
-            }
-            index.stages[service[0].0 as usize] = Timeline::from_changes(&mut changes);
-        }
-        index.by_service = by_service
-            .into_iter()
-            .map(|(no, target, _)| (no, target))
-            .collect();
-        index.by_target = cells.by_target.into_iter().collect();
+        index.install_cells(cells.by_target);
         if cells.funnels.len() != index.funnels.len() {
             return None;
         }
@@ -873,6 +863,45 @@ impl Index {
         let live_ms = started.elapsed().as_millis() as u64;
         tracing::debug!(absorbed_ms, counted_ms, live_ms, "index restored");
         Some(index)
+    }
+
+    /// Puts `cells` (sorted by key, each key once, each naming a service
+    /// number the index has) into an index that has none yet: the counted
+    /// adoptions by municipality and by service, and each service's stage
+    /// counts.
+    ///
+    /// Built in bulk from sorted lists: a few million single inserts would
+    /// take seconds. Each service's timeline is summed from its cells found
+    /// by their place in the list (a lookup in the map per cell took most
+    /// of a start at 10 million events); one buffer of changes serves every
+    /// service in turn, so that no list as long as all pieces is held.
+    fn install_cells(&mut self, cells: Vec<(CellKey, Box<[Piece]>)>) {
+        let mut by_service: Vec<(ServiceNo, Ags, usize)> = cells
+            .iter()
+            .enumerate()
+            .map(|(at, ((target, no), _))| (*no, *target, at))
+            .collect();
+        by_service.sort_unstable();
+        let mut changes: Vec<(Date, usize, i64)> = Vec::new();
+        for service in by_service.chunk_by(|a, b| a.0 == b.0) {
+            changes.clear();
+            let pieces = service.iter().flat_map(|(_, _, at)| cells[*at].1.iter());
+            for piece in pieces {
+                let stage = crate::asof::stage_index(piece.counted.stage);
+                changes.push((piece.from, stage, 1));
+                if let Some(until) = piece.until {
+                    changes.push((until, stage, -1));
+                }
+            }
+            if let Some(stages) = self.stages.get_mut(service[0].0 as usize) {
+                *stages = Timeline::from_changes(&mut changes);
+            }
+        }
+        self.by_service = by_service
+            .into_iter()
+            .map(|(no, target, _)| (no, target))
+            .collect();
+        self.by_target = cells.into_iter().collect();
     }
 
     /// Brings every municipality counted for into its Land's live count.
