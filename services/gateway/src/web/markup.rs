@@ -5,7 +5,7 @@
 //! with caption and header, and query strings. The pieces are maud
 //! templates, so every text from data is escaped.
 
-use efa_proto::{Cents, Date, LandCode, Timestamp};
+use efa_proto::{Cents, Date, LandCode, REGISTER_YEARS, Timestamp};
 use maud::{Markup, Render, html};
 
 /// `1.234.567,89 €`.
@@ -203,6 +203,12 @@ impl<'a> Field<'a> {
     pub fn max(mut self, max: u32) -> Self {
         self.max = Some(max);
         self
+    }
+
+    /// A year field: the years the registry keeps costs for.
+    pub fn years(self) -> Self {
+        self.min((*REGISTER_YEARS.start()).into())
+            .max((*REGISTER_YEARS.end()).into())
     }
 
     pub fn inputmode(mut self, mode: &'a str) -> Self {

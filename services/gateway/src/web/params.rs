@@ -117,6 +117,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_year_is_one_the_registry_keeps_costs_for() {
+        let year = |text: &str| Params::from_pairs(&[("jahr", text)]).year();
+        assert_eq!(year("2000"), Some(2000));
+        assert_eq!(year("2100"), Some(2100));
+        for refused in ["1999", "2101", "0", "abc", ""] {
+            assert_eq!(year(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
     fn values_are_read_leniently() {
         let params = Params::from_pairs(&[
             ("stichtag", "2024-02-30"),

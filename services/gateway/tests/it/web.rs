@@ -467,6 +467,22 @@ async fn every_page_renders_for_the_public() {
     );
     let (_, page) = get(&harness, &mut jar, "/laender/01?jahr=2023").await;
     assert!(page.contains("-418,58 €"), "{page}");
+    // A year the registry keeps no costs for is said to be ignored, and
+    // the year fields offer only those it keeps.
+    let ignored = "nicht gelesen werden und wurde nicht berücksichtigt: „1999“";
+    for path in [
+        "/laender/01?jahr=1999",
+        "/laender/01/kostenaufstellung?jahr=1999",
+        "/leistungen/wohngeld?jahr=1999",
+    ] {
+        let (status, page) = get(&harness, &mut jar, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(page.contains(ignored), "{path}\n{page}");
+        assert!(
+            page.contains("min=\"2000\"") && page.contains("max=\"2100\""),
+            "{path}\n{page}"
+        );
+    }
     let (status, _) = get(&harness, &mut jar, "/leistungen/gibt-es-nicht").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let response = harness.http.get(harness.url("/land")).send().await.unwrap();

@@ -141,7 +141,8 @@ pub async fn render(
         (paging::nav(&path, &pairs, "seite", number, data.more))
         @if with_forms { (super::land_forms::forms(visit, land, &data, attempt)) }
     };
-    let (status, notice) = forms::outcome(attempt, params.success());
+    let (status, notice) =
+        forms::outcome(attempt, params.notice(&[("jahr", params.year().is_some())]));
     let page = Page::new(title, Nav::Laender, body).with_notice(notice);
     visit.page(status, page)
 }
@@ -234,7 +235,7 @@ fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
         .filter(|year| *year != this_year);
     section("zahlt", format!("Kostenanteile {} im Jahr {this_year}", land.name())).with(html! {
         form.zeile method="get" action={ (action) "#zahlt" } {
-            (Field::new("zahlt", "jahr", "Kostenjahr").min(1900).max(2200)
+            (Field::new("zahlt", "jahr", "Kostenjahr").years()
                 .control("number", &this_year.to_string()))
             button type="submit" { "Jahr anzeigen" }
         }

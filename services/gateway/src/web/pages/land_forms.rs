@@ -143,7 +143,7 @@ fn cost_fields(v: Values<'_>, led: &[(String, String)], year: u16) -> Markup {
     ]);
     html! {
         (service_choice(f, led, v))
-        (v.input(Field::new(f, "year", "Kostenjahr").required().min(1900).max(2200),
+        (v.input(Field::new(f, "year", "Kostenjahr").required().years(),
             "number", &year.to_string()))
         (v.choice(Field::new(f, "category", "Kategorie"), &categories, "operation"))
         (v.input(Field::new(f, "amount", "Betrag in Euro").hint("mit Dezimalkomma, z. B. 12.500,00")

@@ -65,7 +65,10 @@ pub async fn show(visit: Visit, Path(id): Path<String>, params: Params) -> Respo
         Ok(QueryReply::History(history)) => Some(history.entries),
         _ => None,
     };
-    let notice = params.notice(&[("stichtag", as_of.is_some())]);
+    let notice = params.notice(&[
+        ("stichtag", as_of.is_some()),
+        ("jahr", params.year().is_some()),
+    ]);
     let stichtag = params.get("stichtag");
     let id = id.as_str();
     let body = html! {
@@ -206,8 +209,7 @@ fn sharing(id: &str, year: u16, view: Option<&CostSharingView>, stichtag: &str) 
         form.zeile method="get" action={ "/leistungen/" (id) "#aufteilung" } {
             (hidden_input("stichtag", stichtag))
             (Field::new("aufteilung", "jahr", "Kostenjahr")
-                .min(1900)
-                .max(2200)
+                .years()
                 .control("number", &year.to_string()))
             button type="submit" { "Jahr anzeigen" }
         }

@@ -38,12 +38,14 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
     else {
         return visit.unavailable(Page::new(title, Nav::Laender, ""));
     };
-    let notice = params.ignored(&[("stichtag", as_of.is_some())]);
+    let notice = params.ignored(&[
+        ("stichtag", as_of.is_some()),
+        ("jahr", params.year().is_some()),
+    ]);
     let body = html! {
         form.zeile.nicht-drucken method="get" action={ "/laender/" (statement.land) "/kostenaufstellung" } {
             (Field::new("aufstellung", "jahr", "Jahr")
-                .min(1900)
-                .max(2200)
+                .years()
                 .control("number", &statement.year.to_string()))
             (Field::new("aufstellung", "stichtag", "Stand am (optional)")
                 .control("date", &params.get("stichtag")))
