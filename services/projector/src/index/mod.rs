@@ -783,24 +783,16 @@ impl Index {
         // their cells are gathered and put in all at once.
         let mut cells: Vec<(CellKey, Box<[Piece]>)> = Vec::new();
         adoptions(&mut |adoption| {
-            if index.successor.contains_key(&adoption.ags)
-                || index.predecessors.contains_key(&adoption.ags)
-            {
+            let family = index.family(adoption.ags);
+            if let [first, _, ..] = family[..] {
                 // Once per family and service, by its first member.
-                let family = index.family(adoption.ags);
-                let first = family.first().copied().unwrap_or(adoption.ags);
                 merged_families.insert((adoption.service, first));
                 return;
             }
             let no = index.service_no(&adoption.service);
-            if let Some(courses) = index.funnels.get_mut(no as usize) {
-                courses.replace(&adoption);
-            }
-            let gemeinde: Vec<GemeindeFacts> = find(&index.gemeinden, &adoption.ags, |g| &g.ags)
-                .cloned()
-                .into_iter()
-                .collect();
-            for (target, new) in pieces::pieces(std::slice::from_ref(&adoption), &gemeinde) {
+            let courses = index.funnels.get_mut(no as usize);
+            let counted = count_family(&index.gemeinden, courses, &family, &[adoption]);
+            for (target, new) in counted {
                 cells.push(((target, no), new.into_boxed_slice()));
             }
         })?;
@@ -986,17 +978,10 @@ impl Index {
                 live_before.insert(*member, live_spans(&old));
             }
         }
-        let facts: Vec<GemeindeFacts> = family
-            .iter()
-            .filter_map(|member| find(&self.gemeinden, member, |g| &g.ags).cloned())
-            .collect();
-        if let Some(courses) = self.funnels.get_mut(no as usize) {
-            adoptions
-                .iter()
-                .for_each(|adoption| courses.replace(adoption));
-        }
+        let courses = self.funnels.get_mut(no as usize);
+        let counted = count_family(&self.gemeinden, courses, family, adoptions);
         let mut live_after: BTreeMap<Ags, Vec<Span>> = BTreeMap::new();
-        for (target, new) in pieces::pieces(adoptions, &facts) {
+        for (target, new) in counted {
             new.iter().for_each(|piece| timeline.add_piece(piece, 1));
             live_after.insert(target, live_spans(&new));
             self.by_service.insert((no, target));
@@ -1051,6 +1036,9 @@ impl Index {
     /// Every municipality joined to `ags` by mergers (whatever their
     /// dates), `ags` included, by AGS.
     fn family(&self, ags: Ags) -> Vec<Ags> {
+        if !self.successor.contains_key(&ags) && !self.predecessors.contains_key(&ags) {
+            return vec![ags];
+        }
         let mut members = BTreeSet::from([ags]);
         let mut queue = VecDeque::from([ags]);
         while let Some(member) = queue.pop_front() {
@@ -1069,6 +1057,27 @@ impl Index {
         }
         members.into_iter().collect()
     }
+}
+
+/// The pieces `adoptions` (of one service, by members of `family`) count
+/// for each municipality, each adoption's course replaced in the
+/// service's funnel (`courses`) on the way.
+fn count_family(
+    gemeinden: &[GemeindeFacts],
+    courses: Option<&mut Courses>,
+    family: &[Ags],
+    adoptions: &[AdoptionFacts],
+) -> BTreeMap<Ags, Vec<Piece>> {
+    if let Some(courses) = courses {
+        adoptions
+            .iter()
+            .for_each(|adoption| courses.replace(adoption));
+    }
+    let facts: Vec<GemeindeFacts> = family
+        .iter()
+        .filter_map(|member| find(gemeinden, member, |g| &g.ags).cloned())
+        .collect();
+    pieces::pieces(adoptions, &facts)
 }
 
 /// The entry of sorted `list` whose key is `key`.
