@@ -174,9 +174,18 @@ impl PathParams {
             .map_err(|_| bad(format!("Der Pfadparameter „{name}“ {format}.")))
     }
 
-    fn whole<T: TryFrom<u64>>(&self, name: &str, format: &str) -> Result<T, ApiError> {
+    /// A whole number in `T` that `accept` takes.
+    fn whole<T: TryFrom<u64>>(
+        &self,
+        name: &str,
+        format: &str,
+        accept: impl Fn(&T) -> bool,
+    ) -> Result<T, ApiError> {
         self.parse(name, format, |text| {
-            digits(text).and_then(|n| T::try_from(n).ok()).ok_or(())
+            digits(text)
+                .and_then(|n| T::try_from(n).ok())
+                .filter(&accept)
+                .ok_or(())
         })
     }
 
@@ -199,17 +208,12 @@ impl PathParams {
     pub fn year(&self, name: &str) -> Result<u16, ApiError> {
         let (first, last) = (REGISTER_YEARS.start(), REGISTER_YEARS.end());
         let format = format!("muss eine Jahreszahl von {first} bis {last} sein");
-        self.parse(name, &format, |text| {
-            digits(text)
-                .and_then(|n| u16::try_from(n).ok())
-                .filter(|year| REGISTER_YEARS.contains(year))
-                .ok_or(())
-        })
+        self.whole(name, &format, |year| REGISTER_YEARS.contains(year))
     }
 
     /// A positive or zero number (`{cost_no}`).
     pub fn number(&self, name: &str) -> Result<u32, ApiError> {
-        self.whole(name, "muss eine nicht-negative ganze Zahl sein")
+        self.whole(name, "muss eine nicht-negative ganze Zahl sein", |_| true)
     }
 }
 

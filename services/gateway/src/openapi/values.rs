@@ -127,7 +127,11 @@ values! {
     RegisterYear => whole(
         (*proto::REGISTER_YEARS.start()).into(),
         (*proto::REGISTER_YEARS.end()).into(),
-        "Jahr der Kosten, Schlüssel und Zahlen (2000 bis 2100)",
+        &format!(
+            "Jahr der Kosten, Schlüssel und Zahlen ({} bis {})",
+            proto::REGISTER_YEARS.start(),
+            proto::REGISTER_YEARS.end()
+        ),
     );
     Cents => integer("Cent, negativ für eine Gutschrift");
     /// Key units: 1/100,000 percent, at most the whole.

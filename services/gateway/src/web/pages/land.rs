@@ -98,9 +98,8 @@ pub async fn render(
     with_forms: bool,
     attempt: Option<&Attempt>,
 ) -> Response {
-    let year = params
-        .year()
-        .unwrap_or_else(|| u16::try_from(visit.today.year()).unwrap_or(2024));
+    let asked_year = params.year();
+    let year = asked_year.unwrap_or_else(|| u16::try_from(visit.today.year()).unwrap_or(2024));
     let (title, path) = if with_forms {
         (format!("Mein Land: {}", land.name()), "/land".to_owned())
     } else {
@@ -142,7 +141,7 @@ pub async fn render(
         @if with_forms { (super::land_forms::forms(visit, land, &data, attempt)) }
     };
     let (status, notice) =
-        forms::outcome(attempt, params.notice(&[("jahr", params.year().is_some())]));
+        forms::outcome(attempt, params.notice(&[("jahr", asked_year.is_some())]));
     let page = Page::new(title, Nav::Laender, body).with_notice(notice);
     visit.page(status, page)
 }

@@ -42,8 +42,8 @@ pub async fn show(visit: Visit, Path(id): Path<String>, params: Params) -> Respo
         }
     };
     let service = &detail.summary.service;
-    let year = params
-        .year()
+    let asked_year = params.year();
+    let year = asked_year
         .or_else(|| detail.costs.iter().map(|c| c.year).max())
         .unwrap_or_else(|| u16::try_from(visit.today.year()).unwrap_or(2024));
     // The costs as of the same date as every other part of the page.
@@ -67,7 +67,7 @@ pub async fn show(visit: Visit, Path(id): Path<String>, params: Params) -> Respo
     };
     let notice = params.notice(&[
         ("stichtag", as_of.is_some()),
-        ("jahr", params.year().is_some()),
+        ("jahr", asked_year.is_some()),
     ]);
     let stichtag = params.get("stichtag");
     let id = id.as_str();

@@ -30,7 +30,8 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
         return visit.page(StatusCode::NOT_FOUND, page);
     };
     let last_year = u16::try_from(visit.today.year() - 1).unwrap_or(2024);
-    let year = params.year().unwrap_or(last_year);
+    let asked_year = params.year();
+    let year = asked_year.unwrap_or(last_year);
     let as_of = params.date("stichtag");
     let kind = QueryKind::Statement { land, year, as_of };
     let title = format!("Kostenaufstellung {} {year}", land.name());
@@ -40,7 +41,7 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
     };
     let notice = params.ignored(&[
         ("stichtag", as_of.is_some()),
-        ("jahr", params.year().is_some()),
+        ("jahr", asked_year.is_some()),
     ]);
     let body = html! {
         form.zeile.nicht-drucken method="get" action={ "/laender/" (statement.land) "/kostenaufstellung" } {
