@@ -762,8 +762,11 @@ impl Index {
 
     /// Builds the index from every entity's facts, at `seq`. Adoptions
     /// come one at a time (`adoptions` calls its argument for each), so
-    /// they are never all in memory at once; an adoption by a member of a
-    /// merged family is recounted with its family from `source` at the end.
+    /// they are never all in memory at once. They come in the store's key
+    /// order, by service: the adoptions of a service by members of merged
+    /// families are gathered until the next service begins and counted
+    /// once per family. One that comes after its service's were counted
+    /// has its family recounted from `source` at the end.
     pub fn build(
         seq: u64,
         entities: Vec<Facts>,
@@ -778,15 +781,22 @@ impl Index {
         // Every adoption is counted below, so what the entities touch
         // needs no recount of its own.
         index.absorb(&refs);
-        let mut merged_families: BTreeSet<(ServiceId, Ags)> = BTreeSet::new();
-        // A municipality without mergers counts its own adoptions only:
-        // their cells are gathered and put in all at once.
+        // Every counted adoption's cells, gathered and put in all at once.
         let mut cells: Vec<(CellKey, Box<[Piece]>)> = Vec::new();
+        let mut merged = MergedOfService::default();
+        let mut late: BTreeSet<(ServiceId, Ags)> = BTreeSet::new();
         adoptions(&mut |adoption| {
             let family = index.family(adoption.ags);
             if let [first, _, ..] = family[..] {
-                // Once per family and service, by its first member.
-                merged_families.insert((adoption.service, first));
+                if merged.service.as_ref() != Some(&adoption.service) {
+                    index.count_families(&mut merged, &mut cells);
+                }
+                if merged.counted.contains(&adoption.service) {
+                    late.insert((adoption.service, first));
+                } else {
+                    merged.service = Some(adoption.service.clone());
+                    merged.by_family.entry(first).or_default().push(adoption);
+                }
                 return;
             }
             let no = index.service_no(&adoption.service);
@@ -796,9 +806,10 @@ impl Index {
                 cells.push(((target, no), new.into_boxed_slice()));
             }
         })?;
+        index.count_families(&mut merged, &mut cells);
         cells.sort_unstable_by_key(|(key, _)| *key);
         index.install_cells(cells);
-        for (service, ags) in merged_families {
+        for (service, ags) in late {
             let family = index.family(ags);
             let adoptions = family
                 .iter()
@@ -809,6 +820,27 @@ impl Index {
         }
         index.relive_all();
         Ok(index)
+    }
+
+    /// Counts the adoptions `merged` gathered, each family's together,
+    /// into `cells`, and marks their service counted.
+    fn count_families(
+        &mut self,
+        merged: &mut MergedOfService,
+        cells: &mut Vec<(CellKey, Box<[Piece]>)>,
+    ) {
+        let Some(service) = merged.service.take() else {
+            return;
+        };
+        let no = self.service_no(&service);
+        for (first, adoptions) in std::mem::take(&mut merged.by_family) {
+            let family = self.family(first);
+            let courses = self.funnels.get_mut(no as usize);
+            for (target, new) in count_family(&self.gemeinden, courses, &family, &adoptions) {
+                cells.push(((target, no), new.into_boxed_slice()));
+            }
+        }
+        merged.counted.insert(service);
     }
 
     /// What of the index takes long to make from the facts: the services'
@@ -1059,6 +1091,16 @@ impl Index {
     }
 }
 
+/// What `Index::build` gathers of one service's adoptions by members of
+/// merged families, by each family's first member.
+#[derive(Default)]
+struct MergedOfService {
+    service: Option<ServiceId>,
+    by_family: BTreeMap<Ags, Vec<AdoptionFacts>>,
+    /// The services whose gathered adoptions were counted.
+    counted: BTreeSet<ServiceId>,
+}
+
 /// The pieces `adoptions` (of one service, by members of `family`) count
 /// for each municipality, each adoption's course replaced in the
 /// service's funnel (`courses`) on the way.
@@ -1073,9 +1115,9 @@ fn count_family(
             .iter()
             .for_each(|adoption| courses.replace(adoption));
     }
-    let facts: Vec<GemeindeFacts> = family
+    let facts: Vec<&GemeindeFacts> = family
         .iter()
-        .filter_map(|member| find(gemeinden, member, |g| &g.ags).cloned())
+        .filter_map(|member| find(gemeinden, member, |g| &g.ags))
         .collect();
     pieces::pieces(adoptions, &facts)
 }

@@ -42,18 +42,24 @@ pub fn on(pieces: &[Piece], day: Date) -> Option<Counted> {
 /// The pieces per municipality counted for, from the adoptions of one
 /// service by the members of one family and the members' facts (`family`
 /// holds the registered ones).
-pub fn pieces(adoptions: &[AdoptionFacts], family: &[GemeindeFacts]) -> BTreeMap<Ags, Vec<Piece>> {
-    let gemeinden = Gemeinden::new(family);
+pub fn pieces(adoptions: &[AdoptionFacts], family: &[&GemeindeFacts]) -> BTreeMap<Ags, Vec<Piece>> {
+    let gemeinden = Gemeinden::of(family.to_vec());
     let mut open: BTreeMap<Ags, Piece> = BTreeMap::new();
     let mut done: BTreeMap<Ags, Vec<Piece>> = BTreeMap::new();
     for day in change_days(adoptions, family) {
-        let now: BTreeMap<Ags, Counted> = counted(adoptions, &gemeinden, day)
+        // One service's: in the order of their targets.
+        let now: Vec<(Ags, Counted)> = counted(adoptions, &gemeinden, day)
             .into_iter()
             .map(|((_, target), counted)| (target, counted))
             .collect();
+        debug_assert!(now.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        let counted_for = |target: &Ags| {
+            let at = now.binary_search_by_key(target, |(target, _)| *target);
+            at.ok().map(|at| &now[at].1)
+        };
         let ended: Vec<Ags> = open
             .iter()
-            .filter(|(target, piece)| now.get(target) != Some(&piece.counted))
+            .filter(|(target, piece)| counted_for(target) != Some(&piece.counted))
             .map(|(target, _)| *target)
             .collect();
         for target in ended {
@@ -77,7 +83,7 @@ pub fn pieces(adoptions: &[AdoptionFacts], family: &[GemeindeFacts]) -> BTreeMap
 }
 
 /// Every day on which an input of the counting rule changes, ascending.
-fn change_days(adoptions: &[AdoptionFacts], family: &[GemeindeFacts]) -> Vec<Date> {
+fn change_days(adoptions: &[AdoptionFacts], family: &[&GemeindeFacts]) -> Vec<Date> {
     let steps = adoptions
         .iter()
         .flat_map(|adoption| adoption.steps.iter().map(|step| step.at.effective));

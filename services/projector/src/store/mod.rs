@@ -743,6 +743,28 @@ impl Store {
         String::from_utf8_lossy(&key).into_owned()
     }
 
+    /// The index built from the facts with the adoptions handed over by
+    /// municipality, not by service as the store holds them, so that a
+    /// merged family's adoptions come after their service was counted.
+    #[cfg(test)]
+    pub fn index_built_by_municipality(&self) -> Index {
+        let checkpoint = self.checkpoint().unwrap();
+        let mut adoptions: Vec<AdoptionFacts> = self
+            .db
+            .scan_prefix(ADOPTION_FACTS)
+            .map(|entry| {
+                let (key, bytes) = entry.unwrap();
+                decode_view(&key, &bytes).unwrap()
+            })
+            .collect();
+        adoptions.sort_by(|a, b| (a.ags, &a.service).cmp(&(b.ags, &b.service)));
+        let handed = |each: &mut dyn FnMut(AdoptionFacts)| {
+            adoptions.into_iter().for_each(each);
+            Ok(())
+        };
+        Index::build(checkpoint.seq, self.entities().unwrap(), handed, self).unwrap()
+    }
+
     /// Makes the store look as if an older version had written it.
     #[cfg(test)]
     pub fn forget_layout(&self) {

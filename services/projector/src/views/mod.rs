@@ -42,7 +42,11 @@ pub struct Gemeinden<'a> {
 
 impl<'a> Gemeinden<'a> {
     pub fn new(list: &'a [GemeindeFacts]) -> Self {
-        let mut by_ags: Vec<&GemeindeFacts> = list.iter().collect();
+        Self::of(list.iter().collect())
+    }
+
+    /// The municipalities `by_ags` refers to, in any order.
+    pub fn of(mut by_ags: Vec<&'a GemeindeFacts>) -> Self {
         if !by_ags.is_sorted_by_key(|g| g.ags) {
             by_ags.sort_by_key(|g| g.ags);
         }
