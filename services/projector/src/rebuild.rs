@@ -385,11 +385,12 @@ fn an_index_built_from_many_adoptions_matches_the_kept_one() {
     }
     drop(built);
 
-    // Built from the facts at open, the index is written to its file and
-    // read back with the store opened again: the same answers, and the
-    // file matches the checkpoint.
+    // Built from the facts at open (the store opened again with a small
+    // page cache for it), the index is written to its file and read back
+    // with the store opened again: the same answers, and the file matches
+    // the checkpoint.
     let _ = std::fs::remove_file(dirs[1].path().join("efa-index"));
-    let reopened = Store::open_compact(dirs[1].path(), 1).unwrap();
+    let reopened = Store::open_compact(dirs[1].path(), 1, 1).unwrap();
     let checkpoint = reopened.checkpoint().unwrap();
     assert!(crate::index_file::load(dirs[1].path(), &checkpoint).is_some());
     for day in ["2020-06-30", "2022-01-01"].map(date) {

@@ -107,6 +107,23 @@ const INDEXING_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// below, the file is not worth writing at every open (about a tenth of
 /// Germany's adoptions).
 const REOPEN_AFTER_BUILD_CELLS: usize = 250_000;
+/// Events applied from which a store whose index has to be built from
+/// the facts when it opens is opened again with a small page cache for
+/// the build (`open_compact`): the build reads every adoption once, which
+/// a cache does not speed up, and the usual cache filled by that scan
+/// made the peak of such a start (about a tenth of Germany's history).
+const SMALL_CACHE_TO_BUILD_FROM_SEQ: u64 = 1_000_000;
+
+/// How an opened store came by its index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IndexMade {
+    /// Read from its file, or none needed (an empty store, an old layout).
+    Read,
+    /// Built from the facts.
+    Built,
+    /// Built from the facts with the store opened with a small page cache.
+    BuiltWithSmallCache,
+}
 
 /// Opening a store whose lock is still held: attempts, and the pause
 /// between them (two seconds in all).
@@ -225,7 +242,11 @@ impl Store {
     /// dropped (its I/O threads finish first), so a store closed just now
     /// in this process is retried for a bounded time.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::open_compact(path, REOPEN_AFTER_BUILD_CELLS)
+        Self::open_compact(
+            path,
+            REOPEN_AFTER_BUILD_CELLS,
+            SMALL_CACHE_TO_BUILD_FROM_SEQ,
+        )
     }
 
     /// Opens the store; where its index had to be built from the facts
@@ -234,27 +255,53 @@ impl Store {
     /// compactly as one read from its file and sled's cache does not
     /// stay filled by the build's scan (a start after a crash or a
     /// version change held 1.2 GB at 10 million events instead of 0.85
-    /// GB; BENCHMARKS.md, "The index built on two cores").
-    pub(crate) fn open_compact(path: &Path, reopen_from: usize) -> Result<Self, StoreError> {
-        let (store, built) = Self::open_saying_how(path)?;
-        if built && store.index().counted_adoptions() >= reopen_from {
-            return store.reopen();
+    /// GB; BENCHMARKS.md, "The index built on two cores"). A store with
+    /// `small_cache_from` events applied or more is built with a small
+    /// page cache and always opened again.
+    pub(crate) fn open_compact(
+        path: &Path,
+        reopen_from: usize,
+        small_cache_from: u64,
+    ) -> Result<Self, StoreError> {
+        let (store, made) = Self::open_saying_how(path, small_cache_from)?;
+        match made {
+            IndexMade::BuiltWithSmallCache => store.reopen(),
+            IndexMade::Built if store.index().counted_adoptions() >= reopen_from => store.reopen(),
+            IndexMade::Built | IndexMade::Read => Ok(store),
         }
-        Ok(store)
     }
 
-    /// Opens the store; says whether its index was built from the facts
-    /// of a store with events applied (not read from its file).
-    fn open_saying_how(path: &Path) -> Result<(Self, bool), StoreError> {
+    /// Opens the store; says how its index was made. Where it has to be
+    /// built from the facts of a store with `small_cache_from` events
+    /// applied or more, the store is opened again with a small page cache
+    /// first.
+    fn open_saying_how(
+        path: &Path,
+        small_cache_from: u64,
+    ) -> Result<(Self, IndexMade), StoreError> {
         let started = std::time::Instant::now();
-        let store = Self::open_without_index(path, CACHE_BYTES)?;
+        let mut store = Self::open_without_index(path, CACHE_BYTES)?;
         // A store of an older layout is replaced, not read (`versions.rs`):
         // no index for it.
-        let mut built = false;
+        let mut made = IndexMade::Read;
         if store.layout_is_current()? {
             let opened_ms = started.elapsed().as_millis() as u64;
-            let (index, from_file) = store.build_index()?;
-            built = !from_file && index.seq() > 0;
+            let checkpoint = store.checkpoint()?;
+            let index = match store.index_from_file(&checkpoint)? {
+                Some(index) => index,
+                None => {
+                    if checkpoint.seq > 0 {
+                        made = IndexMade::Built;
+                    }
+                    if checkpoint.seq > 0 && checkpoint.seq >= small_cache_from {
+                        let dir = store.close()?;
+                        efa_alloc::give_back_freed_memory();
+                        store = Self::open_without_index(&dir, INDEXING_CACHE_BYTES)?;
+                        made = IndexMade::BuiltWithSmallCache;
+                    }
+                    store.index_from_facts(&checkpoint)?
+                }
+            };
             *store.index.write().unwrap_or_else(PoisonError::into_inner) = index;
             // Reading or building the index freed about as much as it
             // keeps (the file's lists, the facts read); hand it back.
@@ -263,11 +310,12 @@ impl Store {
                 path = %path.display(),
                 opened_ms,
                 index_ms = started.elapsed().as_millis() as u64 - opened_ms,
-                from_file,
+                from_file = made == IndexMade::Read,
+                small_cache = made == IndexMade::BuiltWithSmallCache,
                 "view store open"
             );
         }
-        Ok((store, built))
+        Ok((store, made))
     }
 
     /// sled opened at `path` with a page cache of `cache_bytes`, and an
@@ -337,7 +385,7 @@ impl Store {
         // moment at 10 million events.
         self.let_go_of_index();
         let dir = self.close()?;
-        let (store, _) = Self::open_saying_how(&dir)?;
+        let (store, _) = Self::open_saying_how(&dir, u64::MAX)?;
         tracing::info!(
             path = %dir.display(),
             opened_ms = started.elapsed().as_millis() as u64,
@@ -417,18 +465,31 @@ impl Store {
     /// Says whether it came from the file.
     fn build_index(&self) -> Result<(Index, bool), StoreError> {
         let checkpoint = self.checkpoint()?;
-        if let Some(cells) = crate::index_file::load(&self.dir, &checkpoint) {
-            if let Some(index) = Index::restore(checkpoint.seq, self.entities()?, cells) {
-                return Ok((index, true));
-            }
+        match self.index_from_file(&checkpoint)? {
+            Some(index) => Ok((index, true)),
+            None => Ok((self.index_from_facts(&checkpoint)?, false)),
+        }
+    }
+
+    /// The index read from the index file, where one matches `checkpoint`
+    /// (the store's) and fits the facts.
+    fn index_from_file(&self, checkpoint: &Checkpoint) -> Result<Option<Index>, StoreError> {
+        let Some(cells) = crate::index_file::load(&self.dir, checkpoint) else {
+            return Ok(None);
+        };
+        let index = Index::restore(checkpoint.seq, self.entities()?, cells);
+        if index.is_none() {
             tracing::warn!("index file inconsistent; building the index");
         }
+        Ok(index)
+    }
+
+    /// The index built from the facts in the store, at `checkpoint` (the
+    /// store's).
+    fn index_from_facts(&self, checkpoint: &Checkpoint) -> Result<Index, StoreError> {
         let entities = self.entities()?;
         let adoptions = |each: &mut dyn FnMut(AdoptionFacts)| self.read_adoptions_beside(each);
-        Ok((
-            Index::build(checkpoint.seq, entities, adoptions, self)?,
-            false,
-        ))
+        Index::build(checkpoint.seq, entities, adoptions, self)
     }
 
     /// Hands `each` every adoption's facts, in key order, read and decoded
