@@ -477,6 +477,9 @@ impl Store {
         let Some(cells) = crate::index_file::load(&self.dir, checkpoint) else {
             return Ok(None);
         };
+        // The file's bytes are freed; hand them back before the index is
+        // made from what they held.
+        efa_alloc::give_back_freed_memory();
         let index = Index::restore(checkpoint.seq, self.entities()?, cells);
         if index.is_none() {
             tracing::warn!("index file inconsistent; building the index");
