@@ -9,7 +9,8 @@
 //! kept) and then mostly waits for queries, so that memory stayed
 //! resident until the next restart: about 0.4 GB at 10 million events
 //! (BENCHMARKS.md). [`give_back_freed_memory`] is called at those moments,
-//! and after a view store has read or built its index.
+//! after a view store has read or built its index, and between reading the
+//! index file and making the index from it.
 //!
 //! This crate holds the workspace's only `unsafe` code: one call into
 //! mimalloc's C API that takes no pointer.
