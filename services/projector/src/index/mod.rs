@@ -800,11 +800,7 @@ impl Index {
                 return;
             }
             let no = index.service_no(&adoption.service);
-            let courses = index.funnels.get_mut(no as usize);
-            let counted = count_family(&index.gemeinden, courses, &family, &[adoption]);
-            for (target, new) in counted {
-                cells.push(((target, no), new.into_boxed_slice()));
-            }
+            index.count_cells(no, &family, &[adoption], &mut cells);
         })?;
         index.count_families(&mut merged, &mut cells);
         cells.sort_unstable_by_key(|(key, _)| *key);
@@ -835,12 +831,24 @@ impl Index {
         let no = self.service_no(&service);
         for (first, adoptions) in std::mem::take(&mut merged.by_family) {
             let family = self.family(first);
-            let courses = self.funnels.get_mut(no as usize);
-            for (target, new) in count_family(&self.gemeinden, courses, &family, &adoptions) {
-                cells.push(((target, no), new.into_boxed_slice()));
-            }
+            self.count_cells(no, &family, &adoptions, cells);
         }
         merged.counted.insert(service);
+    }
+
+    /// Counts `adoptions` (of service `no`, by members of `family`) into
+    /// `cells`, for a build to put in at once.
+    fn count_cells(
+        &mut self,
+        no: ServiceNo,
+        family: &[Ags],
+        adoptions: &[AdoptionFacts],
+        cells: &mut Vec<(CellKey, Box<[Piece]>)>,
+    ) {
+        let courses = self.funnels.get_mut(no as usize);
+        for (target, new) in count_family(&self.gemeinden, courses, family, adoptions) {
+            cells.push(((target, no), new.into_boxed_slice()));
+        }
     }
 
     /// What of the index takes long to make from the facts: the services'
@@ -1119,7 +1127,7 @@ fn count_family(
         .iter()
         .filter_map(|member| find(gemeinden, member, |g| &g.ags))
         .collect();
-    pieces::pieces(adoptions, &facts)
+    pieces::pieces(adoptions, facts)
 }
 
 /// The entry of sorted `list` whose key is `key`.

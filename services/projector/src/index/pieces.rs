@@ -42,11 +42,15 @@ pub fn on(pieces: &[Piece], day: Date) -> Option<Counted> {
 /// The pieces per municipality counted for, from the adoptions of one
 /// service by the members of one family and the members' facts (`family`
 /// holds the registered ones).
-pub fn pieces(adoptions: &[AdoptionFacts], family: &[&GemeindeFacts]) -> BTreeMap<Ags, Vec<Piece>> {
-    let gemeinden = Gemeinden::of(family.to_vec());
+pub fn pieces(
+    adoptions: &[AdoptionFacts],
+    family: Vec<&GemeindeFacts>,
+) -> BTreeMap<Ags, Vec<Piece>> {
+    let days = change_days(adoptions, &family);
+    let gemeinden = Gemeinden::of(family);
     let mut open: BTreeMap<Ags, Piece> = BTreeMap::new();
     let mut done: BTreeMap<Ags, Vec<Piece>> = BTreeMap::new();
-    for day in change_days(adoptions, family) {
+    for day in days {
         // One service's: in the order of their targets.
         let now: Vec<(Ags, Counted)> = counted(adoptions, &gemeinden, day)
             .into_iter()

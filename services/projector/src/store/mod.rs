@@ -813,14 +813,7 @@ impl Store {
     #[cfg(test)]
     pub fn index_built_by_municipality(&self) -> Index {
         let checkpoint = self.checkpoint().unwrap();
-        let mut adoptions: Vec<AdoptionFacts> = self
-            .db
-            .scan_prefix(ADOPTION_FACTS)
-            .map(|entry| {
-                let (key, bytes) = entry.unwrap();
-                decode_view(&key, &bytes).unwrap()
-            })
-            .collect();
+        let mut adoptions: Vec<AdoptionFacts> = self.scan(ADOPTION_FACTS).unwrap();
         adoptions.sort_by(|a, b| (a.ags, &a.service).cmp(&(b.ags, &b.service)));
         let handed = |each: &mut dyn FnMut(AdoptionFacts)| {
             adoptions.into_iter().for_each(each);
