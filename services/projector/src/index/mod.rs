@@ -794,7 +794,9 @@ impl Index {
                 if merged.counted.contains(&adoption.service) {
                     late.insert((adoption.service, first));
                 } else {
-                    merged.service = Some(adoption.service.clone());
+                    merged
+                        .service
+                        .get_or_insert_with(|| adoption.service.clone());
                     merged.by_family.entry(first).or_default().push(adoption);
                 }
                 return;

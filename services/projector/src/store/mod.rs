@@ -289,16 +289,17 @@ impl Store {
             let checkpoint = store.checkpoint()?;
             let index = match store.index_from_file(&checkpoint)? {
                 Some(index) => index,
+                // An empty store: nothing to build.
+                None if checkpoint.seq == 0 => store.index_from_facts(&checkpoint)?,
+                None if checkpoint.seq >= small_cache_from => {
+                    let dir = store.close()?;
+                    efa_alloc::give_back_freed_memory();
+                    store = Self::open_without_index(&dir, INDEXING_CACHE_BYTES)?;
+                    made = IndexMade::BuiltWithSmallCache;
+                    store.index_from_facts(&checkpoint)?
+                }
                 None => {
-                    if checkpoint.seq > 0 {
-                        made = IndexMade::Built;
-                    }
-                    if checkpoint.seq > 0 && checkpoint.seq >= small_cache_from {
-                        let dir = store.close()?;
-                        efa_alloc::give_back_freed_memory();
-                        store = Self::open_without_index(&dir, INDEXING_CACHE_BYTES)?;
-                        made = IndexMade::BuiltWithSmallCache;
-                    }
+                    made = IndexMade::Built;
                     store.index_from_facts(&checkpoint)?
                 }
             };
@@ -439,7 +440,7 @@ impl Store {
         }
         self.ahead.settle()?;
         let started = std::time::Instant::now();
-        let (index, _) = self.build_index()?;
+        let index = self.build_index()?;
         *self.index.write().unwrap_or_else(PoisonError::into_inner) = index;
         self.index_deferred.store(false, Ordering::Release);
         tracing::info!(
@@ -462,12 +463,11 @@ impl Store {
 
     /// The index: read from the index file where one matches the
     /// checkpoint, else built from the facts in the store.
-    /// Says whether it came from the file.
-    fn build_index(&self) -> Result<(Index, bool), StoreError> {
+    fn build_index(&self) -> Result<Index, StoreError> {
         let checkpoint = self.checkpoint()?;
         match self.index_from_file(&checkpoint)? {
-            Some(index) => Ok((index, true)),
-            None => Ok((self.index_from_facts(&checkpoint)?, false)),
+            Some(index) => Ok(index),
+            None => self.index_from_facts(&checkpoint),
         }
     }
 
@@ -947,7 +947,7 @@ impl Store {
         });
         if let Err(error) = written {
             tracing::warn!(%error, "a commit was not written; building the index again from the store");
-            *index = self.build_index()?.0;
+            *index = self.build_index()?;
             return Err(error);
         }
         updated
