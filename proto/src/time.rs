@@ -21,6 +21,11 @@ pub const REGISTER_YEARS: std::ops::RangeInclusive<u16> = 2000..=2100;
 /// Dates the registry accepts: the OZG era with generous margins.
 const YEAR_MIN: i32 = 1900;
 const YEAR_MAX: i32 = 2200;
+/// The same as days since 1970-01-01, so that a number of days is
+/// checked by two comparisons (the projector's index checks every date
+/// it unpacks).
+const DAYS_MIN: i32 = days_from_civil(YEAR_MIN, 1, 1);
+const DAYS_MAX: i32 = days_from_civil(YEAR_MAX, 12, 31);
 
 impl Date {
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Result<Self, IdError> {
@@ -77,8 +82,7 @@ impl Date {
 impl TryFrom<i32> for Date {
     type Error = IdError;
     fn try_from(days: i32) -> Result<Self, IdError> {
-        let (year, _, _) = civil_from_days(days);
-        if (YEAR_MIN..=YEAR_MAX).contains(&year) {
+        if (DAYS_MIN..=DAYS_MAX).contains(&days) {
             Ok(Self(days))
         } else {
             Err(IdError {
@@ -118,7 +122,7 @@ fn days_in_month(year: i32, month: u32) -> u32 {
 
 /// Days since 1970-01-01 for a civil date, by the era arithmetic of the
 /// Gregorian 400-year cycle (146,097 days).
-fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
+const fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let year_of_era = y - era * 400;
@@ -227,6 +231,18 @@ mod tests {
             let (y, m, d) = civil_from_days(days);
             assert_eq!(days_from_civil(y, m, d), days);
         }
+    }
+
+    #[test]
+    fn days_are_dates_exactly_from_1900_to_2200() {
+        let first = Date::parse("1900-01-01").unwrap().0;
+        let last = Date::parse("2200-12-31").unwrap().0;
+        assert!(Date::try_from(first - 1).is_err());
+        assert_eq!(Date::try_from(first).map(|d| d.ymd()), Ok((1900, 1, 1)));
+        assert_eq!(Date::try_from(last).map(|d| d.ymd()), Ok((2200, 12, 31)));
+        assert!(Date::try_from(last + 1).is_err());
+        assert!(Date::try_from(i32::MIN).is_err());
+        assert!(Date::try_from(i32::MAX).is_err());
     }
 
     #[test]

@@ -28,8 +28,9 @@ use crate::store::{Checkpoint, LAYOUT, StoreError};
 const FILE_NAME: &str = "efa-index";
 /// The first bytes of the file: its kind and format version. The version
 /// changes whenever what the index holds changes meaning (the counting
-/// rule, the pieces), so that no file of older code is read.
-const MAGIC: &[u8; 8] = b"EFAIDX03";
+/// rule, the pieces and how they are packed), so that no file of older
+/// code is read.
+const MAGIC: &[u8; 8] = b"EFAIDX04";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {

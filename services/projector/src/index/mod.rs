@@ -15,6 +15,7 @@
 pub mod answers;
 pub mod funnels;
 pub mod lands;
+pub mod packed;
 pub mod pieces;
 #[cfg(test)]
 mod tests;
@@ -39,7 +40,7 @@ use crate::views::{Counted, CountedAdoptions};
 use answers::{Answers, Shelf};
 use funnels::{Courses, FunnelCounts};
 use lands::{Cell, Change, LandDay};
-use pieces::Piece;
+use packed::Packed;
 use timeline::{StageCounts, Timeline};
 
 /// The most bytes the kept Land days may take together.
@@ -57,7 +58,7 @@ const STATEMENT_LINES_MAX: usize = 50_000;
 pub struct CellsRef<'a> {
     service_ids: &'a [ServiceId],
     #[serde(serialize_with = "as_list")]
-    by_target: &'a BTreeMap<CellKey, Box<[Piece]>>,
+    by_target: &'a BTreeMap<CellKey, Packed>,
     funnels: &'a [Courses],
 }
 
@@ -65,7 +66,7 @@ pub struct CellsRef<'a> {
 #[derive(Debug, serde::Deserialize)]
 pub struct Cells {
     service_ids: Vec<ServiceId>,
-    by_target: Vec<(CellKey, Box<[Piece]>)>,
+    by_target: Vec<(CellKey, Packed)>,
     funnels: Vec<Courses>,
 }
 
@@ -74,7 +75,7 @@ type CellKey = (Ags, ServiceNo);
 
 /// A map written as a list of pairs (in key order), read back as a list.
 fn as_list<S: serde::Serializer>(
-    map: &&BTreeMap<CellKey, Box<[Piece]>>,
+    map: &&BTreeMap<CellKey, Packed>,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.collect_seq(map.iter())
@@ -131,7 +132,7 @@ pub struct Index {
     service_nos: HashMap<ServiceId, ServiceNo>,
     service_ids: Vec<ServiceId>,
     /// The counted adoptions by the municipality they count for.
-    by_target: BTreeMap<(Ags, ServiceNo), Box<[Piece]>>,
+    by_target: BTreeMap<(Ags, ServiceNo), Packed>,
     /// The same keys, by service.
     by_service: BTreeSet<(ServiceNo, Ags)>,
     /// Stage counts per service (by number).
@@ -406,7 +407,7 @@ impl Index {
         let cells: Vec<Cell> = self
             .land_cells(land)
             .filter_map(|(&(ags, service), pieces)| {
-                let counted = pieces::on(pieces, day)?;
+                let counted = pieces.on(day)?;
                 Some(Cell {
                     ags,
                     service,
@@ -452,10 +453,7 @@ impl Index {
                 .iter()
                 .filter(|(ags, _)| ags.land() == land)
                 .map(|&(ags, no)| {
-                    let counted = self
-                        .by_target
-                        .get(&(ags, no))
-                        .and_then(|p| pieces::on(p, day));
+                    let counted = self.by_target.get(&(ags, no)).and_then(|p| p.on(day));
                     (ags, no, counted)
                 })
                 .collect();
@@ -503,10 +501,7 @@ impl Index {
     }
 
     /// The counted-adoption cells of `land`'s municipalities, by AGS.
-    fn land_cells(
-        &self,
-        land: LandCode,
-    ) -> impl Iterator<Item = (&(Ags, ServiceNo), &Box<[Piece]>)> {
+    fn land_cells(&self, land: LandCode) -> impl Iterator<Item = (&(Ags, ServiceNo), &Packed)> {
         let first = Ags::try_from(u32::from(u8::from(land)) * 1_000_000)
             .expect("a Land code followed by six zeros is an AGS");
         self.by_target
@@ -587,11 +582,11 @@ impl Index {
 
     fn counted_where<'a>(
         &'a self,
-        cells: impl Iterator<Item = (&'a (Ags, ServiceNo), &'a Box<[Piece]>)>,
+        cells: impl Iterator<Item = (&'a (Ags, ServiceNo), &'a Packed)>,
         day: Date,
     ) -> impl Iterator<Item = ((&'a ServiceId, Ags), Counted)> {
         cells.filter_map(move |(&(ags, no), pieces)| {
-            let counted = pieces::on(pieces, day)?;
+            let counted = pieces.on(day)?;
             Some(((&self.service_ids[no as usize], ags), counted))
         })
     }
@@ -782,7 +777,7 @@ impl Index {
         // needs no recount of its own.
         index.absorb(&refs);
         // Every counted adoption's cells, gathered and put in all at once.
-        let mut cells: Vec<(CellKey, Box<[Piece]>)> = Vec::new();
+        let mut cells: Vec<(CellKey, Packed)> = Vec::new();
         let mut merged = MergedOfService::default();
         let mut late: BTreeSet<(ServiceId, Ags)> = BTreeSet::new();
         adoptions(&mut |adoption| {
@@ -822,11 +817,7 @@ impl Index {
 
     /// Counts the adoptions `merged` gathered, each family's together,
     /// into `cells`, and marks their service counted.
-    fn count_families(
-        &mut self,
-        merged: &mut MergedOfService,
-        cells: &mut Vec<(CellKey, Box<[Piece]>)>,
-    ) {
+    fn count_families(&mut self, merged: &mut MergedOfService, cells: &mut Vec<(CellKey, Packed)>) {
         let Some(service) = merged.service.take() else {
             return;
         };
@@ -845,11 +836,11 @@ impl Index {
         no: ServiceNo,
         family: &[Ags],
         adoptions: &[AdoptionFacts],
-        cells: &mut Vec<(CellKey, Box<[Piece]>)>,
+        cells: &mut Vec<(CellKey, Packed)>,
     ) {
         let courses = self.funnels.get_mut(no as usize);
         for (target, new) in count_family(&self.gemeinden, courses, family, adoptions) {
-            cells.push(((target, no), new.into_boxed_slice()));
+            cells.push(((target, no), new));
         }
     }
 
@@ -909,7 +900,7 @@ impl Index {
     /// by their place in the list (a lookup in the map per cell took most
     /// of a start at 10 million events); one buffer of changes serves every
     /// service in turn, so that no list as long as all pieces is held.
-    fn install_cells(&mut self, cells: Vec<(CellKey, Box<[Piece]>)>) {
+    fn install_cells(&mut self, cells: Vec<(CellKey, Packed)>) {
         let mut by_service: Vec<(ServiceNo, Ags, usize)> = cells
             .iter()
             .enumerate()
@@ -919,7 +910,7 @@ impl Index {
         let mut changes: Vec<(Date, usize, i64)> = Vec::new();
         for service in by_service.chunk_by(|a, b| a.0 == b.0) {
             changes.clear();
-            let pieces = service.iter().flat_map(|(_, _, at)| cells[*at].1.iter());
+            let pieces = service.iter().flat_map(|(_, _, at)| cells[*at].1.pieces());
             for piece in pieces {
                 let stage = crate::asof::stage_index(piece.counted.stage);
                 changes.push((piece.from, stage, 1));
@@ -1016,7 +1007,8 @@ impl Index {
         for member in family {
             if let Some(old) = self.by_target.remove(&(*member, no)) {
                 self.by_service.remove(&(no, *member));
-                old.iter().for_each(|piece| timeline.add_piece(piece, -1));
+                old.pieces()
+                    .for_each(|piece| timeline.add_piece(&piece, -1));
                 live_before.insert(*member, live_spans(&old));
             }
         }
@@ -1024,10 +1016,10 @@ impl Index {
         let counted = count_family(&self.gemeinden, courses, family, adoptions);
         let mut live_after: BTreeMap<Ags, Vec<Span>> = BTreeMap::new();
         for (target, new) in counted {
-            new.iter().for_each(|piece| timeline.add_piece(piece, 1));
+            new.pieces().for_each(|piece| timeline.add_piece(&piece, 1));
             live_after.insert(target, live_spans(&new));
             self.by_service.insert((no, target));
-            self.by_target.insert((target, no), new.into_boxed_slice());
+            self.by_target.insert((target, no), new);
         }
         let none = Vec::new();
         family
@@ -1112,14 +1104,14 @@ struct MergedOfService {
 }
 
 /// The pieces `adoptions` (of one service, by members of `family`) count
-/// for each municipality, each adoption's course replaced in the
+/// for each municipality, packed, each adoption's course replaced in the
 /// service's funnel (`courses`) on the way.
 fn count_family(
     gemeinden: &[GemeindeFacts],
     courses: Option<&mut Courses>,
     family: &[Ags],
     adoptions: &[AdoptionFacts],
-) -> BTreeMap<Ags, Vec<Piece>> {
+) -> Vec<(Ags, Packed)> {
     if let Some(courses) = courses {
         adoptions
             .iter()
@@ -1129,7 +1121,20 @@ fn count_family(
         .iter()
         .filter_map(|member| find(gemeinden, member, |g| &g.ags))
         .collect();
-    pieces::pieces(adoptions, facts)
+    let counted = pieces::pieces(adoptions, facts);
+    counted
+        .into_iter()
+        .filter_map(|(target, pieces)| {
+            let packed = Packed::pack(&pieces);
+            if packed.is_none() {
+                // `pieces::pieces` makes ordered, non-empty pieces; a
+                // list that is not would be a bug, counted as nothing
+                // rather than stopping the projector.
+                tracing::error!(%target, ?pieces, "counted pieces out of order, not kept");
+            }
+            Some((target, packed?))
+        })
+        .collect()
 }
 
 /// The entry of sorted `list` whose key is `key`.
@@ -1181,9 +1186,9 @@ fn lands_of(service: &ServiceFacts) -> BTreeSet<LandCode> {
 }
 
 /// The days of `pieces` (one cell's) on which the counted adoption is live.
-fn live_spans(pieces: &[Piece]) -> Vec<Span> {
+fn live_spans(pieces: &Packed) -> Vec<Span> {
     pieces
-        .iter()
+        .pieces()
         .filter(|piece| piece.counted.stage == efa_proto::AdoptionStage::Live)
         .map(|piece| (piece.from, piece.until))
         .collect()

@@ -19,7 +19,7 @@ use crate::views::{Counted, Gemeinden, counted};
 
 /// One counted adoption and the days it holds: from `from` (inclusive)
 /// until `until` (exclusive; `None`: from then on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Piece {
     pub from: Date,
     pub until: Option<Date>,
@@ -30,13 +30,6 @@ impl Piece {
     pub fn holds_on(&self, day: Date) -> bool {
         self.from <= day && self.until.is_none_or(|until| day < until)
     }
-}
-
-/// The counted adoption among `pieces` (ordered, not overlapping) on `day`.
-pub fn on(pieces: &[Piece], day: Date) -> Option<Counted> {
-    let after = pieces.partition_point(|piece| piece.from <= day);
-    let piece = pieces.get(after.checked_sub(1)?)?;
-    piece.holds_on(day).then_some(piece.counted)
 }
 
 /// The pieces per municipality counted for, from the adoptions of one
