@@ -52,7 +52,7 @@ fn path_in(dir: &Path) -> PathBuf {
 pub fn save(dir: &Path, checkpoint: &Checkpoint, index: &Index) -> Result<(), StoreError> {
     // Encoded twice rather than held: first only counted and hashed for
     // the header, then written after it (at Germany's size the body is
-    // about 270 MB, which the projector would otherwise hold on top of
+    // about 110 MB, which the projector would otherwise hold on top of
     // its index while it stops).
     let cells = index.cells();
     let measured = postcard::to_io(&cells, Summing::new(std::io::sink())).map_err(encode_error)?;
