@@ -123,14 +123,14 @@ impl Packed {
     }
 }
 
-impl TryFrom<Box<[u8]>> for Packed {
+impl TryFrom<&[u8]> for Packed {
     type Error = NotPacked;
 
     /// Takes bytes read back only if they unpack whole into pieces that
     /// would pack to the same bytes.
-    fn try_from(bytes: Box<[u8]>) -> Result<Self, NotPacked> {
+    fn try_from(bytes: &[u8]) -> Result<Self, NotPacked> {
         let mut unpack = Unpack {
-            bytes: &bytes,
+            bytes,
             previous: None,
         };
         let pieces: Vec<Piece> = unpack.by_ref().collect();
@@ -138,7 +138,7 @@ impl TryFrom<Box<[u8]>> for Packed {
             return Err(NotPacked);
         }
         match Self::pack(&pieces) {
-            Some(packed) if packed.0 == bytes => Ok(packed),
+            Some(packed) if *packed.0 == *bytes => Ok(packed),
             _ => Err(NotPacked),
         }
     }
@@ -158,34 +158,31 @@ impl serde::Serialize for Packed {
 
 impl<'de> serde::Deserialize<'de> for Packed {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let bytes = deserializer.deserialize_bytes(BytesVisitor)?;
-        Self::try_from(bytes).map_err(serde::de::Error::custom)
+        deserializer.deserialize_bytes(PackedVisitor)
     }
 }
 
-struct BytesVisitor;
+/// Checks the bytes where the deserializer lends them (the index file's
+/// reader does), so that each cell is copied once, into its `Packed`.
+struct PackedVisitor;
 
-impl<'de> serde::de::Visitor<'de> for BytesVisitor {
-    type Value = Box<[u8]>;
+impl<'de> serde::de::Visitor<'de> for PackedVisitor {
+    type Value = Packed;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("packed pieces as bytes")
     }
 
-    fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Self::Value, E> {
-        Ok(bytes.into())
+    fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Packed, E> {
+        Packed::try_from(bytes).map_err(E::custom)
     }
 
-    fn visit_byte_buf<E: serde::de::Error>(self, bytes: Vec<u8>) -> Result<Self::Value, E> {
-        Ok(bytes.into_boxed_slice())
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Packed, A::Error> {
         let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         while let Some(byte) = seq.next_element()? {
             bytes.push(byte);
         }
-        Ok(bytes.into_boxed_slice())
+        self.visit_bytes(&bytes)
     }
 }
 
@@ -378,14 +375,10 @@ mod tests {
         let mut bad_stage = packed.bytes().to_vec();
         bad_stage[0] |= 0b111;
         for bytes in [longer, cut.to_vec(), bad_tag, bad_stage, Vec::new()] {
-            assert_eq!(Packed::try_from(bytes.into_boxed_slice()), Err(NotPacked));
+            assert_eq!(Packed::try_from(&bytes[..]), Err(NotPacked));
         }
-        let same = Packed::try_from(Box::<[u8]>::from(packed.bytes()));
+        let same = Packed::try_from(packed.bytes());
         assert_eq!(same, Ok(packed));
-    }
-
-    fn any_stage() -> impl Strategy<Value = AdoptionStage> {
-        (0usize..5).prop_map(|at| AdoptionStage::ALL[at])
     }
 
     /// Ordered pieces with random gaps, ends, last steps and adopters.
@@ -393,7 +386,7 @@ mod tests {
         let step = (
             0i32..400,
             1i32..400,
-            any_stage(),
+            prop::sample::select(AdoptionStage::ALL.to_vec()),
             0i32..800,
             prop::bool::ANY,
             0usize..3,
@@ -432,7 +425,7 @@ mod tests {
         fn pieces_come_back_as_packed_and_answer_each_day_alike(pieces in any_pieces(), probe in -21_000i32..65_000) {
             let packed = Packed::pack(&pieces).expect("generated pieces are ordered");
             prop_assert_eq!(packed.pieces().collect::<Vec<_>>(), pieces.clone());
-            let read = Packed::try_from(Box::<[u8]>::from(packed.bytes()));
+            let read = Packed::try_from(packed.bytes());
             prop_assert_eq!(read.as_ref(), Ok(&packed));
             if let Ok(day) = Date::try_from(probe) {
                 let holding = pieces.iter().find(|piece| piece.holds_on(day));
