@@ -29,8 +29,17 @@ impl Projection {
         Self::keeping(dir, Keep::IN_USE)
     }
 
+    /// As `open`, but the store never flushes between commits: sled's
+    /// queue of log writes is left to grow (`store/drain.rs`).
+    pub fn open_undrained(dir: &Path) -> Result<Self, StoreError> {
+        Self::with_store(Store::open(dir)?.undrained(), Keep::IN_USE)
+    }
+
     fn keeping(dir: &Path, keep: Keep) -> Result<Self, StoreError> {
-        let store = Store::open(dir)?;
+        Self::with_store(Store::open(dir)?, keep)
+    }
+
+    fn with_store(store: Store, keep: Keep) -> Result<Self, StoreError> {
         let (tx, rx) = watch::channel(0);
         Ok(Self {
             applier: Applier::keeping(store.clone(), tx, keep)?,

@@ -43,6 +43,7 @@ use crate::pack::Page;
 
 mod ahead;
 mod blocks;
+mod drain;
 
 /// The last applied ledger sequence, big-endian u64.
 const CHECKPOINT_SEQ: &[u8] = b"meta/checkpoint";
@@ -215,6 +216,9 @@ pub struct Store {
     /// Ends the process when a write to sled does not return (see
     /// `efa_runtime::stall`).
     stalls: StallWatch,
+    /// Flushes after every few buffers' worth of commits, so that sled
+    /// never queues more log writes than its pool has threads.
+    drain: Arc<drain::Drain>,
     /// Commits of at least this many changes are written while the index
     /// is updated beside them (`BESIDE_FROM_CHANGES`; tests lower it).
     beside_from: usize,
@@ -329,10 +333,18 @@ impl Store {
             index_deferred: Arc::default(),
             ahead: Arc::default(),
             stalls: StallWatch::ending_the_process("views"),
+            drain: Arc::new(drain::Drain::new(drain::DRAIN_EVERY_BYTES)),
             beside_from: BESIDE_FROM_CHANGES,
             #[cfg(test)]
             fail_next_write_beside: Arc::default(),
         })
+    }
+
+    /// This store without flushes between its commits (`drain.rs`), for
+    /// the benchmark that shows what they prevent.
+    pub(crate) fn undrained(mut self) -> Self {
+        self.drain = Arc::new(drain::Drain::new(0));
+        self
     }
 
     /// This store with every commit of at least `changes` changes written
@@ -879,13 +891,32 @@ impl Store {
 
     fn commit_now(&self, checkpoint: Checkpoint, changes: Vec<Change>) -> Result<(), StoreError> {
         let mut batch = sled::Batch::default();
+        let mut bytes = 0;
         writes(&checkpoint, &changes, |key, value| {
+            bytes += key.len() + value.as_ref().map_or(0, |value| value.len());
             match value {
                 Some(value) => batch.insert(key, value),
                 None => batch.remove(key),
             }
             Ok(())
         })?;
+        self.commit_batch(checkpoint, &changes, batch)?;
+        // The commit stands; a flush that fails here fails the next
+        // commit too (sled keeps its I/O error), which reports it.
+        if let Err(error) = self.drain.committed(&self.db, &self.stalls, bytes as u64) {
+            tracing::warn!(%error, "flushing the views after a commit failed");
+        }
+        Ok(())
+    }
+
+    /// Writes `batch`, the commit of `changes` up to `checkpoint`, and
+    /// moves the index to it.
+    fn commit_batch(
+        &self,
+        checkpoint: Checkpoint,
+        changes: &[Change],
+        batch: sled::Batch,
+    ) -> Result<(), StoreError> {
         let changed: Vec<&Facts> = changes
             .iter()
             .filter_map(|change| match change {
