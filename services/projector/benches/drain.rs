@@ -27,9 +27,10 @@ use efa_projector::bench_support::Projection;
 #[global_allocator]
 static ALLOCATOR: efa_alloc::MiMalloc = efa_alloc::MiMalloc;
 
-/// No commit returning for this long: the hang (a working disk takes
-/// milliseconds per commit here).
-const HUNG_AFTER: Duration = Duration::from_secs(20);
+/// No commit returning for this long: the hang, which never ends (a
+/// working disk takes milliseconds per commit here, seconds at worst
+/// while a build writes beside it).
+const HUNG_AFTER: Duration = Duration::from_secs(60);
 /// Events each writer applies to one store before starting a fresh one.
 const EVENTS_PER_STORE: usize = 100_000;
 

@@ -18,6 +18,7 @@ pub mod retry;
 pub mod rpc;
 pub mod secret_file;
 pub mod stall;
+pub mod store_lock;
 pub mod telemetry;
 
 pub use connect::{ClientTls, NatsAccess, connect, connect_with};

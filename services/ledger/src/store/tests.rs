@@ -128,3 +128,21 @@ fn opening_leaves_no_settling_filler_behind() {
     assert_eq!(store.head().unwrap().seq, 5);
     assert_eq!(store.events_on_disk_from(1, 10).unwrap(), events);
 }
+
+/// A store opened again while a handle of its sled is still going away
+/// (as sled's own flusher thread may hold one for a moment) waits for
+/// the lock instead of failing.
+#[test]
+fn opening_again_waits_for_a_handle_going_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LedgerStore::open(dir.path()).unwrap();
+    let lingering = store.db.clone();
+    drop(store);
+    let letting_go = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        drop(lingering);
+    });
+    let reopened = LedgerStore::open(dir.path());
+    letting_go.join().unwrap();
+    assert_eq!(reopened.unwrap().head().unwrap().seq, 0);
+}

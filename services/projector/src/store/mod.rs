@@ -126,11 +126,6 @@ enum IndexMade {
     BuiltWithSmallCache,
 }
 
-/// Opening a store whose lock is still held: attempts, and the pause
-/// between them (two seconds in all).
-const OPEN_ATTEMPTS: u32 = 100;
-const OPEN_RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(20);
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("open the view store at {path}: {source}")]
@@ -1080,26 +1075,16 @@ fn writes(
 }
 
 fn open_db(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
-    let mut attempts = 1;
-    loop {
-        match sled::Config::new()
+    efa_runtime::store_lock::open_when_unlocked(is_locked, || {
+        sled::Config::new()
             .path(path)
             .cache_capacity(cache_bytes)
             .open()
-        {
-            Ok(db) => return Ok(db),
-            Err(source) if attempts < OPEN_ATTEMPTS && is_locked(&source) => {
-                attempts += 1;
-                std::thread::sleep(OPEN_RETRY_AFTER);
-            }
-            Err(source) => {
-                return Err(StoreError::Open {
-                    path: path.to_owned(),
-                    source,
-                });
-            }
-        }
-    }
+    })
+    .map_err(|source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Whether sled could not open a store because its file is still locked.
