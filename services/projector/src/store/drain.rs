@@ -19,10 +19,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use efa_runtime::stall::StallWatch;
 
-/// Bytes of keys and values committed between two flushes: four of
-/// sled's 512 KiB log buffers (the commits' bytes are about what sled's
-/// log writes for them, or less), well below the pool's seven threads.
-pub(super) const DRAIN_EVERY_BYTES: u64 = 2 << 20;
+/// Bytes of keys and values committed between two flushes. sled's log
+/// writes about 3.6 times what the commits hold (node rewrites, headers;
+/// 7.5 MB of log per 2 MiB committed in the benchmark's live row), so
+/// this leaves about 1.8 MB, three or four of its 512 KiB buffers,
+/// queued at most: below the pool's seven threads, with room for the
+/// ledger's (which flushes at every commit) in the same process.
+pub(super) const DRAIN_EVERY_BYTES: u64 = 512 << 10;
 
 #[derive(Debug)]
 pub(super) struct Drain {
