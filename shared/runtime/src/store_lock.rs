@@ -4,26 +4,27 @@
 //! flusher thread may still hold for a few milliseconds after the owner
 //! dropped its own. A store opened again right after it was closed (a
 //! rebuild's swap, a restart within the process, a test) would otherwise
-//! fail at random under load. Each store passes how to tell that error
-//! from others, since only its storage module names sled.
+//! fail at random under load. The lock is told from other errors by
+//! sled's message, so that this module need not name sled.
 
+use std::fmt::Display;
 use std::time::Duration;
 
 /// Attempts, and the pause between them: two seconds in all.
 pub const OPEN_ATTEMPTS: u32 = 100;
 pub const OPEN_RETRY_AFTER: Duration = Duration::from_millis(20);
 
-/// Runs `open` until it succeeds, fails with an error that `locked` does
-/// not take for a held lock, or has been tried `OPEN_ATTEMPTS` times; the
-/// error is the last attempt's.
-pub fn open_when_unlocked<T, E>(
-    locked: impl Fn(&E) -> bool,
-    mut open: impl FnMut() -> Result<T, E>,
-) -> Result<T, E> {
+/// What sled's error says when another handle holds the file lock.
+const LOCK_HELD: &str = "could not acquire lock";
+
+/// Runs `open` until it succeeds, fails with an error other than a held
+/// lock, or has been tried `OPEN_ATTEMPTS` times; the error is the last
+/// attempt's.
+pub fn open_when_unlocked<T, E: Display>(mut open: impl FnMut() -> Result<T, E>) -> Result<T, E> {
     let mut attempts = 1;
     loop {
         match open() {
-            Err(error) if attempts < OPEN_ATTEMPTS && locked(&error) => {
+            Err(error) if attempts < OPEN_ATTEMPTS && error.to_string().contains(LOCK_HELD) => {
                 attempts += 1;
                 std::thread::sleep(OPEN_RETRY_AFTER);
             }
@@ -36,42 +37,34 @@ pub fn open_when_unlocked<T, E>(
 mod tests {
     use super::*;
 
+    const HELD: &str = "IO error: could not acquire lock on \"db\"";
+
+    /// Opens with `open_when_unlocked` where the `n`th attempt answers
+    /// `answer(n)`; gives the result and the number of attempts.
+    fn opening(
+        answer: impl Fn(u32) -> Result<u32, &'static str>,
+    ) -> (Result<u32, &'static str>, u32) {
+        let mut tries = 0;
+        let opened = open_when_unlocked(|| {
+            tries += 1;
+            answer(tries)
+        });
+        (opened, tries)
+    }
+
     #[test]
     fn a_held_lock_is_tried_again_until_it_is_free() {
-        let mut tries = 0;
-        let opened = open_when_unlocked(
-            |error: &&str| *error == "locked",
-            || {
-                tries += 1;
-                if tries < 3 { Err("locked") } else { Ok(tries) }
-            },
-        );
-        assert_eq!(opened, Ok(3));
+        let answer = |n| if n < 3 { Err(HELD) } else { Ok(n) };
+        assert_eq!(opening(answer), (Ok(3), 3));
     }
 
     #[test]
     fn another_error_is_returned_at_once() {
-        let mut tries = 0;
-        let opened: Result<(), &str> = open_when_unlocked(
-            |error: &&str| *error == "locked",
-            || {
-                tries += 1;
-                Err("broken")
-            },
-        );
-        assert_eq!((opened, tries), (Err("broken"), 1));
+        assert_eq!(opening(|_| Err("broken")), (Err("broken"), 1));
     }
 
     #[test]
     fn a_lock_held_for_good_gives_up_after_the_last_attempt() {
-        let mut tries = 0;
-        let opened: Result<(), &str> = open_when_unlocked(
-            |error: &&str| *error == "locked",
-            || {
-                tries += 1;
-                Err("locked")
-            },
-        );
-        assert_eq!((opened, tries), (Err("locked"), OPEN_ATTEMPTS));
+        assert_eq!(opening(|_| Err(HELD)), (Err(HELD), OPEN_ATTEMPTS));
     }
 }

@@ -237,7 +237,7 @@ impl LedgerStore {
 
     fn open_sled(dir: &Path, cache_bytes: u64) -> Result<(Self, PathBuf), StoreError> {
         let path = dir.join("ledger");
-        let db = efa_runtime::store_lock::open_when_unlocked(is_locked, || {
+        let db = efa_runtime::store_lock::open_when_unlocked(|| {
             sled::Config::new()
                 .path(&path)
                 .cache_capacity(cache_bytes)
@@ -679,10 +679,4 @@ impl WriteBatch {
         self.checkpoint = Some(checkpoint);
         self.is_empty = false;
     }
-}
-
-/// Whether sled could not open the store because its file is still
-/// locked by a handle of this process that is going away.
-fn is_locked(error: &sled::Error) -> bool {
-    matches!(error, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }

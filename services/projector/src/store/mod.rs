@@ -1075,7 +1075,7 @@ fn writes(
 }
 
 fn open_db(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
-    efa_runtime::store_lock::open_when_unlocked(is_locked, || {
+    efa_runtime::store_lock::open_when_unlocked(|| {
         sled::Config::new()
             .path(path)
             .cache_capacity(cache_bytes)
@@ -1085,11 +1085,6 @@ fn open_db(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
         path: path.to_owned(),
         source,
     })
-}
-
-/// Whether sled could not open a store because its file is still locked.
-fn is_locked(error: &sled::Error) -> bool {
-    matches!(error, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
 fn service_key(id: &ServiceId) -> Vec<u8> {
