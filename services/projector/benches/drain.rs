@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use efa_projector::bench_support::Projection;
+use efa_projector::bench_support::{Projection, env_number};
 
 #[global_allocator]
 static ALLOCATOR: efa_alloc::MiMalloc = efa_alloc::MiMalloc;
@@ -33,13 +33,6 @@ static ALLOCATOR: efa_alloc::MiMalloc = efa_alloc::MiMalloc;
 const HUNG_AFTER: Duration = Duration::from_secs(60);
 /// Events each writer applies to one store before starting a fresh one.
 const EVENTS_PER_STORE: usize = 100_000;
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
 
 /// One side of the comparison.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

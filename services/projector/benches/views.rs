@@ -22,7 +22,7 @@ mod lag;
 
 use std::time::{Duration, Instant};
 
-use efa_projector::bench_support::{COMMIT_EVENTS, Projection, REBUILD_COMMIT_EVENTS};
+use efa_projector::bench_support::{COMMIT_EVENTS, Projection, REBUILD_COMMIT_EVENTS, env_number};
 use efa_proto::pages::Page;
 use efa_proto::views::{CatalogueFilter, HistorySubject, RolloutScope};
 use efa_proto::{Date, QueryKind, QueryReply, SealedEvent};
@@ -42,13 +42,6 @@ const RAW_VALUE_BYTES: usize = 100;
 /// the projector as it runs there.
 #[global_allocator]
 static ALLOCATOR: efa_alloc::MiMalloc = efa_alloc::MiMalloc;
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.replace('_', "").parse().ok())
-        .unwrap_or(default)
-}
 
 fn per_second(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64()

@@ -1,6 +1,7 @@
-//! What the benchmarks (`benches/views.rs`) drive directly, without NATS:
-//! the applier on a store of their own and the query reader on it. Hidden
-//! from the documentation; not an API for anything else.
+//! What the benchmarks (`benches/views.rs`, `benches/drain.rs`) drive
+//! directly, without NATS: the applier on a store of their own and the
+//! query reader on it, and how they read their sizes from the environment.
+//! Hidden from the documentation; not an API for anything else.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -97,4 +98,14 @@ impl Projection {
     pub fn content_hash(&self) -> Result<String, StoreError> {
         self.store.content_hash()
     }
+}
+
+/// A whole number from the environment variable `name` (`1_000_000` may be
+/// written with underscores), or `default` where it is unset or not a
+/// number.
+pub fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.replace('_', "").parse().ok())
+        .unwrap_or(default)
 }
