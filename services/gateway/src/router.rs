@@ -12,7 +12,7 @@ use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::problem::{self, ApiError};
+use crate::problem;
 use crate::state::{AppState, BODY_BYTES_MAX};
 
 /// The gateway's routes with all layers. Layers added later wrap the
@@ -35,7 +35,7 @@ pub fn router(state: AppState) -> Router {
     let limiter = state.limiter.clone();
     let limits = state.limits.clone();
     router
-        .fallback(not_found)
+        .fallback(crate::web::not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(RequestBodyLimitLayer::new(BODY_BYTES_MAX))
@@ -55,8 +55,4 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(crate::telemetry::layer())
         .layer(axum::middleware::from_fn(crate::telemetry::request_id))
-}
-
-async fn not_found() -> ApiError {
-    ApiError::NotFound("Diese Adresse gibt es nicht.".to_owned())
 }

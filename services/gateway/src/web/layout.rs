@@ -18,6 +18,8 @@ pub enum Nav {
     Rollout,
     Audit,
     Anmelden,
+    /// A page of no navigation entry (an address nobody serves).
+    Elsewhere,
 }
 
 /// A banner above the content.

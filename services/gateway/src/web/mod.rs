@@ -26,11 +26,13 @@ mod session;
 mod visit;
 
 use axum::Router;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use axum::response::IntoResponse;
+use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use efa_proto::{QueryKind, QueryReply};
 
+use crate::problem::ApiError;
 use crate::state::AppState;
 
 /// The routes of the pages and of their forms.
@@ -58,6 +60,35 @@ pub fn routes() -> Router<AppState> {
         .route("/kommune/{action}", post(kommune::submit))
         .route("/rollout", get(rollout::show))
         .route("/audit", get(audit::show))
+}
+
+/// An address no route serves. A browser that asks for a page outside
+/// the API (a `GET` accepting HTML) gets a German page with the way back;
+/// every other caller the problem document.
+pub async fn not_found(
+    visit: visit::Visit,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    const DETAIL: &str = "Diese Adresse gibt es nicht.";
+    let accepts_html = headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains("text/html"));
+    let outside_api = uri.path() != "/api" && !uri.path().starts_with("/api/");
+    if !(method == Method::GET && accepts_html && outside_api) {
+        return ApiError::NotFound(DETAIL.to_owned()).into_response();
+    }
+    let body = maud::html! {
+        p { (DETAIL) " Vielleicht hilft der Katalog weiter." }
+        p { a href="/katalog" { "Zum Katalog der EfA-Leistungen" } }
+    };
+    visit.page(
+        StatusCode::NOT_FOUND,
+        layout::Page::new("Seite nicht gefunden", layout::Nav::Elsewhere, body),
+    )
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -6,7 +6,7 @@
 
 use efa_proto::{Cents, Command, CostCategory, ReportCost};
 use reqwest::StatusCode;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{ACCEPT, COOKIE, LOCATION, SET_COOKIE};
 
 use crate::harness::{Harness, land, next};
 use crate::reads::answer;
@@ -485,6 +485,50 @@ async fn every_page_renders_for_the_public() {
     }
     let (status, _) = get(&harness, &mut jar, "/leistungen/gibt-es-nicht").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // An address nobody serves: a page for a browser, a problem document
+    // for the API and for every caller that does not ask for HTML.
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let unknown = [
+        ("/rollout/16", browser, "text/html; charset=utf-8"),
+        ("/rollout/16", "*/*", "application/problem+json"),
+        ("/api/v1/gibt-es-nicht", browser, "application/problem+json"),
+        ("/api", browser, "application/problem+json"),
+    ];
+    for (path, accept, content_type) in unknown {
+        let response = harness
+            .http
+            .get(harness.url(path))
+            .header(ACCEPT, accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path} {accept}");
+        assert_eq!(
+            response.headers()["content-type"],
+            content_type,
+            "{path} {accept}"
+        );
+        let body = response.text().await.unwrap();
+        if content_type.starts_with("text/html") {
+            assert!(
+                body.contains("<h1>Seite nicht gefunden</h1>")
+                    && body.contains("href=\"/katalog\"")
+                    && !body.contains("aria-current"),
+                "{body}"
+            );
+        } else {
+            assert!(body.contains("\"status\":404"), "{body}");
+        }
+    }
+    let posted = harness
+        .http
+        .post(harness.url("/rollout/16"))
+        .header(ACCEPT, browser)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::NOT_FOUND);
+    assert_eq!(posted.headers()["content-type"], "application/problem+json");
     let response = harness.http.get(harness.url("/land")).send().await.unwrap();
     assert_eq!(
         response.status(),
