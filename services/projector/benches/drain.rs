@@ -6,13 +6,21 @@
 //! 100,000 events of a generated history to a fresh store of its own, one
 //! event per commit as the live projector does, again and again until the
 //! round's time is up. A round in which no commit has returned for
-//! `HUNG_AFTER` is counted as hung and ends; the parent counts rounds,
-//! events applied and hangs for each side, the sides alternating.
+//! `HUNG_AFTER` ends there: as hung when the process wrote nothing
+//! meanwhile and none of its threads waited for the disk, as stalled (a
+//! slow disk) otherwise. The parent counts rounds, events applied, hangs
+//! and stalls for each side, the sides alternating. A third
+//! side, `filling`, fills fresh stores as a rebuild does (the first
+//! 1,000,000 events, 64,000 per commit, written key by key without a
+//! batch and without flushes between commits), to see whether a fill can
+//! meet the hang too.
 //!
 //! Run with `cargo bench -p efa-projector --bench drain`; `EFA_SOAK_ROUNDS`
 //! (rounds per side, default 5), `EFA_SOAK_SECONDS` (per round, default
-//! 120) and `EFA_SOAK_WRITERS` (default 3) change its size. Run as a test
-//! (`cargo test --all-targets`) it is one short round per side.
+//! 120), `EFA_SOAK_WRITERS` (default 3) and `EFA_SOAK_SIDES` (the sides
+//! by name, comma-separated; default `undrained,drained`) change it. Run
+//! as a test (`cargo test --all-targets`) it is one short round of each
+//! of the three sides.
 
 #[path = "views/history.rs"]
 mod history;
@@ -22,37 +30,115 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use efa_projector::bench_support::{Projection, env_number};
+use efa_proto::SealedEvent;
+
+use efa_projector::bench_support::{Projection, REBUILD_COMMIT_EVENTS, env_number};
 
 #[global_allocator]
 static ALLOCATOR: efa_alloc::MiMalloc = efa_alloc::MiMalloc;
 
-/// No commit returning for this long: the hang, which never ends (a
-/// working disk takes milliseconds per commit here, seconds at worst
-/// while a build writes beside it).
+/// No commit returning for this long: the hang, which never ends, or a
+/// disk that stalls (a working disk takes milliseconds per commit here,
+/// seconds at worst while a build writes beside it); `Verdict` tells the
+/// two apart.
 const HUNG_AFTER: Duration = Duration::from_secs(60);
+/// How long the process must have written nothing for a round without
+/// commits to count as hung.
+const QUIET: Duration = Duration::from_secs(20);
 /// Events each writer applies to one store before starting a fresh one.
 const EVENTS_PER_STORE: usize = 100_000;
+/// Events each writer fills one store with on the `filling` side.
+const EVENTS_PER_FILL: usize = 1_000_000;
 
 /// One side of the comparison.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Side {
     Drained,
     Undrained,
+    Filling,
 }
 
 impl Side {
+    const ALL: [Self; 3] = [Self::Undrained, Self::Drained, Self::Filling];
+
     fn name(self) -> &'static str {
         match self {
             Self::Drained => "drained",
             Self::Undrained => "undrained",
+            Self::Filling => "filling",
         }
     }
 
     fn parse(name: &str) -> Option<Self> {
-        [Self::Drained, Self::Undrained]
+        Self::ALL.into_iter().find(|side| side.name() == name)
+    }
+
+    /// Events applied to one store before a fresh one is started.
+    fn events_per_store(self, full: bool) -> usize {
+        match (self, full) {
+            (Self::Filling, true) => EVENTS_PER_FILL,
+            (_, true) => EVENTS_PER_STORE,
+            (_, false) => 2_000,
+        }
+    }
+
+    /// Applies `history` to a fresh store in `dir`, counting each event
+    /// applied in `applied`.
+    fn write_store(self, dir: &std::path::Path, history: &[SealedEvent], applied: &AtomicU64) {
+        let open = match self {
+            Self::Drained => Projection::open(dir),
+            Self::Undrained => Projection::open_undrained(dir),
+            Self::Filling => Projection::open_for_rebuild(dir),
+        };
+        let mut projection = open.expect("open a store");
+        let per_commit = if self == Self::Filling {
+            REBUILD_COMMIT_EVENTS
+        } else {
+            1
+        };
+        for commit in history.chunks(per_commit) {
+            match commit {
+                [event] => projection.apply(event),
+                commit => projection.apply_all(commit),
+            }
+            .expect("the history is a valid chain");
+            applied.fetch_add(commit.len() as u64, Ordering::Relaxed);
+        }
+        if self == Self::Filling {
+            projection.settle().expect("every commit written");
+            projection.index_all().expect("build the index");
+        }
+    }
+}
+
+/// How a round ended.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    /// Commits kept returning until the round's time was up.
+    #[default]
+    Ran,
+    /// No commit returned for `HUNG_AFTER`, but the process still wrote
+    /// or waited for the disk: a slow disk, not sled's hang.
+    Stalled,
+    /// No commit returned for `HUNG_AFTER`, the process wrote nothing
+    /// for `QUIET` and none of its threads waited for the disk: every
+    /// thread waits for another, as in sled's hang.
+    Hung,
+}
+
+impl Verdict {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Ran => "ran",
+            Self::Stalled => "stalled",
+            Self::Hung => "hung",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Self> {
+        [Self::Ran, Self::Stalled, Self::Hung]
             .into_iter()
-            .find(|side| side.name() == name)
+            .find(|verdict| verdict.name() == name)
     }
 }
 
@@ -61,12 +147,17 @@ impl Side {
 struct Round {
     events: u64,
     seconds: f64,
-    hung: bool,
+    verdict: Verdict,
 }
 
 impl Round {
     fn line(&self) -> String {
-        format!("round {} {:.3} {}", self.events, self.seconds, self.hung)
+        format!(
+            "round {} {:.3} {}",
+            self.events,
+            self.seconds,
+            self.verdict.name()
+        )
     }
 
     fn parse(line: &str) -> Option<Self> {
@@ -74,9 +165,40 @@ impl Round {
         Some(Self {
             events: words.next()?.parse().ok()?,
             seconds: words.next()?.parse().ok()?,
-            hung: words.next()?.parse().ok()?,
+            verdict: Verdict::parse(words.next()?)?,
         })
     }
+}
+
+/// Bytes this process has handed to `write` and its kind so far (`wchar`
+/// of `/proc/self/io`); none where that file cannot be read.
+fn bytes_written() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    io.lines()
+        .find_map(|line| line.strip_prefix("wchar:"))
+        .and_then(|bytes| bytes.trim().parse().ok())
+}
+
+/// Whether any thread of this process waits for the disk right now (state
+/// `D` in `/proc/self/task/*/stat`).
+fn waiting_for_disk() -> bool {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return false;
+    };
+    tasks.flatten().any(|task| {
+        std::fs::read_to_string(task.path().join("stat"))
+            .ok()
+            .and_then(|stat| {
+                // The state follows the command name, which is in
+                // parentheses and may hold spaces.
+                let after_name = &stat[stat.rfind(')')? + 1..];
+                after_name
+                    .split_whitespace()
+                    .next()
+                    .map(|state| state == "D")
+            })
+            .unwrap_or(false)
+    })
 }
 
 /// The child: writers until `seconds` are up or the writes hang.
@@ -97,45 +219,47 @@ fn child(side: Side, seconds: u64, writers: usize, events: usize) {
                     return;
                 }
                 let dir = root.join(format!("w{writer}-{store}"));
-                let open = match side {
-                    Side::Drained => Projection::open(&dir),
-                    Side::Undrained => Projection::open_undrained(&dir),
-                };
-                let mut projection = open.expect("open a store");
-                for event in history.iter() {
-                    projection
-                        .apply(event)
-                        .expect("the history is a valid chain");
-                    applied.fetch_add(1, Ordering::Relaxed);
-                }
-                drop(projection);
+                side.write_store(&dir, &history, &applied);
                 // Left for the scratch directory if it fails.
                 let _ = std::fs::remove_dir_all(&dir);
             }
         });
     }
-    let mut last = 0;
-    let mut moved = Instant::now();
-    let hung = loop {
+    let (mut last, mut moved) = (0, Instant::now());
+    let (mut written, mut wrote) = (bytes_written(), Instant::now());
+    let verdict = loop {
         std::thread::sleep(Duration::from_millis(250));
         let now = applied.load(Ordering::Relaxed);
         if now != last {
-            last = now;
-            moved = Instant::now();
+            (last, moved) = (now, Instant::now());
         }
+        let now_written = bytes_written();
+        if now_written != written {
+            (written, wrote) = (now_written, Instant::now());
+        }
+        // Decided before the store's own watch (`efa_runtime::stall`)
+        // would end the process, two minutes into the write.
         if moved.elapsed() >= HUNG_AFTER {
-            break true;
+            break if wrote.elapsed() >= QUIET && !waiting_for_disk() {
+                Verdict::Hung
+            } else {
+                Verdict::Stalled
+            };
         }
         if Instant::now() >= deadline {
-            break false;
+            break Verdict::Ran;
         }
     };
-    // A hung round's time ends with its last commit.
-    let ended = if hung { moved } else { Instant::now() };
+    // A round without commits ends with its last commit.
+    let ended = if verdict == Verdict::Ran {
+        Instant::now()
+    } else {
+        moved
+    };
     let round = Round {
         events: applied.load(Ordering::Relaxed),
         seconds: ended.duration_since(started).as_secs_f64(),
-        hung,
+        verdict,
     };
     println!("{}", round.line());
     // The writers are not joined: after a hang they never return, and a
@@ -179,7 +303,7 @@ fn main() {
             (Some(side), [seconds, writers, events]) => {
                 child(side, *seconds, *writers as usize, *events as usize)
             }
-            _ => panic!("usage: --soak-child drained|undrained SECONDS WRITERS EVENTS"),
+            _ => panic!("usage: --soak-child drained|undrained|filling SECONDS WRITERS EVENTS"),
         }
         return;
     }
@@ -187,15 +311,30 @@ fn main() {
     let rounds = env_number("EFA_SOAK_ROUNDS", if full { 5 } else { 1 });
     let seconds = env_number("EFA_SOAK_SECONDS", if full { 120 } else { 2 });
     let writers = env_number("EFA_SOAK_WRITERS", if full { 3 } else { 1 }) as usize;
-    let events = if full { EVENTS_PER_STORE } else { 2_000 };
+    let sides: Vec<Side> = match std::env::var("EFA_SOAK_SIDES") {
+        Ok(names) => names
+            .split(',')
+            .map(|name| {
+                Side::parse(name.trim()).unwrap_or_else(|| panic!("no side named {name:?}"))
+            })
+            .collect(),
+        Err(_) if full => vec![Side::Undrained, Side::Drained],
+        Err(_) => Side::ALL.to_vec(),
+    };
     println!(
-        "efa-projector drain soak: {rounds} rounds of {seconds} s per side, {writers} writers, {events} events per store"
+        "efa-projector drain soak: {rounds} rounds of {seconds} s per side, {writers} writers, sides {}",
+        sides
+            .iter()
+            .map(|side| side.name())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-    let sides = [Side::Undrained, Side::Drained];
-    let mut totals = [Round::default(); 2];
-    let mut hangs = [0u32; 2];
+    let mut totals = vec![Round::default(); sides.len()];
+    let mut hangs = vec![0u32; sides.len()];
+    let mut stalls = vec![0u32; sides.len()];
     for number in 0..rounds {
-        for (at, side) in sides.into_iter().enumerate() {
+        for (at, &side) in sides.iter().enumerate() {
+            let events = side.events_per_store(full);
             let report = round(side, seconds, writers, events);
             println!(
                 "round {} {}: {} events in {:.1} s{}",
@@ -203,23 +342,29 @@ fn main() {
                 side.name(),
                 report.events,
                 report.seconds,
-                if report.hung { ", hung" } else { "" }
+                match report.verdict {
+                    Verdict::Ran => "",
+                    Verdict::Stalled => ", stalled (the disk kept the writes waiting)",
+                    Verdict::Hung => ", hung (nothing written, no thread waiting for the disk)",
+                }
             );
             assert!(report.events > 0, "a round applied no event");
             totals[at].events += report.events;
             totals[at].seconds += report.seconds;
-            hangs[at] += u32::from(report.hung);
+            hangs[at] += u32::from(report.verdict == Verdict::Hung);
+            stalls[at] += u32::from(report.verdict == Verdict::Stalled);
         }
     }
-    println!("\n| side | rounds | events applied | events/s | rounds hung |");
-    println!("|---|---:|---:|---:|---:|");
-    for (at, side) in sides.into_iter().enumerate() {
+    println!("\n| side | rounds | events applied | events/s | rounds hung | rounds stalled |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (at, side) in sides.iter().enumerate() {
         println!(
-            "| {} | {rounds} | {} | {:.0} | {} |",
+            "| {} | {rounds} | {} | {:.0} | {} | {} |",
             side.name(),
             totals[at].events,
             totals[at].events as f64 / totals[at].seconds,
-            hangs[at]
+            hangs[at],
+            stalls[at]
         );
     }
 }
