@@ -659,7 +659,49 @@ fn report(what: &str, tally: &Tally, noop_rate: f64, nats_rate: Option<f64>) {
     println!(
         "Projektionsverzug: die Abfrage mit min_seq = letzte bestätigte Sequenz wartet, bis die Sicht sie enthält (Zeile „Abfrage“ oben, eine Anfrage eingeschlossen)."
     );
-    for (why, count) in &tally.refused {
-        println!("nicht ausgeführt: {count} × {why}");
+    for line in refusal_lines(&tally.refused) {
+        println!("{line}");
+    }
+}
+
+/// A line for each kind of answer that refused a request, counted, and
+/// where the gateway's rate limit refused some, what to do about it.
+fn refusal_lines(refused: &BTreeMap<String, u64>) -> Vec<String> {
+    let mut lines: Vec<String> = refused
+        .iter()
+        .map(|(why, count)| format!("nicht ausgeführt: {count} × {why}"))
+        .collect();
+    if refused.keys().any(|why| why.starts_with("HTTP 429")) {
+        lines.push(RATE_LIMITED_HINT.to_owned());
+    }
+    lines
+}
+
+/// Said under a report with 429 answers: the gateway limits requests per
+/// client address, and the bench's clients share one address.
+const RATE_LIMITED_HINT: &str = "Hinweis: HTTP 429 kommt von der Ratenbegrenzung des Gateways je \
+     Client-Adresse (Standard: 6.000 Anfragen je 10 s); alle Clients dieser Messung teilen eine \
+     Adresse. Für eine Lastmessung das Gateway mit höherer Grenze starten, z. B. `efa up \
+     --api-rate-limit 10000000`. Ein 404 oder 409 folgt daraus, wenn der Schritt sich auf eine \
+     abgewiesene Ankündigung bezieht.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_by_the_rate_limit_come_with_what_to_do() {
+        let mut refused = BTreeMap::new();
+        refused.insert("HTTP 404".to_owned(), 3);
+        assert_eq!(
+            refusal_lines(&refused),
+            vec!["nicht ausgeführt: 3 × HTTP 404".to_owned()]
+        );
+        refused.insert("HTTP 429 (Abfrage)".to_owned(), 7);
+        let lines = refusal_lines(&refused);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[1], "nicht ausgeführt: 7 × HTTP 429 (Abfrage)");
+        assert!(lines[2].contains("--api-rate-limit"), "{lines:?}");
+        assert!(refusal_lines(&BTreeMap::new()).is_empty());
     }
 }
