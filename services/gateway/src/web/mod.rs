@@ -28,8 +28,8 @@ mod visit;
 use axum::Router;
 use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
 use efa_proto::{QueryKind, QueryReply};
 
 use crate::problem::ApiError;
@@ -45,7 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(catalogue::show))
         .route("/katalog", get(catalogue::show))
         .route("/anmelden", get(login::show).post(login::submit))
-        .route("/abmelden", post(login::logout))
+        .route("/abmelden", post(login::logout).get(to_the_form("/")))
         .route("/leistungen/{id}", get(service::show))
         .route(
             "/leistungen/{id}/bearbeiten",
@@ -55,9 +55,15 @@ pub fn routes() -> Router<AppState> {
         .route("/laender/{land}", get(land::public))
         .route("/laender/{land}/kostenaufstellung", get(statement::show))
         .route("/land", get(land::own))
-        .route("/land/{action}", post(land_forms::submit))
+        .route(
+            "/land/{action}",
+            post(land_forms::submit).get(to_the_form("/land")),
+        )
         .route("/kommune", get(kommune::show))
-        .route("/kommune/{action}", post(kommune::submit))
+        .route(
+            "/kommune/{action}",
+            post(kommune::submit).get(to_the_form("/kommune")),
+        )
         .route("/rollout", get(rollout::show))
         .route("/audit", get(audit::show))
 }
@@ -89,6 +95,12 @@ pub async fn not_found(
         StatusCode::NOT_FOUND,
         layout::Page::new("Seite nicht gefunden", layout::Nav::Elsewhere, body),
     )
+}
+
+/// `GET` of an address that only takes a form's `POST` (a page reloaded
+/// or a link pasted after sending): on to the page that has the form.
+fn to_the_form(page: &'static str) -> MethodRouter<AppState> {
+    get(move || async move { Redirect::to(page) })
 }
 
 async fn stylesheet() -> impl IntoResponse {

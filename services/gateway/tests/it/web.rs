@@ -520,6 +520,23 @@ async fn every_page_renders_for_the_public() {
             assert!(body.contains("\"status\":404"), "{body}");
         }
     }
+    // An address that only takes a form, reloaded or pasted: on to the
+    // page with the form.
+    for (path, page) in [
+        ("/kommune/schritt", "/kommune"),
+        ("/land/kosten", "/land"),
+        ("/abmelden", "/"),
+    ] {
+        let response = harness
+            .http
+            .get(harness.url(path))
+            .header(ACCEPT, browser)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(response.headers()[LOCATION], page, "{path}");
+    }
     let posted = harness
         .http
         .post(harness.url("/rollout/16"))
