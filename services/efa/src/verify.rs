@@ -43,6 +43,13 @@ fn verify_data_dir(data_dir: &Path, key: Option<&PublicKey>) -> Result<()> {
         Err(efa_ledger::VerifyError::Broken { seq, problem }) => {
             bail!("Hash-Kette gebrochen bei Sequenz {seq}: {problem}")
         }
+        Err(efa_ledger::VerifyError::Store(efa_ledger::store::StoreError::InUse { .. })) => bail!(
+            "Der Ledger in {} ist gerade in Gebrauch (läuft `efa up` oder `efa ledger` auf diesem \
+             Datenverzeichnis?). `efa verify --data-dir` liest ihn nur, wenn er angehalten ist; im \
+             laufenden Betrieb die Historie über die API exportieren (`GET /api/v1/ledger/export`) \
+             und mit `efa verify --export DATEI` prüfen.",
+            data_dir.display()
+        ),
         Err(error) => Err(error).context("read the ledger"),
     }
 }

@@ -24,13 +24,19 @@ pub fn open_when_unlocked<T, E: Display>(mut open: impl FnMut() -> Result<T, E>)
     let mut attempts = 1;
     loop {
         match open() {
-            Err(error) if attempts < OPEN_ATTEMPTS && error.to_string().contains(LOCK_HELD) => {
+            Err(error) if attempts < OPEN_ATTEMPTS && lock_held(&error) => {
                 attempts += 1;
                 std::thread::sleep(OPEN_RETRY_AFTER);
             }
             done => return done,
         }
     }
+}
+
+/// Whether `error` is sled's refusal to open a store whose file lock
+/// another handle holds (after `open_when_unlocked`: another process).
+pub fn lock_held(error: &impl Display) -> bool {
+    error.to_string().contains(LOCK_HELD)
 }
 
 #[cfg(test)]

@@ -271,6 +271,17 @@ async fn an_export_is_verified_offline_with_the_ledgers_public_key() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("bei Ereignis 17"), "{stderr}");
+    // The data dir itself is read only while nothing runs on it; meanwhile
+    // the refusal says so and names the way that works.
+    let output = efa(&["verify", "--data-dir", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("ist gerade in Gebrauch") && stderr.contains("efa verify --export"),
+        "{stderr}"
+    );
     // Stopped cleanly, so its nats-server child goes with it.
     terminate(guard.0.id());
     let status = tokio::task::spawn_blocking(move || guard.0.wait())

@@ -65,6 +65,12 @@ const STREAMS: BucketSpace = BucketSpace::new(b't', 20);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// Another process holds the store's file lock: sled admits one
+    /// process at a time, and the ledger running on it is that one.
+    #[error(
+        "the ledger store at {path} is in use: another process holds its file lock (a running efa up or efa ledger)"
+    )]
+    InUse { path: PathBuf },
     #[error("open ledger store at {path}: {source}")]
     Open {
         path: PathBuf,
@@ -243,9 +249,15 @@ impl LedgerStore {
                 .cache_capacity(cache_bytes)
                 .open()
         })
-        .map_err(|source| StoreError::Open {
-            path: path.clone(),
-            source,
+        .map_err(|source| {
+            if efa_runtime::store_lock::lock_held(&source) {
+                StoreError::InUse { path: path.clone() }
+            } else {
+                StoreError::Open {
+                    path: path.clone(),
+                    source,
+                }
+            }
         })?;
         let data_path = path.join("db");
         let data_file = File::open(&data_path).map_err(|source| StoreError::DataFile {

@@ -62,7 +62,7 @@ fn verify_when_unlocked(
         |error| {
             matches!(
                 error,
-                efa_ledger::VerifyError::Store(efa_ledger::store::StoreError::Open { .. })
+                efa_ledger::VerifyError::Store(efa_ledger::store::StoreError::InUse { .. })
             )
         },
     )
