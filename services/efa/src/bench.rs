@@ -34,18 +34,18 @@ pub enum Over {
 pub struct BenchArgs {
     #[command(flatten)]
     pub connection: OperatorArgs,
-    /// The gateway's base URL, for the HTTP part (the demo logins of
-    /// DATA_DIR/demo-zugaenge.txt sign in).
+    /// Basisadresse des Gateways für den HTTP-Teil (Anmeldung mit den
+    /// Demo-Zugängen aus DATA_DIR/demo-zugaenge.txt).
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub http: String,
-    /// Concurrent clients.
+    /// Anzahl gleichzeitiger Clients.
     #[arg(long, default_value_t = 64)]
     pub clients: usize,
-    /// Rounds per client (each round: six writes and one query); without
-    /// it the run lasts --seconds.
+    /// Runden je Client (jede Runde: sechs Schreibvorgänge und eine Abfrage);
+    /// ohne Angabe dauert der Lauf --seconds.
     #[arg(long)]
     pub rounds: Option<u64>,
-    /// How long each part runs when --rounds is not given.
+    /// Dauer jedes Teils in Sekunden, wenn --rounds nicht angegeben ist.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
     #[arg(long, value_enum, default_value_t = Over::Both)]

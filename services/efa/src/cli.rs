@@ -25,45 +25,47 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// Start everything on this machine: nats-server, ledger, projector, gateway.
+    /// Alles auf diesem Rechner starten: nats-server, Ledger, Projektor, Gateway.
     Up(UpArgs),
-    /// Run only the ledger against a running NATS (one node of a cluster
-    /// with `--cluster-node`).
+    /// Nur den Ledger starten, an einem bereits laufenden NATS (mit
+    /// `--cluster-node` als ein Knoten eines Clusters).
     Ledger(LedgerArgs),
-    /// Run only the projector against a running NATS.
+    /// Nur den Projektor starten, an einem bereits laufenden NATS.
     Projector(ProjectorArgs),
-    /// Run only the gateway against a running NATS.
+    /// Nur das Gateway starten, an einem bereits laufenden NATS.
     Gateway(GatewayArgs),
-    /// Ask a running projector to rebuild its views from the ledger and
-    /// swap them in while it keeps answering queries.
+    /// Einen laufenden Projektor die Ansichten aus dem Ledger neu berechnen
+    /// und dann austauschen lassen; Abfragen beantwortet er währenddessen weiter.
     Rebuild {
         #[command(flatten)]
         connection: OperatorArgs,
     },
-    /// Drive a running registry with N clients doing the registry's
-    /// ordinary work over NATS and over HTTP, and print throughput and
-    /// latencies beside a no-op NATS responder measured in the same run.
+    /// Ein laufendes Register mit N Clients belasten, die seine übliche Arbeit
+    /// über NATS und über HTTP erledigen, und Durchsatz und Latenzen ausgeben,
+    /// neben einem im selben Lauf gemessenen no-op NATS responder als Vergleich.
     Bench(crate::bench::BenchArgs),
-    /// Check the ledger's hash chain and its signed checkpoint offline and
-    /// name the first bad sequence; with `--export FILE`, check an
-    /// exported history against the ledger's public key instead.
+    /// Die Hash-Kette des Ledgers und seinen signierten Stand offline prüfen
+    /// und die erste fehlerhafte Sequenz nennen; mit `--export FILE` stattdessen
+    /// eine exportierte Historie gegen den öffentlichen Schlüssel des Ledgers prüfen.
     Verify {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
-        /// The ledger's public key: `<key-id> <hex>`, or a file holding it
-        /// (default for a data dir: its `ledger-public-key.txt`).
+        /// Der öffentliche Schlüssel des Ledgers: `<key-id> <hex>` oder eine Datei
+        /// damit (Voreinstellung bei einem Datenverzeichnis: dessen
+        /// `ledger-public-key.txt`).
         #[arg(long)]
         public_key: Option<String>,
-        /// An exported history (`efa export ledger`) to check.
+        /// Die zu prüfende exportierte Historie (aus `GET /api/v1/ledger/export`).
         #[arg(long)]
         export: Option<PathBuf>,
     },
-    /// Signing keys and the ledger's trusted signers.
+    /// Signaturschlüssel und die Unterzeichner, denen der Ledger vertraut.
     Signer {
         #[command(subcommand)]
         command: crate::signers::SignerCmd,
     },
-    /// Write a synthetic Germany-scale history into an empty ledger data dir.
+    /// Eine synthetische Historie im Umfang ganz Deutschlands in ein leeres
+    /// Datenverzeichnis des Ledgers schreiben.
     Generate {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
@@ -76,20 +78,20 @@ enum Cmd {
         #[arg(long, default_value_t = 600)]
         services: u32,
     },
-    /// Print the OpenAPI document of the HTTP API (no running system needed).
+    /// Das OpenAPI-Dokument der HTTP-API ausgeben (ohne laufendes System).
     Openapi,
-    /// Import reference data through the ledger.
+    /// Referenzdaten über den Ledger importieren.
     Import {
         #[command(subcommand)]
         what: ImportCmd,
     },
-    /// The NATS credentials of the services and the nats-server
-    /// configuration that admits them.
+    /// Die NATS-Zugänge der Dienste und die nats-server-Konfiguration,
+    /// die sie zulässt.
     Nats {
         #[command(subcommand)]
         command: crate::nats_setup::NatsCmd,
     },
-    /// Manage API tokens (stored as hashes in DATA_DIR/tokens.json).
+    /// API-Tokens verwalten (als Hashes gespeichert in DATA_DIR/tokens.json).
     Token {
         #[command(subcommand)]
         command: crate::tokens::TokenCmd,
@@ -110,47 +112,48 @@ impl Cli {
 
 #[derive(Debug, Subcommand)]
 enum ImportCmd {
-    /// The Destatis Gemeindeverzeichnis (GV100AD, fixed width, Windows-1252).
+    /// Das Gemeindeverzeichnis von Destatis (GV100AD, feste Spaltenbreiten,
+    /// Windows-1252).
     Gv100ad {
         file: PathBuf,
-        /// CSV `AGS;Nachfolge-AGS` naming the successor of municipalities
-        /// that disappeared by merger; others that disappeared are retired.
+        /// CSV `AGS;Nachfolge-AGS`: für jede durch Fusion weggefallene Gemeinde
+        /// ihre Nachfolgerin; andere weggefallene Gemeinden gelten als aufgelöst.
         #[arg(long)]
         mergers: Option<PathBuf>,
         #[command(flatten)]
         connection: OperatorArgs,
-        /// The administration's signing key; by default
-        /// `DATA_DIR/secrets/operator.key` (made by `efa up`).
+        /// Der Signaturschlüssel der Administration; Voreinstellung
+        /// `DATA_DIR/secrets/operator.key` (von `efa up` angelegt).
         #[arg(long, env = "EFA_SIGNING_KEY")]
         signing_key: Option<PathBuf>,
     },
-    /// Gemeinden and Kreise: `schluessel;name;einwohner;stichtag`.
+    /// Gemeinden und Kreise: `schluessel;name;einwohner;stichtag`.
     Participants {
         file: PathBuf,
         #[command(flatten)]
         connection: OperatorArgs,
-        /// The administration's signing key; by default
-        /// `DATA_DIR/secrets/operator.key` (made by `efa up`).
+        /// Der Signaturschlüssel der Administration; Voreinstellung
+        /// `DATA_DIR/secrets/operator.key` (von `efa up` angelegt).
         #[arg(long, env = "EFA_SIGNING_KEY")]
         signing_key: Option<PathBuf>,
     },
-    /// An allocation key (Königsteiner Schlüssel): `jahr;land;prozent`.
+    /// Ein Verteilungsschlüssel (Königsteiner Schlüssel): `jahr;land;prozent`.
     Key {
         file: PathBuf,
         #[command(flatten)]
         connection: OperatorArgs,
-        /// The administration's signing key; by default
-        /// `DATA_DIR/secrets/operator.key` (made by `efa up`).
+        /// Der Signaturschlüssel der Administration; Voreinstellung
+        /// `DATA_DIR/secrets/operator.key` (von `efa up` angelegt).
         #[arg(long, env = "EFA_SIGNING_KEY")]
         signing_key: Option<PathBuf>,
     },
-    /// Services: `kennung;titel;federfuehrend;themenfeld;anbieter;kanal;kostenmodell;status;reifegrad;angekuendigt`.
+    /// Leistungen: `kennung;titel;federfuehrend;themenfeld;anbieter;kanal;kostenmodell;status;reifegrad;angekuendigt`.
     Services {
         file: PathBuf,
         #[command(flatten)]
         connection: OperatorArgs,
-        /// The administration's signing key; by default
-        /// `DATA_DIR/secrets/operator.key` (made by `efa up`).
+        /// Der Signaturschlüssel der Administration; Voreinstellung
+        /// `DATA_DIR/secrets/operator.key` (von `efa up` angelegt).
         #[arg(long, env = "EFA_SIGNING_KEY")]
         signing_key: Option<PathBuf>,
     },
@@ -162,19 +165,19 @@ pub struct UpArgs {
     pub data_dir: PathBuf,
     #[arg(long, env = "EFA_HTTP", default_value = "127.0.0.1:8080")]
     pub http: SocketAddr,
-    /// Port of the nats-server that `up` starts; 0 picks a free one.
+    /// Port des nats-server, den `up` startet; 0 wählt einen freien Port.
     #[arg(long, env = "EFA_NATS_PORT", default_value_t = 4222)]
     pub nats_port: u16,
-    /// Use this running NATS server instead of starting one.
+    /// Diesen laufenden NATS-Server verwenden, statt einen zu starten.
     #[arg(long, env = "EFA_NATS_URL")]
     pub nats_url: Option<String>,
-    /// On an empty data directory, load only the reference data, not the
-    /// demo scenario.
+    /// Bei leerem Datenverzeichnis nur die Referenzdaten laden, nicht das
+    /// Demo-Szenario.
     #[arg(long)]
     pub no_demo: bool,
-    /// Requests per client address (IPv6: per /64) and 10 seconds before
-    /// 429, on every route (behind a reverse proxy every request has the
-    /// proxy's address: raise it).
+    /// Anfragen je Client-Adresse (IPv6: je /64) und 10 Sekunden, bevor 429
+    /// folgt, auf jeder Route (hinter einem Reverse Proxy haben alle Anfragen
+    /// die Adresse des Proxys: dann erhöhen).
     #[arg(long, env = "EFA_API_RATE_LIMIT", default_value_t = efa_gateway::API_REQUESTS_PER_10S)]
     pub api_rate_limit: u32,
     #[command(flatten)]
@@ -182,8 +185,9 @@ pub struct UpArgs {
     /// TLS of the nats-server that `up` starts.
     #[command(flatten)]
     pub nats_server_tls: crate::nats_setup::ServerTlsArgs,
-    /// CA certificate (PEM) the services trust for the nats-server's
-    /// certificate (needed with --nats-server-cert unless the system trusts it).
+    /// CA-Zertifikat (PEM), mit dem die Dienste das Zertifikat des NATS-Servers
+    /// prüfen (nötig mit --nats-server-cert, sofern das System ihm nicht
+    /// ohnehin vertraut).
     #[arg(long, env = "EFA_NATS_TLS_CA")]
     pub nats_tls_ca: Option<PathBuf>,
 }
@@ -207,12 +211,12 @@ impl ServiceArgs {
 struct LedgerArgs {
     #[command(flatten)]
     service: ServiceArgs,
-    /// Run as this node of a cluster: active while it holds the lease,
-    /// else a standby that follows the replicated stream.
+    /// Als dieser Knoten eines Clusters laufen: aktiv, solange er die Lease
+    /// hält, sonst als Standby, der dem replizierten Stream folgt.
     #[arg(long, env = "EFA_CLUSTER_NODE")]
     cluster_node: Option<String>,
-    /// How long the lease lasts without renewal (a standby takes over
-    /// about this long after the active node is gone).
+    /// Wie lange die Lease ohne Erneuerung gilt, in Millisekunden (etwa so
+    /// lange nach dem Ausfall des aktiven Knotens übernimmt ein Standby).
     #[arg(long, env = "EFA_LEASE_TTL_MS", default_value_t = 3000)]
     lease_ttl_ms: u64,
 }
@@ -221,9 +225,10 @@ struct LedgerArgs {
 struct ProjectorArgs {
     #[command(flatten)]
     service: ServiceArgs,
-    /// An empty view store this many events or more behind the ledger (a
-    /// new replica) is filled as `efa rebuild` fills one, in a new version
-    /// put in its place when done; fewer are caught up event by event.
+    /// Ein leerer Ansichtsspeicher, der so viele Ereignisse oder mehr hinter dem
+    /// Ledger liegt (eine neue Replik), wird wie bei `efa rebuild` in einer neuen
+    /// Version gefüllt, die danach an seine Stelle tritt; bei weniger holt er
+    /// Ereignis für Ereignis auf.
     #[arg(long, env = "EFA_FILL_EMPTY_FROM",
           default_value_t = efa_projector::ProjectorConfig::FILL_EMPTY_MIN_DEFAULT)]
     fill_empty_from: u64,
@@ -233,15 +238,16 @@ struct ProjectorArgs {
 struct GatewayArgs {
     #[command(flatten)]
     service: ServiceArgs,
-    /// The gateway's signing key; by default `DATA_DIR/secrets/gateway.key`,
-    /// created and trusted in `DATA_DIR` on first start.
+    /// Der Signaturschlüssel des Gateways; Voreinstellung
+    /// `DATA_DIR/secrets/gateway.key`, beim ersten Start angelegt und in
+    /// `DATA_DIR` als vertrauenswürdig eingetragen.
     #[arg(long, env = "EFA_SIGNING_KEY")]
     signing_key: Option<PathBuf>,
     #[arg(long, env = "EFA_HTTP", default_value = "127.0.0.1:8080")]
     http: SocketAddr,
-    /// Requests per client address (IPv6: per /64) and 10 seconds before
-    /// 429, on every route (behind a reverse proxy every request has the
-    /// proxy's address: raise it).
+    /// Anfragen je Client-Adresse (IPv6: je /64) und 10 Sekunden, bevor 429
+    /// folgt, auf jeder Route (hinter einem Reverse Proxy haben alle Anfragen
+    /// die Adresse des Proxys: dann erhöhen).
     #[arg(long, env = "EFA_API_RATE_LIMIT", default_value_t = efa_gateway::API_REQUESTS_PER_10S)]
     api_rate_limit: u32,
     #[command(flatten)]
@@ -251,8 +257,8 @@ struct GatewayArgs {
 /// Who may read `/metrics`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct MetricsArgs {
-    /// The bearer token a Prometheus scraper sends to read `/metrics`;
-    /// without one `/metrics` is not served.
+    /// Der Bearer-Token, den ein Prometheus-Scraper zum Lesen von `/metrics`
+    /// sendet; ohne ihn wird `/metrics` nicht ausgeliefert.
     #[arg(
         long = "metrics-token",
         env = "EFA_METRICS_TOKEN",

@@ -28,18 +28,18 @@ pub struct NatsArgs {
 /// The credential and TLS of a connection.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AccessArgs {
-    /// File with this role's NATS nkey seed (mode 0600). Default: the
-    /// seed in EFA_NATS_NKEY, else DATA_DIR/secrets/nats/<role>.nk.
+    /// Datei mit dem NATS-nkey-Seed dieser Rolle (Modus 0600). Voreinstellung:
+    /// der Seed in EFA_NATS_NKEY, sonst DATA_DIR/secrets/nats/<role>.nk.
     #[arg(long, env = "EFA_NATS_NKEY_FILE")]
     pub nats_nkey_file: Option<PathBuf>,
-    /// CA certificate (PEM) that signed the nats-server's certificate;
-    /// given, the connection requires TLS.
+    /// CA-Zertifikat (PEM), mit dem das Zertifikat des NATS-Servers signiert
+    /// ist; ist es angegeben, verlangt die Verbindung TLS.
     #[arg(long, env = "EFA_NATS_TLS_CA")]
     pub nats_tls_ca: Option<PathBuf>,
-    /// Client certificate (PEM), for a server that verifies clients.
+    /// Client-Zertifikat (PEM), für einen Server, der Clients prüft.
     #[arg(long, env = "EFA_NATS_TLS_CERT", requires = "nats_tls_key")]
     pub nats_tls_cert: Option<PathBuf>,
-    /// The client certificate's key (PEM).
+    /// Der Schlüssel des Client-Zertifikats (PEM).
     #[arg(long, env = "EFA_NATS_TLS_KEY", requires = "nats_tls_cert")]
     pub nats_tls_key: Option<PathBuf>,
 }
@@ -96,8 +96,8 @@ pub async fn connect(url: &str, name: &str, access: &NatsAccess) -> Result<async
 /// import`): as the operator, its seed by default from the data directory.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OperatorArgs {
-    /// The data directory whose `secrets/nats/operator.nk` is used when no
-    /// other credential is given.
+    /// Das Datenverzeichnis, dessen `secrets/nats/operator.nk` verwendet wird,
+    /// wenn kein anderer Zugang angegeben ist.
     #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
     #[command(flatten)]

@@ -20,26 +20,27 @@ const AUTHORIZATION_FILE: &str = "authorization.conf";
 
 #[derive(Debug, Subcommand)]
 pub enum NatsCmd {
-    /// Create the missing NATS credentials and write the nats-server
-    /// configuration into DATA_DIR/nats/.
+    /// Die fehlenden NATS-Zugänge anlegen und die nats-server-Konfiguration
+    /// nach DATA_DIR/nats/ schreiben.
     Init {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
         #[command(flatten)]
         tls: ServerTlsArgs,
     },
-    /// Replace one role's NATS credential and rewrite the configuration;
-    /// then reload the nats-server and restart that service.
+    /// Den NATS-Zugang einer Rolle ersetzen und die Konfiguration neu schreiben;
+    /// danach den nats-server neu laden und diesen Dienst neu starten.
     Rotate {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
-        /// ledger, projector, gateway or operator.
+        /// ledger, projector, gateway oder operator.
         #[arg(long, value_parser = parse_role)]
         role: Role,
         #[command(flatten)]
         tls: ServerTlsArgs,
     },
-    /// Show each role's public key and where its seed lies (never the seed).
+    /// Den öffentlichen Schlüssel jeder Rolle zeigen und wo ihr Seed liegt
+    /// (nie den Seed selbst).
     Keys {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
@@ -49,14 +50,15 @@ pub enum NatsCmd {
 /// TLS of the nats-server that the written configuration starts.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ServerTlsArgs {
-    /// The nats-server's certificate (PEM); given, clients must use TLS.
+    /// Das Zertifikat des NATS-Servers (PEM); ist es angegeben, müssen Clients
+    /// TLS verwenden.
     #[arg(long, env = "EFA_NATS_SERVER_CERT", requires = "nats_server_key")]
     pub nats_server_cert: Option<PathBuf>,
-    /// The nats-server certificate's key (PEM).
+    /// Der Schlüssel zum Zertifikat des NATS-Servers (PEM).
     #[arg(long, env = "EFA_NATS_SERVER_KEY", requires = "nats_server_cert")]
     pub nats_server_key: Option<PathBuf>,
-    /// A CA (PEM): the server then accepts only clients with a
-    /// certificate it signed (besides their nkey).
+    /// Eine CA (PEM): der Server nimmt dann nur Clients mit einem von ihr
+    /// signierten Zertifikat an (zusätzlich zu ihrem nkey).
     #[arg(long, env = "EFA_NATS_CLIENT_CA", requires = "nats_server_cert")]
     pub nats_client_ca: Option<PathBuf>,
 }

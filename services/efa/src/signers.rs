@@ -21,17 +21,20 @@ pub const OPERATOR_SCOPE: &str = "admin,land:*";
 
 #[derive(Debug, Subcommand)]
 pub enum SignerCmd {
-    /// Create a new secret signing key (0600) and print its public key.
+    /// Einen neuen geheimen Signaturschlüssel anlegen (Modus 0600) und seinen
+    /// öffentlichen Schlüssel ausgeben.
     Create {
-        /// The key id, e.g. gateway-2027.
+        /// Die Schlüsselkennung, z. B. gateway-2027.
         #[arg(long)]
         key_id: String,
-        /// Where to write the secret key; an existing file is not replaced.
+        /// Wohin der geheime Schlüssel geschrieben wird; eine vorhandene Datei
+        /// wird nicht ersetzt.
         #[arg(long)]
         out: PathBuf,
     },
-    /// Trust a public key in the ledger's list: `--public-key "<id> <hex>"`
-    /// as `create` printed it, or `--key FILE` (a secret key file).
+    /// Einen öffentlichen Schlüssel in die Liste des Ledgers aufnehmen:
+    /// `--public-key "<id> <hex>"`, wie `create` ihn ausgegeben hat, oder
+    /// `--key FILE` (eine geheime Schlüsseldatei).
     Trust {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
@@ -39,18 +42,18 @@ pub enum SignerCmd {
         public_key: Option<String>,
         #[arg(long)]
         key: Option<PathBuf>,
-        /// `*` (any principal) or a list such as `admin,land:*`.
+        /// `*` (jeder Prinzipal) oder eine Liste wie `admin,land:*`.
         #[arg(long)]
         scope: String,
     },
-    /// Remove a key id from the ledger's list.
+    /// Eine Schlüsselkennung aus der Liste des Ledgers entfernen.
     Revoke {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
         #[arg(long)]
         key_id: String,
     },
-    /// List the trusted signers.
+    /// Die Unterzeichner auflisten, denen der Ledger vertraut.
     List {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,

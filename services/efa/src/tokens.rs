@@ -10,7 +10,8 @@ use efa_proto::Actor;
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCmd {
-    /// Issue a token for a principal (land:NN, gemeinde:AGS, operator:ID, admin).
+    /// Einen Token für einen Prinzipal ausstellen (land:NN, gemeinde:AGS,
+    /// operator:ID, admin).
     Create {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
@@ -19,14 +20,14 @@ pub enum TokenCmd {
         #[arg(long)]
         name: String,
     },
-    /// List the tokens: name and principal (the tokens themselves are not
-    /// stored and cannot be shown).
+    /// Die Tokens auflisten: Name und Prinzipal (die Tokens selbst sind nicht
+    /// gespeichert und lassen sich nicht anzeigen).
     List {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
     },
-    /// Revoke every token with this name. Running gateways reread the
-    /// table within a second; the token and its sessions end then.
+    /// Alle Tokens mit diesem Namen widerrufen. Laufende Gateways lesen die
+    /// Tabelle binnen einer Sekunde neu; dann enden der Token und seine Sitzungen.
     Revoke {
         #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
