@@ -39,7 +39,8 @@ async fn the_chain_verifies_and_continues_across_restarts() {
 /// Flips the case of the `nth` "Dienst" (a title, so the record still
 /// decodes) in the sled value under `key`.
 fn flip_title_byte(data_dir: &std::path::Path, key: &[u8], nth: usize) {
-    let db = sled::open(data_dir.join("ledger")).unwrap();
+    let db = efa_runtime::store_lock::open_when_unlocked(|| sled::open(data_dir.join("ledger")))
+        .unwrap();
     let mut bytes = db.get(key).unwrap().unwrap().to_vec();
     let title_at = bytes
         .windows(6)
@@ -139,7 +140,9 @@ async fn verify_checks_the_ledgers_signature() {
 
     // One byte of the stored signature changed.
     {
-        let db = sled::open(h.data_dir.join("ledger")).unwrap();
+        let db =
+            efa_runtime::store_lock::open_when_unlocked(|| sled::open(h.data_dir.join("ledger")))
+                .unwrap();
         let mut bytes = db.get(b"m:checkpoint").unwrap().unwrap().to_vec();
         let last = bytes.len() - 1;
         bytes[last] ^= 0x01;
