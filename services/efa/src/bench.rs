@@ -672,18 +672,23 @@ fn refusal_lines(refused: &BTreeMap<String, u64>) -> Vec<String> {
         .map(|(why, count)| format!("nicht ausgeführt: {count} × {why}"))
         .collect();
     if refused.keys().any(|why| why.starts_with("HTTP 429")) {
-        lines.push(RATE_LIMITED_HINT.to_owned());
+        lines.push(rate_limited_hint());
     }
     lines
 }
 
 /// Said under a report with 429 answers: the gateway limits requests per
 /// client address, and the bench's clients share one address.
-const RATE_LIMITED_HINT: &str = "Hinweis: HTTP 429 kommt von der Ratenbegrenzung des Gateways je \
-     Client-Adresse (Standard: 6.000 Anfragen je 10 s); alle Clients dieser Messung teilen eine \
-     Adresse. Für eine Lastmessung das Gateway mit höherer Grenze starten, z. B. `efa up \
-     --api-rate-limit 10000000`. Ein 404 oder 409 folgt daraus, wenn der Schritt sich auf eine \
-     abgewiesene Ankündigung bezieht.";
+fn rate_limited_hint() -> String {
+    format!(
+        "Hinweis: HTTP 429 kommt von der Ratenbegrenzung des Gateways je Client-Adresse \
+         (Voreinstellung: {} Anfragen je 10 s); alle Clients dieser Messung teilen eine Adresse. \
+         Für eine Lastmessung das Gateway mit höherer Grenze starten, z. B. `efa up \
+         --api-rate-limit 10000000`. Ein 404 oder 409 folgt daraus, wenn der Schritt sich auf \
+         eine abgewiesene Ankündigung bezieht.",
+        efa_gateway::API_REQUESTS_PER_10S
+    )
+}
 
 #[cfg(test)]
 mod tests {
