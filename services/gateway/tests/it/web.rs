@@ -485,23 +485,51 @@ async fn every_page_renders_for_the_public() {
     }
     let (status, _) = get(&harness, &mut jar, "/leistungen/gibt-es-nicht").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let response = harness.http.get(harness.url("/land")).send().await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "the own Land page needs a login"
+    );
+    let css = harness
+        .http
+        .get(harness.url("/static/efa.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+}
+
+/// What a browser sends for a page.
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+async fn get_accepting(harness: &Harness, path: &str, accept: &str) -> reqwest::Response {
+    harness
+        .http
+        .get(harness.url(path))
+        .header(ACCEPT, accept)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn unknown_addresses_answer_browsers_with_a_page_and_form_addresses_lead_to_their_form() {
+    let harness = Harness::start().await;
     // An address nobody serves: a page for a browser, a problem document
     // for the API and for every caller that does not ask for HTML.
-    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
     let unknown = [
-        ("/rollout/16", browser, "text/html; charset=utf-8"),
+        ("/rollout/16", BROWSER_ACCEPT, "text/html; charset=utf-8"),
         ("/rollout/16", "*/*", "application/problem+json"),
-        ("/api/v1/gibt-es-nicht", browser, "application/problem+json"),
-        ("/api", browser, "application/problem+json"),
+        (
+            "/api/v1/gibt-es-nicht",
+            BROWSER_ACCEPT,
+            "application/problem+json",
+        ),
+        ("/api", BROWSER_ACCEPT, "application/problem+json"),
     ];
     for (path, accept, content_type) in unknown {
-        let response = harness
-            .http
-            .get(harness.url(path))
-            .header(ACCEPT, accept)
-            .send()
-            .await
-            .unwrap();
+        let response = get_accepting(&harness, path, accept).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path} {accept}");
         assert_eq!(
             response.headers()["content-type"],
@@ -520,6 +548,15 @@ async fn every_page_renders_for_the_public() {
             assert!(body.contains("\"status\":404"), "{body}");
         }
     }
+    let posted = harness
+        .http
+        .post(harness.url("/rollout/16"))
+        .header(ACCEPT, BROWSER_ACCEPT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), StatusCode::NOT_FOUND);
+    assert_eq!(posted.headers()["content-type"], "application/problem+json");
     // An address that only takes a form, reloaded or pasted: on to the
     // page with the form.
     for (path, page) in [
@@ -527,38 +564,10 @@ async fn every_page_renders_for_the_public() {
         ("/land/kosten", "/land"),
         ("/abmelden", "/"),
     ] {
-        let response = harness
-            .http
-            .get(harness.url(path))
-            .header(ACCEPT, browser)
-            .send()
-            .await
-            .unwrap();
+        let response = get_accepting(&harness, path, BROWSER_ACCEPT).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
         assert_eq!(response.headers()[LOCATION], page, "{path}");
     }
-    let posted = harness
-        .http
-        .post(harness.url("/rollout/16"))
-        .header(ACCEPT, browser)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(posted.status(), StatusCode::NOT_FOUND);
-    assert_eq!(posted.headers()["content-type"], "application/problem+json");
-    let response = harness.http.get(harness.url("/land")).send().await.unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::SEE_OTHER,
-        "the own Land page needs a login"
-    );
-    let css = harness
-        .http
-        .get(harness.url("/static/efa.css"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
 }
 
 #[tokio::test]
