@@ -128,6 +128,12 @@ enum IndexMade {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// Another process holds the store's file lock (sled admits one
+    /// process at a time).
+    #[error(
+        "the view store at {path} is in use: another process holds its file lock (a running efa up or efa projector on the same data dir)"
+    )]
+    InUse { path: PathBuf },
     #[error("open the view store at {path}: {source}")]
     Open {
         path: PathBuf,
@@ -1081,9 +1087,17 @@ fn open_db(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
             .cache_capacity(cache_bytes)
             .open()
     })
-    .map_err(|source| StoreError::Open {
-        path: path.to_owned(),
-        source,
+    .map_err(|source| {
+        if efa_runtime::store_lock::lock_held(&source) {
+            StoreError::InUse {
+                path: path.to_owned(),
+            }
+        } else {
+            StoreError::Open {
+                path: path.to_owned(),
+                source,
+            }
+        }
     })
 }
 
@@ -1182,5 +1196,24 @@ fn corrupt(key: &[u8], reason: &str) -> StoreError {
     StoreError::Corrupt {
         key: String::from_utf8_lossy(key).into_owned(),
         reason: reason.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_held_open_elsewhere_is_refused_as_in_use() {
+        let dir = tempfile::tempdir().expect("a scratch directory");
+        let held = Store::open(dir.path()).expect("open the store");
+        // sled's file lock is per open file, so a second open within this
+        // process meets it as another process would (after the retries).
+        match Store::open(dir.path()) {
+            Err(StoreError::InUse { path }) => assert_eq!(path, dir.path()),
+            other => panic!("expected InUse, got {other:?}"),
+        }
+        drop(held);
+        Store::open(dir.path()).expect("free again once the holder is gone");
     }
 }
