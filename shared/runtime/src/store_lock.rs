@@ -17,25 +17,38 @@ pub const OPEN_RETRY_AFTER: Duration = Duration::from_millis(20);
 /// What sled's error says when another handle holds the file lock.
 const LOCK_HELD: &str = "could not acquire lock";
 
+/// Why `open_when_unlocked` gave up.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unopened<E> {
+    /// Another handle still held the file lock at the last attempt: after
+    /// two seconds, another process holds the store open.
+    LockHeld,
+    /// Any other error, returned at once.
+    Failed(E),
+}
+
 /// Runs `open` until it succeeds, fails with an error other than a held
-/// lock, or has been tried `OPEN_ATTEMPTS` times; the error is the last
-/// attempt's.
-pub fn open_when_unlocked<T, E: Display>(mut open: impl FnMut() -> Result<T, E>) -> Result<T, E> {
+/// lock, or has been tried `OPEN_ATTEMPTS` times.
+pub fn open_when_unlocked<T, E: Display>(
+    mut open: impl FnMut() -> Result<T, E>,
+) -> Result<T, Unopened<E>> {
     let mut attempts = 1;
     loop {
         match open() {
-            Err(error) if attempts < OPEN_ATTEMPTS && lock_held(&error) => {
+            Ok(opened) => return Ok(opened),
+            Err(error) if !lock_held(&error) => return Err(Unopened::Failed(error)),
+            Err(_) if attempts == OPEN_ATTEMPTS => return Err(Unopened::LockHeld),
+            Err(_) => {
                 attempts += 1;
                 std::thread::sleep(OPEN_RETRY_AFTER);
             }
-            done => return done,
         }
     }
 }
 
 /// Whether `error` is sled's refusal to open a store whose file lock
-/// another handle holds (after `open_when_unlocked`: another process).
-pub fn lock_held(error: &impl Display) -> bool {
+/// another handle holds.
+fn lock_held(error: &impl Display) -> bool {
     error.to_string().contains(LOCK_HELD)
 }
 
@@ -49,7 +62,7 @@ mod tests {
     /// `answer(n)`; gives the result and the number of attempts.
     fn opening(
         answer: impl Fn(u32) -> Result<u32, &'static str>,
-    ) -> (Result<u32, &'static str>, u32) {
+    ) -> (Result<u32, Unopened<&'static str>>, u32) {
         let mut tries = 0;
         let opened = open_when_unlocked(|| {
             tries += 1;
@@ -66,11 +79,17 @@ mod tests {
 
     #[test]
     fn another_error_is_returned_at_once() {
-        assert_eq!(opening(|_| Err("broken")), (Err("broken"), 1));
+        assert_eq!(
+            opening(|_| Err("broken")),
+            (Err(Unopened::Failed("broken")), 1)
+        );
     }
 
     #[test]
     fn a_lock_held_for_good_gives_up_after_the_last_attempt() {
-        assert_eq!(opening(|_| Err(HELD)), (Err(HELD), OPEN_ATTEMPTS));
+        assert_eq!(
+            opening(|_| Err(HELD)),
+            (Err(Unopened::LockHeld), OPEN_ATTEMPTS)
+        );
     }
 }

@@ -35,6 +35,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use efa_domain::StreamState;
 use efa_proto::{CommandId, CommandReply, Hash, SealedEvent, SignedCheckpoint, StreamId, codec};
 use efa_runtime::stall::StallWatch;
+use efa_runtime::store_lock::{Unopened, open_when_unlocked};
 use serde::{Deserialize, Serialize};
 
 use buckets::{Bucket, BucketSpace};
@@ -243,21 +244,18 @@ impl LedgerStore {
 
     fn open_sled(dir: &Path, cache_bytes: u64) -> Result<(Self, PathBuf), StoreError> {
         let path = dir.join("ledger");
-        let db = efa_runtime::store_lock::open_when_unlocked(|| {
+        let db = open_when_unlocked(|| {
             sled::Config::new()
                 .path(&path)
                 .cache_capacity(cache_bytes)
                 .open()
         })
-        .map_err(|source| {
-            if efa_runtime::store_lock::lock_held(&source) {
-                StoreError::InUse { path: path.clone() }
-            } else {
-                StoreError::Open {
-                    path: path.clone(),
-                    source,
-                }
-            }
+        .map_err(|unopened| match unopened {
+            Unopened::LockHeld => StoreError::InUse { path: path.clone() },
+            Unopened::Failed(source) => StoreError::Open {
+                path: path.clone(),
+                source,
+            },
         })?;
         let data_path = path.join("db");
         let data_file = File::open(&data_path).map_err(|source| StoreError::DataFile {

@@ -32,6 +32,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 
 use efa_proto::{Ags, Hash, LandCode, SealedEvent, ServiceId, ServiceView, StreamId};
 use efa_runtime::stall::StallWatch;
+use efa_runtime::store_lock::{Unopened, open_when_unlocked};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
@@ -1081,23 +1082,20 @@ fn writes(
 }
 
 fn open_db(path: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
-    efa_runtime::store_lock::open_when_unlocked(|| {
+    open_when_unlocked(|| {
         sled::Config::new()
             .path(path)
             .cache_capacity(cache_bytes)
             .open()
     })
-    .map_err(|source| {
-        if efa_runtime::store_lock::lock_held(&source) {
-            StoreError::InUse {
-                path: path.to_owned(),
-            }
-        } else {
-            StoreError::Open {
-                path: path.to_owned(),
-                source,
-            }
-        }
+    .map_err(|unopened| match unopened {
+        Unopened::LockHeld => StoreError::InUse {
+            path: path.to_owned(),
+        },
+        Unopened::Failed(source) => StoreError::Open {
+            path: path.to_owned(),
+            source,
+        },
     })
 }
 
