@@ -58,8 +58,19 @@ enum Side {
     Filling,
 }
 
-impl Side {
-    const ALL: [Self; 3] = [Self::Undrained, Self::Drained, Self::Filling];
+/// Something a child's arguments or report name by a word.
+trait Named: Copy + 'static {
+    const ALL: &'static [Self];
+
+    fn name(self) -> &'static str;
+
+    fn parse(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|value| value.name() == name)
+    }
+}
+
+impl Named for Side {
+    const ALL: &'static [Self] = &[Self::Undrained, Self::Drained, Self::Filling];
 
     fn name(self) -> &'static str {
         match self {
@@ -68,11 +79,9 @@ impl Side {
             Self::Filling => "filling",
         }
     }
+}
 
-    fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|side| side.name() == name)
-    }
-
+impl Side {
     /// Events applied to one store before a fresh one is started.
     fn events_per_store(self, full: bool) -> usize {
         match (self, full) {
@@ -126,19 +135,15 @@ enum Verdict {
     Hung,
 }
 
-impl Verdict {
+impl Named for Verdict {
+    const ALL: &'static [Self] = &[Self::Ran, Self::Stalled, Self::Hung];
+
     fn name(self) -> &'static str {
         match self {
             Self::Ran => "ran",
             Self::Stalled => "stalled",
             Self::Hung => "hung",
         }
-    }
-
-    fn parse(name: &str) -> Option<Self> {
-        [Self::Ran, Self::Stalled, Self::Hung]
-            .into_iter()
-            .find(|verdict| verdict.name() == name)
     }
 }
 
