@@ -26,8 +26,9 @@ mod session;
 mod visit;
 
 use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
 use efa_proto::{QueryKind, QueryReply};
@@ -70,23 +71,23 @@ pub fn routes() -> Router<AppState> {
 
 /// An address no route serves. A browser that asks for a page outside
 /// the API (a `GET` accepting HTML) gets a German page with the way back;
-/// every other caller the problem document.
-pub async fn not_found(
-    visit: visit::Visit,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
+/// every other caller the problem document, without a visit (session,
+/// CSRF token) made for it.
+pub async fn not_found(State(state): State<AppState>, request: Request) -> Response {
     const DETAIL: &str = "Diese Adresse gibt es nicht.";
-    let accepts_html = headers
+    let (mut parts, _) = request.into_parts();
+    let accepts_html = parts
+        .headers
         .get_all(ACCEPT)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .any(|value| value.contains("text/html"));
-    let outside_api = uri.path() != "/api" && !uri.path().starts_with("/api/");
-    if !(method == Method::GET && accepts_html && outside_api) {
+    let path = parts.uri.path();
+    let outside_api = path != "/api" && !path.starts_with("/api/");
+    if !(parts.method == Method::GET && accepts_html && outside_api) {
         return ApiError::NotFound(DETAIL.to_owned()).into_response();
     }
+    let Ok(visit) = visit::Visit::from_request_parts(&mut parts, &state).await;
     let body = maud::html! {
         p { (DETAIL) " Vielleicht hilft der Katalog weiter." }
         p { a href="/katalog" { "Zum Katalog der EfA-Leistungen" } }
