@@ -1,5 +1,6 @@
 //! The reading layer of the yearly cost views (`views::settlement`): the
-//! service's facts from the index, cut "as of" the date asked for, and the
+//! service's facts from the index, cut "as of" the date asked for (today
+//! when none is: what takes effect later does not count yet), and the
 //! ledger position the index stands at. A Land's statement looks at the
 //! services the Land takes part in during the year with costs in it, and
 //! splits only those (through the index's split cache, kept by the cut a
@@ -44,11 +45,10 @@ pub fn cost_year(
         let Some(facts) = index.service(service) else {
             return Ok(None);
         };
+        // Without a date, as of today: a change recorded ahead of its
+        // effective date does not count before that date.
         let day = as_of.unwrap_or(today);
-        let cut = match as_of {
-            Some(day) => settlement::as_of(facts, day),
-            None => facts.clone(),
-        };
+        let cut = settlement::facts_on(facts, day);
         let seq = index.seq();
         let unplaced = Position { seq, hash: [0; 32] };
         (
@@ -73,42 +73,32 @@ pub fn statement(
     let day = as_of.unwrap_or(today);
     let (lines, seq) = {
         let index = store.index();
-        let lines = index.statement_lines(land, year, as_of, || {
-            statement_lines(&index, land, year, as_of)
-        });
+        let lines =
+            index.statement_lines(land, year, day, || statement_lines(&index, land, year, day));
         (Vec::clone(&lines), index.seq())
     };
     let placed = position(store, seq)?;
     Ok(settlement::statement(land, year, lines, day, placed))
 }
 
-/// The lines of `land`'s statement of `year` as of `as_of` (`None`: the
-/// facts as they are), made from the index's facts and splits.
-pub fn statement_lines(
-    index: &Index,
-    land: LandCode,
-    year: u16,
-    as_of: Option<Date>,
-) -> Vec<StatementLine> {
+/// The lines of `land`'s statement of `year` as of `day`, made from the
+/// index's facts and splits: one per service the Land takes part in
+/// during the year with costs of the year or its closing in effect by
+/// that day.
+pub fn statement_lines(index: &Index, land: LandCode, year: u16, day: Date) -> Vec<StatementLine> {
     let relevant = index.services_of(land).filter(|service| {
-        settlement::takes_part_in(service, land, year)
-            && (service.costs.iter().any(|line| line.year == year)
-                || service.closings.iter().any(|c| c.year == year))
+        settlement::takes_part_in(service, land, year, day)
+            && (settlement::has_costs_on(service, year, day)
+                || service
+                    .closings
+                    .iter()
+                    .any(|c| c.year == year && c.at.by(day)))
     });
     let mut lines = Vec::new();
     for service in relevant {
-        let line = match as_of {
-            None => {
-                let split = index.own_split(service, year);
-                settlement::statement_line(service, land, year, &split)
-            }
-            Some(day) => {
-                let cut = settlement::as_of(service, day);
-                let split = index.split_as_of(service, year, day);
-                settlement::statement_line(&cut, land, year, &split)
-            }
-        };
-        lines.extend(line);
+        let cut = settlement::facts_on(service, day);
+        let split = index.split_as_of(service, year, day);
+        lines.extend(settlement::statement_line(&cut, land, year, &split));
     }
     lines
 }

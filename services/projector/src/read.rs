@@ -54,19 +54,19 @@ pub fn shared_answer(
         }
         QueryKind::CostSharing { service, year } => {
             let index = store.index();
-            QueryReply::CostSharing(
-                index
-                    .service(&service)
-                    .map(|facts| views::costs::cost_sharing(facts, year, index.reference())),
-            )
+            QueryReply::CostSharing(index.service(&service).map(|facts| {
+                let in_effect = views::settlement::facts_on(facts, today);
+                views::costs::cost_sharing(&in_effect, year, index.reference())
+            }))
         }
         QueryKind::LandCosts { land, year } => {
             let index = store.index();
             QueryReply::LandCosts(views::costs::land_costs_with(
                 land,
                 year,
+                today,
                 index.services_of(land),
-                |service| index.own_split(service, year),
+                |service| index.split_as_of(service, year, today),
             ))
         }
         QueryKind::Rollout(scope) => QueryReply::Rollout(rollout(store, scope, today)),
@@ -586,5 +586,103 @@ mod tests {
         // The funnel describes what happened; the detail counts one
         // adoption per municipality after the merger.
         assert_eq!(ask(&store), (2, 1), "after the merger");
+    }
+    /// Without a date, the cost views answer as of today, as they say: a
+    /// cost or a Beitritt recorded ahead of its effective date counts from
+    /// that date on, neither in the split nor in the list of a Land's
+    /// services, and not as a line of 0,00.
+    #[test]
+    fn costs_taking_effect_later_count_from_that_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::default();
+        ledger.push("2020-01-01", announce_by("aaa-service", 16));
+        let joined = |code| Event::LandJoined {
+            service: service_id("aaa-service"),
+            land: land(code),
+        };
+        ledger.push("2020-01-01", joined(5));
+        ledger.push_recorded("2025-04-01", "2024-12-01", joined(4));
+        let cost = |cost_no, year, amount| {
+            Event::CostReported(efa_proto::CostReported {
+                service: service_id("aaa-service"),
+                cost_no,
+                year,
+                category: efa_proto::CostCategory::Operation,
+                amount: efa_proto::Cents(amount),
+                note: String::new(),
+            })
+        };
+        ledger.push("2024-12-31", cost(1, 2024, 10_000));
+        ledger.push_recorded("2025-06-01", "2024-12-31", cost(2, 2024, 5_000));
+        ledger.push_recorded("2025-06-01", "2024-12-31", cost(3, 2025, 7_000));
+        let store = Store::open(dir.path()).unwrap();
+        let (tx, _rx) = watch::channel(0);
+        let mut applier = Applier::new(store.clone(), tx).unwrap();
+        for event in ledger.events() {
+            applier.apply(event).unwrap();
+        }
+        let today = date("2025-01-01");
+        let ask = |kind| answer(&store, kind, today).unwrap();
+        let service = service_id("aaa-service");
+        let cost_year = |year, as_of| match ask(QueryKind::CostYear {
+            service: service.clone(),
+            year,
+            as_of,
+        }) {
+            QueryReply::CostYear(Some(view)) => *view,
+            other => panic!("expected a cost year, got {other:?}"),
+        };
+        let statement = |land, year, as_of| match ask(QueryKind::Statement { land, year, as_of }) {
+            QueryReply::Statement(view) => view,
+            other => panic!("expected a statement, got {other:?}"),
+        };
+        let land_costs = |land, year| match ask(QueryKind::LandCosts { land, year }) {
+            QueryReply::LandCosts(view) => view,
+            other => panic!("expected Land costs, got {other:?}"),
+        };
+
+        let now = cost_year(2024, None);
+        assert_eq!(now.sharing.split.total, efa_proto::Cents(10_000));
+        assert_eq!(now, cost_year(2024, Some(today)), "the same as of today");
+        let later = cost_year(2024, Some(date("2025-06-01")));
+        assert_eq!(later.sharing.split.total, efa_proto::Cents(15_000));
+        let shares: Vec<LandCode> = now.sharing.split.shares.iter().map(|s| s.land).collect();
+        assert_eq!(shares, [land(5), land(16)], "Bremen joins in April");
+
+        let lines = statement(land(5), 2024, None).lines;
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].service_total, efa_proto::Cents(10_000));
+        assert_eq!(
+            land_costs(land(5), 2024).lines[0].service_total,
+            efa_proto::Cents(10_000)
+        );
+        assert_eq!(land_costs(land(5), 2024).total, lines[0].share.cents);
+        assert!(
+            statement(land(5), 2025, None).lines.is_empty(),
+            "no 2025 costs yet"
+        );
+        assert!(land_costs(land(5), 2025).lines.is_empty());
+        assert!(land_costs(land(4), 2024).lines.is_empty(), "Bremen not yet");
+        assert_eq!(
+            statement(land(5), 2025, Some(date("2025-06-01")))
+                .lines
+                .len(),
+            1
+        );
+
+        let costs = |as_of| match ask(QueryKind::ServiceDetail {
+            service: service.clone(),
+            as_of,
+        }) {
+            QueryReply::ServiceDetail(Some(detail)) => detail
+                .costs
+                .iter()
+                .map(|line| line.cost_no)
+                .collect::<Vec<_>>(),
+            other => panic!("expected a detail, got {other:?}"),
+        };
+        assert_eq!(costs(None), [1]);
+        assert_eq!(costs(Some(date("2024-06-01"))), Vec::<u32>::new());
+        assert_eq!(costs(Some(date("2025-06-01"))), [1, 2, 3]);
     }
 }

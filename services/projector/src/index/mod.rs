@@ -179,7 +179,7 @@ pub struct Index {
 }
 
 /// A Land's statement: its Land, year and "as of" date.
-type StatementKey = (LandCode, u16, Option<Date>);
+type StatementKey = (LandCode, u16, Date);
 
 /// A Land day being made or made: queries asking for the same one while
 /// it is made wait for it instead of making it again.
@@ -298,10 +298,10 @@ impl Index {
         &self,
         land: LandCode,
         year: u16,
-        as_of: Option<Date>,
+        day: Date,
         make: impl FnOnce() -> Vec<StatementLine>,
     ) -> Arc<Vec<StatementLine>> {
-        let key = (land, year, as_of);
+        let key = (land, year, day);
         if let Some(lines) = self.kept_statements().get(&key) {
             return lines.clone();
         }

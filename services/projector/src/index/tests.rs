@@ -235,11 +235,11 @@ fn extra_days(extra: &[i32]) -> impl Iterator<Item = Date> + '_ {
         .filter_map(move |offset| Date::try_from(first + offset).ok())
 }
 
-/// The "as of" dates of the statements compared: none (the facts as they
-/// are) and the extra days.
-fn as_of_days(extra: &[i32]) -> Vec<Option<Date>> {
-    std::iter::once(None)
-        .chain(extra_days(extra).map(Some))
+/// The "as of" dates of the statements and Land costs compared: the extra
+/// days, and a day after every event (the facts as they are).
+fn as_of_days(extra: &[i32]) -> Vec<Date> {
+    std::iter::once(date("2199-12-31"))
+        .chain(extra_days(extra))
         .collect()
 }
 
@@ -365,12 +365,16 @@ proptest! {
                 }
             }
         }
-        for year in COST_YEARS {
-            for land in LandCode::all() {
-                prop_assert_eq!(
-                    land_costs_with(land, year, index.services_of(land), |s| index.own_split(s, year)),
-                    land_costs(land, year, &world.services, &reference)
-                );
+        for day in as_of_days(&extra) {
+            for year in COST_YEARS {
+                for land in LandCode::all() {
+                    prop_assert_eq!(
+                        land_costs_with(land, year, day, index.services_of(land), |s| {
+                            index.split_as_of(s, year, day)
+                        }),
+                        land_costs(land, year, day, &world.services, &reference)
+                    );
+                }
             }
         }
     }

@@ -175,17 +175,19 @@ pub fn cost_sharing(
     }
 }
 
-/// What `land` owes for `year`: its share of every service with costs in
-/// that year under the service's own model.
+/// What `land` owes for `year` as of `day`: its share of every service
+/// with costs of that year in effect, under the service's own model.
 #[cfg(test)]
 pub fn land_costs<'a>(
     land: LandCode,
     year: u16,
+    day: Date,
     services: impl IntoIterator<Item = &'a ServiceFacts>,
     reference: &ReferenceData,
 ) -> LandCostsView {
-    land_costs_with(land, year, services, |service| {
-        Box::new(own_split(service, year, reference))
+    land_costs_with(land, year, day, services, |service| {
+        let cut = super::settlement::as_of(service, day);
+        Box::new(own_split(&cut, year, reference))
     })
 }
 
@@ -245,19 +247,22 @@ pub fn model_for(service: &ServiceFacts, year: u16) -> (&CostModel, Option<Date>
 }
 
 /// [`land_costs`], with the split of each service with costs in `year`
-/// from `split_of` (which may have it at hand already).
+/// from `split_of` (which may have it at hand already, and must cut the
+/// service's facts as of `day`).
 pub fn land_costs_with<'a, S: std::ops::Deref<Target = CostSplit>>(
     land: LandCode,
     year: u16,
+    day: Date,
     services: impl IntoIterator<Item = &'a ServiceFacts>,
     split_of: impl Fn(&ServiceFacts) -> S,
 ) -> LandCostsView {
     let mut lines = Vec::new();
     for service in services {
-        // Only a Land taking part on a day of the year has a share: the
-        // others are passed over before their split is looked up or made.
-        if !service.costs.iter().any(|line| line.year == year)
-            || !super::settlement::takes_part_in(service, land, year)
+        // Only a Land taking part on a day of the year, with costs of the
+        // year in effect on `day`, has a share: the others are passed over
+        // before their split is looked up or made.
+        if !super::settlement::has_costs_on(service, year, day)
+            || !super::settlement::takes_part_in(service, land, year, day)
         {
             continue;
         }
@@ -367,13 +372,19 @@ mod tests {
     fn a_land_owes_its_rounded_share() {
         let world = world(CostModel::KoenigsteinerSchluessel { year: Some(2016) });
         let reference = keys_only(2016, &[(1, 339_074), (16, 269_470)]);
-        let owed = land_costs(land(16), 2023, &world.services, &reference);
+        let after = Date::parse("2024-01-15").unwrap();
+        let owed = land_costs(land(16), 2023, after, &world.services, &reference);
         assert_eq!(owed.lines.len(), 1);
         assert_eq!(owed.total, owed.lines[0].share.cents);
         assert_eq!(owed.lines[0].service_total, Cents(100_000_000));
         assert_eq!(owed.total, Cents(22_322_529));
-        let none = land_costs(land(5), 2023, &world.services, &reference);
+        let none = land_costs(land(5), 2023, after, &world.services, &reference);
         assert!(none.lines.is_empty());
+        // Reported on 2024-01-15: the day before, there is nothing to owe
+        // yet, and no line of 0,00.
+        let before = Date::parse("2024-01-14").unwrap();
+        let ahead = land_costs(land(16), 2023, before, &world.services, &reference);
+        assert!(ahead.lines.is_empty(), "{ahead:?}");
         let split = &cost_sharing(world.service("aaa-service"), 2023, &reference).split;
         assert_eq!(split.weights_source, "Königsteiner Schlüssel 2016");
     }

@@ -9,11 +9,11 @@ use efa_proto::{AdoptionStage, Date, LandCode};
 
 use crate::facts::{PopulationFacts, ServiceFacts};
 use crate::views::costs::line_view;
-use crate::views::{CountedAdoptions, Gemeinden, catalogue, stage_counts};
+use crate::views::{CountedAdoptions, Gemeinden, catalogue, settlement, stage_counts};
 
 /// The detail of `service` on `day`; `counted` are the counted adoptions
 /// of this service (`views::counted`), `gemeinden` every municipality.
-/// Cost lines are shown whatever their date (costs have no "as of").
+/// Cost lines are those in effect on `day`, with their corrections by then.
 pub fn service_detail(
     service: &ServiceFacts,
     counted: &CountedAdoptions,
@@ -31,7 +31,10 @@ pub fn service_detail(
         participations: participations(service, day),
         population_lands,
         coverage: coverage(service, counted, gemeinden, day),
-        costs: service.costs.iter().map(line_view).collect(),
+        costs: settlement::costs_on(&service.costs, day)
+            .iter()
+            .map(line_view)
+            .collect(),
         summary,
     }
 }

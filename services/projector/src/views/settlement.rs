@@ -6,6 +6,7 @@
 //! supplement (Nachtrag): the share computed now minus the settled one.
 //! Pure: the facts, the reference data and the ledger position come in.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use efa_domain::allocation::ReferenceData;
@@ -18,7 +19,7 @@ use efa_proto::{Cents, CostModel, Date, Hash, LandCode, ParticipationChange};
 
 use super::costs::{closing_of, cost_sharing, model_for};
 use super::history::euros_de;
-use crate::facts::{At, ClosingFact, ParticipationFact, ServiceFacts};
+use crate::facts::{At, ClosingFact, CostLineFact, ParticipationFact, ServiceFacts};
 
 /// Where a view stands in the ledger: the last sequence and its hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,19 +74,34 @@ pub fn as_of(service: &ServiceFacts, day: Date) -> ServiceFacts {
                 ..*p
             })
             .collect(),
-        costs: costs
-            .iter()
-            .filter(|line| by_day(&line.at))
-            .map(|line| {
-                let mut line = line.clone();
-                line.corrections.retain(|c| by_day(&c.at));
-                line
-            })
-            .collect(),
+        costs: costs_on(costs, day),
         closings: kept(closings, |c| by_day(&c.at)),
         participation_corrections: kept(participation_corrections, |c| by_day(&c.at)),
         stream_version: *stream_version,
     }
+}
+
+/// [`as_of`], without a copy when nothing of the service takes effect
+/// after `day`.
+pub fn facts_on(service: &ServiceFacts, day: Date) -> Cow<'_, ServiceFacts> {
+    match cut_of(service, day) {
+        Cut::Whole => Cow::Borrowed(service),
+        Cut::Upto(_) => Cow::Owned(as_of(service, day)),
+    }
+}
+
+/// The cost lines in effect on `day`, each with the corrections in effect
+/// by then.
+pub fn costs_on(costs: &[CostLineFact], day: Date) -> Vec<CostLineFact> {
+    costs
+        .iter()
+        .filter(|line| line.at.by(day))
+        .map(|line| {
+            let mut line = line.clone();
+            line.corrections.retain(|c| c.at.by(day));
+            line
+        })
+        .collect()
 }
 
 /// The items of `list` that `keep` accepts, copied.
@@ -140,18 +156,28 @@ pub fn cut_of(service: &ServiceFacts, day: Date) -> Cut {
     if later { Cut::Upto(last) } else { Cut::Whole }
 }
 
-/// Whether `land` takes part in `service` on any day of `year`.
-pub fn takes_part_in(service: &ServiceFacts, land: LandCode, year: u16) -> bool {
+/// Whether `land` takes part in `service` on any day of `year`, as far
+/// as it is in effect on `day` (a joining after `day` does not count yet,
+/// nor does a leaving after it).
+pub fn takes_part_in(service: &ServiceFacts, land: LandCode, year: u16, day: Date) -> bool {
     let (Ok(first), Ok(next)) = (
         Date::from_ymd(i32::from(year), 1, 1),
         Date::from_ymd(i32::from(year) + 1, 1, 1),
     ) else {
         return false;
     };
+    service.participations.iter().any(|p| {
+        let left = p.left.filter(|left| *left <= day);
+        p.land == land && p.joined <= day && p.joined < next && left.is_none_or(|l| l > first)
+    })
+}
+
+/// Whether `service` has a cost line of `year` in effect on `day`.
+pub fn has_costs_on(service: &ServiceFacts, year: u16, day: Date) -> bool {
     service
-        .participations
+        .costs
         .iter()
-        .any(|p| p.land == land && p.joined < next && p.left.is_none_or(|left| left > first))
+        .any(|line| line.year == year && line.at.by(day))
 }
 
 /// The model in force for `year`, with the key year the split used.
