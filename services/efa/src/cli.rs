@@ -324,7 +324,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let gateway = efa_gateway::Gateway::bind(gateway_config(data_dir, args.http)?, nats)
                 .await
                 .context("start the gateway")?
-                .with_session_key(session_key(data_dir)?)
+                .with_session_key(session_key(data_dir)?, data_dir.join(LOGOUTS_FILE))
                 .with_token_file(crate::tokens::table_path(data_dir))
                 .with_rate_limit(args.api_rate_limit, Duration::from_secs(10))
                 .with_signing_key(match &args.signing_key {
@@ -437,6 +437,10 @@ pub fn projector_config(data_dir: PathBuf) -> efa_projector::ProjectorConfig {
 
 /// The file with the key that signs the session cookies, in the data dir.
 pub const SESSION_KEY_FILE: &str = "sitzung.key";
+
+/// The file with the web sessions' logouts, in the data dir, beside the
+/// session key: a logout must outlast a restart as the key does.
+pub const LOGOUTS_FILE: &str = "abmeldungen.json";
 
 /// The key that signs the web app's session cookies, kept in the data
 /// directory so sessions survive a restart and replicas agree.

@@ -101,7 +101,10 @@ async fn run_services(
         efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, gateway_nats)
             .await
             .context("start the gateway")?
-            .with_session_key(session_key(&args.data_dir)?)
+            .with_session_key(
+                session_key(&args.data_dir)?,
+                args.data_dir.join(crate::cli::LOGOUTS_FILE),
+            )
             .with_rate_limit(args.api_rate_limit, std::time::Duration::from_secs(10))
             .with_token_file(crate::tokens::table_path(&args.data_dir))
             .with_signing_key(crate::signers::gateway_key(&args.data_dir)?);

@@ -6,9 +6,9 @@
 //! (`web`: catalogue, service, Land, Kommune, rollout monitor, audit, with
 //! forms behind a login); `/api/v1/openapi.json` describes the API. It
 //! keeps no domain state of its own: besides its configuration only the
-//! web session key and a bounded count of failed logins per address, so
-//! any number of gateways may run side by side (given the same session
-//! key, see [`Gateway::with_session_key`]).
+//! web session key, the logouts and a bounded count of failed logins per
+//! address, so any number of gateways may run side by side (given the
+//! same session key and logouts file, see [`Gateway::with_session_key`]).
 
 mod authz;
 mod contract;
@@ -105,7 +105,10 @@ impl Gateway {
             tokens: Arc::new(token_source::TokenSource::fixed(config.tokens)),
             request_timeout: config.request_timeout,
             metrics: metrics::handle(),
-            web: Arc::new(state::WebState::new(SessionKey::random())),
+            web: Arc::new(state::WebState::new(
+                SessionKey::random(),
+                logouts::Logouts::default(),
+            )),
             limiter: Arc::new(rate_limit::AddressLimiter::default()),
             limits: Arc::new(overload::Limits::default()),
             // A throwaway key, trusted by no ledger, until the binary
@@ -131,9 +134,12 @@ impl Gateway {
 
     /// Signs web sessions with `key` instead of the random per-process key,
     /// so sessions survive a restart and several gateways accept each
-    /// other's sessions.
-    pub fn with_session_key(mut self, key: SessionKey) -> Self {
-        self.state.web = Arc::new(state::WebState::new(key));
+    /// other's sessions; logouts are kept in the file `logouts`, so that
+    /// a session ended by one stays ended after a restart and in the
+    /// gateways sharing the file.
+    pub fn with_session_key(mut self, key: SessionKey, logouts: std::path::PathBuf) -> Self {
+        let logouts = logouts::Logouts::kept_in(logouts);
+        self.state.web = Arc::new(state::WebState::new(key, logouts));
         self
     }
 

@@ -34,7 +34,7 @@ pub struct WebState {
 }
 
 impl WebState {
-    pub fn new(key: crate::crypto::SessionKey) -> Self {
+    pub fn new(key: crate::crypto::SessionKey, logouts: crate::logouts::Logouts) -> Self {
         Self {
             key,
             limiter: crate::rate_limit::AddressLimiter::new(
@@ -42,7 +42,7 @@ impl WebState {
                 LOGIN_ATTEMPT_PERIOD,
                 crate::rate_limit::CAPACITY,
             ),
-            logouts: crate::logouts::Logouts::default(),
+            logouts,
         }
     }
 }

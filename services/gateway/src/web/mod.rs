@@ -9,7 +9,8 @@
 //! State: the gateway still holds no domain state. It keeps a session key
 //! (random per process unless one is given, see
 //! [`crate::Gateway::with_session_key`]), the counts of login attempts
-//! per address (bounded) and the times of logouts per token, in memory.
+//! per address (bounded, in memory) and the times of logouts per token
+//! (in memory, and with a lasting session key in a file beside it).
 
 mod chart;
 mod cookies;

@@ -124,8 +124,12 @@ pub async fn logout(visit: Visit, form: FormData) -> Response {
         return refuse(&visit, StatusCode::FORBIDDEN, "", text);
     }
     if let Some(claim) = &visit.session {
-        let logouts = &visit.state.web.logouts;
-        logouts.end(&claim.token_hash, session::now_ms());
+        // Kept in a file, fsynced: off the async workers.
+        let (web, token) = (visit.state.web.clone(), claim.token_hash.clone());
+        let end = move || web.logouts.end(&token, session::now_ms());
+        if let Err(error) = tokio::task::spawn_blocking(end).await {
+            tracing::error!(%error, "a logout was not kept");
+        }
     }
     let cookie = cookies::build(session::COOKIE, String::new(), Some(0), visit.secure);
     visit.redirect("/anmelden?erfolg=abgemeldet", vec![cookie])
