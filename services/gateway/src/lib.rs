@@ -28,6 +28,7 @@ mod problem;
 mod rate_limit;
 mod router;
 mod routes;
+mod serve;
 mod state;
 mod statement_tables;
 mod tables;
@@ -73,8 +74,6 @@ pub enum GatewayError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("serve HTTP: {0}")]
-    Serve(std::io::Error),
 }
 
 /// A bound, not yet serving gateway.
@@ -179,15 +178,10 @@ impl Gateway {
     }
 
     /// Serves until `shutdown` is cancelled, then finishes in-flight
-    /// requests (graceful shutdown).
+    /// requests (graceful shutdown). See [`serve`].
     pub async fn run(self, shutdown: efa_runtime::Shutdown) -> Result<(), GatewayError> {
         tracing::info!(addr = %self.local_addr, "gateway listening");
-        let service =
-            router::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
-            .map_err(GatewayError::Serve)?;
+        serve::serve(self.listener, router::router(self.state), shutdown).await;
         tracing::info!("gateway stopped");
         Ok(())
     }

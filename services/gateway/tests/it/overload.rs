@@ -164,3 +164,29 @@ async fn every_page_that_cannot_read_its_view_answers_with_an_error_status() {
         assert!(html.contains("nicht erreichbar"), "{path}: {html}");
     }
 }
+
+/// A client that never finishes its request head (slowloris) does not
+/// hold its connection: the gateway closes it after its header timeout
+/// (10 s), and meanwhile serves others.
+#[tokio::test]
+async fn a_request_head_never_finished_does_not_hold_its_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let harness = Harness::start().await;
+    let address = harness.base.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&address).await.unwrap();
+    slow.write_all(b"GET /api/v1/services HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    assert_eq!(harness.get("/healthz").await.status(), StatusCode::OK);
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(60), slow.read_to_end(&mut rest)).await;
+    assert!(
+        matches!(closed, Ok(Ok(_))),
+        "the connection is closed, not held: {closed:?}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("200 OK"),
+        "nothing was served: {rest:?}"
+    );
+}
