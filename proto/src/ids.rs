@@ -257,19 +257,43 @@ impl ServiceId {
     }
 
     /// Derives a slug from a German title: umlauts transliterated, other
-    /// characters folded to hyphens. The result may still be rejected by
-    /// `parse` (for example a title of only punctuation).
+    /// letters with accents or in compatibility forms by their base
+    /// letters (`Café` and `Cafe` with a combining accent both give
+    /// `cafe`, `ﬁ` gives `fi`), other characters folded to hyphens. The
+    /// result may still be rejected by `parse` (for example a title of
+    /// only punctuation).
     pub fn slug_from_title(title: &str) -> Result<Self, IdError> {
+        use unicode_normalization::UnicodeNormalization;
+        use unicode_normalization::char::is_combining_mark;
+
         let mut slug = String::with_capacity(title.len());
-        for c in title.chars().flat_map(char::to_lowercase) {
+        let hyphen = |slug: &mut String| {
+            if !slug.is_empty() && !slug.ends_with('-') {
+                slug.push('-');
+            }
+        };
+        // Composed first, so that an umlaut written with a combining mark
+        // is an umlaut too.
+        for c in title.nfc().flat_map(char::to_lowercase) {
             match c {
                 'ä' => slug.push_str("ae"),
                 'ö' => slug.push_str("oe"),
                 'ü' => slug.push_str("ue"),
                 'ß' => slug.push_str("ss"),
                 c if c.is_ascii_alphanumeric() => slug.push(c),
-                _ if !slug.is_empty() && !slug.ends_with('-') => slug.push('-'),
-                _ => {}
+                c if c.is_ascii() => hyphen(&mut slug),
+                c => {
+                    let base: Vec<char> = std::iter::once(c)
+                        .nfkd()
+                        .filter(|part| !is_combining_mark(*part))
+                        .flat_map(char::to_lowercase)
+                        .collect();
+                    if !base.is_empty() && base.iter().all(char::is_ascii_alphanumeric) {
+                        slug.extend(base);
+                    } else {
+                        hyphen(&mut slug);
+                    }
+                }
             }
         }
         let mut slug = slug.trim_end_matches('-').to_owned();
@@ -428,6 +452,20 @@ mod tests {
         }
         let slug = ServiceId::slug_from_title("Wohngeld-Antrag (Ümzug & Größe)").unwrap();
         assert_eq!(slug.as_str(), "wohngeld-antrag-uemzug-groesse");
+    }
+
+    #[test]
+    fn accents_and_their_combining_forms_give_one_slug() {
+        let slug = |title: &str| ServiceId::slug_from_title(title).unwrap().to_string();
+        assert_eq!(slug("Café Antrag"), "cafe-antrag");
+        assert_eq!(slug("Cafe\u{301} Antrag"), "cafe-antrag");
+        assert_eq!(
+            slug("Bu\u{308}rgergeld"),
+            "buergergeld",
+            "a combining umlaut"
+        );
+        assert_eq!(slug("Señor ﬁnanz Øre"), "senor-finanz-re");
+        assert_eq!(slug("Antrag – § 5 α"), "antrag-5");
     }
 
     #[test]
