@@ -4,7 +4,9 @@
 //! statement (Kostenaufstellung) for its finance system, every row with the
 //! ledger sequence and chain hash the statement rests on.
 
-use efa_proto::statement::{CostYearView, StatementView, weight_percent, weights_sum};
+use efa_proto::statement::{
+    CostYearView, StatementLine, StatementView, weight_percent, weights_sum,
+};
 use efa_proto::views::CostSplit;
 use efa_proto::{Cents, ServiceId};
 
@@ -106,19 +108,38 @@ pub fn statement(view: &StatementView) -> Table {
             hash.clone(),
         ]);
     }
-    // Under "Anteil" the shares as they stand now; under "Abgerechnet"
-    // the statement's total (a closed year's settled amount, an open
-    // year's share) and under "Nachtrag" the supplements, which together
-    // make the first.
-    let shares: i64 = view.lines.iter().map(|line| line.share.cents.0).sum();
-    let mut total = vec![String::new(); table.header.len()];
-    total[1] = "Summe".to_owned();
-    total[11] = csv::euros(Cents(shares));
-    total[13] = csv::euros(view.total);
-    total[14] = csv::euros(view.supplements);
-    total[17] = as_of;
-    total[18] = seq;
-    total[19] = hash;
-    table.push(total);
+    // "Summe" sums each column, so that a spreadsheet summing a column
+    // finds the same: the shares as they stand now, the settled amounts
+    // of closed years, their supplements. The statement's totals (as on
+    // the page) follow in rows of their own, under "Anteil (Euro)".
+    let sum = |amount: fn(&StatementLine) -> Option<Cents>| {
+        Cents(view.lines.iter().filter_map(amount).map(|c| c.0).sum())
+    };
+    let columns = table.header.len();
+    let footer = |label: &str, cells: &[(usize, Cents)]| {
+        let mut row = vec![String::new(); columns];
+        row[1] = label.to_owned();
+        for (column, amount) in cells {
+            row[*column] = csv::euros(*amount);
+        }
+        row[17] = as_of.clone();
+        row[18] = seq.clone();
+        row[19] = hash.clone();
+        row
+    };
+    table.push(footer(
+        "Summe",
+        &[
+            (11, sum(|line| Some(line.share.cents))),
+            (13, sum(|line| line.closed.as_ref().map(|c| c.settled))),
+            (14, view.supplements),
+        ],
+    ));
+    table.push(footer(
+        "Summe (abgerechnet oder offen)",
+        &[(11, view.total)],
+    ));
+    let with_supplements = Cents(view.total.0 + view.supplements.0);
+    table.push(footer("Summe mit Nachträgen", &[(11, with_supplements)]));
     table
 }

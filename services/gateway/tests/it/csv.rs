@@ -160,9 +160,65 @@ async fn a_statement_names_model_weight_share_and_ledger_position() {
              ;;;;2024-06-30;42;{hash}"
         )
     );
+    // The sums of the columns (nothing is settled in an open year), then
+    // the statement's totals.
     assert_eq!(
         lines.next().unwrap(),
-        format!(";Summe;;;;;;;;;;418,58;;418,58;0,00;;;2024-06-30;42;{hash}")
+        format!(";Summe;;;;;;;;;;418,58;;0,00;0,00;;;2024-06-30;42;{hash}")
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        format!(";Summe (abgerechnet oder offen);;;;;;;;;;418,58;;;;;;2024-06-30;42;{hash}")
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        format!(";Summe mit Nachträgen;;;;;;;;;;418,58;;;;;;2024-06-30;42;{hash}")
+    );
+}
+
+/// With a closed year beside an open one, "Summe" is the sum of each
+/// column (a spreadsheet summing "Abgerechnet" finds the same), and the
+/// statement's totals follow in rows of their own.
+#[tokio::test]
+async fn a_statement_sums_each_column_and_gives_its_totals_apart() {
+    let harness = crate::harness::Harness::start().await;
+    harness
+        .projector(|_| {
+            let mut statement = crate::samples::statement();
+            let mut closed = statement.lines[0].clone();
+            closed.service = efa_proto::ServiceId::parse("ehe-online").unwrap();
+            closed.closed = Some(efa_proto::statement::ClosedLine {
+                settled: efa_proto::Cents(40_000),
+                supplement: efa_proto::Cents(1_858),
+                closed_seq: 7,
+                based_on_seq: 6,
+                based_on_hash: [0; 32],
+            });
+            statement.lines.push(closed);
+            statement.total = efa_proto::Cents(41_858 + 40_000);
+            statement.supplements = efa_proto::Cents(1_858);
+            efa_proto::QueryReply::Statement(statement)
+        })
+        .await;
+    let statement = csv(
+        &harness,
+        "/api/v1/lands/01/statements/2023?format=csv",
+        "kostenaufstellung-01-2023",
+    )
+    .await;
+    let footer: Vec<String> = statement
+        .split("\r\n")
+        .skip(3)
+        .filter(|line| !line.is_empty())
+        .map(|line| line.split(';').take(15).collect::<Vec<_>>().join(";"))
+        .collect();
+    assert_eq!(
+        footer,
+        [
+            ";Summe;;;;;;;;;;837,16;;400,00;18,58",
+            ";Summe (abgerechnet oder offen);;;;;;;;;;818,58;;;",
+            ";Summe mit Nachträgen;;;;;;;;;;837,16;;;",
+        ]
     );
 }
 
