@@ -11,7 +11,7 @@ use efa_proto::{AdoptionStage, Ags, Date, KreisKey};
 
 use crate::asof::stage_index;
 use crate::facts::GemeindeFacts;
-use crate::views::{Counted, rollout::under_way};
+use crate::views::{Counted, Mergers, rollout::under_way};
 
 use super::ServiceNo;
 
@@ -148,21 +148,22 @@ impl LandDay {
             per_service: vec![0u32; services],
             ..Self::default()
         };
-        let mut member: Option<(Ags, Option<&GemeindeFacts>)> = None;
+        let mergers = Mergers::of(gemeinden);
+        let mut member: Option<(Ags, Option<u64>)> = None;
         for (at, cell) in cells.iter().enumerate() {
             if cell.service as usize >= services {
                 continue;
             }
             // Cells come by AGS, so each municipality is looked up once.
-            let facts = match member {
-                Some((ags, facts)) if ags == cell.ags => facts,
+            let inhabitants = match member {
+                Some((ags, inhabitants)) if ags == cell.ags => inhabitants,
                 _ => {
-                    let facts = active_member(gemeinden, cell.ags, day);
-                    member = Some((cell.ags, facts));
-                    facts
+                    let inhabitants = active_inhabitants(gemeinden, &mergers, cell.ags, day);
+                    member = Some((cell.ags, inhabitants));
+                    inhabitants
                 }
             };
-            made.count(cell, facts, true);
+            made.count(cell, inhabitants, true);
             if under_way(cell.counted.stage) {
                 made.under_way.push(position(at));
             }
@@ -206,8 +207,9 @@ impl LandDay {
         if shifts > SHIFTS_MAX {
             return false;
         }
+        let mergers = Mergers::of(gemeinden);
         for &(ags, service, now) in changes {
-            let facts = active_member(gemeinden, ags, day);
+            let inhabitants = active_inhabitants(gemeinden, &mergers, ags, day);
             let listed = self.count_of(service) > 0;
             let place = self.place(ags, service, rank);
             if let Ok(at) = place {
@@ -215,7 +217,7 @@ impl LandDay {
                 if Some(before.counted) == now {
                     continue;
                 }
-                self.count(&before, facts, false);
+                self.count(&before, inhabitants, false);
                 if under_way(before.counted.stage) {
                     let key = self.waiting_key(position(at), rank);
                     if let Ok(entry) = self.waiting_place(key, rank) {
@@ -249,7 +251,7 @@ impl LandDay {
             };
             if let Some(at) = placed {
                 let cell = self.cells[at];
-                self.count(&cell, facts, true);
+                self.count(&cell, inhabitants, true);
                 if under_way(cell.counted.stage) {
                     let key = self.waiting_key(position(at), rank);
                     let entry = self.waiting_place(key, rank).unwrap_or_else(|entry| entry);
@@ -270,8 +272,9 @@ impl LandDay {
     }
 
     /// Counts `cell` into (`add`) or out of the per-service counts and,
-    /// for an active municipality (`member`), its Kreis's tally.
-    fn count(&mut self, cell: &Cell, member: Option<&GemeindeFacts>, add: bool) {
+    /// for an active municipality (with its `inhabitants`), its Kreis's
+    /// tally.
+    fn count(&mut self, cell: &Cell, inhabitants: Option<u64>, add: bool) {
         let Some(count) = self.per_service.get_mut(cell.service as usize) else {
             return;
         };
@@ -280,7 +283,9 @@ impl LandDay {
         } else {
             count.saturating_sub(1)
         };
-        let Some(member) = member else { return };
+        let Some(population) = inhabitants else {
+            return;
+        };
         let Some((stages, population_live)) = self.tallies.get_mut(cell.ags.kreis(), cell.service)
         else {
             return;
@@ -292,7 +297,6 @@ impl LandDay {
             stage.saturating_sub(1)
         };
         if cell.counted.stage == AdoptionStage::Live {
-            let population = member.population_count();
             *population_live = if add {
                 *population_live + population
             } else {
@@ -350,14 +354,20 @@ fn rank_of(rank: &[u32], no: ServiceNo) -> u32 {
     rank.get(no as usize).copied().unwrap_or(u32::MAX)
 }
 
-/// The facts of `ags` among `gemeinden` (sorted by AGS), if it is active
-/// on `day`: only those count in their Kreis's tallies.
-fn active_member(gemeinden: &[GemeindeFacts], ags: Ags, day: Date) -> Option<&GemeindeFacts> {
+/// The inhabitants of `ags` among `gemeinden` (sorted by AGS), if it is
+/// active on `day`: only those count in their Kreis's tallies.
+fn active_inhabitants(
+    gemeinden: &[GemeindeFacts],
+    mergers: &Mergers,
+    ags: Ags,
+    day: Date,
+) -> Option<u64> {
     gemeinden
         .binary_search_by_key(&ags, |g| g.ags)
         .ok()
         .map(|at| &gemeinden[at])
         .filter(|g| g.active_on(day))
+        .map(|g| mergers.inhabitants(g, day))
 }
 
 /// A position in `cells` as `under_way` holds it.

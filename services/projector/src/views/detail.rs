@@ -100,7 +100,7 @@ fn coverage(
             .is_some_and(|c| c.stage == AdoptionStage::Live);
         if live {
             row.municipalities_live += 1;
-            row.population_live += gemeinde.population_count();
+            row.population_live += gemeinden.inhabitants(gemeinde, day);
         }
     }
     per_land

@@ -13,7 +13,8 @@
 //! then the later step). Figures relative to the registered municipalities
 //! (coverage, Kreis rows) count the registered municipalities active on D
 //! (not merged or retired by then; see `GemeindeFacts::active_on` for why
-//! the registration's own date does not limit them).
+//! the registration's own date does not limit them), each with the
+//! inhabitants of the municipalities merged into it (`Mergers`).
 
 pub mod catalogue;
 pub mod costs;
@@ -26,6 +27,7 @@ pub mod rollout;
 pub mod settlement;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 use efa_proto::{AdoptionStage, Ags, Date, ServiceId};
 
@@ -34,10 +36,69 @@ use crate::facts::{AdoptionFacts, GemeindeFacts};
 
 /// Municipalities by AGS: a sorted list of references, searched by
 /// halving (the index's lists come sorted, so making one costs a copy of
-/// the references, not a hash map per query).
+/// the references, not a hash map per query); which merged into which
+/// only once asked for inhabitants.
 #[derive(Debug, Default)]
 pub struct Gemeinden<'a> {
     by_ags: Vec<&'a GemeindeFacts>,
+    mergers: OnceLock<Mergers<'a>>,
+}
+
+/// Deeper chains of mergers than this are not followed for inhabitants
+/// (the domain forbids cycles; real chains are two or three long).
+const MERGER_DEPTH_MAX: usize = 16;
+
+/// The municipalities merged into each one, by the one they merged into:
+/// what a successor's inhabitants take in.
+#[derive(Debug, Default)]
+pub struct Mergers<'a> {
+    into: HashMap<Ags, Vec<&'a GemeindeFacts>>,
+}
+
+impl<'a> Mergers<'a> {
+    pub fn of(gemeinden: impl IntoIterator<Item = &'a GemeindeFacts>) -> Self {
+        let mut into: HashMap<Ags, Vec<&'a GemeindeFacts>> = HashMap::new();
+        for gemeinde in gemeinden {
+            // The domain refuses a merger into another Land; the views
+            // read a Land's municipalities alone.
+            if let Some((_, successor)) = &gemeinde.merged
+                && successor.land() == gemeinde.ags.land()
+            {
+                into.entry(*successor).or_default().push(gemeinde);
+            }
+        }
+        Self { into }
+    }
+
+    /// The inhabitants of `gemeinde` on `day`: its own figure, and those
+    /// of the municipalities merged into it by then (and into those, and
+    /// so on) that its figure cannot include: when it has none, or one
+    /// taken before the merger took effect. So a merger moves a
+    /// municipality's inhabitants to its successor instead of losing them,
+    /// and a successor counted after the merger is not counted twice.
+    pub fn inhabitants(&self, gemeinde: &GemeindeFacts, day: Date) -> u64 {
+        self.inhabitants_within(gemeinde, day, MERGER_DEPTH_MAX)
+    }
+
+    fn inhabitants_within(&self, gemeinde: &GemeindeFacts, day: Date, depth: usize) -> u64 {
+        let own = gemeinde.population_count();
+        let Some(merged) = self.into.get(&gemeinde.ags).filter(|_| depth > 0) else {
+            return own;
+        };
+        let taken_in: u64 = merged
+            .iter()
+            .filter(|predecessor| {
+                predecessor.merged.as_ref().is_some_and(|(at, _)| {
+                    let counted_already = gemeinde
+                        .population
+                        .is_some_and(|figure| figure.reference_date >= at.effective);
+                    at.by(day) && !counted_already
+                })
+            })
+            .map(|predecessor| self.inhabitants_within(predecessor, day, depth - 1))
+            .sum();
+        own + taken_in
+    }
 }
 
 impl<'a> Gemeinden<'a> {
@@ -50,7 +111,17 @@ impl<'a> Gemeinden<'a> {
         if !by_ags.is_sorted_by_key(|g| g.ags) {
             by_ags.sort_by_key(|g| g.ags);
         }
-        Self { by_ags }
+        Self {
+            by_ags,
+            mergers: OnceLock::new(),
+        }
+    }
+
+    /// The inhabitants of `gemeinde` on `day` ([`Mergers::inhabitants`]).
+    pub fn inhabitants(&self, gemeinde: &GemeindeFacts, day: Date) -> u64 {
+        self.mergers
+            .get_or_init(|| Mergers::of(self.by_ags.iter().copied()))
+            .inhabitants(gemeinde, day)
     }
 
     pub fn get(&self, ags: Ags) -> Option<&'a GemeindeFacts> {
@@ -172,4 +243,108 @@ pub fn capped(limit: u32, default: u32, max: u32) -> usize {
 /// Whole days from `from` to `to` (0 if `to` is earlier).
 pub fn days_between(from: Date, to: Date) -> u32 {
     u32::try_from(to.days_since_epoch() - from.days_since_epoch()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use efa_proto::Population;
+
+    use super::*;
+    use crate::facts::At;
+    use crate::testing::{ags, date};
+
+    fn at(effective: &str) -> At {
+        At {
+            effective: date(effective),
+            seq: 1,
+            version: 1,
+        }
+    }
+
+    /// A municipality with `population` counted on `counted`, merged into
+    /// `successor` on the date given.
+    fn gemeinde(
+        code: &str,
+        population: Option<(u64, &str)>,
+        merged: Option<(&str, &str)>,
+    ) -> GemeindeFacts {
+        GemeindeFacts {
+            ags: ags(code),
+            registered: at("2020-01-01"),
+            name: code.to_owned(),
+            population: population.map(|(count, counted)| Population {
+                count,
+                reference_date: date(counted),
+            }),
+            renames: Vec::new(),
+            merged: merged.map(|(effective, successor)| (at(effective), ags(successor))),
+            retired: None,
+        }
+    }
+
+    #[test]
+    fn a_successor_takes_in_the_inhabitants_its_figure_cannot_include() {
+        let list = [
+            gemeinde("16068901", Some((4_120, "2020-12-31")), None),
+            gemeinde(
+                "16068902",
+                Some((2_870, "2020-12-31")),
+                Some(("2025-01-01", "16068901")),
+            ),
+            gemeinde(
+                "16068903",
+                Some((500, "2020-12-31")),
+                Some(("2024-01-01", "16068902")),
+            ),
+            // A new municipality counted after its predecessors merged
+            // into it, and one without a figure.
+            gemeinde("16068910", Some((9_000, "2025-06-30")), None),
+            gemeinde(
+                "16068911",
+                Some((8_000, "2020-12-31")),
+                Some(("2025-01-01", "16068910")),
+            ),
+            gemeinde("16068920", None, None),
+            gemeinde(
+                "16068921",
+                Some((700, "2020-12-31")),
+                Some(("2025-01-01", "16068920")),
+            ),
+        ];
+        let gemeinden = Gemeinden::new(&list);
+        let inhabitants = |code: &str, day: &str| {
+            gemeinden.inhabitants(gemeinden.get(ags(code)).unwrap(), date(day))
+        };
+        assert_eq!(
+            inhabitants("16068901", "2024-12-31"),
+            4_120,
+            "before the merger"
+        );
+        assert_eq!(inhabitants("16068902", "2024-06-30"), 2_870 + 500);
+        assert_eq!(
+            inhabitants("16068901", "2025-01-01"),
+            4_120 + 2_870 + 500,
+            "a chain"
+        );
+        assert_eq!(
+            inhabitants("16068910", "2025-07-01"),
+            9_000,
+            "counted after the merger"
+        );
+        assert_eq!(
+            inhabitants("16068920", "2025-01-01"),
+            700,
+            "no figure of its own"
+        );
+        let active: u64 = gemeinden
+            .active(date("2025-07-01"))
+            .iter()
+            .map(|g| gemeinden.inhabitants(g, date("2025-07-01")))
+            .sum();
+        assert_eq!(
+            active,
+            4_120 + 2_870 + 500 + 9_000 + 700,
+            "nobody lost, nobody twice"
+        );
+    }
 }

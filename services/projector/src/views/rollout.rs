@@ -63,7 +63,7 @@ pub fn rollout<'a>(
         let kreis_name = kreis_names
             .get(key)
             .map_or_else(|| key.to_string(), |name| (*name).to_owned());
-        let population: u64 = members.iter().map(|g| g.population_count()).sum();
+        let population: u64 = members.iter().map(|g| gemeinden.inhabitants(g, day)).sum();
         for service in &in_scope_services {
             let (stages, population_live) =
                 tallies.get(&(*key, *service)).copied().unwrap_or_default();
@@ -130,7 +130,7 @@ fn tally<'a>(
         let (stages, population_live) = tallies.entry((ags.kreis(), *service)).or_default();
         stages[stage_index(adoption.stage)] += 1;
         if adoption.stage == AdoptionStage::Live {
-            *population_live += member.population_count();
+            *population_live += gemeinden.inhabitants(member, day);
         }
     }
     tallies
