@@ -50,6 +50,13 @@ fn verify_data_dir(data_dir: &Path, key: Option<&PublicKey>) -> Result<()> {
              und mit `efa verify --export DATEI` prüfen.",
             data_dir.display()
         ),
+        Err(efa_ledger::VerifyError::Store(efa_ledger::store::StoreError::NoLedger { .. })) => {
+            bail!(
+                "In {} liegt kein Ledger: `efa verify --data-dir` erwartet das Datenverzeichnis \
+                 eines Ledgers (das von `efa up` oder `efa ledger`).",
+                data_dir.display()
+            )
+        }
         Err(error) => Err(error).context("read the ledger"),
     }
 }

@@ -98,7 +98,7 @@ async fn an_acknowledged_event_survives_sigkill_of_the_ledger() {
 }
 
 #[tokio::test]
-async fn verify_passes_a_healthy_chain_and_an_empty_ledger() {
+async fn verify_passes_a_healthy_chain_and_refuses_a_directory_without_a_ledger() {
     let nats = TestNats::start();
     let data_dir = nats.scratch_dir("data");
     let data = data_dir.to_str().unwrap();
@@ -122,16 +122,39 @@ async fn verify_passes_a_healthy_chain_and_an_empty_ledger() {
     let healthy = efa(&["verify", "--data-dir", data]).output().unwrap();
     assert!(healthy.status.success());
 
-    let missing = efa(&[
-        "verify",
-        "--data-dir",
-        nats.scratch_dir("empty").to_str().unwrap(),
-    ])
-    .output()
-    .unwrap();
+    let nowhere = nats.scratch_dir("empty").join("nonexistent");
+    let missing = efa(&["verify", "--data-dir", nowhere.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(
-        missing.status.success(),
-        "an empty ledger is a valid, empty chain"
+        !missing.status.success(),
+        "a directory without a ledger is no chain to verify"
     );
-    assert!(String::from_utf8_lossy(&missing.stdout).contains("0 Ereignisse"));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("kein Ledger") && stderr.contains(nowhere.to_str().unwrap()),
+        "{stderr}"
+    );
+    assert!(!nowhere.exists(), "verify created {}", nowhere.display());
+}
+
+#[tokio::test]
+async fn verify_passes_a_ledger_without_events() {
+    let nats = TestNats::start();
+    let data_dir = nats.scratch_dir("data");
+    let url = nats.url();
+    let client = async_nats::connect(&url).await.unwrap();
+    {
+        let _ledger = spawn_service("ledger", &url, &data_dir);
+        wait_for_service(&client, "efa-ledger").await;
+    }
+    let empty = efa(&["verify", "--data-dir", data_dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        empty.status.success(),
+        "an empty ledger is a valid, empty chain: {}",
+        String::from_utf8_lossy(&empty.stderr)
+    );
+    assert!(String::from_utf8_lossy(&empty.stdout).contains("0 Ereignisse"));
 }

@@ -72,6 +72,10 @@ pub enum StoreError {
         "the ledger store at {path} is in use: another process holds its file lock (a running efa up or efa ledger)"
     )]
     InUse { path: PathBuf },
+    /// Reading was asked of a directory without a ledger store: reading
+    /// must not leave an empty one behind, as sled would by opening it.
+    #[error("there is no ledger store at {path}")]
+    NoLedger { path: PathBuf },
     #[error("open ledger store at {path}: {source}")]
     Open {
         path: PathBuf,
@@ -235,8 +239,14 @@ impl LedgerStore {
 
     /// Opens the store for reading the log only (`efa verify`): changes
     /// nothing, and reads a store of layout 1 as it is (its events are
-    /// all under single keys, which the current layout reads too).
+    /// all under single keys, which the current layout reads too). A
+    /// directory without a store is [`StoreError::NoLedger`], and stays
+    /// as it was: sled would create an empty store there.
     pub fn open_to_read(dir: &Path) -> Result<Self, StoreError> {
+        let path = dir.join("ledger");
+        if !path.join("db").is_file() {
+            return Err(StoreError::NoLedger { path });
+        }
         let (store, path) = Self::open_sled(dir, CACHE_BYTES)?;
         store.layout(&path)?;
         Ok(store)

@@ -35,6 +35,28 @@ pub(super) fn announce(n: u32) -> CommandEnvelope {
     }
 }
 
+/// Reading a directory without a ledger is refused, and creates nothing
+/// there (sled would create an empty store).
+#[test]
+fn reading_a_directory_without_a_ledger_is_refused_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nonexistent");
+
+    let opened = LedgerStore::open_to_read(&missing);
+
+    assert!(
+        matches!(opened, Err(super::StoreError::NoLedger { ref path }) if *path == missing.join("ledger")),
+        "{opened:?}"
+    );
+    assert!(!missing.exists());
+    let empty = LedgerStore::open_to_read(dir.path());
+    assert!(
+        matches!(empty, Err(super::StoreError::NoLedger { .. })),
+        "{empty:?}"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
 /// A commit that fails (here: completing a block whose earlier event has
 /// gone missing) acknowledges nothing, and the writer decides nothing
 /// more until a restart: no command after it is accepted.
