@@ -12,6 +12,9 @@ use efa_runtime::auth::Role;
 
 use crate::nats_access::{NatsArgs, OperatorArgs};
 
+/// The data directory of every command that is given none.
+pub const DEFAULT_DATA_DIR: &str = "./data";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "efa",
@@ -48,7 +51,7 @@ enum Cmd {
     /// und die erste fehlerhafte Sequenz nennen; mit `--export FILE` stattdessen
     /// eine exportierte Historie gegen den öffentlichen Schlüssel des Ledgers prüfen.
     Verify {
-        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
         /// Der öffentliche Schlüssel des Ledgers: `<key-id> <hex>` oder eine Datei
         /// damit (Voreinstellung bei einem Datenverzeichnis: dessen
@@ -67,7 +70,7 @@ enum Cmd {
     /// Eine synthetische Historie im Umfang ganz Deutschlands in ein leeres
     /// Datenverzeichnis des Ledgers schreiben.
     Generate {
-        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -161,7 +164,7 @@ enum ImportCmd {
 
 #[derive(Debug, clap::Args)]
 pub struct UpArgs {
-    #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+    #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
     #[arg(long, env = "EFA_HTTP", default_value = "127.0.0.1:8080")]
     pub http: SocketAddr,
@@ -194,7 +197,7 @@ pub struct UpArgs {
 
 #[derive(Debug, clap::Args)]
 struct ServiceArgs {
-    #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+    #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
     data_dir: PathBuf,
     #[command(flatten)]
     nats: NatsArgs,

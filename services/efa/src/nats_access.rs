@@ -98,7 +98,7 @@ pub async fn connect(url: &str, name: &str, access: &NatsAccess) -> Result<async
 pub struct OperatorArgs {
     /// Das Datenverzeichnis, dessen `secrets/nats/operator.nk` verwendet wird,
     /// wenn kein anderer Zugang angegeben ist.
-    #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+    #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
     #[command(flatten)]
     pub nats: NatsArgs,

@@ -23,7 +23,7 @@ pub enum NatsCmd {
     /// Die fehlenden NATS-Zugänge anlegen und die nats-server-Konfiguration
     /// nach DATA_DIR/nats/ schreiben.
     Init {
-        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
         #[command(flatten)]
         tls: ServerTlsArgs,
@@ -31,7 +31,7 @@ pub enum NatsCmd {
     /// Den NATS-Zugang einer Rolle ersetzen und die Konfiguration neu schreiben;
     /// danach den nats-server neu laden und diesen Dienst neu starten.
     Rotate {
-        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
         /// ledger, projector, gateway oder operator.
         #[arg(long, value_parser = parse_role)]
@@ -42,7 +42,7 @@ pub enum NatsCmd {
     /// Den öffentlichen Schlüssel jeder Rolle zeigen und wo ihr Seed liegt
     /// (nie den Seed selbst).
     Keys {
-        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },
 }

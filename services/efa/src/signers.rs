@@ -36,7 +36,7 @@ pub enum SignerCmd {
     /// `--public-key "<id> <hex>"`, wie `create` ihn ausgegeben hat, oder
     /// `--key FILE` (eine geheime Schlüsseldatei).
     Trust {
-        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
         #[arg(long, conflicts_with = "key")]
         public_key: Option<String>,
@@ -48,14 +48,14 @@ pub enum SignerCmd {
     },
     /// Eine Schlüsselkennung aus der Liste des Ledgers entfernen.
     Revoke {
-        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
         #[arg(long)]
         key_id: String,
     },
     /// Die Unterzeichner auflisten, denen der Ledger vertraut.
     List {
-        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },
 }

@@ -13,7 +13,7 @@ pub enum TokenCmd {
     /// Einen Token für einen Prinzipal ausstellen (land:NN, gemeinde:AGS,
     /// operator:ID, admin).
     Create {
-        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
         #[arg(long)]
         principal: String,
@@ -23,13 +23,13 @@ pub enum TokenCmd {
     /// Die Tokens auflisten: Name und Prinzipal (die Tokens selbst sind nicht
     /// gespeichert und lassen sich nicht anzeigen).
     List {
-        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },
     /// Alle Tokens mit diesem Namen widerrufen. Laufende Gateways lesen die
     /// Tabelle binnen einer Sekunde neu; dann enden der Token und seine Sitzungen.
     Revoke {
-        #[arg(long, env = "EFA_DATA_DIR", default_value = "./data")]
+        #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
         #[arg(long)]
         name: String,
@@ -48,7 +48,7 @@ pub fn run(command: TokenCmd) -> Result<()> {
             name,
         } => {
             let actor = Actor::parse(&principal).context("read --principal")?;
-            std::fs::create_dir_all(&data_dir).context("create the data directory")?;
+            require_data_dir(&data_dir)?;
             let path = table_path(&data_dir);
             let mut table = efa_gateway::TokenTable::load(&path).context("load the token table")?;
             let token = table.issue(actor, &name);
@@ -67,6 +67,22 @@ pub fn run(command: TokenCmd) -> Result<()> {
         }
         TokenCmd::Revoke { data_dir, name } => revoke(&data_dir, &name),
     }
+}
+
+/// Refuses a directory that is no efa data directory: one holds the
+/// secrets (written by `efa up`, `efa nats init` or `efa signer create`)
+/// or a token table already. A table written anywhere else, under a
+/// mistyped path, would be read by no gateway.
+fn require_data_dir(data_dir: &Path) -> Result<()> {
+    if efa_trust::secrets_dir(data_dir).is_dir() || table_path(data_dir).is_file() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{dir} ist kein Datenverzeichnis von efa (darin fehlen secrets/ und tokens.json). \
+         Mit --data-dir das Datenverzeichnis des Gateways angeben; ein neues legt \
+         `efa up --data-dir {dir}` oder `efa nats init --data-dir {dir}` an.",
+        dir = data_dir.display()
+    )
 }
 
 /// One line per token: principal, a tab, the name; sorted.
@@ -212,6 +228,37 @@ mod tests {
         close_open_secret_files(dir.path()).unwrap();
         assert_eq!(mode(&path), 0o600);
         assert_eq!(mode(&table), 0o600);
+    }
+
+    #[test]
+    fn a_token_is_created_only_in_an_efa_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let create = |data_dir: PathBuf| {
+            run(TokenCmd::Create {
+                data_dir,
+                principal: "land:16".to_owned(),
+                name: "Thüringen".to_owned(),
+            })
+        };
+        let missing = dir.path().join("nonexistent");
+        let refused = create(missing.clone()).unwrap_err().to_string();
+        assert!(
+            refused.contains("kein Datenverzeichnis")
+                && refused.contains(&missing.display().to_string()),
+            "{refused}"
+        );
+        assert!(!missing.exists());
+        assert!(create(dir.path().to_owned()).is_err(), "an empty directory");
+        assert!(!table_path(dir.path()).exists());
+
+        std::fs::create_dir(efa_trust::secrets_dir(dir.path())).unwrap();
+        create(dir.path().to_owned()).unwrap();
+        assert_eq!(
+            efa_gateway::TokenTable::load(&table_path(dir.path()))
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -126,7 +126,7 @@ async fn run_services(
         address,
         args.data_dir.display(),
         credentials_line(&args.data_dir),
-        demo_line(demo_logins.as_deref()),
+        demo_line(demo_logins.as_deref(), &args.data_dir),
     ));
 
     services.wait().await?;
@@ -204,13 +204,23 @@ fn credentials_line(data_dir: &Path) -> String {
     }
 }
 
-/// The line about the demo logins: where they are, or how to make a login.
-fn demo_line(demo_logins: Option<&Path>) -> String {
+/// The line about the demo logins: where they are, or how to make a login
+/// (naming `data_dir` unless it is the default, so the command given
+/// writes where this registry reads).
+fn demo_line(demo_logins: Option<&Path>, data_dir: &Path) -> String {
     match demo_logins {
         Some(path) => format!("Demo-Zugänge:      {}", path.display()),
-        None => "Zugänge:           keine Demo-Zugänge; ein Token gibt \
-                 efa token create --principal admin --name NAME"
-            .to_owned(),
+        None => {
+            let data_dir_flag = if data_dir == Path::new(crate::cli::DEFAULT_DATA_DIR) {
+                String::new()
+            } else {
+                format!("--data-dir {} ", data_dir.display())
+            };
+            format!(
+                "Zugänge:           keine Demo-Zugänge; ein Token gibt \
+                 efa token create {data_dir_flag}--principal admin --name NAME"
+            )
+        }
     }
 }
 
@@ -346,6 +356,21 @@ mod tests {
             stopped.store(true, Ordering::SeqCst);
             Ok(())
         }
+    }
+
+    #[test]
+    fn the_token_hint_names_a_data_dir_other_than_the_default() {
+        let default = demo_line(None, Path::new(crate::cli::DEFAULT_DATA_DIR));
+        assert!(
+            default.ends_with("efa token create --principal admin --name NAME"),
+            "{default}"
+        );
+        let elsewhere = demo_line(None, Path::new("/srv/efa"));
+        assert!(
+            elsewhere
+                .ends_with("efa token create --data-dir /srv/efa --principal admin --name NAME"),
+            "{elsewhere}"
+        );
     }
 
     #[tokio::test]
