@@ -48,6 +48,7 @@ pub struct BenchArgs {
     /// Dauer jedes Teils in Sekunden, wenn --rounds nicht angegeben ist.
     #[arg(long, default_value_t = 10)]
     pub seconds: u64,
+    /// Worüber belastet wird: nats, http oder both (beides nacheinander).
     #[arg(long, value_enum, default_value_t = Over::Both)]
     pub over: Over,
 }

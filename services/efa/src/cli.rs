@@ -51,6 +51,7 @@ enum Cmd {
     /// und die erste fehlerhafte Sequenz nennen; mit `--export FILE` stattdessen
     /// eine exportierte Historie gegen den öffentlichen Schlüssel des Ledgers prüfen.
     Verify {
+        /// Das Datenverzeichnis des Ledgers, dessen Hash-Kette geprüft wird.
         #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
         /// Der öffentliche Schlüssel des Ledgers: `<key-id> <hex>` oder eine Datei
@@ -70,14 +71,19 @@ enum Cmd {
     /// Eine synthetische Historie im Umfang ganz Deutschlands in ein leeres
     /// Datenverzeichnis des Ledgers schreiben.
     Generate {
+        /// Das leere Datenverzeichnis, in das die Historie geschrieben wird.
         #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Startwert des Zufalls: derselbe gibt dieselbe Historie.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Wie viele Ereignisse geschrieben werden.
         #[arg(long, default_value_t = 10_000_000)]
         events: u64,
+        /// Wie viele Gemeinden die Historie hat.
         #[arg(long, default_value_t = 11_000)]
         municipalities: u32,
+        /// Wie viele Leistungen die Historie hat.
         #[arg(long, default_value_t = 600)]
         services: u32,
     },
@@ -164,8 +170,10 @@ enum ImportCmd {
 
 #[derive(Debug, clap::Args)]
 pub struct UpArgs {
+    /// Das Datenverzeichnis des Registers: Schlüssel, Zugänge, Ledger und Ansichten (beim ersten Start angelegt).
     #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
+    /// Adresse, an der das Gateway HTTP annimmt (Port 0 wählt einen freien).
     #[arg(long, env = "EFA_HTTP", default_value = "127.0.0.1:8080")]
     pub http: SocketAddr,
     /// Port des nats-server, den `up` startet; 0 wählt einen freien Port.
@@ -197,6 +205,7 @@ pub struct UpArgs {
 
 #[derive(Debug, clap::Args)]
 struct ServiceArgs {
+    /// Das Datenverzeichnis dieses Dienstes: seine Schlüssel, sein NATS-Zugang und seine Daten.
     #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
     data_dir: PathBuf,
     #[command(flatten)]
@@ -246,6 +255,7 @@ struct GatewayArgs {
     /// `DATA_DIR` als vertrauenswürdig eingetragen.
     #[arg(long, env = "EFA_SIGNING_KEY")]
     signing_key: Option<PathBuf>,
+    /// Adresse, an der das Gateway HTTP annimmt (Port 0 wählt einen freien).
     #[arg(long, env = "EFA_HTTP", default_value = "127.0.0.1:8080")]
     http: SocketAddr,
     /// Anfragen je Client-Adresse (IPv6: je /64) und 10 Sekunden, bevor 429
@@ -490,5 +500,29 @@ async fn wait_for_signal() {
             tracing::warn!(%error, "cannot listen for SIGTERM; only Ctrl-C stops");
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every option of every subcommand says what it is for.
+    #[test]
+    fn every_option_has_a_help_text() {
+        let mut missing = Vec::new();
+        let mut commands = vec![(String::from("efa"), super::Cli::command())];
+        while let Some((path, command)) = commands.pop() {
+            for arg in command.get_arguments() {
+                let generated = ["help", "version"].contains(&arg.get_id().as_str());
+                if arg.get_long().is_some() && !generated && arg.get_help().is_none() {
+                    missing.push(format!("{path} --{}", arg.get_id()));
+                }
+            }
+            for sub in command.get_subcommands() {
+                commands.push((format!("{path} {}", sub.get_name()), sub.clone()));
+            }
+        }
+        assert!(missing.is_empty(), "options without help: {missing:?}");
     }
 }

@@ -19,6 +19,7 @@ pub const NKEY_ENV: &str = "EFA_NATS_NKEY";
 /// The server and how to connect to it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct NatsArgs {
+    /// Der NATS-Server (mehrere durch Kommas getrennt: Knoten eines Clusters).
     #[arg(long, env = "EFA_NATS_URL", default_value = "nats://127.0.0.1:4222")]
     pub nats_url: String,
     #[command(flatten)]

@@ -23,6 +23,7 @@ pub enum NatsCmd {
     /// Die fehlenden NATS-Zugänge anlegen und die nats-server-Konfiguration
     /// nach DATA_DIR/nats/ schreiben.
     Init {
+        /// Das Datenverzeichnis mit den NATS-Zugängen (DATA_DIR/secrets/nats/) und der nats-server-Konfiguration (DATA_DIR/nats/).
         #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
         #[command(flatten)]
@@ -31,6 +32,7 @@ pub enum NatsCmd {
     /// Den NATS-Zugang einer Rolle ersetzen und die Konfiguration neu schreiben;
     /// danach den nats-server neu laden und diesen Dienst neu starten.
     Rotate {
+        /// Das Datenverzeichnis mit den NATS-Zugängen (DATA_DIR/secrets/nats/) und der nats-server-Konfiguration (DATA_DIR/nats/).
         #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
         /// ledger, projector, gateway oder operator.
@@ -42,6 +44,7 @@ pub enum NatsCmd {
     /// Den öffentlichen Schlüssel jeder Rolle zeigen und wo ihr Seed liegt
     /// (nie den Seed selbst).
     Keys {
+        /// Das Datenverzeichnis mit den NATS-Zugängen (DATA_DIR/secrets/nats/) und der nats-server-Konfiguration (DATA_DIR/nats/).
         #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },

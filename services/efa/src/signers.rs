@@ -36,10 +36,13 @@ pub enum SignerCmd {
     /// `--public-key "<id> <hex>"`, wie `create` ihn ausgegeben hat, oder
     /// `--key FILE` (eine geheime Schlüsseldatei).
     Trust {
+        /// Das Datenverzeichnis des Ledgers mit der Liste der Unterzeichner (`trusted-signers.txt`).
         #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Der öffentliche Schlüssel `<key-id> <hex>`, wie `efa signer create` ihn ausgibt.
         #[arg(long, conflicts_with = "key")]
         public_key: Option<String>,
+        /// Eine geheime Schlüsseldatei, deren öffentlicher Teil aufgenommen wird.
         #[arg(long)]
         key: Option<PathBuf>,
         /// `*` (jeder Prinzipal) oder eine Liste wie `admin,land:*`.
@@ -48,13 +51,16 @@ pub enum SignerCmd {
     },
     /// Eine Schlüsselkennung aus der Liste des Ledgers entfernen.
     Revoke {
+        /// Das Datenverzeichnis des Ledgers mit der Liste der Unterzeichner (`trusted-signers.txt`).
         #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Die Kennung des Schlüssels (siehe `efa signer list`).
         #[arg(long)]
         key_id: String,
     },
     /// Die Unterzeichner auflisten, denen der Ledger vertraut.
     List {
+        /// Das Datenverzeichnis des Ledgers mit der Liste der Unterzeichner (`trusted-signers.txt`).
         #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },

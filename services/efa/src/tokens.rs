@@ -13,27 +13,53 @@ pub enum TokenCmd {
     /// Einen Token für einen Prinzipal ausstellen (land:NN, gemeinde:AGS,
     /// operator:ID, admin).
     Create {
+        /// Das Datenverzeichnis des Gateways mit der Tokentabelle (`tokens.json`).
         #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
-        #[arg(long)]
-        principal: String,
+        /// Für wen der Token gilt: land:NN (01 bis 16), gemeinde:AGS (8 Ziffern), operator:KENNUNG oder admin.
+        #[arg(long, value_parser = parse_principal)]
+        principal: Actor,
+        /// Ein Name für den Token, etwa die Stelle, die ihn erhält; mit ihm wird er widerrufen.
         #[arg(long)]
         name: String,
     },
     /// Die Tokens auflisten: Name und Prinzipal (die Tokens selbst sind nicht
     /// gespeichert und lassen sich nicht anzeigen).
     List {
+        /// Das Datenverzeichnis des Gateways mit der Tokentabelle (`tokens.json`).
         #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
     },
     /// Alle Tokens mit diesem Namen widerrufen. Laufende Gateways lesen die
     /// Tabelle binnen einer Sekunde neu; dann enden der Token und seine Sitzungen.
     Revoke {
+        /// Das Datenverzeichnis des Gateways mit der Tokentabelle (`tokens.json`).
         #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
         data_dir: PathBuf,
+        /// Der Name der Tokens, die widerrufen werden (siehe `efa token list`).
         #[arg(long)]
         name: String,
     },
+}
+
+/// `--principal`, with a German message that names the part that is wrong
+/// (the proto's own errors are English, for logs).
+fn parse_principal(text: &str) -> Result<Actor, String> {
+    Actor::parse(text).map_err(|_| {
+        let wrong = match text.split_once(':') {
+            Some(("land", _)) => "der Ländercode nach „land:“ muss 01 bis 16 sein",
+            Some(("gemeinde", _)) => {
+                "nach „gemeinde:“ steht ein Gemeindeschlüssel aus 8 Ziffern, dessen erste \
+                 zwei ein Ländercode von 01 bis 16 sind"
+            }
+            Some(("operator", _)) => {
+                "die Kennung nach „operator:“ besteht aus 3 bis 64 Kleinbuchstaben, Ziffern \
+                 und einzelnen Bindestrichen und beginnt mit einem Buchstaben"
+            }
+            _ => "erwartet land:NN, gemeinde:AGS, operator:KENNUNG oder admin",
+        };
+        format!("kein Prinzipal: {wrong}")
+    })
 }
 
 pub fn table_path(data_dir: &Path) -> PathBuf {
@@ -47,11 +73,10 @@ pub fn run(command: TokenCmd) -> Result<()> {
             principal,
             name,
         } => {
-            let actor = Actor::parse(&principal).context("read --principal")?;
             require_data_dir(&data_dir)?;
             let path = table_path(&data_dir);
             let mut table = efa_gateway::TokenTable::load(&path).context("load the token table")?;
-            let token = table.issue(actor, &name);
+            let token = table.issue(principal.clone(), &name);
             table.save(&path).context("save the token table")?;
             println!("{token}");
             eprintln!(
@@ -231,12 +256,43 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_principal_is_refused_in_german_naming_the_wrong_part() {
+        use clap::Parser;
+        let refusal = |principal: &str| {
+            let args = [
+                "efa",
+                "token",
+                "create",
+                "--principal",
+                principal,
+                "--name",
+                "Y",
+            ];
+            let error = crate::cli::Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+            error.to_string()
+        };
+        let land = refusal("land:17");
+        assert!(
+            land.contains("Ländercode nach „land:“ muss 01 bis 16 sein"),
+            "{land}"
+        );
+        assert!(!land.contains("LandCode"), "{land}");
+        assert!(refusal("gemeinde:1605100").contains("Gemeindeschlüssel aus 8 Ziffern"));
+        assert!(refusal("operator:X").contains("Kennung nach „operator:“"));
+        assert!(
+            refusal("kommune:1").contains("land:NN, gemeinde:AGS, operator:KENNUNG oder admin")
+        );
+        assert_eq!(parse_principal("admin"), Ok(Actor::Admin));
+    }
+
+    #[test]
     fn a_token_is_created_only_in_an_efa_data_dir() {
         let dir = tempfile::tempdir().unwrap();
         let create = |data_dir: PathBuf| {
             run(TokenCmd::Create {
                 data_dir,
-                principal: "land:16".to_owned(),
+                principal: Actor::parse("land:16").unwrap(),
                 name: "Thüringen".to_owned(),
             })
         };

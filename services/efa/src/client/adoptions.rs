@@ -27,11 +27,13 @@ pub enum AdoptionCmd {
 /// Which service, which municipality, and a note.
 #[derive(Debug, clap::Args)]
 pub struct Adoption {
+    /// Kennung der Leistung.
     #[arg(long)]
     service: String,
     /// Amtlicher Gemeindeschlüssel, 8 Ziffern.
     #[arg(long)]
     ags: String,
+    /// Eine Notiz zur Übernahme.
     #[arg(long)]
     note: Option<String>,
     #[command(flatten)]

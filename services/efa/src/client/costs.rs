@@ -12,8 +12,10 @@ pub enum CostCmd {
     /// Kosten einer Leistung für ein Jahr melden.
     #[command(after_help = super::EXIT_CODES)]
     Report {
+        /// Kennung der Leistung.
         #[arg(long)]
         service: String,
+        /// Das Kostenjahr.
         #[arg(long)]
         year: u16,
         /// development oder operation.
@@ -22,6 +24,7 @@ pub enum CostCmd {
         /// Euro, z. B. 1234,56.
         #[arg(long, allow_hyphen_values = true)]
         amount: String,
+        /// Eine Notiz zur Meldung.
         #[arg(long)]
         note: Option<String>,
         #[command(flatten)]
@@ -30,6 +33,7 @@ pub enum CostCmd {
     /// Eine Kostenmeldung berichtigen (neuer Betrag, mit Begründung).
     #[command(after_help = super::EXIT_CODES)]
     Correct {
+        /// Kennung der Leistung.
         #[arg(long)]
         service: String,
         /// Nummer der Kostenmeldung.
@@ -38,6 +42,7 @@ pub enum CostCmd {
         /// Der richtige Betrag in Euro, z. B. 1200,00.
         #[arg(long, allow_hyphen_values = true)]
         amount: String,
+        /// Warum die Meldung berichtigt wird.
         #[arg(long)]
         reason: String,
         #[command(flatten)]

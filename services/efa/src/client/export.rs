@@ -41,14 +41,19 @@ pub enum ExportCmd {
 
 #[derive(Debug, clap::Args)]
 pub struct CatalogueArgs {
+    /// Nur Leistungen, an denen dieses Land teilnimmt (01 bis 16).
     #[arg(long)]
     land: Option<String>,
+    /// Nur Leistungen dieses Themenfelds.
     #[arg(long)]
     themenfeld: Option<String>,
+    /// Nur Leistungen mit diesem Status (planned, in-development, pilot, available, retired).
     #[arg(long)]
     status: Option<String>,
+    /// Nur Leistungen mit diesem Reifegrad (0 bis 4).
     #[arg(long)]
     reifegrad: Option<u8>,
+    /// Nur Leistungen dieses Kanals (fit-store, efa-marktplatz, verwaltungsabkommen).
     #[arg(long)]
     channel: Option<String>,
     /// Suchtext in Titel, Kennung, OZG-ID, Anbieter.
@@ -57,6 +62,7 @@ pub struct CatalogueArgs {
     /// title, reuse, live oder announced.
     #[arg(long)]
     sort: Option<String>,
+    /// Stichtag JJJJ-MM-TT (sonst heute).
     #[arg(long)]
     as_of: Option<String>,
     #[command(flatten)]
@@ -65,8 +71,10 @@ pub struct CatalogueArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct CostsArgs {
+    /// Kennung der Leistung.
     #[arg(long)]
     service: String,
+    /// Das Kostenjahr.
     #[arg(long)]
     year: u16,
     /// Als CSV: shares (Anteile), alternatives (mit anderen Modellen) oder costs (Meldungen).
@@ -78,8 +86,10 @@ pub struct CostsArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct LandCostsArgs {
+    /// Ländercode 01 bis 16.
     #[arg(long)]
     land: String,
+    /// Das Kostenjahr.
     #[arg(long)]
     year: u16,
     #[command(flatten)]
@@ -88,12 +98,16 @@ pub struct LandCostsArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RolloutArgs {
+    /// Ländercode 01 bis 16.
     #[arg(long)]
     land: String,
+    /// Nur die Gemeinden dieses Kreises (Kreisschlüssel, 5 Ziffern).
     #[arg(long)]
     kreis: Option<String>,
+    /// Nur diese Leistung (Kennung).
     #[arg(long)]
     service: Option<String>,
+    /// Stichtag JJJJ-MM-TT (sonst heute).
     #[arg(long)]
     as_of: Option<String>,
     /// Als CSV: gemeinden oder kreise.
@@ -105,11 +119,13 @@ pub struct RolloutArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct StalledArgs {
+    /// Ländercode 01 bis 16.
     #[arg(long)]
     land: String,
     /// Mindestens so viele Tage ohne Schritt (sonst 90).
     #[arg(long)]
     days: Option<u32>,
+    /// Stichtag JJJJ-MM-TT (sonst heute).
     #[arg(long)]
     as_of: Option<String>,
     #[command(flatten)]
@@ -118,6 +134,7 @@ pub struct StalledArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
+    /// Nur die Ereignisse dieser Leistung (Kennung).
     #[arg(long, conflicts_with = "gemeinde")]
     service: Option<String>,
     /// Nur die Ereignisse dieser Gemeinde (AGS).

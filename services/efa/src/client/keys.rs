@@ -16,6 +16,7 @@ pub enum KeyCmd {
     /// z. B. `efa key publish --year 2017 --file schluessel.csv`.
     #[command(after_help = super::EXIT_CODES)]
     Publish {
+        /// Das Jahr, für das der Schlüssel gilt.
         #[arg(long)]
         year: u16,
         /// CSV mit Kopfzeile: `land;prozent` oder `jahr;land;prozent`

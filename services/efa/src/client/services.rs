@@ -22,6 +22,7 @@ pub enum ServiceCmd {
     /// Den Status einer Leistung ändern.
     #[command(after_help = super::EXIT_CODES)]
     Status {
+        /// Kennung der Leistung.
         #[arg(long)]
         service: String,
         /// planned, in-development, pilot, available oder retired.
@@ -33,8 +34,10 @@ pub enum ServiceCmd {
     /// Den Reifegrad (0 bis 4) einer Leistung festhalten.
     #[command(after_help = super::EXIT_CODES)]
     Reifegrad {
+        /// Kennung der Leistung.
         #[arg(long)]
         service: String,
+        /// Der Reifegrad, 0 bis 4.
         #[arg(long)]
         reifegrad: u8,
         #[command(flatten)]
@@ -43,8 +46,10 @@ pub enum ServiceCmd {
     /// Eine Leistung einstellen.
     #[command(after_help = super::EXIT_CODES)]
     Retire {
+        /// Kennung der Leistung.
         #[arg(long)]
         service: String,
+        /// Warum die Leistung eingestellt wird.
         #[arg(long)]
         reason: String,
         #[command(flatten)]
@@ -54,11 +59,13 @@ pub enum ServiceCmd {
 
 #[derive(Debug, clap::Args)]
 pub struct AnnounceArgs {
+    /// Titel der Leistung.
     #[arg(long)]
     title: String,
     /// Federführendes Land, 01 bis 16.
     #[arg(long)]
     lead: String,
+    /// Themenfeld des OZG, z. B. „Familie & Kind“.
     #[arg(long)]
     themenfeld: String,
     /// Anbieter (z. B. Dataport).
@@ -93,6 +100,7 @@ pub struct AnnounceArgs {
 /// A Land and a service, for joining and leaving.
 #[derive(Debug, clap::Args)]
 pub struct Membership {
+    /// Kennung der Leistung.
     #[arg(long)]
     service: String,
     /// Ländercode 01 bis 16.
