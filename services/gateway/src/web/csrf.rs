@@ -12,7 +12,7 @@ use axum::extract::Request;
 use axum::http::header::{HOST, ORIGIN};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use crate::crypto::SessionKey;
 
@@ -25,17 +25,17 @@ pub fn token(key: &SessionKey, binding: &str) -> String {
     key.sign(&format!("efa-csrf-v2|{binding}"))
 }
 
+/// What a refused cross-site post is told.
+pub const CROSS_SITE_MESSAGE: &str = "Anfragen von fremden Seiten werden nicht angenommen.";
+
 /// Middleware for the pages: a POST that the browser says comes from
 /// another site, or whose `Origin` names another host, is refused with
-/// 403 before its form is read.
+/// 403 before its form is read, with a German page as the forms' other
+/// refusals (a bare text would become the generic problem document).
 pub async fn same_origin(request: Request, next: Next) -> Response {
     if request.method() == Method::POST && is_cross_site(request.headers()) {
         tracing::info!("a cross-site form post was refused");
-        return (
-            StatusCode::FORBIDDEN,
-            "Anfragen von fremden Seiten werden nicht angenommen.",
-        )
-            .into_response();
+        return super::layout::bare(StatusCode::FORBIDDEN, "Nicht erlaubt", CROSS_SITE_MESSAGE);
     }
     next.run(request).await
 }

@@ -3,6 +3,8 @@
 //! the logout button), a notice, the main content and the footer.
 
 use super::visit::Visit;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 /// The stylesheet, served at [`STYLESHEET_PATH`].
@@ -93,6 +95,32 @@ pub fn render(visit: &Visit, page: &Page) -> String {
         }
     }
     .into_string()
+}
+
+/// A page without the frame, for a post refused before it reaches its
+/// form's handler (from another site, or with a body that is no form):
+/// no visit is made for it, so it has no navigation or login, only the
+/// sentence and the way back.
+pub fn bare(status: StatusCode, title: &str, text: &str) -> Response {
+    let page = html! {
+        (DOCTYPE)
+        html lang="de" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – EfA-Register" }
+                link rel="stylesheet" href=(STYLESHEET_PATH);
+            }
+            body {
+                main #inhalt {
+                    h1 { (title) }
+                    p.hinweis.fehler role="alert" { (text) }
+                    p { a href="/" { "Zur Startseite" } }
+                }
+            }
+        }
+    };
+    (status, Html(page.into_string())).into_response()
 }
 
 fn notice_html(notice: &Notice) -> Markup {

@@ -213,6 +213,37 @@ async fn a_csrf_token_serves_only_its_own_session_and_cross_site_posts_are_refus
     assert!(!first.has("efa_sitzung"));
 }
 
+/// A cross-site post is refused with a German page saying why, as the
+/// forms' other refusals, not with the generic problem of a bad request.
+#[tokio::test]
+async fn a_cross_site_post_is_refused_with_a_german_page() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    for path in ["/anmelden", "/abmelden", "/land/kosten"] {
+        let response = harness
+            .http
+            .post(harness.url(path))
+            .header("origin", "http://evil.example")
+            .form(&[("token", "efa_x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+        let content_type = response.headers()["content-type"].to_str().unwrap();
+        assert!(
+            content_type.starts_with("text/html"),
+            "{path}: {content_type}"
+        );
+        let page = response.text().await.unwrap();
+        assert!(page.contains("<html lang=\"de\">"), "{page}");
+        assert!(page.contains("<title>Nicht erlaubt"), "{page}");
+        assert!(
+            page.contains("Anfragen von fremden Seiten werden nicht angenommen."),
+            "{page}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_login_needs_the_csrf_token_and_attempts_are_limited() {
     let harness = Harness::start().await;
