@@ -7,14 +7,15 @@
 //! recorded once), and what a refusal looks like when the form is shown
 //! again with the entered values.
 
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, FromRequest, Request};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use efa_proto::{Accepted, Actor, Rejection, ServiceId};
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 
 use super::csrf;
-use super::layout::Notice;
+use super::layout::{self, Notice};
 use super::markup::{Field, hidden_input};
 use super::visit::Visit;
 use crate::contract::Parsed;
@@ -31,18 +32,26 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
     async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
         match Form::<Vec<(String, String)>>::from_request(request, state).await {
             Ok(Form(pairs)) => Ok(Self(pairs)),
-            Err(rejection) => {
-                let page = html! {
-                    (DOCTYPE) html lang="de" {
-                        title { "Ungültiges Formular" }
-                        h1 { "Das Formular konnte nicht gelesen werden" }
-                        p { (rejection.body_text()) }
-                        p { a href="/" { "Zur Startseite" } }
-                    }
-                };
-                Err((rejection.status(), Html(page.into_string())).into_response())
-            }
+            Err(rejection) => Err(layout::bare(
+                rejection.status(),
+                "Ungültiges Formular",
+                unreadable_form(&rejection),
+            )),
         }
+    }
+}
+
+/// Why a posted body is no form, in German (axum's own texts are English).
+fn unreadable_form(rejection: &FormRejection) -> &'static str {
+    match rejection {
+        FormRejection::InvalidFormContentType(_) => {
+            "Das Formular konnte nicht gelesen werden: Es wurde nicht als Formular gesendet \
+             (Content-Type: application/x-www-form-urlencoded)."
+        }
+        _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            "Das Formular konnte nicht gelesen werden: Es ist größer als erlaubt."
+        }
+        _ => "Das Formular konnte nicht gelesen werden: Seine Felder sind fehlerhaft kodiert.",
     }
 }
 

@@ -244,6 +244,32 @@ async fn a_cross_site_post_is_refused_with_a_german_page() {
     }
 }
 
+/// A post whose body is no form is answered with a German page that says
+/// so, not with axum's English sentence.
+#[tokio::test]
+async fn a_post_that_is_no_form_is_refused_with_a_german_page() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    for path in ["/anmelden", "/abmelden"] {
+        for content_type in [None, Some("application/json")] {
+            let mut request = harness.http.post(harness.url(path)).body("token=efa_x");
+            if let Some(content_type) = content_type {
+                request = request.header("content-type", content_type);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{path} {content_type:?}"
+            );
+            let page = response.text().await.unwrap();
+            assert!(page.contains("<head><meta charset=\"utf-8\">"), "{page}");
+            assert!(page.contains("nicht als Formular gesendet"), "{page}");
+            assert!(!page.contains("Form requests"), "{page}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_login_needs_the_csrf_token_and_attempts_are_limited() {
     let harness = Harness::start().await;
