@@ -23,6 +23,10 @@ const AGS_FORMAT: &str = "muss ein Gemeindeschlüssel aus 8 Ziffern sein (Text)"
 const KREIS_FORMAT: &str = "muss ein Kreisschlüssel aus 5 Ziffern sein (Text)";
 const DATE_FORMAT: &str = "muss ein Datum JJJJ-MM-TT sein";
 const WHOLE_FORMAT: &str = "muss eine nicht-negative ganze Zahl sein";
+/// Said of a negative amount in a request: costs are reported and
+/// corrected as what was spent, so no request amount is below zero (the
+/// domain refuses one too, but names its own field, not the one sent).
+const NEGATIVE_AMOUNT: &str = "darf nicht negativ sein";
 
 /// The longest text accepted in any field; the domain applies the real,
 /// per-field limits.
@@ -227,7 +231,7 @@ impl<'de, const MIN: u32, const MAX: u32> Deserialize<'de> for Whole<MIN, MAX> {
     }
 }
 
-/// A euro amount as text: `"1234,56"` or `"1234.56"`.
+/// A euro amount as text: `"1234,56"` or `"1234.56"`, not negative.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Euros(pub Cents);
 
@@ -235,10 +239,17 @@ impl<'de> Deserialize<'de> for Euros {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let reason =
             "muss ein Euro-Betrag mit höchstens zwei Nachkommastellen sein, etwa \"1234,56\"";
-        deserializer.deserialize_str(Scalar::text(reason, |t| {
-            Cents::parse_euros(t).ok().map(Euros)
-        }))
+        let cents =
+            deserializer.deserialize_str(Scalar::text(reason, |t| Cents::parse_euros(t).ok()))?;
+        not_negative(cents).map(Euros)
     }
+}
+
+fn not_negative<E: de::Error>(amount: Cents) -> Result<Cents, E> {
+    if amount.0 < 0 {
+        return Err(E::custom(NEGATIVE_AMOUNT));
+    }
+    Ok(amount)
 }
 
 /// One of the `keys`, as `from_key` reads it.
@@ -291,12 +302,15 @@ fields! {
         text: Some(|t| LandCode::parse(t).ok()),
         number: Some(|n| u8::try_from(n).ok().and_then(|c| LandCode::new(c).ok())),
     });
-    // A whole number of cents (`amount_cents`), negative for a credit.
-    Cents => |d| d.deserialize_i64(Scalar {
-        reason: "muss eine ganze Zahl von Cent sein".to_owned(),
-        text: None,
-        number: Some(|n| i64::try_from(n).ok().map(Cents)),
-    });
+    // A whole number of cents (`amount_cents`), not negative.
+    Cents => |d| {
+        let cents = d.deserialize_i64(Scalar {
+            reason: "muss eine ganze Zahl von Cent sein".to_owned(),
+            text: None,
+            number: Some(|n| i64::try_from(n).ok().map(Cents)),
+        })?;
+        not_negative(cents)
+    };
     CostCategory => |d| {
         let keys = [CostCategory::Development, CostCategory::Operation].map(CostCategory::key);
         choice(d, &keys, CostCategory::from_key)

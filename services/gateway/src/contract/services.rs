@@ -341,7 +341,7 @@ pub struct CostReport {
     #[schema(value_type = values::CostCategory)]
     pub category: Via<CostCategory>,
     pub amount: Option<Euros>,
-    #[schema(value_type = Option<values::Cents>)]
+    #[schema(value_type = Option<values::CentsIn>)]
     pub amount_cents: Option<Via<Cents>>,
     pub note: Option<Note>,
     #[schema(value_type = Option<values::Effective>)]
@@ -369,7 +369,7 @@ impl WriteBody for CostReport {
 #[schema(as = CorrectCost)]
 pub struct CostCorrection {
     pub amount: Option<Euros>,
-    #[schema(value_type = Option<values::Cents>)]
+    #[schema(value_type = Option<values::CentsIn>)]
     pub amount_cents: Option<Via<Cents>>,
     pub reason: Text<{ REASON_CHARS_MAX }>,
     #[schema(value_type = Option<values::Effective>)]

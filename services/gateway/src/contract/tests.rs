@@ -223,12 +223,10 @@ fn euro_amounts_are_exact_cents() {
     assert_eq!(cost(json!({"amount": "1234,56"})).unwrap(), Cents(123_456));
     assert_eq!(cost(json!({"amount": "1234.56"})).unwrap(), Cents(123_456));
     assert_eq!(cost(json!({"amount": " 1234,5 "})).unwrap(), Cents(123_450));
-    assert_eq!(cost(json!({"amount": "-0,05"})).unwrap(), Cents(-5));
     assert_eq!(
         cost(json!({"amount_cents": 123_456})).unwrap(),
         Cents(123_456)
     );
-    assert_eq!(cost(json!({"amount_cents": -5})).unwrap(), Cents(-5));
     for bad in ["1.234,56", "12,345", "1e3", "", "€ 12", "12 345"] {
         assert_eq!(field_of(cost(json!({"amount": bad}))), "amount", "{bad}");
     }
@@ -240,8 +238,42 @@ fn euro_amounts_are_exact_cents() {
     );
     assert_eq!(field_of(cost(json!({"amount_cents": 1.5}))), "amount_cents");
     assert_eq!(
+        cost(json!({"amount": "0"})).unwrap(),
+        Cents(0),
+        "the domain's to judge"
+    );
+    assert_eq!(
         field_of(cost(json!({"amount_cents": "100"}))),
         "amount_cents"
+    );
+}
+
+/// A negative amount is refused by the gateway, naming the field the
+/// caller sent (the domain's refusal would name `amount` for both), as
+/// the document describes request amounts: never below zero.
+#[test]
+fn negative_amounts_are_refused_naming_the_field_sent() {
+    for (body, field) in [
+        (json!({"amount": "-0,05"}), "amount"),
+        (json!({"amount": "-1000,00"}), "amount"),
+        (json!({"amount_cents": -5000}), "amount_cents"),
+    ] {
+        match cost(body.clone()) {
+            Err(Rejection::Invalid {
+                field: named,
+                reason,
+            }) => {
+                assert_eq!(named, field, "{body}");
+                assert_eq!(reason, "darf nicht negativ sein", "{body}");
+            }
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+    let correction = json!({"amount_cents": -1, "reason": "Tippfehler"});
+    let refused = read::<services::CostCorrection>(&correction).map(|_| ());
+    assert!(
+        matches!(&refused, Err(Rejection::Invalid { field, .. }) if field == "amount_cents"),
+        "{refused:?}"
     );
 }
 

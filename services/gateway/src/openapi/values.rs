@@ -133,12 +133,15 @@ values! {
             proto::REGISTER_YEARS.end()
         ),
     );
+    /// Cents as the answers write them: a supplement may lower a sum.
     Cents => integer("Cent, negativ für eine Gutschrift");
+    /// Cents as the requests take them: what was spent, never below zero.
+    CentsIn => integer("Cent als ganze Zahl, nicht negativ").minimum(Some(0));
     /// Key units: 1/100,000 percent, at most the whole.
     KeyUnits => whole(0, proto::KEY_UNITS_TOTAL.into(), "1/100.000 Prozent");
-    /// Euros as the requests take them.
-    Euros => pattern("^-?[0-9]+([.,][0-9]{0,2})?$",
-        "Euro als Text mit höchstens zwei Nachkommastellen, z. B. \"1234,56\"");
+    /// Euros as the requests take them: never below zero.
+    Euros => pattern("^[0-9]+([.,][0-9]{0,2})?$",
+        "Euro als Text mit höchstens zwei Nachkommastellen, nicht negativ, z. B. \"1234,56\"");
     /// Euros as the answers write them.
     EurosText => pattern("^-?[0-9]+\\.[0-9]{2}$", "Euro mit Punkt, z. B. 1234.56");
     Exact => pattern("^-?[0-9]+/[0-9]+$", "Exakter Bruch „Zähler/Nenner“");

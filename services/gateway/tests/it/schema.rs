@@ -199,3 +199,34 @@ fn the_checker_refuses_what_does_not_fit() {
         "exactly one amount"
     );
 }
+
+/// Request amounts are described as the API takes them, never negative;
+/// answers may carry negative amounts (a supplement lowering a sum). The
+/// checker knows no patterns: the euro text's pattern is read as such.
+#[test]
+fn request_amounts_are_not_negative_and_answers_may_be() {
+    let document = efa_gateway::openapi_document();
+    let report = "/api/v1/services/{id}/costs";
+    let correction = "/api/v1/services/{id}/costs/{cost_no}/corrections";
+    let report_with = |cents: i64| serde_json::json!({"year": 2023, "category": "operation", "amount_cents": cents});
+    let correction_with =
+        |cents: i64| serde_json::json!({"reason": "Tippfehler", "amount_cents": cents});
+    assert!(check_request(&document, "post", report, &report_with(-5000)).is_err());
+    assert!(check_request(&document, "post", correction, &correction_with(-5000)).is_err());
+    assert!(check_request(&document, "post", report, &report_with(5000)).is_ok());
+    assert!(check_request(&document, "post", correction, &correction_with(0)).is_ok());
+
+    let euros = document["components"]["schemas"]["Euros"]["pattern"]
+        .as_str()
+        .unwrap();
+    assert!(
+        euros.starts_with("^[0-9]"),
+        "a digit first, no sign: {euros}"
+    );
+    let described = document["components"]["schemas"]["Euros"]["description"].to_string();
+    assert!(described.contains("nicht negativ"), "{described}");
+
+    let money = serde_json::json!({"$ref": "#/components/schemas/Money"});
+    let credit = serde_json::json!({"cents": -5, "euros": "-0.05"});
+    assert!(check(&document, &money, &credit, "").is_ok());
+}
