@@ -10,7 +10,7 @@ use axum::http::header::{
     AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, IF_MATCH, TRANSFER_ENCODING,
 };
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use efa_proto::{Actor, Ags, LandCode, REGISTER_YEARS, ServiceId};
 
 use crate::contract::field::{LAND_FORMAT, SLUG_FORMAT};
@@ -131,12 +131,15 @@ impl FromRequestParts<AppState> for WriteHeaders {
                     "Der Idempotency-Key muss aus 1 bis {max} sichtbaren ASCII-Zeichen bestehen."
                 ))
             })?;
-        let version = headers
-            .get(IF_MATCH)
-            .map(|value| value.to_str().ok().and_then(parse_version));
-        let expected_version = match version {
-            Some(None) => return Err(bad("If-Match muss eine Versionsnummer sein, etwa \"3\".")),
-            version => version.flatten(),
+        let expected_version = match headers.get(IF_MATCH).map(HeaderValue::to_str) {
+            None => None,
+            // `*` matches any current representation (RFC 9110, 13.1.1):
+            // no version to hold the write to; a write whose target is
+            // missing is refused by the domain itself (404).
+            Some(Ok(any)) if any.trim() == "*" => None,
+            Some(value) => Some(value.ok().and_then(parse_version).ok_or_else(|| {
+                bad("If-Match muss eine Versionsnummer sein, etwa \"3\", oder *.")
+            })?),
         };
         Ok(Self {
             actor,

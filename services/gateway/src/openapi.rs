@@ -354,6 +354,20 @@ impl Operation {
         self
     }
 
+    /// A write that replaces what exists (a `PUT`): it answers 200 with the
+    /// new version, never 201, as it creates nothing.
+    pub fn replaces(mut self) -> Self {
+        let responses = &mut self.value["responses"];
+        if let Some(recorded) = responses.as_object_mut().and_then(|r| r.remove("201")) {
+            responses["200"] = json!({"description": "Ersetzt; bei einer Wiederholung die \
+                gespeicherte Antwort (mit Idempotent-Replayed: true)",
+                "content": recorded["content"],
+                "headers": {"ETag": recorded["headers"]["ETag"],
+                    "Idempotent-Replayed": responses["200"]["headers"]["Idempotent-Replayed"]}});
+        }
+        self
+    }
+
     /// The body may be left out.
     pub fn optional_body(mut self) -> Self {
         self.value["requestBody"]["required"] = json!(false);
@@ -397,8 +411,9 @@ pub fn command<B: ToSchema>(id: &str, tag: &str, summary: &str) -> Operation {
             "description": "Eindeutiger Schlüssel des Schreibvorgangs; eine Wiederholung wird \
                 nicht doppelt ausgeführt"}),
         json!({"name": "If-Match", "in": "header", "required": false,
-            "schema": {"type": "string", "pattern": "^(\"[0-9]{1,19}\"|[0-9]{1,19})$"},
-            "description": "Erwartete Version (ETag), z. B. \"3\"; sonst 412"}),
+            "schema": {"type": "string", "pattern": "^(\\*|\"[0-9]{1,19}\"|[0-9]{1,19})$"},
+            "description": "Erwartete Version (ETag), z. B. \"3\"; sonst 412. `*`: jede \
+                vorhandene Version"}),
     ];
     op.problems(&[400, 401, 403, 404, 409, 412, 413, 422, 429, 502, 503])
 }

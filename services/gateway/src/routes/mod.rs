@@ -78,7 +78,8 @@ pub fn api() -> Vec<Endpoint> {
         POST "/api/v1/services" => write::<service::Announce>,
             command::<service::Announce>("announceService", S, "Leistung ankündigen").location();
         PUT "/api/v1/services/{id}" => write::<service::Details>,
-            command::<service::Details>("updateServiceDetails", S, "Angaben einer Leistung ersetzen");
+            command::<service::Details>("updateServiceDetails", S, "Angaben einer Leistung ersetzen")
+                .replaces();
         POST "/api/v1/services/{id}/status" => write::<service::Status>,
             command::<service::Status>("changeServiceStatus", S, "Status ändern");
         POST "/api/v1/services/{id}/reifegrad" => write::<service::Assessment>,
@@ -109,7 +110,8 @@ pub fn api() -> Vec<Endpoint> {
             command::<participants::Gemeinde>("registerGemeinde", B, "Gemeinde registrieren")
                 .location();
         PUT "/api/v1/gemeinden/{ags}" => write::<participants::Rename>,
-            command::<participants::Rename>("renameGemeinde", B, "Gemeinde umbenennen");
+            command::<participants::Rename>("renameGemeinde", B, "Gemeinde umbenennen")
+                .replaces();
         POST "/api/v1/gemeinden/{ags}/merger" => write::<participants::Merger>,
             command::<participants::Merger>("mergeGemeinde", B,
                 "Gemeinde in eine Nachfolgerin eingliedern");

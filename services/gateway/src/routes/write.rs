@@ -2,8 +2,9 @@
 //! through `state::submit` with the caller's `Idempotency-Key` and
 //! `If-Match`, and answer 201 with `{"seq", "version"}` and the stream
 //! version as ETag (and where the command created something, its
-//! Location), 200 with `Idempotent-Replayed: true` for a repeated key, or
-//! the rejection as a problem document. The handler [`write`] serves every
+//! Location), 200 instead where it replaced what was there (a `PUT`),
+//! 200 with `Idempotent-Replayed: true` for a repeated key, or the
+//! rejection as a problem document. The handler [`write`] serves every
 //! route whose body says by itself how it becomes a command.
 
 use std::marker::PhantomData;
@@ -68,8 +69,19 @@ fn location(command: &Command) -> Option<String> {
     })
 }
 
-/// Sends the command and maps the ledger's answer: 201, or 200 when the
-/// ledger answered a repeated idempotency key from memory.
+/// Whether `command` replaces the state of something that exists: the
+/// `PUT`s, which the domain refuses for a missing target (404) and so never
+/// create anything.
+pub fn replaces(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::UpdateServiceDetails(_) | Command::RenameGemeinde(_)
+    )
+}
+
+/// Sends the command and maps the ledger's answer: 201, or 200 when it
+/// replaced what existed or when the ledger answered a repeated
+/// idempotency key from memory.
 pub async fn submit(
     state: &AppState,
     headers: WriteHeaders,
@@ -81,13 +93,14 @@ pub async fn submit(
         expected_version,
     } = headers;
     let location = location(&parsed.command);
+    let replaced = replaces(&parsed.command);
     // An announced service's id is echoed in the body.
     let id = match &parsed.command {
         Command::AnnounceService(announce) => Some(announce.service.clone()),
         _ => None,
     };
     let accepted = crate::state::submit(state, &actor, &key, expected_version, parsed).await?;
-    let status = if accepted.replayed {
+    let status = if accepted.replayed || replaced {
         StatusCode::OK
     } else {
         StatusCode::CREATED

@@ -229,7 +229,13 @@ async fn every_write_sends_the_command_its_body_describes() {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED, "{what}");
+        // A PUT replaces what exists; every other write records something new.
+        let status = if case.method == Method::PUT {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        assert_eq!(response.status(), status, "{what}");
         assert_eq!(response.headers()["etag"], "\"3\"", "{what}");
         let location = response
             .headers()
@@ -295,6 +301,35 @@ async fn a_precondition_and_a_repeat_reach_the_ledger() {
     let (first, second) = (next(&mut envelopes).await, next(&mut envelopes).await);
     assert_eq!(first.expected_version, Some(7));
     assert_eq!(first.command_id, second.command_id);
+}
+
+/// A PUT replaces the details of a service that exists: 200, not 201, with
+/// the new version as ETag; `If-Match: *` (any current version, RFC 9110)
+/// is taken and holds the write to no version.
+#[tokio::test]
+async fn a_put_answers_200_and_takes_if_match_any() {
+    let harness = Harness::start().await;
+    let mut envelopes = harness.ledger().await;
+    let details = json!({"title": "Wohngeld digital", "themenfeld": "Familie", "provider": "KIV",
+        "channel": "fit-store", "cost_model": {"kind": "population"}});
+    for if_match in [None, Some("*"), Some(" * ")] {
+        let mut request = harness.write(Method::PUT, "/api/v1/services/wohngeld", &details);
+        if let Some(if_match) = if_match {
+            request = request.header("If-Match", if_match);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{if_match:?}");
+        assert_eq!(response.headers()["etag"], "\"3\"", "{if_match:?}");
+        assert!(response.headers().get("idempotent-replayed").is_none());
+        assert_eq!(next(&mut envelopes).await.expected_version, None);
+    }
+    let document = efa_gateway::openapi_document();
+    let responses = &document["paths"]["/api/v1/services/{id}"]["put"]["responses"];
+    assert!(responses.get("201").is_none(), "{responses}");
+    assert!(
+        responses["200"]["headers"]["ETag"].is_object(),
+        "{responses}"
+    );
 }
 
 #[tokio::test]
