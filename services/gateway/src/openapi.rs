@@ -318,6 +318,18 @@ impl Operation {
         self.query::<FormatParam>()
     }
 
+    /// A list read a page at a time by `offset` and `limit` (JSON and CSV
+    /// alike): the answer is the view with the link to the next page.
+    pub fn linked(mut self) -> Self {
+        let view = self.json_answer().take();
+        let link = schema::<NextLink>(&mut self.schemas);
+        *self.json_answer() = json!({"allOf": [view, link]});
+        self.describe(
+            "Seitenweise: jede Seite nennt in `next` die Adresse der nächsten (auch als \
+             Kopfzeile `Link: <…>; rel=\"next\"`, als CSV nur so), `null` auf der letzten.",
+        )
+    }
+
     /// A list that grows with the history, a page at a time (`offset`
     /// and `limit` as `P` reads them, or a `cursor`): the answer is the
     /// view with the page's totals `S` and the link to the next page. As
@@ -329,7 +341,8 @@ impl Operation {
         *self.json_answer() = json!({"allOf": [view, totals, link]});
         self.describe(
             "Seitenweise: jede Seite nennt in `next` die Adresse der nächsten (auch als \
-             Kopfzeile `Link: <…>; rel=\"next\"`), `null` auf der letzten. Als CSV ohne \
+             Kopfzeile `Link: <…>; rel=\"next\"`, für eine CSV-Seite nur so), `null` auf \
+             der letzten. Als CSV ohne \
              `offset`, `limit` und `cursor` die ganze Liste, die das Gateway Seite für Seite \
              überträgt; bricht sie unterwegs ab, endet die Übertragung unvollständig.",
         )

@@ -101,15 +101,19 @@ pub fn asks_for_a_page(query: &ReadQuery) -> bool {
 /// A JSON page: the view's JSON with the page's `totals` and `next` (the
 /// link to the next page, or null), and the link as a `Link` header.
 pub fn json<V: Serialize, T: Serialize>(view: V, totals: T, next: Option<String>) -> Response {
-    let link = next.as_ref().map(|next| format!("<{next}>; rel=\"next\""));
-    let link = link.and_then(|link| HeaderValue::from_str(&link).ok());
-    let page = Paged {
+    let response = axum::Json(Paged {
         view,
         totals,
-        link: NextLink { next },
-    };
-    let mut response = axum::Json(page).into_response();
-    if let Some(value) = link {
+        link: NextLink { next: next.clone() },
+    });
+    linked(response.into_response(), next.as_deref())
+}
+
+/// A page's answer (JSON or CSV) with the link to the next page, if there
+/// is one, as a `Link: <…>; rel="next"` header.
+pub fn linked(mut response: Response, next: Option<&str>) -> Response {
+    let link = next.map(|next| format!("<{next}>; rel=\"next\""));
+    if let Some(value) = link.and_then(|link| HeaderValue::from_str(&link).ok()) {
         response.headers_mut().insert(LINK, value);
     }
     response
@@ -191,7 +195,11 @@ pub async fn serve<L: Export>(
     }
     let page = fetch(&state, min_seq, &list, (&start, rows)).await?;
     Ok(match format {
-        Format::Csv => list.rows(&page).0.into_response(),
+        Format::Csv => {
+            let (table, next) = list.rows(&page);
+            let next = next_link(query, &list.path(), next);
+            linked(table.into_response(), next.as_deref())
+        }
         Format::Json => json_of(query, &list, &page),
     })
 }

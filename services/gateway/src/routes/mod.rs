@@ -150,7 +150,7 @@ pub fn api() -> Vec<Endpoint> {
                 .query::<AsOf>().csv().problems(&[404]);
         GET "/api/v1/catalogue" => views::catalogue,
             view::<CataloguePageJson>("catalogue", "Katalog mit Filtern, Sortierung, Seiten und Nachnutzung")
-                .query::<views::CatalogueQuery>().default("limit", 100).csv();
+                .query::<views::CatalogueQuery>().default("limit", 100).csv().linked();
         GET "/api/v1/services/{id}/detail" => views::service_detail,
             view::<ServiceDetailJson>("serviceDetail", "Alles zu einer Leistung zum Stichtag")
                 .query::<AsOf>().problems(&[404]);

@@ -17,7 +17,8 @@ use crate::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetail
 use crate::dto::history::HistoryJson;
 use crate::dto::rollout::FunnelJson;
 use crate::openapi::values;
-use crate::params::ReadQuery;
+use crate::paging::{self, Cursor};
+use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
 use crate::tables;
 
@@ -48,16 +49,20 @@ pub const SORT_KEYS: [&str; 4] = ["title", "reuse", "live", "announced"];
 pub async fn catalogue(Read { state, query, .. }: Read) -> Result<Response, ApiError> {
     let format = query.allow(&CATALOGUE_PARAMS)?.format()?;
     let catalogue: CatalogueQuery = query.read()?;
-    let kind = QueryKind::Catalogue2 {
-        as_of: catalogue.as_of,
-        filter: catalogue.filter(),
-    };
+    let as_of = catalogue.as_of;
+    let filter = catalogue.filter();
+    let offset = filter.offset;
+    let kind = QueryKind::Catalogue2 { as_of, filter };
     let page = reply_of!(ask(&state, query.min_seq()?, kind).await?, Catalogue2)?;
-    Ok(read::list(
-        format,
-        || CataloguePageJson::from(&page),
-        || tables::catalogue(&page),
-    ))
+    // Paged like the other lists: the next page starts after this one's
+    // rows, while any of the matching services are left.
+    let shown = offset.saturating_add(u32::try_from(page.services.len()).unwrap_or(u32::MAX));
+    let next = (!page.services.is_empty() && shown < page.total).then_some(Cursor::Offset(shown));
+    let next = paging::next_link(&query, "/api/v1/catalogue", next);
+    Ok(match format {
+        Format::Json => paging::json(CataloguePageJson::from(&page), (), next),
+        Format::Csv => paging::linked(tables::catalogue(&page).into_response(), next.as_deref()),
+    })
 }
 
 /// The filters, order and page of `/api/v1/catalogue`.

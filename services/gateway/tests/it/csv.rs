@@ -320,6 +320,33 @@ async fn a_whole_export_is_streamed_page_after_page() {
     assert_eq!(days, ["100", "101", "102"], "{text}");
 }
 
+/// A CSV page links to the next one as a JSON page does, with the same
+/// `Link` header; the last page has none.
+#[tokio::test]
+async fn a_csv_page_links_to_the_next_as_a_json_page_does() {
+    let harness = stalled_in_pages(false).await;
+    let link = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("link")
+            .map(|link| link.to_str().unwrap().to_owned())
+    };
+    let first = harness
+        .get("/api/v1/lands/16/stalled?format=csv&limit=1")
+        .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let expected = "</api/v1/lands/16/stalled?format=csv&limit=1&offset=1>; rel=\"next\"";
+    assert_eq!(link(&first).as_deref(), Some(expected));
+    let json = harness.get("/api/v1/lands/16/stalled?limit=1").await;
+    let expected_json = "</api/v1/lands/16/stalled?limit=1&offset=1>; rel=\"next\"";
+    assert_eq!(link(&json).as_deref(), Some(expected_json));
+    let last = harness
+        .get("/api/v1/lands/16/stalled?format=csv&limit=1&offset=2")
+        .await;
+    assert_eq!(last.status(), StatusCode::OK);
+    assert_eq!(link(&last), None);
+}
+
 #[tokio::test]
 async fn an_export_that_fails_part_way_ends_incomplete() {
     let harness = stalled_in_pages(true).await;

@@ -248,6 +248,30 @@ async fn the_catalogue_passes_every_filter_on() {
     assert_eq!(next(&mut queries).await.kind, plain);
 }
 
+/// The catalogue is paged like the other lists: `next` and a `Link`
+/// header (as JSON and as CSV) while matching services are left.
+#[tokio::test]
+async fn the_catalogue_links_to_its_next_page() {
+    let (harness, _queries) = with_projector().await;
+    // The sample page: one service of 41 matching.
+    let expected = "/api/v1/catalogue?limit=4&offset=1";
+    let response = harness.get("/api/v1/catalogue?limit=4").await;
+    assert_eq!(
+        response.headers()["link"],
+        format!("<{expected}>; rel=\"next\"").as_str()
+    );
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["next"], expected);
+    let csv = harness.get("/api/v1/catalogue?limit=4&format=csv").await;
+    assert_eq!(
+        csv.headers()["link"],
+        "</api/v1/catalogue?limit=4&format=csv&offset=1>; rel=\"next\""
+    );
+    let last = harness.get("/api/v1/catalogue?offset=40").await;
+    assert!(last.headers().get("link").is_none());
+    assert_eq!(last.json::<Value>().await.unwrap()["next"], Value::Null);
+}
+
 #[tokio::test]
 async fn the_plain_list_is_paged_by_id() {
     let (harness, mut queries) = with_projector().await;
