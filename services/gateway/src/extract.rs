@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use efa_proto::{Actor, Ags, LandCode, REGISTER_YEARS, ServiceId};
 
-use crate::contract::field::{LAND_FORMAT, SLUG_FORMAT};
+use crate::contract::field::{LAND_FORMAT, SLUG_FORMAT, no_land_in};
 use crate::idempotency;
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -198,7 +198,11 @@ impl PathParams {
     }
 
     pub fn ags(&self, name: &str) -> Result<Ags, ApiError> {
-        let format = "muss ein Gemeindeschlüssel aus 8 Ziffern sein";
+        let text = self.0.iter().find(|(key, _)| key == name);
+        let land = text.and_then(|(_, text)| no_land_in(text, 8));
+        let format = land
+            .as_deref()
+            .unwrap_or("muss ein Gemeindeschlüssel aus 8 Ziffern sein");
         self.parse(name, format, Ags::parse)
     }
 

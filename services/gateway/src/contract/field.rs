@@ -92,11 +92,13 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for ObjectVisitor<T> {
 }
 
 /// A scalar: text parsed by `text`, a whole number by `number`; anything
-/// else, or a value they refuse, is answered with `reason`.
+/// else, or a value they refuse, is answered with `reason`, or for a text
+/// with what `explain` says of it, where it says more.
 struct Scalar<T> {
     reason: String,
     text: Option<fn(&str) -> Option<T>>,
     number: Option<fn(i128) -> Option<T>>,
+    explain: Option<fn(&str) -> Option<String>>,
 }
 
 impl<T> Scalar<T> {
@@ -105,6 +107,20 @@ impl<T> Scalar<T> {
             reason: reason.into(),
             text: Some(parse),
             number: None,
+            explain: None,
+        }
+    }
+
+    /// [`Scalar::text`] whose refusal of a text `explain` may name more
+    /// precisely than `reason` (the range, not the format).
+    fn explained(
+        reason: impl Into<String>,
+        parse: fn(&str) -> Option<T>,
+        explain: fn(&str) -> Option<String>,
+    ) -> Self {
+        Self {
+            explain: Some(explain),
+            ..Self::text(reason, parse)
         }
     }
 
@@ -113,6 +129,7 @@ impl<T> Scalar<T> {
             reason: reason.into(),
             text: None,
             number: Some(parse),
+            explain: None,
         }
     }
 
@@ -130,8 +147,11 @@ impl<'de, T> Visitor<'de> for Scalar<T> {
 
     fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
         let parse = self.text.ok_or_else(|| self.refuse())?;
-        let text = checked_text(value)?;
-        parse(text.trim()).ok_or_else(|| self.refuse())
+        let text = checked_text(value)?.trim();
+        parse(text).ok_or_else(|| match self.explain.and_then(|explain| explain(text)) {
+            Some(reason) => E::custom(reason),
+            None => self.refuse(),
+        })
     }
 
     fn visit_u64<E: de::Error>(self, value: u64) -> Result<T, E> {
@@ -281,9 +301,13 @@ macro_rules! fields {
 fields! {
     ServiceId => |d| d.deserialize_str(Scalar::text(SLUG_FORMAT, |t| ServiceId::parse(t).ok()));
     OperatorId => |d| d.deserialize_str(Scalar::text(SLUG_FORMAT, |t| OperatorId::parse(t).ok()));
-    Ags => |d| d.deserialize_str(Scalar::text(AGS_FORMAT, |t| Ags::parse(t).ok()));
-    KreisKey => |d| d.deserialize_str(Scalar::text(KREIS_FORMAT, |t| KreisKey::parse(t).ok()));
-    Date => |d| d.deserialize_str(Scalar::text(DATE_FORMAT, |t| Date::parse(t).ok()));
+    Ags => |d| d.deserialize_str(Scalar::explained(AGS_FORMAT, |t| Ags::parse(t).ok(), |t| {
+        no_land_in(t, 8)
+    }));
+    KreisKey => |d| d.deserialize_str(Scalar::explained(KREIS_FORMAT, |t| KreisKey::parse(t).ok(), |t| {
+        no_land_in(t, 5)
+    }));
+    Date => |d| d.deserialize_str(Scalar::explained(DATE_FORMAT, |t| Date::parse(t).ok(), out_of_range));
     u64 => |d| d.deserialize_u64(Scalar::number(WHOLE_FORMAT, |n| u64::try_from(n).ok()));
     u32 => |d| d.deserialize_u64(Scalar::number(WHOLE_FORMAT, |n| u32::try_from(n).ok()));
     Reifegrad => |d| {
@@ -301,6 +325,7 @@ fields! {
         reason: LAND_FORMAT.to_owned(),
         text: Some(|t| LandCode::parse(t).ok()),
         number: Some(|n| u8::try_from(n).ok().and_then(|c| LandCode::new(c).ok())),
+        explain: None,
     });
     // A whole number of cents (`amount_cents`), not negative.
     Cents => |d| {
@@ -308,6 +333,7 @@ fields! {
             reason: "muss eine ganze Zahl von Cent sein".to_owned(),
             text: None,
             number: Some(|n| i64::try_from(n).ok().map(Cents)),
+            explain: None,
         })?;
         not_negative(cents)
     };
@@ -315,6 +341,44 @@ fields! {
         let keys = [CostCategory::Development, CostCategory::Operation].map(CostCategory::key);
         choice(d, &keys, CostCategory::from_key)
     };
+}
+
+/// Why a key of `digits` digits (an AGS, a Kreis key) that has its digits
+/// is still refused: its first two, the Land, are no Land code. `None`
+/// for a text of other form, which the format's sentence answers.
+pub fn no_land_in(text: &str, digits: usize) -> Option<String> {
+    let text = text.trim();
+    if text.len() != digits || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let land = &text[..2];
+    LandCode::parse(land).is_err().then(|| {
+        format!("beginnt mit „{land}“, das ist kein Ländercode (die ersten zwei Ziffern nennen das Land, 01 bis 16)")
+    })
+}
+
+/// The years a date may have (the proto's `Date` takes no others).
+const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+/// Why a date in the form `JJJJ-MM-TT` is still refused: its year is
+/// outside the years the registry takes. `None` for anything else (a
+/// wrong form, a day its month does not have), which the format's
+/// sentence answers.
+fn out_of_range(text: &str) -> Option<String> {
+    let (year, rest) = text.split_at_checked(4)?;
+    let year: i32 = year
+        .parse()
+        .ok()
+        .filter(|_| year.bytes().all(|b| b.is_ascii_digit()))?;
+    // The same day in a year the registry takes would be a date.
+    let same_day = Date::parse(&format!("2000{rest}")).is_ok();
+    (same_day && !DATE_YEARS.contains(&year)).then(|| {
+        format!(
+            "muss ein Datum der Jahre {} bis {} sein",
+            DATE_YEARS.start(),
+            DATE_YEARS.end()
+        )
+    })
 }
 
 /// The entries of an object keyed by Land code (`{"01": …}`), sorted by

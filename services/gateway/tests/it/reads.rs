@@ -272,6 +272,31 @@ async fn the_catalogue_links_to_its_next_page() {
     assert_eq!(last.json::<Value>().await.unwrap()["next"], Value::Null);
 }
 
+/// A value of the right form but out of range is told its range, not a
+/// format it already has: a date before 1900, an AGS or Kreis key whose
+/// Land part is no Land.
+#[tokio::test]
+async fn values_of_the_right_form_are_told_their_range() {
+    let (harness, _queries) = with_projector().await;
+    let detail = |response: reqwest::Response| async move {
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body: Value = response.json().await.unwrap();
+        body["detail"].as_str().unwrap().to_owned()
+    };
+    let date = detail(harness.get("/api/v1/catalogue?as_of=1800-01-01").await).await;
+    assert!(date.contains("Jahre 1900 bis 2200"), "{date}");
+    assert!(!date.contains("JJJJ-MM-TT"), "{date}");
+    let format = detail(harness.get("/api/v1/catalogue?as_of=2024-02-30").await).await;
+    assert!(format.contains("JJJJ-MM-TT"), "{format}");
+    let ags = detail(harness.get("/api/v1/gemeinden/99999999").await).await;
+    assert!(ags.contains("„99“, das ist kein Ländercode"), "{ags}");
+    assert!(!ags.contains("8 Ziffern"), "{ags}");
+    let short = detail(harness.get("/api/v1/gemeinden/9999").await).await;
+    assert!(short.contains("8 Ziffern"), "{short}");
+    let kreis = detail(harness.get("/api/v1/lands/16/rollout?kreis=99068").await).await;
+    assert!(kreis.contains("„99“, das ist kein Ländercode"), "{kreis}");
+}
+
 #[tokio::test]
 async fn the_plain_list_is_paged_by_id() {
     let (harness, mut queries) = with_projector().await;
