@@ -38,7 +38,11 @@ impl ForbiddenReason {
             Self::LandOnly => "Nur ein Land darf diese Aktion ausführen.",
             Self::NotOwnLand => "Ein Land handelt nur für sich selbst.",
             Self::NotLeadLand => "Nur das federführende Land darf diese Aktion ausführen.",
-            Self::NotOwnMunicipality => "Eine Kommune handelt nur für sich selbst.",
+            // Also said to the administration, which records no adoption:
+            // the sentence names who may, not the caller's kind.
+            Self::NotOwnMunicipality => {
+                "Für eine Kommune handeln nur sie selbst, ihr Land und die Betreiber ihrer Region."
+            }
             Self::OutsideRegion => "Der Betreiber handelt nur innerhalb seiner Region.",
             Self::AdminOnly => "Nur die Administration darf diese Aktion ausführen.",
         }

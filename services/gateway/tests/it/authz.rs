@@ -204,6 +204,30 @@ async fn check(harness: &Harness, row: &Row, principal: Option<&str>, expected: 
     expected == S
 }
 
+/// The administration records no adoption; its refusal says who may,
+/// without calling it a municipality.
+#[tokio::test]
+async fn an_admin_asking_for_an_adoption_is_told_who_may() {
+    let harness = Harness::start().await;
+    let response = harness
+        .write_as(
+            Some(harness.token_of("admin")),
+            Method::POST,
+            "/api/v1/adoptions",
+            &json!({"service": "wohngeld", "ags": "16051000"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(!detail.contains("Eine Kommune handelt"), "{detail}");
+    assert_eq!(
+        detail,
+        "Für eine Kommune handeln nur sie selbst, ihr Land und die Betreiber ihrer Region."
+    );
+}
+
 #[tokio::test]
 async fn every_write_endpoint_by_every_kind_of_principal() {
     let harness = Harness::start().await;

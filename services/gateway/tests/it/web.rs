@@ -415,7 +415,7 @@ async fn forms_refuse_early_what_the_principal_can_never_do() {
             .text()
             .await
             .unwrap()
-            .contains("Eine Kommune handelt nur für sich selbst.")
+            .contains("Für eine Kommune handeln nur sie selbst, ihr Land und die Betreiber")
     );
     let (mut erfurt, csrf) = login(&harness, "gemeinde:16051000").await;
     let form = [
