@@ -41,7 +41,7 @@ impl ForbiddenReason {
             // Also said to the administration, which records no adoption:
             // the sentence names who may, not the caller's kind.
             Self::NotOwnMunicipality => {
-                "Für eine Kommune handeln nur sie selbst, ihr Land und die Betreiber ihrer Region."
+                "Für eine Kommune handeln nur die Kommune selbst, ihr Land und die Betreiber ihrer Region."
             }
             Self::OutsideRegion => "Der Betreiber handelt nur innerhalb seiner Region.",
             Self::AdminOnly => "Nur die Administration darf diese Aktion ausführen.",

@@ -224,7 +224,7 @@ async fn an_admin_asking_for_an_adoption_is_told_who_may() {
     assert!(!detail.contains("Eine Kommune handelt"), "{detail}");
     assert_eq!(
         detail,
-        "Für eine Kommune handeln nur sie selbst, ihr Land und die Betreiber ihrer Region."
+        "Für eine Kommune handeln nur die Kommune selbst, ihr Land und die Betreiber ihrer Region."
     );
 }
 

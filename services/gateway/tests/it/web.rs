@@ -411,11 +411,9 @@ async fn forms_refuse_early_what_the_principal_can_never_do() {
     let response = post(&harness, &mut jar, "/kommune/beantragen", &form).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("Für eine Kommune handeln nur sie selbst, ihr Land und die Betreiber")
+        response.text().await.unwrap().contains(
+            "Für eine Kommune handeln nur die Kommune selbst, ihr Land und die Betreiber"
+        )
     );
     let (mut erfurt, csrf) = login(&harness, "gemeinde:16051000").await;
     let form = [
