@@ -306,8 +306,9 @@ async fn thueringen_reads_its_statement(
         assert_eq!(fields[18], api["seq"].to_string());
         assert_eq!(fields[19], api["chain_hash"].as_str().unwrap());
     }
-    let sum = csv.lines().find(|row| row.starts_with(";Summe;")).unwrap();
-    assert_eq!(sum.split(';').nth(13).unwrap(), euro_csv(total));
+    let total_row = ";Summe (abgerechnet oder offen);";
+    let sum = csv.lines().find(|row| row.starts_with(total_row)).unwrap();
+    assert_eq!(sum.split(';').nth(11).unwrap(), euro_csv(total));
 }
 
 /// Waits (bounded) for a finished `.csv` download and reads it.
