@@ -79,7 +79,7 @@ fn verify_export(file: &Path, key: Option<PublicKey>) -> Result<()> {
         Err(broken) => bail!(
             "Export stimmt nicht bei Ereignis {}: {}",
             broken.seq,
-            broken.problem
+            broken.problem.message_de()
         ),
     }
 }

@@ -32,7 +32,71 @@ pub fn verify_checkpoint(key: &PublicKey, checkpoint: &SignedCheckpoint) -> bool
 #[error("event {seq}: {problem}")]
 pub struct ChainBreak {
     pub seq: u64,
-    pub problem: String,
+    pub problem: ChainProblem,
+}
+
+/// Why an event or an export does not belong to the signed chain: in
+/// English for logs (`Display`), in German for people (`message_de`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainProblem {
+    #[error("missing; found event {found} instead")]
+    Missing { found: u64 },
+    #[error("its hash does not match its content")]
+    HashMismatch,
+    #[error("it does not point at the hash of the event before")]
+    NotLinked,
+    #[error("no signed checkpoint covers it")]
+    NoCheckpoint,
+    #[error("the checkpoint's signature is not valid for key {key_id}")]
+    BadSignature { key_id: String },
+    #[error("the signed checkpoint ({seq}, {}) is not the chain's end ({end_seq}, {})", hex::encode(.hash), hex::encode(.end_hash))]
+    NotTheEnd {
+        seq: u64,
+        hash: Hash,
+        end_seq: u64,
+        end_hash: Hash,
+    },
+    #[error("not an efa-registry history export (first line)")]
+    NotAnExport,
+    #[error("the second line is not a checkpoint")]
+    NoCheckpointLine,
+    #[error("the line is not an event line")]
+    NotAnEventLine,
+    #[error("the event is not hex")]
+    NotHex,
+    #[error("the event does not decode: {0}")]
+    Undecodable(String),
+    #[error("the line's sequence is not the event's")]
+    SequenceMismatch,
+    #[error("the export holds no event")]
+    Empty,
+}
+
+impl ChainProblem {
+    /// The problem in a German sentence for the one who checks.
+    pub fn message_de(&self) -> String {
+        match self {
+            Self::Missing { found } => format!("fehlt; stattdessen folgt Ereignis {found}"),
+            Self::HashMismatch => "sein Hash passt nicht zu seinem Inhalt (verändert)".into(),
+            Self::NotLinked => "es verweist nicht auf den Hash des Ereignisses davor".into(),
+            Self::NoCheckpoint => "kein signierter Prüfpunkt deckt es ab".into(),
+            Self::BadSignature { key_id } => {
+                format!("die Signatur des Prüfpunkts ist für den Schlüssel {key_id} ungültig")
+            }
+            Self::NotTheEnd { seq, end_seq, .. } => format!(
+                "der signierte Prüfpunkt (Sequenz {seq}) ist nicht das Ende der Kette (Sequenz {end_seq})"
+            ),
+            Self::NotAnExport => {
+                "die Datei ist kein Export einer efa-registry-Historie (erste Zeile)".into()
+            }
+            Self::NoCheckpointLine => "die zweite Zeile ist kein Prüfpunkt".into(),
+            Self::NotAnEventLine => "die Zeile ist keine Ereigniszeile".into(),
+            Self::NotHex => "das Ereignis ist nicht hexadezimal kodiert".into(),
+            Self::Undecodable(_) => "das Ereignis lässt sich nicht lesen".into(),
+            Self::SequenceMismatch => "die Sequenz der Zeile ist nicht die des Ereignisses".into(),
+            Self::Empty => "der Export enthält kein Ereignis".into(),
+        }
+    }
 }
 
 /// Checks that `events` continue the chain after `(prev_seq, prev_hash)`
@@ -49,21 +113,20 @@ pub fn verify_chain(
     let mut expected_seq = prev_seq + 1;
     let mut prev = *prev_hash;
     for event in events {
-        let broken = |problem: &str| ChainBreak {
+        let broken = |problem| ChainBreak {
             seq: expected_seq,
-            problem: problem.to_owned(),
+            problem,
         };
         if event.record.seq != expected_seq {
-            return Err(broken(&format!(
-                "missing; found event {} instead",
-                event.record.seq
-            )));
+            return Err(broken(ChainProblem::Missing {
+                found: event.record.seq,
+            }));
         }
         if !event.hash_is_valid() {
-            return Err(broken("its hash does not match its content"));
+            return Err(broken(ChainProblem::HashMismatch));
         }
         if event.record.prev_hash != prev {
-            return Err(broken("it does not point at the hash of the event before"));
+            return Err(broken(ChainProblem::NotLinked));
         }
         prev = event.hash;
         expected_seq += 1;
@@ -75,27 +138,26 @@ pub fn verify_chain(
         }
         return Err(ChainBreak {
             seq: last_seq,
-            problem: "no signed checkpoint covers it".into(),
+            problem: ChainProblem::NoCheckpoint,
         });
     };
     if !verify_checkpoint(key, checkpoint) {
         return Err(ChainBreak {
             seq: checkpoint.seq,
-            problem: format!(
-                "the checkpoint's signature is not valid for key {}",
-                key.key_id()
-            ),
+            problem: ChainProblem::BadSignature {
+                key_id: key.key_id().to_string(),
+            },
         });
     }
     if checkpoint.seq != last_seq || checkpoint.hash != prev {
         return Err(ChainBreak {
             seq: checkpoint.seq.min(last_seq.max(prev_seq + 1)),
-            problem: format!(
-                "the signed checkpoint ({}, {}) is not the chain's end ({last_seq}, {})",
-                checkpoint.seq,
-                hex::encode(checkpoint.hash),
-                hex::encode(prev)
-            ),
+            problem: ChainProblem::NotTheEnd {
+                seq: checkpoint.seq,
+                hash: checkpoint.hash,
+                end_seq: last_seq,
+                end_hash: prev,
+            },
         });
     }
     Ok(())

@@ -16,7 +16,7 @@
 
 use efa_proto::{SealedEvent, SignedCheckpoint, codec};
 
-use crate::chain::{ChainBreak, verify_chain};
+use crate::chain::{ChainBreak, ChainProblem, verify_chain};
 use crate::keys::PublicKey;
 
 const HEADER: &str = "efa-registry history v1";
@@ -50,45 +50,42 @@ pub struct ExportReport {
 /// Checks an export against the ledger's public key.
 pub fn verify_export(text: &str, key: &PublicKey) -> Result<ExportReport, ChainBreak> {
     let mut lines = text.lines();
-    let whole = |problem: &str| ChainBreak {
-        seq: 0,
-        problem: problem.to_owned(),
-    };
+    let whole = |problem| ChainBreak { seq: 0, problem };
     if lines.next() != Some(HEADER) {
-        return Err(whole("not an efa-registry history export (first line)"));
+        return Err(whole(ChainProblem::NotAnExport));
     }
     let checkpoint = lines
         .next()
         .and_then(parse_checkpoint)
-        .ok_or_else(|| whole("the second line is not a checkpoint"))?;
+        .ok_or_else(|| whole(ChainProblem::NoCheckpointLine))?;
     let mut events: Vec<SealedEvent> = Vec::new();
     for line in lines {
         let expected = events.last().map(|e| e.record.seq + 1);
-        let at = |problem: &str| ChainBreak {
+        let at = |problem| ChainBreak {
             seq: expected.unwrap_or(0),
-            problem: problem.to_owned(),
+            problem,
         };
         let mut parts = line.split(' ');
         let (Some("event"), Some(seq), Some(bytes), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(at("the line is not an event line"));
+            return Err(at(ChainProblem::NotAnEventLine));
         };
         let named: Option<u64> = seq.parse().ok();
-        let at = |problem: &str| ChainBreak {
+        let at = |problem| ChainBreak {
             seq: expected.or(named).unwrap_or(0),
-            problem: problem.to_owned(),
+            problem,
         };
-        let bytes = hex::decode(bytes).map_err(|_| at("the event is not hex"))?;
+        let bytes = hex::decode(bytes).map_err(|_| at(ChainProblem::NotHex))?;
         let event: SealedEvent =
-            codec::decode(&bytes).map_err(|e| at(&format!("the event does not decode: {e}")))?;
+            codec::decode(&bytes).map_err(|e| at(ChainProblem::Undecodable(e.to_string())))?;
         if named != Some(event.record.seq) {
-            return Err(at("the line's sequence is not the event's"));
+            return Err(at(ChainProblem::SequenceMismatch));
         }
         events.push(event);
     }
     let Some(first) = events.first() else {
-        return Err(whole("the export holds no event"));
+        return Err(whole(ChainProblem::Empty));
     };
     let first_seq = first.record.seq;
     let prev_hash = first.record.prev_hash;

@@ -12,7 +12,7 @@ pub mod export;
 pub mod keys;
 pub mod signers;
 
-pub use chain::{ChainBreak, sign_checkpoint, verify_chain, verify_checkpoint};
+pub use chain::{ChainBreak, ChainProblem, sign_checkpoint, verify_chain, verify_checkpoint};
 pub use command::{open_command, open_commands, sign_command};
 pub use export::{ExportReport, verify_export, write_export};
 pub use keys::{KeyError, PublicKey, SigningKey};

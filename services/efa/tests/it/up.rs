@@ -271,6 +271,10 @@ async fn an_export_is_verified_offline_with_the_ledgers_public_key() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("bei Ereignis 17"), "{stderr}");
+    assert!(
+        stderr.contains("sein Hash passt nicht zu seinem Inhalt"),
+        "why, in German: {stderr}"
+    );
     // The data dir itself is read only while nothing runs on it; meanwhile
     // the refusal says so and names the way that works.
     let output = efa(&["verify", "--data-dir", data.to_str().unwrap()])
