@@ -13,7 +13,7 @@ use efa_proto::{Ags, Date, KreisKey, LandCode, ServiceId};
 use crate::index::lands::{Cell, LandDay};
 use crate::index::{Index, ServiceNo};
 use crate::pages::{count, next_offset};
-use crate::views::{Mergers, days_between};
+use crate::views::{Gemeinden, days_between};
 
 /// The page of the rollout in `scope` on `day` from row `offset` on, at
 /// most `limit` rows of each list.
@@ -148,16 +148,15 @@ fn services_in_scope(
 /// key, how many, and their inhabitants; by key.
 fn kreise_in_scope(index: &Index, scope: &RolloutScope, day: Date) -> Vec<(KreisKey, u32, u64)> {
     let mut kreise: BTreeMap<KreisKey, (u32, u64)> = BTreeMap::new();
-    let gemeinden = index.gemeinden(Some(scope.land));
-    let mergers = Mergers::of(gemeinden);
-    for gemeinde in gemeinden {
+    let gemeinden = Gemeinden::new(index.gemeinden(Some(scope.land)));
+    for gemeinde in gemeinden.active(day) {
         let kreis = gemeinde.ags.kreis();
-        if scope.kreis.is_some_and(|scoped| scoped != kreis) || !gemeinde.active_on(day) {
+        if scope.kreis.is_some_and(|scoped| scoped != kreis) {
             continue;
         }
         let (members, population) = kreise.entry(kreis).or_default();
         *members += 1;
-        *population += mergers.inhabitants(gemeinde, day);
+        *population += gemeinden.inhabitants(gemeinde, day);
     }
     kreise
         .into_iter()

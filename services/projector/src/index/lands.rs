@@ -51,6 +51,9 @@ pub struct LandDay {
     pub services: Vec<ServiceNo>,
     /// How many counted adoptions each service (by number) has in the Land.
     per_service: Vec<u32>,
+    /// Which of the Land's municipalities merged into which, for their
+    /// inhabitants (a day is made anew when the municipalities change).
+    mergers: Mergers,
 }
 
 /// Land days are equal when they answer the same: a service number made
@@ -148,22 +151,22 @@ impl LandDay {
             per_service: vec![0u32; services],
             ..Self::default()
         };
-        let mergers = Mergers::of(gemeinden);
-        let mut member: Option<(Ags, Option<u64>)> = None;
+        made.mergers = Mergers::of(gemeinden);
+        let mut member: Option<(Ags, Option<&GemeindeFacts>)> = None;
         for (at, cell) in cells.iter().enumerate() {
             if cell.service as usize >= services {
                 continue;
             }
             // Cells come by AGS, so each municipality is looked up once.
-            let inhabitants = match member {
-                Some((ags, inhabitants)) if ags == cell.ags => inhabitants,
+            let facts = match member {
+                Some((ags, facts)) if ags == cell.ags => facts,
                 _ => {
-                    let inhabitants = active_inhabitants(gemeinden, &mergers, cell.ags, day);
-                    member = Some((cell.ags, inhabitants));
-                    inhabitants
+                    let facts = active_member(gemeinden, cell.ags, day);
+                    member = Some((cell.ags, facts));
+                    facts
                 }
             };
-            made.count(cell, inhabitants, true);
+            made.count(cell, facts, gemeinden, day, true);
             if under_way(cell.counted.stage) {
                 made.under_way.push(position(at));
             }
@@ -207,9 +210,8 @@ impl LandDay {
         if shifts > SHIFTS_MAX {
             return false;
         }
-        let mergers = Mergers::of(gemeinden);
         for &(ags, service, now) in changes {
-            let inhabitants = active_inhabitants(gemeinden, &mergers, ags, day);
+            let facts = active_member(gemeinden, ags, day);
             let listed = self.count_of(service) > 0;
             let place = self.place(ags, service, rank);
             if let Ok(at) = place {
@@ -217,7 +219,7 @@ impl LandDay {
                 if Some(before.counted) == now {
                     continue;
                 }
-                self.count(&before, inhabitants, false);
+                self.count(&before, facts, gemeinden, day, false);
                 if under_way(before.counted.stage) {
                     let key = self.waiting_key(position(at), rank);
                     if let Ok(entry) = self.waiting_place(key, rank) {
@@ -251,7 +253,7 @@ impl LandDay {
             };
             if let Some(at) = placed {
                 let cell = self.cells[at];
-                self.count(&cell, inhabitants, true);
+                self.count(&cell, facts, gemeinden, day, true);
                 if under_way(cell.counted.stage) {
                     let key = self.waiting_key(position(at), rank);
                     let entry = self.waiting_place(key, rank).unwrap_or_else(|entry| entry);
@@ -272,9 +274,16 @@ impl LandDay {
     }
 
     /// Counts `cell` into (`add`) or out of the per-service counts and,
-    /// for an active municipality (with its `inhabitants`), its Kreis's
-    /// tally.
-    fn count(&mut self, cell: &Cell, inhabitants: Option<u64>, add: bool) {
+    /// for an active municipality (`member`, one of `gemeinden`), its
+    /// Kreis's tally, with its inhabitants on `day` when it is live.
+    fn count(
+        &mut self,
+        cell: &Cell,
+        member: Option<&GemeindeFacts>,
+        gemeinden: &[GemeindeFacts],
+        day: Date,
+        add: bool,
+    ) {
         let Some(count) = self.per_service.get_mut(cell.service as usize) else {
             return;
         };
@@ -283,9 +292,7 @@ impl LandDay {
         } else {
             count.saturating_sub(1)
         };
-        let Some(population) = inhabitants else {
-            return;
-        };
+        let Some(member) = member else { return };
         let Some((stages, population_live)) = self.tallies.get_mut(cell.ags.kreis(), cell.service)
         else {
             return;
@@ -297,6 +304,8 @@ impl LandDay {
             stage.saturating_sub(1)
         };
         if cell.counted.stage == AdoptionStage::Live {
+            let find = |ags| find(gemeinden, ags);
+            let population = self.mergers.inhabitants(member, day, &find);
             *population_live = if add {
                 *population_live + population
             } else {
@@ -354,20 +363,18 @@ fn rank_of(rank: &[u32], no: ServiceNo) -> u32 {
     rank.get(no as usize).copied().unwrap_or(u32::MAX)
 }
 
-/// The inhabitants of `ags` among `gemeinden` (sorted by AGS), if it is
-/// active on `day`: only those count in their Kreis's tallies.
-fn active_inhabitants(
-    gemeinden: &[GemeindeFacts],
-    mergers: &Mergers,
-    ags: Ags,
-    day: Date,
-) -> Option<u64> {
+/// The facts of `ags` among `gemeinden` (sorted by AGS).
+fn find(gemeinden: &[GemeindeFacts], ags: Ags) -> Option<&GemeindeFacts> {
     gemeinden
         .binary_search_by_key(&ags, |g| g.ags)
         .ok()
         .map(|at| &gemeinden[at])
-        .filter(|g| g.active_on(day))
-        .map(|g| mergers.inhabitants(g, day))
+}
+
+/// The facts of `ags` among `gemeinden`, if it is active on `day`: only
+/// those count in their Kreis's tallies.
+fn active_member(gemeinden: &[GemeindeFacts], ags: Ags, day: Date) -> Option<&GemeindeFacts> {
+    find(gemeinden, ags).filter(|g| g.active_on(day))
 }
 
 /// A position in `cells` as `under_way` holds it.

@@ -41,32 +41,35 @@ use crate::facts::{AdoptionFacts, GemeindeFacts};
 #[derive(Debug, Default)]
 pub struct Gemeinden<'a> {
     by_ags: Vec<&'a GemeindeFacts>,
-    mergers: OnceLock<Mergers<'a>>,
+    mergers: OnceLock<Mergers>,
 }
 
 /// Deeper chains of mergers than this are not followed for inhabitants
 /// (the domain forbids cycles; real chains are two or three long).
 const MERGER_DEPTH_MAX: usize = 16;
 
-/// The municipalities merged into each one, by the one they merged into:
-/// what a successor's inhabitants take in.
-#[derive(Debug, Default)]
-pub struct Mergers<'a> {
-    into: HashMap<Ags, Vec<&'a GemeindeFacts>>,
+/// Which municipality merged into which: what a successor's inhabitants
+/// take in. Owned (pairs of AGS, sorted by successor), so that a Land's
+/// day in the index keeps it as long as the Land's municipalities stay
+/// as they are.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Mergers {
+    /// (successor, merged), sorted.
+    into: Vec<(Ags, Ags)>,
 }
 
-impl<'a> Mergers<'a> {
-    pub fn of(gemeinden: impl IntoIterator<Item = &'a GemeindeFacts>) -> Self {
-        let mut into: HashMap<Ags, Vec<&'a GemeindeFacts>> = HashMap::new();
-        for gemeinde in gemeinden {
-            // The domain refuses a merger into another Land; the views
-            // read a Land's municipalities alone.
-            if let Some((_, successor)) = &gemeinde.merged
-                && successor.land() == gemeinde.ags.land()
-            {
-                into.entry(*successor).or_default().push(gemeinde);
-            }
-        }
+impl Mergers {
+    pub fn of<'a>(gemeinden: impl IntoIterator<Item = &'a GemeindeFacts>) -> Self {
+        let mut into: Vec<(Ags, Ags)> = gemeinden
+            .into_iter()
+            .filter_map(|gemeinde| {
+                let (_, successor) = gemeinde.merged.as_ref()?;
+                // The domain refuses a merger into another Land; the views
+                // read a Land's municipalities alone.
+                (successor.land() == gemeinde.ags.land()).then_some((*successor, gemeinde.ags))
+            })
+            .collect();
+        into.sort_unstable();
         Self { into }
     }
 
@@ -76,17 +79,34 @@ impl<'a> Mergers<'a> {
     /// taken before the merger took effect. So a merger moves a
     /// municipality's inhabitants to its successor instead of losing them,
     /// and a successor counted after the merger is not counted twice.
-    pub fn inhabitants(&self, gemeinde: &GemeindeFacts, day: Date) -> u64 {
-        self.inhabitants_within(gemeinde, day, MERGER_DEPTH_MAX)
+    /// `find` gives a municipality's facts by AGS.
+    pub fn inhabitants<'a>(
+        &self,
+        gemeinde: &GemeindeFacts,
+        day: Date,
+        find: &impl Fn(Ags) -> Option<&'a GemeindeFacts>,
+    ) -> u64 {
+        self.inhabitants_within(gemeinde, day, find, MERGER_DEPTH_MAX)
     }
 
-    fn inhabitants_within(&self, gemeinde: &GemeindeFacts, day: Date, depth: usize) -> u64 {
+    fn inhabitants_within<'a>(
+        &self,
+        gemeinde: &GemeindeFacts,
+        day: Date,
+        find: &impl Fn(Ags) -> Option<&'a GemeindeFacts>,
+        depth: usize,
+    ) -> u64 {
         let own = gemeinde.population_count();
-        let Some(merged) = self.into.get(&gemeinde.ags).filter(|_| depth > 0) else {
+        if depth == 0 || self.into.is_empty() {
             return own;
-        };
-        let taken_in: u64 = merged
+        }
+        let first = self
+            .into
+            .partition_point(|(successor, _)| *successor < gemeinde.ags);
+        let taken_in: u64 = self.into[first..]
             .iter()
+            .take_while(|(successor, _)| *successor == gemeinde.ags)
+            .filter_map(|(_, merged)| find(*merged))
             .filter(|predecessor| {
                 predecessor.merged.as_ref().is_some_and(|(at, _)| {
                     let counted_already = gemeinde
@@ -95,7 +115,7 @@ impl<'a> Mergers<'a> {
                     at.by(day) && !counted_already
                 })
             })
-            .map(|predecessor| self.inhabitants_within(predecessor, day, depth - 1))
+            .map(|predecessor| self.inhabitants_within(predecessor, day, find, depth - 1))
             .sum();
         own + taken_in
     }
@@ -121,7 +141,7 @@ impl<'a> Gemeinden<'a> {
     pub fn inhabitants(&self, gemeinde: &GemeindeFacts, day: Date) -> u64 {
         self.mergers
             .get_or_init(|| Mergers::of(self.by_ags.iter().copied()))
-            .inhabitants(gemeinde, day)
+            .inhabitants(gemeinde, day, &|ags| self.get(ags))
     }
 
     pub fn get(&self, ags: Ags) -> Option<&'a GemeindeFacts> {
