@@ -11,6 +11,7 @@ mod nats_access;
 mod nats_setup;
 mod out;
 mod rebuild;
+mod report;
 mod seed;
 mod signers;
 mod tokens;
@@ -50,8 +51,8 @@ fn run(cli: cli::Cli) -> Result<()> {
 }
 
 /// A client command's failure has its own message and exit code (see
-/// `client::EXIT_CODES`); any other error is printed as `main` returning
-/// it would, with exit code 1.
+/// `client::EXIT_CODES`); any other error is printed in German with its
+/// causes and hints (`report`), without a backtrace, with exit code 1.
 fn exit_code(error: &anyhow::Error) -> ExitCode {
     match error.downcast_ref::<client::Failure>() {
         Some(failure) => {
@@ -59,7 +60,7 @@ fn exit_code(error: &anyhow::Error) -> ExitCode {
             ExitCode::from(failure.exit_code())
         }
         None => {
-            eprintln!("Error: {error:?}");
+            eprintln!("{}", report::german(error));
             ExitCode::FAILURE
         }
     }

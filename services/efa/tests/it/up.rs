@@ -1,7 +1,8 @@
 //! `efa up` on a clean data dir: it starts, the announce-then-list path
 //! works over HTTP, its secrets are owner-only, its nats-server admits no
 //! one without a credential, SIGTERM leaves no process behind, and after
-//! a SIGKILL the next `efa up` stops the nats-server left running.
+//! a SIGKILL the next `efa up` stops the nats-server left running; on a
+//! taken HTTP port it fails in German, without a backtrace.
 
 use efa_runtime::nats_server::is_alive;
 
@@ -342,4 +343,77 @@ async fn up_after_a_kill_stops_the_nats_server_left_behind() {
     assert_eq!(ready.status(), 200);
 
     stop_cleanly(again, &own).await;
+}
+
+/// With its HTTP port taken, `efa up` fails in German: the chain of
+/// causes on one line, a hint naming --http, no backtrace even where one
+/// is asked for, exit code 1, and no nats-server left running.
+#[test]
+fn up_on_a_taken_http_port_fails_in_german_with_a_hint() {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let http = taken.local_addr().unwrap().to_string();
+    let args = [
+        "up",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--http",
+        &http,
+        "--nats-port",
+        "0",
+        "--no-demo",
+    ];
+    let mut guard = ChildGuard(
+        efa(&args)
+            .env("RUST_BACKTRACE", "1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = guard.0.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    // The children seen while it runs (its nats-server); once it has
+    // exited, they can no longer be found as its children.
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        for pid in children_of(guard.0.id()) {
+            if !seen.contains(&pid) {
+                seen.push(pid);
+            }
+        }
+        if let Some(status) = guard.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "efa up did not end");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let left: Vec<u32> = seen.into_iter().filter(|&pid| is_alive(pid)).collect();
+    for &pid in &left {
+        crate::signal(pid, "KILL");
+    }
+    let stderr = reader.join().unwrap();
+    drop(taken);
+
+    assert!(left.is_empty(), "children {left:?} outlived efa up");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("Fehler: "), "{stderr}");
+    assert!(
+        stderr.lines().any(|line| line.starts_with("Hinweis: ")
+            && line.contains("Port bereits")
+            && line.contains("--http")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Caused by"), "{stderr}");
+    assert!(!stderr.contains("stack backtrace"), "{stderr}");
+    assert!(!stderr.contains("Error"), "{stderr}");
 }
