@@ -88,7 +88,7 @@ impl Tally {
             .iter()
             .map(|_| Histogram::new_with_bounds(1, 120_000_000, 3))
             .collect::<Result<_, _>>()
-            .context("a histogram")?;
+            .context("Histogramm anlegen")?;
         Ok(Self {
             histograms,
             refused: BTreeMap::new(),
@@ -192,7 +192,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             .timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(args.clients)
             .build()
-            .context("an HTTP client")?;
+            .context("HTTP-Client anlegen")?;
         let counter = Arc::new(AtomicU64::new(0));
         let tally = drive(&args, &run_id, "h", |_| HttpClient {
             http: http.clone(),
@@ -240,7 +240,7 @@ async fn drive<T: Transport, F: Fn(usize) -> T>(
     }
     let mut tally = Tally::new()?;
     while let Some(done) = tasks.join_next().await {
-        tally.merge(done.context("a bench client")??);
+        tally.merge(done.context("Lastclient ist abgestürzt")??);
     }
     tally.elapsed = started.elapsed();
     Ok(tally)
@@ -252,7 +252,7 @@ async fn client<T: Transport>(transport: T, prefix: String, until: Until) -> Res
     let mut round = 0;
     while until.go_on(round) {
         let service = ServiceId::parse(&format!("{prefix}-{round}"))
-            .map_err(|e| anyhow::anyhow!("a bench service id: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("Kennung eines Lasttest-Dienstes: {e}"))?;
         round += 1;
         let ags = Ags::parse(AGS).map_err(|e| anyhow::anyhow!("{e}"))?;
         let steps: [(usize, &str, Command); 6] = [
@@ -523,7 +523,7 @@ struct Baseline {
 /// as one part of the run.
 async fn noop_baseline(args: &BenchArgs) -> Result<Baseline> {
     let store_dir = std::env::temp_dir().join(format!("efa-bench-noop-{}", std::process::id()));
-    let binary = efa_runtime::nats_server::locate().context("find nats-server")?;
+    let binary = efa_runtime::nats_server::locate().context("nats-server suchen")?;
     let mut server = efa_runtime::nats_server::NatsServerProcess::spawn(
         &binary,
         &efa_runtime::nats_server::ServerOptions {
@@ -534,7 +534,7 @@ async fn noop_baseline(args: &BenchArgs) -> Result<Baseline> {
             pid_file: None,
         },
     )
-    .context("start the no-op baseline's nats-server")?;
+    .context("nats-server für den no-op-Responder starten")?;
     let result = noop_requests(&server.url(), args).await;
     let _ = server.terminate(Duration::from_secs(5));
     let _ = std::fs::remove_dir_all(&store_dir);
@@ -543,8 +543,12 @@ async fn noop_baseline(args: &BenchArgs) -> Result<Baseline> {
 
 async fn noop_requests(url: &str, args: &BenchArgs) -> Result<Baseline> {
     use futures::StreamExt;
-    let responder = async_nats::connect(url).await.context("connect")?;
-    let client = async_nats::connect(url).await.context("connect")?;
+    let responder = async_nats::connect(url)
+        .await
+        .context("mit NATS verbinden")?;
+    let client = async_nats::connect(url)
+        .await
+        .context("mit NATS verbinden")?;
     let mut requests = responder.subscribe("bench.noop").await?;
     responder.flush().await?;
     let answer: bytes::Bytes = encode(&CommandReply::Accepted(Accepted {
@@ -561,7 +565,7 @@ async fn noop_requests(url: &str, args: &BenchArgs) -> Result<Baseline> {
             }
         }
     });
-    let key = efa_trust::SigningKey::generate("bench").context("a key")?;
+    let key = efa_trust::SigningKey::generate("bench").context("Schlüssel erzeugen")?;
     let payload: bytes::Bytes = encode(&efa_trust::sign_command(
         &key,
         &CommandEnvelope {
@@ -617,7 +621,7 @@ async fn wait_for_the_responder(client: &async_nats::Client, payload: &bytes::By
                 attempts += 1;
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            Err(error) => return Err(error).context("the no-op responder does not answer"),
+            Err(error) => return Err(error).context("der no-op-Responder antwortet nicht"),
         }
     }
 }

@@ -313,9 +313,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                 nats,
             )
             .await
-            .context("start the ledger")?;
+            .context("Ledger starten")?;
             let shutdown = shutdown_on_signal();
-            ledger.run(shutdown).await.context("run the ledger")
+            ledger.run(shutdown).await.context("Ledger ist ausgefallen")
         }
         Cmd::Projector(args) => {
             let nats = args.service.connect(Role::Projector).await?;
@@ -325,24 +325,24 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             let projector = efa_projector::Projector::start(config, nats)
                 .await
-                .context("start the projector")?;
+                .context("Projektor starten")?;
             projector
                 .run(shutdown_on_signal())
                 .await
-                .context("run the projector")
+                .context("Projektor ist ausgefallen")
         }
         Cmd::Gateway(args) => {
             let nats = args.service.connect(Role::Gateway).await?;
             let data_dir = &args.service.data_dir;
             let gateway = efa_gateway::Gateway::bind(gateway_config(data_dir, args.http)?, nats)
                 .await
-                .context("start the gateway")?
+                .context("Gateway starten")?
                 .with_session_key(session_key(data_dir)?, data_dir.join(LOGOUTS_FILE))
                 .with_token_file(crate::tokens::table_path(data_dir))
                 .with_rate_limit(args.api_rate_limit, Duration::from_secs(10))
                 .with_signing_key(match &args.signing_key {
                     Some(path) => efa_trust::SigningKey::load(path)
-                        .context("load the gateway's signing key")?,
+                        .context("Signaturschlüssel des Gateways laden")?,
                     None => crate::signers::gateway_key(data_dir)?,
                 });
             let gateway = args.metrics.apply(gateway);
@@ -350,7 +350,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             gateway
                 .run(shutdown_on_signal())
                 .await
-                .context("run the gateway")
+                .context("Gateway ist ausgefallen")
         }
         Cmd::Rebuild { connection } => crate::rebuild::run(&connection).await,
         Cmd::Bench(args) => crate::bench::run(args).await,
@@ -377,12 +377,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             tokio::task::spawn_blocking(move || crate::generate::run(&data_dir, shape))
                 .await
-                .context("the generator task")?
+                .context("Generator ist abgestürzt")?
         }
         Cmd::Openapi => {
             let document = efa_gateway::openapi_document();
             crate::out::say(
-                &serde_json::to_string_pretty(&document).context("render the OpenAPI document")?,
+                &serde_json::to_string_pretty(&document).context("OpenAPI-Dokument erzeugen")?,
             );
             Ok(())
         }
@@ -459,7 +459,7 @@ pub const LOGOUTS_FILE: &str = "abmeldungen.json";
 /// directory so sessions survive a restart and replicas agree.
 pub fn session_key(data_dir: &std::path::Path) -> Result<efa_gateway::SessionKey> {
     efa_gateway::SessionKey::load_or_create(&data_dir.join(SESSION_KEY_FILE))
-        .context("load the session key")
+        .context("Sitzungsschlüssel laden")
 }
 
 pub fn gateway_config(
@@ -467,7 +467,7 @@ pub fn gateway_config(
     http: SocketAddr,
 ) -> Result<efa_gateway::GatewayConfig> {
     let tokens = efa_gateway::TokenTable::load(&crate::tokens::table_path(data_dir))
-        .context("load the token table")?;
+        .context("Token-Tabelle laden")?;
     Ok(efa_gateway::GatewayConfig {
         http_addr: http,
         tokens,

@@ -30,10 +30,10 @@ pub fn run(data_dir: &Path, shape: Shape) -> Result<()> {
         Timestamp::from_micros(micros)
     });
     let mut loader =
-        efa_ledger::bulk::BulkLoader::open(data_dir, clock).context("open the ledger store")?;
+        efa_ledger::bulk::BulkLoader::open(data_dir, clock).context("Ledger-Speicher öffnen")?;
     if loader.head()?.seq != 0 {
         bail!(
-            "{} holds a ledger already; generate into an empty directory",
+            "{} enthält bereits einen Ledger; in ein leeres Verzeichnis generieren",
             data_dir.display()
         );
     }

@@ -32,10 +32,10 @@ async fn known(client: &async_nats::Client) -> Result<(Vec<KreisKey>, BTreeMap<A
             Duration::from_secs(30),
         )
         .await
-        .context("read the ledger's log")?;
+        .context("Log des Ledgers lesen")?;
         let page = match reply.into_page() {
             Ok(page) => page,
-            Err(rejection) => bail!("the ledger refused to read: {rejection}"),
+            Err(rejection) => bail!("der Ledger hat das Lesen abgelehnt: {rejection}"),
         };
         let Some(last) = page.events.last() else {
             break;
@@ -75,7 +75,8 @@ fn mergers(path: Option<&Path>) -> Result<BTreeMap<Ags, Ags>> {
     let Some(path) = path else {
         return Ok(BTreeMap::new());
     };
-    let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("{} lesen", path.display()))?;
     let mut map = BTreeMap::new();
     for record in efa_reference::csv::parse(&text, ';')? {
         let ags = |index, column| -> Result<Ags> {
@@ -93,7 +94,7 @@ pub async fn gv100ad(
     mergers_file: Option<&Path>,
     signing_key: &Path,
 ) -> Result<()> {
-    let bytes = std::fs::read(file).with_context(|| format!("read {}", file.display()))?;
+    let bytes = std::fs::read(file).with_context(|| format!("{} lesen", file.display()))?;
     let verzeichnis = match gv100ad::parse(&gv100ad::decode_text(&bytes)) {
         Ok(verzeichnis) => verzeichnis,
         Err(errors) => {
@@ -139,7 +140,7 @@ pub async fn tabular(
     signing_key: &Path,
 ) -> Result<()> {
     let text = std::fs::read_to_string(file)
-        .with_context(|| format!("read {} (UTF-8 expected)", file.display()))?;
+        .with_context(|| format!("{} lesen (UTF-8 erwartet)", file.display()))?;
     let parsed = match kind {
         Tabular::Participants => efa_reference::tabular::participants(&text),
         Tabular::AllocationKey => efa_reference::tabular::allocation_key(&text),
@@ -164,8 +165,12 @@ pub async fn tabular(
 /// The administration's key, which signs every imported command: an
 /// import goes through the ledger's signature check like any other write.
 fn operator_keys(path: &Path) -> Result<KeyRing> {
-    let key = efa_trust::SigningKey::load(path)
-        .with_context(|| format!("load the administration's signing key {}", path.display()))?;
+    let key = efa_trust::SigningKey::load(path).with_context(|| {
+        format!(
+            "Signaturschlüssel der Administration {} laden",
+            path.display()
+        )
+    })?;
     KeyRing::operator(key)
 }
 

@@ -58,15 +58,15 @@ impl AccessArgs {
         if let Some(path) = &self.nats_nkey_file {
             return Credential::from_file(role, path)
                 .map(Some)
-                .with_context(|| format!("read the NATS credential of the {role}"));
+                .with_context(|| format!("NATS-Zugang der Rolle {role} lesen"));
         }
         if let Ok(seed) = std::env::var(NKEY_ENV) {
             return Credential::from_seed(role, &seed, NKEY_ENV)
                 .map(Some)
-                .with_context(|| format!("read the NATS credential of the {role}"));
+                .with_context(|| format!("NATS-Zugang der Rolle {role} lesen"));
         }
         let found = Credential::from_data_dir(data_dir, role)
-            .with_context(|| format!("read the NATS credential of the {role}"))?;
+            .with_context(|| format!("NATS-Zugang der Rolle {role} lesen"))?;
         if found.is_none() {
             tracing::info!(
                 %role,
@@ -83,7 +83,7 @@ impl AccessArgs {
         };
         let client_cert = self.nats_tls_cert.clone().zip(self.nats_tls_key.clone());
         Ok(Some(
-            ClientTls::new(ca.clone(), client_cert).context("read the NATS TLS files")?,
+            ClientTls::new(ca.clone(), client_cert).context("TLS-Dateien für NATS lesen")?,
         ))
     }
 }

@@ -109,7 +109,7 @@ pub fn run(command: NatsCmd) -> Result<()> {
             tls,
         } => {
             let fresh = credential::rotate(&data_dir, role)
-                .with_context(|| format!("replace the NATS credential of the {role}"))?;
+                .with_context(|| format!("NATS-Zugang der Rolle {role} ersetzen"))?;
             let config = write_server_config(&data_dir, tls.server_tls().as_ref())?;
             say(&format!(
                 "Neuer NATS-Schlüssel für {role}: {}\n\
@@ -126,7 +126,7 @@ pub fn run(command: NatsCmd) -> Result<()> {
             for role in Role::ALL {
                 let path = credential::path_in(&data_dir, role);
                 let key = credential::Credential::from_data_dir(&data_dir, role)
-                    .with_context(|| format!("read the NATS credential of the {role}"))?
+                    .with_context(|| format!("NATS-Zugang der Rolle {role} lesen"))?
                     .map_or_else(|| "(keiner)".to_owned(), |c| c.public_key().to_owned());
                 say(&format!("{role}\t{key}\t{}", path.display()));
             }
@@ -139,13 +139,13 @@ pub fn run(command: NatsCmd) -> Result<()> {
 /// nats-server configuration for them (public keys only): returns the
 /// path of `nats.conf`, which includes `authorization.conf` beside it.
 pub fn write_server_config(data_dir: &Path, tls: Option<&ServerTls>) -> Result<PathBuf> {
-    let credentials = credential::ensure_all(data_dir).context("create the NATS credentials")?;
+    let credentials = credential::ensure_all(data_dir).context("NATS-Zugänge anlegen")?;
     let users: Vec<User> = credentials
         .iter()
         .map(|c| User::for_role(c.role(), c.public_key()))
         .collect();
     let nats_dir = data_dir.join("nats");
-    std::fs::create_dir_all(&nats_dir).context("create the NATS data directory")?;
+    std::fs::create_dir_all(&nats_dir).context("NATS-Datenverzeichnis anlegen")?;
     replace(
         &nats_dir.join(AUTHORIZATION_FILE),
         &server_config::authorization(&users),
@@ -154,7 +154,9 @@ pub fn write_server_config(data_dir: &Path, tls: Option<&ServerTls>) -> Result<P
     config.push_str(&format!("\n\ninclude ./{AUTHORIZATION_FILE}\n"));
     if let Some(tls) = tls {
         config.push('\n');
-        config.push_str(&server_config::tls(tls).context("write the NATS TLS settings")?);
+        config.push_str(
+            &server_config::tls(tls).context("TLS-Einstellungen des NATS-Servers schreiben")?,
+        );
     }
     let path = nats_dir.join(CONFIG_FILE);
     replace(&path, &config)?;
@@ -165,5 +167,5 @@ pub fn write_server_config(data_dir: &Path, tls: Option<&ServerTls>) -> Result<P
 /// it never reads half a file. (No secret in it.)
 fn replace(path: &Path, text: &str) -> Result<()> {
     efa_runtime::durable_file::replace(path, text.as_bytes())
-        .with_context(|| format!("write {}", path.display()))
+        .with_context(|| format!("{} schreiben", path.display()))
 }

@@ -25,7 +25,7 @@ pub async fn run(connection: &OperatorArgs) -> Result<()> {
     let mut progress = client
         .subscribe(subjects::PROJECTOR_REBUILD_PROGRESS)
         .await
-        .context("listen for the rebuild's progress")?;
+        .context("Fortschritt der Neuberechnung abonnieren")?;
     say("Neuberechnung der Ansichten angefordert; das kann einige Minuten dauern …");
     let request = efa_runtime::request::<_, RebuildReply>(
         &client,

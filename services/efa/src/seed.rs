@@ -67,7 +67,9 @@ async fn send(
             {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            result => return result.with_context(|| format!("send seed {}", seed.label)),
+            result => {
+                return result.with_context(|| format!("Startdatensatz {} senden", seed.label));
+            }
         }
     }
 }

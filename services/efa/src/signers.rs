@@ -116,14 +116,14 @@ pub fn run(command: SignerCmd) -> Result<()> {
 /// The gateway's key of `data_dir`, created and trusted on first use.
 pub fn gateway_key(data_dir: &Path) -> Result<SigningKey> {
     efa_trust::ensure_trusted_signer(data_dir, GATEWAY_KEY_FILE, "gateway", Scope::Any)
-        .context("load the gateway's signing key")
+        .context("Signaturschlüssel des Gateways laden")
 }
 
 /// The administration's key of `data_dir`, created and trusted on first use.
 pub fn operator_key(data_dir: &Path) -> Result<SigningKey> {
-    let scope = Scope::parse(OPERATOR_SCOPE).context("the operator scope")?;
+    let scope = Scope::parse(OPERATOR_SCOPE).context("Geltungsbereich der Administration lesen")?;
     efa_trust::ensure_trusted_signer(data_dir, OPERATOR_KEY_FILE, "operator", scope)
-        .context("load the operator's signing key")
+        .context("Signaturschlüssel der Administration laden")
 }
 
 /// Keys a tool signs with, each for the principals its scope names: the

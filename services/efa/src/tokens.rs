@@ -75,9 +75,9 @@ pub fn run(command: TokenCmd) -> Result<()> {
         } => {
             require_data_dir(&data_dir)?;
             let path = table_path(&data_dir);
-            let mut table = efa_gateway::TokenTable::load(&path).context("load the token table")?;
+            let mut table = efa_gateway::TokenTable::load(&path).context("Token-Tabelle laden")?;
             let token = table.issue(principal.clone(), &name);
-            table.save(&path).context("save the token table")?;
+            table.save(&path).context("Token-Tabelle speichern")?;
             println!("{token}");
             eprintln!(
                 "Token für {principal} ({name}) angelegt. Er wird nur dieses eine Mal angezeigt."
@@ -86,7 +86,7 @@ pub fn run(command: TokenCmd) -> Result<()> {
         }
         TokenCmd::List { data_dir } => {
             let table = efa_gateway::TokenTable::load(&table_path(&data_dir))
-                .context("load the token table")?;
+                .context("Token-Tabelle laden")?;
             print!("{}", listing(&table));
             Ok(())
         }
@@ -122,12 +122,12 @@ pub fn listing(table: &efa_gateway::TokenTable) -> String {
 
 fn revoke(data_dir: &Path, name: &str) -> Result<()> {
     let path = table_path(data_dir);
-    let mut table = efa_gateway::TokenTable::load(&path).context("load the token table")?;
+    let mut table = efa_gateway::TokenTable::load(&path).context("Token-Tabelle laden")?;
     let removed = table.revoke(name);
     if removed == 0 {
         anyhow::bail!("Kein Token mit dem Namen „{name}“ gefunden (siehe efa token list).");
     }
-    table.save(&path).context("save the token table")?;
+    table.save(&path).context("Token-Tabelle speichern")?;
     eprintln!("{}", revoked_note(removed, name));
     Ok(())
 }
@@ -168,14 +168,14 @@ pub fn ensure_demo_tokens(data_dir: &Path) -> Result<Option<PathBuf>> {
     let mut table = efa_gateway::TokenTable::empty();
     let mut text = String::from("# Demo-Zugänge (nur für die lokale Demo)\n");
     for (principal, name) in DEMO_PRINCIPALS {
-        let actor = Actor::parse(principal).context("a demo principal parses")?;
+        let actor = Actor::parse(principal).context("Demo-Prinzipal lesen")?;
         let token = table.issue(actor, name);
         text.push_str(&format!("{principal}\t{name}\t{token}\n"));
     }
     let demo_path = demo_logins_path(data_dir);
     efa_runtime::secret_file::write(&demo_path, text.as_bytes())
-        .context("write the demo logins")?;
-    table.save(&table_path).context("save the token table")?;
+        .context("Demo-Zugänge schreiben")?;
+    table.save(&table_path).context("Token-Tabelle speichern")?;
     Ok(Some(demo_path))
 }
 
@@ -198,7 +198,8 @@ pub fn close_open_secret_files(data_dir: &Path) -> Result<()> {
         if efa_runtime::secret_file::check_private(path).is_ok() {
             continue;
         }
-        restrict_to_owner(path).with_context(|| format!("make {} owner-only", path.display()))?;
+        restrict_to_owner(path)
+            .with_context(|| format!("{} nur für den Eigentümer lesbar machen", path.display()))?;
         crate::out::say(&format!(
             "{} war für andere lesbar und ist jetzt nur noch für den Eigentümer lesbar \
              (Modus 600). Was darin steht, kann gelesen worden sein: Tokens widerrufen \

@@ -16,7 +16,7 @@ use crate::cli::{UpArgs, gateway_config, projector_config, session_key, shutdown
 use crate::out::say;
 
 pub async fn run(args: UpArgs) -> Result<()> {
-    std::fs::create_dir_all(&args.data_dir).context("create the data directory")?;
+    std::fs::create_dir_all(&args.data_dir).context("Datenverzeichnis anlegen")?;
     // Held until this returns: a second `efa up` on the same data dir
     // would take this one's nats-server for a leftover and stop it.
     let _in_use = claim_data_dir(&args.data_dir)?;
@@ -50,9 +50,9 @@ pub async fn run(args: UpArgs) -> Result<()> {
 /// four roles), and TLS when a CA is given.
 fn access(args: &UpArgs, role: Role) -> Result<NatsAccess> {
     let credential = Credential::from_data_dir(&args.data_dir, role)
-        .with_context(|| format!("read the NATS credential of the {role}"))?;
+        .with_context(|| format!("NATS-Zugang der Rolle {role} lesen"))?;
     let tls = match &args.nats_tls_ca {
-        Some(ca) => Some(ClientTls::new(ca.clone(), None).context("read the NATS TLS files")?),
+        Some(ca) => Some(ClientTls::new(ca.clone(), None).context("TLS-Dateien für NATS lesen")?),
         None => None,
     };
     Ok(NatsAccess { credential, tls })
@@ -82,7 +82,7 @@ async fn run_services(
         ledger_nats,
     )
     .await
-    .context("start the ledger")?;
+    .context("Ledger starten")?;
     let fresh = *ledger.head().borrow() == 0;
     // The demo logins exist only where the demo is loaded.
     let demo_logins = if fresh && !args.no_demo {
@@ -92,15 +92,15 @@ async fn run_services(
     };
     let views = views
         .await
-        .context("open the views")?
-        .context("open the views")?;
+        .context("Ansichten öffnen")?
+        .context("Ansichten öffnen")?;
     let projector = efa_projector::Projector::start_opened(views, projector_nats)
         .await
-        .context("start the projector")?;
+        .context("Projektor starten")?;
     let gateway =
         efa_gateway::Gateway::bind(gateway_config(&args.data_dir, args.http)?, gateway_nats)
             .await
-            .context("start the gateway")?
+            .context("Gateway starten")?
             .with_session_key(
                 session_key(&args.data_dir)?,
                 args.data_dir.join(crate::cli::LOGOUTS_FILE),
@@ -240,9 +240,9 @@ async fn load_seeds(client: &async_nats::Client, data_dir: &Path, demo: bool) ->
             efa_trust::Scope::Any,
         ),
     ]);
-    let mut seeds = efa_reference::reference_seeds().context("read the reference data")?;
+    let mut seeds = efa_reference::reference_seeds().context("Referenzdaten lesen")?;
     if demo {
-        seeds.extend(efa_reference::demo::demo_seeds().context("read the demo scenario")?);
+        seeds.extend(efa_reference::demo::demo_seeds().context("Demo-Szenario lesen")?);
     }
     let loaded = crate::seed::load(client, &seeds, &keys).await?;
     say(&format!(
@@ -271,7 +271,7 @@ fn claim_data_dir(data_dir: &Path) -> Result<std::fs::File> {
         .create(true)
         .truncate(false)
         .open(&path)
-        .with_context(|| format!("open {}", path.display()))?;
+        .with_context(|| format!("{} öffnen", path.display()))?;
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
@@ -284,13 +284,13 @@ fn claim_data_dir(data_dir: &Path) -> Result<std::fs::File> {
             );
         }
         Err(std::fs::TryLockError::Error(error)) => {
-            return Err(error).with_context(|| format!("lock {}", path.display()));
+            return Err(error).with_context(|| format!("{} sperren", path.display()));
         }
     }
     file.set_len(0)
         .and_then(|()| file.rewind())
         .and_then(|()| write!(file, "{}", std::process::id()))
-        .with_context(|| format!("write {}", path.display()))?;
+        .with_context(|| format!("{} schreiben", path.display()))?;
     Ok(file)
 }
 
@@ -302,7 +302,7 @@ const LEFTOVER_QUIT_WAIT: std::time::Duration = std::time::Duration::from_secs(1
 /// writes: the services' credentials (created on the first start), their
 /// permissions, and TLS if asked for.
 fn start_nats(args: &UpArgs) -> Result<NatsServerProcess> {
-    let binary = nats_server::locate().context("find nats-server")?;
+    let binary = nats_server::locate().context("nats-server suchen")?;
     let server_tls = args.nats_server_tls.server_tls();
     let config_file: PathBuf =
         crate::nats_setup::write_server_config(&args.data_dir, server_tls.as_ref())?;
@@ -326,7 +326,7 @@ fn start_nats(args: &UpArgs) -> Result<NatsServerProcess> {
         pid_file: Some(pid_file),
     };
     NatsServerProcess::spawn(&binary, &options)
-        .with_context(|| format!("start {}", binary.display()))
+        .with_context(|| format!("{} starten", binary.display()))
 }
 
 /// Asks the server to shut down gracefully (it flushes JetStream), and
