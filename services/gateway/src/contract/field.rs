@@ -185,9 +185,16 @@ fn checked_text<E: de::Error>(text: &str) -> Result<&str, E> {
     Ok(text)
 }
 
-/// Any text, checked and trimmed.
+/// Any text, checked and trimmed, in Unicode's composed form (NFC): a
+/// letter with an accent typed as a base letter and a combining mark is
+/// stored as the one letter, so that two titles that look the same are
+/// the same text.
 fn any_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    deserializer.deserialize_str(Scalar::text("muss ein Text sein", |t| Some(t.to_owned())))
+    use unicode_normalization::UnicodeNormalization;
+
+    deserializer.deserialize_str(Scalar::text("muss ein Text sein", |t| {
+        Some(t.nfc().collect())
+    }))
 }
 
 /// A text of 1 to `MAX` characters, trimmed.

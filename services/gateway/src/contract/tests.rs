@@ -67,6 +67,19 @@ fn a_minimal_announcement_gets_the_defaults() {
     assert!(announce(&with("status", Value::Null)).is_ok());
 }
 
+/// A title typed with combining marks is stored composed: the same text,
+/// and the same id, as the title typed with the accented letters.
+#[test]
+fn texts_are_read_in_composed_form() {
+    let parsed = |title: &str| match announce(&with("title", json!(title))).unwrap().command {
+        Command::AnnounceService(command) => (command.title, command.service.to_string()),
+        other => panic!("expected an announcement, got {other:?}"),
+    };
+    let composed = parsed("Café Bürgerservice");
+    assert_eq!(parsed("Cafe\u{301} Bu\u{308}rgerservice"), composed);
+    assert_eq!(composed.1, "cafe-buergerservice");
+}
+
 #[test]
 fn a_full_announcement_is_read_completely() {
     let body = json!({
