@@ -35,6 +35,7 @@ mod tables;
 mod telemetry;
 mod token_source;
 mod tokens;
+mod watched_file;
 mod web;
 
 use std::net::SocketAddr;

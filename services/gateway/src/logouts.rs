@@ -17,31 +17,21 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant, SystemTime};
+
+use crate::watched_file::WatchedFile;
 
 /// How long a web session lasts after login: 8 hours.
 pub const SESSION_LIFETIME_SECONDS: u64 = 8 * 60 * 60;
 const LIFETIME_MS: u64 = SESSION_LIFETIME_SECONDS * 1000;
 
-/// How often the file is looked at for logouts of other gateways.
-const CHECK_INTERVAL: Duration = Duration::from_secs(1);
-
 /// Per token hash, when its sessions were last ended by a logout.
 type Ended = HashMap<String, u64>;
-
-#[derive(Debug)]
-struct File {
-    path: PathBuf,
-    /// The modification time of the file as last read or written.
-    modified: Option<SystemTime>,
-    checked: Instant,
-}
 
 /// The logouts of this gateway, and of others sharing its file.
 #[derive(Debug, Default)]
 pub struct Logouts {
     ended: Mutex<Ended>,
-    file: Option<Mutex<File>>,
+    file: Option<Mutex<WatchedFile>>,
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -75,20 +65,12 @@ fn read(path: &Path) -> Ended {
     })
 }
 
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
 impl Logouts {
     /// Logouts kept in the file at `path` (read now if it exists).
     pub fn kept_in(path: PathBuf) -> Self {
-        let file = File {
-            modified: modified(&path),
-            checked: Instant::now(),
-            path,
-        };
+        let file = WatchedFile::new(path);
         Self {
-            ended: Mutex::new(read(&file.path)),
+            ended: Mutex::new(read(file.path())),
             file: Some(Mutex::new(file)),
         }
     }
@@ -102,16 +84,16 @@ impl Logouts {
         ended.insert(token_hash.to_owned(), now_ms);
         let Some(file) = &self.file else { return };
         let mut file = locked(file);
-        merge(&mut ended, read(&file.path));
+        merge(&mut ended, read(file.path()));
         ended.retain(|_, at| !expired(at));
         let written = serde_json::to_vec(&*ended)
             .map_err(std::io::Error::other)
-            .and_then(|bytes| efa_runtime::durable_file::replace(&file.path, &bytes));
+            .and_then(|bytes| efa_runtime::durable_file::replace(file.path(), &bytes));
         match written {
-            Ok(()) => file.modified = modified(&file.path),
+            Ok(()) => file.taken_in_now(),
             Err(error) => tracing::error!(
                 %error,
-                path = %file.path.display(),
+                path = %file.path().display(),
                 "cannot keep a logout; it holds in this gateway until it restarts"
             ),
         }
@@ -133,16 +115,9 @@ impl Logouts {
         let Ok(mut file) = file.try_lock() else {
             return;
         };
-        if file.checked.elapsed() < CHECK_INTERVAL {
-            return;
-        }
-        file.checked = Instant::now();
-        let now = modified(&file.path);
-        if now == file.modified {
-            return;
-        }
-        file.modified = now;
-        merge(&mut locked(&self.ended), read(&file.path));
+        let Some(stamp) = file.changed() else { return };
+        file.taken_in(stamp);
+        merge(&mut locked(&self.ended), read(file.path()));
     }
 }
 
@@ -177,7 +152,13 @@ mod tests {
         assert!(restarted.has_ended(&mine, 1_000));
         assert!(!restarted.has_ended(&other, 1_000));
         // One running beside it reads it once it looks again.
-        neighbour.file.as_ref().unwrap().lock().unwrap().checked -= CHECK_INTERVAL;
+        neighbour
+            .file
+            .as_ref()
+            .unwrap()
+            .lock()
+            .unwrap()
+            .look_next_time();
         assert!(neighbour.has_ended(&mine, 1_000));
         // The neighbour's own logout keeps the first one's in the file.
         neighbour.end(&other, 3_000);

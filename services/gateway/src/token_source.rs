@@ -6,23 +6,14 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime};
 
 use crate::tokens::TokenTable;
-
-const CHECK_INTERVAL: Duration = Duration::from_secs(1);
-
-#[derive(Debug)]
-struct Watched {
-    path: PathBuf,
-    modified: Option<SystemTime>,
-    checked: Instant,
-}
+use crate::watched_file::WatchedFile;
 
 #[derive(Debug)]
 pub struct TokenSource {
     table: RwLock<Arc<TokenTable>>,
-    file: Option<Mutex<Watched>>,
+    file: Option<Mutex<WatchedFile>>,
 }
 
 impl TokenSource {
@@ -36,15 +27,9 @@ impl TokenSource {
 
     /// A table loaded from `path` and reloaded when the file changes.
     pub fn watching(table: TokenTable, path: PathBuf) -> Self {
-        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
-        let watched = Watched {
-            path,
-            modified,
-            checked: Instant::now(),
-        };
         Self {
             table: RwLock::new(Arc::new(table)),
-            file: Some(Mutex::new(watched)),
+            file: Some(Mutex::new(WatchedFile::new(path))),
         }
     }
 
@@ -60,27 +45,18 @@ impl TokenSource {
     fn refresh(&self) {
         let Some(file) = &self.file else { return };
         // Only one request looks at the file; the others use the table.
-        let Ok(mut watched) = file.try_lock() else {
+        let Ok(mut file) = file.try_lock() else {
             return;
         };
-        if watched.checked.elapsed() < CHECK_INTERVAL {
-            return;
-        }
-        watched.checked = Instant::now();
-        let modified = std::fs::metadata(&watched.path)
-            .and_then(|m| m.modified())
-            .ok();
-        if modified == watched.modified {
-            return;
-        }
-        match TokenTable::load(&watched.path) {
+        let Some(stamp) = file.changed() else { return };
+        match TokenTable::load(file.path()) {
             Ok(table) => {
                 *self
                     .table
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(table);
-                watched.modified = modified;
-                tracing::info!(path = %watched.path.display(), "token table reloaded");
+                file.taken_in(stamp);
+                tracing::info!(path = %file.path().display(), "token table reloaded");
             }
             Err(error) => {
                 tracing::error!(%error, "token table changed but cannot be read; keeping the last one")
@@ -91,9 +67,12 @@ impl TokenSource {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use efa_proto::Actor;
 
     use super::*;
+    use crate::watched_file::CHECK_INTERVAL;
 
     #[test]
     fn a_revoked_token_stops_working_without_a_restart() {
