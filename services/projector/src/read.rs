@@ -327,6 +327,11 @@ mod tests {
                 successor: ags("16055000"),
             },
         );
+        applied(dir, &ledger)
+    }
+
+    /// A store in `dir` with every event of `ledger` applied.
+    fn applied(dir: &std::path::Path, ledger: &Ledger) -> Store {
         let store = Store::open(dir).unwrap();
         let (tx, _rx) = watch::channel(0);
         let mut applier = Applier::new(store.clone(), tx).unwrap();
@@ -615,12 +620,7 @@ mod tests {
         ledger.push("2024-12-31", cost(1, 2024, 10_000));
         ledger.push_recorded("2025-06-01", "2024-12-31", cost(2, 2024, 5_000));
         ledger.push_recorded("2025-06-01", "2024-12-31", cost(3, 2025, 7_000));
-        let store = Store::open(dir.path()).unwrap();
-        let (tx, _rx) = watch::channel(0);
-        let mut applier = Applier::new(store.clone(), tx).unwrap();
-        for event in ledger.events() {
-            applier.apply(event).unwrap();
-        }
+        let store = applied(dir.path(), &ledger);
         let today = date("2025-01-01");
         let ask = |kind| answer(&store, kind, today).unwrap();
         let service = service_id("aaa-service");

@@ -6,7 +6,8 @@
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 
-use crate::{children_of, demo_token, start_up, terminate};
+use crate::up::stop_cleanly;
+use crate::{children_of, demo_token, start_up};
 
 /// The cookies a browser would hold, as one `Cookie` header.
 #[derive(Debug, Clone, Default)]
@@ -102,22 +103,13 @@ fn csrf_of(page: &str) -> String {
     page[start..].split('"').next().unwrap().to_owned()
 }
 
-/// SIGTERM and wait: `efa up` lets go of its data dir.
-async fn stop(mut guard: crate::ChildGuard) {
-    terminate(guard.0.id());
-    let status = tokio::task::spawn_blocking(move || guard.0.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "efa up stops cleanly: {status}");
-}
-
 #[tokio::test]
 async fn a_logout_outlasts_a_restart_and_a_session_begun_after_it_too() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let (guard, base) = start_up(&data, &[]).await;
-    assert_eq!(children_of(guard.0.id()).len(), 1);
+    let nats_pids = children_of(guard.0.id());
+    assert_eq!(nats_pids.len(), 1);
     let token = demo_token(&data, "land:04");
     let browser = Browser::new(base);
 
@@ -133,7 +125,7 @@ async fn a_logout_outlasts_a_restart_and_a_session_begun_after_it_too() {
     let later = browser.login(&token).await;
     assert!(browser.logged_in(&later).await);
 
-    stop(guard).await;
+    stop_cleanly(guard, &nats_pids).await;
     let (_guard, base) = start_up(&data, &[]).await;
     let browser = Browser::new(base);
     assert!(

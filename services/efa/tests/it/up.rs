@@ -107,7 +107,7 @@ async fn up_serves_the_announce_path_and_stops_cleanly() {
 
 /// SIGTERM to `efa up`: it exits cleanly, and none of `nats_pids` (its
 /// nats-server children) outlives it.
-async fn stop_cleanly(mut guard: ChildGuard, nats_pids: &[u32]) {
+pub async fn stop_cleanly(mut guard: ChildGuard, nats_pids: &[u32]) {
     terminate(guard.0.id());
     let status = tokio::task::spawn_blocking(move || guard.0.wait())
         .await
