@@ -230,7 +230,9 @@ fn joined_html(data: &LandData) -> Markup {
 /// to choose another.
 fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
     let this_year = data.year;
-    let others = (this_year.saturating_sub(5)..this_year.saturating_add(1))
+    // Four years back and the year after, so that a year chosen in the
+    // past leads forward again.
+    let others = (this_year.saturating_sub(4)..=this_year.saturating_add(1))
         .filter(|year| *year != this_year);
     section("zahlt", format!("Kostenanteile {} im Jahr {this_year}", land.name())).with(html! {
         form.zeile method="get" action={ (action) "#zahlt" } {

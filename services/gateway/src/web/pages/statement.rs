@@ -58,7 +58,10 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
             span #sequenz { (statement.seq) } ", Kettenhash " code #kettenhash { (hex::encode(statement.chain_hash)) }
         }
         @if statement.lines.is_empty() {
-            p { (land_de(statement.land)) " hat im Jahr " (statement.year) " an keiner Leistung mit Kosten teilgenommen." }
+            p {
+                (land_de(statement.land)) " hat für " (statement.year) " zum Stand " (date_de(statement.as_of))
+                " keine Kostenanteile: Keine Leistung, an der es teilnimmt, hat bis dahin Kosten für dieses Jahr."
+            }
         } @else {
             (lines(&statement))
         }
