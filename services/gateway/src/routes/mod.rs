@@ -176,7 +176,7 @@ pub fn api() -> Vec<Endpoint> {
         GET "/api/v1/lands/{land}/rollout" => places::rollout,
             view::<RolloutJson>("rollout", "Ausrollen nach Kreisen und Gemeinden")
                 .query::<places::RolloutParams>().query::<AsOf>()
-                .csv().paged::<dto::RolloutTotals, Page>();
+                .csv().paged::<dto::RolloutTotals, Page>().problems(&[404]);
         GET "/api/v1/lands/{land}/stalled" => places::stalled,
             view::<StalledJson>("stalled", "Stockende Übernahmen")
                 .query::<places::StalledParams>().default("days", STALLED_DAYS_DEFAULT)

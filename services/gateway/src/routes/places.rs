@@ -5,16 +5,17 @@
 
 use axum::response::Response;
 use efa_proto::views::RolloutScope;
-use efa_proto::{KreisKey, ServiceId};
+use efa_proto::{KreisKey, QueryKind, ServiceId};
 use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
 use super::exports;
-use super::read::Read;
+use super::read::{self, Read, reply_of};
 use crate::contract::field::{self, Whole};
 use crate::openapi::values;
 use crate::paging;
 use crate::problem::ApiError;
+use crate::state::ask;
 
 /// Days without a step after which an adoption counts as stalled, unless
 /// `?days=` says otherwise.
@@ -86,6 +87,13 @@ pub async fn rollout(Read { state, path, query }: Read) -> Result<Response, ApiE
     ])?;
     let format = query.format()?;
     let params: RolloutParams = query.read()?;
+    if let Some(service) = &params.service {
+        // The rollout of a service nobody announced would be rows of
+        // zeros: a 404, as the service's own views answer.
+        let kind = QueryKind::Service(service.clone());
+        let known = reply_of!(ask(&state, query.min_seq()?, kind).await?, Service)?;
+        read::found(known, || read::no_service(service))?;
+    }
     let scope = RolloutScope {
         land,
         kreis: params.kreis,

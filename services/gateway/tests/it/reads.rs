@@ -506,7 +506,12 @@ async fn the_views_pass_their_parameters_on() {
     ];
     for (path, kind) in cases {
         harness.get_json(path).await;
-        assert_eq!(next(&mut queries).await.kind, kind, "{path}");
+        let mut sent = next(&mut queries).await.kind;
+        if matches!(sent, QueryKind::Service(_)) && !matches!(kind, QueryKind::Service(_)) {
+            // A rollout of one service asks first whether it exists.
+            sent = next(&mut queries).await.kind;
+        }
+        assert_eq!(sent, kind, "{path}");
     }
 }
 

@@ -665,3 +665,71 @@ async fn only_the_lead_land_edits_the_details_and_the_form_sends_them_whole() {
     assert_eq!(details.leika, vec!["99".to_owned(), "98".to_owned()]);
     assert_eq!(details.cost_model, efa_proto::CostModel::EqualShares);
 }
+
+/// A page of the rollout monitor past the end of a list says the rows
+/// stand on the pages before, not that there are none.
+#[tokio::test]
+async fn the_monitor_beyond_a_lists_end_points_back_instead_of_saying_none() {
+    let harness = Harness::start().await;
+    harness
+        .projector(|kind| match answer(kind.clone()) {
+            efa_proto::QueryReply::Rollout2(mut page) => {
+                page.kreise_total += 500;
+                page.municipalities_total += 500;
+                page.kreise.clear();
+                page.municipalities.clear();
+                efa_proto::QueryReply::Rollout2(page)
+            }
+            efa_proto::QueryReply::Stalled2(mut page) => {
+                page.total = 1_234;
+                page.stalled.clear();
+                efa_proto::QueryReply::Stalled2(page)
+            }
+            other => other,
+        })
+        .await;
+    let mut jar = Jar::default();
+    let (status, page) = get(
+        &harness,
+        &mut jar,
+        "/rollout?land=16&seite=9&seite_stillstand=99",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!page.contains("noch keine Einführungen"), "{page}");
+    assert!(
+        !page.contains("Keine Einführung steht so lange still"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Auf dieser Seite folgen keine weiteren Kreise"),
+        "{page}"
+    );
+    assert!(
+        page.contains("alle 1.234 stehen auf den Seiten davor"),
+        "{page}"
+    );
+}
+
+/// A service nobody announced is no column of zeros in the monitor: it
+/// is left out with a notice, and the API answers 404.
+#[tokio::test]
+async fn the_monitor_and_the_api_refuse_an_unknown_service() {
+    let (harness, _queries) = crate::reads::with_projector().await;
+    let mut jar = Jar::default();
+    let (status, page) = get(&harness, &mut jar, "/rollout?land=16&leistung=gibtsnicht").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("konnte nicht gelesen werden"), "{page}");
+    assert!(
+        !page.contains("gibtsnicht ") && !page.contains(">gibtsnicht<"),
+        "{page}"
+    );
+    let response = harness
+        .get("/api/v1/lands/16/rollout?service=gibtsnicht")
+        .await;
+    crate::harness::problem(response, StatusCode::NOT_FOUND, "not-found").await;
+    let response = harness
+        .get("/api/v1/lands/16/rollout?service=wohngeld")
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+}

@@ -17,7 +17,7 @@ use super::super::chart::funnel_svg;
 use super::super::heat;
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::Text;
-use super::super::markup::{Field, choices, date_de, land_items, query, section, table};
+use super::super::markup::{Field, choices, date_de, land_items, query, section, table, thousands};
 use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
@@ -94,15 +94,21 @@ struct Monitor {
 
 /// `GET /rollout?land=&leistung=&stichtag=&tage=`.
 pub async fn show(visit: Visit, params: Params) -> Response {
-    let chosen = Chosen::from(&visit, &params);
+    let mut chosen = Chosen::from(&visit, &params);
+    let services = all_services(&visit.state, params.min_seq(), chosen.as_of)
+        .await
+        .unwrap_or_default();
+    // A service not in the catalogue (by the date) is not shown as a
+    // column of zeros: it is left out, with the notice of a value that
+    // could not be read (unless the list is empty or may be cut short).
+    let whole = !services.is_empty() && services.len() < crate::routes::PAGE_LIMIT_MAX as usize;
+    let known = |id: &ServiceId| services.iter().any(|s| s.service.id == *id);
+    chosen.service = chosen.service.filter(|id| !whole || known(id));
     let notice = params.notice(&[
         ("stichtag", chosen.as_of.is_some()),
         ("land", chosen.land.is_some()),
         ("leistung", chosen.service.is_some()),
     ]);
-    let services = all_services(&visit.state, params.min_seq(), chosen.as_of)
-        .await
-        .unwrap_or_default();
     let form = form(&chosen, &params, &services);
     let answer = |status, title: String, body: Markup, notice| {
         let page = Page::new(title, Nav::Rollout, body);
@@ -231,8 +237,10 @@ fn coverage_html(monitor: &Monitor) -> Markup {
         .collect();
     let land = monitor.rollout.scope.land;
     section("abdeckung", "Abdeckung je Kreis").with(html! {
-        @if columns.is_empty() || monitor.rollout.kreise.is_empty() {
+        @if columns.is_empty() || monitor.rollout.kreise_total == 0 {
             p { "In diesem Land gibt es zum Stichtag noch keine Einführungen." }
+        } @else if monitor.rollout.kreise.is_empty() {
+            p role="status" { "Auf dieser Seite folgen keine weiteren Kreise; sie stehen auf den Seiten davor." }
         } @else {
             @if !absent.is_empty() {
                 p.hinweis.info { (land.name()) " ist noch nicht beigetreten: " (absent.join(", ")) "." }
@@ -282,9 +290,13 @@ fn stalled_html(monitor: &Monitor, days: u32) -> Markup {
     section("stillstand", heading).with(html! {
         @match &monitor.stalled {
             None => p { "Die Liste ist gerade nicht erreichbar." },
-            Some(stalled) if stalled.stalled.is_empty() => p role="status" { "Keine Einführung steht so lange still." },
+            Some(stalled) if stalled.total == 0 => p role="status" { "Keine Einführung steht so lange still." },
+            Some(stalled) if stalled.stalled.is_empty() => p role="status" {
+                "Auf dieser Seite folgen keine weiteren; alle " (thousands(u64::from(stalled.total)))
+                " stehen auf den Seiten davor."
+            },
             Some(stalled) => (table(
-                html! { (stalled.total) " Einführungen ohne Schritt seit mindestens " (days) " Tagen" },
+                html! { (adoptions(stalled.total)) " ohne Schritt seit mindestens " (thousands(u64::from(days))) " Tagen" },
                 &[Text("Gemeinde"), Text("Leistung"), Text("Stufe"), Text("letzter Schritt"), Text("Stillstand")],
                 html! {
                     @for row in &stalled.stalled {
@@ -292,7 +304,7 @@ fn stalled_html(monitor: &Monitor, days: u32) -> Markup {
                             th scope="row" { a href={ "/kommune?ags=" (row.ags) } { (row.name) } " (" (row.ags) ")" }
                             td { (service_link(&row.service, &title_of(&monitor.services, &row.service))) }
                             td { (row.stage.label_de()) } td { (date_de(row.last_step)) }
-                            td { "seit " (row.days) " Tagen ohne Schritt" }
+                            td { "seit " (thousands(u64::from(row.days))) " Tagen ohne Schritt" }
                         }
                     }
                 },
@@ -303,9 +315,19 @@ fn stalled_html(monitor: &Monitor, days: u32) -> Markup {
 
 fn municipalities_html(monitor: &Monitor) -> Markup {
     let rows = &monitor.rollout.municipalities;
+    let total = monitor.rollout.municipalities_total;
     if rows.is_empty() {
         return html! {};
     }
+    let shown = if rows.len() < total as usize {
+        format!(
+            "{} von {} anzeigen (diese Seite)",
+            thousands(rows.len() as u64),
+            adoptions(total)
+        )
+    } else {
+        format!("{} anzeigen", adoptions(total))
+    };
     let rows = html! {
         @for row in rows {
             tr {
@@ -317,7 +339,7 @@ fn municipalities_html(monitor: &Monitor) -> Markup {
     };
     section("gemeinden", "Einführungen je Gemeinde").with(html! {
         details {
-            summary { (monitor.rollout.municipalities_total) " Einführungen anzeigen" }
+            summary { (shown) }
             (table("Einführungen je Gemeinde und Leistung",
                 &[Text("Gemeinde"), Text("Leistung"), Text("Stufe"), Text("seit")], rows))
         }
@@ -343,4 +365,12 @@ fn csv_html(land: LandCode, chosen: &Chosen) -> Markup {
     section("export", "Export").with(html! {
         ul { @for (href, label) in links { li { a href=(href) download { (label) } } } }
     })
+}
+
+/// "1 Einführung", "4.346 Einführungen".
+fn adoptions(count: u32) -> String {
+    match count {
+        1 => "1 Einführung".to_owned(),
+        n => format!("{} Einführungen", thousands(u64::from(n))),
+    }
 }
