@@ -733,3 +733,21 @@ async fn the_monitor_and_the_api_refuse_an_unknown_service() {
         .await;
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+/// A municipality's page speaks to the municipality itself ("Ihre
+/// Gemeinde") and about it to anyone else, an operator included.
+#[tokio::test]
+async fn a_municipalitys_page_says_ihre_only_to_the_municipality() {
+    let (harness, _queries) = crate::reads::with_projector().await;
+    let path = "/kommune?ags=16051000";
+    let (mut own, _) = login(&harness, "gemeinde:16051000").await;
+    let (_, page) = get(&harness, &mut own, path).await;
+    assert!(page.contains("Ihre Gemeinde"), "{page}");
+    let (mut operator, _) = login(&harness, "operator:kiv-thueringen").await;
+    let (status, page) = get(&harness, &mut operator, path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !page.contains("Ihre ") && !page.contains("Ihr Land"),
+        "{page}"
+    );
+}

@@ -39,8 +39,44 @@ pub async fn show(visit: Visit, params: Params) -> Response {
     render(&visit, ags, &params, notice, None).await
 }
 
-/// A service on offer the municipality's Land has not joined.
-const NOT_JOINED: &str = "Ihr Land ist noch nicht beigetreten";
+/// How the page speaks of the municipality: to the municipality itself
+/// ("Ihre Gemeinde"), or about it to anyone else (an operator, a Land,
+/// the public).
+#[derive(Debug, Clone, Copy)]
+struct Voice {
+    own: bool,
+}
+
+impl Voice {
+    fn gemeinde(self) -> &'static str {
+        if self.own {
+            "Ihre Gemeinde"
+        } else {
+            "Gemeinde"
+        }
+    }
+
+    fn land(self) -> &'static str {
+        if self.own { "Ihr Land" } else { "Land" }
+    }
+
+    fn adoption(self) -> &'static str {
+        if self.own {
+            "Ihre Einführung"
+        } else {
+            "Einführung"
+        }
+    }
+
+    /// A service on offer the municipality's Land has not joined.
+    fn not_joined(self) -> &'static str {
+        if self.own {
+            "Ihr Land ist noch nicht beigetreten"
+        } else {
+            "Das Land ist noch nicht beigetreten"
+        }
+    }
+}
 
 /// Rows per page of the adoptions and of the services on offer.
 const ROWS: u32 = 100;
@@ -86,15 +122,18 @@ async fn render(
         .actor()
         .is_some_and(|actor| authz::allowed(actor, Rule::ForGemeinde(ags)).is_ok());
     let forms = Forms { visit, attempt };
+    let voice = Voice {
+        own: matches!(visit.actor(), Some(Actor::Gemeinde(own)) if *own == ags),
+    };
     let body = html! {
         (picker)
-        (overview(&gemeinde))
+        (overview(&gemeinde, voice))
         (adoptions_html(&gemeinde, may_act.then_some(&forms)))
         (nav)
-        (available_html(&gemeinde))
+        (available_html(&gemeinde, voice))
         (nav)
         @if may_act {
-            (request_form(&forms, &gemeinde))
+            (request_form(&forms, &gemeinde, voice))
         } @else if visit.who.is_none() {
             p { a href="/anmelden?weiter=/kommune" { "Anmelden" } ", um Einführungen zu beantragen oder Schritte zu melden." }
         }
@@ -117,7 +156,7 @@ fn picker(visit: &Visit, ags: Option<Ags>, stichtag: &str) -> Markup {
     }
 }
 
-fn overview(gemeinde: &GemeindePage) -> Markup {
+fn overview(gemeinde: &GemeindePage, voice: Voice) -> Markup {
     let population = gemeinde
         .population
         .map_or_else(|| "unbekannt".to_owned(), thousands);
@@ -129,7 +168,7 @@ fn overview(gemeinde: &GemeindePage) -> Markup {
         ("Status", gemeinde.status_de.clone()),
         ("Stand", date_de(gemeinde.as_of)),
     ];
-    section("gemeinde", "Ihre Gemeinde").with(html! {
+    section("gemeinde", voice.gemeinde()).with(html! {
         dl.fakten { @for (term, value) in facts { dt { (term) } dd { (value) } } }
     })
 }
@@ -194,7 +233,7 @@ fn step_forms(forms: &Forms<'_>, adoption: &MunicipalityRollout, title: &str) ->
 }
 
 /// The form to request a service.
-fn request_form(forms: &Forms<'_>, gemeinde: &GemeindePage) -> Markup {
+fn request_form(forms: &Forms<'_>, gemeinde: &GemeindePage, voice: Voice) -> Markup {
     let f = "beantragen";
     let v = forms.values(f);
     let running = |id: &ServiceId| {
@@ -204,7 +243,7 @@ fn request_form(forms: &Forms<'_>, gemeinde: &GemeindePage) -> Markup {
         .filter(|(id, _, _)| !running(id))
         .map(|(id, title, joined)| match joined {
             true => (id.to_string(), title.clone()),
-            false => (id.to_string(), format!("{title} – {NOT_JOINED}")),
+            false => (id.to_string(), format!("{title} – {}", voice.not_joined())),
         });
     let choices = choices("– bitte wählen –", offer);
     section("beantragen-titel", "Einführung beantragen").with(html! {
@@ -229,7 +268,7 @@ fn title_of(gemeinde: &GemeindePage, id: &ServiceId) -> String {
         .map_or_else(|| id.to_string(), |(_, title, _)| title.clone())
 }
 
-fn available_html(gemeinde: &GemeindePage) -> Markup {
+fn available_html(gemeinde: &GemeindePage, voice: Voice) -> Markup {
     let stage = |id: &ServiceId| {
         (gemeinde.adoptions.iter())
             .find(|a| a.service == *id)
@@ -239,14 +278,14 @@ fn available_html(gemeinde: &GemeindePage) -> Markup {
         @for (id, title, joined) in &gemeinde.available {
             tr {
                 th scope="row" { (service_link(id, title)) }
-                td { @if *joined { "nimmt teil" } @else { (NOT_JOINED) } }
+                td { @if *joined { "nimmt teil" } @else { (voice.not_joined()) } }
                 td { (stage(id)) }
             }
         }
     };
     section("verfuegbar", "Verfügbare Leistungen").with(html! {
         (table_or("Keine.", "Leistungen, die die Gemeinde einführen kann",
-            &[Text("Leistung"), Text("Ihr Land"), Text("Ihre Einführung")], rows))
+            &[Text("Leistung"), Text(voice.land()), Text(voice.adoption())], rows))
     })
 }
 
