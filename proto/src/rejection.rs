@@ -19,6 +19,9 @@ pub enum ForbiddenReason {
     OutsideRegion,
     /// Only an administrator may do this.
     AdminOnly,
+    /// Only the service's lead Land or an administrator may do this
+    /// (closing a year, correcting a participation).
+    LeadOrAdmin,
 }
 
 impl ForbiddenReason {
@@ -30,6 +33,7 @@ impl ForbiddenReason {
             Self::NotOwnMunicipality => "not-own-municipality",
             Self::OutsideRegion => "outside-region",
             Self::AdminOnly => "admin-only",
+            Self::LeadOrAdmin => "lead-or-admin",
         }
     }
 
@@ -45,6 +49,9 @@ impl ForbiddenReason {
             }
             Self::OutsideRegion => "Der Betreiber handelt nur innerhalb seiner Region.",
             Self::AdminOnly => "Nur die Administration darf diese Aktion ausführen.",
+            Self::LeadOrAdmin => {
+                "Nur das federführende Land der Leistung oder die Administration darf dies."
+            }
         }
     }
 }

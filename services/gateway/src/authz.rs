@@ -80,7 +80,7 @@ pub fn allowed(actor: &Actor, rule: Rule) -> Result<(), ForbiddenReason> {
         (Rule::Admin, Actor::Admin) => Ok(()),
         (Rule::Admin, _) => Err(Why::AdminOnly),
         (Rule::LandOrAdmin, Actor::Land(_) | Actor::Admin) => Ok(()),
-        (Rule::LandOrAdmin, _) => Err(Why::LandOnly),
+        (Rule::LandOrAdmin, _) => Err(Why::LeadOrAdmin),
     }
 }
 
@@ -138,6 +138,17 @@ mod tests {
             outcome(Rule::Admin)[..5]
                 .iter()
                 .all(|r| *r == Err(Why::AdminOnly))
+        );
+        assert_eq!(
+            outcome(Rule::LandOrAdmin),
+            [
+                Ok(()),
+                Ok(()),
+                Err(Why::LeadOrAdmin),
+                Err(Why::LeadOrAdmin),
+                Err(Why::LeadOrAdmin),
+                Ok(())
+            ]
         );
         assert_eq!(outcome(Rule::Land)[..2], [Ok(()), Ok(())]);
         assert!(

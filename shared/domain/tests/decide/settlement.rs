@@ -101,7 +101,13 @@ fn the_lead_or_the_administration_closes_a_year_that_is_over() {
         &history(),
         "gemeinde:16051000",
         close(2024, split.clone()),
-        ForbiddenReason::LandOnly,
+        ForbiddenReason::LeadOrAdmin,
+    );
+    forbidden(
+        &history(),
+        "operator:kiv-thueringen",
+        close(2024, split.clone()),
+        ForbiddenReason::LeadOrAdmin,
     );
     rejects(&[], "admin", close(2024, split), None, "not-found");
 }
