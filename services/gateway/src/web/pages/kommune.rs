@@ -48,33 +48,17 @@ struct Voice {
 }
 
 impl Voice {
-    fn gemeinde(self) -> &'static str {
-        if self.own {
-            "Ihre Gemeinde"
-        } else {
-            "Gemeinde"
-        }
-    }
-
-    fn land(self) -> &'static str {
-        if self.own { "Ihr Land" } else { "Land" }
-    }
-
-    fn adoption(self) -> &'static str {
-        if self.own {
-            "Ihre Einführung"
-        } else {
-            "Einführung"
-        }
+    /// `own` said to the municipality itself, `other` to anyone else.
+    fn say(self, own: &'static str, other: &'static str) -> &'static str {
+        if self.own { own } else { other }
     }
 
     /// A service on offer the municipality's Land has not joined.
     fn not_joined(self) -> &'static str {
-        if self.own {
-            "Ihr Land ist noch nicht beigetreten"
-        } else {
-            "Das Land ist noch nicht beigetreten"
-        }
+        self.say(
+            "Ihr Land ist noch nicht beigetreten",
+            "Das Land ist noch nicht beigetreten",
+        )
     }
 }
 
@@ -168,7 +152,7 @@ fn overview(gemeinde: &GemeindePage, voice: Voice) -> Markup {
         ("Status", gemeinde.status_de.clone()),
         ("Stand", date_de(gemeinde.as_of)),
     ];
-    section("gemeinde", voice.gemeinde()).with(html! {
+    section("gemeinde", voice.say("Ihre Gemeinde", "Gemeinde")).with(html! {
         dl.fakten { @for (term, value) in facts { dt { (term) } dd { (value) } } }
     })
 }
@@ -285,7 +269,7 @@ fn available_html(gemeinde: &GemeindePage, voice: Voice) -> Markup {
     };
     section("verfuegbar", "Verfügbare Leistungen").with(html! {
         (table_or("Keine.", "Leistungen, die die Gemeinde einführen kann",
-            &[Text("Leistung"), Text(voice.land()), Text(voice.adoption())], rows))
+            &[Text("Leistung"), Text(voice.say("Ihr Land", "Land")), Text(voice.say("Ihre Einführung", "Einführung"))], rows))
     })
 }
 
