@@ -7,10 +7,10 @@
 //! sessions survive a restart) keeps its logouts in a file beside it
 //! ([`Logouts::kept_in`]): otherwise a restart would bring every session
 //! ended by a logout back to life. Each logout replaces the file (merged
-//! with what is in it, durably, before the logout is answered), and the
-//! file is read again when it changed (looked at most once a second), so
-//! gateways side by side on one data directory learn of each other's
-//! logouts. Two logouts in two gateways at the same instant may race for
+//! with what is in it, owner-only and durably, before the logout is
+//! answered), and the file is read again when it changed (looked at most
+//! once a second), so gateways side by side on one data directory learn
+//! of each other's logouts. Two logouts in two gateways at the same instant may race for
 //! the file; the one lost still holds in the gateway that served it until
 //! its restart.
 
@@ -86,9 +86,12 @@ impl Logouts {
         let mut file = locked(file);
         merge(&mut ended, read(file.path()));
         ended.retain(|_, at| !expired(at));
+        // Owner-only, as the token table: it names tokens by their hashes.
         let written = serde_json::to_vec(&*ended)
             .map_err(std::io::Error::other)
-            .and_then(|bytes| efa_runtime::durable_file::replace(file.path(), &bytes));
+            .and_then(|bytes| {
+                efa_runtime::secret_file::write(file.path(), &bytes).map_err(std::io::Error::other)
+            });
         match written {
             Ok(()) => file.taken_in_now(),
             Err(error) => tracing::error!(
@@ -147,6 +150,9 @@ mod tests {
         let first = Logouts::kept_in(path.clone());
         let neighbour = Logouts::kept_in(path.clone());
         first.end(&mine, 2_000);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "owner-only, as the token table");
         // A gateway started afterwards (a restart) reads it at once.
         let restarted = Logouts::kept_in(path.clone());
         assert!(restarted.has_ended(&mine, 1_000));
