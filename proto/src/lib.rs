@@ -41,7 +41,7 @@ pub use rejection::{ForbiddenReason, Rejection};
 pub use reply::{Accepted, CommandReply, EventsPage, ReadEvents, ReadReply};
 pub use service::{Channel, CostModel, Reifegrad, ServiceStatus};
 pub use settlement::{CloseYear, CorrectParticipation, ParticipationChange, Settlement};
-pub use time::{Date, REGISTER_YEARS, Timestamp};
+pub use time::{DATE_YEARS, Date, REGISTER_YEARS, Timestamp};
 pub use trust::{
     CheckpointRequest, LedgerCheckpoint, SignedCheckpoint, SignedCommand, SignedEventsPage,
 };

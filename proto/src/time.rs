@@ -18,7 +18,9 @@ pub struct Date(i32);
 /// nothing to read.
 pub const REGISTER_YEARS: std::ops::RangeInclusive<u16> = 2000..=2100;
 
-/// Dates the registry accepts: the OZG era with generous margins.
+/// The years of the dates the registry accepts: the OZG era with
+/// generous margins.
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = YEAR_MIN..=YEAR_MAX;
 const YEAR_MIN: i32 = 1900;
 const YEAR_MAX: i32 = 2200;
 /// The same as days since 1970-01-01, so that a number of days is

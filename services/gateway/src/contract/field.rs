@@ -364,9 +364,6 @@ pub fn no_land_in(text: &str, digits: usize) -> Option<String> {
     })
 }
 
-/// The years a date may have (the proto's `Date` takes no others).
-const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
-
 /// Why a date in the form `JJJJ-MM-TT` is still refused: its year is
 /// outside the years the registry takes. `None` for anything else (a
 /// wrong form, a day its month does not have), which the format's
@@ -379,11 +376,11 @@ fn out_of_range(text: &str) -> Option<String> {
         .filter(|_| year.bytes().all(|b| b.is_ascii_digit()))?;
     // The same day in a year the registry takes would be a date.
     let same_day = Date::parse(&format!("2000{rest}")).is_ok();
-    (same_day && !DATE_YEARS.contains(&year)).then(|| {
+    (same_day && !efa_proto::DATE_YEARS.contains(&year)).then(|| {
         format!(
             "muss ein Datum der Jahre {} bis {} sein",
-            DATE_YEARS.start(),
-            DATE_YEARS.end()
+            efa_proto::DATE_YEARS.start(),
+            efa_proto::DATE_YEARS.end()
         )
     })
 }
