@@ -60,19 +60,6 @@ fn announce(extra: &[&'static str]) -> Vec<&'static str> {
         .collect()
 }
 
-/// Makes `data` an efa data directory before `efa up` first runs on it,
-/// as an operator does who issues tokens first: `efa nats init`.
-fn init_data_dir(data: &std::path::Path) {
-    let init = efa(&["nats", "init", "--data-dir", data.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        init.status.success(),
-        "{}",
-        String::from_utf8_lossy(&init.stderr)
-    );
-}
-
 /// `efa token create` for `principal`: the token it prints once.
 pub(crate) fn create_token(data: &std::path::Path, principal: &str, name: &str) -> String {
     let output = efa(&[
@@ -107,7 +94,7 @@ async fn the_cli_scripts_a_running_system_with_reliable_exit_codes() {
     let data = dir.path().join("data");
     // Without the demo there are no demo logins: tokens are made as an
     // operator makes them.
-    init_data_dir(&data);
+    crate::nats_init(&data);
     let (bremen, thueringen) = (
         create_token(&data, "land:04", "Bremen"),
         create_token(&data, "land:16", "Thüringen"),
@@ -297,7 +284,7 @@ async fn exports_longer_than_a_page_are_complete() {
     let data = dir.path().join("data");
     // Without the demo there are no demo logins: tokens of their own,
     // created before the gateway starts.
-    init_data_dir(&data);
+    crate::nats_init(&data);
     let admin = create_token(&data, "admin", "export-admin");
     let thueringen = create_token(&data, "land:16", "export-thueringen");
     let (mut guard, api) = start_up(&data, &["--no-demo"]).await;

@@ -207,12 +207,10 @@ pub fn demo_token(data: &std::path::Path, principal: &str) -> String {
     line.rsplit('\t').next().unwrap().to_owned()
 }
 
-/// A nats-server configured as `efa up` configures its own: `efa nats
-/// init` on `data` creates the services' credentials and the server's
-/// configuration, so only those credentials get in, each with its
-/// permissions. The services started with `spawn_service` on `data` find
-/// their credentials there.
-pub fn authenticated_nats(data: &std::path::Path) -> efa_testkit::TestNats {
+/// `efa nats init` on `data`: the services' credentials and the
+/// nats-server's configuration, which also makes `data` an efa data
+/// directory before `efa up` first runs on it.
+pub fn nats_init(data: &std::path::Path) {
     let init = efa(&["nats", "init", "--data-dir", data.to_str().unwrap()])
         .output()
         .unwrap();
@@ -221,6 +219,15 @@ pub fn authenticated_nats(data: &std::path::Path) -> efa_testkit::TestNats {
         "efa nats init: {}",
         String::from_utf8_lossy(&init.stderr)
     );
+}
+
+/// A nats-server configured as `efa up` configures its own: `efa nats
+/// init` on `data` creates the services' credentials and the server's
+/// configuration, so only those credentials get in, each with its
+/// permissions. The services started with `spawn_service` on `data` find
+/// their credentials there.
+pub fn authenticated_nats(data: &std::path::Path) -> efa_testkit::TestNats {
+    nats_init(data);
     efa_testkit::TestNats::start_with_config(&data.join("nats").join("nats.conf"))
 }
 
