@@ -751,3 +751,39 @@ async fn a_municipalitys_page_says_ihre_only_to_the_municipality() {
         "{page}"
     );
 }
+
+/// A page asked for as of a date links on as of that date: to the
+/// services, the municipalities, other cost years and the statement;
+/// as of today the links carry no date.
+#[tokio::test]
+async fn links_from_a_page_as_of_a_date_keep_the_date() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    let mut jar = Jar::default();
+    let dated = "stichtag=2024-06-30";
+    let pages = [
+        ("/katalog", "href=\"/leistungen/"),
+        ("/laender/16", "/kostenaufstellung?jahr="),
+        ("/laender/16", "href=\"/leistungen/"),
+        ("/rollout?land=16", "href=\"/kommune?ags="),
+        ("/kommune?ags=16051000", "href=\"/leistungen/"),
+        ("/laender/01/kostenaufstellung?jahr=2023", "?jahr=2023"),
+        ("/leistungen/wohngeld", "href=\"?jahr="),
+    ];
+    for (path, link) in pages {
+        let joiner = if path.contains('?') { '&' } else { '?' };
+        let (status, page) = get(&harness, &mut jar, &format!("{path}{joiner}{dated}")).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let links: Vec<&str> = page.split(link).skip(1).collect();
+        assert!(!links.is_empty(), "{path}: no link {link}\n{page}");
+        for rest in &links {
+            let href = rest.split('"').next().unwrap_or_default();
+            assert!(href.contains(dated), "{path}: {link}{href}");
+        }
+        let (_, today) = get(&harness, &mut jar, path).await;
+        for rest in today.split(link).skip(1) {
+            let href = rest.split('"').next().unwrap_or_default();
+            assert!(!href.contains("stichtag"), "{path}: {link}{href}");
+        }
+    }
+}

@@ -156,7 +156,7 @@ fn services(page: &CataloguePage, params: &Params, number: u32) -> Markup {
                     @for summary in &page.services {
                         @let service = &summary.service;
                         tr {
-                            th scope="row" { (service_link(&service.id, &service.title)) }
+                            th scope="row" { (service_link(&service.id, &service.title, params.date("stichtag"))) }
                             td { (service.lead.name()) } td { (service.status.label_de()) }
                             td.zahl { (service.reifegrad.get()) }
                             td { (service.themenfeld) } td.zahl { (summary.lands.len()) }

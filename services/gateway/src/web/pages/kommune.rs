@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::pages::GemeindePage;
 use efa_proto::views::MunicipalityRollout;
-use efa_proto::{Actor, AdoptionStage, Ags, QueryKind, QueryReply, ServiceId};
+use efa_proto::{Actor, AdoptionStage, Ags, Date, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, html};
 
 use super::super::forms::{self, Attempt, Failure, FormData, Forms};
@@ -112,9 +112,9 @@ async fn render(
     let body = html! {
         (picker)
         (overview(&gemeinde, voice))
-        (adoptions_html(&gemeinde, may_act.then_some(&forms)))
+        (adoptions_html(&gemeinde, as_of, may_act.then_some(&forms)))
         (nav)
-        (available_html(&gemeinde, voice))
+        (available_html(&gemeinde, as_of, voice))
         (nav)
         @if may_act {
             (request_form(&forms, &gemeinde, voice))
@@ -158,7 +158,11 @@ fn overview(gemeinde: &GemeindePage, voice: Voice) -> Markup {
 }
 
 /// The adoptions, with the forms for the next step when `forms` are shown.
-fn adoptions_html(gemeinde: &GemeindePage, forms: Option<&Forms<'_>>) -> Markup {
+fn adoptions_html(
+    gemeinde: &GemeindePage,
+    as_of: Option<Date>,
+    forms: Option<&Forms<'_>>,
+) -> Markup {
     let mut columns = vec![Text("Leistung"), Text("Stufe"), Text("seit")];
     if forms.is_some() {
         columns.push(Text("Nächster Schritt"));
@@ -167,7 +171,7 @@ fn adoptions_html(gemeinde: &GemeindePage, forms: Option<&Forms<'_>>) -> Markup 
         @for adoption in &gemeinde.adoptions {
             @let title = title_of(gemeinde, &adoption.service);
             tr {
-                th scope="row" { (service_link(&adoption.service, &title)) }
+                th scope="row" { (service_link(&adoption.service, &title, as_of)) }
                 td { (adoption.stage.label_de()) }
                 td { (date_de(adoption.since)) }
                 @if let Some(forms) = forms { td { (step_forms(forms, adoption, &title)) } }
@@ -252,7 +256,7 @@ fn title_of(gemeinde: &GemeindePage, id: &ServiceId) -> String {
         .map_or_else(|| id.to_string(), |(_, title, _)| title.clone())
 }
 
-fn available_html(gemeinde: &GemeindePage, voice: Voice) -> Markup {
+fn available_html(gemeinde: &GemeindePage, as_of: Option<Date>, voice: Voice) -> Markup {
     let stage = |id: &ServiceId| {
         (gemeinde.adoptions.iter())
             .find(|a| a.service == *id)
@@ -261,7 +265,7 @@ fn available_html(gemeinde: &GemeindePage, voice: Voice) -> Markup {
     let rows = html! {
         @for (id, title, joined) in &gemeinde.available {
             tr {
-                th scope="row" { (service_link(id, title)) }
+                th scope="row" { (service_link(id, title, as_of)) }
                 td { @if *joined { "nimmt teil" } @else { (voice.not_joined()) } }
                 td { (stage(id)) }
             }

@@ -8,20 +8,20 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::views::{LandCostsView, LandView, ServiceSummary};
-use efa_proto::{Actor, LandCode, QueryKind, QueryReply};
+use efa_proto::{Actor, Date, LandCode, QueryKind, QueryReply};
 use maud::{Markup, html};
 
 use super::super::forms::{self, Attempt};
 use super::super::layout::{Nav, Page};
 use super::super::markup::Col::{Num, Text};
 use super::super::markup::{
-    Field, date_de, euro, footed_table, land_de, section, table_or, thousands,
+    Field, date_de, euro, footed_table, hidden_input, land_de, section, table_or, thousands,
 };
 use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::{all_services, fraction, service_link, title_of};
+use super::{all_services, dated, fraction, service_link, title_of};
 use crate::dto::statement::land_costs_of;
 use crate::routes::exports;
 use crate::state::AppState;
@@ -87,6 +87,8 @@ pub struct LandData {
     pub costs: Option<LandCostsView>,
     pub services: Vec<ServiceSummary>,
     pub year: u16,
+    /// The date asked for, carried on by the page's links.
+    pub as_of: Option<Date>,
 }
 
 /// The Land page, with the forms when `with_forms`; `attempt` is a
@@ -150,7 +152,7 @@ async fn load(
     state: &AppState,
     min_seq: u64,
     land: LandCode,
-    (as_of, number): (Option<efa_proto::Date>, u32),
+    (as_of, number): (Option<Date>, u32),
     year: u16,
 ) -> Result<LandData, String> {
     let page = paging::rows(number, ROWS);
@@ -181,6 +183,7 @@ async fn load(
         costs,
         services,
         year,
+        as_of,
     })
 }
 
@@ -188,7 +191,7 @@ fn leads_html(data: &LandData) -> Markup {
     let rows = html! {
         @for id in &data.view.leads {
             tr {
-                th scope="row" { (service_link(id, &title_of(&data.services, id))) }
+                th scope="row" { (service_link(id, &title_of(&data.services, id), data.as_of)) }
                 @match data.services.iter().find(|s| s.service.id == *id) {
                     Some(s) => {
                         td { (s.service.status.label_de()) }
@@ -213,7 +216,7 @@ fn joined_html(data: &LandData) -> Markup {
     let rows = html! {
         @for p in &data.view.joined {
             tr {
-                th scope="row" { (service_link(&p.service, &p.title)) }
+                th scope="row" { (service_link(&p.service, &p.title, data.as_of)) }
                 td { (p.lead.name()) } td { (date_de(p.joined)) }
                 td { (p.left.map_or_else(|| "–".to_owned(), date_de)) }
             }
@@ -238,17 +241,18 @@ fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
         form.zeile method="get" action={ (action) "#zahlt" } {
             (Field::new("zahlt", "jahr", "Kostenjahr").years()
                 .control("number", &this_year.to_string()))
+            @if let Some(as_of) = data.as_of { (hidden_input("stichtag", &as_of.to_string())) }
             button type="submit" { "Jahr anzeigen" }
         }
         p {
             "Andere Jahre: "
             @for (i, year) in others.enumerate() {
                 @if i > 0 { " · " }
-                a href={ (action) "?jahr=" (year) "#zahlt" } { (year) }
+                a href=(dated(&format!("{action}?jahr={year}#zahlt"), data.as_of)) { (year) }
             }
         }
         p {
-            a href={ "/laender/" (land) "/kostenaufstellung?jahr=" (this_year) } {
+            a href=(dated(&format!("/laender/{land}/kostenaufstellung?jahr={this_year}"), data.as_of)) {
                 "Kostenaufstellung " (this_year) " (druckbar, als CSV und JSON)"
             }
         }
@@ -269,7 +273,7 @@ fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
                     html! {
                         @for line in &costs.lines {
                             tr {
-                                th scope="row" { (service_link(&line.service, &line.title)) }
+                                th scope="row" { (service_link(&line.service, &line.title, data.as_of)) }
                                 td.zahl { (euro(line.service_total)) }
                                 td.zahl { (thousands(line.share.weight)) }
                                 td.zahl { (line.share.days) }

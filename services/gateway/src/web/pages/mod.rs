@@ -13,7 +13,7 @@ pub mod service;
 pub mod statement;
 
 use efa_proto::views::{CatalogueFilter, Exact, ServiceSummary};
-use efa_proto::{Date, LandCode, QueryKind, QueryReply, ServiceId};
+use efa_proto::{Ags, Date, LandCode, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, Render, html};
 
 use super::markup::{Col, land_de, table_or};
@@ -45,9 +45,28 @@ pub fn title_of(services: &[ServiceSummary], id: &ServiceId) -> String {
         .map_or_else(|| id.to_string(), |s| s.service.title.clone())
 }
 
-/// A link to a service's page.
-pub fn service_link(id: &ServiceId, title: &str) -> Markup {
-    html! { a href={ "/leistungen/" (super::markup::encode(id.as_str())) } { (title) } }
+/// A link to a service's page; from a page asked for as of a date, to
+/// the service as of the same date.
+pub fn service_link(id: &ServiceId, title: &str, as_of: Option<Date>) -> Markup {
+    let path = format!("/leistungen/{}", super::markup::encode(id.as_str()));
+    html! { a href=(dated(&path, as_of)) { (title) } }
+}
+
+/// A link to a municipality's page, as of the date asked for.
+pub fn kommune_link(ags: Ags, name: &str, as_of: Option<Date>) -> Markup {
+    html! { a href=(dated(&format!("/kommune?ags={ags}"), as_of)) { (name) } }
+}
+
+/// `path` (with its query and fragment) with `stichtag=` the date a page
+/// was asked for, so that a link from a page as of a date leads on as of
+/// that date; unchanged for a page as of today.
+pub fn dated(path: &str, as_of: Option<Date>) -> String {
+    let Some(date) = as_of else {
+        return path.to_owned();
+    };
+    let (head, fragment) = path.split_at(path.find('#').unwrap_or(path.len()));
+    let joiner = if head.contains('?') { '&' } else { '?' };
+    format!("{head}{joiner}stichtag={date}{fragment}")
 }
 
 /// A table of `items`, a row each, or the sentence `none` if there are none.

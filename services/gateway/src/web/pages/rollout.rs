@@ -22,7 +22,7 @@ use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::{all_services, service_link, title_of};
+use super::{all_services, kommune_link, service_link, title_of};
 use crate::routes::STALLED_DAYS_DEFAULT;
 use crate::state::AppState;
 
@@ -138,10 +138,10 @@ pub async fn show(visit: Visit, params: Params) -> Response {
         p { "Stand: " (date_de(monitor.rollout.as_of)) "." }
         (coverage_html(&monitor))
         (rollout_nav)
-        (funnels_html(&monitor))
-        (stalled_html(&monitor, chosen.days))
+        (funnels_html(&monitor, chosen.as_of))
+        (stalled_html(&monitor, &chosen))
         (nav("seite_stillstand", chosen.stalled_page, stalled_more))
-        (municipalities_html(&monitor))
+        (municipalities_html(&monitor, chosen.as_of))
         (rollout_nav)
         (csv_html(land, &chosen))
     };
@@ -259,7 +259,7 @@ fn coverage_html(monitor: &Monitor) -> Markup {
     })
 }
 
-fn funnels_html(monitor: &Monitor) -> Markup {
+fn funnels_html(monitor: &Monitor, as_of: Option<Date>) -> Markup {
     section("trichter", "Einführungstrichter je Leistung").with(html! {
         @if monitor.funnels.is_empty() {
             p { "Keine Einführungen." }
@@ -269,7 +269,7 @@ fn funnels_html(monitor: &Monitor) -> Markup {
                 @for (index, funnel) in monitor.funnels.iter().enumerate() {
                     @let title = title_of(&monitor.services, &funnel.service);
                     figure {
-                        figcaption { (service_link(&funnel.service, &title)) }
+                        figcaption { (service_link(&funnel.service, &title, as_of)) }
                         (funnel_svg(&format!("trichter-{index}"), &title, &funnel.reached))
                         p.hilfe { @match (funnel.days_to_live_median, funnel.days_to_live_p90) {
                             (Some(median), Some(p90)) => {
@@ -285,7 +285,8 @@ fn funnels_html(monitor: &Monitor) -> Markup {
     })
 }
 
-fn stalled_html(monitor: &Monitor, days: u32) -> Markup {
+fn stalled_html(monitor: &Monitor, chosen: &Chosen) -> Markup {
+    let (days, as_of) = (chosen.days, chosen.as_of);
     let heading = format!("Stillstand: seit mindestens {days} Tagen ohne Schritt");
     section("stillstand", heading).with(html! {
         @match &monitor.stalled {
@@ -301,8 +302,8 @@ fn stalled_html(monitor: &Monitor, days: u32) -> Markup {
                 html! {
                     @for row in &stalled.stalled {
                         tr {
-                            th scope="row" { a href={ "/kommune?ags=" (row.ags) } { (row.name) } " (" (row.ags) ")" }
-                            td { (service_link(&row.service, &title_of(&monitor.services, &row.service))) }
+                            th scope="row" { (kommune_link(row.ags, &row.name, as_of)) " (" (row.ags) ")" }
+                            td { (service_link(&row.service, &title_of(&monitor.services, &row.service), as_of)) }
                             td { (row.stage.label_de()) } td { (date_de(row.last_step)) }
                             td { "seit " (thousands(u64::from(row.days))) " Tagen ohne Schritt" }
                         }
@@ -313,7 +314,7 @@ fn stalled_html(monitor: &Monitor, days: u32) -> Markup {
     })
 }
 
-fn municipalities_html(monitor: &Monitor) -> Markup {
+fn municipalities_html(monitor: &Monitor, as_of: Option<Date>) -> Markup {
     let rows = &monitor.rollout.municipalities;
     let total = monitor.rollout.municipalities_total;
     if rows.is_empty() {
@@ -331,7 +332,7 @@ fn municipalities_html(monitor: &Monitor) -> Markup {
     let rows = html! {
         @for row in rows {
             tr {
-                th scope="row" { a href={ "/kommune?ags=" (row.ags) } { (row.name) } }
+                th scope="row" { (kommune_link(row.ags, &row.name, as_of)) }
                 td { (title_of(&monitor.services, &row.service)) }
                 td { (row.stage.label_de()) } td { (date_de(row.since)) }
             }

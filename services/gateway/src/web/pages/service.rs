@@ -10,7 +10,7 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::views::{CostSharingView, CostSplit, HistoryEntry, HistorySubject, ServiceDetail};
-use efa_proto::{Actor, AdoptionStage, Cents, QueryKind, QueryReply, ServiceId};
+use efa_proto::{Actor, AdoptionStage, Cents, Date, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, html};
 
 use super::super::layout::{Nav, Page};
@@ -21,7 +21,7 @@ use super::super::markup::{
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::{fraction, land_row, table_of};
+use super::{dated, fraction, land_row, table_of};
 
 /// `GET /leistungen/{id}?stichtag=&jahr=`.
 pub async fn show(visit: Visit, Path(id): Path<String>, params: Params) -> Response {
@@ -89,7 +89,7 @@ pub async fn show(visit: Visit, Path(id): Path<String>, params: Params) -> Respo
         (participations(&detail))
         (stages(&detail))
         (coverage(&detail))
-        (costs(&detail))
+        (costs(&detail, as_of))
         (sharing(id, year, year_view.as_ref().map(|view| &view.sharing), &stichtag))
         @if let Some(view) = &year_view { (super::statement::year_notes(view)) }
         (timeline(history.as_deref()))
@@ -170,7 +170,7 @@ fn coverage(detail: &ServiceDetail) -> Markup {
     })
 }
 
-fn costs(detail: &ServiceDetail) -> Markup {
+fn costs(detail: &ServiceDetail, as_of: Option<Date>) -> Markup {
     let mut sums = BTreeMap::new();
     for cost in &detail.costs {
         *sums.entry(cost.year).or_insert(0) += cost.amount.0;
@@ -182,7 +182,7 @@ fn costs(detail: &ServiceDetail) -> Markup {
             (table("Summe der gemeldeten Kosten je Jahr", &[Text("Jahr"), Num("Summe")], html! {
                 @for (year, sum) in sums {
                     tr {
-                        th scope="row" { a href={ "?jahr=" (year) "#aufteilung" } { (year) } }
+                        th scope="row" { a href=(dated(&format!("?jahr={year}#aufteilung"), as_of)) { (year) } }
                         td.zahl { (euro(Cents(sum))) }
                     }
                 }

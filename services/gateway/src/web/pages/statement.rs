@@ -11,16 +11,16 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::statement::{CorrectionLine, CostYearView, StatementLine, StatementView};
-use efa_proto::{Cents, LandCode, QueryKind, QueryReply};
+use efa_proto::{Cents, Date, LandCode, QueryKind, QueryReply};
 use maud::{Markup, html};
 
 use super::super::layout::{Nav, Page};
 use super::super::markup::Col::{Num, Text};
-use super::super::markup::{Field, date_de, euro, head, land_de, query};
+use super::super::markup::{Field, date_de, encode, euro, head, land_de, query};
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::{fraction, land_row, service_link, table_of};
+use super::{dated, fraction, land_row, table_of};
 
 /// `GET /laender/{land}/kostenaufstellung`.
 pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Response {
@@ -63,7 +63,7 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
                 " keine Kostenanteile: Keine Leistung, an der es teilnimmt, hat bis dahin Kosten für dieses Jahr."
             }
         } @else {
-            (lines(&statement))
+            (lines(&statement, as_of))
         }
     };
     let page = Page::new(title, Nav::Laender, body).with_notice(notice);
@@ -82,7 +82,7 @@ fn downloads(statement: &StatementView) -> Markup {
     }
 }
 
-fn lines(statement: &StatementView) -> Markup {
+fn lines(statement: &StatementView, as_of: Option<Date>) -> Markup {
     html! {
         p.hilfe {
             "Je Leistung der Anteil an den Kosten des Jahres nach dem Kostenmodell, das für das Jahr galt: \
@@ -98,7 +98,7 @@ fn lines(statement: &StatementView) -> Markup {
                 Num("Tage"), Text("Anteil (Bruch)"), Text("Exakt (Cent)"), Num("Anteil"),
                 Num("Abgerechnet"), Num("Nachtrag"),
             ]))
-            tbody { @for line in &statement.lines { (row(line)) } }
+            tbody { @for line in &statement.lines { (row(line, statement.year, as_of)) } }
             tfoot {
                 tr { th scope="row" colspan="7" { "Summe (abgerechnet oder offen)" } (amount_cell("summe", statement.total)) td {} td {} }
                 tr { th scope="row" colspan="7" { "Nachträge" } td {} td {} (amount_cell("nachtraege", statement.supplements)) }
@@ -123,11 +123,17 @@ fn amount_cell(id: &str, cents: Cents) -> Markup {
     html! { td.zahl data-feld=(id) data-cent=(cents.0) { (euro(cents)) } }
 }
 
-fn row(line: &StatementLine) -> Markup {
+/// A line of the statement; its service links to the service's split of
+/// the year, as of the date asked for.
+fn row(line: &StatementLine, year: u16, as_of: Option<Date>) -> Markup {
     let share = &line.share;
+    let split = format!(
+        "/leistungen/{}?jahr={year}#aufteilung",
+        encode(line.service.as_str())
+    );
     html! {
         tr data-leistung=(line.service.as_str()) {
-            th scope="row" { (service_link(&line.service, &line.title)) }
+            th scope="row" { a href=(dated(&split, as_of)) { (line.title) } }
             td { (line.lead.name()) }
             td {
                 (line.model.model.label_de())
