@@ -114,6 +114,15 @@ pub enum QueryKind {
         year: u16,
         as_of: Option<Date>,
     },
+    /// A page of the stalled adoptions, of one service or of all
+    /// (`Stalled2` with a service filter; answered as `Stalled2`).
+    Stalled3 {
+        land: LandCode,
+        service: Option<ServiceId>,
+        days_min: u32,
+        as_of: Option<Date>,
+        page: Page,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -260,6 +260,13 @@ fn pages_and_refusals() {
             page,
         },
         QueryKind::Reuse2 { as_of: None, page },
+        QueryKind::Stalled3 {
+            land: LandCode::parse("16").unwrap(),
+            service: Some(service.clone()),
+            days_min: 90,
+            as_of: None,
+            page,
+        },
     ];
     let goldens: Vec<String> = queries
         .into_iter()
@@ -350,7 +357,7 @@ fn pages_and_refusals() {
     }
 }
 
-const GOLDEN_PAGED_QUERIES: [&str; 7] = [
+const GOLDEN_PAGED_QUERIES: [&str; 8] = [
     "01030d010e6261666f65672d6469676974616cf403",
     "01030e1000010e6261666f65672d6469676974616c00c80164",
     "01030f105a00c80164",
@@ -358,6 +365,7 @@ const GOLDEN_PAGED_QUERIES: [&str; 7] = [
     "0103110400c80164",
     "01031204e80fc80164",
     "01031300c80164",
+    "01031610010e6261666f65672d6469676974616c5a00c80164",
 ];
 const GOLDEN_PAGED_REPLIES: [&str; 9] = [
     "010e00010e6261666f65672d6469676974616c0209",

@@ -89,20 +89,38 @@ pub fn rollout(
     }
 }
 
-/// The page of `land`'s adoptions without a step for at least `days_min`
-/// days on `day`, the longest waiting first, from row `offset` on.
+/// Which stalled adoptions a page lists: a Land's (of one service, if
+/// given) without a step for at least `days_min` days.
+pub struct StalledScope<'a> {
+    pub land: LandCode,
+    pub service: Option<&'a ServiceId>,
+    pub days_min: u32,
+}
+
+/// The page of the stalled adoptions in `scope` on `day`, the longest
+/// waiting first, from row `offset` on.
 pub fn stalled(
     index: &Index,
     land_day: &LandDay,
-    land: LandCode,
-    days_min: u32,
+    scope: &StalledScope<'_>,
     day: Date,
     offset: u32,
     limit: u32,
 ) -> StalledPage {
-    let total = land_day.stalled_count(days_min, day);
-    let stalled = land_day.under_way[..total]
+    let all = &land_day.under_way[..land_day.stalled_count(scope.days_min, day)];
+    // A service the index does not know has no adoption: no cell has
+    // `ServiceNo::MAX`.
+    let service_no =
+        (scope.service).map(|service| index.service_no_of(service).unwrap_or(ServiceNo::MAX));
+    let of_service =
+        |at: &&u32| service_no.is_none_or(|no| land_day.cells[**at as usize].service == no);
+    let total = match service_no {
+        None => all.len(),
+        Some(_) => all.iter().filter(of_service).count(),
+    };
+    let stalled = all
         .iter()
+        .filter(of_service)
         .skip(offset as usize)
         .take(limit as usize)
         .map(|&at| {
@@ -118,8 +136,8 @@ pub fn stalled(
         })
         .collect();
     StalledPage {
-        land,
-        days_min,
+        land: scope.land,
+        days_min: scope.days_min,
         as_of: day,
         stalled,
         total: count(total),

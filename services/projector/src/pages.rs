@@ -11,9 +11,11 @@
 
 use std::sync::Arc;
 
-use efa_proto::pages::{GemeindePage, LandCostsPage, LandPage, ReusePage, ServicesPage};
+use efa_proto::pages::{GemeindePage, LandCostsPage, LandPage, Page, ReusePage, ServicesPage};
 use efa_proto::views::{CatalogueFilter, LandCostsView, LandView, ReuseSummary};
-use efa_proto::{CatalogueView, Date, GemeindeView, QueryKind, QueryReply, Rejection, ServiceId};
+use efa_proto::{
+    CatalogueView, Date, GemeindeView, LandCode, QueryKind, QueryReply, Rejection, ServiceId,
+};
 use serde::Serialize;
 
 use crate::store::{Store, StoreError};
@@ -52,14 +54,20 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
             days_min,
             as_of,
             page,
-        } => {
-            let day = as_of.unwrap_or(today);
-            let index = store.index();
-            let land_day = index.land_day(land, day);
-            QueryReply::Stalled2(fit(page.limit, |limit| {
-                land_pages::stalled(&index, &land_day, land, days_min, day, page.offset, limit)
-            }))
-        }
+        } => stalled_page(store, (land, None), days_min, as_of.unwrap_or(today), page),
+        QueryKind::Stalled3 {
+            land,
+            service,
+            days_min,
+            as_of,
+            page,
+        } => stalled_page(
+            store,
+            (land, service),
+            days_min,
+            as_of.unwrap_or(today),
+            page,
+        ),
         QueryKind::Gemeinde2 { ags, as_of, page } => {
             let whole = read::shared_answer(store, QueryKind::Gemeinde { ags, as_of }, today)?;
             match &*whole {
@@ -98,6 +106,27 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
             }
         }
         _ => QueryReply::Rejected(Rejection::invalid("kind", "keine Seitenabfrage")),
+    }))
+}
+
+/// A page of the stalled adoptions of `land` (of one service, if given)
+/// on `day`, from the Land's day in the index.
+fn stalled_page(
+    store: &Store,
+    (land, service): (LandCode, Option<ServiceId>),
+    days_min: u32,
+    day: Date,
+    page: Page,
+) -> QueryReply {
+    let index = store.index();
+    let land_day = index.land_day(land, day);
+    let scope = land_pages::StalledScope {
+        land,
+        service: service.as_ref(),
+        days_min,
+    };
+    QueryReply::Stalled2(fit(page.limit, |limit| {
+        land_pages::stalled(&index, &land_day, &scope, day, page.offset, limit)
     }))
 }
 

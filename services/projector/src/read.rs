@@ -108,6 +108,7 @@ pub fn shared_answer(
         paged @ (QueryKind::Services { .. }
         | QueryKind::Rollout2 { .. }
         | QueryKind::Stalled2 { .. }
+        | QueryKind::Stalled3 { .. }
         | QueryKind::Gemeinde2 { .. }
         | QueryKind::Land2 { .. }
         | QueryKind::LandCosts2 { .. }

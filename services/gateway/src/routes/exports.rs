@@ -11,7 +11,7 @@ use efa_proto::pages::{
 use efa_proto::views::{
     LandCostsView, LandView, ReuseSummary, RolloutScope, RolloutView, StalledView,
 };
-use efa_proto::{Ags, Date, GemeindeView, LandCode, QueryKind, QueryReply};
+use efa_proto::{Ags, Date, GemeindeView, LandCode, QueryKind, QueryReply, ServiceId};
 
 use super::read::{self, reply_of};
 use crate::contract::field::Whole;
@@ -153,13 +153,13 @@ impl Export for Services {
 }
 
 /// The `List` of a list read by offset, whose JSON is its view's JSON
-/// beside the page's totals: its type, page, answer variant, JSON,
-/// totals and view; with `$this` for `self`, its path and the query's
+/// beside the page's totals: its type, page, query and answer variant,
+/// JSON, totals and view; with `$this` for `self`, its path and the query's
 /// fields; a `found` message makes an absent page a 404, a `csv` table
 /// and row count make it an `Export` of the view's table.
 macro_rules! offset_list {
     (
-        $list:ident, $page:ident, $kind:ident, $json:ident, $totals:ident, $view:ident,
+        $list:ident, $page:ident, $kind:ident => $reply:ident, $json:ident, $totals:ident, $view:ident,
         |$this:ident| $path:expr, { $($field:ident: $value:expr),* }
         $(, found $missing:expr)? $(, csv $table:path, $rows:ident)?
     ) => {
@@ -177,7 +177,7 @@ macro_rules! offset_list {
             }
 
             fn page(&$this, reply: QueryReply) -> Result<$page, ApiError> {
-                let page = reply_of!(reply, $kind);
+                let page = reply_of!(reply, $reply);
                 $(let page = read::found(page?, || $missing);)?
                 page
             }
@@ -201,7 +201,7 @@ pub struct Land {
     pub as_of: Option<Date>,
 }
 
-offset_list!(Land, LandPage, Land2, LandViewJson, LandTotals, land_view,
+offset_list!(Land, LandPage, Land2 => Land2, LandViewJson, LandTotals, land_view,
     |self| format!("/api/v1/lands/{}", self.land), { land: self.land, as_of: self.as_of });
 
 /// `GET /api/v1/reuse`: the services only their lead Land uses.
@@ -209,7 +209,7 @@ pub struct Reuse {
     pub as_of: Option<Date>,
 }
 
-offset_list!(Reuse, ReusePage, Reuse2, ReuseJson, ReuseTotals, reuse_view,
+offset_list!(Reuse, ReusePage, Reuse2 => Reuse2, ReuseJson, ReuseTotals, reuse_view,
     |self| "/api/v1/reuse".to_owned(), { as_of: self.as_of });
 
 /// `GET /api/v1/lands/{land}/rollout`: as CSV the municipalities, or
@@ -219,7 +219,7 @@ pub struct Rollout {
     pub kreise: bool,
 }
 
-offset_list!(Rollout, RolloutPage, Rollout2, RolloutJson, RolloutTotals, rollout_view,
+offset_list!(Rollout, RolloutPage, Rollout2 => Rollout2, RolloutJson, RolloutTotals, rollout_view,
     |self| format!("/api/v1/lands/{}/rollout", self.scope.land), { scope: self.scope.clone() });
 
 impl Export for Rollout {
@@ -236,16 +236,17 @@ impl Export for Rollout {
     }
 }
 
-/// `GET /api/v1/lands/{land}/stalled`.
+/// `GET /api/v1/lands/{land}/stalled`: of one service or of all.
 pub struct Stalled {
     pub land: LandCode,
+    pub service: Option<ServiceId>,
     pub days_min: u32,
     pub as_of: Option<Date>,
 }
 
-offset_list!(Stalled, StalledPage, Stalled2, StalledJson, StalledTotals, stalled_view,
+offset_list!(Stalled, StalledPage, Stalled3 => Stalled2, StalledJson, StalledTotals, stalled_view,
     |self| format!("/api/v1/lands/{}/stalled", self.land),
-    { land: self.land, days_min: self.days_min, as_of: self.as_of },
+    { land: self.land, service: self.service.clone(), days_min: self.days_min, as_of: self.as_of },
     csv tables::stalled, total);
 
 /// `GET /api/v1/gemeinden/{ags}`: as CSV its adoptions.
@@ -254,7 +255,7 @@ pub struct Gemeinde {
     pub as_of: Option<Date>,
 }
 
-offset_list!(Gemeinde, GemeindePage, Gemeinde2, GemeindeJson, GemeindeTotals, gemeinde_view,
+offset_list!(Gemeinde, GemeindePage, Gemeinde2 => Gemeinde2, GemeindeJson, GemeindeTotals, gemeinde_view,
     |self| format!("/api/v1/gemeinden/{}", self.ags), { ags: self.ags, as_of: self.as_of },
     found no_gemeinde(self.ags));
 
@@ -272,6 +273,6 @@ pub struct LandCosts {
     pub year: u16,
 }
 
-offset_list!(LandCosts, LandCostsPage, LandCosts2, LandCostsJson, LandCostsTotals,
+offset_list!(LandCosts, LandCostsPage, LandCosts2 => LandCosts2, LandCostsJson, LandCostsTotals,
     land_costs_view, |self| format!("/api/v1/lands/{}/costs/{}", self.land, self.year),
     { land: self.land, year: self.year }, csv tables::land_costs, lines_total);

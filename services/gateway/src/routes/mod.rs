@@ -180,7 +180,7 @@ pub fn api() -> Vec<Endpoint> {
         GET "/api/v1/lands/{land}/stalled" => places::stalled,
             view::<StalledJson>("stalled", "Stockende Übernahmen")
                 .query::<places::StalledParams>().default("days", STALLED_DAYS_DEFAULT)
-                .query::<AsOf>().csv().paged::<dto::StalledTotals, Page>();
+                .query::<AsOf>().csv().paged::<dto::StalledTotals, Page>().problems(&[404]);
         GET "/api/v1/reuse" => places::reuse,
             view::<ReuseJson>("reuse", "Nachnutzung in Deutschland")
                 .query::<AsOf>().paged::<dto::ReuseTotals, Page>();

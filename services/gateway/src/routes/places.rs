@@ -14,8 +14,9 @@ use super::read::{self, Read, reply_of};
 use crate::contract::field::{self, Whole};
 use crate::openapi::values;
 use crate::paging;
+use crate::params::ReadQuery;
 use crate::problem::ApiError;
-use crate::state::ask;
+use crate::state::{AppState, ask};
 
 /// Days without a step after which an adoption counts as stalled, unless
 /// `?days=` says otherwise.
@@ -68,12 +69,15 @@ fn rollout_table<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
     field::choice(d, &ROLLOUT_TABLES, |key| Some(key.to_owned())).map(Some)
 }
 
-/// `?days=` of the stalled adoptions.
+/// `?days=&service=` of the stalled adoptions.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StalledParams {
     #[param(inline)]
     days: Option<Whole<0, 36_500>>,
+    #[serde(default, deserialize_with = "field::opt")]
+    #[param(value_type = Option<values::ServiceId>)]
+    service: Option<ServiceId>,
 }
 
 /// `GET /api/v1/lands/{land}/rollout?kreis=&service=&as_of=&offset=&limit=`:
@@ -87,13 +91,7 @@ pub async fn rollout(Read { state, path, query }: Read) -> Result<Response, ApiE
     ])?;
     let format = query.format()?;
     let params: RolloutParams = query.read()?;
-    if let Some(service) = &params.service {
-        // The rollout of a service nobody announced would be rows of
-        // zeros: a 404, as the service's own views answer.
-        let kind = QueryKind::Service(service.clone());
-        let known = reply_of!(ask(&state, query.min_seq()?, kind).await?, Service)?;
-        read::found(known, || read::no_service(service))?;
-    }
+    known(&state, &query, params.service.as_ref()).await?;
     let scope = RolloutScope {
         land,
         kreis: params.kreis,
@@ -104,16 +102,34 @@ pub async fn rollout(Read { state, path, query }: Read) -> Result<Response, ApiE
     paging::serve(state, &query, format, exports::Rollout { scope, kreise }).await
 }
 
-/// `GET /api/v1/lands/{land}/stalled?days=90&as_of=&offset=&limit=`.
+/// A service asked for by a list of a Land's adoptions: one nobody
+/// announced would list nothing or rows of zeros, so it is a 404, as the
+/// service's own views answer.
+async fn known(
+    state: &AppState,
+    query: &ReadQuery,
+    service: Option<&ServiceId>,
+) -> Result<(), ApiError> {
+    let Some(service) = service else {
+        return Ok(());
+    };
+    let kind = QueryKind::Service(service.clone());
+    let known = reply_of!(ask(state, query.min_seq()?, kind).await?, Service)?;
+    read::found(known, || read::no_service(service)).map(drop)
+}
+
+/// `GET /api/v1/lands/{land}/stalled?days=90&service=&as_of=&offset=&limit=`.
 pub async fn stalled(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let land = path.land("land")?;
     let format = query
-        .allow(&["days", "as_of", "format", "offset", "limit"])?
+        .allow(&["days", "service", "as_of", "format", "offset", "limit"])?
         .format()?;
+    let params: StalledParams = query.read()?;
+    known(&state, &query, params.service.as_ref()).await?;
     let list = exports::Stalled {
         land,
-        days_min: (query.read::<StalledParams>()?.days)
-            .map_or(STALLED_DAYS_DEFAULT, |Whole(days)| days),
+        service: params.service,
+        days_min: params.days.map_or(STALLED_DAYS_DEFAULT, |Whole(days)| days),
         as_of: query.as_of()?,
     };
     paging::serve(state, &query, format, list).await

@@ -279,12 +279,12 @@ async fn stalled_in_pages(fail_last: bool) -> crate::harness::Harness {
     let harness = crate::harness::Harness::start().await;
     harness
         .projector(move |kind| match kind {
-            QueryKind::Stalled2 { page, .. } if fail_last && page.offset >= 2 => {
+            QueryKind::Stalled3 { page, .. } if fail_last && page.offset >= 2 => {
                 QueryReply::Rejected(Rejection::Unavailable {
                     reason: "weg".into(),
                 })
             }
-            QueryKind::Stalled2 { page, .. } => {
+            QueryKind::Stalled3 { page, .. } => {
                 let view = crate::samples::stalled();
                 let mut row = view.stalled[0].clone();
                 row.days = page.offset + 100;

@@ -78,7 +78,7 @@ fn paged_answer(kind: QueryKind) -> QueryReply {
                 next_offset: None,
             })
         }
-        QueryKind::Stalled2 { .. } => {
+        QueryKind::Stalled3 { .. } => {
             let view = samples::stalled();
             QueryReply::Stalled2(StalledPage {
                 total: len(view.stalled.len()),
@@ -453,8 +453,9 @@ async fn the_views_pass_their_parameters_on() {
         ),
         (
             "/api/v1/lands/16/stalled",
-            QueryKind::Stalled2 {
+            QueryKind::Stalled3 {
                 land: land(16),
+                service: None,
                 days_min: 90,
                 as_of: None,
                 page: Page {
@@ -464,9 +465,10 @@ async fn the_views_pass_their_parameters_on() {
             },
         ),
         (
-            "/api/v1/lands/16/stalled?days=30&as_of=2024-06-30&offset=40&limit=20",
-            QueryKind::Stalled2 {
+            "/api/v1/lands/16/stalled?days=30&service=wohngeld&as_of=2024-06-30&offset=40&limit=20",
+            QueryKind::Stalled3 {
                 land: land(16),
+                service: Some(id()),
                 days_min: 30,
                 as_of: Some(date("2024-06-30")),
                 page: Page {

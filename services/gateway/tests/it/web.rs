@@ -787,3 +787,24 @@ async fn links_from_a_page_as_of_a_date_keep_the_date() {
         }
     }
 }
+
+/// The monitor for one service asks for that service's stalled
+/// adoptions, and its CSV link says so.
+#[tokio::test]
+async fn the_monitor_of_one_service_lists_only_its_stalled_adoptions() {
+    let (harness, mut queries) = crate::reads::with_projector().await;
+    let mut jar = Jar::default();
+    let (status, page) = get(&harness, &mut jar, "/rollout?land=16&leistung=wohngeld").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("/api/v1/lands/16/stalled?format=csv&amp;days=90&amp;service=wohngeld"),
+        "{page}"
+    );
+    let mut stalled = None;
+    while let Ok(query) = queries.try_recv() {
+        if let efa_proto::QueryKind::Stalled3 { service, .. } = query.kind {
+            stalled = Some(service);
+        }
+    }
+    assert_eq!(stalled, Some(Some(crate::samples::id())));
+}

@@ -193,16 +193,36 @@ fn check_pages(index: &Index, world: &World, day: Date) -> Result<(), TestCaseEr
             .filter(|((_, ags), _)| ags.land() == land)
             .map(|(key, c)| (*key, *c))
             .collect();
-        for days_min in [0, 30, 400] {
-            let view = stalled(land, days_min, &gemeinden, &in_land, day);
+        let services = [None, Some(service_id(SERVICES[1])), Some(service_id("zzz"))];
+        for (days_min, service) in [0, 30, 400]
+            .into_iter()
+            .flat_map(|days| services.clone().into_iter().map(move |s| (days, s)))
+        {
+            let of_service: Vec<_> = (in_land.iter())
+                .filter(|((id, _), _)| service.as_ref().is_none_or(|s| s == *id))
+                .map(|(key, c)| (*key, *c))
+                .collect();
+            let view = stalled(land, days_min, &gemeinden, &of_service, day);
+            let scope = crate::land_pages::StalledScope {
+                land,
+                service: service.as_ref(),
+                days_min,
+            };
             let (mut rows, mut offset) = (Vec::new(), Some(0));
             while let Some(at) = offset {
-                let page = crate::land_pages::stalled(index, &land_day, land, days_min, day, at, 3);
+                let page = crate::land_pages::stalled(index, &land_day, &scope, day, at, 3);
                 prop_assert_eq!(page.total as usize, view.stalled.len());
                 rows.extend(page.stalled);
                 offset = page.next_offset;
             }
-            prop_assert_eq!(rows, view.stalled.clone(), "stalled in {} on {}", land, day);
+            prop_assert_eq!(
+                rows,
+                view.stalled.clone(),
+                "stalled of {:?} in {} on {}",
+                service,
+                land,
+                day
+            );
         }
     }
     Ok(())

@@ -1,8 +1,9 @@
 //! `/rollout`: the rollout monitor of a Land (the logged-in Land's own,
 //! a Gemeinde's Land, or the one chosen): coverage per Kreis and service
 //! as a colour table, the funnel of each service as a chart, the adoptions
-//! that have not moved for N days (`?tage=`, default 90), all as of a date
-//! (`?stichtag=`), and the same data as CSV from the API. The Kreise,
+//! that have not moved for N days (`?tage=`, default 90), all of one
+//! service (`?leistung=`) or of every one, as of a date (`?stichtag=`),
+//! and the same data as CSV from the API. The Kreise,
 //! the municipalities and the stalled adoptions grow with the history:
 //! they are shown a page at a time (`?seite=`, `?seite_stillstand=`).
 
@@ -176,8 +177,9 @@ async fn load(
     };
     let page = paging::rows(chosen.stalled_page, STALLED_ROWS);
     let days_min = chosen.days;
-    let kind = QueryKind::Stalled2 {
+    let kind = QueryKind::Stalled3 {
         land,
+        service: chosen.service.clone(),
         days_min,
         as_of,
         page,
@@ -348,18 +350,20 @@ fn municipalities_html(monitor: &Monitor, as_of: Option<Date>) -> Markup {
 }
 
 fn csv_html(land: LandCode, chosen: &Chosen) -> Markup {
+    let service = ("service", text(chosen.service.as_ref()));
     let rollout = |table: &str| {
-        let pairs = [
-            ("table", table.to_owned()),
-            ("service", text(chosen.service.as_ref())),
-        ];
+        let pairs = [("table", table.to_owned()), service.clone()];
         chosen.csv(land, "rollout", &pairs)
     };
     let links = [
         (rollout("kreise"), "Abdeckung je Kreis (CSV)"),
         (rollout("gemeinden"), "Einführungen je Gemeinde (CSV)"),
         (
-            chosen.csv(land, "stalled", &[("days", chosen.days.to_string())]),
+            chosen.csv(
+                land,
+                "stalled",
+                &[("days", chosen.days.to_string()), service.clone()],
+            ),
             "Stillstandsliste (CSV)",
         ),
     ];
