@@ -13,11 +13,10 @@ use std::sync::Arc;
 
 use efa_proto::pages::{GemeindePage, LandCostsPage, LandPage, Page, ReusePage, ServicesPage};
 use efa_proto::views::{CatalogueFilter, LandCostsView, LandView, ReuseSummary};
-use efa_proto::{
-    CatalogueView, Date, GemeindeView, LandCode, QueryKind, QueryReply, Rejection, ServiceId,
-};
+use efa_proto::{Date, GemeindeView, LandCode, QueryKind, QueryReply, Rejection, ServiceId};
 use serde::Serialize;
 
+use crate::index::Index;
 use crate::store::{Store, StoreError};
 use crate::{land_pages, read};
 
@@ -33,13 +32,12 @@ const LIMIT_MAX: u32 = 5_000;
 pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryReply>, StoreError> {
     Ok(Arc::new(match kind {
         QueryKind::Services { after, limit } => {
-            let whole = read::shared_answer(store, QueryKind::Catalogue, today)?;
-            match &*whole {
-                QueryReply::Catalogue(view) => {
-                    QueryReply::Services(fit(limit, |limit| services(view, after.as_ref(), limit)))
-                }
-                _ => return Ok(whole),
-            }
+            let as_of_seq = store.checkpoint()?.seq;
+            let index = store.index();
+            let list = (&*index, as_of_seq);
+            QueryReply::Services(fit(limit, |limit| {
+                services(list, after.as_ref(), limit, today)
+            }))
         }
         QueryKind::Rollout2 { scope, page } => {
             let day = scope.as_of.unwrap_or(today);
@@ -200,22 +198,29 @@ pub(crate) fn next_offset(offset: u32, limit: u32, lens: &[usize]) -> Option<u32
     lens.iter().any(|len| (end as usize) < *len).then_some(end)
 }
 
-/// The services after `after` (ids are the view's order).
-fn services(view: &CatalogueView, after: Option<&ServiceId>, limit: u32) -> ServicesPage {
-    let start = after.map_or(0, |after| {
-        view.services
-            .partition_point(|service| service.id.as_str() <= after.as_str())
-    });
-    let services = slice(&view.services[start..], 0, limit);
-    let more = start + services.len() < view.services.len();
+/// The services after `after`, by id, as [`read::in_effect`] today; only
+/// the page's are made.
+fn services(
+    (index, as_of_seq): (&Index, u64),
+    after: Option<&ServiceId>,
+    limit: u32,
+    today: Date,
+) -> ServicesPage {
+    let (total, rest) = index.services_after(after);
+    let mut rest = rest.peekable();
+    let services: Vec<_> = (rest.by_ref())
+        .take(limit as usize)
+        .map(|facts| read::in_effect(facts, today))
+        .collect();
+    let more = rest.peek().is_some();
     ServicesPage {
         next_after: services
             .last()
             .filter(|_| more)
             .map(|service| service.id.clone()),
         services,
-        total: count(view.services.len()),
-        as_of_seq: view.as_of_seq,
+        total: count(total),
+        as_of_seq,
     }
 }
 

@@ -9,8 +9,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use efa_proto::views::{HistorySubject, HistoryView, RolloutScope};
-use efa_proto::{Ags, CatalogueView, Date, LandCode, QueryKind, QueryReply, ServiceId};
+use efa_proto::{
+    Ags, CatalogueView, Date, LandCode, QueryKind, QueryReply, ServiceId, ServiceView,
+};
 
+use crate::facts::ServiceFacts;
 use crate::index::Index;
 use crate::store::{EventsOf, Store, StoreError};
 use crate::views::{self, Gemeinden};
@@ -28,8 +31,10 @@ pub fn shared_answer(
 ) -> Result<Arc<QueryReply>, StoreError> {
     let day = |as_of: Option<Date>| as_of.unwrap_or(today);
     Ok(Arc::new(match kind {
-        QueryKind::Catalogue => QueryReply::Catalogue(catalogue(store)?),
-        QueryKind::Service(id) => QueryReply::Service(store.service(&id)?),
+        QueryKind::Catalogue => QueryReply::Catalogue(catalogue(store, today)?),
+        QueryKind::Service(id) => {
+            QueryReply::Service(store.index().service(&id).map(|f| in_effect(f, today)))
+        }
         QueryKind::Catalogue2 { filter, as_of } => {
             QueryReply::Catalogue2(catalogue_page(store, &filter, day(as_of)))
         }
@@ -148,15 +153,25 @@ fn stalled(
     views::rollout::stalled(land, days_min, &gemeinden, &counted, day)
 }
 
-/// The checkpoint is read before the services, so `as_of_seq` never
-/// claims more than the services show.
-fn catalogue(store: &Store) -> Result<CatalogueView, StoreError> {
+/// Every service as [`in_effect`] today, ordered by id. The checkpoint
+/// is read before the services, so `as_of_seq` never claims more than
+/// the services show.
+fn catalogue(store: &Store, today: Date) -> Result<CatalogueView, StoreError> {
     let as_of_seq = store.checkpoint()?.seq;
-    let services = store.services()?;
+    let services = (store.index().services())
+        .map(|facts| in_effect(facts, today))
+        .collect();
     Ok(CatalogueView {
         services,
         as_of_seq,
     })
+}
+
+/// A service as the catalogue shows it without a date: what is in effect
+/// today, not a change recorded ahead of its effective date; a service
+/// announced ahead of today as of its announcement, as its detail.
+pub(crate) fn in_effect(facts: &ServiceFacts, today: Date) -> ServiceView {
+    facts.view_on(today.max(facts.announced_on()))
 }
 
 /// `None` for a service unknown or not announced by `day` (asked for a
@@ -280,7 +295,7 @@ pub(crate) fn gemeinde(
 #[cfg(test)]
 mod tests {
     use efa_proto::views::{CatalogueFilter, HistorySubject};
-    use efa_proto::{AdoptionStage, Event};
+    use efa_proto::{AdoptionStage, Event, ServiceStatus};
     use tokio::sync::watch;
 
     use super::*;
@@ -685,5 +700,53 @@ mod tests {
         assert_eq!(costs(None), [1]);
         assert_eq!(costs(Some(date("2024-06-01"))), Vec::<u32>::new());
         assert_eq!(costs(Some(date("2025-06-01"))), [1, 2, 3]);
+    }
+
+    /// A change recorded ahead of its effective date is not yet the
+    /// service's state: the service and the list of all services show
+    /// what is in effect on the day asked, as the detail does.
+    #[test]
+    fn a_service_shows_what_is_in_effect_not_what_is_recorded_ahead() {
+        let mut ledger = Ledger::default();
+        ledger.push("2024-01-01", announce_by("aaa-service", 16));
+        ledger.push_recorded(
+            "2026-06-01",
+            "2024-02-01",
+            Event::ServiceStatusChanged {
+                service: service_id("aaa-service"),
+                from: ServiceStatus::Pilot,
+                to: ServiceStatus::Available,
+            },
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let store = applied(dir.path(), &ledger);
+        for (today, status) in [
+            ("2025-01-01", ServiceStatus::Pilot),
+            ("2026-06-01", ServiceStatus::Available),
+        ] {
+            let kind = QueryKind::Service(service_id("aaa-service"));
+            let QueryReply::Service(Some(one)) = answer(&store, kind, date(today)).unwrap() else {
+                panic!("the service is known");
+            };
+            assert_eq!(one.status, status, "on {today}");
+            let kind = QueryKind::Services {
+                after: None,
+                limit: 10,
+            };
+            let QueryReply::Services(page) = answer(&store, kind, date(today)).unwrap() else {
+                panic!("a page of services");
+            };
+            assert_eq!(page.services, vec![one.clone()], "on {today}");
+            let kind = QueryKind::ServiceDetail {
+                service: service_id("aaa-service"),
+                as_of: None,
+            };
+            let QueryReply::ServiceDetail(Some(detail)) =
+                answer(&store, kind, date(today)).unwrap()
+            else {
+                panic!("the detail");
+            };
+            assert_eq!(detail.summary.service, one, "on {today}");
+        }
     }
 }

@@ -196,6 +196,18 @@ impl Index {
         self.services.iter().map(|service| &**service)
     }
 
+    /// How many services there are, and those after `after` by id.
+    pub fn services_after(
+        &self,
+        after: Option<&ServiceId>,
+    ) -> (usize, impl Iterator<Item = &ServiceFacts>) {
+        let start = after.map_or(0, |after| {
+            (self.services).partition_point(|service| service.id.as_str() <= after.as_str())
+        });
+        let rest = self.services[start..].iter().map(|service| &**service);
+        (self.services.len(), rest)
+    }
+
     pub fn service(&self, id: &ServiceId) -> Option<&ServiceFacts> {
         find(&self.services, id, |s| &s.id).map(|service| &**service)
     }

@@ -590,7 +590,9 @@ impl Store {
             .transpose()
     }
 
-    /// Every service, ordered by id (the key order is the id's byte order).
+    /// Every service's catalogue entry, ordered by id (the key order is
+    /// the id's byte order); the views read the index's facts instead.
+    #[cfg(test)]
     pub fn services(&self) -> Result<Vec<ServiceView>, StoreError> {
         self.db
             .scan_prefix(CATALOGUE_PREFIX)
