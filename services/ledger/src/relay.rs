@@ -17,7 +17,8 @@
 //! recreated to start at the first sequence that disagreed
 //! (`first_sequence`), and the relay publishes the ledger's events from
 //! there. Consumers that were further back fill their gap from the
-//! ledger's read API. Repairing needs the right to delete the stream.
+//! ledger's read API. Repairing needs the right to delete the stream,
+//! which the ledger's NATS user has for this stream alone.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -4,7 +4,8 @@
 //! answered by the handler with a typed rejection, never dropped.
 //! [`serve`] waits for a free slot (the ledger's commands queue behind
 //! the group commit); [`serve_or_refuse`] answers "busy" at once instead,
-//! for queries that a caller would rather retry than wait for.
+//! for queries that a caller would rather retry than wait for. A request
+//! whose answer would go anywhere but a reply inbox is refused unanswered.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -34,6 +35,9 @@ pub async fn serve<H, F>(
     let permits = Arc::new(Semaphore::new(in_flight_max));
     let mut tasks = JoinSet::new();
     while let Some(request) = next_request(&mut endpoint, &shutdown).await {
+        if !answers_to_an_inbox(&request) {
+            continue;
+        }
         let Ok(permit) = permits.clone().acquire_owned().await else {
             break;
         };
@@ -52,6 +56,27 @@ pub async fn serve<H, F>(
         while tasks.try_join_next().is_some() {}
     }
     while tasks.join_next().await.is_some() {}
+}
+
+/// Whether `request` asks for its answer in a reply inbox. The caller
+/// names the subject an answer goes to, and the server lets a service
+/// publish there under its own permissions: a request whose reply subject
+/// is the event stream's or the JetStream API's would make the service
+/// write into the stream or purge it. Such a request is refused unanswered
+/// and logged; every client of the registry asks from its inbox.
+fn answers_to_an_inbox(request: &async_nats::service::Request) -> bool {
+    let reply = request.message.reply.as_deref().unwrap_or_default();
+    let inbox = reply
+        .strip_prefix(efa_proto::subjects::INBOX_PREFIX)
+        .is_some_and(|rest| rest.starts_with('.') && rest.len() > 1);
+    if !inbox {
+        tracing::warn!(
+            subject = %request.message.subject,
+            reply,
+            "refused a request whose answer would go elsewhere than to a reply inbox"
+        );
+    }
+    inbox
 }
 
 /// The span a request is handled in: its subject and request id.
@@ -113,6 +138,9 @@ pub async fn serve_or_refuse<H, F, B>(
     let handler = Arc::new(handler);
     let mut tasks = JoinSet::new();
     while let Some(request) = next_request(&mut endpoint, &shutdown).await {
+        if !answers_to_an_inbox(&request) {
+            continue;
+        }
         let call = Call {
             payload: request.message.payload.clone(),
             deadline: deadline(request.message.headers.as_ref()),

@@ -176,3 +176,108 @@ fn a_seed_file_others_may_read_is_refused() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("chmod 600"), "{stderr}");
 }
+
+/// An announcement of service `name` under command id `n`.
+fn announcement(n: u8, name: &str) -> efa_proto::CommandEnvelope {
+    use efa_proto::*;
+    CommandEnvelope {
+        command_id: CommandId([n; 16]),
+        actor: Actor::parse("land:09").unwrap(),
+        expected_version: None,
+        effective: None,
+        command: Command::AnnounceService(AnnounceService {
+            service: ServiceId::parse(name).unwrap(),
+            title: format!("Dienst {n}"),
+            lead: LandCode::parse("09").unwrap(),
+            ozg_id: None,
+            leika: vec![],
+            themenfeld: "Test".into(),
+            provider: "AKDB".into(),
+            channel: Channel::FitStore,
+            cost_model: CostModel::Population,
+            status: ServiceStatus::Pilot,
+            reifegrad: Reifegrad::new(3).unwrap(),
+        }),
+    }
+}
+
+/// Under the permissions `efa nats init` writes, the relay repairs an
+/// event stream that disagrees with the ledger: a message the ledger did
+/// not relay at the sequence of its next event (published here with the
+/// ledger's credential, as a second ledger process on a stale copy of its
+/// data would) is found, the stream is recreated from there, and the
+/// ledger's own event takes that sequence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_repairs_a_disagreeing_stream_under_the_ledgers_permissions() {
+    use efa_proto::{CommandReply, SealedEvent, subjects};
+    use efa_runtime::auth::Credential;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let nats = authenticated_nats(&data);
+    let url = nats.url();
+    crate::trust_test_signers(&data);
+    let operator = operator_client(&url, &data).await;
+    let _ledger = crate::spawn_service("ledger", &url, &data);
+    wait_for_service(&operator, "efa-ledger").await;
+    let send = |n: u8, name: &'static str| {
+        let operator = operator.clone();
+        async move {
+            let reply: CommandReply = efa_runtime::request(
+                &operator,
+                subjects::COMMAND,
+                &crate::signed(&announcement(n, name)),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+            assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+        }
+    };
+    send(1, "dienst-eins").await;
+    let js = async_nats::jetstream::new(operator.clone());
+    let at = |seq: u64| {
+        let js = js.clone();
+        async move {
+            let stream = js.get_stream(subjects::EVENT_STREAM).await.ok()?;
+            let message = stream.get_raw_message(seq).await.ok()?;
+            Some(message.payload)
+        }
+    };
+    for _ in 0..500 {
+        if at(1).await.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let credential = Credential::from_data_dir(&data, Role::Ledger)
+        .unwrap()
+        .unwrap();
+    let stale = efa_runtime::connect_with(
+        &url,
+        "stale-ledger",
+        &efa_runtime::NatsAccess::as_role(credential),
+    )
+    .await
+    .unwrap();
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", "fremd");
+    async_nats::jetstream::new(stale)
+        .publish_with_headers("efa.evt.service.dienst-zwei", headers, "fremd".into())
+        .await
+        .unwrap()
+        .await
+        .expect("the stale process writes at sequence 2");
+
+    send(2, "dienst-zwei").await;
+    for _ in 0..500 {
+        let own = at(2)
+            .await
+            .and_then(|payload| efa_proto::decode::<SealedEvent>(&payload).ok());
+        if own.is_some_and(|event| event.record.seq == 2) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the stream still holds the foreign message at sequence 2");
+}

@@ -1,16 +1,21 @@
 //! Health for the orchestrator: `/healthz` says the process lives,
 //! `/readyz` says it can do its work, which needs NATS and, behind it, a
-//! ledger and a projector that answer the NATS service-API ping.
+//! ledger and a projector that answer: the ledger its checkpoint, a
+//! projector the first service of the catalogue (any answer counts, a
+//! refusal as busy too). Not the NATS service-API ping: the client
+//! library answers it into whatever subject the asker names, so the
+//! gateway may not send it.
 
 use std::time::Duration;
 
 use axum::extract::State;
-use efa_proto::subjects;
+use efa_proto::{CheckpointRequest, Query, QueryKind, subjects};
+use serde::Serialize;
 
 use super::AppState;
 use crate::problem::ApiError;
 
-/// How long each service may take to answer a ping.
+/// How long each service may take to answer.
 const PING_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// `GET /healthz`.
@@ -23,9 +28,16 @@ pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiEr
     if state.nats.connection_state() != async_nats::connection::State::Connected {
         return Err(ApiError::NotReady(vec!["die Verbindung zu NATS"]));
     }
+    let first_service = Query {
+        min_seq: 0,
+        kind: QueryKind::Services {
+            after: None,
+            limit: 1,
+        },
+    };
     let (ledger, projector) = tokio::join!(
-        ping(&state.nats, subjects::LEDGER_SERVICE),
-        ping(&state.nats, subjects::PROJECTOR_SERVICE)
+        answers(&state.nats, subjects::LEDGER_CHECKPOINT, &CheckpointRequest),
+        answers(&state.nats, subjects::QUERY, &first_service)
     );
     let missing: Vec<&'static str> = [
         (ledger, subjects::LEDGER_SERVICE),
@@ -41,11 +53,13 @@ pub async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiEr
     }
 }
 
-/// Whether any instance of `service` answers `$SRV.PING.<service>` in time.
-async fn ping(client: &async_nats::Client, service: &str) -> bool {
-    let request = async_nats::Request::new().timeout(Some(PING_TIMEOUT));
+/// Whether anyone answers `request` on `subject` in time.
+async fn answers(client: &async_nats::Client, subject: &str, request: &impl Serialize) -> bool {
+    let request = async_nats::Request::new()
+        .payload(efa_proto::encode(request).into())
+        .timeout(Some(PING_TIMEOUT));
     client
-        .send_request(format!("$SRV.PING.{service}"), request)
+        .send_request(subject.to_owned(), request)
         .await
         .is_ok()
 }

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use async_nats::service::ServiceExt;
 use efa_proto::{
     Accepted, Actor, CatalogueView, CommandEnvelope, CommandReply, ForbiddenReason, LandCode,
     Query, QueryKind, QueryReply, Rejection, subjects,
@@ -48,12 +47,15 @@ async fn readyz_names_the_missing_services_then_turns_ready() {
         "{detail}"
     );
 
-    let _ledger = harness
-        .client
-        .service_builder()
-        .start(subjects::LEDGER_SERVICE, "0.1.0")
-        .await
-        .unwrap();
+    // The ledger is ready once it tells its checkpoint.
+    harness
+        .respond(
+            subjects::LEDGER_CHECKPOINT,
+            |_: efa_proto::CheckpointRequest| {
+                efa_proto::Rejection::invalid("probe", "any answer counts")
+            },
+        )
+        .await;
     let response = harness
         .http
         .get(harness.url("/readyz"))
@@ -68,12 +70,14 @@ async fn readyz_names_the_missing_services_then_turns_ready() {
     .await;
     assert!(!body["detail"].as_str().unwrap().contains("efa-ledger"));
 
-    let _projector = harness
-        .client
-        .service_builder()
-        .start(subjects::PROJECTOR_SERVICE, "0.1.0")
-        .await
-        .unwrap();
+    // A projector is ready once it answers a query, if only as busy.
+    harness
+        .projector(|_| {
+            efa_proto::QueryReply::Rejected(efa_proto::Rejection::Busy {
+                retry_after_ms: 100,
+            })
+        })
+        .await;
     let response = harness
         .http
         .get(harness.url("/readyz"))

@@ -1,9 +1,10 @@
 //! The permission matrix: which subjects each role may publish to and
-//! subscribe to. Anything not listed is denied. Services answer requests
-//! through the server's response permission (a responder may publish one
-//! reply to the reply subject of a request it received), so no role needs
-//! to publish into another's inbox. ARCHITECTURE.md shows this matrix; a
-//! test compares the two and checks every row against a real server.
+//! subscribe to. Anything not listed is denied. A service answers into
+//! the reply inboxes of the roles that may ask it, and nowhere else: no
+//! role has the server's response permission, which would let a caller
+//! direct an answer to any subject (the JetStream API's purge of the
+//! event stream included). ARCHITECTURE.md shows this matrix; a test
+//! compares the two and checks every row against a real server.
 
 use efa_proto::subjects::{
     COMMAND, EVENT_STREAM, EVENT_WILDCARD, JS_API_PREFIX, LEASE_BUCKET, LEDGER_CHECKPOINT,
@@ -16,12 +17,13 @@ use super::Role;
 /// What one role may do on NATS.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Permissions {
-    /// Subjects (with wildcards) it may publish to.
+    /// Subjects (with wildcards) it may publish to, the inboxes of the
+    /// roles it answers included.
     pub publish: Vec<String>,
     /// Subjects (with wildcards) it may subscribe to.
     pub subscribe: Vec<String>,
-    /// Whether it may answer requests it received (one reply each).
-    pub responds: bool,
+    /// The roles whose requests it answers, into their inboxes.
+    pub answers: Vec<Role>,
 }
 
 /// The JetStream API subject for `operation` (`STREAM.INFO`) on the event
@@ -74,15 +76,26 @@ fn strings(subjects: &[&str]) -> Vec<String> {
 
 /// The permissions of `role`.
 pub fn permissions(role: Role) -> Permissions {
+    let mut granted = requests(role);
+    (granted.publish).extend(granted.answers.iter().map(|asker| inbox(*asker)));
+    granted
+}
+
+/// What `role` may do besides answering into inboxes.
+fn requests(role: Role) -> Permissions {
     match role {
         Role::Ledger => Permissions {
             publish: [
                 vec![EVENT_WILDCARD.to_owned()],
                 // Create the stream if missing, read its state and single
-                // messages (to compare them with the log).
+                // messages (to compare them with the log), and delete it to
+                // recreate it from the first message that disagrees with
+                // the log (the relay's repair; the stream is the ledger's
+                // outbox, refilled from the log).
                 vec![
                     js_api("STREAM.INFO", None),
                     js_api("STREAM.CREATE", None),
+                    js_api("STREAM.DELETE", None),
                     js_api("STREAM.MSG.GET", None),
                     js_api("DIRECT.GET", None),
                     js_api("DIRECT.GET", Some(">")),
@@ -107,7 +120,9 @@ pub fn permissions(role: Role) -> Permissions {
                 vec![inbox(role)],
             ]
             .concat(),
-            responds: true,
+            // Commands and reads of the gateway, reads of the projectors,
+            // administration.
+            answers: vec![Role::Gateway, Role::Projector, Role::Operator],
         },
         Role::Projector => Permissions {
             publish: [
@@ -137,20 +152,19 @@ pub fn permissions(role: Role) -> Permissions {
                 vec![inbox(role)],
             ]
             .concat(),
-            responds: true,
+            // Queries of the gateway, queries handed on by a projector
+            // filling its views, rebuilds and queries of the operator.
+            answers: vec![Role::Gateway, Role::Projector, Role::Operator],
         },
         Role::Gateway => Permissions {
             // The ledger's read API for the verifiable history export.
-            publish: strings(&[COMMAND, QUERY, LEDGER_READ, LEDGER_CHECKPOINT])
-                .into_iter()
-                // `/readyz` pings the ledger and the projectors.
-                .chain([
-                    format!("{SERVICE_API_PREFIX}.PING.{LEDGER_SERVICE}"),
-                    format!("{SERVICE_API_PREFIX}.PING.{PROJECTOR_SERVICE}"),
-                ])
-                .collect(),
+            // No service-API ping: the client library answers it to
+            // whatever reply subject the asker names, past the services'
+            // check of reply inboxes; `/readyz` asks the ledger's
+            // checkpoint and a query instead.
+            publish: strings(&[COMMAND, QUERY, LEDGER_READ, LEDGER_CHECKPOINT]),
             subscribe: vec![inbox(role)],
-            responds: false,
+            answers: Vec::new(),
         },
         Role::Operator => Permissions {
             publish: strings(&[
@@ -170,7 +184,7 @@ pub fn permissions(role: Role) -> Permissions {
             .collect(),
             // A rebuild's progress, for `efa rebuild`.
             subscribe: vec![PROJECTOR_REBUILD_PROGRESS.to_owned(), inbox(role)],
-            responds: false,
+            answers: Vec::new(),
         },
     }
 }
@@ -183,7 +197,7 @@ pub fn matrix_markdown() -> String {
         items.join(", ")
     };
     let mut table = String::from(
-        "| NATS user | may publish | may subscribe | may answer requests |\n|---|---|---|---|\n",
+        "| NATS user | may publish | may subscribe | answers the requests of |\n|---|---|---|---|\n",
     );
     for role in Role::ALL {
         let granted = permissions(role);
@@ -191,10 +205,18 @@ pub fn matrix_markdown() -> String {
             "| `{role}` | {} | {} | {} |\n",
             code(&granted.publish),
             code(&granted.subscribe),
-            if granted.responds { "yes" } else { "no" }
+            answered(&granted.answers)
         ));
     }
     table
+}
+
+fn answered(roles: &[Role]) -> String {
+    if roles.is_empty() {
+        return "nobody".to_owned();
+    }
+    let names: Vec<String> = roles.iter().map(|role| format!("`{role}`")).collect();
+    names.join(", ")
 }
 
 #[cfg(test)]
@@ -202,14 +224,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_operator_may_delete_or_purge_the_stream() {
+    fn only_the_operator_purges_the_stream_and_only_it_and_the_ledger_delete_it() {
+        let deletes = |subject: &String| subject.contains("STREAM.DELETE.");
+        let purges = |subject: &String| subject.contains("PURGE") || subject.ends_with("$JS.API.>");
         for role in [Role::Ledger, Role::Projector, Role::Gateway] {
             let granted = permissions(role).publish;
-            assert!(
-                !granted.iter().any(|subject| subject.contains("DELETE.")
-                    && !subject.contains("CONSUMER")
-                    || subject.contains("PURGE")
-                    || subject.ends_with("$JS.API.>")),
+            assert!(!granted.iter().any(purges), "{role}: {granted:?}");
+            assert_eq!(
+                granted.iter().any(deletes),
+                role == Role::Ledger,
                 "{role}: {granted:?}"
             );
         }

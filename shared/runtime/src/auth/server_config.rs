@@ -63,12 +63,6 @@ fn list(subjects: &[String]) -> String {
     format!("[{}]", items.join(", "))
 }
 
-/// How long after a request its answer may still be sent. nats-server
-/// lets a plain `allow_responses: true` answer within two minutes only;
-/// a rebuild of the views at the size of Germany answers after three to
-/// five, and `efa rebuild` waits up to two hours for it.
-pub const RESPONSE_WINDOW: &str = "2h";
-
 /// The `authorization` block for `users`.
 pub fn authorization(users: &[User]) -> String {
     let mut text = String::from(
@@ -92,13 +86,6 @@ pub fn authorization(users: &[User]) -> String {
                 "        subscribe: {{ allow: {} }}",
                 list(&granted.subscribe)
             );
-            if granted.responds {
-                let _ = writeln!(
-                    text,
-                    "        allow_responses: {{ max: 1, expires: {} }}",
-                    quoted(RESPONSE_WINDOW)
-                );
-            }
             let _ = writeln!(text, "      }}");
         }
         let _ = writeln!(text, "    }}");
@@ -143,14 +130,20 @@ mod tests {
     use crate::auth::Role;
 
     #[test]
-    fn a_responder_may_answer_for_as_long_as_a_rebuild_takes() {
+    fn services_answer_into_inboxes_without_the_response_permission() {
         let users = [
             User::for_role(Role::Projector, "UPROJECTOR"),
             User::for_role(Role::Gateway, "UGATEWAY"),
         ];
         let text = authorization(&users);
-        let window = format!("allow_responses: {{ max: 1, expires: \"{RESPONSE_WINDOW}\" }}");
-        assert_eq!(text.matches(&window).count(), 1, "{text}");
-        assert!(!text.contains("allow_responses: true"), "{text}");
+        // The response permission would let a caller name any subject as
+        // the one an answer goes to; answers go to inboxes by name, at any
+        // time (a rebuild answers after minutes).
+        assert!(!text.contains("allow_responses"), "{text}");
+        let projector = text
+            .split("{ nkey: \"UGATEWAY\"")
+            .next()
+            .unwrap_or_default();
+        assert!(projector.contains("\"_INBOX.gateway.>\""), "{text}");
     }
 }

@@ -377,10 +377,14 @@ async fn the_event_stream_is_written_by_the_ledger_read_by_the_projector_and_pur
         ("projector", &projector),
         ("gateway", &gateway),
     ] {
-        assert!(
-            context.delete_stream(subjects::EVENT_STREAM).await.is_err(),
-            "{role} must not delete the stream"
-        );
+        if role != "ledger" {
+            // The ledger deletes the stream only to repair it (see the
+            // relay's test under these permissions).
+            assert!(
+                context.delete_stream(subjects::EVENT_STREAM).await.is_err(),
+                "{role} must not delete the stream"
+            );
+        }
         let purge_attempt = context
             .get_stream_no_info(subjects::EVENT_STREAM)
             .await
@@ -473,12 +477,112 @@ async fn services_answer_the_roles_that_may_ask_them_and_no_one_else() {
             format!("$SRV.PING.{}", subjects::LEDGER_SERVICE)
         )
         .await
-        .is_ok(),
-        "the gateway pings the ledger for /readyz"
+        .is_err(),
+        "the client library answers a ping into any subject: the gateway may not ping"
     );
     assert!(
         ask(gateway, format!("$SRV.INFO.{}", subjects::LEDGER_SERVICE))
             .await
             .is_err()
     );
+}
+
+/// A caller names the subject an answer goes to. A service of the
+/// registry cannot be made to answer into the event stream or the
+/// JetStream API: it refuses a reply subject that is no inbox. Even a
+/// bare responder on the ledger's account cannot purge the stream that
+/// way: the server lets the ledger publish only where its own
+/// permissions allow (deleting the stream for the relay's repair among
+/// them, which is why its endpoints check).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_caller_directs_an_answer_into_the_stream_or_its_api() {
+    use async_nats::service::ServiceExt;
+    let server = AuthServer::start();
+    let url = server.nats.url();
+    let credentials = credentials(server.data.path());
+    let connect = |role: Role| {
+        let access = NatsAccess::as_role(credentials[&role].clone());
+        let url = url.clone();
+        async move {
+            efa_runtime::connect_with(&url, role.name(), &access)
+                .await
+                .unwrap()
+        }
+    };
+    let ledger = connect(Role::Ledger).await;
+    let mut stream = efa_runtime::jetstream::ensure_event_stream(&js(&ledger))
+        .await
+        .unwrap();
+    js(&ledger)
+        .publish("efa.evt.service.probe", "event 1".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    // A registry endpoint (the ledger's read API) ...
+    let service = ledger
+        .service_builder()
+        .start(subjects::LEDGER_SERVICE, "0.0.0")
+        .await
+        .unwrap();
+    let reads = service.endpoint(subjects::LEDGER_READ).await.unwrap();
+    let shutdown = efa_runtime::Shutdown::new();
+    tokio::spawn(efa_runtime::endpoint::serve(
+        reads,
+        4,
+        shutdown.clone(),
+        |_| async { b"page".to_vec() },
+    ));
+    // ... and a bare responder that answers wherever it is told.
+    let mut checkpoints = ledger.subscribe(subjects::LEDGER_CHECKPOINT).await.unwrap();
+    let bare = ledger.clone();
+    tokio::spawn(async move {
+        while let Some(request) = checkpoints.next().await {
+            if let Some(reply) = request.reply {
+                let _ = bare.publish(reply, "{}".into()).await;
+            }
+        }
+    });
+    ledger.flush().await.unwrap();
+
+    let gateway = connect(Role::Gateway).await;
+    let mut answered = None;
+    for _ in 0..50 {
+        let request = async_nats::Request::new().timeout(Some(Duration::from_millis(700)));
+        if let Ok(message) = gateway.send_request(subjects::LEDGER_READ, request).await {
+            answered = Some(message.payload);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        answered.as_deref(),
+        Some(&b"page"[..]),
+        "a request from an inbox is answered"
+    );
+    let purge = "$JS.API.STREAM.PURGE.EFA_EVENTS";
+    for (subject, reply) in [
+        (subjects::LEDGER_READ, "efa.evt.service.forged"),
+        (subjects::LEDGER_READ, purge),
+        (subjects::LEDGER_READ, "$JS.API.STREAM.DELETE.EFA_EVENTS"),
+        (subjects::LEDGER_CHECKPOINT, purge),
+    ] {
+        gateway
+            .publish_with_reply(subject, reply, "x".into())
+            .await
+            .unwrap();
+    }
+    gateway.flush().await.unwrap();
+    // The bare responder's answers come back over its own connection in
+    // order: one more round trip through it, then the stream is looked at.
+    let settle = async_nats::Request::new().timeout(Some(Duration::from_secs(2)));
+    let _ = gateway
+        .send_request(subjects::LEDGER_CHECKPOINT, settle)
+        .await;
+    let state = stream.info().await.unwrap().state.clone();
+    assert_eq!(
+        state.messages, 1,
+        "the stream keeps its one event and nothing else"
+    );
+    shutdown.cancel();
 }
