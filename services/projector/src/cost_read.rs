@@ -52,7 +52,7 @@ pub fn cost_year(
         let seq = index.seq();
         let unplaced = Position { seq, hash: [0; 32] };
         (
-            settlement::cost_year(&cut, year, index.reference(), day, unplaced),
+            settlement::cost_year(&cut, year, &index.reference_on(day), day, unplaced),
             seq,
         )
     };

@@ -61,7 +61,7 @@ pub fn shared_answer(
             let index = store.index();
             QueryReply::CostSharing(index.service(&service).map(|facts| {
                 let in_effect = views::settlement::facts_on(facts, today);
-                views::costs::cost_sharing(&in_effect, year, index.reference())
+                views::costs::cost_sharing(&in_effect, year, &index.reference_on(today))
             }))
         }
         QueryKind::LandCosts { land, year } => {

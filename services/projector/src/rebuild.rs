@@ -7,7 +7,8 @@ use std::path::Path;
 
 use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject, RolloutScope};
 use efa_proto::{
-    AdoptionStage, Cents, CostCategory, CostReported, Event, Population, QueryKind, SealedEvent,
+    AdoptionStage, Cents, CostCategory, CostModel, CostReported, Date, Event, Population,
+    QueryKind, SealedEvent,
 };
 use proptest::prelude::*;
 use tokio::sync::watch;
@@ -72,7 +73,13 @@ fn service_events() -> impl Strategy<Value = Event> {
     let service = (0..SERVICES.len()).prop_map(|i| service_id(SERVICES[i]));
     let code = 1u8..=16;
     prop_oneof![
-        (0..SERVICES.len(), code.clone()).prop_map(|(i, lead)| announce_by(SERVICES[i], lead)),
+        (0..SERVICES.len(), code.clone(), cost_model()).prop_map(|(i, lead, model)| {
+            let Event::ServiceAnnounced(mut announced) = announce_by(SERVICES[i], lead) else {
+                unreachable!("announce_by announces")
+            };
+            announced.cost_model = model;
+            Event::ServiceAnnounced(announced)
+        }),
         (service.clone(), code.clone()).prop_map(|(service, code)| Event::LandJoined {
             service,
             land: land(code)
@@ -107,7 +114,22 @@ fn service_events() -> impl Strategy<Value = Event> {
             year,
             shares: vec![(land(1), 339_074), (land(16), 269_470)],
         }),
+        (2018i32..2024, 1u64..5).prop_map(|(year, scale)| Event::PopulationPublished {
+            reference_date: Date::from_ymd(year, 12, 31).unwrap(),
+            figures: vec![(land(1), 2_900_000 * scale), (land(16), 2_100_000)],
+        }),
     ]
+}
+
+/// The models a service may split its costs by, those reading published
+/// keys and population figures among them.
+fn cost_model() -> impl Strategy<Value = CostModel> {
+    prop::sample::select(vec![
+        CostModel::EqualShares,
+        CostModel::KoenigsteinerSchluessel { year: None },
+        CostModel::KoenigsteinerSchluessel { year: Some(2019) },
+        CostModel::Population,
+    ])
 }
 
 fn municipal_events() -> impl Strategy<Value = Event> {

@@ -178,7 +178,8 @@ impl Generator {
                 for (year, shares) in keys {
                     let command =
                         Command::PublishAllocationKey(PublishAllocationKey { year, shares });
-                    let envelope = self.envelope(Actor::Admin, None, command);
+                    let effective = crate::seed::key_effective(year).days_since_epoch();
+                    let envelope = self.envelope(Actor::Admin, Some(effective), command);
                     batch.push(envelope);
                 }
                 self.phase = Phase::Gemeinden(0);

@@ -60,6 +60,14 @@ pub fn population_date() -> Date {
     Date::from_ymd(2018, 12, 31).expect("a valid date")
 }
 
+/// The day a published allocation key takes effect: the first of its
+/// year. Cost views as of a date read only the keys in effect then, so a
+/// key loaded from the tables (for years long past) counts from its year
+/// on, not from the day it was loaded.
+pub fn key_effective(year: u16) -> Date {
+    Date::from_ymd(i32::from(year), 1, 1).unwrap_or_else(|_| population_date())
+}
+
 /// KIV Thüringen, the operator for Thuringian municipalities.
 pub fn kiv() -> OperatorId {
     OperatorId::parse("kiv-thueringen").expect("a valid operator id")
@@ -75,10 +83,11 @@ pub fn reference_seeds() -> Result<Vec<Seed>, CsvError> {
         .map(|l| (l.code, l.population))
         .collect();
     let date = population_date();
+    // In effect from the day they describe, as the keys from their year.
     seeds.push(Seed::new(
         "population/2018-12-31",
         Actor::Admin,
-        None,
+        Some(date),
         Command::PublishPopulation(PublishPopulation {
             reference_date: date,
             figures,
@@ -89,7 +98,7 @@ pub fn reference_seeds() -> Result<Vec<Seed>, CsvError> {
         seeds.push(Seed::new(
             format!("koenigsteiner/{year}"),
             Actor::Admin,
-            None,
+            Some(key_effective(year)),
             command,
         ));
     }

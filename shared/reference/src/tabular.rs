@@ -144,7 +144,7 @@ pub fn allocation_key(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
             Seed::new(
                 format!("import/key/{year}/{short}"),
                 Actor::Admin,
-                None,
+                Some(crate::seed::key_effective(year)),
                 command,
             )
         })

@@ -150,12 +150,15 @@ pub struct Index {
     successor: HashMap<Ags, Ags>,
     predecessors: HashMap<Ags, BTreeSet<Ags>>,
     /// The allocation keys and populations as the cost split reads them,
-    /// made when first asked for after a change.
-    reference: OnceLock<ReferenceData>,
+    /// all or those in effect up to a day (by their cut,
+    /// `settlement::reference_cut`), made when first asked for after a
+    /// change.
+    references: Mutex<HashMap<Cut, Arc<ReferenceData>>>,
     /// Each service's cost split per year under its own model, of its
-    /// facts as they are or cut as of a day, made when first asked for;
-    /// dropped when the service or the reference data change.
-    splits: Mutex<HashMap<(ServiceId, u16, Cut), Arc<CostSplit>>>,
+    /// facts and the reference data as they are or cut as of a day, made
+    /// when first asked for; dropped when the service or the reference
+    /// data change.
+    splits: Mutex<HashMap<SplitKey, Arc<CostSplit>>>,
     /// The lines of Länder's statements by Land, year and date (`None`:
     /// the facts as they are), made when first asked for; a Land's are
     /// dropped when a service it takes or took part in changes, all when
@@ -180,6 +183,10 @@ pub struct Index {
 
 /// A Land's statement: its Land, year and "as of" date.
 type StatementKey = (LandCode, u16, Date);
+
+/// A kept split: service, year, the cut of its facts and the cut of the
+/// reference data.
+type SplitKey = (ServiceId, u16, Cut, Cut);
 
 /// A Land day being made or made: queries asking for the same one while
 /// it is made wait for it instead of making it again.
@@ -245,44 +252,70 @@ impl Index {
         &self.populations
     }
 
-    /// The reference data of the cost split.
-    pub fn reference(&self) -> &ReferenceData {
-        self.reference
-            .get_or_init(|| crate::views::costs::reference_data(&self.keys, &self.populations))
+    /// The reference data of the cost split, every publication.
+    pub fn reference(&self) -> Arc<ReferenceData> {
+        self.reference_upto(Cut::Whole)
+    }
+
+    /// The reference data in effect on `day`: a key or population figures
+    /// published to take effect later do not count before then.
+    pub fn reference_on(&self, day: Date) -> Arc<ReferenceData> {
+        self.reference_upto(settlement::reference_cut(
+            &self.keys,
+            &self.populations,
+            day,
+        ))
+    }
+
+    fn reference_upto(&self, cut: Cut) -> Arc<ReferenceData> {
+        let mut kept = (self.references.lock()).unwrap_or_else(PoisonError::into_inner);
+        let made = kept.entry(cut).or_insert_with(|| {
+            let (keys, populations) = (&self.keys, &self.populations);
+            Arc::new(crate::views::costs::reference_data_where(
+                keys,
+                populations,
+                |at| match cut {
+                    Cut::Whole => true,
+                    Cut::Upto(last) => last.is_some_and(|day| at.by(day)),
+                },
+            ))
+        });
+        made.clone()
     }
 
     /// The split of `service`'s costs of `year` under its own model.
     pub fn own_split(&self, service: &ServiceFacts, year: u16) -> Arc<CostSplit> {
-        self.kept_split(&service.id, year, Cut::Whole, || {
-            crate::views::costs::own_split(service, year, self.reference())
+        self.kept_split((&service.id, year), (Cut::Whole, Cut::Whole), || {
+            crate::views::costs::own_split(service, year, &self.reference())
         })
     }
 
     /// The split of `service`'s costs of `year` as of `day`: the split of
-    /// its facts cut as of that day, kept by the cut (`settlement::Cut`),
-    /// so that every day between two changes of the service, and every
-    /// Land's statement as of such a day, shares one.
+    /// its facts and the reference data cut as of that day, kept by the
+    /// cuts (`settlement::Cut`), so that every day between two changes of
+    /// either, and every Land's statement as of such a day, shares one.
     pub fn split_as_of(&self, service: &ServiceFacts, year: u16, day: Date) -> Arc<CostSplit> {
         let cut = settlement::cut_of(service, day);
-        if cut == Cut::Whole {
+        let reference_cut = settlement::reference_cut(&self.keys, &self.populations, day);
+        if (cut, reference_cut) == (Cut::Whole, Cut::Whole) {
             return self.own_split(service, year);
         }
-        self.kept_split(&service.id, year, cut, || {
+        self.kept_split((&service.id, year), (cut, reference_cut), || {
             let facts = settlement::as_of(service, day);
-            crate::views::costs::own_split(&facts, year, self.reference())
+            let reference = self.reference_upto(reference_cut);
+            crate::views::costs::own_split(&facts, year, &reference)
         })
     }
 
-    /// The split kept for `service`, `year` and `cut`, else `split()`,
-    /// then kept.
+    /// The split kept for `service` and `year` with the cuts of its facts
+    /// and of the reference data, else `split()`, then kept.
     fn kept_split(
         &self,
-        service: &ServiceId,
-        year: u16,
-        cut: Cut,
+        (service, year): (&ServiceId, u16),
+        (cut, reference_cut): (Cut, Cut),
         split: impl FnOnce() -> CostSplit,
     ) -> Arc<CostSplit> {
-        let key = (service.clone(), year, cut);
+        let key = (service.clone(), year, cut, reference_cut);
         if let Some(split) = self.cached_splits().get(&key) {
             return split.clone();
         }
@@ -292,15 +325,15 @@ impl Index {
         let mut kept = self.cached_splits();
         if kept.len() >= SPLITS_MAX {
             // Splits as of past days are the many; today's stay.
-            kept.retain(|(_, _, cut), _| *cut == Cut::Whole);
+            kept.retain(|(_, _, cut, reference_cut), _| {
+                (*cut, *reference_cut) == (Cut::Whole, Cut::Whole)
+            });
         }
         kept.insert(key, split.clone());
         split
     }
 
-    fn cached_splits(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(ServiceId, u16, Cut), Arc<CostSplit>>> {
+    fn cached_splits(&self) -> std::sync::MutexGuard<'_, HashMap<SplitKey, Arc<CostSplit>>> {
         self.splits.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -714,7 +747,7 @@ impl Index {
         for facts in changed {
             match facts {
                 Facts::Service(f) => {
-                    self.cached_splits().retain(|(id, _, _), _| *id != f.id);
+                    self.cached_splits().retain(|(id, _, _, _), _| *id != f.id);
                     let before = self.service(&f.id).map(lands_of).unwrap_or_default();
                     let after = lands_of(f);
                     self.statement_lines
@@ -1045,7 +1078,9 @@ impl Index {
     }
 
     fn reference_changed(&mut self) {
-        self.reference = OnceLock::new();
+        (self.references.lock())
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         self.cached_splits().clear();
         self.kept_statements().clear();
     }

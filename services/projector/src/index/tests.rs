@@ -20,7 +20,7 @@ use crate::index::Index;
 use crate::rebuild::{MUNICIPALITIES, SERVICES, apply_all, histories, ledger_of};
 use crate::store::Store;
 use crate::testing::{Ledger, World, ags, date, service_id};
-use crate::views::costs::{land_costs, land_costs_with, own_split, reference_data};
+use crate::views::costs::{land_costs, land_costs_with, own_split, reference_data_where};
 use crate::views::funnel;
 use crate::views::rollout::{rollout, stalled};
 use crate::views::settlement;
@@ -373,10 +373,15 @@ proptest! {
                 }
             }
         }
-        let reference = reference_data(&world.keys, &world.populations);
-        // The splits kept by the cut a day makes are those of the facts
-        // cut as of that day, split anew.
+        // The reference data in effect on a day: a key published to take
+        // effect later does not split before then.
+        let reference = |day: Date| {
+            reference_data_where(&world.keys, &world.populations, |at| at.by(day))
+        };
+        // The splits kept by the cuts a day makes are those of the facts
+        // and reference data cut as of that day, split anew.
         for day in days(&ledger, &extra) {
+            let reference = reference(day);
             for service in &world.services {
                 for year in COST_YEARS {
                     let kept = index.split_as_of(service, year, day);
@@ -392,7 +397,7 @@ proptest! {
                         land_costs_with(land, year, day, index.services_of(land), |s| {
                             index.split_as_of(s, year, day)
                         }),
-                        land_costs(land, year, day, &world.services, &reference)
+                        land_costs(land, year, day, &world.services, &reference(day))
                     );
                 }
             }

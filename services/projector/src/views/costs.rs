@@ -34,11 +34,23 @@ pub fn line_view(line: &CostLineFact) -> CostLineView {
 }
 
 /// The published keys and population figures as the allocation reads them.
+#[cfg(test)]
 pub fn reference_data(keys: &[KeyFacts], populations: &[PopulationFacts]) -> ReferenceData {
+    reference_data_where(keys, populations, |_| true)
+}
+
+/// The keys and population figures whose publication `in_effect`
+/// accepts, as the allocation reads them.
+pub fn reference_data_where(
+    keys: &[KeyFacts],
+    populations: &[PopulationFacts],
+    in_effect: impl Fn(&At) -> bool,
+) -> ReferenceData {
     let weights = |pairs: &mut dyn Iterator<Item = (LandCode, u64)>| pairs.collect();
     ReferenceData {
         keys: keys
             .iter()
+            .filter(|k| in_effect(&k.at))
             .map(|k| {
                 let mut shares = k.shares.iter().map(|(l, w)| (*l, u64::from(*w)));
                 (k.year, weights(&mut shares))
@@ -46,6 +58,7 @@ pub fn reference_data(keys: &[KeyFacts], populations: &[PopulationFacts]) -> Ref
             .collect(),
         populations: populations
             .iter()
+            .filter(|p| in_effect(&p.at))
             .map(|p| (p.reference_date, weights(&mut p.figures.iter().copied())))
             .collect(),
     }

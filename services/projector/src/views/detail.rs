@@ -55,11 +55,11 @@ pub fn participations(service: &ServiceFacts, day: Date) -> Vec<ParticipationVie
 }
 
 /// The population of `lands` by the latest figures with a reference date
-/// not after `day`; 0 without any.
+/// not after `day` and in effect on it; 0 without any.
 pub fn population_of(lands: &[LandCode], populations: &[PopulationFacts], day: Date) -> u64 {
     let Some(latest) = populations
         .iter()
-        .filter(|p| p.reference_date <= day)
+        .filter(|p| p.reference_date <= day && p.at.by(day))
         .max_by_key(|p| (p.reference_date, p.at.seq))
     else {
         return 0;
@@ -169,7 +169,7 @@ mod tests {
             },
         );
         ledger.push(
-            "2024-01-01",
+            "2023-01-15",
             Event::PopulationPublished {
                 reference_date: date("2022-12-31"),
                 figures: vec![
@@ -202,6 +202,8 @@ mod tests {
         let after = detail(&world, "2023-07-01");
         assert_eq!(after.summary.lands, [land(1), land(16)]);
         assert_eq!(after.population_lands, 2_953_270 + 2_126_846);
+        // Before the figures take effect they do not count.
+        assert_eq!(detail(&world, "2023-01-14").population_lands, 0);
     }
 
     #[test]

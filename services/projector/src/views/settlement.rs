@@ -19,7 +19,9 @@ use efa_proto::{Cents, CostModel, Date, Hash, LandCode, ParticipationChange};
 
 use super::costs::{closing_of, cost_sharing, model_for};
 use super::history::euros_de;
-use crate::facts::{At, ClosingFact, CostLineFact, ParticipationFact, ServiceFacts};
+use crate::facts::{
+    At, ClosingFact, CostLineFact, KeyFacts, ParticipationFact, PopulationFacts, ServiceFacts,
+};
 
 /// Where a view stands in the ledger: the last sequence and its hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +124,16 @@ pub enum Cut {
     Upto(Option<Date>),
 }
 
+/// The cut of the reference data (allocation keys, population figures)
+/// in effect on `day`: those published to take effect on or before it.
+/// Each key year and reference date is published once, so a cut is the
+/// set of publications in effect.
+pub fn reference_cut(keys: &[KeyFacts], populations: &[PopulationFacts], day: Date) -> Cut {
+    let dates = (keys.iter().map(|key| key.at.effective))
+        .chain(populations.iter().map(|figures| figures.at.effective));
+    cut_by(dates, day)
+}
+
 /// The cut `as_of(service, day)` makes.
 pub fn cut_of(service: &ServiceFacts, day: Date) -> Cut {
     let dates = service
@@ -145,6 +157,11 @@ pub fn cut_of(service: &ServiceFacts, day: Date) -> Cut {
                 .iter()
                 .map(|c| c.at.effective),
         );
+    cut_by(dates, day)
+}
+
+/// The cut on `day` of facts taking effect on `dates`.
+fn cut_by(dates: impl Iterator<Item = Date>, day: Date) -> Cut {
     let (mut last, mut later) = (None, false);
     for date in dates {
         if date <= day {
