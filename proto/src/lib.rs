@@ -20,6 +20,7 @@ pub mod service;
 pub mod settlement;
 pub mod statement;
 pub mod subjects;
+pub mod text;
 pub mod time;
 pub mod trust;
 pub mod views;

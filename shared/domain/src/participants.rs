@@ -52,7 +52,7 @@ pub fn register_gemeinde(
             what: format!("Gemeinde {}", cmd.ags),
         });
     }
-    validate::required_text("name", &cmd.name, 200)?;
+    validate::required_line("name", &cmd.name, 200)?;
     population(&cmd.population)?;
     Ok(vec![Event::GemeindeRegistered {
         ags: cmd.ags,
@@ -68,7 +68,7 @@ pub fn rename_gemeinde(
 ) -> Result<Vec<Event>, Rejection> {
     authority::admin(actor)?;
     let gemeinde = active_gemeinde(state, cmd.ags)?;
-    validate::required_text("name", &cmd.name, 200)?;
+    validate::required_line("name", &cmd.name, 200)?;
     if gemeinde.name == cmd.name {
         return Err(Rejection::invalid_state(format!(
             "Gemeinde {} heißt bereits {}",
@@ -133,7 +133,7 @@ pub fn register_kreis(
             what: format!("Kreis {}", cmd.key),
         });
     }
-    validate::required_text("name", &cmd.name, 200)?;
+    validate::required_line("name", &cmd.name, 200)?;
     population(&cmd.population)?;
     Ok(vec![Event::KreisRegistered {
         key: cmd.key,
@@ -153,7 +153,7 @@ pub fn register_operator(
             what: format!("Betreiber {}", cmd.operator),
         });
     }
-    validate::required_text("name", &cmd.name, 200)?;
+    validate::required_line("name", &cmd.name, 200)?;
     if let Region::Kreise(kreise) = &cmd.region {
         if kreise.is_empty() || kreise.len() > 500 {
             return Err(Rejection::invalid("region", "1 bis 500 Kreise"));

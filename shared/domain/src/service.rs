@@ -47,11 +47,11 @@ struct Details<'a> {
 }
 
 fn check_details(details: &Details) -> Result<(), Rejection> {
-    validate::required_text("title", details.title, 300)?;
-    validate::required_text("themenfeld", details.themenfeld, 200)?;
-    validate::required_text("provider", details.provider, 200)?;
+    validate::required_line("title", details.title, 300)?;
+    validate::required_line("themenfeld", details.themenfeld, 200)?;
+    validate::required_line("provider", details.provider, 200)?;
     if let Some(ozg_id) = details.ozg_id {
-        validate::required_text("ozg_id", ozg_id, 100)?;
+        validate::required_line("ozg_id", ozg_id, 100)?;
     }
     validate::leika_keys(details.leika)?;
     validate::cost_model(details.cost_model)

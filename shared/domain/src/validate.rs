@@ -3,6 +3,17 @@
 
 use efa_proto::{CostModel, Date, REGISTER_YEARS, Rejection, Timestamp};
 
+/// A name or title: a required text on one line.
+pub fn required_line(field: &str, value: &str, max_chars: usize) -> Result<(), Rejection> {
+    if value.contains('\n') {
+        return Err(Rejection::invalid(
+            field,
+            "darf keinen Zeilenumbruch enthalten",
+        ));
+    }
+    required_text(field, value, max_chars)
+}
+
 /// A required text: trimmed, non-empty, at most `max_chars` characters.
 pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<(), Rejection> {
     let trimmed = value.trim();
@@ -19,7 +30,8 @@ pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<(), R
 }
 
 /// A text that may be empty: at most `max_chars`, no control characters
-/// (line breaks are allowed in notes).
+/// (line breaks are allowed in notes), nothing invisible
+/// (`efa_proto::text`).
 pub fn optional_text(field: &str, value: &str, max_chars: usize) -> Result<(), Rejection> {
     if value.chars().count() > max_chars {
         return Err(Rejection::invalid(
@@ -29,6 +41,13 @@ pub fn optional_text(field: &str, value: &str, max_chars: usize) -> Result<(), R
     }
     if value.chars().any(|c| c.is_control() && c != '\n') {
         return Err(Rejection::invalid(field, "enthält Steuerzeichen"));
+    }
+    if value.chars().any(efa_proto::text::is_invisible) {
+        return Err(Rejection::invalid(
+            field,
+            "enthält unsichtbare Zeichen (etwa Richtungswechsel, Zeichen ohne Breite, \
+             Füllzeichen oder Zeilentrenner)",
+        ));
     }
     Ok(())
 }
@@ -109,5 +128,21 @@ pub fn year(field: &str, year: u16) -> Result<(), Rejection> {
             field,
             format!("Jahr {year} liegt außerhalb {first} bis {last}"),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_one_line_and_nothing_in_a_text_is_invisible() {
+        assert!(required_line("title", "Wohngeld", 300).is_ok());
+        assert!(required_line("title", "Wohngeld\nantrag", 300).is_err());
+        assert!(required_text("reason", "Rechnung\nberichtigt", 1000).is_ok());
+        for text in ["Wohngeld\u{3164}", "Wohn\u{200B}geld", "Wohngeld\u{2028}"] {
+            assert!(required_text("reason", text, 1000).is_err(), "{text:?}");
+            assert!(optional_text("note", text, 1000).is_err(), "{text:?}");
+        }
     }
 }

@@ -14,7 +14,6 @@ use efa_proto::{
     ServiceId, ServiceStatus,
 };
 use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, MapAccess, Visitor};
-use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 pub const SLUG_FORMAT: &str =
     "muss aus 3 bis 64 Kleinbuchstaben, Ziffern und einzelnen Bindestrichen bestehen";
@@ -168,7 +167,7 @@ impl<'de, T> Visitor<'de> for Scalar<T> {
     }
 }
 
-/// A text without invisible format characters, of at most
+/// A text without invisible characters (`efa_proto::text`), of at most
 /// `TEXT_CHARS_MAX` characters.
 fn checked_text<E: de::Error>(text: &str) -> Result<&str, E> {
     if text.chars().count() > TEXT_CHARS_MAX {
@@ -176,10 +175,10 @@ fn checked_text<E: de::Error>(text: &str) -> Result<&str, E> {
             "höchstens {TEXT_CHARS_MAX} Zeichen"
         )));
     }
-    if text.chars().any(is_format_char) {
+    if text.chars().any(efa_proto::text::is_invisible) {
         return Err(E::custom(
-            "darf keine unsichtbaren Steuerzeichen enthalten (etwa Richtungswechsel \
-             oder Zeichen ohne Breite)",
+            "darf keine unsichtbaren Zeichen enthalten (etwa Richtungswechsel, \
+             Zeichen ohne Breite, Füllzeichen oder Zeilentrenner)",
         ));
     }
     Ok(text)
@@ -405,31 +404,4 @@ pub fn per_land<T, U>(
         return Err(Rejection::invalid(&field, "kommt doppelt vor"));
     }
     Ok(lands)
-}
-
-/// Whether `c` is a Unicode format character (general category Cf):
-/// bidirectional overrides and isolates, zero-width characters, the byte
-/// order mark and their kin. They change how a text is shown without
-/// being seen (a title could read backwards or hide a second title), so
-/// no text field takes them. The category comes from `unicode-properties`
-/// (the Unicode Character Database), not from a list of our own.
-fn is_format_char(c: char) -> bool {
-    c.general_category() == GeneralCategory::Format
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_format_char;
-
-    #[test]
-    fn format_characters_are_those_of_unicode_category_cf() {
-        let invisible = ['\u{00AD}', '\u{200B}', '\u{200E}', '\u{202E}', '\u{2066}'];
-        let more = ['\u{2069}', '\u{FEFF}', '\u{E0001}', '\u{E0041}'];
-        for c in invisible.into_iter().chain(more) {
-            assert!(is_format_char(c), "U+{:04X}", u32::from(c));
-        }
-        for c in ['a', 'ß', 'Ä', '€', ' ', '-', '\u{00A0}', '\n', '„'] {
-            assert!(!is_format_char(c), "U+{:04X}", u32::from(c));
-        }
-    }
 }

@@ -534,14 +534,23 @@ fn every_write_body_fits_the_document() {
 }
 
 #[tokio::test]
-async fn invisible_format_characters_are_refused_in_text_fields() {
+async fn invisible_characters_are_refused_in_text_fields() {
     let harness = Harness::start().await;
     let mut envelopes = harness.ledger().await;
+    // Format characters, then fillers, selectors and separators that show
+    // as nothing, so that a title would look like another.
     for title in [
         "Wohngeld\u{202E}gnatnA",
         "Wohn\u{200B}geld",
         "\u{2066}Wohngeld\u{2069}",
         "Wohngeld\u{FEFF}",
+        "Wohngeld\u{034F}",
+        "Wohngeld\u{115F}",
+        "Wohngeld\u{3164}",
+        "Wohngeld\u{FE0F}",
+        "Wohngeld\u{E0100}",
+        "Wohngeld\u{2800}",
+        "Wohngeld\u{2028}antrag",
     ] {
         let body = json!({"title": title, "lead": "04", "themenfeld": "Bauen & Wohnen",
             "provider": "Dataport", "channel": "efa-marktplatz",
@@ -554,7 +563,7 @@ async fn invisible_format_characters_are_refused_in_text_fields() {
         let problem = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
         let detail = problem["detail"].as_str().unwrap();
         assert!(
-            detail.contains("„title“") && detail.contains("unsichtbaren Steuerzeichen"),
+            detail.contains("„title“") && detail.contains("unsichtbaren Zeichen"),
             "{title:?}: {detail}"
         );
     }
