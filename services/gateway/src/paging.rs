@@ -35,12 +35,13 @@ const EXPORT_PAGE_ROWS: u32 = 2_000;
 /// The most pages one export reads (10 million rows at the page size).
 const EXPORT_PAGES_MAX: u32 = 5_000;
 
-/// Where a page starts: a row number, or (for the services, ordered by
-/// id) the last id of the page before.
+/// Where a page starts: a row number, (for the services, ordered by id)
+/// the last id of the page before, or (for histories) a ledger sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cursor {
     Offset(u32),
     After(Option<efa_proto::ServiceId>),
+    FromSeq(u64),
 }
 
 /// `?offset=&limit=`.
@@ -86,14 +87,14 @@ pub fn page(query: &ReadQuery) -> Result<Page, ApiError> {
 pub fn offset_page(cursor: &Cursor, limit: u32) -> Page {
     let offset = match cursor {
         Cursor::Offset(offset) => *offset,
-        Cursor::After(_) => 0,
+        Cursor::After(_) | Cursor::FromSeq(_) => 0,
     };
     Page { offset, limit }
 }
 
 /// Whether the caller asked for one page rather than the whole list.
 pub fn asks_for_a_page(query: &ReadQuery) -> bool {
-    ["offset", "limit", "cursor"]
+    ["offset", "limit", "cursor", "from_seq"]
         .iter()
         .any(|name| query.has(name))
 }
@@ -212,6 +213,7 @@ pub fn next_link(query: &ReadQuery, path: &str, next: Option<Cursor>) -> Option<
             let after = after.as_ref().map_or("", efa_proto::ServiceId::as_str);
             query.link_with(path, "cursor", after)
         }
+        Cursor::FromSeq(seq) => query.link_with(path, "from_seq", &seq.to_string()),
     })
 }
 

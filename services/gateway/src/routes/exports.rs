@@ -112,7 +112,7 @@ impl List for Services {
     fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind {
         let after = match cursor {
             Cursor::After(after) => after.clone(),
-            Cursor::Offset(_) => None,
+            Cursor::Offset(_) | Cursor::FromSeq(_) => None,
         };
         QueryKind::Services { after, limit: rows }
     }

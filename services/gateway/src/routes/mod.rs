@@ -32,6 +32,11 @@ use crate::paging::PageParams as Page;
 use crate::params::AsOf;
 use write::write;
 
+/// How a history comes as CSV.
+const WHOLE_HISTORY: &str = "Als CSV ohne `from_seq` und `limit` die ganze Geschichte, die das \
+     Gateway Seite für Seite überträgt; bricht sie unterwegs ab, endet die Übertragung \
+     unvollständig.";
+
 pub use places::{ROLLOUT_TABLES, STALLED_DAYS_DEFAULT};
 pub use settlement::COST_TABLES;
 pub use views::{PAGE_LIMIT_MAX, SORT_KEYS};
@@ -163,7 +168,8 @@ pub fn api() -> Vec<Endpoint> {
                 .query::<views::FunnelParams>().query::<AsOf>().problems(&[404]);
         GET "/api/v1/services/{id}/history" => views::service_history,
             view::<HistoryJson>("serviceHistory", "Ereignisse einer Leistung")
-                .query::<views::HistoryParams>().default("limit", 100).csv();
+                .query::<views::HistoryParams>().default("limit", 100).csv().linked()
+                .describe(WHOLE_HISTORY).problems(&[404]);
         GET "/api/v1/lands/{land}" => places::land,
             view::<LandViewJson>("land", "Seite eines Landes")
                 .query::<AsOf>().paged::<dto::LandTotals, Page>();
@@ -190,7 +196,7 @@ pub fn api() -> Vec<Endpoint> {
         GET "/api/v1/history" => views::all_history,
             view::<HistoryJson>("history", "Alle Ereignisse, oder die einer Gemeinde")
                 .query::<views::HistoryParams>().default("limit", 100)
-                .query::<views::GemeindeParam>().csv();
+                .query::<views::GemeindeParam>().csv().linked().describe(WHOLE_HISTORY);
 
         GET "/api/v1/ledger/checkpoint" => ledger::checkpoint,
             document("ledgerCheckpoint",

@@ -5,18 +5,16 @@
 
 use axum::response::Response;
 use efa_proto::views::RolloutScope;
-use efa_proto::{KreisKey, QueryKind, ServiceId};
+use efa_proto::{KreisKey, ServiceId};
 use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
 use super::exports;
-use super::read::{self, Read, reply_of};
+use super::read::{self, Read};
 use crate::contract::field::{self, Whole};
 use crate::openapi::values;
 use crate::paging;
-use crate::params::ReadQuery;
 use crate::problem::ApiError;
-use crate::state::{AppState, ask};
 
 /// Days without a step after which an adoption counts as stalled, unless
 /// `?days=` says otherwise.
@@ -91,7 +89,7 @@ pub async fn rollout(Read { state, path, query }: Read) -> Result<Response, ApiE
     ])?;
     let format = query.format()?;
     let params: RolloutParams = query.read()?;
-    known(&state, &query, params.service.as_ref()).await?;
+    read::known_service(&state, &query, params.service.as_ref()).await?;
     let scope = RolloutScope {
         land,
         kreis: params.kreis,
@@ -102,22 +100,6 @@ pub async fn rollout(Read { state, path, query }: Read) -> Result<Response, ApiE
     paging::serve(state, &query, format, exports::Rollout { scope, kreise }).await
 }
 
-/// A service asked for by a list of a Land's adoptions: one nobody
-/// announced would list nothing or rows of zeros, so it is a 404, as the
-/// service's own views answer.
-async fn known(
-    state: &AppState,
-    query: &ReadQuery,
-    service: Option<&ServiceId>,
-) -> Result<(), ApiError> {
-    let Some(service) = service else {
-        return Ok(());
-    };
-    let kind = QueryKind::Service(service.clone());
-    let known = reply_of!(ask(state, query.min_seq()?, kind).await?, Service)?;
-    read::found(known, || read::no_service(service)).map(drop)
-}
-
 /// `GET /api/v1/lands/{land}/stalled?days=90&service=&as_of=&offset=&limit=`.
 pub async fn stalled(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let land = path.land("land")?;
@@ -125,7 +107,7 @@ pub async fn stalled(Read { state, path, query }: Read) -> Result<Response, ApiE
         .allow(&["days", "service", "as_of", "format", "offset", "limit"])?
         .format()?;
     let params: StalledParams = query.read()?;
-    known(&state, &query, params.service.as_ref()).await?;
+    read::known_service(&state, &query, params.service.as_ref()).await?;
     let list = exports::Stalled {
         land,
         service: params.service,

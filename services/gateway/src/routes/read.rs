@@ -58,6 +58,22 @@ pub fn found<T>(view: Option<T>, missing: impl FnOnce() -> String) -> Result<T, 
     view.ok_or_else(|| ApiError::NotFound(missing()))
 }
 
+/// A service a list or history is asked for: one nobody announced would
+/// list nothing or rows of zeros, so it is a 404, as the service's own
+/// views answer.
+pub async fn known_service(
+    state: &AppState,
+    query: &ReadQuery,
+    service: Option<&efa_proto::ServiceId>,
+) -> Result<(), ApiError> {
+    let Some(service) = service else {
+        return Ok(());
+    };
+    let kind = efa_proto::QueryKind::Service(service.clone());
+    let known = reply_of!(ask(state, query.min_seq()?, kind).await?, Service)?;
+    found(known, || no_service(service)).map(drop)
+}
+
 /// The detail of a 404 for a service not in the catalogue.
 pub fn no_service(id: &efa_proto::ServiceId) -> String {
     format!("Die Leistung „{id}“ ist nicht im Katalog.")

@@ -5,14 +5,17 @@
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
-use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject};
-use efa_proto::{Ags, Channel, Date, LandCode, QueryKind, Reifegrad, ServiceId, ServiceStatus};
-use serde::{Deserialize, Deserializer};
+use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject, HistoryView};
+use efa_proto::{
+    Ags, Channel, Date, LandCode, QueryKind, QueryReply, Reifegrad, ServiceId, ServiceStatus,
+};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::IntoParams;
 
 use super::AppState;
 use super::read::{self, Read, ask, reply_of};
 use crate::contract::field::{self, Text, Whole};
+use crate::csv::Table;
 use crate::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
 use crate::dto::history::HistoryJson;
 use crate::dto::rollout::FunnelJson;
@@ -24,8 +27,10 @@ use crate::tables;
 
 /// The most services one catalogue page holds.
 pub const PAGE_LIMIT_MAX: u32 = 1000;
-/// The most history entries one page holds.
+/// The most history entries one page holds, and a page's length unless
+/// `limit` says otherwise.
 pub const HISTORY_LIMIT_MAX: u32 = 1000;
+pub const HISTORY_LIMIT_DEFAULT: u32 = 100;
 const TEXT_CHARS_MAX: usize = 200;
 
 /// The parameters of `/api/v1/catalogue`.
@@ -204,9 +209,11 @@ pub struct GemeindeParam {
 
 /// `GET /api/v1/services/{id}/history?from_seq=&limit=`.
 pub async fn service_history(Read { state, path, query }: Read) -> Result<Response, ApiError> {
-    let subject = HistorySubject::Service(path.service("id")?);
+    let service = path.service("id")?;
     query.allow(&["from_seq", "limit", "format"])?;
-    history(&state, &query, subject).await
+    read::known_service(&state, &query, Some(&service)).await?;
+    let at = format!("/api/v1/services/{service}/history");
+    history(&state, &query, (HistorySubject::Service(service), at)).await
 }
 
 /// `GET /api/v1/history?from_seq=&limit=&gemeinde=`: every event, or one
@@ -217,25 +224,81 @@ pub async fn all_history(Read { state, query, .. }: Read) -> Result<Response, Ap
         Some(ags) => HistorySubject::Gemeinde(ags),
         None => HistorySubject::All,
     };
-    history(&state, &query, subject).await
+    history(&state, &query, (subject, "/api/v1/history".to_owned())).await
 }
 
 async fn history(
     state: &AppState,
     query: &ReadQuery,
-    subject: HistorySubject,
+    (subject, path): (HistorySubject, String),
 ) -> Result<Response, ApiError> {
     let format = query.format()?;
-    let params: HistoryParams = query.read()?;
-    let kind = QueryKind::History {
-        subject,
-        from_seq: params.from_seq.unwrap_or_default(),
-        limit: params.limit.map_or(100, |Whole(limit)| limit),
-    };
-    let view = reply_of!(ask(state, query.min_seq()?, kind).await?, History)?;
-    Ok(read::list(
-        format,
-        || HistoryJson::from(&view),
-        || tables::history(&view),
-    ))
+    let list = History { subject, path };
+    paging::serve(state.clone(), query, format, list).await
+}
+
+/// A subject's events from a ledger sequence on, a page at a time
+/// (`?from_seq=&limit=`, the next page from `next_from_seq`); as CSV
+/// without them the whole history.
+struct History {
+    subject: HistorySubject,
+    path: String,
+}
+
+/// A history page has no totals beside its view.
+#[derive(Debug, Serialize)]
+struct NoTotals {}
+
+impl paging::List for History {
+    type Page = HistoryView;
+    type Json = HistoryJson;
+    type Totals = NoTotals;
+
+    fn path(&self) -> String {
+        self.path.clone()
+    }
+
+    fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind {
+        let from_seq = match cursor {
+            Cursor::FromSeq(seq) => *seq,
+            Cursor::Offset(_) | Cursor::After(_) => 0,
+        };
+        QueryKind::History {
+            subject: self.subject.clone(),
+            from_seq,
+            limit: rows,
+        }
+    }
+
+    fn page(&self, reply: QueryReply) -> Result<HistoryView, ApiError> {
+        reply_of!(reply, History)
+    }
+
+    fn first(&self, query: &ReadQuery) -> Result<(Cursor, u32), ApiError> {
+        let params: HistoryParams = query.read()?;
+        let from_seq = params.from_seq.unwrap_or_default();
+        let limit = params
+            .limit
+            .map_or(HISTORY_LIMIT_DEFAULT, |Whole(limit)| limit);
+        Ok((Cursor::FromSeq(from_seq), limit))
+    }
+
+    fn json(&self, page: &HistoryView) -> (HistoryJson, NoTotals, Option<Cursor>) {
+        let json = HistoryJson::from(page);
+        let next = json.next_from_seq.map(Cursor::FromSeq);
+        (json, NoTotals {}, next)
+    }
+}
+
+impl paging::Export for History {
+    fn start(&self) -> Cursor {
+        Cursor::FromSeq(0)
+    }
+
+    fn rows(&self, page: &HistoryView) -> (Table, Option<Cursor>) {
+        let next = (page.entries.last())
+            .filter(|_| page.more)
+            .map(|last| Cursor::FromSeq(last.seq + 1));
+        (tables::history(page), next)
+    }
 }

@@ -383,3 +383,56 @@ async fn a_title_a_spreadsheet_would_run_as_a_formula_is_written_as_text() {
     );
     assert!(row.contains(";3;"), "numbers stay numbers: {row}");
 }
+
+/// A history longer than a page: as CSV the whole of it, the gateway
+/// reading page after page by sequence; as JSON one page with the link
+/// to the next (`next`, `Link`), which starts after the page's last entry.
+#[tokio::test]
+async fn a_long_history_comes_whole_as_csv_and_a_page_at_a_time_as_json() {
+    use efa_proto::{QueryKind, QueryReply};
+    const EVENTS: u64 = 2_345;
+    let harness = crate::harness::Harness::start().await;
+    harness
+        .projector(|kind| match kind {
+            QueryKind::History {
+                subject,
+                from_seq,
+                limit,
+            } => {
+                let mut history = crate::samples::history(subject);
+                let template = history.entries[0].clone();
+                let first = from_seq.max(1);
+                let last = (first + u64::from(limit.min(1000)) - 1).min(EVENTS);
+                history.entries = (first..=last)
+                    .map(|seq| efa_proto::views::HistoryEntry {
+                        seq,
+                        ..template.clone()
+                    })
+                    .collect();
+                history.more = last < EVENTS;
+                QueryReply::History(history)
+            }
+            other => panic!("this test asks no {other:?}"),
+        })
+        .await;
+    let whole = csv(&harness, "/api/v1/history?format=csv", "historie-all").await;
+    let seqs: Vec<u64> = (whole.lines().skip(1))
+        .map(|line| line.split(';').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=EVENTS).collect::<Vec<_>>());
+
+    let response = harness.get("/api/v1/history?limit=100").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let link = response.headers()["link"].to_str().unwrap().to_owned();
+    assert!(
+        link.contains("from_seq=101") && link.ends_with("rel=\"next\""),
+        "{link}"
+    );
+    let page: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(page["entries"].as_array().unwrap().len(), 100);
+    assert_eq!(page["next_from_seq"], 101);
+    assert!(
+        page["next"].as_str().unwrap().contains("from_seq=101"),
+        "{page}"
+    );
+}

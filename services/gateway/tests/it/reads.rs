@@ -47,7 +47,15 @@ pub fn answer(kind: QueryKind) -> QueryReply {
         QueryKind::Funnel { service, .. } => {
             QueryReply::Funnel(known(&service).then(samples::funnel))
         }
-        QueryKind::History { subject, .. } => QueryReply::History(samples::history(subject)),
+        QueryKind::History {
+            subject, from_seq, ..
+        } => {
+            // The sample's entries from `from_seq` on; none beyond them.
+            let mut history = samples::history(subject);
+            history.entries.retain(|entry| entry.seq >= from_seq);
+            history.more &= !history.entries.is_empty();
+            QueryReply::History(history)
+        }
         QueryKind::Gemeinde { ags, .. } => {
             QueryReply::Gemeinde((ags == Ags::parse("16051000").unwrap()).then(samples::gemeinde))
         }

@@ -724,10 +724,14 @@ async fn the_monitor_and_the_api_refuse_an_unknown_service() {
         !page.contains("gibtsnicht ") && !page.contains(">gibtsnicht<"),
         "{page}"
     );
-    let response = harness
-        .get("/api/v1/lands/16/rollout?service=gibtsnicht")
-        .await;
-    crate::harness::problem(response, StatusCode::NOT_FOUND, "not-found").await;
+    for path in [
+        "/api/v1/lands/16/rollout?service=gibtsnicht",
+        "/api/v1/lands/16/stalled?service=gibtsnicht",
+        "/api/v1/services/gibtsnicht/history",
+    ] {
+        let response = harness.get(path).await;
+        crate::harness::problem(response, StatusCode::NOT_FOUND, "not-found").await;
+    }
     let response = harness
         .get("/api/v1/lands/16/rollout?service=wohngeld")
         .await;
