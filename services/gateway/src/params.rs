@@ -71,8 +71,13 @@ impl ReadQuery {
     pub fn allow_exactly(&self, names: &[&str]) -> Result<&Self, ApiError> {
         for (i, (name, _)) in self.pairs.iter().enumerate() {
             if !names.contains(&name.as_str()) {
-                let known = names.join(", ");
-                return Err(bad(name, &format!("ist hier unbekannt (bekannt: {known})")));
+                let reason = match names {
+                    [] => "ist hier unbekannt (diese Adresse nimmt keine Parameter; was eine \
+                           Änderung sagt, steht in ihrem Inhalt)"
+                        .to_owned(),
+                    known => format!("ist hier unbekannt (bekannt: {})", known.join(", ")),
+                };
+                return Err(bad(name, &reason));
             }
             if self.pairs[..i].iter().any(|(earlier, _)| earlier == name) {
                 return Err(bad(name, "darf nur einmal vorkommen"));

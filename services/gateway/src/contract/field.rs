@@ -27,9 +27,10 @@ const WHOLE_FORMAT: &str = "muss eine nicht-negative ganze Zahl sein";
 /// domain refuses one too, but names its own field, not the one sent).
 const NEGATIVE_AMOUNT: &str = "darf nicht negativ sein";
 
-/// The longest text accepted in any field; the domain applies the real,
-/// per-field limits.
-pub const TEXT_CHARS_MAX: usize = 10_000;
+/// The longest text read from any field at all: as long as a whole body
+/// may be, so that a field's own limit (a title's, a note's, the
+/// domain's) is the one a refusal names.
+pub const TEXT_CHARS_MAX: usize = crate::state::BODY_BYTES_MAX;
 
 /// A value read from one field of a body or form.
 pub trait Field: Sized {
@@ -212,14 +213,23 @@ impl<'de, const MAX: usize> Deserialize<'de> for Text<MAX> {
     }
 }
 
-/// An optional text such as a note, trimmed; its length and characters
-/// are the domain's rule.
+/// The longest note, as the domain takes it.
+pub const NOTE_CHARS_MAX: usize = 1_000;
+
+/// An optional text such as a note, trimmed, of at most
+/// [`NOTE_CHARS_MAX`] characters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Note(pub String);
 
 impl<'de> Deserialize<'de> for Note {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        any_text(deserializer).map(Self)
+        let text = any_text(deserializer)?;
+        if text.chars().count() > NOTE_CHARS_MAX {
+            return Err(de::Error::custom(format_args!(
+                "höchstens {NOTE_CHARS_MAX} Zeichen"
+            )));
+        }
+        Ok(Self(text))
     }
 }
 

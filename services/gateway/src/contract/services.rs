@@ -33,6 +33,7 @@ pub struct Announce {
     pub lead: Via<LandCode>,
     #[schema(value_type = Option<values::OzgId>)]
     pub ozg_id: Option<Note>,
+    #[schema(value_type = Option<Vec<values::LeikaKey>>)]
     pub leika: Option<Vec<Note>>,
     pub themenfeld: Text<200>,
     pub provider: Text<200>,
@@ -102,6 +103,7 @@ pub struct Details {
     pub title: Text<300>,
     #[schema(value_type = Option<values::OzgId>)]
     pub ozg_id: Option<Note>,
+    #[schema(value_type = Option<Vec<values::LeikaKey>>)]
     pub leika: Option<Vec<Note>>,
     pub themenfeld: Text<200>,
     pub provider: Text<200>,

@@ -148,7 +148,8 @@ values! {
     Percent => pattern("^[0-9]{1,3}([.,][0-9]{1,5})?$",
         "Prozent mit höchstens 5 Nachkommastellen, z. B. \"3,39074\"");
     WeightPercent => pattern("^[0-9]+\\.[0-9]{5}$", "Gewicht in Prozent");
-    Note => string("Freitext").max_length(Some(field::TEXT_CHARS_MAX));
+    Note => string("Freitext").max_length(Some(field::NOTE_CHARS_MAX));
+    LeikaKey => pattern("^[0-9]{14}$", "LeiKa-Schlüssel: 14 Ziffern");
     OzgId => string("OZG-ID; leer oder null: keine")
         .max_length(Some(crate::contract::services::OZG_ID_CHARS_MAX));
     NextPage => string("Adresse der nächsten Seite (auch als Link-Kopfzeile)");

@@ -137,8 +137,10 @@ pub async fn close_year(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
+    query: ReadQuery,
     body: JsonBody,
 ) -> Result<Response, ApiError> {
+    query.allow_exactly(&[])?;
     let service = path.service("id")?;
     let year = body.read::<settlement::Closing>()?.year.0;
     // The early "no" before reading the split: only a Land or the

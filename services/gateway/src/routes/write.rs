@@ -20,6 +20,7 @@ use super::AppState;
 use crate::contract::{Parsed, WriteBody};
 use crate::dto::AcceptedJson;
 use crate::extract::{FromPath, JsonBody, OptionalJsonBody, PathParams, WriteHeaders};
+use crate::params::ReadQuery;
 use crate::problem::ApiError;
 
 /// A write of body `B`: the identifiers from the path, then the body,
@@ -28,8 +29,12 @@ pub async fn write<B: WriteBody>(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
+    query: ReadQuery,
     Body(body, _): Body<B>,
 ) -> Result<Response, ApiError> {
+    // What a write says is in its body: a parameter in the address (an
+    // `?effective=` meant for the body) would be lost without a word.
+    query.allow_exactly(&[])?;
     let ids = B::Path::from_path(&path)?;
     let parsed = body.read::<B>()?.command(ids).map_err(ApiError::rejected)?;
     submit(&state, headers, parsed).await

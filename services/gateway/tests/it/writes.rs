@@ -591,3 +591,57 @@ async fn a_body_that_repeats_a_key_is_refused() {
     assert!(detail.contains("„status“ kommt doppelt vor"), "{detail}");
     assert!(envelopes.try_recv().is_err(), "nothing reaches the ledger");
 }
+
+/// A write takes what it says from its body: a parameter in its address
+/// (an `?effective=` meant for the body) is refused, not dropped.
+#[tokio::test]
+async fn a_write_refuses_parameters_in_its_address() {
+    let harness = Harness::start().await;
+    let mut envelopes = harness.ledger().await;
+    let body = json!({"title": "Wohngeld", "lead": "04", "themenfeld": "Bauen & Wohnen",
+        "provider": "Dataport", "channel": "efa-marktplatz",
+        "cost_model": {"kind": "equal-shares"}});
+    for path in [
+        "/api/v1/services?effective=2027-01-01",
+        "/api/v1/services/wohngeld/status?foo=1",
+    ] {
+        let response = harness
+            .write(Method::POST, path, &body)
+            .send()
+            .await
+            .unwrap();
+        let problem = problem(response, StatusCode::BAD_REQUEST, "bad-request").await;
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains("ist hier unbekannt"), "{path}: {detail}");
+    }
+    assert!(envelopes.try_recv().is_err(), "nothing reaches the ledger");
+}
+
+/// A note is refused beyond the length the domain takes, with that one
+/// limit, as the OpenAPI document states it; LeiKa keys are documented as
+/// the 14 digits the domain takes.
+#[tokio::test]
+async fn notes_and_leika_keys_are_taken_as_documented() {
+    let harness = Harness::start().await;
+    let mut envelopes = harness.ledger().await;
+    for length in [1_001, 20_000] {
+        let body = json!({"year": 2025, "category": "development", "amount_cents": 5,
+            "note": "n".repeat(length)});
+        let response = harness
+            .write(Method::POST, "/api/v1/services/wohngeld/costs", &body)
+            .send()
+            .await
+            .unwrap();
+        let problem = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("„note“") && detail.contains("höchstens 1000 Zeichen"),
+            "{length}: {detail}"
+        );
+    }
+    assert!(envelopes.try_recv().is_err(), "nothing reaches the ledger");
+    let document = harness.get_json("/api/v1/openapi.json").await;
+    let schemas = &document["components"]["schemas"];
+    assert_eq!(schemas["Note"]["maxLength"], 1000);
+    assert_eq!(schemas["LeikaKey"]["pattern"], "^[0-9]{14}$");
+}
