@@ -35,16 +35,37 @@ impl<S: Send + Sync> FromRequestParts<S> for ReadQuery {
             .map_err(|_| {
                 ApiError::BadRequest("Die Parameter der Adresse sind nicht lesbar.".to_owned())
             })?;
-        let accepts_csv = parts
-            .headers
-            .get_all(ACCEPT)
-            .iter()
+        let ranges: Vec<&str> = (parts.headers.get_all(ACCEPT).iter())
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
-            .filter_map(|range| range.split(';').next())
-            .any(|essence| essence.trim().eq_ignore_ascii_case("text/csv"));
+            .collect();
+        let accepts_csv = prefers_csv(&ranges);
         Ok(Self { pairs, accepts_csv })
     }
+}
+
+/// Whether the `Accept` ranges prefer CSV: `text/csv` named with a higher
+/// weight (`q`) than JSON gets (by `application/json`, else
+/// `application/*`, else `*/*`). At equal weight, JSON, the API's own.
+fn prefers_csv(ranges: &[&str]) -> bool {
+    let weight_of = |wanted: &str| {
+        ranges.iter().find_map(|range| {
+            let mut parts = range.split(';');
+            let essence = parts.next()?.trim();
+            essence.eq_ignore_ascii_case(wanted).then(|| {
+                parts
+                    .filter_map(|parameter| parameter.trim().strip_prefix("q="))
+                    .find_map(|q| q.trim().parse::<f32>().ok())
+                    .unwrap_or(1.0)
+            })
+        })
+    };
+    let csv = weight_of("text/csv").unwrap_or(0.0);
+    let json = (weight_of("application/json"))
+        .or_else(|| weight_of("application/*"))
+        .or_else(|| weight_of("*/*"))
+        .unwrap_or(0.0);
+    csv > 0.0 && csv > json
 }
 
 /// How to answer a list.
@@ -202,6 +223,24 @@ pub fn query(pairs: &[(&str, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn csv_only_when_accept_weighs_it_above_json() {
+        for (accept, csv) in [
+            ("text/csv", true),
+            ("text/csv, */*;q=0.1", true),
+            ("text/csv;q=0.9, application/json;q=0.5", true),
+            ("application/json, text/csv", false),
+            ("text/csv, application/json", false),
+            ("application/json, text/csv;q=0.5", false),
+            ("text/csv;q=0", false),
+            ("text/html,application/xhtml+xml,*/*;q=0.8", false),
+            ("*/*", false),
+        ] {
+            let ranges: Vec<&str> = accept.split(',').collect();
+            assert_eq!(prefers_csv(&ranges), csv, "{accept}");
+        }
+    }
 
     fn query(pairs: &[(&str, &str)], accepts_csv: bool) -> ReadQuery {
         ReadQuery {

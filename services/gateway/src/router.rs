@@ -7,7 +7,7 @@
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderValue;
-use axum::http::header::X_CONTENT_TYPE_OPTIONS;
+use axum::http::header::{VARY, X_CONTENT_TYPE_OPTIONS};
 use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -27,6 +27,11 @@ pub fn router(state: AppState) -> Router {
     for endpoint in crate::routes::api() {
         api_routes = api_routes.route(endpoint.path, endpoint.handler);
     }
+    // Lists answer JSON or CSV by the `Accept` header: caches must know.
+    let api_routes = api_routes.layer(SetResponseHeaderLayer::if_not_present(
+        VARY,
+        HeaderValue::from_static("Accept"),
+    ));
     let router = pages
         .merge(api_routes)
         .route("/healthz", get(crate::routes::health::healthz))

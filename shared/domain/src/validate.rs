@@ -110,9 +110,16 @@ pub fn effective_date(effective: Date, now: Timestamp) -> Result<(), Rejection> 
     let earliest = Date::from_ymd(2000, 1, 1).expect("2000-01-01 is a date");
     let latest = now.date().days_since_epoch() + 2 * 366;
     if effective < earliest || effective.days_since_epoch() > latest {
+        // The latest day named as a date, so that the message holds the
+        // whole range (the date fields take years 1900 to 2200 in
+        // general; a change takes effect only in this narrower one).
+        let latest = Date::try_from(latest)
+            .map_or_else(|_| "zwei Jahre ab heute".to_owned(), |d| d.to_string());
         return Err(Rejection::invalid(
             "effective",
-            "Datum muss zwischen 2000-01-01 und zwei Jahren ab heute liegen",
+            format!(
+                "Datum muss zwischen 2000-01-01 und {latest} liegen (höchstens zwei Jahre ab heute)"
+            ),
         ));
     }
     Ok(())

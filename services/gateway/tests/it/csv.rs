@@ -80,6 +80,26 @@ async fn the_accept_header_asks_for_csv_and_format_json_wins() {
         .await
         .unwrap();
     assert_eq!(response.headers()["content-type"], "application/json");
+    // JSON named as well as CSV, or weighed higher: JSON; caches are told
+    // that the answer depends on `Accept`.
+    for accept in [
+        "application/json, text/csv",
+        "application/json, text/csv;q=0.5",
+    ] {
+        let response = harness
+            .http
+            .get(harness.url("/api/v1/lands/16/stalled"))
+            .header("Accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/json",
+            "{accept}"
+        );
+        assert_eq!(response.headers()["vary"], "Accept", "{accept}");
+    }
 }
 
 #[tokio::test]
