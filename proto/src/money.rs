@@ -12,6 +12,11 @@ use crate::ids::IdError;
 )]
 pub struct Cents(pub i64);
 
+/// The largest single amount the registry takes: 100 billion euros, far
+/// above any EfA budget, so a typo of a few digits is caught while sums
+/// cannot overflow.
+pub const AMOUNT_MAX: Cents = Cents(10_000_000_000_000);
+
 impl Cents {
     /// Parses a euro amount such as `1234`, `1234.5` or `1234,56` (German
     /// decimal comma). More than two decimals is an error, not a rounding.

@@ -2,14 +2,12 @@
 //! by category, in cents; a correction is a new event naming the line it
 //! corrects, never an edit.
 
-use efa_proto::{Actor, Cents, CorrectCost, CostReported, Event, Rejection, ReportCost};
+use efa_proto::{
+    AMOUNT_MAX, Actor, Cents, CorrectCost, CostReported, Event, Rejection, ReportCost,
+};
 
 use crate::state::{Related, StreamState};
 use crate::{authority, service, settlement, validate};
-
-/// The largest single amount: 100 billion euros, far above any EfA budget,
-/// so a typo of a few digits is caught while sums cannot overflow.
-const AMOUNT_MAX: Cents = Cents(10_000_000_000_000);
 
 fn amount(field: &str, amount: Cents) -> Result<(), Rejection> {
     if amount.0 < 0 {

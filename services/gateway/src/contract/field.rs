@@ -343,15 +343,24 @@ fields! {
         number: Some(|n| u8::try_from(n).ok().and_then(|c| LandCode::new(c).ok())),
         explain: None,
     });
-    // A whole number of cents (`amount_cents`), not negative.
+    // A whole number of cents (`amount_cents`), not negative, not beyond
+    // the largest amount the domain takes (a number too large for any
+    // amount is told so, not that it is no whole number).
     Cents => |d| {
         let cents = d.deserialize_i64(Scalar {
             reason: "muss eine ganze Zahl von Cent sein".to_owned(),
             text: None,
-            number: Some(|n| i64::try_from(n).ok().map(Cents)),
+            number: Some(|n| Some(Cents(i64::try_from(n).unwrap_or(i64::MAX)))),
             explain: None,
         })?;
-        not_negative(cents)
+        let cents = not_negative(cents)?;
+        if cents > efa_proto::AMOUNT_MAX {
+            return Err(de::Error::custom(format_args!(
+                "ist unplausibel hoch (höchstens {} Cent)",
+                efa_proto::AMOUNT_MAX.0
+            )));
+        }
+        Ok(cents)
     };
     CostCategory => |d| {
         let keys = [CostCategory::Development, CostCategory::Operation].map(CostCategory::key);

@@ -64,15 +64,29 @@ impl WriteBody for AllocationKey {
     type Path = ();
 
     fn command(self, (): ()) -> Result<Parsed, Rejection> {
-        let shares = match (self.shares, self.units) {
-            (Some(shares), None) => field::per_land("shares", shares, |Percent(units)| units)?,
-            (None, Some(units)) => field::per_land("units", units, |Units(units)| units)?,
+        let (sent, shares) = match (self.shares, self.units) {
+            (Some(shares), None) => (
+                "shares",
+                field::per_land("shares", shares, |Percent(units)| units)?,
+            ),
+            (None, Some(units)) => (
+                "units",
+                field::per_land("units", units, |Units(units)| units)?,
+            ),
             _ => {
                 let reason =
                     "genau eines von shares (Prozent als Text) und units (1/100.000 %) angeben";
                 return Err(Rejection::invalid("shares", reason));
             }
         };
+        // The domain checks the whole too, but names its own field; here
+        // the one sent is named.
+        let total: u64 = shares.iter().map(|(_, units)| u64::from(*units)).sum();
+        if total != u64::from(KEY_UNITS_TOTAL) {
+            let percent = format!("{},{:05} %", total / 100_000, total % 100_000);
+            let reason = format!("Anteile ergeben {percent}, nicht genau 100 %");
+            return Err(Rejection::invalid(sent, reason));
+        }
         let year = self.year.0;
         let command = Command::PublishAllocationKey(PublishAllocationKey { year, shares });
         dated(command, self.effective)

@@ -437,15 +437,35 @@ fn a_key_is_read_from_percent_texts_or_units() {
         Command::PublishAllocationKey(key) => Ok(key.shares),
         other => panic!("not a key: {other:?}"),
     };
-    let thuringia = LandCode::new(16).unwrap();
-    assert_eq!(
-        key(json!({"year": 2016, "shares": {"16": "2,6", "01": "3,39074"}})).unwrap(),
-        vec![(LandCode::new(1).unwrap(), 339_074), (thuringia, 260_000)]
-    );
-    assert_eq!(
-        key(json!({"year": 2016, "units": {"16": 260_000}})).unwrap(),
-        vec![(thuringia, 260_000)]
-    );
+    // Sixteen equal shares: 6,25 % each, as text or as units.
+    let texts: serde_json::Map<String, Value> = (1..=16)
+        .map(|code| (format!("{code:02}"), json!("6,25")))
+        .collect();
+    let units: serde_json::Map<String, Value> = (1..=16)
+        .map(|code| (format!("{code:02}"), json!(625_000)))
+        .collect();
+    let equal: Vec<_> = LandCode::all().map(|land| (land, 625_000)).collect();
+    assert_eq!(key(json!({"year": 2016, "shares": texts})).unwrap(), equal);
+    assert_eq!(key(json!({"year": 2016, "units": units})).unwrap(), equal);
+    // Not the whole: refused naming the field sent.
+    for (body, field) in [
+        (
+            json!({"year": 2016, "shares": {"16": "2,6", "01": "3,39074"}}),
+            "shares",
+        ),
+        (json!({"year": 2016, "units": {"16": 260_000}}), "units"),
+    ] {
+        match key(body) {
+            Err(Rejection::Invalid {
+                field: named,
+                reason,
+            }) => {
+                assert_eq!(named, field);
+                assert!(reason.contains("nicht genau 100 %"), "{reason}");
+            }
+            other => panic!("{field}: {other:?}"),
+        }
+    }
     let bad = [
         (
             json!({"year": 2016, "shares": {"01": "3,390745"}}),

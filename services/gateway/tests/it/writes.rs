@@ -143,12 +143,12 @@ fn adoption_and_reference_cases() -> Vec<Case> {
         .map(|code| {
             (
                 format!("{code:02}"),
-                json!(if code == 1 { "3,39074" } else { "6.44062" }),
+                json!(if code == 1 { "3,3907" } else { "6.44062" }),
             )
         })
         .collect();
     let mut units: Vec<_> = (1..=16).map(|code| (land(code), 644_062)).collect();
-    units[0].1 = 339_074;
+    units[0].1 = 339_070;
     vec![
         case(
             Method::POST,
@@ -644,4 +644,48 @@ async fn notes_and_leika_keys_are_taken_as_documented() {
     let schemas = &document["components"]["schemas"];
     assert_eq!(schemas["Note"]["maxLength"], 1000);
     assert_eq!(schemas["LeikaKey"]["pattern"], "^[0-9]{14}$");
+}
+
+/// A refusal names the field the client sent and the real reason: an
+/// amount in cents too large is too large (not "no whole number"), named
+/// `amount_cents`; a key that is not the whole names `units` when units
+/// were sent.
+#[tokio::test]
+async fn refusals_name_the_field_sent_and_the_real_reason() {
+    let harness = Harness::start().await;
+    let mut envelopes = harness.ledger().await;
+    let cases = [
+        (
+            "/api/v1/services/wohngeld/costs",
+            json!({"year": 2025, "category": "development", "amount_cents": 9_223_372_036_854_775_807_i64}),
+            "„amount_cents“",
+            "unplausibel hoch",
+        ),
+        (
+            "/api/v1/services/wohngeld/costs",
+            json!({"year": 2025, "category": "development", "amount_cents": 10_000_000_000_000_000_000_u64}),
+            "„amount_cents“",
+            "unplausibel hoch",
+        ),
+        (
+            "/api/v1/reference/allocation-keys",
+            json!({"year": 2018, "units": {"01": 1, "02": 625_000}}),
+            "„units“",
+            "nicht genau 100 %",
+        ),
+    ];
+    for (path, body, field, reason) in cases {
+        let response = harness
+            .write(Method::POST, path, &body)
+            .send()
+            .await
+            .unwrap();
+        let problem = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(field) && detail.contains(reason),
+            "{body}: {detail}"
+        );
+    }
+    assert!(envelopes.try_recv().is_err(), "nothing reaches the ledger");
 }
