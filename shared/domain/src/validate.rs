@@ -68,18 +68,22 @@ pub fn leika_keys(keys: &[String]) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// The first Königsteiner Schlüssel was agreed in 1949.
-const KEY_YEAR_MIN: u16 = 1949;
-const KEY_YEAR_MAX: u16 = 2200;
-
+/// A model naming a key year names one the registry can hold a key for
+/// (keys are published for `REGISTER_YEARS` only), so that its costs can
+/// be split once that key is published.
 pub fn cost_model(model: &CostModel) -> Result<(), Rejection> {
     match model {
         CostModel::KoenigsteinerSchluessel { year: Some(year) }
-            if !(KEY_YEAR_MIN..=KEY_YEAR_MAX).contains(year) =>
+            if !REGISTER_YEARS.contains(year) =>
         {
             Err(Rejection::invalid(
                 "cost_model.year",
-                format!("Jahr {year} liegt außerhalb 1949 bis 2200"),
+                format!(
+                    "Jahr {year} liegt außerhalb {} bis {}, der Jahre, für die Schlüssel \
+                     veröffentlicht werden",
+                    REGISTER_YEARS.start(),
+                    REGISTER_YEARS.end()
+                ),
             ))
         }
         CostModel::FixedShares { weights } => {

@@ -89,6 +89,13 @@ pub async fn rollout(Read { state, path, query }: Read) -> Result<Response, ApiE
     ])?;
     let format = query.format()?;
     let params: RolloutParams = query.read()?;
+    if let Some(kreis) = params.kreis.filter(|kreis| kreis.land() != land) {
+        return Err(ApiError::BadRequest(format!(
+            "Der Kreis {kreis} liegt in {}, nicht in {}.",
+            kreis.land().name(),
+            land.name()
+        )));
+    }
     read::known_service(&state, &query, params.service.as_ref()).await?;
     let scope = RolloutScope {
         land,

@@ -724,6 +724,16 @@ async fn the_monitor_and_the_api_refuse_an_unknown_service() {
         !page.contains("gibtsnicht ") && !page.contains(">gibtsnicht<"),
         "{page}"
     );
+    // A Kreis of another Land is no Kreis of this one.
+    let response = harness.get("/api/v1/lands/16/rollout?kreis=04011").await;
+    let problem = crate::harness::problem(response, StatusCode::BAD_REQUEST, "bad-request").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("liegt in Bremen, nicht in Thüringen"),
+        "{problem}"
+    );
     for path in [
         "/api/v1/lands/16/rollout?service=gibtsnicht",
         "/api/v1/lands/16/stalled?service=gibtsnicht",

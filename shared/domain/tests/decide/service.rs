@@ -56,6 +56,14 @@ fn announcements_need_complete_plausible_fields() {
             "cost_model.year",
             Box::new(|c| c.cost_model = CostModel::KoenigsteinerSchluessel { year: Some(1900) }),
         ),
+        // A key year no key can be published for: its costs could never
+        // be split.
+        (
+            "cost_model.year",
+            Box::new(|c| c.cost_model = CostModel::KoenigsteinerSchluessel { year: Some(1999) }),
+        ),
+        ("title", Box::new(|c| c.title = "Wohngeld\nantrag".into())),
+        ("title", Box::new(|c| c.title = "Wohngeld\u{3164}".into())),
         (
             "cost_model.weights",
             Box::new(|c| c.cost_model = CostModel::FixedShares { weights: vec![] }),
