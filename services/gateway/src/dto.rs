@@ -35,6 +35,10 @@ pub struct AcceptedJson {
     pub seq: u64,
     /// The service's version after the write (its ETag).
     pub version: u64,
+    /// The number of a reported cost line, which its corrections name;
+    /// only when reporting a cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost_no: Option<u32>,
 }
 
 impl AcceptedJson {
@@ -43,6 +47,7 @@ impl AcceptedJson {
             id: id.map(ToString::to_string),
             seq: accepted.last_seq,
             version: accepted.stream_version,
+            cost_no: None,
         }
     }
 }

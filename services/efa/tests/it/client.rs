@@ -221,6 +221,9 @@ async fn costs_are_split(api: &str, bremen: &str, thueringen: &str) {
     ];
     let reported = cli(api, bremen, &report).await;
     assert_eq!(code(&reported), 0, "{}", stderr(&reported));
+    // The answer names the new line's number, which a correction names.
+    let answer: serde_json::Value = serde_json::from_slice(&reported.stdout).unwrap();
+    assert_eq!(answer["cost_no"], 1, "{answer}");
     let min_seq = seq_of(&reported).to_string();
     let export = [
         "export",

@@ -14,7 +14,7 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::header::{ETAG, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use efa_proto::Command;
+use efa_proto::{Command, Event, ReadEvents, ReadReply, subjects};
 
 use super::AppState;
 use crate::contract::{Parsed, WriteBody};
@@ -99,6 +99,7 @@ pub async fn submit(
     } = headers;
     let location = location(&parsed.command);
     let replaced = replaces(&parsed.command);
+    let reports_cost = matches!(parsed.command, Command::ReportCost(_));
     // An announced service's id is echoed in the body.
     let id = match &parsed.command {
         Command::AnnounceService(announce) => Some(announce.service.clone()),
@@ -110,7 +111,10 @@ pub async fn submit(
     } else {
         StatusCode::CREATED
     };
-    let body = AcceptedJson::new(id.as_ref(), &accepted);
+    let mut body = AcceptedJson::new(id.as_ref(), &accepted);
+    if reports_cost {
+        body.cost_no = cost_no_at(state, accepted.first_seq).await;
+    }
     let mut response = (status, Json(body)).into_response();
     let headers = response.headers_mut();
     if let Some(location) = location.and_then(|location| HeaderValue::from_str(&location).ok()) {
@@ -121,6 +125,28 @@ pub async fn submit(
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
+}
+
+/// The number the ledger gave the cost line its event at `seq` reports,
+/// read back from the ledger (the domain numbers a service's lines); none
+/// if it cannot be read, the write stands all the same.
+async fn cost_no_at(state: &AppState, seq: u64) -> Option<u32> {
+    let read = ReadEvents {
+        from_seq: seq,
+        limit: 1,
+    };
+    let reply: ReadReply = state.request(subjects::LEDGER_READ, &read).await.ok()?;
+    let events = match reply {
+        ReadReply::SignedEvents(signed) => signed.page.events,
+        ReadReply::Events(page) => page.events,
+        ReadReply::Rejected(_) => return None,
+    };
+    events
+        .into_iter()
+        .find_map(|event| match event.record.event {
+            Event::CostReported(reported) if event.record.seq == seq => Some(reported.cost_no),
+            _ => None,
+        })
 }
 
 /// A version as a strong entity tag: `"3"`.
