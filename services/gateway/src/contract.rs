@@ -23,8 +23,8 @@ use serde_path_to_error::Segment;
 use crate::extract::FromPath;
 use field::{Object, Via};
 
-/// The longest reason accepted; the domain has its own limit.
-const REASON_CHARS_MAX: usize = 2000;
+/// The longest reason, as the domain takes it.
+const REASON_CHARS_MAX: usize = 1000;
 
 /// A write request read into a command.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -749,4 +749,57 @@ mod tests {
             assert_eq!(detail.summary.service, one, "on {today}");
         }
     }
+
+    /// A Land's costs name each service by its title in effect on the day,
+    /// not by one set to take effect later.
+    #[test]
+    fn a_lands_costs_name_services_by_the_title_in_effect() {
+        let mut ledger = Ledger::default();
+        let announced = announce_by("aaa-service", 16);
+        let Event::ServiceAnnounced(details) = announced.clone() else {
+            unreachable!("announce_by announces")
+        };
+        ledger.push("2024-01-01", announced);
+        ledger.push(
+            "2024-12-31",
+            Event::CostReported(efa_proto::CostReported {
+                service: service_id("aaa-service"),
+                cost_no: 1,
+                year: 2024,
+                category: efa_proto::CostCategory::Operation,
+                amount: efa_proto::Cents(10_000),
+                note: String::new(),
+            }),
+        );
+        ledger.push_recorded(
+            "2026-06-01",
+            "2025-01-02",
+            Event::ServiceDetailsUpdated(efa_proto::ServiceDetailsUpdated {
+                service: service_id("aaa-service"),
+                title: "Neuer Titel ab Juni 2026".to_owned(),
+                ozg_id: details.ozg_id.clone(),
+                leika: details.leika.clone(),
+                themenfeld: details.themenfeld.clone(),
+                provider: details.provider.clone(),
+                channel: details.channel,
+                cost_model: details.cost_model.clone(),
+            }),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let store = applied(dir.path(), &ledger);
+        for (today, title) in [
+            ("2025-06-01", details.title.as_str()),
+            ("2026-06-01", "Neuer Titel ab Juni 2026"),
+        ] {
+            let kind = QueryKind::LandCosts {
+                land: land(16),
+                year: 2024,
+            };
+            let QueryReply::LandCosts(costs) = answer(&store, kind, date(today)).unwrap() else {
+                panic!("Land costs");
+            };
+            assert_eq!(costs.lines.len(), 1, "on {today}");
+            assert_eq!(costs.lines[0].title, title, "on {today}");
+        }
+    }
 }

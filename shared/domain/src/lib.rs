@@ -82,6 +82,7 @@ pub fn decide(
 ) -> Result<Vec<Event>, Rejection> {
     let effective = ctx.effective(envelope);
     validate::effective_date(effective, ctx.now)?;
+    after_announcement(state, related, &envelope.command, effective)?;
     let actor = &envelope.actor;
     match &envelope.command {
         Command::AnnounceService(c) => service::announce(state, actor, c),
@@ -108,6 +109,47 @@ pub fn decide(
         Command::WithdrawAdoption(c) => adoption::withdraw(state, related, actor, c, effective),
         Command::PublishAllocationKey(c) => reference::publish_key(state, actor, c),
         Command::PublishPopulation(c) => reference::publish_population(state, actor, c),
+    }
+}
+
+/// Nothing about a service takes effect before its announcement: a
+/// status, a Reifegrad, details, a cost, an adoption dated earlier would
+/// show in the views of days the service did not exist (a join has its
+/// own check, in its own words).
+fn after_announcement(
+    state: &StreamState,
+    related: &Related,
+    command: &Command,
+    effective: Date,
+) -> Result<(), Rejection> {
+    let (service, own) = match command {
+        Command::UpdateServiceDetails(c) => (&c.service, true),
+        Command::ChangeServiceStatus(c) => (&c.service, true),
+        Command::AssessReifegrad(c) => (&c.service, true),
+        Command::RetireService(c) => (&c.service, true),
+        Command::ReportCost(c) => (&c.service, true),
+        Command::CorrectCost(c) => (&c.service, true),
+        Command::RequestAdoption(c) => (&c.service, false),
+        Command::RecordAdoptionStep(c) => (&c.service, false),
+        Command::WithdrawAdoption(c) => (&c.service, false),
+        _ => return Ok(()),
+    };
+    let state = if own {
+        state
+    } else {
+        related.get(&StreamId::Service(service.clone()))
+    };
+    match state {
+        StreamState::Service(announced) if effective < announced.announced_on => {
+            Err(Rejection::invalid(
+                "effective",
+                format!(
+                    "liegt vor der Ankündigung der Leistung ({})",
+                    announced.announced_on
+                ),
+            ))
+        }
+        _ => Ok(()),
     }
 }
 

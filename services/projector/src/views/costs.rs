@@ -283,7 +283,8 @@ pub fn land_costs_with<'a, S: std::ops::Deref<Target = CostSplit>>(
         if let Some(share) = split.shares.iter().find(|s| s.land == land) {
             lines.push(LandCostLine {
                 service: service.id.clone(),
-                title: service.current_details().title.clone(),
+                // The title in effect on the day, not one set ahead.
+                title: service.details_on(day).title.clone(),
                 share: share.clone(),
                 service_total: split.total,
             });

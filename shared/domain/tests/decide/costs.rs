@@ -109,3 +109,38 @@ fn a_correction_names_an_existing_line() {
         ForbiddenReason::NotLeadLand,
     );
 }
+
+/// Nothing about a service takes effect before its announcement
+/// (2020-01-01): not a cost, not a status.
+#[test]
+fn nothing_of_a_service_takes_effect_before_its_announcement() {
+    invalid(
+        &[announced()],
+        "land:04",
+        report(5, 2021),
+        Some("2019-12-31"),
+        "effective",
+    );
+    let status = Command::ChangeServiceStatus(ChangeServiceStatus {
+        service: elterngeld(),
+        status: ServiceStatus::Pilot,
+    });
+    invalid(
+        &[announced()],
+        "land:04",
+        status.clone(),
+        Some("2019-06-01"),
+        "effective",
+    );
+    check_on(
+        &[announced()],
+        "land:04",
+        status,
+        "2020-01-01",
+        Ok(vec![Event::ServiceStatusChanged {
+            service: elterngeld(),
+            from: ServiceStatus::InDevelopment,
+            to: ServiceStatus::Pilot,
+        }]),
+    );
+}
