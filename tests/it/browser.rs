@@ -111,10 +111,7 @@ async fn erfurt_requests_and_goes_live(session: &Session, base: &str, token: &st
     login(session, base, token).await;
     let text = session.text().await;
     assert!(text.contains("Kommune Erfurt"), "{text}");
-    assert!(
-        text.contains("Ihr Land ist noch nicht beigetreten"),
-        "{text}"
-    );
+    assert!(text.contains("Ihr Land nimmt nicht teil"), "{text}");
     session.choose("#beantragen-service", SERVICE_ID).await;
     session
         .submit("form[action='/kommune/beantragen'] button[type=submit]")

@@ -56,8 +56,10 @@ impl Voice {
     /// A service on offer the municipality's Land has not joined.
     fn not_joined(self) -> &'static str {
         self.say(
-            "Ihr Land ist noch nicht beigetreten",
-            "Das Land ist noch nicht beigetreten",
+            // Never joined or left again: the page knows only that the Land
+            // takes no part on the day.
+            "Ihr Land nimmt nicht teil",
+            "Das Land nimmt nicht teil",
         )
     }
 }

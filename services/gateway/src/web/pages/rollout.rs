@@ -245,7 +245,7 @@ fn coverage_html(monitor: &Monitor) -> Markup {
             p role="status" { "Auf dieser Seite folgen keine weiteren Kreise; sie stehen auf den Seiten davor." }
         } @else {
             @if !absent.is_empty() {
-                p.hinweis.info { (land.name()) " ist noch nicht beigetreten: " (absent.join(", ")) "." }
+                p.hinweis.info { (land.name()) " nimmt zum Stichtag nicht teil: " (absent.join(", ")) "." }
             }
             p.hilfe {
                 "Je Zelle: Kommunen des Kreises in Betrieb von allen registrierten Kommunen des Kreises, \
