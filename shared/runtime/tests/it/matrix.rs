@@ -409,17 +409,7 @@ async fn the_event_stream_is_written_by_the_ledger_read_by_the_projector_and_pur
 async fn services_answer_the_roles_that_may_ask_them_and_no_one_else() {
     use async_nats::service::ServiceExt;
     let server = AuthServer::start();
-    let url = server.nats.url();
-    let credentials = credentials(server.data.path());
-    let connect = |role: Role| {
-        let access = NatsAccess::as_role(credentials[&role].clone());
-        let url = url.clone();
-        async move {
-            efa_runtime::connect_with(&url, role.name(), &access)
-                .await
-                .unwrap()
-        }
-    };
+    let connect = |role: Role| client_as(&server, role);
     let ledger = connect(Role::Ledger).await;
     let service = ledger
         .service_builder()
@@ -498,17 +488,7 @@ async fn services_answer_the_roles_that_may_ask_them_and_no_one_else() {
 async fn no_caller_directs_an_answer_into_the_stream_or_its_api() {
     use async_nats::service::ServiceExt;
     let server = AuthServer::start();
-    let url = server.nats.url();
-    let credentials = credentials(server.data.path());
-    let connect = |role: Role| {
-        let access = NatsAccess::as_role(credentials[&role].clone());
-        let url = url.clone();
-        async move {
-            efa_runtime::connect_with(&url, role.name(), &access)
-                .await
-                .unwrap()
-        }
-    };
+    let connect = |role: Role| client_as(&server, role);
     let ledger = connect(Role::Ledger).await;
     let mut stream = efa_runtime::jetstream::ensure_event_stream(&js(&ledger))
         .await
@@ -585,4 +565,12 @@ async fn no_caller_directs_an_answer_into_the_stream_or_its_api() {
         "the stream keeps its one event and nothing else"
     );
     shutdown.cancel();
+}
+
+/// A client of `server` with `role`'s credential.
+async fn client_as(server: &AuthServer, role: Role) -> async_nats::Client {
+    let access = NatsAccess::as_role(credentials(server.data.path())[&role].clone());
+    efa_runtime::connect_with(&server.nats.url(), role.name(), &access)
+        .await
+        .unwrap()
 }
