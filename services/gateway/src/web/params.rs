@@ -72,6 +72,13 @@ impl Params {
             .unwrap_or(default)
     }
 
+    /// Whether `name` is absent or a whole number up to `max`: what
+    /// [`Params::number`] reads without falling back to its default.
+    pub fn number_read(&self, name: &str, max: u32) -> bool {
+        let text = self.get(name);
+        text.is_empty() || text.parse::<u32>().is_ok_and(|n| n <= max)
+    }
+
     /// `?jahr=`: a year the registry keeps costs for.
     pub fn year(&self) -> Option<u16> {
         self.get("jahr")

@@ -822,3 +822,34 @@ async fn the_monitor_of_one_service_lists_only_its_stalled_adoptions() {
     }
     assert_eq!(stalled, Some(Some(crate::samples::id())));
 }
+
+/// A filter value that cannot be read is said to be left out, not
+/// quietly replaced; values that can be read raise no notice.
+#[tokio::test]
+async fn unreadable_filter_values_are_named_not_replaced_in_silence() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    let mut jar = Jar::default();
+    let left_out = "konnte nicht gelesen werden";
+    for (path, values) in [
+        (
+            "/katalog?status=foo&reifegrad=9&kanal=xyz&sortierung=wild",
+            &["„foo“", "„9“", "„xyz“", "„wild“"][..],
+        ),
+        ("/rollout?land=16&tage=-5&seite=abc", &["„-5“", "„abc“"][..]),
+    ] {
+        let (status, page) = get(&harness, &mut jar, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(page.contains(left_out), "{path}\n{page}");
+        for value in values {
+            assert!(page.contains(value), "{path}: {value}");
+        }
+    }
+    for path in [
+        "/katalog?land=16&status=available&reifegrad=3&kanal=fit-store&sortierung=reuse",
+        "/rollout?land=16&tage=30&seite=1",
+    ] {
+        let (_, page) = get(&harness, &mut jar, path).await;
+        assert!(!page.contains(left_out), "{path}\n{page}");
+    }
+}

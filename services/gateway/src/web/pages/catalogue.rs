@@ -54,7 +54,29 @@ pub async fn show(visit: Visit, params: Params) -> Response {
         filter: filter(&params, number),
         as_of,
     };
-    let notice = params.notice(&[("stichtag", as_of.is_some())]);
+    // A filter value that cannot be read is said to be left out, not
+    // quietly replaced by "alle".
+    let reifegrad = params.get("reifegrad").parse().ok();
+    let notice = params.notice(&[
+        ("stichtag", as_of.is_some()),
+        ("land", params.land("land").is_some()),
+        (
+            "status",
+            ServiceStatus::from_key(&params.get("status")).is_some(),
+        ),
+        (
+            "reifegrad",
+            reifegrad.is_some_and(|r| Reifegrad::new(r).is_ok()),
+        ),
+        ("kanal", Channel::from_key(&params.get("kanal")).is_some()),
+        (
+            "sortierung",
+            SORTS
+                .iter()
+                .any(|(key, _, _)| *key == params.get("sortierung")),
+        ),
+        ("seite", params.number_read("seite", 100_000)),
+    ]);
     // A catalogue that could not be read is an error page with an error
     // status, so that monitoring sees it, not a page that says so.
     let listing = match view(&visit.state, params.min_seq(), kind).await {

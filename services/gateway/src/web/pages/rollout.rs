@@ -109,6 +109,12 @@ pub async fn show(visit: Visit, params: Params) -> Response {
         ("stichtag", chosen.as_of.is_some()),
         ("land", chosen.land.is_some()),
         ("leistung", chosen.service.is_some()),
+        ("tage", params.number_read("tage", 36_500)),
+        ("seite", params.number_read("seite", 1_000_000)),
+        (
+            "seite_stillstand",
+            params.number_read("seite_stillstand", 1_000_000),
+        ),
     ]);
     let form = form(&chosen, &params, &services);
     let answer = |status, title: String, body: Markup, notice| {
