@@ -44,9 +44,33 @@ pub fn is_invisible(c: char) -> bool {
             .any(|(first, last)| (*first..=*last).contains(&c))
 }
 
+/// Whether `text` shows anything of its own: a character that is no
+/// space, no combining mark (an accent needs a letter to sit on) and not
+/// invisible. A title of accents alone shows as a blank.
+pub fn shows_something(text: &str) -> bool {
+    text.chars().any(|c| {
+        !c.is_whitespace()
+            && !is_invisible(c)
+            && !matches!(
+                c.general_category(),
+                GeneralCategory::NonspacingMark
+                    | GeneralCategory::SpacingMark
+                    | GeneralCategory::EnclosingMark
+            )
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_invisible;
+    use super::{is_invisible, shows_something};
+
+    #[test]
+    fn a_text_of_accents_alone_shows_nothing() {
+        assert!(shows_something("Café"));
+        assert!(shows_something("e\u{0301}"));
+        assert!(!shows_something("\u{0301}\u{0308}\u{20DD}"));
+        assert!(!shows_something(" \u{0301} "));
+    }
 
     #[test]
     fn invisible_characters_are_refused_and_visible_ones_kept() {

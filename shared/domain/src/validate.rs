@@ -26,6 +26,12 @@ pub fn required_text(field: &str, value: &str, max_chars: usize) -> Result<(), R
             "darf nicht mit Leerzeichen beginnen oder enden",
         ));
     }
+    if !efa_proto::text::shows_something(value) {
+        return Err(Rejection::invalid(
+            field,
+            "zeigt nichts an (nur Akzente oder unsichtbare Zeichen)",
+        ));
+    }
     optional_text(field, value, max_chars)
 }
 
@@ -151,6 +157,7 @@ mod tests {
         assert!(required_line("title", "Wohngeld", 300).is_ok());
         assert!(required_line("title", "Wohngeld\nantrag", 300).is_err());
         assert!(required_text("reason", "Rechnung\nberichtigt", 1000).is_ok());
+        assert!(required_line("title", "\u{0301}\u{0308}", 300).is_err());
         for text in ["Wohngeld\u{3164}", "Wohn\u{200B}geld", "Wohngeld\u{2028}"] {
             assert!(required_text("reason", text, 1000).is_err(), "{text:?}");
             assert!(optional_text("note", text, 1000).is_err(), "{text:?}");
