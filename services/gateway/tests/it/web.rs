@@ -853,3 +853,22 @@ async fn unreadable_filter_values_are_named_not_replaced_in_silence() {
         assert!(!page.contains(left_out), "{path}\n{page}");
     }
 }
+
+/// A municipality's page of a past day shows no forms: they act on
+/// today's state, and the page leads there.
+#[tokio::test]
+async fn a_municipalitys_page_of_a_past_day_offers_no_forms() {
+    let (harness, _queries) = crate::reads::with_projector().await;
+    let (mut own, _) = login(&harness, "gemeinde:16051000").await;
+    let (_, today) = get(&harness, &mut own, "/kommune?ags=16051000").await;
+    assert!(today.contains("Einführung beantragen"), "{today}");
+    let (status, past) = get(
+        &harness,
+        &mut own,
+        "/kommune?ags=16051000&stichtag=2020-01-01",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!past.contains("Einführung beantragen"), "{past}");
+    assert!(past.contains("zum heutigen Stand"), "{past}");
+}

@@ -104,9 +104,13 @@ async fn render(
     ];
     let more = gemeinde.next_offset.is_some();
     let nav = paging::nav("/kommune", &pairs, "seite", number, more);
-    let may_act = visit
+    let allowed = visit
         .actor()
         .is_some_and(|actor| authz::allowed(actor, Rule::ForGemeinde(ags)).is_ok());
+    // The forms act on today's state: a page of a past day shows none,
+    // its adoptions and services being those of that day.
+    let past = as_of.is_some_and(|day| day < visit.today);
+    let may_act = allowed && !past;
     let forms = Forms { visit, attempt };
     let voice = Voice {
         own: matches!(visit.actor(), Some(Actor::Gemeinde(own)) if *own == ags),
@@ -120,6 +124,11 @@ async fn render(
         (nav)
         @if may_act {
             (request_form(&forms, &gemeinde, voice))
+        } @else if allowed {
+            p role="status" {
+                "Anträge und Schritte meldet man zum heutigen Stand: "
+                a href={ "/kommune?ags=" (ags) } { "zur Seite von heute" } "."
+            }
         } @else if visit.who.is_none() {
             p { a href="/anmelden?weiter=/kommune" { "Anmelden" } ", um Einführungen zu beantragen oder Schritte zu melden." }
         }
