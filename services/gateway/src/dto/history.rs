@@ -62,13 +62,18 @@ pub struct HistoryJson {
     pub chain_verified_to: u64,
 }
 
+/// Where the page after `view` starts: after its last entry, if more
+/// follow.
+pub fn next_from_seq(view: &HistoryView) -> Option<u64> {
+    view.entries
+        .last()
+        .filter(|_| view.more)
+        .map(|last| last.seq + 1)
+}
+
 impl From<&HistoryView> for HistoryJson {
     fn from(view: &HistoryView) -> Self {
-        let next_from_seq = view
-            .entries
-            .last()
-            .filter(|_| view.more)
-            .map(|last| last.seq + 1);
+        let next_from_seq = next_from_seq(view);
         Self {
             subject: subject(&view.subject),
             entries: all(&view.entries),

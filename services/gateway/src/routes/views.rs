@@ -296,9 +296,7 @@ impl paging::Export for History {
     }
 
     fn rows(&self, page: &HistoryView) -> (Table, Option<Cursor>) {
-        let next = (page.entries.last())
-            .filter(|_| page.more)
-            .map(|last| Cursor::FromSeq(last.seq + 1));
+        let next = crate::dto::history::next_from_seq(page).map(Cursor::FromSeq);
         (tables::history(page), next)
     }
 }

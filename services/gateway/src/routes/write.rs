@@ -136,12 +136,7 @@ async fn cost_no_at(state: &AppState, seq: u64) -> Option<u32> {
         limit: 1,
     };
     let reply: ReadReply = state.request(subjects::LEDGER_READ, &read).await.ok()?;
-    let events = match reply {
-        ReadReply::SignedEvents(signed) => signed.page.events,
-        ReadReply::Events(page) => page.events,
-        ReadReply::Rejected(_) => return None,
-    };
-    events
+    (reply.into_page().ok()?.events)
         .into_iter()
         .find_map(|event| match event.record.event {
             Event::CostReported(reported) if event.record.seq == seq => Some(reported.cost_no),

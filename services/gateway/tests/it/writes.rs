@@ -555,13 +555,14 @@ async fn invisible_characters_are_refused_in_text_fields() {
         let body = json!({"title": title, "lead": "04", "themenfeld": "Bauen & Wohnen",
             "provider": "Dataport", "channel": "efa-marktplatz",
             "cost_model": {"kind": "equal-shares"}});
-        let response = harness
-            .write(Method::POST, "/api/v1/services", &body)
-            .send()
-            .await
-            .unwrap();
-        let problem = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
-        let detail = problem["detail"].as_str().unwrap();
+        let detail = refusal(
+            &harness,
+            "/api/v1/services",
+            &body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
         assert!(
             detail.contains("„title“") && detail.contains("unsichtbaren Zeichen"),
             "{title:?}: {detail}"
@@ -605,13 +606,14 @@ async fn a_write_refuses_parameters_in_its_address() {
         "/api/v1/services?effective=2027-01-01",
         "/api/v1/services/wohngeld/status?foo=1",
     ] {
-        let response = harness
-            .write(Method::POST, path, &body)
-            .send()
-            .await
-            .unwrap();
-        let problem = problem(response, StatusCode::BAD_REQUEST, "bad-request").await;
-        let detail = problem["detail"].as_str().unwrap();
+        let detail = refusal(
+            &harness,
+            path,
+            &body,
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+        )
+        .await;
         assert!(detail.contains("ist hier unbekannt"), "{path}: {detail}");
     }
     assert!(envelopes.try_recv().is_err(), "nothing reaches the ledger");
@@ -627,13 +629,14 @@ async fn notes_and_leika_keys_are_taken_as_documented() {
     for length in [1_001, 20_000] {
         let body = json!({"year": 2025, "category": "development", "amount_cents": 5,
             "note": "n".repeat(length)});
-        let response = harness
-            .write(Method::POST, "/api/v1/services/wohngeld/costs", &body)
-            .send()
-            .await
-            .unwrap();
-        let problem = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
-        let detail = problem["detail"].as_str().unwrap();
+        let detail = refusal(
+            &harness,
+            "/api/v1/services/wohngeld/costs",
+            &body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
         assert!(
             detail.contains("„note“") && detail.contains("höchstens 1000 Zeichen"),
             "{length}: {detail}"
@@ -675,17 +678,36 @@ async fn refusals_name_the_field_sent_and_the_real_reason() {
         ),
     ];
     for (path, body, field, reason) in cases {
-        let response = harness
-            .write(Method::POST, path, &body)
-            .send()
-            .await
-            .unwrap();
-        let problem = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid").await;
-        let detail = problem["detail"].as_str().unwrap();
+        let detail = refusal(
+            &harness,
+            path,
+            &body,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        )
+        .await;
         assert!(
             detail.contains(field) && detail.contains(reason),
             "{body}: {detail}"
         );
     }
     assert!(envelopes.try_recv().is_err(), "nothing reaches the ledger");
+}
+
+/// The `detail` of the problem a POST of `body` to `path` is refused with,
+/// after checking its `status` and `code`.
+async fn refusal(
+    harness: &Harness,
+    path: &str,
+    body: &Value,
+    status: StatusCode,
+    code: &str,
+) -> String {
+    let response = harness
+        .write(Method::POST, path, body)
+        .send()
+        .await
+        .unwrap();
+    let problem = problem(response, status, code).await;
+    problem["detail"].as_str().unwrap().to_owned()
 }
