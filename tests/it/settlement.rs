@@ -3,7 +3,8 @@
 //! with the position it rests on, a Land's backdated change of that year is
 //! refused with its typed reason, a correction by the administration is
 //! recorded and shows as a supplement to the cent, and Thüringen's
-//! statement says the same in JSON and CSV. Also the service's ETag that
+//! statement says the same in JSON and CSV; a second correction moves the
+//! Austritt the first recorded. Also the service's ETag that
 //! If-Match accepts, and the detail of a service announced ahead.
 
 use reqwest::StatusCode;
@@ -252,6 +253,64 @@ async fn a_closed_year_stays_as_settled_and_a_correction_shows_as_a_supplement()
             .iter()
             .all(|l| l["service"] != SERVICE)
     );
+
+    // The contract said the end of the year after all: the administration
+    // moves the Austritt it recorded, and 2023 lists both corrections.
+    let moved = post(
+        &system,
+        &admin,
+        "move-th",
+        &format!("/api/v1/services/{SERVICE}/participation-corrections"),
+        json!({"land": "16", "change": "austritt", "reason": "Kündigung erst zum Jahresende", "effective": "2023-12-31"}),
+    )
+    .await;
+    assert_eq!(moved.status(), StatusCode::CREATED);
+    let seq = moved.json::<Value>().await.unwrap()["seq"]
+        .as_u64()
+        .unwrap();
+    let participations = json_of(
+        &system,
+        &format!("/api/v1/services/{SERVICE}/participations?min_seq={seq}"),
+    )
+    .await;
+    let thueringen: Vec<(&str, &str)> = participations["participations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["land"] == "16")
+        .map(|p| (p["joined"].as_str().unwrap(), p["left"].as_str().unwrap()))
+        .collect();
+    assert_eq!(thueringen.len(), 1, "{participations}");
+    assert_eq!(thueringen[0].1, "2023-12-31");
+    let view = json_of(
+        &system,
+        &format!("/api/v1/services/{SERVICE}/costs/2023?min_seq={seq}"),
+    )
+    .await;
+    let corrections: Vec<&str> = view["closing"]["corrections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        corrections,
+        [
+            "Austritt von Thüringen zum 2023-10-01",
+            "Austritt von Thüringen zum 2023-12-31 (bisher zum 2023-10-01)"
+        ]
+    );
+    // Moved to the day it has: refused, nothing recorded.
+    let again = post(
+        &system,
+        &admin,
+        "move-th-again",
+        &format!("/api/v1/services/{SERVICE}/participation-corrections"),
+        json!({"land": "16", "change": "austritt", "reason": "noch einmal", "effective": "2023-12-31"}),
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(problem_code(again).await, "already-exists");
     system.stop().await;
 }
 

@@ -173,6 +173,10 @@ fn service_event(service: &mut ServiceFacts, record: &EventRecord) {
             reason,
             ..
         } => {
+            let previous = match change {
+                ParticipationChange::Join => move_join(service, *land, record),
+                ParticipationChange::Leave => move_leave(service, *land, record),
+            };
             service
                 .participation_corrections
                 .push(ParticipationCorrectionFact {
@@ -180,11 +184,8 @@ fn service_event(service: &mut ServiceFacts, record: &EventRecord) {
                     change: *change,
                     reason: reason.clone(),
                     at,
+                    previous,
                 });
-            match change {
-                ParticipationChange::Join => join(service, *land, record),
-                ParticipationChange::Leave => leave(service, *land, record),
-            }
         }
         Event::ServiceDetailsUpdated(u) => service.detail_updates.push((
             at,
@@ -227,13 +228,57 @@ fn join(service: &mut ServiceFacts, land: efa_proto::LandCode, record: &EventRec
     });
 }
 
-fn leave(service: &mut ServiceFacts, land: efa_proto::LandCode, record: &EventRecord) {
-    if let Some(open) = service
+/// A corrected Beitritt: the open participation of `land` moved to the
+/// effective date (its previous Beitritt returned), or a new one.
+fn move_join(
+    service: &mut ServiceFacts,
+    land: efa_proto::LandCode,
+    record: &EventRecord,
+) -> Option<efa_proto::Date> {
+    match open_of(service, land) {
+        Some(open) => Some(std::mem::replace(&mut open.joined, record.effective)),
+        None => {
+            join(service, land, record);
+            None
+        }
+    }
+}
+
+/// A corrected Austritt: the open participation of `land` ended, or, for
+/// a Land that has left, its last Austritt moved to the effective date
+/// (the previous Austritt returned).
+fn move_leave(
+    service: &mut ServiceFacts,
+    land: efa_proto::LandCode,
+    record: &EventRecord,
+) -> Option<efa_proto::Date> {
+    if open_of(service, land).is_some() {
+        leave(service, land, record);
+        return None;
+    }
+    let last = service
+        .participations
+        .iter_mut()
+        .rev()
+        .find(|p| p.land == land)?;
+    let moved = record.effective.max(last.joined);
+    last.left.replace(moved)
+}
+
+/// The participation of `land` that has not ended, if any.
+fn open_of(
+    service: &mut ServiceFacts,
+    land: efa_proto::LandCode,
+) -> Option<&mut ParticipationFact> {
+    service
         .participations
         .iter_mut()
         .rev()
         .find(|p| p.land == land && p.left.is_none())
-    {
+}
+
+fn leave(service: &mut ServiceFacts, land: efa_proto::LandCode, record: &EventRecord) {
+    if let Some(open) = open_of(service, land) {
         open.left = Some(record.effective.max(open.joined));
     }
 }

@@ -133,6 +133,19 @@ pub struct ParticipationCorrectionFact {
     pub change: ParticipationChange,
     pub reason: String,
     pub at: At,
+    /// The Beitritt or Austritt the correction moved to `at.effective`;
+    /// `None` where it recorded a new one.
+    pub previous: Option<Date>,
+}
+
+impl ParticipationCorrectionFact {
+    /// The first day whose split the correction may change: its effective
+    /// date, or the earlier date it moved.
+    pub fn touches_from(&self) -> Date {
+        self.previous.map_or(self.at.effective, |previous| {
+            previous.min(self.at.effective)
+        })
+    }
 }
 
 /// Everything known about one service.

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject, RolloutScope};
 use efa_proto::{
-    AdoptionStage, Cents, CostCategory, CostModel, CostReported, Date, Event, Population,
-    QueryKind, SealedEvent,
+    AdoptionStage, Cents, CostCategory, CostModel, CostReported, Date, Event, ParticipationChange,
+    Population, QueryKind, SealedEvent,
 };
 use proptest::prelude::*;
 use tokio::sync::watch;
@@ -84,9 +84,22 @@ fn service_events() -> impl Strategy<Value = Event> {
             service,
             land: land(code)
         }),
-        (service.clone(), code).prop_map(|(service, code)| Event::LandLeft {
+        (service.clone(), code.clone()).prop_map(|(service, code)| Event::LandLeft {
             service,
             land: land(code)
+        }),
+        // A new Beitritt or Austritt, or one moved to another day.
+        (service.clone(), code, any::<bool>()).prop_map(|(service, code, join)| {
+            Event::ParticipationCorrected {
+                service,
+                land: land(code),
+                change: if join {
+                    ParticipationChange::Join
+                } else {
+                    ParticipationChange::Leave
+                },
+                reason: "berichtigt".to_owned(),
+            }
         }),
         service.clone().prop_map(|service| Event::ServiceRetired {
             service,

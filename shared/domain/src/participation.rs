@@ -7,14 +7,19 @@
 //! `LEAVE_BACKDATE_DAYS` back and not into a closed year (it moves costs
 //! to the others). Anything further back is an explicit correction by the
 //! lead Land or the administration (`CorrectParticipation`), with a reason.
+//!
+//! A correction also moves a date recorded wrongly: a Beitritt correction
+//! for a Land that takes part moves its Beitritt to the corrected day, an
+//! Austritt correction for a Land that has left moves its last Austritt.
+//! Nothing else can: the events are never edited.
 
 use efa_proto::{
     Actor, CorrectParticipation, Date, Event, JoinService, LandCode, LeaveService,
-    ParticipationChange, Rejection,
+    ParticipationChange, Rejection, ServiceStatus,
 };
 
 use crate::settlement::{self, LEAVE_BACKDATE_DAYS};
-use crate::state::{Related, ServiceState, StreamState};
+use crate::state::{Participation, Related, ServiceState, StreamState};
 use crate::{Ctx, authority, service, validate};
 
 pub fn join(
@@ -52,12 +57,7 @@ fn may_join(service: &ServiceState, land: LandCode, effective: Date) -> Result<(
             format!("Beitritt vor der Ankündigung ({})", service.announced_on),
         ));
     }
-    if let Some(last_left) = service
-        .participations
-        .iter()
-        .filter(|p| p.land == land)
-        .filter_map(|p| p.left)
-        .max()
+    if let Some(last_left) = last_left(service, land)
         && effective < last_left
     {
         return Err(Rejection::invalid(
@@ -122,7 +122,9 @@ fn may_leave(service: &ServiceState, land: LandCode, effective: Date) -> Result<
 /// The lead Land or the administration records a Land's Beitritt or
 /// Austritt as a correction: any date since the announcement, closed years
 /// included; the views show what it changes in a closed year as a
-/// supplement.
+/// supplement. For a Land that takes part, a Beitritt correction moves its
+/// Beitritt; for a Land that has left, an Austritt correction moves its
+/// last Austritt.
 pub fn correct(
     state: &StreamState,
     actor: &Actor,
@@ -132,12 +134,18 @@ pub fn correct(
     let service = service::existing(state, &cmd.service)?;
     settlement::lead_or_admin(actor, service)?;
     validate::required_text("reason", &cmd.reason, 1000)?;
-    match cmd.change {
-        ParticipationChange::Join => {
+    let open = service.open_participation(cmd.land);
+    match (cmd.change, open) {
+        (ParticipationChange::Join, None) => {
             service::active(state, &cmd.service)?;
             may_join(service, cmd.land, effective)?;
         }
-        ParticipationChange::Leave => may_leave(service, cmd.land, effective)?,
+        (ParticipationChange::Join, Some(open)) => {
+            service::active(state, &cmd.service)?;
+            may_move_join(service, open, effective)?;
+        }
+        (ParticipationChange::Leave, Some(_)) => may_leave(service, cmd.land, effective)?,
+        (ParticipationChange::Leave, None) => may_move_leave(service, cmd.land, effective)?,
     }
     Ok(vec![Event::ParticipationCorrected {
         service: cmd.service.clone(),
@@ -145,4 +153,96 @@ pub fn correct(
         change: cmd.change,
         reason: cmd.reason.clone(),
     }])
+}
+
+/// Whether the Beitritt of `open` may move to `effective`: not the lead's,
+/// not before the announcement or the Land's previous Austritt, and not to
+/// the day it already has.
+fn may_move_join(
+    service: &ServiceState,
+    open: &Participation,
+    effective: Date,
+) -> Result<(), Rejection> {
+    if open.land == service.lead {
+        return Err(Rejection::invalid_state(
+            "das federführende Land nimmt von Beginn an teil",
+        ));
+    }
+    if effective == open.joined {
+        return Err(Rejection::AlreadyExists {
+            what: format!(
+                "Beitritt von {} zu {} zum {effective}",
+                open.land.name(),
+                service.id
+            ),
+        });
+    }
+    if effective < service.announced_on {
+        return Err(Rejection::invalid(
+            "effective",
+            format!("Beitritt vor der Ankündigung ({})", service.announced_on),
+        ));
+    }
+    match last_left(service, open.land) {
+        Some(left) if effective < left => Err(Rejection::invalid(
+            "effective",
+            format!("Beitritt vor dem letzten Austritt ({left})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether the last Austritt of `land` may move to `effective`: not
+/// before its Beitritt, not to the day it already has, and on a retired
+/// service not after the retirement, which ended every participation.
+fn may_move_leave(
+    service: &ServiceState,
+    land: LandCode,
+    effective: Date,
+) -> Result<(), Rejection> {
+    let last = (land != service.lead)
+        .then(|| service.participations.iter().rev().find(|p| p.land == land))
+        .flatten();
+    let Some((last, left)) = last.and_then(|p| p.left.map(|left| (p, left))) else {
+        return Err(Rejection::invalid_state(format!(
+            "{} nimmt an {} nicht teil",
+            land.name(),
+            service.id
+        )));
+    };
+    if effective == left {
+        return Err(Rejection::AlreadyExists {
+            what: format!(
+                "Austritt von {} aus {} zum {effective}",
+                land.name(),
+                service.id
+            ),
+        });
+    }
+    if effective < last.joined {
+        return Err(Rejection::invalid(
+            "effective",
+            format!("Austritt vor dem Beitritt ({})", last.joined),
+        ));
+    }
+    let retired_on = (service.status == ServiceStatus::Retired)
+        .then(|| service.participations.first().and_then(|lead| lead.left))
+        .flatten();
+    match retired_on {
+        Some(retired_on) if effective > retired_on => Err(Rejection::invalid(
+            "effective",
+            format!("Austritt nach der Einstellung ({retired_on})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The day `land` last left `service`, if it ever did.
+fn last_left(service: &ServiceState, land: LandCode) -> Option<Date> {
+    service
+        .participations
+        .iter()
+        .filter(|p| p.land == land)
+        .filter_map(|p| p.left)
+        .max()
 }

@@ -170,6 +170,17 @@ pub fn retire(
     }])
 }
 
+/// The participation of `land` that has not ended, if any.
+fn open_of(
+    participations: &mut [Participation],
+    land: efa_proto::LandCode,
+) -> Option<&mut Participation> {
+    participations
+        .iter_mut()
+        .rev()
+        .find(|p| p.land == land && p.left.is_none())
+}
+
 /// Applies a service event to the service's state.
 pub fn evolve(state: StreamState, event: &Event, effective: Date) -> StreamState {
     if let Event::ServiceAnnounced(announced) = event {
@@ -201,29 +212,42 @@ pub fn evolve(state: StreamState, event: &Event, effective: Date) -> StreamState
                 participation.left = Some(effective);
             }
         }
-        Event::LandJoined { land, .. }
-        | Event::ParticipationCorrected {
-            land,
-            change: ParticipationChange::Join,
-            ..
-        } => service.participations.push(Participation {
+        Event::LandJoined { land, .. } => service.participations.push(Participation {
             land: *land,
             joined: effective,
             left: None,
         }),
-        Event::LandLeft { land, .. }
-        | Event::ParticipationCorrected {
+        Event::ParticipationCorrected {
+            land,
+            change: ParticipationChange::Join,
+            ..
+        } => match open_of(&mut service.participations, *land) {
+            // A Land that takes part has its Beitritt moved.
+            Some(open) => open.joined = effective,
+            None => service.participations.push(Participation {
+                land: *land,
+                joined: effective,
+                left: None,
+            }),
+        },
+        Event::LandLeft { land, .. } => {
+            if let Some(open) = open_of(&mut service.participations, *land) {
+                open.left = Some(effective);
+            }
+        }
+        Event::ParticipationCorrected {
             land,
             change: ParticipationChange::Leave,
             ..
         } => {
-            if let Some(open) = service
+            // A Land that has left has its last Austritt moved.
+            if let Some(last) = service
                 .participations
                 .iter_mut()
                 .rev()
-                .find(|p| p.land == *land && p.left.is_none())
+                .find(|p| p.land == *land)
             {
-                open.left = Some(effective);
+                last.left = Some(effective);
             }
         }
         Event::CostReported(reported) => {

@@ -114,7 +114,12 @@ values! {
     /// The stages a step of an adoption may reach.
     StepStage => keys(crate::contract::adoptions::STEP_STAGES.map(proto::AdoptionStage::key),
         "Nächste Stufe der Übernahme");
-    ParticipationChange => keys(crate::contract::settlement::CHANGES, "Beitritt oder Austritt");
+    ParticipationChange => keys(
+        crate::contract::settlement::CHANGES,
+        "beitritt: das Land tritt zum Datum bei; nimmt es schon teil, wird sein Beitritt \
+         auf das Datum verlegt. austritt: das Land tritt zum Datum aus; ist es schon \
+         ausgetreten, wird sein letzter Austritt auf das Datum verlegt.",
+    );
     CatalogueSort => keys(crate::routes::SORT_KEYS, "Sortierung");
     Format => keys(crate::params::FORMATS, "csv: CSV statt JSON (wie Accept: text/csv)");
     CostTable => keys(crate::routes::COST_TABLES, "Welche Tabelle als CSV")

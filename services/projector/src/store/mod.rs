@@ -70,8 +70,9 @@ const LAYOUT_KEY: &[u8] = b"meta/layout";
 /// keeps a service's closed years, participation corrections and stream
 /// version in its facts; 4 lists a municipality's adopted services in
 /// pages (3 had a key per adoption, a third of a fill's writes); 5 packs
-/// event blocks with LZ4 (4 kept them as encoded, twice the bytes).
-pub const LAYOUT: u16 = 5;
+/// event blocks with LZ4 (4 kept them as encoded, twice the bytes); 6
+/// keeps the date a participation correction moved.
+pub const LAYOUT: u16 = 6;
 
 /// A block record (`evb/<first seq>`) holds consecutive events, at most
 /// this many and, but for a single larger event, at most `BLOCK_BYTES_MAX`

@@ -252,17 +252,21 @@ pub fn corrections_since(service: &ServiceFacts, closing: &ClosingFact) -> Vec<C
     for correction in service
         .participation_corrections
         .iter()
-        .filter(|c| c.at.seq > after && c.at.effective.year() <= i32::from(year))
+        .filter(|c| c.at.seq > after && c.touches_from().year() <= i32::from(year))
     {
         let what = match correction.change {
             ParticipationChange::Join => "Beitritt",
             ParticipationChange::Leave => "Austritt",
         };
+        let previous = correction
+            .previous
+            .map(|previous| format!(" (bisher zum {previous})"))
+            .unwrap_or_default();
         lines.push(CorrectionLine {
             seq: correction.at.seq,
             effective: correction.at.effective,
             what_de: format!(
-                "{what} von {} zum {}",
+                "{what} von {} zum {}{previous}",
                 correction.land.name(),
                 correction.at.effective
             ),
@@ -591,6 +595,63 @@ mod tests {
     }
 
     #[test]
+    fn a_beitritt_moved_out_of_a_closed_year_is_listed_there_with_its_old_date() {
+        let mut ledger = ledger();
+        close_2023(&mut ledger);
+        // Thüringen's Beitritt, recorded for 2023-07-01, really was on
+        // 2024-01-01: the correction takes effect in 2024 and still
+        // changes the closed year 2023.
+        ledger.push(
+            "2024-01-01",
+            Event::ParticipationCorrected {
+                service: sid(),
+                land: land(16),
+                change: ParticipationChange::Join,
+                reason: "Vertrag erst zum Jahreswechsel".into(),
+            },
+        );
+        let world = World::replay(&ledger);
+        let service = world.service("aaa-service");
+        let lands: Vec<_> = service
+            .participations
+            .iter()
+            .map(|p| (p.land, p.joined, p.left))
+            .collect();
+        assert_eq!(
+            lands,
+            vec![
+                (land(1), date("2019-12-01"), None),
+                (land(16), date("2024-01-01"), None)
+            ]
+        );
+        let now = own_split(service, 2023, &reference(&world));
+        assert_eq!(
+            shares(&now),
+            vec![(land(1), Cents(100_000_000))],
+            "Schleswig-Holstein alone carries 2023"
+        );
+        let closing = cost_year(service, 2023, &reference(&world), date("2024-03-01"), AT)
+            .closing
+            .unwrap();
+        let what: Vec<&str> = closing
+            .corrections
+            .iter()
+            .map(|c| c.what_de.as_str())
+            .collect();
+        assert_eq!(
+            what,
+            ["Beitritt von Thüringen zum 2024-01-01 (bisher zum 2023-07-01)"]
+        );
+        let thueringen = closing
+            .supplements
+            .iter()
+            .find(|line| line.land == land(16))
+            .unwrap();
+        assert_eq!(thueringen.now, Cents(0));
+        assert_eq!(thueringen.difference, Cents(-thueringen.settled.0));
+    }
+
+    #[test]
     fn a_correction_after_the_closing_shows_as_a_supplement_of_the_difference() {
         let mut ledger = ledger();
         let settled = close_2023(&mut ledger);
@@ -884,9 +945,27 @@ mod properties {
         }
     }
 
-    fn touches_closed_year(registry: &Registry, event: &Event, effective: Date) -> bool {
+    /// Whether `event`, accepted, touches the closed year; `before` is
+    /// the service before it.
+    fn touches_closed_year(
+        registry: &Registry,
+        before: &ServiceFacts,
+        event: &Event,
+        effective: Date,
+    ) -> bool {
         match event {
-            Event::ParticipationCorrected { .. } => effective.year() <= i32::from(CLOSED),
+            Event::ParticipationCorrected { land, change, .. } => {
+                // A moved Beitritt or Austritt touches every day from the
+                // earlier of its old and new dates.
+                let last = before.participations.iter().rev().find(|p| p.land == *land);
+                let moved = match (change, last.map(|p| (p.joined, p.left))) {
+                    (ParticipationChange::Join, Some((joined, None))) => Some(joined),
+                    (ParticipationChange::Leave, Some((_, Some(left)))) => Some(left),
+                    _ => None,
+                };
+                let first = moved.map_or(effective, |moved| moved.min(effective));
+                first.year() <= i32::from(CLOSED)
+            }
             Event::CostCorrected { cost_no, .. } => {
                 registry.line_years.get(cost_no) == Some(&CLOSED)
             }
@@ -944,10 +1023,11 @@ mod properties {
             for (kind, land_no, amount, cost_no, actor, offset) in steps {
                 let effective = Date::try_from(on("2020-01-01").days_since_epoch() + offset).unwrap();
                 let command = command(kind, land_no, amount, cost_no);
+                let before = registry.service();
                 if let Some(events) = registry.run(ACTORS[actor], command, effective) {
                     corrections += events
                         .iter()
-                        .filter(|e| touches_closed_year(&registry, e, effective))
+                        .filter(|e| touches_closed_year(&registry, &before, e, effective))
                         .count();
                 }
                 let service = registry.service();

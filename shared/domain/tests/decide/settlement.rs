@@ -296,7 +296,7 @@ fn a_participation_correction_keeps_the_rules_of_beitritt_and_austritt() {
         &with_2024_closed(),
         "admin",
         correct("16", ParticipationChange::Join, "doppelt"),
-        Some("2024-01-01"),
+        Some("2023-07-01"),
         "already-exists",
     );
     invalid(
@@ -455,4 +455,203 @@ fn early_in_a_year_a_land_still_may_not_leave_into_the_closed_one_before() {
         Err(Rejection::YearClosed { year: 2025 })
     );
     assert!(decide_on("2026-01-01").is_ok());
+}
+
+/// The participations of `elterngeld-digital` after `given`: Land, Beitritt,
+/// Austritt.
+fn participations(given: &[Fact]) -> Vec<(LandCode, Date, Option<Date>)> {
+    match state_of(given, &StreamId::Service(elterngeld())) {
+        efa_domain::StreamState::Service(service) => service
+            .participations
+            .iter()
+            .map(|p| (p.land, p.joined, p.left))
+            .collect(),
+        other => panic!("expected a service, got {other:?}"),
+    }
+}
+
+/// `given` and then the events `command` decides, effective on `effective`.
+fn after(given: &[Fact], actor: &str, command: Command, effective: &'static str) -> Vec<Fact> {
+    let events = when(given, actor, command, Some(effective)).expect("accepted");
+    let mut history = given.to_vec();
+    history.extend(events.into_iter().map(|event| (event, effective)));
+    history
+}
+
+#[test]
+fn a_beitritt_recorded_on_the_wrong_day_is_moved_by_a_correction() {
+    let bremen = (land("04"), date("2020-01-01"), None);
+    // Thüringen's Beitritt was recorded for 2023-07-01; it was 2022-01-01,
+    // into what is now closed and before it.
+    let earlier = after(
+        &with_2024_closed(),
+        "land:04",
+        correct("16", ParticipationChange::Join, "Vertrag vom Dezember 2021"),
+        "2022-01-01",
+    );
+    assert_eq!(
+        participations(&earlier),
+        vec![bremen, (land("16"), date("2022-01-01"), None)]
+    );
+    // And back to a later day, by the administration.
+    let later = after(
+        &earlier,
+        "admin",
+        correct("16", ParticipationChange::Join, "doch erst 2024"),
+        "2024-04-01",
+    );
+    assert_eq!(
+        participations(&later),
+        vec![bremen, (land("16"), date("2024-04-01"), None)]
+    );
+    // Not before the announcement, not by the Land itself, not for the
+    // lead, and not to the day it has.
+    invalid(
+        &later,
+        "admin",
+        correct("16", ParticipationChange::Join, "zu früh"),
+        Some("2019-12-31"),
+        "effective",
+    );
+    forbidden(
+        &later,
+        "land:16",
+        correct("16", ParticipationChange::Join, "selbst"),
+        ForbiddenReason::NotLeadLand,
+    );
+    rejects(
+        &later,
+        "admin",
+        correct("04", ParticipationChange::Join, "Lead"),
+        Some("2019-06-01"),
+        "invalid-state",
+    );
+    rejects(
+        &later,
+        "admin",
+        correct("16", ParticipationChange::Join, "doppelt"),
+        Some("2024-04-01"),
+        "already-exists",
+    );
+}
+
+#[test]
+fn a_moved_beitritt_stays_after_the_lands_previous_austritt() {
+    let left = after(
+        &history(),
+        "admin",
+        correct("16", ParticipationChange::Leave, "Austritt"),
+        "2023-12-31",
+    );
+    let rejoined = after(&left, "land:16", join("16"), "2025-01-01");
+    invalid(
+        &rejoined,
+        "admin",
+        correct("16", ParticipationChange::Join, "vor dem Austritt"),
+        Some("2023-06-01"),
+        "effective",
+    );
+    let moved = after(
+        &rejoined,
+        "admin",
+        correct("16", ParticipationChange::Join, "direkt anschließend"),
+        "2024-01-01",
+    );
+    assert_eq!(
+        participations(&moved)[1..],
+        [
+            (land("16"), date("2023-07-01"), Some(date("2023-12-31"))),
+            (land("16"), date("2024-01-01"), None),
+        ]
+    );
+}
+
+#[test]
+fn an_austritt_recorded_on_the_wrong_day_is_moved_by_a_correction() {
+    let left = after(&history(), "land:16", leave("16"), "2025-10-31");
+    // It was the end of June: earlier, and later again.
+    let earlier = after(
+        &left,
+        "land:04",
+        correct("16", ParticipationChange::Leave, "Kündigung zum 30.6."),
+        "2025-06-30",
+    );
+    assert_eq!(
+        participations(&earlier)[1],
+        (land("16"), date("2023-07-01"), Some(date("2025-06-30")))
+    );
+    let later = after(
+        &earlier,
+        "admin",
+        correct("16", ParticipationChange::Leave, "doch zum 30.9."),
+        "2025-09-30",
+    );
+    assert_eq!(
+        participations(&later)[1],
+        (land("16"), date("2023-07-01"), Some(date("2025-09-30")))
+    );
+    invalid(
+        &later,
+        "admin",
+        correct("16", ParticipationChange::Leave, "vor dem Beitritt"),
+        Some("2023-06-30"),
+        "effective",
+    );
+    rejects(
+        &later,
+        "admin",
+        correct("16", ParticipationChange::Leave, "doppelt"),
+        Some("2025-09-30"),
+        "already-exists",
+    );
+    // A Land that never took part has no Austritt to move.
+    rejects(
+        &later,
+        "admin",
+        correct("09", ParticipationChange::Leave, "nie dabei"),
+        Some("2025-09-30"),
+        "invalid-state",
+    );
+}
+
+#[test]
+fn an_austritt_is_not_moved_past_the_retirement() {
+    let retired = after(
+        &history(),
+        "land:04",
+        Command::RetireService(RetireService {
+            service: elterngeld(),
+            reason: "abgelöst".into(),
+        }),
+        "2025-08-31",
+    );
+    assert_eq!(
+        participations(&retired)[1],
+        (land("16"), date("2023-07-01"), Some(date("2025-08-31")))
+    );
+    invalid(
+        &retired,
+        "admin",
+        correct("16", ParticipationChange::Leave, "später"),
+        Some("2025-09-30"),
+        "effective",
+    );
+    let earlier = after(
+        &retired,
+        "admin",
+        correct("16", ParticipationChange::Leave, "früher"),
+        "2025-03-31",
+    );
+    assert_eq!(
+        participations(&earlier)[1],
+        (land("16"), date("2023-07-01"), Some(date("2025-03-31")))
+    );
+    // A Beitritt correction on a retired service is refused as before.
+    rejects(
+        &earlier,
+        "admin",
+        correct("16", ParticipationChange::Join, "wieder"),
+        Some("2025-01-01"),
+        "invalid-state",
+    );
 }
