@@ -1,4 +1,4 @@
-//! Four journeys in headless Chromium, driven through chromedriver, over
+//! Five journeys in headless Chromium, driven through chromedriver, over
 //! the whole system with the demo loaded: (a) Bremen logs in, announces a
 //! service and reports its costs, and finds both on the service page;
 //! (b) Erfurt logs in, requests that service and reports it live;
@@ -7,7 +7,10 @@
 //! stalled list shows the demo's stalled rollouts, and the Kreis table
 //! downloads as CSV; (d) Thüringen opens its Kostenaufstellung for 2023
 //! from its Land page and downloads it as CSV: the figures on the page
-//! and in the file equal the API's. Checks read what the pages show.
+//! and in the file equal the API's; (e) the administration closes 2023 of
+//! a demo service and moves Thüringen's Beitritt, and the service page
+//! shows the correction and Thüringen's supplement as the API has it.
+//! Checks read what the pages show.
 //!
 //! Without Chromium the test prints why and passes, except under CI
 //! (`CI` set), where a missing browser fails it: `ops/test.sh` installs
@@ -308,6 +311,80 @@ async fn thueringen_reads_its_statement(
     assert_eq!(sum.split(';').nth(11).unwrap(), euro_csv(total));
 }
 
+/// The administration closes 2023 of a demo service from its page, then
+/// moves Thüringen's Beitritt (recorded for 2023-03-01) to 2023-07-01: the
+/// service page shows the correction with the old date, and Thüringen's
+/// supplement as the API computes it.
+async fn the_administration_closes_a_year_and_moves_a_beitritt(
+    session: &Session,
+    system: &System,
+    token: &str,
+) {
+    let base = &system.base;
+    let service = "online-wohngeldantrag";
+    login(session, base, token).await;
+    session
+        .open(&format!("{base}/leistungen/{service}?jahr=2023"))
+        .await;
+    session.click("a[href*='/abrechnung?jahr=2023']").await;
+    let text = session.text().await;
+    assert!(
+        text.contains("Jahr 2023") && text.contains("Jahr abrechnen"),
+        "{text}"
+    );
+    session.fill("#abschliessen-year", "2023").await;
+    session
+        .submit("form[action$='/abrechnung/abschliessen'] button[type=submit]")
+        .await;
+    let text = session.text().await;
+    assert!(text.contains("Das Jahr wurde abgerechnet."), "{text}");
+
+    session
+        .open(&format!("{base}/leistungen/{service}/abrechnung?jahr=2023"))
+        .await;
+    let text = session.text().await;
+    assert!(text.contains("Das Jahr ist abgerechnet"), "{text}");
+    assert!(text.contains("Thüringen: Beitritt 01.03.2023"), "{text}");
+    session.choose("#berichtigen-land", "16").await;
+    session.choose("#berichtigen-change", "beitritt").await;
+    session
+        .pick_date("#berichtigen-effective", "2023-07-01")
+        .await;
+    session
+        .fill("#berichtigen-reason", "Vertrag erst zum 1. Juli")
+        .await;
+    session
+        .submit("form[action$='/abrechnung/berichtigen'] button[type=submit]")
+        .await;
+    let text = session.text().await;
+    assert!(text.contains("Die Berichtigung wurde erfasst."), "{text}");
+    assert!(
+        text.contains("Beitritt von Thüringen zum 2023-07-01 (bisher zum 2023-03-01)"),
+        "{text}"
+    );
+    let api: serde_json::Value = system
+        .http
+        .get(format!("{base}/api/v1/services/{service}/costs/2023"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let supplement = api["closing"]["supplements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["land"] == "16")
+        .expect("Thüringen pays less than settled");
+    let difference = supplement["difference"]["cents"].as_i64().unwrap();
+    assert!(difference < 0, "{supplement}");
+    assert!(
+        text.contains(&euro_de(difference)),
+        "{difference} in {text}"
+    );
+}
+
 /// Waits (bounded) for a finished `.csv` download and reads it.
 async fn downloaded(dir: &Path) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -330,7 +407,7 @@ async fn downloaded(dir: &Path) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn four_journeys_in_a_real_browser() {
+async fn five_journeys_in_a_real_browser() {
     let Some(browser) = browser_or_skip() else {
         return;
     };
@@ -357,6 +434,11 @@ async fn four_journeys_in_a_real_browser() {
     let downloads = dir.path().join("downloads-thueringen");
     thueringen_reads_its_statement(&thueringen, &system, &system.demo["land:16"], &downloads).await;
     thueringen.close().await;
+
+    let admin = window(&driver, dir.path(), "admin").await;
+    the_administration_closes_a_year_and_moves_a_beitritt(&admin, &system, &system.demo["admin"])
+        .await;
+    admin.close().await;
     drop(driver);
     system.stop().await;
 }

@@ -246,6 +246,20 @@ impl Session {
         element.send_keys(text).await.expect("type into the field");
     }
 
+    /// Sets the value of the field `css` as a date picker does (typing a
+    /// date depends on the browser's locale).
+    pub async fn pick_date(&self, css: &str, iso_date: &str) {
+        let element = self.find(css).await;
+        let element = serde_json::to_value(&element).expect("an element as JSON");
+        self.client
+            .execute(
+                "arguments[0].value = arguments[1];",
+                vec![element, json!(iso_date)],
+            )
+            .await
+            .expect("set the date");
+    }
+
     pub async fn click(&self, css: &str) {
         let element = self.find(css).await;
         self.click_element(&element).await;

@@ -11,7 +11,7 @@ mod ledger;
 mod places;
 pub(crate) mod read;
 mod services;
-mod settlement;
+pub(crate) mod settlement;
 mod views;
 mod write;
 

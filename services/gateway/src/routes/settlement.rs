@@ -147,14 +147,21 @@ pub async fn close_year(
     // administration ever closes a year.
     crate::authz::allowed(&headers.actor, crate::authz::Rule::LandOrAdmin)
         .map_err(|reason| ApiError::rejected(efa_proto::Rejection::Forbidden { reason }))?;
-    let head = ledger_head(&state).await?;
-    let view = cost_year_view(&state, head, &service, year, None).await?;
+    let parsed = closing(&state, service, year).await?;
+    submit(&state, headers, parsed).await
+}
+
+/// The command closing `year` of `service` with the split as it stands
+/// at the ledger's head (the API's and the web form's).
+pub async fn closing(state: &AppState, service: ServiceId, year: u16) -> Result<Parsed, ApiError> {
+    let head = ledger_head(state).await?;
+    let view = cost_year_view(state, head, &service, year, None).await?;
     let command = Command::CloseYear(CloseYear {
         service,
         year,
         settlement: settlement_of(&view)?,
     });
-    submit(&state, headers, Parsed::new(command, None)).await
+    Ok(Parsed::new(command, None))
 }
 
 /// `GET /api/v1/lands/{land}/costs/{year}?as_of=`: what the Land owes as

@@ -136,6 +136,21 @@ impl Failure {
         Self::rejected(&Rejection::invalid(field, reason))
     }
 
+    /// An error of the API's path a form took: its rejection, or that the
+    /// registry could not be reached.
+    pub fn of_api(error: ApiError) -> Self {
+        match error {
+            ApiError::Rejected { rejection, .. } => Self::rejected(&rejection),
+            error => {
+                tracing::warn!(%error, "a form could not reach the ledger");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Das Register ist gerade nicht erreichbar. Bitte versuchen Sie es in einigen Minuten erneut.",
+                )
+            }
+        }
+    }
+
     /// A rejection of the builders, the gateway or the ledger, in the
     /// words of the API's problem documents.
     pub fn rejected(rejection: &Rejection) -> Self {
@@ -177,6 +192,8 @@ fn label_of(json_field: &str) -> &str {
         "ags" => "Gemeindeschlüssel",
         "stage" => "Schritt",
         "land" | "lead" => "Land",
+        "change" => "Art",
+        "reason" => "Begründung",
         other => other,
     }
 }
@@ -351,17 +368,9 @@ pub async fn send(
         .filter(|key| idempotency::valid_key(key))
         .map_or_else(crate::crypto::random_hex, str::to_owned);
     let key = format!("web:{key}");
-    match crate::state::submit(&visit.state, actor, &key, None, parsed).await {
-        Ok(accepted) => Ok(accepted),
-        Err(ApiError::Rejected { rejection, .. }) => Err(Failure::rejected(&rejection)),
-        Err(error) => {
-            tracing::warn!(%error, "a form could not reach the ledger");
-            Err(Failure::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Das Register ist gerade nicht erreichbar. Bitte versuchen Sie es in einigen Minuten erneut.",
-            ))
-        }
-    }
+    crate::state::submit(&visit.state, actor, &key, None, parsed)
+        .await
+        .map_err(Failure::of_api)
 }
 
 #[cfg(test)]

@@ -40,7 +40,8 @@ use crate::state::AppState;
 /// The routes of the pages and of their forms.
 pub fn routes() -> Router<AppState> {
     use pages::{
-        audit, catalogue, edit, kommune, land, land_forms, login, rollout, service, statement,
+        audit, catalogue, closing, edit, kommune, land, land_forms, login, rollout, service,
+        statement,
     };
     Router::new()
         .route(layout::STYLESHEET_PATH, get(stylesheet))
@@ -52,6 +53,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/leistungen/{id}/bearbeiten",
             get(edit::show).post(edit::submit),
+        )
+        .route("/leistungen/{id}/abrechnung", get(closing::show))
+        .route(
+            "/leistungen/{id}/abrechnung/{action}",
+            post(closing::submit).get(closing::back_to_the_form),
         )
         .route("/laender", get(land::list))
         .route("/laender/{land}", get(land::public))

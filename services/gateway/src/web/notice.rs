@@ -14,6 +14,8 @@ pub fn success(code: &str) -> Option<&'static str> {
         "kosten" => "Die Kosten wurden gemeldet.",
         "beitritt" => "Der Beitritt wurde erklärt.",
         "austritt" => "Der Austritt wurde erklärt.",
+        "abgerechnet" => "Das Jahr wurde abgerechnet.",
+        "berichtigt" => "Die Berichtigung wurde erfasst.",
         "beantragt" => "Die Einführung wurde beantragt.",
         "schritt" => "Der Schritt wurde gemeldet.",
         "zurueckgezogen" => "Die Einführung wurde zurückgezogen.",

@@ -28,7 +28,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 }
 
 impl Params {
-    #[cfg(test)]
+    /// Parameters made by the page itself (a form shown again with the
+    /// year it named).
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
         Self(
             pairs

@@ -872,3 +872,109 @@ async fn a_municipalitys_page_of_a_past_day_offers_no_forms() {
     assert!(!past.contains("Einführung beantragen"), "{past}");
     assert!(past.contains("zum heutigen Stand"), "{past}");
 }
+
+/// The Jahresabrechnung page: only the lead Land and the administration
+/// use it; its forms close a year with the split the projector shows at
+/// the ledger's head and record a participation correction; a refused
+/// form comes back with its values and the field named.
+#[tokio::test]
+async fn the_lead_land_closes_a_year_and_corrects_a_participation_in_the_web_app() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    harness
+        .respond(
+            efa_proto::subjects::LEDGER_CHECKPOINT,
+            |_: efa_proto::CheckpointRequest| efa_proto::LedgerCheckpoint {
+                key_id: "ledger".into(),
+                public_key: vec![0; 32],
+                checkpoint: None,
+            },
+        )
+        .await;
+    let mut envelopes = harness.ledger().await;
+    let page_path = "/leistungen/wohngeld/abrechnung?jahr=2023";
+    let (mut bremen, _) = login(&harness, "land:04").await;
+    let (status, _) = get(&harness, &mut bremen, page_path).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "Bremen is not the lead");
+    let (status, _) = get(&harness, &mut Jar::default(), page_path).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "to the login");
+
+    let (mut admin, _) = login(&harness, "admin").await;
+    let (_, service_page) = get(&harness, &mut admin, "/leistungen/wohngeld").await;
+    assert!(
+        service_page.contains("/leistungen/wohngeld/abrechnung"),
+        "the administration is led to the page"
+    );
+    let (mut thueringen, csrf) = login(&harness, "land:16").await;
+    let (status, page) = get(&harness, &mut thueringen, page_path).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Jahr abrechnen"), "{page}");
+    assert!(
+        page.contains("Beitritt oder Austritt berichtigen"),
+        "{page}"
+    );
+
+    let close = [("csrf", csrf.as_str()), ("year", "2023")];
+    let response = post(
+        &harness,
+        &mut thueringen,
+        "/leistungen/wohngeld/abrechnung/abschliessen",
+        &close,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("/leistungen/wohngeld?erfolg=abgerechnet&seq="),
+        "{location}"
+    );
+    let Command::CloseYear(closing) = next(&mut envelopes).await.command else {
+        panic!("not a closing");
+    };
+    let shown = crate::samples::cost_year();
+    assert_eq!(closing.year, 2023);
+    assert_eq!(closing.settlement.total, shown.sharing.split.total);
+    assert_eq!(closing.settlement.based_on_seq, shown.seq);
+
+    let correction = [
+        ("csrf", csrf.as_str()),
+        ("land", "09"),
+        ("change", "beitritt"),
+        ("effective", "2023-04-01"),
+        ("reason", "Vertrag vom März 2023"),
+    ];
+    let response = post(
+        &harness,
+        &mut thueringen,
+        "/leistungen/wohngeld/abrechnung/berichtigen",
+        &correction,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let envelope = next(&mut envelopes).await;
+    assert_eq!(
+        envelope.effective,
+        Some(efa_proto::Date::parse("2023-04-01").unwrap())
+    );
+    let Command::CorrectParticipation(corrected) = envelope.command else {
+        panic!("not a correction");
+    };
+    assert_eq!(corrected.land, efa_proto::LandCode::new(9).unwrap());
+    assert_eq!(corrected.change, efa_proto::ParticipationChange::Join);
+    assert_eq!(corrected.reason, "Vertrag vom März 2023");
+
+    // Without a reason: refused, the form shown again with the date kept.
+    let mut no_reason = correction;
+    no_reason[4] = ("reason", " ");
+    let response = post(
+        &harness,
+        &mut thueringen,
+        "/leistungen/wohngeld/abrechnung/berichtigen",
+        &no_reason,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Begründung"), "{page}");
+    assert!(page.contains("value=\"2023-04-01\""), "{page}");
+}

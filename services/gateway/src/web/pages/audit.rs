@@ -27,8 +27,7 @@ pub async fn show(visit: Visit, params: Params) -> Response {
         (None, Some(ags)) => HistorySubject::Gemeinde(ags),
         (None, None) => HistorySubject::All,
     };
-    let mut notice =
-        params.ignored(&[("leistung", service.is_some()), ("gemeinde", ags.is_some())]);
+    let mut notice = params.notice(&[("leistung", service.is_some()), ("gemeinde", ags.is_some())]);
     if service.is_some() && ags.is_some() {
         notice = Some(Notice::Info(
             "Es gilt der Filter nach Leistung; für eine Gemeinde lassen Sie die Leistung leer."

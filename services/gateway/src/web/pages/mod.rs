@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod catalogue;
+pub mod closing;
 pub mod edit;
 pub mod kommune;
 pub mod land;

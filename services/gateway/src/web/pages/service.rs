@@ -82,7 +82,12 @@ pub async fn show(visit: Visit, Path(id): Path<String>, params: Params) -> Respo
         @if visit.actor() == Some(&Actor::Land(service.lead)) {
             p.hinweis.info {
                 "Ihr Land ist federführend: " a href={ "/leistungen/" (id) "/bearbeiten" } { "Angaben ändern" }
+                " · " a href={ "/leistungen/" (id) "/abrechnung?jahr=" (year) } { "Jahresabrechnung und Berichtigungen" }
                 " · Status, Reifegrad und Kosten melden Sie auf " a href="/land" { "Ihrer Länderseite" } "."
+            }
+        } @else if visit.actor() == Some(&Actor::Admin) {
+            p.hinweis.info {
+                "Als Administration: " a href={ "/leistungen/" (id) "/abrechnung?jahr=" (year) } { "Jahresabrechnung und Berichtigungen" }
             }
         }
         (overview(&detail))
