@@ -10,8 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use efa_domain::{Ctx, Related};
 use efa_proto::{
-    Accepted, CommandEnvelope, CommandId, CommandReply, EventId, EventRecord, Hash, Rejection,
-    SCHEMA_VERSION, SealedEvent, StreamId, Timestamp,
+    Accepted, Cents, CloseYear, Command, CommandEnvelope, CommandId, CommandReply, CostModel,
+    EventId, EventRecord, Hash, Rejection, SCHEMA_VERSION, SealedEvent, Settlement, StreamId,
+    Timestamp,
 };
 use sha2::Digest;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -31,9 +32,33 @@ pub struct Submission {
     pub reply: oneshot::Sender<CommandReply>,
 }
 
-/// The fingerprint that tells a retry (same bytes) from a reused id.
+/// The fingerprint that tells a retry (same request) from a reused id:
+/// the envelope's bytes, but for a closing without its settlement. The
+/// gateway reads the settlement at the ledger's head for every attempt,
+/// and the closing itself moves the head, so a retry of the same request
+/// (service and year) carries another settlement and must still replay.
 pub fn fingerprint(envelope: &CommandEnvelope) -> Hash {
-    sha2::Sha256::digest(efa_proto::encode(envelope)).into()
+    let Command::CloseYear(closing) = &envelope.command else {
+        return sha2::Sha256::digest(efa_proto::encode(envelope)).into();
+    };
+    let request = CommandEnvelope {
+        command: Command::CloseYear(CloseYear {
+            settlement: Settlement {
+                model: CostModel::EqualShares,
+                weights_source: String::new(),
+                weights: Vec::new(),
+                total: Cents(0),
+                shares: Vec::new(),
+                unallocated: Cents(0),
+                cost_lines: Vec::new(),
+                based_on_seq: 0,
+                based_on_hash: [0; 32],
+            },
+            ..closing.clone()
+        }),
+        ..envelope.clone()
+    };
+    sha2::Sha256::digest(efa_proto::encode(&request)).into()
 }
 
 /// Event ids derive from the command id and the event's index, so a
@@ -521,6 +546,42 @@ mod tests {
             },
             answer,
         )
+    }
+
+    /// A closing's retry carries the settlement read at a later head: it
+    /// is the same request, while another year or service is not.
+    #[test]
+    fn a_closing_is_fingerprinted_by_its_request_not_its_settlement() {
+        let closing = |year: u16, based_on_seq: u64| {
+            let settlement = Settlement {
+                model: CostModel::EqualShares,
+                weights_source: "gleiche Anteile".into(),
+                weights: vec![(LandCode::new(4).unwrap(), 1)],
+                total: Cents(100),
+                shares: vec![(LandCode::new(4).unwrap(), Cents(100))],
+                unallocated: Cents(0),
+                cost_lines: vec![1],
+                based_on_seq,
+                based_on_hash: [7; 32],
+            };
+            let command = Command::CloseYear(CloseYear {
+                service: ServiceId::parse("wohngeld").unwrap(),
+                year,
+                settlement,
+            });
+            submit(1, "admin", command).0.fingerprint
+        };
+        assert_eq!(closing(2024, 10), closing(2024, 11));
+        assert_ne!(closing(2024, 10), closing(2023, 10));
+        let retire = |reason: &str| {
+            let command = Command::RetireService(RetireService {
+                service: ServiceId::parse("wohngeld").unwrap(),
+                reason: reason.into(),
+            });
+            submit(1, "land:04", command).0.fingerprint
+        };
+        assert_eq!(retire("ersetzt"), retire("ersetzt"));
+        assert_ne!(retire("ersetzt"), retire("abgelöst"));
     }
 
     /// Commands in one group commit see what the earlier ones decided:
