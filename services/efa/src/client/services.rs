@@ -1,6 +1,6 @@
 //! `efa service ...`: announcing a service, Länder joining and leaving,
-//! status, Reifegrad and retirement, each one write to
-//! `/api/v1/services`.
+//! status, Reifegrad, retirement, closing a year and correcting a
+//! participation, each one write to `/api/v1/services`.
 
 use clap::Subcommand;
 use reqwest::Method;
@@ -42,6 +42,47 @@ pub enum ServiceCmd {
         reifegrad: u8,
         #[command(flatten)]
         write: WriteArgs,
+    },
+    /// Ein abgelaufenes Jahr abrechnen (Jahresabrechnung; federführendes
+    /// Land oder Administration): die Aufteilung der Kosten, wie sie steht,
+    /// wird mit der Ledger-Sequenz festgehalten, auf der sie beruht.
+    #[command(after_help = super::EXIT_CODES)]
+    CloseYear {
+        /// Kennung der Leistung.
+        #[arg(long)]
+        service: String,
+        /// Das abzurechnende Jahr.
+        #[arg(long)]
+        year: u16,
+        /// Schlüssel des Schreibvorgangs (sonst zufällig): derselbe Schlüssel
+        /// wiederholt den Vorgang nicht, sondern liefert die gespeicherte Antwort.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+    },
+    /// Einen Beitritt oder Austritt berichtigen (federführendes Land oder
+    /// Administration), auch in abgerechneten Jahren. Nimmt das Land schon
+    /// teil, verlegt `beitritt` seinen Beitritt auf den Tag; ist es
+    /// ausgetreten, verlegt `austritt` seinen letzten Austritt.
+    #[command(after_help = super::EXIT_CODES)]
+    CorrectParticipation {
+        /// Kennung der Leistung.
+        #[arg(long)]
+        service: String,
+        /// Ländercode 01 bis 16.
+        #[arg(long)]
+        land: String,
+        /// beitritt oder austritt.
+        #[arg(long)]
+        change: String,
+        /// Der Tag, an dem der Beitritt oder Austritt gilt (JJJJ-MM-TT).
+        #[arg(long)]
+        effective: String,
+        /// Begründung, z. B. der Vertrag.
+        #[arg(long)]
+        reason: String,
+        /// Schlüssel des Schreibvorgangs (sonst zufällig).
+        #[arg(long)]
+        idempotency_key: Option<String>,
     },
     /// Eine Leistung einstellen.
     #[command(after_help = super::EXIT_CODES)]
@@ -140,6 +181,41 @@ pub async fn run(client: &Client, command: ServiceCmd) -> Result<(), Failure> {
             let url = client.url(&["services", &service, "reifegrad"], &[]);
             let body = object([("reifegrad", Some(json!(reifegrad)))]);
             let line = format!("Reifegrad von {service}: {reifegrad}");
+            client.write(Write::post(url, body, write), |_| line).await
+        }
+        ServiceCmd::CloseYear {
+            service,
+            year,
+            idempotency_key,
+        } => {
+            let url = client.url(&["services", &service, "closings"], &[]);
+            let body = object([("year", Some(json!(year)))]);
+            let write = WriteArgs {
+                idempotency_key,
+                effective: None,
+            };
+            let line = format!("Abgerechnet: {service}, Jahr {year}");
+            client.write(Write::post(url, body, write), |_| line).await
+        }
+        ServiceCmd::CorrectParticipation {
+            service,
+            land,
+            change,
+            effective,
+            reason,
+            idempotency_key,
+        } => {
+            let url = client.url(&["services", &service, "participation-corrections"], &[]);
+            let body = object([
+                ("land", text(&land)),
+                ("change", text(&change)),
+                ("reason", text(&reason)),
+            ]);
+            let write = WriteArgs {
+                idempotency_key,
+                effective: Some(effective.clone()),
+            };
+            let line = format!("Berichtigt: {change} von Land {land} zu {service} zum {effective}");
             client.write(Write::post(url, body, write), |_| line).await
         }
         ServiceCmd::Retire {

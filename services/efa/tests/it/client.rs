@@ -1,7 +1,7 @@
 //! The scripting CLI (`efa service|cost|export ...`) against a whole
 //! system started with `efa up`: what it prints and, above all, the exit
 //! codes scripts rely on (0 also for a replay, 2 rejected, 3 bad token,
-//! 4 unreachable).
+//! 4 unreachable); a year closed and a Beitritt moved from a script.
 
 use std::process::Output;
 
@@ -254,6 +254,76 @@ async fn costs_are_split(api: &str, bremen: &str, thueringen: &str) {
     assert!(
         costs.contains("1;2024;Betrieb;1234,56;1234,56;0;Hosting"),
         "{costs}"
+    );
+    close_and_correct(api, bremen).await;
+}
+
+/// Bremen closes 2024, then moves Thüringen's Beitritt to mid-year: the
+/// split no longer halves the costs.
+async fn close_and_correct(api: &str, bremen: &str) {
+    let close = [
+        "service",
+        "close-year",
+        "--service",
+        "elterngeld-digital",
+        "--year",
+        "2024",
+        "--idempotency-key",
+        "abschluss-2024",
+    ];
+    let closed = cli(api, bremen, &close).await;
+    assert_eq!(code(&closed), 0, "{}", stderr(&closed));
+    assert!(
+        stdout(&closed).starts_with("Abgerechnet: elterngeld-digital, Jahr 2024"),
+        "{}",
+        stdout(&closed)
+    );
+    let replayed = cli(api, bremen, &close).await;
+    assert_eq!(code(&replayed), 0, "a replay: {}", stderr(&replayed));
+    let mut again = close;
+    again[7] = "abschluss-2024-nochmal";
+    let again = cli(api, bremen, &again).await;
+    assert_eq!(code(&again), 2, "a year closes once: {}", stderr(&again));
+
+    let correct = [
+        "service",
+        "correct-participation",
+        "--service",
+        "elterngeld-digital",
+        "--land",
+        "16",
+        "--change",
+        "beitritt",
+        "--effective",
+        "2024-07-01",
+        "--reason",
+        "Vertrag erst zum 1. Juli",
+        "--json",
+    ];
+    let corrected = cli(api, bremen, &correct).await;
+    assert_eq!(code(&corrected), 0, "{}", stderr(&corrected));
+    let min_seq = seq_of(&corrected).to_string();
+    let export = [
+        "export",
+        "costs",
+        "--service",
+        "elterngeld-digital",
+        "--year",
+        "2024",
+        "--min-seq",
+        &min_seq,
+    ];
+    let shares = stdout(&cli(api, "", &export).await);
+    assert!(
+        !shares.contains(";617,28"),
+        "Thüringen no longer carries half: {shares}"
+    );
+    let same_day = cli(api, bremen, &correct).await;
+    assert_eq!(
+        code(&same_day),
+        2,
+        "the Beitritt is on that day already: {}",
+        stderr(&same_day)
     );
 }
 
