@@ -72,9 +72,13 @@ const STATEMENT_HEADER: &str = "Leistung;Titel;Federführend;Modell;Modell gilt 
     Abrechnung (Sequenz);Berichtigungen;Stand;Ledger-Sequenz;Ledger-Hash";
 
 /// `GET /api/v1/lands/{land}/statements/{year}` as CSV: one row per
-/// service, then the total.
+/// service, then the total. The file is named with its Stand, so that
+/// statements of different days do not overwrite each other.
 pub fn statement(view: &StatementView) -> Table {
-    let name = format!("kostenaufstellung-{}-{}", view.land, view.year);
+    let name = format!(
+        "kostenaufstellung-{}-{}-stand-{}",
+        view.land, view.year, view.as_of
+    );
     let mut table = Table::new(name, STATEMENT_HEADER);
     let as_of = view.as_of.to_string();
     let seq = view.seq.to_string();

@@ -7,6 +7,13 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+/// The page icon, served at [`ICON_PATH`]: named in every page, so that
+/// browsers do not ask for a `/favicon.ico` nobody serves.
+pub const ICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\">\
+<rect width=\"16\" height=\"16\" rx=\"3\" fill=\"#1d4f91\"/>\
+<path d=\"M4 4h8v2H6v1h5v2H6v1h6v2H4z\" fill=\"#fff\"/></svg>";
+pub const ICON_PATH: &str = "/icon.svg";
+
 /// The stylesheet, served at [`STYLESHEET_PATH`].
 pub const STYLESHEET: &str = include_str!("efa.css");
 pub const STYLESHEET_PATH: &str = "/static/efa.css";
@@ -75,6 +82,7 @@ pub fn render(visit: &Visit, page: &Page) -> String {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (page.title) " – EfA-Register" }
                 link rel="stylesheet" href=(STYLESHEET_PATH);
+                link rel="icon" type="image/svg+xml" href=(ICON_PATH);
             }
             body {
                 a.sprung href="#inhalt" { "Zum Inhalt springen" }
@@ -110,6 +118,7 @@ pub fn bare(status: StatusCode, title: &str, text: &str) -> Response {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " – EfA-Register" }
                 link rel="stylesheet" href=(STYLESHEET_PATH);
+                link rel="icon" type="image/svg+xml" href=(ICON_PATH);
             }
             body {
                 main #inhalt {

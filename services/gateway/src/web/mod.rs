@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
     };
     Router::new()
         .route(layout::STYLESHEET_PATH, get(stylesheet))
+        .route(layout::ICON_PATH, get(icon))
         .route("/", get(catalogue::show))
         .route("/katalog", get(catalogue::show))
         .route("/anmelden", get(login::show).post(login::submit))
@@ -109,6 +110,16 @@ pub async fn not_found(State(state): State<AppState>, request: Request) -> Respo
 /// or a link pasted after sending): on to the page that has the form.
 fn to_the_form(page: &'static str) -> MethodRouter<AppState> {
     get(move || async move { Redirect::to(page) })
+}
+
+async fn icon() -> impl IntoResponse {
+    (
+        [
+            (CONTENT_TYPE, "image/svg+xml"),
+            (CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        layout::ICON,
+    )
 }
 
 async fn stylesheet() -> impl IntoResponse {

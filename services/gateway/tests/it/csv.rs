@@ -160,7 +160,7 @@ async fn a_statement_names_model_weight_share_and_ledger_position() {
     let statement = csv(
         &harness,
         "/api/v1/lands/01/statements/2023?format=csv",
-        "kostenaufstellung-01-2023",
+        "kostenaufstellung-01-2023-stand-2024-06-30",
     )
     .await;
     let hash = "ab".repeat(32);
@@ -223,7 +223,7 @@ async fn a_statement_sums_each_column_and_gives_its_totals_apart() {
     let statement = csv(
         &harness,
         "/api/v1/lands/01/statements/2023?format=csv",
-        "kostenaufstellung-01-2023",
+        "kostenaufstellung-01-2023-stand-2024-06-30",
     )
     .await;
     let footer: Vec<String> = statement

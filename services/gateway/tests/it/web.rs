@@ -506,6 +506,10 @@ async fn every_page_renders_for_the_public() {
             page.contains("<html lang=\"de\">") && page.contains("<main id=\"inhalt\">"),
             "{path}"
         );
+        assert!(
+            page.contains("<link rel=\"icon\" type=\"image/svg+xml\" href=\"/icon.svg\">"),
+            "{path}"
+        );
     }
     // As of a date the Land page's costs come from the statement (the
     // stand-in's statement has +418,58 €, its Land costs -418,58 €).
@@ -553,6 +557,15 @@ async fn every_page_renders_for_the_public() {
         .await
         .unwrap();
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    let icon = harness
+        .http
+        .get(harness.url("/icon.svg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(icon.status(), StatusCode::OK);
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert!(icon.text().await.unwrap().starts_with("<svg "));
 }
 
 /// What a browser sends for a page.
