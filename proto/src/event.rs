@@ -115,6 +115,17 @@ pub enum Event {
         change: ParticipationChange,
         reason: String,
     },
+    /// A Beitritt or Austritt recorded for the wrong day, moved by the lead
+    /// Land or the administration from `from` to the record's effective
+    /// date: the Beitritt of the Land's participation that has not ended
+    /// (`Join`), or the Austritt of its last one (`Leave`).
+    ParticipationMoved {
+        service: ServiceId,
+        land: LandCode,
+        change: ParticipationChange,
+        from: Date,
+        reason: String,
+    },
 }
 
 impl Event {
@@ -131,7 +142,8 @@ impl Event {
             | Self::LandJoined { service: id, .. }
             | Self::LandLeft { service: id, .. }
             | Self::CostCorrected { service: id, .. }
-            | Self::ParticipationCorrected { service: id, .. } => service(id),
+            | Self::ParticipationCorrected { service: id, .. }
+            | Self::ParticipationMoved { service: id, .. } => service(id),
             Self::YearClosed { service, .. } => StreamId::Settlement(service.clone()),
             Self::GemeindeRegistered { ags, .. }
             | Self::GemeindeRenamed { ags, .. }
@@ -175,6 +187,7 @@ impl Event {
             Self::PopulationPublished { .. } => "PopulationPublished",
             Self::YearClosed { .. } => "YearClosed",
             Self::ParticipationCorrected { .. } => "ParticipationCorrected",
+            Self::ParticipationMoved { .. } => "ParticipationMoved",
         }
     }
 }

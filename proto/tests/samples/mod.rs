@@ -372,5 +372,12 @@ pub fn events() -> Vec<Event> {
             change: ParticipationChange::Leave,
             reason: "Austritt zum 31.12.2023 vereinbart".into(),
         },
+        Event::ParticipationMoved {
+            service: sid(),
+            land: land("16"),
+            change: ParticipationChange::Join,
+            from: Date::parse("2023-03-01").unwrap(),
+            reason: "Vertrag erst zum 1. Juli".into(),
+        },
     ]
 }

@@ -18,7 +18,8 @@ pub fn service_of(event: &Event) -> Option<&ServiceId> {
         Event::LandJoined { service, .. }
         | Event::LandLeft { service, .. }
         | Event::CostCorrected { service, .. }
-        | Event::ParticipationCorrected { service, .. } => Some(service),
+        | Event::ParticipationCorrected { service, .. }
+        | Event::ParticipationMoved { service, .. } => Some(service),
         Event::CostReported(reported) => Some(&reported.service),
         // Participants, adoptions, reference data and closed years (their
         // own stream) feed other views.
@@ -73,7 +74,8 @@ pub fn apply(current: Option<ServiceView>, sealed: &SealedEvent) -> Option<Servi
             | Event::LandLeft { .. }
             | Event::CostReported(_)
             | Event::CostCorrected { .. }
-            | Event::ParticipationCorrected { .. },
+            | Event::ParticipationCorrected { .. }
+            | Event::ParticipationMoved { .. },
             Some(view),
         ) => touched(view),
         (_, current) => current,

@@ -173,10 +173,10 @@ fn service_event(service: &mut ServiceFacts, record: &EventRecord) {
             reason,
             ..
         } => {
-            let previous = match change {
-                ParticipationChange::Join => move_join(service, *land, record),
-                ParticipationChange::Leave => move_leave(service, *land, record),
-            };
+            match change {
+                ParticipationChange::Join => join(service, *land, record),
+                ParticipationChange::Leave => leave(service, *land, record),
+            }
             service
                 .participation_corrections
                 .push(ParticipationCorrectionFact {
@@ -184,7 +184,28 @@ fn service_event(service: &mut ServiceFacts, record: &EventRecord) {
                     change: *change,
                     reason: reason.clone(),
                     at,
-                    previous,
+                    previous: None,
+                });
+        }
+        Event::ParticipationMoved {
+            land,
+            change,
+            from,
+            reason,
+            ..
+        } => {
+            match change {
+                ParticipationChange::Join => move_join(service, *land, record),
+                ParticipationChange::Leave => move_leave(service, *land, record),
+            }
+            service
+                .participation_corrections
+                .push(ParticipationCorrectionFact {
+                    land: *land,
+                    change: *change,
+                    reason: reason.clone(),
+                    at,
+                    previous: Some(*from),
                 });
         }
         Event::ServiceDetailsUpdated(u) => service.detail_updates.push((
@@ -228,41 +249,25 @@ fn join(service: &mut ServiceFacts, land: efa_proto::LandCode, record: &EventRec
     });
 }
 
-/// A corrected Beitritt: the open participation of `land` moved to the
-/// effective date (its previous Beitritt returned), or a new one.
-fn move_join(
-    service: &mut ServiceFacts,
-    land: efa_proto::LandCode,
-    record: &EventRecord,
-) -> Option<efa_proto::Date> {
-    match open_of(service, land) {
-        Some(open) => Some(std::mem::replace(&mut open.joined, record.effective)),
-        None => {
-            join(service, land, record);
-            None
-        }
+/// A moved Beitritt: the participation of `land` that has not ended
+/// begins on the effective date.
+fn move_join(service: &mut ServiceFacts, land: efa_proto::LandCode, record: &EventRecord) {
+    if let Some(open) = open_of(service, land) {
+        open.joined = record.effective;
     }
 }
 
-/// A corrected Austritt: the open participation of `land` ended, or, for
-/// a Land that has left, its last Austritt moved to the effective date
-/// (the previous Austritt returned).
-fn move_leave(
-    service: &mut ServiceFacts,
-    land: efa_proto::LandCode,
-    record: &EventRecord,
-) -> Option<efa_proto::Date> {
-    if open_of(service, land).is_some() {
-        leave(service, land, record);
-        return None;
-    }
+/// A moved Austritt: the last participation of `land`, which has ended,
+/// ends on the effective date.
+fn move_leave(service: &mut ServiceFacts, land: efa_proto::LandCode, record: &EventRecord) {
     let last = service
         .participations
         .iter_mut()
         .rev()
-        .find(|p| p.land == land)?;
-    let moved = record.effective.max(last.joined);
-    last.left.replace(moved)
+        .find(|p| p.land == land);
+    if let Some(last) = last.filter(|last| last.left.is_some()) {
+        last.left = Some(record.effective.max(last.joined));
+    }
 }
 
 /// The participation of `land` that has not ended, if any.

@@ -88,19 +88,38 @@ fn service_events() -> impl Strategy<Value = Event> {
             service,
             land: land(code)
         }),
-        // A new Beitritt or Austritt, or one moved to another day.
-        (service.clone(), code, any::<bool>()).prop_map(|(service, code, join)| {
-            Event::ParticipationCorrected {
-                service,
-                land: land(code),
-                change: if join {
+        // A Beitritt or Austritt recorded as a correction, or one moved to
+        // another day (whether or not there is one to move).
+        (
+            service.clone(),
+            code,
+            any::<bool>(),
+            proptest::option::of(0i32..2200)
+        )
+            .prop_map(|(service, code, join, moved_from)| {
+                let (land, reason) = (land(code), "berichtigt".to_owned());
+                let change = if join {
                     ParticipationChange::Join
                 } else {
                     ParticipationChange::Leave
-                },
-                reason: "berichtigt".to_owned(),
-            }
-        }),
+                };
+                match moved_from {
+                    None => Event::ParticipationCorrected {
+                        service,
+                        land,
+                        change,
+                        reason,
+                    },
+                    Some(offset) => Event::ParticipationMoved {
+                        service,
+                        land,
+                        change,
+                        from: Date::try_from(date("2019-01-01").days_since_epoch() + offset)
+                            .unwrap(),
+                        reason,
+                    },
+                }
+            }),
         service.clone().prop_map(|service| Event::ServiceRetired {
             service,
             reason: "ersetzt".to_owned()

@@ -165,7 +165,8 @@ pub fn evolve(state: StreamState, event: &Event, effective: Date) -> StreamState
         | Event::LandLeft { .. }
         | Event::CostReported(_)
         | Event::CostCorrected { .. }
-        | Event::ParticipationCorrected { .. } => service::evolve(state, event, effective),
+        | Event::ParticipationCorrected { .. }
+        | Event::ParticipationMoved { .. } => service::evolve(state, event, effective),
         Event::YearClosed { .. } => settlement::evolve(state, event),
         Event::GemeindeRegistered { .. }
         | Event::GemeindeRenamed { .. }

@@ -10,8 +10,9 @@
 //!
 //! A correction also moves a date recorded wrongly: a Beitritt correction
 //! for a Land that takes part moves its Beitritt to the corrected day, an
-//! Austritt correction for a Land that has left moves its last Austritt.
-//! Nothing else can: the events are never edited.
+//! Austritt correction for a Land that has left moves its last Austritt
+//! (`ParticipationMoved`, naming the day it moves from). Nothing else can:
+//! the events are never edited.
 
 use efa_proto::{
     Actor, CorrectParticipation, Date, Event, JoinService, LandCode, LeaveService,
@@ -134,25 +135,37 @@ pub fn correct(
     let service = service::existing(state, &cmd.service)?;
     settlement::lead_or_admin(actor, service)?;
     validate::required_text("reason", &cmd.reason, 1000)?;
-    let open = service.open_participation(cmd.land);
-    match (cmd.change, open) {
-        (ParticipationChange::Join, None) => {
-            service::active(state, &cmd.service)?;
-            may_join(service, cmd.land, effective)?;
-        }
-        (ParticipationChange::Join, Some(open)) => {
-            service::active(state, &cmd.service)?;
-            may_move_join(service, open, effective)?;
-        }
-        (ParticipationChange::Leave, Some(_)) => may_leave(service, cmd.land, effective)?,
-        (ParticipationChange::Leave, None) => may_move_leave(service, cmd.land, effective)?,
-    }
-    Ok(vec![Event::ParticipationCorrected {
+    let corrected = Event::ParticipationCorrected {
         service: cmd.service.clone(),
         land: cmd.land,
         change: cmd.change,
         reason: cmd.reason.clone(),
-    }])
+    };
+    let moved = |from| Event::ParticipationMoved {
+        service: cmd.service.clone(),
+        land: cmd.land,
+        change: cmd.change,
+        from,
+        reason: cmd.reason.clone(),
+    };
+    let event = match (cmd.change, service.open_participation(cmd.land)) {
+        (ParticipationChange::Join, None) => {
+            service::active(state, &cmd.service)?;
+            may_join(service, cmd.land, effective)?;
+            corrected
+        }
+        (ParticipationChange::Join, Some(open)) => {
+            service::active(state, &cmd.service)?;
+            may_move_join(service, open, effective)?;
+            moved(open.joined)
+        }
+        (ParticipationChange::Leave, Some(_)) => {
+            may_leave(service, cmd.land, effective)?;
+            corrected
+        }
+        (ParticipationChange::Leave, None) => moved(may_move_leave(service, cmd.land, effective)?),
+    };
+    Ok(vec![event])
 }
 
 /// Whether the Beitritt of `open` may move to `effective`: not the lead's,
@@ -195,11 +208,12 @@ fn may_move_join(
 /// Whether the last Austritt of `land` may move to `effective`: not
 /// before its Beitritt, not to the day it already has, and on a retired
 /// service not after the retirement, which ended every participation.
+/// Returns the Austritt it moves.
 fn may_move_leave(
     service: &ServiceState,
     land: LandCode,
     effective: Date,
-) -> Result<(), Rejection> {
+) -> Result<Date, Rejection> {
     let last = (land != service.lead)
         .then(|| service.participations.iter().rev().find(|p| p.land == land))
         .flatten();
@@ -233,7 +247,7 @@ fn may_move_leave(
             "effective",
             format!("Austritt nach der Einstellung ({retired_on})"),
         )),
-        _ => Ok(()),
+        _ => Ok(left),
     }
 }
 

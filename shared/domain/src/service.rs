@@ -212,41 +212,47 @@ pub fn evolve(state: StreamState, event: &Event, effective: Date) -> StreamState
                 participation.left = Some(effective);
             }
         }
-        Event::LandJoined { land, .. } => service.participations.push(Participation {
+        Event::LandJoined { land, .. }
+        | Event::ParticipationCorrected {
+            land,
+            change: ParticipationChange::Join,
+            ..
+        } => service.participations.push(Participation {
             land: *land,
             joined: effective,
             left: None,
         }),
-        Event::ParticipationCorrected {
-            land,
-            change: ParticipationChange::Join,
-            ..
-        } => match open_of(&mut service.participations, *land) {
-            // A Land that takes part has its Beitritt moved.
-            Some(open) => open.joined = effective,
-            None => service.participations.push(Participation {
-                land: *land,
-                joined: effective,
-                left: None,
-            }),
-        },
-        Event::LandLeft { land, .. } => {
-            if let Some(open) = open_of(&mut service.participations, *land) {
-                open.left = Some(effective);
-            }
-        }
-        Event::ParticipationCorrected {
+        Event::LandLeft { land, .. }
+        | Event::ParticipationCorrected {
             land,
             change: ParticipationChange::Leave,
             ..
         } => {
-            // A Land that has left has its last Austritt moved.
-            if let Some(last) = service
+            if let Some(open) = open_of(&mut service.participations, *land) {
+                open.left = Some(effective);
+            }
+        }
+        Event::ParticipationMoved {
+            land,
+            change: ParticipationChange::Join,
+            ..
+        } => {
+            if let Some(open) = open_of(&mut service.participations, *land) {
+                open.joined = effective;
+            }
+        }
+        Event::ParticipationMoved {
+            land,
+            change: ParticipationChange::Leave,
+            ..
+        } => {
+            let last = service
                 .participations
                 .iter_mut()
                 .rev()
-                .find(|p| p.land == *land)
-            {
+                .find(|p| p.land == *land);
+            // Only an Austritt that was recorded moves.
+            if let Some(last) = last.filter(|last| last.left.is_some()) {
                 last.left = Some(effective);
             }
         }

@@ -91,6 +91,17 @@ pub fn summary_de(event: &Event, names: &Names) -> String {
             change.label_de(),
             land.name()
         ),
+        Event::ParticipationMoved {
+            land,
+            change,
+            from,
+            reason,
+            ..
+        } => format!(
+            "Berichtigung: {} von {} verlegt (bisher zum {from}): {reason}",
+            change.label_de(),
+            land.name()
+        ),
         Event::ServiceAnnounced(a) => {
             format!("„{}“ angekündigt, federführend {}", a.title, a.lead.name())
         }

@@ -482,7 +482,20 @@ fn after(given: &[Fact], actor: &str, command: Command, effective: &'static str)
 fn a_beitritt_recorded_on_the_wrong_day_is_moved_by_a_correction() {
     let bremen = (land("04"), date("2020-01-01"), None);
     // Thüringen's Beitritt was recorded for 2023-07-01; it was 2022-01-01,
-    // into what is now closed and before it.
+    // into what is now closed and before it. The event names both days.
+    check_on(
+        &with_2024_closed(),
+        "land:04",
+        correct("16", ParticipationChange::Join, "Vertrag vom Dezember 2021"),
+        "2022-01-01",
+        Ok(vec![Event::ParticipationMoved {
+            service: elterngeld(),
+            land: land("16"),
+            change: ParticipationChange::Join,
+            from: date("2023-07-01"),
+            reason: "Vertrag vom Dezember 2021".into(),
+        }]),
+    );
     let earlier = after(
         &with_2024_closed(),
         "land:04",
@@ -570,6 +583,19 @@ fn a_moved_beitritt_stays_after_the_lands_previous_austritt() {
 fn an_austritt_recorded_on_the_wrong_day_is_moved_by_a_correction() {
     let left = after(&history(), "land:16", leave("16"), "2025-10-31");
     // It was the end of June: earlier, and later again.
+    check_on(
+        &left,
+        "admin",
+        correct("16", ParticipationChange::Leave, "Kündigung zum 30.6."),
+        "2025-06-30",
+        Ok(vec![Event::ParticipationMoved {
+            service: elterngeld(),
+            land: land("16"),
+            change: ParticipationChange::Leave,
+            from: date("2025-10-31"),
+            reason: "Kündigung zum 30.6.".into(),
+        }]),
+    );
     let earlier = after(
         &left,
         "land:04",
