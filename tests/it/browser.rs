@@ -359,7 +359,9 @@ async fn the_administration_closes_a_year_and_moves_a_beitritt(
     let text = session.text().await;
     assert!(text.contains("Die Berichtigung wurde erfasst."), "{text}");
     assert!(
-        text.contains("Beitritt von Thüringen zum 2023-07-01 (bisher zum 2023-03-01)"),
+        text.contains(
+            "Beitritt von Thüringen wirksam ab 01.07.2023 (bisher wirksam ab 01.03.2023)"
+        ),
         "{text}"
     );
     let api: serde_json::Value = system

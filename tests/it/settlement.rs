@@ -296,8 +296,8 @@ async fn a_closed_year_stays_as_settled_and_a_correction_shows_as_a_supplement()
     assert_eq!(
         corrections,
         [
-            "Austritt von Thüringen zum 2023-10-01",
-            "Austritt von Thüringen zum 2023-12-31 (bisher zum 2023-10-01)"
+            "Austritt von Thüringen wirksam ab 01.10.2023",
+            "Austritt von Thüringen wirksam ab 31.12.2023 (bisher wirksam ab 01.10.2023)"
         ]
     );
     // Moved to the day it has: refused, nothing recorded.

@@ -249,11 +249,19 @@ fn join(service: &mut ServiceFacts, land: efa_proto::LandCode, record: &EventRec
     });
 }
 
-/// A moved Beitritt: the participation of `land` that has not ended
-/// begins on the effective date.
+/// A moved Beitritt: the last participation of `land` (open, or ended by
+/// the service's retirement) begins on the effective date.
 fn move_join(service: &mut ServiceFacts, land: efa_proto::LandCode, record: &EventRecord) {
-    if let Some(open) = open_of(service, land) {
-        open.joined = record.effective;
+    let last = service
+        .participations
+        .iter_mut()
+        .rev()
+        .find(|p| p.land == land);
+    if let Some(last) = last {
+        last.joined = record.effective;
+        if let Some(left) = last.left {
+            last.left = Some(left.max(last.joined));
+        }
     }
 }
 

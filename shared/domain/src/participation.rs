@@ -111,10 +111,15 @@ fn may_leave(service: &ServiceState, land: LandCode, effective: Date) -> Result<
             service.id
         )));
     };
-    if effective < open.joined {
+    // The Austritt is the first day without the Land: on the day of its
+    // Beitritt the Land would never have taken part.
+    if effective <= open.joined {
         return Err(Rejection::invalid(
             "effective",
-            format!("Austritt vor dem Beitritt ({})", open.joined),
+            format!(
+                "Austritt frühestens am Tag nach dem Beitritt ({})",
+                open.joined
+            ),
         ));
     }
     Ok(())
@@ -149,11 +154,19 @@ pub fn correct(
         reason: cmd.reason.clone(),
     };
     let event = match (cmd.change, service.open_participation(cmd.land)) {
-        (ParticipationChange::Join, None) => {
-            service::active(state, &cmd.service)?;
-            may_join(service, cmd.land, effective)?;
-            corrected
-        }
+        // On a retired service the retirement ended every participation:
+        // the last one of the Land may still have its Beitritt moved.
+        (ParticipationChange::Join, None) => match ended_by_retirement(service, cmd.land) {
+            Some(ended) => {
+                may_move_join(service, ended, effective)?;
+                moved(ended.joined)
+            }
+            None => {
+                service::active(state, &cmd.service)?;
+                may_join(service, cmd.land, effective)?;
+                corrected
+            }
+        },
         (ParticipationChange::Join, Some(open)) => {
             service::active(state, &cmd.service)?;
             may_move_join(service, open, effective)?;
@@ -168,24 +181,25 @@ pub fn correct(
     Ok(vec![event])
 }
 
-/// Whether the Beitritt of `open` may move to `effective`: not the lead's,
-/// not before the announcement or the Land's previous Austritt, and not to
+/// Whether the Beitritt of `moving` (the Land's last participation) may
+/// move to `effective`: not the lead's, not before the announcement or the
+/// Land's previous Austritt, not on or after its own Austritt, and not to
 /// the day it already has.
 fn may_move_join(
     service: &ServiceState,
-    open: &Participation,
+    moving: &Participation,
     effective: Date,
 ) -> Result<(), Rejection> {
-    if open.land == service.lead {
+    if moving.land == service.lead {
         return Err(Rejection::invalid_state(
             "das federführende Land nimmt von Beginn an teil",
         ));
     }
-    if effective == open.joined {
+    if effective == moving.joined {
         return Err(Rejection::AlreadyExists {
             what: format!(
                 "Beitritt von {} zu {} zum {effective}",
-                open.land.name(),
+                moving.land.name(),
                 service.id
             ),
         });
@@ -196,13 +210,45 @@ fn may_move_join(
             format!("Beitritt vor der Ankündigung ({})", service.announced_on),
         ));
     }
-    match last_left(service, open.land) {
+    if let Some(left) = moving.left
+        && effective >= left
+    {
+        return Err(Rejection::invalid(
+            "effective",
+            format!("Beitritt am oder nach dem Austritt ({left})"),
+        ));
+    }
+    let earlier = (service.participations.iter())
+        .filter(|p| p.land == moving.land && p.joined < moving.joined)
+        .filter_map(|p| p.left)
+        .max();
+    match earlier {
         Some(left) if effective < left => Err(Rejection::invalid(
             "effective",
             format!("Beitritt vor dem letzten Austritt ({left})"),
         )),
         _ => Ok(()),
     }
+}
+
+/// The day `service` was retired, if it was: the retirement ended every
+/// participation, the lead's (the first) among them.
+fn retired_on(service: &ServiceState) -> Option<Date> {
+    (service.status == ServiceStatus::Retired)
+        .then(|| service.participations.first().and_then(|lead| lead.left))
+        .flatten()
+}
+
+/// The last participation of `land` if the retirement of `service` ended
+/// it.
+fn ended_by_retirement(service: &ServiceState, land: LandCode) -> Option<&Participation> {
+    let retired_on = retired_on(service)?;
+    let last = service
+        .participations
+        .iter()
+        .rev()
+        .find(|p| p.land == land)?;
+    (last.left == Some(retired_on) && land != service.lead).then_some(last)
 }
 
 /// Whether the last Austritt of `land` may move to `effective`: not
@@ -233,16 +279,16 @@ fn may_move_leave(
             ),
         });
     }
-    if effective < last.joined {
+    if effective <= last.joined {
         return Err(Rejection::invalid(
             "effective",
-            format!("Austritt vor dem Beitritt ({})", last.joined),
+            format!(
+                "Austritt frühestens am Tag nach dem Beitritt ({})",
+                last.joined
+            ),
         ));
     }
-    let retired_on = (service.status == ServiceStatus::Retired)
-        .then(|| service.participations.first().and_then(|lead| lead.left))
-        .flatten();
-    match retired_on {
+    match retired_on(service) {
         Some(retired_on) if effective > retired_on => Err(Rejection::invalid(
             "effective",
             format!("Austritt nach der Einstellung ({retired_on})"),

@@ -237,8 +237,15 @@ pub fn evolve(state: StreamState, event: &Event, effective: Date) -> StreamState
             change: ParticipationChange::Join,
             ..
         } => {
-            if let Some(open) = open_of(&mut service.participations, *land) {
-                open.joined = effective;
+            // The Land's last participation: open, or ended by the
+            // service's retirement.
+            let last = service
+                .participations
+                .iter_mut()
+                .rev()
+                .find(|p| p.land == *land);
+            if let Some(last) = last {
+                last.joined = effective;
             }
         }
         Event::ParticipationMoved {

@@ -951,6 +951,7 @@ async fn the_lead_land_closes_a_year_and_corrects_a_participation_in_the_web_app
 
     let correction = [
         ("csrf", csrf.as_str()),
+        ("jahr", "2023"),
         ("land", "09"),
         ("change", "beitritt"),
         ("effective", "2023-04-01"),
@@ -978,7 +979,7 @@ async fn the_lead_land_closes_a_year_and_corrects_a_participation_in_the_web_app
 
     // Without a reason: refused, the form shown again with the date kept.
     let mut no_reason = correction;
-    no_reason[4] = ("reason", " ");
+    no_reason[5] = ("reason", " ");
     let response = post(
         &harness,
         &mut thueringen,
@@ -990,4 +991,5 @@ async fn the_lead_land_closes_a_year_and_corrects_a_participation_in_the_web_app
     let page = response.text().await.unwrap();
     assert!(page.contains("Begründung"), "{page}");
     assert!(page.contains("value=\"2023-04-01\""), "{page}");
+    assert!(page.contains("Jahr 2023"), "the year the page showed: {page}");
 }

@@ -55,6 +55,12 @@ fn adoption_service(event: &Event) -> Option<&efa_proto::ServiceId> {
     }
 }
 
+/// A date the German way: `01.07.2023`.
+pub fn date_de(date: efa_proto::Date) -> String {
+    let (year, month, day) = date.ymd();
+    format!("{day:02}.{month:02}.{year:04}")
+}
+
 /// Euros the German way: `1.000.000,00 €`.
 pub fn euros_de(amount: Cents) -> String {
     let sign = if amount.0 < 0 { "-" } else { "" };
@@ -98,9 +104,10 @@ pub fn summary_de(event: &Event, names: &Names) -> String {
             reason,
             ..
         } => format!(
-            "Berichtigung: {} von {} verlegt (bisher zum {from}): {reason}",
+            "Berichtigung: {} von {} verlegt (bisher wirksam ab {}): {reason}",
             change.label_de(),
-            land.name()
+            land.name(),
+            date_de(*from)
         ),
         Event::ServiceAnnounced(a) => {
             format!("„{}“ angekündigt, federführend {}", a.title, a.lead.name())

@@ -18,7 +18,7 @@ use efa_proto::views::{CostSplit, Exact, ShareLine};
 use efa_proto::{Cents, CostModel, Date, Hash, LandCode, ParticipationChange};
 
 use super::costs::{closing_of, cost_sharing, model_for};
-use super::history::euros_de;
+use super::history::{date_de, euros_de};
 use crate::facts::{
     At, ClosingFact, CostLineFact, KeyFacts, ParticipationFact, PopulationFacts, ServiceFacts,
 };
@@ -258,17 +258,19 @@ pub fn corrections_since(service: &ServiceFacts, closing: &ClosingFact) -> Vec<C
             ParticipationChange::Join => "Beitritt",
             ParticipationChange::Leave => "Austritt",
         };
+        // An Austritt is the first day without the Land: "wirksam ab"
+        // says so, where "zum" would read as the last day taking part.
         let previous = correction
             .previous
-            .map(|previous| format!(" (bisher zum {previous})"))
+            .map(|previous| format!(" (bisher wirksam ab {})", date_de(previous)))
             .unwrap_or_default();
         lines.push(CorrectionLine {
             seq: correction.at.seq,
             effective: correction.at.effective,
             what_de: format!(
-                "{what} von {} zum {}{previous}",
+                "{what} von {} wirksam ab {}{previous}",
                 correction.land.name(),
-                correction.at.effective
+                date_de(correction.at.effective)
             ),
             reason: correction.reason.clone(),
         });
@@ -641,7 +643,7 @@ mod tests {
             .collect();
         assert_eq!(
             what,
-            ["Beitritt von Thüringen zum 2024-01-01 (bisher zum 2023-07-01)"]
+            ["Beitritt von Thüringen wirksam ab 01.01.2024 (bisher wirksam ab 01.07.2023)"]
         );
         let thueringen = closing
             .supplements

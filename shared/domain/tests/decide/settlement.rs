@@ -222,10 +222,18 @@ fn a_land_dates_its_own_austritt_back_at_most_a_quarter() {
         Err(Rejection::TooFarBack { earliest })
     );
     assert!(when(&history(), "land:16", leave("16"), Some("2025-08-30")).is_ok());
-    // Three years back, to its own joining date: refused.
+    // Three years back, to the day after its own joining date: refused.
     assert_eq!(
-        when(&history(), "land:16", leave("16"), Some("2023-07-01")),
+        when(&history(), "land:16", leave("16"), Some("2023-07-02")),
         Err(Rejection::TooFarBack { earliest })
+    );
+    // On the joining date itself the Land would never have taken part.
+    invalid(
+        &history(),
+        "land:16",
+        leave("16"),
+        Some("2023-07-01"),
+        "effective",
     );
 }
 
@@ -641,7 +649,7 @@ fn an_austritt_recorded_on_the_wrong_day_is_moved_by_a_correction() {
 }
 
 #[test]
-fn an_austritt_is_not_moved_past_the_retirement() {
+fn on_a_retired_service_dates_move_but_not_past_the_retirement() {
     let retired = after(
         &history(),
         "land:04",
@@ -660,6 +668,25 @@ fn an_austritt_is_not_moved_past_the_retirement() {
         "admin",
         correct("16", ParticipationChange::Leave, "später"),
         Some("2025-09-30"),
+        "effective",
+    );
+    // The Beitritt of a participation the retirement ended still moves,
+    // but not onto the retirement.
+    let beitritt = after(
+        &retired,
+        "admin",
+        correct("16", ParticipationChange::Join, "Vertrag vom Januar"),
+        "2023-01-01",
+    );
+    assert_eq!(
+        participations(&beitritt)[1],
+        (land("16"), date("2023-01-01"), Some(date("2025-08-31")))
+    );
+    invalid(
+        &retired,
+        "admin",
+        correct("16", ParticipationChange::Join, "zu spät"),
+        Some("2025-08-31"),
         "effective",
     );
     let earlier = after(

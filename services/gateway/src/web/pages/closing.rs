@@ -15,10 +15,13 @@ use maud::{Markup, html};
 
 use super::super::forms::{self, Attempt, Failure, FormData, Forms};
 use super::super::layout::{Nav, Page};
-use super::super::markup::{Field, date_de, euro, items, land_items, section, timestamp_de};
+use super::super::markup::{
+    Field, date_de, euro, hidden_input, items, land_items, section, timestamp_de,
+};
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
+use super::service::split_html;
 use crate::contract::settlement::ParticipationCorrection;
 use crate::contract::{Parsed, WriteBody};
 use crate::routes::settlement::closing;
@@ -133,8 +136,8 @@ fn render(visit: &Visit, shown: &Shown, params: &Params, attempt: Option<&Attemp
     let body = html! {
         p { a href={ "/leistungen/" (id) "?jahr=" (shown.year) "#aufteilung" } { "Zurück zur Leistung" } }
         (year_state(id, shown))
-        (close_form(&forms, id, shown.year))
-        (correction_form(&forms, id, &shown.detail))
+        (close_form(&forms, id, shown))
+        (correction_form(&forms, id, shown))
     };
     let (status, notice) = forms::outcome(attempt, params.success());
     let title = format!("{TITLE}: {}", service.title);
@@ -144,7 +147,8 @@ fn render(visit: &Visit, shown: &Shown, params: &Params, attempt: Option<&Attemp
     )
 }
 
-/// The chosen year: its total and whether it is settled.
+/// The chosen year: its total, and either the split that closing it
+/// would settle or what was settled, the supplements and corrections.
 fn year_state(id: &str, shown: &Shown) -> Markup {
     let year = shown.year;
     section("jahr", html! { "Jahr " (year) }).with(html! {
@@ -157,13 +161,19 @@ fn year_state(id: &str, shown: &Shown) -> Markup {
             Some(view) => {
                 p {
                     "Gemeldete Kosten " (year) ": " (euro(view.sharing.split.total))
-                    " · Kostenmodell: " (view.model.model.label_de())
-                    " · " a href={ "/leistungen/" (id) "?jahr=" (year) "#aufteilung" } { "Aufteilung ansehen" }
+                    " · " a href={ "/leistungen/" (id) "?jahr=" (year) "#aufteilung" } { "Aufteilung mit Erläuterung" }
                 }
-                @if let Some(closing) = &view.closing {
-                    p.hinweis.info {
-                        "Das Jahr ist abgerechnet (Sequenz " (closing.seq) ", erfasst "
-                        (timestamp_de(closing.recorded_at)) "). Spätere Berichtigungen erscheinen als Nachträge."
+                @match &view.closing {
+                    Some(closing) => {
+                        p.hinweis.info {
+                            "Das Jahr ist abgerechnet (Sequenz " (closing.seq) ", erfasst "
+                            (timestamp_de(closing.recorded_at)) "). Spätere Berichtigungen erscheinen als Nachträge."
+                        }
+                        (super::statement::year_notes(view))
+                    }
+                    None => {
+                        p { "Noch nicht abgerechnet. Abgerechnet würden diese Anteile, wie sie jetzt stehen:" }
+                        (split_html(&view.sharing.split, &format!("Anteile der Länder {year}")))
                     }
                 }
             }
@@ -171,38 +181,46 @@ fn year_state(id: &str, shown: &Shown) -> Markup {
     })
 }
 
-fn close_form(forms: &Forms<'_>, id: &str, year: u16) -> Markup {
+/// The closing form, where the chosen year is not closed yet.
+fn close_form(forms: &Forms<'_>, id: &str, shown: &Shown) -> Markup {
+    let year = shown.year;
+    let closed = (shown.year_view.as_ref()).is_some_and(|view| view.closing.is_some());
     let v = forms.values("abschliessen");
     let field = Field::new("abschliessen", "year", "Abzurechnendes Jahr")
         .required()
         .years()
         .hint("nur ein abgelaufenes Jahr, jedes Jahr einmal");
     section("abschliessen", "Jahr abrechnen").with(html! {
-        form.block method="post" action={ "/leistungen/" (id) "/abrechnung/abschliessen" } {
-            (v.alert())
-            (forms::hidden_fields(forms.visit))
-            p {
-                "Abgerechnet wird die Aufteilung, wie sie beim Absenden steht; das Register hält sie "
-                "mit der Ledger-Sequenz fest, auf der sie beruht. Danach ändert sich das Jahr nur noch "
-                "durch Berichtigungen, die als Nachtrag ausgewiesen werden."
+        @if closed {
+            p { "Das Jahr " (year) " ist abgerechnet. Für ein anderes Jahr wählen Sie es oben aus." }
+        } @else {
+            form.block method="post" action={ "/leistungen/" (id) "/abrechnung/abschliessen" } {
+                (v.alert())
+                (forms::hidden_fields(forms.visit))
+                p {
+                    "Abgerechnet wird die Aufteilung, wie sie beim Absenden steht; das Register hält sie "
+                    "mit der Ledger-Sequenz fest, auf der sie beruht. Danach ändert sich das Jahr nur noch "
+                    "durch Berichtigungen, die als Nachtrag ausgewiesen werden."
+                }
+                (v.input(field, "number", &year.to_string()))
+                button type="submit" { "Jahr abrechnen" }
             }
-            (v.input(field, "number", &year.to_string()))
-            button type="submit" { "Jahr abrechnen" }
         }
     })
 }
 
-fn correction_form(forms: &Forms<'_>, id: &str, detail: &ServiceDetail) -> Markup {
+fn correction_form(forms: &Forms<'_>, id: &str, shown: &Shown) -> Markup {
     let (f, v) = ("berichtigen", forms.values("berichtigen"));
     let changes = items([
-        ("beitritt", "Beitritt zum angegebenen Tag"),
-        ("austritt", "Austritt zum angegebenen Tag"),
+        ("beitritt", "Beitritt (erster Tag der Teilnahme)"),
+        ("austritt", "Austritt (erster Tag ohne Teilnahme)"),
     ]);
     section("berichtigen", "Beitritt oder Austritt berichtigen").with(html! {
-        (participation_dates(detail))
+        (participation_dates(&shown.detail))
         form.block method="post" action={ "/leistungen/" (id) "/abrechnung/berichtigen" } {
             (v.alert())
             (forms::hidden_fields(forms.visit))
+            (hidden_input("jahr", &shown.year.to_string()))
             p {
                 "Nimmt das Land schon teil, verlegt ein Beitritt seinen Beitritt auf den angegebenen Tag; "
                 "ist es ausgetreten, verlegt ein Austritt seinen letzten Austritt. Sonst tritt das Land "
@@ -210,7 +228,9 @@ fn correction_form(forms: &Forms<'_>, id: &str, detail: &ServiceDetail) -> Marku
             }
             (v.choice(Field::new(f, "land", "Land").required(), &land_items("– bitte wählen –"), ""))
             (v.choice(Field::new(f, "change", "Art"), &changes, "beitritt"))
-            (v.input(Field::new(f, "effective", "Wirksam ab").required(), "date", ""))
+            (v.input(Field::new(f, "effective", "Wirksam ab").required()
+                .hint("beim Austritt der erste Tag ohne Teilnahme: ein Austritt zum 30.09. ist wirksam ab 01.10."),
+                "date", ""))
             (v.input(Field::new(f, "reason", "Begründung").required().maxlength(1000)
                 .hint("z. B. Vertrag vom 12. März 2024"), "text", ""))
             button type="submit" { "Berichtigung erfassen" }
@@ -225,7 +245,7 @@ fn participation_dates(detail: &ServiceDetail) -> Markup {
             @for p in &detail.participations {
                 li {
                     (p.land.name()) ": Beitritt " (date_de(p.joined))
-                    @if let Some(left) = p.left { ", Austritt " (date_de(left)) }
+                    @if let Some(left) = p.left { ", Austritt wirksam ab " (date_de(left)) }
                     @if p.is_lead { " (federführend)" }
                 }
             }
@@ -239,8 +259,12 @@ pub async fn submit(
     Path((id, action)): Path<(String, String)>,
     form: FormData,
 ) -> Response {
-    // Shown again after a refusal: the year the form named.
-    let params = Params::from_pairs(&[("jahr", form.get("year"))]);
+    // Shown again after a refusal: the year the form named, or the one
+    // the page showed.
+    let year = Some(form.get("year"))
+        .filter(|year| !year.is_empty())
+        .unwrap_or(form.get("jahr"));
+    let params = Params::from_pairs(&[("jahr", year)]);
     let shown = match shown(&visit, &id, &params).await {
         Ok(shown) => shown,
         Err(response) => return *response,

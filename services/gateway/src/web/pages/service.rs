@@ -238,7 +238,7 @@ fn sharing(id: &str, year: u16, view: Option<&CostSharingView>, stichtag: &str) 
     })
 }
 
-fn split_html(split: &CostSplit, caption: &str) -> Markup {
+pub(super) fn split_html(split: &CostSplit, caption: &str) -> Markup {
     html! {
         p {
             "Modell: " (split.model.label_de())
