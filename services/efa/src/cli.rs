@@ -122,13 +122,21 @@ impl Cli {
 #[derive(Debug, Subcommand)]
 enum ImportCmd {
     /// Das Gemeindeverzeichnis von Destatis (GV100AD, feste Spaltenbreiten,
-    /// Windows-1252).
+    /// Windows-1252). Registriert neue Kreise und Gemeinden und benennt um;
+    /// Gemeinden eines Landes der Datei, die in ihr fehlen, werden nur mit
+    /// `--aufloesen` aufgelöst oder eingegliedert (sonst nur aufgelistet).
+    /// Gemeinden anderer Länder bleiben unberührt.
     Gv100ad {
         file: PathBuf,
         /// CSV `AGS;Nachfolge-AGS`: für jede durch Fusion weggefallene Gemeinde
         /// ihre Nachfolgerin; andere weggefallene Gemeinden gelten als aufgelöst.
         #[arg(long)]
         mergers: Option<PathBuf>,
+        /// Die fehlenden Gemeinden wirklich auflösen bzw. eingliedern. Das
+        /// lässt sich nicht rückgängig machen; ohne diese Angabe werden sie
+        /// nur aufgelistet.
+        #[arg(long)]
+        aufloesen: bool,
         #[command(flatten)]
         connection: OperatorArgs,
         /// Der Signaturschlüssel der Administration; Voreinstellung
@@ -397,11 +405,17 @@ async fn import(what: ImportCmd) -> Result<()> {
         ImportCmd::Gv100ad {
             file,
             mergers,
+            aufloesen,
             connection,
             signing_key,
         } => {
             let key = operator_key_path(&connection, signing_key);
-            crate::import::gv100ad(&connection, &file, mergers.as_deref(), &key).await
+            let removals = if aufloesen {
+                crate::import::Removals::Send
+            } else {
+                crate::import::Removals::List
+            };
+            crate::import::gv100ad(&connection, &file, mergers.as_deref(), removals, &key).await
         }
         ImportCmd::Participants {
             file,

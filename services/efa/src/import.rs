@@ -1,6 +1,8 @@
 //! `efa import gv100ad FILE`: loads the official Gemeindeverzeichnis into
 //! the registry through the ledger. The whole file is checked first; a file
-//! with any bad line sends nothing. What the registry knows now is read
+//! with any bad line, or without municipalities, sends nothing. Retiring or
+//! merging the municipalities missing from the file cannot be undone: they
+//! are listed, and sent only when asked for (`--aufloesen`). What the registry knows now is read
 //! from the ledger's log, the plan is sent with a progress line, and a
 //! re-run of the same file sends the same command ids and writes nothing.
 
@@ -10,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use efa_proto::{Ags, Event, KreisKey, ReadEvents, ReadReply, subjects};
+use efa_proto::{Ags, Command, Event, KreisKey, ReadEvents, ReadReply, subjects};
 use efa_reference::gv100ad::{self, Known};
 
 use crate::signers::KeyRing;
@@ -88,10 +90,21 @@ fn mergers(path: Option<&Path>) -> Result<BTreeMap<Ags, Ags>> {
     Ok(map)
 }
 
+/// What happens to the municipalities a GV100AD file no longer has:
+/// retiring or merging them cannot be undone, so it is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removals {
+    /// Listed, not sent.
+    List,
+    /// Sent with the other changes.
+    Send,
+}
+
 pub async fn gv100ad(
     connection: &crate::nats_access::OperatorArgs,
     file: &Path,
     mergers_file: Option<&Path>,
+    removals: Removals,
     signing_key: &Path,
 ) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("{} lesen", file.display()))?;
@@ -104,23 +117,67 @@ pub async fn gv100ad(
             bail!("{} fehlerhafte Zeilen; nichts importiert", errors.len());
         }
     };
+    if verzeichnis.gemeinden.is_empty() {
+        bail!(
+            "{} enthält keine Gemeinden (Satzart 60); nichts importiert",
+            file.display()
+        );
+    }
     let mergers = mergers(mergers_file)?;
     // Connected first: a refused credential is the first thing to say.
     let client = connection.connect("efa-import").await?;
     let keys = operator_keys(signing_key)?;
     let (kreise, known) = known(&client).await?;
-    let seeds = gv100ad::plan(&verzeichnis, &kreise, &known, &mergers);
+    let (removing, mut seeds): (Vec<_>, Vec<_>) =
+        gv100ad::plan(&verzeichnis, &kreise, &known, &mergers)
+            .into_iter()
+            .partition(|seed| {
+                matches!(
+                    seed.command,
+                    Command::RetireGemeinde(_) | Command::MergeGemeinde(_)
+                )
+            });
     eprintln!(
-        "GV100AD {}: {} Kreise, {} Gemeinden; {} Änderungen",
+        "GV100AD {}: {} Kreise, {} Gemeinden; {} Änderungen, {} Gemeinden fehlen in der Datei",
         verzeichnis
             .gebietsstand
             .map(|d| d.to_string())
             .unwrap_or_default(),
         verzeichnis.kreise.len(),
         verzeichnis.gemeinden.len(),
-        seeds.len()
+        seeds.len(),
+        removing.len()
     );
+    for seed in &removing {
+        eprintln!("  {}", removal_de(&seed.command, &known));
+    }
+    match removals {
+        Removals::Send => seeds.extend(removing),
+        Removals::List if removing.is_empty() => {}
+        Removals::List => eprintln!(
+            "Die {} fehlenden Gemeinden bleiben bestehen; mit --aufloesen werden sie aufgelöst \
+             bzw. eingegliedert (nicht rückgängig zu machen).",
+            removing.len()
+        ),
+    }
     send_plan(&client, &seeds, &keys).await
+}
+
+/// A line saying what happens to a municipality missing from the file.
+fn removal_de(command: &Command, known: &BTreeMap<Ags, Known>) -> String {
+    let name = |ags: &Ags| known.get(ags).map_or_else(String::new, |k| k.name.clone());
+    match command {
+        Command::MergeGemeinde(merge) => format!(
+            "{} {}: wird in {} eingegliedert",
+            merge.ags,
+            name(&merge.ags),
+            merge.successor
+        ),
+        Command::RetireGemeinde(retire) => {
+            format!("{} {}: wird aufgelöst", retire.ags, name(&retire.ags))
+        }
+        other => format!("{other:?}"),
+    }
 }
 
 /// Which of the registry's own CSV formats a file is in.

@@ -141,8 +141,10 @@ pub struct Known {
 /// The commands that bring the registry in line with the file: new
 /// Kreise and municipalities are registered, changed names renamed, and
 /// active municipalities missing from the file merged (when `mergers`
-/// names a successor) or retired. Labels derive from the Gebietsstand, so
-/// running the same file twice sends the same command ids.
+/// names a successor) or retired, but only in the Länder the file has
+/// municipalities of: a file of one Land says nothing about the others.
+/// Labels derive from the Gebietsstand, so running the same file twice
+/// sends the same command ids.
 pub fn plan(
     file: &Verzeichnis,
     known_kreise: &[KreisKey],
@@ -203,10 +205,11 @@ pub fn plan(
             Some(_) => {}
         }
     }
-    for (ags, _) in known
-        .iter()
-        .filter(|(ags, k)| k.active && !file.gemeinden.contains_key(ags))
-    {
+    let lands: std::collections::BTreeSet<_> =
+        file.gemeinden.keys().map(|ags| ags.land()).collect();
+    for (ags, _) in known.iter().filter(|(ags, k)| {
+        k.active && lands.contains(&ags.land()) && !file.gemeinden.contains_key(ags)
+    }) {
         let command = match mergers.get(ags) {
             Some(successor) => Command::MergeGemeinde(MergeGemeinde {
                 ags: *ags,

@@ -164,4 +164,17 @@ fn a_first_import_registers_and_a_newer_file_renames_merges_and_retires() {
         without_mapping[2].command,
         Command::RetireGemeinde(_)
     ));
+
+    // A municipality of another Land is not in this file of Thüringen:
+    // the file says nothing about it.
+    let mut with_bremen = known.clone();
+    with_bremen.insert(
+        Ags::parse("04011000").unwrap(),
+        Known {
+            name: "Bremen".into(),
+            active: true,
+        },
+    );
+    let seeds = plan(&newer, &kreise, &with_bremen, &mergers);
+    assert_eq!(seeds.len(), 3, "{seeds:?}");
 }

@@ -1,6 +1,7 @@
 //! `efa import gv100ad` against a real ledger: a first import, a re-run
-//! that changes nothing, a newer file with a merger, and a file with a bad
-//! row that changes nothing at all.
+//! that changes nothing, a newer file with a merger (listed, then made
+//! with `--aufloesen`), an empty file and a file with a bad row that
+//! change nothing at all.
 
 use std::time::Duration;
 
@@ -129,22 +130,51 @@ async fn the_gemeindeverzeichnis_is_imported_idempotently_with_mergers() {
     std::fs::write(&newer_file, cp1252(&newer)).unwrap();
     let mergers = dir.join("fusionen.csv");
     std::fs::write(&mergers, "AGS;Nachfolge-AGS\n16068902;16068901\n").unwrap();
-    let (ok, out, err) = import(
+    let newer_args = [
+        "import",
+        "gv100ad",
+        newer_file.to_str().unwrap(),
+        "--mergers",
+        mergers.to_str().unwrap(),
+        "--nats-url",
+        &url,
+    ];
+    // Without --aufloesen the merger is listed, not made.
+    let (ok, out, err) = import(&dir, &newer_args);
+    assert!(ok, "{out}{err}");
+    assert!(
+        err.contains("16068902 Beispielgemeinde Öhrenstock: wird in 16068901 eingegliedert")
+            && err.contains("mit --aufloesen"),
+        "{err}"
+    );
+    let listed = events(&client).await;
+    assert!(listed.iter().any(|e| matches!(e, Event::GemeindeRenamed { name, .. } if name == "Beispielgemeinde Großröhrsdorf-Öhrenstock")));
+    assert!(
+        !listed
+            .iter()
+            .any(|e| matches!(e, Event::GemeindeMerged { .. }))
+    );
+    let (ok, out, err) = import(&dir, &[&newer_args[..], &["--aufloesen"]].concat());
+    assert!(ok, "{out}{err}");
+    let after = events(&client).await;
+    assert!(after.iter().any(|e| matches!(e, Event::GemeindeMerged { successor, .. } if successor.to_string() == "16068901")));
+
+    // A file without municipalities (empty, or cut off) changes nothing.
+    let empty = dir.join("leer.txt");
+    std::fs::write(&empty, b"").unwrap();
+    let (ok, _, err) = import(
         &dir,
         &[
             "import",
             "gv100ad",
-            newer_file.to_str().unwrap(),
-            "--mergers",
-            mergers.to_str().unwrap(),
+            empty.to_str().unwrap(),
+            "--aufloesen",
             "--nats-url",
             &url,
         ],
     );
-    assert!(ok, "{out}{err}");
-    let after = events(&client).await;
-    assert!(after.iter().any(|e| matches!(e, Event::GemeindeRenamed { name, .. } if name == "Beispielgemeinde Großröhrsdorf-Öhrenstock")));
-    assert!(after.iter().any(|e| matches!(e, Event::GemeindeMerged { successor, .. } if successor.to_string() == "16068901")));
+    assert!(!ok && err.contains("keine Gemeinden"), "{err}");
+    assert_eq!(events(&client).await.len(), after.len());
 
     let bad = newer.replace("16068901", "1606890X");
     let bad_file = dir.join("kaputt.txt");

@@ -991,5 +991,8 @@ async fn the_lead_land_closes_a_year_and_corrects_a_participation_in_the_web_app
     let page = response.text().await.unwrap();
     assert!(page.contains("Begründung"), "{page}");
     assert!(page.contains("value=\"2023-04-01\""), "{page}");
-    assert!(page.contains("Jahr 2023"), "the year the page showed: {page}");
+    assert!(
+        page.contains("Jahr 2023"),
+        "the year the page showed: {page}"
+    );
 }
