@@ -7,12 +7,13 @@
 //! re-run of the same file sends the same command ids and writes nothing.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use efa_proto::{Ags, Command, Event, KreisKey, ReadEvents, ReadReply, subjects};
+use efa_domain::StreamState;
+use efa_proto::{Ags, Command, Event, KreisKey, ReadEvents, ReadReply, Rejection, subjects};
 use efa_reference::gv100ad::{self, Known};
 
 use crate::signers::KeyRing;
@@ -196,8 +197,8 @@ pub async fn tabular(
     kind: Tabular,
     signing_key: &Path,
 ) -> Result<()> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("{} lesen (UTF-8 erwartet)", file.display()))?;
+    let bytes = std::fs::read(file).with_context(|| format!("{} lesen", file.display()))?;
+    let text = text_of(file, bytes);
     let parsed = match kind {
         Tabular::Participants => efa_reference::tabular::participants(&text),
         Tabular::AllocationKey => efa_reference::tabular::allocation_key(&text),
@@ -212,10 +213,62 @@ pub async fn tabular(
             bail!("{} fehlerhafte Zeilen; nichts importiert", errors.len());
         }
     };
+    check_rows(file, &seeds)?;
     // Connected first: a refused credential is the first thing to say.
     let client = connection.connect("efa-import").await?;
     let keys = operator_keys(signing_key)?;
     send_plan(&client, &seeds, &keys).await
+}
+
+/// A CSV file's text: UTF-8, or else Windows-1252, as spreadsheets in
+/// German offices save "CSV" (every byte is a character there, so that
+/// reading cannot fail; the file's name and encoding are said).
+fn text_of(file: &Path, bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(not_utf8) => {
+            let bytes = not_utf8.into_bytes();
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
+            eprintln!("{}: kein UTF-8, als Windows-1252 gelesen", file.display());
+            text.into_owned()
+        }
+    }
+}
+
+/// Decides every row's command as the ledger would on a registry that
+/// knows nothing yet, so that what a row says wrongly (an empty name, a
+/// line break in it, a key that does not add up, a year out of range) is
+/// refused with its line before anything is sent: a file with a bad row
+/// changes nothing. What depends on the registry (a row that exists
+/// already) is the ledger's to say.
+fn check_rows(file: &Path, seeds: &[efa_reference::Seed]) -> Result<()> {
+    let ctx = efa_domain::Ctx { now: wall_clock() };
+    let nothing = efa_domain::Related::new(Vec::new());
+    let mut bad = 0;
+    for seed in seeds {
+        let decided = efa_domain::decide(&StreamState::Empty, &nothing, &seed.envelope(), &ctx);
+        if let Err(Rejection::Invalid { field, reason }) = decided {
+            bad += 1;
+            eprintln!(
+                "{}: Zeile {}: Angabe „{field}“ ungültig: {reason}",
+                file.display(),
+                seed.line.unwrap_or(0)
+            );
+        }
+    }
+    if bad > 0 {
+        bail!("{bad} fehlerhafte Zeilen; nichts importiert");
+    }
+    Ok(())
+}
+
+fn wall_clock() -> efa_proto::Timestamp {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
+        });
+    efa_proto::Timestamp::from_micros(micros)
 }
 
 /// Sends the planned commands with a progress line and a summary.
@@ -237,23 +290,49 @@ async fn send_plan(
     keys: &KeyRing,
 ) -> Result<()> {
     let mut loaded = crate::seed::Loaded::default();
+    let terminal = std::io::stderr().is_terminal();
     for (done, chunk) in seeds.chunks(100).enumerate() {
         let part = crate::seed::load(client, chunk, keys).await?;
         loaded.written += part.written;
         loaded.unchanged += part.unchanged;
+        loaded.existing.extend(part.existing);
         loaded.rejected += part.rejected;
+        loaded.refusals.extend(part.refusals);
         let sent = (done * 100 + chunk.len()).min(seeds.len());
-        eprint!(
-            "\rImport: {sent}/{} ({} %)",
-            seeds.len(),
-            sent * 100 / seeds.len().max(1)
-        );
-        let _ = std::io::stderr().flush();
+        // A progress line where a person watches; a log gets the summary.
+        if terminal {
+            eprint!(
+                "\rImport: {sent}/{} ({} %)",
+                seeds.len(),
+                sent * 100 / seeds.len().max(1)
+            );
+            let _ = std::io::stderr().flush();
+        }
     }
-    eprintln!();
+    if terminal {
+        eprintln!();
+    }
+    let line = |refusal: &crate::seed::Refusal| {
+        refusal
+            .line
+            .map_or_else(|| refusal.label.clone(), |line| format!("Zeile {line}"))
+    };
+    for existing in &loaded.existing {
+        eprintln!(
+            "{}: bereits vorhanden, nicht geändert ({})",
+            line(existing),
+            existing.rejection
+        );
+    }
+    for refusal in &loaded.refusals {
+        eprintln!("{}: abgelehnt: {}", line(refusal), refusal.rejection);
+    }
     crate::out::say(&format!(
-        "Import abgeschlossen: {} geschrieben, {} unverändert, {} abgelehnt.",
-        loaded.written, loaded.unchanged, loaded.rejected
+        "Import abgeschlossen: {} geschrieben, {} unverändert, {} bereits vorhanden, {} abgelehnt.",
+        loaded.written,
+        loaded.unchanged,
+        loaded.existing.len(),
+        loaded.rejected
     ));
     if loaded.rejected > 0 {
         bail!("{} Änderungen wurden vom Ledger abgelehnt", loaded.rejected);

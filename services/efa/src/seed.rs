@@ -12,11 +12,25 @@ use efa_reference::Seed;
 use crate::signers::KeyRing;
 
 /// What a load did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Loaded {
     pub written: usize,
+    /// Sent before: the ledger answered from its memory.
     pub unchanged: usize,
+    /// What the seed would create exists already (made by another
+    /// command, possibly with other details, which are kept).
+    pub existing: Vec<Refusal>,
     pub rejected: usize,
+    /// Why each rejected seed was refused.
+    pub refusals: Vec<Refusal>,
+}
+
+/// A seed the ledger refused, with the line of the file it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub line: Option<usize>,
+    pub label: String,
+    pub rejection: Rejection,
 }
 
 /// How long one seed may take, waiting for the ledger included: each is
@@ -33,13 +47,21 @@ pub async fn load(client: &async_nats::Client, seeds: &[Seed], keys: &KeyRing) -
     let mut loaded = Loaded::default();
     for seed in seeds {
         let signed = efa_trust::sign_command(keys.key_for(&seed.actor)?, &seed.envelope());
+        let refusal = |rejection| Refusal {
+            line: seed.line,
+            label: seed.label.clone(),
+            rejection,
+        };
         match send(client, seed, &signed).await? {
             CommandReply::Accepted(accepted) if accepted.replayed => loaded.unchanged += 1,
             CommandReply::Accepted(_) => loaded.written += 1,
-            CommandReply::Rejected(Rejection::AlreadyExists { .. }) => loaded.unchanged += 1,
+            CommandReply::Rejected(rejection @ Rejection::AlreadyExists { .. }) => {
+                loaded.existing.push(refusal(rejection));
+            }
             CommandReply::Rejected(rejection) => {
                 tracing::warn!(seed = %seed.label, %rejection, "seed rejected");
                 loaded.rejected += 1;
+                loaded.refusals.push(refusal(rejection));
             }
         }
     }

@@ -249,7 +249,7 @@ async fn load_seeds(client: &async_nats::Client, data_dir: &Path, demo: bool) ->
         "Referenzdaten{} geladen: {} Ereignisse geschrieben, {} unverändert, {} abgelehnt.",
         if demo { " und Demo" } else { "" },
         loaded.written,
-        loaded.unchanged,
+        loaded.unchanged + loaded.existing.len(),
         loaded.rejected
     ));
     Ok(())

@@ -74,6 +74,34 @@ pub fn parse(text: &str, separator: char) -> Result<Vec<Record>, CsvError> {
     Ok(records)
 }
 
+/// [`parse`], after checking the header line names `columns` (in this
+/// order, case and surrounding blanks aside): a file without its header,
+/// or with its columns in another order, would otherwise lose its first
+/// row or read one column as another.
+pub fn parse_with_header(
+    text: &str,
+    separator: char,
+    columns: &[&str],
+) -> Result<Vec<Record>, CsvError> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let header = body.lines().next().unwrap_or("");
+    let found: Vec<String> = header
+        .split(separator)
+        .map(|name| name.trim().trim_matches('"').to_lowercase())
+        .collect();
+    if found != columns {
+        return Err(CsvError {
+            line: 1,
+            reason: format!(
+                "Kopfzeile „{}“ erwartet, gefunden „{}“",
+                columns.join(&separator.to_string()),
+                header.trim()
+            ),
+        });
+    }
+    parse(text, separator)
+}
+
 /// Line numbers (from 1) of byte offsets, asked in increasing order. The
 /// csv crate's position of a record may lie before the line ends and
 /// blank lines in front of it; a record never starts with a line end, so
@@ -129,6 +157,22 @@ mod tests {
         assert_eq!(records[0].line, 2);
         assert_eq!(records[1].fields, ["4", "", "6"]);
         assert_eq!(records[1].line, 4);
+    }
+
+    #[test]
+    fn a_header_names_its_columns_in_order() {
+        let columns = ["schluessel", "name"];
+        let good = parse_with_header("\u{feff}Schluessel ; Name\n16068;Sömmerda\n", ';', &columns);
+        assert_eq!(good.unwrap().len(), 1);
+        for bad in ["16068;Sömmerda\n16069;Weimar\n", "name;schluessel\n", ""] {
+            let error = parse_with_header(bad, ';', &columns).unwrap_err();
+            assert_eq!(error.line, 1);
+            assert!(
+                error.reason.contains("„schluessel;name“ erwartet"),
+                "{}",
+                error.reason
+            );
+        }
     }
 
     #[test]

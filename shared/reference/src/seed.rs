@@ -20,6 +20,8 @@ pub struct Seed {
     pub actor: Actor,
     pub effective: Option<Date>,
     pub command: Command,
+    /// The line of the file it was read from, if it was read from one.
+    pub line: Option<usize>,
 }
 
 impl Seed {
@@ -34,6 +36,15 @@ impl Seed {
             actor,
             effective,
             command,
+            line: None,
+        }
+    }
+
+    /// The same seed, read from line `line` of a file.
+    pub fn from_line(self, line: usize) -> Self {
+        Self {
+            line: Some(line),
+            ..self
         }
     }
 

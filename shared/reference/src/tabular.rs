@@ -15,23 +15,43 @@ use crate::csv::{self, CsvError, Record};
 use crate::seed::Seed;
 use efa_proto::participant::percent_to_key_units;
 
+/// The header of a participants file.
+pub const PARTICIPANT_COLUMNS: [&str; 4] = ["schluessel", "name", "einwohner", "stichtag"];
+/// The header of an allocation key file.
+pub const KEY_COLUMNS: [&str; 3] = ["jahr", "land", "prozent"];
+/// The header of a services file.
+pub const SERVICE_COLUMNS: [&str; 10] = [
+    "kennung",
+    "titel",
+    "federfuehrend",
+    "themenfeld",
+    "anbieter",
+    "kanal",
+    "kostenmodell",
+    "status",
+    "reifegrad",
+    "angekuendigt",
+];
+
 fn row_label(kind: &str, key: &str, record: &Record) -> String {
     let digest = Sha256::digest(record.fields.join("\u{1f}"));
     let short: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     format!("import/{kind}/{key}/{short}")
 }
 
-/// Runs `row` over every record, collecting all errors.
+/// Runs `row` over every record of a file with the header `columns`,
+/// collecting all errors; each seed knows its line.
 fn each(
     text: &str,
+    columns: &[&str],
     row: impl Fn(&Record) -> Result<Seed, String>,
 ) -> Result<Vec<Seed>, Vec<CsvError>> {
-    let records = csv::parse(text, ';').map_err(|e| vec![e])?;
+    let records = csv::parse_with_header(text, ';', columns).map_err(|e| vec![e])?;
     let mut seeds = Vec::new();
     let mut errors = Vec::new();
     for record in &records {
         match row(record) {
-            Ok(seed) => seeds.push(seed),
+            Ok(seed) => seeds.push(seed.from_line(record.line)),
             Err(reason) => errors.push(record.error(reason)),
         }
     }
@@ -71,7 +91,7 @@ fn optional_population(
 /// `schluessel;name;einwohner;stichtag`: 8 digits register a Gemeinde,
 /// 5 digits a Kreis.
 pub fn participants(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
-    each(text, |record| {
+    each(text, &PARTICIPANT_COLUMNS, |record| {
         let key = get(record, 0, "schluessel")?;
         let name = get(record, 1, "name")?.to_owned();
         let population = optional_population(record, 2, 3)?;
@@ -104,9 +124,11 @@ pub fn participants(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
 /// `jahr;land;prozent` with five decimals (comma or point): one command
 /// per year in the file, checked to add up by the ledger.
 pub fn allocation_key(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
-    let records = csv::parse(text, ';').map_err(|e| vec![e])?;
-    // Per year: the shares, and the rows they came from (for the label).
+    let records = csv::parse_with_header(text, ';', &KEY_COLUMNS).map_err(|e| vec![e])?;
+    // Per year: the shares, the rows they came from (for the label) and
+    // the line of its first.
     let mut years: Vec<(u16, crate::tables::KeyShares, Vec<String>)> = Vec::new();
+    let mut first_lines: Vec<(u16, usize)> = Vec::new();
     let mut errors = Vec::new();
     for record in &records {
         let parsed = (|| -> Result<(u16, LandCode, u32), String> {
@@ -127,7 +149,10 @@ pub fn allocation_key(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
                     shares.push((land, units));
                     rows.push(record.fields.join(";"));
                 }
-                None => years.push((year, vec![(land, units)], vec![record.fields.join(";")])),
+                None => {
+                    years.push((year, vec![(land, units)], vec![record.fields.join(";")]));
+                    first_lines.push((year, record.line));
+                }
             },
             Err(reason) => errors.push(record.error(reason)),
         }
@@ -141,12 +166,16 @@ pub fn allocation_key(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
             let digest = Sha256::digest(rows.join("\n"));
             let short: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
             let command = Command::PublishAllocationKey(PublishAllocationKey { year, shares });
+            let line = (first_lines.iter())
+                .find(|(y, _)| *y == year)
+                .map_or(0, |(_, line)| *line);
             Seed::new(
                 format!("import/key/{year}/{short}"),
                 Actor::Admin,
                 Some(crate::seed::key_effective(year)),
                 command,
             )
+            .from_line(line)
         })
         .collect())
 }
@@ -178,7 +207,7 @@ fn cost_model(text: &str) -> Result<CostModel, String> {
 /// `kennung;titel;federfuehrend;themenfeld;anbieter;kanal;kostenmodell;status;reifegrad;angekuendigt`:
 /// each row announced by its lead Land, effective on `angekuendigt`.
 pub fn services(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
-    each(text, |record| {
+    each(text, &SERVICE_COLUMNS, |record| {
         let title = get(record, 1, "titel")?.to_owned();
         let id = match get(record, 0, "kennung")? {
             "" => ServiceId::slug_from_title(&title),

@@ -223,6 +223,28 @@ async fn the_registrys_own_csv_files_are_imported_all_or_nothing() {
         "nothing applied from a file with a bad row"
     );
 
+    // Bad in a way only the domain sees (an empty name, a line break in a
+    // quoted name): refused with the line before anything is sent.
+    let domain_bad = write(
+        "teilnehmer-leer.csv",
+        "schluessel;name;einwohner;stichtag\n16068;Sömmerda;;\n16068901;\"\";;\n16068902;\"Zwei\nZeilen\";;\n",
+    );
+    let (ok, _, err) = import(
+        &dir,
+        &["import", "participants", &domain_bad, "--nats-url", &url],
+    );
+    assert!(!ok, "{err}");
+    assert!(err.contains("Zeile 3: Angabe „name“ ungültig"), "{err}");
+    assert!(err.contains("Zeile 4: Angabe „name“ ungültig"), "{err}");
+    // Without its header the first row would be lost: refused.
+    let headless = write("ohne-kopf.csv", "16068;Sömmerda;;\n16068901;Nord;;\n");
+    let (ok, _, err) = import(
+        &dir,
+        &["import", "participants", &headless, "--nats-url", &url],
+    );
+    assert!(!ok && err.contains("Kopfzeile"), "{err}");
+    assert!(events(&client).await.is_empty(), "nothing applied");
+
     let good = write(
         "teilnehmer.csv",
         "\u{feff}schluessel;name;einwohner;stichtag\n16068;Sömmerda;69655;2018-12-31\n16068901;Beispielgemeinde Nord;4120;2018-12-31\n",
@@ -234,6 +256,37 @@ async fn the_registrys_own_csv_files_are_imported_all_or_nothing() {
         ok && out.contains("0 geschrieben"),
         "a re-run changes nothing: {out}"
     );
+    // Saved by a spreadsheet as Windows-1252, with another name for a
+    // registered Gemeinde: read, and the conflict said, not hidden.
+    let mut latin = b"schluessel;name;einwohner;stichtag\n16068902;Beispielgemeinde S".to_vec();
+    latin.extend([0xfc, b'd']);
+    latin.extend(b";;\n16068901;Beispielgemeinde Nord-Ost;;\n");
+    let latin_file = dir.join("teilnehmer-1252.csv");
+    std::fs::write(&latin_file, latin).unwrap();
+    let (ok, out, err) = import(
+        &dir,
+        &[
+            "import",
+            "participants",
+            latin_file.to_str().unwrap(),
+            "--nats-url",
+            &url,
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(err.contains("als Windows-1252 gelesen"), "{err}");
+    assert!(
+        out.contains("1 geschrieben") && out.contains("1 bereits vorhanden"),
+        "{out}"
+    );
+    assert!(
+        err.contains("Zeile 3: bereits vorhanden, nicht geändert"),
+        "{err}"
+    );
+    let latin_events = events(&client).await;
+    assert!(latin_events.iter().any(
+        |e| matches!(e, Event::GemeindeRegistered { name, .. } if name == "Beispielgemeinde Süd")
+    ));
 
     // A test key for 2017 (the 2016 values, relabelled: only the format matters here).
     let key: String = std::iter::once("jahr;land;prozent".to_owned())
@@ -278,6 +331,7 @@ async fn the_registrys_own_csv_files_are_imported_all_or_nothing() {
         names,
         [
             "KreisRegistered",
+            "GemeindeRegistered",
             "GemeindeRegistered",
             "AllocationKeyPublished",
             "ServiceAnnounced"
