@@ -393,8 +393,10 @@ async fn fetch_pages(
         Format::Json => json
             .finish(|document| {
                 if let Some(object) = document.as_object_mut().filter(|o| o.contains_key("more")) {
+                    // The whole list: no page follows it.
                     object.insert("more".to_owned(), json!(false));
                     object.insert("next_from_seq".to_owned(), Value::Null);
+                    object.insert("next".to_owned(), Value::Null);
                 }
             })
             .to_string(),

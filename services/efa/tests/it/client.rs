@@ -440,6 +440,23 @@ async fn exports_longer_than_a_page_are_complete() {
             "{what} as CSV"
         );
     }
+    // The whole history as JSON: every event, and no link to a page after it.
+    let args = [
+        "export",
+        "history",
+        "--format",
+        "json",
+        "--min-seq",
+        &min_seq,
+    ];
+    let output = cli(&api, "", &args).await;
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let entries = document["entries"].as_array().unwrap();
+    assert!(entries.len() as u64 >= last, "{} of {last}", entries.len());
+    assert_eq!(document["more"], serde_json::json!(false));
+    assert_eq!(document["next"], serde_json::Value::Null, "no next page");
+    assert_eq!(document["next_from_seq"], serde_json::Value::Null);
     terminate(guard.0.id());
     guard.0.wait().unwrap();
 }
