@@ -48,7 +48,10 @@ pub fn is_closed(related: &Related, id: &ServiceId, year: u16) -> bool {
 pub fn lead_or_admin(actor: &Actor, service: &ServiceState) -> Result<(), Rejection> {
     match actor {
         Actor::Admin => Ok(()),
-        Actor::Land(_) => authority::lead(actor, service),
+        // Another Land is told who may: the administration too.
+        Actor::Land(_) => authority::lead(actor, service).map_err(|_| Rejection::Forbidden {
+            reason: efa_proto::ForbiddenReason::LeadOrAdmin,
+        }),
         _ => Err(Rejection::Forbidden {
             reason: efa_proto::ForbiddenReason::LeadOrAdmin,
         }),

@@ -113,7 +113,10 @@ fn settlement_of(view: &CostYearView) -> Result<Settlement, ApiError> {
     if let Some(problem) = &split.problem {
         return Err(ApiError::rejected(efa_proto::Rejection::invalid(
             "year",
-            format!("die Kosten des Jahres lassen sich nicht aufteilen: {problem}"),
+            format!(
+                "die Kosten des Jahres lassen sich nicht aufteilen: {}",
+                problem.trim_end_matches('.')
+            ),
         )));
     }
     Ok(Settlement {

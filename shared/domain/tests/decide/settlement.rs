@@ -95,7 +95,7 @@ fn the_lead_or_the_administration_closes_a_year_that_is_over() {
         &history(),
         "land:16",
         close(2024, split.clone()),
-        ForbiddenReason::NotLeadLand,
+        ForbiddenReason::LeadOrAdmin,
     );
     forbidden(
         &history(),
@@ -271,7 +271,7 @@ fn the_lead_or_the_administration_corrects_a_participation_as_far_back_as_needed
         &with_2024_closed(),
         "land:16",
         leave.clone(),
-        ForbiddenReason::NotLeadLand,
+        ForbiddenReason::LeadOrAdmin,
     );
     let join = correct("09", ParticipationChange::Join, "Beitritt 2024 vergessen");
     assert!(when(&with_2024_closed(), "land:04", join, Some("2024-03-01")).is_ok());
@@ -538,7 +538,7 @@ fn a_beitritt_recorded_on_the_wrong_day_is_moved_by_a_correction() {
         &later,
         "land:16",
         correct("16", ParticipationChange::Join, "selbst"),
-        ForbiddenReason::NotLeadLand,
+        ForbiddenReason::LeadOrAdmin,
     );
     rejects(
         &later,
