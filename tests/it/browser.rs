@@ -9,7 +9,8 @@
 //! from its Land page and downloads it as CSV: the figures on the page
 //! and in the file equal the API's; (e) the administration closes 2023 of
 //! a demo service and moves Thüringen's Beitritt, and the service page
-//! shows the correction and Thüringen's supplement as the API has it.
+//! shows the correction and Thüringen's supplement as the API has it,
+//! and so does the closing's CSV.
 //! Checks read what the pages show.
 //!
 //! Without Chromium the test prints why and passes, except under CI
@@ -319,6 +320,7 @@ async fn the_administration_closes_a_year_and_moves_a_beitritt(
     session: &Session,
     system: &System,
     token: &str,
+    downloads: &Path,
 ) {
     let base = &system.base;
     let service = "online-wohngeldantrag";
@@ -385,6 +387,22 @@ async fn the_administration_closes_a_year_and_moves_a_beitritt(
         text.contains(&euro_de(difference)),
         "{difference} in {text}"
     );
+
+    // The closing with its Nachträge as CSV, as the lead Land bills from it.
+    session
+        .open(&format!("{base}/leistungen/{service}/abrechnung?jahr=2023"))
+        .await;
+    session.click("a[href*='table=closing']").await;
+    let csv = downloaded(downloads).await;
+    let row = csv
+        .lines()
+        .find(|row| row.starts_with("16;Thüringen;"))
+        .unwrap_or_else(|| panic!("Thüringen in {csv}"));
+    assert_eq!(
+        row.split(';').nth(4).unwrap(),
+        euro_csv(difference),
+        "{row}"
+    );
 }
 
 /// Waits (bounded) for a finished `.csv` download and reads it.
@@ -438,8 +456,14 @@ async fn five_journeys_in_a_real_browser() {
     thueringen.close().await;
 
     let admin = window(&driver, dir.path(), "admin").await;
-    the_administration_closes_a_year_and_moves_a_beitritt(&admin, &system, &system.demo["admin"])
-        .await;
+    let downloads = dir.path().join("downloads-admin");
+    the_administration_closes_a_year_and_moves_a_beitritt(
+        &admin,
+        &system,
+        &system.demo["admin"],
+        &downloads,
+    )
+    .await;
     admin.close().await;
     drop(driver);
     system.stop().await;

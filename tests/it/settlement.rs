@@ -300,6 +300,45 @@ async fn a_closed_year_stays_as_settled_and_a_correction_shows_as_a_supplement()
             "Austritt von Thüringen wirksam ab 31.12.2023 (bisher wirksam ab 01.10.2023)"
         ]
     );
+    // The closing as CSV, what the lead Land bills from: per Land the
+    // settled share, the share now and the Nachtrag, as the view has them.
+    let csv = get(
+        &system,
+        &format!("/api/v1/services/{SERVICE}/costs/2023?format=csv&table=closing&min_seq={seq}"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let csv_cents = |cell: &str| -> i64 {
+        let (euros, cents) = cell.split_once(',').unwrap();
+        let sign = if euros.starts_with('-') { -1 } else { 1 };
+        sign * (euros.trim_start_matches('-').parse::<i64>().unwrap() * 100
+            + cents.parse::<i64>().unwrap())
+    };
+    let mut supplements_sum = 0;
+    for share in view["split"]["shares"].as_array().unwrap() {
+        let land = share["land"].as_str().unwrap();
+        let row = csv
+            .lines()
+            .find(|row| {
+                row.trim_start_matches('\u{feff}')
+                    .starts_with(&format!("{land};"))
+            })
+            .unwrap_or_else(|| panic!("{land} in {csv}"));
+        let fields: Vec<&str> = row.split(';').collect();
+        let was = settled
+            .iter()
+            .find(|(l, _)| l == land)
+            .map_or(0, |(_, c)| *c);
+        assert_eq!(csv_cents(fields[2]), was, "{row}");
+        assert_eq!(csv_cents(fields[3]), cents(&share["amount"]), "{row}");
+        assert_eq!(csv_cents(fields[4]), cents(&share["amount"]) - was, "{row}");
+        supplements_sum += csv_cents(fields[4]);
+    }
+    assert_eq!(supplements_sum, 0, "only who pays changed: {csv}");
+    assert!(csv.lines().any(|row| row.starts_with(";Summe;")), "{csv}");
+
     // Moved to the day it has: refused, nothing recorded.
     let again = post(
         &system,

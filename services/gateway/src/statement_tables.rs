@@ -51,6 +51,87 @@ fn push_split(table: &mut Table, split: &CostSplit, as_of: &str) {
     }
 }
 
+const CLOSING_HEADER: &str = "Land;Landesname;Abgerechnet (Euro);Jetzt (Euro);Nachtrag (Euro);\
+    Abrechnung (Sequenz);Beruht auf Sequenz;Kettenhash der Abrechnung;Stand";
+
+/// `GET /api/v1/services/{id}/costs/{year}?table=closing` as CSV: per
+/// Land settled or taking part, what the closing settled, its share now
+/// and the difference (Nachtrag: positive owed, negative refunded), then
+/// the sums; for a year not closed the settled and Nachtrag cells stay
+/// empty. What the lead Land bills the others from.
+pub fn closing(service: &ServiceId, view: &CostYearView) -> Table {
+    let name = format!(
+        "abrechnung-{service}-{}-stand-{}",
+        view.sharing.year, view.as_of
+    );
+    let mut table = Table::new(name, CLOSING_HEADER);
+    let closing = view.closing.as_ref();
+    let settled_of = |land| {
+        closing.map(|c| {
+            (c.settlement.shares.iter())
+                .find(|(l, _)| *l == land)
+                .map_or(Cents(0), |(_, cents)| *cents)
+        })
+    };
+    let now_of = |land| {
+        (view.sharing.split.shares.iter())
+            .find(|s| s.land == land)
+            .map_or(Cents(0), |s| s.cents)
+    };
+    let mut lands: Vec<_> = (view.sharing.split.shares.iter().map(|s| s.land))
+        .chain(
+            closing
+                .into_iter()
+                .flat_map(|c| c.settlement.shares.iter().map(|(l, _)| *l)),
+        )
+        .collect();
+    lands.sort();
+    lands.dedup();
+    let position = |c: &efa_proto::statement::ClosingView| {
+        [
+            c.seq.to_string(),
+            c.settlement.based_on_seq.to_string(),
+            hex::encode(c.settlement.based_on_hash),
+        ]
+    };
+    let position = closing.map(position).unwrap_or_default();
+    let as_of = view.as_of.to_string();
+    let row = |land: String, name: String, settled: Option<Cents>, now: Cents| {
+        let supplement = settled.map(|settled| Cents(now.0 - settled.0));
+        [
+            land,
+            name,
+            csv::optional(settled.map(csv::euros)),
+            csv::euros(now),
+        ]
+        .into_iter()
+        .chain([csv::optional(supplement.map(csv::euros))])
+        .chain(position.iter().cloned())
+        .chain([as_of.clone()])
+        .collect()
+    };
+    for land in &lands {
+        let (settled, now) = (settled_of(*land), now_of(*land));
+        table.push(row(land.to_string(), land.name().to_owned(), settled, now));
+    }
+    let settled_unallocated = closing.map(|c| c.settlement.unallocated);
+    let unallocated = view.sharing.split.unallocated;
+    table.push(row(
+        String::new(),
+        "nicht verteilt".to_owned(),
+        settled_unallocated,
+        unallocated,
+    ));
+    let settled_total = closing.map(|c| c.settlement.total);
+    table.push(row(
+        String::new(),
+        "Summe".to_owned(),
+        settled_total,
+        view.sharing.split.total,
+    ));
+    table
+}
+
 /// `GET /api/v1/services/{id}/costs/{year}` as CSV: the split under the
 /// model in force, with `alternatives` under the other models too.
 pub fn split(service: &ServiceId, view: &CostYearView, alternatives: bool) -> Table {

@@ -52,7 +52,7 @@ pub struct CostYearParams {
 }
 
 /// The tables of a year's costs as CSV.
-pub const COST_TABLES: [&str; 3] = ["shares", "alternatives", "costs"];
+pub const COST_TABLES: [&str; 4] = ["shares", "alternatives", "costs", "closing"];
 
 fn cost_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     field::choice(d, &COST_TABLES, |key| Some(key.to_owned())).map(Some)
@@ -61,7 +61,9 @@ fn cost_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, 
 /// `GET /api/v1/services/{id}/costs/{year}?as_of=`: the split under the
 /// model in force for the year, the others for comparison, the closing
 /// and the supplements since; as CSV the shares (`table=shares`, with the
-/// other models' `table=alternatives`) or the cost lines (`table=costs`).
+/// other models' `table=alternatives`), the cost lines (`table=costs`) or
+/// per Land what was settled, its share now and the Nachtrag
+/// (`table=closing`).
 pub async fn cost_year(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let (service, year) = (path.service("id")?, path.year("year")?);
     let format = query.allow(&["format", "table", "as_of"])?.format()?;
@@ -74,6 +76,7 @@ pub async fn cost_year(Read { state, path, query }: Read) -> Result<Response, Ap
         || CostYearJson::from(&view),
         || match table {
             "costs" => tables::cost_lines(&service, year, &view.sharing.costs),
+            "closing" => statement_tables::closing(&service, &view),
             "alternatives" => statement_tables::split(&service, &view, true),
             _ => statement_tables::split(&service, &view, false),
         },

@@ -169,6 +169,11 @@ fn year_state(id: &str, shown: &Shown) -> Markup {
                             "Das Jahr ist abgerechnet (Sequenz " (closing.seq) ", erfasst "
                             (timestamp_de(closing.recorded_at)) "). Spätere Berichtigungen erscheinen als Nachträge."
                         }
+                        p {
+                            a href={ "/api/v1/services/" (id) "/costs/" (year) "?format=csv&table=closing" } {
+                                "Abrechnung mit Nachträgen als CSV herunterladen"
+                            }
+                        }
                         (super::statement::year_notes(view))
                     }
                     None => {
