@@ -92,14 +92,14 @@ fn parse_line(line: &str, verzeichnis: &mut Verzeichnis) -> Result<(), String> {
         "10" | "20" | "30" | "50" => Ok(()),
         "40" => {
             let key = field(&chars, 11, 15).ok_or("Zeile zu kurz für einen Kreis")?;
-            let key = KreisKey::parse(&key).map_err(|e| e.to_string())?;
+            let key = KreisKey::parse(&key).map_err(|e| crate::tabular::german(&e))?;
             let name = field(&chars, 23, 72).ok_or("Zeile zu kurz für einen Kreisnamen")?;
             verzeichnis.kreise.insert(key, name);
             Ok(())
         }
         "60" => {
             let ags = field(&chars, 11, 18).ok_or("Zeile zu kurz für eine Gemeinde")?;
-            let ags = Ags::parse(&ags).map_err(|e| e.to_string())?;
+            let ags = Ags::parse(&ags).map_err(|e| crate::tabular::german(&e))?;
             let name = field(&chars, 23, 72).ok_or("Zeile zu kurz für einen Gemeindenamen")?;
             if name.is_empty() {
                 return Err(format!("Gemeinde {ags} ohne Namen"));

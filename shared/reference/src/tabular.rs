@@ -33,6 +33,26 @@ pub const SERVICE_COLUMNS: [&str; 10] = [
     "angekuendigt",
 ];
 
+/// An identifier or date that does not read, said in German for the
+/// person who wrote the file.
+pub fn german(error: &efa_proto::IdError) -> String {
+    let input = &error.input;
+    match error.kind {
+        "AGS" => format!(
+            "Gemeindeschlüssel „{input}“ ungültig: 8 Ziffern, die ersten beiden ein Ländercode 01 bis 16"
+        ),
+        "Kreis key" => format!(
+            "Kreisschlüssel „{input}“ ungültig: 5 Ziffern, die ersten beiden ein Ländercode 01 bis 16"
+        ),
+        "LandCode" => format!("Land „{input}“ ungültig: ein Ländercode 01 bis 16"),
+        "Date" => format!("Datum „{input}“ ungültig: JJJJ-MM-TT, ein Tag des Kalenders"),
+        "ServiceId" => {
+            format!("Kennung „{input}“ ungültig: 3 bis 64 Zeichen aus a–z, 0–9 und Bindestrich")
+        }
+        other => format!("„{input}“ ist kein gültiger Wert ({other})"),
+    }
+}
+
 fn row_label(kind: &str, key: &str, record: &Record) -> String {
     let digest = Sha256::digest(record.fields.join("\u{1f}"));
     let short: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
@@ -82,7 +102,7 @@ fn optional_population(
             count: count
                 .parse()
                 .map_err(|_| format!("Einwohnerzahl „{count}“ ist keine Zahl"))?,
-            reference_date: Date::parse(date).map_err(|e| e.to_string())?,
+            reference_date: Date::parse(date).map_err(|e| german(&e))?,
         })),
         _ => Err("Einwohnerzahl und Stichtag gehören zusammen".to_owned()),
     }
@@ -97,12 +117,12 @@ pub fn participants(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
         let population = optional_population(record, 2, 3)?;
         let command = match key.len() {
             8 => Command::RegisterGemeinde(RegisterGemeinde {
-                ags: Ags::parse(key).map_err(|e| e.to_string())?,
+                ags: Ags::parse(key).map_err(|e| german(&e))?,
                 name,
                 population,
             }),
             5 => Command::RegisterKreis(RegisterKreis {
-                key: KreisKey::parse(key).map_err(|e| e.to_string())?,
+                key: KreisKey::parse(key).map_err(|e| german(&e))?,
                 name,
                 population,
             }),
@@ -136,7 +156,7 @@ pub fn allocation_key(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
             let year: u16 = year
                 .parse()
                 .map_err(|_| format!("Jahr „{year}“ ist keine Zahl"))?;
-            let land = LandCode::parse(get(record, 1, "land")?).map_err(|e| e.to_string())?;
+            let land = LandCode::parse(get(record, 1, "land")?).map_err(|e| german(&e))?;
             let percent = get(record, 2, "prozent")?;
             let units = percent_to_key_units(percent).ok_or(format!(
                 "„{percent}“ ist kein Prozentwert mit höchstens fünf Nachkommastellen"
@@ -213,8 +233,8 @@ pub fn services(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
             "" => ServiceId::slug_from_title(&title),
             id => ServiceId::parse(id),
         }
-        .map_err(|e| e.to_string())?;
-        let lead = LandCode::parse(get(record, 2, "federfuehrend")?).map_err(|e| e.to_string())?;
+        .map_err(|e| german(&e))?;
+        let lead = LandCode::parse(get(record, 2, "federfuehrend")?).map_err(|e| german(&e))?;
         let channel = get(record, 5, "kanal")?;
         let status = get(record, 7, "status")?;
         let level = get(record, 8, "reifegrad")?;
@@ -242,7 +262,7 @@ pub fn services(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
         let effective = if announced.is_empty() {
             None
         } else {
-            Some(Date::parse(announced).map_err(|e| e.to_string())?)
+            Some(Date::parse(announced).map_err(|e| german(&e))?)
         };
         Ok(Seed::new(
             row_label("service", id.as_str(), record),
@@ -256,6 +276,24 @@ pub fn services(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_identifier_is_named_in_german_with_its_line() {
+        let text =
+            "schluessel;name;einwohner;stichtag\n17061001;Nirgendwo;;\n16061001;Ort;5;31.12.2023\n";
+        let errors = participants(text).unwrap_err();
+        let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(errors.len(), 2, "{said:?}");
+        assert_eq!((errors[0].line, errors[1].line), (2, 3));
+        assert!(
+            said[0].contains("Gemeindeschlüssel „17061001“ ungültig"),
+            "{said:?}"
+        );
+        assert!(
+            said[1].contains("Datum „31.12.2023“ ungültig: JJJJ-MM-TT"),
+            "{said:?}"
+        );
+    }
 
     #[test]
     fn participants_and_services_parse_and_bad_rows_are_all_reported() {
