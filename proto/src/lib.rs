@@ -32,7 +32,7 @@ pub use event::{
     CostReported, Event, EventRecord, Hash, SealedEvent, ServiceAnnounced, ServiceDetailsUpdated,
 };
 pub use ids::{Ags, CommandId, EventId, IdError, KreisKey, LandCode, OperatorId, ServiceId};
-pub use money::{AMOUNT_MAX, Cents};
+pub use money::{AMOUNT_MAX, Cents, plain_euros};
 pub use participant::{AdoptionStage, CostCategory, KEY_UNITS_TOTAL, Population, Region};
 pub use query::{
     CatalogueView, GemeindeView, Query, QueryKind, QueryReply, RebuildProgress, RebuildReply,

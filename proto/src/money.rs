@@ -17,6 +17,22 @@ pub struct Cents(pub i64);
 /// cannot overflow.
 pub const AMOUNT_MAX: Cents = Cents(10_000_000_000_000);
 
+/// A euro amount as people type it, in the form [`Cents::parse_euros`]
+/// reads: blanks and the euro sign go, and with a decimal comma the
+/// points are thousands separators (`12.500,00 €` is `12500,00`). Shared
+/// by the web forms and the command line; the API takes the plain form.
+pub fn plain_euros(text: &str) -> String {
+    let compact: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '€')
+        .collect();
+    if compact.contains(',') {
+        compact.replace('.', "")
+    } else {
+        compact
+    }
+}
+
 impl Cents {
     /// Parses a euro amount such as `1234`, `1234.5` or `1234,56` (German
     /// decimal comma). More than two decimals is an error, not a rounding.
@@ -61,6 +77,15 @@ impl fmt::Display for Cents {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_as_people_type_them_become_plain() {
+        assert_eq!(plain_euros("12.500,00 €"), "12500,00");
+        assert_eq!(plain_euros("1 234,5"), "1234,5");
+        assert_eq!(plain_euros("1234.56"), "1234.56");
+        assert_eq!(plain_euros("1.234"), "1.234");
+        assert_eq!(plain_euros("-0,50"), "-0,50");
+    }
 
     #[test]
     fn euros_parse_to_cents() {

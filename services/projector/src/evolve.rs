@@ -177,15 +177,8 @@ fn service_event(service: &mut ServiceFacts, record: &EventRecord) {
                 ParticipationChange::Join => join(service, *land, record),
                 ParticipationChange::Leave => leave(service, *land, record),
             }
-            service
-                .participation_corrections
-                .push(ParticipationCorrectionFact {
-                    land: *land,
-                    change: *change,
-                    reason: reason.clone(),
-                    at,
-                    previous: None,
-                });
+            let correction = (*land, *change, reason.clone());
+            push_correction(service, correction, at, None);
         }
         Event::ParticipationMoved {
             land,
@@ -198,15 +191,8 @@ fn service_event(service: &mut ServiceFacts, record: &EventRecord) {
                 ParticipationChange::Join => move_join(service, *land, record),
                 ParticipationChange::Leave => move_leave(service, *land, record),
             }
-            service
-                .participation_corrections
-                .push(ParticipationCorrectionFact {
-                    land: *land,
-                    change: *change,
-                    reason: reason.clone(),
-                    at,
-                    previous: Some(*from),
-                });
+            let correction = (*land, *change, reason.clone());
+            push_correction(service, correction, at, Some(*from));
         }
         Event::ServiceDetailsUpdated(u) => service.detail_updates.push((
             at,
@@ -247,6 +233,25 @@ fn join(service: &mut ServiceFacts, land: efa_proto::LandCode, record: &EventRec
         left: None,
         joined_seq: record.seq,
     });
+}
+
+/// Keeps a participation correction: its Land, change and reason, when,
+/// and the date it moved, if it moved one.
+fn push_correction(
+    service: &mut ServiceFacts,
+    (land, change, reason): (efa_proto::LandCode, ParticipationChange, String),
+    at: At,
+    previous: Option<efa_proto::Date>,
+) {
+    service
+        .participation_corrections
+        .push(ParticipationCorrectionFact {
+            land,
+            change,
+            reason,
+            at,
+            previous,
+        });
 }
 
 /// A moved Beitritt: the last participation of `land` (open, or ended by

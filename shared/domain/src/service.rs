@@ -232,35 +232,21 @@ pub fn evolve(state: StreamState, event: &Event, effective: Date) -> StreamState
                 open.left = Some(effective);
             }
         }
-        Event::ParticipationMoved {
-            land,
-            change: ParticipationChange::Join,
-            ..
-        } => {
-            // The Land's last participation: open, or ended by the
-            // service's retirement.
+        Event::ParticipationMoved { land, change, .. } => {
             let last = service
                 .participations
                 .iter_mut()
                 .rev()
                 .find(|p| p.land == *land);
-            if let Some(last) = last {
-                last.joined = effective;
-            }
-        }
-        Event::ParticipationMoved {
-            land,
-            change: ParticipationChange::Leave,
-            ..
-        } => {
-            let last = service
-                .participations
-                .iter_mut()
-                .rev()
-                .find(|p| p.land == *land);
-            // Only an Austritt that was recorded moves.
-            if let Some(last) = last.filter(|last| last.left.is_some()) {
-                last.left = Some(effective);
+            match (change, last) {
+                // The Land's last participation: open, or ended by the
+                // service's retirement.
+                (ParticipationChange::Join, Some(last)) => last.joined = effective,
+                // Only an Austritt that was recorded moves.
+                (ParticipationChange::Leave, Some(last)) if last.left.is_some() => {
+                    last.left = Some(effective);
+                }
+                _ => {}
             }
         }
         Event::CostReported(reported) => {

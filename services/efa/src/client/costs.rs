@@ -64,7 +64,7 @@ pub async fn run(client: &Client, command: CostCmd) -> Result<(), Failure> {
             let body = object([
                 ("year", Some(json!(year))),
                 ("category", text(&category)),
-                ("amount", text(&euros(&amount))),
+                ("amount", text(&efa_proto::plain_euros(&amount))),
                 ("note", note.as_deref().and_then(text)),
             ]);
             let line = format!("Kosten gemeldet: {amount} Euro für {service} im Jahr {year}");
@@ -82,35 +82,12 @@ pub async fn run(client: &Client, command: CostCmd) -> Result<(), Failure> {
                 &["services", &service, "costs", &number, "corrections"],
                 &[],
             );
-            let body = object([("amount", text(&euros(&amount))), ("reason", text(&reason))]);
+            let body = object([
+                ("amount", text(&efa_proto::plain_euros(&amount))),
+                ("reason", text(&reason)),
+            ]);
             let line = format!("Kostenmeldung {cost_no} von {service} berichtigt: {amount} Euro");
             client.write(Write::post(url, body, write), |_| line).await
         }
-    }
-}
-
-/// A German euro amount as the API reads it: blanks and the euro sign
-/// go, and with a decimal comma the points are thousands separators
-/// (`12.500,00 €` is `12500,00`), as the web forms read it.
-fn euros(text: &str) -> String {
-    let compact: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '€')
-        .collect();
-    if compact.contains(',') {
-        compact.replace('.', "")
-    } else {
-        compact
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn german_amounts_are_read_as_the_web_forms_read_them() {
-        assert_eq!(super::euros("12.500,00"), "12500,00");
-        assert_eq!(super::euros("1 234,56 €"), "1234,56");
-        assert_eq!(super::euros("1234.56"), "1234.56");
-        assert_eq!(super::euros("-0,50"), "-0,50");
     }
 }

@@ -21,7 +21,7 @@ use super::super::markup::{
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::service::split_html;
+use super::service::{not_found, split_html};
 use crate::contract::settlement::ParticipationCorrection;
 use crate::contract::{Parsed, WriteBody};
 use crate::routes::settlement::closing;
@@ -84,16 +84,6 @@ fn allowed(visit: &Visit, id: &str, detail: &ServiceDetail) -> Result<(), Box<Re
             Err(Box::new(visit.page(StatusCode::FORBIDDEN, page)))
         }
     }
-}
-
-/// The answer for a service that is not in the catalogue.
-fn not_found(visit: &Visit, id: &str) -> Response {
-    let body = html! {
-        p { "Die Leistung „" (id) "“ ist nicht im Katalog." }
-        p { a href="/katalog" { "Zum Katalog" } }
-    };
-    let page = Page::new("Leistung nicht gefunden", Nav::Katalog, body);
-    visit.page(StatusCode::NOT_FOUND, page)
 }
 
 /// The service and year the page shows, if the visitor may use the

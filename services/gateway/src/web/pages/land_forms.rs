@@ -152,20 +152,6 @@ fn cost_fields(v: Values<'_>, led: &[(String, String)], year: u16) -> Markup {
     }
 }
 
-/// Normalises a German euro amount for the API's parser: spaces and the
-/// euro sign go; with a decimal comma, points are thousands separators.
-pub fn euros(text: &str) -> String {
-    let compact: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '€')
-        .collect();
-    if compact.contains(',') {
-        compact.replace('.', "")
-    } else {
-        compact
-    }
-}
-
 /// The command a Land form describes, with the page to go to afterwards
 /// and the notice code.
 fn build(
@@ -186,7 +172,7 @@ fn build(
         }
         "kosten" => {
             let service = form.service()?;
-            let form = form.with("amount", euros(form.get("amount")));
+            let form = form.with("amount", efa_proto::plain_euros(form.get("amount")));
             let cost: services::CostReport = form.read(&[])?;
             let target = format!("/leistungen/{service}?jahr={}", form.get("year"));
             (cost.command(service), target, "kosten")
@@ -262,14 +248,6 @@ pub async fn submit(visit: Visit, Path(action): Path<String>, form: FormData) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn german_amounts_are_normalised() {
-        assert_eq!(euros("12.500,00 €"), "12500,00");
-        assert_eq!(euros("1 234,5"), "1234,5");
-        assert_eq!(euros("1234.56"), "1234.56");
-        assert_eq!(euros("1.234"), "1.234");
-    }
 
     /// A posted form from `name=value&…`.
     fn form(fields: &str) -> FormData {

@@ -103,7 +103,8 @@ pub async fn show(visit: Visit, Path(id): Path<String>, params: Params) -> Respo
     visit.page(StatusCode::OK, page)
 }
 
-fn not_found(visit: &Visit, id: &str) -> Response {
+/// The page for a service the catalogue does not have.
+pub(super) fn not_found(visit: &Visit, id: &str) -> Response {
     let body = html! {
         p { "Die Leistung „" (id) "“ ist nicht im Katalog." }
         p { a href="/katalog" { "Zum Katalog" } }
