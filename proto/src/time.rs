@@ -102,6 +102,14 @@ impl From<Date> for i32 {
     }
 }
 
+impl Date {
+    /// The date as German texts write it: `01.07.2023`.
+    pub fn de(self) -> String {
+        let (y, m, d) = self.ymd();
+        format!("{d:02}.{m:02}.{y:04}")
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = self.ymd();

@@ -52,7 +52,7 @@ fn push_split(table: &mut Table, split: &CostSplit, as_of: &str) {
 }
 
 const CLOSING_HEADER: &str = "Land;Landesname;Abgerechnet (Euro);Jetzt (Euro);Nachtrag (Euro);\
-    Abrechnung (Sequenz);Beruht auf Sequenz;Kettenhash der Abrechnung;Stand";
+    Abrechnung (Sequenz);Beruht auf Sequenz;Kettenhash (beruht auf);Stand";
 
 /// `GET /api/v1/services/{id}/costs/{year}?table=closing` as CSV: per
 /// Land settled or taking part, what the closing settled, its share now

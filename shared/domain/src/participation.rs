@@ -55,7 +55,10 @@ fn may_join(service: &ServiceState, land: LandCode, effective: Date) -> Result<(
     if effective < service.announced_on {
         return Err(Rejection::invalid(
             "effective",
-            format!("Beitritt vor der Ankündigung ({})", service.announced_on),
+            format!(
+                "Beitritt vor der Ankündigung ({})",
+                service.announced_on.de()
+            ),
         ));
     }
     if let Some(last_left) = last_left(service, land)
@@ -63,7 +66,7 @@ fn may_join(service: &ServiceState, land: LandCode, effective: Date) -> Result<(
     {
         return Err(Rejection::invalid(
             "effective",
-            format!("Beitritt vor dem letzten Austritt ({last_left})"),
+            format!("Beitritt vor dem letzten Austritt ({})", last_left.de()),
         ));
     }
     Ok(())
@@ -118,7 +121,7 @@ fn may_leave(service: &ServiceState, land: LandCode, effective: Date) -> Result<
             "effective",
             format!(
                 "Austritt frühestens am Tag nach dem Beitritt ({})",
-                open.joined
+                open.joined.de()
             ),
         ));
     }
@@ -154,9 +157,10 @@ pub fn correct(
         reason: cmd.reason.clone(),
     };
     let event = match (cmd.change, service.open_participation(cmd.land)) {
-        // On a retired service the retirement ended every participation:
-        // the last one of the Land may still have its Beitritt moved.
-        (ParticipationChange::Join, None) => match ended_by_retirement(service, cmd.land) {
+        // A Beitritt before the Land's last Austritt can only correct the
+        // participation that Austritt ended (also one the retirement of the
+        // service ended); on or after it, the Land joins again.
+        (ParticipationChange::Join, None) => match ended_after(service, cmd.land, effective) {
             Some(ended) => {
                 may_move_join(service, ended, effective)?;
                 moved(ended.joined)
@@ -198,16 +202,20 @@ fn may_move_join(
     if effective == moving.joined {
         return Err(Rejection::AlreadyExists {
             what: format!(
-                "Beitritt von {} zu {} zum {effective}",
+                "Beitritt von {} zu {} wirksam ab {}",
                 moving.land.name(),
-                service.id
+                service.id,
+                effective.de()
             ),
         });
     }
     if effective < service.announced_on {
         return Err(Rejection::invalid(
             "effective",
-            format!("Beitritt vor der Ankündigung ({})", service.announced_on),
+            format!(
+                "Beitritt vor der Ankündigung ({})",
+                service.announced_on.de()
+            ),
         ));
     }
     if let Some(left) = moving.left
@@ -215,7 +223,7 @@ fn may_move_join(
     {
         return Err(Rejection::invalid(
             "effective",
-            format!("Beitritt am oder nach dem Austritt ({left})"),
+            format!("Beitritt am oder nach dem Austritt ({})", left.de()),
         ));
     }
     let earlier = (service.participations.iter())
@@ -225,7 +233,7 @@ fn may_move_join(
     match earlier {
         Some(left) if effective < left => Err(Rejection::invalid(
             "effective",
-            format!("Beitritt vor dem letzten Austritt ({left})"),
+            format!("Beitritt vor dem letzten Austritt ({})", left.de()),
         )),
         _ => Ok(()),
     }
@@ -239,16 +247,15 @@ fn retired_on(service: &ServiceState) -> Option<Date> {
         .flatten()
 }
 
-/// The last participation of `land` if the retirement of `service` ended
-/// it.
-fn ended_by_retirement(service: &ServiceState, land: LandCode) -> Option<&Participation> {
-    let retired_on = retired_on(service)?;
+/// The last participation of `land` if it ended after `day`: a Beitritt
+/// on `day` can only be its own, moved.
+fn ended_after(service: &ServiceState, land: LandCode, day: Date) -> Option<&Participation> {
     let last = service
         .participations
         .iter()
         .rev()
         .find(|p| p.land == land)?;
-    (last.left == Some(retired_on) && land != service.lead).then_some(last)
+    (last.left.is_some_and(|left| day < left) && land != service.lead).then_some(last)
 }
 
 /// Whether the last Austritt of `land` may move to `effective`: not
@@ -273,9 +280,10 @@ fn may_move_leave(
     if effective == left {
         return Err(Rejection::AlreadyExists {
             what: format!(
-                "Austritt von {} aus {} zum {effective}",
+                "Austritt von {} aus {} wirksam ab {}",
                 land.name(),
-                service.id
+                service.id,
+                effective.de()
             ),
         });
     }
@@ -284,14 +292,14 @@ fn may_move_leave(
             "effective",
             format!(
                 "Austritt frühestens am Tag nach dem Beitritt ({})",
-                last.joined
+                last.joined.de()
             ),
         ));
     }
     match retired_on(service) {
         Some(retired_on) if effective > retired_on => Err(Rejection::invalid(
             "effective",
-            format!("Austritt nach der Einstellung ({retired_on})"),
+            format!("Austritt nach der Einstellung ({})", retired_on.de()),
         )),
         _ => Ok(left),
     }

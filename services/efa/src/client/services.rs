@@ -215,7 +215,9 @@ pub async fn run(client: &Client, command: ServiceCmd) -> Result<(), Failure> {
                 idempotency_key,
                 effective: Some(effective.clone()),
             };
-            let line = format!("Berichtigt: {change} von Land {land} zu {service} zum {effective}");
+            let line = format!(
+                "Berichtigt: {change} von Land {land} zu {service}, wirksam ab {effective}"
+            );
             client.write(Write::post(url, body, write), |_| line).await
         }
         ServiceCmd::Retire {

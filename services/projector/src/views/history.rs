@@ -57,8 +57,7 @@ fn adoption_service(event: &Event) -> Option<&efa_proto::ServiceId> {
 
 /// A date the German way: `01.07.2023`.
 pub fn date_de(date: efa_proto::Date) -> String {
-    let (year, month, day) = date.ymd();
-    format!("{day:02}.{month:02}.{year:04}")
+    date.de()
 }
 
 /// Euros the German way: `1.000.000,00 €`.

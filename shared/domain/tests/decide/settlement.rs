@@ -588,6 +588,42 @@ fn a_moved_beitritt_stays_after_the_lands_previous_austritt() {
 }
 
 #[test]
+fn the_beitritt_of_a_land_that_has_left_is_moved_by_a_beitritt_before_its_austritt() {
+    let left = after(&history(), "land:16", leave("16"), "2025-10-31");
+    check_on(
+        &left,
+        "admin",
+        correct("16", ParticipationChange::Join, "Vertrag vom Januar 2023"),
+        "2023-01-01",
+        Ok(vec![Event::ParticipationMoved {
+            service: elterngeld(),
+            land: land("16"),
+            change: ParticipationChange::Join,
+            from: date("2023-07-01"),
+            reason: "Vertrag vom Januar 2023".into(),
+        }]),
+    );
+    let moved = after(
+        &left,
+        "admin",
+        correct("16", ParticipationChange::Join, "Vertrag vom Januar 2023"),
+        "2023-01-01",
+    );
+    assert_eq!(
+        participations(&moved)[1],
+        (land("16"), date("2023-01-01"), Some(date("2025-10-31")))
+    );
+    // On or after the Austritt the Land joins again.
+    let again = after(
+        &moved,
+        "admin",
+        correct("16", ParticipationChange::Join, "wieder dabei"),
+        "2025-10-31",
+    );
+    assert_eq!(participations(&again).len(), 3);
+}
+
+#[test]
 fn an_austritt_recorded_on_the_wrong_day_is_moved_by_a_correction() {
     let left = after(&history(), "land:16", leave("16"), "2025-10-31");
     // It was the end of June: earlier, and later again.
@@ -682,12 +718,12 @@ fn on_a_retired_service_dates_move_but_not_past_the_retirement() {
         participations(&beitritt)[1],
         (land("16"), date("2023-01-01"), Some(date("2025-08-31")))
     );
-    invalid(
+    rejects(
         &retired,
         "admin",
         correct("16", ParticipationChange::Join, "zu spät"),
         Some("2025-08-31"),
-        "effective",
+        "invalid-state",
     );
     let earlier = after(
         &retired,
@@ -699,12 +735,12 @@ fn on_a_retired_service_dates_move_but_not_past_the_retirement() {
         participations(&earlier)[1],
         (land("16"), date("2023-07-01"), Some(date("2025-03-31")))
     );
-    // A Beitritt correction on a retired service is refused as before.
+    // Joining a retired service again, after the Austritt: refused.
     rejects(
         &earlier,
         "admin",
         correct("16", ParticipationChange::Join, "wieder"),
-        Some("2025-01-01"),
+        Some("2025-04-01"),
         "invalid-state",
     );
 }

@@ -91,8 +91,13 @@ pub fn forms(visit: &Visit, land: LandCode, data: &LandData, attempt: Option<&At
 /// without `fields`, that there is nothing to choose.
 fn block(forms: &Forms<'_>, id: &str, title: &str, fields: Option<Markup>) -> Markup {
     let v = forms.values(id);
-    let effective = Field::new(id, "effective", "Wirksam ab")
-        .hint("Tag, an dem die Änderung gilt; leer: heute");
+    let hint = match id {
+        "austritt" => {
+            "der erste Tag ohne Teilnahme (ein Austritt zum 30.09. ist wirksam ab 01.10.); leer: heute"
+        }
+        _ => "Tag, an dem die Änderung gilt; leer: heute",
+    };
+    let effective = Field::new(id, "effective", "Wirksam ab").hint(hint);
     html! {
         form.block method="post" action={ "/land/" (id) } aria-labelledby={ (id) "-titel" } {
             h3 id={ (id) "-titel" } { (title) }
