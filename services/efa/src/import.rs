@@ -73,22 +73,75 @@ async fn known(client: &async_nats::Client) -> Result<(Vec<KreisKey>, BTreeMap<A
     Ok((kreise, gemeinden))
 }
 
-/// Reads a mergers file: `alter AGS;Nachfolge-AGS` per line, with a header.
+/// Reads a mergers file: `AGS;Nachfolge-AGS` per line, after that header.
+/// An AGS named twice is refused: which successor is meant?
 fn mergers(path: Option<&Path>) -> Result<BTreeMap<Ags, Ags>> {
     let Some(path) = path else {
         return Ok(BTreeMap::new());
     };
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("{} lesen", path.display()))?;
+    let bytes = std::fs::read(path).with_context(|| format!("{} lesen", path.display()))?;
+    let text = text_of(path, bytes)?;
+    let records = efa_reference::csv::parse_with_header(&text, ';', &["ags", "nachfolge-ags"])
+        .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
     let mut map = BTreeMap::new();
-    for record in efa_reference::csv::parse(&text, ';')? {
-        let ags = |index, column| -> Result<Ags> {
-            let value = record.field(index, column)?;
-            Ags::parse(value).map_err(|e| record.error(e.to_string()).into())
+    let mut errors = Vec::new();
+    for record in records {
+        let ags = |index, column| -> Result<Ags, String> {
+            let value = record.field(index, column).map_err(|e| e.reason)?;
+            Ags::parse(value.trim()).map_err(|e| efa_reference::tabular::german(&e))
         };
-        map.insert(ags(0, "AGS")?, ags(1, "Nachfolge-AGS")?);
+        match (ags(0, "AGS"), ags(1, "Nachfolge-AGS")) {
+            (Ok(gone), Ok(successor)) => {
+                if map.insert(gone, successor).is_some() {
+                    errors.push(record.error(format!("{gone} steht zweimal in der Datei")));
+                }
+            }
+            (Err(reason), _) | (_, Err(reason)) => errors.push(record.error(reason)),
+        }
+    }
+    if !errors.is_empty() {
+        for error in &errors {
+            eprintln!("{}: {error}", path.display());
+        }
+        bail!("{}; nichts importiert", bad_lines(errors.len()));
     }
     Ok(map)
+}
+
+/// Every merger the plan would make must name a successor that the
+/// directory still has (not the municipality itself, not one missing
+/// from it, not one unknown): an irreversible merger into nothing is
+/// refused before anything is sent, in the listing as in the run.
+fn check_mergers(
+    verzeichnis: &gv100ad::Verzeichnis,
+    planned: &[efa_reference::Seed],
+    mergers: &BTreeMap<Ags, Ags>,
+) -> Result<()> {
+    let mut bad = 0;
+    for seed in planned {
+        if let Command::MergeGemeinde(merge) = &seed.command
+            && !verzeichnis.gemeinden.contains_key(&merge.successor)
+        {
+            bad += 1;
+            eprintln!(
+                "{}: Nachfolgerin {} steht nicht im Gemeindeverzeichnis",
+                merge.ags, merge.successor
+            );
+        }
+    }
+    let merged: Vec<Ags> = (planned.iter())
+        .filter_map(|seed| match &seed.command {
+            Command::MergeGemeinde(merge) => Some(merge.ags),
+            _ => None,
+        })
+        .collect();
+    for (gone, successor) in mergers.iter().filter(|(gone, _)| !merged.contains(gone)) {
+        eprintln!("Fusionsdatei: {gone} → {successor} nicht verwendet (keine fehlende Gemeinde)");
+    }
+    if bad > 0 {
+        bail!("{bad} Eingliederungen ohne Nachfolgerin; nichts importiert");
+    }
+    Ok(())
 }
 
 /// What happens to the municipalities a GV100AD file no longer has:
@@ -115,7 +168,7 @@ pub async fn gv100ad(
             for error in &errors {
                 eprintln!("{}: {error}", file.display());
             }
-            bail!("{} fehlerhafte Zeilen; nichts importiert", errors.len());
+            bail!("{}; nichts importiert", bad_lines(errors.len()));
         }
     };
     if verzeichnis.gemeinden.is_empty() {
@@ -129,15 +182,15 @@ pub async fn gv100ad(
     let client = connection.connect("efa-import").await?;
     let keys = operator_keys(signing_key)?;
     let (kreise, known) = known(&client).await?;
-    let (removing, mut seeds): (Vec<_>, Vec<_>) =
-        gv100ad::plan(&verzeichnis, &kreise, &known, &mergers)
-            .into_iter()
-            .partition(|seed| {
-                matches!(
-                    seed.command,
-                    Command::RetireGemeinde(_) | Command::MergeGemeinde(_)
-                )
-            });
+    let planned = gv100ad::plan(&verzeichnis, &kreise, &known, &mergers);
+    check_mergers(&verzeichnis, &planned, &mergers)?;
+    check_rows(file, &planned)?;
+    let (removing, mut seeds): (Vec<_>, Vec<_>) = planned.into_iter().partition(|seed| {
+        matches!(
+            seed.command,
+            Command::RetireGemeinde(_) | Command::MergeGemeinde(_)
+        )
+    });
     eprintln!(
         "GV100AD {}: {} Kreise, {} Gemeinden; {} Änderungen, {} Gemeinden fehlen in der Datei",
         verzeichnis
@@ -198,7 +251,7 @@ pub async fn tabular(
     signing_key: &Path,
 ) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("{} lesen", file.display()))?;
-    let text = text_of(file, bytes);
+    let text = text_of(file, bytes)?;
     let parsed = match kind {
         Tabular::Participants => efa_reference::tabular::participants(&text),
         Tabular::AllocationKey => efa_reference::tabular::allocation_key(&text),
@@ -210,7 +263,7 @@ pub async fn tabular(
             for error in &errors {
                 eprintln!("{}: {error}", file.display());
             }
-            bail!("{} fehlerhafte Zeilen; nichts importiert", errors.len());
+            bail!("{}; nichts importiert", bad_lines(errors.len()));
         }
     };
     check_rows(file, &seeds)?;
@@ -220,18 +273,47 @@ pub async fn tabular(
     send_plan(&client, &seeds, &keys).await
 }
 
-/// A CSV file's text: UTF-8, or else Windows-1252, as spreadsheets in
-/// German offices save "CSV" (every byte is a character there, so that
-/// reading cannot fail; the file's name and encoding are said).
-fn text_of(file: &Path, bytes: Vec<u8>) -> String {
-    match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(not_utf8) => {
-            let bytes = not_utf8.into_bytes();
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
-            eprintln!("{}: kein UTF-8, als Windows-1252 gelesen", file.display());
-            text.into_owned()
-        }
+/// A CSV file's text: UTF-8; UTF-16 with its byte-order mark; or else
+/// Windows-1252, as spreadsheets in German offices save "CSV" (the
+/// encoding is said). A file that is UTF-8 in places and not in others
+/// is refused with the first line that is not: reading it as Windows-1252
+/// would garble the UTF-8 in it.
+fn text_of(file: &Path, bytes: Vec<u8>) -> Result<String> {
+    let utf16 = [
+        (&[0xff, 0xfe][..], encoding_rs::UTF_16LE),
+        (&[0xfe, 0xff][..], encoding_rs::UTF_16BE),
+    ];
+    if let Some((_, encoding)) = utf16.iter().find(|(bom, _)| bytes.starts_with(bom)) {
+        eprintln!("{}: als UTF-16 gelesen", file.display());
+        return Ok(encoding.decode(&bytes).0.into_owned());
+    }
+    let not_utf8 = match String::from_utf8(bytes) {
+        Ok(text) => return Ok(text),
+        Err(not_utf8) => not_utf8,
+    };
+    let first_bad = not_utf8.utf8_error().valid_up_to();
+    let bytes = not_utf8.into_bytes();
+    let has_utf8 = std::str::from_utf8(&bytes[..first_bad]).is_ok_and(|text| !text.is_ascii())
+        || String::from_utf8_lossy(&bytes[first_bad..])
+            .chars()
+            .any(|c| !c.is_ascii() && c != char::REPLACEMENT_CHARACTER);
+    if has_utf8 {
+        let line = bytes[..first_bad].iter().filter(|b| **b == b'\n').count() + 1;
+        bail!(
+            "{}: Zeile {line} ist kein UTF-8, die Zeilen davor sind es; die Datei mischt \
+             Kodierungen. Bitte als UTF-8 speichern; nichts importiert",
+            file.display()
+        );
+    }
+    eprintln!("{}: kein UTF-8, als Windows-1252 gelesen", file.display());
+    Ok(encoding_rs::WINDOWS_1252.decode(&bytes).0.into_owned())
+}
+
+/// "1 fehlerhafte Zeile", "3 fehlerhafte Zeilen".
+fn bad_lines(count: usize) -> String {
+    match count {
+        1 => "1 fehlerhafte Zeile".to_owned(),
+        n => format!("{n} fehlerhafte Zeilen"),
     }
 }
 
@@ -244,22 +326,52 @@ fn text_of(file: &Path, bytes: Vec<u8>) -> String {
 fn check_rows(file: &Path, seeds: &[efa_reference::Seed]) -> Result<()> {
     let ctx = efa_domain::Ctx { now: wall_clock() };
     let nothing = efa_domain::Related::new(Vec::new());
+    let place = |seed: &efa_reference::Seed| {
+        seed.line
+            .map_or_else(|| seed.label.clone(), |line| format!("Zeile {line}"))
+    };
     let mut bad = 0;
+    let mut seen: BTreeMap<efa_proto::StreamId, String> = BTreeMap::new();
     for seed in seeds {
+        // Two rows for one thing in one file: which is meant?
+        let stream = seed.command.stream();
+        if let Some(first) = seen.get(&stream) {
+            bad += 1;
+            eprintln!(
+                "{}: {}: {} steht schon in {first}",
+                file.display(),
+                place(seed),
+                what_de(&stream)
+            );
+            continue;
+        }
+        seen.insert(stream, place(seed));
         let decided = efa_domain::decide(&StreamState::Empty, &nothing, &seed.envelope(), &ctx);
         if let Err(Rejection::Invalid { field, reason }) = decided {
             bad += 1;
             eprintln!(
-                "{}: Zeile {}: Angabe „{field}“ ungültig: {reason}",
+                "{}: {}: Angabe „{field}“ ungültig: {reason}",
                 file.display(),
-                seed.line.unwrap_or(0)
+                place(seed)
             );
         }
     }
     if bad > 0 {
-        bail!("{bad} fehlerhafte Zeilen; nichts importiert");
+        bail!("{}; nichts importiert", bad_lines(bad));
     }
     Ok(())
+}
+
+/// What a row is about, in German.
+fn what_de(stream: &efa_proto::StreamId) -> String {
+    use efa_proto::StreamId;
+    match stream {
+        StreamId::Service(id) => format!("Leistung {id}"),
+        StreamId::Gemeinde(ags) => format!("Gemeinde {ags}"),
+        StreamId::Kreis(key) => format!("Kreis {key}"),
+        StreamId::AllocationKey(year) => format!("Verteilungsschlüssel {year}"),
+        other => other.subject_suffix(),
+    }
 }
 
 fn wall_clock() -> efa_proto::Timestamp {
@@ -338,4 +450,24 @@ async fn send_plan(
         bail!("{} Änderungen wurden vom Ledger abgelehnt", loaded.rejected);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_read_in_the_encoding_it_says_or_is_written_in() {
+        let path = Path::new("test.csv");
+        let utf16: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain("Köln".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(text_of(path, utf16).unwrap(), "Köln");
+        assert_eq!(text_of(path, b"K\xf6ln".to_vec()).unwrap(), "Köln");
+        assert_eq!(text_of(path, "Köln".as_bytes().to_vec()).unwrap(), "Köln");
+        let mixed = ["Köln\n".as_bytes(), b"M\xfcnchen\n"].concat();
+        let refused = text_of(path, mixed).unwrap_err().to_string();
+        assert!(refused.contains("Zeile 2 ist kein UTF-8"), "{refused}");
+    }
 }

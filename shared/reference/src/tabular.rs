@@ -70,6 +70,16 @@ fn each(
     let mut seeds = Vec::new();
     let mut errors = Vec::new();
     for record in &records {
+        // A row with more cells than the header names says something
+        // the import would drop.
+        if record.fields.len() > columns.len() {
+            errors.push(record.error(format!(
+                "{} Spalten, die Kopfzeile nennt {}",
+                record.fields.len(),
+                columns.len()
+            )));
+            continue;
+        }
         match row(record) {
             Ok(seed) => seeds.push(seed.from_line(record.line)),
             Err(reason) => errors.push(record.error(reason)),
@@ -251,8 +261,10 @@ pub fn services(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
                 "Kanal „{channel}“: fit-store, efa-marktplatz oder verwaltungsabkommen"
             ))?,
             cost_model: cost_model(get(record, 6, "kostenmodell")?)?,
-            status: ServiceStatus::from_key(status)
-                .ok_or(format!("Status „{status}“ unbekannt"))?,
+            status: ServiceStatus::from_key(status).ok_or_else(|| {
+                let keys: Vec<&str> = ServiceStatus::ALL.iter().map(|s| s.key()).collect();
+                format!("Status „{status}“ unbekannt: {}", keys.join(", "))
+            })?,
             reifegrad: level
                 .parse::<u8>()
                 .ok()

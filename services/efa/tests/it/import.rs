@@ -130,6 +130,27 @@ async fn the_gemeindeverzeichnis_is_imported_idempotently_with_mergers() {
     std::fs::write(&newer_file, cp1252(&newer)).unwrap();
     let mergers = dir.join("fusionen.csv");
     std::fs::write(&mergers, "AGS;Nachfolge-AGS\n16068902;16068901\n").unwrap();
+    // A merger into a municipality the directory does not have: refused
+    // before anything is sent, when listing and when asked to dissolve.
+    let nowhere = dir.join("fusionen-nirgendwohin.csv");
+    std::fs::write(&nowhere, "AGS;Nachfolge-AGS\n16068902;16068999\n").unwrap();
+    let before = events(&client).await.len();
+    for extra in [&[][..], &["--aufloesen"][..]] {
+        let args = [
+            &["import", "gv100ad", newer_file.to_str().unwrap()][..],
+            &["--mergers", nowhere.to_str().unwrap(), "--nats-url", &url][..],
+            extra,
+        ]
+        .concat();
+        let (ok, _, err) = import(&dir, &args);
+        assert!(!ok, "{err}");
+        assert!(
+            err.contains("Nachfolgerin 16068999 steht nicht im Gemeindeverzeichnis"),
+            "{err}"
+        );
+        assert_eq!(events(&client).await.len(), before, "nothing sent");
+    }
+
     let newer_args = [
         "import",
         "gv100ad",
@@ -236,6 +257,49 @@ async fn the_registrys_own_csv_files_are_imported_all_or_nothing() {
     assert!(!ok, "{err}");
     assert!(err.contains("Zeile 3: Angabe „name“ ungültig"), "{err}");
     assert!(err.contains("Zeile 4: Angabe „name“ ungültig"), "{err}");
+    // One Gemeinde twice, or a row with a cell more than the header names.
+    let twice = write(
+        "teilnehmer-doppelt.csv",
+        "schluessel;name;einwohner;stichtag\n16068;Sömmerda;;\n16068;Sömmerda-Land;;\n16068901;Nord;;;x\n",
+    );
+    let (ok, _, err) = import(
+        &dir,
+        &["import", "participants", &twice, "--nats-url", &url],
+    );
+    assert!(!ok, "{err}");
+    assert!(err.contains("Zeile 4: 5 Spalten"), "{err}");
+    // Fixed the extra cell, the doubled row is named with its first.
+    let twice = write(
+        "teilnehmer-doppelt.csv",
+        "schluessel;name;einwohner;stichtag\n16068;Sömmerda;;\n16068;Sömmerda-Land;;\n",
+    );
+    let (ok, _, err) = import(
+        &dir,
+        &["import", "participants", &twice, "--nats-url", &url],
+    );
+    assert!(
+        !ok && err.contains("Zeile 3: Kreis 16068 steht schon in Zeile 2"),
+        "{err}"
+    );
+    // UTF-8 in one place and not in another: refused with the line.
+    let mut mixed = "schluessel;name;einwohner;stichtag\n16068;Sömmerda;;\n16068901;M"
+        .as_bytes()
+        .to_vec();
+    mixed.extend([0xfc, b'h', b'l', b'e']);
+    mixed.extend(b";;\n");
+    let mixed_file = dir.join("gemischt.csv");
+    std::fs::write(&mixed_file, mixed).unwrap();
+    let (ok, _, err) = import(
+        &dir,
+        &[
+            "import",
+            "participants",
+            mixed_file.to_str().unwrap(),
+            "--nats-url",
+            &url,
+        ],
+    );
+    assert!(!ok && err.contains("Zeile 3 ist kein UTF-8"), "{err}");
     // Without its header the first row would be lost: refused.
     let headless = write("ohne-kopf.csv", "16068;Sömmerda;;\n16068901;Nord;;\n");
     let (ok, _, err) = import(
