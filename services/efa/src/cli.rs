@@ -119,6 +119,13 @@ impl Cli {
     }
 }
 
+/// The exit codes of `efa import`.
+const IMPORT_EXIT_CODES: &str = "\
+Exit-Codes:
+  0  Erfolg, auch wenn nichts zu ändern war
+  1  anderer Fehler (z. B. NATS nicht erreichbar, Zugang abgelehnt)
+  2  Datei abgelehnt (nichts importiert) oder Zeilen vom Ledger abgelehnt (genannt)";
+
 #[derive(Debug, Subcommand)]
 enum ImportCmd {
     /// Das Gemeindeverzeichnis von Destatis (GV100AD, feste Spaltenbreiten,
@@ -126,6 +133,7 @@ enum ImportCmd {
     /// Gemeinden eines Landes der Datei, die in ihr fehlen, werden nur mit
     /// `--aufloesen` aufgelöst oder eingegliedert (sonst nur aufgelistet).
     /// Gemeinden anderer Länder bleiben unberührt.
+    #[command(after_help = IMPORT_EXIT_CODES)]
     Gv100ad {
         file: PathBuf,
         /// CSV `AGS;Nachfolge-AGS`: für jede durch Fusion weggefallene Gemeinde
@@ -145,6 +153,7 @@ enum ImportCmd {
         signing_key: Option<PathBuf>,
     },
     /// Gemeinden und Kreise: `schluessel;name;einwohner;stichtag`.
+    #[command(after_help = IMPORT_EXIT_CODES)]
     Participants {
         file: PathBuf,
         #[command(flatten)]
@@ -155,6 +164,7 @@ enum ImportCmd {
         signing_key: Option<PathBuf>,
     },
     /// Ein Verteilungsschlüssel (Königsteiner Schlüssel): `jahr;land;prozent`.
+    #[command(after_help = IMPORT_EXIT_CODES)]
     Key {
         file: PathBuf,
         #[command(flatten)]
@@ -165,6 +175,7 @@ enum ImportCmd {
         signing_key: Option<PathBuf>,
     },
     /// Leistungen: `kennung;titel;federfuehrend;themenfeld;anbieter;kanal;kostenmodell;status;reifegrad;angekuendigt`.
+    #[command(after_help = IMPORT_EXIT_CODES)]
     Services {
         file: PathBuf,
         #[command(flatten)]

@@ -103,7 +103,10 @@ fn mergers(path: Option<&Path>) -> Result<BTreeMap<Ags, Ags>> {
         for error in &errors {
             eprintln!("{}: {error}", path.display());
         }
-        bail!("{}; nichts importiert", bad_lines(errors.len()));
+        return Err(refused(format!(
+            "{}; nichts importiert",
+            bad_lines(errors.len())
+        )));
     }
     Ok(map)
 }
@@ -139,7 +142,9 @@ fn check_mergers(
         eprintln!("Fusionsdatei: {gone} → {successor} nicht verwendet (keine fehlende Gemeinde)");
     }
     if bad > 0 {
-        bail!("{bad} Eingliederungen ohne Nachfolgerin; nichts importiert");
+        return Err(refused(format!(
+            "{bad} Eingliederungen ohne Nachfolgerin; nichts importiert"
+        )));
     }
     Ok(())
 }
@@ -168,14 +173,17 @@ pub async fn gv100ad(
             for error in &errors {
                 eprintln!("{}: {error}", file.display());
             }
-            bail!("{}; nichts importiert", bad_lines(errors.len()));
+            return Err(refused(format!(
+                "{}; nichts importiert",
+                bad_lines(errors.len())
+            )));
         }
     };
     if verzeichnis.gemeinden.is_empty() {
-        bail!(
+        return Err(refused(format!(
             "{} enthält keine Gemeinden (Satzart 60); nichts importiert",
             file.display()
-        );
+        )));
     }
     let mergers = mergers(mergers_file)?;
     // Connected first: a refused credential is the first thing to say.
@@ -263,7 +271,10 @@ pub async fn tabular(
             for error in &errors {
                 eprintln!("{}: {error}", file.display());
             }
-            bail!("{}; nichts importiert", bad_lines(errors.len()));
+            return Err(refused(format!(
+                "{}; nichts importiert",
+                bad_lines(errors.len())
+            )));
         }
     };
     check_rows(file, &seeds)?;
@@ -299,14 +310,25 @@ fn text_of(file: &Path, bytes: Vec<u8>) -> Result<String> {
             .any(|c| !c.is_ascii() && c != char::REPLACEMENT_CHARACTER);
     if has_utf8 {
         let line = bytes[..first_bad].iter().filter(|b| **b == b'\n').count() + 1;
-        bail!(
+        return Err(refused(format!(
             "{}: Zeile {line} ist kein UTF-8, die Zeilen davor sind es; die Datei mischt \
              Kodierungen. Bitte als UTF-8 speichern; nichts importiert",
             file.display()
-        );
+        )));
     }
     eprintln!("{}: kein UTF-8, als Windows-1252 gelesen", file.display());
     Ok(encoding_rs::WINDOWS_1252.decode(&bytes).0.into_owned())
+}
+
+/// An import refused for what its file says (bad rows, its header, its
+/// encoding, mergers into nothing) or for rows the ledger refused: exit
+/// code 2, as the other scripting commands for refused input.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(String);
+
+fn refused(message: String) -> anyhow::Error {
+    Refused(message).into()
 }
 
 /// "1 fehlerhafte Zeile", "3 fehlerhafte Zeilen".
@@ -357,7 +379,7 @@ fn check_rows(file: &Path, seeds: &[efa_reference::Seed]) -> Result<()> {
         }
     }
     if bad > 0 {
-        bail!("{}; nichts importiert", bad_lines(bad));
+        return Err(refused(format!("{}; nichts importiert", bad_lines(bad))));
     }
     Ok(())
 }
@@ -447,7 +469,10 @@ async fn send_plan(
         loaded.rejected
     ));
     if loaded.rejected > 0 {
-        bail!("{} Änderungen wurden vom Ledger abgelehnt", loaded.rejected);
+        return Err(refused(format!(
+            "{} Änderungen wurden vom Ledger abgelehnt",
+            loaded.rejected
+        )));
     }
     Ok(())
 }

@@ -61,7 +61,10 @@ fn exit_code(error: &anyhow::Error) -> ExitCode {
         }
         None => {
             eprintln!("{}", report::german(error));
-            ExitCode::FAILURE
+            match error.downcast_ref::<import::Refused>() {
+                Some(_) => ExitCode::from(2),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }

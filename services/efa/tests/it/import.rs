@@ -300,6 +300,13 @@ async fn the_registrys_own_csv_files_are_imported_all_or_nothing() {
         ],
     );
     assert!(!ok && err.contains("Zeile 3 ist kein UTF-8"), "{err}");
+    // A refused file ends with exit code 2, as refused input does for
+    // the other scripting commands.
+    let status = efa(&["import", "participants", &twice, "--nats-url", &url])
+        .env("EFA_SIGNING_KEY", dir.join("secrets").join("operator.key"))
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2));
     // Without its header the first row would be lost: refused.
     let headless = write("ohne-kopf.csv", "16068;Sömmerda;;\n16068901;Nord;;\n");
     let (ok, _, err) = import(
