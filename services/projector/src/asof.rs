@@ -117,6 +117,15 @@ impl GemeindeFacts {
         in_effect(&self.renames, day).map_or(&self.name, |(_, name)| name)
     }
 
+    /// The name it had when the event at `seq` was recorded: the last
+    /// rename recorded before it, else the registered name.
+    pub fn name_before(&self, seq: u64) -> &str {
+        (self.renames.iter())
+            .filter(|(at, _)| at.seq < seq)
+            .last()
+            .map_or(&self.name, |(_, name)| name)
+    }
+
     /// The municipality it merged into, if the merger takes effect by `day`.
     pub fn successor_on(&self, day: Date) -> Option<Ags> {
         self.merged

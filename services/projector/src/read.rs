@@ -240,16 +240,26 @@ fn history(
     let (events, more) = store.events(&of, from_seq, limit)?;
     let index = store.index();
     let mut names: HashMap<Ags, String> = HashMap::new();
+    // A rename's summary names the municipality as it was called before.
+    let mut renamed_from: HashMap<(Ags, u64), String> = HashMap::new();
     for sealed in &events {
         for ags in municipalities_named(&sealed.record.event) {
             if let Some(gemeinde) = index.gemeinde(ags) {
                 names.insert(ags, gemeinde.name_on(today).to_owned());
+                if let efa_proto::Event::GemeindeRenamed { .. } = sealed.record.event {
+                    let before = gemeinde.name_before(sealed.record.seq).to_owned();
+                    renamed_from.insert((ags, sealed.record.seq), before);
+                }
             }
         }
     }
     // Every stored event was applied, so the applier verified it.
     let verified = store.checkpoint()?.seq;
-    let lookup = |ags: Ags| names.get(&ags).cloned();
+    let lookup = |ags: Ags, seq: u64| {
+        (renamed_from.get(&(ags, seq)))
+            .or_else(|| names.get(&ags))
+            .cloned()
+    };
     Ok(views::history::history(
         subject, &events, more, &lookup, verified,
     ))
@@ -429,6 +439,43 @@ mod tests {
         assert_eq!(seqs, (95..=902).collect::<Vec<u64>>());
         let (events_back, more) = store.events(&EventsOf::All, 0, 902).unwrap();
         assert_eq!((events_back.as_slice(), more), (events, false));
+    }
+
+    #[test]
+    fn a_rename_in_the_history_names_the_name_before_it() {
+        let mut ledger = Ledger::default();
+        let erfurt = ags("16051000");
+        ledger.push(
+            "2020-01-01",
+            Event::GemeindeRegistered {
+                ags: erfurt,
+                name: "Erfurt".to_owned(),
+                population: None,
+            },
+        );
+        for (day, name) in [
+            ("2021-01-01", "Erfurt, Stadt"),
+            ("2022-01-01", "Landeshauptstadt Erfurt"),
+        ] {
+            ledger.push(
+                day,
+                Event::GemeindeRenamed {
+                    ags: erfurt,
+                    name: name.to_owned(),
+                },
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = applied(dir.path(), &ledger);
+        let page = history(&store, HistorySubject::Gemeinde(erfurt), 0, 0);
+        let said: Vec<&str> = page.entries.iter().map(|e| e.summary_de.as_str()).collect();
+        assert_eq!(
+            said[1..],
+            [
+                "Erfurt heißt jetzt Erfurt, Stadt",
+                "Erfurt, Stadt heißt jetzt Landeshauptstadt Erfurt"
+            ]
+        );
     }
 
     #[test]

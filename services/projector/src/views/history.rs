@@ -5,8 +5,12 @@
 use efa_proto::views::{HistoryEntry, HistorySubject, HistoryView};
 use efa_proto::{Ags, Cents, Event, SealedEvent};
 
-/// Names of municipalities for the summaries (`None`: show the AGS).
+/// Names of municipalities for a summary (`None`: show the AGS).
 pub type Names<'a> = dyn Fn(Ags) -> Option<String> + 'a;
+
+/// Names of municipalities for the summary of the event at a sequence
+/// (a rename's summary names the municipality as it was called before).
+pub type NamesAt<'a> = dyn Fn(Ags, u64) -> Option<String> + 'a;
 
 /// The history page of `subject`: `events` in ledger order, `more` if
 /// further events follow, verified up to `chain_verified_to`.
@@ -14,7 +18,7 @@ pub fn history(
     subject: HistorySubject,
     events: &[SealedEvent],
     more: bool,
-    names: &Names,
+    names: &NamesAt,
     chain_verified_to: u64,
 ) -> HistoryView {
     let with_service = !matches!(subject, HistorySubject::Service(_));
@@ -22,7 +26,8 @@ pub fn history(
         .iter()
         .map(|sealed| {
             let record = &sealed.record;
-            let mut summary = summary_de(&record.event, names);
+            let names_then = |ags: Ags| names(ags, record.seq);
+            let mut summary = summary_de(&record.event, &names_then);
             if with_service && let Some(service) = adoption_service(&record.event) {
                 summary = format!("{summary} ({service})");
             }
@@ -200,7 +205,8 @@ mod tests {
 
         let mut ledger = Ledger::default();
         ledger.push("2024-01-01", live);
-        let view = history(HistorySubject::All, ledger.events(), false, &names, 1);
+        let names_at = |ags: Ags, _: u64| names(ags);
+        let view = history(HistorySubject::All, ledger.events(), false, &names_at, 1);
         assert_eq!(
             view.entries[0].summary_de,
             "Erfurt: in Betrieb (aaa-service)"
