@@ -121,8 +121,8 @@ impl GemeindeFacts {
     /// rename recorded before it, else the registered name.
     pub fn name_before(&self, seq: u64) -> &str {
         (self.renames.iter())
-            .filter(|(at, _)| at.seq < seq)
-            .last()
+            .rev()
+            .find(|(at, _)| at.seq < seq)
             .map_or(&self.name, |(_, name)| name)
     }
 
