@@ -4,8 +4,9 @@
 //! refused with its typed reason, a correction by the administration is
 //! recorded and shows as a supplement to the cent, and Thüringen's
 //! statement says the same in JSON and CSV; a second correction moves the
-//! Austritt the first recorded. Also the service's ETag that
-//! If-Match accepts, and the detail of a service announced ahead.
+//! Austritt the first recorded. Also the service's ETag that If-Match
+//! accepts, the detail of a service announced ahead, and an adoption
+//! merged into a successor and withdrawn there.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -416,5 +417,85 @@ async fn a_service_announced_ahead_has_its_detail_page_already() {
     // Asked for a day before the announcement, it did not exist yet.
     let before = get(&system, &format!("{path}&as_of=2020-01-01")).await;
     assert_eq!(before.status(), StatusCode::NOT_FOUND);
+    system.stop().await;
+}
+
+/// A municipality live with a service merges into another: the adoption
+/// counts for the successor, whose Land ends it with the predecessor's
+/// AGS; the successor then no longer counts as live.
+#[tokio::test]
+async fn an_adoption_merged_into_a_successor_can_be_withdrawn() {
+    let system = System::start_with_demo().await;
+    let admin = system.demo["admin"].clone();
+    let thueringen = system.demo["land:16"].clone();
+    let service = SERVICE;
+    for (ags, name) in [("16051901", "Testort Alt"), ("16051902", "Testort Neu")] {
+        let body = json!({"ags": ags, "name": name, "effective": "2024-01-01"});
+        let response = post(
+            &system,
+            &admin,
+            &format!("register-{ags}"),
+            "/api/v1/gemeinden",
+            body,
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let request = json!({"service": service, "ags": "16051901", "effective": "2025-01-01"});
+    let response = post(
+        &system,
+        &thueringen,
+        "request-alt",
+        "/api/v1/adoptions",
+        request,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let live = json!({"stage": "live", "effective": "2025-02-01"});
+    let path = format!("/api/v1/adoptions/{service}/16051901/steps");
+    let response = post(&system, &thueringen, "live-alt", &path, live).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let merger = json!({"successor": "16051902", "effective": "2025-06-01"});
+    let response = post(
+        &system,
+        &admin,
+        "merge-alt",
+        "/api/v1/gemeinden/16051901/merger",
+        merger,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let seq = response.json::<Value>().await.unwrap()["seq"]
+        .as_u64()
+        .unwrap();
+    let stage_of_neu = |rollout: &Value| {
+        rollout["municipalities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["ags"] == "16051902")
+            .map(|m| m["stage"].as_str().unwrap().to_owned())
+    };
+    let rollout_path = |seq: u64| {
+        format!("/api/v1/lands/16/rollout?kreis=16051&service={service}&limit=1000&min_seq={seq}")
+    };
+    let rollout = json_of(&system, &rollout_path(seq)).await;
+    assert_eq!(stage_of_neu(&rollout).as_deref(), Some("live"), "{rollout}");
+
+    // The successor itself has nothing of its own to withdraw; the
+    // adoption merged into it is withdrawn under its old AGS.
+    let withdrawal = json!({"effective": "2025-07-01"});
+    let path = format!("/api/v1/adoptions/{service}/16051901/withdrawal");
+    let response = post(&system, &thueringen, "withdraw-alt", &path, withdrawal).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let seq = response.json::<Value>().await.unwrap()["seq"]
+        .as_u64()
+        .unwrap();
+    let rollout = json_of(&system, &rollout_path(seq)).await;
+    assert_eq!(
+        stage_of_neu(&rollout).as_deref(),
+        Some("withdrawn"),
+        "{rollout}"
+    );
     system.stop().await;
 }

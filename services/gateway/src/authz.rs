@@ -23,6 +23,10 @@ pub enum Rule {
     /// The municipality itself, its Land, or an operator (whose region the
     /// domain checks); not the administration.
     ForGemeinde(Ags),
+    /// As `ForGemeinde`, but any municipality: the successor of a merged
+    /// one may end the adoptions merged into it, which only the domain
+    /// knows (withdrawing an adoption).
+    ForGemeindeOrSuccessor(Ags),
     /// Only the administration.
     Admin,
     /// A Land (whether the lead is the domain's question) or the
@@ -44,7 +48,7 @@ pub fn rule(command: &Command) -> Rule {
         | Command::CorrectCost(_) => Rule::Land,
         Command::RequestAdoption(c) => Rule::ForGemeinde(c.ags),
         Command::RecordAdoptionStep(c) => Rule::ForGemeinde(c.ags),
-        Command::WithdrawAdoption(c) => Rule::ForGemeinde(c.ags),
+        Command::WithdrawAdoption(c) => Rule::ForGemeindeOrSuccessor(c.ags),
         Command::RegisterGemeinde(_)
         | Command::RenameGemeinde(_)
         | Command::MergeGemeinde(_)
@@ -77,6 +81,8 @@ pub fn allowed(actor: &Actor, rule: Rule) -> Result<(), ForbiddenReason> {
         (Rule::ForGemeinde(_), Actor::Land(_)) => Err(Why::NotOwnLand),
         (Rule::ForGemeinde(_), Actor::Operator(_)) => Ok(()),
         (Rule::ForGemeinde(_), Actor::Admin) => Err(Why::NotOwnMunicipality),
+        (Rule::ForGemeindeOrSuccessor(_), Actor::Gemeinde(_)) => Ok(()),
+        (Rule::ForGemeindeOrSuccessor(ags), actor) => allowed(actor, Rule::ForGemeinde(ags)),
         (Rule::Admin, Actor::Admin) => Ok(()),
         (Rule::Admin, _) => Err(Why::AdminOnly),
         (Rule::LandOrAdmin, Actor::Land(_) | Actor::Admin) => Ok(()),

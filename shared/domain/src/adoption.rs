@@ -4,13 +4,15 @@
 //! withdrawal ends an adoption, and a new request starts the next one.
 //! Nobody adopts a retired service. A municipality whose Land has not
 //! joined may still request: the views show that its Land has not joined.
+//! A merged municipality's adoptions count for its successor, who may
+//! withdraw them (nobody else can any more).
 
 use efa_proto::{
     Actor, AdoptionStage, Date, Event, RecordAdoptionStep, Rejection, RequestAdoption, StreamId,
     WithdrawAdoption,
 };
 
-use crate::state::{AdoptionState, Related, StreamState};
+use crate::state::{AdoptionState, GemeindeStatus, Related, StreamState};
 use crate::{authority, participants, service, validate};
 
 fn current(state: &StreamState) -> Option<&AdoptionState> {
@@ -137,7 +139,21 @@ pub fn withdraw(
     cmd: &WithdrawAdoption,
     effective: Date,
 ) -> Result<Vec<Event>, Rejection> {
-    preconditions(related, actor, &cmd.service, cmd.ags, &cmd.note)?;
+    match related.get(&StreamId::Gemeinde(cmd.ags)) {
+        // A municipality merged into another: its successor took over
+        // its adoptions, which count for the successor, and may end them.
+        StreamState::Gemeinde(gemeinde)
+            if let GemeindeStatus::MergedInto(successor) = gemeinde.status =>
+        {
+            authority::for_gemeinde(actor, successor, related)?;
+            service::existing(
+                related.get(&StreamId::Service(cmd.service.clone())),
+                &cmd.service,
+            )?;
+            validate::optional_text("note", &cmd.note, 1000)?;
+        }
+        _ => preconditions(related, actor, &cmd.service, cmd.ags, &cmd.note)?,
+    }
     let adoption = running(state, &cmd.service, cmd.ags, effective)?;
     Ok(vec![Event::AdoptionWithdrawn {
         service: cmd.service.clone(),

@@ -352,3 +352,52 @@ fn a_running_adoption_can_be_withdrawn_after_the_service_retired() {
         "invalid-state",
     );
 }
+
+/// Erfurt was live and merged into Weimar: the adoption counts for
+/// Weimar, and Weimar (or its Land, or an operator of its region) may
+/// end it; nobody else, and no further step.
+#[test]
+fn the_successor_may_withdraw_an_adoption_merged_into_it() {
+    let mut history = base();
+    history.extend([
+        (
+            Event::GemeindeRegistered {
+                ags: ags("16055000"),
+                name: "Weimar".into(),
+                population: None,
+            },
+            "2020-01-01",
+        ),
+        requested(1, "2021-01-01"),
+        stepped(AdoptionStage::Live, "2021-06-01"),
+        (
+            Event::GemeindeMerged {
+                ags: ags(ERFURT),
+                successor: ags("16055000"),
+            },
+            "2023-01-01",
+        ),
+    ]);
+    let withdrawn = Ok(vec![Event::AdoptionWithdrawn {
+        service: elterngeld(),
+        ags: ags(ERFURT),
+        adoption_no: 1,
+        note: "Haushaltssperre".into(),
+    }]);
+    for actor in ["gemeinde:16055000", "land:16", "operator:kiv-thueringen"] {
+        check_on(&history, actor, withdraw(), "2024-01-01", withdrawn.clone());
+    }
+    forbidden(
+        &history,
+        "gemeinde:16051000",
+        withdraw(),
+        ForbiddenReason::NotOwnMunicipality,
+    );
+    rejects(
+        &history,
+        "land:16",
+        step(AdoptionStage::Onboarding),
+        Some("2024-01-01"),
+        "invalid-state",
+    );
+}
