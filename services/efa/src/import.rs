@@ -213,6 +213,16 @@ pub async fn gv100ad(
     for seed in &removing {
         eprintln!("  {}", removal_de(&seed.command, &known));
     }
+    // A municipality the registry has dissolved or merged stays so: said,
+    // not silently passed over.
+    for (ags, (name, _)) in &verzeichnis.gemeinden {
+        if known.get(ags).is_some_and(|k| !k.active) {
+            eprintln!(
+                "  {ags} {name}: im Register aufgelöst oder eingegliedert, steht aber im \
+                 Verzeichnis; nicht geändert"
+            );
+        }
+    }
     match removals {
         Removals::Send => seeds.extend(removing),
         Removals::List if removing.is_empty() => {}

@@ -45,7 +45,9 @@ pub fn german(error: &efa_proto::IdError) -> String {
             "Kreisschlüssel „{input}“ ungültig: 5 Ziffern, die ersten beiden ein Ländercode 01 bis 16"
         ),
         "LandCode" => format!("Land „{input}“ ungültig: ein Ländercode 01 bis 16"),
-        "Date" => format!("Datum „{input}“ ungültig: JJJJ-MM-TT, ein Tag des Kalenders"),
+        "Date" => format!(
+            "Datum „{input}“ ungültig: JJJJ-MM-TT, ein Tag des Kalenders zwischen 1900 und 2200"
+        ),
         "ServiceId" => {
             format!("Kennung „{input}“ ungültig: 3 bis 64 Zeichen aus a–z, 0–9 und Bindestrich")
         }
@@ -99,6 +101,21 @@ fn get<'a>(record: &'a Record, index: usize, column: &str) -> Result<&'a str, St
         .map_err(|e| e.reason)
 }
 
+/// A whole number as German spreadsheets write it: plain digits, or
+/// with points between groups of three (`115.990`).
+fn whole_number(text: &str) -> Option<u64> {
+    let mut groups = text.split('.');
+    let first = groups.next()?;
+    let rest: Vec<&str> = groups.collect();
+    let grouped = rest.is_empty()
+        || ((1..=3).contains(&first.len()) && rest.iter().all(|group| group.len() == 3));
+    let digits: String = std::iter::once(first).chain(rest).collect();
+    let all_digits = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    (grouped && all_digits)
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
 fn optional_population(
     record: &Record,
     count_at: usize,
@@ -109,9 +126,8 @@ fn optional_population(
     match (count.is_empty(), date.is_empty()) {
         (true, true) => Ok(None),
         (false, false) => Ok(Some(Population {
-            count: count
-                .parse()
-                .map_err(|_| format!("Einwohnerzahl „{count}“ ist keine Zahl"))?,
+            count: whole_number(count)
+                .ok_or_else(|| format!("Einwohnerzahl „{count}“ ist keine ganze Zahl"))?,
             reference_date: Date::parse(date).map_err(|e| german(&e))?,
         })),
         _ => Err("Einwohnerzahl und Stichtag gehören zusammen".to_owned()),
@@ -288,6 +304,16 @@ pub fn services(text: &str) -> Result<Vec<Seed>, Vec<CsvError>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inhabitants_may_carry_thousands_points() {
+        assert_eq!(whole_number("115990"), Some(115_990));
+        assert_eq!(whole_number("115.990"), Some(115_990));
+        assert_eq!(whole_number("1.115.990"), Some(1_115_990));
+        for refused in ["115.99", "1159.90", "11,5", "-5", "", ".990", "1..990"] {
+            assert_eq!(whole_number(refused), None, "{refused}");
+        }
+    }
 
     #[test]
     fn a_bad_identifier_is_named_in_german_with_its_line() {

@@ -180,6 +180,40 @@ async fn the_gemeindeverzeichnis_is_imported_idempotently_with_mergers() {
     let after = events(&client).await;
     assert!(after.iter().any(|e| matches!(e, Event::GemeindeMerged { successor, .. } if successor.to_string() == "16068901")));
 
+    // A merged municipality standing in a later file again is said, not
+    // passed over, and not registered anew.
+    let again = [
+        newer.as_str(),
+        &record(
+            "60",
+            "20250630",
+            "16068902",
+            "Beispielgemeinde Öhrenstock",
+            Some(10),
+        ),
+    ]
+    .join("\n");
+    let again_file = dir.join("GV100AD_wieder.txt");
+    std::fs::write(&again_file, cp1252(&again)).unwrap();
+    let (ok, out, err) = import(
+        &dir,
+        &[
+            "import",
+            "gv100ad",
+            again_file.to_str().unwrap(),
+            "--nats-url",
+            &url,
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(
+        err.contains(
+            "16068902 Beispielgemeinde Öhrenstock: im Register aufgelöst oder eingegliedert"
+        ),
+        "{err}"
+    );
+    assert_eq!(events(&client).await.len(), after.len());
+
     // A file without municipalities (empty, or cut off) changes nothing.
     let empty = dir.join("leer.txt");
     std::fs::write(&empty, b"").unwrap();
