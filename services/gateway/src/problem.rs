@@ -139,8 +139,9 @@ pub fn rejection_detail(rejection: &Rejection) -> String {
         }
         Rejection::Busy { .. } => BUSY_DETAIL.to_owned(),
         Rejection::YearClosed { year } => format!(
-            "Das Jahr {year} ist abgerechnet (Jahresabrechnung). Eine Änderung, die es berührt, \
-             ist nur als Berichtigung durch das federführende Land oder die Administration möglich."
+            "Das Jahr {year} ist abgerechnet (Jahresabrechnung). Beitritte, Austritte und Kosten, \
+             die es berühren, erfasst nur noch das federführende Land oder die Administration als \
+             Berichtigung; Kostenmodell und Einstellung wirken erst ab einem offenen Jahr."
         ),
         Rejection::TooFarBack { earliest } => format!(
             "So weit zurück kann das Land dies nicht selbst datieren; frühestens {earliest}. \
@@ -445,6 +446,17 @@ mod tests {
     use efa_proto::ForbiddenReason;
 
     use super::*;
+
+    #[test]
+    fn a_closed_year_says_what_may_still_change_it() {
+        let detail = rejection_detail(&Rejection::YearClosed { year: 2024 });
+        assert!(
+            detail.starts_with("Das Jahr 2024 ist abgerechnet"),
+            "{detail}"
+        );
+        assert!(detail.contains("als Berichtigung"), "{detail}");
+        assert!(detail.contains("Kostenmodell"), "{detail}");
+    }
 
     #[test]
     fn rejections_map_to_their_status() {
