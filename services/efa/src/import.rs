@@ -14,6 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use efa_domain::StreamState;
 use efa_proto::{Ags, Command, Event, KreisKey, ReadEvents, ReadReply, Rejection, subjects};
+use efa_reference::encoding::Encoding;
 use efa_reference::gv100ad::{self, Known};
 
 use crate::signers::KeyRing;
@@ -300,34 +301,22 @@ pub async fn tabular(
 /// is refused with the first line that is not: reading it as Windows-1252
 /// would garble the UTF-8 in it.
 fn text_of(file: &Path, bytes: Vec<u8>) -> Result<String> {
-    let utf16 = [
-        (&[0xff, 0xfe][..], encoding_rs::UTF_16LE),
-        (&[0xfe, 0xff][..], encoding_rs::UTF_16BE),
-    ];
-    if let Some((_, encoding)) = utf16.iter().find(|(bom, _)| bytes.starts_with(bom)) {
-        eprintln!("{}: als UTF-16 gelesen", file.display());
-        return Ok(encoding.decode(&bytes).0.into_owned());
+    let (text, encoding) = efa_reference::encoding::decode(&bytes);
+    match encoding {
+        Encoding::Utf8 => {}
+        Encoding::Utf16 => eprintln!("{}: als UTF-16 gelesen", file.display()),
+        Encoding::Windows1252 => {
+            eprintln!("{}: kein UTF-8, als Windows-1252 gelesen", file.display());
+        }
+        Encoding::Mixed { line } => {
+            return Err(refused(format!(
+                "{}: Zeile {line} ist kein UTF-8, die Zeilen davor sind es; die Datei mischt \
+                 Kodierungen. Bitte als UTF-8 speichern; nichts importiert",
+                file.display()
+            )));
+        }
     }
-    let not_utf8 = match String::from_utf8(bytes) {
-        Ok(text) => return Ok(text),
-        Err(not_utf8) => not_utf8,
-    };
-    let first_bad = not_utf8.utf8_error().valid_up_to();
-    let bytes = not_utf8.into_bytes();
-    let has_utf8 = std::str::from_utf8(&bytes[..first_bad]).is_ok_and(|text| !text.is_ascii())
-        || String::from_utf8_lossy(&bytes[first_bad..])
-            .chars()
-            .any(|c| !c.is_ascii() && c != char::REPLACEMENT_CHARACTER);
-    if has_utf8 {
-        let line = bytes[..first_bad].iter().filter(|b| **b == b'\n').count() + 1;
-        return Err(refused(format!(
-            "{}: Zeile {line} ist kein UTF-8, die Zeilen davor sind es; die Datei mischt \
-             Kodierungen. Bitte als UTF-8 speichern; nichts importiert",
-            file.display()
-        )));
-    }
-    eprintln!("{}: kein UTF-8, als Windows-1252 gelesen", file.display());
-    Ok(encoding_rs::WINDOWS_1252.decode(&bytes).0.into_owned())
+    Ok(text)
 }
 
 /// An import refused for what its file says (bad rows, its header, its
@@ -356,7 +345,9 @@ fn bad_lines(count: usize) -> String {
 /// changes nothing. What depends on the registry (a row that exists
 /// already) is the ledger's to say.
 fn check_rows(file: &Path, seeds: &[efa_reference::Seed]) -> Result<()> {
-    let ctx = efa_domain::Ctx { now: wall_clock() };
+    let ctx = efa_domain::Ctx {
+        now: efa_ledger::writer::wall_clock(),
+    };
     let nothing = efa_domain::Related::new(Vec::new());
     let place = |seed: &efa_reference::Seed| {
         seed.line
@@ -404,15 +395,6 @@ fn what_de(stream: &efa_proto::StreamId) -> String {
         StreamId::AllocationKey(year) => format!("Verteilungsschlüssel {year}"),
         other => other.subject_suffix(),
     }
-}
-
-fn wall_clock() -> efa_proto::Timestamp {
-    let micros = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
-        });
-    efa_proto::Timestamp::from_micros(micros)
 }
 
 /// Sends the planned commands with a progress line and a summary.

@@ -42,16 +42,36 @@ pub fn join(
 
 /// Whether `land` may join `service` on `effective`, whoever records it.
 fn may_join(service: &ServiceState, land: LandCode, effective: Date) -> Result<(), Rejection> {
-    if land == service.lead {
-        return Err(Rejection::invalid_state(
-            "das federführende Land nimmt von Beginn an teil",
-        ));
-    }
+    not_the_lead(service, land)?;
     if service.open_participation(land).is_some() {
         return Err(Rejection::AlreadyExists {
             what: format!("Beitritt von {} zu {}", land.name(), service.id),
         });
     }
+    let last_left = (service.participations.iter())
+        .filter(|p| p.land == land)
+        .filter_map(|p| p.left)
+        .max();
+    beitritt_day(service, effective, last_left)
+}
+
+/// The lead takes part from the announcement: no Beitritt of its own.
+fn not_the_lead(service: &ServiceState, land: LandCode) -> Result<(), Rejection> {
+    if land == service.lead {
+        return Err(Rejection::invalid_state(
+            "das federführende Land nimmt von Beginn an teil",
+        ));
+    }
+    Ok(())
+}
+
+/// A Beitritt takes effect no earlier than the announcement and than the
+/// Land's Austritt before it (`previous_left`), whoever records it.
+fn beitritt_day(
+    service: &ServiceState,
+    effective: Date,
+    previous_left: Option<Date>,
+) -> Result<(), Rejection> {
     if effective < service.announced_on {
         return Err(Rejection::invalid(
             "effective",
@@ -61,15 +81,22 @@ fn may_join(service: &ServiceState, land: LandCode, effective: Date) -> Result<(
             ),
         ));
     }
-    if let Some(last_left) = last_left(service, land)
-        && effective < last_left
-    {
-        return Err(Rejection::invalid(
+    match previous_left {
+        Some(left) if effective < left => Err(Rejection::invalid(
             "effective",
-            format!("Beitritt vor dem letzten Austritt ({})", last_left.de()),
-        ));
+            format!("Beitritt vor dem letzten Austritt ({})", left.de()),
+        )),
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// A Land that does not take part (or never did): nothing to end.
+fn not_taking_part(service: &ServiceState, land: LandCode) -> Rejection {
+    Rejection::invalid_state(format!(
+        "{} nimmt an {} nicht teil",
+        land.name(),
+        service.id
+    ))
 }
 
 pub fn leave(
@@ -108,11 +135,7 @@ fn may_leave(service: &ServiceState, land: LandCode, effective: Date) -> Result<
         ));
     }
     let Some(open) = service.open_participation(land) else {
-        return Err(Rejection::invalid_state(format!(
-            "{} nimmt an {} nicht teil",
-            land.name(),
-            service.id
-        )));
+        return Err(not_taking_part(service, land));
     };
     // The Austritt is the first day without the Land: on the day of its
     // Beitritt the Land would never have taken part.
@@ -194,11 +217,7 @@ fn may_move_join(
     moving: &Participation,
     effective: Date,
 ) -> Result<(), Rejection> {
-    if moving.land == service.lead {
-        return Err(Rejection::invalid_state(
-            "das federführende Land nimmt von Beginn an teil",
-        ));
-    }
+    not_the_lead(service, moving.land)?;
     if effective == moving.joined {
         return Err(Rejection::AlreadyExists {
             what: format!(
@@ -209,15 +228,6 @@ fn may_move_join(
             ),
         });
     }
-    if effective < service.announced_on {
-        return Err(Rejection::invalid(
-            "effective",
-            format!(
-                "Beitritt vor der Ankündigung ({})",
-                service.announced_on.de()
-            ),
-        ));
-    }
     if let Some(left) = moving.left
         && effective >= left
     {
@@ -226,17 +236,11 @@ fn may_move_join(
             format!("Beitritt am oder nach dem Austritt ({})", left.de()),
         ));
     }
-    let earlier = (service.participations.iter())
+    let earlier_left = (service.participations.iter())
         .filter(|p| p.land == moving.land && p.joined < moving.joined)
         .filter_map(|p| p.left)
         .max();
-    match earlier {
-        Some(left) if effective < left => Err(Rejection::invalid(
-            "effective",
-            format!("Beitritt vor dem letzten Austritt ({})", left.de()),
-        )),
-        _ => Ok(()),
-    }
+    beitritt_day(service, effective, earlier_left)
 }
 
 /// The day `service` was retired, if it was: the retirement ended every
@@ -271,11 +275,7 @@ fn may_move_leave(
         .then(|| service.participations.iter().rev().find(|p| p.land == land))
         .flatten();
     let Some((last, left)) = last.and_then(|p| p.left.map(|left| (p, left))) else {
-        return Err(Rejection::invalid_state(format!(
-            "{} nimmt an {} nicht teil",
-            land.name(),
-            service.id
-        )));
+        return Err(not_taking_part(service, land));
     };
     if effective == left {
         return Err(Rejection::AlreadyExists {
@@ -303,14 +303,4 @@ fn may_move_leave(
         )),
         _ => Ok(left),
     }
-}
-
-/// The day `land` last left `service`, if it ever did.
-fn last_left(service: &ServiceState, land: LandCode) -> Option<Date> {
-    service
-        .participations
-        .iter()
-        .filter(|p| p.land == land)
-        .filter_map(|p| p.left)
-        .max()
 }

@@ -34,16 +34,10 @@ pub struct Verzeichnis {
     pub gemeinden: BTreeMap<Ags, (String, u64)>,
 }
 
-/// Decodes the file: UTF-8 if it is valid UTF-8, else Windows-1252
-/// (through `encoding_rs`, which follows the WHATWG table).
+/// Decodes the file as every import does (`crate::encoding`): UTF-8 if
+/// it is valid UTF-8, else Windows-1252, as Destatis ships it.
 pub fn decode_text(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => encoding_rs::WINDOWS_1252
-            .decode_without_bom_handling(bytes)
-            .0
-            .into_owned(),
-    }
+    crate::encoding::decode(bytes).0
 }
 
 /// Characters `from..=to` (1-based) of a line, trimmed; `None` when the

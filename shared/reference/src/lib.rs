@@ -6,6 +6,7 @@
 
 pub mod csv;
 pub mod demo;
+pub mod encoding;
 pub mod generate;
 pub mod gv100ad;
 pub mod seed;

@@ -30,8 +30,7 @@ pub fn thousands(number: u64) -> String {
 
 /// `15.03.2023`.
 pub fn date_de(date: Date) -> String {
-    let (y, m, d) = date.ymd();
-    format!("{d:02}.{m:02}.{y:04}")
+    date.de()
 }
 
 /// `15.03.2023, 08:51:24 UTC`.

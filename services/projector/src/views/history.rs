@@ -60,11 +60,6 @@ fn adoption_service(event: &Event) -> Option<&efa_proto::ServiceId> {
     }
 }
 
-/// A date the German way: `01.07.2023`.
-pub fn date_de(date: efa_proto::Date) -> String {
-    date.de()
-}
-
 /// Euros the German way: `1.000.000,00 €`.
 pub fn euros_de(amount: Cents) -> String {
     let sign = if amount.0 < 0 { "-" } else { "" };
@@ -111,7 +106,7 @@ pub fn summary_de(event: &Event, names: &Names) -> String {
             "Berichtigung: {} von {} verlegt (bisher wirksam ab {}): {reason}",
             change.label_de(),
             land.name(),
-            date_de(*from)
+            from.de()
         ),
         Event::ServiceAnnounced(a) => {
             format!("„{}“ angekündigt, federführend {}", a.title, a.lead.name())

@@ -18,7 +18,7 @@ use efa_proto::views::{CostSplit, Exact, ShareLine};
 use efa_proto::{Cents, CostModel, Date, Hash, LandCode, ParticipationChange};
 
 use super::costs::{closing_of, cost_sharing, model_for};
-use super::history::{date_de, euros_de};
+use super::history::euros_de;
 use crate::facts::{
     At, ClosingFact, CostLineFact, KeyFacts, ParticipationFact, PopulationFacts, ServiceFacts,
 };
@@ -262,7 +262,7 @@ pub fn corrections_since(service: &ServiceFacts, closing: &ClosingFact) -> Vec<C
         // says so, where "zum" would read as the last day taking part.
         let previous = correction
             .previous
-            .map(|previous| format!(" (bisher wirksam ab {})", date_de(previous)))
+            .map(|previous| format!(" (bisher wirksam ab {})", previous.de()))
             .unwrap_or_default();
         lines.push(CorrectionLine {
             seq: correction.at.seq,
@@ -270,7 +270,7 @@ pub fn corrections_since(service: &ServiceFacts, closing: &ClosingFact) -> Vec<C
             what_de: format!(
                 "{what} von {} wirksam ab {}{previous}",
                 correction.land.name(),
-                date_de(correction.at.effective)
+                correction.at.effective.de()
             ),
             reason: correction.reason.clone(),
         });
