@@ -6,8 +6,8 @@
 //! Erfurt's Kreis for the new service appears with Erfurt's step, the
 //! stalled list shows the demo's stalled rollouts, and the Kreis table
 //! downloads as CSV; (d) Thüringen opens its Kostenaufstellung for 2023
-//! from its Land page and downloads it as CSV: the figures on the page
-//! and in the file equal the API's; (e) the administration closes 2023 of
+//! from its Land page and downloads it as CSV and as an Excel file: the
+//! figures on the page and in both files equal the API's; (e) the administration closes 2023 of
 //! a demo service and moves Thüringen's Beitritt, and the service page
 //! shows the correction and Thüringen's supplement as the API has it,
 //! and so does the closing's CSV.
@@ -310,6 +310,34 @@ async fn thueringen_reads_its_statement(
     let total_row = ";Summe (abgerechnet oder offen);";
     let sum = csv.lines().find(|row| row.starts_with(total_row)).unwrap();
     assert_eq!(sum.split(';').nth(11).unwrap(), euro_csv(total));
+
+    // The same statement as an Excel file: the shares are numbers, the
+    // service keys and the hash text.
+    session.click("a#xlsx").await;
+    let sheet = workbook_rows(downloaded_file(downloads, "xlsx").await);
+    for line in lines {
+        let service = line["service"].as_str().unwrap();
+        let row = (sheet.iter())
+            .find(|row| row[0] == calamine::Data::String(service.to_owned()))
+            .unwrap_or_else(|| panic!("{service} in {sheet:?}"));
+        let cents = line["share"]["amount"]["cents"].as_i64().unwrap();
+        #[allow(clippy::cast_precision_loss)]
+        let euros = cents as f64 / 100.0;
+        assert_eq!(row[11], calamine::Data::Float(euros), "{service}");
+        assert_eq!(
+            row[19],
+            calamine::Data::String(api["chain_hash"].as_str().unwrap().to_owned())
+        );
+    }
+}
+
+/// The rows of a workbook's first sheet.
+fn workbook_rows(bytes: Vec<u8>) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let range = workbook.worksheet_range_at(0).unwrap().unwrap();
+    range.rows().map(<[calamine::Data]>::to_vec).collect()
 }
 
 /// The administration closes 2023 of a demo service from its page, then
@@ -407,19 +435,25 @@ async fn the_administration_closes_a_year_and_moves_a_beitritt(
 
 /// Waits (bounded) for a finished `.csv` download and reads it.
 async fn downloaded(dir: &Path) -> String {
+    String::from_utf8(downloaded_file(dir, "csv").await).unwrap()
+}
+
+/// Waits (bounded) for a finished download ending in `.{extension}` and
+/// reads it.
+async fn downloaded_file(dir: &Path, extension: &str) -> Vec<u8> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let done = std::fs::read_dir(dir)
             .unwrap()
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|x| x == "csv"));
+            .find(|p| p.extension().is_some_and(|x| x == extension));
         if let Some(path) = done {
-            return std::fs::read_to_string(path).unwrap();
+            return std::fs::read(path).unwrap();
         }
         assert!(
             Instant::now() < deadline,
-            "no CSV was downloaded to {}",
+            "no .{extension} file was downloaded to {}",
             dir.display()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -16,6 +16,9 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use efa_proto::Cents;
 
+use crate::params::Format;
+use crate::problem::ApiError;
+
 /// The media type of every CSV answer.
 pub const CONTENT_TYPE_CSV: &str = "text/csv; charset=utf-8";
 const BOM: &str = "\u{feff}";
@@ -74,9 +77,22 @@ impl Table {
 
     /// `Content-Disposition`: an attachment named after the table.
     pub fn disposition(&self) -> HeaderValue {
+        self.disposition_as("csv")
+    }
+
+    /// `Content-Disposition` of the table as a file ending in `extension`.
+    pub fn disposition_as(&self, extension: &str) -> HeaderValue {
         let file = safe_file_name(&self.name);
-        HeaderValue::from_str(&format!("attachment; filename=\"{file}.csv\""))
+        HeaderValue::from_str(&format!("attachment; filename=\"{file}.{extension}\""))
             .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+    }
+
+    /// The table in the format asked for: a workbook for XLSX, CSV else.
+    pub fn answer(self, format: Format) -> Result<Response, ApiError> {
+        match format {
+            Format::Xlsx => crate::xlsx::response(&self),
+            Format::Csv | Format::Json => Ok(self.into_response()),
+        }
     }
 }
 

@@ -37,6 +37,7 @@ mod token_source;
 mod tokens;
 mod watched_file;
 mod web;
+mod xlsx;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -42,7 +42,8 @@ pub fn openapi_document() -> Value {
             "description": "Register der „Einer für Alle“-Onlinedienste: Leistungen, \
                 Beitritte, Nachnutzung durch Kommunen, Kosten und ihre Verteilung. \
                 Schreiben braucht ein Zugangstoken, Lesen ist öffentlich. Jede Liste \
-                gibt es auch als CSV (`?format=csv` oder `Accept: text/csv`). Fehler \
+                gibt es auch als CSV (`?format=csv` oder `Accept: text/csv`) und als \
+                Excel-Datei (`?format=xlsx`, bis 50.000 Zeilen). Fehler \
                 sind RFC-9457-Problemdokumente.",
             "license": {"name": "EUPL-1.2", "identifier": "EUPL-1.2"},
         },
@@ -157,6 +158,10 @@ fn path_parameter(name: &str) -> Value {
         "description": description})
 }
 
+/// What `?format=` chooses.
+pub const FORMAT_DESCRIPTION: &str = "csv: CSV statt JSON (wie Accept: text/csv); xlsx: \
+    dieselbe Tabelle als Excel-Datei (wie Accept mit dem XLSX-Medientyp)";
+
 /// The German description of a query parameter, by its name.
 fn describe(name: &str) -> &'static str {
     match name {
@@ -167,7 +172,7 @@ fn describe(name: &str) -> &'static str {
         }
         "as_of" => "Stichtag JJJJ-MM-TT",
         "effective" => "Wirksam ab JJJJ-MM-TT",
-        "format" => "csv: CSV statt JSON (wie Accept: text/csv)",
+        "format" => FORMAT_DESCRIPTION,
         "table" => "Welche Tabelle als CSV",
         "land" => "Ländercode",
         "themenfeld" => "Themenfeld",
@@ -311,9 +316,13 @@ impl Operation {
             "schema": {"type": "string"},
             "example": "\u{feff}Kennung;Titel\r\nwohngeld;Wohngeld\r\n",
         });
+        answer["content"][crate::xlsx::CONTENT_TYPE_XLSX] = json!({
+            "schema": {"type": "string", "contentMediaType": crate::xlsx::CONTENT_TYPE_XLSX},
+        });
         answer["description"] = json!(
             "Die Ansicht; als CSV (UTF-8 mit BOM, Semikolon, CRLF, Dezimalkomma) bei \
-             ?format=csv oder Accept: text/csv"
+             ?format=csv oder Accept: text/csv; als Excel-Datei (Schlüssel als Text, \
+             Beträge und Zahlen als Zahlen, Daten als Datum) bei ?format=xlsx"
         );
         self.query::<FormatParam>()
     }

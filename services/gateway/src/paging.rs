@@ -191,18 +191,40 @@ pub async fn serve<L: Export>(
 ) -> Result<Response, ApiError> {
     let min_seq = query.min_seq()?;
     let (start, rows) = list.first(query)?;
-    if format == Format::Csv && !asks_for_a_page(query) {
-        return csv(state, min_seq, list).await;
+    if !asks_for_a_page(query) {
+        match format {
+            Format::Csv => return csv(state, min_seq, list).await,
+            Format::Xlsx => return xlsx(&state, min_seq, &list).await,
+            Format::Json => {}
+        }
     }
     let page = fetch(&state, min_seq, &list, (&start, rows)).await?;
-    Ok(match format {
-        Format::Csv => {
+    match format {
+        Format::Csv | Format::Xlsx => {
             let (table, next) = list.rows(&page);
             let next = next_link(query, &list.path(), next);
-            linked(table.into_response(), next.as_deref())
+            Ok(linked(table.answer(format)?, next.as_deref()))
         }
-        Format::Json => json_of(query, &list, &page),
-    })
+        Format::Json => Ok(json_of(query, &list, &page)),
+    }
+}
+
+/// The whole list as one workbook: its pages read one after the other
+/// into one table, refused once it has more rows than a workbook is made
+/// of (the CSV streams any length).
+async fn xlsx<E: Export>(state: &AppState, min_seq: u64, export: &E) -> Result<Response, ApiError> {
+    let first = fetch(state, min_seq, export, (&export.start(), EXPORT_PAGE_ROWS)).await?;
+    let (mut whole, mut cursor) = export.rows(&first);
+    while let Some(at) = cursor {
+        if whole.rows.len() > crate::xlsx::ROWS_MAX {
+            return Err(crate::xlsx::too_many_rows());
+        }
+        let page = fetch(state, min_seq, export, (&at, EXPORT_PAGE_ROWS)).await?;
+        let (table, next) = export.rows(&page);
+        whole.rows.extend(table.rows);
+        cursor = next;
+    }
+    whole.answer(Format::Xlsx)
 }
 
 /// The link to the page that starts at `next`, if there is one.

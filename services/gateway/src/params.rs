@@ -3,7 +3,8 @@
 //! with the request contract's field readers (`read`): an unknown,
 //! repeated or malformed parameter is a 400 naming it, so a typo never
 //! silently answers something else. Also decides the answer's format: CSV when
-//! `?format=csv` or `Accept: text/csv`, JSON otherwise.
+//! `?format=csv` or `Accept: text/csv`, an Excel workbook when
+//! `?format=xlsx` or `Accept` names its media type, JSON otherwise.
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::header::ACCEPT;
@@ -23,7 +24,8 @@ const COMMON: [&str; 1] = ["min_seq"];
 #[derive(Debug, Clone)]
 pub struct ReadQuery {
     pairs: Vec<(String, String)>,
-    accepts_csv: bool,
+    /// The table format `Accept` prefers to JSON, if any.
+    accepts_table: Option<Format>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ReadQuery {
@@ -39,15 +41,19 @@ impl<S: Send + Sync> FromRequestParts<S> for ReadQuery {
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
             .collect();
-        let accepts_csv = prefers_csv(&ranges);
-        Ok(Self { pairs, accepts_csv })
+        let accepts_table = preferred_table(&ranges);
+        Ok(Self {
+            pairs,
+            accepts_table,
+        })
     }
 }
 
-/// Whether the `Accept` ranges prefer CSV: `text/csv` named with a higher
-/// weight (`q`) than JSON gets (by `application/json`, else
-/// `application/*`, else `*/*`). At equal weight, JSON, the API's own.
-fn prefers_csv(ranges: &[&str]) -> bool {
+/// The table format the `Accept` ranges prefer: `text/csv` or the XLSX
+/// media type named with a higher weight (`q`) than JSON gets (by
+/// `application/json`, else `application/*`, else `*/*`). At equal
+/// weight, JSON, the API's own; between the two tables, CSV.
+fn preferred_table(ranges: &[&str]) -> Option<Format> {
     let weight_of = |wanted: &str| {
         ranges.iter().find_map(|range| {
             let mut parts = range.split(';');
@@ -61,11 +67,17 @@ fn prefers_csv(ranges: &[&str]) -> bool {
         })
     };
     let csv = weight_of("text/csv").unwrap_or(0.0);
+    let xlsx = weight_of(crate::xlsx::CONTENT_TYPE_XLSX).unwrap_or(0.0);
     let json = (weight_of("application/json"))
         .or_else(|| weight_of("application/*"))
         .or_else(|| weight_of("*/*"))
         .unwrap_or(0.0);
-    csv > 0.0 && csv > json
+    let (table, weight) = if xlsx > csv {
+        (Format::Xlsx, xlsx)
+    } else {
+        (Format::Csv, csv)
+    };
+    (weight > 0.0 && weight > json).then_some(table)
 }
 
 /// How to answer a list.
@@ -73,6 +85,15 @@ fn prefers_csv(ranges: &[&str]) -> bool {
 pub enum Format {
     Json,
     Csv,
+    /// An Excel workbook (Office Open XML) of the same table as the CSV.
+    Xlsx,
+}
+
+impl Format {
+    /// CSV or XLSX: the list as a table with German headers.
+    pub fn is_table(self) -> bool {
+        matches!(self, Format::Csv | Format::Xlsx)
+    }
 }
 
 fn bad(name: &str, what: &str) -> ApiError {
@@ -145,13 +166,12 @@ impl ReadQuery {
         Ok(self.read::<AsOf>()?.as_of)
     }
 
-    /// CSV when `?format=csv`, or when `Accept` names `text/csv` and no
-    /// `format` is given; JSON otherwise.
+    /// `?format=`, else the table format `Accept` prefers (see
+    /// `preferred_table`), else JSON.
     pub fn format(&self) -> Result<Format, ApiError> {
         match self.read::<FormatParam>()?.format {
             Some(format) => Ok(format),
-            None if self.accepts_csv => Ok(Format::Csv),
-            None => Ok(Format::Json),
+            None => Ok(self.accepts_table.unwrap_or(Format::Json)),
         }
     }
 }
@@ -183,11 +203,12 @@ pub struct FormatParam {
 }
 
 /// The keys of `format`.
-pub const FORMATS: [&str; 2] = ["json", "csv"];
+pub const FORMATS: [&str; 3] = ["json", "csv", "xlsx"];
 
 fn format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Format>, D::Error> {
     field::choice(deserializer, &FORMATS, |key| match key {
         "csv" => Some(Format::Csv),
+        "xlsx" => Some(Format::Xlsx),
         _ => Some(Format::Json),
     })
     .map(Some)
@@ -225,20 +246,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_only_when_accept_weighs_it_above_json() {
-        for (accept, csv) in [
-            ("text/csv", true),
-            ("text/csv, */*;q=0.1", true),
-            ("text/csv;q=0.9, application/json;q=0.5", true),
-            ("application/json, text/csv", false),
-            ("text/csv, application/json", false),
-            ("application/json, text/csv;q=0.5", false),
-            ("text/csv;q=0", false),
-            ("text/html,application/xhtml+xml,*/*;q=0.8", false),
-            ("*/*", false),
+    fn a_table_only_when_accept_weighs_it_above_json() {
+        const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        for (accept, table) in [
+            ("text/csv", Some(Format::Csv)),
+            ("text/csv, */*;q=0.1", Some(Format::Csv)),
+            ("text/csv;q=0.9, application/json;q=0.5", Some(Format::Csv)),
+            ("application/json, text/csv", None),
+            ("text/csv, application/json", None),
+            ("application/json, text/csv;q=0.5", None),
+            ("text/csv;q=0", None),
+            ("text/html,application/xhtml+xml,*/*;q=0.8", None),
+            ("*/*", None),
+            (XLSX, Some(Format::Xlsx)),
+            (&format!("{XLSX}, text/csv;q=0.5"), Some(Format::Xlsx)),
+            (&format!("{XLSX};q=0.5, text/csv"), Some(Format::Csv)),
+            (&format!("{XLSX}, application/json"), None),
         ] {
             let ranges: Vec<&str> = accept.split(',').collect();
-            assert_eq!(prefers_csv(&ranges), csv, "{accept}");
+            assert_eq!(preferred_table(&ranges), table, "{accept}");
         }
     }
 
@@ -248,7 +274,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
-            accepts_csv,
+            accepts_table: accepts_csv.then_some(Format::Csv),
         }
     }
 
@@ -304,6 +330,10 @@ mod tests {
         assert_eq!(
             query(&[("format", "json")], true).format().unwrap(),
             Format::Json
+        );
+        assert_eq!(
+            query(&[("format", "xlsx")], true).format().unwrap(),
+            Format::Xlsx
         );
         assert!(query(&[("format", "xml")], false).format().is_err());
     }

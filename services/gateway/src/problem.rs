@@ -63,6 +63,9 @@ pub enum ApiError {
     /// `/readyz`: what is missing, named for people.
     #[error("not ready: {}", .0.join(", "))]
     NotReady(Vec<&'static str>),
+    /// The gateway could not make the answer itself; names what failed.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
 }
 
 impl ApiError {
@@ -342,6 +345,12 @@ impl From<&ApiError> for Problem {
                 S::SERVICE_UNAVAILABLE,
                 "service-unavailable",
                 format!("Das Register ist nicht bereit. Es fehlt: {}.", missing.join(", ")),
+            ),
+            ApiError::Internal(_) => (
+                S::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Die Antwort konnte nicht erstellt werden. Bitte die Administration verständigen."
+                    .to_owned(),
             ),
         };
         let mut problem = Problem::new(status, code, detail);

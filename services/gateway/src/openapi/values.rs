@@ -121,7 +121,7 @@ values! {
          ausgetreten, wird sein letzter Austritt auf das Datum verlegt.",
     );
     CatalogueSort => keys(crate::routes::SORT_KEYS, "Sortierung");
-    Format => keys(crate::params::FORMATS, "csv: CSV statt JSON (wie Accept: text/csv)");
+    Format => keys(crate::params::FORMATS, crate::openapi::FORMAT_DESCRIPTION);
     CostTable => keys(crate::routes::COST_TABLES, "Welche Tabelle als CSV")
         .default(Some("shares".into()));
     RolloutTable => keys(crate::routes::ROLLOUT_TABLES, "Welche Tabelle als CSV")

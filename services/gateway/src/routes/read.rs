@@ -79,14 +79,15 @@ pub fn no_service(id: &efa_proto::ServiceId) -> String {
     format!("Die Leistung „{id}“ ist nicht im Katalog.")
 }
 
-/// A list as JSON or as CSV; each is only built when asked for.
+/// A list as JSON or as a table (CSV, XLSX); each is only built when
+/// asked for.
 pub fn list<J: Serialize>(
     format: Format,
     json: impl FnOnce() -> J,
-    csv: impl FnOnce() -> Table,
-) -> Response {
+    table: impl FnOnce() -> Table,
+) -> Result<Response, ApiError> {
     match format {
-        Format::Json => Json(json()).into_response(),
-        Format::Csv => csv().into_response(),
+        Format::Json => Ok(Json(json()).into_response()),
+        Format::Csv | Format::Xlsx => table().answer(format),
     }
 }

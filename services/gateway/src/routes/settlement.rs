@@ -5,7 +5,7 @@
 //! stands.
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use efa_proto::statement::CostYearView;
 use efa_proto::{
     CheckpointRequest, CloseYear, Command, Date, LandCode, LedgerCheckpoint, QueryKind, ServiceId,
@@ -71,7 +71,7 @@ pub async fn cost_year(Read { state, path, query }: Read) -> Result<Response, Ap
     let table = params.table.as_deref().unwrap_or("shares");
     let as_of = query.as_of()?;
     let view = cost_year_view(&state, query.min_seq()?, &service, year, as_of).await?;
-    Ok(read::list(
+    read::list(
         format,
         || CostYearJson::from(&view),
         || match table {
@@ -80,7 +80,7 @@ pub async fn cost_year(Read { state, path, query }: Read) -> Result<Response, Ap
             "alternatives" => statement_tables::split(&service, &view, true),
             _ => statement_tables::split(&service, &view, false),
         },
-    ))
+    )
 }
 
 /// `GET /api/v1/lands/{land}/statements/{year}?as_of=`: the Land's
@@ -94,11 +94,11 @@ pub async fn statement(Read { state, path, query }: Read) -> Result<Response, Ap
         as_of: query.as_of()?,
     };
     let view = reply_of!(ask(&state, query.min_seq()?, kind).await?, Statement)?;
-    Ok(read::list(
+    read::list(
         format,
         || StatementJson::from(&view),
         || statement_tables::statement(&view),
-    ))
+    )
 }
 
 /// The ledger's durable head, so that a closing reads a view that has
@@ -183,16 +183,16 @@ pub async fn land_costs_as_of(
     let kind = QueryKind::Statement { land, year, as_of };
     let statement = reply_of!(ask(state, min_seq, kind).await?, Statement)?;
     let mut view = land_costs_of(&statement);
-    if format == Format::Csv && !paging::asks_for_a_page(query) {
-        return Ok(tables::land_costs(&view).into_response());
+    if format.is_table() && !paging::asks_for_a_page(query) {
+        return tables::land_costs(&view).answer(format);
     }
     let page = paging::page(query)?;
     let lines_total = u32::try_from(view.lines.len()).unwrap_or(u32::MAX);
     let start = page.offset.min(lines_total);
     let end = start.saturating_add(page.limit).min(lines_total);
     view.lines = view.lines[start as usize..end as usize].to_vec();
-    if format == Format::Csv {
-        return Ok(tables::land_costs(&view).into_response());
+    if format.is_table() {
+        return tables::land_costs(&view).answer(format);
     }
     let next_offset = (end < lines_total).then_some(end);
     let path = format!("/api/v1/lands/{land}/costs/{year}");

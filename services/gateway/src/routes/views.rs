@@ -66,7 +66,9 @@ pub async fn catalogue(Read { state, query, .. }: Read) -> Result<Response, ApiE
     let next = paging::next_link(&query, "/api/v1/catalogue", next);
     Ok(match format {
         Format::Json => paging::json(CataloguePageJson::from(&page), (), next),
-        Format::Csv => paging::linked(tables::catalogue(&page).into_response(), next.as_deref()),
+        Format::Csv | Format::Xlsx => {
+            paging::linked(tables::catalogue(&page).answer(format)?, next.as_deref())
+        }
     })
 }
 
@@ -158,11 +160,11 @@ pub async fn participations(Read { state, path, query }: Read) -> Result<Respons
     let as_of = query.allow(&["as_of", "format"])?.as_of()?;
     let format = query.format()?;
     let detail = detail(&state, &query, &service, as_of).await?;
-    Ok(read::list(
+    read::list(
         format,
         || ParticipationsJson::new(&service, &detail, as_of),
         || tables::participations(&service, &detail),
-    ))
+    )
 }
 
 /// `GET /api/v1/services/{id}/funnel?land=&as_of=`.

@@ -2,7 +2,7 @@
 //! projector are stood in for by tiny responders on their subjects, so
 //! these tests pin the gateway's own mapping: authentication, the commands
 //! built from request bodies, problem documents, status codes and headers,
-//! the JSON and CSV of the views, and the OpenAPI document.
+//! the JSON, CSV and XLSX of the views, and the OpenAPI document.
 
 // Clippy allows unwrap in #[test] functions only; the helpers here are test
 // code too, where a failed unwrap is a failed test.
@@ -19,3 +19,4 @@ mod samples;
 mod schema;
 mod web;
 mod writes;
+mod xlsx;

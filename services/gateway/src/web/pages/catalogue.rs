@@ -157,10 +157,16 @@ fn services(page: &CataloguePage, params: &Params, number: u32) -> Markup {
     let mut csv = vec![("format", "csv".to_owned())];
     csv.extend(FILTERS.map(|(name, api)| (api, params.get(name))));
     csv.push(("limit", crate::routes::PAGE_LIMIT_MAX.to_string()));
+    let mut xlsx = csv.clone();
+    xlsx[0].1 = "xlsx".to_owned();
     let pages = page.total.div_ceil(PAGE_SIZE).max(1);
     let here = html! { "Seite " (number.min(pages)) " von " (pages) };
     section("leistungen", "Leistungen").with(html! {
-        p { a href={ "/api/v1/catalogue" (query(&csv)) } { "Diese Auswahl als CSV herunterladen" } }
+        p {
+            "Diese Auswahl herunterladen: "
+            a href={ "/api/v1/catalogue" (query(&csv)) } { "CSV" } " · "
+            a href={ "/api/v1/catalogue" (query(&xlsx)) } { "Excel (XLSX)" }
+        }
         @if page.services.is_empty() {
             p role="status" {
                 @if page.total == 0 { "Keine Leistung passt zu dieser Auswahl." }

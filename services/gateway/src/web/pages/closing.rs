@@ -160,9 +160,10 @@ fn year_state(id: &str, shown: &Shown) -> Markup {
                             (timestamp_de(closing.recorded_at)) "). Spätere Berichtigungen erscheinen als Nachträge."
                         }
                         p {
-                            a href={ "/api/v1/services/" (id) "/costs/" (year) "?format=csv&table=closing" } {
-                                "Abrechnung mit Nachträgen als CSV herunterladen"
-                            }
+                            "Abrechnung mit Nachträgen herunterladen: "
+                            a href={ "/api/v1/services/" (id) "/costs/" (year) "?format=csv&table=closing" } download { "CSV" }
+                            " · "
+                            a href={ "/api/v1/services/" (id) "/costs/" (year) "?format=xlsx&table=closing" } download { "Excel (XLSX)" }
                         }
                         (super::statement::year_notes(view))
                     }

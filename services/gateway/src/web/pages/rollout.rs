@@ -71,8 +71,10 @@ impl Chosen {
         ]
     }
 
-    fn csv(&self, land: LandCode, path: &str, extra: &[(&str, String)]) -> String {
-        let mut pairs = vec![("format", "csv".to_owned()), ("as_of", text(self.as_of))];
+    /// The API's address of the same list as a file, `format` `csv` or
+    /// `xlsx`.
+    fn export(&self, format: &str, land: LandCode, path: &str, extra: &[(&str, String)]) -> String {
+        let mut pairs = vec![("format", format.to_owned()), ("as_of", text(self.as_of))];
         pairs.extend(extra.iter().cloned());
         format!("/api/v1/lands/{land}/{path}{}", query(&pairs))
     }
@@ -358,23 +360,25 @@ fn municipalities_html(monitor: &Monitor, as_of: Option<Date>) -> Markup {
 fn csv_html(land: LandCode, chosen: &Chosen) -> Markup {
     let service = ("service", text(chosen.service.as_ref()));
     let rollout = |table: &str| {
-        let pairs = [("table", table.to_owned()), service.clone()];
-        chosen.csv(land, "rollout", &pairs)
+        let pairs = vec![("table", table.to_owned()), service.clone()];
+        ("rollout", pairs)
     };
-    let links = [
-        (rollout("kreise"), "Abdeckung je Kreis (CSV)"),
-        (rollout("gemeinden"), "Einführungen je Gemeinde (CSV)"),
-        (
-            chosen.csv(
-                land,
-                "stalled",
-                &[("days", chosen.days.to_string()), service.clone()],
-            ),
-            "Stillstandsliste (CSV)",
-        ),
+    let stalled = vec![("days", chosen.days.to_string()), service.clone()];
+    let lists = [
+        (rollout("kreise"), "Abdeckung je Kreis"),
+        (rollout("gemeinden"), "Einführungen je Gemeinde"),
+        (("stalled", stalled), "Stillstandsliste"),
     ];
     section("export", "Export").with(html! {
-        ul { @for (href, label) in links { li { a href=(href) download { (label) } } } }
+        ul {
+            @for ((path, pairs), label) in lists {
+                li {
+                    (label) ": "
+                    a href=(chosen.export("csv", land, path, &pairs)) download { "CSV" } " · "
+                    a href=(chosen.export("xlsx", land, path, &pairs)) download { "Excel (XLSX)" }
+                }
+            }
+        }
     })
 }
 

@@ -77,6 +77,7 @@ fn downloads(statement: &StatementView) -> Markup {
     html! {
         p.nicht-drucken {
             a #csv href={ (api) (query(&[("format", "csv".to_owned()), as_of.clone()])) } download { "Als CSV herunterladen" }
+            " · " a #xlsx href={ (api) (query(&[("format", "xlsx".to_owned()), as_of.clone()])) } download { "Als Excel-Datei (XLSX)" }
             " · " a #json href={ (api) (query(&[as_of])) } { "Als JSON" } " · Zum Drucken: Strg+P (A4)"
         }
     }

@@ -1,0 +1,370 @@
+//! The CSV tables (`csv::Table`) as Excel workbooks, for the offices that
+//! open every download in a spreadsheet. A CSV cannot say what a cell is,
+//! so Excel guesses: an AGS `01001000` or a Land `01` loses its leading
+//! zero, a share `1/6` becomes the first of June. Here each column has a
+//! kind, decided by its German header (the same headers as the CSV):
+//! euro amounts and counts are numbers, dates are dates, everything else
+//! (keys, codes, fractions, names) is text and stays as written. A cell
+//! that does not read as its column's kind (the label of a sum row, an
+//! empty cell) is written as text or left empty. Text is never a formula:
+//! the writer stores it as a string cell.
+
+use axum::http::HeaderValue;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
+
+use crate::csv::Table;
+use crate::problem::ApiError;
+
+/// The media type of every XLSX answer.
+pub const CONTENT_TYPE_XLSX: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The most rows a workbook is made of: a whole list with more is
+/// refused (its CSV streams), so one download cannot take the gateway's
+/// memory. A workbook holds its cells in memory until it is written.
+pub const ROWS_MAX: usize = 50_000;
+
+/// What a column holds, as its header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    /// Whole numbers: counts, days, weights, sequences, years.
+    Integer,
+    /// Euros with a decimal comma (`-1234,05`).
+    Euros,
+    /// A percentage with a decimal comma (`12,5`).
+    Percent,
+    /// `2024-03-15`.
+    Date,
+    /// `2024-03-15T08:51:24Z`, in UTC.
+    Timestamp,
+}
+
+/// Columns of whole numbers, by header.
+const INTEGER_COLUMNS: [&str; 21] = [
+    "Reifegrad",
+    "Version",
+    "Gewicht",
+    "Tage",
+    "Gemeinden",
+    "Einwohner",
+    "Einwohner in Betrieb",
+    "beantragt",
+    "vereinbart",
+    "Anbindung",
+    "in Betrieb",
+    "zurückgezogen",
+    "Sequenz",
+    "Ledger-Sequenz",
+    "Kostennummer",
+    "Jahr",
+    "Korrekturen",
+    "Schlüsseljahr",
+    "Abrechnung (Sequenz)",
+    "Beruht auf Sequenz",
+    "Tage seit dem letzten Schritt",
+];
+
+/// Columns of dates, by header.
+const DATE_COLUMNS: [&str; 8] = [
+    "Angekündigt am",
+    "Beigetreten am",
+    "Ausgetreten am",
+    "Seit",
+    "Letzter Schritt",
+    "Wirksam ab",
+    "Stand",
+    "Modell gilt seit",
+];
+
+fn kind_of(header: &str) -> Kind {
+    if header.ends_with("(Euro)") {
+        Kind::Euros
+    } else if header.ends_with("(Prozent)") {
+        Kind::Percent
+    } else if header == "Erfasst am" {
+        Kind::Timestamp
+    } else if DATE_COLUMNS.contains(&header) {
+        Kind::Date
+    } else if INTEGER_COLUMNS.contains(&header) {
+        Kind::Integer
+    } else {
+        Kind::Text
+    }
+}
+
+/// The number formats, as German Excel shows them (it localises the
+/// separators itself).
+struct Formats {
+    header: Format,
+    euros: Format,
+    percent: Format,
+    date: Format,
+    timestamp: Format,
+}
+
+impl Formats {
+    fn new() -> Self {
+        Self {
+            header: Format::new().set_bold(),
+            euros: Format::new().set_num_format("#,##0.00 \"€\";-#,##0.00 \"€\""),
+            percent: Format::new().set_num_format("0.00####"),
+            date: Format::new().set_num_format("dd.mm.yyyy"),
+            timestamp: Format::new().set_num_format("dd.mm.yyyy hh:mm:ss"),
+        }
+    }
+}
+
+/// `1234,05` as a number, if it is one.
+fn decimal(cell: &str) -> Option<f64> {
+    let (whole, fraction) = cell.split_once(',').unwrap_or((cell, "0"));
+    let digits = whole.strip_prefix('-').unwrap_or(whole);
+    let plain = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    (plain(digits) && plain(fraction))
+        .then(|| format!("{whole}.{fraction}").parse().ok())
+        .flatten()
+}
+
+/// A whole number, if the cell is one Excel holds exactly (below 2^53).
+fn integer(cell: &str) -> Option<f64> {
+    const EXACT: i64 = 1 << 53;
+    let number: i64 = cell.parse().ok()?;
+    #[allow(clippy::cast_precision_loss)] // checked to be exact
+    (number.abs() < EXACT).then_some(number as f64)
+}
+
+/// `2024-03-15` or `2024-03-15T08:51:24Z`.
+fn date_time(cell: &str) -> Option<ExcelDateTime> {
+    let (date, time) = match cell.split_once('T') {
+        Some((date, time)) => (date, Some(time.strip_suffix('Z')?)),
+        None => (cell, None),
+    };
+    let mut parts = date.splitn(3, '-');
+    let year = parts.next()?.parse().ok()?;
+    let month = parts.next()?.parse().ok()?;
+    let day = parts.next()?.parse().ok()?;
+    let date = ExcelDateTime::from_ymd(year, month, day).ok()?;
+    let Some(time) = time else {
+        return Some(date);
+    };
+    let mut parts = time.splitn(3, ':');
+    let hour = parts.next()?.parse().ok()?;
+    let minute = parts.next()?.parse().ok()?;
+    let second: f64 = parts.next()?.parse().ok()?;
+    date.and_hms(hour, minute, second).ok()
+}
+
+fn write_cell(
+    sheet: &mut Worksheet,
+    (row, column): (u32, u16),
+    (kind, cell): (Kind, &str),
+    formats: &Formats,
+) -> Result<(), XlsxError> {
+    if cell.is_empty() {
+        return Ok(());
+    }
+    let written =
+        match kind {
+            Kind::Integer => integer(cell).map(|n| sheet.write_number(row, column, n)),
+            Kind::Euros => decimal(cell)
+                .map(|n| sheet.write_number_with_format(row, column, n, &formats.euros)),
+            Kind::Percent => decimal(cell)
+                .map(|n| sheet.write_number_with_format(row, column, n, &formats.percent)),
+            Kind::Date => date_time(cell)
+                .map(|date| sheet.write_datetime_with_format(row, column, &date, &formats.date)),
+            Kind::Timestamp => date_time(cell)
+                .map(|at| sheet.write_datetime_with_format(row, column, &at, &formats.timestamp)),
+            Kind::Text => None,
+        };
+    match written {
+        Some(result) => result.map(drop),
+        None => sheet.write_string(row, column, cell).map(drop),
+    }
+}
+
+/// The workbook's bytes: one sheet named after the table, the header row
+/// bold, frozen and filterable, the columns as wide as their contents.
+pub fn render(table: &Table) -> Result<Vec<u8>, XlsxError> {
+    let formats = Formats::new();
+    let kinds: Vec<Kind> = table.header.iter().map(|h| kind_of(h)).collect();
+    let mut workbook = Workbook::new();
+    let properties = DocProperties::new()
+        .set_title(&table.name)
+        .set_author("EfA-Register");
+    workbook.set_properties(&properties);
+    let sheet = workbook.add_worksheet();
+    // A sheet's name has at most 31 characters.
+    let name: String = table.name.chars().take(31).collect();
+    sheet.set_name(name)?;
+    for (column, title) in (0u16..).zip(&table.header) {
+        sheet.write_string_with_format(0, column, title, &formats.header)?;
+    }
+    for (row, cells) in (1u32..).zip(&table.rows) {
+        for ((column, cell), kind) in (0u16..).zip(cells).zip(&kinds) {
+            write_cell(sheet, (row, column), (*kind, cell), &formats)?;
+        }
+    }
+    let last_row = u32::try_from(table.rows.len()).unwrap_or(u32::MAX);
+    let last_column = u16::try_from(table.header.len().saturating_sub(1)).unwrap_or(0);
+    sheet.set_freeze_panes(1, 0)?;
+    sheet.autofilter(0, 0, last_row, last_column)?;
+    sheet.set_autofit_max_width(400);
+    sheet.autofit();
+    workbook.save_to_buffer()
+}
+
+/// The answer with the workbook of `table`, named like its CSV.
+pub fn response(table: &Table) -> Result<Response, ApiError> {
+    if table.rows.len() > ROWS_MAX {
+        return Err(too_many_rows());
+    }
+    let bytes = render(table).map_err(|error| {
+        tracing::error!(%error, table = %table.name, "an XLSX file could not be written");
+        ApiError::Internal("the XLSX writer")
+    })?;
+    let disposition = table.disposition_as("xlsx");
+    Ok((
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_XLSX)),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// A list longer than a workbook is made of.
+pub fn too_many_rows() -> ApiError {
+    ApiError::BadRequest(format!(
+        "Als XLSX gibt es höchstens {} Zeilen; diese Liste hat mehr. Bitte als CSV \
+         (format=csv) laden, enger filtern oder seitenweise (offset, limit) abrufen.",
+        crate::web::markup::thousands(ROWS_MAX as u64)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+
+    use super::*;
+
+    /// The workbook of `table` read back as a spreadsheet reads it.
+    fn read_back(table: &Table) -> Vec<Vec<Data>> {
+        let bytes = render(table).expect("the workbook is written");
+        let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
+        assert_eq!(workbook.sheet_names(), vec![table.name.clone()]);
+        let range = workbook.worksheet_range(&table.name).expect("its sheet");
+        range.rows().map(<[Data]>::to_vec).collect()
+    }
+
+    fn text(cell: &Data) -> &str {
+        match cell {
+            Data::String(text) => text,
+            other => panic!("expected text, got {other:?}"),
+        }
+    }
+
+    fn number(cell: &Data) -> f64 {
+        match cell {
+            Data::Float(n) => *n,
+            #[allow(clippy::cast_precision_loss)]
+            Data::Int(n) => *n as f64,
+            other => panic!("expected a number, got {other:?}"),
+        }
+    }
+
+    fn serial_day(cell: &Data) -> f64 {
+        match cell {
+            Data::DateTime(date) => date.as_f64(),
+            other => panic!("expected a date, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn keys_stay_text_amounts_are_numbers_and_dates_are_dates() {
+        let mut table = Table::new(
+            "kostenaufstellung-01-2024",
+            "Land;AGS;Anteil (Bruch);Tage;Anteil (Euro);Gewicht (Prozent);Seit;Erfasst am;Titel",
+        );
+        table.push(
+            [
+                "01",
+                "01001000",
+                "1/6",
+                "366",
+                "-1234,05",
+                "12,5",
+                "2024-03-15",
+                "2024-03-15T12:00:00Z",
+                "=HYPERLINK(\"x\")",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        );
+        table.push(
+            ["", "", "", "", "1234567,89", "", "", "", "Summe"]
+                .map(str::to_owned)
+                .to_vec(),
+        );
+        let rows = read_back(&table);
+        assert_eq!(rows.len(), 3);
+        let header: Vec<&str> = rows[0].iter().map(text).collect();
+        assert_eq!(header, table.header);
+        let row = &rows[1];
+        assert_eq!(text(&row[0]), "01");
+        assert_eq!(text(&row[1]), "01001000");
+        assert_eq!(text(&row[2]), "1/6");
+        assert!((number(&row[3]) - 366.0).abs() < f64::EPSILON);
+        assert!((number(&row[4]) - -1234.05).abs() < 1e-9);
+        assert!((number(&row[5]) - 12.5).abs() < 1e-9);
+        // 2024-03-15 is day 45366 of Excel's calendar; noon is half a day.
+        assert!((serial_day(&row[6]) - 45366.0).abs() < 1e-9);
+        assert!((serial_day(&row[7]) - 45366.5).abs() < 1e-9);
+        assert_eq!(text(&row[8]), "=HYPERLINK(\"x\")");
+        let sum = &rows[2];
+        assert_eq!(sum[0], Data::Empty);
+        assert!((number(&sum[4]) - 1_234_567.89).abs() < 1e-6);
+        assert_eq!(text(&sum[8]), "Summe");
+    }
+
+    #[test]
+    fn a_cell_that_is_not_of_its_columns_kind_stays_text() {
+        let mut table = Table::new("t", "Tage;Anteil (Euro);Seit");
+        let cells = ["12 Tage", "1.234,00", "15.03.2024"];
+        table.push(cells.map(str::to_owned).to_vec());
+        let rows = read_back(&table);
+        for (cell, written) in rows[1].iter().zip(cells) {
+            assert_eq!(text(cell), written);
+        }
+    }
+
+    #[test]
+    fn a_long_name_is_cut_to_a_sheet_name_and_the_file_named_like_the_csv() {
+        let table = Table::new("kostenaufstellung-16-2024-stand-2024-12-31", "Land");
+        let bytes = render(&table).expect("the workbook is written");
+        let workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
+        assert_eq!(
+            workbook.sheet_names(),
+            vec!["kostenaufstellung-16-2024-stand".to_owned()]
+        );
+        let disposition = table.disposition_as("xlsx");
+        assert_eq!(
+            disposition.to_str().ok(),
+            Some("attachment; filename=\"kostenaufstellung-16-2024-stand-2024-12-31.xlsx\"")
+        );
+    }
+
+    #[test]
+    fn numbers_beyond_what_excel_holds_exactly_stay_text() {
+        assert_eq!(integer("9007199254740991"), Some(9_007_199_254_740_991.0));
+        assert_eq!(integer("9007199254740992"), None);
+        assert_eq!(decimal("-0,05"), Some(-0.05));
+        assert_eq!(decimal("1,"), None);
+        assert_eq!(decimal(",5"), None);
+        assert!(date_time("2024-02-30").is_none());
+    }
+}
