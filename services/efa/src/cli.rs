@@ -62,6 +62,12 @@ enum Cmd {
         /// Die zu prüfende exportierte Historie (aus `GET /api/v1/ledger/export`).
         #[arg(long)]
         export: Option<PathBuf>,
+        /// Ein früher festgehaltener Stand `SEQUENZ:KETTENHASH` (etwa aus `GET
+        /// /api/v1/ledger/checkpoint` oder einer Kostenaufstellung), den die Kette
+        /// enthalten muss; mehrfach möglich. So fällt auch ein Ledger auf, dem am
+        /// Ende Ereignisse fehlen.
+        #[arg(long = "contains", value_name = "SEQUENZ:KETTENHASH")]
+        contains: Vec<String>,
     },
     /// Signaturschlüssel und die Unterzeichner, denen der Ledger vertraut.
     Signer {
@@ -378,7 +384,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             data_dir,
             public_key,
             export,
-        } => crate::verify::run(&data_dir, public_key.as_deref(), export.as_deref()),
+            contains,
+        } => crate::verify::run(
+            &data_dir,
+            public_key.as_deref(),
+            export.as_deref(),
+            &contains,
+        ),
         Cmd::Signer { command } => crate::signers::run(command),
         Cmd::Token { command } => crate::tokens::run(command),
         Cmd::Generate {

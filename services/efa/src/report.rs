@@ -46,6 +46,23 @@ fn german_cause(cause: &(dyn Error + 'static)) -> Option<String> {
     if let Some(GatewayError::Bind { addr, .. }) = cause.downcast_ref::<GatewayError>() {
         return Some(format!("Adresse {addr} für HTTP öffnen"));
     }
+    match ledger_store_error(cause) {
+        Some(efa_ledger::store::StoreError::BehindWitness {
+            head, witnessed, ..
+        }) => {
+            return Some(format!(
+                "Der Ledger-Speicher endet bei Ereignis {head}, sein festgehaltener Kopf \
+                 (ledger-head.txt) nennt Ereignis {witnessed}"
+            ));
+        }
+        Some(efa_ledger::store::StoreError::WitnessMismatch { seq, .. }) => {
+            return Some(format!(
+                "Ereignis {seq} im Ledger-Speicher ist nicht das, das sein festgehaltener Kopf \
+                 (ledger-head.txt) nennt"
+            ));
+        }
+        _ => {}
+    }
     // Only the operating system's own errors: another io::Error of these
     // kinds carries a message of its own.
     let io = cause.downcast_ref::<std::io::Error>()?;
@@ -104,6 +121,8 @@ fn hints(error: &anyhow::Error) -> Vec<String> {
                  anderes efa up). Ihn beenden oder mit --nats-port einen anderen Port wählen."
                     .to_owned(),
             )
+        } else if let Some(store) = ledger_store_error(cause) {
+            ledger_hint(store)
         } else {
             cause
                 .downcast_ref::<std::io::Error>()
@@ -116,6 +135,34 @@ fn hints(error: &anyhow::Error) -> Vec<String> {
         }
     }
     hints
+}
+
+/// The ledger store's error behind `cause`, if that is one (the ledger's
+/// own error forwards it transparently).
+fn ledger_store_error<'a>(
+    cause: &'a (dyn Error + 'static),
+) -> Option<&'a efa_ledger::store::StoreError> {
+    match cause.downcast_ref::<efa_ledger::LedgerError>() {
+        Some(efa_ledger::LedgerError::Store(store)) => Some(store),
+        _ => cause.downcast_ref(),
+    }
+}
+
+/// What to do about a ledger store that lost acknowledged events.
+fn ledger_hint(error: &efa_ledger::store::StoreError) -> Option<String> {
+    use efa_ledger::store::StoreError;
+    let named = match error {
+        StoreError::BehindWitness { witnessed, .. }
+        | StoreError::WitnessMismatch { seq: witnessed, .. } => witnessed,
+        _ => return None,
+    };
+    Some(format!(
+        "Der Ledger-Speicher hat bestätigte Ereignisse verloren (beschädigt oder eine ältere \
+         Kopie): ledger-head.txt im Datenverzeichnis nennt Ereignis {named}. So weiterzuschreiben \
+         hieße, deren Sequenznummern neu zu vergeben. Den Speicher aus einer Sicherung \
+         wiederherstellen, die Ereignis {named} enthält (efa verify --data-dir prüft sie); nur wer \
+         den Verlust bewusst hinnimmt, entfernt ledger-head.txt."
+    ))
 }
 
 fn io_hint(kind: ErrorKind, option: &str) -> Option<String> {

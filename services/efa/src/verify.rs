@@ -1,19 +1,47 @@
 //! `efa verify`: offline checks that change nothing. For a data dir, the
-//! ledger's hash chain and the signed checkpoint of its head; for an
-//! exported history (`--export`), every event against the ledger's public
-//! key, naming the first event that does not match.
+//! ledger's hash chain, the signed checkpoint of its head and its head
+//! witness, on a copy of the store; for an exported history (`--export`),
+//! every event against the ledger's public key, naming the first event
+//! that does not match. Either way, `--contains SEQ:HASH` names states
+//! kept from earlier that the chain must hold, which is how a log cut
+//! short at its end is found.
 
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use efa_proto::Hash;
 use efa_trust::PublicKey;
 
-pub fn run(data_dir: &Path, public_key: Option<&str>, export: Option<&Path>) -> Result<()> {
+pub fn run(
+    data_dir: &Path,
+    public_key: Option<&str>,
+    export: Option<&Path>,
+    contains: &[String],
+) -> Result<()> {
     let key = public_key.map(read_public_key).transpose()?;
+    let kept = contains
+        .iter()
+        .map(|given| kept_checkpoint(given))
+        .collect::<Result<Vec<_>>>()?;
     match export {
-        Some(file) => verify_export(file, key),
-        None => verify_data_dir(data_dir, key.as_ref()),
+        Some(file) => verify_export(file, key, &kept),
+        None => verify_data_dir(data_dir, key.as_ref(), &kept),
     }
+}
+
+/// `SEQUENZ:KETTENHASH`, e.g. `108:3fa4…` (64 hex digits).
+fn kept_checkpoint(given: &str) -> Result<(u64, Hash)> {
+    let parsed = given.split_once(':').and_then(|(seq, hash)| {
+        let seq: u64 = seq.trim().parse().ok().filter(|seq| *seq > 0)?;
+        let hash: Hash = hex::decode(hash.trim()).ok()?.try_into().ok()?;
+        Some((seq, hash))
+    });
+    parsed.with_context(|| {
+        format!(
+            "--contains „{given}“ ist kein Stand: erwartet SEQUENZ:KETTENHASH, die Sequenz ab 1, \
+             der Hash mit 64 Hexadezimalziffern"
+        )
+    })
 }
 
 /// A key given as `<key-id> <hex>` or as a file holding that line.
@@ -22,64 +50,129 @@ fn read_public_key(given: &str) -> Result<PublicKey> {
         Ok(text) => text,
         Err(_) => given.to_owned(),
     };
-    PublicKey::parse(text.trim()).context("read the ledger's public key")
+    PublicKey::parse(text.trim()).with_context(|| {
+        format!(
+            "„{given}“ ist kein öffentlicher Schlüssel des Ledgers: erwartet `<Schlüssel-ID> \
+             <64 Hexadezimalziffern>` oder eine Datei mit dieser Zeile \
+             (`public_key_line` aus GET /api/v1/ledger/checkpoint)"
+        )
+    })
 }
 
-fn verify_data_dir(data_dir: &Path, key: Option<&PublicKey>) -> Result<()> {
-    match efa_ledger::verify(data_dir, key) {
+fn verify_data_dir(data_dir: &Path, key: Option<&PublicKey>, kept: &[(u64, Hash)]) -> Result<()> {
+    use efa_ledger::WitnessCheck;
+    use efa_ledger::store::StoreError;
+    match efa_ledger::verify(data_dir, key, kept) {
         Ok(report) => {
             let signed = if report.checkpoint_signed {
                 "Kopf vom Ledger signiert"
             } else {
                 "ohne signierten Kopf (vor der Signatur geschrieben)"
             };
+            let witness = match report.witness {
+                WitnessCheck::Held { seq } => {
+                    format!("der festgehaltene Kopf (Ereignis {seq}) ist enthalten")
+                }
+                WitnessCheck::Absent => "ohne festgehaltenen Kopf (ledger-head.txt fehlt; \
+                    ob am Ende Ereignisse fehlen, zeigt nur --contains)"
+                    .to_owned(),
+                WitnessCheck::Unreadable => "der festgehaltene Kopf (ledger-head.txt) ist \
+                    unlesbar; ob am Ende Ereignisse fehlen, zeigt nur --contains"
+                    .to_owned(),
+            };
+            let given = match kept.len() {
+                0 => String::new(),
+                n => format!(", die {n} angegebenen Stände sind enthalten"),
+            };
             crate::out::say(&format!(
-                "Hash-Kette intakt: {} Ereignisse, Kopf {}, {signed}",
+                "Hash-Kette intakt: {} Ereignisse, Kopf {}, {signed}; {witness}{given}",
                 report.events,
                 hex::encode(report.head_hash)
             ));
             Ok(())
         }
         Err(efa_ledger::VerifyError::Broken { seq, problem }) => {
-            bail!("Hash-Kette gebrochen bei Sequenz {seq}: {problem}")
+            bail!(
+                "Hash-Kette gebrochen bei Sequenz {seq}: {}",
+                problem.message_de()
+            )
         }
-        Err(efa_ledger::VerifyError::Store(efa_ledger::store::StoreError::InUse { .. })) => bail!(
+        Err(efa_ledger::VerifyError::Store(StoreError::InUse { .. })) => bail!(
             "Der Ledger in {} ist gerade in Gebrauch (läuft `efa up` oder `efa ledger` auf diesem \
              Datenverzeichnis?). `efa verify --data-dir` liest ihn nur, wenn er angehalten ist; im \
              laufenden Betrieb die Historie über die API exportieren (`GET /api/v1/ledger/export`) \
              und mit `efa verify --export DATEI` prüfen.",
             data_dir.display()
         ),
-        Err(efa_ledger::VerifyError::Store(efa_ledger::store::StoreError::NoLedger { .. })) => {
+        Err(efa_ledger::VerifyError::Store(StoreError::NoLedger { .. })) => {
             bail!(
                 "In {} liegt kein Ledger: `efa verify --data-dir` erwartet das Datenverzeichnis \
                  eines Ledgers (das von `efa up` oder `efa ledger`).",
                 data_dir.display()
             )
         }
-        Err(error) => Err(error).context("read the ledger"),
+        Err(efa_ledger::VerifyError::Store(
+            error @ (StoreError::Open { .. }
+            | StoreError::Sled(_)
+            | StoreError::Corrupt { .. }
+            | StoreError::CorruptPacking { .. }
+            | StoreError::MissingEvent { .. }),
+        )) => bail!(
+            "Der Ledger in {} ist beschädigt und nicht lesbar ({error}).",
+            data_dir.display()
+        ),
+        Err(error) => Err(error).context("den Ledger lesen"),
     }
 }
 
-fn verify_export(file: &Path, key: Option<PublicKey>) -> Result<()> {
+fn verify_export(file: &Path, key: Option<PublicKey>, kept: &[(u64, Hash)]) -> Result<()> {
     let Some(key) = key else {
         bail!("--public-key angeben: den öffentlichen Schlüssel des Ledgers");
     };
-    let text = std::fs::read_to_string(file).with_context(|| format!("read {}", file.display()))?;
-    match efa_trust::verify_export(&text, &key) {
-        Ok(report) => {
-            crate::out::say(&format!(
-                "Export geprüft: Ereignisse {} bis {}, vom Ledger ({}) signiert",
-                report.first_seq,
-                report.last_seq,
-                key.key_id()
-            ));
-            Ok(())
-        }
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("{} lesen", file.display()))?;
+    let report = match efa_trust::verify_export(&text, &key) {
+        Ok(report) => report,
         Err(broken) => bail!(
             "Export stimmt nicht bei Ereignis {}: {}",
             broken.seq,
             broken.problem.message_de()
         ),
+    };
+    for (seq, hash) in kept {
+        match report.hash_of(*seq) {
+            Some(found) if found == hash => {}
+            Some(_) => bail!(
+                "Export stimmt nicht bei Ereignis {seq}: nicht das Ereignis, das der angegebene \
+                 Stand (--contains) nennt (anderer Kettenhash)"
+            ),
+            None => bail!(
+                "Der Export enthält Ereignis {seq} nicht, das der angegebene Stand (--contains) \
+                 nennt: er reicht von {} bis {}.",
+                report.first_seq,
+                report.last_seq
+            ),
+        }
     }
+    let head = report
+        .hash_of(report.last_seq)
+        .map(hex::encode)
+        .unwrap_or_default();
+    let start = if report.first_seq == 1 {
+        String::new()
+    } else {
+        format!(
+            " (nicht ab Ereignis 1: die Verbindung zu Ereignis {} prüft diese Datei nicht)",
+            report.first_seq - 1
+        )
+    };
+    crate::out::say(&format!(
+        "Export geprüft: Ereignisse {} bis {}{start}, vom Ledger ({}) signiert, Kettenhash \
+         von Ereignis {}: {head}",
+        report.first_seq,
+        report.last_seq,
+        key.key_id(),
+        report.last_seq
+    ));
+    Ok(())
 }

@@ -21,7 +21,7 @@ use efa_proto::subjects;
 use efa_runtime::Shutdown;
 use tokio::sync::{mpsc, watch};
 
-pub use verify::{ChainReport, VerifyError, verify, verify_store};
+pub use verify::{Break, ChainReport, VerifyError, WitnessCheck, verify, verify_store};
 
 /// For `benches/append.rs` only: a ledger started while this is set takes
 /// unsigned commands and signs no checkpoints, the baseline against which

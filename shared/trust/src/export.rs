@@ -14,7 +14,7 @@
 //! follows the chain and checks the signature, and names the first event
 //! that does not match.
 
-use efa_proto::{SealedEvent, SignedCheckpoint, codec};
+use efa_proto::{Hash, SealedEvent, SignedCheckpoint, codec};
 
 use crate::chain::{ChainBreak, ChainProblem, verify_chain};
 use crate::keys::PublicKey;
@@ -23,13 +23,7 @@ const HEADER: &str = "efa-registry history v1";
 
 /// Writes events (contiguous, ascending) and the checkpoint at the last.
 pub fn write_export(events: &[SealedEvent], checkpoint: &SignedCheckpoint) -> String {
-    let mut text = format!(
-        "{HEADER}\ncheckpoint {} {} {} {}\n",
-        checkpoint.seq,
-        hex::encode(checkpoint.hash),
-        checkpoint.key_id,
-        hex::encode(&checkpoint.signature)
-    );
+    let mut text = format!("{HEADER}\n{}\n", checkpoint_line(checkpoint));
     for event in events {
         text.push_str(&format!(
             "event {} {}\n",
@@ -45,6 +39,16 @@ pub fn write_export(events: &[SealedEvent], checkpoint: &SignedCheckpoint) -> St
 pub struct ExportReport {
     pub first_seq: u64,
     pub last_seq: u64,
+    /// The chain hash of each event, from `first_seq` on.
+    pub hashes: Vec<Hash>,
+}
+
+impl ExportReport {
+    /// The chain hash of event `seq`, if the export holds it.
+    pub fn hash_of(&self, seq: u64) -> Option<&Hash> {
+        let index = seq.checked_sub(self.first_seq)?;
+        self.hashes.get(usize::try_from(index).ok()?)
+    }
 }
 
 /// Checks an export against the ledger's public key.
@@ -56,7 +60,7 @@ pub fn verify_export(text: &str, key: &PublicKey) -> Result<ExportReport, ChainB
     }
     let checkpoint = lines
         .next()
-        .and_then(parse_checkpoint)
+        .and_then(parse_checkpoint_line)
         .ok_or_else(|| whole(ChainProblem::NoCheckpointLine))?;
     let mut events: Vec<SealedEvent> = Vec::new();
     for line in lines {
@@ -93,10 +97,25 @@ pub fn verify_export(text: &str, key: &PublicKey) -> Result<ExportReport, ChainB
     Ok(ExportReport {
         first_seq,
         last_seq: checkpoint.seq,
+        hashes: events.iter().map(|event| event.hash).collect(),
     })
 }
 
-fn parse_checkpoint(line: &str) -> Option<SignedCheckpoint> {
+/// `checkpoint <seq> <hex hash> <key-id> <hex signature>`: a signed
+/// checkpoint as one line of text (the export's second line, the ledger's
+/// head witness).
+pub fn checkpoint_line(checkpoint: &SignedCheckpoint) -> String {
+    format!(
+        "checkpoint {} {} {} {}",
+        checkpoint.seq,
+        hex::encode(checkpoint.hash),
+        checkpoint.key_id,
+        hex::encode(&checkpoint.signature)
+    )
+}
+
+/// The checkpoint of a [`checkpoint_line`].
+pub fn parse_checkpoint_line(line: &str) -> Option<SignedCheckpoint> {
     let mut parts = line.split(' ');
     let (Some("checkpoint"), Some(seq), Some(hash), Some(key_id), Some(signature), None) = (
         parts.next(),
@@ -134,7 +153,8 @@ mod tests {
             verify_export(&text, &key).unwrap(),
             ExportReport {
                 first_seq: 2,
-                last_seq: 6
+                last_seq: 6,
+                hashes: events[1..].iter().map(|event| event.hash).collect(),
             }
         );
         // Every byte of event 4's line, changed, is caught at event 4.

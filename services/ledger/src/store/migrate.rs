@@ -153,7 +153,7 @@ mod tests {
         };
 
         // `efa verify` reads a layout 1 store as it is and changes nothing.
-        let report = retry_while_locked(|| crate::verify::verify(dir.path(), None), |_| true);
+        let report = retry_while_locked(|| crate::verify::verify(dir.path(), None, &[]), |_| true);
         assert_eq!(report.unwrap().events, u64::from(total));
         {
             let store = reopen_to_read(dir.path());

@@ -25,6 +25,7 @@ pub mod log;
 mod migrate;
 #[cfg(test)]
 mod tests;
+pub mod witness;
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -112,6 +113,21 @@ pub enum StoreError {
     MissingEvent { seq: u64 },
     #[error("encode a bucket or block: {0}")]
     Encode(#[source] postcard::Error),
+    /// The store does not hold the event its witness names: it lost
+    /// acknowledged events (see `witness`).
+    #[error(
+        "the ledger store ends at event {head}, but its head witness {file} names event {witnessed}: the store lost acknowledged events (damaged, or an older copy put back)"
+    )]
+    BehindWitness {
+        head: u64,
+        witnessed: u64,
+        file: PathBuf,
+    },
+    /// The store's event at the witness's sequence has another hash.
+    #[error(
+        "event {seq} of the ledger store is not the one its head witness {file} names: the store was changed or replaced"
+    )]
+    WitnessMismatch { seq: u64, file: PathBuf },
 }
 
 /// The last event of the log.
@@ -165,6 +181,15 @@ pub struct LedgerStore {
     /// Ends the process when a commit does not return (see
     /// `efa_runtime::stall`).
     stalls: StallWatch,
+    /// The latest durable checkpoint, kept outside sled (see `witness`).
+    witness: witness::Witness,
+}
+
+impl Drop for LedgerStore {
+    /// The store's last durable checkpoint into its witness.
+    fn drop(&mut self) {
+        self.witness.close();
+    }
 }
 
 /// A lock whose holder panicked still guards consistent data here: the
@@ -210,7 +235,34 @@ impl LedgerStore {
             None => migrate::from_layout_1(&store)?,
         }
         store.settle_segments()?;
+        store.check_witness(dir)?;
         Ok(store)
+    }
+
+    /// Checks that the store holds the event its witness names (see
+    /// `witness`); no witness, or one a crash left unreadable, passes.
+    pub fn check_witness(&self, dir: &Path) -> Result<(), StoreError> {
+        let witness::Witnessed::Checkpoint(witnessed) = witness::read(dir) else {
+            return Ok(());
+        };
+        let file = dir.join(witness::FILE);
+        let head = self.head()?;
+        if witnessed.seq > head.seq {
+            return Err(StoreError::BehindWitness {
+                head: head.seq,
+                witnessed: witnessed.seq,
+                file,
+            });
+        }
+        let found = self.events_on_disk_from(witnessed.seq, 1)?;
+        match found.first() {
+            Some(stored) if stored.event.hash == witnessed.hash => Ok(()),
+            _ if witnessed.seq == 0 => Ok(()),
+            _ => Err(StoreError::WitnessMismatch {
+                seq: witnessed.seq,
+                file,
+            }),
+        }
     }
 
     /// sled 0.34 settles the accounting of its log's segments the first
@@ -279,6 +331,7 @@ impl LedgerStore {
             buckets: Mutex::default(),
             recent: Mutex::default(),
             stalls: StallWatch::ending_the_process("ledger"),
+            witness: witness::Witness::in_dir(dir),
         };
         // What sled recovered on opening is on disk.
         store
@@ -507,7 +560,8 @@ impl LedgerStore {
         if let Some(head) = batch_head {
             changes.insert(HEAD_KEY, codec::encode(&head));
         }
-        if let Some(checkpoint) = &batch.checkpoint {
+        let checkpoint = batch.checkpoint;
+        if let Some(checkpoint) = &checkpoint {
             changes.insert(CHECKPOINT_KEY, codec::encode(checkpoint));
         }
         self.stalls.write(|| {
@@ -517,6 +571,9 @@ impl LedgerStore {
             self.data_file.sync_data().map_err(StoreError::Fsync)
         })?;
         self.became_durable(batch_head, buckets, batch.sealed);
+        if let Some(checkpoint) = &checkpoint {
+            self.witness.note(checkpoint);
+        }
         Ok(())
     }
 
