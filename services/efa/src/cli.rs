@@ -59,9 +59,11 @@ enum Cmd {
         /// `ledger-public-key.txt`).
         #[arg(long)]
         public_key: Option<String>,
-        /// Die zu prüfende exportierte Historie (aus `GET /api/v1/ledger/export`).
+        /// Die zu prüfende exportierte Historie (aus `GET /api/v1/ledger/export`);
+        /// mehrfach für aufeinanderfolgende Teile (`from_seq` des nächsten ist
+        /// die letzte Sequenz des vorigen plus 1), deren Anschluss mitgeprüft wird.
         #[arg(long)]
-        export: Option<PathBuf>,
+        export: Vec<PathBuf>,
         /// Ein früher festgehaltener Stand `SEQUENZ:KETTENHASH` (etwa aus `GET
         /// /api/v1/ledger/checkpoint` oder einer Kostenaufstellung), den die Kette
         /// enthalten muss; mehrfach möglich. So fällt auch ein Ledger auf, dem am
@@ -385,12 +387,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             public_key,
             export,
             contains,
-        } => crate::verify::run(
-            &data_dir,
-            public_key.as_deref(),
-            export.as_deref(),
-            &contains,
-        ),
+        } => crate::verify::run(&data_dir, public_key.as_deref(), &export, &contains),
         Cmd::Signer { command } => crate::signers::run(command),
         Cmd::Token { command } => crate::tokens::run(command),
         Cmd::Generate {

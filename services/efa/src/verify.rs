@@ -15,7 +15,7 @@ use efa_trust::PublicKey;
 pub fn run(
     data_dir: &Path,
     public_key: Option<&str>,
-    export: Option<&Path>,
+    exports: &[std::path::PathBuf],
     contains: &[String],
 ) -> Result<()> {
     let key = public_key.map(read_public_key).transpose()?;
@@ -23,9 +23,10 @@ pub fn run(
         .iter()
         .map(|given| kept_checkpoint(given))
         .collect::<Result<Vec<_>>>()?;
-    match export {
-        Some(file) => verify_export(file, key, &kept),
-        None => verify_data_dir(data_dir, key.as_ref(), &kept),
+    if exports.is_empty() {
+        verify_data_dir(data_dir, key.as_ref(), &kept)
+    } else {
+        verify_exports(exports, key, &kept)
     }
 }
 
@@ -125,22 +126,41 @@ fn verify_data_dir(data_dir: &Path, key: Option<&PublicKey>, kept: &[(u64, Hash)
     }
 }
 
-fn verify_export(file: &Path, key: Option<PublicKey>, kept: &[(u64, Hash)]) -> Result<()> {
+/// One export, or consecutive parts of one: each checked on its own, each
+/// part's first event linked to the last of the part before.
+fn verify_exports(
+    files: &[std::path::PathBuf],
+    key: Option<PublicKey>,
+    kept: &[(u64, Hash)],
+) -> Result<()> {
     let Some(key) = key else {
         bail!("--public-key angeben: den öffentlichen Schlüssel des Ledgers");
     };
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("{} lesen", file.display()))?;
-    let report = match efa_trust::verify_export(&text, &key) {
-        Ok(report) => report,
-        Err(broken) => bail!(
-            "Export stimmt nicht bei Ereignis {}: {}",
-            broken.seq,
-            broken.problem.message_de()
-        ),
-    };
+    let mut reports: Vec<efa_trust::ExportReport> = Vec::new();
+    for file in files {
+        let report = verify_export(file, &key)?;
+        if let Some(before) = reports.last() {
+            let joined = report.first_seq == before.last_seq + 1
+                && before.hash_of(before.last_seq) == Some(&report.prev_hash);
+            if !joined {
+                bail!(
+                    "{} schließt nicht an den Teil davor an: der endet bei Ereignis {}, dieser \
+                     beginnt bei Ereignis {}{}",
+                    file.display(),
+                    before.last_seq,
+                    report.first_seq,
+                    if report.first_seq == before.last_seq + 1 {
+                        " und verweist auf einen anderen Kettenhash"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        reports.push(report);
+    }
     for (seq, hash) in kept {
-        match report.hash_of(*seq) {
+        match reports.iter().find_map(|report| report.hash_of(*seq)) {
             Some(found) if found == hash => {}
             Some(_) => bail!(
                 "Export stimmt nicht bei Ereignis {seq}: nicht das Ereignis, das der angegebene \
@@ -148,31 +168,56 @@ fn verify_export(file: &Path, key: Option<PublicKey>, kept: &[(u64, Hash)]) -> R
             ),
             None => bail!(
                 "Der Export enthält Ereignis {seq} nicht, das der angegebene Stand (--contains) \
-                 nennt: er reicht von {} bis {}.",
-                report.first_seq,
-                report.last_seq
+                 nennt."
             ),
         }
     }
-    let head = report
-        .hash_of(report.last_seq)
+    let (Some(first), Some(last)) = (reports.first(), reports.last()) else {
+        bail!("keine Exportdatei angegeben");
+    };
+    let head = last
+        .hash_of(last.last_seq)
         .map(hex::encode)
         .unwrap_or_default();
-    let start = if report.first_seq == 1 {
+    let start = if first.first_seq == 1 {
         String::new()
     } else {
         format!(
             " (nicht ab Ereignis 1: die Verbindung zu Ereignis {} prüft diese Datei nicht)",
-            report.first_seq - 1
+            first.first_seq - 1
         )
     };
+    let parts = match reports.len() {
+        1 => String::new(),
+        n => format!(" in {n} lückenlos verbundenen Teilen"),
+    };
     crate::out::say(&format!(
-        "Export geprüft: Ereignisse {} bis {}{start}, vom Ledger ({}) signiert, Kettenhash \
-         von Ereignis {}: {head}",
-        report.first_seq,
-        report.last_seq,
+        "Export geprüft: Ereignisse {} bis {}{parts}{start}, vom Ledger ({}) signiert, \
+         Kettenhash von Ereignis {}: {head}",
+        first.first_seq,
+        last.last_seq,
         key.key_id(),
-        report.last_seq
+        last.last_seq
     ));
     Ok(())
+}
+
+/// One export file, checked against `key`.
+fn verify_export(file: &Path, key: &PublicKey) -> Result<efa_trust::ExportReport> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("{} als UTF-8-Text lesen", file.display()))?;
+    match efa_trust::verify_export(&text, key) {
+        Ok(report) => Ok(report),
+        Err(broken) if broken.seq == 0 => bail!(
+            "{} ist kein lesbarer Export: {}",
+            file.display(),
+            broken.problem.message_de()
+        ),
+        Err(broken) => bail!(
+            "Export {} stimmt nicht bei Ereignis {}: {}",
+            file.display(),
+            broken.seq,
+            broken.problem.message_de()
+        ),
+    }
 }

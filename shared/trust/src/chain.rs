@@ -70,6 +70,18 @@ pub enum ChainProblem {
     SequenceMismatch,
     #[error("the export holds no event")]
     Empty,
+    #[error("the line is not as the ledger writes it (lower-case hex, plain decimals, LF)")]
+    NotCanonical,
+    #[error("the event comes twice")]
+    Duplicate,
+    #[error("the event is out of order; found event {found} in its place")]
+    OutOfOrder { found: u64 },
+    #[error("the checkpoint names key {named}, the key given is {expected}")]
+    OtherKey { named: String, expected: String },
+    #[error("the events up to {checkpoint}, which the checkpoint names, are missing")]
+    Truncated { checkpoint: u64 },
+    #[error("no signed checkpoint covers it: the checkpoint names event {checkpoint}")]
+    BeyondCheckpoint { checkpoint: u64 },
 }
 
 impl ChainProblem {
@@ -95,6 +107,25 @@ impl ChainProblem {
             Self::Undecodable(_) => "das Ereignis lässt sich nicht lesen".into(),
             Self::SequenceMismatch => "die Sequenz der Zeile ist nicht die des Ereignisses".into(),
             Self::Empty => "der Export enthält kein Ereignis".into(),
+            Self::NotCanonical => "die Zeile ist nicht so geschrieben, wie der Ledger schreibt \
+                (Hexadezimal in Kleinbuchstaben, Zahlen ohne Vorzeichen und führende Null, \
+                Zeilenende LF): verändert"
+                .into(),
+            Self::Duplicate => "das Ereignis steht doppelt in der Datei".into(),
+            Self::OutOfOrder { found } => {
+                format!("steht nicht an seinem Platz; dort steht Ereignis {found}")
+            }
+            Self::OtherKey { named, expected } => {
+                format!("der Prüfpunkt nennt den Schlüssel „{named}“, angegeben ist „{expected}“")
+            }
+            Self::Truncated { checkpoint } => format!(
+                "fehlt, wie alle bis Ereignis {checkpoint}, das der signierte Prüfpunkt nennt \
+                 (Datei gekürzt)"
+            ),
+            Self::BeyondCheckpoint { checkpoint } => format!(
+                "kein signierter Prüfpunkt deckt es ab; der Prüfpunkt nennt Ereignis \
+                 {checkpoint} (angehängt?)"
+            ),
         }
     }
 }

@@ -39,6 +39,9 @@ pub fn write_export(events: &[SealedEvent], checkpoint: &SignedCheckpoint) -> St
 pub struct ExportReport {
     pub first_seq: u64,
     pub last_seq: u64,
+    /// The chain hash of the event before the first (zeros before event
+    /// 1): where an export of the range before must end.
+    pub prev_hash: Hash,
     /// The chain hash of each event, from `first_seq` on.
     pub hashes: Vec<Hash>,
 }
@@ -51,54 +54,125 @@ impl ExportReport {
     }
 }
 
-/// Checks an export against the ledger's public key.
+/// Checks an export against the ledger's public key. Every line must be
+/// as the ledger writes it, byte for byte (a changed byte that decodes to
+/// the same content is a changed byte too); a problem of the file's shape
+/// is named as event 0.
 pub fn verify_export(text: &str, key: &PublicKey) -> Result<ExportReport, ChainBreak> {
-    let mut lines = text.lines();
     let whole = |problem| ChainBreak { seq: 0, problem };
+    let Some(body) = text.strip_suffix('\n').filter(|_| !text.contains('\r')) else {
+        return Err(whole(ChainProblem::NotCanonical));
+    };
+    let mut lines = body.split('\n');
     if lines.next() != Some(HEADER) {
         return Err(whole(ChainProblem::NotAnExport));
     }
-    let checkpoint = lines
+    let checkpoint_text = lines
         .next()
-        .and_then(parse_checkpoint_line)
         .ok_or_else(|| whole(ChainProblem::NoCheckpointLine))?;
-    let mut events: Vec<SealedEvent> = Vec::new();
-    for line in lines {
-        let expected = events.last().map(|e| e.record.seq + 1);
-        let at = |problem| ChainBreak {
-            seq: expected.unwrap_or(0),
-            problem,
-        };
-        let mut parts = line.split(' ');
-        let (Some("event"), Some(seq), Some(bytes), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(at(ChainProblem::NotAnEventLine));
-        };
-        let named: Option<u64> = seq.parse().ok();
-        let at = |problem| ChainBreak {
-            seq: expected.or(named).unwrap_or(0),
-            problem,
-        };
-        let bytes = hex::decode(bytes).map_err(|_| at(ChainProblem::NotHex))?;
-        let event: SealedEvent =
-            codec::decode(&bytes).map_err(|e| at(ChainProblem::Undecodable(e.to_string())))?;
-        if named != Some(event.record.seq) {
-            return Err(at(ChainProblem::SequenceMismatch));
-        }
-        events.push(event);
+    let checkpoint = parse_checkpoint_line(checkpoint_text)
+        .ok_or_else(|| whole(ChainProblem::NoCheckpointLine))?;
+    if checkpoint_line(&checkpoint) != checkpoint_text {
+        return Err(whole(ChainProblem::NotCanonical));
     }
+    let events = lines.map(event_of_line).collect::<Result<Vec<_>, _>>()?;
     let Some(first) = events.first() else {
         return Err(whole(ChainProblem::Empty));
     };
     let first_seq = first.record.seq;
+    in_order(&events, first_seq)?;
+    let last_seq = first_seq + events.len() as u64 - 1;
+    if checkpoint.key_id != key.key_id() {
+        return Err(ChainBreak {
+            seq: checkpoint.seq,
+            problem: ChainProblem::OtherKey {
+                named: checkpoint.key_id.clone(),
+                expected: key.key_id().to_owned(),
+            },
+        });
+    }
+    if checkpoint.seq > last_seq {
+        return Err(ChainBreak {
+            seq: last_seq + 1,
+            problem: ChainProblem::Truncated {
+                checkpoint: checkpoint.seq,
+            },
+        });
+    }
+    if checkpoint.seq < last_seq && checkpoint.seq >= first_seq {
+        return Err(ChainBreak {
+            seq: checkpoint.seq + 1,
+            problem: ChainProblem::BeyondCheckpoint {
+                checkpoint: checkpoint.seq,
+            },
+        });
+    }
     let prev_hash = first.record.prev_hash;
     verify_chain(key, first_seq - 1, &prev_hash, &events, Some(&checkpoint))?;
     Ok(ExportReport {
         first_seq,
         last_seq: checkpoint.seq,
+        prev_hash,
         hashes: events.iter().map(|event| event.hash).collect(),
     })
+}
+
+/// The event of an event line, which must be exactly as the ledger
+/// writes it.
+fn event_of_line(line: &str) -> Result<SealedEvent, ChainBreak> {
+    let mut parts = line.split(' ');
+    let (Some("event"), Some(seq), Some(hex_bytes), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ChainBreak {
+            seq: 0,
+            problem: ChainProblem::NotAnEventLine,
+        });
+    };
+    let named: u64 = seq.parse().unwrap_or(0);
+    let at = |problem| ChainBreak {
+        seq: named,
+        problem,
+    };
+    let bytes = hex::decode(hex_bytes).map_err(|_| at(ChainProblem::NotHex))?;
+    let event: SealedEvent =
+        codec::decode(&bytes).map_err(|e| at(ChainProblem::Undecodable(e.to_string())))?;
+    if named != event.record.seq {
+        return Err(at(ChainProblem::SequenceMismatch));
+    }
+    let canonical = named.to_string() == seq
+        && hex::encode(&bytes) == hex_bytes
+        && codec::encode(&event) == bytes;
+    if !canonical {
+        return Err(at(ChainProblem::NotCanonical));
+    }
+    if named == 0 {
+        return Err(at(ChainProblem::SequenceMismatch));
+    }
+    Ok(event)
+}
+
+/// The events stand one after the other from `first_seq`: the first
+/// that does not is named as missing, doubled or out of order.
+fn in_order(events: &[SealedEvent], first_seq: u64) -> Result<(), ChainBreak> {
+    let seqs: Vec<u64> = events.iter().map(|event| event.record.seq).collect();
+    for (expected, &found) in (first_seq..).zip(&seqs) {
+        if found == expected {
+            continue;
+        }
+        let seen_before = seqs.iter().take_while(|seq| **seq != found).count()
+            < usize::try_from(expected - first_seq).unwrap_or(usize::MAX);
+        let problem = if seen_before {
+            ChainProblem::Duplicate
+        } else if seqs.contains(&expected) {
+            ChainProblem::OutOfOrder { found }
+        } else {
+            ChainProblem::Missing { found }
+        };
+        let seq = if seen_before { found } else { expected };
+        return Err(ChainBreak { seq, problem });
+    }
+    Ok(())
 }
 
 /// `checkpoint <seq> <hex hash> <key-id> <hex signature>`: a signed
@@ -154,6 +228,7 @@ mod tests {
             ExportReport {
                 first_seq: 2,
                 last_seq: 6,
+                prev_hash: events[0].hash,
                 hashes: events[1..].iter().map(|event| event.hash).collect(),
             }
         );
@@ -172,5 +247,101 @@ mod tests {
         }
         let other = SigningKey::generate("ledger").unwrap().public();
         assert!(verify_export(&text, &other).is_err());
+    }
+
+    /// The export of events 1 to 6, its key, and the text with `change`
+    /// made to it, checked.
+    fn changed(change: impl Fn(&str) -> String) -> Result<ExportReport, ChainBreak> {
+        let ledger = SigningKey::generate("ledger").unwrap();
+        let events = sample_chain(6);
+        let checkpoint = sign_checkpoint(&ledger, 6, &events[5].hash);
+        let text = write_export(&events, &checkpoint);
+        assert!(verify_export(&text, &ledger.public()).is_ok());
+        verify_export(&change(&text), &ledger.public())
+    }
+
+    fn line_of(text: &str, seq: u64) -> String {
+        let start = text.find(&format!("\nevent {seq} ")).unwrap() + 1;
+        let end = start + text[start..].find('\n').unwrap() + 1;
+        text[start..end].to_owned()
+    }
+
+    #[test]
+    fn a_line_not_written_as_the_ledger_writes_it_is_refused() {
+        let upper = |t: &str| {
+            let line = line_of(t, 3);
+            t.replace(&line, &format!("event 3 {}", line[8..].to_uppercase()))
+        };
+        type Change = Box<dyn Fn(&str) -> String>;
+        let cases: [(&str, Change); 5] = [
+            ("upper-case hex", Box::new(upper)),
+            (
+                "a plus sign",
+                Box::new(|t: &str| t.replace("\nevent 3 ", "\nevent +3 ")),
+            ),
+            (
+                "a leading zero",
+                Box::new(|t: &str| t.replace("\nevent 3 ", "\nevent 03 ")),
+            ),
+            ("CRLF", Box::new(|t: &str| t.replace('\n', "\r\n"))),
+            (
+                "no final line end",
+                Box::new(|t: &str| t.trim_end().to_owned()),
+            ),
+        ];
+        for (what, change) in cases {
+            let error = changed(change).unwrap_err();
+            assert!(
+                matches!(error.problem, ChainProblem::NotCanonical)
+                    || matches!(error.problem, ChainProblem::SequenceMismatch),
+                "{what}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn doubled_swapped_cut_and_appended_events_are_named_as_such() {
+        let doubled = changed(|t| {
+            let line = line_of(t, 3);
+            t.replace(&line, &format!("{line}{line}"))
+        })
+        .unwrap_err();
+        assert_eq!((doubled.seq, doubled.problem), (3, ChainProblem::Duplicate));
+        let swapped = changed(|t| {
+            let (three, four) = (line_of(t, 3), line_of(t, 4));
+            t.replace(&format!("{three}{four}"), &format!("{four}{three}"))
+        })
+        .unwrap_err();
+        assert_eq!(
+            (swapped.seq, swapped.problem),
+            (3, ChainProblem::OutOfOrder { found: 4 })
+        );
+        let cut = changed(|t| {
+            let start = t.find(&line_of(t, 5)).unwrap();
+            t[..start].to_owned()
+        })
+        .unwrap_err();
+        assert_eq!(
+            (cut.seq, cut.problem),
+            (5, ChainProblem::Truncated { checkpoint: 6 })
+        );
+        let other_key = changed(|t| t.replace(" ledger ", " ledgar ")).unwrap_err();
+        assert!(
+            matches!(other_key.problem, ChainProblem::OtherKey { .. }),
+            "{other_key}"
+        );
+    }
+
+    #[test]
+    fn an_event_after_the_checkpoint_is_not_covered() {
+        let ledger = SigningKey::generate("ledger").unwrap();
+        let events = sample_chain(6);
+        let checkpoint = sign_checkpoint(&ledger, 4, &events[3].hash);
+        let text = write_export(&events, &checkpoint);
+        let error = verify_export(&text, &ledger.public()).unwrap_err();
+        assert_eq!(
+            (error.seq, error.problem),
+            (5, ChainProblem::BeyondCheckpoint { checkpoint: 4 })
+        );
     }
 }

@@ -263,6 +263,64 @@ async fn an_export_is_verified_offline_with_the_ledgers_public_key() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("Ereignisse 1 bis 50"));
 
+    // The same range in two parts, checked as one; a part left out or a
+    // checkpoint the chain does not hold is refused.
+    let part = |from: u64, limit: u64| {
+        let http = http.clone();
+        let url = format!("{base}/api/v1/ledger/export?from_seq={from}&limit={limit}");
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let (first, second, third) = (part(1, 20).await, part(21, 30).await, part(51, 5).await);
+    let files: Vec<std::path::PathBuf> = [first, second, third]
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let file = dir.path().join(format!("part-{i}.txt"));
+            std::fs::write(&file, text).unwrap();
+            file
+        })
+        .collect();
+    let hash_of_50 = (export.lines())
+        .find_map(|line| line.strip_prefix("event 50 "))
+        .map(|hex| {
+            let bytes = hex::decode(hex).unwrap();
+            let event: efa_proto::SealedEvent = efa_proto::codec::decode(&bytes).unwrap();
+            hex::encode(event.hash)
+        })
+        .unwrap();
+    let verify_parts = |parts: &[&std::path::PathBuf], contains: &str| {
+        let mut args = vec!["verify".to_owned()];
+        for part in parts {
+            args.extend(["--export".to_owned(), part.to_str().unwrap().to_owned()]);
+        }
+        args.extend(["--public-key".to_owned(), key_line.clone()]);
+        args.extend(["--contains".to_owned(), contains.to_owned()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        efa(&args).output().unwrap()
+    };
+    let joined = verify_parts(
+        &[&files[0], &files[1], &files[2]],
+        &format!("50:{hash_of_50}"),
+    );
+    let stdout = String::from_utf8_lossy(&joined.stdout);
+    assert!(
+        joined.status.success() && stdout.contains("Ereignisse 1 bis 55 in 3 lückenlos"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&joined.stderr)
+    );
+    let gap = verify_parts(&[&files[0], &files[2]], &format!("50:{hash_of_50}"));
+    let stderr = String::from_utf8_lossy(&gap.stderr);
+    assert!(
+        !gap.status.success() && stderr.contains("schließt nicht an"),
+        "{stderr}"
+    );
+    let other = verify_parts(&[&files[0], &files[1]], &format!("49:{hash_of_50}"));
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        !other.status.success() && stderr.contains("bei Ereignis 49"),
+        "{stderr}"
+    );
+
     let at = export.find("event 17 ").unwrap() + "event 17 ".len() + 30;
     let mut bytes = export.into_bytes();
     bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
@@ -314,7 +372,11 @@ async fn an_export_is_verified_offline_with_the_ledgers_public_key() {
         .output()
         .unwrap();
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("signature"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("die Signatur des Kopfes passt nicht zum Schlüssel"),
+        "{stderr}"
+    );
 }
 
 /// `efa up` killed with SIGKILL cannot stop its nats-server, which keeps
