@@ -65,10 +65,16 @@ fn verify_data_dir(data_dir: &Path, key: Option<&PublicKey>, kept: &[(u64, Hash)
     use efa_ledger::store::StoreError;
     match efa_ledger::verify(data_dir, key, kept) {
         Ok(report) => {
-            let signed = if report.checkpoint_signed {
-                "Kopf vom Ledger signiert"
-            } else {
-                "ohne signierten Kopf (vor der Signatur geschrieben)"
+            let signed = match (report.checkpoint_signed, key) {
+                (false, _) => "ohne signierten Kopf (vor der Signatur geschrieben)",
+                (true, Some(_)) => "Kopf vom Ledger signiert",
+                // The data dir's own key proves only that whoever holds
+                // the dir signed it.
+                (true, None) => {
+                    "Kopf vom Ledger signiert (geprüft mit dem Schlüssel aus dem \
+                     Datenverzeichnis; unabhängig nur mit --public-key und dem anderweitig \
+                     hinterlegten Schlüssel)"
+                }
             };
             let witness = match report.witness {
                 WitnessCheck::Held { seq } => {

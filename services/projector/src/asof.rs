@@ -111,6 +111,27 @@ impl ServiceFacts {
     }
 }
 
+impl ServiceFacts {
+    /// The details as recorded before the event at `seq`: the last update
+    /// recorded before it, else the announced ones.
+    pub fn details_before(&self, seq: u64) -> &Details {
+        (self.detail_updates.iter())
+            .rev()
+            .find(|(at, _)| at.seq < seq)
+            .map_or(&self.details, |(_, details)| details)
+    }
+
+    /// Cost line `cost_no`'s amount before the event at `seq`: the last
+    /// correction recorded before it, else the amount reported.
+    pub fn cost_before(&self, cost_no: u32, seq: u64) -> Option<efa_proto::Cents> {
+        let line = self.costs.iter().find(|line| line.cost_no == cost_no)?;
+        let corrected = (line.corrections.iter())
+            .rev()
+            .find(|correction| correction.at.seq < seq);
+        Some(corrected.map_or(line.reported, |correction| correction.amount))
+    }
+}
+
 impl GemeindeFacts {
     /// The name on `day` (the registered name before any renaming).
     pub fn name_on(&self, day: Date) -> &str {

@@ -260,8 +260,30 @@ fn history(
             .or_else(|| names.get(&ags))
             .cloned()
     };
+    let before = |event: &efa_proto::Event, seq: u64| {
+        use efa_proto::Event;
+        let mut before = views::history::Before::default();
+        match event {
+            Event::ServiceDetailsUpdated(update) => {
+                let service = index.service(&update.service);
+                before.details = service.map(|facts| facts.details_before(seq).clone());
+            }
+            Event::CostCorrected {
+                service, cost_no, ..
+            } => {
+                let service = index.service(service);
+                before.amount = service.and_then(|facts| facts.cost_before(*cost_no, seq));
+            }
+            _ => {}
+        }
+        before
+    };
     Ok(views::history::history(
-        subject, &events, more, &lookup, verified,
+        subject,
+        &events,
+        more,
+        (&lookup, &before),
+        verified,
     ))
 }
 
@@ -474,6 +496,74 @@ mod tests {
             [
                 "Erfurt heißt jetzt Erfurt, Stadt",
                 "Erfurt, Stadt heißt jetzt Landeshauptstadt Erfurt"
+            ]
+        );
+    }
+
+    /// Through the store: a details update names each changed field with
+    /// its value before, a second correction the amount the first left.
+    #[test]
+    fn a_change_in_the_history_says_what_it_changed_from() {
+        let mut ledger = Ledger::default();
+        let service = service_id("aaa-service");
+        let announced = crate::testing::announce("aaa-service");
+        let Event::ServiceAnnounced(announcement) = &announced else {
+            unreachable!("announce announces")
+        };
+        let mut update = efa_proto::ServiceDetailsUpdated {
+            service: service.clone(),
+            title: announcement.title.clone(),
+            ozg_id: announcement.ozg_id.clone(),
+            leika: announcement.leika.clone(),
+            themenfeld: announcement.themenfeld.clone(),
+            provider: "Dataport".to_owned(),
+            channel: announcement.channel,
+            cost_model: announcement.cost_model.clone(),
+        };
+        let provider_before = announcement.provider.clone();
+        ledger.push("2024-01-01", announced.clone());
+        ledger.push("2024-02-01", Event::ServiceDetailsUpdated(update.clone()));
+        update.provider = "ITEOS".to_owned();
+        ledger.push("2024-03-01", Event::ServiceDetailsUpdated(update));
+        ledger.push(
+            "2024-12-31",
+            Event::CostReported(efa_proto::CostReported {
+                service: service.clone(),
+                cost_no: 1,
+                year: 2024,
+                category: efa_proto::CostCategory::Operation,
+                amount: efa_proto::Cents(10_000),
+                note: String::new(),
+            }),
+        );
+        for amount in [12_000, 11_000] {
+            ledger.push(
+                "2024-12-31",
+                Event::CostCorrected {
+                    service: service.clone(),
+                    cost_no: 1,
+                    amount: efa_proto::Cents(amount),
+                    reason: "nachgeprüft".to_owned(),
+                },
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = applied(dir.path(), &ledger);
+        let page = history(&store, HistorySubject::Service(service), 0, 0);
+        let said: Vec<&str> = page.entries.iter().map(|e| e.summary_de.as_str()).collect();
+        let title = &announcement.title;
+        assert_eq!(
+            said[1..3],
+            [
+                format!("Angaben zu „{title}“ geändert: Anbieter „{provider_before}“ → „Dataport“"),
+                format!("Angaben zu „{title}“ geändert: Anbieter „Dataport“ → „ITEOS“"),
+            ]
+        );
+        assert_eq!(
+            said[4..],
+            [
+                "Position 1 berichtigt von 100,00 € auf 120,00 €: nachgeprüft",
+                "Position 1 berichtigt von 120,00 € auf 110,00 €: nachgeprüft",
             ]
         );
     }

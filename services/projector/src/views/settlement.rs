@@ -237,12 +237,16 @@ pub fn corrections_since(service: &ServiceFacts, closing: &ClosingFact) -> Vec<C
             });
         }
         for correction in line.corrections.iter().filter(|c| c.at.seq > after) {
+            let before = service
+                .cost_before(line.cost_no, correction.at.seq)
+                .unwrap_or(line.reported);
             lines.push(CorrectionLine {
                 seq: correction.at.seq,
                 effective: correction.at.effective,
                 what_de: format!(
-                    "Position {} berichtigt auf {}",
+                    "Position {} berichtigt von {} auf {}",
                     line.cost_no,
+                    euros_de(before),
                     euros_de(correction.amount)
                 ),
                 reason: correction.reason.clone(),
