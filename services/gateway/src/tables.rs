@@ -97,11 +97,14 @@ pub fn land_costs(view: &LandCostsView) -> Table {
     })
 }
 
-/// Municipalities with their adoptions (rollout, a Gemeinde's page).
+/// Municipalities with their adoptions (rollout, a Gemeinde's page), with
+/// the Kreis each lies in (the first five digits of its AGS), so that a
+/// spreadsheet can sum them per Kreis; the column comes last, so that
+/// files read by position keep their columns.
 pub fn municipalities(name: String, rows: &[MunicipalityRollout]) -> Table {
-    Table::of(name, "AGS;Gemeinde;Leistung;Stufe;Seit", rows, |r| {
-        let stage = r.stage.label_de();
-        csv::cells(&[&r.ags, &r.name, &r.service, &stage, &r.since])
+    Table::of(name, "AGS;Gemeinde;Leistung;Stufe;Seit;Kreis", rows, |r| {
+        let (stage, kreis) = (r.stage.label_de(), r.ags.kreis());
+        csv::cells(&[&r.ags, &r.name, &r.service, &stage, &r.since, &kreis])
     })
 }
 
