@@ -153,7 +153,7 @@ fn is_number(field: &str) -> bool {
 }
 
 /// Letters, digits, `-` and `_` only: a file name that needs no quoting.
-fn safe_file_name(name: &str) -> String {
+pub fn safe_file_name(name: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
     name.chars()
         .map(|c| if safe(c) { c } else { '-' })

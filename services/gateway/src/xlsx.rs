@@ -195,8 +195,11 @@ pub fn render(table: &Table) -> Result<Vec<u8>, XlsxError> {
         .set_author("EfA-Register");
     workbook.set_properties(&properties);
     let sheet = workbook.add_worksheet();
-    // A sheet's name has at most 31 characters.
-    let name: String = table.name.chars().take(31).collect();
+    // A sheet's name has at most 31 characters and none of `[]:*?/\`.
+    let name: String = crate::csv::safe_file_name(&table.name)
+        .chars()
+        .take(31)
+        .collect();
     sheet.set_name(name)?;
     for (column, title) in (0u16..).zip(&table.header) {
         sheet.write_string_with_format(0, column, title, &formats.header)?;
@@ -256,8 +259,11 @@ mod tests {
     fn read_back(table: &Table) -> Vec<Vec<Data>> {
         let bytes = render(table).expect("the workbook is written");
         let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
-        assert_eq!(workbook.sheet_names(), vec![table.name.clone()]);
-        let range = workbook.worksheet_range(&table.name).expect("its sheet");
+        assert_eq!(workbook.sheet_names().len(), 1);
+        let range = workbook
+            .worksheet_range_at(0)
+            .expect("a sheet")
+            .expect("its sheet");
         range.rows().map(<[Data]>::to_vec).collect()
     }
 
@@ -355,6 +361,14 @@ mod tests {
         assert_eq!(
             disposition.to_str().ok(),
             Some("attachment; filename=\"kostenaufstellung-16-2024-stand-2024-12-31.xlsx\"")
+        );
+        // A history's name holds a `:`, which a sheet's name may not.
+        let table = Table::new("historie-service:wohngeld/[x]*?", "Sequenz");
+        let bytes = render(&table).expect("the workbook is written");
+        let workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
+        assert_eq!(
+            workbook.sheet_names(),
+            vec!["historie-service-wohngeld--x---".to_owned()]
         );
     }
 
