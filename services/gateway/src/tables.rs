@@ -6,13 +6,14 @@
 
 use efa_proto::pages::ServicesPage;
 use efa_proto::views::{
-    CataloguePage, CostLineView, HistoryView, KreisCoverage, LandCostsView, MunicipalityRollout,
-    ServiceDetail, StalledView,
+    CataloguePage, CostLineView, HistoryView, KreisCoverage, MunicipalityRollout, ServiceDetail,
+    StalledView,
 };
 use efa_proto::{LandCode, ServiceId, ServiceView};
 
 use crate::csv::{self, Table};
 use crate::dto::history;
+use crate::dto::statement::LandCosts;
 
 const SERVICE_HEADER: &str = "Kennung;Titel;Federführendes Land;OZG-ID;LeiKa-Schlüssel;\
     Themenfeld;Anbieter;Bezugsweg;Status;Reifegrad;Kostenmodell;Angekündigt am;Version";
@@ -86,14 +87,30 @@ pub fn cost_lines(service: &ServiceId, year: u16, lines: &[CostLineView]) -> Tab
     })
 }
 
-/// `GET /api/v1/lands/{land}/costs/{year}`.
-pub fn land_costs(view: &LandCostsView) -> Table {
+/// `GET /api/v1/lands/{land}/costs/{year}`: per service the share now
+/// and, for a closed year, the settled share and the Nachtrag (empty for
+/// an open year).
+pub fn land_costs(view: &LandCosts) -> Table {
     let name = format!("landeskosten-{}-{}", view.land, view.year);
-    let header = "Leistung;Titel;Gesamtkosten (Euro);Gewicht;Tage;Anteil (Euro)";
-    Table::of(name, header, &view.lines, |line| {
+    let header = "Leistung;Titel;Gesamtkosten (Euro);Gewicht;Tage;Anteil (Euro);\
+        Abgerechnet (Euro);Nachtrag (Euro)";
+    Table::of(name, header, &view.lines, |row| {
+        let line = &row.line;
         let (total, share) = (csv::euros(line.service_total), csv::euros(line.share.cents));
         let (weight, days) = (line.share.weight, line.share.days);
-        csv::cells(&[&line.service, &line.title, &total, &weight, &days, &share])
+        let settled = csv::optional(row.closed.as_ref().map(|c| csv::euros(c.settled)));
+        let supplement = csv::optional(row.closed.as_ref().map(|c| csv::euros(c.supplement)));
+        let cells: [&dyn std::fmt::Display; 8] = [
+            &line.service,
+            &line.title,
+            &total,
+            &weight,
+            &days,
+            &share,
+            &settled,
+            &supplement,
+        ];
+        csv::cells(&cells)
     })
 }
 

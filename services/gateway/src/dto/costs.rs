@@ -2,13 +2,14 @@
 //! Länder under its own model and the others, and what one Land owes.
 //! Every share comes with its weight, its days and its exact value.
 
-use efa_proto::views::{CostSharingView, CostSplit, LandCostLine, LandCostsView, ShareLine};
+use efa_proto::views::{CostSharingView, CostSplit, ShareLine};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::openapi::values;
 
 use super::catalogue::CostLineJson;
+use super::statement::{ClosedLineJson, LandCostRow, LandCosts};
 use super::{CostModelJson, LandJson, MoneyJson, all, exact};
 
 /// One Land's share, with what it was computed from.
@@ -102,16 +103,23 @@ pub struct LandCostLineJson {
     pub service: String,
     pub title: String,
     pub service_total: MoneyJson,
+    /// The share as computed now.
     pub share: ShareJson,
+    /// For a closed year: what the closing settled and the Nachtrag since
+    /// (now minus settled); `null` for an open year.
+    #[schema(required)]
+    pub closed: Option<ClosedLineJson>,
 }
 
-impl From<&LandCostLine> for LandCostLineJson {
-    fn from(line: &LandCostLine) -> Self {
+impl From<&LandCostRow> for LandCostLineJson {
+    fn from(row: &LandCostRow) -> Self {
+        let line = &row.line;
         Self {
             service: line.service.to_string(),
             title: line.title.clone(),
             service_total: MoneyJson::from(line.service_total),
             share: ShareJson::from(&line.share),
+            closed: row.closed.as_ref().map(ClosedLineJson::from),
         }
     }
 }
@@ -127,8 +135,8 @@ pub struct LandCostsJson {
     pub lines: Vec<LandCostLineJson>,
 }
 
-impl From<&LandCostsView> for LandCostsJson {
-    fn from(view: &LandCostsView) -> Self {
+impl From<&LandCosts> for LandCostsJson {
+    fn from(view: &LandCosts) -> Self {
         Self {
             land: LandJson::from(view.land),
             year: view.year,

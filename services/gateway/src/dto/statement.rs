@@ -7,8 +7,8 @@ use efa_proto::statement::{
     ClosedLine, ClosingView, CorrectionLine, CostYearView, ModelInForce, StatementLine,
     StatementView, SupplementLine,
 };
-use efa_proto::views::{LandCostLine, LandCostsView};
-use efa_proto::{Cents, Settlement};
+use efa_proto::views::LandCostLine;
+use efa_proto::{Cents, LandCode, Settlement};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -293,24 +293,55 @@ impl From<&StatementView> for StatementJson {
     }
 }
 
-/// The lines of a statement as a Land's cost view shows them: the share
-/// computed for the statement's date, per service the Land took part in.
-pub fn land_costs_of(statement: &StatementView) -> LandCostsView {
-    let lines: Vec<LandCostLine> = statement
+/// What a Land owes in a year across all services, from its statement:
+/// per service the share computed for the statement's date and, for a
+/// closed year, what was settled and the Nachtrag since.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LandCosts {
+    pub land: LandCode,
+    pub year: u16,
+    pub lines: Vec<LandCostRow>,
+    /// The shares now, summed over all lines.
+    pub total: Cents,
+}
+
+/// One service's line of [`LandCosts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LandCostRow {
+    pub line: LandCostLine,
+    pub closed: Option<ClosedLine>,
+}
+
+impl LandCosts {
+    /// Whether any line's year is closed.
+    pub fn any_closed(&self) -> bool {
+        self.lines.iter().any(|row| row.closed.is_some())
+    }
+}
+
+/// The lines of a statement as a Land's cost view shows them: each
+/// service the Land took part in during the year, and each whose closing
+/// settled a share of it (a correction may since have taken the Land out
+/// of the year: its line shows the refund).
+pub fn land_costs_of(statement: &StatementView) -> LandCosts {
+    let lines: Vec<LandCostRow> = statement
         .lines
         .iter()
-        .filter(|line| line.share.days > 0)
-        .map(|line| LandCostLine {
-            service: line.service.clone(),
-            title: line.title.clone(),
-            share: line.share.clone(),
-            service_total: line.service_total,
+        .filter(|line| line.share.days > 0 || line.closed.is_some())
+        .map(|line| LandCostRow {
+            line: LandCostLine {
+                service: line.service.clone(),
+                title: line.title.clone(),
+                share: line.share.clone(),
+                service_total: line.service_total,
+            },
+            closed: line.closed.clone(),
         })
         .collect();
-    LandCostsView {
+    LandCosts {
         land: statement.land,
         year: statement.year,
-        total: Cents(lines.iter().map(|line| line.share.cents.0).sum()),
+        total: Cents(lines.iter().map(|row| row.line.share.cents.0).sum()),
         lines,
     }
 }

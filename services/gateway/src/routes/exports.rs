@@ -5,22 +5,17 @@
 //! the JSON and CSV writers know, so a page is written like the whole
 //! list was.
 
-use efa_proto::pages::{
-    GemeindePage, LandCostsPage, LandPage, ReusePage, RolloutPage, ServicesPage, StalledPage,
-};
-use efa_proto::views::{
-    LandCostsView, LandView, ReuseSummary, RolloutScope, RolloutView, StalledView,
-};
+use efa_proto::pages::{GemeindePage, LandPage, ReusePage, RolloutPage, ServicesPage, StalledPage};
+use efa_proto::views::{LandView, ReuseSummary, RolloutScope, RolloutView, StalledView};
 use efa_proto::{Ags, Date, GemeindeView, LandCode, QueryKind, QueryReply, ServiceId};
 
 use super::read::{self, reply_of};
 use crate::contract::field::Whole;
 use crate::csv::Table;
-use crate::dto::costs::LandCostsJson;
 use crate::dto::rollout::{GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson};
 use crate::dto::{
-    CatalogueJson, GemeindeTotals, LandCostsTotals, LandTotals, ReuseTotals, RolloutTotals,
-    ServicesTotals, StalledTotals,
+    CatalogueJson, GemeindeTotals, LandTotals, ReuseTotals, RolloutTotals, ServicesTotals,
+    StalledTotals,
 };
 use crate::paging::{Cursor, Export, LIMIT_DEFAULT, List, offset_page};
 use crate::params::ReadQuery;
@@ -59,15 +54,6 @@ pub fn land_view(page: &LandPage) -> LandView {
         municipalities_registered: page.municipalities_registered,
         municipalities_live_any: page.municipalities_live_any,
         as_of: page.as_of,
-    }
-}
-
-pub fn land_costs_view(page: &LandCostsPage) -> LandCostsView {
-    LandCostsView {
-        land: page.land,
-        year: page.year,
-        lines: page.lines.clone(),
-        total: page.total,
     }
 }
 
@@ -266,13 +252,3 @@ impl Export for Gemeinde {
         (table, within(page.next_offset, page.adoptions_total))
     }
 }
-
-/// `GET /api/v1/lands/{land}/costs/{year}`: a line per service.
-pub struct LandCosts {
-    pub land: LandCode,
-    pub year: u16,
-}
-
-offset_list!(LandCosts, LandCostsPage, LandCosts2 => LandCosts2, LandCostsJson, LandCostsTotals,
-    land_costs_view, |self| format!("/api/v1/lands/{}/costs/{}", self.land, self.year),
-    { land: self.land, year: self.year }, csv tables::land_costs, lines_total);

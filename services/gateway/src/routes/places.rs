@@ -30,19 +30,17 @@ pub async fn land(Read { state, path, query }: Read) -> Result<Response, ApiErro
 
 /// `GET /api/v1/lands/{land}/costs/{year}?as_of=&offset=&limit=`: a page
 /// of the lines, one per service, with the total over all; as CSV all
-/// lines, streamed, unless a page is asked for. As of a date the lines come
-/// from the Land's statement as of that date (`settlement::land_costs_as_of`).
+/// lines unless a page is asked for. The lines come from the Land's
+/// statement as of the date (`settlement::land_costs`), so that a closed
+/// year's line says what was settled.
 pub async fn land_costs(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let (land, year) = (path.land("land")?, path.year("year")?);
     let format = query
         .allow(&["format", "offset", "limit", "as_of"])?
         .format()?;
     let min_seq = query.min_seq()?;
-    if let Some(as_of) = query.as_of()? {
-        let asked = (land, year, as_of);
-        return super::settlement::land_costs_as_of(&state, &query, (format, min_seq), asked).await;
-    }
-    paging::serve(state, &query, format, exports::LandCosts { land, year }).await
+    let asked = (land, year, query.as_of()?);
+    super::settlement::land_costs(&state, &query, (format, min_seq), asked).await
 }
 
 /// `?table=&kreis=&service=` of the rollout monitor.

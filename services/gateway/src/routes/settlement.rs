@@ -170,16 +170,15 @@ pub async fn closing(state: &AppState, service: ServiceId, year: u16) -> Result<
     Ok(Parsed::new(command, None))
 }
 
-/// `GET /api/v1/lands/{land}/costs/{year}?as_of=`: what the Land owes as
-/// of a date, from its statement as of that date, in the shape and pages
-/// of the Land's cost view.
-pub async fn land_costs_as_of(
+/// `GET /api/v1/lands/{land}/costs/{year}?as_of=`: what the Land owes,
+/// today or as of a date, from its statement of that day, a page at a
+/// time.
+pub async fn land_costs(
     state: &AppState,
     query: &ReadQuery,
     (format, min_seq): (Format, u64),
-    (land, year, as_of): (LandCode, u16, Date),
+    (land, year, as_of): (LandCode, u16, Option<Date>),
 ) -> Result<Response, ApiError> {
-    let as_of = Some(as_of);
     let kind = QueryKind::Statement { land, year, as_of };
     let statement = reply_of!(ask(state, min_seq, kind).await?, Statement)?;
     let mut view = land_costs_of(&statement);

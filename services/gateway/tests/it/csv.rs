@@ -149,8 +149,9 @@ async fn costs_have_decimal_commas_and_quoted_notes() {
     .await;
     assert_eq!(
         land,
-        "Leistung;Titel;Gesamtkosten (Euro);Gewicht;Tage;Anteil (Euro)\r\n\
-         wohngeld;\"Wohngeld; \"\"digital\"\"\";1234,56;339074;184;-418,58\r\n"
+        "Leistung;Titel;Gesamtkosten (Euro);Gewicht;Tage;Anteil (Euro);Abgerechnet (Euro);\
+         Nachtrag (Euro)\r\n\
+         wohngeld;\"Wohngeld; \"\"digital\"\"\";1234,56;339074;184;418,58;;\r\n"
     );
 }
 
@@ -239,6 +240,75 @@ async fn a_statement_sums_each_column_and_gives_its_totals_apart() {
             ";Summe (abgerechnet oder offen);;;;;;;;;;818,58;;;",
             ";Summe mit Nachträgen;;;;;;;;;;837,16;;;",
         ]
+    );
+}
+
+/// A Land's cost view of a closed year: each line with what the closing
+/// settled and the Nachtrag, also the line of a service the Land no
+/// longer takes part in that year (its refund), as JSON, CSV and on the
+/// Land's page.
+#[tokio::test]
+async fn a_lands_costs_say_what_a_closed_year_settled() {
+    let harness = crate::harness::Harness::start().await;
+    harness
+        .projector(|kind| {
+            let efa_proto::QueryKind::Statement { .. } = kind else {
+                return crate::reads::answer(kind);
+            };
+            let mut statement = crate::samples::statement();
+            let closed = efa_proto::statement::ClosedLine {
+                settled: efa_proto::Cents(40_000),
+                supplement: efa_proto::Cents(1_858),
+                closed_seq: 7,
+                based_on_seq: 6,
+                based_on_hash: [0; 32],
+            };
+            statement.lines[0].closed = Some(closed.clone());
+            let mut left = statement.lines[0].clone();
+            left.service = efa_proto::ServiceId::parse("ehe-online").unwrap();
+            left.share.days = 0;
+            left.share.cents = efa_proto::Cents(0);
+            left.closed = Some(efa_proto::statement::ClosedLine {
+                settled: efa_proto::Cents(5_000),
+                supplement: efa_proto::Cents(-5_000),
+                ..closed
+            });
+            statement.lines.push(left);
+            efa_proto::QueryReply::Statement(statement)
+        })
+        .await;
+    let body = harness.get_json("/api/v1/lands/01/costs/2023").await;
+    let lines = body["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{body}");
+    assert_eq!(lines[0]["closed"]["settled"]["cents"], 40_000);
+    assert_eq!(lines[0]["closed"]["supplement"]["cents"], 1_858);
+    assert_eq!(lines[1]["service"], "ehe-online");
+    assert_eq!(lines[1]["share"]["amount"]["cents"], 0);
+    assert_eq!(lines[1]["closed"]["supplement"]["cents"], -5_000);
+    let table = csv(
+        &harness,
+        "/api/v1/lands/01/costs/2023?format=csv",
+        "landeskosten-01-2023",
+    )
+    .await;
+    let rows: Vec<&str> = table
+        .split("\r\n")
+        .skip(1)
+        .filter(|r| !r.is_empty())
+        .collect();
+    assert!(rows[0].ends_with(";418,58;400,00;18,58"), "{table}");
+    assert!(rows[1].ends_with(";0,00;50,00;-50,00"), "{table}");
+    let page = harness
+        .get("/laender/01?jahr=2023")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("scope=\"col\">Abgerechnet<")
+            && page.contains("data-feld=\"abgerechnet\">400,00 €<")
+            && page.contains("data-feld=\"nachtrag\">-50,00 €<"),
+        "{page}"
     );
 }
 

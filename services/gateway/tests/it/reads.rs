@@ -370,12 +370,19 @@ async fn cost_sharing_shows_exact_values_cents_and_euros() {
     );
     assert_eq!(body["costs"][0]["reported"]["euros"], "1200.00");
 
+    // Today and as of a date: the lines of the Land's statement of that
+    // day, each with its closing (none in the stand-in's open year).
     let body = harness.get_json("/api/v1/lands/01/costs/2023").await;
-    assert_eq!(body["total"], json!({"cents": -41_858, "euros": "-418.58"}));
+    let kind = QueryKind::Statement {
+        land: land(1),
+        year: 2023,
+        as_of: None,
+    };
+    assert_eq!(next(&mut queries).await.kind, kind);
+    assert_eq!(body["total"], json!({"cents": 41_858, "euros": "418.58"}));
     assert_eq!(body["lines"][0]["share"]["land_name"], "Schleswig-Holstein");
-    next(&mut queries).await;
+    assert_eq!(body["lines"][0]["closed"], json!(null));
 
-    // As of a date: the lines of the Land's statement as of that date.
     let body = harness
         .get_json("/api/v1/lands/01/costs/2023?as_of=2024-06-30")
         .await;

@@ -7,7 +7,7 @@
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
-use efa_proto::views::{LandCostsView, LandView, ServiceSummary};
+use efa_proto::views::{LandView, ServiceSummary};
 use efa_proto::{Actor, Date, LandCode, QueryKind, QueryReply};
 use maud::{Markup, html};
 
@@ -22,7 +22,7 @@ use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
 use super::{all_services, dated, fraction, service_link, title_of};
-use crate::dto::statement::land_costs_of;
+use crate::dto::statement::{LandCosts, land_costs_of};
 use crate::routes::exports;
 use crate::state::AppState;
 
@@ -84,7 +84,7 @@ pub struct LandData {
     pub joined_total: u32,
     /// Whether either list goes on after this page.
     pub more: bool,
-    pub costs: Option<LandCostsView>,
+    pub costs: Option<LandCosts>,
     pub services: Vec<ServiceSummary>,
     pub year: u16,
     /// The date asked for, carried on by the page's links.
@@ -160,26 +160,18 @@ async fn load(
         QueryReply::Land2(land_page) => land_page,
         _ => return Err(super::super::UNAVAILABLE.to_owned()),
     };
-    let (costs, costs_more) = match as_of {
-        // As of a date, the costs too: from the statement, which takes one.
-        Some(_) => match view(state, min_seq, QueryKind::Statement { land, year, as_of }).await {
-            Ok(QueryReply::Statement(statement)) => (Some(land_costs_of(&statement)), false),
-            _ => (None, false),
-        },
-        None => match view(state, min_seq, QueryKind::LandCosts2 { land, year, page }).await {
-            Ok(QueryReply::LandCosts2(costs)) => (
-                Some(exports::land_costs_view(&costs)),
-                costs.next_offset.is_some(),
-            ),
-            _ => (None, false),
-        },
+    // From the statement, so that a closed year's lines say what was
+    // settled (it holds every line of the year, at most one per service).
+    let costs = match view(state, min_seq, QueryKind::Statement { land, year, as_of }).await {
+        Ok(QueryReply::Statement(statement)) => Some(land_costs_of(&statement)),
+        _ => None,
     };
     let services = all_services(state, min_seq, as_of).await?;
     Ok(LandData {
         view: exports::land_view(&land_page),
         leads_total: land_page.leads_total,
         joined_total: land_page.joined_total,
-        more: land_page.next_offset.is_some() || costs_more,
+        more: land_page.next_offset.is_some(),
         costs,
         services,
         year,
@@ -229,6 +221,56 @@ fn joined_html(data: &LandData) -> Markup {
     })
 }
 
+/// The table of what the Land pays per service; a closed year's line with
+/// the settled share and the Nachtrag.
+fn cost_lines(land: LandCode, costs: &LandCosts, as_of: Option<Date>) -> Markup {
+    let closed = costs.any_closed();
+    let mut columns = vec![
+        Text("Leistung"),
+        Num("Kosten der Leistung"),
+        Num("Gewicht"),
+        Num("Tage"),
+        Text("Anteil exakt"),
+        Num("Betrag"),
+    ];
+    if closed {
+        columns.extend([Num("Abgerechnet"), Num("Nachtrag")]);
+    }
+    footed_table(
+        html! { "Was " (land_de(land)) " " (costs.year) " zahlt und warum" },
+        &columns,
+        html! {
+            @for row in &costs.lines {
+                @let line = &row.line;
+                tr data-leistung=(line.service) {
+                    th scope="row" { (service_link(&line.service, &line.title, as_of)) }
+                    td.zahl { (euro(line.service_total)) }
+                    td.zahl { (thousands(line.share.weight)) }
+                    td.zahl { (line.share.days) }
+                    td { (fraction(&line.share.fraction)) }
+                    td.zahl { (euro(line.share.cents)) }
+                    @if closed {
+                        @match &row.closed {
+                            Some(c) => {
+                                td.zahl data-feld="abgerechnet" { (euro(c.settled)) }
+                                td.zahl data-feld="nachtrag" { (euro(c.supplement)) }
+                            }
+                            None => { td.zahl { "–" } td.zahl { "–" } }
+                        }
+                    }
+                }
+            }
+        },
+        html! {
+            tr {
+                th scope="row" colspan="5" { "Summe" }
+                td.zahl { (euro(costs.total)) }
+                @if closed { td {} td {} }
+            }
+        },
+    )
+}
+
 /// The costs of the year, with a form (to `action`, the page) and links
 /// to choose another.
 fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
@@ -263,27 +305,12 @@ fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
                     "Je Leistung: der Anteil an den Kosten des Jahres nach dem Kostenmodell der Leistung, \
                      mit Gewicht (z. B. Königsteiner Schlüssel in 1/100.000 %), Tagen der Teilnahme und dem exakten \
                      Anteil vor der Rundung auf Cent."
+                    @if costs.any_closed() {
+                        " Ist das Jahr einer Leistung abgerechnet, steht daneben der abgerechnete Betrag \
+                         und der Nachtrag seither (positiv: nachzuzahlen, negativ: zu erstatten)."
+                    }
                 }
-                (footed_table(
-                    html! { "Was " (land_de(land)) " " (costs.year) " zahlt und warum" },
-                    &[
-                        Text("Leistung"), Num("Kosten der Leistung"), Num("Gewicht"),
-                        Num("Tage"), Text("Anteil exakt"), Num("Betrag"),
-                    ],
-                    html! {
-                        @for line in &costs.lines {
-                            tr {
-                                th scope="row" { (service_link(&line.service, &line.title, data.as_of)) }
-                                td.zahl { (euro(line.service_total)) }
-                                td.zahl { (thousands(line.share.weight)) }
-                                td.zahl { (line.share.days) }
-                                td { (fraction(&line.share.fraction)) }
-                                td.zahl { (euro(line.share.cents)) }
-                            }
-                        }
-                    },
-                    html! { tr { th scope="row" colspan="5" { "Summe" } td.zahl { (euro(costs.total)) } } },
-                ))
+                (cost_lines(land, costs, data.as_of))
             }
         }
     })
