@@ -46,22 +46,8 @@ fn german_cause(cause: &(dyn Error + 'static)) -> Option<String> {
     if let Some(GatewayError::Bind { addr, .. }) = cause.downcast_ref::<GatewayError>() {
         return Some(format!("Adresse {addr} für HTTP öffnen"));
     }
-    match ledger_store_error(cause) {
-        Some(efa_ledger::store::StoreError::BehindWitness {
-            head, witnessed, ..
-        }) => {
-            return Some(format!(
-                "Der Ledger-Speicher endet bei Ereignis {head}, sein festgehaltener Kopf \
-                 (ledger-head.txt) nennt Ereignis {witnessed}"
-            ));
-        }
-        Some(efa_ledger::store::StoreError::WitnessMismatch { seq, .. }) => {
-            return Some(format!(
-                "Ereignis {seq} im Ledger-Speicher ist nicht das, das sein festgehaltener Kopf \
-                 (ledger-head.txt) nennt"
-            ));
-        }
-        _ => {}
+    if let Some(text) = ledger_cause(cause) {
+        return Some(text);
     }
     // Only the operating system's own errors: another io::Error of these
     // kinds carries a message of its own.
@@ -74,6 +60,31 @@ fn german_cause(cause: &(dyn Error + 'static)) -> Option<String> {
         _ => return None,
     };
     Some(format!("{text} (OS-Fehler {code})"))
+}
+
+/// German text for a ledger that lost acknowledged events.
+fn ledger_cause(cause: &(dyn Error + 'static)) -> Option<String> {
+    use efa_ledger::store::StoreError;
+    if let Some(efa_ledger::LedgerError::StreamAhead(ahead)) = cause.downcast_ref() {
+        return Some(format!(
+            "Der Ledger-Speicher endet bei Ereignis {}, der Ereignisstrom in NATS hält vom \
+             Ledger signierte Ereignisse bis {}",
+            ahead.head, ahead.signed
+        ));
+    }
+    match ledger_store_error(cause)? {
+        StoreError::BehindWitness {
+            head, witnessed, ..
+        } => Some(format!(
+            "Der Ledger-Speicher endet bei Ereignis {head}, sein festgehaltener Kopf \
+             (ledger-head.txt) nennt Ereignis {witnessed}"
+        )),
+        StoreError::WitnessMismatch { seq, .. } => Some(format!(
+            "Ereignis {seq} im Ledger-Speicher ist nicht das, das sein festgehaltener Kopf \
+             (ledger-head.txt) nennt"
+        )),
+        _ => None,
+    }
 }
 
 /// The German text of `error`, without its source (the chain names it).
@@ -123,6 +134,15 @@ fn hints(error: &anyhow::Error) -> Vec<String> {
             )
         } else if let Some(store) = ledger_store_error(cause) {
             ledger_hint(store)
+        } else if let Some(efa_ledger::LedgerError::StreamAhead(ahead)) = cause.downcast_ref() {
+            Some(format!(
+                "Der Ledger-Speicher hat bestätigte Ereignisse verloren (eine ältere Sicherung \
+                 oder beschädigt); der Ereignisstrom hält sie noch, bis Ereignis {}. So \
+                 weiterzuschreiben hieße, ihre Sequenznummern neu zu vergeben und den Strom zu \
+                 überschreiben. Den Speicher aus einer Sicherung wiederherstellen, die Ereignis {} \
+                 enthält (efa verify --data-dir --contains prüft sie).",
+                ahead.signed, ahead.signed
+            ))
         } else {
             cause
                 .downcast_ref::<std::io::Error>()

@@ -10,6 +10,7 @@ mod handlers;
 pub mod keys;
 mod relay;
 pub mod store;
+pub mod stream_ahead;
 mod verifier;
 mod verify;
 pub mod writer;
@@ -70,6 +71,8 @@ pub enum LedgerError {
     Lease(#[from] cluster::lease::LeaseError),
     #[error("follow the stream: {0}")]
     Follow(#[from] cluster::follow::FollowError),
+    #[error(transparent)]
+    StreamAhead(#[from] stream_ahead::StreamAhead),
 }
 
 /// The checking stage and the writer, each on a thread of its own, with
@@ -195,6 +198,9 @@ impl Ledger {
         })?;
         let store = Arc::new(store::LedgerStore::open(&config.data_dir)?);
         let key = keys::ledger_key(&config.data_dir)?;
+        if config.cluster.is_none() {
+            stream_ahead::check(&nats, store.durable_seq(), &key.public()).await?;
+        }
         let signers = keys::signers(&config.data_dir)?;
         let (head_tx, head) = watch::channel(store.durable_seq());
         let parts = Parts {

@@ -86,6 +86,8 @@ pub enum Break {
     },
     #[error("not the event {source_of} names (another chain hash)")]
     OtherEvent { source_of: Named },
+    #[error("the head witness is not signed by the ledger's key")]
+    WitnessUnsigned,
 }
 
 impl Break {
@@ -120,6 +122,11 @@ impl Break {
                 "Ereignisse fehlen: {} nennt Ereignis {named}, die Kette endet bei {ends_at} \
                  (beschädigt oder ein älterer Stand)",
                 source_of.de()
+            ),
+            Break::WitnessUnsigned => format!(
+                "der festgehaltene Kopf ({}) trägt keine gültige Signatur des Ledgers \
+                 (verändert oder von einem anderen Ledger)",
+                witness::FILE
             ),
             Break::OtherEvent { source_of } => format!(
                 "nicht das Ereignis, das {} nennt (anderer Kettenhash): verändert oder ersetzt",
@@ -184,8 +191,12 @@ pub fn verify(
             problem: Break::Empty,
         });
     }
+    let witness_key = match &expect {
+        Expect::Required(key) | Expect::IfStored(key) => Some(key.clone()),
+        Expect::Nothing => None,
+    };
     let mut report = verify_checkpoint(&store, report, expect)?;
-    report.witness = check_witness(data_dir, &store, &report)?;
+    report.witness = check_witness(data_dir, &store, &report, witness_key.as_ref())?;
     for &(seq, hash) in kept {
         holds(&store, &report, (seq, &hash), Named::Kept)?;
     }
@@ -230,16 +241,24 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The head witness of the data dir against the verified log.
+/// The head witness of the data dir against the verified log, and its
+/// signature against `key` where there is one.
 fn check_witness(
     data_dir: &Path,
     store: &LedgerStore,
     report: &ChainReport,
+    key: Option<&PublicKey>,
 ) -> Result<WitnessCheck, VerifyError> {
     match witness::read(data_dir) {
         Witnessed::None => Ok(WitnessCheck::Absent),
         Witnessed::Unreadable => Ok(WitnessCheck::Unreadable),
         Witnessed::Checkpoint(witnessed) => {
+            if key.is_some_and(|key| !efa_trust::verify_checkpoint(key, &witnessed)) {
+                return Err(VerifyError::Broken {
+                    seq: witnessed.seq,
+                    problem: Break::WitnessUnsigned,
+                });
+            }
             holds(
                 store,
                 report,

@@ -242,8 +242,17 @@ impl LedgerStore {
     /// Checks that the store holds the event its witness names (see
     /// `witness`); no witness, or one a crash left unreadable, passes.
     pub fn check_witness(&self, dir: &Path) -> Result<(), StoreError> {
-        let witness::Witnessed::Checkpoint(witnessed) = witness::read(dir) else {
-            return Ok(());
+        let witnessed = match witness::read(dir) {
+            witness::Witnessed::Checkpoint(witnessed) => witnessed,
+            witness::Witnessed::None => return Ok(()),
+            witness::Witnessed::Unreadable => {
+                tracing::warn!(
+                    file = %dir.join(witness::FILE).display(),
+                    "the head witness is unreadable (cut short by a crash?); the store is opened \
+                     without it and the witness written anew with the next commit"
+                );
+                return Ok(());
+            }
         };
         let file = dir.join(witness::FILE);
         let head = self.head()?;

@@ -204,6 +204,25 @@ async fn a_store_that_lost_its_newest_events_is_caught() {
     assert!(witness.starts_with("checkpoint 3 "), "{witness}");
     let whole = verify_when_unlocked(&h.data_dir).unwrap();
     assert_eq!(whole.witness, efa_ledger::WitnessCheck::Held { seq: 3 });
+    // A witness whose signature was changed is not the ledger's.
+    let witness_file = h.data_dir.join("ledger-head.txt");
+    let flipped = match witness.trim_end().chars().last() {
+        Some('0') => format!("{}1\n", &witness.trim_end()[..witness.trim_end().len() - 1]),
+        _ => format!("{}0\n", &witness.trim_end()[..witness.trim_end().len() - 1]),
+    };
+    std::fs::write(&witness_file, flipped).unwrap();
+    let error = verify_when_unlocked(&h.data_dir).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            efa_ledger::VerifyError::Broken {
+                seq: 3,
+                problem: efa_ledger::Break::WitnessUnsigned
+            }
+        ),
+        "{error}"
+    );
+    std::fs::write(&witness_file, &witness).unwrap();
 
     // The older store put back in place of the newer one.
     std::fs::remove_dir_all(h.data_dir.join("ledger")).unwrap();
@@ -298,4 +317,74 @@ fn files_with_contents(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8
     }
     files.sort();
     files
+}
+
+/// An older copy of the store put back together with its head witness:
+/// both agree, but the event stream still holds the newer events, signed
+/// by this ledger. The ledger refuses to start instead of handing out
+/// their sequence numbers again and replacing the stream's copy.
+#[tokio::test]
+async fn a_store_put_back_with_its_witness_is_caught_by_the_event_stream() {
+    let mut h = Harness::start().await;
+    for n in 1..=2 {
+        let reply = h
+            .send(&envelope(
+                n,
+                "land:04",
+                announce(&format!("dienst-{n}"), "04"),
+            ))
+            .await;
+        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+    }
+    h.stop_ledger().await;
+    let older = tempfile::tempdir().unwrap();
+    copy_dir(&h.data_dir.join("ledger"), &older.path().join("ledger"));
+    std::fs::copy(
+        h.data_dir.join("ledger-head.txt"),
+        older.path().join("ledger-head.txt"),
+    )
+    .unwrap();
+
+    h.start_ledger().await;
+    let reply = h
+        .send(&envelope(3, "land:04", announce("dienst-3", "04")))
+        .await;
+    assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+    let js = async_nats::jetstream::new(h.client.clone());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let mut stream = js.get_stream(subjects::EVENT_STREAM).await.unwrap();
+        if stream.info().await.unwrap().state.last_sequence == 3 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "event 3 never relayed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    h.stop_ledger().await;
+
+    std::fs::remove_dir_all(h.data_dir.join("ledger")).unwrap();
+    copy_dir(&older.path().join("ledger"), &h.data_dir.join("ledger"));
+    std::fs::copy(
+        older.path().join("ledger-head.txt"),
+        h.data_dir.join("ledger-head.txt"),
+    )
+    .unwrap();
+    let client = async_nats::connect(h.nats.url()).await.unwrap();
+    let config = efa_ledger::LedgerConfig {
+        data_dir: h.data_dir.clone(),
+        cluster: None,
+    };
+    let refused = efa_ledger::Ledger::start(config, client).await;
+    match refused {
+        Err(efa_ledger::LedgerError::StreamAhead(ahead)) => {
+            assert_eq!((ahead.head, ahead.signed), (2, 3));
+        }
+        other => panic!("the ledger started on a store behind its stream: {other:?}"),
+    }
+    // The stream still holds event 3.
+    let mut stream = js.get_stream(subjects::EVENT_STREAM).await.unwrap();
+    assert_eq!(stream.info().await.unwrap().state.last_sequence, 3);
 }
