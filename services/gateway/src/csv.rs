@@ -32,6 +32,9 @@ pub struct Table {
     pub name: String,
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// How many of the last rows are sums, not data: a workbook sets them
+    /// apart from the rows a spreadsheet sorts and filters.
+    pub totals: usize,
 }
 
 impl Table {
@@ -42,6 +45,7 @@ impl Table {
             name: name.into(),
             header: header.split(';').map(str::to_owned).collect(),
             rows: Vec::new(),
+            totals: 0,
         }
     }
 

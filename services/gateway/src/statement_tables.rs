@@ -129,13 +129,22 @@ pub fn closing(service: &ServiceId, view: &CostYearView) -> Table {
         settled_total,
         view.sharing.split.total,
     ));
+    table.totals = 2;
     table
 }
 
 /// `GET /api/v1/services/{id}/costs/{year}` as CSV: the split under the
 /// model in force, with `alternatives` under the other models too.
 pub fn split(service: &ServiceId, view: &CostYearView, alternatives: bool) -> Table {
-    let name = format!("kostenanteile-{service}-{}", view.sharing.year);
+    let what = if alternatives {
+        "kostenmodelle"
+    } else {
+        "kostenanteile"
+    };
+    let name = format!(
+        "{what}-{service}-{}-stand-{}",
+        view.sharing.year, view.as_of
+    );
     let mut table = Table::new(name, SPLIT_HEADER);
     let as_of = view.as_of.to_string();
     push_split(&mut table, &view.sharing.split, &as_of);
@@ -144,6 +153,8 @@ pub fn split(service: &ServiceId, view: &CostYearView, alternatives: bool) -> Ta
             push_split(&mut table, split, &as_of);
         }
     }
+    // "nicht verteilt" and "Summe" of the last model.
+    table.totals = 2;
     table
 }
 
@@ -226,5 +237,6 @@ pub fn statement(view: &StatementView) -> Table {
     ));
     let with_supplements = Cents(view.total.0 + view.supplements.0);
     table.push(footer("Summe mit Nachträgen", &[(11, with_supplements)]));
+    table.totals = 3;
     table
 }

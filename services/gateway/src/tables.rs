@@ -91,7 +91,10 @@ pub fn cost_lines(service: &ServiceId, year: u16, lines: &[CostLineView]) -> Tab
 /// and, for a closed year, the settled share and the Nachtrag (empty for
 /// an open year).
 pub fn land_costs(view: &LandCosts) -> Table {
-    let name = format!("landeskosten-{}-{}", view.land, view.year);
+    let name = format!(
+        "landeskosten-{}-{}-stand-{}",
+        view.land, view.year, view.as_of
+    );
     let header = "Leistung;Titel;Gesamtkosten (Euro);Gewicht;Tage;Anteil (Euro);\
         Abgerechnet (Euro);Nachtrag (Euro)";
     Table::of(name, header, &view.lines, |row| {

@@ -102,7 +102,10 @@ struct Formats {
     euros: Format,
     percent: Format,
     date: Format,
+    /// Times are UTC, as in the CSV (`Z`) and on the audit page.
     timestamp: Format,
+    /// Text with a line break shows its lines.
+    wrapped: Format,
 }
 
 impl Formats {
@@ -112,8 +115,31 @@ impl Formats {
             euros: Format::new().set_num_format("#,##0.00 \"€\";-#,##0.00 \"€\""),
             percent: Format::new().set_num_format("0.00####"),
             date: Format::new().set_num_format("dd.mm.yyyy"),
-            timestamp: Format::new().set_num_format("dd.mm.yyyy hh:mm:ss"),
+            timestamp: Format::new().set_num_format("dd.mm.yyyy hh:mm:ss \"UTC\""),
+            wrapped: Format::new().set_text_wrap(),
         }
+    }
+
+    /// The same, bold: for the rows of sums.
+    fn bold(&self) -> Self {
+        Self {
+            header: self.header.clone(),
+            euros: self.euros.clone().set_bold(),
+            percent: self.percent.clone().set_bold(),
+            date: self.date.clone().set_bold(),
+            timestamp: self.timestamp.clone().set_bold(),
+            wrapped: self.wrapped.clone().set_bold(),
+        }
+    }
+}
+
+/// How wide a column of dates or times is, in characters: Excel does not
+/// count a number format's width when fitting a column to its contents.
+fn fixed_width(kind: Kind) -> Option<f64> {
+    match kind {
+        Kind::Date => Some(12.0),
+        Kind::Timestamp => Some(25.0),
+        _ => None,
     }
 }
 
@@ -160,7 +186,7 @@ fn write_cell(
     sheet: &mut Worksheet,
     (row, column): (u32, u16),
     (kind, cell): (Kind, &str),
-    formats: &Formats,
+    (formats, bold): (&Formats, bool),
 ) -> Result<(), XlsxError> {
     if cell.is_empty() {
         return Ok(());
@@ -180,14 +206,40 @@ fn write_cell(
         };
     match written {
         Some(result) => result.map(drop),
+        None if cell.contains('\n') => sheet
+            .write_string_with_format(row, column, cell, &formats.wrapped)
+            .map(drop),
+        None if bold => sheet
+            .write_string_with_format(row, column, cell, &formats.header)
+            .map(drop),
         None => sheet.write_string(row, column, cell).map(drop),
     }
 }
 
+/// The sheet's name: the words of the table's name before its keys and
+/// dates (`kostenaufstellung` of `kostenaufstellung-16-2024-stand-…`),
+/// which the file's name carries; a sheet's name has at most 31
+/// characters and none of `[]:*?/\`.
+fn sheet_name(table: &str) -> String {
+    let words: Vec<&str> = table
+        .split('-')
+        .take_while(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase()))
+        .collect();
+    let name = if words.is_empty() {
+        crate::csv::safe_file_name(table)
+    } else {
+        words.join("-")
+    };
+    name.chars().take(31).collect()
+}
+
 /// The workbook's bytes: one sheet named after the table, the header row
-/// bold, frozen and filterable, the columns as wide as their contents.
+/// bold, frozen and filterable, the columns as wide as their contents,
+/// the rows of sums bold and apart, below an empty row and outside the
+/// filter, so that sorting and filtering leave them out.
 pub fn render(table: &Table) -> Result<Vec<u8>, XlsxError> {
     let formats = Formats::new();
+    let bold = formats.bold();
     let kinds: Vec<Kind> = table.header.iter().map(|h| kind_of(h)).collect();
     let mut workbook = Workbook::new();
     let properties = DocProperties::new()
@@ -195,26 +247,34 @@ pub fn render(table: &Table) -> Result<Vec<u8>, XlsxError> {
         .set_author("EfA-Register");
     workbook.set_properties(&properties);
     let sheet = workbook.add_worksheet();
-    // A sheet's name has at most 31 characters and none of `[]:*?/\`.
-    let name: String = crate::csv::safe_file_name(&table.name)
-        .chars()
-        .take(31)
-        .collect();
-    sheet.set_name(name)?;
+    sheet.set_name(sheet_name(&table.name))?;
     for (column, title) in (0u16..).zip(&table.header) {
         sheet.write_string_with_format(0, column, title, &formats.header)?;
     }
-    for (row, cells) in (1u32..).zip(&table.rows) {
+    let data = table.rows.len().saturating_sub(table.totals);
+    let (rows, totals) = table.rows.split_at(data);
+    for (row, cells) in (1u32..).zip(rows) {
         for ((column, cell), kind) in (0u16..).zip(cells).zip(&kinds) {
-            write_cell(sheet, (row, column), (*kind, cell), &formats)?;
+            write_cell(sheet, (row, column), (*kind, cell), (&formats, false))?;
         }
     }
-    let last_row = u32::try_from(table.rows.len()).unwrap_or(u32::MAX);
+    let last_row = u32::try_from(data).unwrap_or(u32::MAX);
+    let first_total = last_row.saturating_add(2);
+    for (row, cells) in (first_total..).zip(totals) {
+        for ((column, cell), kind) in (0u16..).zip(cells).zip(&kinds) {
+            write_cell(sheet, (row, column), (*kind, cell), (&bold, true))?;
+        }
+    }
     let last_column = u16::try_from(table.header.len().saturating_sub(1)).unwrap_or(0);
     sheet.set_freeze_panes(1, 0)?;
     sheet.autofilter(0, 0, last_row, last_column)?;
     sheet.set_autofit_max_width(400);
     sheet.autofit();
+    for (column, kind) in (0u16..).zip(&kinds) {
+        if let Some(width) = fixed_width(*kind) {
+            sheet.set_column_width(column, width)?;
+        }
+    }
     workbook.save_to_buffer()
 }
 
@@ -242,7 +302,8 @@ pub fn response(table: &Table) -> Result<Response, ApiError> {
 pub fn too_many_rows() -> ApiError {
     ApiError::BadRequest(format!(
         "Als XLSX gibt es höchstens {} Zeilen; diese Liste hat mehr. Bitte als CSV \
-         (format=csv) laden, enger filtern oder seitenweise (offset, limit) abrufen.",
+         (format=csv) laden, enger filtern oder seitenweise abrufen (limit, dazu offset, \
+         cursor oder from_seq, wie die Liste sie nimmt).",
         crate::web::markup::thousands(ROWS_MAX as u64)
     ))
 }
@@ -337,6 +398,23 @@ mod tests {
         assert_eq!(text(&sum[8]), "Summe");
     }
 
+    /// The rows of sums stand below an empty row, apart from the rows a
+    /// spreadsheet sorts and filters; a cell with a line break keeps it.
+    #[test]
+    fn sums_stand_apart_below_the_data() {
+        let mut table = Table::new("t", "Titel;Anteil (Euro)");
+        table.push(vec!["Zeile\nzwei".to_owned(), "1,00".to_owned()]);
+        table.push(vec!["b".to_owned(), "2,00".to_owned()]);
+        table.push(vec!["Summe".to_owned(), "3,00".to_owned()]);
+        table.totals = 1;
+        let rows = read_back(&table);
+        assert_eq!(rows.len(), 5, "{rows:?}");
+        assert_eq!(text(&rows[1][0]), "Zeile\nzwei");
+        assert!(rows[3].iter().all(|cell| *cell == Data::Empty), "{rows:?}");
+        assert_eq!(text(&rows[4][0]), "Summe");
+        assert!((number(&rows[4][1]) - 3.0).abs() < f64::EPSILON);
+    }
+
     #[test]
     fn a_cell_that_is_not_of_its_columns_kind_stays_text() {
         let mut table = Table::new("t", "Tage;Anteil (Euro);Seit");
@@ -353,10 +431,7 @@ mod tests {
         let table = Table::new("kostenaufstellung-16-2024-stand-2024-12-31", "Land");
         let bytes = render(&table).expect("the workbook is written");
         let workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
-        assert_eq!(
-            workbook.sheet_names(),
-            vec!["kostenaufstellung-16-2024-stand".to_owned()]
-        );
+        assert_eq!(workbook.sheet_names(), vec!["kostenaufstellung".to_owned()]);
         let disposition = table.disposition_as("xlsx");
         assert_eq!(
             disposition.to_str().ok(),
@@ -366,10 +441,11 @@ mod tests {
         let table = Table::new("historie-service:wohngeld/[x]*?", "Sequenz");
         let bytes = render(&table).expect("the workbook is written");
         let workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
-        assert_eq!(
-            workbook.sheet_names(),
-            vec!["historie-service-wohngeld--x---".to_owned()]
-        );
+        assert_eq!(workbook.sheet_names(), vec!["historie".to_owned()]);
+        let table = Table::new("16:2024", "Land");
+        let bytes = render(&table).expect("the workbook is written");
+        let workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
+        assert_eq!(workbook.sheet_names(), vec!["16-2024".to_owned()]);
     }
 
     #[test]

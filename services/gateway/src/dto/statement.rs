@@ -300,6 +300,8 @@ impl From<&StatementView> for StatementJson {
 pub struct LandCosts {
     pub land: LandCode,
     pub year: u16,
+    /// The day the shares are computed for.
+    pub as_of: efa_proto::Date,
     pub lines: Vec<LandCostRow>,
     /// The shares now, summed over all lines.
     pub total: Cents,
@@ -341,6 +343,7 @@ pub fn land_costs_of(statement: &StatementView) -> LandCosts {
     LandCosts {
         land: statement.land,
         year: statement.year,
+        as_of: statement.as_of,
         total: Cents(lines.iter().map(|row| row.line.share.cents.0).sum()),
         lines,
     }

@@ -106,7 +106,12 @@ async fn the_accept_header_asks_for_csv_and_format_json_wins() {
 async fn costs_have_decimal_commas_and_quoted_notes() {
     let (harness, _queries) = with_projector().await;
     let base = "/api/v1/services/wohngeld/costs/2023?format=csv";
-    let shares = csv(&harness, base, "kostenanteile-wohngeld-2023").await;
+    let shares = csv(
+        &harness,
+        base,
+        "kostenanteile-wohngeld-2023-stand-2024-06-30",
+    )
+    .await;
     let ks = "Königsteiner Schlüssel 2016;Königsteiner Schlüssel 2016";
     assert_eq!(
         shares,
@@ -122,7 +127,7 @@ async fn costs_have_decimal_commas_and_quoted_notes() {
     let all = csv(
         &harness,
         &format!("{base}&table=alternatives"),
-        "kostenanteile-wohngeld-2023",
+        "kostenmodelle-wohngeld-2023-stand-2024-06-30",
     )
     .await;
     assert_eq!(all.lines().count(), 9);
@@ -144,7 +149,7 @@ async fn costs_have_decimal_commas_and_quoted_notes() {
     let land = csv(
         &harness,
         "/api/v1/lands/01/costs/2023?format=csv",
-        "landeskosten-01-2023",
+        "landeskosten-01-2023-stand-2024-06-30",
     )
     .await;
     assert_eq!(
@@ -288,7 +293,7 @@ async fn a_lands_costs_say_what_a_closed_year_settled() {
     let table = csv(
         &harness,
         "/api/v1/lands/01/costs/2023?format=csv",
-        "landeskosten-01-2023",
+        "landeskosten-01-2023-stand-2024-06-30",
     )
     .await;
     let rows: Vec<&str> = table

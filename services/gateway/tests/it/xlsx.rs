@@ -84,8 +84,15 @@ async fn a_statement_as_a_workbook_holds_the_csvs_cells_typed() {
     assert_eq!(line[column("Ledger-Hash")], Data::String("ab".repeat(32)));
     // 2024-06-30 is day 45473 of Excel's calendar.
     assert_eq!(as_csv(&line[column("Stand")], false), "day 45473");
-    // Every row has the CSV's cells, column by column, from "Tage" on.
-    assert_eq!(rows.len(), csv_rows.len());
+    // Every row has the CSV's cells, column by column, from "Tage" on;
+    // the statement's three rows of sums stand apart, below an empty row.
+    assert_eq!(rows.len(), csv_rows.len() + 1);
+    let totals = rows.len() - 3;
+    assert!(rows[totals - 1].iter().all(|cell| *cell == Data::Empty));
+    assert_eq!(rows[totals][1], Data::String("Summe".into()));
+    let rows: Vec<&Vec<Data>> = (rows.iter().take(totals - 1))
+        .chain(rows.iter().skip(totals))
+        .collect();
     for (row, csv_row) in rows.iter().zip(&csv_rows).skip(1) {
         let from = column("Tage");
         let shift = csv_row.len() - header.len();
