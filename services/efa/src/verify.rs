@@ -99,10 +99,12 @@ fn verify_data_dir(data_dir: &Path, key: Option<&PublicKey>, kept: &[(u64, Hash)
             Ok(())
         }
         Err(efa_ledger::VerifyError::Broken { seq, problem }) => {
-            bail!(
-                "Hash-Kette gebrochen bei Sequenz {seq}: {}",
-                problem.message_de()
-            )
+            let what = if problem.breaks_the_chain() {
+                "Hash-Kette gebrochen"
+            } else {
+                "Prüfung nicht bestanden"
+            };
+            bail!("{what} bei Sequenz {seq}: {}", problem.message_de())
         }
         Err(efa_ledger::VerifyError::Store(StoreError::InUse { .. })) => bail!(
             "Der Ledger in {} ist gerade in Gebrauch (läuft `efa up` oder `efa ledger` auf diesem \
@@ -197,9 +199,15 @@ fn verify_exports(
         1 => String::new(),
         n => format!(" in {n} lückenlos verbundenen Teilen"),
     };
+    let end = match kept.len() {
+        0 => "; ob nach dem Ende Ereignisse fehlen, zeigt nur --contains mit einem früher \
+              festgehaltenen Stand"
+            .to_owned(),
+        n => format!("; die {n} angegebenen Stände sind enthalten"),
+    };
     crate::out::say(&format!(
         "Export geprüft: Ereignisse {} bis {}{parts}{start}, vom Ledger ({}) signiert, \
-         Kettenhash von Ereignis {}: {head}",
+         Kettenhash von Ereignis {}: {head}{end}",
         first.first_seq,
         last.last_seq,
         key.key_id(),
@@ -210,8 +218,13 @@ fn verify_exports(
 
 /// One export file, checked against `key`.
 fn verify_export(file: &Path, key: &PublicKey) -> Result<efa_trust::ExportReport> {
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("{} als UTF-8-Text lesen", file.display()))?;
+    let bytes = std::fs::read(file).with_context(|| format!("{} lesen", file.display()))?;
+    let Ok(text) = String::from_utf8(bytes) else {
+        bail!(
+            "{} ist kein lesbarer Export: die Datei ist kein UTF-8-Text",
+            file.display()
+        );
+    };
     match efa_trust::verify_export(&text, key) {
         Ok(report) => Ok(report),
         Err(broken) if broken.seq == 0 => bail!(

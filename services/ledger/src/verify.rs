@@ -91,6 +91,19 @@ pub enum Break {
 }
 
 impl Break {
+    /// Whether the chain itself is broken (an event changed, missing or
+    /// out of place), rather than its signature or a state it must hold.
+    pub fn breaks_the_chain(&self) -> bool {
+        matches!(
+            self,
+            Break::Undecodable
+                | Break::Missing { .. }
+                | Break::NotLinked
+                | Break::HashMismatch
+                | Break::HeadDisagrees
+        )
+    }
+
     /// The same in German, for people.
     pub fn message_de(&self) -> String {
         match self {
