@@ -484,32 +484,9 @@ async fn a_title_a_spreadsheet_would_run_as_a_formula_is_written_as_text() {
 /// to the next (`next`, `Link`), which starts after the page's last entry.
 #[tokio::test]
 async fn a_long_history_comes_whole_as_csv_and_a_page_at_a_time_as_json() {
-    use efa_proto::{QueryKind, QueryReply};
     const EVENTS: u64 = 2_345;
     let harness = crate::harness::Harness::start().await;
-    harness
-        .projector(|kind| match kind {
-            QueryKind::History {
-                subject,
-                from_seq,
-                limit,
-            } => {
-                let mut history = crate::samples::history(subject);
-                let template = history.entries[0].clone();
-                let first = from_seq.max(1);
-                let last = (first + u64::from(limit.min(1000)) - 1).min(EVENTS);
-                history.entries = (first..=last)
-                    .map(|seq| efa_proto::views::HistoryEntry {
-                        seq,
-                        ..template.clone()
-                    })
-                    .collect();
-                history.more = last < EVENTS;
-                QueryReply::History(history)
-            }
-            other => panic!("this test asks no {other:?}"),
-        })
-        .await;
+    harness.projector(long_history(EVENTS, 1_000)).await;
     let whole = csv(&harness, "/api/v1/history?format=csv", "historie-all").await;
     let seqs: Vec<u64> = (whole.lines().skip(1))
         .map(|line| line.split(';').next().unwrap().parse().unwrap())
@@ -530,4 +507,34 @@ async fn a_long_history_comes_whole_as_csv_and_a_page_at_a_time_as_json() {
         page["next"].as_str().unwrap().contains("from_seq=101"),
         "{page}"
     );
+}
+
+/// A stand-in projector's answer to history queries: `events` entries
+/// like the sample's, at most `page` a page; no other query is expected.
+pub fn long_history(
+    events: u64,
+    page: u32,
+) -> impl Fn(efa_proto::QueryKind) -> efa_proto::QueryReply + Send + Sync + 'static {
+    use efa_proto::{QueryKind, QueryReply};
+    move |kind| match kind {
+        QueryKind::History {
+            subject,
+            from_seq,
+            limit,
+        } => {
+            let mut history = crate::samples::history(subject);
+            let template = history.entries[0].clone();
+            let first = from_seq.max(1);
+            let last = (first + u64::from(limit.min(page)) - 1).min(events);
+            history.entries = (first..=last)
+                .map(|seq| efa_proto::views::HistoryEntry {
+                    seq,
+                    ..template.clone()
+                })
+                .collect();
+            history.more = last < events;
+            QueryReply::History(history)
+        }
+        other => panic!("this test asks no {other:?}"),
+    }
 }

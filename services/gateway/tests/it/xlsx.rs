@@ -134,31 +134,10 @@ async fn the_accept_header_asks_for_a_workbook_and_keys_stay_text() {
 /// that points to the CSV, which streams it.
 #[tokio::test]
 async fn a_list_longer_than_a_workbook_is_refused_with_a_problem() {
-    use efa_proto::{QueryKind, QueryReply};
     const EVENTS: u64 = 60_000;
     let harness = crate::harness::Harness::start().await;
     harness
-        .projector(|kind| match kind {
-            QueryKind::History {
-                subject,
-                from_seq,
-                limit,
-            } => {
-                let mut history = crate::samples::history(subject);
-                let template = history.entries[0].clone();
-                let first = from_seq.max(1);
-                let last = (first + u64::from(limit.min(2_000)) - 1).min(EVENTS);
-                history.entries = (first..=last)
-                    .map(|seq| efa_proto::views::HistoryEntry {
-                        seq,
-                        ..template.clone()
-                    })
-                    .collect();
-                history.more = last < EVENTS;
-                QueryReply::History(history)
-            }
-            other => panic!("this test asks no {other:?}"),
-        })
+        .projector(crate::csv::long_history(EVENTS, 2_000))
         .await;
     let response = harness.get("/api/v1/history?format=xlsx").await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);

@@ -178,20 +178,7 @@ async fn verify_checks_the_ledgers_signature() {
 /// without the witness, and the ledger refuses to open the store.
 #[tokio::test]
 async fn a_store_that_lost_its_newest_events_is_caught() {
-    let mut h = Harness::start().await;
-    for n in 1..=2 {
-        let reply = h
-            .send(&envelope(
-                n,
-                "land:04",
-                announce(&format!("dienst-{n}"), "04"),
-            ))
-            .await;
-        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
-    }
-    h.stop_ledger().await;
-    let older = tempfile::tempdir().unwrap();
-    copy_dir(&h.data_dir.join("ledger"), &older.path().join("ledger"));
+    let (mut h, older) = two_events_and_a_copy_of_the_store().await;
 
     h.start_ledger().await;
     let reply = h
@@ -291,6 +278,31 @@ async fn verify_leaves_the_data_dir_as_it_was() {
     assert_eq!(files_with_contents(&h.data_dir), before);
 }
 
+/// A ledger that recorded two events, stopped, and a copy of its store
+/// (with its head witness) as it was then.
+async fn two_events_and_a_copy_of_the_store() -> (Harness, tempfile::TempDir) {
+    let mut h = Harness::start().await;
+    for n in 1..=2 {
+        let reply = h
+            .send(&envelope(
+                n,
+                "land:04",
+                announce(&format!("dienst-{n}"), "04"),
+            ))
+            .await;
+        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+    }
+    h.stop_ledger().await;
+    let older = tempfile::tempdir().unwrap();
+    copy_dir(&h.data_dir.join("ledger"), &older.path().join("ledger"));
+    std::fs::copy(
+        h.data_dir.join("ledger-head.txt"),
+        older.path().join("ledger-head.txt"),
+    )
+    .unwrap();
+    (h, older)
+}
+
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -325,25 +337,7 @@ fn files_with_contents(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8
 /// their sequence numbers again and replacing the stream's copy.
 #[tokio::test]
 async fn a_store_put_back_with_its_witness_is_caught_by_the_event_stream() {
-    let mut h = Harness::start().await;
-    for n in 1..=2 {
-        let reply = h
-            .send(&envelope(
-                n,
-                "land:04",
-                announce(&format!("dienst-{n}"), "04"),
-            ))
-            .await;
-        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
-    }
-    h.stop_ledger().await;
-    let older = tempfile::tempdir().unwrap();
-    copy_dir(&h.data_dir.join("ledger"), &older.path().join("ledger"));
-    std::fs::copy(
-        h.data_dir.join("ledger-head.txt"),
-        older.path().join("ledger-head.txt"),
-    )
-    .unwrap();
+    let (mut h, older) = two_events_and_a_copy_of_the_store().await;
 
     h.start_ledger().await;
     let reply = h
