@@ -89,15 +89,21 @@ pub fn cost_lines(service: &ServiceId, year: u16, lines: &[CostLineView]) -> Tab
 
 /// `GET /api/v1/lands/{land}/costs/{year}`: per service the share now
 /// and, for a closed year, the settled share and the Nachtrag (empty for
-/// an open year).
+/// an open year), each row with the day and the ledger position the
+/// figures rest on, then the sum of the shares.
 pub fn land_costs(view: &LandCosts) -> Table {
     let name = format!(
         "landeskosten-{}-{}-stand-{}",
         view.land, view.year, view.as_of
     );
     let header = "Leistung;Titel;Gesamtkosten (Euro);Gewicht;Tage;Anteil (Euro);\
-        Abgerechnet (Euro);Nachtrag (Euro)";
-    Table::of(name, header, &view.lines, |row| {
+        Abgerechnet (Euro);Nachtrag (Euro);Stand;Ledger-Sequenz;Ledger-Hash";
+    let position = [
+        view.as_of.to_string(),
+        view.seq.to_string(),
+        hex::encode(view.chain_hash),
+    ];
+    let mut table = Table::of(name, header, &view.lines, |row| {
         let line = &row.line;
         let (total, share) = (csv::euros(line.service_total), csv::euros(line.share.cents));
         let (weight, days) = (line.share.weight, line.share.days);
@@ -113,8 +119,18 @@ pub fn land_costs(view: &LandCosts) -> Table {
             &settled,
             &supplement,
         ];
-        csv::cells(&cells)
-    })
+        let mut cells = csv::cells(&cells);
+        cells.extend(position.iter().cloned());
+        cells
+    });
+    let mut sum = vec![String::new(), "Summe aller Leistungen".to_owned()];
+    sum.extend(["", "", ""].map(str::to_owned));
+    sum.push(csv::euros(view.total));
+    sum.extend(["", ""].map(str::to_owned));
+    sum.extend(position);
+    table.push(sum);
+    table.totals = 1;
+    table
 }
 
 /// Municipalities with their adoptions (rollout, a Gemeinde's page), with

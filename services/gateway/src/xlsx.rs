@@ -178,7 +178,9 @@ fn date_time(cell: &str) -> Option<ExcelDateTime> {
     let mut parts = time.splitn(3, ':');
     let hour = parts.next()?.parse().ok()?;
     let minute = parts.next()?.parse().ok()?;
-    let second: f64 = parts.next()?.parse().ok()?;
+    // Whole seconds, as the CSV's reader reads them: Excel would round a
+    // fraction up to the next second when it shows the time.
+    let second: f64 = parts.next()?.parse::<f64>().ok()?.trunc();
     date.and_hms(hour, minute, second).ok()
 }
 
@@ -216,21 +218,22 @@ fn write_cell(
     }
 }
 
-/// The sheet's name: the words of the table's name before its keys and
-/// dates (`kostenaufstellung` of `kostenaufstellung-16-2024-stand-…`),
-/// which the file's name carries; a sheet's name has at most 31
-/// characters and none of `[]:*?/\`.
+/// The sheet's name: the table's name without the day it is as of
+/// (`kostenaufstellung-16-2024` of `kostenaufstellung-16-2024-stand-…`,
+/// which the file's name carries), cut at a `-` to Excel's 31
+/// characters; none of `[]:*?/\`.
 fn sheet_name(table: &str) -> String {
-    let words: Vec<&str> = table
-        .split('-')
-        .take_while(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase()))
-        .collect();
-    let name = if words.is_empty() {
-        crate::csv::safe_file_name(table)
-    } else {
-        words.join("-")
-    };
-    name.chars().take(31).collect()
+    const MAX: usize = 31;
+    let name = crate::csv::safe_file_name(table);
+    let name = name.split("-stand-").next().unwrap_or(&name);
+    if name.chars().count() <= MAX {
+        return name.to_owned();
+    }
+    let cut: String = name.chars().take(MAX).collect();
+    match cut.rfind('-') {
+        Some(at) if at > 0 => cut[..at].to_owned(),
+        _ => cut,
+    }
 }
 
 /// The workbook's bytes: one sheet named after the table, the header row
@@ -431,7 +434,10 @@ mod tests {
         let table = Table::new("kostenaufstellung-16-2024-stand-2024-12-31", "Land");
         let bytes = render(&table).expect("the workbook is written");
         let workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
-        assert_eq!(workbook.sheet_names(), vec!["kostenaufstellung".to_owned()]);
+        assert_eq!(
+            workbook.sheet_names(),
+            vec!["kostenaufstellung-16-2024".to_owned()]
+        );
         let disposition = table.disposition_as("xlsx");
         assert_eq!(
             disposition.to_str().ok(),
@@ -441,7 +447,21 @@ mod tests {
         let table = Table::new("historie-service:wohngeld/[x]*?", "Sequenz");
         let bytes = render(&table).expect("the workbook is written");
         let workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
-        assert_eq!(workbook.sheet_names(), vec!["historie".to_owned()]);
+        assert_eq!(
+            workbook.sheet_names(),
+            vec!["historie-service-wohngeld--x---".to_owned()]
+        );
+        // Longer than 31 characters: cut where a word ends.
+        let table = Table::new(
+            "abrechnung-unterhaltsvorschuss-online-2022-stand-2024-01-01",
+            "Land",
+        );
+        let bytes = render(&table).expect("the workbook is written");
+        let workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
+        assert_eq!(
+            workbook.sheet_names(),
+            vec!["abrechnung-unterhaltsvorschuss".to_owned()]
+        );
         let table = Table::new("16:2024", "Land");
         let bytes = render(&table).expect("the workbook is written");
         let workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
@@ -452,6 +472,9 @@ mod tests {
     fn numbers_beyond_what_excel_holds_exactly_stay_text() {
         assert_eq!(integer("9007199254740991"), Some(9_007_199_254_740_991.0));
         assert_eq!(integer("9007199254740992"), None);
+        // A time shows its whole seconds, as its text reads.
+        let at = date_time("2024-03-15T12:00:00.900Z").expect("a time");
+        assert!((at.to_excel() - 45366.5).abs() < 1e-9);
         assert_eq!(decimal("-0,05"), Some(-0.05));
         assert_eq!(decimal("1,"), None);
         assert_eq!(decimal(",5"), None);

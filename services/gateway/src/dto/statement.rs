@@ -302,6 +302,9 @@ pub struct LandCosts {
     pub year: u16,
     /// The day the shares are computed for.
     pub as_of: efa_proto::Date,
+    /// The ledger position the statement rests on.
+    pub seq: u64,
+    pub chain_hash: efa_proto::Hash,
     pub lines: Vec<LandCostRow>,
     /// The shares now, summed over all lines.
     pub total: Cents,
@@ -344,6 +347,8 @@ pub fn land_costs_of(statement: &StatementView) -> LandCosts {
         land: statement.land,
         year: statement.year,
         as_of: statement.as_of,
+        seq: statement.seq,
+        chain_hash: statement.chain_hash,
         total: Cents(lines.iter().map(|row| row.line.share.cents.0).sum()),
         lines,
     }

@@ -154,9 +154,13 @@ async fn costs_have_decimal_commas_and_quoted_notes() {
     .await;
     assert_eq!(
         land,
-        "Leistung;Titel;Gesamtkosten (Euro);Gewicht;Tage;Anteil (Euro);Abgerechnet (Euro);\
-         Nachtrag (Euro)\r\n\
-         wohngeld;\"Wohngeld; \"\"digital\"\"\";1234,56;339074;184;418,58;;\r\n"
+        format!(
+            "Leistung;Titel;Gesamtkosten (Euro);Gewicht;Tage;Anteil (Euro);Abgerechnet (Euro);\
+             Nachtrag (Euro);Stand;Ledger-Sequenz;Ledger-Hash\r\n\
+             wohngeld;\"Wohngeld; \"\"digital\"\"\";1234,56;339074;184;418,58;;;2024-06-30;42;{hash}\r\n\
+             ;Summe aller Leistungen;;;;418,58;;;2024-06-30;42;{hash}\r\n",
+            hash = "ab".repeat(32)
+        )
     );
 }
 
@@ -301,8 +305,18 @@ async fn a_lands_costs_say_what_a_closed_year_settled() {
         .skip(1)
         .filter(|r| !r.is_empty())
         .collect();
-    assert!(rows[0].ends_with(";418,58;400,00;18,58"), "{table}");
-    assert!(rows[1].ends_with(";0,00;50,00;-50,00"), "{table}");
+    assert!(
+        rows[0].contains(";418,58;400,00;18,58;2024-06-30;42;"),
+        "{table}"
+    );
+    assert!(
+        rows[1].contains(";0,00;50,00;-50,00;2024-06-30;42;"),
+        "{table}"
+    );
+    assert!(
+        rows[2].starts_with(";Summe aller Leistungen;;;;418,58;"),
+        "{table}"
+    );
     let page = harness
         .get("/laender/01?jahr=2023")
         .await
