@@ -196,8 +196,11 @@ impl Ledger {
                 source,
             }
         })?;
-        let store = Arc::new(store::LedgerStore::open(&config.data_dir)?);
         let key = keys::ledger_key(&config.data_dir)?;
+        let store = Arc::new(store::LedgerStore::open_for(
+            &config.data_dir,
+            &key.public(),
+        )?);
         if config.cluster.is_none() {
             stream_ahead::check(&nats, store.durable_seq(), &key.public()).await?;
         }

@@ -221,10 +221,26 @@ impl LedgerStore {
         Self::open_with_cache(dir, CACHE_BYTES)
     }
 
+    /// [`LedgerStore::open`] for the ledger, which has its key: a head
+    /// witness the key did not sign is set aside (logged) instead of
+    /// taken at its word, and the witness is then renewed from the
+    /// store's own signed checkpoint of its head.
+    pub fn open_for(dir: &Path, key: &efa_trust::PublicKey) -> Result<Self, StoreError> {
+        Self::open_checked(dir, CACHE_BYTES, Some(key))
+    }
+
     /// [`LedgerStore::open`] with a page cache of `cache_bytes`: the bulk
     /// loader of `efa generate` reads a command and a stream bucket for
     /// every command, spread over the whole store.
     pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        Self::open_checked(dir, cache_bytes, None)
+    }
+
+    fn open_checked(
+        dir: &Path,
+        cache_bytes: u64,
+        key: Option<&efa_trust::PublicKey>,
+    ) -> Result<Self, StoreError> {
         let (store, path) = Self::open_sled(dir, cache_bytes)?;
         match store.layout(&path)? {
             Some(_) => {}
@@ -235,14 +251,35 @@ impl LedgerStore {
             None => migrate::from_layout_1(&store)?,
         }
         store.settle_segments()?;
-        store.check_witness(dir)?;
+        store.check_witness(dir, key)?;
+        // The store's signed head, durable with it: the witness names it
+        // from now on (also a store written before witnesses existed).
+        if let Some(checkpoint) = store.checkpoint()? {
+            store.witness.note(&checkpoint);
+        }
         Ok(store)
     }
 
     /// Checks that the store holds the event its witness names (see
-    /// `witness`); no witness, or one a crash left unreadable, passes.
-    pub fn check_witness(&self, dir: &Path) -> Result<(), StoreError> {
+    /// `witness`); no witness, one a crash left unreadable, or one that
+    /// `key` (where given) did not sign, passes with a warning.
+    pub fn check_witness(
+        &self,
+        dir: &Path,
+        key: Option<&efa_trust::PublicKey>,
+    ) -> Result<(), StoreError> {
         let witnessed = match witness::read(dir) {
+            witness::Witnessed::Checkpoint(witnessed)
+                if key.is_some_and(|key| !efa_trust::verify_checkpoint(key, &witnessed)) =>
+            {
+                tracing::warn!(
+                    file = %dir.join(witness::FILE).display(),
+                    seq = witnessed.seq,
+                    "the head witness is not signed by this ledger's key; it is set aside and \
+                     written anew from the store's signed head"
+                );
+                return Ok(());
+            }
             witness::Witnessed::Checkpoint(witnessed) => witnessed,
             witness::Witnessed::None => return Ok(()),
             witness::Witnessed::Unreadable => {

@@ -6,8 +6,10 @@
 //! shorter log whose chain is whole. Only something kept apart from the
 //! store can tell.
 //!
-//! The witness is written after a commit is durable, at most once a
-//! second and at least a second after the last commit (a new file renamed
+//! The witness is written when the writer opens the store (from the
+//! store's own signed checkpoint of its head), after a commit is
+//! durable, at most once a second and at least a second after the last
+//! commit (a new file renamed
 //! over the old one, so a reader sees the old or the new, never half of
 //! one); it is not fsynced, so after a crash it names this checkpoint or
 //! an earlier one. Either way the store holds the

@@ -382,3 +382,31 @@ async fn a_store_put_back_with_its_witness_is_caught_by_the_event_stream() {
     let mut stream = js.get_stream(subjects::EVENT_STREAM).await.unwrap();
     assert_eq!(stream.info().await.unwrap().state.last_sequence, 3);
 }
+
+/// The ledger renews its head witness from the store's signed head when
+/// it opens (also where there was none, as in a store written before
+/// witnesses existed), and sets aside a witness its key did not sign
+/// instead of refusing to start on its word.
+#[tokio::test]
+async fn the_ledger_renews_its_witness_and_sets_aside_one_it_did_not_sign() {
+    let (mut h, _older) = two_events_and_a_copy_of_the_store().await;
+    let witness_file = h.data_dir.join("ledger-head.txt");
+    std::fs::remove_file(&witness_file).unwrap();
+    h.start_ledger().await;
+    let renewed = std::fs::read_to_string(&witness_file).unwrap();
+    assert!(renewed.starts_with("checkpoint 2 "), "{renewed}");
+    h.stop_ledger().await;
+
+    // Not signed by this ledger, and naming an event the store lacks.
+    let other = efa_trust::SigningKey::generate("ledger").unwrap();
+    let forged = efa_trust::sign_checkpoint(&other, 9, &[7; 32]);
+    std::fs::write(
+        &witness_file,
+        format!("{}\n", efa_trust::checkpoint_line(&forged)),
+    )
+    .unwrap();
+    h.start_ledger().await;
+    let renewed = std::fs::read_to_string(&witness_file).unwrap();
+    assert!(renewed.starts_with("checkpoint 2 "), "{renewed}");
+    h.stop_ledger().await;
+}
