@@ -131,6 +131,9 @@ pub struct LandCostsJson {
     #[serde(flatten)]
     pub land: LandJson,
     pub year: u16,
+    /// The shares as computed for the day, summed over all lines; for a
+    /// closed year not what was settled (each line's `closed` has that,
+    /// and the statement's `total` sums settled or open).
     pub total: MoneyJson,
     pub lines: Vec<LandCostLineJson>,
 }

@@ -266,10 +266,17 @@ pub struct StatementJson {
     #[serde(flatten)]
     pub land: LandJson,
     pub year: u16,
+    /// The day the figures are for: changes in effect by that day, as
+    /// recorded up to `seq` (a correction recorded later but in effect
+    /// earlier counts; the statement as it was read on a day is the one
+    /// of that day's `seq`).
     #[schema(value_type = values::Date)]
     pub as_of: String,
+    /// Per line the settled share for a closed year, else the share now.
     pub total: MoneyJson,
+    /// The Nachträge since the closings, summed.
     pub supplements: MoneyJson,
+    /// `total` plus `supplements`: what the Land owes for the year now.
     pub total_with_supplements: MoneyJson,
     pub lines: Vec<StatementLineJson>,
     pub seq: u64,
