@@ -431,41 +431,35 @@ mod tests {
 
     #[test]
     fn a_long_name_is_cut_to_a_sheet_name_and_the_file_named_like_the_csv() {
+        let sheet_of = |name: &str| {
+            let bytes = render(&Table::new(name, "Land")).expect("the workbook is written");
+            let workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
+            workbook.sheet_names()
+        };
+        for (table, sheet) in [
+            (
+                "kostenaufstellung-16-2024-stand-2024-12-31",
+                "kostenaufstellung-16-2024",
+            ),
+            // A history's name holds a `:`, which a sheet's name may not.
+            (
+                "historie-service:wohngeld/[x]*?",
+                "historie-service-wohngeld--x---",
+            ),
+            // Longer than 31 characters: cut where a word ends.
+            (
+                "abrechnung-unterhaltsvorschuss-online-2022-stand-2024-01-01",
+                "abrechnung-unterhaltsvorschuss",
+            ),
+            ("16:2024", "16-2024"),
+        ] {
+            assert_eq!(sheet_of(table), vec![sheet.to_owned()], "{table}");
+        }
         let table = Table::new("kostenaufstellung-16-2024-stand-2024-12-31", "Land");
-        let bytes = render(&table).expect("the workbook is written");
-        let workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
         assert_eq!(
-            workbook.sheet_names(),
-            vec!["kostenaufstellung-16-2024".to_owned()]
-        );
-        let disposition = table.disposition_as("xlsx");
-        assert_eq!(
-            disposition.to_str().ok(),
+            table.disposition_as("xlsx").to_str().ok(),
             Some("attachment; filename=\"kostenaufstellung-16-2024-stand-2024-12-31.xlsx\"")
         );
-        // A history's name holds a `:`, which a sheet's name may not.
-        let table = Table::new("historie-service:wohngeld/[x]*?", "Sequenz");
-        let bytes = render(&table).expect("the workbook is written");
-        let workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
-        assert_eq!(
-            workbook.sheet_names(),
-            vec!["historie-service-wohngeld--x---".to_owned()]
-        );
-        // Longer than 31 characters: cut where a word ends.
-        let table = Table::new(
-            "abrechnung-unterhaltsvorschuss-online-2022-stand-2024-01-01",
-            "Land",
-        );
-        let bytes = render(&table).expect("the workbook is written");
-        let workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
-        assert_eq!(
-            workbook.sheet_names(),
-            vec!["abrechnung-unterhaltsvorschuss".to_owned()]
-        );
-        let table = Table::new("16:2024", "Land");
-        let bytes = render(&table).expect("the workbook is written");
-        let workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
-        assert_eq!(workbook.sheet_names(), vec!["16-2024".to_owned()]);
     }
 
     #[test]
