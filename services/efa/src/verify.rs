@@ -87,8 +87,13 @@ fn verify_data_dir(data_dir: &Path, key: Option<&PublicKey>, kept: &[(u64, Hash)
                     unlesbar; ob am Ende Ereignisse fehlen, zeigt nur --contains"
                     .to_owned(),
             };
+            // The witness travels with the dir: a backup put back whole
+            // agrees with itself. Only a state kept elsewhere shows that.
             let given = match kept.len() {
-                0 => String::new(),
+                0 => "; eine ältere Sicherung samt ledger-head.txt bestünde diese Prüfung \
+                      auch (den Ereignisstrom in NATS liest sie nicht; efa up tut es): \
+                      --contains mit einem anderswo festgehaltenen Stand zeigt es"
+                    .to_owned(),
                 n => format!(", die {n} angegebenen Stände sind enthalten"),
             };
             crate::out::say(&format!(

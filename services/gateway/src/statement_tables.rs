@@ -223,14 +223,18 @@ pub fn statement(view: &StatementView) -> Table {
         row[19] = hash.clone();
         row
     };
-    table.push(footer(
-        "Summe",
-        &[
-            (11, sum(|line| Some(line.share.cents))),
-            (13, sum(|line| line.closed.as_ref().map(|c| c.settled))),
-            (14, view.supplements),
-        ],
-    ));
+    // A year with no closed line has no settled sum, as its lines have
+    // none: the cells stay empty rather than say 0,00.
+    let now = (11, sum(|line| Some(line.share.cents)));
+    let closed_sums = [
+        (13, sum(|line| line.closed.as_ref().map(|c| c.settled))),
+        (14, view.supplements),
+    ];
+    let any_closed = view.lines.iter().any(|line| line.closed.is_some());
+    let sums: Vec<(usize, Cents)> = std::iter::once(now)
+        .chain(closed_sums.into_iter().filter(|_| any_closed))
+        .collect();
+    table.push(footer("Summe", &sums));
     table.push(footer(
         "Summe (abgerechnet oder offen)",
         &[(11, view.total)],

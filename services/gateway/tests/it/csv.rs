@@ -190,11 +190,12 @@ async fn a_statement_names_model_weight_share_and_ledger_position() {
              ;;;;2024-06-30;42;{hash}"
         )
     );
-    // The sums of the columns (nothing is settled in an open year), then
+    // The sums of the columns (nothing is settled in an open year, so
+    // its settled and Nachtrag cells stay empty), then
     // the statement's totals.
     assert_eq!(
         lines.next().unwrap(),
-        format!(";Summe;;;;;;;;;;418,58;;0,00;0,00;;;2024-06-30;42;{hash}")
+        format!(";Summe;;;;;;;;;;418,58;;;;;;2024-06-30;42;{hash}")
     );
     assert_eq!(
         lines.next().unwrap(),
