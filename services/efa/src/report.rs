@@ -132,17 +132,8 @@ fn hints(error: &anyhow::Error) -> Vec<String> {
                  anderes efa up). Ihn beenden oder mit --nats-port einen anderen Port wählen."
                     .to_owned(),
             )
-        } else if let Some(store) = ledger_store_error(cause) {
-            ledger_hint(store)
-        } else if let Some(efa_ledger::LedgerError::StreamAhead(ahead)) = cause.downcast_ref() {
-            Some(format!(
-                "Der Ledger-Speicher hat bestätigte Ereignisse verloren (eine ältere Sicherung \
-                 oder beschädigt); der Ereignisstrom hält sie noch, bis Ereignis {}. So \
-                 weiterzuschreiben hieße, ihre Sequenznummern neu zu vergeben und den Strom zu \
-                 überschreiben. Den Speicher aus einer Sicherung wiederherstellen, die Ereignis {} \
-                 enthält (efa verify --data-dir --contains prüft sie).",
-                ahead.signed, ahead.signed
-            ))
+        } else if let Some(hint) = ledger_hint(cause) {
+            Some(hint)
         } else {
             cause
                 .downcast_ref::<std::io::Error>()
@@ -168,20 +159,36 @@ fn ledger_store_error<'a>(
     }
 }
 
-/// What to do about a ledger store that lost acknowledged events.
-fn ledger_hint(error: &efa_ledger::store::StoreError) -> Option<String> {
+/// What to do about a ledger store that lost acknowledged events, by
+/// what showed it: its head witness or the event stream.
+fn ledger_hint(cause: &(dyn Error + 'static)) -> Option<String> {
     use efa_ledger::store::StoreError;
-    let named = match error {
-        StoreError::BehindWitness { witnessed, .. }
-        | StoreError::WitnessMismatch { seq: witnessed, .. } => witnessed,
+    let (named, witness) = match (cause.downcast_ref(), ledger_store_error(cause)) {
+        (Some(efa_ledger::LedgerError::StreamAhead(ahead)), _) => (ahead.signed, false),
+        (
+            _,
+            Some(
+                StoreError::BehindWitness { witnessed, .. }
+                | StoreError::WitnessMismatch { seq: witnessed, .. },
+            ),
+        ) => (*witnessed, true),
         _ => return None,
+    };
+    let shown = if witness {
+        format!("ledger-head.txt im Datenverzeichnis nennt Ereignis {named}")
+    } else {
+        format!("der Ereignisstrom hält sie noch, bis Ereignis {named}")
+    };
+    let or_accept = if witness {
+        "; nur wer den Verlust bewusst hinnimmt, entfernt ledger-head.txt"
+    } else {
+        ""
     };
     Some(format!(
         "Der Ledger-Speicher hat bestätigte Ereignisse verloren (beschädigt oder eine ältere \
-         Kopie): ledger-head.txt im Datenverzeichnis nennt Ereignis {named}. So weiterzuschreiben \
-         hieße, deren Sequenznummern neu zu vergeben. Den Speicher aus einer Sicherung \
-         wiederherstellen, die Ereignis {named} enthält (efa verify --data-dir prüft sie); nur wer \
-         den Verlust bewusst hinnimmt, entfernt ledger-head.txt."
+         Kopie): {shown}. So weiterzuschreiben hieße, deren Sequenznummern neu zu vergeben. \
+         Den Speicher aus einer Sicherung wiederherstellen, die Ereignis {named} enthält \
+         (efa verify --data-dir --contains prüft sie){or_accept}."
     ))
 }
 

@@ -139,21 +139,22 @@ fn write_rows<'a>(rows: impl IntoIterator<Item = &'a Vec<String>>) -> String {
 /// it; numbers and other text unchanged.
 fn neutralise(field: &str) -> Cow<'_, str> {
     let risky = field.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && !is_number(field) {
+    if risky && number_de(field).is_none() {
         Cow::Owned(format!("'{field}"))
     } else {
         Cow::Borrowed(field)
     }
 }
 
-/// `-12`, `3`, `-0,05`: an integer or a decimal comma number.
-fn is_number(field: &str) -> bool {
-    let digits = field.strip_prefix('-').unwrap_or(field);
-    let (whole, fraction) = digits.split_once(',').unwrap_or((digits, "0"));
-    !whole.is_empty()
-        && !fraction.is_empty()
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && fraction.bytes().all(|b| b.is_ascii_digit())
+/// `-12`, `3`, `-0,05`: an integer or a number with a decimal comma,
+/// as this module writes numbers, read as one; `None` for anything else.
+pub fn number_de(field: &str) -> Option<f64> {
+    let (whole, fraction) = field.split_once(',').unwrap_or((field, "0"));
+    let digits = whole.strip_prefix('-').unwrap_or(whole);
+    let plain = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    (plain(digits) && plain(fraction))
+        .then(|| format!("{whole}.{fraction}").parse().ok())
+        .flatten()
 }
 
 /// Letters, digits, `-` and `_` only: a file name that needs no quoting.

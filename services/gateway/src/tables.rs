@@ -92,23 +92,23 @@ pub fn cost_lines(service: &ServiceId, year: u16, lines: &[CostLineView]) -> Tab
 /// an open year), each row with the day and the ledger position the
 /// figures rest on, then the sum of the shares.
 pub fn land_costs(view: &LandCosts) -> Table {
+    let statement = &view.statement;
     let name = format!(
         "landeskosten-{}-{}-stand-{}",
-        view.land, view.year, view.as_of
+        statement.land, statement.year, statement.as_of
     );
     let header = "Leistung;Titel;Gesamtkosten (Euro);Gewicht;Tage;Anteil (Euro);\
         Abgerechnet (Euro);Nachtrag (Euro);Stand;Ledger-Sequenz;Ledger-Hash";
     let position = [
-        view.as_of.to_string(),
-        view.seq.to_string(),
-        hex::encode(view.chain_hash),
+        statement.as_of.to_string(),
+        statement.seq.to_string(),
+        hex::encode(statement.chain_hash),
     ];
-    let mut table = Table::of(name, header, &view.lines, |row| {
-        let line = &row.line;
+    let mut table = Table::of(name, header, &statement.lines, |line| {
         let (total, share) = (csv::euros(line.service_total), csv::euros(line.share.cents));
         let (weight, days) = (line.share.weight, line.share.days);
-        let settled = csv::optional(row.closed.as_ref().map(|c| csv::euros(c.settled)));
-        let supplement = csv::optional(row.closed.as_ref().map(|c| csv::euros(c.supplement)));
+        let settled = csv::optional(line.closed.as_ref().map(|c| csv::euros(c.settled)));
+        let supplement = csv::optional(line.closed.as_ref().map(|c| csv::euros(c.supplement)));
         let cells: [&dyn std::fmt::Display; 8] = [
             &line.service,
             &line.title,

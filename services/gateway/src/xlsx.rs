@@ -143,16 +143,6 @@ fn fixed_width(kind: Kind) -> Option<f64> {
     }
 }
 
-/// `1234,05` as a number, if it is one.
-fn decimal(cell: &str) -> Option<f64> {
-    let (whole, fraction) = cell.split_once(',').unwrap_or((cell, "0"));
-    let digits = whole.strip_prefix('-').unwrap_or(whole);
-    let plain = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
-    (plain(digits) && plain(fraction))
-        .then(|| format!("{whole}.{fraction}").parse().ok())
-        .flatten()
-}
-
 /// A whole number, if the cell is one Excel holds exactly (below 2^53).
 fn integer(cell: &str) -> Option<f64> {
     const EXACT: i64 = 1 << 53;
@@ -167,11 +157,13 @@ fn date_time(cell: &str) -> Option<ExcelDateTime> {
         Some((date, time)) => (date, Some(time.strip_suffix('Z')?)),
         None => (cell, None),
     };
-    let mut parts = date.splitn(3, '-');
-    let year = parts.next()?.parse().ok()?;
-    let month = parts.next()?.parse().ok()?;
-    let day = parts.next()?.parse().ok()?;
-    let date = ExcelDateTime::from_ymd(year, month, day).ok()?;
+    let (year, month, day) = efa_proto::Date::parse(date).ok()?.ymd();
+    let date = ExcelDateTime::from_ymd(
+        u16::try_from(year).ok()?,
+        u8::try_from(month).ok()?,
+        u8::try_from(day).ok()?,
+    )
+    .ok()?;
     let Some(time) = time else {
         return Some(date);
     };
@@ -193,19 +185,18 @@ fn write_cell(
     if cell.is_empty() {
         return Ok(());
     }
-    let written =
-        match kind {
-            Kind::Integer => integer(cell).map(|n| sheet.write_number(row, column, n)),
-            Kind::Euros => decimal(cell)
-                .map(|n| sheet.write_number_with_format(row, column, n, &formats.euros)),
-            Kind::Percent => decimal(cell)
-                .map(|n| sheet.write_number_with_format(row, column, n, &formats.percent)),
-            Kind::Date => date_time(cell)
-                .map(|date| sheet.write_datetime_with_format(row, column, &date, &formats.date)),
-            Kind::Timestamp => date_time(cell)
-                .map(|at| sheet.write_datetime_with_format(row, column, &at, &formats.timestamp)),
-            Kind::Text => None,
-        };
+    let written = match kind {
+        Kind::Integer => integer(cell).map(|n| sheet.write_number(row, column, n)),
+        Kind::Euros => crate::csv::number_de(cell)
+            .map(|n| sheet.write_number_with_format(row, column, n, &formats.euros)),
+        Kind::Percent => crate::csv::number_de(cell)
+            .map(|n| sheet.write_number_with_format(row, column, n, &formats.percent)),
+        Kind::Date => date_time(cell)
+            .map(|date| sheet.write_datetime_with_format(row, column, &date, &formats.date)),
+        Kind::Timestamp => date_time(cell)
+            .map(|at| sheet.write_datetime_with_format(row, column, &at, &formats.timestamp)),
+        Kind::Text => None,
+    };
     match written {
         Some(result) => result.map(drop),
         None if cell.contains('\n') => sheet
@@ -255,17 +246,17 @@ pub fn render(table: &Table) -> Result<Vec<u8>, XlsxError> {
         sheet.write_string_with_format(0, column, title, &formats.header)?;
     }
     let data = table.rows.len().saturating_sub(table.totals);
-    let (rows, totals) = table.rows.split_at(data);
-    for (row, cells) in (1u32..).zip(rows) {
-        for ((column, cell), kind) in (0u16..).zip(cells).zip(&kinds) {
-            write_cell(sheet, (row, column), (*kind, cell), (&formats, false))?;
-        }
-    }
     let last_row = u32::try_from(data).unwrap_or(u32::MAX);
-    let first_total = last_row.saturating_add(2);
-    for (row, cells) in (first_total..).zip(totals) {
+    // The sums a row further down: an empty row between.
+    let places = (1u32..).map(|row| if row > last_row { row + 1 } else { row });
+    for ((row, cells), index) in places.zip(&table.rows).zip(0..) {
+        let style = if index < data {
+            (&formats, false)
+        } else {
+            (&bold, true)
+        };
         for ((column, cell), kind) in (0u16..).zip(cells).zip(&kinds) {
-            write_cell(sheet, (row, column), (*kind, cell), (&bold, true))?;
+            write_cell(sheet, (row, column), (*kind, cell), style)?;
         }
     }
     let last_column = u16::try_from(table.header.len().saturating_sub(1)).unwrap_or(0);
@@ -469,9 +460,9 @@ mod tests {
         // A time shows its whole seconds, as its text reads.
         let at = date_time("2024-03-15T12:00:00.900Z").expect("a time");
         assert!((at.to_excel() - 45366.5).abs() < 1e-9);
-        assert_eq!(decimal("-0,05"), Some(-0.05));
-        assert_eq!(decimal("1,"), None);
-        assert_eq!(decimal(",5"), None);
+        assert_eq!(crate::csv::number_de("-0,05"), Some(-0.05));
+        assert_eq!(crate::csv::number_de("1,"), None);
+        assert_eq!(crate::csv::number_de(",5"), None);
         assert!(date_time("2024-02-30").is_none());
     }
 }

@@ -18,7 +18,7 @@ use efa_proto::Hash;
 use efa_trust::PublicKey;
 
 use crate::store::witness::{self, Witnessed};
-use crate::store::{LedgerStore, StoreError};
+use crate::store::{Holding, LedgerStore, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainReport {
@@ -209,9 +209,9 @@ pub fn verify(
         Expect::Nothing => None,
     };
     let mut report = verify_checkpoint(&store, report, expect)?;
-    report.witness = check_witness(data_dir, &store, &report, witness_key.as_ref())?;
+    report.witness = check_witness(data_dir, &store, witness_key.as_ref())?;
     for &(seq, hash) in kept {
-        holds(&store, &report, (seq, &hash), Named::Kept)?;
+        holds(&store, (seq, &hash), Named::Kept)?;
     }
     Ok(report)
 }
@@ -259,7 +259,6 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 fn check_witness(
     data_dir: &Path,
     store: &LedgerStore,
-    report: &ChainReport,
     key: Option<&PublicKey>,
 ) -> Result<WitnessCheck, VerifyError> {
     match witness::read(data_dir) {
@@ -272,12 +271,7 @@ fn check_witness(
                     problem: Break::WitnessUnsigned,
                 });
             }
-            holds(
-                store,
-                report,
-                (witnessed.seq, &witnessed.hash),
-                Named::Witness,
-            )?;
+            holds(store, (witnessed.seq, &witnessed.hash), Named::Witness)?;
             Ok(WitnessCheck::Held { seq: witnessed.seq })
         }
     }
@@ -287,32 +281,24 @@ fn check_witness(
 /// `source_of` says it must.
 fn holds(
     store: &LedgerStore,
-    report: &ChainReport,
     (seq, hash): (u64, &Hash),
     source_of: Named,
 ) -> Result<(), VerifyError> {
-    if seq > report.events {
-        return Err(VerifyError::Broken {
-            seq: report.events + 1,
-            problem: Break::Truncated {
-                source_of,
-                named: seq,
-                ends_at: report.events,
-            },
-        });
-    }
-    let found = if seq == 0 {
-        Vec::new()
-    } else {
-        store.events_on_disk_from(seq, 1)?
+    let problem = match store.holding(seq, hash)? {
+        Holding::Held => return Ok(()),
+        Holding::Beyond { head } => {
+            return Err(VerifyError::Broken {
+                seq: head + 1,
+                problem: Break::Truncated {
+                    source_of,
+                    named: seq,
+                    ends_at: head,
+                },
+            });
+        }
+        Holding::Other => Break::OtherEvent { source_of },
     };
-    match found.first() {
-        Some(stored) if stored.event.hash == *hash => Ok(()),
-        _ => Err(VerifyError::Broken {
-            seq,
-            problem: Break::OtherEvent { source_of },
-        }),
-    }
+    Err(VerifyError::Broken { seq, problem })
 }
 
 /// What the check expects of the stored checkpoint.

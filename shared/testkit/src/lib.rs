@@ -21,6 +21,21 @@ fn scratch_dir(root: &Path, name: &str) -> PathBuf {
     path
 }
 
+/// Copies the directory `from`, with everything below it, to `to`: a
+/// store as it stood, to be put back or started from elsewhere.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the copy's directory");
+    for entry in std::fs::read_dir(from).expect("read the directory to copy") {
+        let entry = entry.expect("a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("its type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
+}
+
 /// sled releases a database's file lock from a background thread after the
 /// last handle is dropped, so a test that reopens a store at once may find
 /// it still locked. Calls `attempt` again while it fails with an error that

@@ -52,7 +52,7 @@ impl LedgerNode {
     fn new(base: &Path, root: &Path, index: usize) -> Self {
         let name = format!("node{index}");
         let dir = root.join(&name);
-        copy_dir(base, &dir);
+        efa_testkit::copy_dir(base, &dir);
         Self {
             log: root.join(format!("{name}.log")),
             name,
@@ -191,19 +191,6 @@ async fn stream_last(js: &jetstream::Context) -> u64 {
         .await
         .unwrap();
     stream.info().await.unwrap().state.last_sequence
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// A data dir every node starts from: the trusted signers and the

@@ -2,6 +2,7 @@
 //! Länder under its own model and the others, and what one Land owes.
 //! Every share comes with its weight, its days and its exact value.
 
+use efa_proto::statement::StatementLine;
 use efa_proto::views::{CostSharingView, CostSplit, ShareLine};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -9,7 +10,7 @@ use utoipa::ToSchema;
 use crate::openapi::values;
 
 use super::catalogue::CostLineJson;
-use super::statement::{ClosedLineJson, LandCostRow, LandCosts};
+use super::statement::{ClosedLineJson, LandCosts};
 use super::{CostModelJson, LandJson, MoneyJson, all, exact};
 
 /// One Land's share, with what it was computed from.
@@ -111,15 +112,14 @@ pub struct LandCostLineJson {
     pub closed: Option<ClosedLineJson>,
 }
 
-impl From<&LandCostRow> for LandCostLineJson {
-    fn from(row: &LandCostRow) -> Self {
-        let line = &row.line;
+impl From<&StatementLine> for LandCostLineJson {
+    fn from(line: &StatementLine) -> Self {
         Self {
             service: line.service.to_string(),
             title: line.title.clone(),
             service_total: MoneyJson::from(line.service_total),
             share: ShareJson::from(&line.share),
-            closed: row.closed.as_ref().map(ClosedLineJson::from),
+            closed: line.closed.as_ref().map(ClosedLineJson::from),
         }
     }
 }
@@ -141,10 +141,10 @@ pub struct LandCostsJson {
 impl From<&LandCosts> for LandCostsJson {
     fn from(view: &LandCosts) -> Self {
         Self {
-            land: LandJson::from(view.land),
-            year: view.year,
+            land: LandJson::from(view.statement.land),
+            year: view.statement.year,
             total: MoneyJson::from(view.total),
-            lines: all(&view.lines),
+            lines: all(&view.statement.lines),
         }
     }
 }

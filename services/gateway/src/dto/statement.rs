@@ -7,8 +7,7 @@ use efa_proto::statement::{
     ClosedLine, ClosingView, CorrectionLine, CostYearView, ModelInForce, StatementLine,
     StatementView, SupplementLine,
 };
-use efa_proto::views::LandCostLine;
-use efa_proto::{Cents, LandCode, Settlement};
+use efa_proto::{Cents, Settlement};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -300,34 +299,25 @@ impl From<&StatementView> for StatementJson {
     }
 }
 
-/// What a Land owes in a year across all services, from its statement:
-/// per service the share computed for the statement's date and, for a
-/// closed year, what was settled and the Nachtrag since.
+/// What a Land owes in a year across all services: its statement, with
+/// the lines the cost view shows (or one page of them), and the sum of
+/// their shares now. Each line has the share computed for the
+/// statement's date and, for a closed year, what was settled and the
+/// Nachtrag since.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LandCosts {
-    pub land: LandCode,
-    pub year: u16,
-    /// The day the shares are computed for.
-    pub as_of: efa_proto::Date,
-    /// The ledger position the statement rests on.
-    pub seq: u64,
-    pub chain_hash: efa_proto::Hash,
-    pub lines: Vec<LandCostRow>,
-    /// The shares now, summed over all lines.
+    pub statement: StatementView,
+    /// The shares now, summed over all the view's lines (not one page's).
     pub total: Cents,
-}
-
-/// One service's line of [`LandCosts`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LandCostRow {
-    pub line: LandCostLine,
-    pub closed: Option<ClosedLine>,
 }
 
 impl LandCosts {
     /// Whether any line's year is closed.
     pub fn any_closed(&self) -> bool {
-        self.lines.iter().any(|row| row.closed.is_some())
+        self.statement
+            .lines
+            .iter()
+            .any(|line| line.closed.is_some())
     }
 }
 
@@ -336,27 +326,8 @@ impl LandCosts {
 /// settled a share of it (a correction may since have taken the Land out
 /// of the year: its line shows the refund).
 pub fn land_costs_of(statement: &StatementView) -> LandCosts {
-    let lines: Vec<LandCostRow> = statement
-        .lines
-        .iter()
-        .filter(|line| line.share.days > 0 || line.closed.is_some())
-        .map(|line| LandCostRow {
-            line: LandCostLine {
-                service: line.service.clone(),
-                title: line.title.clone(),
-                share: line.share.clone(),
-                service_total: line.service_total,
-            },
-            closed: line.closed.clone(),
-        })
-        .collect();
-    LandCosts {
-        land: statement.land,
-        year: statement.year,
-        as_of: statement.as_of,
-        seq: statement.seq,
-        chain_hash: statement.chain_hash,
-        total: Cents(lines.iter().map(|row| row.line.share.cents.0).sum()),
-        lines,
-    }
+    let mut statement = statement.clone();
+    (statement.lines).retain(|line| line.share.days > 0 || line.closed.is_some());
+    let total = Cents(statement.lines.iter().map(|line| line.share.cents.0).sum());
+    LandCosts { statement, total }
 }

@@ -186,10 +186,12 @@ pub async fn land_costs(
         return tables::land_costs(&view).answer(format);
     }
     let page = paging::page(query)?;
-    let lines_total = u32::try_from(view.lines.len()).unwrap_or(u32::MAX);
+    let lines = &mut view.statement.lines;
+    let lines_total = u32::try_from(lines.len()).unwrap_or(u32::MAX);
     let start = page.offset.min(lines_total);
     let end = start.saturating_add(page.limit).min(lines_total);
-    view.lines = view.lines[start as usize..end as usize].to_vec();
+    lines.truncate(end as usize);
+    lines.drain(..start as usize);
     if format.is_table() {
         return tables::land_costs(&view).answer(format);
     }

@@ -130,6 +130,17 @@ pub enum StoreError {
     WitnessMismatch { seq: u64, file: PathBuf },
 }
 
+/// What the log holds at a sequence a witness or a caller names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holding {
+    /// The event with that chain hash.
+    Held,
+    /// Nothing: the log ends before, at `head`.
+    Beyond { head: u64 },
+    /// Another event (another chain hash).
+    Other,
+}
+
 /// The last event of the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Head {
@@ -292,23 +303,35 @@ impl LedgerStore {
             }
         };
         let file = dir.join(witness::FILE);
-        let head = self.head()?;
-        if witnessed.seq > head.seq {
-            return Err(StoreError::BehindWitness {
-                head: head.seq,
+        match self.holding(witnessed.seq, &witnessed.hash)? {
+            Holding::Held => Ok(()),
+            Holding::Beyond { head } => Err(StoreError::BehindWitness {
+                head,
                 witnessed: witnessed.seq,
                 file,
-            });
-        }
-        let found = self.events_on_disk_from(witnessed.seq, 1)?;
-        match found.first() {
-            Some(stored) if stored.event.hash == witnessed.hash => Ok(()),
-            _ if witnessed.seq == 0 => Ok(()),
-            _ => Err(StoreError::WitnessMismatch {
+            }),
+            Holding::Other => Err(StoreError::WitnessMismatch {
                 seq: witnessed.seq,
                 file,
             }),
         }
+    }
+
+    /// Whether the log holds event `seq` with chain hash `hash` (a state
+    /// its witness or a caller kept); sequence 0 is the empty log's.
+    pub fn holding(&self, seq: u64, hash: &Hash) -> Result<Holding, StoreError> {
+        let head = self.head()?.seq;
+        if seq > head {
+            return Ok(Holding::Beyond { head });
+        }
+        if seq == 0 {
+            return Ok(Holding::Held);
+        }
+        let found = self.events_on_disk_from(seq, 1)?;
+        Ok(match found.first() {
+            Some(stored) if stored.event.hash == *hash => Holding::Held,
+            _ => Holding::Other,
+        })
     }
 
     /// sled 0.34 settles the accounting of its log's segments the first

@@ -127,15 +127,12 @@ impl Inner {
 
     fn write(&self, checkpoint: &SignedCheckpoint) -> std::io::Result<()> {
         let fresh = self.path.with_extension("txt.new");
-        std::fs::write(&fresh, format!("{}\n", line(checkpoint)))?;
+        std::fs::write(
+            &fresh,
+            format!("{}\n", efa_trust::checkpoint_line(checkpoint)),
+        )?;
         std::fs::rename(&fresh, &self.path)
     }
-}
-
-/// `checkpoint <seq> <hex hash> <key-id> <hex signature>`, as in the
-/// history export.
-fn line(checkpoint: &SignedCheckpoint) -> String {
-    efa_trust::checkpoint_line(checkpoint)
 }
 
 /// What the data dir's witness says.

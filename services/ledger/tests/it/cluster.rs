@@ -79,21 +79,8 @@ fn node_dirs(nats: &TestNats) -> (PathBuf, PathBuf, efa_trust::SigningKey) {
             .unwrap();
     efa_ledger::keys::ledger_key(&a).unwrap();
     let b = nats.scratch_dir("node-b");
-    copy_dir(&a, &b);
+    efa_testkit::copy_dir(&a, &b);
     (a, b, signer)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Sends until an answer comes (no active node answers during a

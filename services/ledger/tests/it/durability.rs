@@ -8,16 +8,7 @@ use crate::{Harness, announce, envelope};
 #[tokio::test]
 async fn the_chain_verifies_and_continues_across_restarts() {
     let mut h = Harness::start().await;
-    for n in 1..=3 {
-        let reply = h
-            .send(&envelope(
-                n,
-                "land:04",
-                announce(&format!("dienst-{n}"), "04"),
-            ))
-            .await;
-        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
-    }
+    announce_services(&h, 3).await;
     h.stop_ledger().await;
     let report = efa_ledger::verify(&h.data_dir, None, &[]).unwrap();
     assert_eq!(report.events, 3);
@@ -92,16 +83,7 @@ async fn a_flipped_byte_in_a_stored_event_is_caught() {
     use efa_ledger::store::log::{BLOCK_LEN, block_key, event_key};
     let mut h = Harness::start().await;
     let events = BLOCK_LEN + 6;
-    for n in 1..=events {
-        let reply = h
-            .send(&envelope(
-                n as u8,
-                "land:04",
-                announce(&format!("dienst-{n}"), "04"),
-            ))
-            .await;
-        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
-    }
+    announce_services(&h, events).await;
     h.stop_ledger().await;
     assert_eq!(verify_when_unlocked(&h.data_dir).unwrap().events, events);
 
@@ -120,16 +102,7 @@ async fn a_flipped_byte_in_a_stored_event_is_caught() {
 #[tokio::test]
 async fn verify_checks_the_ledgers_signature() {
     let mut h = Harness::start().await;
-    for n in 1..=2 {
-        let reply = h
-            .send(&envelope(
-                n,
-                "land:04",
-                announce(&format!("dienst-{n}"), "04"),
-            ))
-            .await;
-        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
-    }
+    announce_services(&h, 2).await;
     h.stop_ledger().await;
     let report = verify_when_unlocked(&h.data_dir).unwrap();
     assert!(report.checkpoint_signed);
@@ -179,12 +152,8 @@ async fn verify_checks_the_ledgers_signature() {
 #[tokio::test]
 async fn a_store_that_lost_its_newest_events_is_caught() {
     let (mut h, older) = two_events_and_a_copy_of_the_store().await;
-
     h.start_ledger().await;
-    let reply = h
-        .send(&envelope(3, "land:04", announce("dienst-3", "04")))
-        .await;
-    assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+    announce_third(&h).await;
     let head = h.read(3, 1).await.events[0].hash;
     h.stop_ledger().await;
     let witness = std::fs::read_to_string(h.data_dir.join("ledger-head.txt")).unwrap();
@@ -213,7 +182,7 @@ async fn a_store_that_lost_its_newest_events_is_caught() {
 
     // The older store put back in place of the newer one.
     std::fs::remove_dir_all(h.data_dir.join("ledger")).unwrap();
-    copy_dir(&older.path().join("ledger"), &h.data_dir.join("ledger"));
+    efa_testkit::copy_dir(&older.path().join("ledger"), &h.data_dir.join("ledger"));
     let error = verify_when_unlocked(&h.data_dir).unwrap_err();
     assert!(
         matches!(
@@ -278,42 +247,43 @@ async fn verify_leaves_the_data_dir_as_it_was() {
     assert_eq!(files_with_contents(&h.data_dir), before);
 }
 
-/// A ledger that recorded two events, stopped, and a copy of its store
-/// (with its head witness) as it was then.
-async fn two_events_and_a_copy_of_the_store() -> (Harness, tempfile::TempDir) {
-    let mut h = Harness::start().await;
-    for n in 1..=2 {
+/// Announces services `dienst-1` to `dienst-{count}`, each accepted.
+async fn announce_services(h: &Harness, count: u64) {
+    for n in 1..=count {
+        let id = u8::try_from(n).expect("a command id byte");
         let reply = h
             .send(&envelope(
-                n,
+                id,
                 "land:04",
                 announce(&format!("dienst-{n}"), "04"),
             ))
             .await;
         assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
     }
+}
+
+/// Announces `dienst-3`, the event the copy of the store lacks.
+async fn announce_third(h: &Harness) {
+    let reply = h
+        .send(&envelope(3, "land:04", announce("dienst-3", "04")))
+        .await;
+    assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+}
+
+/// A ledger that recorded two events, stopped, and a copy of its store
+/// (with its head witness) as it was then.
+async fn two_events_and_a_copy_of_the_store() -> (Harness, tempfile::TempDir) {
+    let mut h = Harness::start().await;
+    announce_services(&h, 2).await;
     h.stop_ledger().await;
     let older = tempfile::tempdir().unwrap();
-    copy_dir(&h.data_dir.join("ledger"), &older.path().join("ledger"));
+    efa_testkit::copy_dir(&h.data_dir.join("ledger"), &older.path().join("ledger"));
     std::fs::copy(
         h.data_dir.join("ledger-head.txt"),
         older.path().join("ledger-head.txt"),
     )
     .unwrap();
     (h, older)
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Every file below `dir` with its bytes.
@@ -338,12 +308,8 @@ fn files_with_contents(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8
 #[tokio::test]
 async fn a_store_put_back_with_its_witness_is_caught_by_the_event_stream() {
     let (mut h, older) = two_events_and_a_copy_of_the_store().await;
-
     h.start_ledger().await;
-    let reply = h
-        .send(&envelope(3, "land:04", announce("dienst-3", "04")))
-        .await;
-    assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+    announce_third(&h).await;
     let js = async_nats::jetstream::new(h.client.clone());
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
@@ -360,7 +326,7 @@ async fn a_store_put_back_with_its_witness_is_caught_by_the_event_stream() {
     h.stop_ledger().await;
 
     std::fs::remove_dir_all(h.data_dir.join("ledger")).unwrap();
-    copy_dir(&older.path().join("ledger"), &h.data_dir.join("ledger"));
+    efa_testkit::copy_dir(&older.path().join("ledger"), &h.data_dir.join("ledger"));
     std::fs::copy(
         older.path().join("ledger-head.txt"),
         h.data_dir.join("ledger-head.txt"),

@@ -237,11 +237,10 @@ fn cost_lines(land: LandCode, costs: &LandCosts, as_of: Option<Date>) -> Markup 
         columns.extend([Num("Abgerechnet"), Num("Nachtrag")]);
     }
     footed_table(
-        html! { "Was " (land_de(land)) " " (costs.year) " zahlt und warum" },
+        html! { "Was " (land_de(land)) " " (costs.statement.year) " zahlt und warum" },
         &columns,
         html! {
-            @for row in &costs.lines {
-                @let line = &row.line;
+            @for line in &costs.statement.lines {
                 tr data-leistung=(line.service) {
                     th scope="row" { (service_link(&line.service, &line.title, as_of)) }
                     td.zahl { (euro(line.service_total)) }
@@ -250,7 +249,7 @@ fn cost_lines(land: LandCode, costs: &LandCosts, as_of: Option<Date>) -> Markup 
                     td { (fraction(&line.share.fraction)) }
                     td.zahl { (euro(line.share.cents)) }
                     @if closed {
-                        @match &row.closed {
+                        @match &line.closed {
                             Some(c) => {
                                 td.zahl data-feld="abgerechnet" { (euro(c.settled)) }
                                 td.zahl data-feld="nachtrag" { (euro(c.supplement)) }
@@ -298,7 +297,7 @@ fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
                 "Kostenaufstellung " (this_year) " (druckbar, als CSV und JSON)"
             }
         }
-        @match data.costs.as_ref().filter(|c| !c.lines.is_empty()) {
+        @match data.costs.as_ref().filter(|c| !c.statement.lines.is_empty()) {
             None => p { "Für dieses Jahr fallen keine Kostenanteile an." },
             Some(costs) => {
                 p.hilfe {
