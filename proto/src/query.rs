@@ -123,6 +123,23 @@ pub enum QueryKind {
         as_of: Option<Date>,
         page: Page,
     },
+    /// `CostYear`, and with `known_at_seq` as the ledger had recorded it
+    /// up to that sequence: what was recorded later does not count, even
+    /// where it takes effect earlier (answered as `CostYear`).
+    CostYear2 {
+        service: ServiceId,
+        year: u16,
+        as_of: Option<Date>,
+        known_at_seq: Option<u64>,
+    },
+    /// `Statement`, and with `known_at_seq` as the ledger had recorded it
+    /// up to that sequence (answered as `Statement`).
+    Statement2 {
+        land: LandCode,
+        year: u16,
+        as_of: Option<Date>,
+        known_at_seq: Option<u64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -449,3 +449,33 @@ const GOLDEN_TRUST_REJECTIONS: [&str; 4] = [
     "01010f016b",
     "010110016b0561646d696e",
 ];
+
+/// The cost views as recorded up to a ledger sequence: variants after
+/// every earlier one, so an older projector's variants keep their numbers.
+#[test]
+fn cost_queries_as_recorded_up_to_a_sequence() {
+    let queries = [
+        QueryKind::CostYear2 {
+            service: ServiceId::parse("bafoeg-digital").unwrap(),
+            year: 2024,
+            as_of: Some(Date::parse("2025-01-02").unwrap()),
+            known_at_seq: Some(300),
+        },
+        QueryKind::Statement2 {
+            land: LandCode::parse("16").unwrap(),
+            year: 2024,
+            as_of: None,
+            known_at_seq: None,
+        },
+    ];
+    let goldens: Vec<String> = queries
+        .into_iter()
+        .map(|kind| hex::encode(encode(&Query { min_seq: 3, kind })))
+        .collect();
+    assert_eq!(goldens, GOLDEN_COST_QUERIES);
+}
+
+const GOLDEN_COST_QUERIES: [&str; 2] = [
+    "0103170e6261666f65672d6469676974616ce80f01f4b90201ac02",
+    "01031810e80f0000",
+];

@@ -499,3 +499,119 @@ async fn an_adoption_merged_into_a_successor_can_be_withdrawn() {
     );
     system.stop().await;
 }
+
+/// The second time axis: a statement names its ledger sequence, and asked
+/// for again with it (and its day) it is that statement, to the byte in
+/// JSON and CSV, after a correction recorded since changed the year
+/// retroactively; the same for the service's costs of the year, and on
+/// the statement's page. A sequence the ledger has not reached is
+/// refused, naming the parameter.
+#[tokio::test]
+async fn a_statement_asked_for_with_its_sequence_is_that_statement_again() {
+    let system = System::start_with_demo().await;
+    let admin = system.demo["admin"].clone();
+    let head = system.ledger_head().await;
+    let statement = format!("/api/v1/lands/16/statements/2024?min_seq={head}");
+    let before = json_of(&system, &statement).await;
+    let (seq, as_of) = (before["seq"].as_u64().unwrap(), before["as_of"].clone());
+    let as_of = as_of.as_str().unwrap();
+    let before_csv = get(&system, &format!("{statement}&format=csv"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let cost_year = format!("/api/v1/services/{SERVICE}/costs/2024");
+    let split_before =
+        json_of(&system, &format!("{cost_year}?min_seq={head}")).await["split"].clone();
+
+    // Thüringen's Austritt in the middle of 2024, recorded now.
+    let corrected = post(
+        &system,
+        &admin,
+        "austritt-2024",
+        &format!("/api/v1/services/{SERVICE}/participation-corrections"),
+        json!({"land": "16", "change": "austritt", "reason": "Austritt laut Vertrag", "effective": "2024-07-01"}),
+    )
+    .await;
+    assert_eq!(corrected.status(), StatusCode::CREATED);
+    let corrected: Value = corrected.json().await.unwrap();
+    let now_seq = corrected["seq"].as_u64().unwrap();
+    let now = json_of(
+        &system,
+        &format!("/api/v1/lands/16/statements/2024?min_seq={now_seq}&as_of={as_of}"),
+    )
+    .await;
+    assert!(
+        cents(&now["total"]) < cents(&before["total"]),
+        "the Austritt lowers Thüringen's share: {now} against {before}"
+    );
+
+    let again_path = format!("/api/v1/lands/16/statements/2024?as_of={as_of}&known_at_seq={seq}");
+    assert_eq!(json_of(&system, &again_path).await, before);
+    let again_csv = get(&system, &format!("{again_path}&format=csv"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(again_csv, before_csv);
+    let split_again = json_of(
+        &system,
+        &format!("{cost_year}?as_of={as_of}&known_at_seq={seq}"),
+    )
+    .await["split"]
+        .clone();
+    assert_eq!(split_again, split_before);
+    let split_now =
+        json_of(&system, &format!("{cost_year}?min_seq={now_seq}")).await["split"].clone();
+    assert_ne!(split_now, split_before);
+
+    // The page shows it as recorded then, and says so.
+    let page = get(
+        &system,
+        &format!("/laender/16/kostenaufstellung?jahr=2024&stichtag={as_of}&bis_sequenz={seq}"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        page.contains(&format!(r#"<span id="sequenz">{seq}</span>"#)),
+        "{page}"
+    );
+    assert!(page.contains("erfasst war"), "{page}");
+    assert!(
+        page.contains(&format!(
+            r#"data-feld="summe" data-cent="{}""#,
+            cents(&before["total"])
+        )),
+        "{page}"
+    );
+
+    // Beyond the ledger's head, and sequence 0.
+    let beyond = now_seq + 1000;
+    let refused = get(
+        &system,
+        &format!("/api/v1/lands/16/statements/2024?known_at_seq={beyond}"),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = refused.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("known_at_seq"),
+        "{problem}"
+    );
+    let zero = get(&system, &format!("{cost_year}?known_at_seq=0")).await;
+    assert_eq!(zero.status(), StatusCode::BAD_REQUEST);
+    let page = get(
+        &system,
+        &format!("/laender/16/kostenaufstellung?jahr=2024&bis_sequenz={beyond}"),
+    )
+    .await;
+    assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Erfasst bis Ledger-Sequenz")
+    );
+}

@@ -171,6 +171,12 @@ fn describe(name: &str) -> &'static str {
              abgelehnt)"
         }
         "as_of" => "Stichtag JJJJ-MM-TT",
+        "known_at_seq" => {
+            "So, wie es bis zu dieser Ledger-Sequenz erfasst war: später Erfasstes zählt \
+             nicht, auch wenn es rückwirkend gilt (zweite Zeitachse; mit der Sequenz und dem \
+             Stichtag einer früheren Aufstellung dieselbe Aufstellung wieder). Eine Sequenz, \
+             die das Ledger noch nicht hat, wird mit 422 abgelehnt"
+        }
         "effective" => "Wirksam ab JJJJ-MM-TT",
         "format" => FORMAT_DESCRIPTION,
         "table" => "Welche Tabelle als CSV",

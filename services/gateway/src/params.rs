@@ -166,6 +166,15 @@ impl ReadQuery {
         Ok(self.read::<AsOf>()?.as_of)
     }
 
+    /// `?known_at_seq=N`: the view as the ledger had recorded it up to
+    /// sequence N (1 or more).
+    pub fn known_at_seq(&self) -> Result<Option<u64>, ApiError> {
+        match self.read::<KnownAt>()?.known_at_seq {
+            Some(0) => Err(bad("known_at_seq", "muss eine Ledger-Sequenz ab 1 sein")),
+            known_at => Ok(known_at),
+        }
+    }
+
     /// `?format=`, else the table format `Accept` prefers (see
     /// `preferred_table`), else JSON.
     pub fn format(&self) -> Result<Format, ApiError> {
@@ -191,6 +200,18 @@ pub struct AsOf {
     #[serde(default, deserialize_with = "field::opt")]
     #[param(value_type = Option<values::Date>)]
     as_of: Option<Date>,
+}
+
+/// `?known_at_seq=`: the second time axis. `as_of` says which day's
+/// facts count, by when they take effect; this says up to which ledger
+/// sequence they count, by when they were recorded. A statement names
+/// its sequence, so asking with it gives that statement again.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KnownAt {
+    #[serde(default, deserialize_with = "field::opt")]
+    #[param(minimum = 1)]
+    known_at_seq: Option<u64>,
 }
 
 /// `?format=`.

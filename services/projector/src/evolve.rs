@@ -29,12 +29,20 @@ pub fn facts_stream(stream: efa_proto::StreamId) -> efa_proto::StreamId {
 /// The facts of the event's stream after `record`; `None` when the stream
 /// has no facts (an event about something never announced or registered).
 pub fn evolve(before: Option<Facts>, record: &EventRecord) -> Option<Facts> {
-    if let Some(created) = created(record) {
+    if let Some(mut created) = created(record) {
+        // An announcement of a service the stream already has (which the
+        // domain refuses) replaces its facts, but not the events they
+        // came from: the facts as recorded before it evolve from those.
+        if let (Facts::Service(service), Some(Facts::Service(before))) = (&mut created, before) {
+            service.event_seqs =
+                [before.event_seqs, std::mem::take(&mut service.event_seqs)].concat();
+        }
         return Some(created);
     }
     match (&record.event, before) {
         (_, Some(Facts::Service(mut service))) => {
             service_event(&mut service, record);
+            service.event_seqs.push(record.seq);
             Some(Facts::Service(service))
         }
         (_, Some(Facts::Gemeinde(mut gemeinde))) => {
@@ -149,6 +157,7 @@ fn announce(announced: &ServiceAnnounced, record: &EventRecord) -> ServiceFacts 
         closings: Vec::new(),
         participation_corrections: Vec::new(),
         stream_version: record.stream_version,
+        event_seqs: vec![record.seq],
     }
 }
 

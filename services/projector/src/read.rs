@@ -110,6 +110,49 @@ pub fn shared_answer(
         QueryKind::Statement { land, year, as_of } => QueryReply::Statement(
             crate::cost_read::statement(store, land, year, as_of, today)?,
         ),
+        QueryKind::CostYear2 {
+            service,
+            year,
+            as_of,
+            known_at_seq: None,
+        } => QueryReply::CostYear(
+            crate::cost_read::cost_year(store, &service, year, as_of, today)?.map(Box::new),
+        ),
+        QueryKind::Statement2 {
+            land,
+            year,
+            as_of,
+            known_at_seq: None,
+        } => QueryReply::Statement(crate::cost_read::statement(
+            store, land, year, as_of, today,
+        )?),
+        QueryKind::CostYear2 {
+            service,
+            year,
+            as_of,
+            known_at_seq: Some(known_at),
+        } => match crate::cost_read::known_at_refused(store, known_at) {
+            Some(refused) => QueryReply::Rejected(refused),
+            None => QueryReply::CostYear(
+                crate::cost_read::cost_year_known_at(store, &service, year, day(as_of), known_at)?
+                    .map(Box::new),
+            ),
+        },
+        QueryKind::Statement2 {
+            land,
+            year,
+            as_of,
+            known_at_seq: Some(known_at),
+        } => match crate::cost_read::known_at_refused(store, known_at) {
+            Some(refused) => QueryReply::Rejected(refused),
+            None => QueryReply::Statement(crate::cost_read::statement_known_at(
+                store,
+                land,
+                year,
+                day(as_of),
+                known_at,
+            )?),
+        },
         paged @ (QueryKind::Services { .. }
         | QueryKind::Rollout2 { .. }
         | QueryKind::Stalled2 { .. }

@@ -69,7 +69,7 @@ fn catch_up(store: Store, events: &[SealedEvent], batch: usize) -> Store {
     store
 }
 
-fn service_events() -> impl Strategy<Value = Event> {
+pub fn service_events() -> impl Strategy<Value = Event> {
     let service = (0..SERVICES.len()).prop_map(|i| service_id(SERVICES[i]));
     let code = 1u8..=16;
     prop_oneof![
@@ -155,7 +155,7 @@ fn service_events() -> impl Strategy<Value = Event> {
 
 /// The models a service may split its costs by, those reading published
 /// keys and population figures among them.
-fn cost_model() -> impl Strategy<Value = CostModel> {
+pub fn cost_model() -> impl Strategy<Value = CostModel> {
     prop::sample::select(vec![
         CostModel::EqualShares,
         CostModel::KoenigsteinerSchluessel { year: None },

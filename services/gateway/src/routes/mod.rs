@@ -29,7 +29,7 @@ use crate::dto::statement::{CostYearJson, StatementJson};
 use crate::dto::{self, CatalogueJson, ServiceJson, costs::LandCostsJson, history::HistoryJson};
 use crate::openapi::{Operation, command, document, view};
 use crate::paging::PageParams as Page;
-use crate::params::AsOf;
+use crate::params::{AsOf, KnownAt};
 use write::write;
 
 /// How a history comes as CSV.
@@ -162,7 +162,8 @@ pub fn api() -> Vec<Endpoint> {
         GET "/api/v1/services/{id}/costs/{year}" => settlement::cost_year,
             view::<CostYearJson>("costSharing", "Kosten eines Jahres und ihre Verteilung nach dem \
                 Modell des Jahres, mit Jahresabrechnung und Nachträgen")
-                .query::<AsOf>().query::<settlement::CostYearParams>().csv().problems(&[404]);
+                .query::<AsOf>().query::<KnownAt>().query::<settlement::CostYearParams>().csv()
+                .problems(&[404]);
         GET "/api/v1/services/{id}/funnel" => views::funnel,
             view::<FunnelJson>("funnel", "Trichter der Nachnutzung mit Durchlaufzeiten")
                 .query::<views::FunnelParams>().query::<AsOf>().problems(&[404]);
@@ -178,7 +179,7 @@ pub fn api() -> Vec<Endpoint> {
                 .query::<AsOf>().csv().paged::<dto::LandCostsTotals, Page>();
         GET "/api/v1/lands/{land}/statements/{year}" => settlement::statement,
             view::<StatementJson>("landStatement", "Kostenaufstellung eines Landes für ein Jahr")
-                .query::<AsOf>().csv();
+                .query::<AsOf>().query::<KnownAt>().csv();
         GET "/api/v1/lands/{land}/rollout" => places::rollout,
             view::<RolloutJson>("rollout", "Ausrollen nach Kreisen und Gemeinden")
                 .query::<places::RolloutParams>().query::<AsOf>()

@@ -6,7 +6,7 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use efa_proto::statement::CostYearView;
+use efa_proto::statement::{CostYearView, StatementView};
 use efa_proto::{
     CheckpointRequest, CloseYear, Command, Date, LandCode, LedgerCheckpoint, QueryKind, ServiceId,
     Settlement, subjects,
@@ -25,21 +25,108 @@ use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
 use crate::{statement_tables, tables};
 
-/// Asks for a service's costs of a year as of a date.
+/// When a cost view is read: the day whose facts are in effect, and the
+/// ledger sequence up to which they were recorded (the latest when
+/// `None`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reading {
+    pub as_of: Option<Date>,
+    pub known_at_seq: Option<u64>,
+}
+
+impl Reading {
+    /// `?as_of=` and `?known_at_seq=`.
+    pub fn of(query: &ReadQuery) -> Result<Self, ApiError> {
+        Ok(Self {
+            as_of: query.as_of()?,
+            known_at_seq: query.known_at_seq()?,
+        })
+    }
+}
+
+/// Asks for a cost view; one as recorded up to a sequence waits until
+/// the views have applied it, and one beyond the ledger's head is
+/// refused as such.
+async fn ask_cost_view(
+    state: &AppState,
+    min_seq: u64,
+    reading: Reading,
+    kind: QueryKind,
+) -> Result<efa_proto::QueryReply, ApiError> {
+    let known_at = reading.known_at_seq.unwrap_or_default();
+    ask(state, min_seq.max(known_at), kind)
+        .await
+        .map_err(|error| match error {
+            ApiError::Rejected {
+                rejection: efa_proto::Rejection::Invalid { field, reason },
+                if_match,
+            } if field == "min_seq" && known_at > min_seq => ApiError::Rejected {
+                rejection: efa_proto::Rejection::Invalid {
+                    field: "known_at_seq".to_owned(),
+                    reason,
+                },
+                if_match,
+            },
+            other => other,
+        })
+}
+
+/// Asks for a service's costs of a year as of a date, as recorded up to
+/// a sequence or as recorded now.
 pub async fn cost_year_view(
     state: &AppState,
     min_seq: u64,
     service: &ServiceId,
     year: u16,
-    as_of: Option<Date>,
+    reading: Reading,
 ) -> Result<CostYearView, ApiError> {
-    let kind = QueryKind::CostYear {
-        service: service.clone(),
-        year,
-        as_of,
+    let (service_id, as_of) = (service.clone(), reading.as_of);
+    let kind = match reading.known_at_seq {
+        None => QueryKind::CostYear {
+            service: service_id,
+            year,
+            as_of,
+        },
+        known_at_seq => QueryKind::CostYear2 {
+            service: service_id,
+            year,
+            as_of,
+            known_at_seq,
+        },
     };
-    let view = reply_of!(ask(state, min_seq, kind).await?, CostYear)?;
-    read::found(view.map(|v| *v), || read::no_service(service))
+    let reply = ask_cost_view(state, min_seq, reading, kind).await?;
+    let view = reply_of!(reply, CostYear)?;
+    read::found(view.map(|v| *v), || match reading.known_at_seq {
+        Some(seq) => {
+            format!("Die Leistung „{service}“ war bis Ledger-Sequenz {seq} nicht angekündigt.")
+        }
+        None => read::no_service(service),
+    })
+}
+
+/// Asks for a Land's statement of a year as of a date, as recorded up to
+/// a sequence or as recorded now.
+pub async fn statement_view(
+    state: &AppState,
+    min_seq: u64,
+    land: LandCode,
+    year: u16,
+    reading: Reading,
+) -> Result<StatementView, ApiError> {
+    let as_of = reading.as_of;
+    let kind = match reading.known_at_seq {
+        None => QueryKind::Statement { land, year, as_of },
+        known_at_seq => QueryKind::Statement2 {
+            land,
+            year,
+            as_of,
+            known_at_seq,
+        },
+    };
+    reply_of!(
+        ask_cost_view(state, min_seq, reading, kind).await?,
+        Statement
+    )
 }
 
 /// `?table=` of a year's costs as CSV.
@@ -66,11 +153,11 @@ fn cost_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, 
 /// (`table=closing`).
 pub async fn cost_year(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let (service, year) = (path.service("id")?, path.year("year")?);
-    let format = query.allow(&["format", "table", "as_of"])?.format()?;
+    let format = (query.allow(&["format", "table", "as_of", "known_at_seq"])?).format()?;
     let params: CostYearParams = query.read()?;
     let table = params.table.as_deref().unwrap_or("shares");
-    let as_of = query.as_of()?;
-    let view = cost_year_view(&state, query.min_seq()?, &service, year, as_of).await?;
+    let reading = Reading::of(&query)?;
+    let view = cost_year_view(&state, query.min_seq()?, &service, year, reading).await?;
     read::list(
         format,
         || CostYearJson::from(&view),
@@ -83,17 +170,14 @@ pub async fn cost_year(Read { state, path, query }: Read) -> Result<Response, Ap
     )
 }
 
-/// `GET /api/v1/lands/{land}/statements/{year}?as_of=`: the Land's
-/// Kostenaufstellung, as JSON or CSV.
+/// `GET /api/v1/lands/{land}/statements/{year}?as_of=&known_at_seq=`:
+/// the Land's Kostenaufstellung, as JSON or CSV; with `known_at_seq` the
+/// one the ledger's sequence of an earlier statement gave.
 pub async fn statement(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let (land, year) = (path.land("land")?, path.year("year")?);
-    let format = query.allow(&["format", "as_of"])?.format()?;
-    let kind = QueryKind::Statement {
-        land,
-        year,
-        as_of: query.as_of()?,
-    };
-    let view = reply_of!(ask(&state, query.min_seq()?, kind).await?, Statement)?;
+    let format = (query.allow(&["format", "as_of", "known_at_seq"])?).format()?;
+    let reading = Reading::of(&query)?;
+    let view = statement_view(&state, query.min_seq()?, land, year, reading).await?;
     read::list(
         format,
         || StatementJson::from(&view),
@@ -161,7 +245,7 @@ pub async fn close_year(
 /// at the ledger's head (the API's and the web form's).
 pub async fn closing(state: &AppState, service: ServiceId, year: u16) -> Result<Parsed, ApiError> {
     let head = ledger_head(state).await?;
-    let view = cost_year_view(state, head, &service, year, None).await?;
+    let view = cost_year_view(state, head, &service, year, Reading::default()).await?;
     let command = Command::CloseYear(CloseYear {
         service,
         year,

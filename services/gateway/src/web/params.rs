@@ -64,6 +64,11 @@ impl Params {
         ServiceId::parse(&self.get(name)).ok()
     }
 
+    /// A ledger sequence (1 or more), if one is given.
+    pub fn sequence(&self, name: &str) -> Option<u64> {
+        self.get(name).parse::<u64>().ok().filter(|seq| *seq >= 1)
+    }
+
     /// A whole number, or `default` when absent or not a number.
     pub fn number(&self, name: &str, default: u32, max: u32) -> u32 {
         self.get(name)

@@ -267,6 +267,16 @@ impl Index {
         ))
     }
 
+    /// The reference data in effect on `day` as recorded up to ledger
+    /// sequence `known_at` (each key and figure is published once, so
+    /// leaving out the later ones is all it takes). Not kept: asked for
+    /// only by a view as recorded earlier.
+    pub fn reference_known_at(&self, day: Date, known_at: u64) -> ReferenceData {
+        crate::views::costs::reference_data_where(&self.keys, &self.populations, |at| {
+            at.seq <= known_at && at.by(day)
+        })
+    }
+
     fn reference_upto(&self, cut: Cut) -> Arc<ReferenceData> {
         let mut kept = (self.references.lock()).unwrap_or_else(PoisonError::into_inner);
         let made = kept.entry(cut).or_insert_with(|| {
@@ -1223,7 +1233,7 @@ fn ags_last() -> Ags {
 
 /// Every Land that leads `service` or has a participation in it (also
 /// one corrected).
-fn lands_of(service: &ServiceFacts) -> BTreeSet<LandCode> {
+pub fn lands_of(service: &ServiceFacts) -> BTreeSet<LandCode> {
     let participants = service.participations.iter().map(|p| p.land);
     let corrected = service.participation_corrections.iter().map(|c| c.land);
     std::iter::once(service.lead)

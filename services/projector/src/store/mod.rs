@@ -71,8 +71,9 @@ const LAYOUT_KEY: &[u8] = b"meta/layout";
 /// version in its facts; 4 lists a municipality's adopted services in
 /// pages (3 had a key per adoption, a third of a fill's writes); 5 packs
 /// event blocks with LZ4 (4 kept them as encoded, twice the bytes); 6
-/// keeps the date a participation correction moved.
-pub const LAYOUT: u16 = 6;
+/// keeps the date a participation correction moved; 7 keeps the
+/// sequences of the events that changed a service's facts.
+pub const LAYOUT: u16 = 7;
 
 /// A block record (`evb/<first seq>`) holds consecutive events, at most
 /// this many and, but for a single larger event, at most `BLOCK_BYTES_MAX`
@@ -708,17 +709,39 @@ impl Store {
                 if events.len() == limit {
                     return Ok((events, true));
                 }
-                if !block.iter().any(|event| event.record.seq == seq) {
-                    block = self.block_holding(seq)?;
-                }
-                let event = block
-                    .iter()
-                    .find(|event| event.record.seq == seq)
+                let event = self
+                    .event_in(&mut block, seq)?
                     .ok_or_else(|| corrupt(&key, "a history page names a missing event"))?;
-                events.push(event.clone());
+                events.push(event);
             }
         }
         Ok((events, false))
+    }
+
+    /// The events of `seqs` (ascending), each block read once; a sequence
+    /// the store does not hold is refused as corrupt.
+    pub fn events_at(&self, seqs: &[u64]) -> Result<Vec<SealedEvent>, StoreError> {
+        let mut block: Vec<SealedEvent> = Vec::new();
+        seqs.iter()
+            .map(|&seq| {
+                self.event_in(&mut block, seq)?.ok_or_else(|| {
+                    corrupt(&block_key(seq), "a service's facts name a missing event")
+                })
+            })
+            .collect()
+    }
+
+    /// Event `seq`, from `block` when it holds it, else from the block
+    /// holding it, which then replaces `block`.
+    fn event_in(
+        &self,
+        block: &mut Vec<SealedEvent>,
+        seq: u64,
+    ) -> Result<Option<SealedEvent>, StoreError> {
+        if !block.iter().any(|event| event.record.seq == seq) {
+            *block = self.block_holding(seq)?;
+        }
+        Ok(block.iter().find(|event| event.record.seq == seq).cloned())
     }
 
     /// Up to `limit` of all events from `from_seq` on, and whether more

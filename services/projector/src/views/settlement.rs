@@ -54,6 +54,7 @@ pub fn as_of(service: &ServiceFacts, day: Date) -> ServiceFacts {
         closings,
         participation_corrections,
         stream_version,
+        event_seqs,
     } = service;
     let by_day = |at: &At| at.by(day);
     ServiceFacts {
@@ -80,6 +81,7 @@ pub fn as_of(service: &ServiceFacts, day: Date) -> ServiceFacts {
         closings: kept(closings, |c| by_day(&c.at)),
         participation_corrections: kept(participation_corrections, |c| by_day(&c.at)),
         stream_version: *stream_version,
+        event_seqs: event_seqs.clone(),
     }
 }
 

@@ -1,26 +1,28 @@
-//! `/laender/{land}/kostenaufstellung?jahr=&stichtag=`: a Land's yearly
+//! `/laender/{land}/kostenaufstellung?jahr=&stichtag=&bis_sequenz=`: a Land's yearly
 //! statement (Kostenaufstellung) as a page that prints on A4: every service
 //! the Land takes part in with its share and why (model and since when,
 //! key year, weight in percent, days, fraction, exact value), what was
 //! settled in a closed year and the supplement since, the corrections, the
 //! totals, and the ledger sequence and chain hash the figures rest on,
 //! with links to the same statement as CSV and JSON. Every part is as of
-//! the one date asked for.
+//! the one date asked for, and as recorded up to the ledger sequence asked
+//! for (all recorded until now when none is).
 
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::statement::{CorrectionLine, CostYearView, StatementLine, StatementView};
-use efa_proto::{Cents, Date, LandCode, QueryKind, QueryReply};
+use efa_proto::{Cents, Date, LandCode, Rejection};
 use maud::{Markup, html};
 
 use super::super::layout::{Nav, Page};
 use super::super::markup::Col::{Num, Text};
 use super::super::markup::{Field, date_de, encode, euro, head, land_de, query};
 use super::super::params::Params;
-use super::super::view;
 use super::super::visit::Visit;
 use super::{dated, fraction, land_row, table_of};
+use crate::problem::{ApiError, rejection_detail};
+use crate::routes::settlement::{Reading, statement_view};
 
 /// `GET /laender/{land}/kostenaufstellung`.
 pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Response {
@@ -33,29 +35,59 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
     let asked_year = params.year();
     let year = asked_year.unwrap_or(last_year);
     let as_of = params.date("stichtag");
-    let kind = QueryKind::Statement { land, year, as_of };
+    let known_at_seq = params.sequence("bis_sequenz");
+    let reading = Reading {
+        as_of,
+        known_at_seq,
+    };
     let title = format!("Kostenaufstellung {} {year}", land.name());
-    let Ok(QueryReply::Statement(statement)) = view(&visit.state, params.min_seq(), kind).await
-    else {
-        return visit.unavailable(Page::new(title, Nav::Laender, ""));
+    let form = |year: u16| {
+        html! {
+            form.zeile.nicht-drucken method="get" action={ "/laender/" (land) "/kostenaufstellung" } {
+                (Field::new("aufstellung", "jahr", "Jahr")
+                    .years()
+                    .control("number", &year.to_string()))
+                (Field::new("aufstellung", "stichtag", "Stand am (optional)")
+                    .control("date", &params.get("stichtag")))
+                (Field::new("aufstellung", "bis_sequenz", "Erfasst bis Ledger-Sequenz (optional)")
+                    .hint("Die Sequenz einer früheren Aufstellung zeigt diese wieder, ohne später Erfasstes.")
+                    .min(1)
+                    .control("number", &params.get("bis_sequenz")))
+                button type="submit" { "Anzeigen" }
+            }
+        }
+    };
+    let statement = match statement_view(&visit.state, params.min_seq(), land, year, reading).await
+    {
+        Ok(statement) => statement,
+        Err(ApiError::Rejected { rejection, .. }) => {
+            let detail = match &rejection {
+                Rejection::Invalid { field, reason } if field == "known_at_seq" => {
+                    format!("Erfasst bis Ledger-Sequenz: {reason}.")
+                }
+                other => rejection_detail(other),
+            };
+            let page = Page::new(title, Nav::Laender, form(year)).error(detail);
+            return visit.page(StatusCode::UNPROCESSABLE_ENTITY, page);
+        }
+        Err(_) => return visit.unavailable(Page::new(title, Nav::Laender, "")),
     };
     let notice = params.ignored(&[
         ("stichtag", as_of.is_some()),
         ("jahr", asked_year.is_some()),
+        ("bis_sequenz", known_at_seq.is_some()),
     ]);
     let body = html! {
-        form.zeile.nicht-drucken method="get" action={ "/laender/" (statement.land) "/kostenaufstellung" } {
-            (Field::new("aufstellung", "jahr", "Jahr")
-                .years()
-                .control("number", &statement.year.to_string()))
-            (Field::new("aufstellung", "stichtag", "Stand am (optional)")
-                .control("date", &params.get("stichtag")))
-            button type="submit" { "Anzeigen" }
-        }
-        (downloads(&statement))
+        (form(statement.year))
+        (downloads(&statement, known_at_seq))
         p #stand {
             "Stand: " (date_de(statement.as_of)) " · beruht auf dem Ledger bis Sequenz "
             span #sequenz { (statement.seq) } ", Kettenhash " code #kettenhash { (hex::encode(statement.chain_hash)) }
+        }
+        @if let Some(seq) = known_at_seq {
+            p #erfasst-bis {
+                "So, wie es bis Ledger-Sequenz " (seq) " erfasst war: Was danach erfasst wurde, zählt nicht,                  auch wenn es rückwirkend gilt. Ohne diese Angabe zeigt die Aufstellung alles bis heute Erfasste.                  Die Links zu den Leistungen zeigen den heutigen Erfassungsstand."
+            }
         }
         @if statement.lines.is_empty() {
             p {
@@ -70,15 +102,22 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
     visit.page(StatusCode::OK, page)
 }
 
-fn downloads(statement: &StatementView) -> Markup {
+/// Links to the same statement (the same day and, if asked for, the
+/// same sequence) as CSV, XLSX and JSON.
+fn downloads(statement: &StatementView, known_at_seq: Option<u64>) -> Markup {
     let (land, year) = (statement.land, statement.year);
     let api = format!("/api/v1/lands/{land}/statements/{year}");
-    let as_of = ("as_of", statement.as_of.to_string());
+    let known_at = known_at_seq.map_or_else(String::new, |seq| seq.to_string());
+    let reading = [
+        ("as_of", statement.as_of.to_string()),
+        ("known_at_seq", known_at),
+    ];
+    let link = |format: &str| query(&[&[("format", format.to_owned())][..], &reading].concat());
     html! {
         p.nicht-drucken {
-            a #csv href={ (api) (query(&[("format", "csv".to_owned()), as_of.clone()])) } download { "Als CSV herunterladen" }
-            " · " a #xlsx href={ (api) (query(&[("format", "xlsx".to_owned()), as_of.clone()])) } download { "Als Excel-Datei (XLSX)" }
-            " · " a #json href={ (api) (query(&[as_of])) } { "Als JSON" } " · Zum Drucken: Strg+P (A4)"
+            a #csv href={ (api) (link("csv")) } download { "Als CSV herunterladen" }
+            " · " a #xlsx href={ (api) (link("xlsx")) } download { "Als Excel-Datei (XLSX)" }
+            " · " a #json href={ (api) (query(&reading)) } { "Als JSON" } " · Zum Drucken: Strg+P (A4)"
         }
     }
 }
