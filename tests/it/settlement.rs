@@ -586,6 +586,21 @@ async fn a_statement_asked_for_with_its_sequence_is_that_statement_again() {
         )),
         "{page}"
     );
+    // And what was recorded since, against the same statement today.
+    let difference = cents(&now["total"]) - cents(&before["total"]);
+    assert!(page.contains(r#"<section id="seither""#), "{page}");
+    assert!(
+        page.contains(&format!(
+            r#"data-feld="unterschied-summe" data-cent="{difference}""#
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            r#"data-feld="unterschied" data-cent="{difference}""#
+        )),
+        "one service changed: {page}"
+    );
 
     // Beyond the ledger's head, and sequence 0.
     let beyond = now_seq + 1000;

@@ -12,7 +12,7 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::statement::{CorrectionLine, CostYearView, StatementLine, StatementView};
-use efa_proto::{Cents, Date, LandCode, Rejection};
+use efa_proto::{Cents, Date, LandCode, Rejection, ServiceId};
 use maud::{Markup, html};
 
 use super::super::layout::{Nav, Page};
@@ -77,6 +77,19 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
         ("jahr", asked_year.is_some()),
         ("bis_sequenz", known_at_seq.is_some()),
     ]);
+    // As recorded then: set beside the same statement as recorded now.
+    let now = match known_at_seq {
+        Some(_) => {
+            let reading = Reading {
+                as_of: Some(statement.as_of),
+                known_at_seq: None,
+            };
+            statement_view(&visit.state, params.min_seq(), land, year, reading)
+                .await
+                .ok()
+        }
+        None => None,
+    };
     let body = html! {
         (form(statement.year))
         (downloads(&statement, known_at_seq))
@@ -86,8 +99,11 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
         }
         @if let Some(seq) = known_at_seq {
             p #erfasst-bis {
-                "So, wie es bis Ledger-Sequenz " (seq) " erfasst war: Was danach erfasst wurde, zählt nicht,                  auch wenn es rückwirkend gilt. Ohne diese Angabe zeigt die Aufstellung alles bis heute Erfasste.                  Die Links zu den Leistungen zeigen den heutigen Erfassungsstand."
+                "So, wie es bis Ledger-Sequenz " (seq) " erfasst war: Was danach erfasst wurde, zählt nicht, \
+                 auch wenn es rückwirkend gilt. Ohne diese Angabe zeigt die Aufstellung alles bis heute Erfasste. \
+                 Die Links zu den Leistungen zeigen den heutigen Erfassungsstand."
             }
+            @if let Some(now) = &now { (changes_since(&statement, now)) }
         }
         @if statement.lines.is_empty() {
             p {
@@ -145,6 +161,80 @@ fn lines(statement: &StatementView, as_of: Option<Date>) -> Markup {
                 tr {
                     th scope="row" colspan="7" { "Summe mit Nachträgen" }
                     (amount_cell("gesamt", Cents(statement.total.0 + statement.supplements.0))) td {} td {}
+                }
+            }
+        }
+    }
+}
+
+/// What a line comes to: its settled amount and supplement in a closed
+/// year, its share in an open one.
+fn amount_of(line: &StatementLine) -> Cents {
+    line.closed.as_ref().map_or(line.share.cents, |closed| {
+        Cents(closed.settled.0 + closed.supplement.0)
+    })
+}
+
+/// The services whose amount differs between the statement as recorded
+/// up to a sequence (`then`) and as recorded now (`now`, the same day),
+/// with both amounts and the difference: what a finance office holding
+/// the earlier statement has to reconcile.
+fn changes_since(then: &StatementView, now: &StatementView) -> Markup {
+    let amount_in = |statement: &StatementView, service: &ServiceId| {
+        (statement.lines.iter())
+            .find(|line| &line.service == service)
+            .map(amount_of)
+    };
+    let mut services: Vec<(&ServiceId, &str)> = (then.lines.iter())
+        .chain(&now.lines)
+        .map(|line| (&line.service, line.title.as_str()))
+        .collect();
+    services.sort();
+    services.dedup_by(|a, b| a.0 == b.0);
+    let changed: Vec<(&str, Option<Cents>, Option<Cents>)> = services
+        .into_iter()
+        .map(|(service, title)| (title, amount_in(then, service), amount_in(now, service)))
+        .filter(|(_, then, now)| then != now)
+        .collect();
+    let total = |statement: &StatementView| statement.total.0 + statement.supplements.0;
+    let optional = |id: &str, cents: Option<Cents>| match cents {
+        Some(cents) => amount_cell(id, cents),
+        None => html! { td.zahl data-feld=(id) { "–" } },
+    };
+    html! {
+        section #seither aria-labelledby="seither-titel" {
+            h2 #seither-titel { "Seit Ledger-Sequenz " (then.seq) " erfasst" }
+            @if changed.is_empty() {
+                p {
+                    "Seither wurde nichts erfasst, das diese Aufstellung zum Stand " (date_de(then.as_of))
+                    " ändert (Ledger heute bis Sequenz " (now.seq) ")."
+                }
+            } @else {
+                p.hilfe {
+                    "Je Leistung der Betrag (abgerechnet mit Nachtrag, sonst der Anteil) in dieser Aufstellung \
+                     und so, wie er heute erfasst ist (Ledger bis Sequenz " (now.seq) "), zum selben Stand."
+                }
+                table.aufstellung {
+                    caption { "Änderungen seit Ledger-Sequenz " (then.seq) }
+                    (head(&[Text("Leistung"), Num("Damals"), Num("Heute"), Num("Unterschied")]))
+                    tbody {
+                        @for (title, was, is) in &changed {
+                            tr {
+                                th scope="row" { (title) }
+                                (optional("damals", *was))
+                                (optional("heute", *is))
+                                (amount_cell("unterschied", Cents(is.map_or(0, |c| c.0) - was.map_or(0, |c| c.0))))
+                            }
+                        }
+                    }
+                    tfoot {
+                        tr {
+                            th scope="row" { "Summe mit Nachträgen" }
+                            (amount_cell("damals-summe", Cents(total(then))))
+                            (amount_cell("heute-summe", Cents(total(now))))
+                            (amount_cell("unterschied-summe", Cents(total(now) - total(then))))
+                        }
+                    }
                 }
             }
         }
