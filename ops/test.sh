@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project on this machine. Installs what the tests
 # need first (the pinned nats-server; headless Chromium and chromedriver
-# for the browser journeys), so it works on a fresh machine with only Rust
+# for the browser journeys; axe-core for their accessibility check), so
+# it works on a fresh machine with only Rust
 # and Python 3. Tests start their own nats-server per test on free
 # loopback ports.
 set -euo pipefail
@@ -9,6 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 ops/install-nats.sh
 ops/install-browser.sh
+ops/install-axe.sh
 if [[ -x .tools/bin/nats-server ]]; then
   EFA_NATS_SERVER="$(pwd)/.tools/bin/nats-server"
   export EFA_NATS_SERVER

@@ -26,7 +26,7 @@ use crate::webdriver::{Browser, Driver, Session};
 const SERVICE_ID: &str = "digitale-hundesteuer-anmeldung";
 const SERVICE_TITLE: &str = "Digitale Hundesteuer-Anmeldung";
 
-fn browser_or_skip() -> Option<Browser> {
+pub fn browser_or_skip() -> Option<Browser> {
     match Browser::locate() {
         Ok(browser) => Some(browser),
         Err(reason) if std::env::var_os("CI").is_some() => {
@@ -40,14 +40,14 @@ fn browser_or_skip() -> Option<Browser> {
 }
 
 /// A fresh browser window with its own profile under `dir`.
-async fn window(driver: &Driver, dir: &Path, name: &str) -> Session {
+pub async fn window(driver: &Driver, dir: &Path, name: &str) -> Session {
     let profile = dir.join(format!("profil-{name}"));
     let downloads = dir.join(format!("downloads-{name}"));
     std::fs::create_dir_all(&downloads).unwrap();
     driver.session(&profile, &downloads).await
 }
 
-async fn login(session: &Session, base: &str, token: &str) {
+pub async fn login(session: &Session, base: &str, token: &str) {
     session.open(&format!("{base}/anmelden")).await;
     session.fill("#anmelden-token", token).await;
     session

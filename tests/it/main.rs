@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test harness code: a failed setup step should fail the test loudly
 
+mod accessibility;
 mod announce;
 mod browser;
 mod pages;

@@ -167,6 +167,25 @@ pub struct Session {
 }
 
 impl Session {
+    /// What axe-core (`script`, the text of `axe.min.js`) finds on the
+    /// open page against the WCAG 2.0 and 2.1 rules of levels A and AA:
+    /// one line per rule broken, with the elements that break it; empty
+    /// when none. Run through WebDriver, which the page's Content Security
+    /// Policy does not govern.
+    pub async fn accessibility_violations(&self, script: &str) -> Vec<String> {
+        let run = format!(
+            "{script}\n\
+             const done = arguments[arguments.length - 1];\n\
+             axe.run(document, {{ runOnly: {{ type: 'tag', values: \
+             ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }} }})\n\
+             .then(result => done(result.violations.map(v => v.id + ' (' + v.impact + '): ' \
+             + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))))\n\
+             .catch(error => done(['axe-core failed: ' + error]));"
+        );
+        let found = (self.client.execute_async(&run, vec![]).await).expect("run axe-core");
+        serde_json::from_value(found).expect("axe-core's answer is a list of lines")
+    }
+
     pub async fn open(&self, url: &str) {
         self.client.goto(url).await.expect("open the page");
     }

@@ -1,0 +1,159 @@
+//! Every page a user of the registry meets, checked in headless Chromium
+//! against the WCAG 2.0 and 2.1 rules of levels A and AA that axe-core
+//! tests automatically (BITV 2.0, which binds public bodies, asks for
+//! them): anonymous, as a Land, a Gemeinde, an operator and the
+//! administration, with the demo loaded; also a form sent back with its
+//! errors, a page that was not found and a statement as recorded up to a
+//! sequence. Automatic rules find only part of what a person with a
+//! screen reader or a keyboard meets; they keep what they do find from
+//! coming back.
+//!
+//! Needs the browser (`ops/install-browser.sh`) and axe-core
+//! (`ops/install-axe.sh`); without either the test prints why and
+//! passes, except under CI (`CI` set), where it fails.
+
+use std::path::PathBuf;
+
+use crate::browser::{browser_or_skip, login, window};
+use crate::system::System;
+use crate::webdriver::{Driver, Session};
+
+/// `EFA_AXE`, else `.tools/axe/axe.min.js` of the workspace.
+fn axe_or_skip() -> Option<String> {
+    let path = std::env::var_os("EFA_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/axe/axe.min.js")
+        });
+    match std::fs::read_to_string(&path) {
+        Ok(script) => Some(script),
+        Err(error) if std::env::var_os("CI").is_some() => {
+            panic!(
+                "CI is set, so the accessibility check must run, but {}: {error}",
+                path.display()
+            )
+        }
+        Err(error) => {
+            println!(
+                "SKIPPED accessibility check: {}: {error} (ops/install-axe.sh)",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// Opens each of `paths` and collects what axe-core finds on it.
+async fn check(session: &Session, base: &str, axe: &str, who: &str, paths: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for path in paths {
+        session.open(&format!("{base}{path}")).await;
+        // The page is there once its main part is.
+        session.find("main").await;
+        for violation in session.accessibility_violations(axe).await {
+            found.push(format!("{who} {path}: {violation}"));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn every_page_passes_the_automatic_wcag_rules() {
+    let Some(browser) = browser_or_skip() else {
+        return;
+    };
+    let Some(axe) = axe_or_skip() else {
+        return;
+    };
+    let system = System::start_with_demo().await;
+    let head = system.ledger_head().await;
+    let dir = tempfile::tempdir().unwrap();
+    let driver = Driver::start(browser).await;
+    let base = system.base.clone();
+    let statement = format!("/laender/16/kostenaufstellung?jahr=2023&bis_sequenz={head}");
+    let mut found = Vec::new();
+
+    let anonymous = window(&driver, dir.path(), "anonym").await;
+    let public = [
+        "/",
+        "/katalog?land=16&q=wohngeld",
+        "/anmelden",
+        "/leistungen/online-wohngeldantrag",
+        "/leistungen/online-wohngeldantrag?jahr=2023",
+        "/laender",
+        "/laender/16",
+        "/laender/16/kostenaufstellung?jahr=2023",
+        statement.as_str(),
+        "/laender/16/kostenaufstellung?jahr=2023&bis_sequenz=999999",
+        "/rollout",
+        "/rollout?land=16&tage=90",
+        "/audit",
+        "/kommune",
+        "/gibt-es-nicht",
+    ];
+    found.extend(check(&anonymous, &base, &axe, "anonym", &public).await);
+    anonymous.close().await;
+
+    let roles: [(&str, &[&str]); 5] = [
+        (
+            "land:04",
+            &[
+                "/land",
+                "/land?jahr=2023",
+                "/leistungen/online-wohngeldantrag/abrechnung?jahr=2023",
+            ],
+        ),
+        (
+            "land:16",
+            &["/land", "/laender/16/kostenaufstellung?jahr=2023"],
+        ),
+        ("gemeinde:16051000", &["/kommune"]),
+        ("operator:kiv-thueringen", &["/rollout?land=16", "/audit"]),
+        (
+            "admin",
+            &[
+                "/leistungen/online-wohngeldantrag/abrechnung?jahr=2023",
+                "/audit",
+            ],
+        ),
+    ];
+    for (role, paths) in roles {
+        let session = window(&driver, dir.path(), &role.replace(':', "-")).await;
+        login(&session, &base, &system.demo[role]).await;
+        found.extend(check(&session, &base, &axe, role, paths).await);
+        session.close().await;
+    }
+
+    // A form sent back with its errors: an announcement whose title
+    // hides a zero-width space, which the browser lets through and the
+    // registry refuses.
+    let bremen = window(&driver, dir.path(), "bremen-fehler").await;
+    login(&bremen, &base, &system.demo["land:04"]).await;
+    bremen
+        .fill("#ankuendigen-title", "Hunde\u{200B}steuer")
+        .await;
+    bremen
+        .fill("#ankuendigen-themenfeld", "Steuern & Abgaben")
+        .await;
+    bremen.fill("#ankuendigen-provider", "Dataport").await;
+    bremen
+        .submit("form[action='/land/ankuendigen'] button[type=submit]")
+        .await;
+    let text = bremen.text().await;
+    assert!(
+        text.contains("Titel"),
+        "the form names the field it refused: {text}"
+    );
+    assert!(
+        bremen.find_all("[aria-invalid='true']").await.len() == 1,
+        "{text}"
+    );
+    for violation in bremen.accessibility_violations(&axe).await {
+        found.push(format!("land:04 announcement sent back: {violation}"));
+    }
+    bremen.close().await;
+
+    drop(driver);
+    system.stop().await;
+    assert!(found.is_empty(), "WCAG rules broken:\n{}", found.join("\n"));
+}
