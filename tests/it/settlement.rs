@@ -554,6 +554,13 @@ async fn a_statement_asked_for_with_its_sequence_is_that_statement_again() {
         .await
         .unwrap();
     assert_eq!(again_csv, before_csv);
+    // The Land's cost list is read from the same statement.
+    let costs_then = json_of(
+        &system,
+        &format!("/api/v1/lands/16/costs/2024?as_of={as_of}&known_at_seq={seq}"),
+    )
+    .await;
+    assert_eq!(costs_then["total"], before["total"]);
     let split_again = json_of(
         &system,
         &format!("{cost_year}?as_of={as_of}&known_at_seq={seq}"),

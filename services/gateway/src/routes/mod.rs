@@ -176,7 +176,7 @@ pub fn api() -> Vec<Endpoint> {
                 .query::<AsOf>().paged::<dto::LandTotals, Page>();
         GET "/api/v1/lands/{land}/costs/{year}" => places::land_costs,
             view::<LandCostsJson>("landCosts", "Kostenanteile eines Landes in einem Jahr")
-                .query::<AsOf>().csv().paged::<dto::LandCostsTotals, Page>();
+                .query::<AsOf>().query::<KnownAt>().csv().paged::<dto::LandCostsTotals, Page>();
         GET "/api/v1/lands/{land}/statements/{year}" => settlement::statement,
             view::<StatementJson>("landStatement", "Kostenaufstellung eines Landes für ein Jahr")
                 .query::<AsOf>().query::<KnownAt>().csv();

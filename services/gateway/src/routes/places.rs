@@ -28,18 +28,19 @@ pub async fn land(Read { state, path, query }: Read) -> Result<Response, ApiErro
     paging::serve_json(&state, &query, &exports::Land { land, as_of }).await
 }
 
-/// `GET /api/v1/lands/{land}/costs/{year}?as_of=&offset=&limit=`: a page
-/// of the lines, one per service, with the total over all; as CSV all
-/// lines unless a page is asked for. The lines come from the Land's
-/// statement as of the date (`settlement::land_costs`), so that a closed
-/// year's line says what was settled.
+/// `GET /api/v1/lands/{land}/costs/{year}?as_of=&known_at_seq=&offset=&limit=`:
+/// a page of the lines, one per service, with the total over all; as CSV
+/// all lines unless a page is asked for. The lines come from the Land's
+/// statement as of the date, as recorded up to the sequence if one is
+/// asked for (`settlement::land_costs`), so that a closed year's line
+/// says what was settled.
 pub async fn land_costs(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let (land, year) = (path.land("land")?, path.year("year")?);
     let format = query
-        .allow(&["format", "offset", "limit", "as_of"])?
+        .allow(&["format", "offset", "limit", "as_of", "known_at_seq"])?
         .format()?;
     let min_seq = query.min_seq()?;
-    let asked = (land, year, query.as_of()?);
+    let asked = (land, year, super::settlement::Reading::of(&query)?);
     super::settlement::land_costs(&state, &query, (format, min_seq), asked).await
 }
 

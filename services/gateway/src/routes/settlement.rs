@@ -261,10 +261,9 @@ pub async fn land_costs(
     state: &AppState,
     query: &ReadQuery,
     (format, min_seq): (Format, u64),
-    (land, year, as_of): (LandCode, u16, Option<Date>),
+    (land, year, reading): (LandCode, u16, Reading),
 ) -> Result<Response, ApiError> {
-    let kind = QueryKind::Statement { land, year, as_of };
-    let statement = reply_of!(ask(state, min_seq, kind).await?, Statement)?;
+    let statement = statement_view(state, min_seq, land, year, reading).await?;
     let mut view = land_costs_of(&statement);
     if format.is_table() && !paging::asks_for_a_page(query) {
         return tables::land_costs(&view).answer(format);
