@@ -27,16 +27,12 @@ use crate::index::Index;
 use crate::store::{EventsOf, Store, StoreError};
 use crate::views::settlement::{self, Position};
 
-/// The ledger position of sequence `seq`: the checkpoint's hash when the
-/// checkpoint stands there, else the hash of that event from the store.
+/// The ledger position of sequence `seq` (at most the index's): the hash
+/// of that event, read from its event block. Not from the checkpoint,
+/// whose sequence and hash are two keys: read while a commit lands, they
+/// could name one event's sequence with the next one's hash, where an
+/// event's block holds it unchanged.
 fn position(store: &Store, seq: u64) -> Result<Position, StoreError> {
-    let checkpoint = store.checkpoint()?;
-    if checkpoint.seq == seq {
-        return Ok(Position {
-            seq,
-            hash: checkpoint.hash,
-        });
-    }
     let (events, _) = store.events(&EventsOf::All, seq, 1)?;
     let hash = events
         .first()
@@ -379,6 +375,65 @@ mod tests {
             prop_assert!(known_at_refused(&now, 0).is_some());
             prop_assert!(known_at_refused(&now, events.len() as u64 + 1).is_some());
         }
+    }
+
+    /// While commits land one by one on another thread, every statement
+    /// and cost year read names a sequence together with that event's
+    /// hash (the checkpoint's two keys, read apart, once named one event's
+    /// sequence with the next one's hash).
+    #[test]
+    fn a_view_read_while_commits_land_names_a_sequence_with_its_own_hash() {
+        let sid = service_id("aaa-service");
+        let mut ledger = Ledger::default();
+        ledger.push("2019-12-01", announce_by("aaa-service", 16));
+        for cost_no in 1..=400u32 {
+            ledger.push(
+                "2024-03-01",
+                Event::CostReported(CostReported {
+                    service: sid.clone(),
+                    cost_no,
+                    year: 2024,
+                    category: CostCategory::Operation,
+                    amount: Cents(i64::from(cost_no) * 100),
+                    note: String::new(),
+                }),
+            );
+        }
+        let events = ledger.events().to_vec();
+        let dir = tempfile::tempdir().unwrap();
+        apply_all(dir.path(), &events[..1], 1);
+        let store = Store::open(dir.path()).unwrap();
+        let (tx, _rx) = tokio::sync::watch::channel(0);
+        let mut applier = crate::apply::Applier::new(store.clone(), tx).unwrap();
+        let rest = events[1..].to_vec();
+        let writer = std::thread::spawn(move || {
+            for event in &rest {
+                applier.apply(event).unwrap();
+            }
+        });
+        let hash_of = |seq: u64| events[seq as usize - 1].hash;
+        let day = date("2025-01-01");
+        let mut reads = 0;
+        while !writer.is_finished() || reads == 0 {
+            let statement = statement(&store, land(16), 2024, Some(day), day).unwrap();
+            assert_eq!(
+                statement.chain_hash,
+                hash_of(statement.seq),
+                "statement at {}",
+                statement.seq
+            );
+            let year = cost_year(&store, &sid, 2024, Some(day), day)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                year.chain_hash,
+                hash_of(year.seq),
+                "cost year at {}",
+                year.seq
+            );
+            reads += 1;
+        }
+        writer.join().unwrap();
     }
 
     /// Schleswig-Holstein's service split equally, Thüringen in from
