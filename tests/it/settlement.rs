@@ -548,12 +548,15 @@ async fn a_statement_asked_for_with_its_sequence_is_that_statement_again() {
 
     let again_path = format!("/api/v1/lands/16/statements/2024?as_of={as_of}&known_at_seq={seq}");
     assert_eq!(json_of(&system, &again_path).await, before);
-    let again_csv = get(&system, &format!("{again_path}&format=csv"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(again_csv, before_csv);
+    let again_csv = get(&system, &format!("{again_path}&format=csv")).await;
+    // Named apart from the same statement as recorded now.
+    assert_eq!(
+        again_csv.headers()["content-disposition"],
+        format!(
+            "attachment; filename=\"kostenaufstellung-16-2024-stand-{as_of}-bis-sequenz-{seq}.csv\""
+        )
+    );
+    assert_eq!(again_csv.bytes().await.unwrap(), before_csv);
     // The Land's cost list is read from the same statement.
     let costs_then = json_of(
         &system,
@@ -586,6 +589,20 @@ async fn a_statement_asked_for_with_its_sequence_is_that_statement_again() {
         "{page}"
     );
     assert!(page.contains("erfasst war"), "{page}");
+    // Without a Stand asked for, the form keeps the statement's, so that
+    // the pair shows the same statement again on another day.
+    let page_today = get(
+        &system,
+        &format!("/laender/16/kostenaufstellung?jahr=2024&bis_sequenz={seq}"),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        page_today.contains(&format!(r#"name="stichtag" value="{as_of}""#)),
+        "{page_today}"
+    );
     assert!(
         page.contains(&format!(
             r#"data-feld="summe" data-cent="{}""#,

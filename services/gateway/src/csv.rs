@@ -38,6 +38,16 @@ pub struct Table {
 }
 
 impl Table {
+    /// The table of a view read as recorded up to a ledger sequence is
+    /// named with it (`…-bis-sequenz-N`), so that its file is not taken
+    /// for, nor overwrites, the same view as recorded now.
+    pub fn recorded_up_to(mut self, known_at_seq: Option<u64>) -> Self {
+        if let Some(seq) = known_at_seq {
+            self.name = format!("{}-bis-sequenz-{seq}", self.name);
+        }
+        self
+    }
+
     /// An empty table; `header` is the header row as in the file, its
     /// fields separated by `;`.
     pub fn new(name: impl Into<String>, header: &str) -> Self {

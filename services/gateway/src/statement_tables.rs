@@ -19,14 +19,24 @@ fn percent_de(percent: &str) -> String {
 }
 
 const SPLIT_HEADER: &str = "Modell;Gewichte aus;Land;Landesname;Gewicht;Gewicht (Prozent);Tage;\
-    Anteil (Bruch);Exakter Wert (Cent);Anteil (Euro);Stand";
+    Anteil (Bruch);Exakter Wert (Cent);Anteil (Euro);Stand;Ledger-Sequenz;Ledger-Hash";
 
-fn push_split(table: &mut Table, split: &CostSplit, as_of: &str) {
+/// The last cells of every row of a year's costs: the day, and the
+/// ledger sequence and hash the figures rest on.
+fn stand_of(view: &CostYearView) -> [String; 3] {
+    [
+        view.as_of.to_string(),
+        view.seq.to_string(),
+        hex::encode(view.chain_hash),
+    ]
+}
+
+fn push_split(table: &mut Table, split: &CostSplit, stand: &[String; 3]) {
     let sum = weights_sum(&split.shares);
-    // The model first, then the Land's fields, then the amount and date.
+    // The model first, then the Land's fields, then the amount and stand.
     let row = |fields: [String; 7], amount: Cents| {
         let model = [split.model.label_de(), split.weights_source.clone()];
-        let end = [csv::euros(amount), as_of.to_owned()];
+        let end = std::iter::once(csv::euros(amount)).chain(stand.iter().cloned());
         model.into_iter().chain(fields).chain(end).collect()
     };
     for share in &split.shares {
@@ -52,7 +62,7 @@ fn push_split(table: &mut Table, split: &CostSplit, as_of: &str) {
 }
 
 const CLOSING_HEADER: &str = "Land;Landesname;Abgerechnet (Euro);Jetzt (Euro);Nachtrag (Euro);\
-    Abrechnung (Sequenz);Beruht auf Sequenz;Kettenhash (beruht auf);Stand";
+    Abrechnung (Sequenz);Beruht auf Sequenz;Kettenhash (beruht auf);Stand;Ledger-Sequenz;Ledger-Hash";
 
 /// `GET /api/v1/services/{id}/costs/{year}?table=closing` as CSV: per
 /// Land settled or taking part, what the closing settled, its share now
@@ -95,7 +105,7 @@ pub fn closing(service: &ServiceId, view: &CostYearView) -> Table {
         ]
     };
     let position = closing.map(position).unwrap_or_default();
-    let as_of = view.as_of.to_string();
+    let stand = stand_of(view);
     let row = |land: String, name: String, settled: Option<Cents>, now: Cents| {
         let supplement = settled.map(|settled| Cents(now.0 - settled.0));
         [
@@ -107,7 +117,7 @@ pub fn closing(service: &ServiceId, view: &CostYearView) -> Table {
         .into_iter()
         .chain([csv::optional(supplement.map(csv::euros))])
         .chain(position.iter().cloned())
-        .chain([as_of.clone()])
+        .chain(stand.iter().cloned())
         .collect()
     };
     for land in &lands {
@@ -146,11 +156,11 @@ pub fn split(service: &ServiceId, view: &CostYearView, alternatives: bool) -> Ta
         view.sharing.year, view.as_of
     );
     let mut table = Table::new(name, SPLIT_HEADER);
-    let as_of = view.as_of.to_string();
-    push_split(&mut table, &view.sharing.split, &as_of);
+    let stand = stand_of(view);
+    push_split(&mut table, &view.sharing.split, &stand);
     if alternatives {
         for split in &view.sharing.alternatives {
-            push_split(&mut table, split, &as_of);
+            push_split(&mut table, split, &stand);
         }
     }
     // "nicht verteilt" and "Summe" of the last model.

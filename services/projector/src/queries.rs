@@ -116,7 +116,7 @@ impl Views {
             return Arc::new(QueryReply::Rejected(Rejection::invalid(
                 "min_seq",
                 format!(
-                    "Sequenz {} gibt es im Ledger noch nicht (Stand: {head})",
+                    "Sequenz {} gibt es im Ledger noch nicht (es reicht bis Sequenz {head})",
                     query.min_seq
                 ),
             )));

@@ -98,7 +98,10 @@ pub async fn cost_year_view(
     let view = reply_of!(reply, CostYear)?;
     read::found(view.map(|v| *v), || match reading.known_at_seq {
         Some(seq) => {
-            format!("Die Leistung „{service}“ war bis Ledger-Sequenz {seq} nicht angekündigt.")
+            format!(
+                "Die Leistung „{service}“ ist nicht im Katalog, oder sie war bis \
+                 Ledger-Sequenz {seq} noch nicht angekündigt."
+            )
         }
         None => read::no_service(service),
     })
@@ -161,11 +164,14 @@ pub async fn cost_year(Read { state, path, query }: Read) -> Result<Response, Ap
     read::list(
         format,
         || CostYearJson::from(&view),
-        || match table {
-            "costs" => tables::cost_lines(&service, year, &view.sharing.costs),
-            "closing" => statement_tables::closing(&service, &view),
-            "alternatives" => statement_tables::split(&service, &view, true),
-            _ => statement_tables::split(&service, &view, false),
+        || {
+            let table = match table {
+                "costs" => tables::cost_lines(&service, year, &view.sharing.costs),
+                "closing" => statement_tables::closing(&service, &view),
+                "alternatives" => statement_tables::split(&service, &view, true),
+                _ => statement_tables::split(&service, &view, false),
+            };
+            table.recorded_up_to(reading.known_at_seq)
         },
     )
 }
@@ -181,7 +187,7 @@ pub async fn statement(Read { state, path, query }: Read) -> Result<Response, Ap
     read::list(
         format,
         || StatementJson::from(&view),
-        || statement_tables::statement(&view),
+        || statement_tables::statement(&view).recorded_up_to(reading.known_at_seq),
     )
 }
 
@@ -265,8 +271,11 @@ pub async fn land_costs(
 ) -> Result<Response, ApiError> {
     let statement = statement_view(state, min_seq, land, year, reading).await?;
     let mut view = land_costs_of(&statement);
+    let table = |view: &crate::dto::statement::LandCosts| {
+        tables::land_costs(view).recorded_up_to(reading.known_at_seq)
+    };
     if format.is_table() && !paging::asks_for_a_page(query) {
-        return tables::land_costs(&view).answer(format);
+        return table(&view).answer(format);
     }
     let page = paging::page(query)?;
     let lines = &mut view.statement.lines;
@@ -276,7 +285,7 @@ pub async fn land_costs(
     lines.truncate(end as usize);
     lines.drain(..start as usize);
     if format.is_table() {
-        return tables::land_costs(&view).answer(format);
+        return table(&view).answer(format);
     }
     let next_offset = (end < lines_total).then_some(end);
     let path = format!("/api/v1/lands/{land}/costs/{year}");

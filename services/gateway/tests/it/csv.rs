@@ -113,15 +113,18 @@ async fn costs_have_decimal_commas_and_quoted_notes() {
     )
     .await;
     let ks = "Königsteiner Schlüssel 2016;Königsteiner Schlüssel 2016";
+    // Each row ends with the day and the ledger position (sequence 42,
+    // hash ab…ab in the stand-in's answer).
+    let stand = format!("2024-06-30;42;{}", "ab".repeat(32));
     assert_eq!(
         shares,
         format!(
             "Modell;Gewichte aus;Land;Landesname;Gewicht;Gewicht (Prozent);Tage;Anteil (Bruch);\
-             Exakter Wert (Cent);Anteil (Euro);Stand\r\n\
-             {ks};01;Schleswig-Holstein;339074;3,39074;184;339074/2939074;41858304/1000;418,58;2024-06-30\r\n\
-             {ks};16;Thüringen;339074;3,39074;184;339074/2939074;41858304/1000;815,97;2024-06-30\r\n\
-             {ks};;nicht verteilt;;;;;;0,01;2024-06-30\r\n\
-             {ks};;Summe;;;;;;1234,56;2024-06-30\r\n"
+             Exakter Wert (Cent);Anteil (Euro);Stand;Ledger-Sequenz;Ledger-Hash\r\n\
+             {ks};01;Schleswig-Holstein;339074;3,39074;184;339074/2939074;41858304/1000;418,58;{stand}\r\n\
+             {ks};16;Thüringen;339074;3,39074;184;339074/2939074;41858304/1000;815,97;{stand}\r\n\
+             {ks};;nicht verteilt;;;;;;0,01;{stand}\r\n\
+             {ks};;Summe;;;;;;1234,56;{stand}\r\n"
         )
     );
     let all = csv(

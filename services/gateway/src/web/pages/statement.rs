@@ -41,16 +41,19 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
         known_at_seq,
     };
     let title = format!("Kostenaufstellung {} {year}", land.name());
-    let form = |year: u16| {
+    // The form as sent, with the day the statement shows once it is
+    // read as recorded up to a sequence: that pair shows it again later.
+    let form = |year: u16, stichtag: &str| {
         html! {
             form.zeile.nicht-drucken method="get" action={ "/laender/" (land) "/kostenaufstellung" } {
                 (Field::new("aufstellung", "jahr", "Jahr")
                     .years()
                     .control("number", &year.to_string()))
                 (Field::new("aufstellung", "stichtag", "Stand am (optional)")
-                    .control("date", &params.get("stichtag")))
+                    .control("date", stichtag))
                 (Field::new("aufstellung", "bis_sequenz", "Erfasst bis Ledger-Sequenz (optional)")
-                    .hint("Die Sequenz einer früheren Aufstellung zeigt diese wieder, ohne später Erfasstes.")
+                    .hint("Mit der Ledger-Sequenz und dem Stand einer früheren Aufstellung zeigt sie diese wieder, \
+                           ohne später Erfasstes.")
                     .min(1)
                     .control("number", &params.get("bis_sequenz")))
                 button type="submit" { "Anzeigen" }
@@ -67,7 +70,8 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
                 }
                 other => rejection_detail(other),
             };
-            let page = Page::new(title, Nav::Laender, form(year)).error(detail);
+            let form = form(year, &params.get("stichtag"));
+            let page = Page::new(title, Nav::Laender, form).error(detail);
             return visit.page(StatusCode::UNPROCESSABLE_ENTITY, page);
         }
         Err(_) => return visit.unavailable(Page::new(title, Nav::Laender, "")),
@@ -91,7 +95,10 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
         None => None,
     };
     let body = html! {
-        (form(statement.year))
+        (form(statement.year, &match known_at_seq {
+            Some(_) => statement.as_of.to_string(),
+            None => params.get("stichtag"),
+        }))
         (downloads(&statement, known_at_seq))
         p #stand {
             "Stand: " (date_de(statement.as_of)) " · beruht auf dem Ledger bis Sequenz "
