@@ -626,6 +626,49 @@ async fn a_statement_asked_for_with_its_sequence_is_that_statement_again() {
         "one service changed: {page}"
     );
 
+    // The same comparison through the API, as JSON and CSV.
+    let changes = json_of(
+        &system,
+        &format!("/api/v1/lands/16/statements/2024/changes?since_seq={seq}&as_of={as_of}&min_seq={now_seq}"),
+    )
+    .await;
+    assert_eq!(changes["since_seq"], seq);
+    assert_eq!(changes["seq"], now_seq);
+    assert_eq!(changes["total_then"], before["total_with_supplements"]);
+    assert_eq!(changes["total_now"], now["total_with_supplements"]);
+    assert_eq!(cents(&changes["difference"]), difference);
+    let listed = changes["changes"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{changes}");
+    assert_eq!(listed[0]["service"], SERVICE);
+    assert_eq!(cents(&listed[0]["difference"]), difference);
+    let csv = get(
+        &system,
+        &format!(
+            "/api/v1/lands/16/statements/2024/changes?since_seq={seq}&as_of={as_of}&format=csv"
+        ),
+    )
+    .await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    let csv = csv.text().await.unwrap();
+    assert!(csv.contains(&format!("\r\n{SERVICE};")), "{csv}");
+    assert!(csv.contains(";Summe mit Nachträgen;"), "{csv}");
+    let missing = get(&system, "/api/v1/lands/16/statements/2024/changes").await;
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    let far = get(
+        &system,
+        &format!(
+            "/api/v1/lands/16/statements/2024/changes?since_seq={}",
+            now_seq + 1000
+        ),
+    )
+    .await;
+    assert_eq!(far.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = far.json().await.unwrap();
+    assert!(
+        problem["detail"].as_str().unwrap().contains("since_seq"),
+        "{problem}"
+    );
+
     // Beyond the ledger's head, and sequence 0.
     let beyond = now_seq + 1000;
     let refused = get(

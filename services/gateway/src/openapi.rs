@@ -177,6 +177,11 @@ fn describe(name: &str) -> &'static str {
              Stichtag einer früheren Aufstellung dieselbe Aufstellung wieder). Eine Sequenz, \
              die das Ledger noch nicht hat, wird mit 422 abgelehnt"
         }
+        "since_seq" => {
+            "Die Ledger-Sequenz der früheren Aufstellung (ihr `seq`); verglichen wird sie, wie \
+             sie bis dahin erfasst war, mit derselben Aufstellung, wie sie heute erfasst ist, \
+             zum selben Stichtag"
+        }
         "effective" => "Wirksam ab JJJJ-MM-TT",
         "format" => FORMAT_DESCRIPTION,
         "table" => "Welche Tabelle als CSV",

@@ -254,3 +254,49 @@ pub fn statement(view: &StatementView) -> Table {
     table.totals = 3;
     table
 }
+
+const CHANGES_HEADER: &str = "Leistung;Titel;Damals (Euro);Heute (Euro);Unterschied (Euro);\
+    Stand;Seit Ledger-Sequenz;Ledger-Sequenz;Ledger-Hash";
+
+/// `GET /api/v1/lands/{land}/statements/{year}/changes` as CSV: one row
+/// per service whose amount changed, then the statement's sums.
+pub fn statement_changes(then: &StatementView, now: &StatementView) -> Table {
+    let name = format!(
+        "aenderungen-{}-{}-stand-{}-seit-sequenz-{}",
+        now.land, now.year, now.as_of, then.seq
+    );
+    let mut table = Table::new(name, CHANGES_HEADER);
+    let stand = [
+        now.as_of.to_string(),
+        then.seq.to_string(),
+        now.seq.to_string(),
+        hex::encode(now.chain_hash),
+    ];
+    let euros = |cents: Option<Cents>| csv::optional(cents.map(csv::euros));
+    let row = |service: String, title: String, then: Option<Cents>, now: Option<Cents>| {
+        let difference = Cents(now.map_or(0, |c| c.0) - then.map_or(0, |c| c.0));
+        [
+            service,
+            title,
+            euros(then),
+            euros(now),
+            csv::euros(difference),
+        ]
+        .into_iter()
+        .chain(stand.iter().cloned())
+        .collect()
+    };
+    for change in crate::dto::statement::changes(then, now) {
+        let (service, title) = (change.service.to_string(), change.title.clone());
+        table.push(row(service, title, change.then, change.now));
+    }
+    let sum = crate::dto::statement::total_with_supplements;
+    table.push(row(
+        String::new(),
+        "Summe mit Nachträgen".to_owned(),
+        Some(sum(then)),
+        Some(sum(now)),
+    ));
+    table.totals = 1;
+    table
+}

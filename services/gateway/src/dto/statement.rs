@@ -7,7 +7,7 @@ use efa_proto::statement::{
     ClosedLine, ClosingView, CorrectionLine, CostYearView, ModelInForce, StatementLine,
     StatementView, SupplementLine,
 };
-use efa_proto::{Cents, Settlement};
+use efa_proto::{Cents, ServiceId, Settlement};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -267,8 +267,8 @@ pub struct StatementJson {
     pub year: u16,
     /// The day the figures are for: changes in effect by that day, as
     /// recorded up to `seq` (a correction recorded later but in effect
-    /// earlier counts; the statement as it was read on a day is the one
-    /// of that day's `seq`).
+    /// earlier counts; asked for with this `as_of` and `known_at_seq` =
+    /// `seq`, it is this statement again).
     #[schema(value_type = values::Date)]
     pub as_of: String,
     /// Per line the settled share for a closed year, else the share now.
@@ -295,6 +295,127 @@ impl From<&StatementView> for StatementJson {
             lines: all(&view.lines),
             seq: view.seq,
             chain_hash: hex::encode(view.chain_hash),
+        }
+    }
+}
+
+/// What a statement line comes to: in a closed year the settled amount
+/// with the supplement since, in an open one the share.
+pub fn amount_of(line: &StatementLine) -> Cents {
+    line.closed.as_ref().map_or(line.share.cents, |closed| {
+        Cents(closed.settled.0 + closed.supplement.0)
+    })
+}
+
+/// The sum of a statement's lines with the supplements.
+pub fn total_with_supplements(view: &StatementView) -> Cents {
+    Cents(view.total.0 + view.supplements.0)
+}
+
+/// A service whose amount differs between a statement as recorded up to
+/// a sequence and the same statement (Land, year, day) as recorded now;
+/// `None` where the service has no line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementChange {
+    pub service: ServiceId,
+    pub title: String,
+    pub then: Option<Cents>,
+    pub now: Option<Cents>,
+}
+
+impl StatementChange {
+    pub fn difference(&self) -> Cents {
+        let amount = |cents: Option<Cents>| cents.map_or(0, |c| c.0);
+        Cents(amount(self.now) - amount(self.then))
+    }
+}
+
+/// The services whose amount differs between `then` and `now`, by id:
+/// what a finance office holding the earlier statement reconciles.
+pub fn changes(then: &StatementView, now: &StatementView) -> Vec<StatementChange> {
+    let amount_in = |statement: &StatementView, service: &ServiceId| {
+        (statement.lines.iter())
+            .find(|line| &line.service == service)
+            .map(amount_of)
+    };
+    let mut lines: Vec<&StatementLine> = then.lines.iter().chain(&now.lines).collect();
+    lines.sort_by(|a, b| a.service.cmp(&b.service));
+    lines.dedup_by(|a, b| a.service == b.service);
+    lines
+        .into_iter()
+        .map(|line| StatementChange {
+            service: line.service.clone(),
+            title: line.title.clone(),
+            then: amount_in(then, &line.service),
+            now: amount_in(now, &line.service),
+        })
+        .filter(|change| change.then != change.now)
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = StatementChange)]
+pub struct StatementChangeJson {
+    #[schema(value_type = values::ServiceId)]
+    pub service: String,
+    pub title: String,
+    /// The amount as recorded up to `since_seq`; `null`: no line then.
+    #[schema(required)]
+    pub then: Option<MoneyJson>,
+    /// The amount as recorded now; `null`: no line now.
+    #[schema(required)]
+    pub now: Option<MoneyJson>,
+    pub difference: MoneyJson,
+}
+
+/// `GET /api/v1/lands/{land}/statements/{year}/changes`: the statement as
+/// recorded up to `since_seq` against the same statement as recorded at
+/// `seq`, both as of `as_of`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = StatementChanges)]
+pub struct StatementChangesJson {
+    #[serde(flatten)]
+    pub land: LandJson,
+    pub year: u16,
+    #[schema(value_type = values::Date)]
+    pub as_of: String,
+    pub since_seq: u64,
+    #[schema(value_type = values::ChainHash)]
+    pub since_chain_hash: String,
+    pub seq: u64,
+    #[schema(value_type = values::ChainHash)]
+    pub chain_hash: String,
+    pub changes: Vec<StatementChangeJson>,
+    /// The statement's sum with supplements, then and now.
+    pub total_then: MoneyJson,
+    pub total_now: MoneyJson,
+    pub difference: MoneyJson,
+}
+
+impl StatementChangesJson {
+    pub fn of(then: &StatementView, now: &StatementView) -> Self {
+        let (total_then, total_now) = (total_with_supplements(then), total_with_supplements(now));
+        let money = |cents: Option<Cents>| cents.map(MoneyJson::from);
+        Self {
+            land: LandJson::from(now.land),
+            year: now.year,
+            as_of: now.as_of.to_string(),
+            since_seq: then.seq,
+            since_chain_hash: hex::encode(then.chain_hash),
+            seq: now.seq,
+            chain_hash: hex::encode(now.chain_hash),
+            changes: (changes(then, now).iter())
+                .map(|change| StatementChangeJson {
+                    service: change.service.to_string(),
+                    title: change.title.clone(),
+                    then: money(change.then),
+                    now: money(change.now),
+                    difference: MoneyJson::from(change.difference()),
+                })
+                .collect(),
+            total_then: MoneyJson::from(total_then),
+            total_now: MoneyJson::from(total_now),
+            difference: MoneyJson::from(Cents(total_now.0 - total_then.0)),
         }
     }
 }

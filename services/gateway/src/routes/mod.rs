@@ -25,7 +25,7 @@ use crate::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetail
 use crate::dto::rollout::{
     FunnelJson, GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson,
 };
-use crate::dto::statement::{CostYearJson, StatementJson};
+use crate::dto::statement::{CostYearJson, StatementChangesJson, StatementJson};
 use crate::dto::{self, CatalogueJson, ServiceJson, costs::LandCostsJson, history::HistoryJson};
 use crate::openapi::{Operation, command, document, view};
 use crate::paging::PageParams as Page;
@@ -180,6 +180,10 @@ pub fn api() -> Vec<Endpoint> {
         GET "/api/v1/lands/{land}/statements/{year}" => settlement::statement,
             view::<StatementJson>("landStatement", "Kostenaufstellung eines Landes für ein Jahr")
                 .query::<AsOf>().query::<KnownAt>().csv();
+        GET "/api/v1/lands/{land}/statements/{year}/changes" => settlement::statement_changes,
+            view::<StatementChangesJson>("landStatementChanges", "Was sich an einer Kostenaufstellung \
+                seit einer früheren Ledger-Sequenz geändert hat, je Leistung")
+                .query::<settlement::SinceSeq>().query::<AsOf>().csv();
         GET "/api/v1/lands/{land}/rollout" => places::rollout,
             view::<RolloutJson>("rollout", "Ausrollen nach Kreisen und Gemeinden")
                 .query::<places::RolloutParams>().query::<AsOf>()

@@ -18,7 +18,7 @@ use super::write::submit;
 use crate::contract::{Parsed, field, settlement};
 use crate::dto::LandCostsTotals;
 use crate::dto::costs::LandCostsJson;
-use crate::dto::statement::{CostYearJson, StatementJson, land_costs_of};
+use crate::dto::statement::{CostYearJson, StatementChangesJson, StatementJson, land_costs_of};
 use crate::extract::{JsonBody, PathParams, WriteHeaders};
 use crate::paging::{self, Cursor};
 use crate::params::{Format, ReadQuery};
@@ -188,6 +188,63 @@ pub async fn statement(Read { state, path, query }: Read) -> Result<Response, Ap
         format,
         || StatementJson::from(&view),
         || statement_tables::statement(&view).recorded_up_to(reading.known_at_seq),
+    )
+}
+
+/// `?since_seq=` of a statement's changes: the sequence of the earlier
+/// statement (required).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SinceSeq {
+    #[serde(deserialize_with = "crate::contract::field::req")]
+    #[param(minimum = 1)]
+    since_seq: u64,
+}
+
+/// `GET /api/v1/lands/{land}/statements/{year}/changes?since_seq=&as_of=`:
+/// the Land's statement as recorded up to `since_seq` against the same
+/// statement (the same day: `as_of`, else today) as recorded now, per
+/// service whose amount changed, as JSON, CSV or XLSX.
+pub async fn statement_changes(Read { state, path, query }: Read) -> Result<Response, ApiError> {
+    let (land, year) = (path.land("land")?, path.year("year")?);
+    let format = (query.allow(&["format", "as_of", "since_seq"])?).format()?;
+    let since = match query.read::<SinceSeq>()?.since_seq {
+        0 => {
+            return Err(ApiError::BadRequest(
+                "Der Parameter „since_seq“ muss eine Ledger-Sequenz ab 1 sein.".to_owned(),
+            ));
+        }
+        seq => seq,
+    };
+    let min_seq = query.min_seq()?;
+    let now_reading = Reading {
+        as_of: query.as_of()?,
+        known_at_seq: None,
+    };
+    let now = statement_view(&state, min_seq, land, year, now_reading).await?;
+    let then_reading = Reading {
+        as_of: Some(now.as_of),
+        known_at_seq: Some(since),
+    };
+    let then = statement_view(&state, min_seq, land, year, then_reading)
+        .await
+        .map_err(|error| match error {
+            ApiError::Rejected {
+                rejection: efa_proto::Rejection::Invalid { reason, .. },
+                if_match,
+            } => ApiError::Rejected {
+                rejection: efa_proto::Rejection::Invalid {
+                    field: "since_seq".to_owned(),
+                    reason,
+                },
+                if_match,
+            },
+            other => other,
+        })?;
+    read::list(
+        format,
+        || StatementChangesJson::of(&then, &now),
+        || statement_tables::statement_changes(&then, &now),
     )
 }
 

@@ -12,7 +12,7 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::statement::{CorrectionLine, CostYearView, StatementLine, StatementView};
-use efa_proto::{Cents, Date, LandCode, Rejection, ServiceId};
+use efa_proto::{Cents, Date, LandCode, Rejection};
 use maud::{Markup, html};
 
 use super::super::layout::{Nav, Page};
@@ -21,6 +21,7 @@ use super::super::markup::{Field, date_de, encode, euro, head, land_de, query};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::{dated, fraction, land_row, table_of};
+use crate::dto::statement::{changes, total_with_supplements};
 use crate::problem::{ApiError, rejection_detail};
 use crate::routes::settlement::{Reading, statement_view};
 
@@ -174,36 +175,12 @@ fn lines(statement: &StatementView, as_of: Option<Date>) -> Markup {
     }
 }
 
-/// What a line comes to: its settled amount and supplement in a closed
-/// year, its share in an open one.
-fn amount_of(line: &StatementLine) -> Cents {
-    line.closed.as_ref().map_or(line.share.cents, |closed| {
-        Cents(closed.settled.0 + closed.supplement.0)
-    })
-}
-
 /// The services whose amount differs between the statement as recorded
 /// up to a sequence (`then`) and as recorded now (`now`, the same day),
-/// with both amounts and the difference: what a finance office holding
-/// the earlier statement has to reconcile.
+/// with both amounts and the difference (`dto::statement::changes`).
 fn changes_since(then: &StatementView, now: &StatementView) -> Markup {
-    let amount_in = |statement: &StatementView, service: &ServiceId| {
-        (statement.lines.iter())
-            .find(|line| &line.service == service)
-            .map(amount_of)
-    };
-    let mut services: Vec<(&ServiceId, &str)> = (then.lines.iter())
-        .chain(&now.lines)
-        .map(|line| (&line.service, line.title.as_str()))
-        .collect();
-    services.sort();
-    services.dedup_by(|a, b| a.0 == b.0);
-    let changed: Vec<(&str, Option<Cents>, Option<Cents>)> = services
-        .into_iter()
-        .map(|(service, title)| (title, amount_in(then, service), amount_in(now, service)))
-        .filter(|(_, then, now)| then != now)
-        .collect();
-    let total = |statement: &StatementView| statement.total.0 + statement.supplements.0;
+    let changed = changes(then, now);
+    let total = total_with_supplements;
     let optional = |id: &str, cents: Option<Cents>| match cents {
         Some(cents) => amount_cell(id, cents),
         None => html! { td.zahl data-feld=(id) { "–" } },
@@ -225,21 +202,21 @@ fn changes_since(then: &StatementView, now: &StatementView) -> Markup {
                     caption { "Änderungen seit Ledger-Sequenz " (then.seq) }
                     (head(&[Text("Leistung"), Num("Damals"), Num("Heute"), Num("Unterschied")]))
                     tbody {
-                        @for (title, was, is) in &changed {
+                        @for change in &changed {
                             tr {
-                                th scope="row" { (title) }
-                                (optional("damals", *was))
-                                (optional("heute", *is))
-                                (amount_cell("unterschied", Cents(is.map_or(0, |c| c.0) - was.map_or(0, |c| c.0))))
+                                th scope="row" { (change.title) }
+                                (optional("damals", change.then))
+                                (optional("heute", change.now))
+                                (amount_cell("unterschied", change.difference()))
                             }
                         }
                     }
                     tfoot {
                         tr {
                             th scope="row" { "Summe mit Nachträgen" }
-                            (amount_cell("damals-summe", Cents(total(then))))
-                            (amount_cell("heute-summe", Cents(total(now))))
-                            (amount_cell("unterschied-summe", Cents(total(now) - total(then))))
+                            (amount_cell("damals-summe", total(then)))
+                            (amount_cell("heute-summe", total(now)))
+                            (amount_cell("unterschied-summe", Cents(total(now).0 - total(then).0)))
                         }
                     }
                 }
