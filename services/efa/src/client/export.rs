@@ -28,6 +28,14 @@ pub enum ExportCmd {
     /// Was ein Land in einem Jahr für alle Leistungen trägt.
     #[command(after_help = super::EXIT_CODES)]
     LandCosts(LandCostsArgs),
+    /// Die Kostenaufstellung eines Landes für ein Jahr; mit --known-at-seq
+    /// so, wie sie bis zu dieser Ledger-Sequenz erfasst war.
+    #[command(after_help = super::EXIT_CODES)]
+    Statement(LandCostsArgs),
+    /// Was sich an der Kostenaufstellung eines Landes seit einer früheren
+    /// Ledger-Sequenz geändert hat, je Leistung damals, heute, Unterschied.
+    #[command(after_help = super::EXIT_CODES)]
+    StatementChanges(StatementChangesArgs),
     /// Das Ausrollen in einem Land nach Gemeinden (oder --table kreise).
     #[command(after_help = super::EXIT_CODES)]
     Rollout(RolloutArgs),
@@ -77,11 +85,27 @@ pub struct CostsArgs {
     /// Das Kostenjahr.
     #[arg(long)]
     year: u16,
-    /// Als CSV: shares (Anteile), alternatives (mit anderen Modellen) oder costs (Meldungen).
+    /// Als CSV: shares (Anteile), alternatives (mit anderen Modellen),
+    /// costs (Meldungen) oder closing (Jahresabrechnung und Nachträge).
     #[arg(long)]
     table: Option<String>,
     #[command(flatten)]
+    reading: Reading,
+    #[command(flatten)]
     output: Output,
+}
+
+/// When the cost figures are read: which day's facts count, and up to
+/// which ledger sequence they were recorded.
+#[derive(Debug, clap::Args)]
+pub struct Reading {
+    /// Stichtag JJJJ-MM-TT (sonst heute).
+    #[arg(long)]
+    as_of: Option<String>,
+    /// So, wie es bis zu dieser Ledger-Sequenz erfasst war (mit der Sequenz
+    /// und dem Stand einer früheren Aufstellung dieselbe Aufstellung wieder).
+    #[arg(long)]
+    known_at_seq: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,6 +116,26 @@ pub struct LandCostsArgs {
     /// Das Kostenjahr.
     #[arg(long)]
     year: u16,
+    #[command(flatten)]
+    reading: Reading,
+    #[command(flatten)]
+    output: Output,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StatementChangesArgs {
+    /// Ländercode 01 bis 16.
+    #[arg(long)]
+    land: String,
+    /// Das Kostenjahr.
+    #[arg(long)]
+    year: u16,
+    /// Die Ledger-Sequenz der früheren Aufstellung.
+    #[arg(long)]
+    since_seq: u64,
+    /// Stichtag JJJJ-MM-TT (sonst heute).
+    #[arg(long)]
+    as_of: Option<String>,
     #[command(flatten)]
     output: Output,
 }
@@ -207,6 +251,12 @@ impl View {
         }
         self
     }
+
+    /// Adds `as_of` and `known_at_seq` when given.
+    fn read(self, reading: Reading) -> Self {
+        self.with("as_of", reading.as_of)
+            .with("known_at_seq", reading.known_at_seq)
+    }
 }
 
 pub async fn run(client: &Client, command: ExportCmd) -> Result<(), Failure> {
@@ -238,15 +288,33 @@ fn view(command: ExportCmd) -> (View, Output) {
         }
         ExportCmd::Costs(args) => {
             let segments = ["services", &args.service, "costs", &args.year.to_string()];
-            let view = View::new("Kosten", &segments, Paging::Single).with("table", args.table);
+            let view = View::new("Kosten", &segments, Paging::Single)
+                .with("table", args.table)
+                .read(args.reading);
             (view, args.output)
         }
         ExportCmd::LandCosts(args) => {
             let segments = ["lands", &args.land, "costs", &args.year.to_string()];
-            (
-                View::new("Kostenanteile", &segments, Paging::NextOffset(&["lines"])),
-                args.output,
+            let paging = Paging::NextOffset(&["lines"]);
+            let view = View::new("Kostenanteile", &segments, paging).read(args.reading);
+            (view, args.output)
+        }
+        ExportCmd::Statement(args) => {
+            let segments = ["lands", &args.land, "statements", &args.year.to_string()];
+            let view = View::new("Kostenaufstellung", &segments, Paging::Single);
+            (view.read(args.reading), args.output)
+        }
+        ExportCmd::StatementChanges(args) => {
+            let year = args.year.to_string();
+            let segments = ["lands", &args.land, "statements", &year, "changes"];
+            let view = View::new(
+                "Änderungen der Kostenaufstellung",
+                &segments,
+                Paging::Single,
             )
+            .with("since_seq", Some(args.since_seq))
+            .with("as_of", args.as_of);
+            (view, args.output)
         }
         ExportCmd::Rollout(args) => {
             let view = View::new(

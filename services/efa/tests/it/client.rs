@@ -325,6 +325,53 @@ async fn close_and_correct(api: &str, bremen: &str) {
         "the Beitritt is on that day already: {}",
         stderr(&same_day)
     );
+    recorded_before_the_correction(api, seq_of(&corrected) - 1).await;
+}
+
+/// As recorded up to the sequence before the correction, the costs are
+/// halved again, Thüringen's statement says so, and the statement's
+/// changes since then name the service.
+async fn recorded_before_the_correction(api: &str, before: u64) {
+    let before = before.to_string();
+    let year = ["--year", "2024"];
+    let costs = [
+        &["export", "costs", "--service", "elterngeld-digital"][..],
+        &year,
+        &["--known-at-seq", &before],
+    ]
+    .concat();
+    let shares = stdout(&cli(api, "", &costs).await);
+    let halves = shares
+        .lines()
+        .filter(|line| line.contains(";617,28;"))
+        .count();
+    assert_eq!(halves, 2, "halved as recorded then: {shares}");
+    let statement = [
+        &["export", "statement", "--land", "16"][..],
+        &year,
+        &["--known-at-seq", &before],
+    ]
+    .concat();
+    let statement = cli(api, "", &statement).await;
+    assert_eq!(code(&statement), 0, "{}", stderr(&statement));
+    assert!(
+        stdout(&statement).contains(";617,28;"),
+        "{}",
+        stdout(&statement)
+    );
+    let changes = [
+        &["export", "statement-changes", "--land", "16"][..],
+        &year,
+        &["--since-seq", &before],
+    ]
+    .concat();
+    let changes = cli(api, "", &changes).await;
+    assert_eq!(code(&changes), 0, "{}", stderr(&changes));
+    assert!(
+        stdout(&changes).contains("\r\nelterngeld-digital;Elterngeld digital;617,28;"),
+        "{}",
+        stdout(&changes)
+    );
 }
 
 /// Sends `body` to `url` as the holder of `token` with the idempotency
