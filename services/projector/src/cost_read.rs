@@ -226,15 +226,14 @@ pub fn statement_known_at(
 #[cfg(test)]
 mod tests {
     use efa_proto::{
-        Cents, CostCategory, CostModel, CostReported, Event, ParticipationChange,
-        ServiceDetailsUpdated, Settlement,
+        Cents, CostCategory, CostModel, CostReported, Event, ParticipationChange, Settlement,
     };
     use proptest::prelude::*;
     use std::collections::HashSet;
 
     use super::*;
     use crate::rebuild::{SERVICES, apply_all, cost_model, ledger_of, service_events};
-    use crate::testing::{Ledger, announce_by, date, land, service_id};
+    use crate::testing::{Ledger, announce_by, date, land, model_changed, service_id};
 
     const YEARS: [u16; 7] = [2019, 2020, 2021, 2022, 2023, 2024, 2025];
 
@@ -263,21 +262,8 @@ mod tests {
                     },
                 }
             ),
-            (service, cost_model()).prop_map(|(service, cost_model)| {
-                let Event::ServiceAnnounced(announced) = announce_by(service.as_str(), 1) else {
-                    unreachable!("announce_by announces")
-                };
-                Event::ServiceDetailsUpdated(ServiceDetailsUpdated {
-                    service,
-                    title: announced.title,
-                    ozg_id: None,
-                    leika: vec![],
-                    themenfeld: announced.themenfeld,
-                    provider: announced.provider,
-                    channel: announced.channel,
-                    cost_model,
-                })
-            }),
+            (service, cost_model())
+                .prop_map(|(service, model)| model_changed(service.as_str(), model)),
         ]
     }
 

@@ -75,6 +75,24 @@ pub fn announce_by(id: &str, lead: u8) -> Event {
     Event::ServiceAnnounced(announced)
 }
 
+/// A details update of `id` (announced by `announce_by`) that keeps its
+/// details and sets its cost model to `cost_model`.
+pub fn model_changed(id: &str, cost_model: CostModel) -> Event {
+    let Event::ServiceAnnounced(announced) = announce_by(id, 1) else {
+        unreachable!("announce_by announces")
+    };
+    Event::ServiceDetailsUpdated(efa_proto::ServiceDetailsUpdated {
+        service: announced.service,
+        title: announced.title,
+        ozg_id: None,
+        leika: vec![],
+        themenfeld: announced.themenfeld,
+        provider: announced.provider,
+        channel: announced.channel,
+        cost_model,
+    })
+}
+
 /// A ledger in memory: events sealed in order with a correct chain, each
 /// with its effective date, its stream version and a recording time.
 #[derive(Debug, Default)]

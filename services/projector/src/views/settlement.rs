@@ -447,10 +447,10 @@ pub fn statement(
 
 #[cfg(test)]
 mod tests {
-    use efa_proto::{CostCategory, CostReported, Event, ServiceDetailsUpdated, Settlement};
+    use efa_proto::{CostCategory, CostReported, Event, Settlement};
 
     use super::*;
-    use crate::testing::{Ledger, World, announce_by, date, land, service_id};
+    use crate::testing::{Ledger, World, announce_by, date, land, model_changed, service_id};
     use crate::views::costs::{own_split, reference_data};
 
     const AT: Position = Position {
@@ -545,21 +545,9 @@ mod tests {
         let mut ledger = ledger();
         let before = World::replay(&ledger);
         let split_2023 = own_split(before.service("aaa-service"), 2023, &reference(&before));
-        let Event::ServiceAnnounced(announced) = announce_by("aaa-service", 1) else {
-            unreachable!()
-        };
         ledger.push(
             "2026-06-01",
-            Event::ServiceDetailsUpdated(ServiceDetailsUpdated {
-                service: sid(),
-                title: announced.title,
-                ozg_id: None,
-                leika: vec![],
-                themenfeld: announced.themenfeld,
-                provider: announced.provider,
-                channel: announced.channel,
-                cost_model: CostModel::EqualShares,
-            }),
+            model_changed("aaa-service", CostModel::EqualShares),
         );
         let world = World::replay(&ledger);
         let service = world.service("aaa-service");
