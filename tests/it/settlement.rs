@@ -613,6 +613,11 @@ async fn a_statement_asked_for_with_its_sequence_is_that_statement_again() {
     // And what was recorded since, against the same statement today.
     let difference = cents(&now["total"]) - cents(&before["total"]);
     assert!(page.contains(r#"<section id="seither""#), "{page}");
+    let audit = format!("/audit?leistung={SERVICE}&amp;ab={}", seq + 1);
+    assert!(
+        page.contains(&audit),
+        "the change leads to its events: {page}"
+    );
     assert!(
         page.contains(&format!(
             r#"data-feld="unterschied-summe" data-cent="{difference}""#

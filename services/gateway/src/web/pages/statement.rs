@@ -196,7 +196,8 @@ fn changes_since(then: &StatementView, now: &StatementView) -> Markup {
             } @else {
                 p.hilfe {
                     "Je Leistung der Betrag (abgerechnet mit Nachtrag, sonst der Anteil) in dieser Aufstellung \
-                     und so, wie er heute erfasst ist (Ledger bis Sequenz " (now.seq) "), zum selben Stand."
+                     und so, wie er heute erfasst ist (Ledger bis Sequenz " (now.seq) "), zum selben Stand. \
+                     Der Name der Leistung führt zu den seither erfassten Ereignissen im Audit."
                 }
                 table.aufstellung {
                     caption { "Änderungen seit Ledger-Sequenz " (then.seq) }
@@ -204,7 +205,10 @@ fn changes_since(then: &StatementView, now: &StatementView) -> Markup {
                     tbody {
                         @for change in &changed {
                             tr {
-                                th scope="row" { (change.title) }
+                                th scope="row" {
+                                    a href={ "/audit?leistung=" (encode(change.service.as_str())) "&ab=" (then.seq + 1) }
+                                        title="Die seither erfassten Ereignisse der Leistung" { (change.title) }
+                                }
                                 (optional("damals", change.then))
                                 (optional("heute", change.now))
                                 (amount_cell("unterschied", change.difference()))
