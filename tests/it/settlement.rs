@@ -618,6 +618,12 @@ async fn a_statement_asked_for_with_its_sequence_is_that_statement_again() {
         page.contains(&audit),
         "the change leads to its events: {page}"
     );
+    let events = get(&system, &audit.replace("&amp;", "&"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(events.contains("Austritt laut Vertrag"), "{events}");
     assert!(
         page.contains(&format!(
             r#"data-feld="unterschied-summe" data-cent="{difference}""#
