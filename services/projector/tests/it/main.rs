@@ -129,7 +129,7 @@ async fn a_min_seq_beyond_the_ledger_head_is_refused_at_once() {
     match query(&client, 1000, QueryKind::Catalogue).await {
         QueryReply::Rejected(Rejection::Invalid { field, reason }) => {
             assert_eq!(field, "min_seq");
-            assert!(reason.contains("Stand: 1"), "{reason}");
+            assert!(reason.contains("es reicht bis Sequenz 1"), "{reason}");
         }
         other => panic!("{other:?}"),
     }
