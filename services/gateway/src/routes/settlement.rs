@@ -54,21 +54,26 @@ async fn ask_cost_view(
     kind: QueryKind,
 ) -> Result<efa_proto::QueryReply, ApiError> {
     let known_at = reading.known_at_seq.unwrap_or_default();
-    ask(state, min_seq.max(known_at), kind)
-        .await
-        .map_err(|error| match error {
-            ApiError::Rejected {
-                rejection: efa_proto::Rejection::Invalid { field, reason },
-                if_match,
-            } if field == "min_seq" && known_at > min_seq => ApiError::Rejected {
-                rejection: efa_proto::Rejection::Invalid {
-                    field: "known_at_seq".to_owned(),
-                    reason,
-                },
-                if_match,
+    let ours = |field: &str| field == "min_seq" && known_at > min_seq;
+    (ask(state, min_seq.max(known_at), kind).await).map_err(|e| refusing(e, ours, "known_at_seq"))
+}
+
+/// `error`, where it refuses a field `ours` accepts, as refusing the
+/// parameter `name` the caller gave instead.
+fn refusing(error: ApiError, ours: impl Fn(&str) -> bool, name: &str) -> ApiError {
+    match error {
+        ApiError::Rejected {
+            rejection: efa_proto::Rejection::Invalid { field, reason },
+            if_match,
+        } if ours(&field) => ApiError::Rejected {
+            rejection: efa_proto::Rejection::Invalid {
+                field: name.to_owned(),
+                reason,
             },
-            other => other,
-        })
+            if_match,
+        },
+        other => other,
+    }
 }
 
 /// Asks for a service's costs of a year as of a date, as recorded up to
@@ -226,21 +231,8 @@ pub async fn statement_changes(Read { state, path, query }: Read) -> Result<Resp
         as_of: Some(now.as_of),
         known_at_seq: Some(since),
     };
-    let then = statement_view(&state, min_seq, land, year, then_reading)
-        .await
-        .map_err(|error| match error {
-            ApiError::Rejected {
-                rejection: efa_proto::Rejection::Invalid { reason, .. },
-                if_match,
-            } => ApiError::Rejected {
-                rejection: efa_proto::Rejection::Invalid {
-                    field: "since_seq".to_owned(),
-                    reason,
-                },
-                if_match,
-            },
-            other => other,
-        })?;
+    let then = (statement_view(&state, min_seq, land, year, then_reading).await)
+        .map_err(|e| refusing(e, |field| field == "known_at_seq", "since_seq"))?;
     read::list(
         format,
         || StatementChangesJson::of(&then, &now),
