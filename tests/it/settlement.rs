@@ -564,6 +564,8 @@ async fn a_statement_asked_for_with_its_sequence_is_that_statement_again() {
     )
     .await;
     assert_eq!(costs_then["total"], before["total"]);
+    assert_eq!(costs_then["seq"], seq);
+    assert_eq!(costs_then["chain_hash"], before["chain_hash"]);
     let split_again = json_of(
         &system,
         &format!("{cost_year}?as_of={as_of}&known_at_seq={seq}"),

@@ -168,6 +168,31 @@ pub fn split(service: &ServiceId, view: &CostYearView, alternatives: bool) -> Ta
     table
 }
 
+const COST_LINES_HEADER: &str = "Kostennummer;Jahr;Kategorie;Betrag (Euro);\
+    Ursprünglich gemeldet (Euro);Korrekturen;Notiz;Stand;Ledger-Sequenz;Ledger-Hash";
+
+/// `GET /api/v1/services/{id}/costs/{year}?table=costs`: the cost lines
+/// in effect on the view's day, each with the day and the ledger position.
+pub fn cost_lines(service: &ServiceId, view: &CostYearView) -> Table {
+    let name = format!(
+        "kosten-{service}-{}-stand-{}",
+        view.sharing.year, view.as_of
+    );
+    let stand = stand_of(view);
+    Table::of(name, COST_LINES_HEADER, &view.sharing.costs, |line| {
+        let cells = [
+            line.cost_no.to_string(),
+            line.year.to_string(),
+            line.category.label_de().to_owned(),
+            csv::euros(line.amount),
+            csv::euros(line.reported),
+            line.corrections.to_string(),
+            line.note.clone(),
+        ];
+        cells.into_iter().chain(stand.iter().cloned()).collect()
+    })
+}
+
 const STATEMENT_HEADER: &str = "Leistung;Titel;Federführend;Modell;Modell gilt seit;\
     Schlüsseljahr;Gewichte aus;Gewicht (Prozent);Tage;Anteil (Bruch);Exakter Wert (Cent);\
     Anteil (Euro);Gesamtkosten der Leistung (Euro);Abgerechnet (Euro);Nachtrag (Euro);\

@@ -6,8 +6,7 @@
 
 use efa_proto::pages::ServicesPage;
 use efa_proto::views::{
-    CataloguePage, CostLineView, HistoryView, KreisCoverage, MunicipalityRollout, ServiceDetail,
-    StalledView,
+    CataloguePage, HistoryView, KreisCoverage, MunicipalityRollout, ServiceDetail, StalledView,
 };
 use efa_proto::{LandCode, ServiceId, ServiceView};
 
@@ -67,23 +66,6 @@ pub fn participations(service: &ServiceId, detail: &ServiceDetail) -> Table {
     Table::of(name, header, &detail.participations, |p| {
         let (left, lead) = (csv::optional(p.left), csv::yes_no(p.is_lead));
         csv::cells(&[&p.land, &p.land.name(), &p.joined, &left, &lead])
-    })
-}
-
-/// `GET /api/v1/services/{id}/costs/{year}?table=costs`: the cost lines.
-pub fn cost_lines(service: &ServiceId, year: u16, lines: &[CostLineView]) -> Table {
-    let header = "Kostennummer;Jahr;Kategorie;Betrag (Euro);Ursprünglich gemeldet (Euro);\
-        Korrekturen;Notiz";
-    Table::of(format!("kosten-{service}-{year}"), header, lines, |line| {
-        vec![
-            line.cost_no.to_string(),
-            line.year.to_string(),
-            line.category.label_de().to_owned(),
-            csv::euros(line.amount),
-            csv::euros(line.reported),
-            line.corrections.to_string(),
-            line.note.clone(),
-        ]
     })
 }
 

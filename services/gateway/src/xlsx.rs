@@ -43,7 +43,7 @@ enum Kind {
 }
 
 /// Columns of whole numbers, by header.
-const INTEGER_COLUMNS: [&str; 21] = [
+const INTEGER_COLUMNS: [&str; 22] = [
     "Reifegrad",
     "Version",
     "Gewicht",
@@ -58,6 +58,7 @@ const INTEGER_COLUMNS: [&str; 21] = [
     "zurückgezogen",
     "Sequenz",
     "Ledger-Sequenz",
+    "Seit Ledger-Sequenz",
     "Kostennummer",
     "Jahr",
     "Korrekturen",
@@ -99,6 +100,8 @@ fn kind_of(header: &str) -> Kind {
 /// separators itself).
 struct Formats {
     header: Format,
+    /// Whole numbers as they are (bold in a row of sums).
+    integer: Format,
     euros: Format,
     percent: Format,
     date: Format,
@@ -112,6 +115,7 @@ impl Formats {
     fn new() -> Self {
         Self {
             header: Format::new().set_bold(),
+            integer: Format::new(),
             euros: Format::new().set_num_format("#,##0.00 \"€\";-#,##0.00 \"€\""),
             percent: Format::new().set_num_format("0.00####"),
             date: Format::new().set_num_format("dd.mm.yyyy"),
@@ -124,6 +128,7 @@ impl Formats {
     fn bold(&self) -> Self {
         Self {
             header: self.header.clone(),
+            integer: self.integer.clone().set_bold(),
             euros: self.euros.clone().set_bold(),
             percent: self.percent.clone().set_bold(),
             date: self.date.clone().set_bold(),
@@ -186,7 +191,9 @@ fn write_cell(
         return Ok(());
     }
     let written = match kind {
-        Kind::Integer => integer(cell).map(|n| sheet.write_number(row, column, n)),
+        Kind::Integer => {
+            integer(cell).map(|n| sheet.write_number_with_format(row, column, n, &formats.integer))
+        }
         Kind::Euros => crate::csv::number_de(cell)
             .map(|n| sheet.write_number_with_format(row, column, n, &formats.euros)),
         Kind::Percent => crate::csv::number_de(cell)

@@ -136,15 +136,26 @@ pub struct LandCostsJson {
     /// and the statement's `total` sums settled or open).
     pub total: MoneyJson,
     pub lines: Vec<LandCostLineJson>,
+    /// The day the figures are for, and the ledger sequence and chain
+    /// hash they rest on, as the statement they are read from says.
+    #[schema(value_type = values::Date)]
+    pub as_of: String,
+    pub seq: u64,
+    #[schema(value_type = values::ChainHash)]
+    pub chain_hash: String,
 }
 
 impl From<&LandCosts> for LandCostsJson {
     fn from(view: &LandCosts) -> Self {
+        let statement = &view.statement;
         Self {
-            land: LandJson::from(view.statement.land),
-            year: view.statement.year,
+            land: LandJson::from(statement.land),
+            year: statement.year,
             total: MoneyJson::from(view.total),
-            lines: all(&view.statement.lines),
+            lines: all(&statement.lines),
+            as_of: statement.as_of.to_string(),
+            seq: statement.seq,
+            chain_hash: hex::encode(statement.chain_hash),
         }
     }
 }

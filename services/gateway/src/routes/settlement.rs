@@ -171,7 +171,7 @@ pub async fn cost_year(Read { state, path, query }: Read) -> Result<Response, Ap
         || CostYearJson::from(&view),
         || {
             let table = match table {
-                "costs" => tables::cost_lines(&service, year, &view.sharing.costs),
+                "costs" => statement_tables::cost_lines(&service, &view),
                 "closing" => statement_tables::closing(&service, &view),
                 "alternatives" => statement_tables::split(&service, &view, true),
                 _ => statement_tables::split(&service, &view, false),

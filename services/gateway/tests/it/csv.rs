@@ -141,13 +141,16 @@ async fn costs_have_decimal_commas_and_quoted_notes() {
     let lines = csv(
         &harness,
         &format!("{base}&table=costs"),
-        "kosten-wohngeld-2023",
+        "kosten-wohngeld-2023-stand-2024-06-30",
     )
     .await;
     assert_eq!(
         lines,
-        "Kostennummer;Jahr;Kategorie;Betrag (Euro);Ursprünglich gemeldet (Euro);Korrekturen;Notiz\r\n\
-         1;2023;Betrieb;1234,56;1200,00;1;\"Betrieb\nRechenzentrum\"\r\n"
+        format!(
+            "Kostennummer;Jahr;Kategorie;Betrag (Euro);Ursprünglich gemeldet (Euro);Korrekturen;Notiz;\
+             Stand;Ledger-Sequenz;Ledger-Hash\r\n\
+             1;2023;Betrieb;1234,56;1200,00;1;\"Betrieb\nRechenzentrum\";{stand}\r\n"
+        )
     );
     let land = csv(
         &harness,
