@@ -16,6 +16,7 @@ mod seed;
 mod signers;
 mod tokens;
 mod up;
+mod usage;
 mod verify;
 
 use std::process::ExitCode;
@@ -33,7 +34,16 @@ use anyhow::Result;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => match usage::german(&error) {
+            Some(message) => {
+                eprintln!("{message}");
+                return ExitCode::from(2);
+            }
+            None => error.exit(),
+        },
+    };
     if !cli.is_client() {
         efa_runtime::telemetry::init();
     }

@@ -507,3 +507,35 @@ async fn exports_longer_than_a_page_are_complete() {
     terminate(guard.0.id());
     guard.0.wait().unwrap();
 }
+
+/// A command line clap refuses is said in German, naming what was wrong,
+/// with exit code 2 like every other invalid input; help stays help.
+#[tokio::test]
+async fn a_refused_command_line_is_said_in_german() {
+    let api = "http://127.0.0.1:9";
+    let missing = cli(api, "", &["export", "statement-changes", "--land", "16"]).await;
+    assert_eq!(code(&missing), 2);
+    assert!(
+        stderr(&missing).starts_with("Fehler: Es fehlt: --year"),
+        "{}",
+        stderr(&missing)
+    );
+    let garbage = ["export", "statement", "--land", "16", "--year", "x"];
+    let garbage = cli(api, "", &garbage).await;
+    assert_eq!(code(&garbage), 2);
+    assert!(
+        stderr(&garbage).contains("Der Wert „x“ passt nicht zu --year"),
+        "{}",
+        stderr(&garbage)
+    );
+    let typo = cli(api, "", &["exprot"]).await;
+    assert_eq!(code(&typo), 2);
+    assert!(
+        stderr(&typo).contains("Gemeint ist vielleicht"),
+        "{}",
+        stderr(&typo)
+    );
+    let help = cli(api, "", &["export", "--help"]).await;
+    assert_eq!(code(&help), 0);
+    assert!(stdout(&help).contains("Ansichten als CSV oder JSON exportieren"));
+}
