@@ -100,6 +100,15 @@ fn bad(name: &str, what: &str) -> ApiError {
     ApiError::BadRequest(format!("Der Parameter „{name}“ {what}."))
 }
 
+/// `seq` of the parameter `name`, a ledger sequence a view is read at or
+/// since: 1 or more.
+pub fn sequence(name: &str, seq: u64) -> Result<u64, ApiError> {
+    match seq {
+        0 => Err(bad(name, "muss eine Ledger-Sequenz ab 1 sein")),
+        seq => Ok(seq),
+    }
+}
+
 impl ReadQuery {
     /// Checks that every parameter is in `COMMON` or `known` and is given
     /// at most once.
@@ -169,10 +178,10 @@ impl ReadQuery {
     /// `?known_at_seq=N`: the view as the ledger had recorded it up to
     /// sequence N (1 or more).
     pub fn known_at_seq(&self) -> Result<Option<u64>, ApiError> {
-        match self.read::<KnownAt>()?.known_at_seq {
-            Some(0) => Err(bad("known_at_seq", "muss eine Ledger-Sequenz ab 1 sein")),
-            known_at => Ok(known_at),
-        }
+        let known_at = self.read::<KnownAt>()?.known_at_seq;
+        known_at
+            .map(|seq| sequence("known_at_seq", seq))
+            .transpose()
     }
 
     /// `?format=`, else the table format `Accept` prefers (see

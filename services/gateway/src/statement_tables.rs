@@ -274,7 +274,7 @@ pub fn statement(view: &StatementView) -> Table {
         "Summe (abgerechnet oder offen)",
         &[(11, view.total)],
     ));
-    let with_supplements = Cents(view.total.0 + view.supplements.0);
+    let with_supplements = crate::dto::statement::total_with_supplements(view);
     table.push(footer("Summe mit Nachträgen", &[(11, with_supplements)]));
     table.totals = 3;
     table
@@ -299,7 +299,7 @@ pub fn statement_changes(then: &StatementView, now: &StatementView) -> Table {
     ];
     let euros = |cents: Option<Cents>| csv::optional(cents.map(csv::euros));
     let row = |service: String, title: String, then: Option<Cents>, now: Option<Cents>| {
-        let difference = Cents(now.map_or(0, |c| c.0) - then.map_or(0, |c| c.0));
+        let difference = crate::dto::statement::difference(then, now);
         [
             service,
             title,

@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use efa_proto::statement::{CostYearView, StatementLine, StatementView};
 use efa_proto::views::CostSplit;
-use efa_proto::{Date, LandCode, Rejection, ServiceId};
+use efa_proto::{Date, LandCode, QueryReply, Rejection, ServiceId};
 
 use crate::evolve;
 use crate::facts::{Facts, ServiceFacts};
@@ -41,7 +41,7 @@ fn position(store: &Store, seq: u64) -> Result<Position, StoreError> {
     Ok(Position { seq, hash })
 }
 
-pub fn cost_year(
+fn cost_year(
     store: &Store,
     service: &ServiceId,
     year: u16,
@@ -71,7 +71,7 @@ pub fn cost_year(
     }))
 }
 
-pub fn statement(
+fn statement(
     store: &Store,
     land: LandCode,
     year: u16,
@@ -130,10 +130,51 @@ fn lines_of<'a>(
     lines
 }
 
+/// The answer to `CostYear`/`CostYear2`: as of `as_of` (today when
+/// `None`), as recorded now or up to `known_at_seq`, or the refusal of
+/// that sequence.
+pub fn cost_year_reply(
+    store: &Store,
+    service: &ServiceId,
+    year: u16,
+    (as_of, known_at_seq): (Option<Date>, Option<u64>),
+    today: Date,
+) -> Result<QueryReply, StoreError> {
+    let view = match known_at_seq {
+        None => cost_year(store, service, year, as_of, today)?,
+        Some(known_at) => match known_at_refused(store, known_at) {
+            Some(refused) => return Ok(QueryReply::Rejected(refused)),
+            None => {
+                let day = as_of.unwrap_or(today);
+                cost_year_known_at(store, service, year, day, known_at)?
+            }
+        },
+    };
+    Ok(QueryReply::CostYear(view.map(Box::new)))
+}
+
+/// The answer to `Statement`/`Statement2`, as [`cost_year_reply`] is.
+pub fn statement_reply(
+    store: &Store,
+    land: LandCode,
+    year: u16,
+    (as_of, known_at_seq): (Option<Date>, Option<u64>),
+    today: Date,
+) -> Result<QueryReply, StoreError> {
+    let view = match known_at_seq {
+        None => statement(store, land, year, as_of, today)?,
+        Some(known_at) => match known_at_refused(store, known_at) {
+            Some(refused) => return Ok(QueryReply::Rejected(refused)),
+            None => statement_known_at(store, land, year, as_of.unwrap_or(today), known_at)?,
+        },
+    };
+    Ok(QueryReply::Statement(view))
+}
+
 /// Why a view cannot be read as recorded up to `known_at`: sequence 0, or
 /// one the views have not applied (the gateway asks with `min_seq` at
 /// least `known_at`, so the views wait for it first).
-pub fn known_at_refused(store: &Store, known_at: u64) -> Option<Rejection> {
+fn known_at_refused(store: &Store, known_at: u64) -> Option<Rejection> {
     let applied = store.index().seq();
     (known_at == 0 || known_at > applied).then(|| {
         Rejection::invalid(
@@ -162,7 +203,7 @@ fn facts_known_at(
 
 /// [`cost_year`] as the ledger had recorded it up to `known_at` (at most
 /// the index's sequence, see [`known_at_refused`]).
-pub fn cost_year_known_at(
+fn cost_year_known_at(
     store: &Store,
     service: &ServiceId,
     year: u16,
@@ -195,7 +236,7 @@ pub fn cost_year_known_at(
 /// corrected in by then (`index::lands_of`, as the index lists a Land's
 /// services): none of these is ever taken out of the facts, so the
 /// Land's services now include all of those.
-pub fn statement_known_at(
+fn statement_known_at(
     store: &Store,
     land: LandCode,
     year: u16,

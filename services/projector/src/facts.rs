@@ -176,7 +176,7 @@ pub struct ServiceFacts {
     pub stream_version: u64,
     /// The ledger sequence of every event that changed these facts, in
     /// ledger order: the facts as recorded up to a sequence are these
-    /// events up to it, evolved again (`cost_read::known_at`), since some
+    /// events up to it, evolved again (`cost_read::facts_known_at`), since some
     /// events overwrite what an earlier one left (a moved Beitritt, a cost
     /// line reported again).
     pub event_seqs: Vec<u64>,

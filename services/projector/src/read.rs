@@ -104,55 +104,24 @@ pub fn shared_answer(
             service,
             year,
             as_of,
-        } => QueryReply::CostYear(
-            crate::cost_read::cost_year(store, &service, year, as_of, today)?.map(Box::new),
-        ),
-        QueryKind::Statement { land, year, as_of } => QueryReply::Statement(
-            crate::cost_read::statement(store, land, year, as_of, today)?,
-        ),
+        } => crate::cost_read::cost_year_reply(store, &service, year, (as_of, None), today)?,
         QueryKind::CostYear2 {
             service,
             year,
             as_of,
-            known_at_seq: None,
-        } => QueryReply::CostYear(
-            crate::cost_read::cost_year(store, &service, year, as_of, today)?.map(Box::new),
-        ),
+            known_at_seq,
+        } => {
+            crate::cost_read::cost_year_reply(store, &service, year, (as_of, known_at_seq), today)?
+        }
+        QueryKind::Statement { land, year, as_of } => {
+            crate::cost_read::statement_reply(store, land, year, (as_of, None), today)?
+        }
         QueryKind::Statement2 {
             land,
             year,
             as_of,
-            known_at_seq: None,
-        } => QueryReply::Statement(crate::cost_read::statement(
-            store, land, year, as_of, today,
-        )?),
-        QueryKind::CostYear2 {
-            service,
-            year,
-            as_of,
-            known_at_seq: Some(known_at),
-        } => match crate::cost_read::known_at_refused(store, known_at) {
-            Some(refused) => QueryReply::Rejected(refused),
-            None => QueryReply::CostYear(
-                crate::cost_read::cost_year_known_at(store, &service, year, day(as_of), known_at)?
-                    .map(Box::new),
-            ),
-        },
-        QueryKind::Statement2 {
-            land,
-            year,
-            as_of,
-            known_at_seq: Some(known_at),
-        } => match crate::cost_read::known_at_refused(store, known_at) {
-            Some(refused) => QueryReply::Rejected(refused),
-            None => QueryReply::Statement(crate::cost_read::statement_known_at(
-                store,
-                land,
-                year,
-                day(as_of),
-                known_at,
-            )?),
-        },
+            known_at_seq,
+        } => crate::cost_read::statement_reply(store, land, year, (as_of, known_at_seq), today)?,
         paged @ (QueryKind::Services { .. }
         | QueryKind::Rollout2 { .. }
         | QueryKind::Stalled2 { .. }

@@ -291,7 +291,7 @@ impl From<&StatementView> for StatementJson {
             as_of: view.as_of.to_string(),
             total: MoneyJson::from(view.total),
             supplements: MoneyJson::from(view.supplements),
-            total_with_supplements: MoneyJson::from(Cents(view.total.0 + view.supplements.0)),
+            total_with_supplements: MoneyJson::from(total_with_supplements(view)),
             lines: all(&view.lines),
             seq: view.seq,
             chain_hash: hex::encode(view.chain_hash),
@@ -325,9 +325,14 @@ pub struct StatementChange {
 
 impl StatementChange {
     pub fn difference(&self) -> Cents {
-        let amount = |cents: Option<Cents>| cents.map_or(0, |c| c.0);
-        Cents(amount(self.now) - amount(self.then))
+        difference(self.then, self.now)
     }
+}
+
+/// `now` minus `then`, an absent amount counting as nothing.
+pub fn difference(then: Option<Cents>, now: Option<Cents>) -> Cents {
+    let amount = |cents: Option<Cents>| cents.map_or(0, |c| c.0);
+    Cents(amount(now) - amount(then))
 }
 
 /// The services whose amount differs between `then` and `now`, by id:
@@ -415,7 +420,7 @@ impl StatementChangesJson {
                 .collect(),
             total_then: MoneyJson::from(total_then),
             total_now: MoneyJson::from(total_now),
-            difference: MoneyJson::from(Cents(total_now.0 - total_then.0)),
+            difference: MoneyJson::from(difference(Some(total_then), Some(total_now))),
         }
     }
 }

@@ -213,14 +213,7 @@ pub struct SinceSeq {
 pub async fn statement_changes(Read { state, path, query }: Read) -> Result<Response, ApiError> {
     let (land, year) = (path.land("land")?, path.year("year")?);
     let format = (query.allow(&["format", "as_of", "since_seq"])?).format()?;
-    let since = match query.read::<SinceSeq>()?.since_seq {
-        0 => {
-            return Err(ApiError::BadRequest(
-                "Der Parameter „since_seq“ muss eine Ledger-Sequenz ab 1 sein.".to_owned(),
-            ));
-        }
-        seq => seq,
-    };
+    let since = crate::params::sequence("since_seq", query.read::<SinceSeq>()?.since_seq)?;
     let min_seq = query.min_seq()?;
     let now_reading = Reading {
         as_of: query.as_of()?,

@@ -21,7 +21,7 @@ use super::super::markup::{Field, date_de, encode, euro, head, land_de, query};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::{dated, fraction, land_row, table_of};
-use crate::dto::statement::{changes, total_with_supplements};
+use crate::dto::statement::{changes, difference, total_with_supplements};
 use crate::problem::{ApiError, rejection_detail};
 use crate::routes::settlement::{Reading, statement_view};
 
@@ -168,7 +168,7 @@ fn lines(statement: &StatementView, as_of: Option<Date>) -> Markup {
                 tr { th scope="row" colspan="7" { "Nachträge" } td {} td {} (amount_cell("nachtraege", statement.supplements)) }
                 tr {
                     th scope="row" colspan="7" { "Summe mit Nachträgen" }
-                    (amount_cell("gesamt", Cents(statement.total.0 + statement.supplements.0))) td {} td {}
+                    (amount_cell("gesamt", total_with_supplements(statement))) td {} td {}
                 }
             }
         }
@@ -220,7 +220,7 @@ fn changes_since(then: &StatementView, now: &StatementView) -> Markup {
                             th scope="row" { "Summe mit Nachträgen" }
                             (amount_cell("damals-summe", total(then)))
                             (amount_cell("heute-summe", total(now)))
-                            (amount_cell("unterschied-summe", Cents(total(now).0 - total(then).0)))
+                            (amount_cell("unterschied-summe", difference(Some(total(then)), Some(total(now)))))
                         }
                     }
                 }
