@@ -300,7 +300,7 @@ pub async fn tabular(
 /// encoding is said). A file that is UTF-8 in places and not in others
 /// is refused with the first line that is not: reading it as Windows-1252
 /// would garble the UTF-8 in it.
-fn text_of(file: &Path, bytes: Vec<u8>) -> Result<String> {
+pub(crate) fn text_of(file: &Path, bytes: Vec<u8>) -> Result<String> {
     let (text, encoding) = efa_reference::encoding::decode(&bytes);
     match encoding {
         Encoding::Utf8 => {}

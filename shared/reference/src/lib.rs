@@ -9,6 +9,7 @@ pub mod demo;
 pub mod encoding;
 pub mod generate;
 pub mod gv100ad;
+pub mod rollout;
 pub mod seed;
 pub mod tables;
 pub mod tabular;

@@ -22,6 +22,12 @@ pub enum AdoptionCmd {
     /// Eine Übernahme zurückziehen.
     #[command(after_help = super::EXIT_CODES)]
     Withdraw(Adoption),
+    /// Den Stand des Ausrollens aus einer Tabelle übernehmen (AGS, Leistung,
+    /// Stufe, Seit): fehlende Übernahmen beantragen, Schritte vorwärts
+    /// festhalten, „zurückgezogen“ zurückziehen. Zeigt ohne --ausfuehren nur
+    /// den Plan; ein zweiter Lauf mit derselben Datei schreibt nichts neu.
+    #[command(after_help = super::EXIT_CODES)]
+    Import(super::rollout_import::ImportArgs),
 }
 
 /// Which service, which municipality, and a note.
@@ -42,6 +48,7 @@ pub struct Adoption {
 
 pub async fn run(client: &Client, command: AdoptionCmd) -> Result<(), Failure> {
     match command {
+        AdoptionCmd::Import(args) => super::rollout_import::run(client, args).await,
         AdoptionCmd::Request(adoption) => {
             let url = client.url(&["adoptions"], &[]);
             let body = object([

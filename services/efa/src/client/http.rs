@@ -146,6 +146,16 @@ impl Api {
         self.send(self.request(Method::GET, url)).await
     }
 
+    /// A read of something that may not be there: `None` for a 404.
+    pub async fn find(&self, url: Url) -> Result<Option<Answer>, Failure> {
+        let request = self.request(Method::GET, url);
+        let response = request.send().await.map_err(|e| self.transport(&e))?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        self.answer(response).await.map(Some)
+    }
+
     /// A write with its idempotency key and, if any, a JSON body.
     pub async fn write(
         &self,
@@ -173,6 +183,10 @@ impl Api {
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, Failure> {
         let response = request.send().await.map_err(|e| self.transport(&e))?;
+        self.answer(response).await
+    }
+
+    async fn answer(&self, response: reqwest::Response) -> Result<Answer, Failure> {
         let status = response.status();
         let replayed = response
             .headers()

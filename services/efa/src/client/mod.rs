@@ -12,6 +12,7 @@ mod export;
 mod http;
 mod keys;
 mod pages;
+mod rollout_import;
 mod services;
 
 use std::time::Duration;

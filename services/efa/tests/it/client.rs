@@ -8,7 +8,7 @@ use std::process::Output;
 use crate::{efa, start_up, terminate};
 
 /// Runs the CLI against `api` as the holder of `token`.
-async fn cli(api: &str, token: &str, args: &[&str]) -> Output {
+pub(crate) async fn cli(api: &str, token: &str, args: &[&str]) -> Output {
     let mut command = efa(args);
     command.env("EFA_API", api).env("EFA_TOKEN", token);
     tokio::task::spawn_blocking(move || command.output())
@@ -17,15 +17,15 @@ async fn cli(api: &str, token: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn code(output: &Output) -> i32 {
+pub(crate) fn code(output: &Output) -> i32 {
     output.status.code().expect("the CLI exits, not killed")
 }
 
-fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
@@ -376,7 +376,7 @@ async fn recorded_before_the_correction(api: &str, before: u64) {
 
 /// Sends `body` to `url` as the holder of `token` with the idempotency
 /// key `key`; the ledger sequence of the write.
-async fn post(
+pub(crate) async fn post(
     http: &reqwest::Client,
     (url, key): (String, String),
     token: &str,

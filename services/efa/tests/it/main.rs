@@ -13,6 +13,7 @@ mod import;
 mod nats_auth;
 mod projector_crash;
 mod ride_through;
+mod rollout_import;
 mod sessions;
 mod up;
 

@@ -1,0 +1,587 @@
+//! `efa adoption import DATEI`: brings the registry to the rollout a
+//! spreadsheet records, through the HTTP API as the token's holder (an
+//! operator inside its region, a Gemeinde for itself). The whole file is
+//! read first; a file with a bad row sends nothing. Then each named
+//! municipality's adoptions are read from the registry and every row is
+//! planned ([`efa_reference::rollout::plan`]): only forward, never undone.
+//! Without `--ausfuehren` the plan is shown and nothing is sent. Each write's
+//! idempotency key is made from the row and the standing it was planned
+//! on, so a run cut short can be started again: what was written is
+//! planned as unchanged, and a write sent twice is a replay.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use efa_proto::{Ags, Date, ServiceId, Timestamp};
+use efa_reference::rollout::{self, Plan, Row, Standing, Write};
+use futures::StreamExt;
+use reqwest::Method;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::{Client, Failure};
+
+/// Requests in flight at once, reading and writing.
+const IN_FLIGHT: usize = 8;
+
+/// `efa adoption import`'s own arguments.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// CSV-Datei mit den Spalten AGS, Leistung, Stufe und, wenn vorhanden,
+    /// Seit und Notiz (so wie `efa export rollout --format csv` sie
+    /// schreibt; weitere Spalten werden übergangen).
+    file: PathBuf,
+    /// Den Plan senden; ohne diese Angabe wird er nur angezeigt.
+    #[arg(long)]
+    ausfuehren: bool,
+    /// Jede geplante Zeile einzeln auflisten, nicht nur die Summen.
+    #[arg(long)]
+    einzeln: bool,
+}
+
+/// One row with what it needs, and how sending it went.
+struct Planned {
+    row: Row,
+    standing: Option<Standing>,
+    plan: Plan,
+}
+
+/// How sending a row ended.
+enum Sent {
+    /// Every write taken; `replays` of them had been taken before; the
+    /// ledger sequence of the last.
+    Done {
+        writes: usize,
+        replays: usize,
+        seq: u64,
+    },
+    /// Refused after `done` of its writes were taken.
+    Refused { done: usize, failure: Failure },
+    /// Not sent: the run stopped before (the registry unreachable, the
+    /// token refused).
+    Skipped,
+}
+
+pub async fn run(client: &Client, args: ImportArgs) -> Result<(), Failure> {
+    let name = args.file.display().to_string();
+    let bytes = std::fs::read(&args.file)
+        .map_err(|error| Failure::Invalid(format!("{name} lesen: {error}")))?;
+    let text = crate::import::text_of(&args.file, bytes)
+        .map_err(|error| Failure::Invalid(error.to_string()))?;
+    let rows = rollout::read(&text).map_err(|errors| {
+        for error in &errors {
+            eprintln!("{name}: {error}");
+        }
+        Failure::Invalid(format!(
+            "{} fehlerhaft; nichts gesendet",
+            count(errors.len(), "Zeile", "Zeilen")
+        ))
+    })?;
+    let places: BTreeSet<Ags> = rows.iter().map(|row| row.ags).collect();
+    let services: BTreeSet<&ServiceId> = rows.iter().map(|row| &row.service).collect();
+    crate::out::say(&format!(
+        "{name}: {}, {}, {}",
+        count(rows.len(), "Zeile", "Zeilen"),
+        count(places.len(), "Gemeinde", "Gemeinden"),
+        count(services.len(), "Leistung", "Leistungen")
+    ));
+
+    let head = ledger_head(client).await?;
+    let standings = standings(client, &places, as_of(&rows), head).await?;
+    let mut unknown = Vec::new();
+    let mut planned = Vec::new();
+    for row in rows {
+        match standings.get(&row.ags) {
+            None => unknown.push(row),
+            Some(adoptions) => {
+                let standing = adoptions.get(&row.service).copied();
+                let plan = rollout::plan(&row, standing);
+                planned.push(Planned {
+                    row,
+                    standing,
+                    plan,
+                });
+            }
+        }
+    }
+    say_plan(&planned, &unknown, args.einzeln);
+    let problems = unknown.len() + planned.iter().filter(|p| is_behind(&p.plan)).count();
+    if !args.ausfuehren {
+        let to_send: Vec<&Planned> = planned.iter().filter(|p| writes(p) > 0).collect();
+        let writes: usize = to_send.iter().map(|p| writes(p)).sum();
+        if writes == 0 {
+            crate::out::say("Nichts zu senden.");
+        } else {
+            crate::out::say(&format!(
+                "Nichts gesendet. Mit --ausfuehren: {} ({}).",
+                count(to_send.len(), "Zeile", "Zeilen"),
+                count(writes, "Schreibvorgang", "Schreibvorgänge")
+            ));
+        }
+        return finish(problems, 0);
+    }
+    let sent = send(client, &planned).await;
+    say_sent(&planned, &sent)?;
+    let refused = sent
+        .iter()
+        .filter(|s| matches!(s, Sent::Refused { .. }))
+        .count();
+    finish(problems, refused)
+}
+
+/// Exit code 2 when a row could not be brought to its stage.
+fn finish(problems: usize, refused: usize) -> Result<(), Failure> {
+    if problems + refused == 0 {
+        return Ok(());
+    }
+    Err(Failure::Invalid(format!(
+        "{} nicht auf dem Stand der Datei",
+        count(problems + refused, "Zeile", "Zeilen")
+    )))
+}
+
+/// The day the registry is asked about: today, or the file's latest day
+/// if that lies ahead (a step dated ahead shows only from its day).
+fn as_of(rows: &[Row]) -> Date {
+    let micros = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX)
+        });
+    let today = Timestamp::from_micros(micros).date();
+    rows.iter()
+        .filter_map(|row| row.since)
+        .fold(today, Date::max)
+}
+
+/// The ledger's last signed sequence, so that the plan reads views that
+/// have applied everything written before it (`None`: nothing written).
+async fn ledger_head(client: &Client) -> Result<Option<u64>, Failure> {
+    let answer = client
+        .api
+        .get(client.url(&["ledger", "checkpoint"], &[]))
+        .await?;
+    let checkpoint = answer.json()?;
+    Ok(checkpoint["checkpoint"]["seq"].as_u64())
+}
+
+/// Each municipality's adoptions as the registry has them (its CSV, whole)
+/// once the views have applied `head`: by service, the stage and since
+/// when. A municipality the registry does not know is left out.
+async fn standings(
+    client: &Client,
+    places: &BTreeSet<Ags>,
+    as_of: Date,
+    head: Option<u64>,
+) -> Result<BTreeMap<Ags, BTreeMap<ServiceId, Standing>>, Failure> {
+    let reads = futures::stream::iter(places.iter().map(|ags| async move {
+        let mut query = vec![("format", "csv".to_owned()), ("as_of", as_of.to_string())];
+        query.extend(head.map(|seq| ("min_seq", seq.to_string())));
+        let url = client.url(&["gemeinden", &ags.to_string()], &query);
+        match client.api.find(url).await? {
+            Some(answer) => adoptions(&answer.body).map(|found| Some((*ags, found))),
+            None => Ok(None),
+        }
+    }))
+    .buffer_unordered(IN_FLIGHT)
+    .collect::<Vec<_>>()
+    .await;
+    let mut standings = BTreeMap::new();
+    for read in reads {
+        if let Some((ags, found)) = read? {
+            standings.insert(ags, found);
+        }
+    }
+    Ok(standings)
+}
+
+/// A municipality's adoptions from its CSV, which is a rollout file too.
+fn adoptions(csv: &str) -> Result<BTreeMap<ServiceId, Standing>, Failure> {
+    let rows = rollout::read(csv).map_err(|errors| {
+        let first = errors.first().map(ToString::to_string).unwrap_or_default();
+        Failure::Other(format!(
+            "Die Übernahmen der Gemeinde sind nicht lesbar: {first}"
+        ))
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let since = row.since?;
+            let standing = Standing {
+                stage: row.stage,
+                since,
+            };
+            Some((row.service, standing))
+        })
+        .collect())
+}
+
+fn is_behind(plan: &Plan) -> bool {
+    matches!(plan, Plan::Behind(_))
+}
+
+fn writes(planned: &Planned) -> usize {
+    match &planned.plan {
+        Plan::Send(writes) => writes.len(),
+        _ => 0,
+    }
+}
+
+/// The plan's sums, then by line the rows that cannot be brought to the
+/// file's stage, the rows whose day differs, and with `each` every row to
+/// be sent.
+fn say_plan(planned: &[Planned], unknown: &[Row], each: bool) {
+    let mut sums: Vec<(&str, usize)> = PLAN_KINDS.iter().map(|kind| (*kind, 0)).collect();
+    let kinds = planned
+        .iter()
+        .map(|p| plan_kind(&p.plan))
+        .chain(unknown.iter().map(|_| UNKNOWN));
+    for kind in kinds {
+        if let Some((_, n)) = sums.iter_mut().find(|(known, _)| *known == kind) {
+            *n += 1;
+        }
+    }
+    let sums: Vec<String> = sums
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(kind, n)| format!("{kind}: {n}"))
+        .collect();
+    crate::out::say(&format!("Plan: {}", sums.join(", ")));
+    let mut remarks: Vec<(&Row, String)> = unknown
+        .iter()
+        .map(|row| (row, "die Gemeinde kennt das Register nicht".to_owned()))
+        .collect();
+    for p in planned {
+        let remark = match &p.plan {
+            Plan::Behind(now) => format!(
+                "im Register schon „{}“ seit {}, die Datei sagt „{}“; Schritte gehen nur vorwärts",
+                now.stage.label_de(),
+                now.since,
+                p.row.stage.label_de()
+            ),
+            Plan::OtherDay(now) => format!(
+                "„{}“ im Register seit {}, in der Datei seit {}; der Tag bleibt",
+                now.stage.label_de(),
+                now.since,
+                p.row.since.map(|d| d.to_string()).unwrap_or_default()
+            ),
+            Plan::Send(writes) if each => {
+                let steps: Vec<String> = writes.iter().map(|w| write_label(*w)).collect();
+                steps.join(", dann ")
+            }
+            _ => continue,
+        };
+        remarks.push((&p.row, remark));
+    }
+    remarks.sort_by_key(|(row, _)| row.line);
+    for (row, remark) in remarks {
+        say_row(row, &remark);
+    }
+}
+
+/// A row whose municipality the registry does not know.
+const UNKNOWN: &str = "Gemeinde unbekannt";
+
+/// The plan's kinds in the order their sums are said.
+const PLAN_KINDS: [&str; 8] = [
+    "beantragen",
+    "beantragen und Schritt festhalten",
+    "Schritt festhalten",
+    "zurückziehen",
+    "unverändert",
+    "Stufe gleich, Tag anders",
+    "Register weiter als die Datei",
+    UNKNOWN,
+];
+
+fn plan_kind(plan: &Plan) -> &'static str {
+    let index = match plan {
+        Plan::Send(writes) => match writes.as_slice() {
+            [Write::Request] => 0,
+            [Write::Request, _] => 1,
+            [Write::Withdraw] => 3,
+            _ => 2,
+        },
+        Plan::Unchanged => 4,
+        Plan::OtherDay(_) => 5,
+        Plan::Behind(_) => 6,
+    };
+    PLAN_KINDS[index]
+}
+
+fn write_label(write: Write) -> String {
+    match write {
+        Write::Request => "beantragen".to_owned(),
+        Write::Step(stage) => format!("„{}“ festhalten", stage.label_de()),
+        Write::Withdraw => "zurückziehen".to_owned(),
+    }
+}
+
+fn say_row(row: &Row, what: &str) {
+    crate::out::say(&format!(
+        "Zeile {}: {} {}: {what}",
+        row.line, row.ags, row.service
+    ));
+}
+
+/// Sends every row's writes, rows side by side and each row's writes in
+/// order. Stops sending when the registry is unreachable or refuses the
+/// token: the rest would fail alike.
+async fn send(client: &Client, planned: &[Planned]) -> Vec<Sent> {
+    let stop = AtomicBool::new(false);
+    let done = AtomicUsize::new(0);
+    let total = planned.iter().filter(|p| writes(p) > 0).count();
+    let progress = std::io::stderr().is_terminal();
+    let (stop, done) = (&stop, &done);
+    futures::stream::iter(planned.iter().map(|p| async move {
+        let Plan::Send(writes) = &p.plan else {
+            return Sent::Done {
+                writes: 0,
+                replays: 0,
+                seq: 0,
+            };
+        };
+        let (mut replays, mut seq) = (0, 0);
+        for (index, write) in writes.iter().enumerate() {
+            if stop.load(Ordering::Relaxed) {
+                return Sent::Skipped;
+            }
+            match send_write(client, p, *write).await {
+                Ok((replayed, written)) => {
+                    replays += usize::from(replayed);
+                    seq = seq.max(written);
+                }
+                Err(failure) => {
+                    if stops_the_run(&failure) {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    return Sent::Refused {
+                        done: index,
+                        failure,
+                    };
+                }
+            }
+        }
+        let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if progress && (finished % 100 == 0 || finished == total) {
+            eprint!("\rgesendet: {finished} von {total} Zeilen");
+            if finished == total {
+                eprintln!();
+            }
+        }
+        Sent::Done {
+            writes: writes.len(),
+            replays,
+            seq,
+        }
+    }))
+    .buffered(IN_FLIGHT)
+    .collect()
+    .await
+}
+
+/// One write: whether it was a replay, and its ledger sequence.
+async fn send_write(
+    client: &Client,
+    planned: &Planned,
+    write: Write,
+) -> Result<(bool, u64), Failure> {
+    let row = &planned.row;
+    let (service, ags) = (row.service.to_string(), row.ags.to_string());
+    let mut body = Map::new();
+    let url = match write {
+        Write::Request => {
+            body.insert("service".to_owned(), Value::String(service.clone()));
+            body.insert("ags".to_owned(), Value::String(ags.clone()));
+            client.url(&["adoptions"], &[])
+        }
+        Write::Step(stage) => {
+            body.insert("stage".to_owned(), Value::String(stage.key().to_owned()));
+            client.url(&["adoptions", &service, &ags, "steps"], &[])
+        }
+        Write::Withdraw => client.url(&["adoptions", &service, &ags, "withdrawal"], &[]),
+    };
+    if let Some(note) = &row.note {
+        body.insert("note".to_owned(), Value::String(note.clone()));
+    }
+    if let Some(since) = row.since {
+        body.insert("effective".to_owned(), Value::String(since.to_string()));
+    }
+    let key = idempotency_key(planned, write);
+    let answer = client
+        .api
+        .write(Method::POST, url, Some(&Value::Object(body)), &key)
+        .await?;
+    let seq = answer.json()?["seq"].as_u64().unwrap_or_default();
+    Ok((answer.replayed, seq))
+}
+
+/// The write's key: the row, the standing it was planned on and the
+/// write. The same file on the same registry sends the same keys; once
+/// the registry has moved on, a new plan has new keys (a municipality
+/// that withdrew and asks again is asked anew, not answered from the
+/// first request).
+fn idempotency_key(planned: &Planned, write: Write) -> String {
+    let row = &planned.row;
+    let standing = planned.standing.map_or_else(
+        || "-".to_owned(),
+        |s| format!("{}@{}", s.stage.key(), s.since),
+    );
+    let since = row.since.map(|d| d.to_string()).unwrap_or_default();
+    let write = match write {
+        Write::Request => "request".to_owned(),
+        Write::Step(stage) => format!("step:{}", stage.key()),
+        Write::Withdraw => "withdraw".to_owned(),
+    };
+    let note = row.note.as_deref().unwrap_or("");
+    let fields = [
+        &row.ags.to_string(),
+        row.service.as_str(),
+        &standing,
+        &write,
+        row.stage.key(),
+        &since,
+        note,
+    ];
+    let digest = Sha256::digest(fields.join("\u{1f}"));
+    format!("rollout-import-{}", hex::encode(&digest[..16]))
+}
+
+/// Whether a failure stops the whole run: the rest would fail alike.
+fn stops_the_run(failure: &Failure) -> bool {
+    matches!(
+        failure,
+        Failure::Unavailable(_) | Failure::Unauthenticated(_)
+    )
+}
+
+/// What was sent, and each row the registry refused; a failure that
+/// stopped the run is said once.
+fn say_sent(planned: &[Planned], sent: &[Sent]) -> Result<(), Failure> {
+    let (mut rows, mut writes, mut replays, mut not_sent, mut last) = (0, 0, 0, 0, 0);
+    let mut stopped = None;
+    for (p, outcome) in planned.iter().zip(sent) {
+        match outcome {
+            Sent::Done { writes: 0, .. } => {}
+            Sent::Done {
+                writes: w,
+                replays: r,
+                seq,
+            } => {
+                rows += 1;
+                writes += w;
+                replays += r;
+                last = last.max(*seq);
+            }
+            Sent::Refused { done, failure } if stops_the_run(failure) => {
+                stopped.get_or_insert_with(|| failure.clone());
+                writes += done;
+                not_sent += 1;
+            }
+            Sent::Refused { done, failure } => {
+                let before = match (&p.plan, done) {
+                    (Plan::Send(steps), 1..) => format!("{}, dann: ", write_label(steps[0])),
+                    _ => String::new(),
+                };
+                say_row(&p.row, &format!("abgelehnt: {before}{failure}"));
+                writes += done;
+            }
+            Sent::Skipped => not_sent += 1,
+        }
+    }
+    let mut line = format!(
+        "Gesendet: {} ({})",
+        count(rows, "Zeile", "Zeilen"),
+        count(writes, "Schreibvorgang", "Schreibvorgänge")
+    );
+    if replays > 0 {
+        line.push_str(&format!(
+            ", davon {replays} schon früher geschrieben (Wiederholung)"
+        ));
+    }
+    if last > 0 {
+        line.push_str(&format!(", bis Ledger-Sequenz {last}"));
+    }
+    crate::out::say(&line);
+    match stopped {
+        Some(failure) => {
+            eprintln!(
+                "Abgebrochen, {} nicht oder nicht ganz gesendet; ein neuer Lauf mit derselben \
+                 Datei setzt fort.",
+                count(not_sent, "Zeile", "Zeilen")
+            );
+            Err(failure)
+        }
+        None => Ok(()),
+    }
+}
+
+/// "1 Zeile", "3 Zeilen".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use efa_proto::AdoptionStage;
+
+    use super::*;
+
+    fn planned(standing: Option<Standing>) -> Planned {
+        let row = Row {
+            line: 2,
+            ags: Ags::parse("16051000").unwrap(),
+            service: ServiceId::parse("wohngeld").unwrap(),
+            stage: AdoptionStage::Live,
+            since: Some(Date::parse("2025-03-01").unwrap()),
+            note: None,
+        };
+        let plan = rollout::plan(&row, standing);
+        Planned {
+            row,
+            standing,
+            plan,
+        }
+    }
+
+    #[test]
+    fn keys_repeat_for_the_same_plan_and_change_with_the_standing() {
+        let fresh = planned(None);
+        let key = idempotency_key(&fresh, Write::Request);
+        assert_eq!(key, idempotency_key(&planned(None), Write::Request));
+        assert!(
+            key.len() <= 64 && key.starts_with("rollout-import-"),
+            "{key}"
+        );
+        assert_ne!(
+            key,
+            idempotency_key(&fresh, Write::Step(AdoptionStage::Live))
+        );
+        let withdrawn = Standing {
+            stage: AdoptionStage::Withdrawn,
+            since: Date::parse("2025-01-01").unwrap(),
+        };
+        assert_ne!(
+            key,
+            idempotency_key(&planned(Some(withdrawn)), Write::Request),
+            "asked anew after a withdrawal"
+        );
+    }
+
+    #[test]
+    fn a_municipalitys_csv_gives_its_standings() {
+        let csv = "\u{feff}AGS;Gemeinde;Leistung;Stufe;Seit;Kreis\r\n\
+                   16051000;Erfurt;wohngeld;Anbindung;2025-02-01;16051\r\n";
+        let found = adoptions(csv).unwrap();
+        let standing = found[&ServiceId::parse("wohngeld").unwrap()];
+        assert_eq!(standing.stage, AdoptionStage::Onboarding);
+        assert!(
+            adoptions("\u{feff}AGS;Gemeinde;Leistung;Stufe;Seit;Kreis\r\n")
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! `efa adoption import`: KIV Thüringen takes the registry's own rollout
+//! table, edits it as a spreadsheet would, and brings the registry to it.
+//! The plan alone writes nothing; sending writes exactly the rows that
+//! move forward, reports the rows it cannot bring (behind the registry,
+//! outside the operator's region, an unknown Gemeinde) by line; a second
+//! run writes nothing; the registry's table read back is at the file's
+//! state.
+
+use crate::client::{cli, code, post, stderr, stdout};
+use crate::{demo_token, start_up, terminate};
+
+/// The ledger's last signed sequence.
+async fn head(api: &str) -> u64 {
+    let checkpoint: serde_json::Value = reqwest::get(format!("{api}/api/v1/ledger/checkpoint"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    checkpoint["checkpoint"]["seq"].as_u64().unwrap()
+}
+
+/// Thüringen's rollout as CSV, once the views have applied `seq`.
+async fn rollout(api: &str, seq: u64) -> String {
+    let seq = seq.to_string();
+    let args = [
+        "export",
+        "rollout",
+        "--land",
+        "16",
+        "--format",
+        "csv",
+        "--min-seq",
+        &seq,
+    ];
+    let output = cli(api, "", &args).await;
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    stdout(&output)
+}
+
+/// `text` with the row that starts with `row` replaced by `by`.
+fn edit(text: &str, row: &str, by: &str) -> String {
+    let line = text
+        .lines()
+        .find(|line| line.starts_with(row))
+        .unwrap_or_else(|| panic!("the demo's rollout has a row {row}: {text}"));
+    text.replacen(line, by, 1)
+}
+
+/// The sequence `Gesendet: … bis Ledger-Sequenz N` names.
+fn sent_up_to(output: &str) -> u64 {
+    let (_, rest) = output
+        .split_once("bis Ledger-Sequenz ")
+        .unwrap_or_else(|| panic!("{output}"));
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap()
+}
+
+#[tokio::test]
+async fn an_operator_brings_the_registry_to_its_rollout_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut guard, api) = start_up(&data, &[]).await;
+    let (kiv, admin) = (
+        demo_token(&data, "operator:kiv-thueringen"),
+        demo_token(&data, "admin"),
+    );
+    let http = reqwest::Client::new();
+    let to = (format!("{api}/api/v1/gemeinden"), "muenchen".to_owned());
+    let body = serde_json::json!({"ags": "09162000", "name": "München"});
+    post(&http, to, &admin, body).await;
+    let before = head(&api).await;
+    let exported = rollout(&api, before).await;
+
+    // As KIV's spreadsheet has it after a month: Gera went live (a date as
+    // German spreadsheets show it), Weimar withdrew, Jena started a new
+    // service; a row behind the registry; one outside Thüringen; one
+    // Gemeinde the registry does not know.
+    let mut table = edit(
+        &exported,
+        "16052000;Gera;online-wohngeldantrag;Anbindung;",
+        "16052000;Gera;online-wohngeldantrag;in Betrieb;01.11.2025;16052\r",
+    );
+    table = edit(
+        &table,
+        "16055000;Weimar;online-wohngeldantrag;beantragt;",
+        "16055000;Weimar;online-wohngeldantrag;zurückgezogen;2025-06-01;16055\r",
+    );
+    table = edit(
+        &table,
+        "16053000;Jena;bafoeg-digital;in Betrieb;",
+        "16053000;Jena;bafoeg-digital;vereinbart;2021-08-01;16053\r",
+    );
+    table.push_str("16053000;Jena;unterhaltsvorschuss-online;Anbindung;2025-09-01;16053\r\n");
+    table.push_str("09162000;München;bafoeg-digital;beantragt;;09162\r\n");
+    table.push_str("16099999;Nirgendwo;bafoeg-digital;beantragt;;16099\r\n");
+    let lines: Vec<&str> = table.lines().collect();
+    let line_of = |start: &str| 1 + lines.iter().position(|l| l.starts_with(start)).unwrap();
+    let file = dir.path().join("rollout.csv");
+    std::fs::write(&file, &table).unwrap();
+    let file = file.to_str().unwrap();
+
+    let plan = cli(&api, &kiv, &["adoption", "import", file, "--einzeln"]).await;
+    assert_eq!(
+        code(&plan),
+        2,
+        "rows not at the file's state: {}",
+        stderr(&plan)
+    );
+    let said = stdout(&plan);
+    assert!(
+        said.contains(
+            "Plan: beantragen: 1, beantragen und Schritt festhalten: 1, Schritt festhalten: 1, \
+             zurückziehen: 1, unverändert: 9, Register weiter als die Datei: 1, \
+             Gemeinde unbekannt: 1"
+        ),
+        "{said}"
+    );
+    let jena = line_of("16053000;Jena;bafoeg-digital");
+    assert!(
+        said.contains(&format!(
+            "Zeile {jena}: 16053000 bafoeg-digital: im Register schon „in Betrieb“ seit \
+             2021-08-01, die Datei sagt „vereinbart“"
+        )),
+        "{said}"
+    );
+    let nowhere = line_of("16099999");
+    assert!(
+        said.contains(&format!(
+            "Zeile {nowhere}: 16099999 bafoeg-digital: die Gemeinde kennt das Register nicht"
+        )),
+        "{said}"
+    );
+    assert!(said.contains("Nichts gesendet. Mit --ausfuehren: 4 Zeilen (5 Schreibvorgänge)."));
+    assert_eq!(head(&api).await, before, "the plan alone writes nothing");
+
+    let run = cli(&api, &kiv, &["adoption", "import", file, "--ausfuehren"]).await;
+    assert_eq!(code(&run), 2, "{}", stderr(&run));
+    let said = stdout(&run);
+    let muenchen = line_of("09162000");
+    assert!(
+        said.contains(&format!(
+            "Zeile {muenchen}: 09162000 bafoeg-digital: abgelehnt: Nicht erlaubt (HTTP 403)"
+        )),
+        "outside the operator's region: {said}"
+    );
+    assert!(
+        said.contains("Gesendet: 3 Zeilen (4 Schreibvorgänge), bis Ledger-Sequenz "),
+        "{said}"
+    );
+    let after = sent_up_to(&said);
+    assert_eq!(after, head(&api).await, "nothing else written");
+    let now = rollout(&api, after).await;
+    for row in [
+        "16052000;Gera;online-wohngeldantrag;in Betrieb;2025-11-01;16052",
+        "16055000;Weimar;online-wohngeldantrag;zurückgezogen;2025-06-01;16055",
+        "16053000;Jena;unterhaltsvorschuss-online;Anbindung;2025-09-01;16053",
+        "16053000;Jena;bafoeg-digital;in Betrieb;2021-08-01;16053",
+    ] {
+        assert!(now.contains(row), "{row} in {now}");
+    }
+    assert!(!now.contains("09162000"), "nothing outside Thüringen");
+
+    let again = cli(&api, &kiv, &["adoption", "import", file, "--ausfuehren"]).await;
+    assert_eq!(code(&again), 2, "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("Gesendet: 0 Zeilen (0 Schreibvorgänge)"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(head(&api).await, after, "a second run writes nothing");
+
+    // The registry's table read back is a file at its own state.
+    let file = dir.path().join("now.csv");
+    std::fs::write(&file, &now).unwrap();
+    let file = file.to_str().unwrap();
+    let same = cli(&api, &kiv, &["adoption", "import", file, "--ausfuehren"]).await;
+    assert_eq!(code(&same), 0, "{}", stderr(&same));
+    assert!(
+        stdout(&same).contains("Plan: unverändert: "),
+        "{}",
+        stdout(&same)
+    );
+
+    // A file with a bad row sends nothing and names the row.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "AGS;Leistung;Stufe\n16052000;online-wohngeldantrag;fertig\n",
+    )
+    .unwrap();
+    let refused = cli(&api, &kiv, &["adoption", "import", bad.to_str().unwrap()]).await;
+    assert_eq!(code(&refused), 2);
+    assert!(
+        stderr(&refused).contains("Zeile 2: Stufe „fertig“ unbekannt"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(head(&api).await, after);
+
+    terminate(guard.0.id());
+    guard.0.wait().unwrap();
+}
