@@ -89,6 +89,7 @@ async fn every_page_passes_the_automatic_wcag_rules() {
         "/rollout?land=16&tage=90",
         "/audit",
         "/kommune",
+        "/rollout/tabelle",
         "/gibt-es-nicht",
     ];
     found.extend(check(&anonymous, &base, &axe, "anonym", &public).await);
@@ -108,7 +109,10 @@ async fn every_page_passes_the_automatic_wcag_rules() {
             &["/land", "/laender/16/kostenaufstellung?jahr=2023"],
         ),
         ("gemeinde:16051000", &["/kommune"]),
-        ("operator:kiv-thueringen", &["/rollout?land=16", "/audit"]),
+        (
+            "operator:kiv-thueringen",
+            &["/rollout?land=16", "/rollout/tabelle", "/audit"],
+        ),
         (
             "admin",
             &[
@@ -152,6 +156,24 @@ async fn every_page_passes_the_automatic_wcag_rules() {
         found.push(format!("land:04 announcement sent back: {violation}"));
     }
     bremen.close().await;
+
+    // A rollout table's plan, with rows to send and rows to mind.
+    let kiv = window(&driver, dir.path(), "kiv-tabelle").await;
+    login(&kiv, &base, &system.demo["operator:kiv-thueringen"]).await;
+    let file = dir.path().join("tabelle.csv");
+    let rows = "AGS;Leistung;Stufe;Seit\n16052000;online-wohngeldantrag;in Betrieb;\n\
+                16053000;bafoeg-digital;vereinbart;\n16099999;bafoeg-digital;beantragt;\n";
+    std::fs::write(&file, rows).unwrap();
+    kiv.open(&format!("{base}/rollout/tabelle")).await;
+    kiv.attach("#tabelle-datei", &file).await;
+    kiv.submit("form[action='/rollout/tabelle'] button[value=plan]")
+        .await;
+    let text = kiv.text().await;
+    assert!(text.contains("Zu beachten"), "{text}");
+    for violation in kiv.accessibility_violations(&axe).await {
+        found.push(format!("operator: a rollout table's plan: {violation}"));
+    }
+    kiv.close().await;
 
     drop(driver);
     system.stop().await;

@@ -10,7 +10,9 @@
 //! figures on the page and in both files equal the API's; (e) the administration closes 2023 of
 //! a demo service and moves Thüringen's Beitritt, and the service page
 //! shows the correction and Thüringen's supplement as the API has it,
-//! and so does the closing's CSV.
+//! and so does the closing's CSV; (f) KIV Thüringen downloads the
+//! municipalities' table, changes a stage in it and uploads it: the plan
+//! sends nothing, „Übernehmen“ records the step, and the monitor shows it.
 //! Checks read what the pages show.
 //!
 //! Without Chromium the test prints why and passes, except under CI
@@ -223,6 +225,62 @@ async fn kiv_monitor_after(session: &Session, base: &str, downloads: &Path) {
     let csv = downloaded(downloads).await;
     assert!(csv.starts_with('\u{feff}'), "CSV with BOM");
     assert!(csv.contains("Erfurt") && csv.contains(SERVICE_ID), "{csv}");
+}
+
+/// KIV downloads the municipalities' table, moves Gera's adoption on to
+/// „in Betrieb“ in it (as a spreadsheet would write the day), uploads it
+/// for a plan, then again to take it over.
+async fn kiv_uploads_its_table(session: &Session, base: &str, dir: &Path) {
+    let downloads = dir.join("downloads-kiv");
+    for entry in std::fs::read_dir(&downloads).unwrap().flatten() {
+        std::fs::remove_file(entry.path()).unwrap();
+    }
+    session.open(&format!("{base}/rollout?land=16")).await;
+    session
+        .click("a[href*='table=gemeinden'][href*='format=csv']")
+        .await;
+    let table = downloaded(&downloads).await;
+    let gera = table
+        .lines()
+        .find(|line| line.starts_with("16052000;Gera;online-wohngeldantrag;Anbindung;"))
+        .unwrap_or_else(|| panic!("Gera's adoption in the table: {table}"));
+    let edited = table.replacen(
+        gera,
+        "16052000;Gera;online-wohngeldantrag;in Betrieb;01.11.2025;16052\r",
+        1,
+    );
+    let file = dir.join("rollout-kiv.csv");
+    std::fs::write(&file, edited).unwrap();
+
+    session.click("a[href='/rollout/tabelle']").await;
+    session.attach("#tabelle-datei", &file).await;
+    session
+        .submit("form[action='/rollout/tabelle'] button[value=plan]")
+        .await;
+    let plan = session.text().await;
+    assert!(
+        plan.contains("zu senden: 1 Zeile mit 1 Schreibvorgang. Noch ist nichts gesendet.")
+            && plan.contains("„in Betrieb“ festhalten"),
+        "{plan}"
+    );
+    session.attach("#tabelle-datei", &file).await;
+    session
+        .submit("form[action='/rollout/tabelle'] button[value=senden]")
+        .await;
+    let result = session.text().await;
+    assert!(
+        result.contains("1 Zeile übernommen") && result.contains("abgelehnt: 0."),
+        "{result}"
+    );
+    session.click("a[href^='/rollout?land=16&seq=']").await;
+    assert!(session.text().await.contains("Rollout-Monitor Thüringen"));
+    session.open(&format!("{base}/kommune?ags=16052000")).await;
+    let gera = session.text().await;
+    let row = gera
+        .lines()
+        .find(|line| line.contains("01.11.2025"))
+        .unwrap_or_else(|| panic!("Gera's step on the file's day: {gera}"));
+    assert!(row.contains("in Betrieb"), "{row}");
 }
 
 /// German euros as the page shows them: `1.234,56 €`.
@@ -482,6 +540,7 @@ async fn five_journeys_in_a_real_browser() {
     erfurt.close().await;
 
     kiv_monitor_after(&kiv, &base, &dir.path().join("downloads-kiv")).await;
+    kiv_uploads_its_table(&kiv, &base, dir.path()).await;
     kiv.close().await;
 
     let thueringen = window(&driver, dir.path(), "thueringen").await;

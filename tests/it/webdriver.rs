@@ -265,6 +265,13 @@ impl Session {
         element.send_keys(text).await.expect("type into the field");
     }
 
+    /// Chooses the file at `path` in the file field `css`.
+    pub async fn attach(&self, css: &str, path: &Path) {
+        let element = self.find(css).await;
+        let path = path.to_str().expect("a path as text");
+        element.send_keys(path).await.expect("choose the file");
+    }
+
     /// Sets the value of the field `css` as a date picker does (typing a
     /// date depends on the browser's locale).
     pub async fn pick_date(&self, css: &str, iso_date: &str) {

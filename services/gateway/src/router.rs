@@ -32,18 +32,23 @@ pub fn router(state: AppState) -> Router {
         VARY,
         HeaderValue::from_static("Accept"),
     ));
+    // Uploads have a body limit of their own; every other route the
+    // forms' and the API's.
+    let uploads = crate::web::upload_routes()
+        .route_layer(axum::middleware::from_fn(crate::web::csrf::same_origin));
     let router = pages
         .merge(api_routes)
         .route("/healthz", get(crate::routes::health::healthz))
         .route("/readyz", get(crate::routes::health::readyz))
-        .route("/metrics", get(crate::metrics::render));
+        .route("/metrics", get(crate::metrics::render))
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(RequestBodyLimitLayer::new(BODY_BYTES_MAX))
+        .merge(uploads);
     let limiter = state.limiter.clone();
     let limits = state.limits.clone();
     router
         .fallback(crate::web::not_found)
         .with_state(state)
-        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
-        .layer(RequestBodyLimitLayer::new(BODY_BYTES_MAX))
         .layer(axum::middleware::from_fn_with_state(
             limits,
             crate::overload::bound,

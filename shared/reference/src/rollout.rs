@@ -11,6 +11,7 @@
 use std::collections::BTreeSet;
 
 use efa_proto::{AdoptionStage, Ags, Date, ServiceId};
+use sha2::{Digest, Sha256};
 
 use crate::csv::{self, CsvError, Record};
 use crate::tabular::german;
@@ -204,6 +205,17 @@ pub enum Write {
     Withdraw,
 }
 
+impl Write {
+    /// The write in German, as a plan lists it.
+    pub fn label_de(self) -> String {
+        match self {
+            Self::Request => "beantragen".to_owned(),
+            Self::Step(stage) => format!("„{}“ festhalten", stage.label_de()),
+            Self::Withdraw => "zurückziehen".to_owned(),
+        }
+    }
+}
+
 /// What a row needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
@@ -234,6 +246,37 @@ pub fn plan(row: &Row, standing: Option<Standing>) -> Plan {
         (stage, Some(now)) if stage > now.stage => Plan::Send(vec![Write::Step(stage)]),
         (_, Some(now)) => Plan::Behind(now),
     }
+}
+
+/// The idempotency key of `write` for `row`, planned on `standing`: the
+/// same file on the same registry sends the same keys, so a run cut short
+/// and started again is answered from the ledger's memory for what it had
+/// sent; once the registry has moved on, a new plan has new keys (a
+/// municipality that withdrew and asks again is asked anew, not answered
+/// from its first request).
+pub fn write_key(row: &Row, standing: Option<Standing>, write: Write) -> String {
+    let standing = standing.map_or_else(
+        || "-".to_owned(),
+        |s| format!("{}@{}", s.stage.key(), s.since),
+    );
+    let since = row.since.map(|d| d.to_string()).unwrap_or_default();
+    let write = match write {
+        Write::Request => "request".to_owned(),
+        Write::Step(stage) => format!("step:{}", stage.key()),
+        Write::Withdraw => "withdraw".to_owned(),
+    };
+    let fields = [
+        &row.ags.to_string(),
+        row.service.as_str(),
+        &standing,
+        &write,
+        row.stage.key(),
+        &since,
+        row.note.as_deref().unwrap_or(""),
+    ];
+    let digest = Sha256::digest(fields.join("\u{1f}"));
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("rollout-import-{hex}")
 }
 
 #[cfg(test)]
@@ -317,6 +360,23 @@ mod tests {
             stage,
             since: day(since),
         })
+    }
+
+    #[test]
+    fn keys_repeat_for_the_same_plan_and_change_with_the_standing() {
+        let live = row(Live, Some("2025-03-01"));
+        let key = write_key(&live, None, Write::Request);
+        assert_eq!(key, write_key(&live.clone(), None, Write::Request));
+        assert!(
+            key.len() <= 64 && key.starts_with("rollout-import-"),
+            "{key}"
+        );
+        assert_ne!(key, write_key(&live, None, Write::Step(Live)));
+        assert_ne!(
+            key,
+            write_key(&live, at(Withdrawn, "2025-01-01"), Write::Request),
+            "asked anew after a withdrawal"
+        );
     }
 
     #[test]

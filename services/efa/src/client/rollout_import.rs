@@ -20,7 +20,6 @@ use efa_reference::rollout::{self, Plan, Row, Standing, Write};
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::{Client, Failure};
 
@@ -269,7 +268,7 @@ fn say_plan(planned: &[Planned], unknown: &[Row], each: bool) {
                 p.row.since.map(|d| d.to_string()).unwrap_or_default()
             ),
             Plan::Send(writes) if each => {
-                let steps: Vec<String> = writes.iter().map(|w| write_label(*w)).collect();
+                let steps: Vec<String> = writes.iter().map(|w| w.label_de()).collect();
                 steps.join(", dann ")
             }
             _ => continue,
@@ -310,14 +309,6 @@ fn plan_kind(plan: &Plan) -> &'static str {
         Plan::Behind(_) => 6,
     };
     PLAN_KINDS[index]
-}
-
-fn write_label(write: Write) -> String {
-    match write {
-        Write::Request => "beantragen".to_owned(),
-        Write::Step(stage) => format!("„{}“ festhalten", stage.label_de()),
-        Write::Withdraw => "zurückziehen".to_owned(),
-    }
 }
 
 fn say_row(row: &Row, what: &str) {
@@ -410,44 +401,13 @@ async fn send_write(
     if let Some(since) = row.since {
         body.insert("effective".to_owned(), Value::String(since.to_string()));
     }
-    let key = idempotency_key(planned, write);
+    let key = rollout::write_key(&planned.row, planned.standing, write);
     let answer = client
         .api
         .write(Method::POST, url, Some(&Value::Object(body)), &key)
         .await?;
     let seq = answer.json()?["seq"].as_u64().unwrap_or_default();
     Ok((answer.replayed, seq))
-}
-
-/// The write's key: the row, the standing it was planned on and the
-/// write. The same file on the same registry sends the same keys; once
-/// the registry has moved on, a new plan has new keys (a municipality
-/// that withdrew and asks again is asked anew, not answered from the
-/// first request).
-fn idempotency_key(planned: &Planned, write: Write) -> String {
-    let row = &planned.row;
-    let standing = planned.standing.map_or_else(
-        || "-".to_owned(),
-        |s| format!("{}@{}", s.stage.key(), s.since),
-    );
-    let since = row.since.map(|d| d.to_string()).unwrap_or_default();
-    let write = match write {
-        Write::Request => "request".to_owned(),
-        Write::Step(stage) => format!("step:{}", stage.key()),
-        Write::Withdraw => "withdraw".to_owned(),
-    };
-    let note = row.note.as_deref().unwrap_or("");
-    let fields = [
-        &row.ags.to_string(),
-        row.service.as_str(),
-        &standing,
-        &write,
-        row.stage.key(),
-        &since,
-        note,
-    ];
-    let digest = Sha256::digest(fields.join("\u{1f}"));
-    format!("rollout-import-{}", hex::encode(&digest[..16]))
 }
 
 /// Whether a failure stops the whole run: the rest would fail alike.
@@ -483,7 +443,7 @@ fn say_sent(planned: &[Planned], sent: &[Sent]) -> Result<(), Failure> {
             }
             Sent::Refused { done, failure } => {
                 let before = match (&p.plan, done) {
-                    (Plan::Send(steps), 1..) => format!("{}, dann: ", write_label(steps[0])),
+                    (Plan::Send(steps), 1..) => format!("{}, dann: ", steps[0].label_de()),
                     _ => String::new(),
                 };
                 say_row(&p.row, &format!("abgelehnt: {before}{failure}"));
@@ -529,47 +489,6 @@ mod tests {
     use efa_proto::AdoptionStage;
 
     use super::*;
-
-    fn planned(standing: Option<Standing>) -> Planned {
-        let row = Row {
-            line: 2,
-            ags: Ags::parse("16051000").unwrap(),
-            service: ServiceId::parse("wohngeld").unwrap(),
-            stage: AdoptionStage::Live,
-            since: Some(Date::parse("2025-03-01").unwrap()),
-            note: None,
-        };
-        let plan = rollout::plan(&row, standing);
-        Planned {
-            row,
-            standing,
-            plan,
-        }
-    }
-
-    #[test]
-    fn keys_repeat_for_the_same_plan_and_change_with_the_standing() {
-        let fresh = planned(None);
-        let key = idempotency_key(&fresh, Write::Request);
-        assert_eq!(key, idempotency_key(&planned(None), Write::Request));
-        assert!(
-            key.len() <= 64 && key.starts_with("rollout-import-"),
-            "{key}"
-        );
-        assert_ne!(
-            key,
-            idempotency_key(&fresh, Write::Step(AdoptionStage::Live))
-        );
-        let withdrawn = Standing {
-            stage: AdoptionStage::Withdrawn,
-            since: Date::parse("2025-01-01").unwrap(),
-        };
-        assert_ne!(
-            key,
-            idempotency_key(&planned(Some(withdrawn)), Write::Request),
-            "asked anew after a withdrawal"
-        );
-    }
 
     #[test]
     fn a_municipalitys_csv_gives_its_standings() {

@@ -77,6 +77,20 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit::show))
 }
 
+/// The routes that take a file, each with its own body limit above the
+/// forms' and the API's.
+pub fn upload_routes() -> Router<AppState> {
+    use pages::rollout_table;
+    let limit = rollout_table::UPLOAD_BYTES_MAX;
+    Router::new()
+        .route(
+            "/rollout/tabelle",
+            get(rollout_table::show).post(rollout_table::submit),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
+}
+
 /// An address no route serves. A browser that asks for a page outside
 /// the API (a `GET` accepting HTML) gets a German page with the way back;
 /// every other caller the problem document, without a visit (session,

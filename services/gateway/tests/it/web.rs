@@ -1000,3 +1000,127 @@ async fn the_lead_land_closes_a_year_and_corrects_a_participation_in_the_web_app
         "the year the page showed: {page}"
     );
 }
+
+/// Uploads `file` to `/rollout/tabelle` with `action` (`plan` or
+/// `senden`) and the CSRF token `csrf`, as a browser's multipart form.
+async fn upload(
+    harness: &Harness,
+    jar: &mut Jar,
+    csrf: &str,
+    action: &str,
+    file: &[u8],
+) -> reqwest::Response {
+    const BOUNDARY: &str = "----efa-test-grenze";
+    let mut body = Vec::new();
+    for (name, value) in [("csrf", csrf), ("aktion", action)] {
+        let part = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        );
+        body.extend_from_slice(part.as_bytes());
+    }
+    let head = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"datei\"; \
+         filename=\"rollout.csv\"\r\nContent-Type: text/csv\r\n\r\n"
+    );
+    body.extend_from_slice(head.as_bytes());
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let response = harness
+        .http
+        .post(harness.url("/rollout/tabelle"))
+        .header(COOKIE, jar.header())
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    jar.take(&response);
+    response
+}
+
+#[tokio::test]
+async fn a_rollout_table_is_planned_then_sent_as_the_logged_in_principal() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    let mut ledger = harness.ledger().await;
+    let (mut jar, csrf) = login(&harness, "operator:kiv-thueringen").await;
+    let (status, page) = get(&harness, &mut jar, "/rollout/tabelle").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("enctype=\"multipart/form-data\""), "{page}");
+    // Erfurt's adoption stands at Anbindung since 2024-02-01 (the sample).
+    let file = "AGS;Leistung;Stufe;Seit\n16051000;wohngeld;in Betrieb;01.07.2024\n\
+                16099999;wohngeld;beantragt;\n";
+
+    let plan = upload(&harness, &mut jar, &csrf, "plan", file.as_bytes()).await;
+    assert_eq!(plan.status(), StatusCode::OK);
+    let page = plan.text().await.unwrap();
+    assert!(
+        page.contains("2 Zeilen gelesen; zu senden: 1 Zeile mit 1 Schreibvorgang"),
+        "{page}"
+    );
+    assert!(page.contains("„in Betrieb“ festhalten"), "{page}");
+    assert!(
+        page.contains("Die Gemeinde kennt das Register nicht."),
+        "{page}"
+    );
+    assert!(ledger.try_recv().is_err(), "a plan sends nothing");
+
+    let sent = upload(&harness, &mut jar, &csrf, "senden", file.as_bytes()).await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    let page = sent.text().await.unwrap();
+    assert!(page.contains("1 Zeile übernommen"), "{page}");
+    assert!(page.contains("href=\"/rollout?land=16&amp;seq="), "{page}");
+    let envelope = next(&mut ledger).await;
+    assert_eq!(envelope.actor.to_string(), "operator:kiv-thueringen");
+    assert_eq!(
+        envelope.effective.map(|d| d.to_string()).as_deref(),
+        Some("2024-07-01")
+    );
+    match envelope.command {
+        Command::RecordAdoptionStep(step) => {
+            assert_eq!(step.stage, efa_proto::AdoptionStage::Live);
+            assert_eq!(step.ags.to_string(), "16051000");
+        }
+        other => panic!("a step, not {other:?}"),
+    }
+    assert!(ledger.try_recv().is_err(), "one write for one row");
+}
+
+#[tokio::test]
+async fn a_rollout_table_that_cannot_be_taken_is_refused_and_sends_nothing() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    let mut ledger = harness.ledger().await;
+    let (mut jar, csrf) = login(&harness, "operator:kiv-thueringen").await;
+    let good = "AGS;Leistung;Stufe\n16051000;wohngeld;in Betrieb\n";
+
+    let forged = upload(&harness, &mut jar, "falsch", "senden", good.as_bytes()).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let bad = "AGS;Leistung;Stufe\n16051000;wohngeld;in Betrieb\n16051000;wohngeld;fertig\n";
+    let refused = upload(&harness, &mut jar, &csrf, "senden", bad.as_bytes()).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("Zeile 3: Stufe „fertig“ unbekannt"), "{page}");
+    let mut many = String::from("AGS;Leistung;Stufe\n");
+    for n in 0..5_001 {
+        many.push_str(&format!("16{:06};wohngeld;beantragt\n", n));
+    }
+    let too_many = upload(&harness, &mut jar, &csrf, "plan", many.as_bytes()).await;
+    assert_eq!(too_many.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(too_many.text().await.unwrap().contains("höchstens 5.000"));
+    let huge = vec![b'x'; 600 * 1024];
+    let too_large = upload(&harness, &mut jar, &csrf, "plan", &huge).await;
+    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let empty = upload(&harness, &mut jar, &csrf, "plan", b"").await;
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(ledger.try_recv().is_err(), "nothing was sent");
+
+    // The administration records no adoptions: no form for it.
+    let (mut admin, _) = login(&harness, "admin").await;
+    let (_, page) = get(&harness, &mut admin, "/rollout/tabelle").await;
+    assert!(!page.contains("type=\"file\""), "{page}");
+    assert!(page.contains("nicht die Administration"), "{page}");
+}

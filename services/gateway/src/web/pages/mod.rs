@@ -10,6 +10,7 @@ pub mod land;
 pub mod land_forms;
 pub mod login;
 pub mod rollout;
+pub mod rollout_table;
 pub mod service;
 pub mod statement;
 

@@ -153,6 +153,7 @@ pub async fn show(visit: Visit, params: Params) -> Response {
         (municipalities_html(&monitor, chosen.as_of))
         (rollout_nav)
         (csv_html(land, &chosen))
+        (import_link(&visit))
     };
     // A list that could not be read makes the page an error page.
     let status = if monitor.stalled.is_some() {
@@ -378,6 +379,23 @@ fn csv_html(land: LandCode, chosen: &Chosen) -> Markup {
                     a href=(chosen.export("xlsx", land, path, &pairs)) download { "Excel (XLSX)" }
                 }
             }
+        }
+    })
+}
+
+/// For those who record adoptions: the way to a whole table of them.
+fn import_link(visit: &Visit) -> Markup {
+    if !visit
+        .actor()
+        .is_some_and(|actor| !matches!(actor, Actor::Admin))
+    {
+        return html! {};
+    }
+    section("uebernehmen", "Stand übernehmen").with(html! {
+        p {
+            "Einführungen vieler Gemeinden auf einmal festhalten: "
+            a href="/rollout/tabelle" { "Rollout-Stand aus einer Tabelle übernehmen" }
+            " (zum Beispiel die oben heruntergeladene CSV, bearbeitet)."
         }
     })
 }
