@@ -433,6 +433,16 @@ async fn forms_refuse_early_what_the_principal_can_never_do() {
         next(&mut envelopes).await.command,
         Command::RecordAdoptionStep(_)
     ));
+    // An AGS that does not read: the refusal, not the bare picker.
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("ags", "1605"),
+        ("service", "wohngeld"),
+    ];
+    let response = post(&harness, &mut erfurt, "/kommune/beantragen", &form).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Nicht angenommen:"), "{page}");
     assert!(envelopes.try_recv().is_err());
 }
 

@@ -81,7 +81,9 @@ async fn render(
     let title = "Kommunen".to_owned();
     let picker = picker(visit, ags, &params.get("stichtag"));
     let Some(ags) = ags else {
-        return answer(StatusCode::OK, title, picker, notice);
+        // A form sent without a readable AGS: its refusal, over the picker.
+        let (status, notice) = forms::outcome(attempt, notice);
+        return answer(status, title, picker, notice);
     };
     let number = params.number("seite", 1, 1_000_000).max(1);
     let as_of = params.date("stichtag");
