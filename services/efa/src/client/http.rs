@@ -6,12 +6,16 @@
 
 use std::time::Duration;
 
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
 /// How long connecting to the gateway may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often one request waits out a 429 before its failure is said.
+const RATE_LIMIT_WAITS_MAX: u32 = 30;
+/// The longest wait for one 429, whatever its `Retry-After` says.
+const RATE_LIMIT_WAIT_SECS_MAX: u64 = 60;
 /// How much of a non-problem error body is shown.
 const SNIPPET_CHARS_MAX: usize = 300;
 
@@ -148,8 +152,7 @@ impl Api {
 
     /// A read of something that may not be there: `None` for a 404.
     pub async fn find(&self, url: Url) -> Result<Option<Answer>, Failure> {
-        let request = self.request(Method::GET, url);
-        let response = request.send().await.map_err(|e| self.transport(&e))?;
+        let response = self.response(self.request(Method::GET, url)).await?;
         if response.status() == StatusCode::NOT_FOUND {
             return Ok(None);
         }
@@ -182,8 +185,42 @@ impl Api {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, Failure> {
-        let response = request.send().await.map_err(|e| self.transport(&e))?;
+        let response = self.response(request).await?;
         self.answer(response).await
+    }
+
+    /// The answer to `request`; a 429 is waited out as its `Retry-After`
+    /// says and the same request sent again (a write with the same
+    /// idempotency key), up to [`RATE_LIMIT_WAITS_MAX`] times, so that a
+    /// long run (an import) is paced by the gateway's rate limit instead
+    /// of failing on it.
+    async fn response(
+        &self,
+        mut request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, Failure> {
+        let mut waits = 0;
+        loop {
+            let again = request.try_clone();
+            let response = request.send().await.map_err(|e| self.transport(&e))?;
+            match again {
+                Some(again)
+                    if response.status() == StatusCode::TOO_MANY_REQUESTS
+                        && waits < RATE_LIMIT_WAITS_MAX =>
+                {
+                    let seconds = response
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|value| value.to_str().ok())
+                        .and_then(|value| value.trim().parse::<u64>().ok())
+                        .unwrap_or(1)
+                        .clamp(1, RATE_LIMIT_WAIT_SECS_MAX);
+                    tokio::time::sleep(Duration::from_secs(seconds)).await;
+                    waits += 1;
+                    request = again;
+                }
+                _ => return Ok(response),
+            }
+        }
     }
 
     async fn answer(&self, response: reqwest::Response) -> Result<Answer, Failure> {
@@ -262,6 +299,48 @@ mod tests {
             Failure::from_answer(StatusCode::BAD_GATEWAY, "<html>oops</html>").to_string(),
             "HTTP 502: <html>oops</html>"
         );
+    }
+
+    /// A server on a free port that answers its first request 429 with
+    /// `Retry-After: 1` and every later one 200; how many it answered.
+    async fn limited_once() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let base = format!("http://{}", listener.local_addr().expect("its address"));
+        let served = std::sync::Arc::new(AtomicUsize::new(0));
+        let count = served.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut buffer = [0u8; 4096];
+                let _ = stream.read(&mut buffer).await;
+                let answer = if count.fetch_add(1, Ordering::SeqCst) == 0 {
+                    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\n\
+                     Content-Length: 0\r\nConnection: close\r\n\r\n"
+                } else {
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                     Content-Length: 9\r\nConnection: close\r\n\r\n{\"seq\":7}"
+                };
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        (base, served)
+    }
+
+    #[tokio::test]
+    async fn a_rate_limited_request_waits_and_is_sent_again() {
+        let (base, served) = limited_once().await;
+        let api = Api::new(&base, None, Duration::from_secs(5)).expect("a valid base");
+        let body = serde_json::json!({"a": 1});
+        let url = api.url(&["adoptions"], &[]);
+        let answer = api
+            .write(Method::POST, url, Some(&body), "key-1")
+            .await
+            .expect("answered after the wait");
+        assert_eq!(answer.json().expect("JSON")["seq"], 7);
+        assert_eq!(served.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -23,8 +23,11 @@ use serde_json::{Map, Value};
 
 use super::{Client, Failure};
 
-/// Requests in flight at once, reading and writing.
+/// Reads in flight at once.
 const IN_FLIGHT: usize = 8;
+/// Rows being sent at once: enough for the ledger's group commits to
+/// take several writes each; the gateway's rate limit paces the rest.
+const ROWS_IN_FLIGHT: usize = 16;
 
 /// `efa adoption import`'s own arguments.
 #[derive(Debug, clap::Args)]
@@ -369,7 +372,7 @@ async fn send(client: &Client, planned: &[Planned]) -> Vec<Sent> {
             seq,
         }
     }))
-    .buffered(IN_FLIGHT)
+    .buffered(ROWS_IN_FLIGHT)
     .collect()
     .await
 }
