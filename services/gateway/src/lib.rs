@@ -117,6 +117,7 @@ impl Gateway {
             signer: Arc::new(
                 efa_trust::SigningKey::generate("gateway-unregistered").expect("a valid key id"),
             ),
+            written: Arc::default(),
         };
         Ok(Gateway {
             listener,

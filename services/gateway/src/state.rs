@@ -66,9 +66,20 @@ pub struct AppState {
     /// Signs every command for the principal this gateway authenticated;
     /// the ledger takes only commands signed by a key it trusts.
     pub signer: Arc<efa_trust::SigningKey>,
+    /// The highest ledger sequence of a write this gateway had accepted:
+    /// a page shown again after a refused form reads views that have
+    /// applied it, so it shows the writes just made.
+    pub written: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AppState {
+    /// [`AppState::written`], as a page's `seq` parameter.
+    pub fn written_seq(&self) -> String {
+        self.written
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .to_string()
+    }
+
     /// Sends a command to the ledger, signed with the gateway's key.
     pub async fn command(&self, envelope: &CommandEnvelope) -> Result<CommandReply, ApiError> {
         crate::telemetry::record_command(envelope);
@@ -119,7 +130,11 @@ pub async fn submit(
         command: parsed.command,
     };
     match state.command(&envelope).await? {
-        CommandReply::Accepted(accepted) => Ok(accepted),
+        CommandReply::Accepted(accepted) => {
+            let written = &state.written;
+            written.fetch_max(accepted.last_seq, std::sync::atomic::Ordering::Relaxed);
+            Ok(accepted)
+        }
         CommandReply::Rejected(rejection) => Err(ApiError::Rejected {
             rejection,
             if_match: expected_version.is_some(),

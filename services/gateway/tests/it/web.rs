@@ -336,7 +336,7 @@ async fn a_login_needs_the_csrf_token_and_attempts_are_limited() {
 #[tokio::test]
 async fn a_cost_form_sends_the_api_command_and_redirects_with_a_notice() {
     let harness = Harness::start().await;
-    harness.projector(answer).await;
+    let mut queries = harness.projector(answer).await;
     let mut envelopes = harness.ledger().await;
     let (mut jar, csrf) = login(&harness, "land:04").await;
     let form = [
@@ -395,6 +395,12 @@ async fn a_cost_form_sends_the_api_command_and_redirects_with_a_notice() {
     assert!(page.contains("Die Angabe „Betrag“ ist ungültig"), "{page}");
     assert!(page.contains("aria-invalid=\"true\""));
     assert!(envelopes.try_recv().is_err(), "refused forms send nothing");
+    // The page shown again read views that had applied the write before.
+    let mut last = None;
+    while let Ok(query) = queries.try_recv() {
+        last = Some(query);
+    }
+    assert_eq!(last.expect("the page asked the projector").min_seq, 42);
 }
 
 #[tokio::test]

@@ -260,7 +260,8 @@ pub async fn submit(
     let year = Some(form.get("year"))
         .filter(|year| !year.is_empty())
         .unwrap_or(form.get("jahr"));
-    let params = Params::from_pairs(&[("jahr", year)]);
+    let written = visit.state.written_seq();
+    let params = Params::from_pairs(&[("jahr", year), ("seq", &written)]);
     let shown = match shown(&visit, &id, &params).await {
         Ok(shown) => shown,
         Err(response) => return *response,

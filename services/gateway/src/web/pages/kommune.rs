@@ -341,6 +341,9 @@ pub async fn submit(visit: Visit, Path(action): Path<String>, form: FormData) ->
         "beantragen" => action.clone(),
         _ => format!("{action}-{}", form.get("service")),
     };
-    let (attempt, params) = (Attempt::new(form_id, form, failure), Params::default());
+    let (attempt, params) = (
+        Attempt::new(form_id, form, failure),
+        Params::from_pairs(&[("seq", &visit.state.written_seq())]),
+    );
     render(&visit, ags, &params, None, Some(&attempt)).await
 }

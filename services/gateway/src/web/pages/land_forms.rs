@@ -246,7 +246,10 @@ pub async fn submit(visit: Visit, Path(action): Path<String>, form: FormData) ->
         };
         return land_page(&visit, failure.status, "Nicht angenommen", body);
     };
-    let (attempt, params) = (Attempt::new(action, form, failure), Params::default());
+    let (attempt, params) = (
+        Attempt::new(action, form, failure),
+        Params::from_pairs(&[("seq", &visit.state.written_seq())]),
+    );
     render(&visit, land, &params, true, Some(&attempt)).await
 }
 
