@@ -1103,6 +1103,13 @@ async fn a_rollout_table_is_planned_then_sent_as_the_logged_in_principal() {
         other => panic!("a step, not {other:?}"),
     }
     assert!(ledger.try_recv().is_err(), "one write for one row");
+
+    // A table at the registry's state: nothing to send, nothing sent.
+    let same = "AGS;Leistung;Stufe;Seit\n16051000;wohngeld;Anbindung;2024-02-01\n";
+    let sent = upload(&harness, &mut jar, &csrf, "senden", same.as_bytes()).await;
+    let page = sent.text().await.unwrap();
+    assert!(page.contains("Nichts zu senden"), "{page}");
+    assert!(ledger.try_recv().is_err());
 }
 
 #[tokio::test]

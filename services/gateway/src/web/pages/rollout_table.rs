@@ -43,6 +43,7 @@ const IN_FLIGHT: usize = 8;
 /// The planned writes listed on the page, at most.
 const LISTED_MAX: usize = 500;
 const TITLE: &str = "Rollout-Stand aus einer Tabelle übernehmen";
+const NOTHING_TO_SEND: &str = "Nichts zu senden: Das Register steht auf dem Stand der Datei, soweit Schritte vorwärts ihn erreichen.";
 
 /// `GET /rollout/tabelle`.
 pub async fn show(visit: Visit) -> Response {
@@ -365,9 +366,11 @@ fn plan_html(planned: &[Planned]) -> Markup {
         section aria-labelledby="plan-titel" {
             h2 #plan-titel { "Plan" }
             p role="status" {
-                (count(planned.len(), "Zeile", "Zeilen")) " gelesen; zu senden: "
-                (count(to_send.len(), "Zeile", "Zeilen")) " mit "
-                (count(writes, "Schreibvorgang", "Schreibvorgängen")) ". Noch ist nichts gesendet."
+                (count(planned.len(), "Zeile", "Zeilen")) " gelesen; "
+                @if to_send.is_empty() { (NOTHING_TO_SEND) } @else {
+                    "zu senden: " (count(to_send.len(), "Zeile", "Zeilen")) " mit "
+                    (count(writes, "Schreibvorgang", "Schreibvorgängen")) ". Noch ist nichts gesendet."
+                }
             }
             (rows_table("Zu senden", &to_send, LISTED_MAX))
             (rows_table("Zu beachten", &remarks, LISTED_MAX))
@@ -450,11 +453,15 @@ fn sent_html(planned: &[Planned], outcomes: &[Sent]) -> Markup {
     html! {
         section aria-labelledby="ergebnis-titel" {
             h2 #ergebnis-titel { "Ergebnis" }
-            p role="status" {
-                (count(rows, "Zeile", "Zeilen")) " übernommen"
-                @if replays > 0 { " (" (replays) " Schreibvorgänge schon früher erfasst)" }
-                @if seq > 0 { ", bis Ledger-Sequenz " (seq) }
-                "; abgelehnt: " (refused.len()) "."
+            @if rows == 0 && refused.is_empty() {
+                p role="status" { (NOTHING_TO_SEND) }
+            } @else {
+                p role="status" {
+                    (count(rows, "Zeile", "Zeilen")) " übernommen"
+                    @if replays > 0 { " (" (replays) " Schreibvorgänge schon früher erfasst)" }
+                    @if seq > 0 { ", bis Ledger-Sequenz " (seq) }
+                    "; abgelehnt: " (refused.len()) "."
+                }
             }
             @if seq > 0 {
                 p { a href=(monitor_link(planned, seq)) { "Zum Rollout-Monitor" } }
