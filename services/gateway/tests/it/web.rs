@@ -1147,3 +1147,35 @@ async fn a_rollout_table_that_cannot_be_taken_is_refused_and_sends_nothing() {
     assert!(!page.contains("type=\"file\""), "{page}");
     assert!(page.contains("nicht die Administration"), "{page}");
 }
+
+#[tokio::test]
+async fn a_statement_as_recorded_earlier_says_when_today_s_could_not_be_read() {
+    use efa_proto::{QueryKind, QueryReply, Rejection};
+    let harness = Harness::start().await;
+    harness
+        .projector(|kind| match kind {
+            // Today's statement (asked without a sequence) is not there.
+            QueryKind::Statement { .. }
+            | QueryKind::Statement2 {
+                known_at_seq: None, ..
+            } => QueryReply::Rejected(Rejection::Unavailable {
+                reason: "Test".into(),
+            }),
+            QueryKind::Statement2 { .. } => QueryReply::Statement(crate::samples::statement()),
+            other => answer(other),
+        })
+        .await;
+    let response = harness
+        .get("/laender/01/kostenaufstellung?jahr=2023&bis_sequenz=5")
+        .await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Was seither erfasst wurde, ließ sich gerade nicht lesen"),
+        "{page}"
+    );
+    assert!(
+        page.contains("So, wie es bis Ledger-Sequenz 5 erfasst war"),
+        "{page}"
+    );
+}

@@ -111,7 +111,12 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
                  auch wenn es rückwirkend gilt. Ohne diese Angabe zeigt die Aufstellung alles bis heute Erfasste. \
                  Die Links zu den Leistungen zeigen den heutigen Erfassungsstand."
             }
-            @if let Some(now) = &now { (changes_since(&statement, now)) }
+            @if let Some(now) = &now { (changes_since(&statement, now)) } @else {
+                p role="status" {
+                    "Was seither erfasst wurde, ließ sich gerade nicht lesen; bitte laden Sie die Seite \
+                     in einigen Minuten neu."
+                }
+            }
         }
         @if statement.lines.is_empty() {
             p {
@@ -123,7 +128,13 @@ pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Res
         }
     };
     let page = Page::new(title, Nav::Laender, body).with_notice(notice);
-    visit.page(StatusCode::OK, page)
+    // The part that could not be read makes the page an error page.
+    let status = if known_at_seq.is_some() && now.is_none() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    visit.page(status, page)
 }
 
 /// Links to the same statement (the same day and, if asked for, the
