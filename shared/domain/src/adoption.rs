@@ -34,7 +34,16 @@ fn preconditions(
     authority::for_gemeinde(actor, ags, related)?;
     participants::active_gemeinde(related.get(&StreamId::Gemeinde(ags)), ags)?;
     service::existing(related.get(&StreamId::Service(service.clone())), service)?;
-    validate::optional_text("note", note, 1000)
+    note_is_valid(note)
+}
+
+/// The longest note an adoption's command takes.
+pub const NOTE_CHARS_MAX: usize = 1000;
+
+/// An adoption command's note: as long and as plain as the domain takes
+/// it (line breaks allowed, no other control or invisible characters).
+pub fn note_is_valid(note: &str) -> Result<(), Rejection> {
+    validate::optional_text("note", note, NOTE_CHARS_MAX)
 }
 
 pub fn request(
@@ -150,7 +159,7 @@ pub fn withdraw(
                 related.get(&StreamId::Service(cmd.service.clone())),
                 &cmd.service,
             )?;
-            validate::optional_text("note", &cmd.note, 1000)?;
+            note_is_valid(&cmd.note)?;
         }
         _ => preconditions(related, actor, &cmd.service, cmd.ags, &cmd.note)?,
     }

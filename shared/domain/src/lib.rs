@@ -17,6 +17,7 @@ pub mod settlement;
 mod state;
 mod validate;
 
+pub use adoption::note_is_valid as adoption_note_is_valid;
 pub use state::{
     AdoptionState, ClosedYear, GemeindeState, GemeindeStatus, KreisState, OperatorState,
     Participation, Related, ServiceState, SettlementState, StreamState,

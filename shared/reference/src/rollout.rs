@@ -8,7 +8,7 @@
 //! so a row behind the registry is reported, never undone; a municipality
 //! or service the file leaves out is left as it is.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use efa_proto::{AdoptionStage, Ags, Date, ServiceId};
 use sha2::{Digest, Sha256};
@@ -40,6 +40,8 @@ const NOTE: &[&str] = &["notiz"];
 
 /// Where each column stands in the header.
 struct Columns {
+    /// How many columns the header names.
+    count: usize,
     ags: usize,
     service: usize,
     stage: usize,
@@ -49,11 +51,19 @@ struct Columns {
 
 impl Columns {
     fn find(header: &[String]) -> Result<Self, String> {
-        let position = |names: &[&str]| {
-            header
-                .iter()
-                .position(|found| names.contains(&found.trim().to_lowercase().as_str()))
-        };
+        let named =
+            |names: &[&str], found: &String| names.contains(&found.trim().to_lowercase().as_str());
+        // A column named twice (or by two of its names): which is meant?
+        for names in [AGS, SERVICE, STAGE, SINCE, NOTE] {
+            let twice: Vec<&String> = header.iter().filter(|found| named(names, found)).collect();
+            if let [first, second, ..] = twice.as_slice() {
+                return Err(format!(
+                    "die Kopfzeile nennt die Spalte „{}“ zweimal („{first}“ und „{second}“)",
+                    names[0]
+                ));
+            }
+        }
+        let position = |names: &[&str]| header.iter().position(|found| named(names, found));
         let required = |names: &[&str]| {
             position(names).ok_or_else(|| {
                 format!(
@@ -64,6 +74,7 @@ impl Columns {
             })
         };
         Ok(Self {
+            count: header.len(),
             ags: required(AGS)?,
             service: required(SERVICE)?,
             stage: required(STAGE)?,
@@ -94,20 +105,112 @@ pub fn read(text: &str) -> Result<Vec<Row>, Vec<CsvError>> {
         .split(separator)
         .map(|name| name.trim().trim_matches('"').to_owned())
         .collect();
-    let columns = Columns::find(&header).map_err(|reason| vec![CsvError { line: 1, reason }])?;
+    if let Some(line) = unclosed_quote(body) {
+        return Err(vec![CsvError {
+            line,
+            reason: "ein Anführungszeichen wird hier geöffnet und nicht wieder geschlossen; \
+                     der Rest der Datei stünde sonst in diesem Feld"
+                .to_owned(),
+        }]);
+    }
     let records = csv::parse(text, separator).map_err(|error| vec![error])?;
+    rows(&header, &records)
+}
+
+/// The line of a quote that opens a field and is never closed (a quote
+/// inside a quoted field is doubled, so quotes pair up in a good file).
+fn unclosed_quote(text: &str) -> Option<usize> {
+    let (mut open, mut line, mut opened_on) = (false, 1, 1);
+    for c in text.chars() {
+        match c {
+            '"' => {
+                open = !open;
+                if open {
+                    opened_on = line;
+                }
+            }
+            '\n' => line += 1,
+            _ => {}
+        }
+    }
+    open.then_some(opened_on)
+}
+
+/// Reads the first sheet of an Excel workbook (`.xlsx`) as a rollout
+/// file, such as the monitor's „Excel (XLSX)“ download after it was
+/// edited and saved: the first row names the columns, a line is a row of
+/// the sheet; numbers count as their digits (an AGS typed as a number
+/// loses its leading zero, which [`read`]'s rule gives back), dates as
+/// days.
+pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Row>, Vec<CsvError>> {
+    use calamine::Reader;
+    let unreadable = |reason: String| vec![CsvError { line: 1, reason }];
+    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes))
+        .map_err(|error| unreadable(format!("keine lesbare Excel-Datei ({error})")))?;
+    let sheet = workbook
+        .worksheet_range_at(0)
+        .ok_or_else(|| unreadable("die Excel-Datei hat kein Tabellenblatt".to_owned()))?
+        .map_err(|error| {
+            unreadable(format!(
+                "das erste Tabellenblatt ist nicht lesbar ({error})"
+            ))
+        })?;
+    let first_line = sheet.start().map_or(1, |(row, _)| row as usize + 1);
+    let mut lines = sheet.rows().enumerate().map(|(index, cells)| {
+        let fields: Vec<String> = cells.iter().map(cell_text).collect();
+        Record {
+            line: first_line + index,
+            fields,
+        }
+    });
+    let header = lines.next().map(|record| record.fields).unwrap_or_default();
+    let records: Vec<Record> = lines
+        .filter(|record| record.fields.iter().any(|field| !field.trim().is_empty()))
+        .collect();
+    rows(&header, &records)
+}
+
+/// Whether `bytes` are a workbook (a ZIP archive) rather than text.
+pub fn is_xlsx(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+}
+
+/// A cell as a CSV file would have it.
+fn cell_text(cell: &calamine::Data) -> String {
+    use calamine::Data;
+    match cell {
+        Data::String(text) | Data::DateTimeIso(text) | Data::DurationIso(text) => text.clone(),
+        Data::Int(number) => number.to_string(),
+        Data::Float(number) if number.fract() == 0.0 && number.abs() < 1e15 => {
+            format!("{number:.0}")
+        }
+        Data::Float(number) => number.to_string(),
+        Data::Bool(true) => "wahr".to_owned(),
+        Data::Bool(false) => "falsch".to_owned(),
+        Data::DateTime(serial) => {
+            let (year, month, day, ..) = serial.to_ymd_hms_milli();
+            format!("{year:04}-{month:02}-{day:02}")
+        }
+        Data::Error(error) => format!("#{error:?}"),
+        Data::Empty => String::new(),
+    }
+}
+
+/// The rows of `records` under `header`.
+fn rows(header: &[String], records: &[Record]) -> Result<Vec<Row>, Vec<CsvError>> {
+    let columns = Columns::find(header).map_err(|reason| vec![CsvError { line: 1, reason }])?;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
-    let mut seen = BTreeSet::new();
-    for record in &records {
+    let mut seen = BTreeMap::new();
+    for record in records {
         match row(record, &columns) {
-            Ok(row) if !seen.insert((row.ags, row.service.clone())) => {
-                errors.push(record.error(format!(
-                    "{} und {} stehen schon in einer Zeile davor",
+            Ok(row) => match seen.insert((row.ags, row.service.clone()), row.line) {
+                Some(earlier) => errors.push(record.error(format!(
+                    "{} und {} stehen schon in Zeile {earlier}",
                     row.ags, row.service
-                )));
-            }
-            Ok(row) => rows.push(row),
+                ))),
+                None => rows.push(row),
+            },
             Err(reason) => errors.push(record.error(reason)),
         }
     }
@@ -128,15 +231,34 @@ fn row(record: &Record, columns: &Columns) -> Result<Row, String> {
             Ok(value)
         }
     };
+    // Cells beyond the header's columns would be dropped: a separator
+    // inside a note that is not quoted, most likely.
+    let beyond = record.fields.iter().skip(columns.count);
+    if beyond.clone().any(|field| !field.trim().is_empty()) {
+        return Err(format!(
+            "{} Spalten, die Kopfzeile nennt {}; steht ein Trennzeichen in einem Feld ohne \
+             Anführungszeichen?",
+            record.fields.len(),
+            columns.count
+        ));
+    }
     let since = columns.since.map(cell).filter(|value| !value.is_empty());
     let note = columns.note.map(cell).filter(|value| !value.is_empty());
+    // A line break in a cell as Windows writes it is one line break.
+    let note = note.map(|note| note.replace("\r\n", "\n").replace('\r', "\n"));
+    if let Some(note) = &note {
+        efa_domain::adoption_note_is_valid(note).map_err(|rejection| match rejection {
+            efa_proto::Rejection::Invalid { reason, .. } => format!("Notiz: {reason}"),
+            other => format!("Notiz: {other}"),
+        })?;
+    }
     Ok(Row {
         line: record.line,
         ags: ags(named(columns.ags, "AGS")?)?,
         service: ServiceId::parse(named(columns.service, "Leistung")?).map_err(|e| german(&e))?,
         stage: stage(named(columns.stage, "Stufe")?)?,
         since: since.map(date).transpose()?,
-        note: note.map(str::to_owned),
+        note,
     })
 }
 
@@ -178,13 +300,17 @@ fn stage(text: &str) -> Result<AdoptionStage, String> {
 /// A day as `JJJJ-MM-TT`, or as German spreadsheets show it, `TT.MM.JJJJ`.
 fn date(text: &str) -> Result<Date, String> {
     let german_form = text.split('.').collect::<Vec<_>>();
-    if let [day, month, year] = german_form.as_slice()
-        && let (Ok(day), Ok(month), Ok(year)) = (day.parse(), month.parse(), year.parse())
-        && year >= 1000
-    {
-        return Date::from_ymd(year, month, day).map_err(|e| german(&e));
-    }
-    Date::parse(text).map_err(|e| german(&e))
+    let day = match german_form.as_slice() {
+        [day, month, year] if year.len() == 4 => match (day.parse(), month.parse(), year.parse()) {
+            (Ok(day), Ok(month), Ok(year)) => Date::from_ymd(year, month, day).ok(),
+            _ => None,
+        },
+        [_] => Date::parse(text).ok(),
+        _ => None,
+    };
+    day.ok_or_else(|| {
+        format!("Datum „{text}“ ungültig: ein Tag des Kalenders als TT.MM.JJJJ oder JJJJ-MM-TT")
+    })
 }
 
 /// Where an adoption stands in the registry.
@@ -228,15 +354,135 @@ pub enum Plan {
     OtherDay(Standing),
     /// The registry is further than the row; steps go only forward.
     Behind(Standing),
+    /// The row's day lies before the adoption's last step in the registry
+    /// (or before its withdrawal, for asking anew): a step cannot be
+    /// dated before the one it follows.
+    Earlier(Standing),
+}
+
+impl Plan {
+    /// Whether the row stays short of the file's stage after the plan.
+    pub fn falls_short(&self) -> bool {
+        matches!(self, Self::Behind(_) | Self::Earlier(_))
+    }
+
+    /// The writes it sends.
+    pub fn writes(&self) -> &[Write] {
+        match self {
+            Self::Send(writes) => writes,
+            _ => &[],
+        }
+    }
+
+    /// What it does with a row, in a few German words, for the plan's sums.
+    pub fn kind_de(&self) -> &'static str {
+        match self {
+            Self::Send(writes) => match writes.as_slice() {
+                [Write::Request] => "beantragen",
+                [Write::Request, _] => "beantragen und Schritt festhalten",
+                [Write::Withdraw] => "zurückziehen",
+                _ => "Schritt festhalten",
+            },
+            Self::Unchanged => "unverändert",
+            Self::OtherDay(_) => "Stufe gleich, Tag anders",
+            Self::Behind(_) => "Register weiter als die Datei",
+            Self::Earlier(_) => "Tag vor dem letzten Schritt",
+        }
+    }
+
+    /// A sentence on a row that is not sent as the file says or whose
+    /// day differs; `None` for the others.
+    pub fn remark_de(&self, row: &Row) -> Option<String> {
+        let day = |date: Option<Date>| date.map_or_else(|| "heute".to_owned(), Date::de);
+        match self {
+            Self::Behind(now) => Some(format!(
+                "Im Register schon „{}“ seit {}, die Datei sagt „{}“; Schritte gehen nur vorwärts.",
+                now.stage.label_de(),
+                now.since.de(),
+                row.stage.label_de()
+            )),
+            Self::Earlier(now) => Some(format!(
+                "Der Tag der Datei ({}) liegt vor dem letzten Schritt im Register („{}“ seit {}); \
+                 ein Schritt folgt dem vorigen.",
+                day(row.since),
+                now.stage.label_de(),
+                now.since.de()
+            )),
+            Self::OtherDay(now) => Some(format!(
+                "„{}“ im Register seit {}, in der Datei seit {}; der Tag bleibt.",
+                now.stage.label_de(),
+                now.since.de(),
+                day(row.since)
+            )),
+            Self::Send(_) | Self::Unchanged => None,
+        }
+    }
+}
+
+/// Why a row is not planned at all: what it names is not in the registry
+/// (or no longer takes adoptions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unknown {
+    Gemeinde,
+    Service,
+    RetiredService,
+}
+
+impl Unknown {
+    pub fn label_de(self) -> &'static str {
+        match self {
+            Self::Gemeinde => "Die Gemeinde kennt das Register nicht.",
+            Self::Service => "Die Leistung kennt das Register nicht.",
+            Self::RetiredService => "Die Leistung ist eingestellt und nimmt keine Einführungen an.",
+        }
+    }
+}
+
+/// The kinds of the plan's sums, in the order they are said, with the
+/// rows not planned last.
+pub const KINDS_DE: [&str; 10] = [
+    "beantragen",
+    "beantragen und Schritt festhalten",
+    "Schritt festhalten",
+    "zurückziehen",
+    "unverändert",
+    "Stufe gleich, Tag anders",
+    "Register weiter als die Datei",
+    "Tag vor dem letzten Schritt",
+    "Gemeinde oder Leistung unbekannt",
+    "Leistung eingestellt",
+];
+
+/// The sum's kind of a row not planned.
+pub fn unknown_kind_de(unknown: Unknown) -> &'static str {
+    match unknown {
+        Unknown::Gemeinde | Unknown::Service => KINDS_DE[8],
+        Unknown::RetiredService => KINDS_DE[9],
+    }
 }
 
 /// What `row` needs, given where its adoption stands (`None`: the
 /// municipality never asked to adopt the service).
 pub fn plan(row: &Row, standing: Option<Standing>) -> Plan {
+    let before = |now: &Standing| row.since.is_some_and(|day| day < now.since);
     let running = standing.filter(|s| s.stage != AdoptionStage::Withdrawn);
     match (row.stage, running) {
-        (AdoptionStage::Withdrawn, None) => Plan::Unchanged,
+        (AdoptionStage::Withdrawn, None) => match (row.since, standing) {
+            (Some(day), Some(now)) if day != now.since => Plan::OtherDay(now),
+            _ => Plan::Unchanged,
+        },
+        (stage, Some(now)) if stage != now.stage && before(&now) => {
+            let forward = stage > now.stage || stage == AdoptionStage::Withdrawn;
+            if forward {
+                Plan::Earlier(now)
+            } else {
+                Plan::Behind(now)
+            }
+        }
         (AdoptionStage::Withdrawn, Some(_)) => Plan::Send(vec![Write::Withdraw]),
+        (_, None) if standing.as_ref().is_some_and(before) => {
+            standing.map_or(Plan::Unchanged, Plan::Earlier)
+        }
         (AdoptionStage::Requested, None) => Plan::Send(vec![Write::Request]),
         (stage, None) => Plan::Send(vec![Write::Request, Write::Step(stage)]),
         (stage, Some(now)) if stage == now.stage => match row.since {
@@ -331,9 +577,12 @@ mod tests {
         assert_eq!(lines, [3, 4, 5, 6, 7, 8], "{errors:?}");
         assert!(errors[2].reason.contains("Stufe „fertig“ unbekannt"));
         assert!(
-            errors[4]
-                .reason
-                .contains("stehen schon in einer Zeile davor")
+            errors[3].reason.contains("Datum „31.02.2025“ ungültig"),
+            "{errors:?}"
+        );
+        assert!(
+            errors[4].reason.contains("stehen schon in Zeile 2"),
+            "{errors:?}"
         );
         assert!(errors[5].reason.contains("„Leistung“ ist leer"));
         let missing = read("Gemeinde;Stufe\nErfurt;live\n").unwrap_err();
@@ -342,6 +591,112 @@ mod tests {
             missing[0].reason.contains("keine Spalte „ags“"),
             "{missing:?}"
         );
+    }
+
+    #[test]
+    fn a_workbook_reads_as_its_csv_would() {
+        use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        let header = ["AGS", "Gemeinde", "Leistung", "Stufe", "Seit", "Kreis"];
+        for (column, title) in (0u16..).zip(header) {
+            sheet.write_string(0, column, title).unwrap();
+        }
+        let date = Format::new().set_num_format("dd.mm.yyyy");
+        // The registry's own cells: the AGS as text, the day as a date.
+        sheet.write_string(1, 0, "16051000").unwrap();
+        sheet.write_string(1, 1, "Erfurt").unwrap();
+        sheet.write_string(1, 2, "wohngeld").unwrap();
+        sheet.write_string(1, 3, "in Betrieb").unwrap();
+        let day = ExcelDateTime::from_ymd(2025, 3, 1).unwrap();
+        sheet.write_datetime_with_format(1, 4, &day, &date).unwrap();
+        // A row typed in by hand: the AGS as a number, no day, a blank
+        // row before it.
+        sheet.write_number(3, 0, 1_001_000.0).unwrap();
+        sheet.write_string(3, 2, "wohngeld").unwrap();
+        sheet.write_string(3, 3, "beantragt").unwrap();
+        let bytes = workbook.save_to_buffer().unwrap();
+        assert!(is_xlsx(&bytes));
+        let rows = read_xlsx(&bytes).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].line, rows[0].stage), (2, Live));
+        assert_eq!(rows[0].since, Some(day_of("2025-03-01")));
+        assert_eq!(rows[1].ags, Ags::parse("01001000").unwrap());
+        assert_eq!((rows[1].line, rows[1].since), (4, None));
+
+        let mut bad = Workbook::new();
+        let sheet = bad.add_worksheet();
+        sheet.write_string(0, 0, "AGS").unwrap();
+        sheet.write_string(0, 1, "Leistung").unwrap();
+        sheet.write_string(0, 2, "Stufe").unwrap();
+        sheet.write_string(1, 0, "16051000").unwrap();
+        sheet.write_string(1, 1, "wohngeld").unwrap();
+        sheet.write_string(1, 2, "fertig").unwrap();
+        let errors = read_xlsx(&bad.save_to_buffer().unwrap()).unwrap_err();
+        assert_eq!(errors[0].line, 2);
+        assert!(!is_xlsx(b"AGS;Leistung;Stufe"));
+        let junk = read_xlsx(b"PK\x03\x04 nicht wirklich").unwrap_err();
+        assert!(
+            junk[0].reason.contains("keine lesbare Excel-Datei"),
+            "{junk:?}"
+        );
+    }
+
+    #[test]
+    fn what_a_file_would_lose_is_refused() {
+        // A quote never closed would take the rows after it into a note.
+        let open = "AGS;Leistung;Stufe;Seit;Notiz\n\
+                    16055000;wohngeld;beantragt;;\"offen\n\
+                    16067901;wohngeld;beantragt;;x\n";
+        let errors = read(open).unwrap_err();
+        assert_eq!(errors[0].line, 2, "{errors:?}");
+        assert!(errors[0].reason.contains("nicht wieder geschlossen"));
+        // A separator in a note without quotes: more cells than columns.
+        let split = "AGS;Leistung;Stufe;Seit;Notiz\n\
+                     16055000;wohngeld;beantragt;;Termin 3.2.; danach Test\n\
+                     16055001;wohngeld;beantragt;;;;\n";
+        let errors = read(split).unwrap_err();
+        assert_eq!(errors.len(), 1, "empty cells beyond are fine: {errors:?}");
+        assert!(
+            errors[0]
+                .reason
+                .contains("6 Spalten, die Kopfzeile nennt 5")
+        );
+        // A column named twice, also by two of its names.
+        for header in [
+            "AGS;Leistung;Stufe;Stufe",
+            "AGS;Gemeindeschlüssel;Leistung;Stufe",
+        ] {
+            let text = format!("{header}\n16055000;16055000;wohngeld;beantragt\n");
+            let errors = read(&text).unwrap_err();
+            assert!(errors[0].reason.contains("zweimal"), "{errors:?}");
+        }
+        // A note's Windows line break is a line break; a tab is refused.
+        let notes = "AGS;Leistung;Stufe;Notiz\r\n\
+                     16055000;wohngeld;beantragt;\"zwei\r\nZeilen\"\r\n";
+        assert_eq!(
+            read(notes).unwrap()[0].note.as_deref(),
+            Some("zwei\nZeilen")
+        );
+        let tab = "AGS,Leistung,Stufe,Notiz\n16055000,wohngeld,beantragt,a\tb\n";
+        let errors = read(tab).unwrap_err();
+        assert!(
+            errors[0].reason.contains("Notiz: enthält Steuerzeichen"),
+            "{errors:?}"
+        );
+        let long = format!(
+            "AGS;Leistung;Stufe;Notiz\n16055000;wohngeld;beantragt;{}\n",
+            "x".repeat(1001)
+        );
+        assert!(
+            read(&long).unwrap_err()[0]
+                .reason
+                .contains("höchstens 1000 Zeichen")
+        );
+    }
+
+    fn day_of(text: &str) -> Date {
+        Date::parse(text).unwrap()
     }
 
     fn row(stage: AdoptionStage, since: Option<&str>) -> Row {
@@ -420,6 +775,37 @@ mod tests {
         assert_eq!(
             plan(&row(Withdrawn, None), at(Onboarding, "2025-01-01")),
             Plan::Send(vec![Write::Withdraw])
+        );
+        assert_eq!(
+            plan(&live, at(Agreed, "2025-04-01")),
+            Plan::Earlier(at(Agreed, "2025-04-01").unwrap()),
+            "a step dated before the last one"
+        );
+        assert_eq!(
+            plan(
+                &row(Withdrawn, Some("2025-01-01")),
+                at(Agreed, "2025-04-01")
+            ),
+            Plan::Earlier(at(Agreed, "2025-04-01").unwrap()),
+            "a withdrawal dated before the last step"
+        );
+        assert_eq!(
+            plan(&live, at(Withdrawn, "2025-06-01")),
+            Plan::Earlier(at(Withdrawn, "2025-06-01").unwrap()),
+            "asked anew before the withdrawal"
+        );
+        assert_eq!(
+            plan(&row(Agreed, Some("2024-01-01")), at(Live, "2025-02-01")),
+            Plan::Behind(at(Live, "2025-02-01").unwrap()),
+            "behind stays behind, whatever its day"
+        );
+        assert_eq!(
+            plan(
+                &row(Withdrawn, Some("2025-01-05")),
+                at(Withdrawn, "2024-12-31")
+            ),
+            Plan::OtherDay(at(Withdrawn, "2024-12-31").unwrap()),
+            "a withdrawal on another day is said"
         );
     }
 }

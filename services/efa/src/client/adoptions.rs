@@ -22,11 +22,12 @@ pub enum AdoptionCmd {
     /// Eine Übernahme zurückziehen.
     #[command(after_help = super::EXIT_CODES)]
     Withdraw(Adoption),
-    /// Den Stand des Ausrollens aus einer Tabelle übernehmen (AGS, Leistung,
-    /// Stufe, Seit): fehlende Übernahmen beantragen, Schritte vorwärts
-    /// festhalten, „zurückgezogen“ zurückziehen. Zeigt ohne --ausfuehren nur
-    /// den Plan; ein zweiter Lauf mit derselben Datei schreibt nichts neu.
-    #[command(after_help = super::EXIT_CODES)]
+    /// Den Stand des Ausrollens aus einer Tabelle übernehmen (CSV oder
+    /// Excel; AGS, Leistung, Stufe, Seit): fehlende Übernahmen beantragen,
+    /// Schritte vorwärts festhalten, „zurückgezogen“ zurückziehen. Zeigt
+    /// ohne --ausfuehren nur den Plan; ein zweiter Lauf mit derselben Datei
+    /// schreibt nichts neu.
+    #[command(after_help = super::rollout_import::EXIT_CODES)]
     Import(super::rollout_import::ImportArgs),
 }
 

@@ -11,17 +11,29 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use efa_proto::{Ags, Date, ServiceId, Timestamp};
-use efa_reference::rollout::{self, Plan, Row, Standing, Write};
+use efa_reference::csv::CsvError;
+use efa_reference::rollout::{self, Plan, Row, Standing, Unknown, Write};
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Map, Value};
 
 use super::{Client, Failure};
+
+/// The exit codes, as `efa adoption import --help` shows them.
+pub const EXIT_CODES: &str = "\
+Exit-Codes:
+  0  jede Zeile steht auf dem Stand der Datei (ohne --ausfuehren: der Plan bringt sie dorthin)
+  1  anderer Fehler
+  2  die Datei lässt sich nicht lesen (nichts gesendet), oder eine Zeile kommt nicht auf ihren
+     Stand: das Register ist weiter, ihr Tag liegt vor dem letzten Schritt, Gemeinde oder
+     Leistung sind unbekannt, oder das Register hat sie abgelehnt
+  3  Anmeldung fehlgeschlagen (HTTP 401: Token fehlt oder ist ungültig)
+  4  Register nicht erreichbar (HTTP 503/504, Verbindung abgelehnt, Zeitüberschreitung)";
 
 /// Reads in flight at once.
 const IN_FLIGHT: usize = 8;
@@ -32,9 +44,10 @@ const ROWS_IN_FLIGHT: usize = 16;
 /// `efa adoption import`'s own arguments.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// CSV-Datei mit den Spalten AGS, Leistung, Stufe und, wenn vorhanden,
-    /// Seit und Notiz (so wie `efa export rollout --format csv` sie
-    /// schreibt; weitere Spalten werden übergangen).
+    /// CSV-Datei oder Excel-Arbeitsmappe (.xlsx, das erste Blatt) mit den
+    /// Spalten AGS, Leistung, Stufe und, wenn vorhanden, Seit und Notiz (so
+    /// wie `efa export rollout --format csv` sie schreibt; weitere Spalten
+    /// werden übergangen).
     file: PathBuf,
     /// Den Plan senden; ohne diese Angabe wird er nur angezeigt.
     #[arg(long)]
@@ -69,11 +82,7 @@ enum Sent {
 
 pub async fn run(client: &Client, args: ImportArgs) -> Result<(), Failure> {
     let name = args.file.display().to_string();
-    let bytes = std::fs::read(&args.file)
-        .map_err(|error| Failure::Invalid(format!("{name} lesen: {error}")))?;
-    let text = crate::import::text_of(&args.file, bytes)
-        .map_err(|error| Failure::Invalid(error.to_string()))?;
-    let rows = rollout::read(&text).map_err(|errors| {
+    let rows = read_file(&args.file)?.map_err(|errors| {
         for error in &errors {
             eprintln!("{name}: {error}");
         }
@@ -92,13 +101,16 @@ pub async fn run(client: &Client, args: ImportArgs) -> Result<(), Failure> {
     ));
 
     let head = ledger_head(client).await?;
+    let offered = offered(client, &services).await?;
     let standings = standings(client, &places, as_of(&rows), head).await?;
     let mut unknown = Vec::new();
     let mut planned = Vec::new();
     for row in rows {
-        match standings.get(&row.ags) {
-            None => unknown.push(row),
-            Some(adoptions) => {
+        let adoptions = standings.get(&row.ags);
+        match (adoptions, offered.get(&row.service)) {
+            (None, _) => unknown.push((row, Unknown::Gemeinde)),
+            (_, Some(Some(why))) => unknown.push((row, *why)),
+            (Some(adoptions), _) => {
                 let standing = adoptions.get(&row.service).copied();
                 let plan = rollout::plan(&row, standing);
                 planned.push(Planned {
@@ -110,7 +122,8 @@ pub async fn run(client: &Client, args: ImportArgs) -> Result<(), Failure> {
         }
     }
     say_plan(&planned, &unknown, args.einzeln);
-    let problems = unknown.len() + planned.iter().filter(|p| is_behind(&p.plan)).count();
+    let short = planned.iter().filter(|p| p.plan.falls_short()).count();
+    let problems = unknown.len() + short;
     if !args.ausfuehren {
         let to_send: Vec<&Planned> = planned.iter().filter(|p| writes(p) > 0).collect();
         let writes: usize = to_send.iter().map(|p| writes(p)).sum();
@@ -132,6 +145,59 @@ pub async fn run(client: &Client, args: ImportArgs) -> Result<(), Failure> {
         .filter(|s| matches!(s, Sent::Refused { .. }))
         .count();
     finish(problems, refused)
+}
+
+/// The file's rows: a workbook's first sheet, or a CSV file's text
+/// (`Err` inside: the rows that do not read, by line).
+fn read_file(path: &Path) -> Result<Result<Vec<Row>, Vec<CsvError>>, Failure> {
+    let name = path.display();
+    let bytes = std::fs::read(path).map_err(|error| {
+        let why = match error.kind() {
+            std::io::ErrorKind::NotFound => "die Datei gibt es nicht".to_owned(),
+            std::io::ErrorKind::PermissionDenied => "keine Berechtigung zum Lesen".to_owned(),
+            std::io::ErrorKind::IsADirectory => "das ist ein Verzeichnis".to_owned(),
+            _ => error.to_string(),
+        };
+        Failure::Invalid(format!("{name} lesen: {why}"))
+    })?;
+    if bytes.is_empty() {
+        return Err(Failure::Invalid(format!(
+            "{name} ist leer; nichts gesendet"
+        )));
+    }
+    if rollout::is_xlsx(&bytes) {
+        return Ok(rollout::read_xlsx(&bytes));
+    }
+    if bytes.contains(&0) && !bytes.starts_with(&[0xff, 0xfe]) && !bytes.starts_with(&[0xfe, 0xff])
+    {
+        return Err(Failure::Invalid(format!(
+            "{name} ist weder eine CSV-Datei noch eine Excel-Arbeitsmappe (.xlsx); nichts gesendet"
+        )));
+    }
+    let text =
+        crate::import::text_of(path, bytes).map_err(|error| Failure::Invalid(error.to_string()))?;
+    Ok(rollout::read(&text))
+}
+
+/// Which of `services` the registry does not offer for adoption, and why
+/// (`None`: it does).
+async fn offered(
+    client: &Client,
+    services: &BTreeSet<&ServiceId>,
+) -> Result<BTreeMap<ServiceId, Option<Unknown>>, Failure> {
+    let reads = futures::stream::iter(services.iter().map(|service| async move {
+        let url = client.url(&["services", service.as_str()], &[]);
+        let found = match client.api.find(url).await? {
+            None => Some(Unknown::Service),
+            Some(answer) if answer.json()?["status"] == "retired" => Some(Unknown::RetiredService),
+            Some(_) => None,
+        };
+        Ok::<_, Failure>(((*service).clone(), found))
+    }))
+    .buffer_unordered(IN_FLIGHT)
+    .collect::<Vec<_>>()
+    .await;
+    reads.into_iter().collect()
 }
 
 /// Exit code 2 when a row could not be brought to its stage.
@@ -221,26 +287,20 @@ fn adoptions(csv: &str) -> Result<BTreeMap<ServiceId, Standing>, Failure> {
         .collect())
 }
 
-fn is_behind(plan: &Plan) -> bool {
-    matches!(plan, Plan::Behind(_))
-}
-
 fn writes(planned: &Planned) -> usize {
-    match &planned.plan {
-        Plan::Send(writes) => writes.len(),
-        _ => 0,
-    }
+    planned.plan.writes().len()
 }
 
-/// The plan's sums, then by line the rows that cannot be brought to the
-/// file's stage, the rows whose day differs, and with `each` every row to
-/// be sent.
-fn say_plan(planned: &[Planned], unknown: &[Row], each: bool) {
-    let mut sums: Vec<(&str, usize)> = PLAN_KINDS.iter().map(|kind| (*kind, 0)).collect();
-    let kinds = planned
-        .iter()
-        .map(|p| plan_kind(&p.plan))
-        .chain(unknown.iter().map(|_| UNKNOWN));
+/// The plan's sums, then by line the rows not planned, those that stay
+/// short of the file's stage, those whose day differs, and with `each`
+/// every row to be sent.
+fn say_plan(planned: &[Planned], unknown: &[(Row, Unknown)], each: bool) {
+    let mut sums: Vec<(&str, usize)> = rollout::KINDS_DE.iter().map(|kind| (*kind, 0)).collect();
+    let kinds = planned.iter().map(|p| p.plan.kind_de()).chain(
+        unknown
+            .iter()
+            .map(|(_, why)| rollout::unknown_kind_de(*why)),
+    );
     for kind in kinds {
         if let Some((_, n)) = sums.iter_mut().find(|(known, _)| *known == kind) {
             *n += 1;
@@ -251,30 +311,23 @@ fn say_plan(planned: &[Planned], unknown: &[Row], each: bool) {
         .filter(|(_, n)| *n > 0)
         .map(|(kind, n)| format!("{kind}: {n}"))
         .collect();
-    crate::out::say(&format!("Plan: {}", sums.join(", ")));
+    if sums.is_empty() {
+        crate::out::say("Plan: die Datei hat keine Zeilen");
+    } else {
+        crate::out::say(&format!("Plan: {}", sums.join(", ")));
+    }
     let mut remarks: Vec<(&Row, String)> = unknown
         .iter()
-        .map(|row| (row, "die Gemeinde kennt das Register nicht".to_owned()))
+        .map(|(row, why)| (row, why.label_de().to_owned()))
         .collect();
     for p in planned {
-        let remark = match &p.plan {
-            Plan::Behind(now) => format!(
-                "im Register schon „{}“ seit {}, die Datei sagt „{}“; Schritte gehen nur vorwärts",
-                now.stage.label_de(),
-                now.since,
-                p.row.stage.label_de()
-            ),
-            Plan::OtherDay(now) => format!(
-                "„{}“ im Register seit {}, in der Datei seit {}; der Tag bleibt",
-                now.stage.label_de(),
-                now.since,
-                p.row.since.map(|d| d.to_string()).unwrap_or_default()
-            ),
-            Plan::Send(writes) if each => {
-                let steps: Vec<String> = writes.iter().map(|w| w.label_de()).collect();
+        let remark = match p.plan.remark_de(&p.row) {
+            Some(remark) => remark,
+            None if each && !p.plan.writes().is_empty() => {
+                let steps: Vec<String> = p.plan.writes().iter().map(|w| w.label_de()).collect();
                 steps.join(", dann ")
             }
-            _ => continue,
+            None => continue,
         };
         remarks.push((&p.row, remark));
     }
@@ -282,36 +335,6 @@ fn say_plan(planned: &[Planned], unknown: &[Row], each: bool) {
     for (row, remark) in remarks {
         say_row(row, &remark);
     }
-}
-
-/// A row whose municipality the registry does not know.
-const UNKNOWN: &str = "Gemeinde unbekannt";
-
-/// The plan's kinds in the order their sums are said.
-const PLAN_KINDS: [&str; 8] = [
-    "beantragen",
-    "beantragen und Schritt festhalten",
-    "Schritt festhalten",
-    "zurückziehen",
-    "unverändert",
-    "Stufe gleich, Tag anders",
-    "Register weiter als die Datei",
-    UNKNOWN,
-];
-
-fn plan_kind(plan: &Plan) -> &'static str {
-    let index = match plan {
-        Plan::Send(writes) => match writes.as_slice() {
-            [Write::Request] => 0,
-            [Write::Request, _] => 1,
-            [Write::Withdraw] => 3,
-            _ => 2,
-        },
-        Plan::Unchanged => 4,
-        Plan::OtherDay(_) => 5,
-        Plan::Behind(_) => 6,
-    };
-    PLAN_KINDS[index]
 }
 
 fn say_row(row: &Row, what: &str) {

@@ -94,6 +94,12 @@ async fn an_operator_brings_the_registry_to_its_rollout_table() {
     table.push_str("16053000;Jena;unterhaltsvorschuss-online;Anbindung;2025-09-01;16053\r\n");
     table.push_str("09162000;München;bafoeg-digital;beantragt;;09162\r\n");
     table.push_str("16099999;Nirgendwo;bafoeg-digital;beantragt;;16099\r\n");
+    table.push_str("16051000;Erfurt;gibt-es-nicht;beantragt;;16051\r\n");
+    table = edit(
+        &table,
+        "16051000;Erfurt;bafoeg-digital;in Betrieb;",
+        "16051000;Erfurt;bafoeg-digital;zurückgezogen;01.01.2021;16051\r",
+    );
     let lines: Vec<&str> = table.lines().collect();
     let line_of = |start: &str| 1 + lines.iter().position(|l| l.starts_with(start)).unwrap();
     let file = dir.path().join("rollout.csv");
@@ -111,23 +117,38 @@ async fn an_operator_brings_the_registry_to_its_rollout_table() {
     assert!(
         said.contains(
             "Plan: beantragen: 1, beantragen und Schritt festhalten: 1, Schritt festhalten: 1, \
-             zurückziehen: 1, unverändert: 9, Register weiter als die Datei: 1, \
-             Gemeinde unbekannt: 1"
+             zurückziehen: 1, unverändert: 8, Register weiter als die Datei: 1, \
+             Tag vor dem letzten Schritt: 1, Gemeinde oder Leistung unbekannt: 2"
         ),
         "{said}"
     );
     let jena = line_of("16053000;Jena;bafoeg-digital");
     assert!(
         said.contains(&format!(
-            "Zeile {jena}: 16053000 bafoeg-digital: im Register schon „in Betrieb“ seit \
-             2021-08-01, die Datei sagt „vereinbart“"
+            "Zeile {jena}: 16053000 bafoeg-digital: Im Register schon „in Betrieb“ seit \
+             01.08.2021, die Datei sagt „vereinbart“"
         )),
         "{said}"
     );
     let nowhere = line_of("16099999");
     assert!(
         said.contains(&format!(
-            "Zeile {nowhere}: 16099999 bafoeg-digital: die Gemeinde kennt das Register nicht"
+            "Zeile {nowhere}: 16099999 bafoeg-digital: Die Gemeinde kennt das Register nicht."
+        )),
+        "{said}"
+    );
+    let erfurt = line_of("16051000;Erfurt;bafoeg-digital");
+    assert!(
+        said.contains(&format!(
+            "Zeile {erfurt}: 16051000 bafoeg-digital: Der Tag der Datei (01.01.2021) liegt vor \
+             dem letzten Schritt im Register („in Betrieb“ seit 01.07.2021)"
+        )),
+        "{said}"
+    );
+    let unknown = line_of("16051000;Erfurt;gibt-es-nicht");
+    assert!(
+        said.contains(&format!(
+            "Zeile {unknown}: 16051000 gibt-es-nicht: Die Leistung kennt das Register nicht."
         )),
         "{said}"
     );
@@ -156,6 +177,7 @@ async fn an_operator_brings_the_registry_to_its_rollout_table() {
         "16055000;Weimar;online-wohngeldantrag;zurückgezogen;2025-06-01;16055",
         "16053000;Jena;unterhaltsvorschuss-online;Anbindung;2025-09-01;16053",
         "16053000;Jena;bafoeg-digital;in Betrieb;2021-08-01;16053",
+        "16051000;Erfurt;bafoeg-digital;in Betrieb;2021-07-01;16051",
     ] {
         assert!(now.contains(row), "{row} in {now}");
     }
@@ -178,6 +200,27 @@ async fn an_operator_brings_the_registry_to_its_rollout_table() {
     assert_eq!(code(&same), 0, "{}", stderr(&same));
     assert!(
         stdout(&same).contains("Plan: unverändert: "),
+        "{}",
+        stdout(&same)
+    );
+
+    // The monitor's Excel download, taken back as it is: nothing to send.
+    let workbook = reqwest::get(format!(
+        "{api}/api/v1/lands/16/rollout?format=xlsx&min_seq={after}"
+    ))
+    .await
+    .unwrap()
+    .bytes()
+    .await
+    .unwrap();
+    let file = dir.path().join("now.xlsx");
+    std::fs::write(&file, &workbook).unwrap();
+    let file = file.to_str().unwrap();
+    let same = cli(&api, &kiv, &["adoption", "import", file]).await;
+    assert_eq!(code(&same), 0, "{}", stderr(&same));
+    let rows = now.lines().count() - 1;
+    assert!(
+        stdout(&same).contains(&format!("Plan: unverändert: {rows}\n")),
         "{}",
         stdout(&same)
     );

@@ -78,7 +78,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The routes that take a file, each with its own body limit above the
-/// forms' and the API's.
+/// forms' and the API's. The limit is the multipart reader's, so that a
+/// file too large is answered by the page, in German, not by a layer.
 pub fn upload_routes() -> Router<AppState> {
     use pages::rollout_table;
     let limit = rollout_table::UPLOAD_BYTES_MAX;
@@ -88,7 +89,6 @@ pub fn upload_routes() -> Router<AppState> {
             get(rollout_table::show).post(rollout_table::submit),
         )
         .layer(axum::extract::DefaultBodyLimit::max(limit))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(limit))
 }
 
 /// An address no route serves. A browser that asks for a page outside

@@ -1137,15 +1137,34 @@ async fn a_rollout_table_that_cannot_be_taken_is_refused_and_sends_nothing() {
     let huge = vec![b'x'; 600 * 1024];
     let too_large = upload(&harness, &mut jar, &csrf, "plan", &huge).await;
     assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let content_type = too_large.headers()[reqwest::header::CONTENT_TYPE].clone();
+    assert!(
+        content_type.to_str().unwrap().starts_with("text/html"),
+        "a page, not a problem"
+    );
+    let page = too_large.text().await.unwrap();
+    assert!(page.contains("höchstens 512 KiB"), "{page}");
     let empty = upload(&harness, &mut jar, &csrf, "plan", b"").await;
     assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(ledger.try_recv().is_err(), "nothing was sent");
 
-    // The administration records no adoptions: no form for it.
-    let (mut admin, _) = login(&harness, "admin").await;
+    // The administration records no adoptions: no form for it, and a
+    // table it sends anyway is refused whole.
+    let (mut admin, admin_csrf) = login(&harness, "admin").await;
     let (_, page) = get(&harness, &mut admin, "/rollout/tabelle").await;
     assert!(!page.contains("type=\"file\""), "{page}");
     assert!(page.contains("nicht die Administration"), "{page}");
+    let refused = upload(&harness, &mut admin, &admin_csrf, "senden", good.as_bytes()).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    // A service the registry does not know is said in the plan.
+    let unknown = "AGS;Leistung;Stufe\n16051000;gibt-es-nicht;beantragt\n";
+    let plan = upload(&harness, &mut jar, &csrf, "plan", unknown.as_bytes()).await;
+    let page = plan.text().await.unwrap();
+    assert!(
+        page.contains("Die Leistung kennt das Register nicht."),
+        "{page}"
+    );
+    assert!(ledger.try_recv().is_err(), "nothing was sent");
 }
 
 #[tokio::test]

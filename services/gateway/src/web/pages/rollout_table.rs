@@ -18,17 +18,17 @@ use axum::response::Response;
 use efa_proto::pages::Page as Rows;
 use efa_proto::{
     Actor, Ags, Command, Date, QueryKind, QueryReply, RecordAdoptionStep, RequestAdoption,
-    ServiceId, WithdrawAdoption,
+    ServiceId, ServiceStatus, WithdrawAdoption,
 };
 use efa_reference::encoding::{self, Encoding};
-use efa_reference::rollout::{self, Plan, Row, Standing, Write};
+use efa_reference::rollout::{self, Plan, Row, Standing, Unknown, Write};
 use futures::StreamExt;
 use maud::{Markup, html};
 
 use super::super::forms::{self, FormData};
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::{Num, Text};
-use super::super::markup::{date_de, section, table, thousands};
+use super::super::markup::{section, table, thousands};
 use super::super::view;
 use super::super::visit::Visit;
 use crate::contract::Parsed;
@@ -43,6 +43,7 @@ const IN_FLIGHT: usize = 8;
 /// The planned writes listed on the page, at most.
 const LISTED_MAX: usize = 500;
 const TITLE: &str = "Rollout-Stand aus einer Tabelle übernehmen";
+const ADMIN: &str = "Einführungen erfassen Kommunen, ihr Land und die Betreiber ihrer Region, nicht die Administration.";
 const NOTHING_TO_SEND: &str = "Nichts zu senden: Das Register steht auf dem Stand der Datei, soweit Schritte vorwärts ihn erreichen.";
 
 /// `GET /rollout/tabelle`.
@@ -67,6 +68,7 @@ pub async fn submit(visit: Visit, multipart: Result<Multipart, MultipartRejectio
     };
     let form = FormData(vec![(super::super::csrf::FIELD.to_owned(), upload.csrf)]);
     let actor = match forms::guard(&visit, &form) {
+        Ok(Actor::Admin) => return failed(&visit, StatusCode::FORBIDDEN, ADMIN.to_owned()),
         Ok(actor) => actor,
         Err(failure) => return failed(&visit, failure.status, failure.message),
     };
@@ -121,19 +123,25 @@ async fn read_upload(
     Ok(upload)
 }
 
-/// The file's rows, or why it cannot be taken (every bad row by line).
+/// The file's rows (a CSV file, or a workbook's first sheet), or why it
+/// cannot be taken (every bad row by line).
 fn rows_of(bytes: &[u8]) -> Result<Vec<Row>, String> {
     if bytes.is_empty() {
-        return Err("Bitte wählen Sie eine CSV-Datei.".to_owned());
+        return Err("Bitte wählen Sie eine CSV- oder Excel-Datei.".to_owned());
     }
-    let (text, read_as) = encoding::decode(bytes);
-    if let Encoding::Mixed { line } = read_as {
-        return Err(format!(
-            "Zeile {line} ist kein UTF-8, die Zeilen davor sind es; die Datei mischt \
-             Kodierungen. Bitte als UTF-8 speichern."
-        ));
-    }
-    let rows = rollout::read(&text).map_err(|errors| {
+    let read = if rollout::is_xlsx(bytes) {
+        rollout::read_xlsx(bytes)
+    } else {
+        let (text, read_as) = encoding::decode(bytes);
+        if let Encoding::Mixed { line } = read_as {
+            return Err(format!(
+                "Zeile {line} ist kein UTF-8, die Zeilen davor sind es; die Datei mischt \
+                 Kodierungen. Bitte als UTF-8 speichern."
+            ));
+        }
+        rollout::read(&text)
+    };
+    let rows = read.map_err(|errors| {
         let shown: Vec<String> = errors.iter().take(20).map(ToString::to_string).collect();
         let more = errors.len().saturating_sub(shown.len());
         let tail = if more > 0 {
@@ -157,11 +165,11 @@ fn rows_of(bytes: &[u8]) -> Result<Vec<Row>, String> {
     Ok(rows)
 }
 
-/// A row with what it needs; `standing` is `None` also for a Gemeinde the
-/// registry does not know (`known` false).
+/// A row with what it needs; a row whose Gemeinde or service the
+/// registry does not offer (`unknown`) is not planned.
 struct Planned {
     row: Row,
-    known: bool,
+    unknown: Option<Unknown>,
     standing: Option<Standing>,
     plan: Plan,
 }
@@ -185,25 +193,34 @@ async fn plan_rows(visit: &Visit, rows: Vec<Row>) -> Result<Vec<Planned>, String
             standings.insert(ags, found);
         }
     }
+    let services = super::all_services(&visit.state, 0, None).await?;
+    // Only a whole list can tell that a service is not in it.
+    let whole = services.len() < crate::routes::PAGE_LIMIT_MAX as usize;
+    let offered = |id: &ServiceId| match services.iter().find(|s| s.service.id == *id) {
+        Some(s) if s.service.status == ServiceStatus::Retired => Some(Unknown::RetiredService),
+        None if whole => Some(Unknown::Service),
+        _ => None,
+    };
     Ok(rows
         .into_iter()
-        .map(|row| match standings.get(&row.ags) {
-            Some(found) => {
-                let standing = found.get(&row.service).copied();
-                let plan = rollout::plan(&row, standing);
-                Planned {
-                    row,
-                    known: true,
-                    standing,
-                    plan,
-                }
-            }
-            None => Planned {
+        .map(|row| {
+            let unknown = match standings.get(&row.ags) {
+                None => Some(Unknown::Gemeinde),
+                Some(_) => offered(&row.service),
+            };
+            let standing = standings
+                .get(&row.ags)
+                .and_then(|found| found.get(&row.service).copied());
+            let plan = match unknown {
+                Some(_) => Plan::Unchanged,
+                None => rollout::plan(&row, standing),
+            };
+            Planned {
                 row,
-                known: false,
-                standing: None,
-                plan: Plan::Unchanged,
-            },
+                unknown,
+                standing,
+                plan,
+            }
         })
         .collect())
 }
@@ -316,33 +333,24 @@ fn command(row: &Row, write: Write) -> Parsed {
 
 /// What a row needs, in words.
 fn plan_text(p: &Planned) -> String {
-    if !p.known {
-        return "Die Gemeinde kennt das Register nicht.".to_owned();
+    if let Some(unknown) = p.unknown {
+        return unknown.label_de().to_owned();
     }
-    match &p.plan {
-        Plan::Send(writes) => {
+    if let Some(remark) = p.plan.remark_de(&p.row) {
+        return remark;
+    }
+    match p.plan.writes() {
+        [] => "unverändert".to_owned(),
+        writes => {
             let steps: Vec<String> = writes.iter().map(|w| w.label_de()).collect();
             steps.join(", dann ")
         }
-        Plan::Unchanged => "unverändert".to_owned(),
-        Plan::OtherDay(now) => format!(
-            "„{}“ im Register seit {}, in der Datei seit {}; der Tag bleibt.",
-            now.stage.label_de(),
-            date_de(now.since),
-            p.row.since.map(date_de).unwrap_or_default()
-        ),
-        Plan::Behind(now) => format!(
-            "Im Register schon „{}“ seit {}, die Datei sagt „{}“; Schritte gehen nur vorwärts.",
-            now.stage.label_de(),
-            date_de(now.since),
-            p.row.stage.label_de()
-        ),
     }
 }
 
 /// Rows that cannot be brought to the file's stage.
 fn is_problem(p: &Planned) -> bool {
-    !p.known || matches!(p.plan, Plan::Behind(_))
+    p.unknown.is_some() || p.plan.falls_short()
 }
 
 /// The plan: sums, the rows that need attention, the writes it would send.
@@ -351,16 +359,10 @@ fn plan_html(planned: &[Planned]) -> Markup {
         .iter()
         .filter(|p| matches!(p.plan, Plan::Send(_)))
         .collect();
-    let writes: usize = to_send
-        .iter()
-        .map(|p| match &p.plan {
-            Plan::Send(writes) => writes.len(),
-            _ => 0,
-        })
-        .sum();
+    let writes: usize = to_send.iter().map(|p| p.plan.writes().len()).sum();
     let remarks: Vec<&Planned> = planned
         .iter()
-        .filter(|p| is_problem(p) || matches!(p.plan, Plan::OtherDay(_)))
+        .filter(|p| is_problem(p) || p.plan.remark_de(&p.row).is_some())
         .collect();
     html! {
         section aria-labelledby="plan-titel" {
@@ -504,12 +506,14 @@ fn answer(visit: &Visit, status: StatusCode, result: Markup, notice: Option<Noti
                 form.block method="post" action="/rollout/tabelle" enctype="multipart/form-data" {
                     (visit.csrf_input())
                     div.feld {
-                        label for="tabelle-datei" { "CSV-Datei (Pflichtfeld)" }
-                        input type="file" id="tabelle-datei" name="datei" accept=".csv,text/csv"
+                        label for="tabelle-datei" { "CSV- oder Excel-Datei (Pflichtfeld)" }
+                        input type="file" id="tabelle-datei" name="datei"
+                            accept=".csv,text/csv,.xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                             required aria-describedby="tabelle-datei-hilfe";
                         p.hilfe id="tabelle-datei-hilfe" {
-                            "Höchstens " (thousands(ROWS_MAX as u64)) " Zeilen; Trennzeichen Semikolon, "
-                            "Komma oder Tabulator; UTF-8 oder Windows-1252."
+                            "Höchstens " (thousands(ROWS_MAX as u64)) " Zeilen und 512 KiB; als CSV mit "
+                            "Semikolon, Komma oder Tabulator (UTF-8 oder Windows-1252) oder als Excel-Arbeitsmappe "
+                            "(.xlsx, das erste Tabellenblatt)."
                         }
                     }
                     button type="submit" name="aktion" value="plan" { "Plan anzeigen" }
@@ -520,7 +524,7 @@ fn answer(visit: &Visit, status: StatusCode, result: Markup, notice: Option<Noti
                     "drücken „Übernehmen“; eine zweimal übernommene Datei wird einmal erfasst." }
             }))
         } @else if visit.actor().is_some() {
-            p role="status" { "Einführungen erfassen Kommunen, ihr Land und die Betreiber ihrer Region, nicht die Administration." }
+            p role="status" { (ADMIN) }
         } @else {
             p role="status" { a href="/anmelden" { "Bitte melden Sie sich an" } ", um eine Tabelle zu übernehmen." }
         }
