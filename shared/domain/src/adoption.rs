@@ -51,6 +51,7 @@ pub fn request(
     related: &Related,
     actor: &Actor,
     cmd: &RequestAdoption,
+    effective: Date,
 ) -> Result<Vec<Event>, Rejection> {
     preconditions(related, actor, &cmd.service, cmd.ags, &cmd.note)?;
     service::active(
@@ -67,6 +68,17 @@ pub fn request(
                     adoption.stage.label_de()
                 ),
             });
+        }
+        // Asked anew after a withdrawal: not before it, or the two
+        // adoptions would overlap in the views of the days between.
+        Some(adoption) if effective < adoption.last_step_on => {
+            return Err(Rejection::invalid(
+                "effective",
+                format!(
+                    "Datum vor dem Rückzug der früheren Einführung ({})",
+                    adoption.last_step_on
+                ),
+            ));
         }
         Some(adoption) => adoption.adoption_no + 1,
         None => 1,

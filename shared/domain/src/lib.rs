@@ -105,7 +105,7 @@ pub fn decide(
         Command::RetireGemeinde(c) => participants::retire_gemeinde(state, actor, c),
         Command::RegisterKreis(c) => participants::register_kreis(state, actor, c),
         Command::RegisterOperator(c) => participants::register_operator(state, actor, c),
-        Command::RequestAdoption(c) => adoption::request(state, related, actor, c),
+        Command::RequestAdoption(c) => adoption::request(state, related, actor, c, effective),
         Command::RecordAdoptionStep(c) => adoption::step(state, related, actor, c, effective),
         Command::WithdrawAdoption(c) => adoption::withdraw(state, related, actor, c, effective),
         Command::PublishAllocationKey(c) => reference::publish_key(state, actor, c),

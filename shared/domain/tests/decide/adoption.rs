@@ -323,6 +323,21 @@ fn withdrawal_ends_an_adoption_and_a_new_request_starts_the_next() {
         adoption_no: 2,
         note: String::new(),
     };
+    // Asked anew, not before the withdrawal: the two would overlap.
+    invalid(
+        &history,
+        "gemeinde:16051000",
+        request(""),
+        Some("2024-12-31"),
+        "effective",
+    );
+    check_on(
+        &history,
+        "gemeinde:16051000",
+        request(""),
+        "2025-01-01",
+        Ok(vec![again.clone()]),
+    );
     check_on(
         &history,
         "gemeinde:16051000",
