@@ -42,6 +42,8 @@ const NOTE: &[&str] = &["notiz"];
 struct Columns {
     /// How many columns the header names.
     count: usize,
+    /// The columns without a name, whose cells must stay empty.
+    unnamed: Vec<usize>,
     ags: usize,
     service: usize,
     stage: usize,
@@ -50,6 +52,14 @@ struct Columns {
 }
 
 impl Columns {
+    /// The columns a row is read from.
+    fn read(&self) -> impl Iterator<Item = usize> + '_ {
+        [self.ags, self.service, self.stage]
+            .into_iter()
+            .chain(self.since)
+            .chain(self.note)
+    }
+
     fn find(header: &[String]) -> Result<Self, String> {
         let named =
             |names: &[&str], found: &String| names.contains(&found.trim().to_lowercase().as_str());
@@ -73,8 +83,13 @@ impl Columns {
                 )
             })
         };
+        let unnamed = (header.iter().enumerate())
+            .filter(|(_, name)| name.trim().is_empty())
+            .map(|(index, _)| index)
+            .collect();
         Ok(Self {
             count: header.len(),
+            unnamed,
             ags: required(AGS)?,
             service: required(SERVICE)?,
             stage: required(STAGE)?,
@@ -114,7 +129,7 @@ pub fn read(text: &str) -> Result<Vec<Row>, Vec<CsvError>> {
         }]);
     }
     let records = csv::parse(text, separator).map_err(|error| vec![error])?;
-    rows(&header, &records)
+    rows(&header, &records, &Unreadable::new())
 }
 
 /// The line of a quote that opens a field and is never closed (a quote
@@ -141,25 +156,64 @@ fn unclosed_quote(text: &str) -> Option<usize> {
 /// edited and saved: the first row names the columns, a line is a row of
 /// the sheet; numbers count as their digits (an AGS typed as a number
 /// loses its leading zero, which [`read`]'s rule gives back), dates as
-/// days.
-pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Row>, Vec<CsvError>> {
+/// days. A cell read from that holds an Excel error, or a formula whose
+/// result the file does not carry (saved by a program that does not
+/// compute it), fails its row rather than count as empty. A workbook
+/// that would unpack to more than `unpacked_max` bytes is refused before
+/// it is read.
+pub fn read_xlsx(bytes: &[u8], unpacked_max: u64) -> Result<Vec<Row>, Vec<CsvError>> {
     use calamine::Reader;
     let unreadable = |reason: String| vec![CsvError { line: 1, reason }];
-    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes))
-        .map_err(|error| unreadable(format!("keine lesbare Excel-Datei ({error})")))?;
+    unpacks_within(bytes, unpacked_max).map_err(unreadable)?;
+    let not_a_workbook = || unreadable("keine lesbare Excel-Arbeitsmappe (.xlsx)".to_owned());
+    let mut workbook =
+        calamine::Xlsx::new(std::io::Cursor::new(bytes)).map_err(|_| not_a_workbook())?;
+    let first = workbook.sheet_names().first().cloned();
+    let Some(first) = first else {
+        return Err(unreadable(
+            "die Excel-Arbeitsmappe hat kein Tabellenblatt".to_owned(),
+        ));
+    };
     let sheet = workbook
-        .worksheet_range_at(0)
-        .ok_or_else(|| unreadable("die Excel-Datei hat kein Tabellenblatt".to_owned()))?
-        .map_err(|error| {
-            unreadable(format!(
-                "das erste Tabellenblatt ist nicht lesbar ({error})"
-            ))
-        })?;
-    let first_line = sheet.start().map_or(1, |(row, _)| row as usize + 1);
+        .worksheet_range(&first)
+        .map_err(|_| not_a_workbook())?;
+    let formulas = workbook
+        .worksheet_formula(&first)
+        .map_err(|_| not_a_workbook())?;
+    let origin = sheet.start().unwrap_or((0, 0));
+    let line_of = |row: u32| row as usize + 1;
+    let mut cells = Unreadable::new();
+    for (row, column, value) in sheet.cells() {
+        if let calamine::Data::Error(error) = value {
+            let position = (line_of(origin.0 + row as u32), origin.1 as usize + column);
+            cells.insert(
+                position,
+                format!("eine Zelle zeigt den Excel-Fehler {error}"),
+            );
+        }
+    }
+    let formula_origin = formulas.start().unwrap_or((0, 0));
+    for (row, column, formula) in formulas.cells() {
+        let (row, column) = (
+            formula_origin.0 + row as u32,
+            formula_origin.1 + column as u32,
+        );
+        let value = sheet.get_value((row, column));
+        if !formula.is_empty() && value.is_none_or(|v| *v == calamine::Data::Empty) {
+            cells.insert(
+                (line_of(row), column as usize),
+                format!(
+                    "eine Formel ohne gespeichertes Ergebnis (={formula}); bitte die Datei in \
+                     einer Tabellenkalkulation öffnen und speichern"
+                ),
+            );
+        }
+    }
     let mut lines = sheet.rows().enumerate().map(|(index, cells)| {
-        let fields: Vec<String> = cells.iter().map(cell_text).collect();
+        let mut fields = vec![String::new(); origin.1 as usize];
+        fields.extend(cells.iter().map(cell_text));
         Record {
-            line: first_line + index,
+            line: line_of(origin.0) + index,
             fields,
         }
     });
@@ -167,7 +221,40 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Vec<Row>, Vec<CsvError>> {
     let records: Vec<Record> = lines
         .filter(|record| record.fields.iter().any(|field| !field.trim().is_empty()))
         .collect();
-    rows(&header, &records)
+    rows(&header, &records, &cells)
+}
+
+/// Checks that a workbook unpacks to at most `max` bytes, by unpacking it
+/// (a part's stated size may lie), so that a small file cannot make the
+/// reader take gigabytes.
+fn unpacks_within(bytes: &[u8], max: u64) -> Result<(), String> {
+    use std::io::Read;
+    let unreadable = || "keine lesbare Excel-Arbeitsmappe (.xlsx)".to_owned();
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|_| unreadable())?;
+    let mut total: u64 = 0;
+    for index in 0..archive.len() {
+        let part = archive.by_index(index).map_err(|_| unreadable())?;
+        let left = max.saturating_sub(total);
+        let read = std::io::copy(&mut part.take(left + 1), &mut std::io::sink())
+            .map_err(|_| unreadable())?;
+        total = total.saturating_add(read);
+        if total > max {
+            return Err(format!(
+                "die Excel-Arbeitsmappe ist entpackt größer als {} MiB; bitte als CSV speichern \
+                 oder teilen",
+                max / (1024 * 1024)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `bytes` are neither text nor a workbook: a NUL byte outside
+/// UTF-16 (which says so by its byte-order mark).
+pub fn is_binary(bytes: &[u8]) -> bool {
+    let utf16 = bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]);
+    !is_xlsx(bytes) && !utf16 && bytes.contains(&0)
 }
 
 /// Whether `bytes` are a workbook (a ZIP archive) rather than text.
@@ -196,13 +283,36 @@ fn cell_text(cell: &calamine::Data) -> String {
     }
 }
 
-/// The rows of `records` under `header`.
-fn rows(header: &[String], records: &[Record]) -> Result<Vec<Row>, Vec<CsvError>> {
+/// Cells of a workbook that have no value to read, by line and column,
+/// with why.
+type Unreadable = BTreeMap<(usize, usize), String>;
+
+/// The rows of `records` under `header`; a cell in `unreadable` that a
+/// row is read from fails its row.
+fn rows(
+    header: &[String],
+    records: &[Record],
+    unreadable: &Unreadable,
+) -> Result<Vec<Row>, Vec<CsvError>> {
+    if header.iter().all(|name| name.trim().is_empty()) {
+        let reason = "die Datei ist leer: ihr fehlt die Kopfzeile (AGS, Leistung, Stufe)";
+        return Err(vec![CsvError {
+            line: 1,
+            reason: reason.to_owned(),
+        }]);
+    }
     let columns = Columns::find(header).map_err(|reason| vec![CsvError { line: 1, reason }])?;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut seen = BTreeMap::new();
     for record in records {
+        let cell = columns
+            .read()
+            .find_map(|column| unreadable.get(&(record.line, column)));
+        if let Some(why) = cell {
+            errors.push(record.error(why.clone()));
+            continue;
+        }
         match row(record, &columns) {
             Ok(row) => match seen.insert((row.ags, row.service.clone()), row.line) {
                 Some(earlier) => errors.push(record.error(format!(
@@ -240,6 +350,13 @@ fn row(record: &Record, columns: &Columns) -> Result<Row, String> {
              Anführungszeichen?",
             record.fields.len(),
             columns.count
+        ));
+    }
+    if let Some(index) = (columns.unnamed.iter()).find(|index| !cell(**index).is_empty()) {
+        return Err(format!(
+            "Spalte {} hat keine Überschrift, aber einen Wert („{}“); welche Angabe ist es?",
+            index + 1,
+            cell(*index)
         ));
     }
     let since = columns.since.map(cell).filter(|value| !value.is_empty());
@@ -419,28 +536,80 @@ impl Plan {
     }
 }
 
-/// Why a row is not planned at all: what it names is not in the registry
-/// (or no longer takes adoptions).
+/// Why a row is not planned: what it names is not in the registry, or its
+/// service takes no such write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unknown {
+pub enum Unplanned {
     Gemeinde,
     Service,
+    /// A retired service takes no new adoption and no step forward (a
+    /// withdrawal, yes).
     RetiredService,
+    /// The row's day lies before the service was announced.
+    BeforeAnnouncement(Date),
 }
 
-impl Unknown {
-    pub fn label_de(self) -> &'static str {
+impl Unplanned {
+    pub fn label_de(self) -> String {
         match self {
-            Self::Gemeinde => "Die Gemeinde kennt das Register nicht.",
-            Self::Service => "Die Leistung kennt das Register nicht.",
-            Self::RetiredService => "Die Leistung ist eingestellt und nimmt keine Einführungen an.",
+            Self::Gemeinde => "Die Gemeinde kennt das Register nicht.".to_owned(),
+            Self::Service => "Die Leistung kennt das Register nicht.".to_owned(),
+            Self::RetiredService => {
+                "Die Leistung ist eingestellt und nimmt keine Einführungen und Schritte mehr an."
+                    .to_owned()
+            }
+            Self::BeforeAnnouncement(day) => format!(
+                "Der Tag der Datei liegt vor der Ankündigung der Leistung ({}).",
+                day.de()
+            ),
+        }
+    }
+
+    /// The sum's kind it counts in.
+    pub fn kind_de(self) -> &'static str {
+        match self {
+            Self::Gemeinde | Self::Service => KINDS_DE[8],
+            Self::RetiredService => KINDS_DE[9],
+            Self::BeforeAnnouncement(_) => KINDS_DE[10],
         }
     }
 }
 
+/// What the registry says of a row's service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Unknown,
+    /// Announced on the day, if the registry said it.
+    Known {
+        announced_on: Option<Date>,
+        retired: bool,
+    },
+}
+
+/// Why `plan` cannot be sent for `row`'s service, if it cannot.
+pub fn service_refuses(row: &Row, plan: &Plan, service: Service) -> Option<Unplanned> {
+    let (announced_on, retired) = match service {
+        Service::Unknown => return Some(Unplanned::Service),
+        Service::Known {
+            announced_on,
+            retired,
+        } => (announced_on, retired),
+    };
+    let writes = plan.writes();
+    let forward = writes
+        .iter()
+        .any(|write| matches!(write, Write::Request | Write::Step(_)));
+    if retired && forward {
+        return Some(Unplanned::RetiredService);
+    }
+    let announced_on = announced_on?;
+    let early = row.since.is_some_and(|day| day < announced_on);
+    (early && !writes.is_empty()).then_some(Unplanned::BeforeAnnouncement(announced_on))
+}
+
 /// The kinds of the plan's sums, in the order they are said, with the
 /// rows not planned last.
-pub const KINDS_DE: [&str; 10] = [
+pub const KINDS_DE: [&str; 11] = [
     "beantragen",
     "beantragen und Schritt festhalten",
     "Schritt festhalten",
@@ -451,15 +620,8 @@ pub const KINDS_DE: [&str; 10] = [
     "Tag vor dem letzten Schritt",
     "Gemeinde oder Leistung unbekannt",
     "Leistung eingestellt",
+    "Tag vor der Ankündigung",
 ];
-
-/// The sum's kind of a row not planned.
-pub fn unknown_kind_de(unknown: Unknown) -> &'static str {
-    match unknown {
-        Unknown::Gemeinde | Unknown::Service => KINDS_DE[8],
-        Unknown::RetiredService => KINDS_DE[9],
-    }
-}
 
 /// What `row` needs, given where its adoption stands (`None`: the
 /// municipality never asked to adopt the service).
@@ -617,7 +779,7 @@ mod tests {
         sheet.write_string(3, 3, "beantragt").unwrap();
         let bytes = workbook.save_to_buffer().unwrap();
         assert!(is_xlsx(&bytes));
-        let rows = read_xlsx(&bytes).unwrap();
+        let rows = read_xlsx(&bytes, MIB).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!((rows[0].line, rows[0].stage), (2, Live));
         assert_eq!(rows[0].since, Some(day_of("2025-03-01")));
@@ -632,13 +794,73 @@ mod tests {
         sheet.write_string(1, 0, "16051000").unwrap();
         sheet.write_string(1, 1, "wohngeld").unwrap();
         sheet.write_string(1, 2, "fertig").unwrap();
-        let errors = read_xlsx(&bad.save_to_buffer().unwrap()).unwrap_err();
+        let errors = read_xlsx(&bad.save_to_buffer().unwrap(), MIB).unwrap_err();
         assert_eq!(errors[0].line, 2);
         assert!(!is_xlsx(b"AGS;Leistung;Stufe"));
-        let junk = read_xlsx(b"PK\x03\x04 nicht wirklich").unwrap_err();
+        let junk = read_xlsx(b"PK\x03\x04 nicht wirklich", MIB).unwrap_err();
         assert!(
-            junk[0].reason.contains("keine lesbare Excel-Datei"),
+            junk[0].reason.contains("keine lesbare Excel-Arbeitsmappe"),
             "{junk:?}"
+        );
+    }
+
+    const MIB: u64 = 1024 * 1024;
+
+    #[test]
+    fn a_workbook_without_its_values_or_too_large_unpacked_is_refused() {
+        use rust_xlsxwriter::Workbook;
+        // A note that is an Excel error would be recorded as its code.
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        for (column, title) in (0u16..).zip(["AGS", "Leistung", "Stufe", "Notiz", "Hinweis"]) {
+            sheet.write_string(0, column, title).unwrap();
+        }
+        sheet.write_string(1, 0, "16051000").unwrap();
+        sheet.write_string(1, 1, "wohngeld").unwrap();
+        sheet.write_string(1, 2, "beantragt").unwrap();
+        let note = rust_xlsxwriter::Formula::new("=1/0").set_result("#DIV/0!");
+        sheet.write_formula(1, 3, note).unwrap();
+        // An error in a column not read is no matter.
+        let other = rust_xlsxwriter::Formula::new("=NA()").set_result("#N/A");
+        sheet.write_formula(2, 4, other).unwrap();
+        for (column, value) in (0u16..).zip(["16052000", "wohngeld", "beantragt"]) {
+            sheet.write_string(2, column, value).unwrap();
+        }
+        let errors = read_xlsx(&workbook.save_to_buffer().unwrap(), MIB).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, 2, "{errors:?}");
+        assert!(errors[0].reason.contains("Excel-Fehler"), "{errors:?}");
+
+        // A value under a column without a name is not dropped.
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        for (column, title) in (0u16..).zip(["AGS", "Leistung", "Stufe"]) {
+            sheet.write_string(0, column, title).unwrap();
+        }
+        let values = ["16051000", "wohngeld", "beantragt", "2025-02-01"];
+        for (column, value) in (0u16..).zip(values) {
+            sheet.write_string(1, column, value).unwrap();
+        }
+        let errors = read_xlsx(&workbook.save_to_buffer().unwrap(), MIB).unwrap_err();
+        assert!(
+            errors[0].reason.contains("Spalte 4 hat keine Überschrift"),
+            "{errors:?}"
+        );
+
+        // Small packed, large unpacked: refused before it is read.
+        let mut packed = std::io::Cursor::new(Vec::new());
+        let mut zip = zip::ZipWriter::new(&mut packed);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("xl/worksheets/sheet1.xml", options).unwrap();
+        std::io::Write::write_all(&mut zip, &vec![b' '; 3 * MIB as usize]).unwrap();
+        zip.finish().unwrap();
+        let bytes = packed.into_inner();
+        assert!(bytes.len() < 64 * 1024, "{} bytes packed", bytes.len());
+        let errors = read_xlsx(&bytes, 2 * MIB).unwrap_err();
+        assert!(
+            errors[0].reason.contains("entpackt größer als 2 MiB"),
+            "{errors:?}"
         );
     }
 
@@ -715,6 +937,46 @@ mod tests {
             stage,
             since: day(since),
         })
+    }
+
+    #[test]
+    fn a_retired_or_later_service_refuses_only_what_it_cannot_take() {
+        let announced_on = day("2024-01-01");
+        let active = Service::Known {
+            announced_on: Some(announced_on),
+            retired: false,
+        };
+        let retired = Service::Known {
+            announced_on: Some(announced_on),
+            retired: true,
+        };
+        let ask = row(Requested, Some("2024-06-01"));
+        let asked = plan(&ask, None);
+        assert_eq!(service_refuses(&ask, &asked, active), None);
+        assert_eq!(
+            service_refuses(&ask, &asked, retired),
+            Some(Unplanned::RetiredService)
+        );
+        assert_eq!(
+            service_refuses(&ask, &asked, Service::Unknown),
+            Some(Unplanned::Service)
+        );
+        let early = row(Requested, Some("2023-06-01"));
+        assert_eq!(
+            service_refuses(&early, &plan(&early, None), active),
+            Some(Unplanned::BeforeAnnouncement(announced_on))
+        );
+        // A retired service's adoptions as they stand, or withdrawn: fine.
+        let standing = at(Agreed, "2024-03-01");
+        let same = row(Agreed, Some("2024-03-01"));
+        assert_eq!(
+            service_refuses(&same, &plan(&same, standing), retired),
+            None
+        );
+        let end = row(Withdrawn, Some("2025-02-01"));
+        let ending = plan(&end, standing);
+        assert_eq!(ending, Plan::Send(vec![Write::Withdraw]));
+        assert_eq!(service_refuses(&end, &ending, retired), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use efa_proto::{Ags, Date, ServiceId, Timestamp};
 use efa_reference::csv::CsvError;
-use efa_reference::rollout::{self, Plan, Row, Standing, Unknown, Write};
+use efa_reference::rollout::{self, Plan, Row, Service, Standing, Unplanned, Write};
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Map, Value};
@@ -35,6 +35,8 @@ Exit-Codes:
   3  Anmeldung fehlgeschlagen (HTTP 401: Token fehlt oder ist ungültig)
   4  Register nicht erreichbar (HTTP 503/504, Verbindung abgelehnt, Zeitüberschreitung)";
 
+/// The most a workbook may unpack to here (the page takes less).
+const XLSX_UNPACKED_MAX: u64 = 256 * 1024 * 1024;
 /// Reads in flight at once.
 const IN_FLIGHT: usize = 8;
 /// Rows being sent at once: enough for the ledger's group commits to
@@ -106,20 +108,24 @@ pub async fn run(client: &Client, args: ImportArgs) -> Result<(), Failure> {
     let mut unknown = Vec::new();
     let mut planned = Vec::new();
     for row in rows {
-        let adoptions = standings.get(&row.ags);
-        match (adoptions, offered.get(&row.service)) {
-            (None, _) => unknown.push((row, Unknown::Gemeinde)),
-            (_, Some(Some(why))) => unknown.push((row, *why)),
-            (Some(adoptions), _) => {
-                let standing = adoptions.get(&row.service).copied();
-                let plan = rollout::plan(&row, standing);
-                planned.push(Planned {
-                    row,
-                    standing,
-                    plan,
-                });
-            }
+        let Some(adoptions) = standings.get(&row.ags) else {
+            unknown.push((row, Unplanned::Gemeinde));
+            continue;
+        };
+        let standing = adoptions.get(&row.service).copied();
+        let plan = rollout::plan(&row, standing);
+        let service = offered.get(&row.service).copied();
+        if let Some(why) =
+            rollout::service_refuses(&row, &plan, service.unwrap_or(Service::Unknown))
+        {
+            unknown.push((row, why));
+            continue;
         }
+        planned.push(Planned {
+            row,
+            standing,
+            plan,
+        });
     }
     say_plan(&planned, &unknown, args.einzeln);
     let short = planned.iter().filter(|p| p.plan.falls_short()).count();
@@ -166,10 +172,9 @@ fn read_file(path: &Path) -> Result<Result<Vec<Row>, Vec<CsvError>>, Failure> {
         )));
     }
     if rollout::is_xlsx(&bytes) {
-        return Ok(rollout::read_xlsx(&bytes));
+        return Ok(rollout::read_xlsx(&bytes, XLSX_UNPACKED_MAX));
     }
-    if bytes.contains(&0) && !bytes.starts_with(&[0xff, 0xfe]) && !bytes.starts_with(&[0xfe, 0xff])
-    {
+    if rollout::is_binary(&bytes) {
         return Err(Failure::Invalid(format!(
             "{name} ist weder eine CSV-Datei noch eine Excel-Arbeitsmappe (.xlsx); nichts gesendet"
         )));
@@ -179,18 +184,26 @@ fn read_file(path: &Path) -> Result<Result<Vec<Row>, Vec<CsvError>>, Failure> {
     Ok(rollout::read(&text))
 }
 
-/// Which of `services` the registry does not offer for adoption, and why
-/// (`None`: it does).
+/// What the registry says of each of `services`: unknown, or since when
+/// it is announced and whether it is retired.
 async fn offered(
     client: &Client,
     services: &BTreeSet<&ServiceId>,
-) -> Result<BTreeMap<ServiceId, Option<Unknown>>, Failure> {
+) -> Result<BTreeMap<ServiceId, Service>, Failure> {
     let reads = futures::stream::iter(services.iter().map(|service| async move {
         let url = client.url(&["services", service.as_str()], &[]);
         let found = match client.api.find(url).await? {
-            None => Some(Unknown::Service),
-            Some(answer) if answer.json()?["status"] == "retired" => Some(Unknown::RetiredService),
-            Some(_) => None,
+            None => Service::Unknown,
+            Some(answer) => {
+                let json = answer.json()?;
+                let announced = json["announced_on"]
+                    .as_str()
+                    .and_then(|d| Date::parse(d).ok());
+                Service::Known {
+                    announced_on: announced,
+                    retired: json["status"] == "retired",
+                }
+            }
         };
         Ok::<_, Failure>(((*service).clone(), found))
     }))
@@ -294,13 +307,12 @@ fn writes(planned: &Planned) -> usize {
 /// The plan's sums, then by line the rows not planned, those that stay
 /// short of the file's stage, those whose day differs, and with `each`
 /// every row to be sent.
-fn say_plan(planned: &[Planned], unknown: &[(Row, Unknown)], each: bool) {
+fn say_plan(planned: &[Planned], unknown: &[(Row, Unplanned)], each: bool) {
     let mut sums: Vec<(&str, usize)> = rollout::KINDS_DE.iter().map(|kind| (*kind, 0)).collect();
-    let kinds = planned.iter().map(|p| p.plan.kind_de()).chain(
-        unknown
-            .iter()
-            .map(|(_, why)| rollout::unknown_kind_de(*why)),
-    );
+    let kinds = planned
+        .iter()
+        .map(|p| p.plan.kind_de())
+        .chain(unknown.iter().map(|(_, why)| why.kind_de()));
     for kind in kinds {
         if let Some((_, n)) = sums.iter_mut().find(|(known, _)| *known == kind) {
             *n += 1;
@@ -318,7 +330,7 @@ fn say_plan(planned: &[Planned], unknown: &[(Row, Unknown)], each: bool) {
     }
     let mut remarks: Vec<(&Row, String)> = unknown
         .iter()
-        .map(|(row, why)| (row, why.label_de().to_owned()))
+        .map(|(row, why)| (row, why.label_de()))
         .collect();
     for p in planned {
         let remark = match p.plan.remark_de(&p.row) {

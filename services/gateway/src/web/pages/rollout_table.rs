@@ -21,7 +21,7 @@ use efa_proto::{
     ServiceId, ServiceStatus, WithdrawAdoption,
 };
 use efa_reference::encoding::{self, Encoding};
-use efa_reference::rollout::{self, Plan, Row, Standing, Unknown, Write};
+use efa_reference::rollout::{self, Plan, Row, Service, Standing, Unplanned, Write};
 use futures::StreamExt;
 use maud::{Markup, html};
 
@@ -35,7 +35,11 @@ use crate::contract::Parsed;
 use crate::problem::ApiError;
 
 /// The largest file taken here; the command line takes larger ones.
-pub const UPLOAD_BYTES_MAX: usize = 512 * 1024;
+pub const FILE_BYTES_MAX: usize = 512 * 1024;
+/// The largest upload: the file and the form's other fields.
+pub const UPLOAD_BYTES_MAX: usize = FILE_BYTES_MAX + 16 * 1024;
+/// The most a workbook may unpack to here.
+const XLSX_UNPACKED_MAX: u64 = 16 * 1024 * 1024;
 /// The most rows a file may have here.
 const ROWS_MAX: usize = 5_000;
 /// Reads and writes in flight at once.
@@ -113,6 +117,9 @@ async fn read_upload(
             .map_err(|error| unreadable(error.status()))?;
         match name.as_str() {
             "aktion" => upload.send = bytes.as_ref() == b"senden",
+            "datei" if bytes.len() > FILE_BYTES_MAX => {
+                return Err(unreadable(StatusCode::PAYLOAD_TOO_LARGE));
+            }
             "datei" => upload.bytes = bytes.to_vec(),
             name if name == super::super::csrf::FIELD => {
                 upload.csrf = String::from_utf8_lossy(&bytes).into_owned();
@@ -130,7 +137,11 @@ fn rows_of(bytes: &[u8]) -> Result<Vec<Row>, String> {
         return Err("Bitte wählen Sie eine CSV- oder Excel-Datei.".to_owned());
     }
     let read = if rollout::is_xlsx(bytes) {
-        rollout::read_xlsx(bytes)
+        rollout::read_xlsx(bytes, XLSX_UNPACKED_MAX)
+    } else if rollout::is_binary(bytes) {
+        return Err(
+            "Die Datei ist weder eine CSV-Datei noch eine Excel-Arbeitsmappe (.xlsx).".to_owned(),
+        );
     } else {
         let (text, read_as) = encoding::decode(bytes);
         if let Encoding::Mixed { line } = read_as {
@@ -169,7 +180,7 @@ fn rows_of(bytes: &[u8]) -> Result<Vec<Row>, String> {
 /// registry does not offer (`unknown`) is not planned.
 struct Planned {
     row: Row,
-    unknown: Option<Unknown>,
+    unknown: Option<Unplanned>,
     standing: Option<Standing>,
     plan: Plan,
 }
@@ -196,24 +207,31 @@ async fn plan_rows(visit: &Visit, rows: Vec<Row>) -> Result<Vec<Planned>, String
     let services = super::all_services(&visit.state, 0, None).await?;
     // Only a whole list can tell that a service is not in it.
     let whole = services.len() < crate::routes::PAGE_LIMIT_MAX as usize;
-    let offered = |id: &ServiceId| match services.iter().find(|s| s.service.id == *id) {
-        Some(s) if s.service.status == ServiceStatus::Retired => Some(Unknown::RetiredService),
-        None if whole => Some(Unknown::Service),
-        _ => None,
+    let service = |id: &ServiceId| match services.iter().find(|s| s.service.id == *id) {
+        Some(s) => Service::Known {
+            announced_on: Some(s.service.announced_on),
+            retired: s.service.status == ServiceStatus::Retired,
+        },
+        None if whole => Service::Unknown,
+        None => Service::Known {
+            announced_on: None,
+            retired: false,
+        },
     };
     Ok(rows
         .into_iter()
         .map(|row| {
-            let unknown = match standings.get(&row.ags) {
-                None => Some(Unknown::Gemeinde),
-                Some(_) => offered(&row.service),
+            let found = standings.get(&row.ags);
+            let standing = found.and_then(|found| found.get(&row.service).copied());
+            let plan = rollout::plan(&row, standing);
+            let unknown = match found {
+                None => Some(Unplanned::Gemeinde),
+                Some(_) => rollout::service_refuses(&row, &plan, service(&row.service)),
             };
-            let standing = standings
-                .get(&row.ags)
-                .and_then(|found| found.get(&row.service).copied());
-            let plan = match unknown {
-                Some(_) => Plan::Unchanged,
-                None => rollout::plan(&row, standing),
+            let plan = if unknown.is_some() {
+                Plan::Unchanged
+            } else {
+                plan
             };
             Planned {
                 row,
@@ -334,7 +352,7 @@ fn command(row: &Row, write: Write) -> Parsed {
 /// What a row needs, in words.
 fn plan_text(p: &Planned) -> String {
     if let Some(unknown) = p.unknown {
-        return unknown.label_de().to_owned();
+        return unknown.label_de();
     }
     if let Some(remark) = p.plan.remark_de(&p.row) {
         return remark;
