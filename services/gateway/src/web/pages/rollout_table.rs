@@ -177,10 +177,10 @@ fn rows_of(bytes: &[u8]) -> Result<Vec<Row>, String> {
 }
 
 /// A row with what it needs; a row whose Gemeinde or service the
-/// registry does not offer (`unknown`) is not planned.
+/// registry does not offer (`unplanned`) is not planned.
 struct Planned {
     row: Row,
-    unknown: Option<Unplanned>,
+    unplanned: Option<Unplanned>,
     standing: Option<Standing>,
     plan: Plan,
 }
@@ -224,18 +224,18 @@ async fn plan_rows(visit: &Visit, rows: Vec<Row>) -> Result<Vec<Planned>, String
             let found = standings.get(&row.ags);
             let standing = found.and_then(|found| found.get(&row.service).copied());
             let plan = rollout::plan(&row, standing);
-            let unknown = match found {
+            let unplanned = match found {
                 None => Some(Unplanned::Gemeinde),
                 Some(_) => rollout::service_refuses(&row, &plan, service(&row.service)),
             };
-            let plan = if unknown.is_some() {
+            let plan = if unplanned.is_some() {
                 Plan::Unchanged
             } else {
                 plan
             };
             Planned {
                 row,
-                unknown,
+                unplanned,
                 standing,
                 plan,
             }
@@ -351,8 +351,8 @@ fn command(row: &Row, write: Write) -> Parsed {
 
 /// What a row needs, in words.
 fn plan_text(p: &Planned) -> String {
-    if let Some(unknown) = p.unknown {
-        return unknown.label_de();
+    if let Some(unplanned) = p.unplanned {
+        return unplanned.label_de();
     }
     if let Some(remark) = p.plan.remark_de(&p.row) {
         return remark;
@@ -368,7 +368,7 @@ fn plan_text(p: &Planned) -> String {
 
 /// Rows that cannot be brought to the file's stage.
 fn is_problem(p: &Planned) -> bool {
-    p.unknown.is_some() || p.plan.falls_short()
+    p.unplanned.is_some() || p.plan.falls_short()
 }
 
 /// The plan: sums, the rows that need attention, the writes it would send.
