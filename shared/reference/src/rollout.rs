@@ -151,7 +151,7 @@ fn unclosed_quote(text: &str) -> Option<usize> {
     open.then_some(opened_on)
 }
 
-/// Reads the first sheet of an Excel workbook (`.xlsx`) as a rollout
+/// Reads the first visible sheet of an Excel workbook (`.xlsx`) as a rollout
 /// file, such as the monitor's „Excel (XLSX)“ download after it was
 /// edited and saved: the first row names the columns, a line is a row of
 /// the sheet; numbers count as their digits (an AGS typed as a number
@@ -168,11 +168,16 @@ pub fn read_xlsx(bytes: &[u8], unpacked_max: u64) -> Result<Vec<Row>, Vec<CsvErr
     let not_a_workbook = || unreadable("keine lesbare Excel-Arbeitsmappe (.xlsx)".to_owned());
     let mut workbook =
         calamine::Xlsx::new(std::io::Cursor::new(bytes)).map_err(|_| not_a_workbook())?;
-    let first = workbook.sheet_names().first().cloned();
+    // The first sheet a person sees: hidden ones and charts are passed over.
+    let first = (workbook.sheets_metadata().iter())
+        .find(|sheet| {
+            sheet.visible == calamine::SheetVisible::Visible
+                && sheet.typ == calamine::SheetType::WorkSheet
+        })
+        .map(|sheet| sheet.name.clone());
     let Some(first) = first else {
-        return Err(unreadable(
-            "die Excel-Arbeitsmappe hat kein Tabellenblatt".to_owned(),
-        ));
+        let reason = "die Excel-Arbeitsmappe hat kein sichtbares Tabellenblatt";
+        return Err(unreadable(reason.to_owned()));
     };
     let sheet = workbook
         .worksheet_range(&first)
@@ -785,6 +790,23 @@ mod tests {
         assert_eq!(rows[0].since, Some(day_of("2025-03-01")));
         assert_eq!(rows[1].ags, Ags::parse("01001000").unwrap());
         assert_eq!((rows[1].line, rows[1].since), (4, None));
+
+        // A hidden sheet before it is passed over.
+        let mut hidden = Workbook::new();
+        let notes = hidden.add_worksheet();
+        notes.write_string(0, 0, "Notizen").unwrap();
+        notes.set_hidden(true);
+        let sheet = hidden.add_worksheet();
+        // A hidden sheet cannot be the one shown on opening.
+        sheet.set_active(true);
+        for (column, title) in (0u16..).zip(["AGS", "Leistung", "Stufe"]) {
+            sheet.write_string(0, column, title).unwrap();
+        }
+        for (column, value) in (0u16..).zip(["16051000", "wohngeld", "beantragt"]) {
+            sheet.write_string(1, column, value).unwrap();
+        }
+        let rows = read_xlsx(&hidden.save_to_buffer().unwrap(), MIB).unwrap();
+        assert_eq!(rows.len(), 1);
 
         let mut bad = Workbook::new();
         let sheet = bad.add_worksheet();

@@ -46,7 +46,7 @@ const ROWS_IN_FLIGHT: usize = 16;
 /// `efa adoption import`'s own arguments.
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
-    /// CSV-Datei oder Excel-Arbeitsmappe (.xlsx, das erste Blatt) mit den
+    /// CSV-Datei oder Excel-Arbeitsmappe (.xlsx, das erste sichtbare Blatt) mit den
     /// Spalten AGS, Leistung, Stufe und, wenn vorhanden, Seit und Notiz (so
     /// wie `efa export rollout --format csv` sie schreibt; weitere Spalten
     /// werden übergangen).
@@ -153,7 +153,7 @@ pub async fn run(client: &Client, args: ImportArgs) -> Result<(), Failure> {
     finish(problems, refused)
 }
 
-/// The file's rows: a workbook's first sheet, or a CSV file's text
+/// The file's rows: a workbook's first visible sheet, or a CSV file's text
 /// (`Err` inside: the rows that do not read, by line).
 fn read_file(path: &Path) -> Result<Result<Vec<Row>, Vec<CsvError>>, Failure> {
     let name = path.display();

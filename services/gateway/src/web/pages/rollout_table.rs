@@ -130,7 +130,7 @@ async fn read_upload(
     Ok(upload)
 }
 
-/// The file's rows (a CSV file, or a workbook's first sheet), or why it
+/// The file's rows (a CSV file, or a workbook's first visible sheet), or why it
 /// cannot be taken (every bad row by line).
 fn rows_of(bytes: &[u8]) -> Result<Vec<Row>, String> {
     if bytes.is_empty() {
@@ -531,7 +531,7 @@ fn answer(visit: &Visit, status: StatusCode, result: Markup, notice: Option<Noti
                         p.hilfe id="tabelle-datei-hilfe" {
                             "Höchstens " (thousands(ROWS_MAX as u64)) " Zeilen und 512 KiB; als CSV mit "
                             "Semikolon, Komma oder Tabulator (UTF-8 oder Windows-1252) oder als Excel-Arbeitsmappe "
-                            "(.xlsx, das erste Tabellenblatt)."
+                            "(.xlsx, das erste sichtbare Tabellenblatt)."
                         }
                     }
                     button type="submit" name="aktion" value="plan" { "Plan anzeigen" }
