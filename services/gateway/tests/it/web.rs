@@ -1104,6 +1104,28 @@ async fn a_rollout_table_is_planned_then_sent_as_the_logged_in_principal() {
     }
     assert!(ledger.try_recv().is_err(), "one write for one row");
 
+    // The same row as an Excel workbook, as the monitor downloads it.
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (column, title) in (0u16..).zip(["AGS", "Gemeinde", "Leistung", "Stufe", "Seit"]) {
+        sheet.write_string(0, column, title).unwrap();
+    }
+    for (column, value) in (0u16..).zip(["16051000", "Erfurt", "wohngeld", "in Betrieb"]) {
+        sheet.write_string(1, column, value).unwrap();
+    }
+    let day = rust_xlsxwriter::ExcelDateTime::from_ymd(2024, 7, 1).unwrap();
+    let date = rust_xlsxwriter::Format::new().set_num_format("dd.mm.yyyy");
+    sheet.write_datetime_with_format(1, 4, &day, &date).unwrap();
+    let bytes = workbook.save_to_buffer().unwrap();
+    let plan = upload(&harness, &mut jar, &csrf, "plan", &bytes).await;
+    assert_eq!(plan.status(), StatusCode::OK);
+    let page = plan.text().await.unwrap();
+    assert!(
+        page.contains("1 Zeile gelesen; zu senden: 1 Zeile mit 1 Schreibvorgang"),
+        "{page}"
+    );
+    assert!(ledger.try_recv().is_err(), "a plan sends nothing");
+
     // A table at the registry's state: nothing to send, nothing sent.
     let same = "AGS;Leistung;Stufe;Seit\n16051000;wohngeld;Anbindung;2024-02-01\n";
     let sent = upload(&harness, &mut jar, &csrf, "senden", same.as_bytes()).await;
