@@ -498,18 +498,19 @@ impl Plan {
 
     /// What it does with a row, in a few German words, for the plan's sums.
     pub fn kind_de(&self) -> &'static str {
-        match self {
+        let index = match self {
             Self::Send(writes) => match writes.as_slice() {
-                [Write::Request] => "beantragen",
-                [Write::Request, _] => "beantragen und Schritt festhalten",
-                [Write::Withdraw] => "zurückziehen",
-                _ => "Schritt festhalten",
+                [Write::Request] => 0,
+                [Write::Request, _] => 1,
+                [Write::Withdraw] => 3,
+                _ => 2,
             },
-            Self::Unchanged => "unverändert",
-            Self::OtherDay(_) => "Stufe gleich, Tag anders",
-            Self::Behind(_) => "Register weiter als die Datei",
-            Self::Earlier(_) => "Tag vor dem letzten Schritt",
-        }
+            Self::Unchanged => 4,
+            Self::OtherDay(_) => 5,
+            Self::Behind(_) => 6,
+            Self::Earlier(_) => 7,
+        };
+        KINDS_DE[index]
     }
 
     /// A sentence on a row that is not sent as the file says or whose
@@ -627,6 +628,104 @@ pub const KINDS_DE: [&str; 11] = [
     "Leistung eingestellt",
     "Tag vor der Ankündigung",
 ];
+
+/// A row with what the plan makes of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub row: Row,
+    /// Where its adoption stood when it was planned (its writes' keys
+    /// depend on it).
+    pub standing: Option<Standing>,
+    /// What it needs, or why it is not planned.
+    pub plan: Result<Plan, Unplanned>,
+}
+
+impl Planned {
+    /// The writes it sends; none for a row not planned.
+    pub fn writes(&self) -> &[Write] {
+        self.plan.as_ref().map_or(&[], Plan::writes)
+    }
+
+    /// Whether the row stays short of the file's stage.
+    pub fn falls_short(&self) -> bool {
+        self.plan.as_ref().map_or(true, Plan::falls_short)
+    }
+
+    /// The kind its plan's sum counts it in.
+    pub fn kind_de(&self) -> &'static str {
+        match &self.plan {
+            Ok(plan) => plan.kind_de(),
+            Err(unplanned) => unplanned.kind_de(),
+        }
+    }
+
+    /// A sentence on a row not planned, not sent as the file says, or
+    /// whose day differs; `None` for the others.
+    pub fn remark_de(&self) -> Option<String> {
+        match &self.plan {
+            Ok(plan) => plan.remark_de(&self.row),
+            Err(unplanned) => Some(unplanned.label_de()),
+        }
+    }
+
+    /// What it does, in words: its remark, or its writes.
+    pub fn text_de(&self) -> String {
+        self.remark_de().unwrap_or_else(|| match self.writes() {
+            [] => "unverändert".to_owned(),
+            writes => {
+                let steps: Vec<String> = writes.iter().map(|w| w.label_de()).collect();
+                steps.join(", dann ")
+            }
+        })
+    }
+
+    /// The idempotency key of one of its writes ([`write_key`]).
+    pub fn key(&self, write: Write) -> String {
+        write_key(&self.row, self.standing, write)
+    }
+}
+
+/// The adoptions of each named Gemeinde, by service: where each stands.
+pub type Standings = BTreeMap<Ags, BTreeMap<ServiceId, Standing>>;
+
+/// Every row planned against `standings` (a Gemeinde not there is not
+/// in the registry) and what `service` says of its service.
+pub fn plan_all(
+    rows: Vec<Row>,
+    standings: &Standings,
+    service: impl Fn(&ServiceId) -> Service,
+) -> Vec<Planned> {
+    rows.into_iter()
+        .map(|row| {
+            let Some(adoptions) = standings.get(&row.ags) else {
+                return Planned {
+                    row,
+                    standing: None,
+                    plan: Err(Unplanned::Gemeinde),
+                };
+            };
+            let standing = adoptions.get(&row.service).copied();
+            let plan = plan(&row, standing);
+            let plan = match service_refuses(&row, &plan, service(&row.service)) {
+                Some(unplanned) => Err(unplanned),
+                None => Ok(plan),
+            };
+            Planned {
+                row,
+                standing,
+                plan,
+            }
+        })
+        .collect()
+}
+
+/// The day the registry is asked about: `today`, or the file's latest day
+/// if that lies ahead (a step dated ahead shows only from its day).
+pub fn as_of(rows: &[Row], today: Date) -> Date {
+    rows.iter()
+        .filter_map(|row| row.since)
+        .fold(today, Date::max)
+}
 
 /// What `row` needs, given where its adoption stands (`None`: the
 /// municipality never asked to adopt the service).
@@ -999,6 +1098,46 @@ mod tests {
         let ending = plan(&end, standing);
         assert_eq!(ending, Plan::Send(vec![Write::Withdraw]));
         assert_eq!(service_refuses(&end, &ending, retired), None);
+    }
+
+    #[test]
+    fn rows_are_planned_against_their_gemeinde_and_service() {
+        let known = Service::Known {
+            announced_on: None,
+            retired: false,
+        };
+        let erfurt = Ags::parse("16051000").unwrap();
+        let standings: Standings = BTreeMap::from([(
+            erfurt,
+            BTreeMap::from([(
+                ServiceId::parse("wohngeld").unwrap(),
+                at(Agreed, "2025-01-01").unwrap(),
+            )]),
+        )]);
+        let mut elsewhere = row(Live, None);
+        elsewhere.ags = Ags::parse("16052000").unwrap();
+        let mut other_service = row(Live, None);
+        other_service.service = ServiceId::parse("elterngeld").unwrap();
+        let rows = vec![row(Live, None), elsewhere, other_service];
+        let planned = plan_all(rows, &standings, |id| match id.as_str() {
+            "wohngeld" => known,
+            _ => Service::Unknown,
+        });
+        assert_eq!(planned[0].writes(), [Write::Step(Live)]);
+        assert_eq!(planned[0].standing, at(Agreed, "2025-01-01"));
+        assert_eq!(
+            planned[0].key(Write::Step(Live)),
+            write_key(&planned[0].row, planned[0].standing, Write::Step(Live))
+        );
+        assert_eq!(planned[1].plan, Err(Unplanned::Gemeinde));
+        assert_eq!(planned[2].plan, Err(Unplanned::Service));
+        assert!(!planned[0].falls_short() && planned[1].falls_short() && planned[2].falls_short());
+        assert_eq!(planned[0].text_de(), "„in Betrieb“ festhalten");
+        assert_eq!(planned[1].kind_de(), "Gemeinde oder Leistung unbekannt");
+        assert_eq!(
+            as_of(&[row(Live, Some("2099-01-01"))], day("2026-12-05")),
+            day("2099-01-01")
+        );
     }
 
     #[test]

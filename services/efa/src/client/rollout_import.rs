@@ -17,7 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use efa_proto::{Ags, Date, ServiceId, Timestamp};
 use efa_reference::csv::CsvError;
-use efa_reference::rollout::{self, Plan, Row, Service, Standing, Unplanned, Write};
+use efa_reference::rollout::{self, Planned, Row, Service, Standing, Standings, Write};
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Map, Value};
@@ -59,13 +59,6 @@ pub struct ImportArgs {
     einzeln: bool,
 }
 
-/// One row with what it needs, and how sending it went.
-struct Planned {
-    row: Row,
-    standing: Option<Standing>,
-    plan: Plan,
-}
-
 /// How sending a row ended.
 enum Sent {
     /// Every write taken; `replays` of them had been taken before; the
@@ -103,33 +96,13 @@ pub async fn run(client: &Client, args: ImportArgs) -> Result<(), Failure> {
     ));
 
     let head = ledger_head(client).await?;
-    let offered = offered(client, &services).await?;
-    let standings = standings(client, &places, as_of(&rows), head).await?;
-    let mut unknown = Vec::new();
-    let mut planned = Vec::new();
-    for row in rows {
-        let Some(adoptions) = standings.get(&row.ags) else {
-            unknown.push((row, Unplanned::Gemeinde));
-            continue;
-        };
-        let standing = adoptions.get(&row.service).copied();
-        let plan = rollout::plan(&row, standing);
-        let service = offered.get(&row.service).copied();
-        if let Some(why) =
-            rollout::service_refuses(&row, &plan, service.unwrap_or(Service::Unknown))
-        {
-            unknown.push((row, why));
-            continue;
-        }
-        planned.push(Planned {
-            row,
-            standing,
-            plan,
-        });
-    }
-    say_plan(&planned, &unknown, args.einzeln);
-    let short = planned.iter().filter(|p| p.plan.falls_short()).count();
-    let problems = unknown.len() + short;
+    let offered = offered(client).await?;
+    let standings = standings(client, &places, rollout::as_of(&rows, today()), head).await?;
+    let planned = rollout::plan_all(rows, &standings, |service| {
+        offered.get(service).copied().unwrap_or(Service::Unknown)
+    });
+    say_plan(&planned, args.einzeln);
+    let problems = planned.iter().filter(|p| p.falls_short()).count();
     if !args.ausfuehren {
         let to_send: Vec<&Planned> = planned.iter().filter(|p| writes(p) > 0).collect();
         let writes: usize = to_send.iter().map(|p| writes(p)).sum();
@@ -184,33 +157,44 @@ fn read_file(path: &Path) -> Result<Result<Vec<Row>, Vec<CsvError>>, Failure> {
     Ok(rollout::read(&text))
 }
 
-/// What the registry says of each of `services`: unknown, or since when
-/// it is announced and whether it is retired.
-async fn offered(
-    client: &Client,
-    services: &BTreeSet<&ServiceId>,
-) -> Result<BTreeMap<ServiceId, Service>, Failure> {
-    let reads = futures::stream::iter(services.iter().map(|service| async move {
-        let url = client.url(&["services", service.as_str()], &[]);
-        let found = match client.api.find(url).await? {
-            None => Service::Unknown,
-            Some(answer) => {
-                let json = answer.json()?;
-                let announced = json["announced_on"]
-                    .as_str()
-                    .and_then(|d| Date::parse(d).ok());
+/// What the registry says of each service in its catalogue (read page by
+/// page, as the web page reads it): since when it is announced and
+/// whether it is retired. A service not in it is unknown.
+async fn offered(client: &Client) -> Result<BTreeMap<ServiceId, Service>, Failure> {
+    const LIMIT: usize = 1000;
+    let (mut offered, mut offset) = (BTreeMap::new(), 0);
+    loop {
+        let query = [("offset", offset.to_string()), ("limit", LIMIT.to_string())];
+        let page = client
+            .api
+            .get(client.url(&["catalogue"], &query))
+            .await?
+            .json()?;
+        let services = page["services"].as_array().cloned().unwrap_or_default();
+        for service in &services {
+            let Some(id) = service["id"]
+                .as_str()
+                .and_then(|id| ServiceId::parse(id).ok())
+            else {
+                continue;
+            };
+            let announced_on = service["announced_on"]
+                .as_str()
+                .and_then(|d| Date::parse(d).ok());
+            let retired = service["status"] == "retired";
+            offered.insert(
+                id,
                 Service::Known {
-                    announced_on: announced,
-                    retired: json["status"] == "retired",
-                }
-            }
-        };
-        Ok::<_, Failure>(((*service).clone(), found))
-    }))
-    .buffer_unordered(IN_FLIGHT)
-    .collect::<Vec<_>>()
-    .await;
-    reads.into_iter().collect()
+                    announced_on,
+                    retired,
+                },
+            );
+        }
+        if services.len() < LIMIT {
+            return Ok(offered);
+        }
+        offset += services.len();
+    }
 }
 
 /// Exit code 2 when a row could not be brought to its stage.
@@ -224,18 +208,14 @@ fn finish(problems: usize, refused: usize) -> Result<(), Failure> {
     )))
 }
 
-/// The day the registry is asked about: today, or the file's latest day
-/// if that lies ahead (a step dated ahead shows only from its day).
-fn as_of(rows: &[Row]) -> Date {
+/// Today (UTC), by this machine's clock.
+fn today() -> Date {
     let micros = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| {
             i64::try_from(elapsed.as_micros()).unwrap_or(i64::MAX)
         });
-    let today = Timestamp::from_micros(micros).date();
-    rows.iter()
-        .filter_map(|row| row.since)
-        .fold(today, Date::max)
+    Timestamp::from_micros(micros).date()
 }
 
 /// The ledger's last signed sequence, so that the plan reads views that
@@ -257,7 +237,7 @@ async fn standings(
     places: &BTreeSet<Ags>,
     as_of: Date,
     head: Option<u64>,
-) -> Result<BTreeMap<Ags, BTreeMap<ServiceId, Standing>>, Failure> {
+) -> Result<Standings, Failure> {
     let reads = futures::stream::iter(places.iter().map(|ags| async move {
         let mut query = vec![("format", "csv".to_owned()), ("as_of", as_of.to_string())];
         query.extend(head.map(|seq| ("min_seq", seq.to_string())));
@@ -301,19 +281,15 @@ fn adoptions(csv: &str) -> Result<BTreeMap<ServiceId, Standing>, Failure> {
 }
 
 fn writes(planned: &Planned) -> usize {
-    planned.plan.writes().len()
+    planned.writes().len()
 }
 
 /// The plan's sums, then by line the rows not planned, those that stay
 /// short of the file's stage, those whose day differs, and with `each`
 /// every row to be sent.
-fn say_plan(planned: &[Planned], unknown: &[(Row, Unplanned)], each: bool) {
+fn say_plan(planned: &[Planned], each: bool) {
     let mut sums: Vec<(&str, usize)> = rollout::KINDS_DE.iter().map(|kind| (*kind, 0)).collect();
-    let kinds = planned
-        .iter()
-        .map(|p| p.plan.kind_de())
-        .chain(unknown.iter().map(|(_, why)| why.kind_de()));
-    for kind in kinds {
+    for kind in planned.iter().map(Planned::kind_de) {
         if let Some((_, n)) = sums.iter_mut().find(|(known, _)| *known == kind) {
             *n += 1;
         }
@@ -328,24 +304,10 @@ fn say_plan(planned: &[Planned], unknown: &[(Row, Unplanned)], each: bool) {
     } else {
         crate::out::say(&format!("Plan: {}", sums.join(", ")));
     }
-    let mut remarks: Vec<(&Row, String)> = unknown
-        .iter()
-        .map(|(row, why)| (row, why.label_de()))
-        .collect();
     for p in planned {
-        let remark = match p.plan.remark_de(&p.row) {
-            Some(remark) => remark,
-            None if each && !p.plan.writes().is_empty() => {
-                let steps: Vec<String> = p.plan.writes().iter().map(|w| w.label_de()).collect();
-                steps.join(", dann ")
-            }
-            None => continue,
-        };
-        remarks.push((&p.row, remark));
-    }
-    remarks.sort_by_key(|(row, _)| row.line);
-    for (row, remark) in remarks {
-        say_row(row, &remark);
+        if p.remark_de().is_some() || (each && !p.writes().is_empty()) {
+            say_row(&p.row, &p.text_de());
+        }
     }
 }
 
@@ -366,13 +328,14 @@ async fn send(client: &Client, planned: &[Planned]) -> Vec<Sent> {
     let progress = std::io::stderr().is_terminal();
     let (stop, done) = (&stop, &done);
     futures::stream::iter(planned.iter().map(|p| async move {
-        let Plan::Send(writes) = &p.plan else {
+        let writes = p.writes();
+        if writes.is_empty() {
             return Sent::Done {
                 writes: 0,
                 replays: 0,
                 seq: 0,
             };
-        };
+        }
         let (mut replays, mut seq) = (0, 0);
         for (index, write) in writes.iter().enumerate() {
             if stop.load(Ordering::Relaxed) {
@@ -439,7 +402,7 @@ async fn send_write(
     if let Some(since) = row.since {
         body.insert("effective".to_owned(), Value::String(since.to_string()));
     }
-    let key = rollout::write_key(&planned.row, planned.standing, write);
+    let key = planned.key(write);
     let answer = client
         .api
         .write(Method::POST, url, Some(&Value::Object(body)), &key)
@@ -480,8 +443,8 @@ fn say_sent(planned: &[Planned], sent: &[Sent]) -> Result<(), Failure> {
                 not_sent += 1;
             }
             Sent::Refused { done, failure } => {
-                let before = match (&p.plan, done) {
-                    (Plan::Send(steps), 1..) => format!("{}, dann: ", steps[0].label_de()),
+                let before = match (p.writes().first(), done) {
+                    (Some(first), 1..) => format!("{}, dann: ", first.label_de()),
                     _ => String::new(),
                 };
                 say_row(&p.row, &format!("abgelehnt: {before}{failure}"));

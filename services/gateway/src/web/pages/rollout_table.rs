@@ -21,7 +21,7 @@ use efa_proto::{
     ServiceId, ServiceStatus, WithdrawAdoption,
 };
 use efa_reference::encoding::{self, Encoding};
-use efa_reference::rollout::{self, Plan, Row, Service, Standing, Unplanned, Write};
+use efa_reference::rollout::{self, Planned, Row, Service, Standing, Standings, Write};
 use futures::StreamExt;
 use maud::{Markup, html};
 
@@ -176,29 +176,17 @@ fn rows_of(bytes: &[u8]) -> Result<Vec<Row>, String> {
     Ok(rows)
 }
 
-/// A row with what it needs; a row whose Gemeinde or service the
-/// registry does not offer (`unplanned`) is not planned.
-struct Planned {
-    row: Row,
-    unplanned: Option<Unplanned>,
-    standing: Option<Standing>,
-    plan: Plan,
-}
-
 /// Each row planned against its Gemeinde's adoptions as of today (or the
 /// file's latest day, if later).
 async fn plan_rows(visit: &Visit, rows: Vec<Row>) -> Result<Vec<Planned>, String> {
-    let as_of = rows
-        .iter()
-        .filter_map(|row| row.since)
-        .fold(visit.today, Date::max);
+    let as_of = rollout::as_of(&rows, visit.today);
     let places: BTreeSet<Ags> = rows.iter().map(|row| row.ags).collect();
     let reads = futures::stream::iter(places)
         .map(|ags| async move { (ags, adoptions(visit, ags, as_of).await) })
         .buffer_unordered(IN_FLIGHT)
         .collect::<Vec<_>>()
         .await;
-    let mut standings = BTreeMap::new();
+    let mut standings = Standings::new();
     for (ags, read) in reads {
         if let Some(found) = read? {
             standings.insert(ags, found);
@@ -218,29 +206,7 @@ async fn plan_rows(visit: &Visit, rows: Vec<Row>) -> Result<Vec<Planned>, String
             retired: false,
         },
     };
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let found = standings.get(&row.ags);
-            let standing = found.and_then(|found| found.get(&row.service).copied());
-            let plan = rollout::plan(&row, standing);
-            let unplanned = match found {
-                None => Some(Unplanned::Gemeinde),
-                Some(_) => rollout::service_refuses(&row, &plan, service(&row.service)),
-            };
-            let plan = if unplanned.is_some() {
-                Plan::Unchanged
-            } else {
-                plan
-            };
-            Planned {
-                row,
-                unplanned,
-                standing,
-                plan,
-            }
-        })
-        .collect())
+    Ok(rollout::plan_all(rows, &standings, service))
 }
 
 /// A Gemeinde's adoptions by service, all pages; `None` if the registry
@@ -304,16 +270,17 @@ async fn send(visit: &Visit, actor: &Actor, planned: &[Planned]) -> Vec<Sent> {
 }
 
 async fn send_row(visit: &Visit, actor: &Actor, p: &Planned, stop: &AtomicBool) -> Sent {
-    let Plan::Send(writes) = &p.plan else {
+    let writes = p.writes();
+    if writes.is_empty() {
         return Sent::Nothing;
-    };
+    }
     let (mut replays, mut seq) = (0, 0);
     for (done, write) in writes.iter().enumerate() {
         if stop.load(Ordering::Relaxed) {
             let message = "nicht gesendet: Das Register war nicht erreichbar.".to_owned();
             return Sent::Refused { done, message };
         }
-        let key = rollout::write_key(&p.row, p.standing, *write);
+        let key = p.key(*write);
         let parsed = command(&p.row, *write);
         match crate::state::submit(&visit.state, actor, &key, None, parsed).await {
             Ok(accepted) => {
@@ -349,39 +316,11 @@ fn command(row: &Row, write: Write) -> Parsed {
     Parsed::new(command, row.since)
 }
 
-/// What a row needs, in words.
-fn plan_text(p: &Planned) -> String {
-    if let Some(unplanned) = p.unplanned {
-        return unplanned.label_de();
-    }
-    if let Some(remark) = p.plan.remark_de(&p.row) {
-        return remark;
-    }
-    match p.plan.writes() {
-        [] => "unverändert".to_owned(),
-        writes => {
-            let steps: Vec<String> = writes.iter().map(|w| w.label_de()).collect();
-            steps.join(", dann ")
-        }
-    }
-}
-
-/// Rows that cannot be brought to the file's stage.
-fn is_problem(p: &Planned) -> bool {
-    p.unplanned.is_some() || p.plan.falls_short()
-}
-
 /// The plan: sums, the rows that need attention, the writes it would send.
 fn plan_html(planned: &[Planned]) -> Markup {
-    let to_send: Vec<&Planned> = planned
-        .iter()
-        .filter(|p| matches!(p.plan, Plan::Send(_)))
-        .collect();
-    let writes: usize = to_send.iter().map(|p| p.plan.writes().len()).sum();
-    let remarks: Vec<&Planned> = planned
-        .iter()
-        .filter(|p| is_problem(p) || p.plan.remark_de(&p.row).is_some())
-        .collect();
+    let to_send: Vec<&Planned> = planned.iter().filter(|p| !p.writes().is_empty()).collect();
+    let writes: usize = to_send.iter().map(|p| p.writes().len()).sum();
+    let remarks: Vec<&Planned> = planned.iter().filter(|p| p.remark_de().is_some()).collect();
     html! {
         section aria-labelledby="plan-titel" {
             h2 #plan-titel { "Plan" }
@@ -411,7 +350,7 @@ fn rows_table(caption: &str, rows: &[&Planned], max: usize) -> Markup {
                 td { (p.row.ags) }
                 td { (p.row.service) }
                 td { (p.row.stage.label_de()) }
-                td { (plan_text(p)) }
+                td { (p.text_de()) }
             }
         }
     };
@@ -446,7 +385,7 @@ fn sent_html(planned: &[Planned], outcomes: &[Sent]) -> Markup {
             Sent::Refused { done, message } => refused.push((p, *done, message)),
         }
     }
-    let problems: Vec<&Planned> = planned.iter().filter(|p| is_problem(p)).collect();
+    let problems: Vec<&Planned> = planned.iter().filter(|p| p.falls_short()).collect();
     let body = html! {
         @for (p, done, message) in refused.iter().take(LISTED_MAX) {
             tr {
@@ -455,8 +394,8 @@ fn sent_html(planned: &[Planned], outcomes: &[Sent]) -> Markup {
                 td { (p.row.service) }
                 td { (p.row.stage.label_de()) }
                 td {
-                    @if let (Plan::Send(writes), 1..) = (&p.plan, *done) {
-                        (writes[0].label_de()) ", dann abgelehnt: "
+                    @if let (Some(first), 1..) = (p.writes().first(), *done) {
+                        (first.label_de()) ", dann abgelehnt: "
                     } @else { "Abgelehnt: " }
                     (message)
                 }
