@@ -245,6 +245,9 @@ pub struct MunicipalityRollout {
     pub service: ServiceId,
     pub stage: AdoptionStage,
     pub since: Date,
+    /// The municipality whose adoption it is: `ags` itself, or a
+    /// predecessor merged into it (whose AGS a withdrawal names).
+    pub adopter: Ags,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

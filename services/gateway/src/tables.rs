@@ -117,12 +117,24 @@ pub fn land_costs(view: &LandCosts) -> Table {
 
 /// Municipalities with their adoptions (rollout, a Gemeinde's page), with
 /// the Kreis each lies in (the first five digits of its AGS), so that a
-/// spreadsheet can sum them per Kreis; the column comes last, so that
-/// files read by position keep their columns.
+/// spreadsheet can sum them per Kreis, and the predecessor whose adoption
+/// counts for the municipality (empty for its own); these columns come
+/// last, so that files read by position keep their columns.
 pub fn municipalities(name: String, rows: &[MunicipalityRollout]) -> Table {
-    Table::of(name, "AGS;Gemeinde;Leistung;Stufe;Seit;Kreis", rows, |r| {
+    let header = "AGS;Gemeinde;Leistung;Stufe;Seit;Kreis;Vorgängergemeinde";
+    Table::of(name, header, rows, |r| {
         let (stage, kreis) = (r.stage.label_de(), r.ags.kreis());
-        csv::cells(&[&r.ags, &r.name, &r.service, &stage, &r.since, &kreis])
+        let predecessor = (r.adopter != r.ags).then_some(r.adopter);
+        let predecessor = predecessor.map(|ags| ags.to_string()).unwrap_or_default();
+        csv::cells(&[
+            &r.ags,
+            &r.name,
+            &r.service,
+            &stage,
+            &r.since,
+            &kreis,
+            &predecessor,
+        ])
     })
 }
 

@@ -66,6 +66,7 @@ pub fn rollout(
             service: index.service_id(cell.service).clone(),
             stage: cell.counted.stage,
             since: cell.counted.since,
+            adopter: cell.counted.adopter,
         })
         .collect();
     let land_participates = services

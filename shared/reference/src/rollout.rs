@@ -1,12 +1,17 @@
 //! A rollout as a spreadsheet records it: per municipality and service the
 //! stage reached and since when. Operators such as KIV Thüringen keep such
 //! tables; the registry writes the same one (`AGS;Gemeinde;Leistung;Stufe;
-//! Seit;Kreis`, the rollout's and a Gemeinde's CSV). This module reads such
-//! a file, as the registry wrote it or as a spreadsheet saved it again, and
-//! plans, row by row, the adoption commands that bring the registry to the
-//! file's stages. It plans only forward: the registry's steps go forward,
-//! so a row behind the registry is reported, never undone; a municipality
-//! or service the file leaves out is left as it is.
+//! Seit;Kreis;Vorgängergemeinde`, the rollout's and a Gemeinde's CSV). This
+//! module reads such a file, as the registry wrote it or as a spreadsheet
+//! saved it again, and plans, row by row, the adoption commands that bring
+//! the registry to the file's stages. It plans only forward: the registry's
+//! steps go forward, so a row behind the registry is reported, never
+//! undone; a municipality or service the file leaves out is left as it is.
+//!
+//! A row may stand for a predecessor's adoption: a municipality merged
+//! into the row's takes no steps any more, so its adoption is withdrawn
+//! under its own AGS, and a stage beyond it is the successor's own
+//! adoption, asked for anew (the more advanced of the two then counts).
 
 use std::collections::BTreeMap;
 
@@ -28,6 +33,10 @@ pub struct Row {
     /// Since when; absent means the day the registry records it.
     pub since: Option<Date>,
     pub note: Option<String>,
+    /// The predecessor whose adoption the row shows, as the registry's
+    /// tables write it (`Vorgängergemeinde`). Read for the registry's own
+    /// tables; a plan goes by the registry's standing, not by this.
+    pub predecessor: Option<Ags>,
 }
 
 /// The columns a rollout file is read by, by name (case aside); any other
@@ -37,6 +46,7 @@ const SERVICE: &[&str] = &["leistung", "kennung"];
 const STAGE: &[&str] = &["stufe"];
 const SINCE: &[&str] = &["seit", "wirksam", "datum"];
 const NOTE: &[&str] = &["notiz"];
+const PREDECESSOR: &[&str] = &["vorgängergemeinde", "vorgaengergemeinde"];
 
 /// Where each column stands in the header.
 struct Columns {
@@ -49,6 +59,7 @@ struct Columns {
     stage: usize,
     since: Option<usize>,
     note: Option<usize>,
+    predecessor: Option<usize>,
 }
 
 impl Columns {
@@ -58,13 +69,14 @@ impl Columns {
             .into_iter()
             .chain(self.since)
             .chain(self.note)
+            .chain(self.predecessor)
     }
 
     fn find(header: &[String]) -> Result<Self, String> {
         let named =
             |names: &[&str], found: &String| names.contains(&found.trim().to_lowercase().as_str());
         // A column named twice (or by two of its names): which is meant?
-        for names in [AGS, SERVICE, STAGE, SINCE, NOTE] {
+        for names in [AGS, SERVICE, STAGE, SINCE, NOTE, PREDECESSOR] {
             let twice: Vec<&String> = header.iter().filter(|found| named(names, found)).collect();
             if let [first, second, ..] = twice.as_slice() {
                 return Err(format!(
@@ -95,6 +107,7 @@ impl Columns {
             stage: required(STAGE)?,
             since: position(SINCE),
             note: position(NOTE),
+            predecessor: position(PREDECESSOR),
         })
     }
 }
@@ -366,6 +379,10 @@ fn row(record: &Record, columns: &Columns) -> Result<Row, String> {
     }
     let since = columns.since.map(cell).filter(|value| !value.is_empty());
     let note = columns.note.map(cell).filter(|value| !value.is_empty());
+    let predecessor = columns
+        .predecessor
+        .map(cell)
+        .filter(|value| !value.is_empty());
     // A line break in a cell as Windows writes it is one line break.
     let note = note.map(|note| note.replace("\r\n", "\n").replace('\r', "\n"));
     if let Some(note) = &note {
@@ -381,6 +398,7 @@ fn row(record: &Record, columns: &Columns) -> Result<Row, String> {
         stage: stage(named(columns.stage, "Stufe")?)?,
         since: since.map(date).transpose()?,
         note,
+        predecessor: predecessor.map(ags).transpose()?,
     })
 }
 
@@ -435,11 +453,15 @@ fn date(text: &str) -> Result<Date, String> {
     })
 }
 
-/// Where an adoption stands in the registry.
+/// Where the adoption that counts for a municipality and service stands
+/// in the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Standing {
     pub stage: AdoptionStage,
     pub since: Date,
+    /// The predecessor merged into the municipality whose adoption it is;
+    /// `None` for the municipality's own.
+    pub predecessor: Option<Ags>,
 }
 
 /// One write that brings a row to its stage.
@@ -659,24 +681,49 @@ impl Planned {
         }
     }
 
-    /// A sentence on a row not planned, not sent as the file says, or
-    /// whose day differs; `None` for the others.
+    /// A sentence on a row not planned, not sent as the file says, whose
+    /// day differs, or whose writes concern a predecessor's adoption;
+    /// `None` for the others.
     pub fn remark_de(&self) -> Option<String> {
         match &self.plan {
-            Ok(plan) => plan.remark_de(&self.row),
+            Ok(plan) => plan.remark_de(&self.row).or_else(|| self.inherited_de()),
             Err(unplanned) => Some(unplanned.label_de()),
         }
     }
 
-    /// What it does, in words: its remark, or its writes.
+    /// What its writes mean where a predecessor's adoption counts.
+    fn inherited_de(&self) -> Option<String> {
+        let predecessor = self.standing?.predecessor?;
+        match self.writes() {
+            [Write::Withdraw] => Some(format!(
+                "Zurückgezogen wird die Übernahme der Vorgängergemeinde {predecessor}."
+            )),
+            [Write::Request, ..] => Some(format!(
+                "Bisher zählt die Übernahme der Vorgängergemeinde {predecessor}; \
+                 die Gemeinde beantragt die Leistung selbst."
+            )),
+            _ => None,
+        }
+    }
+
+    /// What it does, in words: its writes, and its remark.
     pub fn text_de(&self) -> String {
-        self.remark_de().unwrap_or_else(|| match self.writes() {
-            [] => "unverändert".to_owned(),
-            writes => {
-                let steps: Vec<String> = writes.iter().map(|w| w.label_de()).collect();
-                steps.join(", dann ")
-            }
-        })
+        let steps: Vec<String> = self.writes().iter().map(|w| w.label_de()).collect();
+        match (steps.is_empty(), self.remark_de()) {
+            (true, Some(remark)) => remark,
+            (true, None) => "unverändert".to_owned(),
+            (false, None) => steps.join(", dann "),
+            (false, Some(remark)) => format!("{}: {remark}", steps.join(", dann ")),
+        }
+    }
+
+    /// The municipality a write names: the row's, or for a withdrawal of a
+    /// predecessor's adoption the predecessor, under whose AGS it runs.
+    pub fn addressee(&self, write: Write) -> Ags {
+        match (write, self.standing.and_then(|s| s.predecessor)) {
+            (Write::Withdraw, Some(predecessor)) => predecessor,
+            _ => self.row.ags,
+        }
     }
 
     /// The idempotency key of one of its writes ([`write_key`]).
@@ -730,6 +777,9 @@ pub fn as_of(rows: &[Row], today: Date) -> Date {
 /// What `row` needs, given where its adoption stands (`None`: the
 /// municipality never asked to adopt the service).
 pub fn plan(row: &Row, standing: Option<Standing>) -> Plan {
+    if let Some(inherited) = standing.filter(|s| s.predecessor.is_some()) {
+        return plan_inherited(row, inherited);
+    }
     let before = |now: &Standing| row.since.is_some_and(|day| day < now.since);
     let running = standing.filter(|s| s.stage != AdoptionStage::Withdrawn);
     match (row.stage, running) {
@@ -760,6 +810,29 @@ pub fn plan(row: &Row, standing: Option<Standing>) -> Plan {
     }
 }
 
+/// What `row` needs where a predecessor's adoption counts for its
+/// municipality: the same stage leaves it, withdrawing ends the
+/// predecessor's adoption, and a stage beyond it (or beyond its
+/// withdrawal) is the municipality's own adoption, asked for anew from
+/// the row's day, to which the predecessor's steps set no bound.
+fn plan_inherited(row: &Row, now: Standing) -> Plan {
+    let before = row.since.is_some_and(|day| day < now.since);
+    let running = now.stage != AdoptionStage::Withdrawn;
+    match row.stage {
+        stage if stage == now.stage => match row.since {
+            Some(day) if day != now.since => Plan::OtherDay(now),
+            _ => Plan::Unchanged,
+        },
+        AdoptionStage::Withdrawn if before => Plan::Earlier(now),
+        AdoptionStage::Withdrawn => Plan::Send(vec![Write::Withdraw]),
+        AdoptionStage::Requested if !running => Plan::Send(vec![Write::Request]),
+        stage if !running || stage > now.stage => {
+            Plan::Send(vec![Write::Request, Write::Step(stage)])
+        }
+        _ => Plan::Behind(now),
+    }
+}
+
 /// The idempotency key of `write` for `row`, planned on `standing`: the
 /// same file on the same registry sends the same keys, so a run cut short
 /// and started again is answered from the ledger's memory for what it had
@@ -769,7 +842,10 @@ pub fn plan(row: &Row, standing: Option<Standing>) -> Plan {
 pub fn write_key(row: &Row, standing: Option<Standing>, write: Write) -> String {
     let standing = standing.map_or_else(
         || "-".to_owned(),
-        |s| format!("{}@{}", s.stage.key(), s.since),
+        |s| match s.predecessor {
+            None => format!("{}@{}", s.stage.key(), s.since),
+            Some(predecessor) => format!("{}@{}<{predecessor}", s.stage.key(), s.since),
+        },
     );
     let since = row.since.map(|d| d.to_string()).unwrap_or_default();
     let write = match write {
@@ -811,6 +887,18 @@ mod tests {
         assert_eq!(rows[0].stage, Live);
         assert_eq!(rows[0].since, Some(day("2025-03-01")));
         assert_eq!((rows[1].line, rows[1].stage), (3, Onboarding));
+        assert_eq!(rows[0].predecessor, None);
+
+        // A successor's table names the predecessor whose adoption counts.
+        let text = "AGS;Gemeinde;Leistung;Stufe;Seit;Kreis;Vorgängergemeinde\n\
+                    16055000;Weimar;wohngeld;vereinbart;2025-03-01;16055;16071001\n\
+                    16055000;Weimar;elterngeld;beantragt;2025-03-01;16055;\n";
+        let rows = read(text).unwrap();
+        assert_eq!(rows[0].predecessor, Some(Ags::parse("16071001").unwrap()));
+        assert_eq!(rows[1].predecessor, None);
+        let bad = text.replace(";16071001", ";1607100x");
+        let errors = read(&bad).unwrap_err();
+        assert_eq!(errors[0].line, 2, "{errors:?}");
     }
 
     #[test]
@@ -1050,6 +1138,7 @@ mod tests {
             stage,
             since: since.map(day),
             note: None,
+            predecessor: None,
         }
     }
 
@@ -1057,6 +1146,17 @@ mod tests {
         Some(Standing {
             stage,
             since: day(since),
+            predecessor: None,
+        })
+    }
+
+    /// A standing of the adoption of Kranichfeld, merged into the row's
+    /// municipality.
+    fn inherited(stage: AdoptionStage, since: &str) -> Option<Standing> {
+        let predecessor = Some(Ags::parse("16071001").unwrap());
+        at(stage, since).map(|standing| Standing {
+            predecessor,
+            ..standing
         })
     }
 
@@ -1155,6 +1255,83 @@ mod tests {
             write_key(&live, at(Withdrawn, "2025-01-01"), Write::Request),
             "asked anew after a withdrawal"
         );
+        assert_ne!(
+            write_key(&live, at(Agreed, "2025-01-01"), Write::Request),
+            write_key(&live, inherited(Agreed, "2025-01-01"), Write::Request),
+            "a predecessor's adoption is another standing"
+        );
+    }
+
+    #[test]
+    fn a_predecessors_adoption_is_withdrawn_under_its_ags_or_followed_by_the_own() {
+        let kranichfeld = Ags::parse("16071001").unwrap();
+        let planned = |row: Row, standing: Option<Standing>| Planned {
+            plan: Ok(plan(&row, standing)),
+            row,
+            standing,
+        };
+
+        let end = planned(
+            row(Withdrawn, Some("2025-05-01")),
+            inherited(Agreed, "2025-01-01"),
+        );
+        assert_eq!(end.writes(), [Write::Withdraw]);
+        assert_eq!(end.addressee(Write::Withdraw), kranichfeld);
+        assert_eq!(
+            end.text_de(),
+            "zurückziehen: Zurückgezogen wird die Übernahme der Vorgängergemeinde 16071001."
+        );
+
+        // Forward: the successor's own adoption, whatever the
+        // predecessor's last step's day.
+        let live = planned(
+            row(Live, Some("2024-06-01")),
+            inherited(Agreed, "2025-01-01"),
+        );
+        assert_eq!(live.writes(), [Write::Request, Write::Step(Live)]);
+        assert_eq!(live.addressee(Write::Request), live.row.ags);
+        assert_eq!(live.addressee(Write::Step(Live)), live.row.ags);
+        assert!(
+            live.text_de()
+                .ends_with("die Gemeinde beantragt die Leistung selbst."),
+            "{}",
+            live.text_de()
+        );
+        assert_eq!(
+            plan(&row(Requested, None), inherited(Withdrawn, "2025-01-01")),
+            Plan::Send(vec![Write::Request])
+        );
+        assert_eq!(
+            plan(&row(Agreed, None), inherited(Withdrawn, "2025-01-01")),
+            Plan::Send(vec![Write::Request, Write::Step(Agreed)])
+        );
+
+        // The same stage, behind it, a withdrawal before its last step.
+        assert_eq!(
+            plan(&row(Agreed, None), inherited(Agreed, "2025-01-01")),
+            Plan::Unchanged
+        );
+        assert_eq!(
+            plan(
+                &row(Agreed, Some("2025-02-01")),
+                inherited(Agreed, "2025-01-01")
+            ),
+            Plan::OtherDay(inherited(Agreed, "2025-01-01").unwrap())
+        );
+        assert_eq!(
+            plan(&row(Requested, None), inherited(Onboarding, "2025-01-01")),
+            Plan::Behind(inherited(Onboarding, "2025-01-01").unwrap())
+        );
+        assert_eq!(
+            plan(
+                &row(Withdrawn, Some("2024-12-01")),
+                inherited(Agreed, "2025-01-01")
+            ),
+            Plan::Earlier(inherited(Agreed, "2025-01-01").unwrap())
+        );
+        let own = planned(row(Withdrawn, None), at(Agreed, "2025-01-01"));
+        assert_eq!(own.addressee(Write::Withdraw), own.row.ags);
+        assert_eq!(own.text_de(), "zurückziehen");
     }
 
     #[test]

@@ -274,6 +274,7 @@ fn adoptions(csv: &str) -> Result<BTreeMap<ServiceId, Standing>, Failure> {
             let standing = Standing {
                 stage: row.stage,
                 since,
+                predecessor: row.predecessor,
             };
             Some((row.service, standing))
         })
@@ -382,7 +383,8 @@ async fn send_write(
     write: Write,
 ) -> Result<(bool, u64), Failure> {
     let row = &planned.row;
-    let (service, ags) = (row.service.to_string(), row.ags.to_string());
+    let service = row.service.to_string();
+    let ags = planned.addressee(write).to_string();
     let mut body = Map::new();
     let url = match write {
         Write::Request => {
@@ -493,11 +495,18 @@ mod tests {
 
     #[test]
     fn a_municipalitys_csv_gives_its_standings() {
-        let csv = "\u{feff}AGS;Gemeinde;Leistung;Stufe;Seit;Kreis\r\n\
-                   16051000;Erfurt;wohngeld;Anbindung;2025-02-01;16051\r\n";
+        let csv = "\u{feff}AGS;Gemeinde;Leistung;Stufe;Seit;Kreis;Vorgängergemeinde\r\n\
+                   16055000;Weimar;wohngeld;Anbindung;2025-02-01;16055;\r\n\
+                   16055000;Weimar;elterngeld;vereinbart;2025-01-01;16055;16071001\r\n";
         let found = adoptions(csv).unwrap();
         let standing = found[&ServiceId::parse("wohngeld").unwrap()];
         assert_eq!(standing.stage, AdoptionStage::Onboarding);
+        assert_eq!(standing.predecessor, None);
+        let inherited = found[&ServiceId::parse("elterngeld").unwrap()];
+        assert_eq!(
+            inherited.predecessor,
+            efa_proto::Ags::parse("16071001").ok()
+        );
         assert!(
             adoptions("\u{feff}AGS;Gemeinde;Leistung;Stufe;Seit;Kreis\r\n")
                 .unwrap()

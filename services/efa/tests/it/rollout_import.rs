@@ -244,3 +244,131 @@ async fn an_operator_brings_the_registry_to_its_rollout_table() {
     terminate(guard.0.id());
     guard.0.wait().unwrap();
 }
+
+/// Kranichfeld merged into Weimar: its adoptions count for Weimar and the
+/// tables name it as the predecessor. Taking the table back withdraws
+/// Kranichfeld's adoption under its own AGS, and a stage beyond it becomes
+/// Weimar's own adoption; the table read back is at the file's state.
+#[tokio::test]
+async fn a_predecessors_adoptions_are_taken_back_as_the_domain_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut guard, api) = start_up(&data, &[]).await;
+    let (kiv, admin) = (
+        demo_token(&data, "operator:kiv-thueringen"),
+        demo_token(&data, "admin"),
+    );
+    let http = reqwest::Client::new();
+    let key = |name: &str| name.to_owned();
+    let gemeinden = format!("{api}/api/v1/gemeinden");
+    let body = serde_json::json!({"ags": "16071001", "name": "Kranichfeld"});
+    post(&http, (gemeinden.clone(), key("kranichfeld")), &admin, body).await;
+    let adoptions = format!("{api}/api/v1/adoptions");
+    for (service, day) in [
+        ("bafoeg-digital", "2024-01-10"),
+        ("unterhaltsvorschuss-online", "2024-02-01"),
+    ] {
+        let body = serde_json::json!({"service": service, "ags": "16071001", "effective": day});
+        post(&http, (adoptions.clone(), key(service)), &kiv, body).await;
+    }
+    let steps = format!("{adoptions}/bafoeg-digital/16071001/steps");
+    let body = serde_json::json!({"stage": "agreed", "effective": "2024-03-01"});
+    post(&http, (steps, key("agreed")), &kiv, body).await;
+    let merger = format!("{gemeinden}/16071001/merger");
+    let body = serde_json::json!({"successor": "16055000"});
+    let merged = post(&http, (merger, key("merger")), &admin, body).await;
+
+    let exported = rollout(&api, merged).await;
+    assert!(
+        exported
+            .starts_with("\u{feff}AGS;Gemeinde;Leistung;Stufe;Seit;Kreis;Vorgängergemeinde\r\n")
+    );
+    for row in [
+        "16055000;Weimar;bafoeg-digital;vereinbart;2024-03-01;16055;16071001\r\n",
+        "16055000;Weimar;unterhaltsvorschuss-online;beantragt;2024-02-01;16055;16071001\r\n",
+        "16055000;Weimar;online-wohngeldantrag;beantragt;2024-05-10;16055;\r\n",
+    ] {
+        assert!(exported.contains(row), "{row} in {exported}");
+    }
+    let mut table = edit(
+        &exported,
+        "16055000;Weimar;bafoeg-digital;",
+        "16055000;Weimar;bafoeg-digital;in Betrieb;15.01.2025;16055;16071001\r",
+    );
+    table = edit(
+        &table,
+        "16055000;Weimar;unterhaltsvorschuss-online;",
+        "16055000;Weimar;unterhaltsvorschuss-online;zurückgezogen;2025-02-01;16055;16071001\r",
+    );
+    let file = dir.path().join("weimar.csv");
+    std::fs::write(&file, &table).unwrap();
+    let file = file.to_str().unwrap();
+
+    let plan = cli(&api, &kiv, &["adoption", "import", file]).await;
+    let said = stdout(&plan);
+    assert!(
+        said.contains("beantragen und Schritt festhalten: 1, zurückziehen: 1, unverändert: "),
+        "{said}"
+    );
+    assert!(
+        said.contains(
+            "16055000 bafoeg-digital: beantragen, dann „in Betrieb“ festhalten: Bisher zählt die \
+             Übernahme der Vorgängergemeinde 16071001; die Gemeinde beantragt die Leistung selbst."
+        ),
+        "{said}"
+    );
+    assert!(
+        said.contains(
+            "16055000 unterhaltsvorschuss-online: zurückziehen: Zurückgezogen wird die Übernahme \
+             der Vorgängergemeinde 16071001."
+        ),
+        "{said}"
+    );
+
+    let run = cli(&api, &kiv, &["adoption", "import", file, "--ausfuehren"]).await;
+    assert_eq!(code(&run), 0, "{}{}", stdout(&run), stderr(&run));
+    let said = stdout(&run);
+    assert!(
+        said.contains("Gesendet: 2 Zeilen (3 Schreibvorgänge), bis Ledger-Sequenz "),
+        "{said}"
+    );
+    let after = sent_up_to(&said);
+    assert_eq!(after, head(&api).await, "nothing else written");
+    let now = rollout(&api, after).await;
+    for row in [
+        "16055000;Weimar;bafoeg-digital;in Betrieb;2025-01-15;16055;\r\n",
+        "16055000;Weimar;unterhaltsvorschuss-online;zurückgezogen;2025-02-01;16055;16071001\r\n",
+    ] {
+        assert!(now.contains(row), "{row} in {now}");
+    }
+    // Kranichfeld's own page keeps its agreed adoption; Weimar's is its own.
+    let page: serde_json::Value =
+        reqwest::get(format!("{api}/api/v1/gemeinden/16071001?min_seq={after}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let bafoeg = page["adoptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["service"] == "bafoeg-digital")
+        .unwrap_or_else(|| panic!("{page}"));
+    assert_eq!(
+        (&bafoeg["stage"], &bafoeg["adopter"]),
+        (&"agreed".into(), &"16071001".into())
+    );
+
+    let again = cli(&api, &kiv, &["adoption", "import", file, "--ausfuehren"]).await;
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("Gesendet: 0 Zeilen (0 Schreibvorgänge)"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(head(&api).await, after, "a second run writes nothing");
+
+    terminate(guard.0.id());
+    guard.0.wait().unwrap();
+}

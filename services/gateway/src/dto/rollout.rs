@@ -177,6 +177,10 @@ pub struct MunicipalityJson {
     pub adoption: MunicipalStageJson,
     #[schema(value_type = values::Date)]
     pub since: String,
+    /// The municipality whose adoption it is: `ags` itself, or a
+    /// predecessor merged into it (a withdrawal names its AGS).
+    #[schema(value_type = values::Ags)]
+    pub adopter: String,
 }
 
 impl From<&MunicipalityRollout> for MunicipalityJson {
@@ -184,6 +188,7 @@ impl From<&MunicipalityRollout> for MunicipalityJson {
         Self {
             adoption: MunicipalStageJson::new(view.ags, &view.name, &view.service, view.stage),
             since: view.since.to_string(),
+            adopter: view.adopter.to_string(),
         }
     }
 }

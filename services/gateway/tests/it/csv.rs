@@ -345,7 +345,7 @@ async fn rollout_lists_municipalities_or_kreise() {
     let gemeinden = csv(&harness, path, "rollout-gemeinden-16-2024-06-30").await;
     assert_eq!(
         gemeinden,
-        "AGS;Gemeinde;Leistung;Stufe;Seit;Kreis\r\n16051000;Erfurt, Stadt;wohngeld;in Betrieb;2024-02-01;16051\r\n"
+        "AGS;Gemeinde;Leistung;Stufe;Seit;Kreis;Vorgängergemeinde\r\n16051000;Erfurt, Stadt;wohngeld;in Betrieb;2024-02-01;16051;\r\n"
     );
     let path = "/api/v1/lands/16/rollout?format=csv&table=kreise";
     let kreise = csv(&harness, path, "rollout-kreise-16-2024-06-30").await;
@@ -383,7 +383,7 @@ async fn history_participations_and_a_gemeinde_as_csv() {
     let gemeinde = csv(&harness, path, "uebernahmen-16051000-2024-06-30").await;
     assert_eq!(
         gemeinde,
-        "AGS;Gemeinde;Leistung;Stufe;Seit;Kreis\r\n16051000;Erfurt, Stadt;wohngeld;Anbindung;2024-02-01;16051\r\n"
+        "AGS;Gemeinde;Leistung;Stufe;Seit;Kreis;Vorgängergemeinde\r\n16051000;Erfurt, Stadt;wohngeld;Anbindung;2024-02-01;16051;\r\n"
     );
 }
 

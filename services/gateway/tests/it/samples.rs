@@ -214,6 +214,7 @@ pub fn municipality(stage: AdoptionStage) -> MunicipalityRollout {
         service: id(),
         stage,
         since: date("2024-02-01"),
+        adopter: erfurt(),
     }
 }
 

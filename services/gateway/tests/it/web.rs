@@ -1220,3 +1220,120 @@ async fn a_statement_as_recorded_earlier_says_when_today_s_could_not_be_read() {
         "{page}"
     );
 }
+
+/// An adoption of a predecessor merged into Erfurt: the page says whose it
+/// is, offers no step for it (only Erfurt's own adoption takes steps) but
+/// offers the service to request, and its withdrawal names the
+/// predecessor, under whose AGS the adoption runs.
+#[tokio::test]
+async fn a_predecessors_adoption_is_shown_as_such_and_withdrawn_under_its_ags() {
+    use efa_proto::{Ags, QueryReply};
+    let predecessor = Ags::parse("16051001").unwrap();
+    let harness = Harness::start().await;
+    harness
+        .projector(move |kind| match answer(kind.clone()) {
+            QueryReply::Gemeinde2(Some(mut page)) => {
+                page.adoptions[0].adopter = predecessor;
+                QueryReply::Gemeinde2(Some(page))
+            }
+            other => other,
+        })
+        .await;
+    let mut envelopes = harness.ledger().await;
+    let (mut erfurt, csrf) = login(&harness, "gemeinde:16051000").await;
+    let (status, page) = get(&harness, &mut erfurt, "/kommune?ags=16051000").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("Einführung der Vorgängergemeinde 16051001"),
+        "{page}"
+    );
+    assert!(!page.contains("action=\"/kommune/schritt\""), "{page}");
+    assert!(
+        page.contains("Weitere Schritte nimmt nur eine eigene Einführung an"),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"adopter\" value=\"16051001\""),
+        "{page}"
+    );
+    let request_form = page
+        .split("action=\"/kommune/beantragen\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{page}"));
+    assert!(
+        request_form.contains("value=\"wohngeld\""),
+        "the service may be requested: {page}"
+    );
+
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("ags", "16051000"),
+        ("service", "wohngeld"),
+        ("adopter", "16051001"),
+    ];
+    let response = post(&harness, &mut erfurt, "/kommune/zurueckziehen", &form).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()[LOCATION],
+        "/kommune?ags=16051000&erfolg=zurueckgezogen&seq=42"
+    );
+    match next(&mut envelopes).await.command {
+        Command::WithdrawAdoption(withdrawal) => assert_eq!(withdrawal.ags, predecessor),
+        other => panic!("{other:?}"),
+    }
+    let bad = [
+        ("csrf", csrf.as_str()),
+        ("ags", "16051000"),
+        ("service", "wohngeld"),
+        ("adopter", "1605"),
+    ];
+    let response = post(&harness, &mut erfurt, "/kommune/zurueckziehen", &bad).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(envelopes.try_recv().is_err());
+}
+
+/// A row whose adoption is a predecessor's: its withdrawal names the
+/// predecessor, a stage beyond it asks for the municipality's own.
+#[tokio::test]
+async fn a_rollout_table_withdraws_a_predecessors_adoption_under_its_ags() {
+    use efa_proto::{Ags, QueryReply};
+    let predecessor = Ags::parse("16051001").unwrap();
+    let harness = Harness::start().await;
+    harness
+        .projector(move |kind| match answer(kind.clone()) {
+            QueryReply::Gemeinde2(Some(mut page)) => {
+                page.adoptions[0].adopter = predecessor;
+                QueryReply::Gemeinde2(Some(page))
+            }
+            other => other,
+        })
+        .await;
+    let mut ledger = harness.ledger().await;
+    let (mut jar, csrf) = login(&harness, "operator:kiv-thueringen").await;
+    let file = "AGS;Leistung;Stufe;Seit\n16051000;wohngeld;zurückgezogen;01.07.2024\n";
+    let plan = upload(&harness, &mut jar, &csrf, "plan", file.as_bytes()).await;
+    let page = plan.text().await.unwrap();
+    assert!(
+        page.contains("Zurückgezogen wird die Übernahme der Vorgängergemeinde 16051001."),
+        "{page}"
+    );
+    assert!(ledger.try_recv().is_err(), "a plan sends nothing");
+    let sent = upload(&harness, &mut jar, &csrf, "senden", file.as_bytes()).await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    match next(&mut ledger).await.command {
+        Command::WithdrawAdoption(withdrawal) => assert_eq!(withdrawal.ags, predecessor),
+        other => panic!("a withdrawal, not {other:?}"),
+    }
+
+    let file = "AGS;Leistung;Stufe;Seit\n16051000;wohngeld;in Betrieb;01.07.2024\n";
+    let sent = upload(&harness, &mut jar, &csrf, "senden", file.as_bytes()).await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    match next(&mut ledger).await.command {
+        Command::RequestAdoption(request) => assert_eq!(request.ags.to_string(), "16051000"),
+        other => panic!("a request, not {other:?}"),
+    }
+    match next(&mut ledger).await.command {
+        Command::RecordAdoptionStep(step) => assert_eq!(step.ags.to_string(), "16051000"),
+        other => panic!("a step, not {other:?}"),
+    }
+}

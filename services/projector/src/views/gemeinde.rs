@@ -30,18 +30,19 @@ pub fn gemeinde_view<'a>(
     } else {
         "aktiv".to_owned()
     };
-    let row = |service: &efa_proto::ServiceId, stage, since| MunicipalityRollout {
+    let row = |service: &efa_proto::ServiceId, stage, since, adopter| MunicipalityRollout {
         ags,
         name: name.clone(),
         service: service.clone(),
         stage,
         since,
+        adopter,
     };
     let adoptions = if gemeinde.active_on(day) {
         let mut rows: Vec<MunicipalityRollout> = counted
             .iter()
             .filter(|((_, target), _)| *target == ags)
-            .map(|((service, _), c)| row(service, c.stage, c.since))
+            .map(|((service, _), c)| row(service, c.stage, c.since, c.adopter))
             .collect();
         rows.sort_by(|a, b| a.service.cmp(&b.service));
         rows
@@ -49,7 +50,10 @@ pub fn gemeinde_view<'a>(
         own_adoptions
             .iter()
             .filter(|a| a.ags == ags)
-            .filter_map(|a| a.current_on(day).map(|c| row(&a.service, c.stage, c.since)))
+            .filter_map(|a| {
+                let current = a.current_on(day)?;
+                Some(row(&a.service, current.stage, current.since, a.ags))
+            })
             .collect()
     };
     let available = services
@@ -133,6 +137,7 @@ mod tests {
             (weimar.adoptions[0].ags, weimar.adoptions[0].stage),
             (ags("16055000"), AdoptionStage::Requested)
         );
+        assert_eq!(weimar.adoptions[0].adopter, ags("16071001"));
         assert_eq!(
             weimar.available,
             [
@@ -152,6 +157,7 @@ mod tests {
         let kranichfeld = page("16071001", "2024-06-01");
         assert_eq!(kranichfeld.status_de, "aufgegangen in 16055000");
         assert_eq!(kranichfeld.adoptions.len(), 1);
+        assert_eq!(kranichfeld.adoptions[0].adopter, ags("16071001"));
         assert_eq!(page("16055000", "2019-01-01").status_de, "aktiv");
         let unknown = gemeinde_view(
             ags("16051000"),

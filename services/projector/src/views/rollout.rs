@@ -89,6 +89,7 @@ pub fn rollout<'a>(
             service: (*service).clone(),
             stage: c.stage,
             since: c.since,
+            adopter: c.adopter,
         });
     let mut municipalities: Vec<MunicipalityRollout> = municipalities.collect();
     municipalities.sort_by(|a, b| (a.ags, &a.service).cmp(&(b.ags, &b.service)));

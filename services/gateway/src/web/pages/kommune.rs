@@ -184,7 +184,10 @@ fn adoptions_html(
         @for adoption in &gemeinde.adoptions {
             @let title = title_of(gemeinde, &adoption.service);
             tr {
-                th scope="row" { (service_link(&adoption.service, &title, as_of)) }
+                th scope="row" {
+                    (service_link(&adoption.service, &title, as_of))
+                    (predecessor_html(adoption))
+                }
                 td { (adoption.stage.label_de()) }
                 td { (date_de(adoption.since)) }
                 @if let Some(forms) = forms { td { (step_forms(forms, adoption, &title)) } }
@@ -197,9 +200,22 @@ fn adoptions_html(
     })
 }
 
-/// The forms for the next step of an adoption and for its withdrawal.
+/// Whose adoption it is, where a predecessor's counts for the
+/// municipality.
+fn predecessor_html(adoption: &MunicipalityRollout) -> Markup {
+    html! {
+        @if adoption.adopter != adoption.ags {
+            br;
+            small { "Einführung der Vorgängergemeinde " (adoption.adopter) }
+        }
+    }
+}
+
+/// The forms for the next step of an adoption and for its withdrawal; a
+/// predecessor's adoption takes no step any more, only its withdrawal.
 fn step_forms(forms: &Forms<'_>, adoption: &MunicipalityRollout, title: &str) -> Markup {
     let withdrawn = adoption.stage == AdoptionStage::Withdrawn;
+    let inherited = adoption.adopter != adoption.ags;
     let next = (adoptions::STEP_STAGES.into_iter())
         .filter(|stage| *stage > adoption.stage && !withdrawn)
         .map(|stage| (stage.key(), stage.label_de()));
@@ -217,17 +233,22 @@ fn step_forms(forms: &Forms<'_>, adoption: &MunicipalityRollout, title: &str) ->
         (hidden_input("service", adoption.service.as_str()))
     };
     html! {
-        form method="post" action="/kommune/schritt" aria-label={ "Schritt melden: " (title) } {
-            (v.alert())
-            (keys)
-            (v.choice(Field::new(&step_id, "stage", "Schritt"), &next, ""))
-            (v.input(Field::new(&step_id, "effective", "Wirksam ab"), "date", &today))
-            (v.input(Field::new(&step_id, "note", "Bemerkung").maxlength(1000), "text", ""))
-            button type="submit" { "Schritt melden" }
+        @if inherited {
+            p { "Weitere Schritte nimmt nur eine eigene Einführung an: beantragen Sie die Leistung unten selbst." }
+        } @else {
+            form method="post" action="/kommune/schritt" aria-label={ "Schritt melden: " (title) } {
+                (v.alert())
+                (keys)
+                (v.choice(Field::new(&step_id, "stage", "Schritt"), &next, ""))
+                (v.input(Field::new(&step_id, "effective", "Wirksam ab"), "date", &today))
+                (v.input(Field::new(&step_id, "note", "Bemerkung").maxlength(1000), "text", ""))
+                button type="submit" { "Schritt melden" }
+            }
         }
         form method="post" action="/kommune/zurueckziehen" aria-label={ "Einführung zurückziehen: " (title) } {
             (withdrawal.alert())
             (keys)
+            @if inherited { (hidden_input("adopter", &adoption.adopter.to_string())) }
             button.zweit type="submit" { "Einführung zurückziehen" }
         }
     }
@@ -237,8 +258,10 @@ fn step_forms(forms: &Forms<'_>, adoption: &MunicipalityRollout, title: &str) ->
 fn request_form(forms: &Forms<'_>, gemeinde: &GemeindePage, voice: Voice) -> Markup {
     let f = "beantragen";
     let v = forms.values(f);
+    // A predecessor's adoption leaves the service to be asked for anew.
     let running = |id: &ServiceId| {
-        (gemeinde.adoptions.iter()).any(|a| a.service == *id && a.stage != AdoptionStage::Withdrawn)
+        (gemeinde.adoptions.iter())
+            .any(|a| a.service == *id && a.stage != AdoptionStage::Withdrawn && a.adopter == a.ags)
     };
     let offer = (gemeinde.available.iter())
         .filter(|(id, _, _)| !running(id))
@@ -307,8 +330,15 @@ fn build(action: &str, form: &FormData) -> Result<(Parsed, &'static str), Failur
         }
         "zurueckziehen" => {
             let service = form.service()?;
+            // A predecessor's adoption runs under the predecessor's AGS.
+            let adopter = match form.get("adopter") {
+                "" => ags,
+                text => Ags::parse(text).map_err(|_| {
+                    Failure::invalid("adopter", "muss ein Gemeindeschlüssel aus 8 Ziffern sein")
+                })?,
+            };
             let withdrawal: adoptions::Withdrawal = form.read(&[])?;
-            (withdrawal.command((service, ags)), "zurueckgezogen")
+            (withdrawal.command((service, adopter)), "zurueckgezogen")
         }
         _ => return Err(Failure::no_such_form()),
     };

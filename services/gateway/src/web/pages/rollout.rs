@@ -343,7 +343,12 @@ fn municipalities_html(monitor: &Monitor, as_of: Option<Date>) -> Markup {
     let rows = html! {
         @for row in rows {
             tr {
-                th scope="row" { (kommune_link(row.ags, &row.name, as_of)) }
+                th scope="row" {
+                    (kommune_link(row.ags, &row.name, as_of))
+                    @if row.adopter != row.ags {
+                        br; small { "Einführung der Vorgängergemeinde " (row.adopter) }
+                    }
+                }
                 td { (title_of(&monitor.services, &row.service)) }
                 td { (row.stage.label_de()) } td { (date_de(row.since)) }
             }

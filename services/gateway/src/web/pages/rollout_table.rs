@@ -234,6 +234,7 @@ async fn adoptions(
             let standing = Standing {
                 stage: adoption.stage,
                 since: adoption.since,
+                predecessor: (adoption.adopter != ags).then_some(adoption.adopter),
             };
             found.insert(adoption.service, standing);
         }
@@ -281,7 +282,7 @@ async fn send_row(visit: &Visit, actor: &Actor, p: &Planned, stop: &AtomicBool) 
             return Sent::Refused { done, message };
         }
         let key = p.key(*write);
-        let parsed = command(&p.row, *write);
+        let parsed = command(p, *write);
         match crate::state::submit(&visit.state, actor, &key, None, parsed).await {
             Ok(accepted) => {
                 replays += usize::from(accepted.replayed);
@@ -300,8 +301,9 @@ async fn send_row(visit: &Visit, actor: &Actor, p: &Planned, stop: &AtomicBool) 
 }
 
 /// The command of one write, dated the row's day.
-fn command(row: &Row, write: Write) -> Parsed {
-    let (service, ags) = (row.service.clone(), row.ags);
+fn command(planned: &Planned, write: Write) -> Parsed {
+    let row = &planned.row;
+    let (service, ags) = (row.service.clone(), planned.addressee(write));
     let note = row.note.clone().unwrap_or_default();
     let command = match write {
         Write::Request => Command::RequestAdoption(RequestAdoption { service, ags, note }),
