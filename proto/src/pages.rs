@@ -12,8 +12,8 @@ use crate::money::Cents;
 use crate::query::ServiceView;
 use crate::time::Date;
 use crate::views::{
-    KreisCoverage, LandCostLine, LandParticipation, MunicipalityRollout, RolloutScope,
-    StalledRollout,
+    KreisCoverage, LandCostLine, LandParticipation, MunicipalityRollout, MunicipalityRolloutV1,
+    RolloutScope, StalledRollout, rows_v1,
 };
 
 /// Which rows of a list to answer: `limit` rows from row `offset` on.
@@ -42,18 +42,36 @@ pub struct ServicesPage {
 
 /// A page of a Land's rollout: the same `Page` applies to the Kreise x
 /// services rows and to the municipality x service rows.
+/// `M` is the row of a municipality's adoption (`MunicipalityRolloutV1`
+/// in `Rollout2`, kept for older clients).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RolloutPage {
+pub struct RolloutPage<M = MunicipalityRollout> {
     pub scope: RolloutScope,
     pub as_of: Date,
     pub kreise: Vec<KreisCoverage>,
     pub kreise_total: u32,
-    pub municipalities: Vec<MunicipalityRollout>,
+    pub municipalities: Vec<M>,
     pub municipalities_total: u32,
     /// Whether the Land takes part in each service in scope (whole).
     pub land_participates: Vec<(ServiceId, bool)>,
     /// Where the next page starts; `None` when both lists end here.
     pub next_offset: Option<u32>,
+}
+
+impl RolloutPage {
+    /// The page as older clients read it (`Rollout2`).
+    pub fn into_v1(self) -> RolloutPage<MunicipalityRolloutV1> {
+        RolloutPage {
+            municipalities: rows_v1(&self.municipalities),
+            scope: self.scope,
+            as_of: self.as_of,
+            kreise: self.kreise,
+            kreise_total: self.kreise_total,
+            municipalities_total: self.municipalities_total,
+            land_participates: self.land_participates,
+            next_offset: self.next_offset,
+        }
+    }
 }
 
 /// A page of the adoptions without a step for `days_min` days.
@@ -69,18 +87,38 @@ pub struct StalledPage {
 
 /// A page of one municipality: the same `Page` applies to its adoptions
 /// and to the services it could adopt.
+/// `M` is the row of an adoption (`MunicipalityRolloutV1` in `Gemeinde2`,
+/// kept for older clients).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GemeindePage {
+pub struct GemeindePage<M = MunicipalityRollout> {
     pub ags: Ags,
     pub name: String,
     pub population: Option<u64>,
     pub status_de: String,
-    pub adoptions: Vec<MunicipalityRollout>,
+    pub adoptions: Vec<M>,
     pub adoptions_total: u32,
     pub available: Vec<(ServiceId, String, bool)>,
     pub available_total: u32,
     pub as_of: Date,
     pub next_offset: Option<u32>,
+}
+
+impl GemeindePage {
+    /// The page as older clients read it (`Gemeinde2`).
+    pub fn into_v1(self) -> GemeindePage<MunicipalityRolloutV1> {
+        GemeindePage {
+            adoptions: rows_v1(&self.adoptions),
+            ags: self.ags,
+            name: self.name,
+            population: self.population,
+            status_de: self.status_de,
+            adoptions_total: self.adoptions_total,
+            available: self.available,
+            available_total: self.available_total,
+            as_of: self.as_of,
+            next_offset: self.next_offset,
+        }
+    }
 }
 
 /// A page of a Land's page: the same `Page` applies to the services it

@@ -140,6 +140,16 @@ pub enum QueryKind {
         as_of: Option<Date>,
         known_at_seq: Option<u64>,
     },
+    /// `Rollout2` with whose adoption each row is (answered as
+    /// `Rollout3`).
+    Rollout3 { scope: RolloutScope, page: Page },
+    /// `Gemeinde2` with whose adoption each row is (answered as
+    /// `Gemeinde3`).
+    Gemeinde3 {
+        ags: Ags,
+        as_of: Option<Date>,
+        page: Page,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,35 +163,54 @@ pub enum QueryReply {
     Reuse(ReuseSummary),
     CostSharing(Option<CostSharingView>),
     LandCosts(LandCostsView),
-    Rollout(RolloutView),
+    Rollout(RolloutView<MunicipalityRolloutV1>),
     Stalled(StalledView),
     Funnel(Option<FunnelView>),
     History(HistoryView),
-    Gemeinde(Option<GemeindeView>),
+    Gemeinde(Option<GemeindeView<MunicipalityRolloutV1>>),
     Services(ServicesPage),
-    Rollout2(RolloutPage),
+    Rollout2(RolloutPage<MunicipalityRolloutV1>),
     Stalled2(StalledPage),
-    Gemeinde2(Option<GemeindePage>),
+    Gemeinde2(Option<GemeindePage<MunicipalityRolloutV1>>),
     Land2(LandPage),
     LandCosts2(LandCostsPage),
     Reuse2(ReusePage),
     CostYear(Option<Box<crate::statement::CostYearView>>),
     Statement(crate::statement::StatementView),
+    Rollout3(RolloutPage),
+    Gemeinde3(Option<GemeindePage>),
 }
 
-/// One municipality and its adoptions, as of a date.
+/// One municipality and its adoptions, as of a date; `M` is the row of an
+/// adoption (`MunicipalityRolloutV1` in `Gemeinde`, kept for older
+/// clients).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GemeindeView {
+pub struct GemeindeView<M = MunicipalityRollout> {
     pub ags: Ags,
     pub name: String,
     pub population: Option<u64>,
     /// Merged into a successor, or retired, by the date.
     pub status_de: String,
-    pub adoptions: Vec<MunicipalityRollout>,
+    pub adoptions: Vec<M>,
     /// Services not retired that the municipality could adopt, with
     /// whether its Land takes part.
     pub available: Vec<(ServiceId, String, bool)>,
     pub as_of: Date,
+}
+
+impl GemeindeView {
+    /// The view as older clients read it (`Gemeinde`).
+    pub fn to_v1(&self) -> GemeindeView<MunicipalityRolloutV1> {
+        GemeindeView {
+            adoptions: rows_v1(&self.adoptions),
+            ags: self.ags,
+            name: self.name.clone(),
+            population: self.population,
+            status_de: self.status_de.clone(),
+            available: self.available.clone(),
+            as_of: self.as_of,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

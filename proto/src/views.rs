@@ -238,6 +238,7 @@ pub struct KreisCoverage {
     pub population_live: u64,
 }
 
+/// The adoption that counts for a municipality and a service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MunicipalityRollout {
     pub ags: Ags,
@@ -250,16 +251,60 @@ pub struct MunicipalityRollout {
     pub adopter: Ags,
 }
 
+/// `MunicipalityRollout` as the wire carried it before the adopter, in
+/// the answers kept for older clients (`Rollout`, `Rollout2`, `Gemeinde`,
+/// `Gemeinde2`): the same bytes as then.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RolloutView {
+pub struct MunicipalityRolloutV1 {
+    pub ags: Ags,
+    pub name: String,
+    pub service: ServiceId,
+    pub stage: AdoptionStage,
+    pub since: Date,
+}
+
+impl From<&MunicipalityRollout> for MunicipalityRolloutV1 {
+    fn from(row: &MunicipalityRollout) -> Self {
+        Self {
+            ags: row.ags,
+            name: row.name.clone(),
+            service: row.service.clone(),
+            stage: row.stage,
+            since: row.since,
+        }
+    }
+}
+
+/// The rows of `rows` as older clients read them.
+pub fn rows_v1(rows: &[MunicipalityRollout]) -> Vec<MunicipalityRolloutV1> {
+    rows.iter().map(MunicipalityRolloutV1::from).collect()
+}
+
+/// A Land's rollout; `M` is the row of a municipality's adoption
+/// (`MunicipalityRolloutV1` in the answers kept for older clients).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutView<M = MunicipalityRollout> {
     pub scope: RolloutScope,
     pub as_of: Date,
     /// Kreise x services.
     pub kreise: Vec<KreisCoverage>,
     /// One row per municipality and service with an adoption.
-    pub municipalities: Vec<MunicipalityRollout>,
+    pub municipalities: Vec<M>,
     /// Whether the Land takes part in each service in scope.
     pub land_participates: Vec<(ServiceId, bool)>,
+}
+
+impl RolloutView {
+    /// The view as older clients read it.
+    pub fn into_v1(self) -> RolloutView<MunicipalityRolloutV1> {
+        RolloutView {
+            municipalities: rows_v1(&self.municipalities),
+            scope: self.scope,
+            as_of: self.as_of,
+            kreise: self.kreise,
+            land_participates: self.land_participates,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

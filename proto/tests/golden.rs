@@ -479,3 +479,86 @@ const GOLDEN_COST_QUERIES: [&str; 2] = [
     "0103170e6261666f65672d6469676974616ce80f01f4b90201ac02",
     "01031810e80f0000",
 ];
+
+/// Rows of a municipality's adoption with whose adoption it is
+/// (`Rollout3`, `Gemeinde3`, appended), and the same row without it in
+/// `Rollout2` as older clients read it: the bytes of the row before the
+/// adopter was added.
+#[test]
+fn rows_with_their_adopter() {
+    let day = Date::parse("2025-01-02").unwrap();
+    let scope = views::RolloutScope {
+        land: LandCode::parse("16").unwrap(),
+        kreis: None,
+        service: None,
+        as_of: None,
+    };
+    let page = pages::Page {
+        offset: 0,
+        limit: 10,
+    };
+    let row = views::MunicipalityRollout {
+        ags: ags("16055000"),
+        name: "Weimar".into(),
+        service: ServiceId::parse("bafoeg-digital").unwrap(),
+        stage: efa_proto::AdoptionStage::Agreed,
+        since: day,
+        adopter: ags("16071001"),
+    };
+    let rollout = pages::RolloutPage {
+        scope: scope.clone(),
+        as_of: day,
+        kreise: vec![],
+        kreise_total: 0,
+        municipalities: vec![row.clone()],
+        municipalities_total: 1,
+        land_participates: vec![],
+        next_offset: None,
+    };
+    let gemeinde = pages::GemeindePage {
+        ags: ags("16055000"),
+        name: "Weimar".into(),
+        population: None,
+        status_de: "aktiv".into(),
+        adoptions: vec![row],
+        adoptions_total: 1,
+        available: vec![],
+        available_total: 0,
+        as_of: day,
+        next_offset: None,
+    };
+    let queries = [
+        QueryKind::Rollout3 { scope, page },
+        QueryKind::Gemeinde3 {
+            ags: ags("16055000"),
+            as_of: None,
+            page,
+        },
+    ];
+    let replies = [
+        QueryReply::Rollout2(rollout.clone().into_v1()),
+        QueryReply::Rollout3(rollout),
+        QueryReply::Gemeinde3(Some(gemeinde)),
+    ];
+    let encoded: Vec<String> = (queries.iter())
+        .map(|kind| {
+            hex::encode(encode(&Query {
+                min_seq: 3,
+                kind: kind.clone(),
+            }))
+        })
+        .chain(replies.iter().map(|reply| hex::encode(encode(reply))))
+        .collect();
+    assert_eq!(encoded, GOLDEN_ROWS_WITH_ADOPTER);
+    for reply in replies {
+        assert_eq!(decode::<QueryReply>(&encode(&reply)).unwrap(), reply);
+    }
+}
+
+const GOLDEN_ROWS_WITH_ADOPTER: [&str; 5] = [
+    "01031910000000000a",
+    "01031ad8f5d30700000a",
+    "010f10000000f4b902000001d8f5d307065765696d61720e6261666f65672d6469676974616c01f4b902010000",
+    "011710000000f4b902000001d8f5d307065765696d61720e6261666f65672d6469676974616c01f4b902d9f2d407010000",
+    "011801d8f5d307065765696d61720005616b74697601d8f5d307065765696d61720e6261666f65672d6469676974616c01f4b902d9f2d407010000f4b90200",
+];

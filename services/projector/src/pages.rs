@@ -11,9 +11,11 @@
 
 use std::sync::Arc;
 
-use efa_proto::pages::{GemeindePage, LandCostsPage, LandPage, Page, ReusePage, ServicesPage};
-use efa_proto::views::{CatalogueFilter, LandCostsView, LandView, ReuseSummary};
-use efa_proto::{Date, GemeindeView, LandCode, QueryKind, QueryReply, Rejection, ServiceId};
+use efa_proto::pages::{
+    GemeindePage, LandCostsPage, LandPage, Page, ReusePage, RolloutPage, ServicesPage,
+};
+use efa_proto::views::{CatalogueFilter, LandCostsView, LandView, ReuseSummary, RolloutScope};
+use efa_proto::{Ags, Date, GemeindeView, LandCode, QueryKind, QueryReply, Rejection, ServiceId};
 use serde::Serialize;
 
 use crate::index::Index;
@@ -40,12 +42,10 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
             }))
         }
         QueryKind::Rollout2 { scope, page } => {
-            let day = scope.as_of.unwrap_or(today);
-            let index = store.index();
-            let land_day = index.land_day(scope.land, day);
-            QueryReply::Rollout2(fit(page.limit, |limit| {
-                land_pages::rollout(&index, &land_day, &scope, day, page.offset, limit)
-            }))
+            QueryReply::Rollout2(rollout_page(store, &scope, page, today).into_v1())
+        }
+        QueryKind::Rollout3 { scope, page } => {
+            QueryReply::Rollout3(rollout_page(store, &scope, page, today))
         }
         QueryKind::Stalled2 {
             land,
@@ -66,15 +66,11 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
             as_of.unwrap_or(today),
             page,
         ),
-        QueryKind::Gemeinde2 { ags, as_of, page } => {
-            let whole = read::shared_answer(store, QueryKind::Gemeinde { ags, as_of }, today)?;
-            match &*whole {
-                QueryReply::Gemeinde(view) => QueryReply::Gemeinde2(
-                    view.as_ref()
-                        .map(|view| fit(page.limit, |limit| gemeinde(view, page.offset, limit))),
-                ),
-                _ => return Ok(whole),
-            }
+        QueryKind::Gemeinde2 { ags, as_of, page } => QueryReply::Gemeinde2(
+            gemeinde_page(store, ags, as_of, page, today)?.map(GemeindePage::into_v1),
+        ),
+        QueryKind::Gemeinde3 { ags, as_of, page } => {
+            QueryReply::Gemeinde3(gemeinde_page(store, ags, as_of, page, today)?)
         }
         QueryKind::Land2 { land, as_of, page } => {
             let whole = read::shared_answer(store, QueryKind::Land { land, as_of }, today)?;
@@ -159,6 +155,32 @@ pub fn catalogue_within(
             as_of: *as_of,
         };
     }
+}
+
+/// A page of the rollout in `scope`.
+fn rollout_page(store: &Store, scope: &RolloutScope, page: Page, today: Date) -> RolloutPage {
+    let day = scope.as_of.unwrap_or(today);
+    let index = store.index();
+    let land_day = index.land_day(scope.land, day);
+    fit(page.limit, |limit| {
+        land_pages::rollout(&index, &land_day, scope, day, page.offset, limit)
+    })
+}
+
+/// A page of the municipality `ags`'s page, cut from the whole one kept;
+/// `None` if it is not registered.
+fn gemeinde_page(
+    store: &Store,
+    ags: Ags,
+    as_of: Option<Date>,
+    page: Page,
+    today: Date,
+) -> Result<Option<GemeindePage>, StoreError> {
+    let whole = read::gemeinde_whole(store, ags, as_of.unwrap_or(today))?;
+    Ok(whole
+        .as_ref()
+        .as_ref()
+        .map(|view| fit(page.limit, |limit| gemeinde(view, page.offset, limit))))
 }
 
 /// The page made with the asked limit (capped), halved until it takes at

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use efa_proto::views::{HistorySubject, HistoryView, RolloutScope};
 use efa_proto::{
-    Ags, CatalogueView, Date, LandCode, QueryKind, QueryReply, ServiceId, ServiceView,
+    Ags, CatalogueView, Date, GemeindeView, LandCode, QueryKind, QueryReply, ServiceId, ServiceView,
 };
 
 use crate::facts::ServiceFacts;
@@ -74,7 +74,7 @@ pub fn shared_answer(
                 |service| index.split_as_of(service, year, today),
             ))
         }
-        QueryKind::Rollout(scope) => QueryReply::Rollout(rollout(store, scope, today)),
+        QueryKind::Rollout(scope) => QueryReply::Rollout(rollout(store, scope, today).into_v1()),
         QueryKind::Stalled {
             land,
             days_min,
@@ -95,10 +95,8 @@ pub fn shared_answer(
             limit,
         } => QueryReply::History(history(store, subject, from_seq, limit, today)?),
         QueryKind::Gemeinde { ags, as_of } => {
-            let (index, day) = (store.index(), day(as_of));
-            return index.gemeinde_answer(ags, day, || {
-                Ok::<_, StoreError>(QueryReply::Gemeinde(gemeinde(store, &index, ags, day)?))
-            });
+            let whole = gemeinde_whole(store, ags, day(as_of))?;
+            QueryReply::Gemeinde(whole.as_ref().as_ref().map(GemeindeView::to_v1))
         }
         QueryKind::CostYear {
             service,
@@ -127,6 +125,8 @@ pub fn shared_answer(
         | QueryKind::Stalled2 { .. }
         | QueryKind::Stalled3 { .. }
         | QueryKind::Gemeinde2 { .. }
+        | QueryKind::Rollout3 { .. }
+        | QueryKind::Gemeinde3 { .. }
         | QueryKind::Land2 { .. }
         | QueryKind::LandCosts2 { .. }
         | QueryKind::Reuse2 { .. }) => return crate::pages::answer(store, paged, today),
@@ -314,12 +314,23 @@ fn municipalities_named(event: &efa_proto::Event) -> Vec<Ags> {
 }
 
 /// The page of `ags`, read while the caller holds `index`.
+/// The whole page of the municipality `ags` on `day`, kept or made and
+/// kept; `None` if it is not registered.
+pub(crate) fn gemeinde_whole(
+    store: &Store,
+    ags: Ags,
+    day: Date,
+) -> Result<Arc<Option<GemeindeView>>, StoreError> {
+    let index = store.index();
+    index.gemeinde_answer(ags, day, || gemeinde(store, &index, ags, day))
+}
+
 pub(crate) fn gemeinde(
     store: &Store,
     index: &Index,
     ags: Ags,
     day: Date,
-) -> Result<Option<efa_proto::GemeindeView>, StoreError> {
+) -> Result<Option<GemeindeView>, StoreError> {
     let own_adoptions = store.adoptions_by(ags)?;
     if index.gemeinde(ags).is_none() {
         return Ok(None);
@@ -617,18 +628,20 @@ mod tests {
     }
 
     /// A kept answer is handed out shared, so that readers do not copy
-    /// it under the shelf's lock; a page cut from it is its own.
+    /// it under the shelf's lock; a page cut from it is its own, and the
+    /// answer for older clients is the same without the adopters.
     #[test]
     fn kept_answers_are_shared_not_copied() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path());
         let today = date("2025-01-01");
-        let kind = weimar_today();
-        let first = shared_answer(&store, kind.clone(), today).unwrap();
-        let again = shared_answer(&store, kind, today).unwrap();
-        assert!(matches!(*first, QueryReply::Gemeinde(Some(_))));
+        let first = gemeinde_whole(&store, ags("16055000"), today).unwrap();
+        let again = gemeinde_whole(&store, ags("16055000"), today).unwrap();
         assert!(Arc::ptr_eq(&first, &again));
-        let page = QueryKind::Gemeinde2 {
+        let Some(whole) = &*first else {
+            panic!("expected Weimar");
+        };
+        let page = QueryKind::Gemeinde3 {
             ags: ags("16055000"),
             as_of: None,
             page: efa_proto::pages::Page {
@@ -636,15 +649,14 @@ mod tests {
                 limit: 1,
             },
         };
-        let QueryReply::Gemeinde2(Some(page)) = &*shared_answer(&store, page, today).unwrap()
+        let QueryReply::Gemeinde3(Some(page)) = &*shared_answer(&store, page, today).unwrap()
         else {
             panic!("expected Weimar's first page");
         };
-        let QueryReply::Gemeinde(Some(whole)) = &*first else {
-            unreachable!("matched above")
-        };
         assert_eq!(page.adoptions.len(), 1);
         assert_eq!(page.adoptions[0], whole.adoptions[0]);
+        let older = answer(&store, weimar_today(), today).unwrap();
+        assert_eq!(older, QueryReply::Gemeinde(Some(whole.to_v1())));
     }
 
     #[test]

@@ -205,7 +205,7 @@ pub struct Rollout {
     pub kreise: bool,
 }
 
-offset_list!(Rollout, RolloutPage, Rollout2 => Rollout2, RolloutJson, RolloutTotals, rollout_view,
+offset_list!(Rollout, RolloutPage, Rollout3 => Rollout3, RolloutJson, RolloutTotals, rollout_view,
     |self| format!("/api/v1/lands/{}/rollout", self.scope.land), { scope: self.scope.clone() });
 
 impl Export for Rollout {
@@ -241,7 +241,7 @@ pub struct Gemeinde {
     pub as_of: Option<Date>,
 }
 
-offset_list!(Gemeinde, GemeindePage, Gemeinde2 => Gemeinde2, GemeindeJson, GemeindeTotals, gemeinde_view,
+offset_list!(Gemeinde, GemeindePage, Gemeinde3 => Gemeinde3, GemeindeJson, GemeindeTotals, gemeinde_view,
     |self| format!("/api/v1/gemeinden/{}", self.ags), { ags: self.ags, as_of: self.as_of },
     found no_gemeinde(self.ags));
 

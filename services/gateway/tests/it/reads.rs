@@ -42,7 +42,7 @@ pub fn answer(kind: QueryKind) -> QueryReply {
         }
         QueryKind::Statement { .. } => QueryReply::Statement(samples::statement()),
         QueryKind::LandCosts { .. } => QueryReply::LandCosts(samples::land_costs()),
-        QueryKind::Rollout(_) => QueryReply::Rollout(samples::rollout()),
+        QueryKind::Rollout(_) => QueryReply::Rollout(samples::rollout().into_v1()),
         QueryKind::Stalled { .. } => QueryReply::Stalled(samples::stalled()),
         QueryKind::Funnel { service, .. } => {
             QueryReply::Funnel(known(&service).then(samples::funnel))
@@ -56,9 +56,9 @@ pub fn answer(kind: QueryKind) -> QueryReply {
             history.more &= !history.entries.is_empty();
             QueryReply::History(history)
         }
-        QueryKind::Gemeinde { ags, .. } => {
-            QueryReply::Gemeinde((ags == Ags::parse("16051000").unwrap()).then(samples::gemeinde))
-        }
+        QueryKind::Gemeinde { ags, .. } => QueryReply::Gemeinde(
+            (ags == Ags::parse("16051000").unwrap()).then(|| samples::gemeinde().to_v1()),
+        ),
         paged => paged_answer(paged),
     }
 }
@@ -73,9 +73,9 @@ fn paged_answer(kind: QueryKind) -> QueryReply {
             total: 1,
             as_of_seq: 9,
         }),
-        QueryKind::Rollout2 { .. } => {
+        QueryKind::Rollout3 { .. } => {
             let view = samples::rollout();
-            QueryReply::Rollout2(RolloutPage {
+            QueryReply::Rollout3(RolloutPage {
                 kreise_total: len(view.kreise.len()),
                 municipalities_total: len(view.municipalities.len()),
                 scope: view.scope,
@@ -97,8 +97,8 @@ fn paged_answer(kind: QueryKind) -> QueryReply {
                 next_offset: None,
             })
         }
-        QueryKind::Gemeinde2 { ags, .. } => {
-            QueryReply::Gemeinde2((ags == Ags::parse("16051000").unwrap()).then(|| {
+        QueryKind::Gemeinde3 { ags, .. } => {
+            QueryReply::Gemeinde3((ags == Ags::parse("16051000").unwrap()).then(|| {
                 let view = samples::gemeinde();
                 GemeindePage {
                     adoptions_total: len(view.adoptions.len()),
@@ -453,7 +453,7 @@ async fn the_views_pass_their_parameters_on() {
         ),
         (
             "/api/v1/lands/16/rollout?kreis=16051&service=wohngeld&as_of=2024-06-30",
-            QueryKind::Rollout2 {
+            QueryKind::Rollout3 {
                 scope: RolloutScope {
                     land: land(16),
                     kreis: Some(KreisKey::parse("16051").unwrap()),
@@ -504,7 +504,7 @@ async fn the_views_pass_their_parameters_on() {
         ),
         (
             "/api/v1/gemeinden/16051000?as_of=2024-06-30",
-            QueryKind::Gemeinde2 {
+            QueryKind::Gemeinde3 {
                 ags: Ags::parse("16051000").unwrap(),
                 as_of: Some(date("2024-06-30")),
                 page: Page {

@@ -706,12 +706,12 @@ async fn the_monitor_beyond_a_lists_end_points_back_instead_of_saying_none() {
     let harness = Harness::start().await;
     harness
         .projector(|kind| match answer(kind.clone()) {
-            efa_proto::QueryReply::Rollout2(mut page) => {
+            efa_proto::QueryReply::Rollout3(mut page) => {
                 page.kreise_total += 500;
                 page.municipalities_total += 500;
                 page.kreise.clear();
                 page.municipalities.clear();
-                efa_proto::QueryReply::Rollout2(page)
+                efa_proto::QueryReply::Rollout3(page)
             }
             efa_proto::QueryReply::Stalled2(mut page) => {
                 page.total = 1_234;
@@ -1232,9 +1232,9 @@ async fn a_predecessors_adoption_is_shown_as_such_and_withdrawn_under_its_ags() 
     let harness = Harness::start().await;
     harness
         .projector(move |kind| match answer(kind.clone()) {
-            QueryReply::Gemeinde2(Some(mut page)) => {
+            QueryReply::Gemeinde3(Some(mut page)) => {
                 page.adoptions[0].adopter = predecessor;
-                QueryReply::Gemeinde2(Some(page))
+                QueryReply::Gemeinde3(Some(page))
             }
             other => other,
         })
@@ -1301,9 +1301,9 @@ async fn a_rollout_table_withdraws_a_predecessors_adoption_under_its_ags() {
     let harness = Harness::start().await;
     harness
         .projector(move |kind| match answer(kind.clone()) {
-            QueryReply::Gemeinde2(Some(mut page)) => {
+            QueryReply::Gemeinde3(Some(mut page)) => {
                 page.adoptions[0].adopter = predecessor;
-                QueryReply::Gemeinde2(Some(page))
+                QueryReply::Gemeinde3(Some(page))
             }
             other => other,
         })

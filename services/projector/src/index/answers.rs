@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use efa_proto::{Ags, Date, QueryReply, ServiceId};
+use efa_proto::{Ags, Date, GemeindeView, QueryReply, ServiceId};
 
 /// The most answers about services kept; beyond it, all are dropped and
 /// made again.
@@ -22,15 +22,15 @@ const ANSWERS_MAX: usize = 20_000;
 /// rows).
 const GEMEINDE_ANSWERS_MAX: usize = 500;
 
-/// The answers kept about one kind of subject (a service, a
+/// The answers `V` kept about one kind of subject `K` (a service, a
 /// municipality), by subject and day; at most `MAX`.
 #[derive(Debug)]
-pub struct Shelf<K, const MAX: usize> {
-    by_subject: HashMap<K, HashMap<Date, Arc<QueryReply>>>,
+pub struct Shelf<K, V, const MAX: usize> {
+    by_subject: HashMap<K, HashMap<Date, Arc<V>>>,
     count: usize,
 }
 
-impl<K, const MAX: usize> Default for Shelf<K, MAX> {
+impl<K, V, const MAX: usize> Default for Shelf<K, V, MAX> {
     fn default() -> Self {
         Self {
             by_subject: HashMap::new(),
@@ -39,15 +39,15 @@ impl<K, const MAX: usize> Default for Shelf<K, MAX> {
     }
 }
 
-impl<K: Eq + Hash, const MAX: usize> Shelf<K, MAX> {
+impl<K: Eq + Hash, V, const MAX: usize> Shelf<K, V, MAX> {
     /// The kept answer, shared: a reader holds the shelf's lock only to
     /// count one more reference, never to copy an answer.
-    pub fn get(&self, subject: &K, day: Date) -> Option<Arc<QueryReply>> {
+    pub fn get(&self, subject: &K, day: Date) -> Option<Arc<V>> {
         self.by_subject.get(subject)?.get(&day).cloned()
     }
 
     /// Keeps `reply`; a full shelf is emptied first.
-    pub fn keep(&mut self, subject: K, day: Date, reply: Arc<QueryReply>) {
+    pub fn keep(&mut self, subject: K, day: Date, reply: Arc<V>) {
         if self.count >= MAX {
             self.clear();
         }
@@ -77,8 +77,9 @@ impl<K: Eq + Hash, const MAX: usize> Shelf<K, MAX> {
 
 #[derive(Debug, Default)]
 pub struct Answers {
-    pub services: Shelf<ServiceId, ANSWERS_MAX>,
-    pub gemeinden: Shelf<Ags, GEMEINDE_ANSWERS_MAX>,
+    pub services: Shelf<ServiceId, QueryReply, ANSWERS_MAX>,
+    /// Whole pages (`None`: the AGS is not registered).
+    pub gemeinden: Shelf<Ags, Option<GemeindeView>, GEMEINDE_ANSWERS_MAX>,
 }
 
 impl Answers {

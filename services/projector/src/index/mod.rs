@@ -29,7 +29,7 @@ use efa_domain::allocation::ReferenceData;
 use efa_proto::statement::StatementLine;
 use efa_proto::views::CostSplit;
 
-use efa_proto::{Ags, Date, LandCode, QueryReply, ServiceId};
+use efa_proto::{Ags, Date, GemeindeView, LandCode, QueryReply, ServiceId};
 
 use crate::facts::{
     AdoptionFacts, Facts, GemeindeFacts, KeyFacts, KreisFacts, PopulationFacts, ServiceFacts,
@@ -400,20 +400,20 @@ impl Index {
         &self,
         ags: Ags,
         day: Date,
-        make: impl FnOnce() -> Result<QueryReply, E>,
-    ) -> Result<Arc<QueryReply>, E> {
+        make: impl FnOnce() -> Result<Option<GemeindeView>, E>,
+    ) -> Result<Arc<Option<GemeindeView>>, E> {
         self.kept_or_made(|answers| &mut answers.gemeinden, &ags, day, make)
     }
 
     /// The answer on `shelf` about `subject`, or else the one `make` makes,
     /// kept there.
-    fn kept_or_made<K: Eq + Hash + Clone, const MAX: usize, E>(
+    fn kept_or_made<K: Eq + Hash + Clone, V, const MAX: usize, E>(
         &self,
-        shelf: impl Fn(&mut Answers) -> &mut Shelf<K, MAX>,
+        shelf: impl Fn(&mut Answers) -> &mut Shelf<K, V, MAX>,
         subject: &K,
         day: Date,
-        make: impl FnOnce() -> Result<QueryReply, E>,
-    ) -> Result<Arc<QueryReply>, E> {
+        make: impl FnOnce() -> Result<V, E>,
+    ) -> Result<Arc<V>, E> {
         if let Some(kept) = shelf(&mut self.kept_answers()).get(subject, day) {
             return Ok(kept);
         }

@@ -2,8 +2,10 @@
 //! with effective dates and a go-live reported late; the rollout monitor,
 //! stalled adoptions, the funnel and the history, in the past and today.
 
+use efa_proto::pages::Page;
 use efa_proto::views::{
-    CatalogueFilter, FunnelView, HistorySubject, RolloutScope, RolloutView, StalledView,
+    CatalogueFilter, FunnelView, HistorySubject, MunicipalityRolloutV1, RolloutScope, RolloutView,
+    StalledView, rows_v1,
 };
 use efa_proto::{
     Actor, AdoptionStage, Ags, Date, Event, KreisKey, LandCode, Population, QueryKind, QueryReply,
@@ -109,11 +111,28 @@ fn scenario(ledger: &FakeLedger) -> Vec<SealedEvent> {
     events
 }
 
-async fn rollout(client: &async_nats::Client, scope: RolloutScope) -> RolloutView {
-    match query(client, 0, QueryKind::Rollout(scope)).await {
+/// The rollout as older clients ask for it (`Rollout`), checked against
+/// the page `Rollout3` answers with whose adoption each row is (here each
+/// municipality's own: no merger).
+async fn rollout(
+    client: &async_nats::Client,
+    scope: RolloutScope,
+) -> RolloutView<MunicipalityRolloutV1> {
+    let whole = match query(client, 0, QueryKind::Rollout(scope.clone())).await {
         QueryReply::Rollout(view) => view,
         other => panic!("expected a rollout, got {other:?}"),
-    }
+    };
+    let page = Page {
+        offset: 0,
+        limit: 1_000,
+    };
+    let paged = match query(client, 0, QueryKind::Rollout3 { scope, page }).await {
+        QueryReply::Rollout3(page) => page,
+        other => panic!("expected a rollout page, got {other:?}"),
+    };
+    assert!(paged.municipalities.iter().all(|m| m.adopter == m.ags));
+    assert_eq!(rows_v1(&paged.municipalities), whole.municipalities);
+    whole
 }
 
 async fn stalled(client: &async_nats::Client, as_of: &str) -> StalledView {
@@ -151,7 +170,7 @@ fn scope(as_of: Option<Date>) -> RolloutScope {
 
 type KreisRow = (String, u32, [u32; 5], u64, u64);
 
-fn kreis_rows(view: &RolloutView) -> Vec<KreisRow> {
+fn kreis_rows(view: &RolloutView<MunicipalityRolloutV1>) -> Vec<KreisRow> {
     view.kreise
         .iter()
         .map(|k| {

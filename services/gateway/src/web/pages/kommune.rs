@@ -88,10 +88,10 @@ async fn render(
     let number = params.number("seite", 1, 1_000_000).max(1);
     let as_of = params.date("stichtag");
     let page = paging::rows(number, ROWS);
-    let kind = QueryKind::Gemeinde2 { ags, as_of, page };
+    let kind = QueryKind::Gemeinde3 { ags, as_of, page };
     let gemeinde = match view(&visit.state, params.min_seq(), kind).await {
-        Ok(QueryReply::Gemeinde2(Some(gemeinde))) => gemeinde,
-        Ok(QueryReply::Gemeinde2(None)) => {
+        Ok(QueryReply::Gemeinde3(Some(gemeinde))) => gemeinde,
+        Ok(QueryReply::Gemeinde3(None)) => {
             let body = html! {
                 (picker)
                 p role="status" { "Unter dem Gemeindeschlüssel " (ags) " ist keine Gemeinde registriert." }

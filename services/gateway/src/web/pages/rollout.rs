@@ -179,8 +179,8 @@ async fn load(
         as_of,
     };
     let page = paging::rows(chosen.page, ROWS);
-    let QueryReply::Rollout2(rollout) =
-        view(state, min_seq, QueryKind::Rollout2 { scope, page }).await?
+    let QueryReply::Rollout3(rollout) =
+        view(state, min_seq, QueryKind::Rollout3 { scope, page }).await?
     else {
         return Err(super::super::UNAVAILABLE.to_owned());
     };

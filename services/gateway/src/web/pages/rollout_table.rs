@@ -224,10 +224,10 @@ async fn adoptions(
             limit: crate::routes::PAGE_LIMIT_MAX,
         };
         let as_of = Some(as_of);
-        let kind = QueryKind::Gemeinde2 { ags, as_of, page };
+        let kind = QueryKind::Gemeinde3 { ags, as_of, page };
         let gemeinde = match view(&visit.state, 0, kind).await? {
-            QueryReply::Gemeinde2(Some(gemeinde)) => gemeinde,
-            QueryReply::Gemeinde2(None) => return Ok(None),
+            QueryReply::Gemeinde3(Some(gemeinde)) => gemeinde,
+            QueryReply::Gemeinde3(None) => return Ok(None),
             _ => return Err(super::super::UNAVAILABLE.to_owned()),
         };
         for adoption in gemeinde.adoptions {
