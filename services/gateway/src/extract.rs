@@ -5,12 +5,14 @@
 //! the order the checks run in: who, which key, which version, where, what.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::header::{
     AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, IF_MATCH, TRANSFER_ENCODING,
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use efa_proto::{Actor, Ags, LandCode, REGISTER_YEARS, ServiceId};
 
 use crate::contract::field::{LAND_FORMAT, SLUG_FORMAT, no_land_in};
@@ -28,6 +30,30 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The principal of the request's `Authorization: Bearer` token, if the
+/// gateway knows it.
+fn caller(headers: &HeaderMap, state: &AppState) -> Option<Actor> {
+    bearer_token(headers).and_then(|token| state.tokens.current().authenticate(token).cloned())
+}
+
+/// Every API request: a credential it sends must be one the gateway
+/// knows, also where none is needed (reads are public). A script with a
+/// mistyped or revoked token hears so (401) at its first read, not only
+/// at its first write, and is not answered as if it were someone.
+pub async fn known_credentials(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.headers().contains_key(AUTHORIZATION) {
+        match caller(request.headers(), &state) {
+            Some(actor) => crate::telemetry::record_principal(&actor),
+            None => return ApiError::Unauthorized.into_response(),
+        }
+    }
+    next.run(request).await
 }
 
 /// `If-Match: "N"` (or `N`): the version the caller last saw.
@@ -115,8 +141,7 @@ impl FromRequestParts<AppState> for WriteHeaders {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let headers = &parts.headers;
-        let actor = bearer_token(headers)
-            .and_then(|token| state.tokens.current().authenticate(token).cloned())
+        let actor = caller(headers, state)
             .inspect(crate::telemetry::record_principal)
             .ok_or(ApiError::Unauthorized)?;
         let key = headers

@@ -414,13 +414,15 @@ pub fn view<T: ToSchema>(id: &str, summary: &str) -> Operation {
     Operation::new(id, "Ansichten", summary, ok)
         .answer::<T>()
         .query::<MinSeq>()
-        // 422: a `min_seq` beyond the ledger's head.
-        .problems(&[400, 422, 429, 500, 502, 503])
+        // 401: a token sent along that the gateway does not know; 422: a
+        // `min_seq` beyond the ledger's head.
+        .problems(&[400, 401, 422, 429, 500, 502, 503])
 }
 
-/// A public read of the document or the ledger's proof (no `min_seq`).
+/// A public read of the document or the ledger's proof (no `min_seq`);
+/// 401 for a token sent along that the gateway does not know.
 pub fn document(id: &str, summary: &str, answer: Value) -> Operation {
-    Operation::new(id, "Dokumentation", summary, answer)
+    Operation::new(id, "Dokumentation", summary, answer).problems(&[401])
 }
 
 /// A write: token, `Idempotency-Key`, optional `If-Match`, a JSON body `B`.

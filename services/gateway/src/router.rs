@@ -28,10 +28,15 @@ pub fn router(state: AppState) -> Router {
         api_routes = api_routes.route(endpoint.path, endpoint.handler);
     }
     // Lists answer JSON or CSV by the `Accept` header: caches must know.
-    let api_routes = api_routes.layer(SetResponseHeaderLayer::if_not_present(
-        VARY,
-        HeaderValue::from_static("Accept"),
-    ));
+    let api_routes = api_routes
+        .layer(SetResponseHeaderLayer::if_not_present(
+            VARY,
+            HeaderValue::from_static("Accept"),
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::extract::known_credentials,
+        ));
     // Uploads have a body limit of their own; every other route the
     // forms' and the API's.
     let uploads = crate::web::upload_routes()

@@ -155,6 +155,22 @@ async fn an_operator_brings_the_registry_to_its_rollout_table() {
     assert!(said.contains("Nichts gesendet. Mit --ausfuehren: 4 Zeilen (5 Schreibvorgänge)."));
     assert_eq!(head(&api).await, before, "the plan alone writes nothing");
 
+    // A token the registry does not know is told at the first read,
+    // before any plan.
+    let stranger = cli(
+        &api,
+        "efa_0000",
+        &["adoption", "import", file, "--ausfuehren"],
+    )
+    .await;
+    assert_eq!(code(&stranger), 3, "{}", stderr(&stranger));
+    assert!(
+        !stdout(&stranger).contains("Plan:"),
+        "{}",
+        stdout(&stranger)
+    );
+    assert_eq!(head(&api).await, before);
+
     let run = cli(&api, &kiv, &["adoption", "import", file, "--ausfuehren"]).await;
     assert_eq!(code(&run), 2, "{}", stderr(&run));
     let said = stdout(&run);

@@ -135,6 +135,68 @@ async fn announcing_without_a_valid_token_is_unauthorized() {
     problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }
 
+/// Reads are public, but a credential sent along must be one the gateway
+/// knows: a mistyped or revoked token is told so at the first read, and
+/// no page is answered as if it came from someone. The pages and the
+/// health checks do not look at the header.
+#[tokio::test]
+async fn a_read_with_a_token_the_gateway_does_not_know_is_unauthorized() {
+    let harness = Harness::start().await;
+    harness
+        .respond(subjects::QUERY, |query: Query| match query.kind {
+            QueryKind::Services { .. } => QueryReply::Services(efa_proto::pages::ServicesPage {
+                services: vec![sample_view()],
+                next_after: None,
+                total: 1,
+                as_of_seq: 9,
+            }),
+            other => panic!("unexpected {other:?}"),
+        })
+        .await;
+    let url = harness.url("/api/v1/services");
+    let read = |authorization: Option<&str>| {
+        let request = harness.http.get(&url);
+        match authorization {
+            Some(value) => request.header("Authorization", value),
+            None => request,
+        }
+    };
+    assert_eq!(read(None).send().await.unwrap().status(), StatusCode::OK);
+    let land = format!("Bearer {}", harness.token_of("land:04"));
+    assert_eq!(
+        read(Some(&land)).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    for wrong in [
+        "Bearer efa_0000",
+        "Basic dXNlcjpwdw==",
+        "Bearer",
+        "efa_0000",
+    ] {
+        let response = read(Some(wrong)).send().await.unwrap();
+        assert_eq!(response.headers()["www-authenticate"], "Bearer", "{wrong}");
+        problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+    let document = harness
+        .http
+        .get(harness.url("/api/v1/openapi.json"))
+        .bearer_auth("efa_0000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(document.status(), StatusCode::UNAUTHORIZED);
+    for path in ["/healthz", "/katalog"] {
+        let response = harness
+            .http
+            .get(harness.url(path))
+            .bearer_auth("efa_0000")
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn malformed_requests_are_bad_requests() {
     let harness = Harness::start().await;
