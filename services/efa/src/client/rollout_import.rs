@@ -17,7 +17,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use efa_proto::{Ags, Date, ServiceId, Timestamp};
 use efa_reference::csv::CsvError;
-use efa_reference::rollout::{self, Planned, Row, Service, Standing, Standings, Write};
+use efa_reference::encoding::Encoding;
+use efa_reference::rollout::{self, FileError, Planned, Row, Service, Standing, Standings, Write};
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{Map, Value};
@@ -139,22 +140,28 @@ fn read_file(path: &Path) -> Result<Result<Vec<Row>, Vec<CsvError>>, Failure> {
         };
         Failure::Invalid(format!("{name} lesen: {why}"))
     })?;
-    if bytes.is_empty() {
-        return Err(Failure::Invalid(format!(
-            "{name} ist leer; nichts gesendet"
-        )));
+    let refused = |why: String| Err(Failure::Invalid(format!("{name} {why}; nichts gesendet")));
+    match rollout::read_file(&bytes, XLSX_UNPACKED_MAX) {
+        Ok((rows, read_as)) => {
+            match read_as {
+                Some(Encoding::Utf16) => eprintln!("{name}: als UTF-16 gelesen"),
+                Some(Encoding::Windows1252) => {
+                    eprintln!("{name}: kein UTF-8, als Windows-1252 gelesen");
+                }
+                _ => {}
+            }
+            Ok(Ok(rows))
+        }
+        Err(FileError::Rows(errors)) => Ok(Err(errors)),
+        Err(FileError::Empty) => refused("ist leer".to_owned()),
+        Err(FileError::NotATable) => {
+            refused("ist weder eine CSV-Datei noch eine Excel-Arbeitsmappe (.xlsx)".to_owned())
+        }
+        Err(FileError::MixedEncoding { line }) => refused(format!(
+            "mischt Kodierungen: Zeile {line} ist kein UTF-8, die Zeilen davor sind es. \
+             Bitte als UTF-8 speichern"
+        )),
     }
-    if rollout::is_xlsx(&bytes) {
-        return Ok(rollout::read_xlsx(&bytes, XLSX_UNPACKED_MAX));
-    }
-    if rollout::is_binary(&bytes) {
-        return Err(Failure::Invalid(format!(
-            "{name} ist weder eine CSV-Datei noch eine Excel-Arbeitsmappe (.xlsx); nichts gesendet"
-        )));
-    }
-    let text =
-        crate::import::text_of(path, bytes).map_err(|error| Failure::Invalid(error.to_string()))?;
-    Ok(rollout::read(&text))
 }
 
 /// What the registry says of each service in its catalogue (read page by

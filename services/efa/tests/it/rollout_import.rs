@@ -257,6 +257,20 @@ async fn an_operator_brings_the_registry_to_its_rollout_table() {
     );
     assert_eq!(head(&api).await, after);
 
+    // Saved by a spreadsheet as Windows-1252: read, and said so.
+    let latin = dir.path().join("latin.csv");
+    let mut bytes = b"AGS;Leistung;Stufe\n16052000;online-wohngeldantrag;zur".to_vec();
+    bytes.extend_from_slice(b"\xfcckgezogen\n");
+    std::fs::write(&latin, bytes).unwrap();
+    let read = cli(&api, &kiv, &["adoption", "import", latin.to_str().unwrap()]).await;
+    assert_eq!(code(&read), 0, "{}", stderr(&read));
+    assert!(stderr(&read).contains("kein UTF-8, als Windows-1252 gelesen"));
+    assert!(
+        stdout(&read).contains("Plan: zurückziehen: 1"),
+        "{}",
+        stdout(&read)
+    );
+
     terminate(guard.0.id());
     guard.0.wait().unwrap();
 }

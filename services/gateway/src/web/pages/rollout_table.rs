@@ -20,7 +20,7 @@ use efa_proto::{
     Actor, Ags, Command, Date, QueryKind, QueryReply, RecordAdoptionStep, RequestAdoption,
     ServiceId, ServiceStatus, WithdrawAdoption,
 };
-use efa_reference::encoding::{self, Encoding};
+use efa_reference::rollout::FileError;
 use efa_reference::rollout::{self, Planned, Row, Service, Standing, Standings, Write};
 use futures::StreamExt;
 use maud::{Markup, html};
@@ -133,38 +133,33 @@ async fn read_upload(
 /// The file's rows (a CSV file, or a workbook's first visible sheet), or why it
 /// cannot be taken (every bad row by line).
 fn rows_of(bytes: &[u8]) -> Result<Vec<Row>, String> {
-    if bytes.is_empty() {
-        return Err("Bitte wählen Sie eine CSV- oder Excel-Datei.".to_owned());
-    }
-    let read = if rollout::is_xlsx(bytes) {
-        rollout::read_xlsx(bytes, XLSX_UNPACKED_MAX)
-    } else if rollout::is_binary(bytes) {
-        return Err(
-            "Die Datei ist weder eine CSV-Datei noch eine Excel-Arbeitsmappe (.xlsx).".to_owned(),
-        );
-    } else {
-        let (text, read_as) = encoding::decode(bytes);
-        if let Encoding::Mixed { line } = read_as {
+    let rows = match rollout::read_file(bytes, XLSX_UNPACKED_MAX) {
+        Ok((rows, _)) => rows,
+        Err(FileError::Empty) => return Err("Bitte wählen Sie eine CSV- oder Excel-Datei.".into()),
+        Err(FileError::NotATable) => {
+            let why = "Die Datei ist weder eine CSV-Datei noch eine Excel-Arbeitsmappe (.xlsx).";
+            return Err(why.to_owned());
+        }
+        Err(FileError::MixedEncoding { line }) => {
             return Err(format!(
                 "Zeile {line} ist kein UTF-8, die Zeilen davor sind es; die Datei mischt \
                  Kodierungen. Bitte als UTF-8 speichern."
             ));
         }
-        rollout::read(&text)
+        Err(FileError::Rows(errors)) => {
+            let shown: Vec<String> = errors.iter().take(20).map(ToString::to_string).collect();
+            let more = errors.len().saturating_sub(shown.len());
+            let tail = if more > 0 {
+                format!(" … und {more} weitere.")
+            } else {
+                String::new()
+            };
+            return Err(format!(
+                "Die Datei wurde nicht übernommen, nichts wurde gesendet: {}{tail}",
+                shown.join("; ")
+            ));
+        }
     };
-    let rows = read.map_err(|errors| {
-        let shown: Vec<String> = errors.iter().take(20).map(ToString::to_string).collect();
-        let more = errors.len().saturating_sub(shown.len());
-        let tail = if more > 0 {
-            format!(" … und {more} weitere.")
-        } else {
-            String::new()
-        };
-        format!(
-            "Die Datei wurde nicht übernommen, nichts wurde gesendet: {}{tail}",
-            shown.join("; ")
-        )
-    })?;
     if rows.len() > ROWS_MAX {
         return Err(format!(
             "Die Datei hat {} Zeilen; hier werden höchstens {} übernommen. Größere Tabellen \

@@ -1,0 +1,713 @@
+//! Planning a rollout file's rows: the adoption commands that bring the
+//! registry from where each adoption stands to the row's stage, only
+//! forward, and the idempotency keys of those writes.
+
+use std::collections::BTreeMap;
+
+use efa_proto::{AdoptionStage, Ags, Date, ServiceId};
+use sha2::{Digest, Sha256};
+
+use super::Row;
+
+/// Where the adoption that counts for a municipality and service stands
+/// in the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub stage: AdoptionStage,
+    pub since: Date,
+    /// The predecessor merged into the municipality whose adoption it is;
+    /// `None` for the municipality's own.
+    pub predecessor: Option<Ags>,
+}
+
+/// One write that brings a row to its stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    /// The municipality asks to adopt the service.
+    Request,
+    /// The next stage of a running adoption.
+    Step(AdoptionStage),
+    /// The adoption ends.
+    Withdraw,
+}
+
+impl Write {
+    /// The write in German, as a plan lists it.
+    pub fn label_de(self) -> String {
+        match self {
+            Self::Request => "beantragen".to_owned(),
+            Self::Step(stage) => format!("„{}“ festhalten", stage.label_de()),
+            Self::Withdraw => "zurückziehen".to_owned(),
+        }
+    }
+}
+
+/// What a row needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// These writes, in this order, each dated the row's day.
+    Send(Vec<Write>),
+    /// The registry stands where the row says.
+    Unchanged,
+    /// The registry has the row's stage, since another day; that day
+    /// stays (a step is not recorded twice).
+    OtherDay(Standing),
+    /// The registry is further than the row; steps go only forward.
+    Behind(Standing),
+    /// The row's day lies before the adoption's last step in the registry
+    /// (or before its withdrawal, for asking anew): a step cannot be
+    /// dated before the one it follows.
+    Earlier(Standing),
+}
+
+impl Plan {
+    /// Whether the row stays short of the file's stage after the plan.
+    pub fn falls_short(&self) -> bool {
+        matches!(self, Self::Behind(_) | Self::Earlier(_))
+    }
+
+    /// The writes it sends.
+    pub fn writes(&self) -> &[Write] {
+        match self {
+            Self::Send(writes) => writes,
+            _ => &[],
+        }
+    }
+
+    /// What it does with a row, in a few German words, for the plan's sums.
+    pub fn kind_de(&self) -> &'static str {
+        let index = match self {
+            Self::Send(writes) => match writes.as_slice() {
+                [Write::Request] => 0,
+                [Write::Request, _] => 1,
+                [Write::Withdraw] => 3,
+                _ => 2,
+            },
+            Self::Unchanged => 4,
+            Self::OtherDay(_) => 5,
+            Self::Behind(_) => 6,
+            Self::Earlier(_) => 7,
+        };
+        KINDS_DE[index]
+    }
+
+    /// A sentence on a row that is not sent as the file says or whose
+    /// day differs; `None` for the others.
+    pub fn remark_de(&self, row: &Row) -> Option<String> {
+        let day = |date: Option<Date>| date.map_or_else(|| "heute".to_owned(), Date::de);
+        match self {
+            Self::Behind(now) => Some(format!(
+                "Im Register schon „{}“ seit {}, die Datei sagt „{}“; Schritte gehen nur vorwärts.",
+                now.stage.label_de(),
+                now.since.de(),
+                row.stage.label_de()
+            )),
+            Self::Earlier(now) => Some(format!(
+                "Der Tag der Datei ({}) liegt vor dem letzten Schritt im Register („{}“ seit {}); \
+                 ein Schritt folgt dem vorigen.",
+                day(row.since),
+                now.stage.label_de(),
+                now.since.de()
+            )),
+            Self::OtherDay(now) => Some(format!(
+                "„{}“ im Register seit {}, in der Datei seit {}; der Tag bleibt.",
+                now.stage.label_de(),
+                now.since.de(),
+                day(row.since)
+            )),
+            Self::Send(_) | Self::Unchanged => None,
+        }
+    }
+}
+
+/// Why a row is not planned: what it names is not in the registry, or its
+/// service takes no such write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unplanned {
+    Gemeinde,
+    Service,
+    /// A retired service takes no new adoption and no step forward (a
+    /// withdrawal, yes).
+    RetiredService,
+    /// The row's day lies before the service was announced.
+    BeforeAnnouncement(Date),
+}
+
+impl Unplanned {
+    pub fn label_de(self) -> String {
+        match self {
+            Self::Gemeinde => "Die Gemeinde kennt das Register nicht.".to_owned(),
+            Self::Service => "Die Leistung kennt das Register nicht.".to_owned(),
+            Self::RetiredService => {
+                "Die Leistung ist eingestellt und nimmt keine Einführungen und Schritte mehr an."
+                    .to_owned()
+            }
+            Self::BeforeAnnouncement(day) => format!(
+                "Der Tag der Datei liegt vor der Ankündigung der Leistung ({}).",
+                day.de()
+            ),
+        }
+    }
+
+    /// The sum's kind it counts in.
+    pub fn kind_de(self) -> &'static str {
+        match self {
+            Self::Gemeinde | Self::Service => KINDS_DE[8],
+            Self::RetiredService => KINDS_DE[9],
+            Self::BeforeAnnouncement(_) => KINDS_DE[10],
+        }
+    }
+}
+
+/// What the registry says of a row's service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Unknown,
+    /// Announced on the day, if the registry said it.
+    Known {
+        announced_on: Option<Date>,
+        retired: bool,
+    },
+}
+
+/// Why `plan` cannot be sent for `row`'s service, if it cannot.
+pub fn service_refuses(row: &Row, plan: &Plan, service: Service) -> Option<Unplanned> {
+    let (announced_on, retired) = match service {
+        Service::Unknown => return Some(Unplanned::Service),
+        Service::Known {
+            announced_on,
+            retired,
+        } => (announced_on, retired),
+    };
+    let writes = plan.writes();
+    let forward = writes
+        .iter()
+        .any(|write| matches!(write, Write::Request | Write::Step(_)));
+    if retired && forward {
+        return Some(Unplanned::RetiredService);
+    }
+    let announced_on = announced_on?;
+    let early = row.since.is_some_and(|day| day < announced_on);
+    (early && !writes.is_empty()).then_some(Unplanned::BeforeAnnouncement(announced_on))
+}
+
+/// The kinds of the plan's sums, in the order they are said, with the
+/// rows not planned last.
+pub const KINDS_DE: [&str; 11] = [
+    "beantragen",
+    "beantragen und Schritt festhalten",
+    "Schritt festhalten",
+    "zurückziehen",
+    "unverändert",
+    "Stufe gleich, Tag anders",
+    "Register weiter als die Datei",
+    "Tag vor dem letzten Schritt",
+    "Gemeinde oder Leistung unbekannt",
+    "Leistung eingestellt",
+    "Tag vor der Ankündigung",
+];
+
+/// A row with what the plan makes of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub row: Row,
+    /// Where its adoption stood when it was planned (its writes' keys
+    /// depend on it).
+    pub standing: Option<Standing>,
+    /// What it needs, or why it is not planned.
+    pub plan: Result<Plan, Unplanned>,
+}
+
+impl Planned {
+    /// The writes it sends; none for a row not planned.
+    pub fn writes(&self) -> &[Write] {
+        self.plan.as_ref().map_or(&[], Plan::writes)
+    }
+
+    /// Whether the row stays short of the file's stage.
+    pub fn falls_short(&self) -> bool {
+        self.plan.as_ref().map_or(true, Plan::falls_short)
+    }
+
+    /// The kind its plan's sum counts it in.
+    pub fn kind_de(&self) -> &'static str {
+        match &self.plan {
+            Ok(plan) => plan.kind_de(),
+            Err(unplanned) => unplanned.kind_de(),
+        }
+    }
+
+    /// A sentence on a row not planned, not sent as the file says, whose
+    /// day differs, or whose writes concern a predecessor's adoption;
+    /// `None` for the others.
+    pub fn remark_de(&self) -> Option<String> {
+        match &self.plan {
+            Ok(plan) => plan.remark_de(&self.row).or_else(|| self.inherited_de()),
+            Err(unplanned) => Some(unplanned.label_de()),
+        }
+    }
+
+    /// What its writes mean where a predecessor's adoption counts.
+    fn inherited_de(&self) -> Option<String> {
+        let predecessor = self.standing?.predecessor?;
+        match self.writes() {
+            [Write::Withdraw] => Some(format!(
+                "Zurückgezogen wird die Übernahme der Vorgängergemeinde {predecessor}."
+            )),
+            [Write::Request, ..] => Some(format!(
+                "Bisher zählt die Übernahme der Vorgängergemeinde {predecessor}; \
+                 die Gemeinde beantragt die Leistung selbst."
+            )),
+            _ => None,
+        }
+    }
+
+    /// What it does, in words: its writes, and its remark.
+    pub fn text_de(&self) -> String {
+        let steps: Vec<String> = self.writes().iter().map(|w| w.label_de()).collect();
+        match (steps.is_empty(), self.remark_de()) {
+            (true, Some(remark)) => remark,
+            (true, None) => "unverändert".to_owned(),
+            (false, None) => steps.join(", dann "),
+            (false, Some(remark)) => format!("{}: {remark}", steps.join(", dann ")),
+        }
+    }
+
+    /// The municipality a write names: the row's, or for a withdrawal of a
+    /// predecessor's adoption the predecessor, under whose AGS it runs.
+    pub fn addressee(&self, write: Write) -> Ags {
+        match (write, self.standing.and_then(|s| s.predecessor)) {
+            (Write::Withdraw, Some(predecessor)) => predecessor,
+            _ => self.row.ags,
+        }
+    }
+
+    /// The idempotency key of one of its writes ([`write_key`]).
+    pub fn key(&self, write: Write) -> String {
+        write_key(&self.row, self.standing, write)
+    }
+}
+
+/// The adoptions of each named Gemeinde, by service: where each stands.
+pub type Standings = BTreeMap<Ags, BTreeMap<ServiceId, Standing>>;
+
+/// Every row planned against `standings` (a Gemeinde not there is not
+/// in the registry) and what `service` says of its service.
+pub fn plan_all(
+    rows: Vec<Row>,
+    standings: &Standings,
+    service: impl Fn(&ServiceId) -> Service,
+) -> Vec<Planned> {
+    rows.into_iter()
+        .map(|row| {
+            let Some(adoptions) = standings.get(&row.ags) else {
+                return Planned {
+                    row,
+                    standing: None,
+                    plan: Err(Unplanned::Gemeinde),
+                };
+            };
+            let standing = adoptions.get(&row.service).copied();
+            let plan = plan(&row, standing);
+            let plan = match service_refuses(&row, &plan, service(&row.service)) {
+                Some(unplanned) => Err(unplanned),
+                None => Ok(plan),
+            };
+            Planned {
+                row,
+                standing,
+                plan,
+            }
+        })
+        .collect()
+}
+
+/// The day the registry is asked about: `today`, or the file's latest day
+/// if that lies ahead (a step dated ahead shows only from its day).
+pub fn as_of(rows: &[Row], today: Date) -> Date {
+    rows.iter()
+        .filter_map(|row| row.since)
+        .fold(today, Date::max)
+}
+
+/// What `row` needs, given where its adoption stands (`None`: the
+/// municipality never asked to adopt the service).
+pub fn plan(row: &Row, standing: Option<Standing>) -> Plan {
+    if let Some(inherited) = standing.filter(|s| s.predecessor.is_some()) {
+        return plan_inherited(row, inherited);
+    }
+    let before = |now: &Standing| row.since.is_some_and(|day| day < now.since);
+    let running = standing.filter(|s| s.stage != AdoptionStage::Withdrawn);
+    match (row.stage, running) {
+        (AdoptionStage::Withdrawn, None) => match (row.since, standing) {
+            (Some(day), Some(now)) if day != now.since => Plan::OtherDay(now),
+            _ => Plan::Unchanged,
+        },
+        (stage, Some(now)) if stage != now.stage && before(&now) => {
+            let forward = stage > now.stage || stage == AdoptionStage::Withdrawn;
+            if forward {
+                Plan::Earlier(now)
+            } else {
+                Plan::Behind(now)
+            }
+        }
+        (AdoptionStage::Withdrawn, Some(_)) => Plan::Send(vec![Write::Withdraw]),
+        (_, None) if standing.as_ref().is_some_and(before) => {
+            standing.map_or(Plan::Unchanged, Plan::Earlier)
+        }
+        (AdoptionStage::Requested, None) => Plan::Send(vec![Write::Request]),
+        (stage, None) => Plan::Send(vec![Write::Request, Write::Step(stage)]),
+        (stage, Some(now)) if stage == now.stage => match row.since {
+            Some(day) if day != now.since => Plan::OtherDay(now),
+            _ => Plan::Unchanged,
+        },
+        (stage, Some(now)) if stage > now.stage => Plan::Send(vec![Write::Step(stage)]),
+        (_, Some(now)) => Plan::Behind(now),
+    }
+}
+
+/// What `row` needs where a predecessor's adoption counts for its
+/// municipality: the same stage leaves it, withdrawing ends the
+/// predecessor's adoption, and a stage beyond it (or beyond its
+/// withdrawal) is the municipality's own adoption, asked for anew from
+/// the row's day, to which the predecessor's steps set no bound.
+fn plan_inherited(row: &Row, now: Standing) -> Plan {
+    let before = row.since.is_some_and(|day| day < now.since);
+    let running = now.stage != AdoptionStage::Withdrawn;
+    match row.stage {
+        stage if stage == now.stage => match row.since {
+            Some(day) if day != now.since => Plan::OtherDay(now),
+            _ => Plan::Unchanged,
+        },
+        AdoptionStage::Withdrawn if before => Plan::Earlier(now),
+        AdoptionStage::Withdrawn => Plan::Send(vec![Write::Withdraw]),
+        AdoptionStage::Requested if !running => Plan::Send(vec![Write::Request]),
+        stage if !running || stage > now.stage => {
+            Plan::Send(vec![Write::Request, Write::Step(stage)])
+        }
+        _ => Plan::Behind(now),
+    }
+}
+
+/// The idempotency key of `write` for `row`, planned on `standing`: the
+/// same file on the same registry sends the same keys, so a run cut short
+/// and started again is answered from the ledger's memory for what it had
+/// sent; once the registry has moved on, a new plan has new keys (a
+/// municipality that withdrew and asks again is asked anew, not answered
+/// from its first request).
+pub fn write_key(row: &Row, standing: Option<Standing>, write: Write) -> String {
+    let standing = standing.map_or_else(
+        || "-".to_owned(),
+        |s| match s.predecessor {
+            None => format!("{}@{}", s.stage.key(), s.since),
+            Some(predecessor) => format!("{}@{}<{predecessor}", s.stage.key(), s.since),
+        },
+    );
+    let since = row.since.map(|d| d.to_string()).unwrap_or_default();
+    let write = match write {
+        Write::Request => "request".to_owned(),
+        Write::Step(stage) => format!("step:{}", stage.key()),
+        Write::Withdraw => "withdraw".to_owned(),
+    };
+    let fields = [
+        &row.ags.to_string(),
+        row.service.as_str(),
+        &standing,
+        &write,
+        row.stage.key(),
+        &since,
+        row.note.as_deref().unwrap_or(""),
+    ];
+    let digest = Sha256::digest(fields.join("\u{1f}"));
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("rollout-import-{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AdoptionStage::{Agreed, Live, Onboarding, Requested, Withdrawn};
+
+    fn day(text: &str) -> Date {
+        Date::parse(text).unwrap()
+    }
+
+    fn row(stage: AdoptionStage, since: Option<&str>) -> Row {
+        Row {
+            line: 2,
+            ags: Ags::parse("16051000").unwrap(),
+            service: ServiceId::parse("wohngeld").unwrap(),
+            stage,
+            since: since.map(day),
+            note: None,
+            predecessor: None,
+        }
+    }
+
+    fn at(stage: AdoptionStage, since: &str) -> Option<Standing> {
+        Some(Standing {
+            stage,
+            since: day(since),
+            predecessor: None,
+        })
+    }
+
+    /// A standing of the adoption of Kranichfeld, merged into the row's
+    /// municipality.
+    fn inherited(stage: AdoptionStage, since: &str) -> Option<Standing> {
+        let predecessor = Some(Ags::parse("16071001").unwrap());
+        at(stage, since).map(|standing| Standing {
+            predecessor,
+            ..standing
+        })
+    }
+
+    #[test]
+    fn a_retired_or_later_service_refuses_only_what_it_cannot_take() {
+        let announced_on = day("2024-01-01");
+        let active = Service::Known {
+            announced_on: Some(announced_on),
+            retired: false,
+        };
+        let retired = Service::Known {
+            announced_on: Some(announced_on),
+            retired: true,
+        };
+        let ask = row(Requested, Some("2024-06-01"));
+        let asked = plan(&ask, None);
+        assert_eq!(service_refuses(&ask, &asked, active), None);
+        assert_eq!(
+            service_refuses(&ask, &asked, retired),
+            Some(Unplanned::RetiredService)
+        );
+        assert_eq!(
+            service_refuses(&ask, &asked, Service::Unknown),
+            Some(Unplanned::Service)
+        );
+        let early = row(Requested, Some("2023-06-01"));
+        assert_eq!(
+            service_refuses(&early, &plan(&early, None), active),
+            Some(Unplanned::BeforeAnnouncement(announced_on))
+        );
+        // A retired service's adoptions as they stand, or withdrawn: fine.
+        let standing = at(Agreed, "2024-03-01");
+        let same = row(Agreed, Some("2024-03-01"));
+        assert_eq!(
+            service_refuses(&same, &plan(&same, standing), retired),
+            None
+        );
+        let end = row(Withdrawn, Some("2025-02-01"));
+        let ending = plan(&end, standing);
+        assert_eq!(ending, Plan::Send(vec![Write::Withdraw]));
+        assert_eq!(service_refuses(&end, &ending, retired), None);
+    }
+
+    #[test]
+    fn rows_are_planned_against_their_gemeinde_and_service() {
+        let known = Service::Known {
+            announced_on: None,
+            retired: false,
+        };
+        let erfurt = Ags::parse("16051000").unwrap();
+        let standings: Standings = BTreeMap::from([(
+            erfurt,
+            BTreeMap::from([(
+                ServiceId::parse("wohngeld").unwrap(),
+                at(Agreed, "2025-01-01").unwrap(),
+            )]),
+        )]);
+        let mut elsewhere = row(Live, None);
+        elsewhere.ags = Ags::parse("16052000").unwrap();
+        let mut other_service = row(Live, None);
+        other_service.service = ServiceId::parse("elterngeld").unwrap();
+        let rows = vec![row(Live, None), elsewhere, other_service];
+        let planned = plan_all(rows, &standings, |id| match id.as_str() {
+            "wohngeld" => known,
+            _ => Service::Unknown,
+        });
+        assert_eq!(planned[0].writes(), [Write::Step(Live)]);
+        assert_eq!(planned[0].standing, at(Agreed, "2025-01-01"));
+        assert_eq!(
+            planned[0].key(Write::Step(Live)),
+            write_key(&planned[0].row, planned[0].standing, Write::Step(Live))
+        );
+        assert_eq!(planned[1].plan, Err(Unplanned::Gemeinde));
+        assert_eq!(planned[2].plan, Err(Unplanned::Service));
+        assert!(!planned[0].falls_short() && planned[1].falls_short() && planned[2].falls_short());
+        assert_eq!(planned[0].text_de(), "„in Betrieb“ festhalten");
+        assert_eq!(planned[1].kind_de(), "Gemeinde oder Leistung unbekannt");
+        assert_eq!(
+            as_of(&[row(Live, Some("2099-01-01"))], day("2026-12-05")),
+            day("2099-01-01")
+        );
+    }
+
+    #[test]
+    fn keys_repeat_for_the_same_plan_and_change_with_the_standing() {
+        let live = row(Live, Some("2025-03-01"));
+        let key = write_key(&live, None, Write::Request);
+        assert_eq!(key, write_key(&live.clone(), None, Write::Request));
+        assert!(
+            key.len() <= 64 && key.starts_with("rollout-import-"),
+            "{key}"
+        );
+        assert_ne!(key, write_key(&live, None, Write::Step(Live)));
+        assert_ne!(
+            key,
+            write_key(&live, at(Withdrawn, "2025-01-01"), Write::Request),
+            "asked anew after a withdrawal"
+        );
+        assert_ne!(
+            write_key(&live, at(Agreed, "2025-01-01"), Write::Request),
+            write_key(&live, inherited(Agreed, "2025-01-01"), Write::Request),
+            "a predecessor's adoption is another standing"
+        );
+    }
+
+    #[test]
+    fn a_predecessors_adoption_is_withdrawn_under_its_ags_or_followed_by_the_own() {
+        let kranichfeld = Ags::parse("16071001").unwrap();
+        let planned = |row: Row, standing: Option<Standing>| Planned {
+            plan: Ok(plan(&row, standing)),
+            row,
+            standing,
+        };
+
+        let end = planned(
+            row(Withdrawn, Some("2025-05-01")),
+            inherited(Agreed, "2025-01-01"),
+        );
+        assert_eq!(end.writes(), [Write::Withdraw]);
+        assert_eq!(end.addressee(Write::Withdraw), kranichfeld);
+        assert_eq!(
+            end.text_de(),
+            "zurückziehen: Zurückgezogen wird die Übernahme der Vorgängergemeinde 16071001."
+        );
+
+        // Forward: the successor's own adoption, whatever the
+        // predecessor's last step's day.
+        let live = planned(
+            row(Live, Some("2024-06-01")),
+            inherited(Agreed, "2025-01-01"),
+        );
+        assert_eq!(live.writes(), [Write::Request, Write::Step(Live)]);
+        assert_eq!(live.addressee(Write::Request), live.row.ags);
+        assert_eq!(live.addressee(Write::Step(Live)), live.row.ags);
+        assert!(
+            live.text_de()
+                .ends_with("die Gemeinde beantragt die Leistung selbst."),
+            "{}",
+            live.text_de()
+        );
+        assert_eq!(
+            plan(&row(Requested, None), inherited(Withdrawn, "2025-01-01")),
+            Plan::Send(vec![Write::Request])
+        );
+        assert_eq!(
+            plan(&row(Agreed, None), inherited(Withdrawn, "2025-01-01")),
+            Plan::Send(vec![Write::Request, Write::Step(Agreed)])
+        );
+
+        // The same stage, behind it, a withdrawal before its last step.
+        assert_eq!(
+            plan(&row(Agreed, None), inherited(Agreed, "2025-01-01")),
+            Plan::Unchanged
+        );
+        assert_eq!(
+            plan(
+                &row(Agreed, Some("2025-02-01")),
+                inherited(Agreed, "2025-01-01")
+            ),
+            Plan::OtherDay(inherited(Agreed, "2025-01-01").unwrap())
+        );
+        assert_eq!(
+            plan(&row(Requested, None), inherited(Onboarding, "2025-01-01")),
+            Plan::Behind(inherited(Onboarding, "2025-01-01").unwrap())
+        );
+        assert_eq!(
+            plan(
+                &row(Withdrawn, Some("2024-12-01")),
+                inherited(Agreed, "2025-01-01")
+            ),
+            Plan::Earlier(inherited(Agreed, "2025-01-01").unwrap())
+        );
+        let own = planned(row(Withdrawn, None), at(Agreed, "2025-01-01"));
+        assert_eq!(own.addressee(Write::Withdraw), own.row.ags);
+        assert_eq!(own.text_de(), "zurückziehen");
+    }
+
+    #[test]
+    fn plans_go_only_forward() {
+        let live = row(Live, Some("2025-03-01"));
+        assert_eq!(
+            plan(&live, None),
+            Plan::Send(vec![Write::Request, Write::Step(Live)])
+        );
+        assert_eq!(
+            plan(&live, at(Withdrawn, "2024-01-01")),
+            Plan::Send(vec![Write::Request, Write::Step(Live)]),
+            "a withdrawn adoption is asked for again"
+        );
+        assert_eq!(
+            plan(&live, at(Agreed, "2025-01-01")),
+            Plan::Send(vec![Write::Step(Live)])
+        );
+        assert_eq!(plan(&live, at(Live, "2025-03-01")), Plan::Unchanged);
+        assert_eq!(
+            plan(&live, at(Live, "2025-02-01")),
+            Plan::OtherDay(at(Live, "2025-02-01").unwrap())
+        );
+        assert_eq!(
+            plan(&row(Live, None), at(Live, "2025-02-01")),
+            Plan::Unchanged
+        );
+        assert_eq!(
+            plan(&row(Agreed, None), at(Onboarding, "2025-02-01")),
+            Plan::Behind(at(Onboarding, "2025-02-01").unwrap())
+        );
+        assert_eq!(
+            plan(&row(Requested, None), None),
+            Plan::Send(vec![Write::Request])
+        );
+        assert_eq!(plan(&row(Withdrawn, None), None), Plan::Unchanged);
+        assert_eq!(
+            plan(&row(Withdrawn, None), at(Withdrawn, "2025-01-01")),
+            Plan::Unchanged
+        );
+        assert_eq!(
+            plan(&row(Withdrawn, None), at(Onboarding, "2025-01-01")),
+            Plan::Send(vec![Write::Withdraw])
+        );
+        assert_eq!(
+            plan(&live, at(Agreed, "2025-04-01")),
+            Plan::Earlier(at(Agreed, "2025-04-01").unwrap()),
+            "a step dated before the last one"
+        );
+        assert_eq!(
+            plan(
+                &row(Withdrawn, Some("2025-01-01")),
+                at(Agreed, "2025-04-01")
+            ),
+            Plan::Earlier(at(Agreed, "2025-04-01").unwrap()),
+            "a withdrawal dated before the last step"
+        );
+        assert_eq!(
+            plan(&live, at(Withdrawn, "2025-06-01")),
+            Plan::Earlier(at(Withdrawn, "2025-06-01").unwrap()),
+            "asked anew before the withdrawal"
+        );
+        assert_eq!(
+            plan(&row(Agreed, Some("2024-01-01")), at(Live, "2025-02-01")),
+            Plan::Behind(at(Live, "2025-02-01").unwrap()),
+            "behind stays behind, whatever its day"
+        );
+        assert_eq!(
+            plan(
+                &row(Withdrawn, Some("2025-01-05")),
+                at(Withdrawn, "2024-12-31")
+            ),
+            Plan::OtherDay(at(Withdrawn, "2024-12-31").unwrap()),
+            "a withdrawal on another day is said"
+        );
+    }
+}
