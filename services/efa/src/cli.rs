@@ -71,6 +71,18 @@ enum Cmd {
         #[arg(long = "contains", value_name = "SEQUENZ:KETTENHASH")]
         contains: Vec<String>,
     },
+    /// Einen Ledger aus einer Sicherung (`efa backup`) wiederherstellen: in ein
+    /// Datenverzeichnis mit dem Schlüssel des Ledgers, aber ohne Ereignisse.
+    /// Jede Datei wird vorher gegen den Schlüssel und ihre Vorgängerin
+    /// geprüft; erst dann wird geschrieben.
+    Restore {
+        /// Das Verzeichnis der Sicherung.
+        #[arg(long)]
+        from: PathBuf,
+        /// Das Datenverzeichnis, dessen Ledger wiederhergestellt wird.
+        #[arg(long, env = "EFA_DATA_DIR", default_value = crate::cli::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
     /// Signaturschlüssel und die Unterzeichner, denen der Ledger vertraut.
     Signer {
         #[command(subcommand)]
@@ -388,6 +400,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             export,
             contains,
         } => crate::verify::run(&data_dir, public_key.as_deref(), &export, &contains),
+        Cmd::Restore { from, data_dir } => {
+            tokio::task::spawn_blocking(move || crate::restore::run(&from, &data_dir))
+                .await
+                .context("Wiederherstellung ist abgestürzt")?
+        }
         Cmd::Signer { command } => crate::signers::run(command),
         Cmd::Token { command } => crate::tokens::run(command),
         Cmd::Generate {

@@ -12,6 +12,7 @@ mod nats_setup;
 mod out;
 mod rebuild;
 mod report;
+mod restore;
 mod seed;
 mod signers;
 mod tokens;

@@ -46,7 +46,7 @@ fn kept_checkpoint(given: &str) -> Result<(u64, Hash)> {
 }
 
 /// A key given as `<key-id> <hex>` or as a file holding that line.
-fn read_public_key(given: &str) -> Result<PublicKey> {
+pub(crate) fn read_public_key(given: &str) -> Result<PublicKey> {
     let text = match std::fs::read_to_string(given) {
         Ok(text) => text,
         Err(_) => given.to_owned(),
@@ -230,18 +230,22 @@ fn verify_export(file: &Path, key: &PublicKey) -> Result<efa_trust::ExportReport
             file.display()
         );
     };
-    match efa_trust::verify_export(&text, key) {
-        Ok(report) => Ok(report),
-        Err(broken) if broken.seq == 0 => bail!(
-            "{} ist kein lesbarer Export: {}",
-            file.display(),
+    efa_trust::verify_export(&text, key)
+        .map_err(|broken| anyhow::anyhow!(export_break_de(&file.display().to_string(), &broken)))
+}
+
+/// What is wrong with the export `what` (a file, an answer), in German.
+pub(crate) fn export_break_de(what: &str, broken: &efa_trust::ChainBreak) -> String {
+    if broken.seq == 0 {
+        format!(
+            "{what} ist kein lesbarer Export: {}",
             broken.problem.message_de()
-        ),
-        Err(broken) => bail!(
-            "Export {} stimmt nicht bei Ereignis {}: {}",
-            file.display(),
+        )
+    } else {
+        format!(
+            "Export {what} stimmt nicht bei Ereignis {}: {}",
             broken.seq,
             broken.problem.message_de()
-        ),
+        )
     }
 }

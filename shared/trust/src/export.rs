@@ -54,11 +54,26 @@ impl ExportReport {
     }
 }
 
+/// An export that passed [`read_export`]: its events, the checkpoint of
+/// the last, and what the check covered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedExport {
+    pub events: Vec<SealedEvent>,
+    pub checkpoint: SignedCheckpoint,
+    pub report: ExportReport,
+}
+
 /// Checks an export against the ledger's public key. Every line must be
 /// as the ledger writes it, byte for byte (a changed byte that decodes to
 /// the same content is a changed byte too); a problem of the file's shape
 /// is named as event 0.
 pub fn verify_export(text: &str, key: &PublicKey) -> Result<ExportReport, ChainBreak> {
+    read_export(text, key).map(|checked| checked.report)
+}
+
+/// [`verify_export`], keeping the events and the checkpoint checked (to
+/// restore a ledger from them).
+pub fn read_export(text: &str, key: &PublicKey) -> Result<CheckedExport, ChainBreak> {
     let whole = |problem| ChainBreak { seq: 0, problem };
     let Some(body) = text.strip_suffix('\n').filter(|_| !text.contains('\r')) else {
         return Err(whole(ChainProblem::NotCanonical));
@@ -109,11 +124,16 @@ pub fn verify_export(text: &str, key: &PublicKey) -> Result<ExportReport, ChainB
     }
     let prev_hash = first.record.prev_hash;
     verify_chain(key, first_seq - 1, &prev_hash, &events, Some(&checkpoint))?;
-    Ok(ExportReport {
+    let report = ExportReport {
         first_seq,
         last_seq: checkpoint.seq,
         prev_hash,
         hashes: events.iter().map(|event| event.hash).collect(),
+    };
+    Ok(CheckedExport {
+        events,
+        checkpoint,
+        report,
     })
 }
 

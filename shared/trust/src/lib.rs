@@ -15,7 +15,8 @@ pub mod signers;
 pub use chain::{ChainBreak, ChainProblem, sign_checkpoint, verify_chain, verify_checkpoint};
 pub use command::{open_command, open_commands, sign_command};
 pub use export::{
-    ExportReport, checkpoint_line, parse_checkpoint_line, verify_export, write_export,
+    CheckedExport, ExportReport, checkpoint_line, parse_checkpoint_line, read_export,
+    verify_export, write_export,
 };
 pub use keys::{KeyError, PublicKey, SigningKey};
 pub use signers::{

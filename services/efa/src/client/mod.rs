@@ -7,6 +7,7 @@
 //! detail to stderr and ends with an exit code by kind ([`EXIT_CODES`]).
 
 mod adoptions;
+pub mod backup;
 mod costs;
 mod export;
 mod http;
@@ -76,6 +77,16 @@ pub enum ClientCmd {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Die Historie des Ledgers im laufenden Betrieb sichern: geprüfte
+    /// Exportdateien in ein Verzeichnis, eine spätere Sicherung setzt fort;
+    /// `efa restore` stellt daraus einen Ledger wieder her (über die HTTP-API).
+    #[command(after_help = EXIT_CODES)]
+    Backup {
+        #[command(flatten)]
+        args: backup::BackupArgs,
+        #[command(flatten)]
+        connection: Connection,
+    },
 }
 
 /// Where the API is, who calls it, and how to answer.
@@ -133,6 +144,9 @@ pub async fn run(command: ClientCmd) -> Result<(), Failure> {
         } => keys::run(&Client::new(&connection)?, command).await,
         ClientCmd::Export { view, connection } => {
             export::run(&Client::new(&connection)?, view).await
+        }
+        ClientCmd::Backup { args, connection } => {
+            backup::run(&Client::new(&connection)?, args).await
         }
     }
 }

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)] // test harness code: a failed setup step should fail the test loudly
 
+mod backup;
 mod bench;
 mod client;
 mod cluster_nats;

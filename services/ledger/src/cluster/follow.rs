@@ -1,7 +1,7 @@
 //! A standby ledger follows the replicated stream into its own log: it
 //! reads the events after its head, checks their hash chain from its own
 //! head and the active ledger's signature on the last one it takes
-//! (`Efa-Checkpoint`), and writes them with what the writer would have
+//! (`Efa-Checkpoint`), and writes them (`take_in`) with what the writer would have
 //! written beside them (each stream's state and version, each command's
 //! stored reply with the fingerprint the event carried), in one durable
 //! commit per window. So the node that takes over decides on the same
@@ -14,20 +14,18 @@
 //! outside the cluster): following stops with an error, for a person to
 //! look at, instead of writing over either.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::DeliverPolicy, consumer::pull::OrderedConfig};
-use efa_proto::{
-    Accepted, CommandId, CommandReply, Hash, SealedEvent, SignedCheckpoint, StreamId, subjects,
-};
+use efa_proto::{Hash, SealedEvent, SignedCheckpoint, subjects};
 use efa_trust::PublicKey;
 use futures::StreamExt;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::append::FINGERPRINT_HEADER;
-use crate::store::{CommandRecord, Head, LedgerStore, StoreError, StoredStream, WriteBatch};
+use crate::store::{Head, LedgerStore, StoreError};
+use crate::take_in::{TakeInError, take_in};
 use crate::writer::FINGERPRINT_UNKNOWN;
 
 /// The most events written in one commit.
@@ -54,6 +52,26 @@ pub enum FollowError {
         found: u64,
         held: u64,
     },
+}
+
+impl From<TakeInError> for FollowError {
+    fn from(error: TakeInError) -> Self {
+        match error {
+            TakeInError::Store(error) => Self::Store(error),
+            TakeInError::Refused { seq, reason } => Self::Refused { seq, reason },
+            TakeInError::Version {
+                seq,
+                stream,
+                found,
+                held,
+            } => Self::Version {
+                seq,
+                stream,
+                found,
+                held,
+            },
+        }
+    }
 }
 
 impl FollowError {
@@ -245,69 +263,7 @@ fn write_window(
     };
     let rest = window.events.split_off(signed);
     let signed = std::mem::replace(&mut window.events, rest);
-    let (events, fingerprints): (Vec<SealedEvent>, Vec<Hash>) = signed.into_iter().unzip();
-    efa_trust::verify_chain(
-        &follower.key,
-        head.seq,
-        &head.hash,
-        &events,
-        Some(&checkpoint),
-    )
-    .map_err(|error| FollowError::Refused {
-        seq: checkpoint.seq,
-        reason: error.to_string(),
-    })?;
-    let mut batch = WriteBatch::new();
-    let mut streams: HashMap<StreamId, StoredStream> = HashMap::new();
-    let mut commands: HashMap<CommandId, CommandRecord> = HashMap::new();
-    let mut new_head = head;
-    for (event, fingerprint) in events.into_iter().zip(fingerprints) {
-        let record = &event.record;
-        let mut stream = match streams.remove(&record.stream) {
-            Some(stream) => stream,
-            None => store.stream(&record.stream)?,
-        };
-        if record.stream_version != stream.version + 1 {
-            return Err(FollowError::Version {
-                seq: record.seq,
-                stream: format!("{:?}", record.stream),
-                found: record.stream_version,
-                held: stream.version,
-            });
-        }
-        stream.version = record.stream_version;
-        stream.state = efa_domain::evolve(stream.state, &record.event, record.effective);
-        let earlier = match commands.get(&record.command_id) {
-            Some(command) => Some(command.clone()),
-            None => store.command(&record.command_id)?,
-        };
-        let first_seq = match earlier.map(|command| command.reply) {
-            Some(CommandReply::Accepted(accepted)) => accepted.first_seq,
-            _ => record.seq,
-        };
-        let reply = CommandReply::Accepted(Accepted {
-            first_seq,
-            last_seq: record.seq,
-            stream_version: stream.version,
-            replayed: false,
-        });
-        commands.insert(record.command_id, CommandRecord { fingerprint, reply });
-        streams.insert(record.stream.clone(), stream);
-        new_head = Head {
-            seq: record.seq,
-            hash: event.hash,
-        };
-        batch.put_event(event);
-    }
-    for (id, stream) in &streams {
-        batch.put_stream(id, stream);
-    }
-    for (id, command) in &commands {
-        batch.put_command(id, command);
-    }
-    batch.put_head(&new_head);
-    batch.put_checkpoint(checkpoint);
-    store.commit(batch)?;
+    let new_head = take_in(store, &follower.key, head, signed, checkpoint)?;
     follower.head.send_replace(new_head.seq);
     Ok(new_head)
 }
