@@ -41,12 +41,14 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
                 services(list, after.as_ref(), limit, today)
             }))
         }
-        QueryKind::Rollout2 { scope, page } => {
-            QueryReply::Rollout2(rollout_page(store, &scope, page, today).into_v1())
-        }
-        QueryKind::Rollout3 { scope, page } => {
-            QueryReply::Rollout3(rollout_page(store, &scope, page, today))
-        }
+        QueryKind::Rollout2 { scope, page } => match unknown_kreis(store, &scope) {
+            Some(rejection) => QueryReply::Rejected(rejection),
+            None => QueryReply::Rollout2(rollout_page(store, &scope, page, today).into_v1()),
+        },
+        QueryKind::Rollout3 { scope, page } => match unknown_kreis(store, &scope) {
+            Some(rejection) => QueryReply::Rejected(rejection),
+            None => QueryReply::Rollout3(rollout_page(store, &scope, page, today)),
+        },
         QueryKind::Stalled2 {
             land,
             days_min,
@@ -155,6 +157,17 @@ pub fn catalogue_within(
             as_of: *as_of,
         };
     }
+}
+
+/// The refusal of a scope naming a Kreis the registry does not know (an
+/// empty page would read as a Kreis without adoptions).
+fn unknown_kreis(store: &Store, scope: &RolloutScope) -> Option<Rejection> {
+    let kreis = scope
+        .kreis
+        .filter(|kreis| !store.index().knows_kreis(*kreis))?;
+    Some(Rejection::NotFound {
+        what: format!("Kreis {kreis}"),
+    })
 }
 
 /// A page of the rollout in `scope`.

@@ -29,7 +29,7 @@ use efa_domain::allocation::ReferenceData;
 use efa_proto::statement::StatementLine;
 use efa_proto::views::CostSplit;
 
-use efa_proto::{Ags, Date, GemeindeView, LandCode, QueryReply, ServiceId};
+use efa_proto::{Ags, Date, GemeindeView, KreisKey, LandCode, QueryReply, ServiceId};
 
 use crate::facts::{
     AdoptionFacts, Facts, GemeindeFacts, KeyFacts, KreisFacts, PopulationFacts, ServiceFacts,
@@ -234,6 +234,13 @@ impl Index {
             None => &self.gemeinden,
             Some(land) => range_of(&self.gemeinden, |g| g.ags.land().cmp(&land)),
         }
+    }
+
+    /// Whether the registry knows the Kreis `key`: registered, or holding
+    /// a registered municipality.
+    pub fn knows_kreis(&self, key: KreisKey) -> bool {
+        let registered = self.kreise(Some(key.land())).iter().any(|k| k.key == key);
+        registered || !range_of(&self.gemeinden, |g| g.ags.kreis().cmp(&key)).is_empty()
     }
 
     pub fn gemeinde(&self, ags: Ags) -> Option<&GemeindeFacts> {

@@ -251,6 +251,25 @@ async fn rollout_in_thueringen_as_of_the_past_and_today() {
     assert_eq!(one_kreis.kreise.len(), 1);
     assert_eq!(one_kreis.municipalities.len(), 1);
     assert_eq!(one_kreis.municipalities[0].name, "Apolda");
+    // A Kreis the registry does not know is refused, not an empty page.
+    let nowhere = RolloutScope {
+        kreis: Some(KreisKey::parse("16099").unwrap()),
+        ..scope(None)
+    };
+    let page = Page {
+        offset: 0,
+        limit: 10,
+    };
+    let kind = QueryKind::Rollout3 {
+        scope: nowhere,
+        page,
+    };
+    assert_eq!(
+        query(&client, 0, kind).await,
+        QueryReply::Rejected(efa_proto::Rejection::NotFound {
+            what: "Kreis 16099".to_owned()
+        })
+    );
 
     check_stalled_and_funnel(&client).await;
     check_history_and_pages(&client).await;
