@@ -89,12 +89,15 @@ pub async fn run(client: &Client, args: ImportArgs) -> Result<(), Failure> {
     })?;
     let places: BTreeSet<Ags> = rows.iter().map(|row| row.ags).collect();
     let services: BTreeSet<&ServiceId> = rows.iter().map(|row| &row.service).collect();
-    crate::out::say(&format!(
-        "{name}: {}, {}, {}",
-        count(rows.len(), "Zeile", "Zeilen"),
-        count(places.len(), "Gemeinde", "Gemeinden"),
-        count(services.len(), "Leistung", "Leistungen")
-    ));
+    let said = !client.json;
+    if said {
+        crate::out::say(&format!(
+            "{name}: {}, {}, {}",
+            count(rows.len(), "Zeile", "Zeilen"),
+            count(places.len(), "Gemeinde", "Gemeinden"),
+            count(services.len(), "Leistung", "Leistungen")
+        ));
+    }
 
     let head = ledger_head(client).await?;
     let offered = offered(client).await?;
@@ -102,8 +105,25 @@ pub async fn run(client: &Client, args: ImportArgs) -> Result<(), Failure> {
     let planned = rollout::plan_all(rows, &standings, |service| {
         offered.get(service).copied().unwrap_or(Service::Unknown)
     });
-    say_plan(&planned, args.einzeln);
     let problems = planned.iter().filter(|p| p.falls_short()).count();
+    if !said {
+        let sent = match args.ausfuehren {
+            true => Some(send(client, &planned).await),
+            false => None,
+        };
+        crate::out::say(&report(&planned, sent.as_deref()).to_string());
+        let sent = sent.unwrap_or_default();
+        if let Some(Sent::Refused { failure, .. }) = (sent.iter())
+            .find(|s| matches!(s, Sent::Refused { failure, .. } if stops_the_run(failure)))
+        {
+            return Err(failure.clone());
+        }
+        let refused = (sent.iter())
+            .filter(|s| matches!(s, Sent::Refused { .. }))
+            .count();
+        return finish(problems, refused);
+    }
+    say_plan(&planned, args.einzeln);
     if !args.ausfuehren {
         let to_send: Vec<&Planned> = planned.iter().filter(|p| writes(p) > 0).collect();
         let writes: usize = to_send.iter().map(|p| writes(p)).sum();
@@ -296,8 +316,8 @@ fn writes(planned: &Planned) -> usize {
 /// short of the file's stage, those whose day differs, and with `each`
 /// every row to be sent.
 fn say_plan(planned: &[Planned], each: bool) {
-    let mut sums: Vec<(&str, usize)> = rollout::KINDS_DE.iter().map(|kind| (*kind, 0)).collect();
-    for kind in planned.iter().map(Planned::kind_de) {
+    let mut sums: Vec<(&str, usize)> = rollout::KINDS.iter().map(|kind| (kind.de, 0)).collect();
+    for kind in planned.iter().map(|p| p.kind().de) {
         if let Some((_, n)) = sums.iter_mut().find(|(known, _)| *known == kind) {
             *n += 1;
         }
@@ -487,6 +507,57 @@ fn say_sent(planned: &[Planned], sent: &[Sent]) -> Result<(), Failure> {
         }
         None => Ok(()),
     }
+}
+
+/// The plan, and what was sent where `sent`, as JSON for scripts (`--json`):
+/// the sums by kind, then each row with its kind, writes, remark and, when
+/// sent, how it ended.
+fn report(planned: &[Planned], sent: Option<&[Sent]>) -> Value {
+    let mut sums = Map::new();
+    for kind in rollout::KINDS {
+        let n = planned.iter().filter(|p| p.kind() == kind).count();
+        sums.insert(kind.key.to_owned(), n.into());
+    }
+    let outcome = |index: usize| -> Value {
+        let Some(sent) = sent.and_then(|sent| sent.get(index)) else {
+            return Value::Null;
+        };
+        match sent {
+            Sent::Done { writes: 0, .. } => Value::Null,
+            Sent::Done {
+                writes,
+                replays,
+                seq,
+            } => serde_json::json!({"status": "sent", "writes": writes,
+                "replays": replays, "seq": seq}),
+            Sent::Refused { done, failure } => serde_json::json!({"status": "refused",
+                "writes": done, "refusal": failure.to_string(), "exit_code": failure.exit_code()}),
+            Sent::Skipped => serde_json::json!({"status": "not-sent"}),
+        }
+    };
+    let rows: Vec<Value> = (planned.iter().enumerate())
+        .map(|(index, p)| {
+            let writes: Vec<String> = p.writes().iter().map(|w| w.key()).collect();
+            serde_json::json!({
+                "line": p.row.line,
+                "ags": p.row.ags.to_string(),
+                "service": p.row.service.as_str(),
+                "stage": p.row.stage.key(),
+                "since": p.row.since.map(|day| day.to_string()),
+                "kind": p.kind().key,
+                "writes": writes,
+                "remark": p.remark_de(),
+                "outcome": outcome(index),
+            })
+        })
+        .collect();
+    let last_seq = (sent.unwrap_or_default().iter())
+        .filter_map(|s| match s {
+            Sent::Done { seq, .. } if *seq > 0 => Some(*seq),
+            _ => None,
+        })
+        .max();
+    serde_json::json!({"sent": sent.is_some(), "sums": sums, "rows": rows, "last_seq": last_seq})
 }
 
 /// "1 Zeile", "3 Zeilen".

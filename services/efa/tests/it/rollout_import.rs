@@ -355,14 +355,40 @@ async fn a_predecessors_adoptions_are_taken_back_as_the_domain_allows() {
         "{said}"
     );
 
-    let run = cli(&api, &kiv, &["adoption", "import", file, "--ausfuehren"]).await;
+    // Sent, its outcome as JSON for a script.
+    let args = ["adoption", "import", file, "--ausfuehren", "--json"];
+    let run = cli(&api, &kiv, &args).await;
     assert_eq!(code(&run), 0, "{}{}", stdout(&run), stderr(&run));
-    let said = stdout(&run);
-    assert!(
-        said.contains("Gesendet: 2 Zeilen (3 Schreibvorgänge), bis Ledger-Sequenz "),
-        "{said}"
+    let report: serde_json::Value = serde_json::from_str(&stdout(&run)).unwrap();
+    assert_eq!(report["sent"], true);
+    assert_eq!(report["sums"]["request-and-step"], 1);
+    assert_eq!(report["sums"]["withdraw"], 1);
+    let rows = report["rows"].as_array().unwrap();
+    let row = |service: &str| {
+        rows.iter()
+            .find(|row| row["service"] == service && row["ags"] == "16055000")
+            .unwrap_or_else(|| panic!("{service} in {report}"))
+    };
+    let bafoeg = row("bafoeg-digital");
+    assert_eq!(bafoeg["kind"], "request-and-step");
+    assert_eq!(
+        bafoeg["writes"],
+        serde_json::json!(["request", "step:live"])
     );
-    let after = sent_up_to(&said);
+    assert_eq!(bafoeg["outcome"]["status"], "sent");
+    assert_eq!(bafoeg["outcome"]["writes"], 2);
+    assert!(
+        bafoeg["remark"]
+            .as_str()
+            .unwrap()
+            .contains("Vorgängergemeinde 16071001")
+    );
+    assert_eq!(row("unterhaltsvorschuss-online")["outcome"]["writes"], 1);
+    assert_eq!(
+        row("online-wohngeldantrag")["outcome"],
+        serde_json::Value::Null
+    );
+    let after = report["last_seq"].as_u64().unwrap();
     assert_eq!(after, head(&api).await, "nothing else written");
     let now = rollout(&api, after).await;
     for row in [

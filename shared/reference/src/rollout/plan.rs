@@ -32,6 +32,16 @@ pub enum Write {
 }
 
 impl Write {
+    /// The write for scripts (and in its idempotency key): `request`,
+    /// `step:<stage>`, `withdraw`.
+    pub fn key(self) -> String {
+        match self {
+            Self::Request => "request".to_owned(),
+            Self::Step(stage) => format!("step:{}", stage.key()),
+            Self::Withdraw => "withdraw".to_owned(),
+        }
+    }
+
     /// The write in German, as a plan lists it.
     pub fn label_de(self) -> String {
         match self {
@@ -74,8 +84,8 @@ impl Plan {
         }
     }
 
-    /// What it does with a row, in a few German words, for the plan's sums.
-    pub fn kind_de(&self) -> &'static str {
+    /// What it does with a row, for the plan's sums.
+    pub fn kind(&self) -> Kind {
         let index = match self {
             Self::Send(writes) => match writes.as_slice() {
                 [Write::Request] => 0,
@@ -88,7 +98,7 @@ impl Plan {
             Self::Behind(_) => 6,
             Self::Earlier(_) => 7,
         };
-        KINDS_DE[index]
+        KINDS[index]
     }
 
     /// A sentence on a row that is not sent as the file says or whose
@@ -150,11 +160,11 @@ impl Unplanned {
     }
 
     /// The sum's kind it counts in.
-    pub fn kind_de(self) -> &'static str {
+    pub fn kind(self) -> Kind {
         match self {
-            Self::Gemeinde | Self::Service => KINDS_DE[8],
-            Self::RetiredService => KINDS_DE[9],
-            Self::BeforeAnnouncement(_) => KINDS_DE[10],
+            Self::Gemeinde | Self::Service => KINDS[8],
+            Self::RetiredService => KINDS[9],
+            Self::BeforeAnnouncement(_) => KINDS[10],
         }
     }
 }
@@ -191,20 +201,32 @@ pub fn service_refuses(row: &Row, plan: &Plan, service: Service) -> Option<Unpla
     (early && !writes.is_empty()).then_some(Unplanned::BeforeAnnouncement(announced_on))
 }
 
+/// What a plan makes of a row, as its sums count it: a key for scripts
+/// and a few German words for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind {
+    pub key: &'static str,
+    pub de: &'static str,
+}
+
+const fn kind(key: &'static str, de: &'static str) -> Kind {
+    Kind { key, de }
+}
+
 /// The kinds of the plan's sums, in the order they are said, with the
 /// rows not planned last.
-pub const KINDS_DE: [&str; 11] = [
-    "beantragen",
-    "beantragen und Schritt festhalten",
-    "Schritt festhalten",
-    "zurückziehen",
-    "unverändert",
-    "Stufe gleich, Tag anders",
-    "Register weiter als die Datei",
-    "Tag vor dem letzten Schritt",
-    "Gemeinde oder Leistung unbekannt",
-    "Leistung eingestellt",
-    "Tag vor der Ankündigung",
+pub const KINDS: [Kind; 11] = [
+    kind("request", "beantragen"),
+    kind("request-and-step", "beantragen und Schritt festhalten"),
+    kind("step", "Schritt festhalten"),
+    kind("withdraw", "zurückziehen"),
+    kind("unchanged", "unverändert"),
+    kind("other-day", "Stufe gleich, Tag anders"),
+    kind("behind", "Register weiter als die Datei"),
+    kind("earlier", "Tag vor dem letzten Schritt"),
+    kind("unknown", "Gemeinde oder Leistung unbekannt"),
+    kind("retired-service", "Leistung eingestellt"),
+    kind("before-announcement", "Tag vor der Ankündigung"),
 ];
 
 /// A row with what the plan makes of it.
@@ -230,10 +252,10 @@ impl Planned {
     }
 
     /// The kind its plan's sum counts it in.
-    pub fn kind_de(&self) -> &'static str {
+    pub fn kind(&self) -> Kind {
         match &self.plan {
-            Ok(plan) => plan.kind_de(),
-            Err(unplanned) => unplanned.kind_de(),
+            Ok(plan) => plan.kind(),
+            Err(unplanned) => unplanned.kind(),
         }
     }
 
@@ -404,11 +426,7 @@ pub fn write_key(row: &Row, standing: Option<Standing>, write: Write) -> String 
         },
     );
     let since = row.since.map(|d| d.to_string()).unwrap_or_default();
-    let write = match write {
-        Write::Request => "request".to_owned(),
-        Write::Step(stage) => format!("step:{}", stage.key()),
-        Write::Withdraw => "withdraw".to_owned(),
-    };
+    let write = write.key();
     let fields = [
         &row.ags.to_string(),
         row.service.as_str(),
@@ -535,7 +553,7 @@ mod tests {
         assert_eq!(planned[2].plan, Err(Unplanned::Service));
         assert!(!planned[0].falls_short() && planned[1].falls_short() && planned[2].falls_short());
         assert_eq!(planned[0].text_de(), "„in Betrieb“ festhalten");
-        assert_eq!(planned[1].kind_de(), "Gemeinde oder Leistung unbekannt");
+        assert_eq!(planned[1].kind().de, "Gemeinde oder Leistung unbekannt");
         assert_eq!(
             as_of(&[row(Live, Some("2099-01-01"))], day("2026-12-05")),
             day("2099-01-01")
