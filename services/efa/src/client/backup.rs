@@ -3,16 +3,20 @@
 //! /api/v1/ledger/export`), one file per `--events-per-file` events, each
 //! named by its range so that the files sort in the order of the log
 //! (`historie-0000000001-0000010000.txt`). A later run goes on after the
-//! last file (an incremental backup). Each file is checked against the
-//! ledger's public key and as the continuation of the file before before
-//! it is written, under its name only once whole and on disk, so DIR
-//! only ever holds checked files. `efa restore` makes a ledger of them;
-//! `efa verify --export` checks them.
+//! last file (an incremental backup), once it has checked every file
+//! already there (a damaged backup is found the night it is damaged, not
+//! the day it is needed) and that the registry still holds the backup's
+//! last event (a registry set back, or another one, is refused). Each new
+//! file is checked against the ledger's public key and as the
+//! continuation of the file before before it is written, under its name
+//! only once whole and on disk, so DIR only ever holds checked files.
+//! `efa restore` makes a ledger of them; `efa verify --export` checks
+//! them.
 
 use std::path::{Path, PathBuf};
 
 use efa_proto::Hash;
-use efa_trust::PublicKey;
+use efa_trust::{ChainProblem, CheckedExport, PublicKey};
 
 use super::{Client, Failure};
 
@@ -73,15 +77,42 @@ pub fn parts(dir: &Path) -> std::io::Result<Vec<Part>> {
     Ok(parts)
 }
 
+/// The exit codes of `efa backup`.
+pub const EXIT_CODES: &str = "\
+Exit-Codes:
+  0  Erfolg (auch wenn nichts Neues zu sichern war)
+  1  die Sicherung oder das Register passt nicht (verändert, lückenhaft, ein anderes
+     Register), oder ein anderer Fehler
+  2  ungültige Eingabe (etwa ein unlesbarer --public-key)
+  3  Anmeldung fehlgeschlagen (HTTP 401: ein mitgesendetes Token ist ungültig)
+  4  Register nicht erreichbar (HTTP 503/504, Verbindung abgelehnt, Zeitüberschreitung)";
+
 pub(super) async fn run(client: &Client, args: BackupArgs) -> Result<(), Failure> {
+    let named = registry_key(client).await?;
     let key = match &args.public_key {
         Some(given) => crate::verify::read_public_key(given)
             .map_err(|error| Failure::Invalid(format!("{error:#}")))?,
-        None => registry_key(client).await?,
+        None => {
+            eprintln!(
+                "Geprüft mit dem Schlüssel, den das Register nennt: {named} (mit --public-key \
+                 einen auf anderem Weg erhaltenen angeben)"
+            );
+            named.clone()
+        }
     };
+    if named != key {
+        return Err(Failure::Other(format!(
+            "Das Register nennt einen anderen Ledger-Schlüssel ({named}) als --public-key \
+             ({key}): es ist nicht das Register dieser Sicherung. Nichts gesichert."
+        )));
+    }
     std::fs::create_dir_all(&args.out)
         .map_err(|error| Failure::Other(format!("{} anlegen: {error}", args.out.display())))?;
-    let (mut last, mut last_hash) = saved_until(&args.out, &key)?;
+    let (mut last, mut last_hash) = check_all(&args.out, &key, |_| {})
+        .map_err(|why| Failure::Other(format!("{why} Nichts gesichert.")))?;
+    if last > 0 {
+        still_holds(client, &key, last, last_hash).await?;
+    }
     let mut written = 0;
     loop {
         let query = [
@@ -98,7 +129,8 @@ pub(super) async fn run(client: &Client, args: BackupArgs) -> Result<(), Failure
         let report = &checked.report;
         if report.first_seq != last + 1 || report.prev_hash != last_hash {
             return Err(Failure::Other(format!(
-                "Die Historie ab Sequenz {} schließt nicht an die Sicherung an (sie endet bei {last}).",
+                "Die Historie des Registers ab Sequenz {} schließt nicht an die Sicherung an \
+                 (sie endet bei {last}): ein zurückgesetztes oder ein anderes Register.",
                 report.first_seq
             )));
         }
@@ -114,17 +146,19 @@ pub(super) async fn run(client: &Client, args: BackupArgs) -> Result<(), Failure
         (last, last_hash) = (report.last_seq, checked.checkpoint.hash);
         written += 1;
     }
+    let files = match written {
+        1 => "1 neue Datei".to_owned(),
+        n => format!("{n} neue Dateien"),
+    };
     crate::out::say(&format!(
-        "Gesichert: {written} neue Datei(en); {} hält die Historie bis Sequenz {last} \
-         (Kettenhash {}).",
+        "Gesichert: {files}; {} hält die Historie bis Sequenz {last} (Kettenhash {}).",
         args.out.display(),
         hex::encode(last_hash)
     ));
     Ok(())
 }
 
-/// The ledger's public key as the registry names it, said on stderr so
-/// that it can be compared with one kept from elsewhere.
+/// The ledger's public key as the registry names it.
 async fn registry_key(client: &Client) -> Result<PublicKey, Failure> {
     let answer = client
         .api
@@ -132,32 +166,104 @@ async fn registry_key(client: &Client) -> Result<PublicKey, Failure> {
         .await?;
     let json = answer.json()?;
     let line = json["public_key_line"].as_str().unwrap_or_default();
-    let key = PublicKey::parse(line).map_err(|error| {
+    PublicKey::parse(line).map_err(|error| {
         Failure::Other(format!(
             "Der Schlüssel des Ledgers ist nicht lesbar: {error}"
         ))
-    })?;
-    eprintln!(
-        "Geprüft mit dem Schlüssel, den das Register nennt: {line} (mit --public-key einen \
-         auf anderem Weg erhaltenen angeben)"
-    );
-    Ok(key)
+    })
 }
 
-/// Where the backup in `dir` ends: the last file's last sequence and
-/// chain hash, that file checked (0 and zeros for an empty one).
-fn saved_until(dir: &Path, key: &PublicKey) -> Result<(u64, Hash), Failure> {
-    let parts =
-        parts(dir).map_err(|error| Failure::Other(format!("{} lesen: {error}", dir.display())))?;
-    let Some(part) = parts.last() else {
-        return Ok((0, [0; 32]));
-    };
-    let text = std::fs::read_to_string(&part.path)
-        .map_err(|error| Failure::Other(format!("{} lesen: {error}", part.path.display())))?;
+/// Refuses a registry that does not hold the backup's last event as the
+/// backup has it: one set back (restored from an older state, its later
+/// events written anew) or another registry signing with the same key.
+async fn still_holds(
+    client: &Client,
+    key: &PublicKey,
+    last: u64,
+    hash: Hash,
+) -> Result<(), Failure> {
+    let query = [("from_seq", last.to_string()), ("limit", "1".to_owned())];
+    let answer = client
+        .api
+        .find(client.url(&["ledger", "export"], &query))
+        .await?;
+    let held = answer
+        .and_then(|answer| efa_trust::read_export(&answer.body, key).ok())
+        .map(|checked| checked.checkpoint.hash);
+    if held == Some(hash) {
+        return Ok(());
+    }
+    Err(Failure::Other(format!(
+        "Das Register hält das letzte Ereignis der Sicherung ({last}) nicht so, wie die \
+         Sicherung es hat: ein zurückgesetztes oder ein anderes Register. Nichts gesichert."
+    )))
+}
+
+/// Checks every file of the backup in `dir` in order: against `key`, its
+/// range as its name says, each the continuation of the one before from
+/// event 1 on; `on_part` sees each checked file. Where the backup ends
+/// (0 and zeros for an empty one), or what is wrong, in German.
+pub fn check_all(
+    dir: &Path,
+    key: &PublicKey,
+    mut on_part: impl FnMut(&CheckedExport),
+) -> Result<(u64, Hash), String> {
+    let parts = parts(dir).map_err(|error| format!("{} lesen: {error}.", dir.display()))?;
+    let mut end = (0, [0; 32]);
+    for part in &parts {
+        let checked = read_part(part, key)?;
+        end = follows(part, &checked, end)?;
+        on_part(&checked);
+    }
+    Ok(end)
+}
+
+/// One file of a backup, read and checked against `key`.
+pub fn read_part(part: &Part, key: &PublicKey) -> Result<CheckedExport, String> {
     let what = part.path.display().to_string();
-    let checked = efa_trust::read_export(&text, key)
-        .map_err(|broken| Failure::Other(crate::verify::export_break_de(&what, &broken)))?;
-    Ok((checked.report.last_seq, checked.checkpoint.hash))
+    let text =
+        std::fs::read_to_string(&part.path).map_err(|error| format!("{what} lesen: {error}."))?;
+    let checked = efa_trust::read_export(&text, key).map_err(|broken| match broken.problem {
+        ChainProblem::BadSignature { .. } => format!(
+            "{what} ist mit einem anderen Ledger-Schlüssel signiert als dem, gegen den geprüft \
+             wird ({key}), oder verändert: die Sicherung eines anderen Registers?"
+        ),
+        _ => format!("{}.", crate::verify::export_break_de(&what, &broken)),
+    })?;
+    let report = &checked.report;
+    if (report.first_seq, report.last_seq) != (part.first, part.last) {
+        return Err(format!(
+            "{what} hält die Ereignisse {} bis {}, nicht die, die ihr Name sagt.",
+            report.first_seq, report.last_seq
+        ));
+    }
+    Ok(checked)
+}
+
+/// Where the backup ends after `checked`, which must go on from `end`.
+fn follows(part: &Part, checked: &CheckedExport, end: (u64, Hash)) -> Result<(u64, Hash), String> {
+    let report = &checked.report;
+    let what = part.path.display();
+    if report.first_seq > end.0 + 1 {
+        return Err(format!(
+            "Der Sicherung fehlen die Ereignisse {} bis {} (vor {what}).",
+            end.0 + 1,
+            report.first_seq - 1
+        ));
+    }
+    if report.first_seq != end.0 + 1 {
+        return Err(format!(
+            "{what} überschneidet sich mit der Datei davor, die bis Ereignis {} reicht.",
+            end.0
+        ));
+    }
+    if report.prev_hash != end.1 {
+        return Err(format!(
+            "{what} schließt nicht an die Datei davor an: ihre Ereignisse gehören zu einer \
+             anderen Historie."
+        ));
+    }
+    Ok((report.last_seq, checked.checkpoint.hash))
 }
 
 #[cfg(test)]

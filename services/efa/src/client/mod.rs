@@ -80,7 +80,7 @@ pub enum ClientCmd {
     /// Die Historie des Ledgers im laufenden Betrieb sichern: geprüfte
     /// Exportdateien in ein Verzeichnis, eine spätere Sicherung setzt fort;
     /// `efa restore` stellt daraus einen Ledger wieder her (über die HTTP-API).
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = backup::EXIT_CODES)]
     Backup {
         #[command(flatten)]
         args: backup::BackupArgs,

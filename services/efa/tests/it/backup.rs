@@ -160,7 +160,7 @@ async fn a_ledger_is_restored_from_its_backup_and_goes_on_where_it_was() {
     assert_ne!(code(&behind), 0);
     assert!(
         stderr(&behind).contains(&format!(
-            "Kopf-Zeuge des Datenverzeichnisses (ledger-head.txt) nennt Ereignis {written}"
+            "Kopf des Ledgers (ledger-head.txt im Datenverzeichnis) nennt Ereignis {written}"
         )),
         "{}",
         stderr(&behind)
@@ -209,6 +209,60 @@ async fn a_ledger_is_restored_from_its_backup_and_goes_on_where_it_was() {
     )
     .await;
     assert_eq!(next, written + 1);
+
+    // The backup goes on against the restored registry.
+    let api_args = ["backup", "--out", saved_str, "--events-per-file", "40"];
+    let third = cli(&api, "", &api_args).await;
+    assert_eq!(code(&third), 0, "{}", stderr(&third));
+    assert!(
+        stdout(&third).contains("Gesichert: 1 neue Datei;"),
+        "{}",
+        stdout(&third)
+    );
+    terminate(guard.0.id());
+    guard.0.wait().unwrap();
+
+    // A file of the backup damaged: the next backup says so and adds
+    // nothing.
+    let last_file = saved.join(files(&saved).last().unwrap());
+    let whole = std::fs::read(&last_file).unwrap();
+    std::fs::write(&last_file, &whole[..whole.len() - 10]).unwrap();
+    let (mut guard, api) = start_up(&elsewhere, &[]).await;
+    let damaged = cli(&api, "", &api_args).await;
+    assert_eq!(code(&damaged), 1, "{}", stderr(&damaged));
+    assert!(
+        stderr(&damaged).contains("Nichts gesichert."),
+        "{}",
+        stderr(&damaged)
+    );
+    std::fs::write(&last_file, &whole).unwrap();
+    terminate(guard.0.id());
+    guard.0.wait().unwrap();
+
+    // A registry set back to an older backup and written on since: it
+    // does not hold the backup's last event, and the backup refuses it.
+    let set_back = dir.path().join("zurueckgesetzt");
+    secrets_of(&lost, &set_back);
+    let restored = restore(&short, &set_back).await;
+    assert_eq!(code(&restored), 0, "{}", stderr(&restored));
+    let (mut guard, api) = start_up(&set_back, &[]).await;
+    let gemeinden = format!("{api}/api/v1/gemeinden");
+    for (ags, key) in [("16071003", "anders-1"), ("16071004", "anders-2")] {
+        post(
+            &http,
+            (gemeinden.clone(), key.into()),
+            &admin,
+            gemeinde(ags, "Anders"),
+        )
+        .await;
+    }
+    let refused = cli(&api, "", &api_args).await;
+    assert_eq!(code(&refused), 1, "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("ein zurückgesetztes oder ein anderes Register"),
+        "{}",
+        stderr(&refused)
+    );
     terminate(guard.0.id());
     guard.0.wait().unwrap();
 }
