@@ -87,10 +87,11 @@ pub struct StalledPage {
 
 /// A page of one municipality: the same `Page` applies to its adoptions
 /// and to the services it could adopt.
-/// `M` is the row of an adoption (`MunicipalityRolloutV1` in `Gemeinde2`,
-/// kept for older clients).
+/// `M` is the row of an adoption and `B` the adoptions beneath
+/// (`MunicipalityRolloutV1` and `()`, no bytes, in `Gemeinde2`, kept for
+/// older clients).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GemeindePage<M = MunicipalityRollout> {
+pub struct GemeindePage<M = MunicipalityRollout, B = Vec<MunicipalityRollout>> {
     pub ags: Ags,
     pub name: String,
     pub population: Option<u64>,
@@ -101,12 +102,16 @@ pub struct GemeindePage<M = MunicipalityRollout> {
     pub available_total: u32,
     pub as_of: Date,
     pub next_offset: Option<u32>,
+    /// The family's adoptions beneath the ones that count (whole, on every
+    /// page; see `GemeindeView::beneath`).
+    pub beneath: B,
 }
 
 impl GemeindePage {
     /// The page as older clients read it (`Gemeinde2`).
-    pub fn into_v1(self) -> GemeindePage<MunicipalityRolloutV1> {
+    pub fn into_v1(self) -> GemeindePage<MunicipalityRolloutV1, ()> {
         GemeindePage {
+            beneath: (),
             adoptions: rows_v1(&self.adoptions),
             ags: self.ags,
             name: self.name,

@@ -167,11 +167,11 @@ pub enum QueryReply {
     Stalled(StalledView),
     Funnel(Option<FunnelView>),
     History(HistoryView),
-    Gemeinde(Option<GemeindeView<MunicipalityRolloutV1>>),
+    Gemeinde(Option<GemeindeView<MunicipalityRolloutV1, ()>>),
     Services(ServicesPage),
     Rollout2(RolloutPage<MunicipalityRolloutV1>),
     Stalled2(StalledPage),
-    Gemeinde2(Option<GemeindePage<MunicipalityRolloutV1>>),
+    Gemeinde2(Option<GemeindePage<MunicipalityRolloutV1, ()>>),
     Land2(LandPage),
     LandCosts2(LandCostsPage),
     Reuse2(ReusePage),
@@ -182,10 +182,10 @@ pub enum QueryReply {
 }
 
 /// One municipality and its adoptions, as of a date; `M` is the row of an
-/// adoption (`MunicipalityRolloutV1` in `Gemeinde`, kept for older
-/// clients).
+/// adoption and `B` the adoptions beneath (`MunicipalityRolloutV1` and
+/// `()`, no bytes, in `Gemeinde`, kept for older clients).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GemeindeView<M = MunicipalityRollout> {
+pub struct GemeindeView<M = MunicipalityRollout, B = Vec<MunicipalityRollout>> {
     pub ags: Ags,
     pub name: String,
     pub population: Option<u64>,
@@ -196,12 +196,17 @@ pub struct GemeindeView<M = MunicipalityRollout> {
     /// whether its Land takes part.
     pub available: Vec<(ServiceId, String, bool)>,
     pub as_of: Date,
+    /// The adoptions of its family (itself and the municipalities merged
+    /// into it by the date) that do not count, each beneath the one that
+    /// counts for its service; `()` in `Gemeinde`, kept for older clients.
+    pub beneath: B,
 }
 
 impl GemeindeView {
     /// The view as older clients read it (`Gemeinde`).
-    pub fn to_v1(&self) -> GemeindeView<MunicipalityRolloutV1> {
+    pub fn to_v1(&self) -> GemeindeView<MunicipalityRolloutV1, ()> {
         GemeindeView {
+            beneath: (),
             adoptions: rows_v1(&self.adoptions),
             ags: self.ags,
             name: self.name.clone(),

@@ -311,6 +311,7 @@ fn pages_and_refusals() {
             available_total: 1,
             as_of: day,
             next_offset: None,
+            beneath: (),
         })),
         QueryReply::Rejected(Rejection::Busy {
             retry_after_ms: 250,
@@ -480,8 +481,9 @@ const GOLDEN_COST_QUERIES: [&str; 2] = [
     "01031810e80f0000",
 ];
 
-/// Rows of a municipality's adoption with whose adoption it is
-/// (`Rollout3`, `Gemeinde3`, appended), and the same row without it in
+/// Rows of a municipality's adoption with whose adoption it is, and a
+/// municipality's adoptions beneath those that count (`Rollout3`,
+/// `Gemeinde3`, appended), and the same row without it in
 /// `Rollout2` as older clients read it: the bytes of the row before the
 /// adopter was added.
 #[test]
@@ -520,12 +522,17 @@ fn rows_with_their_adopter() {
         name: "Weimar".into(),
         population: None,
         status_de: "aktiv".into(),
-        adoptions: vec![row],
+        adoptions: vec![row.clone()],
         adoptions_total: 1,
         available: vec![],
         available_total: 0,
         as_of: day,
         next_offset: None,
+        beneath: vec![views::MunicipalityRollout {
+            stage: efa_proto::AdoptionStage::Requested,
+            adopter: ags("16055000"),
+            ..row
+        }],
     };
     let queries = [
         QueryKind::Rollout3 { scope, page },
@@ -560,5 +567,5 @@ const GOLDEN_ROWS_WITH_ADOPTER: [&str; 5] = [
     "01031ad8f5d30700000a",
     "010f10000000f4b902000001d8f5d307065765696d61720e6261666f65672d6469676974616c01f4b902010000",
     "011710000000f4b902000001d8f5d307065765696d61720e6261666f65672d6469676974616c01f4b902d9f2d407010000",
-    "011801d8f5d307065765696d61720005616b74697601d8f5d307065765696d61720e6261666f65672d6469676974616c01f4b902d9f2d407010000f4b90200",
+    "011801d8f5d307065765696d61720005616b74697601d8f5d307065765696d61720e6261666f65672d6469676974616c01f4b902d9f2d407010000f4b9020001d8f5d307065765696d61720e6261666f65672d6469676974616c00f4b902d8f5d307",
 ];

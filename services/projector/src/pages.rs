@@ -308,6 +308,7 @@ fn gemeinde(view: &GemeindeView, offset: u32, limit: u32) -> GemeindePage {
         available_total: count(view.available.len()),
         as_of: view.as_of,
         next_offset: next_offset(offset, limit, &[view.adoptions.len(), view.available.len()]),
+        beneath: view.beneath.clone(),
     }
 }
 

@@ -331,17 +331,20 @@ pub(crate) fn gemeinde(
     ags: Ags,
     day: Date,
 ) -> Result<Option<GemeindeView>, StoreError> {
-    let own_adoptions = store.adoptions_by(ags)?;
+    let mut family_adoptions = store.adoptions_by(ags)?;
     if index.gemeinde(ags).is_none() {
         return Ok(None);
     }
     let gemeinden = Gemeinden::new(index.gemeinden(Some(ags.land())));
+    for predecessor in gemeinden.predecessors_of(ags, day) {
+        family_adoptions.extend(store.adoptions_by(predecessor)?);
+    }
     let counted = index.counted_for(ags, day);
     Ok(views::gemeinde::gemeinde_view(
         ags,
         &gemeinden,
         &counted,
-        &own_adoptions,
+        &family_adoptions,
         index.services(),
         day,
     ))

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use efa_proto::{Ags, Date, ServiceId, Timestamp};
+use efa_proto::views::MunicipalityRollout;
+use efa_proto::{AdoptionStage, Ags, Date, ServiceId, Timestamp};
 use efa_reference::csv::CsvError;
 use efa_reference::encoding::Encoding;
 use efa_reference::rollout::{self, FileError, Planned, Row, Service, Standing, Standings, Write};
@@ -40,6 +41,8 @@ Exit-Codes:
 const XLSX_UNPACKED_MAX: u64 = 256 * 1024 * 1024;
 /// Reads in flight at once.
 const IN_FLIGHT: usize = 8;
+/// Rows of a municipality's page asked for at once (the API's most).
+const PAGE_LIMIT: u32 = 1000;
 /// Rows being sent at once: enough for the ledger's group commits to
 /// take several writes each; the gateway's rate limit paces the rest.
 const ROWS_IN_FLIGHT: usize = 16;
@@ -256,9 +259,10 @@ async fn ledger_head(client: &Client) -> Result<Option<u64>, Failure> {
     Ok(checkpoint["checkpoint"]["seq"].as_u64())
 }
 
-/// Each municipality's adoptions as the registry has them (its CSV, whole)
-/// once the views have applied `head`: by service, the stage and since
-/// when. A municipality the registry does not know is left out.
+/// Each municipality's adoptions as the registry has them once the views
+/// have applied `head`: by service, the one that counts and those of its
+/// family beneath it. A municipality the registry does not know is left
+/// out.
 async fn standings(
     client: &Client,
     places: &BTreeSet<Ags>,
@@ -266,13 +270,9 @@ async fn standings(
     head: Option<u64>,
 ) -> Result<Standings, Failure> {
     let reads = futures::stream::iter(places.iter().map(|ags| async move {
-        let mut query = vec![("format", "csv".to_owned()), ("as_of", as_of.to_string())];
-        query.extend(head.map(|seq| ("min_seq", seq.to_string())));
-        let url = client.url(&["gemeinden", &ags.to_string()], &query);
-        match client.api.find(url).await? {
-            Some(answer) => adoptions(&answer.body).map(|found| Some((*ags, found))),
-            None => Ok(None),
-        }
+        adoptions(client, *ags, as_of, head)
+            .await
+            .map(|found| found.map(|found| (*ags, found)))
     }))
     .buffer_unordered(IN_FLIGHT)
     .collect::<Vec<_>>()
@@ -286,26 +286,56 @@ async fn standings(
     Ok(standings)
 }
 
-/// A municipality's adoptions from its CSV, which is a rollout file too.
-fn adoptions(csv: &str) -> Result<BTreeMap<ServiceId, Standing>, Failure> {
-    let rows = rollout::read(csv).map_err(|errors| {
-        let first = errors.first().map(ToString::to_string).unwrap_or_default();
-        Failure::Other(format!(
-            "Die Übernahmen der Gemeinde sind nicht lesbar: {first}"
-        ))
-    })?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| {
-            let since = row.since?;
-            let standing = Standing {
-                stage: row.stage,
-                since,
-                predecessor: row.predecessor,
-            };
-            Some((row.service, standing))
+/// A municipality's adoptions from its pages (JSON, all of them); `None`
+/// for a municipality the registry does not know.
+async fn adoptions(
+    client: &Client,
+    ags: Ags,
+    as_of: Date,
+    head: Option<u64>,
+) -> Result<Option<BTreeMap<ServiceId, Standing>>, Failure> {
+    let (mut counted, mut offset) = (Vec::new(), 0);
+    loop {
+        let mut query = vec![
+            ("as_of", as_of.to_string()),
+            ("limit", PAGE_LIMIT.to_string()),
+            ("offset", offset.to_string()),
+        ];
+        query.extend(head.map(|seq| ("min_seq", seq.to_string())));
+        let url = client.url(&["gemeinden", &ags.to_string()], &query);
+        let Some(answer) = client.api.find(url).await? else {
+            return Ok(None);
+        };
+        let page = answer.json()?;
+        counted.extend(rows_of(&page["adoptions"])?);
+        match page["next_offset"].as_u64() {
+            Some(next) if next > offset => offset = next,
+            // The adoptions beneath come whole with every page.
+            _ => {
+                let beneath = rows_of(&page["beneath"])?;
+                return Ok(Some(rollout::standings_of(ags, &counted, &beneath)));
+            }
+        }
+    }
+}
+
+/// The adoption rows of a municipality's JSON page.
+fn rows_of(rows: &Value) -> Result<Vec<MunicipalityRollout>, Failure> {
+    let unreadable = || Failure::Other("Die Übernahmen der Gemeinde sind nicht lesbar.".into());
+    let text = |row: &Value, field: &str| row[field].as_str().map(str::to_owned);
+    let row = |row: &Value| -> Option<MunicipalityRollout> {
+        let stage = text(row, "stage")?;
+        Some(MunicipalityRollout {
+            ags: Ags::parse(&text(row, "ags")?).ok()?,
+            name: text(row, "name")?,
+            service: ServiceId::parse(&text(row, "service")?).ok()?,
+            stage: AdoptionStage::ALL.into_iter().find(|s| s.key() == stage)?,
+            since: Date::parse(&text(row, "since")?).ok()?,
+            adopter: Ags::parse(&text(row, "adopter")?).ok()?,
         })
-        .collect())
+    };
+    let rows = rows.as_array().ok_or_else(unreadable)?;
+    rows.iter().map(|r| row(r).ok_or_else(unreadable)).collect()
 }
 
 fn writes(planned: &Planned) -> usize {
@@ -423,7 +453,9 @@ async fn send_write(
             body.insert("stage".to_owned(), Value::String(stage.key().to_owned()));
             client.url(&["adoptions", &service, &ags, "steps"], &[])
         }
-        Write::Withdraw => client.url(&["adoptions", &service, &ags, "withdrawal"], &[]),
+        Write::Withdraw | Write::WithdrawOf(_) => {
+            client.url(&["adoptions", &service, &ags, "withdrawal"], &[])
+        }
     };
     if let Some(note) = &row.note {
         body.insert("note".to_owned(), Value::String(note.clone()));
@@ -572,23 +604,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_municipalitys_csv_gives_its_standings() {
-        let csv = "\u{feff}AGS;Gemeinde;Leistung;Stufe;Seit;Kreis;Vorgängergemeinde\r\n\
-                   16055000;Weimar;wohngeld;Anbindung;2025-02-01;16055;\r\n\
-                   16055000;Weimar;elterngeld;vereinbart;2025-01-01;16055;16071001\r\n";
-        let found = adoptions(csv).unwrap();
-        let standing = found[&ServiceId::parse("wohngeld").unwrap()];
-        assert_eq!(standing.stage, AdoptionStage::Onboarding);
-        assert_eq!(standing.predecessor, None);
-        let inherited = found[&ServiceId::parse("elterngeld").unwrap()];
-        assert_eq!(
-            inherited.predecessor,
-            efa_proto::Ags::parse("16071001").ok()
-        );
-        assert!(
-            adoptions("\u{feff}AGS;Gemeinde;Leistung;Stufe;Seit;Kreis\r\n")
-                .unwrap()
-                .is_empty()
-        );
+    fn a_municipalitys_json_rows_are_read() {
+        let page = serde_json::json!([
+            {"ags": "16055000", "name": "Weimar", "service": "elterngeld",
+             "stage": "agreed", "stage_label": "vereinbart", "since": "2025-01-01",
+             "adopter": "16071001"}
+        ]);
+        let rows = rows_of(&page).unwrap();
+        assert_eq!(rows[0].stage, AdoptionStage::Agreed);
+        assert_eq!(rows[0].adopter, Ags::parse("16071001").unwrap());
+        let bad = serde_json::json!([{"ags": "16055000"}]);
+        assert!(rows_of(&bad).is_err());
     }
 }

@@ -275,10 +275,13 @@ async fn an_operator_brings_the_registry_to_its_rollout_table() {
     guard.0.wait().unwrap();
 }
 
-/// Kranichfeld merged into Weimar: its adoptions count for Weimar and the
-/// tables name it as the predecessor. Taking the table back withdraws
-/// Kranichfeld's adoption under its own AGS, and a stage beyond it becomes
-/// Weimar's own adoption; the table read back is at the file's state.
+/// Kranichfeld and Kleinhettstedt merged into Weimar: their adoptions
+/// count for Weimar where they are further along, and the tables name
+/// them as predecessors; Weimar's own lie beneath. Taking the table back
+/// moves Weimar's own adoption on where it has one, asks for it anew where
+/// it has none, and withdraws every adoption of the family still running,
+/// each under its own AGS; the table read back is at the file's state,
+/// and a second run writes nothing.
 #[tokio::test]
 async fn a_predecessors_adoptions_are_taken_back_as_the_domain_allows() {
     let dir = tempfile::tempdir().unwrap();
@@ -291,22 +294,48 @@ async fn a_predecessors_adoptions_are_taken_back_as_the_domain_allows() {
     let http = reqwest::Client::new();
     let key = |name: &str| name.to_owned();
     let gemeinden = format!("{api}/api/v1/gemeinden");
-    let body = serde_json::json!({"ags": "16071001", "name": "Kranichfeld"});
-    post(&http, (gemeinden.clone(), key("kranichfeld")), &admin, body).await;
-    let adoptions = format!("{api}/api/v1/adoptions");
-    for (service, day) in [
-        ("bafoeg-digital", "2024-01-10"),
-        ("unterhaltsvorschuss-online", "2024-02-01"),
-    ] {
-        let body = serde_json::json!({"service": service, "ags": "16071001", "effective": day});
-        post(&http, (adoptions.clone(), key(service)), &kiv, body).await;
+    for (ags, name) in [("16071001", "Kranichfeld"), ("16071002", "Kleinhettstedt")] {
+        let body = serde_json::json!({"ags": ags, "name": name});
+        post(&http, (gemeinden.clone(), key(ags)), &admin, body).await;
     }
-    let steps = format!("{adoptions}/bafoeg-digital/16071001/steps");
-    let body = serde_json::json!({"stage": "agreed", "effective": "2024-03-01"});
-    post(&http, (steps, key("agreed")), &kiv, body).await;
-    let merger = format!("{gemeinden}/16071001/merger");
-    let body = serde_json::json!({"successor": "16055000"});
-    let merged = post(&http, (merger, key("merger")), &admin, body).await;
+    let adoptions = format!("{api}/api/v1/adoptions");
+    // Weimar's own online-wohngeldantrag is requested in the demo
+    // (2024-05-10); Kleinhettstedt's gets further.
+    for (service, ags, day) in [
+        ("bafoeg-digital", "16071001", "2024-01-10"),
+        ("unterhaltsvorschuss-online", "16071001", "2024-02-01"),
+        ("bafoeg-digital", "16055000", "2024-02-15"),
+        ("online-wohngeldantrag", "16071002", "2024-05-20"),
+    ] {
+        let body = serde_json::json!({"service": service, "ags": ags, "effective": day});
+        post(
+            &http,
+            (adoptions.clone(), format!("{service}-{ags}")),
+            &kiv,
+            body,
+        )
+        .await;
+    }
+    for (service, ags, day) in [
+        ("bafoeg-digital", "16071001", "2024-03-01"),
+        ("online-wohngeldantrag", "16071002", "2024-06-01"),
+    ] {
+        let steps = format!("{adoptions}/{service}/{ags}/steps");
+        let body = serde_json::json!({"stage": "agreed", "effective": day});
+        post(
+            &http,
+            (steps, format!("agreed-{service}-{ags}")),
+            &kiv,
+            body,
+        )
+        .await;
+    }
+    let mut merged = 0;
+    for ags in ["16071001", "16071002"] {
+        let merger = format!("{gemeinden}/{ags}/merger");
+        let body = serde_json::json!({"successor": "16055000"});
+        merged = post(&http, (merger, format!("merger-{ags}")), &admin, body).await;
+    }
 
     let exported = rollout(&api, merged).await;
     assert!(
@@ -316,7 +345,7 @@ async fn a_predecessors_adoptions_are_taken_back_as_the_domain_allows() {
     for row in [
         "16055000;Weimar;bafoeg-digital;vereinbart;2024-03-01;16055;16071001\r\n",
         "16055000;Weimar;unterhaltsvorschuss-online;beantragt;2024-02-01;16055;16071001\r\n",
-        "16055000;Weimar;online-wohngeldantrag;beantragt;2024-05-10;16055;\r\n",
+        "16055000;Weimar;online-wohngeldantrag;vereinbart;2024-06-01;16055;16071002\r\n",
     ] {
         assert!(exported.contains(row), "{row} in {exported}");
     }
@@ -328,7 +357,12 @@ async fn a_predecessors_adoptions_are_taken_back_as_the_domain_allows() {
     table = edit(
         &table,
         "16055000;Weimar;unterhaltsvorschuss-online;",
-        "16055000;Weimar;unterhaltsvorschuss-online;zurückgezogen;2025-02-01;16055;16071001\r",
+        "16055000;Weimar;unterhaltsvorschuss-online;in Betrieb;2025-02-01;16055;16071001\r",
+    );
+    table = edit(
+        &table,
+        "16055000;Weimar;online-wohngeldantrag;",
+        "16055000;Weimar;online-wohngeldantrag;zurückgezogen;2025-06-01;16055;16071002\r",
     );
     let file = dir.path().join("weimar.csv");
     std::fs::write(&file, &table).unwrap();
@@ -337,23 +371,24 @@ async fn a_predecessors_adoptions_are_taken_back_as_the_domain_allows() {
     let plan = cli(&api, &kiv, &["adoption", "import", file]).await;
     let said = stdout(&plan);
     assert!(
-        said.contains("beantragen und Schritt festhalten: 1, zurückziehen: 1, unverändert: "),
-        "{said}"
-    );
-    assert!(
         said.contains(
-            "16055000 bafoeg-digital: beantragen, dann „in Betrieb“ festhalten: Bisher zählt die \
-             Übernahme der Vorgängergemeinde 16071001; die Gemeinde beantragt die Leistung selbst."
+            "Plan: beantragen und Schritt festhalten: 1, Schritt festhalten: 1, zurückziehen: 1, \
+             unverändert: "
         ),
         "{said}"
     );
-    assert!(
-        said.contains(
-            "16055000 unterhaltsvorschuss-online: zurückziehen: Zurückgezogen wird die Übernahme \
-             der Vorgängergemeinde 16071001."
-        ),
-        "{said}"
-    );
+    for line in [
+        "16055000 bafoeg-digital: „in Betrieb“ festhalten: Bisher zählt die Einführung der \
+         Vorgängergemeinde 16071001; die eigene Einführung der Gemeinde geht weiter.",
+        "16055000 unterhaltsvorschuss-online: beantragen, dann „in Betrieb“ festhalten: Bisher \
+         zählt die Einführung der Vorgängergemeinde 16071001; die Gemeinde beantragt die \
+         Leistung selbst.",
+        "16055000 online-wohngeldantrag: die Einführung von 16071002 zurückziehen, dann \
+         zurückziehen: Zurückgezogen wird die Einführung der Vorgängergemeinde 16071002 und die \
+         eigene.",
+    ] {
+        assert!(said.contains(line), "{line} in {said}");
+    }
 
     // Sent, its outcome as JSON for a script.
     let args = ["adoption", "import", file, "--ausfuehren", "--json"];
@@ -362,6 +397,7 @@ async fn a_predecessors_adoptions_are_taken_back_as_the_domain_allows() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&run)).unwrap();
     assert_eq!(report["sent"], true);
     assert_eq!(report["sums"]["request-and-step"], 1);
+    assert_eq!(report["sums"]["step"], 1);
     assert_eq!(report["sums"]["withdraw"], 1);
     let rows = report["rows"].as_array().unwrap();
     let row = |service: &str| {
@@ -370,51 +406,71 @@ async fn a_predecessors_adoptions_are_taken_back_as_the_domain_allows() {
             .unwrap_or_else(|| panic!("{service} in {report}"))
     };
     let bafoeg = row("bafoeg-digital");
-    assert_eq!(bafoeg["kind"], "request-and-step");
-    assert_eq!(
-        bafoeg["writes"],
-        serde_json::json!(["request", "step:live"])
-    );
+    assert_eq!(bafoeg["kind"], "step");
+    assert_eq!(bafoeg["writes"], serde_json::json!(["step:live"]));
     assert_eq!(bafoeg["outcome"]["status"], "sent");
-    assert_eq!(bafoeg["outcome"]["writes"], 2);
     assert!(
         bafoeg["remark"]
             .as_str()
             .unwrap()
             .contains("Vorgängergemeinde 16071001")
     );
-    assert_eq!(row("unterhaltsvorschuss-online")["outcome"]["writes"], 1);
+    let uvo = row("unterhaltsvorschuss-online");
+    assert_eq!(uvo["writes"], serde_json::json!(["request", "step:live"]));
+    assert_eq!(uvo["outcome"]["writes"], 2);
+    let wohngeld = row("online-wohngeldantrag");
     assert_eq!(
-        row("online-wohngeldantrag")["outcome"],
-        serde_json::Value::Null
+        wohngeld["writes"],
+        serde_json::json!(["withdraw:16071002", "withdraw"])
     );
+    assert_eq!(wohngeld["outcome"]["writes"], 2);
+    let unchanged = rows.iter().filter(|row| row["kind"] == "unchanged");
+    assert!(unchanged.clone().count() > 0);
+    assert!(unchanged.clone().all(|row| row["outcome"].is_null()));
     let after = report["last_seq"].as_u64().unwrap();
     assert_eq!(after, head(&api).await, "nothing else written");
     let now = rollout(&api, after).await;
     for row in [
         "16055000;Weimar;bafoeg-digital;in Betrieb;2025-01-15;16055;\r\n",
-        "16055000;Weimar;unterhaltsvorschuss-online;zurückgezogen;2025-02-01;16055;16071001\r\n",
+        "16055000;Weimar;unterhaltsvorschuss-online;in Betrieb;2025-02-01;16055;\r\n",
+        "16055000;Weimar;online-wohngeldantrag;zurückgezogen;2025-06-01;16055;\r\n",
     ] {
         assert!(now.contains(row), "{row} in {now}");
     }
-    // Kranichfeld's own page keeps its agreed adoption; Weimar's is its own.
-    let page: serde_json::Value =
-        reqwest::get(format!("{api}/api/v1/gemeinden/16071001?min_seq={after}"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-    let bafoeg = page["adoptions"]
+    // Kranichfeld's own page keeps its agreed adoption; Weimar's page has
+    // it beneath its own.
+    let page = |ags: &str| {
+        let url = format!("{api}/api/v1/gemeinden/{ags}?min_seq={after}");
+        async move {
+            let page: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+            page
+        }
+    };
+    let kranichfeld = page("16071001").await;
+    let bafoeg = kranichfeld["adoptions"]
         .as_array()
         .unwrap()
         .iter()
         .find(|a| a["service"] == "bafoeg-digital")
-        .unwrap_or_else(|| panic!("{page}"));
+        .unwrap_or_else(|| panic!("{kranichfeld}"));
     assert_eq!(
         (&bafoeg["stage"], &bafoeg["adopter"]),
         (&"agreed".into(), &"16071001".into())
     );
+    let weimar = page("16055000").await;
+    let beneath: Vec<(&str, &str, &str)> = (weimar["beneath"].as_array().unwrap().iter())
+        .map(|a| {
+            let text = |field: &str| a[field].as_str().unwrap();
+            (text("service"), text("adopter"), text("stage"))
+        })
+        .collect();
+    for expected in [
+        ("bafoeg-digital", "16071001", "agreed"),
+        ("online-wohngeldantrag", "16071002", "withdrawn"),
+        ("unterhaltsvorschuss-online", "16071001", "requested"),
+    ] {
+        assert!(beneath.contains(&expected), "{expected:?} in {weimar}");
+    }
 
     let again = cli(&api, &kiv, &["adoption", "import", file, "--ausfuehren"]).await;
     assert_eq!(code(&again), 0, "{}", stderr(&again));

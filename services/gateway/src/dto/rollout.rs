@@ -339,6 +339,10 @@ pub struct GemeindeJson {
     pub as_of: String,
     pub adoptions: Vec<MunicipalityJson>,
     pub available: Vec<AvailableJson>,
+    /// The adoptions of the municipality and of those merged into it that
+    /// do not count, beneath the one that counts for their service (each
+    /// with its `adopter`); whole on every page.
+    pub beneath: Vec<MunicipalityJson>,
 }
 
 impl From<&GemeindeView> for GemeindeJson {
@@ -350,6 +354,7 @@ impl From<&GemeindeView> for GemeindeJson {
             status: view.status_de.clone(),
             as_of: view.as_of.to_string(),
             adoptions: all(&view.adoptions),
+            beneath: all(&view.beneath),
             available: view
                 .available
                 .iter()

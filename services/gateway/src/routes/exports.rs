@@ -76,6 +76,7 @@ pub fn gemeinde_view(page: &GemeindePage) -> GemeindeView {
         adoptions: page.adoptions.clone(),
         available: page.available.clone(),
         as_of: page.as_of,
+        beneath: page.beneath.clone(),
     }
 }
 

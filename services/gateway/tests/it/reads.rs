@@ -111,6 +111,7 @@ fn paged_answer(kind: QueryKind) -> QueryReply {
                     available: view.available,
                     as_of: view.as_of,
                     next_offset: None,
+                    beneath: view.beneath,
                 }
             }))
         }

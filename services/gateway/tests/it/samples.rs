@@ -322,5 +322,6 @@ pub fn gemeinde() -> GemeindeView {
         adoptions: vec![municipality(AdoptionStage::Onboarding)],
         available: vec![(id(), "Wohngeld".into(), true)],
         as_of: date("2024-06-30"),
+        beneath: vec![],
     }
 }

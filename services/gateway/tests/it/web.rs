@@ -1249,7 +1249,7 @@ async fn a_predecessors_adoption_is_shown_as_such_and_withdrawn_under_its_ags() 
     );
     assert!(!page.contains("action=\"/kommune/schritt\""), "{page}");
     assert!(
-        page.contains("Weitere Schritte nimmt nur eine eigene Einführung an"),
+        page.contains("Schritte nimmt nur eine eigene Einführung an; die Leistung kann unten"),
         "{page}"
     );
     assert!(
@@ -1314,7 +1314,7 @@ async fn a_rollout_table_withdraws_a_predecessors_adoption_under_its_ags() {
     let plan = upload(&harness, &mut jar, &csrf, "plan", file.as_bytes()).await;
     let page = plan.text().await.unwrap();
     assert!(
-        page.contains("Zurückgezogen wird die Übernahme der Vorgängergemeinde 16051001."),
+        page.contains("Zurückgezogen wird die Einführung der Vorgängergemeinde 16051001."),
         "{page}"
     );
     assert!(ledger.try_recv().is_err(), "a plan sends nothing");
@@ -1336,4 +1336,50 @@ async fn a_rollout_table_withdraws_a_predecessors_adoption_under_its_ags() {
         Command::RecordAdoptionStep(step) => assert_eq!(step.ags.to_string(), "16051000"),
         other => panic!("a step, not {other:?}"),
     }
+}
+
+/// Erfurt's own adoption beneath its predecessor's: shown beneath it, with
+/// its step and withdrawal forms, and the service not offered to request
+/// again.
+#[tokio::test]
+async fn the_own_adoption_beneath_a_predecessors_takes_the_steps() {
+    use efa_proto::{AdoptionStage, Ags, QueryReply};
+    let predecessor = Ags::parse("16051001").unwrap();
+    let harness = Harness::start().await;
+    harness
+        .projector(move |kind| match answer(kind.clone()) {
+            QueryReply::Gemeinde3(Some(mut page)) => {
+                let mut own = page.adoptions[0].clone();
+                own.stage = AdoptionStage::Requested;
+                page.adoptions[0].adopter = predecessor;
+                page.beneath = vec![own];
+                QueryReply::Gemeinde3(Some(page))
+            }
+            other => other,
+        })
+        .await;
+    let (mut erfurt, _) = login(&harness, "gemeinde:16051000").await;
+    let (status, page) = get(&harness, &mut erfurt, "/kommune?ags=16051000").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("darunter, zählt nicht: die eigene Einführung"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Schritte nimmt die eigene Einführung darunter an."),
+        "{page}"
+    );
+    assert!(page.contains("action=\"/kommune/schritt\""), "{page}");
+    assert!(
+        page.contains("Einführung von 16051001 zurückziehen"),
+        "{page}"
+    );
+    let request_form = page
+        .split("action=\"/kommune/beantragen\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{page}"));
+    assert!(
+        !request_form.contains("value=\"wohngeld\""),
+        "its own adoption runs: {page}"
+    );
 }

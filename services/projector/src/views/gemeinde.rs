@@ -1,6 +1,7 @@
 //! One municipality's page as of a day: whether it still exists, its
-//! adoptions (those of municipalities merged into it included), and the
-//! services it could adopt.
+//! adoptions (those of municipalities merged into it included), the
+//! adoptions of that family beneath the one that counts for a service,
+//! and the services it could adopt.
 
 use efa_proto::views::MunicipalityRollout;
 use efa_proto::{Ags, Date, GemeindeView};
@@ -11,13 +12,15 @@ use crate::views::{CountedList, Gemeinden};
 /// The page of `ags` on `day`; `None` if it is not registered (whenever
 /// its registration took effect, see `GemeindeFacts::active_on`).
 /// `counted` are the counted adoptions of (at least) its Land;
-/// `own_adoptions` its own adoption facts, shown when it no longer exists
-/// (then nothing counts for it, but its history stays visible).
+/// `family_adoptions` the adoption facts of the municipality and of those
+/// merged into it: its own are shown when it no longer exists (then
+/// nothing counts for it, but its history stays visible), the others
+/// beneath the counted ones where they do not count.
 pub fn gemeinde_view<'a>(
     ags: Ags,
     gemeinden: &Gemeinden,
     counted: &CountedList,
-    own_adoptions: &[AdoptionFacts],
+    family_adoptions: &[AdoptionFacts],
     services: impl IntoIterator<Item = &'a ServiceFacts>,
     day: Date,
 ) -> Option<GemeindeView> {
@@ -38,23 +41,33 @@ pub fn gemeinde_view<'a>(
         since,
         adopter,
     };
-    let adoptions = if gemeinde.active_on(day) {
+    let current = |a: &AdoptionFacts| {
+        let now = a.current_on(day)?;
+        Some(row(&a.service, now.stage, now.since, a.ags))
+    };
+    let (adoptions, beneath) = if gemeinde.active_on(day) {
         let mut rows: Vec<MunicipalityRollout> = counted
             .iter()
             .filter(|((_, target), _)| *target == ags)
             .map(|((service, _), c)| row(service, c.stage, c.since, c.adopter))
             .collect();
         rows.sort_by(|a, b| a.service.cmp(&b.service));
-        rows
+        let counts = |a: &AdoptionFacts| {
+            (rows.binary_search_by(|r| r.service.cmp(&a.service)).ok())
+                .is_some_and(|at| rows[at].adopter == a.ags)
+        };
+        let mut beneath: Vec<MunicipalityRollout> = (family_adoptions.iter())
+            .filter(|a| !counts(a))
+            .filter_map(current)
+            .collect();
+        beneath.sort_by(|a, b| (&a.service, a.adopter).cmp(&(&b.service, b.adopter)));
+        (rows, beneath)
     } else {
-        own_adoptions
-            .iter()
+        let own = (family_adoptions.iter())
             .filter(|a| a.ags == ags)
-            .filter_map(|a| {
-                let current = a.current_on(day)?;
-                Some(row(&a.service, current.stage, current.since, a.ags))
-            })
-            .collect()
+            .filter_map(current)
+            .collect();
+        (own, Vec::new())
     };
     let available = services
         .into_iter()
@@ -72,6 +85,7 @@ pub fn gemeinde_view<'a>(
         adoptions,
         available,
         as_of: day,
+        beneath,
     })
 }
 

@@ -17,7 +17,7 @@ mod plan;
 mod read;
 
 pub use plan::{
-    KINDS, Kind, Plan, Planned, Service, Standing, Standings, Unplanned, Write, as_of, plan,
-    plan_all, service_refuses, write_key,
+    Beneath, KINDS, Kind, Plan, Planned, Service, Standing, Standings, Unplanned, Write, as_of,
+    plan, plan_all, service_refuses, standings_of, write_key,
 };
 pub use read::{FileError, Row, is_binary, is_xlsx, read, read_file, read_xlsx};

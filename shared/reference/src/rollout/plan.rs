@@ -4,20 +4,46 @@
 
 use std::collections::BTreeMap;
 
+use efa_proto::views::MunicipalityRollout;
 use efa_proto::{AdoptionStage, Ags, Date, ServiceId};
 use sha2::{Digest, Sha256};
 
 use super::Row;
 
 /// Where the adoption that counts for a municipality and service stands
-/// in the registry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// in the registry, and what lies beneath it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Standing {
     pub stage: AdoptionStage,
     pub since: Date,
     /// The predecessor merged into the municipality whose adoption it is;
     /// `None` for the municipality's own.
     pub predecessor: Option<Ags>,
+    /// The other adoptions of the service in the municipality's family
+    /// (its own, its predecessors'), which do not count.
+    pub beneath: Vec<Beneath>,
+}
+
+impl Standing {
+    /// The standing of an adoption with nothing beneath it.
+    pub fn of(stage: AdoptionStage, since: Date, predecessor: Option<Ags>) -> Self {
+        Self {
+            stage,
+            since,
+            predecessor,
+            beneath: Vec::new(),
+        }
+    }
+}
+
+/// An adoption of a municipality's family beneath the one that counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Beneath {
+    /// The municipality whose adoption it is (the row's, or a
+    /// predecessor).
+    pub adopter: Ags,
+    pub stage: AdoptionStage,
+    pub since: Date,
 }
 
 /// One write that brings a row to its stage.
@@ -29,6 +55,9 @@ pub enum Write {
     Step(AdoptionStage),
     /// The adoption ends.
     Withdraw,
+    /// The adoption of this predecessor, merged into the row's
+    /// municipality, ends (it runs under the predecessor's AGS).
+    WithdrawOf(Ags),
 }
 
 impl Write {
@@ -39,6 +68,7 @@ impl Write {
             Self::Request => "request".to_owned(),
             Self::Step(stage) => format!("step:{}", stage.key()),
             Self::Withdraw => "withdraw".to_owned(),
+            Self::WithdrawOf(predecessor) => format!("withdraw:{predecessor}"),
         }
     }
 
@@ -48,6 +78,9 @@ impl Write {
             Self::Request => "beantragen".to_owned(),
             Self::Step(stage) => format!("„{}“ festhalten", stage.label_de()),
             Self::Withdraw => "zurückziehen".to_owned(),
+            Self::WithdrawOf(predecessor) => {
+                format!("die Einführung von {predecessor} zurückziehen")
+            }
         }
     }
 }
@@ -90,7 +123,12 @@ impl Plan {
             Self::Send(writes) => match writes.as_slice() {
                 [Write::Request] => 0,
                 [Write::Request, _] => 1,
-                [Write::Withdraw] => 3,
+                withdrawals
+                    if (withdrawals.iter())
+                        .all(|w| matches!(w, Write::Withdraw | Write::WithdrawOf(_))) =>
+                {
+                    3
+                }
                 _ => 2,
             },
             Self::Unchanged => 4,
@@ -269,16 +307,40 @@ impl Planned {
         }
     }
 
-    /// What its writes mean where a predecessor's adoption counts.
+    /// What its writes mean where a predecessor's adoption counts or lies
+    /// beneath.
     fn inherited_de(&self) -> Option<String> {
-        let predecessor = self.standing?.predecessor?;
-        match self.writes() {
-            [Write::Withdraw] => Some(format!(
-                "Zurückgezogen wird die Übernahme der Vorgängergemeinde {predecessor}."
-            )),
+        let standing = self.standing.as_ref()?;
+        let writes = self.writes();
+        let of: Vec<String> = (writes.iter())
+            .filter_map(|w| match w {
+                Write::WithdrawOf(predecessor) => Some(predecessor.to_string()),
+                _ => None,
+            })
+            .collect();
+        if !of.is_empty() {
+            let own = writes.contains(&Write::Withdraw);
+            return Some(format!(
+                "Zurückgezogen {} der Vorgängergemeinde{} {}{}.",
+                if of.len() == 1 {
+                    "wird die Einführung"
+                } else {
+                    "werden die Einführungen"
+                },
+                if of.len() == 1 { "" } else { "n" },
+                of.join(", "),
+                if own { " und die eigene" } else { "" }
+            ));
+        }
+        let predecessor = standing.predecessor?;
+        match writes {
             [Write::Request, ..] => Some(format!(
-                "Bisher zählt die Übernahme der Vorgängergemeinde {predecessor}; \
+                "Bisher zählt die Einführung der Vorgängergemeinde {predecessor}; \
                  die Gemeinde beantragt die Leistung selbst."
+            )),
+            [Write::Step(_)] => Some(format!(
+                "Bisher zählt die Einführung der Vorgängergemeinde {predecessor}; \
+                 die eigene Einführung der Gemeinde geht weiter."
             )),
             _ => None,
         }
@@ -298,20 +360,46 @@ impl Planned {
     /// The municipality a write names: the row's, or for a withdrawal of a
     /// predecessor's adoption the predecessor, under whose AGS it runs.
     pub fn addressee(&self, write: Write) -> Ags {
-        match (write, self.standing.and_then(|s| s.predecessor)) {
-            (Write::Withdraw, Some(predecessor)) => predecessor,
+        match write {
+            Write::WithdrawOf(predecessor) => predecessor,
             _ => self.row.ags,
         }
     }
 
     /// The idempotency key of one of its writes ([`write_key`]).
     pub fn key(&self, write: Write) -> String {
-        write_key(&self.row, self.standing, write)
+        write_key(&self.row, self.standing.clone(), write)
     }
 }
 
 /// The adoptions of each named Gemeinde, by service: where each stands.
 pub type Standings = BTreeMap<Ags, BTreeMap<ServiceId, Standing>>;
+
+/// Where the adoptions of the municipality `ags` stand, from the rows of
+/// its page: those that count, and the family's adoptions beneath them.
+pub fn standings_of(
+    ags: Ags,
+    counted: &[MunicipalityRollout],
+    beneath: &[MunicipalityRollout],
+) -> BTreeMap<ServiceId, Standing> {
+    let mut standings: BTreeMap<ServiceId, Standing> = (counted.iter())
+        .map(|row| {
+            let predecessor = (row.adopter != ags).then_some(row.adopter);
+            let standing = Standing::of(row.stage, row.since, predecessor);
+            (row.service.clone(), standing)
+        })
+        .collect();
+    for row in beneath {
+        if let Some(standing) = standings.get_mut(&row.service) {
+            standing.beneath.push(Beneath {
+                adopter: row.adopter,
+                stage: row.stage,
+                since: row.since,
+            });
+        }
+    }
+    standings
+}
 
 /// Every row planned against `standings` (a Gemeinde not there is not
 /// in the registry) and what `service` says of its service.
@@ -329,8 +417,8 @@ pub fn plan_all(
                     plan: Err(Unplanned::Gemeinde),
                 };
             };
-            let standing = adoptions.get(&row.service).copied();
-            let plan = plan(&row, standing);
+            let standing = adoptions.get(&row.service).cloned();
+            let plan = plan(&row, standing.clone());
             let plan = match service_refuses(&row, &plan, service(&row.service)) {
                 Some(unplanned) => Err(unplanned),
                 None => Ok(plan),
@@ -355,11 +443,16 @@ pub fn as_of(rows: &[Row], today: Date) -> Date {
 /// What `row` needs, given where its adoption stands (`None`: the
 /// municipality never asked to adopt the service).
 pub fn plan(row: &Row, standing: Option<Standing>) -> Plan {
-    if let Some(inherited) = standing.filter(|s| s.predecessor.is_some()) {
-        return plan_inherited(row, inherited);
+    if let Some(family) = standing
+        .as_ref()
+        .filter(|s| s.predecessor.is_some() || !s.beneath.is_empty())
+    {
+        return plan_family(row, family);
     }
     let before = |now: &Standing| row.since.is_some_and(|day| day < now.since);
-    let running = standing.filter(|s| s.stage != AdoptionStage::Withdrawn);
+    let running = standing
+        .clone()
+        .filter(|s| s.stage != AdoptionStage::Withdrawn);
     match (row.stage, running) {
         (AdoptionStage::Withdrawn, None) => match (row.since, standing) {
             (Some(day), Some(now)) if day != now.since => Plan::OtherDay(now),
@@ -388,26 +481,54 @@ pub fn plan(row: &Row, standing: Option<Standing>) -> Plan {
     }
 }
 
-/// What `row` needs where a predecessor's adoption counts for its
-/// municipality: the same stage leaves it, withdrawing ends the
-/// predecessor's adoption, and a stage beyond it (or beyond its
-/// withdrawal) is the municipality's own adoption, asked for anew from
-/// the row's day, to which the predecessor's steps set no bound.
-fn plan_inherited(row: &Row, now: Standing) -> Plan {
-    let before = row.since.is_some_and(|day| day < now.since);
-    let running = now.stage != AdoptionStage::Withdrawn;
+/// What `row` needs where its municipality's family (the municipality
+/// and the predecessors merged into it) holds more than one adoption of
+/// the service, or a predecessor's counts. The same stage leaves them.
+/// Withdrawing ends every one still running, each under its adopter's
+/// AGS, so that none takes the place of the one withdrawn. A stage beyond
+/// the one that counts is the municipality's own adoption: its next step
+/// where it runs, else asked for anew from the row's day (the
+/// predecessors' steps set that no bound).
+fn plan_family(row: &Row, counted: &Standing) -> Plan {
+    use AdoptionStage::Withdrawn;
+    let before = |since: Date| row.since.is_some_and(|day| day < since);
+    let adopter = counted.predecessor.unwrap_or(row.ags);
+    let first = Beneath {
+        adopter,
+        stage: counted.stage,
+        since: counted.since,
+    };
+    let family: Vec<Beneath> = std::iter::once(first)
+        .chain(counted.beneath.iter().copied())
+        .collect();
+    let own = family.iter().find(|a| a.adopter == row.ags).copied();
+    let standing_of = |a: Beneath| Standing::of(a.stage, a.since, None);
     match row.stage {
-        stage if stage == now.stage => match row.since {
-            Some(day) if day != now.since => Plan::OtherDay(now),
+        stage if stage == counted.stage => match row.since {
+            Some(day) if day != counted.since => Plan::OtherDay(counted.clone()),
             _ => Plan::Unchanged,
         },
-        AdoptionStage::Withdrawn if before => Plan::Earlier(now),
-        AdoptionStage::Withdrawn => Plan::Send(vec![Write::Withdraw]),
-        AdoptionStage::Requested if !running => Plan::Send(vec![Write::Request]),
-        stage if !running || stage > now.stage => {
-            Plan::Send(vec![Write::Request, Write::Step(stage)])
+        Withdrawn => {
+            let running: Vec<&Beneath> = family.iter().filter(|a| a.stage != Withdrawn).collect();
+            if running.iter().any(|a| before(a.since)) {
+                return Plan::Earlier(counted.clone());
+            }
+            let writes = running.iter().map(|a| match a.adopter == row.ags {
+                true => Write::Withdraw,
+                false => Write::WithdrawOf(a.adopter),
+            });
+            Plan::Send(writes.collect())
         }
-        _ => Plan::Behind(now),
+        stage if counted.stage == Withdrawn || stage > counted.stage => match own {
+            Some(own) if own.stage != Withdrawn && before(own.since) => {
+                Plan::Earlier(standing_of(own))
+            }
+            Some(own) if own.stage != Withdrawn => Plan::Send(vec![Write::Step(stage)]),
+            Some(own) if before(own.since) => Plan::Earlier(standing_of(own)),
+            _ if stage == AdoptionStage::Requested => Plan::Send(vec![Write::Request]),
+            _ => Plan::Send(vec![Write::Request, Write::Step(stage)]),
+        },
+        _ => Plan::Behind(counted.clone()),
     }
 }
 
@@ -420,9 +541,15 @@ fn plan_inherited(row: &Row, now: Standing) -> Plan {
 pub fn write_key(row: &Row, standing: Option<Standing>, write: Write) -> String {
     let standing = standing.map_or_else(
         || "-".to_owned(),
-        |s| match s.predecessor {
-            None => format!("{}@{}", s.stage.key(), s.since),
-            Some(predecessor) => format!("{}@{}<{predecessor}", s.stage.key(), s.since),
+        |s| {
+            let mut text = format!("{}@{}", s.stage.key(), s.since);
+            if let Some(predecessor) = s.predecessor {
+                text.push_str(&format!("<{predecessor}"));
+            }
+            for a in &s.beneath {
+                text.push_str(&format!(";{}:{}@{}", a.adopter, a.stage.key(), a.since));
+            }
+            text
         },
     );
     let since = row.since.map(|d| d.to_string()).unwrap_or_default();
@@ -463,11 +590,7 @@ mod tests {
     }
 
     fn at(stage: AdoptionStage, since: &str) -> Option<Standing> {
-        Some(Standing {
-            stage,
-            since: day(since),
-            predecessor: None,
-        })
+        Some(Standing::of(stage, day(since), None))
     }
 
     /// A standing of the adoption of Kranichfeld, merged into the row's
@@ -511,7 +634,7 @@ mod tests {
         let standing = at(Agreed, "2024-03-01");
         let same = row(Agreed, Some("2024-03-01"));
         assert_eq!(
-            service_refuses(&same, &plan(&same, standing), retired),
+            service_refuses(&same, &plan(&same, standing.clone()), retired),
             None
         );
         let end = row(Withdrawn, Some("2025-02-01"));
@@ -547,7 +670,11 @@ mod tests {
         assert_eq!(planned[0].standing, at(Agreed, "2025-01-01"));
         assert_eq!(
             planned[0].key(Write::Step(Live)),
-            write_key(&planned[0].row, planned[0].standing, Write::Step(Live))
+            write_key(
+                &planned[0].row,
+                planned[0].standing.clone(),
+                Write::Step(Live)
+            )
         );
         assert_eq!(planned[1].plan, Err(Unplanned::Gemeinde));
         assert_eq!(planned[2].plan, Err(Unplanned::Service));
@@ -586,7 +713,7 @@ mod tests {
     fn a_predecessors_adoption_is_withdrawn_under_its_ags_or_followed_by_the_own() {
         let kranichfeld = Ags::parse("16071001").unwrap();
         let planned = |row: Row, standing: Option<Standing>| Planned {
-            plan: Ok(plan(&row, standing)),
+            plan: Ok(plan(&row, standing.clone())),
             row,
             standing,
         };
@@ -595,11 +722,12 @@ mod tests {
             row(Withdrawn, Some("2025-05-01")),
             inherited(Agreed, "2025-01-01"),
         );
-        assert_eq!(end.writes(), [Write::Withdraw]);
-        assert_eq!(end.addressee(Write::Withdraw), kranichfeld);
+        assert_eq!(end.writes(), [Write::WithdrawOf(kranichfeld)]);
+        assert_eq!(end.addressee(Write::WithdrawOf(kranichfeld)), kranichfeld);
         assert_eq!(
             end.text_de(),
-            "zurückziehen: Zurückgezogen wird die Übernahme der Vorgängergemeinde 16071001."
+            "die Einführung von 16071001 zurückziehen: Zurückgezogen wird die Einführung der \
+             Vorgängergemeinde 16071001."
         );
 
         // Forward: the successor's own adoption, whatever the
@@ -652,6 +780,92 @@ mod tests {
         let own = planned(row(Withdrawn, None), at(Agreed, "2025-01-01"));
         assert_eq!(own.addressee(Write::Withdraw), own.row.ags);
         assert_eq!(own.text_de(), "zurückziehen");
+    }
+
+    /// The family holds more than one adoption of the service: the
+    /// successor's own beneath a predecessor's, or a second predecessor's.
+    #[test]
+    fn a_familys_adoptions_are_withdrawn_together_and_the_own_goes_on() {
+        let (kranichfeld, erfurt) = (
+            Ags::parse("16071001").unwrap(),
+            Ags::parse("16051000").unwrap(),
+        );
+        let other = Ags::parse("16071002").unwrap();
+        let beneath = |adopter, stage, since: &str| Beneath {
+            adopter,
+            stage,
+            since: day(since),
+        };
+        // Kranichfeld's adoption counts (Anbindung), Erfurt's own is only
+        // requested, another predecessor's withdrawn.
+        let family = inherited(Onboarding, "2025-01-01").map(|s| Standing {
+            beneath: vec![
+                beneath(erfurt, Requested, "2024-09-01"),
+                beneath(other, Withdrawn, "2024-10-01"),
+            ],
+            ..s
+        });
+        assert_eq!(
+            plan(&row(Live, Some("2025-03-01")), family.clone()),
+            Plan::Send(vec![Write::Step(Live)]),
+            "the own adoption takes the step; no new request"
+        );
+        assert_eq!(
+            plan(&row(Withdrawn, Some("2025-03-01")), family.clone()),
+            Plan::Send(vec![Write::WithdrawOf(kranichfeld), Write::Withdraw]),
+            "every running adoption withdrawn, none takes the place of another"
+        );
+        assert_eq!(
+            plan(&row(Withdrawn, Some("2024-12-01")), family.clone()),
+            Plan::Earlier(family.clone().unwrap()),
+            "a withdrawal before a running adoption's last step"
+        );
+        assert_eq!(
+            plan(&row(Live, Some("2024-08-01")), family.clone()),
+            Plan::Earlier(Standing::of(Requested, day("2024-09-01"), None)),
+            "a step of the own adoption before its last step"
+        );
+        assert_eq!(
+            plan(&row(Agreed, None), family.clone()),
+            Plan::Behind(family.clone().unwrap())
+        );
+        let withdrawn = planned_text(&row(Withdrawn, Some("2025-03-01")), family.clone());
+        assert!(
+            withdrawn.ends_with(
+                "Zurückgezogen wird die Einführung der Vorgängergemeinde 16071001 und die eigene."
+            ),
+            "{withdrawn}"
+        );
+        let stepped = planned_text(&row(Live, Some("2025-03-01")), family.clone());
+        assert!(
+            stepped.ends_with("die eigene Einführung der Gemeinde geht weiter."),
+            "{stepped}"
+        );
+
+        // The own counts, a predecessor's runs beneath: withdrawing ends both.
+        let own_counts = at(Live, "2025-01-01").map(|s| Standing {
+            beneath: vec![beneath(kranichfeld, Agreed, "2024-05-01")],
+            ..s
+        });
+        assert_eq!(
+            plan(&row(Withdrawn, None), own_counts.clone()),
+            Plan::Send(vec![Write::Withdraw, Write::WithdrawOf(kranichfeld)])
+        );
+        assert_eq!(plan(&row(Live, None), own_counts.clone()), Plan::Unchanged);
+        // Keys tell the family's states apart.
+        let one = write_key(&row(Live, None), own_counts.clone(), Write::Withdraw);
+        let two = write_key(&row(Live, None), at(Live, "2025-01-01"), Write::Withdraw);
+        assert_ne!(one, two);
+        assert_eq!(Write::WithdrawOf(kranichfeld).key(), "withdraw:16071001");
+    }
+
+    fn planned_text(row: &Row, standing: Option<Standing>) -> String {
+        Planned {
+            plan: Ok(plan(row, standing.clone())),
+            row: row.clone(),
+            standing,
+        }
+        .text_de()
     }
 
     #[test]

@@ -170,7 +170,9 @@ fn overview(gemeinde: &GemeindePage, voice: Voice) -> Markup {
     })
 }
 
-/// The adoptions, with the forms for the next step when `forms` are shown.
+/// The adoptions, with the forms for the next step when `forms` are
+/// shown; beneath each, the family's adoptions of the service that do not
+/// count (its own beneath a predecessor's, a second predecessor's).
 fn adoptions_html(
     gemeinde: &GemeindePage,
     as_of: Option<Date>,
@@ -183,14 +185,12 @@ fn adoptions_html(
     let rows = html! {
         @for adoption in &gemeinde.adoptions {
             @let title = title_of(gemeinde, &adoption.service);
-            tr {
-                th scope="row" {
-                    (service_link(&adoption.service, &title, as_of))
-                    (predecessor_html(adoption))
-                }
-                td { (adoption.stage.label_de()) }
-                td { (date_de(adoption.since)) }
-                @if let Some(forms) = forms { td { (step_forms(forms, adoption, &title)) } }
+            @let beneath: Vec<&MunicipalityRollout> = (gemeinde.beneath.iter())
+                .filter(|under| under.service == adoption.service)
+                .collect();
+            (adoption_row(adoption, &title, as_of, forms, Place::Counts(&beneath)))
+            @for under in &beneath {
+                (adoption_row(under, &title, as_of, forms, Place::Beneath))
             }
         }
     };
@@ -200,42 +200,93 @@ fn adoptions_html(
     })
 }
 
-/// Whose adoption it is, where a predecessor's counts for the
-/// municipality.
-fn predecessor_html(adoption: &MunicipalityRollout) -> Markup {
+/// Where an adoption stands on the page: the one that counts (with those
+/// beneath it), or beneath it.
+#[derive(Clone, Copy)]
+enum Place<'a> {
+    Counts(&'a [&'a MunicipalityRollout]),
+    Beneath,
+}
+
+fn adoption_row(
+    adoption: &MunicipalityRollout,
+    title: &str,
+    as_of: Option<Date>,
+    forms: Option<&Forms<'_>>,
+    place: Place<'_>,
+) -> Markup {
+    let own = adoption.adopter == adoption.ags;
     html! {
-        @if adoption.adopter != adoption.ags {
-            br;
-            small { "Einführung der Vorgängergemeinde " (adoption.adopter) }
+        tr {
+            th scope="row" {
+                @match place {
+                    Place::Counts(_) => {
+                        (service_link(&adoption.service, title, as_of))
+                        @if !own {
+                            br;
+                            small { "Einführung der Vorgängergemeinde " (adoption.adopter) }
+                        }
+                    }
+                    Place::Beneath => {
+                        small {
+                            "darunter, zählt nicht: "
+                            @if own { "die eigene Einführung" }
+                            @else { "Einführung der Vorgängergemeinde " (adoption.adopter) }
+                        }
+                    }
+                }
+            }
+            td { (adoption.stage.label_de()) }
+            td { (date_de(adoption.since)) }
+            @if let Some(forms) = forms { td { (step_forms(forms, adoption, title, place)) } }
         }
     }
 }
 
-/// The forms for the next step of an adoption and for its withdrawal; a
-/// predecessor's adoption takes no step any more, only its withdrawal.
-fn step_forms(forms: &Forms<'_>, adoption: &MunicipalityRollout, title: &str) -> Markup {
-    let withdrawn = adoption.stage == AdoptionStage::Withdrawn;
-    let inherited = adoption.adopter != adoption.ags;
-    let next = (adoptions::STEP_STAGES.into_iter())
-        .filter(|stage| *stage > adoption.stage && !withdrawn)
-        .map(|stage| (stage.key(), stage.label_de()));
-    let next = items(next);
-    if next.is_empty() {
+/// The forms for the next step of an adoption and for its withdrawal. A
+/// predecessor's adoption takes no step any more, only its withdrawal
+/// (under its AGS); the municipality's own takes both.
+fn step_forms(
+    forms: &Forms<'_>,
+    adoption: &MunicipalityRollout,
+    title: &str,
+    place: Place<'_>,
+) -> Markup {
+    if adoption.stage == AdoptionStage::Withdrawn {
         return html! { "–" };
     }
+    let own = adoption.adopter == adoption.ags;
+    let next = (adoptions::STEP_STAGES.into_iter())
+        .filter(|stage| *stage > adoption.stage)
+        .map(|stage| (stage.key(), stage.label_de()));
+    let next = items(next);
     let step_id = format!("schritt-{}", adoption.service);
     let v = forms.values(&step_id);
-    let withdrawal = forms.values(&format!("zurueckziehen-{}", adoption.service));
+    let withdrawal_id = match own {
+        true => format!("zurueckziehen-{}", adoption.service),
+        false => format!("zurueckziehen-{}-{}", adoption.service, adoption.adopter),
+    };
+    let withdrawal = forms.values(&withdrawal_id);
     let today = forms.visit.today.to_string();
     let keys = html! {
         (forms::hidden_fields(forms.visit))
         (hidden_input("ags", &adoption.ags.to_string()))
         (hidden_input("service", adoption.service.as_str()))
     };
+    let own_beneath = match place {
+        Place::Counts(beneath) => beneath
+            .iter()
+            .any(|under| under.adopter == under.ags && under.stage != AdoptionStage::Withdrawn),
+        Place::Beneath => false,
+    };
     html! {
-        @if inherited {
-            p { "Weitere Schritte nimmt nur eine eigene Einführung an: beantragen Sie die Leistung unten selbst." }
-        } @else {
+        @if !own {
+            @if own_beneath {
+                p { "Schritte nimmt die eigene Einführung darunter an." }
+            } @else {
+                p { "Schritte nimmt nur eine eigene Einführung an; die Leistung kann unten beantragt werden." }
+            }
+        } @else if !next.is_empty() {
             form method="post" action="/kommune/schritt" aria-label={ "Schritt melden: " (title) } {
                 (v.alert())
                 (keys)
@@ -245,11 +296,12 @@ fn step_forms(forms: &Forms<'_>, adoption: &MunicipalityRollout, title: &str) ->
                 button type="submit" { "Schritt melden" }
             }
         }
-        form method="post" action="/kommune/zurueckziehen" aria-label={ "Einführung zurückziehen: " (title) } {
+        @let whose = if own { String::new() } else { format!(" von {}", adoption.adopter) };
+        form method="post" action="/kommune/zurueckziehen" aria-label={ "Einführung" (whose) " zurückziehen: " (title) } {
             (withdrawal.alert())
             (keys)
-            @if inherited { (hidden_input("adopter", &adoption.adopter.to_string())) }
-            button.zweit type="submit" { "Einführung zurückziehen" }
+            @if !own { (hidden_input("adopter", &adoption.adopter.to_string())) }
+            button.zweit type="submit" { "Einführung" (whose) " zurückziehen" }
         }
     }
 }
@@ -258,9 +310,10 @@ fn step_forms(forms: &Forms<'_>, adoption: &MunicipalityRollout, title: &str) ->
 fn request_form(forms: &Forms<'_>, gemeinde: &GemeindePage, voice: Voice) -> Markup {
     let f = "beantragen";
     let v = forms.values(f);
-    // A predecessor's adoption leaves the service to be asked for anew.
+    // Only an own adoption still running, counted or beneath, keeps the
+    // service from being asked for anew.
     let running = |id: &ServiceId| {
-        (gemeinde.adoptions.iter())
+        (gemeinde.adoptions.iter().chain(&gemeinde.beneath))
             .any(|a| a.service == *id && a.stage != AdoptionStage::Withdrawn && a.adopter == a.ags)
     };
     let offer = (gemeinde.available.iter())
@@ -367,9 +420,10 @@ pub async fn submit(visit: Visit, Path(action): Path<String>, form: FormData) ->
             Err(failure) => failure,
         },
     };
-    let form_id = match action.as_str() {
-        "beantragen" => action.clone(),
-        _ => format!("{action}-{}", form.get("service")),
+    let form_id = match (action.as_str(), form.get("adopter")) {
+        ("beantragen", _) => action.clone(),
+        (_, "") => format!("{action}-{}", form.get("service")),
+        (_, adopter) => format!("{action}-{}-{adopter}", form.get("service")),
     };
     let (attempt, params) = (
         Attempt::new(form_id, form, failure),

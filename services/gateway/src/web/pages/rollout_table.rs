@@ -211,7 +211,7 @@ async fn adoptions(
     ags: Ags,
     as_of: Date,
 ) -> Result<Option<BTreeMap<ServiceId, Standing>>, String> {
-    let mut found = BTreeMap::new();
+    let mut counted = Vec::new();
     let mut offset = 0;
     loop {
         let page = Rows {
@@ -225,17 +225,14 @@ async fn adoptions(
             QueryReply::Gemeinde3(None) => return Ok(None),
             _ => return Err(super::super::UNAVAILABLE.to_owned()),
         };
-        for adoption in gemeinde.adoptions {
-            let standing = Standing {
-                stage: adoption.stage,
-                since: adoption.since,
-                predecessor: (adoption.adopter != ags).then_some(adoption.adopter),
-            };
-            found.insert(adoption.service, standing);
-        }
+        counted.extend(gemeinde.adoptions);
         match gemeinde.next_offset {
             Some(next) if next > offset => offset = next,
-            _ => return Ok(Some(found)),
+            // The adoptions beneath come whole with every page.
+            _ => {
+                let standings = rollout::standings_of(ags, &counted, &gemeinde.beneath);
+                return Ok(Some(standings));
+            }
         }
     }
 }
@@ -308,7 +305,9 @@ fn command(planned: &Planned, write: Write) -> Parsed {
             stage,
             note,
         }),
-        Write::Withdraw => Command::WithdrawAdoption(WithdrawAdoption { service, ags, note }),
+        Write::Withdraw | Write::WithdrawOf(_) => {
+            Command::WithdrawAdoption(WithdrawAdoption { service, ags, note })
+        }
     };
     Parsed::new(command, row.since)
 }
