@@ -21,10 +21,15 @@ pub fn active_gemeinde(
         StreamState::Gemeinde(gemeinde) if gemeinde.status == GemeindeStatus::Active => {
             Ok(gemeinde)
         }
-        StreamState::Gemeinde(gemeinde) => Err(Rejection::invalid_state(format!(
-            "Gemeinde {ags} ({}) besteht nicht mehr",
-            gemeinde.name
-        ))),
+        StreamState::Gemeinde(gemeinde) => Err(Rejection::invalid_state(match gemeinde.status {
+            GemeindeStatus::MergedInto(successor) => format!(
+                "Gemeinde {ags} ({}) ist in {successor} aufgegangen; ihre Einführungen zählen \
+                 für {successor}, nehmen aber keine Schritte mehr an (zurückziehen geht): \
+                 Schritte nimmt eine Einführung von {successor} an",
+                gemeinde.name
+            ),
+            _ => format!("Gemeinde {ags} ({}) besteht nicht mehr", gemeinde.name),
+        })),
         _ => Err(Rejection::NotFound {
             what: format!("Gemeinde {ags}"),
         }),

@@ -1366,7 +1366,7 @@ async fn the_own_adoption_beneath_a_predecessors_takes_the_steps() {
         "{page}"
     );
     assert!(
-        page.contains("Schritte nimmt die eigene Einführung darunter an."),
+        page.contains("Schritte nimmt die eigene Einführung der Gemeinde an."),
         "{page}"
     );
     assert!(page.contains("action=\"/kommune/schritt\""), "{page}");

@@ -181,6 +181,13 @@ fn nobody_adopts_an_unknown_or_retired_service_or_for_an_unknown_municipality() 
         None,
         "invalid-state",
     );
+    // The refusal says where the municipality went and what still works.
+    let refusal = when(&merged, "operator:kiv-thueringen", request(""), None).unwrap_err();
+    let said = refusal.to_string();
+    assert!(
+        said.contains("ist in 16055000 aufgegangen") && said.contains("zurückziehen geht"),
+        "{said}"
+    );
 }
 
 #[test]

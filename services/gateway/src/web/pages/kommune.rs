@@ -188,9 +188,12 @@ fn adoptions_html(
             @let beneath: Vec<&MunicipalityRollout> = (gemeinde.beneath.iter())
                 .filter(|under| under.service == adoption.service)
                 .collect();
-            (adoption_row(adoption, &title, as_of, forms, Place::Counts(&beneath)))
+            @let own_runs = std::iter::once(adoption).chain(beneath.iter().copied()).any(|a| {
+                a.adopter == a.ags && a.stage != AdoptionStage::Withdrawn
+            });
+            (adoption_row(adoption, &title, as_of, forms, (Place::Counts, own_runs)))
             @for under in &beneath {
-                (adoption_row(under, &title, as_of, forms, Place::Beneath))
+                (adoption_row(under, &title, as_of, forms, (Place::Beneath, own_runs)))
             }
         }
     };
@@ -200,11 +203,12 @@ fn adoptions_html(
     })
 }
 
-/// Where an adoption stands on the page: the one that counts (with those
-/// beneath it), or beneath it.
+/// Where an adoption stands on the page: the one that counts, or beneath
+/// it (passed with whether the municipality's own adoption of the service
+/// runs).
 #[derive(Clone, Copy)]
-enum Place<'a> {
-    Counts(&'a [&'a MunicipalityRollout]),
+enum Place {
+    Counts,
     Beneath,
 }
 
@@ -213,14 +217,14 @@ fn adoption_row(
     title: &str,
     as_of: Option<Date>,
     forms: Option<&Forms<'_>>,
-    place: Place<'_>,
+    (place, own_runs): (Place, bool),
 ) -> Markup {
     let own = adoption.adopter == adoption.ags;
     html! {
         tr {
             th scope="row" {
                 @match place {
-                    Place::Counts(_) => {
+                    Place::Counts => {
                         (service_link(&adoption.service, title, as_of))
                         @if !own {
                             br;
@@ -238,7 +242,7 @@ fn adoption_row(
             }
             td { (adoption.stage.label_de()) }
             td { (date_de(adoption.since)) }
-            @if let Some(forms) = forms { td { (step_forms(forms, adoption, title, place)) } }
+            @if let Some(forms) = forms { td { (step_forms(forms, adoption, title, own_runs)) } }
         }
     }
 }
@@ -250,7 +254,7 @@ fn step_forms(
     forms: &Forms<'_>,
     adoption: &MunicipalityRollout,
     title: &str,
-    place: Place<'_>,
+    own_runs: bool,
 ) -> Markup {
     if adoption.stage == AdoptionStage::Withdrawn {
         return html! { "–" };
@@ -273,16 +277,10 @@ fn step_forms(
         (hidden_input("ags", &adoption.ags.to_string()))
         (hidden_input("service", adoption.service.as_str()))
     };
-    let own_beneath = match place {
-        Place::Counts(beneath) => beneath
-            .iter()
-            .any(|under| under.adopter == under.ags && under.stage != AdoptionStage::Withdrawn),
-        Place::Beneath => false,
-    };
     html! {
         @if !own {
-            @if own_beneath {
-                p { "Schritte nimmt die eigene Einführung darunter an." }
+            @if own_runs {
+                p { "Schritte nimmt die eigene Einführung der Gemeinde an." }
             } @else {
                 p { "Schritte nimmt nur eine eigene Einführung an; die Leistung kann unten beantragt werden." }
             }
