@@ -347,7 +347,13 @@ fn available_html(gemeinde: &GemeindePage, as_of: Option<Date>, voice: Voice) ->
     let stage = |id: &ServiceId| {
         (gemeinde.adoptions.iter())
             .find(|a| a.service == *id)
-            .map_or("–", |a| a.stage.label_de())
+            .map_or_else(
+                || "–".to_owned(),
+                |a| match a.adopter == a.ags {
+                    true => a.stage.label_de().to_owned(),
+                    false => format!("{} (Vorgängergemeinde {})", a.stage.label_de(), a.adopter),
+                },
+            )
     };
     let rows = html! {
         @for (id, title, joined) in &gemeinde.available {

@@ -316,7 +316,11 @@ fn command(planned: &Planned, write: Write) -> Parsed {
 fn plan_html(planned: &[Planned]) -> Markup {
     let to_send: Vec<&Planned> = planned.iter().filter(|p| !p.writes().is_empty()).collect();
     let writes: usize = to_send.iter().map(|p| p.writes().len()).sum();
-    let remarks: Vec<&Planned> = planned.iter().filter(|p| p.remark_de().is_some()).collect();
+    // Rows to send show their remark with their writes; the others with a
+    // remark are listed apart.
+    let remarks: Vec<&Planned> = (planned.iter())
+        .filter(|p| p.writes().is_empty() && p.remark_de().is_some())
+        .collect();
     html! {
         section aria-labelledby="plan-titel" {
             h2 #plan-titel { "Plan" }
