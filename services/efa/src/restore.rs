@@ -30,7 +30,7 @@ pub fn run(from: &Path, data_dir: &Path) -> Result<()> {
     let key = restore::ledger_public_key(data_dir).map_err(german)?;
     let witness = restore::witness(data_dir);
     let mut witnessed_hash = None;
-    let (last, last_hash) = check_all(from, &key, |checked| {
+    let (last, last_hash) = check_all(&parts, &key, |checked| {
         if let Some(witness) = &witness {
             witnessed_hash = witnessed_hash.or(checked.report.hash_of(witness.seq).copied());
         }

@@ -336,7 +336,10 @@ pub(crate) fn gemeinde(
         return Ok(None);
     }
     let gemeinden = Gemeinden::new(index.gemeinden(Some(ags.land())));
-    for predecessor in gemeinden.predecessors_of(ags, day) {
+    // Those of its family merged into it by the day count for it.
+    let predecessors = (index.family(ags).into_iter())
+        .filter(|member| *member != ags && gemeinden.resolve(*member, day) == Some(ags));
+    for predecessor in predecessors {
         family_adoptions.extend(store.adoptions_by(predecessor)?);
     }
     let counted = index.counted_for(ags, day);

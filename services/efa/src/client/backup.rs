@@ -108,7 +108,9 @@ pub(super) async fn run(client: &Client, args: BackupArgs) -> Result<(), Failure
     }
     std::fs::create_dir_all(&args.out)
         .map_err(|error| Failure::Other(format!("{} anlegen: {error}", args.out.display())))?;
-    let (mut last, mut last_hash) = check_all(&args.out, &key, |_| {})
+    let saved = parts(&args.out)
+        .map_err(|error| Failure::Other(format!("{} lesen: {error}", args.out.display())))?;
+    let (mut last, mut last_hash) = check_all(&saved, &key, |_| {})
         .map_err(|why| Failure::Other(format!("{why} Nichts gesichert.")))?;
     if last > 0 {
         still_holds(client, &key, last, last_hash).await?;
@@ -199,18 +201,17 @@ async fn still_holds(
     )))
 }
 
-/// Checks every file of the backup in `dir` in order: against `key`, its
+/// Checks every file of a backup (`parts`, in order): against `key`, its
 /// range as its name says, each the continuation of the one before from
 /// event 1 on; `on_part` sees each checked file. Where the backup ends
 /// (0 and zeros for an empty one), or what is wrong, in German.
 pub fn check_all(
-    dir: &Path,
+    parts: &[Part],
     key: &PublicKey,
     mut on_part: impl FnMut(&CheckedExport),
 ) -> Result<(u64, Hash), String> {
-    let parts = parts(dir).map_err(|error| format!("{} lesen: {error}.", dir.display()))?;
     let mut end = (0, [0; 32]);
-    for part in &parts {
+    for part in parts {
         let checked = read_part(part, key)?;
         end = follows(part, &checked, end)?;
         on_part(&checked);

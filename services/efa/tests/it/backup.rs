@@ -9,20 +9,7 @@
 use std::path::Path;
 
 use crate::client::{cli, code, post, stderr, stdout};
-use crate::{demo_token, efa, start_up, terminate};
-
-/// The ledger's signed head: sequence and chain hash.
-async fn head(api: &str) -> (u64, String) {
-    let checkpoint: serde_json::Value = reqwest::get(format!("{api}/api/v1/ledger/checkpoint"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let checkpoint = &checkpoint["checkpoint"];
-    let hash = checkpoint["hash"].as_str().unwrap().to_owned();
-    (checkpoint["seq"].as_u64().unwrap(), hash)
-}
+use crate::{demo_token, efa, ledger_head as head, start_up, terminate};
 
 /// The backup files in `dir`, by name.
 fn files(dir: &Path) -> Vec<String> {

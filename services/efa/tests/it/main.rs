@@ -199,6 +199,19 @@ pub async fn spawn_gateway(
     (guard, base)
 }
 
+/// A running registry's signed ledger head: sequence and chain hash (hex).
+pub async fn ledger_head(api: &str) -> (u64, String) {
+    let checkpoint: serde_json::Value = reqwest::get(format!("{api}/api/v1/ledger/checkpoint"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let checkpoint = &checkpoint["checkpoint"];
+    let hash = checkpoint["hash"].as_str().unwrap().to_owned();
+    (checkpoint["seq"].as_u64().unwrap(), hash)
+}
+
 /// The token of a demo principal from `DATA/demo-zugaenge.txt`.
 pub fn demo_token(data: &std::path::Path, principal: &str) -> String {
     let logins = std::fs::read_to_string(data.join("demo-zugaenge.txt")).unwrap();

@@ -11,13 +11,7 @@ use crate::{demo_token, start_up, terminate};
 
 /// The ledger's last signed sequence.
 async fn head(api: &str) -> u64 {
-    let checkpoint: serde_json::Value = reqwest::get(format!("{api}/api/v1/ledger/checkpoint"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    checkpoint["checkpoint"]["seq"].as_u64().unwrap()
+    crate::ledger_head(api).await.0
 }
 
 /// Thüringen's rollout as CSV, once the views have applied `seq`.

@@ -1221,24 +1221,41 @@ async fn a_statement_as_recorded_earlier_says_when_today_s_could_not_be_read() {
     );
 }
 
+/// The predecessor merged into Erfurt in the tests below.
+const PREDECESSOR: &str = "16051001";
+
+/// A harness whose projector answers Erfurt's page with its adoption as
+/// the predecessor's; with `own_beneath`, Erfurt's own (requested) lies
+/// beneath it.
+async fn with_a_predecessors_adoption(own_beneath: bool) -> Harness {
+    use efa_proto::{AdoptionStage, Ags, QueryReply};
+    let predecessor = Ags::parse(PREDECESSOR).unwrap();
+    let harness = Harness::start().await;
+    harness
+        .projector(move |kind| match answer(kind.clone()) {
+            QueryReply::Gemeinde3(Some(mut page)) => {
+                let mut own = page.adoptions[0].clone();
+                own.stage = AdoptionStage::Requested;
+                page.adoptions[0].adopter = predecessor;
+                if own_beneath {
+                    page.beneath = vec![own];
+                }
+                QueryReply::Gemeinde3(Some(page))
+            }
+            other => other,
+        })
+        .await;
+    harness
+}
+
 /// An adoption of a predecessor merged into Erfurt: the page says whose it
 /// is, offers no step for it (only Erfurt's own adoption takes steps) but
 /// offers the service to request, and its withdrawal names the
 /// predecessor, under whose AGS the adoption runs.
 #[tokio::test]
 async fn a_predecessors_adoption_is_shown_as_such_and_withdrawn_under_its_ags() {
-    use efa_proto::{Ags, QueryReply};
-    let predecessor = Ags::parse("16051001").unwrap();
-    let harness = Harness::start().await;
-    harness
-        .projector(move |kind| match answer(kind.clone()) {
-            QueryReply::Gemeinde3(Some(mut page)) => {
-                page.adoptions[0].adopter = predecessor;
-                QueryReply::Gemeinde3(Some(page))
-            }
-            other => other,
-        })
-        .await;
+    let predecessor = efa_proto::Ags::parse(PREDECESSOR).unwrap();
+    let harness = with_a_predecessors_adoption(false).await;
     let mut envelopes = harness.ledger().await;
     let (mut erfurt, csrf) = login(&harness, "gemeinde:16051000").await;
     let (status, page) = get(&harness, &mut erfurt, "/kommune?ags=16051000").await;
@@ -1296,18 +1313,8 @@ async fn a_predecessors_adoption_is_shown_as_such_and_withdrawn_under_its_ags() 
 /// predecessor, a stage beyond it asks for the municipality's own.
 #[tokio::test]
 async fn a_rollout_table_withdraws_a_predecessors_adoption_under_its_ags() {
-    use efa_proto::{Ags, QueryReply};
-    let predecessor = Ags::parse("16051001").unwrap();
-    let harness = Harness::start().await;
-    harness
-        .projector(move |kind| match answer(kind.clone()) {
-            QueryReply::Gemeinde3(Some(mut page)) => {
-                page.adoptions[0].adopter = predecessor;
-                QueryReply::Gemeinde3(Some(page))
-            }
-            other => other,
-        })
-        .await;
+    let predecessor = efa_proto::Ags::parse(PREDECESSOR).unwrap();
+    let harness = with_a_predecessors_adoption(false).await;
     let mut ledger = harness.ledger().await;
     let (mut jar, csrf) = login(&harness, "operator:kiv-thueringen").await;
     let file = "AGS;Leistung;Stufe;Seit\n16051000;wohngeld;zurückgezogen;01.07.2024\n";
@@ -1343,21 +1350,7 @@ async fn a_rollout_table_withdraws_a_predecessors_adoption_under_its_ags() {
 /// again.
 #[tokio::test]
 async fn the_own_adoption_beneath_a_predecessors_takes_the_steps() {
-    use efa_proto::{AdoptionStage, Ags, QueryReply};
-    let predecessor = Ags::parse("16051001").unwrap();
-    let harness = Harness::start().await;
-    harness
-        .projector(move |kind| match answer(kind.clone()) {
-            QueryReply::Gemeinde3(Some(mut page)) => {
-                let mut own = page.adoptions[0].clone();
-                own.stage = AdoptionStage::Requested;
-                page.adoptions[0].adopter = predecessor;
-                page.beneath = vec![own];
-                QueryReply::Gemeinde3(Some(page))
-            }
-            other => other,
-        })
-        .await;
+    let harness = with_a_predecessors_adoption(true).await;
     let (mut erfurt, _) = login(&harness, "gemeinde:16051000").await;
     let (status, page) = get(&harness, &mut erfurt, "/kommune?ags=16051000").await;
     assert_eq!(status, StatusCode::OK);

@@ -45,33 +45,10 @@ pub enum FollowError {
     Forked { seq: u64 },
     #[error("the stream's events up to {seq} fail their check: {reason}")]
     Refused { seq: u64, reason: String },
-    #[error("event {seq} continues stream {stream} at version {found}, the log has it at {held}")]
-    Version {
-        seq: u64,
-        stream: String,
-        found: u64,
-        held: u64,
-    },
-}
-
-impl From<TakeInError> for FollowError {
-    fn from(error: TakeInError) -> Self {
-        match error {
-            TakeInError::Store(error) => Self::Store(error),
-            TakeInError::Refused { seq, reason } => Self::Refused { seq, reason },
-            TakeInError::Version {
-                seq,
-                stream,
-                found,
-                held,
-            } => Self::Version {
-                seq,
-                stream,
-                found,
-                held,
-            },
-        }
-    }
+    /// A window the log cannot take in (its chain, signature or stream
+    /// versions, or the store).
+    #[error(transparent)]
+    TakeIn(#[from] TakeInError),
 }
 
 impl FollowError {

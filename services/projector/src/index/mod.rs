@@ -1133,7 +1133,7 @@ impl Index {
 
     /// Every municipality joined to `ags` by mergers (whatever their
     /// dates), `ags` included, by AGS.
-    fn family(&self, ags: Ags) -> Vec<Ags> {
+    pub fn family(&self, ags: Ags) -> Vec<Ags> {
         if !self.successor.contains_key(&ags) && !self.predecessors.contains_key(&ags) {
             return vec![ags];
         }

@@ -172,15 +172,6 @@ impl<'a> Gemeinden<'a> {
         None
     }
 
-    /// The municipalities merged into `ags` by `day` (and into those, and
-    /// so on), whose adoptions count for it.
-    pub fn predecessors_of(&self, ags: Ags, day: Date) -> Vec<Ags> {
-        (self.by_ags.iter())
-            .filter(|g| g.ags != ags && self.resolve(g.ags, day) == Some(ags))
-            .map(|g| g.ags)
-            .collect()
-    }
-
     /// The name on `day`, or the AGS for an unknown municipality.
     pub fn name(&self, ags: Ags, day: Date) -> String {
         self.get(ags)
