@@ -15,10 +15,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use efa_proto::{Actor, Ags, LandCode, REGISTER_YEARS, ServiceId};
 
-use crate::contract::field::{LAND_FORMAT, SLUG_FORMAT, no_land_in};
 use crate::idempotency;
 use crate::problem::ApiError;
 use crate::state::AppState;
+use efa_api::contract::field::{LAND_FORMAT, SLUG_FORMAT, no_land_in};
+use efa_api::contract::form::digits;
 
 fn bad(detail: impl Into<String>) -> ApiError {
     ApiError::BadRequest(detail.into())
@@ -74,7 +75,7 @@ pub struct JsonBody(pub Bytes);
 impl JsonBody {
     /// The body as the request struct `T`; a bad field is a 422 naming it.
     pub fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
-        crate::contract::from_json(&self.0).map_err(ApiError::rejected)
+        efa_api::contract::from_json(&self.0).map_err(ApiError::rejected)
     }
 }
 
@@ -287,12 +288,6 @@ impl FromPath for (ServiceId, Ags) {
     fn from_path(path: &PathParams) -> Result<Self, ApiError> {
         Ok((path.service("service")?, path.ags("ags")?))
     }
-}
-
-/// Only ASCII digits (no sign, no space), as a number.
-pub fn digits(text: &str) -> Option<u64> {
-    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
-    digits.then(|| text.parse().ok()).flatten()
 }
 
 /// `application/json` or any `application/*+json`, with parameters.

@@ -11,10 +11,7 @@
 //! same session key and logouts file, see [`Gateway::with_session_key`]).
 
 mod authz;
-mod contract;
 mod crypto;
-mod csv;
-mod dto;
 mod extract;
 mod idempotency;
 mod json;
@@ -30,8 +27,7 @@ mod router;
 mod routes;
 mod serve;
 mod state;
-mod statement_tables;
-mod tables;
+mod tabular;
 mod telemetry;
 mod token_source;
 mod tokens;

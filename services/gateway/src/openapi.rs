@@ -7,17 +7,17 @@
 //! written here and next to the routes is what no type says: summaries,
 //! tags, headers, the problems an operation may answer, CSV and paging.
 
-pub mod values;
+use efa_api::values;
 
 use serde_json::{Map, Value, json};
 use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::dto::AcceptedJson;
 use crate::paging::{self, NextLink};
 use crate::params::{FormatParam, MinSeq};
 use crate::routes;
+use efa_api::dto::AcceptedJson;
 
 const PROBLEM: &str = crate::problem::PROBLEM_CONTENT_TYPE;
 
@@ -158,9 +158,7 @@ fn path_parameter(name: &str) -> Value {
         "description": description})
 }
 
-/// What `?format=` chooses.
-pub const FORMAT_DESCRIPTION: &str = "csv: CSV statt JSON (wie Accept: text/csv); xlsx: \
-    dieselbe Tabelle als Excel-Datei (wie Accept mit dem XLSX-Medientyp)";
+use efa_api::keys::FORMAT_DESCRIPTION;
 
 /// The German description of a query parameter, by its name.
 fn describe(name: &str) -> &'static str {

@@ -18,12 +18,14 @@ use serde::Serialize;
 use tracing::Instrument as _;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::contract::field::{self, Whole};
-use crate::csv::{CONTENT_TYPE_CSV, Table};
-use crate::openapi::values;
 use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
 use crate::state::{AppState, ask};
+use crate::tabular::Answer as _;
+use crate::tabular::CONTENT_TYPE_CSV;
+use efa_api::contract::field::{self, Whole};
+use efa_api::csv::Table;
+use efa_api::values;
 
 /// Rows per page when the request names no `limit`, and the most it may.
 pub const LIMIT_DEFAULT: u32 = 500;
@@ -250,7 +252,7 @@ async fn csv<E: Export>(state: AppState, min_seq: u64, export: E) -> Result<Resp
     let (table, next) = export.rows(&first);
     let head = [
         (CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_CSV)),
-        (CONTENT_DISPOSITION, table.disposition()),
+        (CONTENT_DISPOSITION, table.disposition_as("csv")),
     ];
     let head_rows = table.render();
     // The later pages are read while the body is sent, after the handler

@@ -13,9 +13,9 @@ use efa_proto::Date;
 use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
-use crate::contract::field;
-use crate::openapi::values;
 use crate::problem::ApiError;
+use efa_api::contract::field;
+use efa_api::values;
 
 /// The parameters every read knows (`MinSeq`).
 const COMMON: [&str; 1] = ["min_seq"];
@@ -141,7 +141,7 @@ impl ReadQuery {
     /// absent; parameters `T` does not name are left to `allow`); a bad
     /// one is a 400 naming it.
     pub fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
-        crate::contract::form::from_form(&self.pairs).map_err(|rejection| match rejection {
+        efa_api::contract::form::from_form(&self.pairs).map_err(|rejection| match rejection {
             efa_proto::Rejection::Invalid { field, reason } => bad(&field, &reason),
             other => ApiError::rejected(other),
         })
@@ -232,8 +232,7 @@ pub struct FormatParam {
     format: Option<Format>,
 }
 
-/// The keys of `format`.
-pub const FORMATS: [&str; 3] = ["json", "csv", "xlsx"];
+use efa_api::keys::FORMATS;
 
 fn format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Format>, D::Error> {
     field::choice(deserializer, &FORMATS, |key| match key {
@@ -329,7 +328,7 @@ mod tests {
 
     #[test]
     fn parameters_read_into_a_struct_name_the_bad_one() {
-        use crate::contract::field::{self, Whole};
+        use efa_api::contract::field::{self, Whole};
         #[derive(Debug, serde::Deserialize)]
         struct Page {
             #[serde(default, deserialize_with = "field::opt")]

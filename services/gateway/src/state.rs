@@ -15,8 +15,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::problem::ApiError;
 
-/// The largest request body accepted: 64 KiB.
-pub const BODY_BYTES_MAX: usize = 64 * 1024;
+pub use efa_api::keys::BODY_BYTES_MAX;
 
 /// Login attempts allowed at once per client network; then one more
 /// every `LOGIN_ATTEMPT_PERIOD` (10 a minute).
@@ -119,7 +118,7 @@ pub async fn submit(
     actor: &Actor,
     key: &str,
     expected_version: Option<u64>,
-    parsed: crate::contract::Parsed,
+    parsed: efa_api::contract::Parsed,
 ) -> Result<Accepted, ApiError> {
     crate::authz::check(actor, &parsed.command).map_err(ApiError::rejected)?;
     let envelope = CommandEnvelope {

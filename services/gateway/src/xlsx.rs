@@ -14,8 +14,9 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
-use crate::csv::Table;
 use crate::problem::ApiError;
+use crate::tabular::Answer as _;
+use efa_api::csv::Table;
 
 /// The media type of every XLSX answer.
 pub const CONTENT_TYPE_XLSX: &str =
@@ -194,9 +195,9 @@ fn write_cell(
         Kind::Integer => {
             integer(cell).map(|n| sheet.write_number_with_format(row, column, n, &formats.integer))
         }
-        Kind::Euros => crate::csv::number_de(cell)
+        Kind::Euros => efa_api::csv::number_de(cell)
             .map(|n| sheet.write_number_with_format(row, column, n, &formats.euros)),
-        Kind::Percent => crate::csv::number_de(cell)
+        Kind::Percent => efa_api::csv::number_de(cell)
             .map(|n| sheet.write_number_with_format(row, column, n, &formats.percent)),
         Kind::Date => date_time(cell)
             .map(|date| sheet.write_datetime_with_format(row, column, &date, &formats.date)),
@@ -222,7 +223,7 @@ fn write_cell(
 /// characters; none of `[]:*?/\`.
 fn sheet_name(table: &str) -> String {
     const MAX: usize = 31;
-    let name = crate::csv::safe_file_name(table);
+    let name = efa_api::csv::safe_file_name(table);
     let name = name.split("-stand-").next().unwrap_or(&name);
     if name.chars().count() <= MAX {
         return name.to_owned();
@@ -495,9 +496,9 @@ mod tests {
         // A time shows its whole seconds, as its text reads.
         let at = date_time("2024-03-15T12:00:00.900Z").expect("a time");
         assert!((at.to_excel() - 45366.5).abs() < 1e-9);
-        assert_eq!(crate::csv::number_de("-0,05"), Some(-0.05));
-        assert_eq!(crate::csv::number_de("1,"), None);
-        assert_eq!(crate::csv::number_de(",5"), None);
+        assert_eq!(efa_api::csv::number_de("-0,05"), Some(-0.05));
+        assert_eq!(efa_api::csv::number_de("1,"), None);
+        assert_eq!(efa_api::csv::number_de(",5"), None);
         assert!(date_time("2024-02-30").is_none());
     }
 }

@@ -10,17 +10,17 @@ use efa_proto::views::{LandView, ReuseSummary, RolloutScope, RolloutView, Stalle
 use efa_proto::{Ags, Date, GemeindeView, LandCode, QueryKind, QueryReply, ServiceId};
 
 use super::read::{self, reply_of};
-use crate::contract::field::Whole;
-use crate::csv::Table;
-use crate::dto::rollout::{GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson};
-use crate::dto::{
-    CatalogueJson, GemeindeTotals, LandTotals, ReuseTotals, RolloutTotals, ServicesTotals,
-    StalledTotals,
-};
 use crate::paging::{Cursor, Export, LIMIT_DEFAULT, List, offset_page};
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
-use crate::tables;
+use efa_api::contract::field::Whole;
+use efa_api::csv::Table;
+use efa_api::dto::rollout::{GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson};
+use efa_api::dto::{
+    CatalogueJson, GemeindeTotals, LandTotals, ReuseTotals, RolloutTotals, ServicesTotals,
+    StalledTotals,
+};
+use efa_api::tables;
 
 /// The next offset of a list of `total` rows, if it goes on.
 fn within(next: Option<u32>, total: u32) -> Option<Cursor> {

@@ -15,9 +15,9 @@ use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::read::Read;
-use crate::contract::field::{self, Whole};
-use crate::openapi::values;
 use crate::problem::ApiError;
+use efa_api::contract::field::{self, Whole};
+use efa_api::values;
 
 /// The most events one export holds.
 pub const EXPORT_LIMIT_MAX: u32 = 10_000;

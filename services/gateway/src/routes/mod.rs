@@ -19,17 +19,17 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::json;
 
-use crate::contract::services as service;
-use crate::contract::{adoptions, participants, reference, settlement as closing};
-use crate::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
-use crate::dto::rollout::{
-    FunnelJson, GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson,
-};
-use crate::dto::statement::{CostYearJson, StatementChangesJson, StatementJson};
-use crate::dto::{self, CatalogueJson, ServiceJson, costs::LandCostsJson, history::HistoryJson};
 use crate::openapi::{Operation, command, document, view};
 use crate::paging::PageParams as Page;
 use crate::params::{AsOf, KnownAt};
+use efa_api::contract::services as service;
+use efa_api::contract::{adoptions, participants, reference, settlement as closing};
+use efa_api::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
+use efa_api::dto::rollout::{
+    FunnelJson, GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson,
+};
+use efa_api::dto::statement::{CostYearJson, StatementChangesJson, StatementJson};
+use efa_api::dto::{self, CatalogueJson, ServiceJson, costs::LandCostsJson, history::HistoryJson};
 use write::write;
 
 /// How a history comes as CSV.
@@ -37,9 +37,8 @@ const WHOLE_HISTORY: &str = "Als CSV ohne `from_seq` und `limit` die ganze Gesch
      Gateway Seite für Seite überträgt; bricht sie unterwegs ab, endet die Übertragung \
      unvollständig.";
 
-pub use places::{ROLLOUT_TABLES, STALLED_DAYS_DEFAULT};
-pub use settlement::COST_TABLES;
-pub use views::{PAGE_LIMIT_MAX, SORT_KEYS};
+pub use places::STALLED_DAYS_DEFAULT;
+pub use views::PAGE_LIMIT_MAX;
 
 pub use crate::state::AppState;
 

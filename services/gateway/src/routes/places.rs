@@ -11,10 +11,10 @@ use utoipa::IntoParams;
 
 use super::exports;
 use super::read::{self, Read};
-use crate::contract::field::{self, Whole};
-use crate::openapi::values;
 use crate::paging;
 use crate::problem::ApiError;
+use efa_api::contract::field::{self, Whole};
+use efa_api::values;
 
 /// Days without a step after which an adoption counts as stalled, unless
 /// `?days=` says otherwise.
@@ -59,8 +59,7 @@ pub struct RolloutParams {
     service: Option<ServiceId>,
 }
 
-/// The tables of the rollout as CSV.
-pub const ROLLOUT_TABLES: [&str; 2] = ["gemeinden", "kreise"];
+pub use efa_api::keys::ROLLOUT_TABLES;
 
 fn rollout_table<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     field::choice(d, &ROLLOUT_TABLES, |key| Some(key.to_owned())).map(Some)

@@ -9,10 +9,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::AppState;
-use crate::csv::Table;
 use crate::extract::PathParams;
 use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
+use crate::tabular::Answer as _;
+use efa_api::csv::Table;
 
 pub use crate::state::ask;
 

@@ -16,14 +16,14 @@ use super::exports;
 use super::read::{self, Read, ask, reply_of};
 use super::views::CATALOGUE_PARAMS;
 use super::write::{etag, submit};
-use crate::contract::field::{self, Whole};
-use crate::contract::services;
-use crate::dto::ServiceJson;
 use crate::extract::{OptionalJsonBody, PathParams, WriteHeaders};
-use crate::openapi::values;
 use crate::paging;
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
+use efa_api::contract::field::{self, Whole};
+use efa_api::contract::services;
+use efa_api::dto::ServiceJson;
+use efa_api::values;
 
 /// The parameters of `/api/v1/services`; those of `/api/v1/catalogue`
 /// beyond these are refused with a pointer.

@@ -15,15 +15,16 @@ use efa_proto::{
 use super::AppState;
 use super::read::{self, Read, ask, reply_of};
 use super::write::submit;
-use crate::contract::{Parsed, field, settlement};
-use crate::dto::LandCostsTotals;
-use crate::dto::costs::LandCostsJson;
-use crate::dto::statement::{CostYearJson, StatementChangesJson, StatementJson, land_costs_of};
 use crate::extract::{JsonBody, PathParams, WriteHeaders};
 use crate::paging::{self, Cursor};
 use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
-use crate::{statement_tables, tables};
+use crate::tabular::Answer as _;
+use efa_api::contract::{Parsed, field, settlement};
+use efa_api::dto::LandCostsTotals;
+use efa_api::dto::costs::LandCostsJson;
+use efa_api::dto::statement::{CostYearJson, StatementChangesJson, StatementJson, land_costs_of};
+use efa_api::{statement_tables, tables};
 
 /// When a cost view is read: the day whose facts are in effect, and the
 /// ledger sequence up to which they were recorded (the latest when
@@ -142,12 +143,11 @@ pub async fn statement_view(
 #[into_params(parameter_in = Query)]
 pub struct CostYearParams {
     #[serde(default, deserialize_with = "cost_table")]
-    #[param(value_type = Option<crate::openapi::values::CostTable>)]
+    #[param(value_type = Option<efa_api::values::CostTable>)]
     table: Option<String>,
 }
 
-/// The tables of a year's costs as CSV.
-pub const COST_TABLES: [&str; 4] = ["shares", "alternatives", "costs", "closing"];
+pub use efa_api::keys::COST_TABLES;
 
 fn cost_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     field::choice(d, &COST_TABLES, |key| Some(key.to_owned())).map(Some)
@@ -201,7 +201,7 @@ pub async fn statement(Read { state, path, query }: Read) -> Result<Response, Ap
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SinceSeq {
-    #[serde(deserialize_with = "crate::contract::field::req")]
+    #[serde(deserialize_with = "efa_api::contract::field::req")]
     #[param(minimum = 1)]
     since_seq: u64,
 }
@@ -313,7 +313,7 @@ pub async fn land_costs(
 ) -> Result<Response, ApiError> {
     let statement = statement_view(state, min_seq, land, year, reading).await?;
     let mut view = land_costs_of(&statement);
-    let table = |view: &crate::dto::statement::LandCosts| {
+    let table = |view: &efa_api::dto::statement::LandCosts| {
         tables::land_costs(view).recorded_up_to(reading.known_at_seq)
     };
     if format.is_table() && !paging::asks_for_a_page(query) {

@@ -14,16 +14,17 @@ use utoipa::IntoParams;
 
 use super::AppState;
 use super::read::{self, Read, ask, reply_of};
-use crate::contract::field::{self, Text, Whole};
-use crate::csv::Table;
-use crate::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
-use crate::dto::history::HistoryJson;
-use crate::dto::rollout::FunnelJson;
-use crate::openapi::values;
 use crate::paging::{self, Cursor};
 use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
-use crate::tables;
+use crate::tabular::Answer as _;
+use efa_api::contract::field::{self, Text, Whole};
+use efa_api::csv::Table;
+use efa_api::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
+use efa_api::dto::history::HistoryJson;
+use efa_api::dto::rollout::FunnelJson;
+use efa_api::tables;
+use efa_api::values;
 
 /// The most services one catalogue page holds.
 pub const PAGE_LIMIT_MAX: u32 = 1000;
@@ -48,7 +49,7 @@ pub const CATALOGUE_PARAMS: [&str; 11] = [
     "format",
 ];
 
-pub const SORT_KEYS: [&str; 4] = ["title", "reuse", "live", "announced"];
+pub use efa_api::keys::SORT_KEYS;
 
 /// `GET /api/v1/catalogue`: filtered, sorted, paged, as of a date.
 pub async fn catalogue(Read { state, query, .. }: Read) -> Result<Response, ApiError> {
@@ -298,7 +299,7 @@ impl paging::Export for History {
     }
 
     fn rows(&self, page: &HistoryView) -> (Table, Option<Cursor>) {
-        let next = crate::dto::history::next_from_seq(page).map(Cursor::FromSeq);
+        let next = efa_api::dto::history::next_from_seq(page).map(Cursor::FromSeq);
         (tables::history(page), next)
     }
 }

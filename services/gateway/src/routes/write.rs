@@ -17,21 +17,25 @@ use axum::response::{IntoResponse, Response};
 use efa_proto::{Command, Event, ReadEvents, ReadReply, subjects};
 
 use super::AppState;
-use crate::contract::{Parsed, WriteBody};
-use crate::dto::AcceptedJson;
 use crate::extract::{FromPath, JsonBody, OptionalJsonBody, PathParams, WriteHeaders};
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
+use efa_api::contract::{Parsed, WriteBody};
+use efa_api::dto::AcceptedJson;
 
 /// A write of body `B`: the identifiers from the path, then the body,
 /// into the command `B` describes.
-pub async fn write<B: WriteBody>(
+pub async fn write<B>(
     State(state): State<AppState>,
     headers: WriteHeaders,
     path: PathParams,
     query: ReadQuery,
     Body(body, _): Body<B>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError>
+where
+    B: WriteBody,
+    B::Path: FromPath,
+{
     // What a write says is in its body: a parameter in the address (an
     // `?effective=` meant for the body) would be lost without a word.
     query.allow_exactly(&[])?;

@@ -18,9 +18,9 @@ use super::csrf;
 use super::layout::{self, Notice};
 use super::markup::{Field, hidden_input};
 use super::visit::Visit;
-use crate::contract::Parsed;
 use crate::problem::ApiError;
 use crate::{idempotency, problem};
+use efa_api::contract::Parsed;
 
 /// The fields of a posted form, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -91,7 +91,7 @@ impl FormData {
                 .filter(|(name, _)| !extra.iter().any(|(set, _)| set == name))
                 .cloned(),
         );
-        crate::contract::form::from_form(&pairs).map_err(|r| Failure::rejected(&r))
+        efa_api::contract::form::from_form(&pairs).map_err(|r| Failure::rejected(&r))
     }
 
     /// The service the form chose.
@@ -376,7 +376,7 @@ pub async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contract::WriteBody;
+    use efa_api::contract::WriteBody;
 
     fn form(pairs: &[(&str, &str)]) -> FormData {
         FormData::of(pairs)
@@ -384,7 +384,7 @@ mod tests {
 
     #[test]
     fn a_form_reads_into_the_api_struct() {
-        use crate::contract::services::{CostReport, Details};
+        use efa_api::contract::services::{CostReport, Details};
         let data = form(&[
             ("year", " 2024 "),
             ("category", "operation"),
@@ -422,7 +422,8 @@ mod tests {
         assert_eq!(details.leika.map(|l| l.len()), Some(2));
         // What the page sets, a posted field cannot change.
         let posted = form(&[("land", "09")]);
-        let join: crate::contract::services::Join = posted.read(&[("land", "04".into())]).unwrap();
+        let join: efa_api::contract::services::Join =
+            posted.read(&[("land", "04".into())]).unwrap();
         assert_eq!(join.land.get(), 4);
     }
 

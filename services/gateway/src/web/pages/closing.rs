@@ -22,9 +22,9 @@ use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
 use super::service::{not_found, split_html};
-use crate::contract::settlement::ParticipationCorrection;
-use crate::contract::{Parsed, WriteBody};
 use crate::routes::settlement::closing;
+use efa_api::contract::settlement::ParticipationCorrection;
+use efa_api::contract::{Parsed, WriteBody};
 
 const TITLE: &str = "Jahresabrechnung";
 
@@ -302,7 +302,7 @@ async fn build(
 ) -> Result<(Parsed, Option<u16>, &'static str), Failure> {
     match action {
         "abschliessen" => {
-            let closing_year: crate::contract::settlement::Closing = form.read(&[])?;
+            let closing_year: efa_api::contract::settlement::Closing = form.read(&[])?;
             let year = closing_year.year.0;
             let parsed = closing(&visit.state, service, year)
                 .await

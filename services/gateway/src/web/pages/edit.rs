@@ -15,9 +15,9 @@ use super::super::markup::{Field, items};
 use super::super::view;
 use super::super::visit::Visit;
 use super::land_forms::{MODELS, channels};
-use crate::contract::field::Via;
-use crate::contract::{Parsed, WriteBody, services};
 use crate::state::AppState;
+use efa_api::contract::field::Via;
+use efa_api::contract::{Parsed, WriteBody, services};
 
 const TITLE: &str = "Angaben ändern";
 

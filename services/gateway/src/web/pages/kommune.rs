@@ -27,7 +27,7 @@ use super::super::view;
 use super::super::visit::Visit;
 use super::service_link;
 use crate::authz::{self, Rule};
-use crate::contract::{Parsed, WriteBody, adoptions};
+use efa_api::contract::{Parsed, WriteBody, adoptions};
 
 /// `GET /kommune?ags=&stichtag=`.
 pub async fn show(visit: Visit, params: Params) -> Response {

@@ -22,9 +22,9 @@ use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
 use super::{all_services, dated, fraction, service_link, title_of};
-use crate::dto::statement::{LandCosts, land_costs_of};
 use crate::routes::exports;
 use crate::state::AppState;
+use efa_api::dto::statement::{LandCosts, land_costs_of};
 
 /// A page of the Länder section without a notice.
 pub(super) fn land_page(visit: &Visit, status: StatusCode, title: &str, body: Markup) -> Response {

@@ -17,7 +17,7 @@ use super::super::markup::{Field, choices, items, section};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::land::{LandData, land_page, render};
-use crate::contract::{Parsed, WriteBody, services};
+use efa_api::contract::{Parsed, WriteBody, services};
 
 /// The cost models a form offers (fixed shares only through the API).
 pub const MODELS: [(&str, &str); 3] = [

@@ -31,8 +31,8 @@ use super::super::markup::Col::{Num, Text};
 use super::super::markup::{section, table, thousands};
 use super::super::view;
 use super::super::visit::Visit;
-use crate::contract::Parsed;
 use crate::problem::ApiError;
+use efa_api::contract::Parsed;
 
 /// The largest file taken here; the command line takes larger ones.
 pub const FILE_BYTES_MAX: usize = 512 * 1024;

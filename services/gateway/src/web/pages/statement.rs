@@ -21,9 +21,9 @@ use super::super::markup::{Field, date_de, encode, euro, head, land_de, query};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::{dated, fraction, land_row, table_of};
-use crate::dto::statement::{changes, difference, total_with_supplements};
 use crate::problem::{ApiError, rejection_detail};
 use crate::routes::settlement::{Reading, statement_view};
+use efa_api::dto::statement::{changes, difference, total_with_supplements};
 
 /// `GET /laender/{land}/kostenaufstellung`.
 pub async fn show(visit: Visit, Path(code): Path<String>, params: Params) -> Response {

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::field::{self, Text, Via, Year};
 use super::{Parsed, REASON_CHARS_MAX, WriteBody};
-use crate::openapi::values;
+use crate::values;
 
 /// `POST /api/v1/services/{id}/closings`: `{"year": 2024}`.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -11,16 +11,8 @@
 use std::borrow::Cow;
 use std::fmt::Display;
 
-use axum::http::HeaderValue;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
 use efa_proto::Cents;
 
-use crate::params::Format;
-use crate::problem::ApiError;
-
-/// The media type of every CSV answer.
-pub const CONTENT_TYPE_CSV: &str = "text/csv; charset=utf-8";
 const BOM: &str = "\u{feff}";
 const SEPARATOR: u8 = b';';
 
@@ -89,38 +81,10 @@ impl Table {
         write_rows(&self.rows)
     }
 
-    /// `Content-Disposition`: an attachment named after the table.
-    pub fn disposition(&self) -> HeaderValue {
-        self.disposition_as("csv")
-    }
-
-    /// `Content-Disposition` of the table as a file ending in `extension`.
-    pub fn disposition_as(&self, extension: &str) -> HeaderValue {
-        let file = safe_file_name(&self.name);
-        HeaderValue::from_str(&format!("attachment; filename=\"{file}.{extension}\""))
-            .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
-    }
-
-    /// The table in the format asked for: a workbook for XLSX, CSV else.
-    pub fn answer(self, format: Format) -> Result<Response, ApiError> {
-        match format {
-            Format::Xlsx => crate::xlsx::response(&self),
-            Format::Csv | Format::Json => Ok(self.into_response()),
-        }
-    }
-}
-
-impl IntoResponse for Table {
-    fn into_response(self) -> Response {
-        let disposition = self.disposition();
-        (
-            [
-                (CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_CSV)),
-                (CONTENT_DISPOSITION, disposition),
-            ],
-            self.render(),
-        )
-            .into_response()
+    /// The name of the table's file ending in `extension`, safe to put
+    /// in a header unquoted.
+    pub fn file_name(&self, extension: &str) -> String {
+        format!("{}.{extension}", safe_file_name(&self.name))
     }
 }
 
@@ -240,12 +204,8 @@ mod tests {
     }
 
     #[test]
-    fn the_response_is_an_attachment() {
-        let response = Table::new("kosten 2023/ü", "A").into_response();
-        assert_eq!(response.headers()[CONTENT_TYPE], CONTENT_TYPE_CSV);
-        assert_eq!(
-            response.headers()[CONTENT_DISPOSITION],
-            "attachment; filename=\"kosten-2023--.csv\""
-        );
+    fn the_file_name_needs_no_quoting() {
+        let table = Table::new("kosten 2023/ü", "A");
+        assert_eq!(table.file_name("csv"), "kosten-2023--.csv");
     }
 }

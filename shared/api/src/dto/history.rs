@@ -5,7 +5,7 @@ use efa_proto::views::{HistoryEntry, HistorySubject, HistoryView};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::openapi::values;
+use crate::values;
 
 use super::all;
 

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::field::{self, Text, Via};
 use super::{Parsed, WriteBody, dated};
-use crate::openapi::values;
+use crate::values;
 
 const NAME_CHARS_MAX: usize = 200;
 

@@ -10,7 +10,7 @@ use efa_proto::{AdoptionStage, Ags, GemeindeView, LandCode, ServiceId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::openapi::values;
+use crate::values;
 
 use super::{LandJson, StagesJson, all};
 

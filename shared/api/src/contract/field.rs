@@ -30,7 +30,7 @@ const NEGATIVE_AMOUNT: &str = "darf nicht negativ sein";
 /// The longest text read from any field at all: as long as a whole body
 /// may be, so that a field's own limit (a title's, a note's, the
 /// domain's) is the one a refusal names.
-pub const TEXT_CHARS_MAX: usize = crate::state::BODY_BYTES_MAX;
+pub const TEXT_CHARS_MAX: usize = crate::keys::BODY_BYTES_MAX;
 
 /// A value read from one field of a body or form.
 pub trait Field: Sized {
@@ -69,6 +69,7 @@ impl<'de, T: Field> Deserialize<'de> for Via<T> {
 }
 
 /// An object read into `T`.
+#[derive(Debug)]
 pub struct Object<T>(pub T);
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Object<T> {

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::field::{self, Note, Via};
 use super::{Parsed, WriteBody, dated};
-use crate::openapi::values;
+use crate::values;
 
 /// The stages a step may reach; the request and the withdrawal have their
 /// own requests.

@@ -20,7 +20,6 @@ use efa_proto::{Command, Date, Rejection};
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
 
-use crate::extract::FromPath;
 use field::{Object, Via};
 
 /// The longest reason, as the domain takes it.
@@ -50,7 +49,7 @@ fn dated(command: Command, effective: Option<Via<Date>>) -> Result<Parsed, Rejec
 /// serves every route whose body implements it.
 pub trait WriteBody: DeserializeOwned + Send + 'static {
     /// The identifiers from the path (`()` for none).
-    type Path: FromPath + Send;
+    type Path: Send;
     /// The body may be left out (read as `{}`) when all its fields are.
     const OPTIONAL: bool = false;
 

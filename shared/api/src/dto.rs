@@ -21,7 +21,7 @@ use efa_proto::{Accepted, Cents, CostModel, LandCode, ServiceId, ServiceView};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::openapi::values;
+use crate::values;
 
 /// The answer to an accepted write.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

@@ -11,7 +11,7 @@ use efa_proto::{Cents, ServiceId, Settlement};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::openapi::values;
+use crate::values;
 
 use super::costs::{CostSharingJson, ShareJson};
 use super::{CostModelJson, LandJson, MoneyJson, all};

@@ -120,11 +120,11 @@ values! {
          auf das Datum verlegt. austritt: das Land tritt zum Datum aus; ist es schon \
          ausgetreten, wird sein letzter Austritt auf das Datum verlegt.",
     );
-    CatalogueSort => keys(crate::routes::SORT_KEYS, "Sortierung");
-    Format => keys(crate::params::FORMATS, crate::openapi::FORMAT_DESCRIPTION);
-    CostTable => keys(crate::routes::COST_TABLES, "Welche Tabelle als CSV")
+    CatalogueSort => keys(crate::keys::SORT_KEYS, "Sortierung");
+    Format => keys(crate::keys::FORMATS, crate::keys::FORMAT_DESCRIPTION);
+    CostTable => keys(crate::keys::COST_TABLES, "Welche Tabelle als CSV")
         .default(Some("shares".into()));
-    RolloutTable => keys(crate::routes::ROLLOUT_TABLES, "Welche Tabelle als CSV")
+    RolloutTable => keys(crate::keys::ROLLOUT_TABLES, "Welche Tabelle als CSV")
         .default(Some("gemeinden".into()));
     Reifegrad => whole(0, 4, "Reifegrad 0 bis 4");
     /// The years the registry keeps costs, keys and figures for: in a body

@@ -12,8 +12,6 @@ use serde::forward_to_deserialize_any;
 
 use efa_proto::Rejection;
 
-use crate::extract::digits;
-
 /// Reads `pairs` (name, value) into `T`.
 pub fn from_form<T: DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, Rejection> {
     serde_path_to_error::deserialize(Form(pairs)).map_err(super::refusal)
@@ -147,4 +145,10 @@ impl<'de, 'a> Deserializer<'de> for Value<'a> {
         bytes byte_buf unit unit_struct newtype_struct tuple
         tuple_struct map struct enum identifier ignored_any
     }
+}
+
+/// Only ASCII digits (no sign, no space), as a number.
+pub fn digits(text: &str) -> Option<u64> {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| text.parse().ok()).flatten()
 }

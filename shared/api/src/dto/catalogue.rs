@@ -8,7 +8,7 @@ use efa_proto::{Date, ServiceId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::openapi::values;
+use crate::values;
 
 use super::{LandJson, MoneyJson, ServiceJson, StagesJson, all};
 

@@ -7,7 +7,7 @@ use efa_proto::views::{CostSharingView, CostSplit, ShareLine};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::openapi::values;
+use crate::values;
 
 use super::catalogue::CostLineJson;
 use super::statement::{ClosedLineJson, LandCosts};

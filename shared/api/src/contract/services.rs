@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::field::{self, Euros, Note, Text, Via, Year};
 use super::{Parsed, REASON_CHARS_MAX, WriteBody, dated};
-use crate::openapi::values;
+use crate::values;
 use ModelKind::{EqualShares, FixedShares, KoenigsteinerSchluessel, Population};
 
 pub const OZG_ID_CHARS_MAX: usize = 100;

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use super::field::{self, Note, Via, Year};
 use super::{Parsed, WriteBody, dated};
-use crate::openapi::values;
+use crate::values;
 
 /// `POST /api/v1/reference/allocation-keys`: `{"year", "shares": {"01":
 /// "3,39074", ...}}` or `{"year", "units": {"01": 339074, ...}}`.
