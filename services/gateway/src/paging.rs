@@ -16,22 +16,18 @@ use efa_proto::pages::Page;
 use efa_proto::{QueryKind, QueryReply};
 use serde::Serialize;
 use tracing::Instrument as _;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
 use crate::state::{AppState, ask};
 use crate::tabular::Answer as _;
 use crate::tabular::CONTENT_TYPE_CSV;
-use efa_api::contract::field::{self, Whole};
+use efa_api::contract::field::Whole;
 use efa_api::csv::Table;
+pub use efa_api::query::{LIMIT_DEFAULT, PageParams};
 use efa_api::values;
 
-/// Rows per page when the request names no `limit`, and the most it may.
-pub const LIMIT_DEFAULT: u32 = 500;
-pub const LIMIT_MAX: u32 = 5_000;
-/// The fewest rows a page asks for.
-pub const LIMIT_MIN: u32 = 1;
 /// Rows per page the gateway asks for while it streams a whole CSV.
 const EXPORT_PAGE_ROWS: u32 = 2_000;
 /// The most pages one export reads (10 million rows at the page size).
@@ -44,17 +40,6 @@ pub enum Cursor {
     Offset(u32),
     After(Option<efa_proto::ServiceId>),
     FromSeq(u64),
-}
-
-/// `?offset=&limit=`.
-#[derive(Debug, serde::Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageParams {
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(default = 0)]
-    offset: Option<u32>,
-    #[param(inline)]
-    limit: Option<Whole<1, { LIMIT_MAX }>>,
 }
 
 /// The link to a list's next page, `null` on the last.

@@ -10,12 +10,9 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::header::ACCEPT;
 use axum::http::request::Parts;
 use efa_proto::Date;
-use serde::{Deserialize, Deserializer};
-use utoipa::IntoParams;
 
 use crate::problem::ApiError;
-use efa_api::contract::field;
-use efa_api::values;
+pub use efa_api::query::{AsOf, Format, FormatParam, KnownAt, MinSeq};
 
 /// The parameters every read knows (`MinSeq`).
 const COMMON: [&str; 1] = ["min_seq"];
@@ -78,22 +75,6 @@ fn preferred_table(ranges: &[&str]) -> Option<Format> {
         (Format::Csv, csv)
     };
     (weight > 0.0 && weight > json).then_some(table)
-}
-
-/// How to answer a list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Csv,
-    /// An Excel workbook (Office Open XML) of the same table as the CSV.
-    Xlsx,
-}
-
-impl Format {
-    /// CSV or XLSX: the list as a table with German headers.
-    pub fn is_table(self) -> bool {
-        matches!(self, Format::Csv | Format::Xlsx)
-    }
 }
 
 fn bad(name: &str, what: &str) -> ApiError {
@@ -192,55 +173,6 @@ impl ReadQuery {
             None => Ok(self.accepts_table.unwrap_or(Format::Json)),
         }
     }
-}
-
-/// `?min_seq=`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct MinSeq {
-    #[serde(default, deserialize_with = "field::opt")]
-    min_seq: Option<u64>,
-}
-
-/// `?as_of=`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AsOf {
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(value_type = Option<values::Date>)]
-    as_of: Option<Date>,
-}
-
-/// `?known_at_seq=`: the second time axis. `as_of` says which day's
-/// facts count, by when they take effect; this says up to which ledger
-/// sequence they count, by when they were recorded. A statement names
-/// its sequence, so asking with it gives that statement again.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct KnownAt {
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(minimum = 1)]
-    known_at_seq: Option<u64>,
-}
-
-/// `?format=`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FormatParam {
-    #[serde(default, deserialize_with = "format")]
-    #[param(value_type = Option<values::Format>)]
-    format: Option<Format>,
-}
-
-use efa_api::keys::FORMATS;
-
-fn format<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Format>, D::Error> {
-    field::choice(deserializer, &FORMATS, |key| match key {
-        "csv" => Some(Format::Csv),
-        "xlsx" => Some(Format::Xlsx),
-        _ => Some(Format::Json),
-    })
-    .map(Some)
 }
 
 /// What a query string component keeps as it is: RFC 3986's unreserved

@@ -8,6 +8,7 @@
 pub mod catalogue;
 pub mod costs;
 pub mod history;
+pub mod ledger;
 pub mod rollout;
 pub mod statement;
 

@@ -10,6 +10,7 @@ pub mod contract;
 pub mod csv;
 pub mod dto;
 pub mod keys;
+pub mod query;
 pub mod statement_tables;
 pub mod tables;
 pub mod values;

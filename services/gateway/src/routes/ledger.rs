@@ -8,58 +8,17 @@
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use efa_proto::{
-    CheckpointRequest, LedgerCheckpoint, ReadEvents, ReadReply, Rejection, SealedEvent,
-    SignedCheckpoint, subjects,
+    CheckpointRequest, LedgerCheckpoint, ReadEvents, ReadReply, Rejection, SealedEvent, subjects,
 };
-use serde::Serialize;
-use utoipa::{IntoParams, ToSchema};
 
 use super::read::Read;
 use crate::problem::ApiError;
-use efa_api::contract::field::{self, Whole};
-use efa_api::values;
+use efa_api::contract::field::Whole;
+pub use efa_api::dto::ledger::{CheckpointJson, LedgerKeyJson};
+pub use efa_api::query::ExportParams;
 
-/// The most events one export holds.
-pub const EXPORT_LIMIT_MAX: u32 = 10_000;
 /// Events asked from the ledger per read.
 const PAGE_LEN: u64 = 1000;
-
-/// `GET /api/v1/ledger/checkpoint`: the ledger's key and its latest
-/// signed checkpoint.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = LedgerCheckpoint)]
-pub struct LedgerKeyJson {
-    key_id: String,
-    #[schema(pattern = "^[0-9a-f]{64}$")]
-    public_key: String,
-    public_key_line: String,
-    #[schema(required)]
-    checkpoint: Option<CheckpointJson>,
-}
-
-/// A signed checkpoint, its hash and signature in hex.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = SignedCheckpoint)]
-pub struct CheckpointJson {
-    #[schema(minimum = 1)]
-    seq: u64,
-    #[schema(value_type = values::ChainHash)]
-    hash: String,
-    key_id: String,
-    #[schema(pattern = "^[0-9a-f]{128}$")]
-    signature: String,
-}
-
-impl From<&SignedCheckpoint> for CheckpointJson {
-    fn from(checkpoint: &SignedCheckpoint) -> Self {
-        Self {
-            seq: checkpoint.seq,
-            hash: hex::encode(checkpoint.hash),
-            key_id: checkpoint.key_id.clone(),
-            signature: hex::encode(&checkpoint.signature),
-        }
-    }
-}
 
 /// `GET /api/v1/ledger/checkpoint`.
 pub async fn checkpoint(Read { state, query, .. }: Read) -> Result<Response, ApiError> {
@@ -75,16 +34,6 @@ pub async fn checkpoint(Read { state, query, .. }: Read) -> Result<Response, Api
         checkpoint: answer.checkpoint.as_ref().map(CheckpointJson::from),
     })
     .into_response())
-}
-
-/// `?from_seq=&limit=` of the export.
-#[derive(Debug, serde::Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ExportParams {
-    #[serde(default, deserialize_with = "field::opt")]
-    from_seq: Option<u64>,
-    #[param(inline)]
-    limit: Option<Whole<1, { EXPORT_LIMIT_MAX }>>,
 }
 
 /// `GET /api/v1/ledger/export?from_seq=&limit=`: the events from

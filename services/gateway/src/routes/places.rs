@@ -5,20 +5,13 @@
 
 use axum::response::Response;
 use efa_proto::views::RolloutScope;
-use efa_proto::{KreisKey, ServiceId};
-use serde::{Deserialize, Deserializer};
-use utoipa::IntoParams;
 
 use super::exports;
 use super::read::{self, Read};
 use crate::paging;
 use crate::problem::ApiError;
-use efa_api::contract::field::{self, Whole};
-use efa_api::values;
-
-/// Days without a step after which an adoption counts as stalled, unless
-/// `?days=` says otherwise.
-pub const STALLED_DAYS_DEFAULT: u32 = 90;
+use efa_api::contract::field::Whole;
+pub use efa_api::query::{RolloutParams, STALLED_DAYS_DEFAULT, StalledParams};
 
 /// `GET /api/v1/lands/{land}?as_of=&offset=&limit=`: a page of the
 /// services the Land leads and of those it joined (the same rows of each).
@@ -42,38 +35,6 @@ pub async fn land_costs(Read { state, path, query }: Read) -> Result<Response, A
     let min_seq = query.min_seq()?;
     let asked = (land, year, super::settlement::Reading::of(&query)?);
     super::settlement::land_costs(&state, &query, (format, min_seq), asked).await
-}
-
-/// `?table=&kreis=&service=` of the rollout monitor.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RolloutParams {
-    #[serde(default, deserialize_with = "rollout_table")]
-    #[param(value_type = Option<values::RolloutTable>)]
-    table: Option<String>,
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(value_type = Option<values::KreisKey>)]
-    kreis: Option<KreisKey>,
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(value_type = Option<values::ServiceId>)]
-    service: Option<ServiceId>,
-}
-
-pub use efa_api::keys::ROLLOUT_TABLES;
-
-fn rollout_table<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    field::choice(d, &ROLLOUT_TABLES, |key| Some(key.to_owned())).map(Some)
-}
-
-/// `?days=&service=` of the stalled adoptions.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct StalledParams {
-    #[param(inline)]
-    days: Option<Whole<0, 36_500>>,
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(value_type = Option<values::ServiceId>)]
-    service: Option<ServiceId>,
 }
 
 /// `GET /api/v1/lands/{land}/rollout?kreis=&service=&as_of=&offset=&limit=`:

@@ -7,9 +7,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header::ETAG;
 use axum::response::{IntoResponse, Response};
-use efa_proto::{QueryKind, ServiceId};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use efa_proto::QueryKind;
 
 use super::AppState;
 use super::exports;
@@ -20,25 +18,13 @@ use crate::extract::{OptionalJsonBody, PathParams, WriteHeaders};
 use crate::paging;
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
-use efa_api::contract::field::{self, Whole};
 use efa_api::contract::services;
 use efa_api::dto::ServiceJson;
-use efa_api::values;
+pub use efa_api::query::ServicesPage;
 
 /// The parameters of `/api/v1/services`; those of `/api/v1/catalogue`
 /// beyond these are refused with a pointer.
 const PARAMS: [&str; 3] = ["format", "limit", "cursor"];
-
-/// `?limit=&cursor=` of `/api/v1/services`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ServicesPage {
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(value_type = Option<values::ServiceId>)]
-    pub(super) cursor: Option<ServiceId>,
-    #[param(inline)]
-    pub(super) limit: Option<Whole<{ paging::LIMIT_MIN }, { paging::LIMIT_MAX }>>,
-}
 
 /// `GET /api/v1/services?limit=&cursor=`: all services ordered by id, a
 /// page at a time (`cursor`: the last id of the page before, as `next`

@@ -20,10 +20,11 @@ use crate::paging::{self, Cursor};
 use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
 use crate::tabular::Answer as _;
-use efa_api::contract::{Parsed, field, settlement};
+use efa_api::contract::{Parsed, settlement};
 use efa_api::dto::LandCostsTotals;
 use efa_api::dto::costs::LandCostsJson;
 use efa_api::dto::statement::{CostYearJson, StatementChangesJson, StatementJson, land_costs_of};
+pub use efa_api::query::{CostYearParams, SinceSeq};
 use efa_api::{statement_tables, tables};
 
 /// When a cost view is read: the day whose facts are in effect, and the
@@ -138,21 +139,6 @@ pub async fn statement_view(
     )
 }
 
-/// `?table=` of a year's costs as CSV.
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CostYearParams {
-    #[serde(default, deserialize_with = "cost_table")]
-    #[param(value_type = Option<efa_api::values::CostTable>)]
-    table: Option<String>,
-}
-
-pub use efa_api::keys::COST_TABLES;
-
-fn cost_table<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    field::choice(d, &COST_TABLES, |key| Some(key.to_owned())).map(Some)
-}
-
 /// `GET /api/v1/services/{id}/costs/{year}?as_of=`: the split under the
 /// model in force for the year, the others for comparison, the closing
 /// and the supplements since; as CSV the shares (`table=shares`, with the
@@ -194,16 +180,6 @@ pub async fn statement(Read { state, path, query }: Read) -> Result<Response, Ap
         || StatementJson::from(&view),
         || statement_tables::statement(&view).recorded_up_to(reading.known_at_seq),
     )
-}
-
-/// `?since_seq=` of a statement's changes: the sequence of the earlier
-/// statement (required).
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SinceSeq {
-    #[serde(deserialize_with = "efa_api::contract::field::req")]
-    #[param(minimum = 1)]
-    since_seq: u64,
 }
 
 /// `GET /api/v1/lands/{land}/statements/{year}/changes?since_seq=&as_of=`:

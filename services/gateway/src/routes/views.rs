@@ -5,12 +5,9 @@
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
-use efa_proto::views::{CatalogueFilter, CatalogueSort, HistorySubject, HistoryView};
-use efa_proto::{
-    Ags, Channel, Date, LandCode, QueryKind, QueryReply, Reifegrad, ServiceId, ServiceStatus,
-};
-use serde::{Deserialize, Deserializer, Serialize};
-use utoipa::IntoParams;
+use efa_proto::views::{HistorySubject, HistoryView};
+use efa_proto::{Date, QueryKind, QueryReply, ServiceId};
+use serde::Serialize;
 
 use super::AppState;
 use super::read::{self, Read, ask, reply_of};
@@ -18,38 +15,16 @@ use crate::paging::{self, Cursor};
 use crate::params::{Format, ReadQuery};
 use crate::problem::ApiError;
 use crate::tabular::Answer as _;
-use efa_api::contract::field::{self, Text, Whole};
+use efa_api::contract::field::Whole;
 use efa_api::csv::Table;
 use efa_api::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
 use efa_api::dto::history::HistoryJson;
 use efa_api::dto::rollout::FunnelJson;
+pub use efa_api::query::{
+    CATALOGUE_PARAMS, CatalogueQuery, FunnelParams, GemeindeParam, HISTORY_LIMIT_DEFAULT,
+    HistoryParams, PAGE_LIMIT_MAX,
+};
 use efa_api::tables;
-use efa_api::values;
-
-/// The most services one catalogue page holds.
-pub const PAGE_LIMIT_MAX: u32 = 1000;
-/// The most history entries one page holds, and a page's length unless
-/// `limit` says otherwise.
-pub const HISTORY_LIMIT_MAX: u32 = 1000;
-pub const HISTORY_LIMIT_DEFAULT: u32 = 100;
-const TEXT_CHARS_MAX: usize = 200;
-
-/// The parameters of `/api/v1/catalogue`.
-pub const CATALOGUE_PARAMS: [&str; 11] = [
-    "land",
-    "themenfeld",
-    "status",
-    "reifegrad",
-    "channel",
-    "q",
-    "sort",
-    "offset",
-    "limit",
-    "as_of",
-    "format",
-];
-
-pub use efa_api::keys::SORT_KEYS;
 
 /// `GET /api/v1/catalogue`: filtered, sorted, paged, as of a date.
 pub async fn catalogue(Read { state, query, .. }: Read) -> Result<Response, ApiError> {
@@ -71,64 +46,6 @@ pub async fn catalogue(Read { state, query, .. }: Read) -> Result<Response, ApiE
             paging::linked(tables::catalogue(&page).answer(format)?, next.as_deref())
         }
     })
-}
-
-/// The filters, order and page of `/api/v1/catalogue`.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CatalogueQuery {
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(value_type = Option<values::LandKey>)]
-    land: Option<LandCode>,
-    #[param(inline)]
-    themenfeld: Option<Text<{ TEXT_CHARS_MAX }>>,
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(value_type = Option<values::ServiceStatus>)]
-    status: Option<ServiceStatus>,
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(value_type = Option<values::Reifegrad>)]
-    reifegrad: Option<Reifegrad>,
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(value_type = Option<values::Channel>)]
-    channel: Option<Channel>,
-    #[param(inline)]
-    q: Option<Text<{ TEXT_CHARS_MAX }>>,
-    #[serde(default, deserialize_with = "sort")]
-    #[param(value_type = values::CatalogueSort)]
-    sort: CatalogueSort,
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(default = 0)]
-    offset: Option<u32>,
-    #[param(inline)]
-    limit: Option<Whole<1, { PAGE_LIMIT_MAX }>>,
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(value_type = Option<values::Date>)]
-    as_of: Option<Date>,
-}
-
-fn sort<'de, D: Deserializer<'de>>(deserializer: D) -> Result<CatalogueSort, D::Error> {
-    field::choice(deserializer, &SORT_KEYS, |key| match key {
-        "reuse" => Some(CatalogueSort::Reuse),
-        "live" => Some(CatalogueSort::Live),
-        "announced" => Some(CatalogueSort::Announced),
-        _ => Some(CatalogueSort::Title),
-    })
-}
-
-impl CatalogueQuery {
-    fn filter(self) -> CatalogueFilter {
-        CatalogueFilter {
-            land: self.land,
-            themenfeld: self.themenfeld.map(|t| t.0),
-            status: self.status,
-            reifegrad: self.reifegrad,
-            channel: self.channel,
-            text: self.q.map(|t| t.0),
-            sort: self.sort,
-            offset: self.offset.unwrap_or(0),
-            limit: self.limit.map_or(100, |Whole(limit)| limit),
-        }
-    }
 }
 
 /// Asks for a service's detail as of a date.
@@ -180,34 +97,6 @@ pub async fn funnel(Read { state, path, query }: Read) -> Result<Response, ApiEr
     let view = reply_of!(ask(&state, query.min_seq()?, kind).await?, Funnel)?;
     let view = read::found(view, || read::no_service(&service))?;
     Ok(Json(FunnelJson::from(&view)).into_response())
-}
-
-/// `?land=` of the adoption funnel.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FunnelParams {
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(value_type = Option<values::LandKey>)]
-    land: Option<LandCode>,
-}
-
-/// `?from_seq=&limit=` of a history.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct HistoryParams {
-    #[serde(default, deserialize_with = "field::opt")]
-    from_seq: Option<u64>,
-    #[param(inline)]
-    limit: Option<Whole<1, { HISTORY_LIMIT_MAX }>>,
-}
-
-/// `?gemeinde=` of the history of everything.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct GemeindeParam {
-    #[serde(default, deserialize_with = "field::opt")]
-    #[param(value_type = Option<values::Ags>)]
-    gemeinde: Option<Ags>,
 }
 
 /// `GET /api/v1/services/{id}/history?from_seq=&limit=`.
