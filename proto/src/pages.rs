@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{Ags, LandCode, ServiceId};
 use crate::money::Cents;
-use crate::query::ServiceView;
+use crate::query::{GemeindeView, ServiceView};
 use crate::time::Date;
 use crate::views::{
-    KreisCoverage, LandCostLine, LandParticipation, MunicipalityRollout, MunicipalityRolloutV1,
-    RolloutScope, StalledRollout, rows_v1,
+    KreisCoverage, LandCostLine, LandParticipation, LandView, MunicipalityRollout,
+    MunicipalityRolloutV1, ReuseSummary, RolloutScope, RolloutView, StalledRollout, StalledView,
+    rows_v1,
 };
 
 /// Which rows of a list to answer: `limit` rows from row `offset` on.
@@ -59,6 +60,17 @@ pub struct RolloutPage<M = MunicipalityRollout> {
 }
 
 impl RolloutPage {
+    /// The page's rows as the unpaged view holds them.
+    pub fn view(&self) -> RolloutView {
+        RolloutView {
+            scope: self.scope.clone(),
+            as_of: self.as_of,
+            kreise: self.kreise.clone(),
+            municipalities: self.municipalities.clone(),
+            land_participates: self.land_participates.clone(),
+        }
+    }
+
     /// The page as older clients read it (`Rollout2`).
     pub fn into_v1(self) -> RolloutPage<MunicipalityRolloutV1> {
         RolloutPage {
@@ -85,6 +97,18 @@ pub struct StalledPage {
     pub next_offset: Option<u32>,
 }
 
+impl StalledPage {
+    /// The page's rows as the unpaged view holds them.
+    pub fn view(&self) -> StalledView {
+        StalledView {
+            land: self.land,
+            days_min: self.days_min,
+            as_of: self.as_of,
+            stalled: self.stalled.clone(),
+        }
+    }
+}
+
 /// A page of one municipality: the same `Page` applies to its adoptions
 /// and to the services it could adopt.
 /// `M` is the row of an adoption and `B` the adoptions beneath
@@ -108,6 +132,20 @@ pub struct GemeindePage<M = MunicipalityRollout, B = Vec<MunicipalityRollout>> {
 }
 
 impl GemeindePage {
+    /// The page's rows as the unpaged view holds them.
+    pub fn view(&self) -> GemeindeView {
+        GemeindeView {
+            ags: self.ags,
+            name: self.name.clone(),
+            population: self.population,
+            status_de: self.status_de.clone(),
+            adoptions: self.adoptions.clone(),
+            available: self.available.clone(),
+            as_of: self.as_of,
+            beneath: self.beneath.clone(),
+        }
+    }
+
     /// The page as older clients read it (`Gemeinde2`).
     pub fn into_v1(self) -> GemeindePage<MunicipalityRolloutV1, ()> {
         GemeindePage {
@@ -141,6 +179,20 @@ pub struct LandPage {
     pub next_offset: Option<u32>,
 }
 
+impl LandPage {
+    /// The page's rows as the unpaged view holds them.
+    pub fn view(&self) -> LandView {
+        LandView {
+            land: self.land,
+            leads: self.leads.clone(),
+            joined: self.joined.clone(),
+            municipalities_registered: self.municipalities_registered,
+            municipalities_live_any: self.municipalities_live_any,
+            as_of: self.as_of,
+        }
+    }
+}
+
 /// A page of what a Land owes in a year: its lines, one per service; the
 /// total is over all lines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,4 +216,17 @@ pub struct ReusePage {
     pub per_land: Vec<(LandCode, u32, u32)>,
     pub as_of: Date,
     pub next_offset: Option<u32>,
+}
+
+impl ReusePage {
+    /// The page's rows as the unpaged view holds them.
+    pub fn view(&self) -> ReuseSummary {
+        ReuseSummary {
+            services: self.services,
+            participations: self.participations,
+            lead_only: self.lead_only.clone(),
+            per_land: self.per_land.clone(),
+            as_of: self.as_of,
+        }
+    }
 }

@@ -56,6 +56,10 @@ impl ForbiddenReason {
     }
 }
 
+/// What a busy service says: try again in a moment.
+pub const BUSY_DE: &str =
+    "Das Register ist gerade ausgelastet. Bitte versuchen Sie es in einer Sekunde erneut.";
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum Rejection {
     /// The bytes are not a valid message.
@@ -150,6 +154,60 @@ impl Rejection {
             Self::SignerNotAllowed { .. } => "signer-not-allowed",
             Self::YearClosed { .. } => "year-closed",
             Self::TooFarBack { .. } => "too-far-back",
+        }
+    }
+
+    /// A German sentence explaining the rejection to the person who sent
+    /// the request; the reasons the services give are German already.
+    pub fn message_de(&self) -> String {
+        match self {
+            Self::Malformed { reason } => format!("Die Nachricht ist fehlerhaft: {reason}."),
+            Self::UnsupportedSchema { got, supported } => format!(
+                "Die Schema-Version {got} wird nicht unterstützt (unterstützt: {supported})."
+            ),
+            Self::TooLarge { bytes, max } => {
+                format!("Die Nachricht ist mit {bytes} Bytes größer als erlaubt ({max} Bytes).")
+            }
+            Self::Invalid { field, reason } => {
+                format!("Das Feld „{field}“ ist ungültig: {reason}.")
+            }
+            Self::Forbidden { reason } => reason.message_de().to_owned(),
+            Self::NotFound { what } => format!("Nicht gefunden: {what}."),
+            Self::AlreadyExists { what } => format!("Bereits vorhanden: {what}."),
+            Self::Conflict { expected, actual } => format!(
+                "Der Datensatz wurde inzwischen geändert (erwartet Version {expected}, aktuell \
+                 {actual}). Bitte neu laden und erneut versuchen."
+            ),
+            Self::IdempotencyKeyReused => {
+                "Dieser Idempotency-Key wurde bereits für eine andere Anfrage verwendet.".to_owned()
+            }
+            Self::InvalidState { reason } => {
+                format!("Das ist im aktuellen Zustand nicht möglich: {reason}.")
+            }
+            Self::Unavailable { reason } => format!(
+                "Der Dienst ist gerade nicht verfügbar ({reason}). Bitte später erneut versuchen."
+            ),
+            Self::Busy { .. } => BUSY_DE.to_owned(),
+            Self::YearClosed { year } => format!(
+                "Das Jahr {year} ist abgerechnet (Jahresabrechnung). Beitritte, Austritte und \
+                 Kosten, die es berühren, erfasst nur noch das federführende Land oder die \
+                 Administration als Berichtigung; Kostenmodell und Einstellung wirken erst ab \
+                 einem offenen Jahr."
+            ),
+            Self::TooFarBack { earliest } => format!(
+                "So weit zurück kann das Land dies nicht selbst datieren; frühestens {earliest}. \
+                 Weiter zurück berichtigt das federführende Land oder die Administration."
+            ),
+            Self::AnswerTooLarge { bytes, max } => format!(
+                "Die Antwort wäre mit {bytes} Bytes größer, als eine Nachricht sein darf ({max} \
+                 Bytes). Bitte eine kleinere Seite abfragen (Parameter „limit“)."
+            ),
+            Self::Unsigned
+            | Self::UnknownSigner { .. }
+            | Self::BadSignature { .. }
+            | Self::SignerNotAllowed { .. } => {
+                format!("Das Ledger hat die Signatur nicht angenommen ({self}).")
+            }
         }
     }
 

@@ -70,7 +70,7 @@ impl System {
         )
         .await
         .unwrap();
-        let mut tokens = efa_gateway::TokenTable::empty();
+        let mut tokens = efa_trust::tokens::TokenTable::empty();
         let bremen = tokens.issue(Actor::parse("land:04").unwrap(), "Bremen");
         let thueringen = tokens.issue(Actor::parse("land:16").unwrap(), "Thüringen");
         let demo = DEMO_PRINCIPALS

@@ -366,7 +366,9 @@ impl Transport for NatsClient {
                 .map_err(|e| format!("NATS: {e}"))?;
         match reply {
             CommandReply::Accepted(accepted) => Ok(accepted.last_seq),
-            CommandReply::Rejected(rejection) => Err(format!("abgelehnt: {rejection}")),
+            CommandReply::Rejected(rejection) => {
+                Err(format!("abgelehnt: {}", rejection.message_de()))
+            }
         }
     }
 
@@ -383,7 +385,9 @@ impl Transport for NatsClient {
                 .await
                 .map_err(|e| format!("NATS: {e}"))?;
         match reply {
-            QueryReply::Rejected(rejection) => Err(format!("Abfrage abgelehnt: {rejection}")),
+            QueryReply::Rejected(rejection) => {
+                Err(format!("Abfrage abgelehnt: {}", rejection.message_de()))
+            }
             _ => Ok(()),
         }
     }

@@ -517,7 +517,7 @@ pub fn gateway_config(
     data_dir: &std::path::Path,
     http: SocketAddr,
 ) -> Result<efa_gateway::GatewayConfig> {
-    let tokens = efa_gateway::TokenTable::load(&crate::tokens::table_path(data_dir))
+    let tokens = efa_trust::tokens::TokenTable::load(&crate::tokens::table_path(data_dir))
         .context("Token-Tabelle laden")?;
     Ok(efa_gateway::GatewayConfig {
         http_addr: http,

@@ -39,7 +39,10 @@ async fn known(client: &async_nats::Client) -> Result<(Vec<KreisKey>, BTreeMap<A
         .context("Log des Ledgers lesen")?;
         let page = match reply.into_page() {
             Ok(page) => page,
-            Err(rejection) => bail!("der Ledger hat das Lesen abgelehnt: {rejection}"),
+            Err(rejection) => bail!(
+                "der Ledger hat das Lesen abgelehnt: {}",
+                rejection.message_de()
+            ),
         };
         let Some(last) = page.events.last() else {
             break;

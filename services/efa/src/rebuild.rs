@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use efa_gateway::thousands;
-use efa_proto::{RebuildProgress, RebuildReply, RebuildRequest, Rejection, subjects};
+use efa_proto::{RebuildProgress, RebuildReply, RebuildRequest, subjects};
 use efa_runtime::RpcError;
 use futures::StreamExt;
 
@@ -57,7 +57,7 @@ pub async fn run(connection: &OperatorArgs) -> Result<()> {
             Ok(())
         }
         RebuildReply::Rejected(rejection) => {
-            bail!("Neuberechnung abgelehnt: {}", german(&rejection))
+            bail!("Neuberechnung abgelehnt: {}", rejection.message_de())
         }
     }
 }
@@ -89,19 +89,6 @@ fn progress_line(progress: &RebuildProgress) -> String {
         thousands(progress.target),
         thousands(progress.events_per_second),
     )
-}
-
-/// The rejection as a German sentence; the reasons the projector gives are
-/// German already.
-fn german(rejection: &Rejection) -> String {
-    match rejection {
-        Rejection::Unavailable { reason } | Rejection::InvalidState { reason } => reason.clone(),
-        Rejection::Malformed { reason } => format!("Anfrage nicht lesbar ({reason})"),
-        Rejection::UnsupportedSchema { got, supported } => {
-            format!("Schema-Version {got} wird nicht unterstützt (unterstützt: {supported})")
-        }
-        other => other.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -75,7 +75,8 @@ pub fn run(command: TokenCmd) -> Result<()> {
         } => {
             require_data_dir(&data_dir)?;
             let path = table_path(&data_dir);
-            let mut table = efa_gateway::TokenTable::load(&path).context("Token-Tabelle laden")?;
+            let mut table =
+                efa_trust::tokens::TokenTable::load(&path).context("Token-Tabelle laden")?;
             let token = table.issue(principal.clone(), &name);
             table.save(&path).context("Token-Tabelle speichern")?;
             println!("{token}");
@@ -85,7 +86,7 @@ pub fn run(command: TokenCmd) -> Result<()> {
             Ok(())
         }
         TokenCmd::List { data_dir } => {
-            let table = efa_gateway::TokenTable::load(&table_path(&data_dir))
+            let table = efa_trust::tokens::TokenTable::load(&table_path(&data_dir))
                 .context("Token-Tabelle laden")?;
             print!("{}", listing(&table));
             Ok(())
@@ -111,7 +112,7 @@ fn require_data_dir(data_dir: &Path) -> Result<()> {
 }
 
 /// One line per token: principal, a tab, the name; sorted.
-pub fn listing(table: &efa_gateway::TokenTable) -> String {
+pub fn listing(table: &efa_trust::tokens::TokenTable) -> String {
     let mut lines: Vec<String> = table
         .holders()
         .map(|(name, actor)| format!("{actor}\t{name}\n"))
@@ -122,7 +123,7 @@ pub fn listing(table: &efa_gateway::TokenTable) -> String {
 
 fn revoke(data_dir: &Path, name: &str) -> Result<()> {
     let path = table_path(data_dir);
-    let mut table = efa_gateway::TokenTable::load(&path).context("Token-Tabelle laden")?;
+    let mut table = efa_trust::tokens::TokenTable::load(&path).context("Token-Tabelle laden")?;
     let removed = table.revoke(name);
     if removed == 0 {
         anyhow::bail!("Kein Token mit dem Namen „{name}“ gefunden (siehe efa token list).");
@@ -165,7 +166,7 @@ pub fn ensure_demo_tokens(data_dir: &Path) -> Result<Option<PathBuf>> {
     if table_path.exists() {
         return existing_demo_logins(data_dir);
     }
-    let mut table = efa_gateway::TokenTable::empty();
+    let mut table = efa_trust::tokens::TokenTable::empty();
     let mut text = String::from("# Demo-Zugänge (nur für die lokale Demo)\n");
     for (principal, name) in DEMO_PRINCIPALS {
         let actor = Actor::parse(principal).context("Demo-Prinzipal lesen")?;
@@ -311,7 +312,7 @@ mod tests {
         std::fs::create_dir(efa_trust::secrets_dir(dir.path())).unwrap();
         create(dir.path().to_owned()).unwrap();
         assert_eq!(
-            efa_gateway::TokenTable::load(&table_path(dir.path()))
+            efa_trust::tokens::TokenTable::load(&table_path(dir.path()))
                 .unwrap()
                 .len(),
             1
@@ -334,13 +335,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         ensure_demo_tokens(dir.path()).unwrap();
         let path = table_path(dir.path());
-        let table = efa_gateway::TokenTable::load(&path).unwrap();
+        let table = efa_trust::tokens::TokenTable::load(&path).unwrap();
         let text = listing(&table);
         assert_eq!(text.lines().count(), 5);
         assert!(text.contains("land:04\tFreie Hansestadt Bremen (Demo)\n"));
         assert!(!text.contains("efa_"), "no token is shown");
         revoke(dir.path(), "Stadt Erfurt (Demo)").unwrap();
-        let table = efa_gateway::TokenTable::load(&path).unwrap();
+        let table = efa_trust::tokens::TokenTable::load(&path).unwrap();
         assert_eq!(table.len(), 4);
         assert!(!listing(&table).contains("gemeinde:16051000"));
         assert!(revoke(dir.path(), "Stadt Erfurt (Demo)").is_err());

@@ -1,9 +1,10 @@
-//! The gateway's secrets and randomness, on well-kept crates. API tokens
-//! and the session key are random bytes from `rand`'s thread generator (a
-//! ChaCha12 CSPRNG seeded from the operating system). `cookie`'s signing
-//! key is derived from the session key (HKDF, through axum-extra's signed
-//! cookies), and CSRF tokens are made with it (HMAC-SHA256 from `hmac` +
-//! `sha2`, compared in constant time with `subtle`).
+//! The gateway's secrets and randomness, on well-kept crates. The session
+//! key, session ids and form keys are random bytes from `rand`'s thread
+//! generator (a ChaCha12 CSPRNG seeded from the operating system; API
+//! tokens are drawn the same way, in `efa_trust::tokens`). `cookie`'s
+//! signing key is derived from the session key (HKDF, through axum-extra's
+//! signed cookies), and CSRF tokens are made with it (HMAC-SHA256 from
+//! `hmac` + `sha2`, compared in constant time with `subtle`).
 
 use axum_extra::extract::cookie::Key;
 use hmac::{Hmac, Mac};
@@ -104,11 +105,6 @@ impl SessionKey {
 /// 32 random bytes.
 fn random_bytes() -> [u8; 32] {
     rand::random()
-}
-
-/// 64 random hex digits (256 random bits): the secret of an API token.
-pub fn random_token_hex() -> String {
-    hex::encode(random_bytes())
 }
 
 /// 32 random hex digits (128 random bits).

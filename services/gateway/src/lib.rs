@@ -30,20 +30,18 @@ mod state;
 mod tabular;
 mod telemetry;
 mod token_source;
-mod tokens;
 mod watched_file;
 mod web;
-mod xlsx;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use crypto::SessionKey;
+pub use efa_trust::tokens::{TOKEN_PREFIX, TokenError, TokenTable};
 pub use openapi::openapi_document;
 pub use problem::PROBLEM_CONTENT_TYPE;
 pub use state::LOGIN_ATTEMPTS_MAX;
-pub use tokens::{TOKEN_PREFIX, TokenError, TokenTable};
 /// `1234567` as `1.234.567`, as the web pages write numbers.
 pub use web::markup::thousands;
 

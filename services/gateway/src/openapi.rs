@@ -325,8 +325,8 @@ impl Operation {
             "schema": {"type": "string"},
             "example": "\u{feff}Kennung;Titel\r\nwohngeld;Wohngeld\r\n",
         });
-        answer["content"][crate::xlsx::CONTENT_TYPE_XLSX] = json!({
-            "schema": {"type": "string", "contentMediaType": crate::xlsx::CONTENT_TYPE_XLSX},
+        answer["content"][crate::tabular::CONTENT_TYPE_XLSX] = json!({
+            "schema": {"type": "string", "contentMediaType": crate::tabular::CONTENT_TYPE_XLSX},
         });
         answer["description"] = json!(
             "Die Ansicht; als CSV (UTF-8 mit BOM, Semikolon, CRLF, Dezimalkomma) bei \

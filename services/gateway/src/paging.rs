@@ -203,8 +203,8 @@ async fn xlsx<E: Export>(state: &AppState, min_seq: u64, export: &E) -> Result<R
     let first = fetch(state, min_seq, export, (&export.start(), EXPORT_PAGE_ROWS)).await?;
     let (mut whole, mut cursor) = export.rows(&first);
     while let Some(at) = cursor {
-        if whole.rows.len() > crate::xlsx::ROWS_MAX {
-            return Err(crate::xlsx::too_many_rows());
+        if whole.rows.len() > efa_api::xlsx::ROWS_MAX {
+            return Err(crate::tabular::too_many_rows());
         }
         let page = fetch(state, min_seq, export, (&at, EXPORT_PAGE_ROWS)).await?;
         let (table, next) = export.rows(&page);

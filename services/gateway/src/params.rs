@@ -64,7 +64,7 @@ fn preferred_table(ranges: &[&str]) -> Option<Format> {
         })
     };
     let csv = weight_of("text/csv").unwrap_or(0.0);
-    let xlsx = weight_of(crate::xlsx::CONTENT_TYPE_XLSX).unwrap_or(0.0);
+    let xlsx = weight_of(crate::tabular::CONTENT_TYPE_XLSX).unwrap_or(0.0);
     let json = (weight_of("application/json"))
         .or_else(|| weight_of("application/*"))
         .or_else(|| weight_of("*/*"))

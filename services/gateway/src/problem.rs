@@ -12,15 +12,9 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTI
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+pub use efa_api::problem::{PROBLEM_CONTENT_TYPE, ProblemJson};
 use efa_proto::Rejection;
 use efa_runtime::RpcError;
-use serde::Serialize;
-use utoipa::ToSchema;
-
-/// The media type of a problem document.
-pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
-/// Problem types are URNs: `urn:efa-registry:problem:<code>`.
-const TYPE_PREFIX: &str = "urn:efa-registry:problem:";
 
 /// Everything that can make a request fail at the gateway.
 #[derive(Debug, thiserror::Error)]
@@ -109,51 +103,11 @@ pub fn rejection_status(rejection: &Rejection, if_match: bool) -> StatusCode {
     }
 }
 
-/// A German sentence explaining a rejection to the caller.
+/// A German sentence explaining a rejection to the caller. A signature
+/// the ledger did not take is the gateway's setup, so the sentence says
+/// who must act.
 pub fn rejection_detail(rejection: &Rejection) -> String {
     match rejection {
-        Rejection::Malformed { reason } => format!("Die Nachricht ist fehlerhaft: {reason}."),
-        Rejection::UnsupportedSchema { got, supported } => {
-            format!("Die Schema-Version {got} wird nicht unterstützt (unterstützt: {supported}).")
-        }
-        Rejection::TooLarge { bytes, max } => {
-            format!("Die Nachricht ist mit {bytes} Bytes größer als erlaubt ({max} Bytes).")
-        }
-        Rejection::Invalid { field, reason } => {
-            format!("Das Feld „{field}“ ist ungültig: {reason}.")
-        }
-        Rejection::Forbidden { reason } => reason.message_de().to_owned(),
-        Rejection::NotFound { what } => format!("Nicht gefunden: {what}."),
-        Rejection::AlreadyExists { what } => format!("Bereits vorhanden: {what}."),
-        Rejection::Conflict { expected, actual } => format!(
-            "Der Datensatz wurde inzwischen geändert (erwartet Version {expected}, aktuell {actual}). \
-             Bitte neu laden und erneut versuchen."
-        ),
-        Rejection::IdempotencyKeyReused => {
-            "Dieser Idempotency-Key wurde bereits für eine andere Anfrage verwendet.".to_owned()
-        }
-        Rejection::InvalidState { reason } => {
-            format!("Das ist im aktuellen Zustand nicht möglich: {reason}.")
-        }
-        Rejection::Unavailable { reason } => {
-            format!(
-                "Der Dienst ist gerade nicht verfügbar ({reason}). Bitte später erneut versuchen."
-            )
-        }
-        Rejection::Busy { .. } => BUSY_DETAIL.to_owned(),
-        Rejection::YearClosed { year } => format!(
-            "Das Jahr {year} ist abgerechnet (Jahresabrechnung). Beitritte, Austritte und Kosten, \
-             die es berühren, erfasst nur noch das federführende Land oder die Administration als \
-             Berichtigung; Kostenmodell und Einstellung wirken erst ab einem offenen Jahr."
-        ),
-        Rejection::TooFarBack { earliest } => format!(
-            "So weit zurück kann das Land dies nicht selbst datieren; frühestens {earliest}. \
-             Weiter zurück berichtigt das federführende Land oder die Administration."
-        ),
-        Rejection::AnswerTooLarge { bytes, max } => format!(
-            "Die Antwort wäre mit {bytes} Bytes größer, als eine Nachricht sein darf ({max} Bytes). \
-             Bitte eine kleinere Seite abfragen (Parameter „limit“)."
-        ),
         Rejection::Unsigned
         | Rejection::UnknownSigner { .. }
         | Rejection::BadSignature { .. }
@@ -161,44 +115,9 @@ pub fn rejection_detail(rejection: &Rejection) -> String {
             "Das Ledger hat die Signatur des Gateways nicht angenommen ({rejection}). \
              Die Administration muss den Schlüssel des Gateways beim Ledger hinterlegen."
         ),
+        other => other.message_de(),
     }
 }
-
-/// The short German title of each problem code.
-fn title(code: &str) -> &'static str {
-    match code {
-        "malformed" => "Fehlerhafte Nachricht",
-        "unsupported-schema" => "Nicht unterstützte Schema-Version",
-        "too-large" => "Nachricht zu groß",
-        "invalid" => "Ungültige Angaben",
-        "forbidden" => "Nicht erlaubt",
-        "not-found" => "Nicht gefunden",
-        "already-exists" => "Bereits vorhanden",
-        "conflict" => "Versionskonflikt",
-        "invalid-state" => "Im aktuellen Zustand nicht möglich",
-        "year-closed" => "Jahr abgerechnet",
-        "too-far-back" => "Zu weit zurückdatiert",
-        "idempotency-key-reused" => "Idempotency-Key wiederverwendet",
-        "unsigned" | "unknown-signer" | "bad-signature" | "signer-not-allowed" => {
-            "Signatur nicht angenommen"
-        }
-        "unavailable" | "service-unavailable" => "Dienst nicht verfügbar",
-        "unauthorized" => "Anmeldung erforderlich",
-        "missing-idempotency-key" => "Idempotency-Key fehlt",
-        "bad-request" => "Ungültige Anfrage",
-        "payload-too-large" => "Anfrage zu groß",
-        "bad-gateway" => "Ungültige Antwort eines Dienstes",
-        "method-not-allowed" => "Methode nicht erlaubt",
-        "too-many-requests" => "Zu viele Anfragen",
-        "busy" => "Ausgelastet",
-        "answer-too-large" => "Antwort zu groß",
-        "timeout" => "Zeitüberschreitung",
-        _ => "Interner Fehler",
-    }
-}
-
-const BUSY_DETAIL: &str =
-    "Das Register ist gerade ausgelastet. Bitte versuchen Sie es in einer Sekunde erneut.";
 
 const UNREACHABLE_DETAIL: &str =
     "Der Dienst ist gerade nicht erreichbar. Bitte versuchen Sie es später erneut.";
@@ -256,32 +175,14 @@ impl Problem {
 
     /// The JSON body.
     pub fn to_json(&self) -> String {
-        let document = ProblemJson {
-            kind: format!("{TYPE_PREFIX}{}", self.code),
-            title: title(self.code),
-            status: self.status.as_u16(),
-            detail: &self.detail,
-            instance: self.instance.as_deref(),
-        };
+        let document = ProblemJson::new(
+            self.code,
+            self.status.as_u16(),
+            &self.detail,
+            self.instance.as_deref(),
+        );
         serde_json::to_string(&document).unwrap_or_default()
     }
-}
-
-/// The members of a problem document.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Problem)]
-pub struct ProblemJson<'a> {
-    #[serde(rename = "type")]
-    #[schema(pattern = "^urn:efa-registry:problem:[a-z0-9-]+$")]
-    kind: String,
-    title: &'a str,
-    #[schema(minimum = 400, maximum = 599)]
-    status: u16,
-    detail: &'a str,
-    /// Set on every answer by [`finish`], so always there for a client.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(required)]
-    instance: Option<&'a str>,
 }
 
 impl From<&ApiError> for Problem {
@@ -333,7 +234,7 @@ impl From<&ApiError> for Problem {
                 "service-unavailable",
                 UNREACHABLE_DETAIL.to_owned(),
             ),
-            ApiError::Busy => (S::SERVICE_UNAVAILABLE, "busy", BUSY_DETAIL.to_owned()),
+            ApiError::Busy => (S::SERVICE_UNAVAILABLE, "busy", efa_proto::rejection::BUSY_DE.to_owned()),
             ApiError::TimedOut(ms) => (
                 S::SERVICE_UNAVAILABLE,
                 "timeout",

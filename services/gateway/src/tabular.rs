@@ -1,16 +1,21 @@
 //! The tables of the contract (`efa_api::csv::Table`) answered over
-//! HTTP: as a CSV attachment, or as a workbook where XLSX is asked for.
+//! HTTP: as a CSV attachment, or as a workbook (`efa_api::xlsx`) where
+//! XLSX is asked for.
 
 use axum::http::HeaderValue;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use efa_api::csv::Table;
+use efa_api::xlsx;
 
 use crate::params::Format;
 use crate::problem::ApiError;
 
 /// The media type of every CSV answer.
 pub const CONTENT_TYPE_CSV: &str = "text/csv; charset=utf-8";
+/// The media type of every XLSX answer.
+pub const CONTENT_TYPE_XLSX: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// A table as an answer.
 pub trait Answer {
@@ -25,7 +30,7 @@ pub trait Answer {
 impl Answer for Table {
     fn answer(self, format: Format) -> Result<Response, ApiError> {
         match format {
-            Format::Xlsx => crate::xlsx::response(&self),
+            Format::Xlsx => workbook(&self),
             Format::Csv | Format::Json => Ok(self.csv()),
         }
     }
@@ -47,6 +52,36 @@ impl Answer for Table {
         HeaderValue::from_str(&format!("attachment; filename=\"{file}\""))
             .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
     }
+}
+
+/// The answer with the workbook of `table`, named like its CSV.
+fn workbook(table: &Table) -> Result<Response, ApiError> {
+    if table.rows.len() > xlsx::ROWS_MAX {
+        return Err(too_many_rows());
+    }
+    let bytes = xlsx::render(table).map_err(|error| {
+        tracing::error!(%error, table = %table.name, "an XLSX file could not be written");
+        ApiError::Internal("the XLSX writer")
+    })?;
+    let disposition = table.disposition_as("xlsx");
+    Ok((
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_XLSX)),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// A list longer than a workbook is made of.
+pub fn too_many_rows() -> ApiError {
+    ApiError::BadRequest(format!(
+        "Als XLSX gibt es höchstens {} Zeilen; diese Liste hat mehr. Bitte als CSV \
+         (format=csv) laden, enger filtern oder seitenweise abrufen (limit, dazu offset, \
+         cursor oder from_seq, wie die Liste sie nimmt).",
+        crate::web::markup::thousands(xlsx::ROWS_MAX as u64)
+    ))
 }
 
 #[cfg(test)]

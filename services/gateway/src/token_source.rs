@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
-use crate::tokens::TokenTable;
 use crate::watched_file::WatchedFile;
+use efa_trust::tokens::TokenTable;
 
 #[derive(Debug)]
 pub struct TokenSource {

@@ -163,7 +163,6 @@ fn read_file(path: &Path) -> Result<Result<Vec<Row>, Vec<CsvError>>, Failure> {
         };
         Failure::Invalid(format!("{name} lesen: {why}"))
     })?;
-    let refused = |why: String| Err(Failure::Invalid(format!("{name} {why}; nichts gesendet")));
     match rollout::read_file(&bytes, XLSX_UNPACKED_MAX) {
         Ok((rows, read_as)) => {
             match read_as {
@@ -176,14 +175,10 @@ fn read_file(path: &Path) -> Result<Result<Vec<Row>, Vec<CsvError>>, Failure> {
             Ok(Ok(rows))
         }
         Err(FileError::Rows(errors)) => Ok(Err(errors)),
-        Err(FileError::Empty) => refused("ist leer".to_owned()),
-        Err(FileError::NotATable) => {
-            refused("ist weder eine CSV-Datei noch eine Excel-Arbeitsmappe (.xlsx)".to_owned())
-        }
-        Err(FileError::MixedEncoding { line }) => refused(format!(
-            "mischt Kodierungen: Zeile {line} ist kein UTF-8, die Zeilen davor sind es. \
-             Bitte als UTF-8 speichern"
-        )),
+        Err(error) => Err(Failure::Invalid(format!(
+            "{name}: {} Nichts gesendet.",
+            error.message_de(0)
+        ))),
     }
 }
 

@@ -6,8 +6,8 @@
 //! list was.
 
 use efa_proto::pages::{GemeindePage, LandPage, ReusePage, RolloutPage, ServicesPage, StalledPage};
-use efa_proto::views::{LandView, ReuseSummary, RolloutScope, RolloutView, StalledView};
-use efa_proto::{Ags, Date, GemeindeView, LandCode, QueryKind, QueryReply, ServiceId};
+use efa_proto::views::RolloutScope;
+use efa_proto::{Ags, Date, LandCode, QueryKind, QueryReply, ServiceId};
 
 use super::read::{self, reply_of};
 use crate::paging::{Cursor, Export, LIMIT_DEFAULT, List, offset_page};
@@ -25,59 +25,6 @@ use efa_api::tables;
 /// The next offset of a list of `total` rows, if it goes on.
 fn within(next: Option<u32>, total: u32) -> Option<Cursor> {
     next.filter(|next| *next < total).map(Cursor::Offset)
-}
-
-pub fn rollout_view(page: &RolloutPage) -> RolloutView {
-    RolloutView {
-        scope: page.scope.clone(),
-        as_of: page.as_of,
-        kreise: page.kreise.clone(),
-        municipalities: page.municipalities.clone(),
-        land_participates: page.land_participates.clone(),
-    }
-}
-
-pub fn stalled_view(page: &StalledPage) -> StalledView {
-    StalledView {
-        land: page.land,
-        days_min: page.days_min,
-        as_of: page.as_of,
-        stalled: page.stalled.clone(),
-    }
-}
-
-pub fn land_view(page: &LandPage) -> LandView {
-    LandView {
-        land: page.land,
-        leads: page.leads.clone(),
-        joined: page.joined.clone(),
-        municipalities_registered: page.municipalities_registered,
-        municipalities_live_any: page.municipalities_live_any,
-        as_of: page.as_of,
-    }
-}
-
-pub fn reuse_view(page: &ReusePage) -> ReuseSummary {
-    ReuseSummary {
-        services: page.services,
-        participations: page.participations,
-        lead_only: page.lead_only.clone(),
-        per_land: page.per_land.clone(),
-        as_of: page.as_of,
-    }
-}
-
-pub fn gemeinde_view(page: &GemeindePage) -> GemeindeView {
-    GemeindeView {
-        ags: page.ags,
-        name: page.name.clone(),
-        population: page.population,
-        status_de: page.status_de.clone(),
-        adoptions: page.adoptions.clone(),
-        available: page.available.clone(),
-        as_of: page.as_of,
-        beneath: page.beneath.clone(),
-    }
 }
 
 fn no_gemeinde(ags: Ags) -> String {
@@ -146,7 +93,7 @@ impl Export for Services {
 /// and row count make it an `Export` of the view's table.
 macro_rules! offset_list {
     (
-        $list:ident, $page:ident, $kind:ident => $reply:ident, $json:ident, $totals:ident, $view:ident,
+        $list:ident, $page:ident, $kind:ident => $reply:ident, $json:ident, $totals:ident,
         |$this:ident| $path:expr, { $($field:ident: $value:expr),* }
         $(, found $missing:expr)? $(, csv $table:path, $rows:ident)?
     ) => {
@@ -170,13 +117,13 @@ macro_rules! offset_list {
             }
 
             fn json(&self, page: &$page) -> ($json, $totals, Option<Cursor>) {
-                let json = $json::from(&$view(page));
+                let json = $json::from(&page.view());
                 (json, $totals::from(page), page.next_offset.map(Cursor::Offset))
             }
         }
         $(impl Export for $list {
             fn rows(&self, page: &$page) -> (Table, Option<Cursor>) {
-                ($table(&$view(page)), within(page.next_offset, page.$rows))
+                ($table(&page.view()), within(page.next_offset, page.$rows))
             }
         })?
     };
@@ -188,7 +135,7 @@ pub struct Land {
     pub as_of: Option<Date>,
 }
 
-offset_list!(Land, LandPage, Land2 => Land2, LandViewJson, LandTotals, land_view,
+offset_list!(Land, LandPage, Land2 => Land2, LandViewJson, LandTotals,
     |self| format!("/api/v1/lands/{}", self.land), { land: self.land, as_of: self.as_of });
 
 /// `GET /api/v1/reuse`: the services only their lead Land uses.
@@ -196,7 +143,7 @@ pub struct Reuse {
     pub as_of: Option<Date>,
 }
 
-offset_list!(Reuse, ReusePage, Reuse2 => Reuse2, ReuseJson, ReuseTotals, reuse_view,
+offset_list!(Reuse, ReusePage, Reuse2 => Reuse2, ReuseJson, ReuseTotals,
     |self| "/api/v1/reuse".to_owned(), { as_of: self.as_of });
 
 /// `GET /api/v1/lands/{land}/rollout`: as CSV the municipalities, or
@@ -206,7 +153,7 @@ pub struct Rollout {
     pub kreise: bool,
 }
 
-offset_list!(Rollout, RolloutPage, Rollout3 => Rollout3, RolloutJson, RolloutTotals, rollout_view,
+offset_list!(Rollout, RolloutPage, Rollout3 => Rollout3, RolloutJson, RolloutTotals,
     |self| format!("/api/v1/lands/{}/rollout", self.scope.land), { scope: self.scope.clone() });
 
 impl Export for Rollout {
@@ -231,7 +178,7 @@ pub struct Stalled {
     pub as_of: Option<Date>,
 }
 
-offset_list!(Stalled, StalledPage, Stalled3 => Stalled2, StalledJson, StalledTotals, stalled_view,
+offset_list!(Stalled, StalledPage, Stalled3 => Stalled2, StalledJson, StalledTotals,
     |self| format!("/api/v1/lands/{}/stalled", self.land),
     { land: self.land, service: self.service.clone(), days_min: self.days_min, as_of: self.as_of },
     csv tables::stalled, total);
@@ -242,7 +189,7 @@ pub struct Gemeinde {
     pub as_of: Option<Date>,
 }
 
-offset_list!(Gemeinde, GemeindePage, Gemeinde3 => Gemeinde3, GemeindeJson, GemeindeTotals, gemeinde_view,
+offset_list!(Gemeinde, GemeindePage, Gemeinde3 => Gemeinde3, GemeindeJson, GemeindeTotals,
     |self| format!("/api/v1/gemeinden/{}", self.ags), { ags: self.ags, as_of: self.as_of },
     found no_gemeinde(self.ags));
 

@@ -20,7 +20,7 @@ use super::markup::{Field, hidden_input};
 use super::visit::Visit;
 use crate::problem::ApiError;
 use crate::{idempotency, problem};
-use efa_api::contract::Parsed;
+use efa_api::contract::{Parsed, form};
 
 /// The fields of a posted form, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -156,8 +156,11 @@ impl Failure {
     pub fn rejected(rejection: &Rejection) -> Self {
         let (field, message) = match rejection {
             Rejection::Invalid { field, reason } => (
-                Some(form_field(field)),
-                format!("Die Angabe „{}“ ist ungültig: {reason}.", label_of(field)),
+                Some(form::field_name(field)),
+                format!(
+                    "Die Angabe „{}“ ist ungültig: {reason}.",
+                    form::label_de(field)
+                ),
             ),
             other => (None, problem::rejection_detail(other)),
         };
@@ -166,49 +169,6 @@ impl Failure {
             message,
             field,
         }
-    }
-}
-
-/// The German label of a JSON field, as the forms show it.
-fn label_of(json_field: &str) -> &str {
-    match json_field {
-        "title" => "Titel",
-        "id" => "Kennung",
-        "themenfeld" => "Themenfeld",
-        "provider" => "Anbieter",
-        "channel" => "Bezugsweg",
-        "cost_model" | "cost_model.kind" => "Kostenmodell",
-        "cost_model.year" => "Schlüsseljahr",
-        "status" => "Status",
-        "reifegrad" => "Reifegrad",
-        "effective" => "Wirksam ab",
-        "year" => "Jahr",
-        "category" => "Kategorie",
-        "amount" => "Betrag",
-        "note" => "Bemerkung",
-        "ozg_id" => "OZG-ID",
-        "leika" => "LeiKa-Schlüssel",
-        "service" => "Leistung",
-        "ags" => "Gemeindeschlüssel",
-        "stage" => "Schritt",
-        "land" | "lead" => "Land",
-        "change" => "Art",
-        "reason" => "Begründung",
-        other => other,
-    }
-}
-
-/// The form field for a JSON field name: `cost_model.year` is
-/// `cost_model_year`; the cost model itself is chosen by `cost_model_kind`;
-/// an item of a list (`leika.0`) is the list's one text field.
-fn form_field(json_field: &str) -> String {
-    match json_field {
-        "cost_model" | "cost_model.kind" => "cost_model_kind".to_owned(),
-        other => other
-            .split('.')
-            .take_while(|part| !part.bytes().all(|b| b.is_ascii_digit()))
-            .collect::<Vec<_>>()
-            .join("_"),
     }
 }
 

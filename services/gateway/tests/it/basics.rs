@@ -605,7 +605,7 @@ async fn an_address_over_the_rate_limit_gets_a_429_problem() {
     let client = async_nats::connect(nats.url()).await.unwrap();
     let config = efa_gateway::GatewayConfig {
         http_addr: "127.0.0.1:0".parse().unwrap(),
-        tokens: efa_gateway::TokenTable::empty(),
+        tokens: efa_trust::tokens::TokenTable::empty(),
         request_timeout: Duration::from_secs(1),
     };
     let gateway = efa_gateway::Gateway::bind(config, client)

@@ -40,7 +40,7 @@ impl Held {
         });
         let config = efa_gateway::GatewayConfig {
             http_addr: "127.0.0.1:0".parse().unwrap(),
-            tokens: efa_gateway::TokenTable::empty(),
+            tokens: efa_trust::tokens::TokenTable::empty(),
             request_timeout: Duration::from_secs(10),
         };
         let gateway = efa_gateway::Gateway::bind(config, client.clone())

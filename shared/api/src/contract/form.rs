@@ -17,6 +17,50 @@ pub fn from_form<T: DeserializeOwned>(pairs: &[(String, String)]) -> Result<T, R
     serde_path_to_error::deserialize(Form(pairs)).map_err(super::refusal)
 }
 
+/// The German label of a JSON field, as the forms show it.
+pub fn label_de(json_field: &str) -> &str {
+    match json_field {
+        "title" => "Titel",
+        "id" => "Kennung",
+        "themenfeld" => "Themenfeld",
+        "provider" => "Anbieter",
+        "channel" => "Bezugsweg",
+        "cost_model" | "cost_model.kind" => "Kostenmodell",
+        "cost_model.year" => "Schlüsseljahr",
+        "status" => "Status",
+        "reifegrad" => "Reifegrad",
+        "effective" => "Wirksam ab",
+        "year" => "Jahr",
+        "category" => "Kategorie",
+        "amount" => "Betrag",
+        "note" => "Bemerkung",
+        "ozg_id" => "OZG-ID",
+        "leika" => "LeiKa-Schlüssel",
+        "service" => "Leistung",
+        "ags" => "Gemeindeschlüssel",
+        "stage" => "Schritt",
+        "land" | "lead" => "Land",
+        "change" => "Art",
+        "reason" => "Begründung",
+        other => other,
+    }
+}
+
+/// The form field a refusal names, for the path of a JSON field: the
+/// spelling above backwards. `cost_model.year` is `cost_model_year`; the
+/// cost model itself is chosen by `cost_model_kind`; an item of a list
+/// (`leika.0`) is the list's one text field.
+pub fn field_name(json_field: &str) -> String {
+    match json_field {
+        "cost_model" | "cost_model.kind" => "cost_model_kind".to_owned(),
+        other => other
+            .split('.')
+            .take_while(|part| !part.bytes().all(|b| b.is_ascii_digit()))
+            .collect::<Vec<_>>()
+            .join("_"),
+    }
+}
+
 /// The whole form, read as the struct asks for it.
 struct Form<'a>(&'a [(String, String)]);
 

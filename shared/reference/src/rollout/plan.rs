@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use efa_proto::views::MunicipalityRollout;
-use efa_proto::{AdoptionStage, Ags, Date, ServiceId};
+use efa_proto::{
+    AdoptionStage, Ags, Command, Date, RecordAdoptionStep, RequestAdoption, ServiceId,
+    WithdrawAdoption,
+};
 use sha2::{Digest, Sha256};
 
 use super::Row;
@@ -370,6 +373,25 @@ impl Planned {
     pub fn key(&self, write: Write) -> String {
         write_key(&self.row, self.standing.clone(), write)
     }
+
+    /// The command of one of its writes, with the row's remark as its
+    /// note; it takes effect on the row's day (`row.since`).
+    pub fn command(&self, write: Write) -> Command {
+        let (service, ags) = (self.row.service.clone(), self.addressee(write));
+        let note = self.row.note.clone().unwrap_or_default();
+        match write {
+            Write::Request => Command::RequestAdoption(RequestAdoption { service, ags, note }),
+            Write::Step(stage) => Command::RecordAdoptionStep(RecordAdoptionStep {
+                service,
+                ags,
+                stage,
+                note,
+            }),
+            Write::Withdraw | Write::WithdrawOf(_) => {
+                Command::WithdrawAdoption(WithdrawAdoption { service, ags, note })
+            }
+        }
+    }
 }
 
 /// The adoptions of each named Gemeinde, by service: where each stands.
@@ -724,6 +746,16 @@ mod tests {
         );
         assert_eq!(end.writes(), [Write::WithdrawOf(kranichfeld)]);
         assert_eq!(end.addressee(Write::WithdrawOf(kranichfeld)), kranichfeld);
+        let withdrawal = WithdrawAdoption {
+            service: ServiceId::parse("wohngeld").unwrap(),
+            ags: kranichfeld,
+            note: String::new(),
+        };
+        assert_eq!(
+            end.command(Write::WithdrawOf(kranichfeld)),
+            Command::WithdrawAdoption(withdrawal),
+            "sent under the predecessor's AGS"
+        );
         assert_eq!(
             end.text_de(),
             "die Einführung von 16071001 zurückziehen: Zurückgezogen wird die Einführung der \

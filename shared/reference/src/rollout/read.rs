@@ -284,6 +284,32 @@ pub enum FileError {
     Rows(Vec<CsvError>),
 }
 
+impl FileError {
+    /// What is wrong with the file, in German, for the person who chose
+    /// it; of the rows that do not read, the first `shown` by line.
+    pub fn message_de(&self, shown: usize) -> String {
+        match self {
+            Self::Empty => "Die Datei ist leer.".to_owned(),
+            Self::NotATable => {
+                "Die Datei ist weder eine CSV-Datei noch eine Excel-Arbeitsmappe (.xlsx)."
+                    .to_owned()
+            }
+            Self::MixedEncoding { line } => format!(
+                "Zeile {line} ist kein UTF-8, die Zeilen davor sind es; die Datei mischt \
+                 Kodierungen. Bitte als UTF-8 speichern."
+            ),
+            Self::Rows(errors) => {
+                let listed: Vec<String> =
+                    errors.iter().take(shown).map(ToString::to_string).collect();
+                match errors.len() - listed.len() {
+                    0 => listed.join("; "),
+                    more => format!("{} … und {more} weitere.", listed.join("; ")),
+                }
+            }
+        }
+    }
+}
+
 /// A rollout file's rows, whichever kind it is: an Excel workbook's first
 /// visible sheet (unpacked at most to `unpacked_max` bytes), or a CSV
 /// text in UTF-8, UTF-16 with its byte-order mark, or Windows-1252; with
@@ -780,5 +806,19 @@ mod tests {
         }
         let (rows, read_as) = read_file(&workbook.save_to_buffer().unwrap(), MIB).unwrap();
         assert_eq!((rows.len(), read_as), (1, None));
+    }
+
+    #[test]
+    fn a_file_error_is_said_in_german_with_its_first_rows() {
+        let text = "AGS;Leistung;Stufe\nx;wohngeld;Live\ny;wohngeld;Live\nz;wohngeld;Live\n";
+        let Err(error) = read_file(text.as_bytes(), 1 << 20) else {
+            panic!("three bad rows")
+        };
+        let message = error.message_de(2);
+        assert!(message.starts_with("Zeile 2"), "{message}");
+        assert!(message.contains("; Zeile 3"), "{message}");
+        assert!(message.ends_with(" … und 1 weitere."), "{message}");
+        assert!(!message.contains("Zeile 4"), "{message}");
+        assert_eq!(FileError::Empty.message_de(5), "Die Datei ist leer.");
     }
 }

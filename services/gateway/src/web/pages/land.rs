@@ -22,7 +22,6 @@ use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
 use super::{all_services, dated, fraction, service_link, title_of};
-use crate::routes::exports;
 use crate::state::AppState;
 use efa_api::dto::statement::{LandCosts, land_costs_of};
 
@@ -168,7 +167,7 @@ async fn load(
     };
     let services = all_services(state, min_seq, as_of).await?;
     Ok(LandData {
-        view: exports::land_view(&land_page),
+        view: land_page.view(),
         leads_total: land_page.leads_total,
         joined_total: land_page.joined_total,
         more: land_page.next_offset.is_some(),

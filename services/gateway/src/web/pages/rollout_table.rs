@@ -16,12 +16,9 @@ use axum::extract::multipart::MultipartRejection;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::pages::Page as Rows;
-use efa_proto::{
-    Actor, Ags, Command, Date, QueryKind, QueryReply, RecordAdoptionStep, RequestAdoption,
-    ServiceId, ServiceStatus, WithdrawAdoption,
-};
+use efa_proto::{Actor, Ags, Date, QueryKind, QueryReply, ServiceId, ServiceStatus};
 use efa_reference::rollout::FileError;
-use efa_reference::rollout::{self, Planned, Row, Service, Standing, Standings, Write};
+use efa_reference::rollout::{self, Planned, Row, Service, Standing, Standings};
 use futures::StreamExt;
 use maud::{Markup, html};
 
@@ -136,27 +133,10 @@ fn rows_of(bytes: &[u8]) -> Result<Vec<Row>, String> {
     let rows = match rollout::read_file(bytes, XLSX_UNPACKED_MAX) {
         Ok((rows, _)) => rows,
         Err(FileError::Empty) => return Err("Bitte wählen Sie eine CSV- oder Excel-Datei.".into()),
-        Err(FileError::NotATable) => {
-            let why = "Die Datei ist weder eine CSV-Datei noch eine Excel-Arbeitsmappe (.xlsx).";
-            return Err(why.to_owned());
-        }
-        Err(FileError::MixedEncoding { line }) => {
+        Err(error) => {
             return Err(format!(
-                "Zeile {line} ist kein UTF-8, die Zeilen davor sind es; die Datei mischt \
-                 Kodierungen. Bitte als UTF-8 speichern."
-            ));
-        }
-        Err(FileError::Rows(errors)) => {
-            let shown: Vec<String> = errors.iter().take(20).map(ToString::to_string).collect();
-            let more = errors.len().saturating_sub(shown.len());
-            let tail = if more > 0 {
-                format!(" … und {more} weitere.")
-            } else {
-                String::new()
-            };
-            return Err(format!(
-                "Die Datei wurde nicht übernommen, nichts wurde gesendet: {}{tail}",
-                shown.join("; ")
+                "Die Datei wurde nicht übernommen, nichts wurde gesendet: {}",
+                error.message_de(20)
             ));
         }
     };
@@ -274,7 +254,7 @@ async fn send_row(visit: &Visit, actor: &Actor, p: &Planned, stop: &AtomicBool) 
             return Sent::Refused { done, message };
         }
         let key = p.key(*write);
-        let parsed = command(p, *write);
+        let parsed = Parsed::new(p.command(*write), p.row.since);
         match crate::state::submit(&visit.state, actor, &key, None, parsed).await {
             Ok(accepted) => {
                 replays += usize::from(accepted.replayed);
@@ -290,26 +270,6 @@ async fn send_row(visit: &Visit, actor: &Actor, p: &Planned, stop: &AtomicBool) 
         }
     }
     Sent::Done { replays, seq }
-}
-
-/// The command of one write, dated the row's day.
-fn command(planned: &Planned, write: Write) -> Parsed {
-    let row = &planned.row;
-    let (service, ags) = (row.service.clone(), planned.addressee(write));
-    let note = row.note.clone().unwrap_or_default();
-    let command = match write {
-        Write::Request => Command::RequestAdoption(RequestAdoption { service, ags, note }),
-        Write::Step(stage) => Command::RecordAdoptionStep(RecordAdoptionStep {
-            service,
-            ags,
-            stage,
-            note,
-        }),
-        Write::Withdraw | Write::WithdrawOf(_) => {
-            Command::WithdrawAdoption(WithdrawAdoption { service, ags, note })
-        }
-    };
-    Parsed::new(command, row.since)
 }
 
 /// The plan: sums, the rows that need attention, the writes it would send.

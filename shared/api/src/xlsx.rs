@@ -9,18 +9,9 @@
 //! empty cell) is written as text or left empty. Text is never a formula:
 //! the writer stores it as a string cell.
 
-use axum::http::HeaderValue;
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
-use crate::problem::ApiError;
-use crate::tabular::Answer as _;
-use efa_api::csv::Table;
-
-/// The media type of every XLSX answer.
-pub const CONTENT_TYPE_XLSX: &str =
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+use crate::csv::Table;
 
 /// The most rows a workbook is made of: a whole list with more is
 /// refused (its CSV streams), so one download cannot take the gateway's
@@ -195,9 +186,9 @@ fn write_cell(
         Kind::Integer => {
             integer(cell).map(|n| sheet.write_number_with_format(row, column, n, &formats.integer))
         }
-        Kind::Euros => efa_api::csv::number_de(cell)
+        Kind::Euros => crate::csv::number_de(cell)
             .map(|n| sheet.write_number_with_format(row, column, n, &formats.euros)),
-        Kind::Percent => efa_api::csv::number_de(cell)
+        Kind::Percent => crate::csv::number_de(cell)
             .map(|n| sheet.write_number_with_format(row, column, n, &formats.percent)),
         Kind::Date => date_time(cell)
             .map(|date| sheet.write_datetime_with_format(row, column, &date, &formats.date)),
@@ -223,7 +214,7 @@ fn write_cell(
 /// characters; none of `[]:*?/\`.
 fn sheet_name(table: &str) -> String {
     const MAX: usize = 31;
-    let name = efa_api::csv::safe_file_name(table);
+    let name = crate::csv::safe_file_name(table);
     let name = name.split("-stand-").next().unwrap_or(&name);
     if name.chars().count() <= MAX {
         return name.to_owned();
@@ -290,36 +281,6 @@ pub fn render(table: &Table) -> Result<Vec<u8>, XlsxError> {
         }
     }
     workbook.save_to_buffer()
-}
-
-/// The answer with the workbook of `table`, named like its CSV.
-pub fn response(table: &Table) -> Result<Response, ApiError> {
-    if table.rows.len() > ROWS_MAX {
-        return Err(too_many_rows());
-    }
-    let bytes = render(table).map_err(|error| {
-        tracing::error!(%error, table = %table.name, "an XLSX file could not be written");
-        ApiError::Internal("the XLSX writer")
-    })?;
-    let disposition = table.disposition_as("xlsx");
-    Ok((
-        [
-            (CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_XLSX)),
-            (CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
-/// A list longer than a workbook is made of.
-pub fn too_many_rows() -> ApiError {
-    ApiError::BadRequest(format!(
-        "Als XLSX gibt es höchstens {} Zeilen; diese Liste hat mehr. Bitte als CSV \
-         (format=csv) laden, enger filtern oder seitenweise abrufen (limit, dazu offset, \
-         cursor oder from_seq, wie die Liste sie nimmt).",
-        crate::web::markup::thousands(ROWS_MAX as u64)
-    ))
 }
 
 #[cfg(test)]
@@ -484,8 +445,8 @@ mod tests {
         }
         let table = Table::new("kostenaufstellung-16-2024-stand-2024-12-31", "Land");
         assert_eq!(
-            table.disposition_as("xlsx").to_str().ok(),
-            Some("attachment; filename=\"kostenaufstellung-16-2024-stand-2024-12-31.xlsx\"")
+            table.file_name("xlsx"),
+            "kostenaufstellung-16-2024-stand-2024-12-31.xlsx"
         );
     }
 
@@ -496,9 +457,9 @@ mod tests {
         // A time shows its whole seconds, as its text reads.
         let at = date_time("2024-03-15T12:00:00.900Z").expect("a time");
         assert!((at.to_excel() - 45366.5).abs() < 1e-9);
-        assert_eq!(efa_api::csv::number_de("-0,05"), Some(-0.05));
-        assert_eq!(efa_api::csv::number_de("1,"), None);
-        assert_eq!(efa_api::csv::number_de(",5"), None);
+        assert_eq!(crate::csv::number_de("-0,05"), Some(-0.05));
+        assert_eq!(crate::csv::number_de("1,"), None);
+        assert_eq!(crate::csv::number_de(",5"), None);
         assert!(date_time("2024-02-30").is_none());
     }
 }
