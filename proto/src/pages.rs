@@ -13,8 +13,8 @@ use crate::query::{GemeindeView, ServiceView};
 use crate::time::Date;
 use crate::views::{
     KreisCoverage, LandCostLine, LandParticipation, LandView, MunicipalityRollout,
-    MunicipalityRolloutV1, ReuseSummary, RolloutScope, RolloutView, StalledRollout, StalledView,
-    rows_v1,
+    MunicipalityRolloutV1, ReuseSummary, RolloutScope, RolloutView, StalledRollout,
+    StalledRolloutV1, StalledView, rows_v1,
 };
 
 /// Which rows of a list to answer: `limit` rows from row `offset` on.
@@ -86,18 +86,31 @@ impl RolloutPage {
     }
 }
 
-/// A page of the adoptions without a step for `days_min` days.
+/// A page of the adoptions without a step for `days_min` days; `R` is the
+/// row (`StalledRolloutV1` in `Stalled2`, kept for older clients).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StalledPage {
+pub struct StalledPage<R = StalledRollout> {
     pub land: LandCode,
     pub days_min: u32,
     pub as_of: Date,
-    pub stalled: Vec<StalledRollout>,
+    pub stalled: Vec<R>,
     pub total: u32,
     pub next_offset: Option<u32>,
 }
 
 impl StalledPage {
+    /// The page as older clients read it (`Stalled2`).
+    pub fn into_v1(self) -> StalledPage<StalledRolloutV1> {
+        StalledPage {
+            stalled: self.stalled.iter().map(StalledRolloutV1::from).collect(),
+            land: self.land,
+            days_min: self.days_min,
+            as_of: self.as_of,
+            total: self.total,
+            next_offset: self.next_offset,
+        }
+    }
+
     /// The page's rows as the unpaged view holds them.
     pub fn view(&self) -> StalledView {
         StalledView {

@@ -150,6 +150,15 @@ pub enum QueryKind {
         as_of: Option<Date>,
         page: Page,
     },
+    /// `Stalled3` with whose adoption each row is (answered as
+    /// `Stalled4`).
+    Stalled4 {
+        land: LandCode,
+        service: Option<ServiceId>,
+        days_min: u32,
+        as_of: Option<Date>,
+        page: Page,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,13 +173,13 @@ pub enum QueryReply {
     CostSharing(Option<CostSharingView>),
     LandCosts(LandCostsView),
     Rollout(RolloutView<MunicipalityRolloutV1>),
-    Stalled(StalledView),
+    Stalled(StalledView<StalledRolloutV1>),
     Funnel(Option<FunnelView>),
     History(HistoryView),
     Gemeinde(Option<GemeindeView<MunicipalityRolloutV1, ()>>),
     Services(ServicesPage),
     Rollout2(RolloutPage<MunicipalityRolloutV1>),
-    Stalled2(StalledPage),
+    Stalled2(StalledPage<StalledRolloutV1>),
     Gemeinde2(Option<GemeindePage<MunicipalityRolloutV1, ()>>),
     Land2(LandPage),
     LandCosts2(LandCostsPage),
@@ -179,6 +188,7 @@ pub enum QueryReply {
     Statement(crate::statement::StatementView),
     Rollout3(RolloutPage),
     Gemeinde3(Option<GemeindePage>),
+    Stalled4(StalledPage),
 }
 
 /// One municipality and its adoptions, as of a date; `M` is the row of an

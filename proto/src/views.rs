@@ -307,6 +307,7 @@ impl RolloutView {
     }
 }
 
+/// An adoption under way without a step for a while.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StalledRollout {
     pub ags: Ags,
@@ -315,14 +316,58 @@ pub struct StalledRollout {
     pub stage: AdoptionStage,
     pub last_step: Date,
     pub days: u32,
+    /// The municipality whose adoption it is: `ags` itself, or a
+    /// predecessor merged into it (whose AGS a step or a withdrawal
+    /// names).
+    pub adopter: Ags,
 }
 
+/// `StalledRollout` as the wire carried it before the adopter, in the
+/// answers kept for older clients (`Stalled`, `Stalled2`): the same bytes
+/// as then.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StalledView {
+pub struct StalledRolloutV1 {
+    pub ags: Ags,
+    pub name: String,
+    pub service: ServiceId,
+    pub stage: AdoptionStage,
+    pub last_step: Date,
+    pub days: u32,
+}
+
+impl From<&StalledRollout> for StalledRolloutV1 {
+    fn from(row: &StalledRollout) -> Self {
+        Self {
+            ags: row.ags,
+            name: row.name.clone(),
+            service: row.service.clone(),
+            stage: row.stage,
+            last_step: row.last_step,
+            days: row.days,
+        }
+    }
+}
+
+/// The stalled adoptions of a Land; `R` is the row (`StalledRolloutV1`
+/// in `Stalled`, kept for older clients).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StalledView<R = StalledRollout> {
     pub land: LandCode,
     pub days_min: u32,
     pub as_of: Date,
-    pub stalled: Vec<StalledRollout>,
+    pub stalled: Vec<R>,
+}
+
+impl StalledView {
+    /// The view as older clients read it (`Stalled`).
+    pub fn into_v1(self) -> StalledView<StalledRolloutV1> {
+        StalledView {
+            stalled: self.stalled.iter().map(StalledRolloutV1::from).collect(),
+            land: self.land,
+            days_min: self.days_min,
+            as_of: self.as_of,
+        }
+    }
 }
 
 /// The funnel of a service (in a Land, or everywhere), with lead times.

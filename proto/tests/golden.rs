@@ -569,3 +569,70 @@ const GOLDEN_ROWS_WITH_ADOPTER: [&str; 5] = [
     "011710000000f4b902000001d8f5d307065765696d61720e6261666f65672d6469676974616c01f4b902d9f2d407010000",
     "011801d8f5d307065765696d61720005616b74697601d8f5d307065765696d61720e6261666f65672d6469676974616c01f4b902d9f2d407010000f4b9020001d8f5d307065765696d61720e6261666f65672d6469676974616c00f4b902d8f5d307",
 ];
+
+/// A stalled adoption with whose adoption it is (`Stalled4`, appended),
+/// and the same row without it in `Stalled2` as older clients read it:
+/// the bytes of the row before the adopter was added, which the new row
+/// only extends.
+#[test]
+fn stalled_rows_with_their_adopter() {
+    let day = Date::parse("2025-01-02").unwrap();
+    let page = pages::Page {
+        offset: 0,
+        limit: 10,
+    };
+    let row = views::StalledRollout {
+        ags: ags("16055000"),
+        name: "Weimar".into(),
+        service: ServiceId::parse("bafoeg-digital").unwrap(),
+        stage: efa_proto::AdoptionStage::Agreed,
+        last_step: day,
+        days: 120,
+        adopter: ags("16071001"),
+    };
+    let stalled = pages::StalledPage {
+        land: LandCode::parse("16").unwrap(),
+        days_min: 90,
+        as_of: day,
+        stalled: vec![row.clone()],
+        total: 1,
+        next_offset: None,
+    };
+    let query = QueryKind::Stalled4 {
+        land: LandCode::parse("16").unwrap(),
+        service: None,
+        days_min: 90,
+        as_of: None,
+        page,
+    };
+    let replies = [
+        QueryReply::Stalled2(stalled.clone().into_v1()),
+        QueryReply::Stalled4(stalled),
+    ];
+    let encoded: Vec<String> = std::iter::once(hex::encode(encode(&Query {
+        min_seq: 3,
+        kind: query,
+    })))
+    .chain(replies.iter().map(|reply| hex::encode(encode(reply))))
+    .collect();
+    assert_eq!(encoded, GOLDEN_STALLED_WITH_ADOPTER);
+    let v1_row = encode(&views::StalledRolloutV1::from(&row));
+    let row_bytes = encode(&row);
+    assert_eq!(
+        row_bytes[..v1_row.len()],
+        v1_row[..],
+        "the old row, then the adopter"
+    );
+    // Each encoding begins with the schema version; the adopter's bytes
+    // follow it.
+    assert_eq!(row_bytes[v1_row.len()..], encode(&row.adopter)[1..]);
+    for reply in replies {
+        assert_eq!(decode::<QueryReply>(&encode(&reply)).unwrap(), reply);
+    }
+}
+
+const GOLDEN_STALLED_WITH_ADOPTER: [&str; 3] = [
+    "01031b10005a00000a",
+    "0110105af4b90201d8f5d307065765696d61720e6261666f65672d6469676974616c01f4b902780100",
+    "0119105af4b90201d8f5d307065765696d61720e6261666f65672d6469676974616c01f4b90278d9f2d4070100",
+];

@@ -213,9 +213,10 @@ fn land_queries(gemeinde: efa_proto::Ags) -> Vec<(&'static str, QueryKind)> {
             },
         ),
         (
-            "Stalled2 (09, 180 days)",
-            QueryKind::Stalled2 {
+            "Stalled4 (09, 180 days)",
+            QueryKind::Stalled4 {
                 land: land(9),
+                service: None,
                 days_min: 180,
                 as_of: None,
                 page: Page::default(),

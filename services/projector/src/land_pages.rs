@@ -133,6 +133,7 @@ pub fn stalled(
                 stage: cell.counted.stage,
                 last_step: cell.counted.since,
                 days: days_between(cell.counted.since, day),
+                adopter: cell.counted.adopter,
             }
         })
         .collect();

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use efa_proto::pages::{
-    GemeindePage, LandCostsPage, LandPage, Page, ReusePage, RolloutPage, ServicesPage,
+    GemeindePage, LandCostsPage, LandPage, Page, ReusePage, RolloutPage, ServicesPage, StalledPage,
 };
 use efa_proto::views::{CatalogueFilter, LandCostsView, LandView, ReuseSummary, RolloutScope};
 use efa_proto::{Ags, Date, GemeindeView, LandCode, QueryKind, QueryReply, Rejection, ServiceId};
@@ -54,20 +54,31 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
             days_min,
             as_of,
             page,
-        } => stalled_page(store, (land, None), days_min, as_of.unwrap_or(today), page),
+        } => {
+            let day = as_of.unwrap_or(today);
+            QueryReply::Stalled2(stalled_page(store, (land, None), days_min, day, page).into_v1())
+        }
         QueryKind::Stalled3 {
             land,
             service,
             days_min,
             as_of,
             page,
-        } => stalled_page(
-            store,
-            (land, service),
+        } => {
+            let day = as_of.unwrap_or(today);
+            let stalled = stalled_page(store, (land, service), days_min, day, page);
+            QueryReply::Stalled2(stalled.into_v1())
+        }
+        QueryKind::Stalled4 {
+            land,
+            service,
             days_min,
-            as_of.unwrap_or(today),
+            as_of,
             page,
-        ),
+        } => {
+            let day = as_of.unwrap_or(today);
+            QueryReply::Stalled4(stalled_page(store, (land, service), days_min, day, page))
+        }
         QueryKind::Gemeinde2 { ags, as_of, page } => QueryReply::Gemeinde2(
             gemeinde_page(store, ags, as_of, page, today)?.map(GemeindePage::into_v1),
         ),
@@ -113,7 +124,7 @@ fn stalled_page(
     days_min: u32,
     day: Date,
     page: Page,
-) -> QueryReply {
+) -> StalledPage {
     let index = store.index();
     let land_day = index.land_day(land, day);
     let scope = land_pages::StalledScope {
@@ -121,9 +132,9 @@ fn stalled_page(
         service: service.as_ref(),
         days_min,
     };
-    QueryReply::Stalled2(fit(page.limit, |limit| {
+    fit(page.limit, |limit| {
         land_pages::stalled(&index, &land_day, &scope, day, page.offset, limit)
-    }))
+    })
 }
 
 /// Answers `kind` through `read`. The filtered catalogue comes a page at

@@ -79,7 +79,7 @@ pub fn shared_answer(
             land,
             days_min,
             as_of,
-        } => QueryReply::Stalled(stalled(store, land, days_min, day(as_of))),
+        } => QueryReply::Stalled(stalled(store, land, days_min, day(as_of)).into_v1()),
         QueryKind::Funnel {
             service,
             land,
@@ -124,6 +124,7 @@ pub fn shared_answer(
         | QueryKind::Rollout2 { .. }
         | QueryKind::Stalled2 { .. }
         | QueryKind::Stalled3 { .. }
+        | QueryKind::Stalled4 { .. }
         | QueryKind::Gemeinde2 { .. }
         | QueryKind::Rollout3 { .. }
         | QueryKind::Gemeinde3 { .. }
@@ -631,6 +632,57 @@ mod tests {
             ags: ags("16055000"),
             as_of: None,
         }
+    }
+
+    /// After the merger the adoption that counts for Weimar is
+    /// Kranichfeld's, further along; stalled, its row names Kranichfeld as
+    /// the adopter. The answers for older clients have the same rows
+    /// without it.
+    #[test]
+    fn a_stalled_adoption_names_whose_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(dir.path());
+        let today = date("2025-01-01");
+        let (land, service, days_min, as_of) = (land(16), None, 30, None);
+        let page = efa_proto::pages::Page {
+            offset: 0,
+            limit: 10,
+        };
+        let kind = QueryKind::Stalled4 {
+            land,
+            service: service.clone(),
+            days_min,
+            as_of,
+            page,
+        };
+        let QueryReply::Stalled4(stalled) = answer(&store, kind, today).unwrap() else {
+            panic!("expected a page of stalled adoptions");
+        };
+        let rows: Vec<_> = (stalled.stalled.iter())
+            .map(|row| (row.ags, row.stage, row.adopter))
+            .collect();
+        assert_eq!(
+            rows,
+            [(ags("16055000"), AdoptionStage::Agreed, ags("16071001"))]
+        );
+        let kind = QueryKind::Stalled3 {
+            land,
+            service,
+            days_min,
+            as_of,
+            page,
+        };
+        let older = answer(&store, kind, today).unwrap();
+        assert_eq!(older, QueryReply::Stalled2(stalled.clone().into_v1()));
+        let kind = QueryKind::Stalled {
+            land,
+            days_min,
+            as_of,
+        };
+        let QueryReply::Stalled(whole) = answer(&store, kind, today).unwrap() else {
+            panic!("expected the stalled adoptions");
+        };
+        assert_eq!(whole.stalled, stalled.into_v1().stalled);
     }
 
     /// A kept answer is handed out shared, so that readers do not copy

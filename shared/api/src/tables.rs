@@ -8,7 +8,7 @@ use efa_proto::pages::ServicesPage;
 use efa_proto::views::{
     CataloguePage, HistoryView, KreisCoverage, MunicipalityRollout, ServiceDetail, StalledView,
 };
-use efa_proto::{LandCode, ServiceId, ServiceView};
+use efa_proto::{Ags, LandCode, ServiceId, ServiceView};
 
 use crate::csv::{self, Table};
 use crate::dto::history;
@@ -124,8 +124,7 @@ pub fn municipalities(name: String, rows: &[MunicipalityRollout]) -> Table {
     let header = "AGS;Gemeinde;Leistung;Stufe;Seit;Kreis;Vorgängergemeinde";
     Table::of(name, header, rows, |r| {
         let (stage, kreis) = (r.stage.label_de(), r.ags.kreis());
-        let predecessor = (r.adopter != r.ags).then_some(r.adopter);
-        let predecessor = predecessor.map(|ags| ags.to_string()).unwrap_or_default();
+        let predecessor = predecessor(r.ags, r.adopter);
         csv::cells(&[
             &r.ags,
             &r.name,
@@ -150,14 +149,33 @@ pub fn kreise(name: String, rows: &[KreisCoverage]) -> Table {
     })
 }
 
-/// `GET /api/v1/lands/{land}/stalled`.
+/// `GET /api/v1/lands/{land}/stalled`, with the predecessor whose
+/// adoption it is last (empty for the municipality's own), as in
+/// [`municipalities`].
 pub fn stalled(view: &StalledView) -> Table {
     let name = format!("stockend-{}-{}", view.land, view.as_of);
-    let header = "AGS;Gemeinde;Leistung;Stufe;Letzter Schritt;Tage";
+    let header = "AGS;Gemeinde;Leistung;Stufe;Letzter Schritt;Tage;Vorgängergemeinde";
     Table::of(name, header, &view.stalled, |r| {
-        let stage = r.stage.label_de();
-        csv::cells(&[&r.ags, &r.name, &r.service, &stage, &r.last_step, &r.days])
+        let (stage, predecessor) = (r.stage.label_de(), predecessor(r.ags, r.adopter));
+        csv::cells(&[
+            &r.ags,
+            &r.name,
+            &r.service,
+            &stage,
+            &r.last_step,
+            &r.days,
+            &predecessor,
+        ])
     })
+}
+
+/// The predecessor's AGS where the adoption is one merged in, else "".
+fn predecessor(ags: Ags, adopter: Ags) -> String {
+    if adopter == ags {
+        String::new()
+    } else {
+        adopter.to_string()
+    }
 }
 
 /// `GET /api/v1/history`, `GET /api/v1/services/{id}/history`.

@@ -178,7 +178,7 @@ pub struct Stalled {
     pub as_of: Option<Date>,
 }
 
-offset_list!(Stalled, StalledPage, Stalled3 => Stalled2, StalledJson, StalledTotals,
+offset_list!(Stalled, StalledPage, Stalled4 => Stalled4, StalledJson, StalledTotals,
     |self| format!("/api/v1/lands/{}/stalled", self.land),
     { land: self.land, service: self.service.clone(), days_min: self.days_min, as_of: self.as_of },
     csv tables::stalled, total);

@@ -43,7 +43,7 @@ pub fn answer(kind: QueryKind) -> QueryReply {
         QueryKind::Statement { .. } => QueryReply::Statement(samples::statement()),
         QueryKind::LandCosts { .. } => QueryReply::LandCosts(samples::land_costs()),
         QueryKind::Rollout(_) => QueryReply::Rollout(samples::rollout().into_v1()),
-        QueryKind::Stalled { .. } => QueryReply::Stalled(samples::stalled()),
+        QueryKind::Stalled { .. } => QueryReply::Stalled(samples::stalled().into_v1()),
         QueryKind::Funnel { service, .. } => {
             QueryReply::Funnel(known(&service).then(samples::funnel))
         }
@@ -86,9 +86,9 @@ fn paged_answer(kind: QueryKind) -> QueryReply {
                 next_offset: None,
             })
         }
-        QueryKind::Stalled3 { .. } => {
+        QueryKind::Stalled4 { .. } => {
             let view = samples::stalled();
-            QueryReply::Stalled2(StalledPage {
+            QueryReply::Stalled4(StalledPage {
                 total: len(view.stalled.len()),
                 land: view.land,
                 days_min: view.days_min,
@@ -469,7 +469,7 @@ async fn the_views_pass_their_parameters_on() {
         ),
         (
             "/api/v1/lands/16/stalled",
-            QueryKind::Stalled3 {
+            QueryKind::Stalled4 {
                 land: land(16),
                 service: None,
                 days_min: 90,
@@ -482,7 +482,7 @@ async fn the_views_pass_their_parameters_on() {
         ),
         (
             "/api/v1/lands/16/stalled?days=30&service=wohngeld&as_of=2024-06-30&offset=40&limit=20",
-            QueryKind::Stalled3 {
+            QueryKind::Stalled4 {
                 land: land(16),
                 service: Some(id()),
                 days_min: 30,

@@ -253,6 +253,8 @@ pub fn stalled() -> StalledView {
             stage: AdoptionStage::Agreed,
             last_step: date("2024-01-02"),
             days: 180,
+            // An adoption of a municipality merged into Erfurt.
+            adopter: Ags::parse("16071001").unwrap(),
         }],
     }
 }

@@ -713,10 +713,10 @@ async fn the_monitor_beyond_a_lists_end_points_back_instead_of_saying_none() {
                 page.municipalities.clear();
                 efa_proto::QueryReply::Rollout3(page)
             }
-            efa_proto::QueryReply::Stalled2(mut page) => {
+            efa_proto::QueryReply::Stalled4(mut page) => {
                 page.total = 1_234;
                 page.stalled.clear();
-                efa_proto::QueryReply::Stalled2(page)
+                efa_proto::QueryReply::Stalled4(page)
             }
             other => other,
         })
@@ -849,11 +849,20 @@ async fn the_monitor_of_one_service_lists_only_its_stalled_adoptions() {
     );
     let mut stalled = None;
     while let Ok(query) = queries.try_recv() {
-        if let efa_proto::QueryKind::Stalled3 { service, .. } = query.kind {
+        if let efa_proto::QueryKind::Stalled4 { service, .. } = query.kind {
             stalled = Some(service);
         }
     }
     assert_eq!(stalled, Some(Some(crate::samples::id())));
+    // The stalled adoption is a predecessor's: the row says whose.
+    let (_, rows) = page
+        .split_once("id=\"stillstand\"")
+        .expect("the stalled section");
+    let rows = rows.split("</section>").next().unwrap_or_default();
+    assert!(
+        rows.contains("Einführung der Vorgängergemeinde 16071001"),
+        "{rows}"
+    );
 }
 
 /// A filter value that cannot be read is said to be left out, not

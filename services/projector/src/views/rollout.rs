@@ -168,6 +168,7 @@ pub fn stalled(
             stage: c.stage,
             last_step: c.since,
             days: days_between(c.since, day),
+            adopter: c.adopter,
         })
         .collect();
     stalled.sort_by(|a, b| (b.days, a.ags, &a.service).cmp(&(a.days, b.ags, &b.service)));

@@ -5,7 +5,7 @@
 use efa_proto::pages::Page;
 use efa_proto::views::{
     CatalogueFilter, FunnelView, HistorySubject, MunicipalityRolloutV1, RolloutScope, RolloutView,
-    StalledView, rows_v1,
+    StalledRolloutV1, StalledView, rows_v1,
 };
 use efa_proto::{
     Actor, AdoptionStage, Ags, Date, Event, KreisKey, LandCode, Population, QueryKind, QueryReply,
@@ -135,7 +135,7 @@ async fn rollout(
     whole
 }
 
-async fn stalled(client: &async_nats::Client, as_of: &str) -> StalledView {
+async fn stalled(client: &async_nats::Client, as_of: &str) -> StalledView<StalledRolloutV1> {
     let kind = QueryKind::Stalled {
         land: thueringen(),
         days_min: 30,

@@ -247,6 +247,10 @@ pub struct StalledRolloutJson {
     #[schema(value_type = values::Date)]
     pub last_step: String,
     pub days: u32,
+    /// The municipality whose adoption it is: `ags` itself, or a
+    /// predecessor merged into it (a step or a withdrawal names its AGS).
+    #[schema(value_type = values::Ags)]
+    pub adopter: String,
 }
 
 impl From<&StalledRollout> for StalledRolloutJson {
@@ -255,6 +259,7 @@ impl From<&StalledRollout> for StalledRolloutJson {
             adoption: MunicipalStageJson::new(view.ags, &view.name, &view.service, view.stage),
             last_step: view.last_step.to_string(),
             days: view.days,
+            adopter: view.adopter.to_string(),
         }
     }
 }
@@ -383,10 +388,11 @@ mod tests {
             stage: AdoptionStage::Agreed,
             last_step: Date::parse("2026-03-01").unwrap(),
             days: 90,
+            adopter: Ags::parse("16051000").unwrap(),
         };
         assert_eq!(
             serde_json::to_string(&StalledRolloutJson::from(&view)).unwrap(),
-            r#"{"ags":"16051000","name":"Erfurt","service":"digitale-baugenehmigung","stage":"agreed","stage_label":"vereinbart","last_step":"2026-03-01","days":90}"#
+            r#"{"ags":"16051000","name":"Erfurt","service":"digitale-baugenehmigung","stage":"agreed","stage_label":"vereinbart","last_step":"2026-03-01","days":90,"adopter":"16051000"}"#
         );
     }
 }

@@ -186,7 +186,7 @@ async fn load(
     };
     let page = paging::rows(chosen.stalled_page, STALLED_ROWS);
     let days_min = chosen.days;
-    let kind = QueryKind::Stalled3 {
+    let kind = QueryKind::Stalled4 {
         land,
         service: chosen.service.clone(),
         days_min,
@@ -194,7 +194,7 @@ async fn load(
         page,
     };
     let stalled = match view(state, min_seq, kind).await {
-        Ok(QueryReply::Stalled2(page)) => Some(page),
+        Ok(QueryReply::Stalled4(page)) => Some(page),
         _ => None,
     };
     let mut funnels = Vec::new();
@@ -313,7 +313,12 @@ fn stalled_html(monitor: &Monitor, chosen: &Chosen) -> Markup {
                 html! {
                     @for row in &stalled.stalled {
                         tr {
-                            th scope="row" { (kommune_link(row.ags, &row.name, as_of)) " (" (row.ags) ")" }
+                            th scope="row" {
+                                (kommune_link(row.ags, &row.name, as_of)) " (" (row.ags) ")"
+                                @if row.adopter != row.ags {
+                                    br; small { "Einführung der Vorgängergemeinde " (row.adopter) }
+                                }
+                            }
                             td { (service_link(&row.service, &title_of(&monitor.services, &row.service), as_of)) }
                             td { (row.stage.label_de()) } td { (date_de(row.last_step)) }
                             td { "seit " (thousands(u64::from(row.days))) " Tagen ohne Schritt" }
