@@ -85,12 +85,23 @@ impl Deadline {
     }
 
     pub(crate) async fn within<F: Future>(&self, doing: &str, future: F) -> F::Output {
+        self.within_saying(|| doing.to_owned(), future).await
+    }
+
+    /// [`Self::within`], saying what was being done as it stood when the
+    /// time ran out.
+    pub(crate) async fn within_saying<F: Future>(
+        &self,
+        doing: impl FnOnce() -> String,
+        future: F,
+    ) -> F::Output {
         let left = self.at.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, future).await {
             Ok(output) => output,
             Err(_) => panic!(
-                "the test exceeded its time limit of {} s while {doing}",
-                self.limit.as_secs()
+                "the test exceeded its time limit of {} s while {}",
+                self.limit.as_secs(),
+                doing()
             ),
         }
     }
@@ -229,10 +240,15 @@ impl Load {
         deadline: Deadline,
     ) -> BTreeMap<usize, Accepted> {
         self.faults_done.store(true, Ordering::SeqCst);
-        let acks = deadline
-            .within("finishing the load", clients)
-            .await
-            .unwrap();
+        let doing = || {
+            format!(
+                "finishing the load ({} commands acknowledged, at least {} wanted; {} retries)",
+                self.acked.load(Ordering::SeqCst),
+                self.commands_min,
+                self.retries.load(Ordering::Relaxed),
+            )
+        };
+        let acks = deadline.within_saying(doing, clients).await.unwrap();
         self.report(acks.len());
         acks
     }
