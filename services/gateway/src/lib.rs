@@ -18,6 +18,7 @@ mod json;
 mod logouts;
 mod metrics;
 mod openapi;
+mod operation;
 mod overload;
 mod paging;
 mod params;

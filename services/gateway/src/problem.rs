@@ -206,7 +206,7 @@ impl From<&ApiError> for Problem {
                 "payload-too-large",
                 format!(
                     "Die Anfrage ist größer als erlaubt ({} KiB).",
-                    crate::state::BODY_BYTES_MAX / 1024
+                    efa_api::keys::BODY_BYTES_MAX / 1024
                 ),
             ),
             ApiError::TooManyRequests(seconds) => (

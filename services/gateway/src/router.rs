@@ -24,7 +24,7 @@ pub fn router(state: AppState) -> Router {
     let pages =
         crate::web::routes().route_layer(axum::middleware::from_fn(crate::web::csrf::same_origin));
     let mut api_routes = Router::new();
-    for endpoint in crate::routes::api() {
+    for endpoint in crate::openapi::endpoints() {
         api_routes = api_routes.route(endpoint.path, endpoint.handler);
     }
     // Lists answer JSON or CSV by the `Accept` header: caches must know.

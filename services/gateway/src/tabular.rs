@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use efa_api::csv::Table;
 use efa_api::xlsx;
 
-use crate::params::Format;
 use crate::problem::ApiError;
+use efa_api::query::Format;
 
 /// The media type of every CSV answer.
 pub const CONTENT_TYPE_CSV: &str = "text/csv; charset=utf-8";
@@ -80,7 +80,7 @@ pub fn too_many_rows() -> ApiError {
         "Als XLSX gibt es höchstens {} Zeilen; diese Liste hat mehr. Bitte als CSV \
          (format=csv) laden, enger filtern oder seitenweise abrufen (limit, dazu offset, \
          cursor oder from_seq, wie die Liste sie nimmt).",
-        crate::web::markup::thousands(xlsx::ROWS_MAX as u64)
+        efa_api::de::thousands(xlsx::ROWS_MAX as u64)
     ))
 }
 

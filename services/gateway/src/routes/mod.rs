@@ -19,7 +19,7 @@ use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::json;
 
-use crate::openapi::{Operation, command, document, view};
+use crate::operation::{Operation, command, document, view};
 use crate::paging::PageParams as Page;
 use crate::params::{AsOf, KnownAt};
 use efa_api::contract::services as service;
@@ -218,8 +218,5 @@ pub fn api() -> Vec<Endpoint> {
                 zu prüfen mit `efa verify --export DATEI --public-key SCHLÜSSEL`.")
             .query::<ledger::ExportParams>().default("limit", 1000)
             .problems(&[400, 404, 429, 502, 503]);
-        GET "/api/v1/openapi.json" => || async { axum::Json(crate::openapi::openapi_document()) },
-            document("openapi", "Dieses OpenAPI-Dokument", json!({"description": "OpenAPI 3.1",
-                "content": {"application/json": {"schema": {"type": "object"}}}}));
     ]
 }

@@ -15,18 +15,7 @@ pub fn euro(cents: Cents) -> String {
     format!("{sign}{},{:02} €", thousands(abs / 100), abs % 100)
 }
 
-/// `1234567` as `1.234.567`.
-pub fn thousands(number: u64) -> String {
-    let digits = number.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(digit);
-    }
-    out
-}
+pub use efa_api::de::thousands;
 
 /// `15.03.2023`.
 pub fn date_de(date: Date) -> String {
