@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use efa_api::contract::adoptions;
+use efa_api::contract::field::{Note, Via};
 use efa_proto::views::MunicipalityRollout;
 use efa_proto::{AdoptionStage, Ags, Date, ServiceId, Timestamp};
 use efa_reference::csv::CsvError;
@@ -428,40 +430,51 @@ async fn send(client: &Client, planned: &[Planned]) -> Vec<Sent> {
     .await
 }
 
-/// One write: whether it was a replay, and its ledger sequence.
+/// One write: whether it was a replay, and its ledger sequence. Its body
+/// is the API's request struct, so it is written as the gateway reads it.
 async fn send_write(
     client: &Client,
     planned: &Planned,
     write: Write,
 ) -> Result<(bool, u64), Failure> {
     let row = &planned.row;
-    let service = row.service.to_string();
-    let ags = planned.addressee(write).to_string();
-    let mut body = Map::new();
-    let url = match write {
+    let (service, ags) = (
+        row.service.to_string(),
+        planned.addressee(write).to_string(),
+    );
+    let note = row.note.clone().map(Note);
+    let effective = row.since.map(Via);
+    let (url, body) = match write {
         Write::Request => {
-            body.insert("service".to_owned(), Value::String(service.clone()));
-            body.insert("ags".to_owned(), Value::String(ags.clone()));
-            client.url(&["adoptions"], &[])
+            let body = adoptions::Request {
+                service: Via(row.service.clone()),
+                ags: Via(planned.addressee(write)),
+                note,
+                effective,
+            };
+            (client.url(&["adoptions"], &[]), serde_json::to_value(body))
         }
         Write::Step(stage) => {
-            body.insert("stage".to_owned(), Value::String(stage.key().to_owned()));
-            client.url(&["adoptions", &service, &ags, "steps"], &[])
+            let body = adoptions::Step {
+                stage,
+                note,
+                effective,
+            };
+            let url = client.url(&["adoptions", &service, &ags, "steps"], &[]);
+            (url, serde_json::to_value(body))
         }
         Write::Withdraw | Write::WithdrawOf(_) => {
-            client.url(&["adoptions", &service, &ags, "withdrawal"], &[])
+            let body = adoptions::Withdrawal { note, effective };
+            let url = client.url(&["adoptions", &service, &ags, "withdrawal"], &[]);
+            (url, serde_json::to_value(body))
         }
     };
-    if let Some(note) = &row.note {
-        body.insert("note".to_owned(), Value::String(note.clone()));
-    }
-    if let Some(since) = row.since {
-        body.insert("effective".to_owned(), Value::String(since.to_string()));
-    }
+    let body =
+        body.map_err(|error| Failure::Other(format!("Anfrage nicht schreibbar: {error}")))?;
     let key = planned.key(write);
     let answer = client
         .api
-        .write(Method::POST, url, Some(&Value::Object(body)), &key)
+        .write(Method::POST, url, Some(&body), &key)
         .await?;
     let seq = answer.json()?["seq"].as_u64().unwrap_or_default();
     Ok((answer.replayed, seq))

@@ -5,7 +5,7 @@ use efa_proto::{
     AdoptionStage, Ags, Command, Date, RecordAdoptionStep, Rejection, RequestAdoption, ServiceId,
     WithdrawAdoption,
 };
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::ToSchema;
 
 use super::field::{self, Note, Via};
@@ -21,7 +21,7 @@ pub const STEP_STAGES: [AdoptionStage; 3] = [
 ];
 
 /// `POST /api/v1/adoptions`: `{"service", "ags", "note"?}`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = RequestAdoption)]
 pub struct Request {
@@ -48,11 +48,11 @@ impl WriteBody for Request {
 }
 
 /// `POST /api/v1/adoptions/{service}/{ags}/steps`: `{"stage", "note"?}`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = AdoptionStep)]
 pub struct Step {
-    #[serde(deserialize_with = "step_stage")]
+    #[serde(deserialize_with = "step_stage", serialize_with = "stage_key")]
     #[schema(value_type = values::StepStage)]
     pub stage: AdoptionStage,
     pub note: Option<Note>,
@@ -63,6 +63,10 @@ pub struct Step {
 fn step_stage<'de, D: Deserializer<'de>>(deserializer: D) -> Result<AdoptionStage, D::Error> {
     let keys = STEP_STAGES.map(AdoptionStage::key);
     field::choice(deserializer, &keys, AdoptionStage::from_key)
+}
+
+fn stage_key<S: Serializer>(stage: &AdoptionStage, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(stage.key())
 }
 
 impl WriteBody for Step {
@@ -80,7 +84,7 @@ impl WriteBody for Step {
 }
 
 /// `POST /api/v1/adoptions/{service}/{ags}/withdrawal`: `{"note"?}`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = WithdrawAdoption)]
 pub struct Withdrawal {

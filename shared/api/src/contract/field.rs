@@ -14,6 +14,7 @@ use efa_proto::{
     ServiceId, ServiceStatus,
 };
 use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, MapAccess, Visitor};
+use serde::{Serialize, Serializer};
 
 pub const SLUG_FORMAT: &str =
     "muss aus 3 bis 64 Kleinbuchstaben, Ziffern und einzelnen Bindestrichen bestehen";
@@ -65,6 +66,20 @@ pub struct Via<T>(pub T);
 impl<'de, T: Field> Deserialize<'de> for Via<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         T::read(deserializer).map(Via)
+    }
+}
+
+/// A value a body spells as text, as its reader reads it (`Display` is
+/// that text): so a client writes the field as the API reads it.
+pub trait Spelled: Field + fmt::Display {}
+
+impl Spelled for ServiceId {}
+impl Spelled for Ags {}
+impl Spelled for Date {}
+
+impl<T: Spelled> Serialize for Via<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
     }
 }
 
@@ -237,6 +252,12 @@ impl<'de> Deserialize<'de> for Note {
 impl Note {
     pub fn of(note: Option<Note>) -> String {
         note.unwrap_or_default().0
+    }
+}
+
+impl Serialize for Note {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
     }
 }
 

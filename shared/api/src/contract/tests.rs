@@ -495,3 +495,42 @@ fn a_key_is_read_from_percent_texts_or_units() {
         "figures.01"
     );
 }
+
+/// An adoption's bodies as a client writes them read back into the same
+/// commands: the command line's import sends them written this way.
+#[test]
+fn adoption_bodies_written_by_a_client_read_back_the_same() {
+    use super::field::{Note, Via};
+    let service = ServiceId::parse("wohngeld").unwrap();
+    let ags = Ags::parse("16071001").unwrap();
+    let effective = Some(Via(Date::parse("2025-03-01").unwrap()));
+    let note = Some(Note("aus der Tabelle, Zeile 4".to_owned()));
+    let round_trip = |body: Value| serde_json::to_vec(&body).unwrap();
+
+    let request = adoptions::Request {
+        service: Via(service.clone()),
+        ags: Via(ags),
+        note: note.clone(),
+        effective,
+    };
+    let written = serde_json::to_value(&request).unwrap();
+    assert_eq!(written["ags"], "16071001");
+    let read: adoptions::Request = from_json(&round_trip(written)).unwrap();
+    assert_eq!(read.command(()), request.command(()));
+
+    let step = adoptions::Step {
+        stage: AdoptionStage::Onboarding,
+        note: None,
+        effective,
+    };
+    let written = serde_json::to_value(&step).unwrap();
+    assert_eq!(written["stage"], "onboarding");
+    let read: adoptions::Step = from_json(&round_trip(written)).unwrap();
+    let path = (service.clone(), ags);
+    assert_eq!(read.command(path.clone()), step.command(path.clone()));
+
+    let withdrawal = adoptions::Withdrawal { note, effective };
+    let written = serde_json::to_value(&withdrawal).unwrap();
+    let read: adoptions::Withdrawal = from_json(&round_trip(written)).unwrap();
+    assert_eq!(read.command(path.clone()), withdrawal.command(path));
+}
