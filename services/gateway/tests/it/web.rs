@@ -1177,6 +1177,21 @@ async fn a_rollout_table_that_cannot_be_taken_is_refused_and_sends_nothing() {
     assert!(page.contains("höchstens 512 KiB"), "{page}");
     let empty = upload(&harness, &mut jar, &csrf, "plan", b"").await;
     assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let binary = upload(&harness, &mut jar, &csrf, "plan", b"\x00\x01\x02 binary").await;
+    assert_eq!(binary.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = binary.text().await.unwrap();
+    assert!(
+        page.contains("weder eine CSV-Datei noch eine Excel-Arbeitsmappe"),
+        "{page}"
+    );
+    let mut mixed = "AGS;Leistung;Stufe\n16051000;wohngeld;zurückgezogen\n"
+        .as_bytes()
+        .to_vec();
+    mixed.extend_from_slice(b"16052000;wohngeld;zur\xfcckgezogen\n");
+    let mixed = upload(&harness, &mut jar, &csrf, "plan", &mixed).await;
+    assert_eq!(mixed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = mixed.text().await.unwrap();
+    assert!(page.contains("Zeile 3 ist kein UTF-8"), "{page}");
     assert!(ledger.try_recv().is_err(), "nothing was sent");
 
     // The administration records no adoptions: no form for it, and a
