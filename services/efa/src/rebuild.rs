@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use efa_gateway::thousands;
+use efa_api::de::thousands;
 use efa_proto::{RebuildProgress, RebuildReply, RebuildRequest, subjects};
 use efa_runtime::RpcError;
 use futures::StreamExt;

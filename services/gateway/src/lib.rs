@@ -39,12 +39,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use crypto::SessionKey;
-pub use efa_trust::tokens::{TOKEN_PREFIX, TokenError, TokenTable};
+pub use efa_api::problem::PROBLEM_CONTENT_TYPE;
+use efa_trust::tokens::TokenTable;
 pub use openapi::openapi_document;
-pub use problem::PROBLEM_CONTENT_TYPE;
 pub use state::LOGIN_ATTEMPTS_MAX;
-/// `1234567` as `1.234.567`, as the web pages write numbers.
-pub use web::markup::thousands;
 
 /// The API's default rate limit: requests per client address and 10 s.
 pub const API_REQUESTS_PER_10S: u32 = rate_limit::REQUESTS_PER_WINDOW;

@@ -16,13 +16,13 @@ use utoipa::openapi::{RefOr, Schema};
 use crate::operation::{document, json, schema};
 use crate::routes::{self, Endpoint};
 
-const PROBLEM: &str = crate::problem::PROBLEM_CONTENT_TYPE;
+const PROBLEM: &str = efa_api::problem::PROBLEM_CONTENT_TYPE;
 
 /// The whole document; `efa openapi` prints it.
 pub fn openapi_document() -> Value {
     let mut derived: Vec<(String, RefOr<Schema>)> = Vec::new();
     let paths = paths(&mut derived);
-    let problem = schema::<crate::problem::ProblemJson<'static>>(&mut derived);
+    let problem = schema::<efa_api::problem::ProblemJson<'static>>(&mut derived);
     let mut schemas: Map<String, Value> = derived
         .into_iter()
         .map(|(name, schema)| (name, json(schema)))

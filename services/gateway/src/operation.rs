@@ -10,10 +10,10 @@ use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::paging::{self, NextLink};
-use crate::params::{FormatParam, MinSeq};
+use crate::paging::NextLink;
 use efa_api::dto::AcceptedJson;
 use efa_api::keys::FORMAT_DESCRIPTION;
+use efa_api::query::{FormatParam, LIMIT_DEFAULT, MinSeq};
 
 /// A utoipa value as JSON (its serialisation cannot fail).
 pub fn json(value: impl serde::Serialize) -> Value {
@@ -188,7 +188,7 @@ impl Operation {
              überträgt; bricht sie unterwegs ab, endet die Übertragung unvollständig.",
         )
         .query::<P>()
-        .default("limit", paging::LIMIT_DEFAULT)
+        .default("limit", LIMIT_DEFAULT)
         .parameter("offset", |parameter| {
             parameter["description"] =
                 json!("Die Seite beginnt mit dieser Zeile (`next_offset` der vorigen Seite)");

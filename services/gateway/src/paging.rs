@@ -18,14 +18,15 @@ use serde::Serialize;
 use tracing::Instrument as _;
 use utoipa::ToSchema;
 
-use crate::params::{Format, ReadQuery};
+use crate::params::ReadQuery;
 use crate::problem::ApiError;
 use crate::state::{AppState, ask};
 use crate::tabular::Answer as _;
 use crate::tabular::CONTENT_TYPE_CSV;
 use efa_api::contract::field::Whole;
 use efa_api::csv::Table;
-pub use efa_api::query::{LIMIT_DEFAULT, PageParams};
+use efa_api::query::Format;
+use efa_api::query::{LIMIT_DEFAULT, PageParams};
 use efa_api::values;
 
 /// Rows per page the gateway asks for while it streams a whole CSV.

@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use efa_proto::Date;
 
 use crate::problem::ApiError;
-pub use efa_api::query::{AsOf, Format, FormatParam, KnownAt, MinSeq};
+use efa_api::query::{AsOf, Format, FormatParam, KnownAt, MinSeq};
 
 /// The parameters every read knows (`MinSeq`).
 const COMMON: [&str; 1] = ["min_seq"];

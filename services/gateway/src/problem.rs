@@ -12,7 +12,7 @@ use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTI
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-pub use efa_api::problem::{PROBLEM_CONTENT_TYPE, ProblemJson};
+use efa_api::problem::{PROBLEM_CONTENT_TYPE, ProblemJson};
 use efa_proto::Rejection;
 use efa_runtime::RpcError;
 

@@ -13,7 +13,8 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::problem;
-use crate::state::{AppState, BODY_BYTES_MAX};
+use crate::state::AppState;
+use efa_api::keys::BODY_BYTES_MAX;
 
 /// The gateway's routes with all layers. Layers added later wrap the
 /// earlier ones: the body limit is innermost, so its 413 still passes

@@ -15,8 +15,6 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::problem::ApiError;
 
-pub use efa_api::keys::BODY_BYTES_MAX;
-
 /// Login attempts allowed at once per client network; then one more
 /// every `LOGIN_ATTEMPT_PERIOD` (10 a minute).
 pub const LOGIN_ATTEMPTS_MAX: u32 = 10;

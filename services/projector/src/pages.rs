@@ -66,8 +66,9 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
             page,
         } => {
             let day = as_of.unwrap_or(today);
-            let stalled = stalled_page(store, (land, service), days_min, day, page);
-            QueryReply::Stalled2(stalled.into_v1())
+            QueryReply::Stalled2(
+                stalled_page(store, (land, service), days_min, day, page).into_v1(),
+            )
         }
         QueryKind::Stalled4 {
             land,

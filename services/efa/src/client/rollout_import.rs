@@ -438,17 +438,15 @@ async fn send_write(
     write: Write,
 ) -> Result<(bool, u64), Failure> {
     let row = &planned.row;
-    let (service, ags) = (
-        row.service.to_string(),
-        planned.addressee(write).to_string(),
-    );
+    let addressee = planned.addressee(write);
+    let (service, ags) = (row.service.to_string(), addressee.to_string());
     let note = row.note.clone().map(Note);
     let effective = row.since.map(Via);
     let (url, body) = match write {
         Write::Request => {
             let body = adoptions::Request {
                 service: Via(row.service.clone()),
-                ags: Via(planned.addressee(write)),
+                ags: Via(addressee),
                 note,
                 effective,
             };

@@ -10,7 +10,7 @@ use efa_proto::views::RolloutScope;
 use efa_proto::{Ags, Date, LandCode, QueryKind, QueryReply, ServiceId};
 
 use super::read::{self, reply_of};
-use crate::paging::{Cursor, Export, LIMIT_DEFAULT, List, offset_page};
+use crate::paging::{Cursor, Export, List, offset_page};
 use crate::params::ReadQuery;
 use crate::problem::ApiError;
 use efa_api::contract::field::Whole;
@@ -20,6 +20,7 @@ use efa_api::dto::{
     CatalogueJson, GemeindeTotals, LandTotals, ReuseTotals, RolloutTotals, ServicesTotals,
     StalledTotals,
 };
+use efa_api::query::LIMIT_DEFAULT;
 use efa_api::tables;
 
 /// The next offset of a list of `total` rows, if it goes on.
@@ -57,7 +58,7 @@ impl List for Services {
 
     /// `?limit=&cursor=`: the last id of the page before.
     fn first(&self, query: &ReadQuery) -> Result<(Cursor, u32), ApiError> {
-        let params: super::services::ServicesPage = query.read()?;
+        let params: efa_api::query::ServicesPage = query.read()?;
         let limit = params.limit.map_or(LIMIT_DEFAULT, |Whole(limit)| limit);
         Ok((Cursor::After(params.cursor), limit))
     }

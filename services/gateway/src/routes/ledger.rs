@@ -14,8 +14,8 @@ use efa_proto::{
 use super::read::Read;
 use crate::problem::ApiError;
 use efa_api::contract::field::Whole;
-pub use efa_api::dto::ledger::{CheckpointJson, LedgerKeyJson};
-pub use efa_api::query::ExportParams;
+use efa_api::dto::ledger::{CheckpointJson, LedgerKeyJson};
+use efa_api::query::ExportParams;
 
 /// Events asked from the ledger per read.
 const PAGE_LEN: u64 = 1000;

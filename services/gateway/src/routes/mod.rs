@@ -20,25 +20,26 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use serde_json::json;
 
 use crate::operation::{Operation, command, document, view};
-use crate::paging::PageParams as Page;
-use crate::params::{AsOf, KnownAt};
 use efa_api::contract::services as service;
 use efa_api::contract::{adoptions, participants, reference, settlement as closing};
 use efa_api::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
+use efa_api::dto::ledger::LedgerKeyJson;
 use efa_api::dto::rollout::{
     FunnelJson, GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson,
 };
 use efa_api::dto::statement::{CostYearJson, StatementChangesJson, StatementJson};
 use efa_api::dto::{self, CatalogueJson, ServiceJson, costs::LandCostsJson, history::HistoryJson};
+use efa_api::query::{
+    AsOf, CatalogueQuery, CostYearParams, ExportParams, FunnelParams, GemeindeParam, HistoryParams,
+    KnownAt, PageParams as Page, RolloutParams, STALLED_DAYS_DEFAULT, ServicesPage, SinceSeq,
+    StalledParams,
+};
 use write::write;
 
 /// How a history comes as CSV.
 const WHOLE_HISTORY: &str = "Als CSV ohne `from_seq` und `limit` die ganze Geschichte, die das \
      Gateway Seite für Seite überträgt; bricht sie unterwegs ab, endet die Übertragung \
      unvollständig.";
-
-pub use places::STALLED_DAYS_DEFAULT;
-pub use views::PAGE_LIMIT_MAX;
 
 pub use crate::state::AppState;
 
@@ -146,7 +147,7 @@ pub fn api() -> Vec<Endpoint> {
 
         GET "/api/v1/services" => services::list,
             view::<CatalogueJson>("listServices", "Alle Leistungen (ungefiltert), nach Kennung, seitenweise")
-                .csv().paged::<dto::ServicesTotals, services::ServicesPage>();
+                .csv().paged::<dto::ServicesTotals, ServicesPage>();
         GET "/api/v1/services/{id}" => services::get_one,
             view::<ServiceJson>("getService", "Eine Leistung (Version als ETag)").problems(&[404]);
         GET "/api/v1/services/{id}/participations" => views::participations,
@@ -154,21 +155,21 @@ pub fn api() -> Vec<Endpoint> {
                 .query::<AsOf>().csv().problems(&[404]);
         GET "/api/v1/catalogue" => views::catalogue,
             view::<CataloguePageJson>("catalogue", "Katalog mit Filtern, Sortierung, Seiten und Nachnutzung")
-                .query::<views::CatalogueQuery>().default("limit", 100).csv().linked();
+                .query::<CatalogueQuery>().default("limit", 100).csv().linked();
         GET "/api/v1/services/{id}/detail" => views::service_detail,
             view::<ServiceDetailJson>("serviceDetail", "Alles zu einer Leistung zum Stichtag")
                 .query::<AsOf>().problems(&[404]);
         GET "/api/v1/services/{id}/costs/{year}" => settlement::cost_year,
             view::<CostYearJson>("costSharing", "Kosten eines Jahres und ihre Verteilung nach dem \
                 Modell des Jahres, mit Jahresabrechnung und Nachträgen")
-                .query::<AsOf>().query::<KnownAt>().query::<settlement::CostYearParams>().csv()
+                .query::<AsOf>().query::<KnownAt>().query::<CostYearParams>().csv()
                 .problems(&[404]);
         GET "/api/v1/services/{id}/funnel" => views::funnel,
             view::<FunnelJson>("funnel", "Trichter der Nachnutzung mit Durchlaufzeiten")
-                .query::<views::FunnelParams>().query::<AsOf>().problems(&[404]);
+                .query::<FunnelParams>().query::<AsOf>().problems(&[404]);
         GET "/api/v1/services/{id}/history" => views::service_history,
             view::<HistoryJson>("serviceHistory", "Ereignisse einer Leistung")
-                .query::<views::HistoryParams>().default("limit", 100).csv().linked()
+                .query::<HistoryParams>().default("limit", 100).csv().linked()
                 .describe(WHOLE_HISTORY).problems(&[404]);
         GET "/api/v1/lands/{land}" => places::land,
             view::<LandViewJson>("land", "Seite eines Landes")
@@ -182,14 +183,14 @@ pub fn api() -> Vec<Endpoint> {
         GET "/api/v1/lands/{land}/statements/{year}/changes" => settlement::statement_changes,
             view::<StatementChangesJson>("landStatementChanges", "Was sich an einer Kostenaufstellung \
                 seit einer früheren Ledger-Sequenz geändert hat, je Leistung")
-                .query::<settlement::SinceSeq>().query::<AsOf>().csv();
+                .query::<SinceSeq>().query::<AsOf>().csv();
         GET "/api/v1/lands/{land}/rollout" => places::rollout,
             view::<RolloutJson>("rollout", "Ausrollen nach Kreisen und Gemeinden")
-                .query::<places::RolloutParams>().query::<AsOf>()
+                .query::<RolloutParams>().query::<AsOf>()
                 .csv().paged::<dto::RolloutTotals, Page>().problems(&[404]);
         GET "/api/v1/lands/{land}/stalled" => places::stalled,
             view::<StalledJson>("stalled", "Stockende Übernahmen")
-                .query::<places::StalledParams>().default("days", STALLED_DAYS_DEFAULT)
+                .query::<StalledParams>().default("days", STALLED_DAYS_DEFAULT)
                 .query::<AsOf>().csv().paged::<dto::StalledTotals, Page>().problems(&[404]);
         GET "/api/v1/reuse" => places::reuse,
             view::<ReuseJson>("reuse", "Nachnutzung in Deutschland")
@@ -199,14 +200,14 @@ pub fn api() -> Vec<Endpoint> {
                 .query::<AsOf>().csv().paged::<dto::GemeindeTotals, Page>().problems(&[404]);
         GET "/api/v1/history" => views::all_history,
             view::<HistoryJson>("history", "Alle Ereignisse, oder die einer Gemeinde")
-                .query::<views::HistoryParams>().default("limit", 100)
-                .query::<views::GemeindeParam>().csv().linked().describe(WHOLE_HISTORY);
+                .query::<HistoryParams>().default("limit", 100)
+                .query::<GemeindeParam>().csv().linked().describe(WHOLE_HISTORY);
 
         GET "/api/v1/ledger/checkpoint" => ledger::checkpoint,
             document("ledgerCheckpoint",
                 "Öffentlicher Schlüssel des Ledgers und sein zuletzt signierter Stand",
                 json!({"description": "Schlüssel und Stand"}))
-            .answer::<ledger::LedgerKeyJson>()
+            .answer::<LedgerKeyJson>()
             .describe("Mit diesem Schlüssel prüft ein Land einen Export offline: \
                 `efa verify --export DATEI --public-key \"<public_key_line>\"`.")
             .problems(&[400, 429, 502, 503]);
@@ -216,7 +217,7 @@ pub fn api() -> Vec<Endpoint> {
                     "content": {"text/plain": {"schema": {"type": "string"}}}}))
             .describe("Die Ereignisse ab `from_seq` mit dem signierten Stand des letzten; \
                 zu prüfen mit `efa verify --export DATEI --public-key SCHLÜSSEL`.")
-            .query::<ledger::ExportParams>().default("limit", 1000)
+            .query::<ExportParams>().default("limit", 1000)
             .problems(&[400, 404, 429, 502, 503]);
     ]
 }

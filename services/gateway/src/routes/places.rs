@@ -11,7 +11,7 @@ use super::read::{self, Read};
 use crate::paging;
 use crate::problem::ApiError;
 use efa_api::contract::field::Whole;
-pub use efa_api::query::{RolloutParams, STALLED_DAYS_DEFAULT, StalledParams};
+use efa_api::query::{RolloutParams, STALLED_DAYS_DEFAULT, StalledParams};
 
 /// `GET /api/v1/lands/{land}?as_of=&offset=&limit=`: a page of the
 /// services the Land leads and of those it joined (the same rows of each).

@@ -10,10 +10,11 @@ use serde::Serialize;
 
 use super::AppState;
 use crate::extract::PathParams;
-use crate::params::{Format, ReadQuery};
+use crate::params::ReadQuery;
 use crate::problem::ApiError;
 use crate::tabular::Answer as _;
 use efa_api::csv::Table;
+use efa_api::query::Format;
 
 pub use crate::state::ask;
 

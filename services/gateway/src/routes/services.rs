@@ -12,7 +12,6 @@ use efa_proto::QueryKind;
 use super::AppState;
 use super::exports;
 use super::read::{self, Read, ask, reply_of};
-use super::views::CATALOGUE_PARAMS;
 use super::write::{etag, submit};
 use crate::extract::{OptionalJsonBody, PathParams, WriteHeaders};
 use crate::paging;
@@ -20,7 +19,7 @@ use crate::params::ReadQuery;
 use crate::problem::ApiError;
 use efa_api::contract::services;
 use efa_api::dto::ServiceJson;
-pub use efa_api::query::ServicesPage;
+use efa_api::query::CATALOGUE_PARAMS;
 
 /// The parameters of `/api/v1/services`; those of `/api/v1/catalogue`
 /// beyond these are refused with a pointer.

@@ -17,14 +17,15 @@ use super::read::{self, Read, ask, reply_of};
 use super::write::submit;
 use crate::extract::{JsonBody, PathParams, WriteHeaders};
 use crate::paging::{self, Cursor};
-use crate::params::{Format, ReadQuery};
+use crate::params::ReadQuery;
 use crate::problem::ApiError;
 use crate::tabular::Answer as _;
 use efa_api::contract::{Parsed, settlement};
 use efa_api::dto::LandCostsTotals;
 use efa_api::dto::costs::LandCostsJson;
 use efa_api::dto::statement::{CostYearJson, StatementChangesJson, StatementJson, land_costs_of};
-pub use efa_api::query::{CostYearParams, SinceSeq};
+use efa_api::query::Format;
+use efa_api::query::{CostYearParams, SinceSeq};
 use efa_api::{statement_tables, tables};
 
 /// When a cost view is read: the day whose facts are in effect, and the

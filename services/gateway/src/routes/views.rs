@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::AppState;
 use super::read::{self, Read, ask, reply_of};
 use crate::paging::{self, Cursor};
-use crate::params::{Format, ReadQuery};
+use crate::params::ReadQuery;
 use crate::problem::ApiError;
 use crate::tabular::Answer as _;
 use efa_api::contract::field::Whole;
@@ -20,9 +20,10 @@ use efa_api::csv::Table;
 use efa_api::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
 use efa_api::dto::history::HistoryJson;
 use efa_api::dto::rollout::FunnelJson;
-pub use efa_api::query::{
+use efa_api::query::Format;
+use efa_api::query::{
     CATALOGUE_PARAMS, CatalogueQuery, FunnelParams, GemeindeParam, HISTORY_LIMIT_DEFAULT,
-    HistoryParams, PAGE_LIMIT_MAX,
+    HistoryParams,
 };
 use efa_api::tables;
 

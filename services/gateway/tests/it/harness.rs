@@ -5,13 +5,14 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use efa_gateway::{Gateway, GatewayConfig, TokenTable};
+use efa_gateway::{Gateway, GatewayConfig};
 use efa_proto::{
     Accepted, Actor, CommandEnvelope, CommandReply, LandCode, Query, QueryKind, QueryReply,
     subjects,
 };
 use efa_runtime::Shutdown;
 use efa_testkit::TestNats;
+use efa_trust::tokens::TokenTable;
 use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};

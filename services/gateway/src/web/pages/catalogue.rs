@@ -156,7 +156,7 @@ fn services(page: &CataloguePage, params: &Params, number: u32) -> Markup {
     let pairs: Vec<_> = FILTERS.map(|(name, _)| (name, params.get(name))).into();
     let mut csv = vec![("format", "csv".to_owned())];
     csv.extend(FILTERS.map(|(name, api)| (api, params.get(name))));
-    csv.push(("limit", crate::routes::PAGE_LIMIT_MAX.to_string()));
+    csv.push(("limit", efa_api::query::PAGE_LIMIT_MAX.to_string()));
     let mut xlsx = csv.clone();
     xlsx[0].1 = "xlsx".to_owned();
     let pages = page.total.div_ceil(PAGE_SIZE).max(1);

@@ -30,7 +30,7 @@ pub async fn all_services(
     as_of: Option<Date>,
 ) -> Result<Vec<ServiceSummary>, String> {
     let filter = CatalogueFilter {
-        limit: crate::routes::PAGE_LIMIT_MAX,
+        limit: efa_api::query::PAGE_LIMIT_MAX,
         ..CatalogueFilter::default()
     };
     match view(state, min_seq, QueryKind::Catalogue2 { filter, as_of }).await? {
