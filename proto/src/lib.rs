@@ -35,8 +35,8 @@ pub use ids::{Ags, CommandId, EventId, IdError, KreisKey, LandCode, OperatorId, 
 pub use money::{AMOUNT_MAX, Cents, plain_euros};
 pub use participant::{AdoptionStage, CostCategory, KEY_UNITS_TOTAL, Population, Region};
 pub use query::{
-    CatalogueView, GemeindeView, Query, QueryKind, QueryReply, RebuildProgress, RebuildReply,
-    RebuildRequest, ServiceView,
+    AnswerStamp, CatalogueView, GemeindeView, Query, QueryKind, QueryReply, RebuildProgress,
+    RebuildReply, RebuildRequest, ServiceView, StampedReply,
 };
 pub use rejection::{ForbiddenReason, Rejection};
 pub use reply::{Accepted, CommandReply, EventsPage, ReadEvents, ReadReply};

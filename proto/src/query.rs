@@ -159,6 +159,29 @@ pub enum QueryKind {
         as_of: Option<Date>,
         page: Page,
     },
+    /// `kind`, answered as `Stamped` with what the answer was made from;
+    /// with `known`, the stamp of an answer the caller keeps, answered
+    /// `Unchanged` when the views would give that same answer again (a
+    /// conditional read). `kind` may not be `IfChanged` itself.
+    IfChanged {
+        kind: Box<QueryKind>,
+        known: Option<AnswerStamp>,
+    },
+}
+
+/// What a projector made an answer from: the ledger sequence its views
+/// had applied, the version of its view store and of the code that reads
+/// it, and the day it took as today. The views change only by applying
+/// events or by a new store, so one query asked again with the same stamp
+/// has the same answer; a caller may keep an answer by its stamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AnswerStamp {
+    pub applied_seq: u64,
+    pub store_version: u64,
+    /// The projector's store layout: replicas of another release may
+    /// answer the same sequence differently.
+    pub layout: u16,
+    pub today: Date,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,6 +212,38 @@ pub enum QueryReply {
     Rollout3(RolloutPage),
     Gemeinde3(Option<GemeindePage>),
     Stalled4(StalledPage),
+    /// The answer to `IfChanged` without a stamp, or with one that no
+    /// longer holds.
+    Stamped {
+        stamp: AnswerStamp,
+        reply: Box<QueryReply>,
+    },
+    /// The answer to `IfChanged` whose stamp still holds: the answer kept
+    /// under it is the answer now.
+    Unchanged,
+}
+
+/// `QueryReply::Stamped` around a reply the projector keeps shared: it
+/// encodes exactly as `Stamped { stamp, reply: Box::new(reply.clone()) }`
+/// would (a golden test holds them together), without copying the reply.
+#[derive(Debug, Clone, Copy)]
+pub struct StampedReply<'a> {
+    pub stamp: AnswerStamp,
+    pub reply: &'a QueryReply,
+}
+
+/// `Stamped`'s place among `QueryReply`'s variants.
+const STAMPED_VARIANT: u32 = 26;
+
+impl Serialize for StampedReply<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStructVariant;
+        let mut variant =
+            serializer.serialize_struct_variant("QueryReply", STAMPED_VARIANT, "Stamped", 2)?;
+        variant.serialize_field("stamp", &self.stamp)?;
+        variant.serialize_field("reply", self.reply)?;
+        variant.end()
+    }
 }
 
 /// One municipality and its adoptions, as of a date; `M` is the row of an

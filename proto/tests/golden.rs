@@ -636,3 +636,64 @@ const GOLDEN_STALLED_WITH_ADOPTER: [&str; 3] = [
     "0110105af4b90201d8f5d307065765696d61720e6261666f65672d6469676974616c01f4b902780100",
     "0119105af4b90201d8f5d307065765696d61720e6261666f65672d6469676974616c01f4b90278d9f2d4070100",
 ];
+
+/// A conditional read (`IfChanged`, appended) and its two answers; the
+/// projector's shared `StampedReply` encodes as `Stamped` does.
+#[test]
+fn conditional_reads() {
+    let stamp = AnswerStamp {
+        applied_seq: 300,
+        store_version: 2,
+        layout: 7,
+        today: Date::parse("2025-01-02").unwrap(),
+    };
+    let inner = QueryKind::Funnel {
+        service: ServiceId::parse("bafoeg-digital").unwrap(),
+        land: None,
+        as_of: None,
+    };
+    let queries = [
+        QueryKind::IfChanged {
+            kind: Box::new(inner.clone()),
+            known: None,
+        },
+        QueryKind::IfChanged {
+            kind: Box::new(inner),
+            known: Some(stamp),
+        },
+    ];
+    let answer = QueryReply::Funnel(None);
+    let replies = [
+        QueryReply::Stamped {
+            stamp,
+            reply: Box::new(answer.clone()),
+        },
+        QueryReply::Unchanged,
+    ];
+    let encoded: Vec<String> = queries
+        .iter()
+        .map(|kind| {
+            hex::encode(encode(&Query {
+                min_seq: 3,
+                kind: kind.clone(),
+            }))
+        })
+        .chain(replies.iter().map(|reply| hex::encode(encode(reply))))
+        .collect();
+    assert_eq!(encoded, GOLDEN_CONDITIONAL_READS);
+    let shared = StampedReply {
+        stamp,
+        reply: &answer,
+    };
+    assert_eq!(encode(&shared), encode(&replies[0]));
+    for reply in replies {
+        assert_eq!(decode::<QueryReply>(&encode(&reply)).unwrap(), reply);
+    }
+}
+
+const GOLDEN_CONDITIONAL_READS: [&str; 4] = [
+    "01031c0a0e6261666f65672d6469676974616c000000",
+    "01031c0a0e6261666f65672d6469676974616c000001ac020207f4b902",
+    "011aac020207f4b9020b00",
+    "011b",
+];

@@ -10,6 +10,7 @@
 //! address, so any number of gateways may run side by side (given the
 //! same session key and logouts file, see [`Gateway::with_session_key`]).
 
+mod answers;
 mod authz;
 mod crypto;
 mod extract;
@@ -111,6 +112,7 @@ impl Gateway {
                 efa_trust::SigningKey::generate("gateway-unregistered").expect("a valid key id"),
             ),
             written: Arc::default(),
+            answers: Arc::default(),
         };
         Ok(Gateway {
             listener,

@@ -34,6 +34,12 @@ pub fn router(state: AppState) -> Router {
             VARY,
             HeaderValue::from_static("Accept"),
         ))
+        // Inside the check of credentials: an answer is kept or given
+        // only once the request's credentials are known to be none.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::answers::layer,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::extract::known_credentials,

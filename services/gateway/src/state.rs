@@ -63,6 +63,8 @@ pub struct AppState {
     /// Signs every command for the principal this gateway authenticated;
     /// the ledger takes only commands signed by a key it trusts.
     pub signer: Arc<efa_trust::SigningKey>,
+    /// Answers kept for anonymous reads of the API (`answers.rs`).
+    pub answers: Arc<crate::answers::Answers>,
     /// The highest ledger sequence of a write this gateway had accepted:
     /// a page shown again after a refused form reads views that have
     /// applied it, so it shows the writes just made.
@@ -86,7 +88,7 @@ impl AppState {
 
     /// Asks the projector.
     pub async fn query(&self, query: &Query) -> Result<QueryReply, ApiError> {
-        self.request(subjects::QUERY, query).await
+        self.send(subjects::QUERY, query).await
     }
 
     /// The one way the gateway asks a service over NATS: within
@@ -95,7 +97,19 @@ impl AppState {
     /// the connection away), so a caller sees a short delay instead of a
     /// 503. Safe for commands because the ledger answers a command id it
     /// knows with its stored reply; queries and reads change nothing.
+    /// A request that is not a view's query is not kept among the
+    /// answers (`answers.rs`).
     pub async fn request<Req, Rep>(&self, subject: &str, request: &Req) -> Result<Rep, ApiError>
+    where
+        Req: serde::Serialize,
+        Rep: serde::de::DeserializeOwned,
+    {
+        crate::answers::note_other_request();
+        self.send(subject, request).await
+    }
+
+    /// [`AppState::request`] for the kept answers' own reads.
+    pub async fn send<Req, Rep>(&self, subject: &str, request: &Req) -> Result<Rep, ApiError>
     where
         Req: serde::Serialize,
         Rep: serde::de::DeserializeOwned,
@@ -142,7 +156,7 @@ pub async fn submit(
 /// The one way a read asks the projector, from the API and the web pages
 /// alike; a rejection becomes the error.
 pub async fn ask(state: &AppState, min_seq: u64, kind: QueryKind) -> Result<QueryReply, ApiError> {
-    match state.query(&Query { min_seq, kind }).await? {
+    match crate::answers::ask(state, Query { min_seq, kind }).await? {
         QueryReply::Rejected(rejection) => Err(ApiError::rejected(rejection)),
         reply => Ok(reply),
     }

@@ -28,6 +28,12 @@ impl StoreHandle {
         current.1.clone()
     }
 
+    /// The store in use now with its version, taken together.
+    pub fn current(&self) -> (u64, Arc<Store>) {
+        let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        (current.0, current.1.clone())
+    }
+
     /// The version of the store in use.
     pub fn version(&self) -> u64 {
         self.current

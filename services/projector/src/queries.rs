@@ -25,7 +25,10 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use efa_proto::{Date, LandCode, Query, QueryReply, Rejection, Timestamp, subjects};
+use efa_proto::{
+    AnswerStamp, Date, LandCode, Query, QueryKind, QueryReply, Rejection, StampedReply, Timestamp,
+    subjects,
+};
 use efa_runtime::endpoint::Call;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -84,14 +87,20 @@ impl Views {
         if !self.serving(until).await {
             return self.hand_on(call.payload, until).await;
         }
-        let reply = match efa_proto::decode::<Query>(&call.payload) {
+        let (stamp, reply) = match efa_proto::decode::<Query>(&call.payload) {
             Ok(query) => self.reply(query, until).await,
             Err(error) => {
                 tracing::debug!(%error, "malformed query");
-                Arc::new(QueryReply::Rejected(Rejection::from(error)))
+                (None, Arc::new(QueryReply::Rejected(Rejection::from(error))))
             }
         };
-        let encoded = efa_proto::encode(&*reply);
+        let encoded = match stamp {
+            Some(stamp) => efa_proto::encode(&StampedReply {
+                stamp,
+                reply: &reply,
+            }),
+            None => efa_proto::encode(&*reply),
+        };
         tracing::debug!(bytes = encoded.len(), "query answered");
         if encoded.len() <= self.reply_bytes_max {
             return encoded;
@@ -107,34 +116,98 @@ impl Views {
         }))
     }
 
+    /// The answer to `query`, and for a conditional read (`IfChanged`) the
+    /// stamp it goes out with.
     #[tracing::instrument(level = "debug", skip_all, fields(min_seq = query.min_seq))]
-    async fn reply(&self, query: Query, until: Instant) -> Arc<QueryReply> {
-        if *self.applied.borrow() < query.min_seq
-            && let Some(head) = self.ledger.head(LEDGER_HEAD_WAIT_MAX).await
-            && query.min_seq > head
-        {
-            return Arc::new(QueryReply::Rejected(Rejection::invalid(
-                "min_seq",
-                format!(
-                    "Sequenz {} gibt es im Ledger noch nicht (es reicht bis Sequenz {head})",
-                    query.min_seq
-                ),
-            )));
+    async fn reply(&self, query: Query, until: Instant) -> (Option<AnswerStamp>, Arc<QueryReply>) {
+        let (kind, known) = match query.kind {
+            QueryKind::IfChanged { kind, known } => (*kind, Some(known)),
+            kind => (kind, None),
+        };
+        if matches!(kind, QueryKind::IfChanged { .. }) {
+            let refusal = Rejection::invalid("kind", "eine bedingte Abfrage in einer bedingten");
+            return (None, Arc::new(QueryReply::Rejected(refusal)));
         }
-        if let Err(applied) = self.caught_up(query.min_seq, until).await {
-            return Arc::new(QueryReply::Rejected(Rejection::Unavailable {
-                reason: format!(
-                    "Ansicht hat Sequenz {} noch nicht erreicht (Stand: {applied})",
-                    query.min_seq
-                ),
-            }));
+        let query = Query {
+            min_seq: query.min_seq,
+            kind,
+        };
+        let Some(known) = known else {
+            return (None, self.unconditional_reply(query, until).await);
+        };
+        let (stamp, reply) = match self.ready(query.min_seq, until).await {
+            Ok(()) => self.stamped_reply(query.kind, known).await,
+            Err(refusal) => (None, refusal),
+        };
+        match &*reply {
+            QueryReply::Rejected(_) | QueryReply::Unchanged => (None, reply),
+            _ => (stamp, reply),
+        }
+    }
+
+    async fn unconditional_reply(&self, query: Query, until: Instant) -> Arc<QueryReply> {
+        if let Err(refusal) = self.ready(query.min_seq, until).await {
+            return refusal;
         }
         // The wall clock is read once per query: "as of" defaults to today.
         let today = today();
-        let store = self.store.store();
+        self.read(self.store.store(), query.kind, today).await
+    }
+
+    /// A conditional read: `Unchanged` when `known` is the stamp the
+    /// answer would have now. The stamp is taken before the answer is
+    /// read, and the views only move forward, so the answer stands at
+    /// least at the stamp's sequence: a stamp that still holds later
+    /// means nothing was applied since, and the same answer would be
+    /// read again.
+    async fn stamped_reply(
+        &self,
+        kind: QueryKind,
+        known: Option<AnswerStamp>,
+    ) -> (Option<AnswerStamp>, Arc<QueryReply>) {
+        let today = today();
+        let applied_seq = *self.applied.borrow();
+        let (store_version, store) = self.store.current();
+        let stamp = AnswerStamp {
+            applied_seq,
+            store_version,
+            layout: crate::store::LAYOUT,
+            today,
+        };
+        if known == Some(stamp) {
+            return (None, Arc::new(QueryReply::Unchanged));
+        }
+        (Some(stamp), self.read(store, kind, today).await)
+    }
+
+    /// Refuses a query whose `min_seq` the views cannot reach in time.
+    async fn ready(&self, min_seq: u64, until: Instant) -> Result<(), Arc<QueryReply>> {
+        if *self.applied.borrow() < min_seq
+            && let Some(head) = self.ledger.head(LEDGER_HEAD_WAIT_MAX).await
+            && min_seq > head
+        {
+            return Err(Arc::new(QueryReply::Rejected(Rejection::invalid(
+                "min_seq",
+                format!(
+                    "Sequenz {min_seq} gibt es im Ledger noch nicht (es reicht bis Sequenz {head})"
+                ),
+            ))));
+        }
+        if let Err(applied) = self.caught_up(min_seq, until).await {
+            return Err(Arc::new(QueryReply::Rejected(Rejection::Unavailable {
+                reason: format!(
+                    "Ansicht hat Sequenz {min_seq} noch nicht erreicht (Stand: {applied})"
+                ),
+            })));
+        }
+        Ok(())
+    }
+
+    /// Reads the answer to `kind` from `store` on a blocking thread.
+    async fn read(&self, store: Arc<Store>, kind: QueryKind, today: Date) -> Arc<QueryReply> {
         let bytes_max = self.reply_bytes_max;
         let answer = tokio::task::spawn_blocking(move || {
-            pages::catalogue_within(&store, query.kind, today, bytes_max)
+            pages::catalogue_within(&store, kind, today, bytes_max)
         })
         .await;
         match answer {

@@ -11,7 +11,7 @@ use efa_proto::{
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::{Harness, problem, valid_body};
+use crate::harness::{Harness, as_projector, problem, valid_body};
 
 #[tokio::test]
 async fn healthz_answers_ok() {
@@ -143,14 +143,18 @@ async fn announcing_without_a_valid_token_is_unauthorized() {
 async fn a_read_with_a_token_the_gateway_does_not_know_is_unauthorized() {
     let harness = Harness::start().await;
     harness
-        .respond(subjects::QUERY, |query: Query| match query.kind {
-            QueryKind::Services { .. } => QueryReply::Services(efa_proto::pages::ServicesPage {
-                services: vec![sample_view()],
-                next_after: None,
-                total: 1,
-                as_of_seq: 9,
-            }),
-            other => panic!("unexpected {other:?}"),
+        .respond(subjects::QUERY, |query: Query| {
+            as_projector(query, |query| match query.kind {
+                QueryKind::Services { .. } => {
+                    QueryReply::Services(efa_proto::pages::ServicesPage {
+                        services: vec![sample_view()],
+                        next_after: None,
+                        total: 1,
+                        as_of_seq: 9,
+                    })
+                }
+                other => panic!("unexpected {other:?}"),
+            })
         })
         .await;
     let url = harness.url("/api/v1/services");
@@ -443,34 +447,38 @@ fn sample_view() -> efa_proto::ServiceView {
 async fn the_catalogue_is_read_through_the_projector() {
     let harness = Harness::start().await;
     harness
-        .respond(subjects::QUERY, |query: Query| match query.kind {
-            QueryKind::Catalogue => QueryReply::Catalogue(CatalogueView {
-                services: vec![sample_view()],
-                as_of_seq: query.min_seq.max(9),
-            }),
-            QueryKind::Service(id) if id.as_str() == "digitale-baugenehmigung" => {
-                QueryReply::Service(Some(sample_view()))
-            }
-            QueryKind::Service(_) => QueryReply::Service(None),
-            QueryKind::Services { .. } => QueryReply::Services(efa_proto::pages::ServicesPage {
-                services: vec![sample_view()],
-                next_after: None,
-                total: 1,
-                as_of_seq: query.min_seq.max(9),
-            }),
-            QueryKind::Catalogue2 { .. } => {
-                QueryReply::Catalogue2(efa_proto::views::CataloguePage {
-                    services: vec![efa_proto::views::ServiceSummary {
-                        service: sample_view(),
-                        lands: vec![LandCode::new(4).unwrap()],
-                        adoptions: [0, 0, 0, 2, 0],
-                    }],
-                    total: 1,
-                    as_of: efa_proto::Date::parse("2026-03-02").unwrap(),
-                    as_of_seq: 9,
-                })
-            }
-            other => panic!("this test asks no {other:?}"),
+        .respond(subjects::QUERY, |query: Query| {
+            as_projector(query, |query| match query.kind {
+                QueryKind::Catalogue => QueryReply::Catalogue(CatalogueView {
+                    services: vec![sample_view()],
+                    as_of_seq: query.min_seq.max(9),
+                }),
+                QueryKind::Service(id) if id.as_str() == "digitale-baugenehmigung" => {
+                    QueryReply::Service(Some(sample_view()))
+                }
+                QueryKind::Service(_) => QueryReply::Service(None),
+                QueryKind::Services { .. } => {
+                    QueryReply::Services(efa_proto::pages::ServicesPage {
+                        services: vec![sample_view()],
+                        next_after: None,
+                        total: 1,
+                        as_of_seq: query.min_seq.max(9),
+                    })
+                }
+                QueryKind::Catalogue2 { .. } => {
+                    QueryReply::Catalogue2(efa_proto::views::CataloguePage {
+                        services: vec![efa_proto::views::ServiceSummary {
+                            service: sample_view(),
+                            lands: vec![LandCode::new(4).unwrap()],
+                            adoptions: [0, 0, 0, 2, 0],
+                        }],
+                        total: 1,
+                        as_of: efa_proto::Date::parse("2026-03-02").unwrap(),
+                        as_of_seq: 9,
+                    })
+                }
+                other => panic!("this test asks no {other:?}"),
+            })
         })
         .await;
 

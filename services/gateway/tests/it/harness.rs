@@ -33,6 +33,36 @@ pub const PRINCIPALS: [&str; 6] = [
 /// The token `/metrics` asks for in these tests.
 pub const METRICS_TOKEN: &str = "metriken-test-token";
 
+/// What a stand-in projector answers to `query` as the projector would:
+/// `answer`'s reply to the query inside a conditional read, stamped
+/// (refusals go out as they are). Each stamp is new, so that no kept
+/// answer of the gateway is confirmed and every request reaches
+/// `answer`: the gateway's tests see what each request asks.
+pub fn as_projector(query: Query, answer: impl FnOnce(Query) -> QueryReply) -> QueryReply {
+    static ANSWERED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let QueryKind::IfChanged { kind, known } = query.kind else {
+        return answer(query);
+    };
+    let reply = answer(Query {
+        min_seq: query.min_seq,
+        kind: *kind,
+    });
+    if matches!(reply, QueryReply::Rejected(_)) {
+        return reply;
+    }
+    let stamp = efa_proto::AnswerStamp {
+        applied_seq: ANSWERED.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        store_version: 1,
+        layout: 1,
+        today: efa_proto::Date::parse("2025-06-30").unwrap(),
+    };
+    assert_ne!(known, Some(stamp), "every stamp is new");
+    QueryReply::Stamped {
+        stamp,
+        reply: Box::new(reply),
+    }
+}
+
 /// A gateway on a free port, a token for Bremen (land:04) and for each
 /// of `PRINCIPALS`, and NATS.
 pub struct Harness {
@@ -201,9 +231,11 @@ impl Harness {
     ) -> UnboundedReceiver<Query> {
         let (seen, queries) = tokio::sync::mpsc::unbounded_channel();
         self.respond(subjects::QUERY, move |query: Query| {
-            let reply = answer(query.kind.clone());
-            let _ = seen.send(query);
-            reply
+            as_projector(query, |query| {
+                let reply = answer(query.kind.clone());
+                let _ = seen.send(query);
+                reply
+            })
         })
         .await;
         queries

@@ -12,6 +12,7 @@ mod authz;
 mod basics;
 mod csv;
 mod harness;
+mod kept;
 mod openapi;
 mod overload;
 mod reads;

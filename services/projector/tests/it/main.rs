@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // test helpers: a failed step should fail the test loudly
 
 mod bounds;
+mod conditional;
 mod costs;
 mod rebuild;
 mod replicas;

@@ -1,0 +1,341 @@
+//! Answers kept for anonymous reads of the API, so that the same view
+//! asked again costs one small round trip instead of the projector's
+//! reading, the answer's bytes over NATS twice, decoding and the JSON.
+//!
+//! A request is answered from here only when the projector confirms that
+//! nothing changed: each query a kept answer was made from carries the
+//! projector's stamp (the sequence its views had applied, its store, the
+//! day it took as today), and is asked again as a conditional read
+//! (`QueryKind::IfChanged`). All `Unchanged`: the kept response goes out.
+//! Anything else: the handler runs, and the answers the conditional reads
+//! brought back are handed to it, so a changed view is still read once.
+//! So a kept answer is never staler than a read of the projector at the
+//! same moment, read-your-writes (`min_seq`) holds, and any number of
+//! gateways may keep answers side by side.
+//!
+//! Kept are the bodies of `200` answers of `GET` requests without
+//! credentials (`Authorization`, `Cookie`), of a known size up to
+//! [`ENTRY_BYTES_MAX`], whose handler asked only the projector's views
+//! (a ledger read or a command makes a request not kept), under their
+//! path, query and `Accept` header; at most [`KEPT_BYTES_MAX`] in all,
+//! the oldest let go first.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{ACCEPT, AUTHORIZATION, COOKIE};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use efa_proto::{AnswerStamp, Query, QueryKind, QueryReply, subjects};
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// The most bytes of bodies kept in all.
+pub const KEPT_BYTES_MAX: usize = 32 * 1024 * 1024;
+/// The largest body kept.
+pub const ENTRY_BYTES_MAX: usize = 2 * 1024 * 1024;
+/// Counts requests by how they were answered: `kept` (from here),
+/// `changed` (a kept answer no longer held), `new` (none kept), `passed`
+/// (not one to keep: credentials, not a `GET`).
+const ANSWERS: &str = "efa_gateway_kept_answers_total";
+
+/// One query a kept answer was made from, with its stamp.
+#[derive(Debug, Clone)]
+struct Asked {
+    query: Query,
+    stamp: AnswerStamp,
+}
+
+/// A response as the handler made it.
+#[derive(Debug)]
+struct Kept {
+    asked: Vec<Asked>,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// Which request a response answers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    path_and_query: String,
+    accept: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Default)]
+struct Shelf {
+    kept: HashMap<Key, Arc<Kept>>,
+    /// Keys in the order they were kept, for letting the oldest go.
+    order: VecDeque<Key>,
+    bytes: usize,
+}
+
+/// The gateway's kept answers.
+#[derive(Debug, Default)]
+pub struct Answers {
+    shelf: Mutex<Shelf>,
+}
+
+impl Answers {
+    fn get(&self, key: &Key) -> Option<Arc<Kept>> {
+        self.lock().kept.get(key).cloned()
+    }
+
+    fn keep(&self, key: Key, kept: Kept) {
+        let mut shelf = self.lock();
+        let shelf = &mut *shelf;
+        if let Some(old) = shelf.kept.remove(&key) {
+            shelf.bytes -= old.body.len();
+            shelf.order.retain(|k| k != &key);
+        }
+        shelf.bytes += kept.body.len();
+        shelf.kept.insert(key.clone(), Arc::new(kept));
+        shelf.order.push_back(key);
+        while shelf.bytes > KEPT_BYTES_MAX {
+            let Some(oldest) = shelf.order.pop_front() else {
+                break;
+            };
+            if let Some(gone) = shelf.kept.remove(&oldest) {
+                shelf.bytes -= gone.body.len();
+            }
+        }
+    }
+
+    /// How many answers and bytes are kept.
+    #[cfg(test)]
+    fn size(&self) -> (usize, usize) {
+        let shelf = self.lock();
+        (shelf.kept.len(), shelf.bytes)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shelf> {
+        self.shelf.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// What one request's handler asked, while it runs.
+#[derive(Debug, Default)]
+struct Reading {
+    asked: Vec<Asked>,
+    /// The handler sent something that is not a view's query.
+    other: bool,
+    /// Answers the conditional reads brought back, with their stamps,
+    /// for the handler.
+    ahead: Vec<(Asked, QueryReply)>,
+}
+
+tokio::task_local! {
+    static READING: RefCell<Reading>;
+}
+
+/// Whether the request being handled may become a kept answer.
+fn reading() -> bool {
+    READING.try_with(|_| ()).is_ok()
+}
+
+/// Marks the request being handled as not to be kept: it asked something
+/// besides the views (a ledger read, a command).
+pub fn note_other_request() {
+    let _ = READING.try_with(|reading| reading.borrow_mut().other = true);
+}
+
+/// Asks the projector `query` for a handler: from the answers its
+/// request's conditional reads brought back if one is this query, else
+/// as a conditional read whose stamp the request keeps. Outside a request
+/// that may be kept, a plain query.
+pub async fn ask(state: &AppState, query: Query) -> Result<QueryReply, ApiError> {
+    if !reading() {
+        return state.query(&query).await;
+    }
+    let ahead = READING
+        .try_with(|reading| {
+            let mut reading = reading.borrow_mut();
+            let found = reading.ahead.iter().position(|(a, _)| a.query == query)?;
+            let (asked, reply) = reading.ahead.swap_remove(found);
+            reading.asked.push(asked);
+            Some(reply)
+        })
+        .ok()
+        .flatten();
+    if let Some(reply) = ahead {
+        return Ok(reply);
+    }
+    let conditional = Query {
+        min_seq: query.min_seq,
+        kind: QueryKind::IfChanged {
+            kind: Box::new(query.kind.clone()),
+            known: None,
+        },
+    };
+    let reply: QueryReply = state.send(subjects::QUERY, &conditional).await?;
+    Ok(match reply {
+        QueryReply::Stamped { stamp, reply } => {
+            let _ = READING.try_with(|reading| {
+                reading.borrow_mut().asked.push(Asked { query, stamp });
+            });
+            *reply
+        }
+        other => {
+            note_other_request();
+            other
+        }
+    })
+}
+
+/// The layer in front of the API's handlers.
+pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(key) = key_of(&request) else {
+        metrics::counter!(ANSWERS, "outcome" => "passed").increment(1);
+        return next.run(request).await;
+    };
+    let mut reading = Reading::default();
+    let outcome = match state.answers.get(&key) {
+        Some(kept) => match still_holds(&state, &kept).await {
+            Holds::Yes => {
+                metrics::counter!(ANSWERS, "outcome" => "kept").increment(1);
+                return response_of(&kept);
+            }
+            Holds::No(ahead) => {
+                reading.ahead = ahead;
+                "changed"
+            }
+        },
+        None => "new",
+    };
+    metrics::counter!(ANSWERS, "outcome" => outcome).increment(1);
+    let reading = RefCell::new(reading);
+    let (response, reading) = READING
+        .scope(reading, async move {
+            let response = next.run(request).await;
+            (response, READING.with(|reading| reading.take()))
+        })
+        .await;
+    if reading.other || reading.asked.is_empty() || response.status() != StatusCode::OK {
+        return response;
+    }
+    let size = axum::body::HttpBody::size_hint(response.body()).exact();
+    if size.is_none_or(|size| size > ENTRY_BYTES_MAX as u64) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, ENTRY_BYTES_MAX).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    state.answers.keep(
+        key,
+        Kept {
+            asked: reading.asked,
+            headers: parts.headers.clone(),
+            body: body.clone(),
+        },
+    );
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// The key of a request that may be kept: a `GET` without credentials.
+fn key_of(request: &Request) -> Option<Key> {
+    let headers = request.headers();
+    if request.method() != Method::GET
+        || headers.contains_key(AUTHORIZATION)
+        || headers.contains_key(COOKIE)
+    {
+        return None;
+    }
+    Some(Key {
+        path_and_query: request
+            .uri()
+            .path_and_query()
+            .map_or_else(String::new, |p| p.as_str().to_owned()),
+        accept: headers.get(ACCEPT).map(|value| value.as_bytes().to_vec()),
+    })
+}
+
+enum Holds {
+    Yes,
+    /// No longer: with the answers read meanwhile, for the handler.
+    No(Vec<(Asked, QueryReply)>),
+}
+
+/// Asks again each query `kept` was made from, with its stamp.
+async fn still_holds(state: &AppState, kept: &Kept) -> Holds {
+    let mut ahead = Vec::new();
+    let mut holds = true;
+    for asked in &kept.asked {
+        let conditional = Query {
+            min_seq: asked.query.min_seq,
+            kind: QueryKind::IfChanged {
+                kind: Box::new(asked.query.kind.clone()),
+                known: Some(asked.stamp),
+            },
+        };
+        match state.send(subjects::QUERY, &conditional).await {
+            Ok(QueryReply::Unchanged) => {}
+            Ok(QueryReply::Stamped { stamp, reply }) => {
+                holds = false;
+                let query = asked.query.clone();
+                ahead.push((Asked { query, stamp }, *reply));
+            }
+            // A refusal or a failure: the handler asks again and answers
+            // as it would without kept answers.
+            Ok(_) | Err(_) => return Holds::No(Vec::new()),
+        }
+    }
+    if holds { Holds::Yes } else { Holds::No(ahead) }
+}
+
+fn response_of(kept: &Kept) -> Response {
+    let mut response = Response::new(Body::from(kept.body.clone()));
+    *response.headers_mut() = kept.headers.clone();
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(n: usize) -> Key {
+        Key {
+            path_and_query: format!("/api/v1/catalogue?page={n}"),
+            accept: None,
+        }
+    }
+
+    fn kept(bytes: usize) -> Kept {
+        Kept {
+            asked: Vec::new(),
+            headers: HeaderMap::new(),
+            body: Bytes::from(vec![b'x'; bytes]),
+        }
+    }
+
+    #[test]
+    fn the_oldest_answers_go_when_the_shelf_is_full() {
+        let answers = Answers::default();
+        let entry = ENTRY_BYTES_MAX;
+        let fit = KEPT_BYTES_MAX / entry;
+        for n in 0..fit + 3 {
+            answers.keep(key(n), kept(entry));
+            assert!(answers.size().1 <= KEPT_BYTES_MAX);
+        }
+        assert_eq!(answers.size(), (fit, fit * entry));
+        for n in 0..3 {
+            assert!(answers.get(&key(n)).is_none(), "the oldest, {n}, went");
+        }
+        assert!(answers.get(&key(fit + 2)).is_some());
+    }
+
+    #[test]
+    fn an_answer_kept_again_replaces_the_old_one() {
+        let answers = Answers::default();
+        answers.keep(key(1), kept(100));
+        answers.keep(key(2), kept(10));
+        answers.keep(key(1), kept(50));
+        assert_eq!(answers.size(), (2, 60));
+        let again = answers.get(&key(1)).unwrap();
+        assert_eq!(again.body.len(), 50);
+    }
+}
