@@ -64,6 +64,16 @@ pub fn encode_list_of_encoded(items: &[Vec<u8>]) -> Vec<u8> {
     bytes
 }
 
+/// What `encode` makes of `head` followed by a message already encoded by
+/// `encode` (whose postcard bytes are then the rest of the value): the
+/// version once, `head`'s bytes, then the message's without its version.
+pub fn encode_before_encoded<H: Serialize>(head: &H, encoded: &[u8]) -> Vec<u8> {
+    let version = postcard::to_allocvec(&SCHEMA_VERSION).expect("a u16 always encodes");
+    let mut bytes = postcard::to_extend(head, version.clone()).expect("a wire message encodes");
+    bytes.extend_from_slice(encoded.strip_prefix(version.as_slice()).unwrap_or(encoded));
+    bytes
+}
+
 /// Decodes a message; any byte string gives a value or an error, never a panic.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     if bytes.len() > MESSAGE_BYTES_MAX {

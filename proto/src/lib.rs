@@ -36,7 +36,7 @@ pub use money::{AMOUNT_MAX, Cents, plain_euros};
 pub use participant::{AdoptionStage, CostCategory, KEY_UNITS_TOTAL, Population, Region};
 pub use query::{
     AnswerStamp, CatalogueView, GemeindeView, Query, QueryKind, QueryReply, RebuildProgress,
-    RebuildReply, RebuildRequest, ServiceView, StampedReply,
+    RebuildReply, RebuildRequest, ServiceView,
 };
 pub use rejection::{ForbiddenReason, Rejection};
 pub use reply::{Accepted, CommandReply, EventsPage, ReadEvents, ReadReply};

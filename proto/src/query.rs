@@ -161,19 +161,21 @@ pub enum QueryKind {
     },
     /// `kind`, answered as `Stamped` with what the answer was made from;
     /// with `known`, the stamp of an answer the caller keeps, answered
-    /// `Unchanged` when the views would give that same answer again (a
-    /// conditional read). `kind` may not be `IfChanged` itself.
+    /// `Unchanged` when the answer is still that one (a conditional read).
+    /// `kind` may not be `IfChanged` itself.
     IfChanged {
         kind: Box<QueryKind>,
         known: Option<AnswerStamp>,
     },
 }
 
-/// What a projector made an answer from: the ledger sequence its views
-/// had applied, the version of its view store and of the code that reads
-/// it, and the day it took as today. The views change only by applying
-/// events or by a new store, so one query asked again with the same stamp
-/// has the same answer; a caller may keep an answer by its stamp.
+/// What a projector made an answer from, and what it was: the ledger
+/// sequence its views had applied, the version of its view store and of
+/// the code that reads it, the day it took as today, and the SHA-256 of
+/// the encoded answer. A caller keeps an answer by its stamp and asks
+/// again with it (`QueryKind::IfChanged`): while the views stand where
+/// the stamp says, the answer is the same without reading it; after they
+/// moved, the projector reads the answer and compares its digest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AnswerStamp {
     pub applied_seq: u64,
@@ -182,6 +184,25 @@ pub struct AnswerStamp {
     /// answer the same sequence differently.
     pub layout: u16,
     pub today: Date,
+    pub digest: crate::Hash,
+}
+
+impl AnswerStamp {
+    /// Whether the views stood at the same place for both stamps, so that
+    /// any answer read under one is the answer under the other.
+    pub fn same_views(&self, other: &AnswerStamp) -> bool {
+        (
+            self.applied_seq,
+            self.store_version,
+            self.layout,
+            self.today,
+        ) == (
+            other.applied_seq,
+            other.store_version,
+            other.layout,
+            other.today,
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,33 +239,23 @@ pub enum QueryReply {
         stamp: AnswerStamp,
         reply: Box<QueryReply>,
     },
-    /// The answer to `IfChanged` whose stamp still holds: the answer kept
-    /// under it is the answer now.
-    Unchanged,
+    /// The answer to `IfChanged` whose answer is the one kept under its
+    /// stamp: with the stamp to keep it under from now on.
+    Unchanged(AnswerStamp),
 }
 
-/// `QueryReply::Stamped` around a reply the projector keeps shared: it
-/// encodes exactly as `Stamped { stamp, reply: Box::new(reply.clone()) }`
-/// would (a golden test holds them together), without copying the reply.
-#[derive(Debug, Clone, Copy)]
-pub struct StampedReply<'a> {
-    pub stamp: AnswerStamp,
-    pub reply: &'a QueryReply,
+impl QueryReply {
+    /// What `encode` makes of `Stamped { stamp, reply }`, from the reply
+    /// already encoded by `encode`: the projector encodes an answer once,
+    /// for its digest and to send it (a golden test holds the two
+    /// encodings together).
+    pub fn encode_stamped(stamp: &AnswerStamp, encoded_reply: &[u8]) -> Vec<u8> {
+        crate::codec::encode_before_encoded(&(STAMPED_VARIANT, stamp), encoded_reply)
+    }
 }
 
 /// `Stamped`'s place among `QueryReply`'s variants.
 const STAMPED_VARIANT: u32 = 26;
-
-impl Serialize for StampedReply<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStructVariant;
-        let mut variant =
-            serializer.serialize_struct_variant("QueryReply", STAMPED_VARIANT, "Stamped", 2)?;
-        variant.serialize_field("stamp", &self.stamp)?;
-        variant.serialize_field("reply", self.reply)?;
-        variant.end()
-    }
-}
 
 /// One municipality and its adoptions, as of a date; `M` is the row of an
 /// adoption and `B` the adoptions beneath (`MunicipalityRolloutV1` and

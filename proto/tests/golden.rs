@@ -637,8 +637,8 @@ const GOLDEN_STALLED_WITH_ADOPTER: [&str; 3] = [
     "0119105af4b90201d8f5d307065765696d61720e6261666f65672d6469676974616c01f4b90278d9f2d4070100",
 ];
 
-/// A conditional read (`IfChanged`, appended) and its two answers; the
-/// projector's shared `StampedReply` encodes as `Stamped` does.
+/// A conditional read (`IfChanged`, appended) and its two answers; a
+/// `Stamped` made from the answer already encoded is the same bytes.
 #[test]
 fn conditional_reads() {
     let stamp = AnswerStamp {
@@ -646,6 +646,7 @@ fn conditional_reads() {
         store_version: 2,
         layout: 7,
         today: Date::parse("2025-01-02").unwrap(),
+        digest: [5; 32],
     };
     let inner = QueryKind::Funnel {
         service: ServiceId::parse("bafoeg-digital").unwrap(),
@@ -668,7 +669,7 @@ fn conditional_reads() {
             stamp,
             reply: Box::new(answer.clone()),
         },
-        QueryReply::Unchanged,
+        QueryReply::Unchanged(stamp),
     ];
     let encoded: Vec<String> = queries
         .iter()
@@ -681,11 +682,21 @@ fn conditional_reads() {
         .chain(replies.iter().map(|reply| hex::encode(encode(reply))))
         .collect();
     assert_eq!(encoded, GOLDEN_CONDITIONAL_READS);
-    let shared = StampedReply {
-        stamp,
-        reply: &answer,
-    };
-    assert_eq!(encode(&shared), encode(&replies[0]));
+    assert_eq!(
+        QueryReply::encode_stamped(&stamp, &encode(&answer)),
+        encode(&replies[0])
+    );
+    let large = QueryReply::Catalogue(CatalogueView {
+        services: vec![service_view(); 40],
+        as_of_seq: 300,
+    });
+    assert_eq!(
+        QueryReply::encode_stamped(&stamp, &encode(&large)),
+        encode(&QueryReply::Stamped {
+            stamp,
+            reply: Box::new(large)
+        })
+    );
     for reply in replies {
         assert_eq!(decode::<QueryReply>(&encode(&reply)).unwrap(), reply);
     }
@@ -693,7 +704,7 @@ fn conditional_reads() {
 
 const GOLDEN_CONDITIONAL_READS: [&str; 4] = [
     "01031c0a0e6261666f65672d6469676974616c000000",
-    "01031c0a0e6261666f65672d6469676974616c000001ac020207f4b902",
-    "011aac020207f4b9020b00",
-    "011b",
+    "01031c0a0e6261666f65672d6469676974616c000001ac020207f4b9020505050505050505050505050505050505050505050505050505050505050505",
+    "011aac020207f4b90205050505050505050505050505050505050505050505050505050505050505050b00",
+    "011bac020207f4b9020505050505050505050505050505050505050505050505050505050505050505",
 ];

@@ -6,7 +6,9 @@
 //! nothing changed: each query a kept answer was made from carries the
 //! projector's stamp (the sequence its views had applied, its store, the
 //! day it took as today), and is asked again as a conditional read
-//! (`QueryKind::IfChanged`). All `Unchanged`: the kept response goes out.
+//! (`QueryKind::IfChanged`). All `Unchanged`: the kept response goes out
+//! (under the newer stamps the projector gave, if the views moved without
+//! changing the answer).
 //! Anything else: the handler runs, and the answers the conditional reads
 //! brought back are handed to it, so a changed view is still read once.
 //! So a kept answer is never staler than a read of the projector at the
@@ -105,6 +107,20 @@ impl Answers {
         }
     }
 
+    /// Keeps `kept` under newer stamps, unless it was replaced meanwhile.
+    fn restamp(&self, key: &Key, kept: &Arc<Kept>, asked: Vec<Asked>) {
+        let mut shelf = self.lock();
+        if let Some(entry) = shelf.kept.get_mut(key)
+            && Arc::ptr_eq(entry, kept)
+        {
+            *entry = Arc::new(Kept {
+                asked,
+                headers: kept.headers.clone(),
+                body: kept.body.clone(),
+            });
+        }
+    }
+
     /// How many answers and bytes are kept.
     #[cfg(test)]
     fn size(&self) -> (usize, usize) {
@@ -195,9 +211,13 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let mut reading = Reading::default();
     let outcome = match state.answers.get(&key) {
         Some(kept) => match still_holds(&state, &kept).await {
-            Holds::Yes => {
+            Holds::Yes(asked) => {
                 metrics::counter!(ANSWERS, "outcome" => "kept").increment(1);
-                return response_of(&kept);
+                let response = response_of(&kept);
+                if let Some(asked) = asked {
+                    state.answers.restamp(&key, &kept, asked);
+                }
+                return response;
             }
             Holds::No(ahead) => {
                 reading.ahead = ahead;
@@ -255,7 +275,9 @@ fn key_of(request: &Request) -> Option<Key> {
 }
 
 enum Holds {
-    Yes,
+    /// Yes; with the stamps to keep it under from now on where the
+    /// projector gave newer ones.
+    Yes(Option<Vec<Asked>>),
     /// No longer: with the answers read meanwhile, for the handler.
     No(Vec<(Asked, QueryReply)>),
 }
@@ -263,7 +285,7 @@ enum Holds {
 /// Asks again each query `kept` was made from, with its stamp.
 async fn still_holds(state: &AppState, kept: &Kept) -> Holds {
     let mut ahead = Vec::new();
-    let mut holds = true;
+    let mut stamps = Vec::with_capacity(kept.asked.len());
     for asked in &kept.asked {
         let conditional = Query {
             min_seq: asked.query.min_seq,
@@ -272,11 +294,10 @@ async fn still_holds(state: &AppState, kept: &Kept) -> Holds {
                 known: Some(asked.stamp),
             },
         };
+        let query = asked.query.clone();
         match state.send(subjects::QUERY, &conditional).await {
-            Ok(QueryReply::Unchanged) => {}
+            Ok(QueryReply::Unchanged(stamp)) => stamps.push(Asked { query, stamp }),
             Ok(QueryReply::Stamped { stamp, reply }) => {
-                holds = false;
-                let query = asked.query.clone();
                 ahead.push((Asked { query, stamp }, *reply));
             }
             // A refusal or a failure: the handler asks again and answers
@@ -284,7 +305,14 @@ async fn still_holds(state: &AppState, kept: &Kept) -> Holds {
             Ok(_) | Err(_) => return Holds::No(Vec::new()),
         }
     }
-    if holds { Holds::Yes } else { Holds::No(ahead) }
+    if !ahead.is_empty() {
+        return Holds::No(ahead);
+    }
+    let moved = stamps
+        .iter()
+        .zip(&kept.asked)
+        .any(|(now, before)| now.stamp != before.stamp);
+    Holds::Yes(moved.then_some(stamps))
 }
 
 fn response_of(kept: &Kept) -> Response {

@@ -26,10 +26,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use efa_proto::{
-    AnswerStamp, Date, LandCode, Query, QueryKind, QueryReply, Rejection, StampedReply, Timestamp,
-    subjects,
+    AnswerStamp, Date, LandCode, Query, QueryKind, QueryReply, Rejection, Timestamp, subjects,
 };
 use efa_runtime::endpoint::Call;
+use sha2::Digest;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -87,19 +87,12 @@ impl Views {
         if !self.serving(until).await {
             return self.hand_on(call.payload, until).await;
         }
-        let (stamp, reply) = match efa_proto::decode::<Query>(&call.payload) {
-            Ok(query) => self.reply(query, until).await,
+        let encoded = match efa_proto::decode::<Query>(&call.payload) {
+            Ok(query) => self.encoded_reply(query, until).await,
             Err(error) => {
                 tracing::debug!(%error, "malformed query");
-                (None, Arc::new(QueryReply::Rejected(Rejection::from(error))))
+                efa_proto::encode(&QueryReply::Rejected(Rejection::from(error)))
             }
-        };
-        let encoded = match stamp {
-            Some(stamp) => efa_proto::encode(&StampedReply {
-                stamp,
-                reply: &reply,
-            }),
-            None => efa_proto::encode(&*reply),
         };
         tracing::debug!(bytes = encoded.len(), "query answered");
         if encoded.len() <= self.reply_bytes_max {
@@ -116,68 +109,59 @@ impl Views {
         }))
     }
 
-    /// The answer to `query`, and for a conditional read (`IfChanged`) the
-    /// stamp it goes out with.
+    /// The answer to `query`, encoded. A conditional read (`IfChanged`)
+    /// is answered `Unchanged` when the answer kept under its stamp is
+    /// still the answer: at once if the views stand where the stamp says,
+    /// else once the answer, read again, has the stamp's digest; any
+    /// other answer goes out `Stamped`. Its stamp is taken before the
+    /// answer is read, and the views only move forward, so an answer
+    /// stands at least where its stamp says, and while the views stand
+    /// there, reading again would give the same answer.
     #[tracing::instrument(level = "debug", skip_all, fields(min_seq = query.min_seq))]
-    async fn reply(&self, query: Query, until: Instant) -> (Option<AnswerStamp>, Arc<QueryReply>) {
+    async fn encoded_reply(&self, query: Query, until: Instant) -> Vec<u8> {
         let (kind, known) = match query.kind {
             QueryKind::IfChanged { kind, known } => (*kind, Some(known)),
             kind => (kind, None),
         };
         if matches!(kind, QueryKind::IfChanged { .. }) {
             let refusal = Rejection::invalid("kind", "eine bedingte Abfrage in einer bedingten");
-            return (None, Arc::new(QueryReply::Rejected(refusal)));
+            return efa_proto::encode(&QueryReply::Rejected(refusal));
         }
-        let query = Query {
-            min_seq: query.min_seq,
-            kind,
-        };
-        let Some(known) = known else {
-            return (None, self.unconditional_reply(query, until).await);
-        };
-        let (stamp, reply) = match self.ready(query.min_seq, until).await {
-            Ok(()) => self.stamped_reply(query.kind, known).await,
-            Err(refusal) => (None, refusal),
-        };
-        match &*reply {
-            QueryReply::Rejected(_) | QueryReply::Unchanged => (None, reply),
-            _ => (stamp, reply),
-        }
-    }
-
-    async fn unconditional_reply(&self, query: Query, until: Instant) -> Arc<QueryReply> {
         if let Err(refusal) = self.ready(query.min_seq, until).await {
-            return refusal;
+            return efa_proto::encode(&*refusal);
         }
         // The wall clock is read once per query: "as of" defaults to today.
         let today = today();
-        self.read(self.store.store(), query.kind, today).await
-    }
-
-    /// A conditional read: `Unchanged` when `known` is the stamp the
-    /// answer would have now. The stamp is taken before the answer is
-    /// read, and the views only move forward, so the answer stands at
-    /// least at the stamp's sequence: a stamp that still holds later
-    /// means nothing was applied since, and the same answer would be
-    /// read again.
-    async fn stamped_reply(
-        &self,
-        kind: QueryKind,
-        known: Option<AnswerStamp>,
-    ) -> (Option<AnswerStamp>, Arc<QueryReply>) {
-        let today = today();
         let applied_seq = *self.applied.borrow();
         let (store_version, store) = self.store.current();
-        let stamp = AnswerStamp {
+        let Some(known) = known else {
+            return efa_proto::encode(&*self.read(store, kind, today).await);
+        };
+        let views = AnswerStamp {
             applied_seq,
             store_version,
             layout: crate::store::LAYOUT,
             today,
+            digest: [0; 32],
         };
-        if known == Some(stamp) {
-            return (None, Arc::new(QueryReply::Unchanged));
+        if let Some(known) = known
+            && known.same_views(&views)
+        {
+            return efa_proto::encode(&QueryReply::Unchanged(known));
         }
-        (Some(stamp), self.read(store, kind, today).await)
+        let reply = self.read(store, kind, today).await;
+        let encoded = efa_proto::encode(&*reply);
+        if matches!(*reply, QueryReply::Rejected(_)) {
+            return encoded;
+        }
+        let stamp = AnswerStamp {
+            digest: sha2::Sha256::digest(&encoded).into(),
+            ..views
+        };
+        if known.is_some_and(|known| known.digest == stamp.digest) {
+            return efa_proto::encode(&QueryReply::Unchanged(stamp));
+        }
+        QueryReply::encode_stamped(&stamp, &encoded)
     }
 
     /// Refuses a query whose `min_seq` the views cannot reach in time.

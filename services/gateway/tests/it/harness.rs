@@ -35,9 +35,10 @@ pub const METRICS_TOKEN: &str = "metriken-test-token";
 
 /// What a stand-in projector answers to `query` as the projector would:
 /// `answer`'s reply to the query inside a conditional read, stamped
-/// (refusals go out as they are). Each stamp is new, so that no kept
-/// answer of the gateway is confirmed and every request reaches
-/// `answer`: the gateway's tests see what each request asks.
+/// (refusals go out as they are). Each stamp is new and never says the
+/// answer is the same, so that no kept answer of the gateway is confirmed
+/// and every request reaches `answer`: the gateway's tests see what each
+/// request asks.
 pub fn as_projector(query: Query, answer: impl FnOnce(Query) -> QueryReply) -> QueryReply {
     static ANSWERED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     let QueryKind::IfChanged { kind, known } = query.kind else {
@@ -55,8 +56,12 @@ pub fn as_projector(query: Query, answer: impl FnOnce(Query) -> QueryReply) -> Q
         store_version: 1,
         layout: 1,
         today: efa_proto::Date::parse("2025-06-30").unwrap(),
+        digest: [0; 32],
     };
-    assert_ne!(known, Some(stamp), "every stamp is new");
+    assert!(
+        known.is_none_or(|known| !known.same_views(&stamp)),
+        "every stamp is new"
+    );
     QueryReply::Stamped {
         stamp,
         reply: Box::new(reply),

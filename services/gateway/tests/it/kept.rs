@@ -14,14 +14,17 @@ use crate::harness::Harness;
 use crate::samples;
 
 /// A stand-in projector that plays conditional reads as the projector
-/// does: its views stand at `applied`, an answer's stamp is that
-/// sequence, and a stamp that still holds is answered `Unchanged`.
+/// does: its views stand at `applied`, the catalogue's title says
+/// `content`, an answer's stamp is that sequence with the content as its
+/// digest, and a stamp is answered `Unchanged` while the views stand
+/// where it says or the content is the same.
 #[derive(Clone, Default)]
 struct Views {
     applied: Arc<AtomicU64>,
+    content: Arc<AtomicU64>,
     /// Every query it got, as it came.
     seen: Arc<Mutex<Vec<Query>>>,
-    /// How many answers it read (not `Unchanged`).
+    /// How many answers it read.
     read: Arc<AtomicU64>,
 }
 
@@ -33,28 +36,29 @@ impl Views {
             .await;
     }
 
+    /// The stamp of the views now, with no digest.
+    fn now(&self) -> AnswerStamp {
+        stamp(self.applied.load(Ordering::SeqCst), 0)
+    }
+
     fn answer(&self, query: Query) -> QueryReply {
         self.seen.lock().unwrap().push(query.clone());
-        let applied = self.applied.load(Ordering::SeqCst);
         let (kind, known) = match query.kind {
             QueryKind::IfChanged { kind, known } => (*kind, Some(known)),
             kind => (kind, None),
         };
-        let stamp = AnswerStamp {
-            applied_seq: applied,
-            store_version: 1,
-            layout: 1,
-            today: samples::date("2026-03-02"),
-        };
-        if known == Some(Some(stamp)) {
-            return QueryReply::Unchanged;
+        let now = self.now();
+        if let Some(Some(known)) = known
+            && known.same_views(&now)
+        {
+            return QueryReply::Unchanged(known);
         }
         self.read.fetch_add(1, Ordering::SeqCst);
+        let content = self.content.load(Ordering::SeqCst);
         let reply = match kind {
             QueryKind::Catalogue2 { .. } => {
                 let mut page = samples::catalogue_page();
-                page.services[0].service.title = format!("Stand {applied}");
-                page.as_of_seq = applied;
+                page.services[0].service.title = format!("Stand {content}");
                 QueryReply::Catalogue2(page)
             }
             QueryKind::Funnel { .. } => QueryReply::Rejected(Rejection::NotFound {
@@ -62,8 +66,10 @@ impl Views {
             }),
             other => panic!("this test asks no {other:?}"),
         };
+        let stamp = stamp(now.applied_seq, content);
         match (known, &reply) {
             (None, _) | (_, QueryReply::Rejected(_)) => reply,
+            (Some(Some(known)), _) if known.digest == stamp.digest => QueryReply::Unchanged(stamp),
             (Some(_), _) => QueryReply::Stamped {
                 stamp,
                 reply: Box::new(reply),
@@ -94,12 +100,14 @@ async fn a_kept_answer_is_given_while_the_projector_confirms_it() {
     let harness = Harness::start().await;
     let views = Views::default();
     views.applied.store(7, Ordering::SeqCst);
+    views.content.store(1, Ordering::SeqCst);
     views.serve(&harness).await;
     let url = harness.url("/api/v1/catalogue?limit=10");
+    let read = || views.read.load(Ordering::SeqCst);
 
     let first = harness.http.get(&url).send().await.unwrap();
     let headers = first.headers().clone();
-    assert_eq!(title(first).await, "Stand 7");
+    assert_eq!(title(first).await, "Stand 1");
     let seen = views.seen();
     assert_eq!(seen.len(), 1);
     assert_eq!(conditional(&seen[0]), Some(None), "asked with no stamp");
@@ -107,42 +115,59 @@ async fn a_kept_answer_is_given_while_the_projector_confirms_it() {
     for _ in 0..3 {
         let again = harness.http.get(&url).send().await.unwrap();
         assert_eq!(again.headers()["content-type"], headers["content-type"]);
-        assert_eq!(title(again).await, "Stand 7");
+        assert_eq!(title(again).await, "Stand 1");
     }
     let seen = views.seen();
     assert_eq!(seen.len(), 3, "one conditional read per request");
     assert!(
         seen.iter()
-            .all(|query| conditional(query) == Some(Some(stamp(7))))
+            .all(|query| conditional(query) == Some(Some(stamp(7, 1))))
     );
-    assert_eq!(views.read.load(Ordering::SeqCst), 1, "read once");
+    assert_eq!(read(), 1, "read once");
 
-    // A write moves the views: the next request reads the new answer,
-    // once, and it is kept in turn.
+    // The views move without changing the answer: read once more, found
+    // the same, given from the gateway and kept under the newer stamp.
     views.applied.store(8, Ordering::SeqCst);
     assert_eq!(
         title(harness.http.get(&url).send().await.unwrap()).await,
-        "Stand 8"
+        "Stand 1"
     );
+    assert_eq!(read(), 2);
     assert_eq!(
-        views.read.load(Ordering::SeqCst),
-        2,
-        "the changed view read once"
+        title(harness.http.get(&url).send().await.unwrap()).await,
+        "Stand 1"
     );
+    assert_eq!(read(), 2, "confirmed under the newer stamp");
+    let seen = views.seen();
+    assert_eq!(conditional(&seen[1]), Some(Some(stamp(8, 1))));
+
+    // A write changes the answer: the next request reads the new one,
+    // once, and it is kept in turn.
+    views.applied.store(9, Ordering::SeqCst);
+    views.content.store(2, Ordering::SeqCst);
+    assert_eq!(
+        title(harness.http.get(&url).send().await.unwrap()).await,
+        "Stand 2"
+    );
+    assert_eq!(read(), 3, "the changed view read once");
     assert_eq!(views.seen().len(), 1);
     assert_eq!(
         title(harness.http.get(&url).send().await.unwrap()).await,
-        "Stand 8"
+        "Stand 2"
     );
-    assert_eq!(views.read.load(Ordering::SeqCst), 2);
+    assert_eq!(read(), 3);
 }
 
-fn stamp(applied_seq: u64) -> AnswerStamp {
+/// A stamp of views at `applied_seq` whose answer says `content`.
+fn stamp(applied_seq: u64, content: u64) -> AnswerStamp {
+    let mut digest = [0; 32];
+    digest[..8].copy_from_slice(&content.to_be_bytes());
     AnswerStamp {
         applied_seq,
         store_version: 1,
         layout: 1,
         today: samples::date("2026-03-02"),
+        digest,
     }
 }
 
