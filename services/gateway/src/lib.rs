@@ -6,9 +6,11 @@
 //! (`web`: catalogue, service, Land, Kommune, rollout monitor, audit, with
 //! forms behind a login); `/api/v1/openapi.json` describes the API. It
 //! keeps no domain state of its own: besides its configuration only the
-//! web session key, the logouts and a bounded count of failed logins per
-//! address, so any number of gateways may run side by side (given the
-//! same session key and logouts file, see [`Gateway::with_session_key`]).
+//! web session key, the logouts, a bounded count of failed logins per
+//! address and a bounded shelf of answers to anonymous reads, each given
+//! again only once the projector confirmed it (`answers.rs`), so any
+//! number of gateways may run side by side (given the same session key
+//! and logouts file, see [`Gateway::with_session_key`]).
 
 mod answers;
 mod authz;
