@@ -31,7 +31,7 @@ use axum::extract::{Request, State};
 use axum::http::header::{ACCEPT, AUTHORIZATION, COOKIE};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use efa_proto::{AnswerStamp, Query, QueryKind, QueryReply, subjects};
 
 use crate::problem::ApiError;
@@ -42,8 +42,9 @@ pub const KEPT_BYTES_MAX: usize = 32 * 1024 * 1024;
 /// The largest body kept.
 pub const ENTRY_BYTES_MAX: usize = 2 * 1024 * 1024;
 /// Counts requests by how they were answered: `kept` (from here),
-/// `changed` (a kept answer no longer held), `new` (none kept), `passed`
-/// (not one to keep: credentials, not a `GET`).
+/// `changed` (a kept answer no longer held), `new` (none kept), `failed`
+/// (the projector could not be asked whether one held), `passed` (not
+/// one to keep: credentials, not a `GET`).
 const ANSWERS: &str = "efa_gateway_kept_answers_total";
 
 /// One query a kept answer was made from, with its stamp.
@@ -223,6 +224,13 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
                 reading.ahead = ahead;
                 "changed"
             }
+            // The projector did not answer within the request's bound: so
+            // says the answer now, instead of the handler waiting as long
+            // again for the same silence.
+            Holds::Unknown(error) => {
+                metrics::counter!(ANSWERS, "outcome" => "failed").increment(1);
+                return error.into_response();
+            }
         },
         None => "new",
     };
@@ -280,6 +288,8 @@ enum Holds {
     Yes(Option<Vec<Asked>>),
     /// No longer: with the answers read meanwhile, for the handler.
     No(Vec<(Asked, QueryReply)>),
+    /// Not known: asking the projector failed.
+    Unknown(ApiError),
 }
 
 /// Asks again each query `kept` was made from, with its stamp.
@@ -300,9 +310,10 @@ async fn still_holds(state: &AppState, kept: &Kept) -> Holds {
             Ok(QueryReply::Stamped { stamp, reply }) => {
                 ahead.push((Asked { query, stamp }, *reply));
             }
-            // A refusal or a failure: the handler asks again and answers
-            // as it would without kept answers.
-            Ok(_) | Err(_) => return Holds::No(Vec::new()),
+            // A refusal: the handler asks again and answers it as it
+            // would without kept answers.
+            Ok(_) => return Holds::No(Vec::new()),
+            Err(error) => return Holds::Unknown(error),
         }
     }
     if !ahead.is_empty() {

@@ -3,14 +3,15 @@
 //! once when they changed, and neither kept nor given for requests with
 //! credentials, refusals, or another format.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use efa_proto::{AnswerStamp, Query, QueryKind, QueryReply, Rejection, subjects};
+use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::harness::Harness;
+use crate::harness::{Harness, problem};
 use crate::samples;
 
 /// A stand-in projector that plays conditional reads as the projector
@@ -22,6 +23,8 @@ use crate::samples;
 struct Views {
     applied: Arc<AtomicU64>,
     content: Arc<AtomicU64>,
+    /// Takes queries in, answers none.
+    silent: Arc<AtomicBool>,
     /// Every query it got, as it came.
     seen: Arc<Mutex<Vec<Query>>>,
     /// How many answers it read.
@@ -30,10 +33,23 @@ struct Views {
 
 impl Views {
     async fn serve(&self, harness: &Harness) {
-        let views = self.clone();
-        harness
-            .respond(subjects::QUERY, move |query: Query| views.answer(query))
-            .await;
+        let mut queries = harness.client.subscribe(subjects::QUERY).await.unwrap();
+        let (views, client) = (self.clone(), harness.client.clone());
+        tokio::spawn(async move {
+            while let Some(message) = queries.next().await {
+                let query: Query = efa_proto::decode(&message.payload).unwrap();
+                let answer = views.answer(query);
+                if views.silent.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let reply = message.reply.unwrap();
+                client
+                    .publish(reply, efa_proto::encode(&answer).into())
+                    .await
+                    .unwrap();
+            }
+        });
+        harness.client.flush().await.unwrap();
     }
 
     /// The stamp of the views now, with no digest.
@@ -227,4 +243,33 @@ async fn reads_with_credentials_refusals_and_other_formats_are_not_kept() {
     let seen = views.seen();
     assert_eq!(seen.len(), 2);
     assert!(seen.iter().all(|query| conditional(query) == Some(None)));
+}
+
+#[tokio::test]
+async fn a_projector_gone_silent_is_waited_for_once() {
+    let harness = Harness::start().await;
+    let views = Views::default();
+    views.serve(&harness).await;
+    let url = harness.url("/api/v1/catalogue?limit=10");
+    assert_eq!(
+        title(harness.http.get(&url).send().await.unwrap()).await,
+        "Stand 0"
+    );
+    views.seen();
+
+    views.silent.store(true, Ordering::SeqCst);
+    let response = harness.http.get(&url).send().await.unwrap();
+    problem(
+        response,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service-unavailable",
+    )
+    .await;
+    let seen = views.seen();
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter()
+            .all(|query| conditional(query) == Some(Some(stamp(0, 0)))),
+        "only the kept answer's conditional read, no second wait in the handler: {seen:?}"
+    );
 }
