@@ -19,8 +19,9 @@
 //! credentials (`Authorization`, `Cookie`), of a known size up to
 //! [`ENTRY_BYTES_MAX`], whose handler asked only the projector's views
 //! (a ledger read or a command makes a request not kept), under their
-//! path, query and `Accept` header; at most [`KEPT_BYTES_MAX`] in all,
-//! the oldest let go first.
+//! path, query and `Accept` header; at most [`KEPT_BYTES_MAX`] (bodies,
+//! keys and a share for each answer's bookkeeping) and
+//! [`KEPT_ANSWERS_MAX`] answers in all, the oldest let go first.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -41,6 +42,12 @@ use crate::state::AppState;
 pub const KEPT_BYTES_MAX: usize = 32 * 1024 * 1024;
 /// The largest body kept.
 pub const ENTRY_BYTES_MAX: usize = 2 * 1024 * 1024;
+/// The most answers kept.
+pub const KEPT_ANSWERS_MAX: usize = 4096;
+/// What an answer is counted to take besides its body and key.
+const ENTRY_OVERHEAD_BYTES: usize = 1024;
+/// What the kept answers take, as counted against `KEPT_BYTES_MAX`.
+const KEPT_BYTES: &str = "efa_gateway_kept_answer_bytes";
 /// Counts requests by how they were answered: `kept` (from here),
 /// `changed` (a kept answer no longer held), `new` (none kept), `failed`
 /// (the projector could not be asked whether one held), `passed` (not
@@ -71,10 +78,51 @@ struct Key {
 
 #[derive(Debug, Default)]
 struct Shelf {
-    kept: HashMap<Key, Arc<Kept>>,
-    /// Keys in the order they were kept, for letting the oldest go.
-    order: VecDeque<Key>,
+    /// Each answer with the number it was kept under.
+    kept: HashMap<Key, (u64, Arc<Kept>)>,
+    /// Keys with their numbers in the order they were kept, for letting
+    /// the oldest go; a key kept again stays behind under its old number
+    /// until it comes up or the list is tidied.
+    order: VecDeque<(Key, u64)>,
+    /// What the answers take, as [`Shelf::size_of`] counts it.
     bytes: usize,
+    kept_so_far: u64,
+}
+
+impl Shelf {
+    /// What an answer takes on the shelf: its body, its key and a share
+    /// for its headers, stamps and bookkeeping, so that many small
+    /// answers are bounded too.
+    fn size_of(key: &Key, kept: &Kept) -> usize {
+        kept.body.len()
+            + key.path_and_query.len()
+            + key.accept.as_ref().map_or(0, Vec::len)
+            + ENTRY_OVERHEAD_BYTES
+    }
+
+    fn remove(&mut self, key: &Key) {
+        if let Some((_, gone)) = self.kept.remove(key) {
+            self.bytes -= Self::size_of(key, &gone);
+        }
+    }
+
+    /// Lets the oldest answers go until the shelf is within its bounds.
+    fn trim(&mut self) {
+        while self.bytes > KEPT_BYTES_MAX || self.kept.len() > KEPT_ANSWERS_MAX {
+            let Some((oldest, number)) = self.order.pop_front() else {
+                break;
+            };
+            if self.kept.get(&oldest).is_some_and(|(n, _)| *n == number) {
+                self.remove(&oldest);
+            }
+        }
+        // Keys kept again leave entries behind; tidy when they are half.
+        if self.order.len() > 2 * self.kept.len() + 64 {
+            let kept = &self.kept;
+            self.order
+                .retain(|(key, number)| kept.get(key).is_some_and(|(n, _)| n == number));
+        }
+    }
 }
 
 /// The gateway's kept answers.
@@ -85,33 +133,26 @@ pub struct Answers {
 
 impl Answers {
     fn get(&self, key: &Key) -> Option<Arc<Kept>> {
-        self.lock().kept.get(key).cloned()
+        self.lock().kept.get(key).map(|(_, kept)| kept.clone())
     }
 
     fn keep(&self, key: Key, kept: Kept) {
         let mut shelf = self.lock();
         let shelf = &mut *shelf;
-        if let Some(old) = shelf.kept.remove(&key) {
-            shelf.bytes -= old.body.len();
-            shelf.order.retain(|k| k != &key);
-        }
-        shelf.bytes += kept.body.len();
-        shelf.kept.insert(key.clone(), Arc::new(kept));
-        shelf.order.push_back(key);
-        while shelf.bytes > KEPT_BYTES_MAX {
-            let Some(oldest) = shelf.order.pop_front() else {
-                break;
-            };
-            if let Some(gone) = shelf.kept.remove(&oldest) {
-                shelf.bytes -= gone.body.len();
-            }
-        }
+        shelf.remove(&key);
+        shelf.kept_so_far += 1;
+        let number = shelf.kept_so_far;
+        shelf.bytes += Shelf::size_of(&key, &kept);
+        shelf.kept.insert(key.clone(), (number, Arc::new(kept)));
+        shelf.order.push_back((key, number));
+        shelf.trim();
+        metrics::gauge!(KEPT_BYTES).set(shelf.bytes as f64);
     }
 
     /// Keeps `kept` under newer stamps, unless it was replaced meanwhile.
     fn restamp(&self, key: &Key, kept: &Arc<Kept>, asked: Vec<Asked>) {
         let mut shelf = self.lock();
-        if let Some(entry) = shelf.kept.get_mut(key)
+        if let Some((_, entry)) = shelf.kept.get_mut(key)
             && Arc::ptr_eq(entry, kept)
         {
             *entry = Arc::new(Kept {
@@ -127,6 +168,12 @@ impl Answers {
     fn size(&self) -> (usize, usize) {
         let shelf = self.lock();
         (shelf.kept.len(), shelf.bytes)
+    }
+
+    /// How long the list of keys in order is.
+    #[cfg(test)]
+    fn order_len(&self) -> usize {
+        self.lock().order.len()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Shelf> {
@@ -355,16 +402,28 @@ mod tests {
     fn the_oldest_answers_go_when_the_shelf_is_full() {
         let answers = Answers::default();
         let entry = ENTRY_BYTES_MAX;
-        let fit = KEPT_BYTES_MAX / entry;
+        let size = Shelf::size_of(&key(0), &kept(entry));
+        let fit = KEPT_BYTES_MAX / size;
         for n in 0..fit + 3 {
             answers.keep(key(n), kept(entry));
             assert!(answers.size().1 <= KEPT_BYTES_MAX);
         }
-        assert_eq!(answers.size(), (fit, fit * entry));
+        assert_eq!(answers.size().0, fit);
         for n in 0..3 {
             assert!(answers.get(&key(n)).is_none(), "the oldest, {n}, went");
         }
         assert!(answers.get(&key(fit + 2)).is_some());
+    }
+
+    #[test]
+    fn many_small_answers_are_bounded_by_their_number() {
+        let answers = Answers::default();
+        for n in 0..KEPT_ANSWERS_MAX + 10 {
+            answers.keep(key(n), kept(10));
+        }
+        assert_eq!(answers.size().0, KEPT_ANSWERS_MAX);
+        assert!(answers.get(&key(9)).is_none());
+        assert!(answers.get(&key(10)).is_some());
     }
 
     #[test]
@@ -373,8 +432,22 @@ mod tests {
         answers.keep(key(1), kept(100));
         answers.keep(key(2), kept(10));
         answers.keep(key(1), kept(50));
-        assert_eq!(answers.size(), (2, 60));
+        let sizes = Shelf::size_of(&key(1), &kept(50)) + Shelf::size_of(&key(2), &kept(10));
+        assert_eq!(answers.size(), (2, sizes));
         let again = answers.get(&key(1)).unwrap();
         assert_eq!(again.body.len(), 50);
+        // Kept again and again, the list of keys in order stays short.
+        for _ in 0..1000 {
+            answers.keep(key(1), kept(50));
+        }
+        assert!(answers.order_len() <= 2 * 2 + 64 + 1);
+        // The first to go is the one kept longest ago (2), not the one
+        // first kept under its key (1).
+        for n in 3..KEPT_ANSWERS_MAX + 2 {
+            answers.keep(key(n), kept(10));
+        }
+        assert_eq!(answers.size().0, KEPT_ANSWERS_MAX);
+        assert!(answers.get(&key(2)).is_none());
+        assert!(answers.get(&key(1)).is_some());
     }
 }
