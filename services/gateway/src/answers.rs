@@ -33,7 +33,7 @@ use axum::http::header::{ACCEPT, AUTHORIZATION, COOKIE};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use efa_proto::{AnswerStamp, Query, QueryKind, QueryReply, subjects};
+use efa_proto::{AnswerStamp, Query, QueryKind, QueryReply, Rejection, subjects};
 
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -242,6 +242,12 @@ pub async fn ask(state: &AppState, query: Query) -> Result<QueryReply, ApiError>
                 reading.borrow_mut().asked.push(Asked { query, stamp });
             });
             *reply
+        }
+        // A projector of an earlier release does not know conditional
+        // reads: asked plainly, its answer is not kept.
+        QueryReply::Rejected(Rejection::Malformed { .. }) => {
+            note_other_request();
+            state.query(&query).await?
         }
         other => {
             note_other_request();

@@ -273,3 +273,40 @@ async fn a_projector_gone_silent_is_waited_for_once() {
         "only the kept answer's conditional read, no second wait in the handler: {seen:?}"
     );
 }
+
+/// A projector of an earlier release knows no conditional reads and
+/// refuses them as malformed: the gateway asks it plainly and keeps
+/// nothing.
+#[tokio::test]
+async fn a_projector_without_conditional_reads_is_asked_plainly() {
+    let harness = Harness::start().await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let noted = seen.clone();
+    harness
+        .respond(subjects::QUERY, move |query: Query| {
+            noted.lock().unwrap().push(query.clone());
+            match query.kind {
+                QueryKind::IfChanged { .. } => QueryReply::Rejected(Rejection::Malformed {
+                    reason: "unbekannte Variante".into(),
+                }),
+                QueryKind::Catalogue2 { .. } => QueryReply::Catalogue2(samples::catalogue_page()),
+                other => panic!("this test asks no {other:?}"),
+            }
+        })
+        .await;
+    let url = harness.url("/api/v1/catalogue?limit=10");
+    let expected = samples::catalogue_page().services[0].service.title.clone();
+    for _ in 0..2 {
+        assert_eq!(
+            title(harness.http.get(&url).send().await.unwrap()).await,
+            expected
+        );
+    }
+    let seen = std::mem::take(&mut *seen.lock().unwrap());
+    let kinds: Vec<Option<Option<AnswerStamp>>> = seen.iter().map(conditional).collect();
+    assert_eq!(
+        kinds,
+        [Some(None), None, Some(None), None],
+        "tried, then plainly, each time"
+    );
+}
