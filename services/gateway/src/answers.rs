@@ -5,7 +5,8 @@
 //! A request is answered from here only when the projector confirms that
 //! nothing changed: each query a kept answer was made from carries the
 //! projector's stamp (the sequence its views had applied, its store, the
-//! day it took as today), and is asked again as a conditional read
+//! day it took as today, the answer's digest), and is asked again as a
+//! conditional read
 //! (`QueryKind::IfChanged`). All `Unchanged`: the kept response goes out
 //! (under the newer stamps the projector gave, if the views moved without
 //! changing the answer).
@@ -38,7 +39,8 @@ use efa_proto::{AnswerStamp, Query, QueryKind, QueryReply, Rejection, subjects};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-/// The most bytes of bodies kept in all.
+/// The most bytes the kept answers may take, as [`Shelf::size_of`]
+/// counts them.
 pub const KEPT_BYTES_MAX: usize = 32 * 1024 * 1024;
 /// The largest body kept.
 pub const ENTRY_BYTES_MAX: usize = 2 * 1024 * 1024;
