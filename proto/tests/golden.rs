@@ -23,6 +23,25 @@ fn check<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fm
     assert_eq!(&decode::<T>(&bytes).unwrap(), message);
 }
 
+/// The hex of each query (asked with `min_seq` 3), then of each reply,
+/// to compare with a golden list; each reply is read back as itself.
+#[track_caller]
+fn query_and_reply_hex(queries: &[QueryKind], replies: &[QueryReply]) -> Vec<String> {
+    for reply in replies {
+        assert_eq!(&decode::<QueryReply>(&encode(reply)).unwrap(), reply);
+    }
+    let queries = queries.iter().map(|kind| {
+        encode(&Query {
+            min_seq: 3,
+            kind: kind.clone(),
+        })
+    });
+    queries
+        .chain(replies.iter().map(encode))
+        .map(hex::encode)
+        .collect()
+}
+
 #[test]
 fn command_envelope() {
     check(&samples::command_envelope(), GOLDEN_COMMAND);
@@ -547,19 +566,10 @@ fn rows_with_their_adopter() {
         QueryReply::Rollout3(rollout),
         QueryReply::Gemeinde3(Some(gemeinde)),
     ];
-    let encoded: Vec<String> = (queries.iter())
-        .map(|kind| {
-            hex::encode(encode(&Query {
-                min_seq: 3,
-                kind: kind.clone(),
-            }))
-        })
-        .chain(replies.iter().map(|reply| hex::encode(encode(reply))))
-        .collect();
-    assert_eq!(encoded, GOLDEN_ROWS_WITH_ADOPTER);
-    for reply in replies {
-        assert_eq!(decode::<QueryReply>(&encode(&reply)).unwrap(), reply);
-    }
+    assert_eq!(
+        query_and_reply_hex(&queries, &replies),
+        GOLDEN_ROWS_WITH_ADOPTER
+    );
 }
 
 const GOLDEN_ROWS_WITH_ADOPTER: [&str; 5] = [
@@ -609,13 +619,10 @@ fn stalled_rows_with_their_adopter() {
         QueryReply::Stalled2(stalled.clone().into_v1()),
         QueryReply::Stalled4(stalled),
     ];
-    let encoded: Vec<String> = std::iter::once(hex::encode(encode(&Query {
-        min_seq: 3,
-        kind: query,
-    })))
-    .chain(replies.iter().map(|reply| hex::encode(encode(reply))))
-    .collect();
-    assert_eq!(encoded, GOLDEN_STALLED_WITH_ADOPTER);
+    assert_eq!(
+        query_and_reply_hex(&[query], &replies),
+        GOLDEN_STALLED_WITH_ADOPTER
+    );
     let v1_row = encode(&views::StalledRolloutV1::from(&row));
     let row_bytes = encode(&row);
     assert_eq!(
@@ -626,9 +633,6 @@ fn stalled_rows_with_their_adopter() {
     // Each encoding begins with the schema version; the adopter's bytes
     // follow it.
     assert_eq!(row_bytes[v1_row.len()..], encode(&row.adopter)[1..]);
-    for reply in replies {
-        assert_eq!(decode::<QueryReply>(&encode(&reply)).unwrap(), reply);
-    }
 }
 
 const GOLDEN_STALLED_WITH_ADOPTER: [&str; 3] = [
@@ -671,17 +675,10 @@ fn conditional_reads() {
         },
         QueryReply::Unchanged(stamp),
     ];
-    let encoded: Vec<String> = queries
-        .iter()
-        .map(|kind| {
-            hex::encode(encode(&Query {
-                min_seq: 3,
-                kind: kind.clone(),
-            }))
-        })
-        .chain(replies.iter().map(|reply| hex::encode(encode(reply))))
-        .collect();
-    assert_eq!(encoded, GOLDEN_CONDITIONAL_READS);
+    assert_eq!(
+        query_and_reply_hex(&queries, &replies),
+        GOLDEN_CONDITIONAL_READS
+    );
     assert_eq!(
         QueryReply::encode_stamped(&stamp, &encode(&answer)),
         encode(&replies[0])
@@ -697,9 +694,6 @@ fn conditional_reads() {
             reply: Box::new(large)
         })
     );
-    for reply in replies {
-        assert_eq!(decode::<QueryReply>(&encode(&reply)).unwrap(), reply);
-    }
 }
 
 const GOLDEN_CONDITIONAL_READS: [&str; 4] = [

@@ -26,14 +26,7 @@ async fn titles(system: &System, path: &str) -> (String, Vec<String>) {
 }
 
 async fn text(system: &System, path: &str) -> String {
-    let response = system
-        .http
-        .get(format!("{}{path}", system.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.text().await.unwrap()
+    system.read_ok(path).await.text().await.unwrap()
 }
 
 async fn announce(system: &System, id: &str, title: &str) -> u64 {

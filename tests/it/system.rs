@@ -179,15 +179,21 @@ impl System {
             .unwrap()
     }
 
-    pub async fn catalogue(&self, min_seq: u64) -> serde_json::Value {
+    /// The answer to an anonymous `GET` of `path`, which must be 200.
+    pub async fn read_ok(&self, path: &str) -> reqwest::Response {
         let response = self
             .http
-            .get(format!("{}/api/v1/services?min_seq={min_seq}", self.base))
+            .get(format!("{}{path}", self.base))
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 200);
-        response.json().await.unwrap()
+        assert_eq!(response.status(), 200, "{path}");
+        response
+    }
+
+    pub async fn catalogue(&self, min_seq: u64) -> serde_json::Value {
+        let path = format!("/api/v1/services?min_seq={min_seq}");
+        self.read_ok(&path).await.json().await.unwrap()
     }
 
     /// The number of events in the ledger, read through its read API.

@@ -31,14 +31,7 @@ async fn load_demo(system: &System) -> u64 {
 }
 
 async fn json(system: &System, path: &str) -> serde_json::Value {
-    let response = system
-        .http
-        .get(format!("{}{path}", system.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.json().await.unwrap()
+    system.read_ok(path).await.json().await.unwrap()
 }
 
 #[tokio::test]

@@ -230,14 +230,9 @@ pub async fn ask(state: &AppState, query: Query) -> Result<QueryReply, ApiError>
     if let Some(reply) = ahead {
         return Ok(reply);
     }
-    let conditional = Query {
-        min_seq: query.min_seq,
-        kind: QueryKind::IfChanged {
-            kind: Box::new(query.kind.clone()),
-            known: None,
-        },
-    };
-    let reply: QueryReply = state.send(subjects::QUERY, &conditional).await?;
+    let reply: QueryReply = state
+        .send(subjects::QUERY, &conditional(&query, None))
+        .await?;
     Ok(match reply {
         QueryReply::Stamped { stamp, reply } => {
             let _ = READING.try_with(|reading| {
@@ -352,17 +347,11 @@ async fn still_holds(state: &AppState, kept: &Kept) -> Holds {
     let mut ahead = Vec::new();
     let mut stamps = Vec::with_capacity(kept.asked.len());
     for asked in &kept.asked {
-        let conditional = Query {
-            min_seq: asked.query.min_seq,
-            kind: QueryKind::IfChanged {
-                kind: Box::new(asked.query.kind.clone()),
-                known: Some(asked.stamp),
-            },
-        };
-        let query = asked.query.clone();
-        match state.send(subjects::QUERY, &conditional).await {
-            Ok(QueryReply::Unchanged(stamp)) => stamps.push(Asked { query, stamp }),
+        let again = conditional(&asked.query, Some(asked.stamp));
+        match state.send(subjects::QUERY, &again).await {
+            Ok(QueryReply::Unchanged(stamp)) => stamps.push(stamp),
             Ok(QueryReply::Stamped { stamp, reply }) => {
+                let query = asked.query.clone();
                 ahead.push((Asked { query, stamp }, *reply));
             }
             // A refusal: the handler asks again and answers it as it
@@ -377,8 +366,23 @@ async fn still_holds(state: &AppState, kept: &Kept) -> Holds {
     let moved = stamps
         .iter()
         .zip(&kept.asked)
-        .any(|(now, before)| now.stamp != before.stamp);
-    Holds::Yes(moved.then_some(stamps))
+        .any(|(now, before)| *now != before.stamp);
+    let restamped = kept.asked.iter().zip(stamps).map(|(asked, stamp)| Asked {
+        query: asked.query.clone(),
+        stamp,
+    });
+    Holds::Yes(moved.then(|| restamped.collect()))
+}
+
+/// `query` as a conditional read, with the stamp of the answer kept.
+fn conditional(query: &Query, known: Option<AnswerStamp>) -> Query {
+    Query {
+        min_seq: query.min_seq,
+        kind: QueryKind::IfChanged {
+            kind: Box::new(query.kind.clone()),
+            known,
+        },
+    }
 }
 
 fn response_of(kept: &Kept) -> Response {

@@ -137,6 +137,7 @@ impl Views {
         let Some(known) = known else {
             return efa_proto::encode(&*self.read(store, kind, today).await);
         };
+        // Where the views stand; the digest follows once the answer is read.
         let views = AnswerStamp {
             applied_seq,
             store_version,
