@@ -51,6 +51,14 @@ pub struct BenchArgs {
     /// Worüber belastet wird: nats, http oder both (beides nacheinander).
     #[arg(long, value_enum, default_value_t = Over::Both)]
     pub over: Over,
+    /// Die Gemeinden (AGS, durch Kommas getrennt), die in den Runden die
+    /// Übernahme beantragen, reihum je Client; eine Gemeinde außerhalb
+    /// Thüringens lässt ihr Land dem Dienst beitreten. Voreinstellung:
+    /// Erfurt aus der Demo. Für einen Bestand aus `efa generate` Gemeinden,
+    /// die er enthält; über HTTP braucht jede einen Zugang in
+    /// DATA_DIR/demo-zugaenge.txt.
+    #[arg(long, value_delimiter = ',', default_value = DEMO_AGS, value_parser = parse_ags)]
+    pub gemeinden: Vec<Ags>,
 }
 
 /// The kinds of operation a round does, for the histograms.
@@ -69,10 +77,60 @@ const COST: usize = 3;
 const QUERY: usize = 4;
 const WRITES: usize = 5;
 
+/// The Land that announces every service and reports its costs.
 const LEAD: &str = "land:16";
-const JOINER: &str = "land:04";
-const GEMEINDE: &str = "gemeinde:16051000";
-const AGS: &str = "16051000";
+const LEAD_CODE: u8 = 16;
+/// The Land that joins when the adopting municipality lies in the lead's.
+const JOINER_BESIDE_LEAD: &str = "land:04";
+/// Erfurt, a municipality of the demo.
+const DEMO_AGS: &str = "16051000";
+
+/// Who acts in one client's rounds besides the lead Land: `joiner` joins
+/// the service, `gemeinde` requests its adoption and records two steps.
+/// The municipality lies in the lead's Land or the joiner's, so that the
+/// request is one the registry takes.
+#[derive(Debug, Clone)]
+struct Cast {
+    joiner: String,
+    joiner_code: LandCode,
+    gemeinde: Ags,
+}
+
+impl Cast {
+    fn of(gemeinde: Ags) -> Result<Self> {
+        let joiner = if gemeinde.land().get() == LEAD_CODE {
+            JOINER_BESIDE_LEAD.to_owned()
+        } else {
+            Actor::Land(gemeinde.land()).to_string()
+        };
+        let joiner_code = match Actor::parse(&joiner) {
+            Ok(Actor::Land(code)) => code,
+            _ => bail!("{joiner} ist kein Land"),
+        };
+        Ok(Self {
+            joiner,
+            joiner_code,
+            gemeinde,
+        })
+    }
+
+    fn gemeinde_actor(&self) -> String {
+        Actor::Gemeinde(self.gemeinde).to_string()
+    }
+
+    /// The casts of `args`' municipalities, one per client in turn.
+    fn all(args: &BenchArgs) -> Result<Vec<Cast>> {
+        if args.gemeinden.is_empty() {
+            bail!("--gemeinden nennt keine Gemeinde");
+        }
+        args.gemeinden.iter().map(|ags| Cast::of(*ags)).collect()
+    }
+}
+
+/// Reads an AGS from the command line.
+fn parse_ags(text: &str) -> Result<Ags, String> {
+    Ags::parse(text.trim()).map_err(|e| e.to_string())
+}
 
 /// Latencies and counts of one part of the run.
 struct Tally {
@@ -187,7 +245,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
         nats_rate = Some(tally.writes_per_second());
     }
     if args.over != Over::Nats {
-        let tokens = demo_tokens(&data_dir)?;
+        let tokens = demo_tokens(&data_dir, &Cast::all(&args)?)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(args.clients)
@@ -231,12 +289,14 @@ async fn drive<T: Transport, F: Fn(usize) -> T>(
     make: F,
 ) -> Result<Tally> {
     let until = Until::of(args);
+    let casts = Cast::all(args)?;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..args.clients {
         let transport = make(n);
         let prefix = format!("last-{run_id}-{part}{n}");
-        tasks.spawn(async move { client(transport, prefix, until).await });
+        let cast = casts[n % casts.len()].clone();
+        tasks.spawn(async move { client(transport, prefix, cast, until).await });
     }
     let mut tally = Tally::new()?;
     while let Some(done) = tasks.join_next().await {
@@ -247,27 +307,33 @@ async fn drive<T: Transport, F: Fn(usize) -> T>(
 }
 
 /// One client's rounds.
-async fn client<T: Transport>(transport: T, prefix: String, until: Until) -> Result<Tally> {
+async fn client<T: Transport>(
+    transport: T,
+    prefix: String,
+    cast: Cast,
+    until: Until,
+) -> Result<Tally> {
+    let gemeinde = cast.gemeinde_actor();
+    let ags = cast.gemeinde;
     let mut tally = Tally::new()?;
     let mut round = 0;
     while until.go_on(round) {
         let service = ServiceId::parse(&format!("{prefix}-{round}"))
             .map_err(|e| anyhow::anyhow!("Kennung eines Lasttest-Dienstes: {e}"))?;
         round += 1;
-        let ags = Ags::parse(AGS).map_err(|e| anyhow::anyhow!("{e}"))?;
         let steps: [(usize, &str, Command); 6] = [
             (ANNOUNCE, LEAD, announce(&service)?),
             (
                 JOIN,
-                JOINER,
+                &cast.joiner,
                 Command::JoinService(JoinService {
                     service: service.clone(),
-                    land: LandCode::new(4).map_err(|e| anyhow::anyhow!("{e}"))?,
+                    land: cast.joiner_code,
                 }),
             ),
             (
                 ADOPTION,
-                GEMEINDE,
+                &gemeinde,
                 Command::RequestAdoption(RequestAdoption {
                     service: service.clone(),
                     ags,
@@ -276,12 +342,12 @@ async fn client<T: Transport>(transport: T, prefix: String, until: Until) -> Res
             ),
             (
                 ADOPTION,
-                GEMEINDE,
+                &gemeinde,
                 step(&service, ags, AdoptionStage::Agreed),
             ),
             (
                 ADOPTION,
-                GEMEINDE,
+                &gemeinde,
                 step(&service, ags, AdoptionStage::Onboarding),
             ),
             (
@@ -321,7 +387,7 @@ fn announce(service: &ServiceId) -> Result<Command> {
     Ok(Command::AnnounceService(AnnounceService {
         service: service.clone(),
         title: format!("Lasttest {service}"),
-        lead: LandCode::new(16).map_err(|e| invalid(&e))?,
+        lead: LandCode::new(LEAD_CODE).map_err(|e| invalid(&e))?,
         ozg_id: None,
         leika: vec![],
         themenfeld: "Lasttest".into(),
@@ -470,14 +536,14 @@ fn http_write(command: &Command) -> Result<(String, Value), String> {
         ),
         Command::JoinService(c) => (
             format!("/api/v1/services/{}/participations", c.service),
-            json!({"land": "04"}),
+            json!({"land": c.land.to_string()}),
         ),
         Command::RequestAdoption(c) => (
             "/api/v1/adoptions".into(),
-            json!({"service": c.service.as_str(), "ags": AGS}),
+            json!({"service": c.service.as_str(), "ags": c.ags.to_string()}),
         ),
         Command::RecordAdoptionStep(c) => (
-            format!("/api/v1/adoptions/{}/{AGS}/steps", c.service),
+            format!("/api/v1/adoptions/{}/{}/steps", c.service, c.ags),
             json!({"stage": c.stage.key()}),
         ),
         Command::ReportCost(c) => (
@@ -488,8 +554,9 @@ fn http_write(command: &Command) -> Result<(String, Value), String> {
     })
 }
 
-/// The demo logins `efa up` wrote: principal to token.
-fn demo_tokens(data_dir: &Path) -> Result<Arc<BTreeMap<String, String>>> {
+/// The demo logins `efa up` wrote: principal to token; each principal
+/// that `casts` need must have one.
+fn demo_tokens(data_dir: &Path, casts: &[Cast]) -> Result<Arc<BTreeMap<String, String>>> {
     let path: PathBuf = crate::tokens::demo_logins_path(data_dir);
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!(
@@ -507,9 +574,13 @@ fn demo_tokens(data_dir: &Path) -> Result<Arc<BTreeMap<String, String>>> {
             Some((principal.to_owned(), token.to_owned()))
         })
         .collect();
-    for needed in [LEAD, JOINER, GEMEINDE] {
-        if !tokens.contains_key(needed) {
-            bail!("{} enthält keinen Zugang für {needed}", path.display());
+    let needed = casts
+        .iter()
+        .flat_map(|cast| [cast.joiner.clone(), cast.gemeinde_actor()])
+        .chain([LEAD.to_owned()]);
+    for principal in needed {
+        if !tokens.contains_key(&principal) {
+            bail!("{} enthält keinen Zugang für {principal}", path.display());
         }
     }
     Ok(Arc::new(tokens))
