@@ -17,6 +17,7 @@ pub mod funnels;
 pub mod lands;
 pub mod packed;
 pub mod pieces;
+pub mod service_cells;
 #[cfg(test)]
 mod tests;
 pub mod timeline;
@@ -41,6 +42,7 @@ use answers::{Answers, Shelf};
 use funnels::{Courses, FunnelCounts};
 use lands::{Cell, Change, LandDay};
 use packed::Packed;
+use service_cells::ServiceCells;
 use timeline::{StageCounts, Timeline};
 
 /// The most bytes the kept Land days may take together.
@@ -51,6 +53,10 @@ const SPLITS_MAX: usize = 20_000;
 /// Länder's statement lines kept at most, in all (a few hundred bytes
 /// each, up to a few hundred per statement): all are let go beyond this.
 const STATEMENT_LINES_MAX: usize = 50_000;
+/// The most bytes the services' own lists of cells may take together
+/// (all of Germany's, 600 services, take about 58 MB): all are let go
+/// beyond this.
+const SERVICE_CELLS_BYTES_MAX: usize = 64 * 1024 * 1024;
 
 /// The services' numbering and the counted adoptions' pieces of an index,
 /// borrowed for writing.
@@ -135,6 +141,13 @@ pub struct Index {
     by_target: BTreeMap<(Ags, ServiceNo), Packed>,
     /// The same keys, by service.
     by_service: BTreeSet<(ServiceNo, Ags)>,
+    /// Each service's cells in AGS order, made when first asked for
+    /// (`counted_of`) and dropped when one of them changes: a service's
+    /// keys are one range of `by_service`, but each of its cells is a
+    /// lookup in `by_target`, about 1 µs at Germany's size, 4 to 5 ms for
+    /// a service's detail as of a day no one asked for before
+    /// (BENCHMARKS.md, "A service's detail as of any day").
+    service_cells: Mutex<KeptServiceCells>,
     /// Stage counts per service (by number).
     stages: Vec<Timeline<5>>,
     /// Every adoption's course per service (by number), for its funnel.
@@ -183,6 +196,13 @@ pub struct Index {
 
 /// A Land's statement: its Land, year and "as of" date.
 type StatementKey = (LandCode, u16, Date);
+
+/// The services' own lists of cells, and the bytes they take.
+#[derive(Debug, Default)]
+struct KeptServiceCells {
+    by_service: HashMap<ServiceNo, Arc<ServiceCells>>,
+    bytes: usize,
+}
 
 /// A kept split: service, year, the cut of its facts and the cut of the
 /// reference data.
@@ -635,11 +655,41 @@ impl Index {
         let Some(&no) = self.service_nos.get(service) else {
             return CountedAdoptions::new();
         };
+        let id = &self.service_ids[no as usize];
+        self.cells_of(no)
+            .counted_on(day)
+            .map(|(ags, counted)| ((id, ags), counted))
+            .collect()
+    }
+
+    /// The cells of service `no` in AGS order, kept or else gathered from
+    /// `by_target` and kept.
+    fn cells_of(&self, no: ServiceNo) -> Arc<ServiceCells> {
+        let kept = || {
+            self.service_cells
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        };
+        if let Some(cells) = kept().by_service.get(&no) {
+            return cells.clone();
+        }
         let cells = self
             .by_service
             .range((no, ags_first())..=(no, ags_last()))
-            .filter_map(|&(no, ags)| self.by_target.get_key_value(&(ags, no)));
-        self.counted_where(cells, day).collect()
+            .filter_map(|&(no, ags)| Some((ags, self.by_target.get(&(ags, no))?)));
+        let Some(cells) = ServiceCells::of(cells) else {
+            return Arc::default();
+        };
+        let cells = Arc::new(cells);
+        let mut kept = kept();
+        if kept.bytes + cells.size() > SERVICE_CELLS_BYTES_MAX {
+            *kept = KeptServiceCells::default();
+        }
+        kept.bytes += cells.size();
+        if let Some(before) = kept.by_service.insert(no, cells.clone()) {
+            kept.bytes -= before.size();
+        }
+        cells
     }
 
     fn counted_where<'a>(
@@ -1063,6 +1113,13 @@ impl Index {
                 .unwrap_or_else(PoisonError::into_inner)
                 .gemeinden
                 .forget(member);
+        }
+        let kept = self
+            .service_cells
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(dropped) = kept.by_service.remove(&no) {
+            kept.bytes -= dropped.size();
         }
         let timeline = &mut self.stages[no as usize];
         let mut live_before: BTreeMap<Ags, Vec<Span>> = BTreeMap::new();

@@ -110,17 +110,25 @@ impl Packed {
 
     /// The counted adoption on `day`, if any.
     pub fn on(&self, day: Date) -> Option<Counted> {
-        self.pieces()
-            .take_while(|piece| piece.from <= day)
-            .find(|piece| piece.holds_on(day))
-            .map(|piece| piece.counted)
+        counted_on(&self.0, day)
     }
 
     /// The packed bytes.
-    #[cfg(test)]
     pub fn bytes(&self) -> &[u8] {
         &self.0
     }
+}
+
+/// The counted adoption on `day` of a cell's packed bytes (as
+/// [`Packed::bytes`] gives them), if any.
+pub fn counted_on(bytes: &[u8], day: Date) -> Option<Counted> {
+    Unpack {
+        bytes,
+        previous: None,
+    }
+    .take_while(|piece| piece.from <= day)
+    .find(|piece| piece.holds_on(day))
+    .map(|piece| piece.counted)
 }
 
 impl TryFrom<&[u8]> for Packed {

@@ -21,6 +21,7 @@ use crate::rebuild::{MUNICIPALITIES, SERVICES, apply_all, histories, ledger_of};
 use crate::store::Store;
 use crate::testing::{Ledger, World, ags, date, service_id};
 use crate::views::costs::{land_costs, land_costs_with, own_split, reference_data_where};
+use crate::views::detail::{coverage_by_every_municipality, coverage_of};
 use crate::views::funnel;
 use crate::views::rollout::{rollout, stalled};
 use crate::views::settlement;
@@ -96,7 +97,20 @@ fn check_day(index: &Index, world: &World, day: Date) -> Result<(), TestCaseErro
             .filter(|((id, _), _)| *id == service)
             .map(|(key, c)| (key.clone(), *c))
             .collect();
-        prop_assert_eq!(owned(&index.counted_of(&service, day)), expected);
+        let kept_counted = index.counted_of(&service, day);
+        prop_assert_eq!(owned(&kept_counted), expected);
+        // The coverage from the service's counted adoptions, against
+        // asking every municipality, with the slow path's counts.
+        if let Some(facts) = world.services.iter().find(|s| s.id == service) {
+            let all_counted = counted(&world.adoptions, &gemeinden, day);
+            prop_assert_eq!(
+                coverage_of(facts, &kept_counted, &gemeinden, day),
+                coverage_by_every_municipality(facts, &all_counted, &gemeinden, day),
+                "coverage of {} on {}",
+                service,
+                day
+            );
+        }
         // The funnel from the kept courses, everywhere and per Land.
         let known = world.services.iter().any(|s| s.id == service);
         for land in std::iter::once(None).chain(LANDS.map(|code| LandCode::new(code).ok())) {
@@ -327,6 +341,8 @@ proptest! {
                 for year in COST_YEARS {
                     index.own_split(service, year);
                 }
+                // The service's cells, kept for its counted adoptions.
+                index.counted_of(&service.id, date("2199-12-31"));
             }
             for day in extra_days(&extra) {
                 for land in LANDS.map(|code| LandCode::new(code).unwrap()) {

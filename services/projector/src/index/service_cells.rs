@@ -1,0 +1,61 @@
+//! One service's cells in a list of their own, kept by the index for the
+//! views of one service as of any day (its detail, its counted
+//! adoptions). The index holds its cells by the municipality they count
+//! for, so that a Land's are one range; a service's are found through a
+//! second set of keys, each cell then a lookup in a map of millions,
+//! about 1 µs at Germany's size, 4 to 5 ms for a service's 4,200
+//! (BENCHMARKS.md, "A service's detail as of any day"). Here a service's
+//! cells lie in AGS order with their packed bytes in one buffer: 23 bytes
+//! a cell at 10 million events, about 58 MB for all of Germany's 600
+//! services.
+
+use efa_proto::{Ags, Date};
+
+use super::packed::{Packed, counted_on};
+use crate::views::Counted;
+
+/// A service's cells: the municipality each counts for and its packed
+/// pieces, in AGS order.
+#[derive(Debug, Default)]
+pub struct ServiceCells {
+    targets: Vec<Ags>,
+    /// Where each cell's bytes end in `bytes`.
+    ends: Vec<u32>,
+    bytes: Vec<u8>,
+}
+
+impl ServiceCells {
+    /// The cells in AGS order; `None` if their bytes do not fit the
+    /// offsets (over 4 GiB, which no service comes near).
+    pub fn of<'a>(cells: impl IntoIterator<Item = (Ags, &'a Packed)>) -> Option<Self> {
+        let mut list = Self::default();
+        for (target, packed) in cells {
+            list.bytes.extend_from_slice(packed.bytes());
+            list.ends.push(u32::try_from(list.bytes.len()).ok()?);
+            list.targets.push(target);
+        }
+        list.targets.shrink_to_fit();
+        list.ends.shrink_to_fit();
+        list.bytes.shrink_to_fit();
+        Some(list)
+    }
+
+    /// The counted adoption of each cell on `day`, where there is one.
+    pub fn counted_on(&self, day: Date) -> impl Iterator<Item = (Ags, Counted)> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        self.targets
+            .iter()
+            .zip(starts.zip(self.ends.iter().copied()))
+            .filter_map(move |(target, (start, end))| {
+                let bytes = self.bytes.get(start as usize..end as usize)?;
+                Some((*target, counted_on(bytes, day)?))
+            })
+    }
+
+    /// The bytes the list takes, for the index's bound.
+    pub fn size(&self) -> usize {
+        self.targets.len() * std::mem::size_of::<Ags>()
+            + self.ends.len() * std::mem::size_of::<u32>()
+            + self.bytes.len()
+    }
+}
