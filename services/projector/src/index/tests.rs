@@ -21,7 +21,7 @@ use crate::rebuild::{MUNICIPALITIES, SERVICES, apply_all, histories, ledger_of};
 use crate::store::Store;
 use crate::testing::{Ledger, World, ags, date, service_id};
 use crate::views::costs::{land_costs, land_costs_with, own_split, reference_data_where};
-use crate::views::detail::{coverage_by_every_municipality, coverage_of};
+use crate::views::detail::{coverage, coverage_by_every_municipality};
 use crate::views::funnel;
 use crate::views::rollout::{rollout, stalled};
 use crate::views::settlement;
@@ -104,7 +104,7 @@ fn check_day(index: &Index, world: &World, day: Date) -> Result<(), TestCaseErro
         if let Some(facts) = world.services.iter().find(|s| s.id == service) {
             let all_counted = counted(&world.adoptions, &gemeinden, day);
             prop_assert_eq!(
-                coverage_of(facts, &kept_counted, &gemeinden, day),
+                coverage(facts, &kept_counted, &gemeinden, day),
                 coverage_by_every_municipality(facts, &all_counted, &gemeinden, day),
                 "coverage of {} on {}",
                 service,

@@ -76,30 +76,15 @@ pub fn population_of(lands: &[LandCode], populations: &[PopulationFacts], day: D
 /// the municipalities active on `day` counted per Land in one pass, the
 /// live ones found among the service's counted adoptions (not by asking
 /// for each of Germany's municipalities whether it adopted).
-fn coverage(
+pub(crate) fn coverage(
     service: &ServiceFacts,
     counted: &CountedAdoptions,
     gemeinden: &Gemeinden,
     day: Date,
 ) -> Vec<LandCoverage> {
-    let mut per_land: BTreeMap<LandCode, LandCoverage> = BTreeMap::new();
-    let empty = |land: LandCode| LandCoverage {
-        land,
-        participating: service.takes_part(land, day),
-        municipalities_registered: 0,
-        municipalities_live: 0,
-        population_live: 0,
-        flaechendeckend: false,
-    };
-    for land in service.lands_on(day) {
-        per_land.insert(land, empty(land));
-    }
+    let mut per_land = land_rows(service, day);
     for gemeinde in gemeinden.active(day) {
-        let land = gemeinde.ags.land();
-        per_land
-            .entry(land)
-            .or_insert_with(|| empty(land))
-            .municipalities_registered += 1;
+        land_row(&mut per_land, service, gemeinde.ags.land(), day).municipalities_registered += 1;
     }
     let live = counted
         .iter()
@@ -107,14 +92,43 @@ fn coverage(
         .filter_map(|((_, ags), _)| gemeinden.get(*ags))
         .filter(|gemeinde| gemeinde.active_on(day));
     for gemeinde in live {
-        // Present: every active municipality has its Land's row above.
-        if let Some(row) = per_land.get_mut(&gemeinde.ags.land()) {
-            row.municipalities_live += 1;
-            row.population_live += gemeinden.inhabitants(gemeinde, day);
-        }
+        let row = land_row(&mut per_land, service, gemeinde.ags.land(), day);
+        row.municipalities_live += 1;
+        row.population_live += gemeinden.inhabitants(gemeinde, day);
     }
-    per_land
-        .into_values()
+    finished(per_land)
+}
+
+/// A row, nothing counted yet, for each Land taking part on `day`.
+fn land_rows(service: &ServiceFacts, day: Date) -> BTreeMap<LandCode, LandCoverage> {
+    let mut rows = BTreeMap::new();
+    for land in service.lands_on(day) {
+        land_row(&mut rows, service, land, day);
+    }
+    rows
+}
+
+/// `land`'s row, made with nothing counted if there is none yet.
+fn land_row<'a>(
+    rows: &'a mut BTreeMap<LandCode, LandCoverage>,
+    service: &ServiceFacts,
+    land: LandCode,
+    day: Date,
+) -> &'a mut LandCoverage {
+    rows.entry(land).or_insert_with(|| LandCoverage {
+        land,
+        participating: service.takes_part(land, day),
+        municipalities_registered: 0,
+        municipalities_live: 0,
+        population_live: 0,
+        flaechendeckend: false,
+    })
+}
+
+/// The rows in Land order, each marked flächendeckend where every
+/// registered municipality is live.
+fn finished(rows: BTreeMap<LandCode, LandCoverage>) -> Vec<LandCoverage> {
+    rows.into_values()
         .map(|mut row| {
             row.flaechendeckend = row.municipalities_registered > 0
                 && row.municipalities_live == row.municipalities_registered;
@@ -133,21 +147,9 @@ pub(crate) fn coverage_by_every_municipality(
     gemeinden: &Gemeinden,
     day: Date,
 ) -> Vec<LandCoverage> {
-    let mut per_land: BTreeMap<LandCode, LandCoverage> = BTreeMap::new();
-    let empty = |land: LandCode| LandCoverage {
-        land,
-        participating: service.takes_part(land, day),
-        municipalities_registered: 0,
-        municipalities_live: 0,
-        population_live: 0,
-        flaechendeckend: false,
-    };
-    for land in service.lands_on(day) {
-        per_land.insert(land, empty(land));
-    }
+    let mut per_land = land_rows(service, day);
     for gemeinde in gemeinden.active(day) {
-        let land = gemeinde.ags.land();
-        let row = per_land.entry(land).or_insert_with(|| empty(land));
+        let row = land_row(&mut per_land, service, gemeinde.ags.land(), day);
         row.municipalities_registered += 1;
         let live = counted
             .get(&(&service.id, gemeinde.ags))
@@ -157,25 +159,7 @@ pub(crate) fn coverage_by_every_municipality(
             row.population_live += gemeinden.inhabitants(gemeinde, day);
         }
     }
-    per_land
-        .into_values()
-        .map(|mut row| {
-            row.flaechendeckend = row.municipalities_registered > 0
-                && row.municipalities_live == row.municipalities_registered;
-            row
-        })
-        .collect()
-}
-
-/// The coverage of `service` on `day`, for the property test.
-#[cfg(test)]
-pub(crate) fn coverage_of(
-    service: &ServiceFacts,
-    counted: &CountedAdoptions,
-    gemeinden: &Gemeinden,
-    day: Date,
-) -> Vec<LandCoverage> {
-    coverage(service, counted, gemeinden, day)
+    finished(per_land)
 }
 
 #[cfg(test)]
