@@ -656,31 +656,41 @@ impl Index {
             return CountedAdoptions::new();
         };
         let id = &self.service_ids[no as usize];
-        self.cells_of(no)
-            .counted_on(day)
-            .map(|(ags, counted)| ((id, ags), counted))
-            .collect()
+        match self.cells_of(no) {
+            Some(cells) => cells
+                .counted_on(day)
+                .map(|(ags, counted)| ((id, ags), counted))
+                .collect(),
+            // Too many bytes for one list (over 4 GiB): each cell looked up.
+            None => self.counted_where(self.service_keys(no), day).collect(),
+        }
+    }
+
+    /// The cells of service `no`, each looked up in `by_target`.
+    fn service_keys(
+        &self,
+        no: ServiceNo,
+    ) -> impl Iterator<Item = (&(Ags, ServiceNo), &Packed)> + '_ {
+        self.by_service
+            .range((no, ags_first())..=(no, ags_last()))
+            .filter_map(|&(no, ags)| self.by_target.get_key_value(&(ags, no)))
     }
 
     /// The cells of service `no` in AGS order, kept or else gathered from
-    /// `by_target` and kept.
-    fn cells_of(&self, no: ServiceNo) -> Arc<ServiceCells> {
+    /// `by_target` and kept; `None` if they do not fit one list.
+    fn cells_of(&self, no: ServiceNo) -> Option<Arc<ServiceCells>> {
         let kept = || {
             self.service_cells
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
         };
         if let Some(cells) = kept().by_service.get(&no) {
-            return cells.clone();
+            return Some(cells.clone());
         }
         let cells = self
-            .by_service
-            .range((no, ags_first())..=(no, ags_last()))
-            .filter_map(|&(no, ags)| Some((ags, self.by_target.get(&(ags, no))?)));
-        let Some(cells) = ServiceCells::of(cells) else {
-            return Arc::default();
-        };
-        let cells = Arc::new(cells);
+            .service_keys(no)
+            .map(|(&(ags, _), packed)| (ags, packed));
+        let cells = Arc::new(ServiceCells::of(cells)?);
         let mut kept = kept();
         if kept.bytes + cells.size() > SERVICE_CELLS_BYTES_MAX {
             *kept = KeptServiceCells::default();
@@ -689,7 +699,7 @@ impl Index {
         if let Some(before) = kept.by_service.insert(no, cells.clone()) {
             kept.bytes -= before.size();
         }
-        cells
+        Some(cells)
     }
 
     fn counted_where<'a>(

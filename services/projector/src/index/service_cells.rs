@@ -59,3 +59,69 @@ impl ServiceCells {
             + self.bytes.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use efa_proto::AdoptionStage;
+
+    use super::*;
+    use crate::index::pieces::Piece;
+    use crate::testing::{ags, date};
+
+    fn piece(from: &str, until: Option<&str>, stage: AdoptionStage, adopter: &str) -> Piece {
+        Piece {
+            from: date(from),
+            until: until.map(date),
+            counted: Counted {
+                stage,
+                since: date(from),
+                adopter: ags(adopter),
+            },
+        }
+    }
+
+    /// Each cell of the list answers on every day as its own packed
+    /// pieces do, and a cell without an adoption on the day is left out.
+    #[test]
+    fn a_list_answers_each_day_as_its_cells_do() {
+        let erfurt = Packed::pack(&[
+            piece(
+                "2023-01-10",
+                Some("2023-06-01"),
+                AdoptionStage::Requested,
+                "16051000",
+            ),
+            piece("2023-06-01", None, AdoptionStage::Live, "16051000"),
+        ])
+        .unwrap();
+        let weimar = Packed::pack(&[piece(
+            "2024-03-01",
+            Some("2024-09-01"),
+            AdoptionStage::Agreed,
+            "16071001",
+        )])
+        .unwrap();
+        let cells = [(ags("16051000"), &erfurt), (ags("16055000"), &weimar)];
+        let list = ServiceCells::of(cells).unwrap();
+        assert_eq!(
+            list.size(),
+            2 * 4 + 2 * 4 + erfurt.bytes().len() + weimar.bytes().len()
+        );
+        for day in [
+            "2022-12-31",
+            "2023-01-10",
+            "2023-06-01",
+            "2024-03-01",
+            "2024-09-01",
+        ] {
+            let day = date(day);
+            let expected: Vec<(Ags, Counted)> = cells
+                .iter()
+                .filter_map(|(target, packed)| Some((*target, packed.on(day)?)))
+                .collect();
+            assert_eq!(list.counted_on(day).collect::<Vec<_>>(), expected, "{day}");
+        }
+        assert_eq!(list.counted_on(date("2022-12-31")).count(), 0);
+        assert_eq!(list.counted_on(date("2024-05-01")).count(), 2);
+    }
+}
