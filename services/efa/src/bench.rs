@@ -81,7 +81,7 @@ const WRITES: usize = 5;
 const LEAD: &str = "land:16";
 const LEAD_CODE: u8 = 16;
 /// The Land that joins when the adopting municipality lies in the lead's.
-const JOINER_BESIDE_LEAD: &str = "land:04";
+const JOINER_BESIDE_LEAD: u8 = 4;
 /// Erfurt, a municipality of the demo.
 const DEMO_AGS: &str = "16051000";
 
@@ -89,29 +89,24 @@ const DEMO_AGS: &str = "16051000";
 /// the service, `gemeinde` requests its adoption and records two steps.
 /// The municipality lies in the lead's Land or the joiner's, so that the
 /// request is one the registry takes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Cast {
-    joiner: String,
-    joiner_code: LandCode,
+    joiner: LandCode,
     gemeinde: Ags,
 }
 
 impl Cast {
     fn of(gemeinde: Ags) -> Result<Self> {
         let joiner = if gemeinde.land().get() == LEAD_CODE {
-            JOINER_BESIDE_LEAD.to_owned()
+            LandCode::new(JOINER_BESIDE_LEAD).map_err(|e| anyhow::anyhow!("{e}"))?
         } else {
-            Actor::Land(gemeinde.land()).to_string()
+            gemeinde.land()
         };
-        let joiner_code = match Actor::parse(&joiner) {
-            Ok(Actor::Land(code)) => code,
-            _ => bail!("{joiner} ist kein Land"),
-        };
-        Ok(Self {
-            joiner,
-            joiner_code,
-            gemeinde,
-        })
+        Ok(Self { joiner, gemeinde })
+    }
+
+    fn joiner_actor(&self) -> String {
+        Actor::Land(self.joiner).to_string()
     }
 
     fn gemeinde_actor(&self) -> String {
@@ -295,7 +290,7 @@ async fn drive<T: Transport, F: Fn(usize) -> T>(
     for n in 0..args.clients {
         let transport = make(n);
         let prefix = format!("last-{run_id}-{part}{n}");
-        let cast = casts[n % casts.len()].clone();
+        let cast = casts[n % casts.len()];
         tasks.spawn(async move { client(transport, prefix, cast, until).await });
     }
     let mut tally = Tally::new()?;
@@ -313,7 +308,7 @@ async fn client<T: Transport>(
     cast: Cast,
     until: Until,
 ) -> Result<Tally> {
-    let gemeinde = cast.gemeinde_actor();
+    let (joiner, gemeinde) = (cast.joiner_actor(), cast.gemeinde_actor());
     let ags = cast.gemeinde;
     let mut tally = Tally::new()?;
     let mut round = 0;
@@ -325,10 +320,10 @@ async fn client<T: Transport>(
             (ANNOUNCE, LEAD, announce(&service)?),
             (
                 JOIN,
-                &cast.joiner,
+                &joiner,
                 Command::JoinService(JoinService {
                     service: service.clone(),
-                    land: cast.joiner_code,
+                    land: cast.joiner,
                 }),
             ),
             (
@@ -576,7 +571,7 @@ fn demo_tokens(data_dir: &Path, casts: &[Cast]) -> Result<Arc<BTreeMap<String, S
         .collect();
     let needed = casts
         .iter()
-        .flat_map(|cast| [cast.joiner.clone(), cast.gemeinde_actor()])
+        .flat_map(|cast| [cast.joiner_actor(), cast.gemeinde_actor()])
         .chain([LEAD.to_owned()]);
     for principal in needed {
         if !tokens.contains_key(&principal) {

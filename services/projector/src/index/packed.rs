@@ -102,10 +102,7 @@ impl Packed {
 
     /// The pieces, in order.
     pub fn pieces(&self) -> Unpack<'_> {
-        Unpack {
-            bytes: &self.0,
-            previous: None,
-        }
+        unpack(&self.0)
     }
 
     /// The counted adoption on `day`, if any.
@@ -122,13 +119,18 @@ impl Packed {
 /// The counted adoption on `day` of a cell's packed bytes (as
 /// [`Packed::bytes`] gives them), if any.
 pub fn counted_on(bytes: &[u8], day: Date) -> Option<Counted> {
+    unpack(bytes)
+        .take_while(|piece| piece.from <= day)
+        .find(|piece| piece.holds_on(day))
+        .map(|piece| piece.counted)
+}
+
+/// The pieces of a cell's packed bytes, one by one.
+fn unpack(bytes: &[u8]) -> Unpack<'_> {
     Unpack {
         bytes,
         previous: None,
     }
-    .take_while(|piece| piece.from <= day)
-    .find(|piece| piece.holds_on(day))
-    .map(|piece| piece.counted)
 }
 
 impl TryFrom<&[u8]> for Packed {
@@ -137,10 +139,7 @@ impl TryFrom<&[u8]> for Packed {
     /// Takes bytes read back only if they unpack whole into pieces that
     /// would pack to the same bytes.
     fn try_from(bytes: &[u8]) -> Result<Self, NotPacked> {
-        let mut unpack = Unpack {
-            bytes,
-            previous: None,
-        };
+        let mut unpack = unpack(bytes);
         let pieces: Vec<Piece> = unpack.by_ref().collect();
         if !unpack.bytes.is_empty() {
             return Err(NotPacked);

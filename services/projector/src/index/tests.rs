@@ -59,10 +59,11 @@ fn nonzero(counts: HashMap<&ServiceId, [u32; 5]>) -> BTreeMap<ServiceId, [u32; 5
 /// Compares every kind of index answer with the oracle on `day`.
 fn check_day(index: &Index, world: &World, day: Date) -> Result<(), TestCaseError> {
     let gemeinden = Gemeinden::new(&world.gemeinden);
-    let oracle = owned(&counted(&world.adoptions, &gemeinden, day));
+    let all_counted = counted(&world.adoptions, &gemeinden, day);
+    let oracle = owned(&all_counted);
     prop_assert_eq!(
         nonzero(index.stage_counts(day)),
-        nonzero(stage_counts(&counted(&world.adoptions, &gemeinden, day))),
+        nonzero(stage_counts(&all_counted)),
         "stage counts on {}",
         day
     );
@@ -102,7 +103,6 @@ fn check_day(index: &Index, world: &World, day: Date) -> Result<(), TestCaseErro
         // The coverage from the service's counted adoptions, against
         // asking every municipality, with the slow path's counts.
         if let Some(facts) = world.services.iter().find(|s| s.id == service) {
-            let all_counted = counted(&world.adoptions, &gemeinden, day);
             prop_assert_eq!(
                 coverage(facts, &kept_counted, &gemeinden, day),
                 coverage_by_every_municipality(facts, &all_counted, &gemeinden, day),
