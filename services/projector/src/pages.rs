@@ -56,7 +56,9 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
             page,
         } => {
             let day = as_of.unwrap_or(today);
-            QueryReply::Stalled2(stalled_page(store, (land, None), days_min, day, page).into_v1())
+            QueryReply::Stalled2(
+                stalled_page(store, (land, None), days_min, (day, today), page).into_v1(),
+            )
         }
         QueryKind::Stalled3 {
             land,
@@ -67,7 +69,7 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
         } => {
             let day = as_of.unwrap_or(today);
             QueryReply::Stalled2(
-                stalled_page(store, (land, service), days_min, day, page).into_v1(),
+                stalled_page(store, (land, service), days_min, (day, today), page).into_v1(),
             )
         }
         QueryKind::Stalled4 {
@@ -78,7 +80,13 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
             page,
         } => {
             let day = as_of.unwrap_or(today);
-            QueryReply::Stalled4(stalled_page(store, (land, service), days_min, day, page))
+            QueryReply::Stalled4(stalled_page(
+                store,
+                (land, service),
+                days_min,
+                (day, today),
+                page,
+            ))
         }
         QueryKind::Gemeinde2 { ags, as_of, page } => QueryReply::Gemeinde2(
             gemeinde_page(store, ags, as_of, page, today)?.map(GemeindePage::into_v1),
@@ -118,21 +126,32 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
 }
 
 /// A page of the stalled adoptions of `land` (of one service, if given)
-/// on `day`, from the Land's day in the index.
+/// on `day`: from the Land's list of adoptions under way before `today`
+/// and on a later day it still serves; else (today, where writes land)
+/// from the Land's day in the index, which writes keep up to date.
 fn stalled_page(
     store: &Store,
     (land, service): (LandCode, Option<ServiceId>),
     days_min: u32,
-    day: Date,
+    (day, today): (Date, Date),
     page: Page,
 ) -> StalledPage {
     let index = store.index();
-    let land_day = index.land_day(land, day);
     let scope = land_pages::StalledScope {
         land,
         service: service.as_ref(),
         days_min,
     };
+    let list = match day < today {
+        true => index.under_way(land, day),
+        false => index.under_way_kept(land, day),
+    };
+    if let Some(list) = list {
+        return fit(page.limit, |limit| {
+            land_pages::past::stalled(&index, &list, &scope, day, page.offset, limit)
+        });
+    }
+    let land_day = index.land_day(land, day);
     fit(page.limit, |limit| {
         land_pages::stalled(&index, &land_day, &scope, day, page.offset, limit)
     })
@@ -182,10 +201,17 @@ fn unknown_kreis(store: &Store, scope: &RolloutScope) -> Option<Rejection> {
     })
 }
 
-/// A page of the rollout in `scope`.
+/// A page of the rollout in `scope`: today's from the Land's day in the
+/// index, made at the start and patched by every write; any other day's
+/// from the counts kept at apply time.
 fn rollout_page(store: &Store, scope: &RolloutScope, page: Page, today: Date) -> RolloutPage {
     let day = scope.as_of.unwrap_or(today);
     let index = store.index();
+    if day != today {
+        return fit(page.limit, |limit| {
+            land_pages::past::rollout(&index, scope, day, page.offset, limit)
+        });
+    }
     let land_day = index.land_day(scope.land, day);
     fit(page.limit, |limit| {
         land_pages::rollout(&index, &land_day, scope, day, page.offset, limit)

@@ -293,25 +293,14 @@ impl LandDay {
             count.saturating_sub(1)
         };
         let Some(member) = member else { return };
-        let Some((stages, population_live)) = self.tallies.get_mut(cell.ags.kreis(), cell.service)
-        else {
+        let Some(tally) = self.tallies.get_mut(cell.ags.kreis(), cell.service) else {
             return;
         };
-        let stage = &mut stages[stage_index(cell.counted.stage)];
-        *stage = if add {
-            *stage + 1
-        } else {
-            stage.saturating_sub(1)
+        let members = Members {
+            gemeinden,
+            mergers: &self.mergers,
         };
-        if cell.counted.stage == AdoptionStage::Live {
-            let find = |ags| find(gemeinden, ags);
-            let population = self.mergers.inhabitants(member, day, &find);
-            *population_live = if add {
-                *population_live + population
-            } else {
-                population_live.saturating_sub(population)
-            };
-        }
+        members.tally(tally, &cell.counted, member, day, add);
     }
 
     /// Where the cell of `ags` and `service` is in `cells`, or would be.
@@ -358,8 +347,45 @@ impl LandDay {
     }
 }
 
+/// A Land's municipalities (sorted by AGS) and their mergers, for the
+/// inhabitants a live adoption covers in a Kreis's tally.
+pub struct Members<'a> {
+    pub gemeinden: &'a [GemeindeFacts],
+    pub mergers: &'a Mergers,
+}
+
+impl Members<'_> {
+    /// Counts `counted`, an adoption counted for the active municipality
+    /// `member`, into (`add`) or out of `tally`, with the inhabitants on
+    /// `day` when it is live.
+    pub fn tally(
+        &self,
+        (stages, population_live): &mut Tally,
+        counted: &Counted,
+        member: &GemeindeFacts,
+        day: Date,
+        add: bool,
+    ) {
+        let stage = &mut stages[stage_index(counted.stage)];
+        *stage = if add {
+            *stage + 1
+        } else {
+            stage.saturating_sub(1)
+        };
+        if counted.stage == AdoptionStage::Live {
+            let find = |ags| find(self.gemeinden, ags);
+            let population = self.mergers.inhabitants(member, day, &find);
+            *population_live = if add {
+                *population_live + population
+            } else {
+                population_live.saturating_sub(population)
+            };
+        }
+    }
+}
+
 /// The rank in id order of the service numbered `no`.
-fn rank_of(rank: &[u32], no: ServiceNo) -> u32 {
+pub fn rank_of(rank: &[u32], no: ServiceNo) -> u32 {
     rank.get(no as usize).copied().unwrap_or(u32::MAX)
 }
 
@@ -373,7 +399,7 @@ fn find(gemeinden: &[GemeindeFacts], ags: Ags) -> Option<&GemeindeFacts> {
 
 /// The facts of `ags` among `gemeinden`, if it is active on `day`: only
 /// those count in their Kreis's tallies.
-fn active_member(gemeinden: &[GemeindeFacts], ags: Ags, day: Date) -> Option<&GemeindeFacts> {
+pub fn active_member(gemeinden: &[GemeindeFacts], ags: Ags, day: Date) -> Option<&GemeindeFacts> {
     find(gemeinden, ags).filter(|g| g.active_on(day))
 }
 

@@ -13,14 +13,17 @@
 //! touches them (`Source`).
 
 pub mod answers;
+pub mod cell_counts;
 pub mod funnels;
 pub mod lands;
 pub mod packed;
 pub mod pieces;
 pub mod service_cells;
+pub mod steps;
 #[cfg(test)]
 mod tests;
 pub mod timeline;
+pub mod under_way;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::hash::Hash;
@@ -39,11 +42,13 @@ use crate::store::StoreError;
 use crate::views::settlement::{self, Cut};
 use crate::views::{Counted, CountedAdoptions};
 use answers::{Answers, Shelf};
+use cell_counts::CellCounts;
 use funnels::{Courses, FunnelCounts};
 use lands::{Cell, Change, LandDay};
 use packed::Packed;
 use service_cells::ServiceCells;
 use timeline::{StageCounts, Timeline};
+use under_way::UnderWay;
 
 /// The most bytes the kept Land days may take together.
 const LAND_DAYS_BYTES_MAX: usize = 64 * 1024 * 1024;
@@ -57,6 +62,10 @@ const STATEMENT_LINES_MAX: usize = 50_000;
 /// (all of Germany's, 600 services, take about 58 MB): all are let go
 /// beyond this.
 const SERVICE_CELLS_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// The most bytes the Länder's lists of adoptions under way may take
+/// together (Bayern's takes about 25 MB at Germany's size): all are let
+/// go beyond this.
+const UNDER_WAY_BYTES_MAX: usize = 96 * 1024 * 1024;
 
 /// The services' numbering and the counted adoptions' pieces of an index,
 /// borrowed for writing.
@@ -150,6 +159,12 @@ pub struct Index {
     service_cells: Mutex<KeptServiceCells>,
     /// Stage counts per service (by number).
     stages: Vec<Timeline<5>>,
+    /// Counted cells by day per Kreis and per Land and service.
+    counts: CellCounts,
+    /// Per Land: its adoptions under way on every day, made when a
+    /// stalled page as of a past day first asks; each serves the days
+    /// before the first day a change since touched.
+    under_way: Mutex<HashMap<LandCode, KeptUnderWay>>,
     /// Every adoption's course per service (by number), for its funnel.
     funnels: Vec<Courses>,
     /// Per municipality counted for: the days on which one of its counted
@@ -202,6 +217,14 @@ type StatementKey = (LandCode, u16, Date);
 struct KeptServiceCells {
     by_service: HashMap<ServiceNo, Arc<ServiceCells>>,
     bytes: usize,
+}
+
+/// A Land's list of adoptions under way (being made or made), and the
+/// first day a change since it was made touched (`None`: none did).
+#[derive(Debug, Default)]
+struct KeptUnderWay {
+    list: Arc<OnceLock<Option<Arc<UnderWay>>>>,
+    valid_before: Option<Date>,
 }
 
 /// A kept split: service, year, the cut of its facts and the cut of the
@@ -574,12 +597,113 @@ impl Index {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Forgets the Land days of `land`: a change touched it.
+    /// Forgets the Land days and the list of adoptions under way of
+    /// `land`: a change of its municipalities touched it.
     fn land_changed(&mut self, land: LandCode) {
         self.land_days
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|(kept, _), _| *kept != land);
+        self.under_way
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&land);
+    }
+
+    /// The adoptions under way of `land` on every day, for a stalled page
+    /// as of `day`: the kept list if it still serves that day, else made
+    /// anew and kept; `None` if the Land's days do not fit one.
+    pub fn under_way(&self, land: LandCode, day: Date) -> Option<Arc<UnderWay>> {
+        let list = {
+            let mut kept = self
+                .under_way
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let serves = |kept: &KeptUnderWay| kept.valid_before.is_none_or(|first| day < first);
+            if !kept.get(&land).is_some_and(serves) {
+                let bytes: usize = (kept.values())
+                    .filter_map(|kept| kept.list.get()?.as_ref())
+                    .map(|list| list.size())
+                    .sum();
+                if bytes > UNDER_WAY_BYTES_MAX {
+                    kept.clear();
+                }
+                kept.insert(land, KeptUnderWay::default());
+            }
+            kept.get(&land)
+                .map(|kept| kept.list.clone())
+                .unwrap_or_default()
+        };
+        list.get_or_init(|| {
+            let ranks = self.ranks();
+            let made = UnderWay::of(self.land_cells(land), |no| lands::rank_of(ranks, no));
+            made.map(Arc::new)
+        })
+        .clone()
+    }
+
+    /// The kept list of adoptions under way of `land`, if it is made and
+    /// serves `day`.
+    pub fn under_way_kept(&self, land: LandCode, day: Date) -> Option<Arc<UnderWay>> {
+        let kept = self
+            .under_way
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let kept = kept.get(&land)?;
+        let serves = kept.valid_before.is_none_or(|first| day < first);
+        serves.then(|| kept.list.get()?.clone()).flatten()
+    }
+
+    /// What counts on `day` for `ags` of service `no`, if anything.
+    pub fn counted_cell(&self, ags: Ags, no: ServiceNo, day: Date) -> Option<Counted> {
+        self.by_target.get(&(ags, no))?.on(day)
+    }
+
+    /// The counted cells by day made at once from the cells, as a build
+    /// makes them.
+    #[cfg(test)]
+    pub fn cell_counts_made_anew(&self) -> CellCounts {
+        CellCounts::of(&self.by_target)
+    }
+
+    /// Counted cells by day per Kreis and per Land and service.
+    pub fn cell_counts(&self) -> &CellCounts {
+        &self.counts
+    }
+
+    /// The cells of the municipalities of `kreis`, by AGS.
+    pub fn kreis_cells(
+        &self,
+        kreis: KreisKey,
+    ) -> impl Iterator<Item = (&(Ags, ServiceNo), &Packed)> {
+        let first = Ags::try_from(u32::from(kreis) * 1_000)
+            .expect("a Kreis key followed by three zeros is an AGS");
+        self.by_target
+            .range((first, 0)..)
+            .take_while(move |((ags, _), _)| ags.kreis() == kreis)
+    }
+
+    /// The rank in id order of the service numbered `no`.
+    pub fn rank(&self, no: ServiceNo) -> u32 {
+        lands::rank_of(self.ranks(), no)
+    }
+
+    /// The counted adoptions of service `no` on `day` for the
+    /// municipalities in `targets`, by AGS.
+    pub fn counted_of_in(
+        &self,
+        no: ServiceNo,
+        targets: std::ops::RangeInclusive<Ags>,
+        day: Date,
+    ) -> Vec<(Ags, Counted)> {
+        match self.cells_of(no) {
+            Some(cells) => cells.counted_in(targets, day).collect(),
+            None => self
+                .service_keys(no)
+                .filter(|((ags, _), _)| targets.contains(ags))
+                .filter_map(|((ags, _), packed)| Some((*ags, packed.on(day)?)))
+                .collect(),
+        }
     }
 
     /// The counted-adoption cells of `land`'s municipalities, by AGS.
@@ -1008,7 +1132,14 @@ impl Index {
         let counted_ms = started.elapsed().as_millis() as u64;
         index.relive_all();
         let live_ms = started.elapsed().as_millis() as u64;
-        tracing::debug!(absorbed_ms, counted_ms, live_ms, "index restored");
+        let cell_counts_bytes = index.counts.size();
+        tracing::debug!(
+            absorbed_ms,
+            counted_ms,
+            live_ms,
+            cell_counts_bytes,
+            "index restored"
+        );
         Some(index)
     }
 
@@ -1048,6 +1179,7 @@ impl Index {
             .into_iter()
             .map(|(no, target, _)| (no, target))
             .collect();
+        self.counts = CellCounts::of(cells.iter().map(|(key, packed)| (key, packed)));
         self.by_target = cells.into_iter().collect();
     }
 
@@ -1133,12 +1265,15 @@ impl Index {
         }
         let timeline = &mut self.stages[no as usize];
         let mut live_before: BTreeMap<Ags, Vec<Span>> = BTreeMap::new();
+        let mut before: BTreeMap<Ags, Packed> = BTreeMap::new();
         for member in family {
             if let Some(old) = self.by_target.remove(&(*member, no)) {
                 self.by_service.remove(&(no, *member));
                 old.pieces()
                     .for_each(|piece| timeline.add_piece(&piece, -1));
                 live_before.insert(*member, live_spans(&old));
+                self.counts.add((*member, no), &old, -1);
+                before.insert(*member, old);
             }
         }
         let courses = self.funnels.get_mut(no as usize);
@@ -1147,9 +1282,11 @@ impl Index {
         for (target, new) in counted {
             new.pieces().for_each(|piece| timeline.add_piece(&piece, 1));
             live_after.insert(target, live_spans(&new));
+            self.counts.add((target, no), &new, 1);
             self.by_service.insert((no, target));
             self.by_target.insert((target, no), new);
         }
+        self.bound_under_way(no, family, &before);
         let none = Vec::new();
         family
             .iter()
@@ -1159,6 +1296,25 @@ impl Index {
                 live_after.get(member).unwrap_or(&none) != before
             })
             .collect()
+    }
+
+    /// Narrows the days the kept lists of adoptions under way serve to
+    /// those before the first day on which a member of `family` counts
+    /// otherwise for service `no` than with its pieces `before`.
+    fn bound_under_way(&mut self, no: ServiceNo, family: &[Ags], before: &BTreeMap<Ags, Packed>) {
+        let kept = self
+            .under_way
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        for member in family {
+            let Some(list) = kept.get_mut(&member.land()) else {
+                continue;
+            };
+            let now = self.by_target.get(&(*member, no));
+            if let Some(first) = under_way::first_change(before.get(member), now) {
+                list.valid_before = Some(list.valid_before.map_or(first, |v| v.min(first)));
+            }
+        }
     }
 
     fn reference_changed(&mut self) {

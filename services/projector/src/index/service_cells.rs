@@ -52,6 +52,26 @@ impl ServiceCells {
             })
     }
 
+    /// The counted adoption on `day` of each cell of a municipality in
+    /// `targets`, where there is one.
+    pub fn counted_in(
+        &self,
+        targets: std::ops::RangeInclusive<Ags>,
+        day: Date,
+    ) -> impl Iterator<Item = (Ags, Counted)> + '_ {
+        let start = self.targets.partition_point(|ags| ags < targets.start());
+        let end = self.targets.partition_point(|ags| ags <= targets.end());
+        let first = start.checked_sub(1).map_or(0, |before| self.ends[before]);
+        let starts = std::iter::once(first).chain(self.ends[start..end].iter().copied());
+        self.targets[start..end]
+            .iter()
+            .zip(starts.zip(self.ends[start..end].iter().copied()))
+            .filter_map(move |(target, (from, to))| {
+                let bytes = self.bytes.get(from as usize..to as usize)?;
+                Some((*target, counted_on(bytes, day)?))
+            })
+    }
+
     /// The bytes the list takes, for the index's bound.
     pub fn size(&self) -> usize {
         self.targets.len() * std::mem::size_of::<Ags>()

@@ -26,6 +26,7 @@ use crate::views::funnel;
 use crate::views::rollout::{rollout, stalled};
 use crate::views::settlement;
 use crate::views::{Counted, Gemeinden, counted, stage_counts};
+use efa_proto::pages::{RolloutPage, StalledPage};
 use efa_proto::views::RolloutScope;
 
 /// The Länder the histories' municipalities lie in, and one without any.
@@ -174,33 +175,58 @@ fn check_pages(index: &Index, world: &World, day: Date) -> Result<(), TestCaseEr
                 &in_scope,
                 day,
             );
-            let (mut kreis_rows, mut rows, mut offset) = (Vec::new(), Vec::new(), Some(0));
-            while let Some(at) = offset {
-                let page = crate::land_pages::rollout(index, &land_day, &scope, day, at, 3);
-                prop_assert_eq!(page.kreise_total as usize, view.kreise.len());
+            // From the Land's day, as today's are made, and without it, as
+            // a past day's are: the same.
+            let from_land_day =
+                |at| crate::land_pages::rollout(index, &land_day, &scope, day, at, 3);
+            let past = |at| crate::land_pages::past::rollout(index, &scope, day, at, 3);
+            let ways: [(&str, &dyn Fn(u32) -> RolloutPage); 2] =
+                [("Land day", &from_land_day), ("past", &past)];
+            for (way, page_at) in ways {
+                let (mut kreis_rows, mut rows, mut offset) = (Vec::new(), Vec::new(), Some(0));
+                while let Some(at) = offset {
+                    let page = page_at(at);
+                    prop_assert_eq!(page.kreise_total as usize, view.kreise.len());
+                    prop_assert_eq!(
+                        page.municipalities_total as usize,
+                        view.municipalities.len()
+                    );
+                    prop_assert_eq!(&page.land_participates, &view.land_participates);
+                    kreis_rows.extend(page.kreise);
+                    rows.extend(page.municipalities);
+                    offset = page.next_offset;
+                }
                 prop_assert_eq!(
-                    page.municipalities_total as usize,
-                    view.municipalities.len()
+                    kreis_rows,
+                    view.kreise.clone(),
+                    "Kreise of {:?} on {} ({})",
+                    scope,
+                    day,
+                    way
                 );
-                prop_assert_eq!(&page.land_participates, &view.land_participates);
-                kreis_rows.extend(page.kreise);
-                rows.extend(page.municipalities);
-                offset = page.next_offset;
+                prop_assert_eq!(
+                    rows,
+                    view.municipalities.clone(),
+                    "rows of {:?} on {} ({})",
+                    scope,
+                    day,
+                    way
+                );
             }
-            prop_assert_eq!(
-                kreis_rows,
-                view.kreise.clone(),
-                "Kreise of {:?} on {}",
-                scope,
-                day
-            );
-            prop_assert_eq!(
-                rows,
-                view.municipalities.clone(),
-                "rows of {:?} on {}",
-                scope,
-                day
-            );
+            // The tallies found either way: through each Kreis's cells, or
+            // each member's cell looked up.
+            let (pairs, expected): (Vec<_>, Vec<_>) = (view.kreise.iter())
+                .filter_map(|row| {
+                    let no = index.service_no_of(&row.service)?;
+                    Some(((row.kreis, no), (row.stages, row.population_live)))
+                })
+                .unzip();
+            for walk_from in [0, usize::MAX] {
+                let tallies = crate::land_pages::past::tallies_walking_from(
+                    index, land, &pairs, day, walk_from,
+                );
+                prop_assert_eq!(&tallies, &expected, "walking from {}", walk_from);
+            }
         }
         let in_land: Vec<_> = all
             .iter()
@@ -222,21 +248,32 @@ fn check_pages(index: &Index, world: &World, day: Date) -> Result<(), TestCaseEr
                 service: service.as_ref(),
                 days_min,
             };
-            let (mut rows, mut offset) = (Vec::new(), Some(0));
-            while let Some(at) = offset {
-                let page = crate::land_pages::stalled(index, &land_day, &scope, day, at, 3);
-                prop_assert_eq!(page.total as usize, view.stalled.len());
-                rows.extend(page.stalled);
-                offset = page.next_offset;
+            // From the Land's day, as today's are made, and from the
+            // Land's list of adoptions under way, as a past day's are.
+            let list = index.under_way(land, day).expect("days within 179 years");
+            let from_land_day =
+                |at| crate::land_pages::stalled(index, &land_day, &scope, day, at, 3);
+            let past = |at| crate::land_pages::past::stalled(index, &list, &scope, day, at, 3);
+            let ways: [(&str, &dyn Fn(u32) -> StalledPage); 2] =
+                [("Land day", &from_land_day), ("past", &past)];
+            for (way, page_at) in ways {
+                let (mut rows, mut offset) = (Vec::new(), Some(0));
+                while let Some(at) = offset {
+                    let page = page_at(at);
+                    prop_assert_eq!(page.total as usize, view.stalled.len());
+                    rows.extend(page.stalled);
+                    offset = page.next_offset;
+                }
+                prop_assert_eq!(
+                    rows,
+                    view.stalled.clone(),
+                    "stalled of {:?} in {} on {} ({})",
+                    service,
+                    land,
+                    day,
+                    way
+                );
             }
-            prop_assert_eq!(
-                rows,
-                view.stalled.clone(),
-                "stalled of {:?} in {} on {}",
-                service,
-                land,
-                day
-            );
         }
     }
     Ok(())
@@ -299,6 +336,7 @@ proptest! {
         prop_assert_eq!(reopened.services().cloned().collect::<Vec<_>>(), world.services.clone());
         prop_assert_eq!(reopened.gemeinden(None), &world.gemeinden[..]);
         prop_assert_eq!(reopened.kreise(None), &world.kreise[..]);
+        prop_assert_eq!(reopened.cell_counts(), &reopened.cell_counts_made_anew());
         for day in days(&ledger, &extra) {
             check_day(&reopened, &world, day)?;
         }
@@ -320,6 +358,7 @@ proptest! {
         let store = Store::open(dir.path()).unwrap();
         let restored = store.index();
         prop_assert_eq!(restored.seq(), events.len() as u64);
+        prop_assert_eq!(restored.cell_counts(), &restored.cell_counts_made_anew());
         for day in days(&ledger, &extra) {
             check_day(&restored, &world, day)?;
         }
@@ -350,6 +389,9 @@ proptest! {
                     // change, or made now: either way as made anew.
                     let kept = index.land_day(land, day);
                     prop_assert_eq!(&*kept, &index.make_land_day(land, day), "{} on {}", land, day);
+                    // The list of adoptions under way, kept from here
+                    // on for the days before the next late change.
+                    index.under_way(land, day);
                 }
                 for service in index.services() {
                     for year in COST_YEARS {
@@ -369,6 +411,9 @@ proptest! {
             }
         }
         let index = store.index();
+        // The counted cells by day, kept event by event, are those made
+        // at once from the cells; so for the index built and read back.
+        prop_assert_eq!(index.cell_counts(), &index.cell_counts_made_anew());
         for day in days(&ledger, &extra) {
             check_day(&index, &world, day)?;
             check_pages(&index, &world, day)?;

@@ -2,7 +2,10 @@
 //! in the index (`index::lands`): only the rows of the page asked for are
 //! built, so a page of Bayern costs what a page of Bremen costs once the
 //! Land's day is made. The whole views (`views::rollout`) stay the
-//! reference these pages are tested against.
+//! reference these pages are tested against. A past day's pages are
+//! made without a Land day (`past`).
+
+pub mod past;
 
 use std::collections::BTreeMap;
 
@@ -10,7 +13,7 @@ use efa_proto::pages::{RolloutPage, StalledPage};
 use efa_proto::views::{KreisCoverage, MunicipalityRollout, RolloutScope, StalledRollout};
 use efa_proto::{Ags, Date, KreisKey, LandCode, ServiceId};
 
-use crate::index::lands::{Cell, LandDay};
+use crate::index::lands::{Cell, LandDay, Tally};
 use crate::index::{Index, ServiceNo};
 use crate::pages::{count, next_offset};
 use crate::views::{Gemeinden, days_between};
@@ -26,17 +29,85 @@ pub fn rollout(
     limit: u32,
 ) -> RolloutPage {
     let services = services_in_scope(index, land_day, scope);
+    let (cells, service_no) = cells_in_scope(index, land_day, scope);
+    let in_scope = |cell: &&Cell| service_no.is_none_or(|no| cell.service == no);
+    let municipalities_total = match (service_no, scope.kreis) {
+        (None, _) => cells.len(),
+        (Some(no), None) => land_day.count_of(no),
+        (Some(_), Some(_)) => cells.iter().filter(in_scope).count(),
+    };
+    let rows = cells
+        .iter()
+        .filter(in_scope)
+        .skip(offset as usize)
+        .take(limit as usize)
+        .copied();
+    let tallies = |pairs: &[(KreisKey, ServiceNo)]| {
+        pairs
+            .iter()
+            .map(|(kreis, no)| {
+                land_day
+                    .tallies
+                    .get(*kreis, *no)
+                    .copied()
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    let rows = Rows {
+        services,
+        tallies,
+        municipalities_total,
+        municipalities: rows,
+    };
+    rollout_page(index, scope, day, (offset, limit), rows)
+}
+
+/// What a rollout page is made of, however it was found: the services in
+/// scope (by id, with their numbers if the index has them), the tallies
+/// of pairs of Kreis and service, the municipalities' rows in scope
+/// (already cut to the page) and how many there are in all.
+pub(crate) struct Rows<T, M> {
+    pub services: Vec<(ServiceId, Option<ServiceNo>)>,
+    pub tallies: T,
+    pub municipalities_total: usize,
+    pub municipalities: M,
+}
+
+/// The rollout page of `rows`, from row `offset` on, at most `limit`
+/// rows of each list.
+pub(crate) fn rollout_page<T, M>(
+    index: &Index,
+    scope: &RolloutScope,
+    day: Date,
+    (offset, limit): (u32, u32),
+    rows: Rows<T, M>,
+) -> RolloutPage
+where
+    T: FnOnce(&[(KreisKey, ServiceNo)]) -> Vec<Tally>,
+    M: Iterator<Item = Cell>,
+{
+    let services = rows.services;
     let kreise = kreise_in_scope(index, scope, day);
     let kreise_total = kreise.len().saturating_mul(services.len());
-    let kreis_rows = (offset as usize..kreise_total)
+    let on_page: Vec<(usize, usize)> = (offset as usize..kreise_total)
         .take(limit as usize)
-        .map(|row| {
-            let (kreis, members, population) = &kreise[row / services.len()];
-            let (service, no) = &services[row % services.len()];
-            let (stages, population_live) = no
-                .and_then(|no| land_day.tallies.get(*kreis, no))
-                .copied()
-                .unwrap_or_default();
+        .map(|row| (row / services.len(), row % services.len()))
+        .collect();
+    let asked: Vec<(KreisKey, ServiceNo)> = on_page
+        .iter()
+        .filter_map(|(kreis, service)| Some((kreise[*kreis].0, services[*service].1?)))
+        .collect();
+    let mut tallies = (rows.tallies)(&asked).into_iter();
+    let kreis_rows = on_page
+        .iter()
+        .map(|(kreis, service)| {
+            let (kreis, members, population) = &kreise[*kreis];
+            let (service, no) = &services[*service];
+            let (stages, population_live) = match no {
+                Some(_) => tallies.next().unwrap_or_default(),
+                None => Tally::default(),
+            };
             KreisCoverage {
                 kreis: *kreis,
                 kreis_name: kreis_name(index, scope.land, *kreis),
@@ -48,18 +119,8 @@ pub fn rollout(
             }
         })
         .collect();
-    let (cells, service_no) = cells_in_scope(index, land_day, scope);
-    let in_scope = |cell: &&Cell| service_no.is_none_or(|no| cell.service == no);
-    let municipalities_total = match (service_no, scope.kreis) {
-        (None, _) => cells.len(),
-        (Some(no), None) => land_day.count_of(no),
-        (Some(_), Some(_)) => cells.iter().filter(in_scope).count(),
-    };
-    let municipalities = cells
-        .iter()
-        .filter(in_scope)
-        .skip(offset as usize)
-        .take(limit as usize)
+    let municipalities = rows
+        .municipalities
         .map(|cell| MunicipalityRollout {
             ags: cell.ags,
             name: name(index, cell.ags, day),
@@ -78,6 +139,7 @@ pub fn rollout(
             (id.clone(), takes_part)
         })
         .collect();
+    let municipalities_total = rows.municipalities_total;
     RolloutPage {
         scope: scope.clone(),
         as_of: day,
@@ -119,22 +181,33 @@ pub fn stalled(
         None => all.len(),
         Some(_) => all.iter().filter(of_service).count(),
     };
-    let stalled = all
+    let rows = all
         .iter()
         .filter(of_service)
         .skip(offset as usize)
         .take(limit as usize)
-        .map(|&at| {
-            let cell = &land_day.cells[at as usize];
-            StalledRollout {
-                ags: cell.ags,
-                name: name(index, cell.ags, day),
-                service: index.service_id(cell.service).clone(),
-                stage: cell.counted.stage,
-                last_step: cell.counted.since,
-                days: days_between(cell.counted.since, day),
-                adopter: cell.counted.adopter,
-            }
+        .map(|&at| land_day.cells[at as usize]);
+    stalled_page(index, scope, day, (offset, limit), (total, rows))
+}
+
+/// The stalled page of `rows` (already cut to the page) of `total` in
+/// all, from row `offset` on, at most `limit`.
+pub(crate) fn stalled_page(
+    index: &Index,
+    scope: &StalledScope<'_>,
+    day: Date,
+    (offset, limit): (u32, u32),
+    (total, rows): (usize, impl Iterator<Item = Cell>),
+) -> StalledPage {
+    let stalled = rows
+        .map(|cell| StalledRollout {
+            ags: cell.ags,
+            name: name(index, cell.ags, day),
+            service: index.service_id(cell.service).clone(),
+            stage: cell.counted.stage,
+            last_step: cell.counted.since,
+            days: days_between(cell.counted.since, day),
+            adopter: cell.counted.adopter,
         })
         .collect();
     StalledPage {
