@@ -6,7 +6,8 @@
 //!    applier to a fresh store, in-process, i.e. a rebuild from sequence 1.
 //!    Baseline in the same run: raw sled inserts of as many small values.
 //! 2. Query latency (p50/p99) of every view kind on that store, calling
-//!    the projector's query reader directly (no NATS, no codec).
+//!    the projector's query reader directly (no NATS, no codec); the
+//!    rollout and stalled pages of a Land also as of a new day each run.
 //! 3. Projection lag under load over a real nats-server (`lag.rs`).
 //!
 //! Run with `cargo bench -p efa-projector --bench views`. Scale down with
@@ -240,10 +241,63 @@ fn land_queries(gemeinde: efa_proto::Ags) -> Vec<(&'static str, QueryKind)> {
     ]
 }
 
-/// Latencies of `kind` in the order run, within the runs and time budget.
+/// The Land pages as of a day nobody asked for before: each run asks for
+/// another day of 2019 to 2025.
+fn land_queries_as_of() -> Vec<(&'static str, AsOfQuery)> {
+    let land = history::land;
+    let rollout = |code: u32| -> AsOfQuery {
+        Box::new(move |day| QueryKind::Rollout3 {
+            scope: RolloutScope {
+                land: land(code),
+                kreis: None,
+                service: None,
+                as_of: Some(day),
+            },
+            page: Page {
+                offset: 0,
+                limit: 50,
+            },
+        })
+    };
+    let stalled = |code: u32| -> AsOfQuery {
+        Box::new(move |day| QueryKind::Stalled4 {
+            land: land(code),
+            service: None,
+            days_min: 90,
+            as_of: Some(day),
+            page: Page {
+                offset: 0,
+                limit: 50,
+            },
+        })
+    };
+    vec![
+        ("Rollout3 (16, first 50, a new day each run)", rollout(16)),
+        ("Rollout3 (09, first 50, a new day each run)", rollout(9)),
+        ("Stalled4 (16, 90 days, a new day each run)", stalled(16)),
+        ("Stalled4 (09, 90 days, a new day each run)", stalled(9)),
+    ]
+}
+
+/// A query as of the day it is given.
+type AsOfQuery = Box<dyn Fn(Date) -> QueryKind>;
+
+/// The query of each run, by its number.
+type RunQuery = Box<dyn Fn(usize) -> QueryKind>;
+
+/// The day of run `run` of a query as of a new day each run: 2019-01-01
+/// and 13 days more each run, within 2019 to 2025.
+fn day_of_run(run: usize) -> Date {
+    let first = Date::parse("2019-01-01").expect("a valid date");
+    let step = i32::try_from(run * 13 % 2_550).expect("below 2,550");
+    Date::try_from(first.days_since_epoch() + step).expect("a day of 2019 to 2025")
+}
+
+/// Latencies of the queries `kind` gives for each run, in the order run,
+/// within the runs and time budget.
 fn latencies(
     projection: &Projection,
-    kind: &QueryKind,
+    kind: impl Fn(usize) -> QueryKind,
     today: Date,
     runs_max: usize,
 ) -> Vec<Duration> {
@@ -251,6 +305,7 @@ fn latencies(
     let started = Instant::now();
     while runs.len() < runs_max && (runs.len() < QUERY_RUNS_MIN || started.elapsed() < QUERY_BUDGET)
     {
+        let kind = kind(runs.len());
         let asked = Instant::now();
         let reply = projection
             .answer(kind.clone(), today)
@@ -270,8 +325,16 @@ fn bench_queries(projection: &Projection, gemeinde: efa_proto::Ags, runs_max: us
     // on a day; the later ones find it kept.
     println!("\n| view | runs | first ms | p50 ms | p99 ms |");
     println!("|---|---:|---:|---:|---:|");
-    for (name, kind) in service_queries().into_iter().chain(land_queries(gemeinde)) {
-        let mut runs = latencies(projection, &kind, today, runs_max);
+    let same_each_run = (service_queries().into_iter())
+        .chain(land_queries(gemeinde))
+        .map(|(name, kind)| -> (&str, RunQuery) { (name, Box::new(move |_| kind.clone())) });
+    let as_of_new_days = land_queries_as_of()
+        .into_iter()
+        .map(|(name, kind)| -> (&str, RunQuery) {
+            (name, Box::new(move |run| kind(day_of_run(run))))
+        });
+    for (name, kind) in same_each_run.chain(as_of_new_days) {
+        let mut runs = latencies(projection, kind, today, runs_max);
         let first = runs.first().copied().unwrap_or_default();
         runs.sort();
         println!(

@@ -78,10 +78,35 @@ impl CellCounts {
         changes.clear();
     }
 
+    /// Counts the cell of `ags` and service `no` with `new` pieces where
+    /// it counted with `old` ones (`None`: no cell). A step leaves the
+    /// days a cell counts as they were, so mostly nothing changes.
+    pub fn replace(&mut self, key: (Ags, ServiceNo), old: Option<&Packed>, new: Option<&Packed>) {
+        let spans = |pieces: Option<&Packed>| pieces.map(counted_spans).unwrap_or_default();
+        let (old_spans, new_spans) = (spans(old), spans(new));
+        if old_spans != new_spans {
+            self.add_spans(key, &old_spans, -1);
+            self.add_spans(key, &new_spans, 1);
+        }
+    }
+
     /// Counts the cell of `ags` and service `no` with `pieces` in
     /// (`sign` 1) or out (-1).
-    pub fn add(&mut self, (ags, no): (Ags, ServiceNo), pieces: &Packed, sign: i64) {
-        for (from, until) in counted_spans(pieces) {
+    #[cfg(test)]
+    pub fn add(&mut self, key: (Ags, ServiceNo), pieces: &Packed, sign: i64) {
+        self.add_spans(key, &counted_spans(pieces), sign);
+    }
+
+    fn add_spans(
+        &mut self,
+        (ags, no): (Ags, ServiceNo),
+        spans: &[(Date, Option<Date>)],
+        sign: i64,
+    ) {
+        if spans.is_empty() {
+            return;
+        }
+        for &(from, until) in spans {
             for steps in [
                 self.kreise.entry(ags.kreis()).or_default(),
                 self.land_services.entry((ags.land(), no)).or_default(),

@@ -161,6 +161,10 @@ pub struct Index {
     stages: Vec<Timeline<5>>,
     /// Counted cells by day per Kreis and per Land and service.
     counts: CellCounts,
+    /// Per municipality counted for: the first day one of its cells
+    /// counts, so that a rollout page as of an early day passes by the
+    /// municipalities that had not yet adopted anything.
+    first_counted: BTreeMap<Ags, Date>,
     /// Per Land: its adoptions under way on every day, made when a
     /// stalled page as of a past day first asks; each serves the days
     /// before the first day a change since touched.
@@ -669,6 +673,35 @@ impl Index {
     /// Counted cells by day per Kreis and per Land and service.
     pub fn cell_counts(&self) -> &CellCounts {
         &self.counts
+    }
+
+    /// The municipalities of `kreis` with a cell that counts on `day` or
+    /// before, by AGS, each with its cells.
+    pub fn kreis_cells_by_municipality(
+        &self,
+        kreis: KreisKey,
+        day: Date,
+    ) -> impl Iterator<Item = (Ags, impl Iterator<Item = (ServiceNo, &Packed)>)> {
+        let first = Ags::try_from(u32::from(kreis) * 1_000)
+            .expect("a Kreis key followed by three zeros is an AGS");
+        self.first_counted
+            .range(first..)
+            .take_while(move |(ags, _)| ags.kreis() == kreis)
+            .filter(move |(_, first)| **first <= day)
+            .map(|(&ags, _)| {
+                let cells = self.by_target.range((ags, 0)..=(ags, ServiceNo::MAX));
+                (ags, cells.map(|((_, no), pieces)| (*no, pieces)))
+            })
+    }
+
+    /// The first day a cell counts per municipality, kept and made at
+    /// once from the cells.
+    #[cfg(test)]
+    pub fn first_counted_kept_and_made(&self) -> (BTreeMap<Ags, Date>, BTreeMap<Ags, Date>) {
+        let cells: Vec<(CellKey, Packed)> = (self.by_target.iter())
+            .map(|(key, packed)| (*key, packed.clone()))
+            .collect();
+        (self.first_counted.clone(), first_days(&cells))
     }
 
     /// The cells of the municipalities of `kreis`, by AGS.
@@ -1180,6 +1213,7 @@ impl Index {
             .map(|(no, target, _)| (no, target))
             .collect();
         self.counts = CellCounts::of(cells.iter().map(|(key, packed)| (key, packed)));
+        self.first_counted = first_days(&cells);
         self.by_target = cells.into_iter().collect();
     }
 
@@ -1272,7 +1306,6 @@ impl Index {
                 old.pieces()
                     .for_each(|piece| timeline.add_piece(&piece, -1));
                 live_before.insert(*member, live_spans(&old));
-                self.counts.add((*member, no), &old, -1);
                 before.insert(*member, old);
             }
         }
@@ -1282,9 +1315,13 @@ impl Index {
         for (target, new) in counted {
             new.pieces().for_each(|piece| timeline.add_piece(&piece, 1));
             live_after.insert(target, live_spans(&new));
-            self.counts.add((target, no), &new, 1);
             self.by_service.insert((no, target));
             self.by_target.insert((target, no), new);
+        }
+        for member in family {
+            let (old, new) = (before.get(member), self.by_target.get(&(*member, no)));
+            self.counts.replace((*member, no), old, new);
+            self.refirst(*member, old.and_then(first_day), new.and_then(first_day));
         }
         self.bound_under_way(no, family, &before);
         let none = Vec::new();
@@ -1296,6 +1333,24 @@ impl Index {
                 live_after.get(member).unwrap_or(&none) != before
             })
             .collect()
+    }
+
+    /// Brings the first day a cell of `target` counts up to one of its
+    /// cells whose first day was `old` and is `new`: only where `old` was
+    /// the first are all of its cells gone through again.
+    fn refirst(&mut self, target: Ags, old: Option<Date>, new: Option<Date>) {
+        let first = self.first_counted.get(&target).copied();
+        if old.is_some() && old == first {
+            let cells = self.by_target.range((target, 0)..=(target, ServiceNo::MAX));
+            match cells.filter_map(|(_, pieces)| first_day(pieces)).min() {
+                Some(day) => self.first_counted.insert(target, day),
+                None => self.first_counted.remove(&target),
+            };
+        } else if let Some(new) = new
+            && first.is_none_or(|first| new < first)
+        {
+            self.first_counted.insert(target, new);
+        }
     }
 
     /// Narrows the days the kept lists of adoptions under way serve to
@@ -1470,6 +1525,25 @@ pub fn lands_of(service: &ServiceFacts) -> BTreeSet<LandCode> {
         .chain(participants)
         .chain(corrected)
         .collect()
+}
+
+/// The first day a cell with `pieces` counts.
+fn first_day(pieces: &Packed) -> Option<Date> {
+    pieces.pieces().next().map(|piece| piece.from)
+}
+
+/// Per municipality the first day one of `cells` (sorted by key) counts.
+fn first_days<'a>(cells: impl IntoIterator<Item = &'a (CellKey, Packed)>) -> BTreeMap<Ags, Date> {
+    let mut first: BTreeMap<Ags, Date> = BTreeMap::new();
+    for ((target, _), pieces) in cells {
+        if let Some(day) = first_day(pieces) {
+            first
+                .entry(*target)
+                .and_modify(|first| *first = (*first).min(day))
+                .or_insert(day);
+        }
+    }
+    first
 }
 
 /// The days of `pieces` (one cell's) on which the counted adoption is live.

@@ -41,12 +41,15 @@ impl Steps {
         for (_, count) in &mut self.0[start..end] {
             *count = clamp(i64::from(*count) + sign);
         }
-        let mut before = 0;
-        self.0.retain(|&(_, count)| {
-            let changes = count != before;
-            before = count;
-            changes
-        });
+        // Entries within the span keep their differences; only those at
+        // its ends may now repeat the count before them.
+        if end < self.0.len() && self.0[end].1 == self.0[end - 1].1 {
+            self.0.remove(end);
+        }
+        let before = start.checked_sub(1).map_or(0, |at| self.0[at].1);
+        if self.0[start].1 == before {
+            self.0.remove(start);
+        }
     }
 
     /// The count on `day`.

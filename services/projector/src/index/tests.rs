@@ -414,6 +414,8 @@ proptest! {
         // The counted cells by day, kept event by event, are those made
         // at once from the cells; so for the index built and read back.
         prop_assert_eq!(index.cell_counts(), &index.cell_counts_made_anew());
+        let (kept, made) = index.first_counted_kept_and_made();
+        prop_assert_eq!(kept, made);
         for day in days(&ledger, &extra) {
             check_day(&index, &world, day)?;
             check_pages(&index, &world, day)?;

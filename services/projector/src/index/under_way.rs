@@ -34,6 +34,22 @@ pub struct UnderWay {
     /// The cell each piece belongs to: its municipality and service.
     targets: Vec<Ags>,
     services: Vec<ServiceNo>,
+    /// Per `BLOCK` pieces in turn: which are open, and the latest end of
+    /// the others. On a late day most closed pieces have ended, and the
+    /// open ones are the stalled adoptions asked for, so a block whose
+    /// closed pieces all ended is gone through by its open ones alone.
+    blocks: Vec<Block>,
+}
+
+/// Pieces summed up in one [`Block`].
+const BLOCK: usize = 64;
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Block {
+    /// Bit `i`: the block's `i`-th piece is open.
+    open: u64,
+    /// The latest end of its closed pieces (0: none).
+    closed_until: u16,
 }
 
 /// A piece under way while the list is made: the day of its last step,
@@ -94,6 +110,7 @@ impl UnderWay {
             holds: vec![(0, 0); pieces.len()],
             targets: vec![filler; pieces.len()],
             services: vec![0; pieces.len()],
+            blocks: Vec::new(),
         };
         for (since, (from, until), ags, no) in pieces {
             let since = offset(since)?;
@@ -108,6 +125,19 @@ impl UnderWay {
             list.services[*at] = no;
             *at += 1;
         }
+        list.blocks = (list.holds.chunks(BLOCK))
+            .map(|block| {
+                let mut summary = Block::default();
+                for (bit, &(_, until)) in block.iter().enumerate() {
+                    if until == OPEN {
+                        summary.open |= 1 << bit;
+                    } else {
+                        summary.closed_until = summary.closed_until.max(until);
+                    }
+                }
+                summary
+            })
+            .collect();
         Some(list)
     }
 
@@ -134,17 +164,39 @@ impl UnderWay {
         };
         let mut total = 0;
         let mut page = Vec::new();
-        for (at, &(from, until)) in self.holds[..waiting].iter().enumerate() {
+        let mut take = |at: usize| {
+            let (from, until) = self.holds[at];
             if from > on || (on >= until && until != OPEN) {
-                continue;
+                return;
             }
             if service.is_some_and(|no| self.services[at] != no) {
-                continue;
+                return;
             }
             if total >= offset && page.len() < limit {
                 page.push((self.targets[at], self.services[at]));
             }
             total += 1;
+        };
+        for (number, block) in self.blocks.iter().enumerate() {
+            let start = number * BLOCK;
+            if start >= waiting {
+                break;
+            }
+            let end = (start + BLOCK).min(waiting);
+            if block.closed_until > on {
+                (start..end).for_each(&mut take);
+            } else {
+                // Only the open pieces can hold.
+                let mut open = block.open;
+                while open != 0 {
+                    let at = start + open.trailing_zeros() as usize;
+                    if at >= end {
+                        break;
+                    }
+                    take(at);
+                    open &= open - 1;
+                }
+            }
         }
         (total, page)
     }
@@ -155,6 +207,7 @@ impl UnderWay {
             + self.holds.capacity() * std::mem::size_of::<(u16, u16)>()
             + self.targets.capacity() * std::mem::size_of::<Ags>()
             + self.services.capacity() * std::mem::size_of::<ServiceNo>()
+            + self.blocks.capacity() * std::mem::size_of::<Block>()
     }
 }
 
@@ -239,6 +292,75 @@ mod tests {
             list.stalled(date("2199-01-01"), 0, None, all),
             (1, vec![keys[1]])
         );
+    }
+
+    /// Over many blocks, some of whose closed pieces all ended: the same
+    /// as going through every piece.
+    #[test]
+    fn blocks_passed_by_their_open_pieces_answer_as_every_piece() {
+        let first = date("2024-01-01").days_since_epoch();
+        let day = |n: i32| Date::try_from(first + n).unwrap();
+        let mut cells = Vec::new();
+        for n in 0..300u32 {
+            let start = day(i32::try_from(n).unwrap());
+            let pieces = if n % 7 == 0 {
+                vec![Piece {
+                    from: start,
+                    until: None,
+                    counted: Counted {
+                        stage: Requested,
+                        since: start,
+                        adopter: ags("16051000"),
+                    },
+                }]
+            } else {
+                let end = day(i32::try_from(n + 5 + n % 40).unwrap());
+                vec![
+                    Piece {
+                        from: start,
+                        until: Some(end),
+                        counted: Counted {
+                            stage: Agreed,
+                            since: start,
+                            adopter: ags("16051000"),
+                        },
+                    },
+                    Piece {
+                        from: end,
+                        until: None,
+                        counted: Counted {
+                            stage: Live,
+                            since: end,
+                            adopter: ags("16051000"),
+                        },
+                    },
+                ]
+            };
+            let key = (Ags::try_from(16_051_000 + n).unwrap(), n % 3);
+            cells.push((key, Packed::pack(&pieces).unwrap()));
+        }
+        let list = UnderWay::of(cells.iter().map(|(k, p)| (k, p)), |no| no).unwrap();
+        for n in [-1, 0, 3, 63, 64, 100, 200, 299, 320, 400, 1000] {
+            for (days_min, service) in [(0, None), (10, None), (30, Some(1))] {
+                let on = day(n);
+                let mut expected: Vec<(Date, Ags, ServiceNo)> = (cells.iter())
+                    .filter(|((_, no), _)| service.is_none_or(|s| s == *no))
+                    .filter_map(|((ags, no), packed)| {
+                        let counted = packed.on(on)?;
+                        let waited = on.days_since_epoch() - counted.since.days_since_epoch();
+                        (under_way(counted.stage) && waited >= i32::try_from(days_min).unwrap())
+                            .then_some((counted.since, *ags, *no))
+                    })
+                    .collect();
+                expected.sort();
+                let expected: Vec<(Ags, ServiceNo)> =
+                    expected.into_iter().map(|(_, ags, no)| (ags, no)).collect();
+                let (total, page) = list.stalled(on, days_min, service, (2, 30));
+                assert_eq!(total, expected.len(), "day {n}");
+                let shown: Vec<_> = expected.iter().skip(2).take(30).copied().collect();
+                assert_eq!(page, shown, "day {n}");
+            }
+        }
     }
 
     #[test]

@@ -126,25 +126,23 @@ fn every_service(
 
 /// The cells of `kreis` counted on `day`, by AGS, then service id; one
 /// municipality's at a time, so that a page that ends in it goes no
-/// further.
+/// further, and none of those without a cell counted by then.
 fn kreis_day(index: &Index, kreis: KreisKey, day: Date) -> impl Iterator<Item = Cell> + '_ {
-    let mut cells = index.kreis_cells(kreis).peekable();
-    std::iter::from_fn(move || {
-        let ags = cells.peek()?.0.0;
-        let mut municipality = Vec::new();
-        while let Some((&(_, service), pieces)) = cells.next_if(|((next, _), _)| *next == ags) {
-            if let Some(counted) = pieces.on(day) {
-                municipality.push(Cell {
-                    ags,
-                    service,
-                    counted,
-                });
-            }
-        }
-        municipality.sort_unstable_by_key(|cell| index.rank(cell.service));
-        Some(municipality)
-    })
-    .flatten()
+    index
+        .kreis_cells_by_municipality(kreis, day)
+        .flat_map(move |(ags, cells)| {
+            let mut municipality: Vec<Cell> = cells
+                .filter_map(|(service, pieces)| {
+                    Some(Cell {
+                        ags,
+                        service,
+                        counted: pieces.on(day)?,
+                    })
+                })
+                .collect();
+            municipality.sort_unstable_by_key(|cell| index.rank(cell.service));
+            municipality
+        })
 }
 
 /// The rows in scope of service `no` on `day`: how many, and those of
