@@ -1,7 +1,8 @@
-//! The rollout and stalled pages of a Land as of a past day, made without
-//! the Land's day: a day nobody asked for before would have to make one
-//! from all of the Land's cells (Bayern's 470,000 at Germany's size,
-//! 33 ms at p50). The rollout reads its totals, services and the Kreis
+//! The rollout and stalled pages of a Land as of another day than today,
+//! made without the Land's day: a day nobody asked for before would have
+//! to make one from all of the Land's cells (Bayern's 470,000 at
+//! Germany's size, 33 ms at p50). Today's pages read today's Land day,
+//! which every write patches. The rollout reads its totals, services and the Kreis
 //! its rows start in from the counts kept at apply time
 //! (`index::cell_counts`) and goes through the cells of the Kreise on
 //! the page only; the stalled page reads the Land's list of adoptions
@@ -63,8 +64,8 @@ pub fn rollout(
 }
 
 /// The page of the stalled adoptions in `scope` on `day`, the longest
-/// waiting first, from row `offset` on.
-/// `list` is the Land's list of adoptions under way, serving `day`.
+/// waiting first, from row `offset` on, from `list`, the Land's list of
+/// adoptions under way, which serves `day`.
 pub fn stalled(
     index: &Index,
     list: &UnderWay,
