@@ -6,6 +6,25 @@ use efa_proto::{
     SCHEMA_VERSION, SealedEvent, ServiceAnnounced, ServiceId, ServiceStatus, StreamId, Timestamp,
 };
 
+/// A piece of time of `adopter`'s own adoption at `stage`, from its step
+/// on `from` until `until` (`None`: from then on).
+pub fn piece(
+    from: &str,
+    until: Option<&str>,
+    stage: efa_proto::AdoptionStage,
+    adopter: &str,
+) -> crate::index::pieces::Piece {
+    crate::index::pieces::Piece {
+        from: date(from),
+        until: until.map(date),
+        counted: crate::views::Counted {
+            stage,
+            since: date(from),
+            adopter: ags(adopter),
+        },
+    }
+}
+
 /// An announcement of service `id` by Land 16.
 pub fn announce(id: &str) -> Event {
     Event::ServiceAnnounced(ServiceAnnounced {

@@ -185,21 +185,12 @@ mod tests {
 
     use super::*;
     use crate::index::pieces::Piece;
-    use crate::testing::{ags, date};
-    use crate::views::Counted;
+    use crate::testing::{ags, date, piece};
 
     fn packed(spans: &[(&str, Option<&str>)]) -> Packed {
         let pieces: Vec<Piece> = spans
             .iter()
-            .map(|(from, until)| Piece {
-                from: date(from),
-                until: until.map(date),
-                counted: Counted {
-                    stage: AdoptionStage::Requested,
-                    since: date(from),
-                    adopter: ags("16051000"),
-                },
-            })
+            .map(|(from, until)| piece(from, *until, AdoptionStage::Requested, "16051000"))
             .collect();
         Packed::pack(&pieces).expect("ordered pieces")
     }

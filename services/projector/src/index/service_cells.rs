@@ -85,20 +85,7 @@ mod tests {
     use efa_proto::AdoptionStage;
 
     use super::*;
-    use crate::index::pieces::Piece;
-    use crate::testing::{ags, date};
-
-    fn piece(from: &str, until: Option<&str>, stage: AdoptionStage, adopter: &str) -> Piece {
-        Piece {
-            from: date(from),
-            until: until.map(date),
-            counted: Counted {
-                stage,
-                since: date(from),
-                adopter: ags(adopter),
-            },
-        }
-    }
+    use crate::testing::{ags, date, piece};
 
     /// Each cell of the list answers on every day as its own packed
     /// pieces do, and a cell without an adoption on the day is left out.

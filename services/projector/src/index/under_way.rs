@@ -234,18 +234,10 @@ mod tests {
     use super::*;
     use crate::index::pieces::Piece;
     use crate::testing::{ags, date};
-    use crate::views::Counted;
 
+    /// A piece of Erfurt's own adoption.
     fn piece(from: &str, until: Option<&str>, stage: AdoptionStage) -> Piece {
-        Piece {
-            from: date(from),
-            until: until.map(date),
-            counted: Counted {
-                stage,
-                since: date(from),
-                adopter: ags("16051000"),
-            },
-        }
+        crate::testing::piece(from, until, stage, "16051000")
     }
 
     #[test]
@@ -302,39 +294,12 @@ mod tests {
         let day = |n: i32| Date::try_from(first + n).unwrap();
         let mut cells = Vec::new();
         for n in 0..300u32 {
-            let start = day(i32::try_from(n).unwrap());
+            let start = day(i32::try_from(n).unwrap()).to_string();
             let pieces = if n % 7 == 0 {
-                vec![Piece {
-                    from: start,
-                    until: None,
-                    counted: Counted {
-                        stage: Requested,
-                        since: start,
-                        adopter: ags("16051000"),
-                    },
-                }]
+                vec![piece(&start, None, Requested)]
             } else {
-                let end = day(i32::try_from(n + 5 + n % 40).unwrap());
-                vec![
-                    Piece {
-                        from: start,
-                        until: Some(end),
-                        counted: Counted {
-                            stage: Agreed,
-                            since: start,
-                            adopter: ags("16051000"),
-                        },
-                    },
-                    Piece {
-                        from: end,
-                        until: None,
-                        counted: Counted {
-                            stage: Live,
-                            since: end,
-                            adopter: ags("16051000"),
-                        },
-                    },
-                ]
+                let end = day(i32::try_from(n + 5 + n % 40).unwrap()).to_string();
+                vec![piece(&start, Some(&end), Agreed), piece(&end, None, Live)]
             };
             let key = (Ags::try_from(16_051_000 + n).unwrap(), n % 3);
             cells.push((key, Packed::pack(&pieces).unwrap()));
