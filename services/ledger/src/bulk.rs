@@ -20,8 +20,8 @@ pub struct BulkLoader {
 }
 
 /// The bulk loader's page cache: every command reads a command bucket
-/// and a stream bucket, and with the writer's 64 MiB most of them came
-/// from the file again.
+/// and a stream bucket, and with a cache of the writer's size most of
+/// them came from the file again.
 const BULK_CACHE_BYTES: u64 = 1024 * 1024 * 1024;
 
 impl BulkLoader {

@@ -60,7 +60,11 @@ const SETTLE_RECORD_BYTES: usize = 8 * 1024;
 /// sled key per event, command record and stream) is migrated when opened.
 const LAYOUT: u16 = 2;
 /// sled's page cache; the default (1 GiB) is far more than the ledger needs.
-const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// 8 MiB: with 64 MiB the ledger took about 45 MB more memory under load,
+/// and neither writes at 10 million events nor a replica paging the whole
+/// log through the read API were faster for it (BENCHMARKS.md, "The
+/// ledger's sled page cache and its memory").
+const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 /// About a million buckets each: 10 million commands are ten per bucket.
 const COMMANDS: BucketSpace = BucketSpace::new(b'k', 20);
 const STREAMS: BucketSpace = BucketSpace::new(b't', 20);
