@@ -52,7 +52,7 @@ pub struct BenchArgs {
     #[arg(long, value_enum, default_value_t = Over::Both)]
     pub over: Over,
     /// Die Gemeinden (AGS, durch Kommas getrennt), die in den Runden die
-    /// Übernahme beantragen, reihum je Client; eine Gemeinde außerhalb
+    /// Einführung beantragen, reihum je Client; eine Gemeinde außerhalb
     /// Thüringens lässt ihr Land dem Dienst beitreten. Voreinstellung:
     /// Erfurt aus der Demo. Für einen Bestand aus `efa generate` Gemeinden,
     /// die er enthält; über HTTP braucht jede einen Zugang in
@@ -65,7 +65,7 @@ pub struct BenchArgs {
 const KINDS: [&str; 6] = [
     "Ankündigung",
     "Beitritt",
-    "Übernahme (Antrag, Schritte)",
+    "Einführung (Antrag, Schritte)",
     "Kostenmeldung",
     "Abfrage (read-your-writes)",
     "alle Schreibvorgänge",

@@ -48,7 +48,7 @@ pub fn openapi_document() -> Value {
             {"name": "Leistungen", "description": "Ankündigen und Pflegen der EfA-Leistungen"},
             {"name": "Kosten", "description": "Kostenmeldungen und ihre Verteilung auf die Länder"},
             {"name": "Beteiligte", "description": "Gemeinden, Kreise und Betreiber"},
-            {"name": "Nachnutzung", "description": "Übernahme von Leistungen durch Kommunen"},
+            {"name": "Nachnutzung", "description": "Einführung von Leistungen durch Kommunen"},
             {"name": "Referenzdaten", "description": "Verteilungsschlüssel und Einwohnerzahlen"},
             {"name": "Ansichten", "description": "Lesende Auswertungen, öffentlich"},
             {"name": "Dokumentation", "description": "Dieses Dokument"},

@@ -110,10 +110,10 @@ values! {
     Channel => keys(proto::Channel::ALL.map(proto::Channel::key), "Bezugsweg");
     ServiceStatus => keys(proto::ServiceStatus::ALL.map(proto::ServiceStatus::key), "Status der Leistung");
     CostCategory => keys([Cost::Development, Cost::Operation].map(Cost::key), "Art der Kosten");
-    AdoptionStage => keys(proto::AdoptionStage::ALL.map(proto::AdoptionStage::key), "Stufe der Übernahme");
+    AdoptionStage => keys(proto::AdoptionStage::ALL.map(proto::AdoptionStage::key), "Stufe der Einführung");
     /// The stages a step of an adoption may reach.
     StepStage => keys(crate::contract::adoptions::STEP_STAGES.map(proto::AdoptionStage::key),
-        "Nächste Stufe der Übernahme");
+        "Nächste Stufe der Einführung");
     ParticipationChange => keys(
         crate::contract::settlement::CHANGES,
         "beitritt: das Land tritt zum Datum bei; nimmt es schon teil, wird sein Beitritt \

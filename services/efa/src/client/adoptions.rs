@@ -7,10 +7,10 @@ use super::{Client, Failure, Write, WriteArgs, object, text};
 
 #[derive(Debug, Subcommand)]
 pub enum AdoptionCmd {
-    /// Die Übernahme einer Leistung beantragen.
+    /// Die Einführung einer Leistung beantragen.
     #[command(after_help = super::EXIT_CODES)]
     Request(Adoption),
-    /// Den nächsten Schritt einer Übernahme festhalten.
+    /// Den nächsten Schritt einer Einführung festhalten.
     #[command(after_help = super::EXIT_CODES)]
     Step {
         #[command(flatten)]
@@ -19,11 +19,11 @@ pub enum AdoptionCmd {
         #[arg(long)]
         stage: String,
     },
-    /// Eine Übernahme zurückziehen.
+    /// Eine Einführung zurückziehen.
     #[command(after_help = super::EXIT_CODES)]
     Withdraw(Adoption),
     /// Den Stand des Ausrollens aus einer Tabelle übernehmen (CSV oder
-    /// Excel; AGS, Leistung, Stufe, Seit): fehlende Übernahmen beantragen,
+    /// Excel; AGS, Leistung, Stufe, Seit): fehlende Einführungen beantragen,
     /// Schritte vorwärts festhalten, „zurückgezogen“ zurückziehen. Zeigt
     /// ohne --ausfuehren nur den Plan; ein zweiter Lauf mit derselben Datei
     /// schreibt nichts neu.
@@ -40,7 +40,7 @@ pub struct Adoption {
     /// Amtlicher Gemeindeschlüssel, 8 Ziffern.
     #[arg(long)]
     ags: String,
-    /// Eine Notiz zur Übernahme.
+    /// Eine Notiz zur Einführung.
     #[arg(long)]
     note: Option<String>,
     #[command(flatten)]
@@ -58,7 +58,7 @@ pub async fn run(client: &Client, command: AdoptionCmd) -> Result<(), Failure> {
                 ("note", adoption.note.as_deref().and_then(text)),
             ]);
             let line = format!(
-                "Übernahme beantragt: {} in {}",
+                "Einführung beantragt: {} in {}",
                 adoption.service, adoption.ags
             );
             client
@@ -75,7 +75,7 @@ pub async fn run(client: &Client, command: AdoptionCmd) -> Result<(), Failure> {
                 ("note", adoption.note.as_deref().and_then(text)),
             ]);
             let line = format!(
-                "Übernahme {} in {}: {stage}",
+                "Einführung {} in {}: {stage}",
                 adoption.service, adoption.ags
             );
             client
@@ -87,7 +87,7 @@ pub async fn run(client: &Client, command: AdoptionCmd) -> Result<(), Failure> {
             let url = client.url(&segments, &[]);
             let body = object([("note", adoption.note.as_deref().and_then(text))]);
             let line = format!(
-                "Übernahme zurückgezogen: {} in {}",
+                "Einführung zurückgezogen: {} in {}",
                 adoption.service, adoption.ags
             );
             client

@@ -39,7 +39,7 @@ pub enum ExportCmd {
     /// Das Ausrollen in einem Land nach Gemeinden (oder --table kreise).
     #[command(after_help = super::EXIT_CODES)]
     Rollout(RolloutArgs),
-    /// Übernahmen eines Landes ohne Schritt seit --days Tagen.
+    /// Einführungen eines Landes ohne Schritt seit --days Tagen.
     #[command(after_help = super::EXIT_CODES)]
     Stalled(StalledArgs),
     /// Alle Ereignisse (alle Seiten), oder die einer Leistung oder Gemeinde.
@@ -331,7 +331,7 @@ fn view(command: ExportCmd) -> (View, Output) {
         ExportCmd::Stalled(args) => {
             let segments = ["lands", &args.land, "stalled"];
             let view = View::new(
-                "Stockende Übernahmen",
+                "Stockende Einführungen",
                 &segments,
                 Paging::NextOffset(&["stalled"]),
             )

@@ -53,7 +53,7 @@ pub enum ClientCmd {
         #[command(flatten)]
         connection: Connection,
     },
-    /// Übernahmen durch Kommunen: beantragen, Schritte, zurückziehen (über die HTTP-API).
+    /// Einführungen durch Kommunen: beantragen, Schritte, zurückziehen (über die HTTP-API).
     #[command(after_help = EXIT_CODES)]
     Adoption {
         #[command(subcommand)]

@@ -318,7 +318,7 @@ async fn adoptions(
 
 /// The adoption rows of a municipality's JSON page.
 fn rows_of(rows: &Value) -> Result<Vec<MunicipalityRollout>, Failure> {
-    let unreadable = || Failure::Other("Die Übernahmen der Gemeinde sind nicht lesbar.".into());
+    let unreadable = || Failure::Other("Die Einführungen der Gemeinde sind nicht lesbar.".into());
     let text = |row: &Value, field: &str| row[field].as_str().map(str::to_owned);
     let row = |row: &Value| -> Option<MunicipalityRollout> {
         let stage = text(row, "stage")?;

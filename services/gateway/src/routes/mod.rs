@@ -130,12 +130,12 @@ pub fn api() -> Vec<Endpoint> {
                 "Betreiber mit Region registrieren");
 
         POST "/api/v1/adoptions" => write::<adoptions::Request>,
-            command::<adoptions::Request>("requestAdoption", N, "Übernahme beantragen").location();
+            command::<adoptions::Request>("requestAdoption", N, "Einführung beantragen").location();
         POST "/api/v1/adoptions/{service}/{ags}/steps" => write::<adoptions::Step>,
             command::<adoptions::Step>("recordAdoptionStep", N,
-                "Nächsten Schritt der Übernahme festhalten");
+                "Nächsten Schritt der Einführung festhalten");
         POST "/api/v1/adoptions/{service}/{ags}/withdrawal" => write::<adoptions::Withdrawal>,
-            command::<adoptions::Withdrawal>("withdrawAdoption", N, "Übernahme zurückziehen")
+            command::<adoptions::Withdrawal>("withdrawAdoption", N, "Einführung zurückziehen")
                 .optional_body();
 
         POST "/api/v1/reference/allocation-keys" => write::<reference::AllocationKey>,
@@ -189,14 +189,14 @@ pub fn api() -> Vec<Endpoint> {
                 .query::<RolloutParams>().query::<AsOf>()
                 .csv().paged::<dto::RolloutTotals, Page>().problems(&[404]);
         GET "/api/v1/lands/{land}/stalled" => places::stalled,
-            view::<StalledJson>("stalled", "Stockende Übernahmen")
+            view::<StalledJson>("stalled", "Stockende Einführungen")
                 .query::<StalledParams>().default("days", STALLED_DAYS_DEFAULT)
                 .query::<AsOf>().csv().paged::<dto::StalledTotals, Page>().problems(&[404]);
         GET "/api/v1/reuse" => places::reuse,
             view::<ReuseJson>("reuse", "Nachnutzung in Deutschland")
                 .query::<AsOf>().paged::<dto::ReuseTotals, Page>();
         GET "/api/v1/gemeinden/{ags}" => places::gemeinde,
-            view::<GemeindeJson>("gemeinde", "Eine Gemeinde und ihre Übernahmen")
+            view::<GemeindeJson>("gemeinde", "Eine Gemeinde und ihre Einführungen")
                 .query::<AsOf>().csv().paged::<dto::GemeindeTotals, Page>().problems(&[404]);
         GET "/api/v1/history" => views::all_history,
             view::<HistoryJson>("history", "Alle Ereignisse, oder die einer Gemeinde")
