@@ -11,6 +11,16 @@
 //! supervises it starts it again: nothing acknowledged is lost by that
 //! (the ledger acknowledges only fsynced commits, the views are derived
 //! and resume from their checkpoint).
+//!
+//! sled's hang shows itself long before the limit: every thread of sled
+//! sleeps and nothing is written, the writing thread included, while a
+//! write does not return. The
+//! watch acts on that after a quarter of the limit (30 s instead of two
+//! minutes), once four looks in a row found it so (`threads.rs`); a disk
+//! that is only slow keeps sled's threads waiting for it in the kernel or
+//! writing, and is given the whole limit.
+
+mod threads;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -24,6 +34,11 @@ pub const STALL_LIMIT: Duration = Duration::from_secs(120);
 
 /// The exit code of a process ended by a stalled write (EX_SOFTWARE).
 pub const STALL_EXIT_CODE: i32 = 70;
+
+/// How many looks in a row must find sled's threads asleep, with nothing
+/// written since the look before, for a write to count as hung before its
+/// limit: at one look every 5 s, 20 s of a process doing nothing.
+const QUIET_LOOKS: usize = 4;
 
 /// What happens when a write has stalled: given the store's name and how
 /// long the write has run.
@@ -41,7 +56,11 @@ struct Shared {
     /// When the write in progress started, in milliseconds after `origin`
     /// plus one; 0 while no write runs.
     started: AtomicU64,
+    /// The thread of the write in progress (`threads::current`).
+    writer: AtomicU64,
     limit: Duration,
+    /// How long a write must have run before sled's threads are looked at.
+    hang_after: Duration,
     action: StallAction,
 }
 
@@ -61,17 +80,30 @@ impl StallWatch {
     }
 
     /// A watch of `store`'s writes that calls `action` once for a write
-    /// running longer than `limit`. Its thread looks every `limit / 8`
-    /// (at most every 5 s) and ends when the last clone is dropped.
+    /// running longer than `limit`, or longer than a quarter of it with
+    /// sled's threads hung. Its thread looks every `limit / 8` (at most
+    /// every 5 s) and ends when the last clone is dropped.
     pub fn new(store: &'static str, limit: Duration, action: StallAction) -> Self {
+        let every = (limit / 8).min(Duration::from_secs(5));
+        Self::looking(store, (limit, limit / 4, every), action)
+    }
+
+    /// [`StallWatch::new`] with the limit, the time after which sled's
+    /// threads are looked at and the time between two looks given.
+    fn looking(
+        store: &'static str,
+        (limit, hang_after, every): (Duration, Duration, Duration),
+        action: StallAction,
+    ) -> Self {
         let shared = Arc::new(Shared {
             store,
             origin: Instant::now(),
             started: AtomicU64::new(0),
+            writer: AtomicU64::new(0),
             limit,
+            hang_after,
             action,
         });
-        let every = (limit / 8).min(Duration::from_secs(5));
         let watched = Arc::downgrade(&shared);
         let spawned = std::thread::Builder::new()
             .name(format!("stall-{store}"))
@@ -85,6 +117,9 @@ impl StallWatch {
     /// Runs `write`, marked as a write in progress while it runs.
     pub fn write<T>(&self, write: impl FnOnce() -> T) -> T {
         let since = self.shared.origin.elapsed().as_millis() as u64 + 1;
+        self.shared
+            .writer
+            .store(threads::current(), Ordering::Relaxed);
         self.shared.started.store(since, Ordering::Release);
         let result = write();
         self.shared.started.store(0, Ordering::Release);
@@ -109,19 +144,72 @@ impl Shared {
 /// acts once per stalled write.
 fn watch(watched: &Weak<Shared>, every: Duration) {
     let mut acted_on = 0;
+    let mut quiet = Quiet::default();
     loop {
         std::thread::sleep(every);
         let Some(shared) = watched.upgrade() else {
             return;
         };
         let started = shared.started.load(Ordering::Acquire);
-        if let Some(running) = shared.running_for(Instant::now())
-            && running > shared.limit
-            && started != acted_on
-        {
+        let Some(running) = shared.running_for(Instant::now()) else {
+            continue;
+        };
+        if started == acted_on {
+            continue;
+        }
+        let hung = running >= shared.hang_after
+            && quiet.take(
+                started,
+                threads::look(shared.writer.load(Ordering::Relaxed)),
+            ) >= QUIET_LOOKS;
+        if hung && running <= shared.limit {
+            tracing::error!(
+                store = shared.store,
+                running_s = running.as_secs(),
+                "a write has not returned while every thread of sled sleeps and nothing is written: sled's hang"
+            );
+        }
+        if hung || running > shared.limit {
             acted_on = started;
             (shared.action)(shared.store, running);
         }
+    }
+}
+
+/// The looks in a row, during one write, that found sled's threads all
+/// asleep and nothing written since the look before.
+#[derive(Debug, Default)]
+struct Quiet {
+    /// The write they were made during (its mark in `Shared::started`).
+    write: u64,
+    last: Option<threads::Look>,
+    looks: usize,
+}
+
+impl Quiet {
+    /// Takes `look`, made during the write marked `write`, and says how
+    /// many looks in a row have been quiet. A look that `/proc` could not
+    /// make, one without any thread of sled, and a change in the threads
+    /// count as not quiet.
+    fn take(&mut self, write: u64, look: Option<threads::Look>) -> usize {
+        if write != self.write {
+            *self = Quiet {
+                write,
+                ..Quiet::default()
+            };
+        }
+        let quiet = match (self.last, look) {
+            (Some(last), Some(now)) => {
+                now.threads > 0
+                    && !now.busy
+                    && now.threads == last.threads
+                    && now.written == last.written
+            }
+            _ => false,
+        };
+        self.looks = if quiet { self.looks + 1 } else { 0 };
+        self.last = look;
+        self.looks
     }
 }
 
@@ -171,6 +259,86 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert!(seen.lock().unwrap().is_empty());
+    }
+
+    fn asleep(written: u64) -> Option<threads::Look> {
+        Some(threads::Look {
+            written,
+            busy: false,
+            threads: 8,
+        })
+    }
+
+    #[test]
+    fn looks_count_as_quiet_only_while_nothing_moves_during_one_write() {
+        let mut quiet = Quiet::default();
+        // The first look has nothing to compare with.
+        assert_eq!(quiet.take(7, asleep(100)), 0);
+        assert_eq!(quiet.take(7, asleep(100)), 1);
+        assert_eq!(quiet.take(7, asleep(100)), 2);
+        // Something was written: counting starts again.
+        assert_eq!(quiet.take(7, asleep(4_196)), 0);
+        assert_eq!(quiet.take(7, asleep(4_196)), 1);
+        // A thread running or waiting for the disk is no hang.
+        let busy = Some(threads::Look {
+            written: 4_196,
+            busy: true,
+            threads: 8,
+        });
+        assert_eq!(quiet.take(7, busy), 0);
+        assert_eq!(quiet.take(7, asleep(4_196)), 1);
+        // A thread more or less (sled's pool grows and shrinks).
+        let fewer = Some(threads::Look {
+            written: 4_196,
+            busy: false,
+            threads: 7,
+        });
+        assert_eq!(quiet.take(7, fewer), 0);
+        // No /proc, or no thread of sled at all: never quiet.
+        assert_eq!(quiet.take(7, None), 0);
+        assert_eq!(quiet.take(7, None), 0);
+        let none = Some(threads::Look {
+            written: 0,
+            busy: false,
+            threads: 0,
+        });
+        assert_eq!(quiet.take(7, none), 0);
+        assert_eq!(quiet.take(7, none), 0);
+        // Another write starts with no quiet looks.
+        assert_eq!(quiet.take(8, asleep(4_196)), 0);
+        assert_eq!(quiet.take(8, asleep(4_196)), 1);
+    }
+
+    #[test]
+    fn a_write_while_sleds_threads_all_sleep_is_acted_on_before_its_limit() {
+        if threads::look(0).is_none() {
+            // No /proc on this system: only the limit ends a write.
+            return;
+        }
+        // A thread named as sled's pool names its own, asleep throughout.
+        let (wake_tx, wake_rx) = std::sync::mpsc::channel::<()>();
+        let sleeper = std::thread::Builder::new()
+            .name("sled-io-asleep".into())
+            .spawn(move || {
+                let _ = wake_rx.recv();
+            })
+            .unwrap();
+        let (acted_tx, acted_rx) = std::sync::mpsc::channel();
+        let limit = Duration::from_secs(3600);
+        let watch = StallWatch::looking(
+            "probe",
+            (limit, Duration::from_millis(200), Duration::from_millis(50)),
+            Box::new(move |_, running| {
+                let _ = acted_tx.send(running);
+            }),
+        );
+        // The write returns once the watch acted (or gives up after a
+        // minute, far beyond the few looks it needs).
+        let acted = watch.write(|| acted_rx.recv_timeout(Duration::from_secs(60)));
+        let _ = wake_tx.send(());
+        sleeper.join().unwrap();
+        let running = acted.expect("the watch did not act on the hung write");
+        assert!(running < limit, "{running:?}");
     }
 
     #[test]
