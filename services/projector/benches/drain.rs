@@ -8,8 +8,10 @@
 //! round's time is up. A round in which no commit has returned for
 //! `HUNG_AFTER` ends there: as hung when the process wrote nothing
 //! meanwhile and none of its threads waited for the disk, as stalled (a
-//! slow disk) otherwise. The parent counts rounds, events applied, hangs
-//! and stalls for each side, the sides alternating. A third
+//! slow disk) otherwise. A round whose process the store's own watch
+//! (`efa_runtime::stall`) ended first, on the hang's signature, counts as
+//! hung too. The parent counts rounds, events applied, hangs and stalls
+//! for each side, the sides alternating. A third
 //! side, `filling`, fills fresh stores as a rebuild does (the first
 //! 1,000,000 events, 64,000 per commit, written key by key without a
 //! batch and without flushes between commits), to see whether a fill can
@@ -232,18 +234,32 @@ fn child(side: Side, seconds: u64, writers: usize, events: usize) {
     }
     let (mut last, mut moved) = (0, Instant::now());
     let (mut written, mut wrote) = (bytes_written(), Instant::now());
+    let mut looks = 0u64;
     let verdict = loop {
         std::thread::sleep(Duration::from_millis(250));
         let now = applied.load(Ordering::Relaxed);
         if now != last {
             (last, moved) = (now, Instant::now());
         }
+        looks += 1;
+        if looks.is_multiple_of(4) {
+            // So far, for the parent to count should the store's watch
+            // end this process first.
+            let so_far = Round {
+                events: last,
+                seconds: moved.duration_since(started).as_secs_f64(),
+                verdict: Verdict::Ran,
+            };
+            println!("{}", so_far.line());
+        }
         let now_written = bytes_written();
         if now_written != written {
             (written, wrote) = (now_written, Instant::now());
         }
         // Decided before the store's own watch (`efa_runtime::stall`)
-        // would end the process, two minutes into the write.
+        // would end the process at its limit, two minutes into the write;
+        // on the hang's signature it ends the process after 30 s, which
+        // the parent counts as hung.
         if moved.elapsed() >= HUNG_AFTER {
             break if wrote.elapsed() >= QUIET && !waiting_for_disk() {
                 Verdict::Hung
@@ -289,11 +305,19 @@ fn round(side: Side, seconds: u64, writers: usize, events: usize) -> Round {
         .expect("start a round");
     let output = child.wait_with_output().expect("the round's output");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
+    let last = stdout
         .lines()
         .rev()
         .find_map(Round::parse)
-        .unwrap_or_else(|| panic!("the round reported nothing ({}): {stdout}", output.status))
+        .unwrap_or_else(|| panic!("the round reported nothing ({}): {stdout}", output.status));
+    if output.status.code() == Some(efa_runtime::stall::STALL_EXIT_CODE) {
+        // The store's watch ended the round: its last report so far, hung.
+        return Round {
+            verdict: Verdict::Hung,
+            ..last
+        };
+    }
+    last
 }
 
 fn main() {
