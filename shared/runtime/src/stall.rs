@@ -13,12 +13,13 @@
 //! and resume from their checkpoint).
 //!
 //! sled's hang shows itself long before the limit: every thread of sled
-//! sleeps and nothing is written, the writing thread included, while a
-//! write does not return. The
-//! watch acts on that after a quarter of the limit (30 s instead of two
-//! minutes), once four looks in a row found it so (`threads.rs`); a disk
-//! that is only slow keeps sled's threads waiting for it in the kernel or
-//! writing, and is given the whole limit.
+//! sleeps on a lock and nothing is written, the writing thread's write
+//! included, while a write does not return. The watch acts on that after a
+//! quarter of the limit (30 s instead of two minutes), once four looks in
+//! a row found no thread of the process running or waiting for the disk
+//! and nothing written (`threads.rs`); a disk that is only slow keeps
+//! threads waiting for it in the kernel or writing, and is given the
+//! whole limit.
 
 mod threads;
 
@@ -35,7 +36,7 @@ pub const STALL_LIMIT: Duration = Duration::from_secs(120);
 /// The exit code of a process ended by a stalled write (EX_SOFTWARE).
 pub const STALL_EXIT_CODE: i32 = 70;
 
-/// How many looks in a row must find sled's threads asleep, with nothing
+/// How many looks in a row must find every thread asleep, with nothing
 /// written since the look before, for a write to count as hung before its
 /// limit: at one look every 5 s, 20 s of a process doing nothing.
 const QUIET_LOOKS: usize = 4;
@@ -59,7 +60,7 @@ struct Shared {
     /// The thread of the write in progress (`threads::current`).
     writer: AtomicU64,
     limit: Duration,
-    /// How long a write must have run before sled's threads are looked at.
+    /// How long a write must have run before the threads are looked at.
     hang_after: Duration,
     action: StallAction,
 }
@@ -166,7 +167,7 @@ fn watch(watched: &Weak<Shared>, every: Duration) {
             tracing::error!(
                 store = shared.store,
                 running_s = running.as_secs(),
-                "a write has not returned while every thread of sled sleeps and nothing is written: sled's hang"
+                "a write has not returned while every thread sleeps and nothing is written: sled's hang"
             );
         }
         if hung || running > shared.limit {
@@ -176,8 +177,8 @@ fn watch(watched: &Weak<Shared>, every: Duration) {
     }
 }
 
-/// The looks in a row, during one write, that found sled's threads all
-/// asleep and nothing written since the look before.
+/// The looks in a row, during one write, that found every thread asleep
+/// and nothing written since the look before.
 #[derive(Debug, Default)]
 struct Quiet {
     /// The write they were made during (its mark in `Shared::started`).

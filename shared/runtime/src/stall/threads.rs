@@ -1,30 +1,33 @@
-//! What Linux's `/proc` tells of sled's threads in this process, and of the
-//! thread whose write is watched: how many bytes they have written so far,
-//! and whether any of them is running or waiting for the disk. In sled's hang every one of them sleeps on a lock
-//! and nothing is written; on a disk that is only slow, they wait for it
-//! in the kernel (state `D`) or write. The stall watch looks at this to end
-//! a hung process long before its plain time limit.
+//! What Linux's `/proc` tells of this process's threads: how many bytes
+//! sled's threads and the thread whose write is watched have written so
+//! far, and whether any thread is running or waiting for the disk. In
+//! sled's hang every thread of sled sleeps on a lock and nothing is
+//! written; on a disk that is only slow, threads wait for it in the
+//! kernel (state `D`) or write, and a long operation elsewhere in the
+//! process that a write waits for runs (state `R`). The stall watch looks
+//! at this to end a hung process long before its plain time limit.
 
 use std::path::Path;
 
-/// One look at sled's threads.
+/// One look at the process's threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Look {
-    /// Bytes the threads of sled (its I/O pool and its log flusher) have
-    /// handed to `write` calls so far (`wchar`), as far as they still run.
+    /// Bytes the threads of sled (its I/O pool and its log flusher) and
+    /// the writer have handed to `write` calls so far (`wchar`), as far as
+    /// they still run.
     pub written: u64,
-    /// Whether one of them was running or waiting for the disk (state `R`
-    /// or `D`) at the look.
+    /// Whether any thread but the looking one was running or waiting for
+    /// the disk (state `R` or `D`) at the look.
     pub busy: bool,
     /// How many of sled's threads there were (the writer's among them).
     pub threads: usize,
 }
 
-/// Looks at sled's threads of this process and at the thread `writer`
-/// (its id, 0 for none); `None` where `/proc` does not tell (not Linux,
-/// or not readable).
+/// Looks at this process's threads, with the thread `writer` (its id, 0
+/// for none) counted as sled's; the calling thread is left out. `None`
+/// where `/proc` does not tell (not Linux, or not readable).
 pub fn look(writer: u64) -> Option<Look> {
-    look_in(Path::new("/proc/self/task"), writer)
+    look_in(Path::new("/proc/self/task"), writer, current())
 }
 
 /// The calling thread's id, as `/proc` names it; 0 where it does not.
@@ -38,7 +41,7 @@ pub fn current() -> u64 {
     ID.with(|id| *id)
 }
 
-fn look_in(tasks: &Path, writer: u64) -> Option<Look> {
+fn look_in(tasks: &Path, writer: u64, looking: u64) -> Option<Look> {
     let mut found = Look {
         written: 0,
         busy: false,
@@ -46,23 +49,31 @@ fn look_in(tasks: &Path, writer: u64) -> Option<Look> {
     };
     for task in std::fs::read_dir(tasks).ok()?.flatten() {
         let dir = task.path();
-        let is_writer = writer != 0 && task.file_name().to_str() == Some(&writer.to_string());
+        let id: u64 = task
+            .file_name()
+            .to_str()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or(0);
+        if id == looking && looking != 0 {
+            continue;
+        }
         // A thread may end between the listing and the reads: skip it.
+        let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else {
+            continue;
+        };
+        found.busy |= matches!(state_of(&stat), Some('R' | 'D'));
+        let is_writer = writer != 0 && id == writer;
         let Ok(name) = std::fs::read_to_string(dir.join("comm")) else {
             continue;
         };
         if !is_writer && !is_sleds(name.trim_end()) {
             continue;
         }
-        let (Ok(stat), Ok(io)) = (
-            std::fs::read_to_string(dir.join("stat")),
-            std::fs::read_to_string(dir.join("io")),
-        ) else {
+        let Ok(io) = std::fs::read_to_string(dir.join("io")) else {
             continue;
         };
         found.threads += 1;
         found.written = found.written.saturating_add(written_of(&io).unwrap_or(0));
-        found.busy |= matches!(state_of(&stat), Some('R' | 'D'));
     }
     Some(found)
 }
@@ -146,7 +157,7 @@ mod tests {
     }
 
     #[test]
-    fn sleds_threads_and_the_writer_are_counted_and_no_other() {
+    fn sleds_threads_and_the_writer_are_counted_and_any_thread_running_is_seen() {
         let tasks = std::env::temp_dir().join(format!("efa-stall-tasks-{}", std::process::id()));
         let task = |id: u32, name: &str, state: char, wchar: u64| {
             let dir = tasks.join(id.to_string());
@@ -157,9 +168,11 @@ mod tests {
         };
         task(101, "sled-io-0", 'S', 500);
         task(102, "log flusher", 'S', 20);
-        task(103, "tokio-runtime-w", 'R', 9_999);
+        task(103, "tokio-runtime-w", 'S', 9_999);
         task(104, "views-write", 'S', 7);
-        let look = |writer| look_in(&tasks, writer).unwrap();
+        task(105, "stall-views", 'R', 0);
+        // 105 looks, and is left out.
+        let look = |writer| look_in(&tasks, writer, 105).unwrap();
         assert_eq!(
             look(0),
             Look {
@@ -176,10 +189,20 @@ mod tests {
                 threads: 3
             }
         );
-        // A running thread counts only as the writer.
-        assert!(look(103).busy);
+        // Any other thread running counts; its bytes do not.
+        task(103, "tokio-runtime-w", 'R', 12_000);
+        assert_eq!(
+            look(104),
+            Look {
+                written: 527,
+                busy: true,
+                threads: 3
+            }
+        );
+        task(103, "tokio-runtime-w", 'S', 12_000);
         task(101, "sled-io-0", 'D', 500);
         assert!(look(0).busy);
+        assert!(look_in(&tasks, 0, 0).unwrap().busy);
         std::fs::remove_dir_all(&tasks).unwrap();
     }
 
