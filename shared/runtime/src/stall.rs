@@ -158,11 +158,18 @@ fn watch(watched: &Weak<Shared>, every: Duration) {
         if started == acted_on {
             continue;
         }
-        let hung = running >= shared.hang_after
-            && quiet.take(
+        // Looked at from the first look that finds the write still
+        // running, so that the quiet looks are counted by the time it has
+        // run `hang_after`; shorter writes are not looked at.
+        let quiet_looks = if running >= every {
+            quiet.take(
                 started,
                 threads::look(shared.writer.load(Ordering::Relaxed)),
-            ) >= QUIET_LOOKS;
+            )
+        } else {
+            0
+        };
+        let hung = running >= shared.hang_after && quiet_looks >= QUIET_LOOKS;
         if hung && running <= shared.limit {
             tracing::error!(
                 store = shared.store,
