@@ -208,17 +208,18 @@ fn waiting_for_disk() -> bool {
     })
 }
 
-/// The child: writers until `seconds` are up or the writes hang.
-fn child(side: Side, seconds: u64, writers: usize, events: usize) {
+/// The child: writers in `scratch` until `seconds` are up or the writes
+/// hang. The parent owns `scratch` and removes it: the child ends with
+/// `process::exit`, and the store's watch may end it first.
+fn child(side: Side, scratch: &std::path::Path, (seconds, writers, events): (u64, usize, usize)) {
     let (history, _) = history::generate(events, 2024);
     let history = Arc::new(history);
-    let scratch = tempfile::tempdir().expect("a scratch directory");
     let applied = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
     for writer in 0..writers {
         let history = history.clone();
-        let root = scratch.path().to_owned();
+        let root = scratch.to_owned();
         let applied = applied.clone();
         std::thread::spawn(move || {
             for store in 0.. {
@@ -291,9 +292,11 @@ fn child(side: Side, seconds: u64, writers: usize, events: usize) {
 /// Runs one round in a child process and reads its report.
 fn round(side: Side, seconds: u64, writers: usize, events: usize) -> Round {
     let exe = std::env::current_exe().expect("the benchmark's own path");
+    let scratch = tempfile::tempdir().expect("a scratch directory");
     let child = Command::new(exe)
+        .arg("--soak-child")
+        .arg(scratch.path())
         .args([
-            "--soak-child",
             side.name(),
             &seconds.to_string(),
             &writers.to_string(),
@@ -323,16 +326,21 @@ fn round(side: Side, seconds: u64, writers: usize, events: usize) -> Round {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(at) = args.iter().position(|arg| arg == "--soak-child") {
-        let side = args.get(at + 1).and_then(|name| Side::parse(name));
-        let numbers: Vec<u64> = args[at + 2..]
+        let scratch = args.get(at + 1).map(std::path::Path::new);
+        let side = args.get(at + 2).and_then(|name| Side::parse(name));
+        let numbers: Vec<u64> = args[at + 3..]
             .iter()
             .filter_map(|a| a.parse().ok())
             .collect();
-        match (side, numbers.as_slice()) {
-            (Some(side), [seconds, writers, events]) => {
-                child(side, *seconds, *writers as usize, *events as usize)
-            }
-            _ => panic!("usage: --soak-child drained|undrained|filling SECONDS WRITERS EVENTS"),
+        match (scratch, side, numbers.as_slice()) {
+            (Some(scratch), Some(side), [seconds, writers, events]) => child(
+                side,
+                scratch,
+                (*seconds, *writers as usize, *events as usize),
+            ),
+            _ => panic!(
+                "usage: --soak-child SCRATCH drained|undrained|filling SECONDS WRITERS EVENTS"
+            ),
         }
         return;
     }
