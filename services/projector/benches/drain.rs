@@ -33,6 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use efa_proto::SealedEvent;
+use efa_runtime::stall::threads;
 
 use efa_projector::bench_support::{Projection, REBUILD_COMMIT_EVENTS, env_number};
 
@@ -181,9 +182,7 @@ impl Round {
 /// of `/proc/self/io`); none where that file cannot be read.
 fn bytes_written() -> Option<u64> {
     let io = std::fs::read_to_string("/proc/self/io").ok()?;
-    io.lines()
-        .find_map(|line| line.strip_prefix("wchar:"))
-        .and_then(|bytes| bytes.trim().parse().ok())
+    threads::written_of(&io)
 }
 
 /// Whether any thread of this process waits for the disk right now (state
@@ -195,16 +194,8 @@ fn waiting_for_disk() -> bool {
     tasks.flatten().any(|task| {
         std::fs::read_to_string(task.path().join("stat"))
             .ok()
-            .and_then(|stat| {
-                // The state follows the command name, which is in
-                // parentheses and may hold spaces.
-                let after_name = &stat[stat.rfind(')')? + 1..];
-                after_name
-                    .split_whitespace()
-                    .next()
-                    .map(|state| state == "D")
-            })
-            .unwrap_or(false)
+            .and_then(|stat| threads::state_of(&stat))
+            == Some('D')
     })
 }
 

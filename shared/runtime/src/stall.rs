@@ -21,7 +21,7 @@
 //! threads waiting for it in the kernel or writing, and is given the
 //! whole limit.
 
-mod threads;
+pub mod threads;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -269,12 +269,16 @@ mod tests {
         assert!(seen.lock().unwrap().is_empty());
     }
 
-    fn asleep(written: u64) -> Option<threads::Look> {
+    fn seen(written: u64, busy: bool, threads: usize) -> Option<threads::Look> {
         Some(threads::Look {
             written,
-            busy: false,
-            threads: 8,
+            busy,
+            threads,
         })
+    }
+
+    fn asleep(written: u64) -> Option<threads::Look> {
+        seen(written, false, 8)
     }
 
     #[test]
@@ -288,28 +292,16 @@ mod tests {
         assert_eq!(quiet.take(7, asleep(4_196)), 0);
         assert_eq!(quiet.take(7, asleep(4_196)), 1);
         // A thread running or waiting for the disk is no hang.
-        let busy = Some(threads::Look {
-            written: 4_196,
-            busy: true,
-            threads: 8,
-        });
+        let busy = seen(4_196, true, 8);
         assert_eq!(quiet.take(7, busy), 0);
         assert_eq!(quiet.take(7, asleep(4_196)), 1);
         // A thread more or less (sled's pool grows and shrinks).
-        let fewer = Some(threads::Look {
-            written: 4_196,
-            busy: false,
-            threads: 7,
-        });
+        let fewer = seen(4_196, false, 7);
         assert_eq!(quiet.take(7, fewer), 0);
         // No /proc, or no thread of sled at all: never quiet.
         assert_eq!(quiet.take(7, None), 0);
         assert_eq!(quiet.take(7, None), 0);
-        let none = Some(threads::Look {
-            written: 0,
-            busy: false,
-            threads: 0,
-        });
+        let none = seen(0, false, 0);
         assert_eq!(quiet.take(7, none), 0);
         assert_eq!(quiet.take(7, none), 0);
         // Another write starts with no quiet looks.

@@ -87,13 +87,13 @@ fn is_sleds(name: &str) -> bool {
 /// The state letter of a task's `stat` line: the first field after the
 /// name, which is in parentheses and may itself hold spaces and
 /// parentheses.
-fn state_of(stat: &str) -> Option<char> {
+pub fn state_of(stat: &str) -> Option<char> {
     let (_, after_name) = stat.rsplit_once(')')?;
     after_name.trim_start().chars().next()
 }
 
 /// The `wchar` line of a task's `io` file.
-fn written_of(io: &str) -> Option<u64> {
+pub fn written_of(io: &str) -> Option<u64> {
     io.lines()
         .find_map(|line| line.strip_prefix("wchar:"))
         .and_then(|value| value.trim().parse().ok())
