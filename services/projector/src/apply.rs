@@ -488,9 +488,11 @@ impl Keep {
         defer_pages: false,
     };
     /// A store being rebuilt, which catches up through the whole history
-    /// and is read only once its applier has handed it on.
+    /// and is read only once its applier has handed it on. Facts of 32,768
+    /// streams filled 10 million events as fast as of 262,144, which took
+    /// about 190 MB more (BENCHMARKS.md, "A rebuild's peak").
     pub const REBUILD: Self = Self {
-        facts: 262_144,
+        facts: 32_768,
         pages: 32_768,
         defer_pages: true,
     };

@@ -540,9 +540,15 @@ async fn remove_unread(
     };
     let comparable = compare_with.is_some();
     let retired = tokio::task::spawn_blocking(move || {
-        old.let_go_of_index();
-        let old_hash = comparable.then(|| old.content_hash()).transpose()?;
-        drop(old);
+        let old_hash = if comparable {
+            let old = old.reopen_to_read_once()?;
+            let hash = old.content_hash()?;
+            drop(old);
+            Some(hash)
+        } else {
+            drop(old);
+            None
+        };
         efa_alloc::give_back_freed_memory();
         versions.remove(old_version)?;
         Ok::<_, RebuildError>(old_hash)

@@ -103,9 +103,13 @@ pub const ADOPTED_PAGE_LEN: usize = 64;
 /// about twice its nominal size in memory; BENCHMARKS.md, "A fill with
 /// the usual page cache").
 const CACHE_BYTES: u64 = 128 * 1024 * 1024;
-/// sled's page cache while a filled store's index is built from its facts
-/// (`reopen_to_index`).
-const INDEXING_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+/// sled's page cache while a store is read once from end to end: a
+/// filled store's facts while its index is built (`reopen_to_index`), a
+/// retired store's content while it is hashed (`reopen_to_read_once`).
+/// A scan in key order gains nothing from a cache; with the usual one,
+/// hashing the old store after a rebuild took 150 to 250 MB more at 10
+/// million events (BENCHMARKS.md, "A rebuild's peak").
+const READ_ONCE_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// Counted adoptions from which an index built from the facts when the
 /// store opens is written to its file and read back (`open_compact`);
 /// below, the file is not worth writing at every open (about a tenth of
@@ -302,7 +306,7 @@ impl Store {
                 None if checkpoint.seq >= small_cache_from => {
                     let dir = store.close()?;
                     efa_alloc::give_back_freed_memory();
-                    store = Self::open_without_index(&dir, INDEXING_CACHE_BYTES)?;
+                    store = Self::open_without_index(&dir, READ_ONCE_CACHE_BYTES)?;
                     made = IndexMade::BuiltWithSmallCache;
                     store.index_from_facts(&checkpoint)?
                 }
@@ -375,11 +379,20 @@ impl Store {
     /// with the usual cache. Every other handle to this store must be
     /// gone, as for `reopen`.
     pub fn reopen_to_index(self) -> Result<Self, StoreError> {
-        let dir = self.close()?;
-        efa_alloc::give_back_freed_memory();
-        let store = Self::open_without_index(&dir, INDEXING_CACHE_BYTES)?;
+        let store = self.reopen_to_read_once()?;
         store.defer_index();
         Ok(store)
+    }
+
+    /// Closes the store and opens it again with a small page cache and no
+    /// index, for a store that is only read once more from end to end:
+    /// the old store after a rebuild, whose content hash is compared with
+    /// the new one's. Every other handle to this store must be gone, as
+    /// for `reopen`.
+    pub fn reopen_to_read_once(self) -> Result<Self, StoreError> {
+        let dir = self.close()?;
+        efa_alloc::give_back_freed_memory();
+        Self::open_without_index(&dir, READ_ONCE_CACHE_BYTES)
     }
 
     /// Closes the store and opens it again with the usual page cache, its
