@@ -488,9 +488,10 @@ impl Keep {
         defer_pages: false,
     };
     /// A store being rebuilt, which catches up through the whole history
-    /// and is read only once its applier has handed it on. Facts of 32,768
-    /// streams filled 10 million events as fast as of 262,144, which took
-    /// about 190 MB more (BENCHMARKS.md, "A rebuild's peak").
+    /// and is read only once its applier has handed it on. With facts of
+    /// 32,768 streams a rebuild filled 10 million events in 67-83 s, with
+    /// 262,144 in 64-78 s and about 190 MB more at its peak (BENCHMARKS.md,
+    /// "A rebuild's peak, phase by phase").
     pub const REBUILD: Self = Self {
         facts: 32_768,
         pages: 32_768,

@@ -108,7 +108,7 @@ const CACHE_BYTES: u64 = 128 * 1024 * 1024;
 /// retired store's content while it is hashed (`reopen_to_read_once`).
 /// A scan in key order gains nothing from a cache; with the usual one,
 /// hashing the old store after a rebuild took 150 to 250 MB more at 10
-/// million events (BENCHMARKS.md, "A rebuild's peak").
+/// million events (BENCHMARKS.md, "A rebuild's peak, phase by phase").
 const READ_ONCE_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// Counted adoptions from which an index built from the facts when the
 /// store opens is written to its file and read back (`open_compact`);
