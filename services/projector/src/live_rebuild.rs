@@ -11,7 +11,9 @@
 //!
 //! One rebuild at a time: a second request is rejected while one runs. A
 //! failed or interrupted rebuild removes its new directory and leaves the
-//! old version in use.
+//! old version in use. While a rebuild or a fill runs, freed memory goes
+//! back to the system at once (`efa_alloc::freed_pages_back_at_once`),
+//! which lowers its peak and slows reads meanwhile.
 //!
 //! The same fill serves a projector whose store is still empty and far
 //! behind the ledger (a new replica, the first start on a generated or
@@ -206,7 +208,11 @@ impl Rebuilder {
         let _running = RunningGuard(&self.running);
         let version = from + 1;
         tracing::info!(from, version, "rebuilding the views from the ledger");
-        match self.rebuild(version).await {
+        let rebuilt = {
+            let _pages = efa_alloc::freed_pages_back_at_once();
+            self.rebuild(version).await
+        };
+        match rebuilt {
             Ok(swapped) => {
                 let reply = RebuildReply::Done {
                     version: swapped.version,
@@ -252,7 +258,10 @@ impl Rebuilder {
         let _filling = FillingGuard(&self.state);
         let version = self.handle.version() + 1;
         tracing::info!(version, head, "filling the empty views from the ledger");
-        let filled = self.fill_new(version, head).await;
+        let filled = {
+            let _pages = efa_alloc::freed_pages_back_at_once();
+            self.fill_new(version, head).await
+        };
         if let Err(error) = &filled {
             if matches!(
                 error,
@@ -508,6 +517,7 @@ async fn apply_batch(mut fresh: Applier, events: Checked) -> Result<Applier, Reb
 /// Retires the store a rebuild replaced, comparing its content with the
 /// new one's when both describe the same sequence.
 async fn retire(versions: Versions, old_version: u64, swapped: Swapped) {
+    let _pages = efa_alloc::freed_pages_back_at_once();
     let Swapped {
         old,
         hashed,

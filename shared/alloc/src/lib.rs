@@ -12,8 +12,17 @@
 //! after a view store has read or built its index, and between reading the
 //! index file and making the index from it.
 //!
-//! This crate holds the workspace's only `unsafe` code: one call into
-//! mimalloc's C API that takes no pointer.
+//! While a view store is filled or rebuilt, [`freed_pages_back_at_once`]
+//! has mimalloc hand every page back as soon as it is free: the threads
+//! that filled and freed sit idle afterwards, and what they freed stayed
+//! resident at the rebuild's peak (about 125 MB at 10 million events).
+//! Not for always: on the read path it cost about a fifth of the
+//! throughput (BENCHMARKS.md, "A rebuild's peak, phase by phase").
+//!
+//! This crate holds the workspace's only `unsafe` code: calls into
+//! mimalloc's C API that take no pointer.
+
+use std::sync::{Mutex, PoisonError};
 
 /// The global allocator of the `efa` binary and of the benchmarks.
 pub use mimalloc::MiMalloc;
@@ -33,8 +42,71 @@ pub fn give_back_freed_memory() {
     }
 }
 
+/// mimalloc v2's `mi_option_purge_delay` (milliseconds a free page waits
+/// before it is handed back; 0 at once, -1 never), as its `mimalloc.h`
+/// numbers it; the bindings name no constant for it. The test below fails
+/// should the number name another option.
+const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// The holders of [`FreedPagesBackAtOnce`], and the purge delay in force
+/// before the first of them.
+static AT_ONCE: Mutex<(usize, std::ffi::c_long)> = Mutex::new((0, 0));
+
+/// While held, freed pages go back to the system at once; the delay in
+/// force before returns when the last holder is dropped.
+#[must_use = "freed pages go back at once only while this is held"]
+#[derive(Debug)]
+pub struct FreedPagesBackAtOnce(());
+
+/// Has mimalloc hand each page back to the system as soon as it is free,
+/// until the returned guard is dropped. For bulk work that allocates and
+/// frees gigabytes on threads that then sit idle (a fill, a rebuild).
+pub fn freed_pages_back_at_once() -> FreedPagesBackAtOnce {
+    let mut at_once = AT_ONCE.lock().unwrap_or_else(PoisonError::into_inner);
+    if at_once.0 == 0 {
+        at_once.1 = purge_delay();
+        set_purge_delay(0);
+    }
+    at_once.0 += 1;
+    FreedPagesBackAtOnce(())
+}
+
+impl Drop for FreedPagesBackAtOnce {
+    fn drop(&mut self) {
+        let mut at_once = AT_ONCE.lock().unwrap_or_else(PoisonError::into_inner);
+        at_once.0 -= 1;
+        if at_once.0 == 0 {
+            set_purge_delay(at_once.1);
+        }
+    }
+}
+
+fn purge_delay() -> std::ffi::c_long {
+    // SAFETY: `mi_option_get` takes an option number and no pointer; an
+    // option is read under mimalloc's own synchronisation.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_option_get(PURGE_DELAY)
+    }
+}
+
+fn set_purge_delay(milliseconds: std::ffi::c_long) {
+    // SAFETY: `mi_option_set` takes an option number and a value, no
+    // pointer; mimalloc reads its options at each use and documents
+    // setting them at run time.
+    #[allow(unsafe_code)]
+    unsafe {
+        libmimalloc_sys::mi_option_set(PURGE_DELAY, milliseconds);
+    }
+}
+
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
+    use std::sync::{Mutex, PoisonError};
+
+    /// The tests measure the whole process's resident memory: one at a time.
+    static RESIDENT: Mutex<()> = Mutex::new(());
+
     #[global_allocator]
     static ALLOCATOR: super::MiMalloc = super::MiMalloc;
 
@@ -50,6 +122,7 @@ mod tests {
 
     #[test]
     fn freed_memory_goes_back_and_live_memory_stays() {
+        let _one = RESIDENT.lock().unwrap_or_else(PoisonError::into_inner);
         const PAGE: u64 = 4096;
         let kept: Vec<Vec<u8>> = (0..64u8).map(|i| vec![i; 4096]).collect();
         // 256 MiB in small blocks, each page touched.
@@ -67,5 +140,48 @@ mod tests {
         for (i, block) in kept.iter().enumerate() {
             assert!(block.iter().all(|&byte| usize::from(byte) == i));
         }
+    }
+
+    /// 256 MiB allocated in small blocks on a thread of its own and freed
+    /// there: resident pages with them and after them.
+    fn resident_with_and_after_freeing() -> (u64, u64) {
+        std::thread::spawn(|| {
+            let freed: Vec<Vec<u8>> = (0..65_536).map(|_| vec![0xCD; 4096]).collect();
+            let with_freed = resident_pages();
+            drop(freed);
+            (with_freed, resident_pages())
+        })
+        .join()
+        .expect("the allocating thread ends")
+    }
+
+    #[test]
+    fn freed_pages_go_back_at_once_only_while_asked_to() {
+        let _one = RESIDENT.lock().unwrap_or_else(PoisonError::into_inner);
+        const PAGE: u64 = 4096;
+        // Never handed back unless asked: the freed pages stay.
+        super::set_purge_delay(-1);
+        let (with_freed, after) = resident_with_and_after_freeing();
+        assert!(
+            with_freed.saturating_sub(after) * PAGE < 64 << 20,
+            "with purging off: resident {} MiB with the blocks, {} MiB after",
+            (with_freed * PAGE) >> 20,
+            (after * PAGE) >> 20
+        );
+        super::give_back_freed_memory();
+        {
+            let _at_once = super::freed_pages_back_at_once();
+            let _nested = super::freed_pages_back_at_once();
+            assert_eq!(super::purge_delay(), 0);
+            let (with_freed, after) = resident_with_and_after_freeing();
+            assert!(
+                with_freed.saturating_sub(after) * PAGE > 192 << 20,
+                "at once: resident {} MiB with the blocks, {} MiB after",
+                (with_freed * PAGE) >> 20,
+                (after * PAGE) >> 20
+            );
+        }
+        assert_eq!(super::purge_delay(), -1, "the delay before is back");
+        super::set_purge_delay(10);
     }
 }
