@@ -11,9 +11,11 @@
 //!
 //! One rebuild at a time: a second request is rejected while one runs. A
 //! failed or interrupted rebuild removes its new directory and leaves the
-//! old version in use. While a rebuild or a fill runs, freed memory goes
-//! back to the system at once (`efa_alloc::freed_pages_back_at_once`),
-//! which lowers its peak and slows reads meanwhile.
+//! old version in use. While an empty store is filled and while a
+//! replaced store is retired, freed memory goes back to the system at
+//! once (`efa_alloc::freed_pages_back_at_once`), which lowers their peak
+//! and slows reads meanwhile; not while a rebuild fills, where it made
+//! the rebuild 10-34 s slower at 10 million events (BENCHMARKS.md).
 //!
 //! The same fill serves a projector whose store is still empty and far
 //! behind the ledger (a new replica, the first start on a generated or
@@ -208,11 +210,7 @@ impl Rebuilder {
         let _running = RunningGuard(&self.running);
         let version = from + 1;
         tracing::info!(from, version, "rebuilding the views from the ledger");
-        let rebuilt = {
-            let _pages = efa_alloc::freed_pages_back_at_once();
-            self.rebuild(version).await
-        };
-        match rebuilt {
+        match self.rebuild(version).await {
             Ok(swapped) => {
                 let reply = RebuildReply::Done {
                     version: swapped.version,

@@ -12,10 +12,10 @@
 //! after a view store has read or built its index, and between reading the
 //! index file and making the index from it.
 //!
-//! While a view store is filled or rebuilt, [`freed_pages_back_at_once`]
-//! has mimalloc hand every page back as soon as it is free: the threads
-//! that filled and freed sit idle afterwards, and what they freed stayed
-//! resident at the rebuild's peak (about 125 MB at 10 million events).
+//! While an empty view store is filled, [`freed_pages_back_at_once`] has
+//! mimalloc hand every page back as soon as it is free: the threads that
+//! filled and freed sit idle afterwards, and what they freed stayed
+//! resident at the fill's peak (about 140 MiB at 10 million events).
 //! Not for always: on the read path it cost about a fifth of the
 //! throughput (BENCHMARKS.md, "A rebuild's peak, phase by phase").
 //!
