@@ -12,10 +12,11 @@
 //! One rebuild at a time: a second request is rejected while one runs. A
 //! failed or interrupted rebuild removes its new directory and leaves the
 //! old version in use. While an empty store is filled and while a
-//! replaced store is retired, freed memory goes back to the system at
-//! once (`efa_alloc::freed_pages_back_at_once`), which lowers their peak
-//! and slows reads meanwhile; not while a rebuild fills, where it made
-//! the rebuild 10-34 s slower at 10 million events (BENCHMARKS.md).
+//! replaced store is read to compare it, freed memory goes back to the
+//! system at once (`efa_alloc::freed_pages_back_at_once`), which lowers
+//! their peak and slows reads meanwhile; not while a rebuild fills, where
+//! it made the rebuild 10-34 s slower at 10 million events
+//! (BENCHMARKS.md).
 //!
 //! The same fill serves a projector whose store is still empty and far
 //! behind the ledger (a new replica, the first start on a generated or
@@ -515,7 +516,6 @@ async fn apply_batch(mut fresh: Applier, events: Checked) -> Result<Applier, Reb
 /// Retires the store a rebuild replaced, comparing its content with the
 /// new one's when both describe the same sequence.
 async fn retire(versions: Versions, old_version: u64, swapped: Swapped) {
-    let _pages = efa_alloc::freed_pages_back_at_once();
     let Swapped {
         old,
         hashed,
@@ -549,10 +549,8 @@ async fn remove_unread(
     let comparable = compare_with.is_some();
     let retired = tokio::task::spawn_blocking(move || {
         let old_hash = if comparable {
-            let old = old.reopen_to_read_once()?;
-            let hash = old.content_hash()?;
-            drop(old);
-            Some(hash)
+            let _pages = efa_alloc::freed_pages_back_at_once();
+            Some(old.reopen_to_read_once()?.content_hash()?)
         } else {
             drop(old);
             None

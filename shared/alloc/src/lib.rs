@@ -60,7 +60,8 @@ pub struct FreedPagesBackAtOnce(());
 
 /// Has mimalloc hand each page back to the system as soon as it is free,
 /// until the returned guard is dropped. For bulk work that allocates and
-/// frees gigabytes on threads that then sit idle (a fill, a rebuild).
+/// frees gigabytes on threads that then sit idle (filling an empty view
+/// store, reading a replaced one once more).
 pub fn freed_pages_back_at_once() -> FreedPagesBackAtOnce {
     let mut at_once = AT_ONCE.lock().unwrap_or_else(PoisonError::into_inner);
     if at_once.0 == 0 {
@@ -159,6 +160,7 @@ mod tests {
     fn freed_pages_go_back_at_once_only_while_asked_to() {
         let _one = RESIDENT.lock().unwrap_or_else(PoisonError::into_inner);
         const PAGE: u64 = 4096;
+        let usual = super::purge_delay();
         // Never handed back unless asked: the freed pages stay.
         super::set_purge_delay(-1);
         let (with_freed, after) = resident_with_and_after_freeing();
@@ -182,6 +184,6 @@ mod tests {
             );
         }
         assert_eq!(super::purge_delay(), -1, "the delay before is back");
-        super::set_purge_delay(10);
+        super::set_purge_delay(usual);
     }
 }

@@ -304,9 +304,7 @@ impl Store {
                 // An empty store: nothing to build.
                 None if checkpoint.seq == 0 => store.index_from_facts(&checkpoint)?,
                 None if checkpoint.seq >= small_cache_from => {
-                    let dir = store.close()?;
-                    efa_alloc::give_back_freed_memory();
-                    store = Self::open_without_index(&dir, READ_ONCE_CACHE_BYTES)?;
+                    store = store.reopen_to_read_once()?;
                     made = IndexMade::BuiltWithSmallCache;
                     store.index_from_facts(&checkpoint)?
                 }
@@ -385,10 +383,10 @@ impl Store {
     }
 
     /// Closes the store and opens it again with a small page cache and no
-    /// index, for a store that is only read once more from end to end:
-    /// the old store after a rebuild, whose content hash is compared with
-    /// the new one's. Every other handle to this store must be gone, as
-    /// for `reopen`.
+    /// index, for a store that is read once more from end to end: one
+    /// whose index is built from its facts, the old store after a rebuild
+    /// whose content hash is compared with the new one's. Every other
+    /// handle to this store must be gone, as for `reopen`.
     pub fn reopen_to_read_once(self) -> Result<Self, StoreError> {
         let dir = self.close()?;
         efa_alloc::give_back_freed_memory();
