@@ -4,6 +4,7 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 
+use crate::event::{ENCODED_EVENT_CAPACITY, SealedEvent, hash_of_encoded_record};
 use crate::rejection::Rejection;
 
 /// The schema version this build writes and reads.
@@ -72,6 +73,35 @@ pub fn encode_before_encoded<H: Serialize>(head: &H, encoded: &[u8]) -> Vec<u8> 
     let mut bytes = postcard::to_extend(head, version.clone()).expect("a wire message encodes");
     bytes.extend_from_slice(encoded.strip_prefix(version.as_slice()).unwrap_or(encoded));
     bytes
+}
+
+/// `encode(sealed)` when its hash seals its record, `None` when it does
+/// not: the record is serialized once, for the check and for the bytes
+/// (an applier that checks and keeps every event serialized each twice,
+/// about a tenth of its time in a fill). In postcard a struct is its
+/// fields one after the other and the hash 32 plain bytes, so the record's
+/// bytes lie between the version and the hash.
+pub fn encode_sealed_if_valid(sealed: &SealedEvent) -> Option<Vec<u8>> {
+    let version = sealed_event_buffer();
+    let start = version.len();
+    let mut bytes =
+        postcard::to_extend(&sealed.record, version).expect("an event record always encodes");
+    if hash_of_encoded_record(&bytes[start..]) != sealed.hash {
+        return None;
+    }
+    bytes.extend_from_slice(&sealed.hash);
+    Some(bytes)
+}
+
+/// `encode(sealed)`, into a buffer that is not grown on the way.
+pub fn encode_sealed(sealed: &SealedEvent) -> Vec<u8> {
+    postcard::to_extend(sealed, sealed_event_buffer()).expect("an event always encodes")
+}
+
+/// The version, in a buffer with room for the event to follow.
+fn sealed_event_buffer() -> Vec<u8> {
+    postcard::to_extend(&SCHEMA_VERSION, Vec::with_capacity(ENCODED_EVENT_CAPACITY))
+        .expect("a u16 always encodes")
 }
 
 /// Decodes a message; any byte string gives a value or an error, never a panic.

@@ -310,9 +310,19 @@ impl SealedEvent {
     }
 }
 
+/// Room for an encoded event with its version and hash: most take 150 to
+/// 250 bytes, so a buffer this large is not grown on the way.
+pub(crate) const ENCODED_EVENT_CAPACITY: usize = 320;
+
 fn record_hash(record: &EventRecord) -> Hash {
-    use sha2::Digest;
     // Encoding a record cannot fail: it holds no maps or unsized types.
-    let bytes = postcard::to_allocvec(record).expect("an event record always encodes");
-    sha2::Sha256::digest(&bytes).into()
+    let bytes = postcard::to_extend(record, Vec::with_capacity(ENCODED_EVENT_CAPACITY))
+        .expect("an event record always encodes");
+    hash_of_encoded_record(&bytes)
+}
+
+/// The seal of a record from its postcard bytes.
+pub(crate) fn hash_of_encoded_record(bytes: &[u8]) -> Hash {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
 }

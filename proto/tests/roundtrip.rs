@@ -148,6 +148,22 @@ proptest! {
     }
 
     #[test]
+    fn an_event_encoded_while_checked_is_encoded_as_usual_and_a_broken_seal_gives_none(
+        event in sealed_event(),
+        flipped in 0usize..32,
+    ) {
+        prop_assert_eq!(encode_sealed_if_valid(&event), Some(encode(&event)));
+        prop_assert_eq!(efa_proto::codec::encode_sealed(&event), encode(&event));
+        let mut broken = event.clone();
+        broken.hash[flipped] ^= 1;
+        prop_assert_eq!(encode_sealed_if_valid(&broken), None);
+        let mut changed = event;
+        changed.record.stream_version = changed.record.stream_version.wrapping_add(1);
+        prop_assert!(!changed.hash_is_valid());
+        prop_assert_eq!(encode_sealed_if_valid(&changed), None);
+    }
+
+    #[test]
     fn replies_round_trip(index in 0usize..10, seqs in any::<(u64, u64, u64, bool)>()) {
         let rejected = CommandReply::Rejected(samples::rejections()[index].clone());
         prop_assert_eq!(decode::<CommandReply>(&encode(&rejected)).unwrap(), rejected);

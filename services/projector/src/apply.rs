@@ -271,8 +271,13 @@ impl Applier {
                 tracing::debug!(seq, checkpoint = checkpoint.seq, "already applied, skipped");
                 continue;
             }
-            check_next(checkpoint, sealed, hashes)?;
-            self.add_changes(sealed)?;
+            // The bytes its block keeps, made while its hash is checked.
+            let encoded = match hashes {
+                Hashes::Recompute => efa_proto::encode_sealed_if_valid(sealed),
+                Hashes::CheckedBefore => Some(efa_proto::codec::encode_sealed(sealed)),
+            };
+            let encoded = check_next(checkpoint, sealed, encoded)?;
+            self.add_changes(sealed, encoded)?;
             checkpoint = Checkpoint {
                 seq,
                 hash: sealed.hash,
@@ -326,7 +331,7 @@ impl Applier {
     /// Adds the view changes `sealed` makes to the batch, computed from
     /// the views as the batch leaves them: the catalogue entry, the facts
     /// of its stream, the event itself and its history index entries.
-    fn add_changes(&mut self, sealed: &SealedEvent) -> Result<(), StoreError> {
+    fn add_changes(&mut self, sealed: &SealedEvent, encoded: Vec<u8>) -> Result<(), StoreError> {
         let (store, written) = (&self.store, &mut self.written);
         let record = &sealed.record;
         if let Some(id) = catalogue::service_of(&record.event) {
@@ -365,7 +370,9 @@ impl Applier {
                 .packing
                 .add_adopted(ags, service, |a| store.adopted_tail(a))?;
         }
-        written.packing.add_event(sealed, || store.last_block())?;
+        written
+            .packing
+            .add_event(sealed.record.seq, encoded, || store.last_block())?;
         Ok(())
     }
 }
@@ -391,12 +398,14 @@ enum Commit {
     Ahead,
 }
 
-/// Refuses `sealed` unless it is the event right after `checkpoint`.
+/// Refuses `sealed` unless it is the event right after `checkpoint`, and
+/// hands back its bytes: `encoded` is `None` where its hash was found not
+/// to seal it.
 fn check_next(
     checkpoint: Checkpoint,
     sealed: &SealedEvent,
-    hashes: Hashes,
-) -> Result<(), ApplyError> {
+    encoded: Option<Vec<u8>>,
+) -> Result<Vec<u8>, ApplyError> {
     let seq = sealed.record.seq;
     if seq != checkpoint.seq + 1 {
         return Err(ApplyError::Gap {
@@ -404,9 +413,9 @@ fn check_next(
             seq,
         });
     }
-    if hashes == Hashes::Recompute && !sealed.hash_is_valid() {
+    let Some(encoded) = encoded else {
         return Err(ApplyError::BadHash { seq });
-    }
+    };
     if sealed.record.prev_hash != checkpoint.hash {
         return Err(ApplyError::BrokenChain {
             seq,
@@ -414,7 +423,7 @@ fn check_next(
             found: hex::encode(sealed.record.prev_hash),
         });
     }
-    Ok(())
+    Ok(encoded)
 }
 
 /// The batch being assembled, and what the commits before it wrote,

@@ -154,14 +154,15 @@ impl Packing {
         }
     }
 
-    /// Adds `sealed` to the last block, or starts the next one.
-    /// `last_block` reads the store's last block, when it is not kept.
+    /// Adds event `seq`, `encoded` by `efa_proto::encode`, to the last
+    /// block, or starts the next one. `last_block` reads the store's last
+    /// block, when it is not kept.
     pub fn add_event(
         &mut self,
-        sealed: &SealedEvent,
+        seq: u64,
+        encoded: Vec<u8>,
         last_block: impl FnOnce() -> Result<Option<(u64, Vec<SealedEvent>)>, StoreError>,
     ) -> Result<(), StoreError> {
-        let encoded = efa_proto::encode(sealed);
         let open = match self.open.take() {
             Some(open) => open,
             None => Kept::read(match last_block()? {
@@ -173,7 +174,7 @@ impl Packing {
                         events,
                     }
                 }
-                None => Block::starting_at(sealed.record.seq),
+                None => Block::starting_at(seq),
             }),
         };
         let mut open = if open.value.takes(encoded.len()) {
@@ -182,7 +183,7 @@ impl Packing {
             if open.changed {
                 self.closed.push(open.value);
             }
-            Kept::read(Block::starting_at(sealed.record.seq))
+            Kept::read(Block::starting_at(seq))
         };
         open.value.bytes += encoded.len();
         open.value.events.push(encoded);
