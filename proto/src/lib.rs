@@ -26,7 +26,9 @@ pub mod trust;
 pub mod views;
 
 pub use actor::Actor;
-pub use codec::{DecodeError, SCHEMA_VERSION, decode, encode, encode_sealed_if_valid, encoded_len};
+pub use codec::{
+    DecodeError, SCHEMA_VERSION, decode, encode, encode_sealed, encode_sealed_if_valid, encoded_len,
+};
 pub use command::*;
 pub use event::{
     CostReported, Event, EventRecord, Hash, SealedEvent, ServiceAnnounced, ServiceDetailsUpdated,

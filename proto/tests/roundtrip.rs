@@ -153,7 +153,7 @@ proptest! {
         flipped in 0usize..32,
     ) {
         prop_assert_eq!(encode_sealed_if_valid(&event), Some(encode(&event)));
-        prop_assert_eq!(efa_proto::codec::encode_sealed(&event), encode(&event));
+        prop_assert_eq!(encode_sealed(&event), encode(&event));
         let mut broken = event.clone();
         broken.hash[flipped] ^= 1;
         prop_assert_eq!(encode_sealed_if_valid(&broken), None);

@@ -274,7 +274,7 @@ impl Applier {
             // The bytes its block keeps, made while its hash is checked.
             let encoded = match hashes {
                 Hashes::Recompute => efa_proto::encode_sealed_if_valid(sealed),
-                Hashes::CheckedBefore => Some(efa_proto::codec::encode_sealed(sealed)),
+                Hashes::CheckedBefore => Some(efa_proto::encode_sealed(sealed)),
             };
             let encoded = check_next(checkpoint, sealed, encoded)?;
             self.add_changes(sealed, encoded)?;
