@@ -360,12 +360,42 @@ fn print_kinds(history: &[SealedEvent]) {
     println!("events by kind: {}", kinds.join(", "));
 }
 
+/// The name of the runs' scratch directories, before the process id.
+const SCRATCH_PREFIX: &str = "views-bench-";
+
+/// Where the runs' stores go: under cargo's directory for the tests' and
+/// benchmarks' files, named by this process. A run that sled's stall
+/// watch ends (it exits without unwinding, so the directory is not
+/// removed) leaves its gigabyte there, not in the system's temporary
+/// directory, and the next run removes what runs no longer alive left.
+fn scratch_directory() -> tempfile::TempDir {
+    let parent = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let entries = std::fs::read_dir(parent).into_iter().flatten().flatten();
+    for entry in entries {
+        let name = entry.file_name();
+        let process = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(SCRATCH_PREFIX))
+            .and_then(|rest| rest.split('-').next());
+        if let Some(process) = process
+            && !std::path::Path::new("/proc").join(process).exists()
+        {
+            // Best effort: what cannot be removed stays for the next run.
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    tempfile::Builder::new()
+        .prefix(&format!("{SCRATCH_PREFIX}{}-", std::process::id()))
+        .tempdir_in(parent)
+        .expect("a scratch directory")
+}
+
 fn main() {
     let full = std::env::args().any(|arg| arg == "--bench");
     let events = env_number("EFA_BENCH_EVENTS", if full { 1_000_000 } else { 20_000 }) as usize;
     let commands = env_number("EFA_BENCH_LAG_COMMANDS", if full { 5_000 } else { 200 }) as usize;
     let seed = env_number("EFA_BENCH_SEED", 2024);
-    let scratch = tempfile::tempdir().expect("a scratch directory");
+    let scratch = scratch_directory();
 
     let generating = Instant::now();
     let (history, gemeinden) = history::generate(events, seed);
