@@ -42,9 +42,10 @@ pub fn give_back_freed_memory() {
     }
 }
 
-/// mimalloc v2's `mi_option_purge_delay` (milliseconds a free page waits
-/// before it is handed back; 0 at once, -1 never), as its `mimalloc.h`
-/// numbers it; the bindings name no constant for it. The test below fails
+/// mimalloc's `mi_option_purge_delay` (milliseconds a free page waits
+/// before it is handed back; 0 at once, -1 never), as the `mimalloc.h` of
+/// v3, the version built here, numbers it (v2's the same); the bindings
+/// name no constant for it. The test below fails
 /// should the number name another option.
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 

@@ -27,10 +27,10 @@
 //! dropped; nothing waits for it there, since a commit under way may hold
 //! the store's last reference.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Mutex, PoisonError};
-use std::thread::JoinHandle;
 
 use efa_runtime::stall::StallWatch;
 
@@ -50,27 +50,30 @@ struct InFlight {
     failure_sticks: bool,
 }
 
-/// The store's writing thread and its queue of (at most one) commit;
-/// dropping the queue ends the thread after the commit it writes.
+/// The store's writing thread, known by its queue of (at most one)
+/// commit: dropping the queue ends the thread after the commit it writes.
 #[derive(Debug)]
-struct Writer {
-    jobs: Sender<Job>,
-    thread: JoinHandle<()>,
-}
+struct Writer(Sender<Job>);
 
 impl Writer {
     fn spawn(name: &str) -> Result<Self, StoreError> {
         let (jobs, received) = channel::<Job>();
-        let thread = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
                 for (write, outcome) in received {
+                    // A write that panics fails its commit as an error
+                    // would (a fill's then fails every later one); the
+                    // thread goes on with the next commit, as a new thread
+                    // per commit did before.
+                    let written = std::panic::catch_unwind(AssertUnwindSafe(write))
+                        .unwrap_or_else(|_| Err(StoreError::Commit("the write panicked".into())));
                     // The store may have stopped waiting (it failed).
-                    let _ = outcome.send(write());
+                    let _ = outcome.send(written);
                 }
             })
             .map_err(|error| StoreError::Commit(format!("start the writing thread: {error}")))?;
-        Ok(Self { jobs, thread })
+        Ok(Self(jobs))
     }
 }
 
@@ -95,9 +98,9 @@ impl Ahead {
             failure_sticks,
         }) = in_flight
         {
-            let written = written
-                .recv()
-                .unwrap_or_else(|_| Err(StoreError::Commit("the writing thread panicked".into())));
+            let written = written.recv().unwrap_or_else(|_| {
+                Err(StoreError::Commit("the writing thread has stopped".into()))
+            });
             if let Err(error) = written {
                 if failure_sticks {
                     self.failed.store(true, Ordering::Release);
@@ -155,15 +158,13 @@ impl Ahead {
     ) -> Result<(), StoreError> {
         self.settle()?;
         let (outcome, written) = sync_channel(1);
-        let mut kept = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let writer = match kept.take() {
-            Some(writer) if !writer.thread.is_finished() => writer,
-            // None yet, or one that panicked in a commit before.
-            _ => Writer::spawn(name)?,
+        let mut writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let Writer(jobs) = match &mut *writer {
+            Some(started) => started,
+            none => none.insert(Writer::spawn(name)?),
         };
-        let sent = writer.jobs.send((Box::new(write), outcome));
-        *kept = Some(writer);
-        drop(kept);
+        let sent = jobs.send((Box::new(write), outcome));
+        drop(writer);
         if sent.is_err() {
             return Err(StoreError::Commit("the writing thread has stopped".into()));
         }
@@ -214,7 +215,7 @@ mod tests {
     }
 
     #[test]
-    fn a_write_that_panicked_is_reported_and_the_next_commit_gets_a_thread() {
+    fn a_write_that_panicked_is_reported_and_the_next_commit_is_still_written() {
         let ahead = Ahead::default();
         ahead
             .start("test-write", false, || panic!("a write that panics"))
