@@ -43,6 +43,64 @@ fn axe_or_skip() -> Option<String> {
     }
 }
 
+/// More services than the rollout monitor shows side by side, each
+/// adopted in Bremen, so that the monitor's overview of Bremen (a row
+/// per service, a page at a time) is checked too.
+async fn bremen_adopts_many_services(system: &System) {
+    use efa_proto::{
+        Actor, AnnounceService, Channel, Command, CostModel, LandCode, RegisterGemeinde, Reifegrad,
+        RequestAdoption, ServiceId, ServiceStatus,
+    };
+    use efa_reference::Seed;
+    let bremen = LandCode::new(4).unwrap();
+    let city = efa_proto::Ags::parse("04011000").unwrap();
+    let register = RegisterGemeinde {
+        ags: city,
+        name: "Stadt Bremen".to_owned(),
+        population: None,
+    };
+    let mut seeds = vec![Seed::new(
+        "accessibility/gemeinde/04011000",
+        Actor::Admin,
+        None,
+        Command::RegisterGemeinde(register),
+    )];
+    for n in 1..=60 {
+        let service = ServiceId::parse(&format!("bremer-leistung-{n:02}")).unwrap();
+        let announce = AnnounceService {
+            service: service.clone(),
+            title: format!("Bremer Leistung {n}"),
+            lead: bremen,
+            ozg_id: None,
+            leika: vec![],
+            themenfeld: "Sonstiges".to_owned(),
+            provider: "Dataport".to_owned(),
+            channel: Channel::EfaMarktplatz,
+            cost_model: CostModel::EqualShares,
+            status: ServiceStatus::Available,
+            reifegrad: Reifegrad::new(2).unwrap(),
+        };
+        let request = RequestAdoption {
+            service,
+            ags: city,
+            note: String::new(),
+        };
+        seeds.push(Seed::new(
+            format!("accessibility/announce/{n}"),
+            Actor::Land(bremen),
+            None,
+            Command::AnnounceService(announce),
+        ));
+        seeds.push(Seed::new(
+            format!("accessibility/adopt/{n}"),
+            Actor::Gemeinde(city),
+            None,
+            Command::RequestAdoption(request),
+        ));
+    }
+    system.send_seeds(&seeds).await;
+}
+
 /// Opens each of `paths` and collects what axe-core finds on it.
 async fn check(session: &Session, base: &str, axe: &str, who: &str, paths: &[&str]) -> Vec<String> {
     let mut found = Vec::new();
@@ -66,6 +124,7 @@ async fn every_page_passes_the_automatic_wcag_rules() {
         return;
     };
     let system = System::start_with_demo().await;
+    bremen_adopts_many_services(&system).await;
     let head = system.ledger_head().await;
     let dir = tempfile::tempdir().unwrap();
     let driver = Driver::start(browser).await;
@@ -87,12 +146,23 @@ async fn every_page_passes_the_automatic_wcag_rules() {
         "/laender/16/kostenaufstellung?jahr=2023&bis_sequenz=999999",
         "/rollout",
         "/rollout?land=16&tage=90",
+        "/rollout?land=04",
+        "/rollout?land=04&seite_leistungen=2",
         "/audit",
         "/kommune",
         "/rollout/tabelle",
         "/gibt-es-nicht",
     ];
     found.extend(check(&anonymous, &base, &axe, "anonym", &public).await);
+    // Bremen's monitor was its overview, not the table of columns.
+    anonymous
+        .open(&format!("{base}/rollout?land=04&seite_leistungen=2"))
+        .await;
+    let text = anonymous.text().await;
+    assert!(
+        text.contains("Einführungen in 60 Leistungen") && text.contains("Bremer Leistung 60"),
+        "{text}"
+    );
     anonymous.close().await;
 
     let roles: [(&str, &[&str]); 5] = [

@@ -135,11 +135,18 @@ impl System {
         let system = Self::start().await;
         let mut seeds = efa_reference::reference_seeds().unwrap();
         seeds.extend(efa_reference::demo::demo_seeds().unwrap());
+        system.send_seeds(&seeds).await;
+        system
+    }
+
+    /// Sends `seeds` to the ledger in order, signed as the gateway signs,
+    /// each of which must be accepted.
+    pub async fn send_seeds(&self, seeds: &[efa_reference::Seed]) {
         let signer =
-            efa_trust::SigningKey::load(&system.ledger_dir.join("secrets/gateway.key")).unwrap();
-        for seed in &seeds {
+            efa_trust::SigningKey::load(&self.ledger_dir.join("secrets/gateway.key")).unwrap();
+        for seed in seeds {
             let reply: efa_proto::CommandReply = efa_runtime::request(
-                &system.client,
+                &self.client,
                 efa_proto::subjects::COMMAND,
                 &efa_trust::sign_command(&signer, &seed.envelope()),
                 Duration::from_secs(10),
@@ -152,7 +159,6 @@ impl System {
                 seed.label
             );
         }
-        system
     }
 
     async fn wait_ready(&self) {

@@ -744,6 +744,125 @@ async fn the_monitor_beyond_a_lists_end_points_back_instead_of_saying_none() {
     );
 }
 
+/// At Germany's size a Land has adoptions of hundreds of services. The
+/// monitor then lists them as rows, a page at a time, each with its
+/// funnel's numbers and a link to that service's monitor; it asks only
+/// for the funnels of the page and draws neither a column nor a chart
+/// per service. One service chosen is shown as before.
+#[tokio::test]
+async fn the_monitor_of_many_services_lists_them_a_page_at_a_time() {
+    use efa_proto::views::{FunnelView, ServiceSummary};
+    use efa_proto::{QueryKind, QueryReply, ServiceId};
+    let harness = Harness::start().await;
+    let many: Vec<ServiceId> = (0..130)
+        .map(|n| ServiceId::parse(&format!("leistung-{n:04}")).unwrap())
+        .collect();
+    let in_land: Vec<(ServiceId, bool)> = (many.iter().enumerate())
+        .map(|(n, id)| (id.clone(), n % 10 != 3))
+        .collect();
+    let catalogue: Vec<ServiceSummary> = (many.iter())
+        .map(|id| {
+            let mut summary = crate::samples::summary();
+            summary.service.id = id.clone();
+            summary.service.title = format!("Titel {id}");
+            summary
+        })
+        .collect();
+    let mut queries = harness
+        .projector(move |kind| match kind {
+            QueryKind::Rollout3 { ref scope, .. } => {
+                let chosen = scope.service.clone();
+                let QueryReply::Rollout3(mut page) = answer(kind) else {
+                    unreachable!("a rollout's answer")
+                };
+                page.land_participates = (in_land.iter())
+                    .filter(|(id, _)| chosen.as_ref().is_none_or(|c| c == id))
+                    .cloned()
+                    .collect();
+                QueryReply::Rollout3(page)
+            }
+            QueryKind::Catalogue2 { .. } => {
+                let mut page = crate::samples::catalogue_page();
+                page.services = catalogue.clone();
+                QueryReply::Catalogue2(page)
+            }
+            QueryKind::Funnel { service, land, .. } => {
+                let number: u32 = service.as_str()["leistung-".len()..].parse().unwrap();
+                QueryReply::Funnel(Some(FunnelView {
+                    service,
+                    land,
+                    reached: [number + 1_000, number, 0, 0, 0],
+                    ..crate::samples::funnel()
+                }))
+            }
+            other => answer(other),
+        })
+        .await;
+    let mut jar = Jar::default();
+    let (status, page) = get(&harness, &mut jar, "/rollout?land=16&seite_leistungen=2").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, overview) = page
+        .split_once("id=\"leistungen\"")
+        .expect("the overview of the services");
+    let overview = overview.split("</section>").next().unwrap_or_default();
+    assert!(
+        overview.contains("Einführungen in 130 Leistungen"),
+        "{overview}"
+    );
+    assert!(
+        overview.contains("an 13 dieser Leistungen nicht teil"),
+        "{overview}"
+    );
+    for shown in ["Titel leistung-0050", "Titel leistung-0099"] {
+        assert!(overview.contains(shown), "{shown}: {overview}");
+    }
+    for other in ["Titel leistung-0049", "Titel leistung-0100"] {
+        assert!(!overview.contains(other), "{other}: {overview}");
+    }
+    assert!(
+        overview.contains("<td class=\"zahl\">1.050</td>"),
+        "{overview}"
+    );
+    assert_eq!(overview.matches("Thüringen nimmt nicht teil").count(), 5);
+    assert!(
+        overview.contains("href=\"/rollout?land=16&amp;leistung=leistung-0073&amp;tage=90\""),
+        "{overview}"
+    );
+    assert!(
+        !page.contains("<svg") && !page.contains("id=\"abdeckung\""),
+        "{page}"
+    );
+    for link in [
+        "seite_leistungen=1\" rel=\"prev\"",
+        "seite_leistungen=3\" rel=\"next\"",
+    ] {
+        assert!(page.contains(link), "{link}: {page}");
+    }
+    let mut funnels = Vec::new();
+    while let Ok(query) = queries.try_recv() {
+        if let QueryKind::Funnel { service, .. } = query.kind {
+            funnels.push(service);
+        }
+    }
+    assert_eq!(funnels, many[50..100].to_vec());
+    // The last page: no page after it.
+    let (_, last) = get(&harness, &mut jar, "/rollout?land=16&seite_leistungen=3").await;
+    assert!(last.contains("Titel leistung-0129") && !last.contains("seite_leistungen=4"));
+    // One service chosen: its Kreis column and its chart.
+    let (status, one) = get(
+        &harness,
+        &mut jar,
+        "/rollout?land=16&leistung=leistung-0007",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        one.contains("id=\"abdeckung\"") && one.contains("<svg"),
+        "{one}"
+    );
+    assert!(!one.contains("id=\"leistungen\""), "{one}");
+}
+
 /// A service nobody announced is no column of zeros in the monitor: it
 /// is left out with a notice, and the API answers 404.
 #[tokio::test]
@@ -779,6 +898,36 @@ async fn the_monitor_and_the_api_refuse_an_unknown_service() {
         .get("/api/v1/lands/16/rollout?service=wohngeld")
         .await;
     assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// A municipality's adoptions and the services on offer are pages of
+/// their own: an adopted service that is not on the page of services on
+/// offer is still named by its title, from the catalogue, not by its id.
+#[tokio::test]
+async fn an_adoption_is_named_by_its_title_when_its_service_is_on_another_page() {
+    use efa_proto::QueryReply;
+    let harness = Harness::start().await;
+    harness
+        .projector(|kind| match answer(kind) {
+            QueryReply::Gemeinde3(Some(mut page)) => {
+                page.available.clear();
+                QueryReply::Gemeinde3(Some(page))
+            }
+            other => other,
+        })
+        .await;
+    let mut jar = Jar::default();
+    let (status, page) = get(&harness, &mut jar, "/kommune?ags=16051000").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, adoptions) = page
+        .split_once("id=\"einfuehrungen\"")
+        .expect("the adoptions");
+    let adoptions = adoptions.split("</section>").next().unwrap_or_default();
+    assert!(
+        adoptions.contains(">Wohngeld; &quot;digital&quot;</a>"),
+        "{adoptions}"
+    );
+    assert!(!adoptions.contains(">wohngeld</a>"), "{adoptions}");
 }
 
 /// A municipality's page speaks to the municipality itself ("Ihre

@@ -11,7 +11,7 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::pages::GemeindePage;
-use efa_proto::views::MunicipalityRollout;
+use efa_proto::views::{MunicipalityRollout, ServiceSummary};
 use efa_proto::{Actor, AdoptionStage, Ags, Date, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, html};
 
@@ -25,7 +25,7 @@ use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::service_link;
+use super::{all_services, service_link};
 use crate::authz::{self, Rule};
 use efa_api::contract::{Parsed, WriteBody, adoptions};
 
@@ -100,6 +100,15 @@ async fn render(
         }
         _ => return visit.unavailable(Page::new(title, Nav::Kommune, picker)),
     };
+    // The titles of the adopted services: the services on offer are a
+    // page of their own, so an adoption's service need not be among them.
+    let catalogue = all_services(&visit.state, params.min_seq(), as_of)
+        .await
+        .unwrap_or_default();
+    let titles = Titles {
+        catalogue: &catalogue,
+        gemeinde: &gemeinde,
+    };
     let pairs = [
         ("ags", ags.to_string()),
         ("stichtag", params.get("stichtag")),
@@ -120,7 +129,7 @@ async fn render(
     let body = html! {
         (picker)
         (overview(&gemeinde, voice))
-        (adoptions_html(&gemeinde, as_of, may_act.then_some(&forms)))
+        (adoptions_html(&gemeinde, titles, as_of, may_act.then_some(&forms)))
         (nav)
         (available_html(&gemeinde, as_of, voice))
         (nav)
@@ -175,6 +184,7 @@ fn overview(gemeinde: &GemeindePage, voice: Voice) -> Markup {
 /// count (its own beneath a predecessor's, a second predecessor's).
 fn adoptions_html(
     gemeinde: &GemeindePage,
+    titles: Titles<'_>,
     as_of: Option<Date>,
     forms: Option<&Forms<'_>>,
 ) -> Markup {
@@ -184,7 +194,7 @@ fn adoptions_html(
     }
     let rows = html! {
         @for adoption in &gemeinde.adoptions {
-            @let title = title_of(gemeinde, &adoption.service);
+            @let title = titles.of(&adoption.service);
             @let beneath: Vec<&MunicipalityRollout> = (gemeinde.beneath.iter())
                 .filter(|under| under.service == adoption.service)
                 .collect();
@@ -335,12 +345,28 @@ fn request_form(forms: &Forms<'_>, gemeinde: &GemeindePage, voice: Voice) -> Mar
     })
 }
 
-fn title_of(gemeinde: &GemeindePage, id: &ServiceId) -> String {
-    gemeinde
-        .available
-        .iter()
-        .find(|(s, _, _)| s == id)
-        .map_or_else(|| id.to_string(), |(_, title, _)| title.clone())
+/// Where a service's title is found: the catalogue (every service, up to
+/// its page's limit), else the page's services on offer.
+#[derive(Clone, Copy)]
+struct Titles<'a> {
+    catalogue: &'a [ServiceSummary],
+    gemeinde: &'a GemeindePage,
+}
+
+impl Titles<'_> {
+    /// The title of a service, or its id.
+    fn of(self, id: &ServiceId) -> String {
+        let on_offer = || {
+            (self.gemeinde.available.iter())
+                .find(|(s, _, _)| s == id)
+                .map(|(_, title, _)| title.clone())
+        };
+        (self.catalogue.iter())
+            .find(|s| s.service.id == *id)
+            .map(|s| s.service.title.clone())
+            .or_else(on_offer)
+            .unwrap_or_else(|| id.to_string())
+    }
 }
 
 fn available_html(gemeinde: &GemeindePage, as_of: Option<Date>, voice: Voice) -> Markup {

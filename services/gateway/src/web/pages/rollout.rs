@@ -6,18 +6,24 @@
 //! and the same data as CSV from the API. The Kreise,
 //! the municipalities and the stalled adoptions grow with the history:
 //! they are shown a page at a time (`?seite=`, `?seite_stillstand=`).
+//!
+//! A Land with adoptions of more services than fit side by side (at
+//! Germany's size hundreds) gets an overview instead of the colour table
+//! and the charts: one row per service with its funnel's numbers, a page
+//! at a time (`?seite_leistungen=`), each leading to the monitor of that
+//! service, where its Kreise are one column.
 
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::pages::{RolloutPage, StalledPage};
 use efa_proto::views::{FunnelView, RolloutScope, ServiceSummary};
-use efa_proto::{Actor, Date, LandCode, QueryKind, QueryReply, ServiceId};
+use efa_proto::{Actor, AdoptionStage, Date, LandCode, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, html};
 
 use super::super::chart::funnel_svg;
 use super::super::heat;
 use super::super::layout::{Nav, Notice, Page};
-use super::super::markup::Col::Text;
+use super::super::markup::Col::{Num, Text};
 use super::super::markup::{Field, choices, date_de, land_items, query, section, table, thousands};
 use super::super::paging;
 use super::super::params::Params;
@@ -33,14 +39,21 @@ struct Chosen {
     service: Option<ServiceId>,
     as_of: Option<Date>,
     days: u32,
-    /// Page of the Kreise and municipalities, of the stalled adoptions.
+    /// Page of the Kreise and municipalities, of the stalled adoptions,
+    /// of the services in an overview.
     page: u32,
     stalled_page: u32,
+    services_page: u32,
 }
 
 /// Rows per page of the Kreise and municipalities, and of the stalled.
 const ROWS: u32 = 200;
 const STALLED_ROWS: u32 = 100;
+/// The most services shown side by side, as columns of the Kreis table
+/// and as funnel charts; with more the monitor lists them as rows.
+const COLUMNS_MAX: usize = 12;
+/// Rows per page of the services in an overview.
+const SERVICE_ROWS: u32 = 50;
 
 impl Chosen {
     fn from(visit: &Visit, params: &Params) -> Self {
@@ -56,6 +69,7 @@ impl Chosen {
             days: params.number("tage", STALLED_DAYS_DEFAULT, 36_500),
             page: params.number("seite", 1, 1_000_000).max(1),
             stalled_page: params.number("seite_stillstand", 1, 1_000_000).max(1),
+            services_page: params.number("seite_leistungen", 1, 1_000_000).max(1),
         }
     }
 
@@ -68,7 +82,20 @@ impl Chosen {
             ("tage", self.days.to_string()),
             ("seite", self.page.to_string()),
             ("seite_stillstand", self.stalled_page.to_string()),
+            ("seite_leistungen", self.services_page.to_string()),
         ]
+    }
+
+    /// The monitor of one service, as of the same date and with the same
+    /// days of standing still.
+    fn of_service(&self, land: LandCode, service: &ServiceId) -> String {
+        let pairs = [
+            ("land", land.to_string()),
+            ("leistung", service.to_string()),
+            ("stichtag", text(self.as_of)),
+            ("tage", self.days.to_string()),
+        ];
+        format!("/rollout{}", query(&pairs))
     }
 
     /// The API's address of the same list as a file, `format` `csv` or
@@ -87,12 +114,50 @@ fn text(value: Option<impl ToString>) -> String {
 
 /// Everything the monitor shows for one Land: a page of the Kreise and
 /// municipalities, a page of the stalled adoptions (if it could be read),
-/// the funnels and the services.
+/// the funnels, the services and how they are laid out.
 struct Monitor {
     rollout: RolloutPage,
     stalled: Option<StalledPage>,
     funnels: Vec<FunnelView>,
     services: Vec<ServiceSummary>,
+    layout: Layout,
+}
+
+/// How the monitor shows the services with adoptions in the Land.
+enum Layout {
+    /// Side by side: a column each in the Kreis table, a funnel chart each.
+    Columns,
+    /// One row each, a page of them at a time: the services of the page
+    /// (with whether the Land takes part) and whether more follow.
+    Rows {
+        shown: Vec<(ServiceId, bool)>,
+        more: bool,
+    },
+}
+
+impl Layout {
+    /// The layout for the services with adoptions in the Land, `in_land`,
+    /// when `chosen`; one chosen service is always a column.
+    fn of(in_land: &[(ServiceId, bool)], chosen: &Chosen) -> Self {
+        if chosen.service.is_some() || in_land.len() <= COLUMNS_MAX {
+            return Self::Columns;
+        }
+        let page = paging::rows(chosen.services_page, SERVICE_ROWS);
+        let from = page.offset as usize;
+        let to = from.saturating_add(page.limit as usize);
+        Self::Rows {
+            shown: in_land.iter().skip(from).take(to - from).cloned().collect(),
+            more: to < in_land.len(),
+        }
+    }
+
+    /// The services whose funnels the layout shows.
+    fn funnels_of<'a>(&'a self, in_land: &'a [(ServiceId, bool)]) -> &'a [(ServiceId, bool)] {
+        match self {
+            Self::Columns => in_land,
+            Self::Rows { shown, .. } => shown,
+        }
+    }
 }
 
 /// `GET /rollout?land=&leistung=&stichtag=&tage=`.
@@ -116,6 +181,10 @@ pub async fn show(visit: Visit, params: Params) -> Response {
         (
             "seite_stillstand",
             params.number_read("seite_stillstand", 1_000_000),
+        ),
+        (
+            "seite_leistungen",
+            params.number_read("seite_leistungen", 1_000_000),
         ),
     ]);
     let form = form(&chosen, &params, &services);
@@ -142,12 +211,21 @@ pub async fn show(visit: Visit, params: Params) -> Response {
         .stalled
         .as_ref()
         .is_some_and(|s| s.next_offset.is_some());
+    let services_html = match &monitor.layout {
+        Layout::Columns => html! {
+            (coverage_html(&monitor))
+            (rollout_nav)
+            (funnels_html(&monitor, chosen.as_of))
+        },
+        Layout::Rows { shown, more } => html! {
+            (overview_html(&monitor, land, shown, &chosen))
+            (nav("seite_leistungen", chosen.services_page, *more))
+        },
+    };
     let body = html! {
         (form)
         p { "Stand: " (date_de(monitor.rollout.as_of)) "." }
-        (coverage_html(&monitor))
-        (rollout_nav)
-        (funnels_html(&monitor, chosen.as_of))
+        (services_html)
         (stalled_html(&monitor, &chosen))
         (nav("seite_stillstand", chosen.stalled_page, stalled_more))
         (municipalities_html(&monitor, chosen.as_of))
@@ -197,8 +275,9 @@ async fn load(
         Ok(QueryReply::Stalled4(page)) => Some(page),
         _ => None,
     };
+    let layout = Layout::of(&rollout.land_participates, chosen);
     let mut funnels = Vec::new();
-    for (service, _) in &rollout.land_participates {
+    for (service, _) in layout.funnels_of(&rollout.land_participates) {
         let service = service.clone();
         let kind = QueryKind::Funnel {
             service,
@@ -214,6 +293,7 @@ async fn load(
         stalled,
         funnels,
         services,
+        layout,
     })
 }
 
@@ -293,6 +373,57 @@ fn funnels_html(monitor: &Monitor, as_of: Option<Date>) -> Markup {
                 }
             }
         }
+    })
+}
+
+/// The services with adoptions in the Land a page at a time, each with
+/// its funnel's numbers and leading to its own monitor.
+fn overview_html(
+    monitor: &Monitor,
+    land: LandCode,
+    shown: &[(ServiceId, bool)],
+    chosen: &Chosen,
+) -> Markup {
+    let in_land = &monitor.rollout.land_participates;
+    let absent = in_land.iter().filter(|(_, takes_part)| !takes_part).count();
+    let mut columns = vec![Text("Leistung")];
+    columns.extend(AdoptionStage::ALL.iter().map(|stage| Num(stage.label_de())));
+    columns.push(Num("Tage bis in Betrieb (Median)"));
+    let rows = html! {
+        @for (service, takes_part) in shown {
+            @let funnel = monitor.funnels.iter().find(|f| f.service == *service);
+            tr {
+                th scope="row" {
+                    a href=(chosen.of_service(land, service)) { (title_of(&monitor.services, service)) }
+                    @if !takes_part { br; small { (land.name()) " nimmt nicht teil" } }
+                }
+                @match funnel {
+                    Some(funnel) => {
+                        @for count in funnel.reached { td.zahl { (thousands(u64::from(count))) } }
+                        td.zahl { @match funnel.days_to_live_median {
+                            Some(days) => (thousands(u64::from(days))),
+                            None => "–",
+                        } }
+                    }
+                    None => td colspan=(AdoptionStage::ALL.len() + 1) { "nicht lesbar" },
+                }
+            }
+        }
+    };
+    let count = thousands(in_land.len() as u64);
+    section("leistungen", "Einführungen je Leistung").with(html! {
+        p {
+            (land.name()) " hat zum Stichtag Einführungen in " (count) " Leistungen – zu viele, \
+             um sie nebeneinander zu zeigen. Jede Zeile führt zum Monitor der Leistung mit ihrer \
+             Abdeckung je Kreis und ihrem Einführungstrichter."
+        }
+        @if absent > 0 {
+            p.hinweis.info {
+                (land.name()) " nimmt zum Stichtag an " (thousands(absent as u64)) " dieser Leistungen nicht teil."
+            }
+        }
+        p.hilfe { "Wie viele Einführungen jede Stufe bis zum Stichtag erreicht haben." }
+        (table(html! { "Einführungen je Leistung, " (land.name()) }, &columns, rows))
     })
 }
 
