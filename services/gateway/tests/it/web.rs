@@ -900,6 +900,32 @@ async fn the_monitor_and_the_api_refuse_an_unknown_service() {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+/// A service's page does not say that the Länder taking part have no
+/// inhabitants when the registry holds no figures for them.
+#[tokio::test]
+async fn a_service_without_population_figures_says_so_instead_of_zero() {
+    use efa_proto::QueryReply;
+    let harness = Harness::start().await;
+    harness
+        .projector(|kind| match answer(kind) {
+            QueryReply::ServiceDetail(Some(mut detail)) => {
+                detail.population_lands = 0;
+                QueryReply::ServiceDetail(Some(detail))
+            }
+            other => other,
+        })
+        .await;
+    let mut jar = Jar::default();
+    let (status, page) = get(&harness, &mut jar, "/leistungen/wohngeld").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, overview) = page.split_once("id=\"ueberblick\"").expect("the overview");
+    let overview = overview.split("</section>").next().unwrap_or_default();
+    assert!(
+        overview.contains("<dd>keine Angaben erfasst</dd>"),
+        "{overview}"
+    );
+}
+
 /// A municipality's adoptions and the services on offer are pages of
 /// their own: an adopted service that is not on the page of services on
 /// offer is still named by its title, from the catalogue, not by its id.

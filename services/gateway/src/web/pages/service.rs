@@ -127,9 +127,18 @@ fn overview(detail: &ServiceDetail) -> Markup {
             dt { "Kostenmodell" } dd { (s.cost_model.label_de()) }
             dt { "OZG-ID" } dd { (s.ozg_id.as_deref().unwrap_or("–")) }
             dt { "Angekündigt am" } dd { (date_de(s.announced_on)) }
-            dt { "Einwohner der teilnehmenden Länder" } dd { (thousands(detail.population_lands)) }
+            dt { "Einwohner der teilnehmenden Länder" } dd { (population_lands(detail)) }
         }
     })
+}
+
+/// The inhabitants of the Länder taking part; none counted while some
+/// take part means the registry holds no figures for them, not nobody.
+fn population_lands(detail: &ServiceDetail) -> String {
+    match detail.population_lands {
+        0 if !detail.summary.lands.is_empty() => "keine Angaben erfasst".to_owned(),
+        count => thousands(count),
+    }
 }
 
 fn participations(detail: &ServiceDetail) -> Markup {
