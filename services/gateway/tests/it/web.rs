@@ -900,6 +900,34 @@ async fn the_monitor_and_the_api_refuse_an_unknown_service() {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+/// The whole event log starts with its oldest events; at Germany's size
+/// the newest are millions of events later, and the audit page leads
+/// there. A filtered log, whose sequences have gaps, has no such link.
+#[tokio::test]
+async fn the_audit_page_leads_to_the_newest_events_of_the_whole_log() {
+    use efa_proto::QueryReply;
+    let harness = Harness::start().await;
+    harness
+        .projector(|kind| match answer(kind) {
+            QueryReply::History(mut history) => {
+                history.chain_verified_to = 10_000_003;
+                history.more = true;
+                QueryReply::History(history)
+            }
+            other => other,
+        })
+        .await;
+    let mut jar = Jar::default();
+    let (status, page) = get(&harness, &mut jar, "/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("<a href=\"/audit?ab=9999904\">Zu den neuesten Ereignissen</a>"),
+        "{page}"
+    );
+    let (_, filtered) = get(&harness, &mut jar, "/audit?leistung=wohngeld").await;
+    assert!(!filtered.contains("Zu den neuesten"), "{filtered}");
+}
+
 /// A service's page does not say that the Länder taking part have no
 /// inhabitants when the registry holds no figures for them.
 #[tokio::test]

@@ -81,6 +81,9 @@ fn entries(history: &HistoryView, params: &Params) -> Markup {
     });
     html! {
         p.hinweis.info role="status" { "Hash-Kette geprüft bis Sequenz " (history.chain_verified_to) "." }
+        @if let Some(href) = newest(history) {
+            p { a href=(href) { "Zu den neuesten Ereignissen" } }
+        }
         @if history.entries.is_empty() {
             p { "Keine Ereignisse für diese Auswahl." }
         } @else {
@@ -102,4 +105,19 @@ fn entries(history: &HistoryView, params: &Params) -> Markup {
             @if let Some(href) = next { p { a href=(href) { "Weitere Ereignisse" } } }
         }
     }
+}
+
+/// The page of the newest events of the whole log, when the page shown
+/// starts before it. At Germany's size the log starts millions of events
+/// earlier than what an auditor usually looks for. Only the whole log
+/// runs without gaps, so only its newest page is known by its sequence.
+fn newest(history: &HistoryView) -> Option<String> {
+    if history.subject != HistorySubject::All {
+        return None;
+    }
+    let from = (history.chain_verified_to)
+        .saturating_sub(u64::from(LIMIT) - 1)
+        .max(1);
+    let first = history.entries.first()?.seq;
+    (first < from).then(|| format!("/audit?ab={from}"))
 }
