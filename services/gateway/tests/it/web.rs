@@ -984,6 +984,71 @@ async fn an_adoption_is_named_by_its_title_when_its_service_is_on_another_page()
     assert!(!adoptions.contains(">wohngeld</a>"), "{adoptions}");
 }
 
+/// A municipality may request any service on offer, not only those on
+/// the page of services shown: the form lists the catalogue's, without
+/// the retired ones and those it runs, each saying whether its Land
+/// takes part.
+#[tokio::test]
+async fn the_request_form_offers_every_service_not_only_the_pages() {
+    use efa_proto::views::ServiceSummary;
+    use efa_proto::{QueryKind, QueryReply, ServiceId, ServiceStatus};
+    let harness = Harness::start().await;
+    let summary = |id: &str, title: &str, status, lands: &[u8]| {
+        let mut summary = crate::samples::summary();
+        summary.service.id = ServiceId::parse(id).unwrap();
+        summary.service.title = title.to_owned();
+        summary.service.status = status;
+        summary.lands = lands.iter().map(|code| land(*code)).collect();
+        summary
+    };
+    let catalogue: Vec<ServiceSummary> = vec![
+        crate::samples::summary(),
+        summary(
+            "bafoeg",
+            "BAföG digital",
+            ServiceStatus::Available,
+            &[3, 16],
+        ),
+        summary("hundesteuer", "Hundesteuer", ServiceStatus::Pilot, &[4]),
+        summary("altdienst", "Alter Dienst", ServiceStatus::Retired, &[16]),
+    ];
+    harness
+        .projector(move |kind| match kind {
+            QueryKind::Catalogue2 { .. } => {
+                let mut page = crate::samples::catalogue_page();
+                page.services = catalogue.clone();
+                QueryReply::Catalogue2(page)
+            }
+            kind => match answer(kind) {
+                QueryReply::Gemeinde3(Some(mut page)) => {
+                    page.available.clear();
+                    QueryReply::Gemeinde3(Some(page))
+                }
+                other => other,
+            },
+        })
+        .await;
+    let (mut erfurt, _) = login(&harness, "gemeinde:16051000").await;
+    let (status, page) = get(&harness, &mut erfurt, "/kommune?ags=16051000").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, form) = page
+        .split_once("action=\"/kommune/beantragen\"")
+        .expect("the request form");
+    let form = form.split("</form>").next().unwrap_or_default();
+    assert!(
+        form.contains("<option value=\"bafoeg\">BAföG digital</option>"),
+        "{form}"
+    );
+    assert!(
+        form.contains(
+            "<option value=\"hundesteuer\">Hundesteuer – Ihr Land nimmt nicht teil</option>"
+        ),
+        "{form}"
+    );
+    assert!(!form.contains("altdienst"), "retired: {form}");
+    assert!(!form.contains("value=\"wohngeld\""), "running: {form}");
+}
+
 /// A municipality's page speaks to the municipality itself ("Ihre
 /// Gemeinde") and about it to anyone else, an operator included.
 #[tokio::test]

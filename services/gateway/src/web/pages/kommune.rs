@@ -5,14 +5,17 @@
 //! joined them, and (for those who may act for it) the forms to request a
 //! service, report the next step (vereinbart, Anbindung, in Betrieb) with
 //! its effective date, and withdraw. The adoptions and the services on
-//! offer are shown a page at a time (`?seite=`).
+//! offer are shown a page at a time (`?seite=`); the form to request a
+//! service offers every service of the catalogue.
 
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use efa_proto::pages::GemeindePage;
 use efa_proto::views::{MunicipalityRollout, ServiceSummary};
-use efa_proto::{Actor, AdoptionStage, Ags, Date, QueryKind, QueryReply, ServiceId};
+use efa_proto::{
+    Actor, AdoptionStage, Ags, Date, LandCode, QueryKind, QueryReply, ServiceId, ServiceStatus,
+};
 use maud::{Markup, html};
 
 use super::super::forms::{self, Attempt, Failure, FormData, Forms};
@@ -134,7 +137,7 @@ async fn render(
         (available_html(&gemeinde, as_of, voice))
         (nav)
         @if may_act {
-            (request_form(&forms, &gemeinde, voice))
+            (request_form(&forms, &gemeinde, titles, voice))
         } @else if allowed {
             p role="status" {
                 "Anträge und Schritte meldet man zum heutigen Stand: "
@@ -314,8 +317,14 @@ fn step_forms(
     }
 }
 
-/// The form to request a service.
-fn request_form(forms: &Forms<'_>, gemeinde: &GemeindePage, voice: Voice) -> Markup {
+/// The form to request a service: any service on offer, not only those
+/// on the page shown, when the catalogue could be read whole.
+fn request_form(
+    forms: &Forms<'_>,
+    gemeinde: &GemeindePage,
+    titles: Titles<'_>,
+    voice: Voice,
+) -> Markup {
     let f = "beantragen";
     let v = forms.values(f);
     // Only an own adoption still running, counted or beneath, keeps the
@@ -324,10 +333,12 @@ fn request_form(forms: &Forms<'_>, gemeinde: &GemeindePage, voice: Voice) -> Mar
         (gemeinde.adoptions.iter().chain(&gemeinde.beneath))
             .any(|a| a.service == *id && a.stage != AdoptionStage::Withdrawn && a.adopter == a.ags)
     };
-    let offer = (gemeinde.available.iter())
+    let offer = titles
+        .on_offer(gemeinde.ags.land())
+        .into_iter()
         .filter(|(id, _, _)| !running(id))
         .map(|(id, title, joined)| match joined {
-            true => (id.to_string(), title.clone()),
+            true => (id.to_string(), title),
             false => (id.to_string(), format!("{title} – {}", voice.not_joined())),
         });
     let choices = choices("– bitte wählen –", offer);
@@ -366,6 +377,25 @@ impl Titles<'_> {
             .map(|s| s.service.title.clone())
             .or_else(on_offer)
             .unwrap_or_else(|| id.to_string())
+    }
+
+    /// The services a municipality of `land` may request, with their
+    /// titles and whether the Land takes part: from the catalogue when it
+    /// was read whole (it stops at the largest page), else the page's
+    /// services on offer.
+    fn on_offer(self, land: LandCode) -> Vec<(ServiceId, String, bool)> {
+        let whole = !self.catalogue.is_empty()
+            && self.catalogue.len() < efa_api::query::PAGE_LIMIT_MAX as usize;
+        if !whole {
+            return self.gemeinde.available.clone();
+        }
+        (self.catalogue.iter())
+            .filter(|s| s.service.status != ServiceStatus::Retired)
+            .map(|s| {
+                let joined = s.lands.contains(&land);
+                (s.service.id.clone(), s.service.title.clone(), joined)
+            })
+            .collect()
     }
 }
 
