@@ -9,6 +9,8 @@ use efa_proto::AdoptionStage;
 
 use maud::{Markup, html};
 
+use super::markup::thousands;
+
 const WIDTH: u32 = 360;
 const LABEL_WIDTH: u32 = 110;
 const BAR_MAX: u32 = 200;
@@ -26,7 +28,7 @@ pub fn funnel_svg(id: &str, name: &str, reached: &[u32; 5]) -> Markup {
     let description: Vec<String> = AdoptionStage::ALL
         .iter()
         .zip(reached)
-        .map(|(stage, count)| format!("{}: {count}", stage.label_de()))
+        .map(|(stage, count)| format!("{}: {}", stage.label_de(), thousands(u64::from(*count))))
         .collect();
     let bar = |count: u32| -> u64 {
         if count == 0 {
@@ -49,7 +51,7 @@ pub fn funnel_svg(id: &str, name: &str, reached: &[u32; 5]) -> Markup {
                 // An SVG element in HTML needs its end tag, not `/>`.
                 rect x=(LABEL_WIDTH) y=(y) width=(width) height=(BAR_HEIGHT)
                     fill=(FILLS[row as usize % FILLS.len()]) {}
-                text x=(u64::from(LABEL_WIDTH) + width + 6) y=(text_y) { (count) }
+                text x=(u64::from(LABEL_WIDTH) + width + 6) y=(text_y) { (thousands(u64::from(*count))) }
             }
         }
     }
@@ -75,6 +77,16 @@ mod tests {
         assert!(svg.contains("width=\"0\" height=\"18\""), "none");
         assert!(!svg.contains("<digital>"));
         assert_eq!(svg.matches("<rect").count(), 5);
+    }
+
+    #[test]
+    fn large_counts_are_written_with_thousands_points() {
+        let svg = funnel_svg("t2", "x", &[3_318, 549, 0, 0, 12_040]).into_string();
+        assert!(svg.contains("beantragt: 3.318, vereinbart: 549"), "{svg}");
+        assert!(
+            svg.contains(">3.318</text>") && svg.contains(">12.040</text>"),
+            "{svg}"
+        );
     }
 
     #[test]

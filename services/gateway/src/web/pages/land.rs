@@ -188,7 +188,7 @@ fn leads_html(data: &LandData) -> Markup {
                         td { (s.service.status.label_de()) }
                         td.zahl { (s.service.reifegrad.get()) }
                         td.zahl { (s.lands.len()) }
-                        td.zahl { (s.adoptions[3]) }
+                        td.zahl { (thousands(u64::from(s.adoptions[3]))) }
                     }
                     None => { td { "–" } td.zahl {} td.zahl { "0" } td.zahl { "0" } }
                 }

@@ -157,7 +157,7 @@ fn participations(detail: &ServiceDetail) -> Markup {
 
 fn stages(detail: &ServiceDetail) -> Markup {
     let columns = AdoptionStage::ALL.map(|stage| Num(stage.label_de()));
-    let counts = html! { tr { @for count in detail.summary.adoptions { td.zahl { (count) } } } };
+    let counts = html! { tr { @for count in detail.summary.adoptions { td.zahl { (thousands(u64::from(count))) } } } };
     let title = &detail.summary.service.title;
     section("stufen", "Einführung in den Kommunen nach Stufe").with(html! {
         (table("Kommunen je aktueller Stufe", &columns, counts))
@@ -176,8 +176,8 @@ fn coverage(detail: &ServiceDetail) -> Markup {
             ],
             |c| land_row(c.land, html! {
                 td { (yes_no(c.participating)) }
-                td.zahl { (c.municipalities_registered) }
-                td.zahl { (c.municipalities_live) }
+                td.zahl { (thousands(u64::from(c.municipalities_registered))) }
+                td.zahl { (thousands(u64::from(c.municipalities_live))) }
                 td.zahl { (thousands(c.population_live)) }
                 td { (yes_no(c.flaechendeckend)) }
             }),
