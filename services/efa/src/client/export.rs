@@ -5,13 +5,13 @@
 //! the list is. As CSV, the API itself streams the whole rollout and
 //! stalled list.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use super::pages::{CsvPage, CsvTable, JsonList};
+use super::pages::{CsvJoin, CsvPage, JsonJoin};
+use super::sink::Sink;
 use super::{Client, Failure};
 
 /// The most items the API gives in one page of a long list.
@@ -221,7 +221,8 @@ enum Paging {
     /// `from_seq` and `limit`, items under `entries`, `more` in JSON.
     FromSeq(u64),
     /// As CSV one answer (the API streams it whole); as JSON `offset`
-    /// pages, each naming `next_offset`, items under these fields.
+    /// pages, each naming `next_offset`, items under these fields (the
+    /// last of them written as it arrives, the others at the end).
     NextOffset(&'static [&'static str]),
 }
 
@@ -267,8 +268,18 @@ pub async fn run(client: &Client, command: ExportCmd) -> Result<(), Failure> {
         Format::Csv
     });
     let view = view.with("min_seq", output.min_seq);
-    let text = fetch(client, &view, format).await?;
-    write(&text, &output, &view, client.json)
+    let mut sink = Sink::open(output.out.as_deref())?;
+    export(client, &view, format, &mut sink).await?;
+    if let Some(path) = sink.finish()?
+        && !client.json
+    {
+        crate::out::say(&format!(
+            "Exportiert: {} nach {}",
+            view.name,
+            path.display()
+        ));
+    }
+    Ok(())
 }
 
 /// The view a command asks for, and where it goes.
@@ -366,16 +377,34 @@ impl Paging {
     /// The parameter naming where a page starts.
     fn cursor(self) -> &'static str {
         match self {
-            Self::Offset => "offset",
+            Self::Offset | Self::NextOffset(_) => "offset",
             _ => "from_seq",
         }
     }
 
-    /// The list in a JSON page.
-    fn field(self) -> &'static str {
+    /// The lists in a JSON page: the one written as it arrives, and those
+    /// kept until the end (see [`JsonJoin`]).
+    fn lists(self) -> (&'static str, &'static [&'static str]) {
         match self {
-            Self::Offset => "services",
-            _ => "entries",
+            Self::Offset => ("services", &[]),
+            Self::NextOffset([kept @ .., streamed]) => (streamed, kept),
+            _ => ("entries", &[]),
+        }
+    }
+
+    /// The paging members of the whole list in JSON: no page follows it.
+    fn whole(self, members: &mut serde_json::Map<String, Value>) {
+        match self {
+            Self::NextOffset(_) => {
+                members.insert("next_offset".to_owned(), Value::Null);
+                members.insert("next".to_owned(), Value::Null);
+            }
+            _ if members.contains_key("more") => {
+                members.insert("more".to_owned(), json!(false));
+                members.insert("next_from_seq".to_owned(), Value::Null);
+                members.insert("next".to_owned(), Value::Null);
+            }
+            _ => {}
         }
     }
 
@@ -406,137 +435,96 @@ impl Paging {
                 (count > 0 && next < page["total"].as_u64()?).then_some(next)
             }
             Self::FromSeq(_) if page["more"] == json!(true) => page["next_from_seq"].as_u64(),
+            Self::NextOffset(_) => page["next_offset"].as_u64(),
             _ => None,
         }
     }
 }
 
-/// The view's text: one answer, or all pages put together.
-async fn fetch(client: &Client, view: &View, format: Format) -> Result<String, Failure> {
+/// Writes the view to `sink` as it arrives: one answer, or every page.
+async fn export(
+    client: &Client,
+    view: &View,
+    format: Format,
+    sink: &mut Sink,
+) -> Result<(), Failure> {
     let segments: Vec<&str> = view.segments.iter().map(String::as_str).collect();
     let mut query = view.query.clone();
     query.push(("format", format.key().to_owned()));
     let start = match (view.paging, format) {
         (Paging::Single, _) | (Paging::NextOffset(_), Format::Csv) => {
-            return Ok(client.api.get(client.url(&segments, &query)).await?.body);
+            let url = client.url(&segments, &query);
+            return client
+                .api
+                .get_streamed(url, |chunk| sink.write(chunk))
+                .await;
         }
-        (Paging::NextOffset(fields), Format::Json) => {
-            return fetch_offsets(client, (&segments, query), fields).await;
-        }
-        (Paging::Offset, _) => 0,
+        (Paging::Offset | Paging::NextOffset(_), _) => 0,
         (Paging::FromSeq(from), _) => from,
     };
-    fetch_pages(client, view.paging, (&segments, query), format, start).await
-}
-
-async fn fetch_pages(
-    client: &Client,
-    paging: Paging,
-    (segments, query): (&[&str], Vec<(&'static str, String)>),
-    format: Format,
-    mut cursor: u64,
-) -> Result<String, Failure> {
-    let (mut csv, mut json) = (CsvTable::default(), JsonList::new(paging.field()));
-    loop {
-        let mut page_query = query.clone();
-        page_query.push(("limit", PAGE_LIMIT.to_string()));
-        page_query.push((paging.cursor(), cursor.to_string()));
-        let answer = client.api.get(client.url(segments, &page_query)).await?;
-        let next = match format {
-            Format::Csv => paging.after_csv(cursor, &csv.add(&answer.body)),
-            Format::Json => {
-                let page = answer.json()?;
-                let next = paging.after_json(cursor, &page);
-                json.add(page);
-                next
-            }
-        };
-        match next {
-            Some(next) if next > cursor => cursor = next,
-            _ => break,
-        }
-    }
-    Ok(match format {
-        Format::Csv => csv.render(),
-        Format::Json => json
-            .finish(|document| {
-                if let Some(object) = document.as_object_mut().filter(|o| o.contains_key("more")) {
-                    // The whole list: no page follows it.
-                    object.insert("more".to_owned(), json!(false));
-                    object.insert("next_from_seq".to_owned(), Value::Null);
-                    object.insert("next".to_owned(), Value::Null);
-                }
-            })
-            .to_string(),
-    })
-}
-
-/// JSON pages that name the offset of the next (`next_offset`), merged
-/// into the first: its lists under `fields` hold every page's items.
-async fn fetch_offsets(
-    client: &Client,
-    (segments, query): (&[&str], Vec<(&'static str, String)>),
-    fields: &[&'static str],
-) -> Result<String, Failure> {
-    let mut lists: Vec<JsonList> = fields.iter().map(|field| JsonList::new(field)).collect();
-    let mut offset = 0u64;
-    loop {
-        let mut page_query = query.clone();
-        page_query.push(("limit", PAGE_LIMIT.to_string()));
-        page_query.push(("offset", offset.to_string()));
-        let page = client
-            .api
-            .get(client.url(segments, &page_query))
-            .await?
-            .json()?;
-        let next = page["next_offset"].as_u64();
-        for list in &mut lists {
-            list.add(page.clone());
-        }
-        match next {
-            Some(next) if next > offset => offset = next,
-            _ => break,
-        }
-    }
-    let mut merged: Option<Value> = None;
-    for (list, field) in lists.into_iter().zip(fields) {
-        let document = list.finish(|_| {});
-        let document = match merged.take() {
-            None => document,
-            Some(mut into) => {
-                into[*field] = document[*field].clone();
-                into
-            }
-        };
-        merged = Some(document);
-    }
-    let mut document = merged.unwrap_or(Value::Null);
-    if let Some(object) = document.as_object_mut() {
-        object.insert("next_offset".to_owned(), Value::Null);
-        object.insert("next".to_owned(), Value::Null);
-    }
-    Ok(document.to_string())
-}
-
-/// Writes the export to its file (and says so) or to stdout.
-fn write(text: &str, output: &Output, view: &View, json_answer: bool) -> Result<(), Failure> {
-    let mut text = text.to_owned();
-    if !text.ends_with('\n') {
-        text.push('\n');
-    }
-    let Some(path) = &output.out else {
-        // A closed stdout (`| head`) ends the output quietly.
-        let _ = std::io::stdout().write_all(text.as_bytes());
-        return Ok(());
+    let pages = Pages {
+        paging: view.paging,
+        segments: &segments,
+        query,
     };
-    std::fs::write(path, text)
-        .map_err(|error| Failure::Other(format!("{} schreiben: {error}", path.display())))?;
-    if !json_answer {
-        crate::out::say(&format!(
-            "Exportiert: {} nach {}",
-            view.name,
-            path.display()
-        ));
+    pages.write(client, format, start, sink).await
+}
+
+/// A long list's pages, from a cursor on.
+struct Pages<'a> {
+    paging: Paging,
+    segments: &'a [&'a str],
+    query: Vec<(&'static str, String)>,
+}
+
+impl Pages<'_> {
+    /// Fetches page after page from `cursor` on and writes each to `sink`
+    /// as it arrives, joined into one table or one document.
+    async fn write(
+        &self,
+        client: &Client,
+        format: Format,
+        mut cursor: u64,
+        sink: &mut Sink,
+    ) -> Result<(), Failure> {
+        let (streamed, kept) = self.paging.lists();
+        let (mut csv, mut json) = (CsvJoin::default(), JsonJoin::new(streamed, kept));
+        loop {
+            let mut page_query = self.query.clone();
+            page_query.push(("limit", PAGE_LIMIT.to_string()));
+            page_query.push((self.paging.cursor(), cursor.to_string()));
+            let answer = client
+                .api
+                .get(client.url(self.segments, &page_query))
+                .await?;
+            let (bytes, next) = match format {
+                Format::Csv => {
+                    let (bytes, page) = csv.add(&answer.body);
+                    (bytes, self.paging.after_csv(cursor, &page))
+                }
+                Format::Json => {
+                    let page = answer.json()?;
+                    let next = self.paging.after_json(cursor, &page);
+                    let whole = |members: &mut _| self.paging.whole(members);
+                    let (bytes, _) = json.add(page, whole).map_err(json_failure)?;
+                    (bytes, next)
+                }
+            };
+            if !sink.write(&bytes)? {
+                return Ok(());
+            }
+            match next {
+                Some(next) if next > cursor => cursor = next,
+                _ => break,
+            }
+        }
+        if format == Format::Json {
+            sink.write(&json.end().map_err(json_failure)?)?;
+        }
+        Ok(())
     }
-    Ok(())
+}
+
+fn json_failure(error: serde_json::Error) -> Failure {
+    Failure::Other(format!("JSON schreiben: {error}"))
 }

@@ -150,6 +150,26 @@ impl Api {
         self.send(self.request(Method::GET, url)).await
     }
 
+    /// A read whose body is handed to `each` piece by piece as it
+    /// arrives, until `each` answers `false` (nothing more is wanted); an
+    /// answer with an error status is read whole and said.
+    pub async fn get_streamed(
+        &self,
+        url: Url,
+        mut each: impl FnMut(&[u8]) -> Result<bool, Failure>,
+    ) -> Result<(), Failure> {
+        let mut response = self.response(self.request(Method::GET, url)).await?;
+        if !response.status().is_success() {
+            return self.answer(response).await.map(drop);
+        }
+        while let Some(piece) = response.chunk().await.map_err(|e| self.transport(&e))? {
+            if !each(&piece)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// A read of something that may not be there: `None` for a 404.
     pub async fn find(&self, url: Url) -> Result<Option<Answer>, Failure> {
         let response = self.response(self.request(Method::GET, url)).await?;

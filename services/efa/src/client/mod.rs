@@ -15,6 +15,7 @@ mod keys;
 mod pages;
 mod rollout_import;
 mod services;
+mod sink;
 
 use std::time::Duration;
 
