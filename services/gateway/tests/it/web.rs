@@ -863,6 +863,45 @@ async fn the_monitor_of_many_services_lists_them_a_page_at_a_time() {
     assert!(!one.contains("id=\"leistungen\""), "{one}");
 }
 
+/// The Kreise and the municipalities of the monitor go page by page
+/// together; the links under the Kreis table lead on only while Kreise
+/// follow, those under the municipalities while municipalities follow.
+#[tokio::test]
+async fn the_monitors_lists_each_link_on_only_while_they_go_on() {
+    let harness = Harness::start().await;
+    harness
+        .projector(|kind| match answer(kind) {
+            efa_proto::QueryReply::Rollout3(mut page) => {
+                page.kreise_total = u32::try_from(page.kreise.len()).unwrap();
+                page.municipalities_total += 500;
+                page.next_offset = Some(200);
+                efa_proto::QueryReply::Rollout3(page)
+            }
+            other => other,
+        })
+        .await;
+    let mut jar = Jar::default();
+    let (status, page) = get(&harness, &mut jar, "/rollout?land=16").await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, after_kreise) = page
+        .split_once("id=\"abdeckung\"")
+        .expect("the Kreis table");
+    let (after_kreise, _) = after_kreise
+        .split_once("id=\"trichter\"")
+        .expect("the funnels after it");
+    assert!(!after_kreise.contains("rel=\"next\""), "{after_kreise}");
+    let (_, after_municipalities) = page
+        .split_once("id=\"gemeinden\"")
+        .expect("the municipalities");
+    let (after_municipalities, _) = after_municipalities
+        .split_once("id=\"export\"")
+        .expect("the exports after them");
+    assert!(
+        after_municipalities.contains("seite=2\" rel=\"next\""),
+        "{after_municipalities}"
+    );
+}
+
 /// A service nobody announced is no column of zeros in the monitor: it
 /// is left out with a notice, and the API answers 404.
 #[tokio::test]

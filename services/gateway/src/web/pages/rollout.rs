@@ -123,6 +123,20 @@ struct Monitor {
     layout: Layout,
 }
 
+impl Monitor {
+    /// Whether the Kreise and whether the municipalities go on after page
+    /// `number` of both.
+    fn goes_on(&self, number: u32) -> (bool, bool) {
+        let rollout = &self.rollout;
+        let shown = paging::rows(number, ROWS);
+        let after = |rows: usize| u64::from(shown.offset) + rows as u64;
+        (
+            after(rollout.kreise.len()) < u64::from(rollout.kreise_total),
+            after(rollout.municipalities.len()) < u64::from(rollout.municipalities_total),
+        )
+    }
+}
+
 /// How the monitor shows the services with adoptions in the Land.
 enum Layout {
     /// Side by side: a column each in the Kreis table, a funnel chart each.
@@ -206,7 +220,11 @@ pub async fn show(visit: Visit, params: Params) -> Response {
     };
     let pairs = chosen.pairs();
     let nav = |param, number, more| paging::nav("/rollout", &pairs, param, number, more);
-    let rollout_nav = nav("seite", chosen.page, monitor.rollout.next_offset.is_some());
+    // The Kreise and the municipalities go page by page together; each
+    // list's links say whether that list goes on.
+    let (kreise_more, municipalities_more) = monitor.goes_on(chosen.page);
+    let kreise_nav = nav("seite", chosen.page, kreise_more);
+    let municipalities_nav = nav("seite", chosen.page, municipalities_more);
     let stalled_more = monitor
         .stalled
         .as_ref()
@@ -214,7 +232,7 @@ pub async fn show(visit: Visit, params: Params) -> Response {
     let services_html = match &monitor.layout {
         Layout::Columns => html! {
             (coverage_html(&monitor))
-            (rollout_nav)
+            (kreise_nav)
             (funnels_html(&monitor, chosen.as_of))
         },
         Layout::Rows { shown, more } => html! {
@@ -229,7 +247,7 @@ pub async fn show(visit: Visit, params: Params) -> Response {
         (stalled_html(&monitor, &chosen))
         (nav("seite_stillstand", chosen.stalled_page, stalled_more))
         (municipalities_html(&monitor, chosen.as_of))
-        (rollout_nav)
+        (municipalities_nav)
         (csv_html(land, &chosen))
         (import_link(&visit))
     };
