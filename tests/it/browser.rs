@@ -561,3 +561,33 @@ async fn five_journeys_in_a_real_browser() {
     drop(driver);
     system.stop().await;
 }
+
+/// A journey that fails drops its driver with its browsers' sessions
+/// still open; dropping the driver ends those browsers too, not only
+/// chromedriver.
+#[tokio::test]
+async fn a_dropped_driver_leaves_no_browser_running() {
+    let Some(browser) = browser_or_skip() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let driver = Driver::start(browser).await;
+    let session = window(&driver, dir.path(), "verlassen").await;
+    session.open("about:blank").await;
+    let profile = dir.path().join("profil-verlassen");
+    let running = || {
+        let found = std::process::Command::new("pgrep")
+            .args(["-f", &profile.display().to_string()])
+            .output()
+            .expect("pgrep");
+        !found.stdout.is_empty()
+    };
+    assert!(running(), "the browser runs with its profile");
+    drop(driver);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while running() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!running(), "a browser outlived its driver");
+    drop(session);
+}

@@ -6,6 +6,7 @@
 //! Where Chromium or chromedriver are missing, `Browser::locate` says
 //! why, so the caller can skip with that reason (or fail under CI).
 
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -57,7 +58,9 @@ impl Browser {
     }
 }
 
-/// A running chromedriver, killed on drop (with the browsers it started).
+/// A running chromedriver in a process group of its own, which is
+/// killed on drop: chromedriver and the browsers it started. Killing
+/// chromedriver alone left the browsers of a failed journey running.
 #[derive(Debug)]
 pub struct Driver {
     child: Child,
@@ -67,6 +70,11 @@ pub struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // The group's id is chromedriver's pid (`process_group(0)`).
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -79,6 +87,7 @@ impl Driver {
         // chromedriver binds it.
         let port = efa_runtime::nats_server::free_port().expect("a free port");
         let child = Command::new(&browser.chromedriver)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
