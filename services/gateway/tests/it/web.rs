@@ -51,6 +51,14 @@ fn csrf_of(page: &str) -> String {
     page[start..].split('"').next().unwrap().to_owned()
 }
 
+/// The content of the section with `id` on `page`, up to its end.
+fn section<'a>(page: &'a str, id: &str) -> &'a str {
+    let (_, rest) = page
+        .split_once(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no section {id}: {page}"));
+    rest.split("</section>").next().unwrap_or_default()
+}
+
 async fn get(harness: &Harness, jar: &mut Jar, path: &str) -> (StatusCode, String) {
     let response = harness
         .http
@@ -801,10 +809,7 @@ async fn the_monitor_of_many_services_lists_them_a_page_at_a_time() {
     let mut jar = Jar::default();
     let (status, page) = get(&harness, &mut jar, "/rollout?land=16&seite_leistungen=2").await;
     assert_eq!(status, StatusCode::OK);
-    let (_, overview) = page
-        .split_once("id=\"leistungen\"")
-        .expect("the overview of the services");
-    let overview = overview.split("</section>").next().unwrap_or_default();
+    let overview = section(&page, "leistungen");
     assert!(
         overview.contains("Einführungen in 130 Leistungen"),
         "{overview}"
@@ -985,8 +990,7 @@ async fn a_service_without_population_figures_says_so_instead_of_zero() {
     let mut jar = Jar::default();
     let (status, page) = get(&harness, &mut jar, "/leistungen/wohngeld").await;
     assert_eq!(status, StatusCode::OK);
-    let (_, overview) = page.split_once("id=\"ueberblick\"").expect("the overview");
-    let overview = overview.split("</section>").next().unwrap_or_default();
+    let overview = section(&page, "ueberblick");
     assert!(
         overview.contains("<dd>keine Angaben erfasst</dd>"),
         "{overview}"
@@ -1012,10 +1016,7 @@ async fn an_adoption_is_named_by_its_title_when_its_service_is_on_another_page()
     let mut jar = Jar::default();
     let (status, page) = get(&harness, &mut jar, "/kommune?ags=16051000").await;
     assert_eq!(status, StatusCode::OK);
-    let (_, adoptions) = page
-        .split_once("id=\"einfuehrungen\"")
-        .expect("the adoptions");
-    let adoptions = adoptions.split("</section>").next().unwrap_or_default();
+    let adoptions = section(&page, "einfuehrungen");
     assert!(
         adoptions.contains(">Wohngeld; &quot;digital&quot;</a>"),
         "{adoptions}"
@@ -1162,10 +1163,7 @@ async fn the_monitor_of_one_service_lists_only_its_stalled_adoptions() {
     }
     assert_eq!(stalled, Some(Some(crate::samples::id())));
     // The stalled adoption is a predecessor's: the row says whose.
-    let (_, rows) = page
-        .split_once("id=\"stillstand\"")
-        .expect("the stalled section");
-    let rows = rows.split("</section>").next().unwrap_or_default();
+    let rows = section(&page, "stillstand");
     assert!(
         rows.contains("Einführung der Vorgängergemeinde 16071001"),
         "{rows}"
