@@ -850,9 +850,16 @@ async fn the_monitor_of_many_services_lists_them_a_page_at_a_time() {
         }
     }
     assert_eq!(funnels, many[50..100].to_vec());
-    // The last page: no page after it.
+    // The last page: no page after it; past it, the way back.
     let (_, last) = get(&harness, &mut jar, "/rollout?land=16&seite_leistungen=3").await;
     assert!(last.contains("Titel leistung-0129") && !last.contains("seite_leistungen=4"));
+    let (status, beyond) = get(&harness, &mut jar, "/rollout?land=16&seite_leistungen=9").await;
+    assert_eq!(status, StatusCode::OK);
+    let beyond = section(&beyond, "leistungen");
+    assert!(
+        beyond.contains("folgen keine weiteren Leistungen") && !beyond.contains("<table"),
+        "{beyond}"
+    );
     // One service chosen: its Kreis column and its chart.
     let (status, one) = get(
         &harness,

@@ -441,7 +441,11 @@ fn overview_html(
             }
         }
         p.hilfe { "Wie viele Einführungen jede Stufe bis zum Stichtag erreicht haben." }
-        (table(html! { "Einführungen je Leistung, " (land.name()) }, &columns, rows))
+        @if shown.is_empty() {
+            p role="status" { "Auf dieser Seite folgen keine weiteren Leistungen; sie stehen auf den Seiten davor." }
+        } @else {
+            (table(html! { "Einführungen je Leistung, " (land.name()) }, &columns, rows))
+        }
     })
 }
 
