@@ -1033,8 +1033,8 @@ async fn an_adoption_is_named_by_its_title_when_its_service_is_on_another_page()
 
 /// A municipality may request any service on offer, not only those on
 /// the page of services shown: the form lists the catalogue's, without
-/// the retired ones and those it runs, each saying whether its Land
-/// takes part.
+/// the retired ones and those it runs (also when they stand on another
+/// page of its adoptions), each saying whether its Land takes part.
 #[tokio::test]
 async fn the_request_form_offers_every_service_not_only_the_pages() {
     use efa_proto::views::ServiceSummary;
@@ -1066,13 +1066,21 @@ async fn the_request_form_offers_every_service_not_only_the_pages() {
                 page.services = catalogue.clone();
                 QueryReply::Catalogue2(page)
             }
-            kind => match answer(kind) {
-                QueryReply::Gemeinde3(Some(mut page)) => {
-                    page.available.clear();
-                    QueryReply::Gemeinde3(Some(page))
+            kind => {
+                // The page shown holds none of the adoptions; the whole
+                // list (the largest page) holds the running one.
+                let shown = matches!(&kind, QueryKind::Gemeinde3 { page, .. } if page.limit < 1000);
+                match answer(kind) {
+                    QueryReply::Gemeinde3(Some(mut page)) => {
+                        page.available.clear();
+                        if shown {
+                            page.adoptions.clear();
+                        }
+                        QueryReply::Gemeinde3(Some(page))
+                    }
+                    other => other,
                 }
-                other => other,
-            },
+            }
         })
         .await;
     let (mut erfurt, _) = login(&harness, "gemeinde:16051000").await;

@@ -125,6 +125,12 @@ async fn render(
     // its adoptions and services being those of that day.
     let past = as_of.is_some_and(|day| day < visit.today);
     let may_act = allowed && !past;
+    // The request form offers every service but those the municipality
+    // runs, on whichever page of its adoptions they stand.
+    let whole = match may_act && gemeinde.adoptions.len() < gemeinde.adoptions_total as usize {
+        true => all_adoptions(visit, params.min_seq(), ags).await,
+        false => None,
+    };
     let forms = Forms { visit, attempt };
     let voice = Voice {
         own: matches!(visit.actor(), Some(Actor::Gemeinde(own)) if *own == ags),
@@ -137,7 +143,7 @@ async fn render(
         (available_html(&gemeinde, as_of, voice))
         (nav)
         @if may_act {
-            (request_form(&forms, &gemeinde, titles, voice))
+            (request_form(&forms, whole.as_ref().unwrap_or(&gemeinde), titles, voice))
         } @else if allowed {
             p role="status" {
                 "Anträge und Schritte meldet man zum heutigen Stand: "
@@ -317,8 +323,24 @@ fn step_forms(
     }
 }
 
+/// The municipality's page of today with all its adoptions (up to the
+/// largest page), if it can be read.
+async fn all_adoptions(visit: &Visit, min_seq: u64, ags: Ags) -> Option<GemeindePage> {
+    let page = paging::rows(1, efa_api::query::PAGE_LIMIT_MAX);
+    let kind = QueryKind::Gemeinde3 {
+        ags,
+        as_of: None,
+        page,
+    };
+    match view(&visit.state, min_seq, kind).await {
+        Ok(QueryReply::Gemeinde3(page)) => page,
+        _ => None,
+    }
+}
+
 /// The form to request a service: any service on offer, not only those
-/// on the page shown, when the catalogue could be read whole.
+/// on the page shown, when the catalogue could be read whole; `gemeinde`
+/// holds the adoptions that keep a service from being asked for anew.
 fn request_form(
     forms: &Forms<'_>,
     gemeinde: &GemeindePage,
