@@ -218,6 +218,28 @@ pub struct LandCostsPage {
     pub next_offset: Option<u32>,
 }
 
+/// A page of the municipalities registered in a Land, by AGS, as of a
+/// day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GemeindenPage {
+    pub land: LandCode,
+    pub as_of: Date,
+    pub gemeinden: Vec<crate::views::GemeindeEntry>,
+    pub total: u32,
+    pub next_offset: Option<u32>,
+}
+
+impl GemeindenPage {
+    /// The page's rows as a list of them all would hold them.
+    pub fn view(&self) -> crate::views::GemeindenView {
+        crate::views::GemeindenView {
+            land: self.land,
+            as_of: self.as_of,
+            gemeinden: self.gemeinden.clone(),
+        }
+    }
+}
+
 /// Reuse across Germany with a page of the services only their lead
 /// Land uses; the figures are over all services.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{Ags, LandCode, ServiceId};
 use crate::pages::{
-    GemeindePage, LandCostsPage, LandPage, Page, ReusePage, RolloutPage, ServicesPage, StalledPage,
+    GemeindePage, GemeindenPage, LandCostsPage, LandPage, Page, ReusePage, RolloutPage,
+    ServicesPage, StalledPage,
 };
 use crate::rejection::Rejection;
 use crate::service::{Channel, CostModel, Reifegrad, ServiceStatus};
@@ -167,6 +168,13 @@ pub enum QueryKind {
         kind: Box<QueryKind>,
         known: Option<AnswerStamp>,
     },
+    /// A page of the municipalities registered in a Land, as of a date
+    /// (answered as `Gemeinden`).
+    Gemeinden {
+        land: LandCode,
+        as_of: Option<Date>,
+        page: Page,
+    },
 }
 
 /// What a projector made an answer from, and what it was: the ledger
@@ -242,6 +250,7 @@ pub enum QueryReply {
     /// The answer to `IfChanged` whose answer is the one kept under its
     /// stamp: with the stamp to keep it under from now on.
     Unchanged(AnswerStamp),
+    Gemeinden(GemeindenPage),
 }
 
 impl QueryReply {

@@ -370,6 +370,25 @@ impl StalledView {
     }
 }
 
+/// A registered municipality as of a day, as a Land's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GemeindeEntry {
+    pub ags: Ags,
+    pub name: String,
+    /// Its inhabitants as registered, if any figure was.
+    pub population: Option<u64>,
+    /// "aktiv", "aufgelöst" or "aufgegangen in <AGS>".
+    pub status_de: String,
+}
+
+/// The municipalities registered in a Land as of a day, by AGS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GemeindenView {
+    pub land: LandCode,
+    pub as_of: Date,
+    pub gemeinden: Vec<GemeindeEntry>,
+}
+
 /// The funnel of a service (in a Land, or everywhere), with lead times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FunnelView {

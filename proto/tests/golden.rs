@@ -702,3 +702,36 @@ const GOLDEN_CONDITIONAL_READS: [&str; 4] = [
     "011aac020207f4b90205050505050505050505050505050505050505050505050505050505050505050b00",
     "011bac020207f4b9020505050505050505050505050505050505050505050505050505050505050505",
 ];
+
+/// A page of a Land's registered municipalities: the query and its
+/// answer, appended after the conditional reads.
+#[test]
+fn a_lands_municipalities() {
+    let land = LandCode::parse("16").unwrap();
+    let query = QueryKind::Gemeinden {
+        land,
+        as_of: Some(Date::parse("2024-06-30").unwrap()),
+        page: pages::Page {
+            offset: 0,
+            limit: 2,
+        },
+    };
+    let reply = QueryReply::Gemeinden(pages::GemeindenPage {
+        land,
+        as_of: Date::parse("2024-06-30").unwrap(),
+        gemeinden: vec![efa_proto::views::GemeindeEntry {
+            ags: Ags::parse("16051000").unwrap(),
+            name: "Erfurt".into(),
+            population: Some(213_699),
+            status_de: "aktiv".into(),
+        }],
+        total: 3,
+        next_offset: Some(2),
+    });
+    assert_eq!(query_and_reply_hex(&[query], &[reply]), GOLDEN_GEMEINDEN);
+}
+
+const GOLDEN_GEMEINDEN: [&str; 2] = [
+    "01031d100180b7020002",
+    "011c1080b70201b8d6d3070645726675727401c3850d05616b746976030102",
+];

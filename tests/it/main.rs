@@ -7,6 +7,7 @@
 mod accessibility;
 mod announce;
 mod browser;
+mod gemeinden;
 mod kept_answers;
 mod pages;
 mod settlement;

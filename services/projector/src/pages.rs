@@ -12,15 +12,19 @@
 use std::sync::Arc;
 
 use efa_proto::pages::{
-    GemeindePage, LandCostsPage, LandPage, Page, ReusePage, RolloutPage, ServicesPage, StalledPage,
+    GemeindePage, GemeindenPage, LandCostsPage, LandPage, Page, ReusePage, RolloutPage,
+    ServicesPage, StalledPage,
 };
-use efa_proto::views::{CatalogueFilter, LandCostsView, LandView, ReuseSummary, RolloutScope};
+use efa_proto::views::{
+    CatalogueFilter, GemeindeEntry, LandCostsView, LandView, ReuseSummary, RolloutScope,
+};
 use efa_proto::{Ags, Date, GemeindeView, LandCode, QueryKind, QueryReply, Rejection, ServiceId};
 use serde::Serialize;
 
+use crate::facts::GemeindeFacts;
 use crate::index::Index;
 use crate::store::{Store, StoreError};
-use crate::{land_pages, read};
+use crate::{land_pages, read, views};
 
 /// The most bytes one page takes encoded: half the default `max_payload`,
 /// leaving room for a server configured smaller and for the envelope.
@@ -120,6 +124,14 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
                 }
                 _ => return Ok(whole),
             }
+        }
+        QueryKind::Gemeinden { land, as_of, page } => {
+            let index = store.index();
+            let all = index.gemeinden(Some(land));
+            let day = as_of.unwrap_or(today);
+            QueryReply::Gemeinden(fit(page.limit, |limit| {
+                gemeinden(land, all, day, (page.offset, limit))
+            }))
         }
         _ => QueryReply::Rejected(Rejection::invalid("kind", "keine Seitenabfrage")),
     }))
@@ -319,6 +331,32 @@ fn land_costs(view: &LandCostsView, offset: u32, limit: u32) -> LandCostsPage {
         lines_total: count(view.lines.len()),
         total: view.total,
         next_offset: next_offset(offset, limit, &[view.lines.len()]),
+    }
+}
+
+/// A page of `all`, a Land's registered municipalities by AGS, on `day`.
+fn gemeinden(
+    land: LandCode,
+    all: &[GemeindeFacts],
+    day: Date,
+    (offset, limit): (u32, u32),
+) -> GemeindenPage {
+    let entry = |gemeinde: &GemeindeFacts| GemeindeEntry {
+        ags: gemeinde.ags,
+        name: gemeinde.name_on(day).to_owned(),
+        population: gemeinde.population.map(|p| p.count),
+        status_de: views::gemeinde::status_de(gemeinde, day),
+    };
+    GemeindenPage {
+        land,
+        as_of: day,
+        gemeinden: (all.iter())
+            .skip(offset as usize)
+            .take(limit as usize)
+            .map(entry)
+            .collect(),
+        total: count(all.len()),
+        next_offset: next_offset(offset, limit, &[all.len()]),
     }
 }
 

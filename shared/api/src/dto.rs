@@ -15,7 +15,8 @@ pub mod statement;
 use std::collections::BTreeMap;
 
 use efa_proto::pages::{
-    GemeindePage, LandCostsPage, LandPage, ReusePage, RolloutPage, ServicesPage, StalledPage,
+    GemeindePage, GemeindenPage, LandCostsPage, LandPage, ReusePage, RolloutPage, ServicesPage,
+    StalledPage,
 };
 use efa_proto::views::Exact;
 use efa_proto::{Accepted, Cents, CostModel, LandCode, ServiceId, ServiceView};
@@ -277,6 +278,8 @@ totals! {
     ReuseTotals(ReusePage) { lead_only_total }
     /// `GET /api/v1/gemeinden/{ags}`.
     GemeindeTotals(GemeindePage) { adoptions_total, available_total }
+    /// `GET /api/v1/lands/{land}/gemeinden`.
+    GemeindenTotals(GemeindenPage) { total }
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 
 use efa_proto::pages::ServicesPage;
 use efa_proto::views::{
-    CataloguePage, HistoryView, KreisCoverage, MunicipalityRollout, ServiceDetail, StalledView,
+    CataloguePage, GemeindenView, HistoryView, KreisCoverage, MunicipalityRollout, ServiceDetail,
+    StalledView,
 };
 use efa_proto::{Ags, LandCode, ServiceId, ServiceView};
 
@@ -166,6 +167,19 @@ pub fn stalled(view: &StalledView) -> Table {
             &r.days,
             &predecessor,
         ])
+    })
+}
+
+/// `GET /api/v1/lands/{land}/gemeinden`.
+pub fn gemeinden(view: &GemeindenView) -> Table {
+    let name = format!("gemeinden-{}-{}", view.land, view.as_of);
+    let header = "AGS;Gemeinde;Kreis;Einwohner;Status";
+    Table::of(name, header, &view.gemeinden, |g| {
+        let population = g
+            .population
+            .map(|count| count.to_string())
+            .unwrap_or_default();
+        csv::cells(&[&g.ags, &g.name, &g.ags.kreis(), &population, &g.status_de])
     })
 }
 

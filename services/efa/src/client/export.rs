@@ -42,6 +42,9 @@ pub enum ExportCmd {
     /// Einführungen eines Landes ohne Schritt seit --days Tagen.
     #[command(after_help = super::EXIT_CODES)]
     Stalled(StalledArgs),
+    /// Die in einem Land registrierten Gemeinden mit Kreis, Einwohnern und Stand.
+    #[command(after_help = super::EXIT_CODES)]
+    Gemeinden(GemeindenArgs),
     /// Alle Ereignisse (alle Seiten), oder die einer Leistung oder Gemeinde.
     #[command(after_help = super::EXIT_CODES)]
     History(HistoryArgs),
@@ -169,6 +172,18 @@ pub struct StalledArgs {
     /// Mindestens so viele Tage ohne Schritt (sonst 90).
     #[arg(long)]
     days: Option<u32>,
+    /// Stichtag JJJJ-MM-TT (sonst heute).
+    #[arg(long)]
+    as_of: Option<String>,
+    #[command(flatten)]
+    output: Output,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GemeindenArgs {
+    /// Ländercode 01 bis 16.
+    #[arg(long)]
+    land: String,
     /// Stichtag JJJJ-MM-TT (sonst heute).
     #[arg(long)]
     as_of: Option<String>,
@@ -348,6 +363,12 @@ fn view(command: ExportCmd) -> (View, Output) {
             )
             .with("days", args.days)
             .with("as_of", args.as_of);
+            (view, args.output)
+        }
+        ExportCmd::Gemeinden(args) => {
+            let segments = ["lands", &args.land, "gemeinden"];
+            let paging = Paging::NextOffset(&["gemeinden"]);
+            let view = View::new("Gemeinden", &segments, paging).with("as_of", args.as_of);
             (view, args.output)
         }
         ExportCmd::History(args) => (history_view(&args), args.output),

@@ -397,7 +397,8 @@ pub(crate) async fn post(
 
 /// More rows than one page of the API holds (1,000): `efa export` puts
 /// the pages of the rollout and stalled lists together, as JSON (page by
-/// page) and as CSV (streamed whole by the API).
+/// page) and as CSV (streamed whole by the API); the Land's municipalities
+/// likewise.
 #[tokio::test]
 async fn exports_longer_than_a_page_are_complete() {
     let dir = tempfile::tempdir().unwrap();
@@ -487,6 +488,29 @@ async fn exports_longer_than_a_page_are_complete() {
             "{what} as CSV"
         );
     }
+    // The Land's registered municipalities, every one registered above,
+    // as JSON and as CSV alike.
+    let args = export("gemeinden", "json");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = cli(&api, "", &args).await;
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let listed: Vec<&str> = (document["gemeinden"].as_array().unwrap().iter())
+        .map(|entry| entry["ags"].as_str().unwrap())
+        .collect();
+    for g in 0..gemeinden {
+        let ags = format!("16{:06}", 60_000 + g);
+        assert!(listed.contains(&ags.as_str()), "{ags} in {listed:?}");
+    }
+    let args = export("gemeinden", "csv");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = cli(&api, "", &args).await;
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).matches("\r\n").count(),
+        listed.len() + 1,
+        "the municipalities as CSV"
+    );
     // The whole history as JSON: every event, and no link to a page after it.
     let args = [
         "export",

@@ -5,7 +5,9 @@
 //! the JSON and CSV writers know, so a page is written like the whole
 //! list was.
 
-use efa_proto::pages::{GemeindePage, LandPage, ReusePage, RolloutPage, ServicesPage, StalledPage};
+use efa_proto::pages::{
+    GemeindePage, GemeindenPage, LandPage, ReusePage, RolloutPage, ServicesPage, StalledPage,
+};
 use efa_proto::views::RolloutScope;
 use efa_proto::{Ags, Date, LandCode, QueryKind, QueryReply, ServiceId};
 
@@ -15,10 +17,12 @@ use crate::params::ReadQuery;
 use crate::problem::ApiError;
 use efa_api::contract::field::Whole;
 use efa_api::csv::Table;
-use efa_api::dto::rollout::{GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson};
+use efa_api::dto::rollout::{
+    GemeindeJson, GemeindenJson, LandViewJson, ReuseJson, RolloutJson, StalledJson,
+};
 use efa_api::dto::{
-    CatalogueJson, GemeindeTotals, LandTotals, ReuseTotals, RolloutTotals, ServicesTotals,
-    StalledTotals,
+    CatalogueJson, GemeindeTotals, GemeindenTotals, LandTotals, ReuseTotals, RolloutTotals,
+    ServicesTotals, StalledTotals,
 };
 use efa_api::query::LIMIT_DEFAULT;
 use efa_api::tables;
@@ -183,6 +187,17 @@ offset_list!(Stalled, StalledPage, Stalled4 => Stalled4, StalledJson, StalledTot
     |self| format!("/api/v1/lands/{}/stalled", self.land),
     { land: self.land, service: self.service.clone(), days_min: self.days_min, as_of: self.as_of },
     csv tables::stalled, total);
+
+/// `GET /api/v1/lands/{land}/gemeinden`: the municipalities registered
+/// in the Land.
+pub struct Gemeinden {
+    pub land: LandCode,
+    pub as_of: Option<Date>,
+}
+
+offset_list!(Gemeinden, GemeindenPage, Gemeinden => Gemeinden, GemeindenJson, GemeindenTotals,
+    |self| format!("/api/v1/lands/{}/gemeinden", self.land), { land: self.land, as_of: self.as_of },
+    csv tables::gemeinden, total);
 
 /// `GET /api/v1/gemeinden/{ags}`: as CSV its adoptions.
 pub struct Gemeinde {

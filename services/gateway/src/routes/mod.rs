@@ -25,7 +25,7 @@ use efa_api::contract::{adoptions, participants, reference, settlement as closin
 use efa_api::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
 use efa_api::dto::ledger::LedgerKeyJson;
 use efa_api::dto::rollout::{
-    FunnelJson, GemeindeJson, LandViewJson, ReuseJson, RolloutJson, StalledJson,
+    FunnelJson, GemeindeJson, GemeindenJson, LandViewJson, ReuseJson, RolloutJson, StalledJson,
 };
 use efa_api::dto::statement::{CostYearJson, StatementChangesJson, StatementJson};
 use efa_api::dto::{self, CatalogueJson, ServiceJson, costs::LandCostsJson, history::HistoryJson};
@@ -192,6 +192,9 @@ pub fn api() -> Vec<Endpoint> {
             view::<StalledJson>("stalled", "Stockende Einführungen")
                 .query::<StalledParams>().default("days", STALLED_DAYS_DEFAULT)
                 .query::<AsOf>().csv().paged::<dto::StalledTotals, Page>().problems(&[404]);
+        GET "/api/v1/lands/{land}/gemeinden" => places::gemeinden,
+            view::<GemeindenJson>("gemeinden", "Die in einem Land registrierten Gemeinden")
+                .query::<AsOf>().csv().paged::<dto::GemeindenTotals, Page>();
         GET "/api/v1/reuse" => places::reuse,
             view::<ReuseJson>("reuse", "Nachnutzung in Deutschland")
                 .query::<AsOf>().paged::<dto::ReuseTotals, Page>();

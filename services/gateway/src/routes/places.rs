@@ -83,6 +83,18 @@ pub async fn stalled(Read { state, path, query }: Read) -> Result<Response, ApiE
     paging::serve(state, &query, format, list).await
 }
 
+/// `GET /api/v1/lands/{land}/gemeinden?as_of=&offset=&limit=`: the
+/// municipalities registered in the Land, by AGS; as CSV whole and
+/// streamed unless a page is asked for.
+pub async fn gemeinden(Read { state, path, query }: Read) -> Result<Response, ApiError> {
+    let land = path.land("land")?;
+    let as_of = query
+        .allow(&["as_of", "format", "offset", "limit"])?
+        .as_of()?;
+    let format = query.format()?;
+    paging::serve(state, &query, format, exports::Gemeinden { land, as_of }).await
+}
+
 /// `GET /api/v1/reuse?as_of=&offset=&limit=`: the figures over all
 /// services, with a page of the services only their lead Land uses.
 pub async fn reuse(Read { state, query, .. }: Read) -> Result<Response, ApiError> {

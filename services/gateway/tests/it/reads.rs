@@ -140,6 +140,28 @@ fn paged_answer(kind: QueryKind) -> QueryReply {
                 next_offset: None,
             })
         }
+        QueryKind::Gemeinden { land, as_of, .. } => {
+            QueryReply::Gemeinden(efa_proto::pages::GemeindenPage {
+                land,
+                as_of: as_of.unwrap_or(date("2024-06-30")),
+                gemeinden: vec![
+                    efa_proto::views::GemeindeEntry {
+                        ags: Ags::parse("16051000").unwrap(),
+                        name: "Erfurt".into(),
+                        population: Some(213_699),
+                        status_de: "aktiv".into(),
+                    },
+                    efa_proto::views::GemeindeEntry {
+                        ags: Ags::parse("16071001").unwrap(),
+                        name: "Altdorf".into(),
+                        population: None,
+                        status_de: "aufgegangen in 16051000".into(),
+                    },
+                ],
+                total: 2,
+                next_offset: None,
+            })
+        }
         QueryKind::Reuse2 { .. } => {
             let view = samples::reuse();
             QueryReply::Reuse2(ReusePage {
@@ -164,7 +186,7 @@ pub async fn with_projector() -> (Harness, UnboundedReceiver<Query>) {
 }
 
 /// Every read route with a concrete path, and its template.
-pub const READS: [(&str, &str); 18] = [
+pub const READS: [(&str, &str); 19] = [
     ("/api/v1/services", "/api/v1/services"),
     ("/api/v1/catalogue", "/api/v1/catalogue"),
     ("/api/v1/services/wohngeld", "/api/v1/services/{id}"),
@@ -195,6 +217,10 @@ pub const READS: [(&str, &str); 18] = [
     ),
     ("/api/v1/lands/16/rollout", "/api/v1/lands/{land}/rollout"),
     ("/api/v1/lands/16/stalled", "/api/v1/lands/{land}/stalled"),
+    (
+        "/api/v1/lands/16/gemeinden",
+        "/api/v1/lands/{land}/gemeinden",
+    ),
     ("/api/v1/reuse", "/api/v1/reuse"),
     ("/api/v1/gemeinden/16051000", "/api/v1/gemeinden/{ags}"),
     ("/api/v1/history", "/api/v1/history"),

@@ -6,8 +6,20 @@
 use efa_proto::views::MunicipalityRollout;
 use efa_proto::{Ags, Date, GemeindeView};
 
-use crate::facts::{AdoptionFacts, ServiceFacts};
+use crate::facts::{AdoptionFacts, GemeindeFacts, ServiceFacts};
 use crate::views::{CountedList, Gemeinden};
+
+/// Whether `gemeinde` exists on `day`, in words: "aktiv", "aufgelöst"
+/// or "aufgegangen in <AGS>".
+pub fn status_de(gemeinde: &GemeindeFacts, day: Date) -> String {
+    if gemeinde.retired_by(day) {
+        "aufgelöst".to_owned()
+    } else if let Some(successor) = gemeinde.successor_on(day) {
+        format!("aufgegangen in {successor}")
+    } else {
+        "aktiv".to_owned()
+    }
+}
 
 /// The page of `ags` on `day`; `None` if it is not registered (whenever
 /// its registration took effect, see `GemeindeFacts::active_on`).
@@ -26,13 +38,7 @@ pub fn gemeinde_view<'a>(
 ) -> Option<GemeindeView> {
     let gemeinde = gemeinden.get(ags)?;
     let name = gemeinde.name_on(day).to_owned();
-    let status_de = if gemeinde.retired_by(day) {
-        "aufgelöst".to_owned()
-    } else if let Some(successor) = gemeinde.successor_on(day) {
-        format!("aufgegangen in {successor}")
-    } else {
-        "aktiv".to_owned()
-    };
+    let status_de = status_de(gemeinde, day);
     let row = |service: &efa_proto::ServiceId, stage, since, adopter| MunicipalityRollout {
         ags,
         name: name.clone(),

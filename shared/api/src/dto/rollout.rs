@@ -3,8 +3,8 @@
 //! funnel, and one municipality.
 
 use efa_proto::views::{
-    FunnelView, KreisCoverage, LandParticipation, LandView, MunicipalityRollout, ReuseSummary,
-    RolloutView, StalledRollout, StalledView,
+    FunnelView, GemeindeEntry, GemeindenView, KreisCoverage, LandParticipation, LandView,
+    MunicipalityRollout, ReuseSummary, RolloutView, StalledRollout, StalledView,
 };
 use efa_proto::{AdoptionStage, Ags, GemeindeView, LandCode, ServiceId};
 use serde::Serialize;
@@ -283,6 +283,55 @@ impl From<&StalledView> for StalledJson {
             days_min: view.days_min,
             as_of: view.as_of.to_string(),
             stalled: all(&view.stalled),
+        }
+    }
+}
+
+/// One registered municipality of a Land's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = GemeindeEntry)]
+pub struct GemeindeEntryJson {
+    #[schema(value_type = values::Ags)]
+    pub ags: String,
+    pub name: String,
+    /// The Kreis: the AGS's first five digits.
+    pub kreis: String,
+    /// Its inhabitants as registered; `null` where no figure was.
+    #[schema(required)]
+    pub population: Option<u64>,
+    /// "aktiv", "aufgelöst" or "aufgegangen in <AGS>".
+    pub status: String,
+}
+
+impl From<&GemeindeEntry> for GemeindeEntryJson {
+    fn from(entry: &GemeindeEntry) -> Self {
+        Self {
+            ags: entry.ags.to_string(),
+            name: entry.name.clone(),
+            kreis: entry.ags.kreis().to_string(),
+            population: entry.population,
+            status: entry.status_de.clone(),
+        }
+    }
+}
+
+/// `GET /api/v1/lands/{land}/gemeinden`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = Gemeinden)]
+pub struct GemeindenJson {
+    #[serde(flatten)]
+    pub land: LandJson,
+    #[schema(value_type = values::Date)]
+    pub as_of: String,
+    pub gemeinden: Vec<GemeindeEntryJson>,
+}
+
+impl From<&GemeindenView> for GemeindenJson {
+    fn from(view: &GemeindenView) -> Self {
+        Self {
+            land: LandJson::from(view.land),
+            as_of: view.as_of.to_string(),
+            gemeinden: all(&view.gemeinden),
         }
     }
 }
