@@ -979,6 +979,26 @@ async fn the_audit_page_leads_to_the_newest_events_of_the_whole_log() {
     assert!(!filtered.contains("Zu den neuesten"), "{filtered}");
 }
 
+/// A Land's page leads to the list of its registered municipalities as
+/// a file, as of the page's date.
+#[tokio::test]
+async fn a_lands_page_links_its_municipalities_as_a_file() {
+    let harness = Harness::start().await;
+    harness.projector(answer).await;
+    let mut jar = Jar::default();
+    let (status, page) = get(&harness, &mut jar, "/laender/16").await;
+    assert_eq!(status, StatusCode::OK);
+    for format in ["csv", "xlsx"] {
+        let link = format!("href=\"/api/v1/lands/16/gemeinden?format={format}\" download");
+        assert!(page.contains(&link), "{link}: {page}");
+    }
+    let (_, dated) = get(&harness, &mut jar, "/laender/16?stichtag=2024-06-30").await;
+    assert!(
+        dated.contains("href=\"/api/v1/lands/16/gemeinden?format=csv&amp;as_of=2024-06-30\""),
+        "{dated}"
+    );
+}
+
 /// A service's page does not say that the Länder taking part have no
 /// inhabitants when the registry holds no figures for them.
 #[tokio::test]

@@ -15,7 +15,7 @@ use super::super::forms::{self, Attempt};
 use super::super::layout::{Nav, Page};
 use super::super::markup::Col::{Num, Text};
 use super::super::markup::{
-    Field, date_de, euro, footed_table, hidden_input, land_de, section, table_or, thousands,
+    Field, date_de, euro, footed_table, hidden_input, land_de, query, section, table_or, thousands,
 };
 use super::super::paging;
 use super::super::params::Params;
@@ -131,6 +131,15 @@ pub async fn render(
             (thousands(u64::from(view.municipalities_registered)))
             ", davon mit mindestens einer Leistung in Betrieb: "
             (thousands(u64::from(view.municipalities_live_any))) " (Stand " (date_de(view.as_of)) ")."
+        }
+        @let gemeinden = |format: &str| {
+            let pairs = [("format", format.to_owned()), ("as_of", as_of.map(|d| d.to_string()).unwrap_or_default())];
+            format!("/api/v1/lands/{land}/gemeinden{}", query(&pairs))
+        };
+        p {
+            "Die registrierten Kommunen mit Kreis, Einwohnern und Stand: "
+            a href=(gemeinden("csv")) download { "CSV" } " · "
+            a href=(gemeinden("xlsx")) download { "Excel (XLSX)" }
         }
         @if !with_forms && visit.actor() == Some(&Actor::Land(land)) {
             p.hinweis.info { a href="/land" { "Zu Ihrer Seite mit den Formularen" } }
