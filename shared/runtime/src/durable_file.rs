@@ -5,6 +5,8 @@
 //! (a pinned key, a list of trusted signers, the view store's pointer, a
 //! NATS configuration); secrets go through `secret_file`, which writes its
 //! temporary with owner-only permissions and then replaces the same way.
+//! [`Staged`] does the same for content written over time (an export
+//! that `efa export` writes page by page).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -21,20 +23,71 @@ pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// [`replace`] for content too large to hold at once: `write` writes it,
 /// buffered, into the temporary file. An error of `write` leaves `path`
-/// as it was (the temporary is removed at the next replace).
+/// as it was, and no temporary.
 pub fn replace_by<E: From<std::io::Error>>(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<(), E>,
 ) -> Result<(), E> {
-    replace_with(path, |temporary| {
-        let mut file = BufWriter::new(File::create(temporary)?);
-        write(&mut file)?;
-        let file = file
-            .into_inner()
-            .map_err(std::io::IntoInnerError::into_error)?;
-        file.sync_all()?;
-        Ok(())
-    })
+    let mut staged = Staged::create(path, temporary_beside(path))?;
+    write(staged.writer())?;
+    staged.commit()?;
+    Ok(())
+}
+
+/// [`replace_by`]'s steps spread over time, for content that arrives
+/// piece by piece while the caller does other things (an export fetched
+/// page by page): written into `temporary` beside `path`, put in place by
+/// [`Staged::commit`]; dropped without it, the temporary is removed and
+/// `path` stays as it was.
+#[derive(Debug)]
+pub struct Staged {
+    file: BufWriter<File>,
+    temporary: PathBuf,
+    path: PathBuf,
+    committed: bool,
+}
+
+impl Staged {
+    /// A new file for `path`, written under `temporary` (on the same file
+    /// system, so the rename is atomic); a leftover of an earlier crash
+    /// under that name is replaced.
+    pub fn create(path: &Path, temporary: PathBuf) -> std::io::Result<Self> {
+        let _ = std::fs::remove_file(&temporary);
+        let file = BufWriter::new(File::create(&temporary)?);
+        Ok(Self {
+            file,
+            temporary,
+            path: path.to_owned(),
+            committed: false,
+        })
+    }
+
+    pub fn writer(&mut self) -> &mut BufWriter<File> {
+        &mut self.file
+    }
+
+    /// The name it is written under until committed.
+    pub fn temporary(&self) -> &Path {
+        &self.temporary
+    }
+
+    /// Flushes and fsyncs the content, renames it over `path` and fsyncs
+    /// the directory.
+    pub fn commit(mut self) -> std::io::Result<()> {
+        self.file.flush()?;
+        self.file.get_ref().sync_all()?;
+        std::fs::rename(&self.temporary, &self.path)?;
+        self.committed = true;
+        sync_directory_of(&self.path)
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.temporary);
+        }
+    }
 }
 
 /// [`replace`], with `write_temporary` creating, writing and fsyncing the
@@ -47,10 +100,16 @@ pub(crate) fn replace_with<E: From<std::io::Error>>(
     let _ = std::fs::remove_file(&temporary);
     write_temporary(&temporary)?;
     std::fs::rename(&temporary, path)?;
-    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        File::open(dir)?.sync_all()?;
-    }
+    sync_directory_of(path)?;
     Ok(())
+}
+
+/// Makes a rename into `path`'s directory durable.
+fn sync_directory_of(path: &Path) -> std::io::Result<()> {
+    match path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        Some(dir) => File::open(dir)?.sync_all(),
+        None => Ok(()),
+    }
 }
 
 /// `<path>.tmp`: beside the file, on the same file system, so the rename
@@ -100,6 +159,26 @@ mod tests {
         .unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new, in pieces");
         assert!(!temporary_beside(&path).exists());
+    }
+
+    #[test]
+    fn a_staged_file_is_put_in_place_only_when_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.csv");
+        let mut staged = Staged::create(&path, dir.path().join("export.partial")).unwrap();
+        staged.writer().write_all(b"a;b\n").unwrap();
+        assert!(!path.exists());
+        staged.commit().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"a;b\n");
+        let mut abandoned = Staged::create(&path, dir.path().join("export.partial")).unwrap();
+        abandoned.writer().write_all(b"half").unwrap();
+        drop(abandoned);
+        assert_eq!(std::fs::read(&path).unwrap(), b"a;b\n");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("export.csv")]);
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Where an export's bytes go as they arrive: stdout, or a file. An
 //! export of Germany's whole history is about two gigabytes of CSV, so
 //! nothing holds it whole. A file is written under a name of its own
-//! beside the path asked for and moved there once complete: a failed or
-//! interrupted export leaves nothing under that name that looks whole.
+//! beside the path asked for and put in place once complete
+//! (`efa_runtime::durable_file::Staged`): a failed or interrupted export
+//! leaves nothing under that name that looks whole.
 
-use std::fs::File;
 use std::io::{BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
+
+use efa_runtime::durable_file::Staged;
 
 use super::Failure;
 
@@ -15,8 +17,6 @@ pub struct Sink {
     out: Out,
     /// The last byte written, so that the export ends with a line end.
     last: Option<u8>,
-    /// Whether the file was moved under its name.
-    finished: bool,
 }
 
 enum Out {
@@ -27,11 +27,7 @@ enum Out {
         closed: bool,
     },
     /// A file under its partial name until [`Sink::finish`].
-    File {
-        writer: BufWriter<File>,
-        partial: PathBuf,
-        path: PathBuf,
-    },
+    File { staged: Staged, path: PathBuf },
 }
 
 impl Sink {
@@ -44,21 +40,16 @@ impl Sink {
             },
             Some(path) => {
                 let partial = partial_name(path);
-                let file = File::create(&partial).map_err(|error| {
+                let staged = Staged::create(path, partial.clone()).map_err(|error| {
                     Failure::Other(format!("{} anlegen: {error}", partial.display()))
                 })?;
                 Out::File {
-                    writer: BufWriter::new(file),
-                    partial,
+                    staged,
                     path: path.to_owned(),
                 }
             }
         };
-        Ok(Self {
-            out,
-            last: None,
-            finished: false,
-        })
+        Ok(Self { out, last: None })
     }
 
     /// Writes `bytes`; `false` once nothing more is wanted (the reader of
@@ -78,10 +69,11 @@ impl Sink {
                     return Ok(false);
                 }
             }
-            Out::File {
-                writer, partial, ..
-            } => writer.write_all(bytes).map_err(|error| {
-                Failure::Other(format!("{} schreiben: {error}", partial.display()))
+            Out::File { staged, .. } => staged.writer().write_all(bytes).map_err(|error| {
+                Failure::Other(format!(
+                    "{} schreiben: {error}",
+                    staged.temporary().display()
+                ))
             })?,
         }
         self.last = bytes.last().copied();
@@ -92,49 +84,28 @@ impl Sink {
         !matches!(self.out, Out::Stdout { closed: true, .. })
     }
 
-    /// Ends the export with a line end, flushes it and, for a file, moves
+    /// Ends the export with a line end, flushes it and, for a file, puts
     /// it under the name asked for; answers that file's path.
     pub fn finish(mut self) -> Result<Option<PathBuf>, Failure> {
         if self.last.is_some_and(|last| last != b'\n') {
             self.write(b"\n")?;
         }
-        match &mut self.out {
-            Out::Stdout { writer, closed } => {
-                if !*closed && let Err(error) = writer.flush() {
-                    if error.kind() != ErrorKind::BrokenPipe {
-                        return Err(Failure::Other(format!("Standardausgabe: {error}")));
-                    }
-                    *closed = true;
+        match self.out {
+            Out::Stdout { mut writer, closed } => {
+                if !closed
+                    && let Err(error) = writer.flush()
+                    && error.kind() != ErrorKind::BrokenPipe
+                {
+                    return Err(Failure::Other(format!("Standardausgabe: {error}")));
                 }
                 Ok(None)
             }
-            Out::File {
-                writer,
-                partial,
-                path,
-            } => {
-                let written = writer
-                    .flush()
-                    .and_then(|()| writer.get_ref().sync_all())
-                    .and_then(|()| std::fs::rename(&*partial, &*path));
-                written.map_err(|error| {
+            Out::File { staged, path } => {
+                staged.commit().map_err(|error| {
                     Failure::Other(format!("{} schreiben: {error}", path.display()))
                 })?;
-                let path = path.clone();
-                self.finished = true;
                 Ok(Some(path))
             }
-        }
-    }
-}
-
-impl Drop for Sink {
-    /// An export not finished leaves no partial file behind.
-    fn drop(&mut self) {
-        if let Out::File { partial, .. } = &self.out
-            && !self.finished
-        {
-            let _ = std::fs::remove_file(partial);
         }
     }
 }
