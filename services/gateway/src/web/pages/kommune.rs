@@ -28,7 +28,7 @@ use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::{all_services, service_link};
+use super::{all_listed, all_services, listed_title, service_link};
 use crate::authz::{self, Rule};
 use efa_api::contract::{Parsed, WriteBody, adoptions};
 
@@ -394,9 +394,8 @@ impl Titles<'_> {
                 .find(|(s, _, _)| s == id)
                 .map(|(_, title, _)| title.clone())
         };
-        (self.catalogue.iter())
-            .find(|s| s.service.id == *id)
-            .map(|s| s.service.title.clone())
+        listed_title(self.catalogue, id)
+            .map(str::to_owned)
             .or_else(on_offer)
             .unwrap_or_else(|| id.to_string())
     }
@@ -406,9 +405,7 @@ impl Titles<'_> {
     /// was read whole (it stops at the largest page), else the page's
     /// services on offer.
     fn on_offer(self, land: LandCode) -> Vec<(ServiceId, String, bool)> {
-        let whole = !self.catalogue.is_empty()
-            && self.catalogue.len() < efa_api::query::PAGE_LIMIT_MAX as usize;
-        if !whole {
+        if self.catalogue.is_empty() || !all_listed(self.catalogue) {
             return self.gemeinde.available.clone();
         }
         (self.catalogue.iter())

@@ -39,12 +39,22 @@ pub async fn all_services(
     }
 }
 
+/// Whether `services`, read by [`all_services`], are all of them: a list
+/// as long as the largest page may have been cut short.
+pub fn all_listed(services: &[ServiceSummary]) -> bool {
+    services.len() < efa_api::query::PAGE_LIMIT_MAX as usize
+}
+
+/// The title of a service in `services`, if it is there.
+pub fn listed_title<'a>(services: &'a [ServiceSummary], id: &ServiceId) -> Option<&'a str> {
+    (services.iter())
+        .find(|s| s.service.id == *id)
+        .map(|s| s.service.title.as_str())
+}
+
 /// The title of a service, or its id.
 pub fn title_of(services: &[ServiceSummary], id: &ServiceId) -> String {
-    services
-        .iter()
-        .find(|s| s.service.id == *id)
-        .map_or_else(|| id.to_string(), |s| s.service.title.clone())
+    listed_title(services, id).map_or_else(|| id.to_string(), str::to_owned)
 }
 
 /// A link to a service's page; from a page asked for as of a date, to

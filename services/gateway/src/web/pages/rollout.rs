@@ -29,7 +29,7 @@ use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::{all_services, kommune_link, service_link, title_of};
+use super::{all_listed, all_services, kommune_link, service_link, title_of};
 use crate::state::AppState;
 use efa_api::query::STALLED_DAYS_DEFAULT;
 
@@ -183,7 +183,7 @@ pub async fn show(visit: Visit, params: Params) -> Response {
     // A service not in the catalogue (by the date) is not shown as a
     // column of zeros: it is left out, with the notice of a value that
     // could not be read (unless the list is empty or may be cut short).
-    let whole = !services.is_empty() && services.len() < efa_api::query::PAGE_LIMIT_MAX as usize;
+    let whole = !services.is_empty() && all_listed(&services);
     let known = |id: &ServiceId| services.iter().any(|s| s.service.id == *id);
     chosen.service = chosen.service.filter(|id| !whole || known(id));
     let notice = params.notice(&[

@@ -169,7 +169,7 @@ async fn plan_rows(visit: &Visit, rows: Vec<Row>) -> Result<Vec<Planned>, String
     }
     let services = super::all_services(&visit.state, 0, None).await?;
     // Only a whole list can tell that a service is not in it.
-    let whole = services.len() < efa_api::query::PAGE_LIMIT_MAX as usize;
+    let whole = super::all_listed(&services);
     let service = |id: &ServiceId| match services.iter().find(|s| s.service.id == *id) {
         Some(s) => Service::Known {
             announced_on: Some(s.service.announced_on),
