@@ -263,6 +263,15 @@ impl<'a> Field<'a> {
 }
 
 /// A hidden field.
+/// The links to download one list as CSV and as an Excel workbook;
+/// `href` gives each format's address (`csv`, `xlsx`).
+pub fn file_links(href: impl Fn(&str) -> String) -> Markup {
+    html! {
+        a href=(href("csv")) download { "CSV" } " · "
+        a href=(href("xlsx")) download { "Excel (XLSX)" }
+    }
+}
+
 pub fn hidden_input(name: &str, value: &str) -> Markup {
     html! { input type="hidden" name=(name) value=(value); }
 }

@@ -16,7 +16,7 @@ use maud::{Markup, html};
 use super::super::forms::{self, Attempt, Failure, FormData, Forms};
 use super::super::layout::{Nav, Page};
 use super::super::markup::{
-    Field, date_de, euro, hidden_input, items, land_items, section, timestamp_de,
+    Field, date_de, euro, file_links, hidden_input, items, land_items, section, timestamp_de,
 };
 use super::super::params::Params;
 use super::super::view;
@@ -161,9 +161,7 @@ fn year_state(id: &str, shown: &Shown) -> Markup {
                         }
                         p {
                             "Abrechnung mit Nachträgen herunterladen: "
-                            a href={ "/api/v1/services/" (id) "/costs/" (year) "?format=csv&table=closing" } download { "CSV" }
-                            " · "
-                            a href={ "/api/v1/services/" (id) "/costs/" (year) "?format=xlsx&table=closing" } download { "Excel (XLSX)" }
+                            (file_links(|format| format!("/api/v1/services/{id}/costs/{year}?format={format}&table=closing")))
                         }
                         (super::statement::year_notes(view))
                     }

@@ -15,7 +15,8 @@ use super::super::forms::{self, Attempt};
 use super::super::layout::{Nav, Page};
 use super::super::markup::Col::{Num, Text};
 use super::super::markup::{
-    Field, date_de, euro, footed_table, hidden_input, land_de, query, section, table_or, thousands,
+    Field, date_de, euro, file_links, footed_table, hidden_input, land_de, query, section,
+    table_or, thousands,
 };
 use super::super::paging;
 use super::super::params::Params;
@@ -136,11 +137,7 @@ pub async fn render(
             let pairs = [("format", format.to_owned()), ("as_of", as_of.map(|d| d.to_string()).unwrap_or_default())];
             format!("/api/v1/lands/{land}/gemeinden{}", query(&pairs))
         };
-        p {
-            "Die registrierten Kommunen mit Kreis, Einwohnern und Stand: "
-            a href=(gemeinden("csv")) download { "CSV" } " · "
-            a href=(gemeinden("xlsx")) download { "Excel (XLSX)" }
-        }
+        p { "Die registrierten Kommunen mit Kreis, Einwohnern und Stand: " (file_links(gemeinden)) }
         @if !with_forms && visit.actor() == Some(&Actor::Land(land)) {
             p.hinweis.info { a href="/land" { "Zu Ihrer Seite mit den Formularen" } }
         }

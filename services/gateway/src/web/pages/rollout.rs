@@ -24,7 +24,9 @@ use super::super::chart::funnel_svg;
 use super::super::heat;
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::{Num, Text};
-use super::super::markup::{Field, choices, date_de, land_items, query, section, table, thousands};
+use super::super::markup::{
+    Field, choices, date_de, file_links, land_items, query, section, table, thousands,
+};
 use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
@@ -537,9 +539,7 @@ fn csv_html(land: LandCode, chosen: &Chosen) -> Markup {
         ul {
             @for ((path, pairs), label) in lists {
                 li {
-                    (label) ": "
-                    a href=(chosen.export("csv", land, path, &pairs)) download { "CSV" } " · "
-                    a href=(chosen.export("xlsx", land, path, &pairs)) download { "Excel (XLSX)" }
+                    (label) ": " (file_links(|format| chosen.export(format, land, path, &pairs)))
                 }
             }
         }
