@@ -313,6 +313,30 @@ impl Session {
             .expect("choose the option");
     }
 
+    /// Resizes the window to `width` by `height` CSS pixels.
+    pub async fn resize(&self, width: u32, height: u32) {
+        (self.client.set_window_size(width, height).await).expect("resize the window");
+    }
+
+    /// Whether the open page scrolls sideways as a whole: `None` when it
+    /// fits the window's width, else the page's width beside the window's
+    /// and the first few elements reaching past it that are not inside a
+    /// box scrolling on its own (`.tabelle`).
+    pub async fn wider_than_window(&self) -> Option<String> {
+        let measure = "const width = document.documentElement.clientWidth;\n\
+             const page = document.documentElement.scrollWidth;\n\
+             if (page <= width) { return null; }\n\
+             const past = [...document.querySelectorAll('body *')]\n\
+               .filter(e => !e.parentElement.closest('.tabelle'))\n\
+               .filter(e => e.getBoundingClientRect().right > width + 1)\n\
+               .slice(0, 4)\n\
+               .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' \"'\n\
+                 + e.textContent.trim().slice(0, 40) + '\"');\n\
+             return 'page ' + page + ' px wide in a window of ' + width + ' px: ' + past.join(', ');";
+        let found = (self.client.execute(measure, vec![]).await).expect("measure the page");
+        serde_json::from_value(found).expect("a text or null")
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
     }

@@ -10,7 +10,7 @@ use efa_proto::views::KreisCoverage;
 
 use maud::{Markup, html};
 
-use super::markup::thousands;
+use super::markup::{scrolls_alone, thousands};
 
 /// The shade class for `live` of `total`: `s0` none (or no
 /// municipality), `s1` under 25 %, `s2` under 50 %, `s3` under 75 %, `s4`
@@ -65,22 +65,20 @@ pub fn coverage_table(
     let cell = |kreis: &KreisCoverage, service: &ServiceId| {
         (rows.iter()).find(|r| r.kreis == kreis.kreis && r.service == *service)
     };
-    html! {
-        div.tabelle {
-            table.abdeckung {
-                caption { (caption) }
-                thead { tr { th scope="col" { "Kreis" } @for (_, title) in services { th scope="col" { (title) } } } }
-                tbody {
-                    @for kreis in kreise {
-                        tr {
-                            th scope="row" { (kreis.kreis_name) " " span.hilfe { "(" (kreis.kreis) ")" } }
-                            @for (service, _) in services { (cell_html(cell(kreis, service))) }
-                        }
+    scrolls_alone(html! {
+        table.abdeckung {
+            caption { (caption) }
+            thead { tr { th scope="col" { "Kreis" } @for (_, title) in services { th scope="col" { (title) } } } }
+            tbody {
+                @for kreis in kreise {
+                    tr {
+                        th scope="row" { (kreis.kreis_name) " " span.hilfe { "(" (kreis.kreis) ")" } }
+                        @for (service, _) in services { (cell_html(cell(kreis, service))) }
                     }
                 }
             }
         }
-    }
+    })
 }
 
 fn cell_html(cell: Option<&KreisCoverage>) -> Markup {

@@ -90,12 +90,18 @@ pub fn table(caption: impl Render, columns: &[Col], rows: Markup) -> Markup {
 
 /// [`table`] with `foot` rows (a sum), if any, after the body.
 pub fn footed_table(caption: impl Render, cols: &[Col], rows: Markup, foot: Markup) -> Markup {
-    html! {
+    scrolls_alone(html! {
         table {
             caption { (caption) } (head(cols)) tbody { (rows) }
             @if !foot.0.is_empty() { tfoot { (foot) } }
         }
-    }
+    })
+}
+
+/// A table in a box that scrolls sideways on its own where the screen is
+/// narrower than the table, so that the page around it does not.
+pub fn scrolls_alone(table: Markup) -> Markup {
+    html! { div.tabelle { (table) } }
 }
 
 /// [`table`], or `none` in a paragraph when there are no rows.
@@ -337,8 +343,9 @@ mod tests {
         );
         assert_eq!(
             html.into_string(),
-            "<table><caption>K &lt;1&gt;</caption><thead><tr><th scope=\"col\">N</th></tr></thead>\
-             <tbody><tr><td>1</td></tr></tbody><tfoot><tr><td>S</td></tr></tfoot></table>"
+            "<div class=\"tabelle\"><table><caption>K &lt;1&gt;</caption>\
+             <thead><tr><th scope=\"col\">N</th></tr></thead><tbody><tr><td>1</td></tr></tbody>\
+             <tfoot><tr><td>S</td></tr></tfoot></table></div>"
         );
         let plain = table("K", &[], html! { tr {} }).into_string();
         assert!(!plain.contains("tfoot"), "{plain}");

@@ -87,21 +87,19 @@ fn entries(history: &HistoryView, params: &Params) -> Markup {
         @if history.entries.is_empty() {
             p { "Keine Ereignisse für diese Auswahl." }
         } @else {
-            div.tabelle {
-                (table("Ereignisse in der Reihenfolge der Erfassung", &[
-                    Num("Sequenz"), Text("Erfasst am"), Text("Wirksam ab"),
-                    Text("Erfasst von"), Text("Ereignis"), Text("Hash"),
-                ], html! {
-                    @for entry in &history.entries {
-                        tr {
-                            th.zahl scope="row" { (entry.seq) }
-                            td { (timestamp_de(entry.recorded_at)) }
-                            td { (date_de(entry.effective)) } td { (entry.actor) }
-                            td { (entry.summary_de) } td { code.hash { (entry.hash_hex) } }
-                        }
+            (table("Ereignisse in der Reihenfolge der Erfassung", &[
+                Num("Sequenz"), Text("Erfasst am"), Text("Wirksam ab"),
+                Text("Erfasst von"), Text("Ereignis"), Text("Hash"),
+            ], html! {
+                @for entry in &history.entries {
+                    tr {
+                        th.zahl scope="row" { (entry.seq) }
+                        td { (timestamp_de(entry.recorded_at)) }
+                        td { (date_de(entry.effective)) } td { (entry.actor) }
+                        td { (entry.summary_de) } td { code.hash { (entry.hash_hex) } }
                     }
-                }))
-            }
+                }
+            }))
             @if let Some(href) = next { p { a href=(href) { "Weitere Ereignisse" } } }
         }
     }

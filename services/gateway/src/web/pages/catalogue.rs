@@ -173,26 +173,24 @@ fn services(page: &CataloguePage, params: &Params, number: u32) -> Markup {
                 @else { "Auf dieser Seite sind keine Leistungen mehr." }
             }
         } @else {
-            div.tabelle {
-                (table(html! {
-                    (page.total) " Leistungen, Stand " (date_de(page.as_of)) " (Ereignis Nr. " (page.as_of_seq) ")"
-                }, &[
-                    Text("Leistung"), Text("Federführendes Land"), Text("Status"),
-                    Num("Reifegrad"), Text("Themenfeld"), Num("Beteiligte Länder"),
-                    Num("Kommunen in Betrieb"),
-                ], html! {
-                    @for summary in &page.services {
-                        @let service = &summary.service;
-                        tr {
-                            th scope="row" { (service_link(&service.id, &service.title, params.date("stichtag"))) }
-                            td { (service.lead.name()) } td { (service.status.label_de()) }
-                            td.zahl { (service.reifegrad.get()) }
-                            td { (service.themenfeld) } td.zahl { (summary.lands.len()) }
-                            td.zahl { (thousands(u64::from(summary.adoptions[3]))) }
-                        }
+            (table(html! {
+                (page.total) " Leistungen, Stand " (date_de(page.as_of)) " (Ereignis Nr. " (page.as_of_seq) ")"
+            }, &[
+                Text("Leistung"), Text("Federführendes Land"), Text("Status"),
+                Num("Reifegrad"), Text("Themenfeld"), Num("Beteiligte Länder"),
+                Num("Kommunen in Betrieb"),
+            ], html! {
+                @for summary in &page.services {
+                    @let service = &summary.service;
+                    tr {
+                        th scope="row" { (service_link(&service.id, &service.title, params.date("stichtag"))) }
+                        td { (service.lead.name()) } td { (service.status.label_de()) }
+                        td.zahl { (service.reifegrad.get()) }
+                        td { (service.themenfeld) } td.zahl { (summary.lands.len()) }
+                        td.zahl { (thousands(u64::from(summary.adoptions[3]))) }
                     }
-                }))
-            }
+                }
+            }))
             (paging::bar("/katalog", &pairs, "seite", number, number < pages, here))
         }
     })

@@ -17,7 +17,7 @@ use maud::{Markup, html};
 
 use super::super::layout::{Nav, Page};
 use super::super::markup::Col::{Num, Text};
-use super::super::markup::{Field, date_de, encode, euro, head, land_de, query};
+use super::super::markup::{Field, date_de, encode, euro, head, land_de, query, scrolls_alone};
 use super::super::params::Params;
 use super::super::visit::Visit;
 use super::{dated, fraction, land_row, table_of};
@@ -166,23 +166,25 @@ fn lines(statement: &StatementView, as_of: Option<Date>) -> Markup {
              (Jahresabrechnung), steht der abgerechnete Betrag daneben; ein Nachtrag ist der Unterschied, den eine \
              spätere Berichtigung ergibt."
         }
-        table.aufstellung {
-            caption { "Kostenaufstellung " (statement.year) " für " (land_de(statement.land)) }
-            (head(&[
-                Text("Leistung"), Text("Federführend"), Text("Kostenmodell"), Num("Gewicht"),
-                Num("Tage"), Text("Anteil (Bruch)"), Text("Exakt (Cent)"), Num("Anteil"),
-                Num("Abgerechnet"), Num("Nachtrag"),
-            ]))
-            tbody { @for line in &statement.lines { (row(line, statement.year, as_of)) } }
-            tfoot {
-                tr { th scope="row" colspan="7" { "Summe (abgerechnet oder offen)" } (amount_cell("summe", statement.total)) td {} td {} }
-                tr { th scope="row" colspan="7" { "Nachträge" } td {} td {} (amount_cell("nachtraege", statement.supplements)) }
-                tr {
-                    th scope="row" colspan="7" { "Summe mit Nachträgen" }
-                    (amount_cell("gesamt", total_with_supplements(statement))) td {} td {}
+        (scrolls_alone(html! {
+            table.aufstellung {
+                caption { "Kostenaufstellung " (statement.year) " für " (land_de(statement.land)) }
+                (head(&[
+                    Text("Leistung"), Text("Federführend"), Text("Kostenmodell"), Num("Gewicht"),
+                    Num("Tage"), Text("Anteil (Bruch)"), Text("Exakt (Cent)"), Num("Anteil"),
+                    Num("Abgerechnet"), Num("Nachtrag"),
+                ]))
+                tbody { @for line in &statement.lines { (row(line, statement.year, as_of)) } }
+                tfoot {
+                    tr { th scope="row" colspan="7" { "Summe (abgerechnet oder offen)" } (amount_cell("summe", statement.total)) td {} td {} }
+                    tr { th scope="row" colspan="7" { "Nachträge" } td {} td {} (amount_cell("nachtraege", statement.supplements)) }
+                    tr {
+                        th scope="row" colspan="7" { "Summe mit Nachträgen" }
+                        (amount_cell("gesamt", total_with_supplements(statement))) td {} td {}
+                    }
                 }
             }
-        }
+        }))
     }
 }
 
@@ -210,31 +212,33 @@ fn changes_since(then: &StatementView, now: &StatementView) -> Markup {
                      und so, wie er heute erfasst ist (Ledger bis Sequenz " (now.seq) "), zum selben Stand. \
                      Der Name der Leistung führt zu den seither erfassten Ereignissen im Audit."
                 }
-                table.aufstellung {
-                    caption { "Änderungen seit Ledger-Sequenz " (then.seq) }
-                    (head(&[Text("Leistung"), Num("Damals"), Num("Heute"), Num("Unterschied")]))
-                    tbody {
-                        @for change in &changed {
-                            tr {
-                                th scope="row" {
-                                    a href={ "/audit?leistung=" (encode(change.service.as_str())) "&ab=" (then.seq + 1) }
-                                        title="Die seither erfassten Ereignisse der Leistung" { (change.title) }
+                (scrolls_alone(html! {
+                    table.aufstellung {
+                        caption { "Änderungen seit Ledger-Sequenz " (then.seq) }
+                        (head(&[Text("Leistung"), Num("Damals"), Num("Heute"), Num("Unterschied")]))
+                        tbody {
+                            @for change in &changed {
+                                tr {
+                                    th scope="row" {
+                                        a href={ "/audit?leistung=" (encode(change.service.as_str())) "&ab=" (then.seq + 1) }
+                                            title="Die seither erfassten Ereignisse der Leistung" { (change.title) }
+                                    }
+                                    (optional("damals", change.then))
+                                    (optional("heute", change.now))
+                                    (amount_cell("unterschied", change.difference()))
                                 }
-                                (optional("damals", change.then))
-                                (optional("heute", change.now))
-                                (amount_cell("unterschied", change.difference()))
+                            }
+                        }
+                        tfoot {
+                            tr {
+                                th scope="row" { "Summe mit Nachträgen" }
+                                (amount_cell("damals-summe", total(then)))
+                                (amount_cell("heute-summe", total(now)))
+                                (amount_cell("unterschied-summe", difference(Some(total(then)), Some(total(now)))))
                             }
                         }
                     }
-                    tfoot {
-                        tr {
-                            th scope="row" { "Summe mit Nachträgen" }
-                            (amount_cell("damals-summe", total(then)))
-                            (amount_cell("heute-summe", total(now)))
-                            (amount_cell("unterschied-summe", difference(Some(total(then)), Some(total(now)))))
-                        }
-                    }
-                }
+                }))
             }
         }
     }
