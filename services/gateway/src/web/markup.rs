@@ -5,6 +5,8 @@
 //! with caption and header, and query strings. The pieces are maud
 //! templates, so every text from data is escaped.
 
+use efa_proto::service::CostModel;
+use efa_proto::statement::weight_percent;
 use efa_proto::{Cents, Date, LandCode, REGISTER_YEARS, Timestamp};
 use maud::{Markup, Render, html};
 
@@ -16,6 +18,19 @@ pub fn euro(cents: Cents) -> String {
 }
 
 pub use efa_api::de::thousands;
+
+/// A Land's weight in a cost split, in the unit of its model: the
+/// Königsteiner Schlüssel as published, in percent (`3,39074 %`; the
+/// view counts in 1/100,000 percent), inhabitants, or the plain weight.
+pub fn weight_de(model: &CostModel, weight: u64) -> String {
+    match model {
+        CostModel::KoenigsteinerSchluessel { .. } => {
+            format!("{} %", weight_percent(model, weight, 0).replace('.', ","))
+        }
+        CostModel::Population => format!("{} Einw.", thousands(weight)),
+        CostModel::EqualShares | CostModel::FixedShares { .. } => thousands(weight),
+    }
+}
 
 /// `15.03.2023`.
 pub fn date_de(date: Date) -> String {
@@ -330,6 +345,20 @@ mod tests {
                 .into_string()
                 .contains("value=\"1\" min=\"0\" max=\"9\">")
         );
+    }
+
+    #[test]
+    fn weights_are_shown_in_their_models_unit() {
+        let key = CostModel::KoenigsteinerSchluessel { year: None };
+        assert_eq!(weight_de(&key, 339_074), "3,39074 %");
+        assert_eq!(weight_de(&key, 95_331), "0,95331 %");
+        assert_eq!(
+            weight_de(&CostModel::Population, 2_143_145),
+            "2.143.145 Einw."
+        );
+        assert_eq!(weight_de(&CostModel::EqualShares, 1), "1");
+        let fixed = CostModel::FixedShares { weights: vec![] };
+        assert_eq!(weight_de(&fixed, 1500), "1.500");
     }
 
     #[test]

@@ -554,6 +554,12 @@ async fn every_page_renders_for_the_public() {
         page.contains(">418,58 €<") && !page.contains("-418,58") && !page.contains("Nachtrag"),
         "{page}"
     );
+    // A Königsteiner weight reads as the published percentage, not as
+    // its units of 1/100,000 percent ("339.074").
+    for path in ["/laender/01?jahr=2023", "/leistungen/wohngeld?jahr=2023"] {
+        let (_, page) = get(&harness, &mut jar, path).await;
+        assert!(page.contains(">3,39074 %<"), "{path}\n{page}");
+    }
     // A year the registry keeps no costs for is said to be ignored, and
     // the year fields offer only those it keeps.
     let ignored = "nicht gelesen werden und wurde nicht berücksichtigt: „1999“";

@@ -16,7 +16,7 @@ use super::super::layout::{Nav, Page};
 use super::super::markup::Col::{Num, Text};
 use super::super::markup::{
     Field, date_de, euro, file_links, footed_table, hidden_input, land_de, query, section,
-    table_or, thousands,
+    table_or, thousands, weight_de,
 };
 use super::super::paging;
 use super::super::params::Params;
@@ -249,7 +249,7 @@ fn cost_lines(land: LandCode, costs: &LandCosts, as_of: Option<Date>) -> Markup 
                 tr data-leistung=(line.service) {
                     th scope="row" { (service_link(&line.service, &line.title, as_of)) }
                     td.zahl { (euro(line.service_total)) }
-                    td.zahl { (thousands(line.share.weight)) }
+                    td.zahl { (weight_de(&line.model.model, line.share.weight)) }
                     td.zahl { (line.share.days) }
                     td { (fraction(&line.share.fraction)) }
                     td.zahl { (euro(line.share.cents)) }
@@ -307,7 +307,7 @@ fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
             Some(costs) => {
                 p.hilfe {
                     "Je Leistung: der Anteil an den Kosten des Jahres nach dem Kostenmodell der Leistung, \
-                     mit Gewicht (z. B. Königsteiner Schlüssel in 1/100.000 %), Tagen der Teilnahme und dem exakten \
+                     mit Gewicht (Königsteiner Schlüssel in Prozent, wie veröffentlicht, oder Einwohner), Tagen der Teilnahme und dem exakten \
                      Anteil vor der Rundung auf Cent."
                     @if costs.any_closed() {
                         " Ist das Jahr einer Leistung abgerechnet, steht daneben der abgerechnete Betrag \

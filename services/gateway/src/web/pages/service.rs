@@ -16,7 +16,7 @@ use maud::{Markup, html};
 use super::super::layout::{Nav, Page};
 use super::super::markup::Col::{Num, Text};
 use super::super::markup::{
-    Field, date_de, euro, hidden_input, land_de, section, table, thousands, timestamp_de,
+    Field, date_de, euro, hidden_input, land_de, section, table, thousands, timestamp_de, weight_de,
 };
 use super::super::params::Params;
 use super::super::view;
@@ -263,7 +263,7 @@ pub(super) fn split_html(split: &CostSplit, caption: &str) -> Markup {
             ], html! {
                 @for share in &split.shares {
                     (land_row(share.land, html! {
-                        td.zahl { (thousands(share.weight)) } td.zahl { (share.days) }
+                        td.zahl { (weight_de(&split.model, share.weight)) } td.zahl { (share.days) }
                         td { (fraction(&share.fraction)) } td.zahl { (euro(share.cents)) }
                     }))
                 }
