@@ -240,6 +240,32 @@ impl GemeindenPage {
     }
 }
 
+/// A page of the active municipalities of a Land that do not offer a
+/// service as of a day, most inhabitants first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotAdoptedPage {
+    pub land: LandCode,
+    pub service: ServiceId,
+    pub as_of: Date,
+    pub gemeinden: Vec<crate::views::NotAdoptedEntry>,
+    /// How many there are in all, and their inhabitants.
+    pub total: u32,
+    pub population: u64,
+    pub next_offset: Option<u32>,
+}
+
+impl NotAdoptedPage {
+    /// The page's rows as a list of them all would hold them.
+    pub fn view(&self) -> crate::views::NotAdoptedView {
+        crate::views::NotAdoptedView {
+            land: self.land,
+            service: self.service.clone(),
+            as_of: self.as_of,
+            gemeinden: self.gemeinden.clone(),
+        }
+    }
+}
+
 /// Reuse across Germany with a page of the services only their lead
 /// Land uses; the figures are over all services.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{Ags, LandCode, ServiceId};
 use crate::pages::{
-    GemeindePage, GemeindenPage, LandCostsPage, LandPage, Page, ReusePage, RolloutPage,
-    ServicesPage, StalledPage,
+    GemeindePage, GemeindenPage, LandCostsPage, LandPage, NotAdoptedPage, Page, ReusePage,
+    RolloutPage, ServicesPage, StalledPage,
 };
 use crate::rejection::Rejection;
 use crate::service::{Channel, CostModel, Reifegrad, ServiceStatus};
@@ -175,6 +175,15 @@ pub enum QueryKind {
         as_of: Option<Date>,
         page: Page,
     },
+    /// A page of the active municipalities of a Land that do not offer
+    /// `service` as of a date (answered as `NotAdopted`; an unknown
+    /// service, or one not yet announced by the date, is `NotFound`).
+    NotAdopted {
+        land: LandCode,
+        service: ServiceId,
+        as_of: Option<Date>,
+        page: Page,
+    },
 }
 
 /// What a projector made an answer from, and what it was: the ledger
@@ -251,6 +260,7 @@ pub enum QueryReply {
     /// stamp: with the stamp to keep it under from now on.
     Unchanged(AnswerStamp),
     Gemeinden(GemeindenPage),
+    NotAdopted(NotAdoptedPage),
 }
 
 impl QueryReply {

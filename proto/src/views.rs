@@ -389,6 +389,28 @@ pub struct GemeindenView {
     pub gemeinden: Vec<GemeindeEntry>,
 }
 
+/// An active municipality without an adoption of a service under way or
+/// live: none ever, or one withdrawn (then since when).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotAdoptedEntry {
+    pub ags: Ags,
+    pub name: String,
+    /// Its inhabitants as registered, if any figure was.
+    pub population: Option<u64>,
+    /// The effective date of the withdrawal, if it withdrew an adoption.
+    pub withdrawn_on: Option<Date>,
+}
+
+/// The active municipalities of a Land that do not offer a service as of
+/// a day, most inhabitants first: whom a rollout has still to reach.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotAdoptedView {
+    pub land: LandCode,
+    pub service: ServiceId,
+    pub as_of: Date,
+    pub gemeinden: Vec<NotAdoptedEntry>,
+}
+
 /// The funnel of a service (in a Land, or everywhere), with lead times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FunnelView {

@@ -735,3 +735,41 @@ const GOLDEN_GEMEINDEN: [&str; 2] = [
     "01031d100180b7020002",
     "011c1080b70201b8d6d3070645726675727401c3850d05616b746976030102",
 ];
+
+/// A page of a Land's municipalities without a service: the query and
+/// its answer, appended after the Land's municipalities.
+#[test]
+fn a_lands_municipalities_without_a_service() {
+    let land = LandCode::parse("16").unwrap();
+    let service = ServiceId::parse("wohngeld").unwrap();
+    let day = Date::parse("2024-06-30").unwrap();
+    let query = QueryKind::NotAdopted {
+        land,
+        service: service.clone(),
+        as_of: Some(day),
+        page: pages::Page {
+            offset: 0,
+            limit: 2,
+        },
+    };
+    let reply = QueryReply::NotAdopted(pages::NotAdoptedPage {
+        land,
+        service,
+        as_of: day,
+        gemeinden: vec![efa_proto::views::NotAdoptedEntry {
+            ags: Ags::parse("16051000").unwrap(),
+            name: "Erfurt".into(),
+            population: Some(213_699),
+            withdrawn_on: Some(Date::parse("2024-05-02").unwrap()),
+        }],
+        total: 3,
+        population: 250_000,
+        next_offset: Some(2),
+    });
+    assert_eq!(query_and_reply_hex(&[query], &[reply]), GOLDEN_NOT_ADOPTED);
+}
+
+const GOLDEN_NOT_ADOPTED: [&str; 2] = [
+    "01031e1008776f686e67656c640180b7020002",
+    "011d1008776f686e67656c6480b70201b8d6d3070645726675727401c3850d018ab6020390a10f0102",
+];

@@ -12,8 +12,8 @@
 use std::sync::Arc;
 
 use efa_proto::pages::{
-    GemeindePage, GemeindenPage, LandCostsPage, LandPage, Page, ReusePage, RolloutPage,
-    ServicesPage, StalledPage,
+    GemeindePage, GemeindenPage, LandCostsPage, LandPage, NotAdoptedPage, Page, ReusePage,
+    RolloutPage, ServicesPage, StalledPage,
 };
 use efa_proto::views::{
     CatalogueFilter, GemeindeEntry, LandCostsView, LandView, ReuseSummary, RolloutScope,
@@ -133,8 +133,50 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
                 gemeinden(land, all, day, (page.offset, limit))
             }))
         }
+        QueryKind::NotAdopted {
+            land,
+            service,
+            as_of,
+            page,
+        } => {
+            let day = as_of.unwrap_or(today);
+            match not_adopted(&store.index(), land, &service, day) {
+                None => QueryReply::Rejected(Rejection::NotFound {
+                    what: format!("Leistung {service}"),
+                }),
+                Some(list) => QueryReply::NotAdopted(fit(page.limit, |limit| NotAdoptedPage {
+                    land,
+                    service: service.clone(),
+                    as_of: day,
+                    gemeinden: slice(&list, page.offset, limit),
+                    total: count(list.len()),
+                    population: list.iter().filter_map(|entry| entry.population).sum(),
+                    next_offset: next_offset(page.offset, limit, &[list.len()]),
+                })),
+            }
+        }
         _ => QueryReply::Rejected(Rejection::invalid("kind", "keine Seitenabfrage")),
     }))
+}
+
+/// The active municipalities of `land` that do not offer `service` on
+/// `day`; `None` when the service is unknown or not announced by then.
+pub(crate) fn not_adopted(
+    index: &Index,
+    land: LandCode,
+    service: &ServiceId,
+    day: Date,
+) -> Option<Vec<efa_proto::views::NotAdoptedEntry>> {
+    index.service(service).filter(|f| f.announced_by(day))?;
+    let first = u32::from(u8::from(land)) * 1_000_000;
+    let range = Ags::try_from(first).and_then(|from| Ok(from..=Ags::try_from(first + 999_999)?));
+    // A service without adoptions anywhere has no number in the index.
+    let counted = match (index.service_no_of(service), range) {
+        (Some(no), Ok(range)) => index.counted_of_in(no, range, day),
+        _ => Vec::new(),
+    };
+    let gemeinden = views::Gemeinden::new(index.gemeinden(Some(land)));
+    Some(views::not_adopted::not_adopted(&gemeinden, &counted, day))
 }
 
 /// A page of the stalled adoptions of `land` (of one service, if given)

@@ -15,8 +15,8 @@ pub mod statement;
 use std::collections::BTreeMap;
 
 use efa_proto::pages::{
-    GemeindePage, GemeindenPage, LandCostsPage, LandPage, ReusePage, RolloutPage, ServicesPage,
-    StalledPage,
+    GemeindePage, GemeindenPage, LandCostsPage, LandPage, NotAdoptedPage, ReusePage, RolloutPage,
+    ServicesPage, StalledPage,
 };
 use efa_proto::views::Exact;
 use efa_proto::{Accepted, Cents, CostModel, LandCode, ServiceId, ServiceView};
@@ -280,6 +280,27 @@ totals! {
     GemeindeTotals(GemeindePage) { adoptions_total, available_total }
     /// `GET /api/v1/lands/{land}/gemeinden`.
     GemeindenTotals(GemeindenPage) { total }
+}
+
+/// `GET /api/v1/lands/{land}/not-adopted/{service}`: how many there are
+/// in all, and how many people live there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct NotAdoptedTotals {
+    pub total: u32,
+    /// The inhabitants of all of them, as far as registered.
+    pub population: u64,
+    #[schema(required)]
+    pub next_offset: Option<u32>,
+}
+
+impl From<&NotAdoptedPage> for NotAdoptedTotals {
+    fn from(page: &NotAdoptedPage) -> Self {
+        Self {
+            total: page.total,
+            population: page.population,
+            next_offset: page.next_offset,
+        }
+    }
 }
 
 #[cfg(test)]

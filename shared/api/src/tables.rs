@@ -6,8 +6,8 @@
 
 use efa_proto::pages::ServicesPage;
 use efa_proto::views::{
-    CataloguePage, GemeindenView, HistoryView, KreisCoverage, MunicipalityRollout, ServiceDetail,
-    StalledView,
+    CataloguePage, GemeindenView, HistoryView, KreisCoverage, MunicipalityRollout, NotAdoptedView,
+    ServiceDetail, StalledView,
 };
 use efa_proto::{Ags, LandCode, ServiceId, ServiceView};
 
@@ -180,6 +180,26 @@ pub fn gemeinden(view: &GemeindenView) -> Table {
             .map(|count| count.to_string())
             .unwrap_or_default();
         csv::cells(&[&g.ags, &g.name, &g.ags.kreis(), &population, &g.status_de])
+    })
+}
+
+/// `GET /api/v1/lands/{land}/not-adopted/{service}`.
+pub fn not_adopted(view: &NotAdoptedView) -> Table {
+    let name = format!(
+        "ohne-einfuehrung-{}-{}-{}",
+        view.service, view.land, view.as_of
+    );
+    let header = "AGS;Gemeinde;Kreis;Einwohner;Zurückgezogen am";
+    Table::of(name, header, &view.gemeinden, |g| {
+        let population = g
+            .population
+            .map(|count| count.to_string())
+            .unwrap_or_default();
+        let withdrawn = g
+            .withdrawn_on
+            .map(|day| day.to_string())
+            .unwrap_or_default();
+        csv::cells(&[&g.ags, &g.name, &g.ags.kreis(), &population, &withdrawn])
     })
 }
 

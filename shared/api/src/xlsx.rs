@@ -61,7 +61,7 @@ const INTEGER_COLUMNS: [&str; 22] = [
 ];
 
 /// Columns of dates, by header.
-const DATE_COLUMNS: [&str; 8] = [
+const DATE_COLUMNS: [&str; 9] = [
     "Angekündigt am",
     "Beigetreten am",
     "Ausgetreten am",
@@ -70,6 +70,7 @@ const DATE_COLUMNS: [&str; 8] = [
     "Wirksam ab",
     "Stand",
     "Modell gilt seit",
+    "Zurückgezogen am",
 ];
 
 fn kind_of(header: &str) -> Kind {

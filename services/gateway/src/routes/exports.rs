@@ -6,7 +6,8 @@
 //! list was.
 
 use efa_proto::pages::{
-    GemeindePage, GemeindenPage, LandPage, ReusePage, RolloutPage, ServicesPage, StalledPage,
+    GemeindePage, GemeindenPage, LandPage, NotAdoptedPage, ReusePage, RolloutPage, ServicesPage,
+    StalledPage,
 };
 use efa_proto::views::RolloutScope;
 use efa_proto::{Ags, Date, LandCode, QueryKind, QueryReply, ServiceId};
@@ -18,11 +19,11 @@ use crate::problem::ApiError;
 use efa_api::contract::field::Whole;
 use efa_api::csv::Table;
 use efa_api::dto::rollout::{
-    GemeindeJson, GemeindenJson, LandViewJson, ReuseJson, RolloutJson, StalledJson,
+    GemeindeJson, GemeindenJson, LandViewJson, NotAdoptedJson, ReuseJson, RolloutJson, StalledJson,
 };
 use efa_api::dto::{
-    CatalogueJson, GemeindeTotals, GemeindenTotals, LandTotals, ReuseTotals, RolloutTotals,
-    ServicesTotals, StalledTotals,
+    CatalogueJson, GemeindeTotals, GemeindenTotals, LandTotals, NotAdoptedTotals, ReuseTotals,
+    RolloutTotals, ServicesTotals, StalledTotals,
 };
 use efa_api::query::LIMIT_DEFAULT;
 use efa_api::tables;
@@ -198,6 +199,57 @@ pub struct Gemeinden {
 offset_list!(Gemeinden, GemeindenPage, Gemeinden => Gemeinden, GemeindenJson, GemeindenTotals,
     |self| format!("/api/v1/lands/{}/gemeinden", self.land), { land: self.land, as_of: self.as_of },
     csv tables::gemeinden, total);
+
+/// `GET /api/v1/lands/{land}/not-adopted/{service}`: the municipalities
+/// of the Land that do not offer the service.
+pub struct NotAdopted {
+    pub land: LandCode,
+    pub service: ServiceId,
+    pub as_of: Option<Date>,
+}
+
+impl List for NotAdopted {
+    type Page = NotAdoptedPage;
+    type Json = NotAdoptedJson;
+    type Totals = NotAdoptedTotals;
+
+    fn path(&self) -> String {
+        format!("/api/v1/lands/{}/not-adopted/{}", self.land, self.service)
+    }
+
+    fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind {
+        QueryKind::NotAdopted {
+            land: self.land,
+            service: self.service.clone(),
+            as_of: self.as_of,
+            page: offset_page(cursor, rows),
+        }
+    }
+
+    /// A service not yet announced by the day asked for is refused as
+    /// not found, as its other views of that day are.
+    fn page(&self, reply: QueryReply) -> Result<NotAdoptedPage, ApiError> {
+        match reply {
+            QueryReply::Rejected(rejection) => Err(ApiError::rejected(rejection)),
+            reply => reply_of!(reply, NotAdopted),
+        }
+    }
+
+    fn json(&self, page: &NotAdoptedPage) -> (NotAdoptedJson, NotAdoptedTotals, Option<Cursor>) {
+        let json = NotAdoptedJson::from(&page.view());
+        let next = page.next_offset.map(Cursor::Offset);
+        (json, NotAdoptedTotals::from(page), next)
+    }
+}
+
+impl Export for NotAdopted {
+    fn rows(&self, page: &NotAdoptedPage) -> (Table, Option<Cursor>) {
+        (
+            tables::not_adopted(&page.view()),
+            within(page.next_offset, page.total),
+        )
+    }
+}
 
 /// `GET /api/v1/gemeinden/{ags}`: as CSV its adoptions.
 pub struct Gemeinde {

@@ -25,7 +25,8 @@ use efa_api::contract::{adoptions, participants, reference, settlement as closin
 use efa_api::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
 use efa_api::dto::ledger::LedgerKeyJson;
 use efa_api::dto::rollout::{
-    FunnelJson, GemeindeJson, GemeindenJson, LandViewJson, ReuseJson, RolloutJson, StalledJson,
+    FunnelJson, GemeindeJson, GemeindenJson, LandViewJson, NotAdoptedJson, ReuseJson, RolloutJson,
+    StalledJson,
 };
 use efa_api::dto::statement::{CostYearJson, StatementChangesJson, StatementJson};
 use efa_api::dto::{self, CatalogueJson, ServiceJson, costs::LandCostsJson, history::HistoryJson};
@@ -195,6 +196,10 @@ pub fn api() -> Vec<Endpoint> {
         GET "/api/v1/lands/{land}/gemeinden" => places::gemeinden,
             view::<GemeindenJson>("gemeinden", "Die in einem Land registrierten Gemeinden")
                 .query::<AsOf>().csv().paged::<dto::GemeindenTotals, Page>();
+        GET "/api/v1/lands/{land}/not-adopted/{service}" => places::not_adopted,
+            view::<NotAdoptedJson>("not-adopted", "Gemeinden eines Landes, die eine Leistung \
+                nicht anbieten: nie eingeführt oder zurückgezogen, die mit den meisten Einwohnern zuerst")
+                .query::<AsOf>().csv().paged::<dto::NotAdoptedTotals, Page>().problems(&[404]);
         GET "/api/v1/reuse" => places::reuse,
             view::<ReuseJson>("reuse", "Nachnutzung in Deutschland")
                 .query::<AsOf>().paged::<dto::ReuseTotals, Page>();

@@ -95,6 +95,26 @@ pub async fn gemeinden(Read { state, path, query }: Read) -> Result<Response, Ap
     paging::serve(state, &query, format, exports::Gemeinden { land, as_of }).await
 }
 
+/// `GET /api/v1/lands/{land}/not-adopted/{service}?as_of=&offset=&limit=`:
+/// the active municipalities of the Land that do not offer the service,
+/// most inhabitants first; as CSV whole and streamed unless a page is
+/// asked for. An unknown service is a 404.
+pub async fn not_adopted(Read { state, path, query }: Read) -> Result<Response, ApiError> {
+    let land = path.land("land")?;
+    let service = path.service("service")?;
+    let as_of = query
+        .allow(&["as_of", "format", "offset", "limit"])?
+        .as_of()?;
+    let format = query.format()?;
+    read::known_service(&state, &query, Some(&service)).await?;
+    let list = exports::NotAdopted {
+        land,
+        service,
+        as_of,
+    };
+    paging::serve(state, &query, format, list).await
+}
+
 /// `GET /api/v1/reuse?as_of=&offset=&limit=`: the figures over all
 /// services, with a page of the services only their lead Land uses.
 pub async fn reuse(Read { state, query, .. }: Read) -> Result<Response, ApiError> {

@@ -162,6 +162,33 @@ fn paged_answer(kind: QueryKind) -> QueryReply {
                 next_offset: None,
             })
         }
+        QueryKind::NotAdopted {
+            land,
+            service,
+            as_of,
+            ..
+        } => QueryReply::NotAdopted(efa_proto::pages::NotAdoptedPage {
+            land,
+            service,
+            as_of: as_of.unwrap_or(date("2024-06-30")),
+            gemeinden: vec![
+                efa_proto::views::NotAdoptedEntry {
+                    ags: Ags::parse("16051000").unwrap(),
+                    name: "Erfurt".into(),
+                    population: Some(213_699),
+                    withdrawn_on: Some(date("2024-05-02")),
+                },
+                efa_proto::views::NotAdoptedEntry {
+                    ags: Ags::parse("16071001").unwrap(),
+                    name: "Altdorf".into(),
+                    population: None,
+                    withdrawn_on: None,
+                },
+            ],
+            total: 2,
+            population: 213_699,
+            next_offset: None,
+        }),
         QueryKind::Reuse2 { .. } => {
             let view = samples::reuse();
             QueryReply::Reuse2(ReusePage {
@@ -186,7 +213,7 @@ pub async fn with_projector() -> (Harness, UnboundedReceiver<Query>) {
 }
 
 /// Every read route with a concrete path, and its template.
-pub const READS: [(&str, &str); 19] = [
+pub const READS: [(&str, &str); 20] = [
     ("/api/v1/services", "/api/v1/services"),
     ("/api/v1/catalogue", "/api/v1/catalogue"),
     ("/api/v1/services/wohngeld", "/api/v1/services/{id}"),
@@ -220,6 +247,10 @@ pub const READS: [(&str, &str); 19] = [
     (
         "/api/v1/lands/16/gemeinden",
         "/api/v1/lands/{land}/gemeinden",
+    ),
+    (
+        "/api/v1/lands/16/not-adopted/wohngeld",
+        "/api/v1/lands/{land}/not-adopted/{service}",
     ),
     ("/api/v1/reuse", "/api/v1/reuse"),
     ("/api/v1/gemeinden/16051000", "/api/v1/gemeinden/{ags}"),

@@ -22,10 +22,10 @@ use crate::store::Store;
 use crate::testing::{Ledger, World, ags, date, service_id};
 use crate::views::costs::{land_costs, land_costs_with, own_split, reference_data_where};
 use crate::views::detail::{coverage, coverage_by_every_municipality};
-use crate::views::funnel;
 use crate::views::rollout::{rollout, stalled};
 use crate::views::settlement;
 use crate::views::{Counted, Gemeinden, counted, stage_counts};
+use crate::views::{funnel, not_adopted};
 use efa_proto::pages::{RolloutPage, StalledPage};
 use efa_proto::views::RolloutScope;
 
@@ -109,6 +109,28 @@ fn check_day(index: &Index, world: &World, day: Date) -> Result<(), TestCaseErro
                 coverage_by_every_municipality(facts, &all_counted, &gemeinden, day),
                 "coverage of {} on {}",
                 service,
+                day
+            );
+        }
+        // Whom the service has still to reach in each Land, from the
+        // index's counted adoptions of the Land, against the oracle's.
+        let announced = (world.services.iter()).any(|s| s.id == service && s.announced_by(day));
+        for land in LANDS.map(|code| LandCode::new(code).unwrap()) {
+            let in_land: Vec<_> = (world.gemeinden.iter())
+                .filter(|g| g.ags.land() == land)
+                .collect();
+            let counted_in_land: Vec<(Ags, Counted)> = (oracle.iter())
+                .filter(|((id, ags), _)| *id == service && ags.land() == land)
+                .map(|((_, ags), c)| (*ags, *c))
+                .collect();
+            let expected = announced
+                .then(|| not_adopted::not_adopted(&Gemeinden::of(in_land), &counted_in_land, day));
+            prop_assert_eq!(
+                crate::pages::not_adopted(index, land, &service, day),
+                expected,
+                "not adopted {} in {} on {}",
+                service,
+                land,
                 day
             );
         }

@@ -23,6 +23,7 @@ pub mod funnel;
 pub mod gemeinde;
 pub mod history;
 pub mod land;
+pub mod not_adopted;
 pub mod rollout;
 pub mod settlement;
 

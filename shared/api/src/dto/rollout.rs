@@ -4,7 +4,8 @@
 
 use efa_proto::views::{
     FunnelView, GemeindeEntry, GemeindenView, KreisCoverage, LandParticipation, LandView,
-    MunicipalityRollout, ReuseSummary, RolloutView, StalledRollout, StalledView,
+    MunicipalityRollout, NotAdoptedEntry, NotAdoptedView, ReuseSummary, RolloutView,
+    StalledRollout, StalledView,
 };
 use efa_proto::{AdoptionStage, Ags, GemeindeView, LandCode, ServiceId};
 use serde::Serialize;
@@ -330,6 +331,62 @@ impl From<&GemeindenView> for GemeindenJson {
     fn from(view: &GemeindenView) -> Self {
         Self {
             land: LandJson::from(view.land),
+            as_of: view.as_of.to_string(),
+            gemeinden: all(&view.gemeinden),
+        }
+    }
+}
+
+/// A municipality of a Land's list of those without a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = NotAdoptedEntry)]
+pub struct NotAdoptedEntryJson {
+    #[schema(value_type = values::Ags)]
+    pub ags: String,
+    pub name: String,
+    /// The Kreis: the AGS's first five digits.
+    pub kreis: String,
+    /// Its inhabitants as registered, with those of municipalities merged
+    /// into it; `null` where no figure was.
+    #[schema(required)]
+    pub population: Option<u64>,
+    /// When it withdrew its adoption of the service; `null` when it never
+    /// adopted it.
+    #[schema(required, value_type = Option<values::Date>)]
+    pub withdrawn_on: Option<String>,
+}
+
+impl From<&NotAdoptedEntry> for NotAdoptedEntryJson {
+    fn from(entry: &NotAdoptedEntry) -> Self {
+        Self {
+            ags: entry.ags.to_string(),
+            name: entry.name.clone(),
+            kreis: entry.ags.kreis().to_string(),
+            population: entry.population,
+            withdrawn_on: entry.withdrawn_on.map(|day| day.to_string()),
+        }
+    }
+}
+
+/// `GET /api/v1/lands/{land}/not-adopted/{service}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = NotAdopted)]
+pub struct NotAdoptedJson {
+    #[serde(flatten)]
+    pub land: LandJson,
+    #[schema(value_type = values::ServiceId)]
+    pub service: String,
+    #[schema(value_type = values::Date)]
+    pub as_of: String,
+    /// Most inhabitants first, then by AGS.
+    pub gemeinden: Vec<NotAdoptedEntryJson>,
+}
+
+impl From<&NotAdoptedView> for NotAdoptedJson {
+    fn from(view: &NotAdoptedView) -> Self {
+        Self {
+            land: LandJson::from(view.land),
+            service: view.service.to_string(),
             as_of: view.as_of.to_string(),
             gemeinden: all(&view.gemeinden),
         }
