@@ -164,6 +164,7 @@ async fn every_page_passes_the_automatic_wcag_rules() {
         "/laender/05/kostenaufstellung?jahr=2024",
         "/rollout",
         "/rollout?land=16&tage=90",
+        "/rollout?land=16&leistung=online-wohngeldantrag",
         "/rollout?land=04",
         "/rollout?land=04&seite_leistungen=2",
         "/audit",

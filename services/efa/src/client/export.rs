@@ -45,6 +45,10 @@ pub enum ExportCmd {
     /// Die in einem Land registrierten Gemeinden mit Kreis, Einwohnern und Stand.
     #[command(after_help = super::EXIT_CODES)]
     Gemeinden(GemeindenArgs),
+    /// Die Gemeinden eines Landes, die eine Leistung nicht anbieten (nie beantragt oder
+    /// zurückgezogen), die mit den meisten Einwohnern zuerst.
+    #[command(name = "not-adopted", after_help = super::EXIT_CODES)]
+    NotAdopted(NotAdoptedArgs),
     /// Alle Ereignisse (alle Seiten), oder die einer Leistung oder Gemeinde.
     #[command(after_help = super::EXIT_CODES)]
     History(HistoryArgs),
@@ -184,6 +188,21 @@ pub struct GemeindenArgs {
     /// Ländercode 01 bis 16.
     #[arg(long)]
     land: String,
+    /// Stichtag JJJJ-MM-TT (sonst heute).
+    #[arg(long)]
+    as_of: Option<String>,
+    #[command(flatten)]
+    output: Output,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NotAdoptedArgs {
+    /// Ländercode 01 bis 16.
+    #[arg(long)]
+    land: String,
+    /// Kennung der Leistung.
+    #[arg(long)]
+    service: String,
     /// Stichtag JJJJ-MM-TT (sonst heute).
     #[arg(long)]
     as_of: Option<String>,
@@ -369,6 +388,13 @@ fn view(command: ExportCmd) -> (View, Output) {
             let segments = ["lands", &args.land, "gemeinden"];
             let paging = Paging::NextOffset(&["gemeinden"]);
             let view = View::new("Gemeinden", &segments, paging).with("as_of", args.as_of);
+            (view, args.output)
+        }
+        ExportCmd::NotAdopted(args) => {
+            let segments = ["lands", &args.land, "not-adopted", &args.service];
+            let paging = Paging::NextOffset(&["gemeinden"]);
+            let view = View::new("Gemeinden ohne die Leistung", &segments, paging)
+                .with("as_of", args.as_of);
             (view, args.output)
         }
         ExportCmd::History(args) => (history_view(&args), args.output),

@@ -511,6 +511,34 @@ async fn exports_longer_than_a_page_are_complete() {
         listed.len() + 1,
         "the municipalities as CSV"
     );
+    // Whom a service has still to reach: none of the municipalities
+    // registered above, which all adopted every service; as JSON and
+    // CSV alike.
+    let mut args = export("not-adopted", "json");
+    args.extend(["--service".to_owned(), services[0].clone()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = cli(&api, "", &args).await;
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["service"], services[0].as_str(), "{document}");
+    let without: Vec<&str> = (document["gemeinden"].as_array().unwrap().iter())
+        .map(|entry| entry["ags"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        without.len() + gemeinden,
+        listed.len(),
+        "all registered but those registered above: {without:?}"
+    );
+    assert!(
+        without.iter().all(|ags| !ags.starts_with("1606")),
+        "{without:?}"
+    );
+    let mut args = export("not-adopted", "csv");
+    args.extend(["--service".to_owned(), services[0].clone()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = cli(&api, "", &args).await;
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(stdout(&output).matches("\r\n").count(), without.len() + 1);
     // The whole history as JSON: every event, and no link to a page after it.
     let args = [
         "export",

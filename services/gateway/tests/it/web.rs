@@ -1184,6 +1184,52 @@ async fn links_from_a_page_as_of_a_date_keep_the_date() {
     }
 }
 
+/// The monitor for one service lists the municipalities without it, a
+/// page at a time, and links the whole list as a file; the monitor of
+/// all services does not.
+#[tokio::test]
+async fn the_monitor_of_one_service_lists_whom_it_has_still_to_reach() {
+    let (harness, mut queries) = crate::reads::with_projector().await;
+    let mut jar = Jar::default();
+    let path = "/rollout?land=16&leistung=wohngeld&seite_ohne=3";
+    let (status, page) = get(&harness, &mut jar, path).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let list = section(&page, "ohne");
+    for text in [
+        "2 Gemeinden in Thüringen mit zusammen 213.699 Einwohnern",
+        "Erfurt</a> (16051000)",
+        "zurückgezogen am 02.05.2024",
+        "keine Angabe",
+        "nie beantragt",
+    ] {
+        assert!(list.contains(text), "{text}: {list}");
+    }
+    assert!(
+        page.contains("/api/v1/lands/16/not-adopted/wohngeld?format=xlsx"),
+        "{page}"
+    );
+    let mut asked = None;
+    while let Ok(query) = queries.try_recv() {
+        if let efa_proto::QueryKind::NotAdopted {
+            land,
+            service,
+            page,
+            ..
+        } = query.kind
+        {
+            asked = Some((
+                land.to_string(),
+                service.to_string(),
+                page.offset,
+                page.limit,
+            ));
+        }
+    }
+    assert_eq!(asked, Some(("16".into(), "wohngeld".into(), 100, 50)));
+    let (_, all) = get(&harness, &mut jar, "/rollout?land=16").await;
+    assert!(!all.contains("id=\"ohne\""), "{all}");
+}
+
 /// The monitor for one service asks for that service's stalled
 /// adoptions, and its CSV link says so.
 #[tokio::test]

@@ -9,6 +9,7 @@ pub mod kommune;
 pub mod land;
 pub mod land_forms;
 pub mod login;
+pub mod not_adopted;
 pub mod rollout;
 pub mod rollout_table;
 pub mod service;

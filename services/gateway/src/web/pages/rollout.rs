@@ -6,6 +6,8 @@
 //! and the same data as CSV from the API. The Kreise,
 //! the municipalities and the stalled adoptions grow with the history:
 //! they are shown a page at a time (`?seite=`, `?seite_stillstand=`).
+//! The monitor of one service also lists the municipalities that do not
+//! offer it, most inhabitants first (`?seite_ohne=`, see `not_adopted`).
 //!
 //! A Land with adoptions of more services than fit side by side (at
 //! Germany's size hundreds) gets an overview instead of the colour table
@@ -15,7 +17,7 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use efa_proto::pages::{RolloutPage, StalledPage};
+use efa_proto::pages::{NotAdoptedPage, RolloutPage, StalledPage};
 use efa_proto::views::{FunnelView, RolloutScope, ServiceSummary};
 use efa_proto::{Actor, AdoptionStage, Date, LandCode, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, html};
@@ -31,7 +33,7 @@ use super::super::paging;
 use super::super::params::Params;
 use super::super::view;
 use super::super::visit::Visit;
-use super::{all_listed, all_services, kommune_link, service_link, title_of};
+use super::{all_listed, all_services, kommune_link, not_adopted, service_link, title_of};
 use crate::state::AppState;
 use efa_api::query::STALLED_DAYS_DEFAULT;
 
@@ -42,10 +44,12 @@ struct Chosen {
     as_of: Option<Date>,
     days: u32,
     /// Page of the Kreise and municipalities, of the stalled adoptions,
-    /// of the services in an overview.
+    /// of the services in an overview, of the municipalities without the
+    /// service.
     page: u32,
     stalled_page: u32,
     services_page: u32,
+    not_adopted_page: u32,
 }
 
 /// Rows per page of the Kreise and municipalities, and of the stalled.
@@ -72,6 +76,7 @@ impl Chosen {
             page: params.number("seite", 1, 1_000_000).max(1),
             stalled_page: params.number("seite_stillstand", 1, 1_000_000).max(1),
             services_page: params.number("seite_leistungen", 1, 1_000_000).max(1),
+            not_adopted_page: params.number("seite_ohne", 1, 1_000_000).max(1),
         }
     }
 
@@ -85,6 +90,7 @@ impl Chosen {
             ("seite", self.page.to_string()),
             ("seite_stillstand", self.stalled_page.to_string()),
             ("seite_leistungen", self.services_page.to_string()),
+            ("seite_ohne", self.not_adopted_page.to_string()),
         ]
     }
 
@@ -120,6 +126,8 @@ fn text(value: Option<impl ToString>) -> String {
 struct Monitor {
     rollout: RolloutPage,
     stalled: Option<StalledPage>,
+    /// For one service: the municipalities without it, if readable.
+    not_adopted: Option<NotAdoptedPage>,
     funnels: Vec<FunnelView>,
     services: Vec<ServiceSummary>,
     layout: Layout,
@@ -202,6 +210,7 @@ pub async fn show(visit: Visit, params: Params) -> Response {
             "seite_leistungen",
             params.number_read("seite_leistungen", 1_000_000),
         ),
+        ("seite_ohne", params.number_read("seite_ohne", 1_000_000)),
     ]);
     let form = form(&chosen, &params, &services);
     let answer = |status, title: String, body: Markup, notice| {
@@ -231,11 +240,24 @@ pub async fn show(visit: Visit, params: Params) -> Response {
         .stalled
         .as_ref()
         .is_some_and(|s| s.next_offset.is_some());
+    let not_adopted_html = match &chosen.service {
+        None => html! {},
+        Some(service) => {
+            let list = monitor.not_adopted.as_ref();
+            let more = list.is_some_and(|list| list.next_offset.is_some());
+            let title = title_of(&monitor.services, service);
+            html! {
+                (not_adopted::html(list, (land, &title), chosen.as_of))
+                (nav("seite_ohne", chosen.not_adopted_page, more))
+            }
+        }
+    };
     let services_html = match &monitor.layout {
         Layout::Columns => html! {
             (coverage_html(&monitor))
             (kreise_nav)
             (funnels_html(&monitor, chosen.as_of))
+            (not_adopted_html)
         },
         Layout::Rows { shown, more } => html! {
             (overview_html(&monitor, land, shown, &chosen))
@@ -254,7 +276,8 @@ pub async fn show(visit: Visit, params: Params) -> Response {
         (import_link(&visit))
     };
     // A list that could not be read makes the page an error page.
-    let status = if monitor.stalled.is_some() {
+    let unread = chosen.service.is_some() && monitor.not_adopted.is_none();
+    let status = if monitor.stalled.is_some() && !unread {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -295,6 +318,13 @@ async fn load(
         Ok(QueryReply::Stalled4(page)) => Some(page),
         _ => None,
     };
+    let not_adopted = match &chosen.service {
+        Some(service) => {
+            let page = chosen.not_adopted_page;
+            not_adopted::load(state, min_seq, (land, service), as_of, page).await
+        }
+        None => None,
+    };
     let layout = Layout::of(&rollout.land_participates, chosen);
     let mut funnels = Vec::new();
     for (service, _) in layout.funnels_of(&rollout.land_participates) {
@@ -311,6 +341,7 @@ async fn load(
     Ok(Monitor {
         rollout,
         stalled,
+        not_adopted,
         funnels,
         services,
         layout,
@@ -527,19 +558,23 @@ fn csv_html(land: LandCode, chosen: &Chosen) -> Markup {
     let service = ("service", text(chosen.service.as_ref()));
     let rollout = |table: &str| {
         let pairs = vec![("table", table.to_owned()), service.clone()];
-        ("rollout", pairs)
+        ("rollout".to_owned(), pairs)
     };
     let stalled = vec![("days", chosen.days.to_string()), service.clone()];
-    let lists = [
+    let mut lists = vec![
         (rollout("kreise"), "Abdeckung je Kreis"),
         (rollout("gemeinden"), "Einführungen je Gemeinde"),
-        (("stalled", stalled), "Stillstandsliste"),
+        (("stalled".to_owned(), stalled), "Stillstandsliste"),
     ];
+    if let Some(service) = &chosen.service {
+        let path = format!("not-adopted/{service}");
+        lists.push(((path, Vec::new()), "Gemeinden ohne diese Leistung"));
+    }
     section("export", "Export").with(html! {
         ul {
             @for ((path, pairs), label) in lists {
                 li {
-                    (label) ": " (file_links(|format| chosen.export(format, land, path, &pairs)))
+                    (label) ": " (file_links(|format| chosen.export(format, land, &path, &pairs)))
                 }
             }
         }
