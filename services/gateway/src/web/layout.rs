@@ -18,6 +18,23 @@ pub const ICON_PATH: &str = "/icon.svg";
 pub const STYLESHEET: &str = include_str!("efa.css");
 pub const STYLESHEET_PATH: &str = "/static/efa.css";
 
+/// The stylesheet's version: the first 16 hex digits of its SHA-256.
+/// Pages name the stylesheet with it (`/static/efa.css?v=…`), so that a
+/// browser may keep it for a year and still fetches a changed one at once
+/// after an upgrade.
+pub fn stylesheet_version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        use sha2::{Digest, Sha256};
+        hex::encode(&Sha256::digest(STYLESHEET.as_bytes())[..8])
+    })
+}
+
+/// Where pages link the stylesheet: its path with its version.
+fn stylesheet_href() -> String {
+    format!("{STYLESHEET_PATH}?v={}", stylesheet_version())
+}
+
 /// Which navigation entry the page belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
@@ -81,7 +98,7 @@ pub fn render(visit: &Visit, page: &Page) -> String {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (page.title) " – EfA-Register" }
-                link rel="stylesheet" href=(STYLESHEET_PATH);
+                link rel="stylesheet" href=(stylesheet_href());
                 link rel="icon" type="image/svg+xml" href=(ICON_PATH);
             }
             body {
@@ -117,7 +134,7 @@ pub fn bare(status: StatusCode, title: &str, text: &str) -> Response {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " – EfA-Register" }
-                link rel="stylesheet" href=(STYLESHEET_PATH);
+                link rel="stylesheet" href=(stylesheet_href());
                 link rel="icon" type="image/svg+xml" href=(ICON_PATH);
             }
             body {

@@ -27,7 +27,7 @@ mod session;
 mod visit;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, RawQuery, Request, State};
 use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -136,11 +136,19 @@ async fn icon() -> impl IntoResponse {
     )
 }
 
-async fn stylesheet() -> impl IntoResponse {
+/// The stylesheet: asked for by its current version (as pages name it),
+/// kept by browsers for a year; otherwise (an old version, none) for an
+/// hour.
+async fn stylesheet(RawQuery(query): RawQuery) -> impl IntoResponse {
+    let current = query.is_some_and(|q| q.strip_prefix("v=") == Some(layout::stylesheet_version()));
+    let cache = match current {
+        true => "public, max-age=31536000, immutable",
+        false => "public, max-age=3600",
+    };
     (
         [
             (CONTENT_TYPE, "text/css; charset=utf-8"),
-            (CACHE_CONTROL, "public, max-age=3600"),
+            (CACHE_CONTROL, cache),
         ],
         layout::STYLESHEET,
     )

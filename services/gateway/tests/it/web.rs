@@ -591,6 +591,23 @@ async fn every_page_renders_for_the_public() {
         .await
         .unwrap();
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(css.headers()["cache-control"], "public, max-age=3600");
+    // Pages name the stylesheet by the hash of its bytes, which a browser
+    // may keep for a year: a changed stylesheet has another address.
+    let bytes = css.bytes().await.unwrap();
+    let version = hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)[..8]);
+    let (_, page) = get(&harness, &mut jar, "/").await;
+    let href = format!("/static/efa.css?v={version}");
+    assert!(
+        page.contains(&format!("<link rel=\"stylesheet\" href=\"{href}\">")),
+        "{page}"
+    );
+    let kept = harness.http.get(harness.url(&href)).send().await.unwrap();
+    assert_eq!(
+        kept.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(kept.bytes().await.unwrap(), bytes);
     let icon = harness
         .http
         .get(harness.url("/icon.svg"))
