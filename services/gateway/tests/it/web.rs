@@ -1201,6 +1201,24 @@ async fn links_from_a_page_as_of_a_date_keep_the_date() {
     }
 }
 
+/// A municipality logged in with its own token but not in the registry
+/// is told who registers it; anybody else looking it up is not.
+#[tokio::test]
+async fn an_unregistered_municipality_learns_who_registers_it() {
+    let (harness, _queries) = crate::reads::with_projector().await;
+    let (mut bremerhaven, _) = login(&harness, "gemeinde:04011000").await;
+    let (status, page) = get(&harness, &mut bremerhaven, "/kommune").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        page.contains("Ihre Gemeinde steht noch nicht im Register"),
+        "{page}"
+    );
+    let (status, page) = get(&harness, &mut Jar::default(), "/kommune?ags=04011000").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("ist keine Gemeinde registriert"), "{page}");
+    assert!(!page.contains("Ihre Gemeinde"), "{page}");
+}
+
 /// The monitor for one service lists the municipalities without it, a
 /// page at a time, and links the whole list as a file; the monitor of
 /// all services does not.

@@ -95,9 +95,17 @@ async fn render(
     let gemeinde = match view(&visit.state, params.min_seq(), kind).await {
         Ok(QueryReply::Gemeinde3(Some(gemeinde))) => gemeinde,
         Ok(QueryReply::Gemeinde3(None)) => {
+            // A municipality logged in with a token of its own, but not
+            // (yet) in the registry, learns who registers it.
+            let own = matches!(visit.actor(), Some(Actor::Gemeinde(own)) if *own == ags);
             let body = html! {
                 (picker)
                 p role="status" { "Unter dem Gemeindeschlüssel " (ags) " ist keine Gemeinde registriert." }
+                @if own {
+                    p {
+                        "Ihre Gemeinde steht noch nicht im Register; Einführungen kann sie erst melden,                          wenn sie eingetragen ist. Die Registeradministration trägt die Gemeinden aus dem                          Gemeindeverzeichnis der Statistischen Ämter (GV100AD) ein, auch einzeln: Wenden                          Sie sich an sie oder an den IT-Dienstleister Ihres Landes."
+                    }
+                }
             };
             return answer(StatusCode::NOT_FOUND, title, body, notice);
         }
