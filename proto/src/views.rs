@@ -395,6 +395,8 @@ pub struct GemeindenView {
 pub struct NotAdoptedEntry {
     pub ags: Ags,
     pub name: String,
+    /// The name of its Kreis as registered, else the Kreis's key.
+    pub kreis_name: String,
     /// Its inhabitants as registered, if any figure was.
     pub population: Option<u64>,
     /// The effective date of the withdrawal, if it withdrew an adoption.

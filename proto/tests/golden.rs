@@ -759,6 +759,7 @@ fn a_lands_municipalities_without_a_service() {
         gemeinden: vec![efa_proto::views::NotAdoptedEntry {
             ags: Ags::parse("16051000").unwrap(),
             name: "Erfurt".into(),
+            kreis_name: "Erfurt".into(),
             population: Some(213_699),
             withdrawn_on: Some(Date::parse("2024-05-02").unwrap()),
         }],
@@ -771,5 +772,5 @@ fn a_lands_municipalities_without_a_service() {
 
 const GOLDEN_NOT_ADOPTED: [&str; 2] = [
     "01031e1008776f686e67656c640180b7020002",
-    "011d1008776f686e67656c6480b70201b8d6d3070645726675727401c3850d018ab6020390a10f0102",
+    "011d1008776f686e67656c6480b70201b8d6d307064572667572740645726675727401c3850d018ab6020390a10f0102",
 ];

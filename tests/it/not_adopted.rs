@@ -88,7 +88,17 @@ async fn the_municipalities_without_a_service_most_inhabitants_first() {
     let mut seeds = efa_reference::reference_seeds().unwrap();
     seeds.extend(efa_reference::demo::demo_seeds().unwrap());
     let (registered, mut adopted) = thueringen(&seeds);
+    let kreise: BTreeMap<String, String> = (seeds.iter())
+        .filter_map(|seed| match &seed.command {
+            Command::RegisterKreis(kreis) => Some((kreis.key.to_string(), kreis.name.clone())),
+            _ => None,
+        })
+        .collect();
     let before = expected(&registered, &adopted);
+    assert!(
+        kreise.keys().any(|kreis| kreis.starts_with("16")),
+        "the seeds name Thüringen's Kreise"
+    );
     assert!(
         !adopted.is_empty() && before.len() > 2,
         "the demo adopts the service in some municipalities of Thüringen, not in all: \
@@ -147,7 +157,10 @@ async fn the_municipalities_without_a_service_most_inhabitants_first() {
     for entry in &entries {
         let ags = Ags::parse(entry["ags"].as_str().unwrap()).unwrap();
         assert_eq!(entry["population"].as_u64(), registered[&ags], "{entry}");
-        assert_eq!(entry["kreis"], ags.to_string()[..5], "{entry}");
+        let kreis = &ags.to_string()[..5];
+        assert_eq!(entry["kreis"], kreis, "{entry}");
+        let kreis_name = kreise.get(kreis).map_or(kreis, String::as_str);
+        assert_eq!(entry["kreis_name"], kreis_name, "{entry}");
         let withdrawn = (ags == withdrawing).then_some("2025-03-01");
         assert_eq!(entry["withdrawn_on"].as_str(), withdrawn, "{entry}");
     }
@@ -164,7 +177,7 @@ async fn the_municipalities_without_a_service_most_inhabitants_first() {
     let rows: Vec<&str> = body.trim_end().split("\r\n").collect();
     assert_eq!(
         rows[0],
-        "\u{feff}AGS;Gemeinde;Kreis;Einwohner;Zurückgezogen am"
+        "\u{feff}AGS;Gemeinde;Kreis;Kreisname;Einwohner;Zurückgezogen am"
     );
     let csv_ags: Vec<String> = (rows[1..].iter())
         .map(|row| row.split(';').next().unwrap().to_owned())

@@ -176,7 +176,12 @@ pub(crate) fn not_adopted(
         _ => Vec::new(),
     };
     let gemeinden = views::Gemeinden::new(index.gemeinden(Some(land)));
-    Some(views::not_adopted::not_adopted(&gemeinden, &counted, day))
+    let kreise = index.kreise(Some(land));
+    Some(views::not_adopted::not_adopted(
+        (&gemeinden, kreise),
+        &counted,
+        day,
+    ))
 }
 
 /// A page of the stalled adoptions of `land` (of one service, if given)

@@ -189,7 +189,7 @@ pub fn not_adopted(view: &NotAdoptedView) -> Table {
         "ohne-einfuehrung-{}-{}-{}",
         view.service, view.land, view.as_of
     );
-    let header = "AGS;Gemeinde;Kreis;Einwohner;Zurückgezogen am";
+    let header = "AGS;Gemeinde;Kreis;Kreisname;Einwohner;Zurückgezogen am";
     Table::of(name, header, &view.gemeinden, |g| {
         let population = g
             .population
@@ -199,7 +199,8 @@ pub fn not_adopted(view: &NotAdoptedView) -> Table {
             .withdrawn_on
             .map(|day| day.to_string())
             .unwrap_or_default();
-        csv::cells(&[&g.ags, &g.name, &g.ags.kreis(), &population, &withdrawn])
+        let kreis = (g.ags.kreis(), &g.kreis_name);
+        csv::cells(&[&g.ags, &g.name, &kreis.0, kreis.1, &population, &withdrawn])
     })
 }
 

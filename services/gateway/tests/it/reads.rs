@@ -175,12 +175,14 @@ fn paged_answer(kind: QueryKind) -> QueryReply {
                 efa_proto::views::NotAdoptedEntry {
                     ags: Ags::parse("16051000").unwrap(),
                     name: "Erfurt".into(),
+                    kreis_name: "Erfurt".into(),
                     population: Some(213_699),
                     withdrawn_on: Some(date("2024-05-02")),
                 },
                 efa_proto::views::NotAdoptedEntry {
                     ags: Ags::parse("16071001").unwrap(),
                     name: "Altdorf".into(),
+                    kreis_name: "16071".into(),
                     population: None,
                     withdrawn_on: None,
                 },

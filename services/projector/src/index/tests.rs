@@ -123,8 +123,14 @@ fn check_day(index: &Index, world: &World, day: Date) -> Result<(), TestCaseErro
                 .filter(|((id, ags), _)| *id == service && ags.land() == land)
                 .map(|((_, ags), c)| (*ags, *c))
                 .collect();
-            let expected = announced
-                .then(|| not_adopted::not_adopted(&Gemeinden::of(in_land), &counted_in_land, day));
+            let kreise: Vec<_> = (world.kreise.iter())
+                .filter(|k| k.key.land() == land)
+                .cloned()
+                .collect();
+            let expected = announced.then(|| {
+                let gemeinden = Gemeinden::of(in_land);
+                not_adopted::not_adopted((&gemeinden, &kreise), &counted_in_land, day)
+            });
             prop_assert_eq!(
                 crate::pages::not_adopted(index, land, &service, day),
                 expected,

@@ -281,10 +281,7 @@ fn cells_in_scope<'a>(
 }
 
 fn kreis_name(index: &Index, land: LandCode, kreis: KreisKey) -> String {
-    let kreise = index.kreise(Some(land));
-    kreise
-        .binary_search_by_key(&kreis, |k| k.key)
-        .map_or_else(|_| kreis.to_string(), |at| kreise[at].name.clone())
+    crate::views::kreis_name(index.kreise(Some(land)), kreis)
 }
 
 /// The name on `day`, or the AGS for an unknown municipality.

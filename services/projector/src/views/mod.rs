@@ -30,10 +30,10 @@ pub mod settlement;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-use efa_proto::{AdoptionStage, Ags, Date, ServiceId};
+use efa_proto::{AdoptionStage, Ags, Date, KreisKey, ServiceId};
 
 use crate::asof::advancement;
-use crate::facts::{AdoptionFacts, GemeindeFacts};
+use crate::facts::{AdoptionFacts, GemeindeFacts, KreisFacts};
 
 /// Municipalities by AGS: a sorted list of references, searched by
 /// halving (the index's lists come sorted, so making one costs a copy of
@@ -187,6 +187,14 @@ impl<'a> Gemeinden<'a> {
             .filter(|g| g.active_on(day))
             .collect()
     }
+}
+
+/// The registered name of the Kreis `key` among `kreise` (sorted by key),
+/// else its key.
+pub fn kreis_name(kreise: &[KreisFacts], key: KreisKey) -> String {
+    kreise
+        .binary_search_by_key(&key, |k| k.key)
+        .map_or_else(|_| key.to_string(), |at| kreise[at].name.clone())
 }
 
 /// The adoption that counts for a municipality and a service on a day.

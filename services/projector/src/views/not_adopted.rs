@@ -9,14 +9,16 @@ use std::cmp::Reverse;
 use efa_proto::views::NotAdoptedEntry;
 use efa_proto::{AdoptionStage, Ags, Date};
 
-use crate::views::{Counted, Gemeinden};
+use crate::facts::KreisFacts;
+use crate::views::{Counted, Gemeinden, kreis_name};
 
 /// The municipalities of `gemeinden` (one Land's) active on `day` whose
 /// counted adoption of the service, from `counted` (by the municipality
 /// it counts for), is missing or withdrawn; most inhabitants first (with
-/// those merged into them), then by AGS.
+/// those merged into them), then by AGS; each with its Kreis's name from
+/// `kreise` (the Land's, by key).
 pub fn not_adopted(
-    gemeinden: &Gemeinden,
+    (gemeinden, kreise): (&Gemeinden, &[KreisFacts]),
     counted: &[(Ags, Counted)],
     day: Date,
 ) -> Vec<NotAdoptedEntry> {
@@ -38,6 +40,7 @@ pub fn not_adopted(
             Some(NotAdoptedEntry {
                 ags: gemeinde.ags,
                 name: gemeinde.name_on(day).to_owned(),
+                kreis_name: kreis_name(kreise, gemeinde.ags.kreis()),
                 population: known.then_some(inhabitants),
                 withdrawn_on,
             })
@@ -116,7 +119,13 @@ mod tests {
             counted("16061006", AdoptionStage::Requested, "2023-06-01"),
         ];
         let day = date("2024-06-30");
-        let list = not_adopted(&gemeinden, &counted, day);
+        let kreise = [KreisFacts {
+            key: Ags::parse("16061001").unwrap().kreis(),
+            registered: at("2020-01-01"),
+            name: "Eichsfeld".into(),
+            population: None,
+        }];
+        let list = not_adopted((&gemeinden, &kreise), &counted, day);
         // 16061002 has taken in 16061001's 500; 16061004 is retired,
         // 16061006 has an adoption under way.
         assert_eq!(
@@ -126,11 +135,13 @@ mod tests {
         assert_eq!(list[0].withdrawn_on, Some(date("2023-05-02")));
         assert_eq!(list[1].population, Some(1_500));
         assert_eq!(list[3].population, None, "no figure registered");
+        assert_eq!(list[0].kreis_name, "Eichsfeld");
         // Before the merger both stand on their own.
-        let before = not_adopted(&gemeinden, &counted, date("2023-12-31"));
+        let before = not_adopted((&gemeinden, &[]), &counted, date("2023-12-31"));
         assert_eq!(
             ags_of(&before),
             ["16061005", "16061002", "16061007", "16061001", "16061003"]
         );
+        assert_eq!(before[0].kreis_name, "16061", "no Kreis registered");
     }
 }

@@ -346,6 +346,8 @@ pub struct NotAdoptedEntryJson {
     pub name: String,
     /// The Kreis: the AGS's first five digits.
     pub kreis: String,
+    /// The Kreis's name as registered, else its key.
+    pub kreis_name: String,
     /// Its inhabitants as registered, with those of municipalities merged
     /// into it; `null` where no figure was.
     #[schema(required)]
@@ -362,6 +364,7 @@ impl From<&NotAdoptedEntry> for NotAdoptedEntryJson {
             ags: entry.ags.to_string(),
             name: entry.name.clone(),
             kreis: entry.ags.kreis().to_string(),
+            kreis_name: entry.kreis_name.clone(),
             population: entry.population,
             withdrawn_on: entry.withdrawn_on.map(|day| day.to_string()),
         }

@@ -78,7 +78,7 @@ fn rows(list: &NotAdoptedPage, as_of: Option<Date>) -> Markup {
         @for gemeinde in &list.gemeinden {
             tr {
                 th scope="row" { (kommune_link(gemeinde.ags, &gemeinde.name, as_of)) " (" (gemeinde.ags) ")" }
-                td { (gemeinde.ags.kreis()) }
+                td { (gemeinde.kreis_name) }
                 td.zahl { @match gemeinde.population {
                     Some(count) => (thousands(count)),
                     None => "keine Angabe",
