@@ -238,6 +238,18 @@ fn land_queries(gemeinde: efa_proto::Ags) -> Vec<(&'static str, QueryKind)> {
                 as_of: None,
             },
         ),
+        (
+            "NotAdopted (09, first 50)",
+            QueryKind::NotAdopted {
+                land: land(9),
+                service: history::service_id(0),
+                as_of: None,
+                page: Page {
+                    offset: 0,
+                    limit: 50,
+                },
+            },
+        ),
     ]
 }
 
