@@ -266,6 +266,33 @@ impl NotAdoptedPage {
     }
 }
 
+/// The order of a Land's funnels, one per service with adoptions there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum FunnelOrder {
+    /// By service id.
+    #[default]
+    Service,
+    /// Fewest adoptions live first: where the rollout lags.
+    FewestLive,
+    /// Most adoptions live first.
+    MostLive,
+    /// Longest median time from request to live first (services without
+    /// any live adoption last).
+    SlowestToLive,
+}
+
+/// A page of the funnels of the services with adoptions in a Land on a
+/// day, in the order asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LandFunnelsPage {
+    pub land: LandCode,
+    pub as_of: Date,
+    pub order: FunnelOrder,
+    pub funnels: Vec<crate::views::FunnelView>,
+    pub total: u32,
+    pub next_offset: Option<u32>,
+}
+
 /// Reuse across Germany with a page of the services only their lead
 /// Land uses; the figures are over all services.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

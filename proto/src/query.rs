@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{Ags, LandCode, ServiceId};
 use crate::pages::{
-    GemeindePage, GemeindenPage, LandCostsPage, LandPage, NotAdoptedPage, Page, ReusePage,
-    RolloutPage, ServicesPage, StalledPage,
+    FunnelOrder, GemeindePage, GemeindenPage, LandCostsPage, LandFunnelsPage, LandPage,
+    NotAdoptedPage, Page, ReusePage, RolloutPage, ServicesPage, StalledPage,
 };
 use crate::rejection::Rejection;
 use crate::service::{Channel, CostModel, Reifegrad, ServiceStatus};
@@ -184,6 +184,14 @@ pub enum QueryKind {
         as_of: Option<Date>,
         page: Page,
     },
+    /// A page of the funnels in a Land of the services with adoptions
+    /// there, as of a date, in `order` (answered as `LandFunnels`).
+    LandFunnels {
+        land: LandCode,
+        as_of: Option<Date>,
+        order: FunnelOrder,
+        page: Page,
+    },
 }
 
 /// What a projector made an answer from, and what it was: the ledger
@@ -261,6 +269,7 @@ pub enum QueryReply {
     Unchanged(AnswerStamp),
     Gemeinden(GemeindenPage),
     NotAdopted(NotAdoptedPage),
+    LandFunnels(LandFunnelsPage),
 }
 
 impl QueryReply {

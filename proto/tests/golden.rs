@@ -774,3 +774,43 @@ const GOLDEN_NOT_ADOPTED: [&str; 2] = [
     "01031e1008776f686e67656c640180b7020002",
     "011d1008776f686e67656c6480b70201b8d6d307064572667572740645726675727401c3850d018ab6020390a10f0102",
 ];
+
+/// A page of a Land's funnels in an order: the query and its answer,
+/// appended after the municipalities without a service.
+#[test]
+fn a_lands_funnels_in_an_order() {
+    let land = LandCode::parse("16").unwrap();
+    let day = Date::parse("2024-06-30").unwrap();
+    let order = pages::FunnelOrder::FewestLive;
+    let query = QueryKind::LandFunnels {
+        land,
+        as_of: Some(day),
+        order,
+        page: pages::Page {
+            offset: 0,
+            limit: 2,
+        },
+    };
+    let reply = QueryReply::LandFunnels(pages::LandFunnelsPage {
+        land,
+        as_of: day,
+        order,
+        funnels: vec![efa_proto::views::FunnelView {
+            service: ServiceId::parse("wohngeld").unwrap(),
+            land: Some(land),
+            as_of: day,
+            reached: [5, 4, 3, 2, 1],
+            days_to_live_median: Some(40),
+            days_to_live_p90: Some(90),
+            live_count: 2,
+        }],
+        total: 3,
+        next_offset: Some(2),
+    });
+    assert_eq!(query_and_reply_hex(&[query], &[reply]), GOLDEN_LAND_FUNNELS);
+}
+
+const GOLDEN_LAND_FUNNELS: [&str; 2] = [
+    "01031f100180b702010002",
+    "011e1080b702010108776f686e67656c64011080b70205040302010128015a02030102",
+];

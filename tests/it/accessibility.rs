@@ -167,6 +167,7 @@ async fn every_page_passes_the_automatic_wcag_rules() {
         "/rollout?land=16&leistung=online-wohngeldantrag",
         "/rollout?land=04",
         "/rollout?land=04&seite_leistungen=2",
+        "/rollout?land=04&ordnung=wenigste-in-betrieb",
         "/audit",
         "/kommune",
         "/rollout/tabelle",

@@ -12,8 +12,8 @@
 use std::sync::Arc;
 
 use efa_proto::pages::{
-    GemeindePage, GemeindenPage, LandCostsPage, LandPage, NotAdoptedPage, Page, ReusePage,
-    RolloutPage, ServicesPage, StalledPage,
+    GemeindePage, GemeindenPage, LandCostsPage, LandFunnelsPage, LandPage, NotAdoptedPage, Page,
+    ReusePage, RolloutPage, ServicesPage, StalledPage,
 };
 use efa_proto::views::{
     CatalogueFilter, GemeindeEntry, LandCostsView, LandView, ReuseSummary, RolloutScope,
@@ -155,8 +155,45 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
                 })),
             }
         }
+        QueryKind::LandFunnels {
+            land,
+            as_of,
+            order,
+            page,
+        } => {
+            let day = as_of.unwrap_or(today);
+            let funnels = land_funnels(&store.index(), land, day, order);
+            QueryReply::LandFunnels(fit(page.limit, |limit| LandFunnelsPage {
+                land,
+                as_of: day,
+                order,
+                funnels: slice(&funnels, page.offset, limit),
+                total: count(funnels.len()),
+                next_offset: next_offset(page.offset, limit, &[funnels.len()]),
+            }))
+        }
         _ => QueryReply::Rejected(Rejection::invalid("kind", "keine Seitenabfrage")),
     }))
+}
+
+/// The funnels in `land` on `day` of the services with adoptions counted
+/// there, in `order`: each one pass over the service's courses in the
+/// Land (`Index::funnel`).
+pub(crate) fn land_funnels(
+    index: &Index,
+    land: LandCode,
+    day: Date,
+    order: efa_proto::pages::FunnelOrder,
+) -> Vec<efa_proto::views::FunnelView> {
+    let mut funnels: Vec<_> = (index.cell_counts().services_on(land, day))
+        .filter_map(|(no, _)| {
+            let service = index.service_id(no);
+            let counts = index.funnel(service, Some(land), day)?;
+            Some(views::funnel::view(service, Some(land), day, &counts))
+        })
+        .collect();
+    views::funnel::in_order(&mut funnels, order);
+    funnels
 }
 
 /// The active municipalities of `land` that do not offer `service` on

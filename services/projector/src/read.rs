@@ -132,7 +132,8 @@ pub fn shared_answer(
         | QueryKind::LandCosts2 { .. }
         | QueryKind::Reuse2 { .. }
         | QueryKind::Gemeinden { .. }
-        | QueryKind::NotAdopted { .. }) => return crate::pages::answer(store, paged, today),
+        | QueryKind::NotAdopted { .. }
+        | QueryKind::LandFunnels { .. }) => return crate::pages::answer(store, paged, today),
         // Unwrapped by the query handler, which answers it with a stamp;
         // the views have no answer of their own for it.
         QueryKind::IfChanged { .. } => QueryReply::Rejected(efa_proto::Rejection::invalid(

@@ -782,9 +782,19 @@ async fn the_monitor_beyond_a_lists_end_points_back_instead_of_saying_none() {
 /// per service. One service chosen is shown as before.
 #[tokio::test]
 async fn the_monitor_of_many_services_lists_them_a_page_at_a_time() {
+    use efa_proto::pages::{FunnelOrder, LandFunnelsPage};
     use efa_proto::views::{FunnelView, ServiceSummary};
-    use efa_proto::{QueryKind, QueryReply, ServiceId};
+    use efa_proto::{LandCode, QueryKind, QueryReply, ServiceId};
     let harness = Harness::start().await;
+    let funnel = |service: ServiceId, land: Option<LandCode>| {
+        let number: u32 = service.as_str()["leistung-".len()..].parse().unwrap();
+        FunnelView {
+            service,
+            land,
+            reached: [number + 1_000, number, 0, 0, 0],
+            ..crate::samples::funnel()
+        }
+    };
     let many: Vec<ServiceId> = (0..130)
         .map(|n| ServiceId::parse(&format!("leistung-{n:04}")).unwrap())
         .collect();
@@ -818,13 +828,28 @@ async fn the_monitor_of_many_services_lists_them_a_page_at_a_time() {
                 QueryReply::Catalogue2(page)
             }
             QueryKind::Funnel { service, land, .. } => {
-                let number: u32 = service.as_str()["leistung-".len()..].parse().unwrap();
-                QueryReply::Funnel(Some(FunnelView {
-                    service,
+                QueryReply::Funnel(Some(funnel(service, land)))
+            }
+            // By id, or reversed for any other order: the page shows the
+            // projector's order.
+            QueryKind::LandFunnels {
+                land, order, page, ..
+            } => {
+                let mut ids = many.clone();
+                if order != FunnelOrder::Service {
+                    ids.reverse();
+                }
+                let (from, to) = (page.offset as usize, (page.offset + page.limit) as usize);
+                QueryReply::LandFunnels(LandFunnelsPage {
                     land,
-                    reached: [number + 1_000, number, 0, 0, 0],
-                    ..crate::samples::funnel()
-                }))
+                    as_of: crate::samples::funnel().as_of,
+                    order,
+                    funnels: (ids.iter().skip(from).take(to - from))
+                        .map(|id| funnel(id.clone(), Some(land)))
+                        .collect(),
+                    total: 130,
+                    next_offset: (to < 130).then_some(to as u32),
+                })
             }
             other => answer(other),
         })
@@ -866,13 +891,47 @@ async fn the_monitor_of_many_services_lists_them_a_page_at_a_time() {
     ] {
         assert!(page.contains(link), "{link}: {page}");
     }
-    let mut funnels = Vec::new();
+    // One query for the page's funnels, none for each service.
+    let mut asked = Vec::new();
     while let Ok(query) = queries.try_recv() {
-        if let QueryKind::Funnel { service, .. } = query.kind {
-            funnels.push(service);
+        match query.kind {
+            QueryKind::LandFunnels { order, page, .. } => {
+                asked.push((order, page.offset, page.limit))
+            }
+            QueryKind::Funnel { service, .. } => panic!("a funnel query for {service}"),
+            _ => {}
         }
     }
-    assert_eq!(funnels, many[50..100].to_vec());
+    assert_eq!(asked, [(FunnelOrder::Service, 50, 50)]);
+    // Another order: the rows as the projector orders them, the order
+    // kept in the links on.
+    let (status, fewest) = get(
+        &harness,
+        &mut jar,
+        "/rollout?land=16&ordnung=wenigste-in-betrieb",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let overview = section(&fewest, "leistungen");
+    let first = overview.find("Titel leistung-0129").unwrap();
+    assert!(
+        first < overview.find("Titel leistung-0128").unwrap(),
+        "{overview}"
+    );
+    assert!(!overview.contains("Titel leistung-0079"), "{overview}");
+    assert!(
+        overview.contains("<option value=\"wenigste-in-betrieb\" selected>"),
+        "{overview}"
+    );
+    assert!(
+        fewest.contains("ordnung=wenigste-in-betrieb&amp;seite_leistungen=2\" rel=\"next\""),
+        "{fewest}"
+    );
+    while let Ok(query) = queries.try_recv() {
+        if let QueryKind::LandFunnels { order, .. } = query.kind {
+            assert_eq!(order, FunnelOrder::FewestLive);
+        }
+    }
     // The last page: no page after it; past it, the way back.
     let (_, last) = get(&harness, &mut jar, "/rollout?land=16&seite_leistungen=3").await;
     assert!(last.contains("Titel leistung-0129") && !last.contains("seite_leistungen=4"));

@@ -93,6 +93,28 @@ fn check_day(index: &Index, world: &World, day: Date) -> Result<(), TestCaseErro
             day
         );
     }
+    // Each Land's funnels, one per service with adoptions counted there,
+    // from the kept courses against those computed from the facts.
+    for land in LANDS.map(|code| LandCode::new(code).unwrap()) {
+        // Adoptions of a service nobody announced count, but it has no
+        // funnel (as `Index::funnel` says of an unknown service).
+        let known = |id: &ServiceId| world.services.iter().any(|s| s.id == *id);
+        let with_adoptions: std::collections::BTreeSet<&ServiceId> = (oracle.keys())
+            .filter(|(id, ags)| ags.land() == land && known(id))
+            .map(|(service, _)| service)
+            .collect();
+        let expected: Vec<_> = (with_adoptions.into_iter())
+            .map(|service| funnel::funnel(service, Some(land), &world.adoptions, day))
+            .collect();
+        let order = efa_proto::pages::FunnelOrder::Service;
+        prop_assert_eq!(
+            crate::pages::land_funnels(index, land, day, order),
+            expected,
+            "funnels of Land {} on {}",
+            land,
+            day
+        );
+    }
     for service in SERVICES.map(service_id) {
         let expected: Owned = oracle
             .iter()

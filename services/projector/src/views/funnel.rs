@@ -5,6 +5,7 @@
 //! kept at apply time (`index/funnels.rs`); this module makes the view of
 //! them and keeps the rules both share.
 
+use efa_proto::pages::FunnelOrder;
 use efa_proto::views::FunnelView;
 use efa_proto::{AdoptionStage, Date, LandCode, ServiceId};
 
@@ -38,6 +39,34 @@ pub fn view(
         days_to_live_median: nearest_rank(&counts.lead_times, 50),
         days_to_live_p90: nearest_rank(&counts.lead_times, 90),
         live_count: u32::try_from(counts.lead_times.len()).unwrap_or(u32::MAX),
+    }
+}
+
+/// Puts a Land's funnels in `order`, each order's ties by service id: by
+/// the adoptions that reached live (the number the overview shows), or
+/// by the median days to live, those without any live adoption last.
+pub fn in_order(funnels: &mut [FunnelView], order: FunnelOrder) {
+    use std::cmp::Reverse;
+    let live = |f: &FunnelView| f.reached[3];
+    match order {
+        FunnelOrder::Service => funnels.sort_by(|a, b| a.service.cmp(&b.service)),
+        FunnelOrder::FewestLive => {
+            funnels.sort_by(|a, b| (live(a), &a.service).cmp(&(live(b), &b.service)));
+        }
+        FunnelOrder::MostLive => {
+            funnels.sort_by(|a, b| {
+                (Reverse(live(a)), &a.service).cmp(&(Reverse(live(b)), &b.service))
+            });
+        }
+        FunnelOrder::SlowestToLive => {
+            let key = |f: &FunnelView| {
+                (
+                    f.days_to_live_median.is_none(),
+                    Reverse(f.days_to_live_median),
+                )
+            };
+            funnels.sort_by(|a, b| (key(a), &a.service).cmp(&(key(b), &b.service)));
+        }
     }
 }
 
@@ -106,6 +135,36 @@ mod tests {
 
     use super::*;
     use crate::testing::{Ledger, World, ags, date, land, service_id};
+
+    #[test]
+    fn a_lands_funnels_in_each_order() {
+        let funnel = |id: &str, live: u32, median: Option<u32>| FunnelView {
+            service: service_id(id),
+            land: Some(land(16)),
+            as_of: date("2024-06-30"),
+            reached: [9, 8, 7, live, 0],
+            days_to_live_median: median,
+            days_to_live_p90: median,
+            live_count: live,
+        };
+        let mut funnels = vec![
+            funnel("svc-d", 2, Some(30)),
+            funnel("svc-a", 5, Some(90)),
+            funnel("svc-c", 0, None),
+            funnel("svc-b", 2, Some(90)),
+        ];
+        let ids = |funnels: &[FunnelView]| -> Vec<String> {
+            funnels.iter().map(|f| f.service.to_string()).collect()
+        };
+        in_order(&mut funnels, FunnelOrder::FewestLive);
+        assert_eq!(ids(&funnels), ["svc-c", "svc-b", "svc-d", "svc-a"]);
+        in_order(&mut funnels, FunnelOrder::MostLive);
+        assert_eq!(ids(&funnels), ["svc-a", "svc-b", "svc-d", "svc-c"]);
+        in_order(&mut funnels, FunnelOrder::SlowestToLive);
+        assert_eq!(ids(&funnels), ["svc-a", "svc-b", "svc-d", "svc-c"]);
+        in_order(&mut funnels, FunnelOrder::Service);
+        assert_eq!(ids(&funnels), ["svc-a", "svc-b", "svc-c", "svc-d"]);
+    }
 
     #[test]
     fn nearest_rank_by_hand() {

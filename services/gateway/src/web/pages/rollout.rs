@@ -12,12 +12,14 @@
 //! A Land with adoptions of more services than fit side by side (at
 //! Germany's size hundreds) gets an overview instead of the colour table
 //! and the charts: one row per service with its funnel's numbers, a page
-//! at a time (`?seite_leistungen=`), each leading to the monitor of that
+//! at a time (`?seite_leistungen=`) in the order chosen (`?ordnung=`: by
+//! id, fewest or most live first, slowest to go live first), from one
+//! query for the page of the Land's funnels, each leading to the monitor of that
 //! service, where its Kreise are one column.
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use efa_proto::pages::{NotAdoptedPage, RolloutPage, StalledPage};
+use efa_proto::pages::{FunnelOrder, NotAdoptedPage, RolloutPage, StalledPage};
 use efa_proto::views::{FunnelView, RolloutScope, ServiceSummary};
 use efa_proto::{Actor, AdoptionStage, Date, LandCode, QueryKind, QueryReply, ServiceId};
 use maud::{Markup, html};
@@ -27,7 +29,8 @@ use super::super::heat;
 use super::super::layout::{Nav, Notice, Page};
 use super::super::markup::Col::{Num, Text};
 use super::super::markup::{
-    Field, choices, date_de, file_links, land_items, query, section, table, thousands,
+    Field, choices, date_de, file_links, hidden_input, items, land_items, query, section, table,
+    thousands,
 };
 use super::super::paging;
 use super::super::params::Params;
@@ -50,6 +53,36 @@ struct Chosen {
     stalled_page: u32,
     services_page: u32,
     not_adopted_page: u32,
+    /// The order of the services in an overview.
+    order: FunnelOrder,
+}
+
+/// The orders of an overview's services: the parameter's value, the
+/// order, and its label.
+const ORDERS: [(&str, FunnelOrder, &str); 4] = [
+    ("leistung", FunnelOrder::Service, "nach Kennung"),
+    (
+        "wenigste-in-betrieb",
+        FunnelOrder::FewestLive,
+        "die wenigsten in Betrieb zuerst",
+    ),
+    (
+        "meiste-in-betrieb",
+        FunnelOrder::MostLive,
+        "die meisten in Betrieb zuerst",
+    ),
+    (
+        "langsamste",
+        FunnelOrder::SlowestToLive,
+        "die längste Zeit bis in Betrieb zuerst",
+    ),
+];
+
+/// The parameter's value of `order`.
+fn order_value(order: FunnelOrder) -> &'static str {
+    (ORDERS.iter())
+        .find(|(_, o, _)| *o == order)
+        .map_or("leistung", |(value, _, _)| value)
 }
 
 /// Rows per page of the Kreise and municipalities, and of the stalled.
@@ -77,6 +110,9 @@ impl Chosen {
             stalled_page: params.number("seite_stillstand", 1, 1_000_000).max(1),
             services_page: params.number("seite_leistungen", 1, 1_000_000).max(1),
             not_adopted_page: params.number("seite_ohne", 1, 1_000_000).max(1),
+            order: (ORDERS.iter())
+                .find(|(value, _, _)| params.get("ordnung") == *value)
+                .map_or(FunnelOrder::Service, |(_, order, _)| *order),
         }
     }
 
@@ -91,6 +127,7 @@ impl Chosen {
             ("seite_stillstand", self.stalled_page.to_string()),
             ("seite_leistungen", self.services_page.to_string()),
             ("seite_ohne", self.not_adopted_page.to_string()),
+            ("ordnung", order_value(self.order).to_owned()),
         ]
     }
 
@@ -172,14 +209,6 @@ impl Layout {
         Self::Rows {
             shown: in_land.iter().skip(from).take(to - from).cloned().collect(),
             more: to < in_land.len(),
-        }
-    }
-
-    /// The services whose funnels the layout shows.
-    fn funnels_of<'a>(&'a self, in_land: &'a [(ServiceId, bool)]) -> &'a [(ServiceId, bool)] {
-        match self {
-            Self::Columns => in_land,
-            Self::Rows { shown, .. } => shown,
         }
     }
 }
@@ -325,19 +354,50 @@ async fn load(
         }
         None => None,
     };
-    let layout = Layout::of(&rollout.land_participates, chosen);
-    let mut funnels = Vec::new();
-    for (service, _) in layout.funnels_of(&rollout.land_participates) {
-        let service = service.clone();
-        let kind = QueryKind::Funnel {
-            service,
-            land: Some(land),
-            as_of,
-        };
-        if let Ok(QueryReply::Funnel(Some(funnel))) = view(state, min_seq, kind).await {
-            funnels.push(funnel);
+    let (layout, funnels) = match Layout::of(&rollout.land_participates, chosen) {
+        Layout::Columns => {
+            let mut funnels = Vec::new();
+            for (service, _) in &rollout.land_participates {
+                let service = service.clone();
+                let land = Some(land);
+                let kind = QueryKind::Funnel {
+                    service,
+                    land,
+                    as_of,
+                };
+                if let Ok(QueryReply::Funnel(Some(funnel))) = view(state, min_seq, kind).await {
+                    funnels.push(funnel);
+                }
+            }
+            (Layout::Columns, funnels)
         }
-    }
+        // One query for the page of the Land's funnels in the order asked
+        // for; unread, the services by id, their rows "nicht lesbar".
+        Layout::Rows { shown, more } => {
+            let page = paging::rows(chosen.services_page, SERVICE_ROWS);
+            let order = chosen.order;
+            let kind = QueryKind::LandFunnels {
+                land,
+                as_of,
+                order,
+                page,
+            };
+            match view(state, min_seq, kind).await {
+                Ok(QueryReply::LandFunnels(page)) => {
+                    let absent = |id: &ServiceId| {
+                        (rollout.land_participates.iter())
+                            .any(|(s, takes_part)| s == id && !takes_part)
+                    };
+                    let shown = (page.funnels.iter())
+                        .map(|f| (f.service.clone(), !absent(&f.service)))
+                        .collect();
+                    let more = page.next_offset.is_some();
+                    (Layout::Rows { shown, more }, page.funnels)
+                }
+                _ => (Layout::Rows { shown, more }, Vec::new()),
+            }
+        }
+    };
     Ok(Monitor {
         rollout,
         stalled,
@@ -473,6 +533,7 @@ fn overview_html(
                 (land.name()) " nimmt zum Stichtag an " (thousands(absent as u64)) " dieser Leistungen nicht teil."
             }
         }
+        (order_form(chosen))
         p.hilfe { "Wie viele Einführungen jede Stufe bis zum Stichtag erreicht haben." }
         @if shown.is_empty() {
             p role="status" { "Auf dieser Seite folgen keine weiteren Leistungen; sie stehen auf den Seiten davor." }
@@ -480,6 +541,21 @@ fn overview_html(
             (table(html! { "Einführungen je Leistung, " (land.name()) }, &columns, rows))
         }
     })
+}
+
+/// The overview's order, chosen anew from its first page, with the rest
+/// of what the monitor was asked for kept.
+fn order_form(chosen: &Chosen) -> Markup {
+    let items = items(ORDERS.iter().map(|(value, _, label)| (*value, *label)));
+    html! {
+        form.zeile method="get" action="/rollout" {
+            (hidden_input("land", &text(chosen.land)))
+            (hidden_input("stichtag", &text(chosen.as_of)))
+            (hidden_input("tage", &chosen.days.to_string()))
+            (Field::new("reihenfolge", "ordnung", "Reihenfolge").choice(&items, order_value(chosen.order)))
+            button type="submit" { "Ordnen" }
+        }
+    }
 }
 
 fn stalled_html(monitor: &Monitor, chosen: &Chosen) -> Markup {
