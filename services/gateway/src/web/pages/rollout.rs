@@ -354,10 +354,33 @@ async fn load(
         }
         None => None,
     };
-    let (layout, funnels) = match Layout::of(&rollout.land_participates, chosen) {
+    let (layout, funnels) = funnels(state, min_seq, land, chosen, &rollout.land_participates).await;
+    Ok(Monitor {
+        rollout,
+        stalled,
+        not_adopted,
+        funnels,
+        services,
+        layout,
+    })
+}
+
+/// The layout for the services with adoptions in the Land, `in_land`,
+/// and the funnels it shows: side by side one query each; an overview's
+/// page from one query for the Land's funnels in the order asked for
+/// (unread: the services by id, their rows "nicht lesbar").
+async fn funnels(
+    state: &AppState,
+    min_seq: u64,
+    land: LandCode,
+    chosen: &Chosen,
+    in_land: &[(ServiceId, bool)],
+) -> (Layout, Vec<FunnelView>) {
+    let as_of = chosen.as_of;
+    match Layout::of(in_land, chosen) {
         Layout::Columns => {
             let mut funnels = Vec::new();
-            for (service, _) in &rollout.land_participates {
+            for (service, _) in in_land {
                 let service = service.clone();
                 let land = Some(land);
                 let kind = QueryKind::Funnel {
@@ -371,8 +394,6 @@ async fn load(
             }
             (Layout::Columns, funnels)
         }
-        // One query for the page of the Land's funnels in the order asked
-        // for; unread, the services by id, their rows "nicht lesbar".
         Layout::Rows { shown, more } => {
             let page = paging::rows(chosen.services_page, SERVICE_ROWS);
             let order = chosen.order;
@@ -385,8 +406,7 @@ async fn load(
             match view(state, min_seq, kind).await {
                 Ok(QueryReply::LandFunnels(page)) => {
                     let absent = |id: &ServiceId| {
-                        (rollout.land_participates.iter())
-                            .any(|(s, takes_part)| s == id && !takes_part)
+                        (in_land.iter()).any(|(s, takes_part)| s == id && !takes_part)
                     };
                     let shown = (page.funnels.iter())
                         .map(|f| (f.service.clone(), !absent(&f.service)))
@@ -397,15 +417,7 @@ async fn load(
                 _ => (Layout::Rows { shown, more }, Vec::new()),
             }
         }
-    };
-    Ok(Monitor {
-        rollout,
-        stalled,
-        not_adopted,
-        funnels,
-        services,
-        layout,
-    })
+    }
 }
 
 fn form(chosen: &Chosen, params: &Params, services: &[ServiceSummary]) -> Markup {
