@@ -9,6 +9,7 @@ mod announce;
 mod browser;
 mod gemeinden;
 mod kept_answers;
+mod land_funnels;
 mod not_adopted;
 mod pages;
 mod settlement;

@@ -65,6 +65,7 @@ fn describe(name: &str) -> &'static str {
         "kreis" => "Nur dieser Kreis",
         "service" => "Nur diese Leistung",
         "days" => "Mindestens so viele Tage ohne Schritt",
+        "order" => "Reihenfolge der Leistungen",
         _ => "",
     }
 }

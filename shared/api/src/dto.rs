@@ -15,8 +15,8 @@ pub mod statement;
 use std::collections::BTreeMap;
 
 use efa_proto::pages::{
-    GemeindePage, GemeindenPage, LandCostsPage, LandPage, NotAdoptedPage, ReusePage, RolloutPage,
-    ServicesPage, StalledPage,
+    GemeindePage, GemeindenPage, LandCostsPage, LandFunnelsPage, LandPage, NotAdoptedPage,
+    ReusePage, RolloutPage, ServicesPage, StalledPage,
 };
 use efa_proto::views::Exact;
 use efa_proto::{Accepted, Cents, CostModel, LandCode, ServiceId, ServiceView};
@@ -280,6 +280,8 @@ totals! {
     GemeindeTotals(GemeindePage) { adoptions_total, available_total }
     /// `GET /api/v1/lands/{land}/gemeinden`.
     GemeindenTotals(GemeindenPage) { total }
+    /// `GET /api/v1/lands/{land}/funnels`.
+    LandFunnelsTotals(LandFunnelsPage) { total }
 }
 
 /// `GET /api/v1/lands/{land}/not-adopted/{service}`: how many there are

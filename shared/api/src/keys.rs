@@ -17,5 +17,8 @@ pub const COST_TABLES: [&str; 4] = ["shares", "alternatives", "costs", "closing"
 /// `?table=` of a Land's rollout.
 pub const ROLLOUT_TABLES: [&str; 2] = ["gemeinden", "kreise"];
 
+/// `?order=` of a Land's funnels.
+pub const FUNNEL_ORDERS: [&str; 4] = ["service", "fewest-live", "most-live", "slowest-to-live"];
+
 /// The largest request body accepted: 64 KiB.
 pub const BODY_BYTES_MAX: usize = 64 * 1024;

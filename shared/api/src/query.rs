@@ -4,13 +4,14 @@
 //! these structs say what each one may hold, and the OpenAPI document
 //! takes their schemas from them.
 
+use efa_proto::pages::FunnelOrder;
 use efa_proto::views::{CatalogueFilter, CatalogueSort};
 use efa_proto::{Ags, Channel, Date, KreisKey, LandCode, Reifegrad, ServiceId, ServiceStatus};
 use serde::{Deserialize, Deserializer};
 use utoipa::IntoParams;
 
 use crate::contract::field::{self, Text, Whole};
-use crate::keys::{COST_TABLES, FORMATS, ROLLOUT_TABLES, SORT_KEYS};
+use crate::keys::{COST_TABLES, FORMATS, FUNNEL_ORDERS, ROLLOUT_TABLES, SORT_KEYS};
 use crate::values;
 
 /// The most services one catalogue page holds.
@@ -247,6 +248,24 @@ pub struct StalledParams {
     #[serde(default, deserialize_with = "field::opt")]
     #[param(value_type = Option<values::ServiceId>)]
     pub service: Option<ServiceId>,
+}
+
+/// `?order=` of a Land's funnels.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FunnelsParams {
+    #[serde(default, deserialize_with = "funnel_order")]
+    #[param(value_type = Option<values::FunnelOrder>)]
+    pub order: FunnelOrder,
+}
+
+fn funnel_order<'de, D: Deserializer<'de>>(d: D) -> Result<FunnelOrder, D::Error> {
+    field::choice(d, &FUNNEL_ORDERS, |key| match key {
+        "fewest-live" => Some(FunnelOrder::FewestLive),
+        "most-live" => Some(FunnelOrder::MostLive),
+        "slowest-to-live" => Some(FunnelOrder::SlowestToLive),
+        _ => Some(FunnelOrder::Service),
+    })
 }
 
 /// `?table=` of a year's costs as CSV.

@@ -126,6 +126,12 @@ values! {
         .default(Some("shares".into()));
     RolloutTable => keys(crate::keys::ROLLOUT_TABLES, "Welche Tabelle als CSV")
         .default(Some("gemeinden".into()));
+    FunnelOrder => keys(
+        crate::keys::FUNNEL_ORDERS,
+        "Reihenfolge: nach Kennung, die wenigsten oder meisten in Betrieb zuerst, \
+         die längste Zeit bis in Betrieb (Median) zuerst",
+    )
+    .default(Some("service".into()));
     Reifegrad => whole(0, 4, "Reifegrad 0 bis 4");
     /// The years the registry keeps costs, keys and figures for: in a body
     /// the domain refuses others (422), in a path the gateway (400).

@@ -35,7 +35,7 @@ enum Kind {
 }
 
 /// Columns of whole numbers, by header.
-const INTEGER_COLUMNS: [&str; 22] = [
+const INTEGER_COLUMNS: [&str; 24] = [
     "Reifegrad",
     "Version",
     "Gewicht",
@@ -58,6 +58,8 @@ const INTEGER_COLUMNS: [&str; 22] = [
     "Abrechnung (Sequenz)",
     "Beruht auf Sequenz",
     "Tage seit dem letzten Schritt",
+    "Tage bis in Betrieb (Median)",
+    "Tage bis in Betrieb (90 %)",
 ];
 
 /// Columns of dates, by header.

@@ -49,6 +49,10 @@ pub enum ExportCmd {
     /// zurückgezogen), die mit den meisten Einwohnern zuerst.
     #[command(name = "not-adopted", after_help = super::EXIT_CODES)]
     NotAdopted(NotAdoptedArgs),
+    /// Die Einführungstrichter der Leistungen mit Einführungen in einem Land, eine Zeile je
+    /// Leistung, in der gewählten Reihenfolge.
+    #[command(after_help = super::EXIT_CODES)]
+    Funnels(FunnelsArgs),
     /// Alle Ereignisse (alle Seiten), oder die einer Leistung oder Gemeinde.
     #[command(after_help = super::EXIT_CODES)]
     History(HistoryArgs),
@@ -203,6 +207,21 @@ pub struct NotAdoptedArgs {
     /// Kennung der Leistung.
     #[arg(long)]
     service: String,
+    /// Stichtag JJJJ-MM-TT (sonst heute).
+    #[arg(long)]
+    as_of: Option<String>,
+    #[command(flatten)]
+    output: Output,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FunnelsArgs {
+    /// Ländercode 01 bis 16.
+    #[arg(long)]
+    land: String,
+    /// Reihenfolge: service (nach Kennung), fewest-live, most-live, slowest-to-live.
+    #[arg(long, default_value = "service")]
+    order: String,
     /// Stichtag JJJJ-MM-TT (sonst heute).
     #[arg(long)]
     as_of: Option<String>,
@@ -394,6 +413,14 @@ fn view(command: ExportCmd) -> (View, Output) {
             let segments = ["lands", &args.land, "not-adopted", &args.service];
             let paging = Paging::NextOffset(&["gemeinden"]);
             let view = View::new("Gemeinden ohne die Leistung", &segments, paging)
+                .with("as_of", args.as_of);
+            (view, args.output)
+        }
+        ExportCmd::Funnels(args) => {
+            let segments = ["lands", &args.land, "funnels"];
+            let paging = Paging::NextOffset(&["funnels"]);
+            let view = View::new("Einführungstrichter", &segments, paging)
+                .with("order", Some(args.order))
                 .with("as_of", args.as_of);
             (view, args.output)
         }

@@ -539,6 +539,27 @@ async fn exports_longer_than_a_page_are_complete() {
     let output = cli(&api, "", &args).await;
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(stdout(&output).matches("\r\n").count(), without.len() + 1);
+    // The Land's funnels, one per service, as JSON and CSV alike.
+    let mut args = export("funnels", "json");
+    args.extend(["--order".to_owned(), "most-live".to_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = cli(&api, "", &args).await;
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["order"], "most-live", "{document}");
+    let mut listed: Vec<&str> = (document["funnels"].as_array().unwrap().iter())
+        .map(|funnel| funnel["service"].as_str().unwrap())
+        .collect();
+    listed.sort_unstable();
+    assert_eq!(
+        listed,
+        services.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    let args = export("funnels", "csv");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = cli(&api, "", &args).await;
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(stdout(&output).matches("\r\n").count(), services.len() + 1);
     // The whole history as JSON: every event, and no link to a page after it.
     let args = [
         "export",

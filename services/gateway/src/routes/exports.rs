@@ -6,8 +6,8 @@
 //! list was.
 
 use efa_proto::pages::{
-    GemeindePage, GemeindenPage, LandPage, NotAdoptedPage, ReusePage, RolloutPage, ServicesPage,
-    StalledPage,
+    FunnelOrder, GemeindePage, GemeindenPage, LandFunnelsPage, LandPage, NotAdoptedPage, ReusePage,
+    RolloutPage, ServicesPage, StalledPage,
 };
 use efa_proto::views::RolloutScope;
 use efa_proto::{Ags, Date, LandCode, QueryKind, QueryReply, ServiceId};
@@ -19,11 +19,12 @@ use crate::problem::ApiError;
 use efa_api::contract::field::Whole;
 use efa_api::csv::Table;
 use efa_api::dto::rollout::{
-    GemeindeJson, GemeindenJson, LandViewJson, NotAdoptedJson, ReuseJson, RolloutJson, StalledJson,
+    FunnelJson, GemeindeJson, GemeindenJson, LandFunnelsJson, LandViewJson, NotAdoptedJson,
+    ReuseJson, RolloutJson, StalledJson,
 };
 use efa_api::dto::{
-    CatalogueJson, GemeindeTotals, GemeindenTotals, LandTotals, NotAdoptedTotals, ReuseTotals,
-    RolloutTotals, ServicesTotals, StalledTotals,
+    CatalogueJson, GemeindeTotals, GemeindenTotals, LandFunnelsTotals, LandTotals,
+    NotAdoptedTotals, ReuseTotals, RolloutTotals, ServicesTotals, StalledTotals,
 };
 use efa_api::query::LIMIT_DEFAULT;
 use efa_api::tables;
@@ -199,6 +200,65 @@ pub struct Gemeinden {
 offset_list!(Gemeinden, GemeindenPage, Gemeinden => Gemeinden, GemeindenJson, GemeindenTotals,
     |self| format!("/api/v1/lands/{}/gemeinden", self.land), { land: self.land, as_of: self.as_of },
     csv tables::gemeinden, total);
+
+/// `GET /api/v1/lands/{land}/funnels`: the funnels in the Land of the
+/// services with adoptions there, in an order.
+pub struct LandFunnels {
+    pub land: LandCode,
+    pub as_of: Option<Date>,
+    pub order: FunnelOrder,
+}
+
+impl List for LandFunnels {
+    type Page = LandFunnelsPage;
+    type Json = LandFunnelsJson;
+    type Totals = LandFunnelsTotals;
+
+    fn path(&self) -> String {
+        format!("/api/v1/lands/{}/funnels", self.land)
+    }
+
+    fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind {
+        QueryKind::LandFunnels {
+            land: self.land,
+            as_of: self.as_of,
+            order: self.order,
+            page: offset_page(cursor, rows),
+        }
+    }
+
+    fn page(&self, reply: QueryReply) -> Result<LandFunnelsPage, ApiError> {
+        reply_of!(reply, LandFunnels)
+    }
+
+    fn json(&self, page: &LandFunnelsPage) -> (LandFunnelsJson, LandFunnelsTotals, Option<Cursor>) {
+        let json = LandFunnelsJson {
+            land: page.land.into(),
+            as_of: page.as_of.to_string(),
+            order: efa_api::keys::FUNNEL_ORDERS[order_index(page.order)].to_owned(),
+            funnels: page.funnels.iter().map(FunnelJson::from).collect(),
+        };
+        let next = page.next_offset.map(Cursor::Offset);
+        (json, LandFunnelsTotals::from(page), next)
+    }
+}
+
+impl Export for LandFunnels {
+    fn rows(&self, page: &LandFunnelsPage) -> (Table, Option<Cursor>) {
+        let table = tables::land_funnels(page.land, page.as_of, &page.funnels);
+        (table, within(page.next_offset, page.total))
+    }
+}
+
+/// The place of `order` among the keys of `?order=`.
+fn order_index(order: FunnelOrder) -> usize {
+    match order {
+        FunnelOrder::Service => 0,
+        FunnelOrder::FewestLive => 1,
+        FunnelOrder::MostLive => 2,
+        FunnelOrder::SlowestToLive => 3,
+    }
+}
 
 /// `GET /api/v1/lands/{land}/not-adopted/{service}`: the municipalities
 /// of the Land that do not offer the service.

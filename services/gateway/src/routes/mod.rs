@@ -25,15 +25,15 @@ use efa_api::contract::{adoptions, participants, reference, settlement as closin
 use efa_api::dto::catalogue::{CataloguePageJson, ParticipationsJson, ServiceDetailJson};
 use efa_api::dto::ledger::LedgerKeyJson;
 use efa_api::dto::rollout::{
-    FunnelJson, GemeindeJson, GemeindenJson, LandViewJson, NotAdoptedJson, ReuseJson, RolloutJson,
-    StalledJson,
+    FunnelJson, GemeindeJson, GemeindenJson, LandFunnelsJson, LandViewJson, NotAdoptedJson,
+    ReuseJson, RolloutJson, StalledJson,
 };
 use efa_api::dto::statement::{CostYearJson, StatementChangesJson, StatementJson};
 use efa_api::dto::{self, CatalogueJson, ServiceJson, costs::LandCostsJson, history::HistoryJson};
 use efa_api::query::{
-    AsOf, CatalogueQuery, CostYearParams, ExportParams, FunnelParams, GemeindeParam, HistoryParams,
-    KnownAt, PageParams as Page, RolloutParams, STALLED_DAYS_DEFAULT, ServicesPage, SinceSeq,
-    StalledParams,
+    AsOf, CatalogueQuery, CostYearParams, ExportParams, FunnelParams, FunnelsParams, GemeindeParam,
+    HistoryParams, KnownAt, PageParams as Page, RolloutParams, STALLED_DAYS_DEFAULT, ServicesPage,
+    SinceSeq, StalledParams,
 };
 use write::write;
 
@@ -196,6 +196,11 @@ pub fn api() -> Vec<Endpoint> {
         GET "/api/v1/lands/{land}/gemeinden" => places::gemeinden,
             view::<GemeindenJson>("gemeinden", "Die in einem Land registrierten Gemeinden")
                 .query::<AsOf>().csv().paged::<dto::GemeindenTotals, Page>();
+        GET "/api/v1/lands/{land}/funnels" => places::land_funnels,
+            view::<LandFunnelsJson>("land-funnels", "Die Einführungstrichter der Leistungen mit \
+                Einführungen in einem Land, in der gewählten Reihenfolge")
+                .query::<FunnelsParams>()
+                .query::<AsOf>().csv().paged::<dto::LandFunnelsTotals, Page>();
         GET "/api/v1/lands/{land}/not-adopted/{service}" => places::not_adopted,
             view::<NotAdoptedJson>("not-adopted", "Gemeinden eines Landes, die eine Leistung \
                 nicht anbieten: nie eingeführt oder zurückgezogen, die mit den meisten Einwohnern zuerst")

@@ -11,7 +11,7 @@ use super::read::{self, Read};
 use crate::paging;
 use crate::problem::ApiError;
 use efa_api::contract::field::Whole;
-use efa_api::query::{RolloutParams, STALLED_DAYS_DEFAULT, StalledParams};
+use efa_api::query::{FunnelsParams, RolloutParams, STALLED_DAYS_DEFAULT, StalledParams};
 
 /// `GET /api/v1/lands/{land}?as_of=&offset=&limit=`: a page of the
 /// services the Land leads and of those it joined (the same rows of each).
@@ -111,6 +111,23 @@ pub async fn not_adopted(Read { state, path, query }: Read) -> Result<Response, 
         land,
         service,
         as_of,
+    };
+    paging::serve(state, &query, format, list).await
+}
+
+/// `GET /api/v1/lands/{land}/funnels?order=&as_of=&offset=&limit=`: the
+/// funnels in the Land of the services with adoptions there, in the order
+/// asked for; as CSV whole and streamed unless a page is asked for.
+pub async fn land_funnels(Read { state, path, query }: Read) -> Result<Response, ApiError> {
+    let land = path.land("land")?;
+    let format = query
+        .allow(&["order", "as_of", "format", "offset", "limit"])?
+        .format()?;
+    let params: FunnelsParams = query.read()?;
+    let list = exports::LandFunnels {
+        land,
+        as_of: query.as_of()?,
+        order: params.order,
     };
     paging::serve(state, &query, format, list).await
 }

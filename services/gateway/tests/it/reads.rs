@@ -162,6 +162,16 @@ fn paged_answer(kind: QueryKind) -> QueryReply {
                 next_offset: None,
             })
         }
+        QueryKind::LandFunnels {
+            land, as_of, order, ..
+        } => QueryReply::LandFunnels(efa_proto::pages::LandFunnelsPage {
+            land,
+            as_of: as_of.unwrap_or(date("2024-06-30")),
+            order,
+            funnels: vec![samples::funnel()],
+            total: 1,
+            next_offset: None,
+        }),
         QueryKind::NotAdopted {
             land,
             service,
@@ -215,7 +225,7 @@ pub async fn with_projector() -> (Harness, UnboundedReceiver<Query>) {
 }
 
 /// Every read route with a concrete path, and its template.
-pub const READS: [(&str, &str); 20] = [
+pub const READS: [(&str, &str); 21] = [
     ("/api/v1/services", "/api/v1/services"),
     ("/api/v1/catalogue", "/api/v1/catalogue"),
     ("/api/v1/services/wohngeld", "/api/v1/services/{id}"),
@@ -250,6 +260,7 @@ pub const READS: [(&str, &str); 20] = [
         "/api/v1/lands/16/gemeinden",
         "/api/v1/lands/{land}/gemeinden",
     ),
+    ("/api/v1/lands/16/funnels", "/api/v1/lands/{land}/funnels"),
     (
         "/api/v1/lands/16/not-adopted/wohngeld",
         "/api/v1/lands/{land}/not-adopted/{service}",

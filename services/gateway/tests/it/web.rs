@@ -927,6 +927,10 @@ async fn the_monitor_of_many_services_lists_them_a_page_at_a_time() {
         fewest.contains("ordnung=wenigste-in-betrieb&amp;seite_leistungen=2\" rel=\"next\""),
         "{fewest}"
     );
+    assert!(
+        fewest.contains("/api/v1/lands/16/funnels?format=xlsx&amp;order=fewest-live"),
+        "the whole list in the same order as a file: {fewest}"
+    );
     while let Ok(query) = queries.try_recv() {
         if let QueryKind::LandFunnels { order, .. } = query.kind {
             assert_eq!(order, FunnelOrder::FewestLive);

@@ -396,6 +396,20 @@ impl From<&NotAdoptedView> for NotAdoptedJson {
     }
 }
 
+/// `GET /api/v1/lands/{land}/funnels`: the funnels in the Land of the
+/// services with adoptions there, in the order asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = LandFunnels)]
+pub struct LandFunnelsJson {
+    #[serde(flatten)]
+    pub land: LandJson,
+    #[schema(value_type = values::Date)]
+    pub as_of: String,
+    #[schema(value_type = values::FunnelOrder)]
+    pub order: String,
+    pub funnels: Vec<FunnelJson>,
+}
+
 /// `GET /api/v1/services/{id}/funnel`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(as = Funnel)]

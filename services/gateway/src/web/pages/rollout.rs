@@ -78,6 +78,16 @@ const ORDERS: [(&str, FunnelOrder, &str); 4] = [
     ),
 ];
 
+/// The API's `?order=` keys, in the order of [`ORDERS`].
+const API_ORDERS: [&str; 4] = efa_api::keys::FUNNEL_ORDERS;
+
+/// The place of `order` in [`ORDERS`].
+fn order_index(order: FunnelOrder) -> usize {
+    (ORDERS.iter())
+        .position(|(_, o, _)| *o == order)
+        .unwrap_or(0)
+}
+
 /// The parameter's value of `order`.
 fn order_value(order: FunnelOrder) -> &'static str {
     (ORDERS.iter())
@@ -654,9 +664,18 @@ fn csv_html(land: LandCode, chosen: &Chosen) -> Markup {
         (rollout("gemeinden"), "Einführungen je Gemeinde"),
         (("stalled".to_owned(), stalled), "Stillstandsliste"),
     ];
-    if let Some(service) = &chosen.service {
-        let path = format!("not-adopted/{service}");
-        lists.push(((path, Vec::new()), "Gemeinden ohne diese Leistung"));
+    match &chosen.service {
+        Some(service) => {
+            let path = format!("not-adopted/{service}");
+            lists.push(((path, Vec::new()), "Gemeinden ohne diese Leistung"));
+        }
+        None => {
+            let order = vec![("order", API_ORDERS[order_index(chosen.order)].to_owned())];
+            lists.push((
+                ("funnels".to_owned(), order),
+                "Einführungstrichter je Leistung",
+            ));
+        }
     }
     section("export", "Export").with(html! {
         ul {
