@@ -281,6 +281,15 @@ pub enum FunnelOrder {
     SlowestToLive,
 }
 
+impl FunnelOrder {
+    pub const ALL: [FunnelOrder; 4] = [
+        Self::Service,
+        Self::FewestLive,
+        Self::MostLive,
+        Self::SlowestToLive,
+    ];
+}
+
 /// A page of the funnels of the services with adoptions in a Land on a
 /// day, in the order asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

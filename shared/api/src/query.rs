@@ -260,12 +260,19 @@ pub struct FunnelsParams {
 }
 
 fn funnel_order<'de, D: Deserializer<'de>>(d: D) -> Result<FunnelOrder, D::Error> {
-    field::choice(d, &FUNNEL_ORDERS, |key| match key {
-        "fewest-live" => Some(FunnelOrder::FewestLive),
-        "most-live" => Some(FunnelOrder::MostLive),
-        "slowest-to-live" => Some(FunnelOrder::SlowestToLive),
-        _ => Some(FunnelOrder::Service),
+    field::choice(d, &FUNNEL_ORDERS, |key| {
+        (FunnelOrder::ALL.into_iter()).find(|order| funnel_order_key(*order) == key)
     })
+}
+
+/// The `?order=` key of a Land's funnels in `order`.
+pub fn funnel_order_key(order: FunnelOrder) -> &'static str {
+    match order {
+        FunnelOrder::Service => FUNNEL_ORDERS[0],
+        FunnelOrder::FewestLive => FUNNEL_ORDERS[1],
+        FunnelOrder::MostLive => FUNNEL_ORDERS[2],
+        FunnelOrder::SlowestToLive => FUNNEL_ORDERS[3],
+    }
 }
 
 /// `?table=` of a year's costs as CSV.

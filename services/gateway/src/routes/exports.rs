@@ -235,7 +235,7 @@ impl List for LandFunnels {
         let json = LandFunnelsJson {
             land: page.land.into(),
             as_of: page.as_of.to_string(),
-            order: efa_api::keys::FUNNEL_ORDERS[order_index(page.order)].to_owned(),
+            order: efa_api::query::funnel_order_key(page.order).to_owned(),
             funnels: page.funnels.iter().map(FunnelJson::from).collect(),
         };
         let next = page.next_offset.map(Cursor::Offset);
@@ -247,16 +247,6 @@ impl Export for LandFunnels {
     fn rows(&self, page: &LandFunnelsPage) -> (Table, Option<Cursor>) {
         let table = tables::land_funnels(page.land, page.as_of, &page.funnels);
         (table, within(page.next_offset, page.total))
-    }
-}
-
-/// The place of `order` among the keys of `?order=`.
-fn order_index(order: FunnelOrder) -> usize {
-    match order {
-        FunnelOrder::Service => 0,
-        FunnelOrder::FewestLive => 1,
-        FunnelOrder::MostLive => 2,
-        FunnelOrder::SlowestToLive => 3,
     }
 }
 

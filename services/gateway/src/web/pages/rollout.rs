@@ -38,7 +38,7 @@ use super::super::view;
 use super::super::visit::Visit;
 use super::{all_listed, all_services, kommune_link, not_adopted, service_link, title_of};
 use crate::state::AppState;
-use efa_api::query::STALLED_DAYS_DEFAULT;
+use efa_api::query::{STALLED_DAYS_DEFAULT, funnel_order_key};
 
 /// What the monitor was asked for.
 struct Chosen {
@@ -77,16 +77,6 @@ const ORDERS: [(&str, FunnelOrder, &str); 4] = [
         "die längste Zeit bis in Betrieb zuerst",
     ),
 ];
-
-/// The API's `?order=` keys, in the order of [`ORDERS`].
-const API_ORDERS: [&str; 4] = efa_api::keys::FUNNEL_ORDERS;
-
-/// The place of `order` in [`ORDERS`].
-fn order_index(order: FunnelOrder) -> usize {
-    (ORDERS.iter())
-        .position(|(_, o, _)| *o == order)
-        .unwrap_or(0)
-}
 
 /// The parameter's value of `order`.
 fn order_value(order: FunnelOrder) -> &'static str {
@@ -670,7 +660,7 @@ fn csv_html(land: LandCode, chosen: &Chosen) -> Markup {
             lists.push(((path, Vec::new()), "Gemeinden ohne diese Leistung"));
         }
         None => {
-            let order = vec![("order", API_ORDERS[order_index(chosen.order)].to_owned())];
+            let order = vec![("order", funnel_order_key(chosen.order).to_owned())];
             lists.push((
                 ("funnels".to_owned(), order),
                 "Einführungstrichter je Leistung",
