@@ -554,6 +554,14 @@ async fn every_page_renders_for_the_public() {
         page.contains(">418,58 €<") && !page.contains("-418,58") && !page.contains("Nachtrag"),
         "{page}"
     );
+    // The Land's page leads to its rollout monitor, as of its date.
+    let (_, page) = get(&harness, &mut jar, "/laender/16?stichtag=2024-06-30").await;
+    assert!(
+        page.contains(
+            "href=\"/rollout?land=16&amp;stichtag=2024-06-30\">Rollout-Monitor Thüringen<"
+        ),
+        "{page}"
+    );
     // A Königsteiner weight reads as the published percentage, not as
     // its units of 1/100,000 percent ("339.074").
     for path in ["/laender/01?jahr=2023", "/leistungen/wohngeld?jahr=2023"] {

@@ -138,6 +138,10 @@ pub async fn render(
             format!("/api/v1/lands/{land}/gemeinden{}", query(&pairs))
         };
         p { "Die registrierten Kommunen mit Kreis, Einwohnern und Stand: " (file_links(gemeinden)) }
+        p {
+            "Wie weit die Kommunen des Landes die Leistungen eingeführt haben und welche noch fehlen: "
+            a href=(dated(&format!("/rollout?land={land}"), as_of)) { "Rollout-Monitor " (land.name()) }
+        }
         @if !with_forms && visit.actor() == Some(&Actor::Land(land)) {
             p.hinweis.info { a href="/land" { "Zu Ihrer Seite mit den Formularen" } }
         }
