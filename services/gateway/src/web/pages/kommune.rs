@@ -103,7 +103,10 @@ async fn render(
                 p role="status" { "Unter dem Gemeindeschlüssel " (ags) " ist keine Gemeinde registriert." }
                 @if own {
                     p {
-                        "Ihre Gemeinde steht noch nicht im Register; Einführungen kann sie erst melden,                          wenn sie eingetragen ist. Die Registeradministration trägt die Gemeinden aus dem                          Gemeindeverzeichnis der Statistischen Ämter (GV100AD) ein, auch einzeln: Wenden                          Sie sich an sie oder an den IT-Dienstleister Ihres Landes."
+                        "Ihre Gemeinde steht noch nicht im Register; Einführungen kann sie erst melden, \
+                         wenn sie eingetragen ist. Die Registeradministration trägt die Gemeinden aus dem \
+                         Gemeindeverzeichnis der Statistischen Ämter (GV100AD) ein, auch einzeln: Wenden \
+                         Sie sich an sie oder an den IT-Dienstleister Ihres Landes."
                     }
                 }
             };

@@ -311,8 +311,8 @@ fn costs_html(land: LandCode, data: &LandData, action: &str) -> Markup {
             Some(costs) => {
                 p.hilfe {
                     "Je Leistung: der Anteil an den Kosten des Jahres nach dem Kostenmodell der Leistung, \
-                     mit Gewicht (Königsteiner Schlüssel in Prozent, wie veröffentlicht, oder Einwohner), Tagen der Teilnahme und dem exakten \
-                     Anteil vor der Rundung auf Cent."
+                     mit Gewicht (Königsteiner Schlüssel in Prozent, wie veröffentlicht, oder Einwohner), \
+                     Tagen der Teilnahme und dem exakten Anteil vor der Rundung auf Cent."
                     @if costs.any_closed() {
                         " Ist das Jahr einer Leistung abgerechnet, steht daneben der abgerechnete Betrag \
                          und der Nachtrag seither (positiv: nachzuzahlen, negativ: zu erstatten)."
