@@ -302,6 +302,18 @@ pub struct LandFunnelsPage {
     pub next_offset: Option<u32>,
 }
 
+impl LandFunnelsPage {
+    /// The page's rows as a list of them all would hold them.
+    pub fn view(&self) -> crate::views::LandFunnelsView {
+        crate::views::LandFunnelsView {
+            land: self.land,
+            as_of: self.as_of,
+            order: self.order,
+            funnels: self.funnels.clone(),
+        }
+    }
+}
+
 /// Reuse across Germany with a page of the services only their lead
 /// Land uses; the figures are over all services.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -413,6 +413,16 @@ pub struct NotAdoptedView {
     pub gemeinden: Vec<NotAdoptedEntry>,
 }
 
+/// The funnels in a Land of the services with adoptions there, in an
+/// order, as a list of them all holds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LandFunnelsView {
+    pub land: LandCode,
+    pub as_of: Date,
+    pub order: crate::pages::FunnelOrder,
+    pub funnels: Vec<FunnelView>,
+}
+
 /// The funnel of a service (in a Land, or everywhere), with lead times.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FunnelView {

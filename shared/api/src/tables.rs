@@ -6,10 +6,10 @@
 
 use efa_proto::pages::ServicesPage;
 use efa_proto::views::{
-    CataloguePage, FunnelView, GemeindenView, HistoryView, KreisCoverage, MunicipalityRollout,
+    CataloguePage, GemeindenView, HistoryView, KreisCoverage, LandFunnelsView, MunicipalityRollout,
     NotAdoptedView, ServiceDetail, StalledView,
 };
-use efa_proto::{Ags, Date, LandCode, ServiceId, ServiceView};
+use efa_proto::{Ags, LandCode, ServiceId, ServiceView};
 
 use crate::csv::{self, Table};
 use crate::dto::history;
@@ -205,11 +205,11 @@ pub fn not_adopted(view: &NotAdoptedView) -> Table {
 }
 
 /// `GET /api/v1/lands/{land}/funnels`: one row per service.
-pub fn land_funnels(land: LandCode, as_of: Date, funnels: &[FunnelView]) -> Table {
-    let name = format!("trichter-{land}-{as_of}");
+pub fn land_funnels(view: &LandFunnelsView) -> Table {
+    let name = format!("trichter-{}-{}", view.land, view.as_of);
     let header = "Leistung;beantragt;vereinbart;Anbindung;in Betrieb;zurückgezogen;\
                   Tage bis in Betrieb (Median);Tage bis in Betrieb (90 %)";
-    Table::of(name, header, funnels, |f| {
+    Table::of(name, header, &view.funnels, |f| {
         let days = |d: Option<u32>| d.map(|d| d.to_string()).unwrap_or_default();
         let [requested, agreed, onboarding, live, withdrawn] = f.reached;
         let (median, p90) = (days(f.days_to_live_median), days(f.days_to_live_p90));

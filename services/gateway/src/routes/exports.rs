@@ -19,8 +19,8 @@ use crate::problem::ApiError;
 use efa_api::contract::field::Whole;
 use efa_api::csv::Table;
 use efa_api::dto::rollout::{
-    FunnelJson, GemeindeJson, GemeindenJson, LandFunnelsJson, LandViewJson, NotAdoptedJson,
-    ReuseJson, RolloutJson, StalledJson,
+    GemeindeJson, GemeindenJson, LandFunnelsJson, LandViewJson, NotAdoptedJson, ReuseJson,
+    RolloutJson, StalledJson,
 };
 use efa_api::dto::{
     CatalogueJson, GemeindeTotals, GemeindenTotals, LandFunnelsTotals, LandTotals,
@@ -209,97 +209,24 @@ pub struct LandFunnels {
     pub order: FunnelOrder,
 }
 
-impl List for LandFunnels {
-    type Page = LandFunnelsPage;
-    type Json = LandFunnelsJson;
-    type Totals = LandFunnelsTotals;
-
-    fn path(&self) -> String {
-        format!("/api/v1/lands/{}/funnels", self.land)
-    }
-
-    fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind {
-        QueryKind::LandFunnels {
-            land: self.land,
-            as_of: self.as_of,
-            order: self.order,
-            page: offset_page(cursor, rows),
-        }
-    }
-
-    fn page(&self, reply: QueryReply) -> Result<LandFunnelsPage, ApiError> {
-        reply_of!(reply, LandFunnels)
-    }
-
-    fn json(&self, page: &LandFunnelsPage) -> (LandFunnelsJson, LandFunnelsTotals, Option<Cursor>) {
-        let json = LandFunnelsJson {
-            land: page.land.into(),
-            as_of: page.as_of.to_string(),
-            order: efa_api::query::funnel_order_key(page.order).to_owned(),
-            funnels: page.funnels.iter().map(FunnelJson::from).collect(),
-        };
-        let next = page.next_offset.map(Cursor::Offset);
-        (json, LandFunnelsTotals::from(page), next)
-    }
-}
-
-impl Export for LandFunnels {
-    fn rows(&self, page: &LandFunnelsPage) -> (Table, Option<Cursor>) {
-        let table = tables::land_funnels(page.land, page.as_of, &page.funnels);
-        (table, within(page.next_offset, page.total))
-    }
-}
+offset_list!(LandFunnels, LandFunnelsPage, LandFunnels => LandFunnels, LandFunnelsJson,
+    LandFunnelsTotals, |self| format!("/api/v1/lands/{}/funnels", self.land),
+    { land: self.land, as_of: self.as_of, order: self.order }, csv tables::land_funnels, total);
 
 /// `GET /api/v1/lands/{land}/not-adopted/{service}`: the municipalities
-/// of the Land that do not offer the service.
+/// of the Land that do not offer the service. A service not yet announced
+/// on the day asked for is the projector's `NotFound`, a 404 like every
+/// rejection `state::ask` hands on.
 pub struct NotAdopted {
     pub land: LandCode,
     pub service: ServiceId,
     pub as_of: Option<Date>,
 }
 
-impl List for NotAdopted {
-    type Page = NotAdoptedPage;
-    type Json = NotAdoptedJson;
-    type Totals = NotAdoptedTotals;
-
-    fn path(&self) -> String {
-        format!("/api/v1/lands/{}/not-adopted/{}", self.land, self.service)
-    }
-
-    fn query(&self, cursor: &Cursor, rows: u32) -> QueryKind {
-        QueryKind::NotAdopted {
-            land: self.land,
-            service: self.service.clone(),
-            as_of: self.as_of,
-            page: offset_page(cursor, rows),
-        }
-    }
-
-    /// A service not yet announced by the day asked for is refused as
-    /// not found, as its other views of that day are.
-    fn page(&self, reply: QueryReply) -> Result<NotAdoptedPage, ApiError> {
-        match reply {
-            QueryReply::Rejected(rejection) => Err(ApiError::rejected(rejection)),
-            reply => reply_of!(reply, NotAdopted),
-        }
-    }
-
-    fn json(&self, page: &NotAdoptedPage) -> (NotAdoptedJson, NotAdoptedTotals, Option<Cursor>) {
-        let json = NotAdoptedJson::from(&page.view());
-        let next = page.next_offset.map(Cursor::Offset);
-        (json, NotAdoptedTotals::from(page), next)
-    }
-}
-
-impl Export for NotAdopted {
-    fn rows(&self, page: &NotAdoptedPage) -> (Table, Option<Cursor>) {
-        (
-            tables::not_adopted(&page.view()),
-            within(page.next_offset, page.total),
-        )
-    }
-}
+offset_list!(NotAdopted, NotAdoptedPage, NotAdopted => NotAdopted, NotAdoptedJson,
+    NotAdoptedTotals, |self| format!("/api/v1/lands/{}/not-adopted/{}", self.land, self.service),
+    { land: self.land, service: self.service.clone(), as_of: self.as_of },
+    csv tables::not_adopted, total);
 
 /// `GET /api/v1/gemeinden/{ags}`: as CSV its adoptions.
 pub struct Gemeinde {

@@ -3,8 +3,8 @@
 //! funnel, and one municipality.
 
 use efa_proto::views::{
-    FunnelView, GemeindeEntry, GemeindenView, KreisCoverage, LandParticipation, LandView,
-    MunicipalityRollout, NotAdoptedEntry, NotAdoptedView, ReuseSummary, RolloutView,
+    FunnelView, GemeindeEntry, GemeindenView, KreisCoverage, LandFunnelsView, LandParticipation,
+    LandView, MunicipalityRollout, NotAdoptedEntry, NotAdoptedView, ReuseSummary, RolloutView,
     StalledRollout, StalledView,
 };
 use efa_proto::{AdoptionStage, Ags, GemeindeView, LandCode, ServiceId};
@@ -408,6 +408,17 @@ pub struct LandFunnelsJson {
     #[schema(value_type = values::FunnelOrder)]
     pub order: String,
     pub funnels: Vec<FunnelJson>,
+}
+
+impl From<&LandFunnelsView> for LandFunnelsJson {
+    fn from(view: &LandFunnelsView) -> Self {
+        Self {
+            land: LandJson::from(view.land),
+            as_of: view.as_of.to_string(),
+            order: crate::query::funnel_order_key(view.order).to_owned(),
+            funnels: all(&view.funnels),
+        }
+    }
 }
 
 /// `GET /api/v1/services/{id}/funnel`.
