@@ -88,6 +88,13 @@ impl LandCode {
     pub fn all() -> impl Iterator<Item = LandCode> {
         (Self::MIN..=Self::MAX).map(LandCode)
     }
+
+    /// Every AGS the Land's municipalities may have, in order: its code
+    /// followed by six digits.
+    pub fn municipalities(self) -> std::ops::RangeInclusive<Ags> {
+        let first = u32::from(self.0) * 1_000_000;
+        Ags(first)..=Ags(first + 999_999)
+    }
 }
 
 impl TryFrom<u8> for LandCode {
@@ -182,6 +189,13 @@ impl KreisKey {
 
     pub fn land(self) -> LandCode {
         LandCode((self.0 / 1_000) as u8)
+    }
+
+    /// Every AGS the Kreis's municipalities may have, in order: its key
+    /// followed by three digits.
+    pub fn municipalities(self) -> std::ops::RangeInclusive<Ags> {
+        let first = self.0 * 1_000;
+        Ags(first)..=Ags(first + 999)
     }
 }
 
@@ -429,6 +443,20 @@ mod tests {
         for bad in ["00", "17", "", "4a", "004", "-1"] {
             assert!(LandCode::parse(bad).is_err(), "{bad} must be rejected");
         }
+    }
+
+    #[test]
+    fn a_lands_and_a_kreiss_municipalities_are_a_range_of_ags() {
+        let ags = |text| Ags::parse(text).unwrap();
+        let bremen = LandCode::parse("04").unwrap().municipalities();
+        assert_eq!(bremen, ags("04000000")..=ags("04999999"));
+        let erfurt = ags("16051000");
+        assert!(erfurt.kreis().municipalities().contains(&erfurt));
+        assert_eq!(
+            erfurt.kreis().municipalities(),
+            ags("16051000")..=ags("16051999")
+        );
+        assert!(!erfurt.land().municipalities().contains(&ags("15051000")));
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! hold. It computes nothing itself: most pages are cut from the whole
 //! view `read` makes; the rollout and stalled pages of a Land, which can
 //! hold hundreds of thousands of rows, are made row by row by
-//! `land_pages`.
+//! `land_pages`, and a Land's registered municipalities row by row from
+//! the index's facts (only the page's rows are worded).
 
 use std::sync::Arc;
 
@@ -140,7 +141,7 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
             page,
         } => {
             let day = as_of.unwrap_or(today);
-            match not_adopted(&store.index(), land, &service, day) {
+            match read::not_adopted(&store.index(), land, &service, day) {
                 None => QueryReply::Rejected(Rejection::NotFound {
                     what: format!("Leistung {service}"),
                 }),
@@ -162,7 +163,7 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
             page,
         } => {
             let day = as_of.unwrap_or(today);
-            let funnels = land_funnels(&store.index(), land, day, order);
+            let funnels = read::land_funnels(&store.index(), land, day, order);
             QueryReply::LandFunnels(fit(page.limit, |limit| LandFunnelsPage {
                 land,
                 as_of: day,
@@ -174,51 +175,6 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<Arc<QueryRe
         }
         _ => QueryReply::Rejected(Rejection::invalid("kind", "keine Seitenabfrage")),
     }))
-}
-
-/// The funnels in `land` on `day` of the services with adoptions counted
-/// there, in `order`: each one pass over the service's courses in the
-/// Land (`Index::funnel`).
-pub(crate) fn land_funnels(
-    index: &Index,
-    land: LandCode,
-    day: Date,
-    order: efa_proto::pages::FunnelOrder,
-) -> Vec<efa_proto::views::FunnelView> {
-    let mut funnels: Vec<_> = (index.cell_counts().services_on(land, day))
-        .filter_map(|(no, _)| {
-            let service = index.service_id(no);
-            let counts = index.funnel(service, Some(land), day)?;
-            Some(views::funnel::view(service, Some(land), day, &counts))
-        })
-        .collect();
-    views::funnel::in_order(&mut funnels, order);
-    funnels
-}
-
-/// The active municipalities of `land` that do not offer `service` on
-/// `day`; `None` when the service is unknown or not announced by then.
-pub(crate) fn not_adopted(
-    index: &Index,
-    land: LandCode,
-    service: &ServiceId,
-    day: Date,
-) -> Option<Vec<efa_proto::views::NotAdoptedEntry>> {
-    index.service(service).filter(|f| f.announced_by(day))?;
-    let first = u32::from(u8::from(land)) * 1_000_000;
-    let range = Ags::try_from(first).and_then(|from| Ok(from..=Ags::try_from(first + 999_999)?));
-    // A service without adoptions anywhere has no number in the index.
-    let counted = match (index.service_no_of(service), range) {
-        (Some(no), Ok(range)) => index.counted_of_in(no, range, day),
-        _ => Vec::new(),
-    };
-    let gemeinden = views::Gemeinden::new(index.gemeinden(Some(land)));
-    let kreise = index.kreise(Some(land));
-    Some(views::not_adopted::not_adopted(
-        (&gemeinden, kreise),
-        &counted,
-        day,
-    ))
 }
 
 /// A page of the stalled adoptions of `land` (of one service, if given)

@@ -150,6 +150,48 @@ pub fn answer(store: &Store, kind: QueryKind, today: Date) -> Result<QueryReply,
     shared_answer(store, kind, today).map(Arc::unwrap_or_clone)
 }
 
+/// The funnels in `land` on `day` of the services with adoptions counted
+/// there, in `order`: each one pass over the service's courses in the
+/// Land (`Index::funnel`).
+pub(crate) fn land_funnels(
+    index: &Index,
+    land: LandCode,
+    day: Date,
+    order: efa_proto::pages::FunnelOrder,
+) -> Vec<efa_proto::views::FunnelView> {
+    let mut funnels: Vec<_> = (index.cell_counts().services_on(land, day))
+        .filter_map(|(no, _)| {
+            let service = index.service_id(no);
+            let counts = index.funnel(service, Some(land), day)?;
+            Some(views::funnel::view(service, Some(land), day, &counts))
+        })
+        .collect();
+    views::funnel::in_order(&mut funnels, order);
+    funnels
+}
+
+/// The active municipalities of `land` that do not offer `service` on
+/// `day`; `None` when the service is unknown or not announced by then.
+pub(crate) fn not_adopted(
+    index: &Index,
+    land: LandCode,
+    service: &ServiceId,
+    day: Date,
+) -> Option<Vec<efa_proto::views::NotAdoptedEntry>> {
+    index.service(service).filter(|f| f.announced_by(day))?;
+    // A service without adoptions anywhere has no number in the index.
+    let counted = (index.service_no_of(service))
+        .map(|no| index.counted_of_in(no, land.municipalities(), day))
+        .unwrap_or_default();
+    let gemeinden = views::Gemeinden::new(index.gemeinden(Some(land)));
+    let kreise = index.kreise(Some(land));
+    Some(views::not_adopted::not_adopted(
+        (&gemeinden, kreise),
+        &counted,
+        day,
+    ))
+}
+
 fn catalogue_page(
     store: &Store,
     filter: &efa_proto::views::CatalogueFilter,

@@ -741,8 +741,7 @@ impl Index {
 
     /// The counted-adoption cells of `land`'s municipalities, by AGS.
     fn land_cells(&self, land: LandCode) -> impl Iterator<Item = (&(Ags, ServiceNo), &Packed)> {
-        let first = Ags::try_from(u32::from(u8::from(land)) * 1_000_000)
-            .expect("a Land code followed by six zeros is an AGS");
+        let first = *land.municipalities().start();
         self.by_target
             .range((first, 0)..)
             .take_while(move |((ags, _), _)| ags.land() == land)

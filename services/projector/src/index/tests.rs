@@ -108,7 +108,7 @@ fn check_day(index: &Index, world: &World, day: Date) -> Result<(), TestCaseErro
             .collect();
         let order = efa_proto::pages::FunnelOrder::Service;
         prop_assert_eq!(
-            crate::pages::land_funnels(index, land, day, order),
+            crate::read::land_funnels(index, land, day, order),
             expected,
             "funnels of Land {} on {}",
             land,
@@ -154,7 +154,7 @@ fn check_day(index: &Index, world: &World, day: Date) -> Result<(), TestCaseErro
                 not_adopted::not_adopted((&gemeinden, &kreise), &counted_in_land, day)
             });
             prop_assert_eq!(
-                crate::pages::not_adopted(index, land, &service, day),
+                crate::read::not_adopted(index, land, &service, day),
                 expected,
                 "not adopted {} in {} on {}",
                 service,

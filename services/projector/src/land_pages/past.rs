@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use efa_proto::pages::{RolloutPage, StalledPage};
 use efa_proto::views::RolloutScope;
-use efa_proto::{Ags, Date, KreisKey, LandCode};
+use efa_proto::{Date, KreisKey, LandCode};
 
 use super::{Rows, StalledScope, rollout_page, stalled_page};
 use crate::index::lands::{Cell, Members, Tally, active_member};
@@ -155,19 +155,13 @@ fn one_service(
     day: Date,
     (offset, limit): (usize, usize),
 ) -> (usize, Vec<Cell>) {
-    let (first, last) = match scope.kreis {
+    let targets = match scope.kreis {
         // A Kreis of another Land has none of the Land's municipalities.
         Some(kreis) if kreis.land() != scope.land => return (0, Vec::new()),
-        Some(kreis) => (u32::from(kreis) * 1_000, u32::from(kreis) * 1_000 + 999),
-        None => {
-            let land = u32::from(u8::from(scope.land));
-            (land * 1_000_000, land * 1_000_000 + 999_999)
-        }
+        Some(kreis) => kreis.municipalities(),
+        None => scope.land.municipalities(),
     };
-    let (Ok(first), Ok(last)) = (Ags::try_from(first), Ags::try_from(last)) else {
-        return (0, Vec::new());
-    };
-    let counted = index.counted_of_in(no, first..=last, day);
+    let counted = index.counted_of_in(no, targets, day);
     let rows = counted
         .iter()
         .skip(offset)
