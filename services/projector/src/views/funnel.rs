@@ -47,26 +47,18 @@ pub fn view(
 /// by the median days to live, those without any live adoption last.
 pub fn in_order(funnels: &mut [FunnelView], order: FunnelOrder) {
     use std::cmp::Reverse;
-    let live = |f: &FunnelView| f.reached[3];
+    // By id first: the sorts below are stable, so ties stay by id.
+    funnels.sort_by(|a, b| a.service.cmp(&b.service));
     match order {
-        FunnelOrder::Service => funnels.sort_by(|a, b| a.service.cmp(&b.service)),
-        FunnelOrder::FewestLive => {
-            funnels.sort_by(|a, b| (live(a), &a.service).cmp(&(live(b), &b.service)));
-        }
-        FunnelOrder::MostLive => {
-            funnels.sort_by(|a, b| {
-                (Reverse(live(a)), &a.service).cmp(&(Reverse(live(b)), &b.service))
-            });
-        }
-        FunnelOrder::SlowestToLive => {
-            let key = |f: &FunnelView| {
-                (
-                    f.days_to_live_median.is_none(),
-                    Reverse(f.days_to_live_median),
-                )
-            };
-            funnels.sort_by(|a, b| (key(a), &a.service).cmp(&(key(b), &b.service)));
-        }
+        FunnelOrder::Service => {}
+        FunnelOrder::FewestLive => funnels.sort_by_key(|f| f.reached[3]),
+        FunnelOrder::MostLive => funnels.sort_by_key(|f| Reverse(f.reached[3])),
+        FunnelOrder::SlowestToLive => funnels.sort_by_key(|f| {
+            (
+                f.days_to_live_median.is_none(),
+                Reverse(f.days_to_live_median),
+            )
+        }),
     }
 }
 
