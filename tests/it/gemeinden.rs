@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use efa_proto::{Actor, Ags, Command, MergeGemeinde};
 use efa_reference::Seed;
-use serde_json::Value;
 
 use crate::system::System;
 
@@ -29,10 +28,6 @@ fn registered_in_thueringen(seeds: &[Seed]) -> BTreeMap<String, (String, Option<
             _ => None,
         })
         .collect()
-}
-
-async fn json(system: &System, path: &str) -> Value {
-    system.read_ok(path).await.json().await.unwrap()
 }
 
 #[tokio::test]
@@ -61,7 +56,7 @@ async fn a_lands_municipalities_are_listed_whole_page_by_page_and_as_csv() {
     let mut listed = BTreeMap::new();
     let mut path = format!("/api/v1/lands/16/gemeinden?limit=2&min_seq={head}");
     loop {
-        let page = json(&system, &path).await;
+        let page = system.read_json(&path).await;
         assert_eq!(page["total"], expected.len(), "{page}");
         for entry in page["gemeinden"].as_array().unwrap() {
             let ags = entry["ags"].as_str().unwrap().to_owned();
@@ -88,11 +83,9 @@ async fn a_lands_municipalities_are_listed_whole_page_by_page_and_as_csv() {
     );
     assert_eq!(listed[&successor]["status"], "aktiv");
     // Before the merger took effect, both were there.
-    let before = json(
-        &system,
-        "/api/v1/lands/16/gemeinden?as_of=2024-12-31&limit=1000",
-    )
-    .await;
+    let before = system
+        .read_json("/api/v1/lands/16/gemeinden?as_of=2024-12-31&limit=1000")
+        .await;
     let gone_before = (before["gemeinden"].as_array().unwrap().iter())
         .find(|entry| entry["ags"] == gone.as_str())
         .unwrap();
@@ -113,7 +106,7 @@ async fn a_lands_municipalities_are_listed_whole_page_by_page_and_as_csv() {
     );
 
     // Another Land's list holds none of Thüringen's.
-    let bremen = json(&system, "/api/v1/lands/04/gemeinden").await;
+    let bremen = system.read_json("/api/v1/lands/04/gemeinden").await;
     assert!(
         (bremen["gemeinden"].as_array().unwrap().iter())
             .all(|entry| entry["ags"].as_str().unwrap().starts_with("04")),

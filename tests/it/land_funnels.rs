@@ -8,16 +8,12 @@ use serde_json::Value;
 
 use crate::system::System;
 
-async fn json(system: &System, path: &str) -> Value {
-    system.read_ok(path).await.json().await.unwrap()
-}
-
 /// Every funnel of the list at `path`, two a page through `next`.
 async fn whole_list(system: &System, path: &str) -> Vec<Value> {
     let mut funnels = Vec::new();
     let mut next = format!("{path}&limit=2");
     loop {
-        let page = json(system, &next).await;
+        let page = system.read_json(&next).await;
         funnels.extend(page["funnels"].as_array().unwrap().iter().cloned());
         match page["next"].as_str() {
             Some(link) => next = link.to_owned(),
@@ -48,11 +44,12 @@ async fn a_lands_funnels_in_each_order() {
     assert_eq!(ids, sorted);
     // Each is the service's own funnel in the Land.
     for funnel in &by_id {
-        let own = json(
-            &system,
-            &format!("/api/v1/services/{}/funnel?land=16", service(funnel)),
-        )
-        .await;
+        let own = system
+            .read_json(&format!(
+                "/api/v1/services/{}/funnel?land=16",
+                service(funnel)
+            ))
+            .await;
         assert_eq!(funnel, &own);
     }
 

@@ -44,16 +44,12 @@ fn thueringen(seeds: &[Seed]) -> (BTreeMap<Ags, Option<u64>>, BTreeSet<Ags>) {
     (registered, adopted)
 }
 
-async fn json(system: &System, path: &str) -> Value {
-    system.read_ok(path).await.json().await.unwrap()
-}
-
 /// Every entry of the list at `path`, page by page through `next`, two
 /// at a time; with the first page's totals.
 async fn whole_list(system: &System, path: &str) -> (Vec<Value>, Value) {
     let mut entries = Vec::new();
     let mut next = format!("{path}&limit=2");
-    let first = json(system, &next).await;
+    let first = system.read_json(&next).await;
     let mut page = first.clone();
     loop {
         entries.extend(page["gemeinden"].as_array().unwrap().iter().cloned());
@@ -61,7 +57,7 @@ async fn whole_list(system: &System, path: &str) -> (Vec<Value>, Value) {
             Some(link) => next = link.to_owned(),
             None => break,
         }
-        page = json(system, &next).await;
+        page = system.read_json(&next).await;
     }
     (entries, first)
 }

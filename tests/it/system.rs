@@ -197,9 +197,14 @@ impl System {
         response
     }
 
+    /// [`System::read_ok`]'s answer as JSON.
+    pub async fn read_json(&self, path: &str) -> serde_json::Value {
+        self.read_ok(path).await.json().await.unwrap()
+    }
+
     pub async fn catalogue(&self, min_seq: u64) -> serde_json::Value {
-        let path = format!("/api/v1/services?min_seq={min_seq}");
-        self.read_ok(&path).await.json().await.unwrap()
+        self.read_json(&format!("/api/v1/services?min_seq={min_seq}"))
+            .await
     }
 
     /// The number of events in the ledger, read through its read API.

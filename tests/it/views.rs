@@ -30,20 +30,14 @@ async fn load_demo(system: &System) -> u64 {
     last
 }
 
-async fn json(system: &System, path: &str) -> serde_json::Value {
-    system.read_ok(path).await.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn the_demo_is_visible_in_every_family_of_views() {
     let system = System::start().await;
     let head = load_demo(&system).await;
 
-    let catalogue = json(
-        &system,
-        &format!("/api/v1/catalogue?land=16&min_seq={head}"),
-    )
-    .await;
+    let catalogue = system
+        .read_json(&format!("/api/v1/catalogue?land=16&min_seq={head}"))
+        .await;
     let ids: Vec<&str> = catalogue["services"]
         .as_array()
         .unwrap()
@@ -61,11 +55,11 @@ async fn the_demo_is_visible_in_every_family_of_views() {
     );
 
     // Thüringen joined the Wohngeld service on 2023-03-01: 306 days of 2023.
-    let costs = json(
-        &system,
-        &format!("/api/v1/services/online-wohngeldantrag/costs/2023?min_seq={head}"),
-    )
-    .await;
+    let costs = system
+        .read_json(&format!(
+            "/api/v1/services/online-wohngeldantrag/costs/2023?min_seq={head}"
+        ))
+        .await;
     let shares = costs["split"]["shares"].as_array().unwrap();
     let th = shares.iter().find(|s| s["land"] == "16").unwrap();
     assert_eq!(th["days"], 306);
@@ -83,11 +77,11 @@ async fn the_demo_is_visible_in_every_family_of_views() {
     );
 
     // Gera has been onboarding since 2024-02-01: stalled by the end of 2024.
-    let stalled = json(
-        &system,
-        &format!("/api/v1/lands/16/stalled?days=90&as_of=2024-12-31&min_seq={head}"),
-    )
-    .await;
+    let stalled = system
+        .read_json(&format!(
+            "/api/v1/lands/16/stalled?days=90&as_of=2024-12-31&min_seq={head}"
+        ))
+        .await;
     let rows = stalled["stalled"].as_array().unwrap();
     assert!(
         rows.iter()
@@ -96,16 +90,14 @@ async fn the_demo_is_visible_in_every_family_of_views() {
     );
 
     // As of mid-2023 Erfurt was not live yet; today it is.
-    let before = json(
-        &system,
-        &format!("/api/v1/gemeinden/16051000?as_of=2023-06-30&min_seq={head}"),
-    )
-    .await;
-    let now = json(
-        &system,
-        &format!("/api/v1/gemeinden/16051000?min_seq={head}"),
-    )
-    .await;
+    let before = system
+        .read_json(&format!(
+            "/api/v1/gemeinden/16051000?as_of=2023-06-30&min_seq={head}"
+        ))
+        .await;
+    let now = system
+        .read_json(&format!("/api/v1/gemeinden/16051000?min_seq={head}"))
+        .await;
     let stage_of = |view: &serde_json::Value| {
         view["adoptions"]
             .as_array()
@@ -135,11 +127,11 @@ async fn the_demo_is_visible_in_every_family_of_views() {
     let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
     assert!(text.contains(';') && text.contains("16052000"), "{text}");
 
-    let history = json(
-        &system,
-        &format!("/api/v1/services/online-wohngeldantrag/history?min_seq={head}"),
-    )
-    .await;
+    let history = system
+        .read_json(&format!(
+            "/api/v1/services/online-wohngeldantrag/history?min_seq={head}"
+        ))
+        .await;
     assert!(history["entries"].as_array().unwrap().len() >= 4);
     system.stop().await;
 }
