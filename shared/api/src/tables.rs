@@ -175,10 +175,7 @@ pub fn gemeinden(view: &GemeindenView) -> Table {
     let name = format!("gemeinden-{}-{}", view.land, view.as_of);
     let header = "AGS;Gemeinde;Kreis;Einwohner;Status";
     Table::of(name, header, &view.gemeinden, |g| {
-        let population = g
-            .population
-            .map(|count| count.to_string())
-            .unwrap_or_default();
+        let population = csv::optional(g.population);
         csv::cells(&[&g.ags, &g.name, &g.ags.kreis(), &population, &g.status_de])
     })
 }
@@ -191,14 +188,7 @@ pub fn not_adopted(view: &NotAdoptedView) -> Table {
     );
     let header = "AGS;Gemeinde;Kreis;Kreisname;Einwohner;Zurückgezogen am";
     Table::of(name, header, &view.gemeinden, |g| {
-        let population = g
-            .population
-            .map(|count| count.to_string())
-            .unwrap_or_default();
-        let withdrawn = g
-            .withdrawn_on
-            .map(|day| day.to_string())
-            .unwrap_or_default();
+        let (population, withdrawn) = (csv::optional(g.population), csv::optional(g.withdrawn_on));
         let kreis = (g.ags.kreis(), &g.kreis_name);
         csv::cells(&[&g.ags, &g.name, &kreis.0, kreis.1, &population, &withdrawn])
     })
@@ -210,9 +200,9 @@ pub fn land_funnels(view: &LandFunnelsView) -> Table {
     let header = "Leistung;beantragt;vereinbart;Anbindung;in Betrieb;zurückgezogen;\
                   Tage bis in Betrieb (Median);Tage bis in Betrieb (90 %)";
     Table::of(name, header, &view.funnels, |f| {
-        let days = |d: Option<u32>| d.map(|d| d.to_string()).unwrap_or_default();
         let [requested, agreed, onboarding, live, withdrawn] = f.reached;
-        let (median, p90) = (days(f.days_to_live_median), days(f.days_to_live_p90));
+        let median = csv::optional(f.days_to_live_median);
+        let p90 = csv::optional(f.days_to_live_p90);
         csv::cells(&[
             &f.service,
             &requested,
