@@ -298,11 +298,14 @@ pub enum StreamId {
 impl StreamId {
     /// The key under which the ledger stores this stream's state.
     pub fn storage_key(&self) -> Vec<u8> {
-        self.subject_suffix().into_bytes()
+        self.dotted_name().into_bytes()
     }
 
-    /// The NATS subject token path, e.g. `service.digitale-baugenehmigung`.
-    pub fn subject_suffix(&self) -> String {
+    /// The stream's name as a dotted path, e.g.
+    /// `service.digitale-baugenehmigung`: its state's key in the ledger's
+    /// store. (Its events' NATS subject is coarser for adoptions, see
+    /// `subjects::event_subject`.)
+    pub fn dotted_name(&self) -> String {
         match self {
             Self::Service(id) => format!("service.{id}"),
             Self::Gemeinde(ags) => format!("gemeinde.{ags}"),

@@ -452,7 +452,7 @@ fn what_de(stream: &efa_proto::StreamId) -> String {
         StreamId::Gemeinde(ags) => format!("Gemeinde {ags}"),
         StreamId::Kreis(key) => format!("Kreis {key}"),
         StreamId::AllocationKey(year) => format!("Verteilungsschlüssel {year}"),
-        other => other.subject_suffix(),
+        other => other.dotted_name(),
     }
 }
 

@@ -208,11 +208,39 @@ async fn a_service_is_joined_adopted_and_costed_through_the_ledger() {
         Date::parse("2023-09-15").unwrap(),
         "the go-live takes effect when it happened"
     );
-    assert_eq!(live.stream, StreamId::Adoption(service, erfurt));
+    assert_eq!(live.stream, StreamId::Adoption(service.clone(), erfurt));
     assert_eq!(live.actor, Actor::Gemeinde(erfurt));
     assert!(
         live.recorded_at.date() > live.effective,
         "recorded later than effective"
+    );
+
+    // Relayed on the subject of their service or municipality; the
+    // adoption's events on the one of its service in Thüringen.
+    h.stream_messages(8).await;
+    let js = async_nats::jetstream::new(h.client.clone());
+    let stream = js.get_stream(subjects::EVENT_STREAM).await.unwrap();
+    let mut relayed = Vec::new();
+    for seq in 2..=7 {
+        relayed.push(
+            stream
+                .get_raw_message(seq)
+                .await
+                .unwrap()
+                .subject
+                .to_string(),
+        );
+    }
+    assert_eq!(
+        relayed,
+        [
+            "efa.evt.gemeinde.16051000",
+            "efa.evt.gemeinde.04011000",
+            "efa.evt.service.wohngeld-antrag",
+            "efa.evt.service.wohngeld-antrag",
+            "efa.evt.adoption.wohngeld-antrag.16",
+            "efa.evt.adoption.wohngeld-antrag.16",
+        ]
     );
 }
 
