@@ -117,6 +117,18 @@ async fn stream_position(js: &jetstream::Context, store: &LedgerStore) -> Result
         .map_err(|e| jetstream_error(&e))?;
     let info = stream.info().await.map_err(|e| jetstream_error(&e))?;
     let (first, last) = (info.state.first_sequence, info.state.last_sequence);
+    if last == 0
+        && let Some(start) = first_kept(store.durable_seq(), info.config.max_messages)
+    {
+        // A new stream that keeps only the newest events starts with the
+        // first of them instead of taking the whole log and dropping it.
+        tracing::info!(
+            first_sequence = start,
+            "starting the new event stream with the newest events it keeps"
+        );
+        recreate_from(js, start).await?;
+        return Ok(start - 1);
+    }
     let Some(from) = first_disagreement(&stream, store, first, last).await? else {
         return Ok(last);
     };
@@ -127,6 +139,20 @@ async fn stream_position(js: &jetstream::Context, store: &LedgerStore) -> Result
         ledger_head = store.durable_seq(),
         "the event stream disagrees with the ledger; recreating it from the first message that disagrees"
     );
+    recreate_from(js, from).await?;
+    Ok(from - 1)
+}
+
+/// The first sequence a new stream keeping at most `max_messages` (-1:
+/// all) holds of a log whose head is `head`, where that is not the first.
+fn first_kept(head: u64, max_messages: i64) -> Option<u64> {
+    let kept = u64::try_from(max_messages).ok().filter(|&kept| kept > 0)?;
+    (head > kept).then(|| head - kept + 1)
+}
+
+/// Deletes the stream and creates it again to start at sequence `from`.
+async fn recreate_from(js: &jetstream::Context, from: u64) -> Result<(), RelayError> {
+    let jetstream_error = |e: &dyn std::fmt::Display| RelayError::JetStream(e.to_string());
     js.delete_stream(subjects::EVENT_STREAM)
         .await
         .map_err(|e| jetstream_error(&e))?;
@@ -137,7 +163,7 @@ async fn stream_position(js: &jetstream::Context, store: &LedgerStore) -> Result
     js.create_stream(config)
         .await
         .map_err(|e| jetstream_error(&e))?;
-    Ok(from - 1)
+    Ok(())
 }
 
 /// The first sequence, walking back from `last`, from which the stream no

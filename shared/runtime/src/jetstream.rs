@@ -1,6 +1,10 @@
 //! The JetStream stream `EFA_EVENTS`, which mirrors the ledger one to one:
-//! stream sequence N holds ledger event N. It keeps everything (no age or
-//! size limit that would drop events) and deduplicates by `Nats-Msg-Id`.
+//! stream sequence N holds ledger event N, deduplicated by `Nats-Msg-Id`.
+//! Replicated on a cluster, it is the log itself and keeps everything. On
+//! one machine (one replica) the ledger is the log and the stream only
+//! hands its newest events on: it keeps the newest `KEPT_ON_ONE_REPLICA`,
+//! and a consumer further behind reads what it misses from the ledger's
+//! read API, as it does after any gap.
 
 use std::time::Duration;
 
@@ -26,15 +30,29 @@ pub fn replicas() -> usize {
         .unwrap_or(1)
 }
 
+/// How many of the newest events a stream of one replica keeps (about
+/// 300 MB at Germany's sizes of event). A projector behind by more than
+/// a few thousand events catches up from the ledger's read API before it
+/// reads the stream, so it never needs more.
+pub const KEPT_ON_ONE_REPLICA: i64 = 1_000_000;
+
 pub fn event_stream_config() -> stream::Config {
     let replicas = replicas();
+    // A replicated stream is a cluster's log: nothing may be dropped, and
+    // a full one refuses new events. One replica keeps the newest events.
+    let (max_messages, discard) = if replicas > 1 {
+        (-1, stream::DiscardPolicy::New)
+    } else {
+        (KEPT_ON_ONE_REPLICA, stream::DiscardPolicy::Old)
+    };
     stream::Config {
         name: subjects::EVENT_STREAM.to_owned(),
         description: Some("efa-registry events, one message per ledger sequence".to_owned()),
         subjects: vec![subjects::EVENT_WILDCARD.to_owned()],
         storage: stream::StorageType::File,
         retention: stream::RetentionPolicy::Limits,
-        discard: stream::DiscardPolicy::New,
+        max_messages,
+        discard,
         max_message_size: MESSAGE_BYTES_MAX as i32,
         duplicate_window: Duration::from_secs(120),
         allow_direct: true,
@@ -53,4 +71,18 @@ pub async fn ensure_event_stream(
             name: subjects::EVENT_STREAM.to_owned(),
             reason: e.to_string(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_replica_keeps_the_newest_events_and_drops_the_oldest() {
+        // No test of this crate sets `EFA_STREAM_REPLICAS`.
+        let config = event_stream_config();
+        assert_eq!(config.num_replicas, 1);
+        assert_eq!(config.max_messages, KEPT_ON_ONE_REPLICA);
+        assert_eq!(config.discard, stream::DiscardPolicy::Old);
+    }
 }

@@ -299,3 +299,56 @@ async fn the_relay_repairs_a_stream_that_disagrees_with_the_ledger() {
     }
     panic!("the stream still disagrees with the ledger at sequence 2");
 }
+
+/// A new stream that keeps only the newest events (as one of one replica
+/// keeps the newest million) starts with the first of them: the relay
+/// publishes those, not the whole log for the stream to drop.
+#[tokio::test]
+async fn a_new_stream_that_keeps_the_newest_events_starts_with_them() {
+    let mut h = Harness::start().await;
+    for n in 1..=12u8 {
+        let reply = h
+            .send(&envelope(
+                n,
+                "land:04",
+                announce(&format!("dienst-{n}"), "04"),
+            ))
+            .await;
+        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+    }
+    h.stream_messages(12).await;
+    h.stop_ledger().await;
+
+    let js = async_nats::jetstream::new(h.client.clone());
+    js.delete_stream(subjects::EVENT_STREAM).await.unwrap();
+    // Full at five, refusing more: a relay that published the whole log
+    // would be stopped at the sixth event.
+    js.create_stream(async_nats::jetstream::stream::Config {
+        max_messages: 5,
+        discard: async_nats::jetstream::stream::DiscardPolicy::New,
+        ..efa_runtime::jetstream::event_stream_config()
+    })
+    .await
+    .unwrap();
+    h.start_ledger().await;
+
+    for _ in 0..500 {
+        // The relay deletes and creates the stream meanwhile.
+        let Ok(mut stream) = js.get_stream(subjects::EVENT_STREAM).await else {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            continue;
+        };
+        let state = stream.info().await.unwrap().state.clone();
+        if state.last_sequence == 12 {
+            assert_eq!((state.first_sequence, state.messages), (8, 5));
+            let ledger = h.read(8, 5).await.events;
+            for (seq, event) in (8..=12).zip(ledger) {
+                let message = stream.get_raw_message(seq).await.unwrap();
+                assert_eq!(decode::<SealedEvent>(&message.payload).unwrap(), event);
+            }
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the relay never published the newest five events");
+}

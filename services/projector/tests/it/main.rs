@@ -13,6 +13,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use async_nats::jetstream;
 use efa_projector::view_content_hash;
 use efa_proto::{QueryKind, QueryReply, Rejection, SealedEvent, ServiceId, subjects};
 use efa_testkit::TestNats;
@@ -228,6 +229,44 @@ async fn a_gap_in_the_stream_is_filled_from_the_ledger() {
     );
     assert_eq!(view.services[2].last_seq, 3);
     assert!(*reads.lock().unwrap() >= 1, "event 3 came from the ledger");
+    projector.stop().await.unwrap();
+}
+
+/// A stream that keeps only the newest events starts after the
+/// projector's checkpoint: what it no longer holds comes from the ledger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_a_stream_no_longer_keeps_come_from_the_ledger() {
+    let nats = TestNats::start();
+    let client = connect(&nats.url()).await;
+    let js = jetstream::new(client.clone());
+    js.create_stream(jetstream::stream::Config {
+        first_sequence: Some(3),
+        ..efa_runtime::jetstream::event_stream_config()
+    })
+    .await
+    .unwrap();
+    let ledger = FakeLedger::default();
+    let reads = ledger.serve_reads(&client).await;
+    let events: Vec<SealedEvent> = ["aaa-service", "bbb-service", "ccc-service", "ddd-service"]
+        .iter()
+        .map(|s| ledger.announce(s))
+        .collect();
+    for event in &events[2..] {
+        publish(&js, event).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut projector = Running::start(&client, dir.path(), WAIT).await;
+    projector.applied(4).await;
+
+    let view = catalogue(&client, 4).await;
+    assert_eq!(
+        ids(&view),
+        ["aaa-service", "bbb-service", "ccc-service", "ddd-service"]
+    );
+    assert!(
+        *reads.lock().unwrap() >= 1,
+        "events 1 and 2 came from the ledger"
+    );
     projector.stop().await.unwrap();
 }
 
