@@ -82,6 +82,13 @@ pub async fn run(
                 delay = Duration::from_millis(50);
                 let done = confirmed.unwrap_or(0);
                 published.send_replace(done);
+                // A long way behind (the first start on a large log, NATS
+                // away for hours), the relay stops between two windows
+                // instead of holding the ledger's shutdown until it caught
+                // up; the next start goes on from the stream's position.
+                if shutdown.is_cancelled() {
+                    return;
+                }
                 if done < *head.borrow_and_update() {
                     continue;
                 }

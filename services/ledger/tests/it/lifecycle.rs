@@ -352,3 +352,59 @@ async fn a_new_stream_that_keeps_the_newest_events_starts_with_them() {
     }
     panic!("the relay never published the newest five events");
 }
+
+/// A relay far behind the ledger (here: a log of 30,000 events written
+/// without NATS, and a new stream) stops between two windows when the
+/// ledger stops, instead of holding the shutdown until it has published
+/// everything; the next start goes on from where the stream stands.
+#[tokio::test]
+async fn a_relay_far_behind_stops_with_the_ledger_and_goes_on_at_the_next_start() {
+    const EVENTS: u32 = 30_000;
+    let mut h = Harness::start().await;
+    h.stop_ledger().await;
+    let mut bulk =
+        efa_ledger::bulk::BulkLoader::open(&h.data_dir, Box::new(efa_ledger::writer::wall_clock))
+            .unwrap();
+    let envelopes = (0..EVENTS)
+        .map(|n| {
+            let mut id = [0xb0; 16];
+            id[..4].copy_from_slice(&n.to_be_bytes());
+            CommandEnvelope {
+                command_id: CommandId(id),
+                actor: Actor::parse("land:04").unwrap(),
+                expected_version: None,
+                effective: None,
+                command: Command::AnnounceService(announce(&format!("dienst-{n}"), "04")),
+            }
+        })
+        .collect();
+    let replies = bulk.load(envelopes);
+    assert!(
+        replies
+            .iter()
+            .all(|r| matches!(r, CommandReply::Accepted(_)))
+    );
+    drop(bulk);
+
+    h.start_ledger().await;
+    h.stop_ledger().await;
+    let js = async_nats::jetstream::new(h.client.clone());
+    let last = |js: async_nats::jetstream::Context| async move {
+        let mut stream = js.get_stream(subjects::EVENT_STREAM).await.ok()?;
+        Some(stream.info().await.ok()?.state.last_sequence)
+    };
+    let stopped_at = last(js.clone()).await.unwrap_or(0);
+    assert!(
+        stopped_at < u64::from(EVENTS),
+        "the relay published all {stopped_at} events before the ledger stopped"
+    );
+
+    h.start_ledger().await;
+    for _ in 0..1_500 {
+        if last(js.clone()).await == Some(u64::from(EVENTS)) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the relay did not go on after the restart");
+}
