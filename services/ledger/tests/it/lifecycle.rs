@@ -365,20 +365,7 @@ async fn a_relay_far_behind_stops_with_the_ledger_and_goes_on_at_the_next_start(
     let mut bulk =
         efa_ledger::bulk::BulkLoader::open(&h.data_dir, Box::new(efa_ledger::writer::wall_clock))
             .unwrap();
-    let envelopes = (0..EVENTS)
-        .map(|n| {
-            let mut id = [0xb0; 16];
-            id[..4].copy_from_slice(&n.to_be_bytes());
-            CommandEnvelope {
-                command_id: CommandId(id),
-                actor: Actor::parse("land:04").unwrap(),
-                expected_version: None,
-                effective: None,
-                command: Command::AnnounceService(announce(&format!("dienst-{n}"), "04")),
-            }
-        })
-        .collect();
-    let replies = bulk.load(envelopes);
+    let replies = bulk.load((0..EVENTS).map(crate::numbered_announcement).collect());
     assert!(
         replies
             .iter()

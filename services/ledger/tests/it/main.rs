@@ -182,6 +182,20 @@ pub fn announce(id: &str, lead: &str) -> AnnounceService {
     }
 }
 
+/// Land 04's announcement of `dienst-<n>`, under a command id of its own
+/// for every `n` (for histories longer than `envelope`'s 256 ids).
+pub fn numbered_announcement(n: u32) -> CommandEnvelope {
+    let mut id = [0u8; 16];
+    id[..4].copy_from_slice(&n.to_be_bytes());
+    CommandEnvelope {
+        command_id: CommandId(id),
+        actor: Actor::parse("land:04").unwrap(),
+        expected_version: None,
+        effective: None,
+        command: Command::AnnounceService(announce(&format!("dienst-{n}"), "04")),
+    }
+}
+
 pub fn envelope(n: u8, actor: &str, cmd: AnnounceService) -> CommandEnvelope {
     CommandEnvelope {
         command_id: CommandId([n; 16]),

@@ -13,19 +13,7 @@ use efa_proto::*;
 use efa_testkit::retry_while_locked;
 use tokio::sync::watch;
 
-use crate::announce;
-
-fn command(n: u32) -> CommandEnvelope {
-    let mut id = [0u8; 16];
-    id[..4].copy_from_slice(&n.to_be_bytes());
-    CommandEnvelope {
-        command_id: CommandId(id),
-        actor: Actor::parse("land:04").unwrap(),
-        expected_version: None,
-        effective: None,
-        command: Command::AnnounceService(announce(&format!("dienst-{n}"), "04")),
-    }
-}
+use crate::numbered_announcement;
 
 fn assert_log_reads_back(store: &LedgerStore, head: u64) {
     for seq in 1..=head {
@@ -57,7 +45,7 @@ fn events_read_back_whatever_the_group_commit_sizes() {
             Writer::new(store.clone(), watch::channel(0).0, crate::test_key()).unwrap();
         let mut next = 1;
         for size in group_sizes {
-            let envelopes = (next..next + size).map(command).collect();
+            let envelopes = (next..next + size).map(numbered_announcement).collect();
             for answer in writer.commit_envelopes(envelopes) {
                 assert!(matches!(answer, CommandReply::Accepted(_)), "{answer:?}");
             }
@@ -74,7 +62,7 @@ fn events_read_back_whatever_the_group_commit_sizes() {
 
     // Every command is remembered: sent again, each gets its first answer.
     let mut writer = Writer::new(store.clone(), watch::channel(0).0, crate::test_key()).unwrap();
-    let answers = writer.commit_envelopes((1..=total).map(command).collect());
+    let answers = writer.commit_envelopes((1..=total).map(numbered_announcement).collect());
     for (n, answer) in (1..=total).zip(answers) {
         match answer {
             CommandReply::Accepted(accepted) => {
@@ -95,7 +83,7 @@ fn events_read_back_whatever_the_group_commit_sizes() {
 fn blocks_of_large_events_keep_their_single_keys() {
     let dir = tempfile::tempdir().unwrap();
     let large = |n: u32| {
-        let mut envelope = command(n);
+        let mut envelope = numbered_announcement(n);
         if let Command::AnnounceService(announce) = &mut envelope.command {
             announce.leika = (0..100)
                 .map(|k| format!("{:014}", u64::from(n) * 1000 + k))
@@ -109,7 +97,7 @@ fn blocks_of_large_events_keep_their_single_keys() {
         let mut writer =
             Writer::new(store.clone(), watch::channel(0).0, crate::test_key()).unwrap();
         let mut envelopes: Vec<_> = (1..=2 * BLOCK_LEN as u32).map(large).collect();
-        envelopes.extend((2 * BLOCK_LEN as u32 + 1..=total).map(command));
+        envelopes.extend((2 * BLOCK_LEN as u32 + 1..=total).map(numbered_announcement));
         for answer in writer.commit_envelopes(envelopes) {
             assert!(matches!(answer, CommandReply::Accepted(_)), "{answer:?}");
         }

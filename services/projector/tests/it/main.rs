@@ -204,6 +204,10 @@ async fn a_restarted_projector_resumes_and_matches_a_rebuild() {
     );
 }
 
+/// The services of the tests of what the stream lacks, announced as
+/// events 1 to 4.
+const FOUR_SERVICES: [&str; 4] = ["aaa-service", "bbb-service", "ccc-service", "ddd-service"];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gap_in_the_stream_is_filled_from_the_ledger() {
     let nats = TestNats::start();
@@ -211,10 +215,7 @@ async fn a_gap_in_the_stream_is_filled_from_the_ledger() {
     let js = event_stream(&client).await;
     let ledger = FakeLedger::default();
     let reads = ledger.serve_reads(&client).await;
-    let events: Vec<SealedEvent> = ["aaa-service", "bbb-service", "ccc-service", "ddd-service"]
-        .iter()
-        .map(|s| ledger.announce(s))
-        .collect();
+    let events = FOUR_SERVICES.map(|s| ledger.announce(s));
     for event in [&events[0], &events[1], &events[3]] {
         publish(&js, event).await;
     }
@@ -223,10 +224,7 @@ async fn a_gap_in_the_stream_is_filled_from_the_ledger() {
     projector.applied(4).await;
 
     let view = catalogue(&client, 4).await;
-    assert_eq!(
-        ids(&view),
-        ["aaa-service", "bbb-service", "ccc-service", "ddd-service"]
-    );
+    assert_eq!(ids(&view), FOUR_SERVICES);
     assert_eq!(view.services[2].last_seq, 3);
     assert!(*reads.lock().unwrap() >= 1, "event 3 came from the ledger");
     projector.stop().await.unwrap();
@@ -247,10 +245,7 @@ async fn events_a_stream_no_longer_keeps_come_from_the_ledger() {
     .unwrap();
     let ledger = FakeLedger::default();
     let reads = ledger.serve_reads(&client).await;
-    let events: Vec<SealedEvent> = ["aaa-service", "bbb-service", "ccc-service", "ddd-service"]
-        .iter()
-        .map(|s| ledger.announce(s))
-        .collect();
+    let events = FOUR_SERVICES.map(|s| ledger.announce(s));
     for event in &events[2..] {
         publish(&js, event).await;
     }
@@ -258,11 +253,7 @@ async fn events_a_stream_no_longer_keeps_come_from_the_ledger() {
     let mut projector = Running::start(&client, dir.path(), WAIT).await;
     projector.applied(4).await;
 
-    let view = catalogue(&client, 4).await;
-    assert_eq!(
-        ids(&view),
-        ["aaa-service", "bbb-service", "ccc-service", "ddd-service"]
-    );
+    assert_eq!(ids(&catalogue(&client, 4).await), FOUR_SERVICES);
     assert!(
         *reads.lock().unwrap() >= 1,
         "events 1 and 2 came from the ledger"
