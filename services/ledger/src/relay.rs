@@ -19,6 +19,12 @@
 //! there. Consumers that were further back fill their gap from the
 //! ledger's read API. Repairing needs the right to delete the stream,
 //! which the ledger's NATS user has for this stream alone.
+//!
+//! On one machine the stream keeps only the newest events
+//! (`efa_runtime::jetstream::KEPT_ON_ONE_REPLICA`): a new stream for a
+//! longer log starts with the first of them, and a stream an earlier
+//! version made to keep everything is replaced, once it agrees, by a new
+//! one from the next event.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,6 +130,7 @@ async fn stream_position(js: &jetstream::Context, store: &LedgerStore) -> Result
         .map_err(|e| jetstream_error(&e))?;
     let info = stream.info().await.map_err(|e| jetstream_error(&e))?;
     let (first, last) = (info.state.first_sequence, info.state.last_sequence);
+    let earlier_version = of_an_earlier_version(&info.config);
     if last == 0
         && let Some(start) = first_kept(store.durable_seq(), info.config.max_messages)
     {
@@ -137,6 +144,16 @@ async fn stream_position(js: &jetstream::Context, store: &LedgerStore) -> Result
         return Ok(start - 1);
     }
     let Some(from) = first_disagreement(&stream, store, first, last).await? else {
+        if earlier_version {
+            // It keeps everything, on a subject per stream: a new stream
+            // goes on from the next event, and the ledger keeps what the
+            // old one held for whoever is further behind.
+            tracing::info!(
+                first_sequence = last + 1,
+                "replacing the event stream of an earlier version by one that keeps the newest events"
+            );
+            recreate_from(js, last + 1).await?;
+        }
         return Ok(last);
     };
     metrics::counter!(STREAM_DISAGREEMENTS).increment(1);
@@ -148,6 +165,15 @@ async fn stream_position(js: &jetstream::Context, store: &LedgerStore) -> Result
     );
     recreate_from(js, from).await?;
     Ok(from - 1)
+}
+
+/// Whether a stream that agrees with the ledger was made by an earlier
+/// version on one machine: one that should keep only the newest events
+/// but keeps everything. (A replicated stream keeps everything by its
+/// configuration, and a cluster has no relay.)
+fn of_an_earlier_version(config: &jetstream::stream::Config) -> bool {
+    let wanted = efa_runtime::jetstream::event_stream_config();
+    wanted.max_messages > 0 && config.max_messages != wanted.max_messages
 }
 
 /// The first sequence a new stream keeping at most `max_messages` (-1:

@@ -395,3 +395,71 @@ async fn a_relay_far_behind_stops_with_the_ledger_and_goes_on_at_the_next_start(
     }
     panic!("the relay did not go on after the restart");
 }
+
+/// The stream of an earlier version (keeping everything) is replaced at
+/// the next start by one that keeps the newest events and goes on from the
+/// next event: nothing is published again, the ledger keeps the rest.
+#[tokio::test]
+async fn the_stream_of_an_earlier_version_is_replaced_from_the_next_event() {
+    let mut h = Harness::start().await;
+    for n in 1..=3u8 {
+        let reply = h
+            .send(&envelope(
+                n,
+                "land:04",
+                announce(&format!("dienst-{n}"), "04"),
+            ))
+            .await;
+        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+    }
+    h.stream_messages(3).await;
+    let js = async_nats::jetstream::new(h.client.clone());
+    let stream = js.get_stream(subjects::EVENT_STREAM).await.unwrap();
+    let mut relayed = Vec::new();
+    for seq in 1..=3 {
+        relayed.push(stream.get_raw_message(seq).await.unwrap());
+    }
+    h.stop_ledger().await;
+    js.delete_stream(subjects::EVENT_STREAM).await.unwrap();
+    js.create_stream(async_nats::jetstream::stream::Config {
+        max_messages: -1,
+        discard: async_nats::jetstream::stream::DiscardPolicy::New,
+        ..efa_runtime::jetstream::event_stream_config()
+    })
+    .await
+    .unwrap();
+    for message in relayed {
+        js.publish_with_headers(message.subject, message.headers, message.payload)
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+
+    h.start_ledger().await;
+    for n in 4..=5u8 {
+        let reply = h
+            .send(&envelope(
+                n,
+                "land:04",
+                announce(&format!("dienst-{n}"), "04"),
+            ))
+            .await;
+        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+    }
+    for _ in 0..500 {
+        if let Ok(mut stream) = js.get_stream(subjects::EVENT_STREAM).await {
+            let info = stream.info().await.unwrap().clone();
+            if info.state.last_sequence == 5 {
+                assert_eq!((info.state.first_sequence, info.state.messages), (4, 2));
+                assert_eq!(
+                    info.config.max_messages,
+                    efa_runtime::jetstream::KEPT_ON_ONE_REPLICA
+                );
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the stream never reached the ledger's fifth event");
+}
