@@ -21,7 +21,8 @@ pub const QUERY_SERVING: &str = "efa.q.views.serving";
 pub const EVENT_PREFIX: &str = "efa.evt";
 /// Every event subject.
 pub const EVENT_WILDCARD: &str = "efa.evt.>";
-/// The JetStream stream that mirrors the ledger one to one.
+/// The JetStream stream whose sequence N holds ledger event N (on one
+/// machine only the newest events, see `efa_runtime::jetstream`).
 pub const EVENT_STREAM: &str = "EFA_EVENTS";
 /// The key-value bucket whose key names a cluster's active ledger.
 pub const LEASE_BUCKET: &str = "EFA_LEDGER_LEASE";

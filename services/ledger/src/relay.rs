@@ -58,6 +58,12 @@ enum RelayError {
     Store(#[from] crate::store::StoreError),
 }
 
+impl RelayError {
+    fn jetstream(error: impl std::fmt::Display) -> Self {
+        Self::JetStream(error.to_string())
+    }
+}
+
 /// Publishes until shutdown, waking whenever the ledger head moves.
 pub async fn run(
     js: jetstream::Context,
@@ -124,11 +130,10 @@ pub async fn run(
 /// The last sequence the stream holds that agrees with the ledger
 /// (creating the stream if needed, repairing it if it disagrees).
 async fn stream_position(js: &jetstream::Context, store: &LedgerStore) -> Result<u64, RelayError> {
-    let jetstream_error = |e: &dyn std::fmt::Display| RelayError::JetStream(e.to_string());
     let mut stream = efa_runtime::jetstream::ensure_event_stream(js)
         .await
-        .map_err(|e| jetstream_error(&e))?;
-    let info = stream.info().await.map_err(|e| jetstream_error(&e))?;
+        .map_err(RelayError::jetstream)?;
+    let info = stream.info().await.map_err(RelayError::jetstream)?;
     let (first, last) = (info.state.first_sequence, info.state.last_sequence);
     let earlier_version = of_an_earlier_version(&info.config);
     if last == 0
@@ -185,17 +190,16 @@ fn first_kept(head: u64, max_messages: i64) -> Option<u64> {
 
 /// Deletes the stream and creates it again to start at sequence `from`.
 async fn recreate_from(js: &jetstream::Context, from: u64) -> Result<(), RelayError> {
-    let jetstream_error = |e: &dyn std::fmt::Display| RelayError::JetStream(e.to_string());
     js.delete_stream(subjects::EVENT_STREAM)
         .await
-        .map_err(|e| jetstream_error(&e))?;
+        .map_err(RelayError::jetstream)?;
     let config = async_nats::jetstream::stream::Config {
         first_sequence: Some(from),
         ..efa_runtime::jetstream::event_stream_config()
     };
     js.create_stream(config)
         .await
-        .map_err(|e| jetstream_error(&e))?;
+        .map_err(RelayError::jetstream)?;
     Ok(())
 }
 
@@ -286,7 +290,7 @@ async fn publish_window(
         let ack = js
             .send_publish(subjects::event_subject(&event.record.stream), message)
             .await
-            .map_err(|e| RelayError::JetStream(e.to_string()))?;
+            .map_err(RelayError::jetstream)?;
         acks.push((event.record.seq, ack));
     }
     let mut confirmed = from;
@@ -299,7 +303,7 @@ async fn publish_window(
                     "stream moved on at ledger seq {seq}: {error}"
                 )));
             }
-            Ok(Err(error)) => return Err(RelayError::JetStream(error.to_string())),
+            Ok(Err(error)) => return Err(RelayError::jetstream(error)),
             Err(_) => {
                 return Err(RelayError::JetStream(format!(
                     "no ack for ledger seq {seq}"

@@ -1,5 +1,5 @@
-//! The JetStream stream `EFA_EVENTS`, which mirrors the ledger one to one:
-//! stream sequence N holds ledger event N, deduplicated by `Nats-Msg-Id`.
+//! The JetStream stream `EFA_EVENTS`, in which stream sequence N holds
+//! ledger event N, deduplicated by `Nats-Msg-Id`.
 //! Replicated on a cluster, it is the log itself and keeps everything. On
 //! one machine (one replica) the ledger is the log and the stream only
 //! hands its newest events on: it keeps the newest `KEPT_ON_ONE_REPLICA`,
