@@ -8,7 +8,7 @@ use crate::{Harness, announce, envelope};
 #[tokio::test]
 async fn the_chain_verifies_and_continues_across_restarts() {
     let mut h = Harness::start().await;
-    announce_services(&h, 3).await;
+    h.announce_services(1..=3).await;
     h.stop_ledger().await;
     let report = efa_ledger::verify(&h.data_dir, None, &[]).unwrap();
     assert_eq!(report.events, 3);
@@ -83,7 +83,7 @@ async fn a_flipped_byte_in_a_stored_event_is_caught() {
     use efa_ledger::store::log::{BLOCK_LEN, block_key, event_key};
     let mut h = Harness::start().await;
     let events = BLOCK_LEN + 6;
-    announce_services(&h, events).await;
+    h.announce_services(1..=events).await;
     h.stop_ledger().await;
     assert_eq!(verify_when_unlocked(&h.data_dir).unwrap().events, events);
 
@@ -102,7 +102,7 @@ async fn a_flipped_byte_in_a_stored_event_is_caught() {
 #[tokio::test]
 async fn verify_checks_the_ledgers_signature() {
     let mut h = Harness::start().await;
-    announce_services(&h, 2).await;
+    h.announce_services(1..=2).await;
     h.stop_ledger().await;
     let report = verify_when_unlocked(&h.data_dir).unwrap();
     assert!(report.checkpoint_signed);
@@ -247,21 +247,6 @@ async fn verify_leaves_the_data_dir_as_it_was() {
     assert_eq!(files_with_contents(&h.data_dir), before);
 }
 
-/// Announces services `dienst-1` to `dienst-{count}`, each accepted.
-async fn announce_services(h: &Harness, count: u64) {
-    for n in 1..=count {
-        let id = u8::try_from(n).expect("a command id byte");
-        let reply = h
-            .send(&envelope(
-                id,
-                "land:04",
-                announce(&format!("dienst-{n}"), "04"),
-            ))
-            .await;
-        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
-    }
-}
-
 /// Announces `dienst-3`, the event the copy of the store lacks.
 async fn announce_third(h: &Harness) {
     let reply = h
@@ -274,7 +259,7 @@ async fn announce_third(h: &Harness) {
 /// (with its head witness) as it was then.
 async fn two_events_and_a_copy_of_the_store() -> (Harness, tempfile::TempDir) {
     let mut h = Harness::start().await;
-    announce_services(&h, 2).await;
+    h.announce_services(1..=2).await;
     h.stop_ledger().await;
     let older = tempfile::tempdir().unwrap();
     efa_testkit::copy_dir(&h.data_dir.join("ledger"), &older.path().join("ledger"));

@@ -306,51 +306,27 @@ async fn the_relay_repairs_a_stream_that_disagrees_with_the_ledger() {
 #[tokio::test]
 async fn a_new_stream_that_keeps_the_newest_events_starts_with_them() {
     let mut h = Harness::start().await;
-    for n in 1..=12u8 {
-        let reply = h
-            .send(&envelope(
-                n,
-                "land:04",
-                announce(&format!("dienst-{n}"), "04"),
-            ))
-            .await;
-        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
-    }
+    h.announce_services(1..=12).await;
     h.stream_messages(12).await;
     h.stop_ledger().await;
 
-    let js = async_nats::jetstream::new(h.client.clone());
-    js.delete_stream(subjects::EVENT_STREAM).await.unwrap();
     // Full at five, refusing more: a relay that published the whole log
     // would be stopped at the sixth event.
-    js.create_stream(async_nats::jetstream::stream::Config {
+    h.replace_stream(async_nats::jetstream::stream::Config {
         max_messages: 5,
         discard: async_nats::jetstream::stream::DiscardPolicy::New,
         ..efa_runtime::jetstream::event_stream_config()
     })
-    .await
-    .unwrap();
+    .await;
     h.start_ledger().await;
 
-    for _ in 0..500 {
-        // The relay deletes and creates the stream meanwhile.
-        let Ok(mut stream) = js.get_stream(subjects::EVENT_STREAM).await else {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            continue;
-        };
-        let state = stream.info().await.unwrap().state.clone();
-        if state.last_sequence == 12 {
-            assert_eq!((state.first_sequence, state.messages), (8, 5));
-            let ledger = h.read(8, 5).await.events;
-            for (seq, event) in (8..=12).zip(ledger) {
-                let message = stream.get_raw_message(seq).await.unwrap();
-                assert_eq!(decode::<SealedEvent>(&message.payload).unwrap(), event);
-            }
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let (stream, info) = h.stream_reaching(12).await;
+    assert_eq!((info.state.first_sequence, info.state.messages), (8, 5));
+    let ledger = h.read(8, 5).await.events;
+    for (seq, event) in (8..=12).zip(ledger) {
+        let message = stream.get_raw_message(seq).await.unwrap();
+        assert_eq!(decode::<SealedEvent>(&message.payload).unwrap(), event);
     }
-    panic!("the relay never published the newest five events");
 }
 
 /// A relay far behind the ledger (here: a log of 30,000 events written
@@ -375,25 +351,17 @@ async fn a_relay_far_behind_stops_with_the_ledger_and_goes_on_at_the_next_start(
 
     h.start_ledger().await;
     h.stop_ledger().await;
-    let js = async_nats::jetstream::new(h.client.clone());
-    let last = |js: async_nats::jetstream::Context| async move {
-        let mut stream = js.get_stream(subjects::EVENT_STREAM).await.ok()?;
-        Some(stream.info().await.ok()?.state.last_sequence)
-    };
-    let stopped_at = last(js.clone()).await.unwrap_or(0);
+    let stopped_at = h
+        .stream_info()
+        .await
+        .map_or(0, |(_, info)| info.state.last_sequence);
     assert!(
         stopped_at < u64::from(EVENTS),
         "the relay published all {stopped_at} events before the ledger stopped"
     );
 
     h.start_ledger().await;
-    for _ in 0..1_500 {
-        if last(js.clone()).await == Some(u64::from(EVENTS)) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("the relay did not go on after the restart");
+    h.stream_reaching(u64::from(EVENTS)).await;
 }
 
 /// The stream of an earlier version (keeping everything) is replaced at
@@ -402,32 +370,20 @@ async fn a_relay_far_behind_stops_with_the_ledger_and_goes_on_at_the_next_start(
 #[tokio::test]
 async fn the_stream_of_an_earlier_version_is_replaced_from_the_next_event() {
     let mut h = Harness::start().await;
-    for n in 1..=3u8 {
-        let reply = h
-            .send(&envelope(
-                n,
-                "land:04",
-                announce(&format!("dienst-{n}"), "04"),
-            ))
-            .await;
-        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
-    }
-    h.stream_messages(3).await;
-    let js = async_nats::jetstream::new(h.client.clone());
-    let stream = js.get_stream(subjects::EVENT_STREAM).await.unwrap();
+    h.announce_services(1..=3).await;
+    let (stream, _) = h.stream_reaching(3).await;
     let mut relayed = Vec::new();
     for seq in 1..=3 {
         relayed.push(stream.get_raw_message(seq).await.unwrap());
     }
     h.stop_ledger().await;
-    js.delete_stream(subjects::EVENT_STREAM).await.unwrap();
-    js.create_stream(async_nats::jetstream::stream::Config {
+    h.replace_stream(async_nats::jetstream::stream::Config {
         max_messages: -1,
         discard: async_nats::jetstream::stream::DiscardPolicy::New,
         ..efa_runtime::jetstream::event_stream_config()
     })
-    .await
-    .unwrap();
+    .await;
+    let js = async_nats::jetstream::new(h.client.clone());
     for message in relayed {
         js.publish_with_headers(message.subject, message.headers, message.payload)
             .await
@@ -437,29 +393,11 @@ async fn the_stream_of_an_earlier_version_is_replaced_from_the_next_event() {
     }
 
     h.start_ledger().await;
-    for n in 4..=5u8 {
-        let reply = h
-            .send(&envelope(
-                n,
-                "land:04",
-                announce(&format!("dienst-{n}"), "04"),
-            ))
-            .await;
-        assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
-    }
-    for _ in 0..500 {
-        if let Ok(mut stream) = js.get_stream(subjects::EVENT_STREAM).await {
-            let info = stream.info().await.unwrap().clone();
-            if info.state.last_sequence == 5 {
-                assert_eq!((info.state.first_sequence, info.state.messages), (4, 2));
-                assert_eq!(
-                    info.config.max_messages,
-                    efa_runtime::jetstream::KEPT_ON_ONE_REPLICA
-                );
-                return;
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("the stream never reached the ledger's fifth event");
+    h.announce_services(4..=5).await;
+    let (_, info) = h.stream_reaching(5).await;
+    assert_eq!((info.state.first_sequence, info.state.messages), (4, 2));
+    assert_eq!(
+        info.config.max_messages,
+        efa_runtime::jetstream::KEPT_ON_ONE_REPLICA
+    );
 }

@@ -11,6 +11,7 @@ mod packing;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use async_nats::jetstream::stream::{self, Stream};
 use efa_ledger::{Ledger, LedgerConfig};
 use efa_proto::*;
 use efa_runtime::Shutdown;
@@ -139,6 +140,52 @@ impl Harness {
             }
             other => panic!("read answered {other:?}"),
         }
+    }
+
+    /// Announces services `dienst-<n>` for each `n`, by Land 04, each
+    /// accepted.
+    pub async fn announce_services(&self, numbers: std::ops::RangeInclusive<u64>) {
+        for n in numbers {
+            let id = u8::try_from(n).expect("a command id byte");
+            let reply = self
+                .send(&envelope(
+                    id,
+                    "land:04",
+                    announce(&format!("dienst-{n}"), "04"),
+                ))
+                .await;
+            assert!(matches!(reply, CommandReply::Accepted(_)), "{reply:?}");
+        }
+    }
+
+    /// The event stream and its state, if it can be read (the relay may be
+    /// deleting and creating it meanwhile).
+    pub async fn stream_info(&self) -> Option<(Stream, stream::Info)> {
+        let js = async_nats::jetstream::new(self.client.clone());
+        let mut stream = js.get_stream(subjects::EVENT_STREAM).await.ok()?;
+        let info = stream.info().await.ok()?.clone();
+        Some((stream, info))
+    }
+
+    /// Waits until the stream's last message is ledger event `last_seq`.
+    pub async fn stream_reaching(&self, last_seq: u64) -> (Stream, stream::Info) {
+        for _ in 0..1_500 {
+            if let Some((stream, info)) = self.stream_info().await
+                && info.state.last_sequence == last_seq
+            {
+                return (stream, info);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the stream never reached ledger event {last_seq}");
+    }
+
+    /// Puts a stream of `config` in place of the event stream (with the
+    /// ledger stopped, as an operator or an earlier version would).
+    pub async fn replace_stream(&self, config: stream::Config) {
+        let js = async_nats::jetstream::new(self.client.clone());
+        js.delete_stream(subjects::EVENT_STREAM).await.unwrap();
+        js.create_stream(config).await.unwrap();
     }
 
     /// Waits until the JetStream stream holds `count` messages.
